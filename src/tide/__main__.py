@@ -1,0 +1,3 @@
+from tide.cli.main import main
+
+raise SystemExit(main())

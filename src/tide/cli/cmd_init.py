@@ -1,0 +1,17 @@
+def register(p):
+    p.add_argument("--no-scm", action="store_true", help="initialise without git")
+    p.add_argument("-f", "--force", action="store_true", help="re-initialise an existing .dvc (the cache is kept)")
+    p.add_argument("--subdir", action="store_true", help="initialise in a subdirectory of a git repository")
+
+
+def run(args):
+    import os
+
+    from tide.ops.init import init
+
+    init(os.getcwd(), no_scm=args.no_scm, force=args.force, subdir=args.subdir)
+    if not args.quiet:
+        print("Initialized tide repository (DVC 3 format: real dvc reads it too).")
+        if not args.no_scm:
+            print("\nYou can now commit the changes to git.")
+    return 0

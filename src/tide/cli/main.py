@@ -1,0 +1,156 @@
+"""tide's command line: a fast dispatcher over one module per command.
+
+``tide --version`` and ``tide --help`` import nothing but this file. Each command lives in
+``tide/cli/cmd_<name>.py`` with ``register(parser)`` and ``run(args) -> int``; only the module of
+the command being run is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# name: (module, one-line help). Commands whose module is not installed are hidden.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Create a tide/DVC repository in the current git repository"),
+    "add": ("add", "Track files or directories: hash, cache, write .dvc files"),
+    "status": ("status", "Show changed outputs and stages (or, with -c, what a remote lacks)"),
+    "checkout": ("checkout", "Restore tracked outputs from the cache"),
+    "commit": ("commit", "Record changes of tracked outputs in .dvc files and the cache"),
+    "remove": ("remove", "Stop tracking outputs (keep the data unless --outs)"),
+    "move": ("move", "Rename a tracked output and its .dvc file"),
+    "diff": ("diff", "Show tracked files changed between revisions"),
+    "gc": ("gc", "Delete unused objects from the cache (or, with -c, from a remote)"),
+    "fsck": ("fsck", "Re-hash the cache and check every tracked object is present"),
+    "cache": ("cache", "Cache settings (tide cache dir)"),
+    "config": ("config", "Get, set, unset or list configuration options"),
+    "remote": ("remote", "Manage remote storage (add, modify, list, remove, default, rename)"),
+    "push": ("push", "Upload tracked data to remote storage"),
+    "pull": ("pull", "Download tracked data from remote storage and check it out"),
+    "fetch": ("fetch", "Download tracked data from remote storage into the cache"),
+    "repro": ("repro", "Reproduce pipeline stages whose inputs changed"),
+    "stage": ("stage", "Add or list pipeline stages"),
+    "dag": ("dag", "Show the pipeline graph"),
+    "metrics": ("metrics", "Show and compare metrics"),
+    "params": ("params", "Compare parameters between revisions"),
+    "plots": ("plots", "Render and compare plots"),
+    "ci": ("ci", "Prepare the repository in CI (git user, fetch, token remote)"),
+    "repo": ("repo", "Repository preparation (tide repo prepare)"),
+    "pr": ("pr", "Open or update a pull request with changed files"),
+    "comment": ("comment", "Post or update a report comment"),
+    "check": ("check", "Create a check run with a report"),
+    "forge": ("forge", "The embedded local forge (tide forge show)"),
+    "runner": ("runner", "Provision compute for training and tear it down"),
+    "run": ("run", "Run a command on a provisioned runner"),
+    "model": ("model", "Model registry: register, assign, promote, show"),
+    "import-db": ("import_db", "Import a database table or query as versioned data"),
+    "retrain": ("retrain", "Run the whole retraining loop once"),
+    "schedule": ("schedule", "Install or show the retraining schedule"),
+    "demo": ("demo", "Run the retraining loop on embedded defaults"),
+    "version": ("version", "Show tide's version and environment"),
+}
+
+
+def _available(module: str) -> bool:
+    here = os.path.dirname(__file__)
+    return os.path.exists(os.path.join(here, f"cmd_{module}.py"))
+
+
+def _print_help() -> None:
+    from tide import __version__
+
+    lines = [
+        f"usage: tide [-h] [-V] COMMAND [ARGS...]   (tide {__version__})",
+        "",
+        "Continuous training for machine learning: DVC-compatible data and model versioning,",
+        "pipelines, forge reports, runners and a model registry in one tool.",
+        "",
+        "commands:",
+    ]
+    for name, (mod, text) in COMMANDS.items():
+        if _available(mod):
+            lines.append(f"  {name:<11} {text}")
+    lines += ["", "Run 'tide COMMAND --help' for a command's options."]
+    print("\n".join(lines))
+
+
+def build_parser(name: str, module):  # noqa: ANN001
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=f"tide {name}", description=COMMANDS[name][1] + ".", formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="show details (tracebacks of errors)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    module.register(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        if len(argv) > 1 and argv[0] == "help":
+            argv = [argv[1], "--help"]
+        else:
+            _print_help()
+            return 0
+    if argv[0] in ("-V", "--version"):
+        from tide import __version__
+
+        print(__version__)
+        return 0
+    name = argv[0]
+    if name.startswith("-"):
+        print(f"tide: unknown option '{name}'; see 'tide --help'", file=sys.stderr)
+        return 2
+    if name not in COMMANDS or not _available(COMMANDS[name][0]):
+        import difflib
+
+        close = difflib.get_close_matches(name, [n for n, (m, _) in COMMANDS.items() if _available(m)], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; see 'tide --help'"
+        print(f"tide: '{name}' is not a tide command{hint}", file=sys.stderr)
+        return 2
+    import importlib
+
+    module = importlib.import_module(f"tide.cli.cmd_{COMMANDS[name][0]}")
+    parser = build_parser(name, module)
+    args = parser.parse_args(argv[1:])
+    return run_command(module, args)
+
+
+def run_command(module, args) -> int:  # noqa: ANN001
+    from tide.core.errors import TideError
+
+    try:
+        return int(module.run(args) or 0)
+    except TideError as exc:
+        if getattr(args, "verbose", 0):
+            import traceback
+
+            traceback.print_exc()
+            if exc.details:
+                print(exc.details, file=sys.stderr)
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ERROR: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 1
+    except OSError as exc:
+        # an outside failure we did not anticipate more precisely: still one line, no traceback
+        if getattr(args, "verbose", 0):
+            import traceback
+
+            traceback.print_exc()
+        where = f" '{exc.filename}'" if getattr(exc, "filename", None) else ""
+        print(f"ERROR: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

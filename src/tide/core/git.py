@@ -1,0 +1,98 @@
+"""A thin wrapper around the ``git`` command line (the only place tide runs git)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tide.core.errors import GitError
+
+
+@dataclass(frozen=True)
+class Git:
+    root: str
+
+    def run(self, *args: str, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess:
+        try:
+            proc = subprocess.run(
+                ["git", "-C", self.root, *args], capture_output=True, input=input, check=False
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed (needed for this command); install git or use --no-scm")
+        if check and proc.returncode != 0:
+            err = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {err[-1] if err else proc.returncode}")
+        return proc
+
+    def out(self, *args: str) -> str:
+        return self.run(*args).stdout.decode("utf-8", errors="surrogateescape")
+
+    def add(self, paths: Iterable[str]) -> None:
+        paths = list(paths)
+        if paths:
+            self.run("add", "--", *paths)
+
+    def ignored(self, paths: Sequence[str]) -> set[str]:
+        """The subset of ``paths`` (relative to root) that git ignores."""
+        if not paths:
+            return set()
+        data = "\0".join(paths).encode() + b"\0"
+        proc = self.run("check-ignore", "-z", "--stdin", check=False, input=data)
+        return {p for p in proc.stdout.decode(errors="surrogateescape").split("\0") if p}
+
+    def resolve(self, rev: str) -> str:
+        proc = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        if proc.returncode != 0:
+            raise GitError(f"unknown revision '{rev}'")
+        return proc.stdout.decode().strip()
+
+    def has_commits(self) -> bool:
+        return self.run("rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0
+
+    def ls_files(self, rev: str) -> list[str]:
+        raw = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev).stdout
+        return [p for p in raw.decode("utf-8", errors="surrogateescape").split("\0") if p]
+
+    def read_files(self, rev: str, paths: Sequence[str]) -> dict[str, bytes]:
+        """Contents of ``paths`` at ``rev`` in one ``git cat-file --batch`` call."""
+        if not paths:
+            return {}
+        req = "".join(f"{rev}:{p}\n" for p in paths).encode("utf-8", errors="surrogateescape")
+        raw = self.run("cat-file", "--batch", input=req).stdout
+        out: dict[str, bytes] = {}
+        pos = 0
+        for p in paths:
+            nl = raw.index(b"\n", pos)
+            header = raw[pos:nl].split()
+            pos = nl + 1
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                out[p] = raw[pos : pos + size]
+                pos += size + 1
+        return out
+
+    def revs(self, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False) -> set[str]:
+        revs: set[str] = set()
+        if all_commits:
+            revs.update(self.out("rev-list", "--all").split())
+            return revs
+        if all_branches:
+            revs.update(self.out("for-each-ref", "--format=%(objectname)", "refs/heads/").split())
+        if all_tags:
+            revs.update(self.out("for-each-ref", "--format=%(objectname)^{commit}", "refs/tags/").split())
+            revs = {self.resolve(r) if r.endswith("}") else r for r in revs}
+        return revs
+
+
+def find_root(start: str) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", start, "rev-parse", "--show-toplevel"], capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        return None
+    if proc.returncode != 0:
+        return None
+    return os.path.realpath(proc.stdout.decode().strip())

@@ -1,0 +1,61 @@
+"""Directory manifests (``.dir`` objects), byte-identical to DVC's.
+
+The manifest of a directory is ``json.dumps(sorted entries, sort_keys=True)`` where each entry is
+``{"md5": <file md5>, "relpath": <posix path>}``, sorted by the full relpath string. Its object id
+is ``md5(manifest bytes) + ".dir"``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tide.core.errors import FileFormatError
+from tide.core.hashing import is_md5, md5_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    relpath: str
+    md5: str
+
+
+def serialize(entries: Iterable[Entry]) -> bytes:
+    items = sorted(entries, key=lambda e: e.relpath)
+    return json.dumps([{"md5": e.md5, "relpath": e.relpath} for e in items], sort_keys=True).encode("utf-8")
+
+
+def tree_oid(raw: bytes) -> str:
+    return md5_bytes(raw) + ".dir"
+
+
+def check_relpath(relpath: object, where: str = "manifest") -> str:
+    """Refuse relpaths that could escape the directory they describe."""
+    if not isinstance(relpath, str) or not relpath:
+        raise FileFormatError(f"{where}: entry has no valid 'relpath'")
+    if relpath.startswith("/") or "\\" in relpath or "\x00" in relpath:
+        raise FileFormatError(f"{where}: unsafe path {relpath!r}")
+    parts = relpath.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise FileFormatError(f"{where}: unsafe path {relpath!r}")
+    return relpath
+
+
+def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
+    """Parse a ``.dir`` object; tolerant of extra keys per entry, strict about paths and hashes."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FileFormatError(f"{where}: corrupted directory manifest ({exc.__class__.__name__})")
+    if not isinstance(data, list):
+        raise FileFormatError(f"{where}: corrupted directory manifest (not a list)")
+    out = []
+    for item in data:
+        if not isinstance(item, dict):
+            raise FileFormatError(f"{where}: corrupted directory manifest (entry is not a mapping)")
+        md5 = item.get("md5")
+        if not is_md5(md5) or md5.endswith(".dir"):
+            raise FileFormatError(f"{where}: entry {item.get('relpath')!r} has no valid md5")
+        out.append(Entry(check_relpath(item.get("relpath"), where), md5))
+    return out

@@ -1,0 +1,253 @@
+"""The local content-addressed cache, laid out exactly like DVC 3's.
+
+    <cache>/files/md5/ab/cdef...        file objects (mode 0444)
+    <cache>/files/md5/ab/cdef....dir    directory manifests
+    <cache>/ab/cdef...                  legacy (DVC 2.x, md5-dos2unix) objects
+    <cache>/runs/...                    run cache
+
+Every object enters under a temporary name in its final directory and is renamed into place,
+so a reader never sees a partial object under a final name.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tide.core.errors import CacheError
+from tide.core.fsutil import tmp_name
+from tide.core.hashing import CHUNK, file_md5, file_md5_dos2unix, md5_bytes
+
+READONLY = 0o444
+_FICLONE = 0x40049409
+LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+
+
+def _reflink(src: str, dst: str) -> None:
+    import fcntl
+
+    sfd = os.open(src, os.O_RDONLY)
+    try:
+        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            fcntl.ioctl(dfd, _FICLONE, sfd)
+        except OSError:
+            os.close(dfd)
+            os.unlink(dst)
+            raise
+        os.close(dfd)
+    finally:
+        os.close(sfd)
+
+
+@dataclass
+class ObjectCache:
+    root: str
+    link_types: tuple[str, ...] = ("reflink", "copy")
+    shared: bool = False
+    _dirs: set[str] = field(default_factory=set, repr=False)
+    _no_reflink: bool = field(default=False, repr=False)
+
+    # --- layout ------------------------------------------------------------------------------
+    def path(self, oid: str, legacy: bool = False) -> str:
+        base = self.root if legacy else os.path.join(self.root, "files", "md5")
+        return os.path.join(base, oid[:2], oid[2:])
+
+    def exists(self, oid: str, legacy: bool = False) -> bool:
+        return os.path.exists(self.path(oid, legacy))
+
+    def _ensure_dir(self, d: str) -> None:
+        if d in self._dirs:
+            return
+        try:
+            os.makedirs(d, exist_ok=True)
+        except PermissionError:
+            raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
+        except OSError as exc:
+            raise CacheError(f"cannot write to the cache at '{self.root}': {exc.strerror}")
+        self._dirs.add(d)
+
+    # --- writing -----------------------------------------------------------------------------
+    def put_bytes(self, raw: bytes, oid: str | None = None) -> str:
+        oid = oid or md5_bytes(raw)
+        dst = self.path(oid)
+        if os.path.exists(dst):
+            return oid
+        self._ensure_dir(os.path.dirname(dst))
+        tmp = tmp_name(dst)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+            os.replace(tmp, dst)
+        except PermissionError:
+            _unlink_quiet(tmp)
+            raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+        return oid
+
+    def put_file(self, src: str, md5: str | None = None, size: int = -1, move: bool = False) -> str:
+        """Store the file ``src`` (whose md5 may be known already) and return its oid.
+
+        With ``move`` (hardlink/symlink cache types) the object is hard-linked from the source
+        when possible, so no data is copied.
+        """
+        if md5 is not None:
+            dst = self.path(md5)
+            if os.path.exists(dst):
+                return md5
+            self._ensure_dir(os.path.dirname(dst))
+            tmp = tmp_name(dst)
+            try:
+                self._copy_into(src, tmp, size, move)
+                os.chmod(tmp, READONLY)
+                os.replace(tmp, dst)
+            except PermissionError:
+                _unlink_quiet(tmp)
+                raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
+            except BaseException:
+                _unlink_quiet(tmp)
+                raise
+            return md5
+        # unknown hash: copy while hashing into a temporary name at the cache root, then rename
+        self._ensure_dir(self.root)
+        tmp = tmp_name(os.path.join(self.root, "x"))
+        try:
+            h = hashlib.md5(usedforsecurity=False)
+            with open(src, "rb", buffering=0) as fin:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
+                with os.fdopen(fd, "wb", buffering=0) as fout:
+                    buf = bytearray(CHUNK)
+                    view = memoryview(buf)
+                    while n := fin.readinto(buf):
+                        h.update(view[:n])
+                        fout.write(view[:n])
+            oid = h.hexdigest()
+            dst = self.path(oid)
+            self._ensure_dir(os.path.dirname(dst))
+            os.replace(tmp, dst)
+            return oid
+        except PermissionError:
+            _unlink_quiet(tmp)
+            raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+
+    def _copy_into(self, src: str, tmp: str, size: int, move: bool) -> None:
+        if move:
+            try:
+                os.link(src, tmp)
+                return
+            except OSError:
+                pass
+        if not self._no_reflink and "reflink" in self.link_types:
+            try:
+                _reflink(src, tmp)
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.ENOSYS):
+                    self._no_reflink = True
+                else:
+                    raise
+        if 0 <= size <= 65536:
+            with open(src, "rb", buffering=0) as f:
+                data = f.read()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            return
+        shutil.copyfile(src, tmp)
+
+    # --- reading / materializing ---------------------------------------------------------------
+    def read_bytes(self, oid: str, legacy: bool = False) -> bytes:
+        with open(self.path(oid, legacy), "rb") as f:
+            return f.read()
+
+    def link(self, oid: str, dst: str, isexec: bool = False, legacy: bool = False) -> str:
+        """Materialize object ``oid`` at ``dst`` atomically, trying the configured link types in order.
+
+        Returns the link type used.
+        """
+        src = self.path(oid, legacy)
+        if not os.path.exists(src):
+            raise CacheError(f"object {oid} is missing from the cache")
+        parent = os.path.dirname(dst)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        tmp = tmp_name(dst)
+        last: OSError | None = None
+        for kind in self.link_types:
+            try:
+                if kind == "reflink":
+                    if self._no_reflink:
+                        continue
+                    try:
+                        _reflink(src, tmp)
+                    except OSError as exc:
+                        if exc.errno in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY):
+                            self._no_reflink = True
+                        raise
+                    os.chmod(tmp, 0o755 if isexec else 0o644)
+                elif kind == "hardlink":
+                    os.link(src, tmp)
+                elif kind == "symlink":
+                    os.symlink(src, tmp)
+                else:
+                    shutil.copyfile(src, tmp)
+                    if isexec:
+                        os.chmod(tmp, os.stat(tmp).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+                os.replace(tmp, dst)
+                return kind
+            except OSError as exc:
+                _unlink_quiet(tmp)
+                last = exc
+                continue
+        raise CacheError(f"cannot link '{dst}' from the cache: {last.strerror if last else 'no link type'}")
+
+    # --- verification / listing ---------------------------------------------------------------
+    def verify(self, oid: str, legacy: bool = False) -> bool:
+        p = self.path(oid, legacy)
+        if legacy and not oid.endswith(".dir"):
+            return file_md5_dos2unix(p) == oid or file_md5(p) == oid
+        return file_md5(p) == oid.removesuffix(".dir")
+
+    def iter_oids(self) -> Iterator[tuple[str, bool]]:
+        """Every object id in the cache as ``(oid, legacy)``; temporary files are skipped."""
+        for legacy, base in ((False, os.path.join(self.root, "files", "md5")), (True, self.root)):
+            try:
+                prefixes = os.listdir(base)
+            except FileNotFoundError:
+                continue
+            for pre in prefixes:
+                if len(pre) != 2 or not all(c in "0123456789abcdef" for c in pre):
+                    continue
+                try:
+                    names = os.listdir(os.path.join(base, pre))
+                except (NotADirectoryError, FileNotFoundError):
+                    continue
+                for name in names:
+                    if name.endswith(".tmp") or name.startswith("."):
+                        continue
+                    yield pre + name, legacy
+
+    def remove(self, oid: str, legacy: bool = False) -> None:
+        _unlink_quiet(self.path(oid, legacy))
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

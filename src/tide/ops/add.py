@@ -1,0 +1,162 @@
+"""``tide add``: hash files and directories, store them in the cache, write ``.dvc`` pointer files."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from tide.core.errors import MissingError, OverlapError, PathError, UsageError
+from tide.ops.index import Tracked, collect
+from tide.workspace import gitignore, pointers
+from tide.workspace.hashing import HashResult
+from tide.workspace.pointers import Out, PointerFile
+from tide.workspace.repo import Repo
+
+
+@dataclass
+class AddResult:
+    pointer_files: list[str] = field(default_factory=list)  # relative to repo root
+    git_files: list[str] = field(default_factory=list)  # files to `git add`
+    staged: bool = False
+
+
+def resolve_target(repo: Repo, target: str, cwd: str) -> str:
+    path = os.path.normpath(os.path.join(cwd, target))
+    rel = os.path.relpath(path, repo.root)
+    if rel == "." :
+        raise PathError("cannot track the repository root itself; name a file or directory inside it")
+    if rel.startswith(".." + os.sep) or rel == "..":
+        raise PathError(f"'{target}' is outside the repository")
+    first = rel.split(os.sep)[0]
+    if first in (".dvc", ".git"):
+        raise PathError(f"'{target}' is inside {first}/ and cannot be tracked")
+    if path.endswith(pointers.SUFFIX):
+        raise PathError(f"'{target}' is a .dvc file; name the data it tracks instead")
+    real = os.path.realpath(os.path.dirname(path))
+    if real != os.path.realpath(repo.root) and not real.startswith(os.path.realpath(repo.root) + os.sep):
+        raise PathError(f"'{target}' leads outside the repository through a symlink")
+    return path
+
+
+def check_overlap(repo: Repo, path: str, tracked: list[Tracked], own_pointer: str) -> None:
+    for t in tracked:
+        o = t.out.abspath
+        if t.source == own_pointer and o == path:
+            continue
+        src = repo.rel(t.source)
+        kind = f"pipeline stage '{t.stage}' ({src})" if t.stage else f"'{src}'"
+        if o == path:
+            raise OverlapError(f"'{repo.rel(path)}' is already an output of {kind}")
+        if path.startswith(o + os.sep):
+            raise OverlapError(
+                f"'{repo.rel(path)}' is inside '{repo.rel(o)}', which is already tracked by {kind}"
+            )
+        if o.startswith(path + os.sep):
+            raise OverlapError(
+                f"'{repo.rel(path)}' contains '{repo.rel(o)}', which is already tracked by {kind}; "
+                f"remove that first"
+            )
+
+
+def expand_targets(targets: list[str], cwd: str, use_glob: bool) -> list[str]:
+    if not use_glob:
+        return targets
+    out: list[str] = []
+    for t in targets:
+        matches = sorted(glob.glob(t, root_dir=cwd, recursive=True))
+        if not matches:
+            raise MissingError(f"no file matches '{t}'")
+        out.extend(matches)
+    return out
+
+
+def add(
+    repo: Repo,
+    targets: list[str],
+    cwd: str | None = None,
+    no_commit: bool = False,
+    out: str | None = None,
+    use_glob: bool = False,
+) -> AddResult:
+    cwd = cwd or os.getcwd()
+    targets = expand_targets(targets, cwd, use_glob)
+    if not targets:
+        raise UsageError("nothing to add: name at least one file or directory")
+    if out is not None and len(targets) != 1:
+        raise UsageError("-o/--out takes exactly one target")
+    result = AddResult()
+    with repo.lock():
+        if out is not None:
+            src = os.path.abspath(os.path.join(cwd, targets[0]))
+            if not os.path.lexists(src):
+                raise MissingError(f"'{targets[0]}' does not exist")
+            paths = [resolve_target(repo, out, cwd)]
+        else:
+            paths = [resolve_target(repo, t, cwd) for t in targets]
+            for t, p in zip(targets, paths, strict=True):
+                if not os.path.lexists(p):
+                    raise MissingError(f"'{t}' does not exist")
+        if len(set(paths)) != len(paths):
+            raise UsageError("the same target is named twice")
+        tracked = collect(repo)
+        for p in paths:
+            check_overlap(repo, p, tracked, p + pointers.SUFFIX)
+        if out is not None:
+            _copy_in(src, paths[0])
+        for p in paths:
+            pf = _add_one(repo, p, no_commit)
+            result.pointer_files.append(repo.rel(pf.path))
+        result.git_files = sorted(set(result.pointer_files) | set(gitignore.add(repo.root, paths, repo.git)))
+        if repo.autostage and repo.git is not None:
+            repo.git.add(result.git_files)
+            result.staged = True
+    return result
+
+
+def _copy_in(src: str, dst: str) -> None:
+    if os.path.lexists(dst):
+        raise PathError(f"'{dst}' exists already; -o will not overwrite it")
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = dst + ".tide-tmp"
+    if os.path.isdir(src):
+        shutil.copytree(src, tmp, symlinks=False)
+    else:
+        shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
+    ptr_path = path + pointers.SUFFIX
+    old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
+    res = repo.hasher.hash_path(path)
+    if not no_commit:
+        store(repo, res)
+    base = old.outs[0] if old and len(old.outs) == 1 else None
+    if base is None:
+        base = Out(os.path.basename(path), path)
+    new_out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
+    pf = PointerFile(ptr_path, (new_out,), dict(old.top) if old else {})
+    pf.write()
+    if not no_commit and repo.cache.link_types[0] in ("hardlink", "symlink"):
+        from tide.workspace.checkout import checkout_out
+
+        checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True, relink=True)
+    return pf
+
+
+def store(repo: Repo, res: HashResult) -> None:
+    """Put hashed files (and a directory's manifest, last) into the cache."""
+    cache = repo.cache
+    move = cache.link_types[0] in ("hardlink", "symlink")
+    todo = [f for f in res.files if not cache.exists(f.md5)]
+    if len(todo) > 16:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda f: cache.put_file(f.abspath, f.md5, f.size, move), todo))
+    else:
+        for f in todo:
+            cache.put_file(f.abspath, f.md5, f.size, move)
+    if res.manifest is not None:
+        cache.put_bytes(res.manifest, res.md5)

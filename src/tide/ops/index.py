@@ -1,0 +1,83 @@
+"""Every tracked output of a repository, from ``.dvc`` files and ``dvc.lock`` files, in the
+workspace or at git revisions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tide.core import manifest, yamlio
+from tide.core.errors import FileFormatError, MissingError, TideError
+from tide.pipeline.lockfile import LOCK_NAME, lock_outputs, parse_lock
+from tide.workspace import pointers
+from tide.workspace.index import find_dvc_files
+from tide.workspace.pointers import Out
+from tide.workspace.repo import Repo
+
+
+@dataclass(frozen=True)
+class Tracked:
+    source: str  # absolute path of the .dvc file or dvc.lock that records the output
+    stage: str | None
+    out: Out
+
+
+def collect(repo: Repo) -> list[Tracked]:
+    ptrs, pipes = find_dvc_files(repo.root, repo.ignore)
+    result = []
+    for p in ptrs:
+        pf = pointers.load(p, repo.root)
+        result.extend(Tracked(p, None, o) for o in pf.outs)
+    locks = [os.path.join(os.path.dirname(y), LOCK_NAME) for y in pipes]
+    locks = [lk for lk in locks if os.path.exists(lk)]
+    result.extend(Tracked(lk, st, o) for lk, st, o in lock_outputs(repo.root, locks))
+    return result
+
+
+def used_oids(repo: Repo, tracked: Iterable[Out], strict: bool = False) -> set[tuple[str, bool]]:
+    """Object ids (with their legacy flag) needed by ``tracked``, expanding directory manifests
+    found in the cache. With ``strict`` a missing manifest is an error."""
+    oids: set[tuple[str, bool]] = set()
+    for out in tracked:
+        if out.md5 is None or not out.use_cache:
+            continue
+        oids.add((out.md5, out.legacy))
+        if out.is_dir:
+            try:
+                raw = repo.cache.read_bytes(out.md5, out.legacy)
+            except FileNotFoundError:
+                if strict:
+                    raise MissingError(f"manifest {out.md5} of '{out.path}' is missing from the cache")
+                continue
+            for e in manifest.parse(raw, where=f"manifest {out.md5}"):
+                oids.add((e.md5, out.legacy))
+    return oids
+
+
+def outs_at_rev(repo: Repo, rev: str) -> list[Out]:
+    """Outputs recorded by the .dvc and dvc.lock files committed at ``rev``."""
+    git = repo.git
+    if git is None:
+        raise TideError("this command needs git (the repository was initialised with --no-scm)")
+    prefix = os.path.relpath(repo.root, git.root).replace(os.sep, "/")
+    prefix = "" if prefix == "." else prefix + "/"
+    files = [
+        f for f in git.ls_files(rev)
+        if f.startswith(prefix) and (f.endswith(pointers.SUFFIX) or f.rsplit("/", 1)[-1] == LOCK_NAME)
+        and not f[len(prefix):].startswith(".dvc/")
+    ]
+    blobs = git.read_files(rev, files)
+    outs: list[Out] = []
+    for f, raw in blobs.items():
+        path = os.path.join(repo.root, f[len(prefix):])
+        where = f"{rev[:8]}:{f}"
+        try:
+            data = yamlio.loads(raw.decode("utf-8"), where)
+            if f.endswith(pointers.SUFFIX):
+                outs.extend(pointers.parse(data, path, repo.root).outs)
+            else:
+                outs.extend(o for _, o in parse_lock(data, repo.root, path))
+        except UnicodeDecodeError:
+            raise FileFormatError(f"{where}: not valid UTF-8 text")
+    return outs

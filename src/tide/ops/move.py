@@ -1,0 +1,46 @@
+"""``tide move``: rename a tracked output together with its ``.dvc`` file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from tide.core.errors import MissingError, PathError
+from tide.ops.add import resolve_target
+from tide.workspace import gitignore, pointers
+from tide.workspace.pointers import PointerFile
+from tide.workspace.repo import Repo
+
+
+def move(repo: Repo, src: str, dst: str, cwd: str | None = None) -> tuple[str, list[str]]:
+    """Returns the new pointer file and the files to stage in git."""
+    cwd = cwd or os.getcwd()
+    with repo.lock():
+        s = resolve_target(repo, src, cwd)
+        ptr = s + pointers.SUFFIX
+        if not os.path.isfile(ptr):
+            raise MissingError(f"'{src}' is not tracked by a .dvc file")
+        d = resolve_target(repo, dst, cwd)
+        if os.path.isdir(d) and not os.path.islink(d):
+            d = os.path.join(d, os.path.basename(s))
+        if os.path.lexists(d):
+            raise PathError(f"'{dst}' exists already")
+        pf = pointers.load(ptr, repo.root)
+        if len(pf.outs) != 1 or pf.outs[0].abspath != s:
+            raise PathError(f"'{repo.rel(ptr)}' does not track exactly '{src}'")
+        new_ptr = d + pointers.SUFFIX
+        if os.path.exists(new_ptr):
+            raise PathError(f"'{repo.rel(new_ptr)}' exists already")
+        os.makedirs(os.path.dirname(d), exist_ok=True)
+        if os.path.lexists(s):
+            os.rename(s, d)
+        out = replace(pf.outs[0], path=os.path.basename(d), abspath=d)
+        top = dict(pf.top)
+        PointerFile(new_ptr, (out,), top).write()
+        os.unlink(ptr)
+        old_gi = gitignore.remove(repo.root, s)
+        new_gi = gitignore.add(repo.root, [d], repo.git)
+        files = [repo.rel(new_ptr), repo.rel(ptr)] + ([old_gi] if old_gi else []) + new_gi
+        if repo.autostage and repo.git is not None:
+            repo.git.run("add", "-A", "--", *files)
+    return repo.rel(new_ptr), sorted(set(files))

@@ -1,0 +1,169 @@
+"""Materializing tracked outputs from the cache into the workspace."""
+
+from __future__ import annotations
+
+import os
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from tide.core import manifest
+from tide.core.errors import CacheError, FileFormatError, MissingError, TideError
+from tide.core.fsutil import remove
+from tide.objects.cache import ObjectCache
+from tide.workspace.hashing import Hasher
+from tide.workspace.pointers import Out
+
+
+@dataclass
+class CheckoutResult:
+    added: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # paths whose objects are missing
+    unchanged: int = 0
+
+
+class NeedsForce(TideError):
+    pass
+
+
+def _is_link_kind_ok(path: str, src: str, kinds: tuple[str, ...]) -> bool:
+    """Whether the workspace file is already linked the way the first configured type would do it."""
+    first = kinds[0]
+    if first == "symlink":
+        return os.path.islink(path) and os.path.realpath(path) == os.path.realpath(src)
+    if first == "hardlink":
+        try:
+            return os.path.samefile(path, src)
+        except OSError:
+            return False
+    return not os.path.islink(path)
+
+
+def load_manifest(cache: ObjectCache, out: Out) -> list[manifest.Entry]:
+    try:
+        raw = cache.read_bytes(out.md5, out.legacy)
+    except FileNotFoundError:
+        raise MissingError(f"'{out.path}': directory manifest {out.md5} is missing from the cache")
+    return manifest.parse(raw, where=f"manifest {out.md5}")
+
+
+def checkout_out(
+    out: Out, rel: str, hasher: Hasher, cache: ObjectCache, force: bool = False, relink: bool = False
+) -> CheckoutResult:
+    res = CheckoutResult()
+    if out.md5 is None:
+        raise FileFormatError(f"'{rel}' has no recorded hash; run 'tide commit' or 'tide add' first")
+    if not out.use_cache:
+        return res
+    if out.is_dir:
+        return _checkout_dir(out, rel, hasher, cache, force, relink, res)
+    src = cache.path(out.md5, out.legacy)
+    exists = os.path.lexists(out.abspath)
+    if exists and os.path.isdir(out.abspath) and not os.path.islink(out.abspath):
+        if not force:
+            raise NeedsForce(f"'{rel}' is a directory in the workspace but a file is tracked; use --force to replace it")
+        remove(out.abspath)
+        exists = False
+    if exists:
+        cur = _current_md5(hasher, out.abspath)
+        if cur == out.md5:
+            if not relink and _is_link_kind_ok(out.abspath, src, cache.link_types):
+                res.unchanged += 1
+                return res
+        elif cur is not None and not force and not cache.exists(cur):
+            raise NeedsForce(
+                f"'{rel}' has changes that are not in the cache and would be lost; "
+                "use --force to discard them (or 'tide add' to keep them)"
+            )
+    if not os.path.exists(src):
+        res.failed.append(rel)
+        return res
+    if exists:
+        _make_writable_parent(out.abspath)
+    cache.link(out.md5, out.abspath, isexec=out.isexec, legacy=out.legacy)
+    if out.isexec and cache.link_types[0] not in ("hardlink", "symlink"):
+        mode = os.stat(out.abspath).st_mode
+        os.chmod(out.abspath, mode | stat.S_IEXEC)
+    hasher.record([(out.abspath, out.md5)])
+    (res.modified if exists else res.added).append(rel)
+    return res
+
+
+def _make_writable_parent(path: str) -> None:
+    parent = os.path.dirname(path)
+    if not os.access(parent, os.W_OK):
+        os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR)
+
+
+def _current_md5(hasher: Hasher, path: str) -> str | None:
+    try:
+        return hasher.hash_path(path).md5
+    except (MissingError, OSError):
+        return None
+
+
+def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
+    if not cache.exists(out.md5, out.legacy):
+        res.failed.append(rel)
+        return res
+    entries = load_manifest(cache, out)
+    existed = os.path.isdir(out.abspath)
+    if os.path.lexists(out.abspath) and not existed:
+        if not force:
+            raise NeedsForce(f"'{rel}' is a file in the workspace but a directory is tracked; use --force to replace it")
+        remove(out.abspath)
+    current = {}
+    if existed:
+        cur = hasher.hash_dir(out.abspath)
+        if cur.md5 == out.md5 and not relink:
+            first = cache.link_types[0]
+            if first not in ("hardlink", "symlink") or all(
+                _is_link_kind_ok(f.abspath, cache.path(f.md5, out.legacy), cache.link_types) for f in cur.files
+            ):
+                res.unchanged += 1
+                return res
+        current = {f.relpath: f.md5 for f in cur.files}
+    wanted = {e.relpath: e.md5 for e in entries}
+    extra = [p for p in current if p not in wanted]
+    lost = [p for p in extra if not cache.exists(current[p], out.legacy)]
+    changed_lost = [p for p in wanted if p in current and current[p] != wanted[p] and not cache.exists(current[p])]
+    if (lost or changed_lost) and not force:
+        sample = (lost + changed_lost)[0]
+        raise NeedsForce(
+            f"'{rel}/{sample}' has changes that are not in the cache and would be lost; "
+            "use --force to discard them (or 'tide add' to keep them)"
+        )
+    missing = [e.md5 for e in entries if not cache.exists(e.md5, out.legacy)]
+    if missing:
+        res.failed.append(rel)
+        return res
+    for p in extra:
+        remove(os.path.join(out.abspath, p))
+    todo = [
+        (p, md5) for p, md5 in wanted.items()
+        if relink or current.get(p) != md5
+        or not _is_link_kind_ok(os.path.join(out.abspath, p), cache.path(md5, out.legacy), cache.link_types)
+    ]
+    if not todo and not extra:
+        res.unchanged += 1
+        return res
+    os.makedirs(out.abspath, exist_ok=True)
+
+    def one(item):  # noqa: ANN001
+        p, md5 = item
+        dst = os.path.join(out.abspath, p)
+        cache.link(md5, dst, legacy=out.legacy)
+        return dst, md5
+
+    if len(todo) > 32:
+        with ThreadPoolExecutor(8) as pool:
+            done = list(pool.map(one, todo))
+    else:
+        done = [one(item) for item in todo]
+    hasher.record(done)
+    (res.modified if existed else res.added).append(rel + "/")
+    return res
+
+
+__all__ = ["CheckoutResult", "NeedsForce", "checkout_out", "load_manifest", "CacheError"]

@@ -1,0 +1,119 @@
+"""Hashing workspace paths with the state database: files, and directories as DVC trees."""
+
+from __future__ import annotations
+
+import os
+import stat as st_mod
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from tide.core import manifest
+from tide.core.errors import MissingError
+from tide.core.hashing import file_md5
+from tide.workspace.ignore import Ignore
+from tide.workspace.state import State
+
+PARALLEL_MIN_FILES = 64
+PARALLEL_MIN_BYTES = 8 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    relpath: str  # inside the hashed directory ("" for a single file)
+    abspath: str
+    md5: str
+    size: int
+    isexec: bool
+
+
+@dataclass(frozen=True)
+class HashResult:
+    md5: str  # oid; ends with .dir for directories
+    size: int
+    nfiles: int | None  # None for files
+    isexec: bool
+    files: tuple[FileInfo, ...]
+    manifest: bytes | None = None
+
+    @property
+    def is_dir(self) -> bool:
+        return self.nfiles is not None
+
+
+class Hasher:
+    def __init__(self, root: str, state: State, ignore: Ignore, jobs: int | None = None) -> None:
+        self.root = root
+        self.state = state
+        self.ignore = ignore
+        self.jobs = jobs or max(1, min(8, (os.cpu_count() or 1) * 2))
+
+    def _rel(self, abspath: str) -> str:
+        return os.path.relpath(abspath, self.root).replace(os.sep, "/")
+
+    def hash_path(self, abspath: str) -> HashResult:
+        try:
+            st = os.stat(abspath)
+        except FileNotFoundError:
+            raise MissingError(f"'{self._rel(abspath)}' does not exist")
+        if st_mod.S_ISDIR(st.st_mode):
+            return self.hash_dir(abspath)
+        rel = self._rel(abspath)
+        known = self.state.lookup_prefix(rel).get(rel)
+        md5 = self._hash_many([(rel, abspath, st)], {rel: known} if known else {})[rel]
+        isexec = bool(st.st_mode & 0o111)
+        return HashResult(md5, st.st_size, None, isexec, (FileInfo("", abspath, md5, st.st_size, isexec),))
+
+    def hash_dir(self, abspath: str) -> HashResult:
+        reldir = self._rel(abspath)
+        items = []
+        for rel, entry in self.ignore.walk_files(abspath, reldir if reldir != "." else ""):
+            try:
+                s = entry.stat()
+            except FileNotFoundError:
+                continue  # vanished during the walk, or a dangling symlink
+            items.append((rel, entry.path, s))
+        known = self.state.lookup_prefix(reldir)
+        keyed = [(f"{reldir}/{rel}", p, s) for rel, p, s in items]
+        md5s = self._hash_many(keyed, known)
+        files = []
+        total = 0
+        for (rel, p, s), (key, _, _) in zip(items, keyed, strict=True):
+            files.append(FileInfo(rel, p, md5s[key], s.st_size, bool(s.st_mode & 0o111)))
+            total += s.st_size
+        raw = manifest.serialize(manifest.Entry(f.relpath, f.md5) for f in files)
+        return HashResult(manifest.tree_oid(raw), total, len(files), False, tuple(files), raw)
+
+    def record(self, done: list[tuple[str, str]]) -> None:
+        """Remember the hashes of files just written from the cache (``(abspath, md5)`` pairs)."""
+        rows = []
+        for path, md5 in done:
+            try:
+                s = os.stat(path)
+            except OSError:
+                continue
+            rows.append((self._rel(path), s.st_ino, s.st_mtime_ns, s.st_size, md5))
+        self.state.save_many(rows)
+
+    def _hash_many(self, items, known) -> dict[str, str]:
+        out: dict[str, str] = {}
+        todo = []
+        for key, path, s in items:
+            row = known.get(key)
+            if row is not None and row[0] == s.st_ino and row[1] == s.st_mtime_ns and row[2] == s.st_size:
+                out[key] = row[3]
+            else:
+                todo.append((key, path, s))
+        if not todo:
+            return out
+        total = sum(s.st_size for _, _, s in todo)
+        if len(todo) >= PARALLEL_MIN_FILES or (len(todo) > 1 and total >= PARALLEL_MIN_BYTES):
+            with ThreadPoolExecutor(self.jobs) as pool:
+                results = list(pool.map(lambda t: file_md5(t[1], t[2].st_size), todo))
+        else:
+            results = [file_md5(p, s.st_size) for _, p, s in todo]
+        rows = []
+        for (key, _, s), md5 in zip(todo, results, strict=True):
+            out[key] = md5
+            rows.append((key, s.st_ino, s.st_mtime_ns, s.st_size, md5))
+        self.state.save_many(rows)
+        return out

@@ -1,0 +1,109 @@
+"""``.dvcignore`` handling (gitignore syntax, nested files allowed) and the ignore-aware walk."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+ALWAYS = frozenset({".git", ".hg", ".dvc"})
+NAME = ".dvcignore"
+
+
+def _load_spec(path: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [ln for ln in f.read().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    except FileNotFoundError:
+        return None
+    if not lines:
+        return None
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+@dataclass
+class Ignore:
+    """Ignore rules of a repository rooted at ``root``; nested .dvcignore files are loaded on demand."""
+
+    root: str
+    _specs: dict[str, object] = field(default_factory=dict)
+
+    def spec_for(self, reldir: str):
+        if reldir not in self._specs:
+            base = os.path.join(self.root, reldir) if reldir else self.root
+            self._specs[reldir] = _load_spec(os.path.join(base, NAME))
+        return self._specs[reldir]
+
+    def is_ignored(self, relpath: str, is_dir: bool = False) -> bool:
+        """Whether ``relpath`` (posix, relative to root) or any parent directory is ignored."""
+        parts = relpath.split("/")
+        if any(p in ALWAYS for p in parts[:-1]) or (is_dir and parts[-1] in ALWAYS):
+            return True
+        for i in range(len(parts)):
+            reldir = "/".join(parts[:i])
+            spec = self.spec_for(reldir)
+            if spec is None:
+                continue
+            for j in range(i + 1, len(parts) + 1):
+                sub = "/".join(parts[i:j])
+                isd = j < len(parts) or is_dir
+                if spec.match_file(sub + "/" if isd else sub):
+                    return True
+        return False
+
+    def walk_files(self, abs_dir: str, rel_dir: str) -> Iterator[tuple[str, os.DirEntry]]:
+        """Yield ``(relpath inside abs_dir, DirEntry)`` for every non-ignored file under ``abs_dir``.
+
+        ``rel_dir`` is ``abs_dir`` relative to the repository root (used for nested .dvcignore).
+        Symlinks to files are followed like files; symlinked directories are not descended.
+        """
+        active = [(rel_dir, self.spec_for(rel_dir))] if rel_dir and self._has_parent_rules(rel_dir) else []
+        yield from self._walk(abs_dir, "", rel_dir, active)
+
+    def _has_parent_rules(self, rel_dir: str) -> bool:
+        parts = rel_dir.split("/")
+        return any(self.spec_for("/".join(parts[:i])) is not None for i in range(len(parts)))
+
+    def _matches(self, active, rel_root: str, sub: str, is_dir: bool) -> bool:
+        full = f"{rel_root}/{sub}" if rel_root else sub
+        for base, spec in active:
+            if spec is None:
+                continue
+            if base:
+                if not full.startswith(base + "/"):
+                    continue
+                p = full[len(base) + 1 :]
+            else:
+                p = full
+            if spec.match_file(p + "/" if is_dir else p):
+                return True
+        return False
+
+    def _walk(self, abs_dir: str, prefix: str, rel_root: str, active) -> Iterator[tuple[str, os.DirEntry]]:
+        try:
+            entries = list(os.scandir(abs_dir))
+        except FileNotFoundError:
+            return
+        full_dir = f"{rel_root}/{prefix}".rstrip("/") if rel_root else prefix.rstrip("/")
+        if any(e.name == NAME for e in entries):
+            active = [*active, (full_dir, self.spec_for(full_dir))]
+        else:
+            # parent rules are inherited; nothing new here
+            pass
+        rules = [a for a in active if a[1] is not None]
+        for e in entries:
+            rel = prefix + e.name
+            if e.is_dir(follow_symlinks=False):
+                if e.name in ALWAYS:
+                    continue
+                if rules and self._matches(rules, rel_root, rel, True):
+                    continue
+                yield from self._walk(e.path, rel + "/", rel_root, active)
+            else:
+                if rules and self._matches(rules, rel_root, rel, False):
+                    continue
+                if e.is_symlink() and os.path.isdir(e.path):
+                    continue
+                yield rel, e

@@ -1,0 +1,55 @@
+"""The repository lock: the same fcntl ``flock`` on ``.dvc/tmp/lock`` that dvc takes (zc.lockfile),
+so tide and dvc never write one repository at the same time."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from types import TracebackType
+
+from tide.core.errors import LockError
+
+
+class RepoLock:
+    def __init__(self, path: str, timeout: float = 3.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def __enter__(self) -> RepoLock:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    holder = ""
+                    try:
+                        with open(self.path) as f:
+                            pid = f.read().strip()
+                        holder = f" (held by process {pid})" if pid else ""
+                    except OSError:
+                        pass
+                    raise LockError(
+                        f"the repository is locked by another tide or dvc process{holder}; "
+                        "wait for it to finish and try again"
+                    )
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f" {os.getpid()}\n".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, et: type | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:
+                pass
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None

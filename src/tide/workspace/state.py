@@ -1,0 +1,78 @@
+"""The state database: (inode, mtime, size) → md5 per workspace path, so unchanged files are never re-hashed.
+
+Keys are paths relative to the repository root, so moving or cloning the repository keeps it
+useful. It lives in ``.dvc/tmp/`` (git-ignored) and is only a cache: if it is unreadable it is
+rebuilt.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, inode INTEGER, mtime INTEGER, size INTEGER, md5 TEXT)"
+
+Row = tuple[int, int, int, str]
+
+
+class State:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection | None:
+        if self._db is None:
+            try:
+                os.makedirs(os.path.dirname(self.path), exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(SCHEMA)
+            except sqlite3.DatabaseError:
+                try:
+                    os.unlink(self.path)
+                    db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                    db.execute(SCHEMA)
+                except (sqlite3.DatabaseError, OSError):
+                    return None
+            except OSError:
+                return None  # read-only repository: work without a state database
+            self._db = db
+        return self._db
+
+    def lookup_prefix(self, prefix: str) -> dict[str, Row]:
+        """All rows whose path is ``prefix`` or lies under ``prefix/``."""
+        db = self._conn()
+        if db is None:
+            return {}
+        try:
+            cur = db.execute(
+                "SELECT path, inode, mtime, size, md5 FROM state WHERE path = ? OR (path >= ? AND path < ?)",
+                (prefix, prefix + "/", prefix + "0"),
+            )
+            return {r[0]: (r[1], r[2], r[3], r[4]) for r in cur}
+        except sqlite3.DatabaseError:
+            return {}
+
+    def save_many(self, rows: Iterable[tuple[str, int, int, int, str]]) -> None:
+        db = self._conn()
+        if db is None:
+            return
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.OperationalError:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
