@@ -62,7 +62,9 @@ def checkout_out(
     exists = os.path.lexists(out.abspath)
     if exists and os.path.isdir(out.abspath) and not os.path.islink(out.abspath):
         if not force:
-            raise NeedsForce(f"'{rel}' is a directory in the workspace but a file is tracked; use --force to replace it")
+            raise NeedsForce(
+                f"'{rel}' is a directory in the workspace but a file is tracked; use --force to replace it"
+            )
         remove(out.abspath)
         exists = False
     if exists:
@@ -111,7 +113,9 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
     existed = os.path.isdir(out.abspath)
     if os.path.lexists(out.abspath) and not existed:
         if not force:
-            raise NeedsForce(f"'{rel}' is a file in the workspace but a directory is tracked; use --force to replace it")
+            raise NeedsForce(
+                f"'{rel}' is a file in the workspace but a directory is tracked; use --force to replace it"
+            )
         remove(out.abspath)
     current = {}
     if existed:

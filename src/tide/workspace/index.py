@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from tide.workspace.ignore import ALWAYS, Ignore
 from tide.workspace.pointers import SUFFIX, PointerFile, load
 
-
 LOCK_NAME = "dvc.lock"
 YAML_NAME = "dvc.yaml"
 

@@ -11,7 +11,10 @@ import os
 import sqlite3
 from collections.abc import Iterable
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, inode INTEGER, mtime INTEGER, size INTEGER, md5 TEXT)"
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS state "
+    "(path TEXT PRIMARY KEY, inode INTEGER, mtime INTEGER, size INTEGER, md5 TEXT)"
+)
 
 Row = tuple[int, int, int, str]
 

@@ -46,7 +46,6 @@ def cache_has(out: Out, cache: ObjectCache) -> bool:
         return False
     if out.is_dir:
         from tide.core import manifest
-
         from tide.core.errors import TideError
 
         try:
