@@ -42,7 +42,9 @@ class Repo:
             raise NotARepoError(
                 "you are not inside a tide/dvc repository (no .dvc directory found); run 'tide init' first"
             )
-        return cls(root, env or Env())
+        repo = cls(root, env or Env())
+        repo.settings  # noqa: B018 - validate the config files up front, like dvc
+        return repo
 
     @property
     def dvc_dir(self) -> str:
