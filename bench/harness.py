@@ -1,0 +1,128 @@
+"""Timing machinery: run one command, measure wall time and peak RSS, pair two tools A B A B.
+
+Peak memory comes from ``wait4``: the kernel reports the largest resident set of the child and of
+every descendant it waited for (git, for instance), so both tools are charged the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    argv: tuple[str, ...]  # the executable (and fixed leading arguments)
+    env: tuple[tuple[str, str], ...] = ()
+
+    def command(self, *args: str) -> list[str]:
+        return [*self.argv, *args]
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # seconds
+    rss_kb: int  # peak resident set size, KiB
+    rc: int
+    err: str = ""
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def run_measured(argv: list[str], cwd: str, env: dict[str, str]) -> Sample:
+    """Run ``argv`` to completion; wall time from fork to reap, peak RSS from ``wait4``."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr is small for these commands; read it before reaping so a chatty tool never blocks
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.stderr:
+        proc.stderr.close()
+    return Sample(wall, int(usage.ru_maxrss), proc.returncode, err.decode("utf-8", "replace")[-2000:])
+
+
+def sh(argv: list[str], cwd: str | None = None, env: dict[str, str] | None = None) -> str:
+    """Run an untimed setup command; fail loudly with its output."""
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"setup command failed: {' '.join(argv)} (in {cwd})\n{proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
+@dataclass
+class OpResult:
+    workload: str
+    op: str
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    note: str = ""
+    pending: str = ""  # reason the row could not be measured (e.g. a tide command not written yet)
+    limit: float | None = None  # the machine's raw limit for this operation, seconds
+    limit_name: str = ""
+    target: str = ""
+
+    def median(self, tool: str) -> float | None:
+        s = self.samples.get(tool)
+        return statistics.median(x.wall for x in s) if s else None
+
+    def peak_rss_mb(self, tool: str) -> float | None:
+        s = self.samples.get(tool)
+        return max(x.rss_kb for x in s) / 1024 if s else None
+
+    def ratio(self, a: str = "dvc", b: str = "tide") -> float | None:
+        """Median of the per-pair ratios a/b."""
+        sa, sb = self.samples.get(a), self.samples.get(b)
+        if not sa or not sb:
+            return None
+        return statistics.median(x.wall / max(y.wall, 1e-9) for x, y in zip(sa, sb, strict=False))
+
+
+def run_pairs(
+    tools: list[Tool],
+    reset: Callable[[Tool], None],
+    timed: Callable[[Tool], tuple[list[str], str]],
+    env_for: Callable[[Tool], dict[str, str]],
+    pairs: int,
+    warmup: int = 1,
+    after: Callable[[Tool], None] | None = None,
+) -> dict[str, list[Sample]]:
+    """Warm up each tool, then run ``pairs`` rounds of A B (A B ...), resetting before every run.
+
+    ``timed(tool)`` returns the argv and working directory of the timed command. A failing command
+    stops the benchmark of this operation with its error text.
+    """
+    out: dict[str, list[Sample]] = {t.name: [] for t in tools}
+    for i in range(warmup + pairs):
+        for tool in tools:
+            reset(tool)
+            argv, cwd = timed(tool)
+            os.sync()  # equalise: no dirty pages of the setup left for the timed command to flush
+            s = run_measured(argv, cwd, env_for(tool))
+            if s.rc != 0:
+                raise BenchError(f"{tool.name}: '{' '.join(argv[len(tool.argv):])}' exited {s.rc}\n{s.err}")
+            if after is not None:
+                after(tool)
+            if i >= warmup:
+                out[tool.name].append(s)
+    return out
+
+
+def time_shell(argv: list[str], runs: int, cwd: str | None = None, reset: Callable[[], None] | None = None) -> float:
+    """Median wall time of a raw-limit command."""
+    times = []
+    for _ in range(runs):
+        if reset:
+            reset()
+        os.sync()
+        t0 = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)

@@ -1,0 +1,149 @@
+"""Turning results into the tables of BENCHMARKS.md (one section per scale, replaced in place)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from harness import OpResult
+from limits import Limits
+from scenarios import OPS
+
+VERSION_LIMIT_S = 0.060
+MILLION_LIMIT_S = 30 * 60
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    min_ratio: float | None = None  # dvc/tide at least this
+    max_vs_limit: float | None = None  # tide at most this multiple of the raw limit
+    max_seconds: float | None = None  # tide at most this many seconds
+
+
+def target_for(workload: str, op: str) -> Target:
+    small = workload.endswith("k") or workload.endswith("m")
+    if workload == "cli" and op == "--version":
+        return Target("≤ 60 ms", max_seconds=VERSION_LIMIT_S)
+    if small and op in ("add", "push", "pull", "checkout"):
+        return Target("≥ 3×", min_ratio=3)
+    if small and op in ("status", "push-noop"):
+        return Target("≥ 10×", min_ratio=10)
+    if workload.endswith("gb") and op == "add":
+        return Target("≥ 2×, ≤ 1.2× (md5 + cp)", min_ratio=2, max_vs_limit=1.2)
+    if workload.endswith("gb") and op in ("push", "pull"):
+        return Target("≤ 1.2× cp", max_vs_limit=1.2)
+    return Target("")
+
+
+def limit_for(workload: str, op: str, lim: Limits) -> tuple[float | None, str]:
+    if workload.endswith("gb"):
+        if op == "add":
+            if lim.md5_big is not None and lim.cp_big is not None:
+                return lim.md5_big + lim.cp_big, "md5 + cp"
+            return None, ""
+        if op in ("push", "pull", "checkout", "push-s3", "pull-s3"):
+            return lim.cp_big, "cp"
+        if op == "status-touched":
+            return lim.md5_big, "md5"
+    if (workload.endswith("k") or workload.endswith("m")) and op in (
+        "add", "push", "pull", "checkout", "push-s3", "pull-s3"
+    ):
+        return lim.cp_r_small, "cp -r"
+    return lim.python_startup, "python start-up"
+
+
+def _fmt_t(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def _fmt_mb(mb: float | None) -> str:
+    return "—" if mb is None else f"{mb:.0f} MB"
+
+
+def verdict(r: OpResult) -> tuple[str, list[str]]:
+    """'✅' / '❌' / '' and the reasons of a miss."""
+    if r.pending or "tide" not in r.samples:
+        return "", []
+    t = target_for(r.workload, r.op)
+    tide = r.median("tide")
+    misses = []
+    checked = False
+    if t.min_ratio is not None and r.ratio() is not None:
+        checked = True
+        if r.ratio() < t.min_ratio:
+            misses.append(f"ratio {r.ratio():.1f}× < {t.min_ratio:g}×")
+    if t.max_vs_limit is not None and r.limit:
+        checked = True
+        if tide / r.limit > t.max_vs_limit:
+            misses.append(f"{tide / r.limit:.2f}× its limit > {t.max_vs_limit:g}×")
+    if t.max_seconds is not None:
+        checked = True
+        if tide > t.max_seconds:
+            misses.append(f"{tide * 1000:.0f} ms > {t.max_seconds * 1000:.0f} ms")
+    tr, dr = r.peak_rss_mb("tide"), r.peak_rss_mb("dvc")
+    if tr is not None and dr is not None:
+        checked = True
+        if tr > dr:
+            misses.append(f"peak memory {tr:.0f} MB > dvc's {dr:.0f} MB")
+    if not checked:
+        return "", []
+    return ("❌" if misses else "✅"), misses
+
+
+def table(results: list[OpResult], lim: Limits, title: str) -> list[str]:
+    lines = [
+        f"### {title}",
+        "",
+        "| operation | tide | dvc | dvc/tide | target | | tide RSS | dvc RSS | tide ÷ limit |",
+        "|---|---:|---:|---:|---|---|---:|---:|---|",
+    ]
+    for r in results:
+        label = OPS[r.op][0] if r.op in OPS else f"`{r.op}`"
+        if r.pending:
+            lines.append(f"| {label} | {r.pending} | | | {target_for(r.workload, r.op).text} | | | | |")
+            continue
+        r.limit, r.limit_name = limit_for(r.workload, r.op, lim)
+        mark, _ = verdict(r)
+        ratio = r.ratio()
+        tide = r.median("tide")
+        vs = f"{tide / r.limit:.2f}× ({r.limit_name} {_fmt_t(r.limit)})" if r.limit and tide else "—"
+        lines.append(
+            f"| {label} | {_fmt_t(tide)} | {_fmt_t(r.median('dvc'))} | "
+            f"{'—' if ratio is None else f'{ratio:.1f}×'} | {target_for(r.workload, r.op).text} | {mark} | "
+            f"{_fmt_mb(r.peak_rss_mb('tide'))} | {_fmt_mb(r.peak_rss_mb('dvc'))} | {vs} |"
+        )
+    lines.append("")
+    return lines
+
+
+def misses(results: list[OpResult]) -> list[str]:
+    out = []
+    for r in results:
+        mark, why = verdict(r)
+        if mark == "❌":
+            label = OPS[r.op][0] if r.op in OPS else r.op
+            out.append(f"- {r.workload}, {label}: " + "; ".join(why))
+    return out
+
+
+def section(scale: str, header: list[str], body: list[str]) -> str:
+    return "\n".join([f"<!-- bench:{scale} -->", *header, *body, f"<!-- /bench:{scale} -->"])
+
+
+def write(path: str, scale: str, text: str, preamble: str) -> None:
+    """Replace this scale's section of ``path`` (or append it), keeping everything else."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = preamble
+    pat = re.compile(rf"<!-- bench:{re.escape(scale)} -->.*?<!-- /bench:{re.escape(scale)} -->", re.S)
+    new = pat.sub(lambda _: text, old) if pat.search(old) else old.rstrip("\n") + "\n\n" + text + "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(new if new.endswith("\n") else new + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,267 @@
+"""The operations benchmarked on each workload, with the setup that puts both tools in the same state.
+
+Every tool gets its own repository, remote and clone under ``<work>/runs/<workload>/<tool>/``; the
+timed command is the same argv for both (``add data``, ``status``, ``push`` ...). Setup steps that
+are not being measured (git commits, clones, planting garbage) run untimed between the runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from harness import BenchError, OpResult, Tool, run_pairs, sh
+from workloads import Workload
+
+# op key -> (row label, short name)
+OPS: dict[str, tuple[str, str]] = {
+    "add": ("add", "add"),
+    "status": ("status, nothing changed", "status"),
+    "status-touched": ("status after touching 1% of files", "status"),
+    "push": ("push to a local-directory remote", "push"),
+    "push-noop": ("push with nothing to send", "noop"),
+    "pull": ("pull into a fresh clone", "pull"),
+    "checkout": ("checkout after deleting the workspace copy", "checkout"),
+    "gc": ("gc -w (1% of objects unused)", "gc"),
+    "push-s3": ("push to S3 (moto server)", "push"),
+    "pull-s3": ("pull from S3 into a fresh clone", "pull"),
+}
+
+
+@dataclass
+class Lab:
+    """Shared settings of one benchmark run."""
+
+    work: str
+    tools: list[Tool]
+    pairs: int
+    base_env: dict[str, str]
+    s3: object | None = None  # s3server.MotoServer when S3 rows are wanted
+    log: Callable[[str], None] = print
+    _has: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def env(self, tool: Tool, site: str = "repo") -> dict[str, str]:
+        env = dict(self.base_env)
+        env.update(tool.env)
+        env["DVC_SITE_CACHE_DIR"] = self.site_dir(tool, site)
+        if self.s3 is not None:
+            env.update(self.s3.env())
+        return env
+
+    def site_dir(self, tool: Tool, site: str) -> str:
+        return os.path.join(self.work, "site", tool.name, site)
+
+    def has(self, tool: Tool, command: str) -> bool:
+        """Whether ``tool`` has ``command`` (tide grows commands over time; missing ones are pending)."""
+        key = (tool.name, command)
+        if key not in self._has:
+            proc = subprocess.run(tool.command(command, "--help"), env=self.env(tool), capture_output=True)
+            self._has[key] = proc.returncode == 0
+        return self._has[key]
+
+
+class Suite:
+    """All operations of one workload, for all tools, in dependency order."""
+
+    def __init__(self, lab: Lab, wl: Workload, want: set[str]) -> None:
+        self.lab = lab
+        self.wl = wl
+        self.want = want
+        self.base = os.path.join(lab.work, "runs", wl.key)
+
+    # --- paths -----------------------------------------------------------------------------------
+    def repo(self, t: Tool) -> str:
+        return os.path.join(self.base, t.name, "repo")
+
+    def remote(self, t: Tool) -> str:
+        return os.path.join(self.base, t.name, "remote")
+
+    def clone(self, t: Tool) -> str:
+        return os.path.join(self.base, t.name, "clone")
+
+    def files(self, t: Tool) -> list[str]:
+        root = self.repo(t)
+        out = []
+        for target in self.wl.targets:
+            p = os.path.join(root, target)
+            if os.path.isdir(p):
+                out.extend(os.path.join(d, f) for d, _, fs in os.walk(p) for f in fs)
+            else:
+                out.append(p)
+        return sorted(out)
+
+    # --- setup -----------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        for t in self.lab.tools:
+            shutil.rmtree(os.path.join(self.base, t.name), ignore_errors=True)
+            shutil.rmtree(os.path.join(self.lab.work, "site", t.name), ignore_errors=True)
+            repo = self.repo(t)
+            os.makedirs(os.path.dirname(repo))
+            sh(["cp", "-a", self.wl.src, repo])
+            sh(["git", "init", "-q", "-b", "main"], cwd=repo)
+            sh(t.command("init"), cwd=repo, env=self.lab.env(t))
+            with open(os.path.join(repo, ".dvc", "config"), "a") as f:
+                f.write(f"[core]\n    remote = local\n['remote \"local\"']\n    url = {self.remote(t)}\n")
+                if self.lab.s3 is not None:
+                    f.write(self.lab.s3.remote_config(_bucket(t)))
+            sh(["git", "add", "-A", ".dvc", ".dvcignore"], cwd=repo)
+            sh(["git", "commit", "-q", "-m", "init"], cwd=repo, env=self.lab.env(t))
+
+    def _add_state_reset(self, t: Tool) -> None:
+        repo = self.repo(t)
+        shutil.rmtree(os.path.join(repo, ".dvc", "cache"), ignore_errors=True)
+        shutil.rmtree(os.path.join(repo, ".dvc", "tmp", "tide"), ignore_errors=True)
+        shutil.rmtree(self.lab.site_dir(t, "repo"), ignore_errors=True)
+        for target in self.wl.targets:
+            _unlink(os.path.join(repo, target + ".dvc"))
+            _unlink(os.path.join(repo, os.path.dirname(target), ".gitignore"))
+
+    def _commit(self, t: Tool, msg: str) -> None:
+        repo = self.repo(t)
+        sh(["git", "add", "-A", "."], cwd=repo)
+        sh(["git", "commit", "-q", "--allow-empty", "-m", msg], cwd=repo, env=self.lab.env(t))
+
+    # --- running ---------------------------------------------------------------------------------
+    def measure(
+        self, op: str, reset: Callable[[Tool], None], args: list[str], where: Callable[[Tool], str] | None = None,
+        site: str = "repo", needs: str | None = None,
+    ) -> OpResult:
+        label, _ = OPS[op]
+        res = OpResult(self.wl.key, op)
+        command = needs or args[0]
+        missing = [t.name for t in self.lab.tools if not self.lab.has(t, command)]
+        if missing:
+            res.pending = f"pending: `{' '.join(missing)} {command}` does not exist yet"
+            self.lab.log(f"  {label}: {res.pending}")
+            return res
+        where = where or self.repo
+        self.lab.log(f"  {label} ...")
+        t0 = time.perf_counter()
+        res.samples = run_pairs(
+            self.lab.tools, reset, lambda t: (t.command(*args), where(t)), lambda t: self.lab.env(t, site),
+            self.lab.pairs,
+        )
+        meds = ", ".join(f"{t.name} {res.median(t.name):.3f}s" for t in self.lab.tools)
+        self.lab.log(f"  {label}: {meds} ({time.perf_counter() - t0:.0f}s)")
+        return res
+
+    def run(self) -> list[OpResult]:
+        lab, wl = self.lab, self.wl
+        results: list[OpResult] = []
+        lab.log(f"workload {wl.key}: {wl.title}")
+        self.prepare()
+        # add (the state it leaves is what every later operation starts from)
+        if "add" in self.want:
+            results.append(self.measure("add", self._add_state_reset, ["add", *wl.targets]))
+        else:
+            for t in lab.tools:
+                self._add_state_reset(t)
+                sh(t.command("add", *wl.targets), cwd=self.repo(t), env=lab.env(t))
+        for t in lab.tools:
+            self._commit(t, "track data")
+
+        if "status" in self.want:
+            results.append(self.measure("status", lambda t: None, ["status"]))
+        if "status-touched" in self.want:
+            results.append(self.measure("status-touched", self._touch, ["status"]))
+
+        self._remote_rows(results, "local", ["push"], ["pull"], "push", "push-noop", "pull")
+        if "checkout" in self.want:
+            results.append(self.measure("checkout", self._delete_workspace, ["checkout"]))
+        if "gc" in self.want:
+            results.append(self.measure("gc", self._plant_garbage, ["gc", "-w", "-f"]))
+        if lab.s3 is not None:
+            self._remote_rows(results, "s3", ["push", "-r", "s3"], ["pull", "-r", "s3"], "push-s3", None, "pull-s3")
+        return results
+
+    def _remote_rows(self, results, kind, push_args, pull_args, push_op, noop_op, pull_op) -> None:  # noqa: ANN001
+        lab = self.lab
+        empty = self._empty_local_remote if kind == "local" else self._empty_s3
+        measured = False
+        if push_op in self.want:
+            r = self.measure(push_op, empty, push_args)
+            results.append(r)
+            measured = not r.pending
+        if not measured:
+            # fill the remotes untimed; a tool without push gets its remote filled by dvc (same layout)
+            dvc = next(t for t in lab.tools if t.name == "dvc")
+            for t in lab.tools:
+                empty(t)
+                pusher = t if lab.has(t, "push") else dvc
+                sh(pusher.command(*push_args), cwd=self.repo(t), env=lab.env(pusher))
+        if noop_op and noop_op in self.want:
+            results.append(self.measure(noop_op, lambda t: None, push_args))
+        if pull_op in self.want:
+            results.append(self.measure(pull_op, self._fresh_clone, pull_args, where=self.clone, site="clone"))
+
+    # --- resets ----------------------------------------------------------------------------------
+    def _touch(self, t: Tool) -> None:
+        files = self.files(t)
+        k = max(1, len(files) // 100)
+        now = time.time_ns()
+        for i, p in enumerate(files[:: max(1, len(files) // k)][:k]):
+            os.utime(p, ns=(now + i, now + i))
+
+    def _empty_local_remote(self, t: Tool) -> None:
+        shutil.rmtree(self.remote(t), ignore_errors=True)
+        os.makedirs(self.remote(t))
+        _drop_remote_index(self.lab.site_dir(t, "repo"))
+
+    def _empty_s3(self, t: Tool) -> None:
+        self.lab.s3.empty(_bucket(t))
+        _drop_remote_index(self.lab.site_dir(t, "repo"))
+
+    def _fresh_clone(self, t: Tool) -> None:
+        shutil.rmtree(self.clone(t), ignore_errors=True)
+        shutil.rmtree(self.lab.site_dir(t, "clone"), ignore_errors=True)
+        sh(["git", "clone", "-q", self.repo(t), self.clone(t)])
+
+    def _delete_workspace(self, t: Tool) -> None:
+        for target in self.wl.targets:
+            p = os.path.join(self.repo(t), target)
+            if os.path.isdir(p):
+                shutil.rmtree(p)
+            else:
+                _unlink(p)
+
+    def _plant_garbage(self, t: Tool) -> None:
+        """Put unused objects (1% of the workload's file count, at least one) into the cache."""
+        import hashlib
+
+        root = os.path.join(self.repo(t), ".dvc", "cache", "files", "md5")
+        for i in range(max(1, self.wl.nfiles // 100)):
+            data = f"garbage {t.name} {i} {time.time_ns()}".encode()
+            oid = hashlib.md5(data).hexdigest()
+            d = os.path.join(root, oid[:2])
+            os.makedirs(d, exist_ok=True)
+            p = os.path.join(d, oid[2:])
+            with open(p, "wb") as f:
+                f.write(data)
+            os.chmod(p, 0o444)
+
+
+def _bucket(t: Tool) -> str:
+    return f"bench-{t.name}"
+
+
+def _unlink(p: str) -> None:
+    try:
+        os.unlink(p)
+    except FileNotFoundError:
+        pass
+
+
+def _drop_remote_index(site: str) -> None:
+    """dvc remembers what a remote holds in its site cache; forget it when the remote is emptied."""
+    for d, dirs, _ in os.walk(site):
+        for name in list(dirs):
+            if name == "index":
+                shutil.rmtree(os.path.join(d, name), ignore_errors=True)
+                dirs.remove(name)
+
+
+__all__ = ["Lab", "OPS", "Suite", "BenchError"]
