@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pr": ("pr", "Open or update a pull request with changed files"),
     "comment": ("comment", "Post or update a report comment"),
     "check": ("check", "Create a check run with a report"),
+    "asset": ("asset", "Publish a file (image) for reports: tide asset publish FILE --md"),
     "forge": ("forge", "The embedded local forge (tide forge show)"),
     "runner": ("runner", "Provision compute for training and tear it down"),
     "run": ("run", "Run a command on a provisioned runner"),

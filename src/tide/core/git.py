@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from tide.core.errors import GitError
 
@@ -13,11 +13,13 @@ from tide.core.errors import GitError
 @dataclass(frozen=True)
 class Git:
     root: str
+    env: Mapping[str, str] | None = field(default=None, repr=False)  # extra variables for the git process
 
     def run(self, *args: str, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess:
         try:
             proc = subprocess.run(
-                ["git", "-C", self.root, *args], capture_output=True, input=input, check=False
+                ["git", "-C", self.root, *args], capture_output=True, input=input, check=False,
+                env={**os.environ, **self.env} if self.env else None,
             )
         except FileNotFoundError:
             raise GitError("git is not installed (needed for this command); install git or use --no-scm")
