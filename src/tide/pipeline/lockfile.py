@@ -45,3 +45,40 @@ def lock_outputs(root: str, lock_paths: list[str]) -> list[tuple[str, str, Out]]
         for stage, out in parse_lock(data, root, p):
             result.append((p, stage, out))
     return result
+
+
+def read_entries(lock_path: str, root: str) -> dict[str, dict[str, Any]]:
+    """Every stage entry of a dvc.lock (``{}`` when the file does not exist)."""
+    if not os.path.exists(lock_path):
+        return {}
+    where = os.path.relpath(lock_path, root)
+    data = yamlio.load_file(lock_path, where)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise FileFormatError(f"{where}: expected a mapping")
+    stages = data.get("stages", {}) if "schema" in data else data
+    if not isinstance(stages, dict):
+        raise FileFormatError(f"{where}: 'stages' must be a mapping")
+    return {str(k): v for k, v in stages.items() if isinstance(v, dict)}
+
+
+def write_entry(lock_path: str, root: str, name: str, entry: dict[str, Any]) -> None:
+    """Record one stage in dvc.lock the way dvc does: an existing entry is replaced where it is,
+    a new one goes at the end; the file is replaced atomically."""
+    from tide.core.fsutil import atomic_write_text
+    from tide.pipeline.yamlstyle import dumps
+
+    stages = read_entries(lock_path, root)
+    stages[name] = entry
+    atomic_write_text(lock_path, dumps({"schema": "2.0", "stages": stages}))
+
+
+def remove_entry(lock_path: str, root: str, name: str) -> None:
+    from tide.core.fsutil import atomic_write_text
+    from tide.pipeline.yamlstyle import dumps
+
+    stages = read_entries(lock_path, root)
+    if name in stages:
+        del stages[name]
+        atomic_write_text(lock_path, dumps({"schema": "2.0", "stages": stages}))

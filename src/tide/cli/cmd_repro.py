@@ -1,0 +1,41 @@
+def register(p):
+    p.add_argument("targets", nargs="*", metavar="TARGET",
+                   help="stages, dvc.yaml files or outputs to reproduce (default: ./dvc.yaml)")
+    p.add_argument("-f", "--force", action="store_true", help="run stages even if nothing changed")
+    p.add_argument("-s", "--single-item", action="store_true", help="only the named stages, not their upstream")
+    p.add_argument("-R", "--recursive", action="store_true", help="targets may be directories of dvc.yaml files")
+    p.add_argument("--dry", action="store_true", help="print what would run without running it")
+    p.add_argument("--downstream", action="store_true", help="the named stages and the stages that depend on them")
+    p.add_argument("-p", "--pipeline", action="store_true", help="every stage of the targets' pipelines")
+    p.add_argument("-P", "--all-pipelines", action="store_true", help="every stage of the repository")
+    p.add_argument("--force-downstream", action="store_true", help="also force stages after a changed one")
+    p.add_argument("--pull", action="store_true", help="fetch the run cache and missing data from the remote first")
+    p.add_argument("--allow-missing", action="store_true", help="missing outputs alone do not make a stage run")
+    p.add_argument("-k", "--keep-going", action="store_true",
+                   help="after a failure, keep running the stages that do not depend on it")
+    p.add_argument("--no-run-cache", action="store_true", help="neither restore from nor save to the run cache")
+    p.add_argument("--no-commit", action="store_true", help="do not store outputs in the cache")
+
+
+def run(args):
+    from tide.cli.output import git_hint, repo
+    from tide.ops.repro import ReproRequest, reproduce
+
+    req = ReproRequest(
+        targets=tuple(args.targets), force=args.force, single_item=args.single_item, recursive=args.recursive,
+        dry=args.dry, downstream=args.downstream, pipeline=args.pipeline, all_pipelines=args.all_pipelines,
+        pull=args.pull, allow_missing=args.allow_missing, keep_going=args.keep_going,
+        force_downstream=args.force_downstream, run_cache=not args.no_run_cache, no_commit=args.no_commit,
+    )
+
+    def say(line):
+        if not args.quiet:
+            print(line, flush=True)
+
+    r = repo()
+    res = reproduce(r, req, say=say)
+    if not args.dry:
+        if not res.ran and not res.restored:
+            say("Data and pipelines are up to date.")
+        git_hint(res.git_files, False, args.quiet)
+    return 0

@@ -1,0 +1,155 @@
+"""``tide repro``: plan the stages to check (dvc's order), reproduce them, report failures."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from tide.core.errors import MissingError, PipelineError, TideError, UsageError
+from tide.pipeline import engine
+from tide.pipeline.definition import YAML_NAME
+from tide.pipeline.graph import Graph
+from tide.pipeline.project import Project, load_project
+from tide.workspace import gitignore
+from tide.workspace.repo import Repo
+
+
+@dataclass(frozen=True)
+class ReproRequest:
+    targets: tuple[str, ...] = ()
+    force: bool = False
+    single_item: bool = False
+    recursive: bool = False
+    dry: bool = False
+    downstream: bool = False
+    pipeline: bool = False
+    all_pipelines: bool = False
+    pull: bool = False
+    allow_missing: bool = False
+    keep_going: bool = False
+    force_downstream: bool = False
+    run_cache: bool = True
+    no_commit: bool = False
+
+
+@dataclass
+class ReproResult:
+    ran: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not run because an upstream stage failed
+    git_files: list[str] = field(default_factory=list)
+
+
+def _active(g: Graph) -> Graph:
+    """Frozen stages are cut from their dependencies (dvc's ``get_active_graph``)."""
+    edges = {i: ds for i, ds in g.edges.items() if not g.stages[i].frozen}
+    return Graph(g.stages, edges)
+
+
+def _closure(g: Graph, starts: list[int], reverse: bool) -> list[int]:
+    order = g.postorder(starts, reverse=reverse)
+    return sorted(set(order))
+
+
+def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
+    g = _active(project.graph)
+    if req.all_pipelines:
+        return g.postorder(None)
+    if req.targets:
+        chosen = project.select(list(req.targets), cwd, req.recursive)
+    else:
+        here = os.path.join(cwd, YAML_NAME)
+        if not os.path.exists(here):
+            raise MissingError(f"there is no {YAML_NAME} in '{cwd}'; name a stage or a dvc.yaml to reproduce")
+        chosen = [i for i, s in enumerate(project.stages) if s.dvcfile == here]
+    if req.single_item and not req.pipeline:
+        return chosen
+    if req.pipeline:
+        nodes: set[int] = set()
+        for c in chosen:
+            nodes |= g.component(c)
+        return g.postorder(sorted(nodes))
+    if req.downstream:
+        nodes_l = _closure(g, chosen, reverse=True)
+        sub = Graph(g.stages, {i: tuple(d for d in ds if d in nodes_l) for i, ds in g.edges.items() if i in nodes_l})
+        return sub.postorder(nodes_l)
+    return g.postorder(_closure(g, chosen, reverse=False))
+
+
+def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None, say=print) -> ReproResult:  # noqa: ANN001
+    cwd = cwd or os.getcwd()
+    result = ReproResult()
+    with repo.lock():
+        project = load_project(repo)
+        if req.pull:
+            _pull(repo, req)
+        steps = plan(project, req, cwd)
+        from tide.ops.add import store
+
+        ws = engine.Workspace(
+            root=repo.root, hasher=repo.hasher, cache=repo.cache,
+            store=lambda res: store(repo, res),
+            ignore=lambda paths: gitignore.add(repo.root, paths, repo.git),
+            env=dict(repo.env.values), say=say,
+        )
+        g = _active(project.graph)
+        force_state = {i: req.force for i in steps}
+        to_skip: set[int] = set()
+        first = True
+        for i in steps:
+            stage = project.stages[i]
+            if i in to_skip:
+                result.skipped.append(stage.addressing)
+                continue
+            if not first:
+                say("")
+            first = False
+            opts = engine.Options(force=force_state.get(i, req.force), dry=req.dry,
+                                  allow_missing=req.allow_missing, run_cache=req.run_cache, no_commit=req.no_commit)
+            try:
+                outcome = engine.reproduce(stage, ws, opts)
+            except TideError as exc:
+                result.failed.append(stage.addressing)
+                if not req.keep_going:
+                    if isinstance(exc, PipelineError) and str(exc).startswith("failed to reproduce"):
+                        raise
+                    raise PipelineError(f"failed to reproduce '{stage.addressing}': {exc}")
+                say(f"WARNING: {exc}")
+                dependents = set(g.postorder([i], reverse=True)) - {i}
+                if dependents:
+                    names = ", ".join(f"'{project.stages[d].addressing}'" for d in sorted(dependents))
+                    say(f"WARNING: {'Stages' if len(dependents) > 1 else 'Stage'} {names} will be skipped "
+                        "due to this failure")
+                to_skip |= dependents
+                continue
+            if outcome == "ran":
+                result.ran.append(stage.addressing)
+            elif outcome == "restored":
+                result.restored.append(stage.addressing)
+            if req.force_downstream and (outcome or force_state.get(i)):
+                for d in g.dependents_of(i):
+                    force_state[d] = True
+        result.git_files = ws.changed_files
+        if result.failed:
+            names = ", ".join(f"'{n}'" for n in result.failed)
+            raise ReproFailed(f"failed to reproduce{' stages:' if len(result.failed) > 1 else ''} {names}", result)
+    return result
+
+
+class ReproFailed(PipelineError):
+    def __init__(self, message: str, result: ReproResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _pull(repo: Repo, req: ReproRequest) -> None:
+    """Fetch the run cache and the data the pipeline needs, through the remote operations."""
+    try:
+        from tide.ops import pull as pull_ops  # provided by the remotes area
+    except ImportError:
+        raise UsageError("--pull needs remote support (tide pull), which is not available in this build")
+    fn = getattr(pull_ops, "pull_for_repro", None)
+    if fn is None:
+        raise UsageError("--pull needs remote support (tide pull), which is not available in this build")
+    fn(repo, run_cache=req.run_cache, allow_missing=True)

@@ -1,0 +1,158 @@
+"""Reproducing one stage: decide, restore from the run cache or run, commit outputs, write dvc.lock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tide.core.errors import MissingError
+from tide.core.fsutil import remove
+from tide.objects.cache import ObjectCache
+from tide.pipeline import lockfile
+from tide.pipeline.definition import Stage
+from tide.pipeline.execute import run_commands
+from tide.pipeline.runcache import RunCache, can_cache
+from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, stage_status
+from tide.workspace.checkout import checkout_out
+from tide.workspace.hashing import Hasher, HashResult
+from tide.workspace.pointers import Out
+
+
+@dataclass
+class Workspace:
+    """What the engine needs from a repository; ``store`` puts hashed files into the cache and
+    ``ignore`` adds outputs to .gitignore (both supplied by the ops layer)."""
+
+    root: str
+    hasher: Hasher
+    cache: ObjectCache
+    store: Callable[[HashResult], None]
+    ignore: Callable[[list[str]], list[str]]
+    env: dict[str, str]
+    say: Callable[[str], None] = print
+    changed_files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Options:
+    force: bool = False
+    dry: bool = False
+    allow_missing: bool = False
+    run_cache: bool = True
+    no_commit: bool = False
+
+
+def _rel(root: str, p: str) -> str:
+    return os.path.relpath(p, root).replace(os.sep, "/")
+
+
+def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
+    """Returns ``"ran"``, ``"restored"``, ``"dry"`` or ``None`` when the stage was up to date."""
+    lock = lockfile.read_entries(stage.lockfile, ws.root).get(stage.name)
+    st = stage_status(stage, lock, ws.root, ws.hasher, ws.cache, opts.allow_missing)
+    addr = stage.addressing
+    if stage.frozen and not opts.force:
+        if st.changed:
+            ws.say(f"Stage '{addr}' is frozen; its outputs changed but it is not going to be reproduced")
+        else:
+            ws.say(f"Stage '{addr}' is frozen and didn't change, skipping")
+        return None
+    if not opts.force and not st.changed:
+        ws.say(f"Stage '{addr}' didn't change, skipping")
+        return None
+    if opts.dry:
+        ws.say(f"Running stage '{addr}':")
+        for c in stage.cmds:
+            ws.say(f"> {c}")
+        return "dry"
+    for o in stage.outs:
+        if not o.persist:
+            remove(o.abspath)
+    restored = False
+    if not opts.force and opts.run_cache and can_cache(stage):
+        restored = _try_restore(stage, ws, lock, st.cmd_changed or bool(st.deps))
+    if not restored:
+        ws.say(f"Running stage '{addr}':")
+        run_commands(stage, ws.env)
+    _commit(stage, ws, opts)
+    return "restored" if restored else "ran"
+
+
+def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, inputs_changed: bool) -> bool:
+    paths = sorted(o.path for o in stage.outs)
+    candidate = None
+    if lock and not inputs_changed and _entry_outs_ok(lock, paths):
+        candidate = lock
+    if candidate is None or not all(out_cached(str(o["md5"]), ws.cache) for o in candidate["outs"]):
+        try:
+            probe = current_entry(stage, ws.root, ws.hasher, with_outs=False)
+        except MissingError:
+            return False
+        candidate = RunCache(ws.cache.root).lookup(probe, paths)
+    if candidate is None or not _entry_outs_ok(candidate, paths):
+        return False
+    if not all(out_cached(str(o["md5"]), ws.cache) for o in candidate["outs"]):
+        return False
+    ws.say(f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs")
+    by_path = {o.path: o for o in stage.outs}
+    copy_cache = ObjectCache(ws.cache.root, ("copy",))
+    for rec in candidate["outs"]:
+        od = by_path[rec["path"]]
+        out = Out(od.path, od.abspath, rec["md5"], rec.get("size"), rec.get("nfiles"), bool(rec.get("isexec")))
+        cache = ws.cache if od.cache else copy_cache
+        res = checkout_out(out, _rel(ws.root, od.abspath), ws.hasher, cache, force=True)
+        if res.failed:
+            return False
+    return True
+
+
+def _entry_outs_ok(entry: dict[str, Any], paths: list[str]) -> bool:
+    outs = entry.get("outs")
+    if not isinstance(outs, list):
+        return False
+    return sorted(str(o.get("path")) for o in outs if isinstance(o, dict)) == paths and all(
+        isinstance(o, dict) and o.get("md5") for o in outs
+    )
+
+
+def _commit(stage: Stage, ws: Workspace, opts: Options) -> None:
+    entry = current_entry(stage, ws.root, ws.hasher, with_outs=False)
+    results: dict[str, HashResult] = {}
+    outs = []
+    for o in sorted(stage.outs, key=lambda o: o.path):
+        try:
+            res = ws.hasher.hash_path(o.abspath)
+        except MissingError:
+            raise MissingError(
+                f"failed to reproduce '{stage.addressing}': output '{_rel(ws.root, o.abspath)}' does not exist"
+            )
+        results[o.path] = res
+        outs.append(hash_entry(o.path, res))
+    if outs:
+        entry["outs"] = outs
+    cacheable = opts.run_cache and can_cache(stage)
+    if not opts.no_commit:
+        cached = [o for o in stage.outs if o.cache]
+        for o in cached:
+            ws.store(results[o.path])
+        if cacheable:
+            for o in stage.outs:
+                if not o.cache:
+                    ws.store(results[o.path])
+        for f in ws.ignore([o.abspath for o in cached]):
+            if f not in ws.changed_files:
+                ws.changed_files.append(f)
+        if ws.cache.link_types[0] in ("hardlink", "symlink"):
+            for o in cached:
+                r = results[o.path]
+                out = Out(o.path, o.abspath, r.md5, r.size, r.nfiles, r.isexec)
+                checkout_out(out, _rel(ws.root, o.abspath), ws.hasher, ws.cache, force=True, relink=True)
+        if cacheable:
+            RunCache(ws.cache.root).save(entry)
+    lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)
+    rel_lock = _rel(ws.root, stage.lockfile)
+    if rel_lock not in ws.changed_files:
+        ws.changed_files.append(rel_lock)
+    ws.say(f"Updating lock file '{rel_lock}'")

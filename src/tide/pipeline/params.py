@@ -1,0 +1,119 @@
+"""Parameter files (YAML, JSON, TOML, Python) and dotted-key lookup, as dvc reads them."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from typing import Any
+
+from tide.core import yamlio
+from tide.core.errors import FileFormatError
+
+DEFAULT_PARAMS = "params.yaml"
+SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".py")
+
+
+def parse_text(text: str, name: str, where: str) -> Any:
+    """Parse a params/metrics file's text by its extension."""
+    ext = os.path.splitext(name)[1].lower()
+    if ext == ".json":
+        try:
+            return json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise FileFormatError(f"{where}: invalid JSON (line {exc.lineno}): {exc.msg}")
+    if ext == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise FileFormatError(f"{where}: invalid TOML: {exc}")
+    if ext == ".py":
+        return _python_params(text, where)
+    data = yamlio.loads(text, where)
+    return {} if data is None else data
+
+
+def load_file(path: str, where: str | None = None) -> Any:
+    where = where or path
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{where}: not valid UTF-8 text")
+    return parse_text(text, path, where)
+
+
+def _python_params(text: str, where: str) -> dict[str, Any]:
+    """Module-level constants and class attributes of a Python file (dvc's ``.py`` params)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise FileFormatError(f"{where}: invalid Python (line {exc.lineno}): {exc.msg}")
+
+    def assigns(body: list[ast.stmt]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for node in body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                name, value = node.targets[0].id, node.value
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+                name, value = node.target.id, node.value
+            elif isinstance(node, ast.ClassDef):
+                out[node.name] = assigns(node.body)
+                continue
+            else:
+                continue
+            try:
+                out[name] = ast.literal_eval(value)
+            except ValueError:
+                continue
+        return out
+
+    return assigns(tree.body)
+
+
+_MISSING = object()
+
+
+def get_path(data: Any, key: str) -> Any:
+    """``data["a"]["b"]`` for ``a.b``; list items by index (``a.0``). Returns ``_MISSING`` if absent."""
+    cur = data
+    for part in key.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return _MISSING
+    return cur
+
+
+def has_path(data: Any, key: str) -> bool:
+    return get_path(data, key) is not _MISSING
+
+
+def select(data: Any, keys: list[str] | None) -> dict[str, Any]:
+    """Values recorded in dvc.lock: the whole file for ``None``/``[]``, else ``{dotted key: value}``."""
+    if not keys:
+        return data if isinstance(data, dict) else {}
+    out: dict[str, Any] = {}
+    for k in keys:
+        v = get_path(data, k)
+        if v is not _MISSING:
+            out[k] = v
+    return out
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists are leaves)."""
+    out: dict[str, Any] = {}
+    if not isinstance(data, dict):
+        return {prefix: data} if prefix else {}
+    for k, v in data.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, key))
+        else:
+            out[key] = v
+    return out

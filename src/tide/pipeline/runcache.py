@@ -1,0 +1,101 @@
+"""The run cache, in dvc's format: ``<cache>/runs/<key[:2]>/<key>/<value>``.
+
+* key   = sha256 of ``json.dumps(entry with outs reduced to their paths, sort_keys=True)``
+* value = sha256 of the full lock entry; both leave out every ``size`` and ``nfiles`` key;
+* the file holds the lock entry as YAML. Several values may exist for one key (different
+  outputs from the same inputs); the newest file wins, as in dvc.
+
+A stage can be cached only if it has a command, dependencies and outputs, no persistent
+outputs and is not ``always_changed``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from typing import Any
+
+from tide.core import yamlio
+from tide.core.errors import TideError
+from tide.core.fsutil import atomic_write_text
+from tide.pipeline.definition import Stage
+from tide.pipeline.yamlstyle import dumps
+
+EXCLUDE = ("size", "nfiles")
+
+
+def _filter(d: Any) -> Any:
+    if isinstance(d, list):
+        return [_filter(x) for x in d]
+    if isinstance(d, dict):
+        return {k: _filter(v) for k, v in d.items() if k not in EXCLUDE}
+    return d
+
+
+def _sha256(d: Any) -> str:
+    return hashlib.sha256(json.dumps(_filter(d), sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def key_of(entry: dict[str, Any]) -> str:
+    e = copy.deepcopy(entry)
+    e["outs"] = [o["path"] for o in e.get("outs", [])]
+    return _sha256(e)
+
+
+def value_of(entry: dict[str, Any]) -> str:
+    return _sha256(entry)
+
+
+def can_cache(stage: Stage) -> bool:
+    return bool(stage.cmd and (stage.deps or stage.params) and stage.outs) and not stage.always_changed and not any(
+        o.persist for o in stage.outs
+    )
+
+
+class RunCache:
+    def __init__(self, cache_root: str) -> None:
+        self.dir = os.path.join(cache_root, "runs")
+
+    def path(self, key: str, value: str) -> str:
+        return os.path.join(self.dir, key[:2], key, value)
+
+    def save(self, entry: dict[str, Any]) -> str:
+        key, value = key_of(entry), value_of(entry)
+        p = self.path(key, value)
+        if not os.path.exists(p):
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            atomic_write_text(p, dumps(entry))
+        return p
+
+    def lookup(self, deps_entry: dict[str, Any], out_paths: list[str]) -> dict[str, Any] | None:
+        """The newest cached entry for a stage whose command, deps and params are ``deps_entry``."""
+        probe = dict(deps_entry)
+        probe["outs"] = [{"path": p} for p in sorted(out_paths)]
+        key = key_of(probe)
+        d = os.path.join(self.dir, key[:2], key)
+        try:
+            names = [n for n in os.listdir(d) if not n.startswith(".")]
+        except FileNotFoundError:
+            return None
+        names.sort(key=lambda n: os.path.getmtime(os.path.join(d, n)), reverse=True)
+        for n in names:
+            try:
+                data = yamlio.load_file(os.path.join(d, n))
+            except (TideError, OSError):
+                continue
+            if isinstance(data, dict) and isinstance(data.get("outs"), list):
+                return data
+        return None
+
+
+def sync_by_default(root: str) -> bool:
+    """``pipeline.run_cache`` in tide.yaml: push and pull the run cache without ``--run-cache``."""
+    from tide.core.errors import ConfigError
+    from tide.core.settings import load
+
+    value = load(root).get("pipeline.run_cache", False)
+    if not isinstance(value, bool):
+        raise ConfigError("tide.yaml: pipeline.run_cache must be true or false")
+    return value

@@ -1,0 +1,194 @@
+"""A stage's recorded state (its dvc.lock entry) against the workspace: hashing deps, params and
+outs into a lock entry in dvc's exact shape, and dvc's status vocabulary for the differences."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from tide.core import manifest
+from tide.core.errors import FileFormatError, MissingError, PipelineError
+from tide.objects.cache import ObjectCache
+from tide.pipeline import params as params_mod
+from tide.pipeline.definition import ParamsDep, Stage
+from tide.workspace.hashing import Hasher, HashResult
+
+
+def _rel(root: str, p: str) -> str:
+    return os.path.relpath(p, root).replace(os.sep, "/")
+
+
+def hash_entry(path: str, res: HashResult) -> dict[str, Any]:
+    """``path, hash, md5, size, nfiles, isexec`` in dvc.lock's key order."""
+    d: dict[str, Any] = {"path": path, "hash": "md5", "md5": res.md5, "size": res.size}
+    if res.nfiles is not None:
+        d["nfiles"] = res.nfiles
+    elif res.isexec:
+        d["isexec"] = True
+    return d
+
+
+def read_params(dep: ParamsDep, root: str, strict: bool = True) -> dict[str, Any] | None:
+    """Values of ``dep`` as dvc.lock records them, or ``None`` if the file is missing."""
+    if not os.path.exists(dep.abspath):
+        if strict:
+            raise MissingError(f"parameters file '{_rel(root, dep.abspath)}' does not exist")
+        return None
+    if os.path.isdir(dep.abspath):
+        raise FileFormatError(f"'{_rel(root, dep.abspath)}' is a directory, expected a parameters file")
+    data = params_mod.load_file(dep.abspath, _rel(root, dep.abspath))
+    values = params_mod.select(data, list(dep.keys) if dep.keys else None)
+    if strict and dep.keys:
+        missing = [k for k in dep.keys if k not in values]
+        if missing:
+            raise PipelineError(
+                f"parameters {', '.join(repr(m) for m in missing)} are missing from '{_rel(root, dep.abspath)}'"
+            )
+    return values
+
+
+def params_entry(stage: Stage, root: str) -> dict[str, dict[str, Any]]:
+    """``params:`` of a lock entry: params.yaml first, then other files by name; keys sorted."""
+    out: dict[str, dict[str, Any]] = {}
+    for dep in sorted(stage.params, key=lambda d: d.path):
+        values = read_params(dep, root) or {}
+        kv = {k: values[k] for k in sorted(values)}
+        out[dep.path] = kv
+    if params_mod.DEFAULT_PARAMS in out:
+        out = {params_mod.DEFAULT_PARAMS: out.pop(params_mod.DEFAULT_PARAMS), **out}
+    return out
+
+
+def current_entry(stage: Stage, root: str, hasher: Hasher, with_outs: bool = True) -> dict[str, Any]:
+    """The lock entry the stage has now (deps hashed; outs hashed if ``with_outs``)."""
+    entry: dict[str, Any] = {"cmd": stage.cmd}
+    deps = []
+    for d in sorted(stage.deps, key=lambda d: d.path):
+        try:
+            res = hasher.hash_path(d.abspath)
+        except MissingError:
+            raise MissingError(f"stage '{stage.addressing}': dependency '{_rel(root, d.abspath)}' does not exist")
+        deps.append(hash_entry(d.path, res))
+    if deps:
+        entry["deps"] = deps
+    params = params_entry(stage, root)
+    if params:
+        entry["params"] = params
+    if with_outs:
+        outs = []
+        for o in sorted(stage.outs, key=lambda o: o.path):
+            try:
+                res = hasher.hash_path(o.abspath)
+            except MissingError:
+                raise MissingError(f"stage '{stage.addressing}': output '{_rel(root, o.abspath)}' does not exist")
+            outs.append(hash_entry(o.path, res))
+        if outs:
+            entry["outs"] = outs
+    return entry
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    deps: dict[str, Any]  # path -> state, or params file -> {key: state}
+    outs: dict[str, str]
+    cmd_changed: bool
+    always_changed: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.deps or self.outs or self.cmd_changed or self.always_changed)
+
+    def as_dvc(self) -> list[Any]:
+        """dvc's ``status --json`` list for this stage."""
+        out: list[Any] = []
+        if self.deps:
+            out.append({"changed deps": self.deps})
+        if self.outs:
+            out.append({"changed outs": self.outs})
+        if self.always_changed:
+            out.append("always changed")
+        if self.cmd_changed:
+            out.append("changed command")
+        return out
+
+
+def _by_path(items: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(items, list):
+        return {}
+    return {str(i.get("path")): i for i in items if isinstance(i, dict)}
+
+
+def _same_file(rec: dict[str, Any] | None, res: HashResult) -> bool:
+    return bool(rec) and rec.get("md5") == res.md5
+
+
+def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | None:
+    if not os.path.lexists(path):
+        return "deleted"
+    try:
+        res = hasher.hash_path(path)
+    except MissingError:
+        return "deleted"
+    if rec is None or not _same_file(rec, res):
+        return "modified"
+    return None
+
+
+def out_cached(md5: str, cache: ObjectCache) -> bool:
+    if not cache.exists(md5):
+        return False
+    if md5.endswith(".dir"):
+        try:
+            entries = manifest.parse(cache.read_bytes(md5))
+        except (OSError, FileFormatError):
+            return False
+        return all(cache.exists(e.md5) for e in entries)
+    return True
+
+
+def params_state(dep: ParamsDep, rec: Any, root: str) -> dict[str, str] | str | None:
+    actual = read_params(dep, root, strict=False)
+    if actual is None:
+        return "deleted"
+    if not isinstance(rec, dict):
+        return "new"
+    keys = list(dep.keys) if dep.keys else list(dict.fromkeys([*actual, *rec]))
+    st: dict[str, str] = {}
+    for k in keys:
+        if k not in actual:
+            st[k] = "deleted"
+        elif k not in rec:
+            st[k] = "new"
+        elif actual[k] != rec[k]:
+            st[k] = "modified"
+    return st or None
+
+
+def stage_status(stage: Stage, lock: dict[str, Any] | None, root: str, hasher: Hasher,
+                 cache: ObjectCache, allow_missing: bool = False) -> StageStatus:
+    lock = lock or {}
+    deps: dict[str, Any] = {}
+    if not stage.frozen:
+        recs = _by_path(lock.get("deps"))
+        for d in stage.deps:
+            st = dep_state(d.abspath, recs.get(d.path), hasher)
+            if st:
+                deps[_rel(root, d.abspath)] = st
+        precs = lock.get("params") if isinstance(lock.get("params"), dict) else {}
+        for p in stage.params:
+            st = params_state(p, precs.get(p.path) if lock else None, root)
+            if st:
+                deps[_rel(root, p.abspath)] = st
+    outs: dict[str, str] = {}
+    recs = _by_path(lock.get("outs"))
+    for o in stage.outs:
+        rec = recs.get(o.path)
+        if rec and o.cache and rec.get("md5") and not out_cached(str(rec["md5"]), cache):
+            st: str | None = "not in cache"
+        else:
+            st = dep_state(o.abspath, rec, hasher)
+        if st and not (allow_missing and st in ("deleted", "not in cache")):
+            outs[_rel(root, o.abspath)] = st
+    cmd_changed = bool(lock) and lock.get("cmd") != stage.cmd
+    return StageStatus(deps, outs, cmd_changed, stage.always_changed)
