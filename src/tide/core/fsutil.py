@@ -53,7 +53,8 @@ def remove(path: str | os.PathLike[str]) -> None:
             os.chmod(os.path.dirname(p), 0o755)
             func(p)
 
-        shutil.rmtree(path, onexc=onerror)
+        # ``onexc`` exists from Python 3.12 only; ``onerror`` works on 3.11 too
+        shutil.rmtree(path, onerror=onerror)
     else:
         os.unlink(path)
 
