@@ -30,7 +30,8 @@ def snapshot(root) -> dict[str, bytes]:
         dirs[:] = [x for x in dirs if x not in (".git", "tmp")]
         for f in files:
             p = os.path.join(d, f)
-            out[os.path.relpath(p, root)] = open(p, "rb").read()
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, root)] = fh.read()
     return out
 
 

@@ -59,12 +59,10 @@ class Ignore:
         ``rel_dir`` is ``abs_dir`` relative to the repository root (used for nested .dvcignore).
         Symlinks to files are followed like files; symlinked directories are not descended.
         """
-        active = [(rel_dir, self.spec_for(rel_dir))] if rel_dir and self._has_parent_rules(rel_dir) else []
+        parts = rel_dir.split("/") if rel_dir else []
+        ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
+        active = [(base, spec) for base in ancestors if (spec := self.spec_for(base)) is not None]
         yield from self._walk(abs_dir, "", rel_dir, active)
-
-    def _has_parent_rules(self, rel_dir: str) -> bool:
-        parts = rel_dir.split("/")
-        return any(self.spec_for("/".join(parts[:i])) is not None for i in range(len(parts)))
 
     def _matches(self, active, rel_root: str, sub: str, is_dir: bool) -> bool:
         full = f"{rel_root}/{sub}" if rel_root else sub
@@ -88,10 +86,13 @@ class Ignore:
             return
         full_dir = f"{rel_root}/{prefix}".rstrip("/") if rel_root else prefix.rstrip("/")
         if any(e.name == NAME for e in entries):
+            if prefix:
+                from tide.core.errors import FileFormatError
+
+                raise FileFormatError(
+                    f"'{full_dir}/{NAME}': .dvcignore files inside a tracked directory are not allowed (as in dvc)"
+                )
             active = [*active, (full_dir, self.spec_for(full_dir))]
-        else:
-            # parent rules are inherited; nothing new here
-            pass
         rules = [a for a in active if a[1] is not None]
         for e in entries:
             rel = prefix + e.name
