@@ -28,14 +28,22 @@ def run(args):
         if not args.quiet:
             print("Data and pipelines are up to date.")
         return 0
-    for source, entries in st.items():
-        print(f"{source}:")
-        for entry in entries:
-            for kind, changes in entry.items():
-                if isinstance(changes, dict):
-                    print(f"\t{kind}:")
-                    for path, state in changes.items():
-                        print(f"\t\t{state + ':':<20}{path}")
-                else:
-                    print(f"\t{kind}")
+    _show(st, 0)
     return 0
+
+
+def _show(status, indent):
+    """dvc's layout: nested mappings indented by tabs, ``state:`` padded to 20 columns."""
+    pad = "\t" * indent
+    if isinstance(status, str):
+        print(f"{pad}{status}")
+    elif isinstance(status, list):
+        for entry in status:
+            _show(entry, indent)
+    else:
+        for key, value in status.items():
+            if isinstance(value, str):
+                print(f"{pad}{value + ':':<20}{key}")
+            elif value:
+                print(f"{pad}{key}:")
+                _show(value, indent + 1)

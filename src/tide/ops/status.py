@@ -29,17 +29,61 @@ def select(repo: Repo, tracked: list[Tracked], targets: list[str] | None, cwd: s
 
 
 def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | None = None) -> dict[str, list]:
-    """DVC's ``status --json`` shape: ``{source: [{"changed outs": {path: state}}]}``."""
+    """DVC's ``status --json`` shape: ``{source: [{"changed outs": {path: state}}]}`` for .dvc files
+    and ``{stage: [{"changed deps": ...}, {"changed outs": ...}, "changed command"]}`` for stages."""
     cwd = cwd or os.getcwd()
-    tracked = select(repo, collect(repo), targets, cwd)
+    everything = collect(repo)
+    pointer_tracked = [t for t in everything if t.stage is None]
+    stage_idx, ptr_targets = _split_targets(repo, targets, cwd)
+    tracked = select(repo, pointer_tracked, ptr_targets, cwd) if (ptr_targets or not targets) else []
     result: dict[str, list] = {}
     for t in tracked:
         st = out_status(t.out, repo.hasher, repo.cache)
         if st is None:
             continue
-        key = repo.rel(t.source) if t.stage is None else t.stage
+        key = repo.rel(t.source)
         entry = result.setdefault(key, [])
         if not entry:
             entry.append({"changed outs": {}})
         entry[0]["changed outs"][repo.rel(t.out.abspath)] = st
+    if stage_idx is not None:
+        result.update(_stage_status(repo, stage_idx))
     return result
+
+
+def _split_targets(repo: Repo, targets: list[str] | None, cwd: str):  # noqa: ANN202
+    """Stage indexes (None when there are no pipelines to check) and the targets left for .dvc files."""
+    from tide.core.errors import MissingError
+    from tide.pipeline.project import load_project
+    from tide.workspace.index import find_dvc_files
+
+    if not find_dvc_files(repo.root, repo.ignore)[1]:
+        return None, list(targets or [])
+    project = load_project(repo)
+    if not targets:
+        return (project, list(range(len(project.stages)))), []
+    chosen: list[int] = []
+    rest = []
+    for t in targets:
+        try:
+            chosen.extend(i for i in project.select([t], cwd) if i not in chosen)
+        except MissingError:
+            rest.append(t)
+    return (project, chosen), rest
+
+
+def _stage_status(repo: Repo, sel) -> dict[str, list]:  # noqa: ANN001
+    from tide.pipeline import lockfile
+    from tide.pipeline.stagestate import stage_status
+
+    project, idx = sel
+    locks: dict[str, dict] = {}
+    out: dict[str, list] = {}
+    for i in idx:
+        st = project.stages[i]
+        if st.lockfile not in locks:
+            locks[st.lockfile] = lockfile.read_entries(st.lockfile, repo.root)
+        status = stage_status(st, locks[st.lockfile].get(st.name), repo.root, repo.hasher, repo.cache)
+        if status.changed:
+            out[st.addressing] = status.as_dvc()
+    return out
