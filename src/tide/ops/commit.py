@@ -12,12 +12,18 @@ from tide.workspace.repo import Repo
 
 
 def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None) -> list[str]:
-    """Commit outputs of ``.dvc`` files; returns the pointer files that changed."""
+    """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed."""
     cwd = cwd or os.getcwd()
     changed: list[str] = []
     with repo.lock():
+        stage_targets, ptr_targets = _split(repo, targets, cwd)
+        if stage_targets:
+            changed.extend(_commit_stages(repo, *stage_targets))
+        if targets and not ptr_targets:
+            return changed
         sources = []
-        for t in select(repo, collect(repo), targets, cwd):
+        pointer_tracked = [t for t in collect(repo) if t.stage is None]
+        for t in select(repo, pointer_tracked, ptr_targets or None, cwd):
             if t.stage is None and t.source not in sources:
                 sources.append(t.source)
         for src in sources:
@@ -33,3 +39,30 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None)
                 new.write()
                 changed.append(repo.rel(pf.path))
     return changed
+
+
+def _split(repo: Repo, targets: list[str] | None, cwd: str):  # noqa: ANN202
+    from tide.ops.status import _split_targets
+
+    sel, rest = _split_targets(repo, targets, cwd)
+    return sel, rest
+
+
+def _commit_stages(repo: Repo, project, idx: list[int]) -> list[str]:  # noqa: ANN001
+    """Record the current deps, params and outs of changed stages in dvc.lock (dvc commit)."""
+    from tide.pipeline import engine, lockfile
+    from tide.pipeline.stagestate import stage_status
+    from tide.workspace import gitignore
+
+    ws = engine.Workspace(
+        root=repo.root, hasher=repo.hasher, cache=repo.cache, store=lambda res: store(repo, res),
+        ignore=lambda paths: gitignore.add(repo.root, paths, repo.git), env=dict(repo.env.values),
+        say=lambda _line: None,
+    )
+    for i in idx:
+        st = project.stages[i]
+        lock = lockfile.read_entries(st.lockfile, repo.root).get(st.name)
+        if lock and not stage_status(st, lock, repo.root, repo.hasher, repo.cache).changed:
+            continue
+        engine.commit_stage(st, ws, engine.Options())
+    return [f for f in ws.changed_files if f.endswith("dvc.lock")]

@@ -76,7 +76,7 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
     if not restored:
         ws.say(f"Running stage '{addr}':")
         run_commands(stage, ws.env)
-    _commit(stage, ws, opts)
+    commit_stage(stage, ws, opts)
     return "restored" if restored else "ran"
 
 
@@ -117,7 +117,8 @@ def _entry_outs_ok(entry: dict[str, Any], paths: list[str]) -> bool:
     )
 
 
-def _commit(stage: Stage, ws: Workspace, opts: Options) -> None:
+def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
+    """Hash the stage's deps, params and outs now, store the outs and record them in dvc.lock."""
     entry = current_entry(stage, ws.root, ws.hasher, with_outs=False)
     results: dict[str, HashResult] = {}
     outs = []
