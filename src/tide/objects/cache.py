@@ -16,7 +16,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tide.core.errors import CacheError
@@ -26,6 +26,8 @@ from tide.core.hashing import CHUNK, file_md5, file_md5_dos2unix, md5_bytes
 READONLY = 0o444
 _FICLONE = 0x40049409
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+RACY_NS = 1_000_000_000  # timestamps younger than this are not trusted to reveal later changes
+LIST_THRESHOLD = 256  # from this many ids on, `missing` lists directories instead of stat-ing objects
 
 
 def _reflink(src: str, dst: str) -> None:
@@ -61,6 +63,31 @@ class ObjectCache:
     def exists(self, oid: str, legacy: bool = False) -> bool:
         return os.path.exists(self.path(oid, legacy))
 
+    def missing(self, oids: Iterable[str], legacy: bool = False) -> list[str]:
+        """The ids among ``oids`` that are not in the cache, in their order.
+
+        Many ids are checked by listing the two-letter directories they fall in (one ``listdir``
+        instead of one ``stat`` per object); a few are checked one by one.
+        """
+        oids = list(oids)
+        if len(oids) < LIST_THRESHOLD:
+            return [o for o in oids if not self.exists(o, legacy)]
+        base = self.root if legacy else os.path.join(self.root, "files", "md5")
+        listed: dict[str, set[str]] = {}
+        out = []
+        for o in oids:
+            pre = o[:2]
+            names = listed.get(pre)
+            if names is None:
+                try:
+                    names = set(os.listdir(os.path.join(base, pre)))
+                except (FileNotFoundError, NotADirectoryError):
+                    names = set()
+                listed[pre] = names
+            if o[2:] not in names:
+                out.append(o)
+        return out
+
     def _ensure_dir(self, d: str) -> None:
         if d in self._dirs:
             return
@@ -71,6 +98,29 @@ class ObjectCache:
         except OSError as exc:
             raise CacheError(f"cannot write to the cache at '{self.root}': {exc.strerror}")
         self._dirs.add(d)
+
+    def fingerprint(self, legacy: bool = False) -> str | None:
+        """A digest of the two-letter directories' mtimes: it changes whenever an object is added to or
+        removed from the cache. ``None`` when a directory changed in the last second (too recent to
+        trust the timestamp's granularity)."""
+        import time
+
+        base = self.root if legacy else os.path.join(self.root, "files", "md5")
+        try:
+            names = sorted(n for n in os.listdir(base) if len(n) == 2)
+        except FileNotFoundError:
+            return ""
+        recent = time.time_ns() - RACY_NS
+        parts = []
+        for n in names:
+            try:
+                st = os.stat(os.path.join(base, n))
+            except FileNotFoundError:
+                continue
+            if st.st_mtime_ns >= recent:
+                return None
+            parts.append(f"{n}:{st.st_ino}:{st.st_mtime_ns}")
+        return md5_bytes("\n".join(parts).encode())
 
     # --- writing -----------------------------------------------------------------------------
     def put_bytes(self, raw: bytes, oid: str | None = None) -> str:
@@ -209,6 +259,10 @@ class ObjectCache:
                     if isexec:
                         os.chmod(tmp, os.stat(tmp).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
                 os.replace(tmp, dst)
+                if os.path.lexists(tmp):
+                    # rename() between two links to one inode does nothing (POSIX): dst already was
+                    # this object (a hardlinked workspace file), so drop the temporary link
+                    _unlink_quiet(tmp)
                 return kind
             except OSError as exc:
                 _unlink_quiet(tmp)
