@@ -1,0 +1,40 @@
+def register(p):
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    s = sub.add_parser("show", help="print metrics")
+    s.add_argument("targets", nargs="*", help="metrics files (default: those named in dvc.yaml)")
+    s.add_argument("-a", "--all-branches", action="store_true", help="also every branch")
+    s.add_argument("-T", "--all-tags", action="store_true", help="also every tag")
+    s.add_argument("-A", "--all-commits", action="store_true", help="also every commit")
+    d = sub.add_parser("diff", help="compare metrics between two revisions")
+    d.add_argument("a_rev", nargs="?", default="HEAD", help="old revision (default HEAD)")
+    d.add_argument("b_rev", nargs="?", default="workspace", help="new revision (default: the workspace)")
+    d.add_argument("--targets", nargs="*", default=None, help="limit to these metrics files")
+    d.add_argument("--all", action="store_true", help="show unchanged metrics too")
+    d.add_argument("--no-path", action="store_true", help="hide the Path column")
+    for q in (s, d):
+        q.add_argument("--json", action="store_true", help="print JSON")
+        q.add_argument("--md", "--show-md", dest="md", action="store_true", help="print a Markdown table")
+        q.add_argument("--precision", type=int, default=None, help="round floats to N digits (default 5)")
+
+
+def run(args):
+    from tide.cli.output import emit_json, repo
+    from tide.ops import metrics as ops
+
+    r = repo()
+    precision = args.precision if args.precision is not None else ops.DEFAULT_PRECISION
+    if args.action == "show":
+        revs = ops.revisions(r, args.all_branches, args.all_tags, args.all_commits)
+        res = ops.show(r, args.targets or None, revs)
+        if args.json:
+            emit_json(res)
+            return 0
+        text = ops.show_table(res, args.md, precision, len(revs) > 1)
+        print(text)
+        return 0
+    d = ops.diff(r, args.a_rev, args.b_rev, args.targets, args.all)
+    if args.json:
+        emit_json(d)
+        return 0
+    print(ops.diff_table(d, "Metric", args.a_rev, args.b_rev, args.md, precision, args.no_path))
+    return 0

@@ -1,0 +1,108 @@
+"""``tide metrics show|diff``: metrics of the workspace or revisions, in dvc's tables and JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tide.core.errors import TideError
+from tide.pipeline import metrics as m
+from tide.pipeline.revfs import WORKSPACE, reader_for
+from tide.workspace.repo import Repo
+
+DEFAULT_PRECISION = 5
+
+
+def table(headers: list[str], rows: list[list[str]], markdown: bool = False) -> str:
+    """dvc's table layout: columns at least the header width plus two; Markdown in GitHub style."""
+    widths = [len(h) + 2 for h in headers]
+    for r in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+    if markdown:
+        line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731
+        out = [line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        out += [line(r) for r in rows]
+        return "\n".join(out) + "\n"
+    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([fmt(headers)] + [fmt(r) for r in rows])
+
+
+def fmt_value(v: Any, precision: int | None) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float) and precision:
+        return str(round(v, precision))
+    return str(v)
+
+
+def revisions(repo: Repo, all_branches: bool, all_tags: bool, all_commits: bool) -> list[str]:
+    revs = [WORKSPACE]
+    if repo.git is None or not (all_branches or all_tags or all_commits):
+        return revs
+    g = repo.git
+    if all_commits:
+        revs += g.out("rev-list", "--all").split()
+    else:
+        if all_branches:
+            revs += g.out("for-each-ref", "--format=%(refname:short)", "refs/heads/").split()
+        if all_tags:
+            revs += g.out("for-each-ref", "--format=%(refname:short)", "refs/tags/").split()
+    return list(dict.fromkeys(revs))
+
+
+def show(repo: Repo, targets: list[str] | None = None, revs: list[str] | None = None) -> dict[str, Any]:
+    """``{rev: {"data": {path: {"data": ...}}}}`` (the workspace is ``""`` as in dvc's JSON)."""
+    out: dict[str, Any] = {}
+    for rev in revs or [WORKSPACE]:
+        key = "" if rev == WORKSPACE else rev
+        try:
+            out[key] = {"data": m.read_metrics(reader_for(repo, rev), targets)}
+        except TideError as exc:
+            out[key] = {"error": str(exc)}
+    return out
+
+
+def show_table(result: dict[str, Any], markdown: bool, precision: int, with_rev: bool) -> str:
+    cols: list[str] = []
+    rows: list[dict[str, str]] = []
+    for rev, val in result.items():
+        for path, entry in val.get("data", {}).items():
+            data = entry.get("data")
+            flat = m._flat(data) if isinstance(data, dict) else {"": data}
+            row = {"Revision": rev or WORKSPACE, "Path": path}
+            for k, v in flat.items():
+                if k not in cols:
+                    cols.append(k)
+                row[k] = fmt_value(v, precision)
+            rows.append(row)
+    headers = (["Revision"] if with_rev else []) + ["Path"] + sorted(cols)
+    return table(headers, [[r.get(h, "-") for h in headers] for r in rows], markdown)
+
+
+def diff(repo: Repo, a_rev: str = "HEAD", b_rev: str = WORKSPACE, targets: list[str] | None = None,
+         with_unchanged: bool = False) -> dict[str, Any]:
+    old = m.read_metrics(reader_for(repo, a_rev), targets) if _has_commits(repo, a_rev) else {}
+    new = m.read_metrics(reader_for(repo, b_rev), targets)
+    return m.diff(old, new, with_unchanged)
+
+
+def _has_commits(repo: Repo, rev: str) -> bool:
+    if rev == WORKSPACE:
+        return True
+    return repo.git is not None and repo.git.has_commits()
+
+
+def diff_table(d: dict[str, Any], title: str, a_rev: str, b_rev: str, markdown: bool, precision: int | None,
+               no_path: bool = False, show_change: bool = True) -> str:
+    headers = ["Path", title, a_rev, b_rev] + (["Change"] if show_change else [])
+    rows = []
+    for path, entries in d.items():
+        for key, e in sorted(entries.items()):
+            row = [path, key, fmt_value(e.get("old"), precision), fmt_value(e.get("new"), precision)]
+            if show_change:
+                row.append(fmt_value(e.get("diff"), precision))
+            rows.append(row)
+    if no_path:
+        headers, rows = headers[1:], [r[1:] for r in rows]
+    return table(headers, rows, markdown)

@@ -1,0 +1,179 @@
+"""Metrics and params of one version of the repository, and dvc's diff of two versions.
+
+Metrics files are JSON, YAML or TOML, or plain text with one ``Key: value`` (or ``key = value``)
+per line, like the ``Accuracy: 0.868`` that the seed's train.py writes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tide.core.errors import FileFormatError, TideError
+from tide.pipeline import definition
+from tide.pipeline import params as params_mod
+from tide.pipeline.interpolate import InterpolationError
+
+STRUCTURED = (".json", ".yaml", ".yml", ".toml")
+
+
+def parse_metrics(text: str, name: str, where: str) -> Any:
+    ext = os.path.splitext(name)[1].lower()
+    if ext in STRUCTURED:
+        return params_mod.parse_text(text, name, where)
+    return parse_text_metrics(text)
+
+
+def _scalar(v: str) -> Any:
+    s = v.strip()
+    low = s.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for conv in (int, float):
+        try:
+            return conv(s)
+        except ValueError:
+            pass
+    if s.endswith("%"):
+        try:
+            return float(s[:-1])
+        except ValueError:
+            pass
+    return s
+
+
+def parse_text_metrics(text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        for sep in (":", "="):
+            if sep in line:
+                k, _, v = line.partition(sep)
+                if k.strip():
+                    out[k.strip()] = _scalar(v)
+                break
+    return out
+
+
+def pipelines(files) -> list[definition.Pipeline]:  # noqa: ANN001 - a revfs reader
+    out = []
+    for y in files.dvc_yamls():
+        try:
+            out.append(definition.load(y, files.repo.root, files))
+        except (FileFormatError, InterpolationError):
+            if files.rev == "workspace":
+                raise
+    return out
+
+
+def metrics_files(files) -> list[str]:  # noqa: ANN001
+    seen: list[str] = []
+    for p in pipelines(files):
+        for m in p.metrics:
+            if m not in seen:
+                seen.append(m)
+        for s in p.stages:
+            for o in s.outs:
+                if o.kind == "metrics" and o.abspath not in seen:
+                    seen.append(o.abspath)
+    return seen
+
+
+def params_files(files) -> dict[str, tuple[str, ...] | None]:  # noqa: ANN001
+    """Params files used by stages (and listed at top level), with their keys (None: all keys)."""
+    found: dict[str, tuple[str, ...] | None] = {}
+    for p in pipelines(files):
+        for f in p.params:
+            found[f] = None
+        for s in p.stages:
+            for dep in s.params:
+                if dep.keys is None or found.get(dep.abspath, ()) is None:
+                    found[dep.abspath] = None
+                else:
+                    found[dep.abspath] = tuple(dict.fromkeys((*(found.get(dep.abspath) or ()), *dep.keys)))
+        default = os.path.join(os.path.dirname(p.path), params_mod.DEFAULT_PARAMS)
+        if default not in found and files.read_bytes(default) is not None:
+            found[default] = None
+    return found
+
+
+def _expand_targets(targets: list[str]) -> list[str]:
+    return [os.path.abspath(t) for t in targets]
+
+
+def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:  # noqa: ANN001
+    """``{relpath: {"data": parsed}}`` or ``{relpath: {"error": message}}`` like dvc's result."""
+    root = files.repo.root
+    paths = _expand_targets(targets or []) or metrics_files(files)
+    out: dict[str, Any] = {}
+    for p in paths:
+        rel = os.path.relpath(p, root).replace(os.sep, "/")
+        try:
+            text = files.read_text(p)
+            if text is None:
+                out[rel] = {"error": "does not exist"}
+                continue
+            out[rel] = {"data": _drop_lists(parse_metrics(text, p, rel))}
+        except TideError as exc:
+            out[rel] = {"error": str(exc)}
+    return out
+
+
+def read_params(files, targets: list[str] | None = None, deps_only: bool = False) -> dict[str, Any]:  # noqa: ANN001
+    root = files.repo.root
+    chosen = params_files(files)
+    if targets:
+        chosen = {p: None for p in _expand_targets(targets)}
+    out: dict[str, Any] = {}
+    for p, keys in chosen.items():
+        rel = os.path.relpath(p, root).replace(os.sep, "/")
+        try:
+            text = files.read_text(p)
+            if text is None:
+                continue
+            data = params_mod.parse_text(text, p, rel)
+            if deps_only and keys:
+                data = params_mod.select(data, list(keys))
+            out[rel] = {"data": data}
+        except TideError as exc:
+            out[rel] = {"error": str(exc)}
+    return out
+
+
+def _drop_lists(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _drop_lists(v) for k, v in d.items() if not isinstance(v, list)}
+    return d
+
+
+def _flat(d: Any) -> dict[str, Any]:
+    if not d:
+        return {}
+    if isinstance(d, dict):
+        return params_mod.flatten(d)
+    return {"": d}
+
+
+def diff(old: dict[str, Any], new: dict[str, Any], with_unchanged: bool = False) -> dict[str, dict[str, Any]]:
+    """dvc's diff: ``{path: {key: {"old", "new", "diff"}}}`` (diff only for two numbers)."""
+    res: dict[str, dict[str, Any]] = {}
+    for path in sorted(set(old) | set(new)):
+        a = _flat(old.get(path, {}).get("data"))
+        b = _flat(new.get(path, {}).get("data"))
+        entries: dict[str, Any] = {}
+        for key in sorted(set(a) | set(b)):
+            ov, nv = a.get(key), b.get(key)
+            if isinstance(ov, list) and isinstance(nv, list) and len(ov) == len(nv) == 1:
+                ov, nv = ov[0], nv[0]
+            if not with_unchanged and ov == nv:
+                continue
+            e: dict[str, Any] = {"old": ov, "new": nv}
+            num = (int, float)
+            if isinstance(ov, num) and isinstance(nv, num) and not isinstance(ov, bool) and not isinstance(nv, bool):
+                e["diff"] = nv - ov
+            entries[key] = e
+        if entries:
+            res[path] = entries
+    return res
