@@ -8,11 +8,14 @@ is ``md5(manifest bytes) + ".dir"``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tide.core.errors import FileFormatError
-from tide.core.hashing import is_md5, md5_bytes
+from tide.core.hashing import md5_bytes
+
+_MD5 = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +37,13 @@ def check_relpath(relpath: object, where: str = "manifest") -> str:
     """Refuse relpaths that could escape the directory they describe."""
     if not isinstance(relpath, str) or not relpath:
         raise FileFormatError(f"{where}: entry has no valid 'relpath'")
-    if relpath.startswith("/") or "\\" in relpath or "\x00" in relpath:
+    if relpath[0] == "/" or relpath[-1] == "/" or "//" in relpath or "\\" in relpath or "\x00" in relpath:
         raise FileFormatError(f"{where}: unsafe path {relpath!r}")
-    parts = relpath.split("/")
-    if any(p in ("", ".", "..") for p in parts):
+    # an empty part needs "//" or a leading/trailing "/" (refused above); "." and ".." parts need
+    # "./" or "/." somewhere, so the split is rare
+    if ("./" in relpath or "/." in relpath or relpath in (".", "..")) and any(
+        p in (".", "..") for p in relpath.split("/")
+    ):
         raise FileFormatError(f"{where}: unsafe path {relpath!r}")
     return relpath
 
@@ -51,11 +57,12 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
     if not isinstance(data, list):
         raise FileFormatError(f"{where}: corrupted directory manifest (not a list)")
     out = []
+    valid_md5 = _MD5.fullmatch
     for item in data:
         if not isinstance(item, dict):
             raise FileFormatError(f"{where}: corrupted directory manifest (entry is not a mapping)")
         md5 = item.get("md5")
-        if not is_md5(md5) or md5.endswith(".dir"):
+        if not isinstance(md5, str) or valid_md5(md5) is None:
             raise FileFormatError(f"{where}: entry {item.get('relpath')!r} has no valid md5")
         out.append(Entry(check_relpath(item.get("relpath"), where), md5))
     return out

@@ -100,7 +100,7 @@ def _make_writable_parent(path: str) -> None:
 
 def _current_md5(hasher: Hasher, path: str) -> str | None:
     try:
-        return hasher.hash_path(path).md5
+        return hasher.hash_path(path, want_files=False).md5
     except (MissingError, OSError):
         return None
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat as st_mod
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -13,6 +15,7 @@ from tide.core.hashing import file_md5
 from tide.workspace.ignore import Ignore
 from tide.workspace.state import State
 
+RACY_NS = 1_000_000_000
 PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 8 << 20
 
@@ -50,20 +53,22 @@ class Hasher:
     def _rel(self, abspath: str) -> str:
         return os.path.relpath(abspath, self.root).replace(os.sep, "/")
 
-    def hash_path(self, abspath: str) -> HashResult:
+    def hash_path(self, abspath: str, want_files: bool = True) -> HashResult:
+        """Hash a file or directory. Without ``want_files`` a directory may come back with an empty
+        ``files`` tuple: when no file changed since the last hash, its tree oid is taken from the state."""
         try:
             st = os.stat(abspath)
         except FileNotFoundError:
             raise MissingError(f"'{self._rel(abspath)}' does not exist")
         if st_mod.S_ISDIR(st.st_mode):
-            return self.hash_dir(abspath)
+            return self.hash_dir(abspath, want_files)
         rel = self._rel(abspath)
         known = self.state.lookup_prefix(rel).get(rel)
         md5 = self._hash_many([(rel, abspath, st)], {rel: known} if known else {})[rel]
         isexec = bool(st.st_mode & 0o111)
         return HashResult(md5, st.st_size, None, isexec, (FileInfo("", abspath, md5, st.st_size, isexec),))
 
-    def hash_dir(self, abspath: str) -> HashResult:
+    def hash_dir(self, abspath: str, want_files: bool = True) -> HashResult:
         reldir = self._rel(abspath)
         items = []
         for rel, entry in self.ignore.walk_files(abspath, reldir if reldir != "." else ""):
@@ -72,6 +77,11 @@ class Hasher:
             except FileNotFoundError:
                 continue  # vanished during the walk, or a dangling symlink
             items.append((rel, entry.path, s))
+        snap = _snapshot(items)
+        if not want_files and snap is not None:
+            row = self.state.lookup_dir(reldir)
+            if row is not None and row[0] == snap:
+                return HashResult(row[1], row[2], row[3], False, ())
         known = self.state.lookup_prefix(reldir)
         keyed = [(f"{reldir}/{rel}", p, s) for rel, p, s in items]
         md5s = self._hash_many(keyed, known)
@@ -81,7 +91,10 @@ class Hasher:
             files.append(FileInfo(rel, p, md5s[key], s.st_size, bool(s.st_mode & 0o111)))
             total += s.st_size
         raw = manifest.serialize(manifest.Entry(f.relpath, f.md5) for f in files)
-        return HashResult(manifest.tree_oid(raw), total, len(files), False, tuple(files), raw)
+        oid = manifest.tree_oid(raw)
+        if snap is not None:
+            self.state.save_dir(reldir, snap, oid, total, len(files))
+        return HashResult(oid, total, len(files), False, tuple(files), raw)
 
     def record(self, done: list[tuple[str, str]]) -> None:
         """Remember the hashes of files just written from the cache (``(abspath, md5)`` pairs)."""
@@ -117,3 +130,18 @@ class Hasher:
             rows.append((key, s.st_ino, s.st_mtime_ns, s.st_size, md5))
         self.state.save_many(rows)
         return out
+
+
+def _snapshot(items: list[tuple[str, str, os.stat_result]]) -> str | None:
+    """A digest of every file's (relpath, inode, mtime, size): equal digests mean no file changed.
+
+    ``None`` when a file changed in the last second: a later write within the timestamp's
+    granularity could go unnoticed, so such a snapshot is not recorded (git's "racy clean" rule).
+    """
+    recent = time.time_ns() - RACY_NS
+    if any(s.st_mtime_ns >= recent for _, _, s in items):
+        return None
+    text = "\n".join(
+        f"{rel}\0{s.st_ino}\0{s.st_mtime_ns}\0{s.st_size}" for rel, _, s in sorted(items, key=lambda i: i[0])
+    )
+    return hashlib.md5(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()

@@ -16,7 +16,13 @@ SCHEMA = (
     "(path TEXT PRIMARY KEY, inode INTEGER, mtime INTEGER, size INTEGER, md5 TEXT)"
 )
 
+DIR_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS dirs "
+    "(path TEXT PRIMARY KEY, snapshot TEXT, md5 TEXT, size INTEGER, nfiles INTEGER)"
+)
+
 Row = tuple[int, int, int, str]
+DirRow = tuple[str, str, int, int]  # snapshot digest, tree oid, total size, number of files
 
 
 class State:
@@ -32,11 +38,13 @@ class State:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute(SCHEMA)
+                db.execute(DIR_SCHEMA)
             except sqlite3.DatabaseError:
                 try:
                     os.unlink(self.path)
                     db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
                     db.execute(SCHEMA)
+                    db.execute(DIR_SCHEMA)
                 except (sqlite3.DatabaseError, OSError):
                     return None
             except OSError:
@@ -74,6 +82,26 @@ class State:
                 db.execute("ROLLBACK")
             except sqlite3.DatabaseError:
                 pass
+
+    def lookup_dir(self, path: str) -> DirRow | None:
+        """What the directory ``path`` hashed to when its files had the recorded snapshot."""
+        db = self._conn()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT snapshot, md5, size, nfiles FROM dirs WHERE path = ?", (path,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return tuple(row) if row else None
+
+    def save_dir(self, path: str, snapshot: str, md5: str, size: int, nfiles: int) -> None:
+        db = self._conn()
+        if db is None:
+            return
+        try:
+            db.execute("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?)", (path, snapshot, md5, size, nfiles))
+        except sqlite3.OperationalError:
+            pass
 
     def close(self) -> None:
         if self._db is not None:

@@ -8,6 +8,7 @@ from tide.core.errors import MissingError
 from tide.objects.cache import ObjectCache
 from tide.workspace.hashing import Hasher
 from tide.workspace.pointers import Out
+from tide.workspace.state import State
 
 
 def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
@@ -17,7 +18,7 @@ def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
     if out.md5 is None:
         return "modified"
     try:
-        res = hasher.hash_path(out.abspath)
+        res = hasher.hash_path(out.abspath, want_files=False)
     except MissingError:
         return "deleted"
     if out.legacy:
@@ -26,7 +27,7 @@ def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
             return "modified"
     elif res.md5 != out.md5:
         return "modified"
-    if out.use_cache and not cache_has(out, cache):
+    if out.use_cache and not cache_has(out, cache, hasher.state):
         return "not in cache"
     return None
 
@@ -39,7 +40,12 @@ def _legacy_same(out: Out, res, cache: ObjectCache) -> bool:  # noqa: ANN001
     return file_md5_dos2unix(out.abspath) == out.md5
 
 
-def cache_has(out: Out, cache: ObjectCache) -> bool:
+def cache_has(out: Out, cache: ObjectCache, state: State | None = None) -> bool:
+    """Whether the cache holds the output's object and, for a directory, every file object.
+
+    With a ``state``, a directory found complete is remembered with the cache's fingerprint, so the
+    next check costs one ``stat`` per cache directory while no object was added or removed.
+    """
     if out.md5 is None:
         return False
     if not cache.exists(out.md5, out.legacy):
@@ -48,9 +54,18 @@ def cache_has(out: Out, cache: ObjectCache) -> bool:
         from tide.core import manifest
         from tide.core.errors import TideError
 
+        key = f"/complete/{'legacy/' if out.legacy else ''}{out.md5}"  # relpaths never start with /
+        fp = cache.fingerprint(out.legacy) if state is not None else None
+        if fp is not None:
+            row = state.lookup_dir(key)
+            if row is not None and row[0] == fp:
+                return True
         try:
             entries = manifest.parse(cache.read_bytes(out.md5, out.legacy))
         except (TideError, OSError):
             return False
-        return all(cache.exists(e.md5, out.legacy) for e in entries)
+        if cache.missing((e.md5 for e in entries), out.legacy):
+            return False
+        if fp is not None:
+            state.save_dir(key, fp, out.md5, 0, len(entries))
     return True
