@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from tide.core.errors import MissingError, PipelineError, TideError, UsageError
+from tide.core.errors import MissingError, PipelineError, TideError
 from tide.pipeline import engine
 from tide.pipeline.definition import YAML_NAME
 from tide.pipeline.graph import Graph
@@ -80,10 +80,10 @@ def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
 def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None, say=print) -> ReproResult:  # noqa: ANN001
     cwd = cwd or os.getcwd()
     result = ReproResult()
+    if req.pull and not req.dry:
+        _pull(repo, req, say)
     with repo.lock():
         project = load_project(repo)
-        if req.pull:
-            _pull(repo, req)
         steps = plan(project, req, cwd)
         from tide.ops.add import store
 
@@ -143,13 +143,18 @@ class ReproFailed(PipelineError):
         self.result = result
 
 
-def _pull(repo: Repo, req: ReproRequest) -> None:
-    """Fetch the run cache and the data the pipeline needs, through the remote operations."""
+def _pull(repo: Repo, req: ReproRequest, say) -> None:  # noqa: ANN001
+    """Fetch the run cache and the tracked data from the default remote, then check the data out,
+    so stages can be restored instead of run (dvc's ``repro --pull``). Missing objects only warn."""
+    from tide.ops.checkout import checkout
+    from tide.ops.data_scope import Scope
+    from tide.ops.fetch import run_fetch
+
     try:
-        from tide.ops import pull as pull_ops  # provided by the remotes area
-    except ImportError:
-        raise UsageError("--pull needs remote support (tide pull), which is not available in this build")
-    fn = getattr(pull_ops, "pull_for_repro", None)
-    if fn is None:
-        raise UsageError("--pull needs remote support (tide pull), which is not available in this build")
-    fn(repo, run_cache=req.run_cache, allow_missing=True)
+        run_fetch(repo, Scope(), run_cache=req.run_cache)
+    except TideError as exc:
+        say(f"WARNING: {exc}")
+    try:
+        checkout(repo, None)
+    except TideError as exc:
+        say(f"WARNING: {exc}")
