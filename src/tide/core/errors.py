@@ -26,7 +26,8 @@ class TideError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, details: str | None = None) -> None:
-        super().__init__(message)
+        # one line, always: names taken from user files may hold line breaks (found by fuzzing)
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
         self.details = details
 
 
