@@ -1,0 +1,27 @@
+def register(p):
+    from tide.cli._transfer_args import add_transfer_args
+
+    add_transfer_args(p, pull=True)
+
+
+def run(args):
+    from tide.cli._transfer_args import progress_for, scope_of
+    from tide.cli.output import repo
+    from tide.cli.transfer_progress import Timer, summary_line
+    from tide.ops.pull import run_pull
+
+    r = repo()
+    timer = Timer()
+    s = run_pull(r, scope_of(args), args.remote, args.jobs, args.run_cache, args.force,
+                 progress_for("pull", args, r))
+    if not args.quiet:
+        co = s.checkout
+        changes = [f"A       {p}" for p in co.added] + [f"M       {p}" for p in co.modified]
+        for line in changes:
+            print(line)
+        n = s.fetched.transferred
+        if n:
+            print(summary_line("fetched", n, s.fetched.nbytes, timer.seconds))
+        if not n and not changes:
+            print("Everything is up to date.")
+    return 0

@@ -1,0 +1,27 @@
+def register(p):
+    from tide.cli._transfer_args import add_transfer_args
+
+    add_transfer_args(p)
+
+
+def run(args):
+    from tide.cli._transfer_args import progress_for, scope_of
+    from tide.cli.output import repo
+    from tide.cli.transfer_progress import Timer, summary_line
+    from tide.ops.push import run_push
+
+    r = repo()
+    timer = Timer()
+    s = run_push(r, scope_of(args), args.remote, args.jobs, args.run_cache, progress_for("push", args, r))
+    missing = sum(len(res.missing_local) for res in s.results.values())
+    if missing:
+        import sys
+
+        print(f"WARNING: {missing} objects are missing from the cache and were not pushed "
+              "(run 'tide status -c' to see which)", file=sys.stderr)
+    if not args.quiet:
+        if s.transferred:
+            print(summary_line("pushed", s.transferred, s.nbytes, timer.seconds))
+        else:
+            print("Everything is up to date.")
+    return 0

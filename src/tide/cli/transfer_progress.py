@@ -1,0 +1,92 @@
+"""Progress of push/pull/fetch: a rich bar on a terminal, one summary line in CI logs."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+
+def is_interactive(env) -> bool:  # noqa: ANN001
+    return sys.stderr.isatty() and not env.get("CI") and env.get("TERM") != "dumb"
+
+
+class RichProgress:
+    """Objects, bytes, rate and ETA, redrawn on stderr while a transfer runs."""
+
+    def __init__(self, verb: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self._verb = verb
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        )
+        self._task = None
+        self._lock = threading.Lock()
+        self._started = False
+        self._t0 = time.monotonic()
+
+    def start(self, objects: int, nbytes: int | None) -> None:
+        if objects == 0:
+            return
+        with self._lock:
+            if not self._started:
+                self._progress.start()
+                self._started = True
+            if self._task is not None:
+                self._progress.remove_task(self._task)
+            self._objects, self._done, self._bytes, self._total_bytes = objects, 0, 0, nbytes
+            self._t0 = time.monotonic()
+            self._task = self._progress.add_task(self._desc(), total=objects, detail="")
+
+    def _desc(self) -> str:
+        return f"{self._verb} {self._done}/{self._objects} files"
+
+    def advance(self, nbytes: int) -> None:
+        with self._lock:
+            if self._task is None:
+                return
+            self._done += 1
+            self._bytes += nbytes
+            elapsed = max(1e-3, time.monotonic() - self._t0)
+            total = f"/{human_bytes(self._total_bytes)}" if self._total_bytes else ""
+            detail = f"{human_bytes(self._bytes)}{total} {human_bytes(int(self._bytes / elapsed))}/s"
+            self._progress.update(self._task, advance=1, description=self._desc(), detail=detail)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._started:
+                self._progress.stop()
+                self._started = False
+                self._task = None
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.t0
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def summary_line(verb: str, objects: int, nbytes: int, seconds: float) -> str:
+    rate = f", {human_bytes(int(nbytes / seconds))}/s" if seconds > 0.05 and nbytes else ""
+    return f"{objects} files {verb} ({human_bytes(nbytes)} in {seconds:.1f}s{rate})"
+
+
+def make_progress(verb: str, quiet: bool, env):  # noqa: ANN001, ANN201
+    if quiet or not is_interactive(env):
+        return None
+    return RichProgress(verb)

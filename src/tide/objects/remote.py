@@ -1,0 +1,179 @@
+"""Objects on a remote in DVC 3's layout, addressed by object id.
+
+    <url>/files/md5/ab/cdef...      file objects and ``.dir`` manifests (``hash: md5`` outputs)
+    <url>/ab/cdef...                legacy objects (DVC 2.x outputs without ``hash:``)
+    <url>/runs/...                  run cache
+
+``ObjectStore`` is the interface the transfer engine talks to: object ids in, byte streams and
+local files out. ``DvcLayoutStore`` is its implementation for DVC's layout on any ``Backend``; a
+chunked pack-file store can implement the same protocol later.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from tide.storage.base import Backend, StorageError
+
+PAGE = 1000  # keys per list request on object stores
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ObjRef:
+    """One object: its id (``md5`` or ``md5.dir``) and whether it lives in the legacy layout."""
+
+    oid: str
+    legacy: bool = False
+
+    @property
+    def is_dir(self) -> bool:
+        return self.oid.endswith(".dir")
+
+
+class ObjectStore(Protocol):
+    """Contract of a remote object store.
+
+    - ``has_many(refs, jobs)`` returns the subset of ``refs`` present and complete on the remote,
+      choosing between per-object checks and prefix listings to use as few requests as possible.
+    - ``put(ref, path)`` uploads the local file ``path`` (whose bytes hash to ``ref.oid``); the
+      object is visible only once complete.
+    - ``open(ref)`` returns a stream of the object's bytes (``StorageNotFound`` if absent).
+    - ``size(ref)`` returns its size in bytes.
+    - ``iter_refs()`` yields every object on the remote (for garbage collection).
+    - ``delete(ref)`` removes an object (missing is not an error).
+    - ``list_extra(prefix)`` / ``put_extra`` / ``get_extra`` move non-object files such as the run
+      cache (``runs/...``) by key.
+    """
+
+    url: str
+
+    def has_many(self, refs: Collection[ObjRef], jobs: int) -> set[ObjRef]: ...
+    def put(self, ref: ObjRef, path: str) -> None: ...
+    def open(self, ref: ObjRef) -> BinaryIO: ...
+    def size(self, ref: ObjRef) -> int: ...
+    def iter_refs(self) -> Iterator[ObjRef]: ...
+    def delete(self, ref: ObjRef) -> None: ...
+
+
+def object_key(ref: ObjRef) -> str:
+    o = ref.oid
+    return f"{o[:2]}/{o[2:]}" if ref.legacy else f"files/md5/{o[:2]}/{o[2:]}"
+
+
+def _is_oid(name: str) -> bool:
+    base = name[:-4] if name.endswith(".dir") else name
+    return len(base) == 32 and all(c in _HEX for c in base)
+
+
+@dataclass
+class QueryStats:
+    """How the last ``has_many`` found its answer (reported with -v and used in tests)."""
+
+    method: str = "none"
+    requests: int = 0
+
+
+class DvcLayoutStore:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.url = backend.url
+        self.last_query = QueryStats()
+
+    # --- existence -----------------------------------------------------------------------------
+    def has_many(self, refs: Collection[ObjRef], jobs: int) -> set[ObjRef]:
+        refs = list(dict.fromkeys(refs))
+        if not refs:
+            self.last_query = QueryStats("none", 0)
+            return set()
+        by_prefix: dict[str, list[ObjRef]] = defaultdict(list)
+        for r in refs:
+            key = object_key(r)
+            by_prefix[key.rsplit("/", 1)[0]].append(r)
+        caps = self.backend.capabilities
+        if caps.listable and caps.cheap_listing and len(refs) > 2 * len(by_prefix):
+            # probe one prefix to estimate how many list pages each prefix costs
+            first = next(iter(by_prefix))
+            keys = set(self.backend.list(first + "/"))
+            pages = max(1, math.ceil(len(keys) / PAGE))
+            if len(by_prefix) * pages < len(refs):
+                return self._by_listing(by_prefix, first, keys, pages, jobs)
+        return self._by_exists(refs, jobs)
+
+    def _by_listing(self, by_prefix: dict[str, list[ObjRef]], first: str, first_keys: set[str],
+                    pages: int, jobs: int) -> set[ObjRef]:
+        found: set[ObjRef] = set()
+
+        def one(prefix: str) -> set[ObjRef]:
+            keys = first_keys if prefix == first else set(self.backend.list(prefix + "/"))
+            return {r for r in by_prefix[prefix] if object_key(r) in keys}
+
+        with ThreadPoolExecutor(max(1, min(jobs, len(by_prefix)))) as pool:
+            for part in pool.map(one, list(by_prefix)):
+                found |= part
+        self.last_query = QueryStats("list", len(by_prefix) * pages)
+        return found
+
+    def _by_exists(self, refs: list[ObjRef], jobs: int) -> set[ObjRef]:
+        def one(r: ObjRef) -> ObjRef | None:
+            return r if self.backend.exists(object_key(r)) else None
+
+        if len(refs) == 1:
+            hits = [one(refs[0])]
+        else:
+            with ThreadPoolExecutor(max(1, min(jobs, len(refs)))) as pool:
+                hits = list(pool.map(one, refs))
+        self.last_query = QueryStats("exists", len(refs))
+        return {r for r in hits if r is not None}
+
+    # --- objects -------------------------------------------------------------------------------
+    def put(self, ref: ObjRef, path: str) -> None:
+        self.backend.put_file(path, object_key(ref))
+
+    def open(self, ref: ObjRef) -> BinaryIO:
+        return self.backend.open(object_key(ref))
+
+    def size(self, ref: ObjRef) -> int:
+        return self.backend.size(object_key(ref))
+
+    def delete(self, ref: ObjRef) -> None:
+        self.backend.delete(object_key(ref))
+
+    def iter_refs(self) -> Iterator[ObjRef]:
+        if not self.backend.capabilities.listable:
+            raise StorageError(f"remote '{self.url}' cannot be listed (this kind of remote has no listing)")
+        for key in self.backend.list(""):
+            parts = key.split("/")
+            if len(parts) == 4 and parts[0] == "files" and parts[1] == "md5" and len(parts[2]) == 2:
+                name = parts[2] + parts[3]
+                if _is_oid(name):
+                    yield ObjRef(name, False)
+            elif len(parts) == 2 and len(parts[0]) == 2 and _is_oid(parts[0] + parts[1]):
+                yield ObjRef(parts[0] + parts[1], True)
+
+    # --- other files (run cache) ---------------------------------------------------------------
+    def list_extra(self, prefix: str) -> list[str]:
+        if not self.backend.capabilities.listable:
+            raise StorageError(f"remote '{self.url}' cannot be listed (this kind of remote has no listing)")
+        return list(self.backend.list(prefix))
+
+    def put_extra(self, path: str, key: str) -> None:
+        self.backend.put_file(path, key)
+
+    def open_extra(self, key: str) -> BinaryIO:
+        return self.backend.open(key)
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def open_store(backend: Backend) -> DvcLayoutStore:
+    return DvcLayoutStore(backend)
+
+
+ProgressFn = Callable[[int, int], None]

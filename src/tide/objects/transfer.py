@@ -1,0 +1,294 @@
+"""The transfer engine: move objects between the local cache and an ``ObjectStore``.
+
+Push: ask the remote which ``.dir`` manifests it has (a present manifest means its files are
+present: pushes upload a manifest only after all its files), then which remaining objects it
+has (batched; listing when cheaper), then upload the rest with ``jobs`` parallel workers. A
+manifest goes up only when every one of its files is on the remote.
+
+Fetch: download missing manifests first (to learn their files), then the missing files. Every
+downloaded object is hashed while it streams into a temporary file in the cache and enters the
+cache (renamed, read-only) only if its hash matches its id; a corrupt object is reported by
+name and discarded.
+
+Transient failures are retried by the backend wrapper; objects already complete on the other
+side are never sent again, so re-running an interrupted transfer resumes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import threading
+from collections.abc import Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
+
+from tide.core import manifest
+from tide.core.errors import FileFormatError, StorageError
+from tide.core.fsutil import tmp_name
+from tide.core.hashing import file_md5, file_md5_dos2unix
+from tide.objects.cache import READONLY, ObjectCache
+from tide.objects.remote import ObjectStore, ObjRef
+
+CHUNK = 1 << 20
+PIPELINE_MIN = 8 << 20  # objects at least this big are copied with hashing in a parallel thread
+
+
+class Progress(Protocol):
+    """Receives transfer progress; implementations render it (rich on a terminal) or stay quiet."""
+
+    def start(self, objects: int, nbytes: int | None) -> None: ...
+    def advance(self, nbytes: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, objects: int, nbytes: int | None) -> None:
+        pass
+
+    def advance(self, nbytes: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class DirPlan:
+    """A directory to push: its manifest and the file objects the manifest lists."""
+
+    ref: ObjRef
+    children: tuple[ObjRef, ...]
+
+
+@dataclass
+class TransferResult:
+    transferred: int = 0
+    nbytes: int = 0
+    present: int = 0  # already on the other side
+    missing_local: list[ObjRef] = field(default_factory=list)  # push: not in the cache
+    missing_remote: list[ObjRef] = field(default_factory=list)  # fetch: not on the remote
+    corrupt: list[ObjRef] = field(default_factory=list)  # fetch: hash mismatch
+    failed: list[tuple[ObjRef, str]] = field(default_factory=list)  # errors after retries
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing_local or self.missing_remote or self.corrupt or self.failed)
+
+
+# --- push --------------------------------------------------------------------------------------
+def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: Iterable[DirPlan],
+         jobs: int, progress: Progress | None = None) -> TransferResult:
+    progress = progress or NoProgress()
+    res = TransferResult()
+    dirs = list({d.ref: d for d in dirs}.values())
+    dir_present = store.has_many([d.ref for d in dirs], jobs) if dirs else set()
+    todo_dirs = [d for d in dirs if d.ref not in dir_present]
+    res.present += len(dir_present)
+    wanted: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
+    for d in todo_dirs:
+        wanted.update(dict.fromkeys(d.children))
+    local = [r for r in wanted if cache.exists(r.oid, r.legacy)]
+    res.missing_local = [r for r in wanted if not cache.exists(r.oid, r.legacy)]
+    present = store.has_many(local, jobs) if local else set()
+    res.present += len(present)
+    send = [r for r in local if r not in present]
+    dir_send = [d for d in todo_dirs if cache.exists(d.ref.oid, d.ref.legacy)]
+    res.missing_local += [d.ref for d in todo_dirs if not cache.exists(d.ref.oid, d.ref.legacy)]
+    sizes = {r: _size(cache.path(r.oid, r.legacy)) for r in send}
+    progress.start(len(send) + len(dir_send), sum(sizes.values()) + sum(
+        _size(cache.path(d.ref.oid, d.ref.legacy)) for d in dir_send))
+    failed: set[ObjRef] = set()
+    try:
+        _run_pool(send, jobs, lambda r: _upload(cache, store, r), res, failed, progress, sizes)
+        ok = []
+        bad = failed | set(res.missing_local)
+        for d in dir_send:
+            lost = [c for c in d.children if c in bad]
+            if lost:
+                res.failed.append((d.ref, f"not uploaded: {len(lost)} of its files are missing or failed"))
+            else:
+                ok.append(d.ref)
+        dsizes = {r: _size(cache.path(r.oid, r.legacy)) for r in ok}
+        _run_pool(ok, jobs, lambda r: _upload(cache, store, r), res, failed, progress, dsizes)
+    finally:
+        progress.close()
+    return res
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _upload(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
+    path = cache.path(ref.oid, ref.legacy)
+    store.put(ref, path)
+    return _size(path)
+
+
+def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: set[ObjRef],  # noqa: ANN001
+              progress: Progress, sizes: dict[ObjRef, int] | None = None) -> None:
+    if not refs:
+        return
+
+    def record(ref: ObjRef, outcome: int | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            failed.add(ref)
+            if isinstance(outcome, _Corrupt):
+                res.corrupt.append(ref)
+            elif isinstance(outcome, _NotThere):
+                res.missing_remote.append(ref)
+            else:
+                res.failed.append((ref, str(outcome)))
+            progress.advance(0)
+            return
+        res.transferred += 1
+        res.nbytes += outcome
+        progress.advance(outcome)
+
+    def guarded(ref: ObjRef) -> int | BaseException:
+        try:
+            return fn(ref)
+        except (StorageError, OSError, FileFormatError) as exc:
+            return exc
+
+    if jobs <= 1 or len(refs) == 1:
+        for r in refs:
+            record(r, guarded(r))
+        return
+    with ThreadPoolExecutor(max(1, min(jobs, len(refs)))) as pool:
+        futures = {pool.submit(guarded, r): r for r in refs}
+        for fut in as_completed(futures):
+            record(futures[fut], fut.result())
+
+
+# --- fetch -------------------------------------------------------------------------------------
+class _Corrupt(StorageError):
+    pass
+
+
+class _NotThere(StorageError):
+    pass
+
+
+def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: Iterable[ObjRef],
+          jobs: int, progress: Progress | None = None) -> TransferResult:
+    """Download what the cache lacks of ``files`` and of directories ``dirs`` (manifests and contents)."""
+    progress = progress or NoProgress()
+    res = TransferResult()
+    dirs = list(dict.fromkeys(dirs))
+    want_files: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
+    try:
+        need_dirs = [d for d in dirs if not cache.exists(d.oid, d.legacy)]
+        res.present += len(dirs) - len(need_dirs)
+        failed: set[ObjRef] = set()
+        if need_dirs:
+            progress.start(len(need_dirs), None)
+            _run_pool(need_dirs, jobs, lambda r: download(cache, store, r), res, failed, progress)
+        for d in dirs:
+            if d in failed:
+                continue
+            try:
+                entries = manifest.parse(cache.read_bytes(d.oid, d.legacy), where=f"manifest {d.oid}")
+            except FileNotFoundError:
+                continue
+            want_files.update(dict.fromkeys(ObjRef(e.md5, d.legacy) for e in entries))
+        todo = [r for r in want_files if not cache.exists(r.oid, r.legacy)]
+        res.present += len(want_files) - len(todo)
+        progress.start(len(todo), None)
+        _run_pool(todo, jobs, lambda r: download(cache, store, r), res, failed, progress)
+    finally:
+        progress.close()
+    return res
+
+
+def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
+    """Stream one object into the cache, verifying its hash first. Returns its size."""
+    from tide.storage.base import StorageNotFound
+
+    dst = cache.path(ref.oid, ref.legacy)
+    cache._ensure_dir(os.path.dirname(dst))
+    tmp = tmp_name(dst)
+    try:
+        try:
+            src = store.open(ref)
+        except StorageNotFound:
+            raise _NotThere(f"{ref.oid} is missing on the remote")
+        try:
+            with src:
+                digest, n = _copy_hashing(src, tmp)
+        except StorageNotFound:
+            raise _NotThere(f"{ref.oid} is missing on the remote")
+        if not _matches(ref, digest, tmp):
+            raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
+        os.chmod(tmp, READONLY)
+        os.replace(tmp, dst)
+        return n
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def _matches(ref: ObjRef, digest: str, path: str) -> bool:
+    want = ref.oid.removesuffix(".dir")
+    if digest == want:
+        return True
+    if ref.legacy and not ref.is_dir:
+        return file_md5_dos2unix(path) == want
+    return False
+
+
+def _copy_hashing(src: BinaryIO, tmp: str) -> tuple[str, int]:
+    h = hashlib.md5(usedforsecurity=False)
+    n = 0
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "wb", buffering=0) as out:
+        first = src.read(CHUNK)
+        if len(first) < CHUNK:
+            h.update(first)
+            out.write(first)
+            return h.hexdigest(), len(first)
+        # large object: hash in a second thread while this one reads and writes
+        q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        t = threading.Thread(target=_hash_worker, args=(h, q), daemon=True)
+        t.start()
+        try:
+            chunk = first
+            while chunk:
+                q.put(chunk)
+                _write_all(out, chunk)
+                n += len(chunk)
+                chunk = src.read(CHUNK)
+        finally:
+            q.put(None)
+            t.join()
+    return h.hexdigest(), n
+
+
+def _hash_worker(h, q: queue.Queue) -> None:  # noqa: ANN001
+    while (chunk := q.get()) is not None:
+        h.update(chunk)
+
+
+def _write_all(out, data: bytes) -> None:  # noqa: ANN001
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]
+
+
+def verify_cached(cache: ObjectCache, ref: ObjRef) -> bool:
+    """Re-hash one cached object (used by callers that want to double-check)."""
+    p = cache.path(ref.oid, ref.legacy)
+    want = ref.oid.removesuffix(".dir")
+    return file_md5(p) == want or (ref.legacy and file_md5_dos2unix(p) == want)
+
+
+def missing_from(cache: ObjectCache, refs: Collection[ObjRef]) -> list[ObjRef]:
+    return [r for r in refs if not cache.exists(r.oid, r.legacy)]

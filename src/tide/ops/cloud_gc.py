@@ -1,0 +1,113 @@
+"""``tide gc -c``: delete objects on a remote that no kept revision uses.
+
+Kept: every object of the workspace's outputs (and, with -a/-T/-A, of those revisions), with
+directory manifests expanded; a kept manifest missing from the cache is read from the remote
+(verified) so that its files are kept too. Manifests are deleted before files, so the remote
+never holds a manifest whose files are gone.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from tide.core import manifest
+from tide.core.errors import UsageError
+from tide.objects.remote import ObjRef
+from tide.ops.index import collect, outs_at_rev
+from tide.workspace.repo import Repo
+
+
+@dataclass
+class CloudGcPlan:
+    remote: str
+    keep: set[ObjRef] = field(default_factory=set)
+    remove: list[ObjRef] = field(default_factory=list)
+    unknown_dirs: list[ObjRef] = field(default_factory=list)  # kept manifests found nowhere
+
+
+def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool) -> set[ObjRef]:
+    if not (workspace or all_branches or all_tags or all_commits):
+        raise UsageError("say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags or -A/--all-commits")
+    outs = [t.out for t in collect(repo)]
+    if all_branches or all_tags or all_commits:
+        if repo.git is None:
+            raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
+        for rev in sorted(repo.git.revs(all_branches, all_tags, all_commits)):
+            outs.extend(outs_at_rev(repo, rev))
+    return {ObjRef(o.md5, o.legacy) for o in outs if o.md5 and o.use_cache}
+
+
+def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, all_tags: bool = False,  # noqa: ANN001
+         all_commits: bool = False) -> CloudGcPlan:
+    from tide.objects.transfer import download
+
+    p = CloudGcPlan(rem.name)
+    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits)
+    p.keep |= roots
+    for ref in sorted(r for r in roots if r.is_dir):
+        if not repo.cache.exists(ref.oid, ref.legacy):
+            try:
+                download(repo.cache, rem.store, ref)
+            except Exception:  # noqa: BLE001 - absent or corrupt on the remote: nothing of it to keep
+                p.unknown_dirs.append(ref)
+                continue
+        raw = repo.cache.read_bytes(ref.oid, ref.legacy)
+        p.keep |= {ObjRef(e.md5, ref.legacy) for e in manifest.parse(raw, where=f"manifest {ref.oid}")}
+    on_remote = list(rem.store.iter_refs())
+    p.remove = sorted((r for r in on_remote if r not in p.keep), key=lambda r: (not r.is_dir, r))
+    return p
+
+
+def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
+    from concurrent.futures import ThreadPoolExecutor
+
+    dirs = [r for r in p.remove if r.is_dir]
+    files = [r for r in p.remove if not r.is_dir]
+    for batch in (dirs, files):
+        if batch:
+            with ThreadPoolExecutor(max(1, min(rem.jobs, len(batch)))) as pool:
+                list(pool.map(rem.store.delete, batch))
+    return len(p.remove)
+
+
+def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
+    from tide.ops import gc as local_gc
+    from tide.ops.data_scope import open_remote
+
+    with repo.lock():
+        rem = open_remote(repo, args.remote, args.jobs)
+        try:
+            p = plan(repo, rem, **scope)
+            for ref in p.unknown_dirs:
+                print(f"WARNING: manifest {ref.oid} is neither cached nor on remote '{rem.name}'", file=sys.stderr)
+            if args.dry:
+                from tide.objects.remote import object_key
+
+                for ref in p.remove:
+                    print(f"would remove {object_key(ref)}")
+                print(f"{len(p.remove)} objects would be removed from remote '{rem.name}', {len(p.keep)} kept.")
+                local = local_gc.plan(repo, **scope)
+                print(f"{len(local.remove)} objects would be removed from the cache.")
+                return 0
+            question = f"This will remove {len(p.remove)} objects from remote '{rem.name}'. Proceed?"
+            if p.remove and not args.force and not _confirm(question):
+                raise UsageError("gc aborted: nothing removed (use -f to skip the confirmation)")
+            n = execute(rem, p)
+        finally:
+            rem.close()
+        local_n = local_gc.execute(repo, local_gc.plan(repo, **scope))
+    if not getattr(args, "quiet", False):
+        print(f"Removed {n} objects from remote '{rem.name}'." if n else f"No unused objects on remote '{rem.name}'.")
+        print(f"Removed {local_n} objects from the cache." if local_n else "No unused cache to remove.")
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        ans = input(f"{question} [y/n] ")
+    except EOFError:
+        return False
+    return ans.strip().lower() in ("y", "yes")

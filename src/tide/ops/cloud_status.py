@@ -1,0 +1,74 @@
+"""``tide status -c``: compare the cache with a remote (dvc's ``status --cloud``).
+
+Each object the workspace uses is ``new`` (cached, not on the remote), ``deleted`` (on the
+remote, not cached) or ``missing`` (neither); objects on both sides are not listed. A directory
+manifest present on the remote stands for all of its files (pushes upload it last).
+"""
+
+from __future__ import annotations
+
+from tide.objects.remote import ObjRef
+from tide.ops.data_scope import Scope, gather, named_objects, open_remote
+from tide.workspace.repo import Repo
+
+
+def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
+                 jobs: int | None = None) -> tuple[list[str], dict[str, str]]:
+    """(names of the remotes compared, {path: state}) for objects not in sync."""
+    from tide.core import manifest
+
+    groups = gather(repo, scope, remote, for_push=True)
+    if not groups:
+        groups = {remote: None}
+    names: list[str] = []
+    result: dict[str, str] = {}
+    for name, group in groups.items():
+        rem = open_remote(repo, name, jobs)
+        names.append(rem.name)
+        if group is None:
+            rem.close()
+            continue
+        try:
+            objs = named_objects(repo, group)
+            dir_refs = list(group.dirs)
+            remote_dirs = rem.store.has_many(dir_refs, rem.jobs) if dir_refs else set()
+            covered: set[ObjRef] = set()
+            for d in remote_dirs:
+                try:
+                    raw = repo.cache.read_bytes(d.oid, d.legacy)
+                except FileNotFoundError:
+                    continue
+                covered |= {ObjRef(e.md5, d.legacy) for e in manifest.parse(raw, where=f"manifest {d.oid}")}
+            query = [r for r in objs if r not in covered and r not in remote_dirs]
+            on_remote = rem.store.has_many(query, rem.jobs) | covered | remote_dirs
+            for ref, path in objs.items():
+                local = repo.cache.exists(ref.oid, ref.legacy)
+                there = ref in on_remote
+                if local and not there:
+                    result[path] = "new"
+                elif there and not local:
+                    result[path] = "deleted"
+                elif not there and not local:
+                    result[path] = "missing"
+        finally:
+            rem.close()
+    return names, result
+
+
+def cloud_status_cli(repo: Repo, args) -> int:  # noqa: ANN001
+    import json
+
+    scope = Scope(tuple(getattr(args, "targets", None) or ()), getattr(args, "all_branches", False),
+                  getattr(args, "all_tags", False), getattr(args, "all_commits", False))
+    names, result = cloud_status(repo, scope, args.remote, args.jobs)
+    if getattr(args, "json", False):
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    if not result:
+        if not getattr(args, "quiet", False):
+            which = ", ".join(f"'{n}'" for n in names)
+            print(f"Cache and remote {which} are in sync.")
+        return 0
+    for path, state in sorted(result.items(), key=lambda kv: kv[0]):
+        print(f"\t{state + ':':<20}{path}")
+    return 0

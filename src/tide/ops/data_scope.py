@@ -1,0 +1,128 @@
+"""What push/pull/fetch/status -c/gc -c move: objects of tracked outputs, grouped by remote.
+
+An output with ``push: false`` is skipped by push (pull and fetch still get it); an output with
+``remote: NAME`` goes to that remote unless ``-r`` names one explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from tide.core import manifest
+from tide.core.errors import FileFormatError, UsageError
+from tide.objects.remote import ObjRef
+from tide.objects.transfer import DirPlan
+from tide.ops.index import collect, outs_at_rev
+from tide.ops.status import select
+from tide.workspace.pointers import Out
+from tide.workspace.repo import Repo
+
+
+@dataclass(frozen=True)
+class Scope:
+    targets: tuple[str, ...] = ()
+    all_branches: bool = False
+    all_tags: bool = False
+    all_commits: bool = False
+
+    @property
+    def revs(self) -> bool:
+        return self.all_branches or self.all_tags or self.all_commits
+
+
+@dataclass
+class Group:
+    """Objects for one remote (``remote`` None: the default / ``-r`` remote)."""
+
+    files: dict[ObjRef, str] = field(default_factory=dict)  # ref -> a path that uses it
+    dirs: dict[ObjRef, str] = field(default_factory=dict)
+
+    def add(self, out: Out, name: str) -> None:
+        ref = ObjRef(out.md5, out.legacy)
+        if out.is_dir:
+            self.dirs.setdefault(ref, name)
+        else:
+            self.files.setdefault(ref, name)
+
+
+def _outs(repo: Repo, scope: Scope, cwd: str) -> list[Out]:
+    tracked = collect(repo)
+    outs = [t.out for t in select(repo, tracked, list(scope.targets) or None, cwd)]
+    if scope.revs:
+        if repo.git is None:
+            raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
+        for rev in sorted(repo.git.revs(scope.all_branches, scope.all_tags, scope.all_commits)):
+            outs.extend(outs_at_rev(repo, rev))
+    return outs
+
+
+def gather(repo: Repo, scope: Scope, remote: str | None, for_push: bool,
+           cwd: str | None = None) -> dict[str | None, Group]:
+    groups: dict[str | None, Group] = {}
+    for out in _outs(repo, scope, cwd or os.getcwd()):
+        if out.md5 is None or not out.use_cache:
+            continue
+        if for_push and out.extra.get("push") is False:
+            continue
+        target = remote or out.extra.get("remote") or None
+        if target is not None and not isinstance(target, str):
+            raise FileFormatError(f"output '{out.path}': 'remote' must be a remote name")
+        groups.setdefault(target, Group()).add(out, repo.rel(out.abspath))
+    return groups
+
+
+def dir_plans(repo: Repo, group: Group) -> tuple[list[DirPlan], list[ObjRef]]:
+    """Push plans for the group's directories; manifests missing from the cache are returned apart."""
+    plans, missing = [], []
+    for ref in group.dirs:
+        try:
+            raw = repo.cache.read_bytes(ref.oid, ref.legacy)
+        except FileNotFoundError:
+            missing.append(ref)
+            continue
+        entries = manifest.parse(raw, where=f"manifest {ref.oid}")
+        plans.append(DirPlan(ref, tuple(ObjRef(e.md5, ref.legacy) for e in entries)))
+    return plans, missing
+
+
+def named_objects(repo: Repo, group: Group) -> dict[ObjRef, str]:
+    """Every object of the group (directory contents expanded where the manifest is cached) -> path."""
+    names = dict(group.files)
+    for ref, path in group.dirs.items():
+        names.setdefault(ref, path)
+        try:
+            raw = repo.cache.read_bytes(ref.oid, ref.legacy)
+        except FileNotFoundError:
+            continue
+        for e in manifest.parse(raw, where=f"manifest {ref.oid}"):
+            names.setdefault(ObjRef(e.md5, ref.legacy), f"{path}/{e.relpath}")
+    return names
+
+
+@dataclass
+class OpenRemote:
+    name: str
+    store: object  # DvcLayoutStore
+    backend: object  # RetryingBackend
+    jobs: int
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRemote:
+    """Resolve remote ``name`` (or the default) and open its store behind the retry wrapper."""
+    from tide.objects.remote import DvcLayoutStore
+    from tide.ops.remote import resolve
+    from tide.storage.registry import open_backend
+    from tide.storage.wrappers import RetryingBackend, RetryPolicy
+
+    rr = resolve(repo.settings, name)
+    backend = open_backend(rr.spec, repo.env)
+    attempts = int(repo.env.get("TIDE_REMOTE_RETRIES") or 5)
+    wrapped = RetryingBackend(backend, RetryPolicy(attempts=max(1, attempts)))
+    n = jobs or rr.jobs or backend.capabilities.default_jobs
+    if n < 1:
+        raise UsageError("-j/--jobs must be at least 1")
+    return OpenRemote(rr.spec.name, DvcLayoutStore(wrapped), wrapped, n)

@@ -1,0 +1,51 @@
+"""``tide fetch``: download the objects of tracked outputs from remotes into the cache (verified)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tide.objects.transfer import Progress, TransferResult, fetch
+from tide.ops.data_scope import Group, Scope, gather, open_remote
+from tide.ops.push import _raise_failures
+from tide.workspace.repo import Repo
+
+
+@dataclass
+class FetchSummary:
+    results: dict[str, TransferResult] = field(default_factory=dict)
+    runs: int = 0
+
+    @property
+    def transferred(self) -> int:
+        return sum(r.transferred for r in self.results.values()) + self.runs
+
+    @property
+    def nbytes(self) -> int:
+        return sum(r.nbytes for r in self.results.values())
+
+
+def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
+              run_cache: bool = False, progress: Progress | None = None, verb: str = "fetch") -> FetchSummary:
+    summary = FetchSummary()
+    with repo.lock():
+        _fetch(repo, scope, remote, jobs, run_cache, progress, summary)
+    _raise_failures(summary.results, verb, "download")
+    return summary
+
+
+def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_cache: bool,
+           progress: Progress | None, summary: FetchSummary) -> None:
+    groups = gather(repo, scope, remote, for_push=False)
+    if run_cache and remote not in groups:
+        groups[remote] = Group()
+    for name, group in groups.items():
+        rem = open_remote(repo, name, jobs)
+        try:
+            res = fetch(repo.cache, rem.store, list(group.files), list(group.dirs), rem.jobs, progress)
+            summary.results[rem.name] = res
+            if run_cache and name == remote:
+                from tide.objects.runs_transfer import fetch_runs
+
+                summary.runs = fetch_runs(repo.cache.root, rem.store, rem.jobs)
+        finally:
+            rem.close()

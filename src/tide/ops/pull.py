@@ -1,0 +1,33 @@
+"""``tide pull``: fetch, then check out what was fetched (tide.ops.checkout)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tide.core.errors import StorageError
+from tide.objects.transfer import Progress
+from tide.ops.checkout import checkout, missing_error
+from tide.ops.data_scope import Scope
+from tide.ops.fetch import FetchSummary, run_fetch
+from tide.workspace.checkout import CheckoutResult
+from tide.workspace.repo import Repo
+
+
+@dataclass
+class PullSummary:
+    fetched: FetchSummary
+    checkout: CheckoutResult
+
+
+def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
+             run_cache: bool = False, force: bool = False, progress: Progress | None = None) -> PullSummary:
+    try:
+        fetched = run_fetch(repo, scope, remote, jobs, run_cache, progress, verb="pull")
+    except StorageError:
+        # check out what did arrive, then report the transfer failure
+        checkout(repo, list(scope.targets) or None, force=force)
+        raise
+    co = checkout(repo, list(scope.targets) or None, force=force)
+    if co.failed:
+        raise missing_error(co)
+    return PullSummary(fetched, co)

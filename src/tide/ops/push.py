@@ -1,0 +1,75 @@
+"""``tide push``: upload the objects of tracked outputs (and optionally the run cache) to remotes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tide.core.errors import StorageError
+from tide.objects.remote import ObjRef
+from tide.objects.transfer import Progress, TransferResult, push
+from tide.ops.data_scope import Group, Scope, dir_plans, gather, open_remote
+from tide.workspace.repo import Repo
+
+
+@dataclass
+class PushSummary:
+    results: dict[str, TransferResult] = field(default_factory=dict)
+    runs: int = 0
+
+    @property
+    def transferred(self) -> int:
+        return sum(r.transferred for r in self.results.values()) + self.runs
+
+    @property
+    def nbytes(self) -> int:
+        return sum(r.nbytes for r in self.results.values())
+
+
+def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
+             run_cache: bool = False, progress: Progress | None = None) -> PushSummary:
+    summary = PushSummary()
+    with repo.lock():
+        groups = gather(repo, scope, remote, for_push=True)
+        if run_cache and remote not in groups:
+            groups[remote] = Group()
+        for name, group in groups.items():
+            rem = open_remote(repo, name, jobs)
+            try:
+                plans, missing_dirs = dir_plans(repo, group)
+                files = list(group.files)
+                res = push(repo.cache, rem.store, files, plans, rem.jobs, progress)
+                res.missing_local += missing_dirs
+                summary.results[rem.name] = res
+                if run_cache and name == remote:
+                    from tide.objects.runs_transfer import push_runs
+
+                    summary.runs = push_runs(repo.cache.root, rem.store, rem.jobs)
+            finally:
+                rem.close()
+    _raise_failures(summary.results, "push", "upload")
+    return summary
+
+
+def _raise_failures(results: dict[str, TransferResult], verb: str, action: str) -> None:
+    problems = []
+    for name, res in results.items():
+        if res.missing_local and verb != "push":
+            problems.append(f"{len(res.missing_local)} objects are missing from the cache "
+                            f"(e.g. {_first(res.missing_local)})")
+        if res.missing_remote:
+            problems.append(f"{len(res.missing_remote)} objects are missing on remote '{name}' "
+                            f"(e.g. {_first(res.missing_remote)})")
+        if res.corrupt:
+            problems.append(f"{len(res.corrupt)} objects on remote '{name}' are corrupt and were not "
+                            f"trusted: {', '.join(r.oid for r in res.corrupt[:3])}")
+        if res.failed:
+            ref, msg = res.failed[0]
+            problems.append(f"{len(res.failed)} objects failed to {action} (first: {msg})")
+    if problems:
+        done = sum(r.transferred for r in results.values())
+        raise StorageError(f"{verb} incomplete ({done} objects transferred): " + "; ".join(problems)
+                           + f"; run 'tide {verb}' again to resume")
+
+
+def _first(refs: list[ObjRef]) -> str:
+    return refs[0].oid

@@ -1,0 +1,190 @@
+"""``tide remote``: manage remotes in ``.dvc/config`` / ``config.local`` exactly as dvc does,
+and resolve a configured remote into an open object store for push/pull/fetch/status/gc."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from tide.core.config import LEVELS, Config, to_int
+from tide.core.errors import ConfigError, UsageError
+from tide.storage.base import RemoteSpec
+from tide.storage.registry import check_option, scheme_of
+
+DEFAULT_LEVEL = "repo"
+
+
+def _is_local_url(url: str) -> bool:
+    return scheme_of(url) == "local" and not url.startswith("file://")
+
+
+def _store_url(config: Config, level: str, url: str, cwd: str) -> str:
+    """Relative local paths are written relative to the config file's directory (as dvc does)."""
+    if not _is_local_url(url) or os.path.isabs(url) or url.startswith("~"):
+        return url
+    absolute = os.path.normpath(os.path.join(cwd, url))
+    return os.path.relpath(absolute, os.path.dirname(config.path(level))).replace(os.sep, "/")
+
+
+def _exists_anywhere(config: Config, name: str) -> str | None:
+    for level in reversed(LEVELS):
+        if f"remote.{name}" in config.read_level(level):
+            return level
+    return None
+
+
+def add(config: Config, name: str, url: str, level: str = DEFAULT_LEVEL, default: bool = False,
+        force: bool = False, cwd: str | None = None) -> None:
+    _check_name(name)
+    scheme_of(url)  # refuses unknown schemes
+    ed = config.edit(level)
+    section = f"remote.{name}"
+    if ed.get_section(section) is not None:
+        if not force:
+            raise ConfigError(f"remote '{name}' already exists; use -f/--force to overwrite it")
+        ed.remove_section(section)
+    ed.set(section, "url", _store_url(config, level, url, cwd or os.getcwd()))
+    if default:
+        ed.set("core", "remote", name)
+        _core_first(ed)
+    ed.save()
+
+
+def _core_first(ed) -> None:  # noqa: ANN001
+    """dvc writes the [core] section before the remotes; keep files byte-identical to its output."""
+    secs = ed.co.sections
+    for i, name in enumerate(secs):
+        if name.strip().lower() == "core" and i:
+            secs.insert(0, secs.pop(i))
+            break
+
+
+def _check_name(name: str) -> None:
+    if not name or any(c in name for c in '"[]\n\r\t') or name.strip() != name:
+        raise UsageError(f"invalid remote name {name!r}")
+
+
+def modify(config: Config, name: str, option: str, value: str | None, level: str = DEFAULT_LEVEL,
+           unset: bool = False, cwd: str | None = None) -> None:
+    option = option.lower()
+    where = _exists_anywhere(config, name)
+    if where is None:
+        raise ConfigError(f"remote '{name}' does not exist")
+    url = config.merged().get(f"remote.{name}", {}).get("url")
+    ed = config.edit(level)
+    section = f"remote.{name}"
+    if unset:
+        if not ed.unset(section, option):
+            raise ConfigError(f"option '{option}' of remote '{name}' is not set in {ed.path}")
+        ed.save()
+        return
+    if value is None:
+        raise UsageError("give a value, or use -u/--unset to remove the option")
+    if option == "url":
+        scheme_of(value)
+        value = _store_url(config, level, value, cwd or os.getcwd())
+    elif url is not None:
+        check_option(url, option)
+    if option in ("jobs", "checksum_jobs", "port", "max_sessions") and to_int(value, option) < 1:
+        raise ConfigError(f"option '{option}' must be a positive integer")
+    ed.set(section, option, value)
+    ed.save()
+
+
+def remove(config: Config, name: str, level: str = DEFAULT_LEVEL) -> None:
+    ed = config.edit(level)
+    if not ed.remove_section(f"remote.{name}"):
+        raise ConfigError(f"remote '{name}' does not exist in {ed.path}")
+    ed.save()
+    # a default that names the removed remote is unset at every level that can be written
+    for lv in LEVELS:
+        try:
+            path = config.path(lv)
+        except ConfigError:
+            continue
+        if not os.path.exists(path):
+            continue
+        if config.read_level(lv).get("core", {}).get("remote", "").lower() == name.lower():
+            other = config.edit(lv)
+            if other.unset("core", "remote"):
+                other.save()
+
+
+def rename(config: Config, old: str, new: str, level: str = DEFAULT_LEVEL) -> None:
+    _check_name(new)
+    ed = config.edit(level)
+    if ed.get_section(f"remote.{old}") is None:
+        raise ConfigError(f"remote '{old}' does not exist in {ed.path}")
+    if _exists_anywhere(config, new):
+        raise ConfigError(f"remote '{new}' already exists")
+    ed.rename_section(f"remote.{old}", f"remote.{new}")
+    ed.save()
+    for lv in LEVELS:
+        try:
+            path = config.path(lv)
+        except ConfigError:
+            continue
+        if os.path.exists(path) and config.read_level(lv).get("core", {}).get("remote", "").lower() == old.lower():
+            other = config.edit(lv)
+            other.set("core", "remote", new)
+            other.save()
+
+
+def set_default(config: Config, name: str | None, level: str = DEFAULT_LEVEL, unset: bool = False) -> None:
+    ed = config.edit(level)
+    if unset:
+        ed.unset("core", "remote")
+        ed.save()
+        return
+    if name is None:
+        raise UsageError("name a remote, or use --unset")
+    if _exists_anywhere(config, name) is None:
+        raise ConfigError(f"remote '{name}' does not exist")
+    ed.set("core", "remote", name)
+    _core_first(ed)
+    ed.save()
+
+
+def get_default(config: Config, level: str | None = None) -> str | None:
+    if level:
+        return config.read_level(level).get("core", {}).get("remote")
+    return config.merged().get("core", {}).get("remote")
+
+
+def listing(config: Config, level: str | None = None) -> list[tuple[str, str, bool]]:
+    """``(name, url, is_default)`` for every remote visible at ``level`` (all levels merged if None)."""
+    sections = config.read_level(level) if level else config.merged()
+    default = get_default(config, level)
+    out = []
+    for sec, vals in sections.items():
+        if sec.startswith("remote.") and "url" in vals:
+            name = sec.split(".", 1)[1]
+            out.append((name, vals["url"], default is not None and name.lower() == default.lower()))
+    return out
+
+
+# --- resolving a remote for data commands ---------------------------------------------------
+@dataclass(frozen=True)
+class ResolvedRemote:
+    spec: RemoteSpec
+    jobs: int | None  # from the remote's ``jobs`` option
+
+
+def resolve(settings: dict[str, dict[str, str]], name: str | None) -> ResolvedRemote:
+    if not name:
+        name = settings.get("core", {}).get("remote")
+        if not name:
+            raise ConfigError("no remote specified: set a default with 'tide remote add -d NAME URL' "
+                              "(or 'tide remote default NAME'), or pass -r NAME")
+    section = None
+    for sec in settings:
+        if sec.startswith("remote.") and sec.split(".", 1)[1].lower() == name.lower():
+            section = sec
+    if section is None:
+        raise ConfigError(f"remote '{name}' does not exist (see 'tide remote list')")
+    vals = settings[section]
+    if "url" not in vals:
+        raise ConfigError(f"remote '{name}' has no url (set it with 'tide remote modify {name} url URL')")
+    opts = tuple(sorted((k, v) for k, v in vals.items() if k != "url"))
+    jobs = to_int(vals["jobs"], f"remote.{name}.jobs") if "jobs" in vals else None
+    return ResolvedRemote(RemoteSpec(section.split(".", 1)[1], vals["url"], opts), jobs)

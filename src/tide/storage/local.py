@@ -1,0 +1,149 @@
+"""A directory on a local or mounted filesystem as a remote (plain paths and ``file://`` URLs).
+
+Writes go to ``.<token>.tmp`` in the destination directory and are renamed into place, exactly
+like DVC; objects are made read-only (0444) as DVC does on local remotes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from tide.core.config import Env
+from tide.core.fsutil import tmp_name
+from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, StoragePermanent
+from tide.storage.errors import translate
+
+READONLY = 0o444
+SMALL = 1 << 16
+
+
+class LocalBackend:
+    capabilities = Capabilities(atomic_put=False, rename=True, cheap_listing=True, default_jobs=8)
+
+    def __init__(self, root: str, url: str | None = None) -> None:
+        self.root = os.path.abspath(root)
+        self.url = url or root
+        self._dirs: set[str] = set()
+
+    def _path(self, key: str) -> str:
+        if not key or key.startswith("/") or ".." in key.split("/"):
+            raise StoragePermanent(f"invalid key {key!r}")
+        return os.path.join(self.root, *key.split("/"))
+
+    def exists(self, key: str) -> bool:
+        return os.path.exists(self._path(key))
+
+    def exists_many(self, keys: Iterable[str]) -> set[str]:
+        return {k for k in keys if self.exists(k)}
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        base = os.path.join(self.root, *[p for p in prefix.split("/") if p])
+        if not os.path.isdir(base):
+            return
+        root_len = len(self.root) + 1
+        for d, dirs, files in os.walk(base):
+            dirs.sort()
+            rel = d[root_len:].replace(os.sep, "/")
+            for f in sorted(files):
+                if f.startswith(".") and f.endswith(".tmp"):
+                    continue
+                yield f"{rel}/{f}" if rel else f
+
+    def size(self, key: str) -> int:
+        try:
+            return os.stat(self._path(key)).st_size
+        except FileNotFoundError:
+            raise StorageNotFound(f"{key}: not found")
+        except OSError as exc:
+            raise translate(exc, f"stat {key}")
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self._path(key), "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise StorageNotFound(f"{key}: not found")
+        except OSError as exc:
+            raise translate(exc, f"read {key}")
+
+    def get_file(self, key: str, path: str) -> None:
+        src = self._path(key)
+        try:
+            shutil.copyfile(src, path)
+        except FileNotFoundError:
+            if not os.path.exists(src):
+                raise StorageNotFound(f"{key}: not found")
+            raise
+        except OSError as exc:
+            raise translate(exc, f"download {key}")
+
+    def _ensure_dir(self, d: str) -> None:
+        if d not in self._dirs:
+            try:
+                os.makedirs(d, exist_ok=True)
+            except OSError as exc:
+                raise translate(exc, f"create directory {d}")
+            self._dirs.add(d)
+
+    def put_file(self, path: str, key: str) -> None:
+        dst = self._path(key)
+        self._ensure_dir(os.path.dirname(dst))
+        tmp = tmp_name(dst)
+        try:
+            size = os.stat(path).st_size
+            if size <= SMALL:
+                with open(path, "rb", buffering=0) as f:
+                    data = f.read()
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                finally:
+                    os.close(fd)
+            else:
+                shutil.copyfile(path, tmp)
+                os.chmod(tmp, READONLY)
+            os.replace(tmp, dst)
+        except BaseException as exc:
+            _unlink_quiet(tmp)
+            if isinstance(exc, OSError):
+                raise translate(exc, f"upload {key}")
+            raise
+
+    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+        dst = self._path(key)
+        self._ensure_dir(os.path.dirname(dst))
+        tmp = tmp_name(dst)
+        try:
+            with open(tmp, "xb") as f:
+                shutil.copyfileobj(stream, f, 1 << 20)
+            os.chmod(tmp, READONLY)
+            os.replace(tmp, dst)
+        except BaseException as exc:
+            _unlink_quiet(tmp)
+            if isinstance(exc, OSError):
+                raise translate(exc, f"upload {key}")
+            raise
+
+    def delete(self, key: str) -> None:
+        _unlink_quiet(self._path(key))
+
+    def close(self) -> None:
+        pass
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def open_backend(spec: RemoteSpec, env: Env) -> LocalBackend:
+    url = spec.url
+    path = url[len("file://"):] if url.startswith("file://") else url
+    path = os.path.expanduser(path)
+    return LocalBackend(path, url)

@@ -1,0 +1,85 @@
+"""``s3://bucket/path`` remotes (AWS and S3-compatible servers via ``endpointurl``), on s3fs.
+
+DVC's option names map to s3fs/botocore settings as dvc-s3 maps them. Credentials come from the
+options, a profile, ``credentialpath`` or botocore's usual chain (``AWS_*`` environment
+variables, ``~/.aws``). A PUT (or completed multipart upload) is atomic on S3, so objects are
+written under their final key directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tide.core.config import Env, to_bool
+from tide.storage.base import Capabilities, RemoteSpec
+from tide.storage.fsbackend import FsspecBackend
+
+CAPS = Capabilities(atomic_put=True, rename=False, cheap_listing=True, default_jobs=16)
+
+
+def s3fs_kwargs(spec: RemoteSpec) -> dict[str, Any]:
+    opt = spec.get
+    kw: dict[str, Any] = {"skip_instance_cache": True}
+    client: dict[str, Any] = {}
+    config: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if opt("endpointurl"):
+        client["endpoint_url"] = opt("endpointurl")
+    if opt("region"):
+        client["region_name"] = opt("region")
+    if opt("ssl_verify") is not None:
+        v = opt("ssl_verify")
+        client["verify"] = to_bool(v, "ssl_verify") if v.lower() in ("true", "false") else v
+    if opt("use_ssl") is not None:
+        kw["use_ssl"] = to_bool(opt("use_ssl"), "use_ssl")
+    if opt("profile"):
+        kw["profile"] = opt("profile")
+    if opt("access_key_id"):
+        kw["key"] = opt("access_key_id")
+    if opt("secret_access_key"):
+        kw["secret"] = opt("secret_access_key")
+    if opt("session_token"):
+        kw["token"] = opt("session_token")
+    if opt("allow_anonymous_login") and to_bool(opt("allow_anonymous_login"), "allow_anonymous_login"):
+        kw["anon"] = True
+    for name, key in (("read_timeout", "read_timeout"), ("connect_timeout", "connect_timeout")):
+        if opt(name):
+            config[key] = int(opt(name))
+    config.setdefault("retries", {"max_attempts": 3, "mode": "standard"})
+    for name, key in (("sse", "ServerSideEncryption"), ("sse_kms_key_id", "SSEKMSKeyId"), ("acl", "ACL"),
+                      ("sse_customer_algorithm", "SSECustomerAlgorithm"), ("sse_customer_key", "SSECustomerKey"),
+                      ("grant_read", "GrantRead"), ("grant_read_acp", "GrantReadACP"),
+                      ("grant_write_acp", "GrantWriteACP"), ("grant_full_control", "GrantFullControl")):
+        if opt(name):
+            extra[key] = opt(name)
+    if client:
+        kw["client_kwargs"] = client
+    kw["config_kwargs"] = config
+    if extra:
+        kw["s3_additional_kwargs"] = extra
+    return kw
+
+
+def split_url(url: str) -> tuple[str, str]:
+    rest = url.split("://", 1)[1].strip("/")
+    bucket, _, path = rest.partition("/")
+    return bucket, path
+
+
+def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
+    import s3fs
+
+    kw = s3fs_kwargs(spec)
+    if spec.get("credentialpath") or spec.get("configpath"):
+        from aiobotocore.session import AioSession
+
+        session = AioSession(profile=spec.get("profile"))
+        if spec.get("credentialpath"):
+            session.set_config_variable("credentials_file", spec.get("credentialpath"))
+        if spec.get("configpath"):
+            session.set_config_variable("config_file", spec.get("configpath"))
+        kw["session"] = session
+        kw.pop("profile", None)
+    fs = s3fs.S3FileSystem(**kw)
+    bucket, path = split_url(spec.url)
+    return FsspecBackend(fs, f"{bucket}/{path}" if path else bucket, spec.url, CAPS)

@@ -1,0 +1,92 @@
+"""Cross-cutting behaviour as wrappers that implement the same ``Backend`` protocol.
+
+``RetryingBackend`` retries ``StorageTransient`` failures with exponential backoff and jitter.
+Every wrapper exposes the wrapped backend as ``inner``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, TypeVar
+
+from tide.storage.base import Backend, StorageTransient
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 0.1
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        d = min(self.max_delay, self.base_delay * (2 ** attempt))
+        return d * (0.5 + random.random() / 2)
+
+
+class RetryingBackend:
+    def __init__(self, inner: Backend, policy: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.capabilities = inner.capabilities
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self.retries = 0  # how many calls were repeated (for the summary; approximate under threads)
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except StorageTransient as exc:
+                attempt += 1
+                if attempt >= self.policy.attempts:
+                    raise StorageTransient(f"{exc} (gave up after {attempt} attempts)")
+                self.retries += 1
+                self._sleep(self.policy.delay(attempt))
+
+    def exists(self, key: str) -> bool:
+        return self._call(lambda: self.inner.exists(key))
+
+    def exists_many(self, keys: Iterable[str]) -> set[str]:
+        keys = list(keys)
+        return self._call(lambda: self.inner.exists_many(keys))
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        return iter(self._call(lambda: list(self.inner.list(prefix))))
+
+    def size(self, key: str) -> int:
+        return self._call(lambda: self.inner.size(key))
+
+    def open(self, key: str) -> BinaryIO:
+        return self._call(lambda: self.inner.open(key))
+
+    def get_file(self, key: str, path: str) -> None:
+        self._call(lambda: self.inner.get_file(key, path))
+
+    def put_file(self, path: str, key: str) -> None:
+        self._call(lambda: self.inner.put_file(path, key))
+
+    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+        start = stream.tell() if stream.seekable() else None
+
+        def once() -> None:
+            if start is not None:
+                stream.seek(start)
+            self.inner.put_stream(stream, key, size)
+
+        if start is None:
+            self.inner.put_stream(stream, key, size)
+        else:
+            self._call(once)
+
+    def delete(self, key: str) -> None:
+        self._call(lambda: self.inner.delete(key))
+
+    def close(self) -> None:
+        self.inner.close()
