@@ -1,0 +1,368 @@
+"""``tide run --on SPEC -- COMMAND``: run a command on a runner without a CI service.
+
+Provision (local, ``ssh://USER@HOST[:PORT]``, ``aws:TYPE[:spot]``, ``gcp:...``, ``azure:...``, or a
+profile under ``runners:`` in tide.yaml), ship the repository at HEAD (``--sync``: the working
+tree with uncommitted changes) plus the tracked data present in the workspace, set up
+``requirements.txt``/``pyproject.toml``, run COMMAND under the watchdog with live logs, bring back
+the changed files as a commit on branch ``tide-run/NAME`` (the working tree is not touched) and
+the new cache objects, push them when a default remote is configured, then tear down: also when
+COMMAND fails or on Ctrl-C. A spot interruption relaunches (on demand after ``spot_retries``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import shlex
+import sys
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tide.core.config import Env
+from tide.core.errors import RunnerError, TideError, UsageError
+from tide.core.git import Git
+from tide.runners.base import DEFAULT_MAX_RUNTIME, Capabilities, RunnerSpec, parse_duration
+from tide.runners.remote import JobResult, RemoteJob, tar_manifest
+from tide.runners.transport import LocalShell, Shell, SSHShell, SSHTarget
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a run goes, parsed from ``--on``."""
+
+    kind: str                      # local | ssh | a cloud kind
+    host: str = ""
+    type: str = "m"
+    spot: bool = False
+    region: str = "us-west"
+    ssh_private: str = ""
+    max_runtime: int = DEFAULT_MAX_RUNTIME
+    image: str = ""
+    spot_notice_url: str = ""      # drill: a metadata endpoint that announces interruptions (any kind)
+
+
+def parse_on(on: str, profiles: dict[str, Any] | None = None, ssh_private: str = "") -> Target:
+    profiles = profiles or {}
+    if on in profiles:
+        p = profiles[on] or {}
+        if not isinstance(p, dict) or "on" not in p:
+            raise UsageError(f"tide.yaml runners.{on}: needs 'on: SPEC'")
+        base = parse_on(str(p["on"]), None, str(p.get("ssh_private", ssh_private)))
+        return Target(base.kind, base.host, str(p.get("type", base.type)), bool(p.get("spot", base.spot)),
+                      str(p.get("region", base.region)), base.ssh_private,
+                      parse_duration(p.get("max_runtime"), "max_runtime", base.max_runtime),
+                      str(p.get("image", "")), str(p.get("spot_notice_url", "")))
+    if on == "local":
+        return Target("local")
+    if on.startswith("ssh://"):
+        SSHTarget.parse(on)
+        return Target("ssh", host=on, ssh_private=ssh_private)
+    kind, _, rest = on.partition(":")
+    if kind in ("aws", "gcp", "azure"):
+        parts = rest.split(":") if rest else []
+        spot = "spot" in parts
+        parts = [x for x in parts if x != "spot"]
+        return Target(kind, type=parts[0] if parts else "m", spot=spot,
+                      region=parts[1] if len(parts) > 1 else "us-west", ssh_private=ssh_private)
+    raise UsageError(f"--on '{on}': use local, ssh://USER@HOST[:PORT], aws:TYPE[:spot], gcp:TYPE, azure:TYPE "
+                     "or a profile under 'runners:' in tide.yaml")
+
+
+# --- what is shipped -----------------------------------------------------------------------------
+
+def _tracked_data(root: str) -> list[str]:
+    """Workspace paths of tracked outputs (git-ignored data the command needs)."""
+    try:
+        from tide.ops.index import collect
+        from tide.workspace.repo import Repo
+
+        repo = Repo.find(root)
+    except TideError:
+        return []
+    try:
+        return [t.out.path for t in collect(repo) if os.path.exists(os.path.join(root, t.out.path))]
+    except TideError:
+        return []
+    finally:
+        repo.close()
+
+
+def build_tar(root: str, sync: bool) -> bytes:
+    git = Git(root)
+    if sync:
+        names = git.out("ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
+    else:
+        if not git.has_commits():
+            raise UsageError("the repository has no commit to ship: commit first or use --sync")
+        names = []
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        if not sync:
+            head = git.run("archive", "--format=tar", "HEAD").stdout
+            with tarfile.open(fileobj=io.BytesIO(head)) as src:
+                for m in src.getmembers():
+                    tar.addfile(m, src.extractfile(m) if m.isfile() else None)
+        for name in [n for n in names if n] + _tracked_data(root):
+            path = os.path.join(root, name)
+            if os.path.lexists(path) and not (os.path.isdir(path) and name in names):
+                tar.add(path, arcname=name)
+    return buf.getvalue()
+
+
+# --- bringing results back -----------------------------------------------------------------------
+
+def _mktree(git: Git, base_tree: str | None, changes: dict[str, str]) -> str:
+    entries: dict[str, tuple[str, str, str]] = {}
+    if base_tree:
+        raw = git.run("ls-tree", "-z", base_tree).stdout.decode("utf-8", "surrogateescape")
+        for item in filter(None, raw.split("\0")):
+            meta, name = item.split("\t", 1)
+            mode, typ, sha = meta.split()
+            entries[name] = (mode, typ, sha)
+    subdirs: dict[str, dict[str, str]] = {}
+    for path, blob in changes.items():
+        head, _, tail = path.partition("/")
+        if tail:
+            subdirs.setdefault(head, {})[tail] = blob
+        else:
+            mode = entries[head][0] if head in entries and entries[head][1] == "blob" else "100644"
+            entries[head] = (mode, "blob", blob)
+    for name, sub in subdirs.items():
+        old = entries.get(name)
+        entries[name] = ("040000", "tree", _mktree(git, old[2] if old and old[1] == "tree" else None, sub))
+    data = "".join(f"{m} {t} {s}\t{n}\0" for n, (m, t, s) in sorted(entries.items()))
+    return git.run("mktree", "-z", input=data.encode("utf-8", "surrogateescape")).stdout.decode().strip()
+
+
+def commit_on_branch(root: str, files: dict[str, bytes], branch: str, message: str) -> str:
+    """Commit ``files`` on top of HEAD as ``branch`` without touching the index or working tree."""
+    git = Git(root)
+    blobs = {p: git.run("hash-object", "-w", "--stdin", input=data).stdout.decode().strip()
+             for p, data in files.items()}
+    head = git.out("rev-parse", "HEAD").strip()
+    tree = _mktree(git, head + "^{tree}", blobs)
+    sha = git.run("commit-tree", tree, "-p", head, "-m", message).stdout.decode().strip()
+    git.run("update-ref", f"refs/heads/{branch}", sha)
+    return sha
+
+
+@dataclass
+class RunOutcome:
+    name: str
+    exit_code: int | None
+    reason: str
+    branch: str = ""
+    commit: str = ""
+    changed: list[str] = field(default_factory=list)
+    objects: int = 0
+    pushed: bool = False
+    attempts: int = 1
+    reconnects: int = 0
+
+
+# --- the target's lifetime -------------------------------------------------------------------------
+
+class Session:
+    """A shell on the target plus its teardown. Clouds: a machine launched for this run."""
+
+    def __init__(self, target: Target, name: str, env: Env, log: Callable[[str], None]) -> None:
+        self.target, self.name, self.env, self.log = target, name, env, log
+        self.prov: Any = None
+        self.machine: Any = None
+        self.caps = Capabilities()
+        self.shell: Shell = LocalShell()
+        self.workdir = ""
+
+    def open(self, spot: bool | None = None) -> None:
+        t = self.target
+        if t.kind == "local":
+            from tide.ops.runner import data_dir
+
+            self.shell = LocalShell()
+            self.workdir = shlex.quote(os.path.join(os.path.dirname(data_dir(self.env)), "runs", self.name))
+            self._drill()
+            return
+        if t.kind == "ssh":
+            self.shell = SSHShell(SSHTarget.parse(t.host), key=t.ssh_private)
+            self.workdir = f'"$HOME/.tide-runs/{self.name}"'
+            self._drill()
+            return
+        from tide.ops import runner as ops
+
+        spec = RunnerSpec(name=self.name, cloud=t.kind, type=t.type, spot=t.spot if spot is None else spot,
+                          region=t.region, ssh_private=t.ssh_private, max_runtime=t.max_runtime, idle_timeout=0,
+                          image=t.image)
+        self.prov = ops.provisioner(spec, self.env)
+        self.caps = self.prov.capabilities
+        res = ops.launch(spec, no_agent=True, prov=self.prov, emit=lambda e: self.log(f"{e['status']}"))
+        self.machine = res.machine
+        self.shell = self._wait_ssh()
+        self.workdir = f'"$HOME/.tide-runs/{self.name}"'
+
+    def _drill(self) -> None:
+        if self.target.spot_notice_url:
+            from tide.runners.base import SpotNotice
+
+            self.caps = Capabilities(spot=True, spot_notice=SpotNotice(self.target.spot_notice_url))
+
+    def _wait_ssh(self, timeout: float = 300) -> Shell:
+        end = time.monotonic() + timeout
+        while True:
+            machine = next((m for m in self.prov.list() if m.id == self.machine.id), self.machine)
+            if machine.address:
+                shell = SSHShell(SSHTarget(machine.address, self.caps.ssh_user), key=self.target.ssh_private,
+                                 connect_timeout=5)
+                try:
+                    shell.run("true", timeout=20)
+                    return shell
+                except RunnerError:
+                    pass
+            if time.monotonic() > end:
+                raise RunnerError(f"{self.name}: machine not reachable over SSH after {timeout:.0f}s")
+            time.sleep(3)
+
+    def close(self) -> None:
+        if self.prov is not None and self.machine is not None:
+            self.prov.terminate(self.machine.id)
+            self.machine = None
+
+
+def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: bool = False, setup: bool = True,
+           max_runtime: int | None = None, ssh_private: str = "", branch: str = "", spot_retries: int = 1,
+           push: bool = True, write: Callable[[bytes], None] | None = None, log: Callable[[str], None] | None = None,
+           env: Env | None = None) -> RunOutcome:
+    if not command:
+        raise UsageError("nothing to run: tide run --on SPEC -- COMMAND")
+    env = env or Env()
+    write = write or (lambda b: (sys.stdout.buffer.write(b), sys.stdout.buffer.flush()))
+    log = log or (lambda m: print(f"tide run: {m}", file=sys.stderr, flush=True))
+    from tide.core.settings import load as load_settings
+
+    profiles = load_settings(root).section("runners")
+    target = parse_on(on, profiles, ssh_private)
+    if max_runtime is not None:
+        target = Target(**{**target.__dict__, "max_runtime": max_runtime})
+    name = "tide-run-" + secrets.token_hex(4)
+    tar = build_tar(root, sync)
+    manifest = tar_manifest(tar)
+    cmd = " ".join(shlex.quote(c) for c in command) if len(command) > 1 else command[0]
+    session = Session(target, name, env, log)
+    job: RemoteJob | None = None
+    attempts = 0
+    reconnects = 0
+    try:
+        spot: bool | None = None
+        while True:
+            attempts += 1
+            session.open(spot)
+            job = RemoteJob(session.shell, session.workdir)
+            log(f"{name}: shipping {len(manifest)} files to {session.shell.where}")
+            job.upload(tar)
+            job.start(cmd, setup=setup, max_runtime=target.max_runtime, name=name,
+                      spot=session.caps.spot_notice if target.spot else None)
+            result: JobResult = job.follow(write)
+            reconnects += result.reconnects
+            if result.interrupted and attempts <= spot_retries + 1:
+                log(f"{name}: spot interruption; relaunching" + (" on demand" if attempts > spot_retries else ""))
+                if not keep:
+                    job.remove()
+                session.close()
+                spot = False if attempts > spot_retries else None
+                continue
+            break
+        out = RunOutcome(name, result.exit_code, result.reason, attempts=attempts, reconnects=reconnects)
+        if result.reason.startswith("max-runtime"):
+            log(f"{name}: stopped at --max-runtime ({target.max_runtime}s)")
+        _bring_back(root, job, manifest, out, branch or f"tide-run/{name}", cmd, push, log)
+        return out
+    except KeyboardInterrupt:
+        log(f"{name}: interrupted; stopping the job and tearing down")
+        if job is not None:
+            try:
+                job.stop()
+            except RunnerError:
+                pass
+        raise
+    finally:
+        try:
+            if job is not None and not keep:
+                job.remove()
+        except RunnerError as exc:
+            log(f"{name}: could not remove the job directory: {exc}")
+        finally:
+            session.close()
+
+
+def _bring_back(root: str, job: RemoteJob, manifest: dict[str, str], out: RunOutcome, branch: str, cmd: str,
+                push: bool, log: Callable[[str], None]) -> None:
+    changed, objects = job.changes(manifest)
+    git = Git(root)
+    ignored = git.ignored(changed)
+    files = [p for p in changed if p not in ignored and not p.startswith(".dvc/")]
+    if files:
+        data = job.fetch(files)
+        contents: dict[str, bytes] = {}
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for m in tar.getmembers():
+                f = tar.extractfile(m) if m.isfile() else None
+                if f is not None:
+                    contents[m.name] = f.read()
+        msg = f"tide run: {cmd}\n\nExit code {out.exit_code} on {job.shell.where} ({out.name})."
+        out.commit = commit_on_branch(root, contents, branch, msg)
+        out.branch = branch
+        out.changed = sorted(contents)
+        log(f"{out.name}: {len(contents)} changed file(s) committed on branch {branch}")
+    if objects:
+        out.objects = _import_objects(root, job, objects)
+        if out.objects and push:
+            out.pushed = _push(root, log)
+
+
+def _import_objects(root: str, job: RemoteJob, objects: list[str]) -> int:
+    try:
+        from tide.workspace.repo import Repo
+
+        repo = Repo.find(root)
+    except TideError:
+        return 0
+    try:
+        base = os.path.join(repo.cache_dir, "files", "md5")
+        missing = [o for o in objects if not os.path.exists(os.path.join(base, o))]
+        if not missing:
+            return 0
+        data = job.fetch(missing, subdir="repo/.dvc/cache/files/md5")
+        from tide.core.fsutil import atomic_write_bytes
+
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for m in tar.getmembers():
+                f = tar.extractfile(m) if m.isfile() else None
+                if f is None or ".." in m.name.split("/"):
+                    continue
+                dest = os.path.join(base, m.name)
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                atomic_write_bytes(dest, f.read(), mode=0o444)
+        return len(missing)
+    finally:
+        repo.close()
+
+
+def _push(root: str, log: Callable[[str], None]) -> bool:
+    from tide.workspace.repo import Repo
+
+    repo = Repo.find(root)
+    try:
+        if not repo.option("core.remote"):
+            log("no default remote: new objects stay in the local cache (tide push later)")
+            return False
+        from tide.ops.data_scope import Scope
+        from tide.ops.push import run_push
+
+        run_push(repo, Scope(all_branches=True))
+        log("pushed the new objects to the default remote")
+        return True
+    finally:
+        repo.close()
