@@ -67,6 +67,7 @@ class Api:
     retries: int = 4
     max_wait: float = 60.0
     timeout: float = 30.0
+    verify: bool = True
     sleep: Callable[[float], None] = time.sleep
     _client: Any = field(default=None, init=False, repr=False)
 
@@ -76,7 +77,7 @@ class Api:
 
             self._client = httpx.Client(
                 base_url=self.base_url.rstrip("/"), headers=dict(self.headers), timeout=self.timeout,
-                follow_redirects=True, trust_env=True,
+                follow_redirects=True, trust_env=True, verify=self.verify,
             )
         return self._client
 

@@ -169,8 +169,10 @@ class LocalForge:
         for data in self._pulls():
             if data["state"] != "open":
                 continue
-            head = self._rev(data["source"])
-            if head and git.run("merge-base", "--is-ancestor", sha, head, check=False).returncode == 0:
+            head, base = self._rev(data["source"]), self._rev(data["target"])
+            in_head = head and git.run("merge-base", "--is-ancestor", sha, head, check=False).returncode == 0
+            in_base = base and git.run("merge-base", "--is-ancestor", sha, base, check=False).returncode == 0
+            if in_head and not in_base:  # the PR's own commits, as GitHub answers for open PRs
                 out.append(self._pr(data))
         return out
 

@@ -47,6 +47,12 @@ def resolve_target(ctx: ForgeContext, spec: str) -> Target:
     prs = ctx.forge.prs_for_commit(sha)
     if prs:
         return Target("pr", str(prs[-1].number))
+    # outside CI: the PR that 'tide pr' opened from this commit (CML's branch convention)
+    branch = ctx.git.out("branch", "--show-current").strip() or ctx.ci.branch
+    if branch:
+        pr = ctx.forge.find_pr(f"{branch}-cml-pr-{sha[:8]}", branch)
+        if pr is not None:
+            return Target("pr", str(pr.number))
     if kind == "pr":
         raise MissingError(f"no open {ctx.forge.capabilities.pr_noun} contains commit {sha[:12]}")
     return Target("commit", sha)
