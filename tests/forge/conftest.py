@@ -22,7 +22,7 @@ HOSTED = {
     "bitbucket": ("bitbucket", "FakeBitbucket", "/2.0", "work/demo", "https://bitbucket.example"),
     "gitea": ("gitea", "FakeGitea", "/api/v1", "org/demo", "https://gitea.example"),
 }
-DRIVERS = ["local", "github", "gitlab"]
+DRIVERS = ["local", *HOSTED]
 
 
 def git(cwd, *args, env=None):

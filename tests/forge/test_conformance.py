@@ -113,6 +113,10 @@ def test_commit_comment_and_update(forge_setup):
 
     ctx = forge_setup.open()
     head = git(forge_setup.work, "rev-parse", "HEAD")
+    if not ctx.forge.capabilities.commit_comments:
+        with pytest.raises(ForgeError, match="commits are not supported"):
+            create_comment(markdown="on commit", target="commit", ctx=ctx)
+        return
     a = create_comment(markdown="on commit", target="commit", update=True, ctx=ctx)
     assert a.target == Target("commit", head) and not a.updated
     b = create_comment(markdown="on commit again", target="commit/HEAD", update=True, ctx=ctx)
@@ -160,9 +164,11 @@ def test_missing_image_is_an_error(forge_setup):
     from tide.ops.comment import create_comment
 
     s = forge_setup
+    pr = open_pr(s)
     (s.work / "report.md").write_text("![gone](plots/missing.png)\n")
     with pytest.raises(MissingError, match="missing.png"):
-        create_comment(s.work / "report.md", target="commit", **s.options())
+        create_comment(s.work / "report.md", target=f"pr#{pr.number}", **s.options())
+    assert all("gone" not in c.body for c in s.open().forge.list_comments(Target("pr", str(pr.number))))
 
 
 def test_check_create(forge_setup):
