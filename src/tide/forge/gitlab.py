@@ -67,7 +67,7 @@ class GitLabForge:
             if resp.status_code == 404 or "json" not in resp.headers.get("content-type", ""):
                 continue
             if resp.status_code == 401:
-                raise ForgeError(f"gitlab: authentication failed at {base}/api/v4: check the token")
+                raise ForgeError(f"gitlab: authentication failed (HTTP 401) at {base}/api/v4: check the token")
             return base, "/".join(parts[i:]), f"{base}/api/v4"
         raise ForgeError(f"gitlab: no GitLab API found for {web_base}/{repo} (set forge.api_url in tide.yaml)")
 

@@ -17,6 +17,8 @@ DOCS = "https://docs.github.com/rest"
 
 
 class FakeGitHub(FakeForge):
+    outside_prefix = ("/api/graphql",)
+
     def setup(self) -> None:
         self.repo = "octo/demo"
         self.comments: dict[int, dict] = {}      # id -> {"target": ("issue"|"commit", ref), ...}

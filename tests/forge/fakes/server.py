@@ -32,6 +32,7 @@ class Reply:
 class FakeForge:
     per_page = 30
     max_per_page = 100
+    outside_prefix: tuple[str, ...] = ()   # absolute paths served outside the API prefix
 
     def __init__(self, token: str, bare: str) -> None:
         self.token = token
@@ -151,8 +152,12 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         prefix = urlsplit(self.fake.base_url).path.rstrip("/")
         path = parts.path[len(prefix):] if prefix and parts.path.startswith(prefix) else parts.path
+        outside = prefix and not parts.path.startswith(prefix) and parts.path not in self.fake.outside_prefix
         try:
-            reply = self.fake.handle(self.command, path, query, headers, body)
+            if outside:  # another application on the same host (a GitLab sub-path probe lands here)
+                reply = Reply(404, raw=b"<html>Not Found</html>", headers={"Content-Type": "text/html"})
+            else:
+                reply = self.fake.handle(self.command, path, query, headers, body)
         except Exception as exc:  # a bug in the fake: answer 500 so the test sees it
             reply = Reply(500, {"message": f"fake error: {exc!r}"})
         if reply.raw is not None:
