@@ -78,11 +78,14 @@ def matcher(q: str):  # noqa: ANN201
             name = _unq(m.group("name"))
             tests.append(lambda f, name=name: f["name"] == name)
         elif m.group("mime") is not None:
-            tests.append(lambda f, v=m.group("mime"): f["mimeType"] == v)
+            mime = m.group("mime")
+            tests.append(lambda f, v=mime: f["mimeType"] == v)
         elif m.group("notmime") is not None:
-            tests.append(lambda f, v=m.group("notmime"): f["mimeType"] != v)
+            notmime = m.group("notmime")
+            tests.append(lambda f, v=notmime: f["mimeType"] != v)
         else:
-            tests.append(lambda f, v=m.group("trashed") == "true": f["trashed"] == v)
+            trashed = m.group("trashed") == "true"
+            tests.append(lambda f, v=trashed: f["trashed"] == v)
     return lambda f: all(t(f) for t in tests)
 
 
