@@ -263,7 +263,7 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
             log(f"{name}: shipping {len(manifest)} files to {session.shell.where}")
             job.upload(tar)
             job.start(cmd, setup=setup, max_runtime=target.max_runtime, name=name,
-                      spot=session.caps.spot_notice if target.spot else None)
+                      spot=session.caps.spot_notice if (target.spot or target.spot_notice_url) else None)
             result: JobResult = job.follow(write)
             reconnects += result.reconnects
             if result.interrupted and attempts <= spot_retries + 1:

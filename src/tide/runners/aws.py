@@ -146,6 +146,7 @@ class AwsProvisioner:
 
     def launch(self, spec: RunnerSpec, user_data: str, launch_id: str) -> Machine:
         key_name = ""
+        iid = ""
         try:
             params = self._params(spec, user_data, launch_id)
             if spec.ssh_private:
@@ -156,6 +157,8 @@ class AwsProvisioner:
             machine = self._wait_running(iid)
         except BaseException:
             try:
+                if iid:
+                    self.terminate(iid)
                 self.cleanup(launch_id)
             except RunnerError:
                 pass  # the reaper finds it by tag

@@ -162,10 +162,10 @@ class Watchdog:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, lambda s, f: self.request_stop(f"signal:{signal.Signals(s).name}"))
-        self.start_child()
-        self.write_state("running")
         if self.job_mode or not self.patterns.get("ready"):
             self.emit("ready")
+        self.start_child()
+        self.write_state("running")
         idle_since = time.monotonic()
         next_spot = 0.0
         pump_done = self.proc is None
