@@ -38,6 +38,11 @@ def resolve_target(repo: Repo, target: str, cwd: str) -> str:
     real = os.path.realpath(os.path.dirname(path))
     if real != os.path.realpath(repo.root) and not real.startswith(os.path.realpath(repo.root) + os.sep):
         raise PathError(f"'{target}' leads outside the repository through a symlink")
+    if os.path.islink(path):  # the target itself: only links into the repository or its cache are followed
+        dest = os.path.realpath(path)
+        bases = (os.path.realpath(repo.root), os.path.realpath(repo.cache_dir))
+        if not any(dest == b or dest.startswith(b + os.sep) for b in bases):
+            raise PathError(f"'{target}' is a symbolic link that leads outside the repository")
     return path
 
 

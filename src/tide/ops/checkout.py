@@ -7,7 +7,7 @@ import os
 from tide.core.errors import MissingError
 from tide.ops.index import collect
 from tide.ops.status import select
-from tide.workspace.checkout import CheckoutResult, checkout_out
+from tide.workspace.checkout import CheckoutResult, checkout_out, load_manifest
 from tide.workspace.repo import Repo
 
 
@@ -17,7 +17,12 @@ def checkout(
     cwd = cwd or os.getcwd()
     total = CheckoutResult()
     with repo.lock():
-        for t in select(repo, collect(repo), targets, cwd):
+        selected = select(repo, collect(repo), targets, cwd)
+        for t in selected:  # an unsafe or corrupt manifest is refused before anything is written
+            out = t.out
+            if out.md5 and out.is_dir and out.use_cache and repo.cache.exists(out.md5, out.legacy):
+                load_manifest(repo.cache, out)
+        for t in selected:
             r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink)
             total.added += r.added
             total.modified += r.modified

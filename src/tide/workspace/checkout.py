@@ -105,16 +105,36 @@ def _current_md5(hasher: Hasher, path: str) -> str | None:
         return None
 
 
+def _symlinked_dirs(base: str, relpaths) -> list[str]:  # noqa: ANN001
+    """Directories the entries are written into that are symlinks in the workspace (outermost first)."""
+    seen: set[str] = set()
+    bad: list[str] = []
+    for relpath in relpaths:
+        parts = relpath.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if d in seen:
+                continue
+            seen.add(d)
+            if any(d.startswith(b + "/") for b in bad):
+                continue
+            if os.path.islink(os.path.join(base, d)):
+                bad.append(d)
+    return bad
+
+
 def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
     if not cache.exists(out.md5, out.legacy):
         res.failed.append(rel)
         return res
     entries = load_manifest(cache, out)
-    existed = os.path.isdir(out.abspath)
+    # a symlink in place of the directory is never written through: it may lead outside the repository
+    existed = os.path.isdir(out.abspath) and not os.path.islink(out.abspath)
     if os.path.lexists(out.abspath) and not existed:
         if not force:
             raise NeedsForce(
-                f"'{rel}' is a file in the workspace but a directory is tracked; use --force to replace it"
+                f"'{rel}' is a file or a symbolic link in the workspace but a directory is tracked; "
+                "use --force to replace it"
             )
         remove(out.abspath)
     current = {}
@@ -142,6 +162,14 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
     if missing:
         res.failed.append(rel)
         return res
+    linked = _symlinked_dirs(out.abspath, wanted) if existed else []
+    if linked and not force:
+        raise NeedsForce(
+            f"'{rel}/{linked[0]}' is a symbolic link in the workspace where the tracked data has a directory; "
+            "use --force to replace it"
+        )
+    for d in linked:
+        os.unlink(os.path.join(out.abspath, d))
     for p in extra:
         remove(os.path.join(out.abspath, p))
     todo = [

@@ -1,0 +1,99 @@
+"""Fuzzing every parser with hypothesis: never a traceback, always a clear one-line TideError.
+
+``TIDE_FUZZ_EXAMPLES`` sets the number of inputs per parser (150 here; ``make torture`` uses 10,000).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.reliability import fuzzlib as fz
+
+EXAMPLES = int(os.environ.get("TIDE_FUZZ_EXAMPLES") or 150)
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=EXAMPLES <= 500,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+AVAILABLE = {t.name for t in fz.available_targets()}
+
+
+@st.composite
+def damaged(draw, texts):  # noqa: ANN001, ANN201
+    """A text, sometimes truncated or with a character inserted or removed."""
+    s = draw(texts)
+    how = draw(st.integers(0, 5))
+    if s and how == 1:
+        s = s[: draw(st.integers(0, len(s) - 1))]
+    elif how == 2:
+        i = draw(st.integers(0, len(s)))
+        s = s[:i] + draw(st.sampled_from(["\x00", ":", "-", "{", "[", "'", '"', "\t", "&a", "*a", "!!python/x", "\ufeff",
+                                          "\n  ", "%"])) + s[i:]
+    elif s and how == 3:
+        i = draw(st.integers(0, len(s) - 1))
+        s = s[:i] + s[i + 1:]
+    return s
+
+
+def docs_as_text(docs):  # noqa: ANN001, ANN201
+    return damaged(st.builds(fz.to_text, docs, st.integers(0, 2)))
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return fz.make_root(str(tmp_path_factory.mktemp("fuzz")))
+
+
+def needs(name):  # noqa: ANN001, ANN201
+    return pytest.mark.skipif(name not in AVAILABLE, reason=f"{name} parser not built yet")
+
+
+@FUZZ
+@given(text=st.one_of(docs_as_text(fz.pointer_docs), st.text(max_size=200)))
+def test_pointer_files(root, text):
+    fz.t_pointer(text, root)
+
+
+@FUZZ
+@given(raw=st.one_of(damaged(st.builds(lambda d: fz.to_text(d, 0), fz.manifest_docs)).map(str.encode),
+                     st.binary(max_size=200)))
+def test_dir_manifests(root, raw):
+    fz.t_manifest(raw, root)
+
+
+@FUZZ
+@given(text=st.one_of(docs_as_text(fz.lock_docs()), st.text(max_size=200)))
+def test_dvc_lock(root, text):
+    fz.t_lock(text, root)
+
+
+@FUZZ
+@given(text=st.one_of(damaged(fz.config_texts()), st.text(max_size=200)))
+def test_dvc_config(root, text):
+    fz.t_config(text, root)
+
+
+@needs("dvc.yaml")
+@FUZZ
+@given(text=st.one_of(docs_as_text(fz.pipeline_docs()), st.text(max_size=200)))
+def test_dvc_yaml(root, text):
+    fz.t_pipeline(text, root)
+
+
+@needs("params")
+@FUZZ
+@given(text=st.one_of(docs_as_text(fz.json_values), st.text(max_size=200),
+                      st.sampled_from(["a = 1\nb = [1, 2]\n", "x: {y: 1}", "def f(): pass\nX = f()", "[t]\nk = 'v'"])))
+def test_params_files(root, text):
+    fz.t_params(text, root)
+
+
+@needs("tide.yaml")
+@FUZZ
+@given(text=st.one_of(docs_as_text(st.dictionaries(st.sampled_from(["forge", "pipeline", "registry", "runners",
+                                                                    "schedule", "x"]), fz.json_values, max_size=4)),
+                      st.text(max_size=200)))
+def test_tide_yaml(root, text):
+    fz.t_settings(text, root)
