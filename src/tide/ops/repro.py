@@ -92,6 +92,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None, say=print) 
             store=lambda res: store(repo, res),
             ignore=lambda paths: gitignore.add(repo.root, paths, repo.git),
             env=dict(repo.env.values), say=say,
+            fetch=(lambda oids: _fetch_objects(repo, oids, say)) if req.pull and not req.dry else None,
         )
         g = _active(project.graph)
         force_state = {i: req.force for i in steps}
@@ -158,3 +159,23 @@ def _pull(repo: Repo, req: ReproRequest, say) -> None:  # noqa: ANN001
         checkout(repo, None)
     except TideError as exc:
         say(f"WARNING: {exc}")
+
+
+def _fetch_objects(repo: Repo, oids: list[str], say) -> None:  # noqa: ANN001
+    """Download objects (and directory contents) named by a run-cache entry from the default remote."""
+    from tide.objects.remote import ObjRef
+    from tide.objects.transfer import fetch
+    from tide.ops.data_scope import open_remote
+
+    try:
+        rem = open_remote(repo, None)
+    except TideError as exc:
+        say(f"WARNING: {exc}")
+        return
+    try:
+        refs = [ObjRef(o) for o in oids]
+        fetch(repo.cache, rem.store, [r for r in refs if not r.is_dir], [r for r in refs if r.is_dir], rem.jobs)
+    except TideError as exc:
+        say(f"WARNING: {exc}")
+    finally:
+        rem.close()

@@ -128,8 +128,12 @@ def add(repo: Repo, spec: StageSpec, cwd: str | None = None) -> list[str]:
             data["stages"] = trial["stages"]
             text = dumps(data)
         atomic_write_text(path, text)
-        st = next(s for s in pipe.stages if s.name == spec.name)
-        cached = [o.abspath for o in st.outs if o.cache]
+        # .gitignore lines in dvc's order of output kinds
+        order = ["outs_persist", "outs_persist_no_cache", "metrics_no_cache", "metrics", "plots_no_cache",
+                 "plots", "outs_no_cache", "outs"]
+        base = os.path.normpath(os.path.join(cwd, spec.wdir or "."))
+        cached = [os.path.normpath(os.path.join(base, p)) for k in order for kk, p in spec.outs
+                  if kk == k and KINDS[k][1]]
         files = [os.path.relpath(path, repo.root)] + gitignore.add(repo.root, cached, repo.git)
     return files
 

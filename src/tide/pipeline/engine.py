@@ -33,6 +33,7 @@ class Workspace:
     env: dict[str, str]
     say: Callable[[str], None] = print
     changed_files: list[str] = field(default_factory=list)
+    fetch: Callable[[list[str]], None] | None = None  # download objects from the remote (repro --pull)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, input
     candidate = None
     if lock and not inputs_changed and _entry_outs_ok(lock, paths):
         candidate = lock
+    if candidate is not None and ws.fetch is not None:
+        _fetch_missing(ws, candidate)
     if candidate is None or not all(out_cached(str(o["md5"]), ws.cache) for o in candidate["outs"]):
         try:
             probe = current_entry(stage, ws.root, ws.hasher, with_outs=False)
@@ -93,6 +96,8 @@ def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, input
         candidate = RunCache(ws.cache.root).lookup(probe, paths)
     if candidate is None or not _entry_outs_ok(candidate, paths):
         return False
+    if ws.fetch is not None:
+        _fetch_missing(ws, candidate)
     if not all(out_cached(str(o["md5"]), ws.cache) for o in candidate["outs"]):
         return False
     ws.say(f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs")
@@ -106,6 +111,12 @@ def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, input
         if res.failed:
             return False
     return True
+
+
+def _fetch_missing(ws: Workspace, entry: dict[str, Any]) -> None:
+    missing = [str(o["md5"]) for o in entry.get("outs", []) if o.get("md5") and not out_cached(str(o["md5"]), ws.cache)]
+    if missing and ws.fetch is not None:
+        ws.fetch(missing)
 
 
 def _entry_outs_ok(entry: dict[str, Any], paths: list[str]) -> bool:
