@@ -97,3 +97,17 @@ def test_params_files(root, text):
                       st.text(max_size=200)))
 def test_tide_yaml(root, text):
     fz.t_settings(text, root)
+
+
+# --- regressions found by the fuzzers -------------------------------------------------------------
+@needs("dvc.yaml")
+def test_regression_nul_byte_in_vars_file_name(root):
+    """``vars: ["\\x00"]`` made open() raise ValueError (a traceback) instead of a FileFormatError."""
+    fz.t_pipeline('{"stages": {}, "vars": ["\\u0000"]}', root)
+
+
+@needs("dvc.yaml")
+def test_regression_line_break_in_stage_name_gives_one_line(root):
+    """A stage named "\\n" produced a two-line error message."""
+    fz.t_pipeline('{"stages": {"\\n": null}}', root)
+    fz.t_pipeline('{"\\n": null}', root)

@@ -38,6 +38,8 @@ class WorkspaceReader:
             return None
         except UnicodeDecodeError:
             raise FileFormatError(f"'{abspath}' is not valid UTF-8 text")
+        except ValueError:  # a NUL byte in a name read from a user file (found by fuzzing)
+            raise FileFormatError(f"{abspath!r} is not a valid file name")
 
 
 @dataclass(frozen=True)
