@@ -49,9 +49,10 @@ def parse_on(on: str, profiles: dict[str, Any] | None = None, ssh_private: str =
     profiles = profiles or {}
     if on in profiles:
         p = profiles[on] or {}
-        if not isinstance(p, dict) or "on" not in p:
+        spec = p.get("on", p.get(True)) if isinstance(p, dict) else None  # YAML 1.1 reads a bare on: as True
+        if not spec:
             raise UsageError(f"tide.yaml runners.{on}: needs 'on: SPEC'")
-        base = parse_on(str(p["on"]), None, str(p.get("ssh_private", ssh_private)))
+        base = parse_on(str(spec), None, str(p.get("ssh_private", ssh_private)))
         return Target(base.kind, base.host, str(p.get("type", base.type)), bool(p.get("spot", base.spot)),
                       str(p.get("region", base.region)), base.ssh_private,
                       parse_duration(p.get("max_runtime"), "max_runtime", base.max_runtime),
@@ -187,7 +188,7 @@ class Session:
             self._drill()
             return
         if t.kind == "ssh":
-            self.shell = SSHShell(SSHTarget.parse(t.host), key=t.ssh_private)
+            self.shell = SSHShell(SSHTarget.parse(t.host), key=t.ssh_private, known_hosts=self.known_hosts())
             self.workdir = f'"$HOME/.tide-runs/{self.name}"'
             self._drill()
             return
@@ -203,6 +204,11 @@ class Session:
         self.shell = self._wait_ssh()
         self.workdir = f'"$HOME/.tide-runs/{self.name}"'
 
+    def known_hosts(self) -> str:
+        from tide.ops.runner import data_dir
+
+        return os.path.join(os.path.dirname(data_dir(self.env)), "known_hosts")
+
     def _drill(self) -> None:
         if self.target.spot_notice_url:
             from tide.runners.base import SpotNotice
@@ -215,7 +221,7 @@ class Session:
             machine = next((m for m in self.prov.list() if m.id == self.machine.id), self.machine)
             if machine.address:
                 shell = SSHShell(SSHTarget(machine.address, self.caps.ssh_user), key=self.target.ssh_private,
-                                 connect_timeout=5)
+                                 known_hosts=self.known_hosts(), connect_timeout=5)
                 try:
                     shell.run("true", timeout=20)
                     return shell

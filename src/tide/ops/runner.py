@@ -37,7 +37,8 @@ def new_name() -> str:
 def provisioner(spec: RunnerSpec, env: Env | None = None, **extra: Any) -> Any:
     env = env or Env()
     ctx = {"env": env, "region": spec.region, "host": spec.host, "ssh_private": spec.ssh_private,
-           "base_dir": data_dir(env), **extra}
+           "base_dir": data_dir(env), "known_hosts": os.path.join(os.path.dirname(data_dir(env)), "known_hosts"),
+           **extra}
     return registry.make(spec.cloud, **ctx)
 
 

@@ -24,7 +24,7 @@ class AgentRecipe:
 GITHUB = AgentRecipe(
     install="""GH_RUNNER_VERSION=2.321.0
 mkdir -p "$TIDE_HOME/agent"
-cd "$TIDE_HOME/agent"
+cd "$TIDE_HOME/agent" || exit 1
 curl -fsSL --retry 5 -o runner.tgz \\
   "https://github.com/actions/runner/releases/download/v${GH_RUNNER_VERSION}/actions-runner-linux-${ARCH}-${GH_RUNNER_VERSION}.tar.gz"
 tar xzf runner.tgz
@@ -59,7 +59,7 @@ chmod +x "$TIDE_HOME/agent/gitlab-runner"
 GITEA = AgentRecipe(
     install="""ACT_VERSION=0.2.11
 mkdir -p "$TIDE_HOME/agent"
-cd "$TIDE_HOME/agent"
+cd "$TIDE_HOME/agent" || exit 1
 curl -fsSL --retry 5 -o act_runner "https://dl.gitea.com/act_runner/${ACT_VERSION}/act_runner-${ACT_VERSION}-linux-amd64"
 chmod +x act_runner
 ./act_runner register --no-interactive --instance "$REG_URL" --token "$REG_TOKEN" \\
