@@ -1,0 +1,204 @@
+"""tide repro behaviour: skipping, forcing, failures, keep-going, dry runs, targets, frozen/persist stages."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.conftest import git
+
+
+def write(d, name, text):
+    p = d / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(textwrap.dedent(text).lstrip())
+    return p
+
+
+@pytest.fixture
+def diamond(repo_dir):
+    """a -> (b, c) -> d, plus an independent e; b fails when fail.txt says so."""
+    write(repo_dir, "src.txt", "s\n")
+    write(repo_dir, "fail.txt", "no\n")
+    write(repo_dir, "dvc.yaml", """
+        stages:
+          a:
+            cmd: cp src.txt a.txt
+            deps: [src.txt]
+            outs: [a.txt]
+          b:
+            cmd: grep -q no fail.txt && cp a.txt b.txt
+            deps: [a.txt, fail.txt]
+            outs: [b.txt]
+          c:
+            cmd: cp a.txt c.txt
+            deps: [a.txt]
+            outs: [c.txt]
+          d:
+            cmd: cat b.txt c.txt > d.txt
+            deps: [b.txt, c.txt]
+            outs: [d.txt]
+          e:
+            cmd: echo e > e.txt
+            deps: [fail.txt]
+            outs: [e.txt]
+    """)
+    return repo_dir
+
+
+def ran(out: str) -> list[str]:
+    return [line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")]
+
+
+def test_order_skip_and_force(diamond, tide):
+    out = tide("repro", cwd=diamond).stdout
+    assert ran(out) == ["a", "b", "c", "d", "e"]
+    assert (diamond / "d.txt").read_text() == "s\ns\n"
+    assert ran(tide("repro", cwd=diamond).stdout) == []
+    assert ran(tide("repro", "-f", "c", cwd=diamond).stdout) == ["a", "c"]
+    assert ran(tide("repro", "-f", "-s", "c", cwd=diamond).stdout) == ["c"]
+    assert ran(tide("repro", "-f", "--downstream", "c", cwd=diamond).stdout) == ["c", "d"]
+    assert ran(tide("repro", "-f", "-p", "b", cwd=diamond).stdout) == ["a", "b", "c", "d"]
+    assert ran(tide("repro", "-f", "-p", "e", cwd=diamond).stdout) == ["e"]
+    dry = tide("repro", "--dry", "-f", "d", cwd=diamond).stdout
+    assert ran(dry) == ["a", "b", "c", "d"] and "> cat b.txt c.txt > d.txt" in dry
+    # outputs are in the cache and git-ignored
+    assert "/d.txt" in (diamond / ".gitignore").read_text()
+    lock = (diamond / "dvc.lock").read_text()
+    assert "d.txt" in lock and lock.startswith("schema: '2.0'\nstages:\n  a:\n")
+
+
+def test_changed_dependency_reruns_downstream_only(diamond, tide):
+    tide("repro", cwd=diamond)
+    (diamond / "fail.txt").write_text("no, really\n")
+    # b runs again but writes the same b.txt, so d stays up to date
+    assert ran(tide("repro", cwd=diamond).stdout) == ["b", "e"]
+    (diamond / "src.txt").write_text("s2\n")
+    assert ran(tide("repro", cwd=diamond).stdout) == ["a", "b", "c", "d"]
+
+
+def test_failing_stage_reports_exit_code_and_keeps_lock(diamond, tide):
+    tide("repro", cwd=diamond)
+    before = (diamond / "dvc.lock").read_text()
+    (diamond / "fail.txt").write_text("yes\n")
+    (diamond / "src.txt").write_text("s2\n")
+    res = tide("repro", cwd=diamond, check=False)
+    assert res.returncode != 0
+    err = res.stderr.strip().splitlines()
+    assert err == ["ERROR: failed to reproduce 'b': failed to run: grep -q no fail.txt && cp a.txt b.txt, "
+                   "exited with 1"]
+    assert "Traceback" not in res.stderr
+    lock = (diamond / "dvc.lock").read_text()
+    assert lock != before  # 'a' succeeded and was recorded
+    b_entry = before.split("  b:\n")[1].split("\n  c:\n")[0]
+    assert b_entry in lock  # the failed stage's entry is untouched
+
+
+def test_keep_going_runs_independent_branches(diamond, tide):
+    (diamond / "fail.txt").write_text("yes\n")
+    res = tide("repro", "--keep-going", cwd=diamond, check=False)
+    assert res.returncode == 1
+    assert ran(res.stdout) == ["a", "b", "c", "e"]
+    assert "Stage 'd' will be skipped due to this failure" in res.stdout
+    assert res.stderr.strip() == "ERROR: failed to reproduce 'b'"
+    lock = (diamond / "dvc.lock").read_text()
+    assert "  c:\n" in lock and "  e:\n" in lock and "  b:\n" not in lock and "  d:\n" not in lock
+
+
+def test_run_cache_restores_instead_of_running(repo_dir, tide):
+    write(repo_dir, "x.txt", "1\n")
+    write(repo_dir, "dvc.yaml", """
+        stages:
+          count:
+            cmd: wc -c x.txt > n.txt && date +%N >> n.txt
+            deps: [x.txt]
+            outs: [n.txt]
+    """)
+    tide("repro", cwd=repo_dir)
+    first = (repo_dir / "n.txt").read_text()
+    (repo_dir / "x.txt").write_text("22\n")
+    tide("repro", cwd=repo_dir)
+    (repo_dir / "x.txt").write_text("1\n")
+    out = tide("repro", cwd=repo_dir).stdout
+    assert "Stage 'count' is cached - skipping run, checking out outputs" in out
+    assert (repo_dir / "n.txt").read_text() == first
+    (repo_dir / "n.txt").unlink()
+    out = tide("repro", cwd=repo_dir).stdout
+    assert "is cached" in out and (repo_dir / "n.txt").read_text() == first
+    (repo_dir / "x.txt").write_text("22\n")
+    assert "Running stage" in tide("repro", "--no-run-cache", cwd=repo_dir).stdout
+
+
+def test_frozen_always_changed_and_persist(repo_dir, tide):
+    write(repo_dir, "dvc.yaml", """
+        stages:
+          tick:
+            cmd: echo t >> log.txt
+            always_changed: true
+            outs:
+            - log.txt:
+                persist: true
+          frozen:
+            cmd: echo f > f.txt
+            frozen: true
+            outs: [f.txt]
+    """)
+    tide("repro", "tick", cwd=repo_dir)
+    tide("repro", "tick", cwd=repo_dir)
+    assert (repo_dir / "log.txt").read_text() == "t\nt\n"  # persistent output kept, stage always runs
+    out = tide("repro", "frozen", cwd=repo_dir).stdout
+    assert "frozen" in out and not (repo_dir / "f.txt").exists()
+
+
+def test_wdir_list_cmd_and_params_files(repo_dir, tide, pyenv):
+    write(repo_dir, "sub/cfg.toml", "[opt]\nk = 3\n")
+    write(repo_dir, "sub/conf.py", "EPOCHS = 4\nclass Train:\n    lr = 0.5\n")
+    write(repo_dir, "sub/dvc.yaml", """
+        stages:
+          multi:
+            wdir: work
+            cmd:
+            - mkdir -p out
+            - echo one > out/1.txt
+            params:
+            - ../cfg.toml:
+              - opt.k
+            - ../conf.py:
+            outs: [out]
+    """)
+    (repo_dir / "sub" / "work").mkdir()
+    tide("repro", "sub/dvc.yaml", cwd=repo_dir)
+    assert (repo_dir / "sub" / "work" / "out" / "1.txt").read_text() == "one\n"
+    lock = (repo_dir / "sub" / "dvc.lock").read_text()
+    assert "../cfg.toml:\n        opt.k: 3\n" in lock and "EPOCHS: 4" in lock and "lr: 0.5" in lock
+    assert tide("status", cwd=repo_dir).stdout.strip() == "Data and pipelines are up to date."
+    (repo_dir / "sub" / "cfg.toml").write_text("[opt]\nk = 4\n")
+    st = tide("status", cwd=repo_dir).stdout
+    assert "sub/dvc.yaml:multi:" in st and "modified:           opt.k" in st
+
+
+def test_commit_records_manual_changes(diamond, tide):
+    tide("repro", cwd=diamond)
+    (diamond / "c.txt").chmod(0o644)
+    (diamond / "c.txt").write_text("edited\n")
+    assert "modified:           c.txt" in tide("status", cwd=diamond).stdout
+    tide("commit", "c", cwd=diamond)
+    st = tide("status", cwd=diamond).stdout
+    assert "c:\n" not in st.split("d:")[0]  # c is clean now; d sees its changed dependency
+    assert "d:" in st
+
+
+def test_dag_renderings(diamond, tide):
+    md = tide("dag", "--md", cwd=diamond).stdout
+    assert "flowchart TD" in md and 'node1["a"]' in md and "node1-->node2" in md
+    dot = tide("dag", "--dot", "d", cwd=diamond).stdout
+    assert '"b" -> "d";' in dot and '"e"' not in dot
+    text = tide("dag", cwd=diamond).stdout
+    assert "| d |" in text and "from b, c" in text
+
+
+def test_git_files_hint(diamond, tide):
+    git(diamond, "add", "-A")
+    out = tide("repro", cwd=diamond).stdout
+    assert "git add .gitignore dvc.lock" in out
