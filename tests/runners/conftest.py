@@ -56,7 +56,7 @@ def sshd(tmp_path_factory):
     )
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", exist_ok=True)
-    proc = subprocess.Popen([exe, "-D", "-e", "-f", str(d / "sshd_config")], stderr=open(d / "sshd.log", "w"))
+    proc = subprocess.Popen([exe, "-D", "-e", "-f", str(d / "sshd_config")], stderr=open(d / "sshd.log", "w"))  # noqa: SIM115
     wait_port(port)
     import getpass
 
@@ -82,7 +82,7 @@ def moto_server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
     wait_port(port, 30)
     yield f"http://127.0.0.1:{port}"
     proc.terminate()

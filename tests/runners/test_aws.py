@@ -83,7 +83,7 @@ def test_launch_tags_user_data_spot_profile_and_no_credentials():
 
 def test_reap_past_deadline_and_stopped():
     p = prov()
-    old = p.launch(spec("aws-reap-old", max_runtime=60), "#!/bin/sh\n", "aws-reap-old-l")
+    p.launch(spec("aws-reap-old", max_runtime=60), "#!/bin/sh\n", "aws-reap-old-l")
     done = p.launch(spec("aws-reap-done"), "#!/bin/sh\n", "aws-reap-done-l")
     keep = p.launch(spec("aws-reap-keep"), "#!/bin/sh\n", "aws-reap-keep-l")
     client().stop_instances(InstanceIds=[done.id])
