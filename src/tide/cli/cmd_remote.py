@@ -63,7 +63,7 @@ def run(args):
         remote.modify(config, args.name, args.option, args.value, level or "repo", args.unset)
     elif args.action == "list":
         for name, url, is_default in remote.listing(config, level):
-            print(f"{name}\t{url}" + ("\t(default)" if is_default else ""))
+            print((f"{name}\t{url}" + ("\t(default)" if is_default else "")).expandtabs())
     elif args.action == "remove":
         remote.remove(config, args.name, level or "repo")
     elif args.action == "rename":

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from tide.objects.transfer import Progress, TransferResult, fetch
 from tide.ops.data_scope import Group, Scope, gather, open_remote
 from tide.ops.push import _raise_failures
+from tide.ops.remote import resolve
 from tide.workspace.repo import Repo
 
 
@@ -35,6 +36,8 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
 
 def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_cache: bool,
            progress: Progress | None, summary: FetchSummary) -> None:
+    if remote:
+        resolve(repo.settings, remote)  # a named remote must exist even with nothing to move
     groups = gather(repo, scope, remote, for_push=False)
     if run_cache and remote not in groups:
         groups[remote] = Group()

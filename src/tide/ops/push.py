@@ -8,6 +8,7 @@ from tide.core.errors import StorageError
 from tide.objects.remote import ObjRef
 from tide.objects.transfer import Progress, TransferResult, push
 from tide.ops.data_scope import Group, Scope, dir_plans, gather, open_remote
+from tide.ops.remote import resolve
 from tide.workspace.repo import Repo
 
 
@@ -29,6 +30,8 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
              run_cache: bool = False, progress: Progress | None = None) -> PushSummary:
     summary = PushSummary()
     with repo.lock():
+        if remote:
+            resolve(repo.settings, remote)  # a named remote must exist even with nothing to move
         groups = gather(repo, scope, remote, for_push=True)
         if run_cache and remote not in groups:
             groups[remote] = Group()

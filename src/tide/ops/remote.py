@@ -39,10 +39,13 @@ def add(config: Config, name: str, url: str, level: str = DEFAULT_LEVEL, default
     scheme_of(url)  # refuses unknown schemes
     ed = config.edit(level)
     section = f"remote.{name}"
-    if ed.get_section(section) is not None:
+    existing = ed.get_section(section)
+    if existing is not None:
         if not force:
             raise ConfigError(f"remote '{name}' already exists; use -f/--force to overwrite it")
-        ed.remove_section(section)
+        for key in existing:  # dvc replaces the options but keeps the section where it was
+            if key != "url":
+                ed.unset(section, key)
     ed.set(section, "url", _store_url(config, level, url, cwd or os.getcwd()))
     if default:
         ed.set("core", "remote", name)
@@ -117,7 +120,10 @@ def rename(config: Config, old: str, new: str, level: str = DEFAULT_LEVEL) -> No
         raise ConfigError(f"remote '{old}' does not exist in {ed.path}")
     if _exists_anywhere(config, new):
         raise ConfigError(f"remote '{new}' already exists")
-    ed.rename_section(f"remote.{old}", f"remote.{new}")
+    values = ed.get_section(f"remote.{old}") or {}
+    ed.remove_section(f"remote.{old}")  # dvc re-adds the renamed remote at the end
+    for k, v in values.items():
+        ed.set(f"remote.{new}", k, v)
     ed.save()
     for lv in LEVELS:
         try:
