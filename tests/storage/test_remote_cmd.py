@@ -50,8 +50,8 @@ def test_config_files_match_dvc(tmp_path, tide, dvc, script):
         if pb.exists():
             assert pa.read_text() == pb.read_text(), name
     # same fields in the same order (dvc wraps lines longer than its console width; tide does not)
-    listed = tide("remote", "list", cwd=a).stdout.replace(str(a), "ROOT").split()
-    assert listed == dvc("remote", "list", cwd=b).stdout.replace(str(b), "ROOT").split()
+    listed = "".join(tide("remote", "list", cwd=a).stdout.replace(str(a), "ROOT").split())
+    assert listed == "".join(dvc("remote", "list", cwd=b).stdout.split()).replace(str(b), "ROOT")
     assert tide("remote", "default", cwd=a).stdout == dvc("remote", "default", cwd=b).stdout
 
 
