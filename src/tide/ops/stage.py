@@ -11,7 +11,7 @@ from tide.core.errors import FileFormatError, UsageError
 from tide.core.fsutil import atomic_write_text
 from tide.pipeline import definition
 from tide.pipeline.graph import build
-from tide.pipeline.project import load_project
+from tide.pipeline.project import load_project, tracked_outputs
 from tide.pipeline.yamlstyle import dumps
 from tide.workspace import gitignore
 from tide.workspace.repo import Repo
@@ -116,7 +116,7 @@ def add(repo: Repo, spec: StageSpec, cwd: str | None = None) -> list[str]:
         trial["stages"] = {**stages, spec.name: new_stage}
         pipe = definition.parse(trial, path, repo.root)
         others = [s for p in load_project(repo).pipelines if p.path != path for s in p.stages]
-        build(others + list(pipe.stages), repo.root)
+        build(others + list(pipe.stages), repo.root, tracked_outputs(repo))
         if spec.name not in stages and os.path.exists(path) and list(data)[-1:] == ["stages"] and stages:
             with open(path, encoding="utf-8") as f:
                 text = f.read()

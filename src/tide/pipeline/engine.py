@@ -68,6 +68,9 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
         for c in stage.cmds:
             ws.say(f"> {c}")
         return "dry"
+    for d in stage.deps:
+        if not os.path.lexists(d.abspath):
+            raise MissingError(f"dependency '{_rel(ws.root, d.abspath)}' does not exist")
     for o in stage.outs:
         if not o.persist:
             remove(o.abspath)
@@ -137,9 +140,7 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
         try:
             res = ws.hasher.hash_path(o.abspath)
         except MissingError:
-            raise MissingError(
-                f"failed to reproduce '{stage.addressing}': output '{_rel(ws.root, o.abspath)}' does not exist"
-            )
+            raise MissingError(f"output '{_rel(ws.root, o.abspath)}' does not exist")
         results[o.path] = res
         outs.append(hash_entry(o.path, res))
     if outs:

@@ -73,6 +73,13 @@ def load_project(repo: Repo) -> Project:
     ptrs, ymls = find_dvc_files(repo.root, repo.ignore)
     pipes = [definition.load(y, repo.root) for y in ymls]
     stages = [s for p in pipes for s in p.stages]
+    return Project(repo.root, tuple(pipes), build(stages, repo.root, tracked_outputs(repo, ptrs)))
+
+
+def tracked_outputs(repo: Repo, ptrs: list[str] | None = None) -> list[tuple[str, str]]:
+    """``(output path, .dvc file)`` of data tracked outside pipelines."""
+    if ptrs is None:
+        ptrs = find_dvc_files(repo.root, repo.ignore)[0]
     tracked: list[tuple[str, str]] = []
     for p in ptrs:
         try:
@@ -80,4 +87,4 @@ def load_project(repo: Repo) -> Project:
         except TideError:  # a broken .dvc file is reported by the commands that use it
             continue
         tracked.extend((o.abspath, p) for o in pf.outs)
-    return Project(repo.root, tuple(pipes), build(stages, repo.root, tracked))
+    return tracked

@@ -160,11 +160,11 @@ class _Dumper(
                     if ch in self.ESCAPE_REPLACEMENTS:
                         self._emit("\\" + self.ESCAPE_REPLACEMENTS[ch])
                     elif ch <= "\xff":
-                        self._emit("\\x%02X" % ord(ch))
+                        self._emit(f"\\x{ord(ch):02X}")
                     elif ch <= "\uffff":
-                        self._emit("\\u%04X" % ord(ch))
+                        self._emit(f"\\u{ord(ch):04X}")
                     else:
-                        self._emit("\\U%08X" % ord(ch))
+                        self._emit(f"\\U{ord(ch):08X}")
                     start = end + 1
             if (0 < end < len(text) - 1 and (ch == " " or start >= end)
                     and self.column + (end - start) > self.best_width and split):
