@@ -4,16 +4,22 @@
 PYTHON ?= python3
 VENV := .venv
 DVC_VENV := .venv-dvc
+GTO_VENV := .venv-gto
 DVC_VERSION := 3.67.1
 PY := $(VENV)/bin/python
 JOBS ?= 2
 
-.PHONY: test demo bench torture lint sysdeps venv dvc-venv clean
+.PHONY: test demo bench torture lint sysdeps venv dvc-venv gto-venv clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test,all]'
+	touch $@
+
+$(GTO_VENV)/.installed:
+	$(PYTHON) -m venv $(GTO_VENV)
+	$(GTO_VENV)/bin/pip install -q 'gto>=1.7'
 	touch $@
 
 $(DVC_VENV)/.installed:
@@ -23,6 +29,7 @@ $(DVC_VENV)/.installed:
 
 venv: $(VENV)/.installed
 dvc-venv: $(DVC_VENV)/.installed
+gto-venv: $(GTO_VENV)/.installed
 
 sysdeps:
 	bash scripts/sysdeps.sh
@@ -31,8 +38,8 @@ lint: venv
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/lint-imports
 
-test: venv dvc-venv sysdeps lint
-	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider $(PYTEST_ARGS)
+test: venv dvc-venv gto-venv sysdeps lint
+	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: venv
 	$(PY) -m tide demo
@@ -41,4 +48,4 @@ bench: venv dvc-venv
 	$(PY) bench/run.py --dvc $(CURDIR)/$(DVC_VENV)/bin/dvc $(if $(SCALE),--scale $(SCALE),)
 
 clean:
-	rm -rf $(VENV) $(DVC_VENV) .demo bench/.work
+	rm -rf $(VENV) $(DVC_VENV) $(GTO_VENV) .demo bench/.work

@@ -45,3 +45,159 @@ def load(root: str) -> Settings:
     if not isinstance(data, dict):
         raise ConfigError(f"{FILE_NAME}: expected a mapping of sections")
     return Settings(path, data)
+
+
+# --- typed sections of the retrain loop (registry, gate, deploy, retrain, schedule) -----------------
+def _typed(section: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None) -> Any:
+    value = section.get(key, default)
+    if value is None:
+        return default
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{FILE_NAME}: '{where}.{key}' must be a {names}, got {value!r}")
+    return value
+
+
+def _only(section: dict[str, Any], allowed: set[str], where: str) -> None:
+    bad = sorted(set(section) - allowed)
+    if bad:
+        raise ConfigError(f"{FILE_NAME}: unknown key '{where}.{bad[0]}' (known: {', '.join(sorted(allowed))})")
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    model: str | None = None        # artifact name
+    path: str | None = None         # the model file
+    type: str = "model"
+    data: str | None = None         # the training data (its hash goes into promotion records)
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    metric: str
+    direction: str = "higher"       # higher | lower
+    min_improvement: float = 0.0    # primary: the candidate must beat production by more than this
+    max_worsening: float = 0.0      # guard: the candidate may be worse by at most this
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    metrics: str = "metrics.json"
+    primary: MetricRule | None = None
+    guards: tuple[MetricRule, ...] = ()
+    predictions: str | None = None  # CSV with row,label,prediction
+    samples: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
+    records: str = "promotions"     # directory of promotion records
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    command: str | None = None
+    copy_to: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.command or self.copy_to)
+
+
+@dataclass(frozen=True)
+class RetrainSettings:
+    base: str = "main"
+    stage: str = "prod"
+    remote: str | None = None
+    runner: str | None = None       # e.g. "local", "ssh", "aws": tide run --on RUNNER
+    get_data: str | None = None     # a command run before the pipeline
+    pr_files: tuple[str, ...] = ()
+    plots: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    cron: str = "0 8 * * *"
+
+
+def _rule(raw: Any, where: str, primary: bool) -> MetricRule:
+    if isinstance(raw, str):
+        raw = {"metric": raw}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{FILE_NAME}: '{where}' must be a mapping with 'metric'")
+    _only(raw, {"metric", "direction", "min_improvement", "max_worsening"}, where)
+    metric = _typed(raw, "metric", str, where)
+    if not metric:
+        raise ConfigError(f"{FILE_NAME}: '{where}.metric' is required")
+    direction = _typed(raw, "direction", str, where, "higher")
+    if direction not in ("higher", "lower"):
+        raise ConfigError(f"{FILE_NAME}: '{where}.direction' must be 'higher' or 'lower', got '{direction}'")
+    rule = MetricRule(metric, direction, _typed(raw, "min_improvement", float, where, 0.0),
+                      _typed(raw, "max_worsening", float, where, 0.0))
+    if rule.min_improvement < 0 or rule.max_worsening < 0:
+        raise ConfigError(f"{FILE_NAME}: '{where}' amounts must not be negative")
+    return rule
+
+
+def registry_settings(s: Settings) -> RegistrySettings:
+    sec = s.section("registry")
+    _only(sec, {"model", "path", "type", "data"}, "registry")
+    return RegistrySettings(_typed(sec, "model", str, "registry"), _typed(sec, "path", str, "registry"),
+                            _typed(sec, "type", str, "registry", "model"), _typed(sec, "data", str, "registry"))
+
+
+def gate_settings(s: Settings) -> GateSettings:
+    sec = s.section("gate")
+    _only(sec, {"metrics", "primary", "guards", "predictions", "bootstrap", "records"}, "gate")
+    guards = sec.get("guards") or []
+    if not isinstance(guards, list):
+        raise ConfigError(f"{FILE_NAME}: 'gate.guards' must be a list")
+    boot = sec.get("bootstrap") or {}
+    if not isinstance(boot, dict):
+        raise ConfigError(f"{FILE_NAME}: 'gate.bootstrap' must be a mapping")
+    _only(boot, {"samples", "confidence", "seed"}, "gate.bootstrap")
+    conf = _typed(boot, "confidence", float, "gate.bootstrap", 0.95)
+    samples = _typed(boot, "samples", int, "gate.bootstrap", 1000)
+    if not 0.5 <= conf < 1 or samples < 100:
+        raise ConfigError(f"{FILE_NAME}: 'gate.bootstrap' needs 0.5 <= confidence < 1 and samples >= 100")
+    return GateSettings(
+        metrics=_typed(sec, "metrics", str, "gate", "metrics.json"),
+        primary=_rule(sec["primary"], "gate.primary", True) if sec.get("primary") else None,
+        guards=tuple(_rule(g, f"gate.guards[{i}]", False) for i, g in enumerate(guards)),
+        predictions=_typed(sec, "predictions", str, "gate"),
+        samples=samples, confidence=conf, seed=_typed(boot, "seed", int, "gate.bootstrap", 0),
+        records=_typed(sec, "records", str, "gate", "promotions"),
+    )
+
+
+def deploy_settings(s: Settings) -> DeploySettings:
+    sec = s.section("deploy")
+    _only(sec, {"command", "copy_to"}, "deploy")
+    d = DeploySettings(_typed(sec, "command", str, "deploy"), _typed(sec, "copy_to", str, "deploy"))
+    if d.command and d.copy_to:
+        raise ConfigError(f"{FILE_NAME}: 'deploy' takes either 'command' or 'copy_to', not both")
+    return d
+
+
+def _strings(sec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = sec.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{FILE_NAME}: '{where}.{key}' must be a list of paths")
+    return tuple(value)
+
+
+def retrain_settings(s: Settings) -> RetrainSettings:
+    sec = s.section("retrain")
+    _only(sec, {"base", "stage", "remote", "runner", "get_data", "pr_files", "plots"}, "retrain")
+    return RetrainSettings(
+        base=_typed(sec, "base", str, "retrain", "main"), stage=_typed(sec, "stage", str, "retrain", "prod"),
+        remote=_typed(sec, "remote", str, "retrain"), runner=_typed(sec, "runner", str, "retrain"),
+        get_data=_typed(sec, "get_data", str, "retrain"),
+        pr_files=_strings(sec, "pr_files", "retrain"), plots=_strings(sec, "plots", "retrain"),
+    )
+
+
+def schedule_settings(s: Settings) -> ScheduleSettings:
+    sec = s.section("schedule")
+    _only(sec, {"cron"}, "schedule")
+    return ScheduleSettings(_typed(sec, "cron", str, "schedule", "0 8 * * *"))

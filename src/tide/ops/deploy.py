@@ -1,0 +1,74 @@
+"""Deploy a promoted model: run the configured command, or copy the model to a storage location.
+
+``deploy.command`` runs in the repository root through the shell with TIDE_MODEL_PATH,
+TIDE_MODEL_NAME, TIDE_MODEL_VERSION and TIDE_STAGE in its environment; exit code 0 is success.
+``deploy.copy_to`` is a directory or a remote URL (any scheme tide's storage supports); the model
+is put there under its file name, then ``deployed.json`` says which version it is. Both puts are
+atomic, so a reader never sees half a model. The result is returned, never raised: the caller
+records it and keeps the previous production assignment when it failed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import time
+
+from tide.core.errors import TideError
+from tide.core.settings import DeploySettings
+from tide.registry.records import DeployResult
+
+
+def deploy(root: str, cfg: DeploySettings, model_path: str, name: str, version: str, stage: str,
+           env: dict[str, str] | None = None, timeout: float = 3600) -> DeployResult:
+    if not cfg.configured:
+        return DeployResult("none", True, "no deploy step configured (tide.yaml: deploy)")
+    if not os.path.isfile(model_path):
+        return DeployResult("command" if cfg.command else "copy", False, f"model file '{model_path}' is missing")
+    if cfg.command:
+        return _command(root, cfg.command, model_path, name, version, stage, env, timeout)
+    return _copy(root, cfg.copy_to, model_path, name, version, stage)
+
+
+def _command(root: str, command: str, model: str, name: str, version: str, stage: str,
+             env: dict[str, str] | None, timeout: float) -> DeployResult:
+    full = dict(env if env is not None else os.environ)
+    full.update(TIDE_MODEL_PATH=model, TIDE_MODEL_NAME=name, TIDE_MODEL_VERSION=version, TIDE_STAGE=stage)
+    try:
+        proc = subprocess.run(command, shell=True, cwd=root, env=full, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return DeployResult("command", False, f"'{command}' did not finish within {timeout:.0f} s")
+    out = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
+    last = out[-1] if out else ""
+    if proc.returncode != 0:
+        err = (proc.stderr.strip().splitlines() or [""])[-1]
+        return DeployResult("command", False, f"'{command}' exited with {proc.returncode}: {err}".rstrip(": "))
+    return DeployResult("command", True, f"'{command}' succeeded" + (f": {last}" if last else ""))
+
+
+def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str) -> DeployResult:
+    from tide.storage.base import RemoteSpec
+    from tide.storage.registry import open_backend, scheme_of
+
+    url = dest
+    if scheme_of(dest) == "local" and not os.path.isabs(dest):
+        url = os.path.join(root, dest)
+    base = os.path.basename(model)
+    info = {"name": name, "version": version, "stage": stage, "file": base,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    try:
+        if scheme_of(url) == "local":
+            os.makedirs(url, exist_ok=True)
+        backend = open_backend(RemoteSpec("deploy", url))
+        try:
+            backend.put_file(model, base)
+            data = (json.dumps(info, indent=2) + "\n").encode()
+            backend.put_stream(io.BytesIO(data), "deployed.json", len(data))
+        finally:
+            backend.close()
+    except (TideError, OSError) as exc:
+        return DeployResult("copy", False, f"copy to {dest} failed: {exc}")
+    return DeployResult("copy", True, f"{base} ({version}) copied to {dest}")

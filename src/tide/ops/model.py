@@ -1,0 +1,95 @@
+"""``tide model``: register, assign, deprecate, show, history and annotate (GTO-compatible tags)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from tide.core.errors import UsageError
+from tide.core.git import Git
+from tide.registry import tags as T
+from tide.registry.registry import Created, Registry
+from tide.registry.state import ArtifactState, Event
+
+
+@dataclass(frozen=True)
+class ShowRow:
+    name: str
+    latest: str | None
+    stages: dict[str, str]
+    deprecated: bool
+
+
+def registry_for(git: Git | None) -> Registry:
+    if git is None:
+        raise UsageError("the model registry lives in git tags; this repository has no git")
+    return Registry(git)
+
+
+def push_tag(git: Git, created: Created, remote: str = "origin") -> None:
+    git.run("push", remote, f"refs/tags/{created.tag}")
+
+
+def deprecate(reg: Registry, name: str, version: str | None, stage: str | None) -> Created:
+    """GTO's ``deprecate``: the artifact, a version (deregister) or a stage of a version (unassign)."""
+    if stage:
+        if not version:
+            raise UsageError("give the version whose stage to unassign")
+        return reg.unassign(name, version, stage)
+    if version:
+        return reg.deregister(name, T.check_version(version))
+    return reg.deprecate(name)
+
+
+def show_all(reg: Registry) -> list[ShowRow]:
+    rows = []
+    for name, a in sorted(reg.state().items()):
+        if a.deprecated:
+            continue
+        rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in a.stages if a.stage(s)}, a.deprecated))
+    return rows
+
+
+def show_json(rows: list[ShowRow]) -> dict:
+    """The shape of ``gto show --json``."""
+    return {r.name: {"version": r.latest, "stage": r.stages, "registered": r.latest is not None, "active": True}
+            for r in rows}
+
+
+def versions_of(a: ArtifactState) -> list[dict]:
+    out = []
+    for v in sorted(a.versions.values(), key=lambda v: T.semver_key(v.version), reverse=True):
+        stages = sorted(s for s, held in a.stages.items() if v.version in held)
+        out.append({"artifact": a.name, "version": v.version, "commit": v.commit, "stages": stages,
+                    "registered": True, "active": v.active, "created_at": _iso(v.registered_at), "ref": v.tag})
+    return out
+
+
+EVENT_NAMES = {T.REGISTER: "registration", T.DEREGISTER: "deregistration", T.ASSIGN: "assignment",
+               T.UNASSIGN: "unassignment", T.DEPRECATE: "deprecation"}
+
+
+def history(a: ArtifactState) -> list[dict]:
+    rows = []
+    for e in reversed(a.events):
+        rows.append({"timestamp": _iso(e.time), "artifact": a.name, "event": EVENT_NAMES[e.name.action],
+                     "version": e.name.version or a._version_of(e) or "-", "stage": e.name.stage or "-",
+                     "commit": e.commit[:7], "ref": e.tag, "promotion": _promotion_of(e)})
+    return rows
+
+
+def _promotion_of(e: Event) -> dict | None:
+    import json
+
+    marker = "tide-promotion: "
+    for line in e.message.splitlines():
+        if line.startswith(marker):
+            try:
+                return json.loads(line[len(marker):])
+            except ValueError:
+                return None
+    return None
+
+
+def _iso(ts: int) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
