@@ -135,3 +135,9 @@ def test_plots_show_and_diff(repo_dir, tide):
     show = tide("plots", "show", "loss.csv", "-t", "bar_horizontal", cwd=repo_dir).stdout
     assert show.strip().endswith("dvc_plots/index.html")
     assert "unknown template" in run_err(tide, repo_dir, "plots", "show", "loss.csv", "-t", "pie")
+
+
+def test_add_refuses_a_declared_stage_output(repo_dir, tide):
+    (repo_dir / "dvc.yaml").write_text("stages:\n  s:\n    cmd: echo x > out.txt\n    outs: [out.txt]\n")
+    (repo_dir / "out.txt").write_text("manual\n")
+    assert "already an output of pipeline stage 's'" in run_err(tide, repo_dir, "add", "out.txt")
