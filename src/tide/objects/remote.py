@@ -133,7 +133,14 @@ class DvcLayoutStore:
 
     # --- objects -------------------------------------------------------------------------------
     def put(self, ref: ObjRef, path: str) -> None:
+        self._writable()
         self.backend.put_file(path, object_key(ref))
+
+    def _writable(self) -> None:
+        if not self.backend.capabilities.writable:
+            from tide.storage.base import StoragePermanent
+
+            raise StoragePermanent(f"remote '{self.url}' is read-only (this kind of remote cannot be written)")
 
     def open(self, ref: ObjRef) -> BinaryIO:
         return self.backend.open(object_key(ref))
@@ -143,6 +150,11 @@ class DvcLayoutStore:
 
     def delete(self, ref: ObjRef) -> None:
         self.backend.delete(object_key(ref))
+
+    def modified(self, ref: ObjRef) -> float | None:
+        """When the object was written to the remote (seconds since the epoch), None if unknown."""
+        fn = getattr(self.backend, "modified", None)
+        return fn(object_key(ref)) if fn else None
 
     def iter_refs(self) -> Iterator[ObjRef]:
         if not self.backend.capabilities.listable:
@@ -163,6 +175,7 @@ class DvcLayoutStore:
         return list(self.backend.list(prefix))
 
     def put_extra(self, path: str, key: str) -> None:
+        self._writable()
         self.backend.put_file(path, key)
 
     def open_extra(self, key: str) -> BinaryIO:

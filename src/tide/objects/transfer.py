@@ -104,11 +104,14 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
     try:
         _run_pool(send, jobs, lambda r: _upload(cache, store, r), res, failed, progress, sizes)
         ok = []
-        bad = failed | set(res.missing_local)
+        missing = set(res.missing_local)
         for d in dir_send:
-            lost = [c for c in d.children if c in bad]
+            lost = [c for c in d.children if c in failed]
+            absent = [c for c in d.children if c in missing]
             if lost:
-                res.failed.append((d.ref, f"not uploaded: {len(lost)} of its files are missing or failed"))
+                res.failed.append((d.ref, f"manifest not uploaded: {len(lost)} of its files failed"))
+            elif absent:
+                res.missing_local.append(d.ref)  # never upload a manifest whose files the remote lacks
             else:
                 ok.append(d.ref)
         dsizes = {r: _size(cache.path(r.oid, r.legacy)) for r in ok}

@@ -1,0 +1,219 @@
+"""push / pull / fetch / status -c / gc -c through the CLI, mostly on a local-directory remote."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+
+from tests.conftest import git
+
+
+def _files(root) -> dict[str, bytes]:
+    out = {}
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
+        for f in files:
+            p = os.path.join(d, f)
+            out[os.path.relpath(p, root)] = open(p, "rb").read()
+    return out
+
+
+def _remote_keys(remote) -> list[str]:
+    keys = []
+    for d, _, files in os.walk(remote):
+        for f in files:
+            keys.append(os.path.relpath(os.path.join(d, f), remote).replace(os.sep, "/"))
+    return sorted(keys)
+
+
+def _make_data(repo):
+    (repo / "data").mkdir()
+    for i in range(12):
+        (repo / "data" / f"f{i}.txt").write_text(f"file {i}\n")
+    (repo / "data" / "sub").mkdir()
+    (repo / "data" / "sub" / "deep.bin").write_bytes(os.urandom(3000))
+    (repo / "model.bin").write_bytes(os.urandom(5000))
+
+
+def _clone(src, dst):
+    subprocess.run(["git", "clone", "-q", str(src), str(dst)], check=True)
+    return dst
+
+
+def test_round_trip_and_status(repo_dir, tide, tmp_path):
+    remote = tmp_path / "remote"
+    _make_data(repo_dir)
+    tide("add", "data", "model.bin", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    st = tide("status", "-c", "--json", cwd=repo_dir)
+    assert set(json.loads(st.stdout).values()) == {"new"}
+    out = tide("push", cwd=repo_dir)
+    assert "15 files pushed" in out.stdout
+    keys = _remote_keys(remote)
+    assert all(k.startswith("files/md5/") for k in keys) and len(keys) == 15
+    assert any(k.endswith(".dir") for k in keys)
+    for k in keys:  # every remote object is named by its content's md5
+        data = (remote / k).read_bytes()
+        assert hashlib.md5(data).hexdigest() == k.replace("files/md5/", "").replace("/", "").removesuffix(".dir")
+        assert (remote / k).stat().st_mode & 0o777 == 0o444
+    assert tide("push", cwd=repo_dir).stdout.strip() == "Everything is up to date."
+    assert "are in sync" in tide("status", "-c", cwd=repo_dir).stdout
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    clone = _clone(repo_dir, tmp_path / "clone")
+    out = tide("pull", cwd=clone)
+    assert "15 files fetched" in out.stdout
+    assert _files(clone) == _files(repo_dir)
+    assert tide("pull", cwd=clone).stdout.strip() == "Everything is up to date."
+
+
+def test_fetch_only_fills_the_cache(repo_dir, tide, tmp_path):
+    _make_data(repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(tmp_path / "remote"), cwd=repo_dir)
+    tide("push", "-j", "1", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    clone = _clone(repo_dir, tmp_path / "clone")
+    tide("fetch", cwd=clone)
+    assert not (clone / "data").exists()
+    assert tide("status", "-c", cwd=clone).stdout.strip().endswith("are in sync.")
+    tide("checkout", cwd=clone)
+    assert _files(clone / "data") == _files(repo_dir / "data")
+
+
+def test_push_false_and_per_output_remote(repo_dir, tide, tmp_path):
+    (repo_dir / "a.txt").write_text("a\n")
+    (repo_dir / "b.txt").write_text("b\n")
+    (repo_dir / "c.txt").write_text("c\n")
+    tide("add", "a.txt", "b.txt", "c.txt", cwd=repo_dir)
+    tide("remote", "add", "-d", "main", str(tmp_path / "main"), cwd=repo_dir)
+    tide("remote", "add", "side", str(tmp_path / "side"), cwd=repo_dir)
+    b = (repo_dir / "b.txt.dvc").read_text()
+    (repo_dir / "b.txt.dvc").write_text(b.rstrip("\n") + "\n  push: false\n")
+    c = (repo_dir / "c.txt.dvc").read_text()
+    (repo_dir / "c.txt.dvc").write_text(c.rstrip("\n") + "\n  remote: side\n")
+    tide("push", cwd=repo_dir)
+    md5 = {n: hashlib.md5(f"{n}\n".encode()).hexdigest() for n in "abc"}
+    assert _remote_keys(tmp_path / "main") == [f"files/md5/{md5['a'][:2]}/{md5['a'][2:]}"]
+    assert _remote_keys(tmp_path / "side") == [f"files/md5/{md5['c'][:2]}/{md5['c'][2:]}"]
+    # -r names one remote for everything (push: false still holds)
+    tide("push", "-r", "side", cwd=repo_dir)
+    assert len(_remote_keys(tmp_path / "side")) == 2
+
+
+def test_all_branches_and_run_cache(repo_dir, tide, tmp_path):
+    remote = tmp_path / "remote"
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    (repo_dir / "m.txt").write_text("version 1\n")
+    tide("add", "m.txt", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "v1")
+    git(repo_dir, "branch", "old")
+    (repo_dir / "m.txt").write_text("version 2\n")
+    tide("add", "m.txt", cwd=repo_dir)
+    git(repo_dir, "commit", "-qam", "v2")
+    runs = repo_dir / ".dvc" / "cache" / "runs" / "ab" / ("ab" + "0" * 62)
+    runs.mkdir(parents=True)
+    (runs / ("c" * 64)).write_text("cmd: echo hi\n")
+    tide("push", cwd=repo_dir)
+    assert len(_remote_keys(remote)) == 1
+    tide("push", "-a", "--run-cache", cwd=repo_dir)
+    keys = _remote_keys(remote)
+    assert len([k for k in keys if k.startswith("files/")]) == 2
+    assert f"runs/ab/{'ab' + '0' * 62}/{'c' * 64}" in keys
+    clone = _clone(repo_dir, tmp_path / "clone")
+    git(clone, "branch", "old", "origin/old")
+    tide("fetch", "-a", "--run-cache", cwd=clone)
+    cache = clone / ".dvc" / "cache"
+    for v in (1, 2):
+        oid = hashlib.md5(f"version {v}\n".encode()).hexdigest()
+        assert (cache / "files" / "md5" / oid[:2] / oid[2:]).exists()
+    assert (cache / "runs" / "ab" / ("ab" + "0" * 62) / ("c" * 64)).read_text() == "cmd: echo hi\n"
+
+
+def test_corrupt_remote_object_is_never_trusted(repo_dir, tide, tmp_path):
+    remote = tmp_path / "remote"
+    _make_data(repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    oid = hashlib.md5(b"file 3\n").hexdigest()
+    obj = remote / "files" / "md5" / oid[:2] / oid[2:]
+    os.chmod(obj, 0o644)
+    obj.write_bytes(b"tampered\n")
+    clone = _clone(repo_dir, tmp_path / "clone")
+    p = tide("pull", cwd=clone, check=False)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert oid in p.stderr and "corrupt" in p.stderr
+    cache = clone / ".dvc" / "cache" / "files" / "md5"
+    assert not (cache / oid[:2] / oid[2:]).exists()
+    assert not [f for f in cache.rglob("*") if f.name.endswith(".tmp")]
+    # a repaired remote completes the pull
+    obj.write_bytes(b"file 3\n")
+    tide("pull", cwd=clone)
+    assert _files(clone / "data") == _files(repo_dir / "data")
+
+
+def test_dir_manifest_goes_up_only_after_its_files(repo_dir, tide, tmp_path):
+    remote = tmp_path / "remote"
+    _make_data(repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    oid = hashlib.md5(b"file 5\n").hexdigest()
+    lost = repo_dir / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+    lost.unlink()
+    p = tide("push", cwd=repo_dir, check=False)
+    assert "missing from the cache" in p.stderr
+    keys = _remote_keys(remote)
+    assert len(keys) == 12 and not any(k.endswith(".dir") for k in keys)
+    assert tide("status", "-c", "--json", cwd=repo_dir).stdout.count('"new"') == 1
+    lost.write_bytes(b"file 5\n")  # the object is back: a re-run completes the directory
+    tide("push", cwd=repo_dir)
+    assert any(k.endswith(".dir") for k in _remote_keys(remote))
+
+
+def test_gc_cloud(repo_dir, tide, tmp_path, monkeypatch):
+    monkeypatch.setenv("TIDE_GC_GRACE", "0")  # no grace period for recently pushed objects
+    remote = tmp_path / "remote"
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    _make_data(repo_dir)
+    tide("add", "data", "model.bin", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    (repo_dir / "model.bin").write_bytes(b"new model\n")
+    tide("add", "model.bin", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    assert len(_remote_keys(remote)) == 16
+    dry = tide("gc", "-c", "-w", "--dry", cwd=repo_dir)
+    assert "1 objects would be removed from remote 'store'" in dry.stdout
+    assert len(_remote_keys(remote)) == 16
+    refused = tide("gc", "-c", "-w", cwd=repo_dir, check=False)  # no terminal to confirm on
+    assert refused.returncode != 0 and len(_remote_keys(remote)) == 16
+    tide("gc", "-c", "-w", "-f", cwd=repo_dir)
+    assert len(_remote_keys(remote)) == 15
+    assert "are in sync" in tide("status", "-c", cwd=repo_dir).stdout
+
+
+def test_http_remote_is_read_only(repo_dir, tide, tmp_path, static_http):
+    sub = "served"
+    served = os.path.join(static_http.root, sub)
+    _make_data(repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    tide("remote", "add", "local", served, cwd=repo_dir)
+    tide("push", "-r", "local", cwd=repo_dir)
+    tide("remote", "add", "-d", "web", static_http.url(sub), cwd=repo_dir)
+    p = tide("push", "-r", "web", cwd=repo_dir, check=False)
+    assert "Everything is up to date." in p.stdout or p.returncode == 0
+    (repo_dir / "extra.txt").write_text("more\n")
+    tide("add", "extra.txt", cwd=repo_dir)
+    p = tide("push", "-r", "web", cwd=repo_dir, check=False)
+    assert p.returncode == 1 and "read-only" in p.stderr and "Traceback" not in p.stderr
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    clone = _clone(repo_dir, tmp_path / "clone")
+    tide("pull", "-r", "web", "data", cwd=clone)
+    assert _files(clone / "data") == _files(repo_dir / "data")
