@@ -16,7 +16,8 @@ def _files(root) -> dict[str, bytes]:
         dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
         for f in files:
             p = os.path.join(d, f)
-            out[os.path.relpath(p, root)] = open(p, "rb").read()
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, root)] = fh.read()
     return out
 
 
