@@ -141,8 +141,13 @@ def _promote(r, args):
     from tide.ops.promote import PromoteRequest, promote
 
     stage = args.stage or S.retrain_settings(S.load(r.root)).stage
-    rec = promote(r, PromoteRequest(args.name, stage, args.version, args.dry_run, args.force),
-                  say=lambda s: _say(args, s))
+    import sys
+
+    def say(line):
+        if not args.quiet:
+            print(line, file=sys.stderr if args.json else sys.stdout)
+
+    rec = promote(r, PromoteRequest(args.name, stage, args.version, args.dry_run, args.force), say=say)
     if args.json:
         print(rec.to_json(), end="")
     elif not args.quiet:
