@@ -154,17 +154,7 @@ class ObjectCache:
             if os.path.exists(dst):
                 return md5
             self._ensure_dir(os.path.dirname(dst))
-            tmp = tmp_name(dst)
-            try:
-                self._copy_into(src, tmp, size, move)
-                os.chmod(tmp, READONLY)
-                os.replace(tmp, dst)
-            except PermissionError:
-                _unlink_quiet(tmp)
-                raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
-            except BaseException:
-                _unlink_quiet(tmp)
-                raise
+            self._store_as(src, md5, dst, size, move)
             return md5
         # unknown hash: copy while hashing into a temporary name at the cache root, then rename
         self._ensure_dir(self.root)
@@ -191,17 +181,66 @@ class ObjectCache:
             _unlink_quiet(tmp)
             raise
 
-    def _copy_into(self, src: str, tmp: str, size: int, move: bool) -> None:
+    def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int = 4) -> int:
+        """Store many files, ``(src, md5, size)`` each, whose hashes are known; return how many were new.
+
+        Objects already present are found by listing (see ``missing``). The rest are written by
+        ``jobs`` threads, each owning whole two-letter directories so that no two threads create
+        entries in the same directory.
+        """
+        by_oid = {md5: (src, size) for src, md5, size in items}
+        todo = self.missing(by_oid)
+        if not todo:
+            return 0
+        groups: dict[str, list[str]] = {}
+        for oid in todo:
+            groups.setdefault(oid[:2], []).append(oid)
+        for pre in groups:
+            self._ensure_dir(os.path.join(self.root, "files", "md5", pre))
+
+        def work(oids: list[str]) -> None:
+            for oid in oids:
+                src, size = by_oid[oid]
+                self._store_as(src, oid, self.path(oid), size, move)
+
+        if jobs <= 1 or len(todo) < 64:
+            work(todo)
+            return len(todo)
+        shares: list[list[str]] = [[] for _ in range(jobs)]
+        for i, pre in enumerate(sorted(groups)):
+            shares[i % jobs].extend(groups[pre])
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(jobs) as pool:
+            for f in [pool.submit(work, share) for share in shares if share]:
+                f.result()
+        return len(todo)
+
+    def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool) -> None:
+        tmp = tmp_name(dst)
+        try:
+            if not self._copy_into(src, tmp, size, move):
+                os.chmod(tmp, READONLY)
+            os.replace(tmp, dst)
+        except PermissionError:
+            _unlink_quiet(tmp)
+            raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+
+    def _copy_into(self, src: str, tmp: str, size: int, move: bool) -> bool:
+        """Put a copy (or link) of ``src`` at ``tmp``; True when it was created read-only already."""
         if move:
             try:
                 os.link(src, tmp)
-                return
+                return False
             except OSError:
                 pass
         if not self._no_reflink and "reflink" in self.link_types:
             try:
                 _reflink(src, tmp)
-                return
+                return False
             except OSError as exc:
                 if exc.errno in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.ENOSYS):
                     self._no_reflink = True
@@ -217,8 +256,9 @@ class ObjectCache:
                     view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
-            return
+            return True
         shutil.copyfile(src, tmp)
+        return False
 
     # --- reading / materializing ---------------------------------------------------------------
     def read_bytes(self, oid: str, legacy: bool = False) -> bytes:

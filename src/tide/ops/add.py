@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tide.core.errors import MissingError, OverlapError, PathError, UsageError
@@ -172,12 +171,6 @@ def store(repo: Repo, res: HashResult) -> None:
     """Put hashed files (and a directory's manifest, last) into the cache."""
     cache = repo.cache
     move = cache.link_types[0] in ("hardlink", "symlink")
-    todo = [f for f in res.files if not cache.exists(f.md5)]
-    if len(todo) > 16:
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda f: cache.put_file(f.abspath, f.md5, f.size, move), todo))
-    else:
-        for f in todo:
-            cache.put_file(f.abspath, f.md5, f.size, move)
+    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)

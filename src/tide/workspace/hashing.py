@@ -6,7 +6,6 @@ import hashlib
 import os
 import stat as st_mod
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tide.core import manifest
@@ -120,8 +119,16 @@ class Hasher:
             return out
         total = sum(s.st_size for _, _, s in todo)
         if len(todo) >= PARALLEL_MIN_FILES or (len(todo) > 1 and total >= PARALLEL_MIN_BYTES):
-            with ThreadPoolExecutor(self.jobs) as pool:
-                results = list(pool.map(lambda t: file_md5(t[1], t[2].st_size), todo))
+            from concurrent.futures import ThreadPoolExecutor
+
+            # one task per worker (a slice of the files), not one per file: less locking per file
+            n = min(self.jobs, len(todo))
+            with ThreadPoolExecutor(n) as pool:
+                parts = list(pool.map(lambda part: [file_md5(p, s.st_size) for _, p, s in part],
+                                      [todo[i::n] for i in range(n)]))
+            results = [""] * len(todo)
+            for i, part in enumerate(parts):
+                results[i::n] = part
         else:
             results = [file_md5(p, s.st_size) for _, p, s in todo]
         rows = []
