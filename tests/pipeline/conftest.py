@@ -78,6 +78,7 @@ MATRIX_DVC_YAML = textwrap.dedent('''
           cmd: echo ${item} ${seed} > gen-${item}.txt
           params:
           - seed
+          - opts
           outs:
           - gen-${item}.txt
       sized:
@@ -136,7 +137,8 @@ def seed_repo(repo_dir, pyenv):
 
 @pytest.fixture
 def matrix_repo(repo_dir, pyenv):
-    (repo_dir / "params.yaml").write_text("seed: 7\nmodels: [a, b]\n")
+    # YAML 1.2 scalars as dvc reads them: 1e-5 is a float, yes/off are strings
+    (repo_dir / "params.yaml").write_text("seed: 7\nmodels: [a, b]\nopts: {scale: 1e-5, mode: yes, log: off}\n")
     (repo_dir / "dvc.yaml").write_text(MATRIX_DVC_YAML.lstrip())
     git(repo_dir, "add", "-A")
     git(repo_dir, "commit", "-qm", "matrix pipeline")

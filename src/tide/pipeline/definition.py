@@ -8,7 +8,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tide.core import yamlio
 from tide.core.errors import FileFormatError, PathError
 from tide.pipeline import params as params_mod
 from tide.pipeline.interpolate import InterpolationError, merge, resolve
@@ -116,7 +115,9 @@ def load(path: str, root: str, reader: Reader | None = None) -> Pipeline:
     text = reader.read_text(path)
     if text is None:
         raise FileFormatError(f"'{where}' does not exist")
-    data = yamlio.loads(text, where)
+    from tide.pipeline.yamlstyle import loads
+
+    data = loads(text, where)
     return parse(data, path, root, reader)
 
 

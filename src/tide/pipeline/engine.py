@@ -79,7 +79,7 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
         restored = _try_restore(stage, ws, lock, st.cmd_changed or bool(st.deps))
     if not restored:
         ws.say(f"Running stage '{addr}':")
-        run_commands(stage, ws.env)
+        run_commands(stage, ws.env, ws.say)
     commit_stage(stage, ws, opts)
     return "restored" if restored else "ran"
 

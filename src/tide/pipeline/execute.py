@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 from tide.core.errors import PipelineError
 from tide.pipeline.definition import Stage
 
 
-def run_commands(stage: Stage, env: dict[str, str], echo: bool = True) -> None:
+def run_commands(stage: Stage, env: dict[str, str], say: Callable[[str], None] = print) -> None:
     """Run each command of ``stage``; raise PipelineError with the exit code of the first failure."""
     shell = env.get("SHELL") or "/bin/sh"
     if not os.path.exists(shell):
@@ -19,8 +20,7 @@ def run_commands(stage: Stage, env: dict[str, str], echo: bool = True) -> None:
     run_env["DVC_ROOT"] = stage.root
     run_env["DVC_STAGE"] = stage.addressing
     for cmd in stage.cmds:
-        if echo:
-            print(f"> {cmd}", flush=True)
+        say(f"> {cmd}")
         try:
             proc = subprocess.run([shell, "-c", cmd], cwd=stage.wdir, env=run_env, check=False)
         except OSError as exc:

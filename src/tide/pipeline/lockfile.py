@@ -51,8 +51,10 @@ def read_entries(lock_path: str, root: str) -> dict[str, dict[str, Any]]:
     """Every stage entry of a dvc.lock (``{}`` when the file does not exist)."""
     if not os.path.exists(lock_path):
         return {}
+    from tide.pipeline.yamlstyle import load_file
+
     where = os.path.relpath(lock_path, root)
-    data = yamlio.load_file(lock_path, where)
+    data = load_file(lock_path, where)
     if data is None:
         return {}
     if not isinstance(data, dict):

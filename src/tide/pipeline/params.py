@@ -7,7 +7,6 @@ import json
 import os
 from typing import Any
 
-from tide.core import yamlio
 from tide.core.errors import FileFormatError
 
 DEFAULT_PARAMS = "params.yaml"
@@ -31,7 +30,9 @@ def parse_text(text: str, name: str, where: str) -> Any:
             raise FileFormatError(f"{where}: invalid TOML: {exc}")
     if ext == ".py":
         return _python_params(text, where)
-    data = yamlio.loads(text, where)
+    from tide.pipeline.yamlstyle import loads
+
+    data = loads(text, where)
     return {} if data is None else data
 
 

@@ -17,11 +17,10 @@ import json
 import os
 from typing import Any
 
-from tide.core import yamlio
 from tide.core.errors import TideError
 from tide.core.fsutil import atomic_write_text
 from tide.pipeline.definition import Stage
-from tide.pipeline.yamlstyle import dumps
+from tide.pipeline.yamlstyle import dumps, load_file
 
 EXCLUDE = ("size", "nfiles")
 
@@ -82,7 +81,7 @@ class RunCache:
         names.sort(key=lambda n: os.path.getmtime(os.path.join(d, n)), reverse=True)
         for n in names:
             try:
-                data = yamlio.load_file(os.path.join(d, n))
+                data = load_file(os.path.join(d, n), n)
             except (TideError, OSError):
                 continue
             if isinstance(data, dict) and isinstance(data.get("outs"), list):
