@@ -24,7 +24,7 @@ $(GTO_VENV)/.installed:
 
 $(DVC_VENV)/.installed:
 	$(PYTHON) -m venv $(DVC_VENV)
-	$(DVC_VENV)/bin/pip install -q 'dvc==$(DVC_VERSION)'
+	$(DVC_VENV)/bin/pip install -q 'dvc==$(DVC_VERSION)' dvc-s3 dvc-ssh
 	touch $@
 
 venv: $(VENV)/.installed
