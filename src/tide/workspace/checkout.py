@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tide.core import manifest
@@ -158,7 +157,7 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
             f"'{rel}/{sample}' has changes that are not in the cache and would be lost; "
             "use --force to discard them (or 'tide add' to keep them)"
         )
-    missing = [e.md5 for e in entries if not cache.exists(e.md5, out.legacy)]
+    missing = cache.missing((e.md5 for e in entries), out.legacy)
     if missing:
         res.failed.append(rel)
         return res
@@ -182,17 +181,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
         return res
     os.makedirs(out.abspath, exist_ok=True)
 
-    def one(item):  # noqa: ANN001
-        p, md5 = item
-        dst = os.path.join(out.abspath, p)
-        cache.link(md5, dst, legacy=out.legacy)
-        return dst, md5
-
-    if len(todo) > 32:
-        with ThreadPoolExecutor(8) as pool:
-            done = list(pool.map(one, todo))
-    else:
-        done = [one(item) for item in todo]
+    cache.link_many([(md5, os.path.join(out.abspath, p)) for p, md5 in todo], out.legacy)
+    done = [(os.path.join(out.abspath, p), md5) for p, md5 in todo]
     hasher.record(done)
     (res.modified if existed else res.added).append(rel + "/")
     return res
