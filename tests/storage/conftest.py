@@ -41,6 +41,13 @@ def static_http(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def gcs():
+    s = servers.GcsEmulator()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
 def gdrive_fake():
     from tests.storage.fake_gdrive import FakeDrive
 
@@ -87,7 +94,7 @@ def _seed_dir(root: str) -> Callable[[str, bytes], None]:
     return seed
 
 
-BACKENDS = ["local", "s3", "ssh", "webdav", "http", "gdrive"]
+BACKENDS = ["local", "s3", "gs", "ssh", "webdav", "http", "gdrive"]
 
 
 @pytest.fixture
@@ -105,6 +112,10 @@ def make_case(request, tmp_path, monkeypatch):
                 monkeypatch.setenv(k, v)
             bucket = s3.new_bucket()
             return Case(kind, f"s3://{bucket}/store", (("endpointurl", s3.endpoint),), None)
+        if kind == "gs":
+            g = request.getfixturevalue("gcs")
+            return Case(kind, f"gs://{g.new_bucket()}/store",
+                        (("endpointurl", g.endpoint), ("allow_anonymous_login", "true")), None)
         if kind == "ssh":
             d = request.getfixturevalue("sshd")
             root = str(tmp_path / f"sftp-{sub}")

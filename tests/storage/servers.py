@@ -42,6 +42,9 @@ class MotoS3:
         from moto.server import ThreadedMotoServer
 
         self.port = free_port()
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
         wait_port(self.port)
@@ -66,6 +69,37 @@ class MotoS3:
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
           "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+# --- Google Cloud Storage (gcp-storage-emulator, a Python emulator of the JSON API) ------------------
+class GcsEmulator:
+    def __init__(self) -> None:
+        import logging
+
+        from gcp_storage_emulator.server import create_server
+
+        logging.getLogger("gcp_storage_emulator").setLevel(logging.ERROR)
+        self.port = free_port()
+        self.server = create_server("127.0.0.1", self.port, in_memory=True)
+        self.server.start()
+        wait_port(self.port)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._n = 0
+
+    def new_bucket(self) -> str:
+        import json
+        import urllib.request
+
+        self._n += 1
+        name = f"gb-{os.getpid()}-{self._n}"
+        req = urllib.request.Request(f"{self.endpoint}/storage/v1/b?project=test", method="POST",
+                                     data=json.dumps({"name": name}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=10).read()
+        return name
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 # --- SFTP (OpenSSH sshd) -------------------------------------------------------------------------

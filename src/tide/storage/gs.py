@@ -30,8 +30,10 @@ def gcsfs_kwargs(spec: RemoteSpec) -> dict[str, Any]:
 
 
 def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
-    import gcsfs
+    # the plain JSON-API filesystem: newer gcsfs releases otherwise probe each bucket's layout over
+    # gRPC first, which private endpoints and emulators do not serve
+    from gcsfs.core import GCSFileSystem
 
-    fs = gcsfs.GCSFileSystem(**gcsfs_kwargs(spec))
+    fs = GCSFileSystem(**gcsfs_kwargs(spec))
     root = spec.url.split("://", 1)[1].strip("/")
     return FsspecBackend(fs, root, spec.url, CAPS)
