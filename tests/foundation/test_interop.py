@@ -25,6 +25,12 @@ CASES = {
     "dir_with_empty_subdir": {"data/f": b"f", "data/empty": None},
     "non_ascii_and_spaces": {"données/été 2024.csv": b"x,y\n1,2\n", "données/日本語.txt": b"jp", "my file.txt": b"s"},
     "executable": {"tool.sh": (b"#!/bin/sh\necho hi\n", 0o755)},
+    "yaml_tricky_names": {
+        n: b"x"
+        for n in ["yes", "1.0", "a: b", "#x", "- y", "L" * 120, "null", "~", "@at", "it's", "é", '"q"', "[br]",
+                  "*star", "a#b", "x!", "0755", "1e5"]
+    },
+    "long_nested_path": {"dir with space/" + "M" * 90: b"m"},
     "exec_in_dir": {"bin/run.sh": (b"#!/bin/sh\n", 0o755), "bin/readme": b"r"},
 }
 

@@ -8,7 +8,7 @@ import random
 import subprocess
 
 from tests.conftest import dvc_bin
-from tide.pipeline.yamlstyle import dumps
+from tide.core.yamlstyle import dumps
 
 WORDS = ["python", "train.py", "--lr", "0.01", "yes", "no", "on", "0755", "1e5", "a: b", "it's", "x\ny", "#c",
          "-x", "é", "", "null", "True", "2020-01-01", "~", "=", "a" * 30, "b" * 90, "https://x.y/z?q=1", "@at",

@@ -42,8 +42,7 @@ def load_file(path: str | os.PathLike[str], where: str | None = None) -> Any:
 
 
 def dumps(data: Any) -> str:
-    yaml = _yaml()
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(
-        data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096
-    )
+    """``data`` as dvc (ruamel.yaml, YAML 1.2, width 80) would write it."""
+    from tide.core.yamlstyle import dumps as dvc_dumps
+
+    return dvc_dumps(data)

@@ -12,7 +12,7 @@ from tide.core.fsutil import atomic_write_text
 from tide.pipeline import definition
 from tide.pipeline.graph import build
 from tide.pipeline.project import load_project, tracked_outputs
-from tide.pipeline.yamlstyle import dumps
+from tide.core.yamlstyle import dumps
 from tide.workspace import gitignore
 from tide.workspace.repo import Repo
 

@@ -115,7 +115,7 @@ def load(path: str, root: str, reader: Reader | None = None) -> Pipeline:
     text = reader.read_text(path)
     if text is None:
         raise FileFormatError(f"'{where}' does not exist")
-    from tide.pipeline.yamlstyle import loads
+    from tide.core.yamlstyle import loads
 
     data = loads(text, where)
     return parse(data, path, root, reader)

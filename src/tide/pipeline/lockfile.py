@@ -51,7 +51,7 @@ def read_entries(lock_path: str, root: str) -> dict[str, dict[str, Any]]:
     """Every stage entry of a dvc.lock (``{}`` when the file does not exist)."""
     if not os.path.exists(lock_path):
         return {}
-    from tide.pipeline.yamlstyle import load_file
+    from tide.core.yamlstyle import load_file
 
     where = os.path.relpath(lock_path, root)
     data = load_file(lock_path, where)
@@ -69,7 +69,7 @@ def write_entry(lock_path: str, root: str, name: str, entry: dict[str, Any]) -> 
     """Record one stage in dvc.lock the way dvc does: an existing entry is replaced where it is,
     a new one goes at the end; the file is replaced atomically."""
     from tide.core.fsutil import atomic_write_text
-    from tide.pipeline.yamlstyle import dumps
+    from tide.core.yamlstyle import dumps
 
     stages = read_entries(lock_path, root)
     stages[name] = entry
@@ -78,7 +78,7 @@ def write_entry(lock_path: str, root: str, name: str, entry: dict[str, Any]) -> 
 
 def remove_entry(lock_path: str, root: str, name: str) -> None:
     from tide.core.fsutil import atomic_write_text
-    from tide.pipeline.yamlstyle import dumps
+    from tide.core.yamlstyle import dumps
 
     stages = read_entries(lock_path, root)
     if name in stages:

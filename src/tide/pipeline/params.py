@@ -30,7 +30,7 @@ def parse_text(text: str, name: str, where: str) -> Any:
             raise FileFormatError(f"{where}: invalid TOML: {exc}")
     if ext == ".py":
         return _python_params(text, where)
-    from tide.pipeline.yamlstyle import loads
+    from tide.core.yamlstyle import loads
 
     data = loads(text, where)
     return {} if data is None else data

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tide.core import yamlio
+from tide.core import yamlio, yamlstyle
 from tide.core.errors import FileFormatError, PathError
 from tide.core.fsutil import atomic_write_text
 from tide.core.hashing import is_md5
@@ -142,7 +142,7 @@ def _parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
 def load(path: str, root: str) -> PointerFile:
     where = os.path.relpath(path, root)
     try:
-        data = yamlio.load_file(path, where)
+        data = yamlstyle.load_file(path, where)
     except FileNotFoundError:
         from tide.core.errors import MissingError
 
