@@ -7,6 +7,7 @@ command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
+command -v npm >/dev/null || need+=(npm)  # brings node; for Azurite below
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "sysdeps: missing ${need[*]}; install them (needs root)" >&2
@@ -15,4 +16,10 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Azurite, Microsoft's Azure Storage emulator (npm), for the azure:// storage conformance tests
+AZURITE_DIR="${AZURITE_DIR:-.venv/azurite}"
+if [ ! -x "$AZURITE_DIR/node_modules/.bin/azurite-blob" ]; then
+  mkdir -p "$AZURITE_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$AZURITE_DIR" 'azurite@3' >/dev/null
 fi

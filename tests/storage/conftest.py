@@ -48,6 +48,13 @@ def gcs():
 
 
 @pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    s = servers.Azurite(str(tmp_path_factory.mktemp("azurite")))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
 def gdrive_fake():
     from tests.storage.fake_gdrive import FakeDrive
 
@@ -94,7 +101,7 @@ def _seed_dir(root: str) -> Callable[[str, bytes], None]:
     return seed
 
 
-BACKENDS = ["local", "s3", "gs", "ssh", "webdav", "http", "gdrive"]
+BACKENDS = ["local", "s3", "gs", "azure", "ssh", "webdav", "http", "gdrive"]
 
 
 @pytest.fixture
@@ -116,6 +123,9 @@ def make_case(request, tmp_path, monkeypatch):
             g = request.getfixturevalue("gcs")
             return Case(kind, f"gs://{g.new_bucket()}/store",
                         (("endpointurl", g.endpoint), ("allow_anonymous_login", "true")), None)
+        if kind == "azure":
+            a = request.getfixturevalue("azurite")
+            return Case(kind, f"azure://{a.new_container()}/store", (("connection_string", a.conn),), None)
         if kind == "ssh":
             d = request.getfixturevalue("sshd")
             root = str(tmp_path / f"sftp-{sub}")

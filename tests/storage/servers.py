@@ -102,6 +102,48 @@ class GcsEmulator:
         self.server.stop()
 
 
+# --- Azure Blob Storage (Azurite, installed from npm by scripts/sysdeps.sh) --------------------------
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # public dev key
+
+
+def azurite_binary() -> str:
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    for p in (os.environ.get("TIDE_TEST_AZURITE"), os.path.join(root, ".venv", "azurite", "node_modules", ".bin",
+                                                                 "azurite-blob"), shutil.which("azurite-blob")):
+        if p and os.path.exists(p):
+            return p
+    pytest.fail("Azurite is not installed: run 'make sysdeps' (scripts/sysdeps.sh installs it with npm)")
+
+
+class Azurite:
+    def __init__(self, base: str) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [azurite_binary(), "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", base,
+             "--silent", "--skipApiVersionCheck", "--loose"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_port(self.port, timeout=30, proc=self.proc)
+        self.conn = (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+                     f"BlobEndpoint=http://127.0.0.1:{self.port}/devstoreaccount1;")
+        self._n = 0
+
+    def new_container(self) -> str:
+        from azure.storage.blob import BlobServiceClient
+
+        self._n += 1
+        name = f"c-{os.getpid()}-{self._n}"
+        BlobServiceClient.from_connection_string(self.conn).create_container(name)
+        return name
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 # --- SFTP (OpenSSH sshd) -------------------------------------------------------------------------
 def sshd_binary() -> str:
     for p in (shutil.which("sshd"), "/usr/sbin/sshd", "/usr/bin/sshd"):
