@@ -103,7 +103,8 @@ class GcsEmulator:
 
 
 # --- Azure Blob Storage (Azurite, installed from npm by scripts/sysdeps.sh) --------------------------
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # public dev key
+# Azurite's well-known development account key (public, documented by Microsoft)
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
 def azurite_binary() -> str:
