@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tide.core.config import Env, to_bool
-from tide.storage.base import Capabilities, RemoteSpec
+from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound
 from tide.storage.fsbackend import FsspecBackend
 
 CAPS = Capabilities(atomic_put=True, rename=False, cheap_listing=True, default_jobs=16)
@@ -66,6 +66,25 @@ def split_url(url: str) -> tuple[str, str]:
     return bucket, path
 
 
+class S3Backend(FsspecBackend):
+    """One HEAD request per existence check (s3fs's ``exists`` also lists the key as a prefix)."""
+
+    def exists(self, key: str) -> bool:
+        bucket, _, path = self._p(key).partition("/")
+        try:
+            self.fs.call_s3("head_object", Bucket=bucket, Key=path)
+            return True
+        except FileNotFoundError:
+            return False
+        except Exception as exc:  # noqa: BLE001
+            from tide.storage.errors import translate
+
+            err = translate(exc, f"check {key}")
+            if isinstance(err, StorageNotFound):
+                return False
+            raise err
+
+
 def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
     import s3fs
 
@@ -82,4 +101,4 @@ def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
         kw.pop("profile", None)
     fs = s3fs.S3FileSystem(**kw)
     bucket, path = split_url(spec.url)
-    return FsspecBackend(fs, f"{bucket}/{path}" if path else bucket, spec.url, CAPS)
+    return S3Backend(fs, f"{bucket}/{path}" if path else bucket, spec.url, CAPS)
