@@ -69,13 +69,7 @@ class Hasher:
 
     def hash_dir(self, abspath: str, want_files: bool = True) -> HashResult:
         reldir = self._rel(abspath)
-        items = []
-        for rel, entry in self.ignore.walk_files(abspath, reldir if reldir != "." else ""):
-            try:
-                s = entry.stat()
-            except FileNotFoundError:
-                continue  # vanished during the walk, or a dangling symlink
-            items.append((rel, entry.path, s))
+        items = self.ignore.files_with_stat(abspath, reldir if reldir != "." else "")
         snap = _snapshot(items)
         if not want_files and snap is not None:
             row = self.state.lookup_dir(reldir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from stat import S_ISDIR
 
 ALWAYS = frozenset({".git", ".hg", ".dvc"})
 NAME = ".dvcignore"
@@ -63,6 +64,50 @@ class Ignore:
         ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
         active = [(base, spec) for base in ancestors if (spec := self.spec_for(base)) is not None]
         yield from self._walk(abs_dir, "", rel_dir, active)
+
+    def files_with_stat(self, abs_dir: str, rel_dir: str) -> list[tuple[str, str, os.stat_result]]:
+        """``(relpath inside abs_dir, abspath, stat)`` of every non-ignored file under ``abs_dir``: the
+        files ``walk_files`` yields, stat-ed (symlinks followed), in one pass without generators.
+        Entries that vanish during the walk and dangling symlinks are left out."""
+        parts = rel_dir.split("/") if rel_dir else []
+        ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
+        active = [(base, spec) for base in ancestors if (spec := self.spec_for(base)) is not None]
+        out: list[tuple[str, str, os.stat_result]] = []
+        stack = [(abs_dir, "", active)]
+        while stack:
+            d, prefix, act = stack.pop()
+            try:
+                with os.scandir(d) as it:
+                    entries = list(it)
+            except FileNotFoundError:
+                continue
+            if prefix == "" and any(e.name == NAME for e in entries):
+                act = [*act, (rel_dir, self.spec_for(rel_dir))]
+            elif prefix and any(e.name == NAME for e in entries):
+                from tide.core.errors import FileFormatError
+
+                full_dir = f"{rel_dir}/{prefix}".rstrip("/") if rel_dir else prefix.rstrip("/")
+                raise FileFormatError(
+                    f"'{full_dir}/{NAME}': .dvcignore files inside a tracked directory are not allowed (as in dvc)"
+                )
+            rules = [a for a in act if a[1] is not None]
+            for e in entries:
+                rel = prefix + e.name
+                if e.is_dir(follow_symlinks=False):
+                    if e.name in ALWAYS or (rules and self._matches(rules, rel_dir, rel, True)):
+                        continue
+                    stack.append((e.path, rel + "/", act))
+                    continue
+                if rules and self._matches(rules, rel_dir, rel, False):
+                    continue
+                try:
+                    st = e.stat()
+                except FileNotFoundError:
+                    continue
+                if S_ISDIR(st.st_mode):
+                    continue  # a symlink to a directory is not descended
+                out.append((rel, e.path, st))
+        return out
 
     def _matches(self, active, rel_root: str, sub: str, is_dir: bool) -> bool:
         full = f"{rel_root}/{sub}" if rel_root else sub
