@@ -20,6 +20,9 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize
 AVAILABLE = {t.name for t in fz.available_targets()}
 
 
+INSERTS = ["\x00", ":", "-", "{", "[", "'", '"', "\t", "&a", "*a", "!!python/x", "\ufeff", "\n  ", "%"]
+
+
 @st.composite
 def damaged(draw, texts):  # noqa: ANN001, ANN201
     """A text, sometimes truncated or with a character inserted or removed."""
@@ -29,8 +32,7 @@ def damaged(draw, texts):  # noqa: ANN001, ANN201
         s = s[: draw(st.integers(0, len(s) - 1))]
     elif how == 2:
         i = draw(st.integers(0, len(s)))
-        s = s[:i] + draw(st.sampled_from(["\x00", ":", "-", "{", "[", "'", '"', "\t", "&a", "*a", "!!python/x", "\ufeff",
-                                          "\n  ", "%"])) + s[i:]
+        s = s[:i] + draw(st.sampled_from(INSERTS)) + s[i:]
     elif s and how == 3:
         i = draw(st.integers(0, len(s) - 1))
         s = s[:i] + s[i + 1:]

@@ -122,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(module, args) -> int:  # noqa: ANN001
     from tide.core.errors import TideError
 
+    if not getattr(args, "verbose", 0):
+        import logging
+
+        # libraries' log records (asyncio's "Task exception was never retrieved", SDK retries) would
+        # reach stderr through logging's last-resort handler, tracebacks included; -v shows them
+        logging.getLogger().addHandler(logging.NullHandler())
     try:
         return int(module.run(args) or 0)
     except TideError as exc:

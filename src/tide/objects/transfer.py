@@ -227,6 +227,12 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
                 digest, n = _copy_hashing(src, tmp)
         except StorageNotFound:
             raise _NotThere(f"{ref.oid} is missing on the remote")
+        except (StorageError, OSError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an SDK error while streaming (e.g. a checksum mismatch)
+            from tide.storage.errors import translate
+
+            raise translate(exc, f"download {ref.oid}")
         if not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         os.chmod(tmp, READONLY)

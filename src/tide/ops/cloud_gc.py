@@ -4,11 +4,18 @@ Kept: every object of the workspace's outputs (and, with -a/-T/-A, of those revi
 directory manifests expanded; a kept manifest missing from the cache is read from the remote
 (verified) so that its files are kept too. Manifests are deleted before files, so the remote
 never holds a manifest whose files are gone.
+
+Grace period (the rule that makes gc -c safe next to pushes from other clones): an unused object
+written to the remote less than ``TIDE_GC_GRACE`` seconds ago (default 24 hours) is kept, and so
+are the files named by a recent manifest. A push in flight, or a pushed commit whose branch this
+clone has not fetched yet, is therefore never robbed of its objects within that window. An object
+whose age the remote cannot tell is kept too (set ``TIDE_GC_GRACE=0`` to delete it anyway).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 
 from tide.core import manifest
@@ -24,6 +31,24 @@ class CloudGcPlan:
     keep: set[ObjRef] = field(default_factory=set)
     remove: list[ObjRef] = field(default_factory=list)
     unknown_dirs: list[ObjRef] = field(default_factory=list)  # kept manifests found nowhere
+    recent: list[ObjRef] = field(default_factory=list)  # unused but younger than the grace period
+    grace: float = 0.0
+
+
+DEFAULT_GRACE = 24 * 3600
+
+
+def grace_seconds(repo: Repo) -> float:
+    raw = repo.env.get("TIDE_GC_GRACE")
+    if raw in (None, ""):
+        return float(DEFAULT_GRACE)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"TIDE_GC_GRACE must be a number of seconds, got '{raw}'")
+    if value < 0:
+        raise UsageError(f"TIDE_GC_GRACE must not be negative, got '{raw}'")
+    return value
 
 
 def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool) -> set[ObjRef]:
@@ -56,7 +81,36 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
         p.keep |= {ObjRef(e.md5, ref.legacy) for e in manifest.parse(raw, where=f"manifest {ref.oid}")}
     on_remote = list(rem.store.iter_refs())
     p.remove = sorted((r for r in on_remote if r not in p.keep), key=lambda r: (not r.is_dir, r))
+    p.grace = grace_seconds(repo)
+    if p.grace > 0 and p.remove:
+        _spare_recent(rem, p)
     return p
+
+
+def _spare_recent(rem, p: CloudGcPlan) -> None:  # noqa: ANN001
+    """Move objects younger than the grace period (or of unknown age), and the files their
+    manifests name, from ``p.remove`` to ``p.recent``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cutoff = time.time() - p.grace
+    modified = getattr(rem.store, "modified", None)
+
+    def young(ref: ObjRef) -> bool:
+        m = modified(ref) if modified else None
+        return m is None or m > cutoff
+
+    with ThreadPoolExecutor(max(1, min(rem.jobs, len(p.remove)))) as pool:
+        flags = list(pool.map(young, p.remove))
+    spared = {r for r, y in zip(p.remove, flags, strict=True) if y}
+    for ref in [r for r in spared if r.is_dir]:
+        try:
+            with rem.store.open(ref) as f:
+                entries = manifest.parse(f.read(), where=f"manifest {ref.oid}")
+        except Exception:  # noqa: BLE001 - unreadable: its files are judged on their own age
+            continue
+        spared |= {ObjRef(e.md5, ref.legacy) for e in entries}
+    p.recent = [r for r in p.remove if r in spared]
+    p.remove = [r for r in p.remove if r not in spared]
 
 
 def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
@@ -81,6 +135,9 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
             p = plan(repo, rem, **scope)
             for ref in p.unknown_dirs:
                 print(f"WARNING: manifest {ref.oid} is neither cached nor on remote '{rem.name}'", file=sys.stderr)
+            if p.recent and not getattr(args, "quiet", False):
+                print(f"Kept {len(p.recent)} unused objects written less than {p.grace:g}s ago or of unknown age "
+                      "(grace period for pushes in flight; TIDE_GC_GRACE=SECONDS changes it).")
             if args.dry:
                 from tide.objects.remote import object_key
 

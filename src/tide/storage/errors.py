@@ -15,7 +15,7 @@ _TRANSIENT_NAMES = frozenset({
     "ServerDisconnectedError", "ClientPayloadError", "ClientOSError", "DisconnectError", "ConnectionLost",
     "TransportError", "RemoteProtocolError", "ProtocolError", "IncompleteRead", "ChannelOpenError",
     "ServerTimeoutError", "ContentLengthError", "TransferEncodingError", "BrokenPipeError", "ProxyConnectionError",
-    "ChannelWriteError", "ServerSelectionError", "ChecksumMismatch",
+    "ChannelWriteError", "ServerSelectionError", "ChecksumMismatch", "FlexibleChecksumError",
 })
 _TRANSIENT_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ETIMEDOUT, errno.ECONNABORTED, errno.ECONNREFUSED,
                      errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EAGAIN}

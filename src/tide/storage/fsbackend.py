@@ -19,6 +19,27 @@ from tide.storage.errors import translate
 CHUNK = 1 << 20
 
 
+_MTIME_FIELDS = ("mtime", "LastModified", "last_modified", "modified", "updated", "time", "created")
+
+
+def mtime_of(info: dict) -> float | None:
+    """The modification time in an fsspec ``info()`` dict, whatever the filesystem calls it."""
+    from datetime import UTC, datetime
+
+    for name in _MTIME_FIELDS:
+        v = info.get(name)
+        if isinstance(v, str):
+            try:
+                v = datetime.fromisoformat(v.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+        if isinstance(v, datetime):
+            return (v if v.tzinfo else v.replace(tzinfo=UTC)).timestamp()
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
 def _tmp_key(key: str) -> str:
     head, _, name = key.rpartition("/")
     tmp = f".{secrets.token_urlsafe(16)}.tmp"
@@ -69,6 +90,16 @@ class FsspecBackend:
             if name.startswith(".") and name.endswith(".tmp"):
                 continue
             yield self._rel(p)
+
+    def modified(self, key: str) -> float | None:
+        """When ``key`` was last written (seconds since the epoch); None if absent or not reported."""
+        try:
+            info = self.fs.info(self._p(key))
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"stat {key}")
+        return mtime_of(info)
 
     def size(self, key: str) -> int:
         try:

@@ -52,6 +52,15 @@ class LocalBackend:
                     continue
                 yield f"{rel}/{f}" if rel else f
 
+    def modified(self, key: str) -> float | None:
+        """When ``key`` was last written (seconds since the epoch); None if it is absent."""
+        try:
+            return os.stat(self._path(key)).st_mtime
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise translate(exc, f"stat {key}")
+
     def size(self, key: str) -> int:
         try:
             return os.stat(self._path(key)).st_size

@@ -88,5 +88,9 @@ class RetryingBackend:
     def delete(self, key: str) -> None:
         self._call(lambda: self.inner.delete(key))
 
+    def modified(self, key: str) -> float | None:
+        fn = getattr(self.inner, "modified", None)
+        return self._call(lambda: fn(key)) if fn else None
+
     def close(self) -> None:
         self.inner.close()
