@@ -217,6 +217,35 @@ class ObjectCache:
                 f.result()
         return len(todo)
 
+    def stage_copy(self, src: str) -> str:
+        """Copy (or reflink) ``src`` to a temporary name in the cache before its hash is known, so the
+        copy can run while the caller hashes; ``adopt`` then files it under its oid."""
+        self._ensure_dir(self.root)
+        tmp = tmp_name(os.path.join(self.root, "x"))
+        try:
+            if not self._copy_into(src, tmp, -1, False):
+                os.chmod(tmp, READONLY)
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+        return tmp
+
+    def adopt(self, tmp: str, oid: str) -> None:
+        """Rename a ``stage_copy`` into place as object ``oid`` (or drop it if the object exists)."""
+        dst = self.path(oid)
+        try:
+            if os.path.exists(dst):
+                _unlink_quiet(tmp)
+                return
+            self._ensure_dir(os.path.dirname(dst))
+            os.replace(tmp, dst)
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+
+    def discard(self, tmp: str) -> None:
+        _unlink_quiet(tmp)
+
     def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool) -> None:
         tmp = tmp_name(dst)
         try:

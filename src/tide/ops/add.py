@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 
 from tide.core.errors import MissingError, OverlapError, PathError, UsageError
@@ -151,7 +152,9 @@ def _copy_in(src: str, dst: str) -> None:
 def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
     ptr_path = path + pointers.SUFFIX
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
-    res = repo.hasher.hash_path(path)
+    res = _hash_while_copying(repo, path) if not no_commit else None
+    if res is None:
+        res = repo.hasher.hash_path(path)
     if not no_commit:
         store(repo, res)
     base = old.outs[0] if old and len(old.outs) == 1 else None
@@ -165,6 +168,52 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
 
         checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True, relink=True)
     return pf
+
+
+OVERLAP_MIN_BYTES = 64 << 20
+
+
+def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
+    """For one large file whose hash is not known yet: copy it into the cache in a thread while
+    hashing it, instead of hashing first and copying after (about halves the time on two cores).
+
+    ``None`` when this does not apply (directories, small or already-hashed files, link cache types).
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size < OVERLAP_MIN_BYTES:
+        return None
+    if repo.cache.link_types[0] in ("hardlink", "symlink"):
+        return None
+    rel = repo.rel(path)
+    row = repo.state.lookup_prefix(rel).get(rel)
+    if row is not None and row[:3] == (st.st_ino, st.st_mtime_ns, st.st_size):
+        return None  # the hash is known: nothing to overlap
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        copying = pool.submit(repo.cache.stage_copy, path)
+        try:
+            res = repo.hasher.hash_path(path)
+        except BaseException:
+            try:
+                repo.cache.discard(copying.result())
+            except Exception:  # noqa: BLE001 - the hashing error is the one to report
+                pass
+            raise
+        try:
+            tmp = copying.result()
+        except Exception:  # noqa: BLE001 - store() copies it the usual way and reports any error
+            tmp = None
+    if tmp is not None:
+        after = os.stat(path)
+        if (after.st_mtime_ns, after.st_size) == (st.st_mtime_ns, st.st_size) and res.md5 == res.files[0].md5:
+            repo.cache.adopt(tmp, res.md5)
+        else:
+            repo.cache.discard(tmp)  # changed while being copied: store() copies it again
+    return res
 
 
 def store(repo: Repo, res: HashResult) -> None:
