@@ -33,7 +33,6 @@ from tide.objects.cache import READONLY, ObjectCache
 from tide.objects.remote import ObjectStore, ObjRef
 
 CHUNK = 1 << 20
-PIPELINE_MIN = 8 << 20  # objects at least this big are copied with hashing in a parallel thread
 
 
 class Progress(Protocol):
@@ -235,8 +234,7 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
             raise translate(exc, f"download {ref.oid}")
         if not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
-        os.chmod(tmp, READONLY)
-        os.replace(tmp, dst)
+        os.replace(tmp, dst)  # created read-only (0444) already
         return n
     finally:
         try:
@@ -257,24 +255,32 @@ def _matches(ref: ObjRef, digest: str, path: str) -> bool:
 def _copy_hashing(src: BinaryIO, tmp: str) -> tuple[str, int]:
     h = hashlib.md5(usedforsecurity=False)
     n = 0
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    first = src.read(CHUNK)
+    second = src.read(CHUNK) if first else b""  # a short read is not always the end of a stream
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
+    if not second:  # small object: one write, no pipeline
+        try:
+            view = memoryview(first)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        h.update(first)
+        return h.hexdigest(), len(first)
     with os.fdopen(fd, "wb", buffering=0) as out:
-        first = src.read(CHUNK)
-        if len(first) < CHUNK:
-            h.update(first)
-            out.write(first)
-            return h.hexdigest(), len(first)
         # large object: hash in a second thread while this one reads and writes
         q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
         t = threading.Thread(target=_hash_worker, args=(h, q), daemon=True)
         t.start()
         try:
-            chunk = first
-            while chunk:
+            for chunk in (first, second):
                 q.put(chunk)
                 _write_all(out, chunk)
                 n += len(chunk)
-                chunk = src.read(CHUNK)
+            while chunk := src.read(CHUNK):
+                q.put(chunk)
+                _write_all(out, chunk)
+                n += len(chunk)
         finally:
             q.put(None)
             t.join()
