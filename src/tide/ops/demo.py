@@ -1,11 +1,16 @@
-"""``tide demo``: the seed example run end to end on embedded defaults, in ``./.demo``.
+"""``tide demo``: the seed's whole system on embedded defaults, in ``./.demo``.
 
-Version 1 (this file grows with the retrain loop): a git workspace, ``tide init``, the example
-project, ``tide repro`` (data from make_classification, a RandomForest), ``tide status``.
+A project from ``tide init --example``, a local forge (a bare repository with PRs and comments on
+disk, rendered as HTML), local remote storage, and a local runner. Then several simulated days of
+``tide retrain``: each day the data grows, the model is retrained on the runner, versioned and
+pushed, a PR and its report comment are opened, the gate decides, a promoted model is deployed and
+its PR merged (standing in for the reviewer), a rejected one is left open. It ends by printing
+where to look.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
@@ -17,12 +22,14 @@ from tide.core.fsutil import remove
 from tide.core.git import Git
 
 Say = Callable[[str], None]
+FIRST_DAY = datetime.date(2026, 1, 1)
 
 
 @dataclass(frozen=True)
 class DemoResult:
     workspace: str
     lines: tuple[str, ...]
+    outcomes: tuple[str, ...]
 
 
 def example_env(day: int | None = None) -> dict[str, str]:
@@ -30,33 +37,13 @@ def example_env(day: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.setdefault("MPLBACKEND", "Agg")
+    env.setdefault("GIT_AUTHOR_NAME", "tide demo")
+    env.setdefault("GIT_AUTHOR_EMAIL", "demo@tide.invalid")
+    env.setdefault("GIT_COMMITTER_NAME", "tide demo")
+    env.setdefault("GIT_COMMITTER_EMAIL", "demo@tide.invalid")
     if day is not None:
         env["TIDE_DAY"] = str(day)
     return env
-
-
-def run_script(cwd: str, script: str, env: dict[str, str], say: Say) -> None:
-    proc = subprocess.run([sys.executable, script], cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise TideError(f"demo: '{script}' failed: {tail}", details=proc.stderr)
-    for line in proc.stdout.strip().splitlines():
-        say(f"    {line}")
-
-
-def render_status(status: dict) -> str:
-    if not status:
-        return "    Data and pipelines are up to date."
-    lines = []
-    for name, entries in status.items():
-        lines.append(f"    {name}:")
-        for e in entries:
-            if isinstance(e, str):
-                lines.append(f"        {e}")
-            else:
-                for kind, changes in e.items():
-                    lines.append(f"        {kind}: " + ", ".join(f"{p} ({s})" for p, s in changes.items()))
-    return "\n".join(lines)
 
 
 def check_example_deps() -> None:
@@ -64,60 +51,122 @@ def check_example_deps() -> None:
 
     missing = [m for m in ("sklearn", "matplotlib", "joblib") if importlib.util.find_spec(m) is None]
     if missing:
-        raise TideError(
-            f"the demo needs {', '.join(missing)}; install them with: pip install 'tide[example]'"
-        )
+        raise TideError(f"the demo needs {', '.join(missing)}; install them with: pip install 'tide[example]'")
 
 
-def new_workspace(path: str, say: Say) -> Git:
-    from tide.ops.example import write_example
-    from tide.ops.init import init
+def tide_cli(cwd: str, *args: str, env: dict[str, str], say: Say, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "tide", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False)
+    if check and proc.returncode != 0:
+        err = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        raise TideError(f"demo: 'tide {' '.join(args)}' failed: {err}", details=proc.stdout + proc.stderr)
+    return proc
 
-    if os.path.exists(path):
-        remove(path)
-    os.makedirs(path)
-    git = Git(path)
-    git.run("init", "-q", "-b", "main")
+
+def setup(top: str, say: Say) -> tuple[str, Git]:
+    from tide.ops.example import init_example
+
+    if os.path.exists(top):
+        remove(top)
+    os.makedirs(top)
+    env = example_env()
+    project = os.path.join(top, "project")
+    init_example(project)
+    git = Git(project)
     for key, value in (("user.name", "tide demo"), ("user.email", "demo@tide.invalid"), ("commit.gpgsign", "false")):
         git.run("config", key, value)
-    init(path)
-    write_example(path)
+    with open(os.path.join(project, "tide.yaml"), "a", encoding="utf-8") as f:
+        f.write("# tide demo: train on the embedded local runner\n")
+    _set_runner(project)
     git.run("add", "-A")
     git.run("commit", "-q", "-m", "Example project (tide init --example)")
-    say(f"[workspace] git init, tide init and the example project in {path}")
-    return git
+    tide_cli(project, "forge", "init", os.path.join(top, "forge.git"), "--add-remote", "origin", env=env, say=say)
+    tide_cli(project, "remote", "add", "-d", "storage", os.path.join(top, "storage"), env=env, say=say)
+    git.run("commit", "-q", "-am", "Local remote storage")
+    git.run("push", "-q", "origin", "main")
+    say(f"[setup] example project {project}\n"
+        f"[setup] local forge {os.path.join(top, 'forge.git')}, local storage {os.path.join(top, 'storage')}, "
+        "local runner")
+    return project, git
 
 
-def run_demo(path: str, say: Say = print) -> DemoResult:
-    check_example_deps()
-    from tide.core.config import Env
-    from tide.ops.repro import ReproRequest, reproduce
-    from tide.ops.status import workspace_status
+def _set_runner(project: str) -> None:
+    path = os.path.join(project, "tide.yaml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("retrain:\n  base: main\n", "retrain:\n  base: main\n  runner: local\n", 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def merge_and_sync(project: str, git: Git, pr_number: int) -> None:
+    """The reviewer merges a promoted model's PR; the workspace follows main."""
+    from tide.ops.checkout import checkout
+    from tide.ops.forge import open_forge
     from tide.workspace.repo import Repo
 
-    path = os.path.abspath(path)
-    git = new_workspace(path, say)
-    repo = Repo(path, Env(example_env(day=0)))
+    ctx = open_forge(project)
+    pr = ctx.forge.get_pr(pr_number)
+    ctx.forge.merge_pr(pr, "merge", False)
+    git.run("fetch", "-q", "origin")
+    git.run("reset", "-q", "--hard", "origin/main")
+    repo = Repo(project)
     try:
-        say("[pipeline] tide repro (get_data.py: make_classification; train.py: RandomForest)")
-        res = reproduce(repo, ReproRequest(), cwd=path, say=lambda line: say("    " + line) if line else None)
-        say(f"[version] model and data are in the cache; dvc.lock records them ({len(res.ran)} stages ran)")
-        git.add(res.git_files + ["dvc.lock", "model/metrics.txt", "model/metrics.json", "model/confusion_matrix.png",
-                                 "model/predictions.csv"])
-        git.run("commit", "-q", "-m", "Model trained on day 0")
-        status = workspace_status(repo, cwd=path)
+        checkout(repo, None, force=True, cwd=project)
     finally:
         repo.close()
-    say("[status] tide status")
-    say(render_status(status))
+
+
+def reset_to_main(project: str, git: Git) -> None:
+    """A rejected candidate stays in its PR; the workspace goes back to main and its model."""
+    from tide.ops.checkout import checkout
+    from tide.workspace.repo import Repo
+
+    git.run("reset", "-q", "--hard", "origin/main")
+    repo = Repo(project)
+    try:
+        checkout(repo, None, force=True, cwd=project)
+    finally:
+        repo.close()
+
+
+def run_demo(path: str, days: int = 4, say: Say = print) -> DemoResult:
+    import json
+
+    check_example_deps()
+    top = os.path.abspath(path)
+    project, git = setup(top, say)
+    outcomes = []
+    for day in range(days):
+        date = (FIRST_DAY + datetime.timedelta(days=day * 2)).isoformat()
+        say(f"\n=== day {day + 1} of {days} ({date}): tide retrain ===")
+        proc = tide_cli(project, "retrain", "--day", date, "--json", env=example_env(day * 2), say=say, check=False)
+        for line in proc.stdout.splitlines():
+            if line.startswith("["):
+                say("  " + line)
+        if proc.returncode != 0:
+            err = (proc.stderr.strip().splitlines() or [""])[-1]
+            raise TideError(f"demo: day {day + 1}: {err}", details=proc.stderr)
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        outcomes.append(res["outcome"])
+        if res["outcome"] == "promoted":
+            merge_and_sync(project, git, res["pr_number"])
+            say(f"  [review] merged PR #{res['pr_number']}: {res['version']} is in production")
+        else:
+            reset_to_main(project, git)
+            say(f"  [review] PR #{res['pr_number']} stays open: {res['version']} was {res['outcome']}")
+    site = tide_cli(project, "forge", "show", env=example_env(), say=say).stdout.strip()
+    registry = tide_cli(project, "model", "show", env=example_env(), say=say).stdout.rstrip()
+    say("\nRegistry (GTO-compatible git tags):\n" + "\n".join("  " + ln for ln in registry.splitlines()))
     lines = (
-        f"workspace:        {path}",
-        f"pipeline lock:    {os.path.join(path, 'dvc.lock')}",
-        f"metrics:          {os.path.join(path, 'model', 'metrics.txt')}",
-        f"confusion matrix: {os.path.join(path, 'model', 'confusion_matrix.png')}",
-        f"cache:            {os.path.join(path, '.dvc', 'cache')}",
+        f"PRs and reports (HTML): {site}",
+        f"project:                {project}",
+        f"registry:               cd {project} && tide model show; tide model history example-model",
+        f"promotion records:      {os.path.join(project, 'promotions', 'example-model')}",
+        f"deployed model:         {os.path.join(project, 'deployed')}",
+        f"remote storage:         {os.path.join(top, 'storage')}",
     )
     say("\nWhere to look:")
     for line in lines:
         say("  " + line)
-    return DemoResult(path, lines)
+    return DemoResult(project, lines, tuple(outcomes))

@@ -59,7 +59,7 @@ def init_example(dest: str, force: bool = False) -> str:
     if top != os.path.realpath(dest):
         if top is not None:
             raise PathError(f"'{dest}' is inside the git repository '{top}'; choose a directory outside it")
-        git.run("init", "-q")
+        git.run("init", "-q", "-b", "main")
     write_example(dest, force=force)
     if not os.path.isdir(os.path.join(dest, ".dvc")):
         init(dest)

@@ -1,0 +1,269 @@
+"""``tide retrain``: the whole loop once, from ``tide.yaml``.
+
+Steps (each logs what it did; a failure names its step and leaves nothing running):
+
+    prepare   on the base branch; fetch registry tags from the forge remote
+    runner    with ``retrain.runner``: ``tide repro`` on that runner (``tide run --on``), results brought back
+    get-data  ``retrain.get_data`` (e.g. ``tide import-db ...``), then
+    repro     reproduce the pipeline (``--pull`` from the remote when one is configured)
+    push      model and data to the remote storage
+    pr        open or update the PR ``<base>-tide-retrain-<day>-<sha8>`` with pointer and metrics files
+    register  register the PR commit as a new model version (reused when re-run)
+    gate      the promotion gate against the version in ``retrain.stage``; deploy and assign on success
+    report    post or update one comment: metrics vs base and production, params diff, plots, gate decision
+
+Idempotent: the PR branch is named by the day and the base commit, so two runs on the same day
+and base commit update the same PR and comment, register nothing new and promote nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from tide.core import settings as S
+from tide.core.config import Env
+from tide.core.errors import ConfigError, TideError, UsageError
+from tide.core.fsutil import atomic_write_text
+from tide.workspace.repo import Repo
+
+Say = Callable[[str], None]
+STEPS = ("prepare", "runner", "get-data", "repro", "push", "pr", "register", "gate", "report")
+
+
+class StepFailed(TideError):
+    def __init__(self, step: str, message: str, details: str | None = None) -> None:
+        super().__init__(f"retrain: step '{step}' failed: {message}", details=details)
+        self.step = step
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    day: str | None = None          # YYYY-MM-DD; default: today (UTC)
+    stage: str | None = None
+
+
+@dataclass
+class RetrainResult:
+    steps: list[tuple[str, str]] = field(default_factory=list)   # (step, what it did)
+    pr_url: str = ""
+    pr_number: int = 0
+    version: str = ""
+    outcome: str = ""
+    comment_url: str = ""
+    record_path: str = ""
+
+
+@contextmanager
+def step(name: str, result: RetrainResult, say: Say) -> Iterator[Callable[[str], None]]:
+    said: list[str] = []
+
+    def note(text: str) -> None:
+        said.append(text)
+        say(f"[{name}] {text}")
+
+    try:
+        yield note
+    except StepFailed:
+        raise
+    except TideError as exc:
+        say(f"[{name}] FAILED: {exc}")
+        raise StepFailed(name, str(exc), exc.details)
+    except OSError as exc:
+        raise StepFailed(name, f"{exc.strerror or exc}" + (f" '{exc.filename}'" if exc.filename else ""))
+    result.steps.append((name, "; ".join(said) or "done"))
+
+
+def retrain(root: str, req: RetrainRequest | None = None, say: Say = print, env: Env | None = None) -> RetrainResult:
+    env = env or Env()
+    req = req or RetrainRequest()
+    repo = Repo.find(root, env)
+    try:
+        return _retrain(repo, req, say)
+    finally:
+        repo.close()
+
+
+def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
+    st = S.load(repo.root)
+    rs, reg = S.retrain_settings(st), S.registry_settings(st)
+    S.gate_settings(st), S.deploy_settings(st)  # validate the whole file before doing anything
+    if not reg.model:
+        raise ConfigError("tide.yaml: registry.model (the model's name in the registry) is needed for tide retrain")
+    stage = req.stage or rs.stage
+    day = req.day or datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+    res = RetrainResult()
+    with step("prepare", res, say) as note:
+        git = repo.git
+        if git is None:
+            raise UsageError("tide retrain needs a git repository")
+        branch = git.out("branch", "--show-current").strip()
+        if branch != rs.base:
+            where = branch or "a detached HEAD"
+            raise UsageError(f"check out the base branch '{rs.base}' first (HEAD is on '{where}')")
+        base_sha = git.out("rev-parse", "HEAD").strip()
+        from tide.ops.forge import open_forge
+
+        ctx = open_forge(repo.root, env=repo.env)
+        fetched = git.run("fetch", "-q", "--tags", ctx.remote, check=False).returncode == 0
+        note(f"base {rs.base} at {base_sha[:8]}, forge {ctx.forge.name}"
+             + ("" if fetched else f" (could not fetch tags from '{ctx.remote}')"))
+    remote = rs.remote or repo.settings.get("core", {}).get("remote")
+    if rs.runner:
+        with step("runner", res, say) as note:
+            _on_runner(repo, rs.runner, note)
+    else:
+        if rs.get_data:
+            with step("get-data", res, say) as note:
+                _shell(repo, rs.get_data, note)
+        with step("repro", res, say) as note:
+            from tide.ops.repro import ReproRequest, reproduce
+
+            out = reproduce(repo, ReproRequest(pull=bool(remote)), cwd=repo.root,
+                            say=lambda line: say(f"    {line}") if line else None)
+            note(f"ran {', '.join(out.ran) or 'nothing'}"
+                 + (f"; restored {', '.join(out.restored)} from the run cache" if out.restored else ""))
+    with step("push", res, say) as note:
+        if remote:
+            from tide.ops.data_scope import Scope
+            from tide.ops.push import run_push
+
+            summary = run_push(repo, Scope(), remote)
+            note(f"{summary.transferred} object(s) to remote '{remote}'")
+        else:
+            note("no remote storage configured (retrain.remote or a default remote): data stays in the cache")
+    with step("pr", res, say) as note:
+        from tide.ops.pr import create_pr
+
+        source = f"{rs.base}-tide-retrain-{day}-{base_sha[:8]}"
+        pr = create_pr(list(rs.pr_files) or None, path=repo.root, branch=source, target_branch=rs.base,
+                       title=f"tide retrain {day}: {reg.model} on {rs.base} {base_sha[:8]}",
+                       body=f"Retrained `{reg.model}` on {day} from {rs.base} {base_sha[:8]} by `tide retrain`.",
+                       message=f"tide retrain {day} for {base_sha[:8]}", skip_ci=True, ctx=ctx)
+        if pr is None:
+            note("the pipeline changed no file: nothing to propose")
+            return res
+        head = pr.commit or _remote_head(git, ctx.remote, source)
+        res.pr_url, res.pr_number = pr.url, pr.number
+        note(f"{'opened' if pr.created else 'updated'} #{pr.number} {pr.url} (branch {source}, commit {head[:8]})")
+    with step("register", res, say) as note:
+        from tide.registry.registry import Registry
+
+        registry = Registry(git)
+        art = registry.state().get(reg.model)
+        existing = art.version_at(head) if art else None
+        if existing:
+            res.version = existing
+            note(f"{reg.model} {existing} is registered at {head[:8]} already")
+        else:
+            created = registry.register(reg.model, head)
+            res.version = created.version
+            _push_tag(git, ctx.remote, created.tag)
+            note(f"registered {reg.model} {created.version} ({created.tag})")
+    with step("gate", res, say) as note:
+        from tide.ops.promote import PromoteRequest, promote
+        from tide.registry import records
+
+        art = registry.artifact(reg.model)
+        if art.stage(stage) == res.version:
+            res.outcome = "already-promoted"
+            note(f"{res.version} is in '{stage}' already")
+            rec = _last_record(repo, st, reg.model, res.version)
+        else:
+            rec = promote(repo, PromoteRequest(reg.model, stage, res.version), say=note)
+            res.outcome = rec.outcome
+            if rec.tag:
+                _push_tag(git, ctx.remote, rec.tag)
+            note(f"{rec.outcome}: " + "; ".join(rec.reasons))
+        gate_cfg = S.gate_settings(st)
+        res.record_path = records.record_path(repo.root, gate_cfg.records, reg.model, res.version)
+    with step("report", res, say) as note:
+        from tide.ops.comment import create_comment
+        from tide.ops.retrain_report import build_report
+
+        path = os.path.join(repo.tmp_dir, "tide-retrain", "report.md")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        text = build_report(repo, day=day, base=rs.base, base_sha=base_sha, head=head, model=reg.model,
+                            version=res.version, stage=stage, record=rec, plots=rs.plots,
+                            report_dir=os.path.dirname(path), pr_url=res.pr_url)
+        atomic_write_text(path, text)
+        c = create_comment(path, path=repo.root, target=f"pr#{res.pr_number}", update=True,
+                           watermark_title=f"tide retrain {reg.model}", ctx=ctx)
+        res.comment_url = c.url
+        note(f"{'updated' if c.updated else 'posted'} the report comment {c.url}")
+    return res
+
+
+def _remote_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
+    out = git.run("ls-remote", remote, f"refs/heads/{branch}", check=False).stdout.decode().split()
+    if not out:
+        raise UsageError(f"branch '{branch}' is not on remote '{remote}'")
+    sha = out[0]
+    if git.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
+        git.run("fetch", "-q", remote, f"refs/heads/{branch}")
+    return sha
+
+
+def _push_tag(git, remote: str, tag: str) -> None:  # noqa: ANN001
+    git.run("push", "-q", remote, f"refs/tags/{tag}")
+
+
+def _last_record(repo: Repo, st: S.Settings, name: str, version: str):  # noqa: ANN202
+    """The promotion record of a version already in the stage: from its file, else from its tag."""
+    from tide.registry import records
+    from tide.registry.records import DeployResult, PromotionRecord
+
+    path = records.record_path(repo.root, S.gate_settings(st).records, name, version)
+    data = None
+    if os.path.exists(path):
+        data = records.read(path)
+    else:
+        from tide.ops.model import history
+        from tide.registry.registry import Registry
+
+        for h in history(Registry(repo.git).artifact(name)):
+            if h["version"] == version and h.get("promotion"):
+                data = h["promotion"]
+                break
+    if not data:
+        return None
+    try:
+        dep = data.get("deploy")
+        data = {**data, "reasons": tuple(data.get("reasons", ())), "metrics": tuple(data.get("metrics", ())),
+                "deploy": DeployResult(**dep) if dep else None}
+        return PromotionRecord(**data)
+    except (TypeError, ValueError):
+        return None
+
+
+def _shell(repo: Repo, command: str, note: Callable[[str], None]) -> None:
+    proc = subprocess.run(command, shell=True, cwd=repo.root, env=dict(repo.env.values), capture_output=True,
+                          text=True, check=False)
+    tail = (proc.stdout.strip() or proc.stderr.strip()).splitlines()[-1:] or [""]
+    if proc.returncode != 0:
+        raise TideError(f"'{command}' exited with {proc.returncode}: {tail[0]}", details=proc.stderr)
+    note(f"'{command}': {tail[0]}" if tail[0] else f"'{command}' done")
+
+
+def _on_runner(repo: Repo, on: str, note: Callable[[str], None]) -> None:
+    """``tide repro`` on a runner; its changed files and new cache objects come back into this workspace."""
+    from tide.ops.checkout import checkout
+    from tide.ops.run import run_on
+
+    cmd = [sys.executable, "-m", "tide", "repro"] if on == "local" else ["tide", "repro"]
+    out = run_on(repo.root, on, cmd, setup=on != "local", push=False, env=repo.env,
+                 log=lambda m: note(m), write=lambda b: None)
+    if out.exit_code != 0:
+        raise TideError(f"'tide repro' on {on} ended with {out.exit_code} ({out.reason})")
+    if out.commit and out.changed:
+        repo.git.run("checkout", out.commit, "--", *out.changed)
+        repo.git.run("reset", "-q", "--", *out.changed)  # keep them as workspace changes, not staged
+    if out.branch:
+        repo.git.run("branch", "-D", out.branch, check=False)  # its files are in the workspace now
+    checkout(repo, None, cwd=repo.root)
+    note(f"{out.name}: {len(out.changed)} file(s) and {out.objects} object(s) back from the runner; torn down")

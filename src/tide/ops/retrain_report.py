@@ -1,0 +1,67 @@
+"""The markdown report ``tide retrain`` posts on its PR: metrics against the base branch and against
+production, the params diff, plots (local images, uploaded by the comment step) and the gate decision."""
+
+from __future__ import annotations
+
+import os
+
+from tide.core.errors import TideError
+from tide.registry.records import PromotionRecord
+from tide.workspace.repo import Repo
+
+
+def _metrics_table(repo: Repo, a: str, b: str, a_name: str, b_name: str) -> str:
+    from tide.ops import metrics
+
+    try:
+        d = metrics.diff(repo, a, b, with_unchanged=True)
+    except TideError as exc:
+        return f"_metrics unavailable: {exc}_\n"
+    if not d:
+        return "_no metrics_\n"
+    return metrics.diff_table(d, "Metric", a_name, b_name, markdown=True, precision=4)
+
+
+def _params_table(repo: Repo, a: str, b: str, a_name: str) -> str:
+    from tide.ops import metrics, params
+
+    try:
+        d = params.diff(repo, a, b)
+    except TideError as exc:
+        return f"_params unavailable: {exc}_\n"
+    if not d:
+        return "_no parameter changed_\n"
+    return metrics.diff_table(d, "Param", a_name, "this PR", markdown=True, precision=None)
+
+
+def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, model: str, version: str,
+                 stage: str, record: PromotionRecord | None, plots: tuple[str, ...], report_dir: str,
+                 pr_url: str = "") -> str:
+    from tide.registry.registry import Registry
+
+    art = Registry(repo.git).state().get(model)
+    prod = None
+    if record is not None and record.production:
+        prod = record.production
+    elif art is not None and art.stage(stage) and art.stage(stage) != version:
+        prod = art.stage(stage)
+    lines = [f"## tide retrain: `{model}` {version} ({day})", "",
+             f"Trained from `{base}` at {base_sha[:8]}; candidate commit {head[:8]}.", ""]
+    lines += [f"### Metrics vs `{base}`", "", _metrics_table(repo, base_sha, head, base, "this PR")]
+    if prod and art is not None and prod in art.versions:
+        lines += [f"### Metrics vs production ({stage}: {prod})", "",
+                  _metrics_table(repo, art.versions[prod].commit, head, prod, version)]
+    else:
+        lines += ["### Metrics vs production", "", f"_no model in '{stage}' before this one_", ""]
+    lines += [f"### Params vs `{base}`", "", _params_table(repo, base_sha, head, base)]
+    images = [p for p in plots if os.path.isfile(os.path.join(repo.root, p))]
+    if images:
+        lines += ["### Plots", ""]
+        for p in images:
+            rel = os.path.relpath(os.path.join(repo.root, p), report_dir).replace(os.sep, "/")
+            lines += [f"![{os.path.basename(p)}]({rel})", ""]
+    if record is not None:
+        lines += [record.markdown()]
+    else:
+        lines += ["### Promotion gate", "", "_no decision recorded_", ""]
+    return "\n".join(lines).rstrip() + "\n"
