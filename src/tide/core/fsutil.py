@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import stat
-from pathlib import Path
 
 
 def tmp_name(path: str) -> str:
     """A temporary sibling of ``path`` in DVC's style: ``.<token>.tmp`` in the same directory."""
     d = os.path.dirname(path)
+    import secrets  # here, not at the top: it costs start-up time to commands that never write
+
     return os.path.join(d, f".{secrets.token_urlsafe(16)}.tmp")
 
 
@@ -64,4 +64,6 @@ def is_exec(mode: int) -> bool:
 
 
 def relpath_posix(path: str | os.PathLike[str], start: str | os.PathLike[str]) -> str:
+    from pathlib import Path
+
     return Path(os.path.relpath(path, start)).as_posix()

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from tide.core.config import CACHE_TYPES, Config, Env, to_bool, to_int
 from tide.core.errors import ConfigError, NotARepoError
-from tide.core.git import Git, find_root
 from tide.objects.cache import ObjectCache
 from tide.workspace.hashing import Hasher
 from tide.workspace.ignore import Ignore
 from tide.workspace.lock import RepoLock
 from tide.workspace.state import State
+
+if TYPE_CHECKING:
+    from tide.core.git import Git
 
 DVC_DIR = ".dvc"
 
@@ -74,6 +77,8 @@ class Repo:
     def git(self) -> Git | None:
         if self.no_scm:
             return None
+        from tide.core.git import Git, find_root  # subprocess is not needed by every command
+
         top = find_root(self.root)
         return Git(top) if top else None
 
