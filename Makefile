@@ -45,7 +45,7 @@ demo: venv
 	$(PY) -m tide demo
 
 bench: venv dvc-venv
-	$(PY) bench/run.py --dvc $(CURDIR)/$(DVC_VENV)/bin/dvc $(if $(SCALE),--scale $(SCALE),)
+	$(PY) bench/run.py --dvc $(CURDIR)/$(DVC_VENV)/bin/dvc $(if $(SCALE),--scale $(SCALE),) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) $(GTO_VENV) .demo bench/.work
