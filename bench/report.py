@@ -103,6 +103,8 @@ def table(results: list[OpResult], lim: Limits, title: str) -> list[str]:
     ]
     for r in results:
         label = OPS[r.op][0] if r.op in OPS else f"`{r.op}`"
+        if r.note:
+            label += f" ({r.note})"
         if r.pending:
             lines.append(f"| {label} | {r.pending} | | | {target_for(r.workload, r.op).text} | | | | |")
             continue

@@ -40,6 +40,7 @@ class Lab:
     tools: list[Tool]
     pairs: int
     base_env: dict[str, str]
+    s3_pairs: int = 3
     s3: object | None = None  # s3server.MotoServer when S3 rows are wanted
     log: Callable[[str], None] = print
     _has: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -128,7 +129,7 @@ class Suite:
     # --- running ---------------------------------------------------------------------------------
     def measure(
         self, op: str, reset: Callable[[Tool], None], args: list[str], where: Callable[[Tool], str] | None = None,
-        site: str = "repo", needs: str | None = None,
+        site: str = "repo", needs: str | None = None, pairs: int | None = None,
     ) -> OpResult:
         label, _ = OPS[op]
         res = OpResult(self.wl.key, op)
@@ -143,8 +144,9 @@ class Suite:
         t0 = time.perf_counter()
         res.samples = run_pairs(
             self.lab.tools, reset, lambda t: (t.command(*args), where(t)), lambda t: self.lab.env(t, site),
-            self.lab.pairs,
+            pairs or self.lab.pairs,
         )
+        res.note = f"{pairs} pairs" if pairs and pairs != self.lab.pairs else ""
         meds = ", ".join(f"{t.name} {res.median(t.name):.3f}s" for t in self.lab.tools)
         self.lab.log(f"  {label}: {meds} ({time.perf_counter() - t0:.0f}s)")
         return res
@@ -181,9 +183,10 @@ class Suite:
     def _remote_rows(self, results, kind, push_args, pull_args, push_op, noop_op, pull_op) -> None:  # noqa: ANN001
         lab = self.lab
         empty = self._empty_local_remote if kind == "local" else self._empty_s3
+        pairs = lab.s3_pairs if kind == "s3" else None
         measured = False
         if push_op in self.want:
-            r = self.measure(push_op, empty, push_args)
+            r = self.measure(push_op, empty, push_args, pairs=pairs)
             results.append(r)
             measured = not r.pending
         if not measured:
@@ -196,7 +199,9 @@ class Suite:
         if noop_op and noop_op in self.want:
             results.append(self.measure(noop_op, lambda t: None, push_args))
         if pull_op in self.want:
-            results.append(self.measure(pull_op, self._fresh_clone, pull_args, where=self.clone, site="clone"))
+            results.append(
+                self.measure(pull_op, self._fresh_clone, pull_args, where=self.clone, site="clone", pairs=pairs)
+            )
 
     # --- resets ----------------------------------------------------------------------------------
     def _touch(self, t: Tool) -> None:
