@@ -21,14 +21,25 @@ Anything that is not a TideError reaching the CLI is a bug and is shown with its
 
 from __future__ import annotations
 
+import re
+
+# ``scheme://user:password@host``: the password part of a URL, masked in every message
+_URL_PASSWORD = re.compile(r"([A-Za-z][\w+.-]*://[^/\s:@]*:)[^/\s@]+@")
+
+
+def redact(text: str) -> str:
+    """``text`` with passwords embedded in URLs replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
 
 class TideError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, details: str | None = None) -> None:
-        # one line, always: names taken from user files may hold line breaks (found by fuzzing)
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
-        self.details = details
+        # one line, always: names taken from user files may hold line breaks (found by fuzzing);
+        # never a password from a URL (found by the secrets canaries)
+        super().__init__(redact(str(message)).replace("\r", "\\r").replace("\n", "\\n"))
+        self.details = redact(details) if details else details
 
 
 class UsageError(TideError):

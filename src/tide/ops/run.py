@@ -102,7 +102,7 @@ def build_tar(root: str, sync: bool) -> bytes:
         names = []
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        if not sync:
+        if not sync and git.out("ls-tree", "HEAD").strip():  # an empty tree's archive does not open
             head = git.run("archive", "--format=tar", "HEAD").stdout
             with tarfile.open(fileobj=io.BytesIO(head)) as src:
                 for m in src.getmembers():

@@ -33,12 +33,25 @@ SENSITIVE = (
     "AWS_", "AZURE_", "ARM_", "GOOGLE_", "GCLOUD_", "CLOUDSDK_", "GCP_", "KUBECONFIG",
     "KUBERNETES_CONFIGURATION", "TIDE_FORGE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "BITBUCKET_TOKEN",
     "REPO_TOKEN", "CML_TOKEN", "GH_TOKEN", "DIGITALOCEAN_", "TIDE_CLOUD_",
+    "TIDE_TOKEN", "TIDE_SSH_PRIVATE_KEY", "TIDE_DB_URL", "CI_JOB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN",
+    "GDRIVE_CREDENTIALS_DATA",
 )
+# words that make any variable a credential (found by the secrets canaries: CI_JOB_TOKEN, TIDE_TOKEN...
+# reached the job); whole words between underscores, so TOKENIZERS_PARALLELISM stays
+SENSITIVE_WORDS = frozenset({"TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS"})
+SENSITIVE_PAIRS = ("PRIVATE_KEY", "ACCESS_KEY", "API_KEY", "SECRET_KEY")
+
+
+def _credential_name(name: str) -> bool:
+    upper = name.upper()
+    return bool(SENSITIVE_WORDS.intersection(upper.split("_"))) or any(p in upper for p in SENSITIVE_PAIRS)
 
 
 def scrub_env(env: dict[str, str], sensitive: list[str] | tuple[str, ...] = SENSITIVE) -> dict[str, str]:
-    """``env`` without variables whose name equals or starts with an entry of ``sensitive``."""
-    return {k: v for k, v in env.items() if not any(k == s or k.startswith(s) for s in sensitive)}
+    """``env`` without variables whose name equals or starts with an entry of ``sensitive``, or names a
+    credential (TOKEN, SECRET, PASSWORD... as a word, or PRIVATE_KEY / ACCESS_KEY / API_KEY)."""
+    return {k: v for k, v in env.items()
+            if not any(k == s or k.startswith(s) for s in sensitive) and not _credential_name(k)}
 
 
 def spot_notice(cfg: dict, timeout: float = 1.0) -> bool:
