@@ -71,7 +71,7 @@ def setup(top: str, say: Say) -> tuple[str, Git]:
     os.makedirs(top)
     env = example_env()
     project = os.path.join(top, "project")
-    init_example(project)
+    init_example(project, nested=True)
     git = Git(project)
     for key, value in (("user.name", "tide demo"), ("user.email", "demo@tide.invalid"), ("commit.gpgsign", "false")):
         git.run("config", key, value)

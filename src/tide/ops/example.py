@@ -47,8 +47,9 @@ def write_example(dest: str, force: bool = False) -> list[str]:
     return written
 
 
-def init_example(dest: str, force: bool = False) -> str:
-    """``tide init --example DIR``: git init DIR if needed, tide init it, write the example, stage it."""
+def init_example(dest: str, force: bool = False, nested: bool = False) -> str:
+    """``tide init --example DIR``: git init DIR if needed, tide init it, write the example, stage it.
+    ``nested``: DIR may be inside another git repository (it gets its own, as ``tide demo``'s does)."""
     from tide.core.git import Git, find_root
     from tide.ops.init import init
 
@@ -57,7 +58,7 @@ def init_example(dest: str, force: bool = False) -> str:
     top = find_root(dest)
     git = Git(dest)
     if top != os.path.realpath(dest):
-        if top is not None:
+        if top is not None and not nested:
             raise PathError(f"'{dest}' is inside the git repository '{top}'; choose a directory outside it")
         git.run("init", "-q", "-b", "main")
     write_example(dest, force=force)
