@@ -78,9 +78,9 @@ class PromotionRecord:
             lines.append("- the gate was overridden with --force")
         if self.deploy is not None:
             lines.append(f"- deploy ({self.deploy.kind}): {'ok' if self.deploy.ok else 'FAILED'}: {self.deploy.detail}")
-        lines += ["", f"<sub>model {(self.model_hash or '-')[:12]} · data {(self.data_hash or '-')[:12]} · "
+        lines += ["", f"_Evidence: model {(self.model_hash or '-')[:12]} · data {(self.data_hash or '-')[:12]} · "
                       f"evaluation set {(self.eval_hash or '-')[:12]} · code {self.code_commit[:8]} · "
-                      f"{self.time}</sub>"]
+                      f"{self.time}_"]
         return "\n".join(lines) + "\n"
 
 
