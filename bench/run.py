@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ops", default=",".join(OPS), help="comma list of operations (default: all)")
     p.add_argument("--big-size", default="1G", help="size of the big file (default 1G)")
     p.add_argument("--no-s3", action="store_true", help="skip the S3 (moto) rows")
-    p.add_argument("--s3-pairs", type=int, default=3, help="pairs for the S3 rows (default 3: moto is slow)")
+    p.add_argument("--s3-pairs", type=int, default=2, help="pairs for the S3 rows, no warm-up (default 2)")
     p.add_argument("--with-dvc", action="store_true", help="at --scale 1m, also run dvc (takes hours)")
     p.add_argument("--tide-only", action="store_true", help="time tide's add + push only (implied at 1m)")
     p.add_argument("--work", default=os.path.join(HERE, ".work"), help="scratch directory (default bench/.work)")
@@ -206,8 +206,9 @@ def describe(args, versions, work, elapsed) -> list[str]:  # noqa: ANN001
         "",
         f"- Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}; work directory on {filesystem(work)}.",
         f"- Tools: {versions.get('tide', '?')} (Python {m['python']}); dvc {versions.get('dvc', 'not run')}.",
-        f"- Method: warm-up, then {args.pairs} pair(s) A B per operation ({args.s3_pairs} for the S3 rows); "
-        "medians; ratio = median of per-pair dvc/tide; peak RSS = the largest of the runs (process and children).",
+        f"- Method: warm-up, then {args.pairs} pair(s) A B per operation ({args.s3_pairs} without warm-up for "
+        "the S3 rows, whose speed the moto server limits); medians; ratio = median of per-pair dvc/tide; "
+        "peak RSS = the largest of the runs (process and children).",
         f"- Command: `python bench/run.py --scale {args.scale} --pairs {args.pairs}"
         + (f" --big-size {args.big_size}" if args.big_size != "1G" else "") + f"`; took {elapsed / 60:.0f} min.",
     ]

@@ -40,7 +40,7 @@ class Lab:
     tools: list[Tool]
     pairs: int
     base_env: dict[str, str]
-    s3_pairs: int = 3
+    s3_pairs: int = 2
     s3: object | None = None  # s3server.MotoServer when S3 rows are wanted
     log: Callable[[str], None] = print
     _has: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -144,9 +144,9 @@ class Suite:
         t0 = time.perf_counter()
         res.samples = run_pairs(
             self.lab.tools, reset, lambda t: (t.command(*args), where(t)), lambda t: self.lab.env(t, site),
-            pairs or self.lab.pairs,
+            pairs or self.lab.pairs, warmup=0 if pairs else 1,
         )
-        res.note = f"{pairs} pairs" if pairs and pairs != self.lab.pairs else ""
+        res.note = f"{pairs} pairs, no warm-up" if pairs else ""
         meds = ", ".join(f"{t.name} {res.median(t.name):.3f}s" for t in self.lab.tools)
         self.lab.log(f"  {label}: {meds} ({time.perf_counter() - t0:.0f}s)")
         return res
