@@ -154,7 +154,10 @@ def test_failures_name_the_step_and_open_nothing(loop, tmp_path, tide):
 
 def test_retrain_on_local_runner(loop, tmp_path):
     ws = loop
-    (ws / "tide.yaml").write_text(TIDE_YAML.replace("RUNNER", "  runner: local\n"))
+    (ws / "tide.yaml").write_text(TIDE_YAML.replace("RUNNER", "  runner: local\n  get_data: 'exit 5'\n"))
+    failed = retrain(ws, check=False)
+    assert "ERROR: retrain: step 'runner' failed:" in failed.stderr and "ended with 5" in failed.stderr
+    (ws / "tide.yaml").write_text(TIDE_YAML.replace("RUNNER", "  runner: local\n  get_data: 'echo fetched'\n"))
     git(ws, "commit", "-q", "-am", "runner")
     git(ws, "push", "-q", "origin", "main")
     res = json.loads(retrain(ws, "--day", "2026-03-01").stdout.splitlines()[-1])

@@ -116,7 +116,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
     remote = rs.remote or repo.settings.get("core", {}).get("remote")
     if rs.runner:
         with step("runner", res, say) as note:
-            _on_runner(repo, rs.runner, note)
+            _on_runner(repo, rs.runner, rs.get_data, note)
     else:
         if rs.get_data:
             with step("get-data", res, say) as note:
@@ -250,16 +250,21 @@ def _shell(repo: Repo, command: str, note: Callable[[str], None]) -> None:
     note(f"'{command}': {tail[0]}" if tail[0] else f"'{command}' done")
 
 
-def _on_runner(repo: Repo, on: str, note: Callable[[str], None]) -> None:
-    """``tide repro`` on a runner; its changed files and new cache objects come back into this workspace."""
+def _on_runner(repo: Repo, on: str, get_data: str | None, note: Callable[[str], None]) -> None:
+    """``get_data`` and ``tide repro`` on a runner; changed files and new cache objects come back into
+    this workspace, and the runner is torn down whatever happened."""
+    import shlex
+
     from tide.ops.checkout import checkout
     from tide.ops.run import run_on
 
     cmd = [sys.executable, "-m", "tide", "repro"] if on == "local" else ["tide", "repro"]
+    if get_data:
+        cmd = ["sh", "-c", f"{get_data} && {shlex.join(cmd)}"]
     out = run_on(repo.root, on, cmd, setup=on != "local", push=False, env=repo.env,
                  log=lambda m: note(m), write=lambda b: None)
     if out.exit_code != 0:
-        raise TideError(f"'tide repro' on {on} ended with {out.exit_code} ({out.reason})")
+        raise TideError(f"'{cmd[-1]}' on {on} ended with {out.exit_code} ({out.reason})")
     if out.commit and out.changed:
         repo.git.run("checkout", out.commit, "--", *out.changed)
         repo.git.run("reset", "-q", "--", *out.changed)  # keep them as workspace changes, not staged
