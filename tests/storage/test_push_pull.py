@@ -218,3 +218,47 @@ def test_http_remote_is_read_only(repo_dir, tide, tmp_path, static_http):
     clone = _clone(repo_dir, tmp_path / "clone")
     tide("pull", "-r", "web", "data", cwd=clone)
     assert _files(clone / "data") == _files(repo_dir / "data")
+
+
+def test_legacy_dvc2_outputs_pull_from_the_remote_root(repo_dir, tide, tmp_path):
+    """Outputs without 'hash:' (dvc 2.x) live at <remote>/ab/cdef and are named by their dos2unix md5."""
+    remote = tmp_path / "remote"
+    raw = b"crlf\r\nline\r\n"
+    oid = "ea2dddc0f5cbc7826964e2185a2e8222"  # md5 of the text with LF endings (dvc 2.58.2)
+    (remote / oid[:2]).mkdir(parents=True)
+    (remote / oid[:2] / oid[2:]).write_bytes(raw)
+    (repo_dir / "old.txt.dvc").write_text(f"outs:\n- md5: {oid}\n  size: 12\n  path: old.txt\n")
+    (repo_dir / ".gitignore").write_text("/old.txt\n")
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    tide("pull", cwd=repo_dir)
+    assert (repo_dir / "old.txt").read_bytes() == raw
+    assert (repo_dir / ".dvc" / "cache" / oid[:2] / oid[2:]).read_bytes() == raw
+    # pushing it to a fresh remote keeps the legacy layout
+    tide("remote", "add", "fresh", str(tmp_path / "fresh"), cwd=repo_dir)
+    tide("push", "-r", "fresh", cwd=repo_dir)
+    assert _remote_keys(tmp_path / "fresh") == [f"{oid[:2]}/{oid[2:]}"]
+
+
+def test_seed_workflow_on_google_drive(repo_dir, tide, tmp_path, gdrive_fake, monkeypatch):
+    """The seed's commands verbatim (dvc -> tide), against the Drive v3 fake with a service account."""
+    folder = gdrive_fake.new_folder()
+    key = gdrive_fake.service_account_file(str(tmp_path / "sa.json"))
+    monkeypatch.setenv("GDRIVE_CREDENTIALS_DATA", open(key).read())  # noqa: SIM115
+    monkeypatch.setenv("TIDE_GDRIVE_API_URL", gdrive_fake.base)
+    _make_data(repo_dir)
+    tide("add", "data", "model.bin", cwd=repo_dir)
+    tide("remote", "add", "-d", "-f", "myremote", f"gdrive://{folder}", cwd=repo_dir)
+    tide("remote", "modify", "myremote", "gdrive_use_service_account", "true", cwd=repo_dir)
+    out = tide("push", cwd=repo_dir)
+    assert "15 files pushed" in out.stdout
+    stored = [p for p in gdrive_fake.paths() if f"/shared-{folder[:6]}/" in f"/{p}"]
+    assert len(stored) == 15 and all("/files/md5/" in p for p in stored)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    clone = _clone(repo_dir, tmp_path / "clone")
+    tide("pull", cwd=clone)
+    assert _files(clone) == _files(repo_dir)
+    monkeypatch.setenv("GDRIVE_CREDENTIALS_DATA", "{not json")
+    p = tide("push", cwd=repo_dir, check=False)
+    assert p.returncode == 1 and p.stderr.startswith("ERROR: ") and "not valid JSON" in p.stderr
+    assert "PRIVATE KEY" not in p.stderr + p.stdout

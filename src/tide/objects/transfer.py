@@ -163,10 +163,16 @@ def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: se
         for r in refs:
             record(r, guarded(r))
         return
-    with ThreadPoolExecutor(max(1, min(jobs, len(refs)))) as pool:
+    pool = ThreadPoolExecutor(max(1, min(jobs, len(refs))))
+    try:
         futures = {pool.submit(guarded, r): r for r in refs}
         for fut in as_completed(futures):
             record(futures[fut], fut.result())
+    except BaseException:
+        # interrupted (Ctrl-C): drop what has not started; objects in flight finish or vanish atomically
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 # --- fetch -------------------------------------------------------------------------------------
