@@ -69,3 +69,15 @@ def test_settings_sections_parse_and_reject():
 ])
 def test_cron_to_on_calendar(cron, cal):
     assert on_calendar(cron) == cal
+
+
+def test_on_calendar_is_valid_for_systemd():
+    import shutil
+    import subprocess
+
+    exe = shutil.which("systemd-analyze")
+    if exe is None:
+        pytest.fail("systemd-analyze is missing: run 'make sysdeps' (scripts/sysdeps.sh installs systemd)")
+    for cron in ("0 8 * * *", "*/15 * * * *", "30 6 1,15 * *", "0 3 * * 0", "*/30 6-18 * * 1-5", "0 0 1 */3 *"):
+        proc = subprocess.run([exe, "calendar", on_calendar(cron)], capture_output=True, text=True, check=False)
+        assert proc.returncode == 0 and "Normalized form" in proc.stdout, (cron, proc.stderr)
