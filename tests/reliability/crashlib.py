@@ -138,6 +138,12 @@ class Template:
     e1: State
     c0: str
     cache_type: str
+    remote: Path | None = None  # a local remote holding every object of E0 and E1
+    pipeline: bool = False  # dvc.yaml stage `copy`: model.bin -> model.copy
+
+
+PIPELINE = ("stages:\n  copy:\n    cmd: cp model.bin model.copy\n    deps:\n    - model.bin\n"
+            "    outs:\n    - model.copy\n")
 
 
 def make_template(where: Path, env: dict[str, str], seed: int, scale: float = 1.0,
@@ -158,10 +164,24 @@ def make_template(where: Path, env: dict[str, str], seed: int, scale: float = 1.
     e1 = mutate(rng, e0, scale)
     write_state(root, e0, e1)
     tide(["add", "-q", *TOPS], root, env)
+    remote = where / "template-remote"
+    cli = _cli_dir()
+    if (cli / "cmd_push.py").exists():
+        tide(["remote", "add", "-d", "store", str(remote)], root, env)
+    pipeline = (cli / "cmd_repro.py").exists()
+    if pipeline:
+        (root / "dvc.yaml").write_text(PIPELINE)
+        tide(["repro", "-q"], root, env)
     git(root, "add", "-A", env=env)
     git(root, "commit", "-q", "-m", "E1", env=env)
     git(root, "branch", "old", c0, env=env)
-    return Template(root, e0, e1, c0, cache_type)
+    if (cli / "cmd_push.py").exists():
+        tide(["push", "-q", "-a"], root, env)
+    return Template(root, e0, e1, c0, cache_type, remote if remote.exists() else None, pipeline)
+
+
+def _cli_dir() -> Path:
+    return Path(__import__("tide.cli.main", fromlist=["x"]).__file__).parent
 
 
 # --- scenarios ------------------------------------------------------------------------------------
@@ -170,6 +190,12 @@ class Expect:
     final: State  # the workspace after a successful run
     keep: State  # contents that must stay recoverable (cache or workspace) even after a crash
     before: State  # the workspace just before the command
+    remote: Path | None = None  # the trial's own remote
+    remote_keep: frozenset[str] = frozenset()  # objects that must be on the remote, intact, at all times
+    remote_final: frozenset[str] = frozenset()  # objects that must be on the remote after the re-run
+    after: tuple[str, ...] = ()  # a tide command run after the re-run, before comparing the workspace
+    extra_final: tuple[tuple[str, bytes], ...] = ()  # other files the re-run must produce
+    cache_complete: bool = True  # False: the cache starts without the tracked objects (pull, fetch)
 
 
 @dataclass(frozen=True)
@@ -178,6 +204,8 @@ class Scenario:
     argv: tuple[str, ...]
     prepare: Callable[[Path, random.Random, Template, dict[str, str]], Expect]
     needs: tuple[str, ...] = ()  # cli modules this scenario needs (cmd_<name>.py)
+    env: tuple[tuple[str, str], ...] = ()  # extra environment of the command
+    pipeline: bool = False  # needs the template's pipeline
 
 
 def _prep_change(root: Path, rng: random.Random, t: Template, env: dict[str, str]) -> Expect:
@@ -210,6 +238,57 @@ def _prep_gc_all(root: Path, rng: random.Random, t: Template, env: dict[str, str
     return Expect(final=t.e1, keep={**_prefixed(t.e0), **t.e1}, before=t.e1)
 
 
+def _own_remote(root: Path, t: Template, env: dict[str, str], objects: str = "all") -> Path:
+    """A copy of the template's remote for this trial only ("all", "half" or "none" of its objects)."""
+    assert t.remote is not None, "the template has no remote (push is not built)"
+    remote = root.parent / f"{root.name}-remote"
+    shutil.copytree(t.remote, remote)
+    if objects != "all":
+        for i, p in enumerate(sorted(remote.rglob("*"))):
+            if p.is_file() and (objects == "none" or i % 2 == 0):
+                p.unlink()
+    tide(["remote", "modify", "store", "url", str(remote)], root, env)
+    return remote
+
+
+def _oids(st: State) -> frozenset[str]:
+    return frozenset(md5(v) for v in st.values())
+
+
+def _prep_push(root: Path, rng: random.Random, t: Template, env: dict[str, str]) -> Expect:
+    remote = _own_remote(root, t, env, rng.choice(["none", "half"]))
+    return Expect(final=t.e1, keep=_prefixed(t.e1), before=t.e1, remote=remote, remote_final=_oids(t.e1))
+
+
+def _prep_pull(root: Path, rng: random.Random, t: Template, env: dict[str, str]) -> Expect:
+    remote = _own_remote(root, t, env)
+    shutil.rmtree(root / ".dvc" / "cache")
+    write_state(root, t.e1, {})
+    shutil.rmtree(root / "data", ignore_errors=True)
+    return Expect(final=t.e1, keep={}, before={}, remote=remote, remote_keep=_oids(t.e1) | _oids(t.e0),
+                  cache_complete=False)
+
+
+def _prep_fetch(root: Path, rng: random.Random, t: Template, env: dict[str, str]) -> Expect:
+    exp = _prep_pull(root, rng, t, env)
+    return Expect(final=t.e1, keep={}, before={}, remote=exp.remote, remote_keep=exp.remote_keep,
+                  after=("checkout", "-q"), cache_complete=False)
+
+
+def _prep_gc_cloud(root: Path, rng: random.Random, t: Template, env: dict[str, str]) -> Expect:
+    remote = _own_remote(root, t, env)
+    return Expect(final=t.e1, keep=t.e1, before=t.e1, remote=remote, remote_keep=_oids(t.e1),
+                  remote_final=_oids(t.e1))
+
+
+def _prep_repro(root: Path, rng: random.Random, t: Template, env: dict[str, str]) -> Expect:
+    new = dict(t.e1, **{"model.bin": rng.randbytes(len(t.e1["model.bin"]))})
+    write_state(root, t.e1, new)
+    tide(["add", "-q", "model.bin"], root, env)
+    return Expect(final=new, keep={**_prefixed(t.e1), **new}, before=new,
+                  extra_final=(("model.copy", new["model.bin"]),))
+
+
 def _prefixed(st: State) -> State:
     """Contents only required to be in the cache (keys made unique so they never match a workspace path)."""
     return {f"\0{p}": v for p, v in st.items()}
@@ -222,11 +301,17 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("checkout-force", ("checkout", "-q", "-f"), _prep_checkout_damaged),
     Scenario("gc-workspace", ("gc", "-q", "-w", "-f"), _prep_gc_workspace),
     Scenario("gc-all-branches", ("gc", "-q", "-a", "-f"), _prep_gc_all),
+    Scenario("push", ("push", "-q"), _prep_push, needs=("remote",)),
+    Scenario("pull", ("pull", "-q"), _prep_pull, needs=("remote",)),
+    Scenario("fetch", ("fetch", "-q"), _prep_fetch, needs=("remote", "checkout")),
+    Scenario("gc-cloud", ("gc", "-q", "-c", "-w", "-f"), _prep_gc_cloud, needs=("remote",),
+             env=(("TIDE_GC_GRACE", "0"),)),
+    Scenario("repro", ("repro", "-q"), _prep_repro, pipeline=True),
 )}
 
 
 def available(scenario: Scenario) -> bool:
-    cli = Path(__import__("tide.cli.main", fromlist=["x"]).__file__).parent
+    cli = _cli_dir()
     return all((cli / f"cmd_{m}.py").exists() for m in (scenario.argv[0], *scenario.needs))
 
 
@@ -254,7 +339,7 @@ def calibrate(s: Scenario, t: Template, work: Path, env: dict[str, str], seed: i
     root = _copy(t, work / f"cal-{s.name}")
     s.prepare(root, random.Random(seed), t, env)
     count_file = work / f"cal-{s.name}.count"
-    e = dict(env, TIDE_CRASH_ROOTS=str(root), TIDE_CRASH_COUNT=str(count_file))
+    e = dict(env, **dict(s.env), TIDE_CRASH_ROOTS=_roots(root), TIDE_CRASH_COUNT=str(count_file))
     start = time.monotonic()
     p = subprocess.run([sys.executable, CRASHRUN, *s.argv], cwd=root, env=e, capture_output=True, text=True)
     took = time.monotonic() - start
@@ -270,7 +355,7 @@ def run_trial(s: Scenario, t: Template, work: Path, env: dict[str, str], rng: ra
     root = _copy(t, work / f"trial-{s.name}-{mode}-{rng.randrange(10**9)}")
     exp = s.prepare(root, rng, t, env)
     tr = Trial(s.name, mode, at)
-    e = dict(env, TIDE_CRASH_ROOTS=str(root))
+    e = dict(env, **dict(s.env), TIDE_CRASH_ROOTS=_roots(root))
     if mode == "point":
         e["TIDE_CRASH_AT"] = str(int(at))
     proc = subprocess.Popen([sys.executable, CRASHRUN, *s.argv], cwd=root, env=e,
@@ -285,12 +370,38 @@ def run_trial(s: Scenario, t: Template, work: Path, env: dict[str, str], rng: ra
     if not tr.killed and proc.returncode != 0:
         tr.problems.append(f"the command failed without a crash ({proc.returncode}): {err.strip()[-300:]}")
     check_after_crash(root, env, exp, tr)
-    check_rerun(root, env, s, exp, tr)
+    check_rerun(root, dict(env, **dict(s.env)), s, exp, tr)
     if not keep_dir and not tr.problems:
         shutil.rmtree(root, ignore_errors=True)
+        if exp.remote is not None:
+            shutil.rmtree(exp.remote, ignore_errors=True)
     elif tr.problems:
         tr.problems.append(f"(repository kept at {root})")
     return tr
+
+
+def _roots(root: Path) -> str:
+    return os.pathsep.join([str(root), str(root.parent / f"{root.name}-remote")])
+
+
+def remote_problems(remote: Path | None, want: frozenset[str], when: str) -> list[str]:
+    """Corrupt objects on a local remote, and wanted ones that are absent."""
+    if remote is None:
+        return []
+    out = []
+    have = set()
+    base = remote / "files" / "md5"
+    for p in base.glob("*/*") if base.is_dir() else []:
+        if p.name.startswith("."):
+            continue
+        oid = p.parent.name + p.name
+        have.add(oid)
+        if md5(p.read_bytes()) != oid.removesuffix(".dir"):
+            out.append(f"{when}: corrupt object on the remote: {oid}")
+    missing = sorted(want - have)
+    if missing:
+        out.append(f"{when}: {len(missing)} objects missing on the remote, e.g. {missing[0]}")
+    return out
 
 
 def _fsck(root: Path, env: dict[str, str]) -> tuple[dict | None, str]:
@@ -314,9 +425,10 @@ def check_after_crash(root: Path, env: dict[str, str], exp: Expect, tr: Trial) -
     if rep is None:
         tr.problems.append(f"fsck after the crash did not report: {err.strip()[-300:]}")
     else:
-        for k in ("corrupt", "missing", "bad_manifests"):
+        for k in ("corrupt", "missing", "bad_manifests") if exp.cache_complete else ("corrupt",):
             if rep[k]:
                 tr.problems.append(f"fsck after the crash: {k} {rep[k][:3]}")
+    tr.problems += remote_problems(exp.remote, exp.remote_keep, "after the crash")
     have = cached_oids(root)
     ws = read_state(root)
     for p, data in exp.keep.items():
@@ -329,11 +441,22 @@ def check_rerun(root: Path, env: dict[str, str], s: Scenario, exp: Expect, tr: T
     if p.returncode != 0:
         tr.problems.append(f"re-run failed ({p.returncode}): {p.stderr.strip()[-300:]}")
         return
+    for cmd in [exp.after] if exp.after else []:
+        p = tide(list(cmd), root, env, check=False)
+        if p.returncode != 0:
+            tr.problems.append(f"tide {' '.join(cmd)} after the re-run failed: {p.stderr.strip()[-300:]}")
+    tr.problems += remote_problems(exp.remote, exp.remote_keep | exp.remote_final, "after the re-run")
+    for rel, data in exp.extra_final:
+        if not (root / rel).is_file() or (root / rel).read_bytes() != data:
+            tr.problems.append(f"after the re-run, {rel} does not hold what the command produces")
     rep, err = _fsck(root, env)
     if rep is None or any(rep[k] for k in ("corrupt", "missing", "bad_manifests")):
         tr.problems.append(f"fsck after the re-run: {rep or err.strip()[-300:]}")
     st = tide(["status", "--json"], root, env, check=False)
-    if st.returncode != 0 or json.loads(st.stdout or "null") not in ({}, []):
+    changed = json.loads(st.stdout or "null") if st.returncode == 0 else None
+    if isinstance(changed, dict) and not s.pipeline:  # stages are stale when a scenario moves model.bin
+        changed = {k: v for k, v in changed.items() if k.endswith(".dvc")}
+    if changed not in ({}, []):
         tr.problems.append(f"status after the re-run is not clean: {st.stdout.strip()[:300]} {st.stderr.strip()}")
     ws = read_state(root)
     if ws != exp.final:

@@ -69,8 +69,13 @@ class FsspecBackend:
         return path
 
     def exists(self, key: str) -> bool:
+        # not fs.exists(): fsspec's default swallows every error, so an unreachable remote looked
+        # empty (status -c listed everything as new; found by the secrets tests)
         try:
-            return bool(self.fs.exists(self._p(key)))
+            self.fs.info(self._p(key))
+            return True
+        except FileNotFoundError:
+            return False
         except Exception as exc:  # noqa: BLE001 - SDK errors are translated at the boundary
             raise translate(exc, f"check {key}")
 
