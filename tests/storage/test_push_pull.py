@@ -60,6 +60,10 @@ def test_round_trip_and_status(repo_dir, tide, tmp_path):
         assert hashlib.md5(data).hexdigest() == k.replace("files/md5/", "").replace("/", "").removesuffix(".dir")
         assert (remote / k).stat().st_mode & 0o777 == 0o444
     assert tide("push", cwd=repo_dir).stdout.strip() == "Everything is up to date."
+    index = list((repo_dir / ".dvc" / "tmp" / "tide" / "remote-index").iterdir())
+    assert len(index) == 1 and len(index[0].read_text().splitlines()) == 15
+    env = dict(os.environ, TIDE_REMOTE_INDEX="0")  # without the index the remote is asked, same answer
+    assert tide("push", cwd=repo_dir, env=env).stdout.strip() == "Everything is up to date."
     assert "are in sync" in tide("status", "-c", cwd=repo_dir).stdout
     git(repo_dir, "add", "-A")
     git(repo_dir, "commit", "-qm", "data")
@@ -259,6 +263,23 @@ def test_seed_workflow_on_google_drive(repo_dir, tide, tmp_path, gdrive_fake, mo
     tide("pull", cwd=clone)
     assert _files(clone) == _files(repo_dir)
     monkeypatch.setenv("GDRIVE_CREDENTIALS_DATA", "{not json")
+    (repo_dir / "more.txt").write_text("more\n")
+    tide("add", "more.txt", cwd=repo_dir)
     p = tide("push", cwd=repo_dir, check=False)
     assert p.returncode == 1 and p.stderr.startswith("ERROR: ") and "not valid JSON" in p.stderr
     assert "PRIVATE KEY" not in p.stderr + p.stdout
+
+
+def test_stale_remote_index_is_dropped_by_status(repo_dir, tide, tmp_path):
+    """Another clone garbage-collected the remote: status -c notices, and the next push re-sends."""
+    import shutil
+
+    remote = tmp_path / "remote"
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    (repo_dir / "a.txt").write_text("a\n")
+    tide("add", "a.txt", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    shutil.rmtree(remote)  # behind this clone's back
+    assert tide("push", cwd=repo_dir).stdout.strip() == "Everything is up to date."  # the index's word
+    assert "new:" in tide("status", "-c", cwd=repo_dir).stdout
+    assert "1 files pushed" in tide("push", cwd=repo_dir).stdout

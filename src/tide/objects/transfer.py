@@ -71,6 +71,7 @@ class TransferResult:
     missing_remote: list[ObjRef] = field(default_factory=list)  # fetch: not on the remote
     corrupt: list[ObjRef] = field(default_factory=list)  # fetch: hash mismatch
     failed: list[tuple[ObjRef, str]] = field(default_factory=list)  # errors after retries
+    confirmed: list[ObjRef] = field(default_factory=list)  # push: known complete on the remote now
 
     @property
     def ok(self) -> bool:
@@ -79,11 +80,14 @@ class TransferResult:
 
 # --- push --------------------------------------------------------------------------------------
 def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: Iterable[DirPlan],
-         jobs: int, progress: Progress | None = None) -> TransferResult:
+         jobs: int, progress: Progress | None = None, known: Collection[ObjRef] = ()) -> TransferResult:
+    """Upload what the remote lacks. ``known``: objects a local index says the remote has already."""
     progress = progress or NoProgress()
     res = TransferResult()
+    known = set(known)
     dirs = list({d.ref: d for d in dirs}.values())
-    dir_present = store.has_many([d.ref for d in dirs], jobs) if dirs else set()
+    ask = [d.ref for d in dirs if d.ref not in known]
+    dir_present = {d.ref for d in dirs if d.ref in known} | (store.has_many(ask, jobs) if ask else set())
     todo_dirs = [d for d in dirs if d.ref not in dir_present]
     res.present += len(dir_present)
     wanted: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
@@ -91,8 +95,10 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
         wanted.update(dict.fromkeys(d.children))
     local = [r for r in wanted if cache.exists(r.oid, r.legacy)]
     res.missing_local = [r for r in wanted if not cache.exists(r.oid, r.legacy)]
-    present = store.has_many(local, jobs) if local else set()
+    ask = [r for r in local if r not in known]
+    present = {r for r in local if r in known} | (store.has_many(ask, jobs) if ask else set())
     res.present += len(present)
+    res.confirmed += list(dir_present) + list(present)
     send = [r for r in local if r not in present]
     dir_send = [d for d in todo_dirs if cache.exists(d.ref.oid, d.ref.legacy)]
     res.missing_local += [d.ref for d in todo_dirs if not cache.exists(d.ref.oid, d.ref.legacy)]
@@ -151,6 +157,7 @@ def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: se
             return
         res.transferred += 1
         res.nbytes += outcome
+        res.confirmed.append(ref)
         progress.advance(outcome)
 
     def guarded(ref: ObjRef) -> int | BaseException:

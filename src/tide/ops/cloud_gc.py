@@ -151,6 +151,10 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
             if p.remove and not args.force and not _confirm(question):
                 raise UsageError("gc aborted: nothing removed (use -f to skip the confirmation)")
             n = execute(rem, p)
+            if n:
+                from tide.ops.data_scope import remote_index
+
+                remote_index(repo, rem.spec).clear()  # the index must not vouch for deleted objects
         finally:
             rem.close()
         local_n = local_gc.execute(repo, local_gc.plan(repo, **scope))

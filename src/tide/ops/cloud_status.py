@@ -41,6 +41,10 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
                 covered |= {ObjRef(e.md5, d.legacy) for e in manifest.parse(raw, where=f"manifest {d.oid}")}
             query = [r for r in objs if r not in covered and r not in remote_dirs]
             on_remote = rem.store.has_many(query, rem.jobs) | covered | remote_dirs
+            if any(r not in on_remote for r in objs):
+                from tide.ops.data_scope import remote_index
+
+                remote_index(repo, rem.spec).clear()  # the remote lacks something: stop trusting the index
             for ref, path in objs.items():
                 local = repo.cache.exists(ref.oid, ref.legacy)
                 there = ref in on_remote

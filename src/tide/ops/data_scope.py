@@ -103,6 +103,7 @@ def named_objects(repo: Repo, group: Group) -> dict[ObjRef, str]:
 @dataclass
 class OpenRemote:
     name: str
+    spec: object  # RemoteSpec
     store: object  # DvcLayoutStore
     backend: object  # RetryingBackend
     jobs: int
@@ -125,4 +126,13 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRe
     n = jobs or rr.jobs or backend.capabilities.default_jobs
     if n < 1:
         raise UsageError("-j/--jobs must be at least 1")
-    return OpenRemote(rr.spec.name, DvcLayoutStore(wrapped), wrapped, n)
+    return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, n)
+
+
+def remote_index(repo: Repo, spec):  # noqa: ANN001, ANN201
+    """The local index of what is known to be on remote ``spec`` (see objects/remote_index.py)."""
+    from tide.objects.remote_index import RemoteIndex
+
+    enabled = (repo.env.get("TIDE_REMOTE_INDEX") or "1").strip().lower() not in ("0", "false", "no", "off")
+    where = f"{spec.url}|{spec.get('endpointurl') or ''}"  # the same bucket name on another server differs
+    return RemoteIndex(os.path.join(repo.tmp_dir, "tide", "remote-index"), where, enabled)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from tide.core.errors import StorageError
 from tide.objects.remote import ObjRef
 from tide.objects.transfer import Progress, TransferResult, push
-from tide.ops.data_scope import Group, Scope, dir_plans, gather, open_remote
+from tide.ops.data_scope import Group, Scope, dir_plans, gather, open_remote, remote_index
 from tide.ops.remote import resolve
 from tide.workspace.repo import Repo
 
@@ -36,12 +36,19 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
         if run_cache and remote not in groups:
             groups[remote] = Group()
         for name, group in groups.items():
+            spec = resolve(repo.settings, name).spec
+            index = remote_index(repo, spec)
+            roots = list(group.files) + list(group.dirs)
+            if index.has_all(roots) and not (run_cache and name == remote):
+                summary.results[spec.name] = TransferResult(present=len(roots))  # no request needed
+                continue
             rem = open_remote(repo, name, jobs)
             try:
                 plans, missing_dirs = dir_plans(repo, group)
                 files = list(group.files)
-                res = push(repo.cache, rem.store, files, plans, rem.jobs, progress)
+                res = push(repo.cache, rem.store, files, plans, rem.jobs, progress, known=index.known())
                 res.missing_local += missing_dirs
+                index.add(res.confirmed)
                 summary.results[rem.name] = res
                 if run_cache and name == remote:
                     from tide.objects.runs_transfer import push_runs
