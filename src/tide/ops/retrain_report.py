@@ -22,6 +22,15 @@ def _metrics_table(repo: Repo, a: str, b: str, a_name: str, b_name: str) -> str:
     return metrics.diff_table(d, "Metric", a_name, b_name, markdown=True, precision=4)
 
 
+def _same_metrics(repo: Repo, a: str, b: str) -> bool:
+    from tide.ops import metrics
+
+    try:
+        return not metrics.diff(repo, a, b)
+    except TideError:
+        return False
+
+
 def _params_table(repo: Repo, a: str, b: str, a_name: str) -> str:
     from tide.ops import metrics, params
 
@@ -49,8 +58,11 @@ def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, m
              f"Trained from `{base}` at {base_sha[:8]}; candidate commit {head[:8]}.", ""]
     lines += [f"### Metrics vs `{base}`", "", _metrics_table(repo, base_sha, head, base, "this PR")]
     if prod and art is not None and prod in art.versions:
-        lines += [f"### Metrics vs production ({stage}: {prod})", "",
-                  _metrics_table(repo, art.versions[prod].commit, head, prod, version)]
+        lines += [f"### Metrics vs production ({stage}: {prod})", ""]
+        if _same_metrics(repo, base_sha, art.versions[prod].commit):
+            lines += [f"_the same as `{base}`: production {prod} is the model on `{base}`_", ""]
+        else:
+            lines += [_metrics_table(repo, art.versions[prod].commit, head, prod, version)]
     else:
         lines += ["### Metrics vs production", "", f"_no model in '{stage}' before this one_", ""]
     lines += [f"### Params vs `{base}`", "", _params_table(repo, base_sha, head, base)]
