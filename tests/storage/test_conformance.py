@@ -171,3 +171,36 @@ def test_object_store_queries_agree(case, tmp_path):
         _put(case, b, object_key(r), b"y", tmp_path)
     assert store.has_many(same_prefix, jobs=4) == set(same_prefix[:5])
     assert store.last_query.method == ("list" if b.capabilities.listable else "exists")
+
+
+def test_gdrive_oauth_user_credentials_and_refused_keys(gdrive_fake, tmp_path, monkeypatch):
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tide.core.config import Env
+    from tide.storage.base import RemoteSpec, StoragePermanent
+    from tide.storage.registry import open_backend
+
+    env = Env({"TIDE_GDRIVE_API_URL": gdrive_fake.base, "GDRIVE_CREDENTIALS_DATA": json.dumps({
+        "client_id": "cid", "client_secret": "cs", "refresh_token": "rt", "token_uri": f"{gdrive_fake.base}/token"})})
+    folder = gdrive_fake.new_folder()
+    b = open_backend(RemoteSpec("g", f"gdrive://{folder}/u", ()), env)
+    src = tmp_path / "x"
+    src.write_bytes(b"user data")
+    b.put_file(str(src), "files/md5/aa/bb")
+    assert b.exists("files/md5/aa/bb") and list(b.list("")) == ["files/md5/aa/bb"]
+    # a service-account key the server did not issue is refused with one clear error
+    keyfile = gdrive_fake.service_account_file(str(tmp_path / "sa.json"))
+    data = json.loads(open(keyfile).read())  # noqa: SIM115
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    data["private_key"] = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()).decode()
+    env2 = Env({"TIDE_GDRIVE_API_URL": gdrive_fake.base, "GDRIVE_CREDENTIALS_DATA": json.dumps(data)})
+    bad = open_backend(RemoteSpec("g", f"gdrive://{folder}/u", (("gdrive_use_service_account", "true"),)), env2)
+    with pytest.raises(StoragePermanent, match="sign-in refused"):
+        bad.exists("files/md5/aa/bb")
+    with pytest.raises(StoragePermanent, match="needs credentials"):
+        open_backend(RemoteSpec("g", f"gdrive://{folder}/u", (("gdrive_use_service_account", "true"),)),
+                     Env({}))

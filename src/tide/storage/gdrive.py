@@ -105,7 +105,8 @@ class _Token:
 class GDriveBackend:
     capabilities = CAPS
 
-    def __init__(self, url: str, api: str, token: _Token, http: Any, trash_only: bool = False) -> None:
+    def __init__(self, url: str, api: str, token: _Token, http: Any, trash_only: bool = False,
+                 acknowledge_abuse: bool = False) -> None:
         rest = url.split("://", 1)[1].strip("/")
         self.root_id, _, self.base_path = rest.partition("/")
         if not self.root_id:
@@ -115,6 +116,7 @@ class GDriveBackend:
         self.token = token
         self.http = http
         self.trash_only = trash_only
+        self.acknowledge_abuse = "true" if acknowledge_abuse else "false"
         self._ids: dict[str, str] = {"": self.root_id}
         self._lock = threading.Lock()
 
@@ -230,7 +232,7 @@ class GDriveBackend:
         headers = {"Authorization": f"Bearer {self.token.get()}"}
         url = f"{self.api}/drive/v3/files/{f['id']}"
         try:
-            with self.http.stream("GET", url, params={"alt": "media", "acknowledgeAbuse": "false"},
+            with self.http.stream("GET", url, params={"alt": "media", "acknowledgeAbuse": self.acknowledge_abuse},
                                   headers=headers) as r:
                 if r.status_code == 404:
                     raise StorageNotFound(f"{key}: not found")
@@ -351,4 +353,5 @@ def open_backend(spec: RemoteSpec, env: Env) -> GDriveBackend:
                         limits=httpx.Limits(max_connections=32, max_keepalive_connections=32))
     token = _Token(http, creds, service, spec.get("gdrive_service_account_user_email"))
     trash = to_bool(spec.get("gdrive_trash_only") or "false", "gdrive_trash_only")
-    return GDriveBackend(spec.url, env.get("TIDE_GDRIVE_API_URL") or DEFAULT_API, token, http, trash)
+    abuse = to_bool(spec.get("gdrive_acknowledge_abuse") or "false", "gdrive_acknowledge_abuse")
+    return GDriveBackend(spec.url, env.get("TIDE_GDRIVE_API_URL") or DEFAULT_API, token, http, trash, abuse)
