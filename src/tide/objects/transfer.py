@@ -170,11 +170,19 @@ def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: se
         for r in refs:
             record(r, guarded(r))
         return
-    pool = ThreadPoolExecutor(max(1, min(jobs, len(refs))))
+    # small batches per task: 10,000 tiny objects should not cost 10,000 futures
+    size = max(1, min(32, len(refs) // (jobs * 8)))
+    batches = [refs[i:i + size] for i in range(0, len(refs), size)]
+
+    def run_batch(batch: list[ObjRef]) -> list[tuple[ObjRef, int | BaseException]]:
+        return [(r, guarded(r)) for r in batch]
+
+    pool = ThreadPoolExecutor(max(1, min(jobs, len(batches))))
     try:
-        futures = {pool.submit(guarded, r): r for r in refs}
+        futures = [pool.submit(run_batch, b) for b in batches]
         for fut in as_completed(futures):
-            record(futures[fut], fut.result())
+            for ref, outcome in fut.result():
+                record(ref, outcome)
     except BaseException:
         # interrupted (Ctrl-C): drop what has not started; objects in flight finish or vanish atomically
         pool.shutdown(wait=True, cancel_futures=True)
