@@ -45,7 +45,8 @@ def s3fs_kwargs(spec: RemoteSpec) -> dict[str, Any]:
     for name, key in (("read_timeout", "read_timeout"), ("connect_timeout", "connect_timeout")):
         if opt(name):
             config[key] = int(opt(name))
-    config.setdefault("retries", {"max_attempts": 3, "mode": "standard"})
+    # botocore retries once more itself; tide's retry wrapper does the patient retrying
+    config.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
     for name, key in (("sse", "ServerSideEncryption"), ("sse_kms_key_id", "SSEKMSKeyId"), ("acl", "ACL"),
                       ("sse_customer_algorithm", "SSECustomerAlgorithm"), ("sse_customer_key", "SSECustomerKey"),
                       ("grant_read", "GrantRead"), ("grant_read_acp", "GrantReadACP"),

@@ -8,6 +8,7 @@ Options as DVC names them: ``user``, ``port``, ``keyfile``, ``password``, ``pass
 from __future__ import annotations
 
 import getpass
+import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -46,9 +47,16 @@ def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
 
     from tide.storage.errors import translate
 
+    from tide.storage.base import StorageTransient
+
     host, kw, path = connect_kwargs(spec, env)
-    try:
-        fs = SSHFileSystem(host, **kw)
-    except Exception as exc:  # noqa: BLE001
-        raise translate(exc, f"connect to {host}:{kw['port']}")
+    for attempt in range(3):  # a reset during the handshake is worth another try
+        try:
+            fs = SSHFileSystem(host, **kw)
+            break
+        except Exception as exc:  # noqa: BLE001
+            err = translate(exc, f"connect to {host}:{kw['port']}")
+            if not isinstance(err, StorageTransient) or attempt == 2 or isinstance(exc, ConnectionRefusedError):
+                raise err
+            time.sleep(0.2 * (attempt + 1))
     return FsspecBackend(fs, path, spec.url, CAPS, makedirs=True)
