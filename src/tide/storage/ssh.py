@@ -45,9 +45,8 @@ def connect_kwargs(spec: RemoteSpec, env: Env) -> tuple[str, dict[str, Any], str
 def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
     from sshfs import SSHFileSystem
 
-    from tide.storage.errors import translate
-
     from tide.storage.base import StorageTransient
+    from tide.storage.errors import translate
 
     host, kw, path = connect_kwargs(spec, env)
     for attempt in range(3):  # a reset during the handshake is worth another try
