@@ -52,9 +52,8 @@ class PromotionRecord:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     def markdown(self) -> str:
-        icon = {"promoted": "✅", "forced": "⚠️", "rejected": "❌", "deploy-failed": "❌", "dry-run": "🔎"}
         lines = [
-            f"### Promotion gate: {icon.get(self.outcome, '')} {self.outcome} "
+            f"### Promotion gate: {self.outcome} "
             f"({self.artifact} {self.version} → {self.stage})",
             "",
             f"Compared with production: {self.production or 'none (empty stage)'}",
