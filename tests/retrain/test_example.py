@@ -20,11 +20,22 @@ def test_init_example_writes_project_and_refuses_overwrite(tmp_path, tide):
     assert "Traceback" not in again.stderr
 
 
-def test_example_pipeline_is_valid_for_real_dvc(tmp_path, tide, dvc):
+def test_example_pipeline_runs_under_real_dvc_and_tide_agrees(tmp_path, tide, dvc):
+    import os
+    import sys
+
     d = tmp_path / "ex"
     tide("init", "--example", d)
     out = dvc("dag", cwd=d).stdout
     assert "get_data" in out and "train" in out
+    env = dict(os.environ, TIDE_DAY="3", MPLBACKEND="Agg",
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    dvc("repro", cwd=d, env=env)
+    metrics = json.loads((d / "model" / "metrics.json").read_text())
+    assert metrics["train_rows"] == 100 + 3 * 150
+    assert (d / "model" / "predictions.csv").read_text().count("\n") == 501
+    st = tide("status", "--json", cwd=d).stdout
+    assert json.loads(st) == {"get_data": ["always changed"]}, st
 
 
 def test_demo_runs_the_loop_and_prints_where_to_look(tmp_path, tide, dvc, gto):
