@@ -167,3 +167,18 @@ def test_retrain_on_local_runner(loop, tmp_path):
     assert "torn down" in runner_note
     assert not [b for b in git(ws, "branch").split() if b.startswith("tide-run/")]
     assert (ws / "model" / "model.bin").read_text() == "model wrong_every=4"
+
+
+def test_failed_deploy_is_reported_and_keeps_production(loop, tmp_path, gto):
+    ws = loop
+    (ws / "tide.yaml").write_text(TIDE_YAML.replace("copy_to: deployed", "command: 'echo no space left >&2; exit 9'")
+                                  .replace("RUNNER", ""))
+    git(ws, "commit", "-q", "-am", "deploy by command")
+    git(ws, "push", "-q", "origin", "main")
+    res = retrain(ws, "--day", "2026-04-01", check=False)
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines()[-1].startswith("ERROR: retrain: step 'deploy' failed: ")
+    assert "exited with 9: no space left" in res.stderr
+    body = comments(tmp_path, 1)[0]
+    assert "deploy-failed" in body and "FAILED" in body
+    assert "prod" not in json.loads(gto("show", "--json", cwd=ws).stdout)["tiny"]["stage"]

@@ -11,6 +11,7 @@ Steps (each logs what it did; a failure names its step and leaves nothing runnin
     register  register the PR commit as a new model version (reused when re-run)
     gate      the promotion gate against the version in ``retrain.stage``; deploy and assign on success
     report    post or update one comment: metrics vs base and production, params diff, plots, gate decision
+    (deploy)  a failed deploy is reported on the PR, then ends the run with an error naming the step
 
 Idempotent: the PR branch is named by the day and the base commit, so two runs on the same day
 and base commit update the same PR and comment, register nothing new and promote nothing twice.
@@ -196,6 +197,9 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
                            watermark_title=f"tide retrain {reg.model}", ctx=ctx)
         res.comment_url = c.url
         note(f"{'updated' if c.updated else 'posted'} the report comment {c.url}")
+    if res.outcome == "deploy-failed" and rec is not None and rec.deploy is not None:
+        # reported on the PR above; the previous production assignment stays
+        raise StepFailed("deploy", f"{rec.deploy.detail}; {reg.model} {res.version} was not promoted")
     return res
 
 
