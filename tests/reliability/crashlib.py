@@ -243,9 +243,9 @@ def _own_remote(root: Path, t: Template, env: dict[str, str], objects: str = "al
     assert t.remote is not None, "the template has no remote (push is not built)"
     remote = root.parent / f"{root.name}-remote"
     shutil.copytree(t.remote, remote)
-    if objects != "all":
+    if objects != "all":  # "half": what an interrupted push leaves (files first, manifests last)
         for i, p in enumerate(sorted(remote.rglob("*"))):
-            if p.is_file() and (objects == "none" or i % 2 == 0):
+            if p.is_file() and (objects == "none" or i % 2 == 0 or p.name.endswith(".dir")):
                 p.unlink()
     tide(["remote", "modify", "store", "url", str(remote)], root, env)
     return remote

@@ -73,12 +73,13 @@ def make_repo(root: Path, env: dict[str, str], url: str, options: dict[str, str]
 
 def fault_round(work: Path, env: dict[str, str], proxy: FaultProxy, url: str, options: dict[str, str],
                 remote_objects: Callable[[], dict[str, bytes]], seed: int, faulty_attempts: int = 3,
-                rate: float = 0.5) -> RoundResult:
+                rate: float = 0.5, verbs: tuple[str, ...] = ("push", "pull", "fetch")) -> RoundResult:
     """``remote_objects()`` reads every object on the remote behind the proxy's back (oid -> bytes)."""
     res = RoundResult()
     a = work / "a"
     state = make_repo(a, env, url, options, seed)
     steps = [("push", a, ["push"]), ("pull", work / "b", ["pull"]), ("fetch", work / "c", ["fetch"])]
+    steps = [st for st in steps if st[0] in verbs]
     for what, root, args in steps:
         if not root.exists():
             crashlib.git(work, "clone", "-q", str(a), root.name, env=env)

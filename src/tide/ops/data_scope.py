@@ -121,7 +121,11 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRe
 
     rr = resolve(repo.settings, name)
     backend = open_backend(rr.spec, repo.env)
-    attempts = int(repo.env.get("TIDE_REMOTE_RETRIES") or 5)
+    raw = repo.env.get("TIDE_REMOTE_RETRIES")
+    try:
+        attempts = int(raw) if raw else 5  # "0" means no retry, not the default
+    except ValueError:
+        raise UsageError(f"TIDE_REMOTE_RETRIES must be a whole number, got '{raw}'")
     wrapped = RetryingBackend(backend, RetryPolicy(attempts=max(1, attempts)))
     n = jobs or rr.jobs or backend.capabilities.default_jobs
     if n < 1:
