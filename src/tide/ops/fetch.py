@@ -30,7 +30,8 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
     summary = FetchSummary()
     with repo.lock():
         _fetch(repo, scope, remote, jobs, run_cache, progress, summary)
-    _raise_failures(summary.results, verb, "download")
+    if any(not r.ok for r in summary.results.values()):
+        _raise_failures(summary.results, verb, "download", _names(repo, scope, remote))
     return summary
 
 
@@ -52,3 +53,13 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
                 summary.runs = fetch_runs(repo.cache.root, rem.store, rem.jobs)
         finally:
             rem.close()
+
+
+def _names(repo: Repo, scope: Scope, remote: str | None) -> dict:
+    """Workspace paths of the objects, to name what failed (only computed when something did)."""
+    from tide.ops.data_scope import named_objects
+
+    names: dict = {}
+    for group in gather(repo, scope, remote, for_push=False).values():
+        names.update(named_objects(repo, group))
+    return names

@@ -60,18 +60,24 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
     return summary
 
 
-def _raise_failures(results: dict[str, TransferResult], verb: str, action: str) -> None:
+def _raise_failures(results: dict[str, TransferResult], verb: str, action: str,
+                    names: dict[ObjRef, str] | None = None) -> None:
+    names = names or {}
+
+    def label(refs: list[ObjRef], n: int = 3) -> str:
+        return ", ".join(f"{names[r]} ({r.oid})" if r in names else r.oid for r in refs[:n])
+
     problems = []
     for name, res in results.items():
         if res.missing_local and verb != "push":
             problems.append(f"{len(res.missing_local)} objects are missing from the cache "
-                            f"(e.g. {_first(res.missing_local)})")
+                            f"(e.g. {label(res.missing_local, 1)})")
         if res.missing_remote:
             problems.append(f"{len(res.missing_remote)} objects are missing on remote '{name}' "
-                            f"(e.g. {_first(res.missing_remote)})")
+                            f"(e.g. {label(res.missing_remote, 1)})")
         if res.corrupt:
             problems.append(f"{len(res.corrupt)} objects on remote '{name}' are corrupt and were not "
-                            f"trusted: {', '.join(r.oid for r in res.corrupt[:3])}")
+                            f"trusted: {label(res.corrupt)}")
         if res.failed:
             ref, msg = res.failed[0]
             problems.append(f"{len(res.failed)} objects failed to {action} (first: {msg})")
@@ -79,7 +85,3 @@ def _raise_failures(results: dict[str, TransferResult], verb: str, action: str) 
         done = sum(r.transferred for r in results.values())
         raise StorageError(f"{verb} incomplete ({done} objects transferred): " + "; ".join(problems)
                            + f"; run 'tide {verb}' again to resume")
-
-
-def _first(refs: list[ObjRef]) -> str:
-    return refs[0].oid
