@@ -214,11 +214,17 @@ class Suite:
     def _empty_local_remote(self, t: Tool) -> None:
         shutil.rmtree(self.remote(t), ignore_errors=True)
         os.makedirs(self.remote(t))
-        _drop_remote_index(self.lab.site_dir(t, "repo"))
+        self._forget_remote(t)
 
     def _empty_s3(self, t: Tool) -> None:
         self.lab.s3.empty(_bucket(t))
+        self._forget_remote(t)
+
+    def _forget_remote(self, t: Tool) -> None:
+        """Both tools remember what a remote holds (dvc in its site cache, tide in .dvc/tmp/tide);
+        an emptied remote must be forgotten, or the next push would rightly send nothing."""
         _drop_remote_index(self.lab.site_dir(t, "repo"))
+        shutil.rmtree(os.path.join(self.repo(t), ".dvc", "tmp", "tide", "remote-index"), ignore_errors=True)
 
     def _fresh_clone(self, t: Tool) -> None:
         shutil.rmtree(self.clone(t), ignore_errors=True)
