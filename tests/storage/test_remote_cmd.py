@@ -63,6 +63,7 @@ def test_dvc_reads_what_tide_wrote(tmp_path, tide, dvc):
     (["remote", "modify", "ghost", "jobs", "2"], "remote 'ghost' does not exist"),
     (["remote", "add", "x", "ftp://host/path"], "scheme 'ftp' is not one of"),
     (["remote", "modify", "r", "jobs", "many"], "must be an integer"),
+    (["remote", "modify", "r", "verify", "maybe"], "must be a boolean"),
     (["remote", "remove", "ghost"], "remote 'ghost' does not exist"),
     (["remote", "rename", "r", "r"], "already exists"),
     (["push", "-r", "ghost"], "remote 'ghost' does not exist"),

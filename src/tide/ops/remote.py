@@ -6,12 +6,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from tide.core.config import LEVELS, Config, to_int
+from tide.core.config import LEVELS, Config, to_bool, to_int
 from tide.core.errors import ConfigError, UsageError
 from tide.storage.base import RemoteSpec
 from tide.storage.registry import check_option, scheme_of
 
 DEFAULT_LEVEL = "repo"
+BOOL_OPTIONS = frozenset({
+    "verify", "worktree", "version_aware", "use_ssl", "allow_anonymous_login", "listobjects", "ask_password",
+    "ask_passphrase", "gss_auth", "allow_agent", "gdrive_use_service_account", "gdrive_trash_only",
+    "gdrive_acknowledge_abuse", "exclude_environment_credential", "exclude_visual_studio_code_credential",
+    "exclude_shared_token_cache_credential", "exclude_managed_identity_credential",
+})
 
 
 def _is_local_url(url: str) -> bool:
@@ -90,6 +96,8 @@ def modify(config: Config, name: str, option: str, value: str | None, level: str
         check_option(url, option)
     if option in ("jobs", "checksum_jobs", "port", "max_sessions") and to_int(value, option) < 1:
         raise ConfigError(f"option '{option}' must be a positive integer")
+    if option in BOOL_OPTIONS:
+        to_bool(value, option)
     ed.set(section, option, value)
     ed.save()
 
