@@ -1,7 +1,7 @@
 """Timing machinery: run one command, measure wall time and peak RSS, pair two tools A B A B.
 
-Peak memory comes from ``wait4``: the kernel reports the largest resident set of the child and of
-every descendant it waited for (git, for instance), so both tools are charged the same way.
+Peak memory is the kernel's ``ru_maxrss`` of the command and of every descendant it waited for
+(git, for instance), taken through GNU time so that it does not start at this process's size.
 """
 
 from __future__ import annotations
@@ -36,18 +36,38 @@ class BenchError(RuntimeError):
     pass
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run_measured(argv: list[str], cwd: str, env: dict[str, str]) -> Sample:
-    """Run ``argv`` to completion; wall time from fork to reap, peak RSS from ``wait4``."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # stderr is small for these commands; read it before reaping so a chatty tool never blocks
-    err = proc.stderr.read() if proc.stderr else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.stderr:
-        proc.stderr.close()
-    return Sample(wall, int(usage.ru_maxrss), proc.returncode, err.decode("utf-8", "replace")[-2000:])
+    """Run ``argv`` to completion; wall time from spawn to reap, peak RSS of the process tree.
+
+    The kernel's peak-RSS figure survives ``exec`` and so starts at the size of the process that
+    forked: spawned from this Python process, every command would inherit its ~50 MB. GNU time
+    (a 1 MB process) does the fork instead and reports the child's ``ru_maxrss`` (children it
+    waited for included); without it, ``wait4`` on our own child is the fallback.
+    """
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        use_time = os.path.exists(GNU_TIME)
+        full = [GNU_TIME, "-q", "-f", "%M", "-o", rss_file.name, *argv] if use_time else argv
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(full, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # stderr is small for these commands; read it before reaping so a chatty tool never blocks
+        err = proc.stderr.read() if proc.stderr else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.stderr:
+            proc.stderr.close()
+        rss = int(usage.ru_maxrss)
+        if use_time:
+            try:
+                rss = int(rss_file.read().strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                pass
+    return Sample(wall, rss, proc.returncode, err.decode("utf-8", "replace")[-2000:])
 
 
 def sh(argv: list[str], cwd: str | None = None, env: dict[str, str] | None = None) -> str:
