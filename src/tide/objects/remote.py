@@ -43,7 +43,8 @@ class ObjectStore(Protocol):
       choosing between per-object checks and prefix listings to use as few requests as possible.
     - ``put(ref, path)`` uploads the local file ``path`` (whose bytes hash to ``ref.oid``); the
       object is visible only once complete.
-    - ``open(ref)`` returns a stream of the object's bytes (``StorageNotFound`` if absent).
+    - ``open(ref)`` returns a stream of the object's bytes (``StorageNotFound`` if absent); when
+      ``cheap_open`` is False, ``get_file(ref, path)`` (one request) is the better way to download.
     - ``size(ref)`` returns its size in bytes.
     - ``iter_refs()`` yields every object on the remote (for garbage collection).
     - ``delete(ref)`` removes an object (missing is not an error).
@@ -52,10 +53,12 @@ class ObjectStore(Protocol):
     """
 
     url: str
+    cheap_open: bool
 
     def has_many(self, refs: Collection[ObjRef], jobs: int) -> set[ObjRef]: ...
     def put(self, ref: ObjRef, path: str) -> None: ...
     def open(self, ref: ObjRef) -> BinaryIO: ...
+    def get_file(self, ref: ObjRef, path: str) -> None: ...
     def size(self, ref: ObjRef) -> int: ...
     def iter_refs(self) -> Iterator[ObjRef]: ...
     def delete(self, ref: ObjRef) -> None: ...
@@ -96,14 +99,37 @@ class DvcLayoutStore:
             key = object_key(r)
             by_prefix[key.rsplit("/", 1)[0]].append(r)
         caps = self.backend.capabilities
-        if caps.listable and caps.cheap_listing and len(refs) > 2 * len(by_prefix):
-            # probe one prefix to estimate how many list pages each prefix costs
-            first = next(iter(by_prefix))
-            keys = set(self.backend.list(first + "/"))
-            pages = max(1, math.ceil(len(keys) / PAGE))
-            if len(by_prefix) * pages < len(refs):
-                return self._by_listing(by_prefix, first, keys, pages, jobs)
-        return self._by_exists(refs, jobs)
+        jobs = max(1, jobs)
+        if not (caps.listable and caps.cheap_listing) or len(refs) <= jobs:
+            return self._by_exists(refs, jobs)
+        # probe one prefix: its size estimates the remote's (ids are uniform over 256 prefixes)
+        first = next(iter(by_prefix))
+        first_keys = set(self.backend.list(first + "/"))
+        pages = max(1, math.ceil(len(first_keys) / PAGE))
+        # costs in request round trips, parallel strategies spread over ``jobs`` workers
+        cost = {"exists": math.ceil(len(refs) / jobs),
+                "list": math.ceil((len(by_prefix) - 1) * pages / jobs)}
+        if caps.flat_listing:
+            cost["traverse"] = math.ceil(len(first_keys) * 256 / PAGE) + 1
+        best = min(cost, key=lambda k: (cost[k], k != "traverse"))
+        if best == "traverse":
+            return self._by_traverse(refs, by_prefix)
+        if best == "list":
+            return self._by_listing(by_prefix, first, first_keys, pages, jobs)
+        known = {r for r in by_prefix[first] if object_key(r) in first_keys}
+        rest = [r for r in refs if object_key(r).rsplit("/", 1)[0] != first]
+        found = self._by_exists(rest, jobs) | known
+        self.last_query = QueryStats("exists", len(rest) + 1)
+        return found
+
+    def _by_traverse(self, refs: list[ObjRef], by_prefix: dict[str, list[ObjRef]]) -> set[ObjRef]:
+        """List every key under the layouts involved (flat listings: 1,000 keys per request)."""
+        keys: set[str] = set()
+        roots = {"files/md5/" if not r.legacy else "" for r in refs}
+        for root in sorted(roots):
+            keys.update(self.backend.list(root))
+        self.last_query = QueryStats("traverse", max(1, math.ceil(len(keys) / PAGE)))
+        return {r for r in refs if object_key(r) in keys}
 
     def _by_listing(self, by_prefix: dict[str, list[ObjRef]], first: str, first_keys: set[str],
                     pages: int, jobs: int) -> set[ObjRef]:
@@ -123,6 +149,8 @@ class DvcLayoutStore:
         def one(r: ObjRef) -> ObjRef | None:
             return r if self.backend.exists(object_key(r)) else None
 
+        if not refs:
+            return set()
         if len(refs) == 1:
             hits = [one(refs[0])]
         else:
@@ -144,6 +172,13 @@ class DvcLayoutStore:
 
     def open(self, ref: ObjRef) -> BinaryIO:
         return self.backend.open(object_key(ref))
+
+    @property
+    def cheap_open(self) -> bool:
+        return self.backend.capabilities.cheap_open
+
+    def get_file(self, ref: ObjRef, path: str) -> None:
+        self.backend.get_file(object_key(ref), path)
 
     def size(self, ref: ObjRef) -> int:
         return self.backend.size(object_key(ref))

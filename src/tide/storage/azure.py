@@ -14,7 +14,7 @@ from tide.core.config import Env, to_bool
 from tide.storage.base import Capabilities, RemoteSpec
 from tide.storage.fsbackend import FsspecBackend
 
-CAPS = Capabilities(atomic_put=True, rename=False, cheap_listing=True, default_jobs=16)
+CAPS = Capabilities(atomic_put=True, rename=False, cheap_listing=True, flat_listing=True, default_jobs=16)
 
 
 def adlfs_kwargs(spec: RemoteSpec, env: Env) -> dict[str, Any]:

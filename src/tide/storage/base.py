@@ -48,6 +48,10 @@ class Capabilities:
     ``listable``: ``list`` works (plain HTTP cannot list).
     ``cheap_listing``: one list request returns many keys (object stores, SFTP per directory);
         the transfer engine prefers listing prefixes over per-key checks when it has many keys.
+    ``flat_listing``: ``list`` pages through keys (1,000 per request) however deep they are (object
+        stores); otherwise it walks one directory per request.
+    ``cheap_open``: ``open`` costs no request before the data flows (local files); otherwise the
+        transfer engine downloads with ``get_file`` (one request) and hashes the result.
     ``default_jobs``: parallel requests when the user gives no ``-j`` / ``jobs``.
     """
 
@@ -56,6 +60,8 @@ class Capabilities:
     writable: bool = True
     listable: bool = True
     cheap_listing: bool = True
+    flat_listing: bool = False
+    cheap_open: bool = False
     default_jobs: int = 8
 
 

@@ -21,7 +21,7 @@ SMALL = 1 << 16
 
 
 class LocalBackend:
-    capabilities = Capabilities(atomic_put=False, rename=True, cheap_listing=True, default_jobs=8)
+    capabilities = Capabilities(atomic_put=False, rename=True, cheap_listing=True, cheap_open=True, default_jobs=8)
 
     def __init__(self, root: str, url: str | None = None) -> None:
         self.root = os.path.abspath(root)
