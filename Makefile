@@ -47,5 +47,8 @@ demo: venv
 bench: venv dvc-venv
 	$(PY) bench/run.py --dvc $(CURDIR)/$(DVC_VENV)/bin/dvc $(if $(SCALE),--scale $(SCALE),) $(BENCH_ARGS)
 
+torture: venv dvc-venv sysdeps
+	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc $(PY) scripts/torture.py $(TORTURE_ARGS)
+
 clean:
 	rm -rf $(VENV) $(DVC_VENV) $(GTO_VENV) .demo bench/.work

@@ -48,3 +48,24 @@ def test_hardlink_cache_leaves_no_temporary_files(tmp_path, crash_env):
     assert not [p for p in root.rglob("*.tmp") if ".dvc" not in p.parts]
     crashlib.tide(["checkout", "-q", "--relink"], root, crash_env)
     assert crashlib.read_state(root) == state
+
+
+def test_leftover_temporary_file_is_not_taken_for_data(tmp_path, crash_env):
+    """Regression: a SIGKILL between creating a temporary link in a tracked directory and renaming it
+    left `.XXXX.tmp` behind; the re-run of `tide add` then tracked it as part of the data."""
+    from tide.core.fsutil import tmp_name
+
+    root = tmp_path / "r"
+    root.mkdir()
+    crashlib.git(root, "init", "-q", "-b", "main", env=crash_env)
+    crashlib.tide(["init", "-q"], root, crash_env)
+    state = {"data/a.bin": b"a", "data/sub/b.bin": b"b"}
+    crashlib.write_state(root, {}, state)
+    crashlib.tide(["add", "-q", "data"], root, crash_env)
+    pointer = (root / "data.dvc").read_text()
+    leftover = tmp_name(str(root / "data" / "sub" / "b.bin"))
+    with open(leftover, "wb") as f:
+        f.write(b"half of something")
+    assert crashlib.tide(["status", "--json"], root, crash_env).stdout.strip() == "{}"
+    crashlib.tide(["add", "-q", "data"], root, crash_env)
+    assert (root / "data.dvc").read_text() == pointer

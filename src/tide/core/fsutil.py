@@ -15,6 +15,13 @@ def tmp_name(path: str) -> str:
     return os.path.join(d, f".{secrets.token_urlsafe(16)}.tmp")
 
 
+def is_tmp_name(name: str) -> bool:
+    """Whether a file name is one ``tmp_name`` makes: a process killed mid-write may leave one in a
+    tracked directory, and hashing must not take it for data (found by crash injection)."""
+    return (len(name) == 27 and name[0] == "." and name.endswith(".tmp")
+            and all(c.isalnum() or c in "-_" for c in name[1:23]))
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` so that readers see either the old file or the complete new one."""
     path = os.fspath(path)

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from stat import S_ISDIR
 
+from tide.core.fsutil import is_tmp_name
+
 ALWAYS = frozenset({".git", ".hg", ".dvc"})
 NAME = ".dvcignore"
 
@@ -98,7 +100,7 @@ class Ignore:
                         continue
                     stack.append((e.path, rel + "/", act))
                     continue
-                if rules and self._matches(rules, rel_dir, rel, False):
+                if (rules and self._matches(rules, rel_dir, rel, False)) or is_tmp_name(e.name):
                     continue
                 try:
                     st = e.stat()
@@ -148,7 +150,7 @@ class Ignore:
                     continue
                 yield from self._walk(e.path, rel + "/", rel_root, active)
             else:
-                if rules and self._matches(rules, rel_root, rel, False):
+                if (rules and self._matches(rules, rel_root, rel, False)) or is_tmp_name(e.name):
                     continue
                 if e.is_symlink() and os.path.isdir(e.path):
                     continue
