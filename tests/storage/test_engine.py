@@ -222,3 +222,26 @@ def test_interrupted_local_upload_leaves_no_object(tmp_path, monkeypatch):
         remote.put_file(str(src), "files/md5/ab/cdef")
     assert not remote.exists("files/md5/ab/cdef")
     assert os.listdir(tmp_path / "remote" / "files" / "md5" / "ab") == []
+
+
+def test_progress_rendering_and_ci_summary():
+    import io
+
+    from rich.console import Console
+
+    from tide.cli.transfer_progress import RichProgress, human_bytes, is_interactive, make_progress, summary_line
+    from tide.core.config import Env
+
+    assert summary_line("pushed", 3, 3 * 1024 * 1024, 1.5) == "3 files pushed (3.0 MB in 1.5s, 2.0 MB/s)"
+    assert human_bytes(512) == "512 B" and human_bytes(1536) == "1.5 KB"
+    assert not is_interactive(Env({"CI": "true"}))
+    assert make_progress("push", quiet=False, env=Env({"CI": "1"})) is None  # CI logs get the summary only
+    p = RichProgress("push")
+    buf = io.StringIO()
+    p._progress.live.console = Console(file=buf, force_terminal=True, width=100)
+    p.start(2, 2048)
+    p.advance(1024)
+    p.advance(1024)
+    p.close()
+    assert p._done == 2 and p._bytes == 2048
+    assert "push 2/2 files" in buf.getvalue()
