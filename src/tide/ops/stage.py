@@ -9,10 +9,10 @@ from typing import Any
 from tide.core import yamlio
 from tide.core.errors import FileFormatError, UsageError
 from tide.core.fsutil import atomic_write_text
+from tide.core.yamlstyle import dumps
 from tide.pipeline import definition
 from tide.pipeline.graph import build
 from tide.pipeline.project import load_project, tracked_outputs
-from tide.core.yamlstyle import dumps
 from tide.workspace import gitignore
 from tide.workspace.repo import Repo
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from tide.core.errors import TideError
 from tide.core.fsutil import atomic_write_text
-from tide.pipeline.definition import Stage
 from tide.core.yamlstyle import dumps, load_file
+from tide.pipeline.definition import Stage
 
 EXCLUDE = ("size", "nfiles")
 
