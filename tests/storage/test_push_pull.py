@@ -211,8 +211,6 @@ def test_http_remote_is_read_only(repo_dir, tide, tmp_path, static_http):
     tide("remote", "add", "local", served, cwd=repo_dir)
     tide("push", "-r", "local", cwd=repo_dir)
     tide("remote", "add", "-d", "web", static_http.url(sub), cwd=repo_dir)
-    p = tide("push", "-r", "web", cwd=repo_dir, check=False)
-    assert "Everything is up to date." in p.stdout or p.returncode == 0
     (repo_dir / "extra.txt").write_text("more\n")
     tide("add", "extra.txt", cwd=repo_dir)
     p = tide("push", "-r", "web", cwd=repo_dir, check=False)
