@@ -161,14 +161,15 @@ class DvcLayoutStore:
 
     # --- objects -------------------------------------------------------------------------------
     def put(self, ref: ObjRef, path: str) -> None:
-        self._writable()
+        self.check_writable()
         self.backend.put_file(path, object_key(ref))
 
-    def _writable(self) -> None:
+    def check_writable(self) -> None:
         if not self.backend.capabilities.writable:
             from tide.storage.base import StoragePermanent
 
-            raise StoragePermanent(f"remote '{self.url}' is read-only (this kind of remote cannot be written)")
+            raise StoragePermanent(f"remote '{self.url}' is read-only (this kind of remote cannot be written); "
+                                   "push to another remote")
 
     def open(self, ref: ObjRef) -> BinaryIO:
         return self.backend.open(object_key(ref))
@@ -210,7 +211,7 @@ class DvcLayoutStore:
         return list(self.backend.list(prefix))
 
     def put_extra(self, path: str, key: str) -> None:
-        self._writable()
+        self.check_writable()
         self.backend.put_file(path, key)
 
     def open_extra(self, key: str) -> BinaryIO:

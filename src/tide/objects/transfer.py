@@ -102,6 +102,8 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
     send = [r for r in local if r not in present]
     dir_send = [d for d in todo_dirs if cache.exists(d.ref.oid, d.ref.legacy)]
     res.missing_local += [d.ref for d in todo_dirs if not cache.exists(d.ref.oid, d.ref.legacy)]
+    if (send or dir_send) and hasattr(store, "check_writable"):
+        store.check_writable()  # one clear error instead of one failure per object
     sizes = {r: _size(cache.path(r.oid, r.legacy)) for r in send}
     progress.start(len(send) + len(dir_send), sum(sizes.values()) + sum(
         _size(cache.path(d.ref.oid, d.ref.legacy)) for d in dir_send))
