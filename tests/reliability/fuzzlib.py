@@ -291,6 +291,49 @@ def t_settings(text: str, root: str) -> None:
         os.unlink(path)
 
 
+# --- forge API responses ----------------------------------------------------------------------------
+FORGE_CALLS = (
+    ("list_comments", lambda f, t: f.list_comments(t)),
+    ("create_comment", lambda f, t: f.create_comment(t, "report")),
+    ("find_pr", lambda f, t: f.find_pr("feature", "main")),
+    ("create_pr", lambda f, t: f.create_pr("feature", "main", "title", "body")),
+    ("prs_for_commit", lambda f, t: f.prs_for_commit("a" * 40)),
+    ("list_runners", lambda f, t: f.list_runners()),
+    ("runner_registration", lambda f, t: f.runner_registration("r1", ("tide",))),
+    ("create_check", lambda f, t: f.create_check("a" * 40, "t", "s", "success")),
+)
+
+
+def t_forge(case: tuple[str, int, int, bytes], root: str) -> None:
+    """One driver, one call, every HTTP answer ``(status, body)`` from a fuzzed fake server."""
+    import httpx
+
+    from tide.forge.base import Target
+    from tide.forge.detect import ForgeChoice, Token
+    from tide.forge.drivers import REGISTRY, open_driver
+
+    driver, call, status, body = case
+    name, fn = FORGE_CALLS[call % len(FORGE_CALLS)]
+    drv_name = sorted(n for n in REGISTRY if n != "local")[driver % 4]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    choice = ForgeChoice(drv_name, "o/r", "http://forge.invalid", "http://forge.invalid/api")
+    forge = open_driver(choice, Token("token-value", "TEST"))
+    api = forge.api
+    api.sleep = lambda s: None
+    api._client = httpx.Client(base_url=api.base_url, transport=httpx.MockTransport(handler))
+
+    def run() -> None:
+        try:
+            fn(forge, Target("pr", "1"))
+        finally:
+            forge.close()
+
+    expect_clean(run)
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -306,6 +349,7 @@ TARGETS = (
     Target("dvc.yaml", t_pipeline, "tide.pipeline.definition"),
     Target("params", t_params, "tide.pipeline.params"),
     Target("tide.yaml", t_settings, "tide.core.settings"),
+    Target("forge API responses", t_forge, "tide.forge.drivers"),
 )
 
 
@@ -318,3 +362,4 @@ def available_targets() -> list[Target]:
             continue
         out.append(t)
     return out
+

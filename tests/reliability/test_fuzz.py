@@ -113,3 +113,18 @@ def test_regression_line_break_in_stage_name_gives_one_line(root):
     """A stage named "\\n" produced a two-line error message."""
     fz.t_pipeline('{"stages": {"\\n": null}}', root)
     fz.t_pipeline('{"\\n": null}', root)
+
+
+@needs("forge API responses")
+@FUZZ
+@given(case=st.tuples(
+    st.integers(0, 3), st.integers(0, 7),
+    st.sampled_from([200, 200, 200, 201, 204, 400, 401, 403, 404, 409, 422, 429, 500]),
+    st.one_of(st.builds(lambda d: fz.to_text(d, 0).encode(), fz.json_values),
+              st.builds(lambda d: fz.to_text(d, 0).encode(), st.dictionaries(
+                  st.sampled_from(["id", "number", "html_url", "head", "base", "body", "iid", "web_url", "token",
+                                   "runners", "values", "links", "state", "message", "errors", "total_count"]),
+                  fz.json_values, max_size=6)),
+              st.binary(max_size=60))))
+def test_forge_api_responses(root, case):
+    fz.t_forge(case, root)
