@@ -116,7 +116,7 @@ def test_regression_line_break_in_stage_name_gives_one_line(root):
 
 
 @needs("forge API responses")
-@FUZZ
+@settings(FUZZ, max_examples=EXAMPLES if EXAMPLES > 500 else 60)  # each input builds a driver and a client
 @given(case=st.tuples(
     st.integers(0, 3), st.integers(0, 7),
     st.sampled_from([200, 200, 200, 201, 204, 400, 401, 403, 404, 409, 422, 429, 500]),
