@@ -245,3 +245,95 @@ def test_progress_rendering_and_ci_summary():
     p.close()
     assert p._done == 2 and p._bytes == 2048
     assert "push 2/2 files" in buf.getvalue()
+
+
+class Cut(Flaky):
+    """A network remote (no cheap open) whose first download of each object stops half way."""
+
+    def __init__(self, inner, cuts: int = 1):  # noqa: ANN001
+        super().__init__(inner)
+        from dataclasses import replace
+
+        self.capabilities = replace(inner.capabilities, cheap_open=False)
+        self.cuts = cuts
+        self.sent = 0
+
+    def get_file(self, key, path):  # noqa: ANN001
+        with self.inner.open(key) as src:
+            data = src.read()
+        with open(path, "wb") as f:
+            if self.cuts > 0:
+                self.cuts -= 1
+                f.write(data[: len(data) // 2])
+                self.sent += len(data) // 2
+                raise StorageTransient(f"download {key}: Connection reset by peer")
+            f.write(data)
+            self.sent += len(data)
+
+    def open(self, key):  # noqa: ANN001
+        outer = self
+        f = self.inner.open(key)
+
+        class Counting:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *a):  # noqa: ANN002
+                f.close()
+
+            def seek(self, n):  # noqa: ANN001
+                return f.seek(n)
+
+            def read(self, n=-1):  # noqa: ANN001
+                b = f.read(n)
+                outer.sent += len(b)
+                return b
+
+        return Counting()
+
+
+def test_interrupted_download_resumes_where_it_stopped(tmp_path):
+    data = os.urandom(3 * 1024 * 1024)
+    oid = hashlib.md5(data).hexdigest()
+    remote = LocalBackend(str(tmp_path / "remote"))
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    remote.put_file(str(src), object_key(ObjRef(oid)))
+    cache = ObjectCache(str(tmp_path / "cache"))
+    cut = Cut(remote, cuts=1)
+    res = fetch(cache, DvcLayoutStore(cut), [ObjRef(oid)], [], jobs=1)
+    assert res.ok and open(cache.path(oid), "rb").read() == data  # noqa: SIM115
+    assert cut.sent == len(data)  # half, then only the other half: nothing sent twice
+    # across runs: every attempt of the first run is cut; the second run picks up the partial file
+    cache2 = ObjectCache(str(tmp_path / "cache2"))
+    cut2 = Cut(remote, cuts=1)
+
+    class Dead(Cut):
+        def open(self, key):  # noqa: ANN001
+            raise StorageTransient("Connection reset by peer")
+
+    dead = Dead(remote, cuts=1)
+    res = fetch(cache2, DvcLayoutStore(dead), [ObjRef(oid)], [], jobs=1)
+    assert res.failed and not cache2.exists(oid)
+    partial = os.path.join(os.path.dirname(cache2.path(oid)), f".{oid}.partial.tmp")
+    assert os.path.getsize(partial) == len(data) // 2
+    cut2.cuts = 0
+    res = fetch(cache2, DvcLayoutStore(cut2), [ObjRef(oid)], [], jobs=1)
+    assert res.ok and cut2.sent == len(data) - len(data) // 2 and not os.path.exists(partial)
+    assert open(cache2.path(oid), "rb").read() == data  # noqa: SIM115
+
+
+def test_a_bad_partial_file_is_fetched_again_whole(tmp_path):
+    data = os.urandom(200_000)
+    oid = hashlib.md5(data).hexdigest()
+    remote = LocalBackend(str(tmp_path / "remote"))
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    remote.put_file(str(src), object_key(ObjRef(oid)))
+    cache = ObjectCache(str(tmp_path / "cache"))
+    d = os.path.dirname(cache.path(oid))
+    os.makedirs(d)
+    with open(os.path.join(d, f".{oid}.partial.tmp"), "wb") as f:
+        f.write(b"garbage that is not the start of the object")
+    res = fetch(cache, DvcLayoutStore(Cut(remote, cuts=0)), [ObjRef(oid)], [], jobs=1)
+    assert res.ok and open(cache.path(oid), "rb").read() == data  # noqa: SIM115

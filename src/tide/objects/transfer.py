@@ -234,38 +234,95 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
 
 def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
     """Stream one object into the cache, verifying its hash first. Returns its size."""
-    from tide.storage.base import StorageNotFound
-
     dst = cache.path(ref.oid, ref.legacy)
     cache._ensure_dir(os.path.dirname(dst))
+    if not getattr(store, "cheap_open", True):
+        return _download_resumable(store, ref, dst)
     tmp = tmp_name(dst)
     try:
-        try:
-            if getattr(store, "cheap_open", True):
-                with store.open(ref) as src:
-                    digest, n = _copy_hashing(src, tmp)
-            else:  # one request for the whole object, then hash what arrived
-                store.get_file(ref, tmp)
-                n = os.path.getsize(tmp)
-                digest = file_md5(tmp, n)
-                os.chmod(tmp, READONLY)
-        except StorageNotFound:
-            raise _NotThere(f"{ref.oid} is missing on the remote")
-        except (StorageError, OSError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - an SDK error while streaming (e.g. a checksum mismatch)
-            from tide.storage.errors import translate
-
-            raise translate(exc, f"download {ref.oid}")
+        with _storage_errors(ref), store.open(ref) as src:
+            digest, n = _copy_hashing(src, tmp)
         if not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         os.replace(tmp, dst)  # created read-only (0444) already
         return n
     finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink_quiet(tmp)
+
+
+def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str) -> int:
+    """Network remotes: one request for the whole object, into ``.<oid>.partial.tmp`` beside its final
+    name. A transfer cut short leaves the partial file, and the next attempt (or the next run)
+    asks only for the bytes after it; the hash of the whole is checked before the object is trusted."""
+    from tide.storage.base import StorageTransient
+
+    part = os.path.join(os.path.dirname(dst), f".{ref.oid.replace('/', '')}.partial.tmp")
+    resumed = False
+    try:
+        for attempt in range(3):
+            have = _size(part) if os.path.exists(part) else 0
+            try:
+                with _storage_errors(ref):
+                    if have:
+                        resumed = True
+                        with store.open(ref) as src, open(part, "ab") as out:
+                            src.seek(have)
+                            while chunk := src.read(CHUNK):
+                                out.write(chunk)
+                    else:
+                        store.get_file(ref, part)
+                break
+            except StorageTransient:
+                if attempt == 2:
+                    raise
+        n = _size(part)
+        digest = file_md5(part, n)
+        if not _matches(ref, digest, part) and resumed:
+            _unlink_quiet(part)  # the partial file may be what is wrong: fetch it whole once more
+            with _storage_errors(ref):
+                store.get_file(ref, part)
+            n = _size(part)
+            digest = file_md5(part, n)
+        if not _matches(ref, digest, part):
+            _unlink_quiet(part)
+            raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
+        os.chmod(part, READONLY)
+        os.replace(part, dst)
+        return n
+    except BaseException as exc:
+        if not isinstance(exc, (StorageTransient, KeyboardInterrupt)):
+            _unlink_quiet(part)  # keep a partial download only for a resumable interruption
+        raise
+
+
+class _storage_errors:  # noqa: N801 - used as a context manager
+    """Map errors raised while downloading ``ref`` to storage errors (missing -> _NotThere)."""
+
+    def __init__(self, ref: ObjRef) -> None:
+        self.ref = ref
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, et, exc, tb) -> bool:  # noqa: ANN001
+        from tide.storage.base import StorageNotFound
+
+        if exc is None or isinstance(exc, (_NotThere, _Corrupt)):
+            return False
+        if isinstance(exc, StorageNotFound):
+            raise _NotThere(f"{self.ref.oid} is missing on the remote") from exc
+        if isinstance(exc, (StorageError, OSError)) or not isinstance(exc, Exception):
+            return False
+        from tide.storage.errors import translate
+
+        raise translate(exc, f"download {self.ref.oid}") from exc  # an SDK error while streaming
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _matches(ref: ObjRef, digest: str, path: str) -> bool:
