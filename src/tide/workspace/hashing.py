@@ -87,6 +87,8 @@ class Hasher:
         oid = manifest.tree_oid(raw)
         if snap is not None:
             self.state.save_dir(reldir, snap, oid, total, len(files))
+        else:
+            self.state.forget_dir(reldir)  # an older snapshot must not outlive a newer hash
         return HashResult(oid, total, len(files), False, tuple(files), raw)
 
     def record(self, done: list[tuple[str, str]]) -> None:

@@ -103,6 +103,15 @@ class State:
         except sqlite3.OperationalError:
             pass
 
+    def forget_dir(self, path: str) -> None:
+        db = self._conn()
+        if db is None:
+            return
+        try:
+            db.execute("DELETE FROM dirs WHERE path = ?", (path,))
+        except sqlite3.OperationalError:
+            pass
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
