@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 PREFIX = "tidecanary"
+USER_PREFIX = "tideuserpw"  # secrets a test writes into config files on purpose (not in the environment)
+SA_FILE = "canary-service-account.json"
 TOKEN_VARS = (
     "GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "BITBUCKET_TOKEN", "BITBUCKET_APP_PASSWORD",
     "GITEA_TOKEN", "FORGEJO_TOKEN", "REPO_TOKEN", "CML_TOKEN", "TIDE_TOKEN", "TIDE_FORGE_TOKEN",
@@ -26,6 +28,10 @@ def value(name: str) -> str:
     return f"{PREFIX}{name.lower().replace('_', '')}x9"
 
 
+def user_value(name: str) -> str:
+    return f"{USER_PREFIX}{name.lower().replace('_', '')}x9"
+
+
 def canary_env(base: str) -> dict[str, str]:
     env = {name: value(name) for name in TOKEN_VARS}
     env["AWS_ACCESS_KEY_ID"] = "AKIA" + value("AWS_ACCESS_KEY_ID").upper()
@@ -34,7 +40,7 @@ def canary_env(base: str) -> dict[str, str]:
     sa = {"type": "service_account", "project_id": "p", "private_key_id": value("SA_KEY_ID"),
           "private_key": f"-----BEGIN PRIVATE KEY-----\n{value('SA_PRIVATE_KEY')}\n-----END PRIVATE KEY-----\n",
           "client_email": "canary@p.iam.gserviceaccount.com", "token_uri": "http://127.0.0.1:9/token"}
-    path = os.path.join(base, "canary-service-account.json")
+    path = os.path.join(base, SA_FILE)
     os.makedirs(base, exist_ok=True)
     with open(path, "w") as f:
         json.dump(sa, f)
@@ -44,25 +50,24 @@ def canary_env(base: str) -> dict[str, str]:
     return env
 
 
-def needles() -> list[str]:
-    """Substrings that only a canary contains (case-insensitive match on the prefix covers them all)."""
-    return [PREFIX, PREFIX.upper()]
+def scan_text(text: str | bytes, prefixes: tuple[str, ...] = (PREFIX,)) -> bool:
+    """Whether ``text`` holds a canary (case-insensitive: every canary starts with a prefix)."""
+    low = text.lower()
+    if isinstance(low, bytes):
+        return any(p.encode() in low for p in prefixes)
+    return any(p in low for p in prefixes)
 
 
-def scan_text(text: str | bytes) -> bool:
-    if isinstance(text, bytes):
-        return PREFIX.encode() in text.lower()
-    return PREFIX in text.lower()
-
-
-def scan_tree(top: str | Path, skip: tuple[str, ...] = (), max_bytes: int = 32 << 20) -> list[str]:
-    """Files under ``top`` holding a canary (not following symlinks; ``skip``: paths to ignore)."""
+def scan_tree(top: str | Path, skip: tuple[str, ...] = (), max_bytes: int = 32 << 20,
+              prefixes: tuple[str, ...] = (PREFIX,)) -> list[str]:
+    """Files under ``top`` holding a canary (not following symlinks; ``skip``: paths to ignore; the
+    canary service-account files themselves are skipped)."""
     found = []
     skip_abs = {os.path.abspath(s) for s in skip}
     for d, _, files in os.walk(top):
         for f in files:
             p = os.path.join(d, f)
-            if os.path.abspath(p) in skip_abs or os.path.islink(p):
+            if os.path.abspath(p) in skip_abs or os.path.islink(p) or f == SA_FILE:
                 continue
             try:
                 if os.path.getsize(p) > max_bytes:
@@ -71,6 +76,6 @@ def scan_tree(top: str | Path, skip: tuple[str, ...] = (), max_bytes: int = 32 <
                     data = fh.read()
             except OSError:
                 continue
-            if scan_text(data) or scan_text(f):
+            if scan_text(data, prefixes) or scan_text(f, prefixes):
                 found.append(p)
     return found

@@ -31,11 +31,14 @@ def run(args: list[str], cwd: Path, env: dict, outputs: list[str]) -> subprocess
     return p
 
 
+BOTH = (canaries.PREFIX, canaries.USER_PREFIX)
+
+
 def assert_clean(outputs: list[str], *trees: Path, skip: tuple[str, ...] = ()) -> None:
-    leaked = [o.splitlines()[0] for o in outputs if canaries.scan_text(o)]
+    leaked = [o.splitlines()[0] for o in outputs if canaries.scan_text(o, BOTH)]
     assert not leaked, f"a canary appeared in the output of {leaked}"
     for t in trees:
-        files = canaries.scan_tree(t, skip=skip)
+        files = canaries.scan_tree(t, skip=skip, prefixes=BOTH)
         assert not files, f"a canary was written to {files}"
 
 
@@ -66,16 +69,16 @@ def test_remote_passwords_never_shown_in_errors(tmp_path, canary_env):
     run(["init", "-q"], repo, canary_env, out)
     (repo / "x").write_text("x")
     run(["add", "-q", "x"], repo, canary_env, out)
-    pw = canaries.value("URL_PASSWORD")
+    pw = canaries.user_value("URL_PASSWORD")
     with open(repo / ".dvc" / "config", "a") as f:
         f.write(f'[\'remote "dav"\']\n    url = https://user:{pw}@127.0.0.1:9/dav\n'
                 f'[\'remote "wd"\']\n    url = webdav://user:{pw}@127.0.0.1:9/d\n'
                 '[\'remote "s3r"\']\n    url = s3://bucket/p\n    endpointurl = http://127.0.0.1:9\n'
                 '[\'remote "sshr"\']\n    url = ssh://u@127.0.0.1:9/x\n')
     (repo / ".dvc" / "config.local").write_text(
-        f'[\'remote "s3r"\']\n    secret_access_key = {canaries.value("S3_SECRET")}\n'
-        f'    access_key_id = {canaries.value("S3_KEY_ID")}\n'
-        f'[\'remote "sshr"\']\n    password = {canaries.value("SSH_PASSWORD")}\n')
+        f'[\'remote "s3r"\']\n    secret_access_key = {canaries.user_value("S3_SECRET")}\n'
+        f'    access_key_id = {canaries.user_value("S3_KEY_ID")}\n'
+        f'[\'remote "sshr"\']\n    password = {canaries.user_value("SSH_PASSWORD")}\n')
     env = dict(canary_env, TIDE_REMOTE_RETRIES="1")
     for r in ("dav", "wd", "s3r", "sshr"):
         for verb in (["push"], ["status", "-c"]):
