@@ -76,6 +76,10 @@ def fuzz(examples: int) -> dict:
                        cwd=ROOT, env=env, capture_output=True, text=True)
     tail = "\n".join(p.stdout.strip().splitlines()[-15:])
     print(tail, flush=True)
+    log = ROOT / "torture-fuzz.log"
+    log.write_text(p.stdout + p.stderr)
+    if p.returncode:
+        print(f"fuzz: failing inputs and tracebacks in {log}", flush=True)
     from tests.reliability.fuzzlib import available_targets
 
     targets = [t.name for t in available_targets()]
