@@ -128,3 +128,17 @@ def test_regression_line_break_in_stage_name_gives_one_line(root):
               st.binary(max_size=60))))
 def test_forge_api_responses(root, case):
     fz.t_forge(case, root)
+
+
+DEEP = ["[" * 5000 + "]" * 5000, "{a: " * 3000 + "1" + "}" * 3000, "x = " + "-" * 100_000 + "1",
+        "a = " + "[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000, "x = {[]: 1}\ny = {{1}, 2}\nz = 3"]
+
+
+@pytest.mark.parametrize("text", DEEP, ids=["list", "flow-map", "unary", "toml", "json-map", "unhashable"])
+def test_regression_deep_nesting_and_unbuildable_literals(root, text):
+    """Found by `make torture` (params fuzzer): deep nesting raised RecursionError/MemoryError in the
+    JSON, TOML and Python params readers and the manifest reader; `{[]: 1}` raised TypeError."""
+    for target in fz.available_targets():
+        if target.name == "forge API responses":
+            continue
+        target.fn(text.encode() if target.name == "manifest (.dir)" else text, root)

@@ -32,13 +32,19 @@ def redact(text: str) -> str:
     return _URL_PASSWORD.sub(r"\1***@", text)
 
 
+MAX_LEN = 1000  # characters of a message; longer ones are shortened in the middle
+
+
 class TideError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, details: str | None = None) -> None:
         # one line, always: names taken from user files may hold line breaks (found by fuzzing);
         # never a password from a URL (found by the secrets canaries)
-        super().__init__(redact(str(message)).replace("\r", "\\r").replace("\n", "\\n"))
+        text = redact(str(message)).replace("\r", "\\r").replace("\n", "\\n")
+        if len(text) > MAX_LEN:  # a whole line of a garbled file is no help (found by fuzzing)
+            text = text[: MAX_LEN - 300] + " [...] " + text[-280:]
+        super().__init__(text)
         self.details = redact(details) if details else details
 
 

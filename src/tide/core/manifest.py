@@ -52,7 +52,7 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
     """Parse a ``.dir`` object; tolerant of extra keys per entry, strict about paths and hashes."""
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: [[[[...]]]] (fuzzing)
         raise FileFormatError(f"{where}: corrupted directory manifest ({exc.__class__.__name__})")
     if not isinstance(data, list):
         raise FileFormatError(f"{where}: corrupted directory manifest (not a list)")

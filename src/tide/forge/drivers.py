@@ -39,7 +39,7 @@ def open_driver(choice: ForgeChoice, token: Token | None, *, verify: bool = True
                          verify=verify), choice.driver)
 
 
-_SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError)
+_SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError, RecursionError)
 
 
 class Guarded:

@@ -21,6 +21,8 @@ def parse_text(text: str, name: str, where: str) -> Any:
             return json.loads(text) if text.strip() else {}
         except json.JSONDecodeError as exc:
             raise FileFormatError(f"{where}: invalid JSON (line {exc.lineno}): {exc.msg}")
+        except RecursionError:  # found by fuzzing, as the cases below
+            raise FileFormatError(f"{where}: invalid JSON: nested too deeply")
     if ext == ".toml":
         import tomllib
 
@@ -28,6 +30,8 @@ def parse_text(text: str, name: str, where: str) -> Any:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise FileFormatError(f"{where}: invalid TOML: {exc}")
+        except RecursionError:
+            raise FileFormatError(f"{where}: invalid TOML: nested too deeply")
     if ext == ".py":
         return _python_params(text, where)
     from tide.core.yamlstyle import loads
@@ -52,6 +56,8 @@ def _python_params(text: str, where: str) -> dict[str, Any]:
         tree = ast.parse(text)
     except SyntaxError as exc:
         raise FileFormatError(f"{where}: invalid Python (line {exc.lineno}): {exc.msg}")
+    except (RecursionError, MemoryError):
+        raise FileFormatError(f"{where}: invalid Python: nested too deeply")
 
     def assigns(body: list[ast.stmt]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -67,8 +73,8 @@ def _python_params(text: str, where: str) -> dict[str, Any]:
                 continue
             try:
                 out[name] = ast.literal_eval(value)
-            except ValueError:
-                continue
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                continue  # not a literal, or one that cannot be built ({[]: 1}): not a param
         return out
 
     return assigns(tree.body)
