@@ -34,7 +34,7 @@ def test_s3_through_faulty_network(moto_server, env, tmp_path):
         res = netlib.fault_round(tmp_path, env, proxy, f"s3://{bucket}/store",
                                  {"endpointurl": f"http://127.0.0.1:{proxy.port}"},
                                  netlib.s3_objects(moto_server.client(), bucket, "store"), seed=1,
-                                 faulty_attempts=2, verbs=("push", "pull"))
+                                 faulty_attempts=1, verbs=("push", "pull"))
     _check(res, proxy)
 
 
@@ -43,7 +43,7 @@ def test_ssh_through_faulty_network(sshd_server, env, tmp_path):
     with FaultProxy(("127.0.0.1", sshd_server.port), seed=11, stall_s=0.3, max_offset=48 * 1024) as proxy:
         url = f"ssh://{sshd_server.user}@127.0.0.1:{proxy.port}{root}"
         res = netlib.fault_round(tmp_path, env, proxy, url, {"keyfile": sshd_server.client_key},
-                                 netlib.dir_objects(root), seed=2, faulty_attempts=2, verbs=("push", "fetch"))
+                                 netlib.dir_objects(root), seed=2, faulty_attempts=1, verbs=("push", "fetch"))
     _check(res, proxy)
 
 

