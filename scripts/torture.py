@@ -140,10 +140,13 @@ def suite(work: Path) -> dict:
                        capture_output=True, text=True)
     tail = "\n".join(p.stdout.strip().splitlines()[-25:])
     print(tail, flush=True)
+    (ROOT / "torture-suite.log").write_text(p.stdout + p.stderr)
+    failed = [ln.split(" ")[1] for ln in p.stdout.splitlines() if ln.startswith("FAILED ")]
     lines = [json.loads(x) for x in report.read_text().splitlines()] if report.exists() else []
     output_leaks = {k: v for rec in lines for k, v in rec["output_leaks"].items()}
     files = sorted({f for rec in lines for f in rec["file_leaks"]})
-    return {"passed": p.returncode == 0, "subprocesses_watched": sum(r["subprocesses"] for r in lines),
+    return {"passed": p.returncode == 0, "failed_tests": failed,
+            "subprocesses_watched": sum(r["subprocesses"] for r in lines),
             "output_leaks": output_leaks, "file_leaks": files, "seconds": round(time.monotonic() - start),
             "summary": tail[-3000:]}
 
