@@ -106,7 +106,8 @@ def table(results: list[OpResult], lim: Limits, title: str) -> list[str]:
         if r.note:
             label += f" ({r.note})"
         if r.pending:
-            lines.append(f"| {label} | {r.pending} | | | {target_for(r.workload, r.op).text} | | | | |")
+            why = r.pending.replace("|", "/")
+            lines.append(f"| {label} | {why} | | | {target_for(r.workload, r.op).text} | | | | |")
             continue
         r.limit, r.limit_name = limit_for(r.workload, r.op, lim)
         mark, _ = verdict(r)

@@ -142,14 +142,24 @@ class Suite:
         where = where or self.repo
         self.lab.log(f"  {label} ...")
         t0 = time.perf_counter()
-        res.samples = run_pairs(
-            self.lab.tools, reset, lambda t: (t.command(*args), where(t)), lambda t: self.lab.env(t, site),
-            pairs or self.lab.pairs, warmup=0 if pairs else 1,
-        )
+        try:
+            res.samples = self._pairs(reset, args, where, site, pairs)
+        except BenchError as exc:
+            # one failing operation is a finding, not the end of the run: report it and go on
+            res.samples = {}
+            res.pending = "failed: " + " ".join(str(exc).split())[:300]
+            self.lab.log(f"  {label}: {res.pending}")
+            return res
         res.note = f"{pairs} pairs, no warm-up" if pairs else ""
         meds = ", ".join(f"{t.name} {res.median(t.name):.3f}s" for t in self.lab.tools)
         self.lab.log(f"  {label}: {meds} ({time.perf_counter() - t0:.0f}s)")
         return res
+
+    def _pairs(self, reset, args, where, site, pairs):  # noqa: ANN001, ANN202
+        return run_pairs(
+            self.lab.tools, reset, lambda t: (t.command(*args), where(t)), lambda t: self.lab.env(t, site),
+            pairs or self.lab.pairs, warmup=0 if pairs else 1,
+        )
 
     def run(self) -> list[OpResult]:
         lab, wl = self.lab, self.wl
