@@ -131,13 +131,16 @@ def test_forge_api_responses(root, case):
 
 
 DEEP = ["[" * 5000 + "]" * 5000, "{a: " * 3000 + "1" + "}" * 3000, "x = " + "-" * 100_000 + "1",
-        "a = " + "[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000, "x = {[]: 1}\ny = {{1}, 2}\nz = 3"]
+        "a = " + "[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000, "x = {[]: 1}\ny = {{1}, 2}\nz = 3",
+        "- -_: null\n", "b: ._\n"]
 
 
-@pytest.mark.parametrize("text", DEEP, ids=["list", "flow-map", "unary", "toml", "json-map", "unhashable"])
+@pytest.mark.parametrize("text", DEEP, ids=["list", "flow-map", "unary", "toml", "json-map", "unhashable",
+                                            "int-like", "float-like"])
 def test_regression_deep_nesting_and_unbuildable_literals(root, text):
     """Found by `make torture` (params fuzzer): deep nesting raised RecursionError/MemoryError in the
-    JSON, TOML and Python params readers and the manifest reader; `{[]: 1}` raised TypeError."""
+    JSON, TOML and Python params readers and the manifest reader; `{[]: 1}` raised TypeError; YAML
+    scalars that look like numbers but are not (`-_`, `._`) raised ValueError."""
     for target in fz.available_targets():
         if target.name == "forge API responses":
             continue

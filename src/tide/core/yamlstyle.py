@@ -272,6 +272,8 @@ def loads(text: str, where: str) -> Any:
         loc = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or exc.__class__.__name__
         raise FileFormatError(f"{where}: invalid YAML{loc}: {problem}")
+    except ValueError as exc:  # `-_` or `._`: resolved as a number, not one (dvc's ruamel fails too; fuzzing)
+        raise FileFormatError(f"{where}: invalid YAML: a value that looks like a number is not one ({exc})")
 
 
 def load_file(path: str, where: str) -> Any:
