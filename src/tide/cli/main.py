@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "repo": ("repo", "Repository preparation (tide repo prepare)"),
     "pr": ("pr", "Open or update a pull request with changed files"),
     "comment": ("comment", "Post or update a report comment"),
+    "report": ("report", "Build a markdown report: metrics and params vs a base, plots"),
     "check": ("check", "Create a check run with a report"),
     "asset": ("asset", "Publish a file (image) for reports: tide asset publish FILE --md"),
     "forge": ("forge", "The embedded local forge (tide forge show)"),
