@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -63,10 +64,15 @@ def test_gto_reads_tides_registry(reg_repo, tide, gto):
 def test_tide_reads_gtos_registry(reg_repo, tide, gto):
     d = reg_repo
     commit(d, "m", "1")
+    # git tag times have one-second resolution: events within one second have no defined order in GTO
+    # or in tide, so the steps whose order the history check below relies on are a second apart
     gto("register", "fraud", cwd=d)
+    time.sleep(1.1)
     gto("assign", "fraud", "--version", "v0.0.1", "--stage", "prod", cwd=d)
     commit(d, "m", "2")
+    time.sleep(1.1)
     gto("register", "fraud", "--bump-major", cwd=d)
+    time.sleep(1.1)
     shown = json.loads(tide("model", "show", "--json", cwd=d).stdout)
     assert shown == {"fraud": {"version": "v1.0.0", "stage": {"prod": "v0.0.1"}, "registered": True, "active": True}}
     # tide continues GTO's counters and versions
