@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from tide.objects.transfer import Progress, TransferResult, fetch
+from tide.objects.transfer import Progress, fetch
 from tide.ops.data_scope import Group, Scope, gather, open_remote
-from tide.ops.push import _raise_failures
+from tide.ops.push import TransferSummary, _raise_failures
 from tide.ops.remote import resolve
 from tide.workspace.repo import Repo
 
-
-@dataclass
-class FetchSummary:
-    results: dict[str, TransferResult] = field(default_factory=dict)
-    runs: int = 0
-
-    @property
-    def transferred(self) -> int:
-        return sum(r.transferred for r in self.results.values()) + self.runs
-
-    @property
-    def nbytes(self) -> int:
-        return sum(r.nbytes for r in self.results.values())
+FetchSummary = TransferSummary
 
 
 def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,

@@ -13,7 +13,9 @@ from tide.workspace.repo import Repo
 
 
 @dataclass
-class PushSummary:
+class TransferSummary:
+    """What a push or fetch moved, per remote, plus run-cache entries."""
+
     results: dict[str, TransferResult] = field(default_factory=dict)
     runs: int = 0
 
@@ -26,9 +28,12 @@ class PushSummary:
         return sum(r.nbytes for r in self.results.values())
 
 
+PushSummary = TransferSummary
+
+
 def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
-             run_cache: bool = False, progress: Progress | None = None) -> PushSummary:
-    summary = PushSummary()
+             run_cache: bool = False, progress: Progress | None = None) -> TransferSummary:
+    summary = TransferSummary()
     with repo.lock():
         if remote:
             resolve(repo.settings, remote)  # a named remote must exist even with nothing to move
