@@ -17,6 +17,7 @@ import os
 import shutil
 import stat
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tide.core.errors import CacheError
@@ -131,17 +132,11 @@ class ObjectCache:
             return oid
         self._ensure_dir(os.path.dirname(dst))
         tmp = tmp_name(dst)
-        try:
+        with self._writing(tmp):
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
             with os.fdopen(fd, "wb") as f:
                 f.write(raw)
             os.replace(tmp, dst)
-        except PermissionError:
-            _unlink_quiet(tmp)
-            raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
-        except BaseException:
-            _unlink_quiet(tmp)
-            raise
         return oid
 
     def put_file(self, src: str, md5: str | None = None, size: int = -1, move: bool = False) -> str:
@@ -160,7 +155,7 @@ class ObjectCache:
         # unknown hash: copy while hashing into a temporary name at the cache root, then rename
         self._ensure_dir(self.root)
         tmp = tmp_name(os.path.join(self.root, "x"))
-        try:
+        with self._writing(tmp):
             h = hashlib.md5(usedforsecurity=False)
             with open(src, "rb", buffering=0) as fin:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
@@ -175,12 +170,6 @@ class ObjectCache:
             self._ensure_dir(os.path.dirname(dst))
             os.replace(tmp, dst)
             return oid
-        except PermissionError:
-            _unlink_quiet(tmp)
-            raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
-        except BaseException:
-            _unlink_quiet(tmp)
-            raise
 
     def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int = 4) -> int:
         """Store many files, ``(src, md5, size)`` each, whose hashes are known; return how many were new.
@@ -248,10 +237,17 @@ class ObjectCache:
 
     def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool) -> None:
         tmp = tmp_name(dst)
-        try:
+        with self._writing(tmp):
             if not self._copy_into(src, tmp, size, move):
                 os.chmod(tmp, READONLY)
             os.replace(tmp, dst)
+
+    @contextmanager
+    def _writing(self, tmp: str) -> Iterator[None]:
+        """Around writing an object under ``tmp``: on failure the temporary file goes, and a refused
+        write becomes one clear CacheError."""
+        try:
+            yield
         except PermissionError:
             _unlink_quiet(tmp)
             raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
