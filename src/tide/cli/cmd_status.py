@@ -1,3 +1,7 @@
+# no library is loaded on the fast path; the storage registry quiets library logs (tide.core.logs)
+LIGHT = True
+
+
 def register(p):
     p.add_argument("targets", nargs="*", metavar="TARGET", help="limit to these outputs or .dvc files")
     p.add_argument("--json", action="store_true", help="print the status as JSON")

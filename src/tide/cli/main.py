@@ -115,20 +115,95 @@ def main(argv: list[str] | None = None) -> int:
     import importlib
 
     module = importlib.import_module(f"tide.cli.cmd_{COMMANDS[name][0]}")
-    parser = build_parser(name, module)
-    args = parser.parse_args(argv[1:])
+    args = _defaults_only(module) if len(argv) == 1 else None
+    if args is None:
+        args = build_parser(name, module).parse_args(argv[1:])
     return run_command(module, args)
 
 
+class _NeedArgparse(Exception):
+    pass
+
+
+class _Defaults:
+    """Stands in for an ``argparse`` parser when a command is run with no arguments at all (``tide
+    status``, ``tide push``): the command's ``register`` declares its options here and the result is
+    the namespace of their defaults, without importing argparse (~12 ms of a ~90 ms command).
+    Anything this does not model exactly (subcommands, required arguments, custom actions, typed
+    string defaults) raises ``_NeedArgparse`` and argparse parses as usual."""
+
+    _NONE_DEFAULT = (None, "store", "store_const", "append", "append_const", "count", "extend")
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+        self.overrides: dict[str, object] = {}
+
+    def add_argument(self, *names: str, **kw: object) -> None:
+        action = kw.get("action")
+        if action in ("help", "version"):
+            return
+        if not isinstance(action, (str, type(None))) or kw.get("required"):
+            raise _NeedArgparse
+        if not names[0].startswith("-"):  # positional: only optional ones can be absent
+            nargs = kw.get("nargs")
+            if nargs not in ("*", "?"):
+                raise _NeedArgparse
+            dest = str(kw.get("dest") or names[0])
+            default = kw.get("default", [] if nargs == "*" else None)
+        else:
+            long = [n for n in names if n.startswith("--")]
+            dest = str(kw.get("dest") or (long[0] if long else names[0]).lstrip("-").replace("-", "_"))
+            if "default" in kw:
+                default = kw["default"]
+            elif action == "store_true":
+                default = False
+            elif action == "store_false":
+                default = True
+            elif action in self._NONE_DEFAULT:
+                default = None
+            else:
+                raise _NeedArgparse
+        if isinstance(default, str) and "type" in kw:
+            raise _NeedArgparse  # argparse would convert it
+        self.values.setdefault(dest, default)
+
+    def add_mutually_exclusive_group(self, **kw: object) -> _Defaults:
+        if kw.get("required"):
+            raise _NeedArgparse
+        return self
+
+    def add_argument_group(self, *args: object, **kw: object) -> _Defaults:
+        return self
+
+    def set_defaults(self, **kw: object) -> None:
+        self.overrides.update(kw)
+
+    def __getattr__(self, name: str) -> object:
+        raise _NeedArgparse  # add_subparsers and anything else: let argparse do it
+
+
+def _defaults_only(module):  # noqa: ANN001, ANN202
+    """The arguments of a command run without any, or None when only argparse can tell."""
+    from types import SimpleNamespace
+
+    stub = _Defaults()
+    stub.add_argument("-v", "--verbose", action="count", default=0)
+    stub.add_argument("-q", "--quiet", action="store_true")
+    try:
+        module.register(stub)
+    except _NeedArgparse:
+        return None
+    return SimpleNamespace(**{**stub.values, **stub.overrides})
+
+
 def run_command(module, args) -> int:  # noqa: ANN001
+    from tide.core import logs
     from tide.core.errors import TideError
 
-    if not getattr(args, "verbose", 0):
-        import logging
-
-        # libraries' log records (asyncio's "Task exception was never retrieved", SDK retries) would
-        # reach stderr through logging's last-resort handler, tracebacks included; -v shows them
-        logging.getLogger().addHandler(logging.NullHandler())
+    if getattr(args, "verbose", 0):
+        logs.show_library_logs()
+    elif not getattr(module, "LIGHT", False):
+        logs.quiet_library_logs()  # a LIGHT command leaves it to the code that loads a library
     try:
         return int(module.run(args) or 0)
     except TideError as exc:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import shlex
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     print(json.dumps(data, indent=None, ensure_ascii=False))
 
 
@@ -18,6 +21,8 @@ def git_hint(files: list[str], staged: bool, quiet: bool = False) -> None:
     if staged:
         print("Changes staged in git (core.autostage).")
         return
+    import shlex
+
     print("\nTo track the changes with git, run:\n")
     print("\tgit add " + " ".join(shlex.quote(f) for f in files))
     print("\nTo enable auto staging, run:\n\n\ttide config core.autostage true")

@@ -21,15 +21,17 @@ Anything that is not a TideError reaching the CLI is a bug and is shown with its
 
 from __future__ import annotations
 
-import re
-
 # ``scheme://user:password@host``: the password part of a URL, masked in every message
-_URL_PASSWORD = re.compile(r"([A-Za-z][\w+.-]*://[^/\s:@]*:)[^/\s@]+@")
+_URL_PASSWORD = r"([A-Za-z][\w+.-]*://[^/\s:@]*:)[^/\s@]+@"
 
 
 def redact(text: str) -> str:
     """``text`` with passwords embedded in URLs replaced by ``***``."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
+    if "@" not in text:
+        return text
+    import re  # here, not at the top: `re` costs start-up time to every command
+
+    return re.sub(_URL_PASSWORD, r"\1***@", text)
 
 
 MAX_LEN = 1000  # characters of a message; longer ones are shortened in the middle

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 
 
@@ -61,6 +60,8 @@ def remove(path: str | os.PathLike[str]) -> None:
             func(p)
 
         # ``onexc`` exists from Python 3.12 only; ``onerror`` works on 3.11 too
+        import shutil
+
         shutil.rmtree(path, onerror=onerror)
     else:
         os.unlink(path)

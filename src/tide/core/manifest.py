@@ -7,25 +7,19 @@ is ``md5(manifest bytes) + ".dir"``.
 
 from __future__ import annotations
 
-import json
-import re
+from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from tide.core.errors import FileFormatError
 from tide.core.hashing import md5_bytes
 
-_MD5 = re.compile(r"[0-9a-f]{32}")
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    relpath: str
-    md5: str
+Entry = namedtuple("Entry", "relpath md5")  # not a dataclass: import time matters here
 
 
 def serialize(entries: Iterable[Entry]) -> bytes:
     items = sorted(entries, key=lambda e: e.relpath)
+    import json
+
     return json.dumps([{"md5": e.md5, "relpath": e.relpath} for e in items], sort_keys=True).encode("utf-8")
 
 
@@ -51,13 +45,17 @@ def check_relpath(relpath: object, where: str = "manifest") -> str:
 def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
     """Parse a ``.dir`` object; tolerant of extra keys per entry, strict about paths and hashes."""
     try:
+        import json
+
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: [[[[...]]]] (fuzzing)
         raise FileFormatError(f"{where}: corrupted directory manifest ({exc.__class__.__name__})")
     if not isinstance(data, list):
         raise FileFormatError(f"{where}: corrupted directory manifest (not a list)")
     out = []
-    valid_md5 = _MD5.fullmatch
+    import re  # not at the top: start-up time of commands that never read a manifest
+
+    valid_md5 = re.compile(r"[0-9a-f]{32}").fullmatch
     for item in data:
         if not isinstance(item, dict):
             raise FileFormatError(f"{where}: corrupted directory manifest (entry is not a mapping)")

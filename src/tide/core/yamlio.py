@@ -8,9 +8,12 @@ items not indented under their key, plain scalars unless quoting is needed.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from tide.core.errors import FileFormatError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _yaml():

@@ -14,11 +14,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import shutil
 import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from tide.core.errors import CacheError
 from tide.core.fsutil import tmp_name
@@ -49,13 +47,19 @@ def _reflink(src: str, dst: str) -> None:
         os.close(sfd)
 
 
-@dataclass
 class ObjectCache:
-    root: str
-    link_types: tuple[str, ...] = ("reflink", "copy")
-    shared: bool = False
-    _dirs: set[str] = field(default_factory=set, repr=False)
-    _no_reflink: bool = field(default=False, repr=False)
+    # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
+    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink")
+
+    def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False) -> None:
+        self.root = root
+        self.link_types = link_types
+        self.shared = shared
+        self._dirs: set[str] = set()
+        self._no_reflink = False
+
+    def __repr__(self) -> str:
+        return f"ObjectCache({self.root!r}, {self.link_types!r}, shared={self.shared})"
 
     # --- layout ------------------------------------------------------------------------------
     def path(self, oid: str, legacy: bool = False) -> str:
@@ -283,6 +287,8 @@ class ObjectCache:
             finally:
                 os.close(fd)
             return True
+        import shutil  # not at the top: start-up time of commands that never copy
+
         shutil.copyfile(src, tmp)
         return False
 
@@ -407,6 +413,8 @@ def _copy_file(src: str, dst: str) -> None:
     finally:
         os.close(fd)
     if len(data) > SMALL_COPY:
+        import shutil
+
         shutil.copyfile(src, dst)
         return
     out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -43,8 +43,9 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None)
 
 def _split(repo: Repo, targets: list[str] | None, cwd: str):  # noqa: ANN202
     from tide.ops.status import _split_targets
+    from tide.workspace.index import find_dvc_files
 
-    sel, rest = _split_targets(repo, targets, cwd)
+    sel, rest = _split_targets(repo, targets, cwd, bool(find_dvc_files(repo.root, repo.ignore)[1]))
     return sel, rest
 
 

@@ -4,8 +4,8 @@ workspace or at git revisions."""
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from tide.core import manifest, yamlio
 from tide.core.errors import FileFormatError, MissingError, TideError
@@ -15,16 +15,13 @@ from tide.workspace.index import find_dvc_files
 from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
 
-
-@dataclass(frozen=True)
-class Tracked:
-    source: str  # absolute path of the .dvc file or dvc.lock that records the output
-    stage: str | None
-    out: Out
+# source: absolute path of the .dvc file or dvc.lock that records the output; stage: its name or None
+Tracked = namedtuple("Tracked", "source stage out")
 
 
-def collect(repo: Repo) -> list[Tracked]:
-    ptrs, pipes = find_dvc_files(repo.root, repo.ignore)
+def collect(repo: Repo, found: tuple[list[str], list[str]] | None = None) -> list[Tracked]:
+    """``found``: what ``find_dvc_files`` returned, when the caller has walked the workspace already."""
+    ptrs, pipes = found or find_dvc_files(repo.root, repo.ignore)
     result = []
     for p in ptrs:
         pf = pointers.load(p, repo.root)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from tide.core.errors import MissingError, PathError
 from tide.ops.add import resolve_target
@@ -34,7 +33,7 @@ def move(repo: Repo, src: str, dst: str, cwd: str | None = None) -> tuple[str, l
         os.makedirs(os.path.dirname(d), exist_ok=True)
         if os.path.lexists(s):
             os.rename(s, d)
-        out = replace(pf.outs[0], path=os.path.basename(d), abspath=d)
+        out = pf.outs[0].replace(path=os.path.basename(d), abspath=d)
         top = dict(pf.top)
         PointerFile(new_ptr, (out,), top).write()
         os.unlink(ptr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from tide.ops.index import Tracked, collect
+from tide.workspace.index import find_dvc_files
 from tide.workspace.repo import Repo
 from tide.workspace.status import out_status
 
@@ -32,9 +33,10 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
     """DVC's ``status --json`` shape: ``{source: [{"changed outs": {path: state}}]}`` for .dvc files
     and ``{stage: [{"changed deps": ...}, {"changed outs": ...}, "changed command"]}`` for stages."""
     cwd = cwd or os.getcwd()
-    everything = collect(repo)
+    found = find_dvc_files(repo.root, repo.ignore)
+    everything = collect(repo, found)
     pointer_tracked = [t for t in everything if t.stage is None]
-    stage_idx, ptr_targets = _split_targets(repo, targets, cwd)
+    stage_idx, ptr_targets = _split_targets(repo, targets, cwd, bool(found[1]))
     tracked = select(repo, pointer_tracked, ptr_targets, cwd) if (ptr_targets or not targets) else []
     result: dict[str, list] = {}
     for t in tracked:
@@ -51,14 +53,13 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
     return result
 
 
-def _split_targets(repo: Repo, targets: list[str] | None, cwd: str):  # noqa: ANN202
+def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool):  # noqa: ANN202
     """Stage indexes (None when there are no pipelines to check) and the targets left for .dvc files."""
+    if not pipelines:
+        return None, list(targets or [])
     from tide.core.errors import MissingError
     from tide.pipeline.project import load_project
-    from tide.workspace.index import find_dvc_files
 
-    if not find_dvc_files(repo.root, repo.ignore)[1]:
-        return None, list(targets or [])
     project = load_project(repo)
     if not targets:
         return (project, list(range(len(project.stages)))), []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from tide.core import yamlio
 from tide.core.errors import FileFormatError
 from tide.workspace.pointers import Out, _parse_out
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 LOCK_NAME = "dvc.lock"
 

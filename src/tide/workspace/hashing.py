@@ -6,7 +6,7 @@ import hashlib
 import os
 import stat as st_mod
 import time
-from dataclasses import dataclass
+from collections import namedtuple
 
 from tide.core import manifest
 from tide.core.errors import MissingError
@@ -19,23 +19,16 @@ PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 8 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class FileInfo:
-    relpath: str  # inside the hashed directory ("" for a single file)
-    abspath: str
-    md5: str
-    size: int
-    isexec: bool
+# named tuples, not dataclasses: `dataclasses` costs ~20 ms of start-up on every command
+# relpath: inside the hashed directory ("" for a single file)
+FileInfo = namedtuple("FileInfo", "relpath abspath md5 size isexec")
 
 
-@dataclass(frozen=True)
-class HashResult:
-    md5: str  # oid; ends with .dir for directories
-    size: int
-    nfiles: int | None  # None for files
-    isexec: bool
-    files: tuple[FileInfo, ...]
-    manifest: bytes | None = None
+class HashResult(namedtuple("HashResult", "md5 size nfiles isexec files manifest", defaults=(None,))):
+    """md5: the oid (ends with .dir for directories); nfiles: None for files; files: FileInfo
+    tuples; manifest: the .dir bytes of a directory just hashed."""
+
+    __slots__ = ()
 
     @property
     def is_dir(self) -> bool:
@@ -76,11 +69,11 @@ class Hasher:
             if row is not None and row[0] == snap:
                 return HashResult(row[1], row[2], row[3], False, ())
         known = self.state.lookup_prefix(reldir)
-        keyed = [(f"{reldir}/{rel}", p, s) for rel, p, s in items]
+        keyed = [(f"{reldir}/{rel}", os.path.join(abspath, rel), s) for rel, s in items]
         md5s = self._hash_many(keyed, known)
         files = []
         total = 0
-        for (rel, p, s), (key, _, _) in zip(items, keyed, strict=True):
+        for (rel, s), (key, p, _) in zip(items, keyed, strict=True):
             files.append(FileInfo(rel, p, md5s[key], s.st_size, bool(s.st_mode & 0o111)))
             total += s.st_size
         raw = manifest.serialize(manifest.Entry(f.relpath, f.md5) for f in files)
@@ -135,16 +128,23 @@ class Hasher:
         return out
 
 
-def _snapshot(items: list[tuple[str, str, os.stat_result]]) -> str | None:
+def _snapshot(items: list[tuple[str, os.stat_result]]) -> str | None:
     """A digest of every file's (relpath, inode, mtime, size): equal digests mean no file changed.
 
     ``None`` when a file changed in the last second: a later write within the timestamp's
     granularity could go unnoticed, so such a snapshot is not recorded (git's "racy clean" rule).
     """
-    recent = time.time_ns() - RACY_NS
-    if any(s.st_mtime_ns >= recent for _, _, s in items):
+    from array import array
+
+    # in walk order, not sorted: the walk of an unchanged tree is repeatable, and a different order
+    # only costs one full check (the snapshot is then recorded again)
+    stats = [s for _, s in items]
+    mtimes = [s.st_mtime_ns for s in stats]
+    if mtimes and max(mtimes) >= time.time_ns() - RACY_NS:
         return None
-    text = "\n".join(
-        f"{rel}\0{s.st_ino}\0{s.st_mtime_ns}\0{s.st_size}" for rel, _, s in sorted(items, key=lambda i: i[0])
-    )
-    return hashlib.md5(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()
+    h = hashlib.md5("\0".join([rel for rel, _ in items]).encode("utf-8", "surrogateescape"),
+                    usedforsecurity=False)
+    h.update(array("q", mtimes).tobytes())
+    h.update(array("Q", [s.st_ino for s in stats]).tobytes())
+    h.update(array("Q", [s.st_size for s in stats]).tobytes())
+    return h.hexdigest()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
-from typing import Any
 
-from tide.core import yamlio, yamlstyle
+from tide.core import yamlfast
 from tide.core.errors import FileFormatError, PathError
 from tide.core.fsutil import atomic_write_text
 from tide.core.hashing import is_md5
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 SUFFIX = ".dvc"
 META_KEYS = ("size", "nfiles", "isexec")
@@ -18,18 +20,41 @@ TRAILING_KEYS = ("fs_config", "desc", "type", "labels", "meta", "cache", "metric
 TOP_ORDER = ("md5", "frozen", "deps", "outs")
 
 
-@dataclass(frozen=True)
 class Out:
-    """One tracked output. ``path`` is as written (posix, relative to the pointer's directory)."""
+    """One tracked output. ``path`` is as written (posix, relative to the pointer's directory).
 
-    path: str
-    abspath: str
-    md5: str | None = None
-    size: int | None = None
-    nfiles: int | None = None
-    isexec: bool = False
-    hash_name: str | None = "md5"  # None: legacy entry without ``hash:`` (md5-dos2unix)
-    extra: dict[str, Any] = field(default_factory=dict)
+    Immutable by convention; a plain class rather than a dataclass, which costs ~20 ms of import."""
+
+    __slots__ = ("path", "abspath", "md5", "size", "nfiles", "isexec", "hash_name", "extra")
+    _FIELDS = __slots__
+
+    def __init__(self, path: str, abspath: str, md5: str | None = None, size: int | None = None,
+                 nfiles: int | None = None, isexec: bool = False, hash_name: str | None = "md5",
+                 extra: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.abspath = abspath
+        self.md5 = md5
+        self.size = size
+        self.nfiles = nfiles
+        self.isexec = isexec
+        self.hash_name = hash_name  # None: legacy entry without ``hash:`` (md5-dos2unix)
+        self.extra: dict[str, Any] = {} if extra is None else extra
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, f) for f in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Out) and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # holds a dict, like the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return "Out(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS) + ")"
+
+    def replace(self, **changes: Any) -> Out:
+        values = {f: getattr(self, f) for f in self._FIELDS}
+        values.update(changes)
+        return Out(**values)
 
     @property
     def legacy(self) -> bool:
@@ -65,14 +90,25 @@ class Out:
         return d
 
     def with_hash(self, md5: str, size: int, nfiles: int | None, isexec: bool) -> Out:
-        return replace(self, md5=md5, size=size, nfiles=nfiles, isexec=isexec and nfiles is None, hash_name="md5")
+        return self.replace(md5=md5, size=size, nfiles=nfiles, isexec=isexec and nfiles is None, hash_name="md5")
 
 
-@dataclass(frozen=True)
 class PointerFile:
-    path: str  # absolute path of the .dvc file
-    outs: tuple[Out, ...]
-    top: dict[str, Any] = field(default_factory=dict)  # other top-level keys, preserved
+    __slots__ = ("path", "outs", "top")
+
+    def __init__(self, path: str, outs: tuple[Out, ...], top: dict[str, Any] | None = None) -> None:
+        self.path = path  # absolute path of the .dvc file
+        self.outs = outs
+        self.top: dict[str, Any] = {} if top is None else top  # other top-level keys, preserved
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PointerFile) and (
+            (self.path, self.outs, self.top) == (other.path, other.outs, other.top))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PointerFile({self.path!r}, {self.outs!r}, {self.top!r})"
 
     def dump(self) -> dict[str, Any]:
         d: dict[str, Any] = {}
@@ -86,6 +122,8 @@ class PointerFile:
         return d
 
     def write(self) -> None:
+        from tide.core import yamlio
+
         atomic_write_text(self.path, yamlio.dumps(self.dump()))
 
 
@@ -142,7 +180,15 @@ def _parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
 def load(path: str, root: str) -> PointerFile:
     where = os.path.relpath(path, root)
     try:
-        data = yamlstyle.load_file(path, where)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        data = yamlfast.parse(text)
+        if data is None:  # not the plain shape dvc writes: the full YAML 1.2 loader decides
+            from tide.core import yamlstyle
+
+            data = yamlstyle.loads(text, where)
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{where}: not valid UTF-8 text")
     except FileNotFoundError:
         from tide.core.errors import MissingError
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from tide.core.config import CACHE_TYPES, Config, Env, to_bool, to_int
 from tide.core.errors import ConfigError, NotARepoError
@@ -15,6 +13,7 @@ from tide.workspace.ignore import Ignore
 from tide.workspace.lock import RepoLock
 from tide.workspace.state import State
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from tide.core.git import Git
 
@@ -32,10 +31,13 @@ def find_repo_root(start: str) -> str | None:
         d = parent
 
 
-@dataclass
 class Repo:
-    root: str
-    env: Env = field(default_factory=Env)
+    def __init__(self, root: str, env: Env | None = None) -> None:
+        self.root = root
+        self.env = env if env is not None else Env()
+
+    def __repr__(self) -> str:
+        return f"Repo({self.root!r})"
 
     @classmethod
     def find(cls, cwd: str | None = None, env: Env | None = None) -> Repo:

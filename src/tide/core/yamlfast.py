@@ -1,0 +1,109 @@
+"""A fast reader for the small block-style YAML that dvc and tide write into ``.dvc`` files.
+
+    outs:
+    - md5: 3863d0e317dee0a55c4e59d2ec0eef33.dir
+      size: 10240000
+      nfiles: 10000
+      hash: md5
+      path: data
+
+Importing PyYAML and building its loader costs more than the rest of ``tide status`` on a
+small repository, so this module reads the common shape directly: top-level ``key: scalar``
+lines and lists of flat mappings. Anything else (comments, quotes, nesting, flow style, numbers
+that are not plain decimal integers, words YAML may read as booleans or null, CRLF) makes
+``parse`` return None and the caller uses the full YAML 1.2 loader, so the result is always what
+that loader gives (tests compare both on generated documents).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+# No `re` here: importing it costs ~7 ms, as much as the rest of this module's work on a status.
+# Plain strings that no YAML 1.1/1.2 resolver turns into anything else: ASCII letters, digits and
+# these few characters (no spaces, quotes, colons, hashes, brackets), not starting with an indicator.
+_STR_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=@+-")
+_FIRST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+# a word made of these only (and starting with a digit or _) may be a number, date or time
+_NUMBER_CHARS = frozenset("0123456789_.eE+-")
+_WORDS = frozenset({"null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf"})
+
+
+class _NotSimple(Exception):
+    pass
+
+
+def _scalar(v: str) -> Any:
+    if v == "true":
+        return True
+    if v == "false":
+        return False
+    if v.isdigit() and v.isascii() and (v[0] != "0" or v == "0"):
+        return int(v)
+    if v[0] not in _FIRST_CHARS or not _STR_CHARS.issuperset(v) or v.lower() in _WORDS:
+        raise _NotSimple
+    if (v[0].isdigit() or v[0] == "_") and (_NUMBER_CHARS.issuperset(v) or v[1:2] in "xXoObB"):
+        raise _NotSimple  # 1e5, 1_000, 2024-01-02, 0x1f...: the full loader decides
+    return v
+
+
+def _is_key(k: str) -> bool:
+    return k.isascii() and k.isidentifier() and k == k.lower()
+
+
+def _key_value(line: str) -> tuple[str, str]:
+    key, sep, value = line.partition(": ")
+    if not sep:
+        if line.endswith(":") and _is_key(line[:-1]):
+            return line[:-1], ""
+        raise _NotSimple
+    if not _is_key(key) or not value or value[0] == " ":
+        raise _NotSimple
+    return key, value
+
+
+def parse(text: str) -> dict[str, Any] | None:
+    """The document as the full loader would return it, or None when it is not in the simple shape."""
+    if not text.endswith("\n") or "\r" in text or "\t" in text:
+        return None
+    try:
+        return _parse(text.split("\n")[:-1])
+    except _NotSimple:
+        return None
+
+
+def _parse(lines: list[str]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    items: list[dict[str, Any]] | None = None  # the list being filled
+    item: dict[str, Any] | None = None
+    for line in lines:
+        if line.startswith("- "):
+            if items is None:
+                raise _NotSimple
+            key, value = _key_value(line[2:])
+            if not value:
+                raise _NotSimple
+            item = {key: _scalar(value)}
+            items.append(item)
+        elif line.startswith("  "):
+            if item is None:
+                raise _NotSimple
+            key, value = _key_value(line[2:])
+            if not value or key in item:
+                raise _NotSimple
+            item[key] = _scalar(value)
+        else:
+            key, value = _key_value(line)
+            if key in doc:
+                raise _NotSimple
+            item = None
+            if value:
+                items = None
+                doc[key] = _scalar(value)
+            else:
+                items = doc[key] = []
+    if any(v == [] for v in doc.values()):
+        raise _NotSimple  # `key:` with nothing under it is null, not an empty list
+    return doc

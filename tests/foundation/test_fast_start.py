@@ -1,0 +1,163 @@
+"""The start-up shortcuts of frequent commands give exactly what the full machinery gives.
+
+``tide status`` and ``tide push`` avoid importing PyYAML, configobj and argparse on their fast
+path (tide.core.yamlfast, the plain-config reader in tide.core.config, and main's defaults-only
+parser). Each shortcut either returns the same result as the full parser or declines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tide.cli import main as cli_main
+from tide.core import yamlfast, yamlstyle
+from tide.core.config import _read_simple
+
+# --- .dvc files ---------------------------------------------------------------------------------
+
+WORDS = [
+    "data", "model.pkl", "a/b/c.csv", "yes", "no", "on", "off", "y", "n", "null", "Null", "true", "True",
+    "false", "FALSE", "1", "0", "007", "12", "1.0", "1e5", "1E-5", ".5", "0x1f", "0o17", "0b101", "1_000", "_",
+    "_a", "2024-01-02", "12:30", "nan", ".inf", "-1", "+1", "~", "a b", "a#b", "#a", "a: b", "'q'", '"q"',
+    "data-v1.0", "ünïcode", "x=y", "x@y", "-", "--x", "[a]", "{a}", "*a", "&a", "!a", "%a", "a,b", "3d2f",
+    "3863d0e317dee0a55c4e59d2ec0eef33.dir", "0b3863d0e317dee0a55c4e59d2ec0eef", "123e4567", "1e", "e1",
+    "0", "00", "10000", "1.", "infinity", "NaN", ".NaN", "Yes", "ON", "a.b.c", "md5", "a/", "/a", "a//b",
+]
+PLAIN = ["data", "model.pkl", "a/b/c.csv", "1", "12", "true", "false", "md5", "3863d0e317dee0a55c4e59d2ec0eef33.dir"]
+KEYS = ["md5", "size", "nfiles", "hash", "path", "isexec", "cache", "push", "remote", "desc", "Path", "a-b", "1x"]
+
+
+def _doc(rng: random.Random) -> str:
+    lines = []
+    if rng.random() < 0.3:
+        lines.append(f"{rng.choice(KEYS)}: {rng.choice(WORDS)}")
+    lines.append(rng.choice(["outs:", "outs:", "deps:", "outs: []", "outs: x"]))
+    for _ in range(rng.randint(0, 3)):
+        keys = rng.sample(KEYS[:5] if rng.random() < 0.7 else KEYS, rng.randint(1, 5))
+        for i, k in enumerate(keys):
+            lead = "- " if i == 0 else ("  " if rng.random() < 0.9 else rng.choice(["   ", " "]))
+            sep = ": " if rng.random() < 0.9 else rng.choice([":  ", ":", " : "])
+            word = rng.choice(PLAIN if rng.random() < 0.6 else WORDS)
+            lines.append(f"{lead}{k}{sep}{word}")
+    if rng.random() < 0.1:
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(["# c", "", "---", "  # c", "\t"]))
+    text = "\n".join(lines) + ("\n" if rng.random() < 0.9 else rng.choice(["", "\r\n"]))
+    return text
+
+
+def test_yamlfast_agrees_with_the_full_loader_or_declines():
+    rng = random.Random(1234)
+    taken = 0
+    for _ in range(3000):
+        text = _doc(rng)
+        fast = yamlfast.parse(text)
+        if fast is None:
+            continue
+        taken += 1
+        assert fast == yamlstyle.loads(text, "t.dvc"), text
+        assert {type(v) for v in fast.values()} <= {str, int, bool, list}
+    assert taken > 100  # the shortcut is taken for the common shape
+
+
+def test_yamlfast_reads_what_dvc_writes():
+    text = ("outs:\n- md5: 3863d0e317dee0a55c4e59d2ec0eef33.dir\n  size: 10240000\n  nfiles: 10000\n"
+            "  hash: md5\n  path: data\n")
+    assert yamlfast.parse(text) == yamlstyle.loads(text, "x") == {"outs": [{
+        "md5": "3863d0e317dee0a55c4e59d2ec0eef33.dir", "size": 10240000, "nfiles": 10000, "hash": "md5",
+        "path": "data"}]}
+
+
+@pytest.mark.parametrize("value", ["1e5", "yes", "0x1f", "2024-01-02", "a b", "'q'", "1_000", "Null", "007"])
+def test_yamlfast_declines_values_the_full_loader_must_decide(value):
+    assert yamlfast.parse(f"outs:\n- path: {value}\n") is None
+
+
+# --- config files -------------------------------------------------------------------------------
+
+CONFIG_LINES = [
+    "[core]", "[cache]", "['remote \"r\"']", "['remote \"my-remote.1\"']", "['remote \"a b\"']", "[Core]",
+    "[ core ]", "[[x]]", "['machine \"m\"']", "  remote = r", "    url = /tmp/x", "url = s3://b/p",
+    "    type = reflink,copy", "    type = \"reflink,copy\"", "    jobs = 4", "    x = a # c", "# comment",
+    "   # comment", "", "    x =", "    x = ", "  y=1", "    url = /tmp/x  ", "    k = 'q'", "    k = a=b",
+    "    autostage = true", "key = value", "    a_b = c-d", "    URL = /x",
+]
+
+
+def test_plain_config_reader_agrees_with_configobj_or_declines(tmp_path):
+    from configobj import ConfigObj, ConfigObjError
+
+    rng = random.Random(99)
+    taken = 0
+    for i in range(1500):
+        text = "\n".join(rng.choice(CONFIG_LINES) for _ in range(rng.randint(1, 8))) + rng.choice(["\n", ""])
+        fast = _read_simple(text.encode())
+        if fast is None:
+            continue
+        taken += 1
+        path = tmp_path / f"c{i}"
+        path.write_text(text)
+        try:
+            co = ConfigObj(str(path), encoding="utf-8", list_values=True, interpolation=False)
+        except ConfigObjError:
+            pytest.fail(f"the plain reader accepted what configobj refuses:\n{text}")
+        assert fast == {k: dict(v) for k, v in co.items()}, text
+    assert taken > 100
+
+
+# --- arguments ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(cli_main.COMMANDS))
+def test_defaults_only_matches_argparse(name):
+    module_name = cli_main.COMMANDS[name][0]
+    if not cli_main._available(module_name):
+        pytest.skip(f"{name} is not in this build")
+    module = importlib.import_module(f"tide.cli.cmd_{module_name}")
+    fast = cli_main._defaults_only(module)
+    parser = cli_main.build_parser(name, module)
+    try:
+        full = parser.parse_args([])
+    except SystemExit:
+        assert fast is None, f"'tide {name}' needs arguments, the shortcut must decline"
+        return
+    if fast is not None:
+        assert vars(fast) == vars(full)
+
+
+def test_defaults_only_declines_subcommands():
+    class Sub:
+        @staticmethod
+        def register(p: argparse.ArgumentParser) -> None:
+            p.add_subparsers(dest="cmd")
+
+    assert cli_main._defaults_only(Sub) is None
+
+
+def test_status_fast_path_imports_nothing_heavy(tmp_path):
+    """The shortcuts only pay off if nothing else drags the heavy modules in."""
+    code = (
+        "import sys, os; os.chdir(sys.argv[1]); from tide.cli.main import main; rc = main(['status']); "
+        "heavy = [m for m in ('yaml', 'configobj', 'argparse', 'dataclasses', 'logging', 'typing', 're', 'json')"
+        " if m in sys.modules]; print('HEAVY', heavy); sys.exit(rc)"
+    )
+    repo = tmp_path / "r"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([sys.executable, "-m", "tide", "init", "-q"], cwd=repo, check=True)
+    (repo / "data").mkdir()
+    (repo / "data" / "f").write_text("x")
+    subprocess.run([sys.executable, "-m", "tide", "add", "-q", "data"], cwd=repo, check=True)
+    old = time.time_ns() - 3600 * 10**9  # files changed in the last second are re-checked in full
+    for d, dirs, files in os.walk(repo):
+        for n in dirs + files:
+            os.utime(os.path.join(d, n), ns=(old, old), follow_symlinks=False)
+    subprocess.run([sys.executable, "-m", "tide", "status"], cwd=repo, check=True)  # records the snapshots
+    out = subprocess.run([sys.executable, "-c", code, str(repo)], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out, out
