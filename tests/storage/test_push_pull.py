@@ -281,3 +281,32 @@ def test_stale_remote_index_is_dropped_by_status(repo_dir, tide, tmp_path):
     assert tide("push", cwd=repo_dir).stdout.strip() == "Everything is up to date."  # the index's word
     assert "new:" in tide("status", "-c", cwd=repo_dir).stdout
     assert "1 files pushed" in tide("push", cwd=repo_dir).stdout
+
+
+def test_verify_option_of_a_local_remote(repo_dir, tide, tmp_path):
+    """Large objects from a local remote are kernel copies: still verified by default, trusted by
+    name (not re-hashed) with dvc's ``verify = false``."""
+    remote = tmp_path / "remote"
+    big = os.urandom(3 * 1024 * 1024 + 5)
+    (repo_dir / "big.bin").write_bytes(big)
+    (repo_dir / "small.txt").write_text("small\n")
+    tide("add", "big.bin", "small.txt", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    oid = hashlib.md5(big).hexdigest()
+    obj = remote / "files" / "md5" / oid[:2] / oid[2:]
+    os.chmod(obj, 0o644)
+    obj.write_bytes(big[:-1] + bytes([big[-1] ^ 0xFF]))
+    clone = _clone(repo_dir, tmp_path / "clone")
+    p = tide("pull", cwd=clone, check=False)
+    assert p.returncode == 1 and oid in p.stderr and "corrupt" in p.stderr
+    assert not (clone / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]).exists()
+    assert (clone / "small.txt").read_text() == "small\n"
+    obj.write_bytes(big)
+    clone2 = _clone(repo_dir, tmp_path / "clone2")
+    tide("remote", "modify", "--local", "store", "verify", "false", cwd=clone2)
+    assert "verify = false" in (clone2 / ".dvc" / "config.local").read_text()
+    tide("pull", cwd=clone2)
+    assert (clone2 / "big.bin").read_bytes() == big and (clone2 / "small.txt").read_text() == "small\n"

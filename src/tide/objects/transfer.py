@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import stat
 import threading
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -202,14 +203,17 @@ class _NotThere(StorageError):
 
 
 def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: Iterable[ObjRef],
-          jobs: int, progress: Progress | None = None) -> TransferResult:
-    """Download what the cache lacks of ``files`` and of directories ``dirs`` (manifests and contents)."""
+          jobs: int, progress: Progress | None = None, verify: bool = True) -> TransferResult:
+    """Download what the cache lacks of ``files`` and of directories ``dirs`` (manifests and contents).
+
+    ``verify=False`` (the remote's ``verify = false``) trusts file objects by name: they are copied
+    without being hashed again. Manifests are always checked."""
     progress = progress or NoProgress()
     res = TransferResult()
     dirs = list(dict.fromkeys(dirs))
     want_files: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
     try:
-        need_dirs = [d for d in dirs if not cache.exists(d.oid, d.legacy)]
+        need_dirs = missing_from(cache, dirs)
         res.present += len(dirs) - len(need_dirs)
         failed: set[ObjRef] = set()
         if need_dirs:
@@ -223,26 +227,32 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
             except FileNotFoundError:
                 continue
             want_files.update(dict.fromkeys(ObjRef(e.md5, d.legacy) for e in entries))
-        todo = [r for r in want_files if not cache.exists(r.oid, r.legacy)]
+        todo = missing_from(cache, want_files)
         res.present += len(want_files) - len(todo)
         progress.start(len(todo), None)
-        _run_pool(todo, jobs, lambda r: download(cache, store, r), res, failed, progress)
+        _run_pool(todo, jobs, lambda r: download(cache, store, r, verify), res, failed, progress)
     finally:
         progress.close()
     return res
 
 
-def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
-    """Stream one object into the cache, verifying its hash first. Returns its size."""
+def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool = True) -> int:
+    """Copy one object into the cache, verifying its hash first (unless ``verify`` is False and the
+    object is a file, not a manifest). Returns its size."""
     dst = cache.path(ref.oid, ref.legacy)
     cache._ensure_dir(os.path.dirname(dst))
+    verify = verify or ref.is_dir
     if not getattr(store, "cheap_open", True):
-        return _download_resumable(store, ref, dst)
+        return _download_resumable(store, ref, dst, verify)
     tmp = tmp_name(dst)
     try:
         with _storage_errors(ref), store.open(ref) as src:
-            digest, n = _copy_hashing(src, tmp)
-        if not _matches(ref, digest, tmp):
+            fd = _regular_fd(src)
+            if fd is not None and os.fstat(fd).st_size > 2 * CHUNK:
+                digest, n = _copy_file(fd, tmp, verify)  # a large local file: the kernel copies it
+            else:
+                digest, n = _copy_hashing(src, tmp)  # small objects are hashed anyway: it costs nothing
+        if digest is not None and not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         os.replace(tmp, dst)  # created read-only (0444) already
         return n
@@ -250,7 +260,29 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
         _unlink_quiet(tmp)
 
 
-def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str) -> int:
+def _regular_fd(src: BinaryIO) -> int | None:
+    """The descriptor behind ``src`` when it is a regular local file (a local remote), else None."""
+    try:
+        fd = src.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _copy_file(src_fd: int, tmp: str, verify: bool) -> tuple[str | None, int]:
+    """Copy a local file into the new file ``tmp`` in the kernel (a reflink where the filesystem
+    shares blocks); with ``verify``, hash what was written on a second thread as it lands."""
+    from tide.storage.localcopy import copy_fd
+
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, READONLY)
+    try:
+        n, digest = copy_fd(src_fd, fd, hashing=verify)
+    finally:
+        os.close(fd)
+    return digest, n
+
+
+def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str, verify: bool = True) -> int:
     """Network remotes: one request for the whole object, into ``.<oid>.partial.tmp`` beside its final
     name. A transfer cut short leaves the partial file, and the next attempt (or the next run)
     asks only for the bytes after it; the hash of the whole is checked before the object is trusted."""
@@ -276,6 +308,10 @@ def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str) -> int:
                 if attempt == 2:
                     raise
         n = _size(part)
+        if not verify and not resumed:  # trusted by name (the remote's verify = false)
+            os.chmod(part, READONLY)
+            os.replace(part, dst)
+            return n
         digest = file_md5(part, n)
         if not _matches(ref, digest, part) and resumed:
             _unlink_quiet(part)  # the partial file may be what is wrong: fetch it whole once more
@@ -387,5 +423,13 @@ def verify_cached(cache: ObjectCache, ref: ObjRef) -> bool:
     return file_md5(p) == want or (ref.legacy and file_md5_dos2unix(p) == want)
 
 
-def missing_from(cache: ObjectCache, refs: Collection[ObjRef]) -> list[ObjRef]:
-    return [r for r in refs if not cache.exists(r.oid, r.legacy)]
+def missing_from(cache: ObjectCache, refs: Iterable[ObjRef]) -> list[ObjRef]:
+    """The refs whose objects are not in the cache, in their order (directories listed in bulk)."""
+    refs = list(refs)
+    out: set[ObjRef] = set()
+    for legacy in (False, True):
+        group = [r for r in refs if r.legacy == legacy]
+        if group:
+            gone = set(cache.missing((r.oid for r in group), legacy))
+            out.update(r for r in group if r.oid in gone)
+    return [r for r in refs if r in out]

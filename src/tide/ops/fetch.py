@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from tide.core.config import to_bool
 from tide.objects.transfer import Progress, fetch
 from tide.ops.data_scope import Group, Scope, gather, open_remote
 from tide.ops.push import TransferSummary, _raise_failures
 from tide.ops.remote import resolve
+from tide.storage.base import RemoteSpec
 from tide.workspace.repo import Repo
 
 FetchSummary = TransferSummary
@@ -31,7 +33,8 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
     for name, group in groups.items():
         rem = open_remote(repo, name, jobs)
         try:
-            res = fetch(repo.cache, rem.store, list(group.files), list(group.dirs), rem.jobs, progress)
+            res = fetch(repo.cache, rem.store, list(group.files), list(group.dirs), rem.jobs, progress,
+                        verify=verify_downloads(rem.spec))
             summary.results[rem.name] = res
             if run_cache and name == remote:
                 from tide.objects.runs_transfer import fetch_runs
@@ -39,6 +42,13 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
                 summary.runs = fetch_runs(repo.cache.root, rem.store, rem.jobs)
         finally:
             rem.close()
+
+
+def verify_downloads(spec: RemoteSpec) -> bool:
+    """Whether objects from this remote are hashed before they enter the cache. dvc's ``verify``
+    option; tide verifies unless the user set ``verify = false`` on the remote."""
+    raw = spec.get("verify")
+    return True if raw is None else to_bool(raw, f"remote.{spec.name}.verify")
 
 
 def _names(repo: Repo, scope: Scope, remote: str | None) -> dict:

@@ -1,0 +1,129 @@
+"""Kernel copies between local files (storage/localcopy.py) and the remote's ``verify`` option."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+
+import pytest
+
+from tide.core import manifest
+from tide.objects.cache import ObjectCache
+from tide.objects.remote import DvcLayoutStore, ObjRef, object_key
+from tide.objects.transfer import fetch
+from tide.storage import localcopy
+from tide.storage.local import LocalBackend
+
+BIG = 3 * 1024 * 1024 + 17  # above the size from which a local download is a kernel copy
+
+
+def _copy(tmp_path, data: bytes, hashing: bool, reflink: bool = True):  # noqa: ANN202
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.write_bytes(data)
+    sfd = os.open(src, os.O_RDONLY)
+    dfd = os.open(dst, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o444)
+    try:
+        n, digest = localcopy.copy_fd(sfd, dfd, hashing=hashing, reflink=reflink)
+    finally:
+        os.close(sfd)
+        os.close(dfd)
+    return n, digest, dst.read_bytes()
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, BIG])
+def test_copy_fd_copies_and_hashes_what_it_wrote(tmp_path, monkeypatch, size):
+    monkeypatch.setattr(localcopy, "STEP", 1 << 20)  # several steps for the hashing thread
+    data = os.urandom(size)
+    n, digest, out = _copy(tmp_path, data, hashing=True)
+    assert (n, digest, out) == (size, hashlib.md5(data).hexdigest(), data)
+    sub = tmp_path / "plain"
+    sub.mkdir()
+    n, digest, out = _copy(sub, data, hashing=False)
+    assert (n, digest, out) == (size, None, data)
+
+
+@pytest.mark.parametrize("refuse", [("copy_file_range",), ("copy_file_range", "sendfile")])
+def test_copy_falls_back_when_the_kernel_refuses(tmp_path, monkeypatch, refuse):
+    def no(*_a, **_k):  # noqa: ANN002, ANN003
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    for name in refuse:
+        monkeypatch.setattr(os, name, no)
+    monkeypatch.setattr(localcopy, "STEP", 1 << 20)
+    data = os.urandom(BIG)
+    n, digest, out = _copy(tmp_path, data, hashing=True, reflink=False)
+    assert (n, digest, out) == (len(data), hashlib.md5(data).hexdigest(), data)
+
+
+def test_a_real_error_is_not_swallowed(tmp_path, monkeypatch):
+    def full(*_a, **_k):  # noqa: ANN002, ANN003
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "copy_file_range", full)
+    with pytest.raises(OSError) as info:
+        _copy(tmp_path, os.urandom(BIG), hashing=True, reflink=False)
+    assert info.value.errno == errno.ENOSPC
+
+
+def _remote_with(tmp_path, blobs: dict[str, bytes]) -> tuple[LocalBackend, list[ObjRef]]:
+    remote = LocalBackend(str(tmp_path / "remote"))
+    refs = []
+    for name, data in blobs.items():
+        src = tmp_path / name
+        src.write_bytes(data)
+        ref = ObjRef(hashlib.md5(data).hexdigest())
+        remote.put_file(str(src), object_key(ref))
+        refs.append(ref)
+    return remote, refs
+
+
+def _corrupt(remote: LocalBackend, ref: ObjRef, data: bytes) -> None:
+    path = os.path.join(remote.root, *object_key(ref).split("/"))
+    os.chmod(path, 0o644)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def test_large_local_objects_are_verified_by_default(tmp_path):
+    good, bad = os.urandom(BIG), os.urandom(BIG)
+    remote, (ref_good, ref_bad) = _remote_with(tmp_path, {"good": good, "bad": bad})
+    tampered = bytearray(bad)
+    tampered[BIG // 2] ^= 1
+    _corrupt(remote, ref_bad, bytes(tampered))
+    cache = ObjectCache(str(tmp_path / "cache"))
+    res = fetch(cache, DvcLayoutStore(remote), [ref_good, ref_bad], [], jobs=2)
+    assert res.corrupt == [ref_bad] and res.transferred == 1
+    assert not cache.exists(ref_bad.oid)
+    with open(cache.path(ref_good.oid), "rb") as f:
+        assert f.read() == good
+    assert os.stat(cache.path(ref_good.oid)).st_mode & 0o777 == 0o444
+    assert not [f for _, _, fs in os.walk(cache.root) for f in fs if f.endswith(".tmp")]
+
+
+def test_verify_false_trusts_file_objects_but_still_checks_manifests(tmp_path):
+    data = os.urandom(BIG)
+    remote, (ref,) = _remote_with(tmp_path, {"big": data})
+    cache = ObjectCache(str(tmp_path / "cache"))
+    res = fetch(cache, DvcLayoutStore(remote), [ref], [], jobs=1, verify=False)
+    assert res.ok and res.nbytes == len(data)
+    with open(cache.path(ref.oid), "rb") as f:
+        assert f.read() == data  # byte-identical
+    assert os.stat(cache.path(ref.oid)).st_mode & 0o777 == 0o444
+    # trusted by name, as dvc does with verify = false: a corrupt large object is not re-hashed
+    other = os.urandom(BIG)
+    (tmp_path / "r2").mkdir()
+    remote2, (ref2,) = _remote_with(tmp_path / "r2", {"o": other})
+    _corrupt(remote2, ref2, other[::-1])
+    cache2 = ObjectCache(str(tmp_path / "cache2"))
+    assert fetch(cache2, DvcLayoutStore(remote2), [ref2], [], jobs=1, verify=False).ok
+    # a manifest decides what else is fetched: it is checked whatever verify says
+    raw = manifest.serialize([manifest.Entry("big.bin", ref.oid)])
+    dref = ObjRef(manifest.tree_oid(raw))
+    key = os.path.join(remote.root, *object_key(dref).split("/"))
+    os.makedirs(os.path.dirname(key), exist_ok=True)
+    with open(key, "wb") as f:
+        f.write(raw.replace(b"big.bin", b"evil.bin"))
+    cache3 = ObjectCache(str(tmp_path / "cache3"))
+    res = fetch(cache3, DvcLayoutStore(remote), [], [dref], jobs=1, verify=False)
+    assert res.corrupt == [dref] and not cache3.exists(dref.oid)
