@@ -202,3 +202,33 @@ def test_git_files_hint(diamond, tide):
     git(diamond, "add", "-A")
     out = tide("repro", cwd=diamond).stdout
     assert "git add .gitignore dvc.lock" in out
+
+
+def test_tide_yaml_makes_push_and_pull_carry_the_run_cache(repo_dir, tide, tmp_path):
+    """pipeline.run_cache: true in tide.yaml = --run-cache on every push, pull and fetch."""
+    remote = tmp_path / "remote"
+    tide("remote", "add", "-d", "r", str(remote), cwd=repo_dir)
+    write(repo_dir, "x.txt", "1\n")
+    write(repo_dir, "dvc.yaml", """
+        stages:
+          count:
+            cmd: wc -c x.txt > n.txt
+            deps: [x.txt]
+            outs: [n.txt]
+    """)
+    tide("repro", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    assert not (remote / "runs").exists()  # without the setting: objects only, as dvc
+    write(repo_dir, "tide.yaml", "pipeline:\n  run_cache: true\n")
+    tide("push", cwd=repo_dir)
+    pushed = sorted(p.relative_to(remote) for p in (remote / "runs").rglob("*") if p.is_file())
+    assert pushed
+    runs = repo_dir / ".dvc" / "cache" / "runs"
+    import shutil
+
+    shutil.rmtree(runs)
+    tide("fetch", cwd=repo_dir)
+    assert sorted(p.relative_to(runs.parent) for p in runs.rglob("*") if p.is_file()) == pushed
+    write(repo_dir, "tide.yaml", "pipeline:\n  run_cache: maybe\n")
+    res = tide("push", cwd=repo_dir, check=False)
+    assert res.returncode != 0 and "pipeline.run_cache must be true or false" in res.stderr

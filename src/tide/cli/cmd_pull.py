@@ -5,14 +5,14 @@ def register(p):
 
 
 def run(args):
-    from tide.cli._transfer_args import progress_for, scope_of
+    from tide.cli._transfer_args import progress_for, run_cache_of, scope_of
     from tide.cli.output import repo
     from tide.cli.transfer_progress import Timer, summary_line
     from tide.ops.pull import run_pull
 
     r = repo()
     timer = Timer()
-    s = run_pull(r, scope_of(args), args.remote, args.jobs, args.run_cache, args.force,
+    s = run_pull(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), args.force,
                  progress_for("pull", args, r))
     if not args.quiet:
         co = s.checkout

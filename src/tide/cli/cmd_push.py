@@ -9,14 +9,14 @@ def register(p):
 
 
 def run(args):
-    from tide.cli._transfer_args import progress_for, scope_of
+    from tide.cli._transfer_args import progress_for, run_cache_of, scope_of
     from tide.cli.output import repo
     from tide.cli.transfer_progress import Timer, summary_line
     from tide.ops.push import run_push
 
     r = repo()
     timer = Timer()
-    s = run_push(r, scope_of(args), args.remote, args.jobs, args.run_cache, progress_for("push", args, r))
+    s = run_push(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), progress_for("push", args, r))
     missing = sum(len(res.missing_local) for res in s.results.values())
     if missing:
         import sys

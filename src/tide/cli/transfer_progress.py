@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 
 
@@ -15,14 +14,10 @@ class RichProgress:
     """Objects, bytes, rate and ETA, redrawn on stderr while a transfer runs."""
 
     def __init__(self, verb: str) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        import threading
 
         self._verb = verb
-        self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
-        )
+        self._progress = None  # rich is imported when there is something to show, not before
         self._task = None
         self._lock = threading.Lock()
         self._started = False
@@ -32,6 +27,14 @@ class RichProgress:
         if objects == 0:
             return
         with self._lock:
+            if self._progress is None:
+                from rich.console import Console
+                from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+                self._progress = Progress(
+                    TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                )
             if not self._started:
                 self._progress.start()
                 self._started = True

@@ -18,22 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from tide.objects.ref import ObjRef
 from tide.storage.base import Backend, StorageError
 
 PAGE = 1000  # keys per list request on object stores
 _HEX = frozenset("0123456789abcdef")
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class ObjRef:
-    """One object: its id (``md5`` or ``md5.dir``) and whether it lives in the legacy layout."""
-
-    oid: str
-    legacy: bool = False
-
-    @property
-    def is_dir(self) -> bool:
-        return self.oid.endswith(".dir")
 
 
 class ObjectStore(Protocol):

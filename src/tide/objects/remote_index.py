@@ -14,7 +14,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 
-from tide.objects.remote import ObjRef
+from tide.objects.ref import ObjRef
 
 
 class RemoteIndex:
@@ -38,8 +38,18 @@ class RemoteIndex:
         return self._known
 
     def has_all(self, refs: Iterable[ObjRef]) -> bool:
-        known = self.known()
-        return self.enabled and all(r in known for r in refs)
+        """Whether the index lists every one of ``refs`` (a push with nothing to send asks this about
+        a few ``.dir`` ids and files: search the file's text rather than parse all its lines)."""
+        if not self.enabled:
+            return False
+        if self._known is not None:
+            return all(r in self._known for r in refs)
+        try:
+            with open(self.path, encoding="ascii", errors="replace") as f:
+                text = "\n" + f.read()
+        except FileNotFoundError:
+            return False
+        return all(f"\n{'L' if r.legacy else 'M'} {r.oid}\n" in text for r in refs)
 
     def add(self, refs: Iterable[ObjRef]) -> None:
         if not self.enabled:

@@ -154,7 +154,8 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
             if n:
                 from tide.ops.data_scope import remote_index
 
-                remote_index(repo, rem.spec).clear()  # the index must not vouch for deleted objects
+                # the index must not vouch for deleted objects
+                remote_index(repo, rem.spec.url, rem.spec.get("endpointurl")).clear()
         finally:
             rem.close()
         local_n = local_gc.execute(repo, local_gc.plan(repo, **scope))

@@ -44,7 +44,8 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
             if any(r not in on_remote for r in objs):
                 from tide.ops.data_scope import remote_index
 
-                remote_index(repo, rem.spec).clear()  # the remote lacks something: stop trusting the index
+                # the remote lacks something: stop trusting the index
+                remote_index(repo, rem.spec.url, rem.spec.get("endpointurl")).clear()
             for ref, path in objs.items():
                 local = repo.cache.exists(ref.oid, ref.legacy)
                 there = ref in on_remote

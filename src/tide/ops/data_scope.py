@@ -7,36 +7,39 @@ An output with ``push: false`` is skipped by push (pull and fetch still get it);
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections import namedtuple
 
 from tide.core import manifest
 from tide.core.errors import FileFormatError, UsageError
-from tide.objects.remote import ObjRef
-from tide.objects.transfer import DirPlan
+from tide.objects.ref import ObjRef
 from tide.ops.index import collect, outs_at_rev
 from tide.ops.status import select
 from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.objects.transfer import DirPlan
 
-@dataclass(frozen=True)
-class Scope:
-    targets: tuple[str, ...] = ()
-    all_branches: bool = False
-    all_tags: bool = False
-    all_commits: bool = False
+
+class Scope(namedtuple("Scope", "targets all_branches all_tags all_commits", defaults=((), False, False, False))):
+    """Which outputs a transfer covers: targets (empty: all) and the revisions (-a/-T/-A)."""
+
+    __slots__ = ()
 
     @property
     def revs(self) -> bool:
         return self.all_branches or self.all_tags or self.all_commits
 
 
-@dataclass
 class Group:
     """Objects for one remote (``remote`` None: the default / ``-r`` remote)."""
 
-    files: dict[ObjRef, str] = field(default_factory=dict)  # ref -> a path that uses it
-    dirs: dict[ObjRef, str] = field(default_factory=dict)
+    __slots__ = ("files", "dirs")
+
+    def __init__(self) -> None:
+        self.files: dict[ObjRef, str] = {}  # ref -> a path that uses it
+        self.dirs: dict[ObjRef, str] = {}
 
     def add(self, out: Out, name: str) -> None:
         ref = ObjRef(out.md5, out.legacy)
@@ -74,6 +77,8 @@ def gather(repo: Repo, scope: Scope, remote: str | None, for_push: bool,
 
 def dir_plans(repo: Repo, group: Group) -> tuple[list[DirPlan], list[ObjRef]]:
     """Push plans for the group's directories; manifests missing from the cache are returned apart."""
+    from tide.objects.transfer import DirPlan
+
     plans, missing = [], []
     for ref in group.dirs:
         try:
@@ -100,13 +105,15 @@ def named_objects(repo: Repo, group: Group) -> dict[ObjRef, str]:
     return names
 
 
-@dataclass
 class OpenRemote:
-    name: str
-    spec: object  # RemoteSpec
-    store: object  # DvcLayoutStore
-    backend: object  # RetryingBackend
-    jobs: int
+    __slots__ = ("name", "spec", "store", "backend", "jobs")
+
+    def __init__(self, name: str, spec, store, backend, jobs: int) -> None:  # noqa: ANN001
+        self.name = name
+        self.spec = spec  # RemoteSpec
+        self.store = store  # DvcLayoutStore
+        self.backend = backend  # RetryingBackend
+        self.jobs = jobs
 
     def close(self) -> None:
         self.store.close()
@@ -133,10 +140,10 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRe
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, n)
 
 
-def remote_index(repo: Repo, spec):  # noqa: ANN001, ANN201
-    """The local index of what is known to be on remote ``spec`` (see objects/remote_index.py)."""
+def remote_index(repo: Repo, url: str, endpoint: str | None):  # noqa: ANN201
+    """The local index of what is known to be on the remote at ``url`` (see objects/remote_index.py)."""
     from tide.objects.remote_index import RemoteIndex
 
     enabled = (repo.env.get("TIDE_REMOTE_INDEX") or "1").strip().lower() not in ("0", "false", "no", "off")
-    where = f"{spec.url}|{spec.get('endpointurl') or ''}"  # the same bucket name on another server differs
+    where = f"{url}|{endpoint or ''}"  # the same bucket name on another server differs
     return RemoteIndex(os.path.join(repo.tmp_dir, "tide", "remote-index"), where, enabled)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from tide.core.errors import StorageError
-from tide.objects.remote import ObjRef
-from tide.objects.transfer import Progress, TransferResult, push
+from tide.objects.ref import ObjRef
 from tide.ops.data_scope import Group, Scope, dir_plans, gather, open_remote, remote_index
-from tide.ops.remote import resolve
+from tide.ops.remote import locate
 from tide.workspace.repo import Repo
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.objects.transfer import Progress, TransferResult
 
-@dataclass
+
 class TransferSummary:
     """What a push or fetch moved, per remote, plus run-cache entries."""
 
-    results: dict[str, TransferResult] = field(default_factory=dict)
-    runs: int = 0
+    def __init__(self) -> None:
+        self.results: dict[str, TransferResult] = {}
+        self.runs = 0
 
     @property
     def transferred(self) -> int:
@@ -36,17 +37,21 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
     summary = TransferSummary()
     with repo.lock():
         if remote:
-            resolve(repo.settings, remote)  # a named remote must exist even with nothing to move
+            locate(repo.settings, remote)  # a named remote must exist even with nothing to move
         groups = gather(repo, scope, remote, for_push=True)
         if run_cache and remote not in groups:
             groups[remote] = Group()
         for name, group in groups.items():
-            spec = resolve(repo.settings, name).spec
-            index = remote_index(repo, spec)
+            found, options = locate(repo.settings, name)
+            index = remote_index(repo, options["url"], options.get("endpointurl"))
             roots = list(group.files) + list(group.dirs)
             if index.has_all(roots) and not (run_cache and name == remote):
-                summary.results[spec.name] = TransferResult(present=len(roots))  # no request needed
+                from tide.objects.transfer import TransferResult
+
+                summary.results[found] = TransferResult(present=len(roots))  # no request needed
                 continue
+            from tide.objects.transfer import push
+
             rem = open_remote(repo, name, jobs)
             try:
                 plans, missing_dirs = dir_plans(repo, group)

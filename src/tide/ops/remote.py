@@ -4,12 +4,10 @@ and resolve a configured remote into an open object store for push/pull/fetch/st
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import namedtuple
 
 from tide.core.config import LEVELS, Config, to_bool, to_int
 from tide.core.errors import ConfigError, UsageError
-from tide.storage.base import RemoteSpec
-from tide.storage.registry import check_option, scheme_of
 
 DEFAULT_LEVEL = "repo"
 BOOL_OPTIONS = frozenset({
@@ -21,6 +19,8 @@ BOOL_OPTIONS = frozenset({
 
 
 def _is_local_url(url: str) -> bool:
+    from tide.storage.registry import scheme_of
+
     return scheme_of(url) == "local" and not url.startswith("file://")
 
 
@@ -41,6 +41,8 @@ def _exists_anywhere(config: Config, name: str) -> str | None:
 
 def add(config: Config, name: str, url: str, level: str = DEFAULT_LEVEL, default: bool = False,
         force: bool = False, cwd: str | None = None) -> None:
+    from tide.storage.registry import scheme_of
+
     _check_name(name)
     scheme_of(url)  # refuses unknown schemes
     ed = config.edit(level)
@@ -75,6 +77,8 @@ def _check_name(name: str) -> None:
 
 def modify(config: Config, name: str, option: str, value: str | None, level: str = DEFAULT_LEVEL,
            unset: bool = False, cwd: str | None = None) -> None:
+    from tide.storage.registry import check_option, scheme_of
+
     option = option.lower()
     where = _exists_anywhere(config, name)
     if where is None:
@@ -178,13 +182,12 @@ def listing(config: Config, level: str | None = None) -> list[tuple[str, str, bo
 
 
 # --- resolving a remote for data commands ---------------------------------------------------
-@dataclass(frozen=True)
-class ResolvedRemote:
-    spec: RemoteSpec
-    jobs: int | None  # from the remote's ``jobs`` option
+# spec: the RemoteSpec; jobs: from the remote's ``jobs`` option (None if unset)
+ResolvedRemote = namedtuple("ResolvedRemote", "spec jobs")
 
 
-def resolve(settings: dict[str, dict[str, str]], name: str | None) -> ResolvedRemote:
+def locate(settings: dict[str, dict[str, str]], name: str | None) -> tuple[str, dict[str, str]]:
+    """The configured name and options (``url`` among them) of remote ``name``, or of the default."""
     if not name:
         name = settings.get("core", {}).get("remote")
         if not name:
@@ -199,6 +202,13 @@ def resolve(settings: dict[str, dict[str, str]], name: str | None) -> ResolvedRe
     vals = settings[section]
     if "url" not in vals:
         raise ConfigError(f"remote '{name}' has no url (set it with 'tide remote modify {name} url URL')")
+    return section.split(".", 1)[1], vals
+
+
+def resolve(settings: dict[str, dict[str, str]], name: str | None) -> ResolvedRemote:
+    from tide.storage.base import RemoteSpec
+
+    found, vals = locate(settings, name)
     opts = tuple(sorted((k, v) for k, v in vals.items() if k != "url"))
-    jobs = to_int(vals["jobs"], f"remote.{name}.jobs") if "jobs" in vals else None
-    return ResolvedRemote(RemoteSpec(section.split(".", 1)[1], vals["url"], opts), jobs)
+    jobs = to_int(vals["jobs"], f"remote.{found}.jobs") if "jobs" in vals else None
+    return ResolvedRemote(RemoteSpec(found, vals["url"], opts), jobs)
