@@ -45,6 +45,7 @@ demo: venv
 	$(PY) -m tide demo
 
 bench: venv dvc-venv
+	bash scripts/sysdeps.sh bench
 	$(PY) bench/run.py --dvc $(CURDIR)/$(DVC_VENV)/bin/dvc $(if $(SCALE),--scale $(SCALE),) $(BENCH_ARGS)
 
 torture: venv dvc-venv sysdeps

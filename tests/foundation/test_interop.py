@@ -154,3 +154,33 @@ def test_legacy_dvc2_pointer_is_read(repo_dir, tide):
     f.unlink()
     tide("checkout", cwd=repo_dir)
     assert f.read_bytes() == b"crlf\r\nline\r\n"
+
+
+def test_legacy_dvc2_directory_is_clean_until_changed(repo_dir, tide):
+    """A DVC 2.x directory output (no ``hash:``; files hashed with md5-dos2unix, so a CRLF text file
+    hashes differently than with plain md5) is up to date in status, and changes are still seen."""
+    import json
+
+    from tide.core.hashing import file_md5_dos2unix, md5_bytes
+
+    data = repo_dir / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "crlf.txt").write_bytes(b"crlf\r\nline\r\n")
+    (data / "sub" / "bin").write_bytes(bytes(range(256)))
+    cache = repo_dir / ".dvc" / "cache"
+    entries = []
+    for rel in ("crlf.txt", "sub/bin"):
+        md5 = file_md5_dos2unix(data / rel)
+        obj = cache / md5[:2] / md5[2:]
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        obj.write_bytes((data / rel).read_bytes())
+        entries.append({"md5": md5, "relpath": rel})
+    raw = json.dumps(entries, sort_keys=True).encode()
+    oid = md5_bytes(raw) + ".dir"
+    (cache / oid[:2]).mkdir(exist_ok=True)
+    (cache / oid[:2] / oid[2:]).write_bytes(raw)
+    (repo_dir / "data.dvc").write_text(f"outs:\n- md5: {oid}\n  size: 268\n  nfiles: 2\n  path: data\n")
+    assert "up to date" in tide("status", cwd=repo_dir).stdout
+    assert "up to date" in tide("status", cwd=repo_dir).stdout  # the remembered legacy tree
+    (data / "crlf.txt").write_bytes(b"crlf\r\nline changed\r\n")
+    assert "modified:" in tide("status", cwd=repo_dir).stdout

@@ -84,6 +84,25 @@ class Hasher:
             self.state.forget_dir(reldir)  # an older snapshot must not outlive a newer hash
         return HashResult(oid, total, len(files), False, tuple(files), raw)
 
+    def legacy_dir_oid(self, abspath: str) -> str:
+        """The tree oid DVC 2.x records for a directory (files hashed with md5-dos2unix), remembered
+        with the directory's snapshot so an unchanged directory is not re-read."""
+        from tide.core.hashing import file_md5_dos2unix
+
+        reldir = self._rel(abspath)
+        items = self.ignore.files_with_stat(abspath, reldir if reldir != "." else "")
+        snap = _snapshot(items)
+        key = f"/legacy-tree/{reldir}"  # relpaths never start with /
+        if snap is not None:
+            row = self.state.lookup_dir(key)
+            if row is not None and row[0] == snap:
+                return row[1]
+        raw = manifest.serialize(manifest.Entry(rel, file_md5_dos2unix(os.path.join(abspath, rel))) for rel, _ in items)
+        oid = manifest.tree_oid(raw)
+        if snap is not None:
+            self.state.save_dir(key, snap, oid, sum(s.st_size for _, s in items), len(items))
+        return oid
+
     def record(self, done: list[tuple[str, str]]) -> None:
         """Remember the hashes of files just written from the cache (``(abspath, md5)`` pairs)."""
         rows = []

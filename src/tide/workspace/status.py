@@ -23,7 +23,7 @@ def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
         return "deleted"
     if out.legacy:
         # legacy outputs were hashed with md5-dos2unix; equal plain md5 or a cache hit means unchanged
-        if res.md5 != out.md5 and not _legacy_same(out, res, cache):
+        if res.md5 != out.md5 and not _legacy_same(out, res, hasher):
             return "modified"
     elif res.md5 != out.md5:
         return "modified"
@@ -32,11 +32,15 @@ def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
     return None
 
 
-def _legacy_same(out: Out, res, cache: ObjectCache) -> bool:  # noqa: ANN001
+def _legacy_same(out: Out, res, hasher: Hasher) -> bool:  # noqa: ANN001
+    """Whether a legacy (DVC 2.x) output is unchanged: its files hashed with md5-dos2unix, as DVC 2.x
+    did, give the recorded hash (text files with CRLF hash differently than with plain md5)."""
+    if out.is_dir != res.is_dir:
+        return False
+    if out.is_dir:
+        return hasher.legacy_dir_oid(out.abspath) == out.md5
     from tide.core.hashing import file_md5_dos2unix
 
-    if out.is_dir or res.is_dir:
-        return False
     return file_md5_dos2unix(out.abspath) == out.md5
 
 
