@@ -236,9 +236,8 @@ def test_progress_rendering_and_ci_summary():
     assert human_bytes(512) == "512 B" and human_bytes(1536) == "1.5 KB"
     assert not is_interactive(Env({"CI": "true"}))
     assert make_progress("push", quiet=False, env=Env({"CI": "1"})) is None  # CI logs get the summary only
-    p = RichProgress("push")
     buf = io.StringIO()
-    p._progress.live.console = Console(file=buf, force_terminal=True, width=100)
+    p = RichProgress("push", console=Console(file=buf, force_terminal=True, width=100))
     p.start(2, 2048)
     p.advance(1024)
     p.advance(1024)

@@ -13,10 +13,11 @@ def is_interactive(env) -> bool:  # noqa: ANN001
 class RichProgress:
     """Objects, bytes, rate and ETA, redrawn on stderr while a transfer runs."""
 
-    def __init__(self, verb: str) -> None:
+    def __init__(self, verb: str, console=None) -> None:  # noqa: ANN001 - a rich Console (tests pass one)
         import threading
 
         self._verb = verb
+        self._console = console
         self._progress = None  # rich is imported when there is something to show, not before
         self._task = None
         self._lock = threading.Lock()
@@ -33,7 +34,8 @@ class RichProgress:
 
                 self._progress = Progress(
                     TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=self._console or Console(stderr=True),
+                    transient=True,
                 )
             if not self._started:
                 self._progress.start()

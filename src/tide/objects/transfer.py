@@ -23,7 +23,6 @@ import stat
 import threading
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
 from tide.core import manifest
@@ -31,7 +30,8 @@ from tide.core.errors import FileFormatError, StorageError
 from tide.core.fsutil import tmp_name
 from tide.core.hashing import file_md5, file_md5_dos2unix
 from tide.objects.cache import READONLY, ObjectCache
-from tide.objects.remote import ObjectStore, ObjRef
+from tide.objects.ref import DirPlan, ObjRef, TransferResult
+from tide.objects.remote import ObjectStore
 
 CHUNK = 1 << 20
 
@@ -55,28 +55,6 @@ class NoProgress:
         pass
 
 
-@dataclass(frozen=True, slots=True)
-class DirPlan:
-    """A directory to push: its manifest and the file objects the manifest lists."""
-
-    ref: ObjRef
-    children: tuple[ObjRef, ...]
-
-
-@dataclass
-class TransferResult:
-    transferred: int = 0
-    nbytes: int = 0
-    present: int = 0  # already on the other side
-    missing_local: list[ObjRef] = field(default_factory=list)  # push: not in the cache
-    missing_remote: list[ObjRef] = field(default_factory=list)  # fetch: not on the remote
-    corrupt: list[ObjRef] = field(default_factory=list)  # fetch: hash mismatch
-    failed: list[tuple[ObjRef, str]] = field(default_factory=list)  # errors after retries
-    confirmed: list[ObjRef] = field(default_factory=list)  # push: known complete on the remote now
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing_local or self.missing_remote or self.corrupt or self.failed)
 
 
 # --- push --------------------------------------------------------------------------------------

@@ -11,15 +11,11 @@ from collections import namedtuple
 
 from tide.core import manifest
 from tide.core.errors import FileFormatError, UsageError
-from tide.objects.ref import ObjRef
+from tide.objects.ref import DirPlan, ObjRef
 from tide.ops.index import collect, outs_at_rev
 from tide.ops.status import select
 from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
-if TYPE_CHECKING:
-    from tide.objects.transfer import DirPlan
 
 
 class Scope(namedtuple("Scope", "targets all_branches all_tags all_commits", defaults=((), False, False, False))):
@@ -77,8 +73,6 @@ def gather(repo: Repo, scope: Scope, remote: str | None, for_push: bool,
 
 def dir_plans(repo: Repo, group: Group) -> tuple[list[DirPlan], list[ObjRef]]:
     """Push plans for the group's directories; manifests missing from the cache are returned apart."""
-    from tide.objects.transfer import DirPlan
-
     plans, missing = [], []
     for ref in group.dirs:
         try:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from tide.core.errors import StorageError
-from tide.objects.ref import ObjRef
+from tide.objects.ref import ObjRef, TransferResult
 from tide.ops.data_scope import Group, Scope, dir_plans, gather, open_remote, remote_index
 from tide.ops.remote import locate
 from tide.workspace.repo import Repo
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from tide.objects.transfer import Progress, TransferResult
+    from tide.objects.transfer import Progress
 
 
 class TransferSummary:
@@ -46,8 +46,6 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
             index = remote_index(repo, options["url"], options.get("endpointurl"))
             roots = list(group.files) + list(group.dirs)
             if index.has_all(roots) and not (run_cache and name == remote):
-                from tide.objects.transfer import TransferResult
-
                 summary.results[found] = TransferResult(present=len(roots))  # no request needed
                 continue
             from tide.objects.transfer import push
