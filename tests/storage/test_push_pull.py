@@ -22,9 +22,12 @@ def _files(root) -> dict[str, bytes]:
 
 
 def _remote_keys(remote) -> list[str]:
+    """Object keys on a local remote (tide's gc epoch token at the root is not an object)."""
     keys = []
     for d, _, files in os.walk(remote):
         for f in files:
+            if f == "tide-gc-epoch" and d == str(remote):
+                continue
             keys.append(os.path.relpath(os.path.join(d, f), remote).replace(os.sep, "/"))
     return sorted(keys)
 
@@ -60,7 +63,7 @@ def test_round_trip_and_status(repo_dir, tide, tmp_path):
         assert hashlib.md5(data).hexdigest() == k.replace("files/md5/", "").replace("/", "").removesuffix(".dir")
         assert (remote / k).stat().st_mode & 0o777 == 0o444
     assert tide("push", cwd=repo_dir).stdout.strip() == "Everything is up to date."
-    index = list((repo_dir / ".dvc" / "tmp" / "tide" / "remote-index").iterdir())
+    index = list((repo_dir / ".dvc" / "tmp" / "tide" / "remote-index").glob("*.idx"))
     assert len(index) == 1 and len(index[0].read_text().splitlines()) == 15
     env = dict(os.environ, TIDE_REMOTE_INDEX="0")  # without the index the remote is asked, same answer
     assert tide("push", cwd=repo_dir, env=env).stdout.strip() == "Everything is up to date."

@@ -1,10 +1,13 @@
 """What this clone knows to be complete on a remote: a local, append-only list of object ids.
 
 Push records every object (and every ``.dir`` whose files all made it) once the remote has it;
-the next push skips what the index lists, so a push with nothing to send needs no request at all
-(dvc keeps a similar per-remote index). The index is a hint, never a source of truth: ``status -c``,
+the next push skips what the index lists, so a push with nothing to send asks the remote for one
+small file at most (dvc keeps a similar per-remote index). The index is a hint, never a source of truth: ``status -c``,
 ``fetch`` and ``gc -c`` always ask the remote, ``gc -c`` clears the index of the remote it cleans,
-and ``TIDE_REMOTE_INDEX=0`` turns it off. One file per remote URL, in ``.dvc/tmp/tide/``; lines
+and ``TIDE_REMOTE_INDEX=0`` turns it off. Another clone's ``tide gc -c`` may delete objects this
+index lists: it then writes a new token to ``tide-gc-epoch`` at the remote's root (``EPOCH_KEY``), and
+a push reads that token before trusting the index, which it drops when the token changed.
+One file per remote URL, in ``.dvc/tmp/tide/``; lines
 are appended with O_APPEND, so concurrent pushes never corrupt it (a torn last line is ignored).
 """
 
@@ -15,6 +18,8 @@ import os
 from collections.abc import Iterable
 
 from tide.objects.ref import ObjRef
+
+EPOCH_KEY = "tide-gc-epoch"  # at the remote's root, where dvc looks for no objects
 
 
 class RemoteIndex:
@@ -69,10 +74,30 @@ class RemoteIndex:
 
     def clear(self) -> None:
         self._known = set()
+        for p in (self.path, self.path + ".epoch"):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass
+
+    def check_epoch(self, epoch: str) -> None:
+        """Drop the index when the remote's gc epoch (``""``: never collected by tide) is not the one
+        seen when the index was last written: objects it lists may have been deleted since."""
+        if not self.enabled:
+            return
         try:
-            os.unlink(self.path)
+            with open(self.path + ".epoch", encoding="ascii", errors="replace") as f:
+                seen = f.read()
         except FileNotFoundError:
-            pass
+            seen = None
+        if seen == epoch:
+            return
+        if seen is not None or epoch:
+            self.clear()
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        from tide.core.fsutil import atomic_write_text
+
+        atomic_write_text(self.path + ".epoch", epoch)
 
 
 def _parse(line: str) -> ObjRef | None:

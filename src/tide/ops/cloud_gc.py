@@ -14,6 +14,7 @@ whose age the remote cannot tell is kept too (set ``TIDE_GC_GRACE=0`` to delete 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -154,8 +155,9 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
             if n:
                 from tide.ops.data_scope import remote_index
 
-                # the index must not vouch for deleted objects
+                # the index must not vouch for deleted objects, here or in any other clone
                 remote_index(repo, rem.spec.url, rem.spec.get("endpointurl")).clear()
+                _new_epoch(rem.store, repo.tmp_dir)
         finally:
             rem.close()
         local_n = local_gc.execute(repo, local_gc.plan(repo, **scope))
@@ -163,6 +165,22 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
         print(f"Removed {n} objects from remote '{rem.name}'." if n else f"No unused objects on remote '{rem.name}'.")
         print(f"Removed {local_n} objects from the cache." if local_n else "No unused cache to remove.")
     return 0
+
+
+def _new_epoch(store, tmp_dir: str) -> None:  # noqa: ANN001
+    """Tell every clone's remote index that objects were deleted (see objects/remote_index.py)."""
+    import secrets
+
+    from tide.objects.remote_index import EPOCH_KEY
+
+    os.makedirs(tmp_dir, exist_ok=True)
+    path = os.path.join(tmp_dir, f"{EPOCH_KEY}.{secrets.token_hex(4)}")
+    with open(path, "w", encoding="ascii") as f:
+        f.write(secrets.token_hex(16))
+    try:
+        store.put_extra(path, EPOCH_KEY)
+    finally:
+        os.unlink(path)
 
 
 def _confirm(question: str) -> bool:

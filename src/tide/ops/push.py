@@ -45,12 +45,21 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
             found, options = locate(repo.settings, name)
             index = remote_index(repo, options["url"], options.get("endpointurl"))
             roots = list(group.files) + list(group.dirs)
+            rem = None
+            local_epoch = _local_epoch(options["url"])
+            if local_epoch is not None:
+                index.check_epoch(local_epoch)
+            elif index.has_all(roots):  # a network remote: worth a request only if the index is trusted
+                rem = open_remote(repo, name, jobs)
+                index.check_epoch(_epoch(rem.store))
             if index.has_all(roots) and not (run_cache and name == remote):
-                summary.results[found] = TransferResult(present=len(roots))  # no request needed
+                if rem is not None:
+                    rem.close()
+                summary.results[found] = TransferResult(present=len(roots))  # nothing to send
                 continue
             from tide.objects.transfer import push
 
-            rem = open_remote(repo, name, jobs)
+            rem = rem or open_remote(repo, name, jobs)
             try:
                 plans, missing_dirs = dir_plans(repo, group)
                 files = list(group.files)
@@ -66,6 +75,36 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
                 rem.close()
     _raise_failures(summary.results, "push", "upload")
     return summary
+
+
+def _local_epoch(url: str) -> str | None:
+    """The gc epoch of a remote that is a local directory (read directly: no storage machinery),
+    or None when the remote is not local."""
+    import os
+
+    if url.startswith("file://"):
+        url = url[len("file://"):]
+    elif "://" in url:
+        return None
+    from tide.objects.remote_index import EPOCH_KEY
+
+    try:
+        with open(os.path.join(os.path.expanduser(url), EPOCH_KEY), encoding="ascii", errors="replace") as f:
+            return f.read().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+
+
+def _epoch(store) -> str:  # noqa: ANN001
+    """The gc epoch of a remote (``""`` when tide never collected garbage there)."""
+    from tide.objects.remote_index import EPOCH_KEY
+    from tide.storage.base import StorageNotFound
+
+    try:
+        with store.open_extra(EPOCH_KEY) as f:
+            return f.read(256).decode("ascii", "replace").strip()
+    except StorageNotFound:
+        return ""
 
 
 def _raise_failures(results: dict[str, TransferResult], verb: str, action: str,

@@ -73,13 +73,12 @@ class Ignore:
         ``walk_files`` yields, stat-ed (symlinks followed), in one pass without generators.
         Entries that vanish during the walk and dangling symlinks are left out.
 
-        The hot loop of a no-change ``tide status``: one ``fstatat`` per file relative to its
-        directory's descriptor (no path lookup from the root), little else per entry."""
+        The hot loop of a no-change ``tide status``: the names of a directory first, then one
+        ``fstatat`` per file relative to the directory's descriptor (no path lookup from the root)."""
         parts = rel_dir.split("/") if rel_dir else []
         ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
         active = [(base, spec) for base in ancestors if (spec := self.spec_for(base)) is not None]
         out: list[tuple[str, os.stat_result]] = []
-        append = out.append
         stat = os.stat
         stack = [(abs_dir, "", active)]
         while stack:
@@ -94,6 +93,8 @@ class Ignore:
                 if prefix == "" and any(e.name == NAME for e in entries):
                     act = [*act, (rel_dir, self.spec_for(rel_dir))]
                 rules = [a for a in act if a[1] is not None]
+                names = []
+                links = False
                 for e in entries:
                     name = e.name
                     if e.is_dir(follow_symlinks=False):
@@ -113,13 +114,18 @@ class Ignore:
                     if (rules and self._matches(rules, rel_dir, prefix + name, False)) or (
                             name[0] == "." and is_tmp_name(name)):
                         continue
-                    try:
-                        st = stat(name, dir_fd=fd)
-                    except FileNotFoundError:
-                        continue
-                    if S_ISDIR(st.st_mode):
-                        continue  # a symlink to a directory is not descended
-                    append((prefix + name, st))
+                    names.append(name)
+                    links = links or e.is_symlink()
+                # one fstatat per file, relative to the directory's descriptor, in a comprehension:
+                # the hot loop of a no-change `tide status`
+                try:
+                    stats = [stat(n, dir_fd=fd) for n in names]
+                except FileNotFoundError:  # a file vanished meanwhile (or a dangling symlink): one by one
+                    stats, names = _stat_present(names, fd)
+                if links:  # a symlink to a directory is not descended, nor taken for a file
+                    kept = [(n, st) for n, st in zip(names, stats, strict=True) if not S_ISDIR(st.st_mode)]
+                    names, stats = [n for n, _ in kept], [st for _, st in kept]
+                out.extend(zip([prefix + n for n in names] if prefix else names, stats, strict=True))
             finally:
                 os.close(fd)
         return out
@@ -168,3 +174,15 @@ class Ignore:
                 if e.is_symlink() and os.path.isdir(e.path):
                     continue
                 yield rel, e
+
+
+def _stat_present(names: list[str], fd: int) -> tuple[list[os.stat_result], list[str]]:
+    """Stats of the names that still exist (and are not dangling symlinks), and those names."""
+    stats, kept = [], []
+    for n in names:
+        try:
+            stats.append(os.stat(n, dir_fd=fd))
+        except FileNotFoundError:
+            continue
+        kept.append(n)
+    return stats, kept
