@@ -22,9 +22,23 @@ GIT_ENV = {
 }
 
 
+# what tide or its libraries read from the environment that a developer's shell or a CI runner may
+# set (CI detection, forge tokens, cloud credentials, tide's own knobs): cleared for every test
+_OUTSIDE_PREFIXES = (
+    "GITHUB_", "GITLAB_", "CI_", "BITBUCKET_", "GITEA_", "FORGEJO_", "AWS_", "AZURE_", "GOOGLE_", "GDRIVE_",
+    "CLOUDSDK_", "KUBE", "TIDE_", "DVC_", "CML_",
+)
+_OUTSIDE_NAMES = {"CI", "REPO_TOKEN", "repo_token", "GH_TOKEN", "HF_TOKEN", "WANDB_API_KEY", "DIGITALOCEAN_TOKEN"}
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
-    """No test sees the developer's global git/dvc config or real credentials."""
+    """No test sees the developer's global git/dvc config, a CI runner's variables or real credentials
+    (except in a canary run, tests/reliability/canary_plugin.py, which sets credentials on purpose)."""
+    if not os.environ.get("TIDE_CANARY_RUN"):
+        for key in list(os.environ):
+            if (key in _OUTSIDE_NAMES or key.startswith(_OUTSIDE_PREFIXES)) and not key.startswith("TIDE_TEST_"):
+                monkeypatch.delenv(key)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))

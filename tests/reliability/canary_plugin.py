@@ -31,6 +31,7 @@ class CanaryWatch:
         self.subprocesses = 0
 
     def install(self) -> None:
+        os.environ["TIDE_CANARY_RUN"] = "1"  # tests/conftest.py keeps the canaries in the environment
         for k, v in self.env.items():
             os.environ.setdefault(k, v)
         original = subprocess.Popen.communicate
