@@ -206,18 +206,17 @@ def test_large_object_streams_through_the_hashing_pipeline(tmp_path):
 
 
 def test_interrupted_local_upload_leaves_no_object(tmp_path, monkeypatch):
-    import shutil
+    from tide.storage import localcopy
 
     remote = LocalBackend(str(tmp_path / "remote"))
     src = tmp_path / "big"
     src.write_bytes(os.urandom(200_000))
 
-    def broken_copy(a, b):  # noqa: ANN001
-        with open(b, "wb") as f:
-            f.write(b"partial")
+    def broken_copy(src_fd, dst_fd, *a, **k):  # noqa: ANN001, ANN002, ANN003
+        os.write(dst_fd, b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(shutil, "copyfile", broken_copy)
+    monkeypatch.setattr(localcopy, "copy_fd", broken_copy)
     with pytest.raises(KeyboardInterrupt):
         remote.put_file(str(src), "files/md5/ab/cdef")
     assert not remote.exists("files/md5/ab/cdef")

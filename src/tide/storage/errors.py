@@ -22,7 +22,8 @@ _TRANSIENT_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ETIMEDOUT, errno.ECONN
 _TRANSIENT_WORDS = ("SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "Throttl",
                     "503", "502", "500 ", "504", "Connection reset", "connection reset", "Connection lost",
                     "Server disconnected", "Response payload is not completed", "IncompleteRead",
-                    "Broken pipe", "Connection closed", "EOF occurred", "timed out", "Timeout")
+                    "Broken pipe", "Connection closed", "EOF occurred", "timed out", "Timeout",
+                    "Internal Server Error", "Service Unavailable", "Bad Gateway", "Gateway Timeout")
 
 
 def is_transient(exc: BaseException) -> bool:

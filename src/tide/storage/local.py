@@ -113,8 +113,7 @@ class LocalBackend:
                 finally:
                     os.close(fd)
             else:
-                shutil.copyfile(path, tmp)
-                os.chmod(tmp, READONLY)
+                _kernel_copy(path, tmp)
             os.replace(tmp, dst)
         except BaseException as exc:
             _unlink_quiet(tmp)
@@ -142,6 +141,22 @@ class LocalBackend:
 
     def close(self) -> None:
         pass
+
+
+def _kernel_copy(src: str, tmp: str) -> None:
+    """Copy ``src`` to the new read-only file ``tmp``: a reflink where the filesystem can, else a copy
+    inside the kernel."""
+    from tide.storage.localcopy import copy_fd
+
+    sfd = os.open(src, os.O_RDONLY)
+    try:
+        dfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
+        try:
+            copy_fd(sfd, dfd)
+        finally:
+            os.close(dfd)
+    finally:
+        os.close(sfd)
 
 
 def _unlink_quiet(path: str) -> None:

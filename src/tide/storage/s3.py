@@ -68,7 +68,31 @@ def split_url(url: str) -> tuple[str, str]:
 
 
 class S3Backend(FsspecBackend):
-    """One HEAD request per existence check (s3fs's ``exists`` also lists the key as a prefix)."""
+    """One HEAD request per existence check (s3fs's ``exists`` also lists the key as a prefix).
+    Large files go up as multipart uploads that resume and survive a lost answer (``s3_multipart.py``)."""
+
+    part_size = 50 << 20  # as s3fs (and so dvc): 50 MiB parts, more for files above ~500 GB
+    part_jobs = 4  # parts in flight per file (each holds one part in memory)
+
+    def _s3(self, method: str, **kw: Any) -> Any:
+        return self.fs.call_s3(method, **kw)
+
+    def put_file(self, path: str, key: str) -> None:
+        import os
+
+        size = os.path.getsize(path)
+        if size < 2 * self.part_size:
+            super().put_file(path, key)
+            return
+        from tide.storage.errors import translate
+        from tide.storage.s3_multipart import upload
+
+        bucket, _, obj = self._p(key).partition("/")
+        try:
+            upload(self._s3, bucket, obj, path, size, self.part_size, self.part_jobs)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"upload {key}")
+        self.fs.invalidate_cache(self._p(key))
 
     def exists(self, key: str) -> bool:
         bucket, _, path = self._p(key).partition("/")
