@@ -72,8 +72,9 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
     wanted: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
     for d in todo_dirs:
         wanted.update(dict.fromkeys(d.children))
-    local = [r for r in wanted if cache.exists(r.oid, r.legacy)]
-    res.missing_local = [r for r in wanted if not cache.exists(r.oid, r.legacy)]
+    absent = _not_cached(cache, wanted)  # by listing cache directories: no stat per object
+    local = [r for r in wanted if r not in absent]
+    res.missing_local = [r for r in wanted if r in absent]
     ask = [r for r in local if r not in known]
     present = {r for r in local if r in known} | (store.has_many(ask, jobs) if ask else set())
     res.present += len(present)
@@ -88,7 +89,7 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
         _size(cache.path(d.ref.oid, d.ref.legacy)) for d in dir_send))
     failed: set[ObjRef] = set()
     try:
-        _run_pool(send, jobs, lambda r: _upload(cache, store, r), res, failed, progress, sizes)
+        _run_pool(send, jobs, lambda r: _upload(cache, store, r, sizes[r]), res, failed, progress, sizes)
         ok = []
         missing = set(res.missing_local)
         for d in dir_send:
@@ -101,7 +102,7 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
             else:
                 ok.append(d.ref)
         dsizes = {r: _size(cache.path(r.oid, r.legacy)) for r in ok}
-        _run_pool(ok, jobs, lambda r: _upload(cache, store, r), res, failed, progress, dsizes)
+        _run_pool(ok, jobs, lambda r: _upload(cache, store, r, dsizes[r]), res, failed, progress, dsizes)
     finally:
         progress.close()
     return res
@@ -114,10 +115,19 @@ def _size(path: str) -> int:
         return 0
 
 
-def _upload(cache: ObjectCache, store: ObjectStore, ref: ObjRef) -> int:
-    path = cache.path(ref.oid, ref.legacy)
-    store.put(ref, path)
-    return _size(path)
+def _upload(cache: ObjectCache, store: ObjectStore, ref: ObjRef, size: int) -> int:
+    store.put(ref, cache.path(ref.oid, ref.legacy))
+    return size
+
+
+def _not_cached(cache: ObjectCache, refs: Collection[ObjRef]) -> set[ObjRef]:
+    """The refs whose objects are not in the cache (one listing per cache directory for many)."""
+    out: set[ObjRef] = set()
+    for legacy in (False, True):
+        oids = [r.oid for r in refs if bool(r.legacy) == legacy]
+        if oids:
+            out.update(ObjRef(o, legacy) for o in cache.missing(oids, legacy))
+    return out
 
 
 def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: set[ObjRef],  # noqa: ANN001
