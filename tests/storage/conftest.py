@@ -41,6 +41,16 @@ def static_http(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def upload_http(tmp_path_factory):
+    """An HTTP server that stores POST/PUT bodies (http:// remotes that can be pushed to)."""
+    from tests.storage.http_upload_server import UploadHttp
+
+    s = UploadHttp(str(tmp_path_factory.mktemp("uploadroot")))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
 def gcs():
     s = servers.GcsEmulator()
     yield s
@@ -138,10 +148,10 @@ def make_case(request, tmp_path, monkeypatch):
             return Case(kind, d.url(sub), (("user", d.user), ("password", d.password)), None,
                         lambda k: os.path.join(root, *k.split("/")))
         if kind == "http":
-            h = request.getfixturevalue("static_http")
-            root = os.path.join(h.root, sub)
-            os.makedirs(root)
-            return Case(kind, h.url(sub), (), _seed_dir(root), lambda k: os.path.join(root, *k.split("/")))
+            h = request.getfixturevalue("upload_http")
+            root = os.path.join(h.root, "basic", sub)
+            return Case(kind, h.url(f"basic/{sub}"), (("auth", "basic"), ("user", h.user), ("password", h.password)),
+                        None, lambda k: os.path.join(root, *k.split("/")))
         if kind == "gdrive":
             g = request.getfixturevalue("gdrive_fake")
             monkeypatch.setenv("TIDE_GDRIVE_API_URL", g.base)

@@ -49,7 +49,7 @@ SCHEMES: dict[str, SchemeInfo] = {
         "port", "user", "password", "ask_password", "passphrase", "ask_passphrase", "keyfile", "timeout",
         "gss_auth", "allow_agent", "max_sessions", "known_hosts",
     })),
-    "http": SchemeInfo("tide.storage.http", "http", ("aiohttp",), _HTTP),
+    "http": SchemeInfo("tide.storage.http", "http", ("aiohttp",), _HTTP - {"token"}),  # dvc's http has no token
     "webdav": SchemeInfo("tide.storage.webdav", "webdav", ("webdav4",), _HTTP | {"cert_path", "key_path", "timeout"}),
     "gdrive": SchemeInfo("tide.storage.gdrive", "gdrive", ("httpx", "cryptography"), frozenset({
         "gdrive_use_service_account", "gdrive_client_id", "gdrive_client_secret", "gdrive_user_credentials_file",
