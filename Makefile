@@ -27,8 +27,13 @@ $(DVC_VENV)/.installed:
 	$(DVC_VENV)/bin/pip install -q 'dvc==$(DVC_VERSION)' dvc-s3 dvc-ssh
 	touch $@
 
+# plugins added later get their own stamp, so an existing .venv-dvc gains them too
+$(DVC_VENV)/.plugins-webhdfs: $(DVC_VENV)/.installed
+	$(DVC_VENV)/bin/pip install -q dvc-webhdfs
+	touch $@
+
 venv: $(VENV)/.installed
-dvc-venv: $(DVC_VENV)/.installed
+dvc-venv: $(DVC_VENV)/.installed $(DVC_VENV)/.plugins-webhdfs
 gto-venv: $(GTO_VENV)/.installed
 
 sysdeps:

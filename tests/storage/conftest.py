@@ -51,6 +51,16 @@ def upload_http(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def webhdfs_fake():
+    """A stateful fake of the WebHDFS REST API (namenode + datanode): no Hadoop can run here."""
+    from tests.storage.fake_webhdfs import FakeWebHdfs
+
+    s = FakeWebHdfs()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
 def gcs():
     s = servers.GcsEmulator()
     yield s
@@ -111,7 +121,7 @@ def _seed_dir(root: str) -> Callable[[str, bytes], None]:
     return seed
 
 
-BACKENDS = ["local", "s3", "gs", "azure", "ssh", "webdav", "http", "gdrive"]
+BACKENDS = ["local", "s3", "gs", "azure", "ssh", "webdav", "http", "gdrive", "webhdfs"]
 
 
 @pytest.fixture
@@ -160,6 +170,9 @@ def make_case(request, tmp_path, monkeypatch):
             return Case(kind, f"gdrive://{folder}/store",
                         (("gdrive_use_service_account", "true"), ("gdrive_service_account_json_file_path", keyfile)),
                         None)
+        if kind == "webhdfs":
+            w = request.getfixturevalue("webhdfs_fake")
+            return Case(kind, w.url(f"user/tide/{sub}"), (("user", "tide"),), None)
         raise AssertionError(kind)
 
     return make

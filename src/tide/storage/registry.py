@@ -56,6 +56,11 @@ SCHEMES: dict[str, SchemeInfo] = {
         "gdrive_service_account_user_email", "gdrive_service_account_json_file_path", "gdrive_trash_only",
         "gdrive_acknowledge_abuse", "profile",
     })),
+    "webhdfs": SchemeInfo("tide.storage.webhdfs", "webhdfs", ("fsspec", "requests"), frozenset({
+        "user", "password", "kerberos", "kerberos_principal", "proxy_to", "ssl_verify", "token", "use_https",
+        "data_proxy_target",
+    })),
+    "hdfs": SchemeInfo("tide.storage.hdfs", None, (), frozenset({"user", "kerb_ticket", "replication"})),
 }
 ALIASES = {"": "local", "file": "local", "https": "http", "webdavs": "webdav", "gcs": "gs", "azure": "azure",
            "sftp": "ssh"}
