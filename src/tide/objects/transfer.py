@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import stat
-import threading
 from collections.abc import Collection, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from tide.core import manifest
 from tide.core.errors import FileFormatError, StorageError
@@ -31,7 +28,11 @@ from tide.core.fsutil import tmp_name
 from tide.core.hashing import file_md5, file_md5_dos2unix
 from tide.objects.cache import READONLY, ObjectCache
 from tide.objects.ref import DirPlan, ObjRef, TransferResult
-from tide.objects.remote import ObjectStore
+
+if TYPE_CHECKING:  # the engine never needs these at run time: a one-object push starts no thread pool
+    import queue
+
+    from tide.objects.remote import ObjectStore
 
 CHUNK = 1 << 20
 
@@ -72,7 +73,7 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
     wanted: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
     for d in todo_dirs:
         wanted.update(dict.fromkeys(d.children))
-    absent = _not_cached(cache, wanted)  # by listing cache directories: no stat per object
+    absent = set(missing_from(cache, wanted))  # by listing cache directories: no stat per object
     local = [r for r in wanted if r not in absent]
     res.missing_local = [r for r in wanted if r in absent]
     ask = [r for r in local if r not in known]
@@ -120,16 +121,6 @@ def _upload(cache: ObjectCache, store: ObjectStore, ref: ObjRef, size: int) -> i
     return size
 
 
-def _not_cached(cache: ObjectCache, refs: Collection[ObjRef]) -> set[ObjRef]:
-    """The refs whose objects are not in the cache (one listing per cache directory for many)."""
-    out: set[ObjRef] = set()
-    for legacy in (False, True):
-        oids = [r.oid for r in refs if bool(r.legacy) == legacy]
-        if oids:
-            out.update(ObjRef(o, legacy) for o in cache.missing(oids, legacy))
-    return out
-
-
 def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: set[ObjRef],  # noqa: ANN001
               progress: Progress, sizes: dict[ObjRef, int] | None = None) -> None:
     if not refs:
@@ -167,6 +158,8 @@ def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: se
 
     def run_batch(batch: list[ObjRef]) -> list[tuple[ObjRef, int | BaseException]]:
         return [(r, guarded(r)) for r in batch]
+
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     pool = ThreadPoolExecutor(max(1, min(jobs, len(batches))))
     try:
@@ -375,6 +368,9 @@ def _copy_hashing(src: BinaryIO, tmp: str) -> tuple[str, int]:
         return h.hexdigest(), len(first)
     with os.fdopen(fd, "wb", buffering=0) as out:
         # large object: hash in a second thread while this one reads and writes
+        import queue
+        import threading
+
         q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
         t = threading.Thread(target=_hash_worker, args=(h, q), daemon=True)
         t.start()
