@@ -250,9 +250,7 @@ class Cut(Flaky):
 
     def __init__(self, inner, cuts: int = 1):  # noqa: ANN001
         super().__init__(inner)
-        from dataclasses import replace
-
-        self.capabilities = replace(inner.capabilities, cheap_open=False)
+        self.capabilities = inner.capabilities._replace(cheap_open=False)
         self.cuts = cuts
         self.sent = 0
 

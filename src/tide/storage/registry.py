@@ -8,7 +8,7 @@ extra to install.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tide.core.config import Env
 from tide.core.errors import ConfigError
@@ -18,8 +18,7 @@ from tide.storage.base import Backend, BackendMissing, RemoteSpec
 COMMON = frozenset({"url", "jobs", "checksum_jobs", "verify", "worktree", "version_aware", "no_traverse"})
 
 
-@dataclass(frozen=True, slots=True)
-class SchemeInfo:
+class SchemeInfo(NamedTuple):
     module: str  # "tide.storage.s3": must define open_backend(spec, env) -> Backend
     extra: str | None  # pip extra that brings its dependencies (None: always available)
     probe: tuple[str, ...]  # importable modules the backend needs

@@ -6,25 +6,24 @@ Every wrapper exposes the wrapped backend as ``inner``.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, NamedTuple, TypeVar
 
 from tide.storage.base import Backend, StorageTransient
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     attempts: int = 5
     base_delay: float = 0.1
     max_delay: float = 5.0
 
     def delay(self, attempt: int) -> float:
         d = min(self.max_delay, self.base_delay * (2 ** attempt))
+        import random
+
         return d * (0.5 + random.random() / 2)
 
 
