@@ -14,7 +14,7 @@ BOOL_OPTIONS = frozenset({
     "verify", "worktree", "version_aware", "use_ssl", "allow_anonymous_login", "listobjects", "ask_password",
     "ask_passphrase", "gss_auth", "allow_agent", "gdrive_use_service_account", "gdrive_trash_only",
     "gdrive_acknowledge_abuse", "exclude_environment_credential", "exclude_visual_studio_code_credential",
-    "exclude_shared_token_cache_credential", "exclude_managed_identity_credential",
+    "exclude_shared_token_cache_credential", "exclude_managed_identity_credential", "kerberos", "use_https",
 })
 
 
