@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tide.objects.cache import ObjectCache
 from tide.ops import add as add_op
 from tide.workspace.repo import Repo
@@ -35,8 +37,9 @@ def _status(tide, repo_dir):
     return tide("status", cwd=repo_dir).stdout
 
 
-def test_dir_snapshot_sees_every_kind_of_change(repo_dir, tide):
-    _tree(repo_dir)
+@pytest.mark.parametrize("nfiles", [300, 3500])  # 3500: the snapshot is taken on two processes
+def test_dir_snapshot_sees_every_kind_of_change(repo_dir, tide, nfiles):
+    _tree(repo_dir, nfiles)
     _age(repo_dir / "data")
     tide("add", "data", cwd=repo_dir)
     assert "up to date" in _status(tide, repo_dir)
@@ -135,3 +138,35 @@ def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
     return m
+
+
+def test_forked_snapshot_equals_the_in_process_one(tmp_path):
+    """Large directories are stat-ed on two processes; the digest must not depend on that, and a
+    change in either half must show."""
+    from tide.workspace import snapshot
+    from tide.workspace.ignore import Ignore
+
+    data = tmp_path / "data"
+    old = time.time_ns() - 3600 * 10**9
+    for d in range(40):
+        sub = data / f"d{d:02d}"
+        sub.mkdir(parents=True)
+        for f in range(80):
+            p = sub / f"f{f}"
+            p.write_bytes(b"x" * (f % 7))
+            os.utime(p, ns=(old, old))
+    listing = Ignore(str(tmp_path)).listing(str(data), "data")
+    assert sum(len(names) for _, _, names, _ in listing) >= snapshot.PARALLEL_MIN_FILES
+    done, forked = snapshot.parallel(listing)
+    assert done and forked is not None
+    assert forked == snapshot.of_groups(snapshot.stat_groups(listing))
+    for victim in (listing[0], listing[1]):  # one directory of each process's half
+        p = os.path.join(victim[1], victim[2][0])
+        os.utime(p, ns=(old + 10**9, old + 10**9))
+        changed = snapshot.parallel(listing)[1]
+        assert changed not in (None, forked)
+        assert changed == snapshot.of_groups(snapshot.stat_groups(listing))
+        os.utime(p, ns=(old, old))
+    assert snapshot.parallel(listing)[1] == forked
+    os.utime(os.path.join(listing[0][1], listing[0][2][0]))  # just now: racy, never recorded
+    assert snapshot.parallel(listing) == (True, None)

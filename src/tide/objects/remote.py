@@ -12,10 +12,8 @@ chunked pack-file store can implement the same protocol later.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from tide.objects.ref import ObjRef
@@ -63,12 +61,8 @@ def _is_oid(name: str) -> bool:
     return len(base) == 32 and all(c in _HEX for c in base)
 
 
-@dataclass
-class QueryStats:
-    """How the last ``has_many`` found its answer (reported with -v and used in tests)."""
-
-    method: str = "none"
-    requests: int = 0
+# how the last ``has_many`` found its answer (reported with -v and used in tests): method, requests
+QueryStats = namedtuple("QueryStats", "method requests", defaults=("none", 0))
 
 
 class DvcLayoutStore:
@@ -128,6 +122,8 @@ class DvcLayoutStore:
             keys = first_keys if prefix == first else set(self.backend.list(prefix + "/"))
             return {r for r in by_prefix[prefix] if object_key(r) in keys}
 
+        from concurrent.futures import ThreadPoolExecutor  # here: start-up time of a push
+
         with ThreadPoolExecutor(max(1, min(jobs, len(by_prefix)))) as pool:
             for part in pool.map(one, list(by_prefix)):
                 found |= part
@@ -143,6 +139,8 @@ class DvcLayoutStore:
         if len(refs) == 1:
             hits = [one(refs[0])]
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max(1, min(jobs, len(refs)))) as pool:
                 hits = list(pool.map(one, refs))
         self.last_query = QueryStats("exists", len(refs))

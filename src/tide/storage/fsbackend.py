@@ -140,9 +140,17 @@ class FsspecBackend:
         except FileExistsError:
             pass
         except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"create directory {parent}")
+            # another thread or client created it between the check and the MKCOL (WebDAV answers 405)
+            if not self._isdir_quiet(parent):
+                raise translate(exc, f"create directory {parent}")
         with self._lock:
             self._dirs.add(parent)
+
+    def _isdir_quiet(self, path: str) -> bool:
+        try:
+            return bool(self.fs.isdir(path))
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            return False
 
     def _commit(self, tmp: str, key: str) -> None:
         try:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat as st_mod
-import time
 from collections import namedtuple
 
 from tide.core import manifest
 from tide.core.errors import MissingError
 from tide.core.hashing import file_md5
+from tide.workspace import snapshot
 from tide.workspace.ignore import Ignore
 from tide.workspace.state import State
 
-RACY_NS = 1_000_000_000
 PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 8 << 20
 
@@ -62,12 +60,20 @@ class Hasher:
 
     def hash_dir(self, abspath: str, want_files: bool = True) -> HashResult:
         reldir = self._rel(abspath)
-        items = self.ignore.files_with_stat(abspath, reldir if reldir != "." else "")
-        snap = _snapshot(items)
-        if not want_files and snap is not None:
-            row = self.state.lookup_dir(reldir)
+        listing = self.ignore.listing(abspath, reldir if reldir != "." else "")
+        groups = None
+        if not want_files:  # unchanged since the last hash? (tide status): compare snapshots
+            done, snap = snapshot.parallel(listing)
+            if not done:
+                groups = snapshot.stat_groups(listing)
+                snap = snapshot.of_groups(groups)
+            row = self.state.lookup_dir(reldir) if snap is not None else None
             if row is not None and row[0] == snap:
                 return HashResult(row[1], row[2], row[3], False, ())
+        if groups is None:
+            groups = snapshot.stat_groups(listing)
+            snap = snapshot.of_groups(groups)
+        items = [(prefix + n, st) for prefix, names, stats in groups for n, st in zip(names, stats, strict=True)]
         known = self.state.lookup_prefix(reldir)
         keyed = [(f"{reldir}/{rel}", os.path.join(abspath, rel), s) for rel, s in items]
         md5s = self._hash_many(keyed, known)
@@ -90,8 +96,9 @@ class Hasher:
         from tide.core.hashing import file_md5_dos2unix
 
         reldir = self._rel(abspath)
-        items = self.ignore.files_with_stat(abspath, reldir if reldir != "." else "")
-        snap = _snapshot(items)
+        groups = snapshot.stat_groups(self.ignore.listing(abspath, reldir if reldir != "." else ""))
+        snap = snapshot.of_groups(groups)
+        items = [(prefix + n, st) for prefix, names, stats in groups for n, st in zip(names, stats, strict=True)]
         key = f"/legacy-tree/{reldir}"  # relpaths never start with /
         if snap is not None:
             row = self.state.lookup_dir(key)
@@ -145,25 +152,3 @@ class Hasher:
             rows.append((key, s.st_ino, s.st_mtime_ns, s.st_size, md5))
         self.state.save_many(rows)
         return out
-
-
-def _snapshot(items: list[tuple[str, os.stat_result]]) -> str | None:
-    """A digest of every file's (relpath, inode, mtime, size): equal digests mean no file changed.
-
-    ``None`` when a file changed in the last second: a later write within the timestamp's
-    granularity could go unnoticed, so such a snapshot is not recorded (git's "racy clean" rule).
-    """
-    from array import array
-
-    # in walk order, not sorted: the walk of an unchanged tree is repeatable, and a different order
-    # only costs one full check (the snapshot is then recorded again)
-    stats = [s for _, s in items]
-    mtimes = [s.st_mtime_ns for s in stats]
-    if mtimes and max(mtimes) >= time.time_ns() - RACY_NS:
-        return None
-    h = hashlib.md5("\0".join([rel for rel, _ in items]).encode("utf-8", "surrogateescape"),
-                    usedforsecurity=False)
-    h.update(array("q", mtimes).tobytes())
-    h.update(array("Q", [s.st_ino for s in stats]).tobytes())
-    h.update(array("Q", [s.st_size for s in stats]).tobytes())
-    return h.hexdigest()

@@ -70,64 +70,59 @@ class Ignore:
 
     def files_with_stat(self, abs_dir: str, rel_dir: str) -> list[tuple[str, os.stat_result]]:
         """``(relpath inside abs_dir, stat)`` of every non-ignored file under ``abs_dir``: the files
-        ``walk_files`` yields, stat-ed (symlinks followed), in one pass without generators.
-        Entries that vanish during the walk and dangling symlinks are left out.
+        ``walk_files`` yields, stat-ed (symlinks followed). Entries that vanish during the walk and
+        dangling symlinks are left out."""
+        out: list[tuple[str, os.stat_result]] = []
+        for prefix, d, names, links in self.listing(abs_dir, rel_dir):
+            names, stats = stat_names(d, names, links)
+            out.extend(zip([prefix + n for n in names] if prefix else names, stats, strict=True))
+        return out
 
-        The hot loop of a no-change ``tide status``: the names of a directory first, then one
-        ``fstatat`` per file relative to the directory's descriptor (no path lookup from the root)."""
+    def listing(self, abs_dir: str, rel_dir: str) -> list[tuple[str, str, list[str], bool]]:
+        """``(prefix, directory path, file names, any symlinks among them)`` of every directory under
+        ``abs_dir`` that holds files ``walk_files`` would yield (``prefix``: the directory's relpath
+        inside ``abs_dir`` with a trailing slash, ``""`` for ``abs_dir``). Names only, no ``stat``: a
+        no-change ``tide status`` then stats each directory's files in one go (``stat_names``)."""
         parts = rel_dir.split("/") if rel_dir else []
         ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
         active = [(base, spec) for base in ancestors if (spec := self.spec_for(base)) is not None]
-        out: list[tuple[str, os.stat_result]] = []
-        stat = os.stat
+        out: list[tuple[str, str, list[str], bool]] = []
         stack = [(abs_dir, "", active)]
         while stack:
             d, prefix, act = stack.pop()
             try:
-                fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                with os.scandir(d) as it:
+                    entries = list(it)
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            try:
-                with os.scandir(fd) as it:
-                    entries = list(it)
-                if prefix == "" and any(e.name == NAME for e in entries):
-                    act = [*act, (rel_dir, self.spec_for(rel_dir))]
-                rules = [a for a in act if a[1] is not None]
-                names = []
-                links = False
-                for e in entries:
-                    name = e.name
-                    if e.is_dir(follow_symlinks=False):
-                        rel = prefix + name
-                        if name in ALWAYS or (rules and self._matches(rules, rel_dir, rel, True)):
-                            continue
-                        stack.append((f"{d}/{name}", rel + "/", act))
+            if prefix == "" and any(e.name == NAME for e in entries):
+                act = [*act, (rel_dir, self.spec_for(rel_dir))]
+            rules = [a for a in act if a[1] is not None]
+            names = []
+            links = False
+            for e in entries:
+                name = e.name
+                if e.is_dir(follow_symlinks=False):
+                    rel = prefix + name
+                    if name in ALWAYS or (rules and self._matches(rules, rel_dir, rel, True)):
                         continue
-                    if name == NAME and prefix:
-                        from tide.core.errors import FileFormatError
+                    stack.append((f"{d}/{name}", rel + "/", act))
+                    continue
+                if name == NAME and prefix:
+                    from tide.core.errors import FileFormatError
 
-                        full_dir = f"{rel_dir}/{prefix}".rstrip("/") if rel_dir else prefix.rstrip("/")
-                        raise FileFormatError(
-                            f"'{full_dir}/{NAME}': .dvcignore files inside a tracked directory are not allowed "
-                            "(as in dvc)"
-                        )
-                    if (rules and self._matches(rules, rel_dir, prefix + name, False)) or (
-                            name[0] == "." and is_tmp_name(name)):
-                        continue
-                    names.append(name)
-                    links = links or e.is_symlink()
-                # one fstatat per file, relative to the directory's descriptor, in a comprehension:
-                # the hot loop of a no-change `tide status`
-                try:
-                    stats = [stat(n, dir_fd=fd) for n in names]
-                except FileNotFoundError:  # a file vanished meanwhile (or a dangling symlink): one by one
-                    stats, names = _stat_present(names, fd)
-                if links:  # a symlink to a directory is not descended, nor taken for a file
-                    kept = [(n, st) for n, st in zip(names, stats, strict=True) if not S_ISDIR(st.st_mode)]
-                    names, stats = [n for n, _ in kept], [st for _, st in kept]
-                out.extend(zip([prefix + n for n in names] if prefix else names, stats, strict=True))
-            finally:
-                os.close(fd)
+                    full_dir = f"{rel_dir}/{prefix}".rstrip("/") if rel_dir else prefix.rstrip("/")
+                    raise FileFormatError(
+                        f"'{full_dir}/{NAME}': .dvcignore files inside a tracked directory are not allowed "
+                        "(as in dvc)"
+                    )
+                if (rules and self._matches(rules, rel_dir, prefix + name, False)) or (
+                        name[0] == "." and is_tmp_name(name)):
+                    continue
+                names.append(name)
+                links = links or e.is_symlink()
+            if names:
+                out.append((prefix, d, names, links))
         return out
 
     def _matches(self, active, rel_root: str, sub: str, is_dir: bool) -> bool:
@@ -174,6 +169,28 @@ class Ignore:
                 if e.is_symlink() and os.path.isdir(e.path):
                     continue
                 yield rel, e
+
+
+def stat_names(d: str, names: list[str], links: bool) -> tuple[list[str], list[os.stat_result]]:
+    """The names of ``d`` that are files (symlinks followed; vanished ones and dangling or
+    directory symlinks left out) and their stats: one ``fstatat`` each, relative to the directory's
+    descriptor (no path lookup from the root), in a comprehension: the hot loop of ``tide status``."""
+    try:
+        fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    try:
+        stat = os.stat
+        try:
+            stats = [stat(n, dir_fd=fd) for n in names]
+        except FileNotFoundError:  # a file vanished meanwhile (or a dangling symlink): one by one
+            stats, names = _stat_present(names, fd)
+    finally:
+        os.close(fd)
+    if links:  # a symlink to a directory is not descended, nor taken for a file
+        kept = [(n, st) for n, st in zip(names, stats, strict=True) if not S_ISDIR(st.st_mode)]
+        names, stats = [n for n, _ in kept], [st for _, st in kept]
+    return names, stats
 
 
 def _stat_present(names: list[str], fd: int) -> tuple[list[os.stat_result], list[str]]:
