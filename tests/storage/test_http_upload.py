@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from tests.conftest import git
+from tests.storage.workspace_data import populate, workspace_files
 from tide.core.config import Env
 from tide.core.errors import ConfigError
 from tide.storage.base import RemoteSpec, StorageNotFound, StoragePermanent, StorageTransient
@@ -172,24 +173,6 @@ def test_https_and_ssl_verify(tmp_path):
 
 
 # --- the CLI, and real dvc on the same remote ---------------------------------------------------------------
-def _files(root) -> dict[str, bytes]:
-    out = {}
-    for d, dirs, files in os.walk(root):
-        dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
-        for f in files:
-            with open(os.path.join(d, f), "rb") as fh:
-                out[os.path.relpath(os.path.join(d, f), root)] = fh.read()
-    return out
-
-
-def _populate(repo):
-    (repo / "data" / "sub").mkdir(parents=True)
-    for i in range(5):
-        (repo / "data" / f"part{i}.csv").write_text(f"id,value\n{i},{i * i}\n")
-    (repo / "data" / "sub" / "blob.bin").write_bytes(os.urandom(70_000))
-    (repo / "model.pkl").write_bytes(os.urandom(6_000_000))
-
-
 def _configure(tool, repo, url, options):
     tool("remote", "add", "-d", "web", url, cwd=repo)
     for k, v in options:
@@ -209,7 +192,7 @@ HTTP_OPTIONS = [("auth", "basic"), ("user", "tide"), ("password", "s3cret-http")
 def test_tide_pushes_over_http_and_dvc_pulls(repo_dir, tide, dvc, tmp_path, upload_http):
     url = upload_http.url(f"basic/cli-{tmp_path.name}")
     _configure(tide, repo_dir, url, HTTP_OPTIONS)
-    _populate(repo_dir)
+    populate(repo_dir, model_bytes=6_000_000)
     tide("add", "data", "model.pkl", cwd=repo_dir)
     tide("push", cwd=repo_dir)
     assert "in sync" in dvc("status", "-c", cwd=repo_dir).stdout
@@ -217,17 +200,17 @@ def test_tide_pushes_over_http_and_dvc_pulls(repo_dir, tide, dvc, tmp_path, uplo
     git(repo_dir, "commit", "-qm", "data")
     theirs = _clone(repo_dir, tmp_path / "dvc-clone", HTTP_OPTIONS, dvc)
     dvc("pull", cwd=theirs)
-    assert _files(theirs) == _files(repo_dir)
+    assert workspace_files(theirs) == workspace_files(repo_dir)
     ours = _clone(repo_dir, tmp_path / "tide-clone", HTTP_OPTIONS, tide)
     tide("pull", cwd=ours)
-    assert _files(ours) == _files(repo_dir)
+    assert workspace_files(ours) == workspace_files(repo_dir)
 
 
 def test_dvc_pushes_over_http_and_tide_pulls(repo_dir, tide, dvc, tmp_path, upload_http):
     url = upload_http.url(f"basic/dvc-{tmp_path.name}")
     options = HTTP_OPTIONS[:3]  # dvc's default method, POST
     _configure(tide, repo_dir, url, options)
-    _populate(repo_dir)
+    populate(repo_dir, model_bytes=6_000_000)
     dvc("add", "data", "model.pkl", cwd=repo_dir)
     dvc("push", cwd=repo_dir)
     git(repo_dir, "add", "-A")
@@ -235,7 +218,7 @@ def test_dvc_pushes_over_http_and_tide_pulls(repo_dir, tide, dvc, tmp_path, uplo
     assert "in sync" in tide("status", "-c", cwd=repo_dir).stdout
     clone = _clone(repo_dir, tmp_path / "clone", options, tide)
     tide("pull", cwd=clone)
-    assert _files(clone) == _files(repo_dir)
+    assert workspace_files(clone) == workspace_files(repo_dir)
 
 
 def test_push_errors_are_one_line(repo_dir, tide, tmp_path, upload_http):

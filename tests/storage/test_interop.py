@@ -3,25 +3,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
 from tests.conftest import git
 from tests.storage import servers
+from tests.storage.workspace_data import populate, workspace_files
 
 KINDS = ["local", "s3", "ssh"]
-
-
-def _files(root) -> dict[str, bytes]:
-    out = {}
-    for d, dirs, files in os.walk(root):
-        dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
-        for f in files:
-            with open(os.path.join(d, f), "rb") as fh:
-                out[os.path.relpath(os.path.join(d, f), root)] = fh.read()
-    return out
 
 
 @pytest.fixture
@@ -48,14 +38,6 @@ def _configure(tool, repo, url, options):
         tool("remote", "modify", "store", k, v, cwd=repo)
 
 
-def _populate(repo):
-    (repo / "data" / "sub").mkdir(parents=True)
-    for i in range(6):
-        (repo / "data" / f"part{i}.csv").write_text(f"id,value\n{i},{i * i}\n")
-    (repo / "data" / "sub" / "blob.bin").write_bytes(os.urandom(70_000))
-    (repo / "model.pkl").write_bytes(os.urandom(1_200_000))
-
-
 def _clone(src, dst):
     subprocess.run(["git", "clone", "-q", str(src), str(dst)], check=True)
     return dst
@@ -65,14 +47,14 @@ def _clone(src, dst):
 def test_tide_pushes_dvc_pulls(repo_dir, tide, dvc, tmp_path, remote_for, kind):
     url, options = remote_for(kind)
     _configure(tide, repo_dir, url, options)
-    _populate(repo_dir)
+    populate(repo_dir, parts=6)
     tide("add", "data", "model.pkl", cwd=repo_dir)
     tide("push", cwd=repo_dir)
     git(repo_dir, "add", "-A")
     git(repo_dir, "commit", "-qm", "data")
     clone = _clone(repo_dir, tmp_path / "clone")
     dvc("pull", cwd=clone)
-    assert _files(clone) == _files(repo_dir)
+    assert workspace_files(clone) == workspace_files(repo_dir)
     assert "in sync" in dvc("status", "-c", cwd=clone).stdout
     assert "in sync" in tide("status", "-c", cwd=clone).stdout
 
@@ -81,7 +63,7 @@ def test_tide_pushes_dvc_pulls(repo_dir, tide, dvc, tmp_path, remote_for, kind):
 def test_dvc_pushes_tide_pulls(repo_dir, tide, dvc, tmp_path, remote_for, kind):
     url, options = remote_for(kind)
     _configure(tide, repo_dir, url, options)  # config files are byte-identical to dvc's (test_remote_cmd)
-    _populate(repo_dir)
+    populate(repo_dir, parts=6)
     dvc("add", "data", "model.pkl", cwd=repo_dir)
     dvc("push", cwd=repo_dir)
     git(repo_dir, "add", "-A")
@@ -90,7 +72,7 @@ def test_dvc_pushes_tide_pulls(repo_dir, tide, dvc, tmp_path, remote_for, kind):
     clone = _clone(repo_dir, tmp_path / "clone")
     assert tide("status", "-c", "--json", cwd=clone).stdout.count('"deleted"') >= 2
     tide("pull", cwd=clone)
-    assert _files(clone) == _files(repo_dir)
+    assert workspace_files(clone) == workspace_files(repo_dir)
     assert "in sync" in dvc("status", "-c", cwd=clone).stdout
 
 

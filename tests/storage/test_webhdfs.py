@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from tests.conftest import git
+from tests.storage.workspace_data import populate, workspace_files
 from tide.core.config import Env
 from tide.core.errors import ConfigError
 from tide.storage.base import RemoteSpec, StoragePermanent, StorageTransient
@@ -124,24 +125,6 @@ def test_data_proxy_target_maps_the_namenode_address(webhdfs_fake, tmp_path):
 
 
 # --- the CLI and real dvc (dvc-webhdfs) on the same cluster ------------------------------------------------
-def _files(root) -> dict[str, bytes]:
-    out = {}
-    for d, dirs, files in os.walk(root):
-        dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
-        for f in files:
-            with open(os.path.join(d, f), "rb") as fh:
-                out[os.path.relpath(os.path.join(d, f), root)] = fh.read()
-    return out
-
-
-def _populate(repo):
-    (repo / "data" / "sub").mkdir(parents=True)
-    for i in range(5):
-        (repo / "data" / f"part{i}.csv").write_text(f"id,value\n{i},{i * i}\n")
-    (repo / "data" / "sub" / "blob.bin").write_bytes(os.urandom(70_000))
-    (repo / "model.pkl").write_bytes(os.urandom(7_000_000))
-
-
 def _setup(tool, repo, url):
     tool("remote", "add", "-d", "hd", url, cwd=repo)
     tool("remote", "modify", "hd", "user", "tide", cwd=repo)
@@ -154,7 +137,7 @@ def _clone(src, dst):
 
 def test_tide_pushes_to_webhdfs_and_dvc_pulls(repo_dir, tide, dvc, tmp_path, webhdfs_fake):
     _setup(tide, repo_dir, webhdfs_fake.url(f"user/tide/t2d-{tmp_path.name}"))
-    _populate(repo_dir)
+    populate(repo_dir, model_bytes=7_000_000)
     tide("add", "data", "model.pkl", cwd=repo_dir)
     tide("push", cwd=repo_dir)
     git(repo_dir, "add", "-A")
@@ -162,12 +145,12 @@ def test_tide_pushes_to_webhdfs_and_dvc_pulls(repo_dir, tide, dvc, tmp_path, web
     assert "in sync" in dvc("status", "-c", cwd=repo_dir).stdout
     clone = _clone(repo_dir, tmp_path / "clone")
     dvc("pull", cwd=clone)
-    assert _files(clone) == _files(repo_dir)
+    assert workspace_files(clone) == workspace_files(repo_dir)
 
 
 def test_dvc_pushes_to_webhdfs_and_tide_pulls(repo_dir, tide, dvc, tmp_path, webhdfs_fake):
     _setup(tide, repo_dir, webhdfs_fake.url(f"user/tide/d2t-{tmp_path.name}"))
-    _populate(repo_dir)
+    populate(repo_dir, model_bytes=7_000_000)
     dvc("add", "data", "model.pkl", cwd=repo_dir)
     dvc("push", cwd=repo_dir)
     git(repo_dir, "add", "-A")
@@ -175,7 +158,7 @@ def test_dvc_pushes_to_webhdfs_and_tide_pulls(repo_dir, tide, dvc, tmp_path, web
     assert "in sync" in tide("status", "-c", cwd=repo_dir).stdout
     clone = _clone(repo_dir, tmp_path / "clone")
     tide("pull", cwd=clone)
-    assert _files(clone) == _files(repo_dir)
+    assert workspace_files(clone) == workspace_files(repo_dir)
     tide("gc", "-c", "-w", "-f", cwd=clone)  # lists the tree with LISTSTATUS, deletes nothing in use
     assert "in sync" in dvc("status", "-c", cwd=clone).stdout
 
