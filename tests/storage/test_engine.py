@@ -192,14 +192,20 @@ def test_fetch_reports_missing_objects(tmp_path):
     assert res.missing_remote == [ghost] and not res.ok
 
 
+def _remote_holding(tmp_path, data: bytes):  # noqa: ANN001, ANN202
+    """A local remote holding one object with ``data``, and its id."""
+    oid = hashlib.md5(data).hexdigest()
+    remote = LocalBackend(str(tmp_path / "remote"))
+    src = tmp_path / "object-source"
+    src.write_bytes(data)
+    remote.put_file(str(src), object_key(ObjRef(oid)))
+    return remote, oid
+
+
 def test_large_object_streams_through_the_hashing_pipeline(tmp_path):
     cache = ObjectCache(str(tmp_path / "cache"))
     data = os.urandom(5 * 1024 * 1024 + 3)
-    oid = hashlib.md5(data).hexdigest()
-    remote = LocalBackend(str(tmp_path / "remote"))
-    src = tmp_path / "big"
-    src.write_bytes(data)
-    remote.put_file(str(src), object_key(ObjRef(oid)))
+    remote, oid = _remote_holding(tmp_path, data)
     res = fetch(cache, DvcLayoutStore(remote), [ObjRef(oid)], [], jobs=1)
     assert res.ok and res.nbytes == len(data)
     assert open(cache.path(oid), "rb").read() == data  # noqa: SIM115
@@ -290,11 +296,7 @@ class Cut(Flaky):
 
 def test_interrupted_download_resumes_where_it_stopped(tmp_path):
     data = os.urandom(3 * 1024 * 1024)
-    oid = hashlib.md5(data).hexdigest()
-    remote = LocalBackend(str(tmp_path / "remote"))
-    src = tmp_path / "src"
-    src.write_bytes(data)
-    remote.put_file(str(src), object_key(ObjRef(oid)))
+    remote, oid = _remote_holding(tmp_path, data)
     cache = ObjectCache(str(tmp_path / "cache"))
     cut = Cut(remote, cuts=1)
     res = fetch(cache, DvcLayoutStore(cut), [ObjRef(oid)], [], jobs=1)
@@ -321,11 +323,7 @@ def test_interrupted_download_resumes_where_it_stopped(tmp_path):
 
 def test_a_bad_partial_file_is_fetched_again_whole(tmp_path):
     data = os.urandom(200_000)
-    oid = hashlib.md5(data).hexdigest()
-    remote = LocalBackend(str(tmp_path / "remote"))
-    src = tmp_path / "src"
-    src.write_bytes(data)
-    remote.put_file(str(src), object_key(ObjRef(oid)))
+    remote, oid = _remote_holding(tmp_path, data)
     cache = ObjectCache(str(tmp_path / "cache"))
     d = os.path.dirname(cache.path(oid))
     os.makedirs(d)

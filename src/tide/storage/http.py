@@ -281,21 +281,6 @@ class HttpBackend(FsspecBackend):
             raise StoragePermanent(f"delete {key}: the server does not allow DELETE (HTTP {status})")
         _raise_for(status, f"delete {key}")
 
-    def open(self, key: str) -> BinaryIO:
-        try:
-            return self.fs.open(self._p(key), "rb")
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"read {key}")
-
-    def get_file(self, key: str, path: str) -> None:
-        try:
-            self.fs.get_file(self._p(key), path)
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"download {key}")
-
-    def close(self) -> None:
-        pass
-
 
 class _Reader(io.RawIOBase):
     """A file object over any ``read()``-able stream (fsspec sends ``io.IOBase`` objects as they are)."""
