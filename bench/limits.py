@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness import time_shell
@@ -46,7 +47,11 @@ def md5_file(path: str) -> float:
     return time.perf_counter() - t0
 
 
-def measure(work: str, big: str | None, small_dir: str | None, runs: int = 3) -> Limits:
+def measure(work: str, big: str | None, small_dir: str | None, runs: int = 3,
+            discard: Callable[[str], None] | None = None) -> Limits:
+    """``discard``: how a copy of the small-files tree is cleared between runs (the harness's Trash:
+    deleting it would slow the next copy down; see harness.Trash)."""
+    discard = discard or (lambda p: shutil.rmtree(p, ignore_errors=True))
     scratch = os.path.join(work, "limits")
     shutil.rmtree(scratch, ignore_errors=True)
     os.makedirs(scratch)
@@ -61,8 +66,8 @@ def measure(work: str, big: str | None, small_dir: str | None, runs: int = 3) ->
         _rm(dst)
     if small_dir:
         dst = os.path.join(scratch, "small.copy")
-        cp_r = time_shell(["cp", "-r", small_dir, dst], runs, reset=lambda: shutil.rmtree(dst, ignore_errors=True))
-        shutil.rmtree(dst, ignore_errors=True)
+        cp_r = time_shell(["cp", "-r", small_dir, dst], runs, reset=lambda: discard(dst))
+        discard(dst)
     py = time_shell([sys.executable, "-c", "pass"], 10)
     shutil.rmtree(scratch, ignore_errors=True)
     return Limits(md5_mb_s, md5_big, cp_big, cp_r, py)

@@ -24,7 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from harness import BenchError, OpResult, Tool, run_pairs  # noqa: E402
+from harness import BenchError, OpResult, Tool, Trash, run_pairs  # noqa: E402
 from limits import Limits, filesystem, machine, measure  # noqa: E402
 from report import MILLION_LIMIT_S, misses, section, table, write  # noqa: E402
 from scenarios import OPS, Lab, Suite  # noqa: E402
@@ -133,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         from s3server import MotoServer
 
         s3 = MotoServer(os.path.join(work, "moto.log"))
-    lab = Lab(work, tools, args.pairs, env, s3_pairs=args.s3_pairs, log=log)
+    trash = Trash(os.path.join(work, "trash"))
+    if os.path.isdir(trash.root):
+        log("deleting what an interrupted run left in the trash ...")
+        trash.empty()
+    lab = Lab(work, tools, args.pairs, env, s3_pairs=args.s3_pairs, log=log, trash=trash)
     sections: list[tuple[str, list[OpResult]]] = []
     wl_small = wl_big = None
     try:
@@ -153,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             os.path.join(wl_big.src, "big.bin") if wl_big else None,
             os.path.join(wl_small.src, "data") if wl_small else None,
             runs=1 if args.nfiles >= 100_000 else 3,  # one `cp -r` of a million files takes minutes
+            discard=trash.discard,
         )
         for key in args.workloads:
             if key == "cli":
@@ -172,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             s3.stop()
         if not args.keep:
             shutil.rmtree(os.path.join(work, "runs"), ignore_errors=True)
+        trash.empty()  # after the last measurement: deleting between runs would slow the next one
     elapsed = time.time() - started
 
     body = ["## Raw limits of this machine (same run)", "", "| limit | value |", "|---|---|"]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from harness import BenchError, OpResult, Tool, run_pairs, sh
+from harness import BenchError, OpResult, Tool, Trash, run_pairs, sh
 from workloads import Workload
 
 # op key -> (row label, short name)
@@ -42,6 +42,7 @@ class Lab:
     base_env: dict[str, str]
     s3_pairs: int = 2
     s3: object | None = None  # s3server.MotoServer when S3 rows are wanted
+    trash: Trash | None = None  # where resets put what they clear (deleted after the run)
     log: Callable[[str], None] = print
     _has: dict[tuple[str, str], bool] = field(default_factory=dict)
 
@@ -52,6 +53,11 @@ class Lab:
         if self.s3 is not None:
             env.update(self.s3.env())
         return env
+
+    def discard(self, path: str) -> None:
+        if self.trash is None:
+            self.trash = Trash(os.path.join(self.work, "trash"))
+        self.trash.discard(path)
 
     def site_dir(self, tool: Tool, site: str) -> str:
         return os.path.join(self.work, "site", tool.name, site)
@@ -98,8 +104,8 @@ class Suite:
     # --- setup -----------------------------------------------------------------------------------
     def prepare(self) -> None:
         for t in self.lab.tools:
-            shutil.rmtree(os.path.join(self.base, t.name), ignore_errors=True)
-            shutil.rmtree(os.path.join(self.lab.work, "site", t.name), ignore_errors=True)
+            self.lab.discard(os.path.join(self.base, t.name))
+            self.lab.discard(os.path.join(self.lab.work, "site", t.name))
             repo = self.repo(t)
             os.makedirs(os.path.dirname(repo))
             sh(["cp", "-a", self.wl.src, repo])
@@ -114,9 +120,9 @@ class Suite:
 
     def _add_state_reset(self, t: Tool) -> None:
         repo = self.repo(t)
-        shutil.rmtree(os.path.join(repo, ".dvc", "cache"), ignore_errors=True)
-        shutil.rmtree(os.path.join(repo, ".dvc", "tmp", "tide"), ignore_errors=True)
-        shutil.rmtree(self.lab.site_dir(t, "repo"), ignore_errors=True)
+        self.lab.discard(os.path.join(repo, ".dvc", "cache"))
+        self.lab.discard(os.path.join(repo, ".dvc", "tmp", "tide"))
+        self.lab.discard(self.lab.site_dir(t, "repo"))
         for target in self.wl.targets:
             _unlink(os.path.join(repo, target + ".dvc"))
             _unlink(os.path.join(repo, os.path.dirname(target), ".gitignore"))
@@ -222,7 +228,7 @@ class Suite:
             os.utime(p, ns=(now + i, now + i))
 
     def _empty_local_remote(self, t: Tool) -> None:
-        shutil.rmtree(self.remote(t), ignore_errors=True)
+        self.lab.discard(self.remote(t))
         os.makedirs(self.remote(t))
         self._forget_remote(t)
 
@@ -234,20 +240,17 @@ class Suite:
         """Both tools remember what a remote holds (dvc in its site cache, tide in .dvc/tmp/tide);
         an emptied remote must be forgotten, or the next push would rightly send nothing."""
         _drop_remote_index(self.lab.site_dir(t, "repo"))
-        shutil.rmtree(os.path.join(self.repo(t), ".dvc", "tmp", "tide", "remote-index"), ignore_errors=True)
+        self.lab.discard(os.path.join(self.repo(t), ".dvc", "tmp", "tide", "remote-index"))
 
     def _fresh_clone(self, t: Tool) -> None:
-        shutil.rmtree(self.clone(t), ignore_errors=True)
-        shutil.rmtree(self.lab.site_dir(t, "clone"), ignore_errors=True)
+        self.lab.discard(self.clone(t))
+        self.lab.discard(self.lab.site_dir(t, "clone"))
         sh(["git", "clone", "-q", self.repo(t), self.clone(t)])
 
     def _delete_workspace(self, t: Tool) -> None:
         for target in self.wl.targets:
             p = os.path.join(self.repo(t), target)
-            if os.path.isdir(p):
-                shutil.rmtree(p)
-            else:
-                _unlink(p)
+            self.lab.discard(p)
 
     def _plant_garbage(self, t: Tool) -> None:
         """Put unused objects (1% of the workload's file count, at least one) into the cache."""

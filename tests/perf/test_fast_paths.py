@@ -88,7 +88,8 @@ def test_files_with_stat_matches_walk_files(repo_dir):
     assert all(os.stat(data / rel).st_ino == s.st_ino for rel, s in fast)
 
 
-def test_put_many_and_link_many_round_trip(tmp_path):
+@pytest.mark.parametrize("jobs", [None, 4])  # None: one thread on a local disk
+def test_put_many_and_link_many_round_trip(tmp_path, jobs):
     src = tmp_path / "src"
     src.mkdir()
     cache = ObjectCache(str(tmp_path / "cache"), ("reflink", "copy"))
@@ -97,12 +98,12 @@ def test_put_many_and_link_many_round_trip(tmp_path):
         p = src / f"f{i}"
         p.write_bytes(os.urandom(100 + i) if i % 2 else b"same")
         items.append((str(p), cache_md5(p), p.stat().st_size))
-    assert cache.put_many(items) == len({md5 for _, md5, _ in items})
+    assert cache.put_many(items, jobs=jobs) == len({md5 for _, md5, _ in items})
     assert cache.put_many(items) == 0
     assert cache.missing(md5 for _, md5, _ in items) == []
     assert cache.missing(["0" * 32] * 300) == ["0" * 32] * 300
     out = tmp_path / "out"
-    cache.link_many([(md5, str(out / f"x{i % 9}" / f"y{i}")) for i, (_, md5, _) in enumerate(items)])
+    cache.link_many([(md5, str(out / f"x{i % 9}" / f"y{i}")) for i, (_, md5, _) in enumerate(items)], jobs=jobs)
     for i, (p, _, _) in enumerate(items):
         dst = out / f"x{i % 9}" / f"y{i}"
         assert dst.read_bytes() == Path(p).read_bytes()
@@ -170,3 +171,63 @@ def test_forked_snapshot_equals_the_in_process_one(tmp_path):
     assert snapshot.parallel(listing)[1] == forked
     os.utime(os.path.join(listing[0][1], listing[0][2][0]))  # just now: racy, never recorded
     assert snapshot.parallel(listing) == (True, None)
+
+
+MOUNTINFO = """\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard
+30 22 0:26 / /mnt/nfs rw,relatime shared:2 - nfs4 server:/export rw,vers=4.2
+31 30 0:27 / /mnt/nfs/local rw shared:3 - xfs /dev/vdb rw
+32 22 0:28 / /mnt/my\\040disk rw shared:4 - btrfs /dev/vdc rw
+33 22 0:29 / /mnt/ssh rw,nosuid shared:5 - fuse.sshfs user@host:/ rw
+34 22 0:30 / /mnt/ntfs rw shared:6 - fuseblk /dev/vdd rw
+35 22 0:31 / /mnt/nfs2 rw shared:7 - ext4 /dev/vde rw
+36 22 0:32 / /mnt/nfs2 rw shared:8 - cifs //host/share rw
+"""
+
+
+def test_filesystem_type_finds_the_deepest_mount_and_tells_network_from_local(tmp_path):
+    from tide.core.fsutil import filesystem_type, parallel_io
+
+    table = tmp_path / "mountinfo"
+    table.write_text(MOUNTINFO)
+    cases = {
+        "/work/repo": ("ext4", False),
+        "/mnt/nfs": ("nfs4", True),
+        "/mnt/nfs/remote/files/md5": ("nfs4", True),  # need not exist
+        "/mnt/nfs/local/x": ("xfs", False),  # a local disk mounted inside an NFS mount
+        "/mnt/nfsx/y": ("ext4", False),  # a prefix of the name is not the mount point
+        "/mnt/my disk/cache": ("btrfs", False),  # octal escapes in mount points
+        "/mnt/ssh/remote": ("fuse.sshfs", True),
+        "/mnt/ntfs/data": ("fuseblk", False),  # a local disk through FUSE
+        "/mnt/nfs2/r": ("cifs", True),  # mounted over: the last mount wins
+    }
+    for path, (kind, parallel) in cases.items():
+        assert filesystem_type(path, str(table)) == kind, path
+        assert parallel_io(path, str(table)) is parallel, path
+    assert filesystem_type("/x", str(tmp_path / "absent")) is None
+    assert parallel_io("/x", str(tmp_path / "absent")) is False
+
+
+def test_local_remote_threads_follow_the_filesystem(tmp_path):
+    from tide.core.fsutil import parallel_io
+    from tide.storage.local import LocalBackend
+
+    backend = LocalBackend(str(tmp_path / "remote"))
+    assert backend.capabilities.default_jobs == (8 if parallel_io(str(tmp_path)) else 1)
+    assert backend.capabilities.cheap_open and backend.capabilities.rename
+
+
+def test_tmp_names_are_unique_and_recognised(tmp_path):
+    from tide.core.fsutil import is_tmp_name, tmp_name
+
+    names = {os.path.basename(tmp_name(str(tmp_path / "x"))) for _ in range(20_000)}
+    assert len(names) == 20_000
+    assert all(is_tmp_name(n) for n in names)
+    pid = os.fork()
+    if pid == 0:  # a forked child draws other names than its parent
+        with open(tmp_path / "child", "w") as f:
+            f.write("\n".join(os.path.basename(tmp_name(str(tmp_path / "x"))) for _ in range(100)))
+        os._exit(0)
+    mine = {os.path.basename(tmp_name(str(tmp_path / "x"))) for _ in range(100)}  # drawn after the fork too
+    os.waitpid(pid, 0)
+    assert not mine & set((tmp_path / "child").read_text().split("\n"))

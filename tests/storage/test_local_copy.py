@@ -127,3 +127,75 @@ def test_verify_false_trusts_file_objects_but_still_checks_manifests(tmp_path):
     cache3 = ObjectCache(str(tmp_path / "cache3"))
     res = fetch(cache3, DvcLayoutStore(remote), [], [dref], jobs=1, verify=False)
     assert res.corrupt == [dref] and not cache3.exists(dref.oid)
+
+
+def _tmp_files(root) -> list[str]:  # noqa: ANN001
+    return [f for _, _, fs in os.walk(root) for f in fs if f.endswith(".tmp")]
+
+
+def test_a_verified_download_leaves_a_spare_for_the_checkout_and_a_corrupt_one_none(tmp_path):
+    good, bad = os.urandom(BIG), os.urandom(BIG)
+    remote, (ref_good, ref_bad) = _remote_with(tmp_path, {"good": good, "bad": bad})
+    _corrupt(remote, ref_bad, bad[::-1])
+    cache = ObjectCache(str(tmp_path / "cache"), ("reflink", "copy"))
+    res = fetch(cache, DvcLayoutStore(remote), [ref_good, ref_bad], [], jobs=1, spares=[ref_good, ref_bad])
+    assert res.corrupt == [ref_bad]
+    if not cache.spares:  # the filesystem made a reflink: the checkout will reflink too, no spare
+        assert localcopy.reflink_fd
+        return
+    spare = cache.spares[cache.path(ref_good.oid)]
+    assert list(cache.spares) == [cache.path(ref_good.oid)]  # none for the corrupt object
+    with open(spare, "rb") as f:
+        assert f.read() == good
+    assert os.stat(spare).st_mode & 0o777 == 0o666 & ~_umask()  # writable, as a checkout copy is
+    dst = tmp_path / "ws" / "good.bin"
+    cache.link(ref_good.oid, str(dst))
+    assert dst.read_bytes() == good and not cache.spares and not os.path.exists(spare)
+    assert os.stat(cache.path(ref_good.oid)).st_mode & 0o777 == 0o444  # the object itself untouched
+    assert _tmp_files(cache.root) == []
+
+
+def test_unused_spares_are_dropped(tmp_path):
+    data = os.urandom(BIG)
+    remote, (ref,) = _remote_with(tmp_path, {"big": data})
+    cache = ObjectCache(str(tmp_path / "cache"), ("reflink", "copy"))
+    assert fetch(cache, DvcLayoutStore(remote), [ref], [], jobs=1, spares=[ref]).ok
+    cache.drop_spares()
+    assert not cache.spares and _tmp_files(cache.root) == []
+    with open(cache.path(ref.oid), "rb") as f:
+        assert f.read() == data
+
+
+def test_pull_of_a_large_file_through_a_spare(repo_dir, tide, tmp_path):
+    from tests.conftest import git
+
+    data = os.urandom(BIG)
+    (repo_dir / "model.bin").write_bytes(data)
+    (repo_dir / "same.bin").write_bytes(data)  # two outputs, one object: one spare, one copy
+    tide("add", "model.bin", "same.bin", cwd=repo_dir)
+    tide("remote", "add", "-d", "r", str(tmp_path / "remote"), cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "model")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo_dir), str(clone))
+    tide("pull", cwd=clone)
+    for name in ("model.bin", "same.bin"):
+        assert (clone / name).read_bytes() == data
+        assert os.stat(clone / name).st_mode & 0o777 == 0o666 & ~_umask()
+    assert _tmp_files(clone / ".dvc" / "cache") == []
+    assert "up to date" in tide("status", cwd=clone).stdout
+    # the workspace already holds the files: the next pull's spare is not used, and not left behind
+    import shutil
+
+    shutil.rmtree(clone / ".dvc" / "cache")
+    tide("pull", cwd=clone)
+    assert "up to date" in tide("status", cwd=clone).stdout
+    assert (clone / "model.bin").read_bytes() == data
+    assert _tmp_files(clone / ".dvc" / "cache") == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

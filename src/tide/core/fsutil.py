@@ -9,9 +9,14 @@ import stat
 def tmp_name(path: str) -> str:
     """A temporary sibling of ``path`` in DVC's style: ``.<token>.tmp`` in the same directory."""
     d = os.path.dirname(path)
-    import secrets  # here, not at the top: it costs start-up time to commands that never write
+    # here, not at the top: they cost start-up time to commands that never write. The random
+    # module's generator is seeded from os.urandom (again in a forked child): 128 bits per name
+    # without the system call per name that secrets.token_urlsafe makes (5% of a 10k-file pull);
+    # names need to be unique, not secret, and files are created with O_EXCL anyway.
+    import base64
+    import random
 
-    return os.path.join(d, f".{secrets.token_urlsafe(16)}.tmp")
+    return os.path.join(d, f".{base64.urlsafe_b64encode(random.randbytes(16)).rstrip(b'=').decode()}.tmp")
 
 
 def is_tmp_name(name: str) -> bool:
@@ -19,6 +24,46 @@ def is_tmp_name(name: str) -> bool:
     tracked directory, and hashing must not take it for data (found by crash injection)."""
     return (len(name) == 27 and name[0] == "." and name.endswith(".tmp")
             and all(c.isalnum() or c in "-_" for c in name[1:23]))
+
+
+# Filesystems whose file operations each wait on a network round trip (or a user-space daemon):
+# there, many operations in flight at once pay off. On a local disk, threads doing many small file
+# operations contend for the same kernel locks and the GIL and finish later than one thread does
+# (10,000 files of 1 KB on ext4: one thread 1.0 s, two 1.3 s, eight 2.2 s; measured in bench/).
+NETWORK_FS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "lustre", "9p", "afs",
+                        "beegfs", "gpfs", "virtiofs", "ocfs2", "gfs2", "davfs", "orangefs", "fuse"})
+
+
+def filesystem_type(path: str, mountinfo: str = "/proc/self/mountinfo") -> str | None:
+    """The type of the filesystem that holds ``path`` (which need not exist yet), as the kernel
+    names it in ``mountinfo`` ("ext4", "nfs4", "fuse.sshfs"...); None where unknown."""
+    try:
+        with open(mountinfo, "rb") as f:
+            table = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    target = os.path.realpath(path)
+    best, kind = -1, None
+    for line in table.splitlines():
+        head, sep, tail = line.partition(" - ")
+        fields = head.split(" ")
+        if not sep or len(fields) < 5:
+            continue
+        mnt = (fields[4].replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+               .replace("\\134", "\\"))
+        inside = target == mnt or target.startswith(mnt if mnt.endswith("/") else mnt + "/")
+        if inside and len(mnt) >= best:  # the deepest mount point wins; among equals, the last mounted
+            best, kind = len(mnt), tail.split(" ", 1)[0]
+    return kind
+
+
+def parallel_io(path: str, mountinfo: str = "/proc/self/mountinfo") -> bool:
+    """Whether many small file operations under ``path`` are worth spreading over threads: yes on
+    network and user-space filesystems, no on local disks (and where the type is unknown)."""
+    kind = filesystem_type(path, mountinfo)
+    if kind is None:
+        return False
+    return kind in NETWORK_FS or (kind.startswith("fuse.") and kind != "fuseblk")
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from tide.core.errors import CacheError
-from tide.core.fsutil import tmp_name
+from tide.core.fsutil import parallel_io, tmp_name
 from tide.core.hashing import CHUNK, file_md5, file_md5_dos2unix, md5_bytes
 
 READONLY = 0o444
@@ -49,7 +49,7 @@ def _reflink(src: str, dst: str) -> None:
 
 class ObjectCache:
     # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
-    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink")
+    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares")
 
     def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False) -> None:
         self.root = root
@@ -57,6 +57,10 @@ class ObjectCache:
         self.shared = shared
         self._dirs: set[str] = set()
         self._no_reflink = False
+        # object path -> a writable copy of that verified object under a temporary name in the
+        # cache, made by a download while it was being hashed; the next copy-checkout of the
+        # object renames it into the workspace instead of copying (see transfer.download)
+        self.spares: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"ObjectCache({self.root!r}, {self.link_types!r}, shared={self.shared})"
@@ -175,12 +179,13 @@ class ObjectCache:
             os.replace(tmp, dst)
             return oid
 
-    def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int = 4) -> int:
+    def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int | None = None) -> int:
         """Store many files, ``(src, md5, size)`` each, whose hashes are known; return how many were new.
 
         Objects already present are found by listing (see ``missing``). The rest are written by
         ``jobs`` threads, each owning whole two-letter directories so that no two threads create
-        entries in the same directory.
+        entries in the same directory (default: one thread on a local disk, four on a network
+        filesystem; see ``parallel_io``).
         """
         by_oid = {md5: (src, size) for src, md5, size in items}
         todo = self.missing(by_oid)
@@ -197,6 +202,8 @@ class ObjectCache:
                 src, size = by_oid[oid]
                 self._store_as(src, oid, self.path(oid), size, move)
 
+        if jobs is None:
+            jobs = 4 if parallel_io(self.root) else 1
         if jobs <= 1 or len(todo) < 64:
             work(todo)
             return len(todo)
@@ -310,11 +317,12 @@ class ObjectCache:
             os.makedirs(parent, exist_ok=True)
         return self._materialize(src, dst, isexec)
 
-    def link_many(self, items: list[tuple[str, str]], legacy: bool = False, jobs: int = 4) -> None:
+    def link_many(self, items: list[tuple[str, str]], legacy: bool = False, jobs: int | None = None) -> None:
         """Materialize many objects, ``(oid, dst)`` each, like ``link`` (objects must be present).
 
         Parent directories are created once; ``jobs`` threads each own whole destination
-        directories, and every thread works through its share in one task.
+        directories, and every thread works through its share in one task (default: one thread on
+        a local disk, four on a network filesystem).
         """
         groups: dict[str, list[tuple[str, str]]] = {}
         for oid, dst in items:
@@ -327,6 +335,8 @@ class ObjectCache:
             for oid, dst in share:
                 self._materialize(self.path(oid, legacy), dst, False)
 
+        if jobs is None:
+            jobs = 4 if len(items) >= 64 and (parallel_io(self.root) or parallel_io(items[0][1])) else 1
         if jobs <= 1 or len(items) < 64:
             work(items)
             return
@@ -359,7 +369,9 @@ class ObjectCache:
                 elif kind == "symlink":
                     os.symlink(src, tmp)
                 else:
-                    _copy_file(src, tmp)
+                    spare = self.spares.pop(src, None) if self.spares else None
+                    if spare is None or not _rename_quiet(spare, tmp):
+                        _copy_file(src, tmp)
                     if isexec:
                         os.chmod(tmp, os.stat(tmp).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
                 os.replace(tmp, dst)
@@ -403,6 +415,11 @@ class ObjectCache:
     def remove(self, oid: str, legacy: bool = False) -> None:
         _unlink_quiet(self.path(oid, legacy))
 
+    def drop_spares(self) -> None:
+        """Delete the spare copies no checkout used."""
+        while self.spares:
+            _unlink_quiet(self.spares.popitem()[1])
+
 
 def _copy_file(src: str, dst: str) -> None:
     """``shutil.copyfile`` (a new file, mode 0o666 less the umask), with a two-syscall path for
@@ -424,6 +441,16 @@ def _copy_file(src: str, dst: str) -> None:
             view = view[os.write(out, view):]
     finally:
         os.close(out)
+
+
+def _rename_quiet(src: str, dst: str) -> bool:
+    """Rename ``src`` to ``dst``; on failure (another filesystem...) delete ``src`` and say False."""
+    try:
+        os.rename(src, dst)
+        return True
+    except OSError:
+        _unlink_quiet(src)
+        return False
 
 
 def _unlink_quiet(path: str) -> None:

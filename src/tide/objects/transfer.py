@@ -184,15 +184,18 @@ class _NotThere(StorageError):
 
 
 def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: Iterable[ObjRef],
-          jobs: int, progress: Progress | None = None, verify: bool = True) -> TransferResult:
+          jobs: int, progress: Progress | None = None, verify: bool = True,
+          spares: Collection[ObjRef] = ()) -> TransferResult:
     """Download what the cache lacks of ``files`` and of directories ``dirs`` (manifests and contents).
 
     ``verify=False`` (the remote's ``verify = false``) trusts file objects by name: they are copied
-    without being hashed again. Manifests are always checked."""
+    without being hashed again. Manifests are always checked. ``spares``: objects a checkout will
+    copy into the workspace next (``tide pull``; a directory stands for its files): see ``download``."""
     progress = progress or NoProgress()
     res = TransferResult()
     dirs = list(dict.fromkeys(dirs))
     want_files: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
+    spares = set(spares)
     try:
         need_dirs = missing_from(cache, dirs)
         res.present += len(dirs) - len(need_dirs)
@@ -207,60 +210,99 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
                 entries = manifest.parse(cache.read_bytes(d.oid, d.legacy), where=f"manifest {d.oid}")
             except FileNotFoundError:
                 continue
-            want_files.update(dict.fromkeys(ObjRef(e.md5, d.legacy) for e in entries))
+            children = dict.fromkeys(ObjRef(e.md5, d.legacy) for e in entries)
+            want_files.update(children)
+            if d in spares:
+                spares.update(children)
         todo = missing_from(cache, want_files)
         res.present += len(want_files) - len(todo)
         progress.start(len(todo), None)
-        _run_pool(todo, jobs, lambda r: download(cache, store, r, verify), res, failed, progress)
+        _run_pool(todo, jobs, lambda r: download(cache, store, r, verify, r in spares), res, failed, progress)
     finally:
         progress.close()
     return res
 
 
-def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool = True) -> int:
+def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool = True, spare: bool = False) -> int:
     """Copy one object into the cache, verifying its hash first (unless ``verify`` is False and the
-    object is a file, not a manifest). Returns its size."""
+    object is a file, not a manifest). Returns its size.
+
+    ``spare``: a checkout will copy this object into the workspace next. A large object from a
+    local remote is copied in the kernel while a second thread hashes it, and hashing takes several
+    times longer than copying: the copying thread uses that time to make a second, writable copy
+    (``cache.spares``), which the checkout renames into place instead of copying the object again.
+    The spare is kept only if the object verifies."""
     dst = cache.path(ref.oid, ref.legacy)
     cache._ensure_dir(os.path.dirname(dst))
     verify = verify or ref.is_dir
     if not getattr(store, "cheap_open", True):
         return _download_resumable(store, ref, dst, verify)
     tmp = tmp_name(dst)
+    extra = tmp_name(dst) if spare and verify else None
+    made = False
     try:
         with _storage_errors(ref), store.open(ref) as src:
-            fd = _regular_fd(src)
-            if fd is not None and os.fstat(fd).st_size > 2 * CHUNK:
-                digest, n = _copy_file(fd, tmp, verify)  # a large local file: the kernel copies it
+            fd, size = _regular_file(src)
+            if size > 2 * CHUNK:
+                # a large local file: the kernel copies it
+                digest, n, made = _copy_file(fd, tmp, verify, extra)
             else:
-                digest, n = _copy_hashing(src, tmp)  # small objects are hashed anyway: it costs nothing
+                digest, n = _copy_hashing(src, tmp, size)  # small objects are hashed anyway: it costs nothing
         if digest is not None and not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         os.replace(tmp, dst)  # created read-only (0444) already
+        if made:
+            cache.spares[dst] = extra
         return n
-    finally:
+    except BaseException:
         _unlink_quiet(tmp)
+        if made:
+            _unlink_quiet(extra)
+        raise
 
 
-def _regular_fd(src: BinaryIO) -> int | None:
-    """The descriptor behind ``src`` when it is a regular local file (a local remote), else None."""
+def _regular_file(src: BinaryIO) -> tuple[int, int]:
+    """The descriptor and size of ``src`` when it is a regular local file (a local remote), else
+    ``(-1, -1)``."""
     try:
         fd = src.fileno()
-        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+        st = os.fstat(fd)
+        return (fd, st.st_size) if stat.S_ISREG(st.st_mode) else (-1, -1)
     except (AttributeError, OSError, ValueError):
-        return None
+        return -1, -1
 
 
-def _copy_file(src_fd: int, tmp: str, verify: bool) -> tuple[str | None, int]:
+def _copy_file(src_fd: int, tmp: str, verify: bool, spare: str | None = None) -> tuple[str | None, int, bool]:
     """Copy a local file into the new file ``tmp`` in the kernel (a reflink where the filesystem
-    shares blocks); with ``verify``, hash what was written on a second thread as it lands."""
+    shares blocks); with ``verify``, hash what was written on a second thread as it lands. With
+    ``spare``, also copy it to that new writable file while the hash is being computed (not after a
+    reflink: the checkout will reflink too). Returns the digest, the size and whether the spare
+    was made."""
     from tide.storage.localcopy import copy_fd
+
+    made: list[bool] = []
+
+    def make_spare() -> None:
+        try:
+            out = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for checkout
+            try:
+                copy_fd(src_fd, out, reflink=False)
+            finally:
+                os.close(out)
+            made.append(True)
+        except OSError:  # only an optimisation: the checkout copies from the cache instead
+            _unlink_quiet(spare)
 
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, READONLY)
     try:
-        n, digest = copy_fd(src_fd, fd, hashing=verify)
+        n, digest = copy_fd(src_fd, fd, hashing=verify, meanwhile=make_spare if spare else None)
+    except BaseException:
+        if made:
+            _unlink_quiet(spare)
+        raise
     finally:
         os.close(fd)
-    return digest, n
+    return digest, n, bool(made)
 
 
 def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str, verify: bool = True) -> int:
@@ -351,11 +393,14 @@ def _matches(ref: ObjRef, digest: str, path: str) -> bool:
     return False
 
 
-def _copy_hashing(src: BinaryIO, tmp: str) -> tuple[str, int]:
+def _copy_hashing(src: BinaryIO, tmp: str, size: int = -1) -> tuple[str, int]:
+    """Stream ``src`` into the new file ``tmp`` and hash it. ``size``: the source's size when it is
+    a regular file (then a first read that got all of it needs no second read), else -1."""
     h = hashlib.md5(usedforsecurity=False)
     n = 0
     first = src.read(CHUNK)
-    second = src.read(CHUNK) if first else b""  # a short read is not always the end of a stream
+    # a short read is not always the end of a stream: read again unless the whole file is in
+    second = src.read(CHUNK) if first and not 0 <= size <= len(first) else b""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
     if not second:  # small object: one write, no pipeline
         try:

@@ -14,17 +14,27 @@ FetchSummary = TransferSummary
 
 
 def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
-              run_cache: bool = False, progress: Progress | None = None, verb: str = "fetch") -> FetchSummary:
+              run_cache: bool = False, progress: Progress | None = None, verb: str = "fetch",
+              spares: bool = False) -> FetchSummary:
+    """``spares``: a checkout follows (``tide pull``): large files may leave a workspace-ready copy
+    behind (``repo.cache.spares``; see transfer.download); the caller drops unused ones."""
     summary = FetchSummary()
     with repo.lock():
-        _fetch(repo, scope, remote, jobs, run_cache, progress, summary)
+        spares = spares and not scope.revs and _checkout_copies(repo.cache)  # other revisions: no checkout
+        _fetch(repo, scope, remote, jobs, run_cache, progress, summary, spares)
     if any(not r.ok for r in summary.results.values()):
         _raise_failures(summary.results, verb, "download", _names(repo, scope, remote))
     return summary
 
 
+def _checkout_copies(cache) -> bool:  # noqa: ANN001
+    """Whether a checkout from this cache copies files (no hardlink or symlink comes first)."""
+    kinds = [k for k in cache.link_types if k != "reflink"]
+    return bool(kinds) and kinds[0] == "copy"
+
+
 def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_cache: bool,
-           progress: Progress | None, summary: FetchSummary) -> None:
+           progress: Progress | None, summary: FetchSummary, spares: bool = False) -> None:
     if remote:
         resolve(repo.settings, remote)  # a named remote must exist even with nothing to move
     groups = gather(repo, scope, remote, for_push=False)
@@ -33,8 +43,9 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
     for name, group in groups.items():
         rem = open_remote(repo, name, jobs)
         try:
-            res = fetch(repo.cache, rem.store, list(group.files), list(group.dirs), rem.jobs, progress,
-                        verify=verify_downloads(rem.spec))
+            files, dirs = list(group.files), list(group.dirs)
+            res = fetch(repo.cache, rem.store, files, dirs, rem.jobs, progress,
+                        verify=verify_downloads(rem.spec), spares=files + dirs if spares else ())
             summary.results[rem.name] = res
             if run_cache and name == remote:
                 from tide.objects.runs_transfer import fetch_runs

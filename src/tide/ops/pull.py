@@ -22,12 +22,15 @@ class PullSummary:
 def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
              run_cache: bool = False, force: bool = False, progress: Progress | None = None) -> PullSummary:
     try:
-        fetched = run_fetch(repo, scope, remote, jobs, run_cache, progress, verb="pull")
-    except StorageError:
-        # check out what did arrive, then report the transfer failure
-        checkout(repo, list(scope.targets) or None, force=force)
-        raise
-    co = checkout(repo, list(scope.targets) or None, force=force)
+        try:
+            fetched = run_fetch(repo, scope, remote, jobs, run_cache, progress, verb="pull", spares=True)
+        except StorageError:
+            # check out what did arrive, then report the transfer failure
+            checkout(repo, list(scope.targets) or None, force=force)
+            raise
+        co = checkout(repo, list(scope.targets) or None, force=force)
+    finally:
+        repo.cache.drop_spares()
     if co.failed:
         raise missing_error(co)
     return PullSummary(fetched, co)

@@ -21,12 +21,19 @@ SMALL = 1 << 16
 
 
 class LocalBackend:
+    # the class's default; each instance sets its own ``default_jobs`` from its filesystem
     capabilities = Capabilities(atomic_put=False, rename=True, cheap_listing=True, cheap_open=True, default_jobs=8)
 
     def __init__(self, root: str, url: str | None = None) -> None:
+        from tide.core.fsutil import parallel_io
+
         self.root = os.path.abspath(root)
         self.url = url or root
         self._dirs: set[str] = set()
+        # a directory on a network filesystem gains from many copies in flight; on a local disk
+        # one thread is fastest (threads contend for kernel locks: see core/fsutil.NETWORK_FS)
+        if not parallel_io(self.root):
+            self.capabilities = LocalBackend.capabilities._replace(default_jobs=1)
 
     def _path(self, key: str) -> str:
         if not key or key.startswith("/") or ".." in key.split("/"):
@@ -71,7 +78,7 @@ class LocalBackend:
 
     def open(self, key: str) -> BinaryIO:
         try:
-            return open(self._path(key), "rb")  # noqa: SIM115
+            return open(self._path(key), "rb", buffering=0)  # noqa: SIM115 - unbuffered: no isatty, no seek
         except FileNotFoundError:
             raise StorageNotFound(f"{key}: not found")
         except OSError as exc:

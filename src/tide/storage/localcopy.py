@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 
 STEP = 8 << 20  # bytes per copy call; the hashing thread trails the copy by at most a few steps
 _FICLONE = 0x40049409
@@ -63,10 +64,12 @@ class _Copier:
                 self.way = "sendfile" if self.way == "copy_file_range" else "readwrite"
 
 
-def copy_fd(src_fd: int, dst_fd: int, hashing: bool = False, reflink: bool = True) -> tuple[int, str | None]:
+def copy_fd(src_fd: int, dst_fd: int, hashing: bool = False, reflink: bool = True,
+            meanwhile: Callable[[], None] | None = None) -> tuple[int, str | None]:
     """Copy the whole of ``src_fd`` into the empty file ``dst_fd`` (opened read-write when
     ``hashing``). Returns the number of bytes copied and, with ``hashing``, the md5 of the bytes
-    now in ``dst_fd``."""
+    now in ``dst_fd``. ``meanwhile``: work for this thread once the copy is done while the hash
+    is still being computed (not called when the copy was a reflink or there is no hashing)."""
     if reflink and reflink_fd(src_fd, dst_fd):
         size = os.fstat(dst_fd).st_size
         return size, (_md5_fd(dst_fd, 0, size) if hashing else None)
@@ -101,6 +104,8 @@ def copy_fd(src_fd: int, dst_fd: int, hashing: bool = False, reflink: bool = Tru
         while step := copier.copy(n, STEP):
             ranges.put((n, step))
             n += step
+        if meanwhile is not None:
+            meanwhile()
     finally:
         ranges.put(None)
         worker.join()

@@ -8,6 +8,7 @@ from collections import namedtuple
 
 from tide.core import manifest
 from tide.core.errors import MissingError
+from tide.core.fsutil import parallel_io
 from tide.core.hashing import file_md5
 from tide.workspace import snapshot
 from tide.workspace.ignore import Ignore
@@ -15,6 +16,7 @@ from tide.workspace.state import State
 
 PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 8 << 20
+PARALLEL_MIN_AVG = 256 << 10  # on a local disk, only files this large on average are hashed on threads
 
 
 # named tuples, not dataclasses: `dataclasses` costs ~20 ms of start-up on every command
@@ -133,7 +135,11 @@ class Hasher:
         if not todo:
             return out
         total = sum(s.st_size for _, _, s in todo)
-        if len(todo) >= PARALLEL_MIN_FILES or (len(todo) > 1 and total >= PARALLEL_MIN_BYTES):
+        # large files: md5 runs on several cores at once (hashlib releases the GIL). Many small
+        # files: one thread is faster on a local disk (threads only contend for kernel locks),
+        # several on a network filesystem, where each open waits on a round trip.
+        big = len(todo) > 1 and total >= PARALLEL_MIN_BYTES and total >= PARALLEL_MIN_AVG * len(todo)
+        if big or (len(todo) >= PARALLEL_MIN_FILES and parallel_io(self.root)):
             from concurrent.futures import ThreadPoolExecutor
 
             # one task per worker (a slice of the files), not one per file: less locking per file
