@@ -231,3 +231,80 @@ def test_tmp_names_are_unique_and_recognised(tmp_path):
     mine = {os.path.basename(tmp_name(str(tmp_path / "x"))) for _ in range(100)}  # drawn after the fork too
     os.waitpid(pid, 0)
     assert not mine & set((tmp_path / "child").read_text().split("\n"))
+
+
+def test_new_files_are_written_whole_under_their_name(tmp_path):
+    from tide.core.fsutil import NewFiles
+
+    nf = NewFiles()
+    dst = tmp_path / "obj"
+    nf.write(str(dst), b"one", 0o444)
+    assert dst.read_bytes() == b"one" and dst.stat().st_mode & 0o777 == 0o444
+    if hasattr(os, "O_TMPFILE"):
+        assert nf.unnamed  # this filesystem takes unnamed files: no temporary name was used
+    nf.write(str(dst), b"two", 0o644)  # an existing file is replaced (a temporary name + rename)
+    assert dst.read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["obj"]
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="unnamed files are Linux-only")
+@pytest.mark.parametrize("refusal", ["open", "link"])
+def test_new_files_fall_back_when_unnamed_files_are_refused(tmp_path, monkeypatch, refusal):
+    import errno
+
+    from tide.core.fsutil import NewFiles
+
+    real_open, real_link = os.open, os.link
+    calls = []
+
+    def fake_open(path, flags, *a, **k):  # noqa: ANN001, ANN002, ANN003
+        if refusal == "open" and flags & os.O_TMPFILE == os.O_TMPFILE:
+            calls.append("open")
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+        return real_open(path, flags, *a, **k)
+
+    def fake_link(src, dst, *a, **k):  # noqa: ANN001, ANN002, ANN003
+        if refusal == "link" and str(src).startswith("/proc/self/fd/"):
+            calls.append("link")
+            raise OSError(errno.ENOENT, "No such file or directory")  # as without /proc
+        return real_link(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "link", fake_link)
+    nf = NewFiles()
+    for i in range(3):
+        nf.write(str(tmp_path / f"f{i}"), b"x" * i, 0o444)
+    assert calls == [refusal]  # refused once, then remembered
+    assert not nf.unnamed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0", "f1", "f2"]
+    assert [(tmp_path / f"f{i}").read_bytes() for i in range(3)] == [b"", b"x", b"xx"]
+
+
+def test_a_full_disk_while_writing_a_new_file_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+
+    from tide.core.fsutil import NewFiles
+
+    def full(*_a, **_k):  # noqa: ANN002, ANN003
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    for unnamed in (True, False):
+        nf = NewFiles()
+        nf.unnamed = nf.unnamed and unnamed
+        with pytest.raises(OSError) as info:
+            nf.write(str(tmp_path / "obj"), b"data", 0o444)
+        assert info.value.errno == errno.ENOSPC
+        assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="unnamed files are Linux-only")
+def test_a_process_killed_before_naming_its_file_leaves_nothing(tmp_path):
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(tmp_path, os.O_WRONLY | os.O_TMPFILE, 0o444)
+        os.write(fd, b"half an object")
+        os.kill(os.getpid(), 9)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status)
+    assert list(tmp_path.iterdir()) == []

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from tide.core.errors import CacheError
-from tide.core.fsutil import parallel_io, tmp_name
+from tide.core.fsutil import NewFiles, parallel_io, tmp_name
 from tide.core.hashing import CHUNK, file_md5, file_md5_dos2unix, md5_bytes
 
 READONLY = 0o444
@@ -49,7 +49,7 @@ def _reflink(src: str, dst: str) -> None:
 
 class ObjectCache:
     # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
-    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares")
+    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "new_files")
 
     def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False) -> None:
         self.root = root
@@ -61,6 +61,7 @@ class ObjectCache:
         # cache, made by a download while it was being hashed; the next copy-checkout of the
         # object renames it into the workspace instead of copying (see transfer.download)
         self.spares: dict[str, str] = {}
+        self.new_files = NewFiles()  # small objects and workspace copies: see fsutil.NewFiles
 
     def __repr__(self) -> str:
         return f"ObjectCache({self.root!r}, {self.link_types!r}, shared={self.shared})"
@@ -247,6 +248,14 @@ class ObjectCache:
         _unlink_quiet(tmp)
 
     def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool) -> None:
+        if not move and 0 <= size <= SMALL_COPY and (self._no_reflink or "reflink" not in self.link_types):
+            data = _read_small(src)
+            if data is not None and len(data) == size:
+                try:
+                    self.new_files.write(dst, data, READONLY)
+                    return
+                except PermissionError:
+                    raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
         tmp = tmp_name(dst)
         with self._writing(tmp):
             if not self._copy_into(src, tmp, size, move):
@@ -350,6 +359,20 @@ class ObjectCache:
                 f.result()
 
     def _materialize(self, src: str, dst: str, isexec: bool) -> str:
+        if not isexec and self._copies_first():
+            spare = self.spares.pop(src, None) if self.spares else None
+            try:
+                data = _read_small(src) if spare is None else None
+            except OSError:
+                data = None  # the general way below reports it
+            if data is not None:
+                try:
+                    self.new_files.write(dst, data, 0o666)  # the umask applies, as for any new file
+                    return "copy"
+                except OSError:
+                    pass  # the general way below reports it
+            elif spare is not None:
+                self.spares[src] = spare
         tmp = tmp_name(dst)
         last: OSError | None = None
         for kind in self.link_types:
@@ -415,10 +438,28 @@ class ObjectCache:
     def remove(self, oid: str, legacy: bool = False) -> None:
         _unlink_quiet(self.path(oid, legacy))
 
+    def _copies_first(self) -> bool:
+        """Whether materializing starts with a plain copy (no reflink possible, no links wanted)."""
+        for kind in self.link_types:
+            if kind == "reflink" and self._no_reflink:
+                continue
+            return kind == "copy"
+        return False
+
     def drop_spares(self) -> None:
         """Delete the spare copies no checkout used."""
         while self.spares:
             _unlink_quiet(self.spares.popitem()[1])
+
+
+def _read_small(src: str) -> bytes | None:
+    """The content of ``src`` if it is at most ``SMALL_COPY`` bytes, else None (one open, one read)."""
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        data = os.read(fd, SMALL_COPY + 1)
+    finally:
+        os.close(fd)
+    return data if len(data) <= SMALL_COPY else None
 
 
 def _copy_file(src: str, dst: str) -> None:

@@ -247,7 +247,13 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
                 # a large local file: the kernel copies it
                 digest, n, made = _copy_file(fd, tmp, verify, extra)
             else:
-                digest, n = _copy_hashing(src, tmp, size)  # small objects are hashed anyway: it costs nothing
+                first = src.read(CHUNK)
+                # a short read is not always the end of a stream: read again unless the whole file is in
+                second = src.read(CHUNK) if first and not 0 <= size <= len(first) else b""
+                if not second:  # a small object: hashed in memory, written under its name once it checks
+                    _store_small(cache, ref, first, dst)
+                    return len(first)
+                digest, n = _copy_hashing(src, tmp, first, second)  # hashed anyway: it costs nothing
         if digest is not None and not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         os.replace(tmp, dst)  # created read-only (0444) already
@@ -393,26 +399,34 @@ def _matches(ref: ObjRef, digest: str, path: str) -> bool:
     return False
 
 
-def _copy_hashing(src: BinaryIO, tmp: str, size: int = -1) -> tuple[str, int]:
-    """Stream ``src`` into the new file ``tmp`` and hash it. ``size``: the source's size when it is
-    a regular file (then a first read that got all of it needs no second read), else -1."""
+def _store_small(cache: ObjectCache, ref: ObjRef, data: bytes, dst: str) -> None:
+    """Check a small downloaded object's hash and put it into the cache, read-only, under its name."""
+    digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if digest != ref.oid.removesuffix(".dir") and not (ref.legacy and not ref.is_dir):
+        raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
+    if digest != ref.oid.removesuffix(".dir"):  # a legacy object may hash with dos2unix: check on disk
+        tmp = tmp_name(dst)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            if not _matches(ref, digest, tmp):
+                raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
+            os.replace(tmp, dst)
+        finally:
+            _unlink_quiet(tmp)
+        return
+    cache.new_files.write(dst, data, READONLY)
+
+
+def _copy_hashing(src: BinaryIO, tmp: str, first: bytes, second: bytes) -> tuple[str, int]:
+    """Stream ``src`` into the new file ``tmp`` and hash it; ``first`` and ``second``: the chunks
+    already read from it."""
     h = hashlib.md5(usedforsecurity=False)
     n = 0
-    first = src.read(CHUNK)
-    # a short read is not always the end of a stream: read again unless the whole file is in
-    second = src.read(CHUNK) if first and not 0 <= size <= len(first) else b""
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
-    if not second:  # small object: one write, no pipeline
-        try:
-            view = memoryview(first)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        h.update(first)
-        return h.hexdigest(), len(first)
     with os.fdopen(fd, "wb", buffering=0) as out:
-        # large object: hash in a second thread while this one reads and writes
+        # hash in a second thread while this one reads and writes
         import queue
         import threading
 

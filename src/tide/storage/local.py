@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from tide.core.config import Env
-from tide.core.fsutil import tmp_name
+from tide.core.fsutil import NewFiles, tmp_name
 from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, StoragePermanent
 from tide.storage.errors import translate
 
@@ -30,6 +30,7 @@ class LocalBackend:
         self.root = os.path.abspath(root)
         self.url = url or root
         self._dirs: set[str] = set()
+        self._new = NewFiles()
         # a directory on a network filesystem gains from many copies in flight; on a local disk
         # one thread is fastest (threads contend for kernel locks: see core/fsutil.NETWORK_FS)
         if not parallel_io(self.root):
@@ -106,27 +107,24 @@ class LocalBackend:
     def put_file(self, path: str, key: str) -> None:
         dst = self._path(key)
         self._ensure_dir(os.path.dirname(dst))
-        tmp = tmp_name(dst)
         try:
-            size = os.stat(path).st_size
-            if size <= SMALL:
-                with open(path, "rb", buffering=0) as f:
-                    data = f.read()
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                finally:
-                    os.close(fd)
-            else:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                data = os.read(fd, SMALL + 1) if os.fstat(fd).st_size <= SMALL else None
+            finally:
+                os.close(fd)
+            if data is not None and len(data) <= SMALL:
+                self._new.write(dst, data, READONLY)  # appears under its name only when complete
+                return
+            tmp = tmp_name(dst)
+            try:
                 _kernel_copy(path, tmp)
-            os.replace(tmp, dst)
-        except BaseException as exc:
-            _unlink_quiet(tmp)
-            if isinstance(exc, OSError):
-                raise translate(exc, f"upload {key}")
-            raise
+                os.replace(tmp, dst)
+            except BaseException:
+                _unlink_quiet(tmp)
+                raise
+        except OSError as exc:
+            raise translate(exc, f"upload {key}")
 
     def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
         dst = self._path(key)
