@@ -199,3 +199,25 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_small_verified_downloads_stay_in_memory_for_the_checkout(tmp_path):
+    good, bad = b"small object\n", b"another one\n"
+    remote, (ref_good, ref_bad) = _remote_with(tmp_path, {"good": good, "bad": bad})
+    _corrupt(remote, ref_bad, b"tampered\n")
+    cache = ObjectCache(str(tmp_path / "cache"), ("copy",))
+    res = fetch(cache, DvcLayoutStore(remote), [ref_good, ref_bad], [], jobs=1, spares=[ref_good, ref_bad])
+    assert res.corrupt == [ref_bad] and not cache.exists(ref_bad.oid)
+    assert cache.spares == {cache.path(ref_good.oid): good}  # nothing kept of the corrupt one
+    os.chmod(cache.path(ref_good.oid), 0o644)
+    with open(cache.path(ref_good.oid), "wb") as f:
+        f.write(b"X" * len(good))  # the checkout writes the verified bytes, not a re-read of the cache
+    dst = tmp_path / "ws" / "good.txt"
+    dst.parent.mkdir()
+    cache.link_many([(ref_good.oid, str(dst))])
+    assert dst.read_bytes() == good and not cache.spares
+    # the budget bounds what stays in memory
+    cache2 = ObjectCache(str(tmp_path / "cache2"), ("copy",))
+    cache2.spare_budget = len(good) - 1
+    assert fetch(cache2, DvcLayoutStore(remote), [ref_good], [], jobs=1, spares=[ref_good]).ok
+    assert cache2.spares == {}

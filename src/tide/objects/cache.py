@@ -27,6 +27,7 @@ _FICLONE = 0x40049409
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
 RACY_NS = 1_000_000_000  # timestamps younger than this are not trusted to reveal later changes
 SMALL_COPY = 1 << 16  # files up to this size are copied with one read and one write
+SPARE_BYTES = 64 << 20  # small downloaded objects kept in memory for the checkout that follows
 LIST_THRESHOLD = 256  # from this many ids on, `missing` lists directories instead of stat-ing objects
 
 
@@ -49,7 +50,7 @@ def _reflink(src: str, dst: str) -> None:
 
 class ObjectCache:
     # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
-    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "new_files")
+    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "spare_budget", "new_files")
 
     def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False) -> None:
         self.root = root
@@ -57,10 +58,12 @@ class ObjectCache:
         self.shared = shared
         self._dirs: set[str] = set()
         self._no_reflink = False
-        # object path -> a writable copy of that verified object under a temporary name in the
-        # cache, made by a download while it was being hashed; the next copy-checkout of the
-        # object renames it into the workspace instead of copying (see transfer.download)
-        self.spares: dict[str, str] = {}
+        # object path -> a spare of that verified object for the next copy-checkout (tide pull;
+        # see transfer.download): a writable copy under a temporary name in the cache, made while
+        # a large download was being hashed, renamed into the workspace instead of copied; or a
+        # small object's bytes, still in memory, written instead of read back from the cache
+        self.spares: dict[str, str | bytes] = {}
+        self.spare_budget = SPARE_BYTES
         self.new_files = NewFiles()  # small objects and workspace copies: see fsutil.NewFiles
 
     def __repr__(self) -> str:
@@ -361,18 +364,19 @@ class ObjectCache:
     def _materialize(self, src: str, dst: str, isexec: bool) -> str:
         if not isexec and self._copies_first():
             spare = self.spares.pop(src, None) if self.spares else None
-            try:
-                data = _read_small(src) if spare is None else None
-            except OSError:
-                data = None  # the general way below reports it
-            if data is not None:
+            if isinstance(spare, str):
+                self.spares[src] = spare  # a large spare file: the general way renames it
+            else:
                 try:
-                    self.new_files.write(dst, data, 0o666)  # the umask applies, as for any new file
-                    return "copy"
+                    data = spare if spare is not None else _read_small(src)
                 except OSError:
-                    pass  # the general way below reports it
-            elif spare is not None:
-                self.spares[src] = spare
+                    data = None  # the general way below reports it
+                if data is not None:
+                    try:
+                        self.new_files.write(dst, data, 0o666)  # the umask applies, as for any new file
+                        return "copy"
+                    except OSError:
+                        pass  # the general way below reports it
         tmp = tmp_name(dst)
         last: OSError | None = None
         for kind in self.link_types:
@@ -393,7 +397,7 @@ class ObjectCache:
                     os.symlink(src, tmp)
                 else:
                     spare = self.spares.pop(src, None) if self.spares else None
-                    if spare is None or not _rename_quiet(spare, tmp):
+                    if not isinstance(spare, str) or not _rename_quiet(spare, tmp):
                         _copy_file(src, tmp)
                     if isexec:
                         os.chmod(tmp, os.stat(tmp).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
@@ -449,7 +453,10 @@ class ObjectCache:
     def drop_spares(self) -> None:
         """Delete the spare copies no checkout used."""
         while self.spares:
-            _unlink_quiet(self.spares.popitem()[1])
+            spare = self.spares.popitem()[1]
+            if isinstance(spare, str):
+                _unlink_quiet(spare)
+        self.spare_budget = SPARE_BYTES
 
 
 def _read_small(src: str) -> bytes | None:

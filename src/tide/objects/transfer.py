@@ -231,28 +231,33 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
     local remote is copied in the kernel while a second thread hashes it, and hashing takes several
     times longer than copying: the copying thread uses that time to make a second, writable copy
     (``cache.spares``), which the checkout renames into place instead of copying the object again.
-    The spare is kept only if the object verifies."""
+    A small object's bytes stay in memory for the checkout (up to ``cache.spare_budget`` in all).
+    A spare is kept only if the object verifies."""
     dst = cache.path(ref.oid, ref.legacy)
     cache._ensure_dir(os.path.dirname(dst))
     verify = verify or ref.is_dir
     if not getattr(store, "cheap_open", True):
         return _download_resumable(store, ref, dst, verify)
-    tmp = tmp_name(dst)
-    extra = tmp_name(dst) if spare and verify else None
+    tmp = extra = ""  # temporary names, made only for objects that are not small
     made = False
     try:
         with _storage_errors(ref), store.open(ref) as src:
             fd, size = _regular_file(src)
             if size > 2 * CHUNK:
                 # a large local file: the kernel copies it
+                tmp, extra = tmp_name(dst), (tmp_name(dst) if spare and verify else None)
                 digest, n, made = _copy_file(fd, tmp, verify, extra)
             else:
-                first = src.read(CHUNK)
+                first = src.read(CHUNK if size < 0 else min(CHUNK, size + 1))  # no 1 MiB buffer per 1 KB file
                 # a short read is not always the end of a stream: read again unless the whole file is in
                 second = src.read(CHUNK) if first and not 0 <= size <= len(first) else b""
                 if not second:  # a small object: hashed in memory, written under its name once it checks
                     _store_small(cache, ref, first, dst)
+                    if spare and len(first) <= cache.spare_budget:  # the checkout needs not read it back
+                        cache.spare_budget -= len(first)
+                        cache.spares[dst] = first
                     return len(first)
+                tmp = tmp_name(dst)
                 digest, n = _copy_hashing(src, tmp, first, second)  # hashed anyway: it costs nothing
         if digest is not None and not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
@@ -261,7 +266,8 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
             cache.spares[dst] = extra
         return n
     except BaseException:
-        _unlink_quiet(tmp)
+        if tmp:
+            _unlink_quiet(tmp)
         if made:
             _unlink_quiet(extra)
         raise
