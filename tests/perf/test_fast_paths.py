@@ -308,3 +308,33 @@ def test_a_process_killed_before_naming_its_file_leaves_nothing(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.WIFSIGNALED(status)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_add_keeps_small_files_bytes_from_hash_to_store(repo_dir, monkeypatch):
+    from tide.workspace import hashing
+
+    _tree(repo_dir, 50)
+    big = repo_dir / "data" / "big.bin"
+    big.write_bytes(os.urandom(hashing.KEEP_FILE + 1))
+    repo = Repo.find(str(repo_dir))
+    repo.hasher.keep = {}
+    res = repo.hasher.hash_path(str(repo_dir / "data"))
+    kept = repo.hasher.take_kept()
+    assert repo.hasher.keep is None and repo.hasher.take_kept() == {}
+    small = {f.abspath for f in res.files if f.size <= hashing.KEEP_FILE}
+    assert set(kept) == small and str(big) not in kept
+    assert all(Path(p).read_bytes() == b for p, b in kept.items())
+    monkeypatch.setattr(hashing, "KEEP_BYTES", 100)  # the budget bounds what is kept
+    repo.state.forget_dir("data")
+    repo2 = Repo.find(str(repo_dir))
+    repo2.hasher.keep = {}
+    for d, _, fs in os.walk(repo_dir / "data"):
+        for f in fs:
+            os.utime(os.path.join(d, f))  # changed: hashed again
+    repo2.hasher.hash_path(str(repo_dir / "data"))
+    assert 0 < sum(map(len, repo2.hasher.take_kept().values())) <= 100
+    # and add stores exactly those bytes
+    add_op.add(repo2, [str(repo_dir / "data")])
+    for f in res.files:
+        with open(repo2.cache.path(f.md5), "rb") as fh:
+            assert fh.read() == Path(f.abspath).read_bytes()

@@ -183,13 +183,15 @@ class ObjectCache:
             os.replace(tmp, dst)
             return oid
 
-    def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int | None = None) -> int:
+    def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int | None = None,
+                 data: dict[str, bytes] | None = None) -> int:
         """Store many files, ``(src, md5, size)`` each, whose hashes are known; return how many were new.
 
         Objects already present are found by listing (see ``missing``). The rest are written by
         ``jobs`` threads, each owning whole two-letter directories so that no two threads create
         entries in the same directory (default: one thread on a local disk, four on a network
-        filesystem; see ``parallel_io``).
+        filesystem; see ``parallel_io``). ``data``: the bytes of some of the files (by source path),
+        as they were hashed: stored as they are, without reading the files again.
         """
         by_oid = {md5: (src, size) for src, md5, size in items}
         todo = self.missing(by_oid)
@@ -204,7 +206,7 @@ class ObjectCache:
         def work(oids: list[str]) -> None:
             for oid in oids:
                 src, size = by_oid[oid]
-                self._store_as(src, oid, self.path(oid), size, move)
+                self._store_as(src, oid, self.path(oid), size, move, data.get(src) if data else None)
 
         if jobs is None:
             jobs = 4 if parallel_io(self.root) else 1
@@ -250,9 +252,10 @@ class ObjectCache:
     def discard(self, tmp: str) -> None:
         _unlink_quiet(tmp)
 
-    def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool) -> None:
+    def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool, data: bytes | None = None) -> None:
         if not move and 0 <= size <= SMALL_COPY and (self._no_reflink or "reflink" not in self.link_types):
-            data = _read_small(src)
+            if data is None:
+                data = _read_small(src)
             if data is not None and len(data) == size:
                 try:
                     self.new_files.write(dst, data, READONLY)

@@ -154,9 +154,15 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
     if res is None:
-        res = repo.hasher.hash_path(path)
+        if not no_commit and repo.cache.link_types[0] not in ("hardlink", "symlink"):
+            repo.hasher.keep = {}  # small files: store the bytes just hashed, no second read
+        try:
+            res = repo.hasher.hash_path(path)
+        except BaseException:
+            repo.hasher.take_kept()
+            raise
     if not no_commit:
-        store(repo, res)
+        store(repo, res, repo.hasher.take_kept())
     base = old.outs[0] if old and len(old.outs) == 1 else None
     if base is None:
         base = Out(os.path.basename(path), path)
@@ -216,10 +222,11 @@ def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
     return res
 
 
-def store(repo: Repo, res: HashResult) -> None:
-    """Put hashed files (and a directory's manifest, last) into the cache."""
+def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None) -> None:
+    """Put hashed files (and a directory's manifest, last) into the cache. ``data``: the bytes of
+    small files as they were hashed (path -> bytes), stored without reading the files again."""
     cache = repo.cache
     move = cache.link_types[0] in ("hardlink", "symlink")
-    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move)
+    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)

@@ -9,13 +9,15 @@ from collections import namedtuple
 from tide.core import manifest
 from tide.core.errors import MissingError
 from tide.core.fsutil import parallel_io
-from tide.core.hashing import file_md5
+from tide.core.hashing import file_md5, md5_bytes
 from tide.workspace import snapshot
 from tide.workspace.ignore import Ignore
 from tide.workspace.state import State
 
 PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 8 << 20
+KEEP_FILE = 1 << 16  # see Hasher.keep
+KEEP_BYTES = 64 << 20
 PARALLEL_MIN_AVG = 256 << 10  # on a local disk, only files this large on average are hashed on threads
 
 
@@ -41,6 +43,15 @@ class Hasher:
         self.state = state
         self.ignore = ignore
         self.jobs = jobs or max(1, min(8, (os.cpu_count() or 1) * 2))
+        # set to a dict by ``tide add``: small files hashed on one thread leave their bytes here
+        # (path -> bytes, up to KEEP_BYTES in all) so that storing them needs no second read
+        self.keep: dict[str, bytes] | None = None
+        self._kept = 0
+
+    def take_kept(self) -> dict[str, bytes]:
+        """The bytes kept since ``keep`` was set, and stop keeping."""
+        kept, self.keep, self._kept = self.keep or {}, None, 0
+        return kept
 
     def _rel(self, abspath: str) -> str:
         return os.path.relpath(abspath, self.root).replace(os.sep, "/")
@@ -123,6 +134,21 @@ class Hasher:
             rows.append((self._rel(path), s.st_ino, s.st_mtime_ns, s.st_size, md5))
         self.state.save_many(rows)
 
+    def _md5_keeping(self, path: str, size: int) -> str:
+        """The md5 of a file; a small one's bytes are kept in ``self.keep`` (within the budget)."""
+        if size > KEEP_FILE or self._kept + size > KEEP_BYTES:
+            return file_md5(path, size)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            data = os.read(fd, KEEP_FILE + 1)
+        finally:
+            os.close(fd)
+        if len(data) > KEEP_FILE:  # it grew since it was listed
+            return file_md5(path)
+        self.keep[path] = data
+        self._kept += len(data)
+        return md5_bytes(data)
+
     def _hash_many(self, items, known) -> dict[str, str]:
         out: dict[str, str] = {}
         todo = []
@@ -150,6 +176,8 @@ class Hasher:
             results = [""] * len(todo)
             for i, part in enumerate(parts):
                 results[i::n] = part
+        elif self.keep is not None:
+            results = [self._md5_keeping(p, s.st_size) for _, p, s in todo]
         else:
             results = [file_md5(p, s.st_size) for _, p, s in todo]
         rows = []
