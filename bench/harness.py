@@ -30,6 +30,7 @@ class Sample:
     rss_kb: int  # peak resident set size, KiB
     rc: int
     err: str = ""
+    cpu: float = 0.0  # user + system CPU seconds of the process and the children it waited for
 
 
 class BenchError(RuntimeError):
@@ -51,7 +52,7 @@ def run_measured(argv: list[str], cwd: str, env: dict[str, str]) -> Sample:
 
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
         use_time = os.path.exists(GNU_TIME)
-        full = [GNU_TIME, "-q", "-f", "%M", "-o", rss_file.name, *argv] if use_time else argv
+        full = [GNU_TIME, "-q", "-f", "%M %U %S", "-o", rss_file.name, *argv] if use_time else argv
         t0 = time.perf_counter()
         proc = subprocess.Popen(full, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         # stderr is small for these commands; read it before reaping so a chatty tool never blocks
@@ -62,12 +63,14 @@ def run_measured(argv: list[str], cwd: str, env: dict[str, str]) -> Sample:
         if proc.stderr:
             proc.stderr.close()
         rss = int(usage.ru_maxrss)
+        cpu = usage.ru_utime + usage.ru_stime  # GNU time's own, without it: the command's
         if use_time:
             try:
-                rss = int(rss_file.read().strip().splitlines()[-1])
+                fields = rss_file.read().strip().splitlines()[-1].split()
+                rss, cpu = int(fields[0]), float(fields[1]) + float(fields[2])
             except (ValueError, IndexError):
                 pass
-    return Sample(wall, rss, proc.returncode, err.decode("utf-8", "replace")[-2000:])
+    return Sample(wall, rss, proc.returncode, err.decode("utf-8", "replace")[-2000:], cpu)
 
 
 class Trash:
@@ -124,6 +127,11 @@ class OpResult:
     def median(self, tool: str) -> float | None:
         s = self.samples.get(tool)
         return statistics.median(x.wall for x in s) if s else None
+
+    def cpu(self, tool: str) -> float | None:
+        """Median CPU seconds (user + system) of the tool's runs."""
+        s = self.samples.get(tool)
+        return statistics.median(x.cpu for x in s) if s else None
 
     def peak_rss_mb(self, tool: str) -> float | None:
         s = self.samples.get(tool)

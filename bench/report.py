@@ -98,8 +98,8 @@ def table(results: list[OpResult], lim: Limits, title: str) -> list[str]:
     lines = [
         f"### {title}",
         "",
-        "| operation | tide | dvc | dvc/tide | target | | tide RSS | dvc RSS | tide ÷ limit |",
-        "|---|---:|---:|---:|---|---|---:|---:|---|",
+        "| operation | tide | dvc | dvc/tide | target | | tide RSS | dvc RSS | CPU tide / dvc | tide ÷ limit |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|---|",
     ]
     for r in results:
         label = OPS[r.op][0] if r.op in OPS else f"`{r.op}`"
@@ -107,7 +107,7 @@ def table(results: list[OpResult], lim: Limits, title: str) -> list[str]:
             label += f" ({r.note})"
         if r.pending:
             why = r.pending.replace("|", "/")
-            lines.append(f"| {label} | {why} | | | {target_for(r.workload, r.op).text} | | | | |")
+            lines.append(f"| {label} | {why} | | | {target_for(r.workload, r.op).text} | | | | | |")
             continue
         r.limit, r.limit_name = limit_for(r.workload, r.op, lim)
         mark, _ = verdict(r)
@@ -117,10 +117,17 @@ def table(results: list[OpResult], lim: Limits, title: str) -> list[str]:
         lines.append(
             f"| {label} | {_fmt_t(tide)} | {_fmt_t(r.median('dvc'))} | "
             f"{'—' if ratio is None else f'{ratio:.1f}×'} | {target_for(r.workload, r.op).text} | {mark} | "
-            f"{_fmt_mb(r.peak_rss_mb('tide'))} | {_fmt_mb(r.peak_rss_mb('dvc'))} | {vs} |"
+            f"{_fmt_mb(r.peak_rss_mb('tide'))} | {_fmt_mb(r.peak_rss_mb('dvc'))} | {_fmt_cpu(r)} | {vs} |"
         )
     lines.append("")
     return lines
+
+
+def _fmt_cpu(r: OpResult) -> str:
+    a, b = r.cpu("tide"), r.cpu("dvc")
+    if a is None or b is None:
+        return "—"
+    return f"{_fmt_t(a)} / {_fmt_t(b)}"
 
 
 def misses(results: list[OpResult]) -> list[str]:
