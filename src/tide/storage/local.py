@@ -1,7 +1,9 @@
 """A directory on a local or mounted filesystem as a remote (plain paths and ``file://`` URLs).
 
-Writes go to ``.<token>.tmp`` in the destination directory and are renamed into place, exactly
-like DVC; objects are made read-only (0444) as DVC does on local remotes.
+An object appears under its name only when complete: a small one (up to 64 KiB) is written to an
+unnamed file that is then linked into place (``core.fsutil.NewFiles``; where the filesystem cannot,
+a temporary name), a larger one is copied to ``.<token>.tmp`` in the destination directory and
+renamed, as DVC does. Objects are made read-only (0444) as DVC does on local remotes.
 """
 
 from __future__ import annotations
