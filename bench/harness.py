@@ -90,12 +90,17 @@ class Trash:
         self._n = 0
 
     def discard(self, path: str) -> None:
-        """Take ``path`` out of the way: a directory is renamed into the trash, a file unlinked
-        (one inode freed costs nothing measurable)."""
-        if os.path.isdir(path) and not os.path.islink(path):
+        """Take ``path`` out of the way: a directory of many files is renamed into the trash; a file
+        or a directory of few files (a 1 GB workload: keeping those would fill the disk) is deleted,
+        a few freed inodes cost nothing measurable."""
+        if os.path.isdir(path) and not os.path.islink(path) and not _few_files(path):
             os.makedirs(self.root, exist_ok=True)
             self._n += 1
             os.rename(path, os.path.join(self.root, f"{os.getpid()}-{self._n}"))
+        elif os.path.isdir(path) and not os.path.islink(path):
+            import shutil
+
+            shutil.rmtree(path)
         elif os.path.lexists(path):
             os.unlink(path)
 
@@ -103,6 +108,16 @@ class Trash:
         import shutil
 
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _few_files(path: str, limit: int = 1000) -> bool:
+    """Whether the tree at ``path`` holds at most ``limit`` entries (stops counting past it)."""
+    n = 0
+    for _, dirs, files in os.walk(path):
+        n += len(dirs) + len(files)
+        if n > limit:
+            return False
+    return True
 
 
 def sh(argv: list[str], cwd: str | None = None, env: dict[str, str] | None = None) -> str:
