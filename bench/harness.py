@@ -100,7 +100,7 @@ class Trash:
         elif os.path.isdir(path) and not os.path.islink(path):
             import shutil
 
-            shutil.rmtree(path)
+            shutil.rmtree(path, ignore_errors=True)
         elif os.path.lexists(path):
             os.unlink(path)
 
