@@ -11,7 +11,7 @@ from tide.core import manifest
 from tide.core.errors import FileFormatError, MissingError, PipelineError
 from tide.objects.cache import ObjectCache
 from tide.pipeline import params as params_mod
-from tide.pipeline.definition import ParamsDep, Stage
+from tide.pipeline.definition import DepDef, OutDef, ParamsDep, Stage
 from tide.workspace.hashing import Hasher, HashResult
 
 
@@ -60,29 +60,31 @@ def params_entry(stage: Stage, root: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _hashed_entries(
+    stage: Stage, items: tuple[DepDef, ...] | tuple[OutDef, ...], what: str, root: str, hasher: Hasher
+) -> list[dict[str, Any]]:
+    """Lock entries of the stage's deps or outs (``what`` names them in errors), sorted by path."""
+    out = []
+    for item in sorted(items, key=lambda i: i.path):
+        try:
+            res = hasher.hash_path(item.abspath)
+        except MissingError:
+            raise MissingError(f"stage '{stage.addressing}': {what} '{_rel(root, item.abspath)}' does not exist")
+        out.append(hash_entry(item.path, res))
+    return out
+
+
 def current_entry(stage: Stage, root: str, hasher: Hasher, with_outs: bool = True) -> dict[str, Any]:
     """The lock entry the stage has now (deps hashed; outs hashed if ``with_outs``)."""
     entry: dict[str, Any] = {"cmd": stage.cmd}
-    deps = []
-    for d in sorted(stage.deps, key=lambda d: d.path):
-        try:
-            res = hasher.hash_path(d.abspath)
-        except MissingError:
-            raise MissingError(f"stage '{stage.addressing}': dependency '{_rel(root, d.abspath)}' does not exist")
-        deps.append(hash_entry(d.path, res))
+    deps = _hashed_entries(stage, stage.deps, "dependency", root, hasher)
     if deps:
         entry["deps"] = deps
     params = params_entry(stage, root)
     if params:
         entry["params"] = params
     if with_outs:
-        outs = []
-        for o in sorted(stage.outs, key=lambda o: o.path):
-            try:
-                res = hasher.hash_path(o.abspath)
-            except MissingError:
-                raise MissingError(f"stage '{stage.addressing}': output '{_rel(root, o.abspath)}' does not exist")
-            outs.append(hash_entry(o.path, res))
+        outs = _hashed_entries(stage, stage.outs, "output", root, hasher)
         if outs:
             entry["outs"] = outs
     return entry
