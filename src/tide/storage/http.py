@@ -180,17 +180,25 @@ class HttpBackend(FsspecBackend):
 
         return sync(fs.loop, call)
 
-    def _stat(self, key: str) -> int | None:
-        """The size of ``key`` (None when absent); HEAD, or GET for servers that refuse HEAD."""
+    def _head(self, key: str, what: str, *, get_if_refused: bool = False) -> dict[str, str] | None:
+        """The response headers for ``key`` (None when absent) from one HEAD, or with
+        ``get_if_refused`` from a GET for servers that refuse HEAD; errors say ``<what> <key>``."""
         try:
             status, headers = self._request("HEAD", key)
-            if status in (405, 501):
+            if get_if_refused and status in (405, 501):
                 status, headers = self._request("GET", key)
         except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"check {key}")
+            raise translate(exc, f"{what} {key}")
         if status in (404, 410):
             return None
-        _raise_for(status, f"check {key}")
+        _raise_for(status, f"{what} {key}")
+        return headers
+
+    def _stat(self, key: str) -> int | None:
+        """The size of ``key`` (None when absent); HEAD, or GET for servers that refuse HEAD."""
+        headers = self._head(key, "check", get_if_refused=True)
+        if headers is None:
+            return None
         length = headers.get("Content-Length")
         if length is None:
             return -1  # present, size not told
@@ -208,14 +216,8 @@ class HttpBackend(FsspecBackend):
         return n
 
     def modified(self, key: str) -> float | None:
-        try:
-            status, headers = self._request("HEAD", key)
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"stat {key}")
-        if status in (404, 410):
-            return None
-        _raise_for(status, f"stat {key}")
-        stamp = headers.get("Last-Modified")
+        headers = self._head(key, "stat")
+        stamp = headers.get("Last-Modified") if headers is not None else None
         if not stamp:
             return None
         from email.utils import parsedate_to_datetime
