@@ -30,6 +30,7 @@ from tide.runners.base import (
     SpotNotice,
     deadline_from,
     tags_for,
+    undone_on_failure,
 )
 
 USER_DATA_LIMIT = 16384
@@ -147,22 +148,20 @@ class AwsProvisioner:
     def launch(self, spec: RunnerSpec, user_data: str, launch_id: str) -> Machine:
         key_name = ""
         iid = ""
+
+        def terminate_started() -> None:  # reads iid when undoing: set once run_instances answered
+            if iid:
+                self.terminate(iid)
+
         try:
-            params = self._params(spec, user_data, launch_id)
-            if spec.ssh_private:
-                key_name = self._import_key(spec, launch_id)
-                params["KeyName"] = key_name
-            resp = self._call("run_instances", **params)
-            iid = resp["Instances"][0]["InstanceId"]
-            machine = self._wait_running(iid)
-        except BaseException:
-            try:
-                if iid:
-                    self.terminate(iid)
-                self.cleanup(launch_id)
-            except RunnerError:
-                pass  # the reaper finds it by tag
-            raise
+            with undone_on_failure(terminate_started, lambda: self.cleanup(launch_id)):
+                params = self._params(spec, user_data, launch_id)
+                if spec.ssh_private:
+                    key_name = self._import_key(spec, launch_id)
+                    params["KeyName"] = key_name
+                resp = self._call("run_instances", **params)
+                iid = resp["Instances"][0]["InstanceId"]
+                machine = self._wait_running(iid)
         finally:
             if key_name:
                 try:  # the instance keeps the key; nothing needs the key pair after launch

@@ -30,6 +30,7 @@ from tide.runners.base import (
     SpotNotice,
     deadline_from,
     tags_for,
+    undone_on_failure,
 )
 from tide.runners.rest import Rest
 
@@ -114,7 +115,11 @@ class AzureProvisioner:
         if not self.subnet_id:
             raise RunnerError("azure: no subnet: set AZURE_SUBNET_ID (the runner's NIC goes there)")
         tags = tags_for(spec, launch_id, spec.deadline())
-        try:
+
+        def delete_nic() -> None:
+            self.api.request("DELETE", self._nic(spec.name), params={"api-version": NETWORK_API}, ok404=True)
+
+        with undone_on_failure(lambda: self.cleanup(launch_id), delete_nic):
             nic = self.api.request("PUT", self._nic(spec.name), params={"api-version": NETWORK_API}, json={
                 "location": self.location, "tags": tags, "properties": {"ipConfigurations": [{
                     "name": "ipconfig1", "properties": {"subnet": {"id": self.subnet_id},
@@ -123,13 +128,6 @@ class AzureProvisioner:
             self.api.request("PUT", self._vm(spec.name), params={"api-version": COMPUTE_API},
                              json=self.vm_body(spec, user_data, launch_id, nic_id))
             return self._wait(spec.name)
-        except BaseException:
-            try:
-                self.cleanup(launch_id)
-                self.api.request("DELETE", self._nic(spec.name), params={"api-version": NETWORK_API}, ok404=True)
-            except RunnerError:
-                pass
-            raise
 
     def _wait(self, name: str) -> Machine:
         end = time.monotonic() + self.wait_timeout

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from tide.core.errors import UsageError
+from tide.core.errors import RunnerError, UsageError
 
 # Tags (AWS tags, GCP labels, Azure tags, Kubernetes labels/annotations) on every tide machine.
 TAG_MANAGED = "tide-managed"      # always "1": the reaper's filter
@@ -233,3 +234,23 @@ def deadline_from(tags: Mapping[str, str]) -> float | None:
     except ValueError:
         return None
     return d or None
+
+
+@contextmanager
+def undone_on_failure(*undo: Callable[[], object],
+                      on: type[BaseException] | tuple[type[BaseException], ...] = BaseException) -> Iterator[None]:
+    """Run the block; when an ``on`` exception escapes it, run the ``undo`` steps in order and re-raise.
+
+    A launch wraps its API calls in this with ``cleanup(launch_id)`` as the undo step. A
+    :class:`RunnerError` from a step ends the undoing quietly: the exception being raised matters
+    more, and what is left carries the launch's tags, so the reaper finds it.
+    """
+    try:
+        yield
+    except on:
+        try:
+            for step in undo:
+                step()
+        except RunnerError:
+            pass
+        raise

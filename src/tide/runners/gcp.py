@@ -25,6 +25,7 @@ from tide.runners.base import (
     SpotNotice,
     deadline_from,
     tags_for,
+    undone_on_failure,
 )
 from tide.runners.rest import Rest
 
@@ -107,18 +108,12 @@ class GcpProvisioner:
         return body
 
     def launch(self, spec: RunnerSpec, user_data: str, launch_id: str) -> Machine:
-        try:
+        with undone_on_failure(lambda: self.cleanup(launch_id)):
             op = self.api.request("POST", self._p(f"/zones/{self.zone}/instances"),
                                   json=self.body(spec, user_data, launch_id))
             self._wait(op, self.zone)
             inst = self.api.request("GET", self._p(f"/zones/{self.zone}/instances/{spec.name}"))
             return self._machine(inst)
-        except BaseException:
-            try:
-                self.cleanup(launch_id)
-            except RunnerError:
-                pass
-            raise
 
     def _machine(self, inst: dict) -> Machine:
         labels = inst.get("labels") or {}

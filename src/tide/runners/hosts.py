@@ -14,7 +14,7 @@ import shlex
 import time
 
 from tide.core.errors import RunnerError
-from tide.runners.base import Capabilities, Machine, RunnerSpec, deadline_from
+from tide.runners.base import Capabilities, Machine, RunnerSpec, deadline_from, undone_on_failure
 from tide.runners.transport import Shell
 
 # Python run on the host (stdlib only): list runners as JSON, or stop one.
@@ -119,14 +119,8 @@ class HostProvisioner:
                   f'echo {shlex.quote(launch_id)} > "$TIDE_HOME/launch-id"\n'
                   'cat > "$TIDE_HOME.startup.sh"\n'
                   'bash "$TIDE_HOME.startup.sh"; rc=$?\nrm -f "$TIDE_HOME.startup.sh"\nexit $rc\n')
-        try:
+        with undone_on_failure(lambda: self.cleanup(launch_id), on=RunnerError):
             self.shell.run(script, input=user_data.encode(), timeout=600)
-        except RunnerError:
-            try:
-                self.cleanup(launch_id)
-            except RunnerError:
-                pass
-            raise
         return Machine(id=spec.name, name=spec.name, cloud=self.kind, state="running",
                        region=self.shell.where, launched_at=time.time(), deadline=spec.deadline(),
                        address=self.shell.where)

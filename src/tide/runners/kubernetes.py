@@ -28,6 +28,7 @@ from tide.runners.base import (
     RunnerSpec,
     deadline_from,
     tags_for,
+    undone_on_failure,
 )
 from tide.runners.rest import Rest
 
@@ -93,15 +94,9 @@ class KubernetesProvisioner:
                 "spec": job_spec}
 
     def launch(self, spec: RunnerSpec, user_data: str, launch_id: str) -> Machine:
-        try:
+        with undone_on_failure(lambda: self.cleanup(launch_id)):
             job = self.api.request("POST", self._jobs(), json=self.body(spec, user_data, launch_id))
             return self._machine(job)
-        except BaseException:
-            try:
-                self.cleanup(launch_id)
-            except RunnerError:
-                pass
-            raise
 
     def _machine(self, job: dict) -> Machine:
         meta = job.get("metadata", {})
