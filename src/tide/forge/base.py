@@ -152,6 +152,20 @@ class Forge(Protocol):
     def close(self) -> None: ...
 
 
+def check_repo(forge: str, repo: str, shape: str = "OWNER/NAME") -> None:
+    """Refuse a repository path that is not two parts (``shape`` says what the forge calls them)."""
+    if repo.count("/") != 1:
+        from tide.core.errors import ForgeError
+
+        raise ForgeError(f"{forge}: repository must be {shape}, got '{repo}'")
+
+
+def summary_line(summary: str, conclusion: str) -> str:
+    """A check's one-line description: the report's first non-empty line without heading marks
+    (else the conclusion), at most 250 characters as commit statuses allow."""
+    return next((ln.strip("# ").strip() for ln in summary.splitlines() if ln.strip()), conclusion)[:250]
+
+
 def unsupported(forge: str, what: str) -> Exception:
     from tide.core.errors import ForgeError
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from tide.core.errors import ForgeError
 from tide.forge.base import (
     Capabilities,
     Comment,
@@ -21,9 +20,11 @@ from tide.forge.base import (
     RunnerRegistration,
     Target,
     Upload,
+    check_repo,
+    summary_line,
     unsupported,
 )
-from tide.forge.http import Api, bitbucket_next, error_message
+from tide.forge.http import bitbucket_next, bitbucket_values, forge_api
 
 STATE = {"OPEN": "open", "MERGED": "merged", "DECLINED": "closed", "SUPERSEDED": "closed"}
 STRATEGY = {"merge": "merge_commit", "squash": "squash", "rebase": "fast_forward"}
@@ -49,17 +50,16 @@ class BitbucketForge:
     )
 
     def __init__(self, *, repo: str, web_base: str, api_url: str, token: str, verify: bool = True) -> None:
-        if repo.count("/") != 1:
-            raise ForgeError(f"bitbucket: repository must be WORKSPACE/SLUG, got '{repo}'")
+        check_repo("bitbucket", repo, "WORKSPACE/SLUG")
         self.repo = repo
         self.web_url = f"{(web_base or 'https://bitbucket.org').rstrip('/')}/{repo}"
         pair = basic_pair(token)
         self._auth = pair or ("x-token-auth", token)
         auth = f"Basic {token}" if pair else f"Bearer {token}"
         secrets = (token, pair[1]) if pair else (token,)
-        self.api = Api("bitbucket", (api_url or "https://api.bitbucket.org/2.0").rstrip("/"),
-                       {"Authorization": auth, "Accept": "application/json", "User-Agent": "tide"},
-                       secrets=secrets, describe_error=error_message, verify=verify)
+        self.api = forge_api("bitbucket", api_url or "https://api.bitbucket.org/2.0",
+                             {"Authorization": auth, "Accept": "application/json"}, secrets=secrets, verify=verify,
+                             page_items=bitbucket_values, page_next=bitbucket_next)
         self._r = f"/repositories/{repo}"
 
     def git_auth(self) -> tuple[str, str] | None:
@@ -79,7 +79,6 @@ class BitbucketForge:
 
     def list_comments(self, target: Target) -> list[Comment]:
         items = self.api.pages(self._cpath(target), params={"pagelen": 100, "sort": "created_on"},
-                               items=lambda data: data.get("values", []), next_url=bitbucket_next,
                                what="list comments")
         return [self._comment(d) for d in items if not d.get("deleted")]
 
@@ -98,8 +97,7 @@ class BitbucketForge:
                            ((d["source"].get("commit") or {}).get("hash") or ""))
 
     def _prs(self, path: str, params: dict) -> list[PullRequest]:
-        return [self._pr(d) for d in self.api.pages(path, params=params, items=lambda data: data.get("values", []),
-                                                    next_url=bitbucket_next, what="list pull requests")]
+        return [self._pr(d) for d in self.api.pages(path, params=params, what="list pull requests")]
 
     def prs_for_commit(self, sha: str) -> list[PullRequest]:
         prs = self._prs(f"{self._r}/commit/{sha}/pullrequests", {"pagelen": 50})
@@ -135,10 +133,9 @@ class BitbucketForge:
 
     def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
         note = self.create_comment(Target("commit", sha), f"**{title}**: {conclusion}\n\n{summary}")
-        first = next((ln.strip("# ").strip() for ln in summary.splitlines() if ln.strip()), conclusion)
         key = "tide-" + "".join(c if c.isalnum() else "-" for c in title.lower())[:30]
         self.api.json("POST", f"{self._r}/commit/{sha}/statuses/build", json={
-            "key": key, "state": STATUS[conclusion], "name": title, "description": first[:250],
+            "key": key, "state": STATUS[conclusion], "name": title, "description": summary_line(summary, conclusion),
             "url": note.url or self.commit_url(sha)}, what="set commit status")
         return note.url or self.commit_url(sha)
 

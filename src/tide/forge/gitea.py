@@ -16,9 +16,11 @@ from tide.forge.base import (
     RunnerRegistration,
     Target,
     Upload,
+    check_repo,
+    summary_line,
     unsupported,
 )
-from tide.forge.http import Api, error_message
+from tide.forge.http import forge_api
 
 STATUS = {"success": "success", "failure": "failure", "neutral": "warning"}
 
@@ -32,16 +34,15 @@ class GiteaForge:
     )
 
     def __init__(self, *, repo: str, web_base: str, api_url: str, token: str, verify: bool = True) -> None:
-        if repo.count("/") != 1:
-            raise ForgeError(f"gitea: repository must be OWNER/NAME, got '{repo}'")
+        check_repo("gitea", repo)
         if not web_base:
             raise ForgeError("gitea: the server URL is unknown: set forge.server in tide.yaml or use --repo URL")
         self.repo = repo
         self.web_url = f"{web_base.rstrip('/')}/{repo}"
         self._token = token
-        self.api = Api("gitea", (api_url or f"{web_base.rstrip('/')}/api/v1").rstrip("/"),
-                       {"Authorization": f"token {token}", "Accept": "application/json", "User-Agent": "tide"},
-                       secrets=(token,), describe_error=error_message, verify=verify)
+        self.api = forge_api("gitea", api_url or f"{web_base.rstrip('/')}/api/v1",
+                             {"Authorization": f"token {token}", "Accept": "application/json"},
+                             secrets=(token,), verify=verify)
         self._r = f"/repos/{repo}"
 
     def git_auth(self) -> tuple[str, str] | None:
@@ -114,9 +115,8 @@ class GiteaForge:
         return Upload(d["browser_download_url"], name)
 
     def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
-        first = next((ln.strip("# ").strip() for ln in summary.splitlines() if ln.strip()), conclusion)
         self.api.json("POST", f"{self._r}/statuses/{sha}", json={
-            "state": STATUS[conclusion], "context": title, "description": first[:250],
+            "state": STATUS[conclusion], "context": title, "description": summary_line(summary, conclusion),
             "target_url": self.commit_url(sha)}, what="set commit status")
         return self.commit_url(sha)
 

@@ -20,9 +20,10 @@ from tide.forge.base import (
     RunnerRegistration,
     Target,
     Upload,
+    check_repo,
     unsupported,
 )
-from tide.forge.http import Api, error_message
+from tide.forge.http import forge_api
 
 ASSETS_BRANCH = "tide-assets"
 AUTO_MERGE_FALLBACK = ("clean status", "can't enable auto-merge", "protected branch rules not configured",
@@ -38,8 +39,7 @@ class GitHubForge:
     )
 
     def __init__(self, *, repo: str, web_base: str, api_url: str, token: str, verify: bool = True) -> None:
-        if repo.count("/") != 1:
-            raise ForgeError(f"github: repository must be OWNER/NAME, got '{repo}'")
+        check_repo("github", repo)
         self.repo = repo
         web_base = (web_base or "https://github.com").rstrip("/")
         if not api_url:
@@ -51,11 +51,11 @@ class GitHubForge:
         )
         self.web_url = f"{web_base}/{repo}"
         self._token = token
-        self.api = Api(
+        self.api = forge_api(
             "github", self.api_url,
             {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-             "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "tide"},
-            secrets=(token,), describe_error=error_message, verify=verify,
+             "X-GitHub-Api-Version": "2022-11-28"},
+            secrets=(token,), verify=verify,
         )
         self._base = f"/repos/{repo}"
 

@@ -20,9 +20,10 @@ from tide.forge.base import (
     RunnerRegistration,
     Target,
     Upload,
+    summary_line,
 )
 from tide.forge.detect import project_id
-from tide.forge.http import Api, error_message, gitlab_next
+from tide.forge.http import Api, forge_api, gitlab_next
 
 STATE = {"opened": "open", "merged": "merged", "closed": "closed", "locked": "closed"}
 STATUS = {"success": "success", "failure": "failed", "neutral": "success"}
@@ -50,8 +51,8 @@ class GitLabForge:
         self._p = f"/projects/{project_id(repo)}"
 
     def _client(self, api_url: str) -> Api:
-        return Api("gitlab", api_url.rstrip("/"), {"PRIVATE-TOKEN": self._token, "User-Agent": "tide"},
-                   secrets=(self._token,), describe_error=error_message, verify=self._verify)
+        return forge_api("gitlab", api_url, {"PRIVATE-TOKEN": self._token}, secrets=(self._token,),
+                         verify=self._verify, page_next=gitlab_next)
 
     def _discover(self, web_base: str, repo: str) -> tuple[str, str, str]:
         """Find the API under the host root or a sub-path: returns (web base, project path, API URL)."""
@@ -92,7 +93,7 @@ class GitLabForge:
         if target.kind == "commit":
             out = []
             for disc in self.api.pages(f"{self._p}/repository/commits/{target.ref}/discussions",
-                                       params={"per_page": 100}, next_url=gitlab_next, what="list commit comments"):
+                                       params={"per_page": 100}, what="list commit comments"):
                 for n in disc.get("notes", []):
                     if not n.get("system"):
                         out.append(Comment(f"{disc['id']}:{n['id']}", n.get("body", ""),
@@ -100,7 +101,7 @@ class GitLabForge:
             return sorted(out, key=lambda c: (c.created, c.id))
         items = self.api.pages(self._notes_path(target), params={"per_page": 100, "sort": "asc",
                                                                   "order_by": "created_at"},
-                               next_url=gitlab_next, what="list notes")
+                               what="list notes")
         return [Comment(str(n["id"]), n.get("body", ""), self._note_url(target, n["id"]), n.get("created_at", ""))
                 for n in items if not n.get("system")]
 
@@ -131,13 +132,13 @@ class GitLabForge:
 
     def prs_for_commit(self, sha: str) -> list[PullRequest]:
         items = self.api.pages(f"{self._p}/repository/commits/{sha}/merge_requests", params={"per_page": 100},
-                               next_url=gitlab_next, what="find merge requests of a commit")
+                               what="find merge requests of a commit")
         return sorted((self._mr(d) for d in items if d.get("state") == "opened"), key=lambda p: p.number)
 
     def find_pr(self, source: str, target: str) -> PullRequest | None:
         items = self.api.pages(f"{self._p}/merge_requests", params={
             "state": "opened", "source_branch": source, "target_branch": target, "per_page": 100},
-            next_url=gitlab_next, what="list merge requests")
+            what="list merge requests")
         for d in items:
             if d["source_branch"] == source and d["target_branch"] == target:
                 return self._mr(d)
@@ -177,9 +178,9 @@ class GitLabForge:
 
     def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
         note = self.create_comment(Target("commit", sha), f"**{title}**: {conclusion}\n\n{summary}")
-        first = next((ln.strip("# ").strip() for ln in summary.splitlines() if ln.strip()), conclusion)
         self.api.json("POST", f"{self._p}/statuses/{sha}", json={
-            "state": STATUS[conclusion], "name": title, "description": first[:250], "target_url": note.url},
+            "state": STATUS[conclusion], "name": title, "description": summary_line(summary, conclusion),
+            "target_url": note.url},
             what="set commit status")
         return note.url
 
@@ -194,8 +195,7 @@ class GitLabForge:
 
     def list_runners(self) -> list[Runner]:
         out = []
-        for r in self.api.pages(f"{self._p}/runners", params={"per_page": 100}, next_url=gitlab_next,
-                                what="list runners"):
+        for r in self.api.pages(f"{self._p}/runners", params={"per_page": 100}, what="list runners"):
             detail = self.api.json("GET", f"/runners/{r['id']}", what="read a runner")
             jobs = self.api.json("GET", f"/runners/{r['id']}/jobs", params={"status": "running", "per_page": 1})
             out.append(Runner(str(r["id"]), r.get("description") or r.get("name") or "",

@@ -56,7 +56,8 @@ def _is_rate_limited(resp: Any) -> bool:
 class Api:
     """A JSON REST client for one forge API base URL.
 
-    ``describe_error(response)`` extracts the forge's own error message from a failed response.
+    ``describe_error(response)`` extracts the forge's own error message from a failed response;
+    ``page_items`` and ``page_next`` are this forge's defaults for :meth:`pages`.
     """
 
     forge: str
@@ -69,6 +70,8 @@ class Api:
     timeout: float = 30.0
     verify: bool = True
     sleep: Callable[[float], None] = time.sleep
+    page_items: Callable[[Any], list] | None = None
+    page_next: Callable[[Any, Any], str | None] | None = None
     _client: Any = field(default=None, init=False, repr=False)
 
     def _http(self):  # noqa: ANN202
@@ -149,17 +152,20 @@ class Api:
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        items: Callable[[Any], list] = lambda data: data,
+        items: Callable[[Any], list] | None = None,
         next_url: Callable[[Any, Any], str | None] | None = None,
         what: str = "",
         max_pages: int = 1000,
     ) -> Iterator[Any]:
         """Yield every item of a paginated list.
 
-        ``next_url(response, data)`` returns the next page's URL (absolute or relative) or None;
-        by default the RFC 8288 ``Link: <...>; rel="next"`` header is followed (GitHub, Gitea).
+        ``items(data)`` gives a page's items (default: ``page_items``, else the page itself);
+        ``next_url(response, data)`` returns the next page's URL (absolute or relative) or None
+        (default: ``page_next``, else the RFC 8288 ``Link: <...>; rel="next"`` header, as GitHub and
+        Gitea send).
         """
-        nxt = next_url or link_next
+        items = items or self.page_items or (lambda data: data)
+        nxt = next_url or self.page_next or link_next
         url: str | None = path
         kw: dict[str, Any] = {"params": dict(params or {})}
         for _ in range(max_pages):
@@ -171,6 +177,20 @@ class Api:
                 return
             kw = {}  # the next URL carries its own query string
         raise ForgeError(f"{self.forge}: {what or path}: more than {max_pages} pages")
+
+
+def forge_api(forge: str, api_url: str, headers: Mapping[str, str], *, secrets: tuple[str, ...], verify: bool,
+              page_items: Callable[[Any], list] | None = None,
+              page_next: Callable[[Any, Any], str | None] | None = None) -> Api:
+    """The client of a hosted forge driver: ``api_url`` without a trailing slash, ``headers`` plus
+    tide's User-Agent, and the forge's error bodies read by :func:`error_message`."""
+    return Api(forge, api_url.rstrip("/"), {**headers, "User-Agent": "tide"}, secrets=secrets,
+               describe_error=error_message, verify=verify, page_items=page_items, page_next=page_next)
+
+
+def bitbucket_values(data: Any) -> list:
+    """Bitbucket: a page's items are under ``values``."""
+    return data.get("values", [])
 
 
 def link_next(resp: Any, data: Any) -> str | None:
