@@ -45,6 +45,7 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(home / ".config" / "dvc"))
     monkeypatch.setenv("DVC_SYSTEM_CONFIG_DIR", str(home / "etc-dvc"))
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # botocore's credential chain: no link-local probes
     monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
     for k, v in GIT_ENV.items():
         monkeypatch.setenv(k, v)

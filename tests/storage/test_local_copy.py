@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import threading
 
 import pytest
 
@@ -153,6 +154,31 @@ def test_a_verified_download_leaves_a_spare_for_the_checkout_and_a_corrupt_one_n
     assert dst.read_bytes() == good and not cache.spares and not os.path.exists(spare)
     assert os.stat(cache.path(ref_good.oid)).st_mode & 0o777 == 0o444  # the object itself untouched
     assert _tmp_files(cache.root) == []
+
+
+def test_an_unverified_download_makes_its_spare_at_the_same_time(tmp_path, monkeypatch):
+    data = os.urandom(BIG)
+    remote, (ref,) = _remote_with(tmp_path, {"big": data})
+    cache = ObjectCache(str(tmp_path / "cache"), ("reflink", "copy"))
+    monkeypatch.setattr(localcopy, "reflink_fd", lambda *_: False)  # as on ext4, whatever this disk is
+    threads = set()
+    real = localcopy.copy_fd
+
+    def copy_fd(*a, **k):  # noqa: ANN002, ANN003
+        threads.add(threading.current_thread().name)
+        return real(*a, **k)
+
+    monkeypatch.setattr(localcopy, "copy_fd", copy_fd)
+    assert fetch(cache, DvcLayoutStore(remote), [ref], [], jobs=1, verify=False, spares=[ref]).ok
+    assert "tide-spare" in threads and len(threads) == 2  # the two copies ran on two threads
+    spare = cache.spares[cache.path(ref.oid)]
+    with open(spare, "rb") as f:
+        assert f.read() == data
+    with open(cache.path(ref.oid), "rb") as f:
+        assert f.read() == data
+    dst = tmp_path / "ws" / "big.bin"
+    cache.link(ref.oid, str(dst))
+    assert dst.read_bytes() == data and not os.path.exists(spare) and _tmp_files(cache.root) == []
 
 
 def test_unused_spares_are_dropped(tmp_path):

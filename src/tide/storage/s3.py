@@ -8,11 +8,19 @@ written under their final key directly.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tide.core.config import Env, to_bool
 from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound
 from tide.storage.fsbackend import FsspecBackend
+
+if TYPE_CHECKING:
+    from tide.storage.s3_http import S3Http
+
+T = TypeVar("T")
+PUT_MAX = 8 << 20  # files up to this size go up in one plain PUT when s3_http applies
+_UNSET = object()
 
 CAPS = Capabilities(atomic_put=True, rename=False, cheap_listing=True, flat_listing=True, default_jobs=16)
 
@@ -87,13 +95,38 @@ def split_url(url: str) -> tuple[str, str]:
 
 class S3Backend(FsspecBackend):
     """One HEAD request per existence check (s3fs's ``exists`` also lists the key as a prefix).
-    Large files go up as multipart uploads that resume and survive a lost answer (``s3_multipart.py``)."""
+    Large files go up as multipart uploads that resume and survive a lost answer (``s3_multipart.py``).
+    Small PUTs, GETs and HEADs go out as plain HTTP requests where that is equivalent (``s3_http.py``)."""
 
     part_size = 50 << 20  # as s3fs (and so dvc): 50 MiB parts, more for files above ~500 GB
     part_jobs = 4  # parts in flight per file (each holds one part in memory)
+    spec: RemoteSpec | None = None  # set by open_backend: the plain-HTTP path is built from it on first use
 
     def _s3(self, method: str, **kw: Any) -> Any:
         return self.fs.call_s3(method, **kw)
+
+    def _plain(self, call: Callable[[S3Http], T]) -> T | None:
+        """``call`` on the plain-HTTP client; ``None`` when s3fs has to do it (not applicable, or no
+        credentials: s3fs then reports that error as it always did)."""
+        http = self.__dict__.get("_http", _UNSET)
+        if http is _UNSET:
+            from tide.storage.s3_http import S3Http
+
+            with self._lock:
+                if "_http" not in self.__dict__:
+                    bucket = self.root.partition("/")[0]
+                    self._http = None if self.spec is None else S3Http.for_spec(
+                        self.spec, bucket, f"tide/{_version()} {_botocore_ua()}")
+            http = self._http
+        if http is None:
+            return None
+        from tide.storage.s3_http import NoCredentials
+
+        try:
+            return call(http)
+        except NoCredentials:
+            self._http = None
+            return None
 
     def get_file(self, key: str, path: str) -> None:
         # one streamed GET. s3fs would fetch a large object as 50 MiB ranges, 10 at a time, each held in
@@ -101,6 +134,8 @@ class S3Backend(FsspecBackend):
         # more request per range; the engine already downloads ``jobs`` objects at once
         from tide.storage.errors import translate
 
+        if self._plain(lambda h: h.get_to(self._p(key).partition("/")[2], path) or True):
+            return
         try:
             self.fs.get_file(self._p(key), path, max_concurrency=1)
         except Exception as exc:  # noqa: BLE001
@@ -119,7 +154,8 @@ class S3Backend(FsspecBackend):
                 # (content-type guess, cache invalidation up the tree) to 10,000 small uploads
                 with open(path, "rb") as f:
                     data = f.read()
-                self._s3("put_object", Bucket=bucket, Key=obj, Body=data)
+                if not (size <= PUT_MAX and self._plain(lambda h: h.put(obj, data) or True)):
+                    self._s3("put_object", Bucket=bucket, Key=obj, Body=data)
             else:
                 from tide.storage.s3_multipart import upload
 
@@ -131,6 +167,9 @@ class S3Backend(FsspecBackend):
 
     def exists(self, key: str) -> bool:
         bucket, _, path = self._p(key).partition("/")
+        found = self._plain(lambda h: h.head(path))
+        if found is not None:
+            return found
         try:
             self.fs.call_s3("head_object", Bucket=bucket, Key=path)
             return True
@@ -161,4 +200,6 @@ def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
         kw.pop("profile", None)
     fs = s3fs.S3FileSystem(**kw)
     bucket, path = split_url(spec.url)
-    return S3Backend(fs, f"{bucket}/{path}" if path else bucket, spec.url, CAPS)
+    backend = S3Backend(fs, f"{bucket}/{path}" if path else bucket, spec.url, CAPS)
+    backend.spec = spec
+    return backend

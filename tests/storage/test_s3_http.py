@@ -1,0 +1,191 @@
+"""The plain-HTTP path of S3 remotes (storage/s3_http.py): against moto for what it sends, and against a
+small scripted HTTP server for what moto cannot answer (region redirects, throttling, refused
+access, connections closed under it, bodies cut short)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tide.core.errors import StorageError
+from tide.storage.base import RemoteSpec, StorageNotFound, StoragePermanent, StorageTransient
+from tide.storage.s3 import PUT_MAX, open_backend
+from tide.storage.s3_http import S3Http
+
+SECRET = "s3cr3t-never-printed"
+
+
+def _spec(url: str, endpoint: str, **opts: str) -> RemoteSpec:
+    options = {"endpointurl": endpoint, "access_key_id": "testing", "secret_access_key": SECRET, **opts}
+    return RemoteSpec("s3", url, tuple(options.items()))
+
+
+def test_small_objects_go_out_as_plain_requests(moto_s3, tmp_path):
+    bucket = moto_s3.new_bucket("plain")
+    backend = open_backend(_spec(f"s3://{bucket}/store", moto_s3.endpoint), None)
+    small = tmp_path / "small"
+    small.write_bytes(os.urandom(3000))
+    assert not backend.exists("files/md5/ab/cd")
+    backend.put_file(str(small), "files/md5/ab/cd")
+    assert backend._http is not None  # the plain path was taken, not s3fs
+    assert backend.exists("files/md5/ab/cd")
+    body = moto_s3.client().get_object(Bucket=bucket, Key="store/files/md5/ab/cd")["Body"].read()
+    assert body == small.read_bytes()
+    got = tmp_path / "got"
+    backend.get_file("files/md5/ab/cd", str(got))
+    assert got.read_bytes() == small.read_bytes()
+    with pytest.raises(StorageNotFound):
+        backend.get_file("files/md5/ab/missing", str(tmp_path / "none"))
+    # a file above PUT_MAX keeps s3fs's path and arrives all the same
+    big = tmp_path / "big"
+    big.write_bytes(os.urandom(PUT_MAX + 1))
+    backend.put_file(str(big), "files/md5/ef/01")
+    backend.get_file("files/md5/ef/01", str(got))
+    assert got.read_bytes() == big.read_bytes()
+
+
+def test_extra_put_options_keep_s3fs(moto_s3, tmp_path):
+    bucket = moto_s3.new_bucket("sse")
+    backend = open_backend(_spec(f"s3://{bucket}", moto_s3.endpoint, sse="AES256"), None)
+    f = tmp_path / "f"
+    f.write_bytes(b"encrypted at rest")
+    backend.put_file(str(f), "files/md5/00/11")
+    assert backend._http is None
+    head = moto_s3.client().head_object(Bucket=bucket, Key="files/md5/00/11")
+    assert head["ServerSideEncryption"] == "AES256"
+
+
+def test_no_credentials_falls_back_to_s3fs_and_its_error(moto_s3, monkeypatch):
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    spec = RemoteSpec("s3", "s3://nobody", (("endpointurl", moto_s3.endpoint),))
+    backend = open_backend(spec, None)
+    with pytest.raises(StorageError, match="(?i)credentials"):
+        backend.exists("files/md5/00/11")
+    assert backend._http is None
+
+
+# --- a scripted server -------------------------------------------------------------------------------
+
+
+class _Script(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    plan: dict  # set per server
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+    def _answer(self) -> None:
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        plan = self.server.plan
+        plan["seen"].append((self.command, self.path, self.headers.get("Authorization", ""), body,
+                             self.headers.get("Content-MD5")))
+        status, headers, payload, after = plan["answer"](self, body)
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        if "Content-Length" not in headers:
+            self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        self.wfile.flush()
+        if after == "close":  # keep-alive promised, then the socket goes away (as idle servers do)
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+
+    do_GET = do_PUT = do_HEAD = _answer
+
+
+@pytest.fixture
+def scripted():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Script)
+    server.daemon_threads = True
+    server.plan = {"seen": [], "answer": lambda h, b: (200, {}, b"", None)}
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    http = S3Http.for_spec(_spec("s3://bkt", endpoint), "bkt", "tide-test")
+    yield server.plan, http
+    server.shutdown()
+    server.server_close()
+
+
+def _error(code: str, message: str) -> bytes:
+    return f"<?xml version='1.0'?><Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+
+
+def test_a_bucket_in_another_region_is_asked_there(scripted):
+    plan, http = scripted
+
+    def answer(h, body):  # noqa: ANN001
+        if "/eu-west-1/s3/" not in h.headers.get("Authorization", ""):
+            return 301, {"x-amz-bucket-region": "eu-west-1"}, _error("PermanentRedirect", "elsewhere"), None
+        return 200, {}, b"", None
+
+    plan["answer"] = answer
+    http.put("store/files/md5/aa/bb", b"data")
+    assert http.region == "eu-west-1"
+    assert [s[0] for s in plan["seen"]] == ["PUT", "PUT"]
+    assert plan["seen"][-1][3] == b"data"
+
+
+@pytest.mark.parametrize(("status", "code", "error", "words"), [
+    (403, "AccessDenied", StoragePermanent, "access denied"),
+    (503, "SlowDown", StorageTransient, "SlowDown"),
+    (500, "InternalError", StorageTransient, "InternalError"),
+    (404, "NoSuchBucket", StoragePermanent, "NoSuchBucket"),
+    (400, "InvalidRequest", StoragePermanent, "InvalidRequest"),
+])
+def test_error_answers_become_storage_errors(scripted, status, code, error, words):
+    plan, http = scripted
+    plan["answer"] = lambda h, b: (status, {"Content-Type": "application/xml"}, _error(code, "said the server"), None)
+    with pytest.raises(error) as info:
+        http.put("store/files/md5/aa/bb", b"data")
+    assert words in str(info.value)
+    assert "said the server" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+def test_missing_keys(scripted, tmp_path):
+    plan, http = scripted
+    plan["answer"] = lambda h, b: (404, {}, b"" if h.command == "HEAD" else _error("NoSuchKey", "no"), None)
+    assert http.head("store/files/md5/aa/bb") is False
+    with pytest.raises(StorageNotFound):
+        http.get_to("store/files/md5/aa/bb", str(tmp_path / "x"))
+
+
+def test_a_connection_closed_by_the_server_is_opened_again(scripted):
+    plan, http = scripted
+    plan["answer"] = lambda h, b: (200, {}, b"", "close")
+    for i in range(5):
+        http.put(f"store/k{i}", b"x" * i)
+    assert len(plan["seen"]) == 5
+
+
+def test_a_body_cut_short_is_transient_and_keeps_what_arrived(scripted, tmp_path):
+    plan, http = scripted
+    plan["answer"] = lambda h, b: (200, {"Content-Length": "100"}, b"y" * 40, "close")
+    dst = tmp_path / "part"
+    with pytest.raises(StorageTransient):
+        http.get_to("store/files/md5/aa/bb", str(dst))
+    assert dst.read_bytes() == b"y" * 40
+    plan["answer"] = lambda h, b: (200, {}, b"z" * 100, None)
+    http.get_to("store/files/md5/aa/bb", str(dst))  # the next request gets a fresh connection
+    assert dst.read_bytes() == b"z" * 100
+
+
+def test_requests_are_signed_and_carry_the_body_md5(scripted):
+    plan, http = scripted
+    http.put("store/files/md5/aa/bb", b"payload")
+    method, path, auth, body, md5 = plan["seen"][0]
+    assert (method, path, body) == ("PUT", "/bkt/store/files/md5/aa/bb", b"payload")
+    assert md5 == base64.b64encode(hashlib.md5(b"payload").digest()).decode()
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/") and SECRET not in auth
