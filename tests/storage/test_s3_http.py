@@ -189,3 +189,44 @@ def test_requests_are_signed_and_carry_the_body_md5(scripted):
     assert (method, path, body) == ("PUT", "/bkt/store/files/md5/aa/bb", b"payload")
     assert md5 == base64.b64encode(hashlib.md5(b"payload").digest()).decode()
     assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/") and SECRET not in auth
+
+
+def test_listing_and_reading_without_s3fs(moto_s3, tmp_path):
+    bucket = moto_s3.new_bucket("list")
+    client = moto_s3.client()
+    data = os.urandom(5000)
+    for key in ("store/files/md5/ab/c1", "store/files/md5/ab/c2", "store/files/md5/ab/.x.tmp", "store/runs/r",
+                "other/files/md5/ab/c3"):
+        client.put_object(Bucket=bucket, Key=key, Body=data)
+    backend = open_backend(_spec(f"s3://{bucket}/store", moto_s3.endpoint), None)
+    assert list(backend.list("files/md5/ab/")) == ["files/md5/ab/c1", "files/md5/ab/c2"]  # no temporary names
+    assert sorted(backend.list()) == ["files/md5/ab/c1", "files/md5/ab/c2", "runs/r"]
+    assert list(backend.list("files/md5/zz/")) == []
+    with backend.open("files/md5/ab/c1") as f:
+        assert f.read() == data
+    with backend.open("files/md5/ab/c1") as f:
+        f.seek(4000)  # a resumed download asks for the rest only
+        assert f.read() == data[4000:]
+    with pytest.raises(StorageNotFound), backend.open("files/md5/ab/none") as f:
+        f.read()
+    assert "_fs" not in backend.__dict__ or backend.__dict__["_fs"] is None  # s3fs was never needed
+
+
+def test_listing_follows_continuation_tokens(scripted):
+    plan, http = scripted
+    ns = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+    def answer(h, body):  # noqa: ANN001
+        if "continuation-token=tok%2F1" not in h.path:
+            xml = (f'<ListBucketResult xmlns="{ns}"><IsTruncated>true</IsTruncated>'
+                   "<Contents><Key>p/a&amp;b</Key></Contents><NextContinuationToken>tok/1</NextContinuationToken>"
+                   "</ListBucketResult>")
+        else:
+            xml = (f'<ListBucketResult xmlns="{ns}"><IsTruncated>false</IsTruncated>'
+                   "<Contents><Key>p/c</Key></Contents></ListBucketResult>")
+        return 200, {"Content-Type": "application/xml"}, xml.encode(), None
+
+    plan["answer"] = answer
+    assert list(http.list("p/")) == ["p/a&b", "p/c"]
+    assert [s[1] for s in plan["seen"]] == ["/bkt/?list-type=2&prefix=p%2F",
+                                            "/bkt/?list-type=2&prefix=p%2F&continuation-token=tok%2F1"]

@@ -8,11 +8,12 @@ written under their final key directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from tide.core.config import Env, to_bool
-from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound
+from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, join_key
 from tide.storage.fsbackend import FsspecBackend
 
 if TYPE_CHECKING:
@@ -100,7 +101,30 @@ class S3Backend(FsspecBackend):
 
     part_size = 50 << 20  # as s3fs (and so dvc): 50 MiB parts, more for files above ~500 GB
     part_jobs = 4  # parts in flight per file (each holds one part in memory)
-    spec: RemoteSpec | None = None  # set by open_backend: the plain-HTTP path is built from it on first use
+
+    def __init__(self, make_fs: Callable[[], Any], root: str, url: str, capabilities: Capabilities,
+                 spec: RemoteSpec | None = None) -> None:
+        """``make_fs`` builds the s3fs filesystem, on first use: importing s3fs and making its client
+        take ~1 s of CPU that a push or pull of small objects over plain HTTP never needs.
+        ``spec``: the remote's options, for the plain-HTTP path (none: s3fs for everything)."""
+        self._make_fs = make_fs
+        self._fs_lock = threading.Lock()
+        super().__init__(None, root, url, capabilities)
+        self.spec = spec
+
+    @property
+    def fs(self) -> Any:
+        fs = self.__dict__.get("_fs")
+        if fs is None:
+            with self._fs_lock:
+                if self.__dict__.get("_fs") is None:
+                    self.__dict__["_fs"] = self._make_fs()
+                fs = self.__dict__["_fs"]
+        return fs
+
+    @fs.setter
+    def fs(self, value: Any) -> None:
+        self.__dict__["_fs"] = value
 
     def _s3(self, method: str, **kw: Any) -> Any:
         return self.fs.call_s3(method, **kw)
@@ -162,8 +186,24 @@ class S3Backend(FsspecBackend):
                 upload(self._s3, bucket, obj, path, size, self.part_size, self.part_jobs)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"upload {key}")
-        if self.fs.dircache:
-            self.fs.invalidate_cache(self._p(key))
+        fs = self.__dict__.get("_fs")
+        if fs is not None and fs.dircache:
+            fs.invalidate_cache(self._p(key))
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        bucket, _, base = (join_key(self.root, prefix.rstrip("/")) if prefix else self.root).partition("/")
+        keys = self._plain(lambda h: list(h.list(base + "/" if base else "")))
+        if keys is None:
+            yield from super().list(prefix)
+            return
+        for k in sorted(keys):
+            name = k.rsplit("/", 1)[-1]
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                yield self._rel(f"{bucket}/{k}")
+
+    def open(self, key: str) -> BinaryIO:
+        body = self._plain(lambda h: h.open(self._p(key).partition("/")[2]))
+        return body if body is not None else super().open(key)
 
     def exists(self, key: str) -> bool:
         bucket, _, path = self._p(key).partition("/")
@@ -185,9 +225,14 @@ class S3Backend(FsspecBackend):
 
 
 def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
+    kw = s3fs_kwargs(spec)  # option errors show now, before any request
+    bucket, path = split_url(spec.url)
+    return S3Backend(lambda: _filesystem(spec, kw), f"{bucket}/{path}" if path else bucket, spec.url, CAPS, spec)
+
+
+def _filesystem(spec: RemoteSpec, kw: dict[str, Any]) -> Any:
     import s3fs
 
-    kw = s3fs_kwargs(spec)
     if spec.get("credentialpath") or spec.get("configpath"):
         from aiobotocore.session import AioSession
 
@@ -198,8 +243,4 @@ def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
             session.set_config_variable("config_file", spec.get("configpath"))
         kw["session"] = session
         kw.pop("profile", None)
-    fs = s3fs.S3FileSystem(**kw)
-    bucket, path = split_url(spec.url)
-    backend = S3Backend(fs, f"{bucket}/{path}" if path else bucket, spec.url, CAPS)
-    backend.spec = spec
-    return backend
+    return s3fs.S3FileSystem(**kw)
