@@ -229,4 +229,33 @@ def test_listing_follows_continuation_tokens(scripted):
     plan["answer"] = answer
     assert list(http.list("p/")) == ["p/a&b", "p/c"]
     assert [s[1] for s in plan["seen"]] == ["/bkt/?list-type=2&prefix=p%2F",
-                                            "/bkt/?list-type=2&prefix=p%2F&continuation-token=tok%2F1"]
+                                            "/bkt/?continuation-token=tok%2F1&list-type=2&prefix=p%2F"]
+
+
+@pytest.mark.parametrize("token", [None, "session-token/with+chars="])
+@pytest.mark.parametrize(("method", "path", "query", "headers", "body"), [
+    ("PUT", "/bkt/store/files/md5/ab/cdef", "", {"Content-MD5": "1B2M2Y8AsgTpgAmY7PhCfg==",
+                                               "Content-Type": "application/octet-stream"}, b"payload"),
+    ("GET", "/bkt/k%20with%20spaces/%C3%A9t%C3%A9~x", "", {"Range": "bytes=5-"}, b""),
+    ("HEAD", "/key", "", {}, b""),
+    ("GET", "/bkt/", "continuation-token=a%2Bb%2F%3D&list-type=2&prefix=store%2Ffiles%2F", {}, b""),
+])
+def test_signatures_match_botocores(method, path, query, headers, body, token):
+    import time
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tide.storage.s3_http import sign
+
+    host = "127.0.0.1:9000"
+    url = f"http://{host}{path}" + (f"?{query}" if query else "")
+    req = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
+    S3SigV4Auth(Credentials("AKIDEXAMPLE", SECRET, token), "s3", "eu-west-3").add_auth(req)
+    amzdate = req.headers["X-Amz-Date"]
+    ours = sign(method, host, path, query, {"Host": host, "User-Agent": "tide", **headers}, body,
+                ("AKIDEXAMPLE", SECRET, token), "eu-west-3", time.strptime(amzdate, "%Y%m%dT%H%M%SZ"))
+    assert ours["Authorization"] == req.headers["Authorization"]
+    assert ours["X-Amz-Content-SHA256"] == req.headers["X-Amz-Content-SHA256"]
+    assert ours.get("X-Amz-Security-Token") == req.headers.get("X-Amz-Security-Token")

@@ -140,7 +140,7 @@ class S3Backend(FsspecBackend):
                 if "_http" not in self.__dict__:
                     bucket = self.root.partition("/")[0]
                     self._http = None if self.spec is None else S3Http.for_spec(
-                        self.spec, bucket, f"tide/{_version()} {_botocore_ua()}")
+                        self.spec, bucket, f"tide/{_version()}")
             http = self._http
         if http is None:
             return None
