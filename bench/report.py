@@ -26,7 +26,9 @@ def target_for(workload: str, op: str) -> Target:
     small = workload.endswith("k") or workload.endswith("m")
     if workload == "cli" and op == "--version":
         return Target("≤ 60 ms", max_seconds=VERSION_LIMIT_S)
-    if small and op in ("add", "push", "pull", "checkout"):
+    if small and op in ("add", "push", "pull", "checkout", "push-s3lite", "pull-s3lite"):
+        return Target("≥ 3×", min_ratio=3)
+    if workload.endswith("gb") and op in ("push-s3lite", "pull-s3lite"):
         return Target("≥ 3×", min_ratio=3)
     if small and op in ("status", "push-noop"):
         return Target("≥ 10×", min_ratio=10)
@@ -43,12 +45,12 @@ def limit_for(workload: str, op: str, lim: Limits) -> tuple[float | None, str]:
             if lim.md5_big is not None and lim.cp_big is not None:
                 return lim.md5_big + lim.cp_big, "md5 + cp"
             return None, ""
-        if op in ("push", "pull", "checkout", "push-s3", "pull-s3"):
+        if op in ("push", "pull", "checkout", "push-s3", "pull-s3", "push-s3lite", "pull-s3lite"):
             return lim.cp_big, "cp"
         if op == "status-touched":
             return lim.md5_big, "md5"
     if (workload.endswith("k") or workload.endswith("m")) and op in (
-        "add", "push", "pull", "checkout", "push-s3", "pull-s3"
+        "add", "push", "pull", "checkout", "push-s3", "pull-s3", "push-s3lite", "pull-s3lite"
     ):
         return lim.cp_r_small, "cp -r"
     return lim.python_startup, "python start-up"

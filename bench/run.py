@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 from harness import BenchError, OpResult, Tool, Trash, run_pairs  # noqa: E402
 from limits import Limits, filesystem, machine, measure  # noqa: E402
 from report import MILLION_LIMIT_S, misses, section, table, write  # noqa: E402
-from scenarios import OPS, Lab, Suite  # noqa: E402
+from scenarios import OPS, S3_OPS, Lab, Suite  # noqa: E402
 from workloads import big_file, example, parse_count, parse_size, small_files  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -48,7 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
     p.add_argument("--ops", default=",".join(OPS), help="comma list of operations (default: all)")
     p.add_argument("--big-size", default="1G", help="size of the big file (default 1G)")
-    p.add_argument("--no-s3", action="store_true", help="skip the S3 (moto) rows")
+    p.add_argument("--no-s3", action="store_true", help="skip the S3 rows (no S3 server is started)")
+    p.add_argument("--s3-server", choices=("moto", "lite", "both"), default="both",
+                   help="S3 rows against moto (server-bound), s3lite (clients measured) or both (default)")
     p.add_argument("--s3-pairs", type=int, default=2, help="pairs for the S3 rows, no warm-up (default 2)")
     p.add_argument("--with-dvc", action="store_true", help="at --scale 1m, also run dvc (takes hours)")
     p.add_argument("--tide-only", action="store_true", help="time tide's add + push only (implied at 1m)")
@@ -67,6 +69,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.workloads = ["small"]  # the other workloads do not depend on the scale
     if args.pairs is None:
         args.pairs = 1 if args.nfiles >= 1_000_000 else 5
+    if args.no_s3:
+        args.ops -= S3_OPS
+    elif args.s3_server != "both":
+        args.ops -= {"push-s3lite", "pull-s3lite"} if args.s3_server == "moto" else {"push-s3", "pull-s3"}
     return args
 
 
@@ -127,16 +133,18 @@ def main(argv: list[str] | None = None) -> int:
     log(f"bench: {', '.join(f'{k} {v}' for k, v in versions.items())}; work dir {work} ({filesystem(work)})")
 
     started = time.time()
-    s3 = None
-    want_s3 = not args.no_s3 and {"push-s3", "pull-s3"} & args.ops and not million
-    if want_s3 and ("small" in args.workloads or "big" in args.workloads):
-        from s3server import MotoServer
-
-        s3 = MotoServer(os.path.join(work, "moto.log"))
     trash = Trash(os.path.join(work, "trash"))
     if os.path.isdir(trash.root):
         log("deleting what an interrupted run left in the trash ...")
         trash.empty()
+    s3: list = []
+    if not million and ("small" in args.workloads or "big" in args.workloads):
+        from s3server import MotoServer, S3LiteServer
+
+        if {"push-s3", "pull-s3"} & args.ops:
+            s3.append(MotoServer(os.path.join(work, "moto.log")))
+        if {"push-s3lite", "pull-s3lite"} & args.ops:
+            s3.append(S3LiteServer(os.path.join(work, "s3lite"), os.path.join(work, "s3lite.log"), trash.discard))
     lab = Lab(work, tools, args.pairs, env, s3_pairs=args.s3_pairs, log=log, trash=trash)
     sections: list[tuple[str, list[OpResult]]] = []
     wl_small = wl_big = None
@@ -164,17 +172,17 @@ def main(argv: list[str] | None = None) -> int:
                 sections.append(("CLI start-up", cli_rows(lab)))
                 continue
             wl = {"small": wl_small, "big": wl_big}.get(key) or example(work)
-            lab.s3 = s3 if key in ("small", "big") else None
+            lab.s3 = s3 if key in ("small", "big") else []
             ops = set(args.ops)
-            if lab.s3 is None:
-                ops -= {"push-s3", "pull-s3"}
+            if not lab.s3:
+                ops -= S3_OPS
             sections.append((f"{wl.key}: {wl.title}", Suite(lab, wl, ops).run()))
     except BenchError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     finally:
-        if s3 is not None:
-            s3.stop()
+        for server in s3:
+            server.stop()
         if not args.keep:
             shutil.rmtree(os.path.join(work, "runs"), ignore_errors=True)
         trash.empty()  # after the last measurement: deleting between runs would slow the next one
@@ -226,7 +234,8 @@ def describe(args, versions, work, elapsed) -> list[str]:  # noqa: ANN001
         f"- Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}; work directory on {filesystem(work)}.",
         f"- Tools: {versions.get('tide', '?')} (Python {m['python']}); dvc {versions.get('dvc', 'not run')}.",
         f"- Method: warm-up, then {args.pairs} pair(s) A B per operation ({args.s3_pairs} without warm-up for "
-        "the S3 rows, whose speed the moto server limits); medians; ratio = median of per-pair dvc/tide; "
+        "the S3 rows; moto's CPU limits both tools' speed on its rows, s3lite lets the clients be measured); "
+        "medians; ratio = median of per-pair dvc/tide; "
         "peak RSS = the largest of the runs (process and children).",
         f"- Command: `python bench/run.py --scale {args.scale} --pairs {args.pairs}"
         + (f" --big-size {args.big_size}" if args.big_size != "1G" else "") + f"`; took {elapsed / 60:.0f} min.",

@@ -29,7 +29,10 @@ OPS: dict[str, tuple[str, str]] = {
     "gc": ("gc -w (1% of objects unused)", "gc"),
     "push-s3": ("push to S3 (moto server)", "push"),
     "pull-s3": ("pull from S3 into a fresh clone", "pull"),
+    "push-s3lite": ("push to S3 (s3lite server: clients measured)", "push"),
+    "pull-s3lite": ("pull from S3 (s3lite) into a fresh clone", "pull"),
 }
+S3_OPS = {"push-s3", "pull-s3", "push-s3lite", "pull-s3lite"}  # push-<remote>, pull-<remote>
 
 
 @dataclass
@@ -41,7 +44,7 @@ class Lab:
     pairs: int
     base_env: dict[str, str]
     s3_pairs: int = 2
-    s3: object | None = None  # s3server.MotoServer when S3 rows are wanted
+    s3: list = field(default_factory=list)  # s3server servers (MotoServer, S3LiteServer) whose rows are wanted
     trash: Trash | None = None  # where resets put what they clear (deleted after the run)
     log: Callable[[str], None] = print
     _has: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -50,8 +53,8 @@ class Lab:
         env = dict(self.base_env)
         env.update(tool.env)
         env["DVC_SITE_CACHE_DIR"] = self.site_dir(tool, site)
-        if self.s3 is not None:
-            env.update(self.s3.env())
+        for server in self.s3:
+            env.update(server.env())
         return env
 
     def discard(self, path: str) -> None:
@@ -113,8 +116,8 @@ class Suite:
             sh(t.command("init"), cwd=repo, env=self.lab.env(t))
             with open(os.path.join(repo, ".dvc", "config"), "a") as f:
                 f.write(f"[core]\n    remote = local\n['remote \"local\"']\n    url = {self.remote(t)}\n")
-                if self.lab.s3 is not None:
-                    f.write(self.lab.s3.remote_config(_bucket(t)))
+                for server in self.lab.s3:
+                    f.write(server.remote_config(_bucket(t)))
             sh(["git", "add", "-A", ".dvc", ".dvcignore"], cwd=repo)
             sh(["git", "commit", "-q", "-m", "init"], cwd=repo, env=self.lab.env(t))
 
@@ -192,14 +195,16 @@ class Suite:
             results.append(self.measure("checkout", self._delete_workspace, ["checkout"]))
         if "gc" in self.want:
             results.append(self.measure("gc", self._plant_garbage, ["gc", "-w", "-f"]))
-        if lab.s3 is not None:
-            self._remote_rows(results, "s3", ["push", "-r", "s3"], ["pull", "-r", "s3"], "push-s3", None, "pull-s3")
+        for server in lab.s3:  # the remote is named after the server: s3 (moto), s3lite
+            r = server.name
+            self._remote_rows(results, server, ["push", "-r", r], ["pull", "-r", r], f"push-{r}", None, f"pull-{r}")
         return results
 
     def _remote_rows(self, results, kind, push_args, pull_args, push_op, noop_op, pull_op) -> None:  # noqa: ANN001
+        """``kind``: "local", or the S3 server of the remote."""
         lab = self.lab
-        empty = self._empty_local_remote if kind == "local" else self._empty_s3
-        pairs = lab.s3_pairs if kind == "s3" else None
+        empty = self._empty_local_remote if kind == "local" else lambda t: self._empty_s3(kind, t)
+        pairs = None if kind == "local" else lab.s3_pairs
         measured = False
         if push_op in self.want:
             r = self.measure(push_op, empty, push_args, pairs=pairs)
@@ -232,8 +237,8 @@ class Suite:
         os.makedirs(self.remote(t))
         self._forget_remote(t)
 
-    def _empty_s3(self, t: Tool) -> None:
-        self.lab.s3.empty(_bucket(t))
+    def _empty_s3(self, server, t: Tool) -> None:  # noqa: ANN001
+        server.empty(_bucket(t))
         self._forget_remote(t)
 
     def _forget_remote(self, t: Tool) -> None:
@@ -288,4 +293,4 @@ def _drop_remote_index(site: str) -> None:
                 dirs.remove(name)
 
 
-__all__ = ["Lab", "OPS", "Suite", "BenchError"]
+__all__ = ["Lab", "OPS", "S3_OPS", "Suite", "BenchError"]
