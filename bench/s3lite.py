@@ -150,6 +150,20 @@ class Sink:
             self.tmp = ""
 
 
+class PartSink(Sink):
+    """A part of a multipart upload written in place: into the upload's data file, at (number - 1) x the
+    size of part 1, so that completing an upload of equal parts copies nothing."""
+
+    def __init__(self, fd: int, offset: int) -> None:
+        super().__init__(None)
+        self.pfd, self.offset = fd, offset
+
+    def write(self, data: bytes) -> None:
+        self.md5.update(data)
+        _copy_in(self.pfd, data, self.offset + self.size)
+        self.size += len(data)
+
+
 class Length:
     """A body of Content-Length bytes."""
 
@@ -217,7 +231,7 @@ class Chunked:
 class Request:
     __slots__ = ("method", "target", "headers", "close", "expect", "body", "sink")
 
-    def __init__(self, head: str, tmpname) -> None:  # noqa: ANN001
+    def __init__(self, head: str, sink_for) -> None:  # noqa: ANN001 - sink_for(request, plain length or -1)
         lines = head.split("\r\n")
         self.method, self.target, version = lines[0].split(" ")
         h = {}
@@ -234,11 +248,11 @@ class Request:
         if te or n:
             if te and te != "chunked":
                 raise ValueError(f"transfer-encoding {te}")
-            self.sink = Sink(tmpname)
+            aws = h.get("x-amz-content-sha256", "").startswith("STREAMING-") or "aws-chunked" in h.get(
+                "content-encoding", "")
+            self.sink = sink_for(self, -1 if te or aws else n)
             out = self.sink.write
-            if h.get("x-amz-content-sha256", "").startswith("STREAMING-") or "aws-chunked" in h.get(
-                "content-encoding", ""
-            ):
+            if aws:
                 out = Chunked(out).write
             self.body = Chunked(out) if te else Length(n, out)
 
@@ -247,9 +261,20 @@ class Request:
 
 
 class Upload:
-    def __init__(self, bucket: str, key: str) -> None:
+    def __init__(self, bucket: str, key: str, updir: str) -> None:
         self.bucket, self.key, self.initiated = bucket, key, time.time()
-        self.parts: dict[int, tuple[str, int, float]] = {}  # number -> (md5 hex, size, mtime)
+        self.path = f"/{bucket}/{key}"
+        self.dir = updir
+        self.data = os.path.join(updir, "data")  # the parts written in place
+        self.fd = os.open(self.data, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        self.stride: int | None = None  # the size of part 1
+        # number -> (md5 hex, size, mtime, its own file or "" when in place at (number - 1) * stride)
+        self.parts: dict[int, tuple[str, int, float, str]] = {}
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class Store:
@@ -266,6 +291,21 @@ class Store:
 
     def tmpname(self) -> str:
         return os.path.join(self.tmp, f"{self._pid}.{next(self._n)}")
+
+    def sink_for(self, req: Request, length: int) -> Sink:
+        """Where the body of ``req`` goes (``length``: its size, -1 when coded): in place for the parts
+        of a multipart upload whose part 1 is at least as large, else memory or a temporary file."""
+        if length > 0 and req.method == "PUT" and "uploadId=" in req.target and "x-amz-copy-source" not in req.headers:
+            path, _, qs = req.target.partition("?")
+            q = dict(parse_qsl(qs))
+            u = self.uploads.get(q.get("uploadId", ""))
+            if u is not None and unquote(path) == u.path and q.get("partNumber", "").isdigit():
+                n = int(q["partNumber"])
+                if n == 1 and u.stride is None:
+                    u.stride = length
+                if u.stride is not None and length <= u.stride and 1 <= n <= 10_000:
+                    return PartSink(u.fd, (n - 1) * u.stride)
+        return Sink(self.tmpname)
 
     # --- paths --------------------------------------------------------------------------------
     def bucket_dir(self, bucket: str) -> str:
@@ -586,8 +626,9 @@ class Store:
         if not os.path.isdir(bdir):
             raise no_bucket()
         upload_id = uuid.uuid4().hex
-        os.mkdir(os.path.join(self.partdir, upload_id))
-        self.uploads[upload_id] = Upload(bucket, key)
+        updir = os.path.join(self.partdir, upload_id)
+        os.mkdir(updir)
+        self.uploads[upload_id] = Upload(bucket, key, updir)
         return xml(f'<InitiateMultipartUploadResult xmlns="{NS}"><Bucket>{escape(bucket)}</Bucket>'
                    f"<Key>{escape(key)}</Key><UploadId>{upload_id}</UploadId></InitiateMultipartUploadResult>")
 
@@ -598,9 +639,13 @@ class Store:
             raise S3Error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive")
         sink = req.sink or Sink(self.tmpname)
         tag = sink.md5.hexdigest()
-        tmp, st = sink.finish()
-        os.replace(tmp, os.path.join(self.partdir, q["uploadId"], str(n)))
-        u.parts[n] = (tag, st.st_size, st.st_mtime)
+        if isinstance(sink, PartSink):
+            u.parts[n] = (tag, sink.size, time.time(), "")
+        else:
+            tmp, st = sink.finish()
+            own = os.path.join(u.dir, str(n))
+            os.replace(tmp, own)
+            u.parts[n] = (tag, st.st_size, st.st_mtime, own)
         return Response(200, f'ETag: "{tag}"\r\n')
 
     def list_parts(self, bucket: str, key: str, q: dict) -> Response:
@@ -615,7 +660,7 @@ class Store:
                f"<MaxParts>{limit}</MaxParts><IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
                "<StorageClass>STANDARD</StorageClass>"]
         for n in shown:
-            tag, size, mtime = u.parts[n]
+            tag, size, mtime, _ = u.parts[n]
             out.append(f"<Part><PartNumber>{n}</PartNumber><LastModified>{_iso(mtime)}</LastModified>"
                        f'<ETag>"{tag}"</ETag><Size>{size}</Size></Part>')
         return xml("".join(out) + "</ListPartsResult>")
@@ -633,7 +678,7 @@ class Store:
         return xml("".join(out) + "</ListMultipartUploadsResult>")
 
     def abort(self, bucket: str, key: str, upload_id: str) -> Response:
-        self.upload(upload_id, bucket, key)
+        self.upload(upload_id, bucket, key).close()
         del self.uploads[upload_id]
         shutil.rmtree(os.path.join(self.partdir, upload_id), ignore_errors=True)
         return Response(204)
@@ -655,13 +700,15 @@ class Store:
                 raise S3Error(400, "InvalidPart", "One or more of the specified parts could not be found.")
         path = self.key_path(bdir, key)
         del self.uploads[upload_id]  # a second CompleteMultipartUpload gets NoSuchUpload, as on S3
-        updir = os.path.join(self.partdir, upload_id)
-        return self._assemble(bucket, bdir, key, path, updir, wanted)
+        return self._assemble(bucket, bdir, key, path, u, wanted)
 
-    async def _assemble(self, bucket, bdir, key, path, updir, wanted) -> Response:  # noqa: ANN001
-        tmp = self.tmpname()
-        srcs = [os.path.join(updir, str(n)) for n, _ in wanted]
-        await asyncio.get_running_loop().run_in_executor(None, _concat, srcs, tmp)
+    async def _assemble(self, bucket, bdir, key, path, u, wanted) -> Response:  # noqa: ANN001
+        updir = u.dir
+        try:
+            tmp = await asyncio.get_running_loop().run_in_executor(None, _assemble, u, [n for n, _ in wanted],
+                                                                   self.tmpname())
+        finally:
+            u.close()
         st = os.stat(tmp)
         self.place(tmp, path, bdir)
         digests = b"".join(bytes.fromhex(tag) for _, tag in wanted)
@@ -735,7 +782,7 @@ class Conn(asyncio.Protocol):
                     if len(buf) > 65536:
                         raise ValueError("request head too long")
                     return
-                req = self.req = Request(buf[:i].decode("latin-1"), self.store.tmpname)
+                req = self.req = Request(buf[:i].decode("latin-1"), self.store.sink_for)
                 del buf[: i + 4]
                 if req.expect and req.body is not None and not buf:
                     self.t.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -847,15 +894,49 @@ def _range(value: str, size: int) -> tuple[int, int]:
     return start, end - start + 1
 
 
-def _concat(srcs: list[str], dst: str) -> None:
-    with open(dst, "wb") as out:
-        for src in srcs:
-            with open(src, "rb") as f:
-                try:
-                    while os.copy_file_range(f.fileno(), out.fileno(), 1 << 30):
-                        pass
-                except OSError:  # a file system without copy_file_range
-                    shutil.copyfileobj(f, out, 1 << 20)
+def _assemble(u: Upload, numbers: list[int], tmp: str) -> str:
+    """The file holding parts ``numbers`` of ``u`` end to end: the upload's data file when every part
+    is at its place there (parts stored apart are copied in), else ``tmp``, made by copying."""
+    parts = [u.parts[n] for n in numbers]
+    offsets = list(itertools.accumulate((p[1] for p in parts), initial=0))
+    if u.stride is not None and all(offsets[i] == (n - 1) * u.stride for i, n in enumerate(numbers)):
+        for (_, size, _, own), offset in zip(parts, offsets, strict=False):
+            if own:
+                with open(own, "rb") as f:
+                    _copy(f.fileno(), 0, u.fd, offset, size)
+        os.ftruncate(u.fd, offsets[-1])
+        return u.data
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        for n, (_, size, _, own), offset in zip(numbers, parts, offsets, strict=False):
+            if own:
+                with open(own, "rb") as f:
+                    _copy(f.fileno(), 0, fd, offset, size)
+            else:
+                _copy(u.fd, (n - 1) * u.stride, fd, offset, size)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def _copy(src: int, src_offset: int, dst: int, dst_offset: int, size: int) -> None:
+    while size > 0:
+        try:
+            n = os.copy_file_range(src, dst, size, src_offset, dst_offset)
+        except OSError:  # a file system without copy_file_range
+            data = os.pread(src, min(size, 1 << 20), src_offset)
+            _copy_in(dst, data, dst_offset)
+            n = len(data)
+        if n == 0:
+            raise OSError("a part shrank while the upload was completed")
+        size, src_offset, dst_offset = size - n, src_offset + n, dst_offset + n
+
+
+def _copy_in(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
 
 
 def _write_all(fd: int, data: bytes) -> None:
