@@ -30,21 +30,25 @@ class MotoServer:
         exe = os.path.join(os.path.dirname(sys.executable), "moto_server")
         if not os.path.exists(exe):
             raise BenchError("moto_server not found in the tide venv: install tide[test] (make venv)")
+        self._start([exe, "-H", "127.0.0.1", "-p", str(self.port)], "/moto-api/", "moto_server", log_path)
+        self._client = None
+
+    def _start(self, argv: list[str], probe: str, name: str, log_path: str) -> None:
+        """Start the server and wait (30 s at most) until ``probe`` answers."""
         self._log = open(log_path, "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(self.port)], stdout=self._log, stderr=self._log)
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while True:
             try:
-                urllib.request.urlopen(self.url + "/moto-api/", timeout=1)
-                break
+                urllib.request.urlopen(self.url + probe, timeout=1)
+                return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise BenchError(f"moto_server exited with {self.proc.returncode}; see {log_path}")
-                time.sleep(0.2)
-        else:
-            self.stop()
-            raise BenchError("moto_server did not start within 30 s")
-        self._client = None
+                    raise BenchError(f"{name} exited with {self.proc.returncode}; see {log_path}")
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise BenchError(f"{name} did not start within 30 s")
+                time.sleep(0.05)
 
     def client(self):  # noqa: ANN201
         if self._client is None:
@@ -98,23 +102,8 @@ class S3LiteServer(MotoServer):
         os.makedirs(root)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(log_path, "wb")  # noqa: SIM115
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "s3lite.py")
-        self.proc = subprocess.Popen(
-            [sys.executable, script, "--root", root, "--port", str(self.port)], stdout=self._log, stderr=self._log,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=1)
-                break
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise BenchError(f"s3lite exited with {self.proc.returncode}; see {log_path}")
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise BenchError("s3lite did not start within 30 s")
-                time.sleep(0.05)
+        self._start([sys.executable, script, "--root", root, "--port", str(self.port)], "/", "s3lite", log_path)
         self._client = None
 
     def empty(self, bucket: str) -> None:
