@@ -259,3 +259,99 @@ def test_signatures_match_botocores(method, path, query, headers, body, token):
     assert ours["Authorization"] == req.headers["Authorization"]
     assert ours["X-Amz-Content-SHA256"] == req.headers["X-Amz-Content-SHA256"]
     assert ours.get("X-Amz-Security-Token") == req.headers.get("X-Amz-Security-Token")
+
+
+# --- the transfer engine over the streamed GET (objects/transfer.py: _download_streamed) -----------------
+BIG = 3 * (1 << 20) + 17  # more than the two 1 MiB chunks read before a download is called large
+
+
+def _serving(plan: dict, objects: dict[str, bytes], cut_first_at: int | None = None) -> list[str | None]:
+    """Answer GETs of ``store/<object key>`` from ``objects`` (a Range honoured); with ``cut_first_at``,
+    the first answer of a large object stops after that many bytes. Returns the Range headers seen."""
+    ranges: list[str | None] = []
+
+    def answer(h, body):  # noqa: ANN001, ARG001
+        key = h.path.removeprefix("/bkt/store/")
+        data = objects.get(key)
+        if data is None:
+            return 404, {}, _error("NoSuchKey", "no"), None
+        rng = h.headers.get("Range")
+        ranges.append(rng)
+        start = int(rng.removeprefix("bytes=").rstrip("-")) if rng else 0
+        if cut_first_at is not None and len(data) > 1 << 20 and len(ranges) == 1:
+            return 200, {"Content-Length": str(len(data))}, data[:cut_first_at], "close"
+        return (206 if rng else 200), {}, data[start:], None
+
+    plan["answer"] = answer
+    return ranges
+
+
+def _s3_store(scripted):  # noqa: ANN001, ANN202
+    from tide.objects.remote import DvcLayoutStore
+    from tide.storage.wrappers import RetryingBackend
+
+    backend = open_backend(_spec("s3://bkt/store", scripted[1].endpoint), None)
+    return DvcLayoutStore(RetryingBackend(backend))
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _objects(*blobs: bytes):  # noqa: ANN202
+    from tide.objects.remote import ObjRef, object_key
+
+    refs = [ObjRef(hashlib.md5(b).hexdigest()) for b in blobs]
+    return refs, {object_key(r): b for r, b in zip(refs, blobs, strict=True)}
+
+
+def test_a_large_s3_download_is_hashed_as_it_streams_and_leaves_a_workspace_spare(scripted, tmp_path):
+    from tide.objects.cache import ObjectCache
+    from tide.objects.transfer import fetch
+
+    big, small = os.urandom(BIG), b"tiny object"
+    (rb, rs), objects = _objects(big, small)
+    _serving(scripted[0], objects)
+    cache = ObjectCache(str(tmp_path / "cache"), ("copy",))
+    res = fetch(cache, _s3_store(scripted), [rb, rs], [], jobs=2, spares=[rb, rs])
+    assert res.ok and sorted(res.confirmed) == sorted([rb, rs])
+    assert _read(cache.path(rb.oid)) == big and _read(cache.path(rs.oid)) == small
+    assert cache.spares[cache.path(rs.oid)] == small  # a small one stays in memory for the checkout
+    spare = cache.spares[cache.path(rb.oid)]  # a large one was written twice as it arrived
+    assert _read(spare) == big and os.stat(spare).st_mode & 0o200
+    dst = tmp_path / "ws" / "big.bin"
+    cache.link(rb.oid, str(dst))
+    assert dst.read_bytes() == big and not os.path.exists(spare)
+    assert os.stat(cache.path(rb.oid)).st_mode & 0o777 == 0o444
+    assert [f for _, _, fs in os.walk(cache.root) for f in fs if f.endswith(".tmp")] == []
+
+
+def test_a_corrupt_large_s3_object_is_named_and_leaves_nothing(scripted, tmp_path):
+    from tide.objects.cache import ObjectCache
+    from tide.objects.transfer import fetch
+
+    big = os.urandom(BIG)
+    (ref,), objects = _objects(big)
+    objects = {k: big[:-1] + b"!" for k in objects}  # one byte changed on the remote
+    _serving(scripted[0], objects)
+    cache = ObjectCache(str(tmp_path / "cache"), ("copy",))
+    res = fetch(cache, _s3_store(scripted), [ref], [], jobs=1, spares=[ref])
+    assert res.corrupt == [ref] and not cache.exists(ref.oid) and not cache.spares
+    assert [f for _, _, fs in os.walk(cache.root) for f in fs] == []  # no partial file, no spare
+
+
+def test_a_large_s3_download_cut_short_resumes_after_what_arrived(scripted, tmp_path):
+    from tide.objects.cache import ObjectCache
+    from tide.objects.transfer import fetch
+
+    big = os.urandom(BIG)
+    (ref,), objects = _objects(big)
+    ranges = _serving(scripted[0], objects, cut_first_at=(2 << 20) + 5000)
+    cache = ObjectCache(str(tmp_path / "cache"), ("copy",))
+    res = fetch(cache, _s3_store(scripted), [ref], [], jobs=1, spares=[ref])
+    assert res.ok and _read(cache.path(ref.oid)) == big
+    assert ranges[0] is None and len(ranges) == 2
+    assert int(ranges[1].removeprefix("bytes=").rstrip("-")) >= 2 << 20  # only the rest was asked for
+    assert not cache.spares  # the spare of an interrupted stream is dropped
+    assert [f for _, _, fs in os.walk(cache.root) for f in fs if f.endswith(".tmp")] == []

@@ -92,7 +92,7 @@ class NewFiles:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
             try:
-                _write_all(fd, data)
+                write_all(fd, data)
             finally:
                 os.close(fd)
             os.replace(tmp, dst)
@@ -109,7 +109,7 @@ class NewFiles:
             self.unnamed = False  # this filesystem (or kernel) has no unnamed files
             return False
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             # the path is absolute, so the directory descriptor is ignored; passing one makes
             # Python call linkat() with AT_SYMLINK_FOLLOW (plain link() would not follow /proc's link)
             os.link(f"/proc/self/fd/{fd}", dst, src_dir_fd=fd, follow_symlinks=True)
@@ -125,7 +125,7 @@ class NewFiles:
             os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]

@@ -31,7 +31,8 @@ class ObjectStore(Protocol):
     - ``put(ref, path)`` uploads the local file ``path`` (whose bytes hash to ``ref.oid``); the
       object is visible only once complete.
     - ``open(ref)`` returns a stream of the object's bytes (``StorageNotFound`` if absent); when
-      ``cheap_open`` is False, ``get_file(ref, path)`` (one request) is the better way to download.
+      ``cheap_open`` is False, ``get_file(ref, path)`` (one request) is the better way to download,
+      unless ``stream(ref)`` gives a reader that streams the whole object in one request (S3).
     - ``size(ref)`` returns its size in bytes.
     - ``iter_refs()`` yields every object on the remote (for garbage collection).
     - ``delete(ref)`` removes an object (missing is not an error).
@@ -167,6 +168,11 @@ class DvcLayoutStore:
 
     def get_file(self, ref: ObjRef, path: str) -> None:
         self.backend.get_file(object_key(ref), path)
+
+    def stream(self, ref: ObjRef) -> BinaryIO | None:
+        """A reader streaming the whole object in one request; None where ``get_file`` is better."""
+        fn = getattr(self.backend, "stream", None)
+        return fn(object_key(ref)) if fn else None
 
     def size(self, ref: ObjRef) -> int:
         return self.backend.size(object_key(ref))

@@ -19,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from tide.core import manifest
 from tide.core.errors import FileFormatError, StorageError
-from tide.core.fsutil import tmp_name
+from tide.core.fsutil import tmp_name, write_all
 from tide.core.hashing import file_md5, file_md5_dos2unix
 from tide.objects.cache import READONLY, ObjectCache
 from tide.objects.ref import DirPlan, ObjRef, TransferResult
@@ -237,7 +237,12 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
     cache._ensure_dir(os.path.dirname(dst))
     verify = verify or ref.is_dir
     if not getattr(store, "cheap_open", True):
-        return _download_resumable(store, ref, dst, verify)
+        stream = getattr(store, "stream", None)
+        src = stream(ref) if stream and not os.path.exists(_partial_name(ref, dst)) else None
+        if src is None:  # no stream, or a download to resume
+            return _download_resumable(store, ref, dst, verify)
+        with src:
+            return _download_streamed(cache, store, ref, src, dst, verify, spare)
     tmp = extra = ""  # temporary names, made only for objects that are not small
     made = False
     try:
@@ -258,7 +263,7 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
                         cache.spares[dst] = first
                     return len(first)
                 tmp = tmp_name(dst)
-                digest, n = _copy_hashing(src, tmp, first, second)  # hashed anyway: it costs nothing
+                digest, n, _ = _copy_hashing(src, tmp, first, second)  # hashed anyway: it costs nothing
         if digest is not None and not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         os.replace(tmp, dst)  # created read-only (0444) already
@@ -330,13 +335,66 @@ def _copy_file(src_fd: int, tmp: str, verify: bool, spare: str | None = None) ->
     return digest, n, bool(made)
 
 
+def _download_streamed(cache: ObjectCache, store: ObjectStore, ref: ObjRef, src: BinaryIO, dst: str,
+                       verify: bool, spare: bool) -> int:
+    """A network object read as one stream (S3). A small one is hashed in memory and, for a
+    checkout, kept there (as from a local remote). A large one streams into the resumable partial
+    file ``_download_resumable`` uses (a transfer cut short is resumed from it) while a second
+    thread hashes it; with ``spare``, its bytes also go to a writable copy the checkout renames
+    into place, so the object is read and written once and never copied again."""
+    from tide.storage.base import StorageTransient
+
+    try:
+        with _storage_errors(ref):
+            first = src.read(CHUNK)
+            second = src.read(CHUNK) if first else b""
+    except StorageTransient:  # the reads are not retried by the backend wrapper: get_file is
+        return _download_resumable(store, ref, dst, verify)
+    if not second:
+        _store_small(cache, ref, first, dst)
+        if spare and len(first) <= cache.spare_budget:
+            cache.spare_budget -= len(first)
+            cache.spares[dst] = first
+        return len(first)
+    part = _partial_name(ref, dst)
+    extra = tmp_name(dst) if spare else None
+    try:
+        with _storage_errors(ref):
+            digest, n, made = _copy_hashing(src, part, first, second, verify, extra, keep=True)
+    except (StorageTransient, KeyboardInterrupt) as exc:  # the partial file stays, to be resumed
+        if extra:
+            _unlink_quiet(extra)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return _download_resumable(store, ref, dst, verify)  # asks only for the bytes after what arrived
+    except BaseException:
+        _unlink_quiet(part)
+        if extra:
+            _unlink_quiet(extra)
+        raise
+    if digest is not None and not _matches(ref, digest, part):
+        _unlink_quiet(part)
+        if extra:
+            _unlink_quiet(extra)
+        raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
+    os.chmod(part, READONLY)
+    os.replace(part, dst)
+    if made:
+        cache.spares[dst] = extra
+    return n
+
+
+def _partial_name(ref: ObjRef, dst: str) -> str:
+    return os.path.join(os.path.dirname(dst), f".{ref.oid.replace('/', '')}.partial.tmp")
+
+
 def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str, verify: bool = True) -> int:
     """Network remotes: one request for the whole object, into ``.<oid>.partial.tmp`` beside its final
     name. A transfer cut short leaves the partial file, and the next attempt (or the next run)
     asks only for the bytes after it; the hash of the whole is checked before the object is trusted."""
     from tide.storage.base import StorageTransient
 
-    part = os.path.join(os.path.dirname(dst), f".{ref.oid.replace('/', '')}.partial.tmp")
+    part = _partial_name(ref, dst)
     resumed = False
     try:
         for attempt in range(3):
@@ -438,44 +496,81 @@ def _store_small(cache: ObjectCache, ref: ObjRef, data: bytes, dst: str) -> None
     cache.new_files.write(dst, data, READONLY)
 
 
-def _copy_hashing(src: BinaryIO, tmp: str, first: bytes, second: bytes) -> tuple[str, int]:
-    """Stream ``src`` into the new file ``tmp`` and hash it; ``first`` and ``second``: the chunks
-    already read from it."""
+def _copy_hashing(src: BinaryIO, tmp: str, first: bytes, second: bytes, verify: bool = True,
+                  spare: str | None = None, keep: bool = False) -> tuple[str | None, int, bool]:
+    """Stream ``src`` into the new file ``tmp`` while a second thread hashes it (unless not
+    ``verify``); ``first`` and ``second``: the chunks already read from it. With ``spare``, a third
+    thread writes every chunk to that new writable file too: on two cores, hashing and each file's
+    page-cache writes then overlap. The spare is only an optimisation: one that cannot be written is
+    deleted and the last value returned (whether it was made) is False. ``keep``: ``tmp`` may exist
+    already (a partial download, overwritten). Returns the digest (None without ``verify``) and size."""
     h = hashlib.md5(usedforsecurity=False)
     n = 0
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
-    with os.fdopen(fd, "wb", buffering=0) as out:
-        # hash in a second thread while this one reads and writes
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if keep else os.O_EXCL), 0o600 if keep else READONLY)
+    workers: list[_Worker] = []
+    try:
+        if verify:
+            workers.append(_Worker(h.update))
+        if spare:
+            try:
+                out2 = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for checkout
+                workers.append(_Worker(lambda chunk: write_all(out2, chunk), out2))
+            except OSError:
+                spare = None
+        chunk = first
+        while chunk:
+            for w in workers:
+                w.put(chunk)
+            write_all(fd, chunk)
+            n += len(chunk)
+            chunk, second = (second, b"") if second else (src.read(CHUNK), b"")
+        for w in workers:
+            w.finish()
+        if spare and workers[-1].error is not None:
+            _unlink_quiet(spare)
+            spare = None
+    except BaseException:
+        for w in workers:
+            w.finish()
+        if spare:
+            _unlink_quiet(spare)
+        raise
+    finally:
+        os.close(fd)
+    return (h.hexdigest() if verify else None), n, spare is not None
+
+
+class _Worker:
+    """A thread applying ``fn`` to each chunk put to it, in order (at most 16 MiB waiting)."""
+
+    def __init__(self, fn: Callable[[bytes], object], fd: int = -1) -> None:
         import queue
         import threading
 
-        q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
-        t = threading.Thread(target=_hash_worker, args=(h, q), daemon=True)
-        t.start()
-        try:
-            for chunk in (first, second):
-                q.put(chunk)
-                _write_all(out, chunk)
-                n += len(chunk)
-            while chunk := src.read(CHUNK):
-                q.put(chunk)
-                _write_all(out, chunk)
-                n += len(chunk)
-        finally:
-            q.put(None)
-            t.join()
-    return h.hexdigest(), n
+        self.fn, self.fd, self.error = fn, fd, None
+        self.q: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
 
+    def put(self, chunk: bytes) -> None:
+        self.q.put(chunk)
 
-def _hash_worker(h, q: queue.Queue) -> None:  # noqa: ANN001
-    while (chunk := q.get()) is not None:
-        h.update(chunk)
+    def finish(self) -> None:
+        """Wait for the chunks put so far; close ``fd`` (once)."""
+        if self.t.ident is not None and self.t.is_alive():
+            self.q.put(None)
+            self.t.join()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
-
-def _write_all(out, data: bytes) -> None:  # noqa: ANN001
-    view = memoryview(data)
-    while view:
-        view = view[out.write(view):]
+    def _run(self) -> None:
+        while (chunk := self.q.get()) is not None:
+            if self.error is None:
+                try:
+                    self.fn(chunk)
+                except Exception as exc:  # noqa: BLE001 - keep draining: the producer must never block
+                    self.error = exc
 
 
 def verify_cached(cache: ObjectCache, ref: ObjRef) -> bool:

@@ -202,8 +202,12 @@ class S3Backend(FsspecBackend):
                 yield self._rel(f"{bucket}/{k}")
 
     def open(self, key: str) -> BinaryIO:
-        body = self._plain(lambda h: h.open(self._p(key).partition("/")[2]))
+        body = self.stream(key)
         return body if body is not None else super().open(key)
+
+    def stream(self, key: str) -> BinaryIO | None:
+        """One streamed GET (no request before the first read); None when s3fs has to read it."""
+        return self._plain(lambda h: h.open(self._p(key).partition("/")[2]))
 
     def exists(self, key: str) -> bool:
         bucket, _, path = self._p(key).partition("/")

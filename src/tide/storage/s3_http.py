@@ -261,6 +261,15 @@ class _Body(io.RawIOBase):
         return self._pos
 
     def readinto(self, buf: Any) -> int:
+        return self._read(lambda resp: resp.readinto(buf))
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (fewer only at the end), copied once from the socket's buffer."""
+        if size is None or size < 0:
+            return self.readall()
+        return self._read(lambda resp: resp.read(size))
+
+    def _read(self, take: Callable[[Any], Any]) -> Any:
         from tide.storage.errors import translate
 
         what = f"read {self._key}"
@@ -269,19 +278,20 @@ class _Body(io.RawIOBase):
             resp = self._http._request("GET", self._key, headers=headers, what=what)  # noqa: SLF001
             if resp.status == 416:  # nothing after this position
                 resp.read()
-                return 0
+                return take(_EMPTY)
             self._http._check(resp, what)  # noqa: SLF001
             self._resp = resp
         try:
-            n = self._resp.readinto(buf)
+            got = take(self._resp)
         except Exception as exc:  # noqa: BLE001 - a connection lost midway
             self._drop()
             raise translate(exc, what) from exc
+        n = got if isinstance(got, int) else len(got)
         if not n and self._resp.length:
             self._drop()
             raise StorageTransient(f"{what}: the connection closed before the end")
         self._pos += n
-        return n
+        return got
 
     def _drop(self) -> None:
         if self._resp is not None:
@@ -292,6 +302,21 @@ class _Body(io.RawIOBase):
     def close(self) -> None:
         self._drop()
         super().close()
+
+
+class _Empty:
+    """What a 416 answer reads as: nothing."""
+
+    @staticmethod
+    def readinto(buf: Any) -> int:
+        return 0
+
+    @staticmethod
+    def read(size: int) -> bytes:
+        return b""
+
+
+_EMPTY = _Empty()
 
 
 class NoCredentials(Exception):

@@ -68,6 +68,10 @@ class RetryingBackend:
     def get_file(self, key: str, path: str) -> None:
         self._call(lambda: self.inner.get_file(key, path))
 
+    def stream(self, key: str) -> BinaryIO | None:
+        fn = getattr(self.inner, "stream", None)
+        return self._call(lambda: fn(key)) if fn else None
+
     def put_file(self, path: str, key: str) -> None:
         self._call(lambda: self.inner.put_file(path, key))
 
