@@ -101,7 +101,7 @@ class _Script(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
 
-    do_GET = do_PUT = do_HEAD = _answer
+    do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _answer
 
 
 @pytest.fixture
@@ -355,3 +355,25 @@ def test_a_large_s3_download_cut_short_resumes_after_what_arrived(scripted, tmp_
     assert int(ranges[1].removeprefix("bytes=").rstrip("-")) >= 2 << 20  # only the rest was asked for
     assert not cache.spares  # the spare of an interrupted stream is dropped
     assert [f for _, _, fs in os.walk(cache.root) for f in fs if f.endswith(".tmp")] == []
+
+
+def test_multipart_calls_as_plain_requests_map_errors_as_s3fs_does(scripted):
+    """What moto cannot show: a CompleteMultipartUpload answered 200 with an error in its body (S3
+    does this when assembling fails late), and NoSuchUpload becoming FileNotFoundError."""
+    from tide.storage.s3_calls import PlainCalls
+
+    plan, http = scripted
+    calls = PlainCalls(http)
+    plan["answer"] = lambda h, b: (200, {}, _error("InternalError", "try again"), None)
+    with pytest.raises(StorageTransient, match="InternalError"):
+        calls("complete_multipart_upload", Bucket="bkt", Key="store/k", UploadId="u1",
+              MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": '"abc"'}]})
+    method, path, _, body, _ = plan["seen"][-1]
+    assert (method, path) == ("POST", "/bkt/store/k?uploadId=u1")
+    assert b'<Part><PartNumber>1</PartNumber><ETag>"abc"</ETag></Part>' in body
+    plan["answer"] = lambda h, b: (404, {}, _error("NoSuchUpload", "gone"), None)
+    with pytest.raises(FileNotFoundError):
+        calls("list_parts", Bucket="bkt", Key="store/k", UploadId="u1", MaxParts=1)
+    plan["answer"] = lambda h, b: (403, {}, _error("AccessDenied", "no"), None)
+    with pytest.raises(StoragePermanent, match="access denied"):
+        calls("create_multipart_upload", Bucket="bkt", Key="store/k")

@@ -16,6 +16,7 @@ _TRANSIENT_NAMES = frozenset({
     "TransportError", "RemoteProtocolError", "ProtocolError", "IncompleteRead", "ChannelOpenError",
     "ServerTimeoutError", "ContentLengthError", "TransferEncodingError", "BrokenPipeError", "ProxyConnectionError",
     "ChannelWriteError", "ServerSelectionError", "ChecksumMismatch", "FlexibleChecksumError",
+    "StorageTransient",  # tide's own (raised by the plain S3 requests)
 })
 _TRANSIENT_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ETIMEDOUT, errno.ECONNABORTED, errno.ECONNREFUSED,
                      errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EAGAIN}

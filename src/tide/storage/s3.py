@@ -183,12 +183,23 @@ class S3Backend(FsspecBackend):
             else:
                 from tide.storage.s3_multipart import upload
 
-                upload(self._s3, bucket, obj, path, size, self.part_size, self.part_jobs)
+                upload(self._multipart_calls(), bucket, obj, path, size, self.part_size, self.part_jobs)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"upload {key}")
         fs = self.__dict__.get("_fs")
         if fs is not None and fs.dircache:
             fs.invalidate_cache(self._p(key))
+
+    def _multipart_calls(self) -> Callable[..., Any]:
+        """The S3 calls of a multipart upload: plain HTTP (``s3_calls.py``) where it applies, else s3fs's."""
+
+        def plain(http: S3Http) -> Callable[..., Any]:
+            from tide.storage.s3_calls import PlainCalls
+
+            http.ready()  # no credentials: s3fs, decided now rather than halfway
+            return PlainCalls(http)
+
+        return self._plain(plain) or self._s3
 
     def list(self, prefix: str = "") -> Iterator[str]:
         bucket, _, base = (join_key(self.root, prefix.rstrip("/")) if prefix else self.root).partition("/")

@@ -182,7 +182,7 @@ class S3Http:
         live in another region is asked again there."""
         from tide.storage.errors import translate
 
-        creds = self._ready()
+        creds = self.ready()
         qs = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(query.items())) if query else ""
         for _ in range(2):
             scheme, host, path = self._where(key)
@@ -203,7 +203,7 @@ class S3Http:
                 self._set_region(region)  # the bucket lives elsewhere: as botocore, ask there
         return resp
 
-    def _ready(self) -> Any:
+    def ready(self) -> Any:
         """The credentials (``None`` when anonymous), resolved on first use."""
         if self._creds is not _UNSET:
             return self._creds
@@ -225,15 +225,19 @@ class S3Http:
         m = _CODE.search(body)
         code = m.group(1).decode(errors="replace") if m else ""
         m = _MESSAGE.search(body)
-        message = m.group(1).decode(errors="replace") if m else ""
-        detail = ": ".join(x for x in (code or f"HTTP {status}", message) if x)
-        if status == 404 and code in ("", "NoSuchKey"):
-            raise StorageNotFound(f"{what}: not found")
-        if status in _TRANSIENT_STATUS or code in ("SlowDown", "InternalError", "RequestTimeout"):
-            raise StorageTransient(f"{what}: {detail}")
-        if status == 403:
-            raise StoragePermanent(f"{what}: access denied ({detail})")
-        raise StoragePermanent(f"{what}: {detail}")
+        raise error_for(status, code, m.group(1).decode(errors="replace") if m else "", what)
+
+
+def error_for(status: int, code: str, message: str, what: str) -> StorageError:
+    """The storage error for an S3 error answer: its HTTP status, error code and message."""
+    detail = ": ".join(x for x in (code or f"HTTP {status}", message) if x)
+    if status == 404 and code in ("", "NoSuchKey"):
+        return StorageNotFound(f"{what}: not found")
+    if status in _TRANSIENT_STATUS or code in ("SlowDown", "InternalError", "RequestTimeout"):
+        return StorageTransient(f"{what}: {detail}")
+    if status == 403:
+        return StoragePermanent(f"{what}: access denied ({detail})")
+    return StoragePermanent(f"{what}: {detail}")
 
 
 class _Body(io.RawIOBase):

@@ -12,7 +12,8 @@
   the object is not it, the upload starts over, once.
 
 ``call(method, **params)`` is one S3 API call (s3fs's ``call_s3``, which turns NoSuchUpload and
-NoSuchKey into ``FileNotFoundError``).
+NoSuchKey into ``FileNotFoundError``). A ``call`` whose ``takes_buffers`` is true gets each part's
+body as a view of a buffer its thread reuses (the plain-HTTP calls, which send it before returning).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -69,6 +71,21 @@ def _read(path: str, offset: int, length: int) -> bytes:
             offset += len(data)
             length -= len(data)
         return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _read_into(buf: bytearray, path: str, offset: int, length: int) -> memoryview:
+    view = memoryview(buf)[:length]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        got = 0
+        while got < length:
+            n = os.preadv(fd, [view[got:]], offset + got)
+            if not n:
+                raise OSError(f"{path} shrank while it was being uploaded")
+            got += n
+        return view
     finally:
         os.close(fd)
 
@@ -127,10 +144,18 @@ def _send_parts(call: Call, bucket: str, key: str, upload_id: str, path: str, si
     etags = dict(kept)
     todo = [n for n in range(1, count + 1) if n not in kept]
 
+    buffers = threading.local() if getattr(call, "takes_buffers", False) else None
+
     def one(n: int) -> tuple[int, str]:
         offset, length = _part_range(n, part, size)
-        resp = call("upload_part", Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n,
-                    Body=_read(path, offset, length))
+        if buffers is None:
+            body: Any = _read(path, offset, length)
+        else:  # one buffer per thread, filled again for each part: no fresh 50 MiB of memory per part
+            buf = buffers.__dict__.get("buf")
+            if buf is None or len(buf) < length:
+                buf = buffers.buf = bytearray(length)
+            body = _read_into(buf, path, offset, length)
+        resp = call("upload_part", Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n, Body=body)
         return n, resp["ETag"]
 
     if len(todo) <= 1 or jobs <= 1:

@@ -1,0 +1,132 @@
+"""The S3 API calls of a multipart upload (``s3_multipart.py``) as plain signed HTTP requests.
+
+``PlainCalls(http)(method, **params)`` answers as s3fs's ``call_s3`` does for the calls the
+uploader makes (boto3's parameter and result names; NoSuchUpload and NoSuchKey raise
+``FileNotFoundError``), so an upload of a large file needs neither s3fs nor botocore: importing
+them and building their client cost about a second of CPU, and botocore adds about a millisecond
+per request. Each part's payload is signed (its SHA-256 is in the signature, so S3 rejects a part
+whose bytes changed on the way), as botocore does over plain HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from xml.sax.saxutils import escape
+
+from tide.storage.base import StorageNotFound
+from tide.storage.s3_http import S3Http, error_for
+
+
+class PlainCalls:
+    takes_buffers = True  # a part's body is sent before upload_part returns: its buffer can be reused
+
+    def __init__(self, http: S3Http) -> None:
+        self.http = http
+        self._calls: dict[str, Callable[..., Any]] = {
+            "create_multipart_upload": self._create,
+            "upload_part": self._upload_part,
+            "complete_multipart_upload": self._complete,
+            "abort_multipart_upload": self._abort,
+            "list_multipart_uploads": self._list_uploads,
+            "list_parts": self._list_parts,
+            "head_object": self._head,
+        }
+
+    def __call__(self, method: str, **params: Any) -> Any:
+        return self._calls[method](**params)
+
+    # -- the calls (``Bucket`` is the client's bucket: one client serves one bucket) --------------
+    def _create(self, Bucket: str, Key: str) -> dict:  # noqa: N803, ARG002 - boto3's names
+        root = self._xml(self._send("POST", Key, {"uploads": ""}, what=f"start the upload of {Key}"))
+        return {"UploadId": _text(root, "UploadId")}
+
+    def _upload_part(self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: Any) -> dict:  # noqa: N803, ARG002
+        resp = self._request("PUT", Key, {"partNumber": str(PartNumber), "uploadId": UploadId}, Body,
+                             {"Content-Type": "application/octet-stream"}, what=f"upload part {PartNumber} of {Key}")
+        resp.read()
+        return {"ETag": resp.getheader("ETag", "")}
+
+    def _complete(self, Bucket: str, Key: str, UploadId: str, MultipartUpload: dict) -> dict:  # noqa: N803, ARG002
+        parts = "".join(f"<Part><PartNumber>{int(p['PartNumber'])}</PartNumber>"
+                        f"<ETag>{escape(str(p['ETag']))}</ETag></Part>" for p in MultipartUpload["Parts"])
+        body = f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{parts}</CompleteMultipartUpload>'
+        root = self._xml(self._send("POST", Key, {"uploadId": UploadId}, body.encode(),
+                                    what=f"complete the upload of {Key}"))
+        if _local(root.tag) == "Error":  # S3 may answer 200 and report the failure in the body
+            raise error_for(200, _text(root, "Code"), _text(root, "Message"), f"complete the upload of {Key}")
+        return {"ETag": _text(root, "ETag")}
+
+    def _abort(self, Bucket: str, Key: str, UploadId: str) -> dict:  # noqa: N803, ARG002
+        self._send("DELETE", Key, {"uploadId": UploadId}, what=f"abort the upload of {Key}")
+        return {}
+
+    def _list_uploads(self, Bucket: str, Prefix: str) -> dict:  # noqa: N803, ARG002
+        from datetime import datetime
+
+        root = self._xml(self._send("GET", "", {"uploads": "", "prefix": Prefix}, what=f"list the uploads of {Prefix}"))
+        uploads = []
+        for el in root:
+            if _local(el.tag) == "Upload":
+                when = _text(el, "Initiated")
+                try:
+                    initiated: Any = datetime.fromisoformat(when.replace("Z", "+00:00"))
+                except ValueError:
+                    initiated = None
+                uploads.append({"Key": _text(el, "Key"), "UploadId": _text(el, "UploadId"), "Initiated": initiated})
+        return {"Uploads": uploads}
+
+    def _list_parts(self, Bucket: str, Key: str, UploadId: str, PartNumberMarker: int = 0,  # noqa: N803, ARG002
+                    MaxParts: int | None = None) -> dict:  # noqa: N803
+        query = {"uploadId": UploadId, **({"part-number-marker": str(PartNumberMarker)} if PartNumberMarker else {}),
+                 **({"max-parts": str(MaxParts)} if MaxParts else {})}
+        root = self._xml(self._send("GET", Key, query, what=f"list the parts of {Key}"))
+        parts = [{"PartNumber": int(_text(el, "PartNumber") or 0), "ETag": _text(el, "ETag"),
+                  "Size": int(_text(el, "Size") or -1)} for el in root if _local(el.tag) == "Part"]
+        return {"Parts": parts, "IsTruncated": _text(root, "IsTruncated") == "true",
+                "NextPartNumberMarker": int(_text(root, "NextPartNumberMarker") or 0)}
+
+    def _head(self, Bucket: str, Key: str) -> dict:  # noqa: N803, ARG002
+        resp = self._request("HEAD", Key, what=f"check {Key}")
+        resp.read()
+        return {"ContentLength": int(resp.getheader("Content-Length") or -1), "ETag": resp.getheader("ETag", "")}
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _request(self, method: str, key: str, query: dict[str, str] | None = None, body: Any = b"",
+                 headers: dict[str, str] | None = None, what: str = "") -> Any:
+        """One request whose answer is a success; NoSuchUpload and NoSuchKey raise FileNotFoundError."""
+        resp = self.http._request(method, key, body, headers, what=what, query=query)  # noqa: SLF001
+        try:
+            self.http._check(resp, what)  # noqa: SLF001
+        except StorageNotFound as exc:
+            raise FileNotFoundError(str(exc)) from exc
+        except Exception as exc:
+            if "NoSuchUpload" in str(exc):
+                raise FileNotFoundError(str(exc)) from exc
+            raise
+        return resp
+
+    def _send(self, method: str, key: str, query: dict[str, str], body: bytes = b"", what: str = "") -> bytes:
+        return self._request(method, key, query, body, what=what).read()
+
+    @staticmethod
+    def _xml(data: bytes) -> Any:
+        from xml.etree import ElementTree
+
+        from tide.storage.base import StorageTransient
+
+        try:
+            return ElementTree.fromstring(data)
+        except ElementTree.ParseError as exc:
+            raise StorageTransient(f"the S3 answer is not XML ({exc})") from exc
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text(el: Any, name: str) -> str:
+    for sub in el:
+        if _local(sub.tag) == name:
+            return (sub.text or "").strip()
+    return ""
