@@ -32,9 +32,11 @@ import functools
 import hashlib
 import itertools
 import os
+import queue
 import shutil
 import stat
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -152,16 +154,72 @@ class Sink:
 
 class PartSink(Sink):
     """A part of a multipart upload written in place: into the upload's data file, at (number - 1) x the
-    size of part 1, so that completing an upload of equal parts copies nothing."""
+    size of part 1, so that completing an upload of equal parts copies nothing. Its md5 and writes run
+    on a thread of its own (both release the GIL), so the event loop only receives: with more than
+    BACKLOG bytes waiting, the connection stops reading until half of them are written."""
+
+    BACKLOG = 32 << 20
 
     def __init__(self, fd: int, offset: int) -> None:
         super().__init__(None)
         self.pfd, self.offset = fd, offset
+        self.loop = asyncio.get_running_loop()
+        self.q: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.pending = 0
+        self.on_drain = None
+        self.error: BaseException | None = None
+        self.ended = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
 
     def write(self, data: bytes) -> None:
-        self.md5.update(data)
-        _copy_in(self.pfd, data, self.offset + self.size)
+        with self.lock:
+            self.pending += len(data)
+        self.q.put(data)
         self.size += len(data)
+
+    def backlogged(self, resume) -> bool:  # noqa: ANN001
+        """True (and ``resume`` called once the backlog halves) when the writer is behind."""
+        with self.lock:
+            if self.pending > self.BACKLOG and self.on_drain is None and not self.ended:
+                self.on_drain = resume
+                return True
+        return False
+
+    def _run(self) -> None:
+        at = self.offset
+        while (data := self.q.get()) is not None:
+            if self.error is None:
+                try:
+                    self.md5.update(data)
+                    _copy_in(self.pfd, data, at)
+                except BaseException as exc:  # noqa: BLE001 - reported by wait()
+                    self.error = exc
+            at += len(data)
+            with self.lock:
+                self.pending -= len(data)
+                cb = self.on_drain if self.pending <= self.BACKLOG // 2 else None
+                if cb is not None:
+                    self.on_drain = None
+            if cb is not None:
+                self.loop.call_soon_threadsafe(cb)
+        with self.lock:
+            cb, self.on_drain = self.on_drain, None
+        if cb is not None:
+            self.loop.call_soon_threadsafe(cb)
+
+    def discard(self) -> None:
+        """No more data: the thread writes what it holds and stops (``wait`` waits for that)."""
+        if not self.ended:
+            self.ended = True
+            self.q.put(None)
+
+    def wait(self) -> None:
+        self.discard()
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 class Length:
@@ -638,14 +696,19 @@ class Store:
         if not 1 <= n <= 10_000:
             raise S3Error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive")
         sink = req.sink or Sink(self.tmpname)
-        tag = sink.md5.hexdigest()
         if isinstance(sink, PartSink):
-            u.parts[n] = (tag, sink.size, time.time(), "")
-        else:
-            tmp, st = sink.finish()
-            own = os.path.join(u.dir, str(n))
-            os.replace(tmp, own)
-            u.parts[n] = (tag, st.st_size, st.st_mtime, own)
+            return self._part_written(u, n, sink)
+        tag = sink.md5.hexdigest()
+        tmp, st = sink.finish()
+        own = os.path.join(u.dir, str(n))
+        os.replace(tmp, own)
+        u.parts[n] = (tag, st.st_size, st.st_mtime, own)
+        return Response(200, f'ETag: "{tag}"\r\n')
+
+    async def _part_written(self, u: Upload, n: int, sink: PartSink) -> Response:
+        await asyncio.get_running_loop().run_in_executor(None, sink.wait)  # its thread's last writes
+        tag = sink.md5.hexdigest()
+        u.parts[n] = (tag, sink.size, time.time(), "")
         return Response(200, f'ETag: "{tag}"\r\n')
 
     def list_parts(self, bucket: str, key: str, q: dict) -> Response:
@@ -763,6 +826,13 @@ class Conn(asyncio.Protocol):
         self.buf += data
         if not self.busy:
             self.process()
+        sink = self.req.sink if self.req is not None else None
+        if type(sink) is PartSink and self.t is not None and sink.backlogged(self._resume_reading):
+            self.t.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self.t is not None and not self.t.is_closing():
+            self.t.resume_reading()
 
     def process(self) -> None:
         try:
