@@ -282,7 +282,7 @@ class _Body(io.RawIOBase):
             resp = self._http._request("GET", self._key, headers=headers, what=what)  # noqa: SLF001
             if resp.status == 416:  # nothing after this position
                 resp.read()
-                return take(_EMPTY)
+                return take(io.BytesIO())  # reads as nothing
             self._http._check(resp, what)  # noqa: SLF001
             self._resp = resp
         try:
@@ -306,21 +306,6 @@ class _Body(io.RawIOBase):
     def close(self) -> None:
         self._drop()
         super().close()
-
-
-class _Empty:
-    """What a 416 answer reads as: nothing."""
-
-    @staticmethod
-    def readinto(buf: Any) -> int:
-        return 0
-
-    @staticmethod
-    def read(size: int) -> bytes:
-        return b""
-
-
-_EMPTY = _Empty()
 
 
 class NoCredentials(Exception):

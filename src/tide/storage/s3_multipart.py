@@ -60,19 +60,7 @@ def _part_range(n: int, part: int, size: int) -> tuple[int, int]:
 
 
 def _read(path: str, offset: int, length: int) -> bytes:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while length > 0:
-            data = os.pread(fd, length, offset)
-            if not data:
-                raise OSError(f"{path} shrank while it was being uploaded")
-            chunks.append(data)
-            offset += len(data)
-            length -= len(data)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    return bytes(_read_into(bytearray(length), path, offset, length))
 
 
 def _read_into(buf: bytearray, path: str, offset: int, length: int) -> memoryview:
