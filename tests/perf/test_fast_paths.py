@@ -141,36 +141,51 @@ def _umask() -> int:
     return m
 
 
+FORKED_CHECK = """
+import os, sys, time
+from tide.workspace import snapshot
+from tide.workspace.ignore import Ignore
+
+root = sys.argv[1]
+data = os.path.join(root, "data")
+old = time.time_ns() - 3600 * 10**9
+for d in range(40):
+    sub = os.path.join(data, f"d{d:02d}")
+    os.makedirs(sub)
+    for f in range(80):
+        p = os.path.join(sub, f"f{f}")
+        with open(p, "wb") as fh:
+            fh.write(b"x" * (f % 7))
+        os.utime(p, ns=(old, old))
+listing = Ignore(root).listing(data, "data")
+assert sum(len(names) for _, _, names, _ in listing) >= snapshot.PARALLEL_MIN_FILES
+done, forked = snapshot.parallel(listing)
+assert done and forked is not None, "the listing was not split between two processes"
+assert forked == snapshot.of_groups(snapshot.stat_groups(listing))
+for victim in (listing[0], listing[1]):  # one directory of each process's half
+    p = os.path.join(victim[1], victim[2][0])
+    os.utime(p, ns=(old + 10**9, old + 10**9))
+    changed = snapshot.parallel(listing)[1]
+    assert changed not in (None, forked)
+    assert changed == snapshot.of_groups(snapshot.stat_groups(listing))
+    os.utime(p, ns=(old, old))
+assert snapshot.parallel(listing)[1] == forked
+os.utime(os.path.join(listing[0][1], listing[0][2][0]))  # just now: racy, never recorded
+assert snapshot.parallel(listing) == (True, None)
+print("checked")
+"""
+
+
 def test_forked_snapshot_equals_the_in_process_one(tmp_path):
     """Large directories are stat-ed on two processes; the digest must not depend on that, and a
-    change in either half must show."""
-    from tide.workspace import snapshot
-    from tide.workspace.ignore import Ignore
+    change in either half must show. Run in a fresh interpreter: tide forks only a process with no
+    other thread, and a test worker may hold threads left by other tests' servers."""
+    import subprocess
+    import sys
 
-    data = tmp_path / "data"
-    old = time.time_ns() - 3600 * 10**9
-    for d in range(40):
-        sub = data / f"d{d:02d}"
-        sub.mkdir(parents=True)
-        for f in range(80):
-            p = sub / f"f{f}"
-            p.write_bytes(b"x" * (f % 7))
-            os.utime(p, ns=(old, old))
-    listing = Ignore(str(tmp_path)).listing(str(data), "data")
-    assert sum(len(names) for _, _, names, _ in listing) >= snapshot.PARALLEL_MIN_FILES
-    done, forked = snapshot.parallel(listing)
-    assert done and forked is not None
-    assert forked == snapshot.of_groups(snapshot.stat_groups(listing))
-    for victim in (listing[0], listing[1]):  # one directory of each process's half
-        p = os.path.join(victim[1], victim[2][0])
-        os.utime(p, ns=(old + 10**9, old + 10**9))
-        changed = snapshot.parallel(listing)[1]
-        assert changed not in (None, forked)
-        assert changed == snapshot.of_groups(snapshot.stat_groups(listing))
-        os.utime(p, ns=(old, old))
-    assert snapshot.parallel(listing)[1] == forked
-    os.utime(os.path.join(listing[0][1], listing[0][2][0]))  # just now: racy, never recorded
-    assert snapshot.parallel(listing) == (True, None)
+    done = subprocess.run([sys.executable, "-c", FORKED_CHECK, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "checked"
 
 
 MOUNTINFO = """\
