@@ -5,10 +5,11 @@ Through s3fs each of these costs ~2 ms of the client's CPU (aiobotocore's reques
 a hop onto fsspec's event-loop thread, where every request of every worker queues behind the
 others). Here a request is signed by ``sign`` (AWS Signature Version 4, checked against botocore's
 signer in the tests; botocore's costs 0.15 ms a request and 0.3 s to import) and sent as one
-``http.client`` exchange on a connection the worker thread keeps alive (~0.4 ms in all; the GIL is
-released while it waits). Pushing or pulling many small objects is far less bound by the client's
-CPU, and a push or pull that needs nothing else never imports s3fs (~1 s of CPU with its client).
-Multipart uploads and deletes stay on s3fs.
+exchange on a connection the worker thread keeps alive (``http1.py``: one send and, for a small
+answer, one receive; the GIL is released while it waits). Pushing or pulling many small objects is
+far less bound by the client's CPU, and a push or pull that needs nothing else never imports s3fs
+(~1 s of CPU with its client). Multipart uploads go the same way (``s3_calls.py``); deletes stay on
+s3fs.
 
 ``S3Http.for_spec`` returns ``None`` where these requests would not be exactly what s3fs sends:
 server-side encryption, ACL or grant options (extra headers on every PUT). A bucket in another
@@ -112,14 +113,14 @@ class S3Http:
             with open(path, "wb") as out:
                 while chunk := resp.read(1 << 20):
                     out.write(chunk)
-            if resp.length:  # http.client returns b"" at a premature end of a sized body, raising nothing
+            if resp.length:  # read() gives b"" at a premature end of a sized body, raising nothing
                 raise StorageTransient(f"{what}: the connection closed {resp.length} bytes before the end")
         except (OSError, StorageError) as exc:
             self._conns.drop(resp)
             if isinstance(exc, (StorageError, FileNotFoundError, PermissionError)):
                 raise
             raise translate(exc, what) from exc
-        except Exception as exc:  # noqa: BLE001 - http.client's IncompleteRead and the like
+        except Exception as exc:  # noqa: BLE001 - http1.RemoteProtocolError and the like
             self._conns.drop(resp)
             raise translate(exc, what) from exc
 
@@ -193,7 +194,7 @@ class S3Http:
                 resp = self._conns.send(scheme, host, method, f"{path}?{qs}" if qs else path, body, hdrs)
             except (StorageError, FileNotFoundError, PermissionError):
                 raise
-            except Exception as exc:  # noqa: BLE001 - socket, TLS and http.client errors
+            except Exception as exc:  # noqa: BLE001 - socket, TLS and HTTP framing errors
                 raise translate(exc, what) from exc
             region = resp.getheader("x-amz-bucket-region")
             if resp.status not in (301, 307, 400) or not region or region == self.region:
@@ -395,7 +396,7 @@ def _signing_key(secret: str, date: str, region: str) -> bytes:
 
 
 class _Connections:
-    """One kept-alive connection per thread and host (http.client: each worker thread sends its own
+    """One kept-alive connection per thread and host (``http1``: each worker thread sends its own
     requests, and nothing is shared between threads but the TLS context)."""
 
     def __init__(self, verify: bool | str, timeouts: tuple[float, float]) -> None:
@@ -425,36 +426,34 @@ class _Connections:
         return self._tls
 
     def send(self, scheme: str, netloc: str, method: str, path: str, body: bytes, headers: dict[str, str]) -> Any:
-        import http.client
+        from tide.storage import http1
 
         conns = self._local.__dict__.setdefault("conns", {})
-        conn = conns.get((scheme, netloc))
+        key = (scheme, netloc)
+        conn = conns.get(key)
+        if conn is not None and not conn.idle:  # closed by the server, or an answer left unread
+            conn.close()
+            conn = None
         for attempt in range(2):
+            reused = conn is not None
             if conn is None:
-                connect, read = self._timeouts
-                conn = (http.client.HTTPSConnection(netloc, timeout=connect, context=self._context())
-                        if scheme == "https" else http.client.HTTPConnection(netloc, timeout=connect))
-                conn.connect()
-                conn.sock.settimeout(read)
-                conns[(scheme, netloc)] = conn
-                reused = False
-            else:
-                reused = True
+                host, port = _host_port(netloc, 443 if scheme == "https" else 80)
+                conn = http1.Connection(host, port, self._timeouts,
+                                        self._context() if scheme == "https" else None)
+                conns[key] = conn
             try:
-                conn.request(method, path, body=body or None, headers=headers)
-                resp = conn.getresponse()
-                resp.conn_key = (scheme, netloc)
+                resp = conn.request(method, path, headers, body)
+                resp.conn_key = key
                 return resp
-            except (http.client.RemoteDisconnected, http.client.BadStatusLine, ConnectionResetError,
-                    BrokenPipeError, ConnectionAbortedError):
+            except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
                 conn.close()
-                conns.pop((scheme, netloc), None)
+                conns.pop(key, None)
                 conn = None
                 if not reused or attempt:  # a kept-alive connection the server had closed: once more
                     raise
             except BaseException:
                 conn.close()
-                conns.pop((scheme, netloc), None)
+                conns.pop(key, None)
                 raise
         raise AssertionError("unreachable")
 
@@ -463,3 +462,10 @@ class _Connections:
         conn = self._local.__dict__.get("conns", {}).pop(getattr(resp, "conn_key", None), None)
         if conn is not None:
             conn.close()
+
+
+def _host_port(netloc: str, default: int) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(f"//{netloc}")
+    return parts.hostname or netloc, parts.port or default
