@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 
 STEP = 8 << 20  # bytes per copy call; the hashing thread trails the copy by at most a few steps
+BIG_STEP = 256 << 20  # per copy call with no hashing: fewer calls, still ~0.1 s between signal checks
 _FICLONE = 0x40049409
 # errors meaning "this kernel or filesystem cannot do that kind of copy": fall back to the next way
 _UNSUPPORTED = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTTY,
@@ -76,7 +77,7 @@ def copy_fd(src_fd: int, dst_fd: int, hashing: bool = False, reflink: bool = Tru
     copier = _Copier(src_fd, dst_fd)
     if not hashing:
         n = 0
-        while step := copier.copy(n, STEP):
+        while step := copier.copy(n, BIG_STEP):
             n += step
         return n, None
     import hashlib

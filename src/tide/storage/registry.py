@@ -107,8 +107,9 @@ def open_backend(spec: RemoteSpec, env: Env | None = None) -> Backend:
     hint = missing_dependency(scheme)
     if hint:
         raise BackendMissing(hint)
-    from tide.core.logs import quiet_library_logs
+    if scheme != "local":  # a local directory loads no SDK: no need to import `logging` (6 ms)
+        from tide.core.logs import quiet_library_logs
 
-    quiet_library_logs()  # SDKs log retries and asyncio errors through `logging`
+        quiet_library_logs()  # SDKs log retries and asyncio errors through `logging`
     module = importlib.import_module(SCHEMES[scheme].module)
     return module.open_backend(spec, env or Env())
