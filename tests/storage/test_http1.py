@@ -5,6 +5,7 @@ answers, connections closed early, and answers that are not HTTP."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 
 import pytest
@@ -19,8 +20,9 @@ class RawServer:
     """Answers the n-th request with ``script[n]``: ``(raw bytes, close after sending)``. Records
     each request as ``(connection number, head, body)``."""
 
-    def __init__(self, script: list[tuple[bytes, bool]]) -> None:
+    def __init__(self, script: list[tuple[bytes, bool]], tls: ssl.SSLContext | None = None) -> None:
         self.script = list(script)
+        self.tls = tls
         self.requests: list[tuple[int, bytes, bytes]] = []
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -34,6 +36,12 @@ class RawServer:
             except OSError:
                 return
             self.connections += 1
+            if self.tls is not None:
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (OSError, ssl.SSLError):  # a client that refused the certificate
+                    conn.close()
+                    continue
             threading.Thread(target=self._talk, args=(conn, self.connections), daemon=True).start()
 
     def _talk(self, conn: socket.socket, number: int) -> None:
@@ -206,3 +214,26 @@ def test_an_unread_answer_makes_the_pool_open_a_new_connection(serve):
     assert first.status == 200  # its body is left unread
     assert pool.send("http", netloc, "GET", "/b", b"", {}).read() == b"second"
     assert srv.connections == 2
+
+
+def test_tls_with_the_ca_given_and_without_it(serve, tmp_path):
+    from tests.storage.certs import self_signed
+    from tide.storage.errors import translate
+    from tide.storage.s3_http import _Connections
+
+    certfile, keyfile = self_signed(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(certfile, keyfile)
+    srv = RawServer([ok(b"over tls"), ok(b"again")], tls=server_ctx)
+    try:
+        netloc = f"127.0.0.1:{srv.port}"
+        trusting = _Connections(certfile, TIMEOUTS)
+        assert trusting.send("https", netloc, "GET", "/a", b"", {}).read() == b"over tls"
+        assert trusting.send("https", netloc, "PUT", "/b", b"x" * 300_000, {}).read() == b"again"
+        assert srv.connections == 1 and srv.requests[1][2] == b"x" * 300_000
+        with pytest.raises(ssl.SSLCertVerificationError) as err:
+            _Connections(True, TIMEOUTS).send("https", netloc, "GET", "/a", b"", {})
+        assert "certificate" in str(translate(err.value, "download a"))
+        assert not is_transient(err.value)
+    finally:
+        srv.close()

@@ -4,7 +4,6 @@ Against a real server on loopback (tests/storage/http_upload_server.py) that sto
 
 from __future__ import annotations
 
-import datetime
 import io
 import os
 import subprocess
@@ -12,6 +11,7 @@ import subprocess
 import pytest
 
 from tests.conftest import git
+from tests.storage.certs import self_signed
 from tests.storage.workspace_data import populate, workspace_files
 from tide.core.config import Env
 from tide.core.errors import ConfigError
@@ -129,34 +129,10 @@ def test_read_only_server_says_so(upload_http, tmp_path):
 
 
 # --- https and ssl_verify ---------------------------------------------------------------------------------
-def _self_signed(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    import ipaddress
-
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
-    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    return str(certfile), str(keyfile)
-
-
 def test_https_and_ssl_verify(tmp_path):
     from tests.storage.http_upload_server import UploadHttp
 
-    certfile, keyfile = _self_signed(tmp_path)
+    certfile, keyfile = self_signed(tmp_path)
     server = UploadHttp(str(tmp_path / "tls-root"), certfile, keyfile)
     try:
         with pytest.raises(StoragePermanent, match="certificate"):

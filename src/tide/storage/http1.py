@@ -254,6 +254,8 @@ class Response:
         """``amt`` bytes at most (b"" at the end); everything left when ``amt`` is None, raising
         ``IncompleteRead`` if the connection ends first."""
         if amt is not None:
+            if self.length is not None:
+                amt = min(amt, self.length)  # a 1 MiB read of a 1 KB body allocates 1 KB
             buf = bytearray(amt)
             n = self.readinto(buf)
             return bytes(buf[:n]) if n < amt else bytes(buf)
