@@ -51,7 +51,6 @@ class Connection:
             raise
         self.sock: socket.socket | None = sock
         self._buf = bytearray()  # received and not yet handed out
-        self._host = host
         self.current: Response | None = None
 
     @property
@@ -260,13 +259,14 @@ class Response:
             n = self.readinto(buf)
             return bytes(buf[:n]) if n < amt else bytes(buf)
         parts = []
-        while True:
-            want = self.length if self.length else 1 << 16
-            buf = bytearray(want)
-            n = self._readinto_once(memoryview(buf))
-            if not n:
-                break
-            parts.append(bytes(buf[:n]) if n < want else bytes(buf))
+        if self.length is not None:  # one buffer, filled
+            buf = bytearray(self.length)
+            n = self.readinto(buf)
+            parts.append(bytes(buf[:n]) if n < len(buf) else bytes(buf))
+        else:
+            buf = bytearray(1 << 16)
+            while n := self._readinto_once(memoryview(buf)):
+                parts.append(bytes(buf[:n]))
         if not self.done:
             raise IncompleteRead(f"the connection closed {self.length or 'some'} bytes before the body's end")
         return b"".join(parts)
