@@ -71,6 +71,31 @@ def test_no_credentials_falls_back_to_s3fs_and_its_error(moto_s3, monkeypatch):
     assert backend._http is None
 
 
+@pytest.mark.parametrize("env, plain", [
+    ({}, True),
+    ({"HTTP_PROXY": "http://127.0.0.1:9"}, False),
+    ({"http_proxy": "http://127.0.0.1:9"}, False),
+    ({"ALL_PROXY": "http://127.0.0.1:9"}, False),
+    ({"HTTPS_PROXY": "http://127.0.0.1:9"}, True),  # the endpoint is http://
+    ({"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}, True),
+    ({"HTTP_PROXY": "http://127.0.0.1:9", "no_proxy": "*"}, True),
+    ({"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "example.org"}, False),
+])
+def test_a_proxy_in_the_environment_leaves_the_requests_to_s3fs(moto_s3, monkeypatch, tmp_path, env, plain):
+    """The plain requests do not speak to proxies; botocore (under s3fs, as under dvc) does."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spec = _spec("s3://proxied", moto_s3.endpoint)
+    assert (S3Http.for_spec(spec, "proxied", "tide/test") is not None) is plain
+    if plain:  # and it works, not only chooses
+        moto_s3.client().create_bucket(Bucket="proxied")
+        backend = open_backend(spec, None)
+        src = tmp_path / "o"
+        src.write_bytes(b"direct")
+        backend.put_file(str(src), "files/md5/00/aa")
+        assert backend.exists("files/md5/00/aa") and backend._http is not None
+
+
 # --- a scripted server -------------------------------------------------------------------------------
 
 

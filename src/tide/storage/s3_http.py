@@ -80,6 +80,9 @@ class S3Http:
         timeouts = (float(opt("connect_timeout") or 60), float(opt("read_timeout") or 60))
         http = cls(opt("endpointurl"), bucket, region, spec, use_ssl, verify, timeouts, anonymous)
         http.user_agent = user_agent
+        scheme, netloc, _ = http._where("")
+        if _proxied(scheme, netloc):
+            return None  # these requests do not go through proxies; s3fs's do (as botocore's, for dvc)
         return http
 
     # -- the three requests ---------------------------------------------------------------------
@@ -469,3 +472,17 @@ def _host_port(netloc: str, default: int) -> tuple[str, int]:
 
     parts = urlsplit(f"//{netloc}")
     return parts.hostname or netloc, parts.port or default
+
+
+def _proxied(scheme: str, netloc: str) -> bool:
+    """Whether the environment sends requests to ``netloc`` through a proxy (``HTTPS_PROXY``,
+    ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``, in either case, as botocore reads them)."""
+    wanted = {f"{scheme}_proxy", "all_proxy"}
+    if not any(name.lower() in wanted and value for name, value in os.environ.items()):
+        return False
+    import urllib.request  # only here: ~8 ms to import
+
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass_environment(netloc, proxies)  # NO_PROXY; it strips the port
