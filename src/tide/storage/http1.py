@@ -120,24 +120,35 @@ class Connection:
         return resp
 
     def _head(self, first: bool) -> bytes:
-        while True:
-            end = self._buf.find(b"\r\n\r\n")
-            if end >= 0:
-                head = bytes(self._buf[:end])
-                del self._buf[:end + 4]
-                return head
-            if len(self._buf) > _MAX_HEAD:
-                raise RemoteProtocolError("the response's head is longer than 64 KiB")
-            data = self._recv(1 << 16)
-            if not data:
-                if first and not self._buf:
-                    raise RemoteClosed("the server closed the connection without answering")
-                raise RemoteProtocolError("the connection closed inside the response's head")
-            self._buf += data
+        head = self._until(b"\r\n\r\n", "the response's head is longer than 64 KiB")
+        if head is None:
+            if first and not self._buf:
+                raise RemoteClosed("the server closed the connection without answering")
+            raise RemoteProtocolError("the connection closed inside the response's head")
+        return head
 
-    def _recv(self, n: int) -> bytes:
-        assert self.sock is not None
-        return self.sock.recv(n)
+    def _line(self) -> bytes:
+        """One CRLF-terminated line of a chunked body (without its end)."""
+        line = self._until(b"\r\n", "a chunk-size line is longer than 64 KiB")
+        if line is None:
+            raise IncompleteRead("the connection closed inside a chunked body")
+        return line
+
+    def _until(self, sep: bytes, too_long: str) -> bytes | None:
+        """The bytes before the next ``sep`` (both taken from the buffer); None if the connection
+        ends first (what arrived stays buffered)."""
+        while True:
+            end = self._buf.find(sep)
+            if end >= 0:
+                out = bytes(self._buf[:end])
+                del self._buf[:end + len(sep)]
+                return out
+            if len(self._buf) > _MAX_HEAD:
+                raise RemoteProtocolError(too_long)
+            data = self.sock.recv(1 << 16) if self.sock is not None else b""
+            if not data:
+                return None
+            self._buf += data
 
     def _read_into(self, view: memoryview) -> int:
         """Up to ``len(view)`` bytes, buffered ones first; 0 at the end of the connection."""
@@ -149,21 +160,6 @@ class Connection:
         if self.sock is None:
             return 0
         return self.sock.recv_into(view)
-
-    def _line(self) -> bytes:
-        """One CRLF-terminated line of a chunked body (without its end)."""
-        while True:
-            end = self._buf.find(b"\r\n")
-            if end >= 0:
-                line = bytes(self._buf[:end])
-                del self._buf[:end + 2]
-                return line
-            if len(self._buf) > _MAX_HEAD:
-                raise RemoteProtocolError("a chunk-size line is longer than 64 KiB")
-            data = self._recv(1 << 16) if self.sock is not None else b""
-            if not data:
-                raise IncompleteRead("the connection closed inside a chunked body")
-            self._buf += data
 
 
 def _parse_head(head: bytes) -> tuple[int, str, dict[str, str]]:
