@@ -104,9 +104,11 @@ def test_a_request_carries_its_headers_and_body_and_the_connection_is_kept(serve
     assert resp.getheader("missing", "d") == "d"
     (n1, head1, body1), (n2, head2, body2) = srv.requests
     assert n1 == n2 == 1 and srv.connections == 1
-    assert head1.split(b"\r\n") == [b"PUT /b/k?x=1 HTTP/1.1", b"Host: h", b"X-Amz-Date: d", b"Content-Length: 7"]
+    assert head1.split(b"\r\n") == [b"PUT /b/k?x=1 HTTP/1.1", b"Host: h", b"X-Amz-Date: d",
+                                    b"Accept-Encoding: identity", b"Content-Length: 7"]
     assert body1 == b"payload"
-    assert head2.split(b"\r\n") == [b"GET /b/k HTTP/1.1", b"Host: h"] and body2 == b""
+    assert head2.split(b"\r\n") == [b"GET /b/k HTTP/1.1", b"Host: h", b"Accept-Encoding: identity"]
+    assert body2 == b""
 
 
 def test_a_large_body_is_sent_whole(serve):

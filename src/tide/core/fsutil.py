@@ -133,7 +133,7 @@ def write_all(fd: int, data: bytes) -> None:
 
 def read_small(path: str, limit: int) -> tuple[bytes | None, int]:
     """``(content, size)`` of the file ``path``, its content only if it holds at most ``limit``
-    bytes (``None`` otherwise). Three system calls for a small file where ``open().read()`` makes
+    bytes (``None`` otherwise). Four system calls for a small file where ``open().read()`` makes
     eight: each one lets another thread take the GIL, which on many upload threads shows."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:

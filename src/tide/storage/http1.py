@@ -65,6 +65,7 @@ class Connection:
         size = len(body) if body else 0
         lines = [f"{method} {target} HTTP/1.1"]
         lines.extend(f"{k}: {v}" for k, v in headers.items())
+        lines.append("Accept-Encoding: identity")  # as http.client sends: no compressed answers
         if size or method in ("PUT", "POST"):
             lines.append(f"Content-Length: {size}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -187,7 +188,7 @@ class Response:
         self.headers = headers
         self.length: int | None = None  # body bytes still to come, when known
         self.will_close = False
-        self.done = False
+        self._done = False  # read to its end (see ``done``)
         self._chunked = False
         self._chunk_left = 0
         self.conn_key: Any = None
@@ -198,10 +199,6 @@ class Response:
     @property
     def done(self) -> bool:
         return self._done or self.length == 0
-
-    @done.setter
-    def done(self, value: bool) -> None:
-        self._done = value
 
     def isclosed(self) -> bool:
         return self._conn is None
