@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-s3", action="store_true", help="skip the S3 rows (no S3 server is started)")
     p.add_argument("--s3-server", choices=("moto", "lite", "both"), default="both",
                    help="S3 rows against moto (server-bound), s3lite (clients measured) or both (default)")
-    p.add_argument("--s3-pairs", type=int, default=2, help="pairs for the S3 rows, no warm-up (default 2)")
+    p.add_argument("--s3-pairs", type=int, default=2, help="pairs for the moto S3 rows, no warm-up (default 2)")
     p.add_argument("--with-dvc", action="store_true", help="at --scale 1m, also run dvc (takes hours)")
     p.add_argument("--tide-only", action="store_true", help="time tide's add + push only (implied at 1m)")
     p.add_argument("--work", default=os.path.join(HERE, ".work"), help="scratch directory (default bench/.work)")
@@ -234,7 +234,7 @@ def describe(args, versions, work, elapsed) -> list[str]:  # noqa: ANN001
         f"- Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}; work directory on {filesystem(work)}.",
         f"- Tools: {versions.get('tide', '?')} (Python {m['python']}); dvc {versions.get('dvc', 'not run')}.",
         f"- Method: warm-up, then {args.pairs} pair(s) A B per operation ({args.s3_pairs} without warm-up for "
-        "the S3 rows; moto's CPU limits both tools' speed on its rows, s3lite lets the clients be measured); "
+        "the moto rows, whose speed moto's CPU limits for both tools; s3lite lets the clients be measured); "
         "medians; ratio = median of per-pair dvc/tide; "
         "peak RSS = the largest of the runs (process and children).",
         f"- Command: `python bench/run.py --scale {args.scale} --pairs {args.pairs}"
