@@ -15,7 +15,7 @@ import pytest
 
 from tide.core.errors import StorageError
 from tide.storage.base import RemoteSpec, StorageNotFound, StoragePermanent, StorageTransient
-from tide.storage.s3 import PUT_MAX, open_backend
+from tide.storage.s3 import open_backend
 from tide.storage.s3_http import S3Http
 
 SECRET = "s3cr3t-never-printed"
@@ -42,12 +42,13 @@ def test_small_objects_go_out_as_plain_requests(moto_s3, tmp_path):
     assert got.read_bytes() == small.read_bytes()
     with pytest.raises(StorageNotFound):
         backend.get_file("files/md5/ab/missing", str(tmp_path / "none"))
-    # a file above PUT_MAX keeps s3fs's path and arrives all the same
+    # so does any file below the multipart size (20 MiB here), sent apart from its head
     big = tmp_path / "big"
-    big.write_bytes(os.urandom(PUT_MAX + 1))
+    big.write_bytes(os.urandom(20 << 20))
     backend.put_file(str(big), "files/md5/ef/01")
     backend.get_file("files/md5/ef/01", str(got))
     assert got.read_bytes() == big.read_bytes()
+    assert backend.__dict__.get("_fs") is None  # s3fs was never needed
 
 
 def test_extra_put_options_keep_s3fs(moto_s3, tmp_path):

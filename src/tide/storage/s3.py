@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from tide.storage.s3_http import S3Http
 
 T = TypeVar("T")
-PUT_MAX = 8 << 20  # files up to this size go up in one plain PUT when s3_http applies
 _UNSET = object()
 
 CAPS = Capabilities(atomic_put=True, rename=False, cheap_listing=True, flat_listing=True, default_jobs=16)
@@ -175,7 +174,7 @@ class S3Backend(FsspecBackend):
             if data is not None:
                 # one PutObject, straight to the client: s3fs's put_file adds ~0.3 ms of CPU per file
                 # (content-type guess, cache invalidation up the tree) to 10,000 small uploads
-                if not (size <= PUT_MAX and self._plain(lambda h: h.put(obj, data) or True)):
+                if not self._plain(lambda h: h.put(obj, data) or True):
                     self._s3("put_object", Bucket=bucket, Key=obj, Body=data)
             else:
                 from tide.storage.s3_multipart import upload
