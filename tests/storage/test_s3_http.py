@@ -178,14 +178,41 @@ def test_error_answers_become_storage_errors(scripted, status, code, error, word
     assert words in str(info.value)
     assert "said the server" in str(info.value)
     assert SECRET not in str(info.value)
+    with pytest.raises(error) as info:
+        http.delete("store/files/md5/aa/bb")
+    assert words in str(info.value) and "delete store/files/md5/aa/bb" in str(info.value)
 
 
 def test_missing_keys(scripted, tmp_path):
     plan, http = scripted
     plan["answer"] = lambda h, b: (404, {}, b"" if h.command == "HEAD" else _error("NoSuchKey", "no"), None)
     assert http.head("store/files/md5/aa/bb") is False
+    assert http.stat("store/files/md5/aa/bb") is None
     with pytest.raises(StorageNotFound):
         http.get_to("store/files/md5/aa/bb", str(tmp_path / "x"))
+    http.delete("store/files/md5/aa/bb")  # a missing key is no error (S3 itself answers 204)
+
+
+def test_size_age_and_delete_without_s3fs(moto_s3, tmp_path):
+    """What ``gc -c`` and the engine's checks ask of one object, as plain requests against moto."""
+    import time
+
+    bucket = moto_s3.new_bucket("stat")
+    backend = open_backend(_spec(f"s3://{bucket}/store", moto_s3.endpoint), None)
+    src = tmp_path / "o"
+    src.write_bytes(b"x" * 1234)
+    before = time.time()
+    backend.put_file(str(src), "files/md5/12/34")
+    assert backend.size("files/md5/12/34") == 1234
+    assert before - 5 <= backend.modified("files/md5/12/34") <= time.time() + 5
+    assert backend.modified("files/md5/12/35") is None
+    with pytest.raises(StorageNotFound):
+        backend.size("files/md5/12/35")
+    backend.delete("files/md5/12/34")
+    backend.delete("files/md5/12/34")  # gone already: no error
+    assert not backend.exists("files/md5/12/34")
+    assert moto_s3.client().list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert backend.__dict__.get("_fs") is None  # s3fs was never needed
 
 
 def test_a_connection_closed_by_the_server_is_opened_again(scripted):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from tide.core.config import Env, to_bool
-from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, join_key
+from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, StoragePermanent, join_key
 from tide.storage.fsbackend import FsspecBackend
 
 if TYPE_CHECKING:
@@ -215,6 +215,30 @@ class S3Backend(FsspecBackend):
     def stream(self, key: str) -> BinaryIO | None:
         """One streamed GET (no request before the first read); None when s3fs has to read it."""
         return self._plain(lambda h: h.open(self._p(key).partition("/")[2]))
+
+    def size(self, key: str) -> int:
+        found = self._plain(lambda h: h.stat(self._p(key).partition("/")[2]) or False)
+        if found is None:
+            return super().size(key)
+        if not found:
+            raise StorageNotFound(f"{key}: not found")
+        if found[0] is None:
+            raise StoragePermanent(f"stat {key}: the remote reports no size")
+        return found[0]
+
+    def modified(self, key: str) -> float | None:
+        found = self._plain(lambda h: h.stat(self._p(key).partition("/")[2]) or False)
+        if found is None:
+            return super().modified(key)
+        return found[1] if found else None
+
+    def delete(self, key: str) -> None:
+        if self._plain(lambda h: h.delete(self._p(key).partition("/")[2]) or True) is None:
+            super().delete(key)
+            return
+        fs = self.__dict__.get("_fs")
+        if fs is not None and fs.dircache:
+            fs.invalidate_cache(self._p(key))
 
     def exists(self, key: str) -> bool:
         bucket, _, path = self._p(key).partition("/")

@@ -8,8 +8,8 @@ signer in the tests; botocore's costs 0.15 ms a request and 0.3 s to import) and
 exchange on a connection the worker thread keeps alive (``http1.py``: one send and, for a small
 answer, one receive; the GIL is released while it waits). Pushing or pulling many small objects is
 far less bound by the client's CPU, and a push or pull that needs nothing else never imports s3fs
-(~1 s of CPU with its client). Multipart uploads go the same way (``s3_calls.py``); deletes stay on
-s3fs.
+(~1 s of CPU with its client). Multipart uploads go the same way (``s3_calls.py``), and so do the
+size, age and deletion of one object (``gc -c``).
 
 ``S3Http.for_spec`` returns ``None`` where these requests would not be exactly what s3fs sends:
 server-side encryption, ACL or grant options (extra headers on every PUT). A bucket in another
@@ -95,6 +95,33 @@ class S3Http:
             return False
         self._check(resp, f"check {key}")
         return True
+
+    def stat(self, key: str) -> tuple[int | None, float | None] | None:
+        """``(size, last modified as seconds since the epoch)``, either None when the answer does not
+        say; None if ``key`` is absent."""
+        import email.utils
+
+        resp = self._request("HEAD", key, what=f"stat {key}")
+        resp.read()
+        if resp.status == 404:
+            return None
+        self._check(resp, f"stat {key}")
+        size = resp.getheader("Content-Length")
+        when = resp.getheader("Last-Modified")
+        try:
+            stamp = email.utils.parsedate_to_datetime(when).timestamp() if when else None
+        except (TypeError, ValueError):
+            stamp = None
+        return (int(size) if size and size.isdigit() else None), stamp
+
+    def delete(self, key: str) -> None:
+        """One DeleteObject (S3 answers 204 whether or not the key existed)."""
+        resp = self._request("DELETE", key, what=f"delete {key}")
+        try:
+            self._check(resp, f"delete {key}")
+        except StorageNotFound:
+            return  # some S3-compatible servers answer NoSuchKey where S3 answers 204
+        resp.read()
 
     def put(self, key: str, data: bytes) -> None:
         """One PutObject; S3 checks the body against its Content-MD5."""
