@@ -215,6 +215,41 @@ def test_size_age_and_delete_without_s3fs(moto_s3, tmp_path):
     assert backend.__dict__.get("_fs") is None  # s3fs was never needed
 
 
+def test_deletes_go_a_thousand_to_a_request(moto_s3, tmp_path, monkeypatch):
+    """gc -c's deletes: DeleteObjects batches (3 keys each here), missing keys no error, no s3fs."""
+    from tide.storage import s3_http
+
+    monkeypatch.setattr(s3_http, "DELETE_BATCH", 3)
+    bucket = moto_s3.new_bucket("batch")
+    backend = open_backend(_spec(f"s3://{bucket}/store", moto_s3.endpoint), None)
+    src = tmp_path / "o"
+    src.write_bytes(b"obsolete")
+    keys = [f"files/md5/0{i}/{i:030x}" for i in range(7)]
+    for k in keys:
+        backend.put_file(str(src), k)
+    backend.put_file(str(src), "files/md5/ff/kept")
+    assert backend.delete_many([*keys, "files/md5/ee/never-there"]) is True
+    left = [o["Key"] for o in moto_s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert left == ["store/files/md5/ff/kept"]
+    assert backend.__dict__.get("_fs") is None
+    with pytest.raises(ValueError):
+        backend._http.delete_many(["a", "b", "c", "d"])  # more than a request may carry
+
+
+def test_a_key_s3_could_not_delete_is_named(scripted):
+    plan, http = scripted
+    answer = (b'<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+              b"<Error><Key>store/files/md5/aa/gone</Key><Code>NoSuchKey</Code><Message>x</Message></Error>"
+              b"<Error><Key>store/files/md5/aa/locked</Key><Code>AccessDenied</Code><Message>Access Denied"
+              b"</Message></Error></DeleteResult>")
+    plan["answer"] = lambda h, b: (200, {"Content-Type": "application/xml"}, answer, None)
+    with pytest.raises(StoragePermanent, match="delete store/files/md5/aa/locked: access denied"):
+        http.delete_many(["store/files/md5/aa/gone", "store/files/md5/aa/locked"])
+    method, path, _, body = plan["seen"][-1][:4]
+    assert method == "POST" and "delete" in path
+    assert body.startswith(b"<Delete><Quiet>true</Quiet><Object><Key>store/files/md5/aa/gone</Key>")
+
+
 def test_a_connection_closed_by_the_server_is_opened_again(scripted):
     plan, http = scripted
     plan["answer"] = lambda h, b: (200, {}, b"", "close")

@@ -180,6 +180,13 @@ class DvcLayoutStore:
     def delete(self, ref: ObjRef) -> None:
         self.backend.delete(object_key(ref))
 
+    def delete_many(self, refs: list[ObjRef]) -> bool:
+        """Delete ``refs`` in as few requests as the backend can (S3: 1,000 a request); False, with
+        nothing deleted, where it deletes one object per request (the caller then runs ``delete``
+        on its threads)."""
+        fn = getattr(self.backend, "delete_many", None)
+        return bool(fn) and bool(fn([object_key(r) for r in refs]))
+
     def modified(self, ref: ObjRef) -> float | None:
         """When the object was written to the remote (seconds since the epoch), None if unknown."""
         fn = getattr(self.backend, "modified", None)

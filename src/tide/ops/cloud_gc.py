@@ -119,8 +119,9 @@ def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
 
     dirs = [r for r in p.remove if r.is_dir]
     files = [r for r in p.remove if not r.is_dir]
-    for batch in (dirs, files):
-        if batch:
+    many = getattr(rem.store, "delete_many", None)
+    for batch in (dirs, files):  # manifests first: a remote never keeps one whose files are gone
+        if batch and not (many and many(batch)):
             with ThreadPoolExecutor(max(1, min(rem.jobs, len(batch)))) as pool:
                 list(pool.map(rem.store.delete, batch))
     return len(p.remove)

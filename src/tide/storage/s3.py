@@ -240,6 +240,18 @@ class S3Backend(FsspecBackend):
         if fs is not None and fs.dircache:
             fs.invalidate_cache(self._p(key))
 
+    def delete_many(self, keys: list[str]) -> bool:
+        """Delete ``keys``, 1,000 to a DeleteObjects request (one DeleteObject each through s3fs)."""
+        from tide.storage.s3_http import DELETE_BATCH
+
+        for i in range(0, len(keys), DELETE_BATCH):
+            batch = keys[i:i + DELETE_BATCH]
+            paths = [self._p(k).partition("/")[2] for k in batch]
+            if self._plain(lambda h, paths=paths: h.delete_many(paths) or True) is None:
+                for k in batch:
+                    self.delete(k)
+        return True
+
     def exists(self, key: str) -> bool:
         bucket, _, path = self._p(key).partition("/")
         found = self._plain(lambda h: h.head(path))

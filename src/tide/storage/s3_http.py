@@ -41,6 +41,7 @@ from tide.storage.base import RemoteSpec, StorageNotFound, StoragePermanent, Sto
 _EXTRA_OPTIONS = ("sse", "sse_kms_key_id", "acl", "sse_customer_algorithm", "sse_customer_key", "grant_read",
                   "grant_read_acp", "grant_write_acp", "grant_full_control")
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+DELETE_BATCH = 1000  # keys per DeleteObjects request, S3's limit
 _CODE = re.compile(rb"<Code>([^<]*)</Code>")
 _MESSAGE = re.compile(rb"<Message>([^<]*)</Message>")
 _UNSET = object()
@@ -122,6 +123,33 @@ class S3Http:
         except StorageNotFound:
             return  # some S3-compatible servers answer NoSuchKey where S3 answers 204
         resp.read()
+
+    def delete_many(self, keys: list[str]) -> None:
+        """One DeleteObjects request for up to 1,000 ``keys``; a key S3 could not delete raises."""
+        from xml.etree import ElementTree
+        from xml.sax.saxutils import escape
+
+        if len(keys) > DELETE_BATCH:
+            raise ValueError(f"DeleteObjects takes at most {DELETE_BATCH} keys")
+        body = ("<Delete><Quiet>true</Quiet>" + "".join(f"<Object><Key>{escape(k)}</Key></Object>" for k in keys)
+                + "</Delete>").encode()
+        md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()
+        what = f"delete {len(keys)} objects"
+        resp = self._request("POST", "", body, {"Content-MD5": md5, "Content-Type": "application/xml"},
+                             what=what, query={"delete": ""})
+        self._check(resp, what)
+        try:
+            root = ElementTree.fromstring(resp.read())
+        except ElementTree.ParseError as exc:
+            raise StorageTransient(f"{what}: the answer is not XML ({exc})") from exc
+        for el in root:
+            if el.tag.rsplit("}", 1)[-1] != "Error":
+                continue
+            fields = {sub.tag.rsplit("}", 1)[-1]: sub.text or "" for sub in el}
+            if fields.get("Code") != "NoSuchKey":  # gone already: what a delete wants
+                code = fields.get("Code", "")  # the status error_for needs: only the code says
+                raise error_for(403 if code == "AccessDenied" else 400, code, fields.get("Message", ""),
+                                f"delete {fields.get('Key', '?')}")
 
     def put(self, key: str, data: bytes) -> None:
         """One PutObject; S3 checks the body against its Content-MD5."""

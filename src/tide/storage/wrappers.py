@@ -91,6 +91,12 @@ class RetryingBackend:
     def delete(self, key: str) -> None:
         self._call(lambda: self.inner.delete(key))
 
+    def delete_many(self, keys: list[str]) -> bool:
+        """Delete ``keys`` in as few requests as the backend can; False (nothing done) if it has no
+        batch delete."""
+        fn = getattr(self.inner, "delete_many", None)
+        return bool(fn) and self._call(lambda: fn(keys))
+
     def modified(self, key: str) -> float | None:
         fn = getattr(self.inner, "modified", None)
         return self._call(lambda: fn(key)) if fn else None
