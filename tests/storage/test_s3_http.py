@@ -236,6 +236,30 @@ def test_deletes_go_a_thousand_to_a_request(moto_s3, tmp_path, monkeypatch):
         backend._http.delete_many(["a", "b", "c", "d"])  # more than a request may carry
 
 
+def test_the_listing_tells_every_objects_age(moto_s3, tmp_path):
+    """gc -c's grace period on S3 reads ages from ListObjectsV2, not one HEAD per object."""
+    import time
+
+    from tide.objects.ref import ObjRef
+    from tide.objects.remote import DvcLayoutStore
+    from tide.storage.local import LocalBackend
+    from tide.storage.wrappers import RetryingBackend
+
+    bucket = moto_s3.new_bucket("ages")
+    backend = open_backend(_spec(f"s3://{bucket}/store", moto_s3.endpoint), None)
+    src = tmp_path / "o"
+    src.write_bytes(b"aged")
+    oid = "0123456789abcdef0123456789abcdef"
+    backend.put_file(str(src), f"files/md5/{oid[:2]}/{oid[2:]}")
+    backend.put_file(str(src), "files/md5/01/not-an-object")
+    backend.put_file(str(src), "tide-gc-epoch")
+    ages = DvcLayoutStore(RetryingBackend(backend)).ages()
+    assert list(ages) == [ObjRef(oid, False)]
+    assert abs(ages[ObjRef(oid, False)] - time.time()) < 120
+    assert backend.__dict__.get("_fs") is None
+    assert DvcLayoutStore(RetryingBackend(LocalBackend(str(tmp_path / "local")))).ages() is None
+
+
 def test_a_key_s3_could_not_delete_is_named(scripted):
     plan, http = scripted
     answer = (b'<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'

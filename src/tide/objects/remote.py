@@ -57,6 +57,17 @@ def object_key(ref: ObjRef) -> str:
     return f"{o[:2]}/{o[2:]}" if ref.legacy else f"files/md5/{o[:2]}/{o[2:]}"
 
 
+def _ref_of(key: str) -> ObjRef | None:
+    """The object a key of the DVC layout stands for (``files/md5/ab/cdef…`` or 2.x ``ab/cdef…``)."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == "files" and parts[1] == "md5" and len(parts[2]) == 2:
+        name = parts[2] + parts[3]
+        return ObjRef(name, False) if _is_oid(name) else None
+    if len(parts) == 2 and len(parts[0]) == 2 and _is_oid(parts[0] + parts[1]):
+        return ObjRef(parts[0] + parts[1], True)
+    return None
+
+
 def _is_oid(name: str) -> bool:
     base = name[:-4] if name.endswith(".dir") else name
     return len(base) == 32 and all(c in _HEX for c in base)
@@ -196,13 +207,18 @@ class DvcLayoutStore:
         if not self.backend.capabilities.listable:
             raise StorageError(f"remote '{self.url}' cannot be listed (this kind of remote has no listing)")
         for key in self.backend.list(""):
-            parts = key.split("/")
-            if len(parts) == 4 and parts[0] == "files" and parts[1] == "md5" and len(parts[2]) == 2:
-                name = parts[2] + parts[3]
-                if _is_oid(name):
-                    yield ObjRef(name, False)
-            elif len(parts) == 2 and len(parts[0]) == 2 and _is_oid(parts[0] + parts[1]):
-                yield ObjRef(parts[0] + parts[1], True)
+            ref = _ref_of(key)
+            if ref is not None:
+                yield ref
+
+    def ages(self) -> dict[ObjRef, float | None] | None:
+        """Every object with when it was written, from one listing, where the backend's listing
+        says (S3); None where it does not (``iter_refs`` and ``modified`` then)."""
+        fn = getattr(self.backend, "list_ages", None)
+        listed = fn("") if fn and self.backend.capabilities.listable else None
+        if listed is None:
+            return None
+        return {ref: when for key, when in listed if (ref := _ref_of(key)) is not None}
 
     # --- other files (run cache) ---------------------------------------------------------------
     def list_extra(self, prefix: str) -> list[str]:

@@ -80,28 +80,33 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
                 continue
         raw = repo.cache.read_bytes(ref.oid, ref.legacy)
         p.keep |= {ObjRef(e.md5, ref.legacy) for e in manifest.parse(raw, where=f"manifest {ref.oid}")}
-    on_remote = list(rem.store.iter_refs())
+    ages = getattr(rem.store, "ages", lambda: None)()  # S3: the listing tells every object's age
+    on_remote = list(ages) if ages is not None else list(rem.store.iter_refs())
     p.remove = sorted((r for r in on_remote if r not in p.keep), key=lambda r: (not r.is_dir, r))
     p.grace = grace_seconds(repo)
     if p.grace > 0 and p.remove:
-        _spare_recent(rem, p)
+        _spare_recent(rem, p, ages)
     return p
 
 
-def _spare_recent(rem, p: CloudGcPlan) -> None:  # noqa: ANN001
+def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN001
     """Move objects younger than the grace period (or of unknown age), and the files their
-    manifests name, from ``p.remove`` to ``p.recent``."""
+    manifests name, from ``p.remove`` to ``p.recent``. ``ages``: what the listing said, else each
+    object's age is asked for."""
     from concurrent.futures import ThreadPoolExecutor
 
     cutoff = time.time() - p.grace
     modified = getattr(rem.store, "modified", None)
 
     def young(ref: ObjRef) -> bool:
-        m = modified(ref) if modified else None
+        m = ages.get(ref) if ages is not None else modified(ref) if modified else None
         return m is None or m > cutoff
 
-    with ThreadPoolExecutor(max(1, min(rem.jobs, len(p.remove)))) as pool:
-        flags = list(pool.map(young, p.remove))
+    if ages is not None:
+        flags = [young(r) for r in p.remove]
+    else:
+        with ThreadPoolExecutor(max(1, min(rem.jobs, len(p.remove)))) as pool:
+            flags = list(pool.map(young, p.remove))
     spared = {r for r, y in zip(p.remove, flags, strict=True) if y}
     for ref in [r for r in spared if r.is_dir]:
         try:

@@ -198,15 +198,26 @@ class S3Backend(FsspecBackend):
         return self._plain(plain) or self._s3
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        bucket, _, base = (join_key(self.root, prefix.rstrip("/")) if prefix else self.root).partition("/")
-        keys = self._plain(lambda h: list(h.list(base + "/" if base else "")))
-        if keys is None:
+        listed = self.list_ages(prefix)
+        if listed is None:
             yield from super().list(prefix)
             return
-        for k in sorted(keys):
+        for key, _ in listed:
+            yield key
+
+    def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]] | None:
+        """The keys under ``prefix`` with when each was last written, from the listing itself
+        (``gc -c`` then needs no request per object to tell its age); None where s3fs lists."""
+        bucket, _, base = (join_key(self.root, prefix.rstrip("/")) if prefix else self.root).partition("/")
+        found = self._plain(lambda h: list(h.list_ages(base + "/" if base else "")))
+        if found is None:
+            return None
+        out = []
+        for k, when in sorted(found, key=lambda kw: kw[0]):
             name = k.rsplit("/", 1)[-1]
             if not (name.startswith(".") and name.endswith(".tmp")):
-                yield self._rel(f"{bucket}/{k}")
+                out.append((self._rel(f"{bucket}/{k}"), when))
+        return out
 
     def open(self, key: str) -> BinaryIO:
         body = self.stream(key)

@@ -184,6 +184,11 @@ class S3Http:
 
     def list(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (bucket-relative), 1,000 per ListObjectsV2 request."""
+        return (key for key, _ in self.list_ages(prefix))
+
+    def list_ages(self, prefix: str) -> Iterator[tuple[str, float | None]]:
+        """``(key, last modified as seconds since the epoch)`` for every key under ``prefix``."""
+        from datetime import datetime
         from xml.etree import ElementTree
 
         token = None
@@ -199,9 +204,12 @@ class S3Http:
             for el in root:
                 tag = el.tag.rsplit("}", 1)[-1]
                 if tag == "Contents":
-                    for sub in el:
-                        if sub.tag.rsplit("}", 1)[-1] == "Key":
-                            yield sub.text or ""
+                    fields = {sub.tag.rsplit("}", 1)[-1]: sub.text or "" for sub in el}
+                    try:
+                        when = datetime.fromisoformat(fields["LastModified"]).timestamp()
+                    except (KeyError, ValueError):
+                        when = None
+                    yield fields.get("Key", ""), when
                 elif tag == "NextContinuationToken":
                     token = el.text
                 elif tag == "IsTruncated":

@@ -91,6 +91,11 @@ class RetryingBackend:
     def delete(self, key: str) -> None:
         self._call(lambda: self.inner.delete(key))
 
+    def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]] | None:
+        """Keys with their ages from one listing, where the backend's listing carries them; else None."""
+        fn = getattr(self.inner, "list_ages", None)
+        return self._call(lambda: fn(prefix)) if fn else None
+
     def delete_many(self, keys: list[str]) -> bool:
         """Delete ``keys`` in as few requests as the backend can; False (nothing done) if it has no
         batch delete."""
