@@ -60,6 +60,13 @@ def test_extra_put_options_keep_s3fs(moto_s3, tmp_path):
     assert backend._http is None
     head = moto_s3.client().head_object(Bucket=bucket, Key="files/md5/00/11")
     assert head["ServerSideEncryption"] == "AES256"
+    # sizes, ages and deletes go through s3fs too; no batch delete (gc -c deletes one by one)
+    assert backend.size("files/md5/00/11") == len(b"encrypted at rest")
+    assert backend.modified("files/md5/00/11") is not None
+    assert backend.delete_many(["files/md5/00/11"]) is False
+    assert backend.list_ages() is None
+    backend.delete("files/md5/00/11")
+    assert not backend.exists("files/md5/00/11")
 
 
 def test_no_credentials_falls_back_to_s3fs_and_its_error(moto_s3, monkeypatch):

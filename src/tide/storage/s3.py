@@ -227,8 +227,12 @@ class S3Backend(FsspecBackend):
         """One streamed GET (no request before the first read); None when s3fs has to read it."""
         return self._plain(lambda h: h.open(self._p(key).partition("/")[2]))
 
+    def _stat(self, key: str) -> tuple[int | None, float | None] | bool | None:
+        """``(size, modified)`` from one plain HEAD, False if absent, None when s3fs has to answer."""
+        return self._plain(lambda h: h.stat(self._p(key).partition("/")[2]) or False)
+
     def size(self, key: str) -> int:
-        found = self._plain(lambda h: h.stat(self._p(key).partition("/")[2]) or False)
+        found = self._stat(key)
         if found is None:
             return super().size(key)
         if not found:
@@ -238,7 +242,7 @@ class S3Backend(FsspecBackend):
         return found[0]
 
     def modified(self, key: str) -> float | None:
-        found = self._plain(lambda h: h.stat(self._p(key).partition("/")[2]) or False)
+        found = self._stat(key)
         if found is None:
             return super().modified(key)
         return found[1] if found else None
@@ -252,15 +256,14 @@ class S3Backend(FsspecBackend):
             fs.invalidate_cache(self._p(key))
 
     def delete_many(self, keys: list[str]) -> bool:
-        """Delete ``keys``, 1,000 to a DeleteObjects request (one DeleteObject each through s3fs)."""
+        """Delete ``keys``, 1,000 to a DeleteObjects request; False (nothing deleted) where s3fs has
+        to send the requests: the caller then deletes one key per request on its threads."""
         from tide.storage.s3_http import DELETE_BATCH
 
         for i in range(0, len(keys), DELETE_BATCH):
-            batch = keys[i:i + DELETE_BATCH]
-            paths = [self._p(k).partition("/")[2] for k in batch]
+            paths = [self._p(k).partition("/")[2] for k in keys[i:i + DELETE_BATCH]]
             if self._plain(lambda h, paths=paths: h.delete_many(paths) or True) is None:
-                for k in batch:
-                    self.delete(k)
+                return False  # decided once per remote (options, credentials): so at the first batch
         return True
 
     def exists(self, key: str) -> bool:
