@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from tide.storage.base import StorageNotFound
-from tide.storage.s3_http import S3Http, error_for
+from tide.storage.s3_http import S3Http, error_for, xml_answer, xml_name, xml_text
 
 
 class PlainCalls:
@@ -38,8 +38,9 @@ class PlainCalls:
 
     # -- the calls (``Bucket`` is the client's bucket: one client serves one bucket) --------------
     def _create(self, Bucket: str, Key: str) -> dict:  # noqa: N803, ARG002 - boto3's names
-        root = self._xml(self._send("POST", Key, {"uploads": ""}, what=f"start the upload of {Key}"))
-        return {"UploadId": _text(root, "UploadId")}
+        what = f"start the upload of {Key}"
+        root = xml_answer(self._send("POST", Key, {"uploads": ""}, what=what), what)
+        return {"UploadId": xml_text(root, "UploadId")}
 
     def _upload_part(self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: Any) -> dict:  # noqa: N803, ARG002
         resp = self._request("PUT", Key, {"partNumber": str(PartNumber), "uploadId": UploadId}, Body,
@@ -51,11 +52,11 @@ class PlainCalls:
         parts = "".join(f"<Part><PartNumber>{int(p['PartNumber'])}</PartNumber>"
                         f"<ETag>{escape(str(p['ETag']))}</ETag></Part>" for p in MultipartUpload["Parts"])
         body = f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{parts}</CompleteMultipartUpload>'
-        root = self._xml(self._send("POST", Key, {"uploadId": UploadId}, body.encode(),
-                                    what=f"complete the upload of {Key}"))
-        if _local(root.tag) == "Error":  # S3 may answer 200 and report the failure in the body
-            raise error_for(200, _text(root, "Code"), _text(root, "Message"), f"complete the upload of {Key}")
-        return {"ETag": _text(root, "ETag")}
+        what = f"complete the upload of {Key}"
+        root = xml_answer(self._send("POST", Key, {"uploadId": UploadId}, body.encode(), what=what), what)
+        if xml_name(root.tag) == "Error":  # S3 may answer 200 and report the failure in the body
+            raise error_for(200, xml_text(root, "Code"), xml_text(root, "Message"), what)
+        return {"ETag": xml_text(root, "ETag")}
 
     def _abort(self, Bucket: str, Key: str, UploadId: str) -> dict:  # noqa: N803, ARG002
         self._send("DELETE", Key, {"uploadId": UploadId}, what=f"abort the upload of {Key}")
@@ -64,27 +65,30 @@ class PlainCalls:
     def _list_uploads(self, Bucket: str, Prefix: str) -> dict:  # noqa: N803, ARG002
         from datetime import datetime
 
-        root = self._xml(self._send("GET", "", {"uploads": "", "prefix": Prefix}, what=f"list the uploads of {Prefix}"))
+        what = f"list the uploads of {Prefix}"
+        root = xml_answer(self._send("GET", "", {"uploads": "", "prefix": Prefix}, what=what), what)
         uploads = []
         for el in root:
-            if _local(el.tag) == "Upload":
-                when = _text(el, "Initiated")
+            if xml_name(el.tag) == "Upload":
+                when = xml_text(el, "Initiated")
                 try:
                     initiated: Any = datetime.fromisoformat(when.replace("Z", "+00:00"))
                 except ValueError:
                     initiated = None
-                uploads.append({"Key": _text(el, "Key"), "UploadId": _text(el, "UploadId"), "Initiated": initiated})
+                uploads.append({"Key": xml_text(el, "Key"), "UploadId": xml_text(el, "UploadId"),
+                                "Initiated": initiated})
         return {"Uploads": uploads}
 
     def _list_parts(self, Bucket: str, Key: str, UploadId: str, PartNumberMarker: int = 0,  # noqa: N803, ARG002
                     MaxParts: int | None = None) -> dict:  # noqa: N803
         query = {"uploadId": UploadId, **({"part-number-marker": str(PartNumberMarker)} if PartNumberMarker else {}),
                  **({"max-parts": str(MaxParts)} if MaxParts else {})}
-        root = self._xml(self._send("GET", Key, query, what=f"list the parts of {Key}"))
-        parts = [{"PartNumber": int(_text(el, "PartNumber") or 0), "ETag": _text(el, "ETag"),
-                  "Size": int(_text(el, "Size") or -1)} for el in root if _local(el.tag) == "Part"]
-        return {"Parts": parts, "IsTruncated": _text(root, "IsTruncated") == "true",
-                "NextPartNumberMarker": int(_text(root, "NextPartNumberMarker") or 0)}
+        what = f"list the parts of {Key}"
+        root = xml_answer(self._send("GET", Key, query, what=what), what)
+        parts = [{"PartNumber": int(xml_text(el, "PartNumber") or 0), "ETag": xml_text(el, "ETag"),
+                  "Size": int(xml_text(el, "Size") or -1)} for el in root if xml_name(el.tag) == "Part"]
+        return {"Parts": parts, "IsTruncated": xml_text(root, "IsTruncated") == "true",
+                "NextPartNumberMarker": int(xml_text(root, "NextPartNumberMarker") or 0)}
 
     def _head(self, Bucket: str, Key: str) -> dict:  # noqa: N803, ARG002
         resp = self._request("HEAD", Key, what=f"check {Key}")
@@ -108,25 +112,3 @@ class PlainCalls:
 
     def _send(self, method: str, key: str, query: dict[str, str], body: bytes = b"", what: str = "") -> bytes:
         return self._request(method, key, query, body, what=what).read()
-
-    @staticmethod
-    def _xml(data: bytes) -> Any:
-        from xml.etree import ElementTree
-
-        from tide.storage.base import StorageTransient
-
-        try:
-            return ElementTree.fromstring(data)
-        except ElementTree.ParseError as exc:
-            raise StorageTransient(f"the S3 answer is not XML ({exc})") from exc
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _text(el: Any, name: str) -> str:
-    for sub in el:
-        if _local(sub.tag) == name:
-            return (sub.text or "").strip()
-    return ""

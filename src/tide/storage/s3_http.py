@@ -90,23 +90,16 @@ class S3Http:
 
     def head(self, key: str) -> bool:
         """True if ``key`` (bucket-relative) exists."""
-        resp = self._request("HEAD", key, what=f"check {key}")
-        resp.read()
-        if resp.status == 404:
-            return False
-        self._check(resp, f"check {key}")
-        return True
+        return self._head(key, f"check {key}") is not None
 
     def stat(self, key: str) -> tuple[int | None, float | None] | None:
         """``(size, last modified as seconds since the epoch)``, either None when the answer does not
         say; None if ``key`` is absent."""
         import email.utils
 
-        resp = self._request("HEAD", key, what=f"stat {key}")
-        resp.read()
-        if resp.status == 404:
+        resp = self._head(key, f"stat {key}")
+        if resp is None:
             return None
-        self._check(resp, f"stat {key}")
         size = resp.getheader("Content-Length")
         when = resp.getheader("Last-Modified")
         try:
@@ -114,6 +107,15 @@ class S3Http:
         except (TypeError, ValueError):
             stamp = None
         return (int(size) if size and size.isdigit() else None), stamp
+
+    def _head(self, key: str, what: str) -> Any:
+        """The answer to a HEAD of ``key``; None if it is absent."""
+        resp = self._request("HEAD", key, what=what)
+        resp.read()
+        if resp.status == 404:
+            return None
+        self._check(resp, what)
+        return resp
 
     def delete(self, key: str) -> None:
         """One DeleteObject (S3 answers 204 whether or not the key existed)."""
@@ -126,7 +128,6 @@ class S3Http:
 
     def delete_many(self, keys: list[str]) -> None:
         """One DeleteObjects request for up to 1,000 ``keys``; a key S3 could not delete raises."""
-        from xml.etree import ElementTree
         from xml.sax.saxutils import escape
 
         if len(keys) > DELETE_BATCH:
@@ -138,18 +139,11 @@ class S3Http:
         resp = self._request("POST", "", body, {"Content-MD5": md5, "Content-Type": "application/xml"},
                              what=what, query={"delete": ""})
         self._check(resp, what)
-        try:
-            root = ElementTree.fromstring(resp.read())
-        except ElementTree.ParseError as exc:
-            raise StorageTransient(f"{what}: the answer is not XML ({exc})") from exc
-        for el in root:
-            if el.tag.rsplit("}", 1)[-1] != "Error":
-                continue
-            fields = {sub.tag.rsplit("}", 1)[-1]: sub.text or "" for sub in el}
-            if fields.get("Code") != "NoSuchKey":  # gone already: what a delete wants
-                code = fields.get("Code", "")  # the status error_for needs: only the code says
-                raise error_for(403 if code == "AccessDenied" else 400, code, fields.get("Message", ""),
-                                f"delete {fields.get('Key', '?')}")
+        for el in xml_answer(resp.read(), what):
+            code = xml_text(el, "Code")
+            if xml_name(el.tag) == "Error" and code != "NoSuchKey":  # NoSuchKey: gone, what a delete wants
+                raise error_for(403 if code == "AccessDenied" else 400, code, xml_text(el, "Message"),
+                                f"delete {xml_text(el, 'Key') or '?'}")  # only the code says the status
 
     def put(self, key: str, data: bytes) -> None:
         """One PutObject; S3 checks the body against its Content-MD5."""
@@ -189,27 +183,21 @@ class S3Http:
     def list_ages(self, prefix: str) -> Iterator[tuple[str, float | None]]:
         """``(key, last modified as seconds since the epoch)`` for every key under ``prefix``."""
         from datetime import datetime
-        from xml.etree import ElementTree
 
         token = None
         while True:
             query = {"list-type": "2", "prefix": prefix, **({"continuation-token": token} if token else {})}
             resp = self._request("GET", "", query=query, what=f"list {prefix or '/'}")
             self._check(resp, f"list {prefix or '/'}")
-            try:
-                root = ElementTree.fromstring(resp.read())
-            except ElementTree.ParseError as exc:
-                raise StorageTransient(f"list {prefix or '/'}: the answer is not XML ({exc})") from exc
             token, truncated = None, False
-            for el in root:
-                tag = el.tag.rsplit("}", 1)[-1]
+            for el in xml_answer(resp.read(), f"list {prefix or '/'}"):
+                tag = xml_name(el.tag)
                 if tag == "Contents":
-                    fields = {sub.tag.rsplit("}", 1)[-1]: sub.text or "" for sub in el}
                     try:
-                        when = datetime.fromisoformat(fields["LastModified"]).timestamp()
-                    except (KeyError, ValueError):
+                        when = datetime.fromisoformat(xml_text(el, "LastModified")).timestamp()
+                    except ValueError:
                         when = None
-                    yield fields.get("Key", ""), when
+                    yield xml_text(el, "Key"), when
                 elif tag == "NextContinuationToken":
                     token = el.text
                 elif tag == "IsTruncated":
@@ -549,3 +537,27 @@ def _proxied(scheme: str, netloc: str) -> bool:
     if not (proxies.get(scheme) or proxies.get("all")):
         return False
     return not urllib.request.proxy_bypass_environment(netloc, proxies)  # NO_PROXY; it strips the port
+
+
+def xml_answer(data: bytes, what: str) -> Any:
+    """An S3 answer's XML document. One that is not XML (a proxy's error page, a body cut short)
+    is transient."""
+    from xml.etree import ElementTree
+
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise StorageTransient(f"{what}: the answer is not XML ({exc})") from exc
+
+
+def xml_name(tag: str) -> str:
+    """A tag without its namespace (``{http://s3.amazonaws.com/doc/2006-03-01/}Key`` -> ``Key``)."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def xml_text(el: Any, name: str) -> str:
+    """The text of ``el``'s first child called ``name`` ("" if none)."""
+    for sub in el:
+        if xml_name(sub.tag) == name:
+            return (sub.text or "").strip()
+    return ""
