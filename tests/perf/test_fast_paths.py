@@ -353,3 +353,19 @@ def test_add_keeps_small_files_bytes_from_hash_to_store(repo_dir, monkeypatch):
     for f in res.files:
         with open(repo2.cache.path(f.md5), "rb") as fh:
             assert fh.read() == Path(f.abspath).read_bytes()
+
+
+def test_read_small_reads_whole_files_and_refuses_big_ones(tmp_path):
+    from tide.core.fsutil import read_small
+
+    f = tmp_path / "f"
+    f.write_bytes(b"0123456789")
+    assert read_small(str(f), 10) == (b"0123456789", 10)
+    assert read_small(str(f), 9) == (None, 10)  # above the limit: its size only
+    f.write_bytes(b"")
+    assert read_small(str(f), 10) == (b"", 0)
+    # a file whose size fstat does not tell (as one that grew after it) is read to its end
+    data, size = read_small("/proc/self/status", 1 << 20)
+    assert size == len(data) > 0 and data.startswith(b"Name:")
+    with pytest.raises(FileNotFoundError):
+        read_small(str(tmp_path / "missing"), 10)
