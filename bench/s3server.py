@@ -29,7 +29,7 @@ class MotoServer:
         self.url = f"http://127.0.0.1:{self.port}"
         exe = os.path.join(os.path.dirname(sys.executable), "moto_server")
         if not os.path.exists(exe):
-            raise BenchError("moto_server not found in the tide venv: install tide[test] (make venv)")
+            raise BenchError("moto_server not found in the tide venv: install tide-ml[test] (make venv)")
         self._start([exe, "-H", "127.0.0.1", "-p", str(self.port)], "/moto-api/", "moto_server", log_path)
         self._client = None
 

@@ -94,7 +94,7 @@ def test_missing_backend_dependency_names_the_extra(monkeypatch):
                                                                         ("tide_no_such_module",), info.options))
     with pytest.raises(BackendMissing) as exc:
         registry.open_backend(RemoteSpec("a", "azure://container/path"))
-    assert str(exc.value) == ("azure remotes need the 'azure' extra: pip install 'tide[azure]' "
+    assert str(exc.value) == ("azure remotes need the 'azure' extra: pip install 'tide-ml[azure]' "
                               "(missing module 'tide_no_such_module')")
 
 

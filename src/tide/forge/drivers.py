@@ -34,7 +34,7 @@ def open_driver(choice: ForgeChoice, token: Token | None, *, verify: bool = True
     try:
         import httpx  # noqa: F401
     except ImportError:
-        raise UsageError(f"{choice.driver}: the forge drivers need httpx: pip install 'tide[forge]'")
+        raise UsageError(f"{choice.driver}: the forge drivers need httpx: pip install 'tide-ml[forge]'")
     return Guarded(klass(repo=choice.repo, web_base=choice.web_base, api_url=choice.api_url, token=token.value,
                          verify=verify), choice.driver)
 

@@ -51,7 +51,7 @@ def check_example_deps() -> None:
 
     missing = [m for m in ("sklearn", "matplotlib", "joblib") if importlib.util.find_spec(m) is None]
     if missing:
-        raise TideError(f"the demo needs {', '.join(missing)}; install them with: pip install 'tide[example]'")
+        raise TideError(f"the demo needs {', '.join(missing)}; install them with: pip install 'tide-ml[example]'")
 
 
 def tide_cli(cwd: str, *args: str, env: dict[str, str], say: Say, check: bool = True) -> subprocess.CompletedProcess:

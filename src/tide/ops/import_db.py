@@ -89,7 +89,7 @@ def query_rows(url: str, sql: str | None, table: str | None) -> tuple[list[str],
     try:
         import sqlalchemy as sa
     except ImportError:
-        raise UsageError("import-db needs SQLAlchemy: pip install 'tide[db]'")
+        raise UsageError("import-db needs SQLAlchemy: pip install 'tide-ml[db]'")
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
@@ -159,7 +159,7 @@ def serialize(names: list[str], rows: list[tuple], fmt: str) -> bytes:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise UsageError("--format parquet needs pyarrow: pip install 'tide[db]'")
+        raise UsageError("--format parquet needs pyarrow: pip install 'tide-ml[db]'")
     cols = {n: [_json_cell(r[i]) for r in rows] for i, n in enumerate(names)}
     table = pa.table(cols)
     buf = io.BytesIO()

@@ -71,7 +71,7 @@ class AwsProvisioner:
                 import boto3
                 from botocore.config import Config
             except ImportError:
-                raise RunnerError("aws runners need boto3: pip install 'tide[s3]'")
+                raise RunnerError("aws runners need boto3: pip install 'tide-ml[s3]'")
             self._client = boto3.session.Session(region_name=self.region).client(
                 "ec2", config=Config(retries={"max_attempts": 5, "mode": "standard"}))
         return self._client

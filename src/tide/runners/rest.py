@@ -30,7 +30,7 @@ class Rest:
             try:
                 import httpx
             except ImportError:
-                raise RunnerError(f"{self.where}: needs httpx: pip install 'tide[forge]'")
+                raise RunnerError(f"{self.where}: needs httpx: pip install 'tide-ml[forge]'")
             headers = {"Accept": "application/json", **self.headers}
             if self.token:
                 headers["Authorization"] = f"Bearer {self.token}"

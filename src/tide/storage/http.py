@@ -139,7 +139,7 @@ def client_kwargs(spec: RemoteSpec) -> dict[str, Any]:
         digest = getattr(aiohttp, "DigestAuthMiddleware", None)
         if digest is None:
             raise ConfigError("HTTP 'digest' authentication needs aiohttp 3.12 or newer: "
-                              "pip install -U 'tide[http]'")
+                              "pip install -U 'tide-ml[http]'")
         client["middlewares"] = (digest(user or "", password or ""),)
     elif method == "custom":
         client["headers"] = {spec.get("custom_auth_header"): password or ""}

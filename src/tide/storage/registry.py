@@ -95,7 +95,7 @@ def missing_dependency(scheme: str) -> str | None:
     for mod in info.probe:
         if importlib.util.find_spec(mod) is None:
             return (f"{scheme} remotes need the '{info.extra}' extra: "
-                    f"pip install 'tide[{info.extra}]' (missing module '{mod}')")
+                    f"pip install 'tide-ml[{info.extra}]' (missing module '{mod}')")
     return None
 
 
