@@ -201,3 +201,26 @@ def schedule_settings(s: Settings) -> ScheduleSettings:
     sec = s.section("schedule")
     _only(sec, {"cron"}, "schedule")
     return ScheduleSettings(_typed(sec, "cron", str, "schedule", "0 8 * * *"))
+
+
+@dataclass(frozen=True)
+class CISettings:
+    """``ci:``, read by ``tide ci init``: what the generated workflow installs and where it trains."""
+
+    install: str | None = None      # tide's requirement (git URL, wheel path, version) or a whole install command
+    runner: str | None = None       # a single-use runner per run: a 'runners:' profile or a spec (aws:t2.micro)
+    labels: str | None = None       # the self-hosted runner's label (default tide-runner)
+    python: str = "3.11"            # the CI machine's Python
+
+
+def ci_settings(s: Settings) -> CISettings:
+    sec = s.section("ci")
+    _only(sec, {"install", "runner", "labels", "python"}, "ci")
+    if isinstance(sec.get("python"), float):  # YAML reads 3.10 as the number 3.1
+        raise ConfigError(f"{FILE_NAME}: 'ci.python' must be quoted, e.g. python: '3.11'")
+    out = CISettings(_typed(sec, "install", str, "ci"), _typed(sec, "runner", str, "ci"),
+                     _typed(sec, "labels", str, "ci"), _typed(sec, "python", str, "ci", "3.11"))
+    for key in ("install", "runner", "labels", "python"):
+        if getattr(out, key) is not None and not getattr(out, key).strip():
+            raise ConfigError(f"{FILE_NAME}: 'ci.{key}' must not be empty")
+    return out

@@ -1,41 +1,71 @@
 """``tide ci init github|gitlab``: write the scheduled retraining workflow (the seed's two jobs, with tide).
 
-Without ``--cloud`` one job on the CI service's own machine runs ``tide retrain``. With ``--cloud``
-the first job provisions a single-use runner (``tide runner launch --single``) and the second runs
-``tide retrain`` on it, as the seed's CML workflow did. Both trigger daily at 08:00 (``--schedule``)
-and on manual dispatch, never on push (merging the retrain PR must not retrain again).
+Without a runner one job on the CI service's own machine runs ``tide retrain``. With ``--cloud`` (or
+``ci.runner`` in ``tide.yaml``) the first job provisions a single-use runner (``tide runner launch
+--single``) and the second runs ``tide retrain`` on it, as the seed's CML workflow did. Both trigger on
+``schedule.cron`` (default daily 08:00 UTC) and on manual dispatch, never on push (merging the retrain
+PR must not retrain again).
+
+The workflow installs exactly this tide version with the extras the project needs and passes, by name,
+the secrets its remotes, forge and runners need (``ci_needs``); nothing is interpolated into a script:
+secrets reach ``run:`` through ``env:``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+import re
+import shlex
+from dataclasses import dataclass, field
 
-from tide.core import yamlio
 from tide.core.errors import PathError, UsageError
 from tide.core.fsutil import atomic_write_text
+from tide.ops.ci_needs import Needs, Secret, project_needs, runner_needs
 
 PROVIDERS = {"github": ".github/workflows/tide-retrain.yml", "gitlab": ".gitlab-ci.yml"}
-CLOUD_SECRETS = {
-    "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
-    "gcp": ("GOOGLE_APPLICATION_CREDENTIALS_DATA",),
-    "azure": ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"),
-    "kubernetes": ("KUBERNETES_CONFIGURATION",),
-    "ssh": ("TIDE_SSH_PRIVATE_KEY",),
-}
+CLOUDS = ("aws", "azure", "gcp", "kubernetes", "ssh")
+DIST = "tide-ml"
+DEFAULT_LABELS = "tide-runner"
+FORGE_READER = "tide.forge.detect"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """The single-use runner the first job provisions."""
+
+    kind: str
+    type: str = "m"
+    region: str = "us-west"
+    spot: bool = False
+    image: str = ""
+    host: str = ""              # ssh: USER@HOST[:PORT]
 
 
 @dataclass(frozen=True)
 class WorkflowSpec:
     provider: str
     schedule: str = "0 8 * * *"
-    cloud: str | None = None
-    cloud_type: str = "m"
-    cloud_region: str = "us-west"
-    labels: str = "tide-runner"
-    install: str = "pip install -r requirements.txt tide"
+    install: str = f"pip install '{DIST}[forge]'"
+    launch: Launch | None = None
+    launch_install: str = f"pip install '{DIST}[forge]'"
+    labels: str = DEFAULT_LABELS
+    python: str = "3.11"
+    train: Needs = field(default_factory=Needs)           # secrets and setup of the job that runs tide retrain
+    launcher: Needs = field(default_factory=Needs)        # ... of the job that launches the runner
     timeout_minutes: int = 120
+
+    @property
+    def cloud(self) -> str | None:
+        return self.launch.kind if self.launch else None
+
+    def to_create(self) -> list[Secret]:
+        """Every secret and variable the user must create, each once, in the order the jobs use them."""
+        seen: dict[str, Secret] = {}
+        for s in self.launcher.secrets + self.train.secrets:
+            if s.stored_as != "GITHUB_TOKEN":  # GitHub creates that one for each run
+                seen.setdefault(s.stored_as, s)
+        return list(seen.values())
 
 
 def check_cron(expr: str) -> str:
@@ -51,94 +81,249 @@ def check_cron(expr: str) -> str:
     return expr
 
 
-def _launch_cmd(s: WorkflowSpec) -> str:
-    return (f"tide runner launch --cloud={s.cloud} --cloud-region={s.cloud_region} "
-            f"--cloud-type={s.cloud_type} --labels={s.labels} --single")
+# --- what each job installs -----------------------------------------------------------------------
+def requirement(extras: frozenset[str], source: str | None) -> str:
+    """tide as one pip requirement: this version, or ``source`` (a version, a URL, a wheel or sdist path)."""
+    from tide import __version__
+
+    ex = f"[{','.join(sorted(extras))}]" if extras else ""
+    if not source:
+        return f"{DIST}{ex}=={__version__}"
+    if re.match(r"^[0-9]", source):
+        return f"{DIST}{ex}=={source}"
+    if re.match(r"^(==|>=|<=|~=|!=|<|>)", source):
+        return f"{DIST}{ex}{source}"
+    if "://" in source or source.startswith("git+"):
+        return f"{DIST}{ex} @ {source}"
+    path = source if source.startswith(("/", ".", "~")) else "./" + source
+    return path + ex
+
+
+def install_command(extras: frozenset[str], source: str | None, requirements: bool) -> str:
+    """``source`` with a space is a whole install command, used as written."""
+    if source and len(source.split()) > 1:
+        return source
+    parts = ["pip", "install"] + (["-r", "requirements.txt"] if requirements else [])
+    return " ".join(parts + [shlex.quote(requirement(extras, source))])
+
+
+# --- the two jobs ---------------------------------------------------------------------------------
+def launch_command(s: WorkflowSpec) -> str:
+    assert s.launch is not None
+    t = s.launch
+    args = [f"--cloud={t.kind}"]
+    if t.kind == "ssh":
+        args += [f"--host={shlex.quote(t.host)}", '--cloud-ssh-private="$ssh_key"']
+    elif t.kind != "kubernetes":
+        args += [f"--cloud-region={shlex.quote(t.region)}", f"--cloud-type={shlex.quote(t.type)}"]
+    if t.spot:
+        args.append("--cloud-spot")
+    if t.image:
+        args.append(f"--cloud-image={shlex.quote(t.image)}")
+    return " ".join(["tide runner launch", *args, f"--labels={shlex.quote(s.labels)}", "--single"])
+
+
+def _script(setup: tuple[str, ...], command: str) -> str:
+    return "\n".join([*setup, command]) + "\n" if setup else command
+
+
+def _github_env(needs: Needs) -> dict[str, str]:
+    return {s.name: "${{ " + ("secrets." if s.secret else "vars.") + s.stored_as + " }}" for s in needs.secrets}
 
 
 def github(s: WorkflowSpec) -> dict:
-    token = {"REPO_TOKEN": "${{ secrets.PERSONAL_ACCESS_TOKEN }}"} if s.cloud else {
-        "REPO_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}
+    def setup(install: str, depth: int | None) -> list[dict]:  # fresh dicts per job: no YAML anchors in the file
+        checkout: dict = {"uses": "actions/checkout@v4"}
+        if depth is not None:
+            checkout["with"] = {"fetch-depth": depth}
+        return [checkout, {"uses": "actions/setup-python@v5", "with": {"python-version": s.python}},
+                {"name": "Install tide", "run": install}]
 
-    def setup() -> list[dict]:  # fresh dicts per job: no YAML anchors in the file
-        return [
-            {"uses": "actions/checkout@v4", "with": {"fetch-depth": 0}},
-            {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
-            {"name": "Install", "run": s.install},
-        ]
-
-    train = {
-        "timeout-minutes": s.timeout_minutes,
-        "steps": setup() + [{"name": "Retrain, report, gate, deploy", "env": dict(token), "run": "tide retrain"}],
-    }
     jobs: dict = {}
-    if s.cloud:
-        env = dict(token)
-        env.update({k: "${{ secrets." + k + " }}" for k in CLOUD_SECRETS.get(s.cloud, ())})
-        jobs["deploy-runner"] = {"runs-on": "ubuntu-latest", "steps": setup() + [
-            {"name": "Launch a single-use runner", "env": env, "run": _launch_cmd(s)}]}
-        train = {"needs": "deploy-runner", "runs-on": ["self-hosted", s.labels], **train}
-    else:
-        train = {"runs-on": "ubuntu-latest", **train}
+    if s.launch:
+        jobs["deploy-runner"] = {
+            "runs-on": "ubuntu-latest", "permissions": {"contents": "read"},
+            "steps": setup(s.launch_install, None) + [{
+                "name": "Launch a single-use runner", "env": _github_env(s.launcher),
+                "run": _script(s.launcher.setup, launch_command(s))}]}
+    train: dict = {"needs": "deploy-runner", "runs-on": ["self-hosted", s.labels]} if s.launch else {
+        "runs-on": "ubuntu-latest"}
+    train.update({
+        "timeout-minutes": s.timeout_minutes,
+        "permissions": {"contents": "write", "pull-requests": "write"},
+        "steps": setup(s.install, 0) + [{
+            "name": "Retrain, report, gate, deploy", "env": _github_env(s.train),
+            "run": _script(s.train.setup, "tide retrain")}],
+    })
     jobs["train-model"] = train
     return {
         "name": "tide retrain",
         "on": {"workflow_dispatch": None, "schedule": [{"cron": s.schedule}]},
-        "permissions": {"contents": "write", "pull-requests": "write"},
+        "permissions": {"contents": "read"},
+        "concurrency": {"group": "tide-retrain", "cancel-in-progress": False},
         "jobs": jobs,
     }
 
 
 def gitlab(s: WorkflowSpec) -> dict:
+    """CI/CD variables reach every job's environment by themselves: the file names none of them."""
     rules = [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}, {"if": '$CI_PIPELINE_SOURCE == "web"'}]
-    doc: dict = {"stages": ["deploy", "train"] if s.cloud else ["train"]}
-    if s.cloud:
-        doc["deploy-runner"] = {"stage": "deploy", "image": "python:3.11", "rules": list(rules),
-                                "before_script": [s.install], "script": [_launch_cmd(s)]}
-    train = {"stage": "train", "image": "python:3.11", "rules": [dict(r) for r in rules],
+    doc: dict = {"stages": ["deploy", "train"] if s.launch else ["train"]}
+    image = f"python:{s.python}"
+    if s.launch:
+        doc["deploy-runner"] = {"stage": "deploy", "image": image, "rules": [dict(r) for r in rules],
+                                "before_script": [s.launch_install],
+                                "script": [*s.launcher.setup, launch_command(s)]}
+    train = {"stage": "train", "image": image, "rules": [dict(r) for r in rules],
              "timeout": f"{s.timeout_minutes} minutes", "variables": {"GIT_DEPTH": "0"},
-             "before_script": [s.install], "script": ["tide retrain"]}
-    if s.cloud:
+             "before_script": [s.install], "script": [*s.train.setup, "tide retrain"]}
+    if s.launch:
         train["needs"] = ["deploy-runner"]
         train["tags"] = [s.labels]
     doc["train-model"] = train
     return doc
 
 
+# --- the header and the list printed after writing --------------------------------------------------
+def secret_lines(s: WorkflowSpec) -> list[str]:
+    out = []
+    for sec in s.to_create():
+        if s.provider == "github":
+                cmd = f"gh {'secret' if sec.secret else 'variable'} set {sec.stored_as}"
+        else:
+            cmd = f"{sec.stored_as} ({'masked' if sec.secret else 'plain'} variable)"
+        out.append(f"{cmd:<52} # {sec.purpose}")
+    return out
+
+
+def header(s: WorkflowSpec) -> list[str]:
+    from tide import __version__
+
+    lines = [f"Written by 'tide ci init {s.provider}' (tide {__version__}). Retrains on '{s.schedule}' (UTC) "
+             "and on demand, never on push."]
+    if s.provider == "github":
+        lines.append("Secrets (and plain variables) to create, each passed only to the step that needs it:")
+    else:
+        lines += [f"Create the schedule: Build > Pipeline schedules, cron '{s.schedule}' (UTC).",
+                  "CI/CD variables to create (Settings > CI/CD > Variables; protected only if the schedule",
+                  "runs on a protected branch):"]
+    lines += ["  " + ln for ln in secret_lines(s)]
+    if s.provider == "github":
+        lines += ["The report job uses the workflow's GITHUB_TOKEN: opening pull requests with it needs the",
+                  "repository setting Settings > Actions > General > 'Allow GitHub Actions to create and approve",
+                  "pull requests'."]
+        if s.launch:
+            lines += ["The runner is registered with PERSONAL_ACCESS_TOKEN: a classic PAT with the 'repo' scope,",
+                      "or a fine-grained token on this repository with 'Administration: Read and write'",
+                      "(self-hosted runners)."]
+    elif s.launch:
+        lines.append(f"The '{s.labels}' runner registers with REPO_TOKEN (Maintainer role needed).")
+    return ["# " + ln if ln else "#" for ln in lines]
+
+
+def dumps(doc: dict) -> str:
+    """Block style, keys in order, no line folding, multi-line scripts as ``|`` literals."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=2**16,
+                     allow_unicode=True)
+
+
 def render(s: WorkflowSpec) -> str:
-    head = (f"# Written by 'tide ci init {s.provider}'. Scheduled retraining: {s.schedule} (UTC) and on demand.\n")
-    if s.provider == "gitlab":
-        head += ("# Create the schedule in CI/CD > Schedules with the same cron; set REPO_TOKEN (api scope)"
-                 + (" and the cloud credentials" if s.cloud else "") + " as masked variables.\n")
     body = github(s) if s.provider == "github" else gitlab(s)
-    text = yamlio.dumps(body)
+    text = dumps(body)
     if s.provider == "github":
         text = text.replace("workflow_dispatch: null", "workflow_dispatch:")
-    return head + text
+    return "\n".join(header(s)) + "\n" + text
 
 
+# --- from the command line and tide.yaml --------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: ANN201
         raise UsageError(f"tide ci init: {message} (usage: tide ci init github|gitlab [--schedule CRON] "
-                         "[--cloud KIND --cloud-type T])")
+                         "[--cloud KIND --cloud-type T] [--install REQUIREMENT])")
 
 
-def parse(argv: list[str]) -> tuple[WorkflowSpec, argparse.Namespace]:
+def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tide ci init", description="Write a scheduled retraining workflow.")
     p.add_argument("provider", choices=sorted(PROVIDERS))
-    p.add_argument("--schedule", default="0 8 * * *", metavar="CRON", help="cron schedule (default daily 08:00)")
-    p.add_argument("--cloud", choices=sorted(CLOUD_SECRETS), help="train on a single-use runner of this kind")
-    p.add_argument("--cloud-type", default="m")
-    p.add_argument("--cloud-region", default="us-west")
-    p.add_argument("--labels", default="tide-runner")
-    p.add_argument("--install", default="pip install -r requirements.txt tide", help="install command")
+    p.add_argument("--schedule", metavar="CRON", help="cron schedule (default: schedule.cron in tide.yaml, "
+                   "else daily 08:00 UTC)")
+    p.add_argument("--cloud", choices=CLOUDS, help="train on a single-use runner of this kind (default: ci.runner)")
+    p.add_argument("--cloud-type", help="machine type (default m, or the runner profile's)")
+    p.add_argument("--cloud-region", help="region (default us-west, or the runner profile's)")
+    p.add_argument("--host", default="", help="--cloud ssh: USER@HOST[:PORT]")
+    p.add_argument("--labels", help=f"the runner's label (default: ci.labels, else {DEFAULT_LABELS})")
+    p.add_argument("--install", metavar="REQUIREMENT",
+                   help="where tide comes from: a version, a git URL, a wheel path; or a whole install command "
+                        f"(default: ci.install, else {DIST} of this version with the extras the project needs)")
     p.add_argument("-o", "--output", help="file to write (default: the provider's usual path)")
     p.add_argument("-f", "--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--stdout", action="store_true", help="print instead of writing")
-    ns = p.parse_args(argv)
-    spec = WorkflowSpec(ns.provider, check_cron(ns.schedule), ns.cloud, ns.cloud_type, ns.cloud_region, ns.labels,
-                        ns.install)
-    return spec, ns
+    return p
+
+
+def _launch(ns: argparse.Namespace, runner: str | None, profiles: dict) -> Launch | None:
+    from tide.ops.run import parse_on
+
+    if ns.cloud:
+        if ns.cloud == "ssh" and not ns.host:
+            raise UsageError("tide ci init --cloud ssh needs --host USER@HOST[:PORT]")
+        t = Launch(ns.cloud, host=ns.host)
+    elif runner:
+        target = parse_on(runner, profiles)
+        if target.kind == "local":
+            raise UsageError(f"tide.yaml: ci.runner '{runner}' is this machine, not a runner to launch")
+        host = target.host[len("ssh://"):] if target.host.startswith("ssh://") else target.host
+        t = Launch(target.kind, target.type, target.region, target.spot, target.image, host.split("/")[0])
+    else:
+        return None
+    return Launch(t.kind, ns.cloud_type or t.type, ns.cloud_region or t.region, t.spot, t.image, t.host)
+
+
+def build(root: str, ns: argparse.Namespace) -> WorkflowSpec:
+    from tide.core import settings as S
+    from tide.ops.run import parse_on
+
+    st = S.load(root)
+    ci = S.ci_settings(st)
+    profiles = st.section("runners")
+    launch = _launch(ns, ci.runner, profiles)
+    train = forge_needs(ns.provider, launcher=False) + project_needs(root)
+    retrain_runner = S.retrain_settings(st).runner
+    if retrain_runner:  # tide retrain itself provisions a machine (tide run --on)
+        train = train + runner_needs(parse_on(retrain_runner, profiles).kind, launcher=False)
+    launcher = forge_needs(ns.provider, launcher=True) + runner_needs(launch.kind, launcher=True) if launch else Needs()
+    source = ns.install or ci.install
+    requirements = os.path.exists(os.path.join(root, "requirements.txt"))
+    return WorkflowSpec(
+        provider=ns.provider, schedule=check_cron(ns.schedule or S.schedule_settings(st).cron),
+        install=install_command(train.extras, source, requirements), launch=launch,
+        launch_install=install_command(launcher.extras, source, False),
+        labels=ns.labels or ci.labels or DEFAULT_LABELS, python=ci.python,
+        train=train, launcher=launcher,
+    )
+
+
+def forge_needs(provider: str, *, launcher: bool) -> Needs:
+    """The forge token, as REPO_TOKEN (tide.forge.detect reads it, as CML does)."""
+    if provider == "gitlab":
+        tok = Secret("REPO_TOKEN", "a project access token, api scope (Maintainer role: opens merge "
+                     "requests, posts the report, registers runners)", FORGE_READER)
+    elif launcher:
+        tok = Secret("REPO_TOKEN", "registers the runner (see above for the scopes)", FORGE_READER,
+                     store="PERSONAL_ACCESS_TOKEN")
+    else:
+        tok = Secret("REPO_TOKEN", "the workflow's own token", FORGE_READER, store="GITHUB_TOKEN")
+    return Needs(frozenset({"forge"}), (tok,))
 
 
 def ci_init(args) -> int:  # noqa: ANN001
@@ -148,12 +333,13 @@ def ci_init(args) -> int:  # noqa: ANN001
     argv = list(getattr(args, "init_args", None) or [])
     if not argv and getattr(args, "provider", None):
         argv = [args.provider]
-    spec, ns = parse(argv)
+    ns = parser().parse_args(argv)
+    root = find_root(os.getcwd()) or os.getcwd()
+    spec = build(root, ns)
     text = render(spec)
     if ns.stdout:
         print(text, end="")
         return 0
-    root = find_root(os.getcwd()) or os.getcwd()
     path = os.path.join(root, ns.output or PROVIDERS[spec.provider])
     if os.path.exists(path) and not ns.force:
         raise PathError(f"'{os.path.relpath(path)}' exists; use --force to overwrite it")
@@ -161,5 +347,12 @@ def ci_init(args) -> int:  # noqa: ANN001
     atomic_write_text(path, text)
     if not getattr(args, "quiet", False):
         print(f"Wrote {os.path.relpath(path)}: tide retrain on '{spec.schedule}' and on demand"
-              + (f", on a single-use {spec.cloud} runner" if spec.cloud else ""))
+              + (f", on a single-use {spec.cloud} runner" if spec.cloud else "") + ".")
+        print(f"Installs: {spec.install}")
+        todo = secret_lines(spec)
+        print("Create these " + ("secrets and variables:" if spec.provider == "github" else "CI/CD variables:"))
+        for ln in todo or ["(none)"]:
+            print("  " + ln)
+        for note in spec.train.notes + spec.launcher.notes:
+            print(f"Note: {note}")
     return 0
