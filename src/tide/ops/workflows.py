@@ -128,7 +128,8 @@ def _script(setup: tuple[str, ...], command: str) -> str:
 
 
 def _github_env(needs: Needs) -> dict[str, str]:
-    return {s.name: "${{ " + ("secrets." if s.secret else "vars.") + s.stored_as + " }}" for s in needs.secrets}
+    """Plain settings are repository secrets too: the ``vars`` context is newer than some linters."""
+    return {s.name: "${{ secrets." + s.stored_as + " }}" for s in needs.secrets}
 
 
 def github(s: WorkflowSpec) -> dict:
@@ -189,7 +190,7 @@ def secret_lines(s: WorkflowSpec) -> list[str]:
     out = []
     for sec in s.to_create():
         if s.provider == "github":
-                cmd = f"gh {'secret' if sec.secret else 'variable'} set {sec.stored_as}"
+                cmd = f"gh secret set {sec.stored_as}"
         else:
             cmd = f"{sec.stored_as} ({'masked' if sec.secret else 'plain'} variable)"
         out.append(f"{cmd:<52} # {sec.purpose}")
@@ -202,7 +203,8 @@ def header(s: WorkflowSpec) -> list[str]:
     lines = [f"Written by 'tide ci init {s.provider}' (tide {__version__}). Retrains on '{s.schedule}' (UTC) "
              "and on demand, never on push."]
     if s.provider == "github":
-        lines.append("Secrets (and plain variables) to create, each passed only to the step that needs it:")
+        lines.append("Secrets to create (Settings > Secrets and variables > Actions), each passed only to the step "
+                     "that needs it:")
     else:
         lines += [f"Create the schedule: Build > Pipeline schedules, cron '{s.schedule}' (UTC).",
                   "CI/CD variables to create (Settings > CI/CD > Variables; protected only if the schedule",
@@ -350,7 +352,7 @@ def ci_init(args) -> int:  # noqa: ANN001
               + (f", on a single-use {spec.cloud} runner" if spec.cloud else "") + ".")
         print(f"Installs: {spec.install}")
         todo = secret_lines(spec)
-        print("Create these " + ("secrets and variables:" if spec.provider == "github" else "CI/CD variables:"))
+        print("Create these " + ("secrets:" if spec.provider == "github" else "CI/CD variables:"))
         for ln in todo or ["(none)"]:
             print("  " + ln)
         for note in spec.train.notes + spec.launcher.notes:
