@@ -108,6 +108,7 @@ def test_issue18_each_remote_kind_gets_its_extra_and_secrets(tmp_path, kind):
     assert all(v == "${{ secrets." + k + " }}" for k, v in env.items())
     assert listed(text) == secrets                          # the header lists exactly what the job gets
     assert "AWS_SESSION_TOKEN" not in text                  # long-lived keys only: a session token expires
+    assert any("CI machine does not have it" in n for n in spec.train.notes) == (kind == "local")
     _, _, gl = generate(root, "gitlab", "-o", "x")
     assert listed(generate(root, "gitlab")[1]) == secrets | {"REPO_TOKEN"}
     assert f"'tide-ml[{','.join(extras)}]=={__version__}'" in gl["train-model"]["before_script"][0]
@@ -263,6 +264,11 @@ def test_issue18_cli_prints_the_secrets_to_create(repo_dir, tide):
                                        "GDRIVE_CREDENTIALS_DATA"}
     assert "Allow GitHub Actions to create and approve" in text and "'repo' scope" in text
     assert "Administration: Read and write" in text
+    lint = yaml.safe_load((repo_dir / ".github" / "actionlint.yaml").read_text())
+    assert lint == {"self-hosted-runner": {"labels": ["tide-runner"]}} and "actionlint.yaml" in out
+    out = tide("ci", "init", "github", "--cloud", "aws", "--labels", "gpu", "--force", cwd=repo_dir).stdout
+    assert "add 'gpu' to self-hosted-runner.labels in .github/actionlint.yaml" in out  # the user's file stays
+    assert yaml.safe_load((repo_dir / ".github" / "actionlint.yaml").read_text()) == lint
     res = tide("ci", "init", "github", "--cloud", "ssh", "--force", cwd=repo_dir, check=False)
     assert res.returncode != 0 and res.stderr.startswith("ERROR: ") and "--host" in res.stderr
 

@@ -347,6 +347,7 @@ def ci_init(args) -> int:  # noqa: ANN001
         raise PathError(f"'{os.path.relpath(path)}' exists; use --force to overwrite it")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     atomic_write_text(path, text)
+    lint_note = _actionlint_config(root, spec) if spec.provider == "github" and spec.launch else None
     if not getattr(args, "quiet", False):
         print(f"Wrote {os.path.relpath(path)}: tide retrain on '{spec.schedule}' and on demand"
               + (f", on a single-use {spec.cloud} runner" if spec.cloud else "") + ".")
@@ -355,6 +356,29 @@ def ci_init(args) -> int:  # noqa: ANN001
         print("Create these " + ("secrets:" if spec.provider == "github" else "CI/CD variables:"))
         for ln in todo or ["(none)"]:
             print("  " + ln)
-        for note in spec.train.notes + spec.launcher.notes:
+        for note in spec.train.notes + spec.launcher.notes + ((lint_note,) if lint_note else ()):
             print(f"Note: {note}")
     return 0
+
+
+ACTIONLINT_CONFIG = ".github/actionlint.yaml"
+
+
+def _actionlint_config(root: str, spec: WorkflowSpec) -> str | None:
+    """actionlint rejects a runner label it does not know: name the single-use runner's label in its
+    config (written when absent; an existing one is the user's, so only say what to add)."""
+    import yaml
+
+    path = os.path.join(root, ACTIONLINT_CONFIG)
+    if not os.path.exists(path):
+        atomic_write_text(path, "# runner labels for actionlint (written by 'tide ci init github')\n"
+                          + dumps({"self-hosted-runner": {"labels": [spec.labels]}}))
+        return f"wrote {ACTIONLINT_CONFIG} (the runner label '{spec.labels}', for actionlint)"
+    try:
+        with open(path, encoding="utf-8") as f:
+            labels = ((yaml.safe_load(f) or {}).get("self-hosted-runner") or {}).get("labels") or []
+    except (OSError, yaml.YAMLError, AttributeError):
+        labels = []
+    if spec.labels not in labels:
+        return f"add '{spec.labels}' to self-hosted-runner.labels in {ACTIONLINT_CONFIG} for actionlint"
+    return None
