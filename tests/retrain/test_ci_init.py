@@ -325,3 +325,39 @@ def test_issue18_gitlab_pipeline_passes_the_schema(tmp_path, cloud):
     assert validate_gitlab(path) == 0
     assert doc["train-model"]["script"][-1] == "tide retrain"
     assert any("credentialpath" in line for line in doc["train-model"]["script"])
+
+
+def test_issue18_setup_lines_work_as_written(tmp_path, tide):
+    """The retrain step's script, run by bash as GitHub runs it (``tide retrain`` replaced by a stand-in):
+    each key lands in a private file that .dvc/config.local names, and the password in config.local."""
+    import stat
+    import sys
+
+    (tmp_path / "p").mkdir()
+    git(tmp_path / "p", "init", "-q")
+    tide("init", cwd=tmp_path / "p")                                   # .dvc/.gitignore ignores config.local
+    root = make_project(tmp_path / "p", ["gs", "ssh", "webdav"])
+    _, _, doc = generate(root, "github")
+    step = doc["jobs"]["train-model"]["steps"][-1]
+    script = step["run"].replace("tide retrain", "echo retrain-would-run")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "tide").write_text(f"#!/bin/sh\nexec {sys.executable} -m tide \"$@\"\n")
+    (bindir / "tide").chmod(0o755)
+    values = {"GOOGLE_APPLICATION_CREDENTIALS_DATA": '{"type": "service_account"}',
+              "TIDE_SSH_PRIVATE_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----",
+              "TIDE_REMOTE_WEBDAV_PASSWORD": "s3cr3t"}
+    assert set(step["env"]) - {"REPO_TOKEN"} == set(values)
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", PYTHONPATH=str(ROOT / "src"), **values)
+    res = subprocess.run(["bash", "-e", "-c", script], cwd=root, env=env, capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == "retrain-would-run", res.stderr
+    assert "s3cr3t" not in res.stdout + res.stderr and "PRIVATE KEY" not in res.stdout + res.stderr
+    local = (root / ".dvc" / "config.local").read_text()
+    for remote, option, secret in (("gs", "credentialpath", "GOOGLE_APPLICATION_CREDENTIALS_DATA"),
+                                   ("ssh", "keyfile", "TIDE_SSH_PRIVATE_KEY")):
+        path = Path(re.search(rf"\['remote \"{remote}\"'\][^\[]*?{option} = (\S+)", local).group(1))
+        assert path.read_text() == values[secret] + "\n"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600        # mktemp: readable by the job's user only
+        path.unlink()
+    assert re.search(r"\['remote \"webdav\"'\][^\[]*?password = s3cr3t", local)
+    assert "config.local" not in git(root, "status", "--porcelain")   # never committed by the retrain PR
