@@ -89,7 +89,7 @@ def step_env(doc: dict, job: str) -> dict:
 
 def listed(text: str) -> set[str]:
     return set(re.findall(r"^#\s+gh (?:secret|variable) set (\S+)", text, re.M)) | set(
-        re.findall(r"^#\s+(\S+) \((?:masked|plain) variable\)", text, re.M))
+        re.findall(r"^#\s+(\S+) \((?:secret|plain) variable\)", text, re.M))
 
 
 @pytest.mark.parametrize("kind", sorted(REMOTES))

@@ -192,7 +192,7 @@ def secret_lines(s: WorkflowSpec) -> list[str]:
         if s.provider == "github":
                 cmd = f"gh secret set {sec.stored_as}"
         else:
-            cmd = f"{sec.stored_as} ({'masked' if sec.secret else 'plain'} variable)"
+            cmd = f"{sec.stored_as} ({'secret' if sec.secret else 'plain'} variable)"
         out.append(f"{cmd:<52} # {sec.purpose}")
     return out
 
@@ -207,8 +207,9 @@ def header(s: WorkflowSpec) -> list[str]:
                      "that needs it:")
     else:
         lines += [f"Create the schedule: Build > Pipeline schedules, cron '{s.schedule}' (UTC).",
-                  "CI/CD variables to create (Settings > CI/CD > Variables; protected only if the schedule",
-                  "runs on a protected branch):"]
+                  "CI/CD variables to create (Settings > CI/CD > Variables). Mask the secret ones where GitLab",
+                  "can (single-line values; JSON keys and private keys cannot be masked: mark them Protected and",
+                  "run the schedule on a protected branch):"]
     lines += ["  " + ln for ln in secret_lines(s)]
     if s.provider == "github":
         lines += ["The report job uses the workflow's GITHUB_TOKEN: opening pull requests with it needs the",
