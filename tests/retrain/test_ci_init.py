@@ -255,7 +255,7 @@ def test_issue18_import_db_and_plots_bring_their_extras(tmp_path):
     assert doc["jobs"]["train-model"]["steps"][2]["run"] == f"pip install 'tide-ml[db,forge,plots,s3]=={_version()}'"
 
 
-def test_issue18_cli_prints_the_secrets_to_create(repo_dir, tide):
+def test_issue18_cli_prints_the_secrets_to_create(repo_dir, tide, tmp_path):
     tide("remote", "add", "-d", "storage", "gdrive://folder", cwd=repo_dir)
     out = tide("ci", "init", "github", "--cloud", "aws", cwd=repo_dir).stdout
     text = (repo_dir / ".github" / "workflows" / "tide-retrain.yml").read_text()
@@ -264,6 +264,12 @@ def test_issue18_cli_prints_the_secrets_to_create(repo_dir, tide):
                                        "GDRIVE_CREDENTIALS_DATA"}
     assert "Allow GitHub Actions to create and approve" in text and "'repo' scope" in text
     assert "Administration: Read and write" in text
+    assert "Note: no remote" not in out
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    git(bare, "init", "-q")
+    tide("init", cwd=bare)
+    assert "Note: no remote in .dvc/config" in tide("ci", "init", "gitlab", cwd=bare).stdout
     lint = yaml.safe_load((repo_dir / ".github" / "actionlint.yaml").read_text())
     assert lint == {"self-hosted-runner": {"labels": ["tide-runner"]}} and "actionlint.yaml" in out
     out = tide("ci", "init", "github", "--cloud", "aws", "--labels", "gpu", "--force", cwd=repo_dir).stdout

@@ -144,9 +144,13 @@ def project_needs(root: str) -> Needs:
 
     needs = Needs()
     sections = Config(os.path.join(root, ".dvc")).read_level("repo")
-    for sec, vals in sorted(sections.items()):
-        if sec.startswith("remote.") and "url" in vals:
-            needs = needs + remote_needs(sec.split(".", 1)[1], vals)
+    remotes = {sec.split(".", 1)[1]: vals for sec, vals in sorted(sections.items())
+               if sec.startswith("remote.") and "url" in vals}
+    for name, vals in remotes.items():
+        needs = needs + remote_needs(name, vals)
+    if not remotes:
+        needs = needs + Needs(notes=("no remote in .dvc/config: models and data would stay on the CI machine; "
+                                     "add one (tide remote add -d NAME URL) and commit .dvc/config",))
     if uses_import_db(root):
         needs = needs + Needs(frozenset({"db"}))
     if declares_plots(root):
