@@ -1,0 +1,54 @@
+"""Issue 17, security findings 7, 10, 11, 13 and 14: what leaves the machine in a report, values
+passed to external programs, what the demo deletes, corrupt remote objects, import-db side effects."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tide.core.errors import UsageError
+
+# --- finding 11: tide demo deletes only what it made ---------------------------------------------
+
+
+def test_issue17_f11_demo_refuses_dot_and_foreign_dirs(tmp_path, tide, monkeypatch):
+    (tmp_path / "precious.txt").write_text("keep me\n")
+    res = tide("demo", "--dir", ".", "--days", "1", cwd=tmp_path, check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert (tmp_path / "precious.txt").read_text() == "keep me\n"
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "data.csv").write_text("1,2\n")
+    res = tide("demo", "--dir", other, "--days", "1", cwd=tmp_path, check=False)
+    assert res.returncode != 0 and "not made by 'tide demo'" in res.stderr
+    assert (other / "data.csv").read_text() == "1,2\n"
+
+
+def test_issue17_f11_demo_claims_only_its_own_dirs(tmp_path, monkeypatch):
+    from tide.ops.demo import MARKER, claim_dir
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    for bad in (".", str(tmp_path), "/", str(tmp_path / "home"), "..", os.path.dirname(str(tmp_path))):
+        with pytest.raises(UsageError):
+            claim_dir(bad)
+    fresh = claim_dir("fresh")                      # created: marked
+    assert os.path.isfile(os.path.join(fresh, MARKER))
+    (tmp_path / "fresh" / "old").mkdir()
+    (tmp_path / "fresh" / "old" / "f").write_text("x")
+    assert claim_dir("fresh") == fresh and os.listdir(fresh) == [MARKER]  # an earlier demo's dir: emptied
+    (tmp_path / "empty").mkdir()
+    claim_dir("empty")                              # empty: taken and marked
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "x").write_text("x")
+    os.symlink(tmp_path / "fresh" / MARKER, tmp_path / "linked" / MARKER)  # a marker must be a real file
+    with pytest.raises(UsageError, match="not made by"):
+        claim_dir("linked")
+    assert (tmp_path / "linked" / "x").exists()
+    os.symlink(tmp_path / "fresh", tmp_path / "alias")
+    with pytest.raises(UsageError, match="not a directory"):
+        claim_dir("alias")
