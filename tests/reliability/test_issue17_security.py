@@ -52,3 +52,33 @@ def test_issue17_f11_demo_claims_only_its_own_dirs(tmp_path, monkeypatch):
     os.symlink(tmp_path / "fresh", tmp_path / "alias")
     with pytest.raises(UsageError, match="not a directory"):
         claim_dir("alias")
+
+
+# --- finding 14: import-db creates nothing -------------------------------------------------------
+
+
+@pytest.mark.parametrize("conn", ["sqlite:///nope.db", "sqlite:///sub/nope.db", "sqlite:///file:nope.db?uri=true"])
+def test_issue17_f14_import_db_missing_sqlite_creates_nothing(repo_dir, tide, conn):
+    before = sorted(p.name for p in repo_dir.rglob("*") if ".git" not in p.parts and ".dvc" not in p.parts)
+    res = tide("import-db", "--table", "t", "--conn", conn, "-o", "out.csv", cwd=repo_dir, check=False)
+    assert res.returncode != 0 and res.stderr.startswith("ERROR: ") and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    after = sorted(p.name for p in repo_dir.rglob("*") if ".git" not in p.parts and ".dvc" not in p.parts)
+    assert after == before
+
+
+def test_issue17_f14_import_db_reads_sqlite_read_only(repo_dir, tide):
+    import sqlite3
+
+    db = repo_dir / "shop.db"
+    c = sqlite3.connect(db)
+    c.execute("create table t (a integer)")
+    c.execute("insert into t values (1)")
+    c.commit()
+    c.close()
+    res = tide("import-db", "--sql", "delete from t returning a", "--conn", f"sqlite:///{db}", "-o", "o.csv",
+               cwd=repo_dir, check=False)
+    assert res.returncode != 0 and "readonly" in res.stderr
+    c = sqlite3.connect(db)
+    assert c.execute("select count(*) from t").fetchone() == (1,)
+    c.close()
