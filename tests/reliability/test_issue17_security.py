@@ -82,3 +82,52 @@ def test_issue17_f14_import_db_reads_sqlite_read_only(repo_dir, tide):
     c = sqlite3.connect(db)
     assert c.execute("select count(*) from t").fetchone() == (1,)
     c.close()
+
+
+# --- finding 13: corrupt remote objects: which, where, and a repair that works -------------------
+
+
+def test_issue17_f13_pull_names_corrupt_objects_and_the_advice_repairs(repo_dir, tide, tmp_path):
+    import shutil
+
+    from tests.conftest import git
+
+    remote = tmp_path / "store"
+    tide("remote", "add", "-d", "store", remote, cwd=repo_dir)
+    (repo_dir / "d").mkdir()
+    (repo_dir / "d" / "a.txt").write_text("precious\n")
+    (repo_dir / "b.txt").write_text("other\n")
+    tide("add", "d", "b.txt", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    tide("push", cwd=repo_dir)
+    import hashlib
+
+    oid = hashlib.md5(b"precious\n").hexdigest()
+    obj = remote / "files" / "md5" / oid[:2] / oid[2:]
+    os.chmod(obj, 0o644)
+    obj.write_text("tampered\n")
+
+    cache = repo_dir / ".dvc" / "cache"
+    shutil.move(cache, tmp_path / "good-cache")
+    shutil.rmtree(repo_dir / "d")
+    res = tide("pull", cwd=repo_dir, check=False)
+    err = res.stderr.strip()
+    assert res.returncode != 0 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "again to resume" not in err
+    assert "d/a.txt" in err and oid in err and f"files/md5/{oid[:2]}/{oid[2:]}" in err
+    assert "remote 'store'" in err and str(remote) in err
+    assert "TIDE_REMOTE_INDEX=0 tide push -r store" in err
+    manifest = err.split("the manifests of the directories holding them (")[1].split(")")[0]
+    assert manifest.startswith("files/md5/") and manifest.endswith(".dir")
+    assert not (repo_dir / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]).exists()
+
+    # the advice: delete the bad copy on the remote, push from a cache that has a good one
+    obj.unlink()
+    (remote / manifest).unlink()
+    shutil.rmtree(repo_dir / ".dvc" / "cache")
+    shutil.move(tmp_path / "good-cache", cache)
+    tide("push", "-r", "store", cwd=repo_dir, env={**os.environ, "TIDE_REMOTE_INDEX": "0"})
+    shutil.rmtree(cache)
+    tide("pull", cwd=repo_dir)
+    assert (repo_dir / "d" / "a.txt").read_text() == "precious\n"
