@@ -131,3 +131,199 @@ def test_issue17_f13_pull_names_corrupt_objects_and_the_advice_repairs(repo_dir,
     shutil.rmtree(cache)
     tide("pull", cwd=repo_dir)
     assert (repo_dir / "d" / "a.txt").read_text() == "precious\n"
+
+
+# --- finding 10: values passed to external programs ----------------------------------------------
+
+HOSTILE_HOSTS = ["ssh://-oProxyCommand=sh", "ssh://-oProxyCommand=sh:2222", "ssh://-lroot@host",
+                 "ssh://bob@host\x07name", "ssh://host:99999", "ssh://bob@-host"]
+
+
+def _fake_ssh(tmp_path):
+    """An ``ssh`` first on PATH that records that it ran: nothing may reach it."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "ssh-ran"
+    (bindir / "ssh").write_text(f"#!/bin/sh\necho \"$@\" >> {log}\nexit 255\n")
+    (bindir / "ssh").chmod(0o755)
+    return {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}, log
+
+
+@pytest.mark.parametrize("host", ["ssh://-oProxyCommand=sh", "ssh://-lroot@host"])
+def test_issue17_f10_run_on_hostile_host_is_refused(repo_dir, tide, tmp_path, host):
+    env, log = _fake_ssh(tmp_path)
+    res = tide("run", "--on", host, "--", "true", cwd=repo_dir, env=env, check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "not" in res.stderr, res.stderr
+    assert not log.exists(), log.read_text()
+
+
+def test_issue17_f10_hostile_host_in_tide_yaml_profile_is_refused(repo_dir, tide, tmp_path):
+    env, log = _fake_ssh(tmp_path)
+    (repo_dir / "tide.yaml").write_text("runners:\n  gpu:\n    on: ssh://-oProxyCommand=sh\n")
+    res = tide("run", "--on", "gpu", "--", "true", cwd=repo_dir, env=env, check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert "-oProxyCommand=sh" in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not log.exists()
+    res = tide("runner", "launch", "--cloud", "ssh", "--host", "-oProxyCommand=sh", cwd=repo_dir, env=env,
+               check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr and not log.exists(), res.stderr
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS)
+def test_issue17_f10_ssh_target_refuses_options_and_junk(host):
+    from tide.runners.transport import SSHTarget
+
+    with pytest.raises(UsageError):
+        SSHTarget.parse(host)
+
+
+def test_issue17_f10_every_ssh_target_is_checked_and_ssh_gets_double_dash():
+    from tide.runners.transport import SSHShell, SSHTarget
+
+    for bad in ("-oProxyCommand=sh", "a b", "host\n", ""):
+        with pytest.raises(UsageError):
+            SSHTarget(bad)  # as a cloud API's address would build it
+    with pytest.raises(UsageError):
+        SSHTarget("host", "-oX=y")
+    for good in ("bob@example.com:2222", "ssh://10.0.0.7", "[::1]:22", "ubuntu@ip-10-0-0-1.ec2.internal"):
+        t = SSHTarget.parse(good)
+        argv = SSHShell(t).argv("true")
+        assert argv[-3:] == ["--", t.host, "true"]
+        assert all(argv[i].startswith("-") or argv[i - 1].startswith("-") for i in range(1, len(argv) - 3))
+
+
+def test_issue17_f10_git_never_gets_a_value_as_an_option(tmp_path):
+    import subprocess
+
+    from tide.core.git import Git
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    marker = tmp_path / "ran"
+    g = Git(str(tmp_path))
+    for args in (("ls-remote", f"--upload-pack=touch {marker}", "x"), ("fetch", "-q", f"--upload-pack=touch {marker}"),
+                 ("push", "-q", f"--receive-pack=touch {marker}", "main"), ("rev-parse", "--verify", "-x^{commit}"),
+                 ("config", "--local", "user.name", "--file=/etc/x")):
+        with pytest.raises(UsageError, match="starts with '-'"):
+            g.run(*args)
+    with pytest.raises(UsageError):
+        g.resolve("--output=/tmp/x")
+    assert not marker.exists()
+    g.run("commit", "-q", "-m", "-a message may start with a dash", check=False)  # the value of -m
+    (tmp_path / "-file-named-like-an-option").write_text("x")
+    g.run("add", "-A", "--", "-file-named-like-an-option")  # paths after '--' are paths
+
+
+def _calls(node, names):
+    import ast
+
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            f = n.func
+            dotted = ""
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+                dotted = f"{f.value.id}.{f.attr}"
+            elif isinstance(f, ast.Name):
+                dotted = f.id
+            if dotted in names:
+                yield n, dotted
+
+
+# Every place tide starts another program, and why what it passes cannot be read as an option.
+SUBPROCESS_CALLS = {
+    ("core/git.py", "Git.run"): "git: core.argv.git_args refuses any value starting with '-' (every git command)",
+    ("core/git.py", "find_root"): "git -C PATH rev-parse: the path is the value of -C",
+    ("runners/transport.py", "LocalShell.run"): "bash -c SCRIPT: the script is the value of -c",
+    ("runners/transport.py", "LocalShell.popen"): "bash -c SCRIPT",
+    ("runners/transport.py", "SSHShell.run"): "ssh via SSHShell.argv: checked SSHTarget, '--' before the host",
+    ("runners/transport.py", "SSHShell.popen"): "ssh via SSHShell.argv",
+    ("runners/watchdog.py", "Watchdog.start_child"): "the job's command on the runner, as a list",
+    ("runners/watchdog.py", "Watchdog.shutdown"): "bash -c of the machine's poweroff command",
+    ("runners/aws.py", "AwsProvisioner._import_key"): "ssh-keygen -y -f PATH: the path is the value of -f",
+    ("runners/azure.py", "public_key"): "ssh-keygen: fixed arguments, paths as values of -f",
+    ("ops/schedule.py", "_run_once"): "tide's own command line (a list, no shell)",
+    ("ops/schedule.py", "install_crontab"): "crontab -l / crontab -: fixed arguments",
+    ("ops/schedule.py", "enable_systemd"): "systemctl --user enable --now UNIT: tide's own unit file name",
+    ("ops/demo.py", "tide_cli"): "python -m tide with the demo's fixed arguments",
+    ("ops/deploy.py", "_command"): "the user's deploy.command from tide.yaml (a shell command by design)",
+    ("ops/retrain.py", "_shell"): "the user's retrain command (a shell command by design)",
+    ("pipeline/execute.py", "run_commands"): "a dvc.yaml stage's cmd (a shell command by design, as in dvc)",
+}
+
+
+def _enclosing(tree):
+    import ast
+
+    out = {}
+
+    def walk(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{prefix}{child.name}"
+                for n in ast.walk(child):
+                    out.setdefault(id(n), name)
+                walk(child, name + ".")
+            elif isinstance(child, ast.ClassDef):
+                walk(child, f"{prefix}{child.name}.")
+            else:
+                walk(child, prefix)
+
+    walk(tree, "")
+    return out
+
+
+def test_issue17_f10_every_subprocess_call_is_a_known_checked_one():
+    """Close the class: a new call that starts a program fails here until it is added above, with the
+    reason its arguments cannot be read as options."""
+    import ast
+    from pathlib import Path
+
+    import tide
+
+    src = Path(tide.__file__).parent
+    spawners = {"subprocess.run", "subprocess.Popen", "subprocess.call", "subprocess.check_call",
+                "subprocess.check_output", "os.system", "os.popen", "os.execv", "os.execvp", "os.execve",
+                "os.execvpe", "os.spawnv", "os.spawnvp", "os.posix_spawn", "os.posix_spawnp",
+                "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell", "pty.spawn"}
+    found = set()
+    for path in sorted(src.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = _enclosing(tree)
+        rel = path.relative_to(src).as_posix()
+        for call, _ in _calls(tree, spawners):
+            found.add((rel, where.get(id(call), "<module>")))
+    assert found - set(SUBPROCESS_CALLS) == set(), "new places start programs: check their arguments, list them"
+    assert set(SUBPROCESS_CALLS) - found == set(), "listed places that no longer start programs: drop them"
+
+
+def test_issue17_f10_git_options_tide_uses_are_known():
+    """Every option tide's code passes to git is in core.argv.GIT_OPTIONS (else Git.run would refuse it)."""
+    import ast
+    from pathlib import Path
+
+    import tide
+    from tide.core.argv import GIT_OPTION_PREFIXES, GIT_OPTIONS
+
+    src = Path(tide.__file__).parent
+    used = set()
+    for path in sorted(src.rglob("*.py")):
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(n, (ast.List, ast.Tuple)) or (
+                    isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("run", "out")):
+                items = n.elts if isinstance(n, (ast.List, ast.Tuple)) else n.args
+                for a in items:
+                    v = a.value if isinstance(a, ast.Constant) else (
+                        a.values[0].value if isinstance(a, ast.JoinedStr) and isinstance(a.values[0], ast.Constant)
+                        else None)
+                    if isinstance(v, str) and v.startswith("-") and len(v) > 1 and path.name in _GIT_USERS:
+                        used.add(v)
+    unknown = {u for u in used if u not in GIT_OPTIONS and not u.startswith(GIT_OPTION_PREFIXES)}
+    assert unknown <= _NOT_GIT, sorted(unknown - _NOT_GIT)
+
+
+_GIT_USERS = {"git.py", "ci.py", "move.py", "metrics.py", "forge.py", "demo.py", "comment.py", "retrain.py",
+              "run.py", "pr.py", "example.py", "local.py", "cmd_forge.py", "state.py", "registry.py", "model.py"}
+# options in those modules that go to other programs or are not arguments at all
+_NOT_GIT = {"--",                              # ends options: git_args stops there
+            "-C", "--show-toplevel",              # find_root: git -C PATH rev-parse (not through Git.run)
+            "-c"}                                 # sh -c in retrain.py (the runner's command)
