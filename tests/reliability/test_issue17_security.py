@@ -327,3 +327,92 @@ _GIT_USERS = {"git.py", "ci.py", "move.py", "metrics.py", "forge.py", "demo.py",
 _NOT_GIT = {"--",                              # ends options: git_args stops there
             "-C", "--show-toplevel",              # find_root: git -C PATH rev-parse (not through Git.run)
             "-c"}                                 # sh -c in retrain.py (the runner's command)
+
+
+# --- finding 7: nothing outside the repository leaves through a report; values are escaped -------
+
+HOSTILE_VALUES = ["![x](/etc/hostname)", "<img src=x onerror=alert(1)>", "[d](../../../../etc/hostname)",
+                  "a | b\n| c", "`x` ``y", "<script>alert(1)</script>", "&lt;img&gt;", "[r]: /etc/hostname",
+                  "**bold** _it_ ~~s~~ $x$", "javascript:alert(1)", "\\![y](z.png)"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_issue17_f07_escaped_values_render_as_text(value, tmp_path):
+    from markdown_it import MarkdownIt
+
+    from tide.core.markup import md_code, md_text
+    from tide.forge.report import find_local_files
+    from tide.ops.metrics import table
+
+    (tmp_path / "z.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    for rendered in (md_text(value), md_code(value), table(["Path", value], [[value, value]], markdown=True)):
+        html = md.render(rendered)
+        assert "<img" not in html and "<a " not in html and "<script" not in html and "<em>" not in html, html
+        assert find_local_files(rendered, str(tmp_path), str(tmp_path)) == []
+    cells = md.render(table(["Path", "Param"], [[value, "v"]], markdown=True))
+    assert cells.count("<td>") == 2, cells  # a '|' or a line break in a value never adds a cell or a row
+
+
+def test_issue17_f07_report_escapes_params_metric_names_and_title(repo_dir, tide):
+    import json
+
+    from tests.conftest import git
+
+    (repo_dir / "dvc.yaml").write_text("stages:\n  s:\n    cmd: echo\n    params: [lr, note]\n"
+                                       "    metrics: [{m.json: {cache: false}}]\n")
+    (repo_dir / "params.yaml").write_text("lr: 1\nnote: plain\n")
+    (repo_dir / "m.json").write_text(json.dumps({"acc": 0.5}))
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "base")
+    (repo_dir / "params.yaml").write_text('lr: 2\nnote: "![x](/etc/hostname)"\n')
+    (repo_dir / "m.json").write_text(json.dumps({"acc": 0.6, "<img src=x onerror=alert(1)>": 1}))
+    tide("report", "--no-plots", "--title", "[t](/etc/passwd)", cwd=repo_dir)
+    text = (repo_dir / "report.md").read_text()
+    import re
+
+    assert not re.search(r"(?<!\\)[\[<]", text), text  # every '[' and '<' of a value is escaped
+    assert "!\\[x\\](/etc/hostname)" in text and "\\<img src=x onerror=alert(1)\\>" in text
+    assert text.startswith("## \\[t\\](/etc/passwd)\n")
+
+
+@pytest.fixture(params=["local", "gitlab"])
+def forge_s(request, tmp_path):
+    from tests.forge.conftest import _setup
+
+    yield from _setup(request.param, tmp_path)
+
+
+def _uploaded(s) -> list[bytes]:
+    if s.fake is not None:
+        return list(s.fake.uploads.values())
+    assets = s.open().forge.root / "assets"
+    return [p.read_bytes() for p in assets.rglob("*") if p.is_file()] if assets.exists() else []
+
+
+def test_issue17_f07_comment_never_uploads_files_outside_the_repository(forge_s, tmp_path):
+    from tests.forge.test_conformance import open_pr, png_bytes
+    from tide.forge.base import Target
+    from tide.ops.comment import create_comment
+
+    s = forge_s
+    pr = open_pr(s)
+    secret = tmp_path / "outside-secret.txt"
+    secret.write_text("TOPSECRET\n")
+    (s.work / "plots").mkdir()
+    os.symlink(secret, s.work / "plots" / "evil.png")
+    (s.work / "plots" / "ok.png").write_bytes(png_bytes())
+    depth = "../" * len(s.work.parts)
+    hostile = [f"![x](../{secret.name})", f"![x]({depth}{str(secret)[1:]})", f"[d]({secret})",
+               "![s](plots/evil.png)", f"see [r]\n\n[r]: ../{secret.name}\n", f"[d](<{secret}>)",
+               f"![x](../{secret.name}?raw=1)"]
+    for body in hostile:
+        (s.work / "report.md").write_text(f"# report\n\n![fine](plots/ok.png)\n\n{body}\n")
+        with pytest.raises(UsageError, match="outside the repository"):
+            create_comment(s.work / "report.md", target=f"pr#{pr.number}", **s.options())
+    assert all(b"TOPSECRET" not in b for b in _uploaded(s)) and _uploaded(s) == []
+    assert s.open().forge.list_comments(Target("pr", str(pr.number))) == []
+    # the same report without the hostile line goes, its image inside the repository uploaded
+    (s.work / "report.md").write_text("# report\n\n![fine](plots/ok.png)\n\n[home](/)\n")
+    create_comment(s.work / "report.md", target=f"pr#{pr.number}", **s.options())
+    assert _uploaded(s) == [png_bytes()]
