@@ -296,37 +296,45 @@ def test_issue17_f10_every_subprocess_call_is_a_known_checked_one():
     assert set(SUBPROCESS_CALLS) - found == set(), "listed places that no longer start programs: drop them"
 
 
+GIT_COMMANDS = {"add", "am", "apply", "archive", "branch", "cat-file", "check-ignore", "check-ref-format", "checkout",
+                "cherry-pick", "clone", "commit", "commit-tree", "config", "describe", "diff", "fetch", "for-each-ref",
+                "gc", "hash-object", "init", "log", "ls-files", "ls-remote", "ls-tree", "merge", "merge-base",
+                "merge-tree", "mktree", "notes", "pull", "push", "read-tree", "rebase", "remote", "reset", "rev-list",
+                "rev-parse", "show", "show-ref", "stash", "status", "symbolic-ref", "tag", "update-ref", "var",
+                "worktree", "write-tree"}
+
+
 def test_issue17_f10_git_options_tide_uses_are_known():
-    """Every option tide's code passes to git is in core.argv.GIT_OPTIONS (else Git.run would refuse it)."""
+    """Every option tide's code passes to git (in a call or an argument list whose first item is a git
+    command) is in core.argv.GIT_OPTIONS; else Git.run would refuse it at run time."""
     import ast
     from pathlib import Path
 
     import tide
     from tide.core.argv import GIT_OPTION_PREFIXES, GIT_OPTIONS
 
+    def literal(a):
+        if isinstance(a, ast.Constant) and isinstance(a.value, str):
+            return a.value
+        if isinstance(a, ast.JoinedStr) and a.values and isinstance(a.values[0], ast.Constant):
+            return a.values[0].value
+        return None
+
     src = Path(tide.__file__).parent
     used = set()
     for path in sorted(src.rglob("*.py")):
         for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(n, (ast.List, ast.Tuple)) or (
-                    isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("run", "out")):
-                items = n.elts if isinstance(n, (ast.List, ast.Tuple)) else n.args
-                for a in items:
-                    v = a.value if isinstance(a, ast.Constant) else (
-                        a.values[0].value if isinstance(a, ast.JoinedStr) and isinstance(a.values[0], ast.Constant)
-                        else None)
-                    if isinstance(v, str) and v.startswith("-") and len(v) > 1 and path.name in _GIT_USERS:
-                        used.add(v)
+            if isinstance(n, (ast.List, ast.Tuple)):
+                items = n.elts
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("run", "out"):
+                items = n.args
+            else:
+                continue
+            if items and literal(items[0]) in GIT_COMMANDS:
+                used.update(v for v in map(literal, items[1:]) if v and v.startswith("-") and v not in ("--", "-"))
     unknown = {u for u in used if u not in GIT_OPTIONS and not u.startswith(GIT_OPTION_PREFIXES)}
-    assert unknown <= _NOT_GIT, sorted(unknown - _NOT_GIT)
-
-
-_GIT_USERS = {"git.py", "ci.py", "move.py", "metrics.py", "forge.py", "demo.py", "comment.py", "retrain.py",
-              "run.py", "pr.py", "example.py", "local.py", "cmd_forge.py", "state.py", "registry.py", "model.py"}
-# options in those modules that go to other programs or are not arguments at all
-_NOT_GIT = {"--",                              # ends options: git_args stops there
-            "-C", "--show-toplevel",              # find_root: git -C PATH rev-parse (not through Git.run)
-            "-c"}                                 # sh -c in retrain.py (the runner's command)
+    assert not unknown, sorted(unknown)
+    assert {"-q", "-m", "--verify"} <= used  # the scan sees tide's git calls
 
 
 # --- finding 7: nothing outside the repository leaves through a report; values are escaped -------
