@@ -2,7 +2,9 @@
 
 
 def register(p):
-    p.add_argument("--dir", default=".demo", help="workspace to create (removed first if it exists; default .demo)")
+    p.add_argument("--dir", default=".demo",
+                   help="workspace to create (default .demo); one an earlier demo made is emptied first,"
+                   " any other non-empty directory is refused")
     p.add_argument("--days", type=int, default=4, help="simulated days of tide retrain (default 4)")
 
 

@@ -16,6 +16,9 @@ class Git:
     env: Mapping[str, str] | None = field(default=None, repr=False)  # extra variables for the git process
 
     def run(self, *args: str, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess:
+        from tide.core.argv import git_args
+
+        git_args(args)  # a value (remote, revision, config value) never reaches git as an option
         try:
             proc = subprocess.run(
                 ["git", "-C", self.root, *args], capture_output=True, input=input, check=False,

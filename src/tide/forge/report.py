@@ -61,6 +61,7 @@ _INLINE = re.compile(
 )
 _DEF = re.compile(r"^(?P<lead> {0,3}\[[^\]]+\]:\s*)(?P<url><[^>]*>|\S+)", re.M)
 _FENCE = re.compile(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", re.M | re.S)
+_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -87,13 +88,25 @@ def guess_mime(name: str, data: bytes = b"") -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def _spans_outside_code(text: str) -> list[tuple[int, int]]:
-    spans, pos = [], 0
-    for m in _FENCE.finditer(text):
-        spans.append((pos, m.start()))
-        pos = m.end()
-    spans.append((pos, len(text)))
-    return spans
+def _masked(text: str) -> str:
+    """``text`` with fenced code blocks blanked and inline code spans filled (same length, lines
+    kept), so that link syntax shown as code is neither uploaded nor rewritten."""
+    def blank(m: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", m.group(0))
+
+    def code(m: re.Match[str]) -> str:
+        return m.group(1) + re.sub(r"[^\n]", "x", m.group(2)) + m.group(1)
+
+    return _CODE_SPAN.sub(code, _FENCE.sub(blank, text))
+
+
+def _refs(markdown: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is image) of the URL of every inline link or image and reference definition
+    outside code."""
+    masked = _masked(markdown)
+    found = [(m.start("url"), m.end("url"), bool(m.group("bang"))) for m in _INLINE.finditer(masked)]
+    found += [(m.start("url"), m.end("url"), False) for m in _DEF.finditer(masked)]
+    return sorted(found)
 
 
 def _data_uri(url: str) -> tuple[bytes, str] | None:
@@ -107,43 +120,52 @@ def _data_uri(url: str) -> tuple[bytes, str] | None:
     return data, m.group("mime") or "application/octet-stream"
 
 
-def find_local_files(markdown: str, base_dir: str) -> list[LocalFile]:
+def inside(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or below it, symlinks resolved in both."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def find_local_files(markdown: str, base_dir: str, root: str) -> list[LocalFile]:
     """Images (and links to existing files) the report references by a local path or a data: URI.
 
     A local *image* that does not exist is an error: a report must never lose an image silently.
     Links to missing paths are left alone (they may be anchors or paths in the forge's web UI).
+    Only files inside ``root`` (the repository; symlinks resolved) are ever read: a link or image
+    to any other file (``../../etc/hostname``, ``/home/me/.ssh/id_rsa``, a symlink leading out) is
+    refused, so nothing outside the repository leaves the machine through a report.
     """
     out: dict[str, LocalFile] = {}
-    for start, end in _spans_outside_code(markdown):
-        chunk = markdown[start:end]
-        refs = [(m.group("url"), bool(m.group("bang"))) for m in _INLINE.finditer(chunk)]
-        refs += [(m.group("url"), False) for m in _DEF.finditer(chunk)]
-        for raw, image in refs:
-            url = raw[1:-1] if raw.startswith("<") else raw
-            if url in out or url.startswith(WATERMARK_URL) or url.startswith("#"):
-                continue
-            if url.startswith("data:"):
-                decoded = _data_uri(url)
-                if decoded:
-                    data, mime = decoded
-                    ext = mimetypes.guess_extension(mime) or ".bin"
-                    name = hashlib.sha256(data).hexdigest()[:16] + ext
-                    out[url] = LocalFile(raw, name, data, mime, True)
-                continue
-            if _SCHEME.match(url) or url.startswith("//"):
-                continue
-            path = url.split("#")[0].split("?")[0]
-            from urllib.parse import unquote
+    for start, end, image in _refs(markdown):
+        raw = markdown[start:end]
+        url = raw[1:-1] if raw.startswith("<") else raw
+        if url in out or url.startswith(WATERMARK_URL) or url.startswith("#"):
+            continue
+        if url.startswith("data:"):
+            decoded = _data_uri(url)
+            if decoded:
+                data, mime = decoded
+                ext = mimetypes.guess_extension(mime) or ".bin"
+                name = hashlib.sha256(data).hexdigest()[:16] + ext
+                out[url] = LocalFile(raw, name, data, mime, True)
+            continue
+        if _SCHEME.match(url) or url.startswith("//"):
+            continue
+        path = url.split("#")[0].split("?")[0]
+        from urllib.parse import unquote
 
-            full = os.path.normpath(os.path.join(base_dir, unquote(path)))
-            if not os.path.isfile(full):
-                if image:
-                    raise MissingError(f"the report's image '{url}' does not exist (looked at {full})")
-                continue
-            with open(full, "rb") as f:
-                data = f.read()
-            mime = guess_mime(full, data)
-            out[url] = LocalFile(raw, os.path.basename(full), data, mime, image or _is_image_mime(mime))
+        full = os.path.normpath(os.path.join(base_dir, unquote(path)))
+        if not os.path.isfile(full):
+            if image:
+                raise MissingError(f"the report's image '{url}' does not exist (looked at {full})")
+            continue
+        if not inside(full, root):
+            raise UsageError(f"the report links to '{url}' ({os.path.realpath(full)}), which is outside the "
+                             f"repository {root}: only files inside the repository are published")
+        with open(full, "rb") as f:
+            data = f.read()
+        mime = guess_mime(full, data)
+        out[url] = LocalFile(raw, os.path.basename(full), data, mime, image or _is_image_mime(mime))
     return list(out.values())
 
 
@@ -151,31 +173,21 @@ def rewrite(markdown: str, new_urls: dict[str, str]) -> str:
     """Replace the URLs of inline links/images and reference definitions (keys as written)."""
     if not new_urls:
         return markdown
-
-    def inline(m: re.Match[str]) -> str:
-        raw = m.group("url")
-        if raw not in new_urls:
-            return m.group(0)
-        return f"{m.group('bang')}[{m.group('text')}]({new_urls[raw]}{m.group('rest') or ''})"
-
-    def definition(m: re.Match[str]) -> str:
-        raw = m.group("url")
-        return m.group("lead") + new_urls[raw] if raw in new_urls else m.group(0)
-
     parts, pos = [], 0
-    for start, end in _spans_outside_code(markdown):
-        parts.append(markdown[pos:start])
-        chunk = _INLINE.sub(inline, markdown[start:end])
-        parts.append(_DEF.sub(definition, chunk))
-        pos = end
+    for start, end, _ in _refs(markdown):
+        raw = markdown[start:end]
+        if raw in new_urls:
+            parts += [markdown[pos:start], new_urls[raw]]
+            pos = end
     parts.append(markdown[pos:])
     return "".join(parts)
 
 
-def publish_report(markdown: str, base_dir: str, upload: Callable[[LocalFile], str]) -> str:
-    """Upload every local file the report references and return the report with links rewritten."""
+def publish_report(markdown: str, base_dir: str, upload: Callable[[LocalFile], str], root: str) -> str:
+    """Upload every local file the report references (inside ``root`` only) and return the report
+    with links rewritten."""
     mapping = {}
-    for lf in find_local_files(markdown, base_dir):
+    for lf in find_local_files(markdown, base_dir, root):
         mapping[lf.ref] = upload(lf)
     return rewrite(markdown, mapping)
 

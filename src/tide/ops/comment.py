@@ -59,15 +59,16 @@ def resolve_target(ctx: ForgeContext, spec: str) -> Target:
 
 
 def publish_images(ctx: ForgeContext, markdown: str, base_dir: str, target: Target | None, to: str = "forge") -> str:
-    """Upload the report's local images and rewrite their links (an image that cannot go is an error)."""
+    """Upload the report's local images and rewrite their links (an image that cannot go is an error).
+    Only files inside the repository are published (forge.report.find_local_files)."""
     from tide.forge.report import find_local_files, publish_report
 
-    if not find_local_files(markdown, base_dir):
+    if not find_local_files(markdown, base_dir, ctx.root):
         return markdown
     from tide.ops.asset import uploader
 
     up = uploader(ctx, to, target)
-    return publish_report(markdown, base_dir, lambda lf: up(lf.name, lf.data, lf.mime))
+    return publish_report(markdown, base_dir, lambda lf: up(lf.name, lf.data, lf.mime), ctx.root)
 
 
 def create_comment(

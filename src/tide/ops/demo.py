@@ -17,12 +17,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tide.core.errors import TideError
+from tide.core.errors import TideError, UsageError
 from tide.core.fsutil import remove
 from tide.core.git import Git
 
 Say = Callable[[str], None]
 FIRST_DAY = datetime.date(2026, 1, 1)
+MARKER = ".tide-demo"   # written first into every directory the demo creates; only those are ever removed
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,43 @@ def tide_cli(cwd: str, *args: str, env: dict[str, str], say: Say, check: bool = 
     return proc
 
 
+def _inside(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def claim_dir(path: str) -> str:
+    """The demo's directory, emptied: created here, or one an earlier demo created (it holds MARKER).
+
+    Anything else is refused in one line and left alone: a directory that is not empty and has no
+    marker, the current directory or one holding it (so the repository the user is in), HOME, ``/``.
+    """
+    top = os.path.realpath(os.path.abspath(path))
+    here = os.path.realpath(os.getcwd())
+    home = os.path.realpath(os.path.expanduser("~"))
+    if top == os.path.dirname(top) or _inside(here, top) or _inside(home, top):
+        raise UsageError(f"--dir '{path}' holds the current directory, HOME or is '/'; give the demo a directory "
+                         "of its own (default .demo)")
+    if os.path.lexists(top) or os.path.islink(os.path.abspath(path)):
+        marker = os.path.join(top, MARKER)
+        if not os.path.isdir(top) or os.path.islink(os.path.abspath(path)):
+            raise UsageError(f"--dir '{path}' exists and is not a directory; choose another --dir")
+        if os.listdir(top) and not (os.path.isfile(marker) and not os.path.islink(marker)):
+            raise UsageError(f"--dir '{path}' is not empty and was not made by 'tide demo'; choose another --dir "
+                             "or empty it yourself")
+        for name in os.listdir(top):
+            if name != MARKER:
+                remove(os.path.join(top, name))
+    else:
+        os.makedirs(top)
+    with open(os.path.join(top, MARKER), "w", encoding="utf-8") as f:
+        f.write("made by 'tide demo': the next demo run in this directory empties it\n")
+    return top
+
+
 def setup(top: str, say: Say) -> tuple[str, Git]:
     from tide.ops.example import init_example
 
-    if os.path.exists(top):
-        remove(top)
-    os.makedirs(top)
+    top = claim_dir(top)
     env = example_env()
     project = os.path.join(top, "project")
     init_example(project, nested=True)

@@ -19,11 +19,13 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
     """``spares``: a checkout follows (``tide pull``): large files may leave a workspace-ready copy
     behind (``repo.cache.spares``; see transfer.download); the caller drops unused ones."""
     summary = FetchSummary()
+    urls: dict[str, str] = {}
     with repo.lock():
         spares = spares and not scope.revs and _checkout_copies(repo.cache)  # other revisions: no checkout
-        _fetch(repo, scope, remote, jobs, run_cache, progress, summary, spares)
+        _fetch(repo, scope, remote, jobs, run_cache, progress, summary, spares, urls)
     if any(not r.ok for r in summary.results.values()):
-        _raise_failures(summary.results, verb, "download", _names(repo, scope, remote))
+        names, holders = _names(repo, scope, remote)
+        _raise_failures(summary.results, verb, "download", names, urls, holders)
     return summary
 
 
@@ -34,7 +36,8 @@ def _checkout_copies(cache) -> bool:  # noqa: ANN001
 
 
 def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_cache: bool,
-           progress: Progress | None, summary: FetchSummary, spares: bool = False) -> None:
+           progress: Progress | None, summary: FetchSummary, spares: bool = False,
+           urls: dict[str, str] | None = None) -> None:
     if remote:
         resolve(repo.settings, remote)  # a named remote must exist even with nothing to move
     groups = gather(repo, scope, remote, for_push=False)
@@ -44,9 +47,20 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
         rem = open_remote(repo, name, jobs)
         try:
             files, dirs = list(group.files), list(group.dirs)
+            verify = verify_downloads(rem.spec)
             res = fetch(repo.cache, rem.store, files, dirs, rem.jobs, progress,
-                        verify=verify_downloads(rem.spec), spares=files + dirs if spares else ())
+                        verify=verify, spares=files + dirs if spares else ())
+            if res.corrupt:  # garbled on the way (a flaky network) or stored so: a second download tells
+                again = fetch(repo.cache, rem.store, [r for r in res.corrupt if not r.is_dir],
+                              [r for r in res.corrupt if r.is_dir], rem.jobs, None, verify=verify)
+                res.corrupt = again.corrupt
+                res.transferred += again.transferred
+                res.nbytes += again.nbytes
+                res.missing_remote += again.missing_remote
+                res.failed += again.failed
             summary.results[rem.name] = res
+            if urls is not None:
+                urls[rem.name] = rem.spec.url
             if run_cache and name == remote:
                 from tide.objects.runs_transfer import fetch_runs
 
@@ -62,11 +76,22 @@ def verify_downloads(spec: RemoteSpec) -> bool:
     return True if raw is None else to_bool(raw, f"remote.{spec.name}.verify")
 
 
-def _names(repo: Repo, scope: Scope, remote: str | None) -> dict:
-    """Workspace paths of the objects, to name what failed (only computed when something did)."""
+def _names(repo: Repo, scope: Scope, remote: str | None) -> tuple[dict, dict]:
+    """Workspace paths of the objects, to name what failed (only computed when something did), and
+    the directory (``.dir`` ref) holding each file object of a directory."""
+    from tide.core import manifest
+    from tide.objects.ref import ObjRef
     from tide.ops.data_scope import named_objects
 
     names: dict = {}
+    holders: dict = {}
     for group in gather(repo, scope, remote, for_push=False).values():
         names.update(named_objects(repo, group))
-    return names
+        for ref in group.dirs:
+            try:
+                raw = repo.cache.read_bytes(ref.oid, ref.legacy)
+            except FileNotFoundError:
+                continue
+            for e in manifest.parse(raw, where=f"manifest {ref.oid}"):
+                holders.setdefault(ObjRef(e.md5, ref.legacy), ref)
+    return names, holders

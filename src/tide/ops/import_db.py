@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from tide.core.errors import ConfigError, TideError, UsageError
+from tide.core.errors import ConfigError, MissingError, TideError, UsageError
 from tide.core.fsutil import atomic_write_bytes
 from tide.workspace import pointers
 from tide.workspace.repo import Repo
@@ -85,13 +85,42 @@ def safe_url(url: str) -> str:
     return re.sub(r"(://[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
+def read_only(url: str) -> str:
+    """The URL opened read-only where the driver would otherwise create or write a file.
+
+    SQLite creates a missing database file on connect (and a query could write): the database is
+    opened as a ``file:`` URI with ``mode=ro``, so a missing file is an error and nothing is made.
+    Server databases (PostgreSQL, MySQL, ...) never create anything on connect.
+    """
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return url
+    db = u.database or ""
+    if db in ("", ":memory:") or "mode=memory" in db:
+        return url
+    if db.startswith("file:") and str(u.query.get("uri", "")).lower() == "true":
+        path, _, query = db[len("file:"):].partition("?")
+        params = [p for p in query.split("&") if p and not p.startswith("mode=")]
+        return u.set(database="file:" + path + "?" + "&".join([*params, "mode=ro"])).render_as_string(
+            hide_password=False)
+    path = os.path.abspath(db)
+    if not os.path.isfile(path):
+        raise MissingError(f"SQLite database '{db}' does not exist")
+    return u.set(database=f"file:{quote(path, safe='/')}?mode=ro",
+                 query={**u.query, "uri": "true"}).render_as_string(hide_password=False)
+
+
 def query_rows(url: str, sql: str | None, table: str | None) -> tuple[list[str], list[tuple]]:
     try:
         import sqlalchemy as sa
     except ImportError:
         raise UsageError("import-db needs SQLAlchemy: pip install 'tide-ml[db]'")
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(read_only(url))
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise UsageError(f"cannot use connection {safe_url(url)}: {str(exc).splitlines()[0]}")
     except ImportError as exc:

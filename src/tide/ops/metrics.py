@@ -13,7 +13,12 @@ DEFAULT_PRECISION = 5
 
 
 def table(headers: list[str], rows: list[list[str]], markdown: bool = False) -> str:
-    """dvc's table layout: columns at least the header width plus two; Markdown in GitHub style."""
+    """dvc's table layout: columns at least the header width plus two; Markdown in GitHub style, every
+    cell escaped (names and values come from the user's files: core.markup.md_text)."""
+    if markdown:
+        from tide.core.markup import md_text
+
+        headers, rows = [md_text(h) for h in headers], [[md_text(c) for c in r] for r in rows]
     widths = [len(h) + 2 for h in headers]
     for r in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]

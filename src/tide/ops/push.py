@@ -108,13 +108,16 @@ def _epoch(store) -> str:  # noqa: ANN001
 
 
 def _raise_failures(results: dict[str, TransferResult], verb: str, action: str,
-                    names: dict[ObjRef, str] | None = None) -> None:
+                    names: dict[ObjRef, str] | None = None, urls: dict[str, str] | None = None,
+                    holders: dict[ObjRef, ObjRef] | None = None) -> None:
     names = names or {}
+    urls = urls or {}
+    holders = holders or {}
 
     def label(refs: list[ObjRef], n: int = 3) -> str:
         return ", ".join(f"{names[r]} ({r.oid})" if r in names else r.oid for r in refs[:n])
 
-    problems = []
+    problems, resumable = [], False
     for name, res in results.items():
         if res.missing_local and verb != "push":
             problems.append(f"{len(res.missing_local)} objects are missing from the cache "
@@ -123,12 +126,31 @@ def _raise_failures(results: dict[str, TransferResult], verb: str, action: str,
             problems.append(f"{len(res.missing_remote)} objects are missing on remote '{name}' "
                             f"(e.g. {label(res.missing_remote, 1)})")
         if res.corrupt:
-            problems.append(f"{len(res.corrupt)} objects on remote '{name}' are corrupt and were not "
-                            f"trusted: {label(res.corrupt)}")
+            problems.append(_corrupt_advice(name, urls.get(name, ""), res.corrupt, names, holders, verb))
         if res.failed:
             ref, msg = res.failed[0]
             problems.append(f"{len(res.failed)} objects failed to {action} (first: {msg})")
+            resumable = True
     if problems:
         done = sum(r.transferred for r in results.values())
         raise StorageError(f"{verb} incomplete ({done} objects transferred): " + "; ".join(problems)
-                           + f"; run 'tide {verb}' again to resume")
+                           + (f"; run 'tide {verb}' again to resume the failed transfers" if resumable else ""))
+
+
+def _corrupt_advice(name: str, url: str, refs: list[ObjRef], names: dict[ObjRef, str],
+                    holders: dict[ObjRef, ObjRef], verb: str) -> str:
+    """Which objects are stored corrupt on which remote, and what repairs them (not another pull:
+    each was downloaded twice and hashed wrong both times). A push skips a directory whose manifest
+    the remote has (as dvc's does), so those manifests go too."""
+    from tide.core.errors import redact
+    from tide.objects.remote import object_key
+
+    where = f"remote '{name}'" + (f" ({redact(url)})" if url else "")
+    shown = ", ".join(f"{names.get(r, 'an object')} (md5 {r.oid}, stored at {object_key(r)})" for r in refs[:3])
+    more = f" and {len(refs) - 3} more" if len(refs) > 3 else ""
+    dirs = sorted({object_key(holders[r]) for r in refs if r in holders})
+    also = f" and the manifests of the directories holding them ({', '.join(dirs[:3])})" if dirs else ""
+    return (f"{len(refs)} objects on {where} are corrupt (their content does not match their hash; downloaded "
+            f"twice, kept out of the cache): {shown}{more}. 'tide {verb}' again cannot repair them: delete those "
+            f"objects{also} on the remote, then from a clone whose cache has good copies ('tide fsck' there finds "
+            f"none corrupt) run 'TIDE_REMOTE_INDEX=0 tide push -r {name}'")

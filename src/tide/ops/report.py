@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from tide.core.errors import MissingError, TideError, UsageError
 from tide.core.fsutil import atomic_write_text
+from tide.core.markup import md_code, md_text, md_url
 from tide.ops import metrics, params
 from tide.workspace.repo import Repo
 
@@ -43,7 +44,7 @@ def build(
         raise UsageError(f"'{out}' is a directory; name the report file (e.g. report.md)")
     rep = Report("")
     head_name = "workspace" if head == WORKSPACE else head
-    lines = [f"## {title or 'tide report'}", ""]
+    lines = [f"## {md_text(title) if title else 'tide report'}", ""]
     for md in include or []:
         p = os.path.join(cwd, md)
         try:
@@ -57,17 +58,17 @@ def build(
         d = metrics.diff(repo, base, head, with_unchanged=True)
         body = metrics.diff_table(d, "Metric", base, head_name, True, precision) if d else "_no metrics_"
     except TideError as exc:
-        body = f"_metrics unavailable: {exc}_"
+        body = f"_metrics unavailable: {md_text(exc)}_"
         rep.warnings.append(str(exc))
-    lines += _section(f"Metrics: `{head_name}` vs `{base}`", body)
+    lines += _section(f"Metrics: {md_code(head_name)} vs {md_code(base)}", body)
     try:
         d = params.diff(repo, base, head)
         body = (metrics.diff_table(d, "Param", base, head_name, True, None, show_change=False)
                 if d else "_no parameter changed_")
     except TideError as exc:
-        body = f"_params unavailable: {exc}_"
+        body = f"_params unavailable: {md_text(exc)}_"
         rep.warnings.append(str(exc))
-    lines += _section(f"Params: `{head_name}` vs `{base}`", body)
+    lines += _section(f"Params: {md_code(head_name)} vs {md_code(base)}", body)
     if with_plots:
         lines += _plots(repo, base, head, out_path, rep, cwd)
     rep.markdown = "\n".join(lines).rstrip() + "\n"
@@ -87,9 +88,10 @@ def _plots(repo: Repo, base: str, head: str, out_path: str, rep: Report, cwd: st
         return _section("Plots", "_no plots declared in dvc.yaml_")
     except TideError as exc:
         rep.warnings.append(str(exc))
-        return _section("Plots", f"_plots unavailable: {exc}_")
+        return _section("Plots", f"_plots unavailable: {md_text(exc)}_")
     rep.warnings += res.errors
     rep.images = list(res.images)
     base_dir = os.path.dirname(out_path)
-    links = [f"![{os.path.basename(p)}]({os.path.relpath(p, base_dir).replace(os.sep, '/')})" for p in res.images]
+    links = [f"![{md_text(os.path.basename(p))}]({md_url(os.path.relpath(p, base_dir).replace(os.sep, '/'))})"
+             for p in res.images]
     return _section("Plots", "\n\n".join(links) if links else "_no plot data_")

@@ -31,6 +31,7 @@ from tide.core import settings as S
 from tide.core.config import Env
 from tide.core.errors import ConfigError, TideError, UsageError
 from tide.core.fsutil import atomic_write_text
+from tide.core.markup import md_code, md_text
 from tide.workspace.repo import Repo
 
 Say = Callable[[str], None]
@@ -144,7 +145,8 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         source = f"{rs.base}-tide-retrain-{day}-{base_sha[:8]}"
         pr = create_pr(list(rs.pr_files) or None, path=repo.root, branch=source, target_branch=rs.base,
                        title=f"tide retrain {day}: {reg.model} on {rs.base} {base_sha[:8]}",
-                       body=f"Retrained `{reg.model}` on {day} from {rs.base} {base_sha[:8]} by `tide retrain`.",
+                       body=f"Retrained {md_code(reg.model)} on {day} from {md_text(rs.base)} {base_sha[:8]} "
+                            "by `tide retrain`.",
                        message=f"tide retrain {day} for {base_sha[:8]}", skip_ci=True, ctx=ctx)
         if pr is None:
             note("the pipeline changed no file: nothing to propose")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from tide.core.errors import TideError
+from tide.core.markup import md_code, md_text, md_url
 from tide.registry.records import PromotionRecord
 from tide.workspace.repo import Repo
 
@@ -16,7 +17,7 @@ def _metrics_table(repo: Repo, a: str, b: str, a_name: str, b_name: str) -> str:
     try:
         d = metrics.diff(repo, a, b, with_unchanged=True)
     except TideError as exc:
-        return f"_metrics unavailable: {exc}_\n"
+        return f"_metrics unavailable: {md_text(exc)}_\n"
     if not d:
         return "_no metrics_\n"
     return metrics.diff_table(d, "Metric", a_name, b_name, markdown=True, precision=4)
@@ -37,7 +38,7 @@ def _params_table(repo: Repo, a: str, b: str, a_name: str) -> str:
     try:
         d = params.diff(repo, a, b)
     except TideError as exc:
-        return f"_params unavailable: {exc}_\n"
+        return f"_params unavailable: {md_text(exc)}_\n"
     if not d:
         return "_no parameter changed_\n"
     return metrics.diff_table(d, "Param", a_name, "this PR", markdown=True, precision=None)
@@ -54,24 +55,26 @@ def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, m
         prod = record.production
     elif art is not None and art.stage(stage) and art.stage(stage) != version:
         prod = art.stage(stage)
-    lines = [f"## tide retrain: `{model}` {version} ({day})", "",
-             f"Trained from `{base}` at {base_sha[:8]}; candidate commit {head[:8]}.", ""]
-    lines += [f"### Metrics vs `{base}`", "", _metrics_table(repo, base_sha, head, base, "this PR")]
+    # model, stage, branch and version names come from the user's configuration: escaped (core.markup)
+    m, b, s, v, pv = md_code(model), md_code(base), md_text(stage), md_text(version), md_text(prod or "")
+    lines = [f"## tide retrain: {m} {v} ({md_text(day)})", "",
+             f"Trained from {b} at {md_text(base_sha[:8])}; candidate commit {md_text(head[:8])}.", ""]
+    lines += [f"### Metrics vs {b}", "", _metrics_table(repo, base_sha, head, base, "this PR")]
     if prod and art is not None and prod in art.versions:
-        lines += [f"### Metrics vs production ({stage}: {prod})", ""]
+        lines += [f"### Metrics vs production ({s}: {pv})", ""]
         if _same_metrics(repo, base_sha, art.versions[prod].commit):
-            lines += [f"_the same as `{base}`: production {prod} is the model on `{base}`_", ""]
+            lines += [f"_the same as {b}: production {pv} is the model on {b}_", ""]
         else:
             lines += [_metrics_table(repo, art.versions[prod].commit, head, prod, version)]
     else:
-        lines += ["### Metrics vs production", "", f"_no model in '{stage}' before this one_", ""]
-    lines += [f"### Params vs `{base}`", "", _params_table(repo, base_sha, head, base)]
+        lines += ["### Metrics vs production", "", f"_no model in '{s}' before this one_", ""]
+    lines += [f"### Params vs {b}", "", _params_table(repo, base_sha, head, base)]
     images = [p for p in plots if os.path.isfile(os.path.join(repo.root, p))]
     if images:
         lines += ["### Plots", ""]
         for p in images:
             rel = os.path.relpath(os.path.join(repo.root, p), report_dir).replace(os.sep, "/")
-            lines += [f"![{os.path.basename(p)}]({rel})", ""]
+            lines += [f"![{md_text(os.path.basename(p))}]({md_url(rel)})", ""]
     if record is not None:
         lines += [record.markdown()]
     else:

@@ -52,11 +52,13 @@ class PromotionRecord:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
     def markdown(self) -> str:
+        from tide.core.markup import md_text as t  # names, reasons and deploy output are not tide's: escaped
+
         lines = [
-            f"### Promotion gate: {self.outcome} "
-            f"({self.artifact} {self.version} → {self.stage})",
+            f"### Promotion gate: {t(self.outcome)} "
+            f"({t(self.artifact)} {t(self.version)} → {t(self.stage)})",
             "",
-            f"Compared with production: {self.production or 'none (empty stage)'}",
+            f"Compared with production: {t(self.production) if self.production else 'none (empty stage)'}",
             "",
         ]
         if self.metrics:
@@ -68,18 +70,19 @@ class PromotionRecord:
                 if iv:
                     ivs = f"[{iv['low']:+.4f}, {iv['high']:+.4f}] ({iv['confidence']:.0%}, {iv['rows']} rows)"
                 lines.append(
-                    f"| {m['metric']} | {m['role']} | {_f(m['candidate'])} | {_f(m['production'])} | "
-                    f"{_f(m['improvement'], True)} | {ivs} | {'yes' if m['passed'] else 'no'} |"
+                    f"| {t(m['metric'])} | {t(m['role'])} | {_f(m['candidate'])} | {_f(m['production'])} | "
+                    f"{_f(m['improvement'], True)} | {t(ivs)} | {'yes' if m['passed'] else 'no'} |"
                 )
             lines.append("")
-        lines += [f"- {r}" for r in self.reasons]
+        lines += [f"- {t(r)}" for r in self.reasons]
         if self.forced:
             lines.append("- the gate was overridden with --force")
         if self.deploy is not None:
-            lines.append(f"- deploy ({self.deploy.kind}): {'ok' if self.deploy.ok else 'FAILED'}: {self.deploy.detail}")
-        lines += ["", f"_Evidence: model {(self.model_hash or '-')[:12]} · data {(self.data_hash or '-')[:12]} · "
-                      f"evaluation set {(self.eval_hash or '-')[:12]} · code {self.code_commit[:8]} · "
-                      f"{self.time}_"]
+            lines.append(f"- deploy ({t(self.deploy.kind)}): {'ok' if self.deploy.ok else 'FAILED'}: "
+                         f"{t(self.deploy.detail)}")
+        lines += ["", f"_Evidence: model {t((self.model_hash or '-')[:12])} · data {t((self.data_hash or '-')[:12])} · "
+                      f"evaluation set {t((self.eval_hash or '-')[:12])} · code {t(self.code_commit[:8])} · "
+                      f"{t(self.time)}_"]
         return "\n".join(lines) + "\n"
 
 

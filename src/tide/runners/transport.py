@@ -71,9 +71,19 @@ _HOST_RE = re.compile(r"^(?:(?P<user>[^@/:\s]+)@)?(?P<host>\[[0-9a-fA-F:]+\]|[^@
 
 @dataclass(frozen=True)
 class SSHTarget:
+    """A host to reach with ssh; every one is checked (a host such as ``-oProxyCommand=...`` would be
+    an option to ssh), whether parsed from ``--on``/``--host``/tide.yaml or given by a cloud's API."""
+
     host: str
     user: str = ""
     port: int = 22
+
+    def __post_init__(self) -> None:
+        from tide.core import argv
+
+        argv.host(self.host, "SSH host")
+        argv.user(self.user, "SSH user")
+        argv.port(self.port, "SSH port")
 
     @classmethod
     def parse(cls, value: str) -> SSHTarget:
@@ -83,7 +93,10 @@ class SSHTarget:
         m = _HOST_RE.match(v)
         if not m:
             raise UsageError(f"'{value}' is not an SSH host: use USER@HOST[:PORT] or ssh://USER@HOST[:PORT]")
-        return cls(m.group("host").strip("[]"), m.group("user") or "", int(m.group("port") or 22))
+        try:
+            return cls(m.group("host").strip("[]"), m.group("user") or "", int(m.group("port") or 22))
+        except UsageError as exc:
+            raise UsageError(f"'{value}' is not an SSH host ({exc}): use USER@HOST[:PORT]")
 
     def __str__(self) -> str:
         user = f"{self.user}@" if self.user else ""
@@ -113,7 +126,7 @@ class SSHShell:
             args += ["-o", f"UserKnownHostsFile={self.known_hosts}"]
         if self.target.user:
             args += ["-l", self.target.user]
-        return [*args, self.target.host, remote]
+        return [*args, "--", self.target.host, remote]  # '--': the host is never read as an option
 
     def run(self, script: str, *, input: bytes | None = None, timeout: float | None = None,
             check: bool = True) -> subprocess.CompletedProcess:
