@@ -28,6 +28,12 @@ def register(p):
     s = sub.add_parser("show", help="show the registry, or the versions of one artifact")
     s.add_argument("name", nargs="?")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--check", action="store_true",
+                   help="compare the local registry tags with the forge remote's, and production with the "
+                        "deployment (deploy.copy_to); list every disagreement and exit 1 when there is one "
+                        "('tide retrain' repairs them)")
+    s.add_argument("--remote", default="origin", help="the forge's git remote (default: origin)")
+    s.add_argument("--stage", default=None, help="with --check: the deployed stage (default: retrain.stage)")
     h = sub.add_parser("history", help="the journal of registry events of an artifact")
     h.add_argument("name")
     h.add_argument("--json", action="store_true")
@@ -99,6 +105,8 @@ def _show(r, args):
     from tide.ops.model import registry_for, show_all, show_json, versions_of
 
     reg = registry_for(r.git)
+    if args.check:
+        return _check(r, args)
     if args.name:
         rows = versions_of(reg.artifact(args.name))
         if args.json:
@@ -119,6 +127,22 @@ def _show(r, args):
     print(table(["name", "latest", *[f"#{s}" for s in stages]],
                 [[row.name, row.latest or "-", *[row.stages.get(s, "-") for s in stages]] for row in rows]))
     return 0
+
+
+def _check(r, args):
+    from tide.cli.output import emit_json
+    from tide.ops.converge import check
+
+    problems = check(r, args.remote, args.name, args.stage)
+    if args.json:
+        emit_json({"agree": not problems, "problems": problems})
+    elif problems:
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} disagreement(s): a re-run of 'tide retrain' repairs them")
+    elif not args.quiet:
+        print(f"the local registry tags, the forge remote '{args.remote}' and the deployment agree")
+    return 1 if problems else 0
 
 
 def _history(r, args):

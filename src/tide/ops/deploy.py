@@ -17,6 +17,8 @@ import subprocess
 import time
 
 from tide.core.errors import TideError
+from tide.core.paths import config_path, is_url
+from tide.core.redact import redact
 from tide.core.settings import DeploySettings
 from tide.registry.records import DeployResult
 
@@ -49,13 +51,50 @@ def _command(root: str, command: str, model: str, name: str, version: str, stage
     return DeployResult("command", True, f"'{command}' succeeded" + (f": {last}" if last else ""))
 
 
+def _target(root: str, dest: str) -> str:
+    from tide.storage.registry import scheme_of
+
+    if scheme_of(dest) == "local" and not os.path.isabs(dest) and not is_url(dest):
+        return config_path(root, dest, "deploy.copy_to")  # a relative target stays in the repository
+    return dest
+
+
+def deployed(root: str, cfg: DeploySettings) -> dict | None:
+    """What ``deploy.copy_to`` holds now (its ``deployed.json``: name, version, stage, file), None when
+    nothing was deployed there. Raises TideError when the target cannot be read, or has no way to tell
+    (``deploy.command``: UsageError)."""
+    from tide.core.errors import UsageError
+    from tide.storage.base import RemoteSpec
+    from tide.storage.registry import open_backend, scheme_of
+
+    if not cfg.copy_to:
+        raise UsageError("only a deploy.copy_to target can be checked (a deploy.command cannot be asked)")
+    url = _target(root, cfg.copy_to)
+    if scheme_of(url) == "local" and not os.path.isdir(url):
+        return None
+    backend = open_backend(RemoteSpec("deploy", url))
+    try:
+        if not backend.exists("deployed.json"):
+            return None
+        with backend.open("deployed.json") as f:
+            raw = f.read()
+    finally:
+        backend.close()
+    try:
+        info = json.loads(raw)
+    except ValueError:
+        return {"version": None, "error": "deployed.json is not JSON"}
+    return info if isinstance(info, dict) else {"version": None, "error": "deployed.json is not a JSON object"}
+
+
 def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str) -> DeployResult:
     from tide.storage.base import RemoteSpec
     from tide.storage.registry import open_backend, scheme_of
 
-    url = dest
-    if scheme_of(dest) == "local" and not os.path.isabs(dest):
-        url = os.path.join(root, dest)
+    try:
+        url = _target(root, dest)
+    except TideError as exc:
+        return DeployResult("copy", False, str(exc))
     base = os.path.basename(model)
     info = {"name": name, "version": version, "stage": stage, "file": base,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -70,5 +109,5 @@ def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str)
         finally:
             backend.close()
     except (TideError, OSError) as exc:
-        return DeployResult("copy", False, f"copy to {dest} failed: {exc}")
-    return DeployResult("copy", True, f"{base} ({version}) copied to {dest}")
+        return DeployResult("copy", False, f"copy to {redact(dest)} failed: {exc}")
+    return DeployResult("copy", True, f"{base} ({version}) copied to {redact(dest)}")

@@ -155,32 +155,43 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
     with step("register", res, say) as note:
         from tide.registry.registry import Registry
 
+        from tide.ops import converge
+
         registry = Registry(git)
         art = registry.state().get(reg.model)
         existing = art.version_at(head) if art else None
+        made: tuple[str, ...] = ()
         if existing:
             res.version = existing
             note(f"{reg.model} {existing} is registered at {head[:8]} already")
         else:
             created = registry.register(reg.model, head)
-            res.version = created.version
-            _push_tag(git, ctx.remote, created.tag)
+            res.version, made = created.version, (created.tag,)
             note(f"registered {reg.model} {created.version} ({created.tag})")
+        for line in converge.tags(repo, ctx.remote, reg.model, made):  # push what the forge lacks
+            note(f"repaired: {line}")
     with step("gate", res, say) as note:
         from tide.ops.promote import PromoteRequest, promote
         from tide.registry import records
 
         art = registry.artifact(reg.model)
+        made = ()
         if art.stage(stage) == res.version:
             res.outcome = "already-promoted"
             note(f"{res.version} is in '{stage}' already")
             rec = _last_record(repo, st, reg.model, res.version)
+            for line in converge.record(repo, st, rec):
+                note(f"repaired: {line}")
         else:
             rec = promote(repo, PromoteRequest(reg.model, stage, res.version), say=note)
             res.outcome = rec.outcome
-            if rec.tag:
-                _push_tag(git, ctx.remote, rec.tag)
+            made = (rec.tag,) if rec.tag else ()
             note(f"{rec.outcome}: " + "; ".join(rec.reasons))
+        for line in converge.tags(repo, ctx.remote, reg.model, made):  # the assignment tag, and any missing
+            note(f"repaired: {line}")
+        if res.outcome != "deploy-failed":  # a failed deploy is reported on the PR first, below
+            for line in converge.deployment(repo, st, reg.model, stage, note):
+                note(f"repaired: {line}")
         gate_cfg = S.gate_settings(st)
         res.record_path = records.record_path(repo.root, gate_cfg.records, reg.model, res.version)
     with step("report", res, say) as note:
@@ -211,10 +222,6 @@ def _remote_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
     if git.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
         git.run("fetch", "-q", remote, f"refs/heads/{branch}")
     return sha
-
-
-def _push_tag(git, remote: str, tag: str) -> None:  # noqa: ANN001
-    git.run("push", "-q", remote, f"refs/tags/{tag}")
 
 
 def _last_record(repo: Repo, st: S.Settings, name: str, version: str):  # noqa: ANN202
