@@ -153,9 +153,8 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         res.pr_url, res.pr_number = pr.url, pr.number
         note(f"{'opened' if pr.created else 'updated'} #{pr.number} {pr.url} (branch {source}, commit {head[:8]})")
     with step("register", res, say) as note:
-        from tide.registry.registry import Registry
-
         from tide.ops import converge
+        from tide.registry.registry import Registry
 
         registry = Registry(git)
         art = registry.state().get(reg.model)

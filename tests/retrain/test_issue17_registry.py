@@ -1,0 +1,134 @@
+"""Issue 17, findings 6, 8 and 9: the registry loop converges with the forge, secrets never leave, and
+paths from tide.yaml stay inside the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import git
+from tests.retrain import test_retrain as base
+from tests.retrain.test_retrain import comments, retrain
+
+loop = base.loop  # the fixture: a workspace with a local forge and storage
+
+REFUSE_HOOK = """#!/bin/sh
+# refuse registry tags whose name matches $PATTERN (a stand-in for a forge's protected-tag rules)
+while read old new ref; do
+  case "$ref" in
+    refs/tags/PATTERN) echo "tag $ref is protected" >&2; exit 1 ;;
+  esac
+done
+exit 0
+"""
+
+
+def refuse_tags(forge: Path, pattern: str | None) -> None:
+    """Make the forge (a bare repository) refuse pushes of tags matching ``pattern`` (None: accept)."""
+    hook = forge / "hooks" / "pre-receive"
+    if pattern is None:
+        hook.unlink(missing_ok=True)
+        return
+    hook.write_text(REFUSE_HOOK.replace("PATTERN", pattern))
+    hook.chmod(0o755)
+
+
+def tags(where: Path) -> list[str]:
+    return sorted(git(where, "tag", "-l").split())
+
+
+def tide_cmd(ws: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tide", *args], cwd=ws, capture_output=True, text=True,
+                          check=False)
+
+
+def result(proc: subprocess.CompletedProcess) -> dict:
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_issue17_f06_refused_version_tag_fails_then_rerun_converges(loop, tmp_path):
+    ws, forge = loop, tmp_path / "forge.git"
+    refuse_tags(forge, "*@v*")
+    failed = retrain(ws, "--day", "2026-05-01", check=False)
+    assert failed.returncode != 0, "a refused tag push must make tide retrain fail"
+    assert "step 'register' failed" in failed.stderr and "refused the registry tag(s) tiny@v0.0.1" in failed.stderr
+    assert tags(forge) == []
+    check = tide_cmd(ws, "model", "show", "--check")
+    assert check.returncode == 1 and "tag tiny@v0.0.1 is local only" in check.stdout
+    refuse_tags(forge, None)
+    again = retrain(ws, "--day", "2026-05-01")
+    assert "[register] repaired: pushed tiny@v0.0.1 (the forge lacked it)" in again.stdout
+    assert result(again)["outcome"] == "promoted"
+    assert tags(forge) == tags(ws) == ["tiny#prod#1", "tiny@v0.0.1"]
+    assert tide_cmd(ws, "model", "show", "--check").returncode == 0
+
+
+def test_issue17_f06_refused_assignment_tag_fails_then_fresh_clone_sees_production(loop, tmp_path):
+    ws, forge = loop, tmp_path / "forge.git"
+    refuse_tags(forge, "*#prod#*")
+    failed = retrain(ws, "--day", "2026-05-01", check=False)
+    assert failed.returncode != 0 and "step 'gate' failed" in failed.stderr
+    assert "tiny#prod#1" in failed.stderr
+    assert tags(forge) == ["tiny@v0.0.1"] and "tiny#prod#1" in tags(ws)
+    check = tide_cmd(ws, "model", "show", "--check")
+    assert check.returncode == 1 and "tag tiny#prod#1 is local only" in check.stdout
+    # the bug: a re-run said "already-promoted", exited 0 and never pushed the assignment
+    still = retrain(ws, "--day", "2026-05-01", check=False)
+    assert still.returncode != 0, "a re-run while the forge still refuses must fail too"
+    refuse_tags(forge, None)
+    again = retrain(ws, "--day", "2026-05-01")
+    assert result(again)["outcome"] == "already-promoted"
+    assert "] repaired: pushed tiny#prod#1 (the forge lacked it)" in again.stdout
+    assert tags(forge) == tags(ws)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", forge, clone)
+    shown = json.loads(tide_cmd(clone, "model", "show", "--json").stdout)
+    deployed = json.loads((ws / "deployed" / "deployed.json").read_text())["version"]
+    assert shown["tiny"]["stage"] == {"prod": deployed} == {"prod": "v0.0.1"}
+    assert len(comments(tmp_path, 1)) == 1
+
+
+KILL_AT_SECOND_CONVERGE = """
+import os, signal, sys
+import tide.ops.converge as c
+calls = []
+real = c.tags
+def tags(*a, **k):
+    calls.append(1)
+    if len(calls) == 2:  # the gate step: the stage is assigned locally, not pushed yet
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*a, **k)
+c.tags = tags
+from tide.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_issue17_f06_kill_between_promote_and_push_converges(loop, tmp_path):
+    ws, forge = loop, tmp_path / "forge.git"
+    (ws / "params.yaml").write_text("lr: 0.1\nwrong_every: 4\n")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    killed = subprocess.run([sys.executable, "-c", KILL_AT_SECOND_CONVERGE, "retrain", "--day", "2026-05-01"],
+                            cwd=ws, env=env, capture_output=True, text=True, check=False)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert "tiny#prod#1" in tags(ws) and tags(forge) == ["tiny@v0.0.1"]
+    (ws / "promotions" / "tiny" / "v0.0.1.json").unlink()  # as if killed before the record was written
+    assert tide_cmd(ws, "model", "show", "--check").returncode == 1
+    again = retrain(ws, "--day", "2026-05-01")
+    assert result(again)["outcome"] == "already-promoted"
+    assert "] repaired: pushed tiny#prod#1 (the forge lacked it)" in again.stdout
+    assert "[gate] repaired: wrote the missing promotion record" in again.stdout
+    assert tags(forge) == tags(ws)
+    # the deployment is converged too: a lost deployment is redeployed from the production version
+    (ws / "deployed" / "deployed.json").unlink()
+    check = tide_cmd(ws, "model", "show", "--check")
+    assert check.returncode == 1
+    assert "the deployment (deployed) holds nothing, but tiny 'prod' is v0.0.1" in check.stdout
+    again = retrain(ws, "--day", "2026-05-01")
+    assert "[gate] repaired: redeployed tiny v0.0.1 (the deployment held nothing)" in again.stdout
+    assert json.loads((ws / "deployed" / "deployed.json").read_text())["version"] == "v0.0.1"
+    ok = tide_cmd(ws, "model", "show", "--check")
+    assert ok.returncode == 0 and "agree" in ok.stdout
