@@ -132,3 +132,78 @@ def test_issue17_f06_kill_between_promote_and_push_converges(loop, tmp_path):
     assert json.loads((ws / "deployed" / "deployed.json").read_text())["version"] == "v0.0.1"
     ok = tide_cmd(ws, "model", "show", "--check")
     assert ok.returncode == 0 and "agree" in ok.stdout
+
+
+# --- finding 8: secrets never leave through any channel ------------------------------------------
+def _leaks(where: Path, canary: str) -> list[str]:
+    return [str(p) for p in where.rglob("*") if p.is_file() and not p.is_symlink()
+            and canary.encode() in p.read_bytes()]
+
+
+def test_issue17_f08_copy_to_password_and_env_tokens_never_leave(loop, tmp_path):
+    from tests.reliability import canaries
+    from tests.storage.http_upload_server import UploadHttp
+
+    ws, forge = loop, tmp_path / "forge.git"
+    pw = canaries.user_value("DEPLOY_PASSWORD")
+    server = UploadHttp(str(tmp_path / "http"))
+    try:
+        url = server.url("open/deploy").replace("://", f"://deployer:{pw}@")
+        (ws / "tide.yaml").write_text(base.TIDE_YAML.replace("copy_to: deployed", f"copy_to: '{url}'")
+                                      .replace("RUNNER", ""))
+        git(ws, "commit", "-q", "-am", "deploy over http")
+        git(ws, "push", "-q", "origin", "main")
+        env = canaries.canary_env(str(tmp_path / "creds"))
+        out = retrain(ws, "--day", "2026-06-01", **env)
+        assert result(out)["outcome"] == "promoted"
+        assert (tmp_path / "http" / "open" / "deploy" / "deployed.json").exists()
+        # a deploy command that prints a token it was given: the token never reaches record, tag or PR
+        (ws / "tide.yaml").write_text(base.TIDE_YAML.replace(
+            "copy_to: deployed", f"command: 'echo deployed with $GITHUB_TOKEN at {url}'").replace("RUNNER", ""))
+        git(ws, "commit", "-q", "-am", "deploy by command")
+        git(ws, "push", "-q", "origin", "main")
+        out2 = retrain(ws, "--day", "2026-06-02", wrong=0, **env)
+        assert result(out2)["outcome"] == "promoted", out2.stdout
+        show = subprocess.run([sys.executable, "-m", "tide", "forge", "show"], cwd=ws, env=dict(os.environ, **env),
+                              capture_output=True, text=True, check=True)
+    finally:
+        server.stop()
+    token = env["GITHUB_TOKEN"]
+    for text in (out.stdout, out.stderr, out2.stdout, out2.stderr, show.stdout):
+        assert pw not in text and token not in text
+    assert "deployer:***@" in (ws / "promotions" / "tiny" / "v0.0.1.json").read_text()  # recorded, masked
+    messages = git(ws, "for-each-ref", "refs/tags", "--format=%(contents)") + git(ws, "log", "--all", "--format=%B")
+    assert "tide-promotion" in messages and "deployed with ***" in messages
+    assert pw not in messages and token not in messages
+    for canary in (pw, token):
+        assert not _leaks(ws / "promotions", canary) and not _leaks(forge, canary) and not _leaks(ws / ".git", canary)
+
+
+# --- finding 9: paths from tide.yaml stay inside the repository ------------------------------------
+def test_issue17_f09_config_paths_stay_inside_the_repository(loop, tmp_path):
+    ws = loop
+    outside = tmp_path / "elsewhere"
+    (ws / "linked").symlink_to(outside, target_is_directory=True)
+    outside.mkdir()
+    cases = [("records: promotions", "records: ../../elsewhere", "gate.records: ../../elsewhere"),
+             ("records: promotions", "records: linked/x", "gate.records: linked/x"),
+             ("records: promotions", f"records: {outside}", f"gate.records: {outside}"),
+             ("copy_to: deployed", "copy_to: ../deployed", "deploy.copy_to: ../deployed"),
+             ("metrics: model/metrics.json", "metrics: ../m.json", "gate.metrics: ../m.json"),
+             ("path: model/model.bin", "path: ../../etc/passwd", "registry.path: ../../etc/passwd")]
+    for old, new, shown in cases:
+        text = base.TIDE_YAML.replace("RUNNER", "").replace("  bootstrap:", "  records: promotions\n  bootstrap:")
+        (ws / "tide.yaml").write_text(text.replace(old, new))
+        proc = retrain(ws, "--day", "2026-07-01", check=False)
+        assert proc.returncode != 0, new
+        value = shown.split(": ")[1]
+        if value.startswith("/"):
+            why = ("is an absolute path; configuration paths stay inside the repository "
+                   "(give a path relative to its root)")
+        elif "linked" in value:
+            why = "leads outside the repository through a symbolic link; configuration paths stay inside it"
+        else:
+            why = "leads outside the repository; configuration paths stay inside it"
+        assert proc.stderr.strip().splitlines() == [f"ERROR: tide.yaml: '{shown}' {why}"], proc.stderr
+    assert not list(outside.iterdir()) and not (tmp_path / "deployed").exists()
+    assert not list((tmp_path / "forge.git" / "tide-forge").glob("pulls/*.json"))  # refused before any step
