@@ -207,3 +207,51 @@ def test_issue17_f09_config_paths_stay_inside_the_repository(loop, tmp_path):
         assert proc.stderr.strip().splitlines() == [f"ERROR: tide.yaml: '{shown}' {why}"], proc.stderr
     assert not list(outside.iterdir()) and not (tmp_path / "deployed").exists()
     assert not list((tmp_path / "forge.git" / "tide-forge").glob("pulls/*.json"))  # refused before any step
+
+
+def test_issue17_f08_one_redaction_units(tmp_path, monkeypatch):
+    import io
+
+    from tide.core.git import Git
+    from tide.core.redact import RedactingStream, redact, remember
+
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-abcdefgh-123")
+    monkeypatch.setenv("SHORT_TOKEN", "abc")            # too short to be masked everywhere
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/home/me/sa.json")  # a path, not a secret
+    text = "x tok-abcdefgh-123 y https://me:hunter22@h/p abc /home/me/sa.json"
+    assert redact(text) == "x *** y https://me:***@h/p abc /home/me/sa.json"
+    remember("flag-token-9876")
+    assert redact("--token flag-token-9876") == "--token ***"
+    raw = io.BytesIO()
+    out = RedactingStream(io.TextIOWrapper(raw, encoding="utf-8"))
+    out.write("copied to http://u:pw123456@h/d\n")
+    out.buffer.write(b"job says tok-abcdefgh-123\n")
+    out.flush()
+    assert raw.getvalue() == b"copied to http://u:***@h/d\njob says ***\n"
+    # the git module: tag and commit messages never carry a secret, whatever the caller passes
+    repo = Git(str(tmp_path))
+    repo.run("init", "-q")
+    for k, v in (("user.name", "t"), ("user.email", "t@x")):
+        repo.run("config", k, v)
+    repo.run("commit", "-q", "--allow-empty", "-m", "deploy to http://u:pw123456@h/d")
+    repo.run("tag", "-a", "t1", "-F", "-", "HEAD", input=b"body tok-abcdefgh-123\n")
+    assert repo.out("log", "--format=%B").strip() == "deploy to http://u:***@h/d"
+    assert "body ***" in repo.out("cat-file", "-p", "t1")
+
+
+def test_issue17_f09_config_path_helper(tmp_path):
+    import pytest
+
+    from tide.core.errors import PathError
+    from tide.core.paths import config_path
+
+    root = tmp_path / "repo"
+    (root / "sub").mkdir(parents=True)
+    (root / "out").symlink_to(tmp_path, target_is_directory=True)
+    (root / "in").symlink_to(root / "sub", target_is_directory=True)
+    assert config_path(str(root), "sub/x", "k") == str(root / "sub" / "x")
+    assert config_path(str(root), "in/x", "k") == str(root / "in" / "x")
+    assert config_path(str(root), "a/../b", "k") == str(root / "b")
+    for bad in ("../x", "sub/../../x", "out/x", "/etc", "~/x"):
+        with pytest.raises(PathError):
+            config_path(str(root), bad, "gate.records")

@@ -106,6 +106,7 @@ class RedactingStream:
 
     @property
     def buffer(self) -> _RedactingBytes:
+        self._stream.flush()  # text written before goes out before these bytes
         return _RedactingBytes(self._stream.buffer)
 
     def write(self, text: str) -> int:
