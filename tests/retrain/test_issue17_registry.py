@@ -255,3 +255,21 @@ def test_issue17_f09_config_path_helper(tmp_path):
     for bad in ("../x", "sub/../../x", "out/x", "/etc", "~/x"):
         with pytest.raises(PathError):
             config_path(str(root), bad, "gate.records")
+
+
+def test_issue17_f06_deploy_cut_short_is_seen_and_redeployed(loop, tmp_path):
+    """deployed.json names the production version but the model file is another (a deploy killed between
+    its two puts): --check says so and a re-run redeploys; model register --push converges too."""
+    ws, forge = loop, tmp_path / "forge.git"
+    retrain(ws, "--day", "2026-05-01")
+    (ws / "deployed" / "model.bin").write_text("half of another model")
+    check = tide_cmd(ws, "model", "show", "--check")
+    assert check.returncode == 1 and "a broken deployment (model.bin is not the model of v0.0.1)" in check.stdout
+    again = retrain(ws, "--day", "2026-05-01")
+    assert "[gate] repaired: redeployed tiny v0.0.1" in again.stdout
+    assert (ws / "deployed" / "model.bin").read_text() == "model wrong_every=4"
+    git(forge, "tag", "-d", "tiny#prod#1")  # lost on the forge
+    reg = tide_cmd(ws, "model", "register", "tiny", "--push")
+    assert reg.returncode == 0, reg.stderr
+    assert "repaired: pushed tiny#prod#1 (the forge lacked it)" in reg.stdout
+    assert tags(forge) == tags(ws) and tide_cmd(ws, "model", "show", "--check").returncode == 0

@@ -75,7 +75,8 @@ def _register(r, args):
     c = reg.register(args.name, args.rev, version=args.version, bump=bump, message=args.message)
     _say(args, f"Created git tag '{c.tag}' that registers version {c.version} at {c.commit[:7]}")
     if args.push:
-        push_tag(r.git, c)
+        for line in push_tag(r.git, c):
+            _say(args, f"repaired: {line}")
     return 0
 
 
@@ -85,7 +86,8 @@ def _assign(r, args):
     c = registry_for(r.git).assign(args.name, args.version, args.stage, message=args.message, force=args.force)
     _say(args, f"Created git tag '{c.tag}' that assigns stage '{c.stage}' to {args.name} {c.version}")
     if args.push:
-        push_tag(r.git, c)
+        for line in push_tag(r.git, c):
+            _say(args, f"repaired: {line}")
     return 0
 
 
@@ -95,7 +97,8 @@ def _deprecate(r, args):
     c = deprecate(registry_for(r.git), args.name, args.version, args.stage)
     _say(args, f"Created git tag '{c.tag}'")
     if args.push:
-        push_tag(r.git, c)
+        for line in push_tag(r.git, c):
+            _say(args, f"repaired: {line}")
     return 0
 
 

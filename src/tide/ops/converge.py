@@ -43,7 +43,7 @@ def deployment(repo: Repo, st: S.Settings, name: str, stage: str, say: Say) -> l
         return []
     prod = production(repo, name, stage)
     info = deployed(repo.root, dep)
-    held = (info or {}).get("version")
+    held = _held(info)
     if prod is None or (held == prod and (info or {}).get("name") == name):
         return []
     art = Registry(_git(repo)).artifact(name)
@@ -51,11 +51,12 @@ def deployment(repo: Repo, st: S.Settings, name: str, stage: str, say: Say) -> l
     ev = gather(repo, commit, S.gate_settings(st), S.registry_settings(st))
     path = model_file(repo, commit, S.registry_settings(st), ev.model_hash)
     say(f"deploying {name} {prod} again ...")
-    result = deploy(repo.root, dep, path, name, prod, stage, env=dict(repo.env.values))
+    result = deploy(repo.root, dep, path, name, prod, stage, env=dict(repo.env.values),
+                    file_name=os.path.basename(S.registry_settings(st).path or path))
     if not result.ok:
-        raise TideError(f"the deployment holds {held or 'nothing'}, '{stage}' is {prod}, and redeploying "
+        raise TideError(f"the deployment holds {held}, '{stage}' is {prod}, and redeploying "
                         f"failed: {result.detail}")
-    return [f"redeployed {name} {prod} (the deployment held {held or 'nothing'})"]
+    return [f"redeployed {name} {prod} (the deployment held {held})"]
 
 
 def record(repo: Repo, st: S.Settings, rec) -> list[str]:  # noqa: ANN001
@@ -85,13 +86,21 @@ def check(repo: Repo, remote: str, name: str | None = None, stage: str | None = 
 
         prod = production(repo, model, stage)
         info = deployed(repo.root, dep)
-        held = (info or {}).get("version")
+        held = _held(info)
         if info is not None and info.get("name") not in (None, model):
             problems.append(f"the deployment ({_shown(dep.copy_to)}) holds {info.get('name')} {held}, not {model}")
-        elif held != prod:
-            problems.append(f"the deployment ({_shown(dep.copy_to)}) holds {held or 'nothing'}, "
+        elif held != (prod or "nothing"):
+            problems.append(f"the deployment ({_shown(dep.copy_to)}) holds {held}, "
                             f"but {model} '{stage}' is {prod or 'empty'}")
     return problems
+
+
+def _held(info: dict | None) -> str:
+    if info is None:
+        return "nothing"
+    if info.get("error"):
+        return f"a broken deployment ({info['error']})"
+    return str(info.get("version") or "nothing")
 
 
 def _shown(target: str) -> str:

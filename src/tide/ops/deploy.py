@@ -24,14 +24,16 @@ from tide.registry.records import DeployResult
 
 
 def deploy(root: str, cfg: DeploySettings, model_path: str, name: str, version: str, stage: str,
-           env: dict[str, str] | None = None, timeout: float = 3600) -> DeployResult:
+           env: dict[str, str] | None = None, timeout: float = 3600, file_name: str | None = None) -> DeployResult:
+    """``file_name``: the deployed file's name (default: the model path's; the model may come from the
+    cache, whose file names are hashes)."""
     if not cfg.configured:
         return DeployResult("none", True, "no deploy step configured (tide.yaml: deploy)")
     if not os.path.isfile(model_path):
         return DeployResult("command" if cfg.command else "copy", False, f"model file '{model_path}' is missing")
     if cfg.command:
         return _command(root, cfg.command, model_path, name, version, stage, env, timeout)
-    return _copy(root, cfg.copy_to, model_path, name, version, stage)
+    return _copy(root, cfg.copy_to, model_path, name, version, stage, file_name)
 
 
 def _command(root: str, command: str, model: str, name: str, version: str, stage: str,
@@ -84,10 +86,29 @@ def deployed(root: str, cfg: DeploySettings) -> dict | None:
         info = json.loads(raw)
     except ValueError:
         return {"version": None, "error": "deployed.json is not JSON"}
-    return info if isinstance(info, dict) else {"version": None, "error": "deployed.json is not a JSON object"}
+    if not isinstance(info, dict):
+        return {"version": None, "error": "deployed.json is not a JSON object"}
+    if scheme_of(url) == "local" and info.get("md5") and isinstance(info.get("file"), str):
+        # a deploy cut short between the model and deployed.json: the file is not the version named
+        path = os.path.join(url, os.path.basename(info["file"]))
+        have = _md5_file(path) if os.path.isfile(path) else None
+        if have != info["md5"]:
+            return {**info, "version": None, "error": f"{info['file']} is not the model of {info.get('version')}"}
+    return info
 
 
-def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str) -> DeployResult:
+def _md5_file(path: str) -> str:
+    import hashlib
+
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str,
+          file_name: str | None = None) -> DeployResult:
     from tide.storage.base import RemoteSpec
     from tide.storage.registry import open_backend, scheme_of
 
@@ -95,8 +116,8 @@ def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str)
         url = _target(root, dest)
     except TideError as exc:
         return DeployResult("copy", False, str(exc))
-    base = os.path.basename(model)
-    info = {"name": name, "version": version, "stage": stage, "file": base,
+    base = file_name or os.path.basename(model)
+    info = {"name": name, "version": version, "stage": stage, "file": base, "md5": _md5_file(model),
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     try:
         if scheme_of(url) == "local":
