@@ -175,8 +175,8 @@ def test_issue17_f08_copy_to_password_and_env_tokens_never_leave(loop, tmp_path)
     messages = git(ws, "for-each-ref", "refs/tags", "--format=%(contents)") + git(ws, "log", "--all", "--format=%B")
     assert "tide-promotion" in messages and "deployed with ***" in messages
     assert pw not in messages and token not in messages
-    for canary in (pw, token):
-        assert not _leaks(ws / "promotions", canary) and not _leaks(forge, canary) and not _leaks(ws / ".git", canary)
+    for canary in (pw, token):  # tide.yaml holds the password: the user wrote it there
+        assert not [p for p in _leaks(ws, canary) if not p.endswith("tide.yaml")] and not _leaks(forge, canary)
 
 
 # --- finding 9: paths from tide.yaml stay inside the repository ------------------------------------

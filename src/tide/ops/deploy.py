@@ -38,19 +38,20 @@ def deploy(root: str, cfg: DeploySettings, model_path: str, name: str, version: 
 
 def _command(root: str, command: str, model: str, name: str, version: str, stage: str,
              env: dict[str, str] | None, timeout: float) -> DeployResult:
+    shown = redact(command)
     full = dict(env if env is not None else os.environ)
     full.update(TIDE_MODEL_PATH=model, TIDE_MODEL_NAME=name, TIDE_MODEL_VERSION=version, TIDE_STAGE=stage)
     try:
         proc = subprocess.run(command, shell=True, cwd=root, env=full, capture_output=True, text=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return DeployResult("command", False, f"'{command}' did not finish within {timeout:.0f} s")
+        return DeployResult("command", False, f"'{shown}' did not finish within {timeout:.0f} s")
     out = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
-    last = out[-1] if out else ""
+    last = redact(out[-1]) if out else ""  # the command may print a credential it was given
     if proc.returncode != 0:
-        err = (proc.stderr.strip().splitlines() or [""])[-1]
-        return DeployResult("command", False, f"'{command}' exited with {proc.returncode}: {err}".rstrip(": "))
-    return DeployResult("command", True, f"'{command}' succeeded" + (f": {last}" if last else ""))
+        err = redact((proc.stderr.strip().splitlines() or [""])[-1])
+        return DeployResult("command", False, f"'{shown}' exited with {proc.returncode}: {err}".rstrip(": "))
+    return DeployResult("command", True, f"'{shown}' succeeded" + (f": {last}" if last else ""))
 
 
 def _target(root: str, dest: str) -> str:

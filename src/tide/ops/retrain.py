@@ -194,6 +194,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         gate_cfg = S.gate_settings(st)
         res.record_path = records.record_path(repo.root, gate_cfg.records, reg.model, res.version)
     with step("report", res, say) as note:
+        from tide.core.redact import redact
         from tide.ops.comment import create_comment
         from tide.ops.retrain_report import build_report
 
@@ -202,7 +203,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         text = build_report(repo, day=day, base=rs.base, base_sha=base_sha, head=head, model=reg.model,
                             version=res.version, stage=stage, record=rec, plots=rs.plots,
                             report_dir=os.path.dirname(path), pr_url=res.pr_url)
-        atomic_write_text(path, text)
+        atomic_write_text(path, redact(text))
         c = create_comment(path, path=repo.root, target=f"pr#{res.pr_number}", update=True,
                            watermark_title=f"tide retrain {reg.model}", ctx=ctx)
         res.comment_url = c.url
