@@ -15,6 +15,10 @@ Steps (each logs what it did; a failure names its step and leaves nothing runnin
 
 Idempotent: the PR branch is named by the day and the base commit, so two runs on the same day
 and base commit update the same PR and comment, register nothing new and promote nothing twice.
+Convergent: register and gate end by comparing the local registry tags with the forge's and pushing
+(or fetching) what one side lacks; the gate step also rewrites a missing promotion record and
+redeploys the stage's version when the deployment holds another (ops/converge.py). A re-run after
+any failure or kill repairs what it finds, one ``repaired:`` line each; a refused push fails the run.
 """
 
 from __future__ import annotations
