@@ -55,8 +55,7 @@ def remote_tags(git: Git, remote: str, artifact: str | None = None) -> dict[str,
     """Registry tags of ``remote`` (GitError when it cannot be read)."""
     proc = git.run("ls-remote", "--tags", "--refs", remote, check=False)
     if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise GitError(f"cannot read the tags of the forge remote '{remote}': {err[-1] if err else proc.returncode}")
+        raise GitError(f"cannot read the tags of the forge remote '{remote}': {_reason(proc)}")
     out = {}
     for line in proc.stdout.decode("utf-8", errors="replace").splitlines():
         sha, _, ref = line.partition("\t")
@@ -64,6 +63,17 @@ def remote_tags(git: Git, remote: str, artifact: str | None = None) -> dict[str,
         if ref.startswith("refs/tags/") and _registry(name, artifact):
             out[name] = sha
     return out
+
+
+def _reason(proc) -> str:  # noqa: ANN001
+    """The informative line of a failed git network command: the remote's own message (a hook's),
+    else git's fatal/error line, else the last line."""
+    lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+    for prefix in ("remote:", "fatal:", "error:"):
+        hits = [ln for ln in lines if ln.startswith(prefix) and ln != prefix]
+        if hits:
+            return hits[0]
+    return lines[-1] if lines else f"exit code {proc.returncode}"
 
 
 def compare(git: Git, remote: str, artifact: str | None = None) -> TagDiff:
@@ -85,12 +95,11 @@ def converge(git: Git, remote: str, artifact: str | None = None, just_made: tupl
         proc = git.run("push", "-q", "--porcelain", remote, *(f"refs/tags/{t}:refs/tags/{t}" for t in diff.only_local),
                        check=False)
         if proc.returncode != 0:
-            err = [ln for ln in proc.stderr.decode(errors="replace").strip().splitlines() if ln.strip()]
             rejected = [ln.split("\t")[1].split(":")[0].removeprefix("refs/tags/")
                         for ln in proc.stdout.decode(errors="replace").splitlines() if ln.startswith("!\t")]
             what = ", ".join(rejected) or ", ".join(diff.only_local)
             raise GitError(f"the forge remote '{remote}' refused the registry tag(s) {what}: "
-                           f"{err[-1] if err else proc.returncode}; re-run to push them")
+                           f"{_reason(proc)}; re-run to push them")
         said += [f"pushed {t} (the forge lacked it)" for t in diff.only_local if t not in just_made]
     if diff.only_remote:
         git.run("fetch", "-q", "--no-tags", remote, *(f"refs/tags/{t}:refs/tags/{t}" for t in diff.only_remote))
