@@ -28,6 +28,12 @@ def register(p):
     s = sub.add_parser("show", help="show the registry, or the versions of one artifact")
     s.add_argument("name", nargs="?")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--check", action="store_true",
+                   help="compare the local registry tags with the forge remote's, and production with the "
+                        "deployment (deploy.copy_to); list every disagreement and exit 1 when there is one "
+                        "('tide retrain' repairs them)")
+    s.add_argument("--remote", default="origin", help="the forge's git remote (default: origin)")
+    s.add_argument("--stage", default=None, help="with --check: the deployed stage (default: retrain.stage)")
     h = sub.add_parser("history", help="the journal of registry events of an artifact")
     h.add_argument("name")
     h.add_argument("--json", action="store_true")
@@ -69,7 +75,8 @@ def _register(r, args):
     c = reg.register(args.name, args.rev, version=args.version, bump=bump, message=args.message)
     _say(args, f"Created git tag '{c.tag}' that registers version {c.version} at {c.commit[:7]}")
     if args.push:
-        push_tag(r.git, c)
+        for line in push_tag(r.git, c):
+            _say(args, f"repaired: {line}")
     return 0
 
 
@@ -79,7 +86,8 @@ def _assign(r, args):
     c = registry_for(r.git).assign(args.name, args.version, args.stage, message=args.message, force=args.force)
     _say(args, f"Created git tag '{c.tag}' that assigns stage '{c.stage}' to {args.name} {c.version}")
     if args.push:
-        push_tag(r.git, c)
+        for line in push_tag(r.git, c):
+            _say(args, f"repaired: {line}")
     return 0
 
 
@@ -89,7 +97,8 @@ def _deprecate(r, args):
     c = deprecate(registry_for(r.git), args.name, args.version, args.stage)
     _say(args, f"Created git tag '{c.tag}'")
     if args.push:
-        push_tag(r.git, c)
+        for line in push_tag(r.git, c):
+            _say(args, f"repaired: {line}")
     return 0
 
 
@@ -99,6 +108,8 @@ def _show(r, args):
     from tide.ops.model import registry_for, show_all, show_json, versions_of
 
     reg = registry_for(r.git)
+    if args.check:
+        return _check(r, args)
     if args.name:
         rows = versions_of(reg.artifact(args.name))
         if args.json:
@@ -119,6 +130,22 @@ def _show(r, args):
     print(table(["name", "latest", *[f"#{s}" for s in stages]],
                 [[row.name, row.latest or "-", *[row.stages.get(s, "-") for s in stages]] for row in rows]))
     return 0
+
+
+def _check(r, args):
+    from tide.cli.output import emit_json
+    from tide.ops.converge import check
+
+    problems = check(r, args.remote, args.name, args.stage)
+    if args.json:
+        emit_json({"agree": not problems, "problems": problems})
+    elif problems:
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} disagreement(s): a re-run of 'tide retrain' repairs them")
+    elif not args.quiet:
+        print(f"the local registry tags, the forge remote '{args.remote}' and the deployment agree")
+    return 1 if problems else 0
 
 
 def _history(r, args):

@@ -197,6 +197,13 @@ def _defaults_only(module):  # noqa: ANN001, ANN202
 
 
 def run_command(module, args) -> int:  # noqa: ANN001
+    from tide.core.redact import redacting_streams
+
+    with redacting_streams():  # every line tide prints (rich, logs, errors) goes through the one redaction
+        return _run_command(module, args)
+
+
+def _run_command(module, args) -> int:  # noqa: ANN001
     from tide.core import logs
     from tide.core.errors import TideError
 

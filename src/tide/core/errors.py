@@ -21,18 +21,7 @@ Anything that is not a TideError reaching the CLI is a bug and is shown with its
 
 from __future__ import annotations
 
-# ``scheme://user:password@host``: the password part of a URL, masked in every message
-_URL_PASSWORD = r"([A-Za-z][\w+.-]*://[^/\s:@]*:)[^/\s@]+@"
-
-
-def redact(text: str) -> str:
-    """``text`` with passwords embedded in URLs replaced by ``***``."""
-    if "@" not in text:
-        return text
-    import re  # here, not at the top: `re` costs start-up time to every command
-
-    return re.sub(_URL_PASSWORD, r"\1***@", text)
-
+from tide.core.redact import redact  # noqa: F401 (the one redaction; re-exported for callers)
 
 MAX_LEN = 1000  # characters of a message; longer ones are shortened in the middle
 

@@ -19,6 +19,8 @@ class Git:
         from tide.core.argv import git_args
 
         git_args(args)  # a value (remote, revision, config value) never reaches git as an option
+        if args and args[0] in _MESSAGE_COMMANDS:  # what goes into a tag or commit never holds a secret
+            args, input = _redacted(args, input)
         try:
             proc = subprocess.run(
                 ["git", "-C", self.root, *args], capture_output=True, input=input, check=False,
@@ -89,6 +91,25 @@ class Git:
             revs.update(self.out("for-each-ref", "--format=%(objectname)^{commit}", "refs/tags/").split())
             revs = {self.resolve(r) if r.endswith("}") else r for r in revs}
         return revs
+
+
+# git commands whose ``-m`` arguments or standard input become a tag or commit message
+_MESSAGE_COMMANDS = frozenset({"tag", "commit", "commit-tree", "notes", "merge"})
+
+
+def _redacted(args: tuple[str, ...], input: bytes | None) -> tuple[tuple[str, ...], bytes | None]:
+    from tide.core.redact import redact, redact_bytes
+
+    out, after_m = [], False
+    for a in args:
+        if after_m:
+            a, after_m = redact(a), False
+        elif a == "--message" or (a[:1] == "-" and a[1:2] != "-" and a.endswith("m") and a[1:].isalpha()):
+            after_m = True  # -m, or short options ending in m (-am)
+        elif a.startswith(("-m", "--message=")):
+            a = redact(a)
+        out.append(a)
+    return tuple(out), (redact_bytes(input) if input else input)
 
 
 def find_root(start: str) -> str | None:

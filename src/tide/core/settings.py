@@ -34,6 +34,18 @@ class Settings:
         section, _, key = dotted.partition(".")
         return self.section(section).get(key, default) if key else self.data.get(section, default)
 
+    @property
+    def root(self) -> str:
+        return os.path.dirname(self.path)
+
+    def inside(self, where: str, value: str | None) -> str | None:
+        """``value`` (a path setting at ``where``) checked to stay inside the repository (core/paths.py)."""
+        if value:
+            from tide.core.paths import config_path
+
+            config_path(self.root, value, where, FILE_NAME)
+        return value
+
 
 def load(root: str) -> Settings:
     path = os.path.join(root, FILE_NAME)
@@ -142,8 +154,10 @@ def _rule(raw: Any, where: str, primary: bool) -> MetricRule:
 def registry_settings(s: Settings) -> RegistrySettings:
     sec = s.section("registry")
     _only(sec, {"model", "path", "type", "data"}, "registry")
-    return RegistrySettings(_typed(sec, "model", str, "registry"), _typed(sec, "path", str, "registry"),
-                            _typed(sec, "type", str, "registry", "model"), _typed(sec, "data", str, "registry"))
+    return RegistrySettings(_typed(sec, "model", str, "registry"),
+                            s.inside("registry.path", _typed(sec, "path", str, "registry")),
+                            _typed(sec, "type", str, "registry", "model"),
+                            s.inside("registry.data", _typed(sec, "data", str, "registry")))
 
 
 def gate_settings(s: Settings) -> GateSettings:
@@ -161,12 +175,12 @@ def gate_settings(s: Settings) -> GateSettings:
     if not 0.5 <= conf < 1 or samples < 100:
         raise ConfigError(f"{FILE_NAME}: 'gate.bootstrap' needs 0.5 <= confidence < 1 and samples >= 100")
     return GateSettings(
-        metrics=_typed(sec, "metrics", str, "gate", "metrics.json"),
+        metrics=s.inside("gate.metrics", _typed(sec, "metrics", str, "gate", "metrics.json")),
         primary=_rule(sec["primary"], "gate.primary", True) if sec.get("primary") else None,
         guards=tuple(_rule(g, f"gate.guards[{i}]", False) for i, g in enumerate(guards)),
-        predictions=_typed(sec, "predictions", str, "gate"),
+        predictions=s.inside("gate.predictions", _typed(sec, "predictions", str, "gate")),
         samples=samples, confidence=conf, seed=_typed(boot, "seed", int, "gate.bootstrap", 0),
-        records=_typed(sec, "records", str, "gate", "promotions"),
+        records=s.inside("gate.records", _typed(sec, "records", str, "gate", "promotions")),
     )
 
 
@@ -174,6 +188,13 @@ def deploy_settings(s: Settings) -> DeploySettings:
     sec = s.section("deploy")
     _only(sec, {"command", "copy_to"}, "deploy")
     d = DeploySettings(_typed(sec, "command", str, "deploy"), _typed(sec, "copy_to", str, "deploy"))
+    if d.copy_to:
+        from tide.core.paths import is_url
+
+        # a deploy target is a URL or an absolute directory named on purpose; a relative one is a
+        # place in the repository and must stay there
+        if not is_url(d.copy_to) and not os.path.isabs(d.copy_to):
+            s.inside("deploy.copy_to", d.copy_to)
     if d.command and d.copy_to:
         raise ConfigError(f"{FILE_NAME}: 'deploy' takes either 'command' or 'copy_to', not both")
     return d
@@ -193,7 +214,8 @@ def retrain_settings(s: Settings) -> RetrainSettings:
         base=_typed(sec, "base", str, "retrain", "main"), stage=_typed(sec, "stage", str, "retrain", "prod"),
         remote=_typed(sec, "remote", str, "retrain"), runner=_typed(sec, "runner", str, "retrain"),
         get_data=_typed(sec, "get_data", str, "retrain"),
-        pr_files=_strings(sec, "pr_files", "retrain"), plots=_strings(sec, "plots", "retrain"),
+        pr_files=tuple(s.inside("retrain.pr_files", p) for p in _strings(sec, "pr_files", "retrain")),
+        plots=tuple(s.inside("retrain.plots", p) for p in _strings(sec, "plots", "retrain")),
     )
 
 

@@ -137,11 +137,15 @@ def _pr_from_ref(ref: str | None) -> int | None:
 
 
 def find_token(env: Env, explicit: str | None = None) -> Token | None:
+    from tide.core.redact import remember
+
     if explicit:
+        remember(explicit)  # masked in everything tide prints or writes from now on
         return Token(explicit, "--token")
     for name in TOKEN_VARS:
         value = env.get(name)
         if value:
+            remember(value)
             return Token(value, name)
     return None
 

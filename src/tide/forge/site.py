@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from tide.core.fsutil import atomic_write_text
+from tide.core.redact import redact
 from tide.forge.local import LocalForge
 
 _WATERMARK = re.compile(r"!\[\]\(https://cml\.dev/watermark\.png#[0-9a-fA-F]+ \"[^\"\n]*\"\)")
@@ -38,7 +39,7 @@ def _md(text: str, forge_root: Path, site: Path) -> str:
 
 
 def _page(title: str, body: str) -> str:
-    return (
+    return redact(  # every page goes through the one redaction
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n"
         f"<body><p class=\"meta\"><a href=\"index.html\">local forge</a></p><h1>{html.escape(title)}</h1>\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from tide.core.errors import ForgeError, MissingError, UsageError
+from tide.core.redact import redact
 from tide.forge.base import CONCLUSIONS, Target
 from tide.ops.forge import ForgeContext, open_forge
 
@@ -42,4 +43,4 @@ def create_check(
         from tide.ops.comment import publish_images
 
         summary = publish_images(ctx, summary, os.path.dirname(os.path.abspath(report)), Target("commit", commit))
-    return ctx.forge.create_check(commit, title, summary, conclusion)
+    return ctx.forge.create_check(commit, redact(title), redact(summary), conclusion)  # no secret leaves

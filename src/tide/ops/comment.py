@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from tide.core.errors import ForgeError, MissingError, UsageError
+from tide.core.redact import redact
 from tide.forge.base import Target
 from tide.forge.report import append_watermark, newest_watermarked, watermark_label
 from tide.ops.forge import ForgeContext, open_forge
@@ -112,6 +113,7 @@ def create_comment(
     if tgt.kind == "issue" and not ctx.forge.capabilities.issue_comments:
         raise ForgeError(f"{ctx.forge.name}: issue comments are not supported")
     body = publish_images(ctx, markdown, base_dir, tgt, publish_to) if publish else markdown
+    body = redact(body)  # a comment never carries a secret (the one redaction, core/redact.py)
     title = watermark_title or ""
     label = watermark_label(title, ctx.ci.workflow, ctx.ci.run_id)
     if not rm_watermark:

@@ -26,8 +26,13 @@ def registry_for(git: Git | None) -> Registry:
     return Registry(git)
 
 
-def push_tag(git: Git, created: Created, remote: str = "origin") -> None:
-    git.run("push", remote, f"refs/tags/{created.tag}")
+def push_tag(git: Git, created: Created, remote: str = "origin") -> list[str]:
+    """Push the new tag, and converge the artifact's other registry tags with ``remote`` (what it
+    lacks is pushed, what only it has is fetched): the repairs, one line each. GitError when refused."""
+    from tide.registry import sync
+
+    parsed = T.parse(created.tag)
+    return sync.converge(git, remote, parsed.artifact if parsed else None, just_made=(created.tag,))
 
 
 def deprecate(reg: Registry, name: str, version: str | None, stage: str | None) -> Created:

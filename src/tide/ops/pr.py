@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from tide.core.errors import ForgeError, GitError, UsageError
 from tide.core.git import Git
+from tide.core.redact import redact
 from tide.forge.base import PullRequest
 from tide.ops.forge import ForgeContext, open_forge
 
@@ -166,6 +167,7 @@ def create_pr(
     if skip_ci and caps.skip_ci_in_title and "[skip ci]" not in pr_title:
         pr_title += " [skip ci]"
     pr_body = body or f"Automated commits for {forge.commit_url(sha)} created by tide."
+    pr_title, pr_body = redact(pr_title), redact(pr_body)  # nothing sent to a forge holds a secret
     found: PullRequest | None = forge.find_pr(source, target)
     created = found is None
     if found is None:

@@ -157,7 +157,8 @@ def promote(repo: Repo, req: PromoteRequest, say: Say = print) -> PromotionRecor
     if dep.configured:
         path = model_file(repo, commit, reg_cfg, cand.model_hash)
         say(f"deploying {req.name} {version} ...")
-        result = deploy(repo.root, dep, path, req.name, version, req.stage, env=dict(repo.env.values))
+        result = deploy(repo.root, dep, path, req.name, version, req.stage, env=dict(repo.env.values),
+                        file_name=os.path.basename(reg_cfg.path or path))
     else:
         result = records.DeployResult("none", True, "no deploy step configured (tide.yaml: deploy)")
     rec = replace(rec, deploy=result)

@@ -15,6 +15,10 @@ Steps (each logs what it did; a failure names its step and leaves nothing runnin
 
 Idempotent: the PR branch is named by the day and the base commit, so two runs on the same day
 and base commit update the same PR and comment, register nothing new and promote nothing twice.
+Convergent: register and gate end by comparing the local registry tags with the forge's and pushing
+(or fetching) what one side lacks; the gate step also rewrites a missing promotion record and
+redeploys the stage's version when the deployment holds another (ops/converge.py). A re-run after
+any failure or kill repairs what it finds, one ``repaired:`` line each; a refused push fails the run.
 """
 
 from __future__ import annotations
@@ -155,37 +159,48 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         res.pr_url, res.pr_number = pr.url, pr.number
         note(f"{'opened' if pr.created else 'updated'} #{pr.number} {pr.url} (branch {source}, commit {head[:8]})")
     with step("register", res, say) as note:
+        from tide.ops import converge
         from tide.registry.registry import Registry
 
         registry = Registry(git)
         art = registry.state().get(reg.model)
         existing = art.version_at(head) if art else None
+        made: tuple[str, ...] = ()
         if existing:
             res.version = existing
             note(f"{reg.model} {existing} is registered at {head[:8]} already")
         else:
             created = registry.register(reg.model, head)
-            res.version = created.version
-            _push_tag(git, ctx.remote, created.tag)
+            res.version, made = created.version, (created.tag,)
             note(f"registered {reg.model} {created.version} ({created.tag})")
+        for line in converge.tags(repo, ctx.remote, reg.model, made):  # push what the forge lacks
+            note(f"repaired: {line}")
     with step("gate", res, say) as note:
         from tide.ops.promote import PromoteRequest, promote
         from tide.registry import records
 
         art = registry.artifact(reg.model)
+        made = ()
         if art.stage(stage) == res.version:
             res.outcome = "already-promoted"
             note(f"{res.version} is in '{stage}' already")
             rec = _last_record(repo, st, reg.model, res.version)
+            for line in converge.record(repo, st, rec):
+                note(f"repaired: {line}")
         else:
             rec = promote(repo, PromoteRequest(reg.model, stage, res.version), say=note)
             res.outcome = rec.outcome
-            if rec.tag:
-                _push_tag(git, ctx.remote, rec.tag)
+            made = (rec.tag,) if rec.tag else ()
             note(f"{rec.outcome}: " + "; ".join(rec.reasons))
+        for line in converge.tags(repo, ctx.remote, reg.model, made):  # the assignment tag, and any missing
+            note(f"repaired: {line}")
+        if res.outcome != "deploy-failed":  # a failed deploy is reported on the PR first, below
+            for line in converge.deployment(repo, st, reg.model, stage, note):
+                note(f"repaired: {line}")
         gate_cfg = S.gate_settings(st)
         res.record_path = records.record_path(repo.root, gate_cfg.records, reg.model, res.version)
     with step("report", res, say) as note:
+        from tide.core.redact import redact
         from tide.ops.comment import create_comment
         from tide.ops.retrain_report import build_report
 
@@ -194,7 +209,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         text = build_report(repo, day=day, base=rs.base, base_sha=base_sha, head=head, model=reg.model,
                             version=res.version, stage=stage, record=rec, plots=rs.plots,
                             report_dir=os.path.dirname(path), pr_url=res.pr_url)
-        atomic_write_text(path, text)
+        atomic_write_text(path, redact(text))
         c = create_comment(path, path=repo.root, target=f"pr#{res.pr_number}", update=True,
                            watermark_title=f"tide retrain {reg.model}", ctx=ctx)
         res.comment_url = c.url
@@ -213,10 +228,6 @@ def _remote_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
     if git.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
         git.run("fetch", "-q", remote, f"refs/heads/{branch}")
     return sha
-
-
-def _push_tag(git, remote: str, tag: str) -> None:  # noqa: ANN001
-    git.run("push", "-q", remote, f"refs/tags/{tag}")
 
 
 def _last_record(repo: Repo, st: S.Settings, name: str, version: str):  # noqa: ANN202

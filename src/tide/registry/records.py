@@ -13,6 +13,8 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from tide.core.fsutil import atomic_write_text
+from tide.core.paths import config_path
+from tide.core.redact import redact
 from tide.registry.gate import Decision
 
 
@@ -101,13 +103,14 @@ def metrics_of(decision: Decision) -> tuple[dict, ...]:
 
 
 def record_path(root: str, records_dir: str, artifact: str, version: str) -> str:
-    return os.path.join(root, records_dir, artifact.replace(":", "="), f"{version}.json")
+    base = config_path(root, records_dir, "gate.records")  # never outside the repository
+    return os.path.join(base, artifact.replace(":", "="), f"{version}.json")
 
 
 def write(root: str, records_dir: str, rec: PromotionRecord) -> str:
     path = record_path(root, records_dir, rec.artifact, rec.version)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    atomic_write_text(path, rec.to_json())
+    atomic_write_text(path, redact(rec.to_json()))  # a record never holds a secret (core/redact.py)
     return path
 
 
