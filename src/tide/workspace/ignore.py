@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from stat import S_ISDIR
 
+from tide.core.errors import PathError
 from tide.core.fsutil import is_tmp_name
 
 ALWAYS = frozenset({".git", ".hg", ".dvc"})
@@ -122,6 +123,7 @@ class Ignore:
                 names.append(name)
                 links = links or e.is_symlink()
             if names:
+                check_utf8(prefix, names, rel_dir)
                 out.append((prefix, d, names, links))
         return out
 
@@ -169,6 +171,35 @@ class Ignore:
                 if e.is_symlink() and os.path.isdir(e.path):
                     continue
                 yield rel, e
+
+
+def check_utf8(prefix: str, names: list[str], rel_dir: str) -> None:
+    """Refuse file names that are not UTF-8 (bytes the file system allows, decoded by Python with
+    surrogate escapes): a ``.dir`` manifest, the state database and dvc itself hold UTF-8 only.
+    One encode of the directory's names at once, not one check per file."""
+    try:
+        (prefix + "/".join(names)).encode("utf-8")
+    except UnicodeEncodeError:
+        bad = next((prefix + n for n in names if not _encodes(prefix + n)), prefix)
+        full = f"{rel_dir}/{bad}" if rel_dir else bad
+        raise PathError(f"'{escape_name(full)}': file name is not valid UTF-8; dvc cannot track such names "
+                        "either: rename it or list it in .dvcignore") from None
+
+
+def _encodes(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def escape_name(name: str) -> str:
+    """``name`` printable: bytes that are not UTF-8 shown as ``\\xNN``."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte gave
+        return name.encode("utf-8", "backslashreplace").decode("ascii")
 
 
 def stat_names(d: str, names: list[str], links: bool) -> tuple[list[str], list[os.stat_result]]:
