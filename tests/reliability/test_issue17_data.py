@@ -14,6 +14,107 @@ def _commit(root, msg="c"):
     git(root, "commit", "-qm", msg)
 
 
+# --- finding 1: tide's temporaries are tide's alone ---------------------------------------------
+
+# names a user may give files, that look like temporaries of tide (old and new form) or of dvc
+TMP_LIKE = [".AAAAAAAAAAAAAAAAAAAAAA.tmp", ".tide-0123456789abcdef-1.tmp", "x.tide-unprotect",
+            ".zzzzzzzzzzzzzzzzzzzzzz.tmp"]
+
+
+def _dvc_file_md5(text):
+    return {k.strip(): v.strip() for k, v in (ln.lstrip("- ").split(":", 1) for ln in text.splitlines()
+                                               if ":" in ln)}
+
+
+def test_issue17_f01_tmp_like_user_file_is_tracked(repo_dir, tide, dvc, tmp_path):
+    """`.AAAAAAAAAAAAAAAAAAAAAA.tmp` in a tracked directory was dropped by `tide add` (nfiles 1,
+    dvc: 2) and deleted by a later `tide checkout`, though it was in no cache."""
+    import shutil
+
+    d = repo_dir / "d"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text("hi\n")
+    for i, n in enumerate(TMP_LIKE):
+        (d / n).write_text(f"precious {i}\n")
+        (d / "sub" / n).write_text(f"precious sub {i}\n")
+    theirs = tmp_path / "theirs"  # the same directory, tracked by dvc
+    shutil.copytree(repo_dir, theirs)
+    tide("add", "d", cwd=repo_dir)
+    dvc("add", "d", cwd=theirs)
+    mine, want = _dvc_file_md5((repo_dir / "d.dvc").read_text()), _dvc_file_md5((theirs / "d.dvc").read_text())
+    assert mine["nfiles"] == want["nfiles"] == str(1 + 2 * len(TMP_LIKE))
+    assert (mine["md5"], mine["size"]) == (want["md5"], want["size"])
+    oid = mine["md5"]
+    manifest = f".dvc/cache/files/md5/{oid[:2]}/{oid[2:]}"
+    assert (repo_dir / manifest).read_bytes() == (theirs / manifest).read_bytes()
+    assert "up to date" in dvc("status", cwd=repo_dir).stdout
+    _commit(repo_dir)
+    (d / "a.txt").unlink()
+    tide("checkout", cwd=repo_dir)
+    tide("checkout", "--relink", cwd=repo_dir)
+    for i, n in enumerate(TMP_LIKE):
+        assert (d / n).read_text() == f"precious {i}\n"
+        assert (d / "sub" / n).read_text() == f"precious sub {i}\n"
+    assert tide("status", "--json", cwd=repo_dir).stdout.strip() == "{}"
+    assert "up to date" in dvc("status", cwd=repo_dir).stdout
+    # checked out from the cache into an empty place, every one of them comes back
+    shutil.rmtree(d)
+    tide("checkout", cwd=repo_dir)
+    assert sorted(p.name for p in d.iterdir()) == sorted(["a.txt", "sub", *TMP_LIKE])
+
+
+def test_issue17_f01_killed_tide_temporary_is_recovered_user_lookalike_is_not(repo_dir, tide, dvc):
+    """Crash recovery still works (RELIABILITY bugs 1 and 2): the temporary of a killed tide is left
+    out of hashing and deleted by the next locked command; a user's file with the very name form of
+    tide's temporaries, but of no journaled process, is data."""
+    from tests.reliability.test_crash import killed_mid_write
+
+    d = repo_dir / "d"
+    d.mkdir()
+    (d / "a.txt").write_text("a\n")
+    tide("add", "d", cwd=repo_dir)
+    _commit(repo_dir)
+    pointer = (repo_dir / "d.dvc").read_text()
+    leftover = killed_mid_write(repo_dir, d / "a.txt", dict(os.environ))
+    name = os.path.basename(leftover)
+    assert name.startswith(".tide-") and name.endswith(".tmp")
+    lookalike = d / ".AAAAAAAAAAAAAAAAAAAAAA.tmp"  # the form tide's temporaries had before
+    lookalike.write_text("mine\n")
+    other = d / ".tide-fedcba9876543210-1.tmp"  # tide's form now, but a marker no process journaled
+    other.write_text("mine too\n")
+    r = tide("status", cwd=repo_dir)
+    assert "modified" in r.stdout  # the user's two files are new data; the leftover is not
+    tide("add", "d", cwd=repo_dir)
+    assert not os.path.exists(leftover)
+    assert lookalike.read_text() == "mine\n" and other.read_text() == "mine too\n"
+    assert "nfiles: 3" in (repo_dir / "d.dvc").read_text() != pointer
+    assert "up to date" in dvc("status", cwd=repo_dir).stdout
+    assert not os.listdir(repo_dir / ".dvc" / "tmp" / "tide" / "temps")
+
+
+def test_issue17_f01_temporaries_have_a_marker_per_process(tmp_path):
+    """Names a journal hands out carry the process's marker; a forked child gets its own marker and
+    journal; a journal goes once its process closes it."""
+    from tide.core.temps import TempJournal
+
+    j = TempJournal(str(tmp_path / "journal"), str(tmp_path))
+    (tmp_path / "w").mkdir()
+    names = {os.path.basename(j.name(str(tmp_path / "w" / "x"))) for _ in range(1000)}
+    assert len(names) == 1000 and len({n.split("-")[1] for n in names}) == 1
+    pid = os.fork()
+    if pid == 0:
+        with open(tmp_path / "child", "w") as f:
+            f.write(os.path.basename(j.name(str(tmp_path / "w" / "x"))))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = (tmp_path / "child").read_text()
+    assert child.split("-")[1] != next(iter(names)).split("-")[1]
+    assert len(os.listdir(tmp_path / "journal")) == 2
+    j.close()
+    assert len(os.listdir(tmp_path / "journal")) == 1  # the child's (it ended without closing)
+    assert j.recover() == 0 and not os.listdir(tmp_path / "journal")
+
+
 # --- finding 12: a non-UTF-8 file name inside a directory given to `tide add` ---------------------
 
 def test_issue17_f12_non_utf8_name_is_refused_in_one_line(repo_dir, tide):

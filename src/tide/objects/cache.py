@@ -22,6 +22,10 @@ from tide.core.errors import CacheError
 from tide.core.fsutil import NewFiles, parallel_io, tmp_name
 from tide.core.hashing import CHUNK, file_md5, file_md5_dos2unix, md5_bytes
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.core.temps import TempJournal
+
 READONLY = 0o444
 _FICLONE = 0x40049409
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
@@ -50,10 +54,15 @@ def _reflink(src: str, dst: str) -> None:
 
 class ObjectCache:
     # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
-    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "spare_budget", "new_files")
+    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "spare_budget", "new_files",
+                 "temps")
 
-    def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False) -> None:
+    def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False,
+                 temps: TempJournal | None = None) -> None:
         self.root = root
+        # temporary names in the workspace (materializing): the repository's journal, so that only
+        # tide's own temporaries are ever swept (core/temps.py); without one, plain ``tmp_name``
+        self.temps = temps
         self.link_types = link_types
         self.shared = shared
         self._dirs: set[str] = set()
@@ -375,12 +384,12 @@ class ObjectCache:
                 except OSError:
                     data = None  # the general way below reports it
                 if data is not None:
-                    try:
-                        self.new_files.write(dst, data, 0o666)  # the umask applies, as for any new file
+                    try:  # the umask applies, as for any new file
+                        self.new_files.write(dst, data, 0o666, self.temps.name if self.temps else tmp_name)
                         return "copy"
                     except OSError:
                         pass  # the general way below reports it
-        tmp = tmp_name(dst)
+        tmp = self.temps.name(dst) if self.temps else tmp_name(dst)
         last: OSError | None = None
         for kind in self.link_types:
             try:
