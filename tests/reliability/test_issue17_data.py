@@ -227,3 +227,137 @@ def test_issue17_f03_local_gc_aborts_when_a_kept_manifest_is_missing(repo_dir, t
     r = tide("gc", "-A", "-f", cwd=repo_dir, check=False)
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert sorted(p for p in cache.rglob("*") if p.is_file()) == objects
+
+
+# --- finding 5: one door into the cache ------------------------------------------------------------
+
+PLANT = """
+import hashlib, os
+def put(claimed, actual):
+    oid = hashlib.md5(claimed).hexdigest()
+    p = f".dvc/cache/files/md5/{oid[:2]}/{oid[2:]}"
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    open(p, "wb").write(actual)
+    print(oid)
+put(b"honest\\n", b"EVIL\\n")      # wrong content under a hash
+put(b"fine\\n", b"fine\\n")        # a good object next to it
+"""
+
+
+def _cache_objects(root):
+    base = root / ".dvc" / "cache" / "files" / "md5"
+    return {p.parent.name + p.name: p.read_bytes() for p in base.rglob("*") if p.is_file()} if base.exists() else {}
+
+
+def test_issue17_f05_runner_import_refuses_wrong_content(repo_dir, tide):
+    """Objects a `tide run` job leaves in its cache were written into the local cache unchecked: a
+    job could plant wrong content under a hash, and it was pushed."""
+    import hashlib
+    import sys
+
+    (repo_dir / "plant.py").write_text(PLANT)
+    _commit(repo_dir, "plant")
+    r = tide("run", "--on", "local", "--no-setup", "--no-push", "--", sys.executable, "plant.py",
+             cwd=repo_dir, check=False)
+    bad, good = hashlib.md5(b"honest\n").hexdigest(), hashlib.md5(b"fine\n").hexdigest()
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("ERROR: ") and bad in r.stderr and "refused" in r.stderr
+    objects = _cache_objects(repo_dir)
+    assert bad not in objects
+    assert objects.get(good) == b"fine\n"  # verified objects of the same job are kept
+
+
+def test_issue17_f05_fetch_and_pull_refuse_tampered_local_remote(repo_dir, tide, tmp_path):
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    (repo_dir / "small.txt").write_text("small and true\n")
+    (repo_dir / "big.bin").write_bytes(os.urandom(3 << 20))  # past the in-memory path: a kernel copy
+    (repo_dir / "d").mkdir()
+    (repo_dir / "d" / "f.txt").write_text("in a directory\n")
+    tide("add", "small.txt", "big.bin", "d", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    _commit(repo_dir)
+    true = _cache_objects(repo_dir)
+    for p in remote.rglob("*"):
+        if p.is_file():
+            p.chmod(0o644)
+            raw = p.read_bytes()
+            p.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))  # one bit off, every object
+    for argv in (["fetch"], ["pull", "-f"]):
+        import shutil
+
+        shutil.rmtree(repo_dir / ".dvc" / "cache")
+        r = tide(*argv, cwd=repo_dir, check=False)
+        assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+        got = _cache_objects(repo_dir)
+        assert all(got[o] == true[o] for o in got), "a tampered object entered the cache"
+        assert not got
+
+
+def test_issue17_f05_the_door_refuses_wrong_bytes(tmp_path):
+    """Every way into ObjectCache ends in admit/admit_bytes, which hash what they write (the one
+    exception, documented at ObjectCache.admit: a large or reflinked workspace file that `add` hashed
+    a moment before is not read a second time)."""
+    import hashlib
+
+    import pytest
+
+    from tide.core.errors import CacheError
+    from tide.objects.cache import ObjectCache
+
+    cache = ObjectCache(str(tmp_path / "cache"), ("copy",))
+    lie = hashlib.md5(b"one").hexdigest()
+    with pytest.raises(CacheError):
+        cache.put_bytes(b"two", lie)  # a manifest or small file under another's name
+    src = tmp_path / "f"
+    src.write_bytes(b"two")
+    with pytest.raises(CacheError):
+        cache.put_many([(str(src), lie, 3)], data={str(src): b"two"})  # add/commit with kept bytes
+    with pytest.raises(CacheError):
+        cache.put_many([(str(src), lie, 3)])  # add/commit reading the file
+    tmp = cache.new_tmp(lie)
+    with open(tmp, "wb") as f:
+        f.write(b"two")
+    with pytest.raises(CacheError):
+        cache.admit(tmp, lie)  # a download without a digest is hashed by the door
+    assert not os.path.exists(tmp)
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert cache.put_bytes(b"one", lie) == lie and cache.read_bytes(lie) == b"one"
+
+
+def test_issue17_f05_nothing_else_writes_into_the_cache():
+    """A lint: only objects/cache.py (the door) gives files their names in the cache. Modules that
+    touch the cache's location do not write files themselves, except the ones listed, each for the
+    reason given; objects/transfer.py writes temporaries only and hands each to ObjectCache.admit."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src" / "tide"
+    mentions = re.compile(r"cache_dir|cache\.root|cache_root|cache\.path\(|\"files\", \"md5\"|files/md5|\.dvc/cache")
+    writes = re.compile(r"os\.replace\(|os\.rename\(|os\.link\(|os\.symlink\(|atomic_write|\.write_bytes\(|"
+                        r"\.write_text\(|copyfile\(|shutil\.copy|new_files\.write|os\.O_CREAT|"
+                        r"open\([^)]*[\"'][wxa]b?\+?[\"']")
+    allowed = {
+        "objects/cache.py": "the door: admit and admit_bytes",
+        "objects/transfer.py": "downloads into temporaries, named only by ObjectCache.admit (checked below)",
+        "pipeline/runcache.py": "the run cache's door: RunCache.save and RunCache.admit name entries by their hashes",
+        "ops/add.py": "`add -o` copies into the workspace (a path the user names), not the cache",
+        "ops/cloud_gc.py": "writes the remote's epoch marker in .dvc/tmp",
+        "ops/run.py": "writes a tar of the job's files in memory; objects go through ObjectCache.admit_bytes",
+        "core/config.py": "writes .dvc/config",
+    }
+    offenders = []
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src).as_posix()
+        text = path.read_text()
+        if mentions.search(text) and writes.search(text) and rel not in allowed:
+            offenders.append(f"{rel}: {writes.search(text).group(0)}")
+    assert not offenders, f"modules that may write into the cache outside its door: {offenders}"
+    transfer = (src / "objects" / "transfer.py").read_text()
+    assert not re.search(r"os\.replace\(|os\.rename\(|new_files\.write", transfer)
+    assert "cache.admit(" in transfer and "admit_bytes(" in transfer
+    run = (src / "ops" / "run.py").read_text()
+    assert "atomic_write" not in run and "admit_bytes(" in run
+    runs = (src / "objects" / "runs_transfer.py").read_text()
+    assert not writes.search(runs.split("def fetch_runs", 1)[1])  # entries go through RunCache.admit
