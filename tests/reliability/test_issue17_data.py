@@ -361,3 +361,30 @@ def test_issue17_f05_nothing_else_writes_into_the_cache():
     assert "atomic_write" not in run and "admit_bytes(" in run
     runs = (src / "objects" / "runs_transfer.py").read_text()
     assert not writes.search(runs.split("def fetch_runs", 1)[1])  # entries go through RunCache.admit
+
+
+def test_issue17_f03_unlistable_workspace_directory_aborts_gc(repo_dir, tide, monkeypatch):
+    """A directory of the workspace that cannot be listed may hold .dvc files: gc must not take
+    their outputs for garbage (the walk used to skip it silently)."""
+    import pytest
+
+    from tide.ops import gc
+    from tide.workspace.repo import Repo
+
+    (repo_dir / "sub").mkdir()
+    (repo_dir / "sub" / "m.txt").write_text("model\n")
+    tide("add", "sub/m.txt", cwd=repo_dir)
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith("/sub"):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    repo = Repo.find(str(repo_dir))
+    p = gc.plan(repo, workspace=True)
+    assert p.unreadable and "'sub'" in p.unreadable[0]
+    with pytest.raises(gc.IncompleteKeepSet):
+        gc.execute(repo, p)
+    assert len([f for f in (repo_dir / ".dvc" / "cache").rglob("*") if f.is_file()]) == 1

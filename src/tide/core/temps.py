@@ -89,7 +89,7 @@ class TempJournal:
         """``(marker, pid, absolute directories)`` of every journal but this process's own."""
         try:
             names = os.listdir(self.dir)
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError:  # none yet (the usual case), or unreadable: nothing known to be tide's
             return []
         out = []
         for marker in names:
@@ -98,7 +98,7 @@ class TempJournal:
             try:
                 with open(os.path.join(self.dir, marker), "rb") as f:
                     fields = f.read().split(b"\0")
-            except (FileNotFoundError, IsADirectoryError):
+            except OSError:
                 continue
             try:
                 pid = int(fields[0])

@@ -52,10 +52,13 @@ def grace_seconds(repo: Repo) -> float:
     return value
 
 
-def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool) -> set[ObjRef]:
+def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool,
+                unreadable: list[str]) -> set[ObjRef]:
     if not (workspace or all_branches or all_tags or all_commits):
         raise UsageError("say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags or -A/--all-commits")
-    outs = [t.out for t in collect(repo)]
+    from tide.workspace.index import find_dvc_files
+
+    outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, unreadable))]
     if all_branches or all_tags or all_commits:
         if repo.git is None:
             raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
@@ -69,7 +72,7 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
     from tide.objects.transfer import download
 
     p = CloudGcPlan(rem.name)
-    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits)
+    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits, p.unreadable)
     p.keep |= roots
     for ref in sorted(r for r in roots if r.is_dir):
         # every kept manifest must be read, or what it names cannot be told from garbage: a

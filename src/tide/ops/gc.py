@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from tide.core.errors import TideError, UsageError
 from tide.ops.index import collect, outs_at_rev, used_oids
+from tide.workspace.index import find_dvc_files
 from tide.workspace.repo import Repo
 
 STALE_TMP_SECONDS = 24 * 3600
@@ -51,7 +52,7 @@ def plan(
             "say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags or -A/--all-commits"
         )
     p = GcPlan()
-    outs = [t.out for t in collect(repo)]
+    outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, p.unreadable))]
     p.keep |= used_oids(repo, outs, unreadable=p.unreadable, where=" in the workspace")
     if repo.git is not None and (all_branches or all_tags or all_commits):
         revs = repo.git.revs(all_branches, all_tags, all_commits)
