@@ -167,8 +167,11 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
                     print(f"would remove {object_key(ref)}")
                 print(f"{len(p.remove)} objects would be removed from remote '{rem.name}', {len(p.keep)} kept.")
                 local = local_gc.plan(repo, **scope)
+                local_gc.require_complete(local.unreadable, True)
                 print(f"{len(local.remove)} objects would be removed from the cache.")
                 return 0
+            local = local_gc.plan(repo, **scope)  # complete too, before anything goes on the remote
+            local_gc.require_complete(local.unreadable)
             question = f"This will remove {len(p.remove)} objects from remote '{rem.name}'. Proceed?"
             if p.remove and not args.force and not _confirm(question):
                 raise UsageError("gc aborted: nothing removed (use -f to skip the confirmation)")
@@ -181,7 +184,7 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
                 _new_epoch(rem.store, repo.tmp_dir)
         finally:
             rem.close()
-        local_n = local_gc.execute(repo, local_gc.plan(repo, **scope))
+        local_n = local_gc.execute(repo, local)
     if not getattr(args, "quiet", False):
         print(f"Removed {n} objects from remote '{rem.name}'." if n else f"No unused objects on remote '{rem.name}'.")
         print(f"Removed {local_n} objects from the cache." if local_n else "No unused cache to remove.")
