@@ -15,8 +15,8 @@ to take the repository lock deletes what it names (``recover``), then the journa
 
 from __future__ import annotations
 
+import _thread  # not `threading`: its import costs every command start-up time
 import os
-import threading
 
 PREFIX = ".tide-"
 SUFFIX = ".tmp"
@@ -33,7 +33,7 @@ class TempJournal:
         self._dirs: set[str] = set()
         self._fd: int | None = None
         self._count = 0
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._atexit = False
 
     # --- this process's temporaries ----------------------------------------------------------
