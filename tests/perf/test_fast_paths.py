@@ -232,12 +232,11 @@ def test_local_remote_threads_follow_the_filesystem(tmp_path):
     assert backend.capabilities.cheap_open and backend.capabilities.rename
 
 
-def test_tmp_names_are_unique_and_recognised(tmp_path):
-    from tide.core.fsutil import is_tmp_name, tmp_name
+def test_tmp_names_are_unique(tmp_path):
+    from tide.core.fsutil import tmp_name
 
     names = {os.path.basename(tmp_name(str(tmp_path / "x"))) for _ in range(20_000)}
     assert len(names) == 20_000
-    assert all(is_tmp_name(n) for n in names)
     pid = os.fork()
     if pid == 0:  # a forked child draws other names than its parent
         with open(tmp_path / "child", "w") as f:

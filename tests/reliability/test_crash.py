@@ -50,10 +50,35 @@ def test_hardlink_cache_leaves_no_temporary_files(tmp_path, crash_env):
     assert crashlib.read_state(root) == state
 
 
+KILLED_MID_WRITE = """
+import os, signal, sys
+from tide.workspace.repo import Repo
+tmp = Repo.find(sys.argv[1]).temps.name(sys.argv[2])
+with open(tmp, "wb") as f:
+    f.write(b"half of something")
+print(tmp, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def killed_mid_write(root, dst, env) -> str:
+    """A tide process that made its temporary for ``dst`` (journaled, core/temps.py) and was killed
+    before the rename; returns the temporary's path."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(root), str(dst)], env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == -9, p.stderr
+    return p.stdout.strip()
+
+
 def test_leftover_temporary_file_is_not_taken_for_data(tmp_path, crash_env):
     """Regression: a SIGKILL between creating a temporary link in a tracked directory and renaming it
-    left `.XXXX.tmp` behind; the re-run of `tide add` then tracked it as part of the data."""
-    from tide.core.fsutil import tmp_name
+    left its temporary behind; the re-run of `tide add` then tracked it as part of the data. Since
+    issue 17 only a temporary that a tide process journaled is recognised (a user's file that looks
+    like one is data), and the next command that takes the repository lock deletes it."""
+    import os
 
     root = tmp_path / "r"
     root.mkdir()
@@ -63,9 +88,10 @@ def test_leftover_temporary_file_is_not_taken_for_data(tmp_path, crash_env):
     crashlib.write_state(root, {}, state)
     crashlib.tide(["add", "-q", "data"], root, crash_env)
     pointer = (root / "data.dvc").read_text()
-    leftover = tmp_name(str(root / "data" / "sub" / "b.bin"))
-    with open(leftover, "wb") as f:
-        f.write(b"half of something")
+    leftover = killed_mid_write(root, root / "data" / "sub" / "b.bin", crash_env)
+    assert os.path.exists(leftover)
     assert crashlib.tide(["status", "--json"], root, crash_env).stdout.strip() == "{}"
     crashlib.tide(["add", "-q", "data"], root, crash_env)
     assert (root / "data.dvc").read_text() == pointer
+    assert not os.path.exists(leftover)  # swept when `add` took the lock
+    assert not os.listdir(root / ".dvc" / "tmp" / "tide" / "temps")  # and the journal with it

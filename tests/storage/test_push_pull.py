@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import subprocess
+from pathlib import Path
 
 from tests.conftest import git
 
@@ -123,15 +124,17 @@ def test_all_branches_and_run_cache(repo_dir, tide, tmp_path):
     (repo_dir / "m.txt").write_text("version 2\n")
     tide("add", "m.txt", cwd=repo_dir)
     git(repo_dir, "commit", "-qam", "v2")
-    runs = repo_dir / ".dvc" / "cache" / "runs" / "ab" / ("ab" + "0" * 62)
-    runs.mkdir(parents=True)
-    (runs / ("c" * 64)).write_text("cmd: echo hi\n")
+    from tide.pipeline.runcache import RunCache
+
+    entry = {"cmd": "echo hi", "deps": [{"path": "m.txt", "md5": "0" * 32}], "outs": [{"path": "o", "md5": "1" * 32}]}
+    saved = RunCache(str(repo_dir / ".dvc" / "cache")).save(entry)
+    run_key = os.path.relpath(saved, repo_dir / ".dvc" / "cache").replace(os.sep, "/")
     tide("push", cwd=repo_dir)
     assert len(_remote_keys(remote)) == 1
     tide("push", "-a", "--run-cache", cwd=repo_dir)
     keys = _remote_keys(remote)
     assert len([k for k in keys if k.startswith("files/")]) == 2
-    assert f"runs/ab/{'ab' + '0' * 62}/{'c' * 64}" in keys
+    assert run_key in keys
     clone = _clone(repo_dir, tmp_path / "clone")
     git(clone, "branch", "old", "origin/old")
     tide("fetch", "-a", "--run-cache", cwd=clone)
@@ -139,7 +142,14 @@ def test_all_branches_and_run_cache(repo_dir, tide, tmp_path):
     for v in (1, 2):
         oid = hashlib.md5(f"version {v}\n".encode()).hexdigest()
         assert (cache / "files" / "md5" / oid[:2] / oid[2:]).exists()
-    assert (cache / "runs" / "ab" / ("ab" + "0" * 62) / ("c" * 64)).read_text() == "cmd: echo hi\n"
+    assert (cache / run_key).read_text() == Path(saved).read_text()
+    # an entry that does not hash to its name is refused (issue 17, "one door into the cache")
+    fake = remote / "runs" / "ab" / ("ab" + "0" * 62) / ("c" * 64)
+    fake.parent.mkdir(parents=True)
+    fake.write_text("cmd: echo hi\n")
+    r = tide("fetch", "--run-cache", cwd=clone, check=False)
+    assert r.returncode != 0 and "does not hash to its name" in r.stderr
+    assert not (cache / "runs" / "ab" / ("ab" + "0" * 62)).exists()
 
 
 def test_corrupt_remote_object_is_never_trusted(repo_dir, tide, tmp_path):

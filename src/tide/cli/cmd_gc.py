@@ -27,6 +27,7 @@ def run(args):
         return cloud_gc_cli(r, args, scope)
     with r.lock():
         plan = gc.plan(r, **scope)
+        gc.require_complete(plan.unreadable, args.dry)
         if args.dry:
             for oid, legacy in plan.remove:
                 print(f"would remove {r.cache.path(oid, legacy)}")

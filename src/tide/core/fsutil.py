@@ -20,13 +20,6 @@ def tmp_name(path: str) -> str:
     return os.path.join(d, f".{base64.urlsafe_b64encode(random.randbytes(16)).rstrip(b'=').decode()}.tmp")
 
 
-def is_tmp_name(name: str) -> bool:
-    """Whether a file name is one ``tmp_name`` makes: a process killed mid-write may leave one in a
-    tracked directory, and hashing must not take it for data (found by crash injection)."""
-    return (len(name) == 27 and name[0] == "." and name.endswith(".tmp")
-            and all(c.isalnum() or c in "-_" for c in name[1:23]))
-
-
 # Filesystems whose file operations each wait on a network round trip (or a user-space daemon):
 # there, many operations in flight at once pay off. On a local disk, threads doing many small file
 # operations contend for the same kernel locks and the GIL and finish later than one thread does
@@ -83,12 +76,13 @@ class NewFiles:
     def __init__(self) -> None:
         self.unnamed = hasattr(os, "O_TMPFILE")
 
-    def write(self, dst: str, data: bytes, mode: int) -> None:
+    def write(self, dst: str, data: bytes, mode: int, tmp_for=tmp_name) -> None:  # noqa: ANN001
         """Create or replace ``dst`` (its directory must exist) holding ``data``, created with ``mode``
-        (less the umask)."""
+        (less the umask). ``tmp_for``: the temporary name, where one is needed (in a user's
+        directory: the repository's journaled ``temps.name``, see core/temps.py)."""
         if self.unnamed and self._write_unnamed(dst, data, mode):
             return
-        tmp = tmp_name(dst)
+        tmp = tmp_for(dst)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
             try:

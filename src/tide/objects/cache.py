@@ -22,6 +22,10 @@ from tide.core.errors import CacheError
 from tide.core.fsutil import NewFiles, parallel_io, tmp_name
 from tide.core.hashing import CHUNK, file_md5, file_md5_dos2unix, md5_bytes
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.core.temps import TempJournal
+
 READONLY = 0o444
 _FICLONE = 0x40049409
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
@@ -29,6 +33,14 @@ RACY_NS = 1_000_000_000  # timestamps younger than this are not trusted to revea
 SMALL_COPY = 1 << 16  # files up to this size are copied with one read and one write
 SPARE_BYTES = 64 << 20  # small downloaded objects kept in memory for the checkout that follows
 LIST_THRESHOLD = 256  # from this many ids on, `missing` lists directories instead of stat-ing objects
+
+
+class ObjectRefused(CacheError):
+    """Bytes offered to the cache under a name they do not hash to: refused, nothing written."""
+
+    def __init__(self, oid: str, digest: str) -> None:
+        super().__init__(f"object {oid} refused: its content hashes to {digest}")
+        self.oid, self.digest = oid, digest
 
 
 def _reflink(src: str, dst: str) -> None:
@@ -50,10 +62,15 @@ def _reflink(src: str, dst: str) -> None:
 
 class ObjectCache:
     # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
-    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "spare_budget", "new_files")
+    __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "spare_budget", "new_files",
+                 "temps")
 
-    def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False) -> None:
+    def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False,
+                 temps: TempJournal | None = None) -> None:
         self.root = root
+        # temporary names in the workspace (materializing): the repository's journal, so that only
+        # tide's own temporaries are ever swept (core/temps.py); without one, plain ``tmp_name``
+        self.temps = temps
         self.link_types = link_types
         self.shared = shared
         self._dirs: set[str] = set()
@@ -138,18 +155,10 @@ class ObjectCache:
 
     # --- writing -----------------------------------------------------------------------------
     def put_bytes(self, raw: bytes, oid: str | None = None) -> str:
-        oid = oid or md5_bytes(raw)
-        dst = self.path(oid)
-        if os.path.exists(dst):
+        """Store ``raw`` (a manifest, or the bytes of a file) as object ``oid``; see ``admit_bytes``."""
+        if oid is not None and os.path.exists(self.path(oid)):
             return oid
-        self._ensure_dir(os.path.dirname(dst))
-        tmp = tmp_name(dst)
-        with self._writing(tmp):
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-            os.replace(tmp, dst)
-        return oid
+        return self.admit_bytes(raw, oid)
 
     def put_file(self, src: str, md5: str | None = None, size: int = -1, move: bool = False) -> str:
         """Store the file ``src`` (whose md5 may be known already) and return its oid.
@@ -178,9 +187,7 @@ class ObjectCache:
                         h.update(view[:n])
                         fout.write(view[:n])
             oid = h.hexdigest()
-            dst = self.path(oid)
-            self._ensure_dir(os.path.dirname(dst))
-            os.replace(tmp, dst)
+            self.admit(tmp, oid, digest=oid)  # hashed from the bytes written
             return oid
 
     def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int | None = None,
@@ -238,16 +245,10 @@ class ObjectCache:
 
     def adopt(self, tmp: str, oid: str) -> None:
         """Rename a ``stage_copy`` into place as object ``oid`` (or drop it if the object exists)."""
-        dst = self.path(oid)
-        try:
-            if os.path.exists(dst):
-                _unlink_quiet(tmp)
-                return
-            self._ensure_dir(os.path.dirname(dst))
-            os.replace(tmp, dst)
-        except BaseException:
+        if os.path.exists(self.path(oid)):
             _unlink_quiet(tmp)
-            raise
+            return
+        self.admit(tmp, oid, trusted=True)  # the source was hashed meanwhile (add: see ``admit``)
 
     def discard(self, tmp: str) -> None:
         _unlink_quiet(tmp)
@@ -258,7 +259,7 @@ class ObjectCache:
                 data = _read_small(src)
             if data is not None and len(data) == size:
                 try:
-                    self.new_files.write(dst, data, READONLY)
+                    self.admit_bytes(data, oid)  # hashed in memory: the bytes written are the bytes named
                     return
                 except PermissionError:
                     raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
@@ -266,7 +267,7 @@ class ObjectCache:
         with self._writing(tmp):
             if not self._copy_into(src, tmp, size, move):
                 os.chmod(tmp, READONLY)
-            os.replace(tmp, dst)
+            self.admit(tmp, oid, trusted=True)  # hashed by the caller from the source (see ``admit``)
 
     @contextmanager
     def _writing(self, tmp: str) -> Iterator[None]:
@@ -313,6 +314,55 @@ class ObjectCache:
 
         shutil.copyfile(src, tmp)
         return False
+
+    # --- the one door: every object written into the cache gets its name here --------------------
+    # (rule "one door into the cache", issue 17: nothing else renames or writes a file under its
+    # object name; tests/reliability/test_issue17_data.py greps src/ for other writers)
+    def admit_bytes(self, data: bytes, oid: str | None = None, legacy: bool = False) -> str:
+        """Store ``data`` as object ``oid`` (default: its md5; an existing object is replaced),
+        hashed here: bytes that do not hash to ``oid`` are refused (ObjectRefused) and nothing is
+        written. A legacy (DVC 2.x) file object may hash with md5-dos2unix instead. Returns the oid."""
+        digest = md5_bytes(data)
+        oid = oid or digest
+        if digest != oid.removesuffix(".dir") and not (legacy and not oid.endswith(".dir")
+                                                       and _dos2unix_md5(data) == oid):
+            raise ObjectRefused(oid, digest)
+        dst = self.path(oid, legacy)
+        self._ensure_dir(os.path.dirname(dst))
+        try:
+            self.new_files.write(dst, data, READONLY)
+        except PermissionError:
+            raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
+        return oid
+
+    def admit(self, tmp: str, oid: str, legacy: bool = False, digest: str | None = None,
+              trusted: bool = False) -> None:
+        """Rename ``tmp`` (a new file under a temporary name in the cache, made read-only by its
+        writer) into place as object ``oid``. ``digest``: the md5 of the bytes written to ``tmp``,
+        computed from them as they were written; without it ``tmp`` is hashed here, unless
+        ``trusted``: a remote set to ``verify = false`` (trusted by name, as dvc does), or a large
+        workspace file ``tide add``/``commit`` hashed a moment before (its copy is not read again:
+        that would double add's I/O; small files are hashed in memory by ``admit_bytes``). An
+        object that does not hash to ``oid`` is refused: ``tmp`` is deleted, ObjectRefused."""
+        want = oid.removesuffix(".dir")
+        try:
+            if digest is None and not trusted:
+                digest = file_md5(tmp)
+            if digest is not None and digest != want and not (
+                    legacy and not oid.endswith(".dir") and file_md5_dos2unix(tmp) == want):
+                raise ObjectRefused(oid, digest)
+            dst = self.path(oid, legacy)
+            self._ensure_dir(os.path.dirname(dst))
+            os.replace(tmp, dst)
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+
+    def new_tmp(self, oid: str, legacy: bool = False) -> str:
+        """A temporary name beside object ``oid``'s final name (its directory made), for ``admit``."""
+        dst = self.path(oid, legacy)
+        self._ensure_dir(os.path.dirname(dst))
+        return tmp_name(dst)
 
     # --- reading / materializing ---------------------------------------------------------------
     def read_bytes(self, oid: str, legacy: bool = False) -> bytes:
@@ -375,12 +425,12 @@ class ObjectCache:
                 except OSError:
                     data = None  # the general way below reports it
                 if data is not None:
-                    try:
-                        self.new_files.write(dst, data, 0o666)  # the umask applies, as for any new file
+                    try:  # the umask applies, as for any new file
+                        self.new_files.write(dst, data, 0o666, self.temps.name if self.temps else tmp_name)
                         return "copy"
                     except OSError:
                         pass  # the general way below reports it
-        tmp = tmp_name(dst)
+        tmp = self.temps.name(dst) if self.temps else tmp_name(dst)
         last: OSError | None = None
         for kind in self.link_types:
             try:
@@ -460,6 +510,17 @@ class ObjectCache:
             if isinstance(spare, str):
                 _unlink_quiet(spare)
         self.spare_budget = SPARE_BYTES
+
+
+def _dos2unix_md5(data: bytes) -> str:
+    """``file_md5_dos2unix`` of bytes in memory (DVC 2.x: CRLF read as LF in text chunks)."""
+    from tide.core.hashing import is_text_block
+
+    h = hashlib.md5(usedforsecurity=False)
+    for i in range(0, len(data), CHUNK):
+        chunk = data[i:i + CHUNK]
+        h.update(chunk.replace(b"\r\n", b"\n") if is_text_block(chunk[:512]) else chunk)
+    return h.hexdigest()
 
 
 def _read_small(src: str) -> bytes | None:

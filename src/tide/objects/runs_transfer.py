@@ -7,9 +7,9 @@ never replaces an entry that already exists on the other side (entries are conte
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from tide.core.fsutil import tmp_name
 from tide.objects.remote import DvcLayoutStore
 
 PREFIX = "runs"
@@ -43,7 +43,10 @@ def push_runs(cache_root: str, store: DvcLayoutStore, jobs: int) -> int:
     return len(todo)
 
 
-def fetch_runs(cache_root: str, store: DvcLayoutStore, jobs: int) -> int:
+def fetch_runs(cache_root: str, store: DvcLayoutStore, jobs: int, admit: Callable[[str, bytes], bool]) -> int:
+    """Copy the remote's run-cache entries this cache lacks. Each goes through ``admit`` (the
+    pipeline's door, ``RunCache.admit``: it writes an entry only if it hashes to its name); an entry
+    refused is reported after the others are in (CacheError)."""
     have = set(local_run_keys(cache_root))
     todo = [k for k in store.list_extra(PREFIX + "/") if k.startswith(PREFIX + "/") and k not in have]
     for k in todo:
@@ -53,19 +56,15 @@ def fetch_runs(cache_root: str, store: DvcLayoutStore, jobs: int) -> int:
 
             raise StorageError(f"remote run cache holds an unsafe name {k!r}")
 
-    def one(key: str) -> None:
-        dst = os.path.join(cache_root, *key.split("/"))
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        tmp = tmp_name(dst)
-        try:
-            with store.open_extra(key) as src, open(tmp, "xb") as out:
-                while chunk := src.read(1 << 20):
-                    out.write(chunk)
-            os.replace(tmp, dst)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    def one(key: str) -> bool:
+        with store.open_extra(key) as src:
+            return admit(key, src.read())
 
     with ThreadPoolExecutor(max(1, min(jobs, len(todo) or 1))) as pool:
-        list(pool.map(one, todo))
+        refused = [k for k, ok in zip(todo, pool.map(one, todo), strict=True) if not ok]
+    if refused:
+        from tide.core.errors import CacheError
+
+        more = f" and {len(refused) - 1} more" if len(refused) > 1 else ""
+        raise CacheError(f"run-cache entry '{refused[0]}'{more} on the remote does not hash to its name: refused")
     return len(todo)

@@ -26,7 +26,7 @@ from tide.core import manifest
 from tide.core.errors import FileFormatError, StorageError
 from tide.core.fsutil import tmp_name, write_all
 from tide.core.hashing import file_md5, file_md5_dos2unix
-from tide.objects.cache import READONLY, ObjectCache
+from tide.objects.cache import READONLY, ObjectCache, ObjectRefused
 from tide.objects.ref import DirPlan, ObjRef, TransferResult
 
 if TYPE_CHECKING:  # the engine never needs these at run time: a one-object push starts no thread pool
@@ -240,7 +240,7 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
         stream = getattr(store, "stream", None)
         src = stream(ref) if stream and not os.path.exists(_partial_name(ref, dst)) else None
         if src is None:  # no stream, or a download to resume
-            return _download_resumable(store, ref, dst, verify)
+            return _download_resumable(cache, store, ref, dst, verify)
         with src:
             return _download_streamed(cache, store, ref, src, dst, verify, spare)
     tmp = extra = ""  # temporary names, made only for objects that are not small
@@ -266,7 +266,7 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
                 digest, n, _ = _copy_hashing(src, tmp, first, second)  # hashed anyway: it costs nothing
         if digest is not None and not _matches(ref, digest, tmp):
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
-        os.replace(tmp, dst)  # created read-only (0444) already
+        cache.admit(tmp, ref.oid, ref.legacy, digest, trusted=not verify)  # created read-only (0444) already
         if made:
             cache.spares[dst] = extra
         return n
@@ -349,7 +349,7 @@ def _download_streamed(cache: ObjectCache, store: ObjectStore, ref: ObjRef, src:
             first = src.read(CHUNK)
             second = src.read(CHUNK) if first else b""
     except StorageTransient:  # the reads are not retried by the backend wrapper: get_file is
-        return _download_resumable(store, ref, dst, verify)
+        return _download_resumable(cache, store, ref, dst, verify)
     if not second:
         _store_small(cache, ref, first, dst)
         if spare and len(first) <= cache.spare_budget:
@@ -366,7 +366,7 @@ def _download_streamed(cache: ObjectCache, store: ObjectStore, ref: ObjRef, src:
             _unlink_quiet(extra)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return _download_resumable(store, ref, dst, verify)  # asks only for the bytes after what arrived
+        return _download_resumable(cache, store, ref, dst, verify)  # asks only for the bytes after what arrived
     except BaseException:
         _unlink_quiet(part)
         if extra:
@@ -378,7 +378,7 @@ def _download_streamed(cache: ObjectCache, store: ObjectStore, ref: ObjRef, src:
             _unlink_quiet(extra)
         raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
     os.chmod(part, READONLY)
-    os.replace(part, dst)
+    cache.admit(part, ref.oid, ref.legacy, digest, trusted=not verify)
     if made:
         cache.spares[dst] = extra
     return n
@@ -388,7 +388,7 @@ def _partial_name(ref: ObjRef, dst: str) -> str:
     return os.path.join(os.path.dirname(dst), f".{ref.oid.replace('/', '')}.partial.tmp")
 
 
-def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str, verify: bool = True) -> int:
+def _download_resumable(cache: ObjectCache, store: ObjectStore, ref: ObjRef, dst: str, verify: bool = True) -> int:
     """Network remotes: one request for the whole object, into ``.<oid>.partial.tmp`` beside its final
     name. A transfer cut short leaves the partial file, and the next attempt (or the next run)
     asks only for the bytes after it; the hash of the whole is checked before the object is trusted."""
@@ -416,7 +416,7 @@ def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str, verify: bool 
         n = _size(part)
         if not verify and not resumed:  # trusted by name (the remote's verify = false)
             os.chmod(part, READONLY)
-            os.replace(part, dst)
+            cache.admit(part, ref.oid, ref.legacy, trusted=True)
             return n
         digest = file_md5(part, n)
         if not _matches(ref, digest, part) and resumed:
@@ -429,7 +429,7 @@ def _download_resumable(store: ObjectStore, ref: ObjRef, dst: str, verify: bool 
             _unlink_quiet(part)
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         os.chmod(part, READONLY)
-        os.replace(part, dst)
+        cache.admit(part, ref.oid, ref.legacy, digest)
         return n
     except BaseException as exc:
         if not isinstance(exc, (StorageTransient, KeyboardInterrupt)):
@@ -477,23 +477,11 @@ def _matches(ref: ObjRef, digest: str, path: str) -> bool:
 
 
 def _store_small(cache: ObjectCache, ref: ObjRef, data: bytes, dst: str) -> None:
-    """Check a small downloaded object's hash and put it into the cache, read-only, under its name."""
-    digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
-    if digest != ref.oid.removesuffix(".dir") and not (ref.legacy and not ref.is_dir):
-        raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
-    if digest != ref.oid.removesuffix(".dir"):  # a legacy object may hash with dos2unix: check on disk
-        tmp = tmp_name(dst)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READONLY)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            if not _matches(ref, digest, tmp):
-                raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
-            os.replace(tmp, dst)
-        finally:
-            _unlink_quiet(tmp)
-        return
-    cache.new_files.write(dst, data, READONLY)
+    """Put a small downloaded object into the cache through its door, which hashes it."""
+    try:
+        cache.admit_bytes(data, ref.oid, ref.legacy)
+    except ObjectRefused as exc:
+        raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {exc.digest})") from None
 
 
 def _copy_hashing(src: BinaryIO, tmp: str, first: bytes, second: bytes, verify: bool = True,

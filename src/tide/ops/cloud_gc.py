@@ -31,7 +31,7 @@ class CloudGcPlan:
     remote: str
     keep: set[ObjRef] = field(default_factory=set)
     remove: list[ObjRef] = field(default_factory=list)
-    unknown_dirs: list[ObjRef] = field(default_factory=list)  # kept manifests found nowhere
+    unreadable: list[str] = field(default_factory=list)  # kept manifests that could not be read: gc aborts
     recent: list[ObjRef] = field(default_factory=list)  # unused but younger than the grace period
     grace: float = 0.0
 
@@ -52,10 +52,13 @@ def grace_seconds(repo: Repo) -> float:
     return value
 
 
-def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool) -> set[ObjRef]:
+def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool,
+                unreadable: list[str]) -> set[ObjRef]:
     if not (workspace or all_branches or all_tags or all_commits):
         raise UsageError("say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags or -A/--all-commits")
-    outs = [t.out for t in collect(repo)]
+    from tide.workspace.index import find_dvc_files
+
+    outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, unreadable))]
     if all_branches or all_tags or all_commits:
         if repo.git is None:
             raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
@@ -69,17 +72,25 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
     from tide.objects.transfer import download
 
     p = CloudGcPlan(rem.name)
-    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits)
+    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits, p.unreadable)
     p.keep |= roots
     for ref in sorted(r for r in roots if r.is_dir):
+        # every kept manifest must be read, or what it names cannot be told from garbage: a
+        # failure (absent everywhere, corrupt, a network error) is recorded and gc aborts
         if not repo.cache.exists(ref.oid, ref.legacy):
             try:
                 download(repo.cache, rem.store, ref)
-            except Exception:  # noqa: BLE001 - absent or corrupt on the remote: nothing of it to keep
-                p.unknown_dirs.append(ref)
+            except Exception as exc:  # noqa: BLE001 - whatever it was, gc must not go on
+                p.unreadable.append(f"manifest {ref.oid} (not in the cache; from remote '{rem.name}': {exc})")
                 continue
-        raw = repo.cache.read_bytes(ref.oid, ref.legacy)
+        try:
+            raw = repo.cache.read_bytes(ref.oid, ref.legacy)
+        except OSError as exc:
+            p.unreadable.append(f"manifest {ref.oid} (in the cache: {exc.strerror})")
+            continue
         p.keep |= {ObjRef(e.md5, ref.legacy) for e in manifest.parse(raw, where=f"manifest {ref.oid}")}
+    if p.unreadable:
+        return p  # nothing to plan: the keep set is incomplete
     ages = getattr(rem.store, "ages", lambda: None)()  # S3: the listing tells every object's age
     on_remote = list(ages) if ages is not None else list(rem.store.iter_refs())
     p.remove = sorted((r for r in on_remote if r not in p.keep), key=lambda r: (not r.is_dir, r))
@@ -112,7 +123,8 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN0
         try:
             with rem.store.open(ref) as f:
                 entries = manifest.parse(f.read(), where=f"manifest {ref.oid}")
-        except Exception:  # noqa: BLE001 - unreadable: its files are judged on their own age
+        except Exception as exc:  # noqa: BLE001 - its files cannot be told apart: gc aborts
+            p.unreadable.append(f"recent manifest {ref.oid} on remote '{rem.name}' ({exc})")
             continue
         spared |= {ObjRef(e.md5, ref.legacy) for e in entries}
     p.recent = [r for r in p.remove if r in spared]
@@ -121,6 +133,10 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN0
 
 def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
     from concurrent.futures import ThreadPoolExecutor
+
+    from tide.ops.gc import require_complete
+
+    require_complete(p.unreadable, what=f"remote '{rem.name}'")
 
     dirs = [r for r in p.remove if r.is_dir]
     files = [r for r in p.remove if not r.is_dir]
@@ -140,8 +156,7 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
         rem = open_remote(repo, args.remote, args.jobs)
         try:
             p = plan(repo, rem, **scope)
-            for ref in p.unknown_dirs:
-                print(f"WARNING: manifest {ref.oid} is neither cached nor on remote '{rem.name}'", file=sys.stderr)
+            local_gc.require_complete(p.unreadable, args.dry, f"remote '{rem.name}' or the cache")
             if p.recent and not getattr(args, "quiet", False):
                 print(f"Kept {len(p.recent)} unused objects written less than {p.grace:g}s ago or of unknown age "
                       "(grace period for pushes in flight; TIDE_GC_GRACE=SECONDS changes it).")
@@ -152,8 +167,11 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
                     print(f"would remove {object_key(ref)}")
                 print(f"{len(p.remove)} objects would be removed from remote '{rem.name}', {len(p.keep)} kept.")
                 local = local_gc.plan(repo, **scope)
+                local_gc.require_complete(local.unreadable, True)
                 print(f"{len(local.remove)} objects would be removed from the cache.")
                 return 0
+            local = local_gc.plan(repo, **scope)  # complete too, before anything goes on the remote
+            local_gc.require_complete(local.unreadable)
             question = f"This will remove {len(p.remove)} objects from remote '{rem.name}'. Proceed?"
             if p.remove and not args.force and not _confirm(question):
                 raise UsageError("gc aborted: nothing removed (use -f to skip the confirmation)")
@@ -166,7 +184,7 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
                 _new_epoch(rem.store, repo.tmp_dir)
         finally:
             rem.close()
-        local_n = local_gc.execute(repo, local_gc.plan(repo, **scope))
+        local_n = local_gc.execute(repo, local)
     if not getattr(args, "quiet", False):
         print(f"Removed {n} objects from remote '{rem.name}'." if n else f"No unused objects on remote '{rem.name}'.")
         print(f"Removed {local_n} objects from the cache." if local_n else "No unused cache to remove.")

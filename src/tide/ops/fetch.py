@@ -63,8 +63,9 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
                 urls[rem.name] = rem.spec.url
             if run_cache and name == remote:
                 from tide.objects.runs_transfer import fetch_runs
+                from tide.pipeline.runcache import RunCache
 
-                summary.runs = fetch_runs(repo.cache.root, rem.store, rem.jobs)
+                summary.runs = fetch_runs(repo.cache.root, rem.store, rem.jobs, RunCache(repo.cache.root).admit)
         finally:
             rem.close()
 

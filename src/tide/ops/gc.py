@@ -6,8 +6,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from tide.core.errors import UsageError
+from tide.core.errors import TideError, UsageError
 from tide.ops.index import collect, outs_at_rev, used_oids
+from tide.workspace.index import find_dvc_files
 from tide.workspace.repo import Repo
 
 STALE_TMP_SECONDS = 24 * 3600
@@ -18,6 +19,29 @@ class GcPlan:
     keep: set[tuple[str, bool]] = field(default_factory=set)
     remove: list[tuple[str, bool]] = field(default_factory=list)
     revs: int = 0
+    unreadable: list[str] = field(default_factory=list)  # roots whose keep set could not be read
+
+
+class IncompleteKeepSet(TideError):
+    """gc could not read every root it keeps (a manifest, a revision): it deletes nothing."""
+
+
+def require_complete(unreadable: list[str], dry: bool = False, what: str = "the cache") -> None:
+    """The rule "nothing is deleted unless its keep set is complete" (as restic's prune): when any
+    kept manifest or revision could not be read, gc stops before deleting anything, in one line. A
+    dry run lists first what could not be read."""
+    if not unreadable:
+        return
+    if dry:
+        import sys
+
+        for u in unreadable:
+            print(f"could not read {u}", file=sys.stderr)
+    more = f" (and {len(unreadable) - 1} more{'' if dry else '; --dry lists them'})" if len(unreadable) > 1 else ""
+    raise IncompleteKeepSet(
+        f"gc aborted, nothing removed from {what}: could not read {unreadable[0]}{more}; what it names "
+        "cannot be told from garbage. Fetch or restore it (or narrow the scope), then run gc again"
+    )
 
 
 def plan(
@@ -28,13 +52,13 @@ def plan(
             "say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags or -A/--all-commits"
         )
     p = GcPlan()
-    outs = [t.out for t in collect(repo)]
-    p.keep |= used_oids(repo, outs)
+    outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, p.unreadable))]
+    p.keep |= used_oids(repo, outs, unreadable=p.unreadable, where=" in the workspace")
     if repo.git is not None and (all_branches or all_tags or all_commits):
         revs = repo.git.revs(all_branches, all_tags, all_commits)
         p.revs = len(revs)
         for rev in sorted(revs):
-            p.keep |= used_oids(repo, outs_at_rev(repo, rev))
+            p.keep |= used_oids(repo, outs_at_rev(repo, rev), unreadable=p.unreadable, where=f" at {rev[:8]}")
     elif all_branches or all_tags or all_commits:
         raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
     p.remove = sorted(o for o in repo.cache.iter_oids() if o not in p.keep)
@@ -42,7 +66,9 @@ def plan(
 
 
 def execute(repo: Repo, p: GcPlan) -> int:
-    """Delete the planned objects (manifests first, so no directory is left half-present)."""
+    """Delete the planned objects (manifests first, so no directory is left half-present); nothing
+    when the keep set is incomplete (``require_complete``)."""
+    require_complete(p.unreadable)
     order = sorted(p.remove, key=lambda o: not o[0].endswith(".dir"))
     for oid, legacy in order:
         repo.cache.remove(oid, legacy)
@@ -66,6 +92,7 @@ def _remove_stale_tmp(root: str) -> None:
 def gc(repo: Repo, workspace: bool, all_branches=False, all_tags=False, all_commits=False, dry=False):  # noqa: ANN001
     with repo.lock():
         p = plan(repo, workspace, all_branches, all_tags, all_commits)
+        require_complete(p.unreadable, dry)
         if not dry:
             execute(repo, p)
     return p

@@ -32,9 +32,11 @@ def collect(repo: Repo, found: tuple[list[str], list[str]] | None = None) -> lis
     return result
 
 
-def used_oids(repo: Repo, tracked: Iterable[Out], strict: bool = False) -> set[tuple[str, bool]]:
+def used_oids(repo: Repo, tracked: Iterable[Out], strict: bool = False,
+              unreadable: list[str] | None = None, where: str = "") -> set[tuple[str, bool]]:
     """Object ids (with their legacy flag) needed by ``tracked``, expanding directory manifests
-    found in the cache. With ``strict`` a missing manifest is an error."""
+    found in the cache. With ``strict`` a missing manifest is an error; with ``unreadable`` (a list)
+    each manifest that could not be read is described there (``where``: the revision, for that)."""
     oids: set[tuple[str, bool]] = set()
     for out in tracked:
         if out.md5 is None or not out.use_cache:
@@ -43,9 +45,12 @@ def used_oids(repo: Repo, tracked: Iterable[Out], strict: bool = False) -> set[t
         if out.is_dir:
             try:
                 raw = repo.cache.read_bytes(out.md5, out.legacy)
-            except FileNotFoundError:
+            except OSError as exc:
                 if strict:
                     raise MissingError(f"manifest {out.md5} of '{out.path}' is missing from the cache")
+                if unreadable is not None:
+                    why = "missing from the cache" if isinstance(exc, FileNotFoundError) else exc.strerror
+                    unreadable.append(f"manifest {out.md5} of '{repo.rel(out.abspath)}'{where}: {why}")
                 continue
             for e in manifest.parse(raw, where=f"manifest {out.md5}"):
                 oids.add((e.md5, out.legacy))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 
 from tide.core.errors import MissingError, PathError
 from tide.core.fsutil import remove as rm
@@ -11,10 +12,11 @@ from tide.workspace import gitignore, pointers
 from tide.workspace.repo import Repo
 
 
-def unprotect(path: str) -> None:
-    """Turn a workspace file linked to the cache into an independent, writable copy."""
+def unprotect(path: str, tmp_for: Callable[[str], str]) -> None:
+    """Turn a workspace file linked to the cache into an independent, writable copy (made under
+    the temporary name ``tmp_for(path)`` gives: the repository's ``temps``)."""
     if os.path.islink(path) or (os.path.isfile(path) and os.stat(path).st_nlink > 1):
-        tmp = path + ".tide-unprotect"
+        tmp = tmp_for(path)
         shutil.copyfile(path, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
@@ -42,9 +44,9 @@ def remove(repo: Repo, targets: list[str], outs: bool = False, cwd: str | None =
                 elif os.path.isdir(out.abspath) and not os.path.islink(out.abspath):
                     for d, _, files in os.walk(out.abspath):
                         for f in files:
-                            unprotect(os.path.join(d, f))
+                            unprotect(os.path.join(d, f), repo.temps.name)
                 elif os.path.lexists(out.abspath):
-                    unprotect(out.abspath)
+                    unprotect(out.abspath, repo.temps.name)
             os.unlink(p)
             removed.append(repo.rel(p))
     return removed

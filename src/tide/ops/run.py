@@ -341,16 +341,25 @@ def _import_objects(root: str, job: RemoteJob, objects: list[str]) -> int:
         if not missing:
             return 0
         data = job.fetch(missing, subdir="repo/.dvc/cache/files/md5")
-        from tide.core.fsutil import atomic_write_bytes
+        from tide.core.errors import CacheError
+        from tide.core.hashing import is_md5
+        from tide.objects.cache import ObjectRefused
 
+        refused: list[str] = []
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             for m in tar.getmembers():
                 f = tar.extractfile(m) if m.isfile() else None
-                if f is None or ".." in m.name.split("/"):
+                head, _, tail = m.name.partition("/")
+                if f is None or len(head) != 2 or not is_md5(head + tail):
                     continue
-                dest = os.path.join(base, m.name)
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                atomic_write_bytes(dest, f.read(), mode=0o444)
+                try:  # the door into the cache hashes what the job sent: a wrong object is refused
+                    repo.cache.admit_bytes(f.read(), head + tail)
+                except ObjectRefused as exc:
+                    refused.append(f"{exc.oid} (its content hashes to {exc.digest})")
+        if refused:
+            more = f" and {len(refused) - 1} more" if len(refused) > 1 else ""
+            raise CacheError(f"the job sent back objects that do not match their names: {refused[0]}{more}; "
+                             "refused (not in the cache, not pushed)")
         return len(missing)
     finally:
         repo.close()

@@ -105,7 +105,7 @@ def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, input
         return False
     ws.say(f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs")
     by_path = {o.path: o for o in stage.outs}
-    copy_cache = ObjectCache(ws.cache.root, ("copy",))
+    copy_cache = ObjectCache(ws.cache.root, ("copy",), temps=ws.cache.temps)
     for rec in candidate["outs"]:
         od = by_path[rec["path"]]
         out = Out(od.path, od.abspath, rec["md5"], rec.get("size"), rec.get("nfiles"), bool(rec.get("isexec")))

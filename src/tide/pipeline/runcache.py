@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 from tide.core.errors import TideError
-from tide.core.fsutil import atomic_write_text
+from tide.core.fsutil import atomic_write_bytes, atomic_write_text
 from tide.core.yamlstyle import dumps, load_file
 from tide.pipeline.definition import Stage
 
@@ -47,6 +47,12 @@ def value_of(entry: dict[str, Any]) -> str:
     return _sha256(entry)
 
 
+def loads_entry(raw: bytes, where: str) -> Any:
+    from tide.core.yamlstyle import loads
+
+    return loads(raw.decode("utf-8"), where)
+
+
 def can_cache(stage: Stage) -> bool:
     return bool(stage.cmd and (stage.deps or stage.params) and stage.outs) and not stage.always_changed and not any(
         o.persist for o in stage.outs
@@ -65,8 +71,29 @@ class RunCache:
         p = self.path(key, value)
         if not os.path.exists(p):
             os.makedirs(os.path.dirname(p), exist_ok=True)
-            atomic_write_text(p, dumps(entry))
+            atomic_write_text(p, dumps(entry))  # named by the hashes of what is written
         return p
+
+    def admit(self, rel: str, raw: bytes) -> bool:
+        """The door for a run-cache entry from elsewhere (a remote), ``runs/<key[:2]>/<key>/<value>``:
+        written only if its content hashes to its name (key and value as ``save`` computes them);
+        False (nothing written) when it does not, or is no entry at all."""
+        parts = rel.split("/")
+        if len(parts) != 4 or parts[0] != "runs" or parts[1] != parts[2][:2]:
+            return False
+        try:
+            data = loads_entry(raw, rel)
+        except (TideError, UnicodeDecodeError):
+            return False
+        try:
+            if not isinstance(data, dict) or value_of(data) != parts[3] or key_of(data) != parts[2]:
+                return False
+        except (KeyError, TypeError, AttributeError, ValueError):  # outs that are no list of mappings...
+            return False
+        p = self.path(parts[2], parts[3])
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        atomic_write_bytes(p, raw)
+        return True
 
     def lookup(self, deps_entry: dict[str, Any], out_paths: list[str]) -> dict[str, Any] | None:
         """The newest cached entry for a stage whose command, deps and params are ``deps_entry``."""

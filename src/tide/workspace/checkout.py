@@ -104,20 +104,6 @@ def _current_md5(hasher: Hasher, path: str) -> str | None:
         return None
 
 
-def _sweep_tmp(top: str) -> None:
-    """Remove temporary files a killed tide left in a tracked directory (hashing ignores them, a
-    user's script would not). The repository lock keeps other tide processes out meanwhile."""
-    from tide.core.fsutil import is_tmp_name
-
-    for d, _, files in os.walk(top):
-        for f in files:
-            if is_tmp_name(f):
-                try:
-                    os.unlink(os.path.join(d, f))
-                except FileNotFoundError:
-                    pass
-
-
 def _symlinked_dirs(base: str, relpaths) -> list[str]:  # noqa: ANN001
     """Directories the entries are written into that are symlinks in the workspace (outermost first)."""
     seen: set[str] = set()
@@ -193,8 +179,7 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
     if not todo and not extra:
         res.unchanged += 1
         return res
-    if existed:
-        _sweep_tmp(out.abspath)
+    # temporaries a killed tide left here went when the repository lock was taken (core/temps.py)
     os.makedirs(out.abspath, exist_ok=True)
 
     cache.link_many([(md5, os.path.join(out.abspath, p)) for p, md5 in todo], out.legacy)

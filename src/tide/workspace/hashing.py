@@ -11,7 +11,7 @@ from tide.core.errors import MissingError
 from tide.core.fsutil import parallel_io
 from tide.core.hashing import file_md5, md5_bytes
 from tide.workspace import snapshot
-from tide.workspace.ignore import Ignore
+from tide.workspace.ignore import Ignore, check_utf8
 from tide.workspace.state import State
 
 PARALLEL_MIN_FILES = 64
@@ -66,6 +66,7 @@ class Hasher:
         if st_mod.S_ISDIR(st.st_mode):
             return self.hash_dir(abspath, want_files)
         rel = self._rel(abspath)
+        check_utf8("", [rel], "")
         known = self.state.lookup_prefix(rel).get(rel)
         md5 = self._hash_many([(rel, abspath, st)], {rel: known} if known else {})[rel]
         isexec = bool(st.st_mode & 0o111)
@@ -73,6 +74,7 @@ class Hasher:
 
     def hash_dir(self, abspath: str, want_files: bool = True) -> HashResult:
         reldir = self._rel(abspath)
+        check_utf8("", [reldir], "")
         listing = self.ignore.listing(abspath, reldir if reldir != "." else "")
         groups = None
         if not want_files:  # unchanged since the last hash? (tide status): compare snapshots

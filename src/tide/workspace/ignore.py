@@ -6,10 +6,14 @@ import os
 from collections.abc import Iterator
 from stat import S_ISDIR
 
-from tide.core.fsutil import is_tmp_name
+from tide.core.errors import PathError
 
 ALWAYS = frozenset({".git", ".hg", ".dvc"})
 NAME = ".dvcignore"
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.core.temps import TempJournal
 
 
 def _load_spec(path: str):
@@ -28,11 +32,17 @@ def _load_spec(path: str):
 class Ignore:
     """Ignore rules of a repository rooted at ``root``; nested .dvcignore files are loaded on demand."""
 
-    __slots__ = ("root", "_specs")
+    __slots__ = ("root", "_specs", "temps")
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, temps: TempJournal | None = None) -> None:
         self.root = root
         self._specs: dict[str, object] = {}
+        # the journal of tide's temporaries: only those are left out of a tracked directory (a user
+        # file whose name merely looks like one is data, as for dvc)
+        self.temps = temps
+
+    def _temporaries(self) -> dict[str, tuple[str, ...]]:
+        return self.temps.skipped() if self.temps is not None else {}
 
     def spec_for(self, reldir: str):
         if reldir not in self._specs:
@@ -87,6 +97,7 @@ class Ignore:
         ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
         active = [(base, spec) for base in ancestors if (spec := self.spec_for(base)) is not None]
         out: list[tuple[str, str, list[str], bool]] = []
+        temps = self._temporaries()  # usually empty: then no name is looked at twice
         stack = [(abs_dir, "", active)]
         while stack:
             d, prefix, act = stack.pop()
@@ -116,12 +127,14 @@ class Ignore:
                         f"'{full_dir}/{NAME}': .dvcignore files inside a tracked directory are not allowed "
                         "(as in dvc)"
                     )
-                if (rules and self._matches(rules, rel_dir, prefix + name, False)) or (
-                        name[0] == "." and is_tmp_name(name)):
+                if rules and self._matches(rules, rel_dir, prefix + name, False):
                     continue
                 names.append(name)
                 links = links or e.is_symlink()
+            if temps and (mine := temps.get(os.path.normpath(d))):
+                names = [n for n in names if not n.startswith(mine)]
             if names:
+                check_utf8(prefix, names, rel_dir)
                 out.append((prefix, d, names, links))
         return out
 
@@ -155,6 +168,7 @@ class Ignore:
                 )
             active = [*active, (full_dir, self.spec_for(full_dir))]
         rules = [a for a in active if a[1] is not None]
+        mine = self._temporaries().get(os.path.normpath(abs_dir), ())
         for e in entries:
             rel = prefix + e.name
             if e.is_dir(follow_symlinks=False):
@@ -164,11 +178,40 @@ class Ignore:
                     continue
                 yield from self._walk(e.path, rel + "/", rel_root, active)
             else:
-                if (rules and self._matches(rules, rel_root, rel, False)) or is_tmp_name(e.name):
+                if (rules and self._matches(rules, rel_root, rel, False)) or (mine and e.name.startswith(mine)):
                     continue
                 if e.is_symlink() and os.path.isdir(e.path):
                     continue
                 yield rel, e
+
+
+def check_utf8(prefix: str, names: list[str], rel_dir: str) -> None:
+    """Refuse file names that are not UTF-8 (bytes the file system allows, decoded by Python with
+    surrogate escapes): a ``.dir`` manifest, the state database and dvc itself hold UTF-8 only.
+    One encode of the directory's names at once, not one check per file."""
+    try:
+        (prefix + "/".join(names)).encode("utf-8")
+    except UnicodeEncodeError:
+        bad = next((prefix + n for n in names if not _encodes(prefix + n)), prefix)
+        full = f"{rel_dir}/{bad}" if rel_dir else bad
+        raise PathError(f"'{escape_name(full)}': file name is not valid UTF-8; dvc cannot track such names "
+                        "either: rename it or list it in .dvcignore") from None
+
+
+def _encodes(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def escape_name(name: str) -> str:
+    """``name`` printable: bytes that are not UTF-8 shown as ``\\xNN``."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte gave
+        return name.encode("utf-8", "backslashreplace").decode("ascii")
 
 
 def stat_names(d: str, names: list[str], links: bool) -> tuple[list[str], list[os.stat_result]]:

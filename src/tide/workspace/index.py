@@ -16,9 +16,10 @@ def find_pointer_files(root: str, ignore: Ignore) -> list[str]:
     return find_dvc_files(root, ignore)[0]
 
 
-def find_dvc_files(root: str, ignore: Ignore) -> tuple[list[str], list[str]]:
+def find_dvc_files(root: str, ignore: Ignore, unreadable: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Absolute paths of all ``*.dvc`` files and of all ``dvc.yaml`` files, skipping ignored dirs and
-    directories tracked by a sibling ``NAME.dvc`` (a pointer file can never live inside a tracked output)."""
+    directories tracked by a sibling ``NAME.dvc`` (a pointer file can never live inside a tracked output).
+    ``unreadable``: where to note directories that could not be listed (gc must not go on)."""
     found: list[str] = []
     pipelines: list[str] = []
     stack = [(root, "")]
@@ -26,7 +27,11 @@ def find_dvc_files(root: str, ignore: Ignore) -> tuple[list[str], list[str]]:
         d, rel = stack.pop()
         try:
             entries = list(os.scandir(d))
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except PermissionError:
+            if unreadable is not None:
+                unreadable.append(f"directory '{rel or '.'}' of the workspace: permission denied")
             continue
         names = {e.name for e in entries}
         for e in entries:

@@ -6,15 +6,22 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from tide.core.errors import LockError
 
 
 class RepoLock:
-    def __init__(self, path: str, timeout: float = 3.0) -> None:
+    """``on_acquire``/``on_release``: called with the lock held, just after taking it and just
+    before letting it go."""
+
+    def __init__(self, path: str, timeout: float = 3.0, on_acquire: Callable[[], object] | None = None,
+                 on_release: Callable[[], object] | None = None) -> None:
         self.path = path
         self.timeout = timeout
+        self.on_acquire = on_acquire
+        self.on_release = on_release
         self._fd: int | None = None
 
     def __enter__(self) -> RepoLock:
@@ -43,9 +50,23 @@ class RepoLock:
         os.ftruncate(fd, 0)
         os.write(fd, f" {os.getpid()}\n".encode())
         self._fd = fd
+        if self.on_acquire is not None:
+            try:
+                self.on_acquire()
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
         return self
 
     def __exit__(self, et: type | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            try:
+                if self.on_release is not None:
+                    self.on_release()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
         if self._fd is not None:
             try:
                 os.ftruncate(self._fd, 0)

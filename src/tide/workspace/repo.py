@@ -7,6 +7,7 @@ from functools import cached_property
 
 from tide.core.config import CACHE_TYPES, Config, Env, to_bool, to_int
 from tide.core.errors import ConfigError, NotARepoError
+from tide.core.temps import TempJournal
 from tide.objects.cache import ObjectCache
 from tide.workspace.hashing import Hasher
 from tide.workspace.ignore import Ignore
@@ -101,7 +102,12 @@ class Repo:
     @cached_property
     def cache(self) -> ObjectCache:
         shared = self.option("cache.shared") == "group"
-        return ObjectCache(self.cache_dir, self.link_types, shared)
+        return ObjectCache(self.cache_dir, self.link_types, shared, temps=self.temps)
+
+    @cached_property
+    def temps(self) -> TempJournal:
+        """tide's temporary files in the workspace, journaled (see core/temps.py)."""
+        return TempJournal(os.path.join(self.tmp_dir, "tide", "temps"), self.root)
 
     @cached_property
     def state(self) -> State:
@@ -109,7 +115,7 @@ class Repo:
 
     @cached_property
     def ignore(self) -> Ignore:
-        return Ignore(self.root)
+        return Ignore(self.root, self.temps)
 
     @cached_property
     def hasher(self) -> Hasher:
@@ -122,7 +128,9 @@ class Repo:
 
     def lock(self) -> RepoLock:
         timeout = float(self.env.get("TIDE_LOCK_TIMEOUT") or 3)
-        return RepoLock(os.path.join(self.tmp_dir, "lock"), timeout)
+        # taking the lock deletes what killed tide processes left half-written (core/temps.py);
+        # releasing it ends this process's journal: every temporary of its own is gone by then
+        return RepoLock(os.path.join(self.tmp_dir, "lock"), timeout, self.temps.recover, self.temps.close)
 
     def rel(self, abspath: str) -> str:
         return os.path.relpath(abspath, self.root).replace(os.sep, "/")
