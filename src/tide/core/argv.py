@@ -60,7 +60,7 @@ GIT_OPTIONS = frozenset({
     "--is-ancestor", "--is-shallow-repository", "--local", "--name-only", "--no-renames", "--others",
     "--porcelain=v1", "--quiet", "--replace-all", "--show-current", "--stdin", "--tags", "--unset-all",
     "--unshallow", "--untracked-files=all", "--verify", "--write-tree", "--format=tar", "--end-of-options",
-    "--no-tags", "--refs", "--porcelain", "--force", "--delete", "--prune", "--annotate",
+    "--no-tags", "--refs", "--porcelain", "--force", "--delete", "--prune", "--annotate", "--allow-empty",
 })
 GIT_OPTION_PREFIXES = ("--format=", "--depth=")
 GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b"})
