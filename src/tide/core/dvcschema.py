@@ -183,7 +183,7 @@ OUT = {**ARTIFACT_OUT, **ANNOTATION, "cache": bool, "remote": str, "push": bool,
 REPO = {"repo": {Required("url"): str, "rev": str, "rev_lock": str, "config": Any_(str, dict),
                  "remote": Any_(str, dict)}}
 DB = {"db": {"query": str, "connection": str, "file_format": str, "table": str}}
-DEP = {Required("path"): str, **ANNOTATION, **REPO, **DB, "files": [DIR_FILES], "fs_config": dict}
+DEP = {**ARTIFACT_OUT, **REPO, **DB, "files": [DIR_FILES], "fs_config": dict}
 
 # --- dvc/schema.py --------------------------------------------------------------------------------
 SINGLE_STAGE = {  # a .dvc file

@@ -50,7 +50,8 @@ def _scalar(v: str) -> Any:
 
 
 def _is_key(k: str) -> bool:
-    return k.isascii() and k.isidentifier() and k == k.lower()
+    # keys are resolved like values: `true:` is the boolean True, `null:` None
+    return k.isascii() and k.isidentifier() and k == k.lower() and k not in _WORDS
 
 
 def _key_value(line: str) -> tuple[str, str]:

@@ -147,6 +147,8 @@ def _loader_class(version: tuple[int, int]) -> type:
                     None, None, f"expected a mapping node, but found {node.id}", node.start_mark)
             seen: set[Any] = set()
             for key_node, _ in node.value:  # explicit keys only: merged ones may be overridden
+                if key_node.tag == "tag:yaml.org,2002:value":  # `=` as a key is the string '='
+                    key_node.tag = "tag:yaml.org,2002:str"
                 key = "<<" if key_node.tag == "tag:yaml.org,2002:merge" else _key(self, key_node)
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
