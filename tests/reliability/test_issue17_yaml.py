@@ -342,3 +342,51 @@ def test_issue17_f02_strictness_matches_real_dvc(tmp_path, tide):
     # the matrix holds both kinds for each file
     for prefix in ("dvc_", "lock_", "yaml_"):
         assert {dvc_rc[n] == 0 for n in MATRIX if n.startswith(prefix)} == {True, False}
+
+
+def _one_line_error(proc) -> str:
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode != 0, proc.stdout
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("link", ["copy", "symlink"])
+def test_issue17_f02_lock_typo_never_loses_the_output(repo_dir, tide, link):
+    """The issue's repro: a `mdd5:` typo in dvc.lock made `tide gc -w -f` remove the only copy of b.txt's
+    object (with symlinks the workspace file became a dangling link). Now every command that reads the
+    lock refuses it in one line naming the file and the key, and nothing is removed."""
+    tide("config", "cache.type", link, cwd=repo_dir)
+    (repo_dir / "dvc.yaml").write_text("stages:\n  t:\n    cmd: echo PRECIOUS > b.txt\n    outs:\n    - b.txt\n")
+    tide("repro", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "t")
+    objects = sorted(p for p in (repo_dir / ".dvc" / "cache").rglob("*") if p.is_file())
+    assert objects
+    lock = repo_dir / "dvc.lock"
+    lock.write_text(lock.read_text().replace("      md5:", "      mdd5:"))
+    for command in (("gc", "-w", "-f"), ("status",), ("fsck",), ("checkout",), ("push",)):
+        line = _one_line_error(tide(*command, cwd=repo_dir, check=False))
+        assert "dvc.lock" in line and "mdd5" in line, (command, line)
+    assert sorted(p for p in (repo_dir / ".dvc" / "cache").rglob("*") if p.is_file()) == objects
+    assert (repo_dir / "b.txt").read_text() == "PRECIOUS\n"
+    lock.write_text(lock.read_text().replace("      mdd5:", "      md5:").replace("    outs:", "    out:"))
+    line = _one_line_error(tide("gc", "-w", "-f", cwd=repo_dir, check=False))
+    assert "dvc.lock" in line and "unknown key 'out'" in line
+    assert sorted(p for p in (repo_dir / ".dvc" / "cache").rglob("*") if p.is_file()) == objects
+
+
+def test_issue17_f02_plain_pointer_shortcut_never_accepts_more_than_the_schema():
+    from tide.core import dvcschema
+
+    rng = random.Random(2)
+    pool = [MD5, "ab", "", 6, -1, True, None, 1.5, "md5", "data", [1], {"a": 1}]
+    keys = ["md5", "size", "nfiles", "isexec", "hash", "path", "mdd5", "cache"]
+    taken = 0
+    for _ in range(3000):
+        outs = [{k: rng.choice(pool) for k in rng.sample(keys, rng.randint(1, 4))} for _ in range(rng.randint(0, 2))]
+        doc = {"outs": outs} if rng.random() < 0.9 else {"outs": outs, rng.choice(keys): 1}
+        if dvcschema._plain_pointer(doc):
+            taken += 1
+            dvcschema._validate(dvcschema.SINGLE_STAGE, doc, "x.dvc")  # must not raise
+    assert taken > 50
