@@ -390,3 +390,20 @@ def test_issue17_f02_plain_pointer_shortcut_never_accepts_more_than_the_schema()
             taken += 1
             dvcschema._validate(dvcschema.SINGLE_STAGE, doc, "x.dvc")  # must not raise
     assert taken > 50
+
+
+def test_issue17_rule_lock_paths_are_relative_to_the_stage_wdir(repo_dir, tide, dvc):
+    """dvc.lock paths are relative to the stage's `wdir` (dvc.yaml), as dvc reads them: `tide checkout`
+    restored `sub/o.txt` as `./o.txt`, next to the lock file."""
+    (repo_dir / "sub").mkdir()
+    (repo_dir / "dvc.yaml").write_text(
+        "stages:\n  t:\n    wdir: sub\n    cmd: echo hi > o.txt\n    outs:\n    - o.txt\n")
+    dvc("repro", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "t")
+    (repo_dir / "sub" / "o.txt").unlink()
+    tide("checkout", cwd=repo_dir)
+    assert (repo_dir / "sub" / "o.txt").read_text() == "hi\n"
+    assert not (repo_dir / "o.txt").exists()
+    assert "up to date" in tide("status", cwd=repo_dir).stdout
+    dvc("status", cwd=repo_dir)

@@ -14,18 +14,37 @@ if TYPE_CHECKING:
 LOCK_NAME = "dvc.lock"
 
 
-def parse_lock(data: Any, root: str, lock_path: str, where: str | None = None) -> list[tuple[str, Out]]:
+def parse_lock(data: Any, root: str, lock_path: str, where: str | None = None,
+               wdirs: dict[str, str] | None = None) -> list[tuple[str, Out]]:
     """``(stage name, Out)`` for every output recorded in a parsed dvc.lock (checked against dvc's
-    schema first: a file dvc refuses, such as one with a misspelt key, is refused whole)."""
+    schema first: a file dvc refuses, such as one with a misspelt key, is refused whole).
+
+    dvc records paths relative to the stage's ``wdir`` (from dvc.yaml): ``wdirs`` maps stage names to
+    absolute working directories; a stage not in it works in the lock file's directory."""
     where = where or os.path.relpath(lock_path, root)
     dvcschema.check_lock(data, where)
     stages = data.get("stages") or {}
     base = os.path.dirname(lock_path)
+    wdirs = wdirs or {}
     result: list[tuple[str, Out]] = []
     for name, stage in stages.items():  # the schema made each a mapping with lists of mappings
         for item in stage.get("outs") or []:
-            result.append((name, _parse_out(item, root, base, f"{where}:{name}")))
+            result.append((name, _parse_out(item, root, wdirs.get(name, base), f"{where}:{name}")))
     return result
+
+
+def stage_wdirs(lock_path: str, root: str) -> dict[str, str]:
+    """Working directories of the stages of the dvc.yaml beside ``lock_path`` that set ``wdir``."""
+    from tide.pipeline import definition
+
+    yaml_path = os.path.join(os.path.dirname(lock_path), definition.YAML_NAME)
+    try:
+        with open(yaml_path, encoding="utf-8", errors="replace") as f:
+            if "wdir" not in f.read():  # most pipelines: no need to resolve the whole file
+                return {}
+    except FileNotFoundError:
+        return {}
+    return {s.name: s.wdir for s in definition.load(yaml_path, root).stages if s.raw_wdir not in (None, ".")}
 
 
 def lock_outputs(root: str, lock_paths: list[str]) -> list[tuple[str, str, Out]]:
@@ -33,7 +52,7 @@ def lock_outputs(root: str, lock_paths: list[str]) -> list[tuple[str, str, Out]]
     result = []
     for p in lock_paths:
         data = yamlio.load_file(p, os.path.relpath(p, root))
-        for stage, out in parse_lock(data, root, p):
+        for stage, out in parse_lock(data, root, p, wdirs=stage_wdirs(p, root)):
             result.append((p, stage, out))
     return result
 
