@@ -157,9 +157,11 @@ YAML_READERS = {"load", "safe_load", "full_load", "unsafe_load", "load_all", "sa
 
 def _reads_yaml(tree: ast.AST) -> list[str]:
     found = []
+    names = {"yaml", "_yaml"} | {a.asname for n in ast.walk(tree) if isinstance(n, ast.Import)
+                                 for a in n.names if a.name == "yaml" and a.asname}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in YAML_READERS and isinstance(node.value, ast.Name) \
-                and node.value.id in ("yaml", "_yaml"):
+                and node.value.id in names:
             found.append(f"yaml.{node.attr}")
         elif isinstance(node, ast.Attribute) and node.attr == "parse" and isinstance(node.value, ast.Name) \
                 and node.value.id == "yamlfast":
@@ -192,6 +194,7 @@ def test_issue17_rule_one_yaml_reader_lint():
     assert _reads_yaml(ast.parse("from ruamel.yaml import YAML\n"))
     assert _reads_yaml(ast.parse("from tide.core import yamlfast\nyamlfast.parse(t)\n"))
     assert not _reads_yaml(ast.parse("import yaml\nyaml.safe_dump(d)\n"))
+    assert _reads_yaml(ast.parse("import yaml as y\ny.load(s)\n"))
 
 
 # --- finding 2: dvc's schemas, with dvc's strictness -------------------------------------------------
