@@ -157,11 +157,11 @@ YAML_READERS = {"load", "safe_load", "full_load", "unsafe_load", "load_all", "sa
 
 def _reads_yaml(tree: ast.AST) -> list[str]:
     found = []
-    names = {"yaml", "_yaml"} | {a.asname for n in ast.walk(tree) if isinstance(n, ast.Import)
+    modules = {"yaml", "_yaml"} | {a.asname for n in ast.walk(tree) if isinstance(n, ast.Import)
                                  for a in n.names if a.name == "yaml" and a.asname}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in YAML_READERS and isinstance(node.value, ast.Name) \
-                and node.value.id in names:
+                and node.value.id in modules:
             found.append(f"yaml.{node.attr}")
         elif isinstance(node, ast.Attribute) and node.attr == "parse" and isinstance(node.value, ast.Name) \
                 and node.value.id == "yamlfast":
