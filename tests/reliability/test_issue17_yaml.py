@@ -84,6 +84,13 @@ def _documents(rng: random.Random) -> list[str]:
         "outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  path: data\n  path: other\n",
         "schema: '2.0'\nstages:\n  t:\n    cmd: echo\n    outs:\n    - path: 0755\n      md5: 1e5\n",
         "a: !!binary aGVsbG8=\n", "a:\n  b:\n    c: [1, {d: off}]\n",
+        "\ufeffa: 1\n", "a: 1\r\nb: yes\r\n", "a:\tb\n", "a: |\n  x\n  y\n", "a: >\n  x\n  y\n",
+        "a: 'it''s'\n", "a: \"\\x41\"\n", "- - 1\n  - 2\n", "a: &x [1]\nb: *x\n", "--- |\n  text\n",
+        "a: b: c\n", "\t\n", "a: 1 # c\n", "a: 1\n...\n", "%TAG !e! tag:e.com,2000:\n---\na: 1\n",
+        "%YAML 1.3\n---\na: yes\n", "a: \tb\n", "a:\t b\n", "-\tb\n", "a: [1,\t2]\n", "a: b\t\n", "a:\t\n",
+        "a: b \t# c\n", "{a:\tb}\n", "a: b\tc\n", "a: 'b\tc'\n", "a: |\n  \tx\n", "a:\n\t- 1\n", "a: 1 #\tc\n",
+        "a:\n  b: 1\n\t\n", "a: \"\t\"\n", "\ta: 1\n", "a: [\n\t1]\n",
+        "%YAML 1.1\n%YAML 1.1\n---\na: 1\n", "a: !!timestamp 2001-12-14\n",
     ]
     for _ in range(300):  # random nests of the scalars above
         keys = rng.sample([s for s in SCALARS if s and not s.startswith(("!", "'", '"'))], 3)

@@ -77,7 +77,9 @@ def load_full(text: str, where: str) -> Any:
     """:func:`loads` without the fast path (tests compare the two)."""
     import yaml
 
-    loader = _loader_class(_version(text))
+    # libyaml (PyYAML's C scanner) skips a tab between tokens where ruamel refuses it ("a:<tab>b"): a
+    # text holding a tab is scanned by PyYAML's Python scanner, taught ruamel's rule (rare, slower)
+    loader = _loader_class(_version(text), "\t" in text)
     try:
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
@@ -127,19 +129,35 @@ _COMMON = [
 
 
 @functools.cache
-def _loader_class(version: tuple[int, int]) -> type:
+def _loader_class(version: tuple[int, int], python_scanner: bool = False) -> type:
     import re
 
     import yaml
 
     from tide.core.yamlstyle import RESOLVERS_12
 
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = yaml.SafeLoader if python_scanner else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     table = RESOLVERS_12 if version == (1, 2) else _RESOLVERS_11 + _COMMON
 
     class Loader(base):  # type: ignore[misc, valid-type]
         yaml_implicit_resolvers: dict = {}
         yaml_constructors = dict(base.yaml_constructors)
+
+        def scan_to_next_token(self) -> None:
+            """ruamel's rule (scanner.py): spaces separate tokens, tabs too but only inside [] or {}."""
+            if self.index == 0 and self.peek() == "\ufeff":
+                self.forward()
+            white = " \t" if self.flow_level else " "
+            while True:
+                while self.peek() in white:
+                    self.forward()
+                if self.peek() == "#":
+                    while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                        self.forward()
+                if not self.scan_line_break():
+                    return
+                if not self.flow_level:
+                    self.allow_simple_key = True
 
         def construct_mapping(self, node: Any, deep: bool = False) -> dict:
             if not isinstance(node, yaml.MappingNode):
