@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tide.cli import main as cli_main
-from tide.core import yamlfast, yamlstyle
+from tide.core import yamlfast, yamlio
 from tide.core.config import _read_simple
 
 # --- .dvc files ---------------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def test_yamlfast_agrees_with_the_full_loader_or_declines():
         if fast is None:
             continue
         taken += 1
-        assert fast == yamlstyle.loads(text, "t.dvc"), text
+        assert fast == yamlio.load_full(text, "t.dvc"), text
         assert {type(v) for v in fast.values()} <= {str, int, bool, list}
     assert taken > 100  # the shortcut is taken for the common shape
 
@@ -70,7 +70,7 @@ def test_yamlfast_agrees_with_the_full_loader_or_declines():
 def test_yamlfast_reads_what_dvc_writes():
     text = ("outs:\n- md5: 3863d0e317dee0a55c4e59d2ec0eef33.dir\n  size: 10240000\n  nfiles: 10000\n"
             "  hash: md5\n  path: data\n")
-    assert yamlfast.parse(text) == yamlstyle.loads(text, "x") == {"outs": [{
+    assert yamlfast.parse(text) == yamlio.load_full(text, "x") == {"outs": [{
         "md5": "3863d0e317dee0a55c4e59d2ec0eef33.dir", "size": 10240000, "nfiles": 10000, "hash": "md5",
         "path": "data"}]}
 

@@ -62,13 +62,13 @@ stages:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("stages:\n  s:\n    cmd: x\n    bogus: 1\n", "dvc.yaml: stage 's': unknown key 'bogus'"),
+    ("stages:\n  s:\n    cmd: x\n    bogus: 1\n", "dvc.yaml: stages > s: unknown key 'bogus'"),
     ("stagez: {}\n", "dvc.yaml: unknown key 'stagez'"),
     ("stages:\n  s:\n    cmd: echo ${missing}\n", "dvc.yaml: stage 's': 'missing' is not defined"),
-    ("stages:\n  s:\n    deps: [a]\n", "dvc.yaml: stage 's': 'cmd' is required"),
-    ("stages:\n  s:\n    cmd: x\n    outs:\n    - o:\n        cache: maybe\n", "'cache' must be true or false"),
+    ("stages:\n  s:\n    deps: [a]\n", "dvc.yaml: stages > s: required key 'cmd' is missing"),
+    ("stages:\n  s:\n    cmd: x\n    outs:\n    - o:\n        cache: maybe\n", "cache: expected true or false"),
     ("stages:\n  s:\n    cmd: x\n    outs: [../o]\n", "outside the repository"),
-    ("stages:\n  s:\n    foreach: [1]\n    do: {cmd: x}\n    cmd: y\n", "'foreach' needs 'do'"),
+    ("stages:\n  s:\n    foreach: [1]\n    do: {cmd: x}\n    cmd: y\n", "stages > s: unknown key 'cmd'"),
 ])
 def test_invalid_files_name_file_and_stage(tmp_path, text, message):
     with pytest.raises(TideError) as exc:

@@ -27,7 +27,7 @@ def run_err(tide, cwd, *args):
     ("stages:\n  a:\n    cmd: x\n    outs: [d]\n  b:\n    cmd: y\n    outs: [d/f]\n",
      "ERROR: dvc.yaml: output 'd/f' of stage 'b' is inside output 'd' of stage 'a'"),
     ("stages:\n  a:\n    cmd: echo ${nope.x}\n", "ERROR: dvc.yaml: stage 'a': 'nope' is not defined"),
-    ("stages:\n  a:\n    cmd: x\n    typo: 1\n", "ERROR: dvc.yaml: stage 'a': unknown key 'typo'"),
+    ("stages:\n  a:\n    cmd: x\n    typo: 1\n", "ERROR: dvc.yaml: stages > a: unknown key 'typo'"),
     ("stages:\n  a:\n    cmd: cat missing.txt\n    deps: [missing.txt]\n    outs: [o]\n",
      "ERROR: failed to reproduce 'a': dependency 'missing.txt' does not exist"),
     ("stages:\n  a:\n    cmd: 'true'\n    outs: [never.txt]\n",

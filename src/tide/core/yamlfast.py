@@ -11,8 +11,9 @@ Importing PyYAML and building its loader costs more than the rest of ``tide stat
 small repository, so this module reads the common shape directly: top-level ``key: scalar``
 lines and lists of flat mappings. Anything else (comments, quotes, nesting, flow style, numbers
 that are not plain decimal integers, words YAML may read as booleans or null, CRLF) makes
-``parse`` return None and the caller uses the full YAML 1.2 loader, so the result is always what
-that loader gives (tests compare both on generated documents).
+``parse`` return None and ``tide.core.yamlio`` (its only caller) uses the full reader, so the result
+is always what that reader gives (tests compare both, and both with dvc's ruamel, on generated
+documents). Keys are resolved like values: ``true:`` is not the string 'true'.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def _scalar(v: str) -> Any:
 
 
 def _is_key(k: str) -> bool:
-    return k.isascii() and k.isidentifier() and k == k.lower()
+    # keys are resolved like values: `true:` is the boolean True, `null:` None
+    return k.isascii() and k.isidentifier() and k == k.lower() and k not in _WORDS
 
 
 def _key_value(line: str) -> tuple[str, str]:

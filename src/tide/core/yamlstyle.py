@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-_RESOLVERS = [
+# ruamel.yaml's YAML 1.2 resolvers (its VersionedResolver table); tide.core.yamlio reads with them too
+RESOLVERS_12 = [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     (
         "tag:yaml.org,2002:float",
@@ -56,7 +57,7 @@ class _Resolver(yaml.resolver.BaseResolver):
     pass
 
 
-for _tag, _pattern, _first in _RESOLVERS:
+for _tag, _pattern, _first in RESOLVERS_12:
     _Resolver.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
 
 
@@ -224,63 +225,3 @@ _Dumper.add_representer(float, _represent_float)
 def dumps(data: Any) -> str:
     """``data`` as dvc would write it."""
     return yaml.dump(data, Dumper=_Dumper)
-
-
-# --- reading with YAML 1.2 rules, as dvc's ruamel loader does --------------------------------------
-# (PyYAML follows YAML 1.1: ``1e-5`` would stay a string, ``yes``/``off`` would become booleans,
-# and a params value would then differ from what dvc recorded in dvc.lock.)
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    pass
-
-
-_Loader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in _RESOLVERS:
-    if _tag not in ("tag:yaml.org,2002:value", "tag:yaml.org,2002:yaml"):
-        _Loader.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
-
-
-def _construct_int(loader: Any, node: yaml.Node) -> int:
-    value = loader.construct_scalar(node).replace("_", "")
-    sign = -1 if value.startswith("-") else 1
-    value = value.lstrip("+-")
-    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
-        if value.startswith(prefix):
-            return sign * int(value[2:], base)
-    return sign * int(value)
-
-
-def _construct_bool(loader: Any, node: yaml.Node) -> bool:
-    return loader.construct_scalar(node).lower() == "true"
-
-
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-
-
-def loads(text: str, where: str) -> Any:
-    """Parse YAML as dvc does (YAML 1.2 scalars); one-line FileFormatError on bad input."""
-    from tide.core.errors import FileFormatError
-
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or exc.__class__.__name__
-        raise FileFormatError(f"{where}: invalid YAML{loc}: {problem}")
-    except ValueError as exc:  # `-_` or `._`: resolved as a number, not one (dvc's ruamel fails too; fuzzing)
-        raise FileFormatError(f"{where}: invalid YAML: a value that looks like a number is not one ({exc})")
-
-
-def load_file(path: str, where: str) -> Any:
-    from tide.core.errors import FileFormatError
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            return loads(f.read(), where)
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{where}: not valid UTF-8 text")

@@ -77,9 +77,9 @@ def outs_at_rev(repo: Repo, rev: str) -> list[Out]:
         try:
             data = yamlio.loads(raw.decode("utf-8"), where)
             if f.endswith(pointers.SUFFIX):
-                outs.extend(pointers.parse(data, path, repo.root).outs)
+                outs.extend(pointers.parse(data, path, repo.root, where).outs)
             else:
-                outs.extend(o for _, o in parse_lock(data, repo.root, path))
+                outs.extend(o for _, o in parse_lock(data, repo.root, path, where))
         except UnicodeDecodeError:
             raise FileFormatError(f"{where}: not valid UTF-8 text")
     return outs

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tide.core import dvcschema
 from tide.core.errors import FileFormatError, PathError
 from tide.pipeline import params as params_mod
 from tide.pipeline.interpolate import InterpolationError, merge, resolve
@@ -115,7 +116,7 @@ def load(path: str, root: str, reader: Reader | None = None) -> Pipeline:
     text = reader.read_text(path)
     if text is None:
         raise FileFormatError(f"'{where}' does not exist")
-    from tide.core.yamlstyle import loads
+    from tide.core.yamlio import loads
 
     data = loads(text, where)
     return parse(data, path, root, reader)
@@ -124,10 +125,8 @@ def load(path: str, root: str, reader: Reader | None = None) -> Pipeline:
 def parse(data: Any, path: str, root: str, reader: Reader | None = None) -> Pipeline:
     reader = reader or WorkspaceReader()
     where = _where(root, path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise FileFormatError(f"{where}: expected a mapping with a 'stages' section")
+    dvcschema.check_pipeline(data, where)  # the raw file, before interpolation, as dvc checks it
+    data = data or {}
     unknown = sorted(set(map(str, data)) - TOP_KEYS)
     if unknown:
         raise FileFormatError(f"{where}: unknown key '{unknown[0]}' (allowed: {', '.join(sorted(TOP_KEYS))})")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tide.core import yamlio
-from tide.core.errors import FileFormatError
+from tide.core import dvcschema, yamlio
 from tide.workspace.pointers import Out, _parse_out
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -15,29 +14,37 @@ if TYPE_CHECKING:
 LOCK_NAME = "dvc.lock"
 
 
-def parse_lock(data: Any, root: str, lock_path: str) -> list[tuple[str, Out]]:
-    """``(stage name, Out)`` for every output recorded in a parsed dvc.lock."""
-    where = os.path.relpath(lock_path, root)
-    if data is None:
-        return []
-    if not isinstance(data, dict):
-        raise FileFormatError(f"{where}: expected a mapping")
-    stages = data.get("stages", {}) if "schema" in data else data
-    if not isinstance(stages, dict):
-        raise FileFormatError(f"{where}: 'stages' must be a mapping")
+def parse_lock(data: Any, root: str, lock_path: str, where: str | None = None,
+               wdirs: dict[str, str] | None = None) -> list[tuple[str, Out]]:
+    """``(stage name, Out)`` for every output recorded in a parsed dvc.lock (checked against dvc's
+    schema first: a file dvc refuses, such as one with a misspelt key, is refused whole).
+
+    dvc records paths relative to the stage's ``wdir`` (from dvc.yaml): ``wdirs`` maps stage names to
+    absolute working directories; a stage not in it works in the lock file's directory."""
+    where = where or os.path.relpath(lock_path, root)
+    dvcschema.check_lock(data, where)
+    stages = data.get("stages") or {}
     base = os.path.dirname(lock_path)
+    wdirs = wdirs or {}
     result: list[tuple[str, Out]] = []
-    for name, stage in stages.items():
-        if not isinstance(stage, dict):
-            raise FileFormatError(f"{where}: stage '{name}' must be a mapping")
-        wdir = stage.get("wdir", ".")
-        outs = stage.get("outs", [])
-        if not isinstance(outs, list):
-            raise FileFormatError(f"{where}: stage '{name}': 'outs' must be a list")
-        stage_dir = os.path.normpath(os.path.join(base, wdir if isinstance(wdir, str) else "."))
-        for item in outs:
-            result.append((str(name), _parse_out(item, root, stage_dir, f"{where}:{name}")))
+    for name, stage in stages.items():  # the schema made each a mapping with lists of mappings
+        for item in stage.get("outs") or []:
+            result.append((name, _parse_out(item, root, wdirs.get(name, base), f"{where}:{name}")))
     return result
+
+
+def stage_wdirs(lock_path: str, root: str) -> dict[str, str]:
+    """Working directories of the stages of the dvc.yaml beside ``lock_path`` that set ``wdir``."""
+    from tide.pipeline import definition
+
+    yaml_path = os.path.join(os.path.dirname(lock_path), definition.YAML_NAME)
+    try:
+        with open(yaml_path, encoding="utf-8", errors="replace") as f:
+            if "wdir" not in f.read():  # most pipelines: no need to resolve the whole file
+                return {}
+    except FileNotFoundError:
+        return {}
+    return {s.name: s.wdir for s in definition.load(yaml_path, root).stages if s.raw_wdir not in (None, ".")}
 
 
 def lock_outputs(root: str, lock_paths: list[str]) -> list[tuple[str, str, Out]]:
@@ -45,7 +52,7 @@ def lock_outputs(root: str, lock_paths: list[str]) -> list[tuple[str, str, Out]]
     result = []
     for p in lock_paths:
         data = yamlio.load_file(p, os.path.relpath(p, root))
-        for stage, out in parse_lock(data, root, p):
+        for stage, out in parse_lock(data, root, p, wdirs=stage_wdirs(p, root)):
             result.append((p, stage, out))
     return result
 
@@ -54,18 +61,10 @@ def read_entries(lock_path: str, root: str) -> dict[str, dict[str, Any]]:
     """Every stage entry of a dvc.lock (``{}`` when the file does not exist)."""
     if not os.path.exists(lock_path):
         return {}
-    from tide.core.yamlstyle import load_file
-
     where = os.path.relpath(lock_path, root)
-    data = load_file(lock_path, where)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise FileFormatError(f"{where}: expected a mapping")
-    stages = data.get("stages", {}) if "schema" in data else data
-    if not isinstance(stages, dict):
-        raise FileFormatError(f"{where}: 'stages' must be a mapping")
-    return {str(k): v for k, v in stages.items() if isinstance(v, dict)}
+    data = yamlio.load_file(lock_path, where)
+    dvcschema.check_lock(data, where)
+    return dict(data.get("stages") or {})
 
 
 def write_entry(lock_path: str, root: str, name: str, entry: dict[str, Any]) -> None:

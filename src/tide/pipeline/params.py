@@ -34,7 +34,7 @@ def parse_text(text: str, name: str, where: str) -> Any:
             raise FileFormatError(f"{where}: invalid TOML: nested too deeply")
     if ext == ".py":
         return _python_params(text, where)
-    from tide.core.yamlstyle import loads
+    from tide.core.yamlio import loads
 
     data = loads(text, where)
     return {} if data is None else data

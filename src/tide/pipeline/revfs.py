@@ -51,9 +51,9 @@ class RevReader:
                 try:
                     data = yamlio.loads(raw.decode("utf-8"), where)
                     if rel.endswith(pointers.SUFFIX):
-                        outs.extend(pointers.parse(data, path, self.repo.root).outs)
+                        outs.extend(pointers.parse(data, path, self.repo.root, where).outs)
                     else:
-                        outs.extend(o for _, o in parse_lock(data, self.repo.root, path))
+                        outs.extend(o for _, o in parse_lock(data, self.repo.root, path, where))
                 except (UnicodeDecodeError, TideError):
                     continue
             self._outs = outs

@@ -17,9 +17,11 @@ import json
 import os
 from typing import Any
 
+from tide.core.dvcschema import check_lock_stage
 from tide.core.errors import TideError
 from tide.core.fsutil import atomic_write_bytes, atomic_write_text
-from tide.core.yamlstyle import dumps, load_file
+from tide.core.yamlio import load_file
+from tide.core.yamlstyle import dumps
 from tide.pipeline.definition import Stage
 
 EXCLUDE = ("size", "nfiles")
@@ -109,6 +111,7 @@ class RunCache:
         for n in names:
             try:
                 data = load_file(os.path.join(d, n), n)
+                check_lock_stage(data, n)  # dvc skips an entry its lock-stage schema refuses, so does tide
             except (TideError, OSError):
                 continue
             if isinstance(data, dict) and isinstance(data.get("outs"), list):

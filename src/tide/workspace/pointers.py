@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tide.core import yamlfast
+from tide.core import dvcschema, yamlio
 from tide.core.errors import FileFormatError, PathError
 from tide.core.fsutil import atomic_write_text
 from tide.core.hashing import is_md5
@@ -122,8 +122,6 @@ class PointerFile:
         return d
 
     def write(self) -> None:
-        from tide.core import yamlio
-
         atomic_write_text(self.path, yamlio.dumps(self.dump()))
 
 
@@ -155,6 +153,8 @@ def _parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
     if not isinstance(path, str):
         raise FileFormatError(f"{where}: an output has no 'path'")
     md5 = item.get("md5")
+    if md5 == "":  # dvc reads an empty hash as none
+        md5 = None
     if md5 is not None and not is_md5(md5):
         raise FileFormatError(f"{where}: output '{path}' has an invalid md5 {md5!r}")
     size = item.get("size")
@@ -182,11 +182,7 @@ def load(path: str, root: str) -> PointerFile:
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        data = yamlfast.parse(text)
-        if data is None:  # not the plain shape dvc writes: the full YAML 1.2 loader decides
-            from tide.core import yamlstyle
-
-            data = yamlstyle.loads(text, where)
+        data = yamlio.loads(text, where)
     except UnicodeDecodeError:
         raise FileFormatError(f"{where}: not valid UTF-8 text")
     except FileNotFoundError:
@@ -198,9 +194,11 @@ def load(path: str, root: str) -> PointerFile:
     return parse(data, path, root)
 
 
-def parse(data: Any, path: str, root: str) -> PointerFile:
-    """Validate parsed YAML ``data`` of the pointer file at ``path``."""
-    where = os.path.relpath(path, root)
+def parse(data: Any, path: str, root: str, where: str | None = None) -> PointerFile:
+    """Validate parsed YAML ``data`` of the pointer file at ``path`` (dvc's schema first, then tide's
+    checks of what the values mean: hashes, sizes, paths inside the repository)."""
+    where = where or os.path.relpath(path, root)
+    dvcschema.check_pointer(data, where)
     if not isinstance(data, dict):
         raise FileFormatError(f"{where}: expected a mapping with an 'outs' list")
     outs = data.get("outs")
