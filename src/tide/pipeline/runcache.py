@@ -50,7 +50,7 @@ def value_of(entry: dict[str, Any]) -> str:
 
 
 def loads_entry(raw: bytes, where: str) -> Any:
-    from tide.core.yamlstyle import loads
+    from tide.core.yamlio import loads
 
     return loads(raw.decode("utf-8"), where)
 
