@@ -368,17 +368,18 @@ ACTIONLINT_CONFIG = ".github/actionlint.yaml"
 def _actionlint_config(root: str, spec: WorkflowSpec) -> str | None:
     """actionlint rejects a runner label it does not know: name the single-use runner's label in its
     config (written when absent; an existing one is the user's, so only say what to add)."""
-    import yaml
 
     path = os.path.join(root, ACTIONLINT_CONFIG)
     if not os.path.exists(path):
         atomic_write_text(path, "# runner labels for actionlint (written by 'tide ci init github')\n"
                           + dumps({"self-hosted-runner": {"labels": [spec.labels]}}))
         return f"wrote {ACTIONLINT_CONFIG} (the runner label '{spec.labels}', for actionlint)"
+    from tide.core.errors import TideError
+    from tide.core.yamlio import load_file
+
     try:
-        with open(path, encoding="utf-8") as f:
-            labels = ((yaml.safe_load(f) or {}).get("self-hosted-runner") or {}).get("labels") or []
-    except (OSError, yaml.YAMLError, AttributeError):
+        labels = ((load_file(path) or {}).get("self-hosted-runner") or {}).get("labels") or []
+    except (OSError, TideError, AttributeError):
         labels = []
     if spec.labels not in labels:
         return f"add '{spec.labels}' to self-hosted-runner.labels in {ACTIONLINT_CONFIG} for actionlint"
