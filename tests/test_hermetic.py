@@ -26,14 +26,15 @@ SAMPLE = (
     "tests/storage/test_conformance.py::test_gdrive_oauth_user_credentials_and_refused_keys",
     "tests/storage/test_s3_http.py::test_no_credentials_falls_back_to_s3fs_and_its_error",
 )
+SHELL_PREFIX = canaries.PREFIX + "shell"  # not the canary plugin's outer prefix: a canary run runs this file too
 # what a CI runner or a developer's shell adds besides credentials
 CI_MARKERS = {"CI": "true", "GITHUB_ACTIONS": "true", "GITLAB_CI": "true", "CI_PROJECT_URL": "https://gitlab.example/x",
               "TIDE_REMOTE_RETRIES": "1", "DVC_NO_ANALYTICS": "0"}
 
 
 def developer_env(tmp_path) -> dict[str, str]:
-    env = dict(os.environ, **canaries.canary_env(str(tmp_path / "creds"), prefix=canaries.OUTER_PREFIX),
-               **{k: canaries.value(k, canaries.OUTER_PREFIX) for k in canaries.PLANTED}, **CI_MARKERS)
+    env = dict(os.environ, **canaries.canary_env(str(tmp_path / "creds"), prefix=SHELL_PREFIX),
+               **{k: canaries.value(k, SHELL_PREFIX) for k in canaries.PLANTED}, **CI_MARKERS)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
 
@@ -41,7 +42,7 @@ def developer_env(tmp_path) -> dict[str, str]:
 def test_a_test_sees_no_outside_variable():
     """Whatever the shell exported (the subprocess run below exports canaries), a test starts without it."""
     assert [k for k in os.environ if is_credential(k)] == ["AWS_EC2_METADATA_DISABLED"]  # conftest's, not a secret
-    assert not [k for k, v in os.environ.items() if canaries.OUTER_PREFIX in v.lower()]
+    assert not [k for k, v in os.environ.items() if SHELL_PREFIX in v.lower() or canaries.OUTER_PREFIX in v.lower()]
     assert not {"CI", "GITHUB_ACTIONS", "GITLAB_CI", "CI_PROJECT_URL", "TIDE_REMOTE_RETRIES"} & set(os.environ)
     assert os.environ["DVC_NO_ANALYTICS"] == "1"  # set by conftest, not the shell's "0"
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -149,6 +150,7 @@ def pytest_sessionfinish(session, exitstatus):  # noqa: ANN001
         with open(report, "a") as f:
             f.write(json.dumps({"subprocesses": watch.subprocesses, "output_leaks": watch.leaks,
                                 "not_hermetic": watch.inherited, "file_leaks": files}) + "\n")
+    shutil.rmtree(watch.base, ignore_errors=True)
     if files:
         print("\nsecrets canary found in files written by the tests:\n  " + "\n  ".join(files[:20]))
         session.exitstatus = 1
