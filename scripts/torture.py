@@ -54,7 +54,7 @@ CANARY_QUICK = (
 )
 PROFILES = {
     "full": {"crash": 240, "fuzz": 10_000, "net": 6, "canaries": ("tests",), "retrain": 60, "differential": 2000},
-    "quick": {"crash": 33, "fuzz": 300, "net": 1, "canaries": CANARY_QUICK, "retrain": 6, "differential": 10},
+    "quick": {"crash": 33, "fuzz": 300, "net": 1, "canaries": CANARY_QUICK, "retrain": 12, "differential": 5},
 }
 _CANARY_RE = re.compile(r"(tidecanary|tideuserpw)[A-Za-z0-9]*", re.IGNORECASE)
 OPTIONS: dict = {"jobs": 2, "scenarios": None, "link_types": LINK_TYPES, "logs": ROOT}
