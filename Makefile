@@ -61,8 +61,12 @@ bench: venv dvc-venv
 	bash scripts/sysdeps.sh bench
 	$(PY) bench/run.py --dvc $(CURDIR)/$(DVC_VENV)/bin/dvc $(if $(SCALE),--scale $(SCALE),) $(BENCH_ARGS)
 
-torture: venv dvc-venv sysdeps
-	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc $(PY) scripts/torture.py $(TORTURE_ARGS)
+# make torture: the long reliability suite, one line of counts per part, exit 1 only on a finding.
+# make torture QUICK=1: the quick profile (under 10 minutes) to run before resolving an issue that
+# touches storage, the cache, the registry or the loop. TORTURE_ARGS: see scripts/torture.py --help.
+torture: venv dvc-venv gto-venv sysdeps
+	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto \
+	  $(PY) scripts/torture.py $(if $(QUICK),--quick,) $(TORTURE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) $(GTO_VENV) .demo bench/.work

@@ -1,53 +1,90 @@
-"""``make torture``: the long reliability suite. Prints counts and writes them to a JSON file.
+"""``make torture``: the long reliability suite. One line of counts per part; exit 1 only on a finding.
 
-    python scripts/torture.py [--trials 240] [--fuzz 10000] [--net-rounds 6] [--only crash,fuzz,net,suite]
-                              [--seed N] [--out torture-results.json]
+    python scripts/torture.py [--quick] [--only crash,fuzz,net,canaries,retrain,differential] [--seed N]
+                              [--trials N] [--fuzz N] [--net-rounds N] [--canary-tests PATHS]
+                              [--retrain-trials N] [--sequences N] [--out torture-results.json]
 
-* crash: SIGKILL trials over every available scenario (add, commit, checkout, gc, push, pull, fetch,
-  gc -c, repro) and three cache link types; each trial checks fsck, lost files and the re-run.
-* fuzz:  the hypothesis fuzzers of tests/reliability/test_fuzz.py with --fuzz inputs per parser.
-* net:   push/pull/fetch rounds through the fault proxy in front of moto S3 and OpenSSH sshd.
-* suite: the whole test suite with canary credentials (tests/reliability/canary_plugin.py).
+Parts (each a function ``part(size, seed, work) -> {"counts": {...}, "failures": [...]}``; a part that
+cannot run, e.g. a module that is missing, is a failure, never a skip):
+
+* crash:        SIGKILL trials over every scenario (add, commit, checkout, gc, push, pull, fetch, gc -c,
+                repro) and three cache link types; each trial checks fsck, lost files and the re-run.
+* fuzz:         the hypothesis fuzzers of tests/reliability/test_fuzz.py with N inputs per parser.
+* net:          push/pull/fetch rounds through the fault proxy in front of moto S3 and OpenSSH sshd.
+* canaries:     the test suite (or the listed tests) under tests/reliability/canary_plugin.py: canaries in
+                every credential variable of the environment; passes when every test passes and no canary
+                shows in an output or a file.
+* retrain:      kills during the retrain loop (tests/reliability/retrainkill.py).
+* differential: random command sequences run by dvc and tide, compared (tests/differential/torture.py).
+
+``--quick`` (``make torture QUICK=1``) is the profile to run before resolving an issue that touches
+storage, the cache, the registry or the loop: the same parts, smaller (under 10 minutes on two cores).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import importlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.reliability import crashlib, netlib  # noqa: E402
-from tests.reliability.faultproxy import FaultProxy  # noqa: E402
+from tests.reliability import crashlib  # noqa: E402
 
-LINK_TYPES = ("", "hardlink", "symlink")
+LINK_TYPES = ("default", "hardlink", "symlink")
+# the canary part of the quick profile: every test that hands tide a credential, the forge and Google
+# Drive suites (which read tokens and keys), the runners (which must scrub them from a job)
+CANARY_QUICK = (
+    "tests/reliability/test_secrets.py", "tests/forge/test_secrets_and_errors.py", "tests/forge/test_detect.py",
+    "tests/forge/test_ssh_push.py", "tests/storage/test_conformance.py::test_put_exists_size_read",
+    "tests/runners/test_watchdog.py", "tests/test_hermetic.py",
+)
+PROFILES = {
+    "full": {"crash": 240, "fuzz": 10_000, "net": 6, "canaries": ("tests",), "retrain": 60, "differential": 2000},
+    "quick": {"crash": 33, "fuzz": 300, "net": 1, "canaries": CANARY_QUICK, "retrain": 12, "differential": 5},
+}
+_CANARY_RE = re.compile(r"(tidecanary|tideuserpw)[A-Za-z0-9]*", re.IGNORECASE)
+OPTIONS: dict = {"jobs": 2, "scenarios": None, "link_types": LINK_TYPES, "logs": ROOT}
+
+
+def redact(text: str) -> str:
+    """What torture prints or writes never repeats a canary (a leak found is reported, not copied)."""
+    return _CANARY_RE.sub("<canary>", text)
 
 
 def crash(trials: int, seed: int, work: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
     env = crashlib.isolated_env(str(work / "home"))
     (work / "home").mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    scenarios = [s for s in crashlib.SCENARIOS.values() if crashlib.available(s)]
-    missing = sorted(set(crashlib.SCENARIOS) - {s.name for s in scenarios})
+    wanted = OPTIONS["scenarios"] or list(crashlib.SCENARIOS)
+    scenarios = [crashlib.SCENARIOS[n] for n in wanted if crashlib.available(crashlib.SCENARIOS[n])]
     counts: collections.Counter[str] = collections.Counter()
-    failures: list[str] = []
-    per = max(1, trials // (len(scenarios) * len(LINK_TYPES)))
-    for li, link in enumerate(LINK_TYPES):
-        lw = work / f"link-{link or 'default'}"
+    failures = [f"scenario {n}: the command is not available" for n in wanted
+                if not crashlib.available(crashlib.SCENARIOS[n])]
+    links = OPTIONS["link_types"]
+    per = max(1, trials // (len(scenarios) * len(links)))
+    for li, link in enumerate(links):
+        cache_type = "" if link == "default" else link
+        lw = work / f"link-{link}"
         lw.mkdir()
-        t = crashlib.make_template(lw, env, seed=seed + li, scale=0.5, cache_type=link)
+        t = crashlib.make_template(lw, env, seed=seed + li, scale=0.5, cache_type=cache_type)
         for s in scenarios:
             if s.pipeline and not t.pipeline:
+                failures.append(f"scenario {s.name}: the template has no pipeline")
                 continue
             mutations, seconds = crashlib.calibrate(s, t, lw, env, seed)
             for i in range(per):
@@ -56,48 +93,67 @@ def crash(trials: int, seed: int, work: Path) -> dict:
                 tr = crashlib.run_trial(s, t, lw, env, rng, mode, at)
                 counts["trials"] += 1
                 counts["killed"] += tr.killed
-                counts[f"trials:{s.name}"] += 1
                 if tr.problems:
                     counts["failed"] += 1
-                    failures.append(f"[cache.type={link or 'default'}] {tr.describe()}")
+                    failures.append(f"[cache.type={link}] {tr.describe()}")
                     print("  FAIL", failures[-1], flush=True)
-        shutil.rmtree(lw, ignore_errors=True)
-        print(f"crash: cache.type={link or 'default'} done, {counts['trials']} trials so far, "
-              f"{counts['failed']} failed", flush=True)
-    return {"counts": dict(counts), "failures": failures, "scenarios": [s.name for s in scenarios],
-            "unavailable": missing}
+        if not failures:
+            shutil.rmtree(lw, ignore_errors=True)
+        print(f"  crash: cache.type={link} done, {counts['trials']} trials so far, {counts['failed']} failed",
+              flush=True)
+    counts["scenarios"] = len(scenarios)
+    counts["link_types"] = len(links)
+    return {"counts": dict(counts), "failures": failures}
 
 
-def fuzz(examples: int) -> dict:
-    env = dict(os.environ, TIDE_FUZZ_EXAMPLES=str(examples))
-    start = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
-                        str(ROOT / "tests" / "reliability" / "test_fuzz.py"), "-k", "not regression"],
-                       cwd=ROOT, env=env, capture_output=True, text=True)
-    tail = "\n".join(p.stdout.strip().splitlines()[-15:])
-    print(tail, flush=True)
-    log = ROOT / "torture-fuzz.log"
-    log.write_text(p.stdout + p.stderr)
-    if p.returncode:
-        print(f"fuzz: failing inputs and tracebacks in {log}", flush=True)
+def _pytest(args: list[str], env: dict[str, str], log: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run pytest; its output goes (redacted) to a log file; returns the process and its FAILED/ERROR lines."""
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT,
+                       env=env, capture_output=True, text=True)
+    out = redact(p.stdout + p.stderr)
+    (OPTIONS["logs"] / log).write_text(out)
+    bad = [ln for ln in out.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
+    if p.returncode and not bad:
+        bad = [f"pytest exited {p.returncode}: " + " | ".join(out.strip().splitlines()[-3:])]
+    return p, bad
+
+
+def _workers() -> list[str]:
+    return ["-n", str(OPTIONS["jobs"])] if OPTIONS["jobs"] > 1 else []
+
+
+def _passed(out: str) -> int:
+    m = re.search(r"(\d+) passed", out)
+    return int(m.group(1)) if m else 0
+
+
+def fuzz(examples: int, seed: int, work: Path) -> dict:
     from tests.reliability.fuzzlib import available_targets
 
+    env = dict(os.environ, TIDE_FUZZ_EXAMPLES=str(examples))
+    p, bad = _pytest([*_workers(), "tests/reliability/test_fuzz.py", "-k", "not regression",
+                      f"--hypothesis-seed={seed}"], env, "torture-fuzz.log")
     targets = [t.name for t in available_targets()]
-    return {"parsers": targets, "inputs_per_parser": examples, "inputs": examples * len(targets),
-            "passed": p.returncode == 0, "seconds": round(time.monotonic() - start), "summary": tail[-2000:]}
+    if bad:
+        print(f"  fuzz: failing inputs and tracebacks in {OPTIONS['logs'] / 'torture-fuzz.log'}", flush=True)
+    return {"counts": {"inputs": examples * len(targets), "parsers": len(targets), "fuzz_tests": _passed(p.stdout),
+                       "failed": len(bad)}, "failures": bad}
 
 
 def net(rounds: int, seed: int, work: Path) -> dict:
+    from tests.reliability import netlib
+    from tests.reliability.faultproxy import FaultProxy
     from tests.storage.servers import S3_ENV, MotoS3, Sshd
 
-    out: dict = {"rounds": 0, "attempts": 0, "failed_cleanly": 0, "faults": collections.Counter(), "problems": []}
+    work.mkdir(parents=True, exist_ok=True)
+    counts: collections.Counter[str] = collections.Counter()
+    failures: list[str] = []
     moto, sshd = MotoS3(), Sshd(str(work / "sshd"))
     try:
         for r in range(rounds):
             for kind in ("s3", "ssh"):
                 rw = work / f"net-{kind}-{r}"
-                rw.mkdir()
-                (rw / "home").mkdir()
+                (rw / "home").mkdir(parents=True)
                 env = crashlib.isolated_env(str(rw / "home"), S3_ENV)
                 if kind == "s3":
                     bucket = moto.new_bucket("torture")
@@ -114,85 +170,134 @@ def net(rounds: int, seed: int, work: Path) -> dict:
                         reader = netlib.dir_objects(sroot)
                     res = netlib.fault_round(rw, env, proxy, url, opts, reader, seed=seed + r, faulty_attempts=4,
                                              rate=0.6)
-                    out["faults"].update({k: v for k, v in proxy.stats.items()})
-                out["rounds"] += 1
-                out["attempts"] += res.attempts
-                out["failed_cleanly"] += res.failed_cleanly
-                out["problems"] += [f"{kind} round {r}: {p}" for p in res.problems]
+                    for fault in ("reset", "truncate", "stall", "latency", "corrupt"):
+                        counts["faults"] += proxy.stats.get(fault, 0)
+                counts["rounds"] += 1
+                counts["attempts"] += res.attempts
+                counts["failed_cleanly"] += res.failed_cleanly
+                failures += [f"{kind} round {r}: {p}" for p in res.problems]
                 for p in res.problems:
                     print("  FAIL", kind, r, p[:500], flush=True)
                 shutil.rmtree(rw, ignore_errors=True)
-            print(f"net: round {r + 1}/{rounds} done, {len(out['problems'])} problems", flush=True)
+            print(f"  net: round {r + 1}/{rounds} done, {len(failures)} problems", flush=True)
     finally:
         moto.stop()
         sshd.stop()
-    out["faults"] = dict(out["faults"])
-    return out
+    return {"counts": dict(counts), "failures": failures}
 
 
-def suite(work: Path) -> dict:
+def canaries(tests: tuple[str, ...], seed: int, work: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     report = work / "canary-report.jsonl"
-    env = dict(os.environ, TIDE_CANARY_REPORT=str(report))
-    start = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
-                        "-p", "tests.reliability.canary_plugin", "tests"], cwd=ROOT, env=env,
-                       capture_output=True, text=True)
-    tail = "\n".join(p.stdout.strip().splitlines()[-25:])
-    print(tail, flush=True)
-    (ROOT / "torture-suite.log").write_text(p.stdout + p.stderr)
-    failed = [ln.split(" ")[1] for ln in p.stdout.splitlines() if ln.startswith("FAILED ")]
+    env = dict(os.environ, TIDE_CANARY_REPORT=str(report),
+               PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    p, bad = _pytest([*_workers(), "-p", "tests.reliability.canary_plugin", f"--basetemp={work / 'tmp'}", *tests],
+                     env, "torture-canaries.log")
     lines = [json.loads(x) for x in report.read_text().splitlines()] if report.exists() else []
-    output_leaks = {k: v for rec in lines for k, v in rec["output_leaks"].items()}
+    leaks = {k: v for rec in lines for k, v in rec["output_leaks"].items()}
+    inherited = {k: v for rec in lines for k, v in rec.get("not_hermetic", {}).items()}
     files = sorted({f for rec in lines for f in rec["file_leaks"]})
-    return {"passed": p.returncode == 0, "failed_tests": failed,
-            "subprocesses_watched": sum(r["subprocesses"] for r in lines),
-            "output_leaks": output_leaks, "file_leaks": files, "seconds": round(time.monotonic() - start),
-            "summary": tail[-3000:]}
+    failures = list(bad)
+    failures += [f"canary in the output of {test}: {'; '.join(where[:3])}" for test, where in leaks.items()]
+    failures += [f"canary written to {f}" for f in files]
+    if not lines:
+        failures.append("the canary plugin did not report (was it loaded?)")
+    counts = {"tests_passed": _passed(p.stdout), "tests_failed": len(bad),
+              "subprocess_outputs": sum(r["subprocesses"] for r in lines), "output_leaks": len(leaks),
+              "not_hermetic": len(inherited), "file_leaks": len(files)}
+    return {"counts": counts, "failures": failures}
 
 
-def main() -> int:
+def _module_part(module: str, what: str) -> Callable[[int, int, Path], dict]:
+    """A part another module provides as ``run(size, seed, work)``; a missing module is a failure."""
+
+    def part(size: int, seed: int, work: Path) -> dict:
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            return {"counts": {}, "failures": [f"{what}: cannot import {module} ({exc}): the part did not run"]}
+        res = mod.run(size, seed, work)
+        return {"counts": dict(res.get("counts") or {}), "failures": list(res.get("failures") or [])}
+
+    return part
+
+
+PARTS: dict[str, Callable[..., dict]] = {
+    "crash": crash,
+    "fuzz": fuzz,
+    "net": net,
+    "canaries": canaries,
+    "retrain": _module_part("tests.reliability.retrainkill", "retrain kills"),
+    "differential": _module_part("tests.differential.torture", "differential"),
+}
+ALIASES = {"suite": "canaries"}
+
+
+def summary(name: str, res: dict) -> str:
+    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in res["counts"].items())
+    verdict = f"{len(res['failures'])} FAILURES" if res["failures"] else "ok"
+    return f"{name}: {counts or 'no counts'}; {verdict}"
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trials", type=int, default=240)
-    ap.add_argument("--fuzz", type=int, default=10_000)
-    ap.add_argument("--net-rounds", type=int, default=6)
-    ap.add_argument("--only", default="crash,fuzz,net,suite")
+    ap.add_argument("--quick", action="store_true", help="the quick profile (under 10 minutes)")
+    ap.add_argument("--only", default=",".join(PARTS), help="parts to run, comma-separated")
     ap.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
+    ap.add_argument("--trials", type=int, help="crash trials")
+    ap.add_argument("--fuzz", type=int, help="fuzz inputs per parser")
+    ap.add_argument("--net-rounds", type=int, help="faulty network rounds (each on S3 and SSH)")
+    ap.add_argument("--canary-tests", help="test paths the canary part runs (space-separated; default: all)")
+    ap.add_argument("--retrain-trials", type=int, help="retrain kill trials")
+    ap.add_argument("--sequences", type=int, help="differential sequences")
+    ap.add_argument("--crash-scenarios", help="crash scenarios, comma-separated (default: all)")
+    ap.add_argument("--link-types", default=",".join(LINK_TYPES), help="cache link types of the crash part")
+    ap.add_argument("--jobs", type=int, default=2, help="pytest workers of the fuzz and canary parts")
     ap.add_argument("--out", default=str(ROOT / "torture-results.json"))
-    args = ap.parse_args()
-    parts = set(args.only.split(","))
-    work = Path(tempfile.mkdtemp(prefix="tide-torture-"))
-    results: dict = {"seed": args.seed, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-    ok = True
-    print(f"torture: seed {args.seed}, work dir {work}", flush=True)
-    if "crash" in parts:
-        results["crash"] = crash(args.trials, args.seed, work / "crash")
-        c = results["crash"]["counts"]
-        print(f"crash: {c.get('trials', 0)} trials, {c.get('killed', 0)} killed, {c.get('failed', 0)} failed",
-              flush=True)
-        ok &= not results["crash"]["failures"]
-    if "fuzz" in parts:
-        results["fuzz"] = fuzz(args.fuzz)
-        print(f"fuzz: {results['fuzz']['inputs']} inputs over {len(results['fuzz']['parsers'])} parsers, "
-              f"{'no failure' if results['fuzz']['passed'] else 'FAILURES'}", flush=True)
-        ok &= results["fuzz"]["passed"]
-    if "net" in parts:
-        results["net"] = net(args.net_rounds, args.seed, work / "net")
-        n = results["net"]
-        print(f"net: {n['rounds']} rounds, {n['attempts']} attempts, {sum(n['faults'].get(f, 0) for f in ('reset', 'truncate', 'stall', 'latency', 'corrupt'))} faults injected, "  # noqa: E501
-              f"{n['failed_cleanly']} clean failures, {len(n['problems'])} problems", flush=True)
-        ok &= not n["problems"]
-    if "suite" in parts:
-        results["suite"] = suite(work / "suite")
-        s = results["suite"]
-        print(f"suite with canaries: {'passed' if s['passed'] else 'FAILED'}, {s['subprocesses_watched']} subprocess "
-              f"outputs watched, {len(s['output_leaks'])} leaking tests, {len(s['file_leaks'])} leaking files",
-              flush=True)
-        ok &= s["passed"] and not s["output_leaks"] and not s["file_leaks"]
-    results["ok"] = bool(ok)
-    Path(args.out).write_text(json.dumps(results, indent=2, default=str) + "\n")
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"torture: {'OK' if ok else 'FAILURES'} (results in {args.out})")
+    ap.add_argument("--work", help="work directory (default: a new temporary one; removed when all is well)")
+    args = ap.parse_args(argv)
+    sizes = dict(PROFILES["quick" if args.quick else "full"])
+    for part, value in (("crash", args.trials), ("fuzz", args.fuzz), ("net", args.net_rounds),
+                        ("retrain", args.retrain_trials), ("differential", args.sequences)):
+        if value is not None:
+            sizes[part] = value
+    if args.canary_tests:
+        sizes["canaries"] = tuple(args.canary_tests.split())
+    out = Path(args.out).resolve()
+    OPTIONS.update(jobs=args.jobs, logs=out.parent, link_types=tuple(args.link_types.split(",")),
+                   scenarios=args.crash_scenarios.split(",") if args.crash_scenarios else None)
+    parts = [ALIASES.get(p, p) for p in args.only.split(",") if p]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        ap.error(f"unknown part(s) {', '.join(unknown)}; parts: {', '.join(PARTS)}")
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="tide-torture-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict = {"seed": args.seed, "profile": "quick" if args.quick else "full",
+                     "started": time.strftime("%Y-%m-%d %H:%M:%S"), "parts": {}}
+    print(f"torture: {results['profile']} profile, seed {args.seed}, work dir {work}", flush=True)
+    lines = []
+    for name in parts:
+        start = time.monotonic()
+        print(f"{name}: running (size {sizes[name]})...", flush=True)
+        try:
+            res = PARTS[name](sizes[name], args.seed, work / name)
+        except Exception:  # a part that breaks is a finding, reported like one
+            res = {"counts": {}, "failures": [f"{name} crashed:\n{traceback.format_exc()}"]}
+        res["counts"]["seconds"] = round(time.monotonic() - start)
+        res = json.loads(redact(json.dumps(res, default=str)))
+        results["parts"][name] = res
+        lines.append(summary(name, res))
+        print(lines[-1], flush=True)
+        for f in res["failures"][:10]:
+            print("  " + f.strip().replace("\n", "\n  ")[:2000], flush=True)
+    ok = not any(r["failures"] for r in results["parts"].values())
+    results["ok"] = ok
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n".join(["", "torture summary:", *lines]))
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"torture: {'OK' if ok else 'FAILURES (work dir kept: ' + str(work) + ')'} (results in {out})")
     return 0 if ok else 1
 
 

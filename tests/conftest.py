@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.hermetic import outside_names
+
 ROOT = Path(__file__).resolve().parent.parent
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "tide-test",
@@ -22,23 +24,21 @@ GIT_ENV = {
 }
 
 
-# what tide or its libraries read from the environment that a developer's shell or a CI runner may
-# set (CI detection, forge tokens, cloud credentials, tide's own knobs): cleared for every test
-_OUTSIDE_PREFIXES = (
-    "GITHUB_", "GITLAB_", "CI_", "BITBUCKET_", "GITEA_", "FORGEJO_", "AWS_", "AZURE_", "GOOGLE_", "GDRIVE_",
-    "CLOUDSDK_", "KUBE", "TIDE_", "DVC_", "CML_",
-)
-_OUTSIDE_NAMES = {"CI", "REPO_TOKEN", "repo_token", "GH_TOKEN", "HF_TOKEN", "WANDB_API_KEY", "DIGITALOCEAN_TOKEN"}
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "shows_secret: the test makes a subprocess print a secret on purpose (a git credential "
+        "helper answering); the canary plugin does not count that output as a leak")
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
-    """No test sees the developer's global git/dvc config, a CI runner's variables or real credentials
-    (except in a canary run, tests/reliability/canary_plugin.py, which sets credentials on purpose)."""
-    if not os.environ.get("TIDE_CANARY_RUN"):
-        for key in list(os.environ):
-            if (key in _OUTSIDE_NAMES or key.startswith(_OUTSIDE_PREFIXES)) and not key.startswith("TIDE_TEST_"):
-                monkeypatch.delenv(key)
+    """Every test starts hermetic: no credential variable of any service (the list tide's runner scrubs),
+    no CI marker, no tide/dvc knob from the shell that runs pytest (tests/hermetic.py), and its own HOME
+    with empty git/dvc config. A test that needs a credential sets it itself (or passes it as a user
+    does: flags, tide.yaml, config.local). Holds in a canary run too (tests/reliability/canary_plugin.py),
+    whose canaries sit in the outer environment exactly like a developer's exported tokens."""
+    for key in outside_names(os.environ):
+        monkeypatch.delenv(key)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))

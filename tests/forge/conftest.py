@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.canaries import user_value
 from tide.core.config import Env
 
 from .fakes.server import FakeForge, Served
 
-TOKEN = "tok-SECRET-1234567890abcdef"
+# the fakes' token, as a user would configure it: a canary, so the canary run
+# (tests/reliability/canary_plugin.py) fails any forge test whose commands print it
+TOKEN = user_value("FORGE_TOKEN")
 
 # driver -> (fake module, class, API prefix, repo slug, web server)
 HOSTED = {

@@ -87,6 +87,7 @@ def test_cli_pr_and_comment_never_leak_the_token(hosted_setup):
         assert all(TOKEN not in v for k, v in headers.items() if k not in ("authorization", "private-token"))
 
 
+@pytest.mark.shows_secret  # the credential helper's answer holds the token: that is its job
 def test_ci_prepare_writes_no_token_and_git_can_authenticate(tmp_path):
     from tide.core.config import Env
     from tide.ops.ci import prepare

@@ -34,6 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.hermetic import hermetic
+
 HERE = Path(__file__).resolve().parent
 CRASHRUN = str(HERE / "crashrun.py")
 TOPS = ("data", "model.bin")
@@ -51,7 +53,9 @@ def md5(data: bytes) -> str:
 
 
 def isolated_env(home: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment of a trial: the caller's without credentials, CI markers or tide/dvc knobs
+    (tests/hermetic.py, the list every test starts from), its own HOME, then ``extra``."""
+    env = hermetic(os.environ)
     env.update(GIT_ENV)
     env.update({
         "HOME": home, "XDG_CONFIG_HOME": os.path.join(home, ".config"),

@@ -5,6 +5,8 @@
     TIDE_CRASH_ROOTS   os.pathsep-separated directories whose mutations are counted (others are not)
     TIDE_CRASH_AT      kill the process (SIGKILL, no cleanup) just before the N-th counted mutation
     TIDE_CRASH_COUNT   write the number of counted mutations to this file when tide exits normally
+    TIDE_TEST_PLANT_CORRUPTION=1  flip one byte of a cache object first (a deliberate corruption: the
+                       gate test tests/reliability/test_torture_gates.py shows the crash part catches it)
 
 Counted mutations are the audit events below (``open`` only when it writes). The kill happens before
 the operation, so killing at N = 1..count visits every point between two mutations.
@@ -67,8 +69,26 @@ def install(roots: list[str], kill_at: int) -> list[int]:
     return counter
 
 
+def plant_corruption(repo: str) -> None:
+    """Flip the first byte of the first object in the repository's cache (sorted by path)."""
+    base = os.path.join(repo, ".dvc", "cache", "files", "md5")
+    for d in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        for name in sorted(os.listdir(os.path.join(base, d))):
+            p = os.path.join(base, d, name)
+            if name.startswith(".") or not os.path.isfile(p) or os.path.getsize(p) == 0:
+                continue
+            os.chmod(p, 0o644)
+            with open(p, "r+b") as f:
+                first = f.read(1)
+                f.seek(0)
+                f.write(bytes([first[0] ^ 0xFF]))
+            return
+
+
 def main() -> int:
     roots = [r for r in os.environ.get("TIDE_CRASH_ROOTS", "").split(os.pathsep) if r]
+    if os.environ.get("TIDE_TEST_PLANT_CORRUPTION") == "1" and roots:
+        plant_corruption(roots[0])
     kill_at = int(os.environ.get("TIDE_CRASH_AT") or 0)
     count_file = os.environ.get("TIDE_CRASH_COUNT")
     counter = install(roots, kill_at)

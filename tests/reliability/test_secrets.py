@@ -19,7 +19,7 @@ from tests.reliability import canaries, crashlib
 def canary_env(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    env = crashlib.isolated_env(str(home), canaries.canary_env(str(tmp_path / "creds")))
+    env = crashlib.isolated_env(str(home), {**canaries.canary_env(str(tmp_path / "creds")), **canaries.planted_env()})
     env["TOKENIZERS_PARALLELISM"] = "false"  # not a credential: must reach the job
     return env
 
@@ -101,8 +101,9 @@ def test_runner_job_environment_has_no_credentials(tmp_path, canary_env):
             repo, canary_env, out)
     assert p.returncode == 0, p.stderr
     assert "TOKENIZERS_PARALLELISM=false" in p.stdout, "the job's output (its environment) was not shown"
-    for name in canaries.TOKEN_VARS + ("AWS_ACCESS_KEY_ID", "GOOGLE_APPLICATION_CREDENTIALS", "GDRIVE_CREDENTIALS_DATA",
-                                       "AZURE_STORAGE_CONNECTION_STRING"):
+    for name in canaries.TOKEN_VARS + canaries.PLANTED + (
+            "AWS_ACCESS_KEY_ID", "GOOGLE_APPLICATION_CREDENTIALS", "GDRIVE_CREDENTIALS_DATA",
+            "AZURE_STORAGE_CONNECTION_STRING", "KUBECONFIG", "TIDE_DB_URL"):
         assert f"{name}=" not in p.stdout, f"{name} reached the job's environment"
     assert_clean(out, repo, Path(canary_env["HOME"]))
 

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from tests.conftest import git
+from tests.reliability import canaries
 
 
 @pytest.fixture
@@ -101,12 +102,13 @@ def test_postgresql_real_server(repo_dir, tide, dvc, postgres):
     host = postgres.split("@", 1)[1]
     tide("config", "db.warehouse.url", f"postgresql://{host}", cwd=d)
     tide("config", "--local", "db.warehouse.username", "tide", cwd=d)
-    tide("config", "--local", "db.warehouse.password", "s3cr3t-pw", cwd=d)
+    pw = canaries.user_value("DB_PASSWORD")
+    tide("config", "--local", "db.warehouse.password", pw, cwd=d)
     res = tide("import-db", "--sql", "select kind, value from events order by id", "--conn", "warehouse",
                "-o", "kinds.csv", cwd=d)
     assert (d / "kinds.csv").read_text() == "kind,value\na,1.00\nb,2.50\n"
     ptr = (d / "kinds.csv.dvc").read_text()
-    assert "connection: warehouse" in ptr and "s3cr3t" not in ptr and "s3cr3t" not in res.stdout + res.stderr
+    assert "connection: warehouse" in ptr and pw not in ptr and pw not in res.stdout + res.stderr
     assert "up to date" in dvc("status", cwd=d).stdout
     again = tide("import-db", "--table", "events", "--conn", postgres, "-o", "events.csv", cwd=d).stdout
     assert "unchanged" in again

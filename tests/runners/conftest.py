@@ -16,7 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability import canaries
 from tests.runners import fakes
+
+LAUNCHER_KEY_ID = "AKIA" + canaries.value("AWS_ACCESS_KEY_ID").upper()
+LAUNCHER_SECRET = canaries.value("AWS_SECRET_ACCESS_KEY")
 
 
 def free_port() -> int:
@@ -91,8 +95,8 @@ def moto_server(tmp_path_factory):
 
 @pytest.fixture
 def aws_env(moto_server, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATESTLAUNCHERKEY1")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "launcher-secret-do-not-leak")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LAUNCHER_KEY_ID)  # the launcher's credentials: canaries, which
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LAUNCHER_SECRET)  # the canary run fails a test for printing
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     return moto_server

@@ -11,6 +11,7 @@ import time
 import boto3
 import pytest
 
+from tests.runners.conftest import LAUNCHER_KEY_ID, LAUNCHER_SECRET
 from tide.core.errors import RunnerError
 from tide.ops import runner as ops
 from tide.runners.aws import AwsProvisioner
@@ -71,7 +72,7 @@ def test_launch_tags_user_data_spot_profile_and_no_credentials():
     script = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode()
     assert script.startswith("#!/usr/bin/env bash") and "watchdog.py" in script
     assert 'TIDE_POWEROFF="${TIDE_POWEROFF-shutdown -h now}"' in script
-    for secret in ("launcher-secret-do-not-leak", "AKIATESTLAUNCHERKEY1"):
+    for secret in (LAUNCHER_SECRET, LAUNCHER_KEY_ID):
         assert secret not in script
     shutdown = client().describe_instance_attribute(InstanceId=m.id, Attribute="instanceInitiatedShutdownBehavior")
     assert shutdown["InstanceInitiatedShutdownBehavior"]["Value"] == "terminate"

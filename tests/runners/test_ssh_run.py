@@ -12,6 +12,7 @@ import sys
 import time
 
 from tests.conftest import git
+from tests.reliability import canaries
 from tide.runners import agents
 from tide.runners.base import Capabilities, RunnerSpec
 from tide.runners.startup import Registration, render
@@ -80,10 +81,11 @@ def test_run_failure_propagates_and_tears_down(tide, git_dir, tmp_path):
 def test_run_local_hides_credentials_and_ships_uncommitted_with_sync(tide, git_dir):
     repo = make_repo(git_dir)
     (repo / "extra.txt").write_text("uncommitted\n")
-    env = dict(os.environ, AWS_SECRET_ACCESS_KEY="launcher-secret", GOOGLE_OAUTH_ACCESS_TOKEN="gtoken")
+    aws, gtoken = canaries.value("AWS_SECRET_ACCESS_KEY"), canaries.value("GOOGLE_OAUTH_ACCESS_TOKEN")
+    env = dict(os.environ, AWS_SECRET_ACCESS_KEY=aws, GOOGLE_OAUTH_ACCESS_TOKEN=gtoken)
     r = tide("run", "--on", "local", "--sync", "--", "bash", "-c", "cat extra.txt; env", cwd=repo, env=env)
     assert "uncommitted" in r.stdout
-    assert "launcher-secret" not in r.stdout and "gtoken" not in r.stdout
+    assert aws not in r.stdout and gtoken not in r.stdout
 
 
 def test_run_max_runtime_and_bad_spec(tide, git_dir):

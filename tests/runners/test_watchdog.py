@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+from tests.reliability import canaries
 from tide.runners import watchdog
 
 WD = watchdog.__file__
@@ -110,12 +111,13 @@ def test_sigterm_stops_agent(tmp_path):
 
 
 def test_job_never_sees_launcher_credentials(tmp_path):
-    env = dict(os.environ, AWS_SECRET_ACCESS_KEY="s3cr3t-aws", AZURE_CLIENT_SECRET="s3cr3t-az",
-               GOOGLE_APPLICATION_CREDENTIALS="/k.json", GITHUB_TOKEN="ghp_secret", KEEP_ME="visible")
+    aws, az, gh = (canaries.value(n) for n in ("AWS_SECRET_ACCESS_KEY", "AZURE_CLIENT_SECRET", "GITHUB_TOKEN"))
+    env = dict(os.environ, AWS_SECRET_ACCESS_KEY=aws, AZURE_CLIENT_SECRET=az,
+               GOOGLE_APPLICATION_CREDENTIALS="/k.json", GITHUB_TOKEN=gh, KEEP_ME="visible")
     events(start(tmp_path, env=env, job="env"))
     log = (tmp_path / "job.log").read_text()
     assert "KEEP_ME=visible" in log
-    for secret in ("s3cr3t-aws", "s3cr3t-az", "/k.json", "ghp_secret", "AWS_", "AZURE_", "GOOGLE_"):
+    for secret in (aws, az, "/k.json", gh, "AWS_", "AZURE_", "GOOGLE_"):
         assert secret not in log
 
 

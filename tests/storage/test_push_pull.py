@@ -258,6 +258,7 @@ def test_seed_workflow_on_google_drive(repo_dir, tide, tmp_path, gdrive_fake, mo
     """The seed's commands verbatim (dvc -> tide), against the Drive v3 fake with a service account."""
     folder = gdrive_fake.new_folder()
     key = gdrive_fake.service_account_file(str(tmp_path / "sa.json"))
+    # the seed passes the key in the variable dvc documents: this test sets it (tests start without it)
     monkeypatch.setenv("GDRIVE_CREDENTIALS_DATA", open(key).read())  # noqa: SIM115
     monkeypatch.setenv("TIDE_GDRIVE_API_URL", gdrive_fake.base)
     _make_data(repo_dir)

@@ -196,6 +196,15 @@ def _defaults_only(module):  # noqa: ANN001, ANN202
     return SimpleNamespace(**{**stub.values, **stub.overrides})
 
 
+def _planted_leak() -> None:
+    """Test-only (``TIDE_TEST_PLANT_LEAK=1``): a deliberate secret leak, so that
+    tests/reliability/test_torture_gates.py can show the canary part of ``make torture`` fails on one.
+    Prints only canary values (tests/reliability/canaries.py), never a real credential."""
+    for k, v in sorted(os.environ.items()):
+        if v.lower().startswith("tidecanary"):
+            print(f"debug: {k}={v}", file=sys.stderr)
+
+
 def run_command(module, args) -> int:  # noqa: ANN001
     from tide.core.redact import redacting_streams
 
@@ -206,6 +215,9 @@ def run_command(module, args) -> int:  # noqa: ANN001
 def _run_command(module, args) -> int:  # noqa: ANN001
     from tide.core import logs
     from tide.core.errors import TideError
+
+    if os.environ.get("TIDE_TEST_PLANT_LEAK") == "1":
+        _planted_leak()
 
     if getattr(args, "verbose", 0):
         logs.show_library_logs()
