@@ -162,7 +162,7 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
             repo.hasher.take_kept()
             raise
     if not no_commit:
-        store(repo, res, repo.hasher.take_kept())
+        store(repo, res, repo.hasher.take_kept(), link=True)
     base = old.outs[0] if old and len(old.outs) == 1 else None
     if base is None:
         base = Out(os.path.basename(path), path)
@@ -222,11 +222,16 @@ def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
     return res
 
 
-def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None) -> None:
+def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None, *, link: bool) -> None:
     """Put hashed files (and a directory's manifest, last) into the cache. ``data``: the bytes of
-    small files as they were hashed (path -> bytes), stored without reading the files again."""
+    small files as they were hashed (path -> bytes), stored without reading the files again.
+
+    ``link``: the workspace files are tracked outputs that the caller links to their objects
+    (hardlink/symlink cache types), so the cache may take their inodes instead of copying them
+    (and makes them read-only). False for files a user may edit in place (uncached outputs kept
+    in the cache for the run cache): those are always copied, so an edit cannot reach the cache."""
     cache = repo.cache
-    move = cache.link_types[0] in ("hardlink", "symlink")
+    move = link and cache.link_types[0] in ("hardlink", "symlink")
     cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)

@@ -32,7 +32,7 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None)
             for out in pf.outs:
                 res = repo.hasher.hash_path(out.abspath)
                 if out.use_cache:
-                    store(repo, res)
+                    store(repo, res, link=True)
                 new_outs.append(out.with_hash(res.md5, res.size, res.nfiles, res.isexec))
             new = pointers.PointerFile(pf.path, tuple(new_outs), pf.top)
             if new.dump() != pf.dump():
@@ -56,7 +56,7 @@ def _commit_stages(repo: Repo, project, idx: list[int]) -> list[str]:  # noqa: A
     from tide.workspace import gitignore
 
     ws = engine.Workspace(
-        root=repo.root, hasher=repo.hasher, cache=repo.cache, store=lambda res: store(repo, res),
+        root=repo.root, hasher=repo.hasher, cache=repo.cache, store=lambda res, link: store(repo, res, link=link),
         ignore=lambda paths: gitignore.add(repo.root, paths, repo.git), env=dict(repo.env.values),
         say=lambda _line: None,
     )

@@ -13,7 +13,7 @@ from tide.objects.cache import ObjectCache
 from tide.pipeline import lockfile
 from tide.pipeline.definition import Stage
 from tide.pipeline.execute import run_commands
-from tide.pipeline.runcache import RunCache, can_cache
+from tide.pipeline.runcache import RunCache, can_cache, saves_run
 from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, stage_status
 from tide.workspace.checkout import checkout_out
 from tide.workspace.hashing import Hasher, HashResult
@@ -22,13 +22,15 @@ from tide.workspace.pointers import Out
 
 @dataclass
 class Workspace:
-    """What the engine needs from a repository; ``store`` puts hashed files into the cache and
-    ``ignore`` adds outputs to .gitignore (both supplied by the ops layer)."""
+    """What the engine needs from a repository; ``store(result, link)`` puts hashed files into the
+    cache (``link``: the outputs are then linked to their objects, so the cache may take their
+    inodes; False copies them) and ``ignore`` adds outputs to .gitignore (both supplied by the ops
+    layer)."""
 
     root: str
     hasher: Hasher
     cache: ObjectCache
-    store: Callable[[HashResult], None]
+    store: Callable[[HashResult, bool], None]
     ignore: Callable[[list[str]], list[str]]
     env: dict[str, str]
     say: Callable[[str], None] = print
@@ -145,15 +147,15 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
         outs.append(hash_entry(o.path, res))
     if outs:
         entry["outs"] = outs
-    cacheable = opts.run_cache and can_cache(stage)
+    cacheable = opts.run_cache and saves_run(stage)
     if not opts.no_commit:
         cached = [o for o in stage.outs if o.cache]
         for o in cached:
-            ws.store(results[o.path])
+            ws.store(results[o.path], True)
         if cacheable:
             for o in stage.outs:
-                if not o.cache:
-                    ws.store(results[o.path])
+                if not o.cache:  # kept for the run cache; the workspace file stays a plain writable copy
+                    ws.store(results[o.path], False)
         for f in ws.ignore([o.abspath for o in cached]):
             if f not in ws.changed_files:
                 ws.changed_files.append(f)

@@ -1,0 +1,156 @@
+"""Issue 27: divergences from dvc 3.67.1 found by random differential testing, each reproduced
+on both tools in fresh repositories (``git init; T init; T remote add -d r ../remote; commit``) and
+compared."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+
+import pytest
+
+from tests.conftest import git
+
+STAGE_METRIC = "stages:\n  s:\n    cmd: cp s m.json\n    deps: [s]\n    metrics:\n    - m.json:\n        cache: false\n"
+
+
+class Repo:
+    """One tool's repository: ``r.t("add", "x")`` runs the tool, ``r.sh("echo a > x")`` a shell line."""
+
+    def __init__(self, name, run, path):
+        self.name, self.run, self.path = name, run, path
+
+    def t(self, *args, check=True):
+        return self.run(*args, cwd=self.path, check=check)
+
+    def sh(self, script):
+        return subprocess.run(["bash", "-ec", script], cwd=self.path, check=True, capture_output=True, text=True)
+
+    def p(self, rel):
+        return os.path.join(self.path, rel)
+
+    def cache_files(self):
+        base = self.p(".dvc/cache/files/md5")
+        return sorted(
+            os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs
+        )
+
+    def runs(self):
+        base = self.p(".dvc/cache/runs")
+        return sorted(os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs)
+
+
+@pytest.fixture
+def both(tmp_path, tide, dvc):
+    """The issue's setup, once per tool: [dvc repo, tide repo]."""
+    repos = []
+    for name, run in (("dvc", dvc), ("tide", tide)):
+        d = tmp_path / name
+        d.mkdir()
+        (tmp_path / f"remote-{name}").mkdir()
+        subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
+        run("init", "-q", cwd=d)
+        run("remote", "add", "-q", "-d", "r", f"../remote-{name}", cwd=d)
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "init")
+        repos.append(Repo(name, run, d))
+    return repos
+
+
+def _verify_cache(r):
+    """Every file object's content matches its name."""
+    import hashlib
+
+    base = r.p(".dvc/cache/files/md5")
+    for rel in r.cache_files():
+        if rel.endswith(".dir"):
+            continue
+        with open(os.path.join(base, rel), "rb") as f:
+            assert hashlib.md5(f.read()).hexdigest() == rel.replace(os.sep, ""), (r.name, rel)
+
+
+@pytest.mark.parametrize("cache_type", ["hardlink", "symlink"])
+def test_f01_hardlink_cache_uncached_metric_is_plain_copy(both, cache_type):
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", cache_type)
+        r.sh("echo a > s")
+        r.sh(f"printf '{STAGE_METRIC}' > dvc.yaml")
+        r.t("repro", "-q")
+        st = os.lstat(r.p("m.json"))
+        seen.append((stat.S_ISREG(st.st_mode), st.st_nlink, stat.S_IMODE(st.st_mode) & 0o200, r.cache_files()))
+        r.sh("echo 1 > m.json")  # an uncached output is the user's: writable in place
+        _verify_cache(r)
+    assert seen[0] == seen[1]
+    assert seen[1][:3] == (True, 1, 0o200)
+
+
+def test_f01_class_only_linked_outputs_share_inodes_with_the_cache(both):
+    """No workspace path shares an inode with a cache object unless that object is read-only,
+    after add, commit and repro with cached and uncached outputs of every kind."""
+    for r in both:
+        r.t("config", "cache.type", "hardlink")
+        r.sh("echo a > s; mkdir D; echo 1 > D/f; echo x > x")
+        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s o; cp s p; cp s m.json; cp s pl.csv\\n    deps: [s]\\n"
+             "    outs: [o]\\n    metrics: [{m.json: {cache: false}}]\\n"
+             "    plots: [{pl.csv: {cache: false}}]\\n' > dvc.yaml")
+        r.t("add", "-q", "D", "x")
+        r.t("repro", "-q")
+        r.sh("chmod u+w x && echo 2 > x")
+        r.t("commit", "-q", "-f", "x.dvc")
+        inodes = {}
+        for d, _, fs in os.walk(r.p(".dvc/cache/files")):
+            for f in fs:
+                st = os.stat(os.path.join(d, f))
+                inodes[st.st_ino] = stat.S_IMODE(st.st_mode)
+        for rel in ("s", "o", "m.json", "pl.csv", "D/f", "x"):
+            st = os.lstat(r.p(rel))
+            if st.st_ino in inodes:
+                assert inodes[st.st_ino] & 0o222 == 0, (r.name, rel)
+        for rel in ("m.json", "pl.csv"):
+            assert os.stat(r.p(rel)).st_nlink == 1, (r.name, rel)
+    assert [r.cache_files() for r in both][0] == both[1].cache_files()
+
+
+@pytest.mark.parametrize("cache_type", ["hardlink", "symlink"])
+def test_f02_empty_files_are_not_hardlinked(both, cache_type):
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", cache_type)
+        r.sh(": > z; mkdir D; : > D/e; echo 1 > D/f")
+        r.t("add", "-q", "z", "D")
+        states = []
+        for _ in range(2):
+            for rel in ("z", "D/e", "D/f"):
+                st = os.lstat(r.p(rel))
+                states.append((rel, stat.S_ISLNK(st.st_mode), st.st_nlink, oct(stat.S_IMODE(st.st_mode))))
+            r.sh("rm -rf z D")
+            r.t("checkout", "-q")
+        states.append(r.t("status", "--json").stdout.strip())
+        seen.append(states)
+    assert seen[0] == seen[1]
+
+
+def test_f03_no_run_cache_for_stage_with_uncached_plain_output(both):
+    seen = []
+    for r in both:
+        r.sh("echo a > s")
+        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s p; cp s o\\n    deps: [s]\\n    outs:\\n    - p\\n"
+             "    - o:\\n        cache: false\\n' > dvc.yaml")
+        r.t("repro", "-q")
+        seen.append((r.runs(), r.cache_files()))
+    assert seen[0] == seen[1]
+    assert seen[1][0] == []
+
+
+def test_f03_run_cache_kept_for_uncached_metrics_and_plots(both):
+    seen = []
+    for r in both:
+        r.sh("echo a > s")
+        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s p; cp s m.json; cp s q.csv\\n    deps: [s]\\n    outs: [p]\\n"
+             "    metrics: [{m.json: {cache: false}}]\\n    plots: [{q.csv: {cache: false}}]\\n' > dvc.yaml")
+        r.t("repro", "-q")
+        seen.append((r.runs(), r.cache_files()))
+    assert seen[0] == seen[1]
+    assert len(seen[1][0]) == 1
