@@ -154,3 +154,68 @@ def test_f03_run_cache_kept_for_uncached_metrics_and_plots(both):
         seen.append((r.runs(), r.cache_files()))
     assert seen[0] == seen[1]
     assert len(seen[1][0]) == 1
+
+
+def test_f04_add_of_a_file_git_tracks_is_refused(both):
+    seen = []
+    for r in both:
+        r.sh("echo 1 > f; mkdir D; echo 1 > D/a; echo 2 > D/b; git add f D/a; git commit -qm f")
+        results = [r.t("add", "f", check=False).returncode != 0, r.t("add", "D", check=False).returncode != 0]
+        results.append(sorted(os.listdir(r.path)))
+        results.append(r.cache_files())
+        results.append(r.t("add", "-q", "D/b", check=False).returncode)  # an untracked file beside is fine
+        seen.append(results)
+    assert seen[0] == seen[1]
+    assert seen[1][:2] == [True, True]
+
+
+def test_f06_move_into_a_missing_directory_fails(both):
+    seen = []
+    for r in both:
+        r.sh("echo x > f")
+        r.t("add", "-q", "f")
+        codes = [r.t("move", "f", "nd/g", check=False).returncode != 0,
+                 r.t("move", "f", "nd/", check=False).returncode != 0]
+        tree = sorted(os.path.relpath(os.path.join(d, f), r.path) for d, _, fs in os.walk(r.path)
+                      if ".git" not in d and ".dvc" + os.sep not in d + os.sep for f in fs)
+        r.sh("mkdir nd")
+        r.t("move", "f", "nd/")
+        after = sorted(os.listdir(r.p("nd")))
+        seen.append((codes, tree, after))
+    assert seen[0] == seen[1]
+    assert seen[1][0] == [True, True]
+
+
+@pytest.mark.parametrize("yaml", [
+    "stages:\n  s:\n    cmd: cp s o\n    deps: 5\n    outs: [o]\n",
+    "stages:\n  s:\n    outs: [o]\n",
+])
+def test_f09_params_and_metrics_diff_with_a_stage_dvc_cannot_load(both, yaml):
+    seen = []
+    for r in both:
+        r.sh("echo a > s; echo 'lr: 1' > params.yaml")
+        with open(r.p("dvc.yaml"), "w") as f:
+            f.write(yaml)
+        outs = []
+        for cmd in (("params", "diff", "--json"), ("metrics", "diff", "--json"), ("params", "diff"),
+                    ("metrics", "diff")):
+            p = r.t(*cmd, check=False)
+            outs.append((p.returncode, p.stdout.strip()))
+        seen.append(outs)
+    assert seen[0] == seen[1]
+    assert seen[1][0] == (0, "{}")
+
+
+def test_f10_diff_json_without_changes_is_empty_object(both):
+    seen = []
+    for r in both:
+        outs = [r.t("diff", "--json").stdout.strip()]
+        r.sh("echo a > a")
+        r.t("add", "-q", "a")
+        outs.append(r.t("diff", "--json").stdout.strip())
+        r.sh("git add -A; git commit -qm a")
+        outs.append(r.t("diff", "--json").stdout.strip())
+        outs.append(r.t("diff", "--json", "HEAD~1").stdout.strip())
+        seen.append(outs)
+    assert seen[0] == seen[1]
+    assert seen[1][0] == "{}"

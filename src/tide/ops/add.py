@@ -109,12 +109,14 @@ def add(
         tracked = collect(repo) + _declared_outs(repo)
         for p in paths:
             check_overlap(repo, p, tracked, p + pointers.SUFFIX)
+        gitignore.refuse_tracked(repo.root, paths, repo.git)
         if out is not None:
             _copy_in(src, paths[0])
         for p in paths:
             pf = _add_one(repo, p, no_commit)
             result.pointer_files.append(repo.rel(pf.path))
-        result.git_files = sorted(set(result.pointer_files) | set(gitignore.add(repo.root, paths, repo.git)))
+        ignores = gitignore.add(repo.root, paths, repo.git, checked=True)
+        result.git_files = sorted(set(result.pointer_files) | set(ignores))
         if repo.autostage and repo.git is not None:
             repo.git.add(result.git_files)
             result.staged = True
