@@ -219,3 +219,31 @@ def test_f10_diff_json_without_changes_is_empty_object(both):
         seen.append(outs)
     assert seen[0] == seen[1]
     assert seen[1][0] == "{}"
+
+
+TWO_STAGES = ("stages:\n  s:\n    cmd: cp s o\n    deps: [s]\n    outs: [o]\n"
+              "  t:\n    cmd: cp s p\n    deps: [s]\n    outs: [p]\n")
+
+
+def test_f07_outputs_without_hash_fail_checkout_and_pull(both, tmp_path):
+    seen = []
+    for r in both:
+        r.sh("echo a > s")
+        with open(r.p("dvc.yaml"), "w") as f:
+            f.write(TWO_STAGES)
+        r.t("repro", "-q", "t")
+        r.t("push", "-q")
+        r.sh("git add -A; git commit -qm y")
+        res = [r.t("checkout", check=False).returncode != 0, r.t("checkout", "o", check=False).returncode != 0]
+        clone = tmp_path / f"clone-{r.name}"
+        subprocess.run(["git", "clone", "-q", str(r.path), str(clone)], check=True)
+        res.append(r.run("pull", cwd=clone, check=False).returncode != 0)
+        res.append(sorted(os.listdir(clone)))
+        r.sh("echo hi > o; rm p")
+        res.append(r.t("checkout", check=False).returncode != 0)
+        res.append(sorted(os.listdir(r.path)))  # o kept without --force, nothing checked out
+        res.append(r.t("checkout", "--force", check=False).returncode != 0)
+        res.append(sorted(os.listdir(r.path)))
+        seen.append(res)
+    assert seen[0] == seen[1]
+    assert seen[1][:3] == [True, True, True]

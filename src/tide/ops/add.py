@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass, field
 
 from tide.core.errors import MissingError, OverlapError, PathError, UsageError
-from tide.ops.index import Tracked, collect
+from tide.ops.index import Tracked, collect, declared_outs
 from tide.workspace import gitignore, pointers
 from tide.workspace.hashing import HashResult
 from tide.workspace.pointers import Out, PointerFile
@@ -106,7 +106,7 @@ def add(
                     raise MissingError(f"'{t}' does not exist")
         if len(set(paths)) != len(paths):
             raise UsageError("the same target is named twice")
-        tracked = collect(repo) + _declared_outs(repo)
+        tracked = collect(repo) + declared_outs(repo)
         for p in paths:
             check_overlap(repo, p, tracked, p + pointers.SUFFIX)
         gitignore.refuse_tracked(repo.root, paths, repo.git)
@@ -121,22 +121,6 @@ def add(
             repo.git.add(result.git_files)
             result.staged = True
     return result
-
-
-def _declared_outs(repo: Repo) -> list[Tracked]:
-    """Outputs declared in dvc.yaml files (even before the stage first ran)."""
-    from tide.core.errors import TideError
-    from tide.pipeline.definition import load
-    from tide.workspace.index import find_dvc_files
-
-    found = []
-    for y in find_dvc_files(repo.root, repo.ignore)[1]:
-        try:
-            pipe = load(y, repo.root)
-        except TideError:
-            continue
-        found.extend(Tracked(y, s.name, Out(o.path, o.abspath)) for s in pipe.stages for o in s.outs)
-    return found
 
 
 def _copy_in(src: str, dst: str) -> None:

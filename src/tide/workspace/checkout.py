@@ -19,6 +19,7 @@ class CheckoutResult:
     added: list[str] = field(default_factory=list)
     modified: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # paths whose objects are missing
+    unhashed: list[str] = field(default_factory=list)  # of those, outputs with no recorded hash
     unchanged: int = 0
 
 
