@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +248,27 @@ def test_f07_outputs_without_hash_fail_checkout_and_pull(both, tmp_path):
         seen.append(res)
     assert seen[0] == seen[1]
     assert seen[1][:3] == [True, True, True]
+
+
+@pytest.mark.parametrize("cache_type", ["copy", "hardlink"])
+def test_f08_add_of_a_file_inside_a_tracked_directory_updates_its_tree(both, cache_type):
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", cache_type)
+        r.sh("mkdir D; echo 1 > D/f; echo x > D/h")
+        r.t("add", "-q", "D")
+        r.sh("git add -A; git commit -qm D; rm D/f D/h; echo 2 > D/f; echo 3 > D/g; echo y > D/h")
+        res = [r.t("add", "-q", "D/f").returncode]
+        res.append(Path(r.p("D.dvc")).read_text())
+        res.append(r.t("status", "--json").stdout.strip())
+        r.t("add", "-q", "D/g", "D/h")
+        r.sh("mkdir -p D/sub; echo 5 > D/sub/a")
+        r.t("add", "-q", "D/sub")
+        res.append(Path(r.p("D.dvc")).read_text())
+        res.append(r.cache_files())
+        res.append(r.t("status", "--json").stdout.strip())
+        res.append(sorted((rel, os.stat(r.p(rel)).st_nlink) for rel in ("D/f", "D/g", "D/h", "D/sub/a")))
+        _verify_cache(r)
+        seen.append(res)
+    assert seen[0] == seen[1]
+    assert seen[1][0] == 0

@@ -107,20 +107,69 @@ def add(
         if len(set(paths)) != len(paths):
             raise UsageError("the same target is named twice")
         tracked = collect(repo) + declared_outs(repo)
+        into: dict[str, Tracked] = {}  # targets inside a directory a .dvc file tracks
         for p in paths:
+            host = _holding_dir(p, tracked) if out is None else None
+            if host is not None:
+                into[p] = host
+                continue
             check_overlap(repo, p, tracked, p + pointers.SUFFIX)
-        gitignore.refuse_tracked(repo.root, paths, repo.git)
+        own = [p for p in paths if p not in into]
+        gitignore.refuse_tracked(repo.root, own, repo.git)
         if out is not None:
             _copy_in(src, paths[0])
         for p in paths:
-            pf = _add_one(repo, p, no_commit)
-            result.pointer_files.append(repo.rel(pf.path))
-        ignores = gitignore.add(repo.root, paths, repo.git, checked=True)
+            pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit)
+            if repo.rel(pf.path) not in result.pointer_files:
+                result.pointer_files.append(repo.rel(pf.path))
+        ignores = gitignore.add(repo.root, own, repo.git, checked=True)
         result.git_files = sorted(set(result.pointer_files) | set(ignores))
         if repo.autostage and repo.git is not None:
             repo.git.add(result.git_files)
             result.staged = True
     return result
+
+
+def _holding_dir(path: str, tracked: list[Tracked]) -> Tracked | None:
+    """The directory output of a ``.dvc`` file that ``path`` lies inside, if any."""
+    for t in tracked:
+        if t.stage is None and path.startswith(t.out.abspath + os.sep) and t.out.is_dir and t.out.use_cache:
+            return t
+    return None
+
+
+def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerFile:
+    """``add D/f`` where ``D.dvc`` tracks the directory D (dvc's granular add): D's recorded tree gets
+    the current content of D/f (a file, or every file under a directory D/f), the rest of the tree
+    stays as recorded; ``D.dvc`` gets the new tree (its size is no longer known, as in dvc)."""
+    from tide.core import manifest
+    from tide.workspace.checkout import load_manifest
+
+    pf = pointers.load(host.source, repo.root)
+    idx = next(i for i, o in enumerate(pf.outs) if o.abspath == host.out.abspath)
+    dir_out = pf.outs[idx]
+    prefix = os.path.relpath(path, dir_out.abspath).replace(os.sep, "/")
+    entries = load_manifest(repo.cache, dir_out)
+    res = repo.hasher.hash_path(path)
+    if res.is_dir:
+        new = [manifest.Entry(f"{prefix}/{f.relpath}", f.md5) for f in res.files]
+    else:
+        new = [manifest.Entry(prefix, res.md5)]
+    kept = [e for e in entries if e.relpath != prefix and not e.relpath.startswith(prefix + "/")]
+    raw = manifest.serialize(kept + new)
+    oid = manifest.tree_oid(raw)
+    if not no_commit:
+        if res.is_dir:
+            repo.cache.put_bytes(res.manifest, res.md5)  # dvc keeps the added directory's own tree too
+        store(repo, HashResult(oid, None, len(kept) + len(new), False, res.files, raw), link=True)
+        if repo.cache.link_types[0] in ("hardlink", "symlink"):
+            repo.cache.link_many([(f.md5, f.abspath) for f in res.files])
+            repo.hasher.record([(f.abspath, f.md5) for f in res.files])
+    outs = list(pf.outs)
+    outs[idx] = dir_out.with_hash(oid, None, len(kept) + len(new), False)
+    new_pf = PointerFile(pf.path, tuple(outs), pf.top)
+    new_pf.write()
+    return new_pf
 
 
 def _copy_in(src: str, dst: str) -> None:
