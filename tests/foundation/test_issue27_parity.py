@@ -272,3 +272,56 @@ def test_f08_add_of_a_file_inside_a_tracked_directory_updates_its_tree(both, cac
         seen.append(res)
     assert seen[0] == seen[1]
     assert seen[1][0] == 0
+
+
+def test_f05_checkout_deletes_outputs_no_longer_tracked_after_git_checkout(both):
+    seen = []
+    for r in both:
+        r.sh("echo hello > x")
+        r.t("add", "-q", "x")
+        r.sh("git add -A; git commit -qm a; mkdir d")
+        r.t("move", "x", "d/y")
+        r.sh("git add -A; git commit -qm b; git checkout -q HEAD~1")
+        r.t("checkout", "-q")
+        res = [sorted(os.listdir(r.path)), sorted(os.listdir(r.p("d")))]
+        r.sh("git checkout -q main")
+        r.t("checkout", "-q")
+        res += [sorted(os.listdir(r.path)), sorted(os.listdir(r.p("d")))]
+        seen.append(res)
+    assert seen[0] == seen[1]
+    assert seen[1][1] == []
+
+
+def test_f05_only_untouched_outputs_with_cached_data_are_deleted(both):
+    seen = []
+    for r in both:
+        r.sh("git commit -qm base --allow-empty; mkdir D; echo 1 > D/f; echo a > a; echo b > b; echo c > c; echo s > s")
+        r.t("add", "-q", "D", "a", "b", "c")
+        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s o\\n    deps: [s]\\n    outs: [o]\\n' > dvc.yaml")
+        r.t("repro", "-q")
+        r.sh("git add -A; git commit -qm all; git checkout -q HEAD~1")
+        r.sh("chmod u+w a; rm a; echo 2 > a; touch -d '2001-01-01' b")  # changed, and only touched
+        r.t("checkout", "-q")
+        res = [sorted(os.listdir(r.path))]
+        r.sh("git checkout -q main")
+        r.t("checkout", "-q", "--force")
+        r.sh("rm c.dvc")  # a .dvc file deleted by hand: its output goes too
+        r.t("checkout", "-q")
+        res.append(sorted(os.listdir(r.path)))
+        seen.append(res)
+    assert seen[0] == seen[1]
+    assert [n for n in seen[1][0] if not n.startswith(".")] == ["a", "b"]
+    assert "c" not in seen[1][1] and "D" in seen[1][1]
+
+
+def test_f05_deliberate_data_left_by_remove_is_kept(both):
+    """dvc deletes the data `dvc remove x.dvc` left behind at the next checkout; tide keeps it
+    (docs/versioning.md, deliberate differences)."""
+    seen = []
+    for r in both:
+        r.sh("echo e > e")
+        r.t("add", "-q", "e")
+        r.t("remove", "-q", "e.dvc")
+        r.t("checkout", "-q")
+        seen.append(os.path.exists(r.p("e")))
+    assert seen == [False, True]

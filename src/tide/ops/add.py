@@ -169,6 +169,8 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerF
     outs[idx] = dir_out.with_hash(oid, None, len(kept) + len(new), False)
     new_pf = PointerFile(pf.path, tuple(outs), pf.top)
     new_pf.write()
+    if not no_commit:
+        repo.state.save_links([(repo.rel(dir_out.abspath), oid)])
     return new_pf
 
 
@@ -204,6 +206,8 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
     new_out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     pf = PointerFile(ptr_path, (new_out,), dict(old.top) if old else {})
     pf.write()
+    if not no_commit:
+        repo.state.save_links([(repo.rel(path), res.md5)])  # see ops.checkout.remove_stale
     if not no_commit and repo.cache.link_types[0] in ("hardlink", "symlink"):
         from tide.workspace.checkout import checkout_out
 

@@ -33,6 +33,7 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None)
                 res = repo.hasher.hash_path(out.abspath)
                 if out.use_cache:
                     store(repo, res, link=True)
+                    repo.state.save_links([(repo.rel(out.abspath), res.md5)])
                 new_outs.append(out.with_hash(res.md5, res.size, res.nfiles, res.isexec))
             new = pointers.PointerFile(pf.path, tuple(new_outs), pf.top)
             if new.dump() != pf.dump():

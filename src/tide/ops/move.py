@@ -40,6 +40,12 @@ def move(repo: Repo, src: str, dst: str, cwd: str | None = None) -> tuple[str, l
         top = dict(pf.top)
         PointerFile(new_ptr, (out,), top).write()
         os.unlink(ptr)
+        if out.md5 and out.use_cache:
+            # the renamed files keep their inodes and mtimes: their known hashes move with them
+            old_rel, new_rel = repo.rel(s), repo.rel(d)
+            rows = repo.state.lookup_prefix(old_rel)
+            repo.state.save_many((new_rel + k[len(old_rel):], *row) for k, row in rows.items())
+            repo.state.save_links([(new_rel, out.md5)])
         old_gi = gitignore.remove(repo.root, s)
         new_gi = gitignore.add(repo.root, [d], repo.git)
         files = [repo.rel(new_ptr), repo.rel(ptr)] + ([old_gi] if old_gi else []) + new_gi

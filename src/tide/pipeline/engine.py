@@ -115,6 +115,8 @@ def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, input
         res = checkout_out(out, _rel(ws.root, od.abspath), ws.hasher, cache, force=True)
         if res.failed:
             return False
+        if od.cache:
+            ws.hasher.state.save_links([(_rel(ws.root, od.abspath), str(rec["md5"]))])
     return True
 
 
@@ -164,6 +166,7 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
                 r = results[o.path]
                 out = Out(o.path, o.abspath, r.md5, r.size, r.nfiles, r.isexec)
                 checkout_out(out, _rel(ws.root, o.abspath), ws.hasher, ws.cache, force=True, relink=True)
+        ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5) for o in cached])
         if cacheable:
             RunCache(ws.cache.root).save(entry)
     lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)

@@ -20,6 +20,7 @@ class CheckoutResult:
     modified: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # paths whose objects are missing
     unhashed: list[str] = field(default_factory=list)  # of those, outputs with no recorded hash
+    deleted: list[str] = field(default_factory=list)  # outputs no longer tracked, removed (ops.checkout)
     unchanged: int = 0
 
 
