@@ -325,3 +325,31 @@ def test_f05_deliberate_data_left_by_remove_is_kept(both):
         r.t("checkout", "-q")
         seen.append(os.path.exists(r.p("e")))
     assert seen == [False, True]
+
+
+def test_smaller_failed_pull_leaves_no_empty_cache_directories(both, tmp_path):
+    seen = []
+    for r in both:
+        r.sh("mkdir D; echo 1 > D/f; echo 2 > D/g; echo x > x")
+        r.t("add", "-q", "D", "x")
+        r.t("push", "-q")
+        r.sh(f"rm ../remote-{r.name}/files/md5/*/*.dir; git add -A; git commit -qm D")
+        clone = tmp_path / f"clone-{r.name}"
+        subprocess.run(["git", "clone", "-q", str(r.path), str(clone)], check=True)
+        failed = r.run("pull", cwd=clone, check=False).returncode != 0
+        cache = clone / ".dvc" / "cache"
+        dirs = sorted(os.path.relpath(d, cache) for d, _, _ in os.walk(cache))
+        seen.append((failed, dirs, sorted(os.listdir(clone))))
+    assert seen[0] == seen[1]
+    assert seen[1][0]
+
+
+def test_smaller_add_quiet_prints_nothing(both):
+    seen = []
+    for r in both:
+        r.sh("echo y > y; mkdir D; echo 1 > D/f")
+        outs = [r.t("add", "-q", "y").stdout, r.t("add", "D", "-q").stdout]
+        r.sh("echo 2 > D/f")
+        outs.append(r.t("add", "-q", "D/f").stdout)
+        seen.append(outs)
+    assert seen[0] == seen[1] == ["", "", ""]
