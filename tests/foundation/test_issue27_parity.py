@@ -353,3 +353,24 @@ def test_smaller_add_quiet_prints_nothing(both):
         outs.append(r.t("add", "-q", "D/f").stdout)
         seen.append(outs)
     assert seen[0] == seen[1] == ["", "", ""]
+
+
+def test_f03_no_run_cache_flag_still_saves_the_run(both):
+    seen = []
+    for r in both:
+        r.sh("echo a > s; printf 'stages:\\n  s:\\n    cmd: cp s p\\n    deps: [s]\\n    outs: [p]\\n' > dvc.yaml")
+        r.t("repro", "-q", "--no-run-cache")
+        seen.append(len(r.runs()))
+    assert seen == [1, 1]
+
+
+def test_callback_stage_without_deps_or_outs_always_runs(both):
+    seen = []
+    for r in both:
+        r.sh("printf 'stages:\\n  s:\\n    cmd: echo hi >> log\\n' > dvc.yaml")
+        r.t("repro", "-q")
+        r.t("repro", "-q")
+        seen.append((Path(r.p("log")).read_text(), r.t("status", "--json").stdout.strip(),
+                     Path(r.p("dvc.lock")).read_text()))
+    assert seen[0] == seen[1]
+    assert seen[1][0] == "hi\nhi\n"

@@ -149,7 +149,7 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
         outs.append(hash_entry(o.path, res))
     if outs:
         entry["outs"] = outs
-    cacheable = opts.run_cache and saves_run(stage)
+    cacheable = saves_run(stage)  # as dvc: --no-run-cache skips restoring from the run cache, not saving to it
     if not opts.no_commit:
         cached = [o for o in stage.outs if o.cache]
         for o in cached:
