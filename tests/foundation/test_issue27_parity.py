@@ -93,7 +93,7 @@ def test_f01_class_only_linked_outputs_share_inodes_with_the_cache(both):
     for r in both:
         r.t("config", "cache.type", "hardlink")
         r.sh("echo a > s; mkdir D; echo 1 > D/f; echo x > x")
-        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s o; cp s p; cp s m.json; cp s pl.csv\\n    deps: [s]\\n"
+        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s o; echo 1 > m.json; echo 2 > pl.csv\\n    deps: [s]\\n"
              "    outs: [o]\\n    metrics: [{m.json: {cache: false}}]\\n"
              "    plots: [{pl.csv: {cache: false}}]\\n' > dvc.yaml")
         r.t("add", "-q", "D", "x")
