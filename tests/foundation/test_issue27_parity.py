@@ -374,3 +374,33 @@ def test_callback_stage_without_deps_or_outs_always_runs(both):
                      Path(r.p("dvc.lock")).read_text()))
     assert seen[0] == seen[1]
     assert seen[1][0] == "hi\nhi\n"
+
+
+def test_params_yaml_that_is_not_a_mapping_fails_the_pipeline(both):
+    seen = []
+    for r in both:
+        r.sh("echo a > s; echo '- 1' > params.yaml; echo 'x: 1' > other.yaml")
+        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s o\\n    deps: [s]\\n    params: [{other.yaml: [x]}]\\n"
+             "    outs: [o]\\n' > dvc.yaml")
+        res = [r.t("status", check=False).returncode != 0, r.t("repro", "-q", check=False).returncode != 0]
+        p = r.t("params", "diff", "--json", check=False)
+        res.append((p.returncode, p.stdout.strip()))
+        seen.append(res)
+    assert seen[0] == seen[1]
+    assert seen[1] == [True, True, (0, "{}")]
+
+
+def test_status_quiet_answers_by_exit_code(both):
+    seen = []
+    for r in both:
+        codes = [r.t("status", "-q", check=False).returncode]
+        r.sh("echo a > a")
+        r.t("add", "-q", "a")
+        r.t("push", "-q")
+        codes += [r.t("status", "-q", check=False).returncode, r.t("status", "-c", "-q", check=False).returncode]
+        r.sh("echo b > a")
+        codes.append(r.t("status", "-q", check=False).returncode)
+        r.t("commit", "-q", "-f")
+        codes.append(r.t("status", "-c", "-q", check=False).returncode)
+        seen.append(codes)
+    assert seen[0] == seen[1] == [0, 0, 0, 1, 1]
