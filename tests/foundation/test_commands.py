@@ -137,6 +137,8 @@ def test_checkout_missing_cache(repo_dir, tide):
 def test_remove_and_move(repo_dir, tide):
     make_tree(repo_dir, {"data/a": b"a", "m.bin": b"m"})
     tide("add", "data", "m.bin", cwd=repo_dir)
+    assert tide("move", "m.bin", "models/model.bin", cwd=repo_dir, check=False).returncode != 0  # as dvc
+    (repo_dir / "models").mkdir()
     tide("move", "m.bin", "models/model.bin", cwd=repo_dir)
     assert (repo_dir / "models/model.bin").read_bytes() == b"m"
     assert "path: model.bin" in (repo_dir / "models/model.bin.dvc").read_text()

@@ -14,11 +14,15 @@ def run(args):
             print(f"A\t{p}")
         for p in res.modified:
             print(f"M\t{p}")
+        for p in res.deleted:
+            print(f"D\t{p}")
         parts = []
         if res.added:
             parts.append(f"{len(res.added)} added")
         if res.modified:
             parts.append(f"{len(res.modified)} modified")
+        if res.deleted:
+            parts.append(f"{len(res.deleted)} deleted")
         if parts:
             print(", ".join(parts))
     if res.failed:

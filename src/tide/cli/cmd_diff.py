@@ -11,7 +11,7 @@ def run(args):
 
     res = diff(repo(), args.a_rev, args.b_rev)
     if args.json:
-        emit_json(res)
+        emit_json(res if any(res.values()) else {})  # as dvc: no changes at all is {}
         return 0
     if args.md:
         print("| Status | Path |\n|--------|------|")

@@ -32,9 +32,17 @@ def run(args):
         text = ops.show_table(res, args.md, precision, len(revs) > 1)
         print(text)
         return 0
-    d = ops.diff(r, args.a_rev, args.b_rev, args.targets, args.all)
+    d = ops.diff(r, args.a_rev, args.b_rev, args.targets, args.all, warn=_warn)
     if args.json:
         emit_json(d)
         return 0
+    if not d:
+        return 0  # as dvc: no table at all when nothing changed
     print(ops.diff_table(d, "Metric", args.a_rev, args.b_rev, args.md, precision, args.no_path))
     return 0
+
+
+def _warn(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)

@@ -16,9 +16,17 @@ def run(args):
     from tide.ops.metrics import diff_table
     from tide.ops.params import diff
 
-    d = diff(repo(), args.a_rev, args.b_rev, args.targets, args.all, args.deps)
+    d = diff(repo(), args.a_rev, args.b_rev, args.targets, args.all, args.deps, warn=_warn)
     if args.json:
         emit_json(d)
         return 0
+    if not d:
+        return 0  # as dvc: no table at all when nothing changed
     print(diff_table(d, "Param", args.a_rev, args.b_rev, args.md, None, args.no_path, show_change=False))
     return 0
+
+
+def _warn(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)

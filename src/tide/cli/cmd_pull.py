@@ -16,7 +16,8 @@ def run(args):
                  progress_for("pull", args, r))
     if not args.quiet:
         co = s.checkout
-        changes = [f"A       {p}" for p in co.added] + [f"M       {p}" for p in co.modified]
+        changes = ([f"A       {p}" for p in co.added] + [f"M       {p}" for p in co.modified]
+                   + [f"D       {p}" for p in co.deleted])
         for line in changes:
             print(line)
         n = s.fetched.transferred

@@ -28,9 +28,10 @@ def run(args):
     if args.json:
         emit_json(st)
         return 0
+    if args.quiet:  # as dvc: nothing printed, the exit code says whether anything changed
+        return int(bool(st))
     if not st:
-        if not args.quiet:
-            print("Data and pipelines are up to date.")
+        print("Data and pipelines are up to date.")
         return 0
     _show(st, 0)
     return 0

@@ -49,6 +49,25 @@ class Git:
         proc = self.run("check-ignore", "-z", "--stdin", check=False, input=data)
         return {p for p in proc.stdout.decode(errors="surrogateescape").split("\0") if p}
 
+    def tracked(self, paths: Sequence[str]) -> set[str]:
+        """The subset of ``paths`` (absolute) that git tracks: files in the index, or directories
+        holding one (one ``git ls-files`` for all of them)."""
+        if not paths:
+            return set()
+        proc = self.run("ls-files", "-z", "--", *(":(literal)" + p for p in paths), check=False)
+        if proc.returncode != 0:
+            return set()  # a path outside this git work tree is not tracked by it
+        base = os.path.realpath(self.root)
+        files = [os.path.join(base, f) for f in proc.stdout.decode(errors="surrogateescape").split("\0") if f]
+        if not files:
+            return set()
+        found = set()
+        for p in paths:
+            real = os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+            if any(f == real or f.startswith(real + os.sep) for f in files):
+                found.add(p)
+        return found
+
     def resolve(self, rev: str) -> str:
         proc = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
         if proc.returncode != 0:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from tide.core.errors import CacheError
 from tide.core.fsutil import NewFiles, parallel_io, tmp_name
-from tide.core.hashing import CHUNK, file_md5, file_md5_dos2unix, md5_bytes
+from tide.core.hashing import CHUNK, EMPTY_MD5, file_md5, file_md5_dos2unix, md5_bytes
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -33,6 +33,9 @@ RACY_NS = 1_000_000_000  # timestamps younger than this are not trusted to revea
 SMALL_COPY = 1 << 16  # files up to this size are copied with one read and one write
 SPARE_BYTES = 64 << 20  # small downloaded objects kept in memory for the checkout that follows
 LIST_THRESHOLD = 256  # from this many ids on, `missing` lists directories instead of stat-ing objects
+# the object of every 0-byte file: never hard-linked (as in dvc), so empty workspace files stay plain
+# writable files and do not all share one inode (ext4 allows 65,000 links to it, NTFS 1,024)
+EMPTY_TAIL = os.sep + EMPTY_MD5[:2] + os.sep + EMPTY_MD5[2:]
 
 
 class ObjectRefused(CacheError):
@@ -254,6 +257,8 @@ class ObjectCache:
         _unlink_quiet(tmp)
 
     def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool, data: bytes | None = None) -> None:
+        if oid == EMPTY_MD5:
+            move = False  # see EMPTY_TAIL
         if not move and 0 <= size <= SMALL_COPY and (self._no_reflink or "reflink" not in self.link_types):
             if data is None:
                 data = _read_small(src)
@@ -445,7 +450,10 @@ class ObjectCache:
                         raise
                     os.chmod(tmp, 0o755 if isexec else 0o644)
                 elif kind == "hardlink":
-                    os.link(src, tmp)
+                    if src.endswith(EMPTY_TAIL):
+                        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # see EMPTY_TAIL
+                    else:
+                        os.link(src, tmp)
                 elif kind == "symlink":
                     os.symlink(src, tmp)
                 else:

@@ -196,10 +196,10 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
     dirs = list(dict.fromkeys(dirs))
     want_files: dict[ObjRef, None] = dict.fromkeys(r for r in files if not r.is_dir)
     spares = set(spares)
+    failed: set[ObjRef] = set()
     try:
         need_dirs = missing_from(cache, dirs)
         res.present += len(dirs) - len(need_dirs)
-        failed: set[ObjRef] = set()
         if need_dirs:
             progress.start(len(need_dirs), None)
             _run_pool(need_dirs, jobs, lambda r: download(cache, store, r), res, failed, progress)
@@ -219,8 +219,20 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
         progress.start(len(todo), None)
         _run_pool(todo, jobs, lambda r: download(cache, store, r, verify, r in spares), res, failed, progress)
     finally:
+        _drop_empty_dirs(cache, failed)
         progress.close()
     return res
+
+
+def _drop_empty_dirs(cache: ObjectCache, failed: Iterable[ObjRef]) -> None:
+    """Objects that failed to download leave no empty two-letter directory in the cache (dvc leaves
+    none). Run once every download has ended, so no thread is about to write into one."""
+    for parent in {os.path.dirname(cache.path(r.oid, r.legacy)) for r in failed}:
+        try:
+            os.rmdir(parent)
+        except OSError:
+            continue  # not empty: other objects, or a partial download kept to resume
+        cache._dirs.discard(parent)
 
 
 def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool = True, spare: bool = False) -> int:

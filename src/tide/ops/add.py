@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass, field
 
 from tide.core.errors import MissingError, OverlapError, PathError, UsageError
-from tide.ops.index import Tracked, collect
+from tide.ops.index import Tracked, collect, declared_outs
 from tide.workspace import gitignore, pointers
 from tide.workspace.hashing import HashResult
 from tide.workspace.pointers import Out, PointerFile
@@ -106,35 +106,72 @@ def add(
                     raise MissingError(f"'{t}' does not exist")
         if len(set(paths)) != len(paths):
             raise UsageError("the same target is named twice")
-        tracked = collect(repo) + _declared_outs(repo)
+        tracked = collect(repo) + declared_outs(repo)
+        into: dict[str, Tracked] = {}  # targets inside a directory a .dvc file tracks
         for p in paths:
+            host = _holding_dir(p, tracked) if out is None else None
+            if host is not None:
+                into[p] = host
+                continue
             check_overlap(repo, p, tracked, p + pointers.SUFFIX)
+        own = [p for p in paths if p not in into]
+        gitignore.refuse_tracked(repo.root, own, repo.git)
         if out is not None:
             _copy_in(src, paths[0])
         for p in paths:
-            pf = _add_one(repo, p, no_commit)
-            result.pointer_files.append(repo.rel(pf.path))
-        result.git_files = sorted(set(result.pointer_files) | set(gitignore.add(repo.root, paths, repo.git)))
+            pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit)
+            if repo.rel(pf.path) not in result.pointer_files:
+                result.pointer_files.append(repo.rel(pf.path))
+        ignores = gitignore.add(repo.root, own, repo.git, checked=True)
+        result.git_files = sorted(set(result.pointer_files) | set(ignores))
         if repo.autostage and repo.git is not None:
             repo.git.add(result.git_files)
             result.staged = True
     return result
 
 
-def _declared_outs(repo: Repo) -> list[Tracked]:
-    """Outputs declared in dvc.yaml files (even before the stage first ran)."""
-    from tide.core.errors import TideError
-    from tide.pipeline.definition import load
-    from tide.workspace.index import find_dvc_files
+def _holding_dir(path: str, tracked: list[Tracked]) -> Tracked | None:
+    """The directory output of a ``.dvc`` file that ``path`` lies inside, if any."""
+    for t in tracked:
+        if t.stage is None and path.startswith(t.out.abspath + os.sep) and t.out.is_dir and t.out.use_cache:
+            return t
+    return None
 
-    found = []
-    for y in find_dvc_files(repo.root, repo.ignore)[1]:
-        try:
-            pipe = load(y, repo.root)
-        except TideError:
-            continue
-        found.extend(Tracked(y, s.name, Out(o.path, o.abspath)) for s in pipe.stages for o in s.outs)
-    return found
+
+def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerFile:
+    """``add D/f`` where ``D.dvc`` tracks the directory D (dvc's granular add): D's recorded tree gets
+    the current content of D/f (a file, or every file under a directory D/f), the rest of the tree
+    stays as recorded; ``D.dvc`` gets the new tree (its size is no longer known, as in dvc)."""
+    from tide.core import manifest
+    from tide.workspace.checkout import load_manifest
+
+    pf = pointers.load(host.source, repo.root)
+    idx = next(i for i, o in enumerate(pf.outs) if o.abspath == host.out.abspath)
+    dir_out = pf.outs[idx]
+    prefix = os.path.relpath(path, dir_out.abspath).replace(os.sep, "/")
+    entries = load_manifest(repo.cache, dir_out)
+    res = repo.hasher.hash_path(path)
+    if res.is_dir:
+        new = [manifest.Entry(f"{prefix}/{f.relpath}", f.md5) for f in res.files]
+    else:
+        new = [manifest.Entry(prefix, res.md5)]
+    kept = [e for e in entries if e.relpath != prefix and not e.relpath.startswith(prefix + "/")]
+    raw = manifest.serialize(kept + new)
+    oid = manifest.tree_oid(raw)
+    if not no_commit:
+        if res.is_dir:
+            repo.cache.put_bytes(res.manifest, res.md5)  # dvc keeps the added directory's own tree too
+        store(repo, HashResult(oid, None, len(kept) + len(new), False, res.files, raw), link=True)
+        if repo.cache.link_types[0] in ("hardlink", "symlink"):
+            repo.cache.link_many([(f.md5, f.abspath) for f in res.files])
+            repo.hasher.record([(f.abspath, f.md5) for f in res.files])
+    outs = list(pf.outs)
+    outs[idx] = dir_out.with_hash(oid, None, len(kept) + len(new), False)
+    new_pf = PointerFile(pf.path, tuple(outs), pf.top)
+    new_pf.write()
+    if not no_commit:
+        repo.state.save_links([(repo.rel(dir_out.abspath), oid)])
+    return new_pf
 
 
 def _copy_in(src: str, dst: str) -> None:
@@ -162,13 +199,15 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
             repo.hasher.take_kept()
             raise
     if not no_commit:
-        store(repo, res, repo.hasher.take_kept())
+        store(repo, res, repo.hasher.take_kept(), link=True)
     base = old.outs[0] if old and len(old.outs) == 1 else None
     if base is None:
         base = Out(os.path.basename(path), path)
     new_out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     pf = PointerFile(ptr_path, (new_out,), dict(old.top) if old else {})
     pf.write()
+    if not no_commit:
+        repo.state.save_links([(repo.rel(path), res.md5)])  # see ops.checkout.remove_stale
     if not no_commit and repo.cache.link_types[0] in ("hardlink", "symlink"):
         from tide.workspace.checkout import checkout_out
 
@@ -222,11 +261,16 @@ def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
     return res
 
 
-def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None) -> None:
+def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None, *, link: bool) -> None:
     """Put hashed files (and a directory's manifest, last) into the cache. ``data``: the bytes of
-    small files as they were hashed (path -> bytes), stored without reading the files again."""
+    small files as they were hashed (path -> bytes), stored without reading the files again.
+
+    ``link``: the workspace files are tracked outputs that the caller links to their objects
+    (hardlink/symlink cache types), so the cache may take their inodes instead of copying them
+    (and makes them read-only). False for files a user may edit in place (uncached outputs kept
+    in the cache for the run cache): those are always copied, so an edit cannot reach the cache."""
     cache = repo.cache
-    move = cache.link_types[0] in ("hardlink", "symlink")
+    move = link and cache.link_types[0] in ("hardlink", "symlink")
     cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 
-from tide.core.errors import MissingError
-from tide.ops.index import collect
+from tide.core.errors import MissingError, TideError
+from tide.core.fsutil import remove
+from tide.ops.index import collect, declared_outs
 from tide.ops.status import select
-from tide.workspace.checkout import CheckoutResult, checkout_out, load_manifest
+from tide.workspace.checkout import CheckoutResult, NeedsForce, checkout_out, load_manifest
+from tide.workspace.index import find_dvc_files
+from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
 
 
@@ -17,21 +20,87 @@ def checkout(
     cwd = cwd or os.getcwd()
     total = CheckoutResult()
     with repo.lock():
-        selected = select(repo, collect(repo), targets, cwd)
+        found = find_dvc_files(repo.root, repo.ignore)
+        tracked = collect(repo, found)
+        declared = declared_outs(repo, found[1])
+        have = {t.out.abspath for t in tracked}
+        unrecorded = [t for t in declared if t.out.use_cache and t.out.abspath not in have]
+        selected = select(repo, tracked + unrecorded, targets, cwd)
         for t in selected:  # an unsafe or corrupt manifest is refused before anything is written
             out = t.out
             if out.md5 and out.is_dir and out.use_cache and repo.cache.exists(out.md5, out.legacy):
                 load_manifest(repo.cache, out)
+            if out.md5 is None and not force and os.path.lexists(out.abspath):
+                raise NeedsForce(
+                    f"'{repo.rel(out.abspath)}' has no recorded hash (its stage never ran) and is not in the "
+                    "cache; checkout would remove it: use --force to do so"
+                )
+        if not targets:
+            total.deleted = remove_stale(repo, have | {t.out.abspath for t in declared})
+        links = []
         for t in selected:
+            if t.out.md5 is None:
+                _no_hash(repo, t.out, total)
+                continue
             r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink)
             total.added += r.added
             total.modified += r.modified
             total.failed += r.failed
             total.unchanged += r.unchanged
+            if t.out.use_cache and not r.failed:
+                links.append((repo.rel(t.out.abspath), t.out.md5))
+        repo.state.save_links(links)
     return total
+
+
+def remove_stale(repo: Repo, used: set[str]) -> list[str]:
+    """Delete outputs tide wrote earlier that nothing tracks any more (after ``git checkout`` to a
+    commit without their .dvc file or stage, as dvc does with its "unused links"), but only those
+    still exactly as tide left them (``Hasher.unchanged_since``) and whose content is in the cache:
+    a file changed since, or holding data found nowhere else, stays. Returns the deleted paths."""
+    stale = repo.state.links()
+    forget, deleted = [], []
+    for rel, md5 in stale.items():
+        path = os.path.join(repo.root, rel)
+        if any(u == path or u.startswith(path + os.sep) or path.startswith(u + os.sep) for u in used):
+            continue
+        if not os.path.lexists(path):
+            forget.append(rel)
+        elif repo.hasher.unchanged_since(path, md5) and _all_cached(repo, md5):
+            remove(path)
+            deleted.append(rel)
+            forget.append(rel)
+    repo.state.forget_links(forget)
+    return sorted(deleted)
+
+
+def _all_cached(repo: Repo, md5: str) -> bool:
+    if not repo.cache.exists(md5):
+        return False
+    if not md5.endswith(".dir"):
+        return True
+    from tide.core import manifest
+
+    try:
+        entries = manifest.parse(repo.cache.read_bytes(md5), where=f"manifest {md5}")
+    except (OSError, TideError):
+        return False
+    return not repo.cache.missing(e.md5 for e in entries)
+
+
+def _no_hash(repo: Repo, out: Out, total: CheckoutResult) -> None:
+    """As dvc: an output without a recorded hash fails the checkout; a file in its place (not in
+    the cache) is deleted, which ``checkout`` allows only with ``force``."""
+    rel = repo.rel(out.abspath)
+    if os.path.lexists(out.abspath):
+        remove(out.abspath)
+    total.failed.append(rel)
+    total.unhashed.append(rel)
 
 
 def missing_error(result: CheckoutResult) -> MissingError:
     names = ", ".join(f"'{p}'" for p in result.failed[:5])
     more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
+    if result.unhashed and len(result.unhashed) == len(result.failed):
+        return MissingError(f"checkout failed for {names}{more}: no hash recorded in dvc.lock (run 'tide repro')")
     return MissingError(f"checkout failed for {names}{more}: data is missing from the cache (try 'tide pull')")

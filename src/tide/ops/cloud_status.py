@@ -69,10 +69,11 @@ def cloud_status_cli(repo: Repo, args) -> int:  # noqa: ANN001
     if getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False))
         return 0
+    if getattr(args, "quiet", False):  # as dvc: nothing printed, the exit code says whether anything differs
+        return int(bool(result))
     if not result:
-        if not getattr(args, "quiet", False):
-            which = ", ".join(f"'{n}'" for n in names)
-            print(f"Cache and remote {which} are in sync.")
+        which = ", ".join(f"'{n}'" for n in names)
+        print(f"Cache and remote {which} are in sync.")
         return 0
     for path, state in sorted(result.items(), key=lambda kv: kv[0]):
         print(f"\t{state + ':':<20}{path}")

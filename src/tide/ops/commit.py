@@ -31,9 +31,16 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None)
             new_outs = []
             for out in pf.outs:
                 res = repo.hasher.hash_path(out.abspath)
+                new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
                 if out.use_cache:
-                    store(repo, res)
-                new_outs.append(out.with_hash(res.md5, res.size, res.nfiles, res.isexec))
+                    store(repo, res, link=True)
+                    if repo.cache.link_types[0] in ("hardlink", "symlink"):
+                        # as add and dvc: the workspace file becomes a read-only link to its object
+                        from tide.workspace.checkout import checkout_out
+
+                        checkout_out(new_out, repo.rel(out.abspath), repo.hasher, repo.cache, force=True, relink=True)
+                    repo.state.save_links([(repo.rel(out.abspath), res.md5)])
+                new_outs.append(new_out)
             new = pointers.PointerFile(pf.path, tuple(new_outs), pf.top)
             if new.dump() != pf.dump():
                 new.write()
@@ -56,7 +63,7 @@ def _commit_stages(repo: Repo, project, idx: list[int]) -> list[str]:  # noqa: A
     from tide.workspace import gitignore
 
     ws = engine.Workspace(
-        root=repo.root, hasher=repo.hasher, cache=repo.cache, store=lambda res: store(repo, res),
+        root=repo.root, hasher=repo.hasher, cache=repo.cache, store=lambda res, link: store(repo, res, link=link),
         ignore=lambda paths: gitignore.add(repo.root, paths, repo.git), env=dict(repo.env.values),
         say=lambda _line: None,
     )

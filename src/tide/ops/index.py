@@ -32,6 +32,30 @@ def collect(repo: Repo, found: tuple[list[str], list[str]] | None = None) -> lis
     return result
 
 
+def declared_outs(repo: Repo, pipes: list[str] | None = None, strict: bool = False) -> list[Tracked]:
+    """Outputs declared in dvc.yaml files (``pipes``, default: all), with no hash (even before the
+    stage first ran); a dvc.yaml that cannot be loaded is skipped unless ``strict``."""
+    if pipes is None:
+        pipes = find_dvc_files(repo.root, repo.ignore)[1]
+    if not pipes:
+        return []
+    from tide.pipeline.definition import load
+
+    found = []
+    for y in pipes:
+        try:
+            pipe = load(y, repo.root)
+        except TideError:
+            if strict:
+                raise
+            continue
+        found.extend(
+            Tracked(y, s.name, Out(o.path, o.abspath, extra=None if o.cache else {"cache": False}))
+            for s in pipe.stages for o in s.outs
+        )
+    return found
+
+
 def used_oids(repo: Repo, tracked: Iterable[Out], strict: bool = False,
               unreadable: list[str] | None = None, where: str = "") -> set[tuple[str, bool]]:
     """Object ids (with their legacy flag) needed by ``tracked``, expanding directory manifests

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.core.errors import TideError
+from tide.core.errors import FileFormatError, TideError
 from tide.pipeline import metrics as m
 from tide.pipeline.revfs import WORKSPACE, reader_for
 from tide.workspace.repo import Repo
@@ -86,10 +86,27 @@ def show_table(result: dict[str, Any], markdown: bool, precision: int, with_rev:
 
 
 def diff(repo: Repo, a_rev: str = "HEAD", b_rev: str = WORKSPACE, targets: list[str] | None = None,
-         with_unchanged: bool = False) -> dict[str, Any]:
-    old = m.read_metrics(reader_for(repo, a_rev), targets) if _has_commits(repo, a_rev) else {}
-    new = m.read_metrics(reader_for(repo, b_rev), targets)
+         with_unchanged: bool = False, warn=None) -> dict[str, Any]:  # noqa: ANN001
+    old = at_rev(repo, a_rev, "metrics", lambda f: m.read_metrics(f, targets), warn)
+    new = at_rev(repo, b_rev, "metrics", lambda f: m.read_metrics(f, targets), warn)
     return m.diff(old, new, with_unchanged)
+
+
+def at_rev(repo: Repo, rev: str, what: str, read, warn=None) -> dict[str, Any]:  # noqa: ANN001
+    """``read`` the metrics or params of one revision for a diff. As in dvc, a revision whose
+    dvc.yaml cannot be loaded counts as having none, with a warning (``warn``), not as an error
+    (without ``warn`` it stays an error: reports must not hide a broken pipeline)."""
+    from tide.pipeline.interpolate import InterpolationError
+
+    if not _has_commits(repo, rev):
+        return {}
+    try:
+        return read(reader_for(repo, rev))
+    except (FileFormatError, InterpolationError) as exc:
+        if warn is None:
+            raise
+        warn(f"WARNING: failed to load {what} in revision '{rev}', {exc}")
+        return {}
 
 
 def _has_commits(repo: Repo, rev: str) -> bool:

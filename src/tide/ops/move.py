@@ -20,7 +20,7 @@ def move(repo: Repo, src: str, dst: str, cwd: str | None = None) -> tuple[str, l
         if not os.path.isfile(ptr):
             raise MissingError(f"'{src}' is not tracked by a .dvc file")
         d = resolve_target(repo, dst, cwd)
-        if os.path.isdir(d) and not os.path.islink(d):
+        if os.path.isdir(d) and not os.path.islink(d) or dst.endswith(("/", os.sep)):
             d = os.path.join(d, os.path.basename(s))
         if os.path.lexists(d):
             raise PathError(f"'{dst}' exists already")
@@ -30,13 +30,22 @@ def move(repo: Repo, src: str, dst: str, cwd: str | None = None) -> tuple[str, l
         new_ptr = d + pointers.SUFFIX
         if os.path.exists(new_ptr):
             raise PathError(f"'{repo.rel(new_ptr)}' exists already")
-        os.makedirs(os.path.dirname(d), exist_ok=True)
+        if not os.path.isdir(os.path.dirname(d)):  # as in dvc: the destination's directory must exist
+            raise PathError(
+                f"failed to move '{src}' -> '{dst}': directory '{repo.rel(os.path.dirname(d))}' does not exist"
+            )
         if os.path.lexists(s):
             os.rename(s, d)
         out = pf.outs[0].replace(path=os.path.basename(d), abspath=d)
         top = dict(pf.top)
         PointerFile(new_ptr, (out,), top).write()
         os.unlink(ptr)
+        if out.md5 and out.use_cache:
+            # the renamed files keep their inodes and mtimes: their known hashes move with them
+            old_rel, new_rel = repo.rel(s), repo.rel(d)
+            rows = repo.state.lookup_prefix(old_rel)
+            repo.state.save_many((new_rel + k[len(old_rel):], *row) for k, row in rows.items())
+            repo.state.save_links([(new_rel, out.md5)])
         old_gi = gitignore.remove(repo.root, s)
         new_gi = gitignore.add(repo.root, [d], repo.git)
         files = [repo.rel(new_ptr), repo.rel(ptr)] + ([old_gi] if old_gi else []) + new_gi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.ops.metrics import _has_commits
+from tide.ops.metrics import at_rev
 from tide.pipeline import metrics as m
 from tide.pipeline.revfs import WORKSPACE, reader_for
 from tide.workspace.repo import Repo
@@ -15,7 +15,7 @@ def show(repo: Repo, rev: str = WORKSPACE, targets: list[str] | None = None, dep
 
 
 def diff(repo: Repo, a_rev: str = "HEAD", b_rev: str = WORKSPACE, targets: list[str] | None = None,
-         with_unchanged: bool = False, deps: bool = False) -> dict[str, Any]:
-    old = show(repo, a_rev, targets, deps) if _has_commits(repo, a_rev) else {}
-    new = show(repo, b_rev, targets, deps)
+         with_unchanged: bool = False, deps: bool = False, warn=None) -> dict[str, Any]:  # noqa: ANN001
+    old = at_rev(repo, a_rev, "params", lambda f: m.read_params(f, targets, deps), warn)
+    new = at_rev(repo, b_rev, "params", lambda f: m.read_params(f, targets, deps), warn)
     return m.diff(old, new, with_unchanged)

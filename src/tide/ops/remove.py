@@ -48,5 +48,8 @@ def remove(repo: Repo, targets: list[str], outs: bool = False, cwd: str | None =
                 elif os.path.lexists(out.abspath):
                     unprotect(out.abspath, repo.temps.name)
             os.unlink(p)
+            # the data left behind is the user's now: a later checkout must not delete it as a stale
+            # output (dvc does; see docs/versioning.md, deliberate differences)
+            repo.state.forget_links(repo.rel(o.abspath) for o in pf.outs)
             removed.append(repo.rel(p))
     return removed

@@ -136,8 +136,12 @@ def parse(data: Any, path: str, root: str, reader: Reader | None = None) -> Pipe
     text = reader.read_text(default_params)
     if text is not None:
         loaded = params_mod.parse_text(text, default_params, _where(root, default_params))
-        if isinstance(loaded, dict):
-            merge(ctx, loaded)
+        if not isinstance(loaded, dict):  # as dvc, which loads it as the pipeline's variables
+            raise FileFormatError(
+                f"{where}: failed to parse 'vars': expected a dictionary, got '{type(loaded).__name__}' "
+                f"in file '{_where(root, default_params)}'"
+            )
+        merge(ctx, loaded)
     _load_vars(data.get("vars"), ctx, base, root, reader, where)
     raw_stages = data.get("stages") or {}
     if not isinstance(raw_stages, dict):

@@ -13,7 +13,7 @@ from tide.objects.cache import ObjectCache
 from tide.pipeline import lockfile
 from tide.pipeline.definition import Stage
 from tide.pipeline.execute import run_commands
-from tide.pipeline.runcache import RunCache, can_cache
+from tide.pipeline.runcache import RunCache, can_cache, saves_run
 from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, stage_status
 from tide.workspace.checkout import checkout_out
 from tide.workspace.hashing import Hasher, HashResult
@@ -22,13 +22,15 @@ from tide.workspace.pointers import Out
 
 @dataclass
 class Workspace:
-    """What the engine needs from a repository; ``store`` puts hashed files into the cache and
-    ``ignore`` adds outputs to .gitignore (both supplied by the ops layer)."""
+    """What the engine needs from a repository; ``store(result, link)`` puts hashed files into the
+    cache (``link``: the outputs are then linked to their objects, so the cache may take their
+    inodes; False copies them) and ``ignore`` adds outputs to .gitignore (both supplied by the ops
+    layer)."""
 
     root: str
     hasher: Hasher
     cache: ObjectCache
-    store: Callable[[HashResult], None]
+    store: Callable[[HashResult, bool], None]
     ignore: Callable[[list[str]], list[str]]
     env: dict[str, str]
     say: Callable[[str], None] = print
@@ -113,6 +115,8 @@ def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, input
         res = checkout_out(out, _rel(ws.root, od.abspath), ws.hasher, cache, force=True)
         if res.failed:
             return False
+        if od.cache:
+            ws.hasher.state.save_links([(_rel(ws.root, od.abspath), str(rec["md5"]))])
     return True
 
 
@@ -145,15 +149,15 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
         outs.append(hash_entry(o.path, res))
     if outs:
         entry["outs"] = outs
-    cacheable = opts.run_cache and can_cache(stage)
+    cacheable = saves_run(stage)  # as dvc: --no-run-cache skips restoring from the run cache, not saving to it
     if not opts.no_commit:
         cached = [o for o in stage.outs if o.cache]
         for o in cached:
-            ws.store(results[o.path])
+            ws.store(results[o.path], True)
         if cacheable:
             for o in stage.outs:
-                if not o.cache:
-                    ws.store(results[o.path])
+                if not o.cache:  # kept for the run cache; the workspace file stays a plain writable copy
+                    ws.store(results[o.path], False)
         for f in ws.ignore([o.abspath for o in cached]):
             if f not in ws.changed_files:
                 ws.changed_files.append(f)
@@ -162,6 +166,7 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
                 r = results[o.path]
                 out = Out(o.path, o.abspath, r.md5, r.size, r.nfiles, r.isexec)
                 checkout_out(out, _rel(ws.root, o.abspath), ws.hasher, ws.cache, force=True, relink=True)
+        ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5) for o in cached])
         if cacheable:
             RunCache(ws.cache.root).save(entry)
     lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)

@@ -134,6 +134,8 @@ def read_params(files, targets: list[str] | None = None, deps_only: bool = False
             if text is None:
                 continue
             data = params_mod.parse_text(text, p, rel)
+            if not isinstance(data, dict):  # dvc reads no parameters from a list or a scalar
+                raise FileFormatError(f"{rel}: expected a mapping of parameters")
             if deps_only and keys:
                 data = params_mod.select(data, list(keys))
             out[rel] = {"data": data}

@@ -6,7 +6,8 @@
   outputs from the same inputs); the newest file wins, as in dvc.
 
 A stage can be cached only if it has a command, dependencies and outputs, no persistent
-outputs and is not ``always_changed``.
+outputs and is not ``always_changed``; its runs are saved only when every output is cached or is
+a metric or a plot (``saves_run``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def can_cache(stage: Stage) -> bool:
     return bool(stage.cmd and (stage.deps or stage.params) and stage.outs) and not stage.always_changed and not any(
         o.persist for o in stage.outs
     )
+
+
+def saves_run(stage: Stage) -> bool:
+    """Whether a run of ``stage`` is recorded in the run cache: as in dvc 3, not when an output
+    other than a metric or a plot has ``cache: false`` (its content could not be restored)."""
+    return can_cache(stage) and all(o.cache or o.kind in ("metrics", "plots") for o in stage.outs)
 
 
 class RunCache:

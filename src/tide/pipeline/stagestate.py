@@ -193,4 +193,6 @@ def stage_status(stage: Stage, lock: dict[str, Any] | None, root: str, hasher: H
         if st and not (allow_missing and st in ("deleted", "not in cache")):
             outs[_rel(root, o.abspath)] = st
     cmd_changed = bool(lock) and lock.get("cmd") != stage.cmd
-    return StageStatus(deps, outs, cmd_changed, stage.always_changed)
+    # dvc's "callback" stage: a command with no dependencies and no outputs runs on every repro
+    callback = bool(stage.cmd) and not (stage.deps or stage.params or stage.outs)
+    return StageStatus(deps, outs, cmd_changed, stage.always_changed or callback)

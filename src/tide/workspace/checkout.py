@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from tide.core import manifest
 from tide.core.errors import CacheError, FileFormatError, MissingError, TideError
 from tide.core.fsutil import remove
-from tide.objects.cache import ObjectCache
+from tide.objects.cache import EMPTY_TAIL, ObjectCache
 from tide.workspace.hashing import Hasher
 from tide.workspace.pointers import Out
 
@@ -19,6 +19,8 @@ class CheckoutResult:
     added: list[str] = field(default_factory=list)
     modified: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # paths whose objects are missing
+    unhashed: list[str] = field(default_factory=list)  # of those, outputs with no recorded hash
+    deleted: list[str] = field(default_factory=list)  # outputs no longer tracked, removed (ops.checkout)
     unchanged: int = 0
 
 
@@ -32,6 +34,8 @@ def _is_link_kind_ok(path: str, src: str, kinds: tuple[str, ...]) -> bool:
     if first == "symlink":
         return os.path.islink(path) and os.path.realpath(path) == os.path.realpath(src)
     if first == "hardlink":
+        if src.endswith(EMPTY_TAIL):
+            return not os.path.islink(path)  # empty files are never hard-linked
         try:
             return os.path.samefile(path, src)
         except OSError:

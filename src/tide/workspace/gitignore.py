@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from tide.core.errors import PathError
 from tide.core.fsutil import atomic_write_text
 from tide.core.git import Git
 
@@ -22,13 +23,28 @@ def entry_for(abspath: str) -> tuple[str, str]:
     return os.path.join(os.path.dirname(abspath), ".gitignore"), "/" + escape(os.path.basename(abspath))
 
 
-def add(root: str, abspaths: list[str], git: Git | None) -> list[str]:
-    """Ignore each output in the .gitignore beside it unless git ignores it already.
+def refuse_tracked(root: str, abspaths: list[str], git: Git | None) -> None:
+    """A cached output must not be tracked by git too (dvc: "output 'f' is already tracked by SCM")."""
+    if git is None or not abspaths:
+        return
+    tracked = git.tracked(abspaths)
+    if tracked:
+        rel = os.path.relpath(next(p for p in abspaths if p in tracked), root).replace(os.sep, "/")
+        raise PathError(
+            f"output '{rel}' is already tracked by git; stop tracking it there first: git rm -r --cached '{rel}'"
+        )
+
+
+def add(root: str, abspaths: list[str], git: Git | None, checked: bool = False) -> list[str]:
+    """Ignore each output in the .gitignore beside it unless git ignores it already. An output git
+    tracks is refused (``checked``: the caller called ``refuse_tracked`` already).
 
     Returns the .gitignore files changed (relative to root).
     """
     if git is None or not abspaths:
         return []
+    if not checked:
+        refuse_tracked(root, abspaths, git)
     rels = [os.path.relpath(p, root) for p in abspaths]
     already = git.ignored(rels)
     changed: list[str] = []

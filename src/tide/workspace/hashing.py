@@ -125,6 +125,29 @@ class Hasher:
             self.state.save_dir(key, snap, oid, sum(s.st_size for _, s in items), len(items))
         return oid
 
+    def unchanged_since(self, abspath: str, md5: str) -> bool:
+        """Whether ``abspath`` is still exactly what was last hashed or written as ``md5``: every file
+        has the (inode, mtime, size) the state database holds for it with that content. Nothing is
+        hashed: a file touched since (even with the same content) makes the answer False."""
+        rel = self._rel(abspath)
+        try:
+            st = os.lstat(abspath)
+        except OSError:
+            return False
+        known = self.state.lookup_prefix(rel)
+        if st_mod.S_ISREG(st.st_mode):
+            return known.get(rel) == (st.st_ino, st.st_mtime_ns, st.st_size, md5)
+        if not st_mod.S_ISDIR(st.st_mode) or not md5.endswith(".dir"):
+            return False
+        entries = []
+        for prefix, names, stats in snapshot.stat_groups(self.ignore.listing(abspath, rel)):
+            for n, s in zip(names, stats, strict=True):
+                row = known.get(f"{rel}/{prefix}{n}")
+                if row is None or row[:3] != (s.st_ino, s.st_mtime_ns, s.st_size):
+                    return False
+                entries.append(manifest.Entry(prefix + n, row[3]))
+        return manifest.tree_oid(manifest.serialize(entries)) == md5
+
     def record(self, done: list[tuple[str, str]]) -> None:
         """Remember the hashes of files just written from the cache (``(abspath, md5)`` pairs)."""
         rows = []

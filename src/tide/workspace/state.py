@@ -21,6 +21,10 @@ DIR_SCHEMA = (
     "(path TEXT PRIMARY KEY, snapshot TEXT, md5 TEXT, size INTEGER, nfiles INTEGER)"
 )
 
+# outputs tide wrote into the workspace (add, commit, checkout, repro, move) with the hash they had:
+# a later ``checkout`` deletes those no longer tracked if nothing changed them since (dvc's "links")
+LINKS_SCHEMA = "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, md5 TEXT)"
+
 Row = tuple[int, int, int, str]
 DirRow = tuple[str, str, int, int]  # snapshot digest, tree oid, total size, number of files
 
@@ -39,12 +43,14 @@ class State:
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute(SCHEMA)
                 db.execute(DIR_SCHEMA)
+                db.execute(LINKS_SCHEMA)
             except sqlite3.DatabaseError:
                 try:
                     os.unlink(self.path)
                     db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
                     db.execute(SCHEMA)
                     db.execute(DIR_SCHEMA)
+                    db.execute(LINKS_SCHEMA)
                 except (sqlite3.DatabaseError, OSError):
                     return None
             except OSError:
@@ -109,6 +115,36 @@ class State:
             return
         try:
             db.execute("DELETE FROM dirs WHERE path = ?", (path,))
+        except sqlite3.OperationalError:
+            pass
+
+    def save_links(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Remember outputs (path relative to the root, oid) just written or recorded by tide."""
+        db = self._conn()
+        rows = list(rows)
+        if db is None or not rows:
+            return
+        try:
+            db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?)", rows)
+        except sqlite3.OperationalError:
+            pass
+
+    def links(self) -> dict[str, str]:
+        db = self._conn()
+        if db is None:
+            return {}
+        try:
+            return dict(db.execute("SELECT path, md5 FROM links"))
+        except sqlite3.DatabaseError:
+            return {}
+
+    def forget_links(self, paths: Iterable[str]) -> None:
+        db = self._conn()
+        paths = [(p,) for p in paths]
+        if db is None or not paths:
+            return
+        try:
+            db.executemany("DELETE FROM links WHERE path = ?", paths)
         except sqlite3.OperationalError:
             pass
 
