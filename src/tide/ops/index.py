@@ -28,8 +28,35 @@ def collect(repo: Repo, found: tuple[list[str], list[str]] | None = None) -> lis
         result.extend(Tracked(p, None, o) for o in pf.outs)
     locks = [os.path.join(os.path.dirname(y), LOCK_NAME) for y in pipes]
     locks = [lk for lk in locks if os.path.exists(lk)]
-    result.extend(Tracked(lk, st, o) for lk, st, o in lock_outputs(repo.root, locks))
+    outs = lock_outputs(repo.root, locks)
+    if outs:
+        uncached = _uncached(repo, locks)
+        result.extend(Tracked(lk, st, _flagged(o, st, uncached)) for lk, st, o in outs)
     return result
+
+
+def _uncached(repo: Repo, locks: list[str], reader=None) -> set[tuple[str, str]]:  # noqa: ANN001
+    """``(stage, abspath)`` of the outputs that dvc.yaml (beside each lock) declares ``cache: false``:
+    dvc.lock does not record that flag, and such outputs have no object in the cache (as in dvc). A
+    dvc.yaml that cannot be read marks nothing (every output then counts as cached: gc keeps more)."""
+    from tide.pipeline.definition import YAML_NAME, load
+
+    found: set[tuple[str, str]] = set()
+    for lk in locks:
+        try:
+            pipe = load(os.path.join(os.path.dirname(lk), YAML_NAME), repo.root, reader)
+        except TideError:
+            continue
+        found.update((s.name, o.abspath) for s in pipe.stages for o in s.outs if not o.cache)
+    return found
+
+
+def _flagged(out: Out, stage: str, uncached: set[tuple[str, str]]) -> Out:
+    if (stage, out.abspath) in uncached and out.use_cache:
+        return out.replace(extra={**out.extra, "cache": False})
+    return out
+
+
 
 
 def declared_outs(repo: Repo, pipes: list[str] | None = None, strict: bool = False) -> list[Tracked]:
@@ -95,6 +122,7 @@ def outs_at_rev(repo: Repo, rev: str) -> list[Out]:
     ]
     blobs = git.read_files(rev, files)
     outs: list[Out] = []
+    uncached: set[tuple[str, str]] | None = None
     for f, raw in blobs.items():
         path = os.path.join(repo.root, f[len(prefix):])
         where = f"{rev[:8]}:{f}"
@@ -103,7 +131,12 @@ def outs_at_rev(repo: Repo, rev: str) -> list[Out]:
             if f.endswith(pointers.SUFFIX):
                 outs.extend(pointers.parse(data, path, repo.root, where).outs)
             else:
-                outs.extend(o for _, o in parse_lock(data, repo.root, path, where))
+                if uncached is None:
+                    from tide.pipeline.revfs import RevReader
+
+                    locks = [os.path.join(repo.root, g[len(prefix):]) for g in blobs if g.endswith(LOCK_NAME)]
+                    uncached = _uncached(repo, locks, RevReader(repo, rev))
+                outs.extend(_flagged(o, st, uncached) for st, o in parse_lock(data, repo.root, path, where))
         except UnicodeDecodeError:
             raise FileFormatError(f"{where}: not valid UTF-8 text")
     return outs
