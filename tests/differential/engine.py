@@ -45,6 +45,7 @@ class Divergence:
     outputs: list[tuple[str, object, object]] = field(default_factory=list)  # (line, dvc json, tide json)
     state: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     known: known.Known | None = None
+    labels: tuple[str, str] = ("dvc", "tide")
 
     def __bool__(self) -> bool:
         return bool(self.exits or self.outputs or self.state)
@@ -59,10 +60,11 @@ class Divergence:
         return frozenset(c)
 
     def describe(self, limit: int = 12) -> list[str]:
-        out = [f"exit status of `{ln}`: dvc {a}, tide {b}" for ln, a, b in self.exits]
-        out += [f"`{ln}` printed: dvc {json.dumps(a)[:300]} | tide {json.dumps(b)[:300]}"
+        x, y = self.labels
+        out = [f"exit status of `{ln}`: {x} {a}, {y} {b}" for ln, a, b in self.exits]
+        out += [f"`{ln}` printed: {x} {json.dumps(a)[:300]} | {y} {json.dumps(b)[:300]}"
                 for ln, a, b in self.outputs]
-        out += [f"{k}: dvc {a or '(absent)'} | tide {b or '(absent)'}" for k, a, b in self.state[:limit]]
+        out += [f"{k}: {x} {a or '(absent)'} | {y} {b or '(absent)'}" for k, a, b in self.state[:limit]]
         if len(self.state) > limit:
             out.append(f"... and {len(self.state) - limit} more state differences")
         return out
@@ -253,38 +255,42 @@ class Runner:
 
     def shrink(self, seq: list[Op], target: Divergence, cache_type: str, mixed: bool,
                budget_s: float = 120.0) -> tuple[list[Op], Divergence]:
-        """Delta debugging over the ops before the diverging one: keep a candidate when its first
-        divergence is new (not a known one), at an op of the same kind, sharing a category."""
-        deadline = time.monotonic() + budget_s
-        want_kind, want_cat = target.op.kind, target.categories()
-        best, best_div = seq[: target.step + 1], target
+        return ddmin(seq, target, lambda cand: self.replay(cand, cache_type, mixed), budget_s)
 
-        def ok(cand: list[Op]) -> Divergence | None:
-            d = self.replay(cand, cache_type, mixed)
-            if d and d.known is None and d.op.kind == want_kind and d.categories() & want_cat:
-                return d
-            return None
 
-        n = 2
-        while len(best) > 1 and time.monotonic() < deadline:
-            head, last = best[:-1], best[-1]
-            chunk = max(1, len(head) // n)
-            reduced = False
-            for start in range(0, len(head), chunk):
-                if time.monotonic() > deadline:
-                    break
-                cand = head[:start] + head[start + chunk:] + [last]
-                d = ok(cand)
-                if d:
-                    best, best_div = cand[: d.step + 1], d
-                    n = max(2, n - 1)
-                    reduced = True
-                    break
-            if not reduced:
-                if chunk == 1:
-                    break
-                n = min(len(head), n * 2)
-        return best, best_div
+def ddmin(seq: list, target: Divergence, replay, budget_s: float) -> tuple[list, Divergence]:
+    """Delta debugging over the ops before the diverging one: keep a candidate when its first divergence
+    is new (not a known one), at an op of the same kind, sharing a category with the target's."""
+    deadline = time.monotonic() + budget_s
+    want_kind, want_cat = target.op.kind, target.categories()
+    best, best_div = seq[: target.step + 1], target
+
+    def ok(cand: list) -> Divergence | None:
+        d = replay(cand)
+        if d and d.known is None and d.op.kind == want_kind and d.categories() & want_cat:
+            return d
+        return None
+
+    n = 2
+    while len(best) > 1 and time.monotonic() < deadline:
+        head, last = best[:-1], best[-1]
+        chunk = max(1, len(head) // n)
+        reduced = False
+        for start in range(0, len(head), chunk):
+            if time.monotonic() > deadline:
+                break
+            cand = head[:start] + head[start + chunk:] + [last]
+            d = ok(cand)
+            if d:
+                best, best_div = cand[: d.step + 1], d
+                n = max(2, n - 1)
+                reduced = True
+                break
+        if not reduced:
+            if chunk == 1:
+                break
+            n = min(len(head), n * 2)
+    return best, best_div
 
 
 def script(seq: list[Op], div: Divergence, cache_type: str, mixed: bool, title: str) -> str:

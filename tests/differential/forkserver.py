@@ -61,6 +61,8 @@ def _child(entry, req: dict, modlist: str) -> None:
 
 
 def main() -> None:
+    if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]     # this directory is not the tool's (tests/differential holds a gtodiff.py)
     modname, _, attr = sys.argv[1].partition(":")
     entry = getattr(importlib.import_module(modname), attr)
     modlist = sys.argv[2]

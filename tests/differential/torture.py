@@ -19,13 +19,15 @@ CACHE_TYPES = ("", "copy", "hardlink", "symlink", "reflink")
 CACHE_WEIGHTS = (3, 3, 3, 3, 1)   # reflink is not supported on most test file systems: every link fails alike
 
 
-def plan(rng: random.Random) -> tuple[str, bool, int]:
+def plan(rng: random.Random, mixed: float) -> tuple[str, bool, int]:
     """(cache type, mixed?, steps) of one sequence."""
     ct = rng.choices(CACHE_TYPES, CACHE_WEIGHTS)[0]
-    return ct, rng.random() < 0.25, rng.randint(6, 16)
+    return ct, rng.random() < mixed, rng.randint(6, 16)
 
 
-def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, log=print) -> dict:
+def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, mixed: float = 0.25,
+        log=print) -> dict:
+    """``sequences`` random sequences from ``seed`` (a fraction ``mixed`` of them in mixed mode)."""
     work = Path(work)
     runner = engine.Runner(work / "runs")
     counts: collections.Counter[str] = collections.Counter()
@@ -35,10 +37,10 @@ def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, l
     try:
         for n in range(sequences):
             rng = random.Random(f"{seed}:{n}")
-            ct, mixed, steps = plan(rng)
-            seq, divs, ran = runner.generate_and_run(rng, steps, ct, mixed)
+            ct, is_mixed, steps = plan(rng, mixed)
+            seq, divs, ran = runner.generate_and_run(rng, steps, ct, is_mixed)
             counts["sequences"] += 1
-            counts["mixed_sequences"] += mixed
+            counts["mixed_sequences"] += is_mixed
             counts["steps"] += ran
             for d in divs:
                 counts["divergences"] += 1
@@ -50,10 +52,10 @@ def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, l
                 if key in seen:       # the same shape again: counted, not shrunk twice
                     continue
                 seen.add(key)
-                small, sdiv = runner.shrink(seq, d, ct, mixed, budget_s=shrink_budget_s)
-                title = (f"difftest seed {seed} sequence {n} ({'mixed' if mixed else 'dvc vs tide'}, "
+                small, sdiv = runner.shrink(seq, d, ct, is_mixed, budget_s=shrink_budget_s)
+                title = (f"difftest seed {seed} sequence {n} ({'mixed' if is_mixed else 'dvc vs tide'}, "
                          f"cache.type {ct or 'default'}): {len(small)} of {d.step + 1} steps")
-                failures.append(engine.script(small, sdiv, ct, mixed, title))
+                failures.append(engine.script(small, sdiv, ct, is_mixed, title))
                 log(failures[-1])
             for ct_, d in runner.setup_divergences:
                 counts["divergences"] += 1
@@ -84,9 +86,9 @@ def _write(work: Path, name: str, seed: int, failures: list[str]) -> None:
 
 
 def run_gto(sequences: int, seed: int, work: Path, log=print) -> dict:
-    from . import gto
+    from . import gtodiff
 
-    return gto.run(sequences, seed, Path(work), log=log)
+    return gtodiff.run(sequences, seed, Path(work), log=log)
 
 
 def main() -> None:

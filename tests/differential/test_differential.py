@@ -1,0 +1,117 @@
+"""The differential tester against real dvc (and gto), on a fixed-seed slice: every divergence a slice
+finds that is not a known one (known.py: issue 27, being fixed) fails the test with a shell script that
+reproduces it. ``make torture`` runs the same machinery with a fresh seed (tests/differential/torture.py).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+
+import pytest
+
+from tests.conftest import dvc_bin
+
+from . import engine, gtodiff, known, ops, snapshot, tools, torture
+from .engine import Divergence
+from .ops import Line, Op
+
+SEED = 20260527
+
+
+@pytest.fixture
+def difftest_env(monkeypatch):
+    monkeypatch.setenv("TIDE_TEST_DVC", dvc_bin())
+
+
+def _fail_on(res: dict) -> None:
+    if res["failures"]:
+        pytest.fail(f"{len(res['failures'])} new divergence(s) from dvc/gto, counts {res['counts']}:\n\n"
+                    + "\n\n".join(res["failures"]))
+
+
+def test_differential_dvc_vs_tide_fixed_seed(tmp_path, difftest_env):
+    res = torture.run(6, SEED, tmp_path, shrink_budget_s=30, mixed=0.0, log=lambda s: None)
+    assert res["counts"]["steps"] >= 30
+    _fail_on(res)
+
+
+def test_differential_mixed_one_repository_fixed_seed(tmp_path, difftest_env):
+    res = torture.run(2, SEED + 1, tmp_path, shrink_budget_s=30, mixed=1.0, log=lambda s: None)
+    assert res["counts"]["mixed_sequences"] == 2
+    _fail_on(res)
+
+
+def test_differential_gto_registry_fixed_seed(tmp_path, difftest_env):
+    res = gtodiff.run(4, SEED, tmp_path, steps=(3, 6), shrink_budget_s=20, log=lambda s: None)
+    assert res["counts"]["steps"] >= 12
+    _fail_on(res)
+
+
+def test_dvc_against_itself_shows_no_divergence(tmp_path, difftest_env):
+    """The comparison is only as good as its normalisations: dvc against dvc, in two directories, on random
+    sequences over every cache type, must differ in nothing."""
+    r = engine.Runner(tmp_path)
+    r.tide.close()
+    r.tide = tools.dvc_tool(r.env, tmp_path)   # both sides real dvc (two servers: the sides run concurrently)
+    try:
+        rng = random.Random(SEED)
+        for ct in ("symlink",):
+            _, divs, steps = r.generate_and_run(rng, 8, ct, mixed=False)
+            assert steps == 8 and not divs, [d.describe() for d in divs]
+    finally:
+        r.close()
+
+
+def test_write_lines_renders_every_byte(tmp_path):
+    data = bytes(range(256)) + b"%s\\'\"$x`"
+    for content in (data, b"", b"x" * 100, "ünï\n".encode()):
+        subprocess.run(["sh", "-c", ops.write_lines("d/-f 'q'", content)], cwd=tmp_path, check=True)
+        assert (tmp_path / "d" / "-f 'q'").read_bytes() == content
+
+
+def test_ddmin_keeps_only_the_ops_the_divergence_needs():
+    seq = [Op(f"k{i}", ()) for i in range(9)] + [Op("add", ())]
+
+    def replay(cand):  # diverges at the last op when ops k2 and k6 both ran
+        kinds = {o.kind for o in cand}
+        return Divergence(len(cand) - 1, cand[-1], exits=[("$T add", 1, 0)]) if {"k2", "k6"} <= kinds else None
+
+    target = Divergence(9, seq[-1], exits=[("$T add", 1, 0)])
+    small, d = engine.ddmin(seq, target, replay, budget_s=10)
+    assert [o.kind for o in small] == ["k2", "k6", "add"] and d.step == 2
+
+
+def test_known_predicates_match_one_finding_each(tmp_path):
+    """Each known entry matches its own shape and not a neighbour's: an exit difference on ``add`` of a
+    file git does not track is new, not finding 4."""
+    repo = tmp_path / "dvc" / "repo"
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        cache_type = ""
+
+    ctx = known.Ctx(P, ops.View([], [], [], [], [], 1))
+    add = Op("add", (Line(argv=("add", "-q", "f")),), info={"targets": ["f"]})
+    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)])
+    assert known.classify(div, ctx) is None
+    (repo / "f").write_text("x")
+    subprocess.run(["git", "add", "f"], cwd=repo, check=True)
+    assert known.classify(div, ctx).name.startswith("issue 27 finding 4")
+    f10 = Divergence(0, add, outputs=[("$T diff --json", {}, {"added": [], "deleted": []})])
+    assert known.classify(f10, ctx).name.startswith("issue 27 finding 10")
+    other = Divergence(0, add, outputs=[("$T diff --json", {}, {"added": [{"path": "f"}]})])
+    assert known.classify(other, ctx) is None
+
+
+def test_snapshot_normalises_symlink_targets_only(tmp_path):
+    for side in ("a", "b"):
+        repo = tmp_path / side / "repo"
+        (repo / ".dvc" / "cache").mkdir(parents=True)
+        (repo / ".dvc" / "cache" / "o").write_text("x")
+        (repo / "l").symlink_to(repo / ".dvc" / "cache" / "o")
+        (repo / "f").write_text(side)
+    d = snapshot.diff(snapshot.side(tmp_path / "a", []), snapshot.side(tmp_path / "b", []))
+    assert [k for k, _, _ in d] == ["ws:f"]
