@@ -44,29 +44,52 @@ class Divergence:
     exits: list[tuple[str, int, int]] = field(default_factory=list)      # (line, dvc rc, tide rc)
     outputs: list[tuple[str, object, object]] = field(default_factory=list)  # (line, dvc json, tide json)
     state: list[tuple[str, str | None, str | None]] = field(default_factory=list)
-    known: known.Known | None = None
     labels: tuple[str, str] = ("dvc", "tide")
+    known: list = field(default_factory=list)    # known.Known findings explaining part of it
+    rest: list | None = None                     # the entries no known finding explains (None: unclassified)
 
     def __bool__(self) -> bool:
         return bool(self.exits or self.outputs or self.state)
 
+    @property
+    def new(self) -> bool:
+        return bool(self.rest if self.rest is not None else self)
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the sequence must stop here (state differs, or a new divergence)."""
+        return self.new or any(k.stateful for k in self.known)
+
+    def classify(self, ctx) -> None:
+        self.known, self.rest = known.classify(self, ctx)
+
     def categories(self) -> frozenset[str]:
-        c = {f"exit:{e[0].split()[1] if e[0].startswith('$') else e[0].split()[0]}" for e in self.exits}
-        c |= {f"json:{o[0]}" for o in self.outputs}
-        for k, a, b in self.state:
-            area = k.split("/", 1)[1] if k[:1] == "c" and "/" in k.split(":")[0] else k
-            area = area.split(":")[0]
-            c.add(f"{area}:{'only-tide' if a is None else 'only-dvc' if b is None else 'differs'}")
+        """What the unexplained part is about (the shrinker keeps candidates sharing one)."""
+        c = set()
+        for kind, k, a, b in (self.rest if self.rest is not None else known.entries(self)):
+            if kind == "exit":
+                c.add(f"exit:{k.split()[1] if k.startswith('$') else k.split()[0]}")
+            elif kind == "json":
+                c.add(f"json:{k}")
+            else:
+                area = (k.split("/", 1)[1] if "/" in k.split(":")[0] else k).split(":")[0]
+                c.add(f"{area}:{'only-tide' if a is None else 'only-dvc' if b is None else 'differs'}")
         return frozenset(c)
 
     def describe(self, limit: int = 12) -> list[str]:
         x, y = self.labels
-        out = [f"exit status of `{ln}`: {x} {a}, {y} {b}" for ln, a, b in self.exits]
-        out += [f"`{ln}` printed: {x} {json.dumps(a)[:300]} | {y} {json.dumps(b)[:300]}"
-                for ln, a, b in self.outputs]
-        out += [f"{k}: {x} {a or '(absent)'} | {y} {b or '(absent)'}" for k, a, b in self.state[:limit]]
-        if len(self.state) > limit:
-            out.append(f"... and {len(self.state) - limit} more state differences")
+        out = []
+        rest = self.rest if self.rest is not None else known.entries(self)
+        for kind, k, a, b in rest[:limit]:
+            if kind == "exit":
+                out.append(f"exit status of `{k}`: {x} {a}, {y} {b}")
+            elif kind == "json":
+                out.append(f"`{k}` printed: {x} {json.dumps(a)[:300]} | {y} {json.dumps(b)[:300]}")
+            else:
+                out.append(f"{k}: {x} {a or '(absent)'} | {y} {b or '(absent)'}")
+        if len(rest) > limit:
+            out.append(f"... and {len(rest) - limit} more differences")
+        out += [f"(also, known: {k.name})" for k in self.known]
         return out
 
 
@@ -231,9 +254,9 @@ class Runner:
                 view_before = ops.scan(p.a.root / "repo")
                 div = p.step(i, op)
                 if div:
-                    div.known = known.classify(div, known.Ctx(p, view_before))
+                    div.classify(known.Ctx(p, view_before))
                     found.append(div)
-                    if div.known is None or div.known.stateful:
+                    if div.stateful:
                         return seq, found, i + 1
             return seq, found, steps
         finally:
@@ -247,8 +270,9 @@ class Runner:
                 view_before = ops.scan(p.a.root / "repo")
                 div = p.step(i, op, observe=(i == len(seq) - 1))
                 if div:
-                    div.known = known.classify(div, known.Ctx(p, view_before))
-                    return div
+                    div.classify(known.Ctx(p, view_before))
+                    if div.stateful or i == len(seq) - 1:
+                        return div
             return None
         finally:
             self.discard(p)
@@ -267,7 +291,7 @@ def ddmin(seq: list, target: Divergence, replay, budget_s: float) -> tuple[list,
 
     def ok(cand: list) -> Divergence | None:
         d = replay(cand)
-        if d and d.known is None and d.op.kind == want_kind and d.categories() & want_cat:
+        if d and d.new and d.op.kind == want_kind and d.categories() & want_cat:
             return d
         return None
 

@@ -84,26 +84,39 @@ def test_ddmin_keeps_only_the_ops_the_divergence_needs():
 
 def test_known_predicates_match_one_finding_each(tmp_path):
     """Each known entry matches its own shape and not a neighbour's: an exit difference on ``add`` of a
-    file git does not track is new, not finding 4."""
+    file git does not track is new, not finding 4; a diff --json listing a file is new, not finding 10; a
+    step with a known and an unknown part is new, with the known part named."""
     repo = tmp_path / "dvc" / "repo"
     repo.mkdir(parents=True)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
 
     class P:
         a = engine.Side(tmp_path / "dvc", {}, {})
-        cache_type = ""
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "hardlink"
 
     ctx = known.Ctx(P, ops.View([], [], [], [], [], 1))
     add = Op("add", (Line(argv=("add", "-q", "f")),), info={"targets": ["f"]})
-    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)])
-    assert known.classify(div, ctx) is None
+
+    def names(div):
+        div.classify(ctx)
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)], state=[("ws:f.dvc", None, "file 644 n1 9B md5=0")])
+    assert names(div) == ([], True)
     (repo / "f").write_text("x")
     subprocess.run(["git", "add", "f"], cwd=repo, check=True)
-    assert known.classify(div, ctx).name.startswith("issue 27 finding 4")
-    f10 = Divergence(0, add, outputs=[("$T diff --json", {}, {"added": [], "deleted": []})])
-    assert known.classify(f10, ctx).name.startswith("issue 27 finding 10")
-    other = Divergence(0, add, outputs=[("$T diff --json", {}, {"added": [{"path": "f"}]})])
-    assert known.classify(other, ctx) is None
+    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)], state=[("ws:f.dvc", None, "file 644 n1 9B md5=0")])
+    assert names(div) == (["issue 27 finding 4"], False)
+    no_change = ("$T diff --json", {}, {"added": [], "deleted": []})
+    assert names(Divergence(0, add, outputs=[no_change])) == (["issue 27 finding 10"], False)
+    listed = ("$T diff --json", {}, {"added": [{"path": "f"}]})
+    assert names(Divergence(0, add, outputs=[listed])) == ([], True)
+    empty = f"file 644 n1 0B md5={known.EMPTY_MD5}"
+    linked = f"file 444 n3 0B md5={known.EMPTY_MD5}"
+    both = Divergence(0, add, outputs=[no_change], state=[("ws:z", empty, linked), ("ws:y", None, empty)])
+    assert names(both) == (["issue 27 finding 10", "issue 27 finding 2"], True)
+    assert both.categories() == {"ws:only-tide"}
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):

@@ -44,8 +44,9 @@ def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, m
             counts["steps"] += ran
             for d in divs:
                 counts["divergences"] += 1
-                if d.known:
-                    counts[f"known: {d.known.name}"] += 1
+                for k in d.known:
+                    counts[f"known: {k.name}"] += 1
+                if not d.new:
                     continue
                 counts["new_divergences"] += 1
                 key = (d.op.kind, d.categories())
