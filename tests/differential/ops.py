@@ -274,7 +274,7 @@ class Generator:
         pre = []
         for i in range(1, r.randint(1, 3) + 1):
             dep = r.choice(prev_outs) if prev_outs and r.random() < 0.6 else r.choice(inputs)
-            if dep not in v.files and dep not in prev_outs:
+            if dep not in v.files and dep not in prev_outs and write_lines(dep, b"in\n") not in pre:
                 pre.append(write_lines(dep, b"in\n"))
             s = [f"  s{i}:"]
             o, u, m, p = f"o{i}", f"u{i}", f"m{i}.json", f"p{i}.csv"
