@@ -93,8 +93,14 @@ def f2_empty_file_linked(entry, div, ctx: Ctx) -> bool:
 def f3_run_cache_with_uncached_out(entry, div, ctx: Ctx) -> bool:
     """F3: tide saves a run-cache entry for a stage with a cache: false output; dvc saves none."""
     kind, key, a, b = entry
-    return (kind == "state" and ":runs/" in key and a is None and b is not None
-            and bool(_uncached_outputs(ctx.repo, outs_only=True)))
+    if kind != "state" or a is not None or b is None or not _uncached_outputs(ctx.repo, outs_only=True):
+        return False
+    if ":runs/" in key:
+        return True
+    # saving that run-cache entry also put the stage's uncached outputs in the cache
+    new_run = any(":runs/" in k and x is None for k, x, _ in div.state)
+    return (new_run and key.startswith("cache:files/")
+            and b.split("md5=")[-1] in _contents(ctx.pair.b.root / "repo", _uncached_outputs(ctx.repo)))
 
 
 def f4_add_git_tracked(div, ctx: Ctx) -> bool:
