@@ -128,3 +128,33 @@ def test_snapshot_normalises_symlink_targets_only(tmp_path):
         (repo / "f").write_text(side)
     d = snapshot.diff(snapshot.side(tmp_path / "a", []), snapshot.side(tmp_path / "b", []))
     assert [k for k, _, _ in d] == ["ws:f"]
+
+
+def test_printed_script_reproduces_what_ran(tmp_path, difftest_env):
+    """The repro script is the sequence itself: run by sh with T=dvc it leaves exactly the state the engine's
+    dvc side reached (workspace, cache, remote, clones)."""
+    r = engine.Runner(tmp_path / "engine")
+    try:
+        p = r.pair("symlink", mixed=False)
+        gen = ops.Generator(random.Random(SEED + 2))
+        seq = []
+        kinds = ("write", "write", "mkdir", "add", "pipeline", "repro", "git_commit", "push", "clone", "move",
+                 "chmod")
+        for i, kind in enumerate(kinds):
+            seq.append(getattr(gen, f"op_{kind}")(ops.scan(p.a.root / "repo")))
+            p.step(i, seq[-1], observe=False)
+        assert any(k.startswith("cache:") for k in snapshot.side(p.a.root, []))
+        want = snapshot.side(p.a.root, p.a.clones)
+        text = engine.script(seq, Divergence(len(seq) - 1, seq[-1]), "symlink", False, "replay")
+        bindir = tmp_path / "bin"
+        bindir.mkdir()
+        (bindir / "dvc").symlink_to(dvc_bin())
+        out = tmp_path / "script"
+        out.mkdir()
+        env = dict(r.env, T="dvc", PATH=f"{bindir}:{r.env['PATH']}")
+        subprocess.run(["sh", "-c", text], cwd=out, env=env, capture_output=True, check=False)
+        got = snapshot.side(out, p.a.clones)
+        assert snapshot.diff(want, got) == [], [op.render() for op in seq]
+        p.close()
+    finally:
+        r.close()
