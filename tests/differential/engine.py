@@ -314,6 +314,21 @@ def ddmin(seq: list, target: Divergence, replay, budget_s: float) -> tuple[list,
             if chunk == 1:
                 break
             n = min(len(head), n * 2)
+    # then make single ops smaller (a pipeline with fewer stages, an op with fewer lines)
+    changed = True
+    while changed and time.monotonic() < deadline:
+        changed = False
+        for i, op in enumerate(best):
+            for v in ops.simpler(op) if isinstance(op, Op) else ():
+                if time.monotonic() > deadline:
+                    break
+                cand = best[:i] + [v] + best[i + 1:]
+                d = ok(cand)
+                if d and d.step == len(cand) - 1:
+                    best, best_div, changed = cand, d, True
+                    break
+            if changed:
+                break
     return best, best_div
 
 

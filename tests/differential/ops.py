@@ -317,7 +317,7 @@ class Generator:
         if r.random() < 0.9:
             lines.append(Line(sh=heredoc("params.yaml", self._params_text())))
         lines.append(Line(sh=heredoc("dvc.yaml", text)))
-        return Op("pipeline", tuple(lines))
+        return Op("pipeline", tuple(lines), info={"stages": tuple(made)})
 
     def op_repro(self, v: View) -> Op:
         r = self.rng
@@ -338,3 +338,21 @@ class Generator:
 def _yaml_str(s: str) -> str:
     """A YAML scalar in single quotes (dvc's YAML 1.2 reads it back verbatim)."""
     return "'" + s.replace("'", "''") + "'"
+
+
+def simpler(op: Op) -> list[Op]:
+    """Smaller variants of one op, for the shrinker: a pipeline without one of its stages, an op without one
+    of its lines."""
+    out: list[Op] = []
+    stages = op.info.get("stages", ())
+    if op.kind == "pipeline" and len(stages) > 1:
+        for i in range(len(stages)):
+            rest = stages[:i] + stages[i + 1:]
+            text = "stages:\n" + "\n".join(rest) + "\n"
+            lines = tuple(ln if not ln.sh.startswith("cat > dvc.yaml") else Line(sh=heredoc("dvc.yaml", text))
+                          for ln in op.lines)
+            out.append(Op(op.kind, lines, op.clone, op.tool, dict(op.info, stages=rest)))
+    if len(op.lines) > 1:
+        for j in range(len(op.lines)):
+            out.append(Op(op.kind, op.lines[:j] + op.lines[j + 1:], op.clone, op.tool, op.info))
+    return out

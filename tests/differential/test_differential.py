@@ -157,3 +157,16 @@ def test_printed_script_reproduces_what_ran(tmp_path, difftest_env):
         p.close()
     finally:
         r.close()
+
+
+def test_simpler_drops_one_stage_or_one_line_at_a_time():
+    gen = ops.Generator(random.Random(3))
+    view = ops.View(["a"], [], [], [], [], 1)
+    op = next(o for o in (gen.op_pipeline(view) for _ in range(50)) if len(o.info["stages"]) == 3)
+    variants = ops.simpler(op)
+    staged = [v for v in variants if len(v.info["stages"]) == 2]
+    assert len(staged) == 3
+    for v in staged:
+        yaml_text = next(ln.sh for ln in v.lines if ln.sh.startswith("cat > dvc.yaml"))
+        assert yaml_text.count("    cmd: ") == 2
+    assert sum(len(v.lines) == len(op.lines) - 1 for v in variants) == len(op.lines)
