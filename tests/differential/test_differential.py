@@ -1,0 +1,172 @@
+"""The differential tester against real dvc (and gto), on a fixed-seed slice: every divergence a slice
+finds that is not a known one (known.py: issue 27, being fixed) fails the test with a shell script that
+reproduces it. ``make torture`` runs the same machinery with a fresh seed (tests/differential/torture.py).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+
+import pytest
+
+from tests.conftest import dvc_bin
+
+from . import engine, gtodiff, known, ops, snapshot, tools, torture
+from .engine import Divergence
+from .ops import Line, Op
+
+SEED = 20260527
+
+
+@pytest.fixture
+def difftest_env(monkeypatch):
+    monkeypatch.setenv("TIDE_TEST_DVC", dvc_bin())
+
+
+def _fail_on(res: dict) -> None:
+    if res["failures"]:
+        pytest.fail(f"{len(res['failures'])} new divergence(s) from dvc/gto, counts {res['counts']}:\n\n"
+                    + "\n\n".join(res["failures"]))
+
+
+def test_differential_dvc_vs_tide_fixed_seed(tmp_path, difftest_env):
+    res = torture.run(6, SEED, tmp_path, shrink_budget_s=20, mixed=0.0, log=lambda s: None)
+    assert res["counts"]["steps"] >= 30
+    _fail_on(res)
+
+
+def test_differential_mixed_one_repository_fixed_seed(tmp_path, difftest_env):
+    res = torture.run(2, SEED + 1, tmp_path, shrink_budget_s=20, mixed=1.0, log=lambda s: None)
+    assert res["counts"]["mixed_sequences"] == 2
+    _fail_on(res)
+
+
+def test_differential_gto_registry_fixed_seed(tmp_path, difftest_env):
+    res = gtodiff.run(4, SEED, tmp_path, steps=(3, 6), shrink_budget_s=20, log=lambda s: None)
+    assert res["counts"]["steps"] >= 12
+    _fail_on(res)
+
+
+def test_dvc_against_itself_shows_no_divergence(tmp_path, difftest_env):
+    """The comparison is only as good as its normalisations: dvc against dvc, in two directories, on random
+    sequences over every cache type, must differ in nothing."""
+    r = engine.Runner(tmp_path)
+    r.tide.close()
+    r.tide = tools.dvc_tool(r.env, tmp_path)   # both sides real dvc (two servers: the sides run concurrently)
+    try:
+        rng = random.Random(SEED)
+        for ct in ("symlink",):
+            _, divs, steps = r.generate_and_run(rng, 6, ct, mixed=False)
+            assert steps == 6 and not divs, [d.describe() for d in divs]
+    finally:
+        r.close()
+
+
+def test_write_lines_renders_every_byte(tmp_path):
+    data = bytes(range(256)) + b"%s\\'\"$x`"
+    for content in (data, b"", b"x" * 100, "ünï\n".encode()):
+        subprocess.run(["sh", "-c", ops.write_lines("d/-f 'q'", content)], cwd=tmp_path, check=True)
+        assert (tmp_path / "d" / "-f 'q'").read_bytes() == content
+
+
+def test_ddmin_keeps_only_the_ops_the_divergence_needs():
+    seq = [Op(f"k{i}", ()) for i in range(9)] + [Op("add", ())]
+
+    def replay(cand):  # diverges at the last op when ops k2 and k6 both ran
+        kinds = {o.kind for o in cand}
+        return Divergence(len(cand) - 1, cand[-1], exits=[("$T add", 1, 0)]) if {"k2", "k6"} <= kinds else None
+
+    target = Divergence(9, seq[-1], exits=[("$T add", 1, 0)])
+    small, d = engine.ddmin(seq, target, replay, budget_s=10)
+    assert [o.kind for o in small] == ["k2", "k6", "add"] and d.step == 2
+
+
+def test_known_predicates_match_one_finding_each(tmp_path):
+    """Each known entry matches its own shape and not a neighbour's: an exit difference on ``add`` of a
+    file git does not track is new, not finding 4; a diff --json listing a file is new, not finding 10; a
+    step with a known and an unknown part is new, with the known part named."""
+    repo = tmp_path / "dvc" / "repo"
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "hardlink"
+
+    ctx = known.Ctx(P, ops.View([], [], [], [], [], 1))
+    add = Op("add", (Line(argv=("add", "-q", "f")),), info={"targets": ["f"]})
+
+    def names(div):
+        div.classify(ctx)
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)], state=[("ws:f.dvc", None, "file 644 n1 9B md5=0")])
+    assert names(div) == ([], True)
+    (repo / "f").write_text("x")
+    subprocess.run(["git", "add", "f"], cwd=repo, check=True)
+    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)], state=[("ws:f.dvc", None, "file 644 n1 9B md5=0")])
+    assert names(div) == (["issue 27 finding 4"], False)
+    no_change = ("$T diff --json", {}, {"added": [], "deleted": []})
+    assert names(Divergence(0, add, outputs=[no_change])) == (["issue 27 finding 10"], False)
+    listed = ("$T diff --json", {}, {"added": [{"path": "f"}]})
+    assert names(Divergence(0, add, outputs=[listed])) == ([], True)
+    empty = f"file 644 n1 0B md5={known.EMPTY_MD5}"
+    linked = f"file 444 n3 0B md5={known.EMPTY_MD5}"
+    both = Divergence(0, add, outputs=[no_change], state=[("ws:z", empty, linked), ("ws:y", None, empty)])
+    assert names(both) == (["issue 27 finding 10", "issue 27 finding 2"], True)
+    assert both.categories() == {"ws:only-tide"}
+
+
+def test_snapshot_normalises_symlink_targets_only(tmp_path):
+    for side in ("a", "b"):
+        repo = tmp_path / side / "repo"
+        (repo / ".dvc" / "cache").mkdir(parents=True)
+        (repo / ".dvc" / "cache" / "o").write_text("x")
+        (repo / "l").symlink_to(repo / ".dvc" / "cache" / "o")
+        (repo / "f").write_text(side)
+    d = snapshot.diff(snapshot.side(tmp_path / "a", []), snapshot.side(tmp_path / "b", []))
+    assert [k for k, _, _ in d] == ["ws:f"]
+
+
+def test_printed_script_reproduces_what_ran(tmp_path, difftest_env):
+    """The repro script is the sequence itself: run by sh with T=dvc it leaves exactly the state the engine's
+    dvc side reached (workspace, cache, remote, clones)."""
+    r = engine.Runner(tmp_path / "engine")
+    try:
+        p = r.pair("symlink", mixed=False)
+        gen = ops.Generator(random.Random(SEED + 2))
+        seq = []
+        kinds = ("write", "mkdir", "add", "pipeline", "repro", "git_commit", "push", "clone", "move")
+        for i, kind in enumerate(kinds):
+            seq.append(getattr(gen, f"op_{kind}")(ops.scan(p.a.root / "repo")))
+            p.step(i, seq[-1], observe=False)
+        assert any(k.startswith("cache:") for k in snapshot.side(p.a.root, []))
+        want = snapshot.side(p.a.root, p.a.clones)
+        text = engine.script(seq, Divergence(len(seq) - 1, seq[-1]), "symlink", False, "replay")
+        bindir = tmp_path / "bin"
+        bindir.mkdir()
+        (bindir / "dvc").symlink_to(dvc_bin())
+        out = tmp_path / "script"
+        out.mkdir()
+        env = dict(r.env, T="dvc", PATH=f"{bindir}:{r.env['PATH']}")
+        subprocess.run(["sh", "-c", text], cwd=out, env=env, capture_output=True, check=False)
+        got = snapshot.side(out, p.a.clones)
+        assert snapshot.diff(want, got) == [], [op.render() for op in seq]
+        p.close()
+    finally:
+        r.close()
+
+
+def test_simpler_drops_one_stage_or_one_line_at_a_time():
+    gen = ops.Generator(random.Random(3))
+    view = ops.View(["a"], [], [], [], [], 1)
+    op = next(o for o in (gen.op_pipeline(view) for _ in range(50)) if len(o.info["stages"]) == 3)
+    variants = ops.simpler(op)
+    staged = [v for v in variants if len(v.info["stages"]) == 2]
+    assert len(staged) == 3
+    for v in staged:
+        yaml_text = next(ln.sh for ln in v.lines if ln.sh.startswith("cat > dvc.yaml"))
+        assert yaml_text.count("    cmd: ") == 2
+    assert sum(len(v.lines) == len(op.lines) - 1 for v in variants) == len(op.lines)

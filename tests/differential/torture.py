@@ -1,0 +1,112 @@
+"""Entry points: ``run(sequences, seed, work)`` (dvc vs tide, pure and mixed) and ``run_gto`` (the registry
+vs gto), each returning {"counts": {...}, "failures": [shell scripts]} and writing every new divergence
+to ``work/differential-divergences.md`` (ready to paste into RELIABILITY.md).
+
+    python -m tests.differential.torture [--sequences 50] [--seed N] [--work DIR] [--gto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import random
+import time
+from pathlib import Path
+
+from . import engine
+
+CACHE_TYPES = ("", "copy", "hardlink", "symlink", "reflink")
+CACHE_WEIGHTS = (3, 3, 3, 3, 1)   # reflink is not supported on most test file systems: every link fails alike
+
+
+def plan(rng: random.Random, mixed: float) -> tuple[str, bool, int]:
+    """(cache type, mixed?, steps) of one sequence."""
+    ct = rng.choices(CACHE_TYPES, CACHE_WEIGHTS)[0]
+    return ct, rng.random() < mixed, rng.randint(6, 16)
+
+
+def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, mixed: float = 0.25,
+        log=print) -> dict:
+    """``sequences`` random sequences from ``seed`` (a fraction ``mixed`` of them in mixed mode)."""
+    work = Path(work)
+    runner = engine.Runner(work / "runs")
+    counts: collections.Counter[str] = collections.Counter()
+    failures: list[str] = []
+    seen: set = set()
+    start = time.monotonic()
+    try:
+        for n in range(sequences):
+            rng = random.Random(f"{seed}:{n}")
+            ct, is_mixed, steps = plan(rng, mixed)
+            seq, divs, ran = runner.generate_and_run(rng, steps, ct, is_mixed)
+            counts["sequences"] += 1
+            counts["mixed_sequences"] += is_mixed
+            counts["steps"] += ran
+            for d in divs:
+                counts["divergences"] += 1
+                for k in d.known:
+                    counts[f"known: {k.name}"] += 1
+                if not d.new:
+                    continue
+                counts["new_divergences"] += 1
+                key = (d.op.kind, d.categories())
+                if key in seen:       # the same shape again: counted, not shrunk twice
+                    continue
+                seen.add(key)
+                small, sdiv = runner.shrink(seq, d, ct, is_mixed, budget_s=shrink_budget_s)
+                title = (f"difftest seed {seed} sequence {n} ({'mixed' if is_mixed else 'dvc vs tide'}, "
+                         f"cache.type {ct or 'default'}): {len(small)} of {d.step + 1} steps")
+                failures.append(engine.script(small, sdiv, ct, is_mixed, title))
+                log(failures[-1])
+            for ct_, d in runner.setup_divergences:
+                counts["divergences"] += 1
+                counts["new_divergences"] += 1
+                if ("setup",) in seen:
+                    continue
+                seen.add(("setup",))
+                failures.append(engine.script([], d, ct_, False,
+                                              f"difftest seed {seed}: setup (cache.type {ct_ or 'default'})"))
+                log(failures[-1])
+            runner.setup_divergences.clear()
+            if (n + 1) % 10 == 0:
+                log(f"difftest: {n + 1} sequences, {counts['steps']} steps, {counts['new_divergences']} new, "
+                    f"{counts['divergences']} in all, {time.monotonic() - start:.0f}s")
+    finally:
+        runner.close()
+    counts["seconds"] = round(time.monotonic() - start)
+    _write(work, "differential-divergences.md", seed, failures)
+    return {"counts": dict(counts), "failures": failures}
+
+
+def _write(work: Path, name: str, seed: int, failures: list[str]) -> None:
+    out = work / name
+    parts = [f"## Differential divergences (seed {seed}): {len(failures)} new\n"]
+    for f in failures:
+        parts.append("```sh\n" + f.rstrip() + "\n```\n")
+    out.write_text("\n".join(parts))
+
+
+def run_gto(sequences: int, seed: int, work: Path, log=print) -> dict:
+    from . import gtodiff
+
+    return gtodiff.run(sequences, seed, Path(work), log=log)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sequences", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--gto", action="store_true")
+    a = ap.parse_args()
+    import tempfile
+
+    seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 30)
+    work = Path(a.work or tempfile.mkdtemp(prefix="difftest-"))
+    res = (run_gto if a.gto else run)(a.sequences, seed, work)
+    print(res["counts"])
+    print(f"seed {seed}; divergences written to {work}")
+
+
+if __name__ == "__main__":
+    main()
