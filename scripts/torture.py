@@ -1,8 +1,9 @@
 """``make torture``: the long reliability suite. One line of counts per part; exit 1 only on a finding.
 
-    python scripts/torture.py [--quick] [--only crash,fuzz,net,canaries,retrain,differential] [--seed N]
+    python scripts/torture.py [--quick] [--only crash,fuzz,net,canaries,retrain,differential,gto] [--seed N]
                               [--trials N] [--fuzz N] [--net-rounds N] [--canary-tests PATHS]
-                              [--retrain-trials N] [--sequences N] [--out torture-results.json]
+                              [--retrain-trials N] [--sequences N] [--gto-sequences N]
+                              [--out torture-results.json]
 
 Parts (each a function ``part(size, seed, work) -> {"counts": {...}, "failures": [...]}``; a part that
 cannot run, e.g. a module that is missing, is a failure, never a skip):
@@ -16,6 +17,7 @@ cannot run, e.g. a module that is missing, is a failure, never a skip):
                 shows in an output or a file.
 * retrain:      kills during the retrain loop (tests/reliability/retrainkill.py).
 * differential: random command sequences run by dvc and tide, compared (tests/differential/torture.py).
+* gto:          random registry sequences run by gto and `tide model`, tags and show --json compared.
 
 ``--quick`` (``make torture QUICK=1``) is the profile to run before resolving an issue that touches
 storage, the cache, the registry or the loop: the same parts, smaller (under 10 minutes on two cores).
@@ -53,8 +55,10 @@ CANARY_QUICK = (
     "tests/runners/test_watchdog.py", "tests/test_hermetic.py",
 )
 PROFILES = {
-    "full": {"crash": 240, "fuzz": 10_000, "net": 6, "canaries": ("tests",), "retrain": 60, "differential": 2000},
-    "quick": {"crash": 33, "fuzz": 300, "net": 1, "canaries": CANARY_QUICK, "retrain": 12, "differential": 5},
+    "full": {"crash": 240, "fuzz": 10_000, "net": 6, "canaries": ("tests",), "retrain": 60, "differential": 2000,
+             "gto": 500},
+    "quick": {"crash": 33, "fuzz": 300, "net": 1, "canaries": CANARY_QUICK, "retrain": 12, "differential": 5,
+              "gto": 3},
 }
 _CANARY_RE = re.compile(r"(tidecanary|tideuserpw)[A-Za-z0-9]*", re.IGNORECASE)
 OPTIONS: dict = {"jobs": 2, "scenarios": None, "link_types": LINK_TYPES, "logs": ROOT}
@@ -208,8 +212,8 @@ def canaries(tests: tuple[str, ...], seed: int, work: Path) -> dict:
     return {"counts": counts, "failures": failures}
 
 
-def _module_part(module: str, what: str) -> Callable[[int, int, Path], dict]:
-    """A part another module provides as ``run(size, seed, work)``; a missing module is a failure."""
+def _module_part(module: str, what: str, func: str = "run") -> Callable[[int, int, Path], dict]:
+    """A part another module provides as ``func(size, seed, work)``; a missing module is a failure."""
 
     def part(size: int, seed: int, work: Path) -> dict:
         work.mkdir(parents=True, exist_ok=True)
@@ -217,7 +221,7 @@ def _module_part(module: str, what: str) -> Callable[[int, int, Path], dict]:
             mod = importlib.import_module(module)
         except ImportError as exc:
             return {"counts": {}, "failures": [f"{what}: cannot import {module} ({exc}): the part did not run"]}
-        res = mod.run(size, seed, work)
+        res = getattr(mod, func)(size, seed, work)
         return {"counts": dict(res.get("counts") or {}), "failures": list(res.get("failures") or [])}
 
     return part
@@ -230,6 +234,7 @@ PARTS: dict[str, Callable[..., dict]] = {
     "canaries": canaries,
     "retrain": _module_part("tests.reliability.retrainkill", "retrain kills"),
     "differential": _module_part("tests.differential.torture", "differential"),
+    "gto": _module_part("tests.differential.torture", "registry vs gto", "run_gto"),
 }
 ALIASES = {"suite": "canaries"}
 
@@ -251,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--canary-tests", help="test paths the canary part runs (space-separated; default: all)")
     ap.add_argument("--retrain-trials", type=int, help="retrain kill trials")
     ap.add_argument("--sequences", type=int, help="differential sequences")
+    ap.add_argument("--gto-sequences", type=int, help="registry sequences against gto")
     ap.add_argument("--crash-scenarios", help="crash scenarios, comma-separated (default: all)")
     ap.add_argument("--link-types", default=",".join(LINK_TYPES), help="cache link types of the crash part")
     ap.add_argument("--jobs", type=int, default=2, help="pytest workers of the fuzz and canary parts")
@@ -259,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sizes = dict(PROFILES["quick" if args.quick else "full"])
     for part, value in (("crash", args.trials), ("fuzz", args.fuzz), ("net", args.net_rounds),
-                        ("retrain", args.retrain_trials), ("differential", args.sequences)):
+                        ("retrain", args.retrain_trials), ("differential", args.sequences),
+                        ("gto", args.gto_sequences)):
         if value is not None:
             sizes[part] = value
     if args.canary_tests:

@@ -73,6 +73,7 @@ def test_a_part_that_cannot_run_is_a_failure(tmp_path):
     spec.loader.exec_module(mod)
     res = mod._module_part("tests.reliability.no_such_part", "retrain kills")(1, 7, tmp_path)
     assert res["counts"] == {} and "the part did not run" in res["failures"][0]
-    assert set(mod.PARTS) == {"crash", "fuzz", "net", "canaries", "retrain", "differential"}
+    assert set(mod.PARTS) == {"crash", "fuzz", "net", "canaries", "retrain", "differential", "gto"}
     assert set(mod.PROFILES["quick"]) == set(mod.PROFILES["full"]) == set(mod.PARTS)
     assert mod.PROFILES["full"]["retrain"] >= 60 and mod.PROFILES["full"]["differential"] >= 2000
+    assert mod.PROFILES["full"]["gto"] >= 500
