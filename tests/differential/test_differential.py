@@ -1,5 +1,5 @@
 """The differential tester against real dvc (and gto), on a fixed-seed slice: every divergence a slice
-finds that is not a known one (known.py: issue 27, being fixed) fails the test with a shell script that
+finds that is not a listed one (known.py: being fixed, or deliberate) fails the test with a shell script that
 reproduces it. ``make torture`` runs the same machinery with a fresh seed (tests/differential/torture.py).
 """
 
@@ -82,41 +82,36 @@ def test_ddmin_keeps_only_the_ops_the_divergence_needs():
     assert [o.kind for o in small] == ["k2", "k6", "add"] and d.step == 2
 
 
-def test_known_predicates_match_one_finding_each(tmp_path):
-    """Each known entry matches its own shape and not a neighbour's: an exit difference on ``add`` of a
-    file git does not track is new, not finding 4; a diff --json listing a file is new, not finding 10; a
-    step with a known and an unknown part is new, with the known part named."""
-    repo = tmp_path / "dvc" / "repo"
-    repo.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+def test_known_predicates_match_one_shape_each(tmp_path):
+    """Each listed entry matches its own shape and not a neighbour's: a file only tide keeps after
+    ``checkout`` is deliberate N12 when no .dvc tracks it, NEW when one does, and NEW after any other op; a
+    step with a listed and an unlisted part is new, with the listed part named."""
+    for side in ("dvc", "tide"):
+        (tmp_path / side / "repo").mkdir(parents=True)
 
     class P:
         a = engine.Side(tmp_path / "dvc", {}, {})
         b = engine.Side(tmp_path / "tide", {}, {})
-        cache_type = "hardlink"
+        cache_type = "copy"
 
-    ctx = known.Ctx(P, ops.View([], [], [], [], [], 1))
-    add = Op("add", (Line(argv=("add", "-q", "f")),), info={"targets": ["f"]})
-
-    def names(div):
-        div.classify(ctx)
+    def names(div, dvcfiles=()):
+        div.classify(known.Ctx(P, ops.View([], [], list(dvcfiles), [], [], 1)))
         return [k.name.split(":")[0] for k in div.known], div.new
 
-    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)], state=[("ws:f.dvc", None, "file 644 n1 9B md5=0")])
-    assert names(div) == ([], True)
-    (repo / "f").write_text("x")
-    subprocess.run(["git", "add", "f"], cwd=repo, check=True)
-    div = Divergence(0, add, exits=[("$T add -q f", 1, 0)], state=[("ws:f.dvc", None, "file 644 n1 9B md5=0")])
-    assert names(div) == (["issue 27 finding 4"], False)
-    no_change = ("$T diff --json", {}, {"added": [], "deleted": []})
-    assert names(Divergence(0, add, outputs=[no_change])) == (["issue 27 finding 10"], False)
-    listed = ("$T diff --json", {}, {"added": [{"path": "f"}]})
-    assert names(Divergence(0, add, outputs=[listed])) == ([], True)
-    empty = f"file 644 n1 0B md5={known.EMPTY_MD5}"
-    linked = f"file 444 n3 0B md5={known.EMPTY_MD5}"
-    both = Divergence(0, add, outputs=[no_change], state=[("ws:z", empty, linked), ("ws:y", None, empty)])
-    assert names(both) == (["issue 27 finding 10", "issue 27 finding 2"], True)
-    assert both.categories() == {"ws:only-tide"}
+    checkout = Op("checkout", (Line(argv=("checkout", "-q")),))
+    kept = ("ws:h", None, "file 644 n1 6B md5=0")
+    assert names(Divergence(0, checkout, state=[kept])) == (["deliberate N12"], False)
+    assert names(Divergence(0, checkout, state=[kept]), dvcfiles=["h.dvc"]) == ([], True)
+    add = Op("add", (Line(argv=("add", "-q", "h")),), info={"targets": ["h"]})
+    assert names(Divergence(0, add, state=[kept])) == ([], True)
+    both = Divergence(0, checkout, state=[kept, ("ws:g", "file 644 n1 1B md5=1", None)])
+    assert names(both) == (["deliberate N12"], True)
+    pull = Op("pull", (Line(argv=("pull", "-q")),))
+    P.cache_type = "symlink"
+    assert names(Divergence(0, pull, exits=[("$T pull -q", 0, 1)])) == ([], True)  # no dangling link on dvc's side
+    (tmp_path / "dvc" / "repo" / "d").symlink_to(tmp_path / "dvc" / "nowhere")
+    assert names(Divergence(0, pull, exits=[("$T pull -q", 0, 1)])) == (["deliberate N7"], False)
+    assert names(Divergence(0, pull, exits=[("$T pull -q", 1, 0)])) == ([], True)
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):
