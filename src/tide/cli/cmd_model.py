@@ -15,7 +15,10 @@ def register(p):
     r.add_argument("--push", action="store_true", help="push the tag to origin")
     a = sub.add_parser("assign", help="assign a stage to a version (tag NAME#STAGE#N), without the gate")
     a.add_argument("name")
-    a.add_argument("--version", required=True)
+    a.add_argument("rev", nargs="?", default=None,
+                   help="commit whose version gets the stage (registered first if it has none; default HEAD "
+                        "when --version is not given)")
+    a.add_argument("--version", help="the version to assign; with REV: the name of the version to register")
     a.add_argument("--stage", required=True)
     a.add_argument("-m", "--message")
     a.add_argument("--force", action="store_true", help="assign even if the version is in that stage already")
@@ -83,7 +86,9 @@ def _register(r, args):
 def _assign(r, args):
     from tide.ops.model import push_tag, registry_for
 
-    c = registry_for(r.git).assign(args.name, args.version, args.stage, message=args.message, force=args.force)
+    version, new_version = (None, args.version) if args.rev is not None else (args.version, None)
+    c = registry_for(r.git).assign(args.name, version, args.stage, message=args.message, force=args.force,
+                                   rev=args.rev, new_version=new_version)
     _say(args, f"Created git tag '{c.tag}' that assigns stage '{c.stage}' to {args.name} {c.version}")
     if args.push:
         for line in push_tag(r.git, c):
@@ -128,7 +133,7 @@ def _show(r, args):
         return 0
     stages = sorted({s for row in rows for s in row.stages})
     print(table(["name", "latest", *[f"#{s}" for s in stages]],
-                [[row.name, row.latest or "-", *[row.stages.get(s, "-") for s in stages]] for row in rows]))
+                [[row.name, row.latest or "-", *[row.stages.get(s) or "-" for s in stages]] for row in rows]))
     return 0
 
 

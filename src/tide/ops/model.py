@@ -47,17 +47,22 @@ def deprecate(reg: Registry, name: str, version: str | None, stage: str | None) 
 
 
 def show_all(reg: Registry) -> list[ShowRow]:
+    """One row per active artifact; ``stages`` holds every stage in use anywhere in the registry (as
+    ``gto show`` lists them), None where this artifact has no version in it."""
+    state = reg.state()
+    used = sorted({s for a in state.values() for s in a.stages if a.stage(s)})
     rows = []
-    for name, a in sorted(reg.state().items()):
+    for name, a in sorted(state.items()):
         if a.deprecated:
             continue
-        rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in a.stages if a.stage(s)}, a.deprecated))
+        rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in used}, a.deprecated))
     return rows
 
 
 def show_json(rows: list[ShowRow]) -> dict:
-    """The shape of ``gto show --json``."""
-    return {r.name: {"version": r.latest, "stage": r.stages, "registered": r.latest is not None, "active": True}
+    """The shape of ``gto show --json``. Every artifact tide knows has registry tags, so it is
+    ``registered`` in GTO's sense (even when all its versions are deregistered)."""
+    return {r.name: {"version": r.latest, "stage": dict(r.stages), "registered": True, "active": not r.deprecated}
             for r in rows}
 
 

@@ -2,7 +2,8 @@
 
 Events are ordered by tag time, then by counter. A version is registered by ``NAME@vX.Y.Z`` and
 cancelled by ``NAME@vX.Y.Z!``; a stage is held by the version whose latest still-standing
-assignment is the most recent; ``NAME@deprecated#N`` hides the artifact until it registers again.
+assignment is the most recent; ``NAME@deprecated`` hides the artifact while it is its newest event
+(as in GTO, any later registry event of the artifact makes it active again).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ class ArtifactState:
     events: list[Event] = field(default_factory=list)
     versions: dict[str, Version] = field(default_factory=dict)
     stages: dict[str, list[str]] = field(default_factory=dict)  # stage -> versions, most recent first
-    deprecated: bool = False
+    staged: dict[str, set[str]] = field(default_factory=dict)  # version -> every stage it was (un)assigned
+    holding: dict[str, set[str]] = field(default_factory=dict)  # version -> stages assigned and not unassigned
+    deprecated: bool = False  # the newest event is a deprecation (GTO: any later event revives it)
 
     @property
     def latest(self) -> str | None:
@@ -103,14 +106,12 @@ def build(events: list[Event]) -> dict[str, ArtifactState]:
         a = arts.setdefault(e.name.artifact, ArtifactState(e.name.artifact))
         a.events.append(e)
         act = e.name.action
+        a.deprecated = act == T.DEPRECATE
         if act == T.REGISTER:
             a.versions[e.name.version] = Version(e.name.version, e.commit, e.time, e.tag, True)
-            a.deprecated = False
         elif act == T.DEREGISTER and e.name.version in a.versions:
             v = a.versions[e.name.version]
             a.versions[v.version] = Version(v.version, v.commit, v.registered_at, v.tag, False)
-        elif act == T.DEPRECATE:
-            a.deprecated = True
     for a in arts.values():
         standing: dict[tuple[str, str], int] = {}  # (stage, version) -> time of last assignment
         for e in a.events:
@@ -118,12 +119,14 @@ def build(events: list[Event]) -> dict[str, ArtifactState]:
                 continue
             version = a._version_of(e) or e.commit[:7]
             key = (e.name.stage, version)
+            a.staged.setdefault(version, set()).add(e.name.stage)
             if e.name.action == T.ASSIGN:
                 standing[key] = e.order
             else:
                 standing.pop(key, None)
         by_stage: dict[str, list[tuple[tuple[int, int], str]]] = {}
         for (stage, version), when in standing.items():
+            a.holding.setdefault(version, set()).add(stage)
             v = a.versions.get(version)
             if v is not None and not v.active:
                 continue
