@@ -110,19 +110,21 @@ def _deprecate(r, args):
 def _show(r, args):
     from tide.cli.output import emit_json
     from tide.ops.metrics import table
-    from tide.ops.model import registry_for, show_all, show_json, versions_of
+    from tide.ops.model import registry_for, show_all, show_json
 
     reg = registry_for(r.git)
     if args.check:
         return _check(r, args)
     if args.name:
-        rows = versions_of(reg.artifact(args.name))
+        from tide.registry.gtoshape import versions
+
+        rows = versions(r.git, reg.artifact(args.name))  # gto show NAME --json's objects
         if args.json:
             emit_json(rows)
         else:
-            print(table(["version", "commit", "stages", "active", "created_at"],
-                        [[v["version"], v["commit"][:7], ",".join(v["stages"]) or "-", str(v["active"]).lower(),
-                          v["created_at"]] for v in rows]))
+            print(table(["artifact", "version", "stage", "created_at", "ref"],
+                        [[v["artifact"], v["version"], ", ".join(s["stage"] for s in v["stages"]) or "-",
+                          v["created_at"].replace("T", " "), v["ref"]] for v in rows]))
         return 0
     rows = show_all(reg)
     if args.json:

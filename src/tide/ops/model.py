@@ -66,15 +66,6 @@ def show_json(rows: list[ShowRow]) -> dict:
             for r in rows}
 
 
-def versions_of(a: ArtifactState) -> list[dict]:
-    out = []
-    for v in sorted(a.versions.values(), key=lambda v: T.semver_key(v.version), reverse=True):
-        stages = sorted(s for s, held in a.stages.items() if v.version in held)
-        out.append({"artifact": a.name, "version": v.version, "commit": v.commit, "stages": stages,
-                    "registered": True, "active": v.active, "created_at": _iso(v.registered_at), "ref": v.tag})
-    return out
-
-
 EVENT_NAMES = {T.REGISTER: "registration", T.DEREGISTER: "deregistration", T.ASSIGN: "assignment",
                T.UNASSIGN: "unassignment", T.DEPRECATE: "deprecation"}
 

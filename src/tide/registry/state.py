@@ -15,7 +15,8 @@ from tide.registry import tags as T
 
 FORMAT = (
     "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)%00"
-    "%(taggerdate:unix)%00%(creatordate:unix)%00%(taggername)%00%(taggeremail)%00%(contents)%00%1e"
+    "%(taggerdate:unix)%00%(creatordate:unix)%00%(taggername)%00%(taggeremail)%00%(taggerdate:iso-strict)%00"
+    "%(contents)%00%1e"
 )
 
 
@@ -28,6 +29,7 @@ class Event:
     author: str
     email: str
     message: str
+    iso: str = ""  # the tag date as GTO prints it (ISO 8601 with the tagger's UTC offset)
 
     @property
     def order(self) -> tuple[int, int]:
@@ -88,14 +90,14 @@ def read_events(git: Git) -> list[Event]:
         if not rec:
             continue
         parts = rec.split("\x00")
-        if len(parts) < 9:
+        if len(parts) < 10:
             continue
-        ref, kind, obj, peeled, tdate, cdate, tagger, email, message = parts[:9]
+        ref, kind, obj, peeled, tdate, cdate, tagger, email, iso, message = parts[:10]
         parsed = T.parse(ref)
         if parsed is None or kind != "tag":  # GTO reads annotated tags only
             continue
         events.append(Event(ref, parsed, peeled or obj, int(tdate or cdate or 0), tagger,
-                            email.strip("<>"), message.strip()))
+                            email.strip("<>"), message.strip(), iso))
     events.sort(key=lambda e: e.order)
     return events
 
