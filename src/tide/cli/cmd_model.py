@@ -135,7 +135,8 @@ def _show(r, args):
         return 0
     stages = sorted({s for row in rows for s in row.stages})
     print(table(["name", "latest", *[f"#{s}" for s in stages]],
-                [[row.name, row.latest or "-", *[row.stages.get(s) or "-" for s in stages]] for row in rows]))
+                [[row.name, row.latest or "-", *[row.stages.get(s) or "-" for s in stages]]
+                 for row in sorted(rows, key=lambda x: x.name)]))
     return 0
 
 

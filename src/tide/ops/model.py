@@ -52,11 +52,24 @@ def show_all(reg: Registry) -> list[ShowRow]:
     state = reg.state()
     used = sorted({s for a in state.values() for s in a.stages if a.stage(s)})
     rows = []
-    for name, a in sorted(state.items()):
+    for name in gto_order(state):
+        a = state[name]
         if a.deprecated:
             continue
         rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in used}, a.deprecated))
     return rows
+
+
+def gto_order(state: dict[str, ArtifactState]) -> list[str]:
+    """The order of ``gto show --json``'s keys: GTO meets artifacts reading deprecation tags first, then
+    (de)registrations, then (un)assignments, each kind by tag time (ties: by tag name)."""
+    kinds = ((T.DEPRECATE,), (T.REGISTER, T.DEREGISTER), (T.ASSIGN, T.UNASSIGN))
+    seen: dict[str, None] = {}
+    for kind in kinds:
+        for e in sorted((e for a in state.values() for e in a.events if e.name.action in kind),
+                        key=lambda e: (e.time, e.tag)):
+            seen.setdefault(e.name.artifact, None)
+    return list(seen)
 
 
 def show_json(rows: list[ShowRow]) -> dict:

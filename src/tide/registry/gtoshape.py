@@ -140,6 +140,6 @@ def _annotations(git: Git, name: str, shas: list[str]) -> dict[str, list[dict]]:
             body = body or {}
             out[sha] = [{"source": "gto", "artifact": {
                 "type": body.get("type"), "path": body.get("path"), "virtual": body.get("virtual", True),
-                "labels": sorted(set(body.get("labels") or [])), "description": body.get("description", ""),
+                "labels": list(body.get("labels") or []), "description": body.get("description", ""),
                 "custom": body.get("custom")}}]
     return out
