@@ -110,7 +110,7 @@ def _deprecate(r, args):
 def _show(r, args):
     from tide.cli.output import emit_json
     from tide.ops.metrics import table
-    from tide.ops.model import registry_for, show_all, show_json
+    from tide.ops.model import artifact_for_show, registry_for, show_all, show_json
 
     reg = registry_for(r.git)
     if args.check:
@@ -118,7 +118,7 @@ def _show(r, args):
     if args.name:
         from tide.registry.gtoshape import versions
 
-        rows = versions(r.git, reg.artifact(args.name))  # gto show NAME --json's objects
+        rows = versions(r.git, artifact_for_show(reg, args.name))  # gto show NAME --json's objects
         if args.json:
             emit_json(rows)
         else:
@@ -135,7 +135,8 @@ def _show(r, args):
         return 0
     stages = sorted({s for row in rows for s in row.stages})
     print(table(["name", "latest", *[f"#{s}" for s in stages]],
-                [[row.name, row.latest or "-", *[row.stages.get(s) or "-" for s in stages]]
+                [[row.name if row.registered else f"*{row.name}", row.latest or "-",
+                  *[row.stages.get(s) or "-" for s in stages]]
                  for row in sorted(rows, key=lambda x: x.name)]))
     return 0
 

@@ -16,8 +16,9 @@ from tide.registry.state import ArtifactState, Event
 class ShowRow:
     name: str
     latest: str | None
-    stages: dict[str, str]
+    stages: dict[str, str | None]
     deprecated: bool
+    registered: bool = True  # False: only HEAD's artifacts.yaml declares it (GTO's discovery)
 
 
 def registry_for(git: Git | None) -> Registry:
@@ -51,13 +52,26 @@ def show_all(reg: Registry) -> list[ShowRow]:
     ``gto show`` lists them), None where this artifact has no version in it."""
     state = reg.state()
     used = sorted({s for a in state.values() for s in a.stages if a.stage(s)})
+    from tide.registry import gtoshape
+
+    _, index, head_commit = gtoshape.head(reg.git)
     rows = []
     for name in gto_order(state):
         a = state[name]
-        if a.deprecated:
-            continue
-        rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in used}, a.deprecated))
+        if gtoshape.discovered_active(a, head_commit if name in index else None):
+            rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in used}, False))
+    rows += [ShowRow(name, None, dict.fromkeys(used), False, registered=False) for name in index if name not in state]
     return rows
+
+
+def artifact_for_show(reg: Registry, name: str) -> ArtifactState:
+    """The artifact ``show NAME`` describes: one with tags, or one HEAD's artifacts.yaml declares."""
+    from tide.registry import gtoshape
+
+    a = reg.state().get(name)
+    if a is None and name in gtoshape.head(reg.git)[1]:
+        return ArtifactState(name)
+    return a if a is not None else reg.artifact(name)
 
 
 def gto_order(state: dict[str, ArtifactState]) -> list[str]:
@@ -73,10 +87,10 @@ def gto_order(state: dict[str, ArtifactState]) -> list[str]:
 
 
 def show_json(rows: list[ShowRow]) -> dict:
-    """The shape of ``gto show --json``. Every artifact tide knows has registry tags, so it is
-    ``registered`` in GTO's sense (even when all its versions are deregistered)."""
-    return {r.name: {"version": r.latest, "stage": dict(r.stages), "registered": True, "active": not r.deprecated}
-            for r in rows}
+    """The shape of ``gto show --json``. An artifact with registry tags is ``registered`` in GTO's sense
+    (even when all its versions are deregistered)."""
+    return {r.name: {"version": r.latest, "stage": dict(r.stages), "registered": r.registered,
+                     "active": not r.deprecated} for r in rows}
 
 
 EVENT_NAMES = {T.REGISTER: "registration", T.DEREGISTER: "deregistration", T.ASSIGN: "assignment",

@@ -19,7 +19,8 @@ EVENT = {T.ASSIGN: "assignment", T.UNASSIGN: "unassignment"}
 
 
 def versions(git: Git, a: S.ArtifactState) -> list[dict]:
-    if a.deprecated:
+    sha, index, hc = head(git)
+    if not discovered_active(a, hc if a.name in index else None):
         return []
     active = sorted((v for v in a.versions.values() if v.active), key=lambda v: T.semver_key(v.version),
                     reverse=True)
@@ -46,6 +47,15 @@ def versions(git: Git, a: S.ArtifactState) -> list[dict]:
             "author_email": latest["author_email"], "message": latest["message"], "ref": latest["tag"],
             "discovered": False,
         })
+    if sha and hc and a.name in index and not any(v.commit == sha for v in a.versions.values()):
+        ev = {"priority": 0, "addition": True, "artifact": a.name, "created_at": hc["date"], "author": hc["an"],
+              "author_email": hc["ae"], "message": hc["message"], "commit_hexsha": sha, "version": sha,
+              "enrichments": _annotations(git, a.name, [sha])[sha], "committer": hc["cn"],
+              "committer_email": hc["ce"]}
+        out.append({"artifact": a.name, "commit_hexsha": sha, "version": sha, "enrichments": [ev],
+                    "registrations": [], "deregistrations": [], "stages": [], "is_active": True,
+                    "activated_at": hc["date"], "created_at": hc["date"], "author": hc["an"],
+                    "author_email": hc["ae"], "message": hc["message"], "ref": sha, "discovered": True})
     return out
 
 
@@ -122,24 +132,50 @@ def _ident(value: str) -> tuple[str, str, str]:
 
 def _annotations(git: Git, name: str, shas: list[str]) -> dict[str, list[dict]]:
     """GTO's ``gto`` enrichment: the artifact's entry in ``artifacts.yaml`` at each commit."""
-    from tide.core import yamlio
-    from tide.core.errors import FileFormatError
-    from tide.registry.registry import ARTIFACTS_FILE
-
     out: dict[str, list[dict]] = {}
     for sha in shas:
-        raw = git.read_files(sha, [ARTIFACTS_FILE]).get(ARTIFACTS_FILE)
-        if raw is None:
-            continue
-        try:
-            data = yamlio.loads(raw.decode("utf-8"), ARTIFACTS_FILE)
-        except (FileFormatError, UnicodeDecodeError):  # an unreadable artifacts.yaml annotates nothing
-            continue
-        body = data.get(name) if isinstance(data, dict) else None
-        if isinstance(data, dict) and name in data and (body is None or isinstance(body, dict)):
-            body = body or {}
+        index = artifacts_at(git, sha)
+        if name in index:
+            body = index[name]
             out[sha] = [{"source": "gto", "artifact": {
                 "type": body.get("type"), "path": body.get("path"), "virtual": body.get("virtual", True),
                 "labels": list(body.get("labels") or []), "description": body.get("description", ""),
                 "custom": body.get("custom")}}]
     return out
+
+
+def artifacts_at(git: Git, sha: str) -> dict[str, dict]:
+    """The artifacts ``artifacts.yaml`` of commit ``sha`` declares (unreadable: none)."""
+    from tide.core import yamlio
+    from tide.core.errors import FileFormatError
+    from tide.registry.registry import ARTIFACTS_FILE
+
+    raw = git.read_files(sha, [ARTIFACTS_FILE]).get(ARTIFACTS_FILE)
+    if raw is None:
+        return {}
+    try:
+        data = yamlio.loads(raw.decode("utf-8"), ARTIFACTS_FILE)
+    except (FileFormatError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): (v or {}) for k, v in data.items() if v is None or isinstance(v, dict)}
+
+
+def head(git: Git) -> tuple[str | None, dict[str, dict], dict | None]:
+    """GTO's discovery: HEAD, the artifacts its ``artifacts.yaml`` declares, and HEAD's commit facts."""
+    if not git.has_commits():
+        return None, {}, None
+    sha = git.resolve("HEAD")
+    index = artifacts_at(git, sha)
+    return sha, index, (_commits(git, [sha]).get(sha) if index else None)
+
+
+def discovered_active(a: S.ArtifactState, head_commit: dict | None) -> bool:
+    """GTO adds HEAD's commit as an event of every artifact HEAD's artifacts.yaml declares: a deprecated
+    artifact is active again when that commit is newer than its deprecation."""
+    import datetime
+
+    if not a.deprecated or head_commit is None:
+        return not a.deprecated
+    return datetime.datetime.fromisoformat(head_commit["date"]).timestamp() > a.events[-1].time
