@@ -185,3 +185,21 @@ def test_issue27_g8_any_event_after_deprecation_makes_the_artifact_active(pair):
     pair.step("assign", "m", "--version", "v0.0.1", "--stage", "prod")
     assert pair.check() == {"m": {"version": "v0.0.1", "stage": {"prod": "v0.0.1"}, "registered": True,
                                   "active": True}}
+
+
+def test_issue27_g9_head_artifacts_yaml_is_discovered_as_gto_does(pair):
+    pair.step("register", "x")
+    pair.step("register", "m")
+    pair.step("deprecate", "x")
+    time.sleep(1.05)
+    for d in (pair.g, pair.t):  # committed after the deprecation: GTO counts the commit as x's newest event
+        (d / "artifacts.yaml").write_text("ann:\n  type: model\nm: {}\nx:\n  path: x.pkl\n")
+        git(d, "add", "artifacts.yaml")
+        git(d, "commit", "-q", "-m", "declare")
+    state = pair.check()
+    assert state == {"x": {"version": "v0.0.1", "stage": {}, "registered": True, "active": True},
+                     "m": {"version": "v0.0.1", "stage": {}, "registered": True, "active": True},
+                     "ann": {"version": None, "stage": {}, "registered": False, "active": True}}
+    discovered = pair.show("ann")
+    assert len(discovered) == 1 and discovered[0]["discovered"] and discovered[0]["version"] == discovered[0]["ref"]
+    assert [v["discovered"] for v in pair.show("m")] == [False, True]
