@@ -93,12 +93,13 @@ class Registry:
         version at ``rev``, registering that commit first (as ``new_version``, or the next patch)."""
         T.check_name(name)
         T.check_name(stage, "stage name")
-        a = self.state().get(name) or S.ArtifactState(name)
         if version is not None:
+            a = self.artifact(name)
             v = a.versions.get(T.check_version(version))
             if v is None:
                 raise UsageError(f"'{name}' has no registered version {version}")
         else:
+            a = self.state().get(name) or S.ArtifactState(name)
             commit = self.git.resolve(rev or "HEAD")
             found = [x for x in a.versions.values() if x.commit == commit]
             if found and new_version:
