@@ -203,3 +203,13 @@ def test_issue27_g9_head_artifacts_yaml_is_discovered_as_gto_does(pair):
     discovered = pair.show("ann")
     assert len(discovered) == 1 and discovered[0]["discovered"] and discovered[0]["version"] == discovered[0]["ref"]
     assert [v["discovered"] for v in pair.show("m")] == [False, True]
+
+
+def test_issue27_g10_versions_semver_ranks_equal_the_later_registered_first(pair):
+    for d in (pair.g, pair.t):
+        git(d, "commit", "-q", "--allow-empty", "-m", "c3")
+    pair.step("register", "m", "HEAD~1", "--version", "v1.0.0+b2")
+    pair.step("register", "m", "HEAD", "--version", "v1.0.0+b1")
+    pair.step("register", "m", "HEAD~2", "--version", "v1.0.0")
+    assert pair.check()["m"]["version"] == "v1.0.0"
+    assert [v["version"] for v in pair.show("m")] == ["v1.0.0", "v1.0.0+b1", "v1.0.0+b2"]

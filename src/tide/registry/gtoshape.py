@@ -22,8 +22,7 @@ def versions(git: Git, a: S.ArtifactState) -> list[dict]:
     sha, index, hc = head(git)
     if not discovered_active(a, hc if a.name in index else None):
         return []
-    active = sorted((v for v in a.versions.values() if v.active), key=lambda v: T.semver_key(v.version),
-                    reverse=True)
+    active = S.by_semver([v for v in a.versions.values() if v.active])
     commits = _commits(git, sorted({v.commit for v in active}))
     annotations = _annotations(git, a.name, sorted({v.commit for v in active}))
     holders = _holders(a)

@@ -57,8 +57,8 @@ class ArtifactState:
 
     @property
     def latest(self) -> str | None:
-        active = [v for v in self.versions.values() if v.active]
-        return max(active, key=lambda v: T.semver_key(v.version)).version if active else None
+        ranked = by_semver([v for v in self.versions.values() if v.active])
+        return ranked[0].version if ranked else None
 
     def stage(self, stage: str) -> str | None:
         held = self.stages.get(stage)
@@ -80,6 +80,12 @@ class ArtifactState:
             if v.commit == e.commit:
                 return v.version
         return None
+
+
+def by_semver(versions: list[Version]) -> list[Version]:
+    """Highest first; versions semver ranks equal (``v1.0.0+b1``, ``v1.0.0``): the later registered
+    first, as GTO orders them (a stable ascending sort, reversed)."""
+    return sorted(versions, key=lambda v: T.semver_key(v.version))[::-1]
 
 
 def read_events(git: Git) -> list[Event]:
