@@ -136,9 +136,16 @@ def _show(r, args):
     stages = sorted({s for row in rows for s in row.stages})
     print(table(["name", "latest", *[f"#{s}" for s in stages]],
                 [[row.name if row.registered else f"*{row.name}", row.latest or "-",
-                  *[row.stages.get(s) or "-" for s in stages]]
+                  *[_short(row.stages.get(s)) for s in stages]]
                  for row in sorted(rows, key=lambda x: x.name)]))
     return 0
+
+
+def _short(version):
+    """A stage held by an unregistered commit (gto assign --sr) shows its short hexsha, as gto's table."""
+    if not version:
+        return "-"
+    return version[:7] if len(version) == 40 and all(c in "0123456789abcdef" for c in version) else version
 
 
 def _check(r, args):

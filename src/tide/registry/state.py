@@ -125,7 +125,7 @@ def build(events: list[Event]) -> dict[str, ArtifactState]:
         for e in a.events:
             if e.name.action not in (T.ASSIGN, T.UNASSIGN):
                 continue
-            version = a._version_of(e) or e.commit[:7]
+            version = a._version_of(e) or e.commit  # an unregistered commit: GTO names it by its hexsha
             key = (e.name.stage, version)
             a.staged.setdefault(version, set()).add(e.name.stage)
             if e.name.action == T.ASSIGN:
