@@ -55,9 +55,12 @@ class Pair:
         return pt
 
     def tags(self):
-        tg, tt = (set(git(d, "tag", "-l").split()) for d in (self.g, self.t))
+        """The tag names, and the commit each points at (by its message: both repositories have the same
+        commits, made at different seconds)."""
+        fmt = "--format=%(refname:strip=2) %(*subject)"
+        tg, tt = (sorted(git(d, "for-each-ref", "refs/tags", fmt).splitlines()) for d in (self.g, self.t))
         assert tg == tt
-        return tt
+        return {line.split(" ")[0] for line in tt}
 
     def show(self, *name):
         """``show [NAME] --json``: tide's equals GTO's in GTO's repository (but dates and commits), and
@@ -213,3 +216,15 @@ def test_issue27_g10_versions_semver_ranks_equal_the_later_registered_first(pair
     pair.step("register", "m", "HEAD~2", "--version", "v1.0.0")
     assert pair.check()["m"]["version"] == "v1.0.0"
     assert [v["version"] for v in pair.show("m")] == ["v1.0.0", "v1.0.0+b1", "v1.0.0+b2"]
+
+
+def test_issue27_g11_deprecation_tags_the_newest_event_commit(pair):
+    pair.step("register", "m", "HEAD~1")
+    time.sleep(1.05)
+    for d in (pair.g, pair.t):  # HEAD declares m and is newer than m's tags: GTO deprecates at HEAD
+        (d / "artifacts.yaml").write_text("m: {}\n")
+        git(d, "add", "artifacts.yaml")
+        git(d, "commit", "-q", "-m", "declare")
+    pair.step("deprecate", "m")
+    assert git(pair.t, "rev-parse", "m@deprecated^{commit}") == git(pair.t, "rev-parse", "HEAD")
+    pair.check()

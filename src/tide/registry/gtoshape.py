@@ -173,8 +173,12 @@ def head(git: Git) -> tuple[str | None, dict[str, dict], dict | None]:
 def discovered_active(a: S.ArtifactState, head_commit: dict | None) -> bool:
     """GTO adds HEAD's commit as an event of every artifact HEAD's artifacts.yaml declares: a deprecated
     artifact is active again when that commit is newer than its deprecation."""
-    import datetime
-
     if not a.deprecated or head_commit is None:
         return not a.deprecated
-    return datetime.datetime.fromisoformat(head_commit["date"]).timestamp() > a.events[-1].time
+    return newer_than(head_commit, a.events[-1].time)
+
+
+def newer_than(commit: dict, when: int) -> bool:
+    import datetime
+
+    return datetime.datetime.fromisoformat(commit["date"]).timestamp() > when

@@ -146,6 +146,11 @@ class Registry:
         if a.deprecated:
             raise UsageError(f"'{name}' is deprecated already")
         last = a.events[-1].commit
+        from tide.registry import gtoshape
+
+        head, index, head_commit = gtoshape.head(self.git)
+        if name in index and head_commit and gtoshape.newer_than(head_commit, a.events[-1].time):
+            last = head  # GTO tags the artifact's newest event's commit: HEAD's, which declares it, is newer
         tag = T.TagName(name, T.DEPRECATE).render()  # gto --simple auto: no counter
         if any(e.tag == tag for e in a.events):
             raise UsageError(f"'{name}' was deprecated once already: tag '{tag}' exists (as in GTO, "
