@@ -84,6 +84,9 @@ class Registry:
         else:
             version = T.bump(a.latest, bump or "patch")
         tag = T.TagName(name, T.REGISTER, version=version).render()
+        if any(e.tag == tag for e in a.events):
+            raise UsageError(f"{name} {version} was registered at {commit[:7]} and deregistered: its tag '{tag}' "
+                             "exists, and a commit holds one version (as in GTO)")
         self._tag(tag, commit, message or f"Registering artifact {name} version {version}")
         return Created(tag, version, None, commit)
 
