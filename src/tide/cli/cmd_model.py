@@ -15,7 +15,10 @@ def register(p):
     r.add_argument("--push", action="store_true", help="push the tag to origin")
     a = sub.add_parser("assign", help="assign a stage to a version (tag NAME#STAGE#N), without the gate")
     a.add_argument("name")
-    a.add_argument("--version", required=True)
+    a.add_argument("rev", nargs="?", default=None,
+                   help="commit whose version gets the stage (registered first if it has none; default HEAD "
+                        "when --version is not given)")
+    a.add_argument("--version", help="the version to assign; with REV: the name of the version to register")
     a.add_argument("--stage", required=True)
     a.add_argument("-m", "--message")
     a.add_argument("--force", action="store_true", help="assign even if the version is in that stage already")
@@ -83,7 +86,9 @@ def _register(r, args):
 def _assign(r, args):
     from tide.ops.model import push_tag, registry_for
 
-    c = registry_for(r.git).assign(args.name, args.version, args.stage, message=args.message, force=args.force)
+    version, new_version = (None, args.version) if args.rev is not None else (args.version, None)
+    c = registry_for(r.git).assign(args.name, version, args.stage, message=args.message, force=args.force,
+                                   rev=args.rev, new_version=new_version)
     _say(args, f"Created git tag '{c.tag}' that assigns stage '{c.stage}' to {args.name} {c.version}")
     if args.push:
         for line in push_tag(r.git, c):
@@ -105,19 +110,21 @@ def _deprecate(r, args):
 def _show(r, args):
     from tide.cli.output import emit_json
     from tide.ops.metrics import table
-    from tide.ops.model import registry_for, show_all, show_json, versions_of
+    from tide.ops.model import artifact_for_show, registry_for, show_all, show_json
 
     reg = registry_for(r.git)
     if args.check:
         return _check(r, args)
     if args.name:
-        rows = versions_of(reg.artifact(args.name))
+        from tide.registry.gtoshape import versions
+
+        rows = versions(r.git, artifact_for_show(reg, args.name))  # gto show NAME --json's objects
         if args.json:
             emit_json(rows)
         else:
-            print(table(["version", "commit", "stages", "active", "created_at"],
-                        [[v["version"], v["commit"][:7], ",".join(v["stages"]) or "-", str(v["active"]).lower(),
-                          v["created_at"]] for v in rows]))
+            print(table(["artifact", "version", "stage", "created_at", "ref"],
+                        [[v["artifact"], v["version"], ", ".join(s["stage"] for s in v["stages"]) or "-",
+                          v["created_at"].replace("T", " "), v["ref"]] for v in rows]))
         return 0
     rows = show_all(reg)
     if args.json:
@@ -128,8 +135,17 @@ def _show(r, args):
         return 0
     stages = sorted({s for row in rows for s in row.stages})
     print(table(["name", "latest", *[f"#{s}" for s in stages]],
-                [[row.name, row.latest or "-", *[row.stages.get(s, "-") for s in stages]] for row in rows]))
+                [[row.name if row.registered else f"*{row.name}", row.latest or "-",
+                  *[_short(row.stages.get(s)) for s in stages]]
+                 for row in sorted(rows, key=lambda x: x.name)]))
     return 0
+
+
+def _short(version):
+    """A stage held by an unregistered commit (gto assign --sr) shows its short hexsha, as gto's table."""
+    if not version:
+        return "-"
+    return version[:7] if len(version) == 40 and all(c in "0123456789abcdef" for c in version) else version
 
 
 def _check(r, args):

@@ -16,8 +16,9 @@ from tide.registry.state import ArtifactState, Event
 class ShowRow:
     name: str
     latest: str | None
-    stages: dict[str, str]
+    stages: dict[str, str | None]
     deprecated: bool
+    registered: bool = True  # False: only HEAD's artifacts.yaml declares it (GTO's discovery)
 
 
 def registry_for(git: Git | None) -> Registry:
@@ -47,27 +48,49 @@ def deprecate(reg: Registry, name: str, version: str | None, stage: str | None) 
 
 
 def show_all(reg: Registry) -> list[ShowRow]:
+    """One row per active artifact; ``stages`` holds every stage in use anywhere in the registry (as
+    ``gto show`` lists them), None where this artifact has no version in it."""
+    state = reg.state()
+    used = sorted({s for a in state.values() for s in a.stages if a.stage(s)})
+    from tide.registry import gtoshape
+
+    _, index, head_commit = gtoshape.head(reg.git)
     rows = []
-    for name, a in sorted(reg.state().items()):
-        if a.deprecated:
-            continue
-        rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in a.stages if a.stage(s)}, a.deprecated))
+    for name in gto_order(state):
+        a = state[name]
+        if gtoshape.discovered_active(a, head_commit if name in index else None):
+            rows.append(ShowRow(name, a.latest, {s: a.stage(s) for s in used}, False))
+    rows += [ShowRow(name, None, dict.fromkeys(used), False, registered=False) for name in index if name not in state]
     return rows
 
 
+def artifact_for_show(reg: Registry, name: str) -> ArtifactState:
+    """The artifact ``show NAME`` describes: one with tags, or one HEAD's artifacts.yaml declares."""
+    from tide.registry import gtoshape
+
+    a = reg.state().get(name)
+    if a is None and name in gtoshape.head(reg.git)[1]:
+        return ArtifactState(name)
+    return a if a is not None else reg.artifact(name)
+
+
+def gto_order(state: dict[str, ArtifactState]) -> list[str]:
+    """The order of ``gto show --json``'s keys: GTO meets artifacts reading deprecation tags first, then
+    (de)registrations, then (un)assignments, each kind by tag time (ties: by tag name)."""
+    kinds = ((T.DEPRECATE,), (T.REGISTER, T.DEREGISTER), (T.ASSIGN, T.UNASSIGN))
+    seen: dict[str, None] = {}
+    for kind in kinds:
+        for e in sorted((e for a in state.values() for e in a.events if e.name.action in kind),
+                        key=lambda e: (e.time, e.tag)):
+            seen.setdefault(e.name.artifact, None)
+    return list(seen)
+
+
 def show_json(rows: list[ShowRow]) -> dict:
-    """The shape of ``gto show --json``."""
-    return {r.name: {"version": r.latest, "stage": r.stages, "registered": r.latest is not None, "active": True}
-            for r in rows}
-
-
-def versions_of(a: ArtifactState) -> list[dict]:
-    out = []
-    for v in sorted(a.versions.values(), key=lambda v: T.semver_key(v.version), reverse=True):
-        stages = sorted(s for s, held in a.stages.items() if v.version in held)
-        out.append({"artifact": a.name, "version": v.version, "commit": v.commit, "stages": stages,
-                    "registered": True, "active": v.active, "created_at": _iso(v.registered_at), "ref": v.tag})
-    return out
+    """The shape of ``gto show --json``. An artifact with registry tags is ``registered`` in GTO's sense
+    (even when all its versions are deregistered)."""
+    return {r.name: {"version": r.latest, "stage": dict(r.stages), "registered": r.registered,
+                     "active": not r.deprecated} for r in rows}
 
 
 EVENT_NAMES = {T.REGISTER: "registration", T.DEREGISTER: "deregistration", T.ASSIGN: "assignment",

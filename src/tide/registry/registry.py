@@ -58,18 +58,25 @@ class Registry:
     # --- writing -----------------------------------------------------------------------------
     def register(self, name: str, rev: str = "HEAD", version: str | None = None, bump: str | None = None,
                  message: str | None = None) -> Created:
+        """GTO's rules: one version per commit (a deregistered one keeps its commit: registering that
+        commit again may only name the same version, whose tag exists already), a version name once."""
         T.check_name(name)
         commit = self.git.resolve(rev)
         a = self.state().get(name) or S.ArtifactState(name)
-        existing = a.version_at(commit)
-        if existing is not None:
-            raise UsageError(f"commit {commit[:7]} is registered already as {name}@{existing}")
+        at_commit = [v for v in a.versions.values() if v.commit == commit]
+        if at_commit and at_commit[0].active:
+            raise UsageError(f"commit {commit[:7]} is registered already as {name}@{at_commit[0].version}")
         if version is not None:
             if bump:
                 raise UsageError("give either --version or one --bump-* option")
             T.check_version(version)
-            if version in a.versions:
+            if at_commit and at_commit[0].version != version:
+                raise UsageError(f"commit {commit[:7]} can only be registered as {at_commit[0].version} "
+                                 f"(deregistered there)")
+            if version in a.versions and not at_commit:
                 raise UsageError(f"version {version} of '{name}' exists already")
+        elif at_commit:
+            version = at_commit[0].version
         elif a.latest is None:
             if bump:
                 raise UsageError("cannot bump: this is the first version of the artifact (give --version)")
@@ -77,26 +84,50 @@ class Registry:
         else:
             version = T.bump(a.latest, bump or "patch")
         tag = T.TagName(name, T.REGISTER, version=version).render()
+        if any(e.tag == tag for e in a.events):
+            raise UsageError(f"{name} {version} was registered at {commit[:7]} and deregistered: its tag '{tag}' "
+                             "exists, and a commit holds one version (as in GTO)")
         self._tag(tag, commit, message or f"Registering artifact {name} version {version}")
         return Created(tag, version, None, commit)
 
-    def assign(self, name: str, version: str, stage: str, message: str | None = None, force: bool = False) -> Created:
+    def assign(self, name: str, version: str | None, stage: str, message: str | None = None, force: bool = False,
+               rev: str | None = None, new_version: str | None = None) -> Created:
+        """Assign ``stage`` to ``version`` (any version the artifact ever had, as GTO allows), or to the
+        version at ``rev``, registering that commit first (as ``new_version``, or the next patch)."""
+        T.check_name(name)
         T.check_name(stage, "stage name")
-        a = self.artifact(name)
-        v = a.versions.get(version)
-        if v is None or not v.active:
-            raise UsageError(f"'{name}' has no registered version {version}")
-        if a.stage(stage) == version and not force:
-            raise UsageError(f"{name} {version} is in stage '{stage}' already")
+        if version is not None:
+            a = self.artifact(name)
+            v = a.versions.get(T.check_version(version))
+            if v is None:
+                raise UsageError(f"'{name}' has no registered version {version}")
+        else:
+            a = self.state().get(name) or S.ArtifactState(name)
+            commit = self.git.resolve(rev or "HEAD")
+            found = [x for x in a.versions.values() if x.commit == commit]
+            if found and new_version:
+                raise UsageError(f"cannot register '{new_version}': {found[0].version} is registered at "
+                                 f"{commit[:7]} already")
+            if not found:
+                self.register(name, commit, version=new_version)
+                a = self.artifact(name)
+                found = [x for x in a.versions.values() if x.commit == commit]
+            v = found[0]
+        if stage in a.holding.get(v.version, ()) and not force:
+            raise UsageError(f"{name} {v.version} is in stage '{stage}' already (--force assigns it again)")
         counter = S.next_counter(a.events, name)
         tag = T.TagName(name, T.ASSIGN, stage=stage, counter=counter).render()
-        self._tag(tag, v.commit, message or f"Assigning stage {stage} to artifact {name} version {version}",
+        self._tag(tag, v.commit, message or f"Assigning stage {stage} to artifact {name} version {v.version}",
                   after=a.events)
-        return Created(tag, version, stage, v.commit)
+        return Created(tag, v.version, stage, v.commit)
 
     def unassign(self, name: str, version: str, stage: str) -> Created:
+        """GTO's rule: the version must have had ``stage`` once (unassigning again writes another tag)."""
+        T.check_name(stage, "stage name")
         a = self.artifact(name)
-        if version not in a.stages.get(stage, []):
+        if version not in a.versions:
+            raise UsageError(f"'{name}' has no registered version {version}")
+        if stage not in a.staged.get(version, ()):
             raise UsageError(f"{name} {version} is not in stage '{stage}'")
         v = a.versions[version]
         tag = T.TagName(name, T.UNASSIGN, stage=stage, counter=S.next_counter(a.events, name)).render()
@@ -118,7 +149,15 @@ class Registry:
         if a.deprecated:
             raise UsageError(f"'{name}' is deprecated already")
         last = a.events[-1].commit
-        tag = T.TagName(name, T.DEPRECATE, counter=S.next_counter(a.events, name)).render()
+        from tide.registry import gtoshape
+
+        head, index, head_commit = gtoshape.head(self.git)
+        if name in index and head_commit and gtoshape.newer_than(head_commit, a.events[-1].time):
+            last = head  # GTO tags the artifact's newest event's commit: HEAD's, which declares it, is newer
+        tag = T.TagName(name, T.DEPRECATE).render()  # gto --simple auto: no counter
+        if any(e.tag == tag for e in a.events):
+            raise UsageError(f"'{name}' was deprecated once already: tag '{tag}' exists (as in GTO, "
+                             "an artifact is deprecated once)")
         self._tag(tag, last, f"Deprecating artifact '{name}'", after=a.events)
         return Created(tag, None, None, last)
 

@@ -2,9 +2,11 @@
 
     NAME@vX.Y.Z              register a version          NAME@vX.Y.Z!        deregister it
     NAME#STAGE#N             assign a stage (N counts)   NAME#STAGE!#N       unassign it
-    NAME@deprecated#N        deprecate the artifact
+    NAME@deprecated          deprecate the artifact
 
-N is one more than the highest counter of any tag of the artifact. Names may carry a directory
+Which tags carry a counter follows ``gto --simple auto``: registration, deregistration and
+deprecation are simple (no ``#N``), assignment and unassignment count. The reader takes both
+notations for every kind. N is one more than the highest counter of any tag of the artifact. Names may carry a directory
 (``dir:name``), written ``dir=name`` in tags.
 """
 
@@ -68,13 +70,25 @@ def parse(tag: str) -> TagName | None:
 
 
 def check_name(value: str, what: str = "artifact name") -> str:
+    """GTO's name rule (``gto/constants.py``: one character is enough), and a name git can carry in a
+    tag: GTO accepts ``a//b`` or ``d..x:m`` and then fails in ``git tag``; tide refuses them first."""
     regex = FULLNAME_RE if what == "artifact name" else NAME_RE
-    if not regex.match(value) or len(value) < 2:
+    if not regex.match(value):
         raise UsageError(
-            f"invalid {what} '{value}': use letters, digits, '-', '_' and '/', at least 2 characters, "
+            f"invalid {what} '{value}': use letters, digits, '-', '_' and '/', "
             "starting and ending with a letter or digit"
         )
+    if not ref_safe(value.replace(":", "=")):
+        raise UsageError(f"invalid {what} '{value}': git cannot hold it in a tag name "
+                         "(no '//', '..', and no path part starting with '.' or ending in '.lock')")
     return value
+
+
+def ref_safe(name: str) -> bool:
+    """git check-ref-format's rules for what the name grammar lets through (letters, digits, '-_./=')."""
+    if ".." in name or name.endswith(".") or name.startswith("-"):
+        return False
+    return all(part and not part.startswith(".") and not part.endswith(".lock") for part in name.split("/"))
 
 
 def semver_key(version: str) -> tuple:
