@@ -231,12 +231,15 @@ def test_issue27_n11_repro_checks_params_before_running(both, params):
     assert "m.json" not in both[1].ls()
 
 
-def test_issue27_n11_failing_params_check_keeps_previous_outputs(both):
+@pytest.mark.parametrize("params", [None, "x: 1"], ids=["no-file", "no-key"])
+def test_issue27_n11_failing_params_check_keeps_previous_outputs(both, params):
     """Deliberate difference (docs/versioning.md): dvc deletes the outputs, then fails; tide fails
     first. Neither runs the command."""
     dvc_repo, tide_repo = both
     for r in both:
-        r.sh(f"echo 1 > a; printf '{STAGE_N11}' > dvc.yaml; echo old > m.json; echo old > o")
+        r.sh(f"echo 2 > a; printf '{STAGE_N11}' > dvc.yaml; echo old > m.json; echo old > o")
+        if params:
+            r.sh(f"echo '{params}' > params.yaml")
         assert r.t("repro", "-q", check=False).returncode != 0, r.name
     assert "o" not in dvc_repo.ls()
     assert (tide_repo.path / "o").read_text() == "old\n" and (tide_repo.path / "m.json").read_text() == "old\n"
