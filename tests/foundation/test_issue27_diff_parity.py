@@ -243,3 +243,20 @@ def test_issue27_n11_failing_params_check_keeps_previous_outputs(both, params):
         assert r.t("repro", "-q", check=False).returncode != 0, r.name
     assert "o" not in dvc_repo.ls()
     assert (tide_repo.path / "o").read_text() == "old\n" and (tide_repo.path / "m.json").read_text() == "old\n"
+
+
+def test_issue27_diff_targets_limit_the_comparison(both):
+    for r in both:
+        r.sh("mkdir d; echo a > d/a; echo b > d/b; echo x > x; echo y > y")
+        r.t("add", "-q", "d", "x", "y")
+        _commit(r)
+        r.sh("echo 1 > d/a; echo 2 > x; echo 3 > y")
+    assert _same(both, "diff", "--json", "--targets", "x")["modified"] == [{"path": "x"}]
+    assert _same(both, "diff", "--json", "--targets", "x.dvc")["modified"] == [{"path": "x"}]
+    assert _same(both, "diff", "--json", "--targets", "d/a")["modified"] == [{"path": "d/a"}]
+    got = _same(both, "diff", "--json", "--targets", "x", "d")
+    assert got["modified"] == [{"path": "d/"}, {"path": "d/a"}, {"path": "x"}]
+    got = [r.run("diff", "--json", "--targets", "a", cwd=r.path / "d").stdout for r in both]
+    assert got[0] == got[1] and json.loads(got[0])["modified"] == [{"path": "d/a"}]
+    for r in both:
+        assert r.t("diff", "--json", "--targets", "nope", check=False).returncode != 0, r.name

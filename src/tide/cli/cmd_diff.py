@@ -1,6 +1,7 @@
 def register(p):
     p.add_argument("a_rev", nargs="?", help="old revision (default: HEAD)")
     p.add_argument("b_rev", nargs="?", help="new revision (default: the workspace)")
+    p.add_argument("--targets", nargs="*", default=None, metavar="PATH", help="compare only these outputs")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--md", action="store_true", help="print a markdown table")
     p.add_argument("--show-hash", action="store_true", help="show each entry's hash")
@@ -38,7 +39,7 @@ def run(args):
     from tide.cli.output import emit_json, repo
     from tide.ops.diff import diff
 
-    res = diff(repo(), args.a_rev, args.b_rev)
+    res = diff(repo(), args.a_rev, args.b_rev, args.targets)
     if args.b_rev or args.hide_missing:
         res.pop("not in cache")
     if not args.show_hash:

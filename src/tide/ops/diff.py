@@ -119,9 +119,30 @@ def _renames(added: list[dict[str, Any]], deleted: list[dict[str, Any]], keys: d
     return renamed
 
 
-def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def _roots(repo: Repo, targets: list[str], cwd: str) -> list[str]:
+    """Root-relative paths the ``--targets`` name: an output, a path inside one, or a ``.dvc`` file
+    (its outputs)."""
+    roots = []
+    for t in targets:
+        abspath = os.path.normpath(os.path.join(cwd, t))
+        if abspath.endswith(pointers.SUFFIX) and os.path.isfile(abspath):
+            roots.extend(repo.rel(o.abspath) for o in pointers.load(abspath, repo.root).outs)
+        else:
+            roots.append(repo.rel(abspath))
+    return roots
+
+
+def _keep(entries: dict[str, Any], roots: list[str]) -> dict[str, Any]:
+    under = tuple(r + "/" for r in roots)
+    return {p: e for p, e in entries.items() if p in roots or p.startswith(under)}
+
+
+def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets: list[str] | None = None,
+         cwd: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Entries have ``path`` and ``hash`` (``{"old", "new"}`` for modified ones; the old path and
-    new path for renamed ones). Without ``b_rev`` (the workspace) ``not in cache`` is computed."""
+    new path for renamed ones). Without ``b_rev`` (the workspace) ``not in cache`` is computed.
+    ``targets`` (relative to ``cwd``) limit the comparison to those outputs; one tracked on neither
+    side is an error, as in dvc."""
     if repo.git is None:
         raise TideError("tide diff needs git (the repository was initialised with --no-scm)")
     res: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
@@ -132,6 +153,12 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None) -> dict
         return res  # as dvc: one revision, nothing to compare
     old = _at_rev(repo, a_rev)
     new = _workspace(repo) if b_rev is None else _at_rev(repo, b_rev)
+    if targets:
+        roots = _roots(repo, targets, cwd or os.getcwd())
+        for t, r in zip(targets, roots, strict=False):
+            if not (_keep(old.entries, [r]) or _keep(new.entries, [r])):
+                raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
+        old.entries, new.entries = _keep(old.entries, roots), _keep(new.entries, roots)
     unknown = tuple(old.unknown + new.unknown)
     keys: dict[int, Any] = {}
     for p in sorted(set(old.entries) | set(new.entries)):
