@@ -25,7 +25,9 @@ def run(args):
     precision = args.precision if args.precision is not None else ops.DEFAULT_PRECISION
     if args.action == "show":
         revs = ops.revisions(r, args.all_branches, args.all_tags, args.all_commits)
-        res = ops.show(r, args.targets or None, revs)
+        res = ops.show(r, args.targets or None, revs, warn=_warn)
+        if errored := ops.errored_revisions(res):
+            _warn(f"tide failed to load some metrics for following revisions: '{', '.join(errored)}'.")
         if args.json:
             emit_json(res)
             return 0

@@ -1,67 +1,184 @@
-"""``tide diff``: tracked files that differ between two revisions (or a revision and the workspace)."""
+"""``tide diff``: tracked files that differ between two revisions (or a revision and the workspace).
+
+As dvc 3.x compares its data indexes: the outputs are those of ``.dvc`` files and the *cached* outputs
+declared in ``dvc.yaml`` (uncached ones are not data); at a git revision a declared output whose stage
+has no ``dvc.lock`` entry is there without a hash (so it shows as deleted when it is not in the
+workspace, and as modified when it is); in the workspace an output is there only when it exists. An
+added and a deleted entry with the same hash are a rename. Comparing against the workspace also lists
+the old side's entries whose objects are not in the cache."""
 
 from __future__ import annotations
 
-from tide.core import manifest
+import os
+from collections import defaultdict, deque
+from typing import Any
+
+from tide.core import manifest, yamlio
 from tide.core.errors import MissingError, TideError
-from tide.ops.index import collect, outs_at_rev
-from tide.workspace.pointers import Out
+from tide.pipeline import definition
+from tide.pipeline.lockfile import LOCK_NAME, parse_lock
+from tide.workspace import pointers
 from tide.workspace.repo import Repo
 
 KINDS = ("added", "deleted", "modified", "renamed", "not in cache")
 
 
-def _expand(repo: Repo, path: str, md5: str, legacy: bool, into: dict[str, str]) -> None:
-    into[path + "/" if md5.endswith(".dir") else path] = md5
-    if md5.endswith(".dir"):
-        try:
-            entries = manifest.parse(repo.cache.read_bytes(md5, legacy))
-        except FileNotFoundError:
+class _Side:
+    """One side of the comparison: ``entries`` maps a path (no trailing slash) to ``(md5 or None,
+    is_dir, legacy)``; ``unknown``: directories whose manifest is not in the cache (their files
+    cannot be compared, as in dvc)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[str | None, bool, bool]] = {}
+        self.unknown: list[str] = []
+
+    def add(self, repo: Repo, path: str, md5: str | None, legacy: bool) -> None:
+        is_dir = bool(md5 and md5.endswith(".dir"))
+        self.entries[path] = (md5, is_dir, legacy)
+        if not is_dir:
             return
-        for e in entries:
-            into[f"{path}/{e.relpath}"] = e.md5
-
-
-def _from_outs(repo: Repo, outs: list[Out]) -> dict[str, str]:
-    files: dict[str, str] = {}
-    for o in outs:
-        if o.md5:
-            _expand(repo, repo.rel(o.abspath), o.md5, o.legacy, files)
-    return files
-
-
-def _from_workspace(repo: Repo) -> dict[str, str]:
-    files: dict[str, str] = {}
-    for t in collect(repo):
         try:
-            res = repo.hasher.hash_path(t.out.abspath)
+            raw = repo.cache.read_bytes(md5, legacy)
+        except FileNotFoundError:
+            self.unknown.append(path + "/")
+            return
+        for e in manifest.parse(raw, where=f"manifest {md5}"):
+            self.entries[f"{path}/{e.relpath}"] = (e.md5, False, legacy)
+
+
+def _workspace(repo: Repo) -> _Side:
+    from tide.workspace.index import find_dvc_files
+
+    side = _Side()
+    ptrs, pipes = find_dvc_files(repo.root, repo.ignore)
+    paths = [o.abspath for p in ptrs for o in pointers.load(p, repo.root).outs if o.use_cache]
+    for y in pipes:
+        paths.extend(o.abspath for s in definition.load(y, repo.root).stages for o in s.outs if o.cache)
+    for abspath in paths:
+        try:
+            res = repo.hasher.hash_path(abspath)
         except MissingError:
             continue
-        path = repo.rel(t.out.abspath)
+        path = repo.rel(abspath)
+        side.entries[path] = (res.md5, res.is_dir, False)
         if res.is_dir:
-            files[path + "/"] = res.md5
             for f in res.files:
-                files[f"{path}/{f.relpath}"] = f.md5
+                side.entries[f"{path}/{f.relpath}"] = (f.md5, False, False)
+    return side
+
+
+def _at_rev(repo: Repo, rev: str) -> _Side:
+    from tide.pipeline.revfs import RevReader
+
+    side = _Side()
+    reader = RevReader(repo, rev)
+    for rel in sorted(reader.files):
+        if rel.endswith(pointers.SUFFIX) and not rel.startswith(".dvc/"):
+            path = os.path.join(repo.root, rel)
+            where = f"{rev}:{rel}"
+            text = reader.read_text(path) or ""
+            for o in pointers.parse(yamlio.loads(text, where), path, repo.root, where).outs:
+                if o.use_cache:
+                    side.add(repo, repo.rel(o.abspath), o.md5, o.legacy)
+    for y in reader.dvc_yamls():
+        pipe = definition.load(y, repo.root, reader)
+        lock = os.path.join(os.path.dirname(y), LOCK_NAME)
+        text = reader.read_text(lock)
+        recorded: dict[tuple[str, str], pointers.Out] = {}
+        if text is not None:
+            where = f"{rev}:{repo.rel(lock)}"
+            wdirs = {s.name: s.wdir for s in pipe.stages}
+            for name, o in parse_lock(yamlio.loads(text, where), repo.root, lock, where, wdirs):
+                recorded[(name, o.abspath)] = o
+        for s in pipe.stages:
+            for od in s.outs:
+                if od.cache:
+                    o = recorded.get((s.name, od.abspath))
+                    side.add(repo, repo.rel(od.abspath), o.md5 if o else None, o.legacy if o else False)
+    return side
+
+
+def _shown(path: str, entry: tuple[str | None, bool, bool]) -> str:
+    return path + "/" if entry[1] else path
+
+
+def _renames(added: list[dict[str, Any]], deleted: list[dict[str, Any]], keys: dict[int, Any]) -> list[dict[str, Any]]:
+    """Pair each added entry with a deleted one of the same hash (both in path order, as dvc_data)."""
+    queues: dict[Any, deque[dict[str, Any]]] = defaultdict(deque)
+    for d in deleted:
+        if keys[id(d)] is not None:
+            queues[keys[id(d)]].append(d)
+    renamed = []
+    for a in list(added):
+        q = queues.get(keys[id(a)]) if keys[id(a)] is not None else None
+        if q:
+            d = q.popleft()
+            added.remove(a)
+            deleted.remove(d)
+            renamed.append({"path": {"old": d["path"], "new": a["path"]}, "hash": d["hash"]})
+    return renamed
+
+
+def _roots(repo: Repo, targets: list[str], cwd: str) -> list[str]:
+    """Root-relative paths the ``--targets`` name: an output, a path inside one, or a ``.dvc`` file
+    (its outputs)."""
+    roots = []
+    for t in targets:
+        abspath = os.path.normpath(os.path.join(cwd, t))
+        if abspath.endswith(pointers.SUFFIX) and os.path.isfile(abspath):
+            roots.extend(repo.rel(o.abspath) for o in pointers.load(abspath, repo.root).outs)
         else:
-            files[path] = res.md5
-    return files
+            roots.append(repo.rel(abspath))
+    return roots
 
 
-def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None) -> dict[str, list[dict[str, str]]]:
+def _keep(entries: dict[str, Any], roots: list[str]) -> dict[str, Any]:
+    under = tuple(r + "/" for r in roots)
+    return {p: e for p, e in entries.items() if p in roots or p.startswith(under)}
+
+
+def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets: list[str] | None = None,
+         cwd: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Entries have ``path`` and ``hash`` (``{"old", "new"}`` for modified ones; the old path and
+    new path for renamed ones). Without ``b_rev`` (the workspace) ``not in cache`` is computed.
+    ``targets`` (relative to ``cwd``) limit the comparison to those outputs; one tracked on neither
+    side is an error, as in dvc."""
     if repo.git is None:
         raise TideError("tide diff needs git (the repository was initialised with --no-scm)")
+    res: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     a_rev = a_rev or "HEAD"
     if a_rev == "HEAD" and not repo.git.has_commits():
-        old: dict[str, str] = {}
-    else:
-        old = _from_outs(repo, outs_at_rev(repo, repo.git.resolve(a_rev)))
-    new = _from_workspace(repo) if b_rev is None else _from_outs(repo, outs_at_rev(repo, repo.git.resolve(b_rev)))
-    res: dict[str, list[dict[str, str]]] = {k: [] for k in KINDS}
-    for p in sorted(set(old) | set(new)):
-        if p not in old:
-            res["added"].append({"path": p})
-        elif p not in new:
-            res["deleted"].append({"path": p})
-        elif old[p] != new[p]:
-            res["modified"].append({"path": p})
+        return res
+    if b_rev is not None and repo.git.resolve(a_rev) == repo.git.resolve(b_rev):
+        return res  # as dvc: one revision, nothing to compare
+    old = _at_rev(repo, a_rev)
+    new = _workspace(repo) if b_rev is None else _at_rev(repo, b_rev)
+    if targets:
+        roots = _roots(repo, targets, cwd or os.getcwd())
+        for t, r in zip(targets, roots, strict=False):
+            if not (_keep(old.entries, [r]) or _keep(new.entries, [r])):
+                raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
+        old.entries, new.entries = _keep(old.entries, roots), _keep(new.entries, roots)
+    unknown = tuple(old.unknown + new.unknown)
+    keys: dict[int, Any] = {}
+    for p in sorted(set(old.entries) | set(new.entries)):
+        if unknown and p.startswith(unknown):
+            continue
+        o, n = old.entries.get(p), new.entries.get(p)
+        if o is None:
+            item = {"path": _shown(p, n), "hash": n[0]}
+            keys[id(item)] = (n[0], n[2]) if n[0] else None
+            res["added"].append(item)
+        elif n is None:
+            item = {"path": _shown(p, o), "hash": o[0]}
+            keys[id(item)] = (o[0], o[2]) if o[0] else None
+            res["deleted"].append(item)
+        elif o[:2] != n[:2]:
+            res["modified"].append({"path": _shown(p, o), "hash": {"old": o[0], "new": n[0]}})
+        if b_rev is None and o is not None and o[0] and not repo.cache.exists(o[0], o[2]):
+            res["not in cache"].append({"path": _shown(p, o), "hash": o[0]})
+    res["renamed"] = _renames(res["added"], res["deleted"], keys)
+    for items in res.values():
+        items.sort(key=lambda it: it["path"]["old"] if isinstance(it["path"], dict) else it["path"])
     return res
+

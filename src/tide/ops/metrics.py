@@ -56,16 +56,29 @@ def revisions(repo: Repo, all_branches: bool, all_tags: bool, all_commits: bool)
     return list(dict.fromkeys(revs))
 
 
-def show(repo: Repo, targets: list[str] | None = None, revs: list[str] | None = None) -> dict[str, Any]:
-    """``{rev: {"data": {path: {"data": ...}}}}`` (the workspace is ``""`` as in dvc's JSON)."""
+def show(repo: Repo, targets: list[str] | None = None, revs: list[str] | None = None,
+         warn=None) -> dict[str, Any]:  # noqa: ANN001
+    """``{rev: {"data": {path: {"data": ...}}}}`` (the workspace alone is ``""`` as in dvc's JSON,
+    ``workspace`` beside other revisions). A revision whose dvc.yaml cannot be loaded is
+    ``{rev: {"error": {"type", "msg"}}}`` (dvc: ``YAMLValidationError``), with a warning (``warn``)."""
+    revs = revs or [WORKSPACE]
     out: dict[str, Any] = {}
-    for rev in revs or [WORKSPACE]:
-        key = "" if rev == WORKSPACE else rev
+    for rev in revs:
+        key = "" if revs == [WORKSPACE] else rev
         try:
             out[key] = {"data": m.read_metrics(reader_for(repo, rev), targets)}
         except TideError as exc:
-            out[key] = {"error": str(exc)}
+            kind = "YAMLValidationError" if isinstance(exc, FileFormatError) else type(exc).__name__
+            out[key] = {"error": m.error_info(kind, str(exc))}
+            if warn is not None:
+                warn(f"WARNING: failed to load metrics in revision '{key}', {exc}")
     return out
+
+
+def errored_revisions(result: dict[str, Any]) -> list[str]:
+    """Revisions of a ``show`` result with an error anywhere (dvc names them on stderr)."""
+    return [rev for rev, val in result.items()
+            if "error" in val or any("error" in e for e in val.get("data", {}).values())]
 
 
 def show_table(result: dict[str, Any], markdown: bool, precision: int, with_rev: bool) -> str:
@@ -74,7 +87,10 @@ def show_table(result: dict[str, Any], markdown: bool, precision: int, with_rev:
     for rev, val in result.items():
         for path, entry in val.get("data", {}).items():
             data = entry.get("data")
-            flat = m._flat(data) if isinstance(data, dict) else {"": data}
+            if "error" in entry:  # as dvc: a row of dashes, no column of its own
+                flat = {}
+            else:
+                flat = m._flat(data) if isinstance(data, dict) else {"": data}
             row = {"Revision": rev or WORKSPACE, "Path": path}
             for k, v in flat.items():
                 if k not in cols:

@@ -14,7 +14,7 @@ from tide.pipeline import lockfile
 from tide.pipeline.definition import Stage
 from tide.pipeline.execute import run_commands
 from tide.pipeline.runcache import RunCache, can_cache, saves_run
-from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, stage_status
+from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, read_params, stage_status
 from tide.workspace.checkout import checkout_out
 from tide.workspace.hashing import Hasher, HashResult
 from tide.workspace.pointers import Out
@@ -73,6 +73,8 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
     for d in stage.deps:
         if not os.path.lexists(d.abspath):
             raise MissingError(f"dependency '{_rel(ws.root, d.abspath)}' does not exist")
+    for p in stage.params:  # as dvc: a missing parameters file or key fails before the command runs
+        read_params(p, ws.root)
     for o in stage.outs:
         if not o.persist:
             remove(o.abspath)

@@ -103,8 +103,19 @@ def _expand_targets(targets: list[str]) -> list[str]:
     return [os.path.abspath(t) for t in targets]
 
 
+def error_info(type_name: str, msg: str) -> dict[str, str]:
+    """An error in dvc's JSON shape (``encode_exception``): the exception's type name and message."""
+    return {"type": type_name, "msg": msg}
+
+
+_CORRUPTED = {".json": "JSONFileCorruptedError", ".yaml": "YAMLFileCorruptedError",
+              ".yml": "YAMLFileCorruptedError", ".toml": "TOMLFileCorruptedError"}
+
+
 def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:  # noqa: ANN001
-    """``{relpath: {"data": parsed}}`` or ``{relpath: {"error": message}}`` like dvc's result."""
+    """``{relpath: {"data": parsed}}`` or ``{relpath: {"error": {"type", "msg"}}}`` like dvc's
+    result (the type names are dvc's: a missing file is ``FileNotFoundError``, one that does not
+    parse ``JSONFileCorruptedError`` / ``YAMLFileCorruptedError`` / ``TOMLFileCorruptedError``)."""
     root = files.repo.root
     paths = _expand_targets(targets or []) or metrics_files(files)
     out: dict[str, Any] = {}
@@ -113,11 +124,14 @@ def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:  # 
         try:
             text = files.read_text(p)
             if text is None:
-                out[rel] = {"error": "does not exist"}
+                # dvc's wording: a target named on the command line, or an output from dvc.yaml
+                why = "No such file or directory" if targets else "No storage files available"
+                out[rel] = {"error": error_info("FileNotFoundError", f"[Errno 2] {why}: '{rel}'")}
                 continue
             out[rel] = {"data": _drop_lists(parse_metrics(text, p, rel))}
         except TideError as exc:
-            out[rel] = {"error": str(exc)}
+            kind = _CORRUPTED.get(os.path.splitext(p)[1].lower(), type(exc).__name__)
+            out[rel] = {"error": error_info(kind, str(exc))}
     return out
 
 
@@ -140,7 +154,8 @@ def read_params(files, targets: list[str] | None = None, deps_only: bool = False
                 data = params_mod.select(data, list(keys))
             out[rel] = {"data": data}
         except TideError as exc:
-            out[rel] = {"error": str(exc)}
+            kind = _CORRUPTED.get(os.path.splitext(p)[1].lower(), type(exc).__name__)
+            out[rel] = {"error": error_info(kind, str(exc))}
     return out
 
 

@@ -12,7 +12,13 @@ from tide.workspace.state import State
 
 
 def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
-    """``None`` when up to date, else ``deleted`` / ``modified`` / ``not in cache``."""
+    """``None`` when up to date, else ``deleted`` / ``modified`` / ``not in cache``.
+
+    As dvc (``Output.status``): a cached output whose recorded object (or, for a directory, any file
+    object) is missing from the cache is ``not in cache`` whatever the workspace holds, so a fresh
+    clone says ``not in cache`` rather than ``deleted``."""
+    if out.md5 is not None and out.use_cache and not cache_has(out, cache, hasher.state):
+        return "not in cache"
     if not os.path.lexists(out.abspath):
         return "deleted"
     if out.md5 is None:
@@ -27,8 +33,6 @@ def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
             return "modified"
     elif res.md5 != out.md5:
         return "modified"
-    if out.use_cache and not cache_has(out, cache, hasher.state):
-        return "not in cache"
     return None
 
 

@@ -1,0 +1,262 @@
+"""Issue 27 (second differential-testing round, N2-N11): ``diff``, ``status``, ``metrics show`` and
+``repro`` compared with dvc 3.67.1, each scenario run on both tools in fresh repositories
+(``git init; T init; T remote add -d r ../remote; commit``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import git
+
+
+class Repo:
+    """One tool's repository: ``r.t("add", "x")`` runs the tool, ``r.sh("echo a > x")`` a shell line."""
+
+    def __init__(self, name, run, path):
+        self.name, self.run, self.path = name, run, path
+
+    def t(self, *args, check=True):
+        return self.run(*args, cwd=self.path, check=check)
+
+    def j(self, *args):
+        return json.loads(self.t(*args).stdout)
+
+    def sh(self, script):
+        return subprocess.run(["bash", "-ec", script], cwd=self.path, check=True, capture_output=True, text=True)
+
+    def ls(self):
+        return sorted(n for n in os.listdir(self.path) if not n.startswith("."))
+
+
+@pytest.fixture
+def both(tmp_path, tide, dvc):
+    """The issue's setup, once per tool: [dvc repo, tide repo]."""
+    repos = []
+    for name, run in (("dvc", dvc), ("tide", tide)):
+        d = tmp_path / name
+        d.mkdir()
+        (tmp_path / f"remote-{name}").mkdir()
+        subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
+        run("init", "-q", cwd=d)
+        run("remote", "add", "-q", "-d", "r", f"../remote-{name}", cwd=d)
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "init")
+        repos.append(Repo(name, run, d))
+    return repos
+
+
+def _same(both, *args):
+    """Both tools' JSON output of ``args``; asserts they are equal and returns it."""
+    got = [r.j(*args) for r in both]
+    assert got[0] == got[1], args
+    return got[0]
+
+
+def _same_text(both, *args):
+    got = [r.t(*args).stdout for r in both]
+    assert got[0] == got[1], args
+    return got[0]
+
+
+def _commit(r, msg="c"):
+    git(r.path, "add", "-A")
+    git(r.path, "commit", "-qm", msg)
+
+
+def test_issue27_n2_diff_reports_a_moved_file_as_renamed(both):
+    for r in both:
+        r.sh("echo a > a")
+        r.t("add", "-q", "a")
+        _commit(r)
+        r.t("move", "-q", "a", "b")
+    got = _same(both, "diff", "--json")
+    assert got["renamed"] == [{"path": {"old": "a", "new": "b"}}] and not got["added"] and not got["deleted"]
+    assert "Renamed:\n    a -> b\n" in _same_text(both, "diff")
+
+
+def test_issue27_n2_diff_renames_directories_files_inside_them_and_equal_contents(both):
+    for r in both:
+        r.sh("mkdir d; echo a > d/a; echo b > d/b; echo c > c; echo c > c2")
+        r.t("add", "-q", "d", "c", "c2")
+        _commit(r)
+        r.t("move", "-q", "d", "e")
+        r.sh("mv c2 c3; mv c2.dvc c3.dvc; sed -i 's/path: c2/path: c3/' c3.dvc")
+    got = _same(both, "diff", "--json")
+    assert {e["path"]["new"] for e in got["renamed"]} == {"c3", "e/", "e/a", "e/b"}
+    for args in (["diff"], ["diff", "--show-hash"], ["diff", "--md"], ["diff", "--md", "--show-hash"]):
+        _same_text(both, *args)
+    for r in both:  # a file renamed inside the renamed directory, one added: the directory changed
+        r.sh("mv e/a e/a2; echo z > e/z")
+    got = _same(both, "diff", "--json", "--show-hash")
+    assert [e["path"] for e in got["deleted"]] == ["d/"] and len(got["renamed"]) == 3
+    for args in (["diff"], ["diff", "--show-hash"], ["diff", "--md"]):
+        _same_text(both, *args)
+
+
+def test_issue27_n2_diff_not_in_cache_in_a_clone_and_hide_missing(both):
+    for r in both:
+        r.sh("mkdir d; echo a > d/a; echo b > d/b; echo x > x")
+        r.t("add", "-q", "d", "x")
+        _commit(r)
+    got = _same(both, "diff", "--json")
+    assert got == {}
+    for r in both:  # one file object of the directory gone, x changed
+        r.sh("rm -rf .dvc/cache/files/md5/3b; echo y > x")
+    got = _same(both, "diff", "--json")
+    assert got["not in cache"] == [{"path": "d/b"}] and got["modified"] == [{"path": "x"}]
+    assert "not in cache" not in _same(both, "diff", "--json", "--hide-missing")
+    assert _same(both, "diff", "HEAD", "HEAD", "--json") == {}
+    assert "not in cache" not in _same(both, "diff", "HEAD~1", "HEAD", "--json")
+    clones = []
+    for r in both:
+        c = r.path.parent / f"clone-{r.name}"
+        git(r.path, "clone", "-q", ".", str(c))
+        clones.append(Repo(r.name, r.run, c))
+    got = _same(clones, "diff", "--json")
+    assert got["not in cache"] == [{"path": "d/"}, {"path": "x"}] and got["deleted"] == got["not in cache"]
+    _same_text(clones, "diff")
+
+
+STAGE_N3 = (
+    "stages:\n  s:\n    cmd: echo 1 > m.json; echo 2 > p.csv; echo 3 > o\n    outs: [o]\n"
+    "    metrics: [m.json]\n    plots: [p.csv]\n"
+)
+
+
+def test_issue27_n3_diff_lists_cached_outputs_of_a_stage_that_never_ran(both):
+    for r in both:
+        r.sh(f"printf '{STAGE_N3}' > dvc.yaml")
+    assert _same(both, "diff", "--json") == {}  # dvc.yaml not committed: nothing at HEAD
+    for r in both:
+        _commit(r)
+    got = _same(both, "diff", "--json")
+    assert [e["path"] for e in got["deleted"]] == ["m.json", "o", "p.csv"]
+    _same_text(both, "diff")
+    for r in both:
+        r.sh("echo 3 > o")
+    got = _same(both, "diff", "--json")
+    assert got["modified"] == [{"path": "o"}]
+    got = _same(both, "diff", "HEAD~1", "HEAD", "--json")
+    assert [e["path"] for e in got["added"]] == ["m.json", "o", "p.csv"]
+
+
+STAGE_N4 = (
+    "stages:\n  s:\n    cmd: echo 1 > u; echo 2 > o; echo 5 > m.json; echo 6 > n.json\n"
+    "    outs:\n    - o\n    - u:\n        cache: false\n"
+    "    metrics:\n    - m.json\n    - n.json:\n        cache: false\n"
+)
+
+
+def test_issue27_n4_diff_omits_uncached_outputs(both):
+    for r in both:
+        r.sh(f"printf '{STAGE_N4}' > dvc.yaml")
+        r.t("repro", "-q")
+        _commit(r)
+        r.sh("echo 3 > u; echo 4 > o; echo 7 > m.json; echo 8 > n.json")
+    got = _same(both, "diff", "--json")
+    assert got["modified"] == [{"path": "m.json"}, {"path": "o"}]
+
+
+def test_issue27_diff_with_an_invalid_dvc_yaml_fails(both):
+    for r in both:
+        r.sh("printf 'stages:\\n  s:\\n    cmd: x\\n    bogus: 1\\n' > dvc.yaml")
+        assert r.t("diff", "--json", check=False).returncode != 0, r.name
+
+
+def test_issue27_n9_status_in_a_clone_says_not_in_cache(both):
+    for r in both:
+        r.sh("mkdir d; echo a > d/a; echo b > d/b; echo x > x; echo w > w")
+        r.t("add", "-q", "d", "x", "w")
+        _commit(r)
+    clones = []
+    for r in both:
+        c = r.path.parent / f"clone-{r.name}"
+        git(r.path, "clone", "-q", ".", str(c))
+        clones.append(Repo(r.name, r.run, c))
+    got = _same(clones, "status", "--json")
+    assert got["x.dvc"] == [{"changed outs": {"x": "not in cache"}}]
+    assert got["d.dvc"] == [{"changed outs": {"d": "not in cache"}}]
+    texts = [r.t("status").stdout for r in clones]
+    assert all("not in cache:       x" in t and "deleted" not in t for t in texts), texts
+    for c in clones:  # present in the workspace, changed or not: still not in cache
+        c.sh("echo x > x; echo y > w")
+    assert _same(clones, "status", "--json")["w.dvc"] == [{"changed outs": {"w": "not in cache"}}]
+    for r in both:  # a directory missing one file object, then deleted from the workspace
+        r.sh("rm -rf .dvc/cache/files/md5/3b d")
+    assert _same(both, "status", "--json") == {"d.dvc": [{"changed outs": {"d": "not in cache"}}]}
+
+
+def test_issue27_n10_metrics_show_json_errors_have_dvcs_shape(both):
+    for r in both:
+        r.sh("printf 'stages:\\n  s:\\n    cmd: echo 1 > m.json\\n    metrics: [m.json, n.json]\\n' > dvc.yaml")
+        r.sh("echo '{\"a\": 1}' > n.json")
+    _same(both, "metrics", "show", "--json")  # m.json: FileNotFoundError, the same message
+    _same_text(both, "metrics", "show")
+    _same_text(both, "metrics", "show", "--md")
+    _same(both, "metrics", "show", "nothere.json", "--json")
+    for r in both:
+        _commit(r)
+        r.sh("echo 'x: [' > m.yaml")
+    got = [r.j("metrics", "show", "m.yaml", "--json") for r in both]
+    assert [g[""]["data"]["m.yaml"]["error"]["type"] for g in got] == ["YAMLFileCorruptedError"] * 2
+    for r in both:
+        r.sh("printf 'stages:\\n  s:\\n    cmd: x\\n    bogus: 1\\n' > dvc.yaml")
+    got = [r.j("metrics", "show", "-a", "--json") for r in both]
+    assert got[0]["main"] == got[1]["main"]
+    assert [set(g) for g in got] == [{"workspace", "main"}] * 2
+    assert [g["workspace"]["error"]["type"] for g in got] == ["YAMLValidationError"] * 2
+    for r in both:
+        assert "failed to load some metrics for following revisions: 'workspace, main'." in r.t(
+            "metrics", "show", "-a").stderr, r.name
+
+
+STAGE_N11 = (
+    "stages:\n  s1:\n    cmd: cat a > m.json; cat a > o\n    deps: [a]\n    params: [lr]\n"
+    "    outs: [o]\n    metrics:\n    - m.json:\n        cache: false\n"
+)
+
+
+@pytest.mark.parametrize("params", [None, "x: 1"], ids=["no-file", "no-key"])
+def test_issue27_n11_repro_checks_params_before_running(both, params):
+    for r in both:
+        r.sh(f"echo 1 > a; printf '{STAGE_N11}' > dvc.yaml")
+        if params:
+            r.sh(f"echo '{params}' > params.yaml")
+        assert r.t("repro", "-q", check=False).returncode != 0, r.name
+    assert both[0].ls() == both[1].ls()
+    assert "m.json" not in both[1].ls()
+
+
+@pytest.mark.parametrize("params", [None, "x: 1"], ids=["no-file", "no-key"])
+def test_issue27_n11_failing_params_check_keeps_previous_outputs(both, params):
+    """Deliberate difference (docs/versioning.md): dvc deletes the outputs, then fails; tide fails
+    first. Neither runs the command."""
+    dvc_repo, tide_repo = both
+    for r in both:
+        r.sh(f"echo 2 > a; printf '{STAGE_N11}' > dvc.yaml; echo old > m.json; echo old > o")
+        if params:
+            r.sh(f"echo '{params}' > params.yaml")
+        assert r.t("repro", "-q", check=False).returncode != 0, r.name
+    assert "o" not in dvc_repo.ls()
+    assert (tide_repo.path / "o").read_text() == "old\n" and (tide_repo.path / "m.json").read_text() == "old\n"
+
+
+def test_issue27_diff_targets_limit_the_comparison(both):
+    for r in both:
+        r.sh("mkdir d; echo a > d/a; echo b > d/b; echo x > x; echo y > y")
+        r.t("add", "-q", "d", "x", "y")
+        _commit(r)
+        r.sh("echo 1 > d/a; echo 2 > x; echo 3 > y")
+    assert _same(both, "diff", "--json", "--targets", "x")["modified"] == [{"path": "x"}]
+    assert _same(both, "diff", "--json", "--targets", "x.dvc")["modified"] == [{"path": "x"}]
+    assert _same(both, "diff", "--json", "--targets", "d/a")["modified"] == [{"path": "d/a"}]
+    got = _same(both, "diff", "--json", "--targets", "x", "d")
+    assert got["modified"] == [{"path": "d/"}, {"path": "d/a"}, {"path": "x"}]
+    got = [r.run("diff", "--json", "--targets", "a", cwd=r.path / "d").stdout for r in both]
+    assert got[0] == got[1] and json.loads(got[0])["modified"] == [{"path": "d/a"}]
+    for r in both:
+        assert r.t("diff", "--json", "--targets", "nope", check=False).returncode != 0, r.name
