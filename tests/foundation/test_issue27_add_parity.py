@@ -1,0 +1,114 @@
+"""Issue 27, second round of dvc 3.67.1 divergences (config file order, add of overlapping
+targets, fetch/pull of objects missing on the remote): each runs both tools in fresh repositories
+(``git init; T init; T remote add -d r ../remote; commit``) and compares."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from tests.conftest import git
+
+
+class Repo:
+    def __init__(self, name, run, path):
+        self.name, self.run, self.path = name, run, path
+
+    def t(self, *args, check=False):
+        return self.run(*args, cwd=self.path, check=check)
+
+    def sh(self, script):
+        return subprocess.run(["bash", "-ec", script], cwd=self.path, check=True, capture_output=True, text=True)
+
+    def p(self, rel):
+        return os.path.join(self.path, rel)
+
+    def read(self, rel):
+        try:
+            with open(self.p(rel), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def tree(self):
+        """Every path under the repository except .git and the cache, with its kind."""
+        out = []
+        for d, dirs, files in os.walk(self.path):
+            dirs[:] = [x for x in dirs if x not in (".git", "cache", "tmp")]
+            for f in files:
+                full = os.path.join(d, f)
+                out.append((os.path.relpath(full, self.path), os.path.islink(full)))
+        return sorted(out)
+
+
+@pytest.fixture
+def both(tmp_path, tide, dvc):
+    """[dvc repo, tide repo], each at ``<tool>/repo`` with its remote at ``<tool>/remote`` (so the
+    relative remote url, and the config bytes, are the same)."""
+    repos = []
+    for name, run in (("dvc", dvc), ("tide", tide)):
+        d = tmp_path / name / "repo"
+        d.mkdir(parents=True)
+        (tmp_path / name / "remote").mkdir()
+        subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
+        run("init", "-q", cwd=d)
+        run("remote", "add", "-q", "-d", "r", "../remote", cwd=d)
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "init")
+        repos.append(Repo(name, run, d))
+    return repos
+
+
+# --- N1: .dvc/config bytes after any sequence of config/remote/cache commands -----------------
+CONFIG_SEQUENCES = {
+    "remote_then_cache_type": ["remote add -f -d r ../remote", "config cache.type copy"],
+    "cache_type_then_remote": ["remote remove r", "config cache.type copy", "remote add -d r ../remote"],
+    "unset_default_then_default": ["config --unset core.remote", "config cache.type symlink", "remote default r"],
+    "remove_default_remote": ["remote remove r"],
+    "remove_then_add": ["config --unset core.remote", "remote remove r", "config cache.type copy",
+                        "remote add -d z ../z"],
+    "second_remote": ["remote add s ../s", "remote modify r jobs 4", "remote default s", "remote remove r",
+                      "config core.autostage true"],
+    "rename": ["config cache.type hardlink", "remote rename r s", "remote add t ../t"],
+    "upper_case_name": ["remote add -d MyR ../x"],
+    "local_level": ["remote add --local -d l ../l", "config --local cache.type copy", "config state.row_limit 10"],
+    "cache_dir": ["cache dir ../cc", "config core.autostage true", "cache dir --unset", "config cache.dir sub/c"],
+    "empty_value": ["config core.remote ''"],
+    "list_value": ["config cache.type reflink,copy", "config state.row_limit 10", "config core.autostage true"],
+    "modify_unset": ["remote modify r jobs 4", "remote modify r --unset jobs", "remote add -f r ../r2"],
+    "unset_url_refused": ["remote modify r --unset url", "config --unset remote.r.url"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIG_SEQUENCES))
+def test_n1_config_file_bytes_match_dvc(both, name):
+    seen = []
+    for r in both:
+        codes = [r.t(*shlex.split(c)).returncode == 0 for c in CONFIG_SEQUENCES[name]]
+        seen.append((codes, r.read(".dvc/config"), r.read(".dvc/config.local")))
+    assert seen[0] == seen[1], seen
+
+
+def test_n1_reflink_cache_type_section_order(both):
+    """The issue's exact case: ``[core] [cache] [remote]``, never ``[core] [remote] [cache]``."""
+    for r in both:
+        r.t("config", "cache.type", "copy", check=True)
+        assert r.read(".dvc/config") == (b"[core]\n    remote = r\n[cache]\n    type = copy\n"
+                                         b"['remote \"r\"']\n    url = ../../remote\n"), r.name
+
+
+def test_n1_comments_survive_a_rewrite(tide, tmp_path):
+    """tide keeps '#' comment lines of a hand-edited config (dvc drops them: a deliberate difference)."""
+    d = tmp_path / "repo"
+    d.mkdir()
+    subprocess.run(["git", "init", "-q", str(d)], check=True)
+    tide("init", "-q", cwd=d)
+    (d / ".dvc" / "config").write_text(
+        "# top\n\n['remote \"r\"']\n    # my remote\n    url = /x\n\n[core]\n    remote = r\n")
+    tide("config", "cache.type", "copy", cwd=d)
+    assert (d / ".dvc" / "config").read_text() == (
+        "# top\n[core]\n    remote = r\n[cache]\n    type = copy\n['remote \"r\"']\n    # my remote\n"
+        "    url = /x\n")
