@@ -112,3 +112,25 @@ def test_n1_comments_survive_a_rewrite(tide, tmp_path):
     assert (d / ".dvc" / "config").read_text() == (
         "# top\n[core]\n    remote = r\n[cache]\n    type = copy\n['remote \"r\"']\n    # my remote\n"
         "    url = /x\n")
+
+
+# --- N5: add of a file and its parent directory in one command -----------------------------------
+@pytest.mark.parametrize("targets", [("data/f", "data"), ("data", "data/f"), ("e", "e/g/h")])
+def test_n5_add_of_nested_targets_is_refused_and_writes_nothing(both, targets):
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", "symlink", check=True)
+        r.sh("mkdir -p data e/g && echo x > data/f && echo y > e/g/h")
+        before = r.tree()
+        ok = r.t("add", "-q", *targets).returncode == 0
+        seen.append((ok, r.tree() == before))
+    assert seen[0] == seen[1] == (False, True), seen
+
+
+def test_n5_target_named_twice_is_added_once(both):
+    seen = []
+    for r in both:
+        r.sh("echo x > f")
+        ok = r.t("add", "-q", "f", "f").returncode == 0
+        seen.append((ok, r.read("f.dvc")))
+    assert seen[0] == seen[1] and seen[0][0], seen

@@ -66,6 +66,18 @@ def check_overlap(repo: Repo, path: str, tracked: list[Tracked], own_pointer: st
             )
 
 
+def _refuse_nested_targets(repo: Repo, paths: list[str]) -> None:
+    """dvc refuses ``add data/f data`` (and ``add data data/f``) before writing anything: the two
+    outputs would overlap. So does tide (before, it tracked both, the .dvc inside the other)."""
+    for p in paths:
+        for q in paths:
+            if q.startswith(p + os.sep):
+                raise OverlapError(
+                    f"cannot add '{repo.rel(p)}' and '{repo.rel(q)}' together: '{repo.rel(p)}' contains "
+                    f"'{repo.rel(q)}' (add one of them)"
+                )
+
+
 def expand_targets(targets: list[str], cwd: str, use_glob: bool) -> list[str]:
     if not use_glob:
         return targets
@@ -104,8 +116,8 @@ def add(
             for t, p in zip(targets, paths, strict=True):
                 if not os.path.lexists(p):
                     raise MissingError(f"'{t}' does not exist")
-        if len(set(paths)) != len(paths):
-            raise UsageError("the same target is named twice")
+        paths = list(dict.fromkeys(paths))  # a target named twice is added once (as dvc does)
+        _refuse_nested_targets(repo, paths)
         tracked = collect(repo) + declared_outs(repo)
         into: dict[str, Tracked] = {}  # targets inside a directory a .dvc file tracks
         for p in paths:
