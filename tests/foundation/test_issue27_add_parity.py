@@ -189,3 +189,41 @@ def test_n7_pull_with_symlink_cache_and_unpushed_objects_fails_in_tide(both, tmp
     assert not os.path.lexists(c.p("d/x"))
     c = _clone_with_unpushed(dvc_repo, tmp_path)
     assert c.t("pull", "-q").returncode == 0 and not os.path.exists(c.p("d/x"))  # dangling in dvc
+
+
+# --- N6: an explicit cache.type reflink on a file system without reflinks -------------------------
+def _reflinks_work(d):
+    from tide.objects.cache import ObjectCache
+
+    return not ObjectCache(os.path.join(d, "cache"), ("reflink",)).reflink_only_unsupported(str(d))
+
+
+def test_n6_reflink_only_add_warns_and_checkout_fails_with_the_fix(both, tmp_path):
+    if _reflinks_work(tmp_path):
+        pytest.skip("this file system supports reflinks: the case cannot arise here")
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", "reflink", check=True)
+        r.sh("echo f > f")
+        add = r.t("add", "f")
+        assert "linked" in add.stderr, (r.name, add.stderr)
+        kept = r.read("f")
+        r.sh("rm f")
+        co = r.t("checkout")
+        seen.append((add.returncode, kept, co.returncode != 0, os.path.lexists(r.p("f"))))
+        if r.name == "tide":
+            assert "cache.type reflink,copy" in co.stderr and len(co.stderr.strip().splitlines()) == 1, co.stderr
+    assert seen[0] == seen[1] == (0, b"f\n", True, False), seen
+
+
+def test_n6_reflink_only_repro_is_a_deliberate_difference(both, tmp_path):
+    """dvc fails after the command ran (exit 255, run cache saved, no dvc.lock); tide records the
+    stage (docs/versioning.md, deliberate differences) and a later checkout fails with the fix."""
+    if _reflinks_work(tmp_path):
+        pytest.skip("this file system supports reflinks: the case cannot arise here")
+    codes = {}
+    for r in both:
+        r.t("config", "cache.type", "reflink", check=True)
+        r.sh("echo in > a && printf 'stages:\\n  s:\\n    cmd: cp a o\\n    deps: [a]\\n    outs: [o]\\n' > dvc.yaml")
+        codes[r.name] = (r.t("repro", "-q").returncode, r.read("o"), r.read("dvc.lock") is not None)
+    assert codes == {"dvc": (255, b"in\n", False), "tide": (0, b"in\n", True)}, codes

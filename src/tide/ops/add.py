@@ -134,12 +134,26 @@ def add(
             pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit)
             if repo.rel(pf.path) not in result.pointer_files:
                 result.pointer_files.append(repo.rel(pf.path))
+        if not no_commit and repo.cache.reflink_only_unsupported(repo.root):
+            _warn_unlinkable(repo, paths)
         ignores = gitignore.add(repo.root, own, repo.git, checked=True)
         result.git_files = sorted(set(result.pointer_files) | set(ignores))
         if repo.autostage and repo.git is not None:
             repo.git.add(result.git_files)
             result.staged = True
     return result
+
+
+def _warn_unlinkable(repo: Repo, paths: list[str]) -> None:
+    """dvc's add warns "could not be linked" (exit 0) when no cache.type works: the data stays as it
+    is in the workspace, but no checkout can bring it back."""
+    import sys
+
+    from tide.objects.cache import REFLINK_ONLY
+
+    names = ", ".join(f"'{repo.rel(p)}'" for p in paths[:3])
+    print(f"WARNING: {names} could not be linked from the cache (the workspace keeps the data, a checkout "
+          f"would fail): {REFLINK_ONLY}", file=sys.stderr)
 
 
 def _holding_dir(path: str, tracked: list[Tracked]) -> Tracked | None:
