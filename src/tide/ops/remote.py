@@ -112,6 +112,16 @@ def _levels_upto(level: str) -> list[str]:
     return out
 
 
+def _edit_if_possible(config: Config, level: str):  # noqa: ANN202
+    """The editor of ``level``, or None outside a repository for the repository levels."""
+    try:
+        return config.edit(level)
+    except ConfigError:
+        if level in ("repo", "local") and config.dvc_dir is None:
+            return None
+        raise
+
+
 def remove(config: Config, name: str, level: str = DEFAULT_LEVEL) -> None:
     name = name.lower()
     ed = config.edit(level)
@@ -121,7 +131,9 @@ def remove(config: Config, name: str, level: str = DEFAULT_LEVEL) -> None:
     # a default naming the removed remote is unset at this level and every level shadowing it;
     # dvc rewrites each of those files (creating an empty .dvc/config.local): so does tide
     for lv in _levels_upto(level):
-        other = config.edit(lv)
+        other = _edit_if_possible(config, lv)
+        if other is None:
+            continue
         if (other.get_section("core") or {}).get("remote") == name:
             other.unset("core", "remote")
         other.save()
@@ -143,7 +155,9 @@ def rename(config: Config, old: str, new: str, level: str = DEFAULT_LEVEL) -> No
         ed.set("core", "remote", new)
     ed.save()
     for lv in _levels_upto(level)[:-1]:  # the levels shadowing this one, rewritten as dvc does
-        other = config.edit(lv)
+        other = _edit_if_possible(config, lv)
+        if other is None:
+            continue
         if (other.get_section("core") or {}).get("remote") == old:
             other.set("core", "remote", new)
         other.save()
