@@ -9,8 +9,6 @@ def register(p):
 
 
 def run(args):
-    import os
-
     from tide.cli.output import repo
     from tide.ops.config import set_option, unset_option
 
@@ -22,8 +20,5 @@ def run(args):
     if args.value is None:
         print(r.cache_dir)
         return 0
-    target = os.path.abspath(args.value)
-    cfg_dir = os.path.dirname(r.config.path(level))
-    value = target if os.path.isabs(args.value) else os.path.relpath(target, cfg_dir)
-    set_option(r.config, level, "cache.dir", value)
+    set_option(r.config, level, "cache.dir", args.value)  # relative to the cwd, written as dvc does
     return 0

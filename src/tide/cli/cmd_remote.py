@@ -58,7 +58,7 @@ def run(args):
     if args.action == "add":
         remote.add(config, args.name, args.url, level or "repo", args.default, args.force)
         if args.default and not args.quiet:
-            print(f"Setting '{args.name}' as a default remote.")
+            print(f"Setting '{args.name.lower()}' as a default remote.")
     elif args.action == "modify":
         remote.modify(config, args.name, args.option, args.value, level or "repo", args.unset)
     elif args.action == "list":

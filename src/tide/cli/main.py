@@ -88,8 +88,45 @@ def build_parser(name: str, module):  # noqa: ANN001
     return parser
 
 
+_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "--verbose", "-vv", "-vvv"})
+
+
+def _hoist_global_options(argv: list[str]) -> list[str]:
+    """dvc takes its global options before the command too (``dvc -q add x``, ``dvc --cd d status``):
+    ``-q``/``-v`` there move after the command name (every command has them), ``--cd DIR`` changes
+    the working directory first."""
+    flags: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in _GLOBAL_FLAGS:
+            flags.append(a)
+        elif a == "--cd" and i + 1 < len(argv):
+            i += 1
+            _chdir(argv[i])
+        elif a.startswith("--cd="):
+            _chdir(a[len("--cd="):])
+        else:
+            break
+        i += 1
+    rest = argv[i:]
+    if not flags or not rest or rest[0].startswith("-"):
+        return rest if i else argv
+    return [rest[0], *flags, *rest[1:]]
+
+
+def _chdir(path: str) -> None:
+    import os
+
+    try:
+        os.chdir(path)
+    except OSError as exc:
+        print(f"ERROR: --cd {path}: {exc.strerror}", file=sys.stderr)
+        raise SystemExit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     if not argv or argv[0] in ("-h", "--help", "help"):
         if len(argv) > 1 and argv[0] == "help":
             argv = [argv[1], "--help"]

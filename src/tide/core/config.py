@@ -154,7 +154,7 @@ def _section_key(name: str) -> str:
             kind, quoted = parts[0], parts[1].rstrip()
             if (len(quoted) >= 2 and quoted[0] == '"' and quoted[-1] == '"'
                     and all(c.isalnum() or c == "_" for c in kind)):
-                return f"{kind}.{quoted[1:-1]}"
+                return f"{kind.lower()}.{quoted[1:-1].lower()}"  # dvc lower-cases every name
     return name.strip().lower()
 
 
@@ -260,8 +260,31 @@ def split_name(name: str) -> tuple[str, str]:
     return section, key
 
 
+# dvc's config schema order: a section a command creates goes after the file's own sections, in this
+# order; named sections (``remote "x"``, ``machine "x"``, ``db "x"``) always come last, remotes first.
+_SCHEMA_ORDER = ("core", "cache", "state", "index", "feature", "plots", "exp", "parsing", "hydra", "studio")
+_NAMED_ORDER = ("remote", "machine", "db")
+# options holding local paths: dvc writes them relative to the config file's directory
+PATH_KEYS = {
+    "cache": ("dir",),
+    "remote": ("url", "gdrive_user_credentials_file", "gdrive_service_account_json_file_path",
+               "credentialpath", "configpath", "keyfile", "cert_path", "key_path"),
+    "machine": ("startup_script", "setup_script"),
+}
+
+
+def _named_kind(section_key: str) -> str | None:
+    kind = section_key.split(".", 1)[0] if "." in section_key else None
+    return kind if kind in _NAMED_ORDER else None
+
+
 class ConfigEditor:
-    """Read-modify-write of one config file, preserving comments and order (configobj round trip)."""
+    """Read-modify-write of one config file (configobj round trip, comments kept) that writes the
+    bytes dvc writes: dvc (dvc/config.py ``Config.edit``) loads the file into a dict with lower-cased
+    names, the named sections gathered first and the schema's missing sections appended, and writes
+    ``compact(conf)`` with the named sections moved to the end. So: the file's own plain sections
+    keep their order, a new plain section goes after them (schema order), empty plain sections are
+    dropped, remote/machine/db sections come last (an empty one is kept)."""
 
     def __init__(self, config: Config, level: str) -> None:
         from configobj import ConfigObj, ConfigObjError
@@ -270,12 +293,35 @@ class ConfigEditor:
         try:
             self.co = ConfigObj(
                 self.path if os.path.exists(self.path) else None,
-                encoding="utf-8", interpolation=False, write_empty_values=True,
+                encoding="utf-8", interpolation=False, write_empty_values=False,
             )
         except (ConfigObjError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{self.path}: malformed config file: {str(exc).splitlines()[0]}")
         self.co.filename = self.path
         self.co.indent_type = "    "
+        self._lower_names()
+        self.loaded = frozenset(_section_key(n) for n in self.co.sections)
+
+    def _lower_names(self) -> None:
+        """dvc lower-cases section and option names when it loads a file (``_lower_keys``)."""
+        for name in list(self.co.sections):
+            disk = _disk_section(_section_key(name.lower()))
+            if disk != name:
+                if disk in self.co:  # the later duplicate wins, in the earlier one's place
+                    self.co[disk].clear()
+                    self.co[disk].update(self.co[name])
+                    del self.co[name]
+                else:
+                    self.co.rename(name, disk)
+            sec = self.co[disk]
+            if isinstance(sec, Mapping):
+                for key in list(sec.scalars):
+                    if key != key.lower():
+                        if key.lower() in sec:
+                            sec[key.lower()] = sec[key]
+                            del sec[key]
+                        else:
+                            sec.rename(key, key.lower())
 
     def _find(self, section: str) -> str | None:
         for name in self.co:
@@ -301,9 +347,7 @@ class ConfigEditor:
         name = self._find(section)
         if name is None or key not in self.co[name]:
             return False
-        del self.co[name][key]
-        if not self.co[name]:
-            del self.co[name]
+        del self.co[name][key]  # an emptied plain section is dropped when saved, a named one kept
         return True
 
     def remove_section(self, section: str) -> bool:
@@ -319,12 +363,60 @@ class ConfigEditor:
             return
         self.co.rename(name, _disk_section(new))
 
+    def _normalize(self) -> None:
+        plain, named = [], []
+        for name in self.co.sections:
+            key = _section_key(name)
+            if _named_kind(key):
+                named.append(name)
+            elif self.co[name]:
+                plain.append(name)
+        for name in [n for n in self.co.sections if n not in plain and n not in named]:
+            del self.co[name]  # configobj keeps the comments of a deleted section: drop them too
+            self.co.comments.pop(name, None)
+            self.co.inline_comments.pop(name, None)
+
+        def new_rank(name: str) -> int:
+            key = _section_key(name)
+            return _SCHEMA_ORDER.index(key) if key in _SCHEMA_ORDER else len(_SCHEMA_ORDER)
+
+        old = [n for n in plain if _section_key(n) in self.loaded]
+        new = sorted((n for n in plain if _section_key(n) not in self.loaded), key=new_rank)
+        named.sort(key=lambda n: _NAMED_ORDER.index(_named_kind(_section_key(n)) or "remote"))
+        self.co.sections[:] = old + new + named
+        # dvc writes no blank lines (it drops comments too; tide keeps '#' comment lines)
+        self.co.initial_comment[:] = [c for c in self.co.initial_comment if c.strip()]
+        self.co.final_comment[:] = [c for c in self.co.final_comment if c.strip()]
+        for sec in [self.co] + [self.co[n] for n in self.co.sections]:
+            for key, lines in sec.comments.items():
+                sec.comments[key] = [c for c in lines if c.strip()]
+        conf_dir = os.path.dirname(os.path.abspath(self.path))
+        for name in self.co.sections:
+            key = _section_key(name)
+            for opt in PATH_KEYS.get(_named_kind(key) or key, ()):
+                value = self.co[name].get(opt)
+                if isinstance(value, str):
+                    self.co[name][opt] = relative_to_config(value, conf_dir)
+
     def save(self) -> None:
         from io import BytesIO
 
         from tide.core.fsutil import atomic_write_bytes
 
+        self._normalize()
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         buf = BytesIO()
         self.co.write(buf)
         atomic_write_bytes(self.path, buf.getvalue())
+
+
+def relative_to_config(value: str, conf_dir: str, cwd: str | None = None) -> str:
+    """A path option as dvc writes it (``Config._to_relpath``): URLs, absolute and ``~`` paths as
+    given, a relative path relative to the config file's directory (``cwd`` is what a new value
+    is relative to; a value read from the file is relative to ``conf_dir`` already)."""
+    import re
+
+    if not value or re.match(r"\w+://", value) or os.path.isabs(value) or os.path.expanduser(value) != value:
+        return value
+    absolute = os.path.abspath(os.path.join(cwd if cwd is not None else conf_dir, value))
+    return os.path.relpath(absolute, conf_dir).replace(os.sep, "/")

@@ -38,6 +38,10 @@ LIST_THRESHOLD = 256  # from this many ids on, `missing` lists directories inste
 EMPTY_TAIL = os.sep + EMPTY_MD5[:2] + os.sep + EMPTY_MD5[2:]
 
 
+REFLINK_ONLY = ("cache.type is 'reflink' and this file system cannot reflink: set "
+                "'tide config cache.type reflink,copy' to copy where reflinks are not possible")
+
+
 class ObjectRefused(CacheError):
     """Bytes offered to the cache under a name they do not hash to: refused, nothing written."""
 
@@ -472,7 +476,33 @@ class ObjectCache:
                 _unlink_quiet(tmp)
                 last = exc
                 continue
+        if self._no_reflink and all(k == "reflink" for k in self.link_types):
+            raise CacheError(f"cannot link '{dst}' from the cache: {REFLINK_ONLY}")
         raise CacheError(f"cannot link '{dst}' from the cache: {last.strerror if last else 'no link type'}")
+
+    def reflink_only_unsupported(self, where: str) -> bool:
+        """Whether cache.type lists only ``reflink`` and the file system cannot reflink from the cache
+        to ``where`` (a directory): no checkout can produce a file then (dvc: "No possible cache
+        link types"). Probed once with a 1-byte file."""
+        if not all(k == "reflink" for k in self.link_types):
+            return False
+        if self._no_reflink:
+            return True
+        src = dst = None
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            src, dst = tmp_name(os.path.join(self.root, "probe")), tmp_name(os.path.join(where, ".tide-probe"))
+            with open(src, "wb") as f:
+                f.write(b"x")
+            _reflink(src, dst)
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY):
+                self._no_reflink = True
+        finally:
+            for p in (src, dst):
+                if p:
+                    _unlink_quiet(p)
+        return self._no_reflink
 
     # --- verification / listing ---------------------------------------------------------------
     def verify(self, oid: str, legacy: bool = False) -> bool:

@@ -66,6 +66,18 @@ def check_overlap(repo: Repo, path: str, tracked: list[Tracked], own_pointer: st
             )
 
 
+def _refuse_nested_targets(repo: Repo, paths: list[str]) -> None:
+    """dvc refuses ``add data/f data`` (and ``add data data/f``) before writing anything: the two
+    outputs would overlap. So does tide (before, it tracked both, the .dvc inside the other)."""
+    for p in paths:
+        for q in paths:
+            if q.startswith(p + os.sep):
+                raise OverlapError(
+                    f"cannot add '{repo.rel(p)}' and '{repo.rel(q)}' together: '{repo.rel(p)}' contains "
+                    f"'{repo.rel(q)}' (add one of them)"
+                )
+
+
 def expand_targets(targets: list[str], cwd: str, use_glob: bool) -> list[str]:
     if not use_glob:
         return targets
@@ -104,8 +116,8 @@ def add(
             for t, p in zip(targets, paths, strict=True):
                 if not os.path.lexists(p):
                     raise MissingError(f"'{t}' does not exist")
-        if len(set(paths)) != len(paths):
-            raise UsageError("the same target is named twice")
+        paths = list(dict.fromkeys(paths))  # a target named twice is added once (as dvc does)
+        _refuse_nested_targets(repo, paths)
         tracked = collect(repo) + declared_outs(repo)
         into: dict[str, Tracked] = {}  # targets inside a directory a .dvc file tracks
         for p in paths:
@@ -122,12 +134,26 @@ def add(
             pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit)
             if repo.rel(pf.path) not in result.pointer_files:
                 result.pointer_files.append(repo.rel(pf.path))
+        if not no_commit and repo.cache.reflink_only_unsupported(repo.root):
+            _warn_unlinkable(repo, paths)
         ignores = gitignore.add(repo.root, own, repo.git, checked=True)
         result.git_files = sorted(set(result.pointer_files) | set(ignores))
         if repo.autostage and repo.git is not None:
             repo.git.add(result.git_files)
             result.staged = True
     return result
+
+
+def _warn_unlinkable(repo: Repo, paths: list[str]) -> None:
+    """dvc's add warns "could not be linked" (exit 0) when no cache.type works: the data stays as it
+    is in the workspace, but no checkout can bring it back."""
+    import sys
+
+    from tide.objects.cache import REFLINK_ONLY
+
+    names = ", ".join(f"'{repo.rel(p)}'" for p in paths[:3])
+    print(f"WARNING: {names} could not be linked from the cache (the workspace keeps the data, a checkout "
+          f"would fail): {REFLINK_ONLY}", file=sys.stderr)
 
 
 def _holding_dir(path: str, tracked: list[Tracked]) -> Tracked | None:

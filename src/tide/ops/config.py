@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from tide.core.config import CACHE_TYPES, LEVELS, Config, split_name, to_bool
+from tide.core.config import CACHE_TYPES, LEVELS, PATH_KEYS, Config, relative_to_config, split_name, to_bool
 from tide.core.errors import ConfigError, UsageError
 
 BOOL_OPTIONS = {("core", "autostage"), ("core", "no_scm"), ("core", "analytics"), ("core", "hardlink_lock"),
@@ -32,15 +32,22 @@ def set_option(config: Config, level: str, name: str, value: str) -> None:
         known = any(section in config.read_level(lv) for lv in LEVELS)
         if not known:
             raise ConfigError(f"remote '{section.split('.', 1)[1]}' does not exist")
+    kind = section.split(".", 1)[0]
+    if key in PATH_KEYS.get(kind, ()) and (kind != "remote" or key != "url" or "://" not in value):
+        value = relative_to_config(value, os.path.dirname(os.path.abspath(ed.path)), os.getcwd())
     ed.set(section, key, value)
     ed.save()
 
 
 def unset_option(config: Config, level: str, name: str) -> None:
+    from tide.ops.remote import require_url
+
     section, key = split_name(name)
     ed = config.edit(level)
     if not ed.unset(section, key):
         raise ConfigError(f"option '{name}' is not set in {ed.path}")
+    if section.startswith("remote."):
+        require_url(config, level, ed, section.split(".", 1)[1])
     ed.save()
 
 

@@ -15,7 +15,7 @@ FetchSummary = TransferSummary
 
 def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
               run_cache: bool = False, progress: Progress | None = None, verb: str = "fetch",
-              spares: bool = False) -> FetchSummary:
+              spares: bool = False, warn=None) -> FetchSummary:  # noqa: ANN001
     """``spares``: a checkout follows (``tide pull``): large files may leave a workspace-ready copy
     behind (``repo.cache.spares``; see transfer.download); the caller drops unused ones."""
     summary = FetchSummary()
@@ -25,8 +25,31 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
         _fetch(repo, scope, remote, jobs, run_cache, progress, summary, spares, urls)
     if any(not r.ok for r in summary.results.values()):
         names, holders = _names(repo, scope, remote)
+        if all(not (r.corrupt or r.failed) for r in summary.results.values()):
+            _warn_missing(summary, names, warn)
+            return summary
         _raise_failures(summary.results, verb, "download", names, urls, holders)
     return summary
+
+
+def _warn_missing(summary: FetchSummary, names: dict, warn) -> None:  # noqa: ANN001
+    """Objects neither in the cache nor on the remote: a warning, not a failure, as in dvc 3.67.1
+    (``fetch`` exits 0; ``pull`` fails only when its checkout cannot produce a file, see ops.pull).
+    Scripts such as ``dvc fetch && dvc repro`` (outputs a pipeline rebuilds were never pushed) must
+    keep working; CI that needs every object checks ``tide status -c`` or the pull's exit status."""
+    import sys
+
+    if warn is None:
+        def warn(line: str) -> None:
+            print(line, file=sys.stderr)
+    for name, res in summary.results.items():
+        refs = res.missing_remote
+        if not refs:
+            continue
+        shown = ", ".join(f"{names[r]} ({r.oid})" if r in names else r.oid for r in refs[:3])
+        more = f" and {len(refs) - 3} more" if len(refs) > 3 else ""
+        warn(f"WARNING: {len(refs)} objects are neither in the cache nor on remote '{name}', not fetched: "
+             f"{shown}{more}")
 
 
 def _checkout_copies(cache) -> bool:  # noqa: ANN001

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tide.core.errors import StorageError
+from tide.core.errors import MissingError, StorageError
 from tide.objects.transfer import Progress
 from tide.ops.checkout import checkout, missing_error
 from tide.ops.data_scope import Scope
@@ -31,6 +31,10 @@ def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
         co = checkout(repo, list(scope.targets) or None, force=force)
     finally:
         repo.cache.drop_spares()
-    if co.failed:
-        raise missing_error(co)
+    if co.failed:  # dvc's pull fails only here: its checkout could not produce a file
+        err = missing_error(co)
+        if any(r.missing_remote for r in fetched.results.values()) and not co.unhashed:
+            err = MissingError(str(err).split(": data is missing")[0]
+                               + ": its data is neither in the cache nor on the remote (was it pushed?)")
+        raise err
     return PullSummary(fetched, co)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-from tide.core.config import LEVELS, Config, to_bool, to_int
+from tide.core.config import LEVELS, PATH_KEYS, Config, relative_to_config, to_bool, to_int
 from tide.core.errors import ConfigError, UsageError
 
 DEFAULT_LEVEL = "repo"
@@ -26,10 +26,11 @@ def _is_local_url(url: str) -> bool:
 
 def _store_url(config: Config, level: str, url: str, cwd: str) -> str:
     """Relative local paths are written relative to the config file's directory (as dvc does)."""
-    if not _is_local_url(url) or os.path.isabs(url) or url.startswith("~"):
+    from tide.core.config import relative_to_config
+
+    if not _is_local_url(url):
         return url
-    absolute = os.path.normpath(os.path.join(cwd, url))
-    return os.path.relpath(absolute, os.path.dirname(config.path(level))).replace(os.sep, "/")
+    return relative_to_config(url, os.path.dirname(os.path.abspath(config.path(level))), cwd)
 
 
 def _exists_anywhere(config: Config, name: str) -> str | None:
@@ -42,6 +43,8 @@ def _exists_anywhere(config: Config, name: str) -> str | None:
 def add(config: Config, name: str, url: str, level: str = DEFAULT_LEVEL, default: bool = False,
         force: bool = False, cwd: str | None = None) -> None:
     from tide.storage.registry import scheme_of
+
+    name = name.lower()  # dvc lower-cases remote names
 
     _check_name(name)
     scheme_of(url)  # refuses unknown schemes
@@ -57,17 +60,7 @@ def add(config: Config, name: str, url: str, level: str = DEFAULT_LEVEL, default
     ed.set(section, "url", _store_url(config, level, url, cwd or os.getcwd()))
     if default:
         ed.set("core", "remote", name)
-        _core_first(ed)
     ed.save()
-
-
-def _core_first(ed) -> None:  # noqa: ANN001
-    """dvc writes the [core] section before the remotes; keep files byte-identical to its output."""
-    secs = ed.co.sections
-    for i, name in enumerate(secs):
-        if name.strip().lower() == "core" and i:
-            secs.insert(0, secs.pop(i))
-            break
 
 
 def _check_name(name: str) -> None:
@@ -79,7 +72,7 @@ def modify(config: Config, name: str, option: str, value: str | None, level: str
            unset: bool = False, cwd: str | None = None) -> None:
     from tide.storage.registry import check_option, scheme_of
 
-    option = option.lower()
+    option, name = option.lower(), name.lower()
     where = _exists_anywhere(config, name)
     if where is None:
         raise ConfigError(f"remote '{name}' does not exist")
@@ -89,6 +82,7 @@ def modify(config: Config, name: str, option: str, value: str | None, level: str
     if unset:
         if not ed.unset(section, option):
             raise ConfigError(f"option '{option}' of remote '{name}' is not set in {ed.path}")
+        require_url(config, level, ed, name)
         ed.save()
         return
     if value is None:
@@ -96,6 +90,8 @@ def modify(config: Config, name: str, option: str, value: str | None, level: str
     if option == "url":
         scheme_of(value)
         value = _store_url(config, level, value, cwd or os.getcwd())
+    elif option in PATH_KEYS["remote"]:
+        value = relative_to_config(value, os.path.dirname(os.path.abspath(ed.path)), cwd or os.getcwd())
     elif url is not None:
         check_option(url, option)
     if option in ("jobs", "checksum_jobs", "port", "max_sessions") and to_int(value, option) < 1:
@@ -106,49 +102,81 @@ def modify(config: Config, name: str, option: str, value: str | None, level: str
     ed.save()
 
 
+def _levels_upto(level: str) -> list[str]:
+    """dvc's ``reversed(LEVELS)`` walk from ``local`` down to ``level`` (it rewrites each file)."""
+    out = []
+    for lv in reversed(LEVELS):
+        out.append(lv)
+        if lv == level:
+            break
+    return out
+
+
+def _edit_if_possible(config: Config, level: str):  # noqa: ANN202
+    """The editor of ``level``, or None outside a repository for the repository levels."""
+    try:
+        return config.edit(level)
+    except ConfigError:
+        if level in ("repo", "local") and config.dvc_dir is None:
+            return None
+        raise
+
+
 def remove(config: Config, name: str, level: str = DEFAULT_LEVEL) -> None:
+    name = name.lower()
     ed = config.edit(level)
     if not ed.remove_section(f"remote.{name}"):
         raise ConfigError(f"remote '{name}' does not exist in {ed.path}")
     ed.save()
-    # a default that names the removed remote is unset at every level that can be written
-    for lv in LEVELS:
-        try:
-            path = config.path(lv)
-        except ConfigError:
+    # a default naming the removed remote is unset at this level and every level shadowing it;
+    # dvc rewrites each of those files (creating an empty .dvc/config.local): so does tide
+    for lv in _levels_upto(level):
+        other = _edit_if_possible(config, lv)
+        if other is None:
             continue
-        if not os.path.exists(path):
-            continue
-        if config.read_level(lv).get("core", {}).get("remote", "").lower() == name.lower():
-            other = config.edit(lv)
-            if other.unset("core", "remote"):
-                other.save()
+        if (other.get_section("core") or {}).get("remote") == name:
+            other.unset("core", "remote")
+        other.save()
 
 
 def rename(config: Config, old: str, new: str, level: str = DEFAULT_LEVEL) -> None:
+    old, new = old.lower(), new.lower()
     _check_name(new)
+    if _exists_anywhere(config, new):
+        raise ConfigError(f"remote '{new}' already exists")
     ed = config.edit(level)
     if ed.get_section(f"remote.{old}") is None:
         raise ConfigError(f"remote '{old}' does not exist in {ed.path}")
-    if _exists_anywhere(config, new):
-        raise ConfigError(f"remote '{new}' already exists")
     values = ed.get_section(f"remote.{old}") or {}
     ed.remove_section(f"remote.{old}")  # dvc re-adds the renamed remote at the end
     for k, v in values.items():
         ed.set(f"remote.{new}", k, v)
+    if (ed.get_section("core") or {}).get("remote") == old:
+        ed.set("core", "remote", new)
     ed.save()
-    for lv in LEVELS:
-        try:
-            path = config.path(lv)
-        except ConfigError:
+    for lv in _levels_upto(level)[:-1]:  # the levels shadowing this one, rewritten as dvc does
+        other = _edit_if_possible(config, lv)
+        if other is None:
             continue
-        if os.path.exists(path) and config.read_level(lv).get("core", {}).get("remote", "").lower() == old.lower():
-            other = config.edit(lv)
+        if (other.get_section("core") or {}).get("remote") == old:
             other.set("core", "remote", new)
-            other.save()
+        other.save()
+
+
+def require_url(config: Config, level: str, ed, name: str) -> None:  # noqa: ANN001
+    """dvc refuses a config in which a remote has no url (its schema requires one)."""
+    below = LEVELS[:LEVELS.index(level)]
+    section = ed.get_section(f"remote.{name}")
+    if section is None or "url" in section:
+        return
+    if any("url" in config.read_level(lv).get(f"remote.{name}", {}) for lv in below):
+        return
+    raise ConfigError(f"remote '{name}' would have no url: set one or remove the remote")
 
 
 def set_default(config: Config, name: str | None, level: str = DEFAULT_LEVEL, unset: bool = False) -> None:
+    if name is not None:
+        name = name.lower()
     ed = config.edit(level)
     if unset:
         ed.unset("core", "remote")
@@ -159,7 +187,6 @@ def set_default(config: Config, name: str | None, level: str = DEFAULT_LEVEL, un
     if _exists_anywhere(config, name) is None:
         raise ConfigError(f"remote '{name}' does not exist")
     ed.set("core", "remote", name)
-    _core_first(ed)
     ed.save()
 
 
