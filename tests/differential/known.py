@@ -71,6 +71,13 @@ def n12_checkout_keeps_an_untracked_output(entry, div, ctx: Ctx) -> bool:
     return f"{path}.dvc" not in set(ctx.before.dvcfiles) and not path.endswith(".dvc")
 
 
+def n6_reflink_only_repro_records_the_stage(div, ctx: Ctx) -> bool:
+    """N6: ``cache.type reflink`` alone on a file system without reflinks: dvc's ``repro`` fails after the
+    command ran (no dvc.lock, exit 255); tide records the stage (its data correct, the next checkout fails
+    naming the fix)."""
+    return ctx.cache_type == "reflink" and div.op.kind == "repro" and _exit_only(div, dvc_fails=True)
+
+
 # Findings being fixed: one predicate per finding, removed once its fix is merged (issue 27's ten findings
 # were fixed and their entries removed in the merge that brought them: a regression of any is NEW again).
 KNOWN: tuple[Known, ...] = ()
@@ -80,6 +87,7 @@ DELIBERATE: tuple[Known, ...] = (
           n7_pull_leaves_no_dangling_link),
     Known("deliberate N12: checkout keeps an output the user untracked with remove", True, False,
           n12_checkout_keeps_an_untracked_output),
+    Known("deliberate N6: reflink-only repro records the stage", True, True, n6_reflink_only_repro_records_the_stage),
 )
 
 
