@@ -274,6 +274,21 @@ def test_f08_add_of_a_file_inside_a_tracked_directory_updates_its_tree(both, cac
     assert seen[1][0] == 0
 
 
+@pytest.mark.parametrize("cache_type", ["copy", "symlink"])
+def test_f08_add_of_an_unchanged_file_inside_a_tracked_directory_leaves_its_dvc_file(both, cache_type):
+    """Found by the differential tester after f08's fix: re-adding D/f with the content D.dvc records
+    rewrote D.dvc without its size; dvc leaves the file as it is."""
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", cache_type)
+        r.sh("mkdir -p D/e; printf 'hello\\n' > D/e/b.txt")
+        r.t("add", "-q", "D")
+        before = Path(r.p("D.dvc")).read_text()
+        assert r.t("add", "-q", "D/e/b.txt").returncode == 0
+        seen.append((before, Path(r.p("D.dvc")).read_text()))
+    assert seen[0] == seen[1] and seen[1][0] == seen[1][1] and "size: 6" in seen[1][1]
+
+
 def test_f05_checkout_deletes_outputs_no_longer_tracked_after_git_checkout(both):
     seen = []
     for r in both:

@@ -192,6 +192,8 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerF
             repo.cache.link_many([(f.md5, f.abspath) for f in res.files])
             repo.hasher.record([(f.abspath, f.md5) for f in res.files])
     outs = list(pf.outs)
+    if oid == dir_out.md5:  # the same tree: D.dvc stays as it is (its size too), as dvc leaves it
+        return pf
     outs[idx] = dir_out.with_hash(oid, None, len(kept) + len(new), False)
     new_pf = PointerFile(pf.path, tuple(outs), pf.top)
     new_pf.write()
