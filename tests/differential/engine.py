@@ -45,6 +45,7 @@ class Divergence:
     outputs: list[tuple[str, object, object]] = field(default_factory=list)  # (line, dvc json, tide json)
     state: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     labels: tuple[str, str] = ("dvc", "tide")
+    rcs: list[tuple[int, int]] = field(default_factory=list)  # (dvc rc, tide rc) of each line of the op
     known: list = field(default_factory=list)    # known.Known findings explaining part of it
     rest: list | None = None                     # the entries no known finding explains (None: unclassified)
 
@@ -176,7 +177,7 @@ class Pair:
         fa = self.pool.submit(self.a.run_op, op, "dvc")
         fb = self.pool.submit(self.b.run_op, op, op.tool if self.mixed else "tide")
         ra, rb = fa.result(), fb.result()
-        div = Divergence(i, op)
+        div = Divergence(i, op, rcs=[(x.rc, y.rc) for x, y in zip(ra, rb, strict=True)])
         for x, y in zip(ra, rb, strict=True):
             text = x.line.render()
             if (x.rc == 0) != (y.rc == 0):

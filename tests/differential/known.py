@@ -78,6 +78,21 @@ def n6_reflink_only_repro_records_the_stage(div, ctx: Ctx) -> bool:
     return ctx.cache_type == "reflink" and div.op.kind == "repro" and _exit_only(div, dvc_fails=True)
 
 
+def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
+    """N15: ``add A B`` where B cannot be added: both fail, dvc has tracked A first (A.dvc, its cache
+    objects); tide checks every target before it writes anything, so nothing changes."""
+    return (div.op.kind == "add" and bool(div.rcs) and all(a != 0 and b != 0 for a, b in div.rcs)
+            and not div.exits and bool(div.state) and all(a is not None and b is None for _, a, b in div.state))
+
+
+def n16_move_caches_no_extra_tree(div, ctx: Ctx) -> bool:
+    """N16: ``move`` of a directory output whose workspace copy changed: dvc also writes the manifest of the
+    directory as it is now into its cache (an object nothing names); tide moves the output as recorded."""
+    return (div.op.kind == "move" and not div.exits and not div.outputs and bool(div.state)
+            and all(k.startswith("cache:") and k.endswith(".dir") and a is not None and b is None
+                    for k, a, b in div.state))
+
+
 # Findings being fixed: one predicate per finding, removed once its fix is merged (issue 27's ten findings
 # were fixed and their entries removed in the merge that brought them: a regression of any is NEW again).
 KNOWN: tuple[Known, ...] = ()
@@ -88,6 +103,9 @@ DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N12: checkout keeps an output the user untracked with remove", True, False,
           n12_checkout_keeps_an_untracked_output),
     Known("deliberate N6: reflink-only repro records the stage", True, True, n6_reflink_only_repro_records_the_stage),
+    Known("deliberate N15: add of several targets is all or nothing", True, True,
+          n15_add_of_several_targets_is_all_or_nothing),
+    Known("deliberate N16: move caches no tree nothing names", True, True, n16_move_caches_no_extra_tree),
 )
 
 

@@ -112,6 +112,14 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     (tmp_path / "dvc" / "repo" / "d").symlink_to(tmp_path / "dvc" / "nowhere")
     assert names(Divergence(0, pull, exits=[("$T pull -q", 0, 1)])) == (["deliberate N7"], False)
     assert names(Divergence(0, pull, exits=[("$T pull -q", 1, 0)])) == ([], True)
+    add2 = Op("add", (Line(argv=("add", "-q", "d", "m")),), info={"targets": ["d", "m"]})
+    only_dvc = [("ws:d.dvc", "file 644 n1 9B md5=0", None)]
+    assert names(Divergence(0, add2, rcs=[(1, 1)], state=only_dvc)) == (["deliberate N15"], False)
+    assert names(Divergence(0, add2, rcs=[(0, 0)], state=only_dvc)) == ([], True)  # both succeeded: new
+    move = Op("move", (Line(argv=("move", "-q", "d", "e")),))
+    tree = [("cache:files/md5/d7/51.dir", "444 ok md5=0", None)]
+    assert names(Divergence(0, move, state=tree)) == (["deliberate N16"], False)
+    assert names(Divergence(0, move, state=[("cache:files/md5/d7/51", "444 ok md5=0", None)])) == ([], True)
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):
