@@ -93,9 +93,24 @@ def n16_move_caches_no_extra_tree(div, ctx: Ctx) -> bool:
                     for k, a, b in div.state))
 
 
+# --- findings being fixed ---------------------------------------------------------------------------
+def n17_cache_object_left_writable(entry, div, ctx: Ctx) -> bool:
+    """N17 (open, RELIABILITY.md): a cache object made writable through a link (``chmod u+w`` of a symlinked
+    or hardlinked output) is made read-only again by dvc's next ``status``/``diff`` (dvc-data protects an
+    object after checking it); tide leaves its mode. Content is the same on both sides."""
+    kind, key, a, b = entry
+    if kind != "state" or not key.startswith("cache:files/") or not a or not b:
+        return False
+    (ma, oka, *ra), (mb, okb, *rb) = a.split(" "), b.split(" ")
+    return ma == "444" and mb != "444" and oka == okb == "ok" and ra == rb
+
+
 # Findings being fixed: one predicate per finding, removed once its fix is merged (issue 27's ten findings
 # were fixed and their entries removed in the merge that brought them: a regression of any is NEW again).
-KNOWN: tuple[Known, ...] = ()
+KNOWN: tuple[Known, ...] = (
+    Known("open N17: cache object left writable after chmod through a link", True, False,
+          n17_cache_object_left_writable),
+)
 
 DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N7: pull with objects missing leaves no dangling symlink", True, True,

@@ -120,6 +120,10 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     tree = [("cache:files/md5/d7/51.dir", "444 ok md5=0", None)]
     assert names(Divergence(0, move, state=tree)) == (["deliberate N16"], False)
     assert names(Divergence(0, move, state=[("cache:files/md5/d7/51", "444 ok md5=0", None)])) == ([], True)
+    protect = ("cache:files/md5/b1/94", "444 ok md5=b194", "644 ok md5=b194")
+    assert names(Divergence(0, move, state=[protect])) == (["open N17"], False)
+    assert names(Divergence(0, move, state=[("cache:files/md5/b1/94", "444 ok md5=b194", "644 CORRUPT md5=c")])) \
+        == ([], True)
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):

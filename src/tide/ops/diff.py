@@ -148,6 +148,7 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
     res: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     a_rev = a_rev or "HEAD"
     if a_rev == "HEAD" and not repo.git.has_commits():
+        _workspace(repo)  # nothing to compare with, but the workspace's files are still checked (paths...)
         return res
     if b_rev is not None and repo.git.resolve(a_rev) == repo.git.resolve(b_rev):
         return res  # as dvc: one revision, nothing to compare

@@ -39,8 +39,8 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
         if remote:
             locate(repo.settings, remote)  # a named remote must exist even with nothing to move
         groups = gather(repo, scope, remote, for_push=True)
-        if run_cache and remote not in groups:
-            groups[remote] = Group()
+        if run_cache:
+            _add_run_cache_outs(repo, groups.setdefault(remote, Group()))
         for name, group in groups.items():
             found, options = locate(repo.settings, name)
             index = remote_index(repo, options["url"], options.get("endpointurl"))
@@ -75,6 +75,29 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
                 rem.close()
     _raise_failures(summary.results, "push", "upload")
     return summary
+
+
+def _add_run_cache_outs(repo: Repo, group: Group) -> None:
+    """The objects the local run-cache entries name go with them, as dvc pushes them: uncached metrics
+    and plots of a stage are in the cache only for its run cache (dvc.lock's index leaves them out),
+    and another machine needs them to restore the run."""
+    import os
+
+    from tide.core.errors import TideError
+    from tide.objects.runs_transfer import local_run_keys
+    from tide.pipeline.runcache import loads_entry
+    from tide.workspace.pointers import Out
+
+    for rel in local_run_keys(repo.cache.root):
+        try:
+            with open(os.path.join(repo.cache.root, rel), "rb") as f:
+                entry = loads_entry(f.read(), rel)
+        except (OSError, TideError, UnicodeDecodeError):
+            continue  # an entry tide cannot read names nothing it would push
+        for o in entry.get("outs") or () if isinstance(entry, dict) else ():
+            md5, path = (o.get("md5"), o.get("path")) if isinstance(o, dict) else (None, None)
+            if isinstance(md5, str) and isinstance(path, str) and repo.cache.exists(md5, False):
+                group.add(Out(path, os.path.join(repo.root, path), md5=md5, hash_name="md5"), path)
 
 
 def _local_epoch(url: str) -> str | None:
