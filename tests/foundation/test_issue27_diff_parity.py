@@ -5,48 +5,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
 from tests.conftest import git
-
-
-class Repo:
-    """One tool's repository: ``r.t("add", "x")`` runs the tool, ``r.sh("echo a > x")`` a shell line."""
-
-    def __init__(self, name, run, path):
-        self.name, self.run, self.path = name, run, path
-
-    def t(self, *args, check=True):
-        return self.run(*args, cwd=self.path, check=check)
-
-    def j(self, *args):
-        return json.loads(self.t(*args).stdout)
-
-    def sh(self, script):
-        return subprocess.run(["bash", "-ec", script], cwd=self.path, check=True, capture_output=True, text=True)
-
-    def ls(self):
-        return sorted(n for n in os.listdir(self.path) if not n.startswith("."))
-
-
-@pytest.fixture
-def both(tmp_path, tide, dvc):
-    """The issue's setup, once per tool: [dvc repo, tide repo]."""
-    repos = []
-    for name, run in (("dvc", dvc), ("tide", tide)):
-        d = tmp_path / name
-        d.mkdir()
-        (tmp_path / f"remote-{name}").mkdir()
-        subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
-        run("init", "-q", cwd=d)
-        run("remote", "add", "-q", "-d", "r", f"../remote-{name}", cwd=d)
-        git(d, "add", "-A")
-        git(d, "commit", "-qm", "init")
-        repos.append(Repo(name, run, d))
-    return repos
+from tests.foundation.conftest import ToolRepo
 
 
 def _same(both, *args):
@@ -115,7 +78,7 @@ def test_issue27_n2_diff_not_in_cache_in_a_clone_and_hide_missing(both):
     for r in both:
         c = r.path.parent / f"clone-{r.name}"
         git(r.path, "clone", "-q", ".", str(c))
-        clones.append(Repo(r.name, r.run, c))
+        clones.append(ToolRepo(r.name, r.run, c))
     got = _same(clones, "diff", "--json")
     assert got["not in cache"] == [{"path": "d/"}, {"path": "x"}] and got["deleted"] == got["not in cache"]
     _same_text(clones, "diff")
@@ -176,7 +139,7 @@ def test_issue27_n9_status_in_a_clone_says_not_in_cache(both):
     for r in both:
         c = r.path.parent / f"clone-{r.name}"
         git(r.path, "clone", "-q", ".", str(c))
-        clones.append(Repo(r.name, r.run, c))
+        clones.append(ToolRepo(r.name, r.run, c))
     got = _same(clones, "status", "--json")
     assert got["x.dvc"] == [{"changed outs": {"x": "not in cache"}}]
     assert got["d.dvc"] == [{"changed outs": {"d": "not in cache"}}]

@@ -11,52 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
-
 STAGE_METRIC = "stages:\n  s:\n    cmd: cp s m.json\n    deps: [s]\n    metrics:\n    - m.json:\n        cache: false\n"
-
-
-class Repo:
-    """One tool's repository: ``r.t("add", "x")`` runs the tool, ``r.sh("echo a > x")`` a shell line."""
-
-    def __init__(self, name, run, path):
-        self.name, self.run, self.path = name, run, path
-
-    def t(self, *args, check=True):
-        return self.run(*args, cwd=self.path, check=check)
-
-    def sh(self, script):
-        return subprocess.run(["bash", "-ec", script], cwd=self.path, check=True, capture_output=True, text=True)
-
-    def p(self, rel):
-        return os.path.join(self.path, rel)
-
-    def cache_files(self):
-        base = self.p(".dvc/cache/files/md5")
-        return sorted(
-            os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs
-        )
-
-    def runs(self):
-        base = self.p(".dvc/cache/runs")
-        return sorted(os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs)
-
-
-@pytest.fixture
-def both(tmp_path, tide, dvc):
-    """The issue's setup, once per tool: [dvc repo, tide repo]."""
-    repos = []
-    for name, run in (("dvc", dvc), ("tide", tide)):
-        d = tmp_path / name
-        d.mkdir()
-        (tmp_path / f"remote-{name}").mkdir()
-        subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
-        run("init", "-q", cwd=d)
-        run("remote", "add", "-q", "-d", "r", f"../remote-{name}", cwd=d)
-        git(d, "add", "-A")
-        git(d, "commit", "-qm", "init")
-        repos.append(Repo(name, run, d))
-    return repos
 
 
 def _verify_cache(r):
