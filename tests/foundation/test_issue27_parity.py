@@ -374,3 +374,20 @@ def test_status_quiet_answers_by_exit_code(both):
         codes.append(r.t("status", "-c", "-q", check=False).returncode)
         seen.append(codes)
     assert seen[0] == seen[1] == [0, 0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("cache_type", ["symlink", "hardlink", "copy"])
+@pytest.mark.parametrize("target", ["u/f.csv", "u"])
+def test_f05_stale_output_removed_with_every_cache_type(both, cache_type, target):
+    """Found by the differential tester (seed 9107): with cache.type symlink, an output that a
+    ``git checkout`` left untracked stayed as a link into the cache; dvc removes it."""
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", cache_type)
+        r.sh("git add -A; git commit -qm t; mkdir -p u/s; printf 'no newline' > u/f.csv; echo b > u/s/g")
+        r.t("add", "-q", target)
+        r.sh("git add -A; git commit -qm c; git checkout -q main~1")
+        r.t("checkout", "-q", "--force")
+        seen.append(sorted(os.path.relpath(os.path.join(d, f), r.path) for d, _, fs in os.walk(r.p("u"))
+                           for f in fs))
+    assert seen[0] == seen[1]

@@ -66,12 +66,34 @@ def remove_stale(repo: Repo, used: set[str]) -> list[str]:
             continue
         if not os.path.lexists(path):
             forget.append(rel)
-        elif repo.hasher.unchanged_since(path, md5) and _all_cached(repo, md5):
+        elif (repo.hasher.unchanged_since(path, md5) or _links_to_objects(repo, path, md5)) and _all_cached(repo, md5):
             remove(path)
             deleted.append(rel)
             forget.append(rel)
     repo.state.forget_links(forget)
     return sorted(deleted)
+
+
+def _links_to_objects(repo: Repo, path: str, md5: str) -> bool:
+    """With ``cache.type symlink`` an output tide wrote is a link to its object (a directory: a tree of
+    links, one per manifest entry and nothing else); such a link, unchanged, is as tide left it."""
+    def links_to(p: str, oid: str) -> bool:
+        return os.path.islink(p) and os.path.realpath(p) == os.path.realpath(repo.cache.path(oid))
+
+    if not md5.endswith(".dir"):
+        return links_to(path, md5)
+    if os.path.islink(path) or not os.path.isdir(path):
+        return False
+    from tide.core import manifest
+
+    try:
+        entries = manifest.parse(repo.cache.read_bytes(md5), where=f"manifest {md5}")
+    except (OSError, TideError):
+        return False
+    found = {os.path.relpath(os.path.join(d, f), path).replace(os.sep, "/")
+             for d, _, fs in os.walk(path) for f in fs}
+    return found == {e.relpath for e in entries} and all(
+        links_to(os.path.join(path, e.relpath), e.md5) for e in entries)
 
 
 def _all_cached(repo: Repo, md5: str) -> bool:
