@@ -42,25 +42,13 @@ import time
 from pathlib import Path
 
 from tests.reliability.crashlib import isolated_env
+from tests.retrain import test_retrain as retrain_project  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RETRAINRUN = str(HERE / "retrainrun.py")
 DAYS = ("2026-08-01", "2026-08-02")
 
-TRAIN = """\
-import json, os
-wrong = int(open("params.yaml").read().split("wrong_every:")[1].split()[0])
-os.makedirs("model", exist_ok=True)
-open("model/model.bin", "w").write(f"model wrong_every={wrong}")
-rows, correct = ["row,label,prediction"], 0
-for i in range(300):
-    y = i % 2
-    p = 1 - y if (wrong and i % wrong == 0) else y
-    correct += p == y
-    rows.append(f"{i},{y},{p}")
-open("model/preds.csv", "w").write("\\n".join(rows) + "\\n")
-json.dump({"accuracy": round(correct / 300, 4), "recall": 0.8}, open("model/metrics.json", "w"))
-"""
+TRAIN = retrain_project.TRAIN  # the same training script as tests/retrain's (one copy)
 DVC_YAML = """\
 stages:
   train:
