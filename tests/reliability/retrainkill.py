@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 from tests.reliability.crashlib import isolated_env
-from tests.retrain import test_retrain as retrain_project  # noqa: E402
+from tests.retrain import test_retrain as retrain_project
 
 HERE = Path(__file__).resolve().parent
 RETRAINRUN = str(HERE / "retrainrun.py")
