@@ -120,14 +120,7 @@ class State:
 
     def save_links(self, rows: Iterable[tuple[str, str]]) -> None:
         """Remember outputs (path relative to the root, oid) just written or recorded by tide."""
-        db = self._conn()
-        rows = list(rows)
-        if db is None or not rows:
-            return
-        try:
-            db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?)", rows)
-        except sqlite3.OperationalError:
-            pass
+        self._write_many("INSERT OR REPLACE INTO links VALUES (?, ?)", list(rows))
 
     def links(self) -> dict[str, str]:
         db = self._conn()
@@ -139,12 +132,15 @@ class State:
             return {}
 
     def forget_links(self, paths: Iterable[str]) -> None:
+        self._write_many("DELETE FROM links WHERE path = ?", [(p,) for p in paths])
+
+    def _write_many(self, sql: str, rows: list[tuple[str, ...]]) -> None:
+        """The links table is a hint (a locked or read-only state database loses nothing): errors pass."""
         db = self._conn()
-        paths = [(p,) for p in paths]
-        if db is None or not paths:
+        if db is None or not rows:
             return
         try:
-            db.executemany("DELETE FROM links WHERE path = ?", paths)
+            db.executemany(sql, rows)
         except sqlite3.OperationalError:
             pass
 
