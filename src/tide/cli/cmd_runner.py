@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 CLOUDS = ("local", "ssh", "aws", "gcp", "azure", "kubernetes")
+# 'tide runner --cloud aws ...' (CML's 'cml runner' form, no action) means 'tide runner launch ...'
+DEFAULT_ACTION = "launch"
+_NO_TERRAFORM = "tide provisions machines through the cloud APIs, without Terraform/TPI or a CML install: drop it"
 
 
 def _where(p) -> None:  # noqa: ANN001
@@ -30,7 +33,7 @@ def register(p) -> None:  # noqa: ANN001
     la.add_argument("--cloud-permission-set", default="",
                     help="AWS instance profile, GCP 'sa-email,scopes=...', Azure identity, k8s service account")
     la.add_argument("--cloud-aws-security-group", default="")
-    la.add_argument("--cloud-aws-subnet", default="")
+    la.add_argument("--cloud-aws-subnet", "--cloud-aws-subnet-id", dest="cloud_aws_subnet", default="")
     la.add_argument("--cloud-kubernetes-node-selector", default="", metavar="K=V[,K=V]")
     la.add_argument("--labels", default="tide", help="comma-separated runner labels (default: tide)")
     la.add_argument("--name", default="", help="runner name (default: tide-<random>)")
@@ -40,6 +43,16 @@ def register(p) -> None:  # noqa: ANN001
     la.add_argument("--reuse", action="store_true", help="do nothing if a runner with these labels is online")
     la.add_argument("--reuse-idle", action="store_true", help="do nothing if an idle runner with these labels exists")
     la.add_argument("--docker-volumes", action="append", default=[], help="GitLab docker executor volumes")
+    la.add_argument("--no-retry", action="store_true",
+                    help="accepted for CML: tide never re-runs a workflow when a machine goes away")
+    from tide.cli.cmlcompat import refuse
+
+    for flag in ("--tpi-version", "--cml-version", "--tf-resource", "--tf_resource", "--destroy-delay"):
+        refuse(la, flag, why=_NO_TERRAFORM)
+    refuse(la, "--workdir", "--path", why="the agent's work directory is tide's own (under the runner's home on "
+           "the machine): drop it")
+    refuse(la, "--gcp-access-token", why="give GCP credentials as GOOGLE_APPLICATION_CREDENTIALS (a key file) "
+           "or the metadata server, not a token flag")
     la.add_argument("--no-agent", action="store_true",
                     help="start the watchdog without a forge agent (a runner for 'tide run' only)")
     add_forge_options(la)

@@ -53,6 +53,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# CML's deprecated command names (``cml publish``, ``cml send-comment``...): they run the tide command
+# they name, after one line on stderr saying the new name. name: (the tide command line it stands for).
+CML_ALIASES: dict[str, tuple[str, ...]] = {
+    "publish": ("asset", "publish"),
+    "send-comment": ("comment", "create"),
+    "send-github-check": ("check", "create"),
+}
+# CML commands tide does not have: one line naming what to do instead.
+CML_REFUSED: dict[str, str] = {
+    "tensorboard-dev": "TensorBoard.dev was shut down on 2024-01-01 (CML's 'tensorboard' is dead too): render plots"
+                       " with 'tide plots show' and post them with 'tide comment create'",
+    "tensorboard": "TensorBoard.dev was shut down on 2024-01-01: render plots with 'tide plots show' and post them"
+                   " with 'tide comment create'",
+    "rerun-workflow": "tide does not re-run CI workflows: use the forge ('gh run rerun ID', GitLab's 'Retry')",
+    "workflow": "tide does not re-run CI workflows: use the forge ('gh run rerun ID', GitLab's 'Retry')",
+}
+LOG_LEVELS = ("error", "warn", "info", "debug")
+
+
 def _available(module: str) -> bool:
     here = os.path.dirname(__file__)
     return os.path.exists(os.path.join(here, f"cmd_{module}.py"))
@@ -84,8 +103,32 @@ def build_parser(name: str, module):  # noqa: ANN001
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="show details (tracebacks of errors)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--log", choices=LOG_LEVELS, help="CML's log level: debug = -v, error = -q")
     module.register(parser)
+    _globals_after_action(parser)
     return parser
+
+
+def _globals_after_action(parser) -> None:  # noqa: ANN001
+    """-v, -q and --log are accepted after a subcommand's action too (``tide runner launch -v``), as
+    CML accepts its global options anywhere. Defaults are SUPPRESS so a value given before the action
+    is kept when none is given after it."""
+    import argparse
+
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in set(action.choices.values()):
+            have = sub._option_string_actions
+            if "-v" not in have and "--verbose" not in have:
+                sub.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                                 help="show details (tracebacks of errors)")
+            if "-q" not in have and "--quiet" not in have:
+                sub.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                                 help="print only errors")
+            if "--log" not in have:
+                sub.add_argument("--log", choices=LOG_LEVELS, default=argparse.SUPPRESS, help="debug = -v, error = -q")
+            _globals_after_action(sub)
 
 
 _GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "--verbose", "-vv", "-vvv"})
@@ -100,6 +143,11 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
     while i < len(argv):
         a = argv[i]
         if a in _GLOBAL_FLAGS:
+            flags.append(a)
+        elif a == "--log" and i + 1 < len(argv):
+            flags += [a, argv[i + 1]]
+            i += 1
+        elif a.startswith("--log="):
             flags.append(a)
         elif a == "--cd" and i + 1 < len(argv):
             i += 1
@@ -139,6 +187,14 @@ def main(argv: list[str] | None = None) -> int:
         print(__version__)
         return 0
     name = argv[0]
+    if name in CML_ALIASES:
+        new = CML_ALIASES[name]
+        print(f"tide: '{name}' is CML's deprecated name; use 'tide {' '.join(new)}'", file=sys.stderr)
+        argv = [*new, *argv[1:]]
+        name = argv[0]
+    elif name in CML_REFUSED:
+        print(f"ERROR: '{name}' is not supported: {CML_REFUSED[name]}", file=sys.stderr)
+        return 2
     if name.startswith("-"):
         print(f"tide: unknown option '{name}'; see 'tide --help'", file=sys.stderr)
         return 2
@@ -154,8 +210,42 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(f"tide.cli.cmd_{COMMANDS[name][0]}")
     args = _defaults_only(module) if len(argv) == 1 else None
     if args is None:
-        args = build_parser(name, module).parse_args(argv[1:])
+        rest = argv[1:]
+        default_action = getattr(module, "DEFAULT_ACTION", "")
+        if default_action and _starts_with_option(rest):
+            rest = [default_action, *rest]  # CML's 'cml runner --cloud=aws ...' means 'runner launch'
+        args = build_parser(name, module).parse_args(rest)
+    refused = getattr(args, "cml_refused", None)
+    if refused:
+        print(f"ERROR: {refused}", file=sys.stderr)
+        return 2
+    _apply_log_level(args)
     return run_command(module, args)
+
+
+def _starts_with_option(rest: list[str]) -> bool:
+    """Whether the first argument that is not a global option (-v, -q, --log L) is an option: then a
+    command with a DEFAULT_ACTION runs that action (``tide runner --cloud aws`` = ``runner launch``)."""
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a in _GLOBAL_FLAGS or a.startswith("--log="):
+            i += 1
+        elif a == "--log":
+            i += 2
+        else:
+            return a.startswith("-") and a not in ("-h", "--help")
+    return False
+
+
+def _apply_log_level(args) -> None:  # noqa: ANN001
+    """CML's ``--log error|warn|info|debug``: debug shows details (as -v), error prints only errors
+    (as -q); warn and info are tide's default output."""
+    level = getattr(args, "log", None)
+    if level == "debug":
+        args.verbose = max(int(getattr(args, "verbose", 0) or 0), 1)
+    elif level == "error":
+        args.quiet = True
 
 
 class _NeedArgparse(Exception):
@@ -226,6 +316,7 @@ def _defaults_only(module):  # noqa: ANN001, ANN202
     stub = _Defaults()
     stub.add_argument("-v", "--verbose", action="count", default=0)
     stub.add_argument("-q", "--quiet", action="store_true")
+    stub.add_argument("--log")
     try:
         module.register(stub)
     except _NeedArgparse:

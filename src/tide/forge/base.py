@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 TARGET_KINDS = ("pr", "commit", "issue")
-CONCLUSIONS = ("success", "failure", "neutral")
+# a check's result, GitHub's words (check runs); commit-status forges map each to their own states
+CONCLUSIONS = ("success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required")
+CHECK_STATUSES = ("completed", "queued", "in_progress")   # only a completed check has a conclusion
 MERGE_METHODS = ("merge", "rebase", "squash")
 
 
@@ -140,8 +142,9 @@ class Forge(Protocol):
 
     # files and checks
     def upload(self, name: str, data: bytes, mime: str, target: Target | None = None) -> Upload: ...
-    def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
-        """Record a check (run or commit status) for ``sha``; returns its URL."""
+    def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
+        """Record a check (run or commit status) for ``sha``; returns its URL. ``status`` is one of
+        ``CHECK_STATUSES``; ``conclusion`` (one of ``CONCLUSIONS``) counts only when it is completed."""
         ...
 
     # self-hosted runners
@@ -158,6 +161,12 @@ def check_repo(forge: str, repo: str, shape: str = "OWNER/NAME") -> None:
         from tide.core.errors import ForgeError
 
         raise ForgeError(f"{forge}: repository must be {shape}, got '{repo}'")
+
+
+def check_state(states: dict[str, str], conclusion: str, status: str) -> str:
+    """A commit-status forge's state for a check: ``states`` maps every conclusion and the pending
+    statuses (queued, in_progress) to the forge's word."""
+    return states[conclusion if status == "completed" else status]
 
 
 def summary_line(summary: str, conclusion: str) -> str:

@@ -21,6 +21,7 @@ from tide.forge.base import (
     Target,
     Upload,
     check_repo,
+    check_state,
     summary_line,
     unsupported,
 )
@@ -28,7 +29,9 @@ from tide.forge.http import bitbucket_next, bitbucket_values, forge_api
 
 STATE = {"OPEN": "open", "MERGED": "merged", "DECLINED": "closed", "SUPERSEDED": "closed"}
 STRATEGY = {"merge": "merge_commit", "squash": "squash", "rebase": "fast_forward"}
-STATUS = {"success": "SUCCESSFUL", "failure": "FAILED", "neutral": "SUCCESSFUL"}
+STATUS = {"success": "SUCCESSFUL", "failure": "FAILED", "neutral": "SUCCESSFUL", "cancelled": "STOPPED",
+          "skipped": "STOPPED", "timed_out": "FAILED", "action_required": "FAILED", "queued": "INPROGRESS",
+          "in_progress": "INPROGRESS"}
 
 
 def basic_pair(token: str) -> tuple[str, str] | None:
@@ -131,11 +134,13 @@ class BitbucketForge:
                          what=f"upload {name}")
         return Upload(f"{self.web_url}/downloads/{stored}", name)
 
-    def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
-        note = self.create_comment(Target("commit", sha), f"**{title}**: {conclusion}\n\n{summary}")
+    def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
+        shown = conclusion if status == "completed" else status
+        note = self.create_comment(Target("commit", sha), f"**{title}**: {shown}\n\n{summary}")
         key = "tide-" + "".join(c if c.isalnum() else "-" for c in title.lower())[:30]
         self.api.json("POST", f"{self._r}/commit/{sha}/statuses/build", json={
-            "key": key, "state": STATUS[conclusion], "name": title, "description": summary_line(summary, conclusion),
+            "key": key, "state": check_state(STATUS, conclusion, status),
+            "name": title, "description": summary_line(summary, conclusion),
             "url": note.url or self.commit_url(sha)}, what="set commit status")
         return note.url or self.commit_url(sha)
 

@@ -17,12 +17,15 @@ from tide.forge.base import (
     Target,
     Upload,
     check_repo,
+    check_state,
     summary_line,
     unsupported,
 )
 from tide.forge.http import forge_api
 
-STATUS = {"success": "success", "failure": "failure", "neutral": "warning"}
+STATUS = {"success": "success", "failure": "failure", "neutral": "warning", "cancelled": "error",
+          "skipped": "warning", "timed_out": "error", "action_required": "failure", "queued": "pending",
+          "in_progress": "pending"}
 
 
 class GiteaForge:
@@ -114,9 +117,10 @@ class GiteaForge:
                           files={"attachment": (name, data, mime)}, what=f"upload {name}")
         return Upload(d["browser_download_url"], name)
 
-    def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
+    def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
         self.api.json("POST", f"{self._r}/statuses/{sha}", json={
-            "state": STATUS[conclusion], "context": title, "description": summary_line(summary, conclusion),
+            "state": check_state(STATUS, conclusion, status),
+            "context": title, "description": summary_line(summary, conclusion),
             "target_url": self.commit_url(sha)}, what="set commit status")
         return self.commit_url(sha)
 

@@ -166,12 +166,13 @@ class GitHubForge:
             "content": base64.b64encode(data).decode()}, what=f"upload {name}")
         return Upload(url, name)
 
-    def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
+    def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
         if len(summary) > 65535:
             summary = summary[:65000] + "\n\n… (truncated: GitHub keeps 65535 characters)"
-        d = self.api.json("POST", f"{self._base}/check-runs", json={
-            "name": title, "head_sha": sha, "status": "completed", "conclusion": conclusion,
-            "output": {"title": title, "summary": summary}}, what="create check run")
+        body = {"name": title, "head_sha": sha, "status": status, "output": {"title": title, "summary": summary}}
+        if status == "completed":  # GitHub: a conclusion marks the run completed, so only then
+            body["conclusion"] = conclusion
+        d = self.api.json("POST", f"{self._base}/check-runs", json=body, what="create check run")
         return d.get("html_url") or d.get("url", "")
 
     # --- runners ----------------------------------------------------------------------------

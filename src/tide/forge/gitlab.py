@@ -20,13 +20,16 @@ from tide.forge.base import (
     RunnerRegistration,
     Target,
     Upload,
+    check_state,
     summary_line,
 )
 from tide.forge.detect import project_id
 from tide.forge.http import Api, forge_api, gitlab_next
 
 STATE = {"opened": "open", "merged": "merged", "closed": "closed", "locked": "closed"}
-STATUS = {"success": "success", "failure": "failed", "neutral": "success"}
+STATUS = {"success": "success", "failure": "failed", "neutral": "success", "cancelled": "canceled",
+          "skipped": "skipped", "timed_out": "failed", "action_required": "failed", "queued": "pending",
+          "in_progress": "running"}
 
 
 class GitLabForge:
@@ -176,10 +179,12 @@ class GitLabForge:
         url = d.get("url", "")
         return Upload(url if url.startswith("/uploads/") else d.get("full_path", url), name)
 
-    def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
-        note = self.create_comment(Target("commit", sha), f"**{title}**: {conclusion}\n\n{summary}")
+    def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
+        shown = conclusion if status == "completed" else status
+        note = self.create_comment(Target("commit", sha), f"**{title}**: {shown}\n\n{summary}")
         self.api.json("POST", f"{self._p}/statuses/{sha}", json={
-            "state": STATUS[conclusion], "name": title, "description": summary_line(summary, conclusion),
+            "state": check_state(STATUS, conclusion, status),
+            "name": title, "description": summary_line(summary, conclusion),
             "target_url": note.url},
             what="set commit status")
         return note.url

@@ -239,10 +239,12 @@ class LocalForge:
             atomic_write_bytes(path, data)
         return Upload(path.as_uri(), safe)
 
-    def create_check(self, sha: str, title: str, summary: str, conclusion: str) -> str:
+    def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
         n = self._reserve("check")
-        self._write(self.root / "checks" / sha / f"{n}.json",
-                    {"id": n, "title": title, "summary": summary, "conclusion": conclusion, "created": now()})
+        record = {"id": n, "title": title, "summary": summary, "conclusion": conclusion, "created": now()}
+        if status != "completed":  # a pending check has no conclusion yet
+            record.update(status=status, conclusion="")
+        self._write(self.root / "checks" / sha / f"{n}.json", record)
         return f"{self.commit_url(sha)}#check-{n}"
 
     def runner_registration(self, name: str, labels: tuple[str, ...]) -> RunnerRegistration:

@@ -61,7 +61,7 @@ def _comments(items: list[dict], root: Path, site: Path) -> str:
 def _checks(items: list[dict], root: Path, site: Path) -> str:
     parts = []
     for c in items:
-        cls = html.escape(c.get("conclusion", "neutral"))
+        cls = html.escape(c.get("conclusion") or c.get("status") or "neutral")
         parts.append(
             f"<div class=\"check\" id=\"check-{c['id']}\"><p><span class=\"{cls} state\">{cls}</span> "
             f"{html.escape(c['title'])}</p>{_md(c.get('summary', ''), root, site)}</div>"

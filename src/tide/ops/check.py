@@ -10,7 +10,7 @@ import os
 
 from tide.core.errors import ForgeError, MissingError, UsageError
 from tide.core.redact import redact
-from tide.forge.base import CONCLUSIONS, Target
+from tide.forge.base import CHECK_STATUSES, CONCLUSIONS, Target
 from tide.ops.forge import ForgeContext, open_forge
 
 
@@ -18,13 +18,19 @@ def create_check(
     report: str,
     *,
     title: str = "tide report",
-    conclusion: str = "success",
+    conclusion: str | None = None,
+    status: str = "completed",
     sha: str | None = None,
     publish: bool = True,
     path: str | None = None,
     ctx: ForgeContext | None = None,
     **forge_options: str | None,
 ) -> str:
+    if status not in CHECK_STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(CHECK_STATUSES)}")
+    if status != "completed" and conclusion:
+        raise UsageError(f"a check that is {status} has no conclusion yet: drop --conclusion or use --status completed")
+    conclusion = conclusion or "success"
     if conclusion not in CONCLUSIONS:
         raise UsageError(f"--conclusion must be one of {', '.join(CONCLUSIONS)}")
     try:
@@ -43,4 +49,4 @@ def create_check(
         from tide.ops.comment import publish_images
 
         summary = publish_images(ctx, summary, os.path.dirname(os.path.abspath(report)), Target("commit", commit))
-    return ctx.forge.create_check(commit, redact(title), redact(summary), conclusion)  # no secret leaves
+    return ctx.forge.create_check(commit, redact(title), redact(summary), conclusion, status)  # no secret leaves

@@ -203,13 +203,20 @@ class FakeGitHub(FakeForge):
 
     # checks, runners, contents -----------------------------------------------------------------
     def create_check(self, m, q, d):
-        if d.get("conclusion") not in ("success", "failure", "neutral", "cancelled", "skipped", "timed_out",
-                                       "action_required"):
+        # docs: status queued|in_progress|completed (default queued); a conclusion is required when
+        # completed and, when given, marks the run completed
+        status = d.get("status", "queued")
+        if status not in ("queued", "in_progress", "completed"):
             return Reply(422, {"message": "Invalid request.", "documentation_url": DOCS})
+        if "conclusion" in d or status == "completed":
+            if d.get("conclusion") not in ("success", "failure", "neutral", "cancelled", "skipped", "timed_out",
+                                           "action_required"):
+                return Reply(422, {"message": "Invalid request.", "documentation_url": DOCS})
+            status = "completed"
         cid = self.new_id()
-        self.checks.append({"id": cid, **d})
-        return Reply(201, {"id": cid, "html_url": self.web(f"runs/{cid}"), "status": "completed",
-                           "conclusion": d["conclusion"], "name": d["name"], "head_sha": d["head_sha"]})
+        self.checks.append({"id": cid, **d, "status": status})
+        return Reply(201, {"id": cid, "html_url": self.web(f"runs/{cid}"), "status": status,
+                           "conclusion": d.get("conclusion"), "name": d["name"], "head_sha": d["head_sha"]})
 
     def registration_token(self, m, q, d):
         return Reply(201, {"token": f"AABF3JGZDX3P5PMEXLND6TS{self.new_id()}",
