@@ -201,10 +201,11 @@ def watch_comment(
         if trigger_file and os.path.exists(trigger_file):
             os.remove(trigger_file)
 
+    # each fingerprint is taken before the post reads the files: a change made while posting is seen
+    last = _fingerprint(report, ctx.root, trigger_file)
     if trigger_file is None:
         post()
     end = clock() + timeout if timeout > 0 else None
-    last = _fingerprint(report, ctx.root, trigger_file)
     while end is None or clock() < end:
         sleep(interval)
         if not os.path.exists(report):
@@ -215,6 +216,8 @@ def watch_comment(
         sleep(interval)  # stable for one more interval, as CML waits for a write to finish
         if _fingerprint(report, ctx.root, trigger_file) != now:
             continue
+        last = now
         post()
-        last = _fingerprint(report, ctx.root, trigger_file)
+        if trigger_file:
+            last = None  # the trigger was deleted: its next appearance is a change
     return posts
