@@ -338,3 +338,30 @@ def hosted_setup_github(tmp_path):
     from .conftest import _setup
 
     yield from _setup("github", tmp_path)
+
+
+def test_issue18_cml_watch_trigger_file_posts_on_each_trigger(local_setup):
+    from tide.ops.comment import watch_comment
+
+    s = local_setup
+    report, trigger = s.work / "report.md", s.work / "post.now"
+    report.write_text("epoch 1\n")
+    steps = iter([
+        lambda: report.write_text("epoch 2\n"),        # the report alone changing posts nothing
+        lambda: trigger.write_text("x"),               # the trigger appears ...
+        lambda: None,                                  # ... stays: posted, then deleted
+        lambda: None,
+        lambda: (report.write_text("epoch 3\n"), trigger.write_text("y")),
+        lambda: None,                                  # posted again
+    ])
+    clock = [0.0]
+
+    def sleep(sec):
+        clock[0] += sec
+        next(steps, lambda: None)()
+
+    posts = watch_comment(str(report), interval=1, timeout=8, trigger_file=str(trigger), target="commit",
+                          sleep=sleep, clock=lambda: clock[0], path=str(s.work), env=s.env)
+    assert len(posts) == 2 and not trigger.exists()
+    [c] = s.open().forge.list_comments(Target("commit", git(s.work, "rev-parse", "HEAD")))
+    assert c.body.startswith("epoch 3\n")
