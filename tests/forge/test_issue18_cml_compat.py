@@ -365,3 +365,21 @@ def test_issue18_cml_watch_trigger_file_posts_on_each_trigger(local_setup):
     assert len(posts) == 2 and not trigger.exists()
     [c] = s.open().forge.list_comments(Target("commit", git(s.work, "rev-parse", "HEAD")))
     assert c.body.startswith("epoch 3\n")
+
+
+@pytest.mark.parametrize("hosted_setup", ["gitlab", "bitbucket", "gitea"], indirect=True)
+def test_issue18_cml_check_states_on_commit_status_forges(hosted_setup):
+    """Every conclusion and pending status maps to a state the forge's API accepts (the fakes
+    validate them as the documented APIs do), and the same conclusion always to the same state."""
+    from tide.forge.base import CHECK_STATUSES, CONCLUSIONS
+    from tide.ops.check import create_check
+
+    s = hosted_setup
+    (s.work / "report.md").write_text("# check\n")
+    seen = {}
+    for status in CHECK_STATUSES:
+        for conclusion in CONCLUSIONS if status == "completed" else (None,):
+            create_check(str(s.work / "report.md"), conclusion=conclusion, status=status, **s.options())
+            seen[conclusion or status] = s.fake.statuses[-1]["state"]
+    assert len(seen) == len(CONCLUSIONS) + 2
+    assert seen["success"] != seen["failure"] and seen["in_progress"] not in (seen["success"], seen["failure"])
