@@ -383,3 +383,17 @@ def test_issue18_cml_check_states_on_commit_status_forges(hosted_setup):
             seen[conclusion or status] = s.fake.statuses[-1]["state"]
     assert len(seen) == len(CONCLUSIONS) + 2
     assert seen["success"] != seen["failure"] and seen["in_progress"] not in (seen["success"], seen["failure"])
+
+
+def test_issue18_cml_cloud_type_with_gpu():
+    """CML's documented --cloud-type m+k80 / l+v100 (size+GPU) resolve as --cloud-type m --cloud-gpu k80;
+    a native GCP 'machine+accelerator' type passes through."""
+    from tide.core.errors import UsageError
+    from tide.runners.catalog import resolve
+
+    assert resolve("aws", "eu-west", "m+k80", "") == resolve("aws", "eu-west", "m", "k80")
+    assert resolve("aws", "us-west", "l+v100", "nogpu").type == "p3.8xlarge"
+    assert resolve("azure", "us-west", "m+tesla", "").type == "Standard_NC6s_v3"
+    assert resolve("gcp", "us-west", "n1-standard-4+nvidia-tesla-t4*1", "").type == "n1-standard-4+nvidia-tesla-t4*1"
+    with pytest.raises(UsageError):
+        resolve("aws", "us-west", "m+k80", "t4")

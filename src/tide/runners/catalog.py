@@ -78,6 +78,12 @@ def resolve(cloud: str, region: str, size: str, gpu: str) -> Placement:
         gpu = "v100"
     native_region = REGIONS.get(cloud, {}).get(region, region)
     table = TYPES.get(cloud, {})
+    head, plus, tail = size.partition("+")
+    if plus and head in GENERIC_SIZES and tail.lower() in (*GENERIC_GPUS, "tesla"):  # CML's m+k80, l+v100
+        combined = "v100" if tail.lower() == "tesla" else tail.lower()
+        if gpu and gpu != combined:
+            raise UsageError(f"--cloud-type {size} and --cloud-gpu {gpu} name two different GPUs: give one")
+        size, gpu = head, combined
     if size in GENERIC_SIZES:
         key = (size, gpu if gpu in GENERIC_GPUS else "")
         if key not in table:
