@@ -68,8 +68,11 @@ def run(args):
         except ValueError:
             raise UsageError(f"--watch-interval: '{args.watch_interval}' is not a number of seconds")
         timeout = parse_duration(args.watch_timeout, "--watch-timeout", 3600)
-        watch_comment(args.report, interval=interval, timeout=timeout, trigger_file=args.trigger_file,
-                      update=update, on_post=lambda res: print(res.url, flush=True), **options)
+        try:
+            watch_comment(args.report, interval=interval, timeout=timeout, trigger_file=args.trigger_file,
+                          update=update, on_post=lambda res: print(res.url, flush=True), **options)
+        except KeyboardInterrupt:  # Ctrl-C is how a watch is meant to end
+            pass
         return 0
     from tide.ops.comment import create_comment
 
