@@ -1,0 +1,117 @@
+"""Issue 20: everyday commands dvc users script with (freeze/unfreeze, unprotect, root), run by tide and
+by real dvc 3.67.1 on the same repository and compared: exit status, stdout, the files written."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+PIPE = ("stages:\n  # a comment dvc keeps\n  s:\n    cmd: cp s o   # copy\n    deps: [s]\n    outs:\n    - o\n"
+        "  t:\n    cmd: echo t\n")
+
+
+def _same(both, fn):
+    seen = [fn(r) for r in both]
+    assert seen[0] == seen[1], seen
+    return seen[0]
+
+
+def test_issue20_freeze_edits_the_stage_in_place_as_dvc(both):
+    def go(r):
+        r.sh("echo a > s")
+        r.sh(f"printf '{PIPE}' > dvc.yaml")
+        r.t("repro", "-q")
+        steps = []
+        for argv in (["freeze", "s"], ["freeze", "s", "t"], ["unfreeze", "t"], ["unfreeze", "dvc.yaml:s"]):
+            res = r.t(*argv)
+            steps.append((res.returncode, res.stdout, open(r.p("dvc.yaml")).read(), open(r.p("dvc.lock")).read()))
+        return steps
+
+    steps = _same(both, go)
+    assert "    - o\n    frozen: true\n  t:" in steps[0][2]      # after the stage's last line, comments kept
+    assert "frozen" not in steps[-1][2] and steps[-1][3] == steps[0][3]  # dvc.lock untouched
+
+
+def test_issue20_frozen_stage_is_not_reproduced(both):
+    def go(r):
+        r.sh("echo a > s")
+        r.sh(f"printf '{PIPE}' > dvc.yaml")
+        r.t("repro", "-q")
+        r.t("freeze", "-q", "s")
+        r.sh("echo changed > s")
+        r.t("repro", "-q")
+        return open(r.p("o")).read()
+
+    assert _same(both, go) == "a\n"
+
+
+def test_issue20_freeze_a_dvc_file_appends_the_flag_as_dvc(both):
+    def go(r):
+        r.sh("echo x > f")
+        r.t("add", "-q", "f")
+        a = r.t("freeze", "f.dvc")
+        frozen = open(r.p("f.dvc")).read()
+        b = r.t("unfreeze", "f.dvc")
+        return a.returncode, a.stdout, frozen, b.returncode, open(r.p("f.dvc")).read()
+
+    rc, out, frozen, rc2, after = _same(both, go)
+    assert frozen.endswith("frozen: true\n") and "frozen" not in after
+
+
+@pytest.mark.parametrize("argv", [["freeze", "nope"], ["freeze", "o"], ["freeze", "dvc.yaml"], ["freeze", "g.dvc"],
+                                  ["freeze", "s:x"], ["unfreeze", "t@1"]])
+def test_issue20_freeze_refuses_what_dvc_refuses_and_changes_nothing(both, argv):
+    def go(r):
+        r.sh("echo a > s")
+        r.sh(f"printf '{PIPE}' > dvc.yaml")
+        before = open(r.p("dvc.yaml")).read()
+        res = r.t(*argv, check=False)
+        return res.returncode != 0, open(r.p("dvc.yaml")).read() == before
+
+    assert _same(both, go) == (True, True)
+
+
+def test_issue20_freeze_checks_every_target_before_changing_any(tide, tmp_path):
+    from tests.conftest import git
+
+    d = tmp_path / "r"
+    d.mkdir()
+    git(d, "init", "-q", "-b", "main")
+    tide("init", "-q", cwd=d)
+    (d / "dvc.yaml").write_text(PIPE.replace("\\n", "\n"))
+    res = tide("freeze", "s", "nope", cwd=d, check=False)
+    assert res.returncode == 1 and "nope" in res.stderr and "Traceback" not in res.stderr
+    assert "frozen" not in (d / "dvc.yaml").read_text()
+
+
+@pytest.mark.parametrize("cache_type", ["hardlink", "symlink", "copy"])
+def test_issue20_unprotect_makes_writable_copies_as_dvc(both, cache_type):
+    def go(r):
+        r.t("config", "cache.type", cache_type)
+        r.sh("echo a > f; mkdir d; echo b > d/x")
+        r.t("add", "-q", "f", "d")
+        res = r.t("unprotect", "f", "d")
+        modes = []
+        for p in ("f", "d/x"):
+            st = os.lstat(r.p(p))
+            modes.append((stat.S_ISREG(st.st_mode), st.st_nlink, bool(st.st_mode & 0o200)))
+        r.sh("echo edited > f")  # the cache is not touched
+        status = r.j("status", "--json")
+        return res.returncode, res.stdout, modes, r.cache_files(), sorted(status)
+
+    rc, _, modes, _, _ = _same(both, go)
+    assert rc == 0 and modes == [(True, 1, True)] * 2
+
+
+def test_issue20_unprotect_missing_fails(both):
+    _same(both, lambda r: r.t("unprotect", "nope", check=False).returncode != 0)
+
+
+def test_issue20_root_from_a_subdirectory(both):
+    def go(r):
+        r.sh("mkdir -p a/b")
+        return [r.run("root", cwd=r.p(d)).stdout for d in (".", "a", "a/b")]
+
+    assert _same(both, go) == [".\n", "..\n", "../..\n"]
