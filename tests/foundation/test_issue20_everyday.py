@@ -12,6 +12,11 @@ PIPE = ("stages:\n  # a comment dvc keeps\n  s:\n    cmd: cp s o   # copy\n    d
         "  t:\n    cmd: echo t\n")
 
 
+def _read(r, rel):
+    with open(r.p(rel), encoding="utf-8") as f:
+        return f.read()
+
+
 def _same(both, fn):
     seen = [fn(r) for r in both]
     assert seen[0] == seen[1], seen
@@ -26,7 +31,7 @@ def test_issue20_freeze_edits_the_stage_in_place_as_dvc(both):
         steps = []
         for argv in (["freeze", "s"], ["freeze", "s", "t"], ["unfreeze", "t"], ["unfreeze", "dvc.yaml:s"]):
             res = r.t(*argv)
-            steps.append((res.returncode, res.stdout, open(r.p("dvc.yaml")).read(), open(r.p("dvc.lock")).read()))
+            steps.append((res.returncode, res.stdout, _read(r, "dvc.yaml"), _read(r, "dvc.lock")))
         return steps
 
     steps = _same(both, go)
@@ -42,7 +47,7 @@ def test_issue20_frozen_stage_is_not_reproduced(both):
         r.t("freeze", "-q", "s")
         r.sh("echo changed > s")
         r.t("repro", "-q")
-        return open(r.p("o")).read()
+        return _read(r, "o")
 
     assert _same(both, go) == "a\n"
 
@@ -52,9 +57,9 @@ def test_issue20_freeze_a_dvc_file_appends_the_flag_as_dvc(both):
         r.sh("echo x > f")
         r.t("add", "-q", "f")
         a = r.t("freeze", "f.dvc")
-        frozen = open(r.p("f.dvc")).read()
+        frozen = _read(r, "f.dvc")
         b = r.t("unfreeze", "f.dvc")
-        return a.returncode, a.stdout, frozen, b.returncode, open(r.p("f.dvc")).read()
+        return a.returncode, a.stdout, frozen, b.returncode, _read(r, "f.dvc")
 
     rc, out, frozen, rc2, after = _same(both, go)
     assert frozen.endswith("frozen: true\n") and "frozen" not in after
@@ -66,9 +71,9 @@ def test_issue20_freeze_refuses_what_dvc_refuses_and_changes_nothing(both, argv)
     def go(r):
         r.sh("echo a > s")
         r.sh(f"printf '{PIPE}' > dvc.yaml")
-        before = open(r.p("dvc.yaml")).read()
+        before = _read(r, "dvc.yaml")
         res = r.t(*argv, check=False)
-        return res.returncode != 0, open(r.p("dvc.yaml")).read() == before
+        return res.returncode != 0, _read(r, "dvc.yaml") == before
 
     assert _same(both, go) == (True, True)
 
