@@ -120,3 +120,24 @@ def test_issue20_root_from_a_subdirectory(both):
         return [r.run("root", cwd=r.p(d)).stdout for d in (".", "a", "a/b")]
 
     assert _same(both, go) == [".\n", "..\n", "../..\n"]
+
+
+IGNORE = "*.log\\n!keep.log\\ndata/tmp/\\n# c\\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["a.log"], ["keep.log"], ["b.txt"], ["-d", "a.log", "keep.log", "b.txt", "data/tmp", "data/tmp/x", "sub/z.bin"],
+    ["-d", "-n", "a.log", "b.txt"], ["-a", "-d", "a.log"], ["-d", "data/tmp/x/y"], ["/etc/passwd"],
+])
+def test_issue20_check_ignore_as_dvc(both, argv):
+    def go(r):
+        r.sh(f"printf '{IGNORE}' > .dvcignore; mkdir -p data/tmp sub; printf '*.bin\\n!keep.bin\\n' > sub/.dvcignore")
+        res = r.t("check-ignore", *argv, check=False)
+        return res.returncode, res.stdout
+
+    _same(both, go)
+
+
+@pytest.mark.parametrize("argv", [["-n", "a.log"], []])
+def test_issue20_check_ignore_usage_errors(both, argv):
+    _same(both, lambda r: r.t("check-ignore", *argv, check=False).returncode != 0)

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "freeze": ("freeze", "Freeze stages or .dvc files: repro and update skip them"),
     "unfreeze": ("unfreeze", "Unfreeze stages or .dvc files"),
     "unprotect": ("unprotect", "Make data linked to the cache a writable copy"),
+    "check-ignore": ("check_ignore", "Show which paths .dvcignore excludes, and by which pattern"),
     "root": ("root", "Show the repository root, relative to the current directory"),
     "metrics": ("metrics", "Show and compare metrics"),
     "params": ("params", "Compare parameters between revisions"),
