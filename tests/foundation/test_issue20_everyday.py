@@ -141,3 +141,63 @@ def test_issue20_check_ignore_as_dvc(both, argv):
 @pytest.mark.parametrize("argv", [["-n", "a.log"], []])
 def test_issue20_check_ignore_usage_errors(both, argv):
     _same(both, lambda r: r.t("check-ignore", *argv, check=False).returncode != 0)
+
+
+def _hooks(path):
+    d = os.path.join(path, ".git", "hooks")
+    return sorted(n for n in os.listdir(d) if not n.endswith(".sample"))
+
+
+def test_issue20_install_writes_the_hooks_dvc_writes_and_refuses_to_overwrite(both):
+    def go(r):
+        first = r.t("install", check=False).returncode
+        hooks = _hooks(r.path)
+        modes = [bool(os.stat(os.path.join(r.path, ".git/hooks", h)).st_mode & 0o100) for h in hooks]
+        before = [_read(r, f".git/hooks/{h}") for h in hooks]
+        again = r.t("install", check=False).returncode
+        after = [_read(r, f".git/hooks/{h}") for h in hooks]
+        return first, hooks, modes, again != 0, before == after
+
+    assert _same(both, go) == (0, ["post-checkout", "pre-commit", "pre-push"], [True] * 3, True, True)
+
+
+def test_issue20_installed_hooks_keep_data_in_step_with_git(tide, tmp_path):
+    """The hooks run: git checkout of a branch checks the data out, git push pushes it to the remote."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import git
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "tide"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m tide "$@"\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    d, remote, bare = tmp_path / "r", tmp_path / "remote", tmp_path / "bare.git"
+    d.mkdir()
+    remote.mkdir()
+    git(d, "init", "-q", "-b", "main")
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    tide("init", "-q", cwd=d)
+    tide("remote", "add", "-q", "-d", "r", str(remote), cwd=d)
+    tide("install", cwd=d)
+    (d / "f").write_text("a\n")
+    tide("add", "-q", "f", cwd=d)
+    run = lambda *a: subprocess.run(a, cwd=d, env=env, check=True, capture_output=True, text=True)  # noqa: E731
+    run("git", "add", "-A")
+    run("git", "commit", "-qm", "a")
+    run("git", "checkout", "-q", "-b", "b2")
+    (d / "f").write_text("b\n")
+    tide("add", "-q", "f", cwd=d)
+    run("git", "commit", "-qam", "b")
+    run("git", "checkout", "-q", "main")
+    assert (d / "f").read_text() == "a\n"          # post-checkout ran tide checkout
+    run("git", "checkout", "-q", "b2")
+    assert (d / "f").read_text() == "b\n"
+    assert not any(remote.rglob("*"))
+    run("git", "remote", "add", "origin", str(bare))
+    run("git", "push", "-q", "origin", "b2")
+    assert len([p for p in remote.rglob("*") if p.is_file()]) == 1   # pre-push ran tide push
+    shutil.rmtree(bare)

@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unfreeze": ("unfreeze", "Unfreeze stages or .dvc files"),
     "unprotect": ("unprotect", "Make data linked to the cache a writable copy"),
     "check-ignore": ("check_ignore", "Show which paths .dvcignore excludes, and by which pattern"),
+    "install": ("install", "Install git hooks: checkout after git checkout, status before commit, push before push"),
+    "git-hook": ("git_hook", "Run what a hook installed by 'tide install' runs"),
     "root": ("root", "Show the repository root, relative to the current directory"),
     "metrics": ("metrics", "Show and compare metrics"),
     "params": ("params", "Compare parameters between revisions"),
