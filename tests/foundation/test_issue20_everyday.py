@@ -85,7 +85,7 @@ def test_issue20_freeze_checks_every_target_before_changing_any(tide, tmp_path):
     d.mkdir()
     git(d, "init", "-q", "-b", "main")
     tide("init", "-q", cwd=d)
-    (d / "dvc.yaml").write_text(PIPE.replace("\\n", "\n"))
+    (d / "dvc.yaml").write_text(PIPE)
     res = tide("freeze", "s", "nope", cwd=d, check=False)
     assert res.returncode == 1 and "nope" in res.stderr and "Traceback" not in res.stderr
     assert "frozen" not in (d / "dvc.yaml").read_text()
@@ -201,3 +201,51 @@ def test_issue20_installed_hooks_keep_data_in_step_with_git(tide, tmp_path):
     run("git", "push", "-q", "origin", "b2")
     assert len([p for p in remote.rglob("*") if p.is_file()]) == 1   # pre-push ran tide push
     shutil.rmtree(bare)
+
+
+TWO = ("stages:\n  # c\n  s:\n    cmd: cp s o   # copy\n    deps: [s]\n    outs:\n    - o\n"
+       "  t:\n    cmd: cp o p\n    deps: [o]\n    outs: [p]\n")
+
+
+def _files(r):
+    return {n: _read(r, n) for n in ("dvc.yaml", "dvc.lock", ".gitignore") if os.path.exists(r.p(n))}
+
+
+@pytest.mark.parametrize("cache_type", ["copy", "hardlink"])
+def test_issue20_remove_stage_updates_dvc_yaml_and_lock_as_dvc(both, cache_type):
+    def go(r):
+        r.t("config", "cache.type", cache_type)
+        r.sh(f"echo a > s; printf '{TWO}' > dvc.yaml")
+        r.t("repro", "-q")
+        one = r.t("remove", "t")
+        after_t = _files(r), r.ls(), bool(os.stat(r.p("p")).st_mode & 0o200), os.stat(r.p("p")).st_nlink
+        two = r.t("remove", "--outs", "s")
+        return one.returncode, one.stdout, after_t, two.returncode, _files(r), r.ls()
+
+    res = _same(both, go)
+    assert res[2][0]["dvc.yaml"].startswith("stages:\n  # c\n  s:\n    cmd: cp s o   # copy\n")
+    assert res[4] == {} and res[5] == ["p", "s"]
+
+
+def test_issue20_remove_stage_refuses_unknown_targets_and_changes_nothing(both):
+    def go(r):
+        r.sh(f"echo a > s; printf '{TWO}' > dvc.yaml")
+        r.t("repro", "-q")
+        res = r.t("remove", "t", "nope", check=False)
+        return res.returncode != 0, r.ls()
+
+    assert _same(both, go)[0]
+
+
+def test_issue20_remove_checks_every_target_first(tide, tmp_path):
+    """dvc removes the targets before a bad one; tide changes nothing (safer, as freeze)."""
+    from tests.conftest import git
+
+    d = tmp_path / "r"
+    d.mkdir()
+    git(d, "init", "-q", "-b", "main")
+    tide("init", "-q", cwd=d)
+    (d / "dvc.yaml").write_text(TWO)
+    before = (d / "dvc.yaml").read_text()
+    res = tide("remove", "t", "nope", cwd=d, check=False)
+    assert res.returncode != 0 and "nope" in res.stderr and (d / "dvc.yaml").read_text() == before

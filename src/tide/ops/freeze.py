@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from tide.core import yamlio
 from tide.core.errors import MissingError, UsageError
 from tide.core.fsutil import atomic_write_text
-from tide.core.yamlstyle import dumps
-from tide.pipeline import definition
+from tide.pipeline import definition, yamledit
 from tide.workspace import pointers
 from tide.workspace.repo import Repo
 
@@ -32,7 +31,7 @@ def set_frozen(repo: Repo, targets: list[str], frozen: bool, cwd: str | None = N
     cwd = cwd or os.getcwd()
     verb = "freeze" if frozen else "unfreeze"
     with repo.lock():
-        resolved = [_resolve(repo, t, cwd, verb) for t in targets]
+        resolved = [resolve(repo, t, cwd, verb) for t in targets]
         for t in resolved:
             with open(t.path, encoding="utf-8") as f:
                 text = f.read()
@@ -42,7 +41,9 @@ def set_frozen(repo: Repo, targets: list[str], frozen: bool, cwd: str | None = N
     return resolved
 
 
-def _resolve(repo: Repo, target: str, cwd: str, verb: str) -> Target:
+def resolve(repo: Repo, target: str, cwd: str, verb: str) -> Target:
+    """A stage (``NAME``, ``dir:NAME``, ``dir/dvc.yaml:NAME``) or a ``.dvc`` file, checked to exist and load."""
+
     def fail(why: str) -> UsageError:
         return UsageError(f"failed to {verb} '{target}' - {why}")
 
@@ -90,70 +91,4 @@ def _edit_top(text: str, frozen: bool) -> str:
 
 
 def _edit_stage(text: str, t: Target, frozen: bool) -> str:
-    """One stage of a dvc.yaml, edited as a block of lines; a layout the line edit cannot handle (flow
-    style, anchors) is rewritten whole. Either way the result is checked to load as the intended data."""
-    data = yamlio.loads(text, t.shown)
-    body = dict(data["stages"][t.stage] or {})
-    if frozen:
-        body["frozen"] = True
-    else:
-        body.pop("frozen", None)
-    want = {**data, "stages": {**data["stages"], t.stage: body}}
-    edited = _line_edit(text, t.stage, frozen)
-    if edited is not None:
-        try:
-            if yamlio.loads(edited, t.shown) == want:
-                return edited
-        except Exception:  # noqa: BLE001 - the line edit is an optimisation; the rewrite below is exact
-            pass
-    return dumps(want)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _content(line: str) -> bool:
-    s = line.strip()
-    return bool(s) and not s.startswith("#")
-
-
-def _line_edit(text: str, name: str, frozen: bool) -> str | None:
-    lines = text.splitlines(keepends=True)
-    top = next((i for i, ln in enumerate(lines) if re.match(r"stages:\s*(#.*)?$", ln.rstrip("\n"))), None)
-    if top is None:
-        return None
-    key = re.compile(r"( +)(?:%s|'%s'|\"%s\"):\s*(#.*)?$" % ((re.escape(name),) * 3))
-    start = None
-    for i in range(top + 1, len(lines)):
-        ln = lines[i].rstrip("\n")
-        if _content(ln) and _indent(ln) == 0:
-            break
-        if key.match(ln):
-            start = i
-            break
-    if start is None:
-        return None
-    own = _indent(lines[start])
-    end = start + 1
-    last = start
-    while end < len(lines) and (not _content(lines[end]) or _indent(lines[end]) > own):
-        if _content(lines[end]):
-            last = end
-        end += 1
-    body = [i for i in range(start + 1, last + 1) if _content(lines[i])]
-    if not body:
-        return None
-    ind = min(_indent(lines[i]) for i in body)
-    flag = [i for i in body if _indent(lines[i]) == ind and lines[i].lstrip().startswith("frozen:")]
-    out = list(lines)
-    if flag:
-        if frozen:
-            out[flag[0]] = " " * ind + "frozen: true\n"
-        else:
-            del out[flag[0]]
-    elif frozen:
-        if not out[last].endswith("\n"):
-            out[last] += "\n"
-        out.insert(last + 1, " " * ind + "frozen: true\n")
-    return "".join(out)
+    return yamledit.set_stage_key(text, t.shown, t.stage, "frozen", True if frozen else None)
