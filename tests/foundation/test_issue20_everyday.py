@@ -249,3 +249,31 @@ def test_issue20_remove_checks_every_target_first(tide, tmp_path):
     before = (d / "dvc.yaml").read_text()
     res = tide("remove", "t", "nope", cwd=d, check=False)
     assert res.returncode != 0 and "nope" in res.stderr and (d / "dvc.yaml").read_text() == before
+
+
+def _tree(r):
+    out = {}
+    for d, dirs, files in os.walk(r.path):
+        dirs[:] = [x for x in dirs if x != ".git"]
+        for f in files:
+            p = os.path.join(d, f)
+            st = os.lstat(p)
+            out[os.path.relpath(p, r.path)] = (stat.S_ISREG(st.st_mode), st.st_nlink, bool(st.st_mode & 0o200),
+                                               _read(r, os.path.relpath(p, r.path)))
+    return out
+
+
+@pytest.mark.parametrize("cache_type", ["symlink", "hardlink"])
+def test_issue20_destroy_leaves_plain_files_as_dvc(both, cache_type):
+    def go(r):
+        r.t("config", "cache.type", cache_type)
+        r.sh("echo a > s; echo x > f; mkdir d; echo y > d/z")
+        r.t("add", "-q", "f", "d")
+        r.sh("printf 'stages:\\n  s:\\n    cmd: cp s o\\n    deps: [s]\\n    outs: [o]\\n' > dvc.yaml")
+        r.t("repro", "-q")
+        refused = r.t("destroy", check=False).returncode != 0 and os.path.isdir(r.p(".dvc"))
+        res = r.t("destroy", "-f")
+        return refused, res.returncode, _tree(r)
+
+    refused, rc, tree = _same(both, go)
+    assert refused and rc == 0 and set(tree) == {".gitignore", "f", "d/z", "o", "s"}

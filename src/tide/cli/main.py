@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-ignore": ("check_ignore", "Show which paths .dvcignore excludes, and by which pattern"),
     "install": ("install", "Install git hooks: checkout after git checkout, status before commit, push before push"),
     "git-hook": ("git_hook", "Run what a hook installed by 'tide install' runs"),
+    "destroy": ("destroy", "Remove tide/DVC from the repository, leaving the data as plain files"),
     "root": ("root", "Show the repository root, relative to the current directory"),
     "metrics": ("metrics", "Show and compare metrics"),
     "params": ("params", "Compare parameters between revisions"),
