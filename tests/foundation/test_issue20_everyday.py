@@ -3,6 +3,7 @@ by real dvc 3.67.1 on the same repository and compared: exit status, stdout, the
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -277,3 +278,37 @@ def test_issue20_destroy_leaves_plain_files_as_dvc(both, cache_type):
 
     refused, rc, tree = _same(both, go)
     assert refused and rc == 0 and set(tree) == {".gitignore", "f", "d/z", "o", "s"}
+
+
+def _data_status_runs(r, *argvs):
+    out = []
+    for argv in argvs:
+        res = r.t("data", "status", *argv)
+        out.append((res.returncode, res.stdout.replace("tide ", "dvc ") if not argv or "--json" not in argv
+                    else json.loads(res.stdout)))
+    return out
+
+
+def test_issue20_data_status_as_dvc(both):
+    """committed, uncommitted (modified dir, deleted, added inside a dir, renamed), untracked, unchanged,
+    granular, targets, the empty repository; text and --json (unchanged sorted: dvc prints a set)."""
+
+    def go(r):
+        steps = _data_status_runs(r, [], ["--json"])
+        r.sh("echo a > f; mkdir d; echo y > d/z; echo w > d/w; echo q > g")
+        r.t("add", "-q", "f", "d", "g")
+        steps += _data_status_runs(r, ["--json"])
+        r.sh("git add -A; git commit -qm a")
+        steps += _data_status_runs(r, [], ["--json"])
+        r.sh("echo b > f")
+        r.t("add", "-q", "f")
+        r.sh("echo y2 > d/z; echo new > d/n; rm g; echo u > untracked")
+        steps += _data_status_runs(r, [], ["--granular", "--untracked-files"], ["--json"], ["--granular", "--json"],
+                                   ["--json", "d"], ["--json", "--granular", "d"], ["--json", "--untracked-files"])
+        r.sh("git add -A; git commit -qm b; rm untracked; mv d/w d/w2")
+        steps += _data_status_runs(r, ["--granular", "--json"], ["--granular"])
+        res = r.t("data", "status", "--json", "--unchanged", "--granular")
+        steps.append(sorted(json.loads(res.stdout).get("unchanged", [])))
+        return steps
+
+    _same(both, go)

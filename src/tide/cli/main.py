@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "install": ("install", "Install git hooks: checkout after git checkout, status before commit, push before push"),
     "git-hook": ("git_hook", "Run what a hook installed by 'tide install' runs"),
     "destroy": ("destroy", "Remove tide/DVC from the repository, leaving the data as plain files"),
+    "data": ("data", "Show changes between the last commit, the .dvc files and the workspace (data status)"),
     "root": ("root", "Show the repository root, relative to the current directory"),
     "metrics": ("metrics", "Show and compare metrics"),
     "params": ("params", "Compare parameters between revisions"),

@@ -61,7 +61,7 @@ GIT_OPTIONS = frozenset({
     "--porcelain=v1", "--quiet", "--replace-all", "--show-current", "--stdin", "--tags", "--unset-all",
     "--unshallow", "--untracked-files=all", "--verify", "--write-tree", "--format=tar", "--end-of-options",
     "--no-tags", "--refs", "--porcelain", "--force", "--delete", "--prune", "--annotate", "--allow-empty",
-    "--git-dir", "--git-path",
+    "--git-dir", "--git-path", "-uno", "-uall",
 })
 GIT_OPTION_PREFIXES = ("--format=", "--depth=")
 GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b", "--git-path"})
