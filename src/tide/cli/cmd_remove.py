@@ -1,5 +1,6 @@
 def register(p):
-    p.add_argument("targets", nargs="+", metavar="TARGET", help=".dvc files (or their outputs) to stop tracking")
+    p.add_argument("targets", nargs="+", metavar="TARGET",
+                   help=".dvc files (f.dvc or f) or pipeline stages (NAME, dir/dvc.yaml:NAME) to stop tracking")
     p.add_argument("--outs", action="store_true", help="also delete the outputs from the workspace")
 
 
@@ -8,6 +9,6 @@ def run(args):
     from tide.ops.remove import remove
 
     for p in remove(repo(), args.targets, outs=args.outs):
-        if not args.quiet:
+        if not args.quiet and p.endswith(".dvc"):  # a stage's dvc.yaml/dvc.lock are edited silently, as dvc
             print(f"Removed '{p}'")
     return 0

@@ -61,9 +61,10 @@ GIT_OPTIONS = frozenset({
     "--porcelain=v1", "--quiet", "--replace-all", "--show-current", "--stdin", "--tags", "--unset-all",
     "--unshallow", "--untracked-files=all", "--verify", "--write-tree", "--format=tar", "--end-of-options",
     "--no-tags", "--refs", "--porcelain", "--force", "--delete", "--prune", "--annotate", "--allow-empty",
+    "--git-dir", "--git-path", "-uno", "-uall",
 })
 GIT_OPTION_PREFIXES = ("--format=", "--depth=")
-GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b"})
+GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b", "--git-path"})
 
 
 def git_args(args: tuple[str, ...] | list[str]) -> None:

@@ -67,15 +67,23 @@ def _workspace(repo: Repo) -> _Side:
     return side
 
 
-def _at_rev(repo: Repo, rev: str) -> _Side:
-    from tide.pipeline.revfs import RevReader
+def _at_rev(repo: Repo, rev: str | None) -> _Side:
+    """What the .dvc files and dvc.lock files record at ``rev`` (None: as they are in the workspace)."""
+    from tide.pipeline.revfs import RevReader, WorkspaceFiles
+    from tide.workspace.index import find_dvc_files
 
     side = _Side()
-    reader = RevReader(repo, rev)
-    for rel in sorted(reader.files):
+    reader: RevReader | WorkspaceFiles
+    if rev is None:
+        reader = WorkspaceFiles(repo)
+        files = sorted(repo.rel(p).replace(os.sep, "/") for p in find_dvc_files(repo.root, repo.ignore)[0])
+    else:
+        reader = RevReader(repo, rev)
+        files = sorted(reader.files)
+    for rel in files:
         if rel.endswith(pointers.SUFFIX) and not rel.startswith(".dvc/"):
             path = os.path.join(repo.root, rel)
-            where = f"{rev}:{rel}"
+            where = f"{rev}:{rel}" if rev else rel
             text = reader.read_text(path) or ""
             for o in pointers.parse(yamlio.loads(text, where), path, repo.root, where).outs:
                 if o.use_cache:
@@ -86,7 +94,7 @@ def _at_rev(repo: Repo, rev: str) -> _Side:
         text = reader.read_text(lock)
         recorded: dict[tuple[str, str], pointers.Out] = {}
         if text is not None:
-            where = f"{rev}:{repo.rel(lock)}"
+            where = f"{rev}:{repo.rel(lock)}" if rev else repo.rel(lock)
             wdirs = {s.name: s.wdir for s in pipe.stages}
             for name, o in parse_lock(yamlio.loads(text, where), repo.root, lock, where, wdirs):
                 recorded[(name, o.abspath)] = o

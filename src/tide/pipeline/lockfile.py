@@ -79,10 +79,14 @@ def write_entry(lock_path: str, root: str, name: str, entry: dict[str, Any]) -> 
 
 
 def remove_entry(lock_path: str, root: str, name: str) -> None:
+    """One stage out of dvc.lock; a lock file left with no stage is deleted, as dvc does."""
     from tide.core.fsutil import atomic_write_text
     from tide.core.yamlstyle import dumps
 
     stages = read_entries(lock_path, root)
     if name in stages:
         del stages[name]
-        atomic_write_text(lock_path, dumps({"schema": "2.0", "stages": stages}))
+        if stages:
+            atomic_write_text(lock_path, dumps({"schema": "2.0", "stages": stages}))
+        else:
+            os.unlink(lock_path)
