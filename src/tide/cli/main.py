@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("schedule", "Install or show the retraining schedule"),
     "demo": ("demo", "Run the retraining loop on embedded defaults"),
     "version": ("version", "Show tide's version and environment"),
+    "doctor": ("doctor", "Show the environment and whether tide retrain can run here"),
 }
 
 
