@@ -22,7 +22,7 @@ from typing import Any
 
 from tide.core import settings as S
 from tide.core.config import Env
-from tide.core.errors import TideError, UsageError
+from tide.core.errors import ConfigError, TideError
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,9 @@ def check(root: str, env: Env | None = None) -> Readiness:
         _runner(st, rs.runner, env, out)
     if remote is not None:
         _remote_credentials(*remote, env, out)
-    # the first commit last: every fix above adds files it should hold; with a forge, pushed there too
+    if git is not None and not any(f.key == "commit" for f in out):
+        _uncommitted(git, proj, out)
+    # the commit last: every fix above changes files it should hold; with a forge, pushed there too
     if any(f.key == "commit" for f in out) and (any(f.key == "forge" for f in out) or _has_origin(git)):
         out = [replace(f, fix=f"{f.fix} && git push -u origin {shlex.quote(rs.base)}") if f.key == "commit" else f
                for f in out]
@@ -331,6 +333,26 @@ def _primary(gate: S.GateSettings, metrics: dict[str, Any] | None, g: _Guess, ou
         out.append(_yaml_fix("gate.primary", f"gate.primary.metric '{gate.primary.metric}' is not in "
                              f"{gate.metrics} (it has: {', '.join(numeric)})",
                              {"gate": {"primary": {"metric": numeric[0]}}}))
+
+
+PROJECT_FILES = ("tide.yaml", "dvc.yaml", ".dvc/config")   # what the scheduled job reads from the base branch
+_CHANGES_FILES = ("dvc", "stage", "remote", "forge", "registry.model", "registry.path", "gate.metrics",
+                  "gate.primary", "retrain.base")
+
+
+def _uncommitted(git, root: str, out: list[Finding]) -> None:  # noqa: ANN001
+    """Scheduled runs and the PR start from the committed base branch: the project's files (and the
+    files the fixes above change) must be committed and pushed."""
+    rel = os.path.relpath(root, git.root)
+    specs = [p if rel == "." else f"{rel}/{p}" for p in PROJECT_FILES]
+    dirty = git.out("status", "--porcelain", "--untracked-files=all", "--", *specs).strip()
+    fixes = [f.key for f in out if f.key in _CHANGES_FILES or f.kind == "tide.yaml"]
+    if not dirty and not fixes:
+        return
+    what = "the changes above" if fixes else "the project's changed files (" + ", ".join(
+        sorted({line[3:] for line in dirty.splitlines()})[:5]) + ")"
+    out.append(Finding("commit", f"commit {what}: scheduled runs and the pull request start from the "
+                       "committed base branch", "git add -A && git commit -m 'tide project'", blocks=False))
 
 
 def _commit_and_base(git, rs: S.RetrainSettings, out: list[Finding], facts: list) -> None:  # noqa: ANN001
@@ -520,13 +542,12 @@ def _runner(st: S.Settings, runner: str, env: Env, out: list[Finding]) -> None:
                            f"machine does not have: {', '.join(missing)}", _env_fix(missing, f"{kind} runner"), "env"))
 
 
-class NotReady(UsageError):
-    """``tide retrain`` refused before changing anything: the blocking findings (all of them)."""
+class NotReady(ConfigError):
+    """Refused before changing anything (``tide retrain``, ``tide ci init``): the findings, all of them."""
 
     def __init__(self, readiness: Readiness, what: str = "tide retrain") -> None:
         n = len(readiness.findings)
-        super().__init__(f"not ready for {what}: {n} thing{'s' if n != 1 else ''} to fix, listed above "
-                         "(tide retrain --check lists them again)")
+        super().__init__(f"not ready for {what}: {n} thing{'s' if n != 1 else ''} to fix, listed above")
         self.readiness = readiness
 
 
