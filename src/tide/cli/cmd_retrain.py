@@ -39,8 +39,7 @@ def run(args):
             datetime.date.fromisoformat(args.day)
         except ValueError:
             raise UsageError(f"--day '{args.day}' is not a date (YYYY-MM-DD)")
-    out = sys.stderr if args.json else sys.stdout  # with --json, stdout holds the JSON only
-    say = (lambda s: None) if args.quiet else (lambda s: print(s, file=out, flush=True))
+    say = (lambda s: None) if args.quiet else (lambda s: print(s, flush=True))  # --json: to stderr (cli.main)
     try:
         res = retrain(os.getcwd(), RetrainRequest(args.day, args.stage), say=say)
     except NotReady as exc:
