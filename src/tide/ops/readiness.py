@@ -172,10 +172,10 @@ def check(root: str, env: Env | None = None) -> Readiness:
     if sections["deploy"].configured and not reg.path and reg.model:
         out.append(_yaml_fix("registry.path", "deploy is configured but registry.path (the model file) is not",
                              {"registry": {"path": model_file or "MODEL_FILE"}}))
-    if not stages and not rs.runner:
+    if not stages:  # retrain (or, with retrain.runner, the runner) trains by `tide repro`
         out.append(Finding("stage", "dvc.yaml has no stage: tide retrain trains by reproducing the pipeline",
                            _stage_fix(proj, guess, reg.path, gate.metrics if _explicit(st, "gate", "metrics")
-                                      else None, rs.plots)))
+                                      else None, rs.plots, rs.get_data)))
     elif stages:
         facts.append(("stages", ", ".join(stages)))
     if "gate" not in bad:
@@ -265,11 +265,13 @@ def _stages(root: str, env: Env, out: list[Finding]) -> tuple[list[str], list[st
     return names, metrics
 
 
-def _stage_fix(root: str, g: _Guess, model: str | None, metrics: str | None, plots: tuple[str, ...]) -> str:
-    """``tide stage add`` lines for the scripts the project has (train.py, get_data.py)."""
+def _stage_fix(root: str, g: _Guess, model: str | None, metrics: str | None, plots: tuple[str, ...],
+               get_data: str | None = None) -> str:
+    """``tide stage add`` lines for the scripts the project has (train.py, get_data.py unless
+    ``retrain.get_data`` fetches the data already)."""
     lines = []
     deps = ["train.py"] if os.path.isfile(os.path.join(root, "train.py")) else ["TRAIN_SCRIPT"]
-    if os.path.isfile(os.path.join(root, "get_data.py")):
+    if os.path.isfile(os.path.join(root, "get_data.py")) and not get_data:
         data = g.data_dirs[0] if g.data_dirs else "data"
         lines.append(f"tide stage add -n get_data --always-changed -d get_data.py -o {shlex.quote(data)} "
                      "python get_data.py")
