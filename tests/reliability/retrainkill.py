@@ -209,7 +209,7 @@ class Harness:
                 self.failures.append(f"{what}: the healthy re-run failed ({rerun.returncode}):\n"
                                      f"{(rerun.stdout + rerun.stderr)[-2000:]}")
                 return
-            self.counts["repairs"] += rerun.stdout.count("] repaired: ")
+            self.counts["repairs"] += (rerun.stdout + rerun.stderr).count("] repaired: ")  # --json: logs on stderr
             problems = self.check(ws, forge, env, days)
             self.failures += [f"{what}: {p}" for p in problems]
         except (AssertionError, subprocess.TimeoutExpired, OSError) as exc:

@@ -57,9 +57,10 @@ def make_project(root: Path, remotes=(), tide_yaml: str = "", requirements: bool
 
 
 def generate(root: Path, *argv: str):
-    from tide.ops.workflows import build, parser, render
+    from tide.cli.cmd_ci import init_request
+    from tide.ops.workflows import build, render
 
-    spec = build(str(root), parser().parse_args(list(argv)))
+    spec = build(str(root), init_request(list(argv)))
     text = render(spec)
     return spec, text, yaml.safe_load(text)
 
@@ -257,7 +258,7 @@ def test_issue18_import_db_and_plots_bring_their_extras(tmp_path):
 
 def test_issue18_cli_prints_the_secrets_to_create(repo_dir, tide, tmp_path):
     tide("remote", "add", "-d", "storage", "gdrive://folder", cwd=repo_dir)
-    out = tide("ci", "init", "github", "--cloud", "aws", cwd=repo_dir).stdout
+    out = tide("ci", "init", "github", "--cloud", "aws", "--force", cwd=repo_dir).stdout  # not a ready project
     text = (repo_dir / ".github" / "workflows" / "tide-retrain.yml").read_text()
     printed = set(re.findall(r"^\s+gh secret set (\S+)", out, re.M))
     assert printed == listed(text) == {"PERSONAL_ACCESS_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
@@ -269,7 +270,7 @@ def test_issue18_cli_prints_the_secrets_to_create(repo_dir, tide, tmp_path):
     bare.mkdir()
     git(bare, "init", "-q")
     tide("init", cwd=bare)
-    assert "Note: no remote in .dvc/config" in tide("ci", "init", "gitlab", cwd=bare).stdout
+    assert "Note: no remote in .dvc/config" in tide("ci", "init", "gitlab", "--force", cwd=bare).stdout
     lint = yaml.safe_load((repo_dir / ".github" / "actionlint.yaml").read_text())
     assert lint == {"self-hosted-runner": {"labels": ["tide-runner"]}} and "actionlint.yaml" in out
     out = tide("ci", "init", "github", "--cloud", "aws", "--labels", "gpu", "--force", cwd=repo_dir).stdout

@@ -60,7 +60,7 @@ def test_issue17_f06_refused_version_tag_fails_then_rerun_converges(loop, tmp_pa
     assert check.returncode == 1 and "tag tiny@v0.0.1 is local only" in check.stdout
     refuse_tags(forge, None)
     again = retrain(ws, "--day", "2026-05-01")
-    assert "[register] repaired: pushed tiny@v0.0.1 (the forge lacked it)" in again.stdout
+    assert "[register] repaired: pushed tiny@v0.0.1 (the forge lacked it)" in again.stderr
     assert result(again)["outcome"] == "promoted"
     assert tags(forge) == tags(ws) == ["tiny#prod#1", "tiny@v0.0.1"]
     assert tide_cmd(ws, "model", "show", "--check").returncode == 0
@@ -81,7 +81,7 @@ def test_issue17_f06_refused_assignment_tag_fails_then_fresh_clone_sees_producti
     refuse_tags(forge, None)
     again = retrain(ws, "--day", "2026-05-01")
     assert result(again)["outcome"] == "already-promoted"
-    assert "] repaired: pushed tiny#prod#1 (the forge lacked it)" in again.stdout
+    assert "] repaired: pushed tiny#prod#1 (the forge lacked it)" in again.stderr
     assert tags(forge) == tags(ws)
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", forge, clone)
@@ -119,8 +119,8 @@ def test_issue17_f06_kill_between_promote_and_push_converges(loop, tmp_path):
     assert tide_cmd(ws, "model", "show", "--check").returncode == 1
     again = retrain(ws, "--day", "2026-05-01")
     assert result(again)["outcome"] == "already-promoted"
-    assert "] repaired: pushed tiny#prod#1 (the forge lacked it)" in again.stdout
-    assert "[gate] repaired: wrote the missing promotion record" in again.stdout
+    assert "] repaired: pushed tiny#prod#1 (the forge lacked it)" in again.stderr
+    assert "[gate] repaired: wrote the missing promotion record" in again.stderr
     assert tags(forge) == tags(ws)
     # the deployment is converged too: a lost deployment is redeployed from the production version
     (ws / "deployed" / "deployed.json").unlink()
@@ -128,7 +128,7 @@ def test_issue17_f06_kill_between_promote_and_push_converges(loop, tmp_path):
     assert check.returncode == 1
     assert "the deployment (deployed) holds nothing, but tiny 'prod' is v0.0.1" in check.stdout
     again = retrain(ws, "--day", "2026-05-01")
-    assert "[gate] repaired: redeployed tiny v0.0.1 (the deployment held nothing)" in again.stdout
+    assert "[gate] repaired: redeployed tiny v0.0.1 (the deployment held nothing)" in again.stderr
     assert json.loads((ws / "deployed" / "deployed.json").read_text())["version"] == "v0.0.1"
     ok = tide_cmd(ws, "model", "show", "--check")
     assert ok.returncode == 0 and "agree" in ok.stdout
@@ -204,7 +204,10 @@ def test_issue17_f09_config_paths_stay_inside_the_repository(loop, tmp_path):
             why = "leads outside the repository through a symbolic link; configuration paths stay inside it"
         else:
             why = "leads outside the repository; configuration paths stay inside it"
-        assert proc.stderr.strip().splitlines() == [f"ERROR: tide.yaml: '{shown}' {why}"], proc.stderr
+        # refused before any step with the readiness list (issue 18): the one finding, then the error line
+        lines = proc.stderr.strip().splitlines()
+        assert f"tide.yaml: '{shown}' {why}" in lines[1], proc.stderr
+        assert lines[-1] == "ERROR: not ready for tide retrain: 1 thing to fix, listed above", proc.stderr
     assert not list(outside.iterdir()) and not (tmp_path / "deployed").exists()
     assert not list((tmp_path / "forge.git" / "tide-forge").glob("pulls/*.json"))  # refused before any step
 
@@ -266,7 +269,7 @@ def test_issue17_f06_deploy_cut_short_is_seen_and_redeployed(loop, tmp_path):
     check = tide_cmd(ws, "model", "show", "--check")
     assert check.returncode == 1 and "a broken deployment (model.bin is not the model of v0.0.1)" in check.stdout
     again = retrain(ws, "--day", "2026-05-01")
-    assert "[gate] repaired: redeployed tiny v0.0.1" in again.stdout
+    assert "[gate] repaired: redeployed tiny v0.0.1" in again.stderr
     assert (ws / "deployed" / "model.bin").read_text() == "model wrong_every=4"
     git(forge, "tag", "-d", "tiny#prod#1")  # lost on the forge
     reg = tide_cmd(ws, "model", "register", "tiny", "--push")

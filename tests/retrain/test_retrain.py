@@ -141,15 +141,18 @@ def test_failures_name_the_step_and_open_nothing(loop, tmp_path, tide):
         (tmp_path / "forge.git" / "tide-forge" / "pulls").glob("*.json"))
     git(ws, "checkout", "-q", "-b", "feature")
     res = retrain(ws, check=False)
-    assert "step 'prepare' failed: check out the base branch 'main'" in res.stderr
+    # refused up front, with the line that fixes it (issue 18: tide retrain runs the readiness check first)
+    assert "retrain.base: HEAD is on 'feature'" in res.stderr and "git checkout main" in res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith("ERROR: not ready for tide retrain: 1 thing to fix")
     git(ws, "checkout", "-q", "main")
     (ws / "tide.yaml").write_text((ws / "tide.yaml").read_text() + "  get_data: 'exit 7'\n")
     res = retrain(ws, check=False)
     assert "step 'get-data' failed: 'exit 7' exited with 7" in res.stderr
     (ws / "tide.yaml").write_text("retrain:\n  base: main\n")
     res = retrain(ws, check=False)
-    assert res.stderr.strip() == "ERROR: tide.yaml: registry.model (the model's name in the registry) is needed " \
-                                 "for tide retrain"
+    assert "registry.model: no registry.model" in res.stderr and "add to tide.yaml: registry: {model:" in res.stderr
+    assert "gate.metrics: gate.metrics is 'metrics.json' (the default)" in res.stderr  # every piece at once
+    assert res.stderr.strip().splitlines()[-1].startswith("ERROR: not ready for tide retrain: 2 things to fix")
 
 
 def test_retrain_on_local_runner(loop, tmp_path):

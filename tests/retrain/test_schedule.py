@@ -22,7 +22,7 @@ def validate(path, schema):
 
 @pytest.mark.parametrize("extra", [[], ["--cloud", "aws", "--cloud-type", "t2.micro", "--schedule", "30 6 * * 1-5"]])
 def test_github_workflow_is_valid(repo_dir, tide, extra):
-    tide("ci", "init", "github", *extra, cwd=repo_dir)
+    tide("ci", "init", "github", "--force", *extra, cwd=repo_dir)  # --force: repo_dir is no retrain project
     path = repo_dir / ".github" / "workflows" / "tide-retrain.yml"
     assert validate(path, "github-workflows") == 0
     doc = yaml.safe_load(path.read_text())
@@ -42,7 +42,7 @@ def test_github_workflow_is_valid(repo_dir, tide, extra):
 
 @pytest.mark.parametrize("extra", [[], ["--cloud", "gcp"]])
 def test_gitlab_pipeline_is_valid(repo_dir, tide, extra):
-    tide("ci", "init", "gitlab", *extra, cwd=repo_dir)
+    tide("ci", "init", "gitlab", "--force", *extra, cwd=repo_dir)
     path = repo_dir / ".gitlab-ci.yml"
     assert validate(path, "gitlab-ci") == 0
     doc = yaml.safe_load(path.read_text())

@@ -17,7 +17,11 @@ def run(args):
         path = init_example(args.example, force=args.force)
         if not args.quiet:
             print(f"Example project written to {path} (get_data.py, train.py, params.yaml, dvc.yaml, tide.yaml).")
-            print(f"Next: cd {args.example} && pip install -r requirements.txt && tide repro")
+            from tide.ops.example import next_steps
+
+            print("Next (storage and forge on this machine; 'tide retrain --check' lists anything missing):")
+            for line in next_steps(args.example):
+                print(f"  {line}")
         return 0
     init(os.getcwd(), no_scm=args.no_scm, force=args.force, subdir=args.subdir)
     if not args.quiet:

@@ -192,7 +192,9 @@ def _promote(r, args):
 
     rec = promote(r, PromoteRequest(args.name, stage, args.version, args.dry_run, args.force), say=say)
     if args.json:
-        print(rec.to_json(), end="")
+        from tide.cli.output import emit_json
+
+        emit_json(rec.to_dict(), indent=2)
     elif not args.quiet:
         print(rec.markdown(), end="")
     return 0 if rec.outcome in ("promoted", "forced", "dry-run") else 1

@@ -151,9 +151,10 @@ def run(args) -> int:  # noqa: ANN001
     if args.action == "list":
         machines = prov.list()
         if args.json:
-            import json
 
-            print(json.dumps([m.to_json() for m in machines]))
+            from tide.cli.output import emit_json
+
+            emit_json([m.to_json() for m in machines])
             return 0
         if not machines:
             if not args.quiet:

@@ -59,6 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("schedule", "Install or show the retraining schedule"),
     "demo": ("demo", "Run the retraining loop on embedded defaults"),
     "version": ("version", "Show tide's version and environment"),
+    "doctor": ("doctor", "Show the environment and whether tide retrain can run here"),
 }
 
 
@@ -361,6 +362,11 @@ def _run_command(module, args) -> int:  # noqa: ANN001
     elif not getattr(module, "LIGHT", False):
         logs.quiet_library_logs()  # a LIGHT command leaves it to the code that loads a library
     try:
+        if getattr(args, "json", False) is True:
+            from tide.cli.output import json_stdout
+
+            with json_stdout():  # stdout holds the JSON only; logs go to stderr
+                return int(module.run(args) or 0)
         return int(module.run(args) or 0)
     except TideError as exc:
         if getattr(args, "verbose", 0):

@@ -12,8 +12,9 @@ URL); pull requests, comments, checks and uploaded files live beside the git dat
     tide-forge/checks/<sha>/<id>.json      {"id", "title", "summary", "conclusion", "created"}
     tide-forge/assets/<sha256>/<name>      uploaded files, content-addressed
 
-Every file is written to a temporary name and renamed. ``tide forge show`` renders the data as a
-static HTML site in ``tide-forge/site/``; the URLs this driver returns point into that site.
+Every file is written to a temporary name and renamed. The data is rendered as a static HTML site in
+``tide-forge/site/`` after every write of a PR, comment or check (``tide forge show`` renders it too, or
+elsewhere with ``-o``), so the URLs this driver returns point at pages that exist.
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ class LocalForge:
         except ValueError:
             raise ForgeError(f"local forge: {path} is not valid JSON")
 
+    def _publish(self) -> None:
+        """Rewrite the HTML pages the returned URLs point at: they exist as soon as the URL is printed."""
+        from tide.forge.site import render
+
+        render(self)
+
     def site_url(self, page: str) -> str:
         return (self.root / "site" / page).as_uri()
 
@@ -136,8 +143,10 @@ class LocalForge:
     def create_comment(self, target: Target, body: str) -> Comment:
         d = self._comment_dir(target)
         n = self._reserve("comment")
-        data = {"id": n, "body": body, "created": now(), "updated": now()}
+        t = now()  # one time: a comment never edited shows no "(edited)"
+        data = {"id": n, "body": body, "created": t, "updated": t}
         self._write(d / f"{n}.json", data)
+        self._publish()
         return self._comment(target, data)
 
     def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
@@ -145,6 +154,7 @@ class LocalForge:
         data = self._read(path)
         data.update(body=body, updated=now())
         self._write(path, data)
+        self._publish()
         return self._comment(target, data)
 
     def _pr(self, data: dict) -> PullRequest:
@@ -190,9 +200,11 @@ class LocalForge:
             if not self._rev(branch):
                 raise ForgeError(f"local forge: branch '{branch}' does not exist in {self.bare}")
         n = self._reserve("pr")
+        t = now()
         data = {"number": n, "title": title, "body": body, "source": source, "target": target, "state": "open",
-                "created": now(), "updated": now(), "merged_sha": "", "merge_method": ""}
+                "created": t, "updated": t, "merged_sha": "", "merge_method": ""}
         self._write(self.root / "pulls" / f"{n}.json", data)
+        self._publish()
         return self._pr(data)
 
     def update_pr(self, pr: PullRequest, title: str, body: str) -> PullRequest:
@@ -200,6 +212,7 @@ class LocalForge:
         data = self._read(path)
         data.update(title=title, body=body, updated=now())
         self._write(path, data)
+        self._publish()
         return self._pr(data)
 
     def merge_pr(self, pr: PullRequest, method: str, auto: bool) -> str:
@@ -227,6 +240,7 @@ class LocalForge:
         git.run("update-ref", f"refs/heads/{data['target']}", new, dst)
         data.update(state="merged", merged_sha=new, merge_method=method, updated=now())
         self._write(path, data)
+        self._publish()
         return "merged"
 
     def upload(self, name: str, data: bytes, mime: str, target: Target | None = None) -> Upload:
@@ -245,6 +259,7 @@ class LocalForge:
         if status != "completed":  # a pending check has no conclusion yet
             record.update(status=status, conclusion="")
         self._write(self.root / "checks" / sha / f"{n}.json", record)
+        self._publish()
         return f"{self.commit_url(sha)}#check-{n}"
 
     def runner_registration(self, name: str, labels: tuple[str, ...]) -> RunnerRegistration:

@@ -47,10 +47,15 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _edited(c: dict) -> bool:
+    """Updated after it was created (a new comment gets one time stamp for both, forge/local.py)."""
+    return bool(c.get("updated")) and c.get("updated") != c.get("created")
+
+
 def _comments(items: list[dict], root: Path, site: Path) -> str:
     parts = []
     for c in items:
-        edited = " (edited)" if c.get("updated", "") != c.get("created", "") else ""
+        edited = " (edited)" if _edited(c) else ""
         parts.append(
             f"<div class=\"comment\" id=\"comment-{c['id']}\"><p class=\"meta\">comment {c['id']} · "
             f"{html.escape(c.get('created', ''))}{edited}</p>{_md(c['body'], root, site)}</div>"

@@ -173,7 +173,7 @@ def run_demo(path: str, days: int = 4, say: Say = print) -> DemoResult:
         date = (FIRST_DAY + datetime.timedelta(days=day * 2)).isoformat()
         say(f"\n=== day {day + 1} of {days} ({date}): tide retrain ===")
         proc = tide_cli(project, "retrain", "--day", date, "--json", env=example_env(day * 2), say=say, check=False)
-        for line in proc.stdout.splitlines():
+        for line in proc.stderr.splitlines():  # --json: the step logs are on stderr, the result on stdout
             if line.startswith("["):
                 say("  " + line)
         if proc.returncode != 0:

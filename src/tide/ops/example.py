@@ -66,3 +66,18 @@ def init_example(dest: str, force: bool = False, nested: bool = False) -> str:
         init(dest)
     git.add([*FILES, ".gitignore"])
     return dest
+
+
+def next_steps(dest: str) -> list[str]:
+    """Every step from ``tide init --example DEST`` to a ``tide retrain`` that runs, in order, on this
+    machine alone (a local storage and the embedded local forge beside the project): the "Next:" lines.
+    tests/retrain/test_issue18_check.py runs them and asks ``tide retrain --check``."""
+    import shlex
+
+    name = os.path.basename(os.path.abspath(dest).rstrip(os.sep)) or "example"
+    return [f"cd {shlex.quote(dest)}",
+            "pip install -r requirements.txt",
+            f"tide remote add -d storage ../{shlex.quote(name + '-storage')}",
+            f"tide forge init ../{shlex.quote(name + '-forge.git')} --add-remote origin",
+            "git add -A && git commit -m 'example project' && git push -u origin main",
+            "tide retrain"]

@@ -83,13 +83,10 @@ def gather(repo: Repo, commit: str, gate: S.GateSettings, reg: S.RegistrySetting
     reader = RevReader(repo, commit)
     raw = reader.read_text(os.path.join(repo.root, gate.metrics))
     metrics = None
-    if raw is not None:
-        try:
-            metrics = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise FileFormatError(f"{commit[:7]}:{gate.metrics}: invalid JSON: {exc.msg}")
-        if not isinstance(metrics, dict):
-            raise FileFormatError(f"{commit[:7]}:{gate.metrics}: expected a JSON object of metrics")
+    if raw is not None:  # every format `tide metrics show` reads, by the same reader
+        from tide.pipeline.metrics import metrics_mapping
+
+        metrics = metrics_mapping(raw, gate.metrics, f"{commit[:7]}:{gate.metrics}")
     preds = None
     if gate.predictions:
         text = reader.read_text(os.path.join(repo.root, gate.predictions))

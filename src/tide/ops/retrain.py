@@ -96,6 +96,9 @@ def retrain(root: str, req: RetrainRequest | None = None, say: Say = print, env:
 
 
 def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
+    from tide.ops.readiness import require
+
+    require(repo.root, repo.env)  # every missing piece at once, before anything is changed
     st = S.load(repo.root)
     rs, reg = S.retrain_settings(st), S.registry_settings(st)
     S.gate_settings(st), S.deploy_settings(st)  # validate the whole file before doing anything
@@ -108,6 +111,8 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         git = repo.git
         if git is None:
             raise UsageError("tide retrain needs a git repository")
+        if git.run("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
+            raise UsageError("no commit yet: commit the project first (git add -A && git commit -m 'tide project')")
         branch = git.out("branch", "--show-current").strip()
         if branch != rs.base:
             where = branch or "a detached HEAD"
@@ -180,7 +185,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         from tide.registry import records
 
         art = registry.artifact(reg.model)
-        made = ()
+        made, undecided = (), ""
         if art.stage(stage) == res.version:
             res.outcome = "already-promoted"
             note(f"{res.version} is in '{stage}' already")
@@ -188,10 +193,15 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
             for line in converge.record(repo, st, rec):
                 note(f"repaired: {line}")
         else:
-            rec = promote(repo, PromoteRequest(reg.model, stage, res.version), say=note)
-            res.outcome = rec.outcome
-            made = (rec.tag,) if rec.tag else ()
-            note(f"{rec.outcome}: " + "; ".join(rec.reasons))
+            try:
+                rec = promote(repo, PromoteRequest(reg.model, stage, res.version), say=note)
+            except TideError as exc:  # no decision: the report says why below, then the run fails
+                rec, undecided, res.outcome = None, str(exc), "undecided"
+                note(f"the gate could not decide: {exc}")
+            else:
+                res.outcome = rec.outcome
+                made = (rec.tag,) if rec.tag else ()
+                note(f"{rec.outcome}: " + "; ".join(rec.reasons))
         for line in converge.tags(repo, ctx.remote, reg.model, made):  # the assignment tag, and any missing
             note(f"repaired: {line}")
         if res.outcome != "deploy-failed":  # a failed deploy is reported on the PR first, below
@@ -208,12 +218,15 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         text = build_report(repo, day=day, base=rs.base, base_sha=base_sha, head=head, model=reg.model,
                             version=res.version, stage=stage, record=rec, plots=rs.plots,
-                            report_dir=os.path.dirname(path), pr_url=res.pr_url)
+                            report_dir=os.path.dirname(path), pr_url=res.pr_url, undecided=undecided)
         atomic_write_text(path, redact(text))
         c = create_comment(path, path=repo.root, target=f"pr#{res.pr_number}", update=True,
                            watermark_title=f"tide retrain {reg.model}", ctx=ctx)
         res.comment_url = c.url
         note(f"{'updated' if c.updated else 'posted'} the report comment {c.url}")
+    if undecided:  # reported on the PR above; the version stays registered and unpromoted
+        raise StepFailed("gate", f"{undecided}; {reg.model} {res.version} was registered, not promoted "
+                                 "(fix it and run tide retrain again)")
     if res.outcome == "deploy-failed" and rec is not None and rec.deploy is not None:
         # reported on the PR above; the previous production assignment stays
         raise StepFailed("deploy", f"{rec.deploy.detail}; {reg.model} {res.version} was not promoted")

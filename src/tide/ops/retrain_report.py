@@ -46,7 +46,8 @@ def _params_table(repo: Repo, a: str, b: str, a_name: str) -> str:
 
 def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, model: str, version: str,
                  stage: str, record: PromotionRecord | None, plots: tuple[str, ...], report_dir: str,
-                 pr_url: str = "") -> str:
+                 pr_url: str = "", undecided: str = "") -> str:
+    """``undecided``: why the gate could not decide (its error), said in the report's gate section."""
     from tide.registry.registry import Registry
 
     art = Registry(repo.git).state().get(model)
@@ -75,7 +76,11 @@ def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, m
         for p in images:
             rel = os.path.relpath(os.path.join(repo.root, p), report_dir).replace(os.sep, "/")
             lines += [f"![{md_text(os.path.basename(p))}]({md_url(rel)})", ""]
-    if record is not None:
+    if undecided:
+        lines += ["### Promotion gate", "", f"**The gate could not decide:** {md_text(undecided)}", "",
+                  f"{m} {v} is registered and was not promoted; production is unchanged. "
+                  "Fix the cause and run `tide retrain` again (`tide retrain --check` lists what is missing).", ""]
+    elif record is not None:
         lines += [record.markdown()]
     else:
         lines += ["### Promotion gate", "", "_no decision recorded_", ""]

@@ -134,6 +134,8 @@ def add(repo: Repo, spec: StageSpec, cwd: str | None = None) -> list[str]:
         base = os.path.normpath(os.path.join(cwd, spec.wdir or "."))
         cached = [os.path.normpath(os.path.join(base, p)) for k in order for kk, p in spec.outs
                   if kk == k and KINDS[k][1]]
+        # an output whose directory does not exist yet gets its entry when the stage runs (as dvc does)
+        cached = [p for p in cached if os.path.isdir(os.path.dirname(p))]
         files = [os.path.relpath(path, repo.root)] + gitignore.add(repo.root, cached, repo.git)
     return files
 

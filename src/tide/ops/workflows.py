@@ -13,7 +13,6 @@ secrets reach ``run:`` through ``env:``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
@@ -248,33 +247,33 @@ def render(s: WorkflowSpec) -> str:
     return "\n".join(header(s)) + "\n" + text
 
 
-# --- from the command line and tide.yaml --------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # noqa: ANN201
-        raise UsageError(f"tide ci init: {message} (usage: tide ci init github|gitlab [--schedule CRON] "
-                         "[--cloud KIND --cloud-type T] [--install REQUIREMENT])")
+# --- the request (from the command line: cli/cmd_ci.py) and tide.yaml ------------------------------
+@dataclass(frozen=True)
+class CiInitRequest:
+    provider: str                   # github | gitlab
+    schedule: str | None = None     # default: schedule.cron in tide.yaml, else daily 08:00 UTC
+    cloud: str | None = None        # a single-use runner of this kind (default: ci.runner)
+    cloud_type: str | None = None
+    cloud_region: str | None = None
+    host: str = ""                  # --cloud ssh: USER@HOST[:PORT]
+    labels: str | None = None
+    install: str | None = None      # where tide comes from (default: ci.install, else this version)
+    output: str | None = None       # the file to write (default: the provider's usual path)
+    force: bool = False             # overwrite, and write even when the project is not ready (with a warning)
+    stdout: bool = False            # return the text only, write nothing
 
 
-def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="tide ci init", description="Write a scheduled retraining workflow.")
-    p.add_argument("provider", choices=sorted(PROVIDERS))
-    p.add_argument("--schedule", metavar="CRON", help="cron schedule (default: schedule.cron in tide.yaml, "
-                   "else daily 08:00 UTC)")
-    p.add_argument("--cloud", choices=CLOUDS, help="train on a single-use runner of this kind (default: ci.runner)")
-    p.add_argument("--cloud-type", help="machine type (default m, or the runner profile's)")
-    p.add_argument("--cloud-region", help="region (default us-west, or the runner profile's)")
-    p.add_argument("--host", default="", help="--cloud ssh: USER@HOST[:PORT]")
-    p.add_argument("--labels", help=f"the runner's label (default: ci.labels, else {DEFAULT_LABELS})")
-    p.add_argument("--install", metavar="REQUIREMENT",
-                   help="where tide comes from: a version, a git URL, a wheel path; or a whole install command "
-                        f"(default: ci.install, else {DIST} of this version with the extras the project needs)")
-    p.add_argument("-o", "--output", help="file to write (default: the provider's usual path)")
-    p.add_argument("-f", "--force", action="store_true", help="overwrite an existing file")
-    p.add_argument("--stdout", action="store_true", help="print instead of writing")
-    return p
+@dataclass(frozen=True)
+class CiInitResult:
+    spec: WorkflowSpec
+    text: str
+    path: str | None = None                     # the file written (None with stdout)
+    secrets: tuple[str, ...] = ()               # the lines naming each secret/variable to create
+    notes: tuple[str, ...] = ()
+    not_ready: tuple = ()                       # findings of the readiness check, written anyway (force)
 
 
-def _launch(ns: argparse.Namespace, runner: str | None, profiles: dict) -> Launch | None:
+def _launch(ns: CiInitRequest, runner: str | None, profiles: dict) -> Launch | None:
     from tide.ops.run import parse_on
 
     if ns.cloud:
@@ -292,7 +291,7 @@ def _launch(ns: argparse.Namespace, runner: str | None, profiles: dict) -> Launc
     return Launch(t.kind, ns.cloud_type or t.type, ns.cloud_region or t.region, t.spot, t.image, t.host)
 
 
-def build(root: str, ns: argparse.Namespace) -> WorkflowSpec:
+def build(root: str, ns: CiInitRequest) -> WorkflowSpec:
     from tide.core import settings as S
     from tide.ops.run import parse_on
 
@@ -329,37 +328,36 @@ def forge_needs(provider: str, *, launcher: bool) -> Needs:
     return Needs(frozenset({"forge"}), (tok,))
 
 
-def ci_init(args) -> int:  # noqa: ANN001
-    """Entry point used by ``tide ci init`` (cmd_ci.py): ``args.init_args`` holds PROVIDER and options."""
-    from tide.core.git import find_root
+def ci_readiness(root: str, env=None):  # noqa: ANN001, ANN201
+    """What ``tide retrain --check`` finds missing that the CI job would miss too: everything but the
+    credentials of this machine (the job gets its own, as the secrets listed after writing)."""
+    from tide.ops.readiness import Readiness, check
 
-    argv = list(getattr(args, "init_args", None) or [])
-    if not argv and getattr(args, "provider", None):
-        argv = [args.provider]
-    ns = parser().parse_args(argv)
-    root = find_root(os.getcwd()) or os.getcwd()
-    spec = build(root, ns)
+    r = check(root, env)
+    return Readiness(tuple(f for f in r.findings if f.kind != "env"), r.facts)
+
+
+def ci_init(root: str, req: CiInitRequest, env=None) -> CiInitResult:  # noqa: ANN001
+    """Build the workflow and (unless ``req.stdout``) write it. Refuses with the readiness check's findings
+    (:class:`tide.ops.readiness.NotReady`) when ``tide retrain`` could not run in the job, unless
+    ``req.force``: then it writes anyway and the result names them."""
+    from tide.ops.readiness import NotReady
+
+    spec = build(root, req)
     text = render(spec)
-    if ns.stdout:
-        print(text, end="")
-        return 0
-    path = os.path.join(root, ns.output or PROVIDERS[spec.provider])
-    if os.path.exists(path) and not ns.force:
+    if req.stdout:
+        return CiInitResult(spec, text)
+    path = os.path.join(root, req.output or PROVIDERS[spec.provider])
+    if os.path.exists(path) and not req.force:
         raise PathError(f"'{os.path.relpath(path)}' exists; use --force to overwrite it")
+    ready = ci_readiness(root, env)
+    if not ready.ready and not req.force:
+        raise NotReady(ready, "tide ci init (the workflow runs tide retrain; --force writes it anyway)")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     atomic_write_text(path, text)
     lint_note = _actionlint_config(root, spec) if spec.provider == "github" and spec.launch else None
-    if not getattr(args, "quiet", False):
-        print(f"Wrote {os.path.relpath(path)}: tide retrain on '{spec.schedule}' and on demand"
-              + (f", on a single-use {spec.cloud} runner" if spec.cloud else "") + ".")
-        print(f"Installs: {spec.install}")
-        todo = secret_lines(spec)
-        print("Create these " + ("secrets:" if spec.provider == "github" else "CI/CD variables:"))
-        for ln in todo or ["(none)"]:
-            print("  " + ln)
-        for note in spec.train.notes + spec.launcher.notes + ((lint_note,) if lint_note else ()):
-            print(f"Note: {note}")
-    return 0
+    notes = spec.train.notes + spec.launcher.notes + ((lint_note,) if lint_note else ())
+    return CiInitResult(spec, text, path, tuple(secret_lines(spec)), notes, ready.findings)
 
 
 ACTIONLINT_CONFIG = ".github/actionlint.yaml"

@@ -24,6 +24,16 @@ def parse_metrics(text: str, name: str, where: str) -> Any:
     return parse_text_metrics(text)
 
 
+def metrics_mapping(text: str, name: str, where: str) -> dict[str, Any]:
+    """One metrics file as ``{key: value}`` with nested keys dotted (``train.loss``), as ``tide metrics
+    show`` reads and shows it: the one reader of metrics files (the promotion gate and ``tide retrain
+    --check`` use it too), for every format ``parse_metrics`` knows."""
+    data = _drop_lists(parse_metrics(text, name, where))
+    if not isinstance(data, dict):
+        raise FileFormatError(f"{where}: expected a mapping of metrics, got {type(data).__name__}")
+    return _flat(data)
+
+
 def _scalar(v: str) -> Any:
     s = v.strip()
     low = s.lower()
