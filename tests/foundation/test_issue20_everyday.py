@@ -312,3 +312,24 @@ def test_issue20_data_status_as_dvc(both):
         return steps
 
     _same(both, go)
+
+
+@pytest.mark.parametrize("cwd,argv", [
+    (".", []), (".", ["--all"]), (".", ["-R", "."]), (".", ["sub"]), (".", ["sub/dvc.yaml:inner"]),
+    (".", ["f.dvc"]), (".", ["--name-only"]), (".", ["nope"]), (".", ["sub/dvc.yaml"]), ("sub", ["--all"]),
+    ("sub", []),
+])
+def test_issue20_stage_list_as_dvc(both, cwd, argv):
+    sub = ("stages:\n  inner:\n    cmd: echo\n    deps: [../f]\n  long_name_stage:\n    cmd: echo\n"
+           "    desc: |\n\n      first line here\n      second\n")
+
+    def go(r):
+        r.t("stage", "add", "-q", "-n", "s1", "--outs", "o1", "--metrics", "m.json", "echo")
+        r.t("stage", "add", "-q", "-n", "s2", "-d", "o1", "--outs-no-cache", "o2", "--metrics-no-cache", "m2.json",
+            "--desc", "second stage", "echo")
+        r.sh(f"echo x > f; mkdir sub; printf '{sub}' > sub/dvc.yaml")
+        r.t("add", "-q", "f")
+        res = r.run("stage", "list", *argv, cwd=r.p(cwd), check=False)
+        return res.returncode != 0, res.stdout, _read(r, "dvc.yaml")
+
+    _same(both, go)

@@ -4,23 +4,31 @@ def register(p):
     a.add_argument("-n", "--name", required=True, help="stage name")
     a.add_argument("-d", "--deps", action="append", default=[], help="a dependency")
     a.add_argument("-p", "--params", action="append", default=[], help="[file:]key[,key...] parameters")
-    for flag, dest, text in (
-        ("-o", "outs", "an output stored in the cache"), ("-O", "outs_no_cache", "an output kept in git"),
-        ("--outs-persist", "outs_persist", "an output not removed before running"),
-        ("--outs-persist-no-cache", "outs_persist_no_cache", "a persistent output kept in git"),
-        ("-m", "metrics", "a metrics file stored in the cache"),
-        ("-M", "metrics_no_cache", "a metrics file kept in git"),
-        ("--plots", "plots", "a plots file stored in the cache"),
-        ("--plots-no-cache", "plots_no_cache", "a plots file kept in git"),
+    for flags, dest, text in (
+        (("-o", "--outs"), "outs", "an output stored in the cache"),
+        (("-O", "--outs-no-cache"), "outs_no_cache", "an output kept in git"),
+        (("--outs-persist",), "outs_persist", "an output not removed before running"),
+        (("--outs-persist-no-cache",), "outs_persist_no_cache", "a persistent output kept in git"),
+        (("-m", "--metrics"), "metrics", "a metrics file stored in the cache"),
+        (("-M", "--metrics-no-cache"), "metrics_no_cache", "a metrics file kept in git"),
+        (("--plots",), "plots", "a plots file stored in the cache"),
+        (("--plots-no-cache",), "plots_no_cache", "a plots file kept in git"),
     ):
-        a.add_argument(flag, dest=dest, action="append", default=[], help=text)
+        a.add_argument(*flags, dest=dest, action="append", default=[], help=text)
     a.add_argument("-w", "--wdir", help="directory to run the command in (relative to dvc.yaml)")
     a.add_argument("--always-changed", action="store_true", help="always run this stage")
     a.add_argument("--desc", help="a description")
     a.add_argument("-f", "--force", action="store_true", help="replace a stage of the same name")
     a.add_argument("--run", action="store_true", help="reproduce the stage right after adding it")
     a.add_argument("command", nargs="+", help="the command to run")
-    sub.add_parser("list", help="list the stages of the repository")
+    ls = sub.add_parser("list", help="list stages (of ./dvc.yaml unless targets, -R or --all say otherwise)")
+    ls.add_argument("targets", nargs="*", metavar="TARGET",
+                    help="dvc.yaml or .dvc files, stages (NAME, dir/dvc.yaml:NAME), directories with -R")
+    ls.add_argument("--all", action="store_true", help="every stage and .dvc file of the repository")
+    ls.add_argument("-R", "--recursive", action="store_true", help="the stages under each target directory")
+    ls.add_argument("--name-only", "--names-only", action="store_true", help="only the stage addresses")
+    ls.add_argument("--fail", action="store_true", help="accepted for dvc compatibility: tide always fails on a "
+                    "file that does not load")
 
 
 def run(args):
@@ -30,8 +38,10 @@ def run(args):
     if args.action == "list":
         from tide.ops.stage import list_stages
 
-        for name, what in list_stages(r):
-            print(f"{name:<20} {what}".rstrip())
+        rows = list_stages(r, args.targets, all_stages=args.all, recursive=args.recursive)
+        width = max((len(a) for a, _ in rows), default=0)
+        for addr, what in rows:  # dvc's table: the address column padded, two spaces, the description
+            print(addr if args.name_only else f"{addr:<{width}}  {what}".rstrip())
         return 0
     import shlex
 

@@ -140,10 +140,77 @@ def add(repo: Repo, spec: StageSpec, cwd: str | None = None) -> list[str]:
     return files
 
 
-def list_stages(repo: Repo) -> list[tuple[str, str]]:
-    project = load_project(repo)
+MAX_DESCRIPTION = 80
+
+
+def list_stages(repo: Repo, targets: list[str] | None = None, all_stages: bool = False, recursive: bool = False,
+                cwd: str | None = None) -> list[tuple[str, str]]:
+    """``(address, description)`` of stages as ``dvc stage list`` shows them: addresses relative to ``cwd``
+    (``name`` in its dvc.yaml, ``dir/dvc.yaml:name``, ``f.dvc``), the description's first line or what
+    the stage outputs, reports and depends on. Default: the stages of ``cwd``'s dvc.yaml; ``all_stages``:
+    every dvc.yaml stage and .dvc file; ``recursive``: those under each target directory."""
+    from tide.core.errors import MissingError
+    from tide.workspace import pointers
+    from tide.workspace.index import find_dvc_files
+
+    cwd = cwd or os.getcwd()
+    ptrs, ymls = find_dvc_files(repo.root, repo.ignore)
+    files = sorted(ptrs + ymls, key=lambda f: repo.rel(f).replace(os.sep, "/"))
+    rows: list[tuple[str, str, str]] = []   # (file, stage name or "", description)
+    for f in files:
+        if f.endswith(pointers.SUFFIX):
+            pf = pointers.load(f, repo.root)
+            deps = [str(d.get("path")) for d in pf.top.get("deps") or [] if isinstance(d, dict)]
+            rows.append((f, "", _describe(None, deps, [o.path for o in pf.outs], [])))
+        else:
+            for st in definition.load(f, repo.root).stages:
+                rows.append((f, st.name, _describe(st.desc, [d.path for d in st.deps],
+                                                   [o.path for o in st.outs if o.kind == "outs"],
+                                                   [o.path for o in st.outs if o.kind != "outs"])))
+    if not all_stages:
+        chosen: list[tuple[str, str, str]] = []
+        for t in targets or [definition.YAML_NAME]:
+            hits = _select_rows(rows, t, cwd, recursive)
+            if hits is None:
+                raise MissingError(f"stage '{t}' not found inside '{definition.YAML_NAME}'")
+            chosen += [r for r in hits if r not in chosen]
+        rows = chosen
     out = []
-    for s in project.stages:
-        what = s.desc or ("Outputs " + ", ".join(o.path for o in s.outs) if s.outs else "")
-        out.append((s.addressing, what))
+    for f, name, desc in rows:
+        rel = os.path.relpath(f, cwd).replace(os.sep, "/")
+        addr = rel if not name else (name if rel == definition.YAML_NAME else f"{rel}:{name}")
+        out.append((addr, desc))
     return out
+
+
+def _select_rows(rows: list, target: str, cwd: str, recursive: bool) -> list | None:
+    file_part, sep, name = target.rpartition(":")
+    path = os.path.normpath(os.path.join(cwd, file_part if sep else target))
+    if recursive and os.path.isdir(path):
+        under = path.rstrip(os.sep) + os.sep
+        return [r for r in rows if r[0].startswith(under)]
+    if sep:
+        if os.path.isdir(path):
+            path = os.path.join(path, definition.YAML_NAME)
+        hits = [r for r in rows if r[0] == path and r[1] == name]
+        return hits or None
+    if os.path.basename(path) == definition.YAML_NAME or path.endswith(".dvc"):
+        hits = [r for r in rows if r[0] == path]
+        return hits if hits or os.path.exists(path) else None
+    here = os.path.join(cwd, definition.YAML_NAME)  # a bare name: a stage of cwd's dvc.yaml
+    hits = [r for r in rows if r[0] == here and r[1] == target]
+    return hits or None
+
+
+def _describe(desc: str | None, deps: list[str], outs: list[str], reports: list[str]) -> str:
+    first = next((ln.strip() for ln in (desc or "").splitlines() if ln.strip()), None) if desc else None
+    if first is None:
+        if not deps and not outs and not reports:
+            first = "No outputs or dependencies"
+        elif not outs and not reports:
+            first = "Depends on " + ", ".join(deps)
+        else:
+            parts = (["Outputs " + ", ".join(outs)] if outs else []) + (
+                ["Reports " + ", ".join(reports)] if reports else [])
+            first = "; ".join(parts)
+    return first if len(first) <= MAX_DESCRIPTION else first[:MAX_DESCRIPTION - 1] + "\u2026"
