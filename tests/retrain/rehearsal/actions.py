@@ -38,6 +38,7 @@ class StepLog:
     name: str
     outcome: str          # success | failure | skipped
     output: str = ""
+    seconds: float = 0.0
 
 
 @dataclass
@@ -48,7 +49,7 @@ class RunResult:
     error: str = ""
 
     def log(self) -> str:
-        return "\n".join(f"--- {s.job} / {s.name}: {s.outcome}\n{s.output}" for s in self.steps) + (
+        return "\n".join(f"--- {s.job} / {s.name}: {s.outcome} ({s.seconds:.1f}s)\n{s.output}" for s in self.steps) + (
             f"\n!!! {self.error}" if self.error else "")
 
 
@@ -226,12 +227,14 @@ class GitHubRun:
                     continue
                 step_env = {k: substitute(str(v), ev) for k, v in (step.get("env") or {}).items()}
                 ev = Evaluator(dict(contexts, env={**job_env, **step_env}), status)
-                left = deadline - time.monotonic()
-                ok, output, outputs = self.run_step(job, step, ev, m, env, {**job_env, **step_env}, workspace, left)
+                t0 = time.monotonic()
+                ok, output, outputs = self.run_step(job, step, ev, m, env, {**job_env, **step_env}, workspace,
+                                                    deadline - t0)
                 if step.get("id"):
                     steps_ctx[step["id"]] = {"outputs": outputs, "outcome": "success" if ok else "failure",
                                              "conclusion": "success" if ok else "failure"}
-                self.result.steps.append(StepLog(job, name, "success" if ok else "failure", output))
+                self.result.steps.append(StepLog(job, name, "success" if ok else "failure", output,
+                                                 time.monotonic() - t0))
                 if not ok and not step.get("continue-on-error"):
                     status = "failure"
             outputs = {}

@@ -241,7 +241,9 @@ def write_shims(bindir: Path, github_api: str, gitlab_api: str) -> None:
 # --- EC2 in moto: boot what tide launched -------------------------------------------------------------
 POWEROFF = r'''import sys, boto3
 endpoint, region, iid = sys.argv[1:4]
-ec2 = boto3.client("ec2", region_name=region, endpoint_url=endpoint)
+# EC2 itself ends the instance (shutdown -h with the 'terminate' behaviour): no credential of the machine's
+ec2 = boto3.client("ec2", region_name=region, endpoint_url=endpoint, aws_access_key_id="hypervisor",
+                   aws_secret_access_key="hypervisor")
 how = ec2.describe_instance_attribute(InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior")
 if how["InstanceInitiatedShutdownBehavior"]["Value"] == "terminate":
     ec2.terminate_instances(InstanceIds=[iid])
@@ -266,6 +268,15 @@ class Cloud:
         self.watchdogs: dict[str, int] = {}
         top.mkdir(parents=True, exist_ok=True)
         (top / "poweroff.py").write_text(POWEROFF)
+
+    def publish_image(self, name: str, regions: tuple[str, ...] = AWS_REGIONS) -> None:
+        """The machine image tide looks for (Canonical's Ubuntu by name), published in this account:
+        moto's catalogue does not carry it (the world has it; the rehearsal's machines are these dirs)."""
+        for region in regions:
+            c = self.client(region)
+            if not c.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [name]}])["Images"]:
+                c.register_image(Name=name, Architecture="x86_64", RootDeviceName="/dev/sda1",
+                                 VirtualizationType="hvm")
 
     def client(self, region: str):  # noqa: ANN201
         import boto3

@@ -191,6 +191,9 @@ class World:
         self.world_env = {"AWS_ENDPOINT_URL": moto, "AWS_EC2_METADATA_DISABLED": "true",
                           "TIDE_GDRIVE_API_URL": drive.base, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         self.cloud = Cloud(moto, image, top / "ec2", self.world_env, gh_api, gl_api)
+        from tide.runners.catalog import IMAGES
+
+        self.cloud.publish_image(IMAGES["aws"].replace("*", "20240101"), ("us-west-1",))
         self.folder = drive.new_folder()
         self.gdrive_key = gdrive_key
 
