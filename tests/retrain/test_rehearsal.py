@@ -21,6 +21,7 @@ from tests.retrain.rehearsal.machines import Image, RehearsalError
 from tests.retrain.rehearsal.world import GITLAB_TOKEN, PAT, WORKFLOW_TOKEN, World, git
 
 DAYS = int(os.environ.get("TIDE_REHEARSAL_DAYS", "3"))
+SHOW_LOG = bool(os.environ.get("TIDE_REHEARSAL_LOG"))   # read at import: tests start without TIDE_* knobs
 AWS = {"AWS_ACCESS_KEY_ID": "AKIAREHEARSAL0000001", "AWS_SECRET_ACCESS_KEY": "rehearsal-aws-secret-000000001"}
 
 
@@ -81,7 +82,7 @@ def _drive_files(world: World) -> list[str]:
 
 
 def _check_day(world: World, day: int, res, secrets: dict[str, str]) -> None:
-    if os.environ.get("TIDE_REHEARSAL_LOG"):
+    if SHOW_LOG:
         print(res.log())
     assert res.conclusion == "success", res.log()
     for value in secrets.values():   # nothing printed a secret (GitHub would mask it; tide must not print it)
@@ -148,3 +149,33 @@ def test_issue18_rehearsal_gitlab_three_days(make_world, mode):
     assert {f"tiny@v0.0.{d}" for d in range(1, DAYS + 1)} <= set(tags), tags
     assert len(_drive_files(world)) >= 2 * DAYS
     assert _running(world) == []
+
+
+# --- findings of the rehearsal, each with its own fast test --------------------------------------------
+def test_issue18_r01_retrain_attaches_gitlabs_detached_checkout_to_the_base_branch(tmp_path):
+    """GitLab CI checks out ``CI_COMMIT_SHA`` as a detached HEAD: tide retrain refused ("check out the
+    base branch 'main' first") on every scheduled pipeline. It now puts the base branch on that commit
+    when the CI service says the commit is the base branch's, and only then."""
+    from tide.core.config import Env
+    from tide.core.git import Git
+    from tide.ops.retrain import _attach_ci_checkout
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    git(ws, "init", "-q", "-b", "main")
+    (ws / "f").write_text("x")
+    git(ws, "add", "f")
+    git(ws, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "c")
+    sha = git(ws, "rev-parse", "HEAD").strip()
+    git(ws, "checkout", "-q", "--detach", sha)
+    notes: list[str] = []
+    g = Git(str(ws))
+    other = Env({"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "feature", "CI_COMMIT_SHA": sha})
+    assert _attach_ci_checkout(g, "main", other, notes.append) == ""         # another branch's pipeline
+    assert _attach_ci_checkout(g, "main", Env({}), notes.append) == ""       # not in CI: the user's HEAD
+    moved = Env({"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_SHA": "0" * 40})
+    assert _attach_ci_checkout(g, "main", moved, notes.append) == ""         # HEAD is not the CI commit
+    assert git(ws, "branch", "--show-current").strip() == ""
+    ci = Env({"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_SHA": sha})
+    assert _attach_ci_checkout(g, "main", ci, notes.append) == "main"
+    assert git(ws, "branch", "--show-current").strip() == "main" and len(notes) == 1
