@@ -17,7 +17,7 @@ import pytest
 
 from tests.retrain.rehearsal.actions import GitHubRun
 from tests.retrain.rehearsal.gitlab_ci import GitLabPipeline, rule_matches
-from tests.retrain.rehearsal.machines import Image, RehearsalError
+from tests.retrain.rehearsal.machines import Image
 from tests.retrain.rehearsal.world import GITLAB_TOKEN, PAT, WORKFLOW_TOKEN, World, git
 
 DAYS = int(os.environ.get("TIDE_REHEARSAL_DAYS", "3"))
@@ -179,3 +179,131 @@ def test_issue18_r01_retrain_attaches_gitlabs_detached_checkout_to_the_base_bran
     ci = Env({"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_SHA": sha})
     assert _attach_ci_checkout(g, "main", ci, notes.append) == "main"
     assert git(ws, "branch", "--show-current").strip() == "main" and len(notes) == 1
+
+
+# --- the executor itself: it runs what GitHub runs, and it fails where GitHub (or the job) would -------
+def _bare_world(make_world, provider: str) -> World:
+    world = make_world(provider)
+    ws = world.top / "team"
+    ws.mkdir()
+    git(ws, "init", "-q", "-b", "main")
+    (ws / "README").write_text("hello\n")
+    git(ws, "add", "README")
+    git(ws, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    git(ws, "push", "-q", str(world.bare), "main")
+    world.queue_timeout = 1.0
+    return world
+
+
+GOOD = """\
+name: mechanics
+on:
+  schedule: [{cron: '0 8 * * *'}]
+  workflow_dispatch:
+env: {TOP: top-level}
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    outputs: {greeting: '${{ steps.say.outputs.greeting }}'}
+    steps:
+    - uses: actions/checkout@v4
+    - id: say
+      run: |
+        test "$(cat README)" = hello && test "$GITHUB_EVENT_NAME" = schedule && test -n "$RUNNER_TEMP"
+        python3 -c "import json,os; e=json.load(open(os.environ['GITHUB_EVENT_PATH'])); assert e['schedule']"
+        echo "greeting=hi from $GITHUB_JOB" >> "$GITHUB_OUTPUT"
+        echo "FROM_ENV=kept" >> "$GITHUB_ENV"
+        mkdir -p "$RUNNER_TEMP/tools" && printf '#!/bin/sh\\necho tool\\n' > "$RUNNER_TEMP/tools/mytool"
+        chmod +x "$RUNNER_TEMP/tools/mytool" && echo "$RUNNER_TEMP/tools" >> "$GITHUB_PATH"
+    - run: test "$FROM_ENV" = kept && test "$(mytool)" = tool && test "$SECRET" = s3cr3t && test "$TOP" = top-level
+      env: {SECRET: '${{ secrets.MY_SECRET }}'}
+    - if: failure()
+      run: echo never
+  second:
+    needs: first
+    if: github.event_name == 'schedule'
+    runs-on: ubuntu-latest
+    steps:
+    - run: test "$G" = "hi from first"
+      env: {G: '${{ needs.first.outputs.greeting }}'}
+"""
+
+
+def test_issue18_rehearsal_executor_runs_what_github_runs(make_world):
+    world = _bare_world(make_world, "github")
+    path = world.top / "wf.yml"
+    path.write_text(GOOD)
+    res = GitHubRun(world, path, "schedule", {"MY_SECRET": "s3cr3t"}).run()
+    assert res.conclusion == "success", res.log()
+    assert res.jobs == {"first": "success", "second": "success"}
+    assert [s.outcome for s in res.steps] == ["success", "success", "success", "skipped", "success"]
+    res = GitHubRun(world, path, "workflow_dispatch", {"MY_SECRET": "s3cr3t"}).run()
+    assert res.jobs == {"first": "failure", "second": "skipped"}, res.log()   # another payload: the test fails
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("secrets.MY_SECRET", "secret.MY_SECRET", "unknown context 'secret'"),                  # a bad expression
+    ("secrets.MY_SECRET", "secrets.NOT_CREATED", "'secrets.NOT_CREATED' does not exist"),    # a missing secret
+    ("steps.say.outputs.greeting", "steps.say.outputs.nothing", "'steps.say.outputs.nothing' does not exist"),
+    ("- uses: actions/checkout@v4", "- uses: actions/cache@v4", "'actions/cache@v4' is not rehearsed"),
+    ("runs-on: ubuntu-latest\n    outputs", "runs-on: [self-hosted, gpu]\n    outputs", "no online runner"),
+    ("test \"$(cat README)\" = hello", "exit 1", None),                                      # a step fails
+])
+def test_issue18_rehearsal_executor_fails_a_broken_workflow(make_world, old, new, expected):
+    world = _bare_world(make_world, "github")
+    path = world.top / "wf.yml"
+    assert old in GOOD
+    path.write_text(GOOD.replace(old, new, 1))
+    res = GitHubRun(world, path, "schedule", {"MY_SECRET": "s3cr3t"}).run()
+    assert res.conclusion == "failure"
+    if expected:
+        assert expected in res.error, res.log()
+    else:
+        assert res.jobs == {"first": "failure", "second": "skipped"} and res.error == ""
+        assert [s.outcome for s in res.steps] == ["success", "failure", "skipped", "success"]
+
+
+GITLAB_GOOD = """\
+stages: [build, test]
+variables: {TOP: top-level}
+build:
+  stage: build
+  image: python:PY
+  rules:
+  - if: '$CI_PIPELINE_SOURCE == "schedule" && $NIGHTLY == "1"'
+  script:
+  - test "$(cat README)" = hello && test "$TOP" = top-level && test "$MY_SECRET" = s3cr3t
+  - test -z "$(git branch --show-current)" && test "$(git rev-parse HEAD)" = "$CI_COMMIT_SHA"
+  - python -c "import sys; assert sys.prefix != sys.base_prefix"
+test:
+  stage: test
+  rules:
+  - if: '$CI_PIPELINE_SOURCE == "schedule"'
+  script:
+  - echo second
+"""
+
+
+def test_issue18_rehearsal_gitlab_executor_runs_and_fails(make_world, image):
+    world = _bare_world(make_world, "gitlab")
+    path = world.top / "ci.yml"
+    good = GITLAB_GOOD.replace("PY", image.version)
+    path.write_text(good)
+    ok = GitLabPipeline(world, path, "schedule", {"MY_SECRET": "s3cr3t"}, {"NIGHTLY": "1"}).run()
+    assert ok.conclusion == "success" and ok.jobs == {"build": "success", "test": "success"}, ok.log()
+    # the schedule's variables decide: without NIGHTLY the build job is not in the pipeline
+    res = GitLabPipeline(world, path, "schedule", {"MY_SECRET": "s3cr3t"}).run()
+    assert res.jobs == {"build": "skipped", "test": "success"}
+    # a failing line fails the job and the later stage does not run
+    path.write_text(good.replace('test "$TOP" = top-level', "exit 1"))
+    res = GitLabPipeline(world, path, "schedule", {"MY_SECRET": "s3cr3t"}, {"NIGHTLY": "1"}).run()
+    assert res.conclusion == "failure" and res.jobs == {"build": "failed", "test": "skipped"}
+    for bad, expected in (('$CI_PIPELINE_SOURCE = "schedule"', "cannot read"),         # a bad rule
+                          ("image: python:" + image.version, "image: python:2.7"),     # an image we do not have
+                          ("stage: test\n", "stage: test\n  tags: [gpu]\n")):          # a runner nobody launched
+        text = good.replace('$CI_PIPELINE_SOURCE == "schedule" && $NIGHTLY == "1"', bad) if bad.startswith("$") \
+            else good.replace(bad, expected)
+        path.write_text(text)
+        res = GitLabPipeline(world, path, "schedule", {"MY_SECRET": "s3cr3t"}, {"NIGHTLY": "1"}).run()
+        assert res.conclusion == "failure" and res.error, res.log()
+    assert rule_matches('$A == "x" || ($B =~ /^y+$/ && $C != null)', {"B": "yy", "C": "1"})

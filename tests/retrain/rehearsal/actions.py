@@ -14,7 +14,6 @@ unknown key the rehearsal would silently ignore) is an error.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -238,7 +237,7 @@ class GitHubRun:
                 if not ok and not step.get("continue-on-error"):
                     status = "failure"
             outputs = {}
-            if spec.get("outputs"):
+            if spec.get("outputs") and status == "success":  # a failed job's outputs are whatever was written
                 ev = Evaluator({"steps": steps_ctx, "needs": needs, "github": contexts["github"]}, status)
                 outputs = {k: substitute(str(v), ev) for k, v in spec["outputs"].items()}
             return status, outputs

@@ -183,7 +183,8 @@ class GitLabPipeline:
         base = Path(m.agent_dir) / "builds" if runner else m.root / "builds"  # type: ignore[attr-defined]
         project_dir = base / fake.project
         project_dir.mkdir(parents=True, exist_ok=True)
-        job_vars = {k: str(v) for k, v in {**(self.doc.get("variables") or {}), **(spec.get("variables") or {})}.items()}
+        declared = {**(self.doc.get("variables") or {}), **(spec.get("variables") or {})}
+        job_vars = {k: str(v) for k, v in declared.items()}
         env = {**m.env, **self.predefined(name, job_id, str(project_dir)), **self.project_vars, **self.schedule_vars,
                **job_vars}
         if runner:

@@ -137,8 +137,8 @@ while i < len(args):
     opts[a[2:]] = args[i + 1]; i += 2
 body = {"url": opts["url"], "token": opts["token"], "name": opts["name"], "labels": opts["labels"].split(","),
         "ephemeral": opts["ephemeral"], "agent_dir": os.getcwd()}
-req = urllib.request.Request(API + "/actions/runner-registration", data=json.dumps(body).encode(),
-                             headers={"Content-Type": "application/json", "Authorization": "RemoteAuth " + opts["token"]})
+headers = {"Content-Type": "application/json", "Authorization": "RemoteAuth " + opts["token"]}
+req = urllib.request.Request(API + "/actions/runner-registration", data=json.dumps(body).encode(), headers=headers)
 try:
     with urllib.request.urlopen(req, timeout=30) as r:
         print("Runner successfully added", json.loads(r.read())["id"])
@@ -173,15 +173,16 @@ GITLAB_RUNNER = r'''#!/usr/bin/env python3
 the dispatcher's job file and logs like gitlab-runner --log-format=json."""
 import json, os, sys, time, urllib.request
 args = sys.argv[1:]
-opt = {args[i][2:]: args[i + 1] for i in range(len(args) - 1) if args[i].startswith("--") and not args[i + 1].startswith("--")}
+opt = {args[i][2:]: args[i + 1] for i in range(len(args) - 1)
+       if args[i].startswith("--") and not args[i + 1].startswith("--")}
 home = os.environ["TIDE_HOME"]
-req = urllib.request.Request(API + "/runners/verify", data=json.dumps({"token": opt["token"], "agent_dir": home}).encode(),
-                             headers={"Content-Type": "application/json"})
+body = json.dumps({"token": opt["token"], "agent_dir": home}).encode()
+req = urllib.request.Request(API + "/runners/verify", data=body, headers={"Content-Type": "application/json"})
 try:
     urllib.request.urlopen(req, timeout=30).read()
 except urllib.error.HTTPError as e:
     sys.exit(json.dumps({"level": "error", "msg": f"verify failed: {e.code}"}))
-print(json.dumps({"level": "info", "msg": "Starting runner for " + opt["url"] + " with token " + opt["token"][:8] + "..."}), flush=True)
+print(json.dumps({"level": "info", "msg": "Starting runner for " + opt["url"]}), flush=True)
 done, most = 0, int(opt.get("max-builds", "0"))
 while not most or done < most:
     while not os.path.exists(os.path.join(home, "job.json")):

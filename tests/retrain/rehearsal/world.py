@@ -41,7 +41,7 @@ class RehearsalGitHub(FakeGitHub):
         auth = headers.get("authorization", "")
         if auth.startswith("RemoteAuth "):
             return auth.split(" ", 1)[1] in self.minted
-        return auth in (f"Bearer {t}" for t in (PAT, WORKFLOW_TOKEN)) or auth in (f"token {t}" for t in (PAT, WORKFLOW_TOKEN))
+        return auth in {f"{kind} {t}" for kind in ("Bearer", "token") for t in (PAT, WORKFLOW_TOKEN)}
 
     def handle(self, method, path, query, headers, body):  # noqa: ANN001, ANN201
         if "/actions/runners" in path and WORKFLOW_TOKEN in headers.get("authorization", ""):
