@@ -4,7 +4,9 @@ fake Google Drive, with tide installed from a wheel of this checkout through the
 (``ci.install``). Each day: one PR whose report comment is updated, never duplicated; model and data
 on the Drive remote; registry tags on the forge; no EC2 instance left running.
 
-``TIDE_REHEARSAL_DAYS`` (default 3) sets the number of days (``make torture`` may run more).
+Bounded for ``make test``: the cloud (aws) variants, which run everything the default ones run plus the
+runner, go over ``TIDE_REHEARSAL_DAYS`` (default 3) days; the default variants over one day (with its
+re-run). ``TIDE_REHEARSAL_FULL=1`` runs every variant over all the days (``make torture``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import pytest
 from tests.retrain.rehearsal.actions import GitHubRun
 from tests.retrain.rehearsal.gitlab_ci import GitLabPipeline, rule_matches
 from tests.retrain.rehearsal.machines import Image
-from tests.retrain.rehearsal.world import GITLAB_TOKEN, PAT, WORKFLOW_TOKEN, World, git
+from tests.retrain.rehearsal.world import GITLAB_TOKEN, PAT, TIDE_YAML, WORKFLOW_TOKEN, World, git
 
 DAYS = int(os.environ.get("TIDE_REHEARSAL_DAYS", "3"))
+FULL = bool(os.environ.get("TIDE_REHEARSAL_FULL"))
 SHOW_LOG = bool(os.environ.get("TIDE_REHEARSAL_LOG"))   # read at import: tests start without TIDE_* knobs
 AWS = {"AWS_ACCESS_KEY_ID": "AKIAREHEARSAL0000001", "AWS_SECRET_ACCESS_KEY": "rehearsal-aws-secret-000000001"}
 
@@ -99,7 +102,8 @@ def test_issue18_rehearsal_github_three_days(make_world, mode):
     assert "tide_ml-" in wf.read_text() and ".whl[" in wf.read_text()   # installs through ci.install
     secrets = github_secrets(world)
     runs = 0
-    for day in range(1, DAYS + 1):
+    days = DAYS if mode == "aws" or FULL else 1
+    for day in range(1, days + 1):
         world.day = day
         runs += 1
         res = GitHubRun(world, wf, "schedule", secrets, run_number=runs).run()
@@ -116,12 +120,31 @@ def test_issue18_rehearsal_github_three_days(make_world, mode):
             assert len(again) == 1 and again[0]["id"] == first[0]["id"]
         assert sorted(world.fake.pulls) == list(range(1, day + 1)), "one PR per day"
         assert len(_report_comments(world, day)) == 1
+        _check_stored(world, "pulls", day)
         assert world.merge_open_prs() == [day]
     tags = git(world.bare, "tag", "-l").split()
-    assert {f"tiny@v0.0.{d}" for d in range(1, DAYS + 1)} <= set(tags), tags
+    assert {f"tiny@v0.0.{d}" for d in range(1, days + 1)} <= set(tags), tags
     assert any(t.startswith("tiny#prod#") for t in tags), tags
-    assert len(_drive_files(world)) >= 2 * DAYS    # each day's data and model pushed to the Drive remote
+    assert len(_drive_files(world)) >= 2 * days    # each day's data and model pushed to the Drive remote
     assert _running(world) == []
+
+
+def _report_notes(world: World, mr: int) -> list[dict]:
+    return [n["json"] for n in world.fake.notes.values()
+            if n["target"] == ("merge_requests", str(mr)) and "tide retrain" in n["json"]["body"]]
+
+
+def _check_stored(world: World, kind: str, number: int) -> None:
+    """The model and the data the PR's dvc.lock names are on the Drive remote (DVC 3 layout)."""
+    import yaml
+
+    branch = world.fake.pulls[number]["head"] if kind == "pulls" else world.fake.mrs[number]["source"]
+    lock = yaml.safe_load(git(world.bare, "show", f"refs/heads/{branch}:dvc.lock"))
+    outs = {o["path"]: o["md5"] for st in lock["stages"].values() for o in st.get("outs", [])}
+    stored = set(_drive_files(world))
+    for path in ("data", "model/model.bin"):
+        md5 = outs[path]
+        assert any(p.endswith(f"files/md5/{md5[:2]}/{md5[2:]}") for p in stored), (path, md5, sorted(stored))
 
 
 def _report_comments(world: World, pr: int) -> list[dict]:
@@ -132,22 +155,36 @@ def _report_comments(world: World, pr: int) -> list[dict]:
 @pytest.mark.parametrize("mode", ["default", "aws"])
 def test_issue18_rehearsal_gitlab_three_days(make_world, mode):
     world = make_world("gitlab")
-    ws = world.make_project(["--cloud", "aws"] if mode == "aws" else [])
+    # tide from the wheel through --install this time (the GitHub rehearsal uses ci.install in tide.yaml)
+    tide_yaml = TIDE_YAML.split("ci:")[0]
+    ws = world.make_project((["--cloud", "aws"] if mode == "aws" else []) + ["--install", str(world.image.wheel)],
+                            tide_yaml)
     pipeline = ws / ".gitlab-ci.yml"
+    assert ".whl[" in pipeline.read_text()
     variables = {"REPO_TOKEN": GITLAB_TOKEN, "GDRIVE_CREDENTIALS_DATA": world.gdrive_key, **AWS}
     schedule_vars = {"TIDE_SCHEDULED": "1"}
-    for day in range(1, DAYS + 1):
+    pipelines = 0
+    days = DAYS if mode == "aws" or FULL else 1
+    for day in range(1, days + 1):
         world.day = day
-        res = GitLabPipeline(world, pipeline, "schedule", variables, schedule_vars, pipeline_id=day).run()
+        pipelines += 1
+        res = GitLabPipeline(world, pipeline, "schedule", variables, schedule_vars, pipeline_id=pipelines).run()
         _check_day(world, day, res, variables)
+        if day == 1:   # "Run pipeline" by hand the same day: the same merge request, its one note updated
+            first = _report_notes(world, 1)
+            pipelines += 1
+            res = GitLabPipeline(world, pipeline, "web", variables, pipeline_id=pipelines).run()
+            _check_day(world, day, res, variables)
+            again = _report_notes(world, 1)
+            assert len(again) == 1 and again[0]["id"] == first[0]["id"]
         assert sorted(world.fake.mrs) == list(range(1, day + 1)), "one merge request per day"
-        notes = [n for n in world.fake.notes.values() if n["target"] == ("merge_requests", str(day))]
-        assert len(notes) == 1 and "tide retrain" in notes[0]["json"]["body"]
+        assert len(_report_notes(world, day)) == 1
+        _check_stored(world, "merge_requests", day)
         assert world.merge_open_prs() == [day]
     assert GitLabPipeline(world, pipeline, "push", variables).run().conclusion == "failure"  # only schedules/web
     tags = git(world.bare, "tag", "-l").split()
-    assert {f"tiny@v0.0.{d}" for d in range(1, DAYS + 1)} <= set(tags), tags
-    assert len(_drive_files(world)) >= 2 * DAYS
+    assert {f"tiny@v0.0.{d}" for d in range(1, days + 1)} <= set(tags), tags
+    assert len(_drive_files(world)) >= 2 * days
     assert _running(world) == []
 
 

@@ -152,7 +152,7 @@ class GitLabPipeline:
                 if any(self.result.jobs.get(d) != "success" for d in deps):
                     self.result.jobs[name] = "skipped"
                     continue
-                self.result.jobs[name] = self.run_job(name, spec, 100 + n)
+                self.result.jobs[name] = self.run_job(name, spec, 1000 * self.pipeline_id + n)
                 self.world.after_job()
         except RehearsalError as exc:
             self.result.error = str(exc)
@@ -169,8 +169,7 @@ class GitLabPipeline:
         end = time.monotonic() + self.world.queue_timeout
         while True:
             for r in list(self.world.fake.runners.values()):
-                if r["status"] == "online" and tags <= set(r["tag_list"]) and not r.get("busy"):
-                    r["busy"] = True
+                if r["status"] == "online" and tags <= set(r["tag_list"]) and self.world.polling(r):
                     return self.world.gitlab_runner_machine(r), r
             if time.monotonic() > end:
                 raise RehearsalError(f"job {name}: no online runner with tags {sorted(tags)} (it would stay pending)")

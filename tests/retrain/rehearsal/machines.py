@@ -184,9 +184,12 @@ except urllib.error.HTTPError as e:
     sys.exit(json.dumps({"level": "error", "msg": f"verify failed: {e.code}"}))
 print(json.dumps({"level": "info", "msg": "Starting runner for " + opt["url"]}), flush=True)
 done, most = 0, int(opt.get("max-builds", "0"))
+polling = os.path.join(home, "polling")    # present while this agent asks GitLab for a job
 while not most or done < most:
+    open(polling, "w").close()
     while not os.path.exists(os.path.join(home, "job.json")):
         time.sleep(0.1)
+    os.remove(polling)
     job = json.load(open(os.path.join(home, "job.json")))
     print(json.dumps({"level": "info", "job": job["id"], "msg": "received"}), flush=True)
     while not os.path.exists(os.path.join(home, "job.done")):

@@ -235,14 +235,18 @@ class World:
                 return m
         raise RehearsalError(f"runner {r['id']} is on no machine the cloud booted")
 
+    def polling(self, r: dict) -> bool:
+        """Whether that runner's agent is asking for a job now (a runner whose agent ended takes none)."""
+        return bool(r.get("agent_dir")) and (Path(r["agent_dir"]) / "polling").exists()
+
     def hand_gitlab_job(self, r: dict, job: dict) -> None:
         home = Path(r["agent_dir"])
         _write(home / "job.json", json.dumps(job))
-        _wait(lambda: "received" in _read(home / "agent.log"), f"runner {r['id']} took no job")
+        _wait(lambda: f'"job": {job["id"]}, "msg": "received"' in _read(home / "agent.log"),
+              f"runner {r['id']} took no job")
 
     def gitlab_job_done(self, r: dict, result: str) -> None:
         _write(Path(r["agent_dir"]) / "job.done", result)
-        r["busy"] = False
 
     def close(self) -> None:
         self.cloud.shutdown()
