@@ -20,7 +20,7 @@ import pytest
 from tests.retrain.rehearsal.actions import GitHubRun
 from tests.retrain.rehearsal.gitlab_ci import GitLabPipeline, rule_matches
 from tests.retrain.rehearsal.machines import Image
-from tests.retrain.rehearsal.world import GITLAB_TOKEN, PAT, TIDE_YAML, WORKFLOW_TOKEN, World, git
+from tests.retrain.rehearsal.world import GITLAB_TOKEN, PAT, TIDE_YAML, World, git
 
 DAYS = int(os.environ.get("TIDE_REHEARSAL_DAYS", "3"))
 FULL = bool(os.environ.get("TIDE_REHEARSAL_FULL"))
@@ -72,7 +72,7 @@ def make_world(tmp_path, image, drive, moto):
 
 
 def github_secrets(world: World) -> dict[str, str]:
-    return {"GITHUB_TOKEN": WORKFLOW_TOKEN, "PERSONAL_ACCESS_TOKEN": PAT, "GDRIVE_CREDENTIALS_DATA": world.gdrive_key,
+    return {"PERSONAL_ACCESS_TOKEN": PAT, "GDRIVE_CREDENTIALS_DATA": world.gdrive_key,
             **AWS}
 
 
@@ -88,8 +88,9 @@ def _check_day(world: World, day: int, res, secrets: dict[str, str]) -> None:
     if SHOW_LOG:
         print(res.log())
     assert res.conclusion == "success", res.log()
-    for value in secrets.values():   # nothing printed a secret (GitHub would mask it; tide must not print it)
+    for value in [*secrets.values(), *res.tokens]:  # nothing printed a secret (GitHub masks; tide must not print)
         assert value not in res.log(), "a secret appears in the job log"
+    assert getattr(world.fake, "denied", []) == [], "a call beyond the job's permissions (GitHub answers 403)"
     world.cloud.wait_down()
     assert _running(world) == [], "an EC2 instance is left after the run"
 
@@ -344,3 +345,41 @@ def test_issue18_rehearsal_gitlab_executor_runs_and_fails(make_world, image):
         res = GitLabPipeline(world, path, "schedule", {"MY_SECRET": "s3cr3t"}, {"NIGHTLY": "1"}).run()
         assert res.conclusion == "failure" and res.error, res.log()
     assert rule_matches('$A == "x" || ($B =~ /^y+$/ && $C != null)', {"B": "yy", "C": "1"})
+
+
+PERMS = """\
+on: {workflow_dispatch: null}
+permissions: {contents: read}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    PERMS
+    steps:
+    - run: |
+        python3 - <<'PY'
+        import json, os, urllib.error, urllib.request
+        req = urllib.request.Request(os.environ["GITHUB_API_URL"] + "/repos/" + os.environ["GITHUB_REPOSITORY"]
+                                     + "/pulls", method="POST", data=json.dumps({"title": "t"}).encode(),
+                                     headers={"Authorization": "Bearer " + os.environ["TOKEN"]})
+        try:
+            urllib.request.urlopen(req)
+        except urllib.error.HTTPError as e:
+            raise SystemExit(e.code if e.code == 403 else 0)
+        PY
+      env: {TOKEN: '${{ secrets.GITHUB_TOKEN }}'}
+"""
+
+
+def test_issue18_rehearsal_github_token_has_the_jobs_permissions(make_world):
+    """Each job's GITHUB_TOKEN carries its ``permissions``: the fake refuses (403) what they do not grant,
+    so a generated workflow with too narrow a block fails the rehearsal."""
+    world = _bare_world(make_world, "github")
+    path = world.top / "wf.yml"
+    path.write_text(PERMS.replace("PERMS", "permissions: {contents: read}"))
+    res = GitHubRun(world, path, "workflow_dispatch", {}).run()
+    assert res.jobs == {"a": "failure"} and world.fake.denied == [("POST", "/repos/octo/demo/pulls",
+                                                                   "pull-requests: write")]
+    path.write_text(PERMS.replace("PERMS", "permissions: {contents: read, pull-requests: write}"))
+    world.fake.denied.clear()
+    res = GitHubRun(world, path, "workflow_dispatch", {}).run()
+    assert res.jobs == {"a": "success"} and world.fake.denied == [], res.log()

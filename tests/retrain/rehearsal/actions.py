@@ -46,6 +46,7 @@ class RunResult:
     jobs: dict[str, str] = field(default_factory=dict)         # job -> success | failure | skipped
     steps: list[StepLog] = field(default_factory=list)
     error: str = ""
+    tokens: list[str] = field(default_factory=list)     # the GITHUB_TOKEN of each job
 
     def log(self) -> str:
         return "\n".join(f"--- {s.job} / {s.name}: {s.outcome} ({s.seconds:.1f}s)\n{s.output}" for s in self.steps) + (
@@ -120,7 +121,7 @@ class GitHubRun:
                 "run_attempt": "1", "job": job, "actor": "octocat", "workflow": self.name,
                 "workspace": workspace, "event_path": event_path, "server_url": self.world.server_url,
                 "api_url": fake.base_url, "graphql_url": self.world.server_url + "/api/graphql",
-                "token": self.secrets.get("GITHUB_TOKEN", ""), "action": "", "head_ref": "", "base_ref": ""}
+                "action": "", "head_ref": "", "base_ref": ""}
 
     def base_env(self, job: str, m: Machine, workspace: Path, runner_name: str) -> dict[str, str]:
         fake = self.world.fake
@@ -194,6 +195,12 @@ class GitHubRun:
 
     def run_job(self, job: str, spec: dict, needs: dict) -> tuple[str, dict]:
         m, runner_name, runner = self._machine_for(job, spec)
+        perms = spec.get("permissions", self.doc.get("permissions", {"contents": "read"}))
+        if not isinstance(perms, dict):
+            raise RehearsalError(f"job {job}: permissions {perms!r} are not rehearsed (name each scope)")
+        token = self.world.fake.job_token(perms)         # GitHub mints one GITHUB_TOKEN per job
+        self.result.tokens.append(token)
+        secrets = {**self.secrets, "GITHUB_TOKEN": token}
         repo_name = self.world.fake.repo.split("/")[1]
         workspace = (m.root / "work" / repo_name / repo_name) if runner is None else (
             Path(m.agent_dir) / "_work" / repo_name / repo_name)  # type: ignore[attr-defined]
@@ -213,7 +220,7 @@ class GitHubRun:
                     raise RehearsalError(f"job {job} step {n}: keys the rehearsal does not know: {sorted(unknown)}")
                 name = step.get("name") or step.get("uses") or (step.get("run") or "").splitlines()[0]
                 contexts = {"github": self.github_ctx(job, str(workspace), env["GITHUB_EVENT_PATH"]),
-                            "secrets": self.secrets, "needs": needs, "steps": steps_ctx, "inputs": self.inputs,
+                            "secrets": secrets, "needs": needs, "steps": steps_ctx, "inputs": self.inputs,
                             "runner": {"os": "Linux", "arch": "X64", "temp": env["RUNNER_TEMP"],
                                        "tool_cache": env["RUNNER_TOOL_CACHE"], "name": runner_name},
                             "job": {"status": status}}

@@ -23,16 +23,30 @@ from tests.forge.fakes.server import Reply, Served
 from tests.retrain.rehearsal.machines import Cloud, Image, Machine, RehearsalError
 
 PAT = "ghp_rehearsalPersonalAccessToken0001"        # the repository admin's token (registers runners)
-WORKFLOW_TOKEN = "ghs_rehearsalWorkflowToken0000002"  # the run's GITHUB_TOKEN: no runner administration
 GITLAB_TOKEN = "glpat-rehearsalProjectToken03"
 
 
+# what a GITHUB_TOKEN needs for each call tide makes: (method, path pattern) -> (scope, level)
+SCOPES = (("*", r"/actions/runners", "administration", "write"),      # never granted to GITHUB_TOKEN
+          ("GET", r"/pulls|/commits/\w+/pulls", "pull-requests", "read"),
+          ("*", r"/pulls|graphql", "pull-requests", "write"),
+          ("GET", r"/issues/", "pull-requests", "read"),
+          ("*", r"/issues/", "pull-requests", "write"),               # comments on a pull request
+          ("*", r"/check-runs", "checks", "write"),
+          ("GET", r".", "contents", "read"),
+          ("*", r".", "contents", "write"))
+
+
 class RehearsalGitHub(FakeGitHub):
-    """FakeGitHub plus what GitHub's own services do: GITHUB_TOKEN cannot administer runners; the
-    runner's ``config.sh`` registers with a minted registration token (``/actions/runner-registration``)."""
+    """FakeGitHub plus what GitHub's own services do: each job's GITHUB_TOKEN carries that job's
+    ``permissions`` (a call beyond them answers 403 "Resource not accessible by integration", and no
+    GITHUB_TOKEN administers runners); the runner's ``config.sh`` registers with a minted registration
+    token (``/actions/runner-registration``)."""
 
     def setup(self) -> None:
         super().setup()
+        self.job_tokens: dict[str, dict[str, str]] = {}
+        self.denied: list[tuple[str, str, str]] = []
         self.minted: set[str] = set()
         self.agent_dirs: dict[str, str] = {}
         self.route("POST", r"/actions/runner-registration", self.register_agent)
@@ -41,12 +55,27 @@ class RehearsalGitHub(FakeGitHub):
         auth = headers.get("authorization", "")
         if auth.startswith("RemoteAuth "):
             return auth.split(" ", 1)[1] in self.minted
-        return auth in {f"{kind} {t}" for kind in ("Bearer", "token") for t in (PAT, WORKFLOW_TOKEN)}
+        return auth in {f"{kind} {t}" for kind in ("Bearer", "token") for t in (PAT, *self.job_tokens)}
+
+    def job_token(self, permissions: dict[str, str]) -> str:
+        token = f"ghs_job{len(self.job_tokens):04d}rehearsal{os.getpid()}"
+        self.job_tokens[token] = dict(permissions)
+        return token
 
     def handle(self, method, path, query, headers, body):  # noqa: ANN001, ANN201
-        if "/actions/runners" in path and WORKFLOW_TOKEN in headers.get("authorization", ""):
-            return Reply(403, {"message": "Resource not accessible by integration",
-                               "documentation_url": "https://docs.github.com/rest"})
+        import re
+
+        token = headers.get("authorization", "").split(" ", 1)[-1]
+        perms = self.job_tokens.get(token)
+        if perms is not None and path != "/actions/runner-registration":
+            for m, pattern, scope, level in SCOPES:
+                if m in ("*", method) and re.search(pattern, path):
+                    have = perms.get(scope, "none")
+                    if scope == "administration" or not (have == "write" or have == level):
+                        self.denied.append((method, path, f"{scope}: {level}"))
+                        return Reply(403, {"message": "Resource not accessible by integration",
+                                           "documentation_url": "https://docs.github.com/rest"})
+                    break
         return super().handle(method, path, query, headers, body)
 
     def registration_token(self, m, q, d):  # noqa: ANN001, ANN201
