@@ -289,6 +289,7 @@ class World:
         ws.mkdir()
         env = _team_env()
         git(ws, "init", "-q", "-b", "main", env=env)
+        git(ws, "remote", "add", "origin", str(self.bare), env=env)   # the team's clone of the forge
         tide(ws, "init")
         (ws / "get_data.py").write_text(GET_DATA)
         (ws / "train.py").write_text(TRAIN)
@@ -301,7 +302,7 @@ class World:
         out = tide(ws, "ci", "init", self.provider, *ci_args)
         git(ws, "add", "-A", env=env)
         git(ws, "commit", "-q", "-m", "project and its retraining workflow", env=env)
-        git(ws, "push", "-q", str(self.bare), "main", env=env)
+        git(ws, "push", "-q", "origin", "main", env=env)
         self.ci_init_output = out
         return ws
 
