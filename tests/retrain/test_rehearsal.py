@@ -128,6 +128,21 @@ def test_issue18_rehearsal_github_three_days(make_world, mode):
     assert any(t.startswith("tiny#prod#") for t in tags), tags
     assert len(_drive_files(world)) >= 2 * days    # each day's data and model pushed to the Drive remote
     assert _running(world) == []
+    if mode == "aws":
+        _ran_on_runners(world, runs, "Running job: train-model")
+
+
+def _ran_on_runners(world: World, runs: int, took_job: str) -> None:
+    """Each run launched one machine, whose agent took the training job and whose watchdog then ended it."""
+    import json
+
+    assert len(world.cloud.booted) == runs
+    for m in world.cloud.booted.values():
+        home = m.root / "opt" / "tide-runner"
+        assert took_job in (home / "agent.log").read_text()
+        events = [json.loads(line) for line in (home / "events.jsonl").read_text().splitlines()]
+        assert [e["status"] for e in events] == ["ready", "job_started", "job_ended", "terminated"]
+        assert events[-1]["reason"] == "single"
 
 
 def _report_notes(world: World, mr: int) -> list[dict]:
@@ -187,6 +202,8 @@ def test_issue18_rehearsal_gitlab_three_days(make_world, mode):
     assert {f"tiny@v0.0.{d}" for d in range(1, days + 1)} <= set(tags), tags
     assert len(_drive_files(world)) >= 2 * days
     assert _running(world) == []
+    if mode == "aws":
+        _ran_on_runners(world, pipelines, '"msg": "received"')
 
 
 # --- findings of the rehearsal, each with its own fast test --------------------------------------------
