@@ -400,3 +400,19 @@ def test_issue18_rehearsal_github_token_has_the_jobs_permissions(make_world):
     world.fake.denied.clear()
     res = GitHubRun(world, path, "workflow_dispatch", {}).run()
     assert res.jobs == {"a": "success"} and world.fake.denied == [], res.log()
+
+
+def test_issue18_rehearsal_fails_the_workflow_issue18_describes(make_world):
+    """The generated workflow with the bug issue 18 reported (the Drive credentials not passed to the job)
+    fails the rehearsal at the push, with nothing proposed: the rehearsal tells a working workflow apart."""
+    world = make_world("github")
+    ws = world.make_project([])
+    wf = ws / ".github" / "workflows" / "tide-retrain.yml"
+    text = wf.read_text()
+    line = "        GDRIVE_CREDENTIALS_DATA: ${{ secrets.GDRIVE_CREDENTIALS_DATA }}\n"
+    assert line in text
+    wf.write_text(text.replace(line, ""))
+    world.day = 1
+    res = GitHubRun(world, wf, "schedule", github_secrets(world)).run()
+    assert res.conclusion == "failure" and res.jobs == {"train-model": "failure"}
+    assert "step 'push' failed" in res.log() and world.fake.pulls == {}
