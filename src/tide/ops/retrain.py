@@ -113,7 +113,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
             raise UsageError("tide retrain needs a git repository")
         if git.run("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
             raise UsageError("no commit yet: commit the project first (git add -A && git commit -m 'tide project')")
-        branch = git.out("branch", "--show-current").strip()
+        branch = git.out("branch", "--show-current").strip() or _attach_ci_checkout(git, rs.base, repo.env, note)
         if branch != rs.base:
             where = branch or "a detached HEAD"
             raise UsageError(f"check out the base branch '{rs.base}' first (HEAD is on '{where}')")
@@ -231,6 +231,24 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         # reported on the PR above; the previous production assignment stays
         raise StepFailed("deploy", f"{rec.deploy.detail}; {reg.model} {res.version} was not promoted")
     return res
+
+
+def _attach_ci_checkout(git, base: str, env: Env, note: Callable[[str], None]) -> str:  # noqa: ANN001
+    """A CI checkout of the base branch is a detached HEAD on GitLab CI (and others): when the CI service
+    says this commit is the base branch's, put the base branch back on it. Returns the branch now
+    checked out ("" when HEAD stays detached)."""
+    from tide.forge.detect import ci_context
+
+    ci = ci_context(env)
+    if not ci.provider or ci.branch != base or not ci.sha:
+        return ""
+    head = git.out("rev-parse", "HEAD").strip()
+    if head != ci.sha:
+        return ""
+    git.run("update-ref", f"refs/heads/{base}", head)
+    git.run("checkout", "-q", base)
+    note(f"the CI checkout of {base} was a detached HEAD at {head[:8]}: checked out {base} there")
+    return base
 
 
 def _remote_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
