@@ -60,7 +60,7 @@ def s3fs_kwargs(spec: RemoteSpec) -> dict[str, Any]:
         if opt(name):
             config[key] = int(opt(name))
     # one attempt per call: the retry wrapper (storage/wrappers.py) is the one place calls are repeated
-    config.setdefault("retries", {"max_attempts": 1, "mode": "standard"})
+    config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})  # botocore: no retries
     # a fixed User-Agent: botocore otherwise rebuilds it from ~40 components on every request
     # (a tenth of the client's CPU time when pushing 10,000 small files)
     config.setdefault("user_agent", f"tide/{_version()} {_botocore_ua()}")
@@ -262,4 +262,6 @@ def _filesystem(spec: RemoteSpec, kw: dict[str, Any]) -> Any:
             session.set_config_variable("config_file", spec.get("configpath"))
         kw["session"] = session
         kw.pop("profile", None)
-    return s3fs.S3FileSystem(**kw)
+    fs = s3fs.S3FileSystem(**kw)
+    fs.retries = 1  # s3fs repeats calls itself (5 times by default): the retry wrapper is the one place
+    return fs
