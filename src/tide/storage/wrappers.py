@@ -138,13 +138,17 @@ class RetryingBackend(BackendWrapper):
         super().__init__(inner)
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
-        self.retries = 0  # how many calls were repeated (for the summary; approximate under threads)
+        self.retries = 0  # how many calls were repeated, from every thread (changed under ``_lock``)
+        import _thread
+
+        self._lock = _thread.allocate_lock()
 
     def _call(self, fn: Callable[[], T]) -> T:
         return self.policy.run(fn, self._sleep, self._count)
 
     def _count(self) -> None:
-        self.retries += 1
+        with self._lock:
+            self.retries += 1
 
 
 def open_retrying(spec: RemoteSpec, env: Env, policy: RetryPolicy | None = None,
