@@ -331,22 +331,19 @@ def test_add_keeps_small_files_bytes_from_hash_to_store(repo_dir, monkeypatch):
     big = repo_dir / "data" / "big.bin"
     big.write_bytes(os.urandom(hashing.KEEP_FILE + 1))
     repo = Repo.find(str(repo_dir))
-    repo.hasher.keep = {}
-    res = repo.hasher.hash_path(str(repo_dir / "data"))
-    kept = repo.hasher.take_kept()
-    assert repo.hasher.keep is None and repo.hasher.take_kept() == {}
+    res, kept = repo.hasher.hash_keeping(str(repo_dir / "data"))
+    assert repo.hasher.keep is None  # the Hasher keeps bytes only during the call
     small = {f.abspath for f in res.files if f.size <= hashing.KEEP_FILE}
     assert set(kept) == small and str(big) not in kept
     assert all(Path(p).read_bytes() == b for p, b in kept.items())
     monkeypatch.setattr(hashing, "KEEP_BYTES", 100)  # the budget bounds what is kept
     repo.state.forget_dir("data")
     repo2 = Repo.find(str(repo_dir))
-    repo2.hasher.keep = {}
     for d, _, fs in os.walk(repo_dir / "data"):
         for f in fs:
             os.utime(os.path.join(d, f))  # changed: hashed again
-    repo2.hasher.hash_path(str(repo_dir / "data"))
-    assert 0 < sum(map(len, repo2.hasher.take_kept().values())) <= 100
+    _, kept2 = repo2.hasher.hash_keeping(str(repo_dir / "data"))
+    assert 0 < sum(map(len, kept2.values())) <= 100
     # and add stores exactly those bytes
     add_op.add(repo2, [str(repo_dir / "data")])
     for f in res.files:

@@ -12,13 +12,13 @@ from tide.core import manifest
 from tide.objects.cache import ObjectCache
 from tide.objects.remote import DvcLayoutStore, ObjRef, object_key
 from tide.objects.transfer import DirPlan, fetch, push
-from tide.storage.base import StoragePermanent, StorageTransient
+from tide.storage.base import Backend, StoragePermanent, StorageTransient
 from tide.storage.errors import is_transient, translate
 from tide.storage.local import LocalBackend
 from tide.storage.wrappers import RetryingBackend, RetryPolicy
 
 
-class Flaky:
+class Flaky(Backend):
     """Wraps a backend; ``fail(key)`` decides per call whether to raise a transient error first."""
 
     def __init__(self, inner, fail=lambda op, key: False):  # noqa: ANN001
@@ -299,7 +299,8 @@ def test_interrupted_download_resumes_where_it_stopped(tmp_path):
     remote, oid = _remote_holding(tmp_path, data)
     cache = ObjectCache(str(tmp_path / "cache"))
     cut = Cut(remote, cuts=1)
-    res = fetch(cache, DvcLayoutStore(cut), [ObjRef(oid)], [], jobs=1)
+    # the retry wrapper's next attempt resumes (the engine itself repeats nothing)
+    res = fetch(cache, DvcLayoutStore(RetryingBackend(cut, sleep=_no_sleep)), [ObjRef(oid)], [], jobs=1)
     assert res.ok and open(cache.path(oid), "rb").read() == data  # noqa: SIM115
     assert cut.sent == len(data)  # half, then only the other half: nothing sent twice
     # across runs: every attempt of the first run is cut; the second run picks up the partial file
@@ -311,7 +312,7 @@ def test_interrupted_download_resumes_where_it_stopped(tmp_path):
             raise StorageTransient("Connection reset by peer")
 
     dead = Dead(remote, cuts=1)
-    res = fetch(cache2, DvcLayoutStore(dead), [ObjRef(oid)], [], jobs=1)
+    res = fetch(cache2, DvcLayoutStore(RetryingBackend(dead, sleep=_no_sleep)), [ObjRef(oid)], [], jobs=1)
     assert res.failed and not cache2.exists(oid)
     partial = os.path.join(os.path.dirname(cache2.path(oid)), f".{oid}.partial.tmp")
     assert os.path.getsize(partial) == len(data) // 2

@@ -16,8 +16,9 @@ import pytest
 from tests.reliability import canaries
 from tide.core.errors import StorageError
 from tide.storage.base import RemoteSpec, StorageNotFound, StoragePermanent, StorageTransient
-from tide.storage.s3 import open_backend
+from tide.storage.s3 import S3FsBackend, open_backend
 from tide.storage.s3_http import S3Http
+from tide.storage.s3_plain import S3PlainBackend
 
 SECRET = canaries.user_value("S3_SECRET")  # the canary run fails a test that prints it
 
@@ -34,7 +35,7 @@ def test_small_objects_go_out_as_plain_requests(moto_s3, tmp_path):
     small.write_bytes(os.urandom(3000))
     assert not backend.exists("files/md5/ab/cd")
     backend.put_file(str(small), "files/md5/ab/cd")
-    assert backend._http is not None  # the plain path was taken, not s3fs
+    assert isinstance(backend, S3PlainBackend)  # chosen when opened: s3fs serves nothing of it
     assert backend.exists("files/md5/ab/cd")
     body = moto_s3.client().get_object(Bucket=bucket, Key="store/files/md5/ab/cd")["Body"].read()
     assert body == small.read_bytes()
@@ -49,7 +50,6 @@ def test_small_objects_go_out_as_plain_requests(moto_s3, tmp_path):
     backend.put_file(str(big), "files/md5/ef/01")
     backend.get_file("files/md5/ef/01", str(got))
     assert got.read_bytes() == big.read_bytes()
-    assert backend.__dict__.get("_fs") is None  # s3fs was never needed
 
 
 def test_extra_put_options_keep_s3fs(moto_s3, tmp_path):
@@ -58,15 +58,16 @@ def test_extra_put_options_keep_s3fs(moto_s3, tmp_path):
     f = tmp_path / "f"
     f.write_bytes(b"encrypted at rest")
     backend.put_file(str(f), "files/md5/00/11")
-    assert backend._http is None
+    assert isinstance(backend, S3FsBackend)
     head = moto_s3.client().head_object(Bucket=bucket, Key="files/md5/00/11")
     assert head["ServerSideEncryption"] == "AES256"
-    # sizes, ages and deletes go through s3fs too; no batch delete (gc -c deletes one by one)
+    # sizes, ages and deletes go through s3fs too; no batch delete (gc -c deletes one by one on threads)
     assert backend.size("files/md5/00/11") == len(b"encrypted at rest")
     assert backend.modified("files/md5/00/11") is not None
-    assert backend.delete_many(["files/md5/00/11"]) is False
-    assert backend.list_ages() is None
-    backend.delete("files/md5/00/11")
+    assert not backend.capabilities.batch_delete and not backend.capabilities.listing_ages
+    [(key, when)] = backend.list_ages()  # complete all the same: one request per key for the age
+    assert key == "files/md5/00/11" and when is not None
+    backend.delete_many(["files/md5/00/11"])
     assert not backend.exists("files/md5/00/11")
 
 
@@ -75,9 +76,9 @@ def test_no_credentials_falls_back_to_s3fs_and_its_error(moto_s3, monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     spec = RemoteSpec("s3", "s3://nobody", (("endpointurl", moto_s3.endpoint),))
     backend = open_backend(spec, None)
+    assert isinstance(backend, S3FsBackend)  # decided when opened
     with pytest.raises(StorageError, match="(?i)credentials"):
         backend.exists("files/md5/00/11")
-    assert backend._http is None
 
 
 @pytest.mark.parametrize("env, plain", [
@@ -102,7 +103,9 @@ def test_a_proxy_in_the_environment_leaves_the_requests_to_s3fs(moto_s3, monkeyp
         src = tmp_path / "o"
         src.write_bytes(b"direct")
         backend.put_file(str(src), "files/md5/00/aa")
-        assert backend.exists("files/md5/00/aa") and backend._http is not None
+        assert backend.exists("files/md5/00/aa") and isinstance(backend, S3PlainBackend)
+    else:
+        assert isinstance(open_backend(spec, None), S3FsBackend)
 
 
 # --- a scripted server -------------------------------------------------------------------------------
@@ -220,7 +223,7 @@ def test_size_age_and_delete_without_s3fs(moto_s3, tmp_path):
     backend.delete("files/md5/12/34")  # gone already: no error
     assert not backend.exists("files/md5/12/34")
     assert moto_s3.client().list_objects_v2(Bucket=bucket).get("KeyCount") == 0
-    assert backend.__dict__.get("_fs") is None  # s3fs was never needed
+    assert isinstance(backend, S3PlainBackend)  # s3fs was never needed
 
 
 def test_deletes_go_a_thousand_to_a_request(moto_s3, tmp_path, monkeypatch):
@@ -236,12 +239,12 @@ def test_deletes_go_a_thousand_to_a_request(moto_s3, tmp_path, monkeypatch):
     for k in keys:
         backend.put_file(str(src), k)
     backend.put_file(str(src), "files/md5/ff/kept")
-    assert backend.delete_many([*keys, "files/md5/ee/never-there"]) is True
+    assert backend.capabilities.batch_delete
+    backend.delete_many([*keys, "files/md5/ee/never-there"])
     left = [o["Key"] for o in moto_s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert left == ["store/files/md5/ff/kept"]
-    assert backend.__dict__.get("_fs") is None
     with pytest.raises(ValueError):
-        backend._http.delete_many(["a", "b", "c", "d"])  # more than a request may carry
+        backend.http.delete_many(["a", "b", "c", "d"])  # more than a request may carry
 
 
 def test_the_listing_tells_every_objects_age(moto_s3, tmp_path):
@@ -261,11 +264,12 @@ def test_the_listing_tells_every_objects_age(moto_s3, tmp_path):
     backend.put_file(str(src), f"files/md5/{oid[:2]}/{oid[2:]}")
     backend.put_file(str(src), "files/md5/01/not-an-object")
     backend.put_file(str(src), "tide-gc-epoch")
-    ages = DvcLayoutStore(RetryingBackend(backend)).ages()
+    store = DvcLayoutStore(RetryingBackend(backend))
+    assert store.capabilities.listing_ages
+    ages = store.ages()
     assert list(ages) == [ObjRef(oid, False)]
     assert abs(ages[ObjRef(oid, False)] - time.time()) < 120
-    assert backend.__dict__.get("_fs") is None
-    assert DvcLayoutStore(RetryingBackend(LocalBackend(str(tmp_path / "local")))).ages() is None
+    assert not DvcLayoutStore(RetryingBackend(LocalBackend(str(tmp_path / "local")))).capabilities.listing_ages
 
 
 def test_a_key_s3_could_not_delete_is_named(scripted):
@@ -329,7 +333,7 @@ def test_listing_and_reading_without_s3fs(moto_s3, tmp_path):
         assert f.read() == data[4000:]
     with pytest.raises(StorageNotFound), backend.open("files/md5/ab/none") as f:
         f.read()
-    assert "_fs" not in backend.__dict__ or backend.__dict__["_fs"] is None  # s3fs was never needed
+    assert isinstance(backend, S3PlainBackend)  # s3fs was never needed
 
 
 def test_listing_follows_continuation_tokens(scripted):

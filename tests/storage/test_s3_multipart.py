@@ -23,11 +23,14 @@ class Calls:
     """Wraps the backend's S3 calls: counts them and lets a test fail or alter one."""
 
     def __init__(self, backend, hook=None):  # noqa: ANN001
-        self.real = backend._multipart_calls()
+        from tide.storage.s3 import MultipartCalls
+
+        real = backend._multipart_calls()
+        self.real = real.call
         self.hook = hook or (lambda method, kw, real: real(method, **kw))
         self.count: dict[str, int] = {}
         self.lock = threading.Lock()
-        backend._multipart_calls = lambda: self
+        backend._multipart_calls = lambda: MultipartCalls(self, real.takes_buffers)
 
     def __call__(self, method, **kw):  # noqa: ANN001, ANN204
         with self.lock:
@@ -37,14 +40,17 @@ class Calls:
 
 @pytest.fixture(params=["plain", "s3fs"])
 def s3(make_case, tmp_path, request):
+    from tide.storage.s3 import open_with_s3fs
+
     case = make_case("s3")
-    backend = case.open()
+    backend = case.open()  # the plain requests: tide's default
     if request.param == "s3fs":
-        backend._http = None
+        backend = open_with_s3fs(case.spec())
     else:
         from tide.storage.s3_calls import PlainCalls
 
-        assert isinstance(backend._multipart_calls(), PlainCalls)
+        assert isinstance(backend._multipart_calls().call, PlainCalls)
+    backend.side = open_with_s3fs(case.spec())  # the tests' own client, behind tide's back
     backend.part_size = PART
     backend.part_jobs = 1  # parts in order, so a test knows which ones arrived
     data = os.urandom(3 * PART + 12345)  # four parts
@@ -66,7 +72,7 @@ def _bucket_key(backend, key=KEY) -> tuple[str, str]:  # noqa: ANN001
 
 def _open_uploads(backend) -> list:  # noqa: ANN001
     bucket, obj = _bucket_key(backend)
-    return backend.fs.call_s3("list_multipart_uploads", Bucket=bucket).get("Uploads") or []
+    return backend.side.fs.call_s3("list_multipart_uploads", Bucket=bucket).get("Uploads") or []
 
 
 def test_large_file_goes_up_in_parts(s3):
@@ -105,7 +111,7 @@ def test_a_vanished_upload_whose_object_is_not_ours_starts_over(s3):
     """NoSuchUpload, and the key holds something else (same size, other bytes): upload again."""
     backend, path, data = s3
     bucket, obj = _bucket_key(backend)
-    client = backend.fs.call_s3
+    client = backend.side.fs.call_s3
     state = {"done": False}
 
     def hook(method, kw, real):  # noqa: ANN001, ANN202
@@ -150,7 +156,7 @@ def test_an_interrupted_upload_resumes_from_its_parts(s3):
 def test_a_stale_part_that_does_not_match_is_sent_again(s3):
     backend, path, data = s3
     bucket, obj = _bucket_key(backend)
-    client = backend.fs.call_s3
+    client = backend.side.fs.call_s3
     up = client("create_multipart_upload", Bucket=bucket, Key=obj)["UploadId"]
     client("upload_part", Bucket=bucket, Key=obj, UploadId=up, PartNumber=1, Body=data[:PART])
     client("upload_part", Bucket=bucket, Key=obj, UploadId=up, PartNumber=2, Body=os.urandom(PART))  # wrong
@@ -179,7 +185,7 @@ def test_multipart_etag_is_what_s3_reports(s3):
     backend, path, data = s3
     backend.put_file(path, KEY)
     bucket, obj = _bucket_key(backend)
-    head = backend.fs.call_s3("head_object", Bucket=bucket, Key=obj)
+    head = backend.side.fs.call_s3("head_object", Bucket=bucket, Key=obj)
     parts = [{"ETag": hashlib.md5(data[i:i + PART]).hexdigest()} for i in range(0, len(data), PART)]
     assert head["ETag"].strip('"') == multipart_etag(parts)
     assert multipart_etag([{"ETag": "not-an-md5"}]) is None

@@ -70,7 +70,7 @@ def _reflink(src: str, dst: str) -> None:
 class ObjectCache:
     # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
     __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "spare_budget", "new_files",
-                 "temps")
+                 "temps", "_spare_lock")
 
     def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False,
                  temps: TempJournal | None = None) -> None:
@@ -85,9 +85,14 @@ class ObjectCache:
         # object path -> a spare of that verified object for the next copy-checkout (tide pull;
         # see transfer.download): a writable copy under a temporary name in the cache, made while
         # a large download was being hashed, renamed into the workspace instead of copied; or a
-        # small object's bytes, still in memory, written instead of read back from the cache
+        # small object's bytes, still in memory, written instead of read back from the cache.
+        # Download and checkout threads share them: read them freely, change them only through
+        # offer_spare / take_spare / drop_spares, which hold ``_spare_lock``.
         self.spares: dict[str, str | bytes] = {}
-        self.spare_budget = SPARE_BYTES
+        self.spare_budget = SPARE_BYTES  # bytes of small spares the cache may still hold in memory
+        import _thread  # a lock without importing `threading` (start-up time)
+
+        self._spare_lock = _thread.allocate_lock()
         self.new_files = NewFiles()  # small objects and workspace copies: see fsutil.NewFiles
 
     def __repr__(self) -> str:
@@ -125,6 +130,20 @@ class ObjectCache:
             if o[2:] not in names:
                 out.append(o)
         return out
+
+    def ensure_parent(self, path: str) -> None:
+        """Create the directory an object or temporary file at ``path`` goes into (``CacheError`` if it cannot)."""
+        self._ensure_dir(os.path.dirname(path))
+
+    def remove_empty_parents(self, paths: Iterable[str]) -> None:
+        """Remove the directories of ``paths`` that are empty (downloads that failed leave no empty
+        two-letter directory, as dvc leaves none). Call it when no thread is writing into them."""
+        for parent in {os.path.dirname(p) for p in paths}:
+            try:
+                os.rmdir(parent)
+            except OSError:
+                continue  # not empty: other objects, or a partial download kept to resume
+            self._dirs.discard(parent)
 
     def _ensure_dir(self, d: str) -> None:
         if d in self._dirs:
@@ -425,9 +444,9 @@ class ObjectCache:
 
     def _materialize(self, src: str, dst: str, isexec: bool) -> str:
         if not isexec and self._copies_first():
-            spare = self.spares.pop(src, None) if self.spares else None
+            spare = self.take_spare(src)
             if isinstance(spare, str):
-                self.spares[src] = spare  # a large spare file: the general way renames it
+                self.offer_spare(src, spare)  # a large spare file: the general way renames it
             else:
                 try:
                     data = spare if spare is not None else _read_small(src)
@@ -461,7 +480,7 @@ class ObjectCache:
                 elif kind == "symlink":
                     os.symlink(src, tmp)
                 else:
-                    spare = self.spares.pop(src, None) if self.spares else None
+                    spare = self.take_spare(src)
                     if not isinstance(spare, str) or not _rename_quiet(spare, tmp):
                         _copy_file(src, tmp)
                     if isexec:
@@ -541,13 +560,33 @@ class ObjectCache:
             return kind == "copy"
         return False
 
+    def offer_spare(self, path: str, spare: str | bytes) -> bool:
+        """Keep ``spare`` for the checkout of the object at ``path``: the name of a writable copy
+        (always kept), or the object's bytes (kept only within ``spare_budget``, which they use up).
+        Whether it was kept; a copy not kept stays the caller's. Safe from several threads."""
+        with self._spare_lock:
+            if isinstance(spare, bytes):
+                if len(spare) > self.spare_budget:
+                    return False
+                self.spare_budget -= len(spare)
+            self.spares[path] = spare
+            return True
+
+    def take_spare(self, path: str) -> str | bytes | None:
+        """The spare kept for the object at ``path`` (now the caller's), or None."""
+        if not self.spares:  # the common case, without the lock: a checkout with no pull before it
+            return None
+        with self._spare_lock:
+            return self.spares.pop(path, None)
+
     def drop_spares(self) -> None:
         """Delete the spare copies no checkout used."""
-        while self.spares:
-            spare = self.spares.popitem()[1]
+        with self._spare_lock:
+            spares, self.spares = self.spares, {}
+            self.spare_budget = SPARE_BYTES
+        for spare in spares.values():
             if isinstance(spare, str):
                 _unlink_quiet(spare)
-        self.spare_budget = SPARE_BYTES
 
 
 def _dos2unix_md5(data: bytes) -> str:

@@ -14,42 +14,107 @@ from __future__ import annotations
 import math
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Collection, Iterator
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from tide.objects.ref import ObjRef
-from tide.storage.base import Backend, StorageError
+from tide.storage.base import Backend, Capabilities, StorageError
 
 PAGE = 1000  # keys per list request on object stores
 _HEX = frozenset("0123456789abcdef")
 
 
-class ObjectStore(Protocol):
-    """Contract of a remote object store.
+class ObjectStore:
+    """The contract of a remote *format*: how objects are laid out over a ``Backend``.
 
-    - ``has_many(refs, jobs)`` returns the subset of ``refs`` present and complete on the remote,
-      choosing between per-object checks and prefix listings to use as few requests as possible.
-    - ``put(ref, path)`` uploads the local file ``path`` (whose bytes hash to ``ref.oid``); the
-      object is visible only once complete.
-    - ``open(ref)`` returns a stream of the object's bytes (``StorageNotFound`` if absent); when
-      ``cheap_open`` is False, ``get_file(ref, path)`` (one request) is the better way to download,
-      unless ``stream(ref)`` gives a reader that streams the whole object in one request (S3).
-    - ``size(ref)`` returns its size in bytes.
-    - ``iter_refs()`` yields every object on the remote (for garbage collection).
-    - ``delete(ref)`` removes an object (missing is not an error).
-    - ``list_extra(prefix)`` / ``put_extra`` / ``get_extra`` move non-object files such as the run
-      cache (``runs/...``) by key.
+    The transfer engine, ``status -c`` and ``gc -c`` speak only this interface, in object ids,
+    local files and byte streams, never in keys or paths on the remote, so a second format (DVC's
+    layout here; content-defined chunks in pack files later) sits behind it over any backend.
+    Every operation is declared here; the required ones raise ``NotImplementedError``, the others
+    have correct defaults. Errors are the backend's (``tide.storage.base``); retries happen in the
+    backend's wrapper, below the format, never here.
+
+    - ``has_many(refs, jobs)``: the subset of ``refs`` present and complete on the remote, in as few
+      requests as the format can.
+    - ``put(ref, path)``: upload the local file ``path`` (whose bytes hash to ``ref.oid``); the object
+      is visible only once complete.
+    - ``open(ref)``: a stream of the object's bytes (``StorageNotFound`` if absent). When
+      ``capabilities.cheap_open`` is False, ``stream(ref)`` (one request, or None) and then
+      ``get_file_resuming(ref, path)`` are the better ways to download.
+    - ``size(ref)``, ``modified(ref)`` (None: unknown), ``iter_refs()`` (every object, for gc),
+      ``ages()`` (every object with its age, from one listing where ``capabilities.listing_ages``).
+    - ``delete(ref)`` (missing is no error), ``delete_many(refs)`` (in as few requests as the
+      backend can: ``capabilities.batch_delete``; manifests before files is the caller's order).
+    - ``list_extra(prefix)`` / ``put_extra`` / ``open_extra``: non-object files such as the run cache
+      (``runs/...``) and gc's epoch token, by key.
     """
 
-    url: str
-    cheap_open: bool
+    url: str = ""
+    capabilities: Capabilities = Capabilities()
 
-    def has_many(self, refs: Collection[ObjRef], jobs: int) -> set[ObjRef]: ...
-    def put(self, ref: ObjRef, path: str) -> None: ...
-    def open(self, ref: ObjRef) -> BinaryIO: ...
-    def get_file(self, ref: ObjRef, path: str) -> None: ...
-    def size(self, ref: ObjRef) -> int: ...
-    def iter_refs(self) -> Iterator[ObjRef]: ...
-    def delete(self, ref: ObjRef) -> None: ...
+    # --- required ----------------------------------------------------------------------------------
+    def has_many(self, refs: Collection[ObjRef], jobs: int) -> set[ObjRef]:
+        raise NotImplementedError
+
+    def put(self, ref: ObjRef, path: str) -> None:
+        raise NotImplementedError
+
+    def open(self, ref: ObjRef) -> BinaryIO:
+        raise NotImplementedError
+
+    def get_file(self, ref: ObjRef, path: str) -> None:
+        raise NotImplementedError
+
+    def size(self, ref: ObjRef) -> int:
+        raise NotImplementedError
+
+    def iter_refs(self) -> Iterator[ObjRef]:
+        raise NotImplementedError
+
+    def delete(self, ref: ObjRef) -> None:
+        raise NotImplementedError
+
+    def list_extra(self, prefix: str) -> list[str]:
+        raise NotImplementedError
+
+    def put_extra(self, path: str, key: str) -> None:
+        raise NotImplementedError
+
+    def open_extra(self, key: str) -> BinaryIO:
+        raise NotImplementedError
+
+    # --- optional, with correct defaults -----------------------------------------------------------
+    @property
+    def cheap_open(self) -> bool:
+        return self.capabilities.cheap_open
+
+    def stream(self, ref: ObjRef) -> BinaryIO | None:
+        """A reader streaming the whole object in one request; None where ``get_file_resuming`` is better."""
+        return None
+
+    def get_file_resuming(self, ref: ObjRef, path: str) -> bool:
+        """``get_file`` that keeps the bytes already in ``path`` and asks for the rest; whether it resumed."""
+        self.get_file(ref, path)
+        return False
+
+    def modified(self, ref: ObjRef) -> float | None:
+        return None
+
+    def ages(self) -> dict[ObjRef, float | None]:
+        return {ref: self.modified(ref) for ref in self.iter_refs()}
+
+    def delete_many(self, refs: list[ObjRef]) -> None:
+        for ref in refs:
+            self.delete(ref)
+
+    def check_writable(self) -> None:
+        if not self.capabilities.writable:
+            from tide.storage.base import StoragePermanent
+
+            raise StoragePermanent(f"remote '{self.url}' is read-only (this kind of remote cannot be written); "
+                                   "push to another remote")
+
+    def close(self) -> None:
+        pass
 
 
 def object_key(ref: ObjRef) -> str:
@@ -77,10 +142,13 @@ def _is_oid(name: str) -> bool:
 QueryStats = namedtuple("QueryStats", "method requests", defaults=("none", 0))
 
 
-class DvcLayoutStore:
+class DvcLayoutStore(ObjectStore):
+    """DVC 3's layout (module docstring) over any ``Backend``: one key per object."""
+
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.url = backend.url
+        self.capabilities = backend.capabilities
         self.last_query = QueryStats()
 
     # --- existence -----------------------------------------------------------------------------
@@ -164,26 +232,19 @@ class DvcLayoutStore:
         self.backend.put_file(path, object_key(ref))
 
     def check_writable(self) -> None:
-        if not self.backend.capabilities.writable:
-            from tide.storage.base import StoragePermanent
-
-            raise StoragePermanent(f"remote '{self.url}' is read-only (this kind of remote cannot be written); "
-                                   "push to another remote")
+        self.backend.check_writable()
 
     def open(self, ref: ObjRef) -> BinaryIO:
         return self.backend.open(object_key(ref))
 
-    @property
-    def cheap_open(self) -> bool:
-        return self.backend.capabilities.cheap_open
-
     def get_file(self, ref: ObjRef, path: str) -> None:
         self.backend.get_file(object_key(ref), path)
 
+    def get_file_resuming(self, ref: ObjRef, path: str) -> bool:
+        return self.backend.get_file_resuming(object_key(ref), path)
+
     def stream(self, ref: ObjRef) -> BinaryIO | None:
-        """A reader streaming the whole object in one request; None where ``get_file`` is better."""
-        fn = getattr(self.backend, "stream", None)
-        return fn(object_key(ref)) if fn else None
+        return self.backend.stream(object_key(ref))
 
     def size(self, ref: ObjRef) -> int:
         return self.backend.size(object_key(ref))
@@ -191,39 +252,32 @@ class DvcLayoutStore:
     def delete(self, ref: ObjRef) -> None:
         self.backend.delete(object_key(ref))
 
-    def delete_many(self, refs: list[ObjRef]) -> bool:
-        """Delete ``refs`` in as few requests as the backend can (S3: 1,000 a request); False, with
-        nothing deleted, where it deletes one object per request (the caller then runs ``delete``
-        on its threads)."""
-        fn = getattr(self.backend, "delete_many", None)
-        return bool(fn) and bool(fn([object_key(r) for r in refs]))
+    def delete_many(self, refs: list[ObjRef]) -> None:
+        self.backend.delete_many([object_key(r) for r in refs])
 
     def modified(self, ref: ObjRef) -> float | None:
-        """When the object was written to the remote (seconds since the epoch), None if unknown."""
-        fn = getattr(self.backend, "modified", None)
-        return fn(object_key(ref)) if fn else None
+        return self.backend.modified(object_key(ref))
 
-    def iter_refs(self) -> Iterator[ObjRef]:
+    def _listable(self) -> None:
         if not self.backend.capabilities.listable:
             raise StorageError(f"remote '{self.url}' cannot be listed (this kind of remote has no listing)")
+
+    def iter_refs(self) -> Iterator[ObjRef]:
+        self._listable()
         for key in self.backend.list(""):
             ref = _ref_of(key)
             if ref is not None:
                 yield ref
 
-    def ages(self) -> dict[ObjRef, float | None] | None:
-        """Every object with when it was written, from one listing, where the backend's listing
-        says (S3); None where it does not (``iter_refs`` and ``modified`` then)."""
-        fn = getattr(self.backend, "list_ages", None)
-        listed = fn("") if fn and self.backend.capabilities.listable else None
-        if listed is None:
-            return None
-        return {ref: when for key, when in listed if (ref := _ref_of(key)) is not None}
+    def ages(self) -> dict[ObjRef, float | None]:
+        """Every object with when it was written (one listing where ``capabilities.listing_ages``,
+        else one ``modified`` per key)."""
+        self._listable()
+        return {ref: when for key, when in self.backend.list_ages("") if (ref := _ref_of(key)) is not None}
 
     # --- other files (run cache) ---------------------------------------------------------------
     def list_extra(self, prefix: str) -> list[str]:
-        if not self.backend.capabilities.listable:
-            raise StorageError(f"remote '{self.url}' cannot be listed (this kind of remote has no listing)")
+        self._listable()
         return list(self.backend.list(prefix))
 
     def put_extra(self, path: str, key: str) -> None:

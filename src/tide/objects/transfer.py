@@ -83,7 +83,7 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
     send = [r for r in local if r not in present]
     dir_send = [d for d in todo_dirs if cache.exists(d.ref.oid, d.ref.legacy)]
     res.missing_local += [d.ref for d in todo_dirs if not cache.exists(d.ref.oid, d.ref.legacy)]
-    if (send or dir_send) and hasattr(store, "check_writable"):
+    if send or dir_send:
         store.check_writable()  # one clear error instead of one failure per object
     sizes = {r: _size(cache.path(r.oid, r.legacy)) for r in send}
     progress.start(len(send) + len(dir_send), sum(sizes.values()) + sum(
@@ -219,20 +219,10 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
         progress.start(len(todo), None)
         _run_pool(todo, jobs, lambda r: download(cache, store, r, verify, r in spares), res, failed, progress)
     finally:
-        _drop_empty_dirs(cache, failed)
+        # every download has ended: no thread is about to write into these directories
+        cache.remove_empty_parents(cache.path(r.oid, r.legacy) for r in failed)
         progress.close()
     return res
-
-
-def _drop_empty_dirs(cache: ObjectCache, failed: Iterable[ObjRef]) -> None:
-    """Objects that failed to download leave no empty two-letter directory in the cache (dvc leaves
-    none). Run once every download has ended, so no thread is about to write into one."""
-    for parent in {os.path.dirname(cache.path(r.oid, r.legacy)) for r in failed}:
-        try:
-            os.rmdir(parent)
-        except OSError:
-            continue  # not empty: other objects, or a partial download kept to resume
-        cache._dirs.discard(parent)
 
 
 def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool = True, spare: bool = False) -> int:
@@ -244,13 +234,12 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
     times longer than copying: the copying thread uses that time to make a second, writable copy
     (``cache.spares``), which the checkout renames into place instead of copying the object again.
     A small object's bytes stay in memory for the checkout (up to ``cache.spare_budget`` in all).
-    A spare is kept only if the object verifies."""
+    A spare is kept only if the object verifies (``cache.offer_spare``)."""
     dst = cache.path(ref.oid, ref.legacy)
-    cache._ensure_dir(os.path.dirname(dst))
+    cache.ensure_parent(dst)
     verify = verify or ref.is_dir
-    if not getattr(store, "cheap_open", True):
-        stream = getattr(store, "stream", None)
-        src = stream(ref) if stream and not os.path.exists(_partial_name(ref, dst)) else None
+    if not store.cheap_open:
+        src = store.stream(ref) if not os.path.exists(_partial_name(ref, dst)) else None
         if src is None:  # no stream, or a download to resume
             return _download_resumable(cache, store, ref, dst, verify)
         with src:
@@ -270,9 +259,8 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
                 second = src.read(CHUNK) if first and not 0 <= size <= len(first) else b""
                 if not second:  # a small object: hashed in memory, written under its name once it checks
                     _store_small(cache, ref, first, dst)
-                    if spare and len(first) <= cache.spare_budget:  # the checkout needs not read it back
-                        cache.spare_budget -= len(first)
-                        cache.spares[dst] = first
+                    if spare:  # the checkout needs not read it back
+                        cache.offer_spare(dst, first)
                     return len(first)
                 tmp = tmp_name(dst)
                 digest, n, _ = _copy_hashing(src, tmp, first, second)  # hashed anyway: it costs nothing
@@ -280,7 +268,7 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
             raise _Corrupt(f"{ref.oid}: the remote object is corrupt (its content hashes to {digest})")
         cache.admit(tmp, ref.oid, ref.legacy, digest, trusted=not verify)  # created read-only (0444) already
         if made:
-            cache.spares[dst] = extra
+            cache.offer_spare(dst, extra)
         return n
     except BaseException:
         if tmp:
@@ -360,13 +348,12 @@ def _download_streamed(cache: ObjectCache, store: ObjectStore, ref: ObjRef, src:
         with _storage_errors(ref):
             first = src.read(CHUNK)
             second = src.read(CHUNK) if first else b""
-    except StorageTransient:  # the reads are not retried by the backend wrapper: get_file is
+    except StorageTransient:  # a stream's reads are not retried: the resumable download's calls are
         return _download_resumable(cache, store, ref, dst, verify)
     if not second:
         _store_small(cache, ref, first, dst)
-        if spare and len(first) <= cache.spare_budget:
-            cache.spare_budget -= len(first)
-            cache.spares[dst] = first
+        if spare:
+            cache.offer_spare(dst, first)
         return len(first)
     part = _partial_name(ref, dst)
     extra = tmp_name(dst) if spare else None
@@ -392,7 +379,7 @@ def _download_streamed(cache: ObjectCache, store: ObjectStore, ref: ObjRef, src:
     os.chmod(part, READONLY)
     cache.admit(part, ref.oid, ref.legacy, digest, trusted=not verify)
     if made:
-        cache.spares[dst] = extra
+        cache.offer_spare(dst, extra)
     return n
 
 
@@ -402,29 +389,15 @@ def _partial_name(ref: ObjRef, dst: str) -> str:
 
 def _download_resumable(cache: ObjectCache, store: ObjectStore, ref: ObjRef, dst: str, verify: bool = True) -> int:
     """Network remotes: one request for the whole object, into ``.<oid>.partial.tmp`` beside its final
-    name. A transfer cut short leaves the partial file, and the next attempt (or the next run)
-    asks only for the bytes after it; the hash of the whole is checked before the object is trusted."""
+    name. A transfer cut short leaves the partial file, and the next attempt (the retry wrapper's,
+    or the next run's) asks only for the bytes after it; the hash of the whole is checked before the
+    object is trusted. Nothing is repeated here: the store's wrapper retries."""
     from tide.storage.base import StorageTransient
 
     part = _partial_name(ref, dst)
-    resumed = False
     try:
-        for attempt in range(3):
-            have = _size(part) if os.path.exists(part) else 0
-            try:
-                with _storage_errors(ref):
-                    if have:
-                        resumed = True
-                        with store.open(ref) as src, open(part, "ab") as out:
-                            src.seek(have)
-                            while chunk := src.read(CHUNK):
-                                out.write(chunk)
-                    else:
-                        store.get_file(ref, part)
-                break
-            except StorageTransient:
-                if attempt == 2:
-                    raise
+        with _storage_errors(ref):
+            resumed = store.get_file_resuming(ref, part)
         n = _size(part)
         if not verify and not resumed:  # trusted by name (the remote's verify = false)
             os.chmod(part, READONLY)

@@ -218,16 +218,14 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
     ptr_path = path + pointers.SUFFIX
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
+    kept: dict[str, bytes] = {}
     if res is None:
         if not no_commit and repo.cache.link_types[0] not in ("hardlink", "symlink"):
-            repo.hasher.keep = {}  # small files: store the bytes just hashed, no second read
-        try:
+            res, kept = repo.hasher.hash_keeping(path)  # small files: store the bytes just hashed, no second read
+        else:
             res = repo.hasher.hash_path(path)
-        except BaseException:
-            repo.hasher.take_kept()
-            raise
     if not no_commit:
-        store(repo, res, repo.hasher.take_kept(), link=True)
+        store(repo, res, kept, link=True)
     base = old.outs[0] if old and len(old.outs) == 1 else None
     if base is None:
         base = Out(os.path.basename(path), path)

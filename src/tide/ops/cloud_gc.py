@@ -91,7 +91,8 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
         p.keep |= {ObjRef(e.md5, ref.legacy) for e in manifest.parse(raw, where=f"manifest {ref.oid}")}
     if p.unreadable:
         return p  # nothing to plan: the keep set is incomplete
-    ages = getattr(rem.store, "ages", lambda: None)()  # S3: the listing tells every object's age
+    # S3: the listing tells every object's age; elsewhere only the unused objects' ages are asked for
+    ages = rem.store.ages() if rem.store.capabilities.listing_ages else None
     on_remote = list(ages) if ages is not None else list(rem.store.iter_refs())
     p.remove = sorted((r for r in on_remote if r not in p.keep), key=lambda r: (not r.is_dir, r))
     p.grace = grace_seconds(repo)
@@ -107,10 +108,9 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN0
     from concurrent.futures import ThreadPoolExecutor
 
     cutoff = time.time() - p.grace
-    modified = getattr(rem.store, "modified", None)
 
     def young(ref: ObjRef) -> bool:
-        m = ages.get(ref) if ages is not None else modified(ref) if modified else None
+        m = ages.get(ref) if ages is not None else rem.store.modified(ref)
         return m is None or m > cutoff
 
     if ages is not None:
@@ -140,9 +140,10 @@ def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
 
     dirs = [r for r in p.remove if r.is_dir]
     files = [r for r in p.remove if not r.is_dir]
-    many = getattr(rem.store, "delete_many", None)
     for batch in (dirs, files):  # manifests first: a remote never keeps one whose files are gone
-        if batch and not (many and many(batch)):
+        if batch and rem.store.capabilities.batch_delete:
+            rem.store.delete_many(batch)  # S3: 1,000 keys a request
+        elif batch:
             with ThreadPoolExecutor(max(1, min(rem.jobs, len(batch)))) as pool:
                 list(pool.map(rem.store.delete, batch))
     return len(p.remove)

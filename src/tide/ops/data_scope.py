@@ -117,18 +117,16 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRe
     """Resolve remote ``name`` (or the default) and open its store behind the retry wrapper."""
     from tide.objects.remote import DvcLayoutStore
     from tide.ops.remote import resolve
-    from tide.storage.registry import open_backend
-    from tide.storage.wrappers import RetryingBackend, RetryPolicy
+    from tide.storage.wrappers import DEFAULT_ATTEMPTS, RetryPolicy, open_retrying
 
     rr = resolve(repo.settings, name)
-    backend = open_backend(rr.spec, repo.env)
     raw = repo.env.get("TIDE_REMOTE_RETRIES")
     try:
-        attempts = int(raw) if raw else 5  # "0" means no retry, not the default
+        attempts = int(raw) if raw else DEFAULT_ATTEMPTS  # "0" means no retry, not the default
     except ValueError:
         raise UsageError(f"TIDE_REMOTE_RETRIES must be a whole number, got '{raw}'")
-    wrapped = RetryingBackend(backend, RetryPolicy(attempts=max(1, attempts)))
-    n = jobs or rr.jobs or backend.capabilities.default_jobs
+    wrapped = open_retrying(rr.spec, repo.env, RetryPolicy(attempts=max(1, attempts)))
+    n = jobs or rr.jobs or wrapped.capabilities.default_jobs
     if n < 1:
         raise UsageError("-j/--jobs must be at least 1")
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, n)

@@ -14,10 +14,13 @@ only ``StorageTransient``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, NamedTuple, Protocol, runtime_checkable
+from typing import BinaryIO, NamedTuple
 
 from tide.core.errors import StorageError
+
+CHUNK = 1 << 20  # bytes per read when copying a stream
 
 
 class StorageNotFound(StorageError):
@@ -37,19 +40,24 @@ class BackendMissing(StorageError):
 
 
 class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasses` costs ~9 ms to import
-    """What a backend can do, as data (callers never test a backend's type).
+    """What a backend can do, as data (callers never test a backend's type, nor probe it for methods).
 
     ``atomic_put``: ``put`` makes a key visible only when complete by its nature (object stores:
     a PUT or a completed multipart upload); otherwise the backend writes a temporary key and
     renames it, which ``rename`` says it can do.
-    ``writable``: False for read-only backends (plain HTTP).
+    ``writable``: False for read-only backends (``check_writable`` then raises).
     ``listable``: ``list`` works (plain HTTP cannot list).
     ``cheap_listing``: one list request returns many keys (object stores, SFTP per directory);
         the transfer engine prefers listing prefixes over per-key checks when it has many keys.
     ``flat_listing``: ``list`` pages through keys (1,000 per request) however deep they are (object
         stores); otherwise it walks one directory per request.
     ``cheap_open``: ``open`` costs no request before the data flows (local files); otherwise the
-        transfer engine downloads with ``get_file`` (one request) and hashes the result.
+        transfer engine downloads with ``stream`` or ``get_file_resuming`` and hashes the result.
+    ``listing_ages``: ``list_ages`` reads every key's age from the listing itself (S3's
+        ListObjectsV2); otherwise it costs one ``modified`` request per key, and ``gc -c`` asks
+        for the ages of the objects it would delete only, on its threads.
+    ``batch_delete``: ``delete_many`` sends many keys per request (S3's DeleteObjects, 1,000);
+        otherwise it is one ``delete`` per key, and ``gc -c`` runs them on its threads.
     ``default_jobs``: parallel requests when the user gives no ``-j`` / ``jobs``.
     """
 
@@ -60,6 +68,8 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
     cheap_listing: bool = True
     flat_listing: bool = False
     cheap_open: bool = False
+    listing_ages: bool = False
+    batch_delete: bool = False
     default_jobs: int = 8
 
 
@@ -83,43 +93,114 @@ class RemoteSpec(NamedTuple):
         return scheme_of(self.url)
 
 
-@runtime_checkable
-class Backend(Protocol):
-    """Contract of every storage backend.
+class Backend:
+    """The contract of every storage backend, and of every wrapper around one (``wrappers.py``).
 
-    - ``exists(key)`` MUST return True only for a complete object, never for a partial upload.
-    - ``exists_many(keys)`` returns the subset of ``keys`` that exist; it MAY batch requests.
-    - ``list(prefix)`` yields every complete key under ``prefix`` (a directory-like prefix such
-      as ``files/md5/ab/``, or ``""`` for all), each exactly once, never temporary names.
-      A prefix that does not exist yields nothing (no error).
-    - ``size(key)`` returns the size in bytes or raises ``StorageNotFound``.
-    - ``open(key)`` returns a readable binary stream of the whole object or raises
-      ``StorageNotFound``; the caller closes it.
-    - ``get_file(key, path)`` writes the object's bytes to the local ``path`` (which the caller
-      owns and will rename); raises ``StorageNotFound``.
-    - ``put_file(path, key)`` uploads a local file. When it returns, ``key`` holds exactly the
-      file's bytes; while it runs or after it fails, ``key`` is either absent or its old
-      complete content, never partial. Parent "directories" are created as needed. Putting an
-      existing key replaces it.
-    - ``put_stream(stream, key, size)`` is ``put_file`` for a byte stream of known size.
-    - ``delete(key)`` removes a key; deleting a missing key is not an error.
-    - ``close()`` releases connections; the backend is unusable afterwards.
-    - Every method may be called from several threads at once.
+    Every operation is declared here; a backend implements the eight marked *required* and may
+    override the others, whose defaults are correct (if slower). Callers use only these methods and
+    ``capabilities``; they never test a backend's type or probe it for a method. docs/storage.md
+    ("The backend contract") states the guarantees and errors of each operation.
+
+    Errors: ``StorageNotFound`` (the key does not exist), ``StorageTransient`` (worth repeating:
+    the retry wrapper does, and nothing else), ``StoragePermanent`` (everything else); an
+    ``OSError`` about a *local* path the caller gave (a source file that vanished) passes through.
+    Every method may be called from several threads at once.
     """
 
-    url: str
-    capabilities: Capabilities
+    url: str = ""
+    capabilities: Capabilities = Capabilities()
 
-    def exists(self, key: str) -> bool: ...
-    def exists_many(self, keys: Iterable[str]) -> set[str]: ...
-    def list(self, prefix: str = "") -> Iterator[str]: ...
-    def size(self, key: str) -> int: ...
-    def open(self, key: str) -> BinaryIO: ...
-    def get_file(self, key: str, path: str) -> None: ...
-    def put_file(self, path: str, key: str) -> None: ...
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None: ...
-    def delete(self, key: str) -> None: ...
-    def close(self) -> None: ...
+    # --- required --------------------------------------------------------------------------------
+    def exists(self, key: str) -> bool:
+        """True only for a complete object, never for a partial upload or a temporary name."""
+        raise NotImplementedError
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Every complete key under ``prefix`` (``files/md5/ab/`` or ``""`` for all), each once, never
+        a temporary name; a prefix that does not exist yields nothing."""
+        raise NotImplementedError
+
+    def size(self, key: str) -> int:
+        """The size in bytes; ``StorageNotFound`` if absent."""
+        raise NotImplementedError
+
+    def open(self, key: str) -> BinaryIO:
+        """A readable binary stream of the whole object (the caller closes it); ``StorageNotFound``
+        if absent. It may be lazy: the first ``read`` may be what fails."""
+        raise NotImplementedError
+
+    def get_file(self, key: str, path: str) -> None:
+        """Write the object's bytes to the local ``path`` (the caller owns it and renames it);
+        ``StorageNotFound`` if absent. A failure may leave part of the bytes in ``path``."""
+        raise NotImplementedError
+
+    def put_file(self, path: str, key: str) -> None:
+        """Upload a local file. When it returns, ``key`` holds exactly the file's bytes; while it
+        runs or after it fails, ``key`` is absent or its old complete content, never partial.
+        Parent "directories" are created as needed; putting an existing key replaces it."""
+        raise NotImplementedError
+
+    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+        """``put_file`` for a byte stream of ``size`` bytes."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        """Remove a key; a missing key is not an error."""
+        raise NotImplementedError
+
+    # --- optional, with correct defaults ---------------------------------------------------------
+    def exists_many(self, keys: Iterable[str]) -> set[str]:
+        """The subset of ``keys`` that exist (default: one ``exists`` each)."""
+        return {k for k in keys if self.exists(k)}
+
+    def modified(self, key: str) -> float | None:
+        """When ``key`` was last written (seconds since the epoch); None if it is absent or the
+        backend cannot tell (default)."""
+        return None
+
+    def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]]:
+        """``(key, modified)`` for every key ``list(prefix)`` yields. Default: one ``modified`` per key;
+        ``capabilities.listing_ages`` says when the listing itself carries the ages."""
+        return [(k, self.modified(k)) for k in self.list(prefix)]
+
+    def delete_many(self, keys: list[str]) -> None:
+        """Delete every key in ``keys`` (missing ones are no error). Default: one ``delete`` each;
+        ``capabilities.batch_delete`` says when many go in one request. A failure may leave some
+        keys deleted and others not."""
+        for k in keys:
+            self.delete(k)
+
+    def stream(self, key: str) -> BinaryIO | None:
+        """A reader of the whole object that costs one request (no request before the first read),
+        or None (default) where ``get_file_resuming`` is the better way to download."""
+        return None
+
+    def get_file_resuming(self, key: str, path: str) -> bool:
+        """``get_file``, except that bytes already in ``path`` (what an earlier attempt received)
+        are kept and only the rest is asked for. Returns whether it resumed; the caller checks the
+        whole file's hash. Default: ``open`` and ``seek`` past what ``path`` holds."""
+        try:
+            have = os.path.getsize(path)
+        except FileNotFoundError:
+            have = 0
+        if not have:
+            self.get_file(key, path)
+            return False
+        with self.open(key) as src, open(path, "ab") as out:
+            src.seek(have)
+            while chunk := src.read(CHUNK):
+                out.write(chunk)
+        return True
+
+    def check_writable(self) -> None:
+        """Raise ``StoragePermanent`` when this remote cannot be written (``capabilities.writable``):
+        one clear error before a push, instead of one failure per object."""
+        if not self.capabilities.writable:
+            raise StoragePermanent(f"remote '{self.url}' is read-only (this kind of remote cannot be written); "
+                                   "push to another remote")
+
+    def close(self) -> None:
+        """Release connections; the backend is unusable afterwards."""
 
 
 def join_key(root: str, key: str) -> str:

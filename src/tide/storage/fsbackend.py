@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from tide.storage.base import Capabilities, StorageNotFound, StoragePermanent, join_key
+from tide.storage.base import Backend, Capabilities, StorageNotFound, StoragePermanent, join_key
 from tide.storage.errors import translate
 
 CHUNK = 1 << 20
@@ -46,7 +46,7 @@ def _tmp_key(key: str) -> str:
     return f"{head}/{tmp}" if head else tmp
 
 
-class FsspecBackend:
+class FsspecBackend(Backend):
     def __init__(self, fs: Any, root: str, url: str, capabilities: Capabilities, makedirs: bool = False) -> None:
         self.fs = fs
         self.root = root.rstrip("/")
@@ -78,9 +78,6 @@ class FsspecBackend:
             return False
         except Exception as exc:  # noqa: BLE001 - SDK errors are translated at the boundary
             raise translate(exc, f"check {key}")
-
-    def exists_many(self, keys: Iterable[str]) -> set[str]:
-        return {k for k in keys if self.exists(k)}
 
     def list(self, prefix: str = "") -> Iterator[str]:
         base = join_key(self.root, prefix.rstrip("/")) if prefix else self.root

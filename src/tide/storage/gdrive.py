@@ -26,11 +26,19 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from tide.core.config import Env, to_bool
-from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, StoragePermanent, StorageTransient, join_key
+from tide.storage.base import (
+    Backend,
+    Capabilities,
+    RemoteSpec,
+    StorageNotFound,
+    StoragePermanent,
+    StorageTransient,
+    join_key,
+)
 from tide.storage.errors import translate
 
 FOLDER = "application/vnd.google-apps.folder"
@@ -102,7 +110,7 @@ class _Token:
         return f"{signing.decode()}.{_b64(sig)}"
 
 
-class GDriveBackend:
+class GDriveBackend(Backend):
     capabilities = CAPS
 
     def __init__(self, url: str, api: str, token: _Token, http: Any, trash_only: bool = False,
@@ -198,9 +206,6 @@ class GDriveBackend:
     # --- Backend -----------------------------------------------------------------------------
     def exists(self, key: str) -> bool:
         return self._file(key) is not None
-
-    def exists_many(self, keys: Iterable[str]) -> set[str]:
-        return {k for k in keys if self.exists(k)}
 
     def list(self, prefix: str = "") -> Iterator[str]:
         start = join_key(self.base_path, prefix.rstrip("/"))

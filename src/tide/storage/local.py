@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from tide.core.config import Env
 from tide.core.fsutil import NewFiles, tmp_name
-from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, StoragePermanent
+from tide.storage.base import Backend, Capabilities, RemoteSpec, StorageNotFound, StoragePermanent
 from tide.storage.errors import translate
 
 READONLY = 0o444
 SMALL = 1 << 16
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     # the class's default; each instance sets its own ``default_jobs`` from its filesystem
     capabilities = Capabilities(atomic_put=False, rename=True, cheap_listing=True, cheap_open=True, default_jobs=8)
 
@@ -45,9 +45,6 @@ class LocalBackend:
 
     def exists(self, key: str) -> bool:
         return os.path.exists(self._path(key))
-
-    def exists_many(self, keys: Iterable[str]) -> set[str]:
-        return {k for k in keys if self.exists(k)}
 
     def list(self, prefix: str = "") -> Iterator[str]:
         base = os.path.join(self.root, *[p for p in prefix.split("/") if p])

@@ -1,27 +1,33 @@
-"""``s3://bucket/path`` remotes (AWS and S3-compatible servers via ``endpointurl``), on s3fs.
+"""``s3://bucket/path`` remotes (AWS and S3-compatible servers via ``endpointurl``).
+
+One of two implementations serves a remote, chosen once when it is opened (``open_backend``), and
+each serves every operation of the ``Backend`` contract by itself:
+
+- ``S3PlainBackend`` (``s3_plain.py``): tide's own signed HTTP requests (``s3_http.py``), the
+  default: ~0.2 ms of CPU a request where s3fs costs ~2 ms, and s3fs is never imported.
+- ``S3FsBackend`` (here): s3fs/botocore, where the plain requests would not be exactly what dvc
+  sends (``sse*``, ``acl``, ``grant_*`` options add headers), where the environment names a proxy
+  for the endpoint (botocore speaks to proxies, tide's requests do not), and where tide finds no
+  credentials itself (s3fs then reports that, as dvc would).
 
 DVC's option names map to s3fs/botocore settings as dvc-s3 maps them. Credentials come from the
 options, a profile, ``credentialpath`` or botocore's usual chain (``AWS_*`` environment
 variables, ``~/.aws``). A PUT (or completed multipart upload) is atomic on S3, so objects are
-written under their final key directly.
+written under their final key directly; files of 100 MiB and more go up in resumable parts
+(``s3_multipart.py``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from tide.core.config import Env, to_bool
-from tide.storage.base import Capabilities, RemoteSpec, StorageNotFound, StoragePermanent, join_key
+from tide.storage.base import Backend, Capabilities, RemoteSpec
 from tide.storage.fsbackend import FsspecBackend
 
-if TYPE_CHECKING:
-    from tide.storage.s3_http import S3Http
-
-T = TypeVar("T")
-_UNSET = object()
-
+# s3fs: ages need one request per object, deletes one per key (gc -c runs them on its threads)
 CAPS = Capabilities(atomic_put=True, rename=False, cheap_listing=True, flat_listing=True, default_jobs=16)
 
 
@@ -53,8 +59,8 @@ def s3fs_kwargs(spec: RemoteSpec) -> dict[str, Any]:
     for name, key in (("read_timeout", "read_timeout"), ("connect_timeout", "connect_timeout")):
         if opt(name):
             config[key] = int(opt(name))
-    # botocore retries once more itself; tide's retry wrapper does the patient retrying
-    config.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
+    # one attempt per call: the retry wrapper (storage/wrappers.py) is the one place calls are repeated
+    config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})  # botocore: no retries
     # a fixed User-Agent: botocore otherwise rebuilds it from ~40 components on every request
     # (a tenth of the client's CPU time when pushing 10,000 small files)
     config.setdefault("user_agent", f"tide/{_version()} {_botocore_ua()}")
@@ -93,23 +99,63 @@ def split_url(url: str) -> tuple[str, str]:
     return bucket, path
 
 
-class S3Backend(FsspecBackend):
-    """One HEAD request per existence check (s3fs's ``exists`` also lists the key as a prefix).
-    Large files go up as multipart uploads that resume and survive a lost answer (``s3_multipart.py``).
-    Small PUTs, GETs and HEADs go out as plain HTTP requests where that is equivalent (``s3_http.py``)."""
+class S3Puts(Backend):
+    """The upload both implementations share: a file below ``2 * part_size`` is one PutObject
+    (``_put_small``), a larger one a resumable multipart upload through ``_multipart_calls()``.
+    A subclass also gives ``_p(key)``, the key's ``bucket/path`` (checked)."""
 
     part_size = 50 << 20  # as s3fs (and so dvc): 50 MiB parts, more for files above ~500 GB
     part_jobs = 4  # parts in flight per file (each holds one part in memory)
 
-    def __init__(self, make_fs: Callable[[], Any], root: str, url: str, capabilities: Capabilities,
-                 spec: RemoteSpec | None = None) -> None:
-        """``make_fs`` builds the s3fs filesystem, on first use: importing s3fs and making its client
-        take ~1 s of CPU that a push or pull of small objects over plain HTTP never needs.
-        ``spec``: the remote's options, for the plain-HTTP path (none: s3fs for everything)."""
+    def _put_small(self, bucket: str, obj: str, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _multipart_calls(self) -> MultipartCalls:
+        raise NotImplementedError
+
+    def _written(self, key: str) -> None:
+        """Called after ``key`` was written or deleted (s3fs: forget what its listing cache says)."""
+
+    def put_file(self, path: str, key: str) -> None:
+        from tide.core.fsutil import read_small
+        from tide.storage.errors import translate
+
+        bucket, _, obj = self._p(key).partition("/")
+        try:
+            data, size = read_small(path, 2 * self.part_size - 1)
+            if data is not None:
+                self._put_small(bucket, obj, data)
+            else:
+                from tide.storage.s3_multipart import upload
+
+                calls = self._multipart_calls()
+                upload(calls.call, bucket, obj, path, size, self.part_size, self.part_jobs, calls.takes_buffers)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, f"upload {key}")
+        self._written(key)
+
+
+class MultipartCalls:
+    """The S3 calls of a multipart upload (``call(method, **params)``, boto3's names) and whether a
+    part's body may be a view of a buffer its thread reuses (only if ``call`` sends it before returning)."""
+
+    __slots__ = ("call", "takes_buffers")
+
+    def __init__(self, call: Callable[..., Any], takes_buffers: bool) -> None:
+        self.call = call
+        self.takes_buffers = takes_buffers
+
+
+class S3FsBackend(S3Puts, FsspecBackend):
+    """s3fs for every operation. One HEAD per existence check (s3fs's ``exists`` also lists the key
+    as a prefix); a download is one streamed GET; small uploads go straight to the client."""
+
+    def __init__(self, make_fs: Callable[[], Any], root: str, url: str) -> None:
+        """``make_fs`` builds the s3fs filesystem, on first use (importing s3fs and making its
+        client take ~1 s of CPU)."""
         self._make_fs = make_fs
         self._fs_lock = threading.Lock()
-        super().__init__(None, root, url, capabilities)
-        self.spec = spec
+        FsspecBackend.__init__(self, None, root, url, CAPS)
 
     @property
     def fs(self) -> Any:
@@ -128,28 +174,18 @@ class S3Backend(FsspecBackend):
     def _s3(self, method: str, **kw: Any) -> Any:
         return self.fs.call_s3(method, **kw)
 
-    def _plain(self, call: Callable[[S3Http], T]) -> T | None:
-        """``call`` on the plain-HTTP client; ``None`` when s3fs has to do it (not applicable, or no
-        credentials: s3fs then reports that error as it always did)."""
-        http = self.__dict__.get("_http", _UNSET)
-        if http is _UNSET:
-            from tide.storage.s3_http import S3Http
+    def _put_small(self, bucket: str, obj: str, data: bytes) -> None:
+        # one PutObject, straight to the client: s3fs's put_file adds ~0.3 ms of CPU per file
+        # (content-type guess, cache invalidation up the tree) to 10,000 small uploads
+        self._s3("put_object", Bucket=bucket, Key=obj, Body=data)
 
-            with self._lock:
-                if "_http" not in self.__dict__:
-                    bucket = self.root.partition("/")[0]
-                    self._http = None if self.spec is None else S3Http.for_spec(
-                        self.spec, bucket, f"tide/{_version()}")
-            http = self._http
-        if http is None:
-            return None
-        from tide.storage.s3_http import NoCredentials
+    def _multipart_calls(self) -> MultipartCalls:
+        return MultipartCalls(self._s3, False)
 
-        try:
-            return call(http)
-        except NoCredentials:
-            self._http = None
-            return None
+    def _written(self, key: str) -> None:
+        fs = self.__dict__.get("_fs")
+        if fs is not None and fs.dircache:
+            fs.invalidate_cache(self._p(key))
 
     def get_file(self, key: str, path: str) -> None:
         # one streamed GET. s3fs would fetch a large object as 50 MiB ranges, 10 at a time, each held in
@@ -157,126 +193,24 @@ class S3Backend(FsspecBackend):
         # more request per range; the engine already downloads ``jobs`` objects at once
         from tide.storage.errors import translate
 
-        if self._plain(lambda h: h.get_to(self._p(key).partition("/")[2], path) or True):
-            return
         try:
             self.fs.get_file(self._p(key), path, max_concurrency=1)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, f"download {key}")
 
-    def put_file(self, path: str, key: str) -> None:
-        from tide.core.fsutil import read_small
-        from tide.storage.errors import translate
-
-        bucket, _, obj = self._p(key).partition("/")
-        try:
-            data, size = read_small(path, 2 * self.part_size - 1)
-            if data is not None:
-                # one PutObject, straight to the client: s3fs's put_file adds ~0.3 ms of CPU per file
-                # (content-type guess, cache invalidation up the tree) to 10,000 small uploads
-                if not self._plain(lambda h: h.put(obj, data) or True):
-                    self._s3("put_object", Bucket=bucket, Key=obj, Body=data)
-            else:
-                from tide.storage.s3_multipart import upload
-
-                upload(self._multipart_calls(), bucket, obj, path, size, self.part_size, self.part_jobs)
-        except Exception as exc:  # noqa: BLE001
-            raise translate(exc, f"upload {key}")
-        fs = self.__dict__.get("_fs")
-        if fs is not None and fs.dircache:
-            fs.invalidate_cache(self._p(key))
-
-    def _multipart_calls(self) -> Callable[..., Any]:
-        """The S3 calls of a multipart upload: plain HTTP (``s3_calls.py``) where it applies, else s3fs's."""
-
-        def plain(http: S3Http) -> Callable[..., Any]:
-            from tide.storage.s3_calls import PlainCalls
-
-            http.ready()  # no credentials: s3fs, decided now rather than halfway
-            return PlainCalls(http)
-
-        return self._plain(plain) or self._s3
-
-    def list(self, prefix: str = "") -> Iterator[str]:
-        listed = self.list_ages(prefix)
-        if listed is None:
-            yield from super().list(prefix)
-            return
-        for key, _ in listed:
-            yield key
-
-    def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]] | None:
-        """The keys under ``prefix`` with when each was last written, from the listing itself
-        (``gc -c`` then needs no request per object to tell its age); None where s3fs lists."""
-        bucket, _, base = (join_key(self.root, prefix.rstrip("/")) if prefix else self.root).partition("/")
-        found = self._plain(lambda h: list(h.list_ages(base + "/" if base else "")))
-        if found is None:
-            return None
-        out = []
-        for k, when in sorted(found, key=lambda kw: kw[0]):
-            name = k.rsplit("/", 1)[-1]
-            if not (name.startswith(".") and name.endswith(".tmp")):
-                out.append((self._rel(f"{bucket}/{k}"), when))
-        return out
-
-    def open(self, key: str) -> BinaryIO:
-        body = self.stream(key)
-        return body if body is not None else super().open(key)
-
-    def stream(self, key: str) -> BinaryIO | None:
-        """One streamed GET (no request before the first read); None when s3fs has to read it."""
-        return self._plain(lambda h: h.open(self._p(key).partition("/")[2]))
-
-    def _stat(self, key: str) -> tuple[int | None, float | None] | bool | None:
-        """``(size, modified)`` from one plain HEAD, False if absent, None when s3fs has to answer."""
-        return self._plain(lambda h: h.stat(self._p(key).partition("/")[2]) or False)
-
-    def size(self, key: str) -> int:
-        found = self._stat(key)
-        if found is None:
-            return super().size(key)
-        if not found:
-            raise StorageNotFound(f"{key}: not found")
-        if found[0] is None:
-            raise StoragePermanent(f"stat {key}: the remote reports no size")
-        return found[0]
-
-    def modified(self, key: str) -> float | None:
-        found = self._stat(key)
-        if found is None:
-            return super().modified(key)
-        return found[1] if found else None
-
     def delete(self, key: str) -> None:
-        if self._plain(lambda h: h.delete(self._p(key).partition("/")[2]) or True) is None:
-            super().delete(key)
-            return
-        fs = self.__dict__.get("_fs")
-        if fs is not None and fs.dircache:
-            fs.invalidate_cache(self._p(key))
-
-    def delete_many(self, keys: list[str]) -> bool:
-        """Delete ``keys``, 1,000 to a DeleteObjects request; False (nothing deleted) where s3fs has
-        to send the requests: the caller then deletes one key per request on its threads."""
-        from tide.storage.s3_http import DELETE_BATCH
-
-        for i in range(0, len(keys), DELETE_BATCH):
-            paths = [self._p(k).partition("/")[2] for k in keys[i:i + DELETE_BATCH]]
-            if self._plain(lambda h, paths=paths: h.delete_many(paths) or True) is None:
-                return False  # decided once per remote (options, credentials): so at the first batch
-        return True
+        super().delete(key)
+        self._written(key)
 
     def exists(self, key: str) -> bool:
         bucket, _, path = self._p(key).partition("/")
-        found = self._plain(lambda h: h.head(path))
-        if found is not None:
-            return found
         try:
-            self.fs.call_s3("head_object", Bucket=bucket, Key=path)
+            self._s3("head_object", Bucket=bucket, Key=path)
             return True
         except FileNotFoundError:
             return False
         except Exception as exc:  # noqa: BLE001
+            from tide.storage.base import StorageNotFound
             from tide.storage.errors import translate
 
             err = translate(exc, f"check {key}")
@@ -285,10 +219,34 @@ class S3Backend(FsspecBackend):
             raise err
 
 
-def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
+def open_backend(spec: RemoteSpec, env: Env | None) -> Backend:
+    """The implementation that serves this remote, decided now (see the module's docstring)."""
     kw = s3fs_kwargs(spec)  # option errors show now, before any request
+    plain = open_plain(spec, env or Env())
+    return plain if plain is not None else open_with_s3fs(spec, kw)
+
+
+def root_of(spec: RemoteSpec) -> str:
     bucket, path = split_url(spec.url)
-    return S3Backend(lambda: _filesystem(spec, kw), f"{bucket}/{path}" if path else bucket, spec.url, CAPS, spec)
+    return f"{bucket}/{path}" if path else bucket
+
+
+def open_plain(spec: RemoteSpec, env: Env) -> Backend | None:
+    """``S3PlainBackend`` for the remote, or None where s3fs must serve it."""
+    from tide.storage.s3_http import S3Http
+
+    bucket, _ = split_url(spec.url)
+    http = S3Http.for_spec(spec, bucket, f"tide/{_version()}", env)
+    if http is None or not http.has_credentials():
+        return None
+    from tide.storage.s3_plain import S3PlainBackend
+
+    return S3PlainBackend(http, root_of(spec), spec.url)
+
+
+def open_with_s3fs(spec: RemoteSpec, kw: dict[str, Any] | None = None) -> S3FsBackend:
+    kw = s3fs_kwargs(spec) if kw is None else kw
+    return S3FsBackend(lambda: _filesystem(spec, kw), root_of(spec), spec.url)
 
 
 def _filesystem(spec: RemoteSpec, kw: dict[str, Any]) -> Any:
@@ -304,4 +262,6 @@ def _filesystem(spec: RemoteSpec, kw: dict[str, Any]) -> Any:
             session.set_config_variable("config_file", spec.get("configpath"))
         kw["session"] = session
         kw.pop("profile", None)
-    return s3fs.S3FileSystem(**kw)
+    fs = s3fs.S3FileSystem(**kw)
+    fs.retries = 1  # s3fs repeats calls itself (5 times by default): the retry wrapper is the one place
+    return fs

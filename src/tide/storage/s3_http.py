@@ -12,12 +12,13 @@ far less bound by the client's CPU, and a push or pull that needs nothing else n
 size, age and deletion of one object (``gc -c``).
 
 ``S3Http.for_spec`` returns ``None`` where these requests would not be exactly what s3fs sends:
-server-side encryption, ACL or grant options (extra headers on every PUT). A bucket in another
-region than the configured one (``region``, AWS_DEFAULT_REGION or the profile's, else us-east-1) is
-asked again in the region S3 names, as botocore does. Credentials are resolved once, on the first
-request, in botocore's order (options, ``AWS_*`` variables, then botocore's own chain: profile,
-``credentialpath``, ``~/.aws``, container and instance roles); without any, s3fs reports the error
-as before.
+server-side encryption, ACL or grant options (extra headers on every PUT), or a proxy named for the
+endpoint. A bucket in another region than the configured one (``region``, AWS_DEFAULT_REGION or the
+profile's, else us-east-1) is asked again in the region S3 names, as botocore does. Credentials are
+resolved once (``has_credentials``, when the remote is opened) in botocore's order (options,
+``AWS_*`` variables, then botocore's own chain: profile, ``credentialpath``, ``~/.aws``, container
+and instance roles); without any, s3fs serves the remote and reports the error as before. The
+environment comes in as ``core.config.Env``; this module never reads ``os.environ``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import functools
 import hashlib
 import hmac
 import io
-import os
 import re
 import threading
 import time
@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
+from tide.core.config import Env
 from tide.core.errors import StorageError
 from tide.storage.base import RemoteSpec, StorageNotFound, StoragePermanent, StorageTransient
 
@@ -49,7 +50,7 @@ _UNSET = object()
 
 class S3Http:
     def __init__(self, endpoint: str | None, bucket: str, region: str, spec: RemoteSpec, use_ssl: bool,
-                 verify: bool | str, timeouts: tuple[float, float], anonymous: bool) -> None:
+                 verify: bool | str, timeouts: tuple[float, float], anonymous: bool, env: Env | None = None) -> None:
         self.custom_endpoint = endpoint
         self.bucket = bucket
         self.use_ssl = use_ssl
@@ -58,14 +59,18 @@ class S3Http:
         self._verify = verify
         self._timeouts = timeouts
         self._anonymous = anonymous
+        self._env = env or Env()
         self._creds: Any = _UNSET
         self._conns: Any = None
         self._lock = threading.Lock()
         self.user_agent = "tide"
 
     @classmethod
-    def for_spec(cls, spec: RemoteSpec, bucket: str, user_agent: str) -> S3Http | None:
+    def for_spec(cls, spec: RemoteSpec, bucket: str, user_agent: str, env: Env | None = None) -> S3Http | None:
+        """The client for the remote, or None where s3fs must send its requests (see the module)."""
         from tide.core.config import to_bool
+
+        env = env or Env()
 
         opt = spec.get
         if any(opt(name) for name in _EXTRA_OPTIONS):
@@ -73,16 +78,16 @@ class S3Http:
         anon = opt("allow_anonymous_login")
         anonymous = bool(anon) and to_bool(anon, "allow_anonymous_login")
         use_ssl = to_bool(opt("use_ssl"), "use_ssl") if opt("use_ssl") is not None else True
-        region = opt("region") or _configured_region(spec) or "us-east-1"  # S3 redirects to the right one
+        region = opt("region") or _configured_region(spec, env) or "us-east-1"  # S3 redirects to the right one
         verify: bool | str = True
         if opt("ssl_verify") is not None:
             v = opt("ssl_verify")
             verify = to_bool(v, "ssl_verify") if v.lower() in ("true", "false") else v
         timeouts = (float(opt("connect_timeout") or 60), float(opt("read_timeout") or 60))
-        http = cls(opt("endpointurl"), bucket, region, spec, use_ssl, verify, timeouts, anonymous)
+        http = cls(opt("endpointurl"), bucket, region, spec, use_ssl, verify, timeouts, anonymous, env)
         http.user_agent = user_agent
         scheme, netloc, _ = http._where("")
-        if _proxied(scheme, netloc):
+        if _proxied(scheme, netloc, env):
             return None  # these requests do not go through proxies; s3fs's do (as botocore's, for dvc)
         return http
 
@@ -258,13 +263,21 @@ class S3Http:
                 self._set_region(region)  # the bucket lives elsewhere: as botocore, ask there
         return resp
 
+    def has_credentials(self) -> bool:
+        """Whether credentials were found (or none are needed: anonymous); resolved now, once."""
+        try:
+            self.ready()
+        except NoCredentials:
+            return False
+        return True
+
     def ready(self) -> Any:
         """The credentials (``None`` when anonymous), resolved on first use."""
         if self._creds is not _UNSET:
             return self._creds
         with self._lock:
             if self._creds is _UNSET:
-                creds = None if self._anonymous else _credentials(self._spec)
+                creds = None if self._anonymous else _credentials(self._spec, self._env)
                 if creds is None and not self._anonymous:
                     raise NoCredentials
                 self._conns = _Connections(self._verify, self._timeouts)
@@ -364,7 +377,7 @@ class _Body(io.RawIOBase):
 
 
 class NoCredentials(Exception):
-    """No credentials found: the caller falls back to s3fs, which reports it as before."""
+    """No credentials found: s3fs serves the remote instead, and reports it as before."""
 
 
 def _session(spec: RemoteSpec) -> Any:
@@ -378,11 +391,11 @@ def _session(spec: RemoteSpec) -> Any:
     return session
 
 
-def _configured_region(spec: RemoteSpec) -> str | None:
+def _configured_region(spec: RemoteSpec, env: Env) -> str | None:
     """As botocore: the environment's AWS_DEFAULT_REGION, else the profile's (without loading
     botocore, ~0.3 s, when the environment says)."""
-    if os.environ.get("AWS_DEFAULT_REGION"):
-        return os.environ["AWS_DEFAULT_REGION"]
+    if env.get("AWS_DEFAULT_REGION"):
+        return env.get("AWS_DEFAULT_REGION")
     try:
         return _session(spec).get_config_variable("region")
     except Exception:  # noqa: BLE001 - an unreadable profile: s3fs reports it
@@ -392,16 +405,15 @@ def _configured_region(spec: RemoteSpec) -> str | None:
 Creds = Callable[[], tuple[str, str, str | None]]
 
 
-def _credentials(spec: RemoteSpec) -> Creds | None:
+def _credentials(spec: RemoteSpec, env: Env) -> Creds | None:
     """A function giving the current (key id, secret, token), in botocore's order: the remote's
     options, then (without an explicit profile) the AWS_* variables, then botocore's chain
     (profiles, ``credentialpath``, container and instance roles, refreshed when they expire)."""
     if spec.get("access_key_id") and spec.get("secret_access_key"):
         fixed = (spec.get("access_key_id"), spec.get("secret_access_key"), spec.get("session_token"))
         return lambda: fixed
-    env = os.environ
     if not spec.get("profile") and env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
-        fixed = (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
+        fixed = (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"),
                  env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN"))
         return lambda: fixed
     found = _session(spec).get_credentials()
@@ -525,18 +537,38 @@ def _host_port(netloc: str, default: int) -> tuple[str, int]:
     return parts.hostname or netloc, parts.port or default
 
 
-def _proxied(scheme: str, netloc: str) -> bool:
+def _proxied(scheme: str, netloc: str, env: Env) -> bool:
     """Whether the environment sends requests to ``netloc`` through a proxy (``HTTPS_PROXY``,
     ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``, in either case, as botocore reads them)."""
     wanted = {f"{scheme}_proxy", "all_proxy"}
-    if not any(name.lower() in wanted and value for name, value in os.environ.items()):
+    if not any(name.lower() in wanted and value for name, value in env.values.items()):
         return False
     import urllib.request  # only here: ~8 ms to import
 
-    proxies = urllib.request.getproxies_environment()
+    proxies = _proxies(env)
     if not (proxies.get(scheme) or proxies.get("all")):
         return False
     return not urllib.request.proxy_bypass_environment(netloc, proxies)  # NO_PROXY; it strips the port
+
+
+def _proxies(env: Env) -> dict[str, str]:
+    """``urllib.request.getproxies_environment()`` over ``env`` instead of ``os.environ``, step for step:
+    ``<scheme>_proxy`` in any case, a lower-case name winning; ``no`` holds NO_PROXY."""
+    proxies: dict[str, str] = {}
+    for name, value in env.values.items():
+        low = name.lower()
+        if value and low[-6:] == "_proxy":
+            proxies[low[:-6]] = value
+    if "REQUEST_METHOD" in env.values:  # CVE-2016-1000110: a CGI script ignores HTTP_PROXY
+        proxies.pop("http", None)
+    for name, value in env.values.items():
+        if name[-6:] == "_proxy":
+            low = name.lower()
+            if value:
+                proxies[low[:-6]] = value
+            else:
+                proxies.pop(low[:-6], None)
+    return proxies
 
 
 def xml_answer(data: bytes, what: str) -> Any:

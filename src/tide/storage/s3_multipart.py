@@ -12,8 +12,11 @@
   the object is not it, the upload starts over, once.
 
 ``call(method, **params)`` is one S3 API call (s3fs's ``call_s3``, which turns NoSuchUpload and
-NoSuchKey into ``FileNotFoundError``). A ``call`` whose ``takes_buffers`` is true gets each part's
-body as a view of a buffer its thread reuses (the plain-HTTP calls, which send it before returning).
+NoSuchKey into ``FileNotFoundError``). With ``takes_buffers``, ``call`` gets each part's body as a
+view of a buffer its thread reuses (the plain-HTTP calls, which send it before returning).
+
+Nothing here repeats a call that failed: a transient failure propagates, and the retry wrapper's
+next ``put_file`` resumes the upload from the parts that arrived (see docs/storage.md, "Retries").
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import hashlib
 import math
 import os
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,11 +33,12 @@ from tide.storage.errors import is_transient
 
 Call = Callable[..., Any]
 MAX_PARTS = 10_000
-COMPLETE_TRIES = 4
 
 
-def upload(call: Call, bucket: str, key: str, path: str, size: int, part_size: int, jobs: int) -> None:
-    """Upload the local file ``path`` (``size`` bytes) to ``bucket/key`` in parts."""
+def upload(call: Call, bucket: str, key: str, path: str, size: int, part_size: int, jobs: int,
+           takes_buffers: bool = False) -> None:
+    """Upload the local file ``path`` (``size`` bytes) to ``bucket/key`` in parts. An upload that
+    vanishes before it completes (aborted by someone else) starts over, once."""
     part = max(part_size, math.ceil(size / MAX_PARTS))
     count = math.ceil(size / part)
     for attempt in range(2):
@@ -43,7 +46,7 @@ def upload(call: Call, bucket: str, key: str, path: str, size: int, part_size: i
         if upload_id is None:
             upload_id = call("create_multipart_upload", Bucket=bucket, Key=key)["UploadId"]
         try:
-            etags = _send_parts(call, bucket, key, upload_id, path, size, part, count, kept, jobs)
+            etags = _send_parts(call, bucket, key, upload_id, path, size, part, count, kept, jobs, takes_buffers)
             parts = [{"PartNumber": n, "ETag": etags[n]} for n in range(1, count + 1)]
             if _complete(call, bucket, key, upload_id, parts, size):
                 return
@@ -128,11 +131,11 @@ def _list_parts(call: Call, bucket: str, key: str, upload_id: str) -> dict[int, 
 
 
 def _send_parts(call: Call, bucket: str, key: str, upload_id: str, path: str, size: int, part: int,
-                count: int, kept: dict[int, str], jobs: int) -> dict[int, str]:
+                count: int, kept: dict[int, str], jobs: int, takes_buffers: bool) -> dict[int, str]:
     etags = dict(kept)
     todo = [n for n in range(1, count + 1) if n not in kept]
 
-    buffers = threading.local() if getattr(call, "takes_buffers", False) else None
+    buffers = threading.local() if takes_buffers else None
 
     def one(n: int) -> tuple[int, str]:
         offset, length = _part_range(n, part, size)
@@ -164,26 +167,25 @@ def _send_parts(call: Call, bucket: str, key: str, upload_id: str, path: str, si
 
 
 def _complete(call: Call, bucket: str, key: str, upload_id: str, parts: list[dict], size: int) -> bool:
-    """True once the object is in place; False if the upload vanished and the object is not it."""
-    for attempt in range(COMPLETE_TRIES):
-        try:
-            call("complete_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id,
-                 MultipartUpload={"Parts": parts})
+    """True once the object is in place; False if the upload vanished and the object is not it.
+    A transient failure whose request may nonetheless have completed the upload is checked with one
+    HEAD; if the object is not there yet the failure propagates (the retry wrapper's next attempt
+    finds the upload and its parts and completes it again)."""
+    try:
+        call("complete_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id,
+             MultipartUpload={"Parts": parts})
+        return True
+    except FileNotFoundError:  # NoSuchUpload: an earlier attempt may have completed it
+        return _is_this_upload(call, bucket, key, size, parts)
+    except Exception as exc:  # noqa: BLE001
+        if not is_transient(exc):
+            raise
+        # the request may have completed the upload although its answer was lost
+        if _is_this_upload(call, bucket, key, size, parts):
             return True
-        except FileNotFoundError:  # NoSuchUpload: an earlier attempt may have completed it
-            return _is_this_upload(call, bucket, key, size, parts)
-        except Exception as exc:  # noqa: BLE001
-            if not is_transient(exc):
-                raise
-            # the request may have completed the upload although its answer was lost
-            if _is_this_upload(call, bucket, key, size, parts):
-                return True
-            if _upload_gone(call, bucket, key, upload_id):
-                return False  # some servers (moto) answer 500, not NoSuchUpload, for a missing upload
-            if attempt == COMPLETE_TRIES - 1:
-                raise
-            time.sleep(min(5.0, 0.2 * 2 ** attempt))
-    return False  # not reached
+        if _upload_gone(call, bucket, key, upload_id):
+            return False  # some servers (moto) answer 500, not NoSuchUpload, for a missing upload
+        raise
 
 
 def _upload_gone(call: Call, bucket: str, key: str, upload_id: str) -> bool:

@@ -8,7 +8,6 @@ Options as DVC names them: ``user``, ``port``, ``keyfile``, ``password``, ``pass
 from __future__ import annotations
 
 import getpass
-import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -43,19 +42,15 @@ def connect_kwargs(spec: RemoteSpec, env: Env) -> tuple[str, dict[str, Any], str
 
 
 def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
+    """Connect (one SSH handshake: a reset during it is ``StorageTransient``, which the caller's
+    retry policy repeats; see ``wrappers.open_retrying``)."""
     from sshfs import SSHFileSystem
 
-    from tide.storage.base import StorageTransient
     from tide.storage.errors import translate
 
     host, kw, path = connect_kwargs(spec, env)
-    for attempt in range(3):  # a reset during the handshake is worth another try
-        try:
-            fs = SSHFileSystem(host, **kw)
-            break
-        except Exception as exc:  # noqa: BLE001
-            err = translate(exc, f"connect to {host}:{kw['port']}")
-            if not isinstance(err, StorageTransient) or attempt == 2 or isinstance(exc, ConnectionRefusedError):
-                raise err
-            time.sleep(0.2 * (attempt + 1))
+    try:
+        fs = SSHFileSystem(host, **kw)
+    except Exception as exc:  # noqa: BLE001
+        raise translate(exc, f"connect to {host}:{kw['port']}") from exc
     return FsspecBackend(fs, path, spec.url, CAPS, makedirs=True)

@@ -23,13 +23,14 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from tide.core.config import Env, to_bool
 from tide.core.errors import ConfigError
 from tide.storage.base import (
+    Backend,
     Capabilities,
     RemoteSpec,
     StorageNotFound,
@@ -119,7 +120,7 @@ def _tmp_key(key: str) -> str:
     return f"{head}/{tmp}" if head else tmp
 
 
-class WebHdfsBackend:
+class WebHdfsBackend(Backend):
     def __init__(self, fs: Any, root: str, url: str) -> None:
         self.fs = fs  # fsspec WebHDFS: its session carries the authentication, its pars the query parameters
         self.root = root.rstrip("/") or "/"
@@ -170,9 +171,6 @@ class WebHdfsBackend:
     def exists(self, key: str) -> bool:
         st = self._status(key, f"check {key}")
         return st is not None and st.get("type") == "FILE"
-
-    def exists_many(self, keys: Iterable[str]) -> set[str]:
-        return {k for k in keys if self.exists(k)}
 
     def size(self, key: str) -> int:
         st = self._status(key, f"stat {key}")

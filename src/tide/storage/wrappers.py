@@ -1,22 +1,34 @@
-"""Cross-cutting behaviour as wrappers that implement the same ``Backend`` protocol.
+"""Cross-cutting behaviour as wrappers that are ``Backend``s themselves.
 
-``RetryingBackend`` retries ``StorageTransient`` failures with exponential backoff and jitter.
-Every wrapper exposes the wrapped backend as ``inner``.
+``BackendWrapper`` forwards every operation of the ``Backend`` contract to ``inner`` through one
+hook, ``_call``; ``RetryingBackend`` is the one place transient failures are retried (the retry
+policy and its budget: ``RetryPolicy`` and docs/storage.md, "Retries"). ``open_retrying`` opens a
+remote's backend under the same policy (an SSH handshake is a request too) and wraps it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
 
 from tide.storage.base import Backend, StorageTransient
 
+if TYPE_CHECKING:
+    from tide.core.config import Env
+    from tide.storage.base import RemoteSpec
+
 T = TypeVar("T")
+DEFAULT_ATTEMPTS = 5
 
 
 class RetryPolicy(NamedTuple):
-    attempts: int = 5
+    """How often a call that failed with ``StorageTransient`` is made again: ``attempts`` calls in
+    all (1: never again), ``base_delay * 2**n`` seconds apart (at most ``max_delay``), jittered to
+    50-100 % of that. With the defaults a dead remote costs 5 attempts and ~1.5 s of waiting per
+    operation."""
+
+    attempts: int = DEFAULT_ATTEMPTS
     base_delay: float = 0.1
     max_delay: float = 5.0
 
@@ -26,28 +38,36 @@ class RetryPolicy(NamedTuple):
 
         return d * (0.5 + random.random() / 2)
 
-
-class RetryingBackend:
-    def __init__(self, inner: Backend, policy: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.capabilities = inner.capabilities
-        self.policy = policy or RetryPolicy()
-        self._sleep = sleep
-        self.retries = 0  # how many calls were repeated (for the summary; approximate under threads)
-
-    def _call(self, fn: Callable[[], T]) -> T:
+    def run(self, fn: Callable[[], T], sleep: Callable[[float], None] = time.sleep,
+            on_retry: Callable[[], None] | None = None) -> T:
+        """``fn()``, made again after each ``StorageTransient`` until ``attempts`` calls have failed."""
         attempt = 0
         while True:
             try:
                 return fn()
             except StorageTransient as exc:
                 attempt += 1
-                if attempt >= self.policy.attempts:
-                    raise StorageTransient(f"{exc} (gave up after {attempt} attempts)")
-                self.retries += 1
-                self._sleep(self.policy.delay(attempt))
+                if attempt >= self.attempts:
+                    raise StorageTransient(f"{exc} (gave up after {attempt} attempts)") from exc
+                if on_retry is not None:
+                    on_retry()
+                sleep(self.delay(attempt))
+
+
+class BackendWrapper(Backend):
+    """A ``Backend`` that forwards every operation to ``inner`` through ``_call`` (identity here).
+
+    ``list`` is read whole inside the call (a listing that fails half way is asked again whole);
+    ``stream`` and ``open`` give the inner reader: its reads are not repeated (the transfer engine
+    resumes a download that breaks, through ``get_file_resuming``)."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.capabilities = inner.capabilities
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        return fn()
 
     def exists(self, key: str) -> bool:
         return self._call(lambda: self.inner.exists(key))
@@ -59,52 +79,83 @@ class RetryingBackend:
     def list(self, prefix: str = "") -> Iterator[str]:
         return iter(self._call(lambda: list(self.inner.list(prefix))))
 
+    def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]]:
+        return self._call(lambda: list(self.inner.list_ages(prefix)))
+
     def size(self, key: str) -> int:
         return self._call(lambda: self.inner.size(key))
+
+    def modified(self, key: str) -> float | None:
+        return self._call(lambda: self.inner.modified(key))
 
     def open(self, key: str) -> BinaryIO:
         return self._call(lambda: self.inner.open(key))
 
+    def stream(self, key: str) -> BinaryIO | None:
+        return self._call(lambda: self.inner.stream(key))
+
     def get_file(self, key: str, path: str) -> None:
         self._call(lambda: self.inner.get_file(key, path))
 
-    def stream(self, key: str) -> BinaryIO | None:
-        fn = getattr(self.inner, "stream", None)
-        return self._call(lambda: fn(key)) if fn else None
+    def get_file_resuming(self, key: str, path: str) -> bool:
+        # each attempt keeps what the one before received
+        return self._call(lambda: self.inner.get_file_resuming(key, path))
 
     def put_file(self, path: str, key: str) -> None:
         self._call(lambda: self.inner.put_file(path, key))
 
     def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
         start = stream.tell() if stream.seekable() else None
+        if start is None:  # a stream read once cannot be sent again
+            self.inner.put_stream(stream, key, size)
+            return
 
         def once() -> None:
-            if start is not None:
-                stream.seek(start)
+            stream.seek(start)
             self.inner.put_stream(stream, key, size)
 
-        if start is None:
-            self.inner.put_stream(stream, key, size)
-        else:
-            self._call(once)
+        self._call(once)
 
     def delete(self, key: str) -> None:
         self._call(lambda: self.inner.delete(key))
 
-    def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]] | None:
-        """Keys with their ages from one listing, where the backend's listing carries them; else None."""
-        fn = getattr(self.inner, "list_ages", None)
-        return self._call(lambda: fn(prefix)) if fn else None
+    def delete_many(self, keys: list[str]) -> None:
+        self._call(lambda: self.inner.delete_many(keys))
 
-    def delete_many(self, keys: list[str]) -> bool:
-        """Delete ``keys`` in as few requests as the backend can; False (nothing done) if it has no
-        batch delete."""
-        fn = getattr(self.inner, "delete_many", None)
-        return bool(fn) and self._call(lambda: fn(keys))
-
-    def modified(self, key: str) -> float | None:
-        fn = getattr(self.inner, "modified", None)
-        return self._call(lambda: fn(key)) if fn else None
+    def check_writable(self) -> None:
+        self.inner.check_writable()
 
     def close(self) -> None:
         self.inner.close()
+
+
+class RetryingBackend(BackendWrapper):
+    """Retries ``StorageTransient`` failures of every operation by ``policy``; nothing below it
+    retries (see docs/storage.md, "Retries", for the loops that remain and why they are not retries)."""
+
+    def __init__(self, inner: Backend, policy: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(inner)
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self.retries = 0  # how many calls were repeated, from every thread (changed under ``_lock``)
+        import _thread
+
+        self._lock = _thread.allocate_lock()
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        return self.policy.run(fn, self._sleep, self._count)
+
+    def _count(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+
+def open_retrying(spec: RemoteSpec, env: Env, policy: RetryPolicy | None = None,
+                  sleep: Callable[[float], None] = time.sleep) -> RetryingBackend:
+    """Open the backend serving ``spec`` (connecting is retried by ``policy`` too) behind the retry wrapper."""
+    from tide.storage.registry import open_backend
+
+    policy = policy or RetryPolicy()
+    backend = policy.run(lambda: open_backend(spec, env), sleep)
+    return RetryingBackend(backend, policy, sleep)

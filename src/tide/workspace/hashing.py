@@ -43,15 +43,22 @@ class Hasher:
         self.state = state
         self.ignore = ignore
         self.jobs = jobs or max(1, min(8, (os.cpu_count() or 1) * 2))
-        # set to a dict by ``tide add``: small files hashed on one thread leave their bytes here
-        # (path -> bytes, up to KEEP_BYTES in all) so that storing them needs no second read
+        # a dict only during ``hash_keeping``: small files hashed on one thread leave their bytes
+        # here (path -> bytes, up to KEEP_BYTES in all) so that storing them needs no second read
         self.keep: dict[str, bytes] | None = None
         self._kept = 0
 
-    def take_kept(self) -> dict[str, bytes]:
-        """The bytes kept since ``keep`` was set, and stop keeping."""
-        kept, self.keep, self._kept = self.keep or {}, None, 0
-        return kept
+    def hash_keeping(self, abspath: str) -> tuple[HashResult, dict[str, bytes]]:
+        """``hash_path``, and the bytes of the small files it read (path -> bytes, up to KEEP_BYTES
+        in all), so that ``tide add`` stores them without reading them again. The Hasher keeps
+        bytes only for the length of this call; it is not to be called from two threads at once."""
+        if self.keep is not None:
+            raise RuntimeError("Hasher.hash_keeping is already running")
+        self.keep, self._kept = {}, 0
+        try:
+            return self.hash_path(abspath), self.keep
+        finally:
+            self.keep, self._kept = None, 0
 
     def _rel(self, abspath: str) -> str:
         return os.path.relpath(abspath, self.root).replace(os.sep, "/")
