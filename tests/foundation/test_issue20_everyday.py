@@ -333,3 +333,16 @@ def test_issue20_stage_list_as_dvc(both, cwd, argv):
         return res.returncode != 0, res.stdout, _read(r, "dvc.yaml")
 
     _same(both, go)
+
+
+@pytest.mark.parametrize("cmd,fails", [("echo ${a[${b}]}", True), ("echo ${a.x} \\\\${b}", False),
+                                       ("echo ${b", True), ("echo ${b} ${a.x}", False)])
+def test_issue20_nested_interpolation_is_a_parse_error_as_in_dvc(both, cmd, fails):
+    """``${a[${b}]}`` is refused before anything runs (tide ran the literal text); an unclosed ``${b`` is
+    passed to the shell as dvc passes it (and the shell fails)."""
+    def go(r):
+        r.sh(f"printf 'vars:\\n- b: x\\n- a: {{x: 1}}\\nstages:\\n  z:\\n    cmd: {cmd} > out\\n' > dvc.yaml")
+        res = r.t("repro", check=False)
+        return res.returncode != 0, os.path.exists(r.p("out")) and _read(r, "out")
+
+    assert _same(both, go)[0] is fails

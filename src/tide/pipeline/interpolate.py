@@ -17,6 +17,7 @@ from tide.core.errors import FileFormatError
 
 _EXPR = re.compile(r"(?<!\\)\$\{\s*([^{}]*?)\s*\}")
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_OPEN = re.compile(r"(?<!\\)\$\{")
 
 
 class InterpolationError(FileFormatError):
@@ -82,6 +83,12 @@ def resolve_str(text: str, ctx: Mapping[str, Any], in_cmd: bool = False) -> Any:
         return lookup(ctx, whole.group(1))
     if "${" not in text:
         return text
+    starts = [m.start() for m in _EXPR.finditer(text)]
+    for m in _OPEN.finditer(text):  # as dvc's parser: '${' whose expression holds another '${...}' is an error
+        p = m.start()
+        close = text.find("}", p)
+        if p not in starts and close != -1 and any(p < st < close for st in starts):
+            raise InterpolationError(f"failed to parse '{text}': nested interpolation at column {p + 1}")
     out = _EXPR.sub(lambda m: _to_text(lookup(ctx, m.group(1)), m.group(1), in_cmd), text)
     return out.replace("\\${", "${")
 
