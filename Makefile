@@ -50,6 +50,7 @@ sysdeps:
 lint: venv
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_ops.py
 
 test: venv dvc-venv gto-venv sysdeps lint tools
 	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -122,6 +122,12 @@ def _forge(args, required: bool):  # noqa: ANN001, ANN201
     return open_forge(**forge_options(args)).forge
 
 
+def _emit_json(event: dict) -> None:
+    import json
+
+    print(json.dumps(event), flush=True)
+
+
 def run(args) -> int:  # noqa: ANN001
     from tide.ops import runner as ops
 
@@ -132,7 +138,8 @@ def run(args) -> int:  # noqa: ANN001
         raise UsageError("--cloud ssh needs --host USER@HOST[:PORT]")
     if args.action == "launch":
         forge = _forge(args, not args.no_agent)
-        ops.launch(spec, forge=forge, no_agent=args.no_agent, reuse=args.reuse, reuse_idle=args.reuse_idle)
+        ops.launch(spec, forge=forge, no_agent=args.no_agent, reuse=args.reuse, reuse_idle=args.reuse_idle,
+                   emit=_emit_json)
         return 0
     prov = ops.provisioner(spec)
     if args.action == "list":

@@ -15,6 +15,12 @@ def emit_json(data: Any) -> None:
     print(json.dumps(data, indent=None, ensure_ascii=False))
 
 
+def warn(lines: list[str] | tuple[str, ...]) -> None:
+    """Warnings an operation returned, one line each on stderr."""
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
 def git_hint(files: list[str], staged: bool, quiet: bool = False) -> None:
     if quiet or not files:
         return

@@ -17,7 +17,8 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
               run_cache: bool = False, progress: Progress | None = None, verb: str = "fetch",
               spares: bool = False, warn=None) -> FetchSummary:  # noqa: ANN001
     """``spares``: a checkout follows (``tide pull``): large files may leave a workspace-ready copy
-    behind (``repo.cache.spares``; see transfer.download); the caller drops unused ones."""
+    behind (``repo.cache.spares``; see transfer.download); the caller drops unused ones. ``warn``
+    receives each warning line as it happens (None: they are kept in ``summary.warnings``)."""
     summary = FetchSummary()
     urls: dict[str, str] = {}
     with repo.lock():
@@ -37,11 +38,8 @@ def _warn_missing(summary: FetchSummary, names: dict, warn) -> None:  # noqa: AN
     (``fetch`` exits 0; ``pull`` fails only when its checkout cannot produce a file, see ops.pull).
     Scripts such as ``dvc fetch && dvc repro`` (outputs a pipeline rebuilds were never pushed) must
     keep working; CI that needs every object checks ``tide status -c`` or the pull's exit status."""
-    import sys
-
     if warn is None:
-        def warn(line: str) -> None:
-            print(line, file=sys.stderr)
+        warn = summary.warnings.append
     for name, res in summary.results.items():
         refs = res.missing_remote
         if not refs:

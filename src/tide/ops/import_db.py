@@ -45,6 +45,7 @@ class ImportResult:
     changed: bool     # the data file changed
     pointer: str
     git_files: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # one line each, for the caller to show
 
 
 class DatabaseError(TideError):
@@ -250,4 +251,5 @@ def import_db(repo: Repo, req: ImportRequest, cwd: str | None = None) -> ImportR
     top = {"md5": stage_md5(new.dump()), **top}
     if top != pf.top:
         pointers.PointerFile(pf.path, pf.outs, top).write()
-    return ImportResult(repo.rel(path), len(rows), changed, repo.rel(ptr), tuple(res.git_files))
+    return ImportResult(repo.rel(path), len(rows), changed, repo.rel(ptr), tuple(res.git_files),
+                        tuple(res.warnings))

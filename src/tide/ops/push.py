@@ -19,6 +19,7 @@ class TransferSummary:
     def __init__(self) -> None:
         self.results: dict[str, TransferResult] = {}
         self.runs = 0
+        self.warnings: list[str] = []  # one line each, for the caller to show (fetch: objects missing everywhere)
 
     @property
     def transferred(self) -> int:

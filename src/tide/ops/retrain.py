@@ -85,7 +85,8 @@ def step(name: str, result: RetrainResult, say: Say) -> Iterator[Callable[[str],
     result.steps.append((name, "; ".join(said) or "done"))
 
 
-def retrain(root: str, req: RetrainRequest | None = None, say: Say = print, env: Env | None = None) -> RetrainResult:
+def retrain(root: str, req: RetrainRequest | None = None, say: Say = lambda line: None,
+            env: Env | None = None) -> RetrainResult:
     env = env or Env()
     req = req or RetrainRequest()
     repo = Repo.find(root, env)
@@ -155,7 +156,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         if pr is None:
             note("the pipeline changed no file: nothing to propose")
             return res
-        head = pr.commit or _remote_head(git, ctx.remote, source)
+        head = pr.commit or _pr_head(git, ctx.remote, source)
         res.pr_url, res.pr_number = pr.url, pr.number
         note(f"{'opened' if pr.created else 'updated'} #{pr.number} {pr.url} (branch {source}, commit {head[:8]})")
     with step("register", res, say) as note:
@@ -220,12 +221,12 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
     return res
 
 
-def _remote_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
-    out = git.run("ls-remote", remote, f"refs/heads/{branch}", check=False).stdout.decode().split()
-    if not out:
+def _pr_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
+    """The PR branch's commit on the remote (fetched when not here): the PR exists, so must it."""
+    sha = git.remote_head(remote, branch)
+    if not sha:
         raise UsageError(f"branch '{branch}' is not on remote '{remote}'")
-    sha = out[0]
-    if git.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
+    if not git.has_commit(sha):
         git.run("fetch", "-q", remote, f"refs/heads/{branch}")
     return sha
 

@@ -15,7 +15,6 @@ import io
 import os
 import secrets
 import shlex
-import sys
 import tarfile
 import time
 from collections.abc import Callable
@@ -244,8 +243,8 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
     if not command:
         raise UsageError("nothing to run: tide run --on SPEC -- COMMAND")
     env = env or Env()
-    write = write or (lambda b: (sys.stdout.buffer.write(b), sys.stdout.buffer.flush()))
-    log = log or (lambda m: print(f"tide run: {m}", file=sys.stderr, flush=True))
+    write = write or (lambda b: None)  # the command's output; none kept unless the caller takes it
+    log = log or (lambda m: None)  # progress lines
     from tide.core.settings import load as load_settings
 
     profiles = load_settings(root).section("runners")
