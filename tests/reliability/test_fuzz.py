@@ -24,7 +24,7 @@ INSERTS = ["\x00", ":", "-", "{", "[", "'", '"', "\t", "&a", "*a", "!!python/x",
 
 
 @st.composite
-def damaged(draw, texts):  # noqa: ANN001, ANN201
+def damaged(draw, texts):
     """A text, sometimes truncated or with a character inserted or removed."""
     s = draw(texts)
     how = draw(st.integers(0, 5))
@@ -39,7 +39,7 @@ def damaged(draw, texts):  # noqa: ANN001, ANN201
     return s
 
 
-def docs_as_text(docs):  # noqa: ANN001, ANN201
+def docs_as_text(docs):
     return damaged(st.builds(fz.to_text, docs, st.integers(0, 2)))
 
 
@@ -48,7 +48,7 @@ def root(tmp_path_factory):
     return fz.make_root(str(tmp_path_factory.mktemp("fuzz")))
 
 
-def needs(name):  # noqa: ANN001, ANN201
+def needs(name):
     return pytest.mark.skipif(name not in AVAILABLE, reason=f"{name} parser not built yet")
 
 

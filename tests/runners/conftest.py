@@ -103,7 +103,7 @@ def aws_env(moto_server, monkeypatch):
 
 
 class _Server:
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         handler = type("H", (fakes.Handler,), {"app": app})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -120,7 +120,7 @@ class _Server:
 def serve():
     servers = []
 
-    def start(app):  # noqa: ANN001, ANN202
+    def start(app):
         s = _Server(app)
         servers.append(s)
         return s

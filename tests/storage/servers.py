@@ -51,7 +51,7 @@ class MotoS3:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._n = 0
 
-    def client(self):  # noqa: ANN201
+    def client(self):
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
@@ -226,7 +226,7 @@ class WebDav:
 
 # --- HTTP (read-only) ----------------------------------------------------------------------------
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def register(p) -> None:  # noqa: ANN001
+def register(p) -> None:
     p.add_argument("--on", required=True, metavar="SPEC",
                    help="local, ssh://USER@HOST[:PORT], aws:TYPE[:spot], gcp:TYPE, azure:TYPE or a tide.yaml profile")
     p.add_argument("--sync", action="store_true", help="ship uncommitted changes too (default: HEAD)")
@@ -29,7 +29,7 @@ def _log(line: str) -> None:
     print(f"tide run: {line}", file=sys.stderr, flush=True)
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     import os
 
     from tide.core.git import find_root

@@ -5,14 +5,14 @@ from __future__ import annotations
 CLOUDS = ("local", "ssh", "aws", "gcp", "azure", "kubernetes")
 
 
-def _where(p) -> None:  # noqa: ANN001
+def _where(p) -> None:
     p.add_argument("--cloud", choices=CLOUDS, default="local", help="compute kind (default: local)")
     p.add_argument("--host", default="", help="ssh: USER@HOST[:PORT]")
     p.add_argument("--cloud-region", default="us-west", help="generic (us-east, us-west, eu-west, eu-north) or native")
     p.add_argument("--cloud-ssh-private", default="", help="private key file for ssh")
 
 
-def register(p) -> None:  # noqa: ANN001
+def register(p) -> None:
     from tide.cli.forgeargs import add_forge_options
 
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -80,7 +80,7 @@ def _startup_script(value: str) -> str:
         raise UsageError("--cloud-startup-script must be base64 (as in CML) or @FILE")
 
 
-def spec_from_args(args):  # noqa: ANN001, ANN201
+def spec_from_args(args):
     from tide.ops.runner import new_name
     from tide.runners.base import (
         DEFAULT_IDLE_TIMEOUT,
@@ -113,7 +113,7 @@ def spec_from_args(args):  # noqa: ANN001, ANN201
     )
 
 
-def _forge(args, required: bool):  # noqa: ANN001, ANN201
+def _forge(args, required: bool):
     from tide.cli.forgeargs import forge_options
     from tide.ops.forge import open_forge
 
@@ -128,7 +128,7 @@ def _emit_json(event: dict) -> None:
     print(json.dumps(event), flush=True)
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     from tide.ops import runner as ops
 
     spec = spec_from_args(args)

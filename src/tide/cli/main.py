@@ -76,7 +76,7 @@ def _print_help() -> None:
     print("\n".join(lines))
 
 
-def build_parser(name: str, module):  # noqa: ANN001
+def build_parser(name: str, module):
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -219,7 +219,7 @@ class _Defaults:
         raise _NeedArgparse  # add_subparsers and anything else: let argparse do it
 
 
-def _defaults_only(module):  # noqa: ANN001, ANN202
+def _defaults_only(module):
     """The arguments of a command run without any, or None when only argparse can tell."""
     from types import SimpleNamespace
 
@@ -242,14 +242,14 @@ def _planted_leak() -> None:
             os.write(2, f"debug: {k}={v}\n".encode())  # as a leak through a channel they do not cover would be
 
 
-def run_command(module, args) -> int:  # noqa: ANN001
+def run_command(module, args) -> int:
     from tide.core.redact import redacting_streams
 
     with redacting_streams():  # every line tide prints (rich, logs, errors) goes through the one redaction
         return _run_command(module, args)
 
 
-def _run_command(module, args) -> int:  # noqa: ANN001
+def _run_command(module, args) -> int:
     from tide.core import logs
     from tide.core.errors import TideError
 

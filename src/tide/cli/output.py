@@ -44,7 +44,7 @@ def confirm(question: str) -> bool:
     return ans.strip().lower() in ("y", "yes")
 
 
-def repo():  # noqa: ANN201
+def repo():
     from tide.workspace.repo import Repo
 
     return Repo.find()

@@ -32,7 +32,7 @@ def open_driver(choice: ForgeChoice, token: Token | None, *, verify: bool = True
             " or pass --token"
         )
     try:
-        import httpx
+        import httpx  # noqa: F401
     except ImportError:
         raise UsageError(f"{choice.driver}: the forge drivers need httpx: pip install 'tide-ml[forge]'")
     # no wrapper turns a driver's KeyError/TypeError into a ForgeError: drivers read API answers

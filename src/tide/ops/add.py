@@ -272,12 +272,12 @@ def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
         except BaseException:
             try:
                 repo.cache.discard(copying.result())
-            except Exception:  # noqa: BLE001 - the hashing error is the one to report
+            except Exception:  # the hashing error is the one to report
                 pass
             raise
         try:
             tmp = copying.result()
-        except Exception:  # noqa: BLE001 - store() copies it the usual way and reports any error
+        except Exception:  # store() copies it the usual way and reports any error
             tmp = None
     if tmp is not None:
         after = os.stat(path)

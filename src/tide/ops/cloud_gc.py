@@ -68,7 +68,7 @@ def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool,
     return {ObjRef(o.md5, o.legacy) for o in outs if o.md5 and o.use_cache}
 
 
-def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, all_tags: bool = False,  # noqa: ANN001
+def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, all_tags: bool = False,
          all_commits: bool = False) -> CloudGcPlan:
     from tide.objects.transfer import download
 
@@ -81,7 +81,7 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
         if not repo.cache.exists(ref.oid, ref.legacy):
             try:
                 download(repo.cache, rem.store, ref)
-            except Exception as exc:  # noqa: BLE001 - whatever it was, gc must not go on
+            except Exception as exc:  # whatever it was, gc must not go on
                 p.unreadable.append(f"manifest {ref.oid} (not in the cache; from remote '{rem.name}': {exc})")
                 continue
         try:
@@ -101,7 +101,7 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
     return p
 
 
-def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN001
+def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:
     """Move objects younger than the grace period (or of unknown age), and the files their
     manifests name, from ``p.remove`` to ``p.recent``. ``ages``: what the listing said, else each
     object's age is asked for."""
@@ -124,7 +124,7 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN0
         try:
             with rem.store.open(ref) as f:
                 entries = manifest.parse(f.read(), where=f"manifest {ref.oid}")
-        except Exception as exc:  # noqa: BLE001 - its files cannot be told apart: gc aborts
+        except Exception as exc:  # its files cannot be told apart: gc aborts
             p.unreadable.append(f"recent manifest {ref.oid} on remote '{rem.name}' ({exc})")
             continue
         spared |= {ObjRef(e.md5, ref.legacy) for e in entries}
@@ -132,7 +132,7 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN0
     p.remove = [r for r in p.remove if r not in spared]
 
 
-def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
+def execute(rem, p: CloudGcPlan) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from tide.ops.gc import require_complete
@@ -192,7 +192,7 @@ def cloud_gc(repo: Repo, scope: dict, remote: str | None = None, jobs: int | Non
     return CloudGcOutcome(p, local, n, local_n)
 
 
-def _new_epoch(store, tmp_dir: str) -> None:  # noqa: ANN001
+def _new_epoch(store, tmp_dir: str) -> None:
     """Tell every clone's remote index that objects were deleted (see objects/remote_index.py)."""
     import secrets
 

@@ -90,7 +90,7 @@ def _remove_stale_tmp(root: str) -> None:
                     pass
 
 
-def gc(repo: Repo, workspace: bool, all_branches=False, all_tags=False, all_commits=False, dry=False):  # noqa: ANN001
+def gc(repo: Repo, workspace: bool, all_branches=False, all_tags=False, all_commits=False, dry=False):
     with repo.lock():
         p = plan(repo, workspace, all_branches, all_tags, all_commits)
         require_complete(p.unreadable, dry)

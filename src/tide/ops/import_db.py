@@ -155,7 +155,7 @@ def query_rows(url: str, sql: str | None, table: str | None) -> tuple[list[str],
     return names, rows
 
 
-def _cell(v):  # noqa: ANN001, ANN202
+def _cell(v):
     if v is None:
         return ""
     if isinstance(v, float):
@@ -167,7 +167,7 @@ def _cell(v):  # noqa: ANN001, ANN202
     return str(v)
 
 
-def _json_cell(v):  # noqa: ANN001, ANN202
+def _json_cell(v):
     if v is None or isinstance(v, bool | int | float | str):
         return v
     if isinstance(v, decimal.Decimal):
@@ -202,7 +202,7 @@ MD5_EXCLUDE = frozenset({"desc", "type", "labels", "meta", "locked", "frozen", "
                          "isexec", "size", "nfiles"})
 
 
-def _filtered(d):  # noqa: ANN001, ANN202
+def _filtered(d):
     if isinstance(d, list):
         return [_filtered(e) for e in d]
     if isinstance(d, dict):

@@ -78,7 +78,7 @@ def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
 
 
 def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
-              say=lambda line: None, warn=None) -> ReproResult:  # noqa: ANN001
+              say=lambda line: None, warn=None) -> ReproResult:
     cwd = cwd or os.getcwd()
     result = ReproResult()
     if req.pull and not req.dry:
@@ -145,7 +145,7 @@ class ReproFailed(PipelineError):
         self.result = result
 
 
-def _pull(repo: Repo, req: ReproRequest, say, warn) -> None:  # noqa: ANN001
+def _pull(repo: Repo, req: ReproRequest, say, warn) -> None:
     """Fetch the run cache and the tracked data from the default remote, then check the data out,
     so stages can be restored instead of run (dvc's ``repro --pull``). Missing objects only warn
     (``warn``: shown under -q too, as fetch's)."""
@@ -163,7 +163,7 @@ def _pull(repo: Repo, req: ReproRequest, say, warn) -> None:  # noqa: ANN001
         say(f"WARNING: {exc}")
 
 
-def _fetch_objects(repo: Repo, oids: list[str], say) -> None:  # noqa: ANN001
+def _fetch_objects(repo: Repo, oids: list[str], say) -> None:
     """Download objects (and directory contents) named by a run-cache entry from the default remote."""
     from tide.objects.remote import ObjRef
     from tide.objects.transfer import fetch

@@ -221,7 +221,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
     return res
 
 
-def _pr_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
+def _pr_head(git, remote: str, branch: str) -> str:
     """The PR branch's commit on the remote (fetched when not here): the PR exists, so must it."""
     sha = git.remote_head(remote, branch)
     if not sha:
@@ -231,7 +231,7 @@ def _pr_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
     return sha
 
 
-def _last_record(repo: Repo, st: S.Settings, name: str, version: str):  # noqa: ANN202
+def _last_record(repo: Repo, st: S.Settings, name: str, version: str):
     """The promotion record of a version already in the stage: from its file, else from its tag."""
     from tide.registry import records
     from tide.registry.records import DeployResult, PromotionRecord

@@ -250,7 +250,7 @@ def render(s: WorkflowSpec) -> str:
 
 # --- from the command line and tide.yaml --------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # noqa: ANN201
+    def error(self, message: str):
         raise UsageError(f"tide ci init: {message} (usage: tide ci init github|gitlab [--schedule CRON] "
                          "[--cloud KIND --cloud-type T] [--install REQUIREMENT])")
 
@@ -329,7 +329,7 @@ def forge_needs(provider: str, *, launcher: bool) -> Needs:
     return Needs(frozenset({"forge"}), (tok,))
 
 
-def ci_init(args) -> int:  # noqa: ANN001
+def ci_init(args) -> int:
     """Entry point used by ``tide ci init`` (cmd_ci.py): ``args.init_args`` holds PROVIDER and options."""
     from tide.core.git import find_root
 

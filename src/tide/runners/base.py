@@ -103,7 +103,7 @@ class RunnerSpec:
             return None
         return int((time.time() if now is None else now) + self.max_runtime)
 
-    def with_(self, **changes) -> RunnerSpec:  # noqa: ANN003
+    def with_(self, **changes) -> RunnerSpec:
         return replace(self, **changes)
 
 
@@ -171,7 +171,7 @@ class TokenSource(Protocol):
     launcher's own forge token never goes to the machine.
     """
 
-    def runner_registration(self, name: str, labels: tuple[str, ...]): ...  # noqa: ANN201
+    def runner_registration(self, name: str, labels: tuple[str, ...]): ...
 
 
 # --- parsing helpers --------------------------------------------------------------------------

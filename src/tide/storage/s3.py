@@ -161,7 +161,7 @@ class S3Backend(FsspecBackend):
             return
         try:
             self.fs.get_file(self._p(key), path, max_concurrency=1)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"download {key}")
 
     def put_file(self, path: str, key: str) -> None:
@@ -180,7 +180,7 @@ class S3Backend(FsspecBackend):
                 from tide.storage.s3_multipart import upload
 
                 upload(self._multipart_calls(), bucket, obj, path, size, self.part_size, self.part_jobs)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"upload {key}")
         fs = self.__dict__.get("_fs")
         if fs is not None and fs.dircache:
@@ -276,7 +276,7 @@ class S3Backend(FsspecBackend):
             return True
         except FileNotFoundError:
             return False
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             from tide.storage.errors import translate
 
             err = translate(exc, f"check {key}")

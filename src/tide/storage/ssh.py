@@ -53,7 +53,7 @@ def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
         try:
             fs = SSHFileSystem(host, **kw)
             break
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             err = translate(exc, f"connect to {host}:{kw['port']}")
             if not isinstance(err, StorageTransient) or attempt == 2 or isinstance(exc, ConnectionRefusedError):
                 raise err
