@@ -93,3 +93,9 @@ class ForgeError(TideError):
 
 class RunnerError(TideError):
     pass
+
+__all__ = [
+    "TideError", "UsageError", "NotARepoError", "ConfigError", "FileFormatError", "PathError", "OverlapError",
+    "MissingError", "LockError", "CacheError", "GitError", "StorageError", "PipelineError", "ForgeError",
+    "RunnerError", "MAX_LEN", "redact",
+]

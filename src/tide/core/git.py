@@ -221,3 +221,7 @@ def find_root(start: str) -> str | None:
     if proc.returncode != 0:
         return None
     return os.path.realpath(proc.stdout.decode().strip())
+
+__all__ = [
+    "Git", "find_root",
+]

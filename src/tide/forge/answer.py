@@ -113,3 +113,7 @@ def answers(items: Any, where: str) -> list[Answer]:
     if not isinstance(items, list):
         raise ForgeError(f"{where}: unexpected answer from the API: the answer is {_kind(items)}, not a list")
     return [Answer(v, where, f"[{i}]") for i, v in enumerate(items)]
+
+__all__ = [
+    "Answer", "answers",
+]

@@ -254,3 +254,10 @@ def undone_on_failure(*undo: Callable[[], object],
         except RunnerError:
             pass
         raise
+
+__all__ = [
+    "TAG_MANAGED", "TAG_NAME", "TAG_DEADLINE", "TAG_LAUNCH", "TAG_LABELS", "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_RUNTIME", "NAME_RE", "STATES_ALIVE", "SpotNotice", "Capabilities", "RunnerSpec", "Machine",
+    "Provisioner", "TokenSource", "parse_duration", "parse_pairs", "parse_labels", "check_name", "tags_for",
+    "deadline_from", "undone_on_failure",
+]
