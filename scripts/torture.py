@@ -132,12 +132,12 @@ def _passed(out: str) -> int:
 
 
 def fuzz(examples: int, seed: int, work: Path) -> dict:
-    from tests.reliability.fuzzlib import available_targets
+    from tests.reliability.fuzzlib import all_targets
 
     env = dict(os.environ, TIDE_FUZZ_EXAMPLES=str(examples))
     p, bad = _pytest([*_workers(), "tests/reliability/test_fuzz.py", "-k", "not regression",
                       f"--hypothesis-seed={seed}"], env, "torture-fuzz.log")
-    targets = [t.name for t in available_targets()]
+    targets = [t.name for t in all_targets()]
     if bad:
         print(f"  fuzz: failing inputs and tracebacks in {OPTIONS['logs'] / 'torture-fuzz.log'}", flush=True)
     return {"counts": {"inputs": examples * len(targets), "parsers": len(targets), "fuzz_tests": _passed(p.stdout),
