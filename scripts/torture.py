@@ -145,9 +145,9 @@ def fuzz(examples: int, seed: int, work: Path) -> dict:
 
 
 def net(rounds: int, seed: int, work: Path) -> dict:
+    from tests.fakes.servers import S3_ENV, MotoS3, Sshd
     from tests.reliability import netlib
     from tests.reliability.faultproxy import FaultProxy
-    from tests.storage.servers import S3_ENV, MotoS3, Sshd
 
     work.mkdir(parents=True, exist_ok=True)
     counts: collections.Counter[str] = collections.Counter()

@@ -122,7 +122,7 @@ def test_job_never_sees_launcher_credentials(tmp_path):
 
 
 def test_spot_notice_kinds(serve):
-    from tests.runners.fakes import SpotMetadata
+    from tests.fakes.runners import SpotMetadata
 
     class Gcp(SpotMetadata):
         def handle(self, method, path, q, body, headers):

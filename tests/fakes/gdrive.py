@@ -25,7 +25,7 @@ import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
-from tests.storage.servers import free_port, wait_port
+from tests.fakes.servers import free_port, wait_port
 
 FOLDER = "application/vnd.google-apps.folder"
 

@@ -350,7 +350,7 @@ class FakeWebHdfs:
     basic_user, basic_password = BASIC_USER, BASIC_PASSWORD
 
     def __init__(self, require_identity: bool = False) -> None:
-        from tests.storage.servers import free_port, wait_port
+        from tests.fakes.servers import free_port, wait_port
 
         self.ns = Namespace()
         self.require_identity = require_identity

@@ -232,7 +232,7 @@ class UploadHttp:
     user, password, token_header, token = USER, PASSWORD, TOKEN_HEADER, TOKEN
 
     def __init__(self, root: str, certfile: str | None = None, keyfile: str | None = None) -> None:
-        from tests.storage.servers import free_port, wait_port
+        from tests.fakes.servers import free_port, wait_port
 
         os.makedirs(root, exist_ok=True)
         self.root = root

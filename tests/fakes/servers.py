@@ -172,6 +172,7 @@ class Sshd:
             f"PidFile {os.path.join(base, 'sshd.pid')}", f"AuthorizedKeysFile {auth}", "StrictModes no",
             "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
             "UsePAM no", "Subsystem sftp internal-sftp", "LogLevel ERROR", "MaxSessions 64", "MaxStartups 64",
+            "ClientAliveInterval 5",  # a killed client's session ends (runner tests cut connections)
         ]
         if os.geteuid() == 0:
             lines.append("PermitRootLogin prohibit-password")
