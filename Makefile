@@ -51,6 +51,7 @@ lint: venv
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/lint-imports
 	PYTHONPATH=src $(VENV)/bin/pytest -q -p no:cacheprovider tests/storage/test_contract_lint.py
+	$(PY) scripts/check_ops.py
 
 test: venv dvc-venv gto-venv sysdeps lint tools
 	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def million_summary(sections, tools, nfiles: int) -> list[str]:  # noqa: ANN001
+def million_summary(sections, tools, nfiles: int) -> list[str]:
     lines = [f"### {nfiles:,} small files: add + push to a local remote", ""]
     for _, res in sections:
         by = {r.op: r for r in res}
@@ -225,7 +225,7 @@ def million_summary(sections, tools, nfiles: int) -> list[str]:  # noqa: ANN001
     return lines + [""]
 
 
-def describe(args, versions, work, elapsed) -> list[str]:  # noqa: ANN001
+def describe(args, versions, work, elapsed) -> list[str]:
     m = machine()
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -245,7 +245,7 @@ def describe(args, versions, work, elapsed) -> list[str]:  # noqa: ANN001
     return lines + [""]
 
 
-def dump_json(work: str, scale: str, versions, lim: Limits, results: list[OpResult]) -> None:  # noqa: ANN001
+def dump_json(work: str, scale: str, versions, lim: Limits, results: list[OpResult]) -> None:
     data = {
         "scale": scale,
         "versions": versions,

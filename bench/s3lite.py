@@ -100,7 +100,7 @@ class FileBody:
 class Sink:
     """Where a request body goes: memory while it is small, a temporary file beyond SPILL; md5 as it comes."""
 
-    def __init__(self, tmpname) -> None:  # noqa: ANN001
+    def __init__(self, tmpname) -> None:
         self.tmpname = tmpname
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.chunks: list[bytes] = []
@@ -179,7 +179,7 @@ class PartSink(Sink):
         self.q.put(data)
         self.size += len(data)
 
-    def backlogged(self, resume) -> bool:  # noqa: ANN001
+    def backlogged(self, resume) -> bool:
         """True (and ``resume`` called once the backlog halves) when the writer is behind."""
         with self.lock:
             if self.pending > self.BACKLOG and self.on_drain is None and not self.ended:
@@ -194,7 +194,7 @@ class PartSink(Sink):
                 try:
                     self.md5.update(data)
                     _copy_in(self.pfd, data, at)
-                except BaseException as exc:  # noqa: BLE001 - reported by wait()
+                except BaseException as exc:  # reported by wait()
                     self.error = exc
             at += len(data)
             with self.lock:
@@ -225,7 +225,7 @@ class PartSink(Sink):
 class Length:
     """A body of Content-Length bytes."""
 
-    def __init__(self, n: int, out) -> None:  # noqa: ANN001
+    def __init__(self, n: int, out) -> None:
         self.left, self.out = n, out
 
     def feed(self, buf: bytearray) -> bool:
@@ -243,7 +243,7 @@ class Chunked:
 
     SIZE, DATA, CRLF, TRAILER = range(4)
 
-    def __init__(self, out) -> None:  # noqa: ANN001
+    def __init__(self, out) -> None:
         self.out = out
         self.state = self.SIZE
         self.left = 0
@@ -289,7 +289,7 @@ class Chunked:
 class Request:
     __slots__ = ("method", "target", "headers", "close", "expect", "body", "sink")
 
-    def __init__(self, head: str, sink_for) -> None:  # noqa: ANN001 - sink_for(request, plain length or -1)
+    def __init__(self, head: str, sink_for) -> None:  # sink_for(request, plain length or -1)
         lines = head.split("\r\n")
         self.method, self.target, version = lines[0].split(" ")
         h = {}
@@ -412,7 +412,7 @@ class Store:
             raise
 
     # --- dispatch -----------------------------------------------------------------------------
-    def handle(self, req: Request):  # noqa: ANN201 - a Response, or a coroutine returning one
+    def handle(self, req: Request):  # a Response, or a coroutine returning one
         path, _, qs = req.target.partition("?")
         q = dict(parse_qsl(qs, keep_blank_values=True)) if qs else {}
         bucket, _, key = unquote(path[1:]).partition("/")
@@ -604,7 +604,7 @@ class Store:
             raise S3Error(501, "NotImplemented", "s3lite knows only the delimiter '/'")
         limit = max(0, min(1000, int(q.get("max-keys", 1000))))
         enc = q.get("encoding-type") == "url"
-        e = (lambda s: quote(s, safe="/")) if enc else escape  # noqa: E731
+        e = (lambda s: quote(s, safe="/")) if enc else escape
         if v2:
             token = q.get("continuation-token")
             start = base64.urlsafe_b64decode(token).decode() if token else q.get("start-after", "")
@@ -648,7 +648,7 @@ class Store:
         out.append("</ListBucketResult>")
         return xml("".join(out))
 
-    def _walk(self, d: str, dkey: str, prefix: str, start: str, slash: bool):  # noqa: ANN202
+    def _walk(self, d: str, dkey: str, prefix: str, start: str, slash: bool):
         """(key, DirEntry) of the objects under ``d`` (whose keys start with ``dkey``), and with ``slash``
         (key/, None) for its subdirectories, in S3's order (UTF-8 bytes), all > ``start``."""
         try:
@@ -746,7 +746,7 @@ class Store:
         shutil.rmtree(os.path.join(self.partdir, upload_id), ignore_errors=True)
         return Response(204)
 
-    def complete(self, bucket: str, bdir: str, key: str, upload_id: str, req: Request):  # noqa: ANN201
+    def complete(self, bucket: str, bdir: str, key: str, upload_id: str, req: Request):
         u = self.upload(upload_id, bucket, key)
         try:
             root = ElementTree.fromstring(req.sink.data() if req.sink else b"")
@@ -765,7 +765,7 @@ class Store:
         del self.uploads[upload_id]  # a second CompleteMultipartUpload gets NoSuchUpload, as on S3
         return self._assemble(bucket, bdir, key, path, u, wanted)
 
-    async def _assemble(self, bucket, bdir, key, path, u, wanted) -> Response:  # noqa: ANN001
+    async def _assemble(self, bucket, bdir, key, path, u, wanted) -> Response:
         updir = u.dir
         try:
             tmp = await asyncio.get_running_loop().run_in_executor(None, _assemble, u, [n for n, _ in wanted],
@@ -797,10 +797,10 @@ class Conn(asyncio.Protocol):
         self.busy = False  # an answer is being sent by a task (sendfile, multipart assembly)
         self.drain: asyncio.Future | None = None
 
-    def connection_made(self, transport) -> None:  # noqa: ANN001
+    def connection_made(self, transport) -> None:
         self.t = transport
 
-    def connection_lost(self, exc) -> None:  # noqa: ANN001
+    def connection_lost(self, exc) -> None:
         self.t = None
         if self.req is not None and self.req.sink is not None:
             self.req.sink.discard()
@@ -866,7 +866,7 @@ class Conn(asyncio.Protocol):
             res = self.store.handle(req)
         except S3Error as exc:
             res = exc.response(req.target.split("?", 1)[0])
-        except Exception:  # noqa: BLE001
+        except Exception:
             traceback.print_exc()
             res = S3Error(500, "InternalError", "s3lite failed; see its log").response(req.target)
         finally:
@@ -878,12 +878,12 @@ class Conn(asyncio.Protocol):
         else:
             self.send(req, res)
 
-    async def finish(self, req: Request, coro) -> None:  # noqa: ANN001
+    async def finish(self, req: Request, coro) -> None:
         try:
             res = await coro
         except S3Error as exc:
             res = exc.response(req.target.split("?", 1)[0])
-        except Exception:  # noqa: BLE001
+        except Exception:
             traceback.print_exc()
             res = S3Error(500, "InternalError", "s3lite failed; see its log").response(req.target)
         self.busy = False
@@ -931,7 +931,7 @@ class Conn(asyncio.Protocol):
                         offset += len(data)
                         if self.drain is not None:
                             await self.drain
-        except Exception:  # noqa: BLE001 - the client went away, or the file did: drop the connection
+        except Exception:  # the client went away, or the file did: drop the connection
             if self.t is not None:
                 self.t.abort()
             return

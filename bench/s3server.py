@@ -50,7 +50,7 @@ class MotoServer:
                     raise BenchError(f"{name} did not start within 30 s")
                 time.sleep(0.05)
 
-    def client(self):  # noqa: ANN201
+    def client(self):
         if self._client is None:
             import boto3
 

@@ -164,7 +164,7 @@ class Suite:
         self.lab.log(f"  {label}: {meds} ({time.perf_counter() - t0:.0f}s)")
         return res
 
-    def _pairs(self, reset, args, where, site, pairs):  # noqa: ANN001, ANN202
+    def _pairs(self, reset, args, where, site, pairs):
         return run_pairs(
             self.lab.tools, reset, lambda t: (t.command(*args), where(t)), lambda t: self.lab.env(t, site),
             pairs or self.lab.pairs, warmup=0 if pairs else 1,
@@ -200,7 +200,7 @@ class Suite:
             self._remote_rows(results, server, ["push", "-r", r], ["pull", "-r", r], f"push-{r}", None, f"pull-{r}")
         return results
 
-    def _remote_rows(self, results, kind, push_args, pull_args, push_op, noop_op, pull_op) -> None:  # noqa: ANN001
+    def _remote_rows(self, results, kind, push_args, pull_args, push_op, noop_op, pull_op) -> None:
         """``kind``: "local", or the S3 server of the remote."""
         lab = self.lab
         empty = self._empty_local_remote if kind == "local" else lambda t: self._empty_s3(kind, t)
@@ -239,7 +239,7 @@ class Suite:
         os.makedirs(self.remote(t))
         self._forget_remote(t)
 
-    def _empty_s3(self, server, t: Tool) -> None:  # noqa: ANN001
+    def _empty_s3(self, server, t: Tool) -> None:
         server.empty(_bucket(t))
         self._forget_remote(t)
 

@@ -132,12 +132,12 @@ def _passed(out: str) -> int:
 
 
 def fuzz(examples: int, seed: int, work: Path) -> dict:
-    from tests.reliability.fuzzlib import available_targets
+    from tests.reliability.fuzzlib import all_targets
 
     env = dict(os.environ, TIDE_FUZZ_EXAMPLES=str(examples))
     p, bad = _pytest([*_workers(), "tests/reliability/test_fuzz.py", "-k", "not regression",
                       f"--hypothesis-seed={seed}"], env, "torture-fuzz.log")
-    targets = [t.name for t in available_targets()]
+    targets = [t.name for t in all_targets()]
     if bad:
         print(f"  fuzz: failing inputs and tracebacks in {OPTIONS['logs'] / 'torture-fuzz.log'}", flush=True)
     return {"counts": {"inputs": examples * len(targets), "parsers": len(targets), "fuzz_tests": _passed(p.stdout),
@@ -145,9 +145,9 @@ def fuzz(examples: int, seed: int, work: Path) -> dict:
 
 
 def net(rounds: int, seed: int, work: Path) -> dict:
+    from tests.fakes.servers import S3_ENV, MotoS3, Sshd
     from tests.reliability import netlib
     from tests.reliability.faultproxy import FaultProxy
-    from tests.storage.servers import S3_ENV, MotoS3, Sshd
 
     work.mkdir(parents=True, exist_ok=True)
     counts: collections.Counter[str] = collections.Counter()

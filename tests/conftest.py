@@ -1,6 +1,6 @@
 """Shared fixtures: temporary git repositories, the tide CLI and real dvc (the compatibility oracle).
 
-Area suites live in tests/<area>/ with their own conftest.py for area-specific servers.
+Area suites live in tests/<area>/ with their own conftest.py; servers and fakes live in tests/fakes/.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.hermetic import outside_names
+
+# the servers every area shares (moto, sshd, ...): one fixture each, one home (tests/fakes)
+pytest_plugins = ["tests.fakes.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 GIT_ENV = {

@@ -40,7 +40,7 @@ def _child(entry, req: dict, modlist: str) -> None:
             code = c if isinstance(c, int) else (0 if c is None else 1)
             if not isinstance(c, int) and c is not None:
                 print(c, file=sys.stderr)
-        except BaseException:  # noqa: BLE001 - an uncaught exception is the tool's traceback exit
+        except BaseException:  # an uncaught exception is the tool's traceback exit
             import traceback
 
             traceback.print_exc()
@@ -53,10 +53,10 @@ def _child(entry, req: dict, modlist: str) -> None:
         for s in (sys.stdout, sys.stderr):
             try:
                 s.flush()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         os._exit(int(code or 0) & 0xFF)
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         os._exit(99)
 
 
@@ -90,7 +90,7 @@ def main() -> None:
             if n not in sys.modules and not n.startswith("__"):
                 try:
                     importlib.import_module(n)
-                except BaseException:  # noqa: BLE001 - some modules import only in context
+                except BaseException:  # some modules import only in context
                     pass
 
 

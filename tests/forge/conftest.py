@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.forge.server import FakeForge, Served
 from tests.reliability.canaries import user_value
 from tide.core.config import Env
-
-from .fakes.server import FakeForge, Served
 
 # the fakes' token, as a user would configure it: a canary, so the canary run
 # (tests/reliability/canary_plugin.py) fails any forge test whose commands print it
@@ -88,7 +87,7 @@ def _setup(driver: str, tmp_path: Path):
         yield ForgeSetup("local", work, bare)
         return
     module, cls, prefix, slug, server = HOSTED[driver]
-    fake = getattr(importlib.import_module(f"tests.forge.fakes.{module}"), cls)(TOKEN, str(bare))
+    fake = getattr(importlib.import_module(f"tests.fakes.forge.{module}"), cls)(TOKEN, str(bare))
     served = Served(fake, prefix)
     settings = {"driver": driver, "repo": slug, "server": server, "api_url": fake.base_url}
     if driver == "gitlab":  # a self-hosted GitLab under a sub-path: the API base is found by probing

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.runners.conftest import aws_env, moto_server  # noqa: F401 - fixtures for the runner test
+from tests.runners.conftest import aws_env  # noqa: F401 - the fixture of the runner test
 from tide.forge.base import Target
 from tide.forge.report import WATERMARK_URL
 
@@ -162,10 +162,10 @@ class _AssetHost(BaseHTTPRequestHandler):
 
     stored: dict[str, tuple[bytes, dict]] = {}
 
-    def log_message(self, *a):  # noqa: ANN002
+    def log_message(self, *a):
         pass
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         data = self.rfile.read(int(self.headers["content-length"]))
         key = f"a{len(self.stored)}"
         self.stored[key] = (data, {k.lower(): v for k, v in self.headers.items()})

@@ -1,19 +1,10 @@
-"""`tide pr` pushes over a real OpenSSH sshd on loopback (the storage suite's server helper)."""
+"""`tide pr` pushes over a real OpenSSH sshd on loopback (the suite's one ``sshd``, tests/fakes)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.storage.servers import Sshd
-
 from .conftest import git
-
-
-@pytest.fixture
-def sshd(tmp_path_factory):
-    s = Sshd(str(tmp_path_factory.mktemp("forge-sshd")))
-    yield s
-    s.stop()
 
 
 @pytest.mark.parametrize("hosted_setup", ["github"], indirect=True)

@@ -271,13 +271,13 @@ def test_new_files_fall_back_when_unnamed_files_are_refused(tmp_path, monkeypatc
     real_open, real_link = os.open, os.link
     calls = []
 
-    def fake_open(path, flags, *a, **k):  # noqa: ANN001, ANN002, ANN003
+    def fake_open(path, flags, *a, **k):
         if refusal == "open" and flags & os.O_TMPFILE == os.O_TMPFILE:
             calls.append("open")
             raise OSError(errno.EOPNOTSUPP, "Operation not supported")
         return real_open(path, flags, *a, **k)
 
-    def fake_link(src, dst, *a, **k):  # noqa: ANN001, ANN002, ANN003
+    def fake_link(src, dst, *a, **k):
         if refusal == "link" and str(src).startswith("/proc/self/fd/"):
             calls.append("link")
             raise OSError(errno.ENOENT, "No such file or directory")  # as without /proc
@@ -299,7 +299,7 @@ def test_a_full_disk_while_writing_a_new_file_leaves_nothing(tmp_path, monkeypat
 
     from tide.core.fsutil import NewFiles
 
-    def full(*_a, **_k):  # noqa: ANN002, ANN003
+    def full(*_a, **_k):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "write", full)

@@ -61,7 +61,7 @@ class CanaryWatch:
         original_init = subprocess.Popen.__init__
         original_communicate = subprocess.Popen.communicate
 
-        def init(proc, args, *a, **kw):  # noqa: ANN001, ANN202
+        def init(proc, args, *a, **kw):
             if watch.in_call:
                 env = kw.get("env")
                 env = os.environ if env is None else env
@@ -72,7 +72,7 @@ class CanaryWatch:
                         f"`{argv[:120]}` started with the shell's {', '.join(outer[:4])}")
             original_init(proc, args, *a, **kw)
 
-        def communicate(proc, *args, **kwargs):  # noqa: ANN001, ANN202
+        def communicate(proc, *args, **kwargs):
             out, err = original_communicate(proc, *args, **kwargs)
             watch.subprocesses += 1
             if watch.shows_secret:
@@ -90,28 +90,28 @@ class CanaryWatch:
 KEY = pytest.StashKey[CanaryWatch]()
 
 
-def pytest_configure(config):  # noqa: ANN001
+def pytest_configure(config):
     watch = CanaryWatch()
     watch.install()
     config.stash[KEY] = watch
 
 
 @pytest.fixture(autouse=True)
-def _canary_planted(_isolated_env, monkeypatch):  # noqa: ANN001, ANN202
+def _canary_planted(_isolated_env, monkeypatch):
     """After tests/conftest.py made the test's environment hermetic: plant credentials of an unknown service."""
     for k, v in canaries.planted_env().items():
         monkeypatch.setenv(k, v)
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):  # noqa: ANN001
+def pytest_runtest_setup(item):
     watch = item.config.stash[KEY]
     watch.current = item.nodeid
     watch.shows_secret = item.get_closest_marker("shows_secret") is not None
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):  # noqa: ANN001
+def pytest_runtest_call(item):
     watch = item.config.stash[KEY]
     watch.in_call = True
     try:
@@ -121,7 +121,7 @@ def pytest_runtest_call(item):  # noqa: ANN001
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001
+def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     watch = item.config.stash[KEY]
@@ -136,7 +136,7 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001
             rep.longrepr = "not hermetic: " + "; ".join(inherited[:5])
 
 
-def pytest_sessionfinish(session, exitstatus):  # noqa: ANN001
+def pytest_sessionfinish(session, exitstatus):
     watch = session.config.stash[KEY]
     factory = getattr(session.config, "_tmp_path_factory", None)
     files: list[str] = []

@@ -18,20 +18,3 @@ def template(tmp_path_factory, crash_env):
     where = tmp_path_factory.mktemp("crash-template")
     return crashlib.make_template(where, crash_env, seed=20261127, scale=0.5)
 
-
-@pytest.fixture(scope="session")
-def moto_server():
-    from tests.storage.servers import MotoS3
-
-    s = MotoS3()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def sshd_server(tmp_path_factory):
-    from tests.storage.servers import Sshd
-
-    s = Sshd(str(tmp_path_factory.mktemp("rel-sshd")))
-    yield s
-    s.stop()

@@ -113,7 +113,7 @@ def fault_round(work: Path, env: dict[str, str], proxy: FaultProxy, url: str, op
     return res
 
 
-def s3_objects(client, bucket: str, prefix: str) -> Callable[[], dict[str, bytes]]:  # noqa: ANN001
+def s3_objects(client, bucket: str, prefix: str) -> Callable[[], dict[str, bytes]]:
     def read() -> dict[str, bytes]:
         out = {}
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):

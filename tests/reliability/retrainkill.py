@@ -298,7 +298,7 @@ class Harness:
             problems += _unverified(where)
         return problems
 
-    def _deployed(self, ws: Path, forge: Path, env: dict[str, str], art, prod: str | None) -> list[str]:  # noqa: ANN001
+    def _deployed(self, ws: Path, forge: Path, env: dict[str, str], art, prod: str | None) -> list[str]:
         info_path = ws / "deployed" / "deployed.json"
         if prod is None:
             return [f"nothing in production on the forge, yet {info_path} exists"] if info_path.exists() else []

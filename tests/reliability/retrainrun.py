@@ -52,7 +52,7 @@ def _kill(point: str) -> None:
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
-def _owner(module: str, path: str):  # noqa: ANN202
+def _owner(module: str, path: str):
     obj = importlib.import_module(module)
     parts = path.split(".")
     for p in parts[:-1]:
@@ -65,7 +65,7 @@ def _around(name: str, kill: str) -> None:
     real = getattr(owner, attr)
 
     @functools.wraps(real)
-    def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def wrapper(*a, **k):
         if kill == f"before:{name}":
             _kill(kill)
         out = real(*a, **k)
@@ -84,7 +84,7 @@ def _fault(spec: str) -> None:
     real = getattr(LocalForge, method)
 
     @functools.wraps(real)
-    def wrapper(self, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def wrapper(self, *a, **k):
         if how == "refuse":
             _log(f"fault {spec}")
             raise ForgeError(f"local forge: {method} refused (injected fault)")
@@ -103,7 +103,7 @@ def install(kill: str, fault: str) -> None:
         want = kill[len("step:"):]
 
         @contextmanager
-        def step(name, result, say):  # noqa: ANN001, ANN202
+        def step(name, result, say):
             if name == want:
                 _kill(kill)
             with real_step(name, result, say) as note:

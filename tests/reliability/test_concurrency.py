@@ -87,7 +87,7 @@ def test_real_dvc_refuses_while_tide_holds_the_lock(repo_dir, dvc):
     assert not (repo_dir / "y.txt.dvc").exists()
 
 
-def _start(argv, cwd, env=None):  # noqa: ANN001, ANN202
+def _start(argv, cwd, env=None):
     return subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 

@@ -10,9 +10,9 @@ import os
 
 import pytest
 
+from tests.fakes.servers import S3_ENV
 from tests.reliability import crashlib, netlib
 from tests.reliability.faultproxy import FaultProxy
-from tests.storage.servers import S3_ENV
 
 
 @pytest.fixture
@@ -27,22 +27,22 @@ def _check(res: netlib.RoundResult, proxy: FaultProxy) -> None:
     assert proxy.injected > 0, "no fault was injected: the test proved nothing"
 
 
-def test_s3_through_faulty_network(moto_server, env, tmp_path):
-    bucket = moto_server.new_bucket("faults")
-    port = int(moto_server.endpoint.rsplit(":", 1)[1])
+def test_s3_through_faulty_network(moto_s3, env, tmp_path):
+    bucket = moto_s3.new_bucket("faults")
+    port = int(moto_s3.endpoint.rsplit(":", 1)[1])
     with FaultProxy(("127.0.0.1", port), seed=7, stall_s=0.3, max_offset=48 * 1024) as proxy:
         res = netlib.fault_round(tmp_path, env, proxy, f"s3://{bucket}/store",
                                  {"endpointurl": f"http://127.0.0.1:{proxy.port}"},
-                                 netlib.s3_objects(moto_server.client(), bucket, "store"), seed=1,
+                                 netlib.s3_objects(moto_s3.client(), bucket, "store"), seed=1,
                                  faulty_attempts=1, verbs=("push", "pull"))
     _check(res, proxy)
 
 
-def test_ssh_through_faulty_network(sshd_server, env, tmp_path):
+def test_ssh_through_faulty_network(sshd, env, tmp_path):
     root = tmp_path / "sftp-root"
-    with FaultProxy(("127.0.0.1", sshd_server.port), seed=11, stall_s=0.3, max_offset=48 * 1024) as proxy:
-        url = f"ssh://{sshd_server.user}@127.0.0.1:{proxy.port}{root}"
-        res = netlib.fault_round(tmp_path, env, proxy, url, {"keyfile": sshd_server.client_key},
+    with FaultProxy(("127.0.0.1", sshd.port), seed=11, stall_s=0.3, max_offset=48 * 1024) as proxy:
+        url = f"ssh://{sshd.user}@127.0.0.1:{proxy.port}{root}"
+        res = netlib.fault_round(tmp_path, env, proxy, url, {"keyfile": sshd.client_key},
                                  netlib.dir_objects(root), seed=2, faulty_attempts=1, verbs=("push", "fetch"))
     _check(res, proxy)
 

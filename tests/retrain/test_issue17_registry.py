@@ -141,8 +141,8 @@ def _leaks(where: Path, canary: str) -> list[str]:
 
 
 def test_issue17_f08_copy_to_password_and_env_tokens_never_leave(loop, tmp_path):
+    from tests.fakes.http_upload import UploadHttp
     from tests.reliability import canaries
-    from tests.storage.http_upload_server import UploadHttp
 
     ws, forge = loop, tmp_path / "forge.git"
     pw = canaries.user_value("DEPLOY_PASSWORD")

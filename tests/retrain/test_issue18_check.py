@@ -390,7 +390,7 @@ def test_issue18_seed_project_from_the_guide_made_ready_by_the_check(tmp_path, t
     metrics.json), requirements.txt, `dvc init` committed, a Google Drive remote with a service account
     (here the Drive fake). `tide retrain --check` lists what is missing; only those changes are applied;
     then `tide retrain` succeeds on the local forge and the model reaches the Drive remote."""
-    from tests.storage.fake_gdrive import FakeDrive
+    from tests.fakes.gdrive import FakeDrive
 
     drive = FakeDrive()
     try:

@@ -35,7 +35,7 @@ def image(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
-    from tests.runners.conftest import free_port, wait_port
+    from tests.fakes.servers import free_port, wait_port
 
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
@@ -49,7 +49,7 @@ def moto(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def drive():
-    from tests.storage.fake_gdrive import FakeDrive
+    from tests.fakes.gdrive import FakeDrive
 
     d = FakeDrive()
     yield d

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.runners import fakes
+from tests.fakes import runners as fakes
 from tide.core.config import Env
 from tide.core.errors import RunnerError
 from tide.runners import azure, gcp, kubernetes

@@ -122,10 +122,10 @@ def test_job_never_sees_launcher_credentials(tmp_path):
 
 
 def test_spot_notice_kinds(serve):
-    from tests.runners.fakes import SpotMetadata
+    from tests.fakes.runners import SpotMetadata
 
     class Gcp(SpotMetadata):
-        def handle(self, method, path, q, body, headers):  # noqa: ANN001, ANN201
+        def handle(self, method, path, q, body, headers):
             assert headers.get("Metadata-Flavor") == "Google"
             return 200, (b"TRUE" if self.notice else b"FALSE")
 

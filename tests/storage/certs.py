@@ -6,7 +6,7 @@ import datetime
 import ipaddress
 
 
-def self_signed(tmp_path):  # noqa: ANN001, ANN201 - (certificate file, key file)
+def self_signed(tmp_path):  # (certificate file, key file)
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec

@@ -1,4 +1,5 @@
-"""Fixtures of the storage area: one real server of each kind per test session (per xdist worker)."""
+"""Fixtures of the storage area: a fresh remote of each kind (``make_case``) on the shared servers of
+tests/fakes/fixtures.py (one per test session and xdist worker)."""
 
 from __future__ import annotations
 
@@ -9,78 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.storage import servers
-
-
-@pytest.fixture(scope="session")
-def moto_s3():
-    s = servers.MotoS3()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory):
-    s = servers.Sshd(str(tmp_path_factory.mktemp("sshd")))
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def webdav(tmp_path_factory):
-    s = servers.WebDav(str(tmp_path_factory.mktemp("davroot")))
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def static_http(tmp_path_factory):
-    s = servers.StaticHttp(str(tmp_path_factory.mktemp("httproot")))
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def upload_http(tmp_path_factory):
-    """An HTTP server that stores POST/PUT bodies (http:// remotes that can be pushed to)."""
-    from tests.storage.http_upload_server import UploadHttp
-
-    s = UploadHttp(str(tmp_path_factory.mktemp("uploadroot")))
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def webhdfs_fake():
-    """A stateful fake of the WebHDFS REST API (namenode + datanode): no Hadoop can run here."""
-    from tests.storage.fake_webhdfs import FakeWebHdfs
-
-    s = FakeWebHdfs()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def gcs():
-    s = servers.GcsEmulator()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory):
-    s = servers.Azurite(str(tmp_path_factory.mktemp("azurite")))
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="session")
-def gdrive_fake():
-    from tests.storage.fake_gdrive import FakeDrive
-
-    s = FakeDrive()
-    yield s
-    s.stop()
+from tests.fakes import servers
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def test_concurrent_puts(case, tmp_path):
             p = tmp_path / f"c{i}"
             p.write_bytes(b"x" * i)
             b.put_file(str(p), f"files/md5/{i % 4:02d}/obj{i}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(24)]

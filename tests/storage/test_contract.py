@@ -61,7 +61,7 @@ class _Failing(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
     def _answer(self) -> None:
@@ -124,7 +124,7 @@ ATTEMPTS = 3
 ENV = Env({"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"})
 
 
-def _open(endpoint: str, *extra: tuple[str, str]):  # noqa: ANN202
+def _open(endpoint: str, *extra: tuple[str, str]):
     spec = RemoteSpec("s3", "s3://bkt/store", (("endpointurl", endpoint), ("region", "us-east-1"), *extra))
     return open_retrying(spec, ENV, RetryPolicy(attempts=ATTEMPTS), sleep=lambda s: None)
 
@@ -145,7 +145,7 @@ def test_issue21_a_failing_remote_is_asked_the_stated_number_of_times(failing, t
     big.write_bytes(b"y" * 300)
     backend.inner.part_size = 100  # a multipart upload, without sending 100 MiB
 
-    def count(fn) -> list[str]:  # noqa: ANN001
+    def count(fn) -> list[str]:
         server.seen.clear()
         with pytest.raises(StorageTransient, match=f"gave up after {ATTEMPTS} attempts"):
             fn()
@@ -193,7 +193,7 @@ def test_issue21_opening_a_remote_is_retried_by_the_same_policy(monkeypatch):
 
     calls = []
 
-    def flaky_open(spec, env):  # noqa: ANN001, ANN202
+    def flaky_open(spec, env):
         calls.append(spec.url)
         raise StorageTransient("connect: Connection reset by peer")
 

@@ -21,44 +21,44 @@ from tide.storage.wrappers import RetryingBackend, RetryPolicy
 class Flaky(Backend):
     """Wraps a backend; ``fail(key)`` decides per call whether to raise a transient error first."""
 
-    def __init__(self, inner, fail=lambda op, key: False):  # noqa: ANN001
+    def __init__(self, inner, fail=lambda op, key: False):
         self.inner, self.fail = inner, fail
         self.url, self.capabilities = inner.url, inner.capabilities
         self.puts: list[str] = []
         self.lock = threading.Lock()
 
-    def _check(self, op, key):  # noqa: ANN001
+    def _check(self, op, key):
         if self.fail(op, key):
             raise StorageTransient(f"{op} {key}: Connection reset by peer")
 
-    def exists(self, key):  # noqa: ANN001
+    def exists(self, key):
         self._check("exists", key)
         return self.inner.exists(key)
 
-    def list(self, prefix=""):  # noqa: ANN001
+    def list(self, prefix=""):
         self._check("list", prefix)
         return self.inner.list(prefix)
 
-    def size(self, key):  # noqa: ANN001
+    def size(self, key):
         return self.inner.size(key)
 
-    def open(self, key):  # noqa: ANN001
+    def open(self, key):
         self._check("open", key)
         return self.inner.open(key)
 
-    def get_file(self, key, path):  # noqa: ANN001
+    def get_file(self, key, path):
         return self.inner.get_file(key, path)
 
-    def put_file(self, path, key):  # noqa: ANN001
+    def put_file(self, path, key):
         self._check("put", key)
         with self.lock:
             self.puts.append(key)
         return self.inner.put_file(path, key)
 
-    def put_stream(self, stream, key, size):  # noqa: ANN001
+    def put_stream(self, stream, key, size):
         return self.inner.put_stream(stream, key, size)
 
-    def delete(self, key):  # noqa: ANN001
+    def delete(self, key):
         return self.inner.delete(key)
 
     def close(self):
@@ -78,7 +78,7 @@ def _cache_with_dir(tmp_path, n=20):
     return cache, DirPlan(ObjRef(dir_oid), tuple(ObjRef(e.md5) for e in entries))
 
 
-def _no_sleep(_):  # noqa: ANN001
+def _no_sleep(_):
     pass
 
 
@@ -89,13 +89,13 @@ def test_retry_wrapper_retries_transient_only():
         url = "x"
         capabilities = LocalBackend.capabilities
 
-        def exists(self, key):  # noqa: ANN001
+        def exists(self, key):
             calls.append(key)
             if len(calls) < 3:
                 raise StorageTransient("reset")
             return True
 
-        def size(self, key):  # noqa: ANN001
+        def size(self, key):
             calls.append(key)
             raise StoragePermanent("denied")
 
@@ -131,7 +131,7 @@ def test_push_retries_then_resumes_without_resending(tmp_path):
     lock = threading.Lock()
     shaky = {object_key(r) for r in plan.children[::2]} | {object_key(plan.ref)}
 
-    def fail(op, key):  # noqa: ANN001  (the first upload of every other object is reset)
+    def fail(op, key):  # the first upload of every other object is reset
         if op != "put" or key not in shaky:
             return False
         with lock:
@@ -192,7 +192,7 @@ def test_fetch_reports_missing_objects(tmp_path):
     assert res.missing_remote == [ghost] and not res.ok
 
 
-def _remote_holding(tmp_path, data: bytes):  # noqa: ANN001, ANN202
+def _remote_holding(tmp_path, data: bytes):
     """A local remote holding one object with ``data``, and its id."""
     oid = hashlib.md5(data).hexdigest()
     remote = LocalBackend(str(tmp_path / "remote"))
@@ -218,7 +218,7 @@ def test_interrupted_local_upload_leaves_no_object(tmp_path, monkeypatch):
     src = tmp_path / "big"
     src.write_bytes(os.urandom(200_000))
 
-    def broken_copy(src_fd, dst_fd, *a, **k):  # noqa: ANN001, ANN002, ANN003
+    def broken_copy(src_fd, dst_fd, *a, **k):
         os.write(dst_fd, b"partial")
         raise KeyboardInterrupt
 
@@ -254,13 +254,13 @@ def test_progress_rendering_and_ci_summary():
 class Cut(Flaky):
     """A network remote (no cheap open) whose first download of each object stops half way."""
 
-    def __init__(self, inner, cuts: int = 1):  # noqa: ANN001
+    def __init__(self, inner, cuts: int = 1):
         super().__init__(inner)
         self.capabilities = inner.capabilities._replace(cheap_open=False)
         self.cuts = cuts
         self.sent = 0
 
-    def get_file(self, key, path):  # noqa: ANN001
+    def get_file(self, key, path):
         with self.inner.open(key) as src:
             data = src.read()
         with open(path, "wb") as f:
@@ -272,7 +272,7 @@ class Cut(Flaky):
             f.write(data)
             self.sent += len(data)
 
-    def open(self, key):  # noqa: ANN001
+    def open(self, key):
         outer = self
         f = self.inner.open(key)
 
@@ -280,13 +280,13 @@ class Cut(Flaky):
             def __enter__(self):
                 return self
 
-            def __exit__(self, *a):  # noqa: ANN002
+            def __exit__(self, *a):
                 f.close()
 
-            def seek(self, n):  # noqa: ANN001
+            def seek(self, n):
                 return f.seek(n)
 
-            def read(self, n=-1):  # noqa: ANN001
+            def read(self, n=-1):
                 b = f.read(n)
                 outer.sent += len(b)
                 return b
@@ -308,7 +308,7 @@ def test_interrupted_download_resumes_where_it_stopped(tmp_path):
     cut2 = Cut(remote, cuts=1)
 
     class Dead(Cut):
-        def open(self, key):  # noqa: ANN001
+        def open(self, key):
             raise StorageTransient("Connection reset by peer")
 
     dead = Dead(remote, cuts=1)

@@ -1,6 +1,6 @@
 """http:// remotes can be pushed to, as with dvc: POST (default) or PUT with a chunked body, basic / digest /
 custom-header authentication, ssl_verify, a size check after each upload, and real dvc on the same remote.
-Against a real server on loopback (tests/storage/http_upload_server.py) that stores what it is sent."""
+Against a real server on loopback (tests/fakes/http_upload.py) that stores what it is sent."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_read_only_server_says_so(upload_http, tmp_path):
 
 # --- https and ssl_verify ---------------------------------------------------------------------------------
 def test_https_and_ssl_verify(tmp_path):
-    from tests.storage.http_upload_server import UploadHttp
+    from tests.fakes.http_upload import UploadHttp
 
     certfile, keyfile = self_signed(tmp_path)
     server = UploadHttp(str(tmp_path / "tls-root"), certfile, keyfile)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from tests.conftest import git
-from tests.storage import servers
+from tests.fakes import servers
 from tests.storage.workspace_data import populate, workspace_files
 
 KINDS = ["local", "s3", "ssh"]

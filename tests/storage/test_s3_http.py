@@ -115,7 +115,7 @@ class _Script(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     plan: dict  # set per server
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
     def _answer(self) -> None:
@@ -162,7 +162,7 @@ def _error(code: str, message: str) -> bytes:
 def test_a_bucket_in_another_region_is_asked_there(scripted):
     plan, http = scripted
 
-    def answer(h, body):  # noqa: ANN001
+    def answer(h, body):
         if "/eu-west-1/s3/" not in h.headers.get("Authorization", ""):
             return 301, {"x-amz-bucket-region": "eu-west-1"}, _error("PermanentRedirect", "elsewhere"), None
         return 200, {}, b"", None
@@ -340,7 +340,7 @@ def test_listing_follows_continuation_tokens(scripted):
     plan, http = scripted
     ns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-    def answer(h, body):  # noqa: ANN001
+    def answer(h, body):
         if "continuation-token=tok%2F1" not in h.path:
             xml = (f'<ListBucketResult xmlns="{ns}"><IsTruncated>true</IsTruncated>'
                    "<Contents><Key>p/a&amp;b</Key></Contents><NextContinuationToken>tok/1</NextContinuationToken>"
@@ -394,7 +394,7 @@ def _serving(plan: dict, objects: dict[str, bytes], cut_first_at: int | None = N
     the first answer of a large object stops after that many bytes. Returns the Range headers seen."""
     ranges: list[str | None] = []
 
-    def answer(h, body):  # noqa: ANN001, ARG001
+    def answer(h, body):
         key = h.path.removeprefix("/bkt/store/")
         data = objects.get(key)
         if data is None:
@@ -410,7 +410,7 @@ def _serving(plan: dict, objects: dict[str, bytes], cut_first_at: int | None = N
     return ranges
 
 
-def _s3_store(scripted):  # noqa: ANN001, ANN202
+def _s3_store(scripted):
     from tide.objects.remote import DvcLayoutStore
     from tide.storage.wrappers import RetryingBackend
 
@@ -423,7 +423,7 @@ def _read(path: str) -> bytes:
         return f.read()
 
 
-def _objects(*blobs: bytes):  # noqa: ANN202
+def _objects(*blobs: bytes):
     from tide.objects.remote import ObjRef, object_key
 
     refs = [ObjRef(hashlib.md5(b).hexdigest()) for b in blobs]

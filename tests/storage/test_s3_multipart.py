@@ -22,7 +22,7 @@ KEY = "files/md5/ab/cdef"
 class Calls:
     """Wraps the backend's S3 calls: counts them and lets a test fail or alter one."""
 
-    def __init__(self, backend, hook=None):  # noqa: ANN001
+    def __init__(self, backend, hook=None):
         from tide.storage.s3 import MultipartCalls
 
         real = backend._multipart_calls()
@@ -32,7 +32,7 @@ class Calls:
         self.lock = threading.Lock()
         backend._multipart_calls = lambda: MultipartCalls(self, real.takes_buffers)
 
-    def __call__(self, method, **kw):  # noqa: ANN001, ANN204
+    def __call__(self, method, **kw):
         with self.lock:
             self.count[method] = self.count.get(method, 0) + 1
         return self.hook(method, kw, self.real)
@@ -60,17 +60,17 @@ def s3(make_case, tmp_path, request):
     backend.close()
 
 
-def _read(backend, key=KEY) -> bytes:  # noqa: ANN001
+def _read(backend, key=KEY) -> bytes:
     with backend.open(key) as f:
         return f.read()
 
 
-def _bucket_key(backend, key=KEY) -> tuple[str, str]:  # noqa: ANN001
+def _bucket_key(backend, key=KEY) -> tuple[str, str]:
     bucket, _, obj = backend._p(key).partition("/")
     return bucket, obj
 
 
-def _open_uploads(backend) -> list:  # noqa: ANN001
+def _open_uploads(backend) -> list:
     bucket, obj = _bucket_key(backend)
     return backend.side.fs.call_s3("list_multipart_uploads", Bucket=bucket).get("Uploads") or []
 
@@ -94,7 +94,7 @@ def test_a_lost_answer_to_complete_is_not_a_failure(s3, answer):
     upload no longer exists): the object is checked with one HEAD and accepted."""
     backend, path, data = s3
 
-    def hook(method, kw, real):  # noqa: ANN001, ANN202
+    def hook(method, kw, real):
         out = real(method, **kw)
         if method == "complete_multipart_upload":
             raise answer
@@ -114,7 +114,7 @@ def test_a_vanished_upload_whose_object_is_not_ours_starts_over(s3):
     client = backend.side.fs.call_s3
     state = {"done": False}
 
-    def hook(method, kw, real):  # noqa: ANN001, ANN202
+    def hook(method, kw, real):
         if method == "complete_multipart_upload" and not state["done"]:
             state["done"] = True  # behind tide's back: abort its upload, write other bytes of the same size
             client("abort_multipart_upload", Bucket=bucket, Key=obj, UploadId=kw["UploadId"])
@@ -131,7 +131,7 @@ def test_an_interrupted_upload_resumes_from_its_parts(s3):
     backend, path, data = s3
     state = {"parts": 0}
 
-    def cut_after_two(method, kw, real):  # noqa: ANN001, ANN202
+    def cut_after_two(method, kw, real):
         if method == "upload_part":
             state["parts"] += 1
             if state["parts"] == 3:
@@ -169,7 +169,7 @@ def test_a_stale_part_that_does_not_match_is_sent_again(s3):
 def test_a_permanent_failure_aborts_the_upload(s3):
     backend, path, _ = s3
 
-    def denied(method, kw, real):  # noqa: ANN001, ANN202
+    def denied(method, kw, real):
         if method == "upload_part" and kw["PartNumber"] == 2:
             raise PermissionError("Access Denied")
         return real(method, **kw)

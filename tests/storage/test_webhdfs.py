@@ -1,5 +1,5 @@
 """webhdfs:// remotes (dvc's webhdfs type) against a stateful fake of the WebHDFS REST API
-(tests/storage/fake_webhdfs.py: no Hadoop can run here), real dvc with dvc-webhdfs on the same fake,
+(tests/fakes/webhdfs.py: no Hadoop can run here), real dvc with dvc-webhdfs on the same fake,
 and hdfs:// refused in one line."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tide.storage.wrappers import RetryingBackend, RetryPolicy
 @pytest.fixture(scope="module")
 def secured():
     """A cluster that refuses anonymous requests (no user.name, token or basic auth)."""
-    from tests.storage.fake_webhdfs import FakeWebHdfs
+    from tests.fakes.webhdfs import FakeWebHdfs
 
     s = FakeWebHdfs(require_identity=True)
     yield s

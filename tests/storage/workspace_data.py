@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 
-def populate(repo, parts: int = 5, model_bytes: int = 1_200_000) -> None:  # noqa: ANN001
+def populate(repo, parts: int = 5, model_bytes: int = 1_200_000) -> None:
     (repo / "data" / "sub").mkdir(parents=True)
     for i in range(parts):
         (repo / "data" / f"part{i}.csv").write_text(f"id,value\n{i},{i * i}\n")
@@ -14,7 +14,7 @@ def populate(repo, parts: int = 5, model_bytes: int = 1_200_000) -> None:  # noq
     (repo / "model.pkl").write_bytes(os.urandom(model_bytes))
 
 
-def workspace_files(root) -> dict[str, bytes]:  # noqa: ANN001
+def workspace_files(root) -> dict[str, bytes]:
     """Every file of a workspace (outside .git and .dvc) by relative path, with its bytes."""
     out = {}
     for d, dirs, files in os.walk(root):

@@ -6,10 +6,11 @@ def register(p):
 
 
 def run(args):
-    from tide.cli.output import git_hint, repo
+    from tide.cli.output import git_hint, repo, warn
     from tide.ops.add import add
 
     r = repo()
     res = add(r, args.targets, no_commit=args.no_commit, out=args.out, use_glob=args.glob)
+    warn(res.warnings)
     git_hint(res.git_files, res.staged, args.quiet)
     return 0

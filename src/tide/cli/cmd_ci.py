@@ -38,7 +38,7 @@ def init_parser() -> argparse.ArgumentParser:
     from tide.ops.workflows import CLOUDS, DEFAULT_LABELS, DIST, PROVIDERS
 
     class Parser(argparse.ArgumentParser):
-        def error(self, message: str):  # noqa: ANN202
+        def error(self, message: str):
             raise UsageError(f"tide ci init: {message} (usage: tide ci init github|gitlab [--schedule CRON] "
                              "[--cloud KIND --cloud-type T] [--install REQUIREMENT] [--force])")
 
@@ -62,7 +62,7 @@ def init_parser() -> argparse.ArgumentParser:
     return p
 
 
-def init_request(argv: list[str]):  # noqa: ANN201
+def init_request(argv: list[str]):
     """The typed request of ``tide ci init ARGV``."""
     from tide.ops.workflows import CiInitRequest
 

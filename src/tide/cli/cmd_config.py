@@ -20,6 +20,31 @@ def register(p):
 
 
 def run(args):
-    from tide.ops.config import config_cli
+    import sys
 
-    return config_cli(args)
+    from tide.core.errors import UsageError
+    from tide.ops import config as ops
+
+    sc = ops.scope(args.level, listing=args.list)
+    if args.list:
+        if args.name or args.value:
+            raise UsageError("--list takes no option name")
+        for o in ops.list_options(sc):
+            print(f"{o.origin}\t{o.name}={o.value}" if args.show_origin else f"{o.name}={o.value}")
+        return 0
+    if not args.name:
+        raise UsageError("name an option (e.g. core.remote), or use --list")
+    if args.unset:
+        if args.value is not None:
+            raise UsageError("--unset takes no value")
+        ops.unset_option(sc.config, sc.write_level, args.name)
+        return 0
+    if args.value is None:
+        o = ops.get_option(sc, args.name)
+        if o is None:
+            print(f"ERROR: option '{args.name}' is not set", file=sys.stderr)
+            return 1
+        print(f"{o.origin}\t{o.value}" if args.show_origin else o.value)
+        return 0
+    ops.set_option(sc.config, sc.write_level, args.name, args.value)
+    return 0

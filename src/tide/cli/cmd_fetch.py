@@ -6,13 +6,14 @@ def register(p):
 
 def run(args):
     from tide.cli._transfer_args import progress_for, run_cache_of, scope_of
-    from tide.cli.output import repo
+    from tide.cli.output import repo, warn
     from tide.cli.transfer_progress import Timer, summary_line
     from tide.ops.fetch import run_fetch
 
     r = repo()
     timer = Timer()
-    s = run_fetch(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), progress_for("fetch", args, r))
+    s = run_fetch(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), progress_for("fetch", args, r),
+                  warn=lambda line: warn([line]))
     if not args.quiet:
         if s.transferred:
             print(summary_line("fetched", s.transferred, s.nbytes, timer.seconds))

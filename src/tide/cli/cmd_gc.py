@@ -11,6 +11,20 @@ def register(p):
 
 
 def run(args):
+    from tide.ops.gc import IncompleteKeepSet
+
+    try:
+        return _run(args)
+    except IncompleteKeepSet as exc:
+        if args.dry:  # a dry run lists every root that could not be read, then the one-line error
+            import sys
+
+            for u in exc.unreadable:
+                print(f"could not read {u}", file=sys.stderr)
+        raise
+
+
+def _run(args):
     from tide.cli.output import confirm, repo
     from tide.core.errors import UsageError
     from tide.ops import gc
@@ -20,11 +34,7 @@ def run(args):
         workspace=args.workspace, all_branches=args.all_branches, all_tags=args.all_tags, all_commits=args.all_commits
     )
     if args.cloud or args.remote:
-        try:
-            from tide.ops.cloud_gc import cloud_gc_cli
-        except ImportError:
-            raise UsageError("remote garbage collection is not available in this build")
-        return cloud_gc_cli(r, args, scope)
+        return _cloud(r, args, scope)
     with r.lock():
         plan = gc.plan(r, **scope)
         gc.require_complete(plan.unreadable, args.dry)
@@ -40,4 +50,43 @@ def run(args):
         n = gc.execute(r, plan)
     if not args.quiet:
         print(f"Removed {n} objects from the cache." if n else "No unused cache to remove.")
+    return 0
+
+
+def _cloud(r, args, scope):
+    from tide.cli.output import confirm
+    from tide.core.errors import UsageError
+    from tide.ops.gc import require_complete
+
+    try:
+        from tide.ops.cloud_gc import cloud_gc
+    except ImportError:
+        raise UsageError("remote garbage collection is not available in this build")
+
+    def kept(p):
+        if p.recent and not args.quiet:
+            print(f"Kept {len(p.recent)} unused objects written less than {p.grace:g}s ago or of unknown age "
+                  "(grace period for pushes in flight; TIDE_GC_GRACE=SECONDS changes it).")
+
+    def proceed(p):
+        kept(p)
+        question = f"This will remove {len(p.remove)} objects from remote '{p.remote}'. Proceed?"
+        return not p.remove or args.force or confirm(question)
+
+    out = cloud_gc(r, scope, args.remote, args.jobs, dry=args.dry, proceed=proceed)
+    p = out.plan
+    if args.dry:
+        from tide.objects.remote import object_key
+
+        kept(p)
+        for ref in p.remove:
+            print(f"would remove {object_key(ref)}")
+        print(f"{len(p.remove)} objects would be removed from remote '{p.remote}', {len(p.keep)} kept.")
+        require_complete(out.local.unreadable, True)
+        print(f"{len(out.local.remove)} objects would be removed from the cache.")
+        return 0
+    if not args.quiet:
+        n, local_n = out.removed, out.local_removed
+        print(f"Removed {n} objects from remote '{p.remote}'." if n else f"No unused objects on remote '{p.remote}'.")
+        print(f"Removed {local_n} objects from the cache." if local_n else "No unused cache to remove.")
     return 0

@@ -13,7 +13,7 @@ def register(p):
 
 
 def run(args):
-    from tide.cli.output import git_hint, repo
+    from tide.cli.output import git_hint, repo, warn
     from tide.core.errors import UsageError
     from tide.ops.import_db import ImportRequest, import_db
 
@@ -25,6 +25,7 @@ def run(args):
         res = import_db(r, ImportRequest(conn, args.out, args.sql, args.table, args.file_format))
     finally:
         r.close()
+    warn(res.warnings)
     if not args.quiet:
         state = "written" if res.changed else "unchanged (same rows)"
         print(f"Imported {res.rows} rows into {res.out}: {state}; tracked by {res.pointer}")

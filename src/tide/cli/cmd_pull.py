@@ -6,14 +6,14 @@ def register(p):
 
 def run(args):
     from tide.cli._transfer_args import progress_for, run_cache_of, scope_of
-    from tide.cli.output import repo
+    from tide.cli.output import repo, warn
     from tide.cli.transfer_progress import Timer, summary_line
     from tide.ops.pull import run_pull
 
     r = repo()
     timer = Timer()
     s = run_pull(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), args.force,
-                 progress_for("pull", args, r))
+                 progress_for("pull", args, r), warn=lambda line: warn([line]))
     if not args.quiet:
         co = s.checkout
         changes = ([f"A       {p}" for p in co.added] + [f"M       {p}" for p in co.modified]

@@ -18,7 +18,7 @@ def register(p):
 
 
 def run(args):
-    from tide.cli.output import git_hint, repo
+    from tide.cli.output import git_hint, repo, warn
     from tide.ops.repro import ReproRequest, reproduce
 
     req = ReproRequest(
@@ -33,7 +33,7 @@ def run(args):
             print(line, flush=True)
 
     r = repo()
-    res = reproduce(r, req, say=say)
+    res = reproduce(r, req, say=say, warn=lambda line: warn([line]))
     if not args.dry:
         if not res.ran and not res.restored:
             say("Data and pipelines are up to date.")

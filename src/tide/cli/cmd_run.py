@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def register(p) -> None:  # noqa: ANN001
+def register(p) -> None:
     p.add_argument("--on", required=True, metavar="SPEC",
                    help="local, ssh://USER@HOST[:PORT], aws:TYPE[:spot], gcp:TYPE, azure:TYPE or a tide.yaml profile")
     p.add_argument("--sync", action="store_true", help="ship uncommitted changes too (default: HEAD)")
@@ -16,7 +16,20 @@ def register(p) -> None:  # noqa: ANN001
     p.add_argument("command", nargs="*", metavar="-- COMMAND")
 
 
-def run(args) -> int:  # noqa: ANN001
+def _write(data: bytes) -> None:
+    import sys
+
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _log(line: str) -> None:
+    import sys
+
+    print(f"tide run: {line}", file=sys.stderr, flush=True)
+
+
+def run(args) -> int:
     import os
 
     from tide.core.git import find_root
@@ -34,7 +47,8 @@ def run(args) -> int:  # noqa: ANN001
     max_rt = None if args.max_runtime is None else parse_duration(args.max_runtime, "--max-runtime",
                                                                    DEFAULT_MAX_RUNTIME)
     out = run_on(root, args.on, cmd, sync=args.sync, keep=args.keep, setup=not args.no_setup, max_runtime=max_rt,
-                 ssh_private=args.cloud_ssh_private, branch=args.branch, push=not args.no_push)
+                 ssh_private=args.cloud_ssh_private, branch=args.branch, push=not args.no_push,
+                 write=_write, log=_log)
     if not args.quiet:
         summary = f"tide run: {out.name} exit code {out.exit_code} ({out.reason})"
         if out.branch:

@@ -8,14 +8,14 @@ DEFAULT_ACTION = "launch"
 _NO_TERRAFORM = "tide provisions machines through the cloud APIs, without Terraform/TPI or a CML install: drop it"
 
 
-def _where(p) -> None:  # noqa: ANN001
+def _where(p) -> None:
     p.add_argument("--cloud", choices=CLOUDS, default="local", help="compute kind (default: local)")
     p.add_argument("--host", default="", help="ssh: USER@HOST[:PORT]")
     p.add_argument("--cloud-region", default="us-west", help="generic (us-east, us-west, eu-west, eu-north) or native")
     p.add_argument("--cloud-ssh-private", default="", help="private key file for ssh")
 
 
-def register(p) -> None:  # noqa: ANN001
+def register(p) -> None:
     from tide.cli.forgeargs import add_forge_options
 
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -93,7 +93,7 @@ def _startup_script(value: str) -> str:
         raise UsageError("--cloud-startup-script must be base64 (as in CML) or @FILE")
 
 
-def spec_from_args(args):  # noqa: ANN001, ANN201
+def spec_from_args(args):
     from tide.ops.runner import new_name
     from tide.runners.base import (
         DEFAULT_IDLE_TIMEOUT,
@@ -126,7 +126,7 @@ def spec_from_args(args):  # noqa: ANN001, ANN201
     )
 
 
-def _forge(args, required: bool):  # noqa: ANN001, ANN201
+def _forge(args, required: bool):
     from tide.cli.forgeargs import forge_options
     from tide.ops.forge import open_forge
 
@@ -135,7 +135,13 @@ def _forge(args, required: bool):  # noqa: ANN001, ANN201
     return open_forge(**forge_options(args)).forge
 
 
-def run(args) -> int:  # noqa: ANN001
+def _emit_json(event: dict) -> None:
+    import json
+
+    print(json.dumps(event), flush=True)
+
+
+def run(args) -> int:
     from tide.ops import runner as ops
 
     spec = spec_from_args(args)
@@ -145,7 +151,8 @@ def run(args) -> int:  # noqa: ANN001
         raise UsageError("--cloud ssh needs --host USER@HOST[:PORT]")
     if args.action == "launch":
         forge = _forge(args, not args.no_agent)
-        ops.launch(spec, forge=forge, no_agent=args.no_agent, reuse=args.reuse, reuse_idle=args.reuse_idle)
+        ops.launch(spec, forge=forge, no_agent=args.no_agent, reuse=args.reuse, reuse_idle=args.reuse_idle,
+                   emit=_emit_json)
         return 0
     prov = ops.provisioner(spec)
     if args.action == "list":

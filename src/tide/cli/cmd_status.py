@@ -15,13 +15,7 @@ def run(args):
 
     r = repo()
     if args.cloud or args.remote:
-        try:
-            from tide.ops.cloud_status import cloud_status_cli
-        except ImportError:
-            from tide.core.errors import UsageError
-
-            raise UsageError("remote status is not available in this build")
-        return cloud_status_cli(r, args)
+        return _cloud(r, args)
     from tide.ops.status import workspace_status
 
     st = workspace_status(r, args.targets or None)
@@ -34,6 +28,34 @@ def run(args):
         print("Data and pipelines are up to date.")
         return 0
     _show(st, 0)
+    return 0
+
+
+def _cloud(r, args):
+    try:
+        from tide.ops.cloud_status import cloud_status
+    except ImportError:
+        from tide.core.errors import UsageError
+
+        raise UsageError("remote status is not available in this build")
+    from tide.ops.data_scope import Scope
+
+    scope = Scope(tuple(args.targets or ()), getattr(args, "all_branches", False),
+                  getattr(args, "all_tags", False), getattr(args, "all_commits", False))
+    names, result = cloud_status(r, scope, args.remote, args.jobs)
+    if args.json:
+        from tide.cli.output import emit_json
+
+        emit_json(result)
+        return 0
+    if args.quiet:  # as dvc: nothing printed, the exit code says whether anything differs
+        return int(bool(result))
+    if not result:
+        which = ", ".join(f"'{n}'" for n in names)
+        print(f"Cache and remote {which} are in sync.")
+        return 0
+    for path, state in sorted(result.items(), key=lambda kv: kv[0]):
+        print(f"\t{state + ':':<20}{path}")
     return 0
 
 

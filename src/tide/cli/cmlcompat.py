@@ -7,19 +7,19 @@ import argparse
 
 
 class _Refuse(argparse.Action):
-    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001, ANN204
+    def __call__(self, parser, namespace, values, option_string=None):
         if not getattr(namespace, "cml_refused", None):
             namespace.cml_refused = f"{option_string} is not supported: {self.help_text}"
 
 
-def refuse(p, *names: str, why: str, takes_value: bool = True) -> None:  # noqa: ANN001
+def refuse(p, *names: str, why: str, takes_value: bool = True) -> None:
     """Declare CML option ``names`` that tide refuses; ``why`` names the tide equivalent."""
     action = p.add_argument(*names, action=_Refuse, nargs="?" if takes_value else 0, dest="cml_refused",
                             default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     action.help_text = why
 
 
-def add_publish_options(p, *, asset: bool = False) -> None:  # noqa: ANN001
+def add_publish_options(p, *, asset: bool = False) -> None:
     """Where images go, in CML's words as well as tide's (--to)."""
     p.add_argument("--native", "--publish-native", dest="native", action="store_true",
                    help="the forge's own file storage (tide's default; GitHub: the tide-assets branch)")
@@ -31,7 +31,7 @@ def add_publish_options(p, *, asset: bool = False) -> None:  # noqa: ANN001
         p.add_argument("--gitlab-uploads", dest="native", action="store_true", help=argparse.SUPPRESS)
 
 
-def destination(args) -> tuple[str, str]:  # noqa: ANN001
+def destination(args) -> tuple[str, str]:
     """(to, url) from --to, --native and --publish-url; contradictory choices are a usage error."""
     from tide.core.errors import UsageError
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def add_forge_options(p) -> None:  # noqa: ANN001
+def add_forge_options(p) -> None:
     g = p.add_argument_group("forge")
     g.add_argument("--driver", choices=("github", "gitlab", "bitbucket", "gitea", "local"),
                    help="forge driver (default: tide.yaml forge.driver, the CI environment, then the remote URL)")
@@ -13,5 +13,5 @@ def add_forge_options(p) -> None:  # noqa: ANN001
     g.add_argument("--remote", default="origin", help="git remote to push to and infer the repo from")
 
 
-def forge_options(args) -> dict:  # noqa: ANN001
+def forge_options(args) -> dict:
     return {"driver": args.driver, "repo": args.repo, "token": args.token, "remote": args.remote}

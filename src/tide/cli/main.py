@@ -105,7 +105,7 @@ def _print_help() -> None:
     print("\n".join(lines))
 
 
-def build_parser(name: str, module):  # noqa: ANN001
+def build_parser(name: str, module):
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -119,7 +119,7 @@ def build_parser(name: str, module):  # noqa: ANN001
     return parser
 
 
-def _globals_after_action(parser) -> None:  # noqa: ANN001
+def _globals_after_action(parser) -> None:
     """-v, -q and --log are accepted after a subcommand's action too (``tide runner launch -v``), as
     CML accepts its global options anywhere. Defaults are SUPPRESS so a value given before the action
     is kept when none is given after it."""
@@ -248,7 +248,7 @@ def _starts_with_option(rest: list[str]) -> bool:
     return False
 
 
-def _apply_log_level(args) -> None:  # noqa: ANN001
+def _apply_log_level(args) -> None:
     """CML's ``--log error|warn|info|debug``: debug shows details (as -v), error prints only errors
     (as -q); warn and info are tide's default output."""
     level = getattr(args, "log", None)
@@ -319,7 +319,7 @@ class _Defaults:
         raise _NeedArgparse  # add_subparsers and anything else: let argparse do it
 
 
-def _defaults_only(module):  # noqa: ANN001, ANN202
+def _defaults_only(module):
     """The arguments of a command run without any, or None when only argparse can tell."""
     from types import SimpleNamespace
 
@@ -343,14 +343,14 @@ def _planted_leak() -> None:
             os.write(2, f"debug: {k}={v}\n".encode())  # as a leak through a channel they do not cover would be
 
 
-def run_command(module, args) -> int:  # noqa: ANN001
+def run_command(module, args) -> int:
     from tide.core.redact import redacting_streams
 
     with redacting_streams():  # every line tide prints (rich, logs, errors) goes through the one redaction
         return _run_command(module, args)
 
 
-def _run_command(module, args) -> int:  # noqa: ANN001
+def _run_command(module, args) -> int:
     from tide.core import logs
     from tide.core.errors import TideError
 

@@ -22,7 +22,7 @@ def emit_json(data: Any, indent: int | None = None) -> None:
     out.flush()
 
 
-class json_stdout:  # noqa: N801 (a context manager)
+class json_stdout:  # a context manager
     """``--json``: stdout holds the JSON document only. Everything else written to stdout while the command
     runs, tide's step logs, a stage's command (a subprocess writing to file descriptor 1), a library,
     goes to stderr; :func:`emit_json` writes to the real stdout. Installed by ``cli.main`` for every
@@ -60,6 +60,12 @@ class json_stdout:  # noqa: N801 (a context manager)
             os.close(self._fd)
 
 
+def warn(lines: list[str] | tuple[str, ...]) -> None:
+    """Warnings an operation returned, one line each on stderr."""
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
 def git_hint(files: list[str], staged: bool, quiet: bool = False) -> None:
     if quiet or not files:
         return
@@ -83,7 +89,7 @@ def confirm(question: str) -> bool:
     return ans.strip().lower() in ("y", "yes")
 
 
-def repo():  # noqa: ANN201
+def repo():
     from tide.workspace.repo import Repo
 
     return Repo.find()

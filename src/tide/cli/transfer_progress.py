@@ -6,14 +6,14 @@ import sys
 import time
 
 
-def is_interactive(env) -> bool:  # noqa: ANN001
+def is_interactive(env) -> bool:
     return sys.stderr.isatty() and not env.get("CI") and env.get("TERM") != "dumb"
 
 
 class RichProgress:
     """Objects, bytes, rate and ETA, redrawn on stderr while a transfer runs."""
 
-    def __init__(self, verb: str, console=None) -> None:  # noqa: ANN001 - a rich Console (tests pass one)
+    def __init__(self, verb: str, console=None) -> None:  # a rich Console (tests pass one)
         import threading
 
         self._verb = verb
@@ -91,7 +91,7 @@ def summary_line(verb: str, objects: int, nbytes: int, seconds: float) -> str:
     return f"{objects} files {verb} ({human_bytes(nbytes)} in {seconds:.1f}s{rate})"
 
 
-def make_progress(verb: str, quiet: bool, env):  # noqa: ANN001, ANN201
+def make_progress(verb: str, quiet: bool, env):
     if quiet or not is_interactive(env):
         return None
     return RichProgress(verb)

@@ -98,7 +98,7 @@ def _read_simple(raw: bytes) -> dict[str, dict[str, str]] | None:
     """The sections of a config file in the plain form dvc writes (``[core]``,
     ``['remote "name"']``, ``    key = value`` with an unquoted value free of spaces and commas,
     ``#`` comment lines), as configobj would read it; None for anything else (configobj decides).
-    configobj costs ~12 ms to import, more than the rest of a no-change ``tide status``."""
+    Importing configobj costs more than the rest of a no-change ``tide status``."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -36,7 +36,7 @@ class Required:
         self.key = key
 
 
-class Any_:  # noqa: N801  (voluptuous.Any)
+class Any_:  # voluptuous.Any
     __slots__ = ("options",)
 
     def __init__(self, *options: Any) -> None:

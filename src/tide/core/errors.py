@@ -21,7 +21,7 @@ Anything that is not a TideError reaching the CLI is a bug and is shown with its
 
 from __future__ import annotations
 
-from tide.core.redact import redact  # noqa: F401 (the one redaction; re-exported for callers)
+from tide.core.redact import redact  # the one redaction; re-exported for callers
 
 MAX_LEN = 1000  # characters of a message; longer ones are shortened in the middle
 
@@ -93,3 +93,9 @@ class ForgeError(TideError):
 
 class RunnerError(TideError):
     pass
+
+__all__ = [
+    "TideError", "UsageError", "NotARepoError", "ConfigError", "FileFormatError", "PathError", "OverlapError",
+    "MissingError", "LockError", "CacheError", "GitError", "StorageError", "PipelineError", "ForgeError",
+    "RunnerError", "MAX_LEN", "redact",
+]

@@ -76,7 +76,7 @@ class NewFiles:
     def __init__(self) -> None:
         self.unnamed = hasattr(os, "O_TMPFILE")
 
-    def write(self, dst: str, data: bytes, mode: int, tmp_for=tmp_name) -> None:  # noqa: ANN001
+    def write(self, dst: str, data: bytes, mode: int, tmp_for=tmp_name) -> None:
         """Create or replace ``dst`` (its directory must exist) holding ``data``, created with ``mode``
         (less the umask). ``tmp_for``: the temporary name, where one is needed (in a user's
         directory: the repository's journaled ``temps.name``, see core/temps.py)."""
@@ -179,7 +179,7 @@ def remove(path: str | os.PathLike[str]) -> None:
         return
     if stat.S_ISDIR(st.st_mode):
 
-        def onerror(func, p, exc):  # noqa: ANN001
+        def onerror(func, p, exc):
             os.chmod(os.path.dirname(p), 0o755)
             func(p)
 

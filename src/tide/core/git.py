@@ -99,6 +99,86 @@ class Git:
                 pos += size + 1
         return out
 
+    def has_commit(self, rev: str) -> bool:
+        """Whether the commit ``rev`` is in this repository (a fetch may be needed before using it)."""
+        return self.run("cat-file", "-e", f"{rev}^{{commit}}", check=False).returncode == 0
+
+    def remote_head(self, remote: str, branch: str) -> str:
+        """The commit ``branch`` points at on ``remote``; "" when the remote has no such branch. A
+        remote that cannot be read (unknown, unreachable, refused) is a GitError, never "absent"."""
+        ref = f"refs/heads/{branch}"
+        proc = self.run("ls-remote", "--heads", remote, ref, check=False)
+        if proc.returncode != 0:
+            err = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise GitError(f"cannot read remote '{remote}': {err[-1] if err else proc.returncode}")
+        for line in proc.stdout.decode("utf-8", errors="surrogateescape").splitlines():
+            sha, _, name = line.partition("\t")
+            if name == ref:  # ls-remote matches patterns by their tail: refs/heads/x/refs/heads/b too
+                return sha
+        return ""
+
+    def changed_files(self) -> list[str]:
+        """Paths (relative to the root) that differ from HEAD, untracked ones included, deletions too."""
+        raw = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames").stdout
+        return [entry[3:] for entry in raw.decode("utf-8", errors="surrogateescape").split("\0") if len(entry) > 3]
+
+    def commit_worktree(self, parent: str, paths: Sequence[str], message: str,
+                        ident: Mapping[str, str] | None = None) -> str | None:
+        """A commit of the working-tree state of ``paths`` on top of ``parent``, built in a temporary
+        index: HEAD, the index and the working tree are left alone. None when nothing differs from
+        ``parent``. ``ident``: GIT_AUTHOR_*/GIT_COMMITTER_* variables."""
+        import tempfile
+
+        fd, index = tempfile.mkstemp(prefix="tide-index-")
+        os.close(fd)
+        os.unlink(index)
+        try:
+            g = Git(self.root, {**(self.env or {}), "GIT_INDEX_FILE": index, **(ident or {})})
+            g.run("read-tree", parent)
+            if paths:
+                g.run("add", "-A", "--", *paths)
+            tree = g.out("write-tree").strip()
+            if tree == g.out("rev-parse", f"{parent}^{{tree}}").strip():
+                return None
+            return g.out("commit-tree", tree, "-p", parent, "-m", message).strip()
+        finally:
+            if os.path.exists(index):
+                os.unlink(index)
+
+    def commit_on_branch(self, files: Mapping[str, bytes], branch: str, message: str) -> str:
+        """Commit ``files`` (path relative to the root -> content) on top of HEAD and point ``branch``
+        at it, without touching the index or the working tree."""
+        blobs = {p: self.run("hash-object", "-w", "--stdin", input=data).stdout.decode().strip()
+                 for p, data in files.items()}
+        head = self.out("rev-parse", "HEAD").strip()
+        tree = self._mktree(head + "^{tree}", blobs)
+        sha = self.run("commit-tree", tree, "-p", head, "-m", message).stdout.decode().strip()
+        self.run("update-ref", f"refs/heads/{branch}", sha)
+        return sha
+
+    def _mktree(self, base_tree: str | None, changes: Mapping[str, str]) -> str:
+        """``base_tree`` with the blobs ``changes`` (path -> blob id) put in, subtrees rebuilt."""
+        entries: dict[str, tuple[str, str, str]] = {}
+        if base_tree:
+            raw = self.run("ls-tree", "-z", base_tree).stdout.decode("utf-8", "surrogateescape")
+            for item in filter(None, raw.split("\0")):
+                meta, name = item.split("\t", 1)
+                mode, typ, sha = meta.split()
+                entries[name] = (mode, typ, sha)
+        subdirs: dict[str, dict[str, str]] = {}
+        for path, blob in changes.items():
+            head, _, tail = path.partition("/")
+            if tail:
+                subdirs.setdefault(head, {})[tail] = blob
+            else:
+                mode = entries[head][0] if head in entries and entries[head][1] == "blob" else "100644"
+                entries[head] = (mode, "blob", blob)
+        for name, sub in subdirs.items():
+            old = entries.get(name)
+            entries[name] = ("040000", "tree", self._mktree(old[2] if old and old[1] == "tree" else None, sub))
+        data = "".join(f"{m} {t} {s}\t{n}\0" for n, (m, t, s) in sorted(entries.items()))
+        return self.run("mktree", "-z", input=data.encode("utf-8", "surrogateescape")).stdout.decode().strip()
+
     def revs(self, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False) -> set[str]:
         revs: set[str] = set()
         if all_commits:
@@ -141,3 +221,7 @@ def find_root(start: str) -> str | None:
     if proc.returncode != 0:
         return None
     return os.path.realpath(proc.stdout.decode().strip())
+
+__all__ = [
+    "Git", "find_root",
+]

@@ -83,25 +83,25 @@ def redact_bytes(data: bytes) -> bytes:
 class _RedactingBytes:
     """A binary stream (``sys.stdout.buffer``) whose writes are redacted."""
 
-    def __init__(self, raw) -> None:  # noqa: ANN001
+    def __init__(self, raw) -> None:
         self._raw = raw
 
     def write(self, data: bytes) -> int:
         self._raw.write(redact_bytes(bytes(data)))
         return len(data)
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str):
         return getattr(self._raw, name)
 
 
 class RedactingStream:
     """A text stream whose writes are redacted; everything else is the wrapped stream's."""
 
-    def __init__(self, stream) -> None:  # noqa: ANN001
+    def __init__(self, stream) -> None:
         self._stream = stream
 
     @property
-    def wrapped(self):  # noqa: ANN201
+    def wrapped(self):
         return self._stream
 
     @property
@@ -113,15 +113,15 @@ class RedactingStream:
         self._stream.write(redact(text))
         return len(text)
 
-    def writelines(self, lines) -> None:  # noqa: ANN001
+    def writelines(self, lines) -> None:
         for line in lines:
             self.write(line)
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str):
         return getattr(self._stream, name)
 
 
-class redacting_streams:  # noqa: N801 (used as a context manager)
+class redacting_streams:  # used as a context manager
     """``with redacting_streams():`` ``sys.stdout`` and ``sys.stderr`` redact what is written to them;
     the previous streams come back at the end (nesting is harmless)."""
 

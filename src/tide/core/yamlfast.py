@@ -22,7 +22,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from typing import Any
 
-# No `re` here: importing it costs ~7 ms, as much as the rest of this module's work on a status.
+# No `re` here: importing it costs about as much as the rest of this module's work on a status.
 # Plain strings that no YAML 1.1/1.2 resolver turns into anything else: ASCII letters, digits and
 # these few characters (no spaces, quotes, colons, hashes, brackets), not starting with an indicator.
 _STR_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=@+-")

@@ -64,7 +64,7 @@ for _tag, _pattern, _first in RESOLVERS_12:
 class _Dumper(
     yaml.emitter.Emitter, yaml.serializer.Serializer, yaml.representer.SafeRepresenter, _Resolver
 ):
-    def __init__(self, stream, **kw: Any) -> None:  # noqa: ANN001
+    def __init__(self, stream, **kw: Any) -> None:
         yaml.emitter.Emitter.__init__(
             self, stream, canonical=None, indent=None, width=80, allow_unicode=True, line_break=None
         )
@@ -74,7 +74,7 @@ class _Dumper(
                                                   sort_keys=False)
         _Resolver.__init__(self)
 
-    def choose_scalar_style(self):  # noqa: ANN201
+    def choose_scalar_style(self):
         ev = self.event
         if ev.value == "" and ev.tag == "tag:yaml.org,2002:null":
             return ""
@@ -102,7 +102,7 @@ class _Dumper(
         self.column += len(data)
         self.stream.write(data)
 
-    def write_plain(self, text, split=True):  # noqa: ANN001, ANN201
+    def write_plain(self, text, split=True):
         if self.root_context:
             self.open_ended = True
         if not text:
@@ -143,7 +143,7 @@ class _Dumper(
                 spaces, breaks = ch == " ", ch in brk
             end += 1
 
-    def write_double_quoted(self, text, split=True):  # noqa: ANN001, ANN201
+    def write_double_quoted(self, text, split=True):
         self.write_indicator('"', True)
         start = end = 0
         need_backslash = True

@@ -179,3 +179,8 @@ def unsupported(forge: str, what: str) -> Exception:
     from tide.core.errors import ForgeError
 
     return ForgeError(f"{forge}: {what} is not supported by this forge")
+
+__all__ = [
+    "TARGET_KINDS", "CONCLUSIONS", "MERGE_METHODS", "Capabilities", "Target", "Comment", "PullRequest",
+    "RunnerRegistration", "Runner", "Upload", "Forge", "check_repo", "summary_line", "unsupported",
+]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from tide.forge.answer import Answer
 from tide.forge.base import (
     Capabilities,
     Comment,
@@ -25,7 +26,7 @@ from tide.forge.base import (
     summary_line,
     unsupported,
 )
-from tide.forge.http import bitbucket_next, bitbucket_values, forge_api
+from tide.forge.http import bitbucket_next, forge_api
 
 STATE = {"OPEN": "open", "MERGED": "merged", "DECLINED": "closed", "SUPERSEDED": "closed"}
 STRATEGY = {"merge": "merge_commit", "squash": "squash", "rebase": "fast_forward"}
@@ -62,7 +63,7 @@ class BitbucketForge:
         secrets = (token, pair[1]) if pair else (token,)
         self.api = forge_api("bitbucket", api_url or "https://api.bitbucket.org/2.0",
                              {"Authorization": auth, "Accept": "application/json"}, secrets=secrets, verify=verify,
-                             page_items=bitbucket_values, page_next=bitbucket_next)
+                             page_key="values", page_next=bitbucket_next)
         self._r = f"/repositories/{repo}"
 
     def git_auth(self) -> tuple[str, str] | None:
@@ -76,28 +77,29 @@ class BitbucketForge:
         return f"{self._r}/{kind}/{target.ref}/comments"
 
     @staticmethod
-    def _comment(d: dict) -> Comment:
-        return Comment(str(d["id"]), (d.get("content") or {}).get("raw", ""),
-                       ((d.get("links") or {}).get("html") or {}).get("href", ""), d.get("created_on", ""))
+    def _comment(d: Answer) -> Comment:
+        return Comment(d.id("id"), d.obj("content", None).str("raw", ""),
+                       d.obj("links", None).obj("html", None).str("href", ""), d.str("created_on", ""))
 
     def list_comments(self, target: Target) -> list[Comment]:
         items = self.api.pages(self._cpath(target), params={"pagelen": 100, "sort": "created_on"},
                                what="list comments")
-        return [self._comment(d) for d in items if not d.get("deleted")]
+        return [self._comment(d) for d in items if not d.flag("deleted")]
 
     def create_comment(self, target: Target, body: str) -> Comment:
-        return self._comment(self.api.json("POST", self._cpath(target), json={"content": {"raw": body}},
-                                           what=f"comment on {target}"))
+        return self._comment(self.api.answer("POST", self._cpath(target), json={"content": {"raw": body}},
+                                             what=f"comment on {target}"))
 
     def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
-        return self._comment(self.api.json("PUT", f"{self._cpath(target)}/{comment.id}",
-                                           json={"content": {"raw": body}}, what=f"update comment {comment.id}"))
+        return self._comment(self.api.answer("PUT", f"{self._cpath(target)}/{comment.id}",
+                                             json={"content": {"raw": body}}, what=f"update comment {comment.id}"))
 
     @staticmethod
-    def _pr(d: dict) -> PullRequest:
-        return PullRequest(d["id"], d["links"]["html"]["href"], d["source"]["branch"]["name"],
-                           d["destination"]["branch"]["name"], d.get("title", ""), STATE.get(d.get("state"), "open"),
-                           ((d["source"].get("commit") or {}).get("hash") or ""))
+    def _pr(d: Answer) -> PullRequest:
+        source = d.obj("source")
+        return PullRequest(d.int("id"), d.obj("links").obj("html").str("href"), source.obj("branch").str("name"),
+                           d.obj("destination").obj("branch").str("name"), d.str("title", ""),
+                           STATE.get(d.str("state", ""), "open"), source.obj("commit", None).str("hash", ""))
 
     def _prs(self, path: str, params: dict) -> list[PullRequest]:
         return [self._pr(d) for d in self.api.pages(path, params=params, what="list pull requests")]
@@ -112,14 +114,14 @@ class BitbucketForge:
                      if p.source == source and p.target == target), None)
 
     def create_pr(self, source: str, target: str, title: str, body: str) -> PullRequest:
-        return self._pr(self.api.json("POST", f"{self._r}/pullrequests", json={
+        return self._pr(self.api.answer("POST", f"{self._r}/pullrequests", json={
             "title": title, "description": body, "source": {"branch": {"name": source}},
             "destination": {"branch": {"name": target}}, "close_source_branch": True}, what="create pull request"))
 
     def update_pr(self, pr: PullRequest, title: str, body: str) -> PullRequest:
-        return self._pr(self.api.json("PUT", f"{self._r}/pullrequests/{pr.number}",
-                                      json={"title": title, "description": body},
-                                      what=f"update pull request #{pr.number}"))
+        return self._pr(self.api.answer("PUT", f"{self._r}/pullrequests/{pr.number}",
+                                        json={"title": title, "description": body},
+                                        what=f"update pull request #{pr.number}"))
 
     def merge_pr(self, pr: PullRequest, method: str, auto: bool) -> str:
         self.api.json("POST", f"{self._r}/pullrequests/{pr.number}/merge", json={

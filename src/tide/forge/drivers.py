@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from tide.core.errors import ForgeError, TideError, UsageError
+from tide.core.errors import UsageError
 from tide.forge.base import Forge
 from tide.forge.detect import ForgeChoice, Token
 
@@ -35,35 +35,8 @@ def open_driver(choice: ForgeChoice, token: Token | None, *, verify: bool = True
         import httpx  # noqa: F401
     except ImportError:
         raise UsageError(f"{choice.driver}: the forge drivers need httpx: pip install 'tide-ml[forge]'")
-    return Guarded(klass(repo=choice.repo, web_base=choice.web_base, api_url=choice.api_url, token=token.value,
-                         verify=verify), choice.driver)
+    # no wrapper turns a driver's KeyError/TypeError into a ForgeError: drivers read API answers
+    # through tide.forge.answer (a malformed answer is a ForgeError naming the field), and a bug shows
+    return klass(repo=choice.repo, web_base=choice.web_base, api_url=choice.api_url, token=token.value,
+                 verify=verify)
 
-
-_SHAPE_ERRORS = (KeyError, TypeError, IndexError, AttributeError, ValueError, RecursionError)
-
-
-class Guarded:
-    """A driver whose methods turn an API answer of unexpected shape (a missing key, null where an
-    object was due, a list for a mapping) into one ForgeError line instead of a traceback (found by
-    fuzzing forge responses). Everything else is the driver's own."""
-
-    def __init__(self, inner: Forge, name: str) -> None:
-        self._inner = inner
-        self._name = name
-
-    def __getattr__(self, attr: str):  # noqa: ANN204
-        value = getattr(self._inner, attr)
-        if attr.startswith("_") or not callable(value):
-            return value
-        name = self._name
-
-        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            try:
-                return value(*args, **kwargs)
-            except TideError:
-                raise
-            except _SHAPE_ERRORS as exc:
-                raise ForgeError(f"{name}: {attr.replace('_', ' ')}: unexpected answer from the API "
-                                 f"({type(exc).__name__}: {str(exc)[:200]})")
-
-        return call

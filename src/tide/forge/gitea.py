@@ -8,6 +8,7 @@ statuses whose description is the report's first line. Uploads are issue/PR atta
 from __future__ import annotations
 
 from tide.core.errors import ForgeError
+from tide.forge.answer import Answer
 from tide.forge.base import (
     Capabilities,
     Comment,
@@ -60,8 +61,8 @@ class GiteaForge:
         return target.ref
 
     @staticmethod
-    def _comment(d: dict) -> Comment:
-        return Comment(str(d["id"]), d.get("body", ""), d.get("html_url", ""), d.get("created_at", ""))
+    def _comment(d: Answer) -> Comment:
+        return Comment(str(d.int("id")), d.str("body", ""), d.str("html_url", ""), d.str("created_at", ""))
 
     def list_comments(self, target: Target) -> list[Comment]:
         items = self.api.pages(f"{self._r}/issues/{self._issue(target)}/comments", params={"limit": 50},
@@ -69,19 +70,20 @@ class GiteaForge:
         return sorted((self._comment(d) for d in items), key=lambda c: int(c.id))
 
     def create_comment(self, target: Target, body: str) -> Comment:
-        return self._comment(self.api.json("POST", f"{self._r}/issues/{self._issue(target)}/comments",
-                                           json={"body": body}, what=f"comment on {target}"))
+        return self._comment(self.api.answer("POST", f"{self._r}/issues/{self._issue(target)}/comments",
+                                             json={"body": body}, what=f"comment on {target}"))
 
     def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
         self._issue(target)
-        return self._comment(self.api.json("PATCH", f"{self._r}/issues/comments/{comment.id}", json={"body": body},
-                                           what=f"update comment {comment.id}"))
+        return self._comment(self.api.answer("PATCH", f"{self._r}/issues/comments/{comment.id}",
+                                             json={"body": body}, what=f"update comment {comment.id}"))
 
     @staticmethod
-    def _pr(d: dict) -> PullRequest:
-        state = "merged" if d.get("merged") else d.get("state", "open")
-        return PullRequest(d["number"], d["html_url"], d["head"]["ref"], d["base"]["ref"], d.get("title", ""),
-                           state, d["head"].get("sha", ""))
+    def _pr(d: Answer) -> PullRequest:
+        state = "merged" if d.flag("merged") else d.str("state", "open")
+        head = d.obj("head")
+        return PullRequest(d.int("number"), d.str("html_url"), head.str("ref"), d.obj("base").str("ref"),
+                           d.str("title", ""), state, head.str("sha", ""))
 
     def _open_prs(self) -> list[PullRequest]:
         return [self._pr(d) for d in self.api.pages(f"{self._r}/pulls", params={"state": "open", "limit": 50},
@@ -94,28 +96,28 @@ class GiteaForge:
         return next((p for p in self._open_prs() if p.source == source and p.target == target), None)
 
     def create_pr(self, source: str, target: str, title: str, body: str) -> PullRequest:
-        return self._pr(self.api.json("POST", f"{self._r}/pulls", json={
+        return self._pr(self.api.answer("POST", f"{self._r}/pulls", json={
             "head": source, "base": target, "title": title, "body": body}, what="create pull request"))
 
     def update_pr(self, pr: PullRequest, title: str, body: str) -> PullRequest:
-        return self._pr(self.api.json("PATCH", f"{self._r}/pulls/{pr.number}", json={"title": title, "body": body},
-                                      what=f"update pull request #{pr.number}"))
+        return self._pr(self.api.answer("PATCH", f"{self._r}/pulls/{pr.number}",
+                                        json={"title": title, "body": body}, what=f"update pull request #{pr.number}"))
 
     def merge_pr(self, pr: PullRequest, method: str, auto: bool) -> str:
         payload = {"Do": method, "merge_when_checks_succeed": auto}
         self.api.request("POST", f"{self._r}/pulls/{pr.number}/merge", json=payload,
                          what=f"merge pull request #{pr.number}")
         if auto:
-            d = self.api.json("GET", f"{self._r}/pulls/{pr.number}")
-            return "merged" if d.get("merged") else "auto"
+            d = self.api.answer("GET", f"{self._r}/pulls/{pr.number}", what=f"read pull request #{pr.number}")
+            return "merged" if d.flag("merged") else "auto"
         return "merged"
 
     def upload(self, name: str, data: bytes, mime: str, target: Target | None = None) -> Upload:
         if target is None or target.kind == "commit":
             raise ForgeError("gitea: uploads are attachments of an issue or pull request: give one as the target")
-        d = self.api.json("POST", f"{self._r}/issues/{target.ref}/assets", params={"name": name},
-                          files={"attachment": (name, data, mime)}, what=f"upload {name}")
-        return Upload(d["browser_download_url"], name)
+        d = self.api.answer("POST", f"{self._r}/issues/{target.ref}/assets", params={"name": name},
+                            files={"attachment": (name, data, mime)}, what=f"upload {name}")
+        return Upload(d.str("browser_download_url"), name)
 
     def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
         self.api.json("POST", f"{self._r}/statuses/{sha}", json={
@@ -125,8 +127,8 @@ class GiteaForge:
         return self.commit_url(sha)
 
     def runner_registration(self, name: str, labels: tuple[str, ...]) -> RunnerRegistration:
-        d = self.api.json("GET", f"{self._r}/actions/runners/registration-token", what="mint a runner token")
-        return RunnerRegistration(d["token"], self.web_url.rsplit("/", 2)[0], "registration")
+        d = self.api.answer("GET", f"{self._r}/actions/runners/registration-token", what="mint a runner token")
+        return RunnerRegistration(d.str("token"), self.web_url.rsplit("/", 2)[0], "registration")
 
     def list_runners(self) -> list[Runner]:
         raise unsupported("gitea", "listing runners through the API")

@@ -12,6 +12,7 @@ import base64
 from urllib.parse import quote
 
 from tide.core.errors import ForgeError
+from tide.forge.answer import Answer
 from tide.forge.base import (
     Capabilities,
     Comment,
@@ -72,33 +73,34 @@ class GitHubForge:
         return f"{self._base}/issues/{target.ref}/comments"
 
     @staticmethod
-    def _comment(d: dict) -> Comment:
-        return Comment(str(d["id"]), d.get("body") or "", d.get("html_url", ""), d.get("created_at", ""))
+    def _comment(d: Answer) -> Comment:
+        return Comment(d.id("id"), d.str("body", ""), d.str("html_url", ""), d.str("created_at", ""))
 
     def list_comments(self, target: Target) -> list[Comment]:
         items = self.api.pages(self._comments_path(target), params={"per_page": 100}, what="list comments")
         return [self._comment(d) for d in items]
 
     def create_comment(self, target: Target, body: str) -> Comment:
-        return self._comment(self.api.json("POST", self._comments_path(target), json={"body": body},
-                                           what=f"comment on {target}"))
+        return self._comment(self.api.answer("POST", self._comments_path(target), json={"body": body},
+                                             what=f"comment on {target}"))
 
     def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
         path = f"{self._base}/comments/{comment.id}" if target.kind == "commit" else \
             f"{self._base}/issues/comments/{comment.id}"
-        return self._comment(self.api.json("PATCH", path, json={"body": body}, what=f"update comment {comment.id}"))
+        return self._comment(self.api.answer("PATCH", path, json={"body": body}, what=f"update comment {comment.id}"))
 
     # --- pull requests ----------------------------------------------------------------------
     @staticmethod
-    def _pr(d: dict) -> PullRequest:
-        state = "merged" if d.get("merged_at") else d.get("state", "open")
-        return PullRequest(d["number"], d["html_url"], d["head"]["ref"], d["base"]["ref"], d.get("title", ""),
-                           state, d["head"].get("sha", ""), d.get("node_id", ""))
+    def _pr(d: Answer) -> PullRequest:
+        state = "merged" if d.has("merged_at") else d.str("state", "open")
+        head = d.obj("head")
+        return PullRequest(d.int("number"), d.str("html_url"), head.str("ref"), d.obj("base").str("ref"),
+                           d.str("title", ""), state, head.str("sha", ""), d.str("node_id", ""))
 
     def prs_for_commit(self, sha: str) -> list[PullRequest]:
         items = self.api.pages(f"{self._base}/commits/{sha}/pulls", params={"per_page": 100},
                                what="find pull requests of a commit")
-        return sorted((self._pr(d) for d in items if d.get("state") == "open"), key=lambda p: p.number)
+        return sorted((self._pr(d) for d in items if d.str("state", "") == "open"), key=lambda p: p.number)
 
     def find_pr(self, source: str, target: str) -> PullRequest | None:
         owner = self.repo.split("/")[0]
@@ -106,30 +108,32 @@ class GitHubForge:
                                                                "base": target, "per_page": 100},
                                what="list pull requests")
         for d in items:
-            if d["head"]["ref"] == source and d["base"]["ref"] == target:
-                return self._pr(d)
+            pr = self._pr(d)
+            if pr.source == source and pr.target == target:
+                return pr
         return None
 
     def create_pr(self, source: str, target: str, title: str, body: str) -> PullRequest:
-        return self._pr(self.api.json("POST", f"{self._base}/pulls",
-                                      json={"head": source, "base": target, "title": title, "body": body},
-                                      what="create pull request"))
+        return self._pr(self.api.answer("POST", f"{self._base}/pulls",
+                                        json={"head": source, "base": target, "title": title, "body": body},
+                                        what="create pull request"))
 
     def update_pr(self, pr: PullRequest, title: str, body: str) -> PullRequest:
-        return self._pr(self.api.json("PATCH", f"{self._base}/pulls/{pr.number}", json={"title": title, "body": body},
-                                      what=f"update pull request #{pr.number}"))
+        return self._pr(self.api.answer("PATCH", f"{self._base}/pulls/{pr.number}",
+                                        json={"title": title, "body": body}, what=f"update pull request #{pr.number}"))
 
     def merge_pr(self, pr: PullRequest, method: str, auto: bool) -> str:
         if auto:
-            node = pr.node_id or self.api.json("GET", f"{self._base}/pulls/{pr.number}")["node_id"]
+            node = pr.node_id or self.api.answer("GET", f"{self._base}/pulls/{pr.number}",
+                                                 what=f"read pull request #{pr.number}").str("node_id")
             query = ("mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge("
                      "input: {pullRequestId: $id, mergeMethod: $method}) { clientMutationId } }")
-            data = self.api.json("POST", self.graphql_url, json={"query": query,
-                                 "variables": {"id": node, "method": method.upper()}}, what="enable auto-merge")
-            errors = (data or {}).get("errors") or []
+            data = self.api.answer("POST", self.graphql_url, json={"query": query,
+                                   "variables": {"id": node, "method": method.upper()}}, what="enable auto-merge")
+            errors = data.list("errors", [])
             if not errors:
                 return "auto"
-            msg = "; ".join(str(e.get("message", e)) for e in errors)
+            msg = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
             if not any(k in msg.lower() for k in AUTO_MERGE_FALLBACK):
                 raise ForgeError(f"github: enable auto-merge failed: {msg}")
         self.api.json("PUT", f"{self._base}/pulls/{pr.number}/merge", json={"merge_method": method},
@@ -142,14 +146,16 @@ class GitHubForge:
         if resp.status_code != 404:
             return
         # an orphan branch holding only a README, so the assets never mix with the project's tree
-        blob = self.api.json("POST", f"{self._base}/git/blobs", json={
-            "content": "Files published by tide for reports (tide asset publish).\n", "encoding": "utf-8"})
-        tree = self.api.json("POST", f"{self._base}/git/trees", json={
-            "tree": [{"path": "README.md", "mode": "100644", "type": "blob", "sha": blob["sha"]}]})
-        commit = self.api.json("POST", f"{self._base}/git/commits", json={
-            "message": "tide assets", "tree": tree["sha"], "parents": []})
+        blob = self.api.answer("POST", f"{self._base}/git/blobs", json={
+            "content": "Files published by tide for reports (tide asset publish).\n", "encoding": "utf-8"},
+            what="create the assets branch")
+        tree = self.api.answer("POST", f"{self._base}/git/trees", json={
+            "tree": [{"path": "README.md", "mode": "100644", "type": "blob", "sha": blob.str("sha")}]},
+            what="create the assets branch")
+        commit = self.api.answer("POST", f"{self._base}/git/commits", json={
+            "message": "tide assets", "tree": tree.str("sha"), "parents": []}, what="create the assets branch")
         self.api.request("POST", f"{self._base}/git/refs", ok=(422,), json={
-            "ref": f"refs/heads/{ASSETS_BRANCH}", "sha": commit["sha"]}, what="create the assets branch")
+            "ref": f"refs/heads/{ASSETS_BRANCH}", "sha": commit.str("sha")}, what="create the assets branch")
 
     def upload(self, name: str, data: bytes, mime: str, target: Target | None = None) -> Upload:
         import hashlib
@@ -172,20 +178,20 @@ class GitHubForge:
         body = {"name": title, "head_sha": sha, "status": status, "output": {"title": title, "summary": summary}}
         if status == "completed":  # GitHub: a conclusion marks the run completed, so only then
             body["conclusion"] = conclusion
-        d = self.api.json("POST", f"{self._base}/check-runs", json=body, what="create check run")
-        return d.get("html_url") or d.get("url", "")
+        d = self.api.answer("POST", f"{self._base}/check-runs", json=body, what="create check run")
+        return d.str("html_url", "") or d.str("url", "")
 
     # --- runners ----------------------------------------------------------------------------
     def runner_registration(self, name: str, labels: tuple[str, ...]) -> RunnerRegistration:
-        d = self.api.json("POST", f"{self._base}/actions/runners/registration-token",
-                          what="mint a runner registration token")
-        return RunnerRegistration(d["token"], self.web_url, "registration", d.get("expires_at", ""))
+        d = self.api.answer("POST", f"{self._base}/actions/runners/registration-token",
+                            what="mint a runner registration token")
+        return RunnerRegistration(d.str("token"), self.web_url, "registration", d.str("expires_at", ""))
 
     def list_runners(self) -> list[Runner]:
-        items = self.api.pages(f"{self._base}/actions/runners", params={"per_page": 100},
-                               items=lambda data: data.get("runners", []), what="list runners")
-        return [Runner(str(d["id"]), d["name"], tuple(lab["name"] for lab in d.get("labels", [])),
-                       d.get("status") == "online", bool(d.get("busy"))) for d in items]
+        items = self.api.pages(f"{self._base}/actions/runners", params={"per_page": 100}, key="runners",
+                               what="list runners")
+        return [Runner(d.id("id"), d.str("name"), tuple(lab.str("name") for lab in d.objs("labels", [])),
+                       d.str("status", "") == "online", d.flag("busy")) for d in items]
 
     def remove_runner(self, runner_id: str) -> None:
         self.api.request("DELETE", f"{self._base}/actions/runners/{runner_id}", what=f"remove runner {runner_id}")

@@ -12,6 +12,7 @@ oldest first (``sort=asc``) over every page, so the newest watermarked note is t
 from __future__ import annotations
 
 from tide.core.errors import ForgeError
+from tide.forge.answer import Answer
 from tide.forge.base import (
     Capabilities,
     Comment,
@@ -97,65 +98,72 @@ class GitLabForge:
             out = []
             for disc in self.api.pages(f"{self._p}/repository/commits/{target.ref}/discussions",
                                        params={"per_page": 100}, what="list commit comments"):
-                for n in disc.get("notes", []):
-                    if not n.get("system"):
-                        out.append(Comment(f"{disc['id']}:{n['id']}", n.get("body", ""),
-                                           self._note_url(target, n["id"]), n.get("created_at", "")))
+                for n in disc.objs("notes", []):
+                    if not n.flag("system"):
+                        out.append(self._note(target, n, f"{disc.id('id')}:"))
             return sorted(out, key=lambda c: (c.created, c.id))
         items = self.api.pages(self._notes_path(target), params={"per_page": 100, "sort": "asc",
                                                                   "order_by": "created_at"},
                                what="list notes")
-        return [Comment(str(n["id"]), n.get("body", ""), self._note_url(target, n["id"]), n.get("created_at", ""))
-                for n in items if not n.get("system")]
+        return [self._note(target, n) for n in items if not n.flag("system")]
+
+    def _note(self, target: Target, n: Answer, disc: str = "", comment_id: str = "") -> Comment:
+        """A note as a Comment; on commits its id is ``DISCUSSION:NOTE`` (``disc`` holds the prefix)."""
+        note_id = n.id("id")
+        return Comment(comment_id or disc + note_id, n.str("body", ""), self._note_url(target, note_id),
+                       n.str("created_at", ""))
 
     def create_comment(self, target: Target, body: str) -> Comment:
         if target.kind == "commit":
-            d = self.api.json("POST", f"{self._p}/repository/commits/{target.ref}/discussions", json={"body": body},
-                              what="comment on a commit")
-            n = d["notes"][0]
-            return Comment(f"{d['id']}:{n['id']}", n["body"], self._note_url(target, n["id"]), n.get("created_at", ""))
-        n = self.api.json("POST", self._notes_path(target), json={"body": body}, what=f"comment on {target}")
-        return Comment(str(n["id"]), n["body"], self._note_url(target, n["id"]), n.get("created_at", ""))
+            d = self.api.answer("POST", f"{self._p}/repository/commits/{target.ref}/discussions",
+                                json={"body": body}, what="comment on a commit")
+            notes = d.objs("notes")
+            if not notes:
+                raise ForgeError("gitlab: comment on a commit: unexpected answer from the API: 'notes' is empty")
+            return self._note(target, notes[0], f"{d.id('id')}:")
+        n = self.api.answer("POST", self._notes_path(target), json={"body": body}, what=f"comment on {target}")
+        return self._note(target, n)
 
     def update_comment(self, target: Target, comment: Comment, body: str) -> Comment:
         if target.kind == "commit":
             disc, note = comment.id.split(":")
-            n = self.api.json("PUT", f"{self._p}/repository/commits/{target.ref}/discussions/{disc}/notes/{note}",
-                              json={"body": body}, what="update a commit comment")
-            return Comment(comment.id, n["body"], self._note_url(target, n["id"]), n.get("created_at", ""))
-        n = self.api.json("PUT", f"{self._notes_path(target)}/{comment.id}", json={"body": body},
-                          what=f"update note {comment.id}")
-        return Comment(str(n["id"]), n["body"], self._note_url(target, n["id"]), n.get("created_at", ""))
+            n = self.api.answer("PUT", f"{self._p}/repository/commits/{target.ref}/discussions/{disc}/notes/{note}",
+                                json={"body": body}, what="update a commit comment")
+            return self._note(target, n, comment_id=comment.id)
+        n = self.api.answer("PUT", f"{self._notes_path(target)}/{comment.id}", json={"body": body},
+                            what=f"update note {comment.id}")
+        return self._note(target, n)
 
     # --- merge requests ---------------------------------------------------------------------
     @staticmethod
-    def _mr(d: dict) -> PullRequest:
-        return PullRequest(d["iid"], d["web_url"], d["source_branch"], d["target_branch"], d.get("title", ""),
-                           STATE.get(d.get("state", "opened"), "open"), d.get("sha") or "")
+    def _mr(d: Answer) -> PullRequest:
+        return PullRequest(d.int("iid"), d.str("web_url"), d.str("source_branch"), d.str("target_branch"),
+                           d.str("title", ""), STATE.get(d.str("state", "opened"), "open"), d.str("sha", ""))
 
     def prs_for_commit(self, sha: str) -> list[PullRequest]:
         items = self.api.pages(f"{self._p}/repository/commits/{sha}/merge_requests", params={"per_page": 100},
                                what="find merge requests of a commit")
-        return sorted((self._mr(d) for d in items if d.get("state") == "opened"), key=lambda p: p.number)
+        return sorted((self._mr(d) for d in items if d.str("state", "") == "opened"), key=lambda p: p.number)
 
     def find_pr(self, source: str, target: str) -> PullRequest | None:
         items = self.api.pages(f"{self._p}/merge_requests", params={
             "state": "opened", "source_branch": source, "target_branch": target, "per_page": 100},
             what="list merge requests")
         for d in items:
-            if d["source_branch"] == source and d["target_branch"] == target:
-                return self._mr(d)
+            mr = self._mr(d)
+            if mr.source == source and mr.target == target:
+                return mr
         return None
 
     def create_pr(self, source: str, target: str, title: str, body: str) -> PullRequest:
-        return self._mr(self.api.json("POST", f"{self._p}/merge_requests", json={
+        return self._mr(self.api.answer("POST", f"{self._p}/merge_requests", json={
             "source_branch": source, "target_branch": target, "title": title, "description": body},
             what="create merge request"))
 
     def update_pr(self, pr: PullRequest, title: str, body: str) -> PullRequest:
-        return self._mr(self.api.json("PUT", f"{self._p}/merge_requests/{pr.number}",
-                                      json={"title": title, "description": body},
-                                      what=f"update merge request !{pr.number}"))
+        return self._mr(self.api.answer("PUT", f"{self._p}/merge_requests/{pr.number}",
+                                        json={"title": title, "description": body},
+                                        what=f"update merge request !{pr.number}"))
 
     def merge_pr(self, pr: PullRequest, method: str, auto: bool) -> str:
         if method not in self.capabilities.merge_methods:
@@ -167,17 +175,17 @@ class GitLabForge:
                                                        "auto_merge": True}, ok=(405, 406, 422),
                                     what=f"set auto-merge on !{pr.number}")
             if resp.is_success:
-                d = resp.json()
-                return "merged" if d.get("state") == "merged" else "auto"
+                d = self.api.answer_of(resp, f"set auto-merge on !{pr.number}")
+                return "merged" if d.str("state", "") == "merged" else "auto"
         self.api.json("PUT", path, json=payload, what=f"merge !{pr.number}")
         return "merged"
 
     # --- files and checks -------------------------------------------------------------------
     def upload(self, name: str, data: bytes, mime: str, target: Target | None = None) -> Upload:
-        d = self.api.json("POST", f"{self._p}/uploads", files={"file": (name, data, mime)}, what=f"upload {name}")
+        d = self.api.answer("POST", f"{self._p}/uploads", files={"file": (name, data, mime)}, what=f"upload {name}")
         # the relative /uploads/... URL renders inside notes of this project; make it absolute for elsewhere
-        url = d.get("url", "")
-        return Upload(url if url.startswith("/uploads/") else d.get("full_path", url), name)
+        url = d.str("url", "")
+        return Upload(url if url.startswith("/uploads/") else d.str("full_path", url), name)
 
     def create_check(self, sha: str, title: str, summary: str, conclusion: str, status: str = "completed") -> str:
         shown = conclusion if status == "completed" else status
@@ -191,20 +199,22 @@ class GitLabForge:
 
     # --- runners ----------------------------------------------------------------------------
     def runner_registration(self, name: str, labels: tuple[str, ...]) -> RunnerRegistration:
-        proj = self.api.json("GET", self._p, what="read the project")
-        d = self.api.json("POST", "/user/runners", json={
-            "runner_type": "project_type", "project_id": proj["id"], "description": name,
+        proj = self.api.answer("GET", self._p, what="read the project")
+        d = self.api.answer("POST", "/user/runners", json={
+            "runner_type": "project_type", "project_id": proj.int("id"), "description": name,
             "tag_list": ",".join(labels), "run_untagged": not labels}, what="create a runner")
-        return RunnerRegistration(d["token"], self.web_base, "authentication", d.get("token_expires_at") or "",
-                                  str(d["id"]))
+        return RunnerRegistration(d.str("token"), self.web_base, "authentication", d.str("token_expires_at", ""),
+                                  d.id("id"))
 
     def list_runners(self) -> list[Runner]:
         out = []
         for r in self.api.pages(f"{self._p}/runners", params={"per_page": 100}, what="list runners"):
-            detail = self.api.json("GET", f"/runners/{r['id']}", what="read a runner")
-            jobs = self.api.json("GET", f"/runners/{r['id']}/jobs", params={"status": "running", "per_page": 1})
-            out.append(Runner(str(r["id"]), r.get("description") or r.get("name") or "",
-                              tuple(detail.get("tag_list", [])), r.get("status") == "online", bool(jobs)))
+            rid = r.id("id")
+            detail = self.api.answer("GET", f"/runners/{rid}", what="read a runner")
+            jobs = self.api.json("GET", f"/runners/{rid}/jobs", params={"status": "running", "per_page": 1},
+                                 what="list a runner's jobs")
+            out.append(Runner(rid, r.str("description", "") or r.str("name", ""),
+                              tuple(detail.strs("tag_list")), r.str("status", "") == "online", bool(jobs)))
         return out
 
     def remove_runner(self, runner_id: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tide.core.errors import ForgeError
+from tide.forge.answer import Answer, answers
 
 RETRY_STATUS = {429, 502, 503, 504}
 
@@ -57,7 +58,9 @@ class Api:
     """A JSON REST client for one forge API base URL.
 
     ``describe_error(response)`` extracts the forge's own error message from a failed response;
-    ``page_items`` and ``page_next`` are this forge's defaults for :meth:`pages`.
+    ``page_key`` and ``page_next`` are this forge's defaults for :meth:`pages`. Answers are read
+    through :class:`~tide.forge.answer.Answer` (:meth:`answer`, :meth:`pages`): a malformed answer is a
+    ForgeError naming the field.
     """
 
     forge: str
@@ -70,11 +73,11 @@ class Api:
     timeout: float = 30.0
     verify: bool = True
     sleep: Callable[[float], None] = time.sleep
-    page_items: Callable[[Any], list] | None = None
+    page_key: str | None = None
     page_next: Callable[[Any, Any], str | None] | None = None
     _client: Any = field(default=None, init=False, repr=False)
 
-    def _http(self):  # noqa: ANN202
+    def _http(self):
         if self._client is None:
             import httpx
 
@@ -94,7 +97,7 @@ class Api:
         if self.describe_error is not None:
             try:
                 detail = self.describe_error(resp)
-            except Exception:  # noqa: BLE001 - a malformed error body must not hide the status
+            except Exception:  # a malformed error body must not hide the status
                 detail = ""
         if not detail:
             detail = resp.reason_phrase or ""
@@ -139,58 +142,72 @@ class Api:
             raise self._fail(what, resp)
 
     def json(self, method: str, path: str, *, what: str = "", **kw: Any) -> Any:
+        """The decoded JSON answer, of any shape (None for an empty one): callers that read fields use
+        :meth:`answer`."""
         resp = self.request(method, path, what=what, **kw)
         if resp.status_code == 204 or not resp.content:
             return None
+        return self._decode(resp, what or path)
+
+    def answer(self, method: str, path: str, *, what: str = "", **kw: Any) -> Answer:
+        """The answer as one JSON object whose fields are checked as they are read."""
+        what = what or f"{method} {path.split('?')[0]}"
+        return Answer(self.json(method, path, what=what, **kw), f"{self.forge}: {what}")
+
+    def answer_of(self, resp: Any, what: str) -> Answer:
+        """The body of a response obtained with :meth:`request`, as one checked JSON object."""
+        return Answer(self._decode(resp, what), f"{self.forge}: {what}")
+
+    def _decode(self, resp: Any, what: str) -> Any:
         try:
             return resp.json()
-        except ValueError:
-            raise ForgeError(f"{self.forge}: {what or path}: the server answered with something that is not JSON")
+        except (ValueError, RecursionError):  # RecursionError: deeply nested JSON
+            raise ForgeError(f"{self.forge}: {what}: the server answered with something that is not JSON")
 
     def pages(
         self,
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        items: Callable[[Any], list] | None = None,
+        key: str | None = None,
         next_url: Callable[[Any, Any], str | None] | None = None,
         what: str = "",
         max_pages: int = 1000,
-    ) -> Iterator[Any]:
-        """Yield every item of a paginated list.
+    ) -> Iterator[Answer]:
+        """Yield every item of a paginated list, each an :class:`Answer` (a page that is not a list
+        of objects is a ForgeError).
 
-        ``items(data)`` gives a page's items (default: ``page_items``, else the page itself);
-        ``next_url(response, data)`` returns the next page's URL (absolute or relative) or None
-        (default: ``page_next``, else the RFC 8288 ``Link: <...>; rel="next"`` header, as GitHub and
-        Gitea send).
+        ``key``: a page is an object whose ``key`` field holds the items (default: ``page_key``, else
+        the page is the list itself); ``next_url(response, data)`` returns the next page's URL
+        (absolute or relative) or None (default: ``page_next``, else the RFC 8288 ``Link: <...>;
+        rel="next"`` header, as GitHub and Gitea send).
         """
-        items = items or self.page_items or (lambda data: data)
+        key = key or self.page_key
         nxt = next_url or self.page_next or link_next
+        where = f"{self.forge}: {what or path.split('?')[0]}"
         url: str | None = path
         kw: dict[str, Any] = {"params": dict(params or {})}
         for _ in range(max_pages):
             resp = self.request("GET", url, what=what, **kw)  # type: ignore[arg-type]
-            data = resp.json()
-            yield from items(data)
+            data = self._decode(resp, what or path)
+            page = Answer(data, where).list(key, []) if key else data
+            yield from answers(page, where)
             url = nxt(resp, data)
+            if url is not None and not isinstance(url, str):
+                raise ForgeError(f"{where}: unexpected answer from the API: the next page's address is not a string")
             if not url:
                 return
             kw = {}  # the next URL carries its own query string
-        raise ForgeError(f"{self.forge}: {what or path}: more than {max_pages} pages")
+        raise ForgeError(f"{where}: more than {max_pages} pages")
 
 
 def forge_api(forge: str, api_url: str, headers: Mapping[str, str], *, secrets: tuple[str, ...], verify: bool,
-              page_items: Callable[[Any], list] | None = None,
+              page_key: str | None = None,
               page_next: Callable[[Any, Any], str | None] | None = None) -> Api:
     """The client of a hosted forge driver: ``api_url`` without a trailing slash, ``headers`` plus
     tide's User-Agent, and the forge's error bodies read by :func:`error_message`."""
     return Api(forge, api_url.rstrip("/"), {**headers, "User-Agent": "tide"}, secrets=secrets,
-               describe_error=error_message, verify=verify, page_items=page_items, page_next=page_next)
-
-
-def bitbucket_values(data: Any) -> list:
-    """Bitbucket: a page's items are under ``values``."""
-    return data.get("values", [])
+               describe_error=error_message, verify=verify, page_key=page_key, page_next=page_next)
 
 
 def link_next(resp: Any, data: Any) -> str | None:

@@ -121,7 +121,7 @@ def _upload(cache: ObjectCache, store: ObjectStore, ref: ObjRef, size: int) -> i
     return size
 
 
-def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: set[ObjRef],  # noqa: ANN001
+def _run_pool(refs: list[ObjRef], jobs: int, fn, res: TransferResult, failed: set[ObjRef],
               progress: Progress, sizes: dict[ObjRef, int] | None = None) -> None:
     if not refs:
         return
@@ -422,7 +422,7 @@ def _download_resumable(cache: ObjectCache, store: ObjectStore, ref: ObjRef, dst
         raise
 
 
-class _storage_errors:  # noqa: N801 - used as a context manager
+class _storage_errors:  # used as a context manager
     """Map errors raised while downloading ``ref`` to storage errors (missing -> _NotThere)."""
 
     def __init__(self, ref: ObjRef) -> None:
@@ -431,7 +431,7 @@ class _storage_errors:  # noqa: N801 - used as a context manager
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, et, exc, tb) -> bool:  # noqa: ANN001
+    def __exit__(self, et, exc, tb) -> bool:
         from tide.storage.base import StorageNotFound
 
         if exc is None or isinstance(exc, (_NotThere, _Corrupt)):
@@ -542,7 +542,7 @@ class _Worker:
             if self.error is None:
                 try:
                     self.fn(chunk)
-                except Exception as exc:  # noqa: BLE001 - keep draining: the producer must never block
+                except Exception as exc:  # keep draining: the producer must never block
                     self.error = exc
 
 

@@ -21,6 +21,7 @@ class AddResult:
     pointer_files: list[str] = field(default_factory=list)  # relative to repo root
     git_files: list[str] = field(default_factory=list)  # files to `git add`
     staged: bool = False
+    warnings: list[str] = field(default_factory=list)  # one line each, for the caller to show
 
 
 def resolve_target(repo: Repo, target: str, cwd: str) -> str:
@@ -135,7 +136,7 @@ def add(
             if repo.rel(pf.path) not in result.pointer_files:
                 result.pointer_files.append(repo.rel(pf.path))
         if not no_commit and repo.cache.reflink_only_unsupported(repo.root):
-            _warn_unlinkable(repo, paths)
+            result.warnings.append(_unlinkable(repo, paths))
         ignores = gitignore.add(repo.root, own, repo.git, checked=True)
         result.git_files = sorted(set(result.pointer_files) | set(ignores))
         if repo.autostage and repo.git is not None:
@@ -144,16 +145,14 @@ def add(
     return result
 
 
-def _warn_unlinkable(repo: Repo, paths: list[str]) -> None:
+def _unlinkable(repo: Repo, paths: list[str]) -> str:
     """dvc's add warns "could not be linked" (exit 0) when no cache.type works: the data stays as it
     is in the workspace, but no checkout can bring it back."""
-    import sys
-
     from tide.objects.cache import REFLINK_ONLY
 
     names = ", ".join(f"'{repo.rel(p)}'" for p in paths[:3])
-    print(f"WARNING: {names} could not be linked from the cache (the workspace keeps the data, a checkout "
-          f"would fail): {REFLINK_ONLY}", file=sys.stderr)
+    return (f"WARNING: {names} could not be linked from the cache (the workspace keeps the data, a checkout "
+            f"would fail): {REFLINK_ONLY}")
 
 
 def _holding_dir(path: str, tracked: list[Tracked]) -> Tracked | None:
@@ -271,12 +270,12 @@ def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
         except BaseException:
             try:
                 repo.cache.discard(copying.result())
-            except Exception:  # noqa: BLE001 - the hashing error is the one to report
+            except Exception:  # the hashing error is the one to report
                 pass
             raise
         try:
             tmp = copying.result()
-        except Exception:  # noqa: BLE001 - store() copies it the usual way and reports any error
+        except Exception:  # store() copies it the usual way and reports any error
             tmp = None
     if tmp is not None:
         after = os.stat(path)

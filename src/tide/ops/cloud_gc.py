@@ -15,13 +15,14 @@ whose age the remote cannot tell is kept too (set ``TIDE_GC_GRACE=0`` to delete 
 from __future__ import annotations
 
 import os
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tide.core import manifest
 from tide.core.errors import UsageError
 from tide.objects.remote import ObjRef
+from tide.ops.gc import GcPlan
 from tide.ops.index import collect, outs_at_rev
 from tide.workspace.repo import Repo
 
@@ -67,7 +68,7 @@ def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool,
     return {ObjRef(o.md5, o.legacy) for o in outs if o.md5 and o.use_cache}
 
 
-def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, all_tags: bool = False,  # noqa: ANN001
+def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, all_tags: bool = False,
          all_commits: bool = False) -> CloudGcPlan:
     from tide.objects.transfer import download
 
@@ -80,7 +81,7 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
         if not repo.cache.exists(ref.oid, ref.legacy):
             try:
                 download(repo.cache, rem.store, ref)
-            except Exception as exc:  # noqa: BLE001 - whatever it was, gc must not go on
+            except Exception as exc:  # whatever it was, gc must not go on
                 p.unreadable.append(f"manifest {ref.oid} (not in the cache; from remote '{rem.name}': {exc})")
                 continue
         try:
@@ -101,7 +102,7 @@ def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, al
     return p
 
 
-def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN001
+def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:
     """Move objects younger than the grace period (or of unknown age), and the files their
     manifests name, from ``p.remove`` to ``p.recent``. ``ages``: what the listing said, else each
     object's age is asked for."""
@@ -123,7 +124,7 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN0
         try:
             with rem.store.open(ref) as f:
                 entries = manifest.parse(f.read(), where=f"manifest {ref.oid}")
-        except Exception as exc:  # noqa: BLE001 - its files cannot be told apart: gc aborts
+        except Exception as exc:  # its files cannot be told apart: gc aborts
             p.unreadable.append(f"recent manifest {ref.oid} on remote '{rem.name}' ({exc})")
             continue
         spared |= {ObjRef(e.md5, ref.legacy) for e in entries}
@@ -131,7 +132,7 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:  # noqa: ANN0
     p.remove = [r for r in p.remove if r not in spared]
 
 
-def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
+def execute(rem, p: CloudGcPlan) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from tide.ops.gc import require_complete
@@ -149,32 +150,35 @@ def execute(rem, p: CloudGcPlan) -> int:  # noqa: ANN001
     return len(p.remove)
 
 
-def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
+@dataclass
+class CloudGcOutcome:
+    plan: CloudGcPlan  # the remote's
+    local: GcPlan  # the cache's
+    removed: int = 0  # objects deleted from the remote
+    local_removed: int = 0  # objects deleted from the cache
+
+
+def cloud_gc(repo: Repo, scope: dict, remote: str | None = None, jobs: int | None = None, *, dry: bool = False,
+             proceed: Callable[[CloudGcPlan], bool] | None = None) -> CloudGcOutcome:
+    """Collect garbage on ``remote`` and in the cache, keeping what ``scope`` (``plan``'s keyword
+    arguments) uses. Nothing is deleted unless both keep sets are complete (IncompleteKeepSet).
+    ``proceed`` is asked, once both plans are complete and before anything is deleted, whether to go
+    on; False aborts with a UsageError (None: go on). ``dry``: plan only, delete nothing; the cache's
+    keep set is then left for the caller to check (``outcome.local.unreadable``), so that it can show
+    the remote's plan first."""
     from tide.ops import gc as local_gc
     from tide.ops.data_scope import open_remote
 
     with repo.lock():
-        rem = open_remote(repo, args.remote, args.jobs)
+        rem = open_remote(repo, remote, jobs)
         try:
             p = plan(repo, rem, **scope)
-            local_gc.require_complete(p.unreadable, args.dry, f"remote '{rem.name}' or the cache")
-            if p.recent and not getattr(args, "quiet", False):
-                print(f"Kept {len(p.recent)} unused objects written less than {p.grace:g}s ago or of unknown age "
-                      "(grace period for pushes in flight; TIDE_GC_GRACE=SECONDS changes it).")
-            if args.dry:
-                from tide.objects.remote import object_key
-
-                for ref in p.remove:
-                    print(f"would remove {object_key(ref)}")
-                print(f"{len(p.remove)} objects would be removed from remote '{rem.name}', {len(p.keep)} kept.")
-                local = local_gc.plan(repo, **scope)
-                local_gc.require_complete(local.unreadable, True)
-                print(f"{len(local.remove)} objects would be removed from the cache.")
-                return 0
+            local_gc.require_complete(p.unreadable, dry, f"remote '{rem.name}' or the cache")
             local = local_gc.plan(repo, **scope)  # complete too, before anything goes on the remote
+            if dry:
+                return CloudGcOutcome(p, local)
             local_gc.require_complete(local.unreadable)
-            question = f"This will remove {len(p.remove)} objects from remote '{rem.name}'. Proceed?"
-            if p.remove and not args.force and not _confirm(question):
+            if proceed is not None and not proceed(p):
                 raise UsageError("gc aborted: nothing removed (use -f to skip the confirmation)")
             n = execute(rem, p)
             if n:
@@ -186,13 +190,10 @@ def cloud_gc_cli(repo: Repo, args, scope: dict) -> int:  # noqa: ANN001
         finally:
             rem.close()
         local_n = local_gc.execute(repo, local)
-    if not getattr(args, "quiet", False):
-        print(f"Removed {n} objects from remote '{rem.name}'." if n else f"No unused objects on remote '{rem.name}'.")
-        print(f"Removed {local_n} objects from the cache." if local_n else "No unused cache to remove.")
-    return 0
+    return CloudGcOutcome(p, local, n, local_n)
 
 
-def _new_epoch(store, tmp_dir: str) -> None:  # noqa: ANN001
+def _new_epoch(store, tmp_dir: str) -> None:
     """Tell every clone's remote index that objects were deleted (see objects/remote_index.py)."""
     import secrets
 
@@ -207,12 +208,3 @@ def _new_epoch(store, tmp_dir: str) -> None:  # noqa: ANN001
     finally:
         os.unlink(path)
 
-
-def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    try:
-        ans = input(f"{question} [y/n] ")
-    except EOFError:
-        return False
-    return ans.strip().lower() in ("y", "yes")

@@ -59,22 +59,3 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
             rem.close()
     return names, result
 
-
-def cloud_status_cli(repo: Repo, args) -> int:  # noqa: ANN001
-    import json
-
-    scope = Scope(tuple(getattr(args, "targets", None) or ()), getattr(args, "all_branches", False),
-                  getattr(args, "all_tags", False), getattr(args, "all_commits", False))
-    names, result = cloud_status(repo, scope, args.remote, args.jobs)
-    if getattr(args, "json", False):
-        print(json.dumps(result, ensure_ascii=False))
-        return 0
-    if getattr(args, "quiet", False):  # as dvc: nothing printed, the exit code says whether anything differs
-        return int(bool(result))
-    if not result:
-        which = ", ".join(f"'{n}'" for n in names)
-        print(f"Cache and remote {which} are in sync.")
-        return 0
-    for path, state in sorted(result.items(), key=lambda kv: kv[0]):
-        print(f"\t{state + ':':<20}{path}")
-    return 0

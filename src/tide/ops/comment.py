@@ -167,12 +167,12 @@ def watch_comment(
     timeout: float = 3600.0,
     trigger_file: str | None = None,
     update: bool = False,
-    on_post=None,  # noqa: ANN001 - Callable[[CommentResult], None]
-    sleep=None,  # noqa: ANN001
-    clock=None,  # noqa: ANN001
+    on_post=None,  # Callable[[CommentResult], None]
+    sleep=None,
+    clock=None,
     ctx: ForgeContext | None = None,
     path: str | None = None,
-    **options,  # noqa: ANN003
+    **options,
 ) -> list[CommentResult]:
     """CML's ``--watch``, bounded: post the report now, then each time it changes (the report or an
     image it links, or ``trigger_file`` appearing/changing, which is deleted after each post) update

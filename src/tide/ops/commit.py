@@ -48,7 +48,7 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None)
     return changed
 
 
-def _split(repo: Repo, targets: list[str] | None, cwd: str):  # noqa: ANN202
+def _split(repo: Repo, targets: list[str] | None, cwd: str):
     from tide.ops.status import _split_targets
     from tide.workspace.index import find_dvc_files
 
@@ -56,7 +56,7 @@ def _split(repo: Repo, targets: list[str] | None, cwd: str):  # noqa: ANN202
     return sel, rest
 
 
-def _commit_stages(repo: Repo, project, idx: list[int]) -> list[str]:  # noqa: ANN001
+def _commit_stages(repo: Repo, project, idx: list[int]) -> list[str]:
     """Record the current deps, params and outs of changed stages in dvc.lock (dvc commit)."""
     from tide.pipeline import engine, lockfile
     from tide.pipeline.stagestate import stage_status

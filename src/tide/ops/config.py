@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
+from dataclasses import dataclass
 
 from tide.core.config import CACHE_TYPES, LEVELS, PATH_KEYS, Config, relative_to_config, split_name, to_bool
-from tide.core.errors import ConfigError, UsageError
+from tide.core.errors import ConfigError
 
 BOOL_OPTIONS = {("core", "autostage"), ("core", "no_scm"), ("core", "analytics"), ("core", "hardlink_lock"),
                 ("core", "interactive"), ("core", "check_update"), ("cache", "slow_link_warning"),
@@ -55,48 +55,56 @@ def _flatten(sections: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
     return [(f"{sec}.{k}", v) for sec, vals in sections.items() for k, v in vals.items()]
 
 
-def config_cli(args) -> int:  # noqa: ANN001
+@dataclass(frozen=True)
+class Option:
+    name: str  # section.key, e.g. core.remote
+    value: str
+    origin: str  # the file it comes from
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The config files ``tide config`` reads or writes: one level, or every level (``level`` None)."""
+
+    config: Config
+    root: str | None  # the repository, None outside one
+    level: str | None
+
+    @property
+    def write_level(self) -> str:
+        return self.level or "repo"
+
+    def levels(self) -> list[str]:
+        """The levels read, lowest precedence first (repo and local only inside a repository)."""
+        levels = [self.level] if self.level else list(LEVELS)
+        return [lv for lv in levels if self.root is not None or lv not in ("repo", "local")]
+
+
+def scope(level: str | None, listing: bool = False, cwd: str | None = None) -> Scope:
+    """The config of the repository around ``cwd`` at ``level``. Outside a repository only --global
+    and --system exist (a listing without a level lists those); anything else is a ConfigError."""
     from tide.workspace.repo import find_repo_root
 
-    root = find_repo_root(os.getcwd())
-    level = args.level
+    root = find_repo_root(cwd or os.getcwd())
     if root is None and level in (None, "repo", "local"):
-        if args.list and level is None:
+        if listing and level is None:
             level = "global"
         else:
             raise ConfigError("not inside a repository: use --global or --system")
-    config = Config(os.path.join(root, ".dvc") if root else None)
-    if args.list:
-        if args.name or args.value:
-            raise UsageError("--list takes no option name")
-        levels = [level] if level else [lv for lv in LEVELS if root or lv in ("system", "global")]
-        for lv in levels:
-            for name, value in _flatten(config.read_level(lv)):
-                prefix = f"{config.path(lv)}\t" if args.show_origin else ""
-                print(f"{prefix}{name}={value}")
-        return 0
-    if not args.name:
-        raise UsageError("name an option (e.g. core.remote), or use --list")
-    if args.unset:
-        if args.value is not None:
-            raise UsageError("--unset takes no value")
-        unset_option(config, level or "repo", args.name)
-        return 0
-    if args.value is None:
-        section, key = split_name(args.name)
-        levels = [level] if level else list(LEVELS)
-        found = None
-        origin = None
-        for lv in levels:
-            if lv in ("repo", "local") and root is None:
-                continue
-            v = config.read_level(lv).get(section, {}).get(key)
-            if v is not None:
-                found, origin = v, lv
-        if found is None:
-            print(f"ERROR: option '{args.name}' is not set", file=sys.stderr)
-            return 1
-        print(f"{config.path(origin)}\t{found}" if args.show_origin else found)
-        return 0
-    set_option(config, level or "repo", args.name, args.value)
-    return 0
+    return Scope(Config(os.path.join(root, ".dvc") if root else None), root, level)
+
+
+def list_options(sc: Scope) -> list[Option]:
+    return [Option(name, value, sc.config.path(lv)) for lv in sc.levels()
+            for name, value in _flatten(sc.config.read_level(lv))]
+
+
+def get_option(sc: Scope, name: str) -> Option | None:
+    """The value in force for ``name`` (the highest level that sets it), None when no level does."""
+    section, key = split_name(name)
+    found = None
+    for lv in sc.levels():
+        v = sc.config.read_level(lv).get(section, {}).get(key)
+        if v is not None:
+            found = Option(name, v, sc.config.path(lv))
+    return found

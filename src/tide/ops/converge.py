@@ -59,7 +59,7 @@ def deployment(repo: Repo, st: S.Settings, name: str, stage: str, say: Say) -> l
     return [f"redeployed {name} {prod} (the deployment held {held})"]
 
 
-def record(repo: Repo, st: S.Settings, rec) -> list[str]:  # noqa: ANN001
+def record(repo: Repo, st: S.Settings, rec) -> list[str]:
     """Write the promotion record of a promoted version when its file is missing (a kill after the
     assignment tag, before the record)."""
     from tide.registry import records
@@ -109,7 +109,7 @@ def _shown(target: str) -> str:
     return redact(target)
 
 
-def _git(repo: Repo):  # noqa: ANN202
+def _git(repo: Repo):
     if repo.git is None:
         raise UsageError("the model registry lives in git tags; this repository has no git")
     return repo.git

@@ -102,7 +102,7 @@ def named_objects(repo: Repo, group: Group) -> dict[ObjRef, str]:
 class OpenRemote:
     __slots__ = ("name", "spec", "store", "backend", "jobs")
 
-    def __init__(self, name: str, spec, store, backend, jobs: int) -> None:  # noqa: ANN001
+    def __init__(self, name: str, spec, store, backend, jobs: int) -> None:
         self.name = name
         self.spec = spec  # RemoteSpec
         self.store = store  # DvcLayoutStore
@@ -132,7 +132,7 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRe
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, n)
 
 
-def remote_index(repo: Repo, url: str, endpoint: str | None):  # noqa: ANN201
+def remote_index(repo: Repo, url: str, endpoint: str | None):
     """The local index of what is known to be on the remote at ``url`` (see objects/remote_index.py)."""
     from tide.objects.remote_index import RemoteIndex
 

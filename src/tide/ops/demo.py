@@ -162,7 +162,7 @@ def reset_to_main(project: str, git: Git) -> None:
         repo.close()
 
 
-def run_demo(path: str, days: int = 4, say: Say = print) -> DemoResult:
+def run_demo(path: str, days: int = 4, say: Say = lambda line: None) -> DemoResult:
     import json
 
     check_example_deps()

@@ -15,9 +15,10 @@ FetchSummary = TransferSummary
 
 def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
               run_cache: bool = False, progress: Progress | None = None, verb: str = "fetch",
-              spares: bool = False, warn=None) -> FetchSummary:  # noqa: ANN001
+              spares: bool = False, warn=None) -> FetchSummary:
     """``spares``: a checkout follows (``tide pull``): large files may leave a workspace-ready copy
-    behind (``repo.cache.spares``; see transfer.download); the caller drops unused ones."""
+    behind (``repo.cache.spares``; see transfer.download); the caller drops unused ones. ``warn``
+    receives each warning line as it happens (None: they are kept in ``summary.warnings``)."""
     summary = FetchSummary()
     urls: dict[str, str] = {}
     with repo.lock():
@@ -32,16 +33,13 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
     return summary
 
 
-def _warn_missing(summary: FetchSummary, names: dict, warn) -> None:  # noqa: ANN001
+def _warn_missing(summary: FetchSummary, names: dict, warn) -> None:
     """Objects neither in the cache nor on the remote: a warning, not a failure, as in dvc 3.67.1
     (``fetch`` exits 0; ``pull`` fails only when its checkout cannot produce a file, see ops.pull).
     Scripts such as ``dvc fetch && dvc repro`` (outputs a pipeline rebuilds were never pushed) must
     keep working; CI that needs every object checks ``tide status -c`` or the pull's exit status."""
-    import sys
-
     if warn is None:
-        def warn(line: str) -> None:
-            print(line, file=sys.stderr)
+        warn = summary.warnings.append
     for name, res in summary.results.items():
         refs = res.missing_remote
         if not refs:
@@ -52,7 +50,7 @@ def _warn_missing(summary: FetchSummary, names: dict, warn) -> None:  # noqa: AN
              f"{shown}{more}")
 
 
-def _checkout_copies(cache) -> bool:  # noqa: ANN001
+def _checkout_copies(cache) -> bool:
     """Whether a checkout from this cache copies files (no hardlink or symlink comes first)."""
     kinds = [k for k in cache.link_types if k != "reflink"]
     return bool(kinds) and kinds[0] == "copy"

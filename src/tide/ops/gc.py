@@ -23,24 +23,25 @@ class GcPlan:
 
 
 class IncompleteKeepSet(TideError):
-    """gc could not read every root it keeps (a manifest, a revision): it deletes nothing."""
+    """gc could not read every root it keeps (a manifest, a revision): it deletes nothing.
+    ``unreadable``: every root that could not be read (a dry run lists them)."""
+
+    def __init__(self, message: str, unreadable: list[str]) -> None:
+        super().__init__(message)
+        self.unreadable = list(unreadable)
 
 
 def require_complete(unreadable: list[str], dry: bool = False, what: str = "the cache") -> None:
     """The rule "nothing is deleted unless its keep set is complete" (as restic's prune): when any
     kept manifest or revision could not be read, gc stops before deleting anything, in one line. A
-    dry run lists first what could not be read."""
+    dry run lists what could not be read (the caller shows ``IncompleteKeepSet.unreadable``)."""
     if not unreadable:
         return
-    if dry:
-        import sys
-
-        for u in unreadable:
-            print(f"could not read {u}", file=sys.stderr)
     more = f" (and {len(unreadable) - 1} more{'' if dry else '; --dry lists them'})" if len(unreadable) > 1 else ""
     raise IncompleteKeepSet(
         f"gc aborted, nothing removed from {what}: could not read {unreadable[0]}{more}; what it names "
-        "cannot be told from garbage. Fetch or restore it (or narrow the scope), then run gc again"
+        "cannot be told from garbage. Fetch or restore it (or narrow the scope), then run gc again",
+        unreadable,
     )
 
 
@@ -89,7 +90,7 @@ def _remove_stale_tmp(root: str) -> None:
                     pass
 
 
-def gc(repo: Repo, workspace: bool, all_branches=False, all_tags=False, all_commits=False, dry=False):  # noqa: ANN001
+def gc(repo: Repo, workspace: bool, all_branches=False, all_tags=False, all_commits=False, dry=False):
     with repo.lock():
         p = plan(repo, workspace, all_branches, all_tags, all_commits)
         require_complete(p.unreadable, dry)

@@ -45,6 +45,7 @@ class ImportResult:
     changed: bool     # the data file changed
     pointer: str
     git_files: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # one line each, for the caller to show
 
 
 class DatabaseError(TideError):
@@ -154,7 +155,7 @@ def query_rows(url: str, sql: str | None, table: str | None) -> tuple[list[str],
     return names, rows
 
 
-def _cell(v):  # noqa: ANN001, ANN202
+def _cell(v):
     if v is None:
         return ""
     if isinstance(v, float):
@@ -166,7 +167,7 @@ def _cell(v):  # noqa: ANN001, ANN202
     return str(v)
 
 
-def _json_cell(v):  # noqa: ANN001, ANN202
+def _json_cell(v):
     if v is None or isinstance(v, bool | int | float | str):
         return v
     if isinstance(v, decimal.Decimal):
@@ -201,7 +202,7 @@ MD5_EXCLUDE = frozenset({"desc", "type", "labels", "meta", "locked", "frozen", "
                          "isexec", "size", "nfiles"})
 
 
-def _filtered(d):  # noqa: ANN001, ANN202
+def _filtered(d):
     if isinstance(d, list):
         return [_filtered(e) for e in d]
     if isinstance(d, dict):
@@ -250,4 +251,5 @@ def import_db(repo: Repo, req: ImportRequest, cwd: str | None = None) -> ImportR
     top = {"md5": stage_md5(new.dump()), **top}
     if top != pf.top:
         pointers.PointerFile(pf.path, pf.outs, top).write()
-    return ImportResult(repo.rel(path), len(rows), changed, repo.rel(ptr), tuple(res.git_files))
+    return ImportResult(repo.rel(path), len(rows), changed, repo.rel(ptr), tuple(res.git_files),
+                        tuple(res.warnings))

@@ -35,7 +35,7 @@ def collect(repo: Repo, found: tuple[list[str], list[str]] | None = None) -> lis
     return result
 
 
-def _uncached(repo: Repo, locks: list[str], reader=None) -> set[tuple[str, str]]:  # noqa: ANN001
+def _uncached(repo: Repo, locks: list[str], reader=None) -> set[tuple[str, str]]:
     """``(stage, abspath)`` of the outputs that dvc.yaml (beside each lock) declares ``cache: false``:
     dvc.lock does not record that flag, and such outputs have no object in the cache (as in dvc). A
     dvc.yaml that cannot be read marks nothing (every output then counts as cached: gc keeps more)."""

@@ -57,7 +57,7 @@ def revisions(repo: Repo, all_branches: bool, all_tags: bool, all_commits: bool)
 
 
 def show(repo: Repo, targets: list[str] | None = None, revs: list[str] | None = None,
-         warn=None) -> dict[str, Any]:  # noqa: ANN001
+         warn=None) -> dict[str, Any]:
     """``{rev: {"data": {path: {"data": ...}}}}`` (the workspace alone is ``""`` as in dvc's JSON,
     ``workspace`` beside other revisions). A revision whose dvc.yaml cannot be loaded is
     ``{rev: {"error": {"type", "msg"}}}`` (dvc: ``YAMLValidationError``), with a warning (``warn``)."""
@@ -102,13 +102,13 @@ def show_table(result: dict[str, Any], markdown: bool, precision: int, with_rev:
 
 
 def diff(repo: Repo, a_rev: str = "HEAD", b_rev: str = WORKSPACE, targets: list[str] | None = None,
-         with_unchanged: bool = False, warn=None) -> dict[str, Any]:  # noqa: ANN001
+         with_unchanged: bool = False, warn=None) -> dict[str, Any]:
     old = at_rev(repo, a_rev, "metrics", lambda f: m.read_metrics(f, targets), warn)
     new = at_rev(repo, b_rev, "metrics", lambda f: m.read_metrics(f, targets), warn)
     return m.diff(old, new, with_unchanged)
 
 
-def at_rev(repo: Repo, rev: str, what: str, read, warn=None) -> dict[str, Any]:  # noqa: ANN001
+def at_rev(repo: Repo, rev: str, what: str, read, warn=None) -> dict[str, Any]:
     """``read`` the metrics or params of one revision for a diff. As in dvc, a revision whose
     dvc.yaml cannot be loaded counts as having none, with a warning (``warn``), not as an error
     (without ``warn`` it stays an error: reports must not hide a broken pipeline)."""

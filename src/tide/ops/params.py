@@ -15,7 +15,7 @@ def show(repo: Repo, rev: str = WORKSPACE, targets: list[str] | None = None, dep
 
 
 def diff(repo: Repo, a_rev: str = "HEAD", b_rev: str = WORKSPACE, targets: list[str] | None = None,
-         with_unchanged: bool = False, deps: bool = False, warn=None) -> dict[str, Any]:  # noqa: ANN001
+         with_unchanged: bool = False, deps: bool = False, warn=None) -> dict[str, Any]:
     old = at_rev(repo, a_rev, "params", lambda f: m.read_params(f, targets, deps), warn)
     new = at_rev(repo, b_rev, "params", lambda f: m.read_params(f, targets, deps), warn)
     return m.diff(old, new, with_unchanged)

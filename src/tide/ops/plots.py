@@ -189,7 +189,7 @@ def _smooth(ys: list[Any], window: int = 5) -> list[float]:
     return out
 
 
-def _confusion(ax, actual: list[Any], predicted: list[Any], normalize: bool, label: str) -> None:  # noqa: ANN001
+def _confusion(ax, actual: list[Any], predicted: list[Any], normalize: bool, label: str) -> None:
     classes = sorted({str(v) for v in actual} | {str(v) for v in predicted})
     pos = {c: i for i, c in enumerate(classes)}
     counts = [[0.0] * len(classes) for _ in classes]

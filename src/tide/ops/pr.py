@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import glob as globmod
 import os
-import tempfile
 from dataclasses import dataclass
 
 from tide.core.errors import ForgeError, GitError, UsageError
@@ -38,16 +37,6 @@ class PrResult:
 
     def markdown(self, noun: str = "pull request") -> str:
         return f"[tide {noun} #{self.number}]({self.url})"
-
-
-def changed_files(git: Git) -> list[str]:
-    """Paths (relative to the root) that differ from HEAD, untracked ones included, deletions too."""
-    raw = git.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames").stdout
-    out = []
-    for entry in raw.decode("utf-8", errors="surrogateescape").split("\0"):
-        if len(entry) > 3:
-            out.append(entry[3:])
-    return out
 
 
 def select(changed: list[str], globs: list[str], root: str, cwd: str) -> list[str]:
@@ -81,34 +70,6 @@ def _identity(git: Git, name: str | None, email: str | None) -> dict[str, str]:
     return {"GIT_AUTHOR_NAME": n, "GIT_AUTHOR_EMAIL": e, "GIT_COMMITTER_NAME": n, "GIT_COMMITTER_EMAIL": e}
 
 
-def _remote_head(git: Git, remote: str, branch: str) -> str:
-    proc = git.run("ls-remote", "--heads", remote, f"refs/heads/{branch}", check=False)
-    if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise GitError(f"cannot read remote '{remote}': {err[-1] if err else proc.returncode}")
-    line = proc.stdout.decode().strip()
-    return line.split()[0] if line else ""
-
-
-def _commit(git: Git, parent: str, paths: list[str], message: str, ident: dict[str, str]) -> str | None:
-    """Commit the working-tree state of ``paths`` on top of ``parent`` without touching HEAD or the index."""
-    fd, index = tempfile.mkstemp(prefix="tide-pr-index-")
-    os.close(fd)
-    os.unlink(index)
-    try:
-        g = Git(git.root, {**(git.env or {}), "GIT_INDEX_FILE": index, **ident})
-        g.run("read-tree", parent)
-        if paths:
-            g.run("add", "-A", "--", *paths)
-        tree = g.out("write-tree").strip()
-        if tree == g.out("rev-parse", f"{parent}^{{tree}}").strip():
-            return None
-        return g.out("commit-tree", tree, "-p", parent, "-m", message).strip()
-    finally:
-        if os.path.exists(index):
-            os.unlink(index)
-
-
 def create_pr(
     globs: list[str] | None = None,
     *,
@@ -135,14 +96,14 @@ def create_pr(
                          f"{', '.join(sorted(caps.merge_methods))})")
     git = Git(ctx.root, ctx.git_env())
     cwd = os.path.abspath(path or os.getcwd())
-    changed = changed_files(git)
+    changed = git.changed_files()
     paths = select(changed, list(globs or []), ctx.root, cwd)
     if globs and not paths:
         return None
     sha = ctx.head_sha()
     sha8 = sha[:8]
     target = target_branch or ctx.branch()
-    if not _remote_head(git, ctx.remote, target):
+    if not git.remote_head(ctx.remote, target):
         raise GitError(f"the target branch '{target}' does not exist on remote '{ctx.remote}'")
     source = branch or f"{target}-cml-pr-{sha8}"
     if source == target:
@@ -150,15 +111,15 @@ def create_pr(
     msg = message or f"CML PR for {sha8}"
     if skip_ci or (not message and not merge):
         msg += " [skip ci]"
-    existing_head = _remote_head(git, ctx.remote, source)
+    existing_head = git.remote_head(ctx.remote, source)
     if existing_head:
         git.run("fetch", "-q", ctx.remote, f"refs/heads/{source}")
         parent = existing_head
     else:
-        if git.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
+        if not git.has_commit(sha):
             git.run("fetch", "-q", ctx.remote, sha)
         parent = sha
-    new = _commit(git, parent, paths, msg, _identity(git, user_name, user_email))
+    new = git.commit_worktree(parent, paths, msg, _identity(git, user_name, user_email))
     if new:
         git.run("push", "-q", ctx.remote, f"{new}:refs/heads/{source}")
     elif not existing_head:

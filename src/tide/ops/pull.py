@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tide.core.errors import MissingError, StorageError
@@ -20,10 +21,12 @@ class PullSummary:
 
 
 def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
-             run_cache: bool = False, force: bool = False, progress: Progress | None = None) -> PullSummary:
+             run_cache: bool = False, force: bool = False, progress: Progress | None = None,
+             warn: Callable[[str], None] | None = None) -> PullSummary:
     try:
         try:
-            fetched = run_fetch(repo, scope, remote, jobs, run_cache, progress, verb="pull", spares=True)
+            fetched = run_fetch(repo, scope, remote, jobs, run_cache, progress, verb="pull", spares=True,
+                                warn=warn)
         except StorageError:
             # check out what did arrive, then report the transfer failure
             checkout(repo, list(scope.targets) or None, force=force)

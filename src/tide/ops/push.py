@@ -19,6 +19,7 @@ class TransferSummary:
     def __init__(self) -> None:
         self.results: dict[str, TransferResult] = {}
         self.runs = 0
+        self.warnings: list[str] = []  # one line each, for the caller to show (fetch: objects missing everywhere)
 
     @property
     def transferred(self) -> int:
@@ -118,7 +119,7 @@ def _local_epoch(url: str) -> str | None:
         return ""
 
 
-def _epoch(store) -> str:  # noqa: ANN001
+def _epoch(store) -> str:
     """The gc epoch of a remote (``""`` when tide never collected garbage there)."""
     from tide.objects.remote_index import EPOCH_KEY
     from tide.storage.base import StorageNotFound

@@ -132,7 +132,7 @@ def _guess(root: str, script: str) -> _Guess:
     return g
 
 
-def _git(root: str):  # noqa: ANN202
+def _git(root: str):
     from tide.core.git import Git, find_root
 
     top = find_root(root)
@@ -199,7 +199,7 @@ def check(root: str, env: Env | None = None) -> Readiness:
     return Readiness(tuple(out), tuple(facts))
 
 
-def _has_origin(git) -> bool:  # noqa: ANN001
+def _has_origin(git) -> bool:
     return git is not None and git.run("remote", "get-url", "origin", check=False).returncode == 0
 
 
@@ -344,7 +344,7 @@ _CHANGES_FILES = ("dvc", "stage", "remote", "forge", "registry.model", "registry
                   "gate.primary", "retrain.base")
 
 
-def _uncommitted(git, root: str, out: list[Finding]) -> None:  # noqa: ANN001
+def _uncommitted(git, root: str, out: list[Finding]) -> None:
     """Scheduled runs and the PR start from the committed base branch: the project's files (and the
     files the fixes above change) must be committed and pushed."""
     rel = os.path.relpath(root, git.root)
@@ -359,7 +359,7 @@ def _uncommitted(git, root: str, out: list[Finding]) -> None:  # noqa: ANN001
                        "committed base branch", "git add -A && git commit -m 'tide project'", blocks=False))
 
 
-def _commit_and_base(git, rs: S.RetrainSettings, out: list[Finding], facts: list) -> None:  # noqa: ANN001
+def _commit_and_base(git, rs: S.RetrainSettings, out: list[Finding], facts: list) -> None:
     if git.run("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
         out.append(Finding("commit", "no commit yet: tide retrain starts from the last commit of "
                            f"'{rs.base}'", "git add -A && git commit -m 'tide project'"))
@@ -380,7 +380,7 @@ def _commit_and_base(git, rs: S.RetrainSettings, out: list[Finding], facts: list
     facts.append(("base", rs.base))
 
 
-def _remote(root: str, env: Env, rs: S.RetrainSettings, out: list[Finding], facts: list):  # noqa: ANN202
+def _remote(root: str, env: Env, rs: S.RetrainSettings, out: list[Finding], facts: list):
     """The remote retrain pushes to, as (name, options), or None."""
     from tide.core.config import Config
 
@@ -464,7 +464,7 @@ def _env_fix(names: list[str], what: str) -> str:
     return "export " + " ".join(f"{n}={hints.get(n, '...')}" for n in names) + f"   # {what}"
 
 
-def _forge(root: str, env: Env, git, rs: S.RetrainSettings, out: list[Finding], facts: list) -> None:  # noqa: ANN001
+def _forge(root: str, env: Env, git, rs: S.RetrainSettings, out: list[Finding], facts: list) -> None:
     if git is None:
         return
     from tide.forge.detect import choose, find_token
@@ -506,7 +506,7 @@ def _forge(root: str, env: Env, git, rs: S.RetrainSettings, out: list[Finding], 
                                "request targets it", f"git push -u origin {shlex.quote(rs.base)}"))
 
 
-def _auth(choice, env: Env) -> dict[str, str]:  # noqa: ANN001
+def _auth(choice, env: Env) -> dict[str, str]:
     """The git environment retrain pushes with (the forge token in git's process environment only)."""
     from tide.forge.detect import find_token
     from tide.forge.drivers import open_driver

@@ -112,7 +112,7 @@ def _levels_upto(level: str) -> list[str]:
     return out
 
 
-def _edit_if_possible(config: Config, level: str):  # noqa: ANN202
+def _edit_if_possible(config: Config, level: str):
     """The editor of ``level``, or None outside a repository for the repository levels."""
     try:
         return config.edit(level)
@@ -163,7 +163,7 @@ def rename(config: Config, old: str, new: str, level: str = DEFAULT_LEVEL) -> No
         other.save()
 
 
-def require_url(config: Config, level: str, ed, name: str) -> None:  # noqa: ANN001
+def require_url(config: Config, level: str, ed, name: str) -> None:
     """dvc refuses a config in which a remote has no url (its schema requires one)."""
     below = LEVELS[:LEVELS.index(level)]
     section = ed.get_section(f"remote.{name}")

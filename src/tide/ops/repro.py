@@ -77,11 +77,12 @@ def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
     return g.postorder(_closure(g, chosen, reverse=False))
 
 
-def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None, say=print) -> ReproResult:  # noqa: ANN001
+def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
+              say=lambda line: None, warn=None) -> ReproResult:
     cwd = cwd or os.getcwd()
     result = ReproResult()
     if req.pull and not req.dry:
-        _pull(repo, req, say)
+        _pull(repo, req, say, warn or say)
     with repo.lock():
         project = load_project(repo)
         steps = plan(project, req, cwd)
@@ -144,15 +145,16 @@ class ReproFailed(PipelineError):
         self.result = result
 
 
-def _pull(repo: Repo, req: ReproRequest, say) -> None:  # noqa: ANN001
+def _pull(repo: Repo, req: ReproRequest, say, warn) -> None:
     """Fetch the run cache and the tracked data from the default remote, then check the data out,
-    so stages can be restored instead of run (dvc's ``repro --pull``). Missing objects only warn."""
+    so stages can be restored instead of run (dvc's ``repro --pull``). Missing objects only warn
+    (``warn``: shown under -q too, as fetch's)."""
     from tide.ops.checkout import checkout
     from tide.ops.data_scope import Scope
     from tide.ops.fetch import run_fetch
 
     try:
-        run_fetch(repo, Scope(), run_cache=req.run_cache)
+        run_fetch(repo, Scope(), run_cache=req.run_cache, warn=warn)
     except TideError as exc:
         say(f"WARNING: {exc}")
     try:
@@ -161,7 +163,7 @@ def _pull(repo: Repo, req: ReproRequest, say) -> None:  # noqa: ANN001
         say(f"WARNING: {exc}")
 
 
-def _fetch_objects(repo: Repo, oids: list[str], say) -> None:  # noqa: ANN001
+def _fetch_objects(repo: Repo, oids: list[str], say) -> None:
     """Download objects (and directory contents) named by a run-cache entry from the default remote."""
     from tide.objects.remote import ObjRef
     from tide.objects.transfer import fetch

@@ -85,7 +85,8 @@ def step(name: str, result: RetrainResult, say: Say) -> Iterator[Callable[[str],
     result.steps.append((name, "; ".join(said) or "done"))
 
 
-def retrain(root: str, req: RetrainRequest | None = None, say: Say = print, env: Env | None = None) -> RetrainResult:
+def retrain(root: str, req: RetrainRequest | None = None, say: Say = lambda line: None,
+            env: Env | None = None) -> RetrainResult:
     env = env or Env()
     req = req or RetrainRequest()
     repo = Repo.find(root, env)
@@ -160,7 +161,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         if pr is None:
             note("the pipeline changed no file: nothing to propose")
             return res
-        head = pr.commit or _remote_head(git, ctx.remote, source)
+        head = pr.commit or _pr_head(git, ctx.remote, source)
         res.pr_url, res.pr_number = pr.url, pr.number
         note(f"{'opened' if pr.created else 'updated'} #{pr.number} {pr.url} (branch {source}, commit {head[:8]})")
     with step("register", res, say) as note:
@@ -233,7 +234,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
     return res
 
 
-def _attach_ci_checkout(git, base: str, env: Env, note: Callable[[str], None]) -> str:  # noqa: ANN001
+def _attach_ci_checkout(git, base: str, env: Env, note: Callable[[str], None]) -> str:
     """A CI checkout of the base branch is a detached HEAD on GitLab CI (and others): when the CI service
     says this commit is the base branch's, put the base branch back on it. Returns the branch now
     checked out ("" when HEAD stays detached)."""
@@ -251,17 +252,17 @@ def _attach_ci_checkout(git, base: str, env: Env, note: Callable[[str], None]) -
     return base
 
 
-def _remote_head(git, remote: str, branch: str) -> str:  # noqa: ANN001
-    out = git.run("ls-remote", remote, f"refs/heads/{branch}", check=False).stdout.decode().split()
-    if not out:
+def _pr_head(git, remote: str, branch: str) -> str:
+    """The PR branch's commit on the remote (fetched when not here): the PR exists, so must it."""
+    sha = git.remote_head(remote, branch)
+    if not sha:
         raise UsageError(f"branch '{branch}' is not on remote '{remote}'")
-    sha = out[0]
-    if git.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
+    if not git.has_commit(sha):
         git.run("fetch", "-q", remote, f"refs/heads/{branch}")
     return sha
 
 
-def _last_record(repo: Repo, st: S.Settings, name: str, version: str):  # noqa: ANN202
+def _last_record(repo: Repo, st: S.Settings, name: str, version: str):
     """The promotion record of a version already in the stage: from its file, else from its tag."""
     from tide.registry import records
     from tide.registry.records import DeployResult, PromotionRecord

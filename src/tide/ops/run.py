@@ -15,7 +15,6 @@ import io
 import os
 import secrets
 import shlex
-import sys
 import tarfile
 import time
 from collections.abc import Callable
@@ -116,41 +115,6 @@ def build_tar(root: str, sync: bool) -> bytes:
 
 # --- bringing results back -----------------------------------------------------------------------
 
-def _mktree(git: Git, base_tree: str | None, changes: dict[str, str]) -> str:
-    entries: dict[str, tuple[str, str, str]] = {}
-    if base_tree:
-        raw = git.run("ls-tree", "-z", base_tree).stdout.decode("utf-8", "surrogateescape")
-        for item in filter(None, raw.split("\0")):
-            meta, name = item.split("\t", 1)
-            mode, typ, sha = meta.split()
-            entries[name] = (mode, typ, sha)
-    subdirs: dict[str, dict[str, str]] = {}
-    for path, blob in changes.items():
-        head, _, tail = path.partition("/")
-        if tail:
-            subdirs.setdefault(head, {})[tail] = blob
-        else:
-            mode = entries[head][0] if head in entries and entries[head][1] == "blob" else "100644"
-            entries[head] = (mode, "blob", blob)
-    for name, sub in subdirs.items():
-        old = entries.get(name)
-        entries[name] = ("040000", "tree", _mktree(git, old[2] if old and old[1] == "tree" else None, sub))
-    data = "".join(f"{m} {t} {s}\t{n}\0" for n, (m, t, s) in sorted(entries.items()))
-    return git.run("mktree", "-z", input=data.encode("utf-8", "surrogateescape")).stdout.decode().strip()
-
-
-def commit_on_branch(root: str, files: dict[str, bytes], branch: str, message: str) -> str:
-    """Commit ``files`` on top of HEAD as ``branch`` without touching the index or working tree."""
-    git = Git(root)
-    blobs = {p: git.run("hash-object", "-w", "--stdin", input=data).stdout.decode().strip()
-             for p, data in files.items()}
-    head = git.out("rev-parse", "HEAD").strip()
-    tree = _mktree(git, head + "^{tree}", blobs)
-    sha = git.run("commit-tree", tree, "-p", head, "-m", message).stdout.decode().strip()
-    git.run("update-ref", f"refs/heads/{branch}", sha)
-    return sha
-
-
 @dataclass
 class RunOutcome:
     name: str
@@ -244,8 +208,8 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
     if not command:
         raise UsageError("nothing to run: tide run --on SPEC -- COMMAND")
     env = env or Env()
-    write = write or (lambda b: (sys.stdout.buffer.write(b), sys.stdout.buffer.flush()))
-    log = log or (lambda m: print(f"tide run: {m}", file=sys.stderr, flush=True))
+    write = write or (lambda b: None)  # the command's output; none kept unless the caller takes it
+    log = log or (lambda m: None)  # progress lines
     from tide.core.settings import load as load_settings
 
     profiles = load_settings(root).section("runners")
@@ -318,7 +282,7 @@ def _bring_back(root: str, job: RemoteJob, manifest: dict[str, str], out: RunOut
                 if f is not None:
                     contents[m.name] = f.read()
         msg = f"tide run: {cmd}\n\nExit code {out.exit_code} on {job.shell.where} ({out.name})."
-        out.commit = commit_on_branch(root, contents, branch, msg)
+        out.commit = git.commit_on_branch(contents, branch, msg)
         out.branch = branch
         out.changed = sorted(contents)
         log(f"{out.name}: {len(contents)} changed file(s) committed on branch {branch}")

@@ -4,10 +4,8 @@ gets a registration token only, and no cloud credential at all."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +19,8 @@ from tide.runners.base import Machine, RunnerSpec, check_name
 Emit = Callable[[dict], None]
 
 
-def emit_stdout(event: dict) -> None:
-    print(json.dumps(event), flush=True)
+def _ignore(event: dict) -> None:
+    pass
 
 
 def data_dir(env: Env) -> str:
@@ -65,9 +63,10 @@ def _reuse(forge: Any, spec: RunnerSpec, reuse: bool, reuse_idle: bool) -> str:
 
 
 def launch(spec: RunnerSpec, *, forge: Any = None, no_agent: bool = False, reuse: bool = False,
-           reuse_idle: bool = False, prov: Any = None, env: Env | None = None, emit: Emit = emit_stdout,
+           reuse_idle: bool = False, prov: Any = None, env: Env | None = None, emit: Emit = _ignore,
            ) -> LaunchResult:
-    """Launch one runner. With a forge, its agent registers with a token minted for this runner."""
+    """Launch one runner. With a forge, its agent registers with a token minted for this runner.
+    ``emit`` receives each step as an event (``{"status": ...}``)."""
     if spec.single and (reuse or reuse_idle):
         raise UsageError("--single cannot be combined with --reuse or --reuse-idle")
     check_name(spec.name)
@@ -126,6 +125,3 @@ def reap(prov: Any, *, forge: Any = None, dry_run: bool = False, now: float | No
         names = {r.name for r in forge.list_runners()}
     return do_reap(prov, time.time() if now is None else now, forge_runners=names, dry_run=dry_run)
 
-
-def warn(msg: str) -> None:
-    print(f"WARNING: {msg}", file=sys.stderr)

@@ -51,7 +51,7 @@ def run_loop(root: str, cron: str, command: list[str], say: Say, max_runs: int |
     stop = threading.Event()
     previous = {}
 
-    def handler(signum, frame):  # noqa: ANN001
+    def handler(signum, frame):
         say(f"schedule: got signal {signum}; stopping")
         stop.set()
 

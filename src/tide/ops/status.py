@@ -53,7 +53,7 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
     return result
 
 
-def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool):  # noqa: ANN202
+def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool):
     """Stage indexes (None when there are no pipelines to check) and the targets left for .dvc files."""
     if not pipelines:
         return None, list(targets or [])
@@ -73,7 +73,7 @@ def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: b
     return (project, chosen), rest
 
 
-def _stage_status(repo: Repo, sel) -> dict[str, list]:  # noqa: ANN001
+def _stage_status(repo: Repo, sel) -> dict[str, list]:
     from tide.pipeline import lockfile
     from tide.pipeline.stagestate import stage_status
 

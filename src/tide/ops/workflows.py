@@ -328,7 +328,7 @@ def forge_needs(provider: str, *, launcher: bool) -> Needs:
     return Needs(frozenset({"forge"}), (tok,))
 
 
-def ci_readiness(root: str, env=None):  # noqa: ANN001, ANN201
+def ci_readiness(root: str, env=None):
     """What ``tide retrain --check`` finds missing that the CI job would miss too: everything but the
     credentials of this machine (the job gets its own, as the secrets listed after writing)."""
     from tide.ops.readiness import Readiness, check
@@ -337,7 +337,7 @@ def ci_readiness(root: str, env=None):  # noqa: ANN001, ANN201
     return Readiness(tuple(f for f in r.findings if f.kind != "env"), r.facts)
 
 
-def ci_init(root: str, req: CiInitRequest, env=None) -> CiInitResult:  # noqa: ANN001
+def ci_init(root: str, req: CiInitRequest, env=None) -> CiInitResult:
     """Build the workflow and (unless ``req.stdout``) write it. Refuses with the readiness check's findings
     (:class:`tide.ops.readiness.NotReady`) when ``tide retrain`` could not run in the job, unless
     ``req.force``: then it writes anyway and the result names them."""

@@ -67,7 +67,7 @@ def parse_text_metrics(text: str) -> dict[str, Any]:
     return out
 
 
-def pipelines(files) -> list[definition.Pipeline]:  # noqa: ANN001 - a revfs reader
+def pipelines(files) -> list[definition.Pipeline]:  # a revfs reader
     out = []
     for y in files.dvc_yamls():
         try:
@@ -78,7 +78,7 @@ def pipelines(files) -> list[definition.Pipeline]:  # noqa: ANN001 - a revfs rea
     return out
 
 
-def metrics_files(files) -> list[str]:  # noqa: ANN001
+def metrics_files(files) -> list[str]:
     seen: list[str] = []
     for p in pipelines(files):
         for m in p.metrics:
@@ -91,7 +91,7 @@ def metrics_files(files) -> list[str]:  # noqa: ANN001
     return seen
 
 
-def params_files(files) -> dict[str, tuple[str, ...] | None]:  # noqa: ANN001
+def params_files(files) -> dict[str, tuple[str, ...] | None]:
     """Params files used by stages (and listed at top level), with their keys (None: all keys)."""
     found: dict[str, tuple[str, ...] | None] = {}
     for p in pipelines(files):
@@ -122,7 +122,7 @@ _CORRUPTED = {".json": "JSONFileCorruptedError", ".yaml": "YAMLFileCorruptedErro
               ".yml": "YAMLFileCorruptedError", ".toml": "TOMLFileCorruptedError"}
 
 
-def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:  # noqa: ANN001
+def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:
     """``{relpath: {"data": parsed}}`` or ``{relpath: {"error": {"type", "msg"}}}`` like dvc's
     result (the type names are dvc's: a missing file is ``FileNotFoundError``, one that does not
     parse ``JSONFileCorruptedError`` / ``YAMLFileCorruptedError`` / ``TOMLFileCorruptedError``)."""
@@ -145,7 +145,7 @@ def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:  # 
     return out
 
 
-def read_params(files, targets: list[str] | None = None, deps_only: bool = False) -> dict[str, Any]:  # noqa: ANN001
+def read_params(files, targets: list[str] | None = None, deps_only: bool = False) -> dict[str, Any]:
     root = files.repo.root
     chosen = params_files(files)
     if targets:

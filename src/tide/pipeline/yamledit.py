@@ -42,7 +42,7 @@ def _checked(edited: str | None, want: dict[str, Any], where: str) -> str:
         try:
             if yamlio.loads(edited, where) == want:
                 return edited
-        except Exception:  # noqa: BLE001 - the line edit is an optimisation; the rewrite below is exact
+        except Exception:  # the line edit is an optimisation; the rewrite below is exact
             pass
     return dumps(want)
 

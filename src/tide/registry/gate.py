@@ -131,11 +131,11 @@ def evaluate(cfg: GateSettings, cand_metrics: dict, prod_metrics: dict | None,
     return Decision(all(r.passed for r in results), reasons, tuple(results), production)
 
 
-def _num(v) -> float | None:  # noqa: ANN001
+def _num(v) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def _primary(cfg: GateSettings, cm: dict, pm: dict, paired) -> RuleResult:  # noqa: ANN001
+def _primary(cfg: GateSettings, cm: dict, pm: dict, paired) -> RuleResult:
     rule = cfg.primary
     c, p = _num(cm.get(rule.metric)), _num(pm.get(rule.metric))
     if c is None or p is None:

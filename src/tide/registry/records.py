@@ -88,7 +88,7 @@ class PromotionRecord:
         return "\n".join(lines) + "\n"
 
 
-def _f(v, signed: bool = False) -> str:  # noqa: ANN001
+def _f(v, signed: bool = False) -> str:
     if v is None:
         return "-"
     return f"{v:+.4f}" if signed else f"{v:.4f}"

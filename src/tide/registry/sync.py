@@ -65,7 +65,7 @@ def remote_tags(git: Git, remote: str, artifact: str | None = None) -> dict[str,
     return out
 
 
-def _reason(proc) -> str:  # noqa: ANN001
+def _reason(proc) -> str:
     """The informative line of a failed git network command: the remote's own message (a hook's),
     else git's fatal/error line, else the last line."""
     lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]

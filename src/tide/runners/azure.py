@@ -191,7 +191,7 @@ def make(env: Any = None, region: str = "us-west", **_: object) -> AzureProvisio
             from azure.identity import DefaultAzureCredential
 
             token = DefaultAzureCredential().get_token("https://management.azure.com/.default").token
-        except Exception:  # noqa: BLE001 - any failure means: no usable credentials
+        except Exception:  # any failure means: no usable credentials
             raise RunnerError("azure: no credentials: set AZURE_ACCESS_TOKEN "
                               "(az account get-access-token) or install azure-identity")
     return AzureProvisioner(get("AZURE_SUBSCRIPTION_ID") or "", get("AZURE_RESOURCE_GROUP") or "tide-runners",

@@ -103,7 +103,7 @@ class RunnerSpec:
             return None
         return int((time.time() if now is None else now) + self.max_runtime)
 
-    def with_(self, **changes) -> RunnerSpec:  # noqa: ANN003
+    def with_(self, **changes) -> RunnerSpec:
         return replace(self, **changes)
 
 
@@ -171,7 +171,7 @@ class TokenSource(Protocol):
     launcher's own forge token never goes to the machine.
     """
 
-    def runner_registration(self, name: str, labels: tuple[str, ...]): ...  # noqa: ANN201
+    def runner_registration(self, name: str, labels: tuple[str, ...]): ...
 
 
 # --- parsing helpers --------------------------------------------------------------------------
@@ -254,3 +254,10 @@ def undone_on_failure(*undo: Callable[[], object],
         except RunnerError:
             pass
         raise
+
+__all__ = [
+    "TAG_MANAGED", "TAG_NAME", "TAG_DEADLINE", "TAG_LAUNCH", "TAG_LABELS", "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_RUNTIME", "NAME_RE", "STATES_ALIVE", "SpotNotice", "Capabilities", "RunnerSpec", "Machine",
+    "Provisioner", "TokenSource", "parse_duration", "parse_pairs", "parse_labels", "check_name", "tags_for",
+    "deadline_from", "undone_on_failure",
+]

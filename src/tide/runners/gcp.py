@@ -169,7 +169,7 @@ def make(env: Any = None, region: str = "us-west", **_: object) -> GcpProvisione
             creds, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
             creds.refresh(google.auth.transport.requests.Request())
             token = creds.token
-        except Exception:  # noqa: BLE001 - any failure means: no usable credentials
+        except Exception:  # any failure means: no usable credentials
             raise RunnerError("gcp: no credentials: set GOOGLE_OAUTH_ACCESS_TOKEN "
                               "(gcloud auth print-access-token) or install google-auth")
     project = get("GOOGLE_CLOUD_PROJECT") or get("CLOUDSDK_CORE_PROJECT") or ""

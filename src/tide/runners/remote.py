@@ -116,7 +116,7 @@ class RemoteJob:
         self.shell = shell
         self.w = workdir  # a bash word evaluated on the host (may use $HOME)
 
-    def _sh(self, script: str, **kw) -> bytes:  # noqa: ANN003
+    def _sh(self, script: str, **kw) -> bytes:
         return self.shell.run(f"W={self.w}\n{script}", **kw).stdout
 
     def upload(self, tar_bytes: bytes) -> None:

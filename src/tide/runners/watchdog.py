@@ -101,7 +101,7 @@ class Watchdog:
         self.exit_code: int | None = None
 
     # --- events ---------------------------------------------------------------------------------
-    def emit(self, status: str, **extra) -> None:  # noqa: ANN003
+    def emit(self, status: str, **extra) -> None:
         event = {"status": status, "runner": self.name,
                  "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra}
         line = json.dumps(event, sort_keys=False)
@@ -143,7 +143,7 @@ class Watchdog:
             self.job_running = True
             self.emit("job_started", pid=self.proc.pid)
 
-    def _pump(self, stream, log_path: str | None) -> None:  # noqa: ANN001
+    def _pump(self, stream, log_path: str | None) -> None:
         log = open(log_path, "ab") if log_path else None  # noqa: SIM115
         try:
             for raw in iter(stream.readline, b""):

@@ -76,7 +76,7 @@ class FsspecBackend(Backend):
             return True
         except FileNotFoundError:
             return False
-        except Exception as exc:  # noqa: BLE001 - SDK errors are translated at the boundary
+        except Exception as exc:  # SDK errors are translated at the boundary
             raise translate(exc, f"check {key}")
 
     def list(self, prefix: str = "") -> Iterator[str]:
@@ -85,7 +85,7 @@ class FsspecBackend(Backend):
             found = self.fs.find(base, withdirs=False)
         except FileNotFoundError:
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"list {prefix or '/'}")
         for p in sorted(found):
             name = p.rsplit("/", 1)[-1]
@@ -99,14 +99,14 @@ class FsspecBackend(Backend):
             info = self.fs.info(self._p(key))
         except FileNotFoundError:
             return None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"stat {key}")
         return mtime_of(info)
 
     def size(self, key: str) -> int:
         try:
             info = self.fs.info(self._p(key))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"stat {key}")
         size = info.get("size")
         if size is None:
@@ -116,13 +116,13 @@ class FsspecBackend(Backend):
     def open(self, key: str) -> BinaryIO:
         try:
             return self.fs.open(self._p(key), "rb")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"read {key}")
 
     def get_file(self, key: str, path: str) -> None:
         try:
             self.fs.get_file(self._p(key), path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"download {key}")
 
     def _ensure_parent(self, key: str) -> None:
@@ -136,7 +136,7 @@ class FsspecBackend(Backend):
             self.fs.makedirs(parent, exist_ok=True)
         except FileExistsError:
             pass
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # another thread or client created it between the check and the MKCOL (WebDAV answers 405)
             if not self._isdir_quiet(parent):
                 raise translate(exc, f"create directory {parent}")
@@ -146,13 +146,13 @@ class FsspecBackend(Backend):
     def _isdir_quiet(self, path: str) -> bool:
         try:
             return bool(self.fs.isdir(path))
-        except Exception:  # noqa: BLE001 - the original error is the one to report
+        except Exception:  # the original error is the one to report
             return False
 
     def _commit(self, tmp: str, key: str) -> None:
         try:
             self.fs.mv(self._p(tmp), self._p(key))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # content-addressed keys: if the target appeared meanwhile it holds the same bytes
             with contextlib.suppress(Exception):
                 if self.fs.exists(self._p(key)):
@@ -170,7 +170,7 @@ class FsspecBackend(Backend):
         if self.capabilities.atomic_put:
             try:
                 self.fs.put_file(path, self._p(key))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise translate(exc, f"upload {key}")
             return
         tmp = _tmp_key(key)
@@ -204,7 +204,7 @@ class FsspecBackend(Backend):
             self.fs.rm_file(self._p(key))
         except FileNotFoundError:
             pass
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             err = translate(exc, f"delete {key}")
             if not isinstance(err, StorageNotFound):
                 raise err

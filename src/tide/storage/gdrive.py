@@ -80,7 +80,7 @@ class _Token:
                     "client_id": self.creds.get("client_id", ""), "client_secret": self.creds.get("client_secret", "")}
         try:
             r = self.http.post(uri, data=data)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, "Google Drive sign-in")
         if r.status_code >= 500:
             raise StorageTransient(f"Google Drive sign-in: HTTP {r.status_code}")
@@ -137,7 +137,7 @@ class GDriveBackend(Backend):
         params.setdefault("supportsAllDrives", "true")
         try:
             r = self.http.request(method, url, headers=headers, params=params, **kw)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, what)
         if r.status_code == 404:
             raise StorageNotFound(f"{what}: not found")
@@ -249,7 +249,7 @@ class GDriveBackend(Backend):
                     out.write(chunk)
         except (StorageNotFound, StorageTransient, StoragePermanent):
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"download {key}")
 
     def open(self, key: str) -> BinaryIO:

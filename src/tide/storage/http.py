@@ -187,7 +187,7 @@ class HttpBackend(FsspecBackend):
             status, headers = self._request("HEAD", key)
             if get_if_refused and status in (405, 501):
                 status, headers = self._request("GET", key)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"{what} {key}")
         if status in (404, 410):
             return None
@@ -242,7 +242,7 @@ class HttpBackend(FsspecBackend):
         self._prime(key)
         try:
             self.fs.put_file(source, self._p(key), method=self.method)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             err = _upload_error(exc, key, self.method)
             self._discard_unless(key, size)
             raise err from None
@@ -261,7 +261,7 @@ class HttpBackend(FsspecBackend):
             held = self._stat(key)
             if held is not None and held != size:
                 self.delete(key)
-        except Exception:  # noqa: BLE001, S110 - best effort: the error being reported matters more
+        except Exception:  # best effort: the error being reported matters more
             pass
 
     def put_file(self, path: str, key: str) -> None:
@@ -275,7 +275,7 @@ class HttpBackend(FsspecBackend):
     def delete(self, key: str) -> None:
         try:
             status, _ = self._request("DELETE", key)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"delete {key}")
         if status in (404, 410):
             return

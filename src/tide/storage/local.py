@@ -78,7 +78,7 @@ class LocalBackend(Backend):
 
     def open(self, key: str) -> BinaryIO:
         try:
-            return open(self._path(key), "rb", buffering=0)  # noqa: SIM115 - unbuffered: no isatty, no seek
+            return open(self._path(key), "rb", buffering=0)  # unbuffered: no isatty, no seek
         except FileNotFoundError:
             raise StorageNotFound(f"{key}: not found")
         except OSError as exc:

@@ -93,7 +93,7 @@ def copy_fd(src_fd: int, dst_fd: int, hashing: bool = False, reflink: bool = Tru
         try:
             while (item := ranges.get()) is not None:
                 _md5_range(h, dst_fd, item[0], item[1], buf)
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the copying thread
+        except BaseException as exc:  # re-raised by the copying thread
             failure.append(exc)
             while ranges.get() is not None:
                 pass
@@ -115,7 +115,7 @@ def copy_fd(src_fd: int, dst_fd: int, hashing: bool = False, reflink: bool = Tru
     return n, h.hexdigest()
 
 
-def _md5_range(h, fd: int, offset: int, count: int, buf: bytearray) -> None:  # noqa: ANN001
+def _md5_range(h, fd: int, offset: int, count: int, buf: bytearray) -> None:
     view = memoryview(buf)
     end = offset + count
     while offset < end:

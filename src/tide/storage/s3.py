@@ -130,7 +130,7 @@ class S3Puts(Backend):
 
                 calls = self._multipart_calls()
                 upload(calls.call, bucket, obj, path, size, self.part_size, self.part_jobs, calls.takes_buffers)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"upload {key}")
         self._written(key)
 
@@ -195,7 +195,7 @@ class S3FsBackend(S3Puts, FsspecBackend):
 
         try:
             self.fs.get_file(self._p(key), path, max_concurrency=1)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"download {key}")
 
     def delete(self, key: str) -> None:
@@ -209,7 +209,7 @@ class S3FsBackend(S3Puts, FsspecBackend):
             return True
         except FileNotFoundError:
             return False
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             from tide.storage.base import StorageNotFound
             from tide.storage.errors import translate
 

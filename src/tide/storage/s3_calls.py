@@ -37,18 +37,18 @@ class PlainCalls:
         return self._calls[method](**params)
 
     # -- the calls (``Bucket`` is the client's bucket: one client serves one bucket) --------------
-    def _create(self, Bucket: str, Key: str) -> dict:  # noqa: N803, ARG002 - boto3's names
+    def _create(self, Bucket: str, Key: str) -> dict:  # boto3's names
         what = f"start the upload of {Key}"
         root = xml_answer(self._send("POST", Key, {"uploads": ""}, what=what), what)
         return {"UploadId": xml_text(root, "UploadId")}
 
-    def _upload_part(self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: Any) -> dict:  # noqa: N803, ARG002
+    def _upload_part(self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: Any) -> dict:
         resp = self._request("PUT", Key, {"partNumber": str(PartNumber), "uploadId": UploadId}, Body,
                              {"Content-Type": "application/octet-stream"}, what=f"upload part {PartNumber} of {Key}")
         resp.read()
         return {"ETag": resp.getheader("ETag", "")}
 
-    def _complete(self, Bucket: str, Key: str, UploadId: str, MultipartUpload: dict) -> dict:  # noqa: N803, ARG002
+    def _complete(self, Bucket: str, Key: str, UploadId: str, MultipartUpload: dict) -> dict:
         parts = "".join(f"<Part><PartNumber>{int(p['PartNumber'])}</PartNumber>"
                         f"<ETag>{escape(str(p['ETag']))}</ETag></Part>" for p in MultipartUpload["Parts"])
         body = f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{parts}</CompleteMultipartUpload>'
@@ -58,11 +58,11 @@ class PlainCalls:
             raise error_for(200, xml_text(root, "Code"), xml_text(root, "Message"), what)
         return {"ETag": xml_text(root, "ETag")}
 
-    def _abort(self, Bucket: str, Key: str, UploadId: str) -> dict:  # noqa: N803, ARG002
+    def _abort(self, Bucket: str, Key: str, UploadId: str) -> dict:
         self._send("DELETE", Key, {"uploadId": UploadId}, what=f"abort the upload of {Key}")
         return {}
 
-    def _list_uploads(self, Bucket: str, Prefix: str) -> dict:  # noqa: N803, ARG002
+    def _list_uploads(self, Bucket: str, Prefix: str) -> dict:
         from datetime import datetime
 
         what = f"list the uploads of {Prefix}"
@@ -79,8 +79,8 @@ class PlainCalls:
                                 "Initiated": initiated})
         return {"Uploads": uploads}
 
-    def _list_parts(self, Bucket: str, Key: str, UploadId: str, PartNumberMarker: int = 0,  # noqa: N803, ARG002
-                    MaxParts: int | None = None) -> dict:  # noqa: N803
+    def _list_parts(self, Bucket: str, Key: str, UploadId: str, PartNumberMarker: int = 0,
+                    MaxParts: int | None = None) -> dict:
         query = {"uploadId": UploadId, **({"part-number-marker": str(PartNumberMarker)} if PartNumberMarker else {}),
                  **({"max-parts": str(MaxParts)} if MaxParts else {})}
         what = f"list the parts of {Key}"
@@ -90,7 +90,7 @@ class PlainCalls:
         return {"Parts": parts, "IsTruncated": xml_text(root, "IsTruncated") == "true",
                 "NextPartNumberMarker": int(xml_text(root, "NextPartNumberMarker") or 0)}
 
-    def _head(self, Bucket: str, Key: str) -> dict:  # noqa: N803, ARG002
+    def _head(self, Bucket: str, Key: str) -> dict:
         resp = self._request("HEAD", Key, what=f"check {Key}")
         resp.read()
         return {"ContentLength": int(resp.getheader("Content-Length") or -1), "ETag": resp.getheader("ETag", "")}
@@ -99,9 +99,9 @@ class PlainCalls:
     def _request(self, method: str, key: str, query: dict[str, str] | None = None, body: Any = b"",
                  headers: dict[str, str] | None = None, what: str = "") -> Any:
         """One request whose answer is a success; NoSuchUpload and NoSuchKey raise FileNotFoundError."""
-        resp = self.http._request(method, key, body, headers, what=what, query=query)  # noqa: SLF001
+        resp = self.http._request(method, key, body, headers, what=what, query=query)
         try:
-            self.http._check(resp, what)  # noqa: SLF001
+            self.http._check(resp, what)
         except StorageNotFound as exc:
             raise FileNotFoundError(str(exc)) from exc
         except Exception as exc:

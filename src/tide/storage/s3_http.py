@@ -177,7 +177,7 @@ class S3Http:
             if isinstance(exc, (StorageError, FileNotFoundError, PermissionError)):
                 raise
             raise translate(exc, what) from exc
-        except Exception as exc:  # noqa: BLE001 - http1.RemoteProtocolError and the like
+        except Exception as exc:  # http1.RemoteProtocolError and the like
             self._conns.drop(resp)
             raise translate(exc, what) from exc
 
@@ -253,7 +253,7 @@ class S3Http:
                 resp = self._conns.send(scheme, host, method, f"{path}?{qs}" if qs else path, body, hdrs)
             except (StorageError, FileNotFoundError, PermissionError):
                 raise
-            except Exception as exc:  # noqa: BLE001 - socket, TLS and HTTP framing errors
+            except Exception as exc:  # socket, TLS and HTTP framing errors
                 raise translate(exc, what) from exc
             region = resp.getheader("x-amz-bucket-region")
             if resp.status not in (301, 307, 400) or not region or region == self.region:
@@ -347,15 +347,15 @@ class _Body(io.RawIOBase):
         what = f"read {self._key}"
         if self._resp is None:
             headers = {"Range": f"bytes={self._pos}-"} if self._pos else {}
-            resp = self._http._request("GET", self._key, headers=headers, what=what)  # noqa: SLF001
+            resp = self._http._request("GET", self._key, headers=headers, what=what)
             if resp.status == 416:  # nothing after this position
                 resp.read()
                 return take(io.BytesIO())  # reads as nothing
-            self._http._check(resp, what)  # noqa: SLF001
+            self._http._check(resp, what)
             self._resp = resp
         try:
             got = take(self._resp)
-        except Exception as exc:  # noqa: BLE001 - a connection lost midway
+        except Exception as exc:  # a connection lost midway
             self._drop()
             raise translate(exc, what) from exc
         n = got if isinstance(got, int) else len(got)
@@ -368,7 +368,7 @@ class _Body(io.RawIOBase):
     def _drop(self) -> None:
         if self._resp is not None:
             if self._resp.length or not self._resp.isclosed():
-                self._http._conns.drop(self._resp)  # noqa: SLF001 - a body not read to the end
+                self._http._conns.drop(self._resp)  # a body not read to the end
             self._resp = None
 
     def close(self) -> None:
@@ -398,7 +398,7 @@ def _configured_region(spec: RemoteSpec, env: Env) -> str | None:
         return env.get("AWS_DEFAULT_REGION")
     try:
         return _session(spec).get_config_variable("region")
-    except Exception:  # noqa: BLE001 - an unreadable profile: s3fs reports it
+    except Exception:  # an unreadable profile: s3fs reports it
         return None
 
 

@@ -86,7 +86,7 @@ def _resumable_upload(call: Call, bucket: str, key: str, path: str, size: int, p
     """The newest unfinished upload of ``key`` and its parts that match the local file (number -> ETag)."""
     try:
         listed = call("list_multipart_uploads", Bucket=bucket, Prefix=key)
-    except Exception as exc:  # noqa: BLE001 - e.g. not allowed to list uploads: start afresh
+    except Exception as exc:  # e.g. not allowed to list uploads: start afresh
         if is_transient(exc):
             raise
         return None, {}
@@ -177,7 +177,7 @@ def _complete(call: Call, bucket: str, key: str, upload_id: str, parts: list[dic
         return True
     except FileNotFoundError:  # NoSuchUpload: an earlier attempt may have completed it
         return _is_this_upload(call, bucket, key, size, parts)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if not is_transient(exc):
             raise
         # the request may have completed the upload although its answer was lost
@@ -225,5 +225,5 @@ def _is_this_upload(call: Call, bucket: str, key: str, size: int, parts: list[di
 def _abort(call: Call, bucket: str, key: str, upload_id: str) -> None:
     try:
         call("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
-    except Exception:  # noqa: BLE001, S110 - best effort; the original error is the one to report
+    except Exception:  # best effort; the original error is the one to report
         pass

@@ -51,6 +51,6 @@ def open_backend(spec: RemoteSpec, env: Env) -> FsspecBackend:
     host, kw, path = connect_kwargs(spec, env)
     try:
         fs = SSHFileSystem(host, **kw)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise translate(exc, f"connect to {host}:{kw['port']}") from exc
     return FsspecBackend(fs, path, spec.url, CAPS, makedirs=True)

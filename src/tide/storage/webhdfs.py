@@ -139,12 +139,12 @@ class WebHdfsBackend(Backend):
         """One request to the namenode (or to ``url``, a datanode): the response, or a storage error."""
         fs = self.fs
         if url is None:
-            url = fs._apply_proxy(fs.url + quote(path, safe="/"))  # noqa: SLF001 - fsspec's data_proxy mapping
+            url = fs._apply_proxy(fs.url + quote(path, safe="/"))  # fsspec's data_proxy mapping
             params = {**params, **fs.pars, "op": op}
         try:
             r = fs.session.request(method, url, params=params or None, data=data, headers=headers,
                                    allow_redirects=False, stream=stream, timeout=TIMEOUT)
-        except Exception as exc:  # noqa: BLE001 - requests' errors are translated at the boundary
+        except Exception as exc:  # requests' errors are translated at the boundary
             raise translate(exc, what)
         if r.status_code >= 400:
             _raise_remote(r, what)
@@ -158,7 +158,7 @@ class WebHdfsBackend(Backend):
         if not location:
             raise StoragePermanent(f"{what}: the namenode gave no datanode to send the data to "
                                    f"(HTTP {r.status_code})")
-        return self.fs._apply_proxy(location)  # noqa: SLF001
+        return self.fs._apply_proxy(location)
 
     def _status(self, key: str, what: str) -> dict | None:
         try:
@@ -212,7 +212,7 @@ class WebHdfsBackend(Backend):
     def open(self, key: str) -> BinaryIO:
         try:
             return self.fs.open(self._path(key), "rb")  # ranged reads (OPEN with offset), seekable
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, f"read {key}")
 
     def get_file(self, key: str, path: str) -> None:
@@ -225,7 +225,7 @@ class WebHdfsBackend(Backend):
             with open(path, "wb") as out:
                 for chunk in r.iter_content(CHUNK):
                     out.write(chunk)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise translate(exc, what)
         finally:
             r.close()

@@ -108,7 +108,7 @@ def _current_md5(hasher: Hasher, path: str) -> str | None:
         return None
 
 
-def _symlinked_dirs(base: str, relpaths) -> list[str]:  # noqa: ANN001
+def _symlinked_dirs(base: str, relpaths) -> list[str]:
     """Directories the entries are written into that are symlinks in the workspace (outermost first)."""
     seen: set[str] = set()
     bad: list[str] = []
@@ -126,7 +126,7 @@ def _symlinked_dirs(base: str, relpaths) -> list[str]:  # noqa: ANN001
     return bad
 
 
-def _checkout_dir(out, rel, hasher, cache, force, relink, res):  # noqa: ANN001
+def _checkout_dir(out, rel, hasher, cache, force, relink, res):
     if not cache.exists(out.md5, out.legacy):
         res.failed.append(rel)
         return res

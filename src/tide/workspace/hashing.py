@@ -21,7 +21,8 @@ KEEP_BYTES = 64 << 20
 PARALLEL_MIN_AVG = 256 << 10  # on a local disk, only files this large on average are hashed on threads
 
 
-# named tuples, not dataclasses: `dataclasses` costs ~20 ms of start-up on every command
+# named tuples, not dataclasses: importing `dataclasses` would cost every command start-up time
+# (tests/foundation/test_fast_start.py keeps it off the fast path; `python -X importtime` measures it)
 # relpath: inside the hashed directory ("" for a single file)
 FileInfo = namedtuple("FileInfo", "relpath abspath md5 size isexec")
 

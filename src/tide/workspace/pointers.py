@@ -23,7 +23,8 @@ TOP_ORDER = ("md5", "frozen", "deps", "outs")
 class Out:
     """One tracked output. ``path`` is as written (posix, relative to the pointer's directory).
 
-    Immutable by convention; a plain class rather than a dataclass, which costs ~20 ms of import."""
+    Immutable by convention; a plain class rather than a dataclass, whose import every command would
+    pay (tests/foundation/test_fast_start.py keeps `dataclasses` off the fast path)."""
 
     __slots__ = ("path", "abspath", "md5", "size", "nfiles", "isexec", "hash_name", "extra")
     _FIELDS = __slots__

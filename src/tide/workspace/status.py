@@ -36,7 +36,7 @@ def out_status(out: Out, hasher: Hasher, cache: ObjectCache) -> str | None:
     return None
 
 
-def _legacy_same(out: Out, res, hasher: Hasher) -> bool:  # noqa: ANN001
+def _legacy_same(out: Out, res, hasher: Hasher) -> bool:
     """Whether a legacy (DVC 2.x) output is unchanged: its files hashed with md5-dos2unix, as DVC 2.x
     did, give the recorded hash (text files with CRLF hash differently than with plain md5)."""
     if out.is_dir != res.is_dir:

@@ -40,7 +40,7 @@ def tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _str(v) -> str:  # noqa: ANN001
+def _str(v) -> str:
     if v is None:
         return ""
     if v is True or v is False:
@@ -52,14 +52,14 @@ def _str(v) -> str:  # noqa: ANN001
     return str(v)
 
 
-def truthy(v) -> bool:  # noqa: ANN001
+def truthy(v) -> bool:
     return not (v is None or v is False or v == 0 or v == "")
 
 
-def _coerce_eq(a, b) -> bool:  # noqa: ANN001
+def _coerce_eq(a, b) -> bool:
     if type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))):
         return a.lower() == b.lower() if isinstance(a, str) else a == b
-    def num(x):  # noqa: ANN001, ANN202
+    def num(x):
         if x is None:
             return 0
         if isinstance(x, bool):
@@ -82,7 +82,7 @@ class Evaluator:
         self.status = status
 
     # --- parsing and evaluation in one pass ----------------------------------------------------
-    def evaluate(self, text: str):  # noqa: ANN201
+    def evaluate(self, text: str):
         self.toks = tokens(text)
         self.i = 0
         self.text = text
@@ -105,7 +105,7 @@ class Evaluator:
         self.i += 1
         return tok
 
-    def _or(self):  # noqa: ANN202
+    def _or(self):
         v = self._and()
         while self._peek() == "||":
             self._take()
@@ -113,7 +113,7 @@ class Evaluator:
             v = v if truthy(v) else w
         return v
 
-    def _and(self):  # noqa: ANN202
+    def _and(self):
         v = self._cmp()
         while self._peek() == "&&":
             self._take()
@@ -121,7 +121,7 @@ class Evaluator:
             v = w if truthy(v) else v
         return v
 
-    def _cmp(self):  # noqa: ANN202
+    def _cmp(self):
         v = self._unary()
         while self._peek() in ("==", "!=", "<", "<=", ">", ">="):
             op = self._take()[1]
@@ -135,13 +135,13 @@ class Evaluator:
                 v = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
         return v
 
-    def _unary(self):  # noqa: ANN202
+    def _unary(self):
         if self._peek() == "!":
             self._take()
             return not truthy(self._unary())
         return self._postfix(self._primary())
 
-    def _primary(self):  # noqa: ANN202
+    def _primary(self):
         kind, val = self._take()
         if kind == "num":
             return float(val) if "." in val else int(val)
@@ -164,7 +164,7 @@ class Evaluator:
         self._path = val
         return self.contexts[val]
 
-    def _postfix(self, v):  # noqa: ANN001, ANN202
+    def _postfix(self, v):
         while self._peek() in (".", "["):
             if self._take()[1] == ".":
                 key = self._take()[1]
@@ -174,7 +174,7 @@ class Evaluator:
             v = self._index(v, key)
         return v
 
-    def _index(self, v, key):  # noqa: ANN001, ANN202
+    def _index(self, v, key):
         where = getattr(self, "_path", "?")
         self._path = f"{where}.{key}"
         if isinstance(v, dict):
@@ -186,7 +186,7 @@ class Evaluator:
             return v[int(key)]
         raise ExpressionError(f"'{self._path}' does not exist (in {self.text!r})")
 
-    def _call(self, name: str):  # noqa: ANN202
+    def _call(self, name: str):
         self._take("(")
         args = []
         while self._peek() != ")":

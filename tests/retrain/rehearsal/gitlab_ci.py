@@ -33,7 +33,7 @@ def rule_matches(expr: str, variables: dict[str, str]) -> bool:
                       r'|null|\S+)', expr)
     pos = 0
 
-    def value(tok: str):  # noqa: ANN202
+    def value(tok: str):
         if tok.startswith("$"):
             return variables.get(tok[1:])
         if tok[0] in "\"'":
@@ -229,7 +229,7 @@ class GitLabPipeline:
         return out + f"Checking out {self.sha[:8]} as detached HEAD (ref is main)...\n"
 
 
-def _minutes(text) -> float:  # noqa: ANN001
+def _minutes(text) -> float:
     m = re.fullmatch(r"\s*(\d+)\s*(minutes?|m|hours?|h)\s*", str(text))
     if not m:
         raise RehearsalError(f"timeout {text!r} is not rehearsed")

@@ -282,7 +282,7 @@ class Cloud:
                 c.register_image(Name=name, Architecture="x86_64", RootDeviceName="/dev/sda1",
                                  VirtualizationType="hvm")
 
-    def client(self, region: str):  # noqa: ANN201
+    def client(self, region: str):
         import boto3
 
         return boto3.client("ec2", region_name=region, endpoint_url=self.endpoint, aws_access_key_id="cloud",

@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.forge.fakes.github import FakeGitHub
-from tests.forge.fakes.gitlab import FakeGitLab
-from tests.forge.fakes.server import Reply, Served
+from tests.fakes.forge.github import FakeGitHub
+from tests.fakes.forge.gitlab import FakeGitLab
+from tests.fakes.forge.server import Reply, Served
 from tests.retrain.rehearsal.machines import Cloud, Image, Machine, RehearsalError
 
 PAT = "ghp_rehearsalPersonalAccessToken0001"        # the repository admin's token (registers runners)
@@ -62,7 +62,7 @@ class RehearsalGitHub(FakeGitHub):
         self.job_tokens[token] = dict(permissions)
         return token
 
-    def handle(self, method, path, query, headers, body):  # noqa: ANN001, ANN201
+    def handle(self, method, path, query, headers, body):
         import re
 
         token = headers.get("authorization", "").split(" ", 1)[-1]
@@ -78,12 +78,12 @@ class RehearsalGitHub(FakeGitHub):
                     break
         return super().handle(method, path, query, headers, body)
 
-    def registration_token(self, m, q, d):  # noqa: ANN001, ANN201
+    def registration_token(self, m, q, d):
         reply = super().registration_token(m, q, d)
         self.minted.add(reply.body["token"])
         return reply
 
-    def register_agent(self, m, q, d):  # noqa: ANN001, ANN201
+    def register_agent(self, m, q, d):
         if d.get("url") != f"{self.server}/{self.repo}":
             return Reply(404, {"message": f"runner url {d.get('url')} is not this repository"})
         self.minted.discard(d["token"])       # a registration token registers one runner
@@ -101,7 +101,7 @@ class RehearsalGitLab(FakeGitLab):
         self.project = "octo/demo"
         self.route("POST", r"/runners/verify", self.verify)
 
-    def verify(self, m, q, d):  # noqa: ANN001, ANN201
+    def verify(self, m, q, d):
         for r in self.runners.values():
             if f"glrt-{r['id']:020d}" == d.get("token"):
                 r.update(status="online", agent_dir=d["agent_dir"])
@@ -113,7 +113,7 @@ class RehearsalGitLab(FakeGitLab):
 
     _verifying = False
 
-    def handle(self, method, path, query, headers, body):  # noqa: ANN001, ANN201
+    def handle(self, method, path, query, headers, body):
         self._verifying = path == "/runners/verify"
         return super().handle(method, path, query, headers, body)
 
@@ -187,7 +187,7 @@ ci:
 """
 
 
-def git(cwd, *args, env=None) -> str:  # noqa: ANN001
+def git(cwd, *args, env=None) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RehearsalError(f"git {' '.join(args)}: {proc.stderr}")
@@ -354,7 +354,7 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _wait(cond, what: str, timeout: float = 20) -> None:  # noqa: ANN001
+def _wait(cond, what: str, timeout: float = 20) -> None:
     end = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > end:

@@ -25,7 +25,7 @@ import time
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
-from tests.storage.servers import free_port, wait_port
+from tests.fakes.servers import free_port, wait_port
 
 FOLDER = "application/vnd.google-apps.folder"
 
@@ -65,7 +65,7 @@ def _unq(s: str) -> str:
     return re.sub(r"\\(.)", r"\1", s)
 
 
-def matcher(q: str):  # noqa: ANN201
+def matcher(q: str):
     tests = []
     for clause in q.split(" and "):
         m = _CLAUSE.match(clause)
@@ -161,7 +161,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     drive: FakeDrive
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
     def setup(self) -> None:
@@ -342,17 +342,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, {"id": fid})
         return self._send(200, self._create(meta, media))
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._route("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._route("PUT")
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._route("PATCH")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._route("DELETE")

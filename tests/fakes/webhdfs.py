@@ -149,7 +149,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     fake: FakeWebHdfs
     role = "namenode"
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
@@ -177,7 +177,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for _ in self._body():
             pass
 
-    def _body(self):  # noqa: ANN202 - yields the request body in pieces (Content-Length or chunked)
+    def _body(self):  # yields the request body in pieces (Content-Length or chunked)
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             while True:
                 n = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
@@ -236,7 +236,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except RemoteError as err:
             self._error(err)
 
-    do_GET = do_PUT = do_POST = do_DELETE = _handle  # noqa: N815
+    do_GET = do_PUT = do_POST = do_DELETE = _handle
 
     def _fault(self, op: str) -> None:
         with self.ns.lock:
@@ -350,7 +350,7 @@ class FakeWebHdfs:
     basic_user, basic_password = BASIC_USER, BASIC_PASSWORD
 
     def __init__(self, require_identity: bool = False) -> None:
-        from tests.storage.servers import free_port, wait_port
+        from tests.fakes.servers import free_port, wait_port
 
         self.ns = Namespace()
         self.require_identity = require_identity

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 class Handler(BaseHTTPRequestHandler):
     app = None
 
-    def log_message(self, *a) -> None:  # noqa: ANN002
+    def log_message(self, *a) -> None:
         pass
 
     def _do(self) -> None:
@@ -44,7 +44,7 @@ class Base:
         self.calls: list[tuple[str, str]] = []
         self.fail: set[str] = set()   # operation names to answer with 500 (persistently)
 
-    def handle(self, method, path, q, body, headers):  # noqa: ANN001, ANN201
+    def handle(self, method, path, q, body, headers):
         with self.lock:
             self.calls.append((method, path))
             if headers.get("Authorization") != f"Bearer {self.token}":
@@ -57,7 +57,7 @@ class SpotMetadata:
         self.notice = False
         self.hits = 0
 
-    def handle(self, method, path, q, body, headers):  # noqa: ANN001, ANN201
+    def handle(self, method, path, q, body, headers):
         self.hits += 1
         if self.notice:
             return 200, {"action": "terminate", "time": "2030-01-01T00:00:00Z"}
@@ -78,7 +78,7 @@ class GcpFake(Base):
         self.ops[op["name"]] = op
         return op
 
-    def route(self, method, path, q, body):  # noqa: ANN001, ANN201
+    def route(self, method, path, q, body):
         parts = path.strip("/").split("/")  # projects/P/zones/Z/instances[/N] | projects/P/aggregated/instances
         if parts[2:4] == ["aggregated", "instances"]:
             if "list" in self.fail:
@@ -124,7 +124,7 @@ class AzureFake(Base):
         self.nics: dict[str, dict] = {}
         self.page = 2
 
-    def route(self, method, path, q, body):  # noqa: ANN001, ANN201
+    def route(self, method, path, q, body):
         if "api-version" not in q and "skip" not in q:
             return 400, {"error": {"code": "MissingApiVersionParameter", "message": "api-version missing"}}
         parts = path.strip("/").split("/")
@@ -167,7 +167,7 @@ class K8sFake(Base):
         self.jobs: dict[str, dict] = {}
         self.page = 2
 
-    def route(self, method, path, q, body):  # noqa: ANN001, ANN201
+    def route(self, method, path, q, body):
         parts = path.strip("/").split("/")  # apis/batch/v1/namespaces/NS/jobs[/NAME]
         if parts[:3] != ["apis", "batch", "v1"] or parts[5] != "jobs":
             return 404, {"kind": "Status", "message": "not found"}

@@ -61,7 +61,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state: State  # set on the subclass each server makes
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
     # --- helpers -------------------------------------------------------------------------------
@@ -127,10 +127,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._reply(401, b"unauthorized\n", self._challenge)
 
     # --- methods -------------------------------------------------------------------------------
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._get(head=True)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._get(head=False)
 
     def _get(self, head: bool) -> None:
@@ -172,10 +172,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 left -= len(chunk)
         return None
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._store()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._store()
 
     def _store(self) -> None:
@@ -206,7 +206,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         os.replace(tmp, p)
         return self._reply(201, b"created\n")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._read_body()
         with self.state.lock:
             self.state.log.append((self.command, self.path, False))
@@ -232,7 +232,7 @@ class UploadHttp:
     user, password, token_header, token = USER, PASSWORD, TOKEN_HEADER, TOKEN
 
     def __init__(self, root: str, certfile: str | None = None, keyfile: str | None = None) -> None:
-        from tests.storage.servers import free_port, wait_port
+        from tests.fakes.servers import free_port, wait_port
 
         os.makedirs(root, exist_ok=True)
         self.root = root

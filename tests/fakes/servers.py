@@ -51,7 +51,7 @@ class MotoS3:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._n = 0
 
-    def client(self):  # noqa: ANN201
+    def client(self):
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
@@ -172,6 +172,7 @@ class Sshd:
             f"PidFile {os.path.join(base, 'sshd.pid')}", f"AuthorizedKeysFile {auth}", "StrictModes no",
             "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
             "UsePAM no", "Subsystem sftp internal-sftp", "LogLevel ERROR", "MaxSessions 64", "MaxStartups 64",
+            "ClientAliveInterval 5",  # a killed client's session ends (runner tests cut connections)
         ]
         if os.geteuid() == 0:
             lines.append("PermitRootLogin prohibit-password")
@@ -226,7 +227,7 @@ class WebDav:
 
 # --- HTTP (read-only) ----------------------------------------------------------------------------
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
 
