@@ -61,7 +61,7 @@ class Tool:
     """One CLI (``name`` is what the repro scripts call it: dvc, tide or gto)."""
 
     def __init__(self, name: str, python: str, entry: str, env: dict[str, str], scratch: Path,
-                 forkserver: bool | None = None):
+                 forkserver: bool | None = None, warm: tuple[str, ...] = ()):
         self.name, self.python, self.entry, self.env = name, python, entry, env
         self.scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=scratch))
         if forkserver is None:
@@ -70,7 +70,7 @@ class Tool:
         self._srv: subprocess.Popen | None = None
         if forkserver:
             self._srv = subprocess.Popen(
-                [python, FORKSERVER, entry, str(self.scratch / "modules")], stdin=subprocess.PIPE,
+                [python, FORKSERVER, entry, str(self.scratch / "modules"), ",".join(warm)], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, text=True, env=env, cwd=self.scratch)
             line = self._srv.stdout.readline()
             if '"ready"' not in line:
@@ -105,7 +105,9 @@ class Tool:
 
 def dvc_tool(env: dict[str, str], scratch: Path) -> Tool:
     exe = dvc_path()
-    return Tool("dvc", str(Path(exe).parent / "python"), "dvc.cli:main", env, scratch)
+    # dvc builds its whole argparse tree per process and memoizes it (lru_cache): warm it in the fork server
+    return Tool("dvc", str(Path(exe).parent / "python"), "dvc.cli:main", env, scratch,
+                warm=("dvc.cli.parser:get_main_parser",))
 
 
 def tide_tool(env: dict[str, str], scratch: Path) -> Tool:
