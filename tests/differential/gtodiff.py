@@ -200,7 +200,7 @@ def script(seq: list[Op], div: Divergence, title: str) -> str:
 
 
 def run(sequences: int, seed: int, work: Path, steps: tuple[int, int] = (4, 10), log=print,
-        shrink_budget_s: float = 600.0, jobs: int = 1, shrink_replays: int = 48) -> dict:
+        shrink_budget_s: float = 600.0, jobs: int = 1, shrink_replays: int = 32) -> dict:
     """Like torture.run: ``jobs`` workers, results merged in sequence order (the same report for any
     ``jobs``), the first sequence of each new shape shrunk within ``shrink_replays`` replays."""
     from . import pool

@@ -26,7 +26,7 @@ def plan(rng: random.Random, mixed: float) -> tuple[str, bool, int]:
 
 
 def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 600.0, mixed: float = 0.25,
-        log=print, jobs: int = 1, shrink_replays: int = 48) -> dict:
+        log=print, jobs: int = 1, shrink_replays: int = 32) -> dict:
     """``sequences`` random sequences from ``seed`` (a fraction ``mixed`` of them in mixed mode), run by
     ``jobs`` worker processes. Sequence n is drawn from ``seed:n`` alone and the results are merged in
     sequence order, so the counts and the divergences reported (which shapes, found in which sequence, shrunk
