@@ -59,16 +59,23 @@ def _make(factory: str, work: Path):
     return getattr(importlib.import_module(mod), name)(work)
 
 
-def _init(factory: str, work: str) -> None:
-    global _RUNNER
-    from multiprocessing import util
+_SPEC: tuple[str, str] | None = None
 
-    _RUNNER = _make(factory, Path(work) / f"w{os.getpid()}")
-    # a worker exits through multiprocessing (no atexit): a finalizer stops its fork servers
-    util.Finalize(_RUNNER, _RUNNER.close, exitpriority=10)
+
+def _init(factory: str, work: str) -> None:
+    global _SPEC
+    _SPEC = (factory, work)
 
 
 def _call(fn: Callable, args: tuple):
+    global _RUNNER
+    if _RUNNER is None:   # made by the first task, so that a failure to start reaches the driver as it is
+        from multiprocessing import util
+
+        factory, work = _SPEC
+        _RUNNER = _make(factory, Path(work) / f"w{os.getpid()}")
+        # a worker exits through multiprocessing (no atexit): a finalizer stops its fork servers
+        util.Finalize(_RUNNER, _RUNNER.close, exitpriority=10)
     return fn(_RUNNER, *args)
 
 
