@@ -63,6 +63,9 @@ def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 600.0, m
                 shrinks.append((title, d, workers.submit(_shrink, seq, d, ct, is_mixed, shrink_budget_s,
                                                          shrink_replays)))
             for ct_, d in setup_divs:
+                if ("setup", ct_) in seen:    # each worker meets it once per cache type: counted once
+                    continue
+                seen.add(("setup", ct_))
                 counts["divergences"] += 1
                 counts["new_divergences"] += 1
                 if ("setup",) in seen:
