@@ -3,7 +3,7 @@
     python scripts/torture.py [--quick] [--only crash,fuzz,net,canaries,retrain,differential,gto] [--seed N]
                               [--trials N] [--fuzz N] [--net-rounds N] [--canary-tests PATHS]
                               [--retrain-trials N] [--sequences N] [--gto-sequences N]
-                              [--out torture-results.json]
+                              [--jobs N] [--out torture-results.json]
 
 Parts (each a function ``part(size, seed, work) -> {"counts": {...}, "failures": [...]}``; a part that
 cannot run, e.g. a module that is missing, is a failure, never a skip):
@@ -212,8 +212,9 @@ def canaries(tests: tuple[str, ...], seed: int, work: Path) -> dict:
     return {"counts": counts, "failures": failures}
 
 
-def _module_part(module: str, what: str, func: str = "run") -> Callable[[int, int, Path], dict]:
-    """A part another module provides as ``func(size, seed, work)``; a missing module is a failure."""
+def _module_part(module: str, what: str, func: str = "run", jobs: bool = False) -> Callable[[int, int, Path], dict]:
+    """A part another module provides as ``func(size, seed, work)`` (``jobs``: also ``jobs=--jobs``, worker
+    processes); a missing module is a failure."""
 
     def part(size: int, seed: int, work: Path) -> dict:
         work.mkdir(parents=True, exist_ok=True)
@@ -221,7 +222,7 @@ def _module_part(module: str, what: str, func: str = "run") -> Callable[[int, in
             mod = importlib.import_module(module)
         except ImportError as exc:
             return {"counts": {}, "failures": [f"{what}: cannot import {module} ({exc}): the part did not run"]}
-        res = getattr(mod, func)(size, seed, work)
+        res = getattr(mod, func)(size, seed, work, **({"jobs": OPTIONS["jobs"]} if jobs else {}))
         return {"counts": dict(res.get("counts") or {}), "failures": list(res.get("failures") or [])}
 
     return part
@@ -233,8 +234,8 @@ PARTS: dict[str, Callable[..., dict]] = {
     "net": net,
     "canaries": canaries,
     "retrain": _module_part("tests.reliability.retrainkill", "retrain kills"),
-    "differential": _module_part("tests.differential.torture", "differential"),
-    "gto": _module_part("tests.differential.torture", "registry vs gto", "run_gto"),
+    "differential": _module_part("tests.differential.torture", "differential", jobs=True),
+    "gto": _module_part("tests.differential.torture", "registry vs gto", "run_gto", jobs=True),
 }
 ALIASES = {"suite": "canaries"}
 
@@ -259,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gto-sequences", type=int, help="registry sequences against gto")
     ap.add_argument("--crash-scenarios", help="crash scenarios, comma-separated (default: all)")
     ap.add_argument("--link-types", default=",".join(LINK_TYPES), help="cache link types of the crash part")
-    ap.add_argument("--jobs", type=int, default=2, help="pytest workers of the fuzz and canary parts")
+    ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
+                    help="parallel workers: pytest workers of the fuzz and canary parts, worker processes of the "
+                         "differential and gto parts (default: the number of CPUs)")
     ap.add_argument("--out", default=str(ROOT / "torture-results.json"))
     ap.add_argument("--work", help="work directory (default: a new temporary one; removed when all is well)")
     args = ap.parse_args(argv)

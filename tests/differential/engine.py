@@ -248,11 +248,11 @@ class Runner:
         found: list[Divergence] = []
         try:
             for i in range(steps):
-                op = gen.next(ops.scan(p.a.root / "repo"))
+                view_before = ops.scan(p.a.root / "repo")     # what the op is chosen from, and classified by
+                op = gen.next(view_before)
                 if mixed:
                     op = Op(op.kind, op.lines, op.clone, rng.choice(("dvc", "tide")), op.info)
                 seq.append(op)
-                view_before = ops.scan(p.a.root / "repo")
                 div = p.step(i, op)
                 if div:
                     div.classify(known.Ctx(p, view_before))
@@ -279,30 +279,40 @@ class Runner:
             self.discard(p)
 
     def shrink(self, seq: list[Op], target: Divergence, cache_type: str, mixed: bool,
-               budget_s: float = 120.0) -> tuple[list[Op], Divergence]:
-        return ddmin(seq, target, lambda cand: self.replay(cand, cache_type, mixed), budget_s)
+               budget_s: float = 120.0, replays: int | None = None) -> tuple[list[Op], Divergence]:
+        return ddmin(seq, target, lambda cand: self.replay(cand, cache_type, mixed), budget_s, replays)
 
 
-def ddmin(seq: list, target: Divergence, replay, budget_s: float) -> tuple[list, Divergence]:
+def ddmin(seq: list, target: Divergence, replay, budget_s: float,
+          replays: int | None = None) -> tuple[list, Divergence]:
     """Delta debugging over the ops before the diverging one: keep a candidate when its first divergence
-    is new (not a known one), at an op of the same kind, sharing a category with the target's."""
+    is new (not a known one), at an op of the same kind, sharing a category with the target's.
+
+    Budget: at most ``replays`` replays (None: no limit), which makes the result a function of the sequence
+    alone, whatever the machine's speed; and ``budget_s`` seconds, a safety cap.
+    """
     deadline = time.monotonic() + budget_s
+    left = [replays if replays is not None else 1 << 62]
     want_kind, want_cat = target.op.kind, target.categories()
     best, best_div = seq[: target.step + 1], target
 
+    def spent() -> bool:
+        return left[0] <= 0 or time.monotonic() > deadline
+
     def ok(cand: list) -> Divergence | None:
+        left[0] -= 1
         d = replay(cand)
         if d and d.new and d.op.kind == want_kind and d.categories() & want_cat:
             return d
         return None
 
     n = 2
-    while len(best) > 1 and time.monotonic() < deadline:
+    while len(best) > 1 and not spent():
         head, last = best[:-1], best[-1]
         chunk = max(1, len(head) // n)
         reduced = False
         for start in range(0, len(head), chunk):
-            if time.monotonic() > deadline:
+            if spent():
                 break
             cand = head[:start] + head[start + chunk:] + [last]
             d = ok(cand)
@@ -317,11 +327,11 @@ def ddmin(seq: list, target: Divergence, replay, budget_s: float) -> tuple[list,
             n = min(len(head), n * 2)
     # then make single ops smaller (a pipeline with fewer stages, an op with fewer lines)
     changed = True
-    while changed and time.monotonic() < deadline:
+    while changed and not spent():
         changed = False
         for i, op in enumerate(best):
             for v in ops.simpler(op) if isinstance(op, Op) else ():
-                if time.monotonic() > deadline:
+                if spent():
                     break
                 cand = best[:i] + [v] + best[i + 1:]
                 d = ok(cand)

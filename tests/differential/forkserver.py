@@ -1,14 +1,20 @@
 """A fork server: run a Python CLI (dvc, gto or tide) many times without paying its import time each time.
 
-Started as ``<venv python> forkserver.py <module>:<callable>`` (the same entry the console script calls). It
+Started as ``<venv python> forkserver.py <module>:<callable> <modlist> [<module>:<callable>,...]`` (the entry
+the console script calls, a side file, and the tool's own memoized builders to warm, see below). It
 reads one JSON request per line on stdin ({"argv", "cwd", "env", "out", "err"}), forks, and the child runs
 the entry exactly as the console script would in a fresh process (argv, cwd, environment, stdin from
 /dev/null, stdout and stderr to the named files), then exits with the entry's exit status. The parent
-answers {"rc": N} on stdout.
+answers {"rc": N, "cpu": seconds} on stdout (the child's CPU time, for profiling).
 
 Why this is faithful: the child starts from a parent that only *imported* modules and never ran a
-command, so no in-process cache or state carries over between commands. After each child exits, the
-parent imports the modules that child imported (listed in a side file), so later children start warmer.
+command, so no in-process cache or state carries over between commands. The one exception is the warm
+list: functions the tool itself memoizes for the life of a process and that depend on nothing but the
+tool's code (dvc's ``dvc.cli.parser.get_main_parser``, ``functools.lru_cache``-d: its argparse tree of
+every command, about half of a warm ``dvc status``; ``dvc.config.get_compiled_schema``, funcy-memoized).
+The parent calls them once, so each child finds the memo filled, exactly as a second ``main()`` in one dvc
+process would. After each child exits, the parent imports the modules that child imported (listed in a
+side file), so later children start warmer.
 Set TIDE_DIFFTEST_NO_FORKSERVER=1 in the driver to run plain subprocesses instead (slower, for doubt).
 """
 
@@ -66,6 +72,9 @@ def main() -> None:
     modname, _, attr = sys.argv[1].partition(":")
     entry = getattr(importlib.import_module(modname), attr)
     modlist = sys.argv[2]
+    for spec in filter(None, (sys.argv[3] if len(sys.argv) > 3 else "").split(",")):
+        mod, _, fn = spec.partition(":")
+        getattr(importlib.import_module(mod), fn)()
     proto_in = os.fdopen(os.dup(0), "r")
     proto_out = os.fdopen(os.dup(1), "w")
     sys.stdout.flush()
@@ -77,9 +86,9 @@ def main() -> None:
             proto_in.close()
             proto_out.close()
             _child(entry, req, modlist)
-        _, status = os.waitpid(pid, 0)
+        _, status, ru = os.wait4(pid, 0)
         rc = os.waitstatus_to_exitcode(status)
-        print(json.dumps({"rc": rc}), file=proto_out, flush=True)
+        print(json.dumps({"rc": rc, "cpu": ru.ru_utime + ru.ru_stime}), file=proto_out, flush=True)
         try:  # warm up: import what the child needed
             with open(modlist) as f:
                 names = f.read().split()

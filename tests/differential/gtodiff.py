@@ -200,29 +200,24 @@ def script(seq: list[Op], div: Divergence, title: str) -> str:
 
 
 def run(sequences: int, seed: int, work: Path, steps: tuple[int, int] = (4, 10), log=print,
-        shrink_budget_s: float = 90.0) -> dict:
-    runner = GtoRunner(work / "gto-runs")
+        shrink_budget_s: float = 600.0, jobs: int = 1, shrink_replays: int = 32) -> dict:
+    """Like torture.run: ``jobs`` workers, results merged in sequence order (the same report for any
+    ``jobs``), the first sequence of each new shape shrunk within ``shrink_replays`` replays."""
+    from . import pool
+
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
     counts = {"sequences": 0, "steps": 0, "divergences": 0}
     failures: list[str] = []
     seen: set = set()
-    try:
-        for n in range(sequences):
-            rng = random.Random(f"gto:{seed}:{n}")
-            gen = GtoGenerator(rng)
-            seq = [gen.next() for _ in range(rng.randint(*steps))]
-            names = sorted({op.lines[0].argv[1] for op in seq if op.lines[0].argv})
-            p = runner.pair()
-            div = None
-            try:
-                for i, op in enumerate(seq):
-                    counts["steps"] += 1
-                    d = p.step(i, op, names)
-                    if d:
-                        div = d
-                        break
-            finally:
-                p.close()
+    shrinks = []
+    with (pool.scratch(work, "gto-runs") as runs,
+          pool.Pool(jobs, "tests.differential.gtodiff:GtoRunner", runs) as workers):
+        futures = [workers.submit(_sequence, seed, n, steps) for n in range(sequences)]
+        for n, fut in enumerate(futures):
+            seq, names, div, ran = fut.result()
             counts["sequences"] += 1
+            counts["steps"] += ran
             if div is None:
                 continue
             counts["divergences"] += 1
@@ -230,16 +225,37 @@ def run(sequences: int, seed: int, work: Path, steps: tuple[int, int] = (4, 10),
             if key in seen:
                 continue
             seen.add(key)
-            small, sdiv = engine.ddmin(seq, div, lambda c, names=names: runner.run_seq(c, names), shrink_budget_s)
+            shrinks.append((n, div, workers.submit(_shrink, seq, names, div, shrink_budget_s, shrink_replays)))
+        for n, div, fut in shrinks:
+            small, sdiv = fut.result()
             failures.append(script(small, sdiv, f"difftest gto seed {seed} sequence {n}: "
                                                 f"{len(small)} of {div.step + 1} steps"))
             log(failures[-1])
-    finally:
-        runner.close()
     from .torture import _write
 
     _write(work, "differential-gto-divergences.md", seed, failures)
     return {"counts": counts, "failures": failures}
+
+
+def _sequence(runner: GtoRunner, seed: int, n: int, steps: tuple[int, int]):
+    """Sequence n of ``seed``: (ops, model names, first divergence or None, steps run)."""
+    rng = random.Random(f"gto:{seed}:{n}")
+    gen = GtoGenerator(rng)
+    seq = [gen.next() for _ in range(rng.randint(*steps))]
+    names = sorted({op.lines[0].argv[1] for op in seq if op.lines[0].argv})
+    p = runner.pair()
+    try:
+        for i, op in enumerate(seq):
+            d = p.step(i, op, names)
+            if d:
+                return seq, names, d, i + 1
+    finally:
+        p.close()
+    return seq, names, None, len(seq)
+
+
+def _shrink(runner: GtoRunner, seq, names, div, budget_s: float, replays: int):
+    return engine.ddmin(seq, div, lambda c: runner.run_seq(c, names), budget_s, replays)
 
 
 __all__ = ["run", "script", "shlex"]

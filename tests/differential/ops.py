@@ -99,7 +99,18 @@ class View:
     dvcfiles: list[str]
     outs: list[str]                  # outputs of .dvc files
     stages: list[str]
-    git_commits: int
+    commits: int | None = None       # None: counted when first asked (only git_checkout asks)
+    repo: Path | None = None
+
+    @property
+    def git_commits(self) -> int:
+        if self.commits is None:
+            import subprocess
+
+            n = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=self.repo, capture_output=True,
+                               text=True)
+            self.commits = int(n.stdout.strip() or 0) if n.returncode == 0 else 0
+        return self.commits
 
 
 def scan(repo: Path) -> View:
@@ -122,10 +133,7 @@ def scan(repo: Path) -> View:
     if y.exists():
         stages = [ln.strip()[:-1] for ln in y.read_text(errors="replace").splitlines()
                   if ln.startswith("  ") and not ln.startswith("   ") and ln.strip().endswith(":")]
-    import subprocess
-
-    n = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=repo, capture_output=True, text=True)
-    return View(files, dirs, dvcfiles, outs, stages, int(n.stdout.strip() or 0) if n.returncode == 0 else 0)
+    return View(files, dirs, dvcfiles, outs, stages, repo=repo)
 
 
 class Generator:

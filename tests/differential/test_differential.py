@@ -177,3 +177,21 @@ def test_simpler_drops_one_stage_or_one_line_at_a_time():
         yaml_text = next(ln.sh for ln in v.lines if ln.sh.startswith("cat > dvc.yaml"))
         assert yaml_text.count("    cmd: ") == 2
     assert sum(len(v.lines) == len(op.lines) - 1 for v in variants) == len(op.lines)
+
+
+def test_planted_divergence_is_found_shrunk_and_reported_alike_for_any_jobs(tmp_path, difftest_env, monkeypatch):
+    """The tester can fail: tide's side made to write one extra line into each .dvc file ``add`` writes
+    (tools.PLANTS) is found, shrunk to a script ending in that ``add``, and reported the same - counts and
+    scripts - whether the sequences run in this process or in two workers (sequence n depends on the seed
+    alone; results merge in sequence order; the shrinker's budget is in replays, not seconds)."""
+    monkeypatch.setenv("TIDE_DIFFTEST_PLANT", "add-dvc-comment")
+    seed = 2   # its sequence 0 adds a directory at step 5 (many random adds name a path that does not exist)
+    runs = [torture.run(2, seed, tmp_path / f"j{jobs}", mixed=0.0, log=lambda s: None, jobs=jobs,
+                        shrink_replays=6) for jobs in (1, 2)]
+    for res in runs:
+        res["counts"].pop("seconds")
+    one, two = runs
+    assert one["counts"]["new_divergences"] >= 1 and one["failures"], one["counts"]
+    script = one["failures"][0]
+    assert ".dvc: dvc file" in script and script.rstrip().splitlines()[-1].startswith("$T add"), script
+    assert one == two

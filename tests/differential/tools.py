@@ -57,26 +57,52 @@ class Result:
     err: str
 
 
+def _plant_add_dvc_comment(argv: list[str], cwd: Path, r: Result) -> None:
+    """After a successful ``add``, each target's .dvc file gains a comment line (the tester must see it)."""
+    if argv[:1] == ["add"] and r.rc == 0:
+        for t in (a for a in argv[1:] if not a.startswith("-")):
+            f = cwd / f"{t.rstrip('/')}.dvc"
+            if f.is_file():
+                with open(f, "a") as fh:
+                    fh.write("# planted\n")
+
+
+# A divergence planted on purpose (TIDE_DIFFTEST_PLANT=<name>, tide's side only), to check the tester finds,
+# shrinks and reports one: tests/differential/test_differential.py::test_planted_divergence_*.
+PLANTS = {"add-dvc-comment": _plant_add_dvc_comment}
+
+
 class Tool:
     """One CLI (``name`` is what the repro scripts call it: dvc, tide or gto)."""
 
     def __init__(self, name: str, python: str, entry: str, env: dict[str, str], scratch: Path,
-                 forkserver: bool | None = None):
+                 forkserver: bool | None = None, warm: tuple[str, ...] = ()):
         self.name, self.python, self.entry, self.env = name, python, entry, env
         self.scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=scratch))
         if forkserver is None:
             forkserver = not os.environ.get("TIDE_DIFFTEST_NO_FORKSERVER")
         self._lock = threading.Lock()
+        plant = os.environ.get("TIDE_DIFFTEST_PLANT", "") if name == "tide" else ""
+        if plant and plant not in PLANTS:
+            raise ValueError(f"TIDE_DIFFTEST_PLANT={plant!r}: not one of {sorted(PLANTS)}")
+        self._plant = PLANTS.get(plant)
+        self.stats: dict[str, list] = {}      # command -> [runs, child CPU seconds] (fork server only)
         self._srv: subprocess.Popen | None = None
         if forkserver:
             self._srv = subprocess.Popen(
-                [python, FORKSERVER, entry, str(self.scratch / "modules")], stdin=subprocess.PIPE,
+                [python, FORKSERVER, entry, str(self.scratch / "modules"), ",".join(warm)], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, text=True, env=env, cwd=self.scratch)
             line = self._srv.stdout.readline()
             if '"ready"' not in line:
                 raise RuntimeError(f"fork server for {name} did not start")
 
     def run(self, argv: list[str], cwd: Path) -> Result:
+        r = self._run(argv, cwd)
+        if self._plant is not None:
+            self._plant(argv, cwd, r)
+        return r
+
+    def _run(self, argv: list[str], cwd: Path) -> Result:
         with self._lock:
             out, err = self.scratch / "out", self.scratch / "err"
             if self._srv is None:
@@ -92,7 +118,11 @@ class Tool:
             ans = self._srv.stdout.readline()
             if not ans:
                 raise RuntimeError(f"fork server for {self.name} died")
-            rc = json.loads(ans)["rc"]
+            ans = json.loads(ans)
+            rc = ans["rc"]
+            st = self.stats.setdefault(argv[0] if argv else "", [0, 0.0])
+            st[0] += 1
+            st[1] += ans.get("cpu", 0.0)
             return Result(rc, out.read_text(errors="replace"), err.read_text(errors="replace"))
 
     def close(self) -> None:
@@ -105,7 +135,10 @@ class Tool:
 
 def dvc_tool(env: dict[str, str], scratch: Path) -> Tool:
     exe = dvc_path()
-    return Tool("dvc", str(Path(exe).parent / "python"), "dvc.cli:main", env, scratch)
+    # what dvc builds once per process and memoizes, from its own code alone: its whole argparse tree
+    # (lru_cache) and its compiled config schema (funcy memoize). Warmed once in the fork server.
+    return Tool("dvc", str(Path(exe).parent / "python"), "dvc.cli:main", env, scratch,
+                warm=("dvc.cli.parser:get_main_parser", "dvc.config:get_compiled_schema"))
 
 
 def tide_tool(env: dict[str, str], scratch: Path) -> Tool:

@@ -2,7 +2,7 @@
 vs gto), each returning {"counts": {...}, "failures": [shell scripts]} and writing every new divergence
 to ``work/differential-divergences.md`` (ready to paste into RELIABILITY.md).
 
-    python -m tests.differential.torture [--sequences 50] [--seed N] [--work DIR] [--gto]
+    python -m tests.differential.torture [--sequences 50] [--seed N] [--work DIR] [--gto] [--jobs N]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 import time
 from pathlib import Path
 
-from . import engine
+from . import engine, pool
 
 CACHE_TYPES = ("", "copy", "hardlink", "symlink", "reflink")
 CACHE_WEIGHTS = (3, 3, 3, 3, 1)   # reflink is not supported on most test file systems: every link fails alike
@@ -25,20 +25,25 @@ def plan(rng: random.Random, mixed: float) -> tuple[str, bool, int]:
     return ct, rng.random() < mixed, rng.randint(6, 16)
 
 
-def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, mixed: float = 0.25,
-        log=print) -> dict:
-    """``sequences`` random sequences from ``seed`` (a fraction ``mixed`` of them in mixed mode)."""
+def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 600.0, mixed: float = 0.25,
+        log=print, jobs: int = 1, shrink_replays: int = 32) -> dict:
+    """``sequences`` random sequences from ``seed`` (a fraction ``mixed`` of them in mixed mode), run by
+    ``jobs`` worker processes. Sequence n is drawn from ``seed:n`` alone and the results are merged in
+    sequence order, so the counts and the divergences reported (which shapes, found in which sequence, shrunk
+    how) are the same for any ``jobs``. The first sequence showing a new shape (op kind and categories) is
+    shrunk, within ``shrink_replays`` replays (a budget in replays keeps the result deterministic) and
+    ``shrink_budget_s`` seconds (a safety cap only); a shape seen again is counted, not shrunk twice."""
     work = Path(work)
-    runner = engine.Runner(work / "runs")
+    work.mkdir(parents=True, exist_ok=True)
     counts: collections.Counter[str] = collections.Counter()
     failures: list[str] = []
     seen: set = set()
+    shrinks: list = []
     start = time.monotonic()
-    try:
-        for n in range(sequences):
-            rng = random.Random(f"{seed}:{n}")
-            ct, is_mixed, steps = plan(rng, mixed)
-            seq, divs, ran = runner.generate_and_run(rng, steps, ct, is_mixed)
+    with pool.scratch(work, "runs") as runs, pool.Pool(jobs, "tests.differential.engine:Runner", runs) as workers:
+        futures = [workers.submit(_sequence, seed, n, mixed) for n in range(sequences)]
+        for n, fut in enumerate(futures):
+            seq, divs, ran, ct, is_mixed, setup_divs = fut.result()
             counts["sequences"] += 1
             counts["mixed_sequences"] += is_mixed
             counts["steps"] += ran
@@ -53,12 +58,14 @@ def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, m
                 if key in seen:       # the same shape again: counted, not shrunk twice
                     continue
                 seen.add(key)
-                small, sdiv = runner.shrink(seq, d, ct, is_mixed, budget_s=shrink_budget_s)
                 title = (f"difftest seed {seed} sequence {n} ({'mixed' if is_mixed else 'dvc vs tide'}, "
-                         f"cache.type {ct or 'default'}): {len(small)} of {d.step + 1} steps")
-                failures.append(engine.script(small, sdiv, ct, is_mixed, title))
-                log(failures[-1])
-            for ct_, d in runner.setup_divergences:
+                         f"cache.type {ct or 'default'})")
+                shrinks.append((title, d, workers.submit(_shrink, seq, d, ct, is_mixed, shrink_budget_s,
+                                                         shrink_replays)))
+            for ct_, d in setup_divs:
+                if ("setup", ct_) in seen:    # each worker meets it once per cache type: counted once
+                    continue
+                seen.add(("setup", ct_))
                 counts["divergences"] += 1
                 counts["new_divergences"] += 1
                 if ("setup",) in seen:
@@ -67,15 +74,32 @@ def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 120.0, m
                 failures.append(engine.script([], d, ct_, False,
                                               f"difftest seed {seed}: setup (cache.type {ct_ or 'default'})"))
                 log(failures[-1])
-            runner.setup_divergences.clear()
             if (n + 1) % 10 == 0:
                 log(f"difftest: {n + 1} sequences, {counts['steps']} steps, {counts['new_divergences']} new, "
                     f"{counts['divergences']} in all, {time.monotonic() - start:.0f}s")
-    finally:
-        runner.close()
+        for title, d, fut in shrinks:
+            small, sdiv, cmp = fut.result()
+            failures.append(engine.script(small, sdiv, cmp["cache_type"], cmp["mixed"],
+                                          f"{title}: {len(small)} of {d.step + 1} steps"))
+            log(failures[-1])
     counts["seconds"] = round(time.monotonic() - start)
     _write(work, "differential-divergences.md", seed, failures)
     return {"counts": dict(counts), "failures": failures}
+
+
+def _sequence(runner: engine.Runner, seed: int, n: int, mixed: float):
+    """Sequence n of ``seed`` in a worker: (ops, divergences, steps run, cache type, mixed?, setup ones)."""
+    rng = random.Random(f"{seed}:{n}")
+    ct, is_mixed, steps = plan(rng, mixed)
+    seq, divs, ran = runner.generate_and_run(rng, steps, ct, is_mixed)
+    setup = list(runner.setup_divergences)
+    runner.setup_divergences.clear()
+    return seq, divs, ran, ct, is_mixed, setup
+
+
+def _shrink(runner: engine.Runner, seq, d, ct: str, is_mixed: bool, budget_s: float, replays: int):
+    small, sdiv = runner.shrink(seq, d, ct, is_mixed, budget_s=budget_s, replays=replays)
+    return small, sdiv, {"cache_type": ct, "mixed": is_mixed}
 
 
 def _write(work: Path, name: str, seed: int, failures: list[str]) -> None:
@@ -86,10 +110,15 @@ def _write(work: Path, name: str, seed: int, failures: list[str]) -> None:
     out.write_text("\n".join(parts))
 
 
-def run_gto(sequences: int, seed: int, work: Path, log=print) -> dict:
+# A registry step waits for a fresh wall-clock second (gtodiff's docstring), so a gto worker sleeps about
+# half of its time: the gto part runs this many workers per job.
+GTO_WORKERS_PER_JOB = 2
+
+
+def run_gto(sequences: int, seed: int, work: Path, log=print, jobs: int = 1) -> dict:
     from . import gtodiff
 
-    return gtodiff.run(sequences, seed, Path(work), log=log)
+    return gtodiff.run(sequences, seed, Path(work), log=log, jobs=jobs * GTO_WORKERS_PER_JOB if jobs > 1 else 1)
 
 
 def main() -> None:
@@ -98,12 +127,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--work", default=None)
     ap.add_argument("--gto", action="store_true")
+    ap.add_argument("--jobs", type=int, default=pool.default_jobs(), help="worker processes (default: CPUs)")
     a = ap.parse_args()
     import tempfile
 
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 30)
     work = Path(a.work or tempfile.mkdtemp(prefix="difftest-"))
-    res = (run_gto if a.gto else run)(a.sequences, seed, work)
+    res = (run_gto if a.gto else run)(a.sequences, seed, work, jobs=a.jobs)
     print(res["counts"])
     print(f"seed {seed}; divergences written to {work}")
 
