@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "get": ("get", "Download a file or directory of another repository (git- or dvc-tracked)"),
     "get-url": ("get_url", "Download a file or directory from a URL (local path, s3://, http://, ...)"),
     "import": ("import", "Track a file or directory of another repository (frozen import, as dvc import)"),
+    "import-url": ("import_url", "Track a file or directory from a URL (frozen import, as dvc import-url)"),
     "update": ("update", "Bring imports up to date with their source"),
     "import-db": ("import_db", "Import a database table or query as versioned data"),
     "retrain": ("retrain", "Run the whole retraining loop once"),
