@@ -24,8 +24,8 @@ def test_issue19_ls_same_as_dvc_file_url(source, tide, dvc, args):
 def test_issue19_ls_same_as_dvc_at_rev(dvc_source, tide, dvc, rev):
     rev = dvc_source.v1 if rev == "commit" else rev
     for args in (["-R", "--json"], ["--size"], ["data", "--size"]):
-        want = dvc("ls", str(dvc_source.path), "--rev", rev, *args).stdout
-        assert tide("ls", str(dvc_source.path), "--rev", rev, *args).stdout == want
+        want = dvc("ls", str(dvc_source.path), *args, "--rev", rev).stdout
+        assert tide("ls", str(dvc_source.path), *args, "--rev", rev).stdout == want
         assert tide("list", dvc_source.url, "--rev", rev, *args).stdout == want
 
 

@@ -63,12 +63,13 @@ class SourceConfig(Config):
 
 
 class Source:
-    def __init__(self, url: str, rev: str | None = None, env: Env | None = None) -> None:
+    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None) -> None:
         import tempfile
 
         from tide.core.git import Git
 
         self.url = url
+        self.remote = remote  # a remote of the source's config to read data from (default: its default)
         self.rev = rev
         self.env = env or Env()
         self._tmp = tempfile.mkdtemp(prefix="tide-source-")
@@ -274,6 +275,34 @@ class Source:
             self.provide(cache, [ObjRef(oid, legacy)], [], manifests_only=True)
         return cache.read_bytes(oid, legacy)
 
+    def resolved_remote(self):  # noqa: ANN201
+        """The source's remote to read data from (``remote`` or its default), resolved."""
+        from tide.ops.remote import resolve
+
+        settings = self.settings()
+        name = self.remote or settings.get("core", {}).get("remote")
+        if not name:
+            raise MissingError(f"'{self.url}' has no default remote")
+        return resolve(settings, name)
+
+    def open_object(self, ref):  # noqa: ANN001, ANN201
+        """A binary stream of one object: the source's cache file when it is there, else a stream
+        from its remote (nothing downloaded first)."""
+        from tide.objects.cache import ObjectCache
+
+        local_cache = self.cache_dir()
+        if local_cache:
+            path = ObjectCache(local_cache).path(ref.oid, ref.legacy)
+            if os.path.isfile(path):
+                return open(path, "rb")  # noqa: SIM115 - the caller closes it
+        rem = _open(self.resolved_remote(), None, self.env)
+        try:
+            stream = rem.store.open(ref)
+        except Exception:
+            rem.close()
+            raise
+        return _Closing(stream, rem)
+
     def provide(self, cache, files, dirs, jobs: int | None = None, progress=None,  # noqa: ANN001
                 manifests_only: bool = False) -> None:
         """Bring file objects ``files`` and directories ``dirs`` (``ObjRef``s, with their contents)
@@ -294,7 +323,7 @@ class Source:
         if not _missing(cache, files, dirs, missing_from):
             return
         settings = self.settings()
-        name = settings.get("core", {}).get("remote")
+        name = self.remote or settings.get("core", {}).get("remote")
         if not name:
             raise MissingError(f"data of '{self.url}' is not in its cache and it has no default remote")
         from tide.ops.data_scope import OpenRemote
@@ -303,6 +332,7 @@ class Source:
 
         rr = resolve(settings, name)
         rem: OpenRemote = _open(rr, jobs, self.env)
+        self.last_remote = rem.spec.url
         try:
             res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
         finally:
@@ -311,6 +341,34 @@ class Source:
             n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
             raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
                                f"'{name}' (were they pushed?)")
+
+
+class _Closing:
+    """A stream that closes the remote it came from with itself."""
+
+    def __init__(self, stream, rem) -> None:  # noqa: ANN001
+        self._stream, self._rem = stream, rem
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._stream, name)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._stream.read(n)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            self._rem.close()
+
+    def __enter__(self):  # noqa: ANN204
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _manifests(cache, store, files, dirs, jobs, progress, verify=True):  # noqa: ANN001, ANN202, ARG001
@@ -361,9 +419,9 @@ def _open(rr, jobs: int | None, env: Env):  # noqa: ANN001, ANN202
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, max(1, n))
 
 
-def open_source(url: str, rev: str | None = None, env: Env | None = None) -> Source:
+def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None) -> Source:
     try:
-        return Source(url, rev, env)
+        return Source(url, rev, env, remote)
     except GitError as exc:
         msg = str(exc)
         if "unknown revision" in msg:
