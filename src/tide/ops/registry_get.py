@@ -54,9 +54,15 @@ def plan(src: Source, path: str) -> Plan:
         return Plan(path, False, [_item("", path, node, view, legacy_of)], whole)
     items = []
     for p, info in sorted(nodes.items()):
-        if p.startswith(path + "/") and not info["isdir"]:
+        if p.startswith(path + "/") and not info["isdir"] and not (not info["isout"] and _dvc_file(p)):
             items.append(_item(p[len(path) + 1:], p, info, view, legacy_of))
     return Plan(path, True, items, whole)
+
+
+def _dvc_file(path: str) -> bool:
+    """dvc's own files, which ``dvc get`` leaves out of a directory (``dvcfiles=False``)."""
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(".dvc") or name in ("dvc.yaml", "dvc.lock")
 
 
 def _legacy_map(outs: dict) -> dict[str, bool]:
