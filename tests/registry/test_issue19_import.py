@@ -90,7 +90,7 @@ def test_issue19_import_writes_the_dvc_file_dvc_writes(source, tide, dvc, tmp_pa
     for path, extra in IMPORTS:
         dvc("import", str(source.path), path, *extra, cwd=a)
         tide("import", str(source.path), path, *extra, cwd=b)
-    for name in sorted(n for n in os.listdir(a) if n.endswith(".dvc")):
+    for name in sorted(n for n in os.listdir(a) if n.endswith(".dvc") and n != ".dvc"):
         assert (b / name).read_text() == (a / name).read_text(), name
     assert sorted((b / ".gitignore").read_text().splitlines()) == sorted((a / ".gitignore").read_text().splitlines())
     for out in ("h.txt", "data", "code.py", "sub"):
@@ -123,6 +123,7 @@ def test_issue19_update_both_ways(fresh_source, tide, dvc, tmp_path):
     # a change in the source: both tools see it
     (src.path / "data" / "c.txt").write_bytes(b"c\n")
     dvc("add", "data", cwd=src.path)
+    dvc("push", cwd=src.path)
     git(src.path, "commit", "-qam", "three")
     for name, tool in (("t", dvc), ("d", tide)):
         tool("update", "data.dvc", cwd=tmp_path / name)

@@ -68,10 +68,34 @@ def params_show(*targets: str, stages=None, repo: str | None = None, rev: str | 
                 deps: bool = False, config=None) -> dict[str, Any]:  # noqa: ANN001, ARG001
     """Parameters of ``repo`` at ``rev`` (files named by ``targets``, or every params file of its
     pipelines), merged as dvc.api does; ``deps``: only the keys stages depend on."""
-    from tide.pipeline.metrics import read_params
+    from tide.pipeline.metrics import params_files, read_params
 
     with _source(repo, rev, None) as src:
-        return _merge(read_params(_SourceFiles(src), _abs(src, targets), deps_only=deps))
+        files = _SourceFiles(src)
+        found = read_params(files, _abs(src, targets), deps_only=deps)
+        if not targets and not deps:  # dvc: params.yaml whole, other files only the keys stages use
+            for path, keys in params_files(files).items():
+                rel = os.path.relpath(path, src.root).replace(os.sep, "/")
+                if keys and rel.rsplit("/", 1)[-1] != "params.yaml" and "data" in found.get(rel, {}):
+                    found[rel] = {"data": _pick(found[rel]["data"], keys)}
+        return _merge(found)
+
+
+def _pick(data: dict, keys) -> dict:  # noqa: ANN001
+    """The values of dotted ``keys`` of ``data``, nested as in the file."""
+    out: dict = {}
+    for key in keys:
+        node, parts = data, key.split(".")
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node = node[part]
+        else:
+            cur = out
+            for part in parts[:-1]:
+                cur = cur.setdefault(part, {})
+            cur[parts[-1]] = node
+    return out
 
 
 def metrics_show(*targets: str, repo: str | None = None, rev: str | None = None,

@@ -132,6 +132,22 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
+def _complete_local_cache(src: Source, pl: Plan):  # noqa: ANN202
+    """The source's own cache (read-only, copied from) when it holds every object of the plan."""
+    from tide.objects.cache import ObjectCache
+    from tide.objects.transfer import missing_from
+
+    d = src.cache_dir()
+    if not d or not os.path.isdir(d):
+        return None
+    cache = ObjectCache(d, ("copy",))
+    for legacy in (False, True):
+        refs = [r for r in pl.refs if r.legacy == legacy]
+        if refs and missing_from(cache, refs):
+            return None
+    return cache
+
+
 def get(url: str, path: str, out: str | None = None, rev: str | None = None, jobs: int | None = None,
         force: bool = False, env=None, progress=None) -> str:  # noqa: ANN001
     """Copy PATH of the repository at URL (at ``rev``) to ``out`` (default: its base name here)."""
@@ -143,8 +159,10 @@ def get(url: str, path: str, out: str | None = None, rev: str | None = None, job
         if os.path.lexists(dst) and not force:
             kind = "directory" if os.path.isdir(dst) else "file"
             raise OutputExists(f"the {kind} '{dst}' already exists locally; to override it, re-run with --force")
-        cache = src.scratch_cache()
-        fetch_plan(src, pl, cache, jobs, progress)
+        cache = _complete_local_cache(src, pl)
+        if cache is None:  # not all in the source's own cache: fetch into a scratch cache first
+            cache = src.scratch_cache()
+            fetch_plan(src, pl, cache, jobs, progress)
         if os.path.lexists(dst):
             _remove(dst)
         materialize(src, pl, cache, dst)
