@@ -110,7 +110,7 @@ class Source:
         from tide.core.git import Git
 
         dest = os.path.join(self._tmp, "repo.git")
-        base = Git(self._tmp)
+        base = Git(self._tmp, env={"GIT_TERMINAL_PROMPT": "0"})  # a server asking for a login: fail, never wait
         shallow = ["--depth=1"] + (["-b", rev] if rev else [])
         proc = base.run("clone", "--bare", "--quiet", *shallow, "--", url, dest, check=False)
         if proc.returncode != 0 and rev:  # a commit id: shallow clones take only branch or tag names
