@@ -164,3 +164,23 @@ def test_issue19_import_errors_leave_nothing(dvc_source, tide, dest, tmp_path, a
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ERROR: failed to import") and what in lines[0]
     assert sorted(os.listdir(dest)) == before
+
+
+def test_issue19_pull_of_imports_comes_from_the_source(fresh_source, tide, dvc, tmp_path):
+    """dvc's imports in a repository with no remote: tide pull fetches whole outputs, git-tracked files
+    and parts of directories from the source at rev_lock (rebuilt and checked against the .dvc hash)."""
+    d = _dest(tmp_path, dvc, "d")
+    for path, extra in (("data", []), ("code.py", []), ("data/sub", ["-o", "sub"]), ("hello.txt", ["--rev", "v1"])):
+        dvc("import", str(fresh_source.path), path, *extra, cwd=d)
+    git(d, "add", "-A")
+    git(d, "commit", "-qm", "imports")
+    shutil.rmtree(fresh_source.path / ".dvc" / "cache")  # only the source's remote has the data now
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(d), str(clone))
+    tide("pull", cwd=clone)
+    assert (clone / "data" / "sub" / "b.txt").read_bytes() == b"b\n"
+    assert (clone / "code.py").read_bytes() == b"code\n"
+    assert (clone / "sub" / "b.txt").read_bytes() == b"b\n"
+    assert (clone / "hello.txt").read_bytes() == b"hello\n"
+    assert "up to date" in tide("status", cwd=clone).stdout
+    assert "up to date" in dvc("status", cwd=clone).stdout

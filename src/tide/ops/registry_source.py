@@ -75,6 +75,7 @@ class Source:
         self._tmp = tempfile.mkdtemp(prefix="tide-source-")
         self._outs: list[tuple[str, Out]] | None = None
         self._tree: dict[str, Node] | None = None
+        self._settings: dict[str, dict[str, str]] | None = None
         local = _local_path(url)
         try:
             if local is not None:
@@ -235,6 +236,11 @@ class Source:
         return self._outs
 
     def settings(self) -> dict[str, dict[str, str]]:
+        if self._settings is None:
+            self._settings = self._read_settings()
+        return self._settings
+
+    def _read_settings(self) -> dict[str, dict[str, str]]:
         files: dict[str, str] = {}
         if self.workspace:
             return Config(os.path.join(self.local, ".dvc"), self.env).merged()
