@@ -26,7 +26,7 @@ def test_issue19_ls_same_as_dvc_at_rev(dvc_source, tide, dvc, rev):
     for args in (["-R", "--json"], ["--size"], ["data", "--size"]):
         want = dvc("ls", str(dvc_source.path), *args, "--rev", rev).stdout
         assert tide("ls", str(dvc_source.path), *args, "--rev", rev).stdout == want
-        assert tide("list", dvc_source.url, "--rev", rev, *args).stdout == want
+        assert tide("list", dvc_source.url, *args, "--rev", rev).stdout == want
 
 
 def test_issue19_ls_local_path_reads_the_workspace(fresh_source, tide, dvc):
