@@ -63,13 +63,15 @@ class SourceConfig(Config):
 
 
 class Source:
-    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None) -> None:
+    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
+                 full: bool = False) -> None:
         import tempfile
 
         from tide.core.git import Git
 
         self.url = url
         self.remote = remote  # a remote of the source's config to read data from (default: its default)
+        self.full = full  # a clone with every branch and tag (the model registry's tags), never shallow
         self.rev = rev
         self.env = env or Env()
         self._tmp = tempfile.mkdtemp(prefix="tide-source-")
@@ -112,9 +114,9 @@ class Source:
 
         dest = os.path.join(self._tmp, "repo.git")
         base = Git(self._tmp, env={"GIT_TERMINAL_PROMPT": "0"})  # a server asking for a login: fail, never wait
-        shallow = ["--depth=1"] + (["-b", rev] if rev else [])
+        shallow = [] if self.full else ["--depth=1"] + (["-b", rev] if rev else [])
         proc = base.run("clone", "--bare", "--quiet", *shallow, "--", url, dest, check=False)
-        if proc.returncode != 0 and rev:  # a commit id: shallow clones take only branch or tag names
+        if proc.returncode != 0 and shallow and rev:  # a commit id: shallow clones take only branch or tag names
             import shutil
 
             shutil.rmtree(dest, ignore_errors=True)
@@ -425,9 +427,10 @@ def _open(rr, jobs: int | None, env: Env):  # noqa: ANN001, ANN202
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, max(1, n))
 
 
-def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None) -> Source:
+def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
+                full: bool = False) -> Source:
     try:
-        return Source(url, rev, env, remote)
+        return Source(url, rev, env, remote, full)
     except GitError as exc:
         msg = str(exc)
         if "unknown revision" in msg:
