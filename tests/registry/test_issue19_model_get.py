@@ -34,3 +34,8 @@ def test_issue19_model_get_version_stage_latest(fresh_source, tide, tmp_path):
         r = tide("model", "get", spec, "--repo", str(src), "-o", "x", cwd=work, check=False)
         assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert sorted(p.name for p in work.iterdir()) == ["m.pkl", "prod.pkl", "v2.pkl"]
+    import tide.api
+
+    got = tide.api.model_get("clf#prod", repo=str(src), out=str(tmp_path / "api.pkl"))
+    with open(got, "rb") as f:
+        assert f.read() == b"m\n"

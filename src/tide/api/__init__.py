@@ -8,15 +8,17 @@ repository (this one, another local one, or a git URL) at any revision.
     url = tide.api.get_url("models/model.pkl", repo="../registry")
     params = tide.api.params_show(rev="main")
     fs = tide.api.TideFileSystem(repo="../registry", rev="v1"); fs.ls("data")
+    path = tide.api.model_get("churn#prod", repo="https://github.com/org/registry", out="model.pkl")
 
 Nothing is imported until a name is used, so ``import tide.api`` stays fast.
 """
 
 from __future__ import annotations
 
-__all__ = ["open", "read", "get_url", "params_show", "metrics_show", "TideFileSystem"]
+__all__ = ["open", "read", "get_url", "params_show", "metrics_show", "TideFileSystem", "model_get"]
 
 _WHERE = {
+    "model_get": "tide.api.data",
     "open": "tide.api.data", "read": "tide.api.data", "get_url": "tide.api.data",
     "params_show": "tide.api.show", "metrics_show": "tide.api.show", "TideFileSystem": "tide.api.fs",
 }

@@ -112,4 +112,12 @@ def get_url(path: str, repo: str | None = None, rev: str | None = None, remote: 
     return url.rstrip("/") + "/" + object_key(ref)
 
 
+def model_get(spec: str, repo: str | None = None, out: str | None = None, force: bool = False) -> str:
+    """``tide model get`` as a function: fetch the file of ``NAME@VERSION``, ``NAME#STAGE`` or ``NAME``
+    (its latest version) registered in ``repo``; returns the path written."""
+    from tide.ops.registry_model import model_get as _model_get
+
+    return _model_get(spec, repo, out, force)[1]
+
+
 _ = builtins  # ``open`` above shadows the builtin inside this module on purpose (dvc.api's name)
