@@ -12,7 +12,10 @@ work (without ``repo``: the repository around the current directory).
 
 from __future__ import annotations
 
-from fsspec.spec import AbstractFileSystem
+try:
+    from fsspec.spec import AbstractFileSystem
+except ImportError as exc:  # fsspec is optional: the message says which extra brings it
+    raise ImportError("tide.api.TideFileSystem needs fsspec: pip install 'tide-ml[api]'") from exc
 
 
 class TideFileSystem(AbstractFileSystem):
