@@ -99,7 +99,7 @@ class Pool:
         f: Future = Future()
         try:
             f.set_result(fn(self._runner, *args))
-        except BaseException as e:  # noqa: BLE001 - handed to the caller through the future
+        except BaseException as e:  # handed to the caller through the future
             f.set_exception(e)
         return f
 

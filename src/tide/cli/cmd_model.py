@@ -47,6 +47,13 @@ def register(p):
     pr.add_argument("--dry-run", action="store_true", help="evaluate the gate only; change nothing")
     pr.add_argument("--force", action="store_true", help="promote even if the gate says no (recorded)")
     pr.add_argument("--json", action="store_true", help="print the promotion record as JSON")
+    g = sub.add_parser("get", help="fetch the file of a version (NAME@VERSION) or of a stage's version "
+                                   "(NAME#STAGE; default: the latest) from a repository and its remote")
+    g.add_argument("name", metavar="NAME[@VERSION|#STAGE]")
+    g.add_argument("--repo", help="repository: a local path or a git URL (default: this one)")
+    g.add_argument("-o", "--out", help="where to write it (default: its name, here)")
+    g.add_argument("-f", "--force", action="store_true", help="replace what is at the destination")
+    g.add_argument("-j", "--jobs", type=int, help="parallel downloads")
     an = sub.add_parser("annotate", help="describe an artifact in artifacts.yaml (type, path, description)")
     an.add_argument("name")
     an.add_argument("--type")
@@ -58,11 +65,22 @@ def register(p):
 def run(args):
     from tide.cli.output import repo
 
+    if args.action == "get":  # reads another repository: no need to be inside one
+        return _get(args)
     r = repo()
     try:
         return ACTIONS[args.action](r, args)
     finally:
         r.close()
+
+
+def _get(args):
+    from tide.core.config import Env
+    from tide.ops.registry_model import model_get
+
+    version, dst = model_get(args.name, args.repo, args.out, args.force, args.jobs, Env())
+    _say(args, f"Fetched {args.name.partition('@')[0].partition('#')[0]} {version} into '{dst}'")
+    return 0
 
 
 def _say(args, line):

@@ -23,7 +23,7 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
     urls: dict[str, str] = {}
     with repo.lock():
         spares = spares and not scope.revs and _checkout_copies(repo.cache)  # other revisions: no checkout
-        _fetch(repo, scope, remote, jobs, run_cache, progress, summary, spares, urls)
+        _fetch_and_imports(repo, scope, remote, jobs, run_cache, progress, summary, spares, urls)
     if any(not r.ok for r in summary.results.values()):
         names, holders = _names(repo, scope, remote)
         if all(not (r.corrupt or r.failed) for r in summary.results.values()):
@@ -48,6 +48,23 @@ def _warn_missing(summary: FetchSummary, names: dict, warn) -> None:
         more = f" and {len(refs) - 3} more" if len(refs) > 3 else ""
         warn(f"WARNING: {len(refs)} objects are neither in the cache nor on remote '{name}', not fetched: "
              f"{shown}{more}")
+
+
+def _fetch_and_imports(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_cache: bool,
+                       progress: Progress | None, summary: FetchSummary, spares: bool, urls: dict) -> None:
+    """The remote transfer, then what imports still lack from their source repositories (see
+    ops.registry_fetch); a repository whose data is all imported needs no remote of its own."""
+    from tide.core.errors import ConfigError
+    from tide.ops import registry_fetch
+
+    try:
+        _fetch(repo, scope, remote, jobs, run_cache, progress, summary, spares, urls)
+    except ConfigError:
+        if remote or not registry_fetch.all_imports(repo, scope):
+            raise
+    if registry_fetch.fetch_imports(repo, scope, jobs, progress):
+        for res in summary.results.values():
+            res.missing_remote = [r for r in res.missing_remote if not repo.cache.exists(r.oid, r.legacy)]
 
 
 def _checkout_copies(cache) -> bool:

@@ -1,0 +1,25 @@
+"""tide get: download a file or directory of another repository (git- or dvc-tracked), as dvc get."""
+
+
+def register(p):
+    p.add_argument("url", help="repository: a local path or a git URL")
+    p.add_argument("path", help="file or directory inside the repository")
+    p.add_argument("-o", "--out", help="where to write it (default: its name, here)")
+    p.add_argument("--rev", help="git revision (branch, tag, commit)")
+    p.add_argument("-j", "--jobs", type=int, help="parallel downloads")
+    p.add_argument("-f", "--force", action="store_true", help="replace what is at the destination")
+
+
+def run(args):
+    from tide.core.config import Env
+    from tide.core.errors import TideError, UsageError
+    from tide.ops.registry_get import get
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("-j/--jobs must be at least 1")
+    try:
+        get(args.url, args.path, args.out, args.rev, args.jobs, args.force, Env())
+    except TideError as exc:
+        exc.args = (f"failed to get '{args.path}' from '{args.url}' - {exc}",)
+        raise
+    return 0

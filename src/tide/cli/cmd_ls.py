@@ -1,0 +1,34 @@
+"""tide list / tide ls: list a repository's files (git and dvc) at a revision, as dvc ls."""
+
+
+def register(p):
+    p.add_argument("url", help="repository: a local path or a git URL")
+    p.add_argument("path", nargs="?", help="directory or file inside the repository")
+    p.add_argument("-R", "--recursive", action="store_true", help="list files of sub-directories too")
+    p.add_argument("--dvc-only", action="store_true", help="only data tracked by dvc/tide")
+    p.add_argument("--json", action="store_true", help="print JSON (dvc's entry format)")
+    p.add_argument("--rev", help="git revision (branch, tag, commit); default: the workspace of a local "
+                                 "path, the default branch of a URL")
+    p.add_argument("--size", action="store_true", help="show sizes")
+    p.add_argument("--show-hash", action="store_true", help="show the md5 of tracked entries")
+
+
+def run(args):
+    import json
+
+    from tide.core.config import Env
+    from tide.core.errors import TideError
+    from tide.ops.registry_ls import format_entries, ls
+    from tide.ops.registry_source import open_source
+
+    try:
+        with open_source(args.url, args.rev, Env()) as src:
+            entries = ls(src, args.path, args.recursive, args.dvc_only)
+    except TideError as exc:
+        exc.args = (f"failed to list '{args.url}' - {exc}",)
+        raise
+    if args.json:
+        print(json.dumps(entries))
+    elif entries:
+        print(format_entries(entries, args.size, args.show_hash))
+    return 0

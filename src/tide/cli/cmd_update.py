@@ -1,0 +1,28 @@
+"""tide update: bring imports (tide's or dvc's, import and import-url) to their source's latest data."""
+
+
+def register(p):
+    p.add_argument("targets", nargs="+", metavar="TARGET", help=".dvc files (or outputs) of imports")
+    p.add_argument("--rev", help="git revision to follow from now on (repository imports)")
+    p.add_argument("--no-download", action="store_true", help="update the .dvc file, download nothing")
+    p.add_argument("-j", "--jobs", type=int, help="parallel downloads")
+
+
+def run(args):
+    from tide.cli._registry_args import check_jobs
+    from tide.cli.output import repo
+    from tide.ops.registry_import import update
+
+    check_jobs(args.jobs)
+    r = repo()
+    try:
+        results = update(r, args.targets, args.rev, args.no_download, args.jobs)
+    finally:
+        r.close()
+    if not args.quiet:
+        for res in results:
+            if res.changed:
+                print(f"Updated '{res.out}' ({res.pointer})")
+            else:
+                print(f"'{res.pointer}' didn't change, skipping")
+    return 0

@@ -1,0 +1,108 @@
+"""Data of imports (``tide import``/``dvc import``) that this repository's remote lacks comes from the
+import's source repository at its ``rev_lock``, as dvc does: ``tide fetch``/``pull`` (ops.fetch) call
+``fetch_imports`` after the remote transfer, for what is still missing from the cache."""
+
+from __future__ import annotations
+
+import os
+
+from tide.objects.ref import ObjRef
+from tide.ops.data_scope import Scope
+from tide.workspace.repo import Repo
+
+
+def _imports(repo: Repo, scope: Scope, cwd: str | None = None) -> list[tuple[dict, object]]:
+    """(the ``repo`` dependency, the Out) of every import in scope with a hash and a locked revision."""
+    from tide.ops.index import collect
+    from tide.ops.status import select
+    from tide.workspace import pointers
+
+    found = []
+    tracked = select(repo, collect(repo), list(scope.targets) or None, cwd or os.getcwd())
+    loaded: dict[str, object] = {}
+    for t in tracked:
+        ptr = t.source
+        if t.stage is not None or not ptr.endswith(pointers.SUFFIX) or t.out.md5 is None:
+            continue
+        pf = loaded.get(ptr) or pointers.load(ptr, repo.root)
+        loaded[ptr] = pf
+        deps = pf.top.get("deps")
+        dep = deps[0] if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict) else None
+        info = dep.get("repo") if dep else None
+        if isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str):
+            found.append((dep, t.out))
+    return found
+
+
+def all_imports(repo: Repo, scope: Scope) -> bool:
+    """Whether every output with data in scope is an import (a fetch then needs no remote of ours)."""
+    from tide.ops.index import collect
+    from tide.ops.status import select
+
+    outs = [t.out for t in select(repo, collect(repo), list(scope.targets) or None, os.getcwd())
+            if t.out.md5 is not None and t.out.use_cache]
+    return bool(outs) and len(_imports(repo, scope)) == len(outs)
+
+
+def _lacking(repo: Repo, out) -> bool:
+    from tide.objects.transfer import missing_from
+    from tide.ops.registry_source import _missing
+
+    ref = ObjRef(out.md5, out.legacy)
+    return _missing(repo.cache, [] if ref.is_dir else [ref], [ref] if ref.is_dir else [], missing_from)
+
+
+def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=None) -> int:
+    """Fetch what the cache lacks of imports in scope from their sources; returns how many outputs."""
+    from tide.ops.registry_source import open_source
+
+    groups: dict[tuple[str, str], list] = {}
+    for dep, out in _imports(repo, scope):
+        if _lacking(repo, out):
+            groups.setdefault((dep["repo"]["url"], dep["repo"]["rev_lock"]), []).append((dep, out))
+    n = 0
+    for (url, lock), items in groups.items():
+        with open_source(url, lock, repo.env) as src:
+            for dep, out in items:
+                _fetch_one(repo, src, dep["path"], out, jobs, progress)
+                n += 1
+    return n
+
+
+def _fetch_one(repo: Repo, src, path: str, out, jobs: int | None, progress) -> None:
+    """One import's objects into the cache: as they are when the import is a whole output of the
+    source, else rebuilt from the source's files (a git-tracked file, part of a directory) and stored
+    only if they hash to what the ``.dvc`` file records."""
+    import shutil
+    import tempfile
+
+    from tide.core import manifest
+    from tide.core.errors import MissingError
+    from tide.ops.registry_get import fetch_plan, materialize, plan
+
+    pl = plan(src, path)
+    if pl.whole is not None and pl.whole.md5 == out.md5:
+        fetch_plan(src, pl, repo.cache, jobs, progress)
+        return
+    scratch = src.scratch_cache()
+    fetch_plan(src, pl, scratch, jobs, progress)
+    work = tempfile.mkdtemp(prefix="tide-import-", dir=repo.tmp_dir)
+    try:
+        dst = os.path.join(work, "out")
+        materialize(src, pl, scratch, dst)
+        if pl.isdir:
+            entries = []
+            for it in pl.items:
+                oid = repo.cache.put_file(os.path.join(dst, it.relpath))
+                entries.append(manifest.Entry(it.relpath, oid))
+            raw = manifest.serialize(entries)
+            oid = manifest.tree_oid(raw)
+            if oid == out.md5:
+                repo.cache.put_bytes(raw, oid)
+        else:
+            oid = repo.cache.put_file(dst)
+        if oid != out.md5:
+            raise MissingError(f"'{repo.rel(out.abspath)}': the source's '{path}' at {src.sha} no longer "
+                               f"hashes to the recorded {out.md5}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,199 @@
+"""``tide import URL PATH`` and ``tide update``: data of another repository tracked here, with the
+``.dvc`` file dvc writes (``frozen: true``, ``deps: [{path, repo: {url, rev, rev_lock}}]``, the stage
+``md5``), so that ``dvc update`` works on tide's imports and ``tide update`` on dvc's.
+
+The data is fetched into this repository's cache (from the source's cache when it is local, else
+its default remote, with the transfer engine) and checked out like any output. PATH named exactly
+as one output of the source keeps its hashes (nothing is re-hashed); anything else (a git-tracked
+file, a file inside a tracked directory, a git directory) is written and hashed like ``tide add``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from tide.core.errors import FileFormatError, MissingError, TideError, UsageError
+from tide.ops.import_db import stage_md5
+from tide.ops.registry_get import fetch_plan, materialize, plan
+from tide.ops.registry_source import Source, open_source
+from tide.workspace import pointers
+from tide.workspace.pointers import Out, PointerFile
+from tide.workspace.repo import Repo
+
+
+class NeedsForceImport(TideError):
+    pass
+
+
+@dataclass
+class ImportResult:
+    out: str                     # relative to the repository root
+    pointer: str
+    changed: bool = True
+    git_files: list[str] = field(default_factory=list)
+
+
+def repo_dep(url: str, path: str, rev: str | None, rev_lock: str | None) -> dict:
+    repo = {"url": url}
+    if rev:
+        repo["rev"] = rev
+    if rev_lock:
+        repo["rev_lock"] = rev_lock
+    return {"path": path, "repo": repo}
+
+
+def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
+    top: dict = {"frozen": True, "deps": [dep]}
+    pf = PointerFile(ptr, (out,), top)
+    if no_exec:
+        return pf
+    return PointerFile(ptr, (out,), {"md5": stage_md5(pf.dump()), **top})
+
+
+def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | None = None,
+            no_download: bool = False, no_exec: bool = False, force: bool = False, jobs: int | None = None,
+            cwd: str | None = None, progress=None) -> ImportResult:
+    from tide.ops.add import resolve_target
+    from tide.workspace import gitignore
+
+    cwd = cwd or os.getcwd()
+    dst = resolve_target(repo, out or os.path.basename(path.rstrip("/")) or path, cwd)
+    ptr = dst + pointers.SUFFIX
+    with repo.lock():
+        if not force:
+            for p in (ptr, dst):
+                if os.path.lexists(p):
+                    raise NeedsForceImport(f"'{repo.rel(p)}' already exists; use --force to replace it")
+        gitignore.refuse_tracked(repo.root, [dst], repo.git)
+        base = Out(os.path.basename(dst), dst)
+        if no_exec:
+            pf = _pointer(ptr, base, repo_dep(url, path, rev, None), True)
+        else:
+            with open_source(url, rev, repo.env) as src:
+                pf = _fetch_into(repo, src, path, base, ptr, rev, no_download, force, jobs, progress)
+        pf.write()
+        ignores = gitignore.add(repo.root, [dst], repo.git, checked=True)
+        files = sorted({repo.rel(ptr), *ignores})
+        if repo.autostage and repo.git is not None:
+            repo.git.add(files)
+    return ImportResult(repo.rel(dst), repo.rel(ptr), True, files)
+
+
+def _fetch_into(repo: Repo, src: Source, path: str, base: Out, ptr: str, rev: str | None, no_download: bool,
+                force: bool, jobs: int | None, progress) -> PointerFile:
+    dep = repo_dep(src.url, path.strip("/"), rev, src.rev_lock())
+    if no_download:
+        return _pointer(ptr, base, dep, False)
+    pl = plan(src, path)
+    dst = base.abspath
+    if pl.whole is not None:  # one output of the source: its hashes as they are
+        w = pl.whole
+        out = Out(base.path, dst, w.md5, w.size, w.nfiles, w.isexec, w.hash_name)
+        fetch_plan(src, pl, repo.cache, jobs, progress)
+        _checkout(repo, out, force)
+        return _pointer(ptr, out, dep, False)
+    cache = src.scratch_cache()
+    fetch_plan(src, pl, cache, jobs, progress)
+    if os.path.lexists(dst):
+        from tide.ops.registry_get import _remove
+
+        _remove(dst)
+    materialize(src, pl, cache, dst)
+    res = repo.hasher.hash_path(dst)
+    from tide.ops.add import store
+
+    store(repo, res, link=True)
+    out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
+    _checkout(repo, out, True)
+    return _pointer(ptr, out, dep, False)
+
+
+def _checkout(repo: Repo, out: Out, force: bool) -> None:
+    from tide.workspace.checkout import checkout_out
+
+    r = checkout_out(out, repo.rel(out.abspath), repo.hasher, repo.cache, force=force)
+    if r.failed:
+        raise MissingError(f"'{repo.rel(out.abspath)}' could not be checked out: its data is missing")
+    repo.state.save_links([(repo.rel(out.abspath), out.md5)])
+
+
+# --- update -----------------------------------------------------------------------------------------
+@dataclass
+class UpdateResult:
+    pointer: str
+    changed: bool
+    out: str
+
+
+def import_dep(pf: PointerFile) -> dict | None:
+    deps = pf.top.get("deps")
+    if not isinstance(deps, list) or len(deps) != 1 or not isinstance(deps[0], dict):
+        return None
+    return deps[0]
+
+
+def _pointer_of(repo: Repo, target: str, cwd: str) -> str:
+    p = os.path.abspath(os.path.join(cwd, target))
+    if not p.endswith(pointers.SUFFIX):
+        p += pointers.SUFFIX
+    if not os.path.exists(p):
+        raise MissingError(f"'{target}' is not an import: no '{os.path.relpath(p, cwd)}'")
+    return p
+
+
+def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: bool = False,
+           jobs: int | None = None, cwd: str | None = None, progress=None) -> list[UpdateResult]:
+    cwd = cwd or os.getcwd()
+    if not targets:
+        raise UsageError("name the import(s) to update")
+    results = []
+    with repo.lock():
+        for t in targets:
+            ptr = _pointer_of(repo, t, cwd)
+            pf = pointers.load(ptr, repo.root)
+            dep = import_dep(pf)
+            if dep is None or ("repo" not in dep and "path" not in dep):
+                raise FileFormatError(f"'{repo.rel(ptr)}' is not an import (no dependency to update from)")
+            if "repo" in dep:
+                results.append(_update_repo_import(repo, pf, dep, rev, no_download, jobs, progress))
+            else:
+                from tide.ops.registry_import_url import update_url
+
+                results.append(update_url(repo, pf, dep, no_download, jobs))
+    return results
+
+
+def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None, no_download: bool,
+                        jobs: int | None, progress) -> UpdateResult:
+    info = dep["repo"]
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str) or not isinstance(dep.get("path"), str):
+        raise FileFormatError(f"'{repo.rel(pf.path)}': the import's 'repo' needs a url and a path")
+    url = info["url"]
+    want_rev = rev or info.get("rev")
+    out = pf.outs[0]
+    with open_source(url, want_rev, repo.env) as src:
+        lock = src.rev_lock()
+        same = (lock == info.get("rev_lock") and (rev is None or rev == info.get("rev"))
+                and out.md5 is not None and not no_download and _workspace_matches(repo, out))
+        if same:
+            return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
+        base = Out(out.path, out.abspath, extra=dict(out.extra))
+        new = _fetch_into(repo, src, dep["path"], base, pf.path, want_rev, no_download, True, jobs, progress)
+    keep = {k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")}
+    top = dict(new.top)
+    top.update(keep)
+    final = PointerFile(pf.path, new.outs, top)
+    changed = final.dump() != pf.dump()
+    if changed:
+        final.write()
+    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath))
+
+
+def _workspace_matches(repo: Repo, out: Out) -> bool:
+    if not os.path.lexists(out.abspath):
+        return False
+    try:
+        return repo.hasher.hash_path(out.abspath, want_files=False).md5 == out.md5
+    except TideError:
+        return False

@@ -1,0 +1,142 @@
+"""``tide import-url URL [OUT]`` and its ``update``: a file or directory at a URL tracked here, with the
+``.dvc`` file dvc writes: ``frozen: true``, a dependency on the URL with its hash, the output.
+
+For a local path the dependency holds ``md5``/``size``(/``nfiles``)/``hash: md5`` exactly as dvc
+writes it (relative paths as given, resolved from the ``.dvc`` file's directory), so ``dvc update``
+and ``tide update`` agree on whether the source changed. Other URLs (``s3://``, ``http(s)://`` ...)
+are downloaded through the storage backends and their dependency records the md5 of what was
+downloaded (dvc records the server's ``etag`` there; see docs/registry-data.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+from tide.core.errors import MissingError, UsageError
+from tide.ops.import_db import stage_md5
+from tide.ops.registry_import import ImportResult, NeedsForceImport, UpdateResult, _checkout
+from tide.workspace import pointers
+from tide.workspace.pointers import Out, PointerFile
+from tide.workspace.repo import Repo
+
+
+def _is_local(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def _local(url: str, base_dir: str) -> str:
+    p = url[len("file://"):] if url.startswith("file://") else url
+    return os.path.normpath(os.path.join(base_dir, os.path.expanduser(p)))
+
+
+def local_hash(path: str) -> tuple[str, int, int | None]:
+    """(md5, size, nfiles or None) of a local file or directory, as dvc hashes it."""
+    from tide.core import manifest
+    from tide.core.hashing import file_md5
+
+    if os.path.isfile(path):
+        return file_md5(path), os.path.getsize(path), None
+    if not os.path.isdir(path):
+        raise MissingError(f"'{path}' does not exist")
+    entries, total = [], 0
+    for d, dirs, files in os.walk(path):
+        dirs.sort()
+        for f in files:
+            p = os.path.join(d, f)
+            entries.append(manifest.Entry(os.path.relpath(p, path).replace(os.sep, "/"), file_md5(p)))
+            total += os.path.getsize(p)
+    raw = manifest.serialize(entries)
+    return manifest.tree_oid(raw), total, len(entries)
+
+
+def _dep(url: str, md5: str, size: int, nfiles: int | None) -> dict:
+    d: dict = {"md5": md5, "size": size}
+    if nfiles is not None:
+        d["nfiles"] = nfiles
+    d["hash"] = "md5"
+    d["path"] = url
+    return d
+
+
+def _pointer(ptr: str, out: Out, dep: dict) -> PointerFile:
+    top: dict = {"frozen": True, "deps": [dep]}
+    pf = PointerFile(ptr, (out,), top)
+    return PointerFile(ptr, (out,), {"md5": stage_md5(pf.dump()), **top})
+
+
+def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool = False, no_exec: bool = False,
+               force: bool = False, options: dict[str, str] | None = None, cwd: str | None = None) -> ImportResult:
+    from tide.ops.add import resolve_target
+    from tide.ops.registry_url import split_url
+    from tide.workspace import gitignore
+
+    cwd = cwd or os.getcwd()
+    name = split_url(url)[1] if "://" in url and not url.startswith("file://") else os.path.basename(
+        url.rstrip("/"))
+    dst = resolve_target(repo, out or name, cwd)
+    ptr = dst + pointers.SUFFIX
+    with repo.lock():
+        if not force:
+            for p in (ptr, dst):
+                if os.path.lexists(p):
+                    raise NeedsForceImport(f"'{repo.rel(p)}' already exists; use --force to replace it")
+        gitignore.refuse_tracked(repo.root, [dst], repo.git)
+        base = Out(os.path.basename(dst), dst)
+        if no_exec:
+            pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [{"path": url}]})
+        else:
+            pf = _fetch(repo, url, base, ptr, no_download, options)
+        pf.write()
+        ignores = gitignore.add(repo.root, [dst], repo.git, checked=True)
+        files = sorted({repo.rel(ptr), *ignores})
+        if repo.autostage and repo.git is not None:
+            repo.git.add(files)
+    return ImportResult(repo.rel(dst), repo.rel(ptr), True, files)
+
+
+def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
+           options: dict[str, str] | None) -> PointerFile:
+    from tide.ops.add import store
+    from tide.ops.registry_get import _remove
+    from tide.ops.registry_url import get_url
+
+    dst = base.abspath
+    if _is_local(url):
+        md5, size, nfiles = local_hash(_local(url, os.path.dirname(ptr)))
+        dep = _dep(url, md5, size, nfiles)
+        if no_download:
+            return _pointer(ptr, base, dep)
+    elif no_download:
+        raise UsageError("--no-download needs the URL's hash: only local paths are supported with it")
+    if os.path.lexists(dst):
+        _remove(dst)
+    src = _local(url, os.path.dirname(ptr)) if _is_local(url) else url
+    get_url(src, dst, options, force=True, env=repo.env)
+    res = repo.hasher.hash_path(dst)
+    store(repo, res, link=True)
+    out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
+    _checkout(repo, out, True)
+    if not _is_local(url):
+        dep = _dep(url, res.md5, res.size, res.nfiles)
+    return _pointer(ptr, out, dep)
+
+
+def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False,
+               jobs: int | None = None) -> UpdateResult:  # jobs: one stream per file
+    from tide.ops.registry_import import _workspace_matches
+
+    url = dep["path"]
+    out = pf.outs[0]
+    if _is_local(url) and out.md5 is not None and not no_download:
+        md5, _, _ = local_hash(_local(url, os.path.dirname(pf.path)))
+        if md5 == dep.get("md5") and _workspace_matches(repo, out):
+            return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
+    base = Out(out.path, out.abspath, extra=dict(out.extra))
+    new = _fetch(repo, url, base, pf.path, no_download, None)
+    top = dict(new.top)
+    top.update({k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")})
+    final = PointerFile(pf.path, new.outs, top)
+    changed = final.dump() != pf.dump()
+    if changed:
+        final.write()
+    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath))

@@ -1,0 +1,438 @@
+"""A DVC repository to read data from (``tide ls/get/import/update``, ``tide.api``): a local path or a
+git URL, at a revision, as dvc's ``Repo.open(url, rev)`` sees it.
+
+- A local path without ``--rev`` is read as its workspace: git-side files and ``.dvc`` files from
+  the disk (dvc does the same; ``rev_lock`` is still its HEAD commit).
+- A local path with ``--rev`` is read from its own git objects (no clone).
+- Any other URL (``file://``, ``https://``, ``ssh://``, ``git@host:x``) is cloned bare into a
+  temporary directory, shallow when the revision is a branch or tag, and removed on ``close()``.
+
+Tracked data comes from the source's cache (local sources) and then from the source's default
+remote, through tide's transfer engine (``provide``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import namedtuple
+
+from tide.core import yamlio
+from tide.core.config import Config, Env
+from tide.core.errors import GitError, MissingError, TideError
+from tide.workspace import pointers
+from tide.workspace.pointers import Out
+
+VROOT = "/__tide_source__"  # the root .dvc files of a revision are parsed against (never touched)
+
+# one entry of the git side: kind "file" or "dir"; size in bytes (a git tree's object size, as dvc)
+Node = namedtuple("Node", "isdir size isexec")
+
+
+class SourceError(TideError):
+    pass
+
+
+def _local_path(url: str) -> str | None:
+    if url.startswith("file://"):
+        return url[len("file://"):]
+    if "://" in url or (":" in url.split("/")[0] and not os.path.exists(url)):
+        return None  # https://, ssh://, git@host:path
+    return url
+
+
+class SourceConfig(Config):
+    """The source's config at the revision: ``.dvc/config`` from git (written to a temporary file),
+    ``config.local`` from the disk for a local source; relative paths resolve against the source."""
+
+    def __init__(self, files: dict[str, str], base_dir: str, env: Env) -> None:
+        super().__init__(base_dir, env)
+        self._files = files
+
+    def path(self, level: str) -> str:
+        if level in ("repo", "local"):
+            return self._files.get(level, os.path.join(self.dvc_dir, "no such config"))
+        return super().path(level)
+
+    def _resolve_path(self, level: str, value: str) -> str:
+        if "://" in value or os.path.isabs(value) or not value:
+            return value
+        if level in ("repo", "local"):
+            return os.path.normpath(os.path.join(self.dvc_dir, value))
+        return super()._resolve_path(level, value)
+
+
+class Source:
+    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
+                 full: bool = False) -> None:
+        import tempfile
+
+        from tide.core.git import Git
+
+        self.url = url
+        self.remote = remote  # a remote of the source's config to read data from (default: its default)
+        self.full = full  # a clone with every branch and tag (the model registry's tags), never shallow
+        self.rev = rev
+        self.env = env or Env()
+        self._tmp = tempfile.mkdtemp(prefix="tide-source-")
+        self._outs: list[tuple[str, Out]] | None = None
+        self._tree: dict[str, Node] | None = None
+        self._settings: dict[str, dict[str, str]] | None = None
+        local = _local_path(url)
+        try:
+            if local is not None:
+                local = os.path.abspath(local)
+                if not os.path.isdir(local):
+                    raise SourceError(f"'{url}' is not a directory or a git repository URL")
+                self.local: str | None = local
+                self.workspace = rev is None and not url.startswith("file://")
+                if url.startswith("file://") and rev is None:
+                    self.git = self._clone(url, None)
+                else:
+                    from tide.core.git import find_root
+
+                    top = find_root(local)
+                    if (top is None or os.path.realpath(top) != os.path.realpath(local)) and not self.workspace:
+                        raise SourceError(f"'{url}' is not the top of a git repository")
+                    self.git = Git(local)
+            else:
+                self.local = None
+                self.workspace = False
+                self.git = self._clone(url, rev)
+            if self.workspace:
+                proc = self.git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+                self.sha = proc.stdout.decode().strip() if proc.returncode == 0 else None
+            else:
+                self.sha = self.git.resolve(rev or "HEAD")
+        except BaseException:
+            self.close()
+            raise
+
+    # --- opening ---------------------------------------------------------------------------------
+    def _clone(self, url: str, rev: str | None):
+        from tide.core.git import Git
+
+        dest = os.path.join(self._tmp, "repo.git")
+        base = Git(self._tmp, env={"GIT_TERMINAL_PROMPT": "0"})  # a server asking for a login: fail, never wait
+        shallow = [] if self.full else ["--depth=1"] + (["-b", rev] if rev else [])
+        proc = base.run("clone", "--bare", "--quiet", *shallow, "--", url, dest, check=False)
+        if proc.returncode != 0 and shallow and rev:  # a commit id: shallow clones take only branch or tag names
+            import shutil
+
+            shutil.rmtree(dest, ignore_errors=True)
+            proc = base.run("clone", "--bare", "--quiet", "--", url, dest, check=False)
+        if proc.returncode != 0:
+            err = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise SourceError(f"cannot clone '{url}': {err[-1] if err else 'git clone failed'}")
+        return Git(dest)
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def root(self) -> str:
+        return self.local if self.workspace else VROOT
+
+    # --- git side --------------------------------------------------------------------------------
+    def tree(self) -> dict[str, Node]:
+        """Every file and directory of the git side (workspace: the disk), ``.git``/``.dvc`` left out."""
+        if self._tree is None:
+            self._tree = self._disk_tree() if self.workspace else self._git_tree()
+        return self._tree
+
+    def _git_tree(self) -> dict[str, Node]:
+        fmt = "--format=%(objectmode) %(objecttype) %(objectsize)%x09%(path)"
+        raw = self.git.run("ls-tree", "-r", "-z", "--full-tree", fmt, self.sha).stdout
+        out: dict[str, Node] = {}
+        dirs: set[str] = set()
+        for rec in raw.decode("utf-8", errors="surrogateescape").split("\0"):
+            if not rec:
+                continue
+            meta, path = rec.split("\t", 1)
+            mode, kind, size = meta.split()
+            if path.startswith(".dvc/") or kind != "blob":
+                continue
+            out[path] = Node(False, int(size), mode == "100755")
+            parent = path.rpartition("/")[0]
+            while parent and parent not in dirs:
+                dirs.add(parent)
+                parent = parent.rpartition("/")[0]
+        if dirs:  # a directory's size is its git tree object's, as dvc shows it
+            order = sorted(dirs)
+            req = "".join(f"{self.sha}:{d}\n" for d in order).encode("utf-8", errors="surrogateescape")
+            raw = self.git.run("cat-file", "--batch", input=req).stdout
+            pos = 0
+            for d in order:
+                nl = raw.index(b"\n", pos)
+                parts = raw[pos:nl].split()
+                pos = nl + 1
+                size = int(parts[2]) if len(parts) == 3 else None
+                if size is not None:
+                    pos += size + 1
+                out[d] = Node(True, size if parts[1:2] == [b"tree"] else None, False)
+        return out
+
+    def _disk_tree(self) -> dict[str, Node]:
+        out: dict[str, Node] = {}
+        base = self.local
+        for d, dirs, files in os.walk(base):
+            rel_d = os.path.relpath(d, base).replace(os.sep, "/")
+            rel_d = "" if rel_d == "." else rel_d + "/"
+            dirs[:] = [x for x in dirs if x != ".git" and not (rel_d == "" and x == ".dvc")]
+            for name in dirs + files:
+                try:
+                    st = os.stat(os.path.join(d, name))
+                except OSError:
+                    continue
+                out[rel_d + name] = Node(stat.S_ISDIR(st.st_mode), st.st_size, bool(st.st_mode & stat.S_IXUSR)
+                                         and not stat.S_ISDIR(st.st_mode))
+        return out
+
+    def read(self, rel: str) -> bytes | None:
+        """A git-side file's bytes (None when absent)."""
+        if self.workspace:
+            try:
+                with open(os.path.join(self.local, rel), "rb") as f:
+                    return f.read()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                return None
+        return self.git.read_files(self.sha, [rel]).get(rel)
+
+    def read_many(self, rels: list[str]) -> dict[str, bytes]:
+        if self.workspace:
+            return {r: b for r in rels if (b := self.read(r)) is not None}
+        return self.git.read_files(self.sha, rels)
+
+    # --- dvc side --------------------------------------------------------------------------------
+    def outs(self) -> list[tuple[str, Out]]:
+        """``(repo-relative posix path, Out)`` of every output in ``.dvc`` files and ``dvc.lock`` files."""
+        if self._outs is None:
+            from tide.pipeline.lockfile import LOCK_NAME, parse_lock
+
+            names = [p for p, n in self.tree().items() if not n.isdir and (
+                p.endswith(pointers.SUFFIX) or p.rsplit("/", 1)[-1] == LOCK_NAME)]
+            outs: list[tuple[str, Out]] = []
+            for name, raw in self.read_many(names).items():
+                path = os.path.join(self.root, name)
+                where = f"{self.url}:{name}"
+                try:
+                    data = yamlio.loads(raw.decode("utf-8"), where)
+                    if name.endswith(pointers.SUFFIX):
+                        found = list(pointers.parse(data, path, self.root, where).outs)
+                    else:
+                        found = [o for _, o in parse_lock(data, self.root, path, where)]
+                except (UnicodeDecodeError, TideError):
+                    continue
+                for o in found:
+                    if o.md5 is not None and o.use_cache:
+                        outs.append((os.path.relpath(o.abspath, self.root).replace(os.sep, "/"), o))
+            self._outs = sorted(outs, key=lambda x: x[0])
+        return self._outs
+
+    def settings(self) -> dict[str, dict[str, str]]:
+        if self._settings is None:
+            self._settings = self._read_settings()
+        return self._settings
+
+    def _read_settings(self) -> dict[str, dict[str, str]]:
+        files: dict[str, str] = {}
+        if self.workspace:
+            return Config(os.path.join(self.local, ".dvc"), self.env).merged()
+        raw = self.git.read_files(self.sha, [".dvc/config"]).get(".dvc/config")
+        if raw is not None:
+            files["repo"] = os.path.join(self._tmp, "config")
+            with open(files["repo"], "wb") as f:
+                f.write(raw)
+        if self.local is not None and os.path.exists(os.path.join(self.local, ".dvc", "config.local")):
+            files["local"] = os.path.join(self.local, ".dvc", "config.local")
+        base = os.path.join(self.local, ".dvc") if self.local else os.path.join(self._tmp, ".dvc")
+        return SourceConfig(files, base, self.env).merged()
+
+    def cache_dir(self) -> str | None:
+        if self.local is None:
+            return None
+        d = self.settings().get("cache", {}).get("dir")
+        return d or os.path.join(self.local, ".dvc", "cache")
+
+    def rev_lock(self) -> str:
+        if self.sha is None:
+            raise SourceError(f"'{self.url}' has no commits: an import needs a commit to lock")
+        return self.sha
+
+    # --- data ------------------------------------------------------------------------------------
+    def scratch_cache(self):
+        """A cache in the temporary directory (removed on close) for what is only read once."""
+        from tide.objects.cache import ObjectCache
+
+        return ObjectCache(os.path.join(self._tmp, "cache"), ("copy",))
+
+    def manifest(self, oid: str, legacy: bool = False) -> bytes:
+        """The bytes of a ``.dir`` manifest (from the source's cache, else its remote)."""
+        from tide.objects.ref import ObjRef
+
+        cache = self.scratch_cache()
+        if not cache.exists(oid, legacy):
+            self.provide(cache, [ObjRef(oid, legacy)], [], manifests_only=True)
+        return cache.read_bytes(oid, legacy)
+
+    def resolved_remote(self):
+        """The source's remote to read data from (``remote`` or its default), resolved."""
+        from tide.ops.remote import resolve
+
+        settings = self.settings()
+        name = self.remote or settings.get("core", {}).get("remote")
+        if not name:
+            raise MissingError(f"'{self.url}' has no default remote")
+        return resolve(settings, name)
+
+    def open_object(self, ref):
+        """A binary stream of one object: the source's cache file when it is there, else a stream
+        from its remote (nothing downloaded first)."""
+        from tide.objects.cache import ObjectCache
+
+        local_cache = self.cache_dir()
+        if local_cache:
+            path = ObjectCache(local_cache).path(ref.oid, ref.legacy)
+            if os.path.isfile(path):
+                return open(path, "rb")  # the caller closes it
+        rem = _open(self.resolved_remote(), None, self.env)
+        try:
+            stream = rem.store.open(ref)
+        except Exception:
+            rem.close()
+            raise
+        return _Closing(stream, rem)
+
+    def provide(self, cache, files, dirs, jobs: int | None = None, progress=None,
+                manifests_only: bool = False) -> None:
+        """Bring file objects ``files`` and directories ``dirs`` (``ObjRef``s, with their contents)
+        into ``cache`` (an ``ObjectCache``): from the source's cache first, then its default remote.
+        ``manifests_only``: ``files`` are ``.dir`` manifests wanted without their contents."""
+        from tide.objects import transfer
+
+        fetch = _manifests if manifests_only else transfer.fetch
+        missing_from = transfer.missing_from
+        files, dirs = list(dict.fromkeys(files)), list(dict.fromkeys(dirs))
+        local_cache = self.cache_dir()
+        if local_cache and os.path.isdir(local_cache) and os.path.realpath(local_cache) != os.path.realpath(cache.root):
+            store = _store_at(local_cache, self.env)
+            try:
+                fetch(cache, store, files, dirs, jobs or 1, None, verify=False)
+            finally:
+                store.close()
+        if not _missing(cache, files, dirs, missing_from):
+            return
+        settings = self.settings()
+        name = self.remote or settings.get("core", {}).get("remote")
+        if not name:
+            raise MissingError(f"data of '{self.url}' is not in its cache and it has no default remote")
+        from tide.ops.data_scope import OpenRemote
+        from tide.ops.fetch import verify_downloads
+        from tide.ops.remote import resolve
+
+        rr = resolve(settings, name)
+        rem: OpenRemote = _open(rr, jobs, self.env)
+        self.last_remote = rem.spec.url
+        try:
+            res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
+        finally:
+            rem.close()
+        if not res.ok or _missing(cache, files, dirs, missing_from):
+            n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
+            raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
+                               f"'{name}' (were they pushed?)")
+
+
+class _Closing:
+    """A stream that closes the remote it came from with itself."""
+
+    def __init__(self, stream, rem) -> None:
+        self._stream, self._rem = stream, rem
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._stream.read(n)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            self._rem.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _manifests(cache, store, files, dirs, jobs, progress, verify=True):
+    """``transfer.fetch`` for manifests alone (``tide ls`` reads a directory without its files)."""
+    from tide.objects.ref import TransferResult
+    from tide.objects.transfer import download, missing_from
+
+    res = TransferResult()
+    for ref in missing_from(cache, files):
+        try:
+            res.nbytes += download(cache, store, ref)
+            res.transferred += 1
+        except Exception:  # absent here: the next place is tried, then reported
+            res.missing_remote.append(ref)
+    return res
+
+
+def _missing(cache, files, dirs, missing_from) -> bool:
+    from tide.core import manifest
+    from tide.objects.ref import ObjRef
+
+    if missing_from(cache, files) or missing_from(cache, dirs):
+        return True
+    for d in dirs:
+        entries = manifest.parse(cache.read_bytes(d.oid, d.legacy), where=f"manifest {d.oid}")
+        if missing_from(cache, [ObjRef(e.md5, d.legacy) for e in entries]):
+            return True
+    return False
+
+
+def _store_at(path: str, env: Env):
+    from tide.objects.remote import DvcLayoutStore
+    from tide.storage.base import RemoteSpec
+    from tide.storage.registry import open_backend
+
+    return DvcLayoutStore(open_backend(RemoteSpec("", path), env))
+
+
+def _open(rr, jobs: int | None, env: Env):
+    from tide.objects.remote import DvcLayoutStore
+    from tide.ops.data_scope import OpenRemote
+    from tide.storage.registry import open_backend
+    from tide.storage.wrappers import RetryingBackend, RetryPolicy
+
+    backend = open_backend(rr.spec, env)
+    wrapped = RetryingBackend(backend, RetryPolicy(attempts=5))
+    n = jobs or rr.jobs or backend.capabilities.default_jobs
+    return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, max(1, n))
+
+
+def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
+                full: bool = False) -> Source:
+    try:
+        return Source(url, rev, env, remote, full)
+    except GitError as exc:
+        msg = str(exc)
+        if "unknown revision" in msg:
+            raise SourceError(f"unknown revision '{rev}' in '{url}'")
+        raise SourceError(f"'{url}': {msg}")

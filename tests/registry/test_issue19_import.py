@@ -1,0 +1,186 @@
+"""issue 19: ``tide get``/``get-url``/``import``/``import-url``/``update`` against real dvc, both ways: the
+same bytes and the same ``.dvc`` files, and each tool updates the other's imports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.registry.conftest import git
+
+
+def tree(d):
+    out = {}
+    for base, _, files in os.walk(d):
+        for f in files:
+            p = os.path.join(base, f)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, d)] = (fh.read(), os.stat(p).st_mode & 0o111 != 0)
+    return out
+
+
+@pytest.mark.parametrize("path", ["data", "hello.txt", "data/sub", "data/a.txt", "gitdir", "run.sh", "models"])
+def test_issue19_get_same_as_dvc(source, tide, dvc, tmp_path, path):
+    for tool, name in ((dvc, "by-dvc"), (tide, "by-tide")):
+        (tmp_path / name).mkdir()
+        tool("get", source.url, path, "-o", "got", cwd=tmp_path / name)
+    a, b = tmp_path / "by-dvc" / "got", tmp_path / "by-tide" / "got"
+    assert (tree(a) if a.is_dir() else a.read_bytes()) == (tree(b) if b.is_dir() else b.read_bytes())
+
+
+def test_issue19_get_at_rev_from_the_remote_only(fresh_source, tide, tmp_path):
+    """Without the source's cache, data comes from its remote; --rev picks the version."""
+    shutil.rmtree(fresh_source.path / ".dvc" / "cache")
+    tide("get", str(fresh_source.path), "hello.txt", "-o", "v1.txt", "--rev", "v1", cwd=tmp_path)
+    tide("get", fresh_source.url, "hello.txt", "-o", "head.txt", "-j", "2", cwd=tmp_path)
+    assert (tmp_path / "v1.txt").read_bytes() == b"hello\n"
+    assert (tmp_path / "head.txt").read_bytes() == b"hello2\n"
+    assert not (fresh_source.path / ".dvc" / "cache").exists()  # nothing written into the source
+
+
+def test_issue19_get_refuses_to_overwrite(dvc_source, tide, tmp_path):
+    (tmp_path / "data").mkdir()
+    r = tide("get", dvc_source.url, "data", cwd=tmp_path, check=False)
+    assert r.returncode == 1 and "--force" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    tide("get", dvc_source.url, "data", "--force", cwd=tmp_path)
+    assert sorted(tree(tmp_path / "data")) == ["a.txt", "sub/b.txt"]
+
+
+@pytest.mark.parametrize("argv,what", [
+    (["{url}", "nope"], "nope"), (["{url}", "hello.txt", "--rev", "nope"], "nope"),
+    (["{tmp}/missing", "x"], "missing"), (["http://127.0.0.1:9/x.git", "x"], "127.0.0.1"),
+])
+def test_issue19_get_errors_leave_nothing(dvc_source, tide, tmp_path, argv, what):
+    work = tmp_path / "work"
+    work.mkdir()
+    r = tide("get", *[a.format(url=dvc_source.url, tmp=tmp_path) for a in argv], cwd=work, check=False)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ERROR: failed to get") and what in lines[0]
+    assert os.listdir(work) == []
+
+
+def test_issue19_get_url(dvc_source, tide, dvc, tmp_path):
+    tide("get-url", str(dvc_source.path / "data"), "d", cwd=tmp_path)
+    tide("get-url", str(dvc_source.path / "code.py"), cwd=tmp_path)
+    assert sorted(tree(tmp_path / "d")) == ["a.txt", "sub/b.txt"]
+    assert (tmp_path / "code.py").read_bytes() == b"code\n"
+    r = tide("get-url", str(dvc_source.path / "nope"), cwd=tmp_path, check=False)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+
+
+IMPORTS = [
+    ("hello.txt", ["-o", "h.txt"]), ("data", ["--rev", "v1"]), ("code.py", []), ("data/sub", ["-o", "sub"]),
+    ("models/m.pkl", ["--no-download", "-o", "nd.pkl"]), ("hello.txt", ["--no-exec", "-o", "ne.txt"]),
+]
+
+
+def _dest(tmp_path, tool, name):
+    d = tmp_path / name
+    d.mkdir()
+    git(d, "init", "-q", "-b", "main")
+    tool("init", cwd=d)
+    return d
+
+
+def test_issue19_import_writes_the_dvc_file_dvc_writes(source, tide, dvc, tmp_path):
+    a, b = _dest(tmp_path, dvc, "by-dvc"), _dest(tmp_path, tide, "by-tide")
+    for path, extra in IMPORTS:
+        dvc("import", str(source.path), path, *extra, cwd=a)
+        tide("import", str(source.path), path, *extra, cwd=b)
+    for name in sorted(n for n in os.listdir(a) if n.endswith(".dvc") and n != ".dvc"):
+        assert (b / name).read_text() == (a / name).read_text(), name
+    assert sorted((b / ".gitignore").read_text().splitlines()) == sorted((a / ".gitignore").read_text().splitlines())
+    for out in ("h.txt", "data", "code.py", "sub"):
+        pa, pb = a / out, b / out
+        assert (tree(pa) if pa.is_dir() else pa.read_bytes()) == (tree(pb) if pb.is_dir() else pb.read_bytes())
+    assert not (b / "nd.pkl").exists() and not (b / "ne.txt").exists()
+    git(b, "add", "-A")
+    git(b, "commit", "-qm", "imports")
+    assert "h.txt" not in dvc("status", cwd=b).stdout  # dvc sees tide's import as up to date
+
+
+def test_issue19_update_both_ways(fresh_source, tide, dvc, tmp_path):
+    src = fresh_source
+    for tool, other, name in ((tide, dvc, "t"), (dvc, tide, "d")):
+        d = _dest(tmp_path, tool, name)
+        tool("import", src.url, "hello.txt", "--rev", "v1", cwd=d)
+        tool("import", str(src.path), "data", cwd=d)
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "imports")
+        r = other("update", "hello.txt.dvc", "data.dvc", cwd=d)
+        assert "didn't change, skipping" in r.stdout + r.stderr
+        other("update", "hello.txt.dvc", "--rev", "main", cwd=d)
+        assert (d / "hello.txt").read_bytes() == b"hello2\n"
+        assert "rev: main" in (d / "hello.txt.dvc").read_text()
+        assert git(src.path, "rev-parse", "main") in (d / "hello.txt.dvc").read_text()
+        after = (d / "hello.txt.dvc").read_text()
+        tool("update", "hello.txt.dvc", cwd=d)  # the updating tool's .dvc file is final for the other
+        assert (d / "hello.txt.dvc").read_text() == after
+        assert "Data and pipelines are up to date." in dvc("status", cwd=d).stdout
+    # a change in the source: both tools see it
+    (src.path / "data" / "c.txt").write_bytes(b"c\n")
+    dvc("add", "data", cwd=src.path)
+    dvc("push", cwd=src.path)
+    git(src.path, "commit", "-qam", "three")
+    for name, tool in (("t", dvc), ("d", tide)):
+        tool("update", "data.dvc", cwd=tmp_path / name)
+        assert (tmp_path / name / "data" / "c.txt").read_bytes() == b"c\n"
+    assert (tmp_path / "t" / "data.dvc").read_text() == (tmp_path / "d" / "data.dvc").read_text()
+
+
+def test_issue19_import_url_same_as_dvc(tmp_path, tide, dvc):
+    ext = tmp_path / "ext"
+    ext.mkdir()
+    (ext / "f.txt").write_bytes(b"one\n")
+    (ext / "dir").mkdir()
+    (ext / "dir" / "x").write_bytes(b"x\n")
+    a, b = _dest(tmp_path, dvc, "by-dvc"), _dest(tmp_path, tide, "by-tide")
+    for tool, d in ((dvc, a), (tide, b)):
+        tool("import-url", str(ext / "f.txt"), cwd=d)
+        tool("import-url", str(ext / "dir"), "dd", cwd=d)
+        tool("import-url", "../ext/f.txt", "rel.txt", cwd=d)
+    for name in ("f.txt.dvc", "dd.dvc", "rel.txt.dvc"):
+        assert (b / name).read_text() == (a / name).read_text()
+    (ext / "f.txt").write_bytes(b"two\n")
+    tide("update", "f.txt.dvc", cwd=a)   # tide updates dvc's import-url
+    dvc("update", "f.txt.dvc", cwd=b)    # dvc updates tide's
+    assert (a / "f.txt").read_bytes() == (b / "f.txt").read_bytes() == b"two\n"
+    assert (a / "f.txt.dvc").read_text() == (b / "f.txt.dvc").read_text()
+    r = tide("update", "f.txt.dvc", cwd=b)
+    assert "didn't change" in r.stdout
+
+
+@pytest.mark.parametrize("argv,what", [
+    (["{url}", "nope"], "nope"), (["{url}", "hello.txt", "--rev", "nope"], "nope"),
+    (["{tmp}/missing", "x"], "missing"),
+])
+def test_issue19_import_errors_leave_nothing(dvc_source, tide, dest, tmp_path, argv, what):
+    before = sorted(os.listdir(dest))
+    r = tide("import", *[a.format(url=dvc_source.url, tmp=tmp_path) for a in argv], cwd=dest, check=False)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ERROR: failed to import") and what in lines[0]
+    assert sorted(os.listdir(dest)) == before
+
+
+def test_issue19_pull_of_imports_comes_from_the_source(fresh_source, tide, dvc, tmp_path):
+    """dvc's imports in a repository with no remote: tide pull fetches whole outputs, git-tracked files
+    and parts of directories from the source at rev_lock (rebuilt and checked against the .dvc hash)."""
+    d = _dest(tmp_path, dvc, "d")
+    for path, extra in (("data", []), ("code.py", []), ("data/sub", ["-o", "sub"]), ("hello.txt", ["--rev", "v1"])):
+        dvc("import", str(fresh_source.path), path, *extra, cwd=d)
+    git(d, "add", "-A")
+    git(d, "commit", "-qm", "imports")
+    shutil.rmtree(fresh_source.path / ".dvc" / "cache")  # only the source's remote has the data now
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(d), str(clone))
+    tide("pull", cwd=clone)
+    assert (clone / "data" / "sub" / "b.txt").read_bytes() == b"b\n"
+    assert (clone / "code.py").read_bytes() == b"code\n"
+    assert (clone / "sub" / "b.txt").read_bytes() == b"b\n"
+    assert (clone / "hello.txt").read_bytes() == b"hello\n"
+    assert "up to date" in tide("status", cwd=clone).stdout
+    assert "up to date" in dvc("status", cwd=clone).stdout

@@ -1,0 +1,53 @@
+"""issue 19: ``tide ls`` lists what ``dvc ls`` lists, byte for byte, for sources made by dvc or tide."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+LS_ARGS = [
+    [], ["-R"], ["--json"], ["--size"], ["--size", "-R"], ["--dvc-only"], ["--dvc-only", "-R", "--size"],
+    ["-R", "--json", "--size"], ["--show-hash"], ["--dvc-only", "--json"], ["data", "--json", "-R"],
+    ["data", "--size"], ["data/sub", "--json"], ["models/m.pkl"], ["data/a.txt", "--json"], ["gitdir", "--json"],
+]
+
+
+@pytest.mark.parametrize("args", LS_ARGS, ids=lambda a: " ".join(a) or "plain")
+def test_issue19_ls_same_as_dvc_file_url(source, tide, dvc, args):
+    want = dvc("ls", source.url, *args).stdout
+    got = tide("ls", source.url, *args).stdout
+    assert got == want
+
+
+@pytest.mark.parametrize("rev", ["v1", "main", "commit"])
+def test_issue19_ls_same_as_dvc_at_rev(dvc_source, tide, dvc, rev):
+    rev = dvc_source.v1 if rev == "commit" else rev
+    for args in (["-R", "--json"], ["--size"], ["data", "--size"]):
+        want = dvc("ls", str(dvc_source.path), *args, "--rev", rev).stdout
+        assert tide("ls", str(dvc_source.path), *args, "--rev", rev).stdout == want
+        assert tide("list", dvc_source.url, *args, "--rev", rev).stdout == want
+
+
+def test_issue19_ls_local_path_reads_the_workspace(fresh_source, tide, dvc):
+    """A local path without --rev is its workspace, as dvc reads it (uncommitted files included)."""
+    (fresh_source.path / "new.txt").write_text("new\n")
+    for args in ([], ["--json"], ["-R", "--size"], ["data", "--size"], ["--dvc-only", "-R", "--json"]):
+        assert tide("ls", str(fresh_source.path), *args).stdout == dvc("ls", str(fresh_source.path), *args).stdout
+
+
+@pytest.mark.parametrize("args,what", [
+    (["{src}", "nope"], "nope"), (["{src}", "--rev", "nope"], "nope"), (["{tmp}/missing"], "missing"),
+    (["file://{tmp}/missing"], "missing"), (["http://127.0.0.1:9/x.git"], "127.0.0.1"),
+])
+def test_issue19_ls_errors_one_line(dvc_source, tide, tmp_path, args, what):
+    before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+    argv = [a.format(src=dvc_source.path, tmp=tmp_path) for a in args]
+    r = tide("ls", *argv, check=False)
+    assert r.returncode != 0
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ERROR: failed to list") and what in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    left = {n for n in set(os.listdir(os.environ.get("TMPDIR", "/tmp"))) - before if n.startswith("tide-source-")}
+    assert not left  # the temporary clone is removed

@@ -1,0 +1,87 @@
+"""issue 19: a source repository whose remote is S3 (a moto server): tide get/import/ls/tide.api read it
+with tide's transfer engine, dvc updates tide's import; import-url/get-url of s3:// URLs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.fakes.servers import S3_ENV, MotoS3
+from tests.registry.conftest import git, make_source
+
+
+@pytest.fixture(scope="module")
+def moto():
+    s = MotoS3()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def s3_source(moto, tmp_path, dvc, monkeypatch):
+    for k, v in S3_ENV.items():
+        monkeypatch.setenv(k, v)
+    bucket = moto.new_bucket("reg")
+    src_dir = tmp_path / "pre"
+    src_dir.mkdir()
+
+    def run(*args, cwd=None, check=True):
+        if args[:2] == ("remote", "add"):
+            r = dvc(*args, cwd=cwd)
+            dvc("remote", "modify", "r", "endpointurl", moto.endpoint, cwd=cwd)
+            return r
+        return dvc(*args, cwd=cwd, check=check)
+
+    src = make_source(tmp_path, run, remote_url=f"s3://{bucket}/store")
+    git(src.path, "commit", "-qam", "endpoint", "--allow-empty")
+    shutil.rmtree(src.path / ".dvc" / "cache")  # data only on S3 from now on
+    src.bucket = bucket
+    src.endpoint = moto.endpoint
+    return src
+
+
+def test_issue19_s3_get_ls_import_api(s3_source, tide, dvc, dest, tmp_path):
+    src = s3_source
+    tide("get", src.url, "data", "-o", str(tmp_path / "got"), cwd=tmp_path)
+    assert (tmp_path / "got" / "sub" / "b.txt").read_bytes() == b"b\n"
+    assert tide("ls", src.url, "data", "-R", "--json").stdout == dvc("ls", src.url, "data", "-R", "--json").stdout
+    tide("import", src.url, "hello.txt", "--rev", "v1", cwd=dest)
+    assert (dest / "hello.txt").read_bytes() == b"hello\n"
+    git(dest, "add", "-A")
+    git(dest, "commit", "-qm", "import")
+    dvc("update", "hello.txt.dvc", "--rev", "main", cwd=dest)
+    assert (dest / "hello.txt").read_bytes() == b"hello2\n"
+    code = f"import tide.api; print(tide.api.read('data/a.txt', repo={str(src.path)!r}), end='')"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "a\n"
+
+
+def test_issue19_s3_pull_of_import_comes_from_the_source(s3_source, tide, dvc, dest, tmp_path):
+    """A clone of a repository with an import and no remote of its own: pull fetches from the source's S3."""
+    tide("import", s3_source.url, "data", cwd=dest)
+    git(dest, "add", "-A")
+    git(dest, "commit", "-qm", "import")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(dest), str(clone))
+    tide("pull", cwd=clone)
+    assert (clone / "data" / "a.txt").read_bytes() == b"a\n"
+    assert "up to date" in dvc("status", cwd=clone).stdout
+
+
+def test_issue19_s3_get_url_and_import_url(moto, tide, dest, tmp_path, monkeypatch):
+    for k, v in S3_ENV.items():
+        monkeypatch.setenv(k, v)
+    bucket = moto.new_bucket("url")
+    c = moto.client()
+    c.put_object(Bucket=bucket, Key="d/x.csv", Body=b"x\n")
+    c.put_object(Bucket=bucket, Key="d/y/z.csv", Body=b"z\n")
+    cfg = f"endpointurl={moto.endpoint}"
+    tide("get-url", f"s3://{bucket}/d", "got", "--fs-config", cfg, cwd=tmp_path)
+    assert (tmp_path / "got" / "y" / "z.csv").read_bytes() == b"z\n"
+    tide("import-url", f"s3://{bucket}/d/x.csv", "--fs-config", cfg, cwd=dest)
+    assert (dest / "x.csv").read_bytes() == b"x\n"
+    assert f"path: s3://{bucket}/d/x.csv" in (dest / "x.csv.dvc").read_text()
+    r = tide("get-url", f"s3://{bucket}/nope", "--fs-config", cfg, cwd=tmp_path, check=False)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
