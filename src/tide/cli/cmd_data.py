@@ -27,9 +27,7 @@ def register(p):
 
 
 def run(args):
-    import json
-
-    from tide.cli.output import repo
+    from tide.cli.output import emit_json, repo
     from tide.core.errors import UsageError
     from tide.ops.data_status import ORDER, data_status
 
@@ -42,7 +40,7 @@ def run(args):
     if args.untracked_files == "no":
         st.pop("untracked")
     if args.json:
-        print(json.dumps({k: st[k] for k in ORDER if st.get(k)}))
+        emit_json({k: st[k] for k in ORDER if st.get(k)})
         return 0
     parts = [(k, st[k]) for k in ORDER if st.get(k)]
     if not parts:

@@ -14,8 +14,7 @@ def register(p):
 
 
 def run(args):
-    import json
-
+    from tide.cli.output import emit_json
     from tide.core.config import Env
     from tide.core.errors import TideError
     from tide.ops.registry_ls import format_entries, ls
@@ -28,7 +27,7 @@ def run(args):
         exc.args = (f"failed to list '{args.url}' - {exc}",)
         raise
     if args.json:
-        print(json.dumps(entries))
+        emit_json(entries)
     elif entries:
         print(format_entries(entries, args.size, args.show_hash))
     return 0
