@@ -1,0 +1,187 @@
+"""``tide plots show|diff`` as dvc does them: Vega-Lite specs (``--json``, ``--show-vega``) and an HTML page that
+renders them with vega-embed; image plots copied next to it. Needs nothing beyond the standard library."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from tide.core.errors import TideError, UsageError
+from tide.core.fsutil import atomic_write_bytes, atomic_write_text
+from tide.pipeline import metrics as m
+from tide.pipeline import vega
+from tide.pipeline.plots import IMAGE_EXT, PlotDef, definitions
+from tide.pipeline.revfs import WORKSPACE, reader_for
+from tide.workspace.repo import Repo
+
+SCRIPTS = ('<script src="https://cdn.jsdelivr.net/npm/vega@5.20.2"></script>\n'
+           '<script src="https://cdn.jsdelivr.net/npm/vega-lite@5.2.0"></script>\n'
+           '<script src="https://cdn.jsdelivr.net/npm/vega-embed@6.18.2"></script>')
+
+
+@dataclass
+class Rendered:
+    """One plot id: a Vega-Lite spec over every revision, or one image per revision."""
+    id: str
+    kind: str  # "vega" | "image"
+    revs: list[str] = field(default_factory=list)
+    spec: dict[str, Any] = field(default_factory=dict)
+    anchors: dict[str, Any] = field(default_factory=dict)
+    images: list[tuple[str, str]] = field(default_factory=list)  # (rev, path written)
+
+
+def _rel(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _dvc_props(d: PlotDef, root: str) -> tuple[str, dict[str, Any]]:
+    """(plot id, props as written in dvc.yaml) from tide's parsed definition."""
+    props = dict(d.props)
+    srcs = [(_rel(s, root), ys) for s, ys in d.sources]
+    if len(srcs) == 1 and srcs[0][0] == d.id:
+        ys = srcs[0][1]
+        if ys:
+            props["y"] = ys[0] if len(ys) == 1 else list(ys)
+    else:
+        props["y"] = {f: (ys[0] if len(ys) == 1 else list(ys)) for f, ys in srcs}
+    return d.id, props
+
+
+def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, Any], out_dir: str,
+            split: bool = False, cwd: str | None = None) -> tuple[list[Rendered], list[dict[str, Any]]]:
+    from tide.ops.plots import _select
+
+    cwd = cwd or os.getcwd()
+    readers = {rev: reader_for(repo, rev) for rev in revs}
+    defs: list[PlotDef] = []
+    for rd in readers.values():
+        for d in definitions(m.pipelines(rd), repo.root):
+            if all(d.id != x.id for x in defs):
+                defs.append(d)
+    defs = _select(defs, targets, repo.root, cwd)
+    tdir = os.path.join(repo.root, ".dvc", "plots")
+    out: list[Rendered] = []
+    errors: list[dict[str, Any]] = []
+    for d in defs:
+        pid, dprops = _dvc_props(d, repo.root)
+        dprops = {**dprops, **{k: v for k, v in props.items() if v is not None}}
+        if pid.lower().endswith(IMAGE_EXT):
+            r = Rendered(pid, "image")
+            for rev, rd in readers.items():
+                try:
+                    raw = rd.read_bytes(os.path.join(repo.root, pid))
+                except TideError as exc:
+                    errors.append({"name": pid, "rev": rev, "source": pid, "type": type(exc).__name__,
+                                   "msg": str(exc)})
+                    continue
+                if raw is None:
+                    continue
+                os.makedirs(out_dir, exist_ok=True)
+                dest = os.path.join(os.path.abspath(out_dir), f"{rev}_{pid}".replace("/", "_"))
+                atomic_write_bytes(dest, raw)
+                r.images.append((rev, dest))
+                r.revs.append(rev)
+            out.append(r)
+            continue
+        header = dprops.get("header", True) is not False
+        dps: list[dict[str, Any]] = []
+        first: dict[str, Any] = {}
+        r = Rendered(pid, "vega")
+        for rev, rd in readers.items():
+            data = {}
+            for src in vega.sources(pid, dprops):
+                try:
+                    raw = rd.read_bytes(os.path.join(repo.root, src))
+                    if raw is not None:
+                        data[src] = vega.parse_blob(raw, src, f"{rev}:{src}", header)
+                except TideError as exc:
+                    errors.append({"name": pid, "rev": rev, "source": src, "type": type(exc).__name__,
+                                   "msg": str(exc)})
+            try:
+                got, rprops = vega.flat_datapoints(pid, dprops, data, rev)
+            except TideError as exc:
+                print(f"WARNING: In '{rev}', {str(exc).lower()}")
+                errors.append({"name": pid, "rev": rev, "type": type(exc).__name__, "msg": str(exc)})
+                continue
+            if got and rev not in r.revs:
+                r.revs.append(rev)
+            if not first and rprops:
+                first = rprops
+            dps.extend(got)
+        first.setdefault("title", pid)
+        template = vega.load_template(first.get("template") or dprops.get("template"), tdir, cwd)
+        r.spec, r.anchors = vega.fill(template, dps, first, r.revs, split)
+        out.append(r)
+    return out, errors
+
+
+def to_json(rendered: list[Rendered], errors: list[dict[str, Any]], split: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for r in rendered:
+        if r.kind == "image":
+            data[r.id] = [{"type": "image", "revisions": [rev], "url": path} for rev, path in r.images]
+        elif not r.spec:
+            data[r.id] = []
+        else:
+            item: dict[str, Any] = {"type": "vega", "revisions": r.revs, "content": r.spec}
+            if split:
+                item["anchor_definitions"] = r.anchors
+            data[r.id] = [item]
+    res: dict[str, Any] = {}
+    if errors:
+        res["errors"] = errors
+    if data:
+        res["data"] = data
+    return res
+
+
+def write_html(rendered: list[Rendered], index: str) -> str:
+    """dvc's page: one vega-embed div per Vega-Lite plot, image plots as <img> after them."""
+    divs = []
+    for r in sorted(rendered, key=lambda r: r.kind == "image"):
+        if r.kind == "vega" and r.spec:
+            div_id = "".join(c if c.isalnum() else "_" for c in r.id)
+            spec = json.dumps(r.spec).replace("</", "<\\/")
+            divs.append(f'<div id = "{div_id}">\n    <script type = "text/javascript">\n'
+                        f"        var spec = {spec};\n"
+                        f"        vegaEmbed('#{div_id}', spec);\n    </script>\n</div>")
+        elif r.kind == "image" and r.images:
+            cells = [f"<p>{html.escape(r.id)}</p>"]
+            for rev, path in r.images:
+                src = os.path.relpath(path, os.path.dirname(index)).replace(os.sep, "/")
+                cells.append('<div style="border:1px dotted black;margin:2px;display:inline-block;'
+                             f'overflow:hidden;margin-left:8px;">\n<p>{html.escape(rev)}</p>\n'
+                             f'<img src="{html.escape(src)}">\n</div>')
+            divs.append("\n".join(cells))
+    page = ("<!DOCTYPE html>\n<html>\n<head>\n    <title>DVC Plot</title>\n" + SCRIPTS
+            + "\n    <style>\n        table {\n            border-spacing: 15px;\n        }\n    </style>\n"
+            "</head>\n<body>\n" + "\n".join(divs) + "\n</body>\n</html>")
+    os.makedirs(os.path.dirname(index), exist_ok=True)
+    atomic_write_text(index, page)
+    return index
+
+
+def show(repo: Repo, targets: list[str], revs: list[str] | None, props: dict[str, Any], out: str | None,
+         cwd: str | None = None) -> tuple[str | None, list[Rendered]]:
+    """Write ``OUT/index.html`` (images under ``OUT/static``); (index path or None when no plot, plots)."""
+    cwd = cwd or os.getcwd()
+    out_dir = os.path.abspath(os.path.join(cwd, out or "dvc_plots"))
+    rendered, _ = collect(repo, targets, revs or [WORKSPACE], props, os.path.join(out_dir, "static"), cwd=cwd)
+    if not rendered:
+        return None, rendered
+    return write_html(rendered, os.path.join(out_dir, "index.html")), rendered
+
+
+def show_vega(repo: Repo, target: str, revs: list[str], props: dict[str, Any], cwd: str | None = None
+              ) -> dict[str, Any] | None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rendered, _ = collect(repo, [target], revs, props, tmp, cwd=cwd)
+    spec = next((r.spec for r in rendered if r.kind == "vega"), None)
+    if spec is None and not rendered:
+        raise UsageError(f"no plot '{target}'")
+    return spec
