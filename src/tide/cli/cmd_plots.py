@@ -101,6 +101,9 @@ def _vega(args, targets, revs):
     if args.json:
         out = os.path.abspath(args.out or "dvc_plots")
         rendered, errors = plots_vega.collect(repo(), targets, revs, props, out, split=args.split)
+        if errors:
+            bad = ", ".join(f"'{r}'" for r in dict.fromkeys(e["rev"] for e in errors))
+            print(f"DVC failed to load some plots for following revisions: {bad}.", file=sys.stderr)
         emit_json(plots_vega.to_json(rendered, errors, args.split))
         return 0
     index, rendered = plots_vega.show(repo(), targets, revs, props, args.out)

@@ -137,7 +137,11 @@ def _series(d: PlotDef, readers: dict, root: str, errors: list[str]) -> list[tup
 
 
 def _draw(d: PlotDef, series: list[tuple[str, list[Any], list[Any]]], path: str) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise UsageError("PNG plots need matplotlib: pip install 'tide-ml[plots]' (or drop --png: "
+                         "'tide plots show' writes Vega-Lite HTML as dvc does, with nothing extra)") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,10 +51,45 @@ def _dvc_props(d: PlotDef, root: str) -> tuple[str, dict[str, Any]]:
     return d.id, props
 
 
+def _entries(defs: list[PlotDef], targets: list[str], readers: dict, root: str, cwd: str
+             ) -> list[tuple[str, str, dict[str, Any]]]:
+    """(shown id, plot id, props) as dvc selects them: dvc.yaml plots whose id a target matches (a regex from
+    the start, as dvc), then each target that is a file, as a plain plot; an id found both ways is shown as
+    ``dvc.yaml::ID`` for the dvc.yaml one."""
+    import re
+
+    def matches(t: str, pid: str) -> bool:
+        try:
+            return re.match(t, pid) is not None
+        except re.error:
+            return pid.startswith(t)
+
+    chosen = [_dvc_props(d, root) for d in defs if not targets or any(matches(t, d.id) for t in targets)]
+    files: list[str] = []
+    for t in targets:
+        rel = _rel(os.path.normpath(os.path.join(cwd, t)), root)
+        if rel not in files and any(_exists(rd, os.path.join(root, rel)) for rd in readers.values()):
+            files.append(rel)
+    ids = {pid for pid, _ in chosen}
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for pid, props in chosen:
+        if pid in files:
+            out += [(f"dvc.yaml::{pid}", pid, props), (pid, pid, {})]
+        else:
+            out.append((pid, pid, props))
+    out += [(f, f, {}) for f in files if f not in ids]
+    return out
+
+
+def _exists(rd: Any, path: str) -> bool:
+    try:
+        return rd.read_bytes(path) is not None
+    except TideError:
+        return False
+
+
 def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, Any], out_dir: str,
             split: bool = False, cwd: str | None = None) -> tuple[list[Rendered], list[dict[str, Any]]]:
-    from tide.ops.plots import _select
-
     cwd = cwd or os.getcwd()
     readers = {rev: reader_for(repo, rev) for rev in revs}
     defs: list[PlotDef] = []
@@ -61,12 +97,10 @@ def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, An
         for d in definitions(m.pipelines(rd), repo.root):
             if all(d.id != x.id for x in defs):
                 defs.append(d)
-    defs = _select(defs, targets, repo.root, cwd)
     tdir = os.path.join(repo.root, ".dvc", "plots")
     out: list[Rendered] = []
     errors: list[dict[str, Any]] = []
-    for d in defs:
-        pid, dprops = _dvc_props(d, repo.root)
+    for shown, pid, dprops in _entries(defs, targets, readers, repo.root, cwd):
         dprops = {**dprops, **{k: v for k, v in props.items() if v is not None}}
         if pid.lower().endswith(IMAGE_EXT):
             r = Rendered(pid, "image")
@@ -89,21 +123,23 @@ def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, An
         header = dprops.get("header", True) is not False
         dps: list[dict[str, Any]] = []
         first: dict[str, Any] = {}
-        r = Rendered(pid, "vega")
+        r = Rendered(shown, "vega")
         for rev, rd in readers.items():
             data = {}
             for src in vega.sources(pid, dprops):
                 try:
+                    if not src.lower().endswith(vega.DATA_EXT):
+                        vega.parse_blob(b"", src, src)  # raises dvc's file type error
                     raw = rd.read_bytes(os.path.join(repo.root, src))
                     if raw is not None:
                         data[src] = vega.parse_blob(raw, src, f"{rev}:{src}", header)
                 except TideError as exc:
                     errors.append({"name": pid, "rev": rev, "source": src, "type": type(exc).__name__,
-                                   "msg": str(exc)})
+                                   "msg": getattr(exc, "dvc_msg", str(exc))})
             try:
                 got, rprops = vega.flat_datapoints(pid, dprops, data, rev)
             except TideError as exc:
-                print(f"WARNING: In '{rev}', {str(exc).lower()}")
+                print(f"WARNING: In '{rev}', {str(exc).lower()}", file=sys.stderr)
                 errors.append({"name": pid, "rev": rev, "type": type(exc).__name__, "msg": str(exc)})
                 continue
             if got and rev not in r.revs:
@@ -111,7 +147,7 @@ def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, An
             if not first and rprops:
                 first = rprops
             dps.extend(got)
-        first.setdefault("title", pid)
+        first.setdefault("title", shown)
         template = vega.load_template(first.get("template") or dprops.get("template"), tdir, cwd)
         r.spec, r.anchors = vega.fill(template, dps, first, r.revs, split)
         out.append(r)

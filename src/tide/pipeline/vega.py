@@ -32,7 +32,22 @@ RANGES: dict[str, list[Any]] = {
 
 
 class PlotDataError(FileFormatError):
-    """A plot definition does not fit its data (missing field, lengths differ)."""
+    """A plot definition does not fit its data (lengths differ, ...)."""
+
+
+class FieldNotFoundError(PlotDataError):
+    """A field named by x or y is not in the data (dvc's class name: it is the ``type`` in ``--json`` errors)."""
+
+
+class PlotMetricTypeError(FileFormatError):
+    """A plot source that is not JSON, YAML, CSV or TSV; ``dvc_msg`` keeps dvc's two-line message for --json."""
+
+    def __init__(self, name: str) -> None:
+        self.dvc_msg = f"'{name}' - file type error\nOnly JSON, YAML, CSV and TSV formats are supported."
+        super().__init__(self.dvc_msg)
+
+
+DATA_EXT = (".json", ".yaml", ".yml", ".csv", ".tsv")
 
 
 def anchor(name: str) -> str:
@@ -110,6 +125,8 @@ def parse_blob(raw: bytes, name: str, where: str, header: bool = True) -> Any:
     except UnicodeDecodeError:
         raise FileFormatError(f"{where}: not valid UTF-8 text")
     ext = os.path.splitext(name)[1].lower()
+    if ext not in DATA_EXT:
+        raise PlotMetricTypeError(name)
     if ext in (".csv", ".tsv"):
         delim = "\t" if ext == ".tsv" else ","
         if header:
@@ -156,7 +173,7 @@ def sources(plot_id: str, props: dict[str, Any]) -> list[str]:
 
 def _verify(f2d: dict[str, list[dict]], f: str, fld: str) -> None:
     if f2d.get(f) and fld not in f2d[f][0]:
-        raise PlotDataError(f"Could not find provided field ('{fld}') in data fields ('{', '.join(f2d[f][0])}').")
+        raise FieldNotFoundError(f"Could not find provided field ('{fld}') in data fields ('{', '.join(f2d[f][0])}').")
 
 
 def flat_datapoints(plot_id: str, props: dict[str, Any], data: dict[str, Any], rev: str

@@ -1,0 +1,131 @@
+"""Issue 20: plots as dvc does them. tide and real dvc 3.67.1 run on the SAME repository and their
+``plots show/diff --json`` outputs are compared structurally (parsed JSON, equal as Python values).
+
+Nothing is ignored in the Vega-Lite specs; the only inherently run-dependent values are image ``url``s
+(absolute paths under the output directory, which differ because each tool writes to its own ``-o`` directory):
+they are compared after mapping the directory away."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import git
+
+PLOTS = """plots:
+- loss.csv:
+    x: step
+    y: loss
+    template: smooth
+- cm.json:
+    template: confusion_normalized
+    x: actual
+    y: predicted
+- img.png
+- tr.json
+- both:
+    x: step
+    y:
+      loss.csv: [loss, acc]
+      tr.json: loss
+    template: scatter
+"""
+
+
+@pytest.fixture
+def plots_repo(tmp_path, dvc):
+    d = tmp_path / "repo"
+    d.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
+    dvc("init", "-q", cwd=d)
+    (d / "loss.csv").write_text("step,loss,acc\n0,1.0,0.5\n1,0.5,0.7\n")
+    (d / "cm.json").write_text(json.dumps([{"actual": a, "predicted": p} for a, p in ((0, 0), (1, 1), (1, 0))]))
+    (d / "tr.json").write_text(json.dumps({"train": [{"step": 0, "loss": 1.0}, {"step": 1, "loss": 0.4}]}))
+    (d / "img.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    (d / "dvc.yaml").write_text(PLOTS)
+    git(d, "add", "-A")
+    git(d, "commit", "-qm", "plots")
+    git(d, "tag", "v1")
+    (d / "loss.csv").write_text("step,loss,acc\n0,0.9,0.5\n1,0.4,0.8\n")
+    return d
+
+
+def _both(tide, dvc, d, *argv):
+    outs = []
+    for name, run in (("tide", tide), ("dvc", dvc)):
+        res = run(*argv, "-o", f"out-{name}", cwd=d)
+        text = res.stdout.replace(str(d / f"out-{name}"), "OUT")
+        outs.append(json.loads(text))
+    return outs
+
+
+@pytest.mark.parametrize("argv", [
+    ("plots", "show", "--json"),
+    ("plots", "show", "--json", "--split"),
+    ("plots", "diff", "--json"),
+    ("plots", "diff", "v1", "--json", "--split"),
+    ("plots", "show", "loss.csv", "--json", "-t", "linear"),  # a target both a file and a dvc.yaml id
+    ("plots", "show", "tr.json", "cm.json", "--json"),
+    ("plots", "show", "bo", "--json", "--split"),  # targets are regexes matched from the start, as dvc's
+    ("plots", "diff", "v1", "--targets", "loss.csv", "--json"),
+    ("plots", "show", "--json", "-x", "acc", "-y", "loss", "--title", "T"),  # errors listed as dvc's
+])
+def test_issue20_plots_json_is_dvcs(plots_repo, tide, dvc, argv):
+    ours, theirs = _both(tide, dvc, plots_repo, *argv)
+    assert ours == theirs
+    assert ours["data"] and all(v and v[0]["type"] in ("vega", "image") for v in ours["data"].values())
+
+
+def test_issue20_plots_templates_are_dvcs(plots_repo, tide, dvc):
+    assert tide("plots", "templates", cwd=plots_repo).stdout == dvc("plots", "templates", cwd=plots_repo).stdout
+    for name in dvc("plots", "templates", cwd=plots_repo).stdout.split():
+        ours = json.loads(tide("plots", "templates", name, cwd=plots_repo).stdout)
+        assert ours == json.loads(dvc("plots", "templates", name, cwd=plots_repo).stdout)
+    bad = tide("plots", "templates", "pie", cwd=plots_repo, check=False)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr and "pie" in bad.stderr
+
+
+def test_issue20_plots_custom_template_under_dot_dvc_plots(plots_repo, tide, dvc):
+    tmpl = json.loads(dvc("plots", "templates", "simple", cwd=plots_repo).stdout)
+    tmpl["title"] = {"text": "<DVC_METRIC_TITLE>", "subtitle": "custom"}
+    os.makedirs(plots_repo / ".dvc" / "plots", exist_ok=True)
+    (plots_repo / ".dvc" / "plots" / "mine.json").write_text(json.dumps(tmpl))
+    ours, theirs = _both(tide, dvc, plots_repo, "plots", "show", "loss.csv", "--json", "-t", "mine")
+    assert ours == theirs
+    assert ours["data"]["loss.csv"][0]["content"]["title"]["subtitle"] == "custom"
+
+
+def test_issue20_item11_plots_show_needs_no_matplotlib(plots_repo, tmp_path):
+    """Behaviour item 11: matplotlib made unimportable; HTML as dvc (vega-embed), PNG asks for the extra."""
+    block = tmp_path / "block"
+    block.mkdir()
+    (block / "matplotlib.py").write_text("raise ImportError('No module named matplotlib')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(block), os.environ.get("PYTHONPATH", "")])}
+
+    def run(*argv):
+        return subprocess.run([sys.executable, "-m", "tide", *argv], cwd=plots_repo, env=env,
+                              capture_output=True, text=True)
+
+    res = run("plots", "show")
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    page = (plots_repo / "dvc_plots" / "index.html").read_text()
+    assert "vegaEmbed('#loss_csv', spec)" in page and "vega-embed" in page
+    assert '<img src="static/workspace_img.png">' in page
+    assert (plots_repo / "dvc_plots" / "static" / "workspace_img.png").read_bytes().startswith(b"\x89PNG")
+    png = run("plots", "show", "--png")
+    assert png.returncode != 0 and "Traceback" not in png.stderr
+    assert len(png.stderr.strip().splitlines()) == 1 and "plots" in png.stderr
+
+
+def test_issue20_plots_show_vega_prints_one_spec(plots_repo, tide, dvc):
+    ours = json.loads(tide("plots", "show", "--show-vega", "cm.json", cwd=plots_repo).stdout)
+    theirs = json.loads(dvc("plots", "show", "--show-vega", "cm.json", cwd=plots_repo).stdout)
+    assert ours == theirs
+    assert ours["title"]["text"] == "dvc.yaml::cm.json"  # named both as a file and in dvc.yaml, as dvc names it
+    err = tide("plots", "show", "--show-vega", cwd=plots_repo, check=False)
+    assert err.returncode != 0 and "please specify a target" in err.stderr
