@@ -129,3 +129,46 @@ def test_issue20_plots_show_vega_prints_one_spec(plots_repo, tide, dvc):
     assert ours["title"]["text"] == "dvc.yaml::cm.json"  # named both as a file and in dvc.yaml, as dvc names it
     err = tide("plots", "show", "--show-vega", cwd=plots_repo, check=False)
     assert err.returncode != 0 and "please specify a target" in err.stderr
+
+
+MOD_PIPE = ("stages:\n  s:\n    cmd: printf 'a,b\\n1,2\\n' > o.csv\n    outs:\n    - o.csv\n    plots:\n"
+            "    - p.csv:\n        cache: false\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ("o.csv", "-x", "a", "--title", "T"),       # an out becomes a plot: moved to plots:, sorted by path
+    ("p.csv", "-t", "scatter", "-y", "y"),      # options kept, properties appended
+    ("p.csv", "--unset", "cache"),              # cache is no display property: an error, as dvc
+    ("o.csv", "--unset", "x"),                  # not a plot: an error
+    ("nope.csv", "-x", "a"),
+    ("o.csv", "-t", "pie"),
+])
+def test_issue20_plots_modify_writes_dvc_yaml_as_dvc(tmp_path, tide, dvc, argv):
+    d = tmp_path / "repo"
+    d.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
+    dvc("init", "-q", cwd=d)
+    (d / "dvc.yaml").write_text(MOD_PIPE)
+    (d / "p.csv").write_text("x,y\n1,2\n")
+    seen = []
+    for run in (dvc, tide):
+        (d / "dvc.yaml").write_text(MOD_PIPE)
+        res = run("plots", "modify", *argv, cwd=d, check=False)
+        assert "Traceback" not in res.stderr
+        seen.append((res.returncode == 0, (d / "dvc.yaml").read_text()))
+    assert seen[0] == seen[1]
+
+
+def test_issue20_plots_modify_refuses_dvc_files(tmp_path, tide, dvc):
+    """dvc 3.67.1 writes 'plot:' into a .dvc file and then fails to load it; tide refuses, one line."""
+    d = tmp_path / "repo"
+    d.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
+    dvc("init", "-q", cwd=d)
+    (d / "d.csv").write_text("x\n1\n")
+    tide("add", "-q", "d.csv", cwd=d)
+    before = (d / "d.csv.dvc").read_text()
+    res = tide("plots", "modify", "d.csv", "-x", "x", cwd=d, check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert (d / "d.csv.dvc").read_text() == before
+    dvc("status", cwd=d)  # still loads
