@@ -172,3 +172,25 @@ def test_issue20_plots_modify_refuses_dvc_files(tmp_path, tide, dvc):
     assert res.returncode != 0 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert (d / "d.csv.dvc").read_text() == before
     dvc("status", cwd=d)  # still loads
+
+
+def _page(path):
+    import re
+
+    text = path.read_text()
+    specs = [json.loads(s) for s in re.findall(r"var spec = (.*);\n", text)]
+    return (re.findall(r"id *= *\"([^\"]*)\"", text), re.findall(r"vegaEmbed\('([^']*)'", text),
+            re.findall(r"<img src=\"([^\"]*)\"", text), specs, "vega-embed@" in text)
+
+
+def test_issue20_plots_html_is_dvcs(plots_repo, tide, dvc):
+    """The page: same element ids, same Vega-Lite specs embedded, same image links, vega-embed scripts."""
+    for name, run in (("tide", tide), ("dvc", dvc)):
+        res = run("plots", "diff", "v1", "-o", f"out-{name}", cwd=plots_repo)
+        assert res.stdout.strip() == (plots_repo / f"out-{name}" / "index.html").as_uri()
+    ours, theirs = _page(plots_repo / "out-tide" / "index.html"), _page(plots_repo / "out-dvc" / "index.html")
+    assert ours == theirs
+    assert len(ours[3]) == 4 and ours[4]  # loss.csv, cm.json, tr.json, both
+    assert sorted(ours[2]) == ["static/v1_img.png", "static/workspace_img.png"]
+    for src in ours[2]:
+        assert (plots_repo / "out-tide" / src).read_bytes() == (plots_repo / "out-dvc" / src).read_bytes()

@@ -174,12 +174,17 @@ def to_json(rendered: list[Rendered], errors: list[dict[str, Any]], split: bool)
     return res
 
 
+def _html_id(name: str) -> str:
+    """dvc_render's element id: these characters become ``_``."""
+    return name.translate({ord(c): "_" for c in r"!@#$%^&*()[]{};,<>?\/:.|`~=_+ "})
+
+
 def write_html(rendered: list[Rendered], index: str) -> str:
     """dvc's page: one vega-embed div per Vega-Lite plot, image plots as <img> after them."""
     divs = []
     for r in sorted(rendered, key=lambda r: r.kind == "image"):
         if r.kind == "vega" and r.spec:
-            div_id = "".join(c if c.isalnum() else "_" for c in r.id)
+            div_id = _html_id(r.id)
             spec = json.dumps(r.spec).replace("</", "<\\/")
             divs.append(f'<div id = "{div_id}">\n    <script type = "text/javascript">\n'
                         f"        var spec = {spec};\n"
@@ -191,7 +196,8 @@ def write_html(rendered: list[Rendered], index: str) -> str:
                 cells.append('<div style="border:1px dotted black;margin:2px;display:inline-block;'
                              f'overflow:hidden;margin-left:8px;">\n<p>{html.escape(rev)}</p>\n'
                              f'<img src="{html.escape(src)}">\n</div>')
-            divs.append("\n".join(cells))
+            divs.append(f'<div id="{_html_id(r.id)}" style="border:1px solid black;text-align:center;'
+                        'white-space: nowrap;overflow-y:hidden;">\n' + "\n".join(cells) + "\n</div>")
     page = ("<!DOCTYPE html>\n<html>\n<head>\n    <title>DVC Plot</title>\n" + SCRIPTS
             + "\n    <style>\n        table {\n            border-spacing: 15px;\n        }\n    </style>\n"
             "</head>\n<body>\n" + "\n".join(divs) + "\n</body>\n</html>")
