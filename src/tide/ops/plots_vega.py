@@ -38,21 +38,21 @@ def _rel(path: str, root: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def _dvc_props(d: PlotDef, root: str) -> tuple[str, dict[str, Any]]:
-    """(plot id, props as written in dvc.yaml) from tide's parsed definition."""
+def _dvc_props(d: PlotDef, root: str, cwd: str) -> tuple[str, dict[str, Any]]:
+    """(plot id, props as written in dvc.yaml) from tide's parsed definition; paths shown relative to the
+    working directory, as dvc shows them."""
     props = dict(d.props)
-    srcs = [(_rel(s, root), ys) for s, ys in d.sources]
-    if len(srcs) == 1 and srcs[0][0] == d.id:
-        ys = srcs[0][1]
+    if len(d.sources) == 1 and _rel(d.sources[0][0], root) == d.id:
+        ys = d.sources[0][1]
         if ys:
             props["y"] = ys[0] if len(ys) == 1 else list(ys)
-    else:
-        props["y"] = {f: (ys[0] if len(ys) == 1 else list(ys)) for f, ys in srcs}
+        return _rel(d.sources[0][0], cwd), props
+    props["y"] = {_rel(f, cwd): (ys[0] if len(ys) == 1 else list(ys)) for f, ys in d.sources}
     return d.id, props
 
 
-def _entries(defs: list[PlotDef], targets: list[str], readers: dict, root: str, cwd: str
-             ) -> list[tuple[str, str, dict[str, Any]]]:
+def _entries(defs: list[tuple[PlotDef, str]], targets: list[str], readers: dict, root: str, cwd: str,
+             outs: set[str]) -> list[tuple[str, str, dict[str, Any]]]:
     """(shown id, plot id, props) as dvc selects them: dvc.yaml plots whose id a target matches (a regex from
     the start, as dvc), then each target that is a file, as a plain plot; an id found both ways is shown as
     ``dvc.yaml::ID`` for the dvc.yaml one."""
@@ -64,17 +64,20 @@ def _entries(defs: list[PlotDef], targets: list[str], readers: dict, root: str, 
         except re.error:
             return pid.startswith(t)
 
-    chosen = [_dvc_props(d, root) for d in defs if not targets or any(matches(t, d.id) for t in targets)]
+    chosen = [(_dvc_props(d, root, cwd), yml) for d, yml in defs]
+    chosen = [c for c in chosen if not targets or any(matches(t, c[0][0]) for t in targets)]
     files: list[str] = []
     for t in targets:
-        rel = _rel(os.path.normpath(os.path.join(cwd, t)), root)
-        if rel not in files and any(_exists(rd, os.path.join(root, rel)) for rd in readers.values()):
+        rel = _rel(os.path.normpath(os.path.join(cwd, t)), cwd)
+        if os.path.normpath(os.path.join(cwd, rel)) in outs:
+            continue  # a stage output plot is the same plot, not a second one
+        if rel not in files and any(_exists(rd, os.path.join(cwd, rel)) for rd in readers.values()):
             files.append(rel)
-    ids = {pid for pid, _ in chosen}
+    ids = {pid for (pid, _), _ in chosen}
     out: list[tuple[str, str, dict[str, Any]]] = []
-    for pid, props in chosen:
+    for (pid, props), yml in chosen:
         if pid in files:
-            out += [(f"dvc.yaml::{pid}", pid, props), (pid, pid, {})]
+            out += [(f"{_rel(yml, cwd)}::{pid}", pid, props), (pid, pid, {})]
         else:
             out.append((pid, pid, props))
     out += [(f, f, {}) for f in files if f not in ids]
@@ -92,21 +95,27 @@ def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, An
             split: bool = False, cwd: str | None = None) -> tuple[list[Rendered], list[dict[str, Any]]]:
     cwd = cwd or os.getcwd()
     readers = {rev: reader_for(repo, rev) for rev in revs}
-    defs: list[PlotDef] = []
+    defs: list[tuple[PlotDef, str]] = []  # (definition, its dvc.yaml)
+    outs: set[str] = set()  # stage outputs that are plots: listed after top-level plots, never twice
     for rd in readers.values():
-        for d in definitions(m.pipelines(rd), repo.root):
-            if all(d.id != x.id for x in defs):
-                defs.append(d)
+        for pipe in m.pipelines(rd):
+            outs.update(o.abspath for st in pipe.stages for o in st.outs if o.kind == "plots")
+            for d in definitions([pipe], repo.root):
+                if all(d.id != x.id for x, _ in defs):
+                    defs.append((d, pipe.path))
+    is_out = {id(d): len(d.sources) == 1 and d.sources[0][0] in outs and _rel(d.sources[0][0], repo.root) == d.id
+              for d, _ in defs}
+    defs.sort(key=lambda e: is_out[id(e[0])])
     tdir = os.path.join(repo.root, ".dvc", "plots")
     out: list[Rendered] = []
     errors: list[dict[str, Any]] = []
-    for shown, pid, dprops in _entries(defs, targets, readers, repo.root, cwd):
+    for shown, pid, dprops in _entries(defs, targets, readers, repo.root, cwd, outs):
         dprops = {**dprops, **{k: v for k, v in props.items() if v is not None}}
         if pid.lower().endswith(IMAGE_EXT):
             r = Rendered(pid, "image")
             for rev, rd in readers.items():
                 try:
-                    raw = rd.read_bytes(os.path.join(repo.root, pid))
+                    raw = rd.read_bytes(os.path.join(cwd, pid))
                 except TideError as exc:
                     errors.append({"name": pid, "rev": rev, "source": pid, "type": type(exc).__name__,
                                    "msg": str(exc)})
@@ -130,7 +139,7 @@ def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, An
                 try:
                     if not src.lower().endswith(vega.DATA_EXT):
                         vega.parse_blob(b"", src, src)  # raises dvc's file type error
-                    raw = rd.read_bytes(os.path.join(repo.root, src))
+                    raw = rd.read_bytes(os.path.join(cwd, src))
                     if raw is not None:
                         data[src] = vega.parse_blob(raw, src, f"{rev}:{src}", header)
                 except TideError as exc:
