@@ -108,7 +108,7 @@ def _vega(args, targets, revs):
         return 0
     index, rendered = plots_vega.show(repo(), targets, revs, props, args.out)
     if index is None:
-        print("ERROR: No plots were loaded, visualization file will not be created.", file=sys.stderr)
+        print("No plots were loaded, visualization file will not be created.", file=sys.stderr)
         return 0
     if not args.quiet:
         from pathlib import Path
