@@ -120,6 +120,9 @@ def test_issue20_item11_plots_show_needs_no_matplotlib(plots_repo, tmp_path):
     png = run("plots", "show", "--png")
     assert png.returncode != 0 and "Traceback" not in png.stderr
     assert len(png.stderr.strip().splitlines()) == 1 and "plots" in png.stderr
+    rep = run("report", "-o", "r/r.md")  # a report says the PNGs are unavailable, not "no plots declared"
+    assert rep.returncode == 0 and "Traceback" not in rep.stderr
+    assert "_plots unavailable: PNG plots need matplotlib" in (plots_repo / "r" / "r.md").read_text()
 
 
 def test_issue20_plots_show_vega_prints_one_spec(plots_repo, tide, dvc):

@@ -18,6 +18,10 @@ from tide.workspace.repo import Repo
 DEFAULT_OUT = "dvc_plots"
 
 
+class MissingExtraError(TideError):
+    """An optional dependency (an extra) is not installed; not a UsageError, so reports say "unavailable"."""
+
+
 @dataclass
 class PlotsResult:
     out_dir: str
@@ -140,8 +144,8 @@ def _draw(d: PlotDef, series: list[tuple[str, list[Any], list[Any]]], path: str)
     try:
         import matplotlib
     except ImportError:
-        raise UsageError("PNG plots need matplotlib: pip install 'tide-ml[plots]' (or drop --png: "
-                         "'tide plots show' writes Vega-Lite HTML as dvc does, with nothing extra)") from None
+        raise MissingExtraError("PNG plots need matplotlib: pip install 'tide-ml[plots]' (Vega-Lite HTML, "
+                                "'tide plots show' without --png, needs nothing extra)") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
