@@ -216,3 +216,19 @@ def test_issue20_plots_ids_relative_to_cwd_and_stage_outputs(tmp_path, tide, dvc
         ours = json.loads(tide("plots", "show", "--json", *argv, cwd=cwd).stdout)
         theirs = json.loads(dvc("plots", "show", "--json", *argv, cwd=cwd).stdout)
         assert ours == theirs and list(ours["data"]) == list(theirs["data"])
+
+
+def test_issue20_plots_config_out_dir_and_html_template(plots_repo, tide, dvc):
+    """plots.out_dir and plots.html_template (relative to .dvc/) from the config, as dvc reads them."""
+    (plots_repo / ".dvc" / "page.html").write_text("<html><head>{scripts}</head><body><h1>mine</h1>{plot_divs}"
+                                                   "</body></html>")
+    dvc("config", "plots.out_dir", "pl_out", cwd=plots_repo)
+    dvc("config", "plots.html_template", "page.html", cwd=plots_repo)
+    pages = []
+    for run in (dvc, tide):
+        res = run("plots", "show", cwd=plots_repo)
+        assert res.stdout.strip() == (plots_repo / "pl_out" / "index.html").as_uri()
+        text = (plots_repo / "pl_out" / "index.html").read_text()
+        assert text.startswith("<html><head>") and "<h1>mine</h1>" in text
+        pages.append(_page(plots_repo / "pl_out" / "index.html"))
+    assert pages[0] == pages[1]

@@ -24,6 +24,7 @@ def register(p):
         q.add_argument("--split", action="store_true", help="with --json: data apart from the specs")
         q.add_argument("--show-vega", action="store_true", help="print the Vega-Lite spec of one plot")
         q.add_argument("--open", action="store_true", help="open the page in a browser")
+        q.add_argument("--html-template", help="HTML page with {plot_divs} (and {scripts}) placeholders")
         q.add_argument("--png", action="store_true",
                        help="draw PNG images with matplotlib instead (needs the 'plots' extra)")
     t = sub.add_parser("templates", help="list dvc's default templates or print one")
@@ -99,14 +100,14 @@ def _vega(args, targets, revs):
             emit_json(spec)
         return 0
     if args.json:
-        out = os.path.abspath(args.out or "dvc_plots")
+        out = os.path.abspath(args.out or repo().option("plots.out_dir") or "dvc_plots")
         rendered, errors = plots_vega.collect(repo(), targets, revs, props, out, split=args.split)
         if errors:
             bad = ", ".join(f"'{r}'" for r in dict.fromkeys(e["rev"] for e in errors))
             print(f"DVC failed to load some plots for following revisions: {bad}.", file=sys.stderr)
         emit_json(plots_vega.to_json(rendered, errors, args.split))
         return 0
-    index, rendered = plots_vega.show(repo(), targets, revs, props, args.out)
+    index, rendered = plots_vega.show(repo(), targets, revs, props, args.out, html_template=args.html_template)
     if index is None:
         print("No plots were loaded, visualization file will not be created.", file=sys.stderr)
         return 0
@@ -114,7 +115,7 @@ def _vega(args, targets, revs):
         from pathlib import Path
 
         print(Path(index).as_uri())
-    if args.open:
+    if args.open or repo().option("plots.auto_open", "false").lower() in ("true", "1", "yes"):
         import webbrowser
 
         webbrowser.open(Path(index).as_uri())

@@ -188,7 +188,7 @@ def _html_id(name: str) -> str:
     return name.translate({ord(c): "_" for c in r"!@#$%^&*()[]{};,<>?\/:.|`~=_+ "})
 
 
-def write_html(rendered: list[Rendered], index: str) -> str:
+def write_html(rendered: list[Rendered], index: str, html_template: str | None = None) -> str:
     """dvc's page: one vega-embed div per Vega-Lite plot, image plots as <img> after them."""
     divs = []
     for r in sorted(rendered, key=lambda r: r.kind == "image"):
@@ -207,23 +207,40 @@ def write_html(rendered: list[Rendered], index: str) -> str:
                              f'<img src="{html.escape(src)}">\n</div>')
             divs.append(f'<div id="{_html_id(r.id)}" style="border:1px solid black;text-align:center;'
                         'white-space: nowrap;overflow-y:hidden;">\n' + "\n".join(cells) + "\n</div>")
-    page = ("<!DOCTYPE html>\n<html>\n<head>\n    <title>DVC Plot</title>\n" + SCRIPTS
-            + "\n    <style>\n        table {\n            border-spacing: 15px;\n        }\n    </style>\n"
-            "</head>\n<body>\n" + "\n".join(divs) + "\n</body>\n</html>")
+    if html_template is not None:
+        if "{plot_divs}" not in html_template:
+            raise UsageError("HTML template has to contain '{plot_divs}'.")
+        page = html_template
+    else:
+        page = ("<!DOCTYPE html>\n<html>\n<head>\n    {refresh_tag}\n    <title>DVC Plot</title>\n    {scripts}\n"
+                "    <style>\n        table {\n            border-spacing: 15px;\n        }\n    </style>\n"
+                "</head>\n<body>\n    {plot_divs}\n</body>\n</html>")
+    scripts = SCRIPTS if any(r.kind == "vega" and r.spec for r in rendered) else ""
+    for key, value in (("scripts", scripts), ("plot_divs", "\n".join(divs)), ("refresh_tag", "")):
+        page = page.replace("{" + key + "}", value)
     os.makedirs(os.path.dirname(index), exist_ok=True)
     atomic_write_text(index, page)
     return index
 
 
 def show(repo: Repo, targets: list[str], revs: list[str] | None, props: dict[str, Any], out: str | None,
-         cwd: str | None = None) -> tuple[str | None, list[Rendered]]:
+         cwd: str | None = None, html_template: str | None = None) -> tuple[str | None, list[Rendered]]:
     """Write ``OUT/index.html`` (images under ``OUT/static``); (index path or None when no plot, plots)."""
     cwd = cwd or os.getcwd()
-    out_dir = os.path.abspath(os.path.join(cwd, out or "dvc_plots"))
+    out_dir = os.path.abspath(os.path.join(cwd, out or repo.option("plots.out_dir") or "dvc_plots"))
+    page = None
+    tpl = html_template or repo.option("plots.html_template")
+    if tpl:  # as dvc: --html-template relative to cwd, the config value relative to .dvc/
+        path = os.path.join(cwd if html_template else repo.dvc_dir, tpl)
+        try:
+            with open(path, encoding="utf-8") as f:
+                page = f.read()
+        except OSError as exc:
+            raise UsageError(f"HTML template '{tpl}': {exc.strerror}")
     rendered, _ = collect(repo, targets, revs or [WORKSPACE], props, os.path.join(out_dir, "static"), cwd=cwd)
     if not rendered:
         return None, rendered
-    return write_html(rendered, os.path.join(out_dir, "index.html")), rendered
+    return write_html(rendered, os.path.join(out_dir, "index.html"), page), rendered
 
 
 def show_vega(repo: Repo, target: str, revs: list[str], props: dict[str, Any], cwd: str | None = None
