@@ -232,3 +232,14 @@ def test_issue20_plots_config_out_dir_and_html_template(plots_repo, tide, dvc):
         assert text.startswith("<html><head>") and "<h1>mine</h1>" in text
         pages.append(_page(plots_repo / "pl_out" / "index.html"))
     assert pages[0] == pages[1]
+
+
+def test_issue20_plots_corrupted_files_reported_as_dvc(plots_repo, tide, dvc):
+    (plots_repo / "bad.json").write_text("{bad")
+    (plots_repo / "bad.yaml").write_text("a: [1\n")
+    (plots_repo / "nh.csv").write_text("1,2\n3,4\n")
+    for argv in (("bad.json", "bad.yaml"), ("nh.csv", "--no-header")):
+        ours, theirs = _both(tide, dvc, plots_repo, "plots", "show", "--json", *argv)
+        assert ours == theirs
+    assert [e["type"] for e in _both(tide, dvc, plots_repo, "plots", "show", "--json", "bad.json")[0]["errors"]] \
+        == ["JSONFileCorruptedError"]

@@ -47,6 +47,20 @@ class PlotMetricTypeError(FileFormatError):
         super().__init__(self.dvc_msg)
 
 
+class JSONFileCorruptedError(FileFormatError):
+    """dvc's name and message for a plot file that does not parse (``--json`` errors)."""
+
+    kind = "JSON"
+
+    def __init__(self, name: str, why: str) -> None:
+        self.dvc_msg = f"unable to read: '{name}', {self.kind} file structure is corrupted"
+        super().__init__(f"{self.dvc_msg}: {why}")
+
+
+class YAMLFileCorruptedError(JSONFileCorruptedError):
+    kind = "YAML"
+
+
 DATA_EXT = (".json", ".yaml", ".yml", ".csv", ".tsv")
 
 
@@ -138,8 +152,11 @@ def parse_blob(raw: bytes, name: str, where: str, header: bool = True) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise FileFormatError(f"{where}: invalid JSON: {exc.msg}")
-    return yamlio.loads(text, where)
+            raise JSONFileCorruptedError(name, exc.msg)
+    try:
+        return yamlio.loads(text, where)
+    except FileFormatError as exc:
+        raise YAMLFileCorruptedError(name, str(exc))
 
 
 def datapoints(blob: Any) -> list[dict[str, Any]]:
