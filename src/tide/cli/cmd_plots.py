@@ -5,7 +5,7 @@ def register(p):
     d = sub.add_parser("diff", help="render plots of revisions side by side")
     d.add_argument("revisions", nargs="*", help="git revisions (default: HEAD and the workspace)")
     d.add_argument("--targets", nargs="*", default=[], help="plot ids or files")
-    m = sub.add_parser("modify", help="set plot properties of an output (written to dvc.yaml or the .dvc file)")
+    m = sub.add_parser("modify", help="set plot properties of a stage output (written to its dvc.yaml)")
     m.add_argument("target", help="plot file")
     m.add_argument("--unset", nargs="*", default=None, metavar="PROP", help="properties to remove")
     for q in (s, d, m):
