@@ -134,8 +134,8 @@ def test_issue20_plots_show_vega_prints_one_spec(plots_repo, tide, dvc):
     assert err.returncode != 0 and "please specify a target" in err.stderr
 
 
-MOD_PIPE = ("stages:\n  s:\n    cmd: printf 'a,b\\n1,2\\n' > o.csv\n    outs:\n    - o.csv\n    plots:\n"
-            "    - p.csv:\n        cache: false\n")
+MOD_PIPE = ("# kept: comments outside the edited stage\nstages:\n  s:\n    cmd: printf 'a,b\\n1,2\\n' > o.csv\n"
+            "    outs:\n    - o.csv\n    plots:\n    - p.csv:\n        cache: false\n  t:\n    cmd: echo t  # mine\n")
 
 
 @pytest.mark.parametrize("argv", [

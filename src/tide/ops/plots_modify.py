@@ -31,6 +31,28 @@ def _entry(item: Any) -> tuple[str, dict[str, Any]]:
     return str(item), {}
 
 
+def _replace_stage(text: str, where: str, name: str, want: dict[str, Any]) -> str:
+    """The text with only ``name``'s block rewritten (comments elsewhere stay); checked to load as ``want``,
+    else the whole file is written from ``want``."""
+    from tide.pipeline.yamledit import _block  # noqa: PLC2701 - the one place that knows a stage's lines
+
+    lines = text.splitlines(keepends=True)
+    blk = _block(lines, name)
+    if blk is not None:
+        start, _, end = blk
+        own = len(lines[start]) - len(lines[start].lstrip(" "))
+        dumped = dumps({"stages": {name: want["stages"][name]}}).splitlines(keepends=True)[1:]
+        shift = own - 2
+        body = [(" " * shift + ln if shift >= 0 else ln[-shift:]) if ln.strip() else ln for ln in dumped]
+        edited = "".join(lines[:start] + body + lines[end:])
+        try:
+            if yamlio.loads(edited, where) == want:
+                return edited
+        except Exception:  # noqa: BLE001 - the block edit is an optimisation; the rewrite below is exact
+            pass
+    return dumps(want)
+
+
 def modify(repo: Repo, target: str, props: dict[str, Any], unset: list[str] | None = None,
            cwd: str | None = None) -> str:
     """Set ``props`` (and remove ``unset``) on the plot ``target``; returns the dvc.yaml path edited."""
@@ -55,7 +77,8 @@ def modify(repo: Repo, target: str, props: dict[str, Any], unset: list[str] | No
             raise UsageError(f"'{target}' is an output of the foreach/matrix stage '{st.name}': edit dvc.yaml by hand")
         where = repo.rel(path)
         with open(path, encoding="utf-8") as f:
-            data = yamlio.loads(f.read(), where)
+            text = f.read()
+        data = yamlio.loads(text, where)
         body = dict(data["stages"][st.name])
         kind, idx = None, None
         for k in ("outs", "metrics", "plots"):
@@ -89,6 +112,6 @@ def modify(repo: Repo, target: str, props: dict[str, Any], unset: list[str] | No
                 **{k: body[k] for k in known if k not in ("cmd", "wdir")}}
         body = {**{k: body[k] for k in ("cmd", "wdir") if k in body}, **body}
         data["stages"] = {**data["stages"], st.name: body}
-        atomic_write_text(path, dumps(data))
+        atomic_write_text(path, _replace_stage(text, where, st.name, data))
         print(f"Modifying stage '{st.name}' in '{where}'")
     return path
