@@ -123,7 +123,7 @@ def test_plots_show_and_diff(repo_dir, tide):
     git(repo_dir, "add", "-A")
     git(repo_dir, "commit", "-qm", "plots")
     (repo_dir / "loss.csv").write_text("step,loss\n0,0.9\n1,0.4\n2,0.2\n")
-    out = json.loads(tide("plots", "diff", "-o", "report", "--json", cwd=repo_dir).stdout)
+    out = json.loads(tide("plots", "diff", "-o", "report", "--png", "--json", cwd=repo_dir).stdout)
     assert out["errors"] == []
     names = sorted(p.rsplit("/", 1)[-1] for p in out["images"])
     assert names == ["HEAD_img.png", "both.png", "cm.json.png", "loss.csv.png", "workspace_img.png"]
@@ -132,9 +132,10 @@ def test_plots_show_and_diff(repo_dir, tide):
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     page = (repo_dir / "report" / "index.html").read_text()
     assert page.count("<section>") == 4 and 'src="HEAD_img.png"' in page and "<figcaption>workspace" in page
-    show = tide("plots", "show", "loss.csv", "-t", "bar_horizontal", cwd=repo_dir).stdout
+    show = tide("plots", "show", "loss.csv", "-t", "bar_horizontal", "--png", cwd=repo_dir).stdout
     assert show.strip().endswith("dvc_plots/index.html")
-    assert "unknown template" in run_err(tide, repo_dir, "plots", "show", "loss.csv", "-t", "pie")
+    assert "unknown template" in run_err(tide, repo_dir, "plots", "show", "loss.csv", "-t", "pie", "--png")
+    assert "Template 'pie' not found" in run_err(tide, repo_dir, "plots", "show", "loss.csv", "-t", "pie")
 
 
 def test_add_refuses_a_declared_stage_output(repo_dir, tide):

@@ -18,6 +18,10 @@ from tide.workspace.repo import Repo
 DEFAULT_OUT = "dvc_plots"
 
 
+class MissingExtraError(TideError):
+    """An optional dependency (an extra) is not installed; not a UsageError, so reports say "unavailable"."""
+
+
 @dataclass
 class PlotsResult:
     out_dir: str
@@ -137,7 +141,11 @@ def _series(d: PlotDef, readers: dict, root: str, errors: list[str]) -> list[tup
 
 
 def _draw(d: PlotDef, series: list[tuple[str, list[Any], list[Any]]], path: str) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingExtraError("PNG plots need matplotlib: pip install 'tide-ml[plots]' (Vega-Lite HTML, "
+                                "'tide plots show' without --png, needs nothing extra)") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
