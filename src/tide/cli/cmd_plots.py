@@ -39,6 +39,12 @@ def _props(args) -> dict:
     return {k: v for k, v in props.items() if v is not None}
 
 
+def _warn(line: str) -> None:
+    import sys
+
+    print(f"WARNING: {line}", file=sys.stderr)
+
+
 def run(args):
     if args.action == "templates":
         return _templates(args)
@@ -46,7 +52,7 @@ def run(args):
         from tide.cli.output import repo
         from tide.ops.plots_modify import modify
 
-        modify(repo(), args.target, _props(args), args.unset)
+        modify(repo(), args.target, _props(args), args.unset, say=print)
         return 0
     if args.action == "show":
         targets, revs = args.targets, ["workspace"]
@@ -95,19 +101,20 @@ def _vega(args, targets, revs):
             raise UsageError("you can only specify one target for `--show-vega`")
         if args.json:
             raise UsageError("'--show-vega' and '--json' are mutually exclusive options.")
-        spec = plots_vega.show_vega(repo(), targets[0], revs, props)
+        spec = plots_vega.show_vega(repo(), targets[0], revs, props, warn=_warn)
         if spec is not None:
             emit_json(spec)
         return 0
     if args.json:
         out = os.path.abspath(args.out or repo().option("plots.out_dir") or "dvc_plots")
-        rendered, errors = plots_vega.collect(repo(), targets, revs, props, out, split=args.split)
+        rendered, errors = plots_vega.collect(repo(), targets, revs, props, out, split=args.split, warn=_warn)
         if errors:
             bad = ", ".join(f"'{r}'" for r in dict.fromkeys(e["rev"] for e in errors))
             print(f"DVC failed to load some plots for following revisions: {bad}.", file=sys.stderr)
         emit_json(plots_vega.to_json(rendered, errors, args.split))
         return 0
-    index, rendered = plots_vega.show(repo(), targets, revs, props, args.out, html_template=args.html_template)
+    index, rendered = plots_vega.show(repo(), targets, revs, props, args.out, html_template=args.html_template,
+                                      warn=_warn)
     if index is None:
         print("No plots were loaded, visualization file will not be created.", file=sys.stderr)
         return 0

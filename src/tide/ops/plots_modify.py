@@ -9,6 +9,7 @@ and then cannot load that file again ("extra keys not allowed"), so tide does no
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from tide.core import yamlio
@@ -34,7 +35,7 @@ def _entry(item: Any) -> tuple[str, dict[str, Any]]:
 def _replace_stage(text: str, where: str, name: str, want: dict[str, Any]) -> str:
     """The text with only ``name``'s block rewritten (comments elsewhere stay); checked to load as ``want``,
     else the whole file is written from ``want``."""
-    from tide.pipeline.yamledit import _block  # noqa: PLC2701 - the one place that knows a stage's lines
+    from tide.pipeline.yamledit import _block  # the one place that knows a stage's lines
 
     lines = text.splitlines(keepends=True)
     blk = _block(lines, name)
@@ -48,14 +49,15 @@ def _replace_stage(text: str, where: str, name: str, want: dict[str, Any]) -> st
         try:
             if yamlio.loads(edited, where) == want:
                 return edited
-        except Exception:  # noqa: BLE001 - the block edit is an optimisation; the rewrite below is exact
+        except Exception:  # the block edit is an optimisation; the rewrite below is exact
             pass
     return dumps(want)
 
 
 def modify(repo: Repo, target: str, props: dict[str, Any], unset: list[str] | None = None,
-           cwd: str | None = None) -> str:
-    """Set ``props`` (and remove ``unset``) on the plot ``target``; returns the dvc.yaml path edited."""
+           cwd: str | None = None, say: Callable[[str], None] = lambda _line: None) -> str:
+    """Set ``props`` (and remove ``unset``) on the plot ``target``; returns the dvc.yaml path edited
+    (``say`` gets dvc's "Modifying stage" line when a stage is edited)."""
     cwd = cwd or os.getcwd()
     abspath = os.path.normpath(os.path.join(cwd, target))
     if props.get("template"):
@@ -113,5 +115,5 @@ def modify(repo: Repo, target: str, props: dict[str, Any], unset: list[str] | No
         body = {**{k: body[k] for k in ("cmd", "wdir") if k in body}, **body}
         data["stages"] = {**data["stages"], st.name: body}
         atomic_write_text(path, _replace_stage(text, where, st.name, data))
-        print(f"Modifying stage '{st.name}' in '{where}'")
+        say(f"Modifying stage '{st.name}' in '{where}'")
     return path

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import os
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,8 @@ def _exists(rd: Any, path: str) -> bool:
 
 
 def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, Any], out_dir: str,
-            split: bool = False, cwd: str | None = None) -> tuple[list[Rendered], list[dict[str, Any]]]:
+            split: bool = False, cwd: str | None = None, warn: Callable[[str], None] = lambda _line: None
+            ) -> tuple[list[Rendered], list[dict[str, Any]]]:
     cwd = cwd or os.getcwd()
     readers = {rev: reader_for(repo, rev) for rev in revs}
     defs: list[tuple[PlotDef, str]] = []  # (definition, its dvc.yaml)
@@ -148,7 +149,7 @@ def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, An
             try:
                 got, rprops = vega.flat_datapoints(pid, dprops, data, rev)
             except TideError as exc:
-                print(f"WARNING: In '{rev}', {str(exc).lower()}", file=sys.stderr)
+                warn(f"In '{rev}', {str(exc).lower()}")
                 errors.append({"name": pid, "rev": rev, "type": type(exc).__name__, "msg": str(exc)})
                 continue
             if got and rev not in r.revs:
@@ -224,7 +225,8 @@ def write_html(rendered: list[Rendered], index: str, html_template: str | None =
 
 
 def show(repo: Repo, targets: list[str], revs: list[str] | None, props: dict[str, Any], out: str | None,
-         cwd: str | None = None, html_template: str | None = None) -> tuple[str | None, list[Rendered]]:
+         cwd: str | None = None, html_template: str | None = None, warn: Callable[[str], None] = lambda _line: None
+         ) -> tuple[str | None, list[Rendered]]:
     """Write ``OUT/index.html`` (images under ``OUT/static``); (index path or None when no plot, plots)."""
     cwd = cwd or os.getcwd()
     out_dir = os.path.abspath(os.path.join(cwd, out or repo.option("plots.out_dir") or "dvc_plots"))
@@ -237,18 +239,19 @@ def show(repo: Repo, targets: list[str], revs: list[str] | None, props: dict[str
                 page = f.read()
         except OSError as exc:
             raise UsageError(f"HTML template '{tpl}': {exc.strerror}")
-    rendered, _ = collect(repo, targets, revs or [WORKSPACE], props, os.path.join(out_dir, "static"), cwd=cwd)
+    rendered, _ = collect(repo, targets, revs or [WORKSPACE], props, os.path.join(out_dir, "static"), cwd=cwd,
+                          warn=warn)
     if not rendered:
         return None, rendered
     return write_html(rendered, os.path.join(out_dir, "index.html"), page), rendered
 
 
-def show_vega(repo: Repo, target: str, revs: list[str], props: dict[str, Any], cwd: str | None = None
-              ) -> dict[str, Any] | None:
+def show_vega(repo: Repo, target: str, revs: list[str], props: dict[str, Any], cwd: str | None = None,
+              warn: Callable[[str], None] = lambda _line: None) -> dict[str, Any] | None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        rendered, _ = collect(repo, [target], revs, props, tmp, cwd=cwd)
+        rendered, _ = collect(repo, [target], revs, props, tmp, cwd=cwd, warn=warn)
     spec = next((r.spec for r in rendered if r.kind == "vega"), None)
     if spec is None and not rendered:
         raise UsageError(f"no plot '{target}'")
