@@ -132,6 +132,10 @@ class Suite:
         self.lab.discard(self.lab.site_dir(t, "repo"))
         for target in self.wl.targets:
             _unlink(os.path.join(repo, target + ".dvc"))
+            if self.wl.cache_type in ("hardlink", "symlink"):
+                # the workspace files are links into the cache just cleared: put plain files back
+                self.lab.discard(os.path.join(repo, target))
+                sh(["cp", "-a", os.path.join(self.wl.src, target), os.path.join(repo, target)])
             _unlink(os.path.join(repo, os.path.dirname(target), ".gitignore"))
 
     def _commit(self, t: Tool, msg: str) -> None:
