@@ -20,12 +20,14 @@ from workloads import Workload
 # op key -> (row label, short name)
 OPS: dict[str, tuple[str, str]] = {
     "add": ("add", "add"),
+    "add-noop": ("add again, nothing changed", "noop"),
     "status": ("status, nothing changed", "status"),
     "status-touched": ("status after touching 1% of files", "status"),
     "push": ("push to a local-directory remote", "push"),
     "push-noop": ("push with nothing to send", "noop"),
     "pull": ("pull into a fresh clone", "pull"),
     "checkout": ("checkout after deleting the workspace copy", "checkout"),
+    "checkout-noop": ("checkout with nothing to do", "noop"),
     "gc": ("gc -w (1% of objects unused)", "gc"),
     "push-s3": ("push to S3 (moto server)", "push"),
     "pull-s3": ("pull from S3 into a fresh clone", "pull"),
@@ -118,6 +120,8 @@ class Suite:
                 f.write(f"[core]\n    remote = local\n['remote \"local\"']\n    url = {self.remote(t)}\n")
                 for server in self.lab.s3:
                     f.write(server.remote_config(_bucket(t)))
+                if self.wl.cache_type:
+                    f.write(f"[cache]\n    type = {self.wl.cache_type}\n")
             sh(["git", "add", "-A", ".dvc", ".dvcignore"], cwd=repo)
             sh(["git", "commit", "-q", "-m", "init"], cwd=repo, env=self.lab.env(t))
 
@@ -128,6 +132,10 @@ class Suite:
         self.lab.discard(self.lab.site_dir(t, "repo"))
         for target in self.wl.targets:
             _unlink(os.path.join(repo, target + ".dvc"))
+            if self.wl.cache_type in ("hardlink", "symlink"):
+                # the workspace files are links into the cache just cleared: put plain files back
+                self.lab.discard(os.path.join(repo, target))
+                sh(["cp", "-a", os.path.join(self.wl.src, target), os.path.join(repo, target)])
             _unlink(os.path.join(repo, os.path.dirname(target), ".gitignore"))
 
     def _commit(self, t: Tool, msg: str) -> None:
@@ -182,6 +190,8 @@ class Suite:
             for t in lab.tools:
                 self._add_state_reset(t)
                 sh(t.command("add", *wl.targets), cwd=self.repo(t), env=lab.env(t))
+        if "add-noop" in self.want:
+            results.append(self.measure("add-noop", lambda t: None, ["add", *wl.targets]))
         for t in lab.tools:
             self._commit(t, "track data")
 
@@ -193,6 +203,8 @@ class Suite:
         self._remote_rows(results, "local", ["push"], ["pull"], "push", "push-noop", "pull")
         if "checkout" in self.want:
             results.append(self.measure("checkout", self._delete_workspace, ["checkout"]))
+        if "checkout-noop" in self.want:
+            results.append(self.measure("checkout-noop", lambda t: None, ["checkout"]))
         if "gc" in self.want:
             results.append(self.measure("gc", self._plant_garbage, ["gc", "-w", "-f"]))
         for server in lab.s3:  # the remote is named after the server: s3 (moto), s3lite

@@ -24,6 +24,7 @@ class Workload:
     src: str  # directory holding the generated files (copied into each tool's repo)
     nfiles: int
     nbytes: int
+    cache_type: str = ""  # cache.type set in each tool's repository ("" = the default, copy)
 
 
 def _done(marker: str, params: dict) -> bool:
@@ -60,6 +61,28 @@ def small_files(work: str, n: int, size: int = 1024) -> Workload:
                 made += 1
         _mark(marker, params)
     return Workload(key, f"{n:,} files of {_size_label(size)} in nested directories", ("data",), src, n, n * size)
+
+
+def mid_files(work: str, cache_type: str = "", n: int = 2226) -> Workload:
+    """issue 26's mid-size dataset: ``n`` files of 20-64 KB (about 93 MB) in 20 directories, run
+    with ``cache_type`` (copy, hardlink, symlink) as the cache type."""
+    src = os.path.join(work, "data", f"mid-{n}")
+    params = {"n": n, "v": 1}
+    marker = src + ".json"
+    if not _done(marker, params):
+        shutil.rmtree(src, ignore_errors=True)
+        rng = random.Random(26)
+        per = math.ceil(n / 20)
+        for i in range(n):
+            d = os.path.join(src, "data", f"d{i // per:02d}")
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, f"f{i % per:03d}.bin"), "wb") as f:
+                f.write(rng.randbytes(rng.randint(20 << 10, 64 << 10)))
+        _mark(marker, params)
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(src) for f in fs)
+    key = "mid" + (f"-{cache_type}" if cache_type else "")
+    title = f"{n:,} files of 20-64 KB in 20 directories, cache.type {cache_type or 'copy'}"
+    return Workload(key, title, ("data",), src, n, total, cache_type)
 
 
 def big_file(work: str, size: int) -> Workload:

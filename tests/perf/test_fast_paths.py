@@ -365,3 +365,30 @@ def test_read_small_reads_whole_files_and_refuses_big_ones(tmp_path):
     assert size == len(data) > 0 and data.startswith(b"Name:")
     with pytest.raises(FileNotFoundError):
         read_small(str(tmp_path / "missing"), 10)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_issue26_add_again_with_link_cache_keeps_links(repo_dir, tide, kind):
+    """issue 26: `add` with nothing changed on a link cache re-created every link (a rename per
+    file: as slow as dvc). Links that already point at their objects stay; others are relinked."""
+    _tree(repo_dir, 40)
+    tide("config", "cache.type", kind, cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    files = sorted(str(p) for p in (repo_dir / "data").rglob("*.txt"))
+    before = {p: os.lstat(p).st_ino for p in files}
+    if kind == "symlink":
+        assert all(os.path.islink(p) for p in files)
+    tide("add", "data", cwd=repo_dir)
+    assert {p: os.lstat(p).st_ino for p in files} == before
+    # a file replaced by a plain copy of the same bytes is linked again
+    victim = files[3]
+    data = Path(victim).read_bytes()
+    os.unlink(victim)
+    Path(victim).write_bytes(data)
+    tide("add", "data", cwd=repo_dir)
+    if kind == "symlink":
+        assert os.path.islink(victim)
+    else:
+        assert os.stat(victim).st_nlink >= 2
+    assert Path(victim).read_bytes() == data
+    assert {p: os.lstat(p).st_ino for p in files if p != victim} == {p: i for p, i in before.items() if p != victim}

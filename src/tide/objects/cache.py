@@ -70,11 +70,13 @@ def _reflink(src: str, dst: str) -> None:
 class ObjectCache:
     # a plain class, not a dataclass: `dataclasses` costs ~20 ms of import on every command
     __slots__ = ("root", "link_types", "shared", "_dirs", "_no_reflink", "spares", "spare_budget", "new_files",
-                 "temps", "_spare_lock")
+                 "temps", "_spare_lock", "_bases")
 
     def __init__(self, root: str, link_types: tuple[str, ...] = ("reflink", "copy"), shared: bool = False,
                  temps: TempJournal | None = None) -> None:
         self.root = root
+        # object path prefixes (md5 layout, legacy layout): ``path`` is called once per file
+        self._bases = (os.path.join(root, "files", "md5", ""), os.path.join(root, ""))
         # temporary names in the workspace (materializing): the repository's journal, so that only
         # tide's own temporaries are ever swept (core/temps.py); without one, plain ``tmp_name``
         self.temps = temps
@@ -100,8 +102,7 @@ class ObjectCache:
 
     # --- layout ------------------------------------------------------------------------------
     def path(self, oid: str, legacy: bool = False) -> str:
-        base = self.root if legacy else os.path.join(self.root, "files", "md5")
-        return os.path.join(base, oid[:2], oid[2:])
+        return f"{self._bases[legacy]}{oid[:2]}/{oid[2:]}"  # = os.path.join(base, oid[:2], oid[2:]) for hex ids
 
     def exists(self, oid: str, legacy: bool = False) -> bool:
         return os.path.exists(self.path(oid, legacy))

@@ -236,7 +236,9 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
     if not no_commit and repo.cache.link_types[0] in ("hardlink", "symlink"):
         from tide.workspace.checkout import checkout_out
 
-        checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True, relink=True)
+        # files already linked to their objects (an add with nothing changed, or the cache took the
+        # file's inode) are left as they are: checkout relinks only what is not linked the first way
+        checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True)
     return pf
 
 

@@ -32,7 +32,12 @@ def _is_link_kind_ok(path: str, src: str, kinds: tuple[str, ...]) -> bool:
     """Whether the workspace file is already linked the way the first configured type would do it."""
     first = kinds[0]
     if first == "symlink":
-        return os.path.islink(path) and os.path.realpath(path) == os.path.realpath(src)
+        try:
+            if os.readlink(path) == src:  # the link as tide writes it: one readlink, no path walk
+                return True
+        except OSError:
+            return False  # not a symbolic link (or gone)
+        return os.path.realpath(path) == os.path.realpath(src)
     if first == "hardlink":
         if src.endswith(EMPTY_TAIL):
             return not os.path.islink(path)  # empty files are never hard-linked
