@@ -249,7 +249,7 @@ JSON_ARGS = {
     "plots show": ["model/preds.csv"], "plots diff": ["--targets", "model/preds.csv"],
     "runner list": [], "model show": [], "model history": ["tiny"],
     "model promote": ["tiny", "--stage", "staging", "--dry-run"], "retrain": ["--day", "2026-03-02"],
-    "doctor": [], "data status": [],
+    "doctor": [], "data status": [], "ls": ["."], "list": ["."],
 }
 
 
