@@ -182,3 +182,46 @@ def newer_than(commit: dict, when: int) -> bool:
     import datetime
 
     return datetime.datetime.fromisoformat(commit["date"]).timestamp() > when
+
+
+EVENT_NAMES = {T.REGISTER: "registration", T.DEREGISTER: "deregistration", T.ASSIGN: "assignment",
+               T.UNASSIGN: "unassignment", T.DEPRECATE: "deprecation"}
+
+
+def event_version(a: S.ArtifactState, e: S.Event) -> str | None:
+    """The version an event concerns as GTO names it: the tag's own, the version registered at the commit,
+    else (a stage on an unregistered commit, ``gto assign --sr``) the commit's full hexsha."""
+    if e.name.action == T.DEPRECATE:
+        return None
+    return e.name.version or a._version_of(e) or e.commit
+
+
+def event(a: S.ArtifactState, e: S.Event) -> dict:
+    """GTO's event object (``gto check-ref --json`` prints it without priority and addition)."""
+    d = {"priority": PRIORITY[e.name.action], "addition": e.name.action in (T.REGISTER, T.ASSIGN),
+         "artifact": a.name, "created_at": e.iso, "author": e.author, "author_email": e.email,
+         "message": e.message, "commit_hexsha": e.commit, "tag": e.tag}
+    version = event_version(a, e)
+    if version is not None:
+        d["version"] = version
+    if e.name.stage is not None:
+        d["stage"] = e.name.stage
+    d["event"] = EVENT_NAMES[e.name.action]
+    return d
+
+
+def history(state: dict[str, S.ArtifactState], name: str | None = None) -> list[dict]:
+    """``gto history [NAME] --json``: every registry event, newest first (GTO sorts by time, then by the
+    event's priority, and reverses)."""
+    rows = []
+    for a in state.values():
+        if name is not None and a.name != name:
+            continue
+        for e in a.events:
+            rows.append(((e.time, PRIORITY[e.name.action]), {
+                "timestamp": e.iso, "artifact": a.name, "event": EVENT_NAMES[e.name.action],
+                "priority": PRIORITY[e.name.action], "version": event_version(a, e), "stage": e.name.stage,
+                "commit": e.commit, "author": e.author, "author_email": e.email, "message": e.message,
+                "ref": e.tag}))
+    rows.sort(key=lambda r: r[0])
+    return [r for _, r in reversed(rows)]

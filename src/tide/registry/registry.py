@@ -91,9 +91,10 @@ class Registry:
         return Created(tag, version, None, commit)
 
     def assign(self, name: str, version: str | None, stage: str, message: str | None = None, force: bool = False,
-               rev: str | None = None, new_version: str | None = None) -> Created:
+               rev: str | None = None, new_version: str | None = None, skip_registration: bool = False) -> Created:
         """Assign ``stage`` to ``version`` (any version the artifact ever had, as GTO allows), or to the
-        version at ``rev``, registering that commit first (as ``new_version``, or the next patch)."""
+        version at ``rev``, registering that commit first (as ``new_version``, or the next patch) unless
+        ``skip_registration`` (``gto assign --sr``: the stage goes to the bare commit, named by its hexsha)."""
         T.check_name(name)
         T.check_name(stage, "stage name")
         if version is not None:
@@ -108,6 +109,10 @@ class Registry:
             if found and new_version:
                 raise UsageError(f"cannot register '{new_version}': {found[0].version} is registered at "
                                  f"{commit[:7]} already")
+            if not found and skip_registration:
+                if new_version:
+                    raise UsageError("give either --version or --sr (skip the registration)")
+                found = [S.Version(commit, commit, 0, "", True)]
             if not found:
                 self.register(name, commit, version=new_version)
                 a = self.artifact(name)
