@@ -124,6 +124,16 @@ def test_issue20_gto_assign_ref_registers_when_needed_and_sr_skips(bare_pair):
     p.step("assign", "m", "HEAD", "--stage", "qa", "--sr")         # a stage on the bare commit
     assert p.tags() == {"m@v0.0.1", "m@v0.0.2", "m#dev#1", "m#prod#2", "m#qa#3"}
     p.show()
+    for d in (p.g, p.t):
+        git(d, "commit", "-q", "--allow-empty", "-m", "four")
+    p.step("assign", "m", "HEAD", "--stage", "dev", "--sr")
+    p.step("assign", "m", "HEAD", "--stage", "prod", "--sr")
+    # show NAME lists a bare commit as GTO does: one object per stage tag plus a twin of each, every one
+    # carrying the commit's stages
+    versions = p.show("m")
+    assert [v["ref"][:7] for v in versions][:2] == ["m@v0.0.", "m@v0.0."] and len(versions) == 8
+    assert [v["version"] for v in p.show("m#qa")] == [git(p.t, "rev-parse", "HEAD~1").strip()] * 2
+    _out(p, "show", "m")
     assert _out(p, "check-ref", "m#qa#3", "--json")["version"] == git(p.t, "rev-parse", "HEAD").strip()
 
 
