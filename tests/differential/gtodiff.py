@@ -92,10 +92,10 @@ class GtoGenerator:
                 if ref:
                     argv.append(ref)
                 argv += ["--stage", stage]
-                # no --sr here: gto lists a bare commit's version once per stage tag plus a twin per copy in
-                # ``show NAME --json`` (a GTO quirk tide does not copy, see /work/notes/gto20.md); the
-                # tests in tests/retrain/test_issue20_gto_registry.py compare what tide does model of --sr
-                if r.random() < 0.3:
+                y = r.random()
+                if y < 0.15:
+                    argv.append("--sr")  # a stage on the bare commit (gto's --skip-registration)
+                elif y < 0.4:
                     v = f"v{r.randint(0, 2)}.{r.randint(0, 2)}.{r.randint(0, 3)}"
                     argv += ["--version", v]
                     self.versions.setdefault(name, []).append(v)
