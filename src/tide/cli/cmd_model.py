@@ -13,6 +13,8 @@ def register(p):
     g.add_argument("--bump-patch", action="store_true")
     r.add_argument("-m", "--message", help="tag message")
     r.add_argument("--push", action="store_true", help="push the tag to origin")
+    r.add_argument("--simple", default="auto", choices=("auto", "true", "false"),
+                   help="tag notation: true writes no #N counter, false always one (default auto, as gto)")
     a = sub.add_parser("assign", help="assign a stage to a version (tag NAME#STAGE#N), without the gate")
     a.add_argument("name")
     a.add_argument("rev", nargs="?", default=None,
@@ -23,6 +25,8 @@ def register(p):
     a.add_argument("-m", "--message")
     a.add_argument("--force", action="store_true", help="assign even if the version is in that stage already")
     a.add_argument("--push", action="store_true")
+    a.add_argument("--simple", default="auto", choices=("auto", "true", "false"),
+                   help="tag notation: true writes no #N counter, false always one (default auto, as gto)")
     a.add_argument("--sr", "--skip-registration", dest="skip_registration", action="store_true",
                    help="do not register a version at REV: the stage goes to the commit itself (as gto)")
     d = sub.add_parser("deprecate", help="deprecate an artifact, deregister a version or unassign a stage")
@@ -30,6 +34,8 @@ def register(p):
     d.add_argument("version", nargs="?")
     d.add_argument("stage", nargs="?")
     d.add_argument("--push", action="store_true")
+    d.add_argument("--simple", default="auto", choices=("auto", "true", "false"),
+                   help="tag notation: true writes no #N counter, false always one (default auto, as gto)")
     s = sub.add_parser("show", help="show the registry, or the versions of one artifact")
     s.add_argument("name", nargs="?")
     s.add_argument("--json", action="store_true")
@@ -123,7 +129,7 @@ def _register(r, args):
 
     bump = "major" if args.bump_major else "minor" if args.bump_minor else "patch" if args.bump_patch else None
     reg = registry_for(r.git)
-    c = reg.register(args.name, args.rev, version=args.version, bump=bump, message=args.message)
+    c = reg.register(args.name, args.rev, version=args.version, bump=bump, message=args.message, simple=args.simple)
     _say(args, f"Created git tag '{c.tag}' that registers version {c.version} at {c.commit[:7]}")
     if args.push:
         for line in push_tag(r.git, c):
@@ -137,7 +143,7 @@ def _assign(r, args):
     version, new_version = (None, args.version) if args.rev is not None else (args.version, None)
     c = registry_for(r.git).assign(args.name, version, args.stage, message=args.message, force=args.force,
                                    rev=args.rev, new_version=new_version,
-                                   skip_registration=args.skip_registration)
+                                   skip_registration=args.skip_registration, simple=args.simple)
     _say(args, f"Created git tag '{c.tag}' that assigns stage '{c.stage}' to {args.name} {c.version}")
     if args.push:
         for line in push_tag(r.git, c):
@@ -148,7 +154,7 @@ def _assign(r, args):
 def _deprecate(r, args):
     from tide.ops.model import deprecate, push_tag, registry_for
 
-    c = deprecate(registry_for(r.git), args.name, args.version, args.stage)
+    c = deprecate(registry_for(r.git), args.name, args.version, args.stage, simple=args.simple)
     _say(args, f"Created git tag '{c.tag}'")
     if args.push:
         for line in push_tag(r.git, c):

@@ -36,15 +36,15 @@ def push_tag(git: Git, created: Created, remote: str = "origin") -> list[str]:
     return sync.converge(git, remote, parsed.artifact if parsed else None, just_made=(created.tag,))
 
 
-def deprecate(reg: Registry, name: str, version: str | None, stage: str | None) -> Created:
+def deprecate(reg: Registry, name: str, version: str | None, stage: str | None, simple: str = "auto") -> Created:
     """GTO's ``deprecate``: the artifact, a version (deregister) or a stage of a version (unassign)."""
     if stage:
         if not version:
             raise UsageError("give the version whose stage to unassign")
-        return reg.unassign(name, version, stage)
+        return reg.unassign(name, version, stage, simple=simple)
     if version:
-        return reg.deregister(name, T.check_version(version))
-    return reg.deprecate(name)
+        return reg.deregister(name, T.check_version(version), simple=simple)
+    return reg.deprecate(name, simple=simple)
 
 
 def show_all(reg: Registry) -> list[ShowRow]:
