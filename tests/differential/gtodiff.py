@@ -3,7 +3,10 @@ against ``gto`` on two identical git repositories, comparing after every step
 
 * exit status (zero or not) of the registry command;
 * the git tags: name -> (the commit it points at, its message);
-* ``show --json`` and ``show NAME --json`` of both tools.
+* ``show --json`` and ``show NAME --json`` of both tools;
+* the read commands a CD job and a user run (issue 20): ``history --json``, ``stages --json``, GTO's
+  shortcuts ``show NAME@latest --json`` and ``show NAME#STAGE --json`` for the step's artifact, and
+  ``check-ref TAG --json`` of every tag the step made.
 
 Normalisations: tag dates and the ``created_at``/``activated_at`` fields of ``show --json`` are wall-clock
 times (gto ignores GIT_COMMITTER_DATE) and are dropped; every registry step starts in a fresh wall-clock
@@ -28,7 +31,7 @@ from .ops import Line, Op, write_lines
 NAMES = ("model", "rf", "nested/clf", "my-model", "m")
 STAGES = ("dev", "staging", "prod")
 SETUP = (Line(sh="git init -q -b main && tide init -q && git add -A && git commit -qm init"),)
-TIMES = ("created_at", "activated_at")
+TIMES = ("created_at", "activated_at", "timestamp")
 # ``show NAME --json``: tide prints its own rows (version, commit, stages, registered, active, ref), gto its
 # full version objects; reported once as a divergence (see /work/notes/difftest.md), then left out so the
 # sequences test the rest. Set True to compare it.
@@ -75,7 +78,27 @@ class GtoGenerator:
                 self.versions.setdefault(name, []).append("v0.0.1")
             return Op("register", (Line(argv=tuple(argv)),))
         if kind == "assign":
-            argv = ["assign", name, "--version", version, "--stage", r.choice(STAGES)]
+            stage = r.choice(STAGES)
+            x = r.random()
+            if x < 0.6:
+                argv = ["assign", name, "--version", version, "--stage", stage]
+            else:  # GTO's assign NAME [REF]: the version at REF, registered first when it has none
+                argv = ["assign", name]
+                ref = r.choice(("", "HEAD", "HEAD~1", "tag"))
+                if ref == "tag":
+                    ref = f"{name}@{version}"
+                elif ref == "HEAD~1" and self.commits < 2:
+                    ref = "HEAD"
+                if ref:
+                    argv.append(ref)
+                argv += ["--stage", stage]
+                y = r.random()
+                if y < 0.15:
+                    argv.append("--sr")  # a stage on the bare commit (gto's --skip-registration)
+                elif y < 0.4:
+                    v = f"v{r.randint(0, 2)}.{r.randint(0, 2)}.{r.randint(0, 3)}"
+                    argv += ["--version", v]
+                    self.versions.setdefault(name, []).append(v)
             if r.random() < 0.2:
                 argv.append("--force")
             return Op("assign", (Line(argv=tuple(argv)),))
@@ -101,6 +124,19 @@ def _tags(repo: Path) -> dict[str, str]:
     return out
 
 
+def _queries(op: Op, made: list[str]) -> list[tuple[str, ...]]:
+    """The read commands compared after a step (issue 20): the journal, the stages in use, GTO's shortcuts
+    for the step's artifact (its stage, else prod) and what each new tag did (``check-ref``)."""
+    out: list[tuple[str, ...]] = [("history", "--json"), ("stages", "--json")]
+    argv = op.lines[0].argv if op.lines else ()
+    if len(argv) > 1:
+        name = argv[1]
+        stage = argv[argv.index("--stage") + 1] if "--stage" in argv else "prod"
+        out += [("show", f"{name}@latest", "--json"), ("show", f"{name}#{stage}", "--json")]
+    out += [("check-ref", tag.removeprefix("tag:"), "--json") for tag in made]
+    return out
+
+
 class GtoPair:
     def __init__(self, work: Path, env, gto: tools.Tool, tide: tools.Tool, template: Path):
         self.work, self.env, self.gto, self.tide = work, env, gto, tide
@@ -122,13 +158,16 @@ class GtoPair:
         if op.kind != "commit":      # a fresh wall-clock second (see the module docstring)
             time.sleep(1.02 - (time.time() % 1.0))
         div = Divergence(i, op, labels=("gto", "tide"))
+        before = set(_tags(self.roots["gto"] / "repo"))
         for ln in op.lines:
             fa = self.pool.submit(self._run, "gto", ln, names)
             fb = self.pool.submit(self._run, "tide", ln, names)
             (ra, _), (rb, _) = fa.result(), fb.result()
             if (ra == 0) != (rb == 0):
                 div.exits.append((ln.render(), ra, rb))
-        for show in [("show", "--json"), *(("show", n, "--json") for n in names if SHOW_NAMED)]:
+        made = sorted(set(_tags(self.roots["gto"] / "repo")) - before)
+        for show in [("show", "--json"), *(("show", n, "--json") for n in names if SHOW_NAMED),
+                     *_queries(op, made)]:
             ln = Line(argv=show, json=True)
             fa = self.pool.submit(self._run, "gto", ln, names)
             fb = self.pool.submit(self._run, "tide", ln, names)

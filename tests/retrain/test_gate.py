@@ -134,8 +134,9 @@ def test_promote_reject_force_and_records(gate_repo, tide, gto):
     # the assignment tag carries the record, GTO's first line unchanged
     msg = git(d, "tag", "-l", "--format=%(contents)", "clf#prod#2")
     assert msg.startswith("Assigning stage prod to artifact clf version v0.0.3")
-    hist = json.loads(tide("model", "history", "clf", "--json", cwd=d).stdout)
-    assert hist[0]["promotion"]["outcome"] == "promoted"
+    hist = json.loads(tide("model", "history", "clf", "--json", cwd=d).stdout)  # gto history's shape
+    line = next(x for x in hist[0]["message"].splitlines() if x.startswith("tide-promotion: "))
+    assert json.loads(line.removeprefix("tide-promotion: "))["outcome"] == "promoted"
 
     # --force promotes a worse model, and says so
     make_version(tide, d, 4, 2, 0.5)

@@ -36,15 +36,15 @@ def push_tag(git: Git, created: Created, remote: str = "origin") -> list[str]:
     return sync.converge(git, remote, parsed.artifact if parsed else None, just_made=(created.tag,))
 
 
-def deprecate(reg: Registry, name: str, version: str | None, stage: str | None) -> Created:
+def deprecate(reg: Registry, name: str, version: str | None, stage: str | None, simple: str = "auto") -> Created:
     """GTO's ``deprecate``: the artifact, a version (deregister) or a stage of a version (unassign)."""
     if stage:
         if not version:
             raise UsageError("give the version whose stage to unassign")
-        return reg.unassign(name, version, stage)
+        return reg.unassign(name, version, stage, simple=simple)
     if version:
-        return reg.deregister(name, T.check_version(version))
-    return reg.deprecate(name)
+        return reg.deregister(name, T.check_version(version), simple=simple)
+    return reg.deprecate(name, simple=simple)
 
 
 def show_all(reg: Registry) -> list[ShowRow]:
@@ -121,3 +121,38 @@ def _promotion_of(e: Event) -> dict | None:
 
 def _iso(ts: int) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
+
+
+def used_stages(state: dict[str, ArtifactState]) -> list[str]:
+    """``gto stages``: every stage some version holds now, in any artifact (deprecated ones included)."""
+    return sorted({s for a in state.values() for s in a.stages if a.stage(s)})
+
+
+def check_ref(reg: Registry, ref: str) -> dict | None:
+    """``gto check-ref REF``: the registry event a pushed tag made (what a CD job acts on), or None when
+    REF is no registry tag of this repository (GTO then prints nothing and exits 0)."""
+    from tide.registry import gtoshape
+
+    tag = ref[len("refs/tags/"):] if ref.startswith("refs/tags/") else ref
+    parsed = T.parse(tag)
+    if parsed is None:
+        return None
+    a = reg.state().get(parsed.artifact)
+    hits = [e for e in (a.events if a else []) if e.tag == tag]
+    if not hits:
+        return None
+    out = gtoshape.event(a, hits[0])
+    del out["priority"], out["addition"]
+    return out
+
+
+def select(rows: list[dict], shortcut: T.Shortcut) -> list[dict]:
+    """GTO's shortcut filter of ``show NAME``'s versions: the highest (``@latest``), one version, or the
+    versions holding a stage (``#STAGE``)."""
+    if shortcut.latest:
+        return rows[:1]
+    if shortcut.version:
+        return [v for v in rows if v["version"] == shortcut.version]
+    if shortcut.stage:
+        return [v for v in rows for s in v["stages"] if s["stage"] == shortcut.stage]
+    return rows

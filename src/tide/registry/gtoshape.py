@@ -46,6 +46,7 @@ def versions(git: Git, a: S.ArtifactState) -> list[dict]:
             "author_email": latest["author_email"], "message": latest["message"], "ref": latest["tag"],
             "discovered": False,
         })
+    bare = _bare(git, a, holders)
     if sha and hc and a.name in index and not any(v.commit == sha for v in a.versions.values()):
         ev = {"priority": 0, "addition": True, "artifact": a.name, "created_at": hc["date"], "author": hc["an"],
               "author_email": hc["ae"], "message": hc["message"], "commit_hexsha": sha, "version": sha,
@@ -55,7 +56,46 @@ def versions(git: Git, a: S.ArtifactState) -> list[dict]:
                     "registrations": [], "deregistrations": [], "stages": [], "is_active": True,
                     "activated_at": hc["date"], "created_at": hc["date"], "author": hc["an"],
                     "author_email": hc["ae"], "message": hc["message"], "ref": sha, "discovered": True})
+        bare.append(out.pop())
+    return out + sorted(bare, key=lambda v: v["version"])[::-1]  # GTO: hexsha versions after semver ones
+
+
+def _bare(git: Git, a: S.ArtifactState, holders: list[tuple[str, str]]) -> list[dict]:
+    """Stages on commits without a version (``gto assign --sr``), as GTO lists them: each such tag is its own
+    discovered version object, and each gets a twin holding only the commit (GTO's index re-adds the commit
+    event and, the object being "discovered", does not find it again); all carry the commit's held stages.
+    Returned in GTO's creation order (twin, then the tag's object, tag by tag)."""
+    evs = [e for e in a.events if e.name.action in (T.ASSIGN, T.UNASSIGN) and a._version_of(e) is None]
+    if not evs:
+        return []
+    shas = sorted({e.commit for e in evs})
+    commits, annotations = _commits(git, shas), _annotations(git, a.name, shas)
+    out = []
+    for e in evs:
+        c = commits.get(e.commit)
+        if c is None:
+            continue
+        enrich = [{"priority": 0, "addition": True, "artifact": a.name, "created_at": c["date"], "author": c["an"],
+                   "author_email": c["ae"], "message": c["message"], "commit_hexsha": e.commit, "version": e.commit,
+                   "enrichments": annotations.get(e.commit, []), "committer": c["cn"], "committer_email": c["ce"]}]
+        stages = [_bare_stage(a, e.commit, stage) for stage, holder in holders if holder == e.commit]
+        base = {"artifact": a.name, "commit_hexsha": e.commit, "version": e.commit, "enrichments": enrich,
+                "registrations": [], "deregistrations": [], "stages": stages, "is_active": True,
+                "activated_at": c["date"]}
+        out.append({**base, "created_at": c["date"], "author": c["an"], "author_email": c["ae"],
+                    "message": c["message"], "ref": e.commit, "discovered": True})
+        out.append({**base, "created_at": e.iso, "author": e.author, "author_email": e.email,
+                    "message": e.message, "ref": e.tag, "discovered": True})
     return out
+
+
+def _bare_stage(a: S.ArtifactState, sha: str, stage: str) -> dict:
+    """The stage object of a bare commit: GTO keeps the newest assignment's own object (one event)."""
+    e = [x for x in a.events if x.name.action == T.ASSIGN and x.name.stage == stage and x.commit == sha][-1]
+    ev = dict(_event(a, e, sha), event=EVENT[T.ASSIGN])
+    return {"artifact": a.name, "commit_hexsha": sha, "version": sha, "stage": stage, "assignments": [ev],
+            "unassignments": [], "is_active": True, "activated_at": ev["created_at"], "created_at": ev["created_at"],
+            "author": ev["author"], "author_email": ev["author_email"], "message": ev["message"], "ref": ev["tag"]}
 
 
 def _holders(a: S.ArtifactState) -> list[tuple[str, str]]:
@@ -182,3 +222,46 @@ def newer_than(commit: dict, when: int) -> bool:
     import datetime
 
     return datetime.datetime.fromisoformat(commit["date"]).timestamp() > when
+
+
+EVENT_NAMES = {T.REGISTER: "registration", T.DEREGISTER: "deregistration", T.ASSIGN: "assignment",
+               T.UNASSIGN: "unassignment", T.DEPRECATE: "deprecation"}
+
+
+def event_version(a: S.ArtifactState, e: S.Event) -> str | None:
+    """The version an event concerns as GTO names it: the tag's own, the version registered at the commit,
+    else (a stage on an unregistered commit, ``gto assign --sr``) the commit's full hexsha."""
+    if e.name.action == T.DEPRECATE:
+        return None
+    return e.name.version or a._version_of(e) or e.commit
+
+
+def event(a: S.ArtifactState, e: S.Event) -> dict:
+    """GTO's event object (``gto check-ref --json`` prints it without priority and addition)."""
+    d = {"priority": PRIORITY[e.name.action], "addition": e.name.action in (T.REGISTER, T.ASSIGN),
+         "artifact": a.name, "created_at": e.iso, "author": e.author, "author_email": e.email,
+         "message": e.message, "commit_hexsha": e.commit, "tag": e.tag}
+    version = event_version(a, e)
+    if version is not None:
+        d["version"] = version
+    if e.name.stage is not None:
+        d["stage"] = e.name.stage
+    d["event"] = EVENT_NAMES[e.name.action]
+    return d
+
+
+def history(state: dict[str, S.ArtifactState], name: str | None = None) -> list[dict]:
+    """``gto history [NAME] --json``: every registry event, newest first (GTO sorts by time, then by the
+    event's priority, and reverses)."""
+    rows = []
+    for a in state.values():
+        if name is not None and a.name != name:
+            continue
+        for e in a.events:
+            rows.append(((e.time, PRIORITY[e.name.action]), {
+                "timestamp": e.iso, "artifact": a.name, "event": EVENT_NAMES[e.name.action],
+                "priority": PRIORITY[e.name.action], "version": event_version(a, e), "stage": e.name.stage,
+                "commit": e.commit, "author": e.author, "author_email": e.email, "message": e.message,
+                "ref": e.tag}))
+    rows.sort(key=lambda r: r[0])
+    return [r for _, r in reversed(rows)]

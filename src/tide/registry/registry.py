@@ -57,7 +57,7 @@ class Registry:
 
     # --- writing -----------------------------------------------------------------------------
     def register(self, name: str, rev: str = "HEAD", version: str | None = None, bump: str | None = None,
-                 message: str | None = None) -> Created:
+                 message: str | None = None, simple: str = "auto") -> Created:
         """GTO's rules: one version per commit (a deregistered one keeps its commit: registering that
         commit again may only name the same version, whose tag exists already), a version name once."""
         T.check_name(name)
@@ -83,7 +83,7 @@ class Registry:
             version = "v0.0.1"
         else:
             version = T.bump(a.latest, bump or "patch")
-        tag = T.TagName(name, T.REGISTER, version=version).render()
+        tag = T.TagName(name, T.REGISTER, version=version, counter=_counter(a, simple, False)).render()
         if any(e.tag == tag for e in a.events):
             raise UsageError(f"{name} {version} was registered at {commit[:7]} and deregistered: its tag '{tag}' "
                              "exists, and a commit holds one version (as in GTO)")
@@ -91,9 +91,11 @@ class Registry:
         return Created(tag, version, None, commit)
 
     def assign(self, name: str, version: str | None, stage: str, message: str | None = None, force: bool = False,
-               rev: str | None = None, new_version: str | None = None) -> Created:
+               rev: str | None = None, new_version: str | None = None, skip_registration: bool = False,
+               simple: str = "auto") -> Created:
         """Assign ``stage`` to ``version`` (any version the artifact ever had, as GTO allows), or to the
-        version at ``rev``, registering that commit first (as ``new_version``, or the next patch)."""
+        version at ``rev``, registering that commit first (as ``new_version``, or the next patch) unless
+        ``skip_registration`` (``gto assign --sr``: the stage goes to the bare commit, named by its hexsha)."""
         T.check_name(name)
         T.check_name(stage, "stage name")
         if version is not None:
@@ -108,20 +110,23 @@ class Registry:
             if found and new_version:
                 raise UsageError(f"cannot register '{new_version}': {found[0].version} is registered at "
                                  f"{commit[:7]} already")
+            if not found and skip_registration:
+                if new_version:
+                    raise UsageError("give either --version or --sr (skip the registration)")
+                found = [S.Version(commit, commit, 0, "", True)]
             if not found:
-                self.register(name, commit, version=new_version)
+                self.register(name, commit, version=new_version, simple=simple)
                 a = self.artifact(name)
                 found = [x for x in a.versions.values() if x.commit == commit]
             v = found[0]
         if stage in a.holding.get(v.version, ()) and not force:
             raise UsageError(f"{name} {v.version} is in stage '{stage}' already (--force assigns it again)")
-        counter = S.next_counter(a.events, name)
-        tag = T.TagName(name, T.ASSIGN, stage=stage, counter=counter).render()
+        tag = T.TagName(name, T.ASSIGN, stage=stage, counter=_counter(a, simple, True)).render()
         self._tag(tag, v.commit, message or f"Assigning stage {stage} to artifact {name} version {v.version}",
                   after=a.events)
         return Created(tag, v.version, stage, v.commit)
 
-    def unassign(self, name: str, version: str, stage: str) -> Created:
+    def unassign(self, name: str, version: str, stage: str, simple: str = "auto") -> Created:
         """GTO's rule: the version must have had ``stage`` once (unassigning again writes another tag)."""
         T.check_name(stage, "stage name")
         a = self.artifact(name)
@@ -130,21 +135,21 @@ class Registry:
         if stage not in a.staged.get(version, ()):
             raise UsageError(f"{name} {version} is not in stage '{stage}'")
         v = a.versions[version]
-        tag = T.TagName(name, T.UNASSIGN, stage=stage, counter=S.next_counter(a.events, name)).render()
+        tag = T.TagName(name, T.UNASSIGN, stage=stage, counter=_counter(a, simple, True)).render()
         self._tag(tag, v.commit, f"Unassigning stage '{stage}' to artifact '{name}' version '{version}'",
                   after=a.events)
         return Created(tag, version, stage, v.commit)
 
-    def deregister(self, name: str, version: str) -> Created:
+    def deregister(self, name: str, version: str, simple: str = "auto") -> Created:
         a = self.artifact(name)
         v = a.versions.get(version)
         if v is None or not v.active:
             raise UsageError(f"'{name}' has no registered version {version}")
-        tag = T.TagName(name, T.DEREGISTER, version=version).render()
+        tag = T.TagName(name, T.DEREGISTER, version=version, counter=_counter(a, simple, False)).render()
         self._tag(tag, v.commit, f"Deregistering artifact {name} version {version}", after=a.events)
         return Created(tag, version, None, v.commit)
 
-    def deprecate(self, name: str) -> Created:
+    def deprecate(self, name: str, simple: str = "auto") -> Created:
         a = self.artifact(name)
         if a.deprecated:
             raise UsageError(f"'{name}' is deprecated already")
@@ -154,7 +159,7 @@ class Registry:
         head, index, head_commit = gtoshape.head(self.git)
         if name in index and head_commit and gtoshape.newer_than(head_commit, a.events[-1].time):
             last = head  # GTO tags the artifact's newest event's commit: HEAD's, which declares it, is newer
-        tag = T.TagName(name, T.DEPRECATE).render()  # gto --simple auto: no counter
+        tag = T.TagName(name, T.DEPRECATE, counter=_counter(a, simple, False)).render()
         if any(e.tag == tag for e in a.events):
             raise UsageError(f"'{name}' was deprecated once already: tag '{tag}' exists (as in GTO, "
                              "an artifact is deprecated once)")
@@ -172,6 +177,16 @@ class Registry:
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip().splitlines()
             raise GitError(f"cannot create tag '{tag}': {err[-1] if err else proc.returncode}")
+
+
+def _counter(a: S.ArtifactState, simple: str, counted: bool) -> int | None:
+    """GTO's ``--simple``: ``true`` writes no ``#N``, ``false`` always one, ``auto`` counts (un)assignments
+    only (``counted``)."""
+    if simple not in ("auto", "true", "false"):
+        raise UsageError(f"--simple: '{simple}' is not one of auto, true, false")
+    if simple == "true" or (simple == "auto" and not counted):
+        return None
+    return S.next_counter(a.events, a.name)
 
 
 # --- artifacts.yaml ------------------------------------------------------------------------------

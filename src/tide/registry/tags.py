@@ -112,3 +112,26 @@ def bump(version: str, part: str) -> str:
     if part == "minor":
         return f"v{major}.{minor + 1}.0"
     return f"v{major}.{minor}.{patch + 1}"
+
+
+SHORTCUT_RE = re.compile(
+    rf"^(?P<artifact>([a-zA-Z0-9-_./]+:)?{NAME})(#(?P<stage>{NAME})|@(?P<version>latest|greatest|v{SEMVER}))$"
+)
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """GTO's naming shortcut: ``NAME@latest`` (or ``@greatest``), ``NAME@vX.Y.Z``, ``NAME#STAGE``."""
+
+    name: str
+    stage: str | None = None
+    version: str | None = None
+    latest: bool = False
+
+
+def parse_shortcut(value: str) -> Shortcut:
+    m = SHORTCUT_RE.match(value)
+    if not m:
+        return Shortcut(value)
+    latest = m["version"] in ("latest", "greatest")
+    return Shortcut(m["artifact"], m["stage"], None if latest else m["version"], latest)
