@@ -93,6 +93,7 @@ PARAMS = ("lr", "epochs", "train.depth")
 # files for remove/move/commit/checkout, stages for repro, reachable revisions for git checkout), except this
 # share of deliberately invalid ones, which keep the error paths covered (Generator._bad).
 INVALID = 0.1
+COMMIT_IF_CHANGED = "git add -A && { git diff --cached --quiet || git commit -qm c; }"
 BAD_PATHS = ("missing", "no such/file", "../outside", "/nonexistent/abs", "sp ace missing", "ünï-missing",
              "-dash-missing", "--force-missing", "d/missing/deep")
 
@@ -192,9 +193,11 @@ class Generator:
         fresh = [p for p in v.files + v.dirs
                  if p not in v.git_files and not any(p.startswith(t) for t in tracked_dirs)
                  and not any(g.startswith(p + "/") for g in v.git_files)]
-        if fresh and r.random() < 0.8:
+        if fresh and r.random() < 0.85:
             return r.choice(fresh)
-        return self._existing(v.files + v.dirs)
+        if r.random() < 0.5:
+            return self._existing(v.files + v.dirs)
+        return ""          # nothing fresh: op_add writes a new file first
 
     def next(self, v: View) -> Op:
         r = self.rng
@@ -250,8 +253,14 @@ class Generator:
     def op_add(self, v: View) -> Op:
         r = self.rng
         targets = [self._target(v) for _ in range(r.choice((1, 1, 1, 2)))]
+        pre = []
+        for i, t in enumerate(targets):
+            if not t:
+                d = r.choice([""] * 3 + [x for x in v.dirs if x not in v.git_files and x not in v.outs])
+                targets[i] = t = f"{d}/new{len(pre)}" if d else f"new{len(pre)}"
+                pre.append(Line(sh=write_lines(t, r.choice(CONTENTS))))
         flags = ["--no-commit"] if r.random() < 0.08 else []
-        return Op("add", (Line(argv=("add", "-q", *flags, *map(arg, dict.fromkeys(targets)))),),
+        return Op("add", (*pre, Line(argv=("add", "-q", *flags, *map(arg, dict.fromkeys(targets))))),
                   info={"targets": targets})
 
     def op_commit(self, v: View) -> Op:
@@ -293,7 +302,7 @@ class Generator:
         pre: tuple[Line, ...] = ()
         commits = v.git_commits
         if commits < 2:       # only the init commit: commit the state first, so there is somewhere to go
-            pre, commits = (Line(sh="git add -A && git commit -qm c"),), commits + 1
+            pre, commits = (Line(sh=COMMIT_IF_CHANGED),), commits + 1
         back = r.randint(1, max(1, min(3, commits - 1)))
         rev = "nosuchrev" if self._invalid() else r.choice((f"main~{back}", "main", f"HEAD~{back}"))
         co = ("checkout", "-q") + (("--force",) if r.random() < 0.5 else ())
@@ -325,7 +334,7 @@ class Generator:
             (Line(argv=("status", "-c", "--json"), cwd=c, json=True),),
             (Line(argv=("pull", "-q"), cwd=c), Line(argv=("status", "--json"), cwd=c, json=True)),
         ))
-        return Op("clone", (Line(sh="git add -A && git commit -qm c"), Line(sh=f"git clone -q . ../{c}"), *then),
+        return Op("clone", (Line(sh=COMMIT_IF_CHANGED), Line(sh=f"git clone -q . ../{c}"), *then),
                   clone=c)
 
     # --- pipelines ---

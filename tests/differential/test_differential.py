@@ -185,7 +185,7 @@ def test_planted_divergence_is_found_shrunk_and_reported_alike_for_any_jobs(tmp_
     scripts - whether the sequences run in this process or in two workers (sequence n depends on the seed
     alone; results merge in sequence order; the shrinker's budget is in replays, not seconds)."""
     monkeypatch.setenv("TIDE_DIFFTEST_PLANT", "add-dvc-comment")
-    seed = 2   # its sequence 0 adds a directory at step 5 (many random adds name a path that does not exist)
+    seed = 2   # its sequences add files and directories from their first steps
     runs = [torture.run(2, seed, tmp_path / f"j{jobs}", mixed=0.0, log=lambda s: None, jobs=jobs,
                         shrink_replays=6) for jobs in (1, 2)]
     for res in runs:
