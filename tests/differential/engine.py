@@ -48,6 +48,7 @@ class Divergence:
     rcs: list[tuple[int, int]] = field(default_factory=list)  # (dvc rc, tide rc) of each line of the op
     known: list = field(default_factory=list)    # known.Known findings explaining part of it
     rest: list | None = None                     # the entries no known finding explains (None: unclassified)
+    changed: bool = False                        # the op changed the dvc side (a byte, mode or mtime)
 
     def __bool__(self) -> bool:
         return bool(self.exits or self.outputs or self.state)
@@ -174,10 +175,12 @@ class Pair:
         self.pool.shutdown()
 
     def step(self, i: int, op: Op, observe: bool = True) -> Divergence:
+        before = snapshot.fingerprint(self.a.root)
         fa = self.pool.submit(self.a.run_op, op, "dvc")
         fb = self.pool.submit(self.b.run_op, op, op.tool if self.mixed else "tide")
         ra, rb = fa.result(), fb.result()
         div = Divergence(i, op, rcs=[(x.rc, y.rc) for x, y in zip(ra, rb, strict=True)])
+        div.changed = snapshot.fingerprint(self.a.root) != before
         for x, y in zip(ra, rb, strict=True):
             text = x.line.render()
             if (x.rc == 0) != (y.rc == 0):
@@ -217,6 +220,7 @@ class Runner:
         self.tide = tools.tide_tool(self.env, work)
         self.templates: dict = {}
         self.setup_divergences: list[tuple[str, Divergence]] = []
+        self.stats: dict[str, int] = {}   # effective_steps, ops:<kind>, ok:<kind> (read and cleared by torture)
         self.n = 0
 
     def close(self) -> None:
@@ -254,6 +258,7 @@ class Runner:
                     op = Op(op.kind, op.lines, op.clone, rng.choice(("dvc", "tide")), op.info)
                 seq.append(op)
                 div = p.step(i, op)
+                self._count(div)
                 if div:
                     div.classify(known.Ctx(p, view_before))
                     found.append(div)
@@ -262,6 +267,13 @@ class Runner:
             return seq, found, steps
         finally:
             self.discard(p)
+
+    def _count(self, div: Divergence) -> None:
+        """What a step did, on the dvc side: whether it changed anything, whether all its lines succeeded."""
+        st, kind = self.stats, div.op.kind
+        st["effective_steps"] = st.get("effective_steps", 0) + div.changed
+        st[f"ops:{kind}"] = st.get(f"ops:{kind}", 0) + 1
+        st[f"ok:{kind}"] = st.get(f"ok:{kind}", 0) + all(a == 0 for a, _ in div.rcs)
 
     def replay(self, seq: list[Op], cache_type: str, mixed: bool) -> Divergence | None:
         """Run a fixed sequence; the first divergence (observing only at the last step), or None."""

@@ -89,6 +89,13 @@ DIRS = ("d", "data", "dir two", "d/sub", "data/deep/er", "ü")
 CONTENTS = (b"", b"a\n", b"hello\n", b"1\n", b"2\n", "ünï\n".encode(), b"no newline", b"x" * 3000,
             bytes([0, 1, 9, 13, 128, 255, 10]))
 PARAMS = ("lr", "epochs", "train.depth")
+# Targets are chosen from the repository's state (existing files for add/chmod/rm, tracked outputs and .dvc
+# files for remove/move/commit/checkout, stages for repro, reachable revisions for git checkout), except this
+# share of deliberately invalid ones, which keep the error paths covered (Generator._bad).
+INVALID = 0.1
+COMMIT_IF_CHANGED = "git add -A && { git diff --cached --quiet || git commit -qm c; }"
+BAD_PATHS = ("missing", "no such/file", "../outside", "/nonexistent/abs", "sp ace missing", "ünï-missing",
+             "-dash-missing", "--force-missing", "d/missing/deep")
 
 
 @dataclass
@@ -101,6 +108,17 @@ class View:
     stages: list[str]
     commits: int | None = None       # None: counted when first asked (only git_checkout asks)
     repo: Path | None = None
+    _git_files: set[str] | None = None
+
+    @property
+    def git_files(self) -> set[str]:
+        """Paths git tracks (read when first asked: only add asks; dvc refuses to add them)."""
+        if self._git_files is None:
+            import subprocess
+
+            n = subprocess.run(["git", "ls-files", "-z"], cwd=self.repo, capture_output=True)
+            self._git_files = set(n.stdout.decode(errors="replace").split("\0")) if n.returncode == 0 else set()
+        return self._git_files
 
     @property
     def git_commits(self) -> int:
@@ -143,6 +161,20 @@ class Generator:
         self.rng = rng
         self.pipelines = pipelines
         self.clones = 0
+        self.steps = 0
+
+    def _bad(self) -> str:
+        """A deliberately invalid target: missing, outside the repository, odd names that do not exist."""
+        return self.rng.choice(BAD_PATHS)
+
+    def _invalid(self) -> bool:
+        return self.rng.random() < INVALID
+
+    def _existing(self, pool: list[str]) -> str:
+        """One of ``pool`` (the repository's state), or an invalid target (INVALID of the time, or no pool)."""
+        if not pool or self._invalid():
+            return self._bad()
+        return self.rng.choice(pool)
 
     def _pick_path(self, v: View, new: float = 0.5) -> str:
         r = self.rng
@@ -152,14 +184,26 @@ class Generator:
         return f"{d}/{r.choice(NAMES)}" if d else r.choice(NAMES)
 
     def _target(self, v: View) -> str:
+        """An add target: mostly a file or directory git does not track (dvc refuses those), not inside a
+        tracked directory; sometimes any existing entry (re-adds, tracked ones: error paths too)."""
         r = self.rng
-        pool = v.files + v.dirs
-        if not pool or r.random() < 0.05:
-            return self._pick_path(v, new=1.0)
-        return r.choice(pool)
+        if self._invalid():
+            return self._bad()
+        tracked_dirs = [o + "/" for o in v.outs]
+        fresh = [p for p in v.files + v.dirs
+                 if p not in v.git_files and not any(p.startswith(t) for t in tracked_dirs)
+                 and not any(g.startswith(p + "/") for g in v.git_files)]
+        if fresh and r.random() < 0.85:
+            return r.choice(fresh)
+        if r.random() < 0.5:
+            return self._existing(v.files + v.dirs)
+        return ""          # nothing fresh: op_add writes a new file first
 
     def next(self, v: View) -> Op:
         r = self.rng
+        self.steps += 1
+        if self.steps == 1:
+            return self.op_data(v)
         kinds = {
             "write": 14, "append": 3, "rm": 4, "mkdir": 2, "chmod": 2, "add": 12, "commit": 3, "remove": 3,
             "move": 3, "checkout": 4, "git_commit": 6, "git_checkout": 5, "gc": 2, "push": 3, "fetch": 1,
@@ -167,8 +211,24 @@ class Generator:
         }
         if self.pipelines:
             kinds.update({"pipeline": 4, "params": 3, "repro": 6, "pm_diff": 2})
+        if not v.dvcfiles:        # nothing tracked yet: ops on tracked outputs would mostly fail alike
+            for k in ("remove", "move", "checkout"):
+                kinds[k] = 1
+        if self.pipelines and not v.stages:
+            kinds["repro"], kinds["pipeline"] = 2, 7
         kind = r.choices(list(kinds), weights=list(kinds.values()))[0]
         return getattr(self, f"op_{kind}")(v)
+
+    def op_data(self, v: View) -> Op:
+        """A sequence's first op: a few files and a directory, so that tracking ops have material."""
+        r = self.rng
+        lines = []
+        for name in r.sample(NAMES, r.randint(2, 3)):
+            lines.append(Line(sh=write_lines(name, r.choice(CONTENTS))))
+        d = r.choice(DIRS)
+        for name in r.sample(NAMES, r.randint(1, 3)):
+            lines.append(Line(sh=write_lines(f"{d}/{name}", r.choice(CONTENTS))))
+        return Op("data", tuple(lines))
 
     def op_write(self, v: View) -> Op:
         p = self._pick_path(v)
@@ -179,51 +239,59 @@ class Generator:
         return Op("append", (Line(sh=write_lines(p, self.rng.choice(CONTENTS[1:5]), append=True)),))
 
     def op_rm(self, v: View) -> Op:
-        pool = v.files + v.dirs + v.dvcfiles
-        p = self.rng.choice(pool) if pool else "a"
-        return Op("rm", (Line(sh=f"rm -rf {sh_quote(p)}"),))
+        p = self._existing(v.files + v.dirs + v.dvcfiles)
+        return Op("rm", (Line(sh=f"rm -rf {sh_quote(arg(p))}"),))
 
     def op_mkdir(self, v: View) -> Op:
         d = self.rng.choice(DIRS + ("empty", "d/empty", "data/e1/e2"))
         return Op("mkdir", (Line(sh=f"mkdir -p {sh_quote(d)}"),))
 
     def op_chmod(self, v: View) -> Op:
-        p = self._pick_path(v, new=0.1)
-        return Op("chmod", (Line(sh=f"chmod {self.rng.choice(('+x', '-x', 'u+w'))} {sh_quote(p)}"),))
+        p = self._existing(v.files + v.dirs)
+        return Op("chmod", (Line(sh=f"chmod {self.rng.choice(('+x', '-x', 'u+w'))} {sh_quote(arg(p))}"),))
 
     def op_add(self, v: View) -> Op:
         r = self.rng
         targets = [self._target(v) for _ in range(r.choice((1, 1, 1, 2)))]
+        pre = []
+        for i, t in enumerate(targets):
+            if not t:
+                d = r.choice([""] * 3 + [x for x in v.dirs if x not in v.git_files and x not in v.outs])
+                targets[i] = t = f"{d}/new{len(pre)}" if d else f"new{len(pre)}"
+                pre.append(Line(sh=write_lines(t, r.choice(CONTENTS))))
         flags = ["--no-commit"] if r.random() < 0.08 else []
-        return Op("add", (Line(argv=("add", "-q", *flags, *map(arg, dict.fromkeys(targets)))),),
+        return Op("add", (*pre, Line(argv=("add", "-q", *flags, *map(arg, dict.fromkeys(targets))))),
                   info={"targets": targets})
 
     def op_commit(self, v: View) -> Op:
         r = self.rng
         argv = ["commit", "-q"] + (["-f"] if r.random() < 0.8 else [])
-        if v.dvcfiles and r.random() < 0.3:
-            argv.append(arg(r.choice(v.dvcfiles)))
+        targets = v.dvcfiles + v.stages
+        if r.random() < 0.4:
+            argv.append(arg(self._existing(targets)))
         return Op("commit", (Line(argv=tuple(argv)),))
 
     def op_remove(self, v: View) -> Op:
         r = self.rng
-        t = r.choice(v.dvcfiles) if v.dvcfiles else "a.dvc"
-        if v.stages and r.random() < 0.2:
-            t = f"dvc.yaml:{r.choice(v.stages)}"
+        t = self._existing(v.dvcfiles + [f"dvc.yaml:{s}" for s in v.stages])
         argv = ("remove", "-q", *(["--outs"] if r.random() < 0.4 else []), arg(t))
         return Op("remove", (Line(argv=argv),))
 
     def op_move(self, v: View) -> Op:
         r = self.rng
-        src = r.choice(v.outs) if v.outs and r.random() < 0.85 else self._target(v)
-        dst = r.choice((r.choice(NAMES) + "2", f"{r.choice(DIRS)}/{r.choice(NAMES)}", r.choice(DIRS)))
+        src = self._existing(v.outs)
+        if self._invalid():     # into a directory that does not exist, or onto an odd name
+            dst = r.choice((f"nd/{r.choice(NAMES)}", r.choice(BAD_PATHS)))
+        else:                   # a new name, in the root or in an existing directory (or the directory itself)
+            d = r.choice([""] * 3 + v.dirs)
+            dst = r.choice((f"{d}/{r.choice(NAMES)}2" if d else r.choice(NAMES) + "2", d or r.choice(NAMES) + "3"))
         return Op("move", (Line(argv=("move", "-q", arg(src), arg(dst))),), info={"src": src, "dst": dst})
 
     def op_checkout(self, v: View) -> Op:
         r = self.rng
         argv = ["checkout", "-q"] + (["--force"] if r.random() < 0.4 else [])
-        if v.dvcfiles and r.random() < 0.2:
-            argv.append(arg(r.choice(v.dvcfiles)))
+        if r.random() < 0.25:
+            argv.append(arg(self._existing(v.dvcfiles + v.outs + v.stages)))
         return Op("checkout", (Line(argv=tuple(argv)),))
 
     def op_git_commit(self, v: View) -> Op:
@@ -231,11 +299,16 @@ class Generator:
 
     def op_git_checkout(self, v: View) -> Op:
         r = self.rng
-        back = r.randint(1, max(1, min(3, v.git_commits - 1))) if v.git_commits > 1 else 1
-        rev = r.choice((f"main~{back}", "main", f"HEAD~{back}"))
+        pre: tuple[Line, ...] = ()
+        commits = v.git_commits
+        if commits < 2:       # only the init commit: commit the state first, so there is somewhere to go
+            pre, commits = (Line(sh=COMMIT_IF_CHANGED),), commits + 1
+        back = r.randint(1, max(1, min(3, commits - 1)))
+        rev = "nosuchrev" if self._invalid() else r.choice((f"main~{back}", "main", f"HEAD~{back}"))
         co = ("checkout", "-q") + (("--force",) if r.random() < 0.5 else ())
         force = " -f" if r.random() < 0.2 else ""
-        return Op("git_checkout", (Line(sh=f"git checkout -q{force} {rev}"), Line(argv=co)), info={"rev": rev})
+        return Op("git_checkout", (*pre, Line(sh=f"git checkout -q{force} {rev}"), Line(argv=co)),
+                  info={"rev": rev})
 
     def op_gc(self, v: View) -> Op:
         return Op("gc", (Line(argv=("gc", "-w", "-f", "-q")),))
@@ -261,7 +334,7 @@ class Generator:
             (Line(argv=("status", "-c", "--json"), cwd=c, json=True),),
             (Line(argv=("pull", "-q"), cwd=c), Line(argv=("status", "--json"), cwd=c, json=True)),
         ))
-        return Op("clone", (Line(sh="git add -A && git commit -qm c"), Line(sh=f"git clone -q . ../{c}"), *then),
+        return Op("clone", (Line(sh=COMMIT_IF_CHANGED), Line(sh=f"git clone -q . ../{c}"), *then),
                   clone=c)
 
     # --- pipelines ---
@@ -333,8 +406,8 @@ class Generator:
         x = r.random()
         if x < 0.15:
             argv.append("-f")
-        elif x < 0.3 and v.stages:
-            argv.append(r.choice(v.stages))
+        elif x < 0.35:
+            argv.append(self._existing(v.stages))
         return Op("repro", (Line(argv=tuple(argv)),))
 
     def op_pm_diff(self, v: View) -> Op:

@@ -95,6 +95,25 @@ def side(root: Path, clones: list[str]) -> dict[str, str]:
     return snap
 
 
+def fingerprint(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry under one side's root (repositories, remote, clones, including ``.git``) with its mode,
+    size and mtime: two fingerprints differ when a step changed any byte, mode or mtime. Not compared between
+    the tools (timestamps differ); it only tells whether a step did something (torture's ``effective_steps``).
+    Skipped: ``.dvc/tmp`` (state db, locks: any dvc command touches them) and git's index (``git add -A``
+    refreshes its stat cache even when nothing changed)."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for p in _walk(root):
+        rel = p.relative_to(root).as_posix()
+        if "/.dvc/tmp" in f"/{rel}" or rel.endswith(".git/index"):
+            continue
+        try:
+            st = p.lstat()
+        except FileNotFoundError:
+            continue
+        out[rel] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out
+
+
 def diff(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str | None, str | None]]:
     """(key, dvc side, tide side) for every key whose values differ (None: absent on that side)."""
     return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]

@@ -43,7 +43,8 @@ def run(sequences: int, seed: int, work: Path, shrink_budget_s: float = 600.0, m
     with pool.scratch(work, "runs") as runs, pool.Pool(jobs, "tests.differential.engine:Runner", runs) as workers:
         futures = [workers.submit(_sequence, seed, n, mixed) for n in range(sequences)]
         for n, fut in enumerate(futures):
-            seq, divs, ran, ct, is_mixed, setup_divs = fut.result()
+            seq, divs, ran, ct, is_mixed, setup_divs, stats = fut.result()
+            counts.update(stats)
             counts["sequences"] += 1
             counts["mixed_sequences"] += is_mixed
             counts["steps"] += ran
@@ -94,7 +95,9 @@ def _sequence(runner: engine.Runner, seed: int, n: int, mixed: float):
     seq, divs, ran = runner.generate_and_run(rng, steps, ct, is_mixed)
     setup = list(runner.setup_divergences)
     runner.setup_divergences.clear()
-    return seq, divs, ran, ct, is_mixed, setup
+    stats = dict(runner.stats)
+    runner.stats.clear()
+    return seq, divs, ran, ct, is_mixed, setup, stats
 
 
 def _shrink(runner: engine.Runner, seq, d, ct: str, is_mixed: bool, budget_s: float, replays: int):
@@ -121,6 +124,18 @@ def run_gto(sequences: int, seed: int, work: Path, log=print, jobs: int = 1) -> 
     return gtodiff.run(sequences, seed, Path(work), log=log, jobs=jobs * GTO_WORKERS_PER_JOB if jobs > 1 else 1)
 
 
+def effectiveness(counts: dict) -> list[str]:
+    """The generator's yield, from a report's counts: the share of steps that changed the dvc side, and of
+    each op kind's steps whose every line succeeded on the dvc side."""
+    steps = counts.get("steps", 0) or 1
+    out = [f"effective steps: {counts.get('effective_steps', 0)} of {counts.get('steps', 0)} "
+           f"({100 * counts.get('effective_steps', 0) / steps:.0f}%)"]
+    for k in sorted(x[4:] for x in counts if x.startswith("ops:")):
+        n, ok = counts[f"ops:{k}"], counts.get(f"ok:{k}", 0)
+        out.append(f"  {k:13} {ok:4} of {n:4} succeeded ({100 * ok / n:.0f}%)")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sequences", type=int, default=50)
@@ -135,6 +150,8 @@ def main() -> None:
     work = Path(a.work or tempfile.mkdtemp(prefix="difftest-"))
     res = (run_gto if a.gto else run)(a.sequences, seed, work, jobs=a.jobs)
     print(res["counts"])
+    if not a.gto:
+        print("\n".join(effectiveness(res["counts"])))
     print(f"seed {seed}; divergences written to {work}")
 
 
