@@ -1,0 +1,111 @@
+"""Issue 27: divergences from dvc 3.67.1 that the differential tester (tests/differential/) found after the
+first ten (RELIABILITY.md, N18 on), each reproduced on both tools in fresh repositories (``git init; T init;
+T remote add -d r ../remote; commit``) and compared."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+
+def _outcome(r, *argv):
+    p = r.t(*argv, check=False)
+    return p.returncode, p.stdout.strip()
+
+
+def _json(r, *argv):
+    rc, out = _outcome(r, *argv)
+    return rc, json.loads(out) if out else None
+
+
+# --- N20: params/metrics/plots diff: which params files, and before the first commit --------------------
+PARAMS = "lr: 0.1\nepochs: 1\ntrain:\n  depth: 2\n"
+
+
+def test_n20_params_diff_lists_the_repositorys_params_yaml_without_any_stage(both):
+    """dvc shows the root params.yaml whole, whether a stage uses it or not (seed 9107, sequence 33)."""
+    seen = []
+    for r in both:
+        r.sh(f"printf '{PARAMS}' > params.yaml")
+        seen.append([_json(r, "params", "diff", "--json"), _outcome(r, "params", "diff")])
+    assert seen[0] == seen[1]
+    assert seen[1][0][1]["params.yaml"]["lr"] == {"old": None, "new": 0.1}
+
+
+def test_n20_params_files_and_keys_are_dvcs(both):
+    """Stage params show only the keys the stages use (whole file with ``[]``); top-level ``params:`` files
+    and the root params.yaml whole unless ``--deps``; a params.yaml next to a sub-pipeline's dvc.yaml that no
+    stage uses is not shown."""
+    seen = []
+    for r in both:
+        r.sh("printf 'c: 1\\nd: 2\\n' > other.yaml; printf 'e: 1\\nf: 2\\n' > whole.yaml;"
+             "printf 'b: 1\\nz: 3\\n' > params.yaml; mkdir sub; printf 'a: 1\\n' > sub/params.yaml;"
+             "printf 'stages:\\n  t:\\n    cmd: echo\\n' > sub/dvc.yaml;"
+             "printf 'stages:\\n  s:\\n    cmd: echo\\n    params: [b, {other.yaml: [c]}, {whole.yaml: []}]\\n'"
+             " > dvc.yaml")
+        out = []
+        for top in ("", "params: [other.yaml]\n"):
+            if top:
+                r.sh(f"printf '{top}' | cat - dvc.yaml > y && mv y dvc.yaml")
+            for extra in ((), ("--deps",), ("--targets", "other.yaml")):
+                out.append(_json(r, "params", "diff", "--json", *extra))
+        r.sh("git add -A && git commit -qm p && sed -i s/2/5/ other.yaml whole.yaml params.yaml")
+        for extra in ((), ("--deps",), ("--all",)):
+            out.append(_json(r, "params", "diff", "--json", *extra))
+        seen.append(out)
+    assert seen[0] == seen[1]
+    assert set(seen[1][0][1]) == {"other.yaml", "params.yaml", "whole.yaml"}
+    assert set(seen[1][0][1]["other.yaml"]) == {"c"}
+
+
+def test_n20_diffs_before_the_first_commit_compare_nothing(both, tmp_path):
+    """In a git repository without commits dvc's params/metrics/plots diff print ``{}`` (and the tables
+    nothing) and exit 0."""
+    seen = []
+    for r in both:
+        r.sh("rm -rf .git && git init -q -b main")
+        r.sh(f"printf '{PARAMS}' > params.yaml; echo '{{\"m\": 1}}' > m.json; printf 'x,y\\n1,2\\n' > p.csv;"
+             "printf 'metrics: [m.json]\\nplots:\\n- p.csv\\nstages:\\n  s:\\n    cmd: echo\\n    params: [lr]\\n'"
+             " > dvc.yaml")
+        seen.append([_outcome(r, *argv) for argv in (
+            ("params", "diff", "--json"), ("metrics", "diff", "--json"), ("plots", "diff", "--json"),
+            ("params", "diff"), ("metrics", "diff"), ("diff", "--json"))]
+            + [os.path.exists(r.p("dvc_plots"))])
+    assert seen[0] == seen[1]
+    assert seen[1][0] == (0, "{}")
+
+
+# --- N24: add of a tracked directory together with a file inside it -------------------------------------
+@pytest.mark.parametrize("targets", [("d", "d/b.txt"), ("d/b.txt", "d"), ("d/s/c", "d/b.txt", "d/s")])
+def test_n24_add_of_a_tracked_directory_and_a_file_inside_it(both, targets):
+    """``add d d/b.txt`` when d.dvc tracks d: both targets are d's output (dvc's find_outs_by_path), so
+    dvc adds d once and exits 0 (seed 123)."""
+    seen = []
+    for r in both:
+        r.sh("mkdir -p d/s && echo x > d/b.txt && echo y > d/s/c")
+        r.t("add", "-q", "d")
+        first = _outcome(r, "add", "-q", *targets)
+        r.sh("echo z > d/b.txt && echo w > d/s/c")
+        second = _outcome(r, "add", "-q", *targets)
+        with open(r.p("d.dvc")) as f:
+            seen.append((first, second, f.read(), r.cache_files(), sorted(os.listdir(r.p("d"))),
+                         _json(r, "status", "--json")))
+    assert seen[0] == seen[1]
+    assert seen[1][0][0] == seen[1][1][0] == 0
+
+
+@pytest.mark.parametrize("tracked", ["", "d/b.txt"])
+def test_n24_nested_targets_of_different_outputs_are_still_refused(both, tracked):
+    """``add d d/b.txt`` where d is not tracked (or d/b.txt has its own .dvc file) is refused by both,
+    nothing written (N5 stays)."""
+    seen = []
+    for r in both:
+        r.sh("mkdir -p d && echo x > d/b.txt")
+        if tracked:
+            r.t("add", "-q", tracked)
+        rc, _ = _outcome(r, "add", "-q", "d", "d/b.txt")
+        seen.append((rc != 0, os.path.exists(r.p("d.dvc")), r.ls()))
+    assert seen[0] == seen[1]
+    assert seen[1][0] is True
