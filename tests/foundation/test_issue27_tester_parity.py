@@ -109,3 +109,31 @@ def test_n24_nested_targets_of_different_outputs_are_still_refused(both, tracked
         seen.append((rc != 0, os.path.exists(r.p("d.dvc")), r.ls()))
     assert seen[0] == seen[1]
     assert seen[1][0] is True
+
+
+# --- N21: reports on a pipeline whose graph dvc refuses (a cycle, duplicate or nested outputs) ----------
+BROKEN = {
+    "self": "stages:\n  s1:\n    cmd: cp m1.json u1\n    deps: [m1.json]\n    outs: [{u1: {cache: false}}]\n"
+            "    metrics: [{m1.json: {cache: false}}]\n",
+    "cycle": "stages:\n  a:\n    cmd: cp x y\n    deps: [x]\n    outs: [y]\n  b:\n    cmd: cp y x\n    deps: [y]\n"
+             "    outs: [x]\n",
+    "duplicate": "stages:\n  a:\n    cmd: echo > y\n    outs: [y]\n  b:\n    cmd: echo > y\n    outs: [y]\n",
+    "nested": "stages:\n  a:\n    cmd: mkdir -p d\n    outs: [d]\n  b:\n    cmd: echo > d/y\n    outs: [d/y]\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_n21_status_reports_a_pipeline_whose_graph_is_refused(both, kind):
+    """A stage whose metric is also its dependency (seed 9107, sequence 58), or any graph dvc refuses:
+    dvc's ``status`` reads each stage on its own and exits 0; ``repro`` and ``dag`` fail in both."""
+    seen = []
+    for r in both:
+        with open(r.p("dvc.yaml"), "w") as f:
+            f.write(BROKEN[kind])
+        r.sh("echo '{\"m\": 1}' > m1.json")
+        first = r.t("stage", "list", check=False).returncode
+        reports = [_json(r, "status", "--json"), _outcome(r, "status")[0]]
+        fails = [r.t(*argv, check=False).returncode != 0 for argv in (("repro", "-q"), ("dag",))]
+        seen.append((first, reports, fails))
+    assert seen[0] == seen[1]
+    assert seen[1][1][0][0] == 0 and seen[1][2] == [True, True]
