@@ -137,3 +137,70 @@ def test_n21_status_reports_a_pipeline_whose_graph_is_refused(both, kind):
         seen.append((first, reports, fails))
     assert seen[0] == seen[1]
     assert seen[1][1][0][0] == 0 and seen[1][2] == [True, True]
+
+
+# --- N18: commit records runs as dvc's stage.save does; without -f a change is refused ------------------
+N18_STAGE = ("stages:\n  s1:\n    cmd: cat s s > u1 && cp s m.json\n    deps: [s]\n    params: [epochs]\n"
+             "    outs:\n    - u1:\n        cache: false\n    metrics:\n    - m.json:\n        cache: false\n")
+
+
+def _read(r, rel):
+    with open(r.p(rel)) as f:
+        return f.read()
+
+
+def _cache_state(r):
+    import stat
+
+    base = r.p(".dvc/cache")
+    out = {}
+    for d, _, fs in os.walk(base):
+        for f in fs:
+            p = os.path.join(d, f)
+            st = os.lstat(p)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, base)] = (oct(stat.S_IMODE(st.st_mode)), fh.read())
+    return out
+
+
+@pytest.mark.parametrize("cache_type", ["copy", "hardlink", "symlink"])
+def test_n18_commit_force_saves_the_run_with_its_uncached_outputs(both, cache_type):
+    """``repro`` of a stage with an uncached plain output saves no run (bug 38); ``commit -f`` then does,
+    with the uncached output's object in the cache, the workspace file left a plain copy (seed 9107,
+    sequence 4)."""
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", cache_type)
+        r.sh(f"echo 2 > s; printf 'lr: 1\\nepochs: 2\\n' > params.yaml; printf '{N18_STAGE}' > dvc.yaml")
+        r.t("repro", "-q")
+        after_repro = r.runs()
+        r.t("commit", "-q", "-f")
+        st = os.lstat(r.p("u1"))
+        seen.append((after_repro, _cache_state(r), st.st_nlink, oct(st.st_mode), _read(r, "dvc.lock")))
+        r.sh("echo 1 >> u1")  # the user's own file: writable, the cache keeps its object intact
+        seen[-1] += (_cache_state(r),)
+    assert seen[0] == seen[1]
+    assert seen[1][0] == [] and any(k.startswith("runs/") for k in seen[1][1])
+
+
+def test_n18_commit_without_force_refuses_a_changed_stage_or_output(both):
+    """Without -f and without a terminal dvc refuses to commit a changed ``.dvc`` output or stage (exit
+    1, nothing written); an unchanged one, or one only missing from the cache, is committed; ``-f``
+    records the change."""
+    seen = []
+    for r in both:
+        r.sh("echo 1 > g; echo 1 > a; printf 'stages:\\n  s:\\n    cmd: cp a b\\n    deps: [a]\\n    outs: [b]\\n'"
+             " > dvc.yaml")
+        r.t("add", "-q", "--no-commit", "g")
+        r.t("repro", "-q", "--no-commit")
+        out = [r.t("commit", "-q", check=False).returncode, _cache_state(r), _read(r, ".gitignore")]
+        for change, argv in (("echo 2 > a", ("commit", "-q")), ("echo 2 > g", ("commit", "-q", "g.dvc")),
+                             ("echo 3 > g", ("commit", "-q", "s")), ("echo 3 > b", ("commit", "-q", "b"))):
+            r.sh(change)
+            out.append((r.t(*argv, check=False).returncode != 0, _read(r, "g.dvc"),
+                        _read(r, "dvc.lock")))
+        out.append(r.t("commit", "-q", "-f").returncode)
+        out += [_read(r, "g.dvc"), _read(r, "dvc.lock"), _cache_state(r)]
+        seen.append(out)
+    assert seen[0] == seen[1]
+    assert seen[1][0] == 0 and seen[1][3][0] is True
