@@ -204,3 +204,30 @@ def test_n18_commit_without_force_refuses_a_changed_stage_or_output(both):
         seen.append(out)
     assert seen[0] == seen[1]
     assert seen[1][0] == 0 and seen[1][3][0] is True
+
+
+# --- N23: an empty directory output is checked out as an empty directory ------------------------------
+@pytest.mark.parametrize("cache_type", ["copy", "hardlink", "symlink", "reflink,copy"])
+def test_n23_pull_and_checkout_make_an_empty_tracked_directory(both, tmp_path, cache_type):
+    """``add`` of a tree of empty directories records an empty tree; ``pull`` in a clone and
+    ``checkout`` after it was deleted make the (empty) directory, as dvc (seed 123)."""
+    from tests.conftest import git
+
+    seen = []
+    for r in both:
+        r.t("config", "cache.type", cache_type)
+        r.sh("mkdir -p data/deep/er")
+        r.t("add", "-q", "data")
+        r.t("push", "-q")
+        git(r.path, "add", "-A")
+        git(r.path, "commit", "-qm", "c")
+        clone = tmp_path / f"clone-{r.name}"
+        git(tmp_path, "clone", "-q", str(r.path), str(clone))
+        rc = r.run("pull", "-q", cwd=clone, check=False).returncode
+        out = [rc, sorted(os.listdir(clone)), os.path.isdir(clone / "data") and os.listdir(clone / "data")]
+        out.append(_json(r.__class__(r.name, r.run, clone), "status", "--json"))
+        r.sh("rm -rf data")
+        out += [_outcome(r, "checkout", "-q")[0], os.path.isdir(r.p("data")), _json(r, "status", "--json")]
+        seen.append(out)
+    assert seen[0] == seen[1]
+    assert "data" in seen[1][1] and seen[1][5] is True
