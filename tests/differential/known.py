@@ -78,6 +78,14 @@ def n6_reflink_only_repro_records_the_stage(div, ctx: Ctx) -> bool:
     return ctx.cache_type == "reflink" and div.op.kind == "repro" and _exit_only(div, dvc_fails=True)
 
 
+def n19_reflink_only_move_completes(div, ctx: Ctx) -> bool:
+    """N19: ``move`` with ``cache.type reflink`` alone on a file system without reflinks: dvc moves the
+    workspace file, then fails linking it (exit 1), leaving the old ``.dvc`` file naming a path that no
+    longer exists and the moved data untracked; tide completes the move (the object is in the cache, no
+    link is needed), the next checkout fails naming the fix as in N6."""
+    return ctx.cache_type == "reflink" and div.op.kind == "move" and _exit_only(div, dvc_fails=True)
+
+
 def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
     """N15: ``add A B`` where B cannot be added: both fail, dvc has tracked A first (A.dvc, its cache
     objects); tide checks every target before it writes anything, so nothing changes."""
@@ -118,6 +126,7 @@ DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N12: checkout keeps an output the user untracked with remove", True, False,
           n12_checkout_keeps_an_untracked_output),
     Known("deliberate N6: reflink-only repro records the stage", True, True, n6_reflink_only_repro_records_the_stage),
+    Known("deliberate N19: reflink-only move completes", True, True, n19_reflink_only_move_completes),
     Known("deliberate N15: add of several targets is all or nothing", True, True,
           n15_add_of_several_targets_is_all_or_nothing),
     Known("deliberate N16: move caches no tree nothing names", True, True, n16_move_caches_no_extra_tree),

@@ -231,3 +231,25 @@ def test_n23_pull_and_checkout_make_an_empty_tracked_directory(both, tmp_path, c
         seen.append(out)
     assert seen[0] == seen[1]
     assert "data" in seen[1][1] and seen[1][5] is True
+
+
+# --- N19 (deliberate): move with cache.type reflink where reflinks are impossible ---------------------
+def test_n19_reflink_only_move_is_a_deliberate_difference(both, tmp_path):
+    """dvc renames the file, then fails linking it (exit 1), leaving f.dvc naming a missing path and the
+    data untracked; tide completes the move (docs/versioning.md, ``known.DELIBERATE``); checkout then
+    fails in both."""
+    from tide.objects.cache import ObjectCache
+
+    if not ObjectCache(str(tmp_path / "cache"), ("reflink",)).reflink_only_unsupported(str(tmp_path)):
+        pytest.skip("this file system supports reflinks: the case cannot arise here")
+    seen = {}
+    for r in both:
+        r.t("config", "cache.type", "reflink")
+        r.sh("echo a > f")
+        r.t("add", "-q", "f")
+        rc = _outcome(r, "move", "-q", "f", "data")[0]
+        st = _json(r, "status", "--json")
+        r.sh("rm data")
+        seen[r.name] = (rc, sorted(x for x in r.ls() if x.endswith(".dvc")), st, _outcome(r, "checkout", "-q")[0] != 0)
+    assert seen == {"dvc": (1, ["f.dvc"], (0, {"f.dvc": [{"changed outs": {"f": "deleted"}}]}), True),
+                    "tide": (0, ["data.dvc"], (0, {}), True)}, seen
