@@ -253,3 +253,44 @@ def test_n19_reflink_only_move_is_a_deliberate_difference(both, tmp_path):
         seen[r.name] = (rc, sorted(x for x in r.ls() if x.endswith(".dvc")), st, _outcome(r, "checkout", "-q")[0] != 0)
     assert seen == {"dvc": (1, ["f.dvc"], (0, {"f.dvc": [{"changed outs": {"f": "deleted"}}]}), True),
                     "tide": (0, ["data.dvc"], (0, {}), True)}, seen
+
+
+# --- add and move: the new .dvc file, the new output and the pipelines' graph are checked, as dvc -------
+SETUP_TRACKED = ("mkdir d ig o; echo 1 > d/a; echo 1 > f; echo 1 > ig/f; echo 2 > o/x; echo 'ig/' >> .gitignore;"
+                 "printf 'stages:\\n  s:\\n    cmd: mkdir -p o\\n    outs: [o]\\n' > dvc.yaml")
+
+
+@pytest.mark.parametrize("argv", [("add", "-q", "ig/f"), ("move", "-q", "f", "ig/g"), ("move", "-q", "f", "d/x"),
+                                  ("move", "-q", "f", "d"), ("move", "-q", "f", "o/y"), ("move", "-q", "f", "g"),
+                                  ("move", "-q", "d", "d2")])
+def test_add_and_move_refuse_an_ignored_dvc_file_or_an_overlapping_output(both, argv):
+    """dvc refuses a ``.dvc`` file git ignores (inside an ignored or tracked directory) and an output inside
+    another output; tide wrote them (a move into a tracked directory changed that directory's data)."""
+    from tests.conftest import git
+
+    seen = []
+    for r in both:
+        r.sh(SETUP_TRACKED)
+        r.t("add", "-q", "d", "f")
+        git(r.path, "add", "-A")
+        git(r.path, "commit", "-qm", "x")
+        rc = _outcome(r, *argv)[0]
+        tree = sorted(os.path.relpath(os.path.join(dp, f), r.path) for dp, dn, fs in os.walk(r.path)
+                      if ".git" not in dp.split(os.sep) and ".dvc" not in dp.split(os.sep) for f in fs)
+        seen.append((rc != 0, tree, _json(r, "status", "--json")))
+    assert seen[0] == seen[1]
+    assert seen[1][0] is (argv[-1] not in ("g", "d2"))
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_add_and_move_refuse_while_the_pipeline_graph_is_invalid(both, kind):
+    """dvc checks the whole graph before ``add`` and ``move`` write anything (N21's pipelines)."""
+    seen = []
+    for r in both:
+        r.sh("echo 1 > f; echo 1 > h")
+        r.t("add", "-q", "f")
+        with open(r.p("dvc.yaml"), "w") as fh:
+            fh.write(BROKEN[kind])
+        seen.append((_outcome(r, "add", "-q", "h")[0] != 0, _outcome(r, "move", "-q", "f", "g")[0] != 0, r.ls()))
+    assert seen[0] == seen[1]
+    assert seen[1][:2] == (True, True)

@@ -66,6 +66,17 @@ def check_overlap(repo: Repo, path: str, tracked: list[Tracked], own_pointer: st
             )
 
 
+def check_pipelines(repo: Repo) -> None:
+    """As dvc (``check_graph``), commands that create or move a ``.dvc`` file refuse to while the
+    pipelines' graph is invalid (a cycle, duplicate or nested outputs, an output tracked twice)."""
+    from tide.workspace.index import find_dvc_files
+
+    if find_dvc_files(repo.root, repo.ignore)[1]:
+        from tide.pipeline.project import load_project
+
+        load_project(repo)
+
+
 def _refuse_nested_targets(repo: Repo, paths: list[str], into: dict[str, Tracked]) -> None:
     """dvc refuses ``add data/f data`` (and ``add data data/f``) before writing anything: the two
     outputs would overlap. So does tide (before, it tracked both, the .dvc inside the other). As in dvc,
@@ -130,6 +141,8 @@ def add(
                 check_overlap(repo, p, tracked, p + pointers.SUFFIX)
         own = [p for p in paths if p not in into]
         gitignore.refuse_tracked(repo.root, own, repo.git)
+        gitignore.refuse_ignored_files(repo.root, [p + pointers.SUFFIX for p in own], repo.git)
+        check_pipelines(repo)
         if out is not None:
             _copy_in(src, paths[0])
         for p in paths:
