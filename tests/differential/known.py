@@ -61,6 +61,19 @@ def n7_pull_leaves_no_dangling_link(div, ctx: Ctx) -> bool:
     return any(p.is_symlink() and not p.exists() for r in roots if r.is_dir() for p in r.rglob("*"))
 
 
+def n7_no_dangling_link_when_both_fail(entry, div, ctx: Ctx) -> bool:
+    """N7 when both tools fail the ``pull`` (another output cannot be checked out either, e.g. a stage that
+    never ran): dvc still leaves its dangling symlink into the cache for an object never pushed; tide
+    writes no link (seed 4242, sequence 23)."""
+    kind, key, a, b = entry
+    if (ctx.cache_type != "symlink" or div.op.kind not in ("pull", "clone") or kind != "state" or b is not None
+            or not str(a).startswith("link") or "ws:" not in key):
+        return False
+    where, _, rel = key.partition("ws:")
+    p = ctx.pair.a.root / (where.rstrip("/") or "repo") / rel
+    return p.is_symlink() and not p.exists()
+
+
 def n12_checkout_keeps_an_untracked_output(entry, div, ctx: Ctx) -> bool:
     """N12: ``checkout`` after ``remove x.dvc`` (without --outs): dvc deletes x, which nothing tracks any
     more; tide keeps the user's copy (the data stays where the user left it)."""
@@ -123,6 +136,8 @@ KNOWN: tuple[Known, ...] = (
 DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N7: pull with objects missing leaves no dangling symlink", True, True,
           n7_pull_leaves_no_dangling_link),
+    Known("deliberate N7: pull with objects missing leaves no dangling symlink (both fail)", True, False,
+          n7_no_dangling_link_when_both_fail),
     Known("deliberate N12: checkout keeps an output the user untracked with remove", True, False,
           n12_checkout_keeps_an_untracked_output),
     Known("deliberate N6: reflink-only repro records the stage", True, True, n6_reflink_only_repro_records_the_stage),

@@ -294,3 +294,31 @@ def test_add_and_move_refuse_while_the_pipeline_graph_is_invalid(both, kind):
         seen.append((_outcome(r, "add", "-q", "h")[0] != 0, _outcome(r, "move", "-q", "f", "g")[0] != 0, r.ls()))
     assert seen[0] == seen[1]
     assert seen[1][:2] == (True, True)
+
+
+# --- remove of a pipeline stage (seed 4242, sequence 22) -------------------------------------------------
+REMOVE_YAML = ("stages:\n  s1:\n    cmd: 'cat a > o1'\n    deps:\n    - 'a'\n    outs:\n    - o1\n  s3:\n"
+               "    cmd: 'cat a > o3 && echo > u'\n    deps:\n    - 'a'\n    params:\n    - lr\n    outs:\n    - o3\n"
+               "    - u:\n        cache: false\n  s4:\n    cmd: echo\n")
+
+
+@pytest.mark.parametrize("ran", [False, True])
+def test_remove_of_a_pipeline_stage(both, ran):
+    """``remove [--outs] dvc.yaml:NAME`` (or NAME): the stage leaves dvc.yaml (deleted with its last
+    stage) and dvc.lock, its outputs leave .gitignore (--outs deletes them); tide refused stages."""
+    seen = []
+    for r in both:
+        with open(r.p("dvc.yaml"), "w") as f:
+            f.write(REMOVE_YAML)
+        r.sh("echo in > a; printf 'lr: 1\\n' > params.yaml")
+        if ran:
+            r.t("repro", "-q")
+        out = []
+        for argv in (("remove", "-q", "--outs", "dvc.yaml:s3"), ("remove", "-q", "s1"),
+                     ("remove", "-q", "dvc.yaml:s4"), ("remove", "-q", "nope")):
+            rc = _outcome(r, *argv)[0]
+            files = {n: _read(r, n) for n in ("dvc.yaml", "dvc.lock", ".gitignore") if os.path.exists(r.p(n))}
+            out.append((rc != 0, r.ls(), files))
+        seen.append(out)
+    assert seen[0] == seen[1]
+    assert [x[0] for x in seen[1]] == [False, False, False, True]

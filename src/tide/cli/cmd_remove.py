@@ -1,5 +1,6 @@
 def register(p):
-    p.add_argument("targets", nargs="+", metavar="TARGET", help=".dvc files (or their outputs) to stop tracking")
+    p.add_argument("targets", nargs="+", metavar="TARGET",
+                   help=".dvc files (or their outputs), or pipeline stages (dvc.yaml:name), to stop tracking")
     p.add_argument("--outs", action="store_true", help="also delete the outputs from the workspace")
 
 
