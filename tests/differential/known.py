@@ -61,6 +61,19 @@ def n7_pull_leaves_no_dangling_link(div, ctx: Ctx) -> bool:
     return any(p.is_symlink() and not p.exists() for r in roots if r.is_dir() for p in r.rglob("*"))
 
 
+def n7_no_dangling_link_when_both_fail(entry, div, ctx: Ctx) -> bool:
+    """N7 when both tools fail the ``pull`` (another output cannot be checked out either, e.g. a stage that
+    never ran): dvc still leaves its dangling symlink into the cache for an object never pushed; tide
+    writes no link (seed 4242, sequence 23)."""
+    kind, key, a, b = entry
+    if (ctx.cache_type != "symlink" or div.op.kind not in ("pull", "clone") or kind != "state" or b is not None
+            or not str(a).startswith("link") or "ws:" not in key):
+        return False
+    where, _, rel = key.partition("ws:")
+    p = ctx.pair.a.root / (where.rstrip("/") or "repo") / rel
+    return p.is_symlink() and not p.exists()
+
+
 def n12_checkout_keeps_an_untracked_output(entry, div, ctx: Ctx) -> bool:
     """N12: ``checkout`` after ``remove x.dvc`` (without --outs): dvc deletes x, which nothing tracks any
     more; tide keeps the user's copy (the data stays where the user left it)."""
@@ -76,6 +89,14 @@ def n6_reflink_only_repro_records_the_stage(div, ctx: Ctx) -> bool:
     command ran (no dvc.lock, exit 255); tide records the stage (its data correct, the next checkout fails
     naming the fix)."""
     return ctx.cache_type == "reflink" and div.op.kind == "repro" and _exit_only(div, dvc_fails=True)
+
+
+def n19_reflink_only_move_completes(div, ctx: Ctx) -> bool:
+    """N19: ``move`` with ``cache.type reflink`` alone on a file system without reflinks: dvc moves the
+    workspace file, then fails linking it (exit 1), leaving the old ``.dvc`` file naming a path that no
+    longer exists and the moved data untracked; tide completes the move (the object is in the cache, no
+    link is needed), the next checkout fails naming the fix as in N6."""
+    return ctx.cache_type == "reflink" and div.op.kind == "move" and _exit_only(div, dvc_fails=True)
 
 
 def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
@@ -115,9 +136,12 @@ KNOWN: tuple[Known, ...] = (
 DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N7: pull with objects missing leaves no dangling symlink", True, True,
           n7_pull_leaves_no_dangling_link),
+    Known("deliberate N7: pull with objects missing leaves no dangling symlink (both fail)", True, False,
+          n7_no_dangling_link_when_both_fail),
     Known("deliberate N12: checkout keeps an output the user untracked with remove", True, False,
           n12_checkout_keeps_an_untracked_output),
     Known("deliberate N6: reflink-only repro records the stage", True, True, n6_reflink_only_repro_records_the_stage),
+    Known("deliberate N19: reflink-only move completes", True, True, n19_reflink_only_move_completes),
     Known("deliberate N15: add of several targets is all or nothing", True, True,
           n15_add_of_several_targets_is_all_or_nothing),
     Known("deliberate N16: move caches no tree nothing names", True, True, n16_move_caches_no_extra_tree),

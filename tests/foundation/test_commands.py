@@ -52,7 +52,11 @@ def test_no_commit_then_commit(repo_dir, tide):
     assert tide("status", "--json", cwd=repo_dir).stdout.strip() == "{}"
     (repo_dir / "f").write_text("two")
     assert "modified" in tide("status", cwd=repo_dir).stdout
-    assert "Updated 'f.dvc'" in tide("commit", "f.dvc", cwd=repo_dir).stdout
+    before = (repo_dir / "f.dvc").read_text()
+    refused = tide("commit", "f.dvc", cwd=repo_dir, check=False)  # as dvc: a change needs -f (no terminal)
+    assert refused.returncode == 1 and "unable to commit changed stage: 'f.dvc'" in refused.stderr
+    assert (repo_dir / "f.dvc").read_text() == before
+    assert "Updated 'f.dvc'" in tide("commit", "-f", "f.dvc", cwd=repo_dir).stdout
     assert "size: 3" in (repo_dir / "f.dvc").read_text()
     assert len(cache_files(repo_dir)) == 2
 

@@ -183,7 +183,7 @@ def test_commit_records_manual_changes(diamond, tide):
     (diamond / "c.txt").chmod(0o644)
     (diamond / "c.txt").write_text("edited\n")
     assert "modified:           c.txt" in tide("status", cwd=diamond).stdout
-    tide("commit", "c", cwd=diamond)
+    tide("commit", "-f", "c", cwd=diamond)
     st = tide("status", cwd=diamond).stdout
     assert "c:\n" not in st.split("d:")[0]  # c is clean now; d sees its changed dependency
     assert "d:" in st

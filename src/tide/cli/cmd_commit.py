@@ -1,13 +1,15 @@
 def register(p):
     p.add_argument("targets", nargs="*", metavar="TARGET", help="outputs, .dvc files or stages (default: all)")
-    p.add_argument("-f", "--force", action="store_true", help="commit without asking")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="record changed outputs and stages without asking (without -f a changed one is committed "
+                        "only if you confirm it; never without a terminal)")
 
 
 def run(args):
-    from tide.cli.output import repo
+    from tide.cli.output import confirm, repo
     from tide.ops.commit import commit
 
-    changed = commit(repo(), args.targets or None)
+    changed = commit(repo(), args.targets or None, force=args.force, confirm=confirm)
     if not args.quiet:
         for c in changed:
             print(f"Updated '{c}'")

@@ -57,6 +57,15 @@ def run(args):
     if args.action == "show":
         targets, revs = args.targets, ["workspace"]
     else:
+        from tide.cli.output import emit_json, repo
+        from tide.ops.metrics import no_commits
+
+        if no_commits(repo()):  # as dvc: before the first commit there is nothing to compare
+            if args.json:
+                emit_json({})
+            elif not args.quiet:
+                print("No plots were loaded, visualization file will not be created.")
+            return 0
         targets = args.targets
         revs = list(args.revisions) or ["HEAD"]
         if len(revs) == 1 and revs[0] != "workspace":

@@ -67,16 +67,28 @@ def check_overlap(repo: Repo, path: str, tracked: list[Tracked], own_pointer: st
             )
 
 
-def _refuse_nested_targets(repo: Repo, paths: list[str]) -> None:
+def check_pipelines(repo: Repo) -> None:
+    """As dvc (``check_graph``), commands that create or move a ``.dvc`` file refuse to while the
+    pipelines' graph is invalid (a cycle, duplicate or nested outputs, an output tracked twice)."""
+    from tide.workspace.index import find_dvc_files
+
+    if find_dvc_files(repo.root, repo.ignore)[1]:
+        from tide.pipeline.project import load_project
+
+        load_project(repo)
+
+
+def _refuse_nested_targets(repo: Repo, paths: list[str], into: dict[str, Tracked]) -> None:
     """dvc refuses ``add data/f data`` (and ``add data data/f``) before writing anything: the two
-    outputs would overlap. So does tide (before, it tracked both, the .dvc inside the other)."""
-    for p in paths:
-        for q in paths:
-            if q.startswith(p + os.sep):
-                raise OverlapError(
-                    f"cannot add '{repo.rel(p)}' and '{repo.rel(q)}' together: '{repo.rel(p)}' contains "
-                    f"'{repo.rel(q)}' (add one of them)"
-                )
+    outputs would overlap. So does tide (before, it tracked both, the .dvc inside the other). As in dvc,
+    the outputs compared are those the targets resolve to: a target inside a directory a ``.dvc`` file
+    tracks (``into``) stands for that directory, so ``add d d/f`` with ``d.dvc`` is one output (N24)."""
+    outs = {into[p].out.abspath if p in into else p: p for p in paths}
+    for o in outs:
+        for inner in outs:
+            if inner.startswith(o + os.sep):
+                p, q = repo.rel(outs[o]), repo.rel(outs[inner])
+                raise OverlapError(f"cannot add '{p}' and '{q}' together: '{p}' contains '{q}' (add one of them)")
 
 
 def expand_targets(targets: list[str], cwd: str, use_glob: bool) -> list[str]:
@@ -118,17 +130,20 @@ def add(
                 if not os.path.lexists(p):
                     raise MissingError(f"'{t}' does not exist")
         paths = list(dict.fromkeys(paths))  # a target named twice is added once (as dvc does)
-        _refuse_nested_targets(repo, paths)
         tracked = collect(repo) + declared_outs(repo)
         into: dict[str, Tracked] = {}  # targets inside a directory a .dvc file tracks
         for p in paths:
             host = _holding_dir(p, tracked) if out is None else None
             if host is not None:
                 into[p] = host
-                continue
-            check_overlap(repo, p, tracked, p + pointers.SUFFIX)
+        _refuse_nested_targets(repo, paths, into)
+        for p in paths:
+            if p not in into:
+                check_overlap(repo, p, tracked, p + pointers.SUFFIX)
         own = [p for p in paths if p not in into]
         gitignore.refuse_tracked(repo.root, own, repo.git)
+        gitignore.refuse_ignored_files(repo.root, [p + pointers.SUFFIX for p in own], repo.git)
+        check_pipelines(repo)
         if out is not None:
             _copy_in(src, paths[0])
         for p in paths:

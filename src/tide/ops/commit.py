@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
+from tide.core.errors import TideError
 from tide.ops.add import store
 from tide.ops.index import collect
 from tide.ops.status import select
@@ -11,41 +14,79 @@ from tide.workspace import pointers
 from tide.workspace.repo import Repo
 
 
-def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None) -> list[str]:
-    """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed."""
+def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None, force: bool = False,
+           confirm: Callable[[str], bool] | None = None) -> list[str]:
+    """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed.
+
+    As dvc: a ``.dvc`` file or stage whose workspace differs from its record (an output modified, deleted
+    or new, a dependency or parameter changed, the command changed) is recorded only with ``force`` or
+    when ``confirm(question)`` says yes; otherwise nothing is written and the commit fails. An unchanged
+    one only gets its cached outputs stored (``not in cache`` is no change). ``force`` records every
+    selected stage, and saves its run in the run cache (N18)."""
     cwd = cwd or os.getcwd()
-    changed: list[str] = []
     with repo.lock():
         stage_targets, ptr_targets = _split(repo, targets, cwd)
-        if stage_targets:
-            changed.extend(_commit_stages(repo, *stage_targets))
-        if targets and not ptr_targets:
-            return changed
-        sources = []
-        pointer_tracked = [t for t in collect(repo) if t.stage is None]
-        for t in select(repo, pointer_tracked, ptr_targets or None, cwd):
-            if t.stage is None and t.source not in sources:
-                sources.append(t.source)
-        for src in sources:
-            pf = pointers.load(src, repo.root)
-            new_outs = []
-            for out in pf.outs:
-                res = repo.hasher.hash_path(out.abspath)
-                new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
-                if out.use_cache:
-                    store(repo, res, link=True)
-                    if repo.cache.link_types[0] in ("hardlink", "symlink"):
-                        # as add and dvc: the workspace file becomes a read-only link to its object
-                        from tide.workspace.checkout import checkout_out
-
-                        checkout_out(new_out, repo.rel(out.abspath), repo.hasher, repo.cache, force=True, relink=True)
-                    repo.state.save_links([(repo.rel(out.abspath), res.md5)])
-                new_outs.append(new_out)
-            new = pointers.PointerFile(pf.path, tuple(new_outs), pf.top)
-            if new.dump() != pf.dump():
-                new.write()
+        stages = _stage_plan(repo, *stage_targets) if stage_targets else []
+        sources: list[str] = []
+        if not (targets and not ptr_targets):
+            pointer_tracked = [t for t in collect(repo) if t.stage is None]
+            for t in select(repo, pointer_tracked, ptr_targets or None, cwd):
+                if t.stage is None and t.source not in sources:
+                    sources.append(t.source)
+        ptrs = [(pointers.load(src, repo.root), None) for src in sources]
+        ptrs = [(pf, _pointer_changes(repo, pf)) for pf, _ in ptrs]
+        if not force:
+            asks = [(st.addressing, ch) for st, _, ch in stages] + [(repo.rel(pf.path), ch) for pf, ch in ptrs]
+            for name, changes in asks:
+                if changes and not (confirm is not None and confirm(f"{changes} of '{name}' changed. Are you "
+                                                                    f"sure you want to commit it?")):
+                    raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
+        changed = _commit_stages(repo, stages, force)
+        for pf, _ in ptrs:
+            if _commit_pointer(repo, pf):
                 changed.append(repo.rel(pf.path))
     return changed
+
+
+def _pointer_changes(repo: Repo, pf: pointers.PointerFile) -> str | None:
+    """dvc's ``changed_entries`` of a ``.dvc`` file: its outputs whose workspace status is not clean."""
+    names = [repo.rel(o.abspath) for o in pf.outs if _ws_state(repo, o.abspath, o.md5)]
+    return f"outputs {names}" if names else None
+
+
+def _ws_state(repo: Repo, path: str, md5: str | None) -> str | None:
+    from tide.core.errors import MissingError
+
+    if not os.path.lexists(path):
+        return "deleted"
+    try:
+        res = repo.hasher.hash_path(path)
+    except MissingError:
+        return "deleted"
+    if not md5:
+        return "new"
+    return "modified" if res.md5 != md5 else None
+
+
+def _commit_pointer(repo: Repo, pf: pointers.PointerFile) -> bool:
+    new_outs = []
+    for out in pf.outs:
+        res = repo.hasher.hash_path(out.abspath)
+        new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
+        if out.use_cache:
+            store(repo, res, link=True)
+            if repo.cache.link_types[0] in ("hardlink", "symlink"):
+                # as add and dvc: the workspace file becomes a read-only link to its object
+                from tide.workspace.checkout import checkout_out
+
+                checkout_out(new_out, repo.rel(out.abspath), repo.hasher, repo.cache, force=True, relink=True)
+            repo.state.save_links([(repo.rel(out.abspath), res.md5)])
+        new_outs.append(new_out)
+    new = pointers.PointerFile(pf.path, tuple(new_outs), pf.top)
+    if new.dump() != pf.dump():
+        new.write()
+        return True
+    return False
 
 
 def _split(repo: Repo, targets: list[str] | None, cwd: str):
@@ -56,10 +97,36 @@ def _split(repo: Repo, targets: list[str] | None, cwd: str):
     return sel, rest
 
 
-def _commit_stages(repo: Repo, project, idx: list[int]) -> list[str]:
-    """Record the current deps, params and outs of changed stages in dvc.lock (dvc commit)."""
-    from tide.pipeline import engine, lockfile
-    from tide.pipeline.stagestate import stage_status
+def _stage_plan(repo: Repo, project, idx: list[int]) -> list[tuple[Any, dict | None, str | None]]:
+    """``(stage, its dvc.lock entry, what changed in the workspace or None)`` (dvc's ``changed_entries``:
+    dependencies and parameters, outputs as in the workspace, the command; ``not in cache`` is no change)."""
+    from tide.pipeline import lockfile
+    from tide.pipeline.stagestate import dep_state, stage_status
+
+    plan = []
+    locks: dict[str, dict] = {}
+    for i in idx:
+        st = project.stages[i]
+        if st.lockfile not in locks:
+            locks[st.lockfile] = lockfile.read_entries(st.lockfile, repo.root)
+        lock = locks[st.lockfile].get(st.name)
+        status = stage_status(st, lock, repo.root, repo.hasher, repo.cache)
+        recs = {str(o.get("path")): o for o in (lock or {}).get("outs") or [] if isinstance(o, dict)}
+        outs = [repo.rel(o.abspath) for o in st.outs if dep_state(o.abspath, recs.get(o.path), repo.hasher)]
+        parts = ([f"dependencies {sorted(status.deps)}"] if status.deps else []) + (
+            [f"outputs {outs}"] if outs else []) + (["the command"] if status.cmd_changed else [])
+        plan.append((st, lock, " and ".join(parts) or None))
+    return plan
+
+
+def _commit_stages(repo: Repo, plan: list, force: bool) -> list[str]:
+    """Record the current deps, params and outs of the stages in dvc.lock (dvc commit): every stage with
+    ``force``, else the changed ones (confirmed), each run saved in the run cache when it can be hashed,
+    uncached outputs too (dvc's ``stage.save``, N18); an unchanged stage's cached outputs missing from
+    the cache are stored."""
+    from tide.pipeline import engine
+    from tide.pipeline.runcache import can_cache
+    from tide.pipeline.stagestate import out_cached
     from tide.workspace import gitignore
 
     ws = engine.Workspace(
@@ -67,10 +134,13 @@ def _commit_stages(repo: Repo, project, idx: list[int]) -> list[str]:
         ignore=lambda paths: gitignore.add(repo.root, paths, repo.git), env=dict(repo.env.values),
         say=lambda _line: None,
     )
-    for i in idx:
-        st = project.stages[i]
-        lock = lockfile.read_entries(st.lockfile, repo.root).get(st.name)
-        if lock and not stage_status(st, lock, repo.root, repo.hasher, repo.cache).changed:
+    for st, lock, changes in plan:
+        if force or changes or not lock:
+            engine.commit_stage(st, ws, engine.Options(), saves=can_cache)  # dvc's stage.save
             continue
-        engine.commit_stage(st, ws, engine.Options())
+        recs = {str(o.get("path")): o for o in lock.get("outs") or [] if isinstance(o, dict)}
+        missing = [o for o in st.outs if o.cache and recs.get(o.path, {}).get("md5")
+                   and not out_cached(str(recs[o.path]["md5"]), repo.cache)]
+        if missing:  # the workspace is as recorded: its content goes into the cache
+            engine.commit_stage(st, ws, engine.Options(), saves=lambda _s: False)
     return [f for f in ws.changed_files if f.endswith("dvc.lock")]

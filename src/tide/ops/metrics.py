@@ -103,6 +103,8 @@ def show_table(result: dict[str, Any], markdown: bool, precision: int, with_rev:
 
 def diff(repo: Repo, a_rev: str = "HEAD", b_rev: str = WORKSPACE, targets: list[str] | None = None,
          with_unchanged: bool = False, warn=None) -> dict[str, Any]:
+    if no_commits(repo):
+        return {}
     old = at_rev(repo, a_rev, "metrics", lambda f: m.read_metrics(f, targets), warn)
     new = at_rev(repo, b_rev, "metrics", lambda f: m.read_metrics(f, targets), warn)
     return m.diff(old, new, with_unchanged)
@@ -123,6 +125,12 @@ def at_rev(repo: Repo, rev: str, what: str, read, warn=None) -> dict[str, Any]:
             raise
         warn(f"WARNING: failed to load {what} in revision '{rev}', {exc}")
         return {}
+
+
+def no_commits(repo: Repo) -> bool:
+    """A git repository without a commit yet: dvc's ``params/metrics/plots diff`` then compare nothing
+    (``{}``), whichever revisions are named (``scm.no_commits``)."""
+    return repo.git is not None and not repo.git.has_commits()
 
 
 def _has_commits(repo: Repo, rev: str) -> bool:

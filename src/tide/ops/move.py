@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from tide.core.errors import MissingError, PathError
-from tide.ops.add import resolve_target
+from tide.ops.add import check_overlap, check_pipelines, resolve_target
+from tide.ops.index import collect, declared_outs
 from tide.workspace import gitignore, pointers
 from tide.workspace.pointers import PointerFile
 from tide.workspace.repo import Repo
@@ -34,6 +35,12 @@ def move(repo: Repo, src: str, dst: str, cwd: str | None = None) -> tuple[str, l
             raise PathError(
                 f"failed to move '{src}' -> '{dst}': directory '{repo.rel(os.path.dirname(d))}' does not exist"
             )
+        # as dvc: the new .dvc file must not be git-ignored, the new output must not overlap another one,
+        # and the pipelines' graph must be valid
+        gitignore.refuse_ignored_files(repo.root, [new_ptr], repo.git)
+        others = [t for t in collect(repo) + declared_outs(repo) if t.source != ptr]
+        check_overlap(repo, d, others, new_ptr)
+        check_pipelines(repo)
         if os.path.lexists(s):
             os.rename(s, d)
         out = pf.outs[0].replace(path=os.path.basename(d), abspath=d)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.ops.metrics import at_rev
+from tide.ops.metrics import at_rev, no_commits
 from tide.pipeline import metrics as m
 from tide.pipeline.revfs import WORKSPACE, reader_for
 from tide.workspace.repo import Repo
@@ -16,6 +16,8 @@ def show(repo: Repo, rev: str = WORKSPACE, targets: list[str] | None = None, dep
 
 def diff(repo: Repo, a_rev: str = "HEAD", b_rev: str = WORKSPACE, targets: list[str] | None = None,
          with_unchanged: bool = False, deps: bool = False, warn=None) -> dict[str, Any]:
+    if no_commits(repo):
+        return {}
     old = at_rev(repo, a_rev, "params", lambda f: m.read_params(f, targets, deps), warn)
     new = at_rev(repo, b_rev, "params", lambda f: m.read_params(f, targets, deps), warn)
     return m.diff(old, new, with_unchanged)

@@ -137,8 +137,11 @@ def _entry_outs_ok(entry: dict[str, Any], paths: list[str]) -> bool:
     )
 
 
-def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
-    """Hash the stage's deps, params and outs now, store the outs and record them in dvc.lock."""
+def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[Stage], bool] = saves_run) -> None:
+    """Hash the stage's deps, params and outs now, store the outs and record them in dvc.lock.
+    ``saves(stage)``: whether the run goes into the run cache (with its uncached outputs stored as plain
+    copies): ``saves_run`` after a run (dvc's ``repro``), ``can_cache`` for ``commit -f`` (dvc's
+    ``stage.save`` records every run it can hash, N18)."""
     entry = current_entry(stage, ws.root, ws.hasher, with_outs=False)
     results: dict[str, HashResult] = {}
     outs = []
@@ -151,18 +154,18 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options) -> None:
         outs.append(hash_entry(o.path, res))
     if outs:
         entry["outs"] = outs
-    cacheable = saves_run(stage)  # as dvc: --no-run-cache skips restoring from the run cache, not saving to it
+    cacheable = saves(stage)  # as dvc: --no-run-cache skips restoring from the run cache, not saving to it
+    cached = [o for o in stage.outs if o.cache]
+    for f in ws.ignore([o.abspath for o in cached]):  # also with --no-commit, as dvc
+        if f not in ws.changed_files:
+            ws.changed_files.append(f)
     if not opts.no_commit:
-        cached = [o for o in stage.outs if o.cache]
         for o in cached:
             ws.store(results[o.path], True)
         if cacheable:
             for o in stage.outs:
                 if not o.cache:  # kept for the run cache; the workspace file stays a plain writable copy
                     ws.store(results[o.path], False)
-        for f in ws.ignore([o.abspath for o in cached]):
-            if f not in ws.changed_files:
-                ws.changed_files.append(f)
         if ws.cache.link_types[0] in ("hardlink", "symlink"):
             for o in cached:
                 r = results[o.path]

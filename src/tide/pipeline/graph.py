@@ -83,36 +83,39 @@ class Graph:
         return comps
 
 
-def build(stages: list[Stage], root: str, tracked: list[tuple[str, str]] | None = None) -> Graph:
+def build(stages: list[Stage], root: str, tracked: list[tuple[str, str]] | None = None,
+          check: bool = True) -> Graph:
     """Check the stages and connect them. ``tracked`` lists ``(abspath, .dvc file)`` of data
-    tracked outside pipelines; a stage may not write those."""
+    tracked outside pipelines; a stage may not write those. ``check=False`` connects them without the
+    checks (duplicate, nested or tracked outputs, cycles), for the reports dvc gives on such a pipeline
+    too (``status``: dvc collects the stages without building its graph)."""
     owners: dict[str, Stage] = {}
     outs: list[tuple[str, Stage]] = []
     for st in stages:
         for o in st.outs:
             prev = owners.get(o.abspath)
-            if prev is not None:
+            if prev is not None and check:
                 raise OverlapError(
                     f"{_rel(root, st.dvcfile)}: output '{_rel(root, o.abspath)}' of stage '{st.name}' is also "
                     f"an output of stage '{prev.addressing}'"
                 )
             owners[o.abspath] = st
             outs.append((o.abspath, st))
-    for p, dvcfile in tracked or []:
+    for p, dvcfile in (tracked or []) if check else []:
         st = owners.get(p)
         if st is not None:
             raise OverlapError(
                 f"{_rel(root, st.dvcfile)}: output '{_rel(root, p)}' of stage '{st.name}' is already tracked "
                 f"by '{_rel(root, dvcfile)}'"
             )
-    ordered = sorted(outs, key=lambda t: t[0])
+    ordered = sorted(outs, key=lambda t: t[0]) if check else []
     for (a, sa), (b, sb) in zip(ordered, ordered[1:], strict=False):
         if b.startswith(a + os.sep):
             raise OverlapError(
                 f"{_rel(root, sb.dvcfile)}: output '{_rel(root, b)}' of stage '{sb.name}' is inside output "
                 f"'{_rel(root, a)}' of stage '{sa.addressing}'"
             )
-    for st in stages:
+    for st in stages if check else []:
         for o in st.outs:
             if os.path.dirname(st.dvcfile).startswith(o.abspath + os.sep):
                 raise OverlapError(f"{_rel(root, st.dvcfile)}: stage '{st.name}' lives inside its output "
@@ -131,7 +134,8 @@ def build(stages: list[Stage], root: str, tracked: list[tuple[str, str]] | None 
         if targets:
             edges[i] = tuple(targets)
     g = Graph(tuple(stages), edges)
-    _check_acyclic(g, root)
+    if check:
+        _check_acyclic(g, root)
     return g
 
 

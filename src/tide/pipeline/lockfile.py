@@ -86,7 +86,7 @@ def remove_entry(lock_path: str, root: str, name: str) -> None:
     stages = read_entries(lock_path, root)
     if name in stages:
         del stages[name]
-        if stages:
-            atomic_write_text(lock_path, dumps({"schema": "2.0", "stages": stages}))
-        else:
+        if not stages:  # as dvc: a lock file left without stages is deleted
             os.unlink(lock_path)
+            return
+        atomic_write_text(lock_path, dumps({"schema": "2.0", "stages": stages}))

@@ -91,21 +91,27 @@ def metrics_files(files) -> list[str]:
     return seen
 
 
-def params_files(files) -> dict[str, tuple[str, ...] | None]:
-    """Params files used by stages (and listed at top level), with their keys (None: all keys)."""
+def params_files(files, deps_only: bool = False) -> dict[str, tuple[str, ...] | None]:
+    """The params files dvc shows, with their keys (None: all keys): the keys stages use (``--deps``:
+    only those); otherwise also the files listed at top level and the repository's ``params.yaml``,
+    whole, used or not (dvc's ``_collect_params``)."""
     found: dict[str, tuple[str, ...] | None] = {}
+
+    def want(path: str, keys: tuple[str, ...] | None) -> None:
+        if path in found and found[path] is None:
+            return
+        found[path] = None if keys is None else tuple(dict.fromkeys((*(found.get(path) or ()), *keys)))
+
     for p in pipelines(files):
-        for f in p.params:
-            found[f] = None
         for s in p.stages:
             for dep in s.params:
-                if dep.keys is None or found.get(dep.abspath, ()) is None:
-                    found[dep.abspath] = None
-                else:
-                    found[dep.abspath] = tuple(dict.fromkeys((*(found.get(dep.abspath) or ()), *dep.keys)))
-        default = os.path.join(os.path.dirname(p.path), params_mod.DEFAULT_PARAMS)
-        if default not in found and files.read_bytes(default) is not None:
-            found[default] = None
+                want(dep.abspath, dep.keys or None)
+        if not deps_only:
+            for f in p.params:
+                want(f, None)
+    default = os.path.join(files.repo.root, params_mod.DEFAULT_PARAMS)
+    if not deps_only and files.read_bytes(default) is not None:
+        want(default, None)
     return found
 
 
@@ -147,9 +153,10 @@ def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:
 
 def read_params(files, targets: list[str] | None = None, deps_only: bool = False) -> dict[str, Any]:
     root = files.repo.root
-    chosen = params_files(files)
     if targets:
-        chosen = {p: None for p in _expand_targets(targets)}
+        chosen: dict[str, tuple[str, ...] | None] = {p: None for p in _expand_targets(targets)}
+    else:
+        chosen = params_files(files, deps_only)
     out: dict[str, Any] = {}
     for p, keys in chosen.items():
         rel = os.path.relpath(p, root).replace(os.sep, "/")
@@ -160,7 +167,7 @@ def read_params(files, targets: list[str] | None = None, deps_only: bool = False
             data = params_mod.parse_text(text, p, rel)
             if not isinstance(data, dict):  # dvc reads no parameters from a list or a scalar
                 raise FileFormatError(f"{rel}: expected a mapping of parameters")
-            if deps_only and keys:
+            if keys:
                 data = params_mod.select(data, list(keys))
             out[rel] = {"data": data}
         except TideError as exc:

@@ -69,11 +69,14 @@ class Project:
         return hits
 
 
-def load_project(repo: Repo) -> Project:
+def load_project(repo: Repo, check: bool = True) -> Project:
+    """Every pipeline; ``check=False`` skips the graph's checks (see ``graph.build``): only for reports
+    that read each stage on its own, never for what runs or writes stages."""
     ptrs, ymls = find_dvc_files(repo.root, repo.ignore)
     pipes = [definition.load(y, repo.root) for y in ymls]
     stages = [s for p in pipes for s in p.stages]
-    return Project(repo.root, tuple(pipes), build(stages, repo.root, tracked_outputs(repo, ptrs)))
+    tracked = tracked_outputs(repo, ptrs) if check else None
+    return Project(repo.root, tuple(pipes), build(stages, repo.root, tracked, check=check))
 
 
 def tracked_outputs(repo: Repo, ptrs: list[str] | None = None) -> list[tuple[str, str]]:

@@ -185,9 +185,10 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):
         if relink or current.get(p) != md5
         or not _is_link_kind_ok(os.path.join(out.abspath, p), cache.path(md5, out.legacy), cache.link_types)
     ]
-    if not todo and not extra:
+    if not todo and not extra and existed:
         res.unchanged += 1
         return res
+    # an empty tree still gets its (empty) directory, as dvc makes it (N23)
     # temporaries a killed tide left here went when the repository lock was taken (core/temps.py)
     os.makedirs(out.abspath, exist_ok=True)
 

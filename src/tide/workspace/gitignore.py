@@ -35,6 +35,18 @@ def refuse_tracked(root: str, abspaths: list[str], git: Git | None) -> None:
         )
 
 
+def refuse_ignored_files(root: str, abspaths: list[str], git: Git | None) -> None:
+    """A ``.dvc`` file tide is about to write must not be one git ignores: it would never be committed
+    (dvc: "bad DVC file name 'x.dvc' is git-ignored"). ``add`` and ``move`` check their new files."""
+    if git is None or not abspaths:
+        return
+    rels = [os.path.relpath(p, root) for p in abspaths]
+    ignored = git.ignored(rels)
+    if ignored:
+        rel = next(r for r in rels if r in ignored).replace(os.sep, "/")
+        raise PathError(f"bad DVC file name '{rel}' is git-ignored")
+
+
 def add(root: str, abspaths: list[str], git: Git | None, checked: bool = False) -> list[str]:
     """Ignore each output in the .gitignore beside it unless git ignores it already. An output git
     tracks is refused (``checked``: the caller called ``refuse_tracked`` already).
