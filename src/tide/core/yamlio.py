@@ -239,3 +239,25 @@ def _sexagesimal(value: str) -> int:
     for part in value.split(":"):
         total = total * 60 + int(part)
     return total
+
+
+def round_trip_edit(text: str, edit: Any) -> str | None:
+    """``text`` loaded with ruamel's round-trip loader, changed in place by ``edit(data)``, dumped back: dvc's
+    own way of editing dvc.yaml (``modify_yaml``: comments and flow lists kept, quoting normalised, block
+    style for what is new). None when that fails; the caller checks the result with :func:`loads`."""
+    try:
+        import io
+
+        from ruamel.yaml import YAML
+    except ImportError:  # pragma: no cover - ruamel.yaml is a dependency
+        return None
+    yaml = YAML()
+    yaml.default_flow_style = False
+    try:
+        data = yaml.load(text)
+        edit(data)
+        out = io.StringIO()
+        yaml.dump(data, out)
+    except Exception:  # any failure: the caller falls back to its next, checked, way
+        return None
+    return out.getvalue()

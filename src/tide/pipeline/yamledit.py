@@ -1,6 +1,7 @@
-"""Edit one stage of a dvc.yaml as text, so comments, quoting and the layout of everything else stay as the
-user wrote them (dvc round-trips with ruamel for the same reason). Every edit is checked: the edited text
-must load as exactly the intended data, else the whole file is rewritten from that data."""
+"""Edit one stage of a dvc.yaml the way dvc does: a ruamel.yaml round trip (``YAML()``, block style), which
+keeps comments and flow lists and normalises quoting, so the bytes are dvc's. Without ruamel the stage's
+block of lines is edited as text. Every edit is checked: the result must load as exactly the intended
+data, else the whole file is rewritten from that data."""
 
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ def set_stage_key(text: str, where: str, stage: str, key: str, value: Any) -> st
     else:
         body[key] = value
     want = {**data, "stages": {**data["stages"], stage: body}}
-    return _checked(_set_line(text, stage, key, value), want, where)
+
+    def edit(d: Any) -> None:
+        if value is None:
+            d["stages"][stage].pop(key, None)
+        else:
+            d["stages"][stage][key] = value
+
+    return _checked([yamlio.round_trip_edit(text, edit), _set_line(text, stage, key, value)], want, where)
 
 
 def remove_stage(text: str, where: str, stage: str) -> tuple[str, dict[str, Any]]:
@@ -34,15 +42,18 @@ def remove_stage(text: str, where: str, stage: str) -> tuple[str, dict[str, Any]
         lines = text.splitlines(keepends=True)
         start, _, end = block
         edited = "".join(lines[:start] + lines[end:])
-    return _checked(edited, want, where), want
+    return _checked([yamlio.round_trip_edit(text, lambda d: d["stages"].pop(stage)), edited], want, where), want
 
 
-def _checked(edited: str | None, want: dict[str, Any], where: str) -> str:
-    if edited is not None:
+def _checked(candidates: list[str | None], want: dict[str, Any], where: str) -> str:
+    """The first candidate text that loads as ``want``; else ``want`` written whole."""
+    for edited in candidates:
+        if edited is None:
+            continue
         try:
             if yamlio.loads(edited, where) == want:
                 return edited
-        except Exception:  # the line edit is an optimisation; the rewrite below is exact
+        except Exception:  # a candidate that does not load is skipped
             pass
     return dumps(want)
 
