@@ -45,7 +45,7 @@ class Git:
         """The subset of ``paths`` (relative to root) that git ignores."""
         if not paths:
             return set()
-        data = "\0".join(paths).encode() + b"\0"
+        data = "\0".join(paths).encode("utf-8", "surrogateescape") + b"\0"  # names as the file system holds them
         proc = self.run("check-ignore", "-z", "--stdin", check=False, input=data)
         return {p for p in proc.stdout.decode(errors="surrogateescape").split("\0") if p}
 

@@ -181,6 +181,7 @@ def unsupported(forge: str, what: str) -> Exception:
     return ForgeError(f"{forge}: {what} is not supported by this forge")
 
 __all__ = [
-    "TARGET_KINDS", "CONCLUSIONS", "MERGE_METHODS", "Capabilities", "Target", "Comment", "PullRequest",
+    "TARGET_KINDS", "CONCLUSIONS", "CHECK_STATUSES", "check_state", "MERGE_METHODS", "Capabilities", "Target",
+    "Comment", "PullRequest",
     "RunnerRegistration", "Runner", "Upload", "Forge", "check_repo", "summary_line", "unsupported",
 ]

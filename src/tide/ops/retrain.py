@@ -99,6 +99,7 @@ def retrain(root: str, req: RetrainRequest | None = None, say: Say = lambda line
 def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
     from tide.ops.readiness import require
 
+    _attach_before_check(repo, say)
     require(repo.root, repo.env)  # every missing piece at once, before anything is changed
     st = S.load(repo.root)
     rs, reg = S.retrain_settings(st), S.registry_settings(st)
@@ -232,6 +233,21 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
         # reported on the PR above; the previous production assignment stays
         raise StepFailed("deploy", f"{rec.deploy.detail}; {reg.model} {res.version} was not promoted")
     return res
+
+
+def _attach_before_check(repo: Repo, say: Say) -> None:
+    """A CI checkout of the base branch as a detached HEAD (GitLab CI) is put back on the branch before the
+    readiness check looks for that branch (found by the workflow rehearsal)."""
+    from tide.core.errors import TideError
+
+    git = repo.git
+    if git is None or git.out("branch", "--show-current").strip():
+        return
+    try:
+        base = S.retrain_settings(S.load(repo.root)).base
+    except TideError:
+        return  # the check names what is wrong with tide.yaml
+    _attach_ci_checkout(git, base, repo.env, say)
 
 
 def _attach_ci_checkout(git, base: str, env: Env, note: Callable[[str], None]) -> str:

@@ -299,9 +299,12 @@ class World:
         (ws / ".gitignore").write_text("/deployed\n/promotions\n")
         tide(ws, "remote", "add", "-d", "drive", f"gdrive://{self.folder}/tide")
         tide(ws, "remote", "modify", "drive", "gdrive_use_service_account", "true")
+        git(ws, "add", "-A", env=env)  # ci init refuses a project tide retrain could not run (no commit yet)
+        git(ws, "commit", "-q", "-m", "project", env=env)
+        git(ws, "push", "-q", "-u", "origin", "main", env=env)
         out = tide(ws, "ci", "init", self.provider, *ci_args)
         git(ws, "add", "-A", env=env)
-        git(ws, "commit", "-q", "-m", "project and its retraining workflow", env=env)
+        git(ws, "commit", "-q", "-m", "its retraining workflow", env=env)
         git(ws, "push", "-q", "origin", "main", env=env)
         self.ci_init_output = out
         return ws
