@@ -13,7 +13,7 @@ import os
 import shutil
 from collections import namedtuple
 
-from tide.core.errors import MissingError, TideError
+from tide.core.errors import MissingError, PathError, TideError
 from tide.objects.ref import ObjRef
 from tide.ops.registry_ls import View
 from tide.ops.registry_source import Source
@@ -97,7 +97,9 @@ def materialize(src: Source, pl: Plan, cache, dst: str) -> None:
         if pl.isdir:
             os.makedirs(tmp)
         for it in pl.items:
-            target = os.path.join(tmp, it.relpath) if it.relpath else tmp
+            target = os.path.normpath(os.path.join(tmp, it.relpath)) if it.relpath else tmp
+            if target != tmp and not target.startswith(tmp + os.sep):  # a hostile source's path stays inside
+                raise PathError(f"'{it.relpath}' from '{src.url}' is outside the target")
             if it.ref is not None:
                 cache.link(it.ref.oid, target, it.isexec, it.ref.legacy)
                 continue
