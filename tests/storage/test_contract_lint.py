@@ -108,3 +108,48 @@ def test_issue21_add_keeps_bytes_only_inside_hash_keeping():
                 for t in targets:
                     assert not (isinstance(t, ast.Attribute) and t.attr == "keep" and "hasher" in ast.unparse(t)), \
                         f"{path.relative_to(SRC)}:{node.lineno}"
+
+
+def _calls(path: Path, names: set[str]) -> list[tuple[int, str]]:
+    """``(line, name)`` of every call of a function (or method) named in ``names`` in ``path``."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            if name in names:
+                out.append((node.lineno, name))
+    return out
+
+
+def test_issue21_backends_are_opened_behind_the_one_retry_layer():
+    """Outside ``storage/`` a backend is opened only by ``open_retrying``: a backend opened bare
+    (``open_backend``, ``RetryingBackend`` built by hand) would fail on the first 503 that the retry
+    policy absorbs everywhere else (found: asset publishing and deploy targets)."""
+    bad = [f"{p.relative_to(SRC)}:{line}: {name}" for p in _modules(".") if "storage" not in p.parts
+           for line, name in _calls(p, {"open_backend", "RetryingBackend"})]
+    assert bad == []
+
+
+def _handlers_in_loops(tree: ast.AST):
+    """Every ``except`` clause that sits inside a ``for``/``while`` body (a loop that may repeat the call)."""
+    for loop in ast.walk(tree):
+        if isinstance(loop, (ast.For, ast.While, ast.AsyncFor)):
+            for node in ast.walk(loop):
+                if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                    yield node
+
+
+def test_issue21_one_retry_loop():
+    """``RetryPolicy.run`` (core/retry.py) is the only loop that repeats a call that failed
+    transiently: no other loop catches the ``Transient`` marker, its storage and runner subclasses,
+    or an HTTP client's connection errors (runners/rest.py had its own loop of 4 tries)."""
+    bad = []
+    for p in _modules("."):
+        if p.name == "retry.py" and p.parent.name == "core":
+            continue
+        for node in set(_handlers_in_loops(ast.parse(p.read_text(), str(p)))):
+            caught = ast.unparse(node.type)
+            if "Transient" in caught or "Retryable" in caught or "httpx.HTTPError" in caught:
+                bad.append(f"{p.relative_to(SRC)}:{node.lineno}: except {caught}")
+    assert sorted(bad) == [], "retry through core.retry.RetryPolicy, not a loop of your own"

@@ -16,9 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tide.core.errors import ForgeError
+from tide.core.retry import RetryPolicy, Transient
 from tide.forge.answer import Answer, answers
 
 RETRY_STATUS = {429, 502, 503, 504}
+
+
+class _Retryable(ForgeError, Transient):
+    """A connection error or a rate-limit/5xx answer: ``Api.request``'s policy repeats the call."""
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
@@ -110,36 +115,37 @@ class Api:
         return ForgeError(redact(msg, self.secrets))
 
     def request(self, method: str, path: str, *, what: str = "", ok: tuple[int, ...] = (), **kw: Any) -> Any:
-        """Send a request, retrying transient failures; return the ``httpx.Response`` on success."""
+        """Send a request, transient failures repeated by the one retry policy (``core.retry``:
+        ``retries`` more attempts, the wait a rate limit names or exponential backoff); return the
+        ``httpx.Response`` on success."""
+        what = what or f"{method} {path.split('?')[0]}"
+        policy = RetryPolicy(attempts=self.retries + 1, base_delay=0.25, max_delay=self.max_wait)
+        return policy.run(lambda: self._once(method, path, what, ok, kw), self.sleep)
+
+    def _once(self, method: str, path: str, what: str, ok: tuple[int, ...], kw: dict[str, Any]) -> Any:
         import httpx
 
-        what = what or f"{method} {path.split('?')[0]}"
-        attempt = 0
-        while True:
-            try:
-                resp = self._http().request(method, path, **kw)
-            except httpx.HTTPError as exc:
-                if attempt < self.retries and isinstance(exc, httpx.TransportError):
-                    self.sleep(min(self.max_wait, 0.25 * 2**attempt))
-                    attempt += 1
-                    continue
-                msg = f"{self.forge}: {what} failed: cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}"
-                raise ForgeError(redact(msg, self.secrets))
-            if resp.is_success or resp.status_code in ok:
-                return resp
-            if _is_rate_limited(resp) and attempt < self.retries:
-                wait = _retry_after(resp, time.time())
-                if wait is None:
-                    wait = 0.5 * 2**attempt
-                if wait > self.max_wait:
-                    raise ForgeError(
-                        f"{self.forge}: {what} failed: rate limited for {int(wait)} s"
-                        f" (more than {int(self.max_wait)} s)"
-                    )
-                self.sleep(wait)
-                attempt += 1
-                continue
+        try:
+            resp = self._http().request(method, path, **kw)
+        except httpx.TransportError as exc:
+            raise _Retryable(self._unreachable(what, exc)) from None
+        except httpx.HTTPError as exc:
+            raise ForgeError(self._unreachable(what, exc)) from None
+        if resp.is_success or resp.status_code in ok:
+            return resp
+        if not _is_rate_limited(resp):
             raise self._fail(what, resp)
+        wait = _retry_after(resp, time.time())
+        if wait is not None and wait > self.max_wait:
+            raise ForgeError(f"{self.forge}: {what} failed: rate limited for {int(wait)} s"
+                             f" (more than {int(self.max_wait)} s)")
+        err = _Retryable(str(self._fail(what, resp)))
+        err.retry_after = wait
+        raise err
+
+    def _unreachable(self, what: str, exc: Exception) -> str:
+        msg = f"{self.forge}: {what} failed: cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}"
+        return redact(msg, self.secrets)
 
     def json(self, method: str, path: str, *, what: str = "", **kw: Any) -> Any:
         """The decoded JSON answer, of any shape (None for an empty one): callers that read fields use

@@ -89,7 +89,7 @@ def _to_remote(ctx: ForgeContext, name: str, data: bytes) -> str:
     import io
 
     from tide.storage.base import RemoteSpec
-    from tide.storage.registry import open_backend
+    from tide.storage.wrappers import open_retrying
     from tide.workspace.repo import Repo
 
     repo = Repo.find(ctx.root, ctx.env)
@@ -101,7 +101,7 @@ def _to_remote(ctx: ForgeContext, name: str, data: bytes) -> str:
     if not url:
         raise UsageError(f"remote '{remote}' has no url")
     key = f"tide-assets/{hashlib.sha256(data).hexdigest()}/{os.path.basename(name)}"
-    backend = open_backend(RemoteSpec(remote, url, tuple(sorted(opts.items()))), ctx.env)
+    backend = open_retrying(RemoteSpec(remote, url, tuple(sorted(opts.items()))), ctx.env)
     try:
         if not backend.exists(key):
             backend.put_stream(io.BytesIO(data), key, len(data))

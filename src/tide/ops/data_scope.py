@@ -115,9 +115,10 @@ class OpenRemote:
 
 def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRemote:
     """Resolve remote ``name`` (or the default) and open its store behind the retry wrapper."""
+    from tide.core.retry import DEFAULT_ATTEMPTS, RetryPolicy
     from tide.objects.remote import DvcLayoutStore
     from tide.ops.remote import resolve
-    from tide.storage.wrappers import DEFAULT_ATTEMPTS, RetryPolicy, open_retrying
+    from tide.storage.wrappers import open_retrying
 
     rr = resolve(repo.settings, name)
     raw = repo.env.get("TIDE_REMOTE_RETRIES")

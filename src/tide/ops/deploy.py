@@ -66,16 +66,18 @@ def deployed(root: str, cfg: DeploySettings) -> dict | None:
     """What ``deploy.copy_to`` holds now (its ``deployed.json``: name, version, stage, file), None when
     nothing was deployed there. Raises TideError when the target cannot be read, or has no way to tell
     (``deploy.command``: UsageError)."""
+    from tide.core.config import Env
     from tide.core.errors import UsageError
     from tide.storage.base import RemoteSpec
-    from tide.storage.registry import open_backend, scheme_of
+    from tide.storage.registry import scheme_of
+    from tide.storage.wrappers import open_retrying
 
     if not cfg.copy_to:
         raise UsageError("only a deploy.copy_to target can be checked (a deploy.command cannot be asked)")
     url = _target(root, cfg.copy_to)
     if scheme_of(url) == "local" and not os.path.isdir(url):
         return None
-    backend = open_backend(RemoteSpec("deploy", url))
+    backend = open_retrying(RemoteSpec("deploy", url), Env())
     try:
         if not backend.exists("deployed.json"):
             return None
@@ -110,8 +112,10 @@ def _md5_file(path: str) -> str:
 
 def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str,
           file_name: str | None = None) -> DeployResult:
+    from tide.core.config import Env
     from tide.storage.base import RemoteSpec
-    from tide.storage.registry import open_backend, scheme_of
+    from tide.storage.registry import scheme_of
+    from tide.storage.wrappers import open_retrying
 
     try:
         url = _target(root, dest)
@@ -123,7 +127,7 @@ def _copy(root: str, dest: str, model: str, name: str, version: str, stage: str,
     try:
         if scheme_of(url) == "local":
             os.makedirs(url, exist_ok=True)
-        backend = open_backend(RemoteSpec("deploy", url))
+        backend = open_retrying(RemoteSpec("deploy", url), Env())
         try:
             backend.put_file(model, base)
             data = (json.dumps(info, indent=2) + "\n").encode()

@@ -410,20 +410,18 @@ def _missing(cache, files, dirs, missing_from) -> bool:
 def _store_at(path: str, env: Env):
     from tide.objects.remote import DvcLayoutStore
     from tide.storage.base import RemoteSpec
-    from tide.storage.registry import open_backend
+    from tide.storage.wrappers import open_retrying
 
-    return DvcLayoutStore(open_backend(RemoteSpec("", path), env))
+    return DvcLayoutStore(open_retrying(RemoteSpec("", path), env))
 
 
 def _open(rr, jobs: int | None, env: Env):
     from tide.objects.remote import DvcLayoutStore
     from tide.ops.data_scope import OpenRemote
-    from tide.storage.registry import open_backend
-    from tide.storage.wrappers import RetryingBackend, RetryPolicy
+    from tide.storage.wrappers import open_retrying
 
-    backend = open_backend(rr.spec, env)
-    wrapped = RetryingBackend(backend, RetryPolicy(attempts=5))
-    n = jobs or rr.jobs or backend.capabilities.default_jobs
+    wrapped = open_retrying(rr.spec, env)
+    n = jobs or rr.jobs or wrapped.capabilities.default_jobs
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, max(1, n))
 
 

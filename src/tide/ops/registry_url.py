@@ -26,10 +26,10 @@ def split_url(url: str) -> tuple[str, str]:
 
 
 def open_parent(url: str, options: dict[str, str] | None = None, env: Env | None = None):
-    from tide.storage.registry import open_backend
+    from tide.storage.wrappers import open_retrying
 
     parent, name = split_url(url)
-    return open_backend(RemoteSpec("", parent, tuple(sorted((options or {}).items()))), env or Env()), name
+    return open_retrying(RemoteSpec("", parent, tuple(sorted((options or {}).items()))), env or Env()), name
 
 
 def get_url(url: str, out: str | None = None, options: dict[str, str] | None = None, force: bool = False,

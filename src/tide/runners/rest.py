@@ -1,16 +1,22 @@
 """A small JSON-over-HTTPS client for the clouds driven through their REST APIs (GCP Compute,
-Azure Resource Manager, Kubernetes): httpx with retries on 429/5xx/connection errors, one-line
-RunnerErrors that never contain the bearer token."""
+Azure Resource Manager, Kubernetes): httpx, calls repeated on 429/5xx/connection errors by the one
+retry policy (``core.retry``), one-line RunnerErrors that never contain the bearer token."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tide.core.errors import RunnerError
+from tide.core.retry import RetryPolicy, Transient
 
 RETRY = {429, 500, 502, 503, 504}
+
+
+class _Retryable(RunnerError, Transient):
+    """A connection error or a 429/5xx answer: ``Rest.request``'s policy repeats the call."""
 
 
 @dataclass
@@ -20,8 +26,8 @@ class Rest:
     where: str = "cloud"
     verify: Any = True
     headers: dict[str, str] = field(default_factory=dict)
-    tries: int = 4
-    backoff: float = 0.5
+    policy: RetryPolicy = RetryPolicy(attempts=4, base_delay=0.5, max_delay=8.0)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     timeout: float = 30.0
     _client: Any = field(default=None, repr=False)
 
@@ -40,34 +46,42 @@ class Rest:
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 ok404: bool = False, content_type: str = "") -> Any:
+        """One API call, repeated by ``policy`` (the one retry loop, ``core.retry``) while it fails
+        with a connection error or a 429/5xx; any other answer of 400 or more fails at once."""
+        try:
+            return self.policy.run(lambda: self._once(method, path, json, params, ok404, content_type),
+                                   self.sleep)
+        except _Retryable as exc:
+            raise self._error(method, path, str(exc)) from None
+
+    def _once(self, method: str, path: str, json: Any, params: dict | None, ok404: bool,
+              content_type: str) -> Any:
         import httpx
 
         headers = {"Content-Type": content_type} if content_type else None
-        last = ""
-        for attempt in range(self.tries):
+        try:
+            resp = self.client().request(method, path, json=json, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+        if resp.status_code == 404 and ok404:
+            return None
+        if resp.status_code < 400:
+            if not resp.content:
+                return {}
             try:
-                resp = self.client().request(method, path, json=json, params=params, headers=headers)
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if resp.status_code == 404 and ok404:
-                    return None
-                if resp.status_code < 400:
-                    if not resp.content:
-                        return {}
-                    try:
-                        return resp.json()
-                    except ValueError:
-                        return {"raw": resp.text}
-                last = f"HTTP {resp.status_code}: {self._message(resp)}"
-                if resp.status_code not in RETRY:
-                    break
-            if attempt + 1 < self.tries:
-                time.sleep(self.backoff * (2**attempt))
+                return resp.json()
+            except ValueError:
+                return {"raw": resp.text}
+        last = f"HTTP {resp.status_code}: {self._message(resp)}"
+        if resp.status_code in RETRY:
+            raise _Retryable(last)
+        raise self._error(method, path, last)
+
+    def _error(self, method: str, path: str, last: str) -> RunnerError:
         msg = f"{self.where}: {method} {path} failed: {last}"
         if self.token:
             msg = msg.replace(self.token, "***")
-        raise RunnerError(msg)
+        return RunnerError(msg)
 
     @staticmethod
     def _message(resp: Any) -> str:

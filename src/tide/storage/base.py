@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO, NamedTuple
 
 from tide.core.errors import StorageError
+from tide.core.retry import Transient
 
 CHUNK = 1 << 20  # bytes per read when copying a stream
 
@@ -27,8 +28,9 @@ class StorageNotFound(StorageError):
     """The key does not exist on the remote."""
 
 
-class StorageTransient(StorageError):
-    """A failure that may go away when the call is repeated (network, throttling, 5xx)."""
+class StorageTransient(StorageError, Transient):
+    """A failure that may go away when the call is repeated (network, throttling, 5xx): the retry
+    wrapper repeats these (``core.retry.RetryPolicy``)."""
 
 
 class StoragePermanent(StorageError):

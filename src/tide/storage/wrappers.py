@@ -10,48 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
-from tide.storage.base import Backend, StorageTransient
+from tide.core.retry import RetryPolicy
+from tide.storage.base import Backend
 
 if TYPE_CHECKING:
     from tide.core.config import Env
     from tide.storage.base import RemoteSpec
 
 T = TypeVar("T")
-DEFAULT_ATTEMPTS = 5
-
-
-class RetryPolicy(NamedTuple):
-    """How often a call that failed with ``StorageTransient`` is made again: ``attempts`` calls in
-    all (1: never again), ``base_delay * 2**n`` seconds apart (at most ``max_delay``), jittered to
-    50-100 % of that. With the defaults a dead remote costs 5 attempts and ~1.5 s of waiting per
-    operation."""
-
-    attempts: int = DEFAULT_ATTEMPTS
-    base_delay: float = 0.1
-    max_delay: float = 5.0
-
-    def delay(self, attempt: int) -> float:
-        d = min(self.max_delay, self.base_delay * (2 ** attempt))
-        import random
-
-        return d * (0.5 + random.random() / 2)
-
-    def run(self, fn: Callable[[], T], sleep: Callable[[float], None] = time.sleep,
-            on_retry: Callable[[], None] | None = None) -> T:
-        """``fn()``, made again after each ``StorageTransient`` until ``attempts`` calls have failed."""
-        attempt = 0
-        while True:
-            try:
-                return fn()
-            except StorageTransient as exc:
-                attempt += 1
-                if attempt >= self.attempts:
-                    raise StorageTransient(f"{exc} (gave up after {attempt} attempts)") from exc
-                if on_retry is not None:
-                    on_retry()
-                sleep(self.delay(attempt))
 
 
 class BackendWrapper(Backend):
