@@ -252,3 +252,11 @@ def test_ui_pages_on_repository_made_by_dvc(dvc_made, browser, ui_server, tide):
             assert css(browser, "table[data-path='model.bin']")
         elif page == "plots":
             assert css(browser, "[data-plot='loss.csv'] svg"), "loss.csv not drawn"
+            # two revisions in one chart, named by their short ids in the legend (as dvc plots diff)
+            from selenium.webdriver.support.ui import Select
+
+            first, head = git(ws, "rev-list", "--reverse", "main").split()[0], git(ws, "rev-parse", "main").strip()
+            Select(browser.find_element("id", "plots-other")).select_by_value(first)
+            _wait(browser, "[data-plot='loss.csv'] svg", lambda els, want=first[:8]: want in els[0].text)
+            check_clean(browser, server.url, "plots of two revisions")
+            assert head[:8] in css(browser, "[data-plot='loss.csv'] svg")[0].text

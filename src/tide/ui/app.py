@@ -14,12 +14,40 @@ from tide.core.errors import TideError
 from tide.workspace.repo import Repo
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
+RUNNERS_TTL = 10.0  # seconds a listing of the local runners is shown before it is asked again
 PAGES = ("", "trends", "registry", "runs", "data", "plots")
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
-def create_app(repo: Repo, host: str = "127.0.0.1"):
+def _warm(facts) -> None:
+    """Before the first visit: read every commit of the main branch not in the cache yet (the lock is taken per
+    commit, so pages stay answerable meanwhile), then build the pages' JSON once."""
+    from tide.ui import pages
+
+    try:
+        with facts.lock:
+            pages.overview(facts)
+            shas = [c["sha"] for c in facts.log(facts.base_ref())]
+        for i, sha in enumerate(shas):
+            with facts.lock:
+                facts.commit(sha)
+                if i % 50 == 49:
+                    facts.save()
+        for build in (pages.trends, pages.runs, pages.data):
+            with facts.lock:
+                build(facts)
+        if shas:
+            pages.plots(facts, [shas[-1]])
+        if len(shas) > 1:
+            pages.compare(facts, shas[-2], shas[-1])
+        with facts.lock:
+            facts.save()
+    except TideError:  # the request that needs it reports the error
+        return
+
+
+def create_app(repo: Repo, host: str = "127.0.0.1", warm: bool = True):
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -31,12 +59,27 @@ def create_app(repo: Repo, host: str = "127.0.0.1"):
     from tide.ui.facts import Facts
 
     facts = Facts(repo)
+    if warm:
+        import threading
 
-    def api(build):
+        threading.Thread(target=_warm, args=(facts,), name="tide-ui-warm", daemon=True).start()
+    listed: dict[str, Any] = {}
+
+    def runners_now() -> dict[str, Any]:  # alive changes without a commit: asked again after RUNNERS_TTL
+        import time
+
+        if not listed or time.monotonic() - listed["at"] > RUNNERS_TTL:
+            listed.update(at=time.monotonic(), body=pages.runners())
+        return listed["body"]
+
+    def api(build, locked: bool = True):
         def endpoint(request) -> Any:
             q = request.query_params
             try:
-                with facts.lock:
+                if locked:
+                    with facts.lock:
+                        body = build(q)
+                else:
                     body = build(q)
             except TideError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
@@ -50,6 +93,7 @@ def create_app(repo: Repo, host: str = "127.0.0.1"):
     routes += [
         Route("/api/overview", api(lambda q: pages.overview(facts))),
         Route("/api/trends", api(lambda q: pages.trends(facts))),
+        Route("/api/runners", api(lambda q: runners_now(), locked=False)),
         Route("/api/registry", api(lambda q: pages.registry(facts))),
         Route("/api/runs", api(lambda q: pages.runs(facts))),
         Route("/api/compare", api(lambda q: pages.compare(facts, q.get("a", ""), q.get("b", "")))),
@@ -75,6 +119,7 @@ def serve(repo: Repo, host: str = "127.0.0.1", port: int = 8765, open_browser: b
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # connections queue from now on: the URL printed below answers as soon as uvicorn runs
     except OSError as exc:
         sock.close()
         raise TideError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")

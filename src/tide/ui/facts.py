@@ -33,6 +33,7 @@ class Facts:
         self._dirty = False
         self._key: str | None = None
         self._memo: dict[str, Any] = {}
+        self._fixed: dict[str, Any] = {}  # results that depend on commit ids only: kept when refs move
 
     # --- the commit cache ------------------------------------------------------------------------------
     def _load(self) -> dict[str, dict[str, Any]]:
@@ -117,6 +118,15 @@ class Facts:
                 self.save()
             return self._memo[name]
 
+    def fixed(self, key: str, fn) -> Any:
+        """Memoise ``fn()`` under ``key``, which names commit ids only (a diff or plots of given commits)."""
+        with self.lock:
+            if key not in self._fixed:
+                if len(self._fixed) > 256:
+                    self._fixed.clear()
+                self._fixed[key] = fn()
+            return self._fixed[key]
+
     # --- settings ------------------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
         from tide.core import settings as S
@@ -159,12 +169,17 @@ class Facts:
             rows.append({"sha": sha, "time": int(ct or 0), "author": author, "subject": subject})
         return rows[::-1]
 
-    def describe(self, sha: str) -> dict[str, Any]:
-        proc = self.git.run("log", "--no-walk", "--format=%H" + SEP + "%ct" + SEP + "%an" + SEP + "%s", sha, "--",
-                            check=False)
-        line = proc.stdout.decode("utf-8", errors="replace").strip()
-        sha_, ct, author, subject = (line.split(SEP) + ["", "", ""])[:4]
-        return {"sha": sha_, "time": int(ct or 0), "author": author, "subject": subject}
+    def describe(self, shas: list[str]) -> dict[str, dict[str, Any]]:
+        """sha -> time, author, subject of each commit named (one git call)."""
+        if not shas:
+            return {}
+        proc = self.git.run("log", "--no-walk=unsorted", "--format=%H" + SEP + "%ct" + SEP + "%an" + SEP + "%s",
+                            *dict.fromkeys(shas), "--", check=False)
+        out = {}
+        for line in proc.stdout.decode("utf-8", errors="replace").splitlines():
+            sha, ct, author, subject = (line.split(SEP) + ["", "", ""])[:4]
+            out[sha] = {"sha": sha, "time": int(ct or 0), "author": author, "subject": subject}
+        return out
 
 
 def _numbers(flat: dict[str, Any]) -> dict[str, Any]:

@@ -32,8 +32,15 @@ def _registry(f: Facts) -> dict[str, Any]:
     state = reg.state()
     models = []
     shown = show_json(show_all(reg))
+    from tide.registry import tags as T
+
     for name, a in state.items():
         hist = history(a)
+        by_commit = {v.commit: v.version for v in a.versions.values()}
+        since: dict[str, int] = {}  # version -> time of its latest assignment to the stage (events oldest first)
+        for e in a.events:
+            if e.name.action == T.ASSIGN and e.name.stage == cfg["stage"] and e.commit in by_commit:
+                since[by_commit[e.commit]] = e.time
         promotions = {h["version"]: h["promotion"] for h in hist if h["promotion"]}
         versions = []
         for v in sorted(a.versions.values(), key=lambda v: v.registered_at):
@@ -56,11 +63,10 @@ def _registry(f: Facts) -> dict[str, Any]:
                 outcome = "promoted"
             else:
                 outcome = "registered"
-            assigned = a.assignment_event(cfg["stage"], v.version)
             versions.append({"version": v.version, "commit": v.commit, "registered": _iso(v.registered_at),
                              "registered_ts": v.registered_at, "active": v.active, "stages": stages,
                              "outcome": outcome, "record": rec,
-                             "in_stage_since": _iso(assigned.time) if assigned else None})
+                             "in_stage_since": _iso(since.get(v.version))})
         models.append({"name": name, "latest": a.latest, "deprecated": a.deprecated,
                        "stages": {s: a.stage(s) for s in sorted(a.stages) if a.stage(s)},
                        "gto": shown.get(name), "versions": versions, "history": hist})
@@ -92,13 +98,12 @@ def _overview(f: Facts) -> dict[str, Any]:
         })
     base = f.base_ref()
     head = f.log(base)[-1:] or [None]
-    return {"models": models, "base": base, "head": head[0], "runners": runners(),
-            "settings_error": reg["settings_error"]}
+    return {"models": models, "base": base, "head": head[0], "settings_error": reg["settings_error"]}
 
 
 def runners() -> dict[str, Any]:
-    """Local runners alive now (cloud providers are not asked on a page load: that needs credentials and the
-    network; ``tide runner list --cloud X`` does)."""
+    """Local runners alive now, asked by the page after it is shown (a listing takes about a second). Cloud
+    providers are not asked: that needs credentials and the network (``tide runner list --cloud X`` does)."""
     from tide.ops.runner import provisioner
     from tide.runners.base import RunnerSpec
 
@@ -141,10 +146,11 @@ def _trends(f: Facts) -> dict[str, Any]:
                        "metrics": flat})
     marks, production = [], {}
     reg = registry(f)
+    described = f.describe([v["commit"] for m in reg["models"] for v in m["versions"]])
     for m in reg["models"]:
         prod = m["stages"].get(reg["stage"])
         for v in m["versions"]:
-            desc = f.describe(v["commit"])
+            desc = described.get(v["commit"], {"time": None})
             flat = _flat_metrics(f.commit(v["commit"])["metrics"])
             marks.append({"model": m["name"], "version": v["version"], "outcome": v["outcome"],
                           "sha": v["commit"], "date": _iso(v["registered_ts"]), "time": v["registered_ts"],
@@ -166,19 +172,20 @@ def _flat_metrics(by_file: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 # --- compare ------------------------------------------------------------------------------------------------
 def compare(f: Facts, a: str, b: str) -> dict[str, Any]:
-    return f.memo(f"compare:{a}:{b}", lambda: _compare(f, a, b))
+    sa, sb = _resolve(f, a), _resolve(f, b)
+    return f.fixed(f"compare:{sa}:{sb}", lambda: _compare(f, sa, sb))
 
 
-def _compare(f: Facts, a: str, b: str) -> dict[str, Any]:
+def _compare(f: Facts, sa: str, sb: str) -> dict[str, Any]:
     from tide.ops import diff as ops_diff
     from tide.ops import metrics as ops_metrics
     from tide.ops import params as ops_params
 
-    sa, sb = _resolve(f, a), _resolve(f, b)
     names = f.git.run("diff", "--name-status", "--no-renames", sa, sb, "--", check=False).stdout.decode(
         "utf-8", errors="replace")
     files = [{"status": ln.split("\t", 1)[0], "path": ln.split("\t", 1)[1]} for ln in names.splitlines() if "\t" in ln]
-    return {"a": f.describe(sa), "b": f.describe(sb),
+    described = f.describe([sa, sb])
+    return {"a": described.get(sa), "b": described.get(sb),
             "metrics": ops_metrics.diff(f.repo, sa, sb), "params": ops_params.diff(f.repo, sa, sb),
             "data": ops_diff.diff(f.repo, sa, sb), "files": files}
 
@@ -235,13 +242,13 @@ def data_diff(f: Facts, a: str, b: str) -> dict[str, Any]:
     from tide.ops import diff as ops_diff
 
     sa, sb = _resolve(f, a), _resolve(f, b)
-    return f.memo(f"datadiff:{sa}:{sb}", lambda: ops_diff.diff(f.repo, sa, sb))
+    return f.fixed(f"datadiff:{sa}:{sb}", lambda: ops_diff.diff(f.repo, sa, sb))
 
 
 # --- plots ---------------------------------------------------------------------------------------------------
 def plots(f: Facts, revs: list[str]) -> dict[str, Any]:
     shas = [_resolve(f, r) for r in revs]
-    return f.memo("plots:" + ",".join(shas), lambda: _plots(f, shas, revs))
+    return f.fixed("plots:" + ",".join(shas), lambda: _plots(f, shas, revs))
 
 
 def _plots(f: Facts, shas: list[str], names: list[str]) -> dict[str, Any]:
@@ -251,7 +258,8 @@ def _plots(f: Facts, shas: list[str], names: list[str]) -> dict[str, Any]:
     from tide.ops.plots_vega import collect
 
     with tempfile.TemporaryDirectory() as tmp:
-        rendered, errors = collect(f.repo, [], shas, {}, tmp, cwd=f.repo.root)
+        # short ids name the revisions in the charts' legends (as dvc names the revisions it is given)
+        rendered, errors = collect(f.repo, [], [s[:8] for s in shas], {}, tmp, cwd=f.repo.root)
         out = []
         for r in rendered:
             if r.kind == "vega" and r.spec:

@@ -86,11 +86,15 @@ async function overview() {
     out.push(h("h2", {}, `Metrics on ${runs.base} (${short(last.sha)}, ${last.date})`),
       rows.length ? table(["file", "metric", "value"], rows, { id: "head-metrics" }) : h("p", { class: "muted" }, "No metrics."));
   }
-  const r = o.runners;
-  out.push(h("h2", {}, "Runners alive (local)"), r.error ? h("p", { class: "error" }, r.error) :
-    r.machines.length ? table(["name", "state", "cloud", "id"], r.machines.map((x) => [x.name, x.state, x.cloud, x.id]), { id: "runners" })
-      : h("p", { class: "muted", id: "runners" }, "No runner alive."));
+  const runners = h("div", { id: "runners" }, h("p", { class: "muted" }, "Asking…"));
+  out.push(h("h2", {}, "Runners alive (local)"), runners);
   main.replaceChildren(...out);
+  try {
+    const r = await get("/api/runners");
+    runners.replaceChildren(r.error ? h("p", { class: "error" }, r.error) : r.machines.length ?
+      table(["name", "state", "cloud", "id"], r.machines.map((x) => [x.name, x.state, x.cloud, x.id])) :
+      h("p", { class: "muted" }, "No runner alive."));
+  } catch (e) { runners.replaceChildren(h("p", { class: "error" }, e.message)); }
 }
 
 // --- Metric trends --------------------------------------------------------------------------------------------
