@@ -55,7 +55,9 @@ def _day(ws: Path, tide, n: int, acc: float, rec: float, rows: int) -> None:
     (ws / "loss.csv").write_text("step,loss\n" + "".join(f"{s},{round(1 / (s + n + 1), 4)}\n" for s in range(5)))
     tide("add", "-q", "data", "model.bin", cwd=ws)
     git(ws, "add", "-A")
-    git(ws, "commit", "-qm", f"day {n + 1}: retrain on {rows} rows")
+    # a subject that would load an image from another host if the UI ever rendered repository text as HTML
+    xss = ' <img src="http://evil.invalid/x.png">' if n == 0 else ""
+    git(ws, "commit", "-qm", f"day {n + 1}: retrain on {rows} rows{xss}")
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +83,13 @@ def demo_like(tmp_path_factory):
         if rejected:
             git(ws, "checkout", "-q", "-b", "candidate-3")
         _day(ws, tide, n, acc, rec, rows)
-        tide("push", "-q", cwd=ws)
         tide("model", "register", "demo-model", cwd=ws)
         res = tide("model", "promote", "demo-model", cwd=ws, check=False)
         assert res.returncode == (1 if rejected else 0), res.stdout + res.stderr
         if rejected:
             git(ws, "checkout", "-q", "main")
             tide("checkout", "-q", "-f", cwd=ws)
+    tide("push", "-q", "-A", cwd=ws)
     return ws
 
 
