@@ -262,3 +262,11 @@ def test_ui_pages_on_repository_made_by_dvc(dvc_made, browser, ui_server, tide):
             _wait(browser, "[data-plot='loss.csv'] svg", lambda els, want=first[:8]: want in els[0].text)
             check_clean(browser, server.url, "plots of two revisions")
             assert head[:8] in css(browser, "[data-plot='loss.csv'] svg")[0].text
+    # a link into the comparison (what a PR page can point at): /runs?a=BASE&b=HEAD
+    first = git(ws, "rev-list", "--reverse", "main").split()[0]
+    visit(browser, server.url, f"runs?a={first}&b=main", "dvc-runs-compare")
+    _wait(browser, "#metrics-diff")
+    diff = json.loads(tide("metrics", "diff", first, "main", "--json", cwd=ws).stdout)["metrics.json"]
+    shown = {r.find_elements("tag name", "td")[1].text: float(r.find_elements("tag name", "td")[3].text)
+             for r in css(browser, "#metrics-diff tbody tr")}
+    assert shown == pytest.approx({k: e["new"] for k, e in diff.items()}) and shown["acc"] == 0.8

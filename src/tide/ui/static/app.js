@@ -214,6 +214,15 @@ async function runs() {
     holder, h("h2", {}, "Compare two commits"), h("div", { class: "controls" }, h("label", {}, "A ", selA), h("label", {}, "B ", selB),
       h("button", { id: "compare-btn", onclick: compare }, "Compare")), result);
   render();
+  // a link /runs?a=REV&b=REV (a PR's base and head, say) opens with that comparison
+  const q = new URLSearchParams(location.search);
+  if (q.get("a") && q.get("b")) {
+    for (const [sel, rev] of [[selA, q.get("a")], [selB, q.get("b")]]) {
+      if (![...sel.options].some((o) => o.value === rev)) sel.append(h("option", { value: rev }, rev));
+      sel.value = rev;
+    }
+    await compare();
+  }
 }
 
 function diffTable(title, d, id) {
