@@ -280,7 +280,8 @@ async function data() {
 // --- Plots ----------------------------------------------------------------------------------------------------
 async function plots() {
   const r = await get("/api/runs");
-  const head = r.rows.length ? r.rows[r.rows.length - 1].sha : "";
+  if (!r.rows.length) { main.replaceChildren(h("h1", {}, "Plots"), h("p", { class: "muted" }, `No commits on ${r.base} yet.`)); return; }
+  const head = r.rows[r.rows.length - 1].sha;
   const sel = h("select", { id: "plots-rev" }, commitOptions(r.rows, head));
   const other = h("select", { id: "plots-other" }, h("option", { value: "" }, "(none)"), commitOptions(r.rows, null));
   const holder = h("div", { id: "plots" });
