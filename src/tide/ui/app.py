@@ -97,9 +97,9 @@ def create_app(repo: Repo, host: str = "127.0.0.1", warm: bool = True):
         Route("/api/registry", api(lambda q: pages.registry(facts))),
         Route("/api/runs", api(lambda q: pages.runs(facts))),
         Route("/api/compare", api(lambda q: pages.compare(facts, q.get("a", ""), q.get("b", "")))),
-        Route("/api/data", api(lambda q: pages.data(facts))),
+        Route("/api/data", api(lambda q: pages.data_now(facts))),
         Route("/api/data/diff", api(lambda q: pages.data_diff(facts, q.get("a", ""), q.get("b", "")))),
-        Route("/api/data/where", api(lambda q: pages.data_where(facts, q.get("remote", "")))),
+        Route("/api/data/where", api(lambda q: pages.data_where(facts, q.get("remote", "")), locked=False)),
         Route("/api/plots", api(lambda q: pages.plots(facts, q.getlist("rev") or [facts.base_ref()]))),
         Mount("/static", app=StaticFiles(directory=STATIC)),
     ]

@@ -206,6 +206,15 @@ def data(f: Facts) -> dict[str, Any]:
     return f.memo("data", lambda: _data(f))
 
 
+def data_now(f: Facts) -> dict[str, Any]:
+    """``data`` with whether each version is in the cache now (gc and pull change that without a commit)."""
+    d = data(f)
+    cache = f.repo.cache
+    outs = {path: [{**v, "in_cache": bool(v["md5"]) and cache.exists(v["md5"], v["legacy"])} for v in hist]
+            for path, hist in d["outs"].items()}
+    return {**d, "outs": outs}
+
+
 def _data(f: Facts) -> dict[str, Any]:
     base = f.base_ref()
     outs: dict[str, list[dict[str, Any]]] = {}
@@ -214,25 +223,22 @@ def _data(f: Facts) -> dict[str, Any]:
             hist = outs.setdefault(o["path"], [])
             if hist and hist[-1]["md5"] == o["md5"]:
                 continue
-            hist.append({**o, "sha": c["sha"], "date": _iso(c["time"]), "time": c["time"],
-                         "in_cache": bool(o["md5"]) and f.repo.cache.exists(o["md5"], o["legacy"])})
+            hist.append({**o, "sha": c["sha"], "date": _iso(c["time"]), "time": c["time"]})
     remotes = [sec.split(".", 1)[1] for sec in f.repo.settings if sec.startswith("remote.")]
     return {"base": base, "outs": outs, "remotes": remotes}
 
 
 def data_where(f: Facts, remote: str) -> dict[str, Any]:
-    """Which versions of the tracked outputs the remote holds (asked on demand: a remote may be slow)."""
-    return f.memo(f"where:{remote}", lambda: _data_where(f, remote))
-
-
-def _data_where(f: Facts, remote: str) -> dict[str, Any]:
+    """Which versions of the tracked outputs the remote holds. Asked on each view of the Data page (a push changes
+    the answer without moving a ref), without holding the facts' lock while the remote answers."""
     from tide.objects.ref import ObjRef
     from tide.ops.data_scope import open_remote
 
-    refs = {ObjRef(o["md5"], o["legacy"]) for hist in data(f)["outs"].values() for o in hist if o["md5"]}
+    with f.lock:
+        refs = sorted({ObjRef(o["md5"], o["legacy"]) for hist in data(f)["outs"].values() for o in hist if o["md5"]})
     rem = open_remote(f.repo, remote)
     try:
-        have = rem.store.has_many(list(refs), rem.jobs)
+        have = rem.store.has_many(refs, rem.jobs)
     finally:
         rem.close()
     return {"remote": rem.name, "present": sorted(r.oid for r in have)}
