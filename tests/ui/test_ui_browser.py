@@ -114,7 +114,8 @@ def test_ui_pages_on_demo_like_repository(demo_like, browser, ui_server, tide):
             latest = browser.find_element("css selector", "[data-testid=latest][data-model=demo-model]").text
             assert latest == shown["demo-model"]["version"] == "v0.0.4"
             stages = {e.get_attribute("data-stages"): e.text for e in css(browser, "td[data-stages]")}
-            assert stages["v0.0.4"] == "prod" and stages["v0.0.3"] == ""
+            # only the version production is now shows the stage (v0.0.1 and v0.0.2 held it before)
+            assert stages == {"v0.0.4": "prod", "v0.0.3": "", "v0.0.2": "", "v0.0.1": ""}, stages
         elif page == "runs":
             _check_runs(browser, server.url, ws, tide)
         elif page == "data":

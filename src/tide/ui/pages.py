@@ -53,7 +53,8 @@ def _registry(f: Facts) -> dict[str, Any]:
                     rec = None
             if rec is None:
                 rec = promotions.get(v.version)
-            stages = sorted(a.holding.get(v.version, set()))
+            # the stages this version is what GTO shows now (an older assignment never unassigned is history)
+            stages = sorted(s for s in a.stages if a.stage(s) == v.version)
             ever = a.staged.get(v.version, set())
             if cfg["stage"] in stages or (rec or {}).get("outcome") in ("promoted", "forced") and ever:
                 outcome = "promoted"
