@@ -201,7 +201,8 @@ open("loss.csv", "w").write("epoch,loss\\n" + "".join(f"{e},{round((1 - lr) / (e
 
 @pytest.fixture(scope="module")
 def dvc_made(tmp_path_factory):
-    """A pipeline made and run by real dvc, at three commits (the learning rate and the data change)."""
+    """A pipeline made and run by real dvc at two commits (the learning rate and the data change), and one
+    experiment (``dvc exp run --temp``)."""
     import sys
 
     from tests.conftest import _run, dvc_bin
@@ -218,14 +219,15 @@ def dvc_made(tmp_path_factory):
     dvc("add", "-q", "data.csv")
     dvc("stage", "add", "-q", "-n", "train", "-p", "train.lr", "-d", "train.py", "-d", "data.csv", "-o", "model.bin",
         "-M", "metrics.json", "--plots", "loss.csv", f"{sys.executable} train.py")
-    for n, lr in enumerate((0.1, 0.2, 0.3)):
+    for n, lr in enumerate((0.1, 0.3)):
         (ws / "params.yaml").write_text(f"train:\n  lr: {lr}\n")
-        if n == 2:
+        if n == 1:
             (ws / "data.csv").write_text("x\n" + "1\n" * 30)
             dvc("add", "-q", "data.csv")
         dvc("repro", "-q")
         git(ws, "add", "-A")
         git(ws, "commit", "-qm", f"lr {lr}")
+    dvc("exp", "run", "-q", "--temp", "-S", "train.lr=0.5", "-n", "lr-half")  # refs/exps/..., workspace untouched
     return ws
 
 
@@ -244,11 +246,13 @@ def test_ui_pages_on_repository_made_by_dvc(dvc_made, browser, ui_server, tide):
             assert css(browser, "#trend-chart svg"), "no trend chart"
         elif page == "runs":
             rows = css(browser, "#runs tbody tr")
-            assert len(rows) == 3
+            assert len(rows) == 3  # two commits of main and dvc's experiment
+            exp = css(browser, "#runs tr[data-experiment='lr-half']")
+            assert len(exp) == 1 and "experiment lr-half" in exp[0].text
             accs = [float(e.text) for e in css(browser, "#runs td[data-col='metrics|metrics.json|acc']")]
-            assert accs == pytest.approx([0.8, 0.7, 0.6])  # newest first
+            assert accs == pytest.approx([1.0, 0.8, 0.6])  # newest first: the experiment ran last
             lrs = [float(e.text) for e in css(browser, "#runs td[data-col='params|params.yaml|train.lr']")]
-            assert lrs == pytest.approx([0.3, 0.2, 0.1])
+            assert lrs == pytest.approx([0.5, 0.3, 0.1])
         elif page == "data":
             sizes = [int(e.get_attribute("data-size")) for e in css(browser, "[data-path='data.csv'] [data-size]")]
             assert sizes == [(ws / "data.csv").stat().st_size, 22]

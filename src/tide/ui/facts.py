@@ -98,7 +98,8 @@ class Facts:
 
     # --- memo keyed by the refs ----------------------------------------------------------------------
     def _refs_key(self) -> str:
-        refs = self.git.out("for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags")
+        refs = self.git.out("for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags",
+                            "refs/exps")
         head = self.git.run("rev-parse", "-q", "--verify", "HEAD", check=False).stdout.decode()
         stamp = ""
         rdir = self._records_dir()

@@ -127,8 +127,25 @@ def _runs(f: Facts) -> dict[str, Any]:
         facts = f.commit(c["sha"])
         rows.append({**c, "date": _iso(c["time"]), "metrics": facts["metrics"], "params": facts["params"],
                      "errors": facts["errors"]})
-    return {"base": base, "rows": rows,
-            "experiments": "not shown yet: experiments (refs/exps) come with issue 15"}
+    return {"base": base, "rows": rows + experiments(f)}
+
+
+def experiments(f: Facts) -> list[dict[str, Any]]:
+    """Experiments as dvc keeps them: ``refs/exps/<baseline[:2]>/<baseline[2:]>/<name>`` -> the experiment's commit."""
+    found = []
+    for line in f.git.out("for-each-ref", "--format=%(objectname) %(refname)", "refs/exps").splitlines():
+        sha, _, ref = line.partition(" ")
+        parts = ref.split("/")
+        if len(parts) == 5 and len(parts[2]) == 2:
+            found.append((sha, parts[2] + parts[3], parts[4]))
+    described = f.describe([sha for sha, _, _ in found])
+    rows = []
+    for sha, baseline, name in found:
+        c = described.get(sha) or {"sha": sha, "time": 0, "author": "", "subject": ""}
+        facts = f.commit(sha)
+        rows.append({**c, "date": _iso(c["time"]), "experiment": name, "baseline": baseline,
+                     "metrics": facts["metrics"], "params": facts["params"], "errors": facts["errors"]})
+    return rows
 
 
 def trends(f: Facts) -> dict[str, Any]:

@@ -49,9 +49,13 @@ function embed(el, spec) {
   return vegaEmbed(el, spec, { actions: false, renderer: "svg" });
 }
 
+// the main branch's commits, oldest first (the runs API appends experiments after them)
+function mainRows(r) { return r.rows.filter((x) => !x.experiment); }
+const lastSha = (rows, back) => rows.length > back ? rows[rows.length - 1 - back].sha : null;
+
 function commitOptions(rows, selected) {
   return rows.slice().reverse().map((r) => h("option", { value: r.sha, selected: r.sha === selected },
-    `${short(r.sha)} ${r.date || ""} ${r.subject || ""}`.slice(0, 90)));
+    `${short(r.sha)} ${r.date || ""} ${r.experiment ? "experiment " + r.experiment : r.subject || ""}`.slice(0, 90)));
 }
 
 // --- Overview -------------------------------------------------------------------------------------------------
@@ -78,7 +82,7 @@ async function overview() {
       l.reasons.length ? h("ul", {}, l.reasons.map((r) => h("li", {}, r))) : null);
     out.push(card);
   }
-  const last = runs.rows[runs.rows.length - 1];
+  const last = mainRows(runs)[mainRows(runs).length - 1];
   if (last) {
     const rows = [];
     for (const [file, flat] of Object.entries(last.metrics))
@@ -181,8 +185,8 @@ async function runs() {
   const value = (row, id) => { const [kind, file, k] = id.split("|"); return (row[kind][file] || {})[k]; };
   let sortBy = "date", asc = false;
   const filter = h("input", { id: "filter", placeholder: "filter: commit, subject or value", size: 40 });
-  const selA = h("select", { id: "cmp-a" }, commitOptions(r.rows, r.rows.length > 1 ? r.rows[r.rows.length - 2].sha : null));
-  const selB = h("select", { id: "cmp-b" }, commitOptions(r.rows, r.rows.length ? r.rows[r.rows.length - 1].sha : null));
+  const selA = h("select", { id: "cmp-a" }, commitOptions(r.rows, lastSha(mainRows(r), 1)));
+  const selB = h("select", { id: "cmp-b" }, commitOptions(r.rows, lastSha(mainRows(r), 0)));
   const result = h("div", { id: "compare" });
   const holder = h("div", {});
   function render() {
@@ -196,8 +200,10 @@ async function runs() {
       ...cols.map((c) => { const [kind, file, k] = c.split("|");
         return h("th", { class: "sortable " + kind, "data-col": c, title: `${kind} from ${file}`, onclick: () => sortClick(c) }, k + (sortBy === c ? (asc ? " ▲" : " ▼") : "")); })];
     holder.replaceChildren(h("table", { id: "runs" }, h("thead", {}, h("tr", {}, head)),
-      h("tbody", {}, rows.map((row) => h("tr", { "data-sha": row.sha }, h("td", {}, row.date), h("td", {}, h("code", {}, short(row.sha))),
-        h("td", {}, row.subject), cols.map((c) => num(value(row, c), { "data-col": c })))))));
+      h("tbody", {}, rows.map((row) => h("tr", { "data-sha": row.sha, "data-experiment": row.experiment || null, class: row.experiment ? "exp" : null },
+        h("td", {}, row.date), h("td", {}, h("code", {}, short(row.sha))),
+        h("td", {}, row.experiment ? `experiment ${row.experiment} (baseline ${short(row.baseline)})` : row.subject),
+        cols.map((c) => num(value(row, c), { "data-col": c })))))));
   }
   function sortClick(c) { if (sortBy === c) asc = !asc; else { sortBy = c; asc = false; } render(); }
   filter.addEventListener("input", render);
@@ -210,7 +216,7 @@ async function runs() {
         h("h3", {}, "Files changed in git"), c.files.length ? table(["status", "path"], c.files.map((x) => [x.status, x.path]), { id: "files-changed" }) : h("p", { class: "muted" }, "none"));
     } catch (e) { result.replaceChildren(h("p", { class: "error" }, e.message)); }
   }
-  main.replaceChildren(h("h1", {}, `Runs on ${r.base}`), h("p", { class: "muted" }, "Experiments: " + r.experiments), h("div", { class: "controls" }, filter),
+  main.replaceChildren(h("h1", {}, `Runs on ${r.base} and experiments`), h("div", { class: "controls" }, filter),
     holder, h("h2", {}, "Compare two commits"), h("div", { class: "controls" }, h("label", {}, "A ", selA), h("label", {}, "B ", selB),
       h("button", { id: "compare-btn", onclick: compare }, "Compare")), result);
   render();
@@ -258,8 +264,8 @@ async function data() {
       { class: "out-versions", "data-path": path }));
   }
   if (!Object.keys(d.outs).length) out.push(h("p", { class: "muted" }, "No tracked outputs."));
-  const selA = h("select", { id: "data-a" }, commitOptions(r.rows, r.rows.length > 1 ? r.rows[r.rows.length - 2].sha : null));
-  const selB = h("select", { id: "data-b" }, commitOptions(r.rows, r.rows.length ? r.rows[r.rows.length - 1].sha : null));
+  const selA = h("select", { id: "data-a" }, commitOptions(r.rows, lastSha(mainRows(r), 1)));
+  const selB = h("select", { id: "data-b" }, commitOptions(r.rows, lastSha(mainRows(r), 0)));
   const res = h("div", { id: "data-diff" });
   out.push(h("h2", {}, "What changed between two revisions"), h("div", { class: "controls" }, h("label", {}, "A ", selA), h("label", {}, "B ", selB),
     h("button", { id: "data-diff-btn", onclick: async () => {
@@ -280,8 +286,8 @@ async function data() {
 // --- Plots ----------------------------------------------------------------------------------------------------
 async function plots() {
   const r = await get("/api/runs");
-  if (!r.rows.length) { main.replaceChildren(h("h1", {}, "Plots"), h("p", { class: "muted" }, `No commits on ${r.base} yet.`)); return; }
-  const head = r.rows[r.rows.length - 1].sha;
+  if (!mainRows(r).length) { main.replaceChildren(h("h1", {}, "Plots"), h("p", { class: "muted" }, `No commits on ${r.base} yet.`)); return; }
+  const head = lastSha(mainRows(r), 0);
   const sel = h("select", { id: "plots-rev" }, commitOptions(r.rows, head));
   const other = h("select", { id: "plots-other" }, h("option", { value: "" }, "(none)"), commitOptions(r.rows, null));
   const holder = h("div", { id: "plots" });
