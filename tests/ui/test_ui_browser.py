@@ -275,3 +275,9 @@ def test_ui_pages_on_repository_made_by_dvc(dvc_made, browser, ui_server, tide):
     shown = {r.find_elements("tag name", "td")[1].text: float(r.find_elements("tag name", "td")[3].text)
              for r in css(browser, "#metrics-diff tbody tr")}
     assert shown == pytest.approx({k: e["new"] for k, e in diff.items()}) and shown["acc"] == 0.8
+    browser.find_element("id", "compare-plots").click()  # the comparison's plots, overlaid
+    head = git(ws, "rev-parse", "main").strip()
+    _wait(browser, "[data-plot='loss.csv'] svg", lambda els: first[:8] in els[0].text and head[:8] in els[0].text)
+    assert "/plots?" in browser.current_url
+    settle(browser)
+    check_clean(browser, server.url, "plots of a comparison")

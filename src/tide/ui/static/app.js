@@ -211,7 +211,9 @@ async function runs() {
     result.replaceChildren(h("p", { class: "muted" }, "Comparing…"));
     try {
       const c = await get(`/api/compare?a=${encodeURIComponent(selA.value)}&b=${encodeURIComponent(selB.value)}`);
-      result.replaceChildren(h("h2", {}, `${short(c.a.sha)} → ${short(c.b.sha)}`), diffTable("Metrics", c.metrics, "metrics-diff"),
+      const plotsHref = `/plots?rev=${encodeURIComponent(c.b.sha)}&other=${encodeURIComponent(c.a.sha)}`;
+      result.replaceChildren(h("h2", {}, `${short(c.a.sha)} → ${short(c.b.sha)}`),
+        h("p", {}, h("a", { href: plotsHref, id: "compare-plots" }, "plots of both, overlaid")), diffTable("Metrics", c.metrics, "metrics-diff"),
         diffTable("Params", c.params, "params-diff"), dataDiff(c.data),
         h("h3", {}, "Files changed in git"), c.files.length ? table(["status", "path"], c.files.map((x) => [x.status, x.path]), { id: "files-changed" }) : h("p", { class: "muted" }, "none"));
     } catch (e) { result.replaceChildren(h("p", { class: "error" }, e.message)); }
@@ -287,9 +289,14 @@ async function data() {
 async function plots() {
   const r = await get("/api/runs");
   if (!mainRows(r).length) { main.replaceChildren(h("h1", {}, "Plots"), h("p", { class: "muted" }, `No commits on ${r.base} yet.`)); return; }
-  const head = lastSha(mainRows(r), 0);
+  const q0 = new URLSearchParams(location.search);  // /plots?rev=REV&other=REV (linked from a comparison)
+  const head = q0.get("rev") || lastSha(mainRows(r), 0);
   const sel = h("select", { id: "plots-rev" }, commitOptions(r.rows, head));
-  const other = h("select", { id: "plots-other" }, h("option", { value: "" }, "(none)"), commitOptions(r.rows, null));
+  const other = h("select", { id: "plots-other" }, h("option", { value: "" }, "(none)"), commitOptions(r.rows, q0.get("other")));
+  for (const [s, rev] of [[sel, head], [other, q0.get("other")]]) {
+    if (rev && ![...s.options].some((o) => o.value === rev)) s.append(h("option", { value: rev }, rev));
+    if (rev) s.value = rev;
+  }
   const holder = h("div", { id: "plots" });
   async function draw() {
     holder.replaceChildren(h("p", { class: "muted" }, "Rendering…"));
