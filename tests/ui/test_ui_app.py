@@ -75,3 +75,22 @@ def test_ui_port_out_of_range_is_a_usage_error(tmp_path, tide):
     res = tide("ui", "--port", "70000", cwd=tmp_path, check=False)
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert res.stderr.strip().splitlines() == [res.stderr.strip().splitlines()[-1]]
+
+
+def test_ui_bound_to_every_address_answers_the_names_it_is_reached_by(client):
+    import warnings
+
+    from tide.ui.app import create_app
+    from tide.workspace.repo import Repo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
+
+    _, ws = client
+    repo = Repo(str(ws))
+    try:
+        with TestClient(create_app(repo, host="0.0.0.0", warm=False), base_url="http://192.0.2.5:8765") as c:
+            assert c.get("/api/registry").status_code == 200
+    finally:
+        repo.close()

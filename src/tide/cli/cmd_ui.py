@@ -22,6 +22,11 @@ def run(args):
     from tide.ui.app import serve
 
     r = repo()
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        import sys
+
+        print(f"WARNING: tide ui listens on {args.host}: whoever can reach it reads this repository's history "
+              "(there is no login)", file=sys.stderr)
     try:
         serve(r, args.host, args.port, args.open, ready=lambda url: print(f"tide ui: {url} (Ctrl-C stops it)",
                                                                         flush=True))

@@ -103,7 +103,9 @@ def create_app(repo: Repo, host: str = "127.0.0.1", warm: bool = True):
         Route("/api/plots", api(lambda q: pages.plots(facts, q.getlist("rev") or [facts.base_ref()]))),
         Mount("/static", app=StaticFiles(directory=STATIC)),
     ]
-    hosts = sorted({host, "127.0.0.1", "localhost", "[::1]", "::1"})
+    # the Host header must name this server (a DNS-rebinding page cannot read the API); bound to every address
+    # (--host 0.0.0.0), the names it is reached by are unknown here: any is accepted
+    hosts = ["*"] if host in ("0.0.0.0", "::", "") else sorted({host, "127.0.0.1", "localhost", "[::1]", "::1"})
     return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
 
 
