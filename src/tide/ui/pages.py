@@ -25,6 +25,7 @@ def registry(f: Facts) -> dict[str, Any]:
 def _registry(f: Facts) -> dict[str, Any]:
     from tide.ops.model import history, show_all, show_json
     from tide.registry import records
+    from tide.registry import tags as T
     from tide.registry.registry import Registry
 
     cfg = f.settings()
@@ -32,8 +33,6 @@ def _registry(f: Facts) -> dict[str, Any]:
     state = reg.state()
     models = []
     shown = show_json(show_all(reg))
-    from tide.registry import tags as T
-
     for name, a in state.items():
         hist = history(a)
         by_commit = {v.commit: v.version for v in a.versions.values()}
@@ -56,14 +55,13 @@ def _registry(f: Facts) -> dict[str, Any]:
             # the stages this version is what GTO shows now (an older assignment never unassigned is history)
             stages = sorted(s for s in a.stages if a.stage(s) == v.version)
             ever = a.staged.get(v.version, set())
-            if cfg["stage"] in stages or (rec or {}).get("outcome") in ("promoted", "forced") and ever:
-                outcome = "promoted"
-            elif rec and rec.get("outcome"):
-                outcome = rec["outcome"]
-            elif ever:
+            said = (rec or {}).get("outcome")
+            if said in ("promoted", "forced"):
+                outcome = said
+            elif cfg["stage"] in stages or ever:  # assigned without (or after) the gate's record
                 outcome = "promoted"
             else:
-                outcome = "registered"
+                outcome = said or "registered"
             versions.append({"version": v.version, "commit": v.commit, "registered": _iso(v.registered_at),
                              "registered_ts": v.registered_at, "active": v.active, "stages": stages,
                              "outcome": outcome, "record": rec,
