@@ -12,6 +12,8 @@ command -v shellcheck >/dev/null || need+=(shellcheck)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v npm >/dev/null || need+=(npm)  # brings node; for Azurite below
+command -v chromium >/dev/null || need+=(chromium)  # tests/ui drive tide ui in a real browser
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -31,6 +31,9 @@ def test_local_forge_cli_round_trip(tmp_path, tide):
     page = (tmp_path / "forge" / "p.git" / "tide-forge" / "site" / "pr-1.html").read_text()
     assert "<h1>Accuracy 0.9</h1>" in page and "<script>" not in page
     assert 'src="../assets/' in page and "cml.dev" not in page
+    source = json.loads((tmp_path / "forge" / "p.git" / "tide-forge" / "pulls" / "1.json").read_text())["source"]
+    head = git(tmp_path / "forge" / "p.git", "rev-parse", f"refs/heads/{source}")
+    assert f'href="http://127.0.0.1:8765/runs?a=main&amp;b={head}"' in page  # issue 25: the PR links into tide ui
     assert index.endswith("index.html") and "#1 CML PR for main" in Path(index).read_text()
     pull = json.loads((tmp_path / "forge" / "p.git" / "tide-forge" / "pulls" / "1.json").read_text())
     assert pull["state"] == "open" and pull["source"].startswith("main-cml-pr-")

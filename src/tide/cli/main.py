@@ -65,6 +65,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retrain": ("retrain", "Run the whole retraining loop once"),
     "schedule": ("schedule", "Install or show the retraining schedule"),
     "demo": ("demo", "Run the retraining loop on embedded defaults"),
+    "ui": ("ui", "Serve a read-only local web app over the repository's history"),
     "version": ("version", "Show tide's version and environment"),
     "doctor": ("doctor", "Show the environment and whether tide retrain can run here"),
 }

@@ -62,6 +62,7 @@ GIT_OPTIONS = frozenset({
     "--unshallow", "--untracked-files=all", "--verify", "--write-tree", "--format=tar", "--end-of-options",
     "--no-tags", "--refs", "--porcelain", "--force", "--delete", "--prune", "--annotate", "--allow-empty",
     "--git-dir", "--git-path", "-uno", "-uall",
+    "--first-parent", "--name-status", "--no-walk=unsorted",  # tide ui: main branch history, compared files
 })
 GIT_OPTION_PREFIXES = ("--format=", "--depth=")
 GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b", "--git-path"})

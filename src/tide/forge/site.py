@@ -17,6 +17,7 @@ from tide.core.fsutil import atomic_write_text
 from tide.core.redact import redact
 from tide.forge.local import LocalForge
 
+UI_URL = "http://127.0.0.1:8765"  # where `tide ui` listens by default (cli/cmd_ui.py): PR pages link into it
 _WATERMARK = re.compile(r"!\[\]\(https://cml\.dev/watermark\.png#[0-9a-fA-F]+ \"[^\"\n]*\"\)")
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
@@ -74,6 +75,21 @@ def _checks(items: list[dict], root: Path, site: Path) -> str:
     return "\n".join(parts)
 
 
+def _ui_link(forge: LocalForge, pr: dict) -> str:
+    """A link into `tide ui`'s comparison of the PR's base and head (run `tide ui` in the project to follow it)."""
+    from urllib.parse import urlencode
+
+    if pr.get("merged_sha"):
+        a, b = pr["merged_sha"] + "~1", pr["merged_sha"]
+    else:
+        a, b = pr["target"], forge._rev(pr["source"])
+    if not b:
+        return ""
+    href = f"{UI_URL}/runs?{urlencode({'a': a, 'b': b})}"
+    return (f"<p class=\"meta\"><a href=\"{html.escape(href)}\">Compare params, metrics and data in tide ui</a> "
+            "(run <code>tide ui</code> in the project)</p>")
+
+
 def render(forge: LocalForge, out_dir: str | None = None) -> str:
     """Write the site; returns the path of ``index.html``."""
     site = Path(out_dir).resolve() if out_dir else forge.root / "site"
@@ -94,7 +110,7 @@ def render(forge: LocalForge, out_dir: str | None = None) -> str:
             f"<p class=\"meta\"><span class=\"state\">{html.escape(pr['state'])}</span> "
             f"{html.escape(pr['source'])} → {html.escape(pr['target'])} · opened {html.escape(pr['created'])}"
             + (f" · merged as <code>{html.escape(pr['merged_sha'][:12])}</code>" if pr.get("merged_sha") else "")
-            + f"</p><div class=\"pr\">{_md(pr.get('body', ''), root, site)}</div><h2>Comments</h2>"
+            + f"</p>{_ui_link(forge, pr)}<div class=\"pr\">{_md(pr.get('body', ''), root, site)}</div><h2>Comments</h2>"
             + _comments(snap["comments"].get(f"pr/{n}", []), root, site)
         )
         atomic_write_text(site / f"pr-{n}.html", _page(f"#{n} {pr['title']}", body))

@@ -197,6 +197,7 @@ def run_demo(path: str, days: int = 4, say: Say = lambda line: None) -> DemoResu
         f"promotion records:      {os.path.join(project, 'promotions', 'example-model')}",
         f"deployed model:         {os.path.join(project, 'deployed')}",
         f"remote storage:         {os.path.join(top, 'storage')}",
+        f"web UI:                 cd {project} && tide ui --open   (needs pip install 'tide-ml[ui]')",
     )
     say("\nWhere to look:")
     for line in lines:

@@ -1,0 +1,96 @@
+"""``tide ui``'s server without a browser: read-only, loopback hosts only, user errors as one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import git
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    import warnings
+
+    with warnings.catch_warnings():  # starlette 1.x would rather have httpx2; httpx is what tide's [forge] has
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
+
+    from tide.ui.app import create_app
+    from tide.workspace.repo import Repo
+
+    ws = tmp_path_factory.mktemp("ui-app")
+    git(ws, "init", "-q", "-b", "main")
+    from tide.ops.init import init
+
+    init(str(ws))
+    (ws / "dvc.yaml").write_text("metrics:\n- m.json\n")
+    (ws / "m.json").write_text('{"acc": 0.5}')
+    git(ws, "add", "-A")
+    git(ws, "commit", "-qm", "one")
+    repo = Repo(str(ws))
+    with TestClient(create_app(repo, warm=False), base_url="http://127.0.0.1:8765") as c:
+        yield c, ws
+    repo.close()
+
+
+def test_ui_api_is_read_only_and_answers_loopback_hosts_only(client):
+    c, ws = client
+    assert c.get("/api/runs").json()["rows"][0]["metrics"] == {"m.json": {"acc": 0.5}}
+    assert c.post("/api/runs").status_code == 405
+    assert c.get("/api/runs", headers={"Host": "evil.example:8765"}).status_code == 400  # DNS rebinding
+    page = c.get("/runs")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert c.get("/static/vendor/vega-lite.min.js").status_code == 200
+
+
+def test_ui_bad_revision_is_one_line_error_not_a_traceback(client):
+    c, _ = client
+    for rev in ("nope", "--output=/tmp/x", ""):
+        r = c.get("/api/compare", params={"a": rev, "b": "HEAD"})
+        assert r.status_code == 400 and r.json()["error"].startswith("unknown revision"), r.text
+
+
+def test_ui_commit_cache_is_reused_and_keyed_by_commit(client):
+    from tide.ui.facts import Facts
+    from tide.workspace.repo import Repo
+
+    c, ws = client
+    c.get("/api/trends")
+    sha = git(ws, "rev-parse", "HEAD").strip()
+    repo = Repo(str(ws))
+    try:
+        f = Facts(repo)  # a new server: the commit is read from .dvc/tmp/tide-ui, not from git again
+        assert f.commits[sha]["metrics"] == {"m.json": {"acc": 0.5}}
+        f.commits[sha]["metrics"] = {"m.json": {"acc": 0.25}}  # what is cached is what is shown
+        from tide.ui import pages
+
+        assert pages.runs(f)["rows"][0]["metrics"] == {"m.json": {"acc": 0.25}}
+    finally:
+        repo.close()
+
+
+def test_ui_port_out_of_range_is_a_usage_error(tmp_path, tide):
+    git(tmp_path, "init", "-q")
+    tide("init", "-q", cwd=tmp_path)
+    res = tide("ui", "--port", "70000", cwd=tmp_path, check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [res.stderr.strip().splitlines()[-1]]
+
+
+def test_ui_bound_to_every_address_answers_the_names_it_is_reached_by(client):
+    import warnings
+
+    from tide.ui.app import create_app
+    from tide.workspace.repo import Repo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
+
+    _, ws = client
+    repo = Repo(str(ws))
+    try:
+        with TestClient(create_app(repo, host="0.0.0.0", warm=False), base_url="http://192.0.2.5:8765") as c:
+            assert c.get("/api/registry").status_code == 200
+    finally:
+        repo.close()
