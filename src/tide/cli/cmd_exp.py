@@ -63,7 +63,7 @@ def register(p):
     rm.add_argument("--rev", action="append", default=None, help="the experiments of this baseline")
     rm.add_argument("-n", "--num", type=int, default=1, help="with --rev: this many commits back")
     rm.add_argument("-g", "--git-remote", help="remove them from this git remote instead")
-    rm.add_argument("--queue", dest="queue", action="store_true", help="also every queued experiment")
+    rm.add_argument("-q", "--queue", dest="queue", action="store_true", help="also every queued experiment (dvc's -q)")
     sv = sub.add_parser("save", help="record the workspace as an experiment without running anything")
     sv.add_argument("targets", nargs="*", help="stages or .dvc files to commit first (default: all)")
     sv.add_argument("-n", "--name", help="experiment name")

@@ -247,11 +247,12 @@ def work(repo: Repo) -> None:
                 e.pid = child.pid
                 _save(repo, e)
                 rc = child.wait()
-            done = _load(repo, e.id) or e
-            if done.status == "running":  # the run died before recording its end (killed, crashed)
-                done.status, done.returncode = "failed", rc
-                done.error = done.error or (f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}")
-                _save(repo, done)
+                done = _load(repo, e.id) or e
+                if done.status == "running":  # the run died before recording its end (killed, crashed)
+                    done.status, done.returncode = "failed", rc
+                    done.error = done.error or (f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}")
+                    _save(repo, done)
+                    log.write(f"\nERROR: experiment '{done.name}' failed: {done.error}\n".encode())
             _drop_copy(repo, done)
     finally:
         try:
