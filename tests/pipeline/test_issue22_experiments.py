@@ -97,7 +97,13 @@ def test_issue22_tide_exp_run_is_dvcs_experiment(tmp_path, tide, dvc):
     assert again.returncode != 0 and "conflicts with existing experiment 'fast'" in again.stderr
     sweep = tide("exp", "run", "-S", "train.lr=0.1,0.2", cwd=d, check=False)
     assert sweep.returncode != 0 and "--queue" in sweep.stderr and "Traceback" not in sweep.stderr
-    dvc("exp", "remove", "fast", cwd=d)
+    # exp save: the workspace as it is (a changed dependency committed to the cache and dvc.lock)
+    with open(d / "train.py", "a") as f:
+        f.write("# tweak\n")
+    tide("exp", "save", "-n", "saved", cwd=d)
+    saved = _refs(d)[f"refs/exps/{head[:2]}/{head[2:]}/saved"]
+    assert "train.py" in git(d, "diff", "--name-only", head, saved).split()
+    dvc("exp", "remove", "fast", "saved", cwd=d)
     assert _refs(d) == {}
 
 
