@@ -157,7 +157,8 @@ def _show(r, args):
 
         queued = exp_queue.show_ranges(r, hide_queued=args.hide_queued, hide_failed=args.hide_failed)
     states = exp_show.collect(r, args.rev, args.all_branches, args.all_tags, args.all_commits, args.num,
-                              args.hide_workspace, queued=queued, use_cache=not args.force)
+                              args.hide_workspace, queued=queued, use_cache=not args.force,
+                              param_deps=args.param_deps)
     if args.sha:
         for s in states:
             s["name"] = None if s["rev"] != "workspace" else s["name"]

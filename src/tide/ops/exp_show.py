@@ -22,11 +22,11 @@ from tide.workspace.repo import Repo
 _CACHE_VERSION = "1"
 
 
-def _rev_data(repo: Repo, rev: str, timestamp: str | None) -> dict[str, Any]:
+def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False) -> dict[str, Any]:
     from tide.pipeline import metrics as m
 
     files = reader_for(repo, rev)
-    params = m.read_params(files)
+    params = m.read_params(files, None, param_deps)
     metrics = m.read_metrics(files)
     deps, outs = _deps_outs(repo, files)
     return {"rev": rev, "timestamp": timestamp, "params": params, "metrics": metrics, "deps": deps,
@@ -101,8 +101,11 @@ def _pointer_outs(repo: Repo, files) -> list:
     return out
 
 
-def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True) -> dict[str, Any]:
-    """``ExpState`` of one commit (or the workspace): ``data`` or ``error``."""
+def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
+                 param_deps: bool = False) -> dict[str, Any]:
+    """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
+    params only: ``param_deps`` reads afresh."""
+    use_cache = use_cache and not param_deps
     path = os.path.join(repo.tmp_dir, "tide-exps-cache", rev[:2], rev[2:] + ".json")
     if rev != WORKSPACE and use_cache:
         try:
@@ -113,7 +116,7 @@ def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = 
         except (OSError, ValueError, KeyError):
             pass
     try:
-        data = _rev_data(repo, rev, timestamp)
+        data = _rev_data(repo, rev, timestamp, param_deps)
     except TideError as exc:
         return {"rev": rev, "name": None, "data": None, "error": {"msg": str(exc), "type": type(exc).__name__},
                 "experiments": None}
@@ -185,7 +188,7 @@ def _describe(git, shas: list[str]) -> dict[str, str | None]:
 
 def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = False, all_tags: bool = False,
             all_commits: bool = False, num: int = 1, hide_workspace: bool = False, queued=None,
-            use_cache: bool = True) -> list[dict[str, Any]]:
+            use_cache: bool = True, param_deps: bool = False) -> list[dict[str, Any]]:
     """dvc's ``exp show --json`` result. ``queued``: baseline -> list of ExpRange dicts from the queue."""
     git = repo.git
     if git is None:
@@ -201,13 +204,13 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     names = _describe(git, bases)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
-        result.append(_collect_rev(repo, WORKSPACE, None))
+        result.append(_collect_rev(repo, WORKSPACE, None, param_deps=param_deps))
     for b in bases:
-        state = _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache)
+        state = _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
         state["name"] = names.get(b)
         ranges = []
         for ref, sha in exps.get(b, {}).items():
-            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache))
+            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps))
         ranges.sort(key=_range_key, reverse=True)
         ranges += (queued or {}).get(b, [])
         state["experiments"] = ranges or None
@@ -215,14 +218,15 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     return result
 
 
-def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: bool) -> dict[str, Any]:
+def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: bool,
+               param_deps: bool = False) -> dict[str, Any]:
     parents = info.get(sha, (None, []))[1]
     if parents == [base]:
         chain = [sha]
     else:  # several commits on the experiment's branch (dvc's old checkpoints): newest first
         chain = git.out("rev-list", sha, f"^{base}").split() or [sha]
         info.update(_commit_info(git, [c for c in chain if c not in info]))
-    revs = [_collect_rev(repo, c, info.get(c, (None, []))[0], use_cache) for c in chain]
+    revs = [_collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps) for c in chain]
     revs[0]["name"] = ref.name
     return {"revs": revs, "executor": None, "name": ref.name}
 
