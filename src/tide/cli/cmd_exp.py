@@ -249,8 +249,13 @@ def _diff(r, args):
 def _apply(r, args):
     from tide.ops import exp_manage
 
-    exp_manage.apply(r, args.experiment)
-    _say(args)(f"Changes for experiment '{args.experiment}' have been applied to your current workspace.")
+    _, backup = exp_manage.apply(r, args.experiment)
+    say = _say(args)
+    if backup:
+        say(f"Your uncommitted changes were saved as {backup[:7]} ({exp_manage.BACKUP}): "
+            f"'git stash show -p {backup[:7]}' shows them, 'git stash apply {backup[:7]}' on a clean "
+            "workspace restores them.")
+    say(f"Changes for experiment '{args.experiment}' have been applied to your current workspace.")
     return 0
 
 

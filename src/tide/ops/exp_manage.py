@@ -16,6 +16,10 @@ def _git(repo: Repo):
     return repo.git
 
 
+EXEC_APPLY = "refs/exps/exec/EXEC_APPLY"
+BACKUP = "refs/tide/apply/workspace"  # the workspace's uncommitted changes before the last exp apply
+
+
 def resolve_rev(repo: Repo, name: str) -> str:
     """An experiment name or ref, or any git revision -> commit."""
     git = _git(repo)
@@ -30,9 +34,11 @@ def resolve_rev(repo: Repo, name: str) -> str:
             raise ExperimentError(f"'{name}' does not name an experiment or a git revision")
 
 
-def apply(repo: Repo, name: str) -> str:
+def apply(repo: Repo, name: str) -> tuple[str, str | None]:
     """Make the workspace's git-tracked files those of the experiment (HEAD and the branch stay), then
-    check its data out, as ``dvc exp apply``. Returns the experiment commit."""
+    check its data out, as ``dvc exp apply``. Uncommitted changes to tracked files are first saved as a
+    commit under ``refs/tide/apply/workspace`` (dvc keeps them in its apply stash): returns (experiment
+    commit, that backup commit or None)."""
     import tempfile
 
     from tide.core.git import Git
@@ -41,6 +47,9 @@ def apply(repo: Repo, name: str) -> str:
     git = _git(repo)
     sha = resolve_rev(repo, name)
     head = git.resolve("HEAD")
+    backup = git.out("stash", "create").strip() or None
+    if backup:
+        git.update_ref(BACKUP, backup)
     fd, index = tempfile.mkstemp(prefix="tide-index-")
     os.close(fd)
     os.unlink(index)
@@ -56,9 +65,9 @@ def apply(repo: Repo, name: str) -> str:
         p = os.path.join(git.root, rel)
         if os.path.isfile(p) or os.path.islink(p):
             os.unlink(p)
-    git.update_ref("refs/exps/exec/EXEC_APPLY", sha)  # dvc's marker of the applied experiment
+    git.update_ref(EXEC_APPLY, sha)  # dvc's marker of the applied experiment
     checkout(repo, force=True, cwd=repo.root)
-    return sha
+    return sha, backup
 
 
 def _names(git, *args: str) -> list[str]:
@@ -98,8 +107,11 @@ def remove(repo: Repo, names: list[str] = (), all_exps: bool = False, revs: list
     if names:
         for _, (info, sha) in resolve(git, list(names)).items():
             chosen[info] = sha
+    applied = git.refs(EXEC_APPLY).get(EXEC_APPLY)
     for info, sha in chosen.items():
         git.run("update-ref", "-d", info.ref, sha)
+        if applied == sha:  # dvc's marker of the applied experiment goes with it, as dvc's remove does
+            git.run("update-ref", "-d", EXEC_APPLY, sha)
     return sorted(i.name for i in chosen)
 
 
