@@ -122,8 +122,11 @@ def test_issue22_dvc_exp_run_is_tides_experiment(tmp_path, tide, dvc):
     diff = json.loads(tide("exp", "diff", "main", "by-dvc", "--json", cwd=d).stdout)
     assert diff["params"]["params.yaml"]["train.lr"] == {"old": 0.1, "new": 0.3, "diff": pytest.approx(0.2)}
     (d / "model.txt").unlink()
-    tide("exp", "apply", "by-dvc", cwd=d)
+    out = tide("exp", "apply", "by-dvc", cwd=d).stdout
     assert "lr: 0.3" in (d / "params.yaml").read_text() and (d / "model.txt").read_text() == str(0.3 * 3)
+    # what the workspace held before (the last run's params) is kept, not lost
+    assert "refs/tide/apply/workspace" in out
+    assert "n: 5" in git(d, "show", "refs/tide/apply/workspace:params.yaml")
     assert git(d, "rev-parse", "HEAD").strip() == head
     tide("exp", "branch", "by-dvc", cwd=d)
     assert git(d, "rev-parse", "by-dvc-branch").strip() == _refs(d)[f"refs/exps/{head[:2]}/{head[2:]}/by-dvc"]
