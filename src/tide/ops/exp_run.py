@@ -161,11 +161,12 @@ def run(repo: Repo, req: RunRequest, say=lambda line: None, warn=None) -> RunRes
     rr = ReproRequest(targets=req.targets, force=req.force, run_cache=req.run_cache, single_item=req.single_item,
                       recursive=req.recursive, pipeline=req.pipeline, downstream=req.downstream,
                       keep_going=req.keep_going)
-    res = reproduce(repo, rr, say=say, warn=warn)
+    cwd = os.getcwd()
+    res = reproduce(repo, rr, cwd=cwd, say=say, warn=warn)
     project = load_project(repo, check=False)
     from tide.ops.repro import plan
 
-    steps = plan(project, rr, repo.root)
+    steps = plan(project, rr, cwd)
     stages = [project.stages[i] for i in steps]
     ref, sha = record(repo, base, name, stages, req.force, req.message,
                       extra=sorted(overrides_paths(repo, overrides)))

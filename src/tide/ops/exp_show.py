@@ -22,10 +22,45 @@ from tide.workspace.repo import Repo
 _CACHE_VERSION = "1"
 
 
+_SMALL = (".yaml", ".yml", ".json", ".toml", ".lock", ".dvc", ".py", ".txt", ".csv", ".tsv")
+
+
+class _Prefetched:
+    """A revision's reader whose small text files (dvc.yaml, dvc.lock, params, metrics, .dvc files)
+    come from one ``git cat-file --batch`` call, each read once however often it is asked for."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        names = [f for f in inner.files if f.endswith(_SMALL)][:500]
+        got = inner.repo.git.read_files(inner.sha, [inner.prefix + n for n in names])
+        self._blobs = {os.path.join(inner.repo.root, k[len(inner.prefix):]): v for k, v in got.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def read_bytes(self, abspath: str) -> bytes | None:
+        if abspath not in self._blobs:
+            self._blobs[abspath] = self._inner.read_bytes(abspath)
+        return self._blobs[abspath]
+
+    def read_text(self, abspath: str) -> str | None:
+        from tide.core.errors import FileFormatError
+
+        raw = self.read_bytes(abspath)
+        if raw is None:
+            return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileFormatError(f"{self._inner.rev}:{self._inner._rel(abspath)}: not valid UTF-8 text")
+
+
 def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False) -> dict[str, Any]:
     from tide.pipeline import metrics as m
 
     files = reader_for(repo, rev)
+    if rev != WORKSPACE:
+        files = _Prefetched(files)
     params = m.read_params(files, None, param_deps)
     metrics = m.read_metrics(files)
     deps, outs = _deps_outs(repo, files)
