@@ -10,6 +10,7 @@ def register(p):
     sub.add_parser("status", help="queued, running, finished and failed experiments")
     lg = sub.add_parser("logs", help="the output of a queued experiment's run")
     lg.add_argument("experiment", help="experiment name or task id")
+    lg.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
     k = sub.add_parser("kill", help="kill running experiments (they are marked failed; the queue goes on)")
     k.add_argument("experiment", nargs="+", help="experiment names or task ids")
     k.add_argument("-f", "--force", action="store_true", help="SIGKILL instead of SIGTERM")
@@ -59,7 +60,12 @@ def run(args):
     if args.action == "logs":
         import sys
 
-        sys.stdout.write(q.logs(r, args.experiment))
+        if not args.follow:
+            sys.stdout.write(q.logs(r, args.experiment))
+            return 0
+        for chunk in q.follow(r, args.experiment):
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
         return 0
     if args.action == "kill":
         for name in q.kill(r, args.experiment, args.force):

@@ -423,6 +423,28 @@ def logs(repo: Repo, name: str) -> str:
         return ""
 
 
+def follow(repo: Repo, name: str, poll: float = 0.5):
+    """The log of ``name`` in chunks as it grows, until its run is over."""
+    e = find(repo, name)
+    path = qdir(repo, "logs", f"{e.id}.log")
+    pos = 0
+    while True:
+        done = (_load(repo, e.id) or e).status not in ("queued", "running") or not any(
+            x.id == e.id and x.status in ("queued", "running") for x in entries(repo))
+        try:
+            with open(path, "rb") as f:
+                f.seek(pos)
+                data = f.read()
+        except FileNotFoundError:
+            data = b""
+        if data:
+            pos += len(data)
+            yield data.decode("utf-8", errors="replace")
+        if done:
+            return
+        time.sleep(poll)
+
+
 def show_ranges(repo: Repo, hide_queued: bool = False, hide_failed: bool = False) -> dict[str, list[dict]]:
     """Queue entries as ``exp show`` ranges under their baselines (queued ones without metrics, as dvc)."""
     from tide.ops.exp_show import _collect_rev
