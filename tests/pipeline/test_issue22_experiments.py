@@ -157,17 +157,18 @@ def test_issue22_set_param_grammar_and_sweeps():
 
 
 def _status(d):
-    out = {}
-    for f in (d / ".dvc" / "tmp" / "tide-queue" / "entries").glob("*.json"):
-        e = json.loads(f.read_text())
-        out[e["name"]] = e
-    return out
+    """name -> entry, as ``tide queue status`` reads them (runs whose processes are gone become failed)."""
+    from dataclasses import asdict
+
+    from tide.ops.exp_queue import entries
+    from tide.workspace.repo import Repo
+
+    return {e.name: asdict(e) for e in entries(Repo(str(d)))}
 
 
-def _wait(d, tide, cond, what, timeout=60):
+def _wait(d, tide, cond, what, timeout=90):
     end = time.time() + timeout
     while time.time() < end:
-        tide("queue", "status", cwd=d)  # reading the status marks runs whose processes are gone
         st = _status(d)
         if cond(st):
             return st
@@ -196,6 +197,7 @@ def test_issue22_queue_two_workers_killed_runs_fail_queue_goes_on(tmp_path, tide
     os.kill(st["dead"]["worker"], signal.SIGKILL)
     os.killpg(st["dead"]["pid"], signal.SIGKILL)
     st = _wait(d, tide, lambda s: all(e["status"] in ("success", "failed") for e in s.values()), "the queue")
+    assert "Failed" in tide("queue", "status", cwd=d).stdout
     assert {n: e["status"] for n, e in st.items()} == {
         "slow": "failed", "dead": "failed", "grid-1": "success", "grid-2": "success"}
     log = tide("queue", "logs", "slow", cwd=d).stdout
