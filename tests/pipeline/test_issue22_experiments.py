@@ -228,6 +228,9 @@ def test_issue22_exp_push_then_dvc_pulls_and_applies_it(tmp_path, tide, dvc):
     git(d, "remote", "add", "origin", str(origin))
     git(d, "push", "-q", "origin", "main")
     tide("exp", "run", "-n", "shared", "-S", "train.lr=0.7", cwd=d)
+    bad = tide("exp", "push", "nowhere", "shared", cwd=d, check=False)
+    assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
+        "ERROR: git remote 'nowhere': 'nowhere' does not appear to be a git repository"]
     assert "Pushed experiment shared" in tide("exp", "push", "origin", "shared", cwd=d).stdout
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(origin), str(clone))

@@ -20,6 +20,17 @@ EXEC_APPLY = "refs/exps/exec/EXEC_APPLY"
 BACKUP = "refs/tide/apply/workspace"  # the workspace's uncommitted changes before the last exp apply
 
 
+def _remote_git(git, remote: str, *args: str) -> str:
+    """A git command against ``remote``; its failure is one line naming the remote and git's first
+    complaint (git's last line is often only advice)."""
+    proc = git.run(*args, check=False)
+    if proc.returncode != 0:
+        lines = [ln.removeprefix("fatal: ").removeprefix("error: ")
+                 for ln in proc.stderr.decode(errors="replace").strip().splitlines() if ln.strip()]
+        raise ExperimentError(f"git remote '{remote}': {lines[0] if lines else f'git {args[0]} failed'}")
+    return proc.stdout.decode("utf-8", errors="surrogateescape")
+
+
 def resolve_rev(repo: Repo, name: str) -> str:
     """An experiment name or ref, or any git revision -> commit."""
     git = _git(repo)
@@ -119,7 +130,7 @@ def _remote_refs(git, remote: str) -> dict[ExpRef, str]:
     from tide.core import argv
 
     argv.value(remote, "git remote")
-    raw = git.out("ls-remote", remote, "refs/exps/*")
+    raw = _remote_git(git, remote, "ls-remote", remote, "refs/exps/*")
     out = {}
     for line in raw.splitlines():
         sha, _, ref = line.partition("\t")
@@ -137,7 +148,7 @@ def _remove_remote(repo: Repo, names: list[str], all_exps: bool, remote: str) ->
     if missing:
         raise ExperimentError(f"no experiment named {', '.join(repr(m) for m in missing)} on '{remote}'")
     if chosen:
-        git.run("push", remote, *(f":{i.ref}" for i in chosen))
+        _remote_git(git, remote, "push", remote, *(f":{i.ref}" for i in chosen))
     return sorted(i.name for i in chosen)
 
 
@@ -219,7 +230,7 @@ def push(repo: Repo, git_remote: str, names: list[str] = (), all_exps: bool = Fa
     if not chosen:
         return []
     specs = [f"{'+' if force else ''}{sha}:{i.ref}" for i, sha in chosen.items()]
-    git.run("push", git_remote, *specs)
+    _remote_git(git, git_remote, "push", git_remote, *specs)
     if push_cache:
         from tide.ops.data_scope import Scope
         from tide.ops.push import run_push
@@ -244,7 +255,7 @@ def pull(repo: Repo, git_remote: str, names: list[str] = (), all_exps: bool = Fa
             raise ExperimentError(f"no experiment named {', '.join(repr(m) for m in missing)} on '{git_remote}'")
     if not chosen:
         return []
-    git.run("fetch", git_remote, *(f"{'+' if force else ''}{i.ref}:{i.ref}" for i in chosen))
+    _remote_git(git, git_remote, "fetch", git_remote, *(f"{'+' if force else ''}{i.ref}:{i.ref}" for i in chosen))
     if pull_cache:
         from tide.ops.data_scope import Scope
         from tide.ops.fetch import run_fetch
