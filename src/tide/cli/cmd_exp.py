@@ -116,10 +116,7 @@ def _run(r, args):
 
     say = _say(args)
     if args.run_all and not args.queue:
-        from tide.ops import exp_queue
-
-        done = exp_queue.run_all(r, jobs=args.jobs, say=say)
-        return 0 if all(e.status == "success" for e in done) else 1
+        return _run_all(r, args, say)
     if args.queue:
         from tide.ops import exp_queue
 
@@ -131,8 +128,7 @@ def _run(r, args):
                 say(f"Queueing with overrides '{e.overrides}'.")
             say(f"Queued experiment '{e.name}' for future execution.")
         if args.run_all:
-            done = exp_queue.run_all(r, jobs=args.jobs, say=say)
-            return 0 if all(e.status == "success" for e in done) else 1
+            return _run_all(r, args, say)
         return 0
     from tide.ops.exp_run import RunRequest, run
 
@@ -145,6 +141,33 @@ def _run(r, args):
     say(f"Ran experiment(s): {res.name}")
     say("Experiment results have been applied to your workspace.")
     return 0
+
+
+def _run_all(r, args, say):
+    """Run the queue on -j workers; on a terminal, a live table of the experiments and their state."""
+    import sys
+
+    from tide.ops import exp_queue
+
+    if args.quiet or not sys.stdout.isatty():
+        done = exp_queue.run_all(r, jobs=args.jobs, say=say)
+        return 0 if all(e.status == "success" for e in done) else 1
+    from rich.live import Live
+    from rich.table import Table
+
+    def render(es):
+        t = Table("Task", "Name", "Status", "Exit", "Log")
+        for e in es:
+            t.add_row(e.id[:7], e.name, e.status.capitalize(), "" if e.returncode is None else str(e.returncode),
+                      f"tide queue logs {e.name}")
+        return t
+
+    with Live(render([]), refresh_per_second=2, transient=True) as live:
+        done = exp_queue.run_all(r, jobs=args.jobs, say=lambda line: None, tick=lambda es: live.update(render(es)))
+    for e in done:
+        say(f"{'Ran' if e.status == 'success' else 'Failed'} experiment '{e.name}'"
+            + (f": {e.error}" if e.error and e.status != "success" else ""))
+    return 0 if all(e.status == "success" for e in done) else 1
 
 
 def _show(r, args):

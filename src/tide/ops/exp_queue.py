@@ -337,16 +337,20 @@ def _drop_copy(repo: Repo, e: Entry) -> None:
     repo.git.run("worktree", "prune", check=False)
 
 
-def run_all(repo: Repo, jobs: int = 1, say=lambda line: None) -> list[Entry]:
-    """Run every queued entry on ``jobs`` workers and wait for them (``exp run --run-all``)."""
+def run_all(repo: Repo, jobs: int = 1, say=lambda line: None, tick=None) -> list[Entry]:
+    """Run every queued entry on ``jobs`` workers and wait for them (``exp run --run-all``).
+    ``tick(entries)`` is called with the entries of this run about twice a second while they run."""
     before = {e.id for e in entries(repo) if e.status == "queued"}
     if not before:
         say("No experiments in the queue.")
         return []
     procs = [subprocess.Popen(_tide_argv("queue", "_worker"), cwd=repo.root, env=_env(),
-                              stdin=subprocess.DEVNULL) for _ in range(max(1, jobs))]
-    for p in procs:
-        p.wait()
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+             for _ in range(max(1, jobs))]
+    while any(p.poll() is None for p in procs):
+        if tick is not None:
+            tick([e for e in entries(repo) if e.id in before])
+        time.sleep(0.5)
     done = [e for e in entries(repo) if e.id in before]
     for e in done:
         say(f"{'Ran' if e.status == 'success' else 'Failed'} experiment '{e.name}'"
