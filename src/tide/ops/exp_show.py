@@ -136,12 +136,30 @@ def _pointer_outs(repo: Repo, files) -> list:
     return out
 
 
+def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
+    """The commits not in the cache yet, read on a few threads (the work is mostly waiting for git)."""
+    todo = [r for r in dict.fromkeys(revs) if param_deps or not use_cache or not os.path.exists(_cache_path(repo, r))]
+    if len(todo) < 8:
+        return {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    repo.git  # noqa: B018 - resolve the cached properties once, before the threads share them
+    repo.cache  # noqa: B018
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        states = ex.map(lambda r: _collect_rev(repo, r, info[r][0], use_cache, param_deps), todo)
+        return dict(zip(todo, states, strict=True))
+
+
+def _cache_path(repo: Repo, rev: str) -> str:
+    return os.path.join(repo.tmp_dir, "tide-exps-cache", rev[:2], rev[2:] + ".json")
+
+
 def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
                  param_deps: bool = False) -> dict[str, Any]:
     """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
     params only: ``param_deps`` reads afresh."""
     use_cache = use_cache and not param_deps
-    path = os.path.join(repo.tmp_dir, "tide-exps-cache", rev[:2], rev[2:] + ".json")
+    path = _cache_path(repo, rev)
     if rev != WORKSPACE and use_cache:
         try:
             with open(path, encoding="utf-8") as f:
@@ -237,15 +255,16 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     wanted = list(bases) + [s for b in bases for s in exps.get(b, {}).values()]
     info = _commit_info(git, wanted)
     names = _describe(git, bases)
+    memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
         result.append(_collect_rev(repo, WORKSPACE, None, param_deps=param_deps))
     for b in bases:
-        state = _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        state = memo.pop(b, None) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
         state["name"] = names.get(b)
         ranges = []
         for ref, sha in exps.get(b, {}).items():
-            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps))
+            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo))
         ranges.sort(key=_range_key, reverse=True)
         ranges += (queued or {}).get(b, [])
         state["experiments"] = ranges or None
@@ -254,14 +273,16 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
 
 
 def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: bool,
-               param_deps: bool = False) -> dict[str, Any]:
+               param_deps: bool = False, memo: dict | None = None) -> dict[str, Any]:
     parents = info.get(sha, (None, []))[1]
     if parents == [base]:
         chain = [sha]
     else:  # several commits on the experiment's branch (dvc's old checkpoints): newest first
         chain = git.out("rev-list", sha, f"^{base}").split() or [sha]
         info.update(_commit_info(git, [c for c in chain if c not in info]))
-    revs = [_collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps) for c in chain]
+    memo = {} if memo is None else memo
+    revs = [memo.pop(c, None) or _collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
+            for c in chain]
     revs[0]["name"] = ref.name
     return {"revs": revs, "executor": None, "name": ref.name}
 
