@@ -250,7 +250,7 @@ JSON_ARGS = {
     "runner list": [], "model show": [], "model history": ["tiny"],
     "model promote": ["tiny", "--stage", "staging", "--dry-run"], "retrain": ["--day", "2026-03-02"],
     "doctor": [], "data status": [], "ls": ["."], "list": ["."],
-    "model check-ref": ["tiny@v0.0.1"], "model stages": [],
+    "model check-ref": ["tiny@v0.0.1"], "model stages": [], "exp show": [], "exp diff": [],
 }
 
 

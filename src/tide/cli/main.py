@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "root": ("root", "Show the repository root, relative to the current directory"),
     "metrics": ("metrics", "Show and compare metrics"),
     "params": ("params", "Compare parameters between revisions"),
+    "exp": ("exp", "Experiments: run, queue, show, compare, apply, share (dvc's refs/exps)"),
+    "queue": ("queue", "Run queued experiments on parallel workers; status, logs, kill"),
     "plots": ("plots", "Render and compare plots"),
     "ci": ("ci", "Prepare the repository in CI (git user, fetch, token remote)"),
     "repo": ("repo", "Repository preparation (tide repo prepare)"),

@@ -62,9 +62,11 @@ GIT_OPTIONS = frozenset({
     "--unshallow", "--untracked-files=all", "--verify", "--write-tree", "--format=tar", "--end-of-options",
     "--no-tags", "--refs", "--porcelain", "--force", "--delete", "--prune", "--annotate", "--allow-empty",
     "--git-dir", "--git-path", "-uno", "-uall",
-    "--first-parent", "--name-status", "--no-walk=unsorted",  # tide ui: main branch history, compared files
+    "--add", "--cacheinfo", "-d", "--no-walk", "--no-walk=unsorted", "--diff-filter=D", "--branches",
+    "--remotes", "--detach", "--soft", "-f", "--first-parent",  # tide exp
+    "--name-status",  # tide ui: compared files
 })
-GIT_OPTION_PREFIXES = ("--format=", "--depth=")
+GIT_OPTION_PREFIXES = ("--format=", "--depth=", "--max-count=")
 GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b", "--git-path"})
 
 

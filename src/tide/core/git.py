@@ -123,10 +123,12 @@ class Git:
         return [entry[3:] for entry in raw.decode("utf-8", errors="surrogateescape").split("\0") if len(entry) > 3]
 
     def commit_worktree(self, parent: str, paths: Sequence[str], message: str,
-                        ident: Mapping[str, str] | None = None) -> str | None:
+                        ident: Mapping[str, str] | None = None, files: Mapping[str, bytes] | None = None,
+                        allow_empty: bool = False) -> str | None:
         """A commit of the working-tree state of ``paths`` on top of ``parent``, built in a temporary
         index: HEAD, the index and the working tree are left alone. None when nothing differs from
-        ``parent``. ``ident``: GIT_AUTHOR_*/GIT_COMMITTER_* variables."""
+        ``parent`` (unless ``allow_empty``). ``ident``: GIT_AUTHOR_*/GIT_COMMITTER_* variables.
+        ``files`` (path relative to the root -> content) go in as given, over what the working tree holds."""
         import tempfile
 
         fd, index = tempfile.mkstemp(prefix="tide-index-")
@@ -137,8 +139,11 @@ class Git:
             g.run("read-tree", parent)
             if paths:
                 g.run("add", "-A", "--", *paths)
+            for path, data in (files or {}).items():
+                blob = g.run("hash-object", "-w", "--stdin", input=data).stdout.decode().strip()
+                g.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
             tree = g.out("write-tree").strip()
-            if tree == g.out("rev-parse", f"{parent}^{{tree}}").strip():
+            if tree == g.out("rev-parse", f"{parent}^{{tree}}").strip() and not allow_empty:
                 return None
             return g.out("commit-tree", tree, "-p", parent, "-m", message).strip()
         finally:
@@ -178,6 +183,18 @@ class Git:
             entries[name] = ("040000", "tree", self._mktree(old[2] if old and old[1] == "tree" else None, sub))
         data = "".join(f"{m} {t} {s}\t{n}\0" for n, (m, t, s) in sorted(entries.items()))
         return self.run("mktree", "-z", input=data.encode("utf-8", "surrogateescape")).stdout.decode().strip()
+
+    def refs(self, prefix: str) -> dict[str, str]:
+        """``{refname: commit}`` of the refs under ``prefix`` (one ``for-each-ref``)."""
+        raw = self.out("for-each-ref", "--format=%(refname) %(objectname)", prefix)
+        return dict(line.rsplit(" ", 1) for line in raw.splitlines() if " " in line)
+
+    def update_ref(self, ref: str, sha: str, old: str | None = None) -> None:
+        """Point ``ref`` at ``sha``; with ``old``, only if it still points there ("" : only if absent)."""
+        self.run("update-ref", ref, sha, *(() if old is None else (old or "0" * 40,)))
+
+    def delete_ref(self, ref: str) -> None:
+        self.run("update-ref", "-d", ref)
 
     def revs(self, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False) -> set[str]:
         revs: set[str] = set()

@@ -18,14 +18,16 @@ from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
 
 
-class Scope(namedtuple("Scope", "targets all_branches all_tags all_commits", defaults=((), False, False, False))):
-    """Which outputs a transfer covers: targets (empty: all) and the revisions (-a/-T/-A)."""
+class Scope(namedtuple("Scope", "targets all_branches all_tags all_commits revisions",
+                       defaults=((), False, False, False, ()))):
+    """Which outputs a transfer covers: targets (empty: all) and the revisions (-a/-T/-A). ``revisions``
+    (commits, as ``tide exp push/pull`` name them): the outputs of those commits alone, not the workspace's."""
 
     __slots__ = ()
 
     @property
     def revs(self) -> bool:
-        return self.all_branches or self.all_tags or self.all_commits
+        return self.all_branches or self.all_tags or self.all_commits or bool(self.revisions)
 
 
 class Group:
@@ -46,6 +48,8 @@ class Group:
 
 
 def _outs(repo: Repo, scope: Scope, cwd: str) -> list[Out]:
+    if scope.revisions:
+        return [o for rev in scope.revisions for o in outs_at_rev(repo, rev)]
     tracked = collect(repo)
     outs = [t.out for t in select(repo, tracked, list(scope.targets) or None, cwd)]
     if scope.revs:

@@ -1,0 +1,436 @@
+"""``tide exp show``: baselines and their experiments, with params, metrics, deps and outs, in the
+JSON dvc 3's ``exp show --json`` prints (a list of ``ExpState``: rev, name, data, error, experiments)
+and in dvc's tabular form (headers Experiment, rev, typ, Created, parent, State, Executor, metrics,
+params, deps).
+
+A commit's data never changes, so it is cached by commit id in ``.dvc/tmp/tide-exps-cache`` (the
+workspace is always read afresh); the cache is tide's own, dvc's is never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime
+from typing import Any
+
+from tide.core.errors import TideError, UsageError
+from tide.ops.exp_refs import ExpRef, by_baseline
+from tide.pipeline.revfs import WORKSPACE, reader_for
+from tide.workspace.repo import Repo
+
+_CACHE_VERSION = "1"
+
+
+_SMALL = (".yaml", ".yml", ".json", ".toml", ".lock", ".dvc", ".py", ".txt", ".csv", ".tsv")
+
+
+class _Prefetched:
+    """A revision's reader whose small text files (dvc.yaml, dvc.lock, params, metrics, .dvc files)
+    come from one ``git cat-file --batch`` call, each read once however often it is asked for."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        names = [f for f in inner.files if f.endswith(_SMALL)][:500]
+        got = inner.repo.git.read_files(inner.sha, [inner.prefix + n for n in names])
+        self._blobs = {os.path.join(inner.repo.root, k[len(inner.prefix):]): v for k, v in got.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def read_bytes(self, abspath: str) -> bytes | None:
+        if abspath not in self._blobs:
+            self._blobs[abspath] = self._inner.read_bytes(abspath)
+        return self._blobs[abspath]
+
+    def read_text(self, abspath: str) -> str | None:
+        from tide.core.errors import FileFormatError
+
+        raw = self.read_bytes(abspath)
+        if raw is None:
+            return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileFormatError(f"{self._inner.rev}:{self._inner._rel(abspath)}: not valid UTF-8 text")
+
+
+def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False) -> dict[str, Any]:
+    from tide.pipeline import metrics as m
+
+    files = reader_for(repo, rev)
+    if rev != WORKSPACE:
+        files = _Prefetched(files)
+    params = m.read_params(files, None, param_deps)
+    metrics = m.read_metrics(files)
+    deps, outs = _deps_outs(repo, files)
+    return {"rev": rev, "timestamp": timestamp, "params": params, "metrics": metrics, "deps": deps,
+            "outs": outs, "meta": {}}
+
+
+def _deps_outs(repo: Repo, files) -> tuple[dict[str, Any], dict[str, Any]]:
+    from tide.core import yamlio
+    from tide.pipeline.metrics import pipelines
+
+    root = repo.root
+    deps: dict[str, Any] = {}
+    outs: dict[str, Any] = {}
+    for p in pipelines(files):
+        lock_path = os.path.join(os.path.dirname(p.path), "dvc.lock")
+        text = files.read_text(lock_path)
+        try:
+            lock = (yamlio.loads(text, repo.rel(lock_path)) or {}) if text else {}
+        except TideError:
+            lock = {}
+        entries = lock.get("stages") or {} if isinstance(lock, dict) else {}
+        for s in p.stages:
+            entry = entries.get(s.name) if isinstance(entries, dict) else None
+            rec = {}
+            if isinstance(entry, dict):
+                for kind in ("deps", "outs"):
+                    for item in entry.get(kind) or []:
+                        if isinstance(item, dict) and isinstance(item.get("path"), str):
+                            absp = os.path.normpath(os.path.join(s.wdir, item["path"]))
+                            rec[(kind, absp)] = item
+            for d in s.deps:
+                item = rec.get(("deps", os.path.normpath(d.abspath)), {})
+                deps[os.path.relpath(d.abspath, root).replace(os.sep, "/")] = _hash_meta(item)
+            for o in s.outs:
+                if o.kind != "outs":
+                    continue
+                item = rec.get(("outs", os.path.normpath(o.abspath)), {})
+                outs[os.path.relpath(o.abspath, root).replace(os.sep, "/")] = {
+                    **_hash_meta(item), "use_cache": o.cache, "is_data_source": False}
+    for out in _pointer_outs(repo, files):
+        outs[repo.rel(out.abspath)] = {"hash": out.md5, "size": out.size, "nfiles": out.nfiles,
+                                       "use_cache": out.use_cache, "is_data_source": True}
+    return deps, outs
+
+
+def _hash_meta(item: dict[str, Any]) -> dict[str, Any]:
+    return {"hash": item.get("md5") or item.get("etag") or item.get("checksum"), "size": item.get("size"),
+            "nfiles": item.get("nfiles")}
+
+
+def _pointer_outs(repo: Repo, files) -> list:
+    from tide.core import yamlio
+    from tide.workspace import pointers
+
+    if files.rev == WORKSPACE:
+        from tide.workspace.index import find_dvc_files
+
+        paths = find_dvc_files(repo.root, repo.ignore)[0]
+    else:
+        paths = [os.path.join(repo.root, f) for f in files.files
+                 if f.endswith(pointers.SUFFIX) and not f.startswith(".dvc/")]
+    out = []
+    for p in sorted(paths):
+        text = files.read_text(p)
+        if not text:
+            continue
+        try:
+            pf = pointers.parse(yamlio.loads(text, repo.rel(p)), p, repo.root)
+        except TideError:
+            continue
+        out.extend(pf.outs)
+    return out
+
+
+def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
+    """The commits not in the cache yet, read on a few threads (the work is mostly waiting for git)."""
+    todo = [r for r in dict.fromkeys(revs) if param_deps or not use_cache or not os.path.exists(_cache_path(repo, r))]
+    if len(todo) < 8:
+        return {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    repo.git  # noqa: B018 - resolve the cached properties once, before the threads share them
+    repo.cache  # noqa: B018
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        states = ex.map(lambda r: _collect_rev(repo, r, info[r][0], use_cache, param_deps), todo)
+        return dict(zip(todo, states, strict=True))
+
+
+def _cache_path(repo: Repo, rev: str) -> str:
+    return os.path.join(repo.tmp_dir, "tide-exps-cache", rev[:2], rev[2:] + ".json")
+
+
+def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
+                 param_deps: bool = False) -> dict[str, Any]:
+    """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
+    params only: ``param_deps`` reads afresh."""
+    use_cache = use_cache and not param_deps
+    path = _cache_path(repo, rev)
+    if rev != WORKSPACE and use_cache:
+        try:
+            with open(path, encoding="utf-8") as f:
+                cached = json.load(f)
+            if cached.get("v") == _CACHE_VERSION:
+                return {"rev": rev, "name": None, "data": cached["data"], "error": None, "experiments": None}
+        except (OSError, ValueError, KeyError):
+            pass
+    try:
+        data = _rev_data(repo, rev, timestamp, param_deps)
+    except TideError as exc:
+        return {"rev": rev, "name": None, "data": None, "error": {"msg": str(exc), "type": type(exc).__name__},
+                "experiments": None}
+    clean = not any("error" in v for v in (*data["params"].values(), *data["metrics"].values()))
+    if rev != WORKSPACE and use_cache and clean:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"v": _CACHE_VERSION, "data": data}, f)
+        os.replace(tmp, path)
+    return {"rev": rev, "name": None, "data": data, "error": None, "experiments": None}
+
+
+def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """commit -> (ISO timestamp as dvc prints it: local time, no zone; parents), in one git call."""
+    if not shas:
+        return {}
+    raw = git.out("log", "--no-walk=unsorted", "--format=%H %ct %P", *dict.fromkeys(shas))
+    out = {}
+    for line in raw.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            out[parts[0]] = (datetime.fromtimestamp(int(parts[1])).isoformat(), parts[2:])
+    return out
+
+
+def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: bool, all_commits: bool,
+              num: int) -> list[str]:
+    git = repo.git
+    assert git is not None
+    out: list[str] = []
+    if all_commits:
+        out += git.out("rev-list", "--branches", "--tags", "--remotes", "HEAD").split()
+    if all_branches:
+        out += git.out("for-each-ref", "--format=%(objectname)", "refs/heads/").split()
+    if all_tags:
+        out += [git.resolve(r) for r in git.out("for-each-ref", "--format=%(refname)", "refs/tags/").split()]
+    if not (all_commits or all_branches or all_tags) or revs:
+        for r in revs or ["HEAD"]:
+            sha = git.resolve(r)
+            if num > 1:
+                out += git.out("rev-list", "--first-parent", f"--max-count={num}", sha).split()
+            else:
+                out.append(sha)
+    return list(dict.fromkeys(out))
+
+
+def _describe(git, shas: list[str]) -> dict[str, str | None]:
+    head = git.resolve("HEAD")
+    current = git.run("symbolic-ref", "-q", "HEAD", check=False).stdout.decode().strip()
+    tags: dict[str, str] = {}
+    branches: dict[str, str] = {}
+    raw = git.out("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags/", "refs/heads/")
+    for line in raw.splitlines():
+        parts = line.split()
+        ref, sha = parts[0], (parts[2] if len(parts) > 2 else parts[1])
+        if ref.startswith("refs/tags/"):
+            tags.setdefault(sha, ref[len("refs/tags/"):])
+        else:
+            branches.setdefault(sha, ref[len("refs/heads/"):])
+    out: dict[str, str | None] = {}
+    for s in shas:
+        if s == head and current.startswith("refs/heads/"):
+            out[s] = current[len("refs/heads/"):]
+        else:
+            out[s] = tags.get(s) or branches.get(s)
+    return out
+
+
+def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = False, all_tags: bool = False,
+            all_commits: bool = False, num: int = 1, hide_workspace: bool = False, queued=None,
+            use_cache: bool = True, param_deps: bool = False) -> list[dict[str, Any]]:
+    """dvc's ``exp show --json`` result. ``queued``: baseline -> list of ExpRange dicts from the queue."""
+    git = repo.git
+    if git is None:
+        raise UsageError("experiments need git (the repository was initialised with --no-scm)")
+    if not git.has_commits():
+        return []
+    if num < 1:
+        raise UsageError("-n/--num must be at least 1")
+    bases = baselines(repo, revs, all_branches, all_tags, all_commits, num)
+    exps = by_baseline(git)
+    wanted = list(bases) + [s for b in bases for s in exps.get(b, {}).values()]
+    info = _commit_info(git, wanted)
+    names = _describe(git, bases)
+    memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
+    result: list[dict[str, Any]] = []
+    if not hide_workspace:
+        result.append(_collect_rev(repo, WORKSPACE, None, param_deps=param_deps))
+    for b in bases:
+        state = memo.pop(b, None) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        state["name"] = names.get(b)
+        ranges = []
+        for ref, sha in exps.get(b, {}).items():
+            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo))
+        ranges.sort(key=_range_key, reverse=True)
+        ranges += (queued or {}).get(b, [])
+        state["experiments"] = ranges or None
+        result.append(state)
+    return result
+
+
+def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: bool,
+               param_deps: bool = False, memo: dict | None = None) -> dict[str, Any]:
+    parents = info.get(sha, (None, []))[1]
+    if parents == [base]:
+        chain = [sha]
+    else:  # several commits on the experiment's branch (dvc's old checkpoints): newest first
+        chain = git.out("rev-list", sha, f"^{base}").split() or [sha]
+        info.update(_commit_info(git, [c for c in chain if c not in info]))
+    memo = {} if memo is None else memo
+    revs = [memo.pop(c, None) or _collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
+            for c in chain]
+    revs[0]["name"] = ref.name
+    return {"revs": revs, "executor": None, "name": ref.name}
+
+
+def _range_key(r: dict[str, Any]) -> tuple[str, str]:
+    head = r["revs"][0]
+    ts = (head.get("data") or {}).get("timestamp")
+    return (ts or "", head["rev"] if ts else "")
+
+
+# ---- tabular form ------------------------------------------------------------------------------------
+
+
+def _flat(d: Any) -> dict[str, Any]:
+    from tide.pipeline.params import flatten
+
+    return flatten(d) if isinstance(d, dict) else {}
+
+
+def _names(states: list[dict[str, Any]]) -> tuple[dict[str, dict[str, None]], dict[str, dict[str, None]], set[str]]:
+    metrics: dict[str, dict[str, None]] = {}
+    params: dict[str, dict[str, None]] = {}
+    deps: set[str] = set()
+
+    def visit(s: dict[str, Any]) -> None:
+        data = s.get("data")
+        if data:
+            for target, src in ((metrics, data.get("metrics") or {}), (params, data.get("params") or {})):
+                for path, item in src.items():
+                    d = item.get("data", {})
+                    if isinstance(d, dict):
+                        target.setdefault(path, {}).update(dict.fromkeys(_flat(d)))
+            deps.update(data.get("deps") or {})
+        for r in s.get("experiments") or []:
+            for c in r["revs"]:
+                visit(c)
+
+    for s in states:
+        visit(s)
+    return metrics, params, deps
+
+
+def format_time(ts: str | None, fill: str, iso: bool) -> str:
+    if not ts:
+        return fill
+    if iso:
+        return ts
+    t = datetime.fromisoformat(ts)
+    return t.strftime("%I:%M %p" if t.date() == date.today() else "%b %d, %Y")
+
+
+def _fmt(v: Any, precision: int | None) -> str:
+    if isinstance(v, float) and precision is not None:
+        return f"{v:.{precision}g}"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (list, dict)):
+        return json.dumps(v) if isinstance(v, dict) else str(v)
+    return str(v)
+
+
+def tabulate(states: list[dict[str, Any]], fill: str = "-", error: str = "!", precision: int | None = None,
+             iso: bool = False, sort_by: str | None = None,
+             sort_order: str = "asc") -> tuple[list[str], list[dict[str, str]], dict[str, list[str]]]:
+    """(headers, rows, {"metrics"|"params"|"deps": their headers}) as dvc's ``tabulate``."""
+    from collections import Counter
+
+    metrics, params, deps = _names(states)
+    base_headers = ["Experiment", "rev", "typ", "Created", "parent", "State", "Executor"]
+    counter = Counter([n for names in (*metrics.values(), *params.values()) for n in names])
+    counter.update(base_headers)
+
+    def norm(names: dict[str, dict[str, None]]) -> list[tuple[str, str, str]]:
+        return [(p, n, n if counter[n] == 1 else f"{p}:{n}") for p in names for n in names[p]]
+
+    mh, ph, dh = norm(metrics), norm(params), sorted(deps)
+    headers = base_headers + [h for _, _, h in mh] + [h for _, _, h in ph] + dh
+    sorter = _sorter(sort_by, metrics, params) if sort_by else None
+
+    def cells(s: dict[str, Any]) -> dict[str, str]:
+        row: dict[str, str] = {}
+        data = s.get("data")
+        if not data:
+            return row
+        for cols, src in ((mh, data.get("metrics") or {}), (ph, data.get("params") or {})):
+            for path, name, header in cols:
+                item = src.get(path)
+                if item is None:
+                    continue
+                flat = _flat(item.get("data", {}))
+                if name in flat:
+                    row[header] = _fmt(flat[name], precision)
+                else:
+                    row[header] = error if item.get("error") else fill
+        for name in dh:
+            dep = (data.get("deps") or {}).get(name)
+            if dep:
+                row[name] = dep.get("hash") or fill
+        return row
+
+    rows: list[dict[str, str]] = []
+    for s in states:
+        rev = s.get("name") or (s["rev"][:7] if len(s["rev"]) == 40 else s["rev"])
+        data = s.get("data") or {}
+        rows.append({"Experiment": "", "rev": rev, "typ": "baseline", "parent": "",
+                     "Created": format_time(data.get("timestamp"), fill, iso), **cells(s)})
+        children = list(s.get("experiments") or [])
+        if sorter:
+            children = sorter(children, sort_order == "desc")
+        for i, r in enumerate(children):
+            head = r["revs"][0]
+            hd = head.get("data") or {}
+            row = {"Experiment": head.get("name") or "", "rev": head["rev"][:7],
+                   "typ": "branch_base" if i == len(children) - 1 else "branch_commit", "parent": "",
+                   "Created": format_time(hd.get("timestamp"), fill, iso), **cells(head)}
+            ex = r.get("executor")
+            if ex:
+                row["State"] = str(ex.get("state", "")).capitalize()
+                if ex.get("name"):
+                    row["Executor"] = str(ex["name"]).capitalize()
+            rows.append(row)
+    full = [{h: r.get(h, fill) for h in headers} for r in rows]
+    return headers, full, {"metrics": [h for _, _, h in mh], "params": [h for _, _, h in ph], "deps": dh}
+
+
+def _sorter(sort_by: str, metrics, params):
+    matches = set()
+    parts = sort_by.split(":")
+    for k in range(len(parts)):
+        path, name = ":".join(parts[:k]), ":".join(parts[k:])
+        for typ, names in (("metrics", metrics), ("params", params)):
+            if path in names and name in names[path]:
+                matches.add((path, name, typ))
+    if not matches:
+        for typ, names in (("metrics", metrics), ("params", params)):
+            for path in names:
+                if sort_by in names[path]:
+                    matches.add((path, sort_by, typ))
+    if len(matches) > 1:
+        shown = ", ".join(sorted(f"{p}:{n}" for p, n, _ in matches))
+        raise UsageError(f"ambiguous sort column '{sort_by}' matched '{shown}'")
+    if not matches:
+        raise UsageError(f"unknown sort column '{sort_by}'")
+    path, name, typ = matches.pop()
+
+    def key(r: dict[str, Any]):
+        data = r["revs"][0].get("data") or {}
+        val = _flat(((data.get(typ) or {}).get(path) or {}).get("data", {})).get(name)
+        return (val is None, val if val is not None else 0)
+
+    return lambda children, reverse: sorted(children, key=key, reverse=reverse)
