@@ -192,6 +192,17 @@ class Backend:
                 out.write(chunk)
         return True
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of the object from ``offset`` (fewer only at its end); ``StorageNotFound``
+        if absent. Default: ``open``, ``seek``, ``read`` (one ranged request on object stores)."""
+        with self.open(key) as src:
+            src.seek(offset)
+            parts, want = [], length
+            while want > 0 and (part := src.read(want)):
+                parts.append(part)
+                want -= len(part)
+        return b"".join(parts)
+
     def check_writable(self) -> None:
         """Raise ``StoragePermanent`` when this remote cannot be written (``capabilities.writable``):
         one clear error before a push, instead of one failure per object."""
