@@ -149,7 +149,8 @@ def collect(store: ChunkedStore, remove: list[ObjRef]) -> int:
         if changed:
             keep.update(new_packs)
             # one index for all that stays, superseding every index read, before anything is deleted
-            store._write_index(keep, recipes, sorted(st.names))
+            if keep or recipes:  # an empty remote needs no index file
+                store._write_index(keep, recipes, sorted(st.names))
             backend.delete_many([F.INDEX + n for n in sorted(st.names)])
             backend.delete_many([F.pack_key(p) for p in sorted(set(dead) | set(rewrite)) if p in listed])
             store._state = None
