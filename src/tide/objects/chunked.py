@@ -31,6 +31,7 @@ from tide.storage.base import Backend, StorageError, StorageNotFound
 
 CHUNKER = "fastcdc2020"
 RUN = 8 << 20  # bytes read from a pack in one request when consecutive chunks lie next to each other
+BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together, on several threads
 
 
 class _Session:
@@ -65,6 +66,7 @@ class ChunkedStore(ObjectStore):
         self._docs: dict[str, dict] = {}
         self._state: F.State | None = None
         self._session: _Session | None = None
+        self._pool = None  # threads that hash and compress a large file's chunks (sha256 and zstd free the GIL)
 
     # --- the index ---------------------------------------------------------------------------------
     def _read_index(self, name: str) -> dict:
@@ -163,6 +165,10 @@ class ChunkedStore(ObjectStore):
                     self.backend.delete(lock)
                     raise
                 self._session = _Session(lock)
+                if self._pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
             return self._session
 
     def put(self, ref: ObjRef, path: str) -> None:
@@ -170,24 +176,39 @@ class ChunkedStore(ObjectStore):
         st = self._state
         size = os.path.getsize(path)
         cids: list[bytes] = []
-        full: list[F.PackBuilder] = []
-        for piece in self._pieces_of(path, size):
+        level = [self.params.level]  # set to 0 once an object's first chunks show zstd does not pay
+        tried = [0, 0]  # chunks compressed, of which smaller
+
+        def prepare(piece: bytes) -> tuple[bytes, bytes | None, str]:
             cid = F.sha256(piece)
-            cids.append(cid)
             if cid in st.locs or cid in s.durable or cid in s.pending:
-                continue
-            blob, comp = self.codec.encode(piece, self.params.level)
+                return cid, None, ""
+            blob, comp = self.codec.encode(piece, level[0])
+            return cid, blob, comp
+
+        for batch in self._batches(path, size):
+            if len(batch) > 1 and self._pool is not None:
+                prepared = list(self._pool.map(prepare, batch))
+            else:
+                prepared = [prepare(p) for p in batch]
+            full: list[F.PackBuilder] = []
             with self._mu:
-                if cid in s.pending or cid in s.durable:
-                    continue
-                s.pack.add(cid, blob, len(piece), comp)
-                s.pending[cid] = s.pack
-                if len(s.pack.buf) >= self.params.pack:
-                    full.append(s.pack)
-                    s.pack = F.PackBuilder()
+                for piece, (cid, blob, comp) in zip(batch, prepared, strict=True):
+                    cids.append(cid)
+                    if blob is None or cid in s.pending or cid in s.durable:
+                        continue
+                    s.pack.add(cid, blob, len(piece), comp)
+                    s.pending[cid] = s.pack
+                    if len(s.pack.buf) >= self.params.pack:
+                        full.append(s.pack)
+                        s.pack = F.PackBuilder()
             for p in full:
                 self._send(s, p)
-            full.clear()
+            if level[0] and tried[0] < 8:  # zstd "when it pays": judged on the object's first chunks
+                tried[0] += sum(1 for _, b, _ in prepared if b is not None)
+                tried[1] += sum(1 for _, b, c in prepared if c == "zstd")
+                if tried[0] >= 8 and not tried[1]:
+                    level[0] = 0
         if ref.is_dir:
             from tide.core import manifest
 
@@ -201,15 +222,24 @@ class ChunkedStore(ObjectStore):
             if children:
                 s.children[ref] = children
 
-    def _pieces_of(self, path: str, size: int) -> Iterator[bytes | memoryview]:
+    def _batches(self, path: str, size: int) -> Iterator[list[bytes]]:
+        """The file's chunks, a few MB at a time (hashed and compressed on the store's threads)."""
         if size <= self.params.avg:  # small files go into packs whole
             with open(path, "rb") as f:
-                yield f.read()
+                yield [f.read()]
             return
         from pyfastcdc import FastCDC
 
+        batch: list[bytes] = []
+        have = 0
         for c in FastCDC(self.params.avg).cut_file(path):
-            yield c.data
+            batch.append(bytes(c.data))
+            have += c.length
+            if have >= BATCH:
+                yield batch
+                batch, have = [], 0
+        if batch:
+            yield batch
 
     def _send(self, s: _Session, pack: F.PackBuilder) -> None:
         """Upload a full pack (in the calling thread: pushes of several files fill packs in parallel)."""
@@ -280,6 +310,8 @@ class ChunkedStore(ObjectStore):
             s, self._session = self._session, None
         if s is not None:  # an interrupted push: its packs stay unreferenced until gc -c
             self._release(s.lock)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self.backend.close()
 
     # --- pull --------------------------------------------------------------------------------------

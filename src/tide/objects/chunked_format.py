@@ -114,10 +114,12 @@ class PackBuilder:
     def __init__(self) -> None:
         self.buf = bytearray()
         self.entries: list[tuple[bytes, int, int, int, str]] = []  # chunk id, offset, length, raw, comp
+        self.hash = hashlib.sha256()  # of the bytes so far: sealing hashes only the trailer
 
     def add(self, cid: bytes, blob: bytes, raw: int, comp: str) -> None:
         self.entries.append((cid, len(self.buf), len(blob), raw, comp))
         self.buf += blob
+        self.hash.update(blob)
 
     def seal(self) -> tuple[str, bytes]:
         """The pack's id and bytes: the blobs, a JSON trailer listing them, its length (8 bytes,
@@ -125,8 +127,10 @@ class PackBuilder:
         trailer = json.dumps({"format": "tide-chunked-pack", "version": VERSION,
                               "blobs": [[c.hex(), o, n, r, z] for c, o, n, r, z in self.entries]},
                              separators=(",", ":")).encode()
-        data = bytes(self.buf) + trailer + len(trailer).to_bytes(8, "big") + MAGIC
-        return hashlib.sha256(data).hexdigest(), data
+        tail = trailer + len(trailer).to_bytes(8, "big") + MAGIC
+        self.buf += tail
+        self.hash.update(tail)
+        return self.hash.hexdigest(), bytes(self.buf)
 
 
 def parse_pack(pack: str, data: bytes) -> list[tuple[bytes, int, int, int, str]]:
