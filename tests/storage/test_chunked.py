@@ -280,3 +280,34 @@ def test_issue23_tide_yaml_format_errors_are_one_line(repo_dir, tide, tmp_path):
     (repo_dir / "tide.yaml").write_text("remotes:\n  store:\n    format: chunked\n    chunk: 1\n")
     proc = tide("push", cwd=repo_dir, check=False)
     assert "unknown key 'remotes.store.chunk'" in proc.stderr
+
+
+def test_issue23_many_small_files_cost_a_few_requests_each_way(tmp_path):
+    """200 small files: the push sends one pack and one index file (plus its lock), not 200 objects;
+    a pull of all of them reads the pack a window at a time, not once per file."""
+    from tide.objects.chunked import ChunkedStore
+    from tide.objects.chunked_format import ChunkParams
+    from tide.storage.local import LocalBackend
+    from tide.storage.wrappers import BackendWrapper
+
+    class Counting(BackendWrapper):
+        def __init__(self, inner):
+            super().__init__(inner)
+            self.calls = []
+
+        def _call(self, fn):
+            self.calls.append(fn.__code__.co_names[-1])  # the inner operation's name
+            return fn()
+
+    (tmp_path / "remote").mkdir()
+    backend = Counting(LocalBackend(str(tmp_path / "remote")))
+    store = ChunkedStore(backend, str(tmp_path / "l1"), ChunkParams())
+    objs = [_obj(tmp_path, f"small file number {i}\n".encode() * (i % 7 + 1)) for i in range(200)]
+    assert _push(store, objs) == {}
+    assert backend.calls.count("put_stream") == 3, backend.calls  # lock, pack, index
+    backend.calls.clear()
+    reader = ChunkedStore(backend, str(tmp_path / "l2"), ChunkParams())
+    for ref, path in objs:
+        with open(path, "rb") as f:
+            assert _read(reader, ref) == f.read()
+    assert backend.calls.count("read_range") == 1, backend.calls

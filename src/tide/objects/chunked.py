@@ -31,6 +31,9 @@ from tide.storage.base import Backend, StorageError, StorageNotFound
 
 CHUNKER = "fastcdc2020"
 RUN = 8 << 20  # bytes read from a pack in one request when consecutive chunks lie next to each other
+WINDOW = 1 << 20  # small objects are read from packs a window of this size at a time (kept in memory)
+WINDOWS = 16  # windows kept
+SMALL_RUN = 64 << 10  # runs up to this size are read through windows
 BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together, on several threads
 
 
@@ -66,6 +69,9 @@ class ChunkedStore(ObjectStore):
         self._docs: dict[str, dict] = {}
         self._state: F.State | None = None
         self._session: _Session | None = None
+        from collections import OrderedDict
+
+        self._windows: OrderedDict = OrderedDict()  # (pack, n) -> bytes, or an Event while being read
         self._pool = None  # threads that hash and compress a large file's chunks (sha256 and zstd free the GIL)
 
     # --- the index ---------------------------------------------------------------------------------
@@ -336,11 +342,53 @@ class ChunkedStore(ObjectStore):
     def _read_run(self, run: list[F.Loc]) -> Iterator[bytes]:
         start = run[0].offset
         total = run[-1].offset + run[-1].length - start
-        data = self.backend.read_range(F.pack_key(run[0].pack), start, total)
+        w = start // WINDOW
+        if total <= SMALL_RUN and (start + total - 1) // WINDOW == w:
+            window = self._window(run[0].pack, w)
+            data = window[start - w * WINDOW:start - w * WINDOW + total]
+        else:
+            data = self.backend.read_range(F.pack_key(run[0].pack), start, total)
         if len(data) != total:
             raise StorageError(f"pack {run[0].pack} is shorter than its index says (run 'tide fsck -c')")
         for loc in run:
             yield self.codec.decode(data[loc.offset - start:loc.offset - start + loc.length], loc)
+
+    def _window(self, pack: str, w: int) -> bytes:
+        """One ``WINDOW`` of a pack, read once for the small objects it holds (a pull of many small
+        files, pushed together and so packed side by side, costs one request per window, not one
+        per file). The last ``WINDOWS`` windows are kept; threads wanting the same one wait for it."""
+        key = (pack, w)
+        with self._mu:
+            got = self._windows.get(key)
+            if isinstance(got, bytes):
+                self._windows.move_to_end(key)
+                return got
+            if got is None:
+                got = self._windows[key] = threading.Event()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            got.wait()
+            with self._mu:
+                data = self._windows.get(key)
+            if isinstance(data, bytes):
+                return data
+            return self.backend.read_range(F.pack_key(pack), w * WINDOW, WINDOW)  # the reader failed
+        try:
+            data = self.backend.read_range(F.pack_key(pack), w * WINDOW, WINDOW)
+        except BaseException:
+            with self._mu:
+                self._windows.pop(key, None)
+            got.set()
+            raise
+        with self._mu:
+            self._windows[key] = data
+            while sum(isinstance(v, bytes) for v in self._windows.values()) > WINDOWS:
+                old = next(k for k, v in self._windows.items() if isinstance(v, bytes))
+                del self._windows[old]
+        got.set()
+        return data
 
     def open(self, ref: ObjRef) -> BinaryIO:
         return _Reader(lambda: self._pieces(ref))
