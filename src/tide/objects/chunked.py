@@ -45,7 +45,7 @@ class _Session:
         self.locked_at = time.time()
         self.pack = F.PackBuilder()
         self.pending: dict[bytes, F.PackBuilder] = {}  # chunk id -> the unsent pack holding it
-        self.sent: dict[str, list] = {}  # pack id -> its entries (uploaded)
+        self.unindexed: dict[str, list] = {}  # pack id -> its entries (uploaded, in no index file yet)
         self.durable: set[bytes] = set()  # chunks in uploaded packs
         self.recipes: dict[ObjRef, tuple[int, tuple[bytes, ...]]] = {}
         self.children: dict[ObjRef, list[ObjRef]] = {}  # a manifest's files
@@ -259,13 +259,23 @@ class ChunkedStore(ObjectStore):
                 s.errors.append(f"pack upload failed: {exc}")
             raise
         with self._mu:
-            s.sent[pid] = pack.entries
+            s.unindexed[pid] = pack.entries
             for e in pack.entries:
                 s.durable.add(e[0])
                 s.pending.pop(e[0], None)
             refresh = time.time() - s.locked_at > self.params.refresh
             if refresh:
                 s.locked_at = time.time()
+            interim = None
+            if len(s.unindexed) >= self.params.index_every:
+                interim, s.unindexed = s.unindexed, {}
+        if interim:  # chunks only, no recipe: a re-run after a kill finds them and sends the rest
+            try:
+                self._write_index(interim, {})
+            except BaseException:
+                with self._mu:
+                    s.unindexed.update(interim)  # the final index names them instead
+                raise
         if refresh:
             from tide.objects.chunked_maint import refresh_lock
 
@@ -296,9 +306,9 @@ class ChunkedStore(ObjectStore):
                 if any(c in failed for c in s.children.get(ref, ())):
                     del ok[ref]
                     failed[ref] = "manifest not uploaded: some of its files failed"
-            if ok or s.sent:
+            if ok or s.unindexed:
                 try:
-                    self._write_index(s.sent, ok)
+                    self._write_index(s.unindexed, ok)
                 except StorageError as exc:
                     failed.update((r, f"index upload failed: {exc}") for r in ok)
         finally:

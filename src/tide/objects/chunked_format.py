@@ -35,7 +35,9 @@ class ChunkParams(NamedTuple):
     ``avg``: FastCDC's average chunk size (pyfastcdc ``avg_size``; min = avg/4, max = avg*4);
     ``pack``: a pack is sealed once it holds this many bytes; ``level``: zstd level (0: store raw);
     ``stale``: seconds after which a lock nobody refreshed is stale; ``refresh``: how often a long
-    push rewrites its lock; ``repack``: gc rewrites a pack whose live bytes are below this share."""
+    push rewrites its lock; ``repack``: gc rewrites a pack whose live bytes are below this share;
+    ``index_every``: a long push writes an index file of its packs every this many packs, so that a
+    push killed later sends only the rest when run again."""
 
     avg: int = 64 << 10
     pack: int = 32 << 20
@@ -43,6 +45,7 @@ class ChunkParams(NamedTuple):
     stale: float = 1800.0
     refresh: float = 300.0
     repack: float = 0.5
+    index_every: int = 8
 
 
 class Loc(NamedTuple):
