@@ -337,17 +337,36 @@ class ChunkedStore(ObjectStore):
         rec = self._recipe(ref)
         locs = self._state.locs
         run: list[F.Loc] = []
+        cids: list[bytes] = []
         for cid in rec.chunks:
             loc = locs.get(cid)
             if loc is None:
                 raise StorageError(f"{ref.oid}: chunk {cid.hex()} is in no index file (run 'tide fsck -c')")
             if run and (loc.pack != run[-1].pack or loc.offset != run[-1].offset + run[-1].length
                         or loc.offset + loc.length - run[0].offset > RUN):
-                yield from self._read_run(run)
-                run = []
+                yield from self._read_run_moved(run, cids)
+                run, cids = [], []
             run.append(loc)
+            cids.append(cid)
         if run:
-            yield from self._read_run(run)
+            yield from self._read_run_moved(run, cids)
+
+    def _read_run_moved(self, run: list[F.Loc], cids: list[bytes]) -> Iterator[bytes]:
+        """``_read_run``; if the pack is gone (a gc repacked it since this clone read the index),
+        the index is read again once and the chunks are read from where they are now."""
+        try:
+            pieces = list(self._read_run(run))
+        except StorageNotFound:
+            with self._mu:
+                self._state = None
+            locs = self._load().locs
+            pieces = []
+            for cid in cids:
+                loc = locs.get(cid)
+                if loc is None:
+                    raise
+                pieces.extend(self._read_run([loc]))
+        yield from pieces
 
     def _read_run(self, run: list[F.Loc]) -> Iterator[bytes]:
         start = run[0].offset
