@@ -265,6 +265,7 @@ def test_issue23_round_trip_with_a_dvc_repo(repo_dir, tide, dvc, tmp_path):
     out = tide("remote", "convert", "store", "plain", cwd=clone)
     assert "7 objects copied" in out.stdout
     assert "0 objects copied" in tide("remote", "convert", "store", "plain", cwd=clone).stdout  # resumable
+    assert "7 objects, 0 problems" in tide("fsck", "-c", "-r", "plain", cwd=clone).stdout  # dvc's layout too
     fresh = tmp_path / "fresh"
     git(tmp_path, "clone", "-q", str(repo_dir), str(fresh))
     import shutil
