@@ -321,19 +321,22 @@ def test_issue23_many_small_files_cost_a_few_requests_each_way(tmp_path):
 
 
 def test_issue23_a_reader_follows_chunks_a_gc_moved(tmp_path, make_case):
-    """A clone read the index, then another clone's gc repacked: the reader finds the chunks anew."""
+    """A clone read the index, then another clone's gc repacked: the reader finds the chunks anew.
+    The rewritten index keeps each object's push time (gc -c's grace period must not restart)."""
     case = make_case("local")
     keep = [_obj(tmp_path, _csv(200, seed=s), f"k{s}") for s in range(2)]
     drop = [_obj(tmp_path, _csv(2000, seed=50 + s), f"d{s}") for s in range(2)]
     assert _push(_store(case, tmp_path, level=0, pack=1 << 20), keep + drop) == {}
     reader = _store(case, tmp_path)
     assert reader.has_many([r for r, _ in keep], 1) == {r for r, _ in keep}  # the index as it was
+    ages = reader.ages()
     before = set(case.open().list("chunked/packs/"))
     assert _store(case, tmp_path).gc([r for r, _ in drop], 1) == 2
     assert not before & set(case.open().list("chunked/packs/"))  # the mostly-garbage pack was rewritten
     for ref, path in keep:
         with open(path, "rb") as f:
             assert _read(reader, ref) == f.read()
+    assert _store(case, tmp_path).ages() == {r: ages[r] for r, _ in keep}  # gc keeps when each was pushed
 
 
 def _crashrun(args, cwd, env, at=None, count=None):

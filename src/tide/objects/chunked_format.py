@@ -156,7 +156,7 @@ def encode_index(time: float, chunker: dict, packs: dict[str, list[tuple[bytes, 
     doc = {"format": "tide-chunked-index", "version": VERSION, "time": time, "chunker": chunker,
            "supersedes": sorted(supersedes),
            "packs": {p: [[c.hex(), o, n, r, z] for c, o, n, r, z in entries] for p, entries in sorted(packs.items())},
-           "objects": [["L" if ref.legacy else "M", ref.oid, rec.size, [c.hex() for c in rec.chunks]]
+           "objects": [["L" if ref.legacy else "M", ref.oid, rec.size, [c.hex() for c in rec.chunks], rec.time or time]
                        for ref, rec in sorted(recipes.items())]}
     import zstandard
 
@@ -205,8 +205,10 @@ class State:
                     st.packs.setdefault(pack, []).extend(parsed)
                     for c, o, n, r, z in parsed:
                         st.locs.setdefault(c, Loc(pack, o, n, r, z))
-                for kind, oid, size, chunks in doc["objects"]:
-                    st.recipes[ObjRef(oid, kind == "L")] = Recipe(int(size), when,
+                for entry in doc["objects"]:  # kind, oid, size, chunks, when it was pushed
+                    kind, oid, size, chunks = entry[:4]
+                    pushed = float(entry[4]) if len(entry) > 4 else when
+                    st.recipes[ObjRef(oid, kind == "L")] = Recipe(int(size), pushed,
                                                                   tuple(bytes.fromhex(c) for c in chunks))
             except (ValueError, KeyError, TypeError) as exc:
                 raise StorageError(f"index file {name}: unreadable entries ({exc})") from None
