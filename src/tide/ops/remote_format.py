@@ -22,6 +22,12 @@ def chunk_params(root: str, name: str, env) -> object | None:
     """``ChunkParams`` for remote ``name`` when tide.yaml makes it chunked, else None."""
     from tide.core import settings as S
 
+    try:
+        with open(os.path.join(root, S.FILE_NAME), "rb") as f:
+            if b"remotes" not in f.read():  # no section to read: spare every transfer the YAML parser
+                return None
+    except FileNotFoundError:
+        return None
     remotes = S.load(root).section("remotes")
     sec = remotes.get(name) if name else None
     if sec is None:
