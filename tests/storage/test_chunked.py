@@ -267,6 +267,11 @@ def test_issue23_round_trip_with_a_dvc_repo(repo_dir, tide, dvc, tmp_path):
     assert "7 objects copied" in out.stdout
     assert "0 objects copied" in tide("remote", "convert", "store", "plain", cwd=clone).stdout  # resumable
     assert "7 objects, 0 problems" in tide("fsck", "-c", "-r", "plain", cwd=clone).stdout  # dvc's layout too
+    # and from plain to another chunked remote
+    tide("remote", "add", "back", str(tmp_path / "back"), cwd=clone)
+    (clone / "tide.yaml").write_text("remotes:\n  store:\n    format: chunked\n  back:\n    format: chunked\n")
+    assert "7 objects copied" in tide("remote", "convert", "plain", "back", cwd=clone).stdout
+    assert "7 objects, 0 problems (all checked)" in tide("fsck", "-c", "--all", "-r", "back", cwd=clone).stdout
     fresh = tmp_path / "fresh"
     git(tmp_path, "clone", "-q", str(repo_dir), str(fresh))
     import shutil
