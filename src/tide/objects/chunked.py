@@ -40,8 +40,9 @@ BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together
 class _Session:
     """One push: its lock, the pack being filled and what it wrote."""
 
-    def __init__(self, lock: str) -> None:
+    def __init__(self, lock: str, base: F.State) -> None:
         self.lock = lock
+        self.base = base  # the index as read under the lock: what this push dedups against
         self.locked_at = time.time()
         self.pack = F.PackBuilder()
         self.pending: dict[bytes, F.PackBuilder] = {}  # chunk id -> the unsent pack holding it
@@ -166,11 +167,11 @@ class ChunkedStore(ObjectStore):
                 self._listable()
                 lock = acquire(self.backend, exclusive=False, stale=self.params.stale)
                 try:
-                    self._load()  # after the lock: no gc removes what this push dedups against now
+                    base = self._load()  # after the lock: no gc removes what this push dedups against now
                 except BaseException:
                     self.backend.delete(lock)
                     raise
-                self._session = _Session(lock)
+                self._session = _Session(lock, base)
                 if self._pool is None:
                     from concurrent.futures import ThreadPoolExecutor
 
@@ -179,7 +180,7 @@ class ChunkedStore(ObjectStore):
 
     def put(self, ref: ObjRef, path: str) -> None:
         s = self._begin()
-        st = self._state
+        st = s.base
         size = os.path.getsize(path)
         cids: list[bytes] = []
         level = [self.params.level]  # set to 0 once an object's first chunks show zstd does not pay
@@ -295,7 +296,7 @@ class ChunkedStore(ObjectStore):
                 except StorageError:
                     pass  # recorded in s.errors; the objects needing these chunks fail below
             why = s.errors[0] if s.errors else "its chunks were not uploaded"
-            known = self._state.locs if self._state is not None else {}
+            known = s.base.locs
             ok: dict[ObjRef, F.Recipe] = {}
             for ref, (size, cids) in s.recipes.items():
                 if all(c in known or c in s.durable for c in cids):
