@@ -42,6 +42,22 @@ def _csv(rows: int, seed: int = 1, start: int = 0) -> bytes:
                    for i in range(start, start + rows)).encode()
 
 
+def Counting(inner):
+    """``inner`` behind a wrapper that records the name of every operation called (``.calls``)."""
+    from tide.storage.wrappers import BackendWrapper
+
+    class _Counting(BackendWrapper):
+        def __init__(self, inner):
+            super().__init__(inner)
+            self.calls = []
+
+        def _call(self, fn):
+            self.calls.append(fn.__code__.co_names[-1])  # the inner operation's name
+            return fn()
+
+    return _Counting(inner)
+
+
 def _push(store, objs) -> dict:
     for ref, path in objs:
         store.put(ref, path)
@@ -208,6 +224,21 @@ def test_issue23_concurrent_pushers_need_no_lock_and_gc_waits_for_them(tmp_path,
     with pytest.raises(RemoteLocked):
         acquire(backend, exclusive=True, stale=1800)
     backend.delete("chunked/locks/other")
+    # a push refused by gc's lock fails each object with it, but asks for the lock once
+    body = json.dumps({"exclusive": True, "host": os.uname().nodename, "pid": os.getppid(),
+                       "time": time.time()}).encode()
+    backend.put_stream(io.BytesIO(body), "chunked/locks/gc", len(body))
+    from tide.objects.chunked import ChunkedStore
+    from tide.objects.chunked_format import ChunkParams
+
+    counting = Counting(case.open())
+    refused = ChunkedStore(counting, str(tmp_path / "refused"), ChunkParams(**SMALL))
+    for i in range(3):
+        with pytest.raises(RemoteLocked, match="locked by gc -c"):
+            refused.put(*_obj(tmp_path, f"late {i}\n".encode()))
+    assert refused.flush() == {} and list(backend.list("chunked/locks/")) == ["chunked/locks/gc"]
+    assert counting.calls.count("put_stream") == 1  # one lock attempt for the whole push
+    backend.delete("chunked/locks/gc")
     assert reader.gc([shared[0][0]], 1) == 1
     assert reader.verify(None, 2) == []
 
@@ -300,16 +331,6 @@ def test_issue23_many_small_files_cost_a_few_requests_each_way(tmp_path):
     from tide.objects.chunked import ChunkedStore
     from tide.objects.chunked_format import ChunkParams
     from tide.storage.local import LocalBackend
-    from tide.storage.wrappers import BackendWrapper
-
-    class Counting(BackendWrapper):
-        def __init__(self, inner):
-            super().__init__(inner)
-            self.calls = []
-
-        def _call(self, fn):
-            self.calls.append(fn.__code__.co_names[-1])  # the inner operation's name
-            return fn()
 
     (tmp_path / "remote").mkdir()
     backend = Counting(LocalBackend(str(tmp_path / "remote")))

@@ -70,6 +70,7 @@ class ChunkedStore(ObjectStore):
         self._docs: dict[str, dict] = {}
         self._state: F.State | None = None
         self._session: _Session | None = None
+        self._refused: StorageError | None = None  # this push could not take its lock
         from collections import OrderedDict
 
         self._windows: OrderedDict = OrderedDict()  # (pack, n) -> bytes, or an Event while being read
@@ -163,9 +164,15 @@ class ChunkedStore(ObjectStore):
             if self._session is None:
                 from tide.objects.chunked_maint import acquire
 
+                if self._refused is not None:  # one refusal per push, not one lock attempt per object
+                    raise self._refused
                 self.check_writable()
                 self._listable()
-                lock = acquire(self.backend, exclusive=False, stale=self.params.stale)
+                try:
+                    lock = acquire(self.backend, exclusive=False, stale=self.params.stale)
+                except StorageError as exc:
+                    self._refused = exc
+                    raise
                 try:
                     base = self._load()  # after the lock: no gc removes what this push dedups against now
                 except BaseException:
@@ -286,6 +293,7 @@ class ChunkedStore(ObjectStore):
         """Send the last pack, then the index file naming what this push made durable."""
         with self._mu:
             s, self._session = self._session, None
+            self._refused = None
         if s is None:
             return {}
         failed: dict[ObjRef, str] = {}
