@@ -124,6 +124,7 @@ def collect(store: ChunkedStore, remove: list[ObjRef]) -> int:
     store.check_writable()
     store._listable()
     lock = acquire(backend, exclusive=True, stale=store.params.stale)
+    beat = _Heartbeat(backend, lock, store.params.refresh)
     try:
         st = store._load()
         recipes = dict(st.recipes)
@@ -143,12 +144,13 @@ def collect(store: ChunkedStore, remove: list[ObjRef]) -> int:
                 rewrite.append(pack)
             else:
                 keep[pack] = mine
-        new_packs = _repack(store, st, rewrite, live)
+        new_packs = _repack(store, st, rewrite, live, beat)
         changed = removed or dead or rewrite or len(st.names) > 1 or \
             any(len(keep[p]) != len(st.packs[p]) for p in keep)
         if changed:
             keep.update(new_packs)
             # one index for all that stays, superseding every index read, before anything is deleted
+            beat()
             if keep or recipes:  # an empty remote needs no index file
                 store._write_index(keep, recipes, sorted(st.names))
             backend.delete_many([F.INDEX + n for n in sorted(st.names)])
@@ -164,7 +166,21 @@ def collect(store: ChunkedStore, remove: list[ObjRef]) -> int:
             pass
 
 
-def _repack(store: ChunkedStore, st: F.State, packs: list[str], live: set[bytes]) -> dict[str, list]:
+class _Heartbeat:
+    """Rewrites a held lock when ``every`` seconds have passed since it was written: a long gc must
+    not look stale to a push (a push ignores a stale exclusive lock)."""
+
+    def __init__(self, backend: Backend, key: str, every: float) -> None:
+        self.backend, self.key, self.every = backend, key, every
+        self.last = time.time()
+
+    def __call__(self) -> None:
+        if time.time() - self.last > self.every:
+            refresh_lock(self.backend, self.key, exclusive=True)
+            self.last = time.time()
+
+
+def _repack(store: ChunkedStore, st: F.State, packs: list[str], live: set[bytes], beat) -> dict[str, list]:
     """Copy the live chunks of ``packs`` into new packs (blobs as they are); their entries by pack."""
     out: dict[str, list] = {}
     builder = F.PackBuilder()
@@ -176,6 +192,7 @@ def _repack(store: ChunkedStore, st: F.State, packs: list[str], live: set[bytes]
         out[pid] = b.entries
 
     for pack in packs:
+        beat()
         data = _read_all(store, pack)
         for cid, off, n, raw, comp in st.packs[pack]:
             if cid in live and cid not in seen and st.locs[cid].pack == pack:
