@@ -69,7 +69,7 @@ def _read(store, ref) -> bytes:
         return f.read()
 
 
-@pytest.mark.parametrize("kind", ["local", "s3", "ssh", "webdav"])
+@pytest.mark.parametrize("kind", ["local", "s3", "ssh", "webdav", "gs", "gdrive", "webhdfs"])
 def test_issue23_chunked_store_conformance_over_backends(kind, make_case, tmp_path):
     """put/flush/has_many/stream/size/ages/gc/verify of the chunked format over each backend."""
     case = make_case(kind)
