@@ -92,7 +92,7 @@ class ChunkedStore(ObjectStore):
             with self.backend.open(F.INDEX + name) as f:
                 data = f.read()
             doc = F.decode_index(name, data)  # verified before it is kept
-            _write_atomic(path, data)
+            F.write_atomic(path, data)
         else:
             doc = F.decode_index(name, data)
         self._docs[name] = doc
@@ -121,7 +121,7 @@ class ChunkedStore(ObjectStore):
     def _write_index(self, packs: dict, recipes: dict[ObjRef, F.Recipe], supersedes: list[str] = ()) -> str:
         name, data = F.encode_index(time.time(), self._chunker(), packs, recipes, supersedes)
         self.backend.put_stream(io.BytesIO(data), F.INDEX + name, len(data))
-        _write_atomic(os.path.join(self.local, "index", name), data)
+        F.write_atomic(os.path.join(self.local, "index", name), data)
         self._docs[name] = F.decode_index(name, data)
         return name
 
@@ -429,10 +429,10 @@ class ChunkedStore(ObjectStore):
         return data
 
     def open(self, ref: ObjRef) -> BinaryIO:
-        return _Reader(lambda: self._pieces(ref))
+        return F.Reader(lambda: self._pieces(ref))
 
     def stream(self, ref: ObjRef) -> BinaryIO | None:
-        return _Reader(lambda: self._pieces(ref))
+        return F.Reader(lambda: self._pieces(ref))
 
     def get_file(self, ref: ObjRef, path: str) -> None:
         with open(path, "wb") as out:
@@ -471,49 +471,3 @@ class ChunkedStore(ObjectStore):
 
     def open_extra(self, key: str) -> BinaryIO:
         return self.backend.open(key)
-
-
-class _Reader(io.RawIOBase):
-    """A readable stream over an iterator of byte pieces, started on the first read (a missing
-    object raises there, where the transfer engine maps errors)."""
-
-    def __init__(self, start) -> None:
-        super().__init__()
-        self._start = start
-        self._it: Iterator[bytes] | None = None
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[:len(data)] = data
-        return len(data)
-
-    def read(self, n: int = -1) -> bytes:
-        if self._it is None:
-            self._it = self._start()
-        parts, have = [self._buf], len(self._buf)
-        while n < 0 or have < n:
-            piece = next(self._it, None)
-            if piece is None:
-                break
-            parts.append(piece)
-            have += len(piece)
-        data = b"".join(parts)
-        if n < 0:
-            self._buf = b""
-            return data
-        self._buf = data[n:]
-        return data[:n]
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    from tide.core.fsutil import tmp_name
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = tmp_name(path)
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)

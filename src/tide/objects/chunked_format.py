@@ -13,8 +13,11 @@ Everything here is pure: bytes in, values out. ``chunked.py`` moves them over a 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import threading
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from tide.core.errors import StorageError
@@ -213,3 +216,50 @@ class State:
             except (ValueError, KeyError, TypeError) as exc:
                 raise StorageError(f"index file {name}: unreadable entries ({exc})") from None
         return st
+
+
+# --- local helpers ------------------------------------------------------------------------------
+class Reader(io.RawIOBase):
+    """A readable stream over an iterator of byte pieces, started on the first read (a missing
+    object raises there, where the transfer engine maps errors)."""
+
+    def __init__(self, start) -> None:
+        super().__init__()
+        self._start = start
+        self._it: Iterator[bytes] | None = None
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def read(self, n: int = -1) -> bytes:
+        if self._it is None:
+            self._it = self._start()
+        parts, have = [self._buf], len(self._buf)
+        while n < 0 or have < n:
+            piece = next(self._it, None)
+            if piece is None:
+                break
+            parts.append(piece)
+            have += len(piece)
+        data = b"".join(parts)
+        if n < 0:
+            self._buf = b""
+            return data
+        self._buf = data[n:]
+        return data[:n]
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    from tide.core.fsutil import tmp_name
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = tmp_name(path)
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
