@@ -432,3 +432,25 @@ def test_issue23_push_and_gc_killed_at_a_write_then_rerun(repo_dir, tide, tmp_pa
     shutil.rmtree(repo_dir / ".dvc" / "cache")
     tide("pull", "-q", cwd=repo_dir)
     assert (repo_dir / "t.csv").read_bytes() == _csv(3000, seed=10)
+
+
+def test_issue23_verify_false_does_not_skip_checking_a_reassembled_object(repo_dir, tide, tmp_path):
+    """dvc's ``verify = false`` trusts objects by name; a chunked remote's objects are rebuilt by tide
+    from chunks, so they are hashed anyway: a damaged blob is reported, never admitted to the cache."""
+    remote = tmp_path / "remote"
+    (repo_dir / "t.csv").write_bytes(_csv(90_000))  # > 2 MiB: small objects are hashed whatever verify says
+    tide("add", "t.csv", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(remote), cwd=repo_dir)
+    tide("remote", "modify", "store", "verify", "false", cwd=repo_dir)
+    (repo_dir / "tide.yaml").write_text("remotes:\n  store:\n    format: chunked\n    compression: none\n")
+    tide("push", "-q", cwd=repo_dir)
+    (pack,) = [os.path.join(d, f) for d, _, fs in os.walk(remote / "chunked" / "packs") for f in fs]
+    os.chmod(pack, 0o644)
+    with open(pack, "r+b") as f:
+        f.seek(100)
+        f.write(b"#")
+    shutil.rmtree(repo_dir / ".dvc" / "cache")
+    (repo_dir / "t.csv").unlink()
+    p = tide("pull", cwd=repo_dir, check=False)
+    assert p.returncode != 0 and "corrupt" in p.stderr, p.stderr
+    assert not (repo_dir / "t.csv").exists()

@@ -59,6 +59,8 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
     ``batch_delete``: ``delete_many`` sends many keys per request (S3's DeleteObjects, 1,000);
         otherwise it is one ``delete`` per key, and ``gc -c`` runs them on its threads.
     ``default_jobs``: parallel requests when the user gives no ``-j`` / ``jobs``.
+    ``assembles``: (a remote format's, never a backend's) objects are rebuilt from parts on the way
+        down (the chunked format): downloads are hashed even where the remote says ``verify = false``.
     """
 
     atomic_put: bool = False
@@ -71,6 +73,7 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
     listing_ages: bool = False
     batch_delete: bool = False
     default_jobs: int = 8
+    assembles: bool = False
 
 
 class RemoteSpec(NamedTuple):
