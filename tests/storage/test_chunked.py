@@ -454,3 +454,20 @@ def test_issue23_verify_false_does_not_skip_checking_a_reassembled_object(repo_d
     p = tide("pull", cwd=repo_dir, check=False)
     assert p.returncode != 0 and "corrupt" in p.stderr, p.stderr
     assert not (repo_dir / "t.csv").exists()
+
+
+def test_issue23_get_from_a_repository_whose_remote_is_chunked(repo_dir, tide, tmp_path):
+    """tide get reads the source repository's tide.yaml at its revision: its chunked remote is read as such."""
+    from tests.conftest import git
+
+    (repo_dir / "t.csv").write_bytes(_csv(3000))
+    tide("add", "t.csv", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(tmp_path / "remote"), cwd=repo_dir)
+    (repo_dir / "tide.yaml").write_text("remotes:\n  store:\n    format: chunked\n")
+    tide("push", "-q", cwd=repo_dir)
+    git(repo_dir, "add", "-A")
+    git(repo_dir, "commit", "-qm", "data")
+    clone = tmp_path / "src"
+    git(tmp_path, "clone", "-q", str(repo_dir), str(clone))  # no cache: the data must come from the remote
+    tide("get", str(clone), "t.csv", "-o", str(tmp_path / "got.csv"), cwd=tmp_path)
+    assert (tmp_path / "got.csv").read_bytes() == (repo_dir / "t.csv").read_bytes()

@@ -19,17 +19,29 @@ KEYS = {"format", "chunk_size", "pack_size", "compression"}
 
 
 def chunk_params(root: str, name: str, env) -> object | None:
-    """``ChunkParams`` for remote ``name`` when tide.yaml makes it chunked, else None."""
+    """``ChunkParams`` for remote ``name`` when the repository's tide.yaml makes it chunked, else None."""
     from tide.core import settings as S
 
     try:
         with open(os.path.join(root, S.FILE_NAME), "rb") as f:
-            if b"remotes" not in f.read():  # no section to read: spare every transfer the YAML parser
-                return None
+            return chunk_params_of(f.read(), name, env)
     except FileNotFoundError:
         return None
-    remotes = S.load(root).section("remotes")
-    sec = remotes.get(name) if name else None
+
+
+def chunk_params_of(raw: bytes | None, name: str, env) -> object | None:
+    """``chunk_params`` from the bytes of a tide.yaml (None: there is none), e.g. another repository's
+    at a revision (``tide get`` / ``import`` from a repository whose remote is chunked)."""
+    from tide.core import settings as S
+    from tide.core import yamlio
+
+    if not raw or b"remotes" not in raw or not name:  # no section to read: spare the YAML parser
+        return None
+    data = yamlio.loads(raw.decode("utf-8", "replace"), S.FILE_NAME) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{S.FILE_NAME}: expected a mapping of sections")
+    remotes = S.Settings(S.FILE_NAME, data).section("remotes")
+    sec = remotes.get(name)
     if sec is None:
         return None
     where = f"remotes.{name}"
@@ -70,9 +82,11 @@ def _seconds(env, name: str, default: float) -> float:
     return value
 
 
-def open_store(wrapped, spec, root: str, tmp_dir: str, env):
-    """The ``ObjectStore`` for a remote: DVC's layout, or the chunked format tide.yaml asks for."""
-    params = chunk_params(root, spec.name, env)
+def open_store(wrapped, spec, root: str, tmp_dir: str, env, params=None):
+    """The ``ObjectStore`` for a remote: DVC's layout, or the chunked format tide.yaml asks for
+    (``params``: already read, e.g. from another repository's tide.yaml)."""
+    if params is None:
+        params = chunk_params(root, spec.name, env) if root else None
     if params is None:
         from tide.objects.remote import DvcLayoutStore
 
