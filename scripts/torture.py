@@ -11,7 +11,8 @@ cannot run, e.g. a module that is missing, is a failure, never a skip):
 * crash:        SIGKILL trials over every scenario (add, commit, checkout, gc, push, pull, fetch, gc -c,
                 repro) and three cache link types; each trial checks fsck, lost files and the re-run.
 * fuzz:         the hypothesis fuzzers of tests/reliability/test_fuzz.py with N inputs per parser.
-* net:          push/pull/fetch rounds through the fault proxy in front of moto S3 and OpenSSH sshd.
+* net:          push/pull/fetch rounds through the fault proxy in front of moto S3 (DVC's layout and the
+                chunked format) and OpenSSH sshd.
 * canaries:     the test suite (or the listed tests) under tests/reliability/canary_plugin.py: canaries in
                 every credential variable of the environment; passes when every test passes and no canary
                 shows in an output or a file.
@@ -155,25 +156,34 @@ def net(rounds: int, seed: int, work: Path) -> dict:
     moto, sshd = MotoS3(), Sshd(str(work / "sshd"))
     try:
         for r in range(rounds):
-            for kind in ("s3", "ssh"):
+            for kind in ("s3", "ssh", "s3-chunked"):
                 rw = work / f"net-{kind}-{r}"
                 (rw / "home").mkdir(parents=True)
                 env = crashlib.isolated_env(str(rw / "home"), S3_ENV)
-                if kind == "s3":
+                if kind.startswith("s3"):
                     bucket = moto.new_bucket("torture")
                     port = int(moto.endpoint.rsplit(":", 1)[1])
                 else:
                     port = sshd.port
                 with FaultProxy(("127.0.0.1", port), seed=seed + r, stall_s=1.0) as proxy:
+                    yaml = ""
                     if kind == "s3":
                         url, opts = f"s3://{bucket}/store", {"endpointurl": f"http://127.0.0.1:{proxy.port}"}
                         reader = netlib.s3_objects(moto.client(), bucket, "store")
+                    elif kind == "s3-chunked":  # issue 23: packs, index files and locks through the faults
+                        from tide.core.config import Env
+                        from tide.storage.base import RemoteSpec
+                        from tide.storage.registry import open_backend
+
+                        url, opts = f"s3://{bucket}/store", {"endpointurl": f"http://127.0.0.1:{proxy.port}"}
+                        direct = open_backend(RemoteSpec("", url, (("endpointurl", moto.endpoint),)), Env(env))
+                        reader, yaml = netlib.chunked_objects(direct, rw / "reader"), netlib.CHUNKED_YAML
                     else:
                         sroot = rw / "sftp"
                         url, opts = f"ssh://{sshd.user}@127.0.0.1:{proxy.port}{sroot}", {"keyfile": sshd.client_key}
                         reader = netlib.dir_objects(sroot)
                     res = netlib.fault_round(rw, env, proxy, url, opts, reader, seed=seed + r, faulty_attempts=4,
-                                             rate=0.6)
+                                             rate=0.6, tide_yaml=yaml)
                     for fault in ("reset", "truncate", "stall", "latency", "corrupt"):
                         counts["faults"] += proxy.stats.get(fault, 0)
                 counts["rounds"] += 1

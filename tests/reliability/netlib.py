@@ -53,7 +53,8 @@ def fsck_corrupt(root: Path, env: dict[str, str]) -> list[str]:
         return [f"fsck gave no report: {p.stderr[-300:]}"]
 
 
-def make_repo(root: Path, env: dict[str, str], url: str, options: dict[str, str], seed: int) -> crashlib.State:
+def make_repo(root: Path, env: dict[str, str], url: str, options: dict[str, str], seed: int,
+              tide_yaml: str = "") -> crashlib.State:
     root.mkdir(parents=True)
     crashlib.git(root, "init", "-q", "-b", "main", env=env)
     crashlib.tide(["init", "-q"], root, env)
@@ -66,6 +67,8 @@ def make_repo(root: Path, env: dict[str, str], url: str, options: dict[str, str]
     crashlib.tide(["remote", "add", "-d", "store", url], root, env)
     for k, v in options.items():
         crashlib.tide(["remote", "modify", "store", k, v], root, env)
+    if tide_yaml:
+        (root / "tide.yaml").write_text(tide_yaml)
     crashlib.git(root, "add", "-A", env=env)
     crashlib.git(root, "commit", "-q", "-m", "data", env=env)
     return state
@@ -73,11 +76,13 @@ def make_repo(root: Path, env: dict[str, str], url: str, options: dict[str, str]
 
 def fault_round(work: Path, env: dict[str, str], proxy: FaultProxy, url: str, options: dict[str, str],
                 remote_objects: Callable[[], dict[str, bytes]], seed: int, faulty_attempts: int = 3,
-                rate: float = 0.5, verbs: tuple[str, ...] = ("push", "pull", "fetch")) -> RoundResult:
-    """``remote_objects()`` reads every object on the remote behind the proxy's back (oid -> bytes)."""
+                rate: float = 0.5, verbs: tuple[str, ...] = ("push", "pull", "fetch"),
+                tide_yaml: str = "") -> RoundResult:
+    """``remote_objects()`` reads every object on the remote behind the proxy's back (oid -> bytes).
+    ``tide_yaml``: the repository's tide.yaml (e.g. the remote in the chunked format)."""
     res = RoundResult()
     a = work / "a"
-    state = make_repo(a, env, url, options, seed)
+    state = make_repo(a, env, url, options, seed, tide_yaml)
     steps = [("push", a, ["push"]), ("pull", work / "b", ["pull"]), ("fetch", work / "c", ["fetch"])]
     steps = [st for st in steps if st[0] in verbs]
     for what, root, args in steps:
@@ -121,6 +126,24 @@ def s3_objects(client, bucket: str, prefix: str) -> Callable[[], dict[str, bytes
                 parts = obj["Key"][len(prefix):].strip("/").split("/")
                 if len(parts) == 4 and parts[:2] == ["files", "md5"]:
                     out[parts[2] + parts[3]] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+        return out
+
+    return read
+
+
+CHUNKED_YAML = "remotes:\n  store:\n    format: chunked\n    chunk_size: 16384\n    pack_size: 262144\n"
+
+
+def chunked_objects(backend, local: Path) -> Callable[[], dict[str, bytes]]:
+    """Every object of a chunked remote, reassembled (``backend``: the remote behind the proxy's back)."""
+    def read() -> dict[str, bytes]:
+        from tide.objects.chunked import ChunkedStore
+
+        store = ChunkedStore(backend, str(local))
+        out = {}
+        for ref in store.iter_refs():
+            with store.open(ref) as f:
+                out[ref.oid] = f.read()
         return out
 
     return read

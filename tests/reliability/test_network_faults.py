@@ -38,6 +38,24 @@ def test_s3_through_faulty_network(moto_s3, env, tmp_path):
     _check(res, proxy)
 
 
+def test_issue23_s3_chunked_through_faulty_network(moto_s3, env, tmp_path):
+    """The chunked format's pushes (packs, index, lock) and pulls (ranged pack reads) through resets,
+    truncations and corruption: nothing corrupt on the remote or in a cache, and a re-run completes."""
+    from tide.core.config import Env
+    from tide.storage.base import RemoteSpec
+    from tide.storage.registry import open_backend
+
+    bucket = moto_s3.new_bucket("faultsc")
+    port = int(moto_s3.endpoint.rsplit(":", 1)[1])
+    direct = open_backend(RemoteSpec("", f"s3://{bucket}/store", (("endpointurl", moto_s3.endpoint),)), Env(env))
+    with FaultProxy(("127.0.0.1", port), seed=11, stall_s=0.3, max_offset=48 * 1024) as proxy:
+        res = netlib.fault_round(tmp_path, env, proxy, f"s3://{bucket}/store",
+                                 {"endpointurl": f"http://127.0.0.1:{proxy.port}"},
+                                 netlib.chunked_objects(direct, tmp_path / "reader"), seed=2,
+                                 faulty_attempts=1, verbs=("push", "pull"), tide_yaml=netlib.CHUNKED_YAML)
+    _check(res, proxy)
+
+
 def test_ssh_through_faulty_network(sshd, env, tmp_path):
     root = tmp_path / "sftp-root"
     with FaultProxy(("127.0.0.1", sshd.port), seed=11, stall_s=0.3, max_offset=48 * 1024) as proxy:

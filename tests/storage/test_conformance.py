@@ -50,6 +50,9 @@ def test_put_exists_size_read(case, tmp_path):
     dst = tmp_path / "got"
     b.get_file(key, str(dst))
     assert dst.read_bytes() == data
+    # issue 23: the chunked format reads chunks out of packs with read_range
+    assert b.read_range(key, 5, 20) == data[5:25]
+    assert b.read_range(key, len(data) - 3, 100) == data[-3:]
 
 
 def test_missing_key(case, tmp_path):
@@ -61,6 +64,8 @@ def test_missing_key(case, tmp_path):
         b.open("files/md5/00/nothere").read()
     with pytest.raises(StorageNotFound):
         b.get_file("files/md5/00/nothere", str(tmp_path / "x"))
+    with pytest.raises(StorageNotFound):
+        b.read_range("files/md5/00/nothere", 0, 10)
 
 
 def test_list(case, tmp_path):

@@ -75,8 +75,12 @@ def test_issue21_every_backend_and_store_declares_only_the_contracts_operations(
     for cls in _subclasses(Backend):
         if cls.__module__.startswith("tide."):
             assert public(cls) <= declared, f"{cls.__name__} adds {public(cls) - declared}"
-    assert issubclass(DvcLayoutStore, ObjectStore)
-    assert public(DvcLayoutStore) <= public(ObjectStore) | {"cheap_open"}
+    from tide.objects.chunked import ChunkedStore
+
+    for store in (DvcLayoutStore, ChunkedStore):
+        assert issubclass(store, ObjectStore)
+        extra = public(store) - public(ObjectStore) - {"cheap_open"}
+        assert not extra, f"{store.__name__} adds {extra}"
 
 
 def test_issue21_storage_reads_the_environment_only_through_env():

@@ -34,13 +34,37 @@ def register(p):
     _level(n)
     n.add_argument("name")
     n.add_argument("new")
-    for sp in (a, m, s, r, d, n):
+    c = sub.add_parser("convert", help="copy every object of remote SRC to remote DST, across formats "
+                                       "(dvc <-> chunked, tide.yaml); resumable")
+    c.add_argument("src")
+    c.add_argument("dst")
+    c.add_argument("-j", "--jobs", type=int, help="parallel transfers")
+    for sp in (a, m, s, r, d, n, c):
         sp.add_argument("-q", "--quiet", action="store_true", help="print only errors")
         sp.add_argument("-v", "--verbose", action="count", default=0, help="show details")
 
 
+def _convert(args):
+    from tide.cli.output import repo
+    from tide.core.errors import StorageError
+    from tide.ops.remote_convert import convert
+
+    res = convert(repo(), args.src, args.dst, args.jobs)
+    if not args.quiet:
+        print(f"{res.copied} objects copied to '{args.dst}' ({res.nbytes} bytes), {res.present} already there"
+              + (f", {res.runs} run-cache entries" if res.runs else ""))
+    if res.failed:
+        ref, why = res.failed[0]
+        raise StorageError(f"convert incomplete: {len(res.failed)} objects failed (first: {ref.oid}: {why}); "
+                           "run it again to resume")
+    return 0
+
+
 def run(args):
     import os
+
+    if args.action == "convert":
+        return _convert(args)
 
     from tide.core.config import Config
     from tide.core.errors import ConfigError

@@ -59,3 +59,22 @@ def is_md5(value: object) -> bool:
         return False
     v = value[:-4] if value.endswith(".dir") else value
     return len(v) == 32 and all(c in "0123456789abcdef" for c in v)
+
+
+def md5_stream_matches(stream, want: str, dos2unix_too: bool = False) -> bool:
+    """Whether the bytes of ``stream`` hash to ``want`` (md5; with ``dos2unix_too``, the legacy hash
+    is accepted as well: a DVC 2.x object). Reads 1 MiB blocks, as ``file_md5_dos2unix`` does."""
+    h = hashlib.md5(usedforsecurity=False)
+    legacy = hashlib.md5(usedforsecurity=False) if dos2unix_too else None
+    pending = b""
+    while True:
+        part = stream.read(CHUNK)
+        pending += part
+        while len(pending) >= CHUNK or (not part and pending):
+            block, pending = pending[:CHUNK], pending[CHUNK:]
+            h.update(block)
+            if legacy is not None:
+                legacy.update(block.replace(b"\r\n", b"\n") if is_text_block(block[:512]) else block)
+        if not part:
+            break
+    return h.hexdigest() == want or (legacy is not None and legacy.hexdigest() == want)

@@ -46,6 +46,13 @@ class ObjectStore:
       backend can: ``capabilities.batch_delete``; manifests before files is the caller's order).
     - ``list_extra(prefix)`` / ``put_extra`` / ``open_extra``: non-object files such as the run cache
       (``runs/...``) and gc's epoch token, by key.
+    - ``flush()``: make what ``put`` accepted durable (a format that batches objects, such as the
+      chunked one, writes its pack and index here); returns the objects that could not be made so,
+      with why. The transfer engine calls it once at the end of a push; default: nothing to do.
+    - ``gc(remove, jobs)``: ``gc -c``'s deletion: remove these objects (manifests first) and reclaim
+      whatever else the format holds for them; returns how many were removed.
+    - ``verify(sample, jobs)``: ``fsck -c``: check the remote's objects (``sample`` of them, None: all)
+      and the format's own structures; returns one line per problem.
     """
 
     url: str = ""
@@ -105,6 +112,45 @@ class ObjectStore:
     def delete_many(self, refs: list[ObjRef]) -> None:
         for ref in refs:
             self.delete(ref)
+
+    def flush(self) -> dict[ObjRef, str]:
+        return {}
+
+    def gc(self, remove: list[ObjRef], jobs: int) -> int:
+        dirs = [r for r in remove if r.is_dir]
+        files = [r for r in remove if not r.is_dir]
+        for batch in (dirs, files):  # manifests first: a remote never keeps one whose files are gone
+            if batch and self.capabilities.batch_delete:
+                self.delete_many(batch)  # S3: 1,000 keys a request
+            elif batch:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(max(1, min(jobs, len(batch)))) as pool:
+                    list(pool.map(self.delete, batch))
+        return len(remove)
+
+    def verify(self, sample: int | None, jobs: int) -> list[str]:
+        """Default: download the objects (a random ``sample`` of them) and check each one's md5."""
+        import random
+
+        refs = sorted(self.iter_refs())
+        if sample is not None and len(refs) > sample:
+            refs = sorted(random.sample(refs, sample))
+
+        def one(ref: ObjRef) -> str | None:
+            from tide.core.hashing import md5_stream_matches
+
+            try:
+                with self.open(ref) as src:
+                    ok = md5_stream_matches(src, ref.oid.removesuffix(".dir"), ref.legacy and not ref.is_dir)
+            except StorageError as exc:
+                return f"{ref.oid}: cannot be read ({exc})"
+            return None if ok else f"{ref.oid}: corrupt (its content does not hash to its id)"
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, min(jobs, len(refs) or 1))) as pool:
+            return [p for p in pool.map(one, refs) if p]
 
     def check_writable(self) -> None:
         if not self.capabilities.writable:

@@ -104,9 +104,24 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
                 ok.append(d.ref)
         dsizes = {r: _size(cache.path(r.oid, r.legacy)) for r in ok}
         _run_pool(ok, jobs, lambda r: _upload(cache, store, r, dsizes[r]), res, failed, progress, dsizes)
+        if send or dir_send:
+            _flushed(store, res, {**sizes, **dsizes})
     finally:
         progress.close()
     return res
+
+
+def _flushed(store: ObjectStore, res: TransferResult, sizes: dict[ObjRef, int]) -> None:
+    """Let the store make what it accepted durable (a format that batches objects writes its last
+    pack and index now); what it could not is a failure, not a confirmed object."""
+    lost = store.flush()
+    if not lost:
+        return
+    res.confirmed = [r for r in res.confirmed if r not in lost]
+    for ref, why in lost.items():
+        res.transferred -= 1
+        res.nbytes -= sizes.get(ref, 0)
+        res.failed.append((ref, why))
 
 
 def _size(path: str) -> int:

@@ -133,21 +133,10 @@ def _spare_recent(rem, p: CloudGcPlan, ages: dict | None) -> None:
 
 
 def execute(rem, p: CloudGcPlan) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
     from tide.ops.gc import require_complete
 
     require_complete(p.unreadable, what=f"remote '{rem.name}'")
-
-    dirs = [r for r in p.remove if r.is_dir]
-    files = [r for r in p.remove if not r.is_dir]
-    for batch in (dirs, files):  # manifests first: a remote never keeps one whose files are gone
-        if batch and rem.store.capabilities.batch_delete:
-            rem.store.delete_many(batch)  # S3: 1,000 keys a request
-        elif batch:
-            with ThreadPoolExecutor(max(1, min(rem.jobs, len(batch)))) as pool:
-                list(pool.map(rem.store.delete, batch))
-    return len(p.remove)
+    return rem.store.gc(p.remove, rem.jobs)  # manifests before files; a chunked remote also repacks
 
 
 @dataclass

@@ -109,7 +109,7 @@ class OpenRemote:
     def __init__(self, name: str, spec, store, backend, jobs: int) -> None:
         self.name = name
         self.spec = spec  # RemoteSpec
-        self.store = store  # DvcLayoutStore
+        self.store = store  # an ObjectStore: DvcLayoutStore, or ChunkedStore (tide.yaml)
         self.backend = backend  # RetryingBackend
         self.jobs = jobs
 
@@ -120,7 +120,6 @@ class OpenRemote:
 def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRemote:
     """Resolve remote ``name`` (or the default) and open its store behind the retry wrapper."""
     from tide.core.retry import DEFAULT_ATTEMPTS, RetryPolicy
-    from tide.objects.remote import DvcLayoutStore
     from tide.ops.remote import resolve
     from tide.storage.wrappers import open_retrying
 
@@ -134,7 +133,10 @@ def open_remote(repo: Repo, name: str | None, jobs: int | None = None) -> OpenRe
     n = jobs or rr.jobs or wrapped.capabilities.default_jobs
     if n < 1:
         raise UsageError("-j/--jobs must be at least 1")
-    return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, n)
+    from tide.ops.remote_format import open_store
+
+    store = open_store(wrapped, rr.spec, repo.root, repo.tmp_dir, repo.env)
+    return OpenRemote(rr.spec.name, rr.spec, store, wrapped, n)
 
 
 def remote_index(repo: Repo, url: str, endpoint: str | None):

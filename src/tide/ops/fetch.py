@@ -85,7 +85,7 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
         rem = open_remote(repo, name, jobs)
         try:
             files, dirs = list(group.files), list(group.dirs)
-            verify = verify_downloads(rem.spec)
+            verify = verify_downloads(rem.spec) or rem.store.capabilities.assembles  # reassembly is checked always
             res = fetch(repo.cache, rem.store, files, dirs, rem.jobs, progress,
                         verify=verify, spares=files + dirs if spares else ())
             if res.corrupt:  # garbled on the way (a flaky network) or stored so: a second download tells

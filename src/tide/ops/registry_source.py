@@ -303,7 +303,7 @@ class Source:
             path = ObjectCache(local_cache).path(ref.oid, ref.legacy)
             if os.path.isfile(path):
                 return open(path, "rb")  # the caller closes it
-        rem = _open(self.resolved_remote(), None, self.env)
+        rem = _open(self.resolved_remote(), None, self.env, self)
         try:
             stream = rem.store.open(ref)
         except Exception:
@@ -339,7 +339,7 @@ class Source:
         from tide.ops.remote import resolve
 
         rr = resolve(settings, name)
-        rem: OpenRemote = _open(rr, jobs, self.env)
+        rem: OpenRemote = _open(rr, jobs, self.env, self)
         self.last_remote = rem.spec.url
         try:
             res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
@@ -415,14 +415,17 @@ def _store_at(path: str, env: Env):
     return DvcLayoutStore(open_retrying(RemoteSpec("", path), env))
 
 
-def _open(rr, jobs: int | None, env: Env):
-    from tide.objects.remote import DvcLayoutStore
+def _open(rr, jobs: int | None, env: Env, source: Source):
+    """The source's remote behind the retry wrapper, in the format the source's tide.yaml gives it."""
     from tide.ops.data_scope import OpenRemote
+    from tide.ops.remote_format import chunk_params_of, open_store
     from tide.storage.wrappers import open_retrying
 
+    params = chunk_params_of(source.read("tide.yaml"), rr.spec.name, env)
     wrapped = open_retrying(rr.spec, env)
     n = jobs or rr.jobs or wrapped.capabilities.default_jobs
-    return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, max(1, n))
+    store = open_store(wrapped, rr.spec, "", source._tmp, env, params)
+    return OpenRemote(rr.spec.name, rr.spec, store, wrapped, max(1, n))
 
 
 def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,

@@ -61,6 +61,8 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
     ``batch_delete``: ``delete_many`` sends many keys per request (S3's DeleteObjects, 1,000);
         otherwise it is one ``delete`` per key, and ``gc -c`` runs them on its threads.
     ``default_jobs``: parallel requests when the user gives no ``-j`` / ``jobs``.
+    ``assembles``: (a remote format's, never a backend's) objects are rebuilt from parts on the way
+        down (the chunked format): downloads are hashed even where the remote says ``verify = false``.
     """
 
     atomic_put: bool = False
@@ -73,6 +75,7 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
     listing_ages: bool = False
     batch_delete: bool = False
     default_jobs: int = 8
+    assembles: bool = False
 
 
 class RemoteSpec(NamedTuple):
@@ -193,6 +196,17 @@ class Backend:
             while chunk := src.read(CHUNK):
                 out.write(chunk)
         return True
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of the object from ``offset`` (fewer only at its end); ``StorageNotFound``
+        if absent. Default: ``open``, ``seek``, ``read`` (one ranged request on object stores)."""
+        with self.open(key) as src:
+            src.seek(offset)
+            parts, want = [], length
+            while want > 0 and (part := src.read(want)):
+                parts.append(part)
+                want -= len(part)
+        return b"".join(parts)
 
     def check_writable(self) -> None:
         """Raise ``StoragePermanent`` when this remote cannot be written (``capabilities.writable``):

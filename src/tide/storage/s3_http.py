@@ -181,6 +181,31 @@ class S3Http:
             self._conns.drop(resp)
             raise translate(exc, what) from exc
 
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of ``key`` from ``offset`` (fewer at its end) with one bounded Range GET:
+        the connection stays reusable (an open-ended one would have to be dropped)."""
+        from tide.storage.errors import translate
+
+        if length <= 0:
+            return b""
+        what = f"read {key}"
+        resp = self._request("GET", key, headers={"Range": f"bytes={offset}-{offset + length - 1}"}, what=what)
+        if resp.status == 416:  # nothing at this offset
+            resp.read()
+            return b""
+        try:
+            self._check(resp, what)
+            data = resp.read()
+            if resp.length:
+                raise StorageTransient(f"{what}: the connection closed {resp.length} bytes before the end")
+        except StorageError:
+            self._conns.drop(resp)
+            raise
+        except Exception as exc:  # a connection lost midway, http1.RemoteProtocolError and the like
+            self._conns.drop(resp)
+            raise translate(exc, what) from exc
+        return data if resp.status == 206 else data[offset:offset + length]  # a server that ignored Range
+
     def list(self, prefix: str) -> Iterator[str]:
         """Every key under ``prefix`` (bucket-relative), 1,000 per ListObjectsV2 request."""
         return (key for key, _ in self.list_ages(prefix))

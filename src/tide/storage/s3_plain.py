@@ -81,6 +81,9 @@ class S3PlainBackend(S3Puts):
     def stream(self, key: str) -> BinaryIO:
         return self.http.open(self._obj(key))
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        return self.http.get_range(self._obj(key), offset, length)
+
     def get_file(self, key: str, path: str) -> None:
         self.http.get_to(self._obj(key), path)
 

@@ -69,6 +69,9 @@ class BackendWrapper(Backend):
         # each attempt keeps what the one before received
         return self._call(lambda: self.inner.get_file_resuming(key, path))
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        return self._call(lambda: self.inner.read_range(key, offset, length))
+
     def put_file(self, path: str, key: str) -> None:
         self._call(lambda: self.inner.put_file(path, key))
 

@@ -1,0 +1,265 @@
+"""The on-remote structures of the ``chunked`` format: keys, packs, index files (docs/storage.md,
+"The chunked format", is their specification).
+
+    chunked/packs/ab/<sha256 of the pack's bytes>   blobs (chunks, zstd-compressed when that pays)
+                                                     then a JSON trailer, its length and a magic
+    chunked/index/<sha256 of the file's bytes>      one zstd frame of JSON: chunk -> pack/offset/length
+                                                     and recipes: DVC object id -> chunks
+    chunked/locks/<random>                          shared (push) and exclusive (gc) locks
+
+Everything here is pure: bytes in, values out. ``chunked.py`` moves them over a ``Backend``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import threading
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from tide.core.errors import StorageError
+from tide.objects.ref import ObjRef
+
+ROOT = "chunked/"
+PACKS = ROOT + "packs/"
+INDEX = ROOT + "index/"
+LOCKS = ROOT + "locks/"
+MAGIC = b"TIDEPK01"
+VERSION = 1
+_HEX = frozenset("0123456789abcdef")
+
+
+class ChunkParams(NamedTuple):
+    """How a clone writes (readers need none of it: every index and pack says what it holds).
+
+    ``avg``: FastCDC's average chunk size (pyfastcdc ``avg_size``; min = avg/4, max = avg*4);
+    ``pack``: a pack is sealed once it holds this many bytes; ``level``: zstd level (0: store raw);
+    ``stale``: seconds after which a lock nobody refreshed is stale; ``refresh``: how often a long
+    push rewrites its lock; ``repack``: gc rewrites a pack whose live bytes are below this share;
+    ``index_every``: a long push writes an index file of its packs every this many packs, so that a
+    push killed later sends only the rest when run again."""
+
+    avg: int = 64 << 10
+    pack: int = 32 << 20
+    level: int = 1
+    stale: float = 1800.0
+    refresh: float = 300.0
+    repack: float = 0.5
+    index_every: int = 8
+
+
+class Loc(NamedTuple):
+    """Where a chunk's blob is: pack id, offset and length in the pack, raw (uncompressed) length and
+    the blob's encoding (``"zstd"`` or ``"raw"``)."""
+
+    pack: str
+    offset: int
+    length: int
+    raw: int
+    comp: str
+
+
+class Recipe(NamedTuple):
+    size: int
+    time: float  # when the index that holds it was written (gc's grace period)
+    chunks: tuple[bytes, ...]
+
+
+def is_id(name: str) -> bool:
+    return len(name) == 64 and all(c in _HEX for c in name)
+
+
+def pack_key(pack: str) -> str:
+    return f"{PACKS}{pack[:2]}/{pack}"
+
+
+def sha256(data: bytes | memoryview) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+# --- compression ---------------------------------------------------------------------------------
+class Codec(threading.local):
+    """zstd contexts, one per thread (a context is not shared between threads); one per store."""
+
+    def __init__(self) -> None:
+        self.c = None
+        self.level = -1
+        self.d = None
+
+    def encode(self, data: bytes | memoryview, level: int) -> tuple[bytes, str]:
+        """The blob for a chunk: zstd when it saves at least a tenth, else the raw bytes."""
+        if level > 0 and len(data) >= 64:
+            if self.c is None or self.level != level:
+                import zstandard
+
+                self.c, self.level = zstandard.ZstdCompressor(level=level), level
+            z = self.c.compress(data)
+            if len(z) <= len(data) * 0.9:
+                return z, "zstd"
+        return bytes(data), "raw"
+
+    def decode(self, blob: bytes, loc: Loc) -> bytes:
+        if loc.comp == "raw":
+            return blob
+        if loc.comp == "zstd":
+            if self.d is None:
+                import zstandard
+
+                self.d = zstandard.ZstdDecompressor()
+            return self.d.decompress(blob, max_output_size=loc.raw)
+        raise StorageError(f"pack {loc.pack}: unknown blob encoding '{loc.comp}' (written by a newer tide?)")
+
+
+# --- packs ---------------------------------------------------------------------------------------
+class PackBuilder:
+    """Blobs of one pack being filled (not thread-safe: the store holds its lock around ``add``)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.entries: list[tuple[bytes, int, int, int, str]] = []  # chunk id, offset, length, raw, comp
+        self.hash = hashlib.sha256()  # of the bytes so far: sealing hashes only the trailer
+
+    def add(self, cid: bytes, blob: bytes, raw: int, comp: str) -> None:
+        self.entries.append((cid, len(self.buf), len(blob), raw, comp))
+        self.buf += blob
+        self.hash.update(blob)
+
+    def seal(self) -> tuple[str, bytes]:
+        """The pack's id and bytes: the blobs, a JSON trailer listing them, its length (8 bytes,
+        big-endian) and ``MAGIC``."""
+        trailer = json.dumps({"format": "tide-chunked-pack", "version": VERSION,
+                              "blobs": [[c.hex(), o, n, r, z] for c, o, n, r, z in self.entries]},
+                             separators=(",", ":")).encode()
+        tail = trailer + len(trailer).to_bytes(8, "big") + MAGIC
+        self.buf += tail
+        self.hash.update(tail)
+        return self.hash.hexdigest(), bytes(self.buf)
+
+
+def parse_pack(pack: str, data: bytes) -> list[tuple[bytes, int, int, int, str]]:
+    """The blobs a pack's trailer lists; StorageError if the pack is not what its name says."""
+    if hashlib.sha256(data).hexdigest() != pack:
+        raise StorageError(f"pack {pack}: its content does not hash to its name")
+    if len(data) < 16 or data[-8:] != MAGIC:
+        raise StorageError(f"pack {pack}: no pack trailer")
+    n = int.from_bytes(data[-16:-8], "big")
+    try:
+        doc = json.loads(data[-16 - n:-16])
+        return [(bytes.fromhex(c), o, ln, r, z) for c, o, ln, r, z in doc["blobs"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError(f"pack {pack}: unreadable trailer ({exc})") from None
+
+
+# --- index files ---------------------------------------------------------------------------------
+def encode_index(time: float, chunker: dict, packs: dict[str, list[tuple[bytes, int, int, int, str]]],
+                 recipes: dict[ObjRef, Recipe], supersedes: list[str] = ()) -> tuple[str, bytes]:
+    doc = {"format": "tide-chunked-index", "version": VERSION, "time": time, "chunker": chunker,
+           "supersedes": sorted(supersedes),
+           "packs": {p: [[c.hex(), o, n, r, z] for c, o, n, r, z in entries] for p, entries in sorted(packs.items())},
+           "objects": [["L" if ref.legacy else "M", ref.oid, rec.size, [c.hex() for c in rec.chunks], rec.time or time]
+                       for ref, rec in sorted(recipes.items())]}
+    import zstandard
+
+    data = zstandard.ZstdCompressor(level=3).compress(json.dumps(doc, separators=(",", ":")).encode())
+    return hashlib.sha256(data).hexdigest(), data
+
+
+def decode_index(name: str, data: bytes) -> dict:
+    if hashlib.sha256(data).hexdigest() != name:
+        raise StorageError(f"index file {name}: its content does not hash to its name")
+    try:
+        import zstandard
+
+        doc = json.loads(zstandard.ZstdDecompressor().decompress(data, max_output_size=1 << 31))
+    except (ValueError, ImportError) as exc:
+        raise StorageError(f"index file {name}: unreadable ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != "tide-chunked-index":
+        raise StorageError(f"index file {name}: not a tide chunked index")
+    if doc.get("version") != VERSION:
+        raise StorageError(f"index file {name}: format version {doc.get('version')} (this tide reads {VERSION})")
+    return doc
+
+
+class State:
+    """The union of the index files that no other supersedes."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()  # index files read (superseded ones included)
+        self.locs: dict[bytes, Loc] = {}
+        self.packs: dict[str, list[tuple[bytes, int, int, int, str]]] = {}
+        self.recipes: dict[ObjRef, Recipe] = {}
+
+    @classmethod
+    def of(cls, docs: dict[str, dict]) -> State:
+        st = cls()
+        st.names = set(docs)
+        gone = {s for doc in docs.values() for s in doc.get("supersedes") or ()}
+        for name in sorted(docs, key=lambda n: (docs[n].get("time") or 0, n)):  # oldest first
+            if name in gone:
+                continue
+            doc = docs[name]
+            try:
+                when = float(doc.get("time") or 0)
+                for pack, entries in doc["packs"].items():
+                    parsed = [(bytes.fromhex(c), int(o), int(n), int(r), str(z)) for c, o, n, r, z in entries]
+                    st.packs.setdefault(pack, []).extend(parsed)
+                    for c, o, n, r, z in parsed:
+                        st.locs.setdefault(c, Loc(pack, o, n, r, z))
+                for entry in doc["objects"]:  # kind, oid, size, chunks, when it was pushed
+                    kind, oid, size, chunks = entry[:4]
+                    pushed = float(entry[4]) if len(entry) > 4 else when
+                    st.recipes[ObjRef(oid, kind == "L")] = Recipe(int(size), pushed,
+                                                                  tuple(bytes.fromhex(c) for c in chunks))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StorageError(f"index file {name}: unreadable entries ({exc})") from None
+        return st
+
+
+# --- local helpers ------------------------------------------------------------------------------
+class Reader(io.RawIOBase):
+    """A readable stream over an iterator of byte pieces, started on the first read (a missing
+    object raises there, where the transfer engine maps errors)."""
+
+    def __init__(self, start) -> None:
+        super().__init__()
+        self._start = start
+        self._it: Iterator[bytes] | None = None
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def read(self, n: int = -1) -> bytes:
+        if self._it is None:
+            self._it = self._start()
+        parts, have = [self._buf], len(self._buf)
+        while n < 0 or have < n:
+            piece = next(self._it, None)
+            if piece is None:
+                break
+            parts.append(piece)
+            have += len(piece)
+        data = b"".join(parts)
+        if n < 0:
+            self._buf = b""
+            return data
+        self._buf = data[n:]
+        return data[:n]
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    from tide.core.fsutil import tmp_name
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = tmp_name(path)
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
