@@ -392,3 +392,37 @@ def test_issue26_add_again_with_link_cache_keeps_links(repo_dir, tide, kind):
         assert os.stat(victim).st_nlink >= 2
     assert Path(victim).read_bytes() == data
     assert {p: os.lstat(p).st_ino for p in files if p != victim} == {p: i for p, i in before.items() if p != victim}
+
+
+def test_issue26_add_hashes_each_small_file_once(repo_dir, monkeypatch):
+    """issue 26: `add` hashed each small file twice, once to name it and once more as the cache
+    stored the same bytes. The bytes kept from the first hash are stored without a second; the
+    objects still hold exactly the files' bytes, and bytes not kept are still hashed by the cache."""
+    from tide.core import hashing as core_hashing
+    from tide.objects import cache as cache_mod
+    from tide.workspace import hashing
+
+    _tree(repo_dir, 60)
+    hashed: list[int] = []
+
+    def counting(data):
+        hashed.append(len(data))
+        return core_hashing.md5_bytes(data)
+
+    monkeypatch.setattr(hashing, "md5_bytes", counting)
+    monkeypatch.setattr(cache_mod, "md5_bytes", counting)
+    repo = Repo.find(str(repo_dir))
+    add_op.add(repo, [str(repo_dir / "data")])
+    files = sorted((repo_dir / "data").rglob("*.txt"))
+    assert len(hashed) == len(files) + 1  # each file once, and the manifest
+    for f in files:
+        with open(repo.cache.path(cache_md5(f)), "rb") as fh:
+            assert fh.read() == f.read_bytes()
+    repo.close()
+    # bytes the caller did not hash are hashed by the cache's door, and refused if they do not match
+    cache = ObjectCache(str(repo_dir / "other-cache"), link_types=("copy",))
+    with pytest.raises(cache_mod.ObjectRefused):
+        cache.admit_bytes(b"abc", "0" * 32)
+    src = str(repo_dir / "x.bin")
+    with pytest.raises(cache_mod.ObjectRefused):
+        cache.put_many([(src, "1" * 32, 3)], data={src: b"xyz"})  # bytes not said to be hashed

@@ -313,6 +313,7 @@ def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None, *, 
     in the cache for the run cache): those are always copied, so an edit cannot reach the cache."""
     cache = repo.cache
     move = link and cache.link_types[0] in ("hardlink", "symlink")
-    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data)
+    # ``data`` comes from Hasher.hash_keeping: each file's md5 was computed from exactly those bytes
+    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data, hashed=True)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)
