@@ -52,9 +52,12 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
         raise FileFormatError(f"{where}: corrupted directory manifest ({exc.__class__.__name__})")
     if not isinstance(data, list):
         raise FileFormatError(f"{where}: corrupted directory manifest (not a list)")
-    out = []
     import re  # not at the top: start-up time of commands that never read a manifest
 
+    fast = _parse_fast(data, re)
+    if fast is not None:
+        return fast
+    out = []
     valid_md5 = re.compile(r"[0-9a-f]{32}").fullmatch
     for item in data:
         if not isinstance(item, dict):
@@ -64,3 +67,29 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
             raise FileFormatError(f"{where}: entry {item.get('relpath')!r} has no valid md5")
         out.append(Entry(check_relpath(item.get("relpath"), where), md5))
     return out
+
+
+def _parse_fast(data: list, re) -> list[Entry] | None:
+    """The entries of a well-formed manifest, checked in bulk (one regular expression over all
+    hashes, substring tests over all paths: a 10,000-entry manifest in milliseconds); None when any entry
+    needs a closer look, which the entry-by-entry check then gives, with its exact error."""
+    try:
+        md5s = [item["md5"] for item in data]
+        rels = [item["relpath"] for item in data]
+    except (TypeError, KeyError):
+        return None
+    if not all(type(m) is str for m in md5s) or not all(type(r) is str for r in rels):
+        return None
+    if not data:
+        return []
+    if re.fullmatch(r"(?:[0-9a-f]{32}\n)*", "\n".join(md5s) + "\n") is None:
+        return None
+    joined = "\0".join(rels)
+    if joined.count("\0") != len(rels) - 1 or "\\" in joined:  # a NUL or a backslash in a path
+        return None
+    # with every path between slashes, an unsafe one (empty, a leading or trailing "/", "//", a "."
+    # or ".." part: see check_relpath) shows as an empty, "." or ".." part between two slashes
+    slashed = "/" + joined.replace("\0", "/") + "/"
+    if "//" in slashed or "/./" in slashed or "/../" in slashed:
+        return None
+    return list(map(Entry, rels, md5s))
