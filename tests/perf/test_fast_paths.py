@@ -466,3 +466,22 @@ def test_issue26_manifest_bulk_check_gives_the_entry_by_entry_answer(monkeypatch
     slow = [outcome(r) for r in raws]
     assert fast == slow
     assert sum(isinstance(o, list) for o in slow) > 50 and sum(isinstance(o, str) for o in slow) > 50
+
+
+def test_issue26_manifest_serialize_is_byte_for_byte_json_dumps():
+    """issue 26: manifests are written without building and dumping dicts (5x faster); the bytes
+    must stay exactly dvc's ``json.dumps(..., sort_keys=True)``, whatever the paths hold."""
+    import json
+    import random
+
+    from tide.core import manifest
+
+    rng = random.Random(26)
+    alpha = ["a", "/", ".", '"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "中", "\udcff", "😀", " "]
+    for _ in range(500):
+        entries = [manifest.Entry("".join(rng.choice(alpha) for _ in range(rng.randint(0, 10))),
+                                  "".join(rng.choice('0123456789abcdef"é') for _ in range(rng.randint(0, 32))))
+                   for _ in range(rng.randint(0, 5))]
+        items = sorted(entries, key=lambda e: e.relpath)
+        want = json.dumps([{"md5": e.md5, "relpath": e.relpath} for e in items], sort_keys=True).encode("utf-8")
+        assert manifest.serialize(entries) == want

