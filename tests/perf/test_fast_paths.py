@@ -485,3 +485,42 @@ def test_issue26_manifest_serialize_is_byte_for_byte_json_dumps():
         items = sorted(entries, key=lambda e: e.relpath)
         want = json.dumps([{"md5": e.md5, "relpath": e.relpath} for e in items], sort_keys=True).encode("utf-8")
         assert manifest.serialize(entries) == want
+
+
+def test_issue26_a_directory_is_hashed_once_per_change_in_a_process(repo_dir, monkeypatch):
+    """issue 26: `repro` hashed a just-written output directory up to five times (as an output,
+    then as the next stage's dependency, each time looking up every file's row and rebuilding
+    the manifest). The last hash is reused while every file's (name, inode, mtime, size) is the
+    same, even for files too recent for the state's snapshot; any change is still seen."""
+    _tree(repo_dir, 30)
+    repo = Repo.find(str(repo_dir))
+    data = str(repo_dir / "data")
+    first = repo.hasher.hash_path(data)
+    lookups = []
+    real = repo.state.lookup_prefix
+    monkeypatch.setattr(repo.state, "lookup_prefix", lambda p: lookups.append(p) or real(p))
+    assert repo.hasher.hash_path(data) == first and repo.hasher.hash_path(data, want_files=False).md5 == first.md5
+    assert lookups == []
+    f = repo_dir / "data" / "d1" / "s1" / "f1.txt"
+    st = f.stat()
+    tmp = repo_dir / "f.tmp"  # a rewrite through a temporary name: same size and mtime, new inode
+    tmp.write_text("file Y\n")
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.rename(tmp, f)
+    g = repo_dir / "data" / "d1" / "s1" / "g.txt"
+    g.write_text("new\n")
+    g.unlink()
+    second = repo.hasher.hash_path(data)
+    assert second.md5 != first.md5 and lookups == ["data"]
+    assert second.md5 == Repo.find(str(repo_dir)).hasher.hash_path(data).md5 == _fresh_oid(repo_dir, data)
+    (repo_dir / "data" / "new.txt").write_text("n\n")
+    assert repo.hasher.hash_path(data).nfiles == first.nfiles + 1
+    repo.close()
+
+
+def _fresh_oid(repo_dir, data) -> str:
+    from tide.core import manifest
+
+    entries = [manifest.Entry(os.path.relpath(os.path.join(d, n), data), cache_md5(os.path.join(d, n)))
+               for d, _, fs in os.walk(data) for n in fs]
+    return manifest.tree_oid(manifest.serialize(entries))

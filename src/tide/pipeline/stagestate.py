@@ -67,7 +67,7 @@ def _hashed_entries(
     out = []
     for item in sorted(items, key=lambda i: i.path):
         try:
-            res = hasher.hash_path(item.abspath)
+            res = hasher.hash_path(item.abspath, want_files=False)  # the oid, size and count only
         except MissingError:
             raise MissingError(f"stage '{stage.addressing}': {what} '{_rel(root, item.abspath)}' does not exist")
         out.append(hash_entry(item.path, res))
@@ -129,7 +129,7 @@ def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | No
     if not os.path.lexists(path):
         return "deleted"
     try:
-        res = hasher.hash_path(path)
+        res = hasher.hash_path(path, want_files=False)
     except MissingError:
         return "deleted"
     if rec is None or not _same_file(rec, res):

@@ -48,6 +48,11 @@ class Hasher:
         # here (path -> bytes, up to KEEP_BYTES in all) so that storing them needs no second read
         self.keep: dict[str, bytes] | None = None
         self._kept = 0
+        # directory -> (digest of every file's stat, its HashResult): the last hash of each
+        # directory in this process, returned again while no file's (name, inode, mtime, size)
+        # changed (``repro`` hashes a stage's output, then the next stage's dependency, several
+        # times). The same trust as the state's per-file rows, which are kept however recent.
+        self._seen: dict[str, tuple[str, HashResult]] = {}
 
     def hash_keeping(self, abspath: str) -> tuple[HashResult, dict[str, bytes]]:
         """``hash_path``, and the bytes of the small files it read (path -> bytes, up to KEEP_BYTES
@@ -84,18 +89,22 @@ class Hasher:
         reldir = self._rel(abspath)
         check_utf8("", [reldir], "")
         listing = self.ignore.listing(abspath, reldir if reldir != "." else "")
-        groups = None
+        groups = exact = None
         if not want_files:  # unchanged since the last hash? (tide status): compare snapshots
             done, snap = snapshot.parallel(listing)
             if not done:
                 groups = snapshot.stat_groups(listing)
-                snap = snapshot.of_groups(groups)
+                exact, snap = snapshot.exact_of_groups(groups)
             row = self.state.lookup_dir(reldir) if snap is not None else None
             if row is not None and row[0] == snap:
                 return HashResult(row[1], row[2], row[3], False, ())
         if groups is None:
             groups = snapshot.stat_groups(listing)
-            snap = snapshot.of_groups(groups)
+        if exact is None:
+            exact, snap = snapshot.exact_of_groups(groups)
+        seen = self._seen.get(reldir)
+        if seen is not None and seen[0] == exact:
+            return seen[1]  # hashed earlier in this process and no file's stat changed since
         items = [(prefix + n, st) for prefix, names, stats in groups for n, st in zip(names, stats, strict=True)]
         known = self.state.lookup_prefix(reldir)
         keyed = [(f"{reldir}/{rel}", os.path.join(abspath, rel), s) for rel, s in items]
@@ -111,7 +120,9 @@ class Hasher:
             self.state.save_dir(reldir, snap, oid, total, len(files))
         else:
             self.state.forget_dir(reldir)  # an older snapshot must not outlive a newer hash
-        return HashResult(oid, total, len(files), False, tuple(files), raw)
+        res = HashResult(oid, total, len(files), False, tuple(files), raw)
+        self._seen[reldir] = (exact, res)
+        return res
 
     def legacy_dir_oid(self, abspath: str) -> str:
         """The tree oid DVC 2.x records for a directory (files hashed with md5-dos2unix), remembered
