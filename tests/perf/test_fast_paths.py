@@ -441,16 +441,17 @@ def test_issue26_manifest_bulk_check_gives_the_entry_by_entry_answer(monkeypatch
     good = "d41d8cd98f00b204e9800998ecf8427e"
     rels = ["a", "a/b", ".a", "a/.b", "...", "a/...", "a..b", "a/..b/c", "é/ü", "a b", "a\nb", "", "/a", "a/",
             "a//b", "a\\b", "a\0b", ".", "..", "./a", "a/.", "a/..", "../a", "a/./b", "a/../b", "/", "\0"]
-    md5s = [good, good.upper(), good[:-1], good + "0", "", 5, None, "g" * 32]
+    md5s = [good, good.upper(), good[:-1], good + "0", "", 5, None, "g" * 32, good[:31] + "\n", "０" * 32]
     docs = [[{"md5": m, "relpath": r}] for r in rels for m in (good,)]
     docs += [[{"md5": m, "relpath": "x"}] for m in md5s]
     docs += [[], [{"relpath": "x"}], [{"md5": good}], [["x"]], ["x"], [5], [{"md5": good, "relpath": 5}],
              [{"md5": good, "relpath": "x", "extra": 1}]]
+    singles = [d[0] for d in docs if d]
     rng = random.Random(26)
     for _ in range(300):  # longer manifests with one bad entry somewhere, or none
         doc = [{"md5": good, "relpath": f"d{i}/f{i}"} for i in range(rng.randint(1, 40))]
         if rng.random() < 0.7:
-            doc[rng.randrange(len(doc))] = rng.choice(docs)[0] if rng.random() < 0.5 else {
+            doc[rng.randrange(len(doc))] = rng.choice(singles) if rng.random() < 0.5 else {
                 "md5": good, "relpath": rng.choice(rels)}
         docs.append(doc)
 
@@ -462,7 +463,7 @@ def test_issue26_manifest_bulk_check_gives_the_entry_by_entry_answer(monkeypatch
 
     raws = [json.dumps(d).encode() for d in docs]
     fast = [outcome(r) for r in raws]
-    monkeypatch.setattr(manifest, "_parse_fast", lambda data, re: None)
+    monkeypatch.setattr(manifest, "_parse_fast", lambda data: None)
     slow = [outcome(r) for r in raws]
     assert fast == slow
     assert sum(isinstance(o, list) for o in slow) > 50 and sum(isinstance(o, str) for o in slow) > 50
@@ -524,3 +525,35 @@ def _fresh_oid(repo_dir, data) -> str:
     entries = [manifest.Entry(os.path.relpath(os.path.join(d, n), data), cache_md5(os.path.join(d, n)))
                for d, _, fs in os.walk(data) for n in fs]
     return manifest.tree_oid(manifest.serialize(entries))
+
+
+@pytest.mark.parametrize("kind", ["symlink", "copy"])
+def test_issue26_noop_checkout_answers_from_the_snapshot(repo_dir, tide, monkeypatch, kind):
+    """issue 26: a checkout with nothing to do looked up every file's state row and rebuilt the
+    manifest. The directory's snapshot answers, as for `status`; on a link cache each file is still
+    checked to be linked to its object (a plain file in a link's place is relinked)."""
+    from tide.ops.checkout import checkout
+
+    _tree(repo_dir, 40)
+    tide("config", "cache.type", kind, cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    _age(repo_dir / "data")
+    _age(repo_dir / ".dvc" / "cache")
+    tide("checkout", cwd=repo_dir)  # records the snapshot
+    files = sorted(str(p) for p in (repo_dir / "data").rglob("*.txt"))
+    before = {p: os.lstat(p).st_ino for p in files}
+    repo = Repo.find(str(repo_dir))
+    lookups = []
+    real = repo.state.lookup_prefix
+    monkeypatch.setattr(repo.state, "lookup_prefix", lambda p: lookups.append(p) or real(p))
+    assert checkout(repo, cwd=str(repo_dir)).unchanged == 1 and lookups == []
+    assert {p: os.lstat(p).st_ino for p in files} == before
+    repo.close()
+    if kind == "symlink":
+        victim = files[5]
+        data = Path(victim).read_bytes()
+        os.unlink(victim)
+        Path(victim).write_bytes(data)
+        _age(repo_dir / "data")
+        tide("checkout", cwd=repo_dir)
+        assert os.path.islink(victim) and Path(victim).read_bytes() == data

@@ -56,11 +56,11 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
         raise FileFormatError(f"{where}: corrupted directory manifest ({exc.__class__.__name__})")
     if not isinstance(data, list):
         raise FileFormatError(f"{where}: corrupted directory manifest (not a list)")
-    import re  # not at the top: start-up time of commands that never read a manifest
-
-    fast = _parse_fast(data, re)
+    fast = _parse_fast(data)
     if fast is not None:
         return fast
+    import re  # not at the top: start-up time of commands that never read a manifest
+
     out = []
     valid_md5 = re.compile(r"[0-9a-f]{32}").fullmatch
     for item in data:
@@ -73,20 +73,23 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
     return out
 
 
-def _parse_fast(data: list, re) -> list[Entry] | None:
-    """The entries of a well-formed manifest, checked in bulk (one regular expression over all
-    hashes, substring tests over all paths: a 10,000-entry manifest in milliseconds); None when any entry
+_HEX = "0123456789abcdef"
+
+
+def _parse_fast(data: list) -> list[Entry] | None:
+    """The entries of a well-formed manifest, checked in bulk (C-speed string tests over all
+    hashes and over all paths: a 10,000-entry manifest in milliseconds); None when any entry
     needs a closer look, which the entry-by-entry check then gives, with its exact error."""
     try:
         md5s = [item["md5"] for item in data]
         rels = [item["relpath"] for item in data]
     except (TypeError, KeyError):
         return None
-    if not all(type(m) is str for m in md5s) or not all(type(r) is str for r in rels):
-        return None
     if not data:
         return []
-    if re.fullmatch(r"(?:[0-9a-f]{32}\n)*", "\n".join(md5s) + "\n") is None:
+    if set(map(type, md5s)) != {str} or set(map(type, rels)) != {str}:
+        return None
+    if set(map(len, md5s)) != {32} or "".join(md5s).lstrip(_HEX):  # each 32 lowercase hex digits
         return None
     joined = "\0".join(rels)
     if joined.count("\0") != len(rels) - 1 or "\\" in joined:  # a NUL or a backslash in a path
