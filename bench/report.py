@@ -30,8 +30,12 @@ def target_for(workload: str, op: str) -> Target:
         return Target("≥ 3×", min_ratio=3)
     if workload.endswith("gb") and op in ("push-s3lite", "pull-s3lite"):
         return Target("≥ 3×", min_ratio=3)
-    if small and op in ("status", "push-noop"):
+    if small and op in ("status", "push-noop", "add-noop", "checkout-noop"):
         return Target("≥ 10×", min_ratio=10)
+    if workload.startswith("mid"):  # issue 26: every row ≥ 3×, no-ops ≥ 10× (or near start-up + stats)
+        if op.endswith("-noop") or op == "status":
+            return Target("≥ 10×", min_ratio=10)
+        return Target("≥ 3×", min_ratio=3)
     if workload.endswith("gb") and op == "add":
         return Target("≥ 2×, ≤ 1.2× (md5 + cp)", min_ratio=2, max_vs_limit=1.2)
     if workload.endswith("gb") and op in ("push", "pull"):
