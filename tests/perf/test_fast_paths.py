@@ -557,3 +557,37 @@ def test_issue26_noop_checkout_answers_from_the_snapshot(repo_dir, tide, monkeyp
         _age(repo_dir / "data")
         tide("checkout", cwd=repo_dir)
         assert os.path.islink(victim) and Path(victim).read_bytes() == data
+
+
+def test_issue26_repro_hashes_each_new_output_file_once(repo_dir, monkeypatch):
+    """issue 26: `repro` hashed each small output file twice (to record it, then again as the cache
+    stored it): the bytes read to hash it are the bytes stored. Objects hold the files' bytes."""
+    from tide.core import hashing as core_hashing
+    from tide.objects import cache as cache_mod
+    from tide.ops.repro import ReproRequest, reproduce
+    from tide.workspace import hashing
+
+    (repo_dir / "dvc.yaml").write_text(
+        "stages:\n  gen:\n    cmd: python3 -c \"import os; os.makedirs('out'); "
+        "[open(f'out/f{i}', 'w').write(f'{i}' * 50) for i in range(40)]\"\n    outs:\n    - out\n")
+    hashed: list[int] = []
+
+    def counting(data):
+        hashed.append(len(data))
+        return core_hashing.md5_bytes(data)
+
+    def counting_file(path, size_hint=-1):
+        hashed.append(-1)
+        return core_hashing.file_md5(path, size_hint)
+
+    monkeypatch.setattr(hashing, "md5_bytes", counting)
+    monkeypatch.setattr(hashing, "file_md5", counting_file)
+    monkeypatch.setattr(cache_mod, "md5_bytes", counting)
+    repo = Repo.find(str(repo_dir))
+    reproduce(repo, ReproRequest(), cwd=str(repo_dir))
+    files = sorted((repo_dir / "out").iterdir())
+    assert len(files) == 40 and len(hashed) == 40 + 1  # each file once, and the manifest
+    for f in files:
+        with open(repo.cache.path(cache_md5(f)), "rb") as fh:
+            assert fh.read() == f.read_bytes()
+    repo.close()
