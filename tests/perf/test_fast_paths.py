@@ -591,3 +591,26 @@ def test_issue26_repro_hashes_each_new_output_file_once(repo_dir, monkeypatch):
         with open(repo.cache.path(cache_md5(f)), "rb") as fh:
             assert fh.read() == f.read_bytes()
     repo.close()
+
+
+def test_issue26_add_with_nothing_to_add_hashes_and_stores_nothing(repo_dir, monkeypatch):
+    """issue 26: `add` of an unchanged directory looked up every file's row, rebuilt the manifest
+    and listed the cache to store nothing. Unchanged since its last hash (its snapshot) and
+    complete in the cache, it is answered as `status` answers; a missing object is still stored."""
+    _tree(repo_dir, 40)
+    _age(repo_dir / "data")
+    repo = Repo.find(str(repo_dir))
+    add_op.add(repo, [str(repo_dir / "data")])
+    text = (repo_dir / "data.dvc").read_text()
+    calls = []
+    real_lookup, real_put = repo.state.lookup_prefix, ObjectCache.put_many
+    monkeypatch.setattr(repo.state, "lookup_prefix", lambda p: calls.append("lookup") or real_lookup(p))
+    monkeypatch.setattr(ObjectCache, "put_many", lambda *a, **k: calls.append("put") or real_put(*a, **k))
+    add_op.add(repo, [str(repo_dir / "data")])
+    assert calls == [] and (repo_dir / "data.dvc").read_text() == text
+    f = repo_dir / "data" / "d3" / "s0" / "f3.txt"
+    obj = Path(repo.cache.path(cache_md5(f)))
+    obj.unlink()
+    add_op.add(repo, [str(repo_dir / "data")])
+    assert obj.read_bytes() == f.read_bytes() and "put" in calls
+    repo.close()

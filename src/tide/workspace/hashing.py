@@ -89,19 +89,14 @@ class Hasher:
         reldir = self._rel(abspath)
         check_utf8("", [reldir], "")
         listing = self.ignore.listing(abspath, reldir if reldir != "." else "")
-        groups = exact = None
+        groups = None
         if not want_files:  # unchanged since the last hash? (tide status): compare snapshots
-            done, snap = snapshot.parallel(listing)
-            if not done:
-                groups = snapshot.stat_groups(listing)
-                exact, snap = snapshot.exact_of_groups(groups)
-            row = self.state.lookup_dir(reldir) if snap is not None else None
-            if row is not None and row[0] == snap:
-                return HashResult(row[1], row[2], row[3], False, ())
+            known, groups = self._snapshot_hit(reldir, listing)
+            if known is not None:
+                return known
         if groups is None:
             groups = snapshot.stat_groups(listing)
-        if exact is None:
-            exact, snap = snapshot.exact_of_groups(groups)
+        exact, snap = snapshot.exact_of_groups(groups)
         seen = self._seen.get(reldir)
         if seen is not None and seen[0] == exact:
             return seen[1]  # hashed earlier in this process and no file's stat changed since
@@ -123,6 +118,26 @@ class Hasher:
         res = HashResult(oid, total, len(files), False, tuple(files), raw)
         self._seen[reldir] = (exact, res)
         return res
+
+    def known_dir(self, abspath: str) -> HashResult | None:
+        """The directory's oid, size and file count from the state when no file changed since it
+        was last hashed (its snapshot matches), else None; nothing is hashed either way."""
+        reldir = self._rel(abspath)
+        check_utf8("", [reldir], "")
+        return self._snapshot_hit(reldir, self.ignore.listing(abspath, reldir if reldir != "." else ""))[0]
+
+    def _snapshot_hit(self, reldir: str, listing) -> tuple[HashResult | None, snapshot.Groups | None]:
+        """``(result from the state or None, the stats taken)``; the stats are None when the
+        snapshot was taken on two processes (see snapshot.parallel)."""
+        groups = None
+        done, snap = snapshot.parallel(listing)
+        if not done:
+            groups = snapshot.stat_groups(listing)
+            snap = snapshot.of_groups(groups)
+        row = self.state.lookup_dir(reldir) if snap is not None else None
+        if row is not None and row[0] == snap:
+            return HashResult(row[1], row[2], row[3], False, ()), groups
+        return None, groups
 
     def legacy_dir_oid(self, abspath: str) -> str:
         """The tree oid DVC 2.x records for a directory (files hashed with md5-dos2unix), remembered
