@@ -456,6 +456,7 @@ def test_issue26_manifest_bulk_check_gives_the_entry_by_entry_answer(monkeypatch
         docs.append(doc)
 
     def outcome(raw):
+        manifest._PARSED.clear()  # each answer computed, not remembered
         try:
             return manifest.parse(raw, where="m")
         except FileFormatError as exc:
@@ -466,6 +467,9 @@ def test_issue26_manifest_bulk_check_gives_the_entry_by_entry_answer(monkeypatch
     monkeypatch.setattr(manifest, "_parse_fast", lambda data: None)
     slow = [outcome(r) for r in raws]
     assert fast == slow
+    good_raw = raws[next(i for i, o in enumerate(slow) if isinstance(o, list) and len(o) > 3)]
+    first, again = manifest.parse(good_raw), manifest.parse(good_raw)  # again: from the memo, a new list
+    assert first == again and first is not again
     assert sum(isinstance(o, list) for o in slow) > 50 and sum(isinstance(o, str) for o in slow) > 50
 
 

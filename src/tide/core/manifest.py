@@ -46,8 +46,24 @@ def check_relpath(relpath: object, where: str = "manifest") -> str:
     return relpath
 
 
+_PARSED: dict[bytes, tuple[Entry, ...]] = {}  # the last few manifests parsed in this process
+
+
 def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
-    """Parse a ``.dir`` object; tolerant of extra keys per entry, strict about paths and hashes."""
+    """Parse a ``.dir`` object; tolerant of extra keys per entry, strict about paths and hashes.
+    The same bytes parsed again in this process (``pull``: fetch, then checkout's check, then
+    checkout) come from a small memo, as a new list."""
+    seen = _PARSED.get(raw)
+    if seen is not None:
+        return list(seen)
+    entries = _parse(raw, where)
+    if len(_PARSED) >= 4:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[bytes(raw)] = tuple(entries)
+    return entries
+
+
+def _parse(raw: bytes, where: str) -> list[Entry]:
     try:
         import json
 
