@@ -618,3 +618,39 @@ def test_issue26_add_with_nothing_to_add_hashes_and_stores_nothing(repo_dir, mon
     add_op.add(repo, [str(repo_dir / "data")])
     assert obj.read_bytes() == f.read_bytes() and "put" in calls
     repo.close()
+
+
+def test_issue26_fetch_with_nothing_to_do_trusts_a_complete_directory(repo_dir, tide, tmp_path, monkeypatch):
+    """issue 26: `pull` with nothing to do listed the cache for every file object of every
+    directory. A directory found complete, with no object added to or removed from the cache since
+    (the cache's fingerprint), is not listed again; an object removed since is fetched again."""
+    from tide.objects import transfer
+    from tide.ops.data_scope import Scope
+    from tide.ops.fetch import run_fetch
+
+    _tree(repo_dir, 40)
+    tide("remote", "add", "-d", "r", str(tmp_path / "remote"), cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    _age(repo_dir / ".dvc" / "cache")
+    listed = []
+    real = transfer.missing_from
+
+    def counting(cache, refs):
+        refs = list(refs)
+        if refs:
+            listed.append(len(refs))
+        return real(cache, refs)
+
+    monkeypatch.setattr(transfer, "missing_from", counting)
+    repo = Repo.find(str(repo_dir))
+    run_fetch(repo, Scope())  # finds it complete and records it
+    assert listed
+    listed.clear()
+    assert run_fetch(repo, Scope()).results["r"].transferred == 0 and listed == []
+    f = repo_dir / "data" / "d2" / "s2" / "f2.txt"
+    obj = Path(repo.cache.path(cache_md5(f)))
+    os.chmod(obj.parent, 0o755)
+    obj.unlink()
+    assert run_fetch(repo, Scope()).results["r"].transferred == 1 and obj.read_bytes() == f.read_bytes()
+    repo.close()
