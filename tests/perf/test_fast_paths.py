@@ -654,3 +654,28 @@ def test_issue26_fetch_with_nothing_to_do_trusts_a_complete_directory(repo_dir, 
     obj.unlink()
     assert run_fetch(repo, Scope()).results["r"].transferred == 1 and obj.read_bytes() == f.read_bytes()
     repo.close()
+
+
+def test_issue26_diff_lists_objects_not_in_cache_in_bulk(repo_dir, tide):
+    """issue 26: `diff` stat'ed each old object for "not in cache"; the cache is now listed in bulk
+    (enough objects for cache.missing to list directories): the same files are reported."""
+    import json
+
+    from tide.objects.cache import LIST_THRESHOLD
+
+    _tree(repo_dir, max(300, LIST_THRESHOLD + 20))
+    tide("add", "data", cwd=repo_dir)
+    import subprocess
+
+    subprocess.run(["git", "add", "-A"], cwd=repo_dir, check=True)
+    subprocess.run(["git", "commit", "-qm", "data"], cwd=repo_dir, check=True)
+    repo = Repo.find(str(repo_dir))
+    gone = sorted((repo_dir / "data").rglob("f1*.txt"))
+    for f in gone:
+        obj = Path(repo.cache.path(cache_md5(f)))
+        if obj.exists():
+            obj.unlink()
+    repo.close()
+    got = json.loads(tide("diff", "--json", cwd=repo_dir).stdout)
+    want = sorted(str(f.relative_to(repo_dir)) for f in gone)
+    assert sorted(it["path"] for it in got["not in cache"] if not it["path"].endswith("/")) == want
