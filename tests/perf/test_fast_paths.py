@@ -679,3 +679,27 @@ def test_issue26_diff_lists_objects_not_in_cache_in_bulk(repo_dir, tide):
     got = json.loads(tide("diff", "--json", cwd=repo_dir).stdout)
     want = sorted(str(f.relative_to(repo_dir)) for f in gone)
     assert sorted(it["path"] for it in got["not in cache"] if not it["path"].endswith("/")) == want
+
+
+def test_issue26_stage_output_found_complete_is_not_listed_again(repo_dir, tide, monkeypatch):
+    """issue 26: a no-op `repro` checked every file object of each directory output (one stat
+    each). A directory found complete is remembered with the cache's fingerprint, as `status`
+    does; an object removed since is still seen."""
+    from tide.pipeline.stagestate import out_cached
+
+    _tree(repo_dir, 40)
+    tide("add", "data", cwd=repo_dir)
+    _age(repo_dir / ".dvc" / "cache")
+    repo = Repo.find(str(repo_dir))
+    md5 = next(line.split()[-1] for line in (repo_dir / "data.dvc").read_text().splitlines() if "md5:" in line)
+    assert out_cached(md5, repo.cache, repo.state)
+    listed = []
+    real = ObjectCache.missing
+    monkeypatch.setattr(ObjectCache, "missing",
+                        lambda self, oids, legacy=False: listed.append(1) or real(self, oids, legacy))
+    assert out_cached(md5, repo.cache, repo.state) and listed == []
+    f = repo_dir / "data" / "d4" / "s1" / "f4.txt"
+    obj = Path(repo.cache.path(cache_md5(f)))
+    obj.unlink()
+    assert not out_cached(md5, repo.cache, repo.state) and listed
+    repo.close()
