@@ -48,11 +48,11 @@ class Hasher:
         # here (path -> bytes, up to KEEP_BYTES in all) so that storing them needs no second read
         self.keep: dict[str, bytes] | None = None
         self._kept = 0
-        # directory -> (digest of every file's stat, its HashResult): the last hash of each
+        # directory -> (digest of every file's stat, its HashResult, snapshot recorded): the last hash of each
         # directory in this process, returned again while no file's (name, inode, mtime, size)
         # changed (``repro`` hashes a stage's output, then the next stage's dependency, several
         # times). The same trust as the state's per-file rows, which are kept however recent.
-        self._seen: dict[str, tuple[str, HashResult]] = {}
+        self._seen: dict[str, tuple[str, HashResult, bool]] = {}
 
     def hash_keeping(self, abspath: str) -> tuple[HashResult, dict[str, bytes]]:
         """``hash_path``, and the bytes of the small files it read (path -> bytes, up to KEEP_BYTES
@@ -98,8 +98,12 @@ class Hasher:
             groups = snapshot.stat_groups(listing)
         exact, snap = snapshot.exact_of_groups(groups)
         seen = self._seen.get(reldir)
-        if seen is not None and seen[0] == exact:
-            return seen[1]  # hashed earlier in this process and no file's stat changed since
+        if seen is not None and seen[0] == exact:  # hashed earlier in this process, no stat changed since
+            res = seen[1]
+            if snap is not None and not seen[2]:  # too recent to record then, old enough now
+                self.state.save_dir(reldir, snap, res.md5, res.size, res.nfiles)
+                self._seen[reldir] = (exact, res, True)
+            return res
         items = [(prefix + n, st) for prefix, names, stats in groups for n, st in zip(names, stats, strict=True)]
         known = self.state.lookup_prefix(reldir)
         keyed = [(f"{reldir}/{rel}", os.path.join(abspath, rel), s) for rel, s in items]
@@ -116,7 +120,7 @@ class Hasher:
         else:
             self.state.forget_dir(reldir)  # an older snapshot must not outlive a newer hash
         res = HashResult(oid, total, len(files), False, tuple(files), raw)
-        self._seen[reldir] = (exact, res)
+        self._seen[reldir] = (exact, res, snap is not None)
         return res
 
     def known_dir(self, abspath: str) -> HashResult | None:
