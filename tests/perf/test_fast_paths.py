@@ -703,3 +703,14 @@ def test_issue26_stage_output_found_complete_is_not_listed_again(repo_dir, tide,
     obj.unlink()
     assert not out_cached(md5, repo.cache, repo.state) and listed
     repo.close()
+
+
+def test_issue26_hash_keeping_stays_within_its_budget(repo_dir):
+    """issue 26: `repro` keeps the bytes of its outputs' small files with half `add`'s budget (so a
+    stage's peak memory stays below dvc's); the kept bytes never exceed the budget asked for."""
+    _tree(repo_dir, 50)
+    repo = Repo.find(str(repo_dir))
+    _, kept = repo.hasher.hash_keeping(str(repo_dir / "data"), budget=40)
+    assert 0 < sum(map(len, kept.values())) <= 40
+    assert all(Path(p).read_bytes() == b for p, b in kept.items())
+    repo.close()

@@ -16,7 +16,7 @@ from tide.pipeline.execute import run_commands
 from tide.pipeline.runcache import RunCache, can_cache, saves_run
 from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, read_params, stage_status
 from tide.workspace.checkout import checkout_out
-from tide.workspace.hashing import Hasher, HashResult
+from tide.workspace.hashing import KEEP_BYTES, Hasher, HashResult
 from tide.workspace.pointers import Out
 
 
@@ -149,7 +149,8 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
     for o in sorted(stage.outs, key=lambda o: o.path):
         try:
             if keep and o.cache and not kept:  # the first cached output only: memory within KEEP_BYTES
-                res, kept[o.path] = ws.hasher.hash_keeping(o.abspath)
+                # half the budget `add` has: a stage's peak memory stays below dvc's (bench RSS column)
+                res, kept[o.path] = ws.hasher.hash_keeping(o.abspath, budget=KEEP_BYTES // 2)
             else:
                 res = ws.hasher.hash_path(o.abspath)
         except MissingError:

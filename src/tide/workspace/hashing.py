@@ -54,13 +54,14 @@ class Hasher:
         # times). The same trust as the state's per-file rows, which are kept however recent.
         self._seen: dict[str, tuple[str, HashResult, bool]] = {}
 
-    def hash_keeping(self, abspath: str) -> tuple[HashResult, dict[str, bytes]]:
-        """``hash_path``, and the bytes of the small files it read (path -> bytes, up to KEEP_BYTES
-        in all), so that ``tide add`` stores them without reading them again. The Hasher keeps
-        bytes only for the length of this call; it is not to be called from two threads at once."""
+    def hash_keeping(self, abspath: str, budget: int = KEEP_BYTES) -> tuple[HashResult, dict[str, bytes]]:
+        """``hash_path``, and the bytes of the small files it read (path -> bytes, up to ``budget``
+        (at most KEEP_BYTES) in all), so that ``tide add`` stores them without reading them again.
+        The Hasher keeps bytes only for the length of this call; it is not to be called from two
+        threads at once."""
         if self.keep is not None:
             raise RuntimeError("Hasher.hash_keeping is already running")
-        self.keep, self._kept = {}, 0
+        self.keep, self._kept = {}, KEEP_BYTES - max(0, min(budget, KEEP_BYTES))  # the budget left
         try:
             return self.hash_path(abspath), self.keep
         finally:
