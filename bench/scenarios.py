@@ -33,8 +33,58 @@ OPS: dict[str, tuple[str, str]] = {
     "pull-s3": ("pull from S3 into a fresh clone", "pull"),
     "push-s3lite": ("push to S3 (s3lite server: clients measured)", "push"),
     "pull-s3lite": ("pull from S3 (s3lite) into a fresh clone", "pull"),
+    # issue 26's rows: measured on the mid-size workloads (bench/run.py --only mid), and on the
+    # others only when --ops names them (MORE_OPS: not in the default run, which keeps its time)
+    "add-half": ("add after changing half the files", "add"),
+    "status-first": ("status, first run after the data was added", "status"),
+    "diff": ("diff after changing half the files (added, not committed)", "diff"),
+    "fetch": ("fetch into a fresh clone", "fetch"),
+    "pull-noop": ("pull with nothing to do", "noop"),
+    "checkout-force": ("checkout --force after adding a file to the directory", "checkout"),
+    "gc-c": ("gc -w -c (1% of objects unused, in the cache and on the remote)", "gc"),
+    "repro": ("repro of a two-stage pipeline over the data", "repro"),
+    "repro-noop": ("repro with nothing changed", "noop"),
 }
 S3_OPS = {"push-s3", "pull-s3", "push-s3lite", "pull-s3lite"}  # push-<remote>, pull-<remote>
+MORE_OPS = {"add-half", "status-first", "diff", "fetch", "pull-noop", "checkout-force", "gc-c", "repro",
+            "repro-noop"}
+
+# the pipeline of the repro rows: each file reversed into prepared/, then one line per file
+PREP_PY = """import os, sys
+for d, _, fs in os.walk("data"):
+    for f in fs:
+        with open(os.path.join(d, f), "rb") as src:
+            b = src.read()
+        out = os.path.join("prepared", os.path.relpath(d, "data"))
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, f), "wb") as dst:
+            dst.write(b[::-1])
+"""
+SUMS_PY = """import hashlib, os
+rows = []
+for d, _, fs in os.walk("prepared"):
+    for f in fs:
+        with open(os.path.join(d, f), "rb") as src:
+            rows.append(f"{hashlib.md5(src.read()).hexdigest()}  {os.path.join(d, f)}")
+with open("sums.txt", "w") as out:
+    out.write("\\n".join(sorted(rows)) + "\\n")
+"""
+DVC_YAML = """stages:
+  prep:
+    cmd: python3 prep.py
+    deps:
+    - prep.py
+    - data
+    outs:
+    - prepared
+  sums:
+    cmd: python3 sums.py
+    deps:
+    - sums.py
+    - prepared
+    outs:
+    - sums.txt
+"""
 
 
 @dataclass
@@ -207,10 +257,49 @@ class Suite:
             results.append(self.measure("checkout-noop", lambda t: None, ["checkout"]))
         if "gc" in self.want:
             results.append(self.measure("gc", self._plant_garbage, ["gc", "-w", "-f"]))
+        self._more_rows(results)
         for server in lab.s3:  # the remote is named after the server: s3 (moto), s3lite
             r = server.name
             self._remote_rows(results, server, ["push", "-r", r], ["pull", "-r", r], f"push-{r}", None, f"pull-{r}")
         return results
+
+    def _more_rows(self, results: list[OpResult]) -> None:
+        """issue 26's rows, after the standard ones (the repositories hold the added data, committed,
+        pushed to the local remote; the clones hold a pull)."""
+        want = self.want
+        if "pull-noop" in want and "pull" in want:
+            results.append(self.measure("pull-noop", lambda t: None, ["pull"], where=self.clone, site="clone"))
+        if "fetch" in want:
+            results.append(self.measure("fetch", self._fresh_clone, ["fetch"], where=self.clone, site="clone"))
+        if "checkout-force" in want:
+            results.append(self.measure("checkout-force", self._add_stray_file, ["checkout", "--force"]))
+        if "gc-c" in want:
+            results.append(self.measure("gc-c", self._plant_garbage_both, ["gc", "-w", "-c", "-f"]))
+        if "status-first" in want:
+            results.append(self.measure("status-first", self._fresh_add, ["status"]))
+        if want & {"add-half", "diff"}:
+            for t in self.lab.tools:
+                self._commit(t, "track data again")
+        if "add-half" in want:
+            results.append(self.measure("add-half", self._change_half, ["add", *self.wl.targets]))
+        if "diff" in want:
+            if "add-half" not in want:
+                for t in self.lab.tools:
+                    self._change_half(t)
+                    sh(t.command("add", *self.wl.targets), cwd=self.repo(t), env=self.lab.env(t))
+            results.append(self.measure("diff", lambda t: None, ["diff"]))
+        if want & {"repro", "repro-noop"} and self.wl.targets == ("data",):
+            for t in self.lab.tools:
+                for name, text in (("prep.py", PREP_PY), ("sums.py", SUMS_PY), ("dvc.yaml", DVC_YAML)):
+                    with open(os.path.join(self.repo(t), name), "w") as f:
+                        f.write(text)
+            if "repro" in want:
+                results.append(self.measure("repro", self._unrun_pipeline, ["repro"]))
+            if "repro-noop" in want:
+                if "repro" not in want:
+                    for t in self.lab.tools:
+                        sh(t.command("repro"), cwd=self.repo(t), env=self.lab.env(t))
+                results.append(self.measure("repro-noop", lambda t: None, ["repro"]))
 
     def _remote_rows(self, results, kind, push_args, pull_args, push_op, noop_op, pull_op) -> None:
         """``kind``: "local", or the S3 server of the remote."""
@@ -271,11 +360,54 @@ class Suite:
             p = os.path.join(self.repo(t), target)
             self.lab.discard(p)
 
-    def _plant_garbage(self, t: Tool) -> None:
+    def _add_stray_file(self, t: Tool) -> None:
+        """A new untracked file in the tracked directory, which ``checkout --force`` removes."""
+        with open(os.path.join(self.repo(t), self.wl.targets[0], "stray.bin"), "wb") as f:
+            f.write(b"stray\n" * 1000)
+
+    def _fresh_add(self, t: Tool) -> None:
+        """The state a first ``status`` meets: the data added a moment ago (untimed)."""
+        self._add_state_reset(t)
+        sh(t.command("add", *self.wl.targets), cwd=self.repo(t), env=self.lab.env(t))
+
+    _round = 0
+
+    def _change_half(self, t: Tool) -> None:
+        """Rewrite the first 64 bytes of every other file (new bytes each time, the same for both
+        tools); a link into the cache is replaced by a plain file, as an editing user does."""
+        import random
+
+        if t is self.lab.tools[0]:
+            self._round += 1
+        rng = random.Random(self._round)
+        for p in self.files(t)[::2]:
+            with open(p, "rb") as f:
+                data = bytearray(f.read())
+            data[:64] = rng.randbytes(64)
+            os.unlink(p)
+            with open(p, "wb") as f:
+                f.write(data)
+
+    def _unrun_pipeline(self, t: Tool) -> None:
+        """As if the pipeline never ran: no outputs, no lock file, no run cache."""
+        repo = self.repo(t)
+        for name in ("prepared", "sums.txt", "dvc.lock", os.path.join(".dvc", "cache", "runs")):
+            p = os.path.join(repo, name)
+            if os.path.isdir(p) and not os.path.islink(p):
+                self.lab.discard(p)
+            else:
+                _unlink(p)
+
+    def _plant_garbage_both(self, t: Tool) -> None:
+        """Unused objects in the cache and the same number on the remote."""
+        self._plant_garbage(t)
+        self._plant_garbage(t, os.path.join(self.remote(t), "files", "md5"))
+
+    def _plant_garbage(self, t: Tool, root: str | None = None) -> None:
         """Put unused objects (1% of the workload's file count, at least one) into the cache."""
         import hashlib
 
-        root = os.path.join(self.repo(t), ".dvc", "cache", "files", "md5")
+        root = root or os.path.join(self.repo(t), ".dvc", "cache", "files", "md5")
         for i in range(max(1, self.wl.nfiles // 100)):
             data = f"garbage {t.name} {i} {time.time_ns()}".encode()
             oid = hashlib.md5(data).hexdigest()
@@ -307,4 +439,4 @@ def _drop_remote_index(site: str) -> None:
                 dirs.remove(name)
 
 
-__all__ = ["Lab", "OPS", "S3_OPS", "Suite", "BenchError"]
+__all__ = ["Lab", "MORE_OPS", "OPS", "S3_OPS", "Suite", "BenchError"]

@@ -85,6 +85,29 @@ def mid_files(work: str, cache_type: str = "", n: int = 2226) -> Workload:
     return Workload(key, title, ("data",), src, n, total, cache_type)
 
 
+def tiny_files(work: str, cache_type: str = "", n: int = 70_000) -> Workload:
+    """issue 26's many-tiny-files dataset (MNIST as PNGs): ``n`` files of 150-400 bytes in 70
+    directories, run with ``cache_type`` (copy, hardlink, symlink) as the cache type."""
+    src = os.path.join(work, "data", f"tiny-{n}")
+    params = {"n": n, "v": 1}
+    marker = src + ".json"
+    if not _done(marker, params):
+        shutil.rmtree(src, ignore_errors=True)
+        rng = random.Random(70)
+        per = math.ceil(n / 70)
+        for i in range(n):
+            d = os.path.join(src, "data", f"d{i // per:02d}")
+            if i % per == 0:
+                os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, f"{i % per:05d}.png"), "wb") as f:
+                f.write(rng.randbytes(rng.randint(150, 400)))
+        _mark(marker, params)
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(src) for f in fs)
+    key = "tiny" + (f"-{cache_type}" if cache_type else "")
+    title = f"{n:,} files of 150-400 bytes in 70 directories, cache.type {cache_type or 'copy'}"
+    return Workload(key, title, ("data",), src, n, total, cache_type)
+
+
 def big_file(work: str, size: int) -> Workload:
     label = _size_label(size)
     src = os.path.join(work, "data", f"big-{label}")

@@ -392,3 +392,325 @@ def test_issue26_add_again_with_link_cache_keeps_links(repo_dir, tide, kind):
         assert os.stat(victim).st_nlink >= 2
     assert Path(victim).read_bytes() == data
     assert {p: os.lstat(p).st_ino for p in files if p != victim} == {p: i for p, i in before.items() if p != victim}
+
+
+def test_issue26_add_hashes_each_small_file_once(repo_dir, monkeypatch):
+    """issue 26: `add` hashed each small file twice, once to name it and once more as the cache
+    stored the same bytes. The bytes kept from the first hash are stored without a second; the
+    objects still hold exactly the files' bytes, and bytes not kept are still hashed by the cache."""
+    from tide.core import hashing as core_hashing
+    from tide.objects import cache as cache_mod
+    from tide.workspace import hashing
+
+    _tree(repo_dir, 60)
+    hashed: list[int] = []
+
+    def counting(data):
+        hashed.append(len(data))
+        return core_hashing.md5_bytes(data)
+
+    monkeypatch.setattr(hashing, "md5_bytes", counting)
+    monkeypatch.setattr(cache_mod, "md5_bytes", counting)
+    repo = Repo.find(str(repo_dir))
+    add_op.add(repo, [str(repo_dir / "data")])
+    files = sorted((repo_dir / "data").rglob("*.txt"))
+    assert len(hashed) == len(files) + 1  # each file once, and the manifest
+    for f in files:
+        with open(repo.cache.path(cache_md5(f)), "rb") as fh:
+            assert fh.read() == f.read_bytes()
+    repo.close()
+    # bytes the caller did not hash are hashed by the cache's door, and refused if they do not match
+    cache = ObjectCache(str(repo_dir / "other-cache"), link_types=("copy",))
+    with pytest.raises(cache_mod.ObjectRefused):
+        cache.admit_bytes(b"abc", "0" * 32)
+    src = str(repo_dir / "x.bin")
+    with pytest.raises(cache_mod.ObjectRefused):
+        cache.put_many([(src, "1" * 32, 3)], data={src: b"xyz"})  # bytes not said to be hashed
+
+
+def test_issue26_manifest_bulk_check_gives_the_entry_by_entry_answer(monkeypatch):
+    """issue 26: parsing a 2,226-entry manifest took ~25 ms, checked entry by entry (the bulk of a
+    first `status` after `add`). The bulk check must accept and refuse exactly what the
+    entry-by-entry check does, with the same error."""
+    import json
+    import random
+
+    from tide.core import manifest
+    from tide.core.errors import FileFormatError
+
+    good = "d41d8cd98f00b204e9800998ecf8427e"
+    rels = ["a", "a/b", ".a", "a/.b", "...", "a/...", "a..b", "a/..b/c", "é/ü", "a b", "a\nb", "", "/a", "a/",
+            "a//b", "a\\b", "a\0b", ".", "..", "./a", "a/.", "a/..", "../a", "a/./b", "a/../b", "/", "\0"]
+    md5s = [good, good.upper(), good[:-1], good + "0", "", 5, None, "g" * 32, good[:31] + "\n", "０" * 32]
+    docs = [[{"md5": m, "relpath": r}] for r in rels for m in (good,)]
+    docs += [[{"md5": m, "relpath": "x"}] for m in md5s]
+    docs += [[], [{"relpath": "x"}], [{"md5": good}], [["x"]], ["x"], [5], [{"md5": good, "relpath": 5}],
+             [{"md5": good, "relpath": "x", "extra": 1}]]
+    singles = [d[0] for d in docs if d]
+    rng = random.Random(26)
+    for _ in range(300):  # longer manifests with one bad entry somewhere, or none
+        doc = [{"md5": good, "relpath": f"d{i}/f{i}"} for i in range(rng.randint(1, 40))]
+        if rng.random() < 0.7:
+            doc[rng.randrange(len(doc))] = rng.choice(singles) if rng.random() < 0.5 else {
+                "md5": good, "relpath": rng.choice(rels)}
+        docs.append(doc)
+
+    def outcome(raw):
+        manifest._PARSED.clear()  # each answer computed, not remembered
+        try:
+            return manifest.parse(raw, where="m")
+        except FileFormatError as exc:
+            return str(exc)
+
+    raws = [json.dumps(d).encode() for d in docs]
+    fast = [outcome(r) for r in raws]
+    monkeypatch.setattr(manifest, "_parse_fast", lambda data: None)
+    slow = [outcome(r) for r in raws]
+    assert fast == slow
+    good_raw = raws[next(i for i, o in enumerate(slow) if isinstance(o, list) and len(o) > 3)]
+    first, again = manifest.parse(good_raw), manifest.parse(good_raw)  # again: from the memo, a new list
+    assert first == again and first is not again
+    assert sum(isinstance(o, list) for o in slow) > 50 and sum(isinstance(o, str) for o in slow) > 50
+
+
+def test_issue26_manifest_serialize_is_byte_for_byte_json_dumps():
+    """issue 26: manifests are written without building and dumping dicts (5x faster); the bytes
+    must stay exactly dvc's ``json.dumps(..., sort_keys=True)``, whatever the paths hold."""
+    import json
+    import random
+
+    from tide.core import manifest
+
+    rng = random.Random(26)
+    alpha = ["a", "/", ".", '"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "中", "\udcff", "😀", " "]
+    for _ in range(500):
+        entries = [manifest.Entry("".join(rng.choice(alpha) for _ in range(rng.randint(0, 10))),
+                                  "".join(rng.choice('0123456789abcdef"é') for _ in range(rng.randint(0, 32))))
+                   for _ in range(rng.randint(0, 5))]
+        items = sorted(entries, key=lambda e: e.relpath)
+        want = json.dumps([{"md5": e.md5, "relpath": e.relpath} for e in items], sort_keys=True).encode("utf-8")
+        assert manifest.serialize(entries) == want
+
+
+def test_issue26_a_directory_is_hashed_once_per_change_in_a_process(repo_dir, monkeypatch):
+    """issue 26: `repro` hashed a just-written output directory up to five times (as an output,
+    then as the next stage's dependency, each time looking up every file's row and rebuilding
+    the manifest). The last hash is reused while every file's (name, inode, mtime, size) is the
+    same, even for files too recent for the state's snapshot; any change is still seen."""
+    _tree(repo_dir, 30)
+    repo = Repo.find(str(repo_dir))
+    data = str(repo_dir / "data")
+    first = repo.hasher.hash_path(data)
+    lookups = []
+    real = repo.state.lookup_prefix
+    monkeypatch.setattr(repo.state, "lookup_prefix", lambda p: lookups.append(p) or real(p))
+    assert repo.hasher.hash_path(data) == first and repo.hasher.hash_path(data, want_files=False).md5 == first.md5
+    assert lookups == []
+    f = repo_dir / "data" / "d1" / "s1" / "f1.txt"
+    st = f.stat()
+    tmp = repo_dir / "f.tmp"  # a rewrite through a temporary name: same size and mtime, new inode
+    tmp.write_text("file Y\n")
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.rename(tmp, f)
+    g = repo_dir / "data" / "d1" / "s1" / "g.txt"
+    g.write_text("new\n")
+    g.unlink()
+    second = repo.hasher.hash_path(data)
+    assert second.md5 != first.md5 and lookups == ["data"]
+    assert second.md5 == Repo.find(str(repo_dir)).hasher.hash_path(data).md5 == _fresh_oid(repo_dir, data)
+    (repo_dir / "data" / "new.txt").write_text("n\n")
+    assert repo.hasher.hash_path(data).nfiles == first.nfiles + 1
+    repo.close()
+
+
+def _fresh_oid(repo_dir, data) -> str:
+    from tide.core import manifest
+
+    entries = [manifest.Entry(os.path.relpath(os.path.join(d, n), data), cache_md5(os.path.join(d, n)))
+               for d, _, fs in os.walk(data) for n in fs]
+    return manifest.tree_oid(manifest.serialize(entries))
+
+
+@pytest.mark.parametrize("kind", ["symlink", "copy"])
+def test_issue26_noop_checkout_answers_from_the_snapshot(repo_dir, tide, monkeypatch, kind):
+    """issue 26: a checkout with nothing to do looked up every file's state row and rebuilt the
+    manifest. The directory's snapshot answers, as for `status`; on a link cache each file is still
+    checked to be linked to its object (a plain file in a link's place is relinked)."""
+    from tide.ops.checkout import checkout
+
+    _tree(repo_dir, 40)
+    tide("config", "cache.type", kind, cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    _age(repo_dir / "data")
+    _age(repo_dir / ".dvc" / "cache")
+    tide("checkout", cwd=repo_dir)  # records the snapshot
+    files = sorted(str(p) for p in (repo_dir / "data").rglob("*.txt"))
+    before = {p: os.lstat(p).st_ino for p in files}
+    repo = Repo.find(str(repo_dir))
+    lookups = []
+    real = repo.state.lookup_prefix
+    monkeypatch.setattr(repo.state, "lookup_prefix", lambda p: lookups.append(p) or real(p))
+    assert checkout(repo, cwd=str(repo_dir)).unchanged == 1 and lookups == []
+    assert {p: os.lstat(p).st_ino for p in files} == before
+    repo.close()
+    if kind == "symlink":
+        victim = files[5]
+        data = Path(victim).read_bytes()
+        os.unlink(victim)
+        Path(victim).write_bytes(data)
+        _age(repo_dir / "data")
+        tide("checkout", cwd=repo_dir)
+        assert os.path.islink(victim) and Path(victim).read_bytes() == data
+
+
+def test_issue26_repro_hashes_each_new_output_file_once(repo_dir, monkeypatch):
+    """issue 26: `repro` hashed each small output file twice (to record it, then again as the cache
+    stored it): the bytes read to hash it are the bytes stored. Objects hold the files' bytes."""
+    from tide.core import hashing as core_hashing
+    from tide.objects import cache as cache_mod
+    from tide.ops.repro import ReproRequest, reproduce
+    from tide.workspace import hashing
+
+    (repo_dir / "dvc.yaml").write_text(
+        "stages:\n  gen:\n    cmd: python3 -c \"import os; os.makedirs('out'); "
+        "[open(f'out/f{i}', 'w').write(f'{i}' * 50) for i in range(40)]\"\n    outs:\n    - out\n")
+    hashed: list[int] = []
+
+    def counting(data):
+        hashed.append(len(data))
+        return core_hashing.md5_bytes(data)
+
+    def counting_file(path, size_hint=-1):
+        hashed.append(-1)
+        return core_hashing.file_md5(path, size_hint)
+
+    monkeypatch.setattr(hashing, "md5_bytes", counting)
+    monkeypatch.setattr(hashing, "file_md5", counting_file)
+    monkeypatch.setattr(cache_mod, "md5_bytes", counting)
+    repo = Repo.find(str(repo_dir))
+    reproduce(repo, ReproRequest(), cwd=str(repo_dir))
+    files = sorted((repo_dir / "out").iterdir())
+    assert len(files) == 40 and len(hashed) == 40 + 1  # each file once, and the manifest
+    for f in files:
+        with open(repo.cache.path(cache_md5(f)), "rb") as fh:
+            assert fh.read() == f.read_bytes()
+    repo.close()
+
+
+def test_issue26_add_with_nothing_to_add_hashes_and_stores_nothing(repo_dir, monkeypatch):
+    """issue 26: `add` of an unchanged directory looked up every file's row, rebuilt the manifest
+    and listed the cache to store nothing. Unchanged since its last hash (its snapshot) and
+    complete in the cache, it is answered as `status` answers; a missing object is still stored."""
+    _tree(repo_dir, 40)
+    _age(repo_dir / "data")
+    repo = Repo.find(str(repo_dir))
+    add_op.add(repo, [str(repo_dir / "data")])
+    text = (repo_dir / "data.dvc").read_text()
+    calls = []
+    real_lookup, real_put = repo.state.lookup_prefix, ObjectCache.put_many
+    monkeypatch.setattr(repo.state, "lookup_prefix", lambda p: calls.append("lookup") or real_lookup(p))
+    monkeypatch.setattr(ObjectCache, "put_many", lambda *a, **k: calls.append("put") or real_put(*a, **k))
+    add_op.add(repo, [str(repo_dir / "data")])
+    assert calls == [] and (repo_dir / "data.dvc").read_text() == text
+    f = repo_dir / "data" / "d3" / "s0" / "f3.txt"
+    obj = Path(repo.cache.path(cache_md5(f)))
+    obj.unlink()
+    add_op.add(repo, [str(repo_dir / "data")])
+    assert obj.read_bytes() == f.read_bytes() and "put" in calls
+    repo.close()
+
+
+def test_issue26_fetch_with_nothing_to_do_trusts_a_complete_directory(repo_dir, tide, tmp_path, monkeypatch):
+    """issue 26: `pull` with nothing to do listed the cache for every file object of every
+    directory. A directory found complete, with no object added to or removed from the cache since
+    (the cache's fingerprint), is not listed again; an object removed since is fetched again."""
+    from tide.objects import transfer
+    from tide.ops.data_scope import Scope
+    from tide.ops.fetch import run_fetch
+
+    _tree(repo_dir, 40)
+    tide("remote", "add", "-d", "r", str(tmp_path / "remote"), cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    _age(repo_dir / ".dvc" / "cache")
+    listed = []
+    real = transfer.missing_from
+
+    def counting(cache, refs):
+        refs = list(refs)
+        if refs:
+            listed.append(len(refs))
+        return real(cache, refs)
+
+    monkeypatch.setattr(transfer, "missing_from", counting)
+    repo = Repo.find(str(repo_dir))
+    run_fetch(repo, Scope())  # finds it complete and records it
+    assert listed
+    listed.clear()
+    assert run_fetch(repo, Scope()).results["r"].transferred == 0 and listed == []
+    f = repo_dir / "data" / "d2" / "s2" / "f2.txt"
+    obj = Path(repo.cache.path(cache_md5(f)))
+    os.chmod(obj.parent, 0o755)
+    obj.unlink()
+    assert run_fetch(repo, Scope()).results["r"].transferred == 1 and obj.read_bytes() == f.read_bytes()
+    repo.close()
+
+
+def test_issue26_diff_lists_objects_not_in_cache_in_bulk(repo_dir, tide):
+    """issue 26: `diff` stat'ed each old object for "not in cache"; the cache is now listed in bulk
+    (enough objects for cache.missing to list directories): the same files are reported."""
+    import json
+
+    from tide.objects.cache import LIST_THRESHOLD
+
+    _tree(repo_dir, max(300, LIST_THRESHOLD + 20))
+    tide("add", "data", cwd=repo_dir)
+    import subprocess
+
+    subprocess.run(["git", "add", "-A"], cwd=repo_dir, check=True)
+    subprocess.run(["git", "commit", "-qm", "data"], cwd=repo_dir, check=True)
+    repo = Repo.find(str(repo_dir))
+    gone = sorted((repo_dir / "data").rglob("f1*.txt"))
+    for f in gone:
+        obj = Path(repo.cache.path(cache_md5(f)))
+        if obj.exists():
+            obj.unlink()
+    repo.close()
+    got = json.loads(tide("diff", "--json", cwd=repo_dir).stdout)
+    want = sorted(str(f.relative_to(repo_dir)) for f in gone)
+    assert sorted(it["path"] for it in got["not in cache"] if not it["path"].endswith("/")) == want
+
+
+def test_issue26_stage_output_found_complete_is_not_listed_again(repo_dir, tide, monkeypatch):
+    """issue 26: a no-op `repro` checked every file object of each directory output (one stat
+    each). A directory found complete is remembered with the cache's fingerprint, as `status`
+    does; an object removed since is still seen."""
+    from tide.pipeline.stagestate import out_cached
+
+    _tree(repo_dir, 40)
+    tide("add", "data", cwd=repo_dir)
+    _age(repo_dir / ".dvc" / "cache")
+    repo = Repo.find(str(repo_dir))
+    md5 = next(line.split()[-1] for line in (repo_dir / "data.dvc").read_text().splitlines() if "md5:" in line)
+    assert out_cached(md5, repo.cache, repo.state)
+    listed = []
+    real = ObjectCache.missing
+    monkeypatch.setattr(ObjectCache, "missing",
+                        lambda self, oids, legacy=False: listed.append(1) or real(self, oids, legacy))
+    assert out_cached(md5, repo.cache, repo.state) and listed == []
+    f = repo_dir / "data" / "d4" / "s1" / "f4.txt"
+    obj = Path(repo.cache.path(cache_md5(f)))
+    obj.unlink()
+    assert not out_cached(md5, repo.cache, repo.state) and listed
+    repo.close()
+
+
+def test_issue26_hash_keeping_stays_within_its_budget(repo_dir):
+    """issue 26: `repro` keeps the bytes of its outputs' small files with half `add`'s budget (so a
+    stage's peak memory stays below dvc's); the kept bytes never exceed the budget asked for."""
+    _tree(repo_dir, 50)
+    repo = Repo.find(str(repo_dir))
+    _, kept = repo.hasher.hash_keeping(str(repo_dir / "data"), budget=40)
+    assert 0 < sum(map(len, kept.values())) <= 40
+    assert all(Path(p).read_bytes() == b for p, b in kept.items())
+    repo.close()

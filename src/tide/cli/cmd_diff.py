@@ -53,17 +53,19 @@ def run(args):
         _markdown(res, args.show_hash)
         return 0
     summary = []
+    lines = []  # printed at once: one (redacted) write instead of two per line
     for kind in ORDER:
         items = res.get(kind)
         if not items:
             continue
-        print(f"{kind.capitalize()}:")
-        for it in items:
-            print(f"    {_digest(it['hash']) + '  ' if it.get('hash') else ''}{_path(it)}")
-        print()
+        lines.append(f"{kind.capitalize()}:")
+        lines += [f"    {_digest(it['hash']) + '  ' if it.get('hash') else ''}{_path(it)}" for it in items]
+        lines.append("")
         n = sum(1 for it in items if not _path(it).endswith("/"))  # as dvc: directories are not counted
         if n:
             summary.append(f"{n} {kind}")
     if summary:
-        print("files summary: " + ", ".join(summary))
+        lines.append("files summary: " + ", ".join(summary))
+    if lines:
+        print("\n".join(lines))
     return 0

@@ -17,10 +17,14 @@ Entry = namedtuple("Entry", "relpath md5")  # not a dataclass: import time matte
 
 
 def serialize(entries: Iterable[Entry]) -> bytes:
-    items = sorted(entries, key=lambda e: e.relpath)
-    import json
+    """``json.dumps([{"md5": ..., "relpath": ...}, ...], sort_keys=True)`` of the entries sorted by
+    relpath, byte for byte, written directly with json's own string encoder (the same C function
+    ``json.dumps`` uses): about five times faster than building and dumping the dicts."""
+    from json.encoder import encode_basestring_ascii as enc
 
-    return json.dumps([{"md5": e.md5, "relpath": e.relpath} for e in items], sort_keys=True).encode("utf-8")
+    items = sorted(entries, key=lambda e: e.relpath)
+    body = ", ".join([f'{{"md5": {enc(e.md5)}, "relpath": {enc(e.relpath)}}}' for e in items])
+    return f"[{body}]".encode("ascii")
 
 
 def tree_oid(raw: bytes) -> str:
@@ -42,8 +46,24 @@ def check_relpath(relpath: object, where: str = "manifest") -> str:
     return relpath
 
 
+_PARSED: dict[bytes, tuple[Entry, ...]] = {}  # the last few manifests parsed in this process
+
+
 def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
-    """Parse a ``.dir`` object; tolerant of extra keys per entry, strict about paths and hashes."""
+    """Parse a ``.dir`` object; tolerant of extra keys per entry, strict about paths and hashes.
+    The same bytes parsed again in this process (``pull``: fetch, then checkout's check, then
+    checkout) come from a small memo, as a new list."""
+    seen = _PARSED.get(raw)
+    if seen is not None:
+        return list(seen)
+    entries = _parse(raw, where)
+    if len(_PARSED) >= 4:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[bytes(raw)] = tuple(entries)
+    return entries
+
+
+def _parse(raw: bytes, where: str) -> list[Entry]:
     try:
         import json
 
@@ -52,9 +72,12 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
         raise FileFormatError(f"{where}: corrupted directory manifest ({exc.__class__.__name__})")
     if not isinstance(data, list):
         raise FileFormatError(f"{where}: corrupted directory manifest (not a list)")
-    out = []
+    fast = _parse_fast(data)
+    if fast is not None:
+        return fast
     import re  # not at the top: start-up time of commands that never read a manifest
 
+    out = []
     valid_md5 = re.compile(r"[0-9a-f]{32}").fullmatch
     for item in data:
         if not isinstance(item, dict):
@@ -64,3 +87,32 @@ def parse(raw: bytes, where: str = "manifest") -> list[Entry]:
             raise FileFormatError(f"{where}: entry {item.get('relpath')!r} has no valid md5")
         out.append(Entry(check_relpath(item.get("relpath"), where), md5))
     return out
+
+
+_HEX = "0123456789abcdef"
+
+
+def _parse_fast(data: list) -> list[Entry] | None:
+    """The entries of a well-formed manifest, checked in bulk (C-speed string tests over all
+    hashes and over all paths: a 10,000-entry manifest in milliseconds); None when any entry
+    needs a closer look, which the entry-by-entry check then gives, with its exact error."""
+    try:
+        md5s = [item["md5"] for item in data]
+        rels = [item["relpath"] for item in data]
+    except (TypeError, KeyError):
+        return None
+    if not data:
+        return []
+    if set(map(type, md5s)) != {str} or set(map(type, rels)) != {str}:
+        return None
+    if set(map(len, md5s)) != {32} or "".join(md5s).lstrip(_HEX):  # each 32 lowercase hex digits
+        return None
+    joined = "\0".join(rels)
+    if joined.count("\0") != len(rels) - 1 or "\\" in joined:  # a NUL or a backslash in a path
+        return None
+    # with every path between slashes, an unsafe one (empty, a leading or trailing "/", "//", a "."
+    # or ".." part: see check_relpath) shows as an empty, "." or ".." part between two slashes
+    slashed = "/" + joined.replace("\0", "/") + "/"
+    if "//" in slashed or "/./" in slashed or "/../" in slashed:
+        return None
+    return list(map(Entry, rels, md5s))

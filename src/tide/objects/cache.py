@@ -218,14 +218,16 @@ class ObjectCache:
             return oid
 
     def put_many(self, items: list[tuple[str, str, int]], move: bool = False, jobs: int | None = None,
-                 data: dict[str, bytes] | None = None) -> int:
+                 data: dict[str, bytes] | None = None, hashed: bool = False) -> int:
         """Store many files, ``(src, md5, size)`` each, whose hashes are known; return how many were new.
 
         Objects already present are found by listing (see ``missing``). The rest are written by
         ``jobs`` threads, each owning whole two-letter directories so that no two threads create
         entries in the same directory (default: one thread on a local disk, four on a network
         filesystem; see ``parallel_io``). ``data``: the bytes of some of the files (by source path),
-        as they were hashed: stored as they are, without reading the files again.
+        as they were hashed: stored as they are, without reading the files again. ``hashed``: each of
+        those bytes is what its item's md5 was computed from (``Hasher.hash_keeping``), so it is not
+        hashed a second time (as ``admit``'s ``digest``).
         """
         by_oid = {md5: (src, size) for src, md5, size in items}
         todo = self.missing(by_oid)
@@ -240,7 +242,7 @@ class ObjectCache:
         def work(oids: list[str]) -> None:
             for oid in oids:
                 src, size = by_oid[oid]
-                self._store_as(src, oid, self.path(oid), size, move, data.get(src) if data else None)
+                self._store_as(src, oid, self.path(oid), size, move, data.get(src) if data else None, hashed)
 
         if jobs is None:
             jobs = 4 if parallel_io(self.root) else 1
@@ -280,15 +282,16 @@ class ObjectCache:
     def discard(self, tmp: str) -> None:
         _unlink_quiet(tmp)
 
-    def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool, data: bytes | None = None) -> None:
+    def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool, data: bytes | None = None,
+                  hashed: bool = False) -> None:
         if oid == EMPTY_MD5:
             move = False  # see EMPTY_TAIL
         if not move and 0 <= size <= SMALL_COPY and (self._no_reflink or "reflink" not in self.link_types):
             if data is None:
-                data = _read_small(src)
+                data, hashed = _read_small(src), False
             if data is not None and len(data) == size:
-                try:
-                    self.admit_bytes(data, oid)  # hashed in memory: the bytes written are the bytes named
+                try:  # hashed in memory (here or by the caller): the bytes written are the bytes named
+                    self.admit_bytes(data, oid, digest=oid if hashed else None)
                     return
                 except PermissionError:
                     raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
@@ -347,11 +350,14 @@ class ObjectCache:
     # --- the one door: every object written into the cache gets its name here --------------------
     # (rule "one door into the cache", issue 17: nothing else renames or writes a file under its
     # object name; tests/reliability/test_issue17_data.py greps src/ for other writers)
-    def admit_bytes(self, data: bytes, oid: str | None = None, legacy: bool = False) -> str:
+    def admit_bytes(self, data: bytes, oid: str | None = None, legacy: bool = False,
+                    digest: str | None = None) -> str:
         """Store ``data`` as object ``oid`` (default: its md5; an existing object is replaced),
         hashed here: bytes that do not hash to ``oid`` are refused (ObjectRefused) and nothing is
-        written. A legacy (DVC 2.x) file object may hash with md5-dos2unix instead. Returns the oid."""
-        digest = md5_bytes(data)
+        written. A legacy (DVC 2.x) file object may hash with md5-dos2unix instead. ``digest``: the
+        md5 the caller computed from these very bytes (immutable), as ``admit``'s. Returns the oid."""
+        if digest is None:
+            digest = md5_bytes(data)
         oid = oid or digest
         if digest != oid.removesuffix(".dir") and not (legacy and not oid.endswith(".dir")
                                                        and _dos2unix_md5(data) == oid):

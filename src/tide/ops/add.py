@@ -232,13 +232,17 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
     ptr_path = path + pointers.SUFFIX
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
-    kept: dict[str, bytes] = {}
+    kept: dict[str, bytes] | None = {}
+    if res is None and not no_commit:
+        res = _unchanged_and_cached(repo, path, old)
+        if res is not None:
+            kept = None  # nothing to store
     if res is None:
         if not no_commit and repo.cache.link_types[0] not in ("hardlink", "symlink"):
             res, kept = repo.hasher.hash_keeping(path)  # small files: store the bytes just hashed, no second read
         else:
             res = repo.hasher.hash_path(path)
-    if not no_commit:
+    if not no_commit and kept is not None:
         store(repo, res, kept, link=True)
     base = old.outs[0] if old and len(old.outs) == 1 else None
     if base is None:
@@ -255,6 +259,23 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
         # file's inode) are left as they are: checkout relinks only what is not linked the first way
         checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True)
     return pf
+
+
+def _unchanged_and_cached(repo: Repo, path: str, old: PointerFile | None) -> HashResult | None:
+    """The directory ``path``'s hash when it is what its .dvc file records, unchanged since it was
+    last hashed (its snapshot in the state, as ``status`` answers) and complete in the cache: an
+    ``add`` with nothing to add then stores nothing and hashes no file. None otherwise."""
+    if old is None or len(old.outs) != 1 or not old.outs[0].is_dir or not old.outs[0].use_cache:
+        return None
+    out = old.outs[0]
+    if out.legacy or out.abspath != path or not os.path.isdir(path) or os.path.islink(path):
+        return None
+    from tide.workspace.status import cache_has
+
+    known = repo.hasher.known_dir(path)
+    if known is None or known.md5 != out.md5 or not cache_has(out, repo.cache, repo.state):
+        return None
+    return known
 
 
 OVERLAP_MIN_BYTES = 64 << 20
@@ -313,6 +334,7 @@ def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None, *, 
     in the cache for the run cache): those are always copied, so an edit cannot reach the cache."""
     cache = repo.cache
     move = link and cache.link_types[0] in ("hardlink", "symlink")
-    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data)
+    # ``data`` comes from Hasher.hash_keeping: each file's md5 was computed from exactly those bytes
+    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data, hashed=True)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)

@@ -130,7 +130,8 @@ def _commit_stages(repo: Repo, plan: list, force: bool) -> list[str]:
     from tide.workspace import gitignore
 
     ws = engine.Workspace(
-        root=repo.root, hasher=repo.hasher, cache=repo.cache, store=lambda res, link: store(repo, res, link=link),
+        root=repo.root, hasher=repo.hasher, cache=repo.cache,
+        store=lambda res, link, data: store(repo, res, data, link=link),
         ignore=lambda paths: gitignore.add(repo.root, paths, repo.git), env=dict(repo.env.values),
         say=lambda _line: None,
     )

@@ -169,6 +169,11 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
                 raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
         old.entries, new.entries = _keep(old.entries, roots), _keep(new.entries, roots)
     unknown = tuple(old.unknown + new.unknown)
+    absent: set[tuple[str, bool]] = set()  # old objects not in the cache: listed in bulk (cache.missing)
+    if b_rev is None:
+        for legacy in (False, True):
+            oids = {o[0] for o in old.entries.values() if o[0] and bool(o[2]) == legacy}
+            absent.update((oid, legacy) for oid in repo.cache.missing(oids, legacy))
     keys: dict[int, Any] = {}
     for p in sorted(set(old.entries) | set(new.entries)):
         if unknown and p.startswith(unknown):
@@ -184,7 +189,7 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
             res["deleted"].append(item)
         elif o[:2] != n[:2]:
             res["modified"].append({"path": _shown(p, o), "hash": {"old": o[0], "new": n[0]}})
-        if b_rev is None and o is not None and o[0] and not repo.cache.exists(o[0], o[2]):
+        if b_rev is None and o is not None and o[0] and (o[0], bool(o[2])) in absent:
             res["not in cache"].append({"path": _shown(p, o), "hash": o[0]})
     res["renamed"] = _renames(res["added"], res["deleted"], keys)
     for items in res.values():

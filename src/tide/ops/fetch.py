@@ -81,10 +81,16 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
     groups = gather(repo, scope, remote, for_push=False)
     if run_cache and remote not in groups:
         groups[remote] = Group()
+    from tide.workspace.status import known_complete, record_complete
+
+    fps: dict = {}
     for name, group in groups.items():
         rem = open_remote(repo, name, jobs)
         try:
-            files, dirs = list(group.files), list(group.dirs)
+            files = list(group.files)
+            # a directory found complete in the cache since which nothing was added or removed
+            # (``status``/``checkout`` record it) needs no listing of the cache (``pull`` with nothing to do)
+            dirs = [d for d in group.dirs if not known_complete(d.oid, d.legacy, repo.cache, repo.state, fps)]
             verify = verify_downloads(rem.spec) or rem.store.capabilities.assembles  # reassembly is checked always
             res = fetch(repo.cache, rem.store, files, dirs, rem.jobs, progress,
                         verify=verify, spares=files + dirs if spares else ())
@@ -97,6 +103,8 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
                 res.missing_remote += again.missing_remote
                 res.failed += again.failed
             summary.results[rem.name] = res
+            if res.ok and dirs and not res.transferred:  # all present: the fingerprints still hold
+                record_complete(dirs, repo.state, fps)
             if urls is not None:
                 urls[rem.name] = rem.spec.url
             if run_cache and name == remote:

@@ -90,7 +90,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
 
         ws = engine.Workspace(
             root=repo.root, hasher=repo.hasher, cache=repo.cache,
-            store=lambda res, link: store(repo, res, link=link),
+            store=lambda res, link, data: store(repo, res, data, link=link),
             ignore=lambda paths: gitignore.add(repo.root, paths, repo.git),
             env=dict(repo.env.values), say=say,
             fetch=(lambda oids: _fetch_objects(repo, oids, say)) if req.pull and not req.dry else None,

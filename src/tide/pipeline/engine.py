@@ -16,21 +16,21 @@ from tide.pipeline.execute import run_commands
 from tide.pipeline.runcache import RunCache, can_cache, saves_run
 from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, read_params, stage_status
 from tide.workspace.checkout import checkout_out
-from tide.workspace.hashing import Hasher, HashResult
+from tide.workspace.hashing import KEEP_BYTES, Hasher, HashResult
 from tide.workspace.pointers import Out
 
 
 @dataclass
 class Workspace:
-    """What the engine needs from a repository; ``store(result, link)`` puts hashed files into the
-    cache (``link``: the outputs are then linked to their objects, so the cache may take their
-    inodes; False copies them) and ``ignore`` adds outputs to .gitignore (both supplied by the ops
-    layer)."""
+    """What the engine needs from a repository; ``store(result, link, data)`` puts hashed files into
+    the cache (``link``: the outputs are then linked to their objects, so the cache may take their
+    inodes; False copies them; ``data``: bytes kept by ``Hasher.hash_keeping``) and ``ignore`` adds
+    outputs to .gitignore (both supplied by the ops layer)."""
 
     root: str
     hasher: Hasher
     cache: ObjectCache
-    store: Callable[[HashResult, bool], None]
+    store: Callable[[HashResult, bool, dict[str, bytes] | None], None]
     ignore: Callable[[list[str]], list[str]]
     env: dict[str, str]
     say: Callable[[str], None] = print
@@ -144,14 +144,19 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
     ``stage.save`` records every run it can hash, N18)."""
     entry = current_entry(stage, ws.root, ws.hasher, with_outs=False)
     results: dict[str, HashResult] = {}
-    outs = []
+    kept: dict[str, dict[str, bytes]] = {}  # small files' bytes as hashed, stored without a second read
+    keep = not opts.no_commit and ws.cache.link_types[0] not in ("hardlink", "symlink")
     for o in sorted(stage.outs, key=lambda o: o.path):
         try:
-            res = ws.hasher.hash_path(o.abspath)
+            if keep and o.cache and not kept:  # the first cached output only: memory within KEEP_BYTES
+                # half the budget `add` has: a stage's peak memory stays below dvc's (bench RSS column)
+                res, kept[o.path] = ws.hasher.hash_keeping(o.abspath, budget=KEEP_BYTES // 2)
+            else:
+                res = ws.hasher.hash_path(o.abspath)
         except MissingError:
             raise MissingError(f"output '{_rel(ws.root, o.abspath)}' does not exist")
         results[o.path] = res
-        outs.append(hash_entry(o.path, res))
+    outs = [hash_entry(o.path, results[o.path]) for o in sorted(stage.outs, key=lambda o: o.path)]
     if outs:
         entry["outs"] = outs
     cacheable = saves(stage)  # as dvc: --no-run-cache skips restoring from the run cache, not saving to it
@@ -161,11 +166,11 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
             ws.changed_files.append(f)
     if not opts.no_commit:
         for o in cached:
-            ws.store(results[o.path], True)
+            ws.store(results[o.path], True, kept.get(o.path))
         if cacheable:
             for o in stage.outs:
                 if not o.cache:  # kept for the run cache; the workspace file stays a plain writable copy
-                    ws.store(results[o.path], False)
+                    ws.store(results[o.path], False, None)
         if ws.cache.link_types[0] in ("hardlink", "symlink"):
             for o in cached:
                 r = results[o.path]

@@ -67,7 +67,7 @@ def _hashed_entries(
     out = []
     for item in sorted(items, key=lambda i: i.path):
         try:
-            res = hasher.hash_path(item.abspath)
+            res = hasher.hash_path(item.abspath, want_files=False)  # the oid, size and count only
         except MissingError:
             raise MissingError(f"stage '{stage.addressing}': {what} '{_rel(root, item.abspath)}' does not exist")
         out.append(hash_entry(item.path, res))
@@ -129,7 +129,7 @@ def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | No
     if not os.path.lexists(path):
         return "deleted"
     try:
-        res = hasher.hash_path(path)
+        res = hasher.hash_path(path, want_files=False)
     except MissingError:
         return "deleted"
     if rec is None or not _same_file(rec, res):
@@ -137,15 +137,27 @@ def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | No
     return None
 
 
-def out_cached(md5: str, cache: ObjectCache) -> bool:
+def out_cached(md5: str, cache: ObjectCache, state=None) -> bool:
+    """Whether the cache holds the object (a directory: and every file object). With the ``state``,
+    a directory found complete is remembered with the cache's fingerprint, as ``status`` does
+    (workspace.status.cache_has): while no object is added or removed, no listing again."""
     if not cache.exists(md5):
         return False
     if md5.endswith(".dir"):
+        from tide.objects.ref import ObjRef
+        from tide.workspace.status import known_complete, record_complete
+
+        fps: dict = {}
+        if state is not None and known_complete(md5, False, cache, state, fps):
+            return True
         try:
             entries = manifest.parse(cache.read_bytes(md5))
         except (OSError, FileFormatError):
             return False
-        return all(cache.exists(e.md5) for e in entries)
+        if cache.missing(e.md5 for e in entries):
+            return False
+        if state is not None:
+            record_complete([ObjRef(md5, False)], state, fps)
     return True
 
 
@@ -186,7 +198,7 @@ def stage_status(stage: Stage, lock: dict[str, Any] | None, root: str, hasher: H
     recs = _by_path(lock.get("outs"))
     for o in stage.outs:
         rec = recs.get(o.path)
-        if rec and o.cache and rec.get("md5") and not out_cached(str(rec["md5"]), cache):
+        if rec and o.cache and rec.get("md5") and not out_cached(str(rec["md5"]), cache, hasher.state):
             st: str | None = "not in cache"
         else:
             st = dep_state(o.abspath, rec, hasher)

@@ -147,14 +147,16 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):
         remove(out.abspath)
     current = {}
     if existed:
+        # unchanged? the directory's snapshot answers without a row per file (as `status` does),
+        # then, on a link cache, each file is checked to be linked to its entry's object
+        if not relink and hasher.hash_dir(out.abspath, want_files=False).md5 == out.md5 and (
+            cache.link_types[0] not in ("hardlink", "symlink") or all(
+                _is_link_kind_ok(os.path.join(out.abspath, e.relpath), cache.path(e.md5, out.legacy),
+                                 cache.link_types) for e in entries)
+        ):
+            res.unchanged += 1
+            return res
         cur = hasher.hash_dir(out.abspath)
-        if cur.md5 == out.md5 and not relink:
-            first = cache.link_types[0]
-            if first not in ("hardlink", "symlink") or all(
-                _is_link_kind_ok(f.abspath, cache.path(f.md5, out.legacy), cache.link_types) for f in cur.files
-            ):
-                res.unchanged += 1
-                return res
         current = {f.relpath: f.md5 for f in cur.files}
     wanted = {e.relpath: e.md5 for e in entries}
     extra = [p for p in current if p not in wanted]

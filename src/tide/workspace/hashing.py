@@ -48,14 +48,20 @@ class Hasher:
         # here (path -> bytes, up to KEEP_BYTES in all) so that storing them needs no second read
         self.keep: dict[str, bytes] | None = None
         self._kept = 0
+        # directory -> (digest of every file's stat, its HashResult, snapshot recorded): the last hash of each
+        # directory in this process, returned again while no file's (name, inode, mtime, size)
+        # changed (``repro`` hashes a stage's output, then the next stage's dependency, several
+        # times). The same trust as the state's per-file rows, which are kept however recent.
+        self._seen: dict[str, tuple[str, HashResult, bool]] = {}
 
-    def hash_keeping(self, abspath: str) -> tuple[HashResult, dict[str, bytes]]:
-        """``hash_path``, and the bytes of the small files it read (path -> bytes, up to KEEP_BYTES
-        in all), so that ``tide add`` stores them without reading them again. The Hasher keeps
-        bytes only for the length of this call; it is not to be called from two threads at once."""
+    def hash_keeping(self, abspath: str, budget: int = KEEP_BYTES) -> tuple[HashResult, dict[str, bytes]]:
+        """``hash_path``, and the bytes of the small files it read (path -> bytes, up to ``budget``
+        (at most KEEP_BYTES) in all), so that ``tide add`` stores them without reading them again.
+        The Hasher keeps bytes only for the length of this call; it is not to be called from two
+        threads at once."""
         if self.keep is not None:
             raise RuntimeError("Hasher.hash_keeping is already running")
-        self.keep, self._kept = {}, 0
+        self.keep, self._kept = {}, KEEP_BYTES - max(0, min(budget, KEEP_BYTES))  # the budget left
         try:
             return self.hash_path(abspath), self.keep
         finally:
@@ -86,16 +92,19 @@ class Hasher:
         listing = self.ignore.listing(abspath, reldir if reldir != "." else "")
         groups = None
         if not want_files:  # unchanged since the last hash? (tide status): compare snapshots
-            done, snap = snapshot.parallel(listing)
-            if not done:
-                groups = snapshot.stat_groups(listing)
-                snap = snapshot.of_groups(groups)
-            row = self.state.lookup_dir(reldir) if snap is not None else None
-            if row is not None and row[0] == snap:
-                return HashResult(row[1], row[2], row[3], False, ())
+            known, groups = self._snapshot_hit(reldir, listing)
+            if known is not None:
+                return known
         if groups is None:
             groups = snapshot.stat_groups(listing)
-            snap = snapshot.of_groups(groups)
+        exact, snap = snapshot.exact_of_groups(groups)
+        seen = self._seen.get(reldir)
+        if seen is not None and seen[0] == exact:  # hashed earlier in this process, no stat changed since
+            res = seen[1]
+            if snap is not None and not seen[2]:  # too recent to record then, old enough now
+                self.state.save_dir(reldir, snap, res.md5, res.size, res.nfiles)
+                self._seen[reldir] = (exact, res, True)
+            return res
         items = [(prefix + n, st) for prefix, names, stats in groups for n, st in zip(names, stats, strict=True)]
         known = self.state.lookup_prefix(reldir)
         keyed = [(f"{reldir}/{rel}", os.path.join(abspath, rel), s) for rel, s in items]
@@ -111,7 +120,29 @@ class Hasher:
             self.state.save_dir(reldir, snap, oid, total, len(files))
         else:
             self.state.forget_dir(reldir)  # an older snapshot must not outlive a newer hash
-        return HashResult(oid, total, len(files), False, tuple(files), raw)
+        res = HashResult(oid, total, len(files), False, tuple(files), raw)
+        self._seen[reldir] = (exact, res, snap is not None)
+        return res
+
+    def known_dir(self, abspath: str) -> HashResult | None:
+        """The directory's oid, size and file count from the state when no file changed since it
+        was last hashed (its snapshot matches), else None; nothing is hashed either way."""
+        reldir = self._rel(abspath)
+        check_utf8("", [reldir], "")
+        return self._snapshot_hit(reldir, self.ignore.listing(abspath, reldir if reldir != "." else ""))[0]
+
+    def _snapshot_hit(self, reldir: str, listing) -> tuple[HashResult | None, snapshot.Groups | None]:
+        """``(result from the state or None, the stats taken)``; the stats are None when the
+        snapshot was taken on two processes (see snapshot.parallel)."""
+        groups = None
+        done, snap = snapshot.parallel(listing)
+        if not done:
+            groups = snapshot.stat_groups(listing)
+            snap = snapshot.of_groups(groups)
+        row = self.state.lookup_dir(reldir) if snap is not None else None
+        if row is not None and row[0] == snap:
+            return HashResult(row[1], row[2], row[3], False, ()), groups
+        return None, groups
 
     def legacy_dir_oid(self, abspath: str) -> str:
         """The tree oid DVC 2.x records for a directory (files hashed with md5-dos2unix), remembered

@@ -53,8 +53,16 @@ def stat_groups(listing: Listing) -> Groups:
 
 
 def of_groups(groups: Groups) -> str | None:
+    return exact_of_groups(groups)[1]
+
+
+def exact_of_groups(groups: Groups) -> tuple[str, str | None]:
+    """``(digest, snapshot)``: the digest of every file's (name, inode, mtime, size) however recent,
+    and the snapshot ``of_groups`` gives (None while a file is too recent to record)."""
     parts = [dir_digest(prefix, names, stats) for prefix, names, stats in groups]
-    return combine([dg for dg, _ in parts], max((t for _, t in parts), default=0))
+    exact = hashlib.md5("\n".join(dg for dg, _ in parts).encode("ascii"), usedforsecurity=False).hexdigest()
+    newest = max((t for _, t in parts), default=0)
+    return exact, (None if newest >= time.time_ns() - RACY_NS else exact)
 
 
 def parallel(listing: Listing) -> tuple[bool, str | None]:

@@ -62,7 +62,7 @@ def cache_has(out: Out, cache: ObjectCache, state: State | None = None) -> bool:
         from tide.core import manifest
         from tide.core.errors import TideError
 
-        key = f"/complete/{'legacy/' if out.legacy else ''}{out.md5}"  # relpaths never start with /
+        key = _complete_key(out.md5, out.legacy)
         fp = cache.fingerprint(out.legacy) if state is not None else None
         if fp is not None:
             row = state.lookup_dir(key)
@@ -77,3 +77,29 @@ def cache_has(out: Out, cache: ObjectCache, state: State | None = None) -> bool:
         if fp is not None:
             state.save_dir(key, fp, out.md5, 0, len(entries))
     return True
+
+
+def _complete_key(md5: str, legacy: bool) -> str:
+    return f"/complete/{'legacy/' if legacy else ''}{md5}"  # relpaths never start with /
+
+
+def known_complete(md5: str, legacy: bool, cache: ObjectCache, state: State, fingerprints: dict) -> bool:
+    """Whether directory ``md5`` was found complete in the cache (``cache_has``) and no object was
+    added to or removed from the cache since (its fingerprint); nothing else is checked.
+    ``fingerprints``: legacy flag -> fingerprint, filled on first use (one per call site)."""
+    if legacy not in fingerprints:
+        fingerprints[legacy] = cache.fingerprint(legacy)
+    fp = fingerprints[legacy]
+    if fp is None:
+        return False
+    row = state.lookup_dir(_complete_key(md5, legacy))
+    return row is not None and row[0] == fp
+
+
+def record_complete(refs, state: State, fingerprints: dict) -> None:
+    """Remember directories (``ObjRef``s) found complete in the cache, as ``cache_has`` does, with
+    the fingerprints ``known_complete`` took BEFORE the check (a removal after it then shows)."""
+    for ref in refs:
+        fp = fingerprints.get(ref.legacy)
+        if fp is not None:
+            state.save_dir(_complete_key(ref.oid, ref.legacy), fp, ref.oid, 0, 0)
