@@ -138,14 +138,14 @@ def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | No
 
 
 def out_cached(md5: str, cache: ObjectCache) -> bool:
-    if not cache.exists(md5):
+    if not cache.exists_protected(md5):
         return False
     if md5.endswith(".dir"):
         try:
             entries = manifest.parse(cache.read_bytes(md5))
         except (OSError, FileFormatError):
             return False
-        return all(cache.exists(e.md5) for e in entries)
+        return all(cache.exists_protected(e.md5) for e in entries)
     return True
 
 
