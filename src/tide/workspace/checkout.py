@@ -20,6 +20,7 @@ class CheckoutResult:
     modified: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # paths whose objects are missing
     unhashed: list[str] = field(default_factory=list)  # of those, outputs with no recorded hash
+    fixes: list[str] = field(default_factory=list)  # what records the missing hashes (ops.checkout._no_hash)
     deleted: list[str] = field(default_factory=list)  # outputs no longer tracked, removed (ops.checkout)
     unchanged: int = 0
 
