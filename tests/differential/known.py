@@ -154,12 +154,12 @@ def n28_cloud_status_names_a_missing_directory(entry, div, ctx: Ctx) -> bool:
     return all(outs.get(k, "").endswith(".dir") for k in extra)
 
 
-def n27_tide_keeps_what_dvc_wrote(entry, div, ctx: Ctx) -> bool:
-    """N27 (mixed mode): after ``git checkout`` to a commit that no longer tracks an output dvc wrote,
-    ``tide checkout`` keeps it (dvc deletes it, remembering its links in a database under its site cache
-    dir, which tide does not read); the dvc-only side deleted it."""
+def n27_each_tool_removes_only_what_it_wrote(entry, div, ctx: Ctx) -> bool:
+    """N27 (mixed mode): after ``git checkout`` to a commit that no longer tracks an output the *other*
+    tool wrote, ``checkout`` keeps it: tide does not read dvc's link database (under dvc's site cache dir),
+    dvc does not read tide's; the dvc-only side wrote and deleted it itself."""
     kind, key, a, b = entry
-    return (getattr(ctx.pair, "mixed", False) and div.op.tool == "tide" and div.op.kind in ("checkout", "git_checkout")
+    return (getattr(ctx.pair, "mixed", False) and div.op.kind in ("checkout", "git_checkout")
             and kind == "state" and key.startswith("ws:") and a is None and b is not None)
 
 
@@ -207,8 +207,8 @@ DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N16: move caches no tree nothing names", True, True, n16_move_caches_no_extra_tree),
     Known("deliberate N28: status -c names a directory whose manifest is nowhere missing", False, False,
           n28_cloud_status_names_a_missing_directory),
-    Known("deliberate N27: tide checkout keeps an output dvc wrote (mixed)", True, False,
-          n27_tide_keeps_what_dvc_wrote),
+    Known("deliberate N27: checkout keeps an output the other tool wrote (mixed)", True, False,
+          n27_each_tool_removes_only_what_it_wrote),
     Known("deliberate N31: add keeps the file's mode", True, False, n31_add_keeps_the_files_mode),
 )
 

@@ -147,7 +147,9 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     gone = [("ws:ü/a", None, "file 644 n1 6B md5=0")]
     P.mixed = True
     assert names(Divergence(0, Op("git_checkout", back, tool="tide"), state=gone)) == (["deliberate N27"], False)
-    assert names(Divergence(0, Op("git_checkout", back, tool="dvc"), state=gone)) == ([], True)
+    assert names(Divergence(0, Op("git_checkout", back, tool="dvc"), state=gone)) == (["deliberate N27"], False)
+    P.mixed = False
+    assert names(Divergence(0, Op("git_checkout", back), state=gone)) == ([], True)  # pure mode: new
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):
