@@ -164,10 +164,11 @@ def n27_each_tool_removes_only_what_it_wrote(entry, div, ctx: Ctx) -> bool:
 
 
 def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
-    """N31: ``add`` of a file with a copying cache leaves the workspace file's mode as it was (755); dvc
-    replaces it by a copy whose mode comes from the umask (644, 744 if executable). Content the same."""
+    """N31: ``add`` (or ``commit``/``repro`` recording an output) of a file with a copying cache leaves the
+    workspace file's mode as it was (755); dvc replaces it by a copy whose mode comes from the umask (644,
+    744 if executable). Content the same."""
     kind, key, a, b = entry
-    if (div.op.kind != "add" or kind != "state" or not key.startswith("ws:") or not a or not b
+    if (div.op.kind not in ("add", "commit", "repro") or kind != "state" or not key.startswith("ws:") or not a or not b
             or not a.startswith("file ") or not b.startswith("file ")):
         return False
     (_, ma, *ra), (_, mb, *rb) = a.split(" "), b.split(" ")

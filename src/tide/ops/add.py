@@ -256,10 +256,6 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
         # files already linked to their objects (an add with nothing changed, or the cache took the
         # file's inode) are left as they are: checkout relinks only what is not linked the first way
         checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True)
-        if new_out.isexec:  # the cache may have taken the file's inode, no link made: as dvc, u+x on it
-            from tide.objects.cache import set_exec_through_link
-
-            set_exec_through_link(path)
     return pf
 
 
