@@ -146,3 +146,31 @@ def test_checkout_of_an_output_without_hash_names_what_records_it(repo_dir, tide
         " run 'tide repro')"), errs[0].stderr
     assert errs[1].stderr.strip().endswith("no hash recorded in its .dvc file (run 'tide commit y.dvc')")
     assert errs[2].stderr.strip().endswith("no hash recorded in dvc.lock (run 'tide repro')")
+
+
+def test_n32_n33_objects_written_through_a_link(both):
+    """Found by the tester's fresh run (seed 27061): N32 (sequences 39, symlink): an output written
+    through its symlink, then ``add`` again: tide stored the symlink itself as the new object (link() does
+    not follow it) and left the workspace pointing at the old, overwritten object; dvc copies the bytes
+    and relinks. N33 (sequence 42, hardlink): ``chmod u+w`` and a write through the hardlink, then
+    ``status``: dvc finds the object's content no longer matches its name, deletes it and says ``not in
+    cache``; tide said ``modified`` and kept the corrupt object (which a push would upload)."""
+    seen = {}
+    for r in both:
+        r.t("config", "cache.type", "symlink")
+        r.sh("printf 'hello\\n' > s")
+        r.t("add", "-q", "s")
+        r.sh("chmod u+w s && printf 'no newline' > s")  # through the link into the object
+        r.t("add", "-q", "s")
+        target = os.path.relpath(os.path.realpath(r.p("s")), r.p(".dvc/cache"))
+        s_md5 = _md5(r, "s")
+        r.t("config", "cache.type", "hardlink")
+        r.sh("printf 'b\\n' > h")
+        r.t("add", "-q", "h")
+        r.sh("chmod u+w h && printf 'a\\n' > h")
+        st = json.loads(r.t("status", "--json").stdout)
+        seen[r.name] = (target, s_md5, os.path.isfile(_obj(r, s_md5)) and not os.path.islink(_obj(r, s_md5)),
+                        st.get("h.dvc"), os.path.exists(_obj(r, _md5(r, "h"))), os.stat(r.p("h")).st_nlink)
+    assert seen["dvc"] == seen["tide"], seen
+    assert seen["tide"][0] == "files/md5/f9/87902b9cd833463c4dd0f5ebf6bd86"
+    assert seen["tide"][2:] == (True, [{"changed outs": {"h": "not in cache"}}], False, 1)

@@ -120,8 +120,15 @@ class ObjectCache:
         if stat.S_IMODE(st.st_mode) != READONLY and stat.S_ISREG(st.st_mode):
             try:
                 actual = (file_md5_dos2unix if legacy else file_md5)(path)
-                if actual == oid.split(".")[0]:
-                    os.chmod(path, READONLY)
+            except OSError:
+                return True  # unreadable: reported by whoever reads it
+            if actual != oid.split(".")[0]:
+                # written through a link: its name is a lie; dvc deletes it here too (the workspace
+                # file, another link to the inode, keeps the bytes), so it is never pushed or linked again
+                _unlink_quiet(path)
+                return False
+            try:
+                os.chmod(path, READONLY)
             except OSError:
                 pass  # not fatal (a shared or read-only cache), as in dvc
         return True
@@ -300,8 +307,10 @@ class ObjectCache:
         _unlink_quiet(tmp)
 
     def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool, data: bytes | None = None) -> None:
-        if oid == EMPTY_MD5:
-            move = False  # see EMPTY_TAIL
+        if oid == EMPTY_MD5 or (move and os.path.islink(src)):
+            # see EMPTY_TAIL; a symlink (a workspace file linked to another object, written through):
+            # link() would store the link itself as the object, so its bytes are copied
+            move = False
         if not move and 0 <= size <= SMALL_COPY and (self._no_reflink or "reflink" not in self.link_types):
             if data is None:
                 data = _read_small(src)
