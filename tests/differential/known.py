@@ -61,12 +61,16 @@ def n7_pull_leaves_no_dangling_link(div, ctx: Ctx) -> bool:
     return any(p.is_symlink() and not p.exists() for r in roots if r.is_dir() for p in r.rglob("*"))
 
 
+LINKING_OPS = ("pull", "clone", "checkout", "git_checkout")
+
+
 def n7_no_dangling_link_when_both_fail(entry, div, ctx: Ctx) -> bool:
     """N7 when both tools fail the ``pull`` (another output cannot be checked out either, e.g. a stage that
     never ran): dvc still leaves its dangling symlink into the cache for an object never pushed; tide
-    writes no link (seed 4242, sequence 23)."""
+    writes no link (seed 4242, sequence 23). N26: the same for ``fetch`` then ``checkout`` in a clone
+    (seed 20260527, sequence 5), or any checkout of an object the cache lacks."""
     kind, key, a, b = entry
-    if (ctx.cache_type != "symlink" or div.op.kind not in ("pull", "clone") or kind != "state" or b is not None
+    if (ctx.cache_type != "symlink" or div.op.kind not in LINKING_OPS or kind != "state" or b is not None
             or not str(a).startswith("link") or "ws:" not in key):
         return False
     where, _, rel = key.partition("ws:")
@@ -114,6 +118,63 @@ def n16_move_caches_no_extra_tree(div, ctx: Ctx) -> bool:
                     for k, a, b in div.state))
 
 
+def _dvc_outs(where: Path) -> dict[str, str]:
+    """{output path: md5} of the .dvc files and dvc.lock files under ``where`` (a repository or clone)."""
+    import yaml
+
+    found: dict[str, str] = {}
+    for f in [*where.rglob("*.dvc"), *where.rglob("dvc.lock")]:
+        if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
+            continue
+        try:
+            doc = yaml.safe_load(f.read_text()) or {}
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        base = f.parent.relative_to(where).as_posix()
+        outs = list(doc.get("outs") or []) if f.name != "dvc.lock" else [
+            o for st in (doc.get("stages") or {}).values() for o in (st.get("outs") or [])]
+        for o in outs:
+            if isinstance(o, dict) and isinstance(o.get("path"), str):
+                rel = o["path"] if base == "." else f"{base}/{o['path']}"
+                found[rel] = str(o.get("md5"))
+    return found
+
+
+def n28_cloud_status_names_a_missing_directory(entry, div, ctx: Ctx) -> bool:
+    """N28: ``status -c --json`` for a directory output whose ``.dir`` manifest is neither in the cache nor
+    on the remote: tide says ``missing`` (as for a file), dvc cannot list it, warns and leaves it out."""
+    kind, line, a, b = entry
+    if kind != "json" or "status -c --json" not in line or not isinstance(a, dict) or not isinstance(b, dict):
+        return False
+    extra = {k: v for k, v in b.items() if k not in a}
+    if not extra or any(b.get(k) != v for k, v in a.items()) or set(extra.values()) != {"missing"}:
+        return False
+    cwd = line.split("cd ../", 1)[1].split(" ", 1)[0] if "cd ../" in line else "repo"
+    outs = _dvc_outs(ctx.pair.a.root / cwd)
+    return all(outs.get(k, "").endswith(".dir") for k in extra)
+
+
+def n27_each_tool_removes_only_what_it_wrote(entry, div, ctx: Ctx) -> bool:
+    """N27 (mixed mode): after ``git checkout`` to a commit that no longer tracks an output the *other*
+    tool wrote, ``checkout`` keeps it: tide does not read dvc's link database (under dvc's site cache dir),
+    dvc does not read tide's; the dvc-only side wrote and deleted it itself."""
+    kind, key, a, b = entry
+    return (getattr(ctx.pair, "mixed", False) and div.op.kind in ("checkout", "git_checkout")
+            and kind == "state" and key.startswith("ws:") and a is None and b is not None)
+
+
+def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
+    """N31: ``add`` (or ``commit``/``repro`` recording an output) of a file with a copying cache leaves the
+    workspace file's mode as it was (755); dvc replaces it by a copy whose mode comes from the umask (644,
+    744 if executable). Content the same."""
+    kind, key, a, b = entry
+    if (div.op.kind not in ("add", "commit", "repro") or kind != "state" or not key.startswith("ws:") or not a or not b
+            or not a.startswith("file ") or not b.startswith("file ")):
+        return False
+    (_, ma, *ra), (_, mb, *rb) = a.split(" "), b.split(" ")
+    return ra == rb and ma in ("644", "744") and ma != mb and (int(ma, 8) & 0o100) == (int(mb, 8) & 0o100)
+
+
 # --- findings being fixed ---------------------------------------------------------------------------
 def n17_cache_object_left_writable(entry, div, ctx: Ctx) -> bool:
     """N17 (open, RELIABILITY.md): a cache object made writable through a link (``chmod u+w`` of a symlinked
@@ -145,6 +206,11 @@ DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N15: add of several targets is all or nothing", True, True,
           n15_add_of_several_targets_is_all_or_nothing),
     Known("deliberate N16: move caches no tree nothing names", True, True, n16_move_caches_no_extra_tree),
+    Known("deliberate N28: status -c names a directory whose manifest is nowhere missing", False, False,
+          n28_cloud_status_names_a_missing_directory),
+    Known("deliberate N27: checkout keeps an output the other tool wrote (mixed)", True, False,
+          n27_each_tool_removes_only_what_it_wrote),
+    Known("deliberate N31: add keeps the file's mode", True, False, n31_add_keeps_the_files_mode),
 )
 
 

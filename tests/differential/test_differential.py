@@ -131,6 +131,25 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, move, state=[protect])) == (["open N17"], False)
     assert names(Divergence(0, move, state=[("cache:files/md5/b1/94", "444 ok md5=b194", "644 CORRUPT md5=c")])) \
         == ([], True)
+    mode = ("ws:e", "file 744 n1 2B md5=x", "file 755 n1 2B md5=x")  # N31: add keeps the file's mode
+    assert names(Divergence(0, add, state=[mode])) == (["deliberate N31"], False)
+    assert names(Divergence(0, add, state=[("ws:e", "file 644 n1 2B md5=x", "file 755 n1 2B md5=x")])) == ([], True)
+    assert names(Divergence(0, checkout, state=[mode])) == ([], True)
+    cloud = Op("clone", (Line(argv=("status", "-c", "--json"), cwd="c1", json=True),), clone="c1")
+    line = cloud.lines[0].render()
+    seen = [(line, {"x": "missing"}, {"x": "missing", "d": "missing"})]
+    assert names(Divergence(0, cloud, outputs=seen)) == ([], True)  # d is no directory output
+    (tmp_path / "dvc" / "c1").mkdir()
+    (tmp_path / "dvc" / "c1" / "d.dvc").write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: d\n")
+    assert names(Divergence(0, cloud, outputs=seen)) == (["deliberate N28"], False)
+    assert names(Divergence(0, cloud, outputs=[(line, {"x": "missing"}, {"d": "missing"})])) == ([], True)
+    back = (Line(sh="git checkout -q main~1"), Line(argv=("checkout", "-q")))
+    gone = [("ws:ü/a", None, "file 644 n1 6B md5=0")]
+    P.mixed = True
+    assert names(Divergence(0, Op("git_checkout", back, tool="tide"), state=gone)) == (["deliberate N27"], False)
+    assert names(Divergence(0, Op("git_checkout", back, tool="dvc"), state=gone)) == (["deliberate N27"], False)
+    P.mixed = False
+    assert names(Divergence(0, Op("git_checkout", back), state=gone)) == ([], True)  # pure mode: new
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tide.core.temps import TempJournal
 
 READONLY = 0o444
+EXEC = stat.S_IXUSR  # dvc-data marks an executable output ``u+x`` only (``stat.S_IEXEC``): 744 under umask 022
 _FICLONE = 0x40049409
 LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
 RACY_NS = 1_000_000_000  # timestamps younger than this are not trusted to reveal later changes
@@ -106,6 +107,31 @@ class ObjectCache:
 
     def exists(self, oid: str, legacy: bool = False) -> bool:
         return os.path.exists(self.path(oid, legacy))
+
+    def exists_protected(self, oid: str, legacy: bool = False) -> bool:
+        """``exists``, and as dvc-data's ``check`` on ``status``: an object found with another mode than 444
+        (``chmod`` through a hardlinked or symlinked output) is hashed and, its content intact, made
+        read-only again. Costs what ``exists`` costs (one ``stat``) unless the mode is off (N17)."""
+        path = self.path(oid, legacy)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if stat.S_IMODE(st.st_mode) != READONLY and stat.S_ISREG(st.st_mode):
+            try:
+                actual = (file_md5_dos2unix if legacy else file_md5)(path)
+            except OSError:
+                return True  # unreadable: reported by whoever reads it
+            if actual != oid.split(".")[0]:
+                # written through a link: its name is a lie; dvc deletes it here too (the workspace
+                # file, another link to the inode, keeps the bytes), so it is never pushed or linked again
+                _unlink_quiet(path)
+                return False
+            try:
+                os.chmod(path, READONLY)
+            except OSError:
+                pass  # not fatal (a shared or read-only cache), as in dvc
+        return True
 
     def missing(self, oids: Iterable[str], legacy: bool = False) -> list[str]:
         """The ids among ``oids`` that are not in the cache, in their order.
@@ -284,8 +310,10 @@ class ObjectCache:
 
     def _store_as(self, src: str, oid: str, dst: str, size: int, move: bool, data: bytes | None = None,
                   hashed: bool = False) -> None:
-        if oid == EMPTY_MD5:
-            move = False  # see EMPTY_TAIL
+        if oid == EMPTY_MD5 or (move and os.path.islink(src)):
+            # see EMPTY_TAIL; a symlink (a workspace file linked to another object, written through):
+            # link() would store the link itself as the object, so its bytes are copied
+            move = False
         if not move and 0 <= size <= SMALL_COPY and (self._no_reflink or "reflink" not in self.link_types):
             if data is None:
                 data, hashed = _read_small(src), False
@@ -478,7 +506,7 @@ class ObjectCache:
                         if exc.errno in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY):
                             self._no_reflink = True
                         raise
-                    os.chmod(tmp, 0o755 if isexec else 0o644)
+                    os.chmod(tmp, 0o644 | EXEC if isexec else 0o644)
                 elif kind == "hardlink":
                     if src.endswith(EMPTY_TAIL):
                         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # see EMPTY_TAIL
@@ -491,12 +519,14 @@ class ObjectCache:
                     if not isinstance(spare, str) or not _rename_quiet(spare, tmp):
                         _copy_file(src, tmp)
                     if isexec:
-                        os.chmod(tmp, os.stat(tmp).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+                        os.chmod(tmp, os.stat(tmp).st_mode | EXEC)
                 os.replace(tmp, dst)
                 if kind == "hardlink" and os.path.lexists(tmp):
                     # rename() between two links to one inode does nothing (POSIX): dst already was
                     # this object (a hardlinked workspace file), so drop the temporary link
                     _unlink_quiet(tmp)
+                if isexec and kind in ("hardlink", "symlink"):
+                    set_exec_through_link(dst)
                 return kind
             except OSError as exc:
                 _unlink_quiet(tmp)
@@ -615,6 +645,16 @@ def _read_small(src: str) -> bytes | None:
     finally:
         os.close(fd)
     return data if len(data) <= SMALL_COPY else None
+
+
+def set_exec_through_link(path: str) -> None:
+    """dvc-data's ``_chmod_files``: an executable output linked to its object gets ``u+x`` on the object
+    itself (mode 544: still read-only, content untouched); dvc's next ``status`` protects it back to 444.
+    Not fatal when it fails (a shared or read-only cache), as in dvc."""
+    try:
+        os.chmod(path, os.stat(path).st_mode | EXEC)
+    except OSError:
+        pass
 
 
 def _copy_file(src: str, dst: str) -> None:

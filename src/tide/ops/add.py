@@ -250,8 +250,10 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
     new_out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     pf = PointerFile(ptr_path, (new_out,), dict(old.top) if old else {})
     pf.write()
-    if not no_commit:
-        repo.state.save_links([(repo.rel(path), res.md5)])  # see ops.checkout.remove_stale
+    if not no_commit and (res.is_dir or not repo.cache.reflink_only_unsupported(repo.root)):
+        # see ops.checkout.remove_stale; a file a reflink-only cache could not link stays the user's file,
+        # never removed as stale (as dvc records no link for it; its directories' files need no link: N30)
+        repo.state.save_links([(repo.rel(path), res.md5)])
     if not no_commit and repo.cache.link_types[0] in ("hardlink", "symlink"):
         from tide.workspace.checkout import checkout_out
 

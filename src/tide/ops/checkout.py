@@ -6,11 +6,10 @@ import os
 
 from tide.core.errors import MissingError, TideError
 from tide.core.fsutil import remove
-from tide.ops.index import collect, declared_outs
+from tide.ops.index import Tracked, collect, declared_outs
 from tide.ops.status import select
 from tide.workspace.checkout import CheckoutResult, NeedsForce, checkout_out, load_manifest
 from tide.workspace.index import find_dvc_files
-from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
 
 
@@ -40,7 +39,7 @@ def checkout(
         links = []
         for t in selected:
             if t.out.md5 is None:
-                _no_hash(repo, t.out, total)
+                _no_hash(repo, t, total)
                 continue
             r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink)
             total.added += r.added
@@ -110,19 +109,42 @@ def _all_cached(repo: Repo, md5: str) -> bool:
     return not repo.cache.missing(e.md5 for e in entries)
 
 
-def _no_hash(repo: Repo, out: Out, total: CheckoutResult) -> None:
+def _no_hash(repo: Repo, t: Tracked, total: CheckoutResult) -> None:
     """As dvc: an output without a recorded hash fails the checkout; a file in its place (not in
     the cache) is deleted, which ``checkout`` allows only with ``force``."""
+    out = t.out
     rel = repo.rel(out.abspath)
     if os.path.lexists(out.abspath):
         remove(out.abspath)
     total.failed.append(rel)
     total.unhashed.append(rel)
+    fix = _hash_fix(repo, t)
+    if fix not in total.fixes:
+        total.fixes.append(fix)
+
+
+def _hash_fix(repo: Repo, t: Tracked) -> str:
+    """What records the hash of an output that has none: a stage's ``repro``, an import's ``update``
+    (``import --no-download``/``--no-exec``), a plain .dvc file's ``commit``."""
+    if t.stage is not None:
+        return "run 'tide repro'"
+    from tide.workspace import pointers
+
+    try:
+        deps = pointers.load(t.source, repo.root).top.get("deps")
+    except (OSError, TideError):
+        deps = None
+    if deps:
+        return f"run 'tide update {repo.rel(t.source)}'"
+    return f"run 'tide commit {repo.rel(t.source)}'"
 
 
 def missing_error(result: CheckoutResult) -> MissingError:
     names = ", ".join(f"'{p}'" for p in result.failed[:5])
     more = f" and {len(result.failed) - 5} more" if len(result.failed) > 5 else ""
     if result.unhashed and len(result.unhashed) == len(result.failed):
-        return MissingError(f"checkout failed for {names}{more}: no hash recorded in dvc.lock (run 'tide repro')")
+        stages = [f == "run 'tide repro'" for f in result.fixes]
+        where = "dvc.lock" if all(stages) else "its .dvc file or dvc.lock" if any(stages) else "its .dvc file"
+        fix = "; ".join(result.fixes) or "run 'tide repro'"
+        return MissingError(f"checkout failed for {names}{more}: no hash recorded in {where} ({fix})")
     return MissingError(f"checkout failed for {names}{more}: data is missing from the cache (try 'tide pull')")

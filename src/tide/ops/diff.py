@@ -189,7 +189,8 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
             res["deleted"].append(item)
         elif o[:2] != n[:2]:
             res["modified"].append({"path": _shown(p, o), "hash": {"old": o[0], "new": n[0]}})
-        if b_rev is None and o is not None and o[0] and (o[0], bool(o[2])) in absent:
+        if b_rev is None and o is not None and o[0] and (
+                (o[0], bool(o[2])) in absent or not repo.cache.exists_protected(o[0], o[2])):
             res["not in cache"].append({"path": _shown(p, o), "hash": o[0]})
     res["renamed"] = _renames(res["added"], res["deleted"], keys)
     for items in res.values():

@@ -138,10 +138,11 @@ def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | No
 
 
 def out_cached(md5: str, cache: ObjectCache, state=None) -> bool:
-    """Whether the cache holds the object (a directory: and every file object). With the ``state``,
-    a directory found complete is remembered with the cache's fingerprint, as ``status`` does
+    """Whether the cache holds the object (a directory: and every file object), each found object's
+    mode checked as dvc-data's ``check`` does (``exists_protected``). With the ``state``, a directory
+    found complete is remembered with the cache's fingerprint, as ``status`` does
     (workspace.status.cache_has): while no object is added or removed, no listing again."""
-    if not cache.exists(md5):
+    if not cache.exists_protected(md5):
         return False
     if md5.endswith(".dir"):
         from tide.objects.ref import ObjRef
@@ -154,7 +155,7 @@ def out_cached(md5: str, cache: ObjectCache, state=None) -> bool:
             entries = manifest.parse(cache.read_bytes(md5))
         except (OSError, FileFormatError):
             return False
-        if cache.missing(e.md5 for e in entries):
+        if not all(cache.exists_protected(e.md5) for e in entries):
             return False
         if state is not None:
             record_complete([ObjRef(md5, False)], state, fps)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from tide.core import manifest
 from tide.core.errors import CacheError, FileFormatError, MissingError, TideError
 from tide.core.fsutil import remove
-from tide.objects.cache import EMPTY_TAIL, ObjectCache
+from tide.objects.cache import EMPTY_TAIL, ObjectCache, set_exec_through_link
 from tide.workspace.hashing import Hasher
 from tide.workspace.pointers import Out
 
@@ -20,6 +20,7 @@ class CheckoutResult:
     modified: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # paths whose objects are missing
     unhashed: list[str] = field(default_factory=list)  # of those, outputs with no recorded hash
+    fixes: list[str] = field(default_factory=list)  # what records the missing hashes (ops.checkout._no_hash)
     deleted: list[str] = field(default_factory=list)  # outputs no longer tracked, removed (ops.checkout)
     unchanged: int = 0
 
@@ -79,6 +80,8 @@ def checkout_out(
         cur = _current_md5(hasher, out.abspath)
         if cur == out.md5:
             if not relink and _is_link_kind_ok(out.abspath, src, cache.link_types):
+                if out.isexec and not os.stat(out.abspath).st_mode & 0o111:
+                    set_exec_through_link(out.abspath)  # as dvc-data's compare: isexec differs, chmod u+x
                 res.unchanged += 1
                 return res
         elif cur is not None and not force and not cache.exists(cur):

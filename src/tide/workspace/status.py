@@ -56,7 +56,7 @@ def cache_has(out: Out, cache: ObjectCache, state: State | None = None) -> bool:
     """
     if out.md5 is None:
         return False
-    if not cache.exists(out.md5, out.legacy):
+    if not cache.exists_protected(out.md5, out.legacy):
         return False
     if out.is_dir:
         from tide.core import manifest
