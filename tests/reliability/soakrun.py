@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.reliability import retrainrun  # noqa: E402
+from tests.reliability import retrainrun
 
 STORAGE_CALLS = ("exists", "list", "size", "modified", "open", "get_file", "put_file", "put_stream", "delete")
 
