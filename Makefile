@@ -72,10 +72,11 @@ torture: venv dvc-venv gto-venv sysdeps
 
 # make soak: tide retrain once a simulated day for DAYS days (365; DAYS=30 for a quick look) on the example
 # project, local forge, storage and runner, with faults on ~10% of the days; writes SOAK.md and soak.png
-# here, exit 1 when a day misbehaves or a check at the end fails. SOAK_ARGS: see scripts/soak.py --help.
+# here, exit 1 when a day misbehaves or a check at the end fails. RUNNER=aws: every 7th day on moto's EC2.
+# SOAK_ARGS: see scripts/soak.py --help.
 DAYS ?= 365
 soak: venv dvc-venv
-	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc $(PY) scripts/soak.py --days $(DAYS) $(SOAK_ARGS)
+	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc $(PY) scripts/soak.py --days $(DAYS) $(if $(RUNNER),--runner $(RUNNER),) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) $(GTO_VENV) .demo bench/.work

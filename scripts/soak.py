@@ -2,7 +2,7 @@
 10% of them; writes SOAK.md and soak.png; exit 1 when a check at the end fails or a day misbehaved.
 
     python scripts/soak.py [--days N] [--seed N] [--fault-share F] [--faults DAY=KIND,...] [--rows-per-day N]
-                           [--out DIR] [--keep]
+                           [--runner local|aws] [--out DIR] [--keep]
 
 Fault kinds: forge-5xx, forge-push, runner-start, kill (or kill:POINT, e.g. kill:after:Registry.assign),
 remote-down, disk-full (tests/reliability/soak.py, soakrun.py).
@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fault-share", type=float, default=0.1)
     ap.add_argument("--faults", help="DAY=KIND,... (days from 1) instead of the seeded plan")
     ap.add_argument("--rows-per-day", type=int, default=10)
+    ap.add_argument("--runner", choices=("local", "aws"), default="local",
+                    help="aws: every 7th day on moto's EC2 (a moto server started here)")
     ap.add_argument("--out", default=str(ROOT), help="where SOAK.md, soak.png and soak-results.json go")
     ap.add_argument("--keep", action="store_true", help="keep the soak's project, forge and storage")
     args = ap.parse_args(argv)
@@ -47,10 +49,21 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             ap.error(f"--faults: unknown kind {bad[0]} (one of {', '.join(soak.FAULTS)})")
     out = Path(args.out)
-    with tempfile.TemporaryDirectory(prefix="tide-soak-") as tmp:
-        work = out / "soak-work" if args.keep else Path(tmp) / "w"
-        res = soak.run(args.days, args.seed, work, args.fault_share, faults, rows_per_day=args.rows_per_day,
-                       say=lambda line: print(line, flush=True))
+    moto, extra = None, {}
+    if args.runner == "aws":
+        from tests.fakes import servers
+
+        moto = servers.MotoS3()
+        extra = {"AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    try:
+        with tempfile.TemporaryDirectory(prefix="tide-soak-") as tmp:
+            work = out / "soak-work" if args.keep else Path(tmp) / "w"
+            res = soak.run(args.days, args.seed, work, args.fault_share, faults, rows_per_day=args.rows_per_day,
+                           say=lambda line: print(line, flush=True), runner=args.runner, extra_env=extra)
+    finally:
+        if moto is not None:
+            moto.stop()
     path = soakreport.write(res, out)
     (out / "soak-results.json").write_text(json.dumps(res, indent=1) + "\n")
     for c in res["checks"]:

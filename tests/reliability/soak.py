@@ -60,8 +60,12 @@ def plan_faults(days: int, seed: int, share: float) -> dict[int, str]:
     return out
 
 
+AWS_PROFILE = "runners:\n  soak-aws:\n    on: aws:s\n    region: us-east\n    image: {image}\n"
+
+
 class Soak:
-    def __init__(self, work: Path, seed: int, rows_per_day: int, days: int) -> None:
+    def __init__(self, work: Path, seed: int, rows_per_day: int, days: int, runner: str = "local",
+                 extra_env: dict[str, str] | None = None) -> None:
         self.work = work
         self.rng = random.Random(seed * 7919 + 1)
         work.mkdir(parents=True, exist_ok=True)
@@ -71,7 +75,8 @@ class Soak:
             "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
             "GIT_TERMINAL_PROMPT": "0", "MPLBACKEND": "Agg",
             "GIT_AUTHOR_NAME": "tide soak", "GIT_AUTHOR_EMAIL": "soak@tide.invalid",
-            "GIT_COMMITTER_NAME": "tide soak", "GIT_COMMITTER_EMAIL": "soak@tide.invalid"})
+            "GIT_COMMITTER_NAME": "tide soak", "GIT_COMMITTER_EMAIL": "soak@tide.invalid", **(extra_env or {})})
+        self.runner = runner
         for k in ("TIDE_RK_KILL", "TIDE_RK_FAULT", "TIDE_SOAK_FAULT", "TIDE_DAY"):
             self.env.pop(k, None)
         self.project = work / "project"
@@ -94,12 +99,41 @@ class Soak:
         params = params.replace("max_days: 120", f"max_days: {days + 1}")
         (p / "params.yaml").write_text(params)
         _set_runner(str(p))
+        if self.runner == "aws":
+            with open(p / "tide.yaml", "a", encoding="utf-8") as f:
+                f.write(AWS_PROFILE.format(image=self._ec2().describe_images()["Images"][0]["ImageId"]))
         self.git("add", "-A")
         self.git("commit", "-q", "-m", "Example project (tide init --example), data growing every day")
         self.tide("forge", "init", str(self.forge), "--add-remote", "origin")
         self.tide("remote", "add", "-d", "storage", str(self.storage))
         self.git("commit", "-q", "-am", "Local remote storage")
         self.git("push", "-q", "origin", "main")
+
+    def _ec2(self):
+        import boto3
+
+        return boto3.client("ec2", endpoint_url=self.env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"])
+
+    def machines(self) -> int:
+        """Machines alive on moto's EC2 (launched by tide: its tag) when the soak uses it."""
+        if self.runner != "aws":
+            return 0
+        from tide.runners.aws import AwsProvisioner
+
+        return len(AwsProvisioner("us-east", client=self._ec2()).list())
+
+    def use_runner(self, on: str) -> None:
+        """The day's runner in tide.yaml, committed and pushed to main (as a user switching runners would)."""
+        path = self.project / "tide.yaml"
+        text = path.read_text()
+        new = text.replace("  runner: local\n", f"  runner: {on}\n") if on != "local" else \
+            text.replace("  runner: soak-aws\n", "  runner: local\n")
+        if new != text:
+            path.write_text(new)
+            self.git("commit", "-q", "-am", f"train on runner {on}")
+            self.git("push", "-q", "origin", "main")
 
     def git(self, *args: str, cwd: Path | None = None) -> str:
         return retrainkill._git(cwd or self.project, self.env, *args)
@@ -114,6 +148,10 @@ class Soak:
         logs.mkdir(exist_ok=True)
         times, flog = logs / f"day-{n + 1}.times", logs / f"day-{n + 1}.faults"
         env = dict(self.env, TIDE_DAY=str(n), TIDE_SOAK_TIMES=str(times), TIDE_RK_LOG=str(flog))
+        on_aws = self.runner == "aws" and (n + 1) % 7 == 0
+        if on_aws:
+            self.use_runner("soak-aws")
+            env["TIDE_SOAK_AWS"] = "1"
         kill = ""
         if fault and fault.startswith("kill"):  # kill, or kill:POINT
             kill = fault.partition(":")[2] or self.rng.choice(KILL_POINTS)
@@ -150,7 +188,8 @@ class Soak:
         if not fault and rc != 0:
             self.failures.append(f"{what}: failed ({rc}):\n{err[-2000:]}")
         alive = self.alive()
-        row = {"day": n + 1, "date": date, "fault": fault or "", "kill": kill, "exit": rc, "fault_met": met,
+        row = {"day": n + 1, "date": date, "runner": "aws" if on_aws else "local", "fault": fault or "",
+               "kill": kill, "exit": rc, "fault_met": met,
                "cycle_s": round(cycle, 3), "steps": self._steps(times), "outcome": res.get("outcome", ""),
                "pr": res.get("pr_number", 0), "version": res.get("version", ""), "alive": alive,
                "repairs": err.count("] repaired: ")}
@@ -159,6 +198,8 @@ class Soak:
         if alive:
             self._wait_gone(what)
         self.review(row, what)
+        if on_aws:
+            self.use_runner("local")
         row.update(self.measure())
         self.rows.append(row)
         return row
@@ -187,7 +228,8 @@ class Soak:
     # --- measurements --------------------------------------------------------------------------------
     def alive(self) -> int:
         """Runner jobs still alive: processes whose command line or directory is under the runners' runs."""
-        return len(self._pids(str(self.runs).encode()))
+        return len(self._pids(str(self.runs).encode())) + len(self._pids(str(self.home / ".tide-runs").encode())) \
+            + self.machines()
 
     @staticmethod
     def _pids(mark: bytes) -> list[int]:
@@ -215,12 +257,17 @@ class Soak:
 
     def reap(self) -> None:
         """SIGKILL, by id, runner jobs of this soak that outlived their cycle (after reporting them)."""
-        mark = str(self.runs).encode()
-        for pid in self._pids(mark):
+        for pid in self._pids(str(self.runs).encode()) + self._pids(str(self.home / ".tide-runs").encode()):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if self.runner == "aws":
+            from tide.runners.aws import AwsProvisioner
+
+            prov = AwsProvisioner("us-east", client=self._ec2())
+            for m in prov.list():
+                prov.terminate(m.id)
 
     def measure(self) -> dict:
         objs, rbytes = _walk(self.storage / "files" / "md5")
@@ -253,22 +300,23 @@ def _walk(top: Path) -> tuple[int, int]:
 
 
 def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict[int, str] | None = None,
-        rows_per_day: int = 10, say=lambda line: None) -> dict:
+        rows_per_day: int = 10, say=lambda line: None, runner: str = "local",
+        extra_env: dict[str, str] | None = None) -> dict:
     """``days`` simulated days; ``faults`` (day index -> fault) replaces the seeded plan when given."""
     from tests.reliability.soakcheck import final_checks
 
     plan = plan_faults(days, seed, fault_share) if faults is None else dict(faults)
     t0 = time.monotonic()
-    s = Soak(Path(work), seed, rows_per_day, days)
+    s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env)
     for n in range(days):
         row = s.day(n, plan.get(n))
-        say(f"day {row['day']:>3} {row['date']} {row['fault'] or '-':<12} exit {row['exit']:>3} "
+        say(f"day {row['day']:>3} {row['date']} {row['runner']:<5} {row['fault'] or '-':<12} exit {row['exit']:>3} "
             f"{row['outcome'] or '-':<16} cycle {row['cycle_s']:6.2f}s remote {row['remote_objects']} obj "
             f"{row['remote_bytes'] / 1e6:.1f} MB, PRs {row['prs']}, tags {row['tags']}")
     checks = final_checks(s)
     return {"rows": s.rows, "checks": checks, "failures": s.failures + [c["detail"] for c in checks if not c["ok"]],
             "plan": {str(k + 1): v for k, v in sorted(plan.items())}, "seconds": round(time.monotonic() - t0, 1),
-            "days": days, "seed": seed, "rows_per_day": rows_per_day}
+            "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner}
 
 
 def cycle_ratio(rows: list[dict], early: int = 10) -> tuple[float, float, float] | None:

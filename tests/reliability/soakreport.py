@@ -25,7 +25,9 @@ def markdown(res: dict, png_name: str) -> str:
     lines = [
         "# Soak: tide retrain, one simulated day after another",
         "",
-        f"{res['days']} days, seed {res['seed']}, {res['rows_per_day']} new training rows a day, "
+        f"{res['days']} days, seed {res['seed']}, runner {res.get('runner', 'local')}"
+        + (" (moto's EC2 every 7th day)" if res.get("runner") == "aws" else "")
+        + f", {res['rows_per_day']} new training rows a day, "
         f"{res['seconds']:.0f} s in all; faults on days "
         + (", ".join(f"{d} ({f})" for d, f in res["plan"].items()) or "none") + ".",
         f"Result: **{'PASS' if ok else 'FAIL'}** ({len(res['failures'])} finding(s)).",
@@ -39,14 +41,15 @@ def markdown(res: dict, png_name: str) -> str:
     ]
     if res["failures"]:
         lines += ["## Findings", "", *[f"- {f.splitlines()[0]}" for f in res["failures"]], ""]
-    head = ("| day | fault | exit | gate | cycle s | " + " | ".join(STEPS)
+    head = ("| day | runner | fault | exit | gate | cycle s | " + " | ".join(STEPS)
             + " | remote obj | remote MB | cache MB | tags | PRs | comments | records | alive | repairs |")
     lines += ["## Per day", "", "Step times in seconds (`runner` holds get-data and repro on the local runner).",
               "", head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         fault = r["fault"] + (f" ({r['kill']})" if r["kill"] else "")
         steps = " | ".join(f"{r['steps'][s]:.2f}" if s in r["steps"] else "" for s in STEPS)
-        lines.append(f"| {r['day']} | {fault} | {r['exit']} | {r['outcome'] or '-'} | {r['cycle_s']:.2f} | {steps} | "
+        lines.append(f"| {r['day']} | {r.get('runner', 'local')} | {fault} "
+                     f"| {r['exit']} | {r['outcome'] or '-'} | {r['cycle_s']:.2f} | {steps} | "
                      f"{r['remote_objects']} | {r['remote_bytes'] / 1e6:.2f} | {r['cache_bytes'] / 1e6:.2f} | "
                      f"{r['tags']} | {r['prs']} | {r['comments']} | {r['records']} | {r['alive']} | {r['repairs']} |")
     return "\n".join(lines) + "\n"

@@ -10,6 +10,9 @@
                         remote-down      every call to the remote storage's backend is refused (ECONNREFUSED)
                         disk-full        the remote's disk fills: the first object is written, every later
                                          write fails with ENOSPC
+    TIDE_SOAK_AWS     1 on a day trained on moto's EC2 (RUNNER=aws): moto launches and ends the machine, the
+                      job runs on this machine (moto's machines have no sshd) with no setup (this Python
+                      has the example's requirements)
     TIDE_RK_KILL / TIDE_RK_FAULT / TIDE_RK_LOG   as in retrainrun.py (kill points, single forge API faults)
 
 The fault "forge refuses pushes" needs no patch: soak.py installs a pre-receive hook on the forge.
@@ -115,12 +118,31 @@ def disk_full() -> None:
         setattr(LocalBackend, method, wrapper)
 
 
+def aws_here() -> None:
+    from tide.ops import run
+    from tide.runners.transport import LocalShell
+
+    def wait_ssh(self, timeout=300):
+        return LocalShell()
+
+    run.Session._wait_ssh = wait_ssh
+    real = run.run_on
+
+    @functools.wraps(real)
+    def run_on(*a, **k):
+        return real(*a, **{**k, "setup": False})
+
+    run.run_on = run_on
+
+
 FAULTS = {"forge-5xx": forge_5xx, "runner-start": runner_start, "remote-down": remote_down, "disk-full": disk_full}
 
 
 def main() -> int:
     if os.environ.get("TIDE_SOAK_TIMES"):
         time_steps(os.environ["TIDE_SOAK_TIMES"])
+    if os.environ.get("TIDE_SOAK_AWS") == "1":
+        aws_here()
     fault = os.environ.get("TIDE_SOAK_FAULT", "")
     if fault:
         FAULTS[fault]()
