@@ -7,9 +7,9 @@ storage and the local runner, as ``tide demo`` sets it up; its data grows ``rows
 (the day comes from ``TIDE_DAY`` and ``tide retrain --day``: no clock is waited for). After each day the
 reviewer merges a promoted model's PR and leaves a rejected one open, as in the demo.
 
-About ``fault_share`` of the days (never the first nor the last), drawn from ``seed``, meet one fault for
-the whole cycle (FAULTS; soakrun.py injects them): the forge answers 5xx, the forge refuses every push,
-the runner never starts, the process group is SIGKILLed at a named point of the cycle, the remote is
+About ``fault_share`` of the days (never the first nor the last, never two in a row), drawn from ``seed``,
+meet one fault for the whole cycle (FAULTS; soakrun.py injects them): the forge answers 5xx, the forge
+refuses every push, the runner never starts, the process group is SIGKILLed at a named point of the cycle, the remote is
 unreachable, the remote's disk fills. A faulted day must fail (non-zero exit), never report success; the
 next day runs with no fault and must repair what the bad day left.
 
@@ -46,13 +46,22 @@ REFUSE_PUSH_HOOK = "#!/bin/sh\necho \"push refused (soak fault)\" >&2\necho forg
 
 
 def plan_faults(days: int, seed: int, share: float) -> dict[int, str]:
-    """Day index -> fault, about ``share`` of the days, never the first or the last; every kind in turn
-    (shuffled by the seed) so that even a short soak meets different faults."""
+    """Day index -> fault: round(share * days) days (at least one when share > 0), never the first or the
+    last, never two days in a row (each bad day is followed by a healthy one that must repair it); the
+    kinds in turn, shuffled by the seed, so that even a short soak meets different faults."""
     rng = random.Random(seed)
-    days_hit = [d for d in range(1, days - 1) if rng.random() < share]
+    want = max(1, round(share * days)) if share > 0 else 0
+    free = list(range(1, days - 1))
+    rng.shuffle(free)
+    chosen: set[int] = set()
+    for d in free:
+        if len(chosen) >= want:
+            break
+        if d - 1 not in chosen and d + 1 not in chosen:
+            chosen.add(d)
     kinds: list[str] = []
     out = {}
-    for d in days_hit:
+    for d in sorted(chosen):
         if not kinds:
             kinds = list(FAULTS)
             rng.shuffle(kinds)
