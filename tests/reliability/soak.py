@@ -176,7 +176,12 @@ class Soak:
         proc = subprocess.Popen([sys.executable, SOAKRUN, "retrain", "--day", date, "--json"], cwd=self.project,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
-        out, err = proc.communicate(timeout=900)
+        try:
+            out, err = proc.communicate(timeout=900)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=60)
+            self.failures.append(f"day {n + 1}: the cycle did not end in 900 s (killed)")
         cycle = time.monotonic() - t0
         (self.forge / "hooks" / "pre-receive").unlink(missing_ok=True)
         (logs / f"day-{n + 1}.log").write_text(err + out)
