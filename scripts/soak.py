@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             ap.error(f"--faults: unknown kind {bad[0]} (one of {', '.join(soak.FAULTS)})")
     out = Path(args.out)
+    partial = out / "soak-results.partial.json"  # the rows so far, rewritten after every day
     moto, extra = None, {}
     if args.runner == "aws":
         from tests.fakes import servers
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tide-soak-") as tmp:
             work = out / "soak-work" if args.keep else Path(tmp) / "w"
             res = soak.run(args.days, args.seed, work, args.fault_share, faults, rows_per_day=args.rows_per_day,
-                           say=lambda line: print(line, flush=True), runner=args.runner, extra_env=extra)
+                           say=lambda line: print(line, flush=True), runner=args.runner, extra_env=extra,
+                           on_day=lambda rows: partial.write_text(json.dumps(rows) + "\n"))
     finally:
         if moto is not None:
             moto.stop()

@@ -315,7 +315,7 @@ def _walk(top: Path) -> tuple[int, int]:
 
 def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict[int, str] | None = None,
         rows_per_day: int = 10, say=lambda line: None, runner: str = "local",
-        extra_env: dict[str, str] | None = None) -> dict:
+        extra_env: dict[str, str] | None = None, on_day=lambda rows: None) -> dict:
     """``days`` simulated days; ``faults`` (day index -> fault) replaces the seeded plan when given."""
     from tests.reliability.soakcheck import final_checks
 
@@ -327,6 +327,7 @@ def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict
         say(f"day {row['day']:>3} {row['date']} {row['runner']:<5} {row['fault'] or '-':<12} exit {row['exit']:>3} "
             f"{row['outcome'] or '-':<16} cycle {row['cycle_s']:6.2f}s remote {row['remote_objects']} obj "
             f"{row['remote_bytes'] / 1e6:.1f} MB, PRs {row['prs']}, tags {row['tags']}")
+        on_day(s.rows)
     checks = final_checks(s)
     return {"rows": s.rows, "checks": checks, "failures": s.failures + [c["detail"] for c in checks if not c["ok"]],
             "plan": {str(k + 1): v for k, v in sorted(plan.items())}, "seconds": round(time.monotonic() - t0, 1),
