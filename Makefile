@@ -9,7 +9,7 @@ DVC_VERSION := 3.67.1
 PY := $(VENV)/bin/python
 JOBS ?= 2
 
-.PHONY: test demo bench torture lint sysdeps venv dvc-venv gto-venv tools clean
+.PHONY: test demo bench torture soak lint sysdeps venv dvc-venv gto-venv tools clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,14 @@ bench: venv dvc-venv
 torture: venv dvc-venv gto-venv sysdeps
 	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto \
 	  $(PY) scripts/torture.py $(if $(QUICK),--quick,) $(TORTURE_ARGS)
+
+# make soak: tide retrain once a simulated day for DAYS days (365; DAYS=30 for a quick look) on the example
+# project, local forge, storage and runner, with faults on ~10% of the days; writes SOAK.md and soak.png
+# here, exit 1 when a day misbehaves or a check at the end fails. RUNNER=aws: every 7th day on moto's EC2.
+# SOAK_ARGS: see scripts/soak.py --help.
+DAYS ?= 365
+soak: venv dvc-venv
+	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc $(PY) scripts/soak.py --days $(DAYS) $(if $(RUNNER),--runner $(RUNNER),) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) $(GTO_VENV) .demo bench/.work

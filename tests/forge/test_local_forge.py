@@ -40,3 +40,35 @@ def test_local_forge_cli_round_trip(tmp_path, tide):
     assert bare.endswith("p.git")
     bad = tide("forge", "show", "--driver", "github", cwd=work, check=False)
     assert bad.returncode != 0 and bad.stderr.startswith("ERROR: ") and "Traceback" not in bad.stderr
+
+
+def test_issue24_f02_a_write_renders_its_own_page_and_the_index_only(tmp_path):
+    """Found by the soak: every PR or comment re-rendered every page, so each got slower as they piled up."""
+    from tide.forge.base import Target
+    from tide.forge.local import LocalForge, init_bare
+    from tide.forge.site import render
+
+    work = tmp_path / "work"
+    work.mkdir()
+    git(work, "init", "-q", "-b", "main")
+    (work / "README.md").write_text("x\n")
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "init")
+    bare = init_bare(str(tmp_path / "forge.git"))
+    git(work, "push", "-q", bare, "main", "main:a", "main:b")
+    forge = LocalForge(bare)
+    site = Path(bare) / "tide-forge" / "site"
+    one = forge.create_pr("a", "main", "first", "body one")
+    forge.create_comment(Target("pr", str(one.number)), "report one")
+    first = (site / "pr-1.html").stat().st_ino
+    two = forge.create_pr("b", "main", "second", "body two")
+    forge.create_comment(Target("pr", str(two.number)), "report two")
+    assert (site / "pr-1.html").stat().st_ino == first  # not written again
+    assert "report two" in (site / "pr-2.html").read_text()
+    index = (site / "index.html").read_text()
+    assert "#1 first" in index and "#2 second" in index
+    forge.create_comment(Target("pr", "1"), "a second comment on one")
+    assert "a second comment on one" in (site / "pr-1.html").read_text()
+    (site / "pr-2.html").unlink()
+    render(forge)  # tide forge show: every page
+    assert "report two" in (site / "pr-2.html").read_text()

@@ -90,9 +90,14 @@ def _ui_link(forge: LocalForge, pr: dict) -> str:
             "(run <code>tide ui</code> in the project)</p>")
 
 
-def render(forge: LocalForge, out_dir: str | None = None) -> str:
-    """Write the site; returns the path of ``index.html``."""
+def render(forge: LocalForge, out_dir: str | None = None, pages: set[str] | None = None) -> str:
+    """Write the site; returns the path of ``index.html``. ``pages``: only these pages (and any page not
+    written yet) are rendered again; the index always is. None: every page."""
     site = Path(out_dir).resolve() if out_dir else forge.root / "site"
+
+    def wanted(name: str) -> bool:
+        return pages is None or name in pages or not (site / name).exists()
+
     site.mkdir(parents=True, exist_ok=True)
     root = forge.root
     snap = forge.snapshot()
@@ -106,6 +111,8 @@ def render(forge: LocalForge, out_dir: str | None = None) -> str:
             f"<a href=\"pr-{n}.html\">#{n} {html.escape(pr['title'])}</a> "
             f"<span class=\"meta\">{html.escape(pr['source'])} → {html.escape(pr['target'])}</span></div>"
         )
+        if not wanted(f"pr-{n}.html"):
+            continue
         body = (
             f"<p class=\"meta\"><span class=\"state\">{html.escape(pr['state'])}</span> "
             f"{html.escape(pr['source'])} → {html.escape(pr['target'])} · opened {html.escape(pr['created'])}"
@@ -119,6 +126,8 @@ def render(forge: LocalForge, out_dir: str | None = None) -> str:
         index.append("<h2>Commits</h2><ul>")
     for sha in shas:
         index.append(f"<li><a href=\"commit-{html.escape(sha)}.html\"><code>{html.escape(sha[:12])}</code></a></li>")
+        if not wanted(f"commit-{sha}.html"):
+            continue
         body = "<h2>Checks</h2>" + (_checks(snap["checks"].get(sha, []), root, site) or "<p class=\"meta\">none</p>")
         body += "<h2>Comments</h2>" + _comments(snap["comments"].get(f"commit/{sha}", []), root, site)
         atomic_write_text(site / f"commit-{sha}.html", _page(f"Commit {sha[:12]}", body))
@@ -129,6 +138,8 @@ def render(forge: LocalForge, out_dir: str | None = None) -> str:
         index.append("<h2>Issues</h2><ul>")
     for n in issues:
         index.append(f"<li><a href=\"issue-{html.escape(n)}.html\">#{html.escape(n)}</a></li>")
+        if not wanted(f"issue-{n}.html"):
+            continue
         body = "<h2>Comments</h2>" + _comments(snap["comments"][f"issue/{n}"], root, site)
         atomic_write_text(site / f"issue-{n}.html", _page(f"Issue #{n}", body))
     if issues:

@@ -188,7 +188,11 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
 
         art = registry.artifact(reg.model)
         made, undecided = (), ""
-        if art.stage(stage) == res.version:
+        prod = art.stage(stage)
+        if prod and prod != res.version:  # a kill after an earlier day's assignment, before its record
+            for line in converge.record(repo, st, _last_record(repo, st, reg.model, prod)):
+                note(f"repaired: {line}")
+        if prod == res.version:
             res.outcome = "already-promoted"
             note(f"{res.version} is in '{stage}' already")
             rec = _last_record(repo, st, reg.model, res.version)
