@@ -16,27 +16,30 @@ if TYPE_CHECKING:
     from tide.core.temps import TempJournal
 
 
-def _load_spec(path: str):
+def _load(path: str) -> tuple[list[tuple[int, str]], object] | None:
+    """The patterns of one ``.dvcignore`` with their line numbers, and their compiled spec (None when
+    the file is absent or holds no pattern)."""
     try:
         with open(path, encoding="utf-8") as f:
-            lines = [ln for ln in f.read().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+            raw = f.read().splitlines()
     except FileNotFoundError:
         return None
+    lines = [(n, ln) for n, ln in enumerate(raw, 1) if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return None
     import pathspec
 
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return lines, pathspec.GitIgnoreSpec.from_lines([ln for _, ln in lines])
 
 
 class Ignore:
     """Ignore rules of a repository rooted at ``root``; nested .dvcignore files are loaded on demand."""
 
-    __slots__ = ("root", "_specs", "temps")
+    __slots__ = ("root", "_files", "temps")
 
     def __init__(self, root: str, temps: TempJournal | None = None) -> None:
         self.root = root
-        self._specs: dict[str, object] = {}
+        self._files: dict[str, tuple[list[tuple[int, str]], object] | None] = {}
         # the journal of tide's temporaries: only those are left out of a tracked directory (a user
         # file whose name merely looks like one is data, as for dvc)
         self.temps = temps
@@ -44,11 +47,37 @@ class Ignore:
     def _temporaries(self) -> dict[str, tuple[str, ...]]:
         return self.temps.skipped() if self.temps is not None else {}
 
-    def spec_for(self, reldir: str):
-        if reldir not in self._specs:
+    def _file(self, reldir: str) -> tuple[list[tuple[int, str]], object] | None:
+        if reldir not in self._files:
             base = os.path.join(self.root, reldir) if reldir else self.root
-            self._specs[reldir] = _load_spec(os.path.join(base, NAME))
-        return self._specs[reldir]
+            try:
+                self._files[reldir] = _load(os.path.join(base, NAME))
+            except NotADirectoryError:
+                self._files[reldir] = None
+        return self._files[reldir]
+
+    def spec_for(self, reldir: str):
+        f = self._file(reldir)
+        return f[1] if f is not None else None
+
+    def last_match(self, relpath: str, is_dir: bool = False) -> tuple[str, int, str] | None:
+        """The pattern that decides ``relpath`` (posix, relative to root), as ``(.dvcignore path
+        relative to root, line number, pattern)``: the last matching one, the files read from the
+        root down and each path prefix tried, as ``is_ignored`` reads them (``tide check-ignore``)."""
+        parts = relpath.split("/")
+        last = None
+        for i in range(len(parts)):
+            reldir = "/".join(parts[:i])
+            f = self._file(reldir)
+            if f is None:
+                continue
+            lines, spec = f
+            for j in range(i + 1, len(parts) + 1):
+                sub = "/".join(parts[i:j])
+                hit = spec.check_file(sub + "/" if (j < len(parts) or is_dir) else sub)
+                if hit.index is not None:
+                    last = (f"{reldir}/{NAME}" if reldir else NAME, *lines[hit.index])
+        return last
 
     def is_ignored(self, relpath: str, is_dir: bool = False) -> bool:
         """Whether ``relpath`` (posix, relative to root) or any parent directory is ignored."""
