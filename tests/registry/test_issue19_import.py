@@ -184,3 +184,39 @@ def test_issue19_pull_of_imports_comes_from_the_source(fresh_source, tide, dvc, 
     assert (clone / "hello.txt").read_bytes() == b"hello\n"
     assert "up to date" in tide("status", cwd=clone).stdout
     assert "up to date" in dvc("status", cwd=clone).stdout
+
+
+def _update(dest, monkeypatch, targets, rev=None, forbid_open=True):
+    from tide.ops import registry_source
+    from tide.ops.registry_import import update
+    from tide.workspace.repo import Repo
+
+    if forbid_open:
+        def refuse(*a, **k):
+            raise AssertionError("the source was opened (cloned) for a no-op update")
+        monkeypatch.setattr(registry_source.Source, "__init__", refuse)
+    repo = Repo.find(str(dest))
+    try:
+        return update(repo, [str(dest / t) for t in targets], rev, cwd=str(dest))
+    finally:
+        repo.close()
+
+
+def test_issue19_noop_update_opens_no_source(dvc_source, tide, dest, monkeypatch):
+    src = dvc_source
+    tide("import", src.url, "data", cwd=dest)                          # default branch of a URL
+    tide("import", src.url, "hello.txt", "--rev", "v1", cwd=dest)      # a tag
+    tide("import", src.url, "models/m.pkl", "--rev", src.v1, cwd=dest)  # a commit
+    tide("import", str(src.path), "code.py", "--rev", "main", cwd=dest)  # a local path at a branch
+    targets = ["data.dvc", "hello.txt.dvc", "m.pkl.dvc", "code.py.dvc"]
+    before = {t: (dest / t).read_bytes() for t in targets}
+    res = _update(dest, monkeypatch, targets)
+    assert [r.changed for r in res] == [False] * 4
+    assert {t: (dest / t).read_bytes() for t in targets} == before
+    # the data changed here: the import is brought back (the source is opened)
+    (dest / "data" / "a.txt").unlink()
+    with pytest.raises(AssertionError, match="opened"):
+        _update(dest, monkeypatch, ["data.dvc"])
+    monkeypatch.undo()
+    _update(dest, monkeypatch, ["data.dvc"], forbid_open=False)
+    assert (dest / "data" / "a.txt").read_bytes() == b"a\n"

@@ -14,8 +14,6 @@ import os
 from dataclasses import dataclass, field
 
 from tide.core.errors import FileFormatError, MissingError, TideError, UsageError
-from tide.ops.import_db import stage_md5
-from tide.ops.registry_get import fetch_plan, materialize, plan
 from tide.ops.registry_source import Source, open_source
 from tide.workspace import pointers
 from tide.workspace.pointers import Out, PointerFile
@@ -44,6 +42,8 @@ def repo_dep(url: str, path: str, rev: str | None, rev_lock: str | None) -> dict
 
 
 def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
+    from tide.ops.import_db import stage_md5
+
     top: dict = {"frozen": True, "deps": [dep]}
     pf = PointerFile(ptr, (out,), top)
     if no_exec:
@@ -82,6 +82,8 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
 
 def _fetch_into(repo: Repo, src: Source, path: str, base: Out, ptr: str, rev: str | None, no_download: bool,
                 force: bool, jobs: int | None, progress) -> PointerFile:
+    from tide.ops.registry_get import fetch_plan, materialize, plan
+
     dep = repo_dep(src.url, path.strip("/"), rev, src.rev_lock())
     if no_download:
         return _pointer(ptr, base, dep, False)
@@ -148,6 +150,7 @@ def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: 
     if not targets:
         raise UsageError("name the import(s) to update")
     results = []
+    revs: dict[tuple[str, str | None], str | None] = {}  # (url, rev) -> commit, asked once per run
     with repo.lock():
         for t in targets:
             ptr = _pointer_of(repo, t, cwd)
@@ -156,7 +159,7 @@ def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: 
             if dep is None or ("repo" not in dep and "path" not in dep):
                 raise FileFormatError(f"'{repo.rel(ptr)}' is not an import (no dependency to update from)")
             if "repo" in dep:
-                results.append(_update_repo_import(repo, pf, dep, rev, no_download, jobs, progress))
+                results.append(_update_repo_import(repo, pf, dep, rev, no_download, jobs, progress, revs))
             else:
                 from tide.ops.registry_import_url import update_url
 
@@ -165,13 +168,25 @@ def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: 
 
 
 def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None, no_download: bool,
-                        jobs: int | None, progress) -> UpdateResult:
+                        jobs: int | None, progress, revs: dict | None = None) -> UpdateResult:
     info = dep["repo"]
     if not isinstance(info, dict) or not isinstance(info.get("url"), str) or not isinstance(dep.get("path"), str):
         raise FileFormatError(f"'{repo.rel(pf.path)}': the import's 'repo' needs a url and a path")
     url = info["url"]
     want_rev = rev or info.get("rev")
     out = pf.outs[0]
+    if (info.get("rev_lock") and out.md5 is not None and not no_download
+            and (rev is None or rev == info.get("rev"))):
+        # nothing to do when the revision still names the locked commit and the data is in place:
+        # told without opening (cloning) the source
+        from tide.ops.registry_source import resolve_rev
+
+        revs = {} if revs is None else revs
+        key = (url, want_rev)
+        if key not in revs:
+            revs[key] = resolve_rev(url, want_rev, repo.env)
+        if revs[key] == info["rev_lock"] and _workspace_matches(repo, out):
+            return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     with open_source(url, want_rev, repo.env) as src:
         lock = src.rev_lock()
         same = (lock == info.get("rev_lock") and (rev is None or rev == info.get("rev"))

@@ -427,6 +427,46 @@ def _open(rr, jobs: int | None, env: Env):
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, max(1, n))
 
 
+def resolve_rev(url: str, rev: str | None, env: Env | None = None) -> str | None:
+    """The commit ``rev`` (None: the default branch; a local path: its HEAD) names in source ``url``,
+    found without cloning: ``git rev-parse`` in a local repository, one ``git ls-remote`` for a URL
+    (a branch before a tag, as ``git clone -b``; an annotated tag peeled). None when it cannot be
+    told this way (a short commit id, an unreachable server): the caller opens the source instead.
+    A full commit id is its own answer (it never moves)."""
+    import re
+
+    from tide.core.git import Git
+
+    if rev is not None and re.fullmatch(r"[0-9a-f]{40}", rev):
+        return rev
+    local = _local_path(url)
+    if local is not None and not url.startswith("file://"):
+        if not os.path.isdir(local):
+            return None
+        proc = Git(local).run("rev-parse", "--verify", "--quiet", f"{rev or 'HEAD'}^{{commit}}", check=False)
+        return (proc.stdout.decode().strip() or None) if proc.returncode == 0 else None
+    base = Git(os.getcwd(), env={"GIT_TERMINAL_PROMPT": "0"})
+    pats = ["HEAD"] if rev is None else [rev, rev + "^{}"]
+    try:
+        proc = base.run("ls-remote", "--", url, *pats, check=False)
+    except TideError:
+        return None
+    if proc.returncode != 0:
+        return None
+    refs: dict[str, str] = {}
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        sha, _, name = line.partition("\t")
+        refs[name] = sha
+    if rev is None:
+        return refs.get("HEAD")
+    names = [f"refs/heads/{rev}", f"refs/tags/{rev}"] + ([rev] if rev.startswith("refs/") else [])
+    for name in names:
+        for ref in (name + "^{}", name):  # an annotated tag: the commit it points to
+            if ref in refs:
+                return refs[ref]
+    return None
+
+
 def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
                 full: bool = False) -> Source:
     try:
