@@ -56,13 +56,16 @@ def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=No
     """Fetch what the cache lacks of imports in scope from their sources; returns how many outputs."""
     from tide.ops.registry_source import open_source
 
-    groups: dict[tuple[str, str], list] = {}
+    groups: dict[tuple[str, str, str], list] = {}
     for dep, out in _imports(repo, scope):
         if _lacking(repo, out):
-            groups.setdefault((dep["repo"]["url"], dep["repo"]["rev_lock"]), []).append((dep, out))
+            info = dep["repo"]
+            opts = {k: info[k] for k in ("config", "remote") if info.get(k)}  # as the import was made
+            groups.setdefault((info["url"], info["rev_lock"], repr(sorted(opts.items()))), []).append((dep, out))
     n = 0
-    for (url, lock), items in groups.items():
-        with open_source(url, lock, repo.env) as src:
+    for (url, lock, _), items in groups.items():
+        info = items[0][0]["repo"]
+        with open_source(url, lock, repo.env, info.get("remote") or None, config=info.get("config") or None) as src:
             for dep, out in items:
                 _fetch_one(repo, src, dep["path"], out, jobs, progress)
                 n += 1

@@ -151,12 +151,13 @@ def _complete_local_cache(src: Source, pl: Plan):
 
 
 def get(url: str, path: str, out: str | None = None, rev: str | None = None, jobs: int | None = None,
-        force: bool = False, env=None, progress=None) -> str:
-    """Copy PATH of the repository at URL (at ``rev``) to ``out`` (default: its base name here)."""
+        force: bool = False, env=None, progress=None, options: dict | None = None) -> str:
+    """Copy PATH of the repository at URL (at ``rev``) to ``out`` (default: its base name here).
+    ``options``: ``config``/``remote`` for the source (``registry_source.repo_options``)."""
     from tide.ops.registry_source import open_source
 
     dst = out or os.path.basename(path.rstrip("/\\")) or path
-    with open_source(url, rev, env) as src:
+    with open_source(url, rev, env, **(options or {})) as src:
         pl = plan(src, path)
         if os.path.lexists(dst) and not force:
             kind = "directory" if os.path.isdir(dst) else "file"

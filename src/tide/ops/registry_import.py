@@ -32,12 +32,16 @@ class ImportResult:
     git_files: list[str] = field(default_factory=list)
 
 
-def repo_dep(url: str, path: str, rev: str | None, rev_lock: str | None) -> dict:
+def repo_dep(url: str, path: str, rev: str | None, rev_lock: str | None, options: dict | None = None) -> dict:
+    """dvc's ``RepoDependency.dumpd``: url, rev, rev_lock, config, remote (in this order, when set)."""
     repo = {"url": url}
     if rev:
         repo["rev"] = rev
     if rev_lock:
         repo["rev_lock"] = rev_lock
+    for key in ("config", "remote"):
+        if (options or {}).get(key):
+            repo[key] = options[key]
     return {"path": path, "repo": repo}
 
 
@@ -53,7 +57,9 @@ def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
 
 def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | None = None,
             no_download: bool = False, no_exec: bool = False, force: bool = False, jobs: int | None = None,
-            cwd: str | None = None, progress=None) -> ImportResult:
+            cwd: str | None = None, progress=None, options: dict | None = None) -> ImportResult:
+    """``options``: ``config``/``remote`` as ``registry_source.repo_options`` gives them (kept in the
+    ``.dvc`` file, as dvc does, so that ``update`` and ``fetch`` read the source the same way)."""
     from tide.ops.add import resolve_target
     from tide.workspace import gitignore
 
@@ -68,10 +74,10 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
         base = Out(os.path.basename(dst), dst)
         if no_exec:
-            pf = _pointer(ptr, base, repo_dep(url, path, rev, None), True)
+            pf = _pointer(ptr, base, repo_dep(url, path, rev, None, options), True)
         else:
-            with open_source(url, rev, repo.env) as src:
-                pf = _fetch_into(repo, src, path, base, ptr, rev, no_download, force, jobs, progress)
+            with open_source(url, rev, repo.env, **(options or {})) as src:
+                pf = _fetch_into(repo, src, path, base, ptr, rev, no_download, force, jobs, progress, options)
         pf.write()
         ignores = gitignore.add(repo.root, [dst], repo.git, checked=True)
         files = sorted({repo.rel(ptr), *ignores})
@@ -81,10 +87,10 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
 
 
 def _fetch_into(repo: Repo, src: Source, path: str, base: Out, ptr: str, rev: str | None, no_download: bool,
-                force: bool, jobs: int | None, progress) -> PointerFile:
+                force: bool, jobs: int | None, progress, options: dict | None = None) -> PointerFile:
     from tide.ops.registry_get import fetch_plan, materialize, plan
 
-    dep = repo_dep(src.url, path.strip("/"), rev, src.rev_lock())
+    dep = repo_dep(src.url, path.strip("/"), rev, src.rev_lock(), options)
     if no_download:
         return _pointer(ptr, base, dep, False)
     pl = plan(src, path)
@@ -187,14 +193,16 @@ def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None,
             revs[key] = resolve_rev(url, want_rev, repo.env)
         if revs[key] == info["rev_lock"] and _workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
-    with open_source(url, want_rev, repo.env) as src:
+    options = {k: info[k] for k in ("config", "remote") if info.get(k)}
+    with open_source(url, want_rev, repo.env, **options) as src:
         lock = src.rev_lock()
         same = (lock == info.get("rev_lock") and (rev is None or rev == info.get("rev"))
                 and out.md5 is not None and not no_download and _workspace_matches(repo, out))
         if same:
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
         base = Out(out.path, out.abspath, extra=dict(out.extra))
-        new = _fetch_into(repo, src, dep["path"], base, pf.path, want_rev, no_download, True, jobs, progress)
+        new = _fetch_into(repo, src, dep["path"], base, pf.path, want_rev, no_download, True, jobs, progress,
+                          options)
     keep = {k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")}
     top = dict(new.top)
     top.update(keep)

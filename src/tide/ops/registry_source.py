@@ -63,14 +63,19 @@ class SourceConfig(Config):
 
 
 class Source:
-    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
-                 full: bool = False) -> None:
+    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | dict | None = None,
+                 full: bool = False, config: str | dict | None = None) -> None:
         import tempfile
 
         from tide.core.git import Git
 
         self.url = url
-        self.remote = remote  # a remote of the source's config to read data from (default: its default)
+        # what dvc's RepoDependency holds in ``repo.remote``: a remote of the source's config to read data
+        # from (default: its default), or options merged into that remote; ``repo.config``: a config file
+        # (or its dict) merged over the source's config
+        self.remote = remote if isinstance(remote, str) else None
+        self.remote_config = dict(remote) if isinstance(remote, dict) else None
+        self.config = config
         self.full = full  # a clone with every branch and tag (the model registry's tags), never shallow
         self.rev = rev
         self.env = env or Env()
@@ -196,6 +201,15 @@ class Source:
                                          and not stat.S_ISDIR(st.st_mode))
         return out
 
+    def root_size(self) -> int | None:
+        """The size dvc shows for the repository's top: its git tree object's (the directory's on disk
+        for a workspace)."""
+        if self.workspace:
+            return os.stat(self.local).st_size
+        head = self.git.run("cat-file", "--batch", input=f"{self.sha}^{{tree}}\n".encode()).stdout.split(b"\n", 1)[0]
+        parts = head.split()
+        return int(parts[2]) if len(parts) == 3 and parts[1] == b"tree" else None
+
     def read(self, rel: str) -> bytes | None:
         """A git-side file's bytes (None when absent)."""
         if self.workspace:
@@ -238,8 +252,21 @@ class Source:
         return self._outs
 
     def settings(self) -> dict[str, dict[str, str]]:
+        """The source's config at the revision with ``config`` merged over it, ``remote`` as its
+        default remote and ``remote_config`` merged into that remote (dvc's ``Config.load``)."""
         if self._settings is None:
-            self._settings = self._read_settings()
+            settings = self._read_settings()
+            for sec, vals in config_sections(self.config).items():
+                settings.setdefault(sec, {}).update(vals)
+            if self.remote:
+                settings.setdefault("core", {})["remote"] = self.remote
+            if self.remote_config:
+                name = self.remote or settings.get("core", {}).get("remote")
+                if not name:
+                    raise SourceError(f"'{self.url}' has no default remote to apply the remote config to "
+                                      "(name one with --remote)")
+                settings.setdefault(f"remote.{name}", {}).update(_strings(self.remote_config))
+            self._settings = settings
         return self._settings
 
     def _read_settings(self) -> dict[str, dict[str, str]]:
@@ -467,10 +494,71 @@ def resolve_rev(url: str, rev: str | None, env: Env | None = None) -> str | None
     return None
 
 
-def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
-                full: bool = False) -> Source:
+def _strings(vals: dict) -> dict[str, str]:
+    """Option values as the config file holds them (YAML gives booleans and numbers)."""
+    return {str(k).lower(): ("true" if v is True else "false" if v is False else str(v)) for k, v in vals.items()}
+
+
+def config_sections(config: str | dict | None) -> dict[str, dict[str, str]]:
+    """A ``--config`` file (path) or the dict dvc keeps of one in an import's ``repo.config``
+    (``{"core": {...}, "remote": {NAME: {...}}}``) as config sections (``core``, ``remote.NAME``)."""
+    if not config:
+        return {}
+    if isinstance(config, str):
+        if not os.path.isfile(config):
+            raise SourceError(f"config file '{config}' does not exist")
+        return _FileConfig(config).read_level("repo")
+    if not isinstance(config, dict):
+        raise SourceError("an import's 'config' must be a file path or a mapping")
+    out: dict[str, dict[str, str]] = {}
+    for sec, vals in config.items():
+        if not isinstance(vals, dict):
+            raise SourceError(f"an import's config section '{sec}' is not a mapping")
+        if sec in ("remote", "machine", "db") and all(isinstance(v, dict) for v in vals.values()):
+            for name, sub in vals.items():
+                out.setdefault(f"{sec}.{name}", {}).update(_strings(sub))
+        else:
+            out.setdefault(str(sec).lower(), {}).update(_strings(vals))
+    return out
+
+
+class _FileConfig(Config):
+    """One config file read as dvc's ``Config.load_file`` reads it (relative paths kept as written)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(os.path.dirname(os.path.abspath(path)), Env())
+        self._file = path
+
+    def path(self, level: str) -> str:
+        return self._file
+
+    def _resolve_path(self, level: str, value: str) -> str:
+        return value
+
+
+def repo_options(config: str | None, remote: str | None, remote_config: dict | None) -> dict:
+    """``--config``/``--remote``/``--remote-config`` as dvc keeps them in an import's ``repo`` (its
+    ``Repo.imp``): ``config`` a path or a dict, ``remote`` a name or a dict of options."""
+    from tide.core.errors import UsageError
+
+    out: dict = {}
+    if remote and remote_config and config is not None:
+        raise UsageError("Can't specify config path together with both remote and remote_config")
+    if config is not None:
+        out["config"] = config
+    if remote is not None and remote_config is not None:
+        out["config"] = {"core": {"remote": remote}, "remote": {remote: dict(remote_config)}}
+    elif remote is not None:
+        out["remote"] = remote
+    elif remote_config is not None:
+        out["remote"] = dict(remote_config)
+    return out
+
+
+def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | dict | None = None,
+                full: bool = False, config: str | dict | None = None) -> Source:
     try:
-        return Source(url, rev, env, remote, full)
+        return Source(url, rev, env, remote, full, config)
     except GitError as exc:
         msg = str(exc)
         if "unknown revision" in msg:
