@@ -220,3 +220,44 @@ def test_issue19_noop_update_opens_no_source(dvc_source, tide, dest, monkeypatch
     monkeypatch.undo()
     _update(dest, monkeypatch, ["data.dvc"], forbid_open=False)
     assert (dest / "data" / "a.txt").read_bytes() == b"a\n"
+
+
+def test_issue19_source_config_remote_options(dvc_source, tide, dvc, tmp_path):
+    """``--config``/``--remote``/``--remote-config`` of get/import: the source's remote is replaced or
+    amended; imports keep them in ``repo`` as dvc does (same bytes) and pull reads them back, both ways."""
+    src = tmp_path / "moved"
+    git(tmp_path, "clone", "-q", str(dvc_source.path), str(src))  # no cache: the data is only on the remote
+    conf = (src / ".dvc" / "config").read_text().replace(str(dvc_source.remote), str(tmp_path / "gone"))
+    (src / ".dvc" / "config").write_text(conf)
+    git(src, "commit", "-qam", "the remote moved")
+    cfg = tmp_path / "alt.cfg"
+    cfg.write_text(f"[core]\n    remote = alt\n['remote \"alt\"']\n    url = {dvc_source.remote}\n")
+    url = str(src)
+    assert tide("get", url, "hello.txt", "-o", str(tmp_path / "no"), check=False).returncode != 0
+    tide("get", url, "hello.txt", "-o", str(tmp_path / "h"), "--remote-config", f"url={dvc_source.remote}")
+    assert (tmp_path / "h").read_bytes() == b"hello2\n"
+    imports = [("hello.txt", "i1", ["--remote-config", f"url={dvc_source.remote}", "jobs=2"]),
+               ("data", "i2", ["--remote", "r", "--remote-config", f"url={dvc_source.remote}"]),
+               ("models/m.pkl", "i3", ["--config", str(cfg), "--remote", "alt"])]
+    dests = {}
+    for name, tool in (("d", dvc), ("t", tide)):
+        d = dests[name] = _dest(tmp_path, tool, name)
+        for path, out, extra in imports:
+            tool("import", url, path, "-o", out, *extra, cwd=d)
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "imports")
+    for _, out, _ in imports:
+        assert (dests["t"] / f"{out}.dvc").read_bytes() == (dests["d"] / f"{out}.dvc").read_bytes(), out
+    assert (dests["t"] / "i2" / "sub" / "b.txt").read_bytes() == b"b\n"
+    for name, other in (("d", tide), ("t", dvc)):  # each pulls the other's imports through their options
+        shutil.rmtree(dests[name] / ".dvc" / "cache")
+        for _, out, _ in imports:
+            p = dests[name] / out
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        other("pull", cwd=dests[name])
+        assert (dests[name] / "i1").read_bytes() == b"hello2\n"
+        assert (dests[name] / "i2" / "a.txt").read_bytes() == b"a\n"
+        assert (dests[name] / "i3").read_bytes() == b"m\n"
+    r = tide("import", url, "data", "--config", str(cfg), "--remote", "r", "--remote-config", "a=b",
+             cwd=dests["t"], check=False)
+    assert r.returncode != 0 and "Can't specify config path together with both remote and remote_config" in r.stderr
