@@ -61,3 +61,18 @@ def test_issue19_ls_tree_and_level_same_as_dvc(dvc_source, tide, dvc):
         assert tide("ls", dvc_source.url, *args).stdout == want, args
     r = tide("ls", dvc_source.url, "-T", "--json", check=False)
     assert r.returncode != 0 and r.stderr.strip() == "ERROR: Cannot use --tree and --json options together."
+
+
+def test_issue19_ls_url_same_as_dvc(tmp_path, tide, dvc):
+    """``ls-url``: dvc's order (a level's files, then its directories, as the filesystem lists them),
+    ``-R``, ``-L``, ``--size``, ``-T``; a file is shown by its absolute path."""
+    from tests.foundation.conftest import make_tree
+
+    top = tmp_path / "u"
+    make_tree(top, {"z.txt": b"1\n", "a.txt": b"22\n", "d/m": b"3\n", "d/e/n": b"4\n", "d/e/o": b"55\n"})
+    (top / "empty").mkdir()
+    for args in (["."], ["-R", "--size", "."], ["-R", "-L", "2", "."], ["-T", "--size", "."], ["-T", "-L", "1", "d"],
+                 ["z.txt", "--size"]):
+        assert tide("ls-url", *args, cwd=top).stdout == dvc("ls-url", *args, cwd=top).stdout, args
+    r = tide("list-url", "nope", cwd=top, check=False)
+    assert r.returncode != 0 and r.stderr.strip() == "ERROR: The path 'nope' does not exist"
