@@ -142,7 +142,8 @@ def test_issue19_import_url_same_as_dvc(tmp_path, tide, dvc):
         tool("import-url", str(ext / "f.txt"), cwd=d)
         tool("import-url", str(ext / "dir"), "dd", cwd=d)
         tool("import-url", "../ext/f.txt", "rel.txt", cwd=d)
-    for name in ("f.txt.dvc", "dd.dvc", "rel.txt.dvc"):
+        tool("import-url", "--no-exec", str(ext / "dir"), "nx", cwd=d)  # test_issue19_import_url_no_exec_dep
+    for name in ("f.txt.dvc", "dd.dvc", "rel.txt.dvc", "nx.dvc"):
         assert (b / name).read_text() == (a / name).read_text()
     (ext / "f.txt").write_bytes(b"two\n")
     tide("update", "f.txt.dvc", cwd=a)   # tide updates dvc's import-url

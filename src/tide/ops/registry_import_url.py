@@ -49,12 +49,15 @@ def local_hash(path: str) -> tuple[str, int, int | None]:
     return manifest.tree_oid(raw), total, len(entries)
 
 
-def _dep(url: str, md5: str, size: int, nfiles: int | None) -> dict:
+def _dep(url: str, md5: str, size: int, nfiles: int | None, options: dict[str, str] | None = None) -> dict:
+    """dvc's dependency on a URL; ``--fs-config`` kept as ``fs_config`` (dvc does), for ``update``."""
     d: dict = {"md5": md5, "size": size}
     if nfiles is not None:
         d["nfiles"] = nfiles
     d["hash"] = "md5"
     d["path"] = url
+    if options:
+        d["fs_config"] = dict(options)
     return d
 
 
@@ -83,7 +86,8 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
         base = Out(os.path.basename(dst), dst)
         if no_exec:
-            pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [{"path": url}]})
+            dep = {"hash": "md5", "path": url, **({"fs_config": dict(options)} if options else {})}
+            pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [dep]})
         else:
             pf = _fetch(repo, url, base, ptr, no_download, options)
         pf.write()
@@ -103,7 +107,7 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
     dst = base.abspath
     if _is_local(url):
         md5, size, nfiles = local_hash(_local(url, os.path.dirname(ptr)))
-        dep = _dep(url, md5, size, nfiles)
+        dep = _dep(url, md5, size, nfiles, options)
         if no_download:
             return _pointer(ptr, base, dep)
     elif no_download:
@@ -117,7 +121,7 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
     out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     _checkout(repo, out, True)
     if not _is_local(url):
-        dep = _dep(url, res.md5, res.size, res.nfiles)
+        dep = _dep(url, res.md5, res.size, res.nfiles, options)
     return _pointer(ptr, out, dep)
 
 
@@ -132,7 +136,9 @@ def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False
         if md5 == dep.get("md5") and _workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     base = Out(out.path, out.abspath, extra=dict(out.extra))
-    new = _fetch(repo, url, base, pf.path, no_download, None)
+    fs_config = dep.get("fs_config")
+    options = {str(k): str(v) for k, v in fs_config.items()} if isinstance(fs_config, dict) else None
+    new = _fetch(repo, url, base, pf.path, no_download, options)
     top = dict(new.top)
     top.update({k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")})
     final = PointerFile(pf.path, new.outs, top)

@@ -121,5 +121,10 @@ def ls_url_tree(url: str, maxdepth: int | None = None, options: dict[str, str] |
                              for n, d, s in sorted(children(rel), key=lambda x: x[0])}
         return e
 
-    name = url[len("file://"):] if url.startswith("file://") else url
+    if url.startswith("file://"):
+        name = url[len("file://"):]
+    elif "://" in url:  # dvc names the top by its filesystem path (no scheme, no trailing slash)
+        name = url.split("://", 1)[1].rstrip("/")
+    else:
+        name = url
     return {name: build("", kind == "dir", size, maxdepth)}
