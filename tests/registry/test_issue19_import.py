@@ -187,7 +187,7 @@ def test_issue19_pull_of_imports_comes_from_the_source(fresh_source, tide, dvc, 
     assert "up to date" in dvc("status", cwd=clone).stdout
 
 
-def _update(dest, monkeypatch, targets, rev=None, forbid_open=True):
+def _update(dest, monkeypatch, targets, rev=None, forbid_open=True, recursive=False):
     from tide.ops import registry_source
     from tide.ops.registry_import import update
     from tide.workspace.repo import Repo
@@ -198,7 +198,7 @@ def _update(dest, monkeypatch, targets, rev=None, forbid_open=True):
         monkeypatch.setattr(registry_source.Source, "__init__", refuse)
     repo = Repo.find(str(dest))
     try:
-        return update(repo, [str(dest / t) for t in targets], rev, cwd=str(dest))
+        return update(repo, [str(dest / t) for t in targets], rev, cwd=str(dest), recursive=recursive)
     finally:
         repo.close()
 
@@ -214,6 +214,11 @@ def test_issue19_noop_update_opens_no_source(dvc_source, tide, dest, monkeypatch
     res = _update(dest, monkeypatch, targets)
     assert [r.changed for r in res] == [False] * 4
     assert {t: (dest / t).read_bytes() for t in targets} == before
+    # -R: every import under a directory, other .dvc files left alone (test_issue19_update_recursive)
+    (dest / "plain.txt").write_text("p\n")
+    tide("add", "plain.txt", cwd=dest)
+    res = _update(dest, monkeypatch, ["."], recursive=True)
+    assert sorted(r.pointer for r in res) == sorted(targets)
     # the data changed here: the import is brought back (the source is opened)
     (dest / "data" / "a.txt").unlink()
     with pytest.raises(AssertionError, match="opened"):

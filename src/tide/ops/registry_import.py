@@ -150,16 +150,43 @@ def _pointer_of(repo: Repo, target: str, cwd: str) -> str:
     return p
 
 
+def _imports_under(repo: Repo, target: str, cwd: str) -> list[str]:
+    """``-R``: the ``.dvc`` files of imports (frozen, with a repository or URL dependency) under a
+    directory, sorted; other ``.dvc`` files are left alone. A target that is not a directory is one
+    import, as without ``-R``."""
+    from tide.workspace.index import find_dvc_files
+
+    d = os.path.realpath(os.path.join(cwd, target))
+    if not os.path.isdir(d):
+        return [_pointer_of(repo, target, cwd)]
+    found = []
+    for p in sorted(find_dvc_files(repo.root, repo.ignore)[0]):
+        if os.path.commonpath([os.path.realpath(p), d]) != d:
+            continue
+        try:
+            pf = pointers.load(p, repo.root)
+        except TideError:
+            continue
+        dep = import_dep(pf)
+        if dep is not None and ("repo" in dep or "path" in dep) and pf.top.get("frozen"):
+            found.append(p)
+    return found
+
+
 def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: bool = False,
-           jobs: int | None = None, cwd: str | None = None, progress=None) -> list[UpdateResult]:
+           jobs: int | None = None, cwd: str | None = None, progress=None,
+           recursive: bool = False) -> list[UpdateResult]:
     cwd = cwd or os.getcwd()
     if not targets:
         raise UsageError("name the import(s) to update")
     results = []
     revs: dict[tuple[str, str | None], str | None] = {}  # (url, rev) -> commit, asked once per run
     with repo.lock():
-        for t in targets:
-            ptr = _pointer_of(repo, t, cwd)
+        if recursive:
+            ptrs = list(dict.fromkeys(p for t in targets for p in _imports_under(repo, t, cwd)))
+        else:
+            ptrs = [_pointer_of(repo, t, cwd) for t in targets]
+        for ptr in ptrs:
             pf = pointers.load(ptr, repo.root)
             dep = import_dep(pf)
             if dep is None or ("repo" not in dep and "path" not in dep):
