@@ -82,6 +82,7 @@ class Source:
         self._tmp = tempfile.mkdtemp(prefix="tide-source-")
         self._outs: list[tuple[str, Out]] | None = None
         self._tree: dict[str, Node] | None = None
+        self._raw: dict[str, Node] = {}
         self._settings: dict[str, dict[str, str]] | None = None
         local = _local_path(url)
         try:
@@ -148,10 +149,18 @@ class Source:
 
     # --- git side --------------------------------------------------------------------------------
     def tree(self) -> dict[str, Node]:
-        """Every file and directory of the git side (workspace: the disk), ``.git``/``.dvc`` left out."""
+        """Every file and directory of the git side (workspace: the disk), ``.git``/``.dvc`` and what
+        the source's ``.dvcignore`` files ignore left out (as dvc's DVCFileSystem shows it)."""
         if self._tree is None:
-            self._tree = self._disk_tree() if self.workspace else self._git_tree()
+            self._raw = self._disk_tree() if self.workspace else self._git_tree()
+            self._tree = _unignored(self, self._raw)
         return self._tree
+
+    def ignored_file(self, rel: str) -> Node | None:
+        """A git-side file ``.dvcignore`` hides from listings: dvc still gets it when named itself."""
+        shown = self.tree()
+        node = self._raw.get(rel)
+        return node if node is not None and not node.isdir and rel not in shown else None
 
     def _git_tree(self) -> dict[str, Node]:
         fmt = "--format=%(objectmode) %(objecttype) %(objectsize)%x09%(path)"
@@ -376,6 +385,46 @@ class Source:
             n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
             raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
                                f"'{name}' (were they pushed?)")
+
+
+def _unignored(src: Source, raw: dict[str, Node]) -> dict[str, Node]:
+    from tide.workspace.ignore import NAME
+
+    names = [p for p, n in raw.items() if not n.isdir and (p == NAME or p.endswith("/" + NAME))]
+    if not names:
+        return raw
+    texts = src.read_many(names)
+    specs = {}
+    for name, data in texts.items():
+        lines = [ln for ln in data.decode("utf-8", errors="replace").splitlines()
+                 if ln.strip() and not ln.lstrip().startswith("#")]
+        if lines:
+            import pathspec
+
+            specs[name[: -len(NAME)].rstrip("/")] = pathspec.GitIgnoreSpec.from_lines(lines)
+    if not specs:
+        return raw
+    ignore = _SourceIgnore(specs)
+    out: dict[str, Node] = {}
+    dropped: set[str] = set()
+    for p in sorted(raw):  # parents before children: what is under an ignored directory goes too
+        parent = p.rpartition("/")[0]
+        if (parent and parent in dropped) or ignore.is_ignored(p, raw[p].isdir):
+            dropped.add(p)
+            continue
+        out[p] = raw[p]
+    return out
+
+
+def _SourceIgnore(specs: dict):
+    """The workspace's ``.dvcignore`` rules (``Ignore.is_ignored``) over specs read from a revision."""
+    from tide.workspace.ignore import Ignore
+
+    class SourceIgnore(Ignore):
+        def spec_for(self, reldir: str):
+            return specs.get(reldir)
+
+    return SourceIgnore(VROOT)
 
 
 class _Closing:
