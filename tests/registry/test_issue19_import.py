@@ -267,3 +267,20 @@ def test_issue19_source_config_remote_options(dvc_source, tide, dvc, tmp_path):
     r = tide("import", url, "data", "--config", str(cfg), "--remote", "r", "--remote-config", "a=b",
              cwd=dests["t"], check=False)
     assert r.returncode != 0 and "Can't specify config path together with both remote and remote_config" in r.stderr
+
+
+def test_issue19_pull_of_no_download_import(dvc_source, tide, dvc, tmp_path):
+    """``pull`` of a ``--no-download`` import (dvc's or tide's) gets its data from the source at
+    ``rev_lock``, again on a second pull; the .dvc file stays as it is (as dvc's pull leaves it)."""
+    for name, tool in (("nd-d", dvc), ("nd-t", tide)):
+        d = _dest(tmp_path, tool, name)
+        tool("import", "--no-download", str(dvc_source.path), "data", cwd=d)
+        tool("import", "--no-download", str(dvc_source.path), "hello.txt", "--rev", "v1", cwd=d)
+        before = (d / "data.dvc").read_bytes()
+        tide("pull", cwd=d)
+        assert (d / "data" / "sub" / "b.txt").read_bytes() == b"b\n"
+        assert (d / "hello.txt").read_bytes() == b"hello\n"
+        (d / "hello.txt").write_bytes(b"changed\n")
+        tide("pull", "hello.txt.dvc", cwd=d)
+        assert (d / "hello.txt").read_bytes() == b"hello\n"
+        assert (d / "data.dvc").read_bytes() == before
