@@ -284,3 +284,30 @@ def test_issue19_pull_of_no_download_import(dvc_source, tide, dvc, tmp_path):
         tide("pull", "hello.txt.dvc", cwd=d)
         assert (d / "hello.txt").read_bytes() == b"hello\n"
         assert (d / "data.dvc").read_bytes() == before
+
+
+def test_issue19_import_of_an_import(dvc_source, tide, dvc, tmp_path):
+    """A source whose data is itself imported (and neither in its cache nor on a remote): import, get
+    and pull follow the chain to the first source at rev_lock, as dvc does; ls shows such files
+    without a hash, as dvc does."""
+    mid = _dest(tmp_path, tide, "mid")
+    tide("import", str(dvc_source.path), "data", cwd=mid)
+    git(mid, "add", "-A")
+    git(mid, "commit", "-qm", "import")
+    shutil.rmtree(mid / ".dvc" / "cache")
+    url = f"file://{mid}"
+    for args in (["-R", "--show-hash"],):
+        assert tide("ls", url, *args).stdout == dvc("ls", url, *args).stdout, args
+    a, b = _dest(tmp_path, dvc, "end-d"), _dest(tmp_path, tide, "end-t")
+    for tool, d in ((dvc, a), (tide, b)):
+        tool("import", url, "data", cwd=d)
+    assert (b / "data.dvc").read_bytes() == (a / "data.dvc").read_bytes()
+    assert (b / "data" / "sub" / "b.txt").read_bytes() == b"b\n"
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "chain")
+    shutil.rmtree(a / ".dvc" / "cache")
+    shutil.rmtree(a / "data")
+    tide("pull", cwd=a)  # dvc's import of an import, pulled by tide
+    assert (a / "data" / "a.txt").read_bytes() == b"a\n"
+    tide("get", url, "data/sub/b.txt", "-o", str(tmp_path / "b.txt"))
+    assert (tmp_path / "b.txt").read_bytes() == b"b\n"

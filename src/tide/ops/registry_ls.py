@@ -30,6 +30,9 @@ class View:
             if out.is_dir:
                 self.dir_outs[rel] = out
         self._expanded: set[str] = set()
+        # files inside a directory the source itself imported: dvc lists them without a hash
+        self.unhashed: set[str] = set()
+        self._imported = src.imports()
 
     def expand(self, rel: str) -> None:
         """Add the files (and sub-directories) of the tracked directory ``rel`` from its manifest."""
@@ -41,6 +44,8 @@ class View:
         for e in manifest.parse(raw, where=f"manifest {out.md5}"):
             path = f"{rel}/{e.relpath}"
             self.dvc[path] = _info(True, False, False, None, e.md5)
+            if rel in self._imported:
+                self.unhashed.add(path)
             parent = os.path.dirname(path)
             while parent != rel and parent not in self.dvc:
                 self.dvc[parent] = _info(True, True, False, None, None)
@@ -86,6 +91,9 @@ def _nodes(src: Source, path: str, recursive: bool, dvc_only: bool) -> dict[str,
     nodes = view.nodes(dvc_only)
     if path and path not in nodes:
         raise MissingError(f"path '{path}' does not exist in '{src.url}'")
+    for p in view.unhashed:  # shown without a hash (the objects still have theirs, for get)
+        if p in nodes:
+            nodes[p] = {**nodes[p], "md5": None}
     return nodes
 
 

@@ -23,6 +23,7 @@ from tide.core.errors import GitError, MissingError, TideError
 from tide.workspace import pointers
 from tide.workspace.pointers import Out
 
+MAX_CHAIN = 8  # imports of imports followed this deep (a cycle of repositories ends here)
 VROOT = "/__tide_source__"  # the root .dvc files of a revision are parsed against (never touched)
 
 # one entry of the git side: kind "file" or "dir"; size in bytes (a git tree's object size, as dvc)
@@ -83,6 +84,7 @@ class Source:
         self._outs: list[tuple[str, Out]] | None = None
         self._tree: dict[str, Node] | None = None
         self._raw: dict[str, Node] = {}
+        self._imports: dict[str, dict] = {}
         self._settings: dict[str, dict[str, str]] | None = None
         local = _local_path(url)
         try:
@@ -254,11 +256,21 @@ class Source:
                         found = [o for _, o in parse_lock(data, self.root, path, where)]
                 except (UnicodeDecodeError, TideError):
                     continue
+                dep = _repo_dep(data) if name.endswith(pointers.SUFFIX) else None
                 for o in found:
                     if o.md5 is not None and o.use_cache:
-                        outs.append((os.path.relpath(o.abspath, self.root).replace(os.sep, "/"), o))
+                        rel = os.path.relpath(o.abspath, self.root).replace(os.sep, "/")
+                        outs.append((rel, o))
+                        if dep is not None:
+                            self._imports[rel] = dep
             self._outs = sorted(outs, key=lambda x: x[0])
         return self._outs
+
+    def imports(self) -> dict[str, dict]:
+        """``{output path: its repo dependency}`` of the source's own imports (``.dvc`` files with
+        ``deps: [{path, repo: {url, rev_lock ...}}]``)."""
+        self.outs()
+        return self._imports
 
     def settings(self) -> dict[str, dict[str, str]]:
         """The source's config at the revision with ``config`` merged over it, ``remote`` as its
@@ -348,7 +360,7 @@ class Source:
         return _Closing(stream, rem)
 
     def provide(self, cache, files, dirs, jobs: int | None = None, progress=None,
-                manifests_only: bool = False) -> None:
+                manifests_only: bool = False, depth: int = 0) -> None:
         """Bring file objects ``files`` and directories ``dirs`` (``ObjRef``s, with their contents)
         into ``cache`` (an ``ObjectCache``): from the source's cache first, then its default remote.
         ``manifests_only``: ``files`` are ``.dir`` manifests wanted without their contents."""
@@ -368,23 +380,73 @@ class Source:
             return
         settings = self.settings()
         name = self.remote or settings.get("core", {}).get("remote")
+        res = None
+        if name:
+            from tide.ops.data_scope import OpenRemote
+            from tide.ops.fetch import verify_downloads
+            from tide.ops.remote import resolve
+
+            rr = resolve(settings, name)
+            rem: OpenRemote = _open(rr, jobs, self.env)
+            self.last_remote = rem.spec.url
+            try:
+                res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
+            finally:
+                rem.close()
+            if res.ok and not _missing(cache, files, dirs, missing_from):
+                return
+        if self._from_imports(cache, files, dirs, jobs, progress, manifests_only, depth):
+            return
         if not name:
             raise MissingError(f"data of '{self.url}' is not in its cache and it has no default remote")
-        from tide.ops.data_scope import OpenRemote
-        from tide.ops.fetch import verify_downloads
-        from tide.ops.remote import resolve
+        n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
+        raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
+                           f"'{name}' (were they pushed?)")
 
-        rr = resolve(settings, name)
-        rem: OpenRemote = _open(rr, jobs, self.env)
-        self.last_remote = rem.spec.url
-        try:
-            res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
-        finally:
-            rem.close()
-        if not res.ok or _missing(cache, files, dirs, missing_from):
-            n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
-            raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
-                               f"'{name}' (were they pushed?)")
+    def _from_imports(self, cache, files, dirs, jobs, progress, manifests_only: bool, depth: int) -> bool:
+        """An import of an import: what neither the source's cache nor its remote has, when it is (in)
+        an output the source itself imported, comes from that import's source at its ``rev_lock``
+        (and so on, ``MAX_CHAIN`` deep), as dvc follows it. True when nothing is missing after."""
+        from tide.objects.ref import ObjRef
+        from tide.objects.transfer import missing_from
+
+        imports = self.imports()
+        if not imports or depth >= MAX_CHAIN:
+            return False
+        outs = dict(self.outs())
+        for rel, dep in imports.items():
+            files_left = missing_from(cache, files)
+            dirs_left = missing_from(cache, dirs)
+            if not files_left and not dirs_left and not _missing(cache, files, dirs, missing_from):
+                return True
+            out = outs[rel]
+            ref = ObjRef(out.md5, out.legacy)
+            if not (ref in files_left or ref in dirs_left or out.is_dir):
+                continue
+            info = dep["repo"]
+            options = {k: info[k] for k in ("config", "remote") if info.get(k)}
+            try:
+                with open_source(info["url"], info["rev_lock"], self.env, **options) as up:
+                    if ref in files_left and manifests_only:
+                        up.provide(cache, [ref], [], jobs, progress, manifests_only=True, depth=depth + 1)
+                    elif out.is_dir:
+                        up.provide(cache, [], [ref], jobs, progress, depth=depth + 1)
+                    else:
+                        up.provide(cache, [ref], [], jobs, progress, depth=depth + 1)
+            except TideError:
+                continue  # not there either: the caller reports what is missing
+        return not _missing(cache, files, dirs, missing_from)
+
+
+def _repo_dep(data: object) -> dict | None:
+    """The ``deps[0]`` of an import's ``.dvc`` data when it names a repository and a locked revision."""
+    deps = data.get("deps") if isinstance(data, dict) else None
+    dep = deps[0] if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict) else None
+    info = dep.get("repo") if dep else None
+    if (isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str)
+            and isinstance(dep.get("path"), str)):
+        return dep
+    return None
 
 
 def _unignored(src: Source, raw: dict[str, Node]) -> dict[str, Node]:
