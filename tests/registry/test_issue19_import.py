@@ -311,3 +311,34 @@ def test_issue19_import_of_an_import(dvc_source, tide, dvc, tmp_path):
     assert (a / "data" / "a.txt").read_bytes() == b"a\n"
     tide("get", url, "data/sub/b.txt", "-o", str(tmp_path / "b.txt"))
     assert (tmp_path / "b.txt").read_bytes() == b"b\n"
+
+
+def test_issue19_import_url_to_remote(tmp_path, tide, dvc):
+    """``import-url --to-remote``: the .dvc file (and .gitignore) dvc writes, the data only on the remote
+    (not in the workspace, not in the cache), pulled by the other tool; ``update --to-remote`` too."""
+    ext = tmp_path / "ext"
+    (ext / "dir" / "sub").mkdir(parents=True)
+    (ext / "f.txt").write_bytes(b"one\n")
+    (ext / "dir" / "sub" / "x").write_bytes(b"x\n")
+    dests = {}
+    for name, tool in (("d", dvc), ("t", tide)):
+        d = dests[name] = _dest(tmp_path, tool, name)
+        tool("remote", "add", "-d", "r", str(tmp_path / f"remote-{name}"), cwd=d)
+        tool("import-url", "--to-remote", str(ext / "f.txt"), cwd=d)
+        tool("import-url", "--to-remote", str(ext / "dir"), "dd", cwd=d)
+        assert not (d / "f.txt").exists() and not (d / "dd").exists()
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "to-remote")
+    for f in ("f.txt.dvc", "dd.dvc", ".gitignore"):
+        assert (dests["t"] / f).read_bytes() == (dests["d"] / f).read_bytes(), f
+    assert not (dests["t"] / ".dvc" / "cache").exists()
+    dvc("pull", cwd=dests["t"])
+    tide("pull", cwd=dests["d"])
+    for d in dests.values():
+        assert (d / "dd" / "sub" / "x").read_bytes() == b"x\n" and (d / "f.txt").read_bytes() == b"one\n"
+    (ext / "f.txt").write_bytes(b"two\n")
+    assert "Updated" in tide("update", "--to-remote", "f.txt.dvc", cwd=dests["t"]).stdout
+    shutil.rmtree(dests["t"] / ".dvc" / "cache")
+    (dests["t"] / "f.txt").unlink()
+    tide("pull", "f.txt.dvc", cwd=dests["t"])
+    assert (dests["t"] / "f.txt").read_bytes() == b"two\n"

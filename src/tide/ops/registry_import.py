@@ -175,10 +175,14 @@ def _imports_under(repo: Repo, target: str, cwd: str) -> list[str]:
 
 def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: bool = False,
            jobs: int | None = None, cwd: str | None = None, progress=None,
-           recursive: bool = False) -> list[UpdateResult]:
+           recursive: bool = False, to_remote: bool = False, remote: str | None = None) -> list[UpdateResult]:
     cwd = cwd or os.getcwd()
     if not targets:
         raise UsageError("name the import(s) to update")
+    if to_remote and no_download:
+        raise UsageError("--to-remote can't be used with --no-download")
+    if remote and not to_remote:
+        raise UsageError("--remote can't be used without --to-remote")
     results = []
     revs: dict[tuple[str, str | None], str | None] = {}  # (url, rev) -> commit, asked once per run
     with repo.lock():
@@ -191,12 +195,14 @@ def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: 
             dep = import_dep(pf)
             if dep is None or ("repo" not in dep and "path" not in dep):
                 raise FileFormatError(f"'{repo.rel(ptr)}' is not an import (no dependency to update from)")
+            if "repo" in dep and to_remote:
+                raise UsageError("Data imported from other DVC or Git repositories can't be updated with --to-remote")
             if "repo" in dep:
                 results.append(_update_repo_import(repo, pf, dep, rev, no_download, jobs, progress, revs))
             else:
                 from tide.ops.registry_import_url import update_url
 
-                results.append(update_url(repo, pf, dep, no_download, jobs))
+                results.append(update_url(repo, pf, dep, no_download, jobs, to_remote, remote))
     return results
 
 

@@ -68,7 +68,15 @@ def _pointer(ptr: str, out: Out, dep: dict) -> PointerFile:
 
 
 def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool = False, no_exec: bool = False,
-               force: bool = False, options: dict[str, str] | None = None, cwd: str | None = None) -> ImportResult:
+               force: bool = False, options: dict[str, str] | None = None, cwd: str | None = None,
+               to_remote: bool = False, remote: str | None = None, jobs: int | None = None) -> ImportResult:
+    """``to_remote``: the data goes straight to ``remote`` (default: the default remote), neither into
+    the workspace nor into the cache; the ``.dvc`` file is the one a plain import writes (dvc's
+    ``--to-remote``)."""
+    if to_remote and (no_download or no_exec):
+        raise UsageError("--to-remote can't be used with --no-download or --no-exec")
+    if remote and not to_remote:
+        raise UsageError("--remote can't be used without --to-remote")
     from tide.ops.add import resolve_target
     from tide.ops.registry_url import split_url
     from tide.workspace import gitignore
@@ -88,6 +96,8 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
         if no_exec:
             dep = {"hash": "md5", "path": url, **({"fs_config": dict(options)} if options else {})}
             pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [dep]})
+        elif to_remote:
+            pf = _to_remote(repo, url, base, ptr, options, remote, jobs)
         else:
             pf = _fetch(repo, url, base, ptr, no_download, options)
         pf.write()
@@ -125,20 +135,86 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
     return _pointer(ptr, out, dep)
 
 
+def _to_remote(repo: Repo, url: str, base: Out, ptr: str, options: dict[str, str] | None, remote: str | None,
+               jobs: int | None) -> PointerFile:
+    """Hash the URL's data (a local path in place, anything else downloaded to a temporary directory),
+    put it into a scratch cache and push that to the remote; nothing stays here but the ``.dvc`` file."""
+    import shutil
+    import tempfile
+
+    from tide.core import manifest
+    from tide.core.hashing import file_md5
+    from tide.objects import transfer
+    from tide.objects.cache import ObjectCache
+    from tide.objects.ref import DirPlan, ObjRef
+    from tide.ops.data_scope import open_remote
+    from tide.ops.registry_url import get_url
+
+    tmp = tempfile.mkdtemp(prefix="tide-to-remote-", dir=os.path.join(repo.root, ".dvc", "tmp")
+                           if os.path.isdir(os.path.join(repo.root, ".dvc", "tmp")) else None)
+    try:
+        if _is_local(url):
+            src = _local(url, os.path.dirname(ptr))
+            if not os.path.exists(src):
+                raise MissingError(f"'{url}' does not exist")
+        else:
+            src = get_url(url, os.path.join(tmp, "data"), options, force=True, env=repo.env)
+        files: list[tuple[str, str, int]] = []  # (abspath, md5, size)
+        rels: list[str] = []
+        if os.path.isdir(src):
+            for d, dirs, names in os.walk(src):
+                dirs.sort()
+                for n in sorted(names):
+                    p = os.path.join(d, n)
+                    files.append((p, file_md5(p), os.path.getsize(p)))
+                    rels.append(os.path.relpath(p, src).replace(os.sep, "/"))
+        else:
+            files.append((src, file_md5(src), os.path.getsize(src)))
+        cache = ObjectCache(os.path.join(tmp, "cache"), ("copy",))
+        cache.put_many(files, False)
+        total = sum(f[2] for f in files)
+        if os.path.isdir(src):
+            raw = manifest.serialize(manifest.Entry(r, f[1]) for r, f in zip(rels, files, strict=True))
+            md5 = manifest.tree_oid(raw)
+            cache.put_bytes(raw, md5)
+            out = base.with_hash(md5, total, len(files), False)
+            plan_files, plan_dirs = [], [DirPlan(ObjRef(md5), [ObjRef(f[1]) for f in files])]
+            dep = _dep(url, md5, total, len(files), options)
+        else:
+            md5 = files[0][1]
+            out = base.with_hash(md5, total, None, False)
+            plan_files, plan_dirs = [ObjRef(md5)], []
+            dep = _dep(url, md5, total, None, options)
+        rem = open_remote(repo, remote, jobs)
+        try:
+            res = transfer.push(cache, rem.store, plan_files, plan_dirs, rem.jobs)
+        finally:
+            rem.close()
+        if not res.ok:
+            raise MissingError(f"could not upload the data of '{url}' to remote '{rem.name}'")
+        return _pointer(ptr, out, dep)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False,
-               jobs: int | None = None) -> UpdateResult:  # jobs: one stream per file
+               jobs: int | None = None, to_remote: bool = False, remote: str | None = None) -> UpdateResult:
+    """``to_remote``: the new data goes straight to the remote (dvc's ``update --to-remote``)."""
     from tide.ops.registry_import import _workspace_matches
 
     url = dep["path"]
     out = pf.outs[0]
-    if _is_local(url) and out.md5 is not None and not no_download:
+    if _is_local(url) and out.md5 is not None and not no_download and not to_remote:
         md5, _, _ = local_hash(_local(url, os.path.dirname(pf.path)))
         if md5 == dep.get("md5") and _workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     base = Out(out.path, out.abspath, extra=dict(out.extra))
     fs_config = dep.get("fs_config")
     options = {str(k): str(v) for k, v in fs_config.items()} if isinstance(fs_config, dict) else None
-    new = _fetch(repo, url, base, pf.path, no_download, options)
+    if to_remote:
+        new = _to_remote(repo, url, base, pf.path, options, remote, jobs)
+    else:
+        new = _fetch(repo, url, base, pf.path, no_download, options)
     top = dict(new.top)
     top.update({k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")})
     final = PointerFile(pf.path, new.outs, top)
