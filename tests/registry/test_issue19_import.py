@@ -242,6 +242,11 @@ def test_issue19_source_config_remote_options(dvc_source, tide, dvc, tmp_path):
     assert tide("get", url, "hello.txt", "-o", str(tmp_path / "no"), check=False).returncode != 0
     tide("get", url, "hello.txt", "-o", str(tmp_path / "h"), "--remote-config", f"url={dvc_source.remote}")
     assert (tmp_path / "h").read_bytes() == b"hello2\n"
+    from tide import api  # dvc.api's config/remote_config (test_issue19_api_config_and_remote_config)
+
+    assert api.read("hello.txt", repo=url, remote_config={"url": str(dvc_source.remote)}) == "hello2\n"
+    conf = {"core": {"remote": "alt"}, "remote": {"alt": {"url": str(dvc_source.remote)}}}
+    assert api.read("models/m.pkl", repo=url, config=conf, mode="rb") == b"m\n"
     imports = [("hello.txt", "i1", ["--remote-config", f"url={dvc_source.remote}", "jobs=2"]),
                ("data", "i2", ["--remote", "r", "--remote-config", f"url={dvc_source.remote}"]),
                ("models/m.pkl", "i3", ["--config", str(cfg), "--remote", "alt"])]

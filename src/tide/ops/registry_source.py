@@ -65,7 +65,7 @@ class SourceConfig(Config):
 
 class Source:
     def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | dict | None = None,
-                 full: bool = False, config: str | dict | None = None) -> None:
+                 full: bool = False, config: str | dict | None = None, remote_config: dict | None = None) -> None:
         import tempfile
 
         from tide.core.git import Git
@@ -76,6 +76,8 @@ class Source:
         # (or its dict) merged over the source's config
         self.remote = remote if isinstance(remote, str) else None
         self.remote_config = dict(remote) if isinstance(remote, dict) else None
+        if remote_config:  # tide.api's remote_config beside a remote name (dvc.api's)
+            self.remote_config = {**(self.remote_config or {}), **remote_config}
         self.config = config
         self.full = full  # a clone with every branch and tag (the model registry's tags), never shallow
         self.rev = rev
@@ -667,9 +669,9 @@ def repo_options(config: str | None, remote: str | None, remote_config: dict | N
 
 
 def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | dict | None = None,
-                full: bool = False, config: str | dict | None = None) -> Source:
+                full: bool = False, config: str | dict | None = None, remote_config: dict | None = None) -> Source:
     try:
-        return Source(url, rev, env, remote, full, config)
+        return Source(url, rev, env, remote, full, config, remote_config)
     except GitError as exc:
         msg = str(exc)
         if "unknown revision" in msg:
