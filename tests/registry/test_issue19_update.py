@@ -7,7 +7,7 @@ from tests.registry.conftest import git
 
 
 def test_issue19_resolve_rev_without_clone(tmp_path):
-    from tide.ops.registry_source import resolve_rev
+    from tide.ops.registry_gitside import resolve_rev
 
     src = tmp_path / "g"
     src.mkdir()

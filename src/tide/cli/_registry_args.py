@@ -33,7 +33,7 @@ def add_source_options(p):
 def source_options(args):
     """The options above as an import records them (``repo.config``/``repo.remote``), checked."""
     from tide.core.errors import UsageError
-    from tide.ops.registry_source import repo_options
+    from tide.ops.registry_config import repo_options
 
     rc = None
     if args.remote_config is not None:

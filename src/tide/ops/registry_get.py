@@ -156,7 +156,7 @@ def _complete_local_cache(src: Source, pl: Plan):
 def get(url: str, path: str, out: str | None = None, rev: str | None = None, jobs: int | None = None,
         force: bool = False, env=None, progress=None, options: dict | None = None) -> str:
     """Copy PATH of the repository at URL (at ``rev``) to ``out`` (default: its base name here).
-    ``options``: ``config``/``remote`` for the source (``registry_source.repo_options``)."""
+    ``options``: ``config``/``remote`` for the source (``registry_config.repo_options``)."""
     from tide.ops.registry_source import open_source
 
     dst = out or os.path.basename(path.rstrip("/\\")) or path

@@ -58,7 +58,7 @@ def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
 def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | None = None,
             no_download: bool = False, no_exec: bool = False, force: bool = False, jobs: int | None = None,
             cwd: str | None = None, progress=None, options: dict | None = None) -> ImportResult:
-    """``options``: ``config``/``remote`` as ``registry_source.repo_options`` gives them (kept in the
+    """``options``: ``config``/``remote`` as ``registry_config.repo_options`` gives them (kept in the
     ``.dvc`` file, as dvc does, so that ``update`` and ``fetch`` read the source the same way)."""
     from tide.ops.add import resolve_target
     from tide.workspace import gitignore
@@ -218,7 +218,7 @@ def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None,
             and (rev is None or rev == info.get("rev"))):
         # nothing to do when the revision still names the locked commit and the data is in place:
         # told without opening (cloning) the source
-        from tide.ops.registry_source import resolve_rev
+        from tide.ops.registry_gitside import resolve_rev
 
         revs = {} if revs is None else revs
         key = (url, want_rev)

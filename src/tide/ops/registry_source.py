@@ -20,6 +20,8 @@ from collections import namedtuple
 from tide.core import yamlio
 from tide.core.config import Config, Env
 from tide.core.errors import GitError, MissingError, TideError
+from tide.ops.registry_config import config_sections, strings
+from tide.ops.registry_gitside import local_path, unignored
 from tide.workspace import pointers
 from tide.workspace.pointers import Out
 
@@ -32,14 +34,6 @@ Node = namedtuple("Node", "isdir size isexec")
 
 class SourceError(TideError):
     pass
-
-
-def _local_path(url: str) -> str | None:
-    if url.startswith("file://"):
-        return url[len("file://"):]
-    if "://" in url or (":" in url.split("/")[0] and not os.path.exists(url)):
-        return None  # https://, ssh://, git@host:path
-    return url
 
 
 class SourceConfig(Config):
@@ -88,7 +82,7 @@ class Source:
         self._raw: dict[str, Node] = {}
         self._imports: dict[str, dict] = {}
         self._settings: dict[str, dict[str, str]] | None = None
-        local = _local_path(url)
+        local = local_path(url)
         try:
             if local is not None:
                 local = os.path.abspath(local)
@@ -157,7 +151,7 @@ class Source:
         the source's ``.dvcignore`` files ignore left out (as dvc's DVCFileSystem shows it)."""
         if self._tree is None:
             self._raw = self._disk_tree() if self.workspace else self._git_tree()
-            self._tree = _unignored(self, self._raw)
+            self._tree = unignored(self.read_many, self._raw)
         return self._tree
 
     def ignored_file(self, rel: str) -> Node | None:
@@ -288,7 +282,7 @@ class Source:
                 if not name:
                     raise SourceError(f"'{self.url}' has no default remote to apply the remote config to "
                                       "(name one with --remote)")
-                settings.setdefault(f"remote.{name}", {}).update(_strings(self.remote_config))
+                settings.setdefault(f"remote.{name}", {}).update(strings(self.remote_config))
             self._settings = settings
         return self._settings
 
@@ -451,46 +445,6 @@ def _repo_dep(data: object) -> dict | None:
     return None
 
 
-def _unignored(src: Source, raw: dict[str, Node]) -> dict[str, Node]:
-    from tide.workspace.ignore import NAME
-
-    names = [p for p, n in raw.items() if not n.isdir and (p == NAME or p.endswith("/" + NAME))]
-    if not names:
-        return raw
-    texts = src.read_many(names)
-    specs = {}
-    for name, data in texts.items():
-        lines = [ln for ln in data.decode("utf-8", errors="replace").splitlines()
-                 if ln.strip() and not ln.lstrip().startswith("#")]
-        if lines:
-            import pathspec
-
-            specs[name[: -len(NAME)].rstrip("/")] = pathspec.GitIgnoreSpec.from_lines(lines)
-    if not specs:
-        return raw
-    ignore = _SourceIgnore(specs)
-    out: dict[str, Node] = {}
-    dropped: set[str] = set()
-    for p in sorted(raw):  # parents before children: what is under an ignored directory goes too
-        parent = p.rpartition("/")[0]
-        if (parent and parent in dropped) or ignore.is_ignored(p, raw[p].isdir):
-            dropped.add(p)
-            continue
-        out[p] = raw[p]
-    return out
-
-
-def _SourceIgnore(specs: dict):
-    """The workspace's ``.dvcignore`` rules (``Ignore.is_ignored``) over specs read from a revision."""
-    from tide.workspace.ignore import Ignore
-
-    class SourceIgnore(Ignore):
-        def spec_for(self, reldir: str):
-            return specs.get(reldir)
-
-    return SourceIgnore(VROOT)
-
-
 class _Closing:
     """A stream that closes the remote it came from with itself."""
 
@@ -565,107 +519,6 @@ def _open(rr, jobs: int | None, env: Env):
     wrapped = RetryingBackend(backend, RetryPolicy(attempts=5))
     n = jobs or rr.jobs or backend.capabilities.default_jobs
     return OpenRemote(rr.spec.name, rr.spec, DvcLayoutStore(wrapped), wrapped, max(1, n))
-
-
-def resolve_rev(url: str, rev: str | None, env: Env | None = None) -> str | None:
-    """The commit ``rev`` (None: the default branch; a local path: its HEAD) names in source ``url``,
-    found without cloning: ``git rev-parse`` in a local repository, one ``git ls-remote`` for a URL
-    (a branch before a tag, as ``git clone -b``; an annotated tag peeled). None when it cannot be
-    told this way (a short commit id, an unreachable server): the caller opens the source instead.
-    A full commit id is its own answer (it never moves)."""
-    import re
-
-    from tide.core.git import Git
-
-    if rev is not None and re.fullmatch(r"[0-9a-f]{40}", rev):
-        return rev
-    local = _local_path(url)
-    if local is not None and not url.startswith("file://"):
-        if not os.path.isdir(local):
-            return None
-        proc = Git(local).run("rev-parse", "--verify", "--quiet", f"{rev or 'HEAD'}^{{commit}}", check=False)
-        return (proc.stdout.decode().strip() or None) if proc.returncode == 0 else None
-    base = Git(os.getcwd(), env={"GIT_TERMINAL_PROMPT": "0"})
-    pats = ["HEAD"] if rev is None else [rev, rev + "^{}"]
-    try:
-        proc = base.run("ls-remote", "--", url, *pats, check=False)
-    except TideError:
-        return None
-    if proc.returncode != 0:
-        return None
-    refs: dict[str, str] = {}
-    for line in proc.stdout.decode(errors="replace").splitlines():
-        sha, _, name = line.partition("\t")
-        refs[name] = sha
-    if rev is None:
-        return refs.get("HEAD")
-    names = [f"refs/heads/{rev}", f"refs/tags/{rev}"] + ([rev] if rev.startswith("refs/") else [])
-    for name in names:
-        for ref in (name + "^{}", name):  # an annotated tag: the commit it points to
-            if ref in refs:
-                return refs[ref]
-    return None
-
-
-def _strings(vals: dict) -> dict[str, str]:
-    """Option values as the config file holds them (YAML gives booleans and numbers)."""
-    return {str(k).lower(): ("true" if v is True else "false" if v is False else str(v)) for k, v in vals.items()}
-
-
-def config_sections(config: str | dict | None) -> dict[str, dict[str, str]]:
-    """A ``--config`` file (path) or the dict dvc keeps of one in an import's ``repo.config``
-    (``{"core": {...}, "remote": {NAME: {...}}}``) as config sections (``core``, ``remote.NAME``)."""
-    if not config:
-        return {}
-    if isinstance(config, str):
-        if not os.path.isfile(config):
-            raise SourceError(f"config file '{config}' does not exist")
-        return _FileConfig(config).read_level("repo")
-    if not isinstance(config, dict):
-        raise SourceError("an import's 'config' must be a file path or a mapping")
-    out: dict[str, dict[str, str]] = {}
-    for sec, vals in config.items():
-        if not isinstance(vals, dict):
-            raise SourceError(f"an import's config section '{sec}' is not a mapping")
-        if sec in ("remote", "machine", "db") and all(isinstance(v, dict) for v in vals.values()):
-            for name, sub in vals.items():
-                out.setdefault(f"{sec}.{name}", {}).update(_strings(sub))
-        else:
-            out.setdefault(str(sec).lower(), {}).update(_strings(vals))
-    return out
-
-
-class _FileConfig(Config):
-    """One config file read as dvc's ``Config.load_file`` reads it (relative paths kept as written)."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(os.path.dirname(os.path.abspath(path)), Env())
-        self._file = path
-
-    def path(self, level: str) -> str:
-        return self._file
-
-    def _resolve_path(self, level: str, value: str) -> str:
-        return value
-
-
-def repo_options(config: str | None, remote: str | None, remote_config: dict | None) -> dict:
-    """``--config``/``--remote``/``--remote-config`` as dvc keeps them in an import's ``repo`` (its
-    ``Repo.imp``): ``config`` a path or a dict, ``remote`` a name or a dict of options."""
-    from tide.core.errors import UsageError
-
-    out: dict = {}
-    if remote and remote_config and config is not None:
-        raise UsageError("Can't specify config path together with both remote and remote_config")
-    if config is not None:
-        out["config"] = config
-    if remote is not None and remote_config is not None:
-        out["config"] = {"core": {"remote": remote}, "remote": {remote: dict(remote_config)}}
-    elif remote is not None:
-        out["remote"] = remote
-    elif remote_config is not None:
-        out["remote"] = dict(remote_config)
-    return out
 
 
 def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | dict | None = None,
