@@ -85,11 +85,22 @@ def test_issue19_s3_get_url_and_import_url(moto, tide, dvc, dest, tmp_path, monk
     assert f"path: s3://{bucket}/d/x.csv" in (dest / "x.csv.dvc").read_text()
     r = tide("get-url", f"s3://{bucket}/nope", "--fs-config", cfg, cwd=tmp_path, check=False)
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
-    # --fs-config is kept in the dependency (as dvc keeps it), so that dvc's update and tide's reach the URL
-    assert f"  fs_config:\n    endpointurl: {moto.endpoint}\n" in (dest / "x.csv.dvc").read_text()
-    c.put_object(Bucket=bucket, Key="d/x.csv", Body=b"x2\n")
+    # the .dvc file dvc writes: the server's etag (a directory: the md5 of its etag tree) and --fs-config
+    # as fs_config, so that each tool sees the other's import as unchanged (test_issue19_s3_import_url_etag)
+    tide("import-url", f"s3://{bucket}/d", "dd", "--fs-config", cfg, cwd=dest)
+    by_dvc = tmp_path / "by-dvc"
+    by_dvc.mkdir()
+    git(by_dvc, "init", "-q")
+    dvc("init", cwd=by_dvc)
+    dvc("import-url", f"s3://{bucket}/d/x.csv", "--fs-config", cfg, cwd=by_dvc)
+    dvc("import-url", f"s3://{bucket}/d", "dd", "--fs-config", cfg, cwd=by_dvc)
+    for f in ("x.csv.dvc", "dd.dvc"):
+        assert (dest / f).read_bytes() == (by_dvc / f).read_bytes(), f
     git(dest, "add", "-A")
     git(dest, "commit", "-qm", "import-url")
+    assert dvc("update", "x.csv.dvc", "dd.dvc", cwd=dest).stdout.count("didn't change") == 2
+    assert tide("update", "x.csv.dvc", "dd.dvc", cwd=by_dvc).stdout.count("didn't change") == 2
+    c.put_object(Bucket=bucket, Key="d/x.csv", Body=b"x2\n")
     tide("update", "x.csv.dvc", cwd=dest)
     assert (dest / "x.csv").read_bytes() == b"x2\n"
     # ls-url lists a bucket as dvc does

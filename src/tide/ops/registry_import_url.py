@@ -120,8 +120,12 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
         dep = _dep(url, md5, size, nfiles, options)
         if no_download:
             return _pointer(ptr, base, dep)
-    elif no_download:
-        raise UsageError("--no-download needs the URL's hash: only local paths are supported with it")
+    else:
+        dep = remote_dep(url, options, repo.env)  # the server's etags, as dvc records them
+        if no_download:
+            if dep is None:
+                raise UsageError("--no-download needs the URL's hash: this server tells no etag")
+            return _pointer(ptr, base, dep)
     if os.path.lexists(dst):
         _remove(dst)
     src = _local(url, os.path.dirname(ptr)) if _is_local(url) else url
@@ -130,9 +134,38 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
     store(repo, res, link=True)
     out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     _checkout(repo, out, True)
-    if not _is_local(url):
+    if dep is None:  # a server without etags: the md5 of what was downloaded
         dep = _dep(url, res.md5, res.size, res.nfiles, options)
     return _pointer(ptr, out, dep)
+
+
+def remote_dep(url: str, options: dict[str, str] | None, env) -> dict | None:
+    """dvc's dependency on a remote URL, from the server's etags (nothing downloaded): a file
+    ``{etag, size, hash, path}``; a directory ``{md5, size, nfiles, hash, path}`` whose ``md5`` is that of
+    the list of ``{"etag", "relpath"}`` (dvc's tree of etags). None when an etag is missing."""
+    import hashlib
+    import json
+
+    from tide.ops.registry_url import open_parent
+
+    backend, name = open_parent(url, options, env)
+    keys = sorted(backend.list(name + "/"))
+    extra = {"fs_config": dict(options)} if options else {}
+    if not keys:
+        tag = backend.etag(name)
+        if tag is None:
+            return None
+        return {"etag": tag, "size": backend.size(name), "hash": "md5", "path": url, **extra}
+    entries, total = [], 0
+    for k in keys:
+        tag = backend.etag(k)
+        if tag is None:
+            return None
+        entries.append({"etag": tag, "relpath": k[len(name) + 1:]})
+        total += backend.size(k)
+    raw = json.dumps(sorted(entries, key=lambda e: e["relpath"]), sort_keys=True).encode()
+    oid = hashlib.md5(raw).hexdigest() + ".dir"
+    return {"md5": oid, "size": total, "nfiles": len(keys), "hash": "md5", "path": url, **extra}
 
 
 def _to_remote(repo: Repo, url: str, base: Out, ptr: str, options: dict[str, str] | None, remote: str | None,
@@ -185,6 +218,8 @@ def _to_remote(repo: Repo, url: str, base: Out, ptr: str, options: dict[str, str
             out = base.with_hash(md5, total, None, False)
             plan_files, plan_dirs = [ObjRef(md5)], []
             dep = _dep(url, md5, total, None, options)
+        if not _is_local(url):
+            dep = remote_dep(url, options, repo.env) or dep  # the server's etags, as dvc records them
         rem = open_remote(repo, remote, jobs)
         try:
             res = transfer.push(cache, rem.store, plan_files, plan_dirs, rem.jobs)
@@ -204,13 +239,17 @@ def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False
 
     url = dep["path"]
     out = pf.outs[0]
+    fs_config = dep.get("fs_config")
+    options = {str(k): str(v) for k, v in fs_config.items()} if isinstance(fs_config, dict) else None
     if _is_local(url) and out.md5 is not None and not no_download and not to_remote:
         md5, _, _ = local_hash(_local(url, os.path.dirname(pf.path)))
         if md5 == dep.get("md5") and _workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
+    elif not _is_local(url) and out.md5 is not None and not no_download and not to_remote:
+        now = remote_dep(url, options, repo.env)  # unchanged etags: nothing to download (as dvc)
+        if now is not None and now == dep and _workspace_matches(repo, out):
+            return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     base = Out(out.path, out.abspath, extra=dict(out.extra))
-    fs_config = dep.get("fs_config")
-    options = {str(k): str(v) for k, v in fs_config.items()} if isinstance(fs_config, dict) else None
     if to_remote:
         new = _to_remote(repo, url, base, pf.path, options, remote, jobs)
     else:
