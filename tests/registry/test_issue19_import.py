@@ -142,7 +142,8 @@ def test_issue19_import_url_same_as_dvc(tmp_path, tide, dvc):
         tool("import-url", str(ext / "f.txt"), cwd=d)
         tool("import-url", str(ext / "dir"), "dd", cwd=d)
         tool("import-url", "../ext/f.txt", "rel.txt", cwd=d)
-    for name in ("f.txt.dvc", "dd.dvc", "rel.txt.dvc"):
+        tool("import-url", "--no-exec", str(ext / "dir"), "nx", cwd=d)  # test_issue19_import_url_no_exec_dep
+    for name in ("f.txt.dvc", "dd.dvc", "rel.txt.dvc", "nx.dvc"):
         assert (b / name).read_text() == (a / name).read_text()
     (ext / "f.txt").write_bytes(b"two\n")
     tide("update", "f.txt.dvc", cwd=a)   # tide updates dvc's import-url
@@ -184,3 +185,165 @@ def test_issue19_pull_of_imports_comes_from_the_source(fresh_source, tide, dvc, 
     assert (clone / "hello.txt").read_bytes() == b"hello\n"
     assert "up to date" in tide("status", cwd=clone).stdout
     assert "up to date" in dvc("status", cwd=clone).stdout
+
+
+def _update(dest, monkeypatch, targets, rev=None, forbid_open=True, recursive=False):
+    from tide.ops import registry_source
+    from tide.ops.registry_import import update
+    from tide.workspace.repo import Repo
+
+    if forbid_open:
+        def refuse(*a, **k):
+            raise AssertionError("the source was opened (cloned) for a no-op update")
+        monkeypatch.setattr(registry_source.Source, "__init__", refuse)
+    repo = Repo.find(str(dest))
+    try:
+        return update(repo, [str(dest / t) for t in targets], rev, cwd=str(dest), recursive=recursive)
+    finally:
+        repo.close()
+
+
+def test_issue19_noop_update_opens_no_source(dvc_source, tide, dest, monkeypatch):
+    src = dvc_source
+    tide("import", src.url, "data", cwd=dest)                          # default branch of a URL
+    tide("import", src.url, "hello.txt", "--rev", "v1", cwd=dest)      # a tag
+    tide("import", src.url, "models/m.pkl", "--rev", src.v1, cwd=dest)  # a commit
+    tide("import", str(src.path), "code.py", "--rev", "main", cwd=dest)  # a local path at a branch
+    targets = ["data.dvc", "hello.txt.dvc", "m.pkl.dvc", "code.py.dvc"]
+    before = {t: (dest / t).read_bytes() for t in targets}
+    res = _update(dest, monkeypatch, targets)
+    assert [r.changed for r in res] == [False] * 4
+    assert {t: (dest / t).read_bytes() for t in targets} == before
+    # -R: every import under a directory, other .dvc files left alone (test_issue19_update_recursive)
+    (dest / "plain.txt").write_text("p\n")
+    tide("add", "plain.txt", cwd=dest)
+    res = _update(dest, monkeypatch, ["."], recursive=True)
+    assert sorted(r.pointer for r in res) == sorted(targets)
+    # the data changed here: the import is brought back (the source is opened)
+    (dest / "data" / "a.txt").unlink()
+    with pytest.raises(AssertionError, match="opened"):
+        _update(dest, monkeypatch, ["data.dvc"])
+    monkeypatch.undo()
+    _update(dest, monkeypatch, ["data.dvc"], forbid_open=False)
+    assert (dest / "data" / "a.txt").read_bytes() == b"a\n"
+
+
+def test_issue19_source_config_remote_options(dvc_source, tide, dvc, tmp_path):
+    """``--config``/``--remote``/``--remote-config`` of get/import: the source's remote is replaced or
+    amended; imports keep them in ``repo`` as dvc does (same bytes) and pull reads them back, both ways."""
+    src = tmp_path / "moved"
+    git(tmp_path, "clone", "-q", str(dvc_source.path), str(src))  # no cache: the data is only on the remote
+    conf = (src / ".dvc" / "config").read_text().replace(str(dvc_source.remote), str(tmp_path / "gone"))
+    (src / ".dvc" / "config").write_text(conf)
+    git(src, "commit", "-qam", "the remote moved")
+    cfg = tmp_path / "alt.cfg"
+    cfg.write_text(f"[core]\n    remote = alt\n['remote \"alt\"']\n    url = {dvc_source.remote}\n")
+    url = str(src)
+    assert tide("get", url, "hello.txt", "-o", str(tmp_path / "no"), check=False).returncode != 0
+    tide("get", url, "hello.txt", "-o", str(tmp_path / "h"), "--remote-config", f"url={dvc_source.remote}")
+    assert (tmp_path / "h").read_bytes() == b"hello2\n"
+    from tide import api  # dvc.api's config/remote_config (test_issue19_api_config_and_remote_config)
+
+    assert api.read("hello.txt", repo=url, remote_config={"url": str(dvc_source.remote)}) == "hello2\n"
+    conf = {"core": {"remote": "alt"}, "remote": {"alt": {"url": str(dvc_source.remote)}}}
+    assert api.read("models/m.pkl", repo=url, config=conf, mode="rb") == b"m\n"
+    imports = [("hello.txt", "i1", ["--remote-config", f"url={dvc_source.remote}", "jobs=2"]),
+               ("data", "i2", ["--remote", "r", "--remote-config", f"url={dvc_source.remote}"]),
+               ("models/m.pkl", "i3", ["--config", str(cfg), "--remote", "alt"])]
+    dests = {}
+    for name, tool in (("d", dvc), ("t", tide)):
+        d = dests[name] = _dest(tmp_path, tool, name)
+        for path, out, extra in imports:
+            tool("import", url, path, "-o", out, *extra, cwd=d)
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "imports")
+    for _, out, _ in imports:
+        assert (dests["t"] / f"{out}.dvc").read_bytes() == (dests["d"] / f"{out}.dvc").read_bytes(), out
+    assert (dests["t"] / "i2" / "sub" / "b.txt").read_bytes() == b"b\n"
+    for name, other in (("d", tide), ("t", dvc)):  # each pulls the other's imports through their options
+        shutil.rmtree(dests[name] / ".dvc" / "cache")
+        for _, out, _ in imports:
+            p = dests[name] / out
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        other("pull", cwd=dests[name])
+        assert (dests[name] / "i1").read_bytes() == b"hello2\n"
+        assert (dests[name] / "i2" / "a.txt").read_bytes() == b"a\n"
+        assert (dests[name] / "i3").read_bytes() == b"m\n"
+    r = tide("import", url, "data", "--config", str(cfg), "--remote", "r", "--remote-config", "a=b",
+             cwd=dests["t"], check=False)
+    assert r.returncode != 0 and "Can't specify config path together with both remote and remote_config" in r.stderr
+
+
+def test_issue19_pull_of_no_download_import(dvc_source, tide, dvc, tmp_path):
+    """``pull`` of a ``--no-download`` import (dvc's or tide's) gets its data from the source at
+    ``rev_lock``, again on a second pull; the .dvc file stays as it is (as dvc's pull leaves it)."""
+    for name, tool in (("nd-d", dvc), ("nd-t", tide)):
+        d = _dest(tmp_path, tool, name)
+        tool("import", "--no-download", str(dvc_source.path), "data", cwd=d)
+        tool("import", "--no-download", str(dvc_source.path), "hello.txt", "--rev", "v1", cwd=d)
+        before = (d / "data.dvc").read_bytes()
+        tide("pull", cwd=d)
+        assert (d / "data" / "sub" / "b.txt").read_bytes() == b"b\n"
+        assert (d / "hello.txt").read_bytes() == b"hello\n"
+        (d / "hello.txt").write_bytes(b"changed\n")
+        tide("pull", "hello.txt.dvc", cwd=d)
+        assert (d / "hello.txt").read_bytes() == b"hello\n"
+        assert (d / "data.dvc").read_bytes() == before
+
+
+def test_issue19_import_of_an_import(dvc_source, tide, dvc, tmp_path):
+    """A source whose data is itself imported (and neither in its cache nor on a remote): import, get
+    and pull follow the chain to the first source at rev_lock, as dvc does; ls shows such files
+    without a hash, as dvc does."""
+    mid = _dest(tmp_path, tide, "mid")
+    tide("import", str(dvc_source.path), "data", cwd=mid)
+    git(mid, "add", "-A")
+    git(mid, "commit", "-qm", "import")
+    shutil.rmtree(mid / ".dvc" / "cache")
+    url = f"file://{mid}"
+    for args in (["-R", "--show-hash"],):
+        assert tide("ls", url, *args).stdout == dvc("ls", url, *args).stdout, args
+    a, b = _dest(tmp_path, dvc, "end-d"), _dest(tmp_path, tide, "end-t")
+    for tool, d in ((dvc, a), (tide, b)):
+        tool("import", url, "data", cwd=d)
+    assert (b / "data.dvc").read_bytes() == (a / "data.dvc").read_bytes()
+    assert (b / "data" / "sub" / "b.txt").read_bytes() == b"b\n"
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "chain")
+    shutil.rmtree(a / ".dvc" / "cache")
+    shutil.rmtree(a / "data")
+    tide("pull", cwd=a)  # dvc's import of an import, pulled by tide
+    assert (a / "data" / "a.txt").read_bytes() == b"a\n"
+    tide("get", url, "data/sub/b.txt", "-o", str(tmp_path / "b.txt"))
+    assert (tmp_path / "b.txt").read_bytes() == b"b\n"
+
+
+def test_issue19_import_url_to_remote(tmp_path, tide, dvc):
+    """``import-url --to-remote``: the .dvc file (and .gitignore) dvc writes, the data only on the remote
+    (not in the workspace, not in the cache), pulled by the other tool; ``update --to-remote`` too."""
+    ext = tmp_path / "ext"
+    (ext / "dir" / "sub").mkdir(parents=True)
+    (ext / "f.txt").write_bytes(b"one\n")
+    (ext / "dir" / "sub" / "x").write_bytes(b"x\n")
+    dests = {}
+    for name, tool in (("d", dvc), ("t", tide)):
+        d = dests[name] = _dest(tmp_path, tool, name)
+        tool("remote", "add", "-d", "r", str(tmp_path / f"remote-{name}"), cwd=d)
+        tool("import-url", "--to-remote", str(ext / "f.txt"), cwd=d)
+        tool("import-url", "--to-remote", str(ext / "dir"), "dd", cwd=d)
+        assert not (d / "f.txt").exists() and not (d / "dd").exists()
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", "to-remote")
+    for f in ("f.txt.dvc", "dd.dvc", ".gitignore"):
+        assert (dests["t"] / f).read_bytes() == (dests["d"] / f).read_bytes(), f
+    assert not (dests["t"] / ".dvc" / "cache").exists()
+    dvc("pull", cwd=dests["t"])
+    tide("pull", cwd=dests["d"])
+    for d in dests.values():
+        assert (d / "dd" / "sub" / "x").read_bytes() == b"x\n" and (d / "f.txt").read_bytes() == b"one\n"
+    (ext / "f.txt").write_bytes(b"two\n")
+    assert "Updated" in tide("update", "--to-remote", "f.txt.dvc", cwd=dests["t"]).stdout
+    shutil.rmtree(dests["t"] / ".dvc" / "cache")
+    (dests["t"] / "f.txt").unlink()
+    tide("pull", "f.txt.dvc", cwd=dests["t"])
+    assert (dests["t"] / "f.txt").read_bytes() == b"two\n"

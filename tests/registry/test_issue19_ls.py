@@ -51,3 +51,54 @@ def test_issue19_ls_errors_one_line(dvc_source, tide, tmp_path, args, what):
     assert "Traceback" not in r.stderr
     left = {n for n in set(os.listdir(os.environ.get("TMPDIR", "/tmp"))) - before if n.startswith("tide-source-")}
     assert not left  # the temporary clone is removed
+
+
+def test_issue19_ls_tree_and_level_same_as_dvc(dvc_source, tide, dvc):
+    """``-T/--tree`` (dvc's tree lines, the top's git tree size) and ``-L/--level`` with and without ``-R``."""
+    for args in (["-T", "--size", "--show-hash"], ["-T", "-L", "1", "--dvc-only", "--size"], ["data/", "-T"],
+                 ["-R", "-L", "2", "--size"], ["models", "-T", "--size", "--rev", "v1"]):
+        want = dvc("ls", dvc_source.url, *args).stdout
+        assert tide("ls", dvc_source.url, *args).stdout == want, args
+    r = tide("ls", dvc_source.url, "-T", "--json", check=False)
+    assert r.returncode != 0 and r.stderr.strip() == "ERROR: Cannot use --tree and --json options together."
+
+
+def test_issue19_ls_url_same_as_dvc(tmp_path, tide, dvc):
+    """``ls-url``: dvc's order (a level's files, then its directories, as the filesystem lists them),
+    ``-R``, ``-L``, ``--size``, ``-T``; a file is shown by its absolute path."""
+    from tests.foundation.conftest import make_tree
+
+    top = tmp_path / "u"
+    make_tree(top, {"z.txt": b"1\n", "a.txt": b"22\n", "d/m": b"3\n", "d/e/n": b"4\n", "d/e/o": b"55\n"})
+    (top / "empty").mkdir()
+    for args in (["."], ["-R", "--size", "."], ["-R", "-L", "2", "."], ["-T", "--size", "."], ["-T", "-L", "1", "d"],
+                 ["z.txt", "--size"]):
+        assert tide("ls-url", *args, cwd=top).stdout == dvc("ls-url", *args, cwd=top).stdout, args
+    r = tide("list-url", "nope", cwd=top, check=False)
+    assert r.returncode != 0 and r.stderr.strip() == "ERROR: The path 'nope' does not exist"
+
+
+def test_issue19_source_dvcignore_respected(tmp_path, tide, dvc):
+    """The source's .dvcignore files (top and nested) hide what they ignore from ls (and from a directory
+    get), as dvc's DVCFileSystem does; a file named by itself is still got, as dvc gets it."""
+    from tests.foundation.conftest import make_tree
+    from tests.registry.conftest import git
+
+    src = tmp_path / "ign"
+    make_tree(src, {".dvcignore": b"# top\n*.log\nbuild/\n", "a.txt": b"a\n", "x.log": b"log\n",
+                    "build/o.bin": b"o\n", "sub/.dvcignore": b"secret*\n", "sub/keep.txt": b"k\n",
+                    "sub/secret.txt": b"s\n", "sub/deep/secret2": b"s2\n", "sub/deep/fine": b"f\n"})
+    git(tmp_path, "init", "-q", "-b", "main", str(src))
+    tide("init", cwd=src)
+    git(src, "add", "-A")
+    git(src, "commit", "-qm", "one")
+    for url, args in ((f"file://{src}", ["-R"]), (f"file://{src}", ["-T"]), (str(src), ["sub", "--json"])):
+        assert tide("ls", url, *args).stdout == dvc("ls", url, *args).stdout, (url, args)
+    for tool, name in ((tide, "t"), (dvc, "d")):
+        tool("get", str(src), "sub", "-o", str(tmp_path / name))
+    got = {os.path.relpath(os.path.join(d, f), tmp_path / "t") for d, _, fs in os.walk(tmp_path / "t") for f in fs}
+    assert got == {"keep.txt", "deep/fine"}  # .dvcignore is one of dvc's files, left out as dvc leaves it
+    assert got == {os.path.relpath(os.path.join(d, f), tmp_path / "d") for d, _, fs in os.walk(tmp_path / "d")
+                   for f in fs}
+    tide("get", str(src), "x.log", "-o", str(tmp_path / "x.log"))
+    assert (tmp_path / "x.log").read_bytes() == b"log\n"

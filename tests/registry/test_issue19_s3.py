@@ -70,7 +70,7 @@ def test_issue19_s3_pull_of_import_comes_from_the_source(s3_source, tide, dvc, d
     assert "up to date" in dvc("status", cwd=clone).stdout
 
 
-def test_issue19_s3_get_url_and_import_url(moto, tide, dest, tmp_path, monkeypatch):
+def test_issue19_s3_get_url_and_import_url(moto, tide, dvc, dest, tmp_path, monkeypatch):
     for k, v in S3_ENV.items():
         monkeypatch.setenv(k, v)
     bucket = moto.new_bucket("url")
@@ -85,3 +85,25 @@ def test_issue19_s3_get_url_and_import_url(moto, tide, dest, tmp_path, monkeypat
     assert f"path: s3://{bucket}/d/x.csv" in (dest / "x.csv.dvc").read_text()
     r = tide("get-url", f"s3://{bucket}/nope", "--fs-config", cfg, cwd=tmp_path, check=False)
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    # the .dvc file dvc writes: the server's etag (a directory: the md5 of its etag tree) and --fs-config
+    # as fs_config, so that each tool sees the other's import as unchanged (test_issue19_s3_import_url_etag)
+    tide("import-url", f"s3://{bucket}/d", "dd", "--fs-config", cfg, cwd=dest)
+    by_dvc = tmp_path / "by-dvc"
+    by_dvc.mkdir()
+    git(by_dvc, "init", "-q")
+    dvc("init", cwd=by_dvc)
+    dvc("import-url", f"s3://{bucket}/d/x.csv", "--fs-config", cfg, cwd=by_dvc)
+    dvc("import-url", f"s3://{bucket}/d", "dd", "--fs-config", cfg, cwd=by_dvc)
+    for f in ("x.csv.dvc", "dd.dvc"):
+        assert (dest / f).read_bytes() == (by_dvc / f).read_bytes(), f
+    git(dest, "add", "-A")
+    git(dest, "commit", "-qm", "import-url")
+    assert dvc("update", "x.csv.dvc", "dd.dvc", cwd=dest).stdout.count("didn't change") == 2
+    assert tide("update", "x.csv.dvc", "dd.dvc", cwd=by_dvc).stdout.count("didn't change") == 2
+    c.put_object(Bucket=bucket, Key="d/x.csv", Body=b"x2\n")
+    tide("update", "x.csv.dvc", cwd=dest)
+    assert (dest / "x.csv").read_bytes() == b"x2\n"
+    # ls-url lists a bucket as dvc does
+    for args in (["-R", "--size"], ["-T"], ["-R", "-L", "1"]):
+        want = dvc("ls-url", f"s3://{bucket}/d", *args, "--fs-config", cfg).stdout
+        assert tide("ls-url", f"s3://{bucket}/d", *args, "--fs-config", cfg).stdout == want, args

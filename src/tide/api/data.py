@@ -19,10 +19,13 @@ def _repo_url(repo: str | None) -> str:
     return Repo.find().root
 
 
-def _source(repo: str | None, rev: str | None, remote: str | None):
+def _source(repo: str | None, rev: str | None, remote: str | None, config=None, remote_config=None):
+    """``config``: a dict in dvc's config layout (``{"core": {...}, "remote": {NAME: {...}}}``) or a
+    config file's path merged over the source's config; ``remote_config``: options merged into the
+    remote read from (``remote`` or the default), as dvc.api's."""
     from tide.ops.registry_source import open_source
 
-    return open_source(_repo_url(repo), rev, None, remote)
+    return open_source(_repo_url(repo), rev, None, remote, config=config, remote_config=remote_config)
 
 
 def _stream(src, path: str):
@@ -48,7 +51,7 @@ def open(path: str, repo: str | None = None, rev: str | None = None, remote: str
     for reading, as ``dvc.api.open``: ``mode`` ``"r"`` (text, ``encoding``) or ``"rb"``."""
     if mode not in ("r", "rb", "rt"):
         raise UsageError(f"tide.api.open only reads: mode '{mode}' is not 'r' or 'rb'")
-    src = _source(repo, rev, remote)
+    src = _source(repo, rev, remote, config, remote_config)
     try:
         raw = _stream(src, path)
         try:
@@ -96,7 +99,7 @@ def get_url(path: str, repo: str | None = None, rev: str | None = None, remote: 
     from tide.objects.ref import ObjRef
     from tide.objects.remote import object_key
 
-    with _source(repo, rev, remote) as src:
+    with _source(repo, rev, remote, config, remote_config) as src:
         outs = dict(src.outs())
         key = path.replace(os.sep, "/").strip("/")
         out = outs.get(key)

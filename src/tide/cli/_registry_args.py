@@ -19,3 +19,29 @@ def check_jobs(jobs):
 
     if jobs is not None and jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
+
+
+def add_source_options(p):
+    """dvc's ``--config``/``--remote``/``--remote-config`` of get, import and ls (the source's config)."""
+    p.add_argument("--config", metavar="config",
+                   help="a config file merged over the source repository's config")
+    p.add_argument("--remote", metavar="remote", help="the source's remote to read data from (as its default)")
+    p.add_argument("--remote-config", nargs="*", action="append", metavar="<name>=<value>",
+                   help="options merged into the source's remote (its default or --remote)")
+
+
+def source_options(args):
+    """The options above as an import records them (``repo.config``/``repo.remote``), checked."""
+    from tide.core.errors import UsageError
+    from tide.ops.registry_config import repo_options
+
+    rc = None
+    if args.remote_config is not None:
+        rc = {}
+        for group in args.remote_config:
+            for kv in group:
+                key, sep, value = kv.partition("=")
+                if not sep or not key or not value:
+                    raise UsageError(f'Could not parse argument "{kv}" as k1=v1 k2=v2 ... format')
+                rc[key] = value
+    return repo_options(args.config, args.remote, rc)

@@ -8,9 +8,13 @@ def register(p):
     p.add_argument("--rev", help="git revision (branch, tag, commit)")
     p.add_argument("-j", "--jobs", type=int, help="parallel downloads")
     p.add_argument("-f", "--force", action="store_true", help="replace what is at the destination")
+    from tide.cli._registry_args import add_source_options
+
+    add_source_options(p)
 
 
 def run(args):
+    from tide.cli._registry_args import source_options
     from tide.core.config import Env
     from tide.core.errors import TideError, UsageError
     from tide.ops.registry_get import get
@@ -18,7 +22,7 @@ def run(args):
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
     try:
-        get(args.url, args.path, args.out, args.rev, args.jobs, args.force, Env())
+        get(args.url, args.path, args.out, args.rev, args.jobs, args.force, Env(), options=source_options(args))
     except TideError as exc:
         exc.args = (f"failed to get '{args.path}' from '{args.url}' - {exc}",)
         raise

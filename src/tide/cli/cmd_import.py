@@ -11,17 +11,21 @@ def register(p):
                                                               "download nothing")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output or .dvc file")
     p.add_argument("-j", "--jobs", type=int, help="parallel downloads")
+    from tide.cli._registry_args import add_source_options
+
+    add_source_options(p)
 
 
 def run(args):
     import os
 
-    from tide.cli._registry_args import check_jobs
+    from tide.cli._registry_args import check_jobs, source_options
     from tide.cli.output import git_hint, repo
     from tide.core.errors import TideError, UsageError
     from tide.ops.registry_import import import_
 
     check_jobs(args.jobs)
+    options = source_options(args)
     if args.no_exec and args.no_download:
         raise UsageError("--no-exec and --no-download cannot be used together")
     r = repo()
@@ -30,7 +34,7 @@ def run(args):
         print(f"Importing '{args.path} ({args.url})' -> '{out}'")
     try:
         res = import_(r, args.url, args.path, args.out, args.rev, args.no_download, args.no_exec, args.force,
-                      args.jobs)
+                      args.jobs, options=options)
     except TideError as exc:
         exc.args = (f"failed to import '{args.path}' from '{args.url}' - {exc}",)
         raise

@@ -8,7 +8,10 @@ def register(p):
     p.add_argument("--no-download", action="store_true", help="write the .dvc file with the source's hash, "
                                                               "download nothing")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output or .dvc file")
-    p.add_argument("-j", "--jobs", type=int, help="accepted for dvc compatibility")
+    p.add_argument("-j", "--jobs", type=int, help="parallel uploads (with --to-remote)")
+    p.add_argument("--to-remote", action="store_true", help="send the data straight to the remote: neither the "
+                                                            "workspace nor the cache gets it")
+    p.add_argument("-r", "--remote", help="the remote for --to-remote (default: the default remote)")
     p.add_argument("--fs-config", action="append", default=[], metavar="KEY=VALUE",
                    help="an option of the URL's filesystem, as a remote option (endpointurl=..., region=...)")
 
@@ -26,10 +29,11 @@ def run(args):
         raise UsageError("--no-exec and --no-download cannot be used together")
     r = repo()
     out = args.out or os.path.basename(args.url.rstrip("/"))
-    if not args.quiet:
+    if not args.quiet and not args.to_remote:
         print(f"Importing '{args.url}' -> '{out}'")
     try:
-        res = import_url(r, args.url, args.out, args.no_download, args.no_exec, args.force, fs_config(args.fs_config))
+        res = import_url(r, args.url, args.out, args.no_download, args.no_exec, args.force, fs_config(args.fs_config),
+                         to_remote=args.to_remote, remote=args.remote, jobs=args.jobs)
     except TideError as exc:
         exc.args = (f"failed to import '{args.url}' - {exc}",)
         raise

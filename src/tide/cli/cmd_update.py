@@ -4,7 +4,11 @@
 def register(p):
     p.add_argument("targets", nargs="+", metavar="TARGET", help=".dvc files (or outputs) of imports")
     p.add_argument("--rev", help="git revision to follow from now on (repository imports)")
+    p.add_argument("-R", "--recursive", action="store_true", help="update every import in the named directories")
     p.add_argument("--no-download", action="store_true", help="update the .dvc file, download nothing")
+    p.add_argument("--to-remote", action="store_true", help="send new data of import-url imports straight to "
+                                                            "the remote (not the workspace, not the cache)")
+    p.add_argument("-r", "--remote", help="the remote for --to-remote (default: the default remote)")
     p.add_argument("-j", "--jobs", type=int, help="parallel downloads")
 
 
@@ -16,7 +20,8 @@ def run(args):
     check_jobs(args.jobs)
     r = repo()
     try:
-        results = update(r, args.targets, args.rev, args.no_download, args.jobs)
+        results = update(r, args.targets, args.rev, args.no_download, args.jobs, recursive=args.recursive,
+                         to_remote=args.to_remote, remote=args.remote)
     finally:
         r.close()
     if not args.quiet:

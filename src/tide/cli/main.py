@@ -60,6 +60,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("ls", "List a repository's files, git- and dvc-tracked, at a revision (alias of list)"),
     "get": ("get", "Download a file or directory of another repository (git- or dvc-tracked)"),
     "get-url": ("get_url", "Download a file or directory from a URL (local path, s3://, http://, ...)"),
+    "list-url": ("ls_url", "List what is at a URL (local path, s3://, http://, ...), as dvc list-url"),
+    "ls-url": ("ls_url", "List what is at a URL (alias of list-url)"),
     "import": ("import", "Track a file or directory of another repository (frozen import, as dvc import)"),
     "import-url": ("import_url", "Track a file or directory from a URL (frozen import, as dvc import-url)"),
     "update": ("update", "Bring imports up to date with their source"),

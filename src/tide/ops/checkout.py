@@ -14,8 +14,10 @@ from tide.workspace.repo import Repo
 
 
 def checkout(
-    repo: Repo, targets: list[str] | None = None, force: bool = False, relink: bool = False, cwd: str | None = None
+    repo: Repo, targets: list[str] | None = None, force: bool = False, relink: bool = False, cwd: str | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> CheckoutResult:
+    """``skip``: absolute paths of outputs left alone (``pull`` gets ``--no-download`` imports itself)."""
     cwd = cwd or os.getcwd()
     total = CheckoutResult()
     with repo.lock():
@@ -24,7 +26,7 @@ def checkout(
         declared = declared_outs(repo, found[1])
         have = {t.out.abspath for t in tracked}
         unrecorded = [t for t in declared if t.out.use_cache and t.out.abspath not in have]
-        selected = select(repo, tracked + unrecorded, targets, cwd)
+        selected = [t for t in select(repo, tracked + unrecorded, targets, cwd) if t.out.abspath not in skip]
         for t in selected:  # an unsafe or corrupt manifest is refused before anything is written
             out = t.out
             if out.md5 and out.is_dir and out.use_cache and repo.cache.exists(out.md5, out.legacy):

@@ -31,7 +31,12 @@ def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
             # check out what did arrive, then report the transfer failure
             checkout(repo, list(scope.targets) or None, force=force)
             raise
-        co = checkout(repo, list(scope.targets) or None, force=force)
+        from tide.ops.registry_fetch import materialize_unlocked, unlocked_imports
+
+        unlocked = unlocked_imports(repo, list(scope.targets) or None)  # --no-download imports
+        co = checkout(repo, list(scope.targets) or None, force=force, skip=frozenset(unlocked))
+        if unlocked:  # got from their source, as dvc pulls them
+            co.added.extend(materialize_unlocked(repo, unlocked, jobs))
     finally:
         repo.cache.drop_spares()
     if co.failed:  # dvc's pull fails only here: its checkout could not produce a file

@@ -56,13 +56,16 @@ def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=No
     """Fetch what the cache lacks of imports in scope from their sources; returns how many outputs."""
     from tide.ops.registry_source import open_source
 
-    groups: dict[tuple[str, str], list] = {}
+    groups: dict[tuple[str, str, str], list] = {}
     for dep, out in _imports(repo, scope):
         if _lacking(repo, out):
-            groups.setdefault((dep["repo"]["url"], dep["repo"]["rev_lock"]), []).append((dep, out))
+            info = dep["repo"]
+            opts = {k: info[k] for k in ("config", "remote") if info.get(k)}  # as the import was made
+            groups.setdefault((info["url"], info["rev_lock"], repr(sorted(opts.items()))), []).append((dep, out))
     n = 0
-    for (url, lock), items in groups.items():
-        with open_source(url, lock, repo.env) as src:
+    for (url, lock, _), items in groups.items():
+        info = items[0][0]["repo"]
+        with open_source(url, lock, repo.env, info.get("remote") or None, config=info.get("config") or None) as src:
             for dep, out in items:
                 _fetch_one(repo, src, dep["path"], out, jobs, progress)
                 n += 1
@@ -106,3 +109,37 @@ def _fetch_one(repo: Repo, src, path: str, out, jobs: int | None, progress) -> N
                                f"hashes to the recorded {out.md5}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def unlocked_imports(repo: Repo, targets: list[str] | None = None) -> dict[str, tuple[dict, object]]:
+    """``--no-download`` imports in scope (a locked revision, no hash recorded): ``{abspath: (dep, Out)}``."""
+    from tide.ops.index import collect
+    from tide.ops.status import select
+    from tide.workspace import pointers
+
+    found = {}
+    for t in select(repo, collect(repo), targets or None, os.getcwd()):
+        if t.stage is not None or t.out.md5 is not None or not t.source.endswith(pointers.SUFFIX):
+            continue
+        deps = pointers.load(t.source, repo.root).top.get("deps")
+        dep = deps[0] if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict) else {}
+        info = dep.get("repo")
+        if (isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str)
+                and isinstance(dep.get("path"), str)):  # a --no-exec import locks nothing: nothing to get (dvc too)
+            found[t.out.abspath] = (dep, t.out)
+    return found
+
+
+def materialize_unlocked(repo: Repo, items: dict[str, tuple[dict, object]], jobs: int | None = None) -> list[str]:
+    """``pull`` of ``--no-download`` imports: their data is got from the source at ``rev_lock`` into the
+    workspace (replacing what is there), as dvc's pull does; the ``.dvc`` file is left as it is (dvc
+    leaves it too, so both then show the output as modified). Returns the outputs written."""
+    from tide.ops.registry_get import get
+
+    done = []
+    for abspath, (dep, _) in sorted(items.items()):
+        info = dep["repo"]
+        options = {k: info[k] for k in ("config", "remote") if info.get(k)}
+        get(info["url"], dep["path"], abspath, info["rev_lock"], jobs, True, repo.env, options=options)
+        done.append(repo.rel(abspath))
+    return done

@@ -46,6 +46,8 @@ def plan(src: Source, path: str) -> Plan:
     view = View(src)
     view.expand_for(path, True)
     nodes = view.nodes(False)
+    if path not in nodes and (hidden := src.ignored_file(path)) is not None:
+        nodes[path] = {"isout": False, "isdir": False, "isexec": hidden.isexec, "size": hidden.size, "md5": None}
     if path not in nodes:
         raise MissingError(f"path '{path}' does not exist in '{src.url}'")
     node = nodes[path]
@@ -60,9 +62,10 @@ def plan(src: Source, path: str) -> Plan:
 
 
 def _dvc_file(path: str) -> bool:
-    """dvc's own files, which ``dvc get`` leaves out of a directory (``dvcfiles=False``)."""
+    """dvc's own files, which ``dvc get`` leaves out of a directory (``dvcfiles=False``: ``.dvcignore``
+    too)."""
     name = path.rsplit("/", 1)[-1]
-    return name.endswith(".dvc") or name in ("dvc.yaml", "dvc.lock")
+    return name.endswith(".dvc") or name in ("dvc.yaml", "dvc.lock", ".dvcignore")
 
 
 def _legacy_map(outs: dict) -> dict[str, bool]:
@@ -151,12 +154,13 @@ def _complete_local_cache(src: Source, pl: Plan):
 
 
 def get(url: str, path: str, out: str | None = None, rev: str | None = None, jobs: int | None = None,
-        force: bool = False, env=None, progress=None) -> str:
-    """Copy PATH of the repository at URL (at ``rev``) to ``out`` (default: its base name here)."""
+        force: bool = False, env=None, progress=None, options: dict | None = None) -> str:
+    """Copy PATH of the repository at URL (at ``rev``) to ``out`` (default: its base name here).
+    ``options``: ``config``/``remote`` for the source (``registry_config.repo_options``)."""
     from tide.ops.registry_source import open_source
 
     dst = out or os.path.basename(path.rstrip("/\\")) or path
-    with open_source(url, rev, env) as src:
+    with open_source(url, rev, env, **(options or {})) as src:
         pl = plan(src, path)
         if os.path.lexists(dst) and not force:
             kind = "directory" if os.path.isdir(dst) else "file"

@@ -14,8 +14,6 @@ import os
 from dataclasses import dataclass, field
 
 from tide.core.errors import FileFormatError, MissingError, TideError, UsageError
-from tide.ops.import_db import stage_md5
-from tide.ops.registry_get import fetch_plan, materialize, plan
 from tide.ops.registry_source import Source, open_source
 from tide.workspace import pointers
 from tide.workspace.pointers import Out, PointerFile
@@ -34,16 +32,22 @@ class ImportResult:
     git_files: list[str] = field(default_factory=list)
 
 
-def repo_dep(url: str, path: str, rev: str | None, rev_lock: str | None) -> dict:
+def repo_dep(url: str, path: str, rev: str | None, rev_lock: str | None, options: dict | None = None) -> dict:
+    """dvc's ``RepoDependency.dumpd``: url, rev, rev_lock, config, remote (in this order, when set)."""
     repo = {"url": url}
     if rev:
         repo["rev"] = rev
     if rev_lock:
         repo["rev_lock"] = rev_lock
+    for key in ("config", "remote"):
+        if (options or {}).get(key):
+            repo[key] = options[key]
     return {"path": path, "repo": repo}
 
 
 def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
+    from tide.ops.import_db import stage_md5
+
     top: dict = {"frozen": True, "deps": [dep]}
     pf = PointerFile(ptr, (out,), top)
     if no_exec:
@@ -53,7 +57,9 @@ def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
 
 def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | None = None,
             no_download: bool = False, no_exec: bool = False, force: bool = False, jobs: int | None = None,
-            cwd: str | None = None, progress=None) -> ImportResult:
+            cwd: str | None = None, progress=None, options: dict | None = None) -> ImportResult:
+    """``options``: ``config``/``remote`` as ``registry_config.repo_options`` gives them (kept in the
+    ``.dvc`` file, as dvc does, so that ``update`` and ``fetch`` read the source the same way)."""
     from tide.ops.add import resolve_target
     from tide.workspace import gitignore
 
@@ -68,10 +74,10 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
         base = Out(os.path.basename(dst), dst)
         if no_exec:
-            pf = _pointer(ptr, base, repo_dep(url, path, rev, None), True)
+            pf = _pointer(ptr, base, repo_dep(url, path, rev, None, options), True)
         else:
-            with open_source(url, rev, repo.env) as src:
-                pf = _fetch_into(repo, src, path, base, ptr, rev, no_download, force, jobs, progress)
+            with open_source(url, rev, repo.env, **(options or {})) as src:
+                pf = _fetch_into(repo, src, path, base, ptr, rev, no_download, force, jobs, progress, options)
         pf.write()
         ignores = gitignore.add(repo.root, [dst], repo.git, checked=True)
         files = sorted({repo.rel(ptr), *ignores})
@@ -81,8 +87,10 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
 
 
 def _fetch_into(repo: Repo, src: Source, path: str, base: Out, ptr: str, rev: str | None, no_download: bool,
-                force: bool, jobs: int | None, progress) -> PointerFile:
-    dep = repo_dep(src.url, path.strip("/"), rev, src.rev_lock())
+                force: bool, jobs: int | None, progress, options: dict | None = None) -> PointerFile:
+    from tide.ops.registry_get import fetch_plan, materialize, plan
+
+    dep = repo_dep(src.url, path.strip("/"), rev, src.rev_lock(), options)
     if no_download:
         return _pointer(ptr, base, dep, False)
     pl = plan(src, path)
@@ -142,44 +150,92 @@ def _pointer_of(repo: Repo, target: str, cwd: str) -> str:
     return p
 
 
+def _imports_under(repo: Repo, target: str, cwd: str) -> list[str]:
+    """``-R``: the ``.dvc`` files of imports (frozen, with a repository or URL dependency) under a
+    directory, sorted; other ``.dvc`` files are left alone. A target that is not a directory is one
+    import, as without ``-R``."""
+    from tide.workspace.index import find_dvc_files
+
+    d = os.path.realpath(os.path.join(cwd, target))
+    if not os.path.isdir(d):
+        return [_pointer_of(repo, target, cwd)]
+    found = []
+    for p in sorted(find_dvc_files(repo.root, repo.ignore)[0]):
+        if os.path.commonpath([os.path.realpath(p), d]) != d:
+            continue
+        try:
+            pf = pointers.load(p, repo.root)
+        except TideError:
+            continue
+        dep = import_dep(pf)
+        if dep is not None and ("repo" in dep or "path" in dep) and pf.top.get("frozen"):
+            found.append(p)
+    return found
+
+
 def update(repo: Repo, targets: list[str], rev: str | None = None, no_download: bool = False,
-           jobs: int | None = None, cwd: str | None = None, progress=None) -> list[UpdateResult]:
+           jobs: int | None = None, cwd: str | None = None, progress=None,
+           recursive: bool = False, to_remote: bool = False, remote: str | None = None) -> list[UpdateResult]:
     cwd = cwd or os.getcwd()
     if not targets:
         raise UsageError("name the import(s) to update")
+    if to_remote and no_download:
+        raise UsageError("--to-remote can't be used with --no-download")
+    if remote and not to_remote:
+        raise UsageError("--remote can't be used without --to-remote")
     results = []
+    revs: dict[tuple[str, str | None], str | None] = {}  # (url, rev) -> commit, asked once per run
     with repo.lock():
-        for t in targets:
-            ptr = _pointer_of(repo, t, cwd)
+        if recursive:
+            ptrs = list(dict.fromkeys(p for t in targets for p in _imports_under(repo, t, cwd)))
+        else:
+            ptrs = [_pointer_of(repo, t, cwd) for t in targets]
+        for ptr in ptrs:
             pf = pointers.load(ptr, repo.root)
             dep = import_dep(pf)
             if dep is None or ("repo" not in dep and "path" not in dep):
                 raise FileFormatError(f"'{repo.rel(ptr)}' is not an import (no dependency to update from)")
+            if "repo" in dep and to_remote:
+                raise UsageError("Data imported from other DVC or Git repositories can't be updated with --to-remote")
             if "repo" in dep:
-                results.append(_update_repo_import(repo, pf, dep, rev, no_download, jobs, progress))
+                results.append(_update_repo_import(repo, pf, dep, rev, no_download, jobs, progress, revs))
             else:
                 from tide.ops.registry_import_url import update_url
 
-                results.append(update_url(repo, pf, dep, no_download, jobs))
+                results.append(update_url(repo, pf, dep, no_download, jobs, to_remote, remote))
     return results
 
 
 def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None, no_download: bool,
-                        jobs: int | None, progress) -> UpdateResult:
+                        jobs: int | None, progress, revs: dict | None = None) -> UpdateResult:
     info = dep["repo"]
     if not isinstance(info, dict) or not isinstance(info.get("url"), str) or not isinstance(dep.get("path"), str):
         raise FileFormatError(f"'{repo.rel(pf.path)}': the import's 'repo' needs a url and a path")
     url = info["url"]
     want_rev = rev or info.get("rev")
     out = pf.outs[0]
-    with open_source(url, want_rev, repo.env) as src:
+    if (info.get("rev_lock") and out.md5 is not None and not no_download
+            and (rev is None or rev == info.get("rev"))):
+        # nothing to do when the revision still names the locked commit and the data is in place:
+        # told without opening (cloning) the source
+        from tide.ops.registry_gitside import resolve_rev
+
+        revs = {} if revs is None else revs
+        key = (url, want_rev)
+        if key not in revs:
+            revs[key] = resolve_rev(url, want_rev, repo.env)
+        if revs[key] == info["rev_lock"] and _workspace_matches(repo, out):
+            return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
+    options = {k: info[k] for k in ("config", "remote") if info.get(k)}
+    with open_source(url, want_rev, repo.env, **options) as src:
         lock = src.rev_lock()
         same = (lock == info.get("rev_lock") and (rev is None or rev == info.get("rev"))
                 and out.md5 is not None and not no_download and _workspace_matches(repo, out))
         if same:
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
         base = Out(out.path, out.abspath, extra=dict(out.extra))
-        new = _fetch_into(repo, src, dep["path"], base, pf.path, want_rev, no_download, True, jobs, progress)
+        new = _fetch_into(repo, src, dep["path"], base, pf.path, want_rev, no_download, True, jobs, progress,
+                          options)
     keep = {k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")}
     top = dict(new.top)
     top.update(keep)

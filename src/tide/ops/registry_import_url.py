@@ -49,12 +49,15 @@ def local_hash(path: str) -> tuple[str, int, int | None]:
     return manifest.tree_oid(raw), total, len(entries)
 
 
-def _dep(url: str, md5: str, size: int, nfiles: int | None) -> dict:
+def _dep(url: str, md5: str, size: int, nfiles: int | None, options: dict[str, str] | None = None) -> dict:
+    """dvc's dependency on a URL; ``--fs-config`` kept as ``fs_config`` (dvc does), for ``update``."""
     d: dict = {"md5": md5, "size": size}
     if nfiles is not None:
         d["nfiles"] = nfiles
     d["hash"] = "md5"
     d["path"] = url
+    if options:
+        d["fs_config"] = dict(options)
     return d
 
 
@@ -65,7 +68,15 @@ def _pointer(ptr: str, out: Out, dep: dict) -> PointerFile:
 
 
 def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool = False, no_exec: bool = False,
-               force: bool = False, options: dict[str, str] | None = None, cwd: str | None = None) -> ImportResult:
+               force: bool = False, options: dict[str, str] | None = None, cwd: str | None = None,
+               to_remote: bool = False, remote: str | None = None, jobs: int | None = None) -> ImportResult:
+    """``to_remote``: the data goes straight to ``remote`` (default: the default remote), neither into
+    the workspace nor into the cache; the ``.dvc`` file is the one a plain import writes (dvc's
+    ``--to-remote``)."""
+    if to_remote and (no_download or no_exec):
+        raise UsageError("--to-remote can't be used with --no-download or --no-exec")
+    if remote and not to_remote:
+        raise UsageError("--remote can't be used without --to-remote")
     from tide.ops.add import resolve_target
     from tide.ops.registry_url import split_url
     from tide.workspace import gitignore
@@ -83,7 +94,10 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
         base = Out(os.path.basename(dst), dst)
         if no_exec:
-            pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [{"path": url}]})
+            dep = {"hash": "md5", "path": url, **({"fs_config": dict(options)} if options else {})}
+            pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [dep]})
+        elif to_remote:
+            pf = _to_remote(repo, url, base, ptr, options, remote, jobs)
         else:
             pf = _fetch(repo, url, base, ptr, no_download, options)
         pf.write()
@@ -103,11 +117,15 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
     dst = base.abspath
     if _is_local(url):
         md5, size, nfiles = local_hash(_local(url, os.path.dirname(ptr)))
-        dep = _dep(url, md5, size, nfiles)
+        dep = _dep(url, md5, size, nfiles, options)
         if no_download:
             return _pointer(ptr, base, dep)
-    elif no_download:
-        raise UsageError("--no-download needs the URL's hash: only local paths are supported with it")
+    else:
+        dep = remote_dep(url, options, repo.env)  # the server's etags, as dvc records them
+        if no_download:
+            if dep is None:
+                raise UsageError("--no-download needs the URL's hash: this server tells no etag")
+            return _pointer(ptr, base, dep)
     if os.path.lexists(dst):
         _remove(dst)
     src = _local(url, os.path.dirname(ptr)) if _is_local(url) else url
@@ -116,23 +134,126 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
     store(repo, res, link=True)
     out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     _checkout(repo, out, True)
-    if not _is_local(url):
-        dep = _dep(url, res.md5, res.size, res.nfiles)
+    if dep is None:  # a server without etags: the md5 of what was downloaded
+        dep = _dep(url, res.md5, res.size, res.nfiles, options)
     return _pointer(ptr, out, dep)
 
 
+def remote_dep(url: str, options: dict[str, str] | None, env) -> dict | None:
+    """dvc's dependency on a remote URL, from the server's etags (nothing downloaded): a file
+    ``{etag, size, hash, path}``; a directory ``{md5, size, nfiles, hash, path}`` whose ``md5`` is that of
+    the list of ``{"etag", "relpath"}`` (dvc's tree of etags). None when an etag is missing."""
+    import hashlib
+    import json
+
+    from tide.ops.registry_url import open_parent
+
+    backend, name = open_parent(url, options, env)
+    keys = sorted(backend.list(name + "/"))
+    extra = {"fs_config": dict(options)} if options else {}
+    if not keys:
+        tag = backend.etag(name)
+        if tag is None:
+            return None
+        return {"etag": tag, "size": backend.size(name), "hash": "md5", "path": url, **extra}
+    entries, total = [], 0
+    for k in keys:
+        tag = backend.etag(k)
+        if tag is None:
+            return None
+        entries.append({"etag": tag, "relpath": k[len(name) + 1:]})
+        total += backend.size(k)
+    raw = json.dumps(sorted(entries, key=lambda e: e["relpath"]), sort_keys=True).encode()
+    oid = hashlib.md5(raw).hexdigest() + ".dir"
+    return {"md5": oid, "size": total, "nfiles": len(keys), "hash": "md5", "path": url, **extra}
+
+
+def _to_remote(repo: Repo, url: str, base: Out, ptr: str, options: dict[str, str] | None, remote: str | None,
+               jobs: int | None) -> PointerFile:
+    """Hash the URL's data (a local path in place, anything else downloaded to a temporary directory),
+    put it into a scratch cache and push that to the remote; nothing stays here but the ``.dvc`` file."""
+    import shutil
+    import tempfile
+
+    from tide.core import manifest
+    from tide.core.hashing import file_md5
+    from tide.objects import transfer
+    from tide.objects.cache import ObjectCache
+    from tide.objects.ref import DirPlan, ObjRef
+    from tide.ops.data_scope import open_remote
+    from tide.ops.registry_url import get_url
+
+    tmp = tempfile.mkdtemp(prefix="tide-to-remote-", dir=os.path.join(repo.root, ".dvc", "tmp")
+                           if os.path.isdir(os.path.join(repo.root, ".dvc", "tmp")) else None)
+    try:
+        if _is_local(url):
+            src = _local(url, os.path.dirname(ptr))
+            if not os.path.exists(src):
+                raise MissingError(f"'{url}' does not exist")
+        else:
+            src = get_url(url, os.path.join(tmp, "data"), options, force=True, env=repo.env)
+        files: list[tuple[str, str, int]] = []  # (abspath, md5, size)
+        rels: list[str] = []
+        if os.path.isdir(src):
+            for d, dirs, names in os.walk(src):
+                dirs.sort()
+                for n in sorted(names):
+                    p = os.path.join(d, n)
+                    files.append((p, file_md5(p), os.path.getsize(p)))
+                    rels.append(os.path.relpath(p, src).replace(os.sep, "/"))
+        else:
+            files.append((src, file_md5(src), os.path.getsize(src)))
+        cache = ObjectCache(os.path.join(tmp, "cache"), ("copy",))
+        cache.put_many(files, False)
+        total = sum(f[2] for f in files)
+        if os.path.isdir(src):
+            raw = manifest.serialize(manifest.Entry(r, f[1]) for r, f in zip(rels, files, strict=True))
+            md5 = manifest.tree_oid(raw)
+            cache.put_bytes(raw, md5)
+            out = base.with_hash(md5, total, len(files), False)
+            plan_files, plan_dirs = [], [DirPlan(ObjRef(md5), [ObjRef(f[1]) for f in files])]
+            dep = _dep(url, md5, total, len(files), options)
+        else:
+            md5 = files[0][1]
+            out = base.with_hash(md5, total, None, False)
+            plan_files, plan_dirs = [ObjRef(md5)], []
+            dep = _dep(url, md5, total, None, options)
+        if not _is_local(url):
+            dep = remote_dep(url, options, repo.env) or dep  # the server's etags, as dvc records them
+        rem = open_remote(repo, remote, jobs)
+        try:
+            res = transfer.push(cache, rem.store, plan_files, plan_dirs, rem.jobs)
+        finally:
+            rem.close()
+        if not res.ok:
+            raise MissingError(f"could not upload the data of '{url}' to remote '{rem.name}'")
+        return _pointer(ptr, out, dep)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False,
-               jobs: int | None = None) -> UpdateResult:  # jobs: one stream per file
+               jobs: int | None = None, to_remote: bool = False, remote: str | None = None) -> UpdateResult:
+    """``to_remote``: the new data goes straight to the remote (dvc's ``update --to-remote``)."""
     from tide.ops.registry_import import _workspace_matches
 
     url = dep["path"]
     out = pf.outs[0]
-    if _is_local(url) and out.md5 is not None and not no_download:
+    fs_config = dep.get("fs_config")
+    options = {str(k): str(v) for k, v in fs_config.items()} if isinstance(fs_config, dict) else None
+    if _is_local(url) and out.md5 is not None and not no_download and not to_remote:
         md5, _, _ = local_hash(_local(url, os.path.dirname(pf.path)))
         if md5 == dep.get("md5") and _workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
+    elif not _is_local(url) and out.md5 is not None and not no_download and not to_remote:
+        now = remote_dep(url, options, repo.env)  # unchanged etags: nothing to download (as dvc)
+        if now is not None and now == dep and _workspace_matches(repo, out):
+            return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     base = Out(out.path, out.abspath, extra=dict(out.extra))
-    new = _fetch(repo, url, base, pf.path, no_download, None)
+    if to_remote:
+        new = _to_remote(repo, url, base, pf.path, options, remote, jobs)
+    else:
+        new = _fetch(repo, url, base, pf.path, no_download, options)
     top = dict(new.top)
     top.update({k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")})
     final = PointerFile(pf.path, new.outs, top)

@@ -30,6 +30,9 @@ class View:
             if out.is_dir:
                 self.dir_outs[rel] = out
         self._expanded: set[str] = set()
+        # files inside a directory the source itself imported: dvc lists them without a hash
+        self.unhashed: set[str] = set()
+        self._imported = src.imports()
 
     def expand(self, rel: str) -> None:
         """Add the files (and sub-directories) of the tracked directory ``rel`` from its manifest."""
@@ -41,6 +44,8 @@ class View:
         for e in manifest.parse(raw, where=f"manifest {out.md5}"):
             path = f"{rel}/{e.relpath}"
             self.dvc[path] = _info(True, False, False, None, e.md5)
+            if rel in self._imported:
+                self.unhashed.add(path)
             parent = os.path.dirname(path)
             while parent != rel and parent not in self.dvc:
                 self.dvc[parent] = _info(True, True, False, None, None)
@@ -70,17 +75,42 @@ class View:
         return merged
 
 
-def ls(src: Source, path: str | None = None, recursive: bool = False, dvc_only: bool = False) -> list[dict]:
+def _norm(path: str | None) -> str:
     path = (path or "").replace(os.sep, "/").strip("/")
-    if path in (".", "./"):
-        path = ""
+    return "" if path in (".", "./") else path
+
+
+def _root(src: Source) -> dict:
+    """The repository's top as dvc's DVCFileSystem shows it (its size even with ``--dvc-only``)."""
+    return _info(False, True, False, src.root_size(), None)
+
+
+def _nodes(src: Source, path: str, recursive: bool, dvc_only: bool) -> dict[str, dict]:
     view = View(src)
     view.expand_for(path, recursive)
     nodes = view.nodes(dvc_only)
     if path and path not in nodes:
         raise MissingError(f"path '{path}' does not exist in '{src.url}'")
-    if path and not nodes[path]["isdir"]:
-        return [{**nodes[path], "path": os.path.basename(path)}]
+    for p in view.unhashed:  # shown without a hash (the objects still have theirs, for get)
+        if p in nodes:
+            nodes[p] = {**nodes[p], "md5": None}
+    return nodes
+
+
+def ls(src: Source, path: str | None = None, recursive: bool = False, dvc_only: bool = False,
+       maxdepth: int | None = None) -> list[dict]:
+    """dvc's ``Repo.ls``: ``maxdepth`` (``-L``) counts only with ``recursive``; at that depth
+    directories are listed as entries; 0 lists PATH itself."""
+    path = _norm(path)
+    nodes = _nodes(src, path, recursive, dvc_only)
+    maxdepth = maxdepth if recursive else None
+    if maxdepth is not None and maxdepth < 0:
+        from tide.core.errors import UsageError
+
+        raise UsageError("-L/--level must not be negative")
+    if (path and not nodes[path]["isdir"]) or maxdepth == 0:
+        info = nodes[path] if path else _root(src)
+        return [{**{k: info[k] for k in KEYS}, "path": os.path.basename(path) or os.curdir}]
     prefix = path + "/" if path else ""
     found = []
     for p, info in nodes.items():
@@ -88,11 +118,52 @@ def ls(src: Source, path: str | None = None, recursive: bool = False, dvc_only: 
             continue
         rest = p[len(prefix):]
         if recursive:
-            if not info["isdir"]:
+            depth = rest.count("/") + 1
+            if maxdepth is not None and depth > maxdepth:
+                continue
+            if not info["isdir"] or depth == maxdepth:
                 found.append((rest, info))
         elif "/" not in rest:
             found.append((rest, info))
     return [{**{k: info[k] for k in KEYS}, "path": rest} for rest, info in sorted(found, key=lambda x: x[0])]
+
+
+def ls_tree(src: Source, path: str | None = None, dvc_only: bool = False, maxdepth: int | None = None) -> dict:
+    """dvc's ``ls_tree``: ``{name: {**entry, "contents": {...}}}``, the top named as given (``.`` for the
+    repository), directories' contents down to ``maxdepth`` levels, names sorted."""
+    given = path or ""
+    path = _norm(path)
+    nodes = _nodes(src, path, True, dvc_only)
+    children: dict[str, list[str]] = {}
+    for p in nodes:
+        children.setdefault(os.path.dirname(p), []).append(p)
+
+    def build(p: str, info: dict, depth: int | None) -> dict:
+        entry = {k: info[k] for k in KEYS}
+        if info["isdir"] and (depth is None or depth > 0):
+            nxt = None if depth is None else depth - 1
+            entry["contents"] = {os.path.basename(c): build(c, nodes[c], nxt) for c in sorted(children.get(p, ()))}
+        return entry
+
+    top = nodes[path] if path else _root(src)
+    return {given or os.curdir: build(path, top, maxdepth)}
+
+
+def format_tree(tree: dict, with_size: bool = False, with_hash: bool = False) -> str:
+    """The text ``dvc ls --tree`` prints (``├──``/``└──`` lines in dvc's table)."""
+    rows: list[dict] = []
+
+    def walk(entries: dict, depth: int, prefix: str) -> None:
+        n = len(entries)
+        for i, (name, entry) in enumerate(entries.items()):
+            last = i >= n - 1
+            part = ("└── " if last else "├── ") if depth > 0 else ""
+            rows.append({**entry, "path": prefix + part + name})
+            if entry.get("contents"):
+                walk(entry["contents"], depth + 1, prefix + (("    " if last else "│   ") if depth > 0 else ""))
+
+    walk(tree, 0, "")
+    return format_entries(rows, with_size, with_hash)
 
 
 def naturalsize(value: float) -> str:

@@ -20,9 +20,12 @@ from collections import namedtuple
 from tide.core import yamlio
 from tide.core.config import Config, Env
 from tide.core.errors import GitError, MissingError, TideError
+from tide.ops.registry_config import config_sections, strings
+from tide.ops.registry_gitside import local_path, unignored
 from tide.workspace import pointers
 from tide.workspace.pointers import Out
 
+MAX_CHAIN = 8  # imports of imports followed this deep (a cycle of repositories ends here)
 VROOT = "/__tide_source__"  # the root .dvc files of a revision are parsed against (never touched)
 
 # one entry of the git side: kind "file" or "dir"; size in bytes (a git tree's object size, as dvc)
@@ -31,14 +34,6 @@ Node = namedtuple("Node", "isdir size isexec")
 
 class SourceError(TideError):
     pass
-
-
-def _local_path(url: str) -> str | None:
-    if url.startswith("file://"):
-        return url[len("file://"):]
-    if "://" in url or (":" in url.split("/")[0] and not os.path.exists(url)):
-        return None  # https://, ssh://, git@host:path
-    return url
 
 
 class SourceConfig(Config):
@@ -63,22 +58,31 @@ class SourceConfig(Config):
 
 
 class Source:
-    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
-                 full: bool = False) -> None:
+    def __init__(self, url: str, rev: str | None = None, env: Env | None = None, remote: str | dict | None = None,
+                 full: bool = False, config: str | dict | None = None, remote_config: dict | None = None) -> None:
         import tempfile
 
         from tide.core.git import Git
 
         self.url = url
-        self.remote = remote  # a remote of the source's config to read data from (default: its default)
+        # what dvc's RepoDependency holds in ``repo.remote``: a remote of the source's config to read data
+        # from (default: its default), or options merged into that remote; ``repo.config``: a config file
+        # (or its dict) merged over the source's config
+        self.remote = remote if isinstance(remote, str) else None
+        self.remote_config = dict(remote) if isinstance(remote, dict) else None
+        if remote_config:  # tide.api's remote_config beside a remote name (dvc.api's)
+            self.remote_config = {**(self.remote_config or {}), **remote_config}
+        self.config = config
         self.full = full  # a clone with every branch and tag (the model registry's tags), never shallow
         self.rev = rev
         self.env = env or Env()
         self._tmp = tempfile.mkdtemp(prefix="tide-source-")
         self._outs: list[tuple[str, Out]] | None = None
         self._tree: dict[str, Node] | None = None
+        self._raw: dict[str, Node] = {}
+        self._imports: dict[str, dict] = {}
         self._settings: dict[str, dict[str, str]] | None = None
-        local = _local_path(url)
+        local = local_path(url)
         try:
             if local is not None:
                 local = os.path.abspath(local)
@@ -143,10 +147,18 @@ class Source:
 
     # --- git side --------------------------------------------------------------------------------
     def tree(self) -> dict[str, Node]:
-        """Every file and directory of the git side (workspace: the disk), ``.git``/``.dvc`` left out."""
+        """Every file and directory of the git side (workspace: the disk), ``.git``/``.dvc`` and what
+        the source's ``.dvcignore`` files ignore left out (as dvc's DVCFileSystem shows it)."""
         if self._tree is None:
-            self._tree = self._disk_tree() if self.workspace else self._git_tree()
+            self._raw = self._disk_tree() if self.workspace else self._git_tree()
+            self._tree = unignored(self.read_many, self._raw)
         return self._tree
+
+    def ignored_file(self, rel: str) -> Node | None:
+        """A git-side file ``.dvcignore`` hides from listings: dvc still gets it when named itself."""
+        shown = self.tree()
+        node = self._raw.get(rel)
+        return node if node is not None and not node.isdir and rel not in shown else None
 
     def _git_tree(self) -> dict[str, Node]:
         fmt = "--format=%(objectmode) %(objecttype) %(objectsize)%x09%(path)"
@@ -196,6 +208,15 @@ class Source:
                                          and not stat.S_ISDIR(st.st_mode))
         return out
 
+    def root_size(self) -> int | None:
+        """The size dvc shows for the repository's top: its git tree object's (the directory's on disk
+        for a workspace)."""
+        if self.workspace:
+            return os.stat(self.local).st_size
+        head = self.git.run("cat-file", "--batch", input=f"{self.sha}^{{tree}}\n".encode()).stdout.split(b"\n", 1)[0]
+        parts = head.split()
+        return int(parts[2]) if len(parts) == 3 and parts[1] == b"tree" else None
+
     def read(self, rel: str) -> bytes | None:
         """A git-side file's bytes (None when absent)."""
         if self.workspace:
@@ -231,15 +252,38 @@ class Source:
                         found = [o for _, o in parse_lock(data, self.root, path, where)]
                 except (UnicodeDecodeError, TideError):
                     continue
+                dep = _repo_dep(data) if name.endswith(pointers.SUFFIX) else None
                 for o in found:
                     if o.md5 is not None and o.use_cache:
-                        outs.append((os.path.relpath(o.abspath, self.root).replace(os.sep, "/"), o))
+                        rel = os.path.relpath(o.abspath, self.root).replace(os.sep, "/")
+                        outs.append((rel, o))
+                        if dep is not None:
+                            self._imports[rel] = dep
             self._outs = sorted(outs, key=lambda x: x[0])
         return self._outs
 
+    def imports(self) -> dict[str, dict]:
+        """``{output path: its repo dependency}`` of the source's own imports (``.dvc`` files with
+        ``deps: [{path, repo: {url, rev_lock ...}}]``)."""
+        self.outs()
+        return self._imports
+
     def settings(self) -> dict[str, dict[str, str]]:
+        """The source's config at the revision with ``config`` merged over it, ``remote`` as its
+        default remote and ``remote_config`` merged into that remote (dvc's ``Config.load``)."""
         if self._settings is None:
-            self._settings = self._read_settings()
+            settings = self._read_settings()
+            for sec, vals in config_sections(self.config).items():
+                settings.setdefault(sec, {}).update(vals)
+            if self.remote:
+                settings.setdefault("core", {})["remote"] = self.remote
+            if self.remote_config:
+                name = self.remote or settings.get("core", {}).get("remote")
+                if not name:
+                    raise SourceError(f"'{self.url}' has no default remote to apply the remote config to "
+                                      "(name one with --remote)")
+                settings.setdefault(f"remote.{name}", {}).update(strings(self.remote_config))
+            self._settings = settings
         return self._settings
 
     def _read_settings(self) -> dict[str, dict[str, str]]:
@@ -312,7 +356,7 @@ class Source:
         return _Closing(stream, rem)
 
     def provide(self, cache, files, dirs, jobs: int | None = None, progress=None,
-                manifests_only: bool = False) -> None:
+                manifests_only: bool = False, depth: int = 0) -> None:
         """Bring file objects ``files`` and directories ``dirs`` (``ObjRef``s, with their contents)
         into ``cache`` (an ``ObjectCache``): from the source's cache first, then its default remote.
         ``manifests_only``: ``files`` are ``.dir`` manifests wanted without their contents."""
@@ -332,23 +376,73 @@ class Source:
             return
         settings = self.settings()
         name = self.remote or settings.get("core", {}).get("remote")
+        res = None
+        if name:
+            from tide.ops.data_scope import OpenRemote
+            from tide.ops.fetch import verify_downloads
+            from tide.ops.remote import resolve
+
+            rr = resolve(settings, name)
+            rem: OpenRemote = _open(rr, jobs, self.env, self)
+            self.last_remote = rem.spec.url
+            try:
+                res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
+            finally:
+                rem.close()
+            if res.ok and not _missing(cache, files, dirs, missing_from):
+                return
+        if self._from_imports(cache, files, dirs, jobs, progress, manifests_only, depth):
+            return
         if not name:
             raise MissingError(f"data of '{self.url}' is not in its cache and it has no default remote")
-        from tide.ops.data_scope import OpenRemote
-        from tide.ops.fetch import verify_downloads
-        from tide.ops.remote import resolve
+        n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
+        raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
+                           f"'{name}' (were they pushed?)")
 
-        rr = resolve(settings, name)
-        rem: OpenRemote = _open(rr, jobs, self.env, self)
-        self.last_remote = rem.spec.url
-        try:
-            res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
-        finally:
-            rem.close()
-        if not res.ok or _missing(cache, files, dirs, missing_from):
-            n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
-            raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
-                               f"'{name}' (were they pushed?)")
+    def _from_imports(self, cache, files, dirs, jobs, progress, manifests_only: bool, depth: int) -> bool:
+        """An import of an import: what neither the source's cache nor its remote has, when it is (in)
+        an output the source itself imported, comes from that import's source at its ``rev_lock``
+        (and so on, ``MAX_CHAIN`` deep), as dvc follows it. True when nothing is missing after."""
+        from tide.objects.ref import ObjRef
+        from tide.objects.transfer import missing_from
+
+        imports = self.imports()
+        if not imports or depth >= MAX_CHAIN:
+            return False
+        outs = dict(self.outs())
+        for rel, dep in imports.items():
+            files_left = missing_from(cache, files)
+            dirs_left = missing_from(cache, dirs)
+            if not files_left and not dirs_left and not _missing(cache, files, dirs, missing_from):
+                return True
+            out = outs[rel]
+            ref = ObjRef(out.md5, out.legacy)
+            if not (ref in files_left or ref in dirs_left or out.is_dir):
+                continue
+            info = dep["repo"]
+            options = {k: info[k] for k in ("config", "remote") if info.get(k)}
+            try:
+                with open_source(info["url"], info["rev_lock"], self.env, **options) as up:
+                    if ref in files_left and manifests_only:
+                        up.provide(cache, [ref], [], jobs, progress, manifests_only=True, depth=depth + 1)
+                    elif out.is_dir:
+                        up.provide(cache, [], [ref], jobs, progress, depth=depth + 1)
+                    else:
+                        up.provide(cache, [ref], [], jobs, progress, depth=depth + 1)
+            except TideError:
+                continue  # not there either: the caller reports what is missing
+        return not _missing(cache, files, dirs, missing_from)
+
+
+def _repo_dep(data: object) -> dict | None:
+    """The ``deps[0]`` of an import's ``.dvc`` data when it names a repository and a locked revision."""
+    deps = data.get("deps") if isinstance(data, dict) else None
+    dep = deps[0] if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict) else None
+    info = dep.get("repo") if dep else None
+    if (isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str)
+            and isinstance(dep.get("path"), str)):
+        return dep
+    return None
 
 
 class _Closing:
@@ -428,10 +522,10 @@ def _open(rr, jobs: int | None, env: Env, source: Source):
     return OpenRemote(rr.spec.name, rr.spec, store, wrapped, max(1, n))
 
 
-def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | None = None,
-                full: bool = False) -> Source:
+def open_source(url: str, rev: str | None = None, env: Env | None = None, remote: str | dict | None = None,
+                full: bool = False, config: str | dict | None = None, remote_config: dict | None = None) -> Source:
     try:
-        return Source(url, rev, env, remote, full)
+        return Source(url, rev, env, remote, full, config, remote_config)
     except GitError as exc:
         msg = str(exc)
         if "unknown revision" in msg:

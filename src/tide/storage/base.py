@@ -163,6 +163,11 @@ class Backend:
         backend cannot tell (default)."""
         return None
 
+    def etag(self, key: str) -> str | None:
+        """The server's entity tag of ``key`` without its quotes (what dvc records for an import-url
+        of an object store or a web server); None if it is absent or the backend has none (default)."""
+        return None
+
     def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]]:
         """``(key, modified)`` for every key ``list(prefix)`` yields. Default: one ``modified`` per key;
         ``capabilities.listing_ages`` says when the listing itself carries the ages."""

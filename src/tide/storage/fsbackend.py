@@ -103,6 +103,17 @@ class FsspecBackend(Backend):
             raise translate(exc, f"stat {key}")
         return mtime_of(info)
 
+    def etag(self, key: str) -> str | None:
+        """The ETag fsspec's info reports (s3fs, gcsfs, http ...) without quotes; None without one."""
+        try:
+            info = self.fs.info(self._p(key))
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise translate(exc, f"stat {key}")
+        tag = info.get("ETag") or info.get("etag")
+        return str(tag).strip('"') if tag else None
+
     def size(self, key: str) -> int:
         try:
             info = self.fs.info(self._p(key))

@@ -215,6 +215,11 @@ class HttpBackend(FsspecBackend):
             raise StoragePermanent(f"stat {key}: the server reports no size (Content-Length)")
         return n
 
+    def etag(self, key: str) -> str | None:
+        headers = self._head(key, "stat")
+        tag = headers.get("ETag") if headers is not None else None
+        return tag.strip('"') if tag else None
+
     def modified(self, key: str) -> float | None:
         headers = self._head(key, "stat")
         stamp = headers.get("Last-Modified") if headers is not None else None

@@ -93,6 +93,12 @@ class S3Http:
 
     # -- the three requests ---------------------------------------------------------------------
 
+    def etag(self, key: str) -> str | None:
+        """The object's ETag without quotes; None if ``key`` is absent."""
+        resp = self._head(key, f"stat {key}")
+        tag = resp.getheader("ETag") if resp is not None else None
+        return tag.strip('"') if tag else None
+
     def head(self, key: str) -> bool:
         """True if ``key`` (bucket-relative) exists."""
         return self._head(key, f"check {key}") is not None

@@ -58,6 +58,9 @@ class S3PlainBackend(S3Puts):
         found = self._stat(key)
         return found[1] if found else None
 
+    def etag(self, key: str) -> str | None:
+        return self.http.etag(self._obj(key))
+
     def list(self, prefix: str = "") -> Iterator[str]:
         for key, _ in self.list_ages(prefix):
             yield key

@@ -56,6 +56,9 @@ class BackendWrapper(Backend):
     def modified(self, key: str) -> float | None:
         return self._call(lambda: self.inner.modified(key))
 
+    def etag(self, key: str) -> str | None:
+        return self._call(lambda: self.inner.etag(key))
+
     def open(self, key: str) -> BinaryIO:
         return self._call(lambda: self.inner.open(key))
 
