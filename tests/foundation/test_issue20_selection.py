@@ -1,0 +1,114 @@
+"""Issue 20, target selection and graphs as dvc 3.67.1 has them: ``status -R/--with-deps/-a/-T/-A``,
+``gc --rev/--num/--not-in-remote``, ``dag --dot/--mermaid/--md/--outs``. tide and real dvc run on the same
+repository layout; exit status, output and the cache left are compared."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+PIPE = """stages:
+  prep:
+    cmd: cat data/raw.txt > prepared.txt
+    deps: [data]
+    outs: [prepared.txt]
+  train:
+    cmd: cat prepared.txt ext.txt > model.txt && cp ext.txt m.json
+    deps: [prepared.txt, ext.txt]
+    outs: [model.txt]
+    metrics: [m.json]
+  lone:
+    cmd: echo x > lone.txt
+    outs: [lone.txt]
+"""
+SUB = """stages:
+  eval:
+    cmd: cat ../model.txt > ev.txt
+    deps: [../model.txt]
+    outs: [ev.txt]
+"""
+
+
+def _same(both, fn):
+    seen = [fn(r) for r in both]
+    assert seen[0] == seen[1], seen
+    return seen[0]
+
+
+def _project(r):
+    r.sh("mkdir -p data sub && echo a > data/raw.txt && echo b > ext.txt")
+    r.t("add", "-q", "data", "ext.txt")
+    with open(r.p("dvc.yaml"), "w") as f:
+        f.write(PIPE)
+    with open(r.p("sub/dvc.yaml"), "w") as f:
+        f.write(SUB)
+
+
+def test_issue20_dag_and_status_selection_as_dvc(both):
+    """``dag``: .dvc files are nodes, ``--outs`` draws outputs, byte for byte; ``status -R/--with-deps`` select
+    as dvc; ``-a/-T/-A`` are refused for the local status with dvc's message and work with ``-c``."""
+    dags = (["--dot"], ["--md"], ["--outs", "--dot"], ["--outs", "--mermaid", "train"], ["--dot", "--full", "data.dvc"])
+
+    def go(r):
+        _project(r)
+        got = [(a, r.t("dag", *a, check=False)) for a in dags]
+        got = [(a, p.returncode, p.stdout) for a, p in got]
+        sub = r.run("dag", "--dot", cwd=r.p("sub"), check=False)  # names relative to the current directory
+        got.append((sub.returncode, sub.stdout))
+        r.sh("echo changed > ext.txt")
+        for a in (["-R", "sub"], ["--with-deps", "sub/dvc.yaml:eval"]):
+            p = r.t("status", "--json", *a, check=False)
+            got.append((a, p.returncode, json.loads(p.stdout or "null")))
+        p = r.t("status", "-a", "-j", "2", check=False)
+        got.append((p.returncode, p.stdout, p.stderr.strip().splitlines()[-1].split(": ", 1)[-1]))
+        r.t("push", "-q")
+        p = r.t("status", "-c", "-a", "--json", check=False)
+        got.append((p.returncode, json.loads(p.stdout)))
+        return got
+
+    seen = _same(both, go)
+    dot = seen[0][2]
+    assert '"data.dvc";' in dot and '"ext.txt.dvc" -> "train";' in dot and dot.endswith("}\n\n")
+    assert seen[5][1].startswith('strict digraph {\n"../data.dvc";')
+    assert list(seen[6][2]) == ["sub/dvc.yaml:eval"]
+    assert {"ext.txt.dvc", "prep", "train", "sub/dvc.yaml:eval"} == set(seen[7][2])
+    assert seen[8] == (1, "", "The following options are meaningless for local status: --all-branches, --jobs")
+
+
+def test_issue20_gc_rev_num_and_not_in_remote_keep_what_dvc_keeps(both):
+    scopes = (["--rev", "HEAD~1"], ["--rev", "main", "-n", "2"], ["-a", "-n", "2"], ["-w", "-n", "2"])
+
+    def go(r):
+        for i in range(1, 4):
+            r.sh(f"echo v{i} > f")
+            r.t("add", "-q", "f")
+            r.sh(f"git add -A && git commit -qm c{i}")
+        r.sh("git checkout -q -b side HEAD~2 && echo s > f")
+        r.t("add", "-q", "f")
+        r.sh("git add -A && git commit -qm s && git checkout -q main")
+        r.t("checkout", "-q")
+        cache = r.p(".dvc/cache")
+        shutil.copytree(cache, r.p("../cache0-" + r.name))
+        got = []
+        for a in scopes:
+            shutil.rmtree(cache)
+            shutil.copytree(r.p("../cache0-" + r.name), cache)
+            p = r.t("gc", "-f", *a, check=False)
+            got.append((a, p.returncode == 0, r.cache_files()))
+        shutil.rmtree(cache)
+        shutil.copytree(r.p("../cache0-" + r.name), cache)
+        r.sh("git checkout -q HEAD~1")
+        r.t("checkout", "-q")
+        r.t("push", "-q")
+        r.sh("git checkout -q main")
+        r.t("checkout", "-q")
+        p = r.t("gc", "-f", "-w", "--not-in-remote", check=False)
+        got.append(("nir", p.returncode, r.cache_files(), sorted(os.listdir(r.p("../remote-" + r.name)))))
+        return got
+
+    seen = _same(both, go)
+    # the workspace is always kept: v3; --rev HEAD~1: + v2; -a -n 2: + side's s and its parent's v1
+    assert len(seen[0][2]) == 2 and len(seen[1][2]) == 2 and len(seen[2][2]) == 4
+    assert seen[3][1] is False  # -n without --rev/-a
+    assert len(seen[4][2]) == 1  # v2 is on the remote, v3 is not
