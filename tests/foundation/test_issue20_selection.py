@@ -1,6 +1,6 @@
 """Issue 20, target selection and graphs as dvc 3.67.1 has them: ``status -R/--with-deps/-a/-T/-A``,
-``gc --rev/--num/--not-in-remote``, ``dag --dot/--mermaid/--md/--outs``. tide and real dvc run on the same
-repository layout; exit status, output and the cache left are compared."""
+``gc --rev/--num/--not-in-remote``, ``data status --not-in-remote``, ``dag --dot/--mermaid/--md/--outs``.
+tide and real dvc run on the same repository layout; exit status, output and the cache left are compared."""
 
 from __future__ import annotations
 
@@ -62,6 +62,8 @@ def test_issue20_dag_and_status_selection_as_dvc(both):
             got.append((a, p.returncode, json.loads(p.stdout or "null")))
         p = r.t("status", "-a", "-j", "2", check=False)
         got.append((p.returncode, p.stdout, p.stderr.strip().splitlines()[-1].split(": ", 1)[-1]))
+        p = r.t("data", "status", "--not-in-remote", "--granular", "--json", check=False)  # nothing pushed yet
+        got.append((p.returncode, json.loads(p.stdout)))
         r.t("push", "-q")
         p = r.t("status", "-c", "-a", "--json", check=False)
         got.append((p.returncode, json.loads(p.stdout)))
@@ -74,6 +76,7 @@ def test_issue20_dag_and_status_selection_as_dvc(both):
     assert list(seen[6][2]) == ["sub/dvc.yaml:eval"]
     assert {"ext.txt.dvc", "prep", "train", "sub/dvc.yaml:eval"} == set(seen[7][2])
     assert seen[8] == (1, "", "The following options are meaningless for local status: --all-branches, --jobs")
+    assert sorted(seen[9][1]["not_in_remote"]) == ["data/", "data/raw.txt", "ext.txt"]
 
 
 def test_issue20_gc_rev_num_and_not_in_remote_keep_what_dvc_keeps(both):
@@ -103,6 +106,8 @@ def test_issue20_gc_rev_num_and_not_in_remote_keep_what_dvc_keeps(both):
         r.t("push", "-q")
         r.sh("git checkout -q main")
         r.t("checkout", "-q")
+        p = r.t("data", "status", "--not-in-remote", "--json", check=False)
+        got.append(("data status", p.returncode, json.loads(p.stdout)))
         p = r.t("gc", "-f", "-w", "--not-in-remote", check=False)
         got.append(("nir", p.returncode, r.cache_files(), sorted(os.listdir(r.p("../remote-" + r.name)))))
         return got
@@ -111,4 +116,17 @@ def test_issue20_gc_rev_num_and_not_in_remote_keep_what_dvc_keeps(both):
     # the workspace is always kept: v3; --rev HEAD~1: + v2; -a -n 2: + side's s and its parent's v1
     assert len(seen[0][2]) == 2 and len(seen[1][2]) == 2 and len(seen[2][2]) == 4
     assert seen[3][1] is False  # -n without --rev/-a
-    assert len(seen[4][2]) == 1  # v2 is on the remote, v3 is not
+    assert seen[4][2] == {"not_in_remote": ["f"], "committed": {}} or seen[4][2]["not_in_remote"] == ["f"]
+    assert len(seen[5][2]) == 1  # v2 is on the remote, v3 is not
+
+
+def test_issue20_f01_data_status_skips_outputs_of_stages_never_run(both):
+    """Found by the test above: tide listed a declared output with no hash in dvc.lock as added (committed)
+    and deleted (uncommitted); dvc counts an output without a hash as absent."""
+    def go(r):
+        r.sh("printf 'stages:\\n  a:\\n    cmd: echo x > a.txt\\n    outs: [a.txt]\\n  b:\\n    cmd: echo y > b.txt\\n"
+             "    outs: [b.txt]\\n' > dvc.yaml && git add -A && git commit -qm p && echo hand > a.txt")
+        p = r.t("data", "status", "--json", "--granular", "--unchanged", check=False)
+        return p.returncode, json.loads(p.stdout)
+
+    assert _same(both, go) == (0, {"uncommitted": {"added": ["a.txt"]}})

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from tide.core.errors import MissingError, TideError
 from tide.workspace.repo import Repo
+from tide.workspace.walkorder import walk_key
 
 
 class _Digraph:
@@ -118,30 +119,6 @@ class _Node:
     stage: str | None = None  # the stage's name in its dvc.yaml
 
 
-def _walk_key(root: str):
-    """Sort key giving dvc's walk order of files under ``root`` (os.walk, top down, listing order)."""
-    listings: dict[str, dict[str, int]] = {}
-
-    def pos(d: str, name: str) -> int:
-        if d not in listings:
-            try:
-                listings[d] = {n: i for i, n in enumerate(os.listdir(d))}
-            except OSError:
-                listings[d] = {}
-        return listings[d].get(name, len(listings[d]))
-
-    def key(path: str) -> tuple:
-        parts = os.path.relpath(path, root).split(os.sep)
-        d, k = root, []
-        for p in parts[:-1]:
-            k.append((1, pos(d, p)))
-            d = os.path.join(d, p)
-        k.append((0, pos(d, parts[-1])))
-        return tuple(k)
-
-    return key
-
-
 def _rel(path: str, cwd: str) -> str:
     return os.path.relpath(path, cwd).replace(os.sep, "/")
 
@@ -153,7 +130,7 @@ def _nodes(repo: Repo, cwd: str) -> list[_Node]:
 
     ptrs, ymls = find_dvc_files(repo.root, repo.ignore)
     nodes: list[_Node] = []
-    for f in sorted((*ptrs, *ymls), key=_walk_key(repo.root)):
+    for f in sorted((*ptrs, *ymls), key=walk_key(repo.root)):
         if os.path.basename(f) == definition.YAML_NAME:
             here = os.path.join(cwd, definition.YAML_NAME)
             for s in definition.load(f, repo.root).stages:
