@@ -130,3 +130,29 @@ def test_issue20_f01_data_status_skips_outputs_of_stages_never_run(both):
         return p.returncode, json.loads(p.stdout)
 
     assert _same(both, go) == (0, {"uncommitted": {"added": ["a.txt"]}})
+
+
+def test_issue20_du_and_cache_migrate_as_dvc(both):
+    """``du``: sizes of git- and dvc-tracked files (dvc lists the entries in no stable order: compared sorted);
+    ``cache migrate``: 2.x objects re-hashed into the 3.x layout, the message and the objects as dvc's."""
+    legacy = {"b1/946ac92492d2347c6235b4d2611184": b"hello\r\n",  # md5-dos2unix of the bytes
+              "f9/62d5d673cb84c3fbf9d61c28e0f324.dir": b'[{"md5": "b1946ac92492d2347c6235b4d2611184", "relpath": "f"}]'}
+
+    def go(r):
+        r.sh("mkdir -p d/s && echo 1 > d/x && echo 22 > d/s/y && echo abc > a && echo note > README")
+        r.t("add", "-q", "d", "a")
+        got = [sorted(r.t("du", ".", *a).stdout.splitlines()) for a in ([], ["d"], ["-s"], ["d/s/y"])]
+        for rel, raw in legacy.items():
+            os.makedirs(os.path.dirname(r.p(".dvc/cache/" + rel)), exist_ok=True)
+            with open(r.p(".dvc/cache/" + rel), "wb") as f:
+                f.write(raw)
+        for a in (["--dry"], [], []):
+            got.append(r.t("cache", "migrate", *a).stdout)
+        got.append(r.cache_files())
+        return got
+
+    seen = _same(both, go)
+    assert seen[2] == ["20"] and seen[1] == sorted(["2  d/x", "3  d/s", "5  d"])
+    assert seen[5:7] == ["Migrated 2 files to DVC 3.0 cache location.\n",
+                         "Migrated 0 files to DVC 3.0 cache location.\n"]
+    assert "af/5597c29467a96523a70787c319f4db" in seen[7]
