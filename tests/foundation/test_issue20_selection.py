@@ -156,3 +156,21 @@ def test_issue20_du_and_cache_migrate_as_dvc(both):
     assert seen[5:7] == ["Migrated 2 files to DVC 3.0 cache location.\n",
                          "Migrated 0 files to DVC 3.0 cache location.\n"]
     assert "af/5597c29467a96523a70787c319f4db" in seen[7]
+
+
+def test_issue20_f02_metrics_show_all_hides_the_unchanged_workspace_and_names_commits_as_dvc(both):
+    """tide listed the workspace beside ``-a/-T`` revisions even when it equals the active branch, and one
+    row per branch or tag; dvc hides such a workspace and names a commit once by all its names (``main,v1``)."""
+    def go(r):
+        r.sh("echo '{\"acc\": 1}' > m.json && printf 'metrics:\\n- m.json\\n' > dvc.yaml && git add -A && "
+             "git commit -qm m && git tag v1")
+        got = [list(r.j("metrics", "show", "-a", "--json"))]
+        r.sh("git branch side")
+        got.append(list(r.j("metrics", "show", "-a", "-T", "--json")))
+        r.sh("echo '{\"acc\": 2}' > m.json")
+        got.append(r.t("metrics", "show", "-a").stdout)
+        return got
+
+    seen = _same(both, go)
+    # hidden only when equal to the revision named by the active branch alone
+    assert seen[:2] == [["main"], ["workspace", "main,side,v1"]] and "workspace   m.json  2" in seen[2]

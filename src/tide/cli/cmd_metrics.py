@@ -26,6 +26,8 @@ def run(args):
     if args.action == "show":
         revs = ops.revisions(r, args.all_branches, args.all_tags, args.all_commits)
         res = ops.show(r, args.targets or None, revs, warn=_warn)
+        if len(revs) > 1:
+            res = ops.hide_workspace(r, res)
         if errored := ops.errored_revisions(res):
             _warn(f"tide failed to load some metrics for following revisions: '{', '.join(errored)}'.")
         if args.json:
