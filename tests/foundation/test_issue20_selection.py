@@ -174,3 +174,32 @@ def test_issue20_f02_metrics_show_all_hides_the_unchanged_workspace_and_names_co
     seen = _same(both, go)
     # hidden only when equal to the revision named by the active branch alone
     assert seen[:2] == [["main"], ["workspace", "main,side,v1"]] and "workspace   m.json  2" in seen[2]
+
+
+FOREACH = """stages:
+  gen:
+    foreach: [a, b]
+    do:
+      cmd: echo ${item} > ${item}.txt
+      outs: ["${item}.txt"]
+  use:
+    foreach: [a, b]
+    do:
+      cmd: cat ${item}.txt > u-${item}.txt
+      deps: ["${item}.txt"]
+      outs: ["u-${item}.txt"]
+  final:
+    cmd: cat u-a.txt u-b.txt > f.txt
+    deps: [u-a.txt, u-b.txt]
+    outs: [f.txt]
+"""
+
+
+def test_issue20_dag_collapses_foreach_stages_as_dvc(both):
+    def go(r):
+        with open(r.p("dvc.yaml"), "w") as f:
+            f.write(FOREACH)
+        return [r.t("dag", *a).stdout for a in (["--dot", "use@a"], ["--collapse-foreach-matrix", "--md"])]
+
+    seen = _same(both, go)
+    assert 'node2["gen"]' in seen[1] and "node2-->node3" in seen[1]

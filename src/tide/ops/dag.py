@@ -249,6 +249,29 @@ def _filter(g: _Digraph, targets: list[str], full: bool) -> _Digraph:
     return g.copy(connected)
 
 
+def _collapse(g: _Digraph) -> _Digraph:
+    """dvc's ``--collapse-foreach-matrix``: the stages of one foreach/matrix definition (``name@key``) become
+    one node ``name``. dvc adds the new nodes and edges from sets (their ``--dot`` order changes from run
+    to run); tide adds them sorted."""
+    def group(n: str) -> str:
+        return n if n.endswith(".dvc") or "@" not in n else n.split("@")[0]
+
+    out = g.copy()
+    gone = {n for n in g.succ if group(n) != n}
+    moved = {(u, v) for u, v in g.edges() if u in gone or v in gone}
+    for u, v in moved:
+        del out.succ[u][v]
+        del out.pred[v][u]
+    for n in sorted({group(n) for n in gone}):
+        out.add_node(n)
+    for u, v in sorted({(group(u), group(v)) for u, v in moved}):
+        out.add_edge(u, v)
+    for n in gone:
+        if n in out.succ and group(n) != n:
+            out.remove_node(n)
+    return out
+
+
 def render_dot(g: _Digraph) -> str:
     g = g.copy()
     g.relabel_inplace(lambda n: n if n.startswith('"') and n.endswith('"') else f'"{n}"')
@@ -302,9 +325,13 @@ def render_text(g: _Digraph) -> str:
 
 
 def dag(repo: Repo, target: str | None = None, fmt: str = "text", full: bool = False,
-        cwd: str | None = None, outs: bool = False) -> str:
+        cwd: str | None = None, outs: bool = False, collapse: bool = False) -> str:
     """The text ``dvc dag`` prints (without the final newline ``ui.write`` adds); ``fmt``: ``dot``,
     ``mermaid``, ``md`` or ``text``."""
+    if outs and collapse:
+        from tide.core.errors import UsageError
+
+        raise UsageError("`--outs` and `--collapse-foreach-matrix` are mutually exclusive")
     cwd = cwd or os.getcwd()
     nodes = _nodes(repo, cwd)
     g = _graphs(nodes, outs)
@@ -314,6 +341,8 @@ def dag(repo: Repo, target: str | None = None, fmt: str = "text", full: bool = F
         if missing:
             raise TideError(f"'{missing[0]}' is not in the graph")
         g = _filter(g, targets, full)
+    if collapse:
+        g = _collapse(g)
     if fmt == "dot":
         return render_dot(g)
     if fmt in ("mermaid", "md"):
