@@ -167,13 +167,16 @@ def test_issue20_f02_metrics_show_all_hides_the_unchanged_workspace_and_names_co
         got = [list(r.j("metrics", "show", "-a", "--json"))]
         r.sh("git branch side")
         got.append(list(r.j("metrics", "show", "-a", "-T", "--json")))
-        r.sh("echo '{\"acc\": 2}' > m.json")
+        r.sh("echo '{\"acc\": 2}' > m.json && mkdir sub")
         got.append(r.t("metrics", "show", "-a").stdout)
+        for a in (["show", "--json"], ["diff", "HEAD", "--json"]):  # f03: from a subdirectory, paths relative to it
+            got.append(r.run("metrics", *a, cwd=r.p("sub")).stdout)
         return got
 
     seen = _same(both, go)
     # hidden only when equal to the revision named by the active branch alone
     assert seen[:2] == [["main"], ["workspace", "main,side,v1"]] and "workspace   m.json  2" in seen[2]
+    assert '"../m.json"' in seen[3] and '"../m.json"' in seen[4]
 
 
 FOREACH = """stages:

@@ -171,3 +171,15 @@ def diff_table(d: dict[str, Any], title: str, a_rev: str, b_rev: str, markdown: 
     if no_path:
         headers, rows = headers[1:], [r[1:] for r in rows]
     return table(headers, rows, markdown)
+
+
+def relative_to(repo: Repo, by_path: dict[str, Any], cwd: str) -> dict[str, Any]:
+    """``by_path`` (root-relative paths) with its paths relative to ``cwd``, as dvc prints them from a
+    subdirectory (``../m.json``); unchanged at the root or outside the repository."""
+    import os
+
+    cwd = os.path.realpath(cwd)
+    root = os.path.realpath(repo.root)
+    if cwd == root or not cwd.startswith(root + os.sep):
+        return by_path
+    return {os.path.relpath(os.path.join(root, p), cwd).replace(os.sep, "/"): v for p, v in by_path.items()}
