@@ -58,12 +58,13 @@ def _cloud(r, args):
         from tide.ops.status import expand_targets
 
         targets = expand_targets(r, targets, os.getcwd(), args.recursive, args.with_deps)
-        if not targets:
-            from tide.core.errors import MissingError
+    if args.targets and not targets:  # nothing recorded under the targets: nothing to compare (as dvc)
+        from tide.ops.remote import resolve
 
-            raise MissingError("the targets name no tracked output")
-    scope = Scope(tuple(targets), args.all_branches, args.all_tags, args.all_commits)
-    names, result = cloud_status(r, scope, args.remote, args.jobs)
+        names, result = [resolve(r.settings, args.remote).spec.name], {}
+    else:
+        scope = Scope(tuple(targets), args.all_branches, args.all_tags, args.all_commits)
+        names, result = cloud_status(r, scope, args.remote, args.jobs)
     if args.json:
         from tide.cli.output import emit_json
 

@@ -64,9 +64,12 @@ def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, wi
     out = [x.source for x in tracked]
     if sel is not None:
         project, idx = sel
+        locked = {f"{x.source}:{x.stage}" for x in collect(repo) if x.stage is not None}
         for i in idx:
             st = project.stages[i]
-            out.append(f"{os.path.join(os.path.dirname(st.dvcfile), LOCK_NAME)}:{st.name}")
+            name = f"{os.path.join(os.path.dirname(st.dvcfile), LOCK_NAME)}:{st.name}"
+            if name in locked:  # a stage never run has no recorded output to compare
+                out.append(name)
     return list(dict.fromkeys(out))
 
 
