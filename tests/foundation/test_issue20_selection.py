@@ -67,6 +67,8 @@ def test_issue20_dag_and_status_selection_as_dvc(both):
         r.t("push", "-q")
         p = r.t("status", "-c", "-a", "--json", check=False)
         got.append((p.returncode, json.loads(p.stdout)))
+        p = r.t("status", "-c", "--with-deps", "sub/dvc.yaml:eval", "--json", check=False)  # stages never run
+        got.append((p.returncode, json.loads(p.stdout)))
         return got
 
     seen = _same(both, go)
