@@ -12,6 +12,8 @@ def register(p):
     p.add_argument("-T", "--all-tags", action="store_true", help="with -c: objects every tag uses")
     p.add_argument("-A", "--all-commits", action="store_true", help="with -c: objects every commit uses")
     p.add_argument("-d", "--with-deps", action="store_true", help="also the targets' upstream stages")
+    p.add_argument("--no-updates", action="store_true",
+                   help="accepted for dvc's scripts: tide's status never checks imports for updates")
     p.add_argument("-R", "--recursive", action="store_true", help="a directory target: everything under it")
 
 
