@@ -332,6 +332,9 @@ def dag(repo: Repo, target: str | None = None, fmt: str = "text", full: bool = F
         from tide.core.errors import UsageError
 
         raise UsageError("`--outs` and `--collapse-foreach-matrix` are mutually exclusive")
+    from tide.pipeline.project import load_project
+
+    load_project(repo)  # the graph's checks (cycles, duplicate or nested outputs): dvc's dag refuses those too
     cwd = cwd or os.getcwd()
     nodes = _nodes(repo, cwd)
     g = _graphs(nodes, outs)
