@@ -6,6 +6,9 @@ def register(p):
     from tide.cli.cmd_config import add_level_flags
 
     add_level_flags(d)
+    m = sub.add_parser("migrate", help="copy DVC 2.x cache objects into the 3.x layout")
+    m.add_argument("--dvc-files", action="store_true", help="not supported: re-add the outputs")
+    m.add_argument("--dry", action="store_true", help="only say how many objects would be migrated")
 
 
 def run(args):
@@ -13,6 +16,8 @@ def run(args):
     from tide.ops.config import set_option, unset_option
 
     r = repo()
+    if args.action == "migrate":
+        return _migrate(r, args)
     level = args.level or "repo"
     if args.unset:
         unset_option(r.config, level, "cache.dir")
@@ -21,4 +26,20 @@ def run(args):
         print(r.cache_dir)
         return 0
     set_option(r.config, level, "cache.dir", args.value)  # relative to the cwd, written as dvc does
+    return 0
+
+
+def _migrate(r, args):
+    from tide.ops import cache_migrate
+
+    if args.dvc_files:
+        from tide.core.errors import UsageError
+
+        raise UsageError("cache migrate --dvc-files is not supported: re-adding an output ('tide add PATH') "
+                         "records it with 3.x hashes")
+    if args.dry:
+        n = len(cache_migrate.legacy_objects(r))
+        print(f"{n} files will be re-hashed and migrated to the DVC 3.0 cache location.")
+        return 0
+    print(f"Migrated {cache_migrate.migrate(r)} files to DVC 3.0 cache location.")
     return 0

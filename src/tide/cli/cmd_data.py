@@ -22,18 +22,26 @@ def register(p):
     s.add_argument("--unchanged", action="store_true", help="also list unchanged tracked files")
     s.add_argument("--untracked-files", nargs="?", const="all", default="no", choices=("no", "all"),
                    help="also list files neither git nor tide tracks")
-    s.add_argument("--not-in-remote", action="store_true",
-                   help="not supported yet: run 'tide status -c' to see what the remote lacks")
+    s.add_argument("--not-in-remote", action="store_true", help="also list what the remote lacks")
+    s.add_argument("-r", "--remote", help="remote for --not-in-remote (default: each output's, or core.remote)")
+    s.add_argument("--no-remote-refresh", action="store_true",
+                   help="accepted for dvc's scripts: tide always asks the remote")
 
 
 def run(args):
     from tide.cli.output import emit_json, repo
-    from tide.core.errors import UsageError
     from tide.ops.data_status import ORDER, data_status
 
+    r = repo()
+    st = data_status(r, args.targets, granular=args.granular, untracked_files=args.untracked_files)
     if args.not_in_remote:
-        raise UsageError("--not-in-remote is not supported yet: 'tide status -c' lists what the remote lacks")
-    st = data_status(repo(), args.targets, granular=args.granular, untracked_files=args.untracked_files)
+        import os
+
+        from tide.ops.data_remote import not_in_remote
+        from tide.ops.diff import _roots
+
+        roots = _roots(r, args.targets, os.getcwd()) if args.targets else None
+        st["not_in_remote"] = not_in_remote(r, roots, args.granular, args.remote)
     git = st.pop("git")
     if not args.unchanged:
         st.pop("unchanged")

@@ -3,8 +3,12 @@ def register(p):
     p.add_argument("-a", "--all-branches", action="store_true", help="keep what every branch uses")
     p.add_argument("-T", "--all-tags", action="store_true", help="keep what every tag uses")
     p.add_argument("-A", "--all-commits", action="store_true", help="keep what every commit uses")
+    p.add_argument("--rev", help="keep what this commit uses (with -n: and its N-1 ancestors)")
+    p.add_argument("-n", "--num", type=int, help="with --rev or -a: the last N commits of each")
+    p.add_argument("--not-in-remote", action="store_true",
+                   help="do not keep what the remote (-r, or the default) already has")
     p.add_argument("-c", "--cloud", action="store_true", help="also collect garbage on the remote")
-    p.add_argument("-r", "--remote", help="remote for -c")
+    p.add_argument("-r", "--remote", help="remote for -c or --not-in-remote")
     p.add_argument("-j", "--jobs", type=int, help="parallel requests to the remote")
     p.add_argument("--dry", action="store_true", help="only show what would be removed")
     p.add_argument("-f", "--force", action="store_true", help="do not ask for confirmation")
@@ -31,12 +35,16 @@ def _run(args):
 
     r = repo()
     scope = dict(
-        workspace=args.workspace, all_branches=args.all_branches, all_tags=args.all_tags, all_commits=args.all_commits
+        workspace=args.workspace, all_branches=args.all_branches, all_tags=args.all_tags, all_commits=args.all_commits,
+        rev=args.rev, num=args.num,
     )
-    if args.cloud or args.remote:
+    # as dvc 3.67.1: -r alone is a local gc (its check that -r needs -c is never reached)
+    if args.not_in_remote and args.cloud:
+        raise UsageError("`--not-in-remote` and `--cloud` are mutually exclusive")
+    if args.cloud:
         return _cloud(r, args, scope)
     with r.lock():
-        plan = gc.plan(r, **scope)
+        plan = gc.plan(r, **scope, not_in_remote=args.not_in_remote, remote=args.remote, jobs=args.jobs)
         gc.require_complete(plan.unreadable, args.dry)
         if args.dry:
             for oid, legacy in plan.remove:

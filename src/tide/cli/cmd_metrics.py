@@ -26,6 +26,13 @@ def run(args):
     if args.action == "show":
         revs = ops.revisions(r, args.all_branches, args.all_tags, args.all_commits)
         res = ops.show(r, args.targets or None, revs, warn=_warn)
+        if len(revs) > 1:
+            res = ops.hide_workspace(r, res)
+        import os
+
+        for val in res.values():  # from a subdirectory, paths relative to it (as dvc)
+            if "data" in val:
+                val["data"] = ops.relative_to(r, val["data"], os.getcwd())
         if errored := ops.errored_revisions(res):
             _warn(f"tide failed to load some metrics for following revisions: '{', '.join(errored)}'.")
         if args.json:
@@ -34,7 +41,9 @@ def run(args):
         text = ops.show_table(res, args.md, precision, len(revs) > 1)
         print(text)
         return 0
-    d = ops.diff(r, args.a_rev, args.b_rev, args.targets, args.all, warn=_warn)
+    import os
+
+    d = ops.relative_to(r, ops.diff(r, args.a_rev, args.b_rev, args.targets, args.all, warn=_warn), os.getcwd())
     if args.json:
         emit_json(d)
         return 0

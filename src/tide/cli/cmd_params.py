@@ -12,11 +12,14 @@ def register(p):
 
 
 def run(args):
+    import os
+
     from tide.cli.output import emit_json, repo
-    from tide.ops.metrics import diff_table
+    from tide.ops.metrics import diff_table, relative_to
     from tide.ops.params import diff
 
-    d = diff(repo(), args.a_rev, args.b_rev, args.targets, args.all, args.deps, warn=_warn)
+    r = repo()
+    d = relative_to(r, diff(r, args.a_rev, args.b_rev, args.targets, args.all, args.deps, warn=_warn), os.getcwd())
     if args.json:
         emit_json(d)
         return 0

@@ -8,6 +8,13 @@ def register(p):
     p.add_argument("-c", "--cloud", action="store_true", help="compare the cache with a remote")
     p.add_argument("-r", "--remote", help="remote to compare with (implies -c)")
     p.add_argument("-j", "--jobs", type=int, help="parallel requests to the remote")
+    p.add_argument("-a", "--all-branches", action="store_true", help="with -c: objects every branch uses")
+    p.add_argument("-T", "--all-tags", action="store_true", help="with -c: objects every tag uses")
+    p.add_argument("-A", "--all-commits", action="store_true", help="with -c: objects every commit uses")
+    p.add_argument("-d", "--with-deps", action="store_true", help="also the targets' upstream stages")
+    p.add_argument("--no-updates", action="store_true",
+                   help="accepted for dvc's scripts: tide's status never checks imports for updates")
+    p.add_argument("-R", "--recursive", action="store_true", help="a directory target: everything under it")
 
 
 def run(args):
@@ -18,7 +25,13 @@ def run(args):
         return _cloud(r, args)
     from tide.ops.status import workspace_status
 
-    st = workspace_status(r, args.targets or None)
+    meaningless = [flag for flag, on in (("--all-branches", args.all_branches), ("--all-tags", args.all_tags),
+                                         ("--all-commits", args.all_commits), ("--jobs", args.jobs)) if on]
+    if meaningless:  # as dvc, which exits 1 with this message
+        from tide.core.errors import TideError
+
+        raise TideError("The following options are meaningless for local status: " + ", ".join(meaningless))
+    st = workspace_status(r, args.targets or None, recursive=args.recursive, with_deps=args.with_deps)
     if args.json:
         emit_json(st)
         return 0
@@ -40,9 +53,20 @@ def _cloud(r, args):
         raise UsageError("remote status is not available in this build")
     from tide.ops.data_scope import Scope
 
-    scope = Scope(tuple(args.targets or ()), getattr(args, "all_branches", False),
-                  getattr(args, "all_tags", False), getattr(args, "all_commits", False))
-    names, result = cloud_status(r, scope, args.remote, args.jobs)
+    targets = list(args.targets or ())
+    if targets and (args.recursive or args.with_deps):
+        import os
+
+        from tide.ops.status import expand_targets
+
+        targets = expand_targets(r, targets, os.getcwd(), args.recursive, args.with_deps)
+    if args.targets and not targets:  # nothing recorded under the targets: nothing to compare (as dvc)
+        from tide.ops.remote import resolve
+
+        names, result = [resolve(r.settings, args.remote).spec.name], {}
+    else:
+        scope = Scope(tuple(targets), args.all_branches, args.all_tags, args.all_commits)
+        names, result = cloud_status(r, scope, args.remote, args.jobs)
     if args.json:
         from tide.cli.output import emit_json
 

@@ -58,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model": ("model", "Model registry: register, assign, promote, show"),
     "list": ("ls", "List a repository's files, git- and dvc-tracked, at a revision"),
     "ls": ("ls", "List a repository's files, git- and dvc-tracked, at a revision (alias of list)"),
+    "du": ("du", "Show the disk usage of a repository's files, git- and dvc-tracked, at a revision"),
     "get": ("get", "Download a file or directory of another repository (git- or dvc-tracked)"),
     "get-url": ("get_url", "Download a file or directory from a URL (local path, s3://, http://, ...)"),
     "list-url": ("ls_url", "List what is at a URL (local path, s3://, http://, ...), as dvc list-url"),

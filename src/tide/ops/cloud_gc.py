@@ -54,26 +54,23 @@ def grace_seconds(repo: Repo) -> float:
 
 
 def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool,
-                unreadable: list[str]) -> set[ObjRef]:
-    if not (workspace or all_branches or all_tags or all_commits):
-        raise UsageError("say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags or -A/--all-commits")
+                unreadable: list[str], rev: str | None = None, num: int | None = None) -> set[ObjRef]:
+    from tide.ops.gc import check_scope, kept_revs
     from tide.workspace.index import find_dvc_files
 
+    check_scope(workspace, all_branches, all_tags, all_commits, rev, num)
     outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, unreadable))]
-    if all_branches or all_tags or all_commits:
-        if repo.git is None:
-            raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
-        for rev in sorted(repo.git.revs(all_branches, all_tags, all_commits)):
-            outs.extend(outs_at_rev(repo, rev))
+    for r in kept_revs(repo, all_branches, all_tags, all_commits, rev, num):
+        outs.extend(outs_at_rev(repo, r))
     return {ObjRef(o.md5, o.legacy) for o in outs if o.md5 and o.use_cache}
 
 
 def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, all_tags: bool = False,
-         all_commits: bool = False) -> CloudGcPlan:
+         all_commits: bool = False, rev: str | None = None, num: int | None = None) -> CloudGcPlan:
     from tide.objects.transfer import download
 
     p = CloudGcPlan(rem.name)
-    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits, p.unreadable)
+    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits, p.unreadable, rev, num)
     p.keep |= roots
     for ref in sorted(r for r in roots if r.is_dir):
         # every kept manifest must be read, or what it names cannot be told from garbage: a

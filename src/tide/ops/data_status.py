@@ -77,6 +77,9 @@ def _changes(old: _Side, new: _Side, granular: bool, outputs: set[str]) -> tuple
         if skip and (p + "/").startswith(skip) and (p + "/") not in skip:
             continue
         o, n = old.entries.get(p), new.entries.get(p)
+        o, n = (o if o and o[0] else None), (n if n and n[0] else None)  # no hash (never run): absent, as dvc
+        if o is None and n is None:
+            continue
         if o is None:
             added.append((p, n))
         elif n is None:

@@ -45,25 +45,85 @@ def require_complete(unreadable: list[str], dry: bool = False, what: str = "the 
     )
 
 
-def plan(
-    repo: Repo, workspace: bool, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False
-) -> GcPlan:
-    if not (workspace or all_branches or all_tags or all_commits):
+def kept_revs(repo: Repo, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
+              rev: str | None = None, num: int | None = None) -> list[str]:
+    """The commits whose data gc keeps besides the workspace, as dvc's ``iter_revs``: ``rev`` and its
+    ``num - 1`` first-parent ancestors (``rev~1``, ``rev~2``... while they exist), the same ``num``
+    commits of every branch with ``all_branches``, every tag, or every commit."""
+    if not (all_branches or all_tags or all_commits or rev):
+        return []
+    git = repo.git
+    if git is None:
+        raise UsageError("-a/-T/-A/--rev need git (the repository was initialised with --no-scm)")
+    if num is not None and num < 1:
+        raise UsageError("-n/--num must be at least 1")
+    n = num or 1
+    found: set[str] = set()
+
+    def last_n(start: str) -> None:
+        found.add(git.resolve(start))
+        for k in range(1, n):
+            try:
+                found.add(git.resolve(f"{start}~{k}"))
+            except TideError:
+                break
+
+    if rev:
+        last_n(rev)
+    if all_commits:
+        found |= git.revs(all_commits=True)
+    else:
+        if all_branches:
+            for head in sorted(git.revs(all_branches=True)):
+                last_n(head)
+        if all_tags:
+            found |= git.revs(all_tags=True)
+    return sorted(found)
+
+
+def check_scope(workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool, rev: str | None,
+                num: int | None) -> None:
+    """dvc's rules for what gc keeps (``dvc/repo/gc.py``: ``_validate_args``)."""
+    if not (workspace or all_branches or all_tags or all_commits or rev):
         raise UsageError(
-            "say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags or -A/--all-commits"
+            "say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags, -A/--all-commits or --rev"
         )
+    if num and not (rev or all_branches):
+        raise UsageError("`--num` can only be used alongside `--rev` or `--all-branches`")
+
+
+def plan(
+    repo: Repo, workspace: bool, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
+    rev: str | None = None, num: int | None = None, not_in_remote: bool = False, remote: str | None = None,
+    jobs: int | None = None,
+) -> GcPlan:
+    """``not_in_remote``: objects already on the remote (``remote`` or the default) are not kept, as
+    dvc's ``gc --not-in-remote`` (the remote is only read)."""
+    check_scope(workspace, all_branches, all_tags, all_commits, rev, num)
     p = GcPlan()
     outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, p.unreadable))]
     p.keep |= used_oids(repo, outs, unreadable=p.unreadable, where=" in the workspace")
-    if repo.git is not None and (all_branches or all_tags or all_commits):
-        revs = repo.git.revs(all_branches, all_tags, all_commits)
-        p.revs = len(revs)
-        for rev in sorted(revs):
-            p.keep |= used_oids(repo, outs_at_rev(repo, rev), unreadable=p.unreadable, where=f" at {rev[:8]}")
-    elif all_branches or all_tags or all_commits:
-        raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
+    revs = kept_revs(repo, all_branches, all_tags, all_commits, rev, num)
+    p.revs = len(revs)
+    for r in revs:
+        p.keep |= used_oids(repo, outs_at_rev(repo, r), unreadable=p.unreadable, where=f" at {r[:8]}")
+    if not_in_remote and p.keep and not p.unreadable:
+        p.keep -= _on_remote(repo, p.keep, remote, jobs)
     p.remove = sorted(o for o in repo.cache.iter_oids() if o not in p.keep)
     return p
+
+
+def _on_remote(repo: Repo, oids: set[tuple[str, bool]], remote: str | None, jobs: int | None):
+    from tide.objects.ref import ObjRef
+    from tide.ops.data_scope import open_remote
+
+    rem = open_remote(repo, remote, jobs)
+    try:
+        refs = [ObjRef(oid, legacy) for oid, legacy in sorted(oids)]
+        there = rem.store.has_many(refs, rem.jobs)
+    finally:
+        rem.close()
+    return {(r.oid, r.legacy) for r in there}
 
 
 def execute(repo: Repo, p: GcPlan) -> int:
@@ -90,9 +150,10 @@ def _remove_stale_tmp(root: str) -> None:
                     pass
 
 
-def gc(repo: Repo, workspace: bool, all_branches=False, all_tags=False, all_commits=False, dry=False):
+def gc(repo: Repo, workspace: bool, all_branches=False, all_tags=False, all_commits=False, dry=False,
+       rev: str | None = None, num: int | None = None):
     with repo.lock():
-        p = plan(repo, workspace, all_branches, all_tags, all_commits)
+        p = plan(repo, workspace, all_branches, all_tags, all_commits, rev, num)
         require_complete(p.unreadable, dry)
         if not dry:
             execute(repo, p)

@@ -41,30 +41,49 @@ def fmt_value(v: Any, precision: int | None) -> str:
     return str(v)
 
 
-def revisions(repo: Repo, all_branches: bool, all_tags: bool, all_commits: bool) -> list[str]:
-    revs = [WORKSPACE]
+def revisions(repo: Repo, all_branches: bool, all_tags: bool, all_commits: bool) -> dict[str, str]:
+    """``{name: revision}`` as dvc's brancher: the workspace, then each commit once, named by every branch
+    and tag that points at it joined by commas (``main,v1``); a commit by its sha with ``-A``."""
+    revs = {WORKSPACE: WORKSPACE}
     if repo.git is None or not (all_branches or all_tags or all_commits):
         return revs
     g = repo.git
+    names: list[str] = []
     if all_commits:
-        revs += g.out("rev-list", "--all").split()
+        names += g.out("rev-list", "--all").split()
     else:
         if all_branches:
-            revs += g.out("for-each-ref", "--format=%(refname:short)", "refs/heads/").split()
+            names += g.out("for-each-ref", "--format=%(refname:short)", "refs/heads/").split()
         if all_tags:
-            revs += g.out("for-each-ref", "--format=%(refname:short)", "refs/tags/").split()
-    return list(dict.fromkeys(revs))
+            names += g.out("for-each-ref", "--format=%(refname:short)", "refs/tags/").split()
+    by_sha: dict[str, list[str]] = {}
+    for n in dict.fromkeys(names):
+        by_sha.setdefault(g.resolve(n), []).append(n)
+    revs.update({",".join(ns): ns[0] for ns in by_sha.values()})
+    return revs
 
 
-def show(repo: Repo, targets: list[str] | None = None, revs: list[str] | None = None,
+def hide_workspace(repo: Repo, result: dict[str, Any]) -> dict[str, Any]:
+    """As dvc: the workspace is left out when it equals the revision named by the active branch alone."""
+    if repo.git is None or WORKSPACE not in result:
+        return result
+    proc = repo.git.run("symbolic-ref", "HEAD", check=False)  # fails on a detached HEAD: nothing hidden
+    ref = proc.stdout.decode().strip() if proc.returncode == 0 else ""
+    branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ""
+    if branch and result.get(WORKSPACE) == result.get(branch):
+        result.pop(WORKSPACE)
+    return result
+
+
+def show(repo: Repo, targets: list[str] | None = None, revs: list[str] | dict[str, str] | None = None,
          warn=None) -> dict[str, Any]:
     """``{rev: {"data": {path: {"data": ...}}}}`` (the workspace alone is ``""`` as in dvc's JSON,
     ``workspace`` beside other revisions). A revision whose dvc.yaml cannot be loaded is
     ``{rev: {"error": {"type", "msg"}}}`` (dvc: ``YAMLValidationError``), with a warning (``warn``)."""
-    revs = revs or [WORKSPACE]
+    revs = dict(revs) if isinstance(revs, dict) else {r: r for r in revs or [WORKSPACE]}
     out: dict[str, Any] = {}
-    for rev in revs:
-        key = "" if revs == [WORKSPACE] else rev
+    for name, rev in revs.items():
+        key = "" if list(revs) == [WORKSPACE] else name
         try:
             out[key] = {"data": m.read_metrics(reader_for(repo, rev), targets)}
         except TideError as exc:
@@ -152,3 +171,15 @@ def diff_table(d: dict[str, Any], title: str, a_rev: str, b_rev: str, markdown: 
     if no_path:
         headers, rows = headers[1:], [r[1:] for r in rows]
     return table(headers, rows, markdown)
+
+
+def relative_to(repo: Repo, by_path: dict[str, Any], cwd: str) -> dict[str, Any]:
+    """``by_path`` (root-relative paths) with its paths relative to ``cwd``, as dvc prints them from a
+    subdirectory (``../m.json``); unchanged at the root or outside the repository."""
+    import os
+
+    cwd = os.path.realpath(cwd)
+    root = os.path.realpath(repo.root)
+    if cwd == root or not cwd.startswith(root + os.sep):
+        return by_path
+    return {os.path.relpath(os.path.join(root, p), cwd).replace(os.sep, "/"): v for p, v in by_path.items()}

@@ -29,15 +29,58 @@ def select(repo: Repo, tracked: list[Tracked], targets: list[str] | None, cwd: s
     return chosen
 
 
-def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | None = None) -> dict[str, list]:
-    """DVC's ``status --json`` shape: ``{source: [{"changed outs": {path: state}}]}`` for .dvc files
-    and ``{stage: [{"changed deps": ...}, {"changed outs": ...}, "changed command"]}`` for stages."""
-    cwd = cwd or os.getcwd()
+def scope(repo: Repo, targets: list[str] | None, cwd: str, recursive: bool = False, with_deps: bool = False):
+    """What ``targets`` name: the .dvc-tracked outputs and ``(project, stage indexes)`` (None when the
+    repository has no pipelines). ``recursive`` (``-R``): a directory target names every .dvc file and
+    stage under it; ``with_deps``: the targets' upstream stages and the .dvc files they read too."""
     found = find_dvc_files(repo.root, repo.ignore)
     everything = collect(repo, found)
     pointer_tracked = [t for t in everything if t.stage is None]
-    stage_idx, ptr_targets = _split_targets(repo, targets, cwd, bool(found[1]))
-    tracked = select(repo, pointer_tracked, ptr_targets, cwd) if (ptr_targets or not targets) else []
+    stage_idx, ptr_targets = _split_targets(repo, targets, cwd, bool(found[1]), recursive)
+    tracked = [] if targets else pointer_tracked
+    if targets and recursive:  # dvc: a directory names the .dvc files under it, not the outputs inside it
+        dirs = [os.path.normpath(os.path.join(cwd, t)) for t in targets]
+        dirs = [d for d in dirs if os.path.isdir(d)]
+        tracked = [x for x in pointer_tracked if any(x.source.startswith(d + os.sep) for d in dirs)]
+        ptr_targets = [t for t in ptr_targets if os.path.normpath(os.path.join(cwd, t)) not in dirs]
+    if ptr_targets:
+        tracked += [x for x in select(repo, pointer_tracked, ptr_targets, cwd) if x not in tracked]
+    if targets and with_deps and stage_idx is not None:
+        project, idx = stage_idx
+        idx = project.graph.postorder(idx)  # every upstream stage, as dvc's collect_pipeline
+        stage_idx = (project, idx)
+        used = [d.abspath for i in idx for d in project.stages[i].deps]
+        tracked += [x for x in pointer_tracked if x not in tracked and any(
+            u == x.out.abspath or u.startswith(x.out.abspath + os.sep) or x.out.abspath.startswith(u + os.sep)
+            for u in used)]
+    return tracked, stage_idx
+
+
+def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, with_deps: bool) -> list[str]:
+    """``targets`` with ``-R``/``--with-deps`` applied, as targets ``select`` takes (for ``status -c``)."""
+    from tide.pipeline.lockfile import LOCK_NAME
+
+    tracked, sel = scope(repo, targets, cwd, recursive, with_deps)
+    out = [x.source for x in tracked]
+    if sel is not None:
+        project, idx = sel
+        locked = {f"{x.source}:{x.stage}" for x in collect(repo) if x.stage is not None}
+        for i in idx:
+            st = project.stages[i]
+            name = f"{os.path.join(os.path.dirname(st.dvcfile), LOCK_NAME)}:{st.name}"
+            if name in locked:  # a stage never run has no recorded output to compare
+                out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
+                     recursive: bool = False, with_deps: bool = False) -> dict[str, list]:
+    """DVC's ``status --json`` shape: ``{source: [{"changed outs": {path: state}}]}`` for .dvc files
+    and ``{stage: [{"changed deps": ...}, {"changed outs": ...}, "changed command"]}`` for stages.
+    ``recursive`` (``-R``): a directory target names every .dvc file and stage under it; ``with_deps``:
+    the targets' upstream stages and .dvc files too (dvc's ``collect_granular`` semantics)."""
+    cwd = cwd or os.getcwd()
+    tracked, stage_idx = scope(repo, targets, cwd, recursive, with_deps)
     result: dict[str, list] = {}
     for t in tracked:
         st = out_status(t.out, repo.hasher, repo.cache)
@@ -53,7 +96,7 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
     return result
 
 
-def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool):
+def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool, recursive: bool = False):
     """Stage indexes (None when there are no pipelines to check) and the targets left for .dvc files."""
     if not pipelines:
         return None, list(targets or [])
@@ -67,7 +110,7 @@ def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: b
     rest = []
     for t in targets:
         try:
-            chosen.extend(i for i in project.select([t], cwd) if i not in chosen)
+            chosen.extend(i for i in project.select([t], cwd, recursive) if i not in chosen)
         except MissingError:
             rest.append(t)
     return (project, chosen), rest
