@@ -155,7 +155,8 @@ def out_cached(md5: str, cache: ObjectCache, state=None) -> bool:
             entries = manifest.parse(cache.read_bytes(md5))
         except (OSError, FileFormatError):
             return False
-        if not all(cache.exists_protected(e.md5) for e in entries):
+        # listed in bulk (one listdir per prefix), then each object's mode checked as dvc-data does
+        if cache.missing(e.md5 for e in entries) or not all(cache.exists_protected(e.md5) for e in entries):
             return False
         if state is not None:
             record_complete([ObjRef(md5, False)], state, fps)
