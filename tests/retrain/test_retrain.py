@@ -123,6 +123,7 @@ def test_retrain_opens_pr_promotes_and_is_idempotent(loop, tmp_path, gto, dvc):
     assert json.loads(gto("show", "--json", cwd=ws).stdout)["tiny"]["stage"] == {"prod": "v0.0.1"}
     rec = json.loads((ws / "promotions" / "tiny" / "v0.0.2.json").read_text())
     assert rec["outcome"] == "rejected" and rec["metrics"][0]["interval"]["high"] < 0
+    assert rec["extra"]["pr_url"] == res["pr_url"] and rec["extra"]["pr_url"].endswith("pr-2.html")  # tide ui links it
     # the PR branch is complete for real dvc: a clone of it pulls the model from the storage
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "-b", "main-tide-retrain-2026-02-02-" + git(ws, "rev-parse", "HEAD")[:8],

@@ -94,3 +94,15 @@ def test_ui_bound_to_every_address_answers_the_names_it_is_reached_by(client):
             assert c.get("/api/registry").status_code == 200
     finally:
         repo.close()
+
+
+def test_issue25_overview_links_the_last_retrains_pull_request():
+    """The overview's last retrain links the PR `tide retrain` opened (kept in the promotion record's
+    ``extra``); a value that is not an http(s) or file address is never offered as a link."""
+    from tide.ui.pages import _pr_url
+
+    assert _pr_url({"extra": {"pr_url": "https://github.com/o/r/pull/7"}}) == "https://github.com/o/r/pull/7"
+    assert _pr_url({"extra": {"pr_url": "file:///w/forge/site/pr-2.html"}}) == "file:///w/forge/site/pr-2.html"
+    for bad in ("javascript:alert(1)", "data:text/html,x", 7, None, "https://x/\nSet-Cookie: a"):
+        assert _pr_url({"extra": {"pr_url": bad}}) is None
+    assert _pr_url(None) is None and _pr_url({"extra": "x"}) is None

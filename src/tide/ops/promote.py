@@ -36,6 +36,7 @@ class PromoteRequest:
     version: str | None = None
     dry_run: bool = False
     force: bool = False
+    links: tuple[tuple[str, str], ...] = ()  # kept in the record's ``extra`` (retrain: its PR's address)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def promote(repo: Repo, req: PromoteRequest, say: Say = lambda line: None) -> Pr
         forced=req.force and not decision.promote, reasons=decision.reasons, production=production,
         code_commit=commit, model_hash=cand.model_hash, data_hash=cand.data_hash, eval_hash=cand.eval_hash,
         time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), metrics=records.metrics_of(decision),
-        extra={"would_promote": decision.promote} if req.dry_run else {},
+        extra={"would_promote": decision.promote} if req.dry_run else dict(req.links),
     )
     if req.dry_run:
         return rec

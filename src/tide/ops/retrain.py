@@ -200,7 +200,8 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
                 note(f"repaired: {line}")
         else:
             try:
-                rec = promote(repo, PromoteRequest(reg.model, stage, res.version), say=note)
+                links = (("pr_url", res.pr_url),) if res.pr_url else ()
+                rec = promote(repo, PromoteRequest(reg.model, stage, res.version, links=links), say=note)
             except TideError as exc:  # no decision: the report says why below, then the run fails
                 rec, undecided, res.outcome = None, str(exc), "undecided"
                 note(f"the gate could not decide: {exc}")

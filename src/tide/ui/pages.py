@@ -93,11 +93,22 @@ def _overview(f: Facts) -> dict[str, Any]:
             "production_commit": pv["commit"] if pv else None,
             "last_retrain": None if last is None else {
                 "version": last["version"], "when": last["registered"], "outcome": last["outcome"],
-                "commit": last["commit"], "reasons": (last["record"] or {}).get("reasons", [])},
+                "commit": last["commit"], "reasons": (last["record"] or {}).get("reasons", []),
+                "pr_url": _pr_url(last["record"])},
         })
     base = f.base_ref()
     head = f.log(base)[-1:] or [None]
     return {"models": models, "base": base, "head": head[0], "settings_error": reg["settings_error"]}
+
+
+def _pr_url(rec: dict | None) -> str | None:
+    """The address of the pull request ``tide retrain`` opened for a version (kept in its promotion
+    record), or None; anything but a string naming an http(s) or file URL is dropped."""
+    extra = (rec or {}).get("extra")
+    url = extra.get("pr_url") if isinstance(extra, dict) else None
+    if isinstance(url, str) and url.split(":", 1)[0] in ("http", "https", "file") and "\n" not in url:
+        return url
+    return None
 
 
 def runners() -> dict[str, Any]:

@@ -79,7 +79,9 @@ async function overview() {
     const l = m.last_retrain;
     if (l) card.append(h("h3", {}, "Last retrain"), h("p", { "data-testid": "last-retrain" },
       `${l.version} registered ${l.when} at ${short(l.commit)}: `, outcome(l.outcome)),
-      l.reasons.length ? h("ul", {}, l.reasons.map((r) => h("li", {}, r))) : null);
+      l.reasons.length ? h("ul", {}, l.reasons.map((r) => h("li", {}, r))) : null,
+      l.pr_url ? h("p", { "data-testid": "last-retrain-pr" }, "Pull request and report: ",
+        /^https?:\/\//.test(l.pr_url) ? h("a", { href: l.pr_url, rel: "noreferrer" }, l.pr_url) : h("code", {}, l.pr_url)) : null);
     out.push(card);
   }
   const last = mainRows(runs)[mainRows(runs).length - 1];
