@@ -460,14 +460,3 @@ class ChunkedStore(ObjectStore):
 
         return check(self, sample, jobs)
 
-    # --- other files (run cache, gc epoch), in DVC's places ----------------------------------------
-    def list_extra(self, prefix: str) -> list[str]:
-        self._listable()
-        return list(self.backend.list(prefix))
-
-    def put_extra(self, path: str, key: str) -> None:
-        self.check_writable()
-        self.backend.put_file(path, key)
-
-    def open_extra(self, key: str) -> BinaryIO:
-        return self.backend.open(key)
