@@ -511,3 +511,34 @@ def test_issue23_status_c_reads_one_merged_file_not_every_index_file(tmp_path, m
     decoded.clear()
     assert ChunkedStore(backend, local).has_many(everything, 1) == everything
     assert len(decoded) == 4
+
+
+def test_issue23_missing_extra_is_one_line_and_status_c_imports_no_chunker(tmp_path):
+    """Without pyfastcdc/zstandard a chunked remote is refused in one line; with them, opening the
+    store (every ``status -c``) does not import the chunker."""
+    from tide.ops.remote_format import open_store
+    from tide.storage.base import BackendMissing
+    from tide.storage.local import LocalBackend
+
+    (tmp_path / "r").mkdir()
+    code = ("import sys; from tide.ops.remote_format import open_store; from tide.storage.local import LocalBackend\n"
+            "from tide.objects.chunked_format import ChunkParams\n"
+            "class S: name = 'r'; url = sys.argv[1]; get = lambda self, k: None\n"
+            "open_store(LocalBackend(sys.argv[1]), S(), '', sys.argv[2], {}, ChunkParams())\n"
+            "print('pyfastcdc' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r"), str(tmp_path)], capture_output=True,
+                         text=True, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+                             __import__("tide").__file__))))
+    assert out.stdout.strip() == "False", out.stderr
+    import importlib.util
+
+    real = importlib.util.find_spec
+    spec = type("S", (), {"name": "r", "url": str(tmp_path / "r"), "get": lambda self, k: None})()
+    from tide.objects.chunked_format import ChunkParams
+
+    try:
+        importlib.util.find_spec = lambda m, *a: None if m == "zstandard" else real(m, *a)
+        with pytest.raises(BackendMissing, match="need the 'chunked' extra.*'zstandard'"):
+            open_store(LocalBackend(str(tmp_path / "r")), spec, "", str(tmp_path), {}, ChunkParams())
+    finally:
+        importlib.util.find_spec = real
