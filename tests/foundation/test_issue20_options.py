@@ -98,13 +98,11 @@ def _same(repos, fn):
 
 @pytest.mark.parametrize("argv", [
     ["fetch", "-R", "d1"],
-    ["fetch", "-d", "train"],
     ["fetch", "--with-deps", "top.dvc", "model"],
     ["fetch", "--max-size", "100"],
     ["fetch", "--type", "metrics"],
     ["fetch", "--type", "plots", "--type", "metrics"],
     ["pull", "--glob", "d1/*.dvc"],
-    ["pull", "-R", "d1"],
     ["pull", "-d", "model"],
 ])
 def test_issue20_fetch_pull_select_the_targets_as_dvc(repos, argv):
@@ -117,7 +115,7 @@ def test_issue20_fetch_pull_select_the_targets_as_dvc(repos, argv):
     assert rc == 0 and objs
 
 
-@pytest.mark.parametrize("argv", [["push", "-R", "d1"], ["push", "-d", "train"], ["push", "--glob", "d1/**/*.dvc"],
+@pytest.mark.parametrize("argv", [["push", "-d", "train"], ["push", "--glob", "d1/**/*.dvc"],
                                   ["push", "-R", "-d", "d1", "train"]])
 def test_issue20_push_selects_the_targets_as_dvc(repos, argv):
     def go(r):
