@@ -15,20 +15,30 @@ from tide.workspace.repo import Repo
 
 
 def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None, force: bool = False,
-           confirm: Callable[[str], bool] | None = None) -> list[str]:
+           confirm: Callable[[str], bool] | None = None, recursive: bool = False,
+           with_deps: bool = False) -> list[str]:
     """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed.
 
     As dvc: a ``.dvc`` file or stage whose workspace differs from its record (an output modified, deleted
     or new, a dependency or parameter changed, the command changed) is recorded only with ``force`` or
     when ``confirm(question)`` says yes; otherwise nothing is written and the commit fails. An unchanged
     one only gets its cached outputs stored (``not in cache`` is no change). ``force`` records every
-    selected stage, and saves its run in the run cache (N18)."""
+    selected stage, and saves its run in the run cache (N18). ``recursive``/``with_deps`` (``-R``/``-d``)
+    widen the targets as ``status`` does (tide.ops.status.scope, the one selector)."""
     cwd = cwd or os.getcwd()
     with repo.lock():
-        stage_targets, ptr_targets = _split(repo, targets, cwd)
-        stages = _stage_plan(repo, *stage_targets) if stage_targets else []
         sources: list[str] = []
-        if not (targets and not ptr_targets):
+        if targets and (recursive or with_deps):
+            from tide.ops.status import scope
+
+            tracked, sel = scope(repo, targets, cwd, recursive, with_deps)
+            stages = _stage_plan(repo, *sel) if sel is not None and sel[1] else []
+            sources = list(dict.fromkeys(t.source for t in tracked))
+            ptr_targets = None
+        else:
+            stage_targets, ptr_targets = _split(repo, targets, cwd)
+            stages = _stage_plan(repo, *stage_targets) if stage_targets else []
+        if ptr_targets is not None and not (targets and not ptr_targets):
             pointer_tracked = [t for t in collect(repo) if t.stage is None]
             for t in select(repo, pointer_tracked, ptr_targets or None, cwd):
                 if t.stage is None and t.source not in sources:
