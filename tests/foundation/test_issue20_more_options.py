@@ -4,6 +4,7 @@ by real dvc 3.67.1 on the same repository and compared: exit status, the stages 
 from __future__ import annotations
 
 import json
+import os
 
 import yaml
 
@@ -110,3 +111,26 @@ def test_issue20_mv_rm_aliases_and_metrics_recursive_as_dvc(both):
     steps = _same(both, go)
     assert steps[0][1] == ["g.txt", "g.txt.dvc", "m"] and steps[1] == (0, ["g.txt", "m"])
     assert list(steps[2][1][""]["data"]) == ["m/n/s.json", "m/t.json"]
+
+
+def test_issue20_add_force_and_no_relink_as_dvc(both):
+    def go(r):
+        r.sh("git config core.autocrlf false; echo one > ../ext-" + r.name + ".txt; echo a > h.txt; echo b > k.txt")
+        r.t("config", "cache.type", "hardlink")
+        steps = []
+        for argv in (["add", "-o", "o.txt", f"../ext-{r.name}.txt"], ["add", "-o", "o.txt", f"../ext-{r.name}.txt"],
+                     ["add", "-f", "-o", "o.txt", f"../ext-{r.name}.txt"]):
+            r.sh(f"echo {len(steps)} > ../ext-{r.name}.txt")
+            res = r.t(*argv, check=False)
+            steps.append((res.returncode != 0, _read(r, "o.txt"), _read(r, "o.txt.dvc").replace("dvc", "T")))
+        r.t("add", "--no-relink", "h.txt")
+        r.t("add", "k.txt")
+        for f in ("h.txt", "k.txt"):
+            st = os.stat(r.p(f))
+            steps.append((f, st.st_nlink, bool(st.st_mode & 0o200), _read(r, f + ".dvc").replace("dvc", "T")))
+        steps.append([f for f in r.cache_files() if not f.startswith(".")])  # dvc leaves .tmp files there
+        return steps
+
+    steps = _same(both, go)
+    assert [s[:2] for s in steps[:3]] == [(False, "0\n"), (True, "0\n"), (False, "2\n")]
+    assert steps[3][:3] == ("h.txt", 1, True) and steps[4][:3] == ("k.txt", 2, False)
