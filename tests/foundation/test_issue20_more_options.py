@@ -134,3 +134,24 @@ def test_issue20_add_force_and_no_relink_as_dvc(both):
     steps = _same(both, go)
     assert [s[:2] for s in steps[:3]] == [(False, "0\n"), (True, "0\n"), (False, "2\n")]
     assert steps[3][:3] == ("h.txt", 1, True) and steps[4][:3] == ("k.txt", 2, False)
+
+
+def test_issue20_commit_no_relink_as_dvc(both):
+    def go(r):
+        r.t("config", "cache.type", "hardlink")
+        r.sh("echo a > h.txt; echo b > k.txt")
+        r.sh("printf 'stages:\\n  s:\\n    cmd: echo s > s.out\\n    outs: [s.out]\\n' > dvc.yaml")
+        r.t("add", "-q", "h.txt", "k.txt")
+        r.t("repro", "-q")
+        r.sh("for f in h.txt k.txt s.out; do rm $f; echo new-$f > $f; done")
+        steps = [r.t("commit", "-f", "--no-relink", "h.txt.dvc", "s").returncode,
+                 r.t("commit", "-f", "k.txt").returncode]
+        for f in ("h.txt", "k.txt", "s.out"):
+            st = os.stat(r.p(f))
+            steps.append((f, st.st_nlink, bool(st.st_mode & 0o200)))
+        steps.append((_read(r, "h.txt.dvc"), yaml.safe_load(_read(r, "dvc.lock"))))
+        steps.append([f for f in r.cache_files() if not f.startswith(".")])
+        return steps
+
+    steps = _same(both, go)
+    assert steps[2:5] == [("h.txt", 1, True), ("k.txt", 2, False), ("s.out", 1, True)]
