@@ -155,3 +155,33 @@ def test_issue20_commit_no_relink_as_dvc(both):
 
     steps = _same(both, go)
     assert steps[2:5] == [("h.txt", 1, True), ("k.txt", 2, False), ("s.out", 1, True)]
+
+
+def test_issue20_gc_all_experiments_date_skip_failed_as_dvc(both):
+    def go(r):
+        r.sh("echo v1 > a.txt")
+        r.t("add", "-q", "a.txt")
+        r.sh("git add -A && git commit -qm v1 && echo v2 > a.txt")
+        r.t("add", "-q", "a.txt")
+        # an experiment commit on top of the baseline, as dvc's refs/exps/<b[:2]>/<b[2:]>/<name>
+        r.sh("b=$(git rev-parse HEAD); git add -A; git commit -qm exp; "
+             "git update-ref refs/exps/${b:0:2}/${b:2}/exp1 HEAD; git reset -q --hard $b")
+        r.t("checkout", "-q", "-f")
+        steps = []
+        for argv in (["gc", "-w", "--all-experiments", "-f"], ["gc", "--date", "2000-01-01", "-f"],
+                     ["gc", "-w", "--date", "2999-01-01", "-f"]):
+            res = r.t(*argv, check=False)
+            steps.append((res.returncode, [f for f in r.cache_files() if not f.startswith(".")]))
+        # a revision whose .dvc file is broken: gc fails, unless --skip-failed (that revision keeps nothing)
+        r.sh("echo v3 > a.txt")
+        r.t("add", "-q", "a.txt")
+        r.sh("git add -A; git commit -qm v3; echo 'outs: [' > a.txt.dvc; git commit -qam broken; "
+             "git checkout -q HEAD~1 -- a.txt.dvc")
+        for argv in (["gc", "-a", "-f"], ["gc", "-a", "--skip-failed", "-f"]):
+            res = r.t(*argv, check=False)
+            steps.append((res.returncode != 0, [f for f in r.cache_files() if not f.startswith(".")]))
+        return steps
+
+    steps = _same(both, go)
+    assert len(steps[0][1]) == 2 and len(steps[1][1]) == 1 and len(steps[2][1]) == 1  # the exp object: -w only
+    assert steps[3][0] and not steps[4][0]
