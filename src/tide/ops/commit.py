@@ -16,7 +16,7 @@ from tide.workspace.repo import Repo
 
 def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None, force: bool = False,
            confirm: Callable[[str], bool] | None = None, recursive: bool = False,
-           with_deps: bool = False) -> list[str]:
+           with_deps: bool = False, relink: bool = True) -> list[str]:
     """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed.
 
     As dvc: a ``.dvc`` file or stage whose workspace differs from its record (an output modified, deleted
@@ -51,9 +51,9 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
                 if changes and not (confirm is not None and confirm(f"{changes} of '{name}' changed. Are you "
                                                                     f"sure you want to commit it?")):
                     raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
-        changed = _commit_stages(repo, stages, force)
+        changed = _commit_stages(repo, stages, force, relink)
         for pf, _ in ptrs:
-            if _commit_pointer(repo, pf):
+            if _commit_pointer(repo, pf, relink):
                 changed.append(repo.rel(pf.path))
     return changed
 
@@ -78,13 +78,17 @@ def _ws_state(repo: Repo, path: str, md5: str | None) -> str | None:
     return "modified" if res.md5 != md5 else None
 
 
-def _commit_pointer(repo: Repo, pf: pointers.PointerFile) -> bool:
+def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True) -> bool:
+    """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is."""
     new_outs = []
     for out in pf.outs:
         res = repo.hasher.hash_path(out.abspath)
         new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
         if out.use_cache:
-            store(repo, res, link=True)
+            store(repo, res, link=relink)
+            if not relink:
+                new_outs.append(new_out)
+                continue
             if repo.cache.link_types[0] in ("hardlink", "symlink"):
                 # as add and dvc: the workspace file becomes a read-only link to its object
                 from tide.workspace.checkout import checkout_out
@@ -129,7 +133,7 @@ def _stage_plan(repo: Repo, project, idx: list[int]) -> list[tuple[Any, dict | N
     return plan
 
 
-def _commit_stages(repo: Repo, plan: list, force: bool) -> list[str]:
+def _commit_stages(repo: Repo, plan: list, force: bool, relink: bool = True) -> list[str]:
     """Record the current deps, params and outs of the stages in dvc.lock (dvc commit): every stage with
     ``force``, else the changed ones (confirmed), each run saved in the run cache when it can be hashed,
     uncached outputs too (dvc's ``stage.save``, N18); an unchanged stage's cached outputs missing from
@@ -147,11 +151,11 @@ def _commit_stages(repo: Repo, plan: list, force: bool) -> list[str]:
     )
     for st, lock, changes in plan:
         if force or changes or not lock:
-            engine.commit_stage(st, ws, engine.Options(), saves=can_cache)  # dvc's stage.save
+            engine.commit_stage(st, ws, engine.Options(relink=relink), saves=can_cache)  # dvc's stage.save
             continue
         recs = {str(o.get("path")): o for o in lock.get("outs") or [] if isinstance(o, dict)}
         missing = [o for o in st.outs if o.cache and recs.get(o.path, {}).get("md5")
                    and not out_cached(str(recs[o.path]["md5"]), repo.cache)]
         if missing:  # the workspace is as recorded: its content goes into the cache
-            engine.commit_stage(st, ws, engine.Options(), saves=lambda _s: False)
+            engine.commit_stage(st, ws, engine.Options(relink=relink), saves=lambda _s: False)
     return [f for f in ws.changed_files if f.endswith("dvc.lock")]
