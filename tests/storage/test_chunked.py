@@ -542,3 +542,21 @@ def test_issue23_missing_extra_is_one_line_and_status_c_imports_no_chunker(tmp_p
             open_store(LocalBackend(str(tmp_path / "r")), spec, "", str(tmp_path), {}, ChunkParams())
     finally:
         importlib.util.find_spec = real
+
+
+def test_issue23_index_naming_a_pack_by_a_path_is_refused():
+    """An index file is verified against its own hash, which anyone who can write to the remote can
+    compute: the pack names inside it become keys, so only sha256 names are accepted (confinement)."""
+    import hashlib
+    import json
+
+    import pytest
+    import zstandard
+
+    from tide.core.errors import StorageError
+    from tide.objects import chunked_format as F
+
+    doc = {"format": "tide-chunked-index", "version": F.VERSION, "packs": {"../../etc/x": []}, "objects": {}}
+    data = zstandard.ZstdCompressor().compress(json.dumps(doc).encode())
+    with pytest.raises(StorageError, match="not named by its sha256"):
+        F.decode_index(hashlib.sha256(data).hexdigest(), data)

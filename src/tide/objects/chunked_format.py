@@ -180,6 +180,10 @@ def decode_index(name: str, data: bytes) -> dict:
         raise StorageError(f"index file {name}: not a tide chunked index")
     if doc.get("version") != VERSION:
         raise StorageError(f"index file {name}: format version {doc.get('version')} (this tide reads {VERSION})")
+    packs = doc.get("packs")
+    if not isinstance(packs, dict) or not all(isinstance(p, str) and is_id(p) for p in packs):
+        # a pack name becomes a key on the remote (pack_key): only a sha256 may, never a path someone wrote
+        raise StorageError(f"index file {name}: a pack is not named by its sha256")
     return doc
 
 
