@@ -8,7 +8,7 @@ import collections
 import os
 from typing import Any
 
-from tide.ops.diff import _at_rev, _keep, _roots, _Side, _workspace
+from tide.ops.diff import Side, keep_under, side_at_rev, target_roots, workspace_side
 from tide.workspace.repo import Repo
 
 ORDER = ("not_in_cache", "not_in_remote", "committed", "uncommitted", "untracked", "unchanged")
@@ -20,14 +20,14 @@ def data_status(repo: Repo, targets: list[str] | None = None, granular: bool = F
     "untracked": [...], "unchanged": [...], "git": {"is_dirty": bool, "is_empty": bool}}`` (empty parts kept)."""
     git = repo.git
     has_head = bool(git and git.has_commits())
-    index = _at_rev(repo, None)
-    work = _workspace(repo)
-    head = _at_rev(repo, "HEAD") if has_head else (_Side() if git is not None else None)  # no commit: all new
-    roots = _roots(repo, targets, cwd or os.getcwd()) if targets else None
+    index = side_at_rev(repo, None)
+    work = workspace_side(repo)
+    head = side_at_rev(repo, "HEAD") if has_head else (Side() if git is not None else None)  # no commit: all new
+    roots = target_roots(repo, targets, cwd or os.getcwd()) if targets else None
     sides = [s for s in (index, work, head) if s is not None]
     if roots is not None:
         for s in sides:
-            s.entries = _keep(s.entries, roots)
+            s.entries = keep_under(s.entries, roots)
     outputs = _top_level(index, work, head)
     uncommitted, same_u = _changes(index, work, granular, outputs)
     committed, same_c = _changes(head, index, granular, outputs) if head is not None else ({}, None)
@@ -55,14 +55,14 @@ def _shown(path: str, entry: tuple) -> str:
     return path + os.sep if entry[1] else path
 
 
-def _top_level(*sides: _Side | None) -> set[str]:
+def _top_level(*sides: Side | None) -> set[str]:
     """Paths that are outputs themselves (not files inside a tracked directory) on any side."""
     paths = {p for s in sides if s is not None for p in s.entries}
     dirs = {p for s in sides if s is not None for p, e in s.entries.items() if e[1]}
     return {p for p in paths if not any(p.startswith(d + "/") for d in dirs if d != p)}
 
 
-def _changes(old: _Side, new: _Side, granular: bool, outputs: set[str]) -> tuple[dict[str, list], list[str]]:
+def _changes(old: Side, new: Side, granular: bool, outputs: set[str]) -> tuple[dict[str, list], list[str]]:
     """Changes from ``old`` to ``new`` by kind, and the unchanged paths. Not granular: only the outputs
     themselves. The order is dvc_data's with renames: modifications in path order, then additions (a
     deleted entry of the same hash makes one a rename), then the deletions left, grouped by hash."""

@@ -23,7 +23,7 @@ from tide.workspace.repo import Repo
 KINDS = ("added", "deleted", "modified", "renamed", "not in cache")
 
 
-class _Side:
+class Side:
     """One side of the comparison: ``entries`` maps a path (no trailing slash) to ``(md5 or None,
     is_dir, legacy)``; ``unknown``: directories whose manifest is not in the cache (their files
     cannot be compared, as in dvc)."""
@@ -46,10 +46,10 @@ class _Side:
             self.entries[f"{path}/{e.relpath}"] = (e.md5, False, legacy)
 
 
-def _workspace(repo: Repo) -> _Side:
+def workspace_side(repo: Repo) -> Side:
     from tide.workspace.index import find_dvc_files
 
-    side = _Side()
+    side = Side()
     ptrs, pipes = find_dvc_files(repo.root, repo.ignore)
     paths = [o.abspath for p in ptrs for o in pointers.load(p, repo.root).outs if o.use_cache]
     for y in pipes:
@@ -67,12 +67,12 @@ def _workspace(repo: Repo) -> _Side:
     return side
 
 
-def _at_rev(repo: Repo, rev: str | None) -> _Side:
+def side_at_rev(repo: Repo, rev: str | None) -> Side:
     """What the .dvc files and dvc.lock files record at ``rev`` (None: as they are in the workspace)."""
     from tide.pipeline.revfs import RevReader, WorkspaceFiles
     from tide.workspace.index import find_dvc_files
 
-    side = _Side()
+    side = Side()
     reader: RevReader | WorkspaceFiles
     if rev is None:
         reader = WorkspaceFiles(repo)
@@ -127,7 +127,7 @@ def _renames(added: list[dict[str, Any]], deleted: list[dict[str, Any]], keys: d
     return renamed
 
 
-def _roots(repo: Repo, targets: list[str], cwd: str) -> list[str]:
+def target_roots(repo: Repo, targets: list[str], cwd: str) -> list[str]:
     """Root-relative paths the ``--targets`` name: an output, a path inside one, or a ``.dvc`` file
     (its outputs)."""
     roots = []
@@ -140,7 +140,7 @@ def _roots(repo: Repo, targets: list[str], cwd: str) -> list[str]:
     return roots
 
 
-def _keep(entries: dict[str, Any], roots: list[str]) -> dict[str, Any]:
+def keep_under(entries: dict[str, Any], roots: list[str]) -> dict[str, Any]:
     under = tuple(r + "/" for r in roots)
     return {p: e for p, e in entries.items() if p in roots or p.startswith(under)}
 
@@ -156,18 +156,18 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
     res: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     a_rev = a_rev or "HEAD"
     if a_rev == "HEAD" and not repo.git.has_commits():
-        _workspace(repo)  # nothing to compare with, but the workspace's files are still checked (paths...)
+        workspace_side(repo)  # nothing to compare with, but the workspace's files are still checked (paths...)
         return res
     if b_rev is not None and repo.git.resolve(a_rev) == repo.git.resolve(b_rev):
         return res  # as dvc: one revision, nothing to compare
-    old = _at_rev(repo, a_rev)
-    new = _workspace(repo) if b_rev is None else _at_rev(repo, b_rev)
+    old = side_at_rev(repo, a_rev)
+    new = workspace_side(repo) if b_rev is None else side_at_rev(repo, b_rev)
     if targets:
-        roots = _roots(repo, targets, cwd or os.getcwd())
+        roots = target_roots(repo, targets, cwd or os.getcwd())
         for t, r in zip(targets, roots, strict=False):
-            if not (_keep(old.entries, [r]) or _keep(new.entries, [r])):
+            if not (keep_under(old.entries, [r]) or keep_under(new.entries, [r])):
                 raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
-        old.entries, new.entries = _keep(old.entries, roots), _keep(new.entries, roots)
+        old.entries, new.entries = keep_under(old.entries, roots), keep_under(new.entries, roots)
     unknown = tuple(old.unknown + new.unknown)
     absent: set[tuple[str, bool]] = set()  # old objects not in the cache: listed in bulk (cache.missing)
     if b_rev is None:

@@ -35,10 +35,10 @@ def _entry(item: Any) -> tuple[str, dict[str, Any]]:
 def _replace_stage(text: str, where: str, name: str, want: dict[str, Any]) -> str:
     """The text with only ``name``'s block rewritten (comments elsewhere stay); checked to load as ``want``,
     else the whole file is written from ``want``."""
-    from tide.pipeline.yamledit import _block  # the one place that knows a stage's lines
+    from tide.pipeline.yamledit import stage_block
 
     lines = text.splitlines(keepends=True)
-    blk = _block(lines, name)
+    blk = stage_block(lines, name)
     if blk is not None:
         start, _, end = blk
         own = len(lines[start]) - len(lines[start].lstrip(" "))

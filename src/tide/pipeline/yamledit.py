@@ -36,7 +36,7 @@ def remove_stage(text: str, where: str, stage: str) -> tuple[str, dict[str, Any]
     data = yamlio.loads(text, where)
     stages = {k: v for k, v in data["stages"].items() if k != stage}
     want = {**data, "stages": stages}
-    block = _block(text.splitlines(keepends=True), stage)
+    block = stage_block(text.splitlines(keepends=True), stage)
     edited = None
     if block is not None:
         lines = text.splitlines(keepends=True)
@@ -67,7 +67,7 @@ def _content(line: str) -> bool:
     return bool(s) and not s.startswith("#")
 
 
-def _block(lines: list[str], name: str) -> tuple[int, int, int] | None:
+def stage_block(lines: list[str], name: str) -> tuple[int, int, int] | None:
     """(key line, last content line, end) of ``name``'s block under the top-level ``stages:``."""
     top = next((i for i, ln in enumerate(lines) if re.match(r"stages:\s*(#.*)?$", ln.rstrip("\n"))), None)
     if top is None:
@@ -95,7 +95,7 @@ def _block(lines: list[str], name: str) -> tuple[int, int, int] | None:
 
 def _set_line(text: str, name: str, key: str, value: Any) -> str | None:
     lines = text.splitlines(keepends=True)
-    block = _block(lines, name)
+    block = stage_block(lines, name)
     if block is None:
         return None
     start, last, _ = block
