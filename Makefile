@@ -54,7 +54,7 @@ lint: venv
 	$(PY) scripts/check_ops.py
 
 test: venv dvc-venv gto-venv sysdeps lint tools
-	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider $(PYTEST_ARGS)
+	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider -m "not long" $(PYTEST_ARGS)
 
 demo: venv
 	$(PY) -m tide demo
