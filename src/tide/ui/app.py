@@ -28,12 +28,9 @@ def _warm(facts) -> None:
     try:
         with facts.lock:
             pages.overview(facts)
-            shas = [c["sha"] for c in facts.log(facts.base_ref())]
-        for i, sha in enumerate(shas):
-            with facts.lock:
-                facts.commit(sha)
-                if i % 50 == 49:
-                    facts.save()
+            base = facts.base_ref()
+            missing = any(c["sha"] not in facts.commits for c in facts.log(base))
+        shas = facts.fill(base) if missing else [c["sha"] for c in facts.log(base)]
         for build in (pages.trends, pages.runs, pages.data):
             with facts.lock:
                 build(facts)
