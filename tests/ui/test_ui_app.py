@@ -106,3 +106,23 @@ def test_issue25_overview_links_the_last_retrains_pull_request():
     for bad in ("javascript:alert(1)", "data:text/html,x", 7, None, "https://x/\nSet-Cookie: a"):
         assert _pr_url({"extra": {"pr_url": bad}}) is None
     assert _pr_url(None) is None and _pr_url({"extra": "x"}) is None
+
+
+def test_issue25_report_links_into_tide_ui_only_at_a_checked_address():
+    """Where report comments link into tide ui: TIDE_UI_URL, else tide.yaml's ui.url, else the default
+    address for the local forge only; an address with credentials, a query or markup is refused."""
+    from tide.core.config import Env
+    from tide.core.errors import ConfigError
+    from tide.core.settings import Settings, ui_url
+
+    none, conf = Settings("/w/tide.yaml"), Settings("/w/tide.yaml", {"ui": {"url": "http://ui.lan:8765/"}})
+    assert ui_url(none, Env({})) == "" and ui_url(none, Env({}), local_forge=True) == "http://127.0.0.1:8765"
+    assert ui_url(conf, Env({})) == "http://ui.lan:8765"
+    assert ui_url(conf, Env({"TIDE_UI_URL": "https://x.example/ui"})) == "https://x.example/ui"
+    for bad in ("http://user:secret@ui.lan/", "javascript:alert(1)", "http://ui.lan/a b", "http://ui.lan/?q=1",
+                "http://ui.lan/x)[y](http://evil", "ftp://ui.lan", "http://ui.lan/\nx"):
+        with pytest.raises(ConfigError) as exc:
+            ui_url(none, Env({"TIDE_UI_URL": bad}))
+        assert "secret" not in str(exc.value)
+    with pytest.raises(ConfigError):
+        ui_url(Settings("/w/tide.yaml", {"ui": {"adress": "http://x"}}), Env({}))

@@ -246,3 +246,34 @@ def ci_settings(s: Settings) -> CISettings:
         if getattr(out, key) is not None and not getattr(out, key).strip():
             raise ConfigError(f"{FILE_NAME}: 'ci.{key}' must not be empty")
     return out
+
+
+# --- ui: where `tide ui` runs, for links into it (report comments) ----------------------------------
+UI_URL_ENV = "TIDE_UI_URL"
+UI_DEFAULT_URL = "http://127.0.0.1:8765"  # `tide ui`'s default address (cli/cmd_ui.py)
+
+
+def check_ui_url(value: str, where: str) -> str:
+    """An http(s) address without credentials, query or anything a markdown link or an HTML attribute
+    would read differently (it is written into report comments as it is); returned without a final '/'."""
+    import re
+
+    ok = re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/%]*)?", value or "")
+    if not ok:
+        raise ConfigError(f"{where} must be an http(s) address like http://HOST:PORT (no credentials, query "
+                          "or spaces)")
+    return value.rstrip("/")
+
+
+def ui_url(s: Settings, env: Any = None, local_forge: bool = False) -> str:
+    """Where report comments link into ``tide ui``: ``TIDE_UI_URL``, else ``ui.url`` in tide.yaml, else, for
+    the local forge only (whose pages are read on this machine), ``tide ui``'s default address; "" for none."""
+    value = env.get(UI_URL_ENV) if env is not None else os.environ.get(UI_URL_ENV)
+    if value:
+        return check_ui_url(value, UI_URL_ENV)
+    sec = s.section("ui")
+    _only(sec, {"url"}, "ui")
+    url = _typed(sec, "url", str, "ui")
+    if url:
+        return check_ui_url(url, f"{FILE_NAME}: 'ui.url'")
+    return UI_DEFAULT_URL if local_forge else ""
