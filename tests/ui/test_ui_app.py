@@ -126,3 +126,42 @@ def test_issue25_report_links_into_tide_ui_only_at_a_checked_address():
         assert "secret" not in str(exc.value)
     with pytest.raises(ConfigError):
         ui_url(Settings("/w/tide.yaml", {"ui": {"adress": "http://x"}}), Env({}))
+
+
+def test_issue25_runners_page_never_waits_on_a_cloud_and_shows_errors_without_secrets(monkeypatch):
+    """The overview's runners: every provider is asked in its own thread; a snapshot answers at once (pending,
+    then the late provider as an error, then its answer when it lands); errors are one redacted line."""
+    import threading
+    import time
+
+    from tide.core.errors import RunnerError
+    from tide.ui.runners import Watch
+
+    monkeypatch.setenv("TIDE_TEST_API_TOKEN", "canary-value-1234567")
+    release = threading.Event()
+
+    def lister(kind, region, env):
+        if kind == "aws":
+            release.wait(10)
+            return [{"name": "r1", "id": "i-1", "cloud": "aws", "state": "running"}]
+        if kind == "gcp":
+            raise RunnerError("gcp: 401 for token canary-value-1234567\nsecond line")
+        return []
+
+    w = Watch(lambda: [("local", ""), ("aws", "us-east"), ("gcp", "us-west")], lister=lister, timeout=0.5)
+    t = time.monotonic()
+    first = w.snapshot()
+    assert time.monotonic() - t < 0.2 and first["pending"] and first["machines"] == []
+    time.sleep(0.7)
+    late = {p["kind"]: p for p in w.snapshot()["providers"]}
+    assert late["aws"]["error"].startswith("aws: no answer within") and not late["aws"]["pending"]
+    gcp = late["gcp"]["error"]
+    assert gcp.startswith("gcp: 401 for token ***") and "canary" not in gcp and "\n" not in gcp
+    assert late["local"]["error"] is None
+    release.set()
+    for _ in range(100):
+        done = w.snapshot()
+        if done["machines"]:
+            break
+        time.sleep(0.02)
+    assert [m["name"] for m in done["machines"]] == ["r1"] and not done["pending"]

@@ -251,6 +251,8 @@ def ci_settings(s: Settings) -> CISettings:
 # --- ui: where `tide ui` runs, for links into it (report comments) ----------------------------------
 UI_URL_ENV = "TIDE_UI_URL"
 UI_DEFAULT_URL = "http://127.0.0.1:8765"  # `tide ui`'s default address (cli/cmd_ui.py)
+UI_KEYS = {"url", "runners"}
+UI_RUNNER_KINDS = ("aws", "gcp", "azure", "kubernetes")
 
 
 def check_ui_url(value: str, where: str) -> str:
@@ -272,8 +274,23 @@ def ui_url(s: Settings, env: Any = None, local_forge: bool = False) -> str:
     if value:
         return check_ui_url(value, UI_URL_ENV)
     sec = s.section("ui")
-    _only(sec, {"url"}, "ui")
+    _only(sec, UI_KEYS, "ui")
     url = _typed(sec, "url", str, "ui")
     if url:
         return check_ui_url(url, f"{FILE_NAME}: 'ui.url'")
     return UI_DEFAULT_URL if local_forge else ""
+
+
+def ui_runners(s: Settings) -> tuple[str, ...]:
+    """``ui.runners``: the clouds whose runners the overview lists, ``KIND[:REGION]`` each (empty: the clouds
+    retrain.runner, ci.runner and the runners: profiles name, when their credentials are there)."""
+    sec = s.section("ui")
+    _only(sec, UI_KEYS, "ui")
+    value = sec.get("runners") or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{FILE_NAME}: 'ui.runners' must be a list like [aws:us-east, kubernetes]")
+    for v in value:
+        if v.partition(":")[0] not in UI_RUNNER_KINDS:
+            raise ConfigError(f"{FILE_NAME}: 'ui.runners' entry '{v}': the kind must be one of "
+                              f"{', '.join(UI_RUNNER_KINDS)}")
+    return tuple(value)

@@ -113,6 +113,7 @@ class Facts:
                 prev = (got, consulted)
                 if read % 100 == 99:
                     self.save()
+        self.blobs.ready.clear()  # prefetched for commits that were not read after all
         self.stats = {"commits": len(shas), "read": read}
         return shas
 

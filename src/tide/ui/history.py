@@ -23,6 +23,7 @@ from tide.workspace.repo import Repo
 
 BATCH = 500  # blob ids written to cat-file at once (41 bytes each: far below a pipe's buffer)
 MEMO_MAX = 256 * 1024  # blobs up to this size are kept by object id (dvc.yaml, params and metrics files)
+MEMO_TOTAL = 32 * 1024 * 1024  # all of them together: past this the memo starts again
 
 
 class Blobs:
@@ -33,6 +34,7 @@ class Blobs:
         self.proc: subprocess.Popen | None = None
         self.memo: dict[str, bytes] = {}
         self.ready: dict[str, bytes] = {}  # prefetched, not asked for yet
+        self.kept = 0
         self.lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen:
@@ -83,8 +85,7 @@ class Blobs:
         if got is None:
             got = self.ready.pop(oid, None)
         if got is not None:
-            if len(got) <= MEMO_MAX:
-                self.memo[oid] = got
+            self._keep(oid, got)
             return got
         with self.lock:
             proc = self._proc()
@@ -97,9 +98,17 @@ class Blobs:
             except (OSError, ValueError):
                 self.close()
                 raise GitError("git cat-file stopped answering")
-        if len(raw) <= MEMO_MAX:
-            self.memo[oid] = raw
+        self._keep(oid, raw)
         return raw
+
+    def _keep(self, oid: str, raw: bytes) -> None:
+        if len(raw) > MEMO_MAX:
+            return
+        if self.kept + len(raw) > MEMO_TOTAL:
+            self.memo.clear()
+            self.kept = 0
+        self.memo[oid] = raw
+        self.kept += len(raw)
 
     def close(self) -> None:
         proc, self.proc = self.proc, None
