@@ -14,6 +14,7 @@ from tide.core.errors import TideError
 from tide.workspace.repo import Repo
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
+FEW = 16  # up to this many new commits are read one by one at start; more: the whole history in one pass
 PAGES = ("", "trends", "registry", "runs", "data", "plots")
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
@@ -28,8 +29,14 @@ def _warm(facts) -> None:
         with facts.lock:
             pages.overview(facts)
             base = facts.base_ref()
-            missing = any(c["sha"] not in facts.commits for c in facts.log(base))
-        shas = facts.fill(base) if missing else [c["sha"] for c in facts.log(base)]
+            shas = [c["sha"] for c in facts.log(base)]
+            missing = [s for s in shas if s not in facts.commits]
+        if len(missing) > FEW:  # the whole history from one git log (tide/ui/history.py)
+            facts.fill(base)
+        else:  # a few new commits since the last start: each on its own (one git ls-tree)
+            for sha in missing:
+                with facts.lock:
+                    facts.commit(sha)
         for build in (pages.trends, pages.runs, pages.data):
             with facts.lock:
                 build(facts)
