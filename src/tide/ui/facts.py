@@ -89,7 +89,7 @@ class Facts:
         prev: tuple[dict[str, Any], Any] | None = None
         steps = walk.steps()
         shas: list[str] = []
-        read = 0
+        read = unsaved = 0
         for i, step in enumerate(steps):
             shas.append(step.sha)
             if i % 64 == 1 and prev is not None:  # the next commits' changed files a reading will want, at once
@@ -111,8 +111,10 @@ class Facts:
                 self.commits[step.sha] = got
                 self._dirty = True
                 prev = (got, consulted)
-                if read % 100 == 99:
+                unsaved += 1
+                if unsaved >= 100:  # a server stopped half-way keeps what it read
                     self.save()
+                    unsaved = 0
         self.blobs.ready.clear()  # prefetched for commits that were not read after all
         self.stats = {"commits": len(shas), "read": read}
         return shas
