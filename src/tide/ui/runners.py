@@ -46,7 +46,7 @@ def targets(root: str, env: Any) -> list[tuple[str, str]]:
     if named:
         for spec in named:
             kind, _, region = spec.partition(":")
-            out.append((kind, region or "us-west"))
+            out.append((kind, region or ("" if kind == "kubernetes" else "us-west")))  # a cluster has no region
         return list(dict.fromkeys(out))
     profiles = st.section("runners")
     specs = [st.get("retrain.runner"), st.get("ci.runner"), *profiles]
