@@ -165,3 +165,21 @@ def test_issue25_runners_page_never_waits_on_a_cloud_and_shows_errors_without_se
             break
         time.sleep(0.02)
     assert [m["name"] for m in done["machines"]] == ["r1"] and not done["pending"]
+
+
+def test_issue25_runner_clouds_asked_are_the_configured_ones_with_credentials(tmp_path):
+    """ui.runners as named; without it the clouds tide.yaml's runners name, only when their credentials are there."""
+    from tide.core.config import Env
+    from tide.core.errors import ConfigError
+    from tide.ui.runners import targets
+
+    (tmp_path / "tide.yaml").write_text("retrain:\n  runner: aws:s:eu-west\nrunners:\n  g:\n    on: gcp:m\n")
+    home = {"HOME": str(tmp_path)}  # no ~/.aws/credentials, no ~/.kube/config
+    assert targets(str(tmp_path), Env(home)) == [("local", "")]  # no credentials: nothing asked
+    creds = {**home, "AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "s3cr3t-value"}
+    assert targets(str(tmp_path), Env(creds)) == [("local", ""), ("aws", "eu-west")]
+    (tmp_path / "tide.yaml").write_text("ui:\n  runners: [kubernetes, azure:eu-north]\n")
+    assert targets(str(tmp_path), Env({})) == [("local", ""), ("kubernetes", ""), ("azure", "eu-north")]
+    (tmp_path / "tide.yaml").write_text("ui:\n  runners: [ec2]\n")
+    with pytest.raises(ConfigError):
+        targets(str(tmp_path), Env({}))
