@@ -128,7 +128,9 @@ def test_ui_pages_on_demo_like_repository(demo_like, browser, ui_server, tide, m
         if page == "":
             _check_overview(browser, ws, tide)
             _wait(browser, "#runner-providers [data-provider=aws][data-state=ok]")
-            cells = [r.text for r in css(browser, "#runner-table tbody tr")]
+            # read at once: the list is drawn again while a provider's first answer is out
+            cells = browser.execute_script(
+                "return [...document.querySelectorAll('#runner-table tbody tr')].map((r) => r.textContent)")
             assert any("ui-cloud-runner" in t and machine in t and "aws" in t for t in cells), cells
         elif page == "trends":
             assert browser.find_elements("css selector", "#trend-chart svg"), "no trend chart"
@@ -155,7 +157,7 @@ def test_ui_pages_on_demo_like_repository(demo_like, browser, ui_server, tide, m
     # GCP never answered (its retries end after a few seconds): an error in a tooltip, without the token
     visit(browser, server.url, "", "demo-overview-runners")
     _wait(browser, "#runner-providers [data-provider=gcp][data-state=error]")
-    tip = css(browser, "#runner-providers [data-provider=gcp]")[0].get_attribute("title")
+    tip = browser.execute_script("return document.querySelector('#runner-providers [data-provider=gcp]').title")
     assert tip.startswith("gcp ") and "Connection refused" in tip, tip
     assert GCP_TOKEN not in browser.page_source and "ui-test-secret-access-key" not in browser.page_source
 
