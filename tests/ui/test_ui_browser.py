@@ -138,6 +138,7 @@ def test_ui_pages_on_demo_like_repository(demo_like, browser, ui_server, tide, m
                 "return document.querySelector('#runner-providers [data-provider=gcp]').title")
             assert tip.startswith("gcp ") and "HTTP 404" in tip, tip
             assert GCP_TOKEN not in browser.page_source and "ui-test-secret-access-key" not in browser.page_source
+            browser.execute_script("document.getElementById('runners').scrollIntoView()")
             browser.save_screenshot(str(SCREENSHOTS / "demo-overview-runners.png"))
         elif page == "trends":
             assert browser.find_elements("css selector", "#trend-chart svg"), "no trend chart"
