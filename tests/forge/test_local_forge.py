@@ -9,7 +9,7 @@ from .conftest import git
 from .test_conformance import png_bytes
 
 
-def test_local_forge_cli_round_trip(tmp_path, tide):
+def test_local_forge_cli_round_trip(tmp_path, tide, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     git(work, "init", "-q", "-b", "main")
@@ -34,6 +34,13 @@ def test_local_forge_cli_round_trip(tmp_path, tide):
     source = json.loads((tmp_path / "forge" / "p.git" / "tide-forge" / "pulls" / "1.json").read_text())["source"]
     head = git(tmp_path / "forge" / "p.git", "rev-parse", f"refs/heads/{source}")
     assert f'href="http://127.0.0.1:8765/runs?a=main&amp;b={head}"' in page  # issue 25: the PR links into tide ui
+    from tide.forge.local import LocalForge
+    from tide.forge.site import render
+
+    monkeypatch.setenv("TIDE_UI_URL", "https://ui.example/tide")  # where tide ui runs, when it is said
+    render(LocalForge(str(tmp_path / "forge" / "p.git")), pages={"pr-1.html"})
+    page = (tmp_path / "forge" / "p.git" / "tide-forge" / "site" / "pr-1.html").read_text()
+    assert f'href="https://ui.example/tide/runs?a=main&amp;b={head}"' in page
     assert index.endswith("index.html") and "#1 CML PR for main" in Path(index).read_text()
     pull = json.loads((tmp_path / "forge" / "p.git" / "tide-forge" / "pulls" / "1.json").read_text())
     assert pull["state"] == "open" and pull["source"].startswith("main-cml-pr-")

@@ -233,6 +233,7 @@ def _calls(node, names):
 SUBPROCESS_CALLS = {
     ("core/git.py", "Git.run"): "git: core.argv.git_args refuses any value starting with '-' (every git command)",
     ("core/git.py", "find_root"): "git -C PATH rev-parse: the path is the value of -C",
+    ("ui/history.py", "Blobs._start"): "git -C ROOT cat-file --batch: fixed arguments (git_args); ids go to stdin",
     ("runners/transport.py", "LocalShell.run"): "bash -c SCRIPT: the script is the value of -c",
     ("runners/transport.py", "LocalShell.popen"): "bash -c SCRIPT",
     ("runners/transport.py", "SSHShell.run"): "ssh via SSHShell.argv: checked SSHTarget, '--' before the host",

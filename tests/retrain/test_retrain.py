@@ -105,6 +105,9 @@ def test_retrain_opens_pr_promotes_and_is_idempotent(loop, tmp_path, gto, dvc):
     assert [s for s, _ in res["steps"]] == ["prepare", "repro", "push", "pr", "register", "gate", "report"]
     body = comments(tmp_path, 1)
     assert len(body) == 1 and "Metrics vs `main`" in body[0] and "promoted" in body[0]
+    # the local forge's report links into tide ui at its default address: this run's base against its candidate
+    base = git(ws, "rev-parse", "main").strip()
+    assert f"(http://127.0.0.1:8765/runs?a={base}&b=" in body[0]
     tags = git(tmp_path / "forge.git", "tag", "-l").split()
     assert tags == ["tiny#prod#1", "tiny@v0.0.1"]  # pushed to the forge
     assert json.loads((ws / "deployed" / "deployed.json").read_text())["version"] == "v0.0.1"
@@ -115,9 +118,13 @@ def test_retrain_opens_pr_promotes_and_is_idempotent(loop, tmp_path, gto, dvc):
     assert len(body) == 1 and "promoted" in body[0]
     assert git(tmp_path / "forge.git", "tag", "-l").split() == tags
     # the next day, a worse model: rejected with its evidence, production unchanged
-    res = json.loads(retrain(ws, "--day", "2026-02-02", wrong=3).stdout.splitlines()[-1])
+    res = json.loads(retrain(ws, "--day", "2026-02-02", wrong=3, TIDE_UI_URL="https://ui.example:9000/tide/"
+                             ).stdout.splitlines()[-1])
     assert res["outcome"] == "rejected" and res["version"] == "v0.0.2" and res["pr_number"] == 2
     body = comments(tmp_path, 2)[0]
+    prod_commit = git(ws, "rev-list", "-n1", "tiny@v0.0.1").strip()
+    assert "https://ui.example:9000/tide/runs?a=" in body and "127.0.0.1:8765" not in body  # TIDE_UI_URL wins
+    assert f"[compare with production](https://ui.example:9000/tide/runs?a={prod_commit}&b=" in body
     assert "Metrics vs production (prod: v0.0.1)" in body and "rejected" in body and "interval" in body
     assert "| wrong_every | 4" in body  # the params diff against main
     assert json.loads(gto("show", "--json", cwd=ws).stdout)["tiny"]["stage"] == {"prod": "v0.0.1"}

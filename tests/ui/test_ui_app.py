@@ -106,3 +106,80 @@ def test_issue25_overview_links_the_last_retrains_pull_request():
     for bad in ("javascript:alert(1)", "data:text/html,x", 7, None, "https://x/\nSet-Cookie: a"):
         assert _pr_url({"extra": {"pr_url": bad}}) is None
     assert _pr_url(None) is None and _pr_url({"extra": "x"}) is None
+
+
+def test_issue25_report_links_into_tide_ui_only_at_a_checked_address():
+    """Where report comments link into tide ui: TIDE_UI_URL, else tide.yaml's ui.url, else the default
+    address for the local forge only; an address with credentials, a query or markup is refused."""
+    from tide.core.config import Env
+    from tide.core.errors import ConfigError
+    from tide.core.settings import Settings, ui_url
+
+    none, conf = Settings("/w/tide.yaml"), Settings("/w/tide.yaml", {"ui": {"url": "http://ui.lan:8765/"}})
+    assert ui_url(none, Env({})) == "" and ui_url(none, Env({}), local_forge=True) == "http://127.0.0.1:8765"
+    assert ui_url(conf, Env({})) == "http://ui.lan:8765"
+    assert ui_url(conf, Env({"TIDE_UI_URL": "https://x.example/ui"})) == "https://x.example/ui"
+    for bad in ("http://user:secret@ui.lan/", "javascript:alert(1)", "http://ui.lan/a b", "http://ui.lan/?q=1",
+                "http://ui.lan/x)[y](http://evil", "ftp://ui.lan", "http://ui.lan/\nx"):
+        with pytest.raises(ConfigError) as exc:
+            ui_url(none, Env({"TIDE_UI_URL": bad}))
+        assert "secret" not in str(exc.value)
+    with pytest.raises(ConfigError):
+        ui_url(Settings("/w/tide.yaml", {"ui": {"adress": "http://x"}}), Env({}))
+
+
+def test_issue25_runners_page_never_waits_on_a_cloud_and_shows_errors_without_secrets(monkeypatch):
+    """The overview's runners: every provider is asked in its own thread; a snapshot answers at once (pending,
+    then the late provider as an error, then its answer when it lands); errors are one redacted line."""
+    import threading
+    import time
+
+    from tide.core.errors import RunnerError
+    from tide.ui.runners import Watch
+
+    monkeypatch.setenv("TIDE_TEST_API_TOKEN", "canary-value-1234567")
+    release = threading.Event()
+
+    def lister(kind, region, env):
+        if kind == "aws":
+            release.wait(10)
+            return [{"name": "r1", "id": "i-1", "cloud": "aws", "state": "running"}]
+        if kind == "gcp":
+            raise RunnerError("gcp: 401 for token canary-value-1234567\nsecond line")
+        return []
+
+    w = Watch(lambda: [("local", ""), ("aws", "us-east"), ("gcp", "us-west")], lister=lister, timeout=0.5)
+    t = time.monotonic()
+    first = w.snapshot()
+    assert time.monotonic() - t < 0.2 and first["pending"] and first["machines"] == []
+    time.sleep(0.7)
+    late = {p["kind"]: p for p in w.snapshot()["providers"]}
+    assert late["aws"]["error"].startswith("aws: no answer within") and not late["aws"]["pending"]
+    gcp = late["gcp"]["error"]
+    assert gcp.startswith("gcp: 401 for token ***") and "canary" not in gcp and "\n" not in gcp
+    assert late["local"]["error"] is None
+    release.set()
+    for _ in range(100):
+        done = w.snapshot()
+        if done["machines"]:
+            break
+        time.sleep(0.02)
+    assert [m["name"] for m in done["machines"]] == ["r1"] and not done["pending"]
+
+
+def test_issue25_runner_clouds_asked_are_the_configured_ones_with_credentials(tmp_path):
+    """ui.runners as named; without it the clouds tide.yaml's runners name, only when their credentials are there."""
+    from tide.core.config import Env
+    from tide.core.errors import ConfigError
+    from tide.ui.runners import targets
+
+    (tmp_path / "tide.yaml").write_text("retrain:\n  runner: aws:s:eu-west\nrunners:\n  g:\n    on: gcp:m\n")
+    home = {"HOME": str(tmp_path)}  # no ~/.aws/credentials, no ~/.kube/config
+    assert targets(str(tmp_path), Env(home)) == [("local", "")]  # no credentials: nothing asked
+    creds = {**home, "AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "s3cr3t-value"}
+    assert targets(str(tmp_path), Env(creds)) == [("local", ""), ("aws", "eu-west")]
+    (tmp_path / "tide.yaml").write_text("ui:\n  runners: [kubernetes, azure:eu-north]\n")
+    assert targets(str(tmp_path), Env({})) == [("local", ""), ("kubernetes", ""), ("azure", "eu-north")]
+    (tmp_path / "tide.yaml").write_text("ui:\n  runners: [ec2]\n")
+    with pytest.raises(ConfigError):
+        targets(str(tmp_path), Env({}))

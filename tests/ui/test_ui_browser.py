@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.ui.conftest import check_clean, settle, visit
+from tests.ui.conftest import SCREENSHOTS, check_clean, settle, visit
 
 PAGES = [("", "overview"), ("trends", "trends"), ("registry", "registry"), ("runs", "runs"), ("data", "data"),
          ("plots", "plots")]
@@ -32,7 +32,13 @@ gate:
 retrain:
   base: main
   stage: prod
+runners:  # the overview lists these clouds' runners when the credentials are there (tide/ui/runners.py)
+  trainer:
+    on: aws:s:us-east
+  tpu:
+    on: gcp:s
 """
+GCP_TOKEN = "ya29.canary-gcp-token-never-shown"
 
 DVC_YAML = """metrics:
 - metrics.json
@@ -93,13 +99,47 @@ def demo_like(tmp_path_factory):
     return ws
 
 
-def test_ui_pages_on_demo_like_repository(demo_like, browser, ui_server, tide):
+def _cloud_runner(moto_s3, monkeypatch) -> str:
+    """An AWS runner alive in moto (as `tide runner launch --cloud aws` makes it), the AWS settings in the
+    environment, and GCP credentials whose API answers an error (the overview shows it as a tooltip)."""
+    import boto3
+
+    from tide.ops import runner as ops
+    from tide.runners.aws import AwsProvisioner
+    from tide.runners.base import RunnerSpec
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "AKIAUITESTKEY0000001", "AWS_SECRET_ACCESS_KEY": "ui-test-secret-access-key",
+                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto_s3.endpoint,
+                 "GOOGLE_OAUTH_ACCESS_TOKEN": GCP_TOKEN, "GOOGLE_CLOUD_PROJECT": "tide-ui-test",
+                 "TIDE_GCP_ENDPOINT": moto_s3.endpoint}.items():
+        monkeypatch.setenv(k, v)
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    spec = RunnerSpec(name="ui-cloud-runner", cloud="aws", region="us-east", type="s", image=image)
+    return ops.launch(spec, no_agent=True, prov=AwsProvisioner("us-east", client=ec2), emit=lambda e: None).machine.id
+
+
+def test_ui_pages_on_demo_like_repository(demo_like, browser, ui_server, tide, moto_s3, monkeypatch):
     ws = demo_like
+    machine = _cloud_runner(moto_s3, monkeypatch)
     server = ui_server(ws)
     for page, shot in PAGES:
         visit(browser, server.url, page, f"demo-{shot}")
         if page == "":
             _check_overview(browser, ws, tide)
+            _wait(browser, "#runner-providers [data-provider=aws][data-state=ok]")
+            # read at once: the list is drawn again while a provider's first answer is out
+            cells = browser.execute_script(
+                "return [...document.querySelectorAll('#runner-table tbody tr')].map((r) => r.textContent)")
+            assert any("ui-cloud-runner" in t and machine in t and "aws" in t for t in cells), cells
+            # the GCP API answers 404 (moto is no GCP): an error in a tooltip, without the token
+            _wait(browser, "#runner-providers [data-provider=gcp][data-state=error]")
+            tip = browser.execute_script(
+                "return document.querySelector('#runner-providers [data-provider=gcp]').title")
+            assert tip.startswith("gcp ") and "HTTP 404" in tip, tip
+            assert GCP_TOKEN not in browser.page_source and "ui-test-secret-access-key" not in browser.page_source
+            browser.execute_script("document.getElementById('runners').scrollIntoView()")
+            browser.save_screenshot(str(SCREENSHOTS / "demo-overview-runners.png"))
         elif page == "trends":
             assert browser.find_elements("css selector", "#trend-chart svg"), "no trend chart"
             outcomes = [e.get_attribute("data-outcome") for e in css(browser, "#decisions [data-outcome]")]
@@ -137,6 +177,7 @@ def _check_overview(browser, ws: Path, tide) -> None:
     prod = browser.find_element("css selector", "[data-testid=production][data-model=demo-model]").text
     assert prod == shown["demo-model"]["stage"]["prod"] == "v0.0.4"
     assert "rejected" not in browser.find_element("css selector", "[data-testid=last-retrain]").text
+    assert "null" not in browser.find_element("tag name", "main").text.splitlines()  # no PR: nothing, not "null"
     metrics = json.loads(tide("metrics", "show", "--json", cwd=ws).stdout)[""]["data"]
     want = {f"{f}:{k}": v for f, e in metrics.items() for k, v in e["data"].items()}
     assert want["metrics.json:accuracy"] == DAYS[-1][0]

@@ -65,6 +65,7 @@ GIT_OPTIONS = frozenset({
     "--add", "--cacheinfo", "-d", "--no-walk", "--no-walk=unsorted", "--diff-filter=D", "--branches",
     "--remotes", "--detach", "--soft", "-f", "--first-parent",  # tide exp
     "--name-status",  # tide ui: compared files
+    "--diff-merges=first-parent", "--root", "--raw", "--no-abbrev", "--reverse",  # tide ui: a history's trees
 })
 GIT_OPTION_PREFIXES = ("--format=", "--depth=", "--max-count=")
 GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b", "--git-path"})

@@ -246,3 +246,51 @@ def ci_settings(s: Settings) -> CISettings:
         if getattr(out, key) is not None and not getattr(out, key).strip():
             raise ConfigError(f"{FILE_NAME}: 'ci.{key}' must not be empty")
     return out
+
+
+# --- ui: where `tide ui` runs, for links into it (report comments) ----------------------------------
+UI_URL_ENV = "TIDE_UI_URL"
+UI_DEFAULT_URL = "http://127.0.0.1:8765"  # `tide ui`'s default address (cli/cmd_ui.py)
+UI_KEYS = {"url", "runners"}
+UI_RUNNER_KINDS = ("aws", "gcp", "azure", "kubernetes")
+
+
+def check_ui_url(value: str, where: str) -> str:
+    """An http(s) address without credentials, query or anything a markdown link or an HTML attribute
+    would read differently (it is written into report comments as it is); returned without a final '/'."""
+    import re
+
+    ok = re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/%]*)?", value or "")
+    if not ok:
+        raise ConfigError(f"{where} must be an http(s) address like http://HOST:PORT (no credentials, query "
+                          "or spaces)")
+    return value.rstrip("/")
+
+
+def ui_url(s: Settings, env: Any = None, local_forge: bool = False) -> str:
+    """Where report comments link into ``tide ui``: ``TIDE_UI_URL``, else ``ui.url`` in tide.yaml, else, for
+    the local forge only (whose pages are read on this machine), ``tide ui``'s default address; "" for none."""
+    value = env.get(UI_URL_ENV) if env is not None else os.environ.get(UI_URL_ENV)
+    if value:
+        return check_ui_url(value, UI_URL_ENV)
+    sec = s.section("ui")
+    _only(sec, UI_KEYS, "ui")
+    url = _typed(sec, "url", str, "ui")
+    if url:
+        return check_ui_url(url, f"{FILE_NAME}: 'ui.url'")
+    return UI_DEFAULT_URL if local_forge else ""
+
+
+def ui_runners(s: Settings) -> tuple[str, ...]:
+    """``ui.runners``: the clouds whose runners the overview lists, ``KIND[:REGION]`` each (empty: the clouds
+    retrain.runner, ci.runner and the runners: profiles name, when their credentials are there)."""
+    sec = s.section("ui")
+    _only(sec, UI_KEYS, "ui")
+    value = sec.get("runners") or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{FILE_NAME}: 'ui.runners' must be a list like [aws:us-east, kubernetes]")
+    for v in value:
+        if v.partition(":")[0] not in UI_RUNNER_KINDS:
+            raise ConfigError(f"{FILE_NAME}: 'ui.runners' entry '{v}': the kind must be one of "
+                              f"{', '.join(UI_RUNNER_KINDS)}")
+    return tuple(value)

@@ -17,7 +17,6 @@ from tide.core.fsutil import atomic_write_text
 from tide.core.redact import redact
 from tide.forge.local import LocalForge
 
-UI_URL = "http://127.0.0.1:8765"  # where `tide ui` listens by default (cli/cmd_ui.py): PR pages link into it
 _WATERMARK = re.compile(r"!\[\]\(https://cml\.dev/watermark\.png#[0-9a-fA-F]+ \"[^\"\n]*\"\)")
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
@@ -75,6 +74,18 @@ def _checks(items: list[dict], root: Path, site: Path) -> str:
     return "\n".join(parts)
 
 
+def _ui_url() -> str:
+    """``TIDE_UI_URL`` when set and valid, else `tide ui`'s default address (the forge's pages are rendered
+    without the project's tide.yaml at hand; a bad address must not keep a comment from being posted)."""
+    from tide.core import settings as S
+    from tide.core.errors import ConfigError
+
+    try:
+        return S.ui_url(S.Settings(""), local_forge=True)
+    except ConfigError:
+        return S.UI_DEFAULT_URL
+
+
 def _ui_link(forge: LocalForge, pr: dict) -> str:
     """A link into `tide ui`'s comparison of the PR's base and head (run `tide ui` in the project to follow it)."""
     from urllib.parse import urlencode
@@ -85,7 +96,7 @@ def _ui_link(forge: LocalForge, pr: dict) -> str:
         a, b = pr["target"], forge._rev(pr["source"])
     if not b:
         return ""
-    href = f"{UI_URL}/runs?{urlencode({'a': a, 'b': b})}"
+    href = f"{_ui_url()}/runs?{urlencode({'a': a, 'b': b})}"
     return (f"<p class=\"meta\"><a href=\"{html.escape(href)}\">Compare params, metrics and data in tide ui</a> "
             "(run <code>tide ui</code> in the project)</p>")
 

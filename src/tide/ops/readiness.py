@@ -519,8 +519,25 @@ def _auth(choice, env: Env) -> dict[str, str]:
         forge.close()
 
 
-def _runner(st: S.Settings, runner: str, env: Env, out: list[Finding]) -> None:
+def runner_credentials_missing(kind: str, env: Env) -> list[str]:
+    """The names of the credentials ``kind`` runners need that this machine lacks ([]: all there, where
+    tide or the library it drives looks for them). Names only, never a value."""
     from tide.ops.ci_needs import runner_needs
+
+    names = [s.name for s in runner_needs(kind, launcher=False).secrets]
+    if kind == "aws" and (_home_file(env, ".aws", "credentials") or _has(env, "AWS_PROFILE")):
+        return []
+    if kind == "gcp" and _has(env, "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_OAUTH_ACCESS_TOKEN"):
+        names = [n for n in names if n != "GOOGLE_APPLICATION_CREDENTIALS_DATA"]
+    if kind == "kubernetes" and (_has(env, "KUBECONFIG") or _home_file(env, ".kube", "config")):
+        return []
+    if kind == "ssh" and (_has(env, "SSH_AUTH_SOCK") or _home_file(env, ".ssh", "id_ed25519")
+                          or _home_file(env, ".ssh", "id_rsa")):
+        return []
+    return [n for n in names if not env.get(n)]
+
+
+def _runner(st: S.Settings, runner: str, env: Env, out: list[Finding]) -> None:
     from tide.ops.run import parse_on
 
     try:
@@ -529,18 +546,7 @@ def _runner(st: S.Settings, runner: str, env: Env, out: list[Finding]) -> None:
         out.append(Finding("retrain.runner", str(exc), "set retrain.runner to local, ssh://USER@HOST, aws:TYPE, "
                            "or a profile under 'runners:'", "tide.yaml"))
         return
-    needs = runner_needs(kind, launcher=False)
-    names = [s.name for s in needs.secrets]
-    if kind == "aws" and (_home_file(env, ".aws", "credentials") or _has(env, "AWS_PROFILE")):
-        return
-    if kind == "gcp" and _has(env, "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_OAUTH_ACCESS_TOKEN"):
-        names = [n for n in names if n != "GOOGLE_APPLICATION_CREDENTIALS_DATA"]
-    if kind == "kubernetes" and (_has(env, "KUBECONFIG") or _home_file(env, ".kube", "config")):
-        return
-    if kind == "ssh" and (_has(env, "SSH_AUTH_SOCK") or _home_file(env, ".ssh", "id_ed25519")
-                          or _home_file(env, ".ssh", "id_rsa")):
-        return
-    missing = [n for n in names if not env.get(n)]
+    missing = runner_credentials_missing(kind, env)
     if missing:
         out.append(Finding("credentials.runner", f"retrain.runner '{runner}' ({kind}) needs credentials this "
                            f"machine does not have: {', '.join(missing)}", _env_fix(missing, f"{kind} runner"), "env"))

@@ -103,7 +103,7 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
     require(repo.root, repo.env)  # every missing piece at once, before anything is changed
     st = S.load(repo.root)
     rs, reg = S.retrain_settings(st), S.registry_settings(st)
-    S.gate_settings(st), S.deploy_settings(st)  # validate the whole file before doing anything
+    S.gate_settings(st), S.deploy_settings(st), S.ui_url(st, repo.env)  # validate the whole file before doing anything
     if not reg.model:
         raise ConfigError("tide.yaml: registry.model (the model's name in the registry) is needed for tide retrain")
     stage = req.stage or rs.stage
@@ -223,9 +223,10 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
 
         path = os.path.join(repo.tmp_dir, "tide-retrain", "report.md")
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        ui = S.ui_url(st, repo.env, local_forge=ctx.forge.name == "local")
         text = build_report(repo, day=day, base=rs.base, base_sha=base_sha, head=head, model=reg.model,
                             version=res.version, stage=stage, record=rec, plots=rs.plots,
-                            report_dir=os.path.dirname(path), pr_url=res.pr_url, undecided=undecided)
+                            report_dir=os.path.dirname(path), pr_url=res.pr_url, undecided=undecided, ui_url=ui)
         atomic_write_text(path, redact(text))
         c = create_comment(path, path=repo.root, target=f"pr#{res.pr_number}", update=True,
                            watermark_title=f"tide retrain {reg.model}", ctx=ctx)

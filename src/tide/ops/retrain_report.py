@@ -46,8 +46,10 @@ def _params_table(repo: Repo, a: str, b: str, a_name: str) -> str:
 
 def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, model: str, version: str,
                  stage: str, record: PromotionRecord | None, plots: tuple[str, ...], report_dir: str,
-                 pr_url: str = "", undecided: str = "") -> str:
-    """``undecided``: why the gate could not decide (its error), said in the report's gate section."""
+                 pr_url: str = "", undecided: str = "", ui_url: str = "") -> str:
+    """``undecided``: why the gate could not decide (its error), said in the report's gate section.
+    ``ui_url``: where ``tide ui`` runs (``core.settings.ui_url``, checked there): the report links the
+    comparison of this run's candidate with the base (and with production) and the plots of both."""
     from tide.registry.registry import Registry
 
     art = Registry(repo.git).state().get(model)
@@ -60,6 +62,9 @@ def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, m
     m, b, s, v, pv = md_code(model), md_code(base), md_text(stage), md_text(version), md_text(prod or "")
     lines = [f"## tide retrain: {m} {v} ({md_text(day)})", "",
              f"Trained from {b} at {md_text(base_sha[:8])}; candidate commit {md_text(head[:8])}.", ""]
+    if ui_url:
+        prod_commit = art.versions[prod].commit if prod and art is not None and prod in art.versions else ""
+        lines += [_ui_links(ui_url, base_sha, head, prod_commit), ""]
     lines += [f"### Metrics vs {b}", "", _metrics_table(repo, base_sha, head, base, "this PR")]
     if prod and art is not None and prod in art.versions:
         lines += [f"### Metrics vs production ({s}: {pv})", ""]
@@ -85,3 +90,13 @@ def build_report(repo: Repo, *, day: str, base: str, base_sha: str, head: str, m
     else:
         lines += ["### Promotion gate", "", "_no decision recorded_", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _ui_links(ui_url: str, base_sha: str, head: str, prod_commit: str) -> str:
+    """Links into ``tide ui`` for this run: commit ids only are added to the (checked) address."""
+    links = [f"[compare with the base in tide ui]({ui_url}/runs?a={base_sha}&b={head})",
+             f"[plots of both]({ui_url}/plots?rev={head}&other={base_sha})"]
+    if prod_commit and prod_commit != base_sha:
+        links.append(f"[compare with production]({ui_url}/runs?a={prod_commit}&b={head})")
+    links.append(f"[registry]({ui_url}/registry)")
+    return "**tide ui:** " + " · ".join(links)

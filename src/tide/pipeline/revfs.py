@@ -26,10 +26,19 @@ class RevReader:
         self.repo = repo
         self.rev = rev
         self.sha = git.resolve(rev)
-        prefix = os.path.relpath(repo.root, git.root).replace(os.sep, "/")
-        self.prefix = "" if prefix == "." else prefix + "/"
+        self.prefix = prefix_of(repo)
         self.files = {f[len(self.prefix):] for f in git.ls_files(self.sha) if f.startswith(self.prefix)}
         self._outs: list[Out] | None = None
+
+    def _blobs(self, names: list[str]) -> dict[str, bytes]:
+        """Contents of the git files ``names`` (relative to the repository root) at this revision."""
+        got = self.repo.git.read_files(self.sha, [self.prefix + n for n in names])
+        return {n[len(self.prefix):]: raw for n, raw in got.items()}
+
+    def pipeline_files(self) -> list[str]:
+        """The ``.dvc`` files and ``dvc.lock`` files at this revision (where tracked outputs are named)."""
+        return [f for f in self.files if (f.endswith(pointers.SUFFIX) or f.rsplit("/", 1)[-1] == LOCK_NAME)
+                and not f.startswith(".dvc/")]
 
     def _rel(self, abspath: str) -> str:
         return os.path.relpath(abspath, self.repo.root).replace(os.sep, "/")
@@ -40,12 +49,8 @@ class RevReader:
 
     def outs(self) -> list[Out]:
         if self._outs is None:
-            names = [f for f in self.files if (f.endswith(pointers.SUFFIX) or f.rsplit("/", 1)[-1] == LOCK_NAME)
-                     and not f.startswith(".dvc/")]
-            blobs = self.repo.git.read_files(self.sha, [self.prefix + n for n in names])
             outs: list[Out] = []
-            for name, raw in blobs.items():
-                rel = name[len(self.prefix):]
+            for rel, raw in self._blobs(self.pipeline_files()).items():
                 path = os.path.join(self.repo.root, rel)
                 where = f"{self.rev}:{rel}"
                 try:
@@ -62,8 +67,7 @@ class RevReader:
     def read_bytes(self, abspath: str) -> bytes | None:
         rel = self._rel(abspath)
         if rel in self.files:
-            blob = self.repo.git.read_files(self.sha, [self.prefix + rel])
-            return blob.get(self.prefix + rel)
+            return self._blobs([rel]).get(rel)
         for out in self.outs():
             if out.md5 is None:
                 continue
@@ -142,6 +146,12 @@ class WorkspaceFiles(WorkspaceReader):
             return []
         rel = "" if rel == "." else rel
         return sorted(os.path.join(abspath, r) for r, _ in self.repo.ignore.walk_files(abspath, rel))
+
+
+def prefix_of(repo: Repo) -> str:
+    """Where the repository's root is inside its git work tree ("" or ``sub/dir/``)."""
+    prefix = os.path.relpath(repo.root, repo.git.root).replace(os.sep, "/") if repo.git else "."
+    return "" if prefix == "." else prefix + "/"
 
 
 def reader_for(repo: Repo, rev: str | None) -> RevReader | WorkspaceFiles:

@@ -14,7 +14,7 @@ from tide.core.errors import TideError
 from tide.workspace.repo import Repo
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
-RUNNERS_TTL = 10.0  # seconds a listing of the local runners is shown before it is asked again
+FEW = 16  # up to this many new commits are read one by one at start; more: the whole history in one pass
 PAGES = ("", "trends", "registry", "runs", "data", "plots")
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
@@ -28,12 +28,15 @@ def _warm(facts) -> None:
     try:
         with facts.lock:
             pages.overview(facts)
-            shas = [c["sha"] for c in facts.log(facts.base_ref())]
-        for i, sha in enumerate(shas):
-            with facts.lock:
-                facts.commit(sha)
-                if i % 50 == 49:
-                    facts.save()
+            base = facts.base_ref()
+            shas = [c["sha"] for c in facts.log(base)]
+            missing = [s for s in shas if s not in facts.commits]
+        if len(missing) > FEW:  # the whole history from one git log (tide/ui/history.py)
+            facts.fill(base)
+        else:  # a few new commits since the last start: each on its own (one git ls-tree)
+            for sha in missing:
+                with facts.lock:
+                    facts.commit(sha)
         for build in (pages.trends, pages.runs, pages.data):
             with facts.lock:
                 build(facts)
@@ -63,14 +66,9 @@ def create_app(repo: Repo, host: str = "127.0.0.1", warm: bool = True):
         import threading
 
         threading.Thread(target=_warm, args=(facts,), name="tide-ui-warm", daemon=True).start()
-    listed: dict[str, Any] = {}
+    from tide.ui.runners import Watch, targets
 
-    def runners_now() -> dict[str, Any]:  # alive changes without a commit: asked again after RUNNERS_TTL
-        import time
-
-        if not listed or time.monotonic() - listed["at"] > RUNNERS_TTL:
-            listed.update(at=time.monotonic(), body=pages.runners())
-        return listed["body"]
+    watch = Watch(lambda: targets(repo.root, repo.env), repo.env)  # never waits on a provider (ui/runners.py)
 
     def api(build, locked: bool = True):
         def endpoint(request) -> Any:
@@ -93,7 +91,7 @@ def create_app(repo: Repo, host: str = "127.0.0.1", warm: bool = True):
     routes += [
         Route("/api/overview", api(lambda q: pages.overview(facts))),
         Route("/api/trends", api(lambda q: pages.trends(facts))),
-        Route("/api/runners", api(lambda q: runners_now(), locked=False)),
+        Route("/api/runners", api(lambda q: watch.snapshot(), locked=False)),
         Route("/api/registry", api(lambda q: pages.registry(facts))),
         Route("/api/runs", api(lambda q: pages.runs(facts))),
         Route("/api/compare", api(lambda q: pages.compare(facts, q.get("a", ""), q.get("b", "")))),

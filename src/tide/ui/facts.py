@@ -34,6 +34,10 @@ class Facts:
         self._key: str | None = None
         self._memo: dict[str, Any] = {}
         self._fixed: dict[str, Any] = {}  # results that depend on commit ids only: kept when refs move
+        from tide.ui.history import Blobs
+
+        self.blobs = Blobs(self.git)  # one `git cat-file --batch` for every commit read
+        self.stats: dict[str, int] = {}
 
     # --- the commit cache ------------------------------------------------------------------------------
     def _load(self) -> dict[str, dict[str, Any]]:
@@ -64,17 +68,65 @@ class Facts:
         return got
 
     def _read_commit(self, sha: str) -> dict[str, Any]:
-        from tide.ops import metrics as ops_metrics
-        from tide.ops import params as ops_params
+        """One commit on its own (an experiment, a version off the main branch): its tree from one
+        ``git ls-tree``, blobs from the shared ``cat-file`` process."""
+        from tide.ui.history import TreeReader, tree_of
+
+        try:
+            tree, special = tree_of(self.repo, sha)
+        except TideError as exc:
+            return {"metrics": {}, "params": {}, "outs": [], "errors": [str(exc)]}
+        return self._read_with(TreeReader(self.repo, sha, tree, special, self.blobs))
+
+    def fill(self, rev: str) -> list[str]:
+        """Read every commit of ``rev``'s first-parent history missing from the cache (the lock is taken per
+        commit, so pages stay answerable meanwhile); returns the commits, oldest first. The trees come from
+        one ``git log --raw``; a commit whose changes leave every file the reading of its parent consulted
+        untouched gets its parent's facts without being read (history.Consulted)."""
+        from tide.ui.history import BATCH, TreeReader, Walk, is_pipeline_file
+
+        walk = Walk(self.repo, rev)
+        prev: tuple[dict[str, Any], Any] | None = None
+        steps = walk.steps()
+        shas: list[str] = []
+        read = unsaved = 0
+        for i, step in enumerate(steps):
+            shas.append(step.sha)
+            if i % 64 == 1 and prev is not None:  # the next commits' changed files a reading will want, at once
+                want = [oid for s in steps[i:i + 64] if s.sha not in self.commits for rel, oid in s.changes
+                        if oid and (rel in prev[1].paths or is_pipeline_file(rel))]
+                with self.lock:
+                    self.blobs.prefetch(want[:BATCH * 4])
+            walk.apply(step)
+            with self.lock:
+                if step.sha in self.commits:
+                    prev = None  # what its reading consulted is not known: the next commit is read
+                    continue
+                if prev is not None and not prev[0]["errors"] and not prev[1].touched_by(step.changed):
+                    got, consulted = dict(prev[0]), prev[1]
+                else:
+                    reader = TreeReader(self.repo, step.sha, walk.tree, walk.special, self.blobs)
+                    got, consulted = self._read_with(reader), reader.consulted
+                    read += 1
+                self.commits[step.sha] = got
+                self._dirty = True
+                prev = (got, consulted)
+                unsaved += 1
+                if unsaved >= 100:  # a server stopped half-way keeps what it read
+                    self.save()
+                    unsaved = 0
+        self.blobs.ready.clear()  # prefetched for commits that were not read after all
+        self.stats = {"commits": len(shas), "read": read}
+        return shas
+
+    def _read_with(self, reader) -> dict[str, Any]:
+        """Metrics and params (as ``ops.metrics.show``/``ops.params.show`` read them) and tracked outputs."""
+        from tide.pipeline import metrics as m
         from tide.pipeline.metrics import _flat
-        from tide.pipeline.revfs import RevReader
 
         out: dict[str, Any] = {"metrics": {}, "params": {}, "outs": [], "errors": []}
         try:
-            shown = ops_metrics.show(self.repo, revs=[sha])[sha]
-            if "error" in shown:
-                out["errors"].append(shown["error"].get("msg", ""))
-            for path, entry in shown.get("data", {}).items():
+            for path, entry in m.read_metrics(reader).items():
                 if "error" in entry:
                     out["errors"].append(f"{path}: {entry['error'].get('msg', '')}")
                 else:
@@ -82,13 +134,13 @@ class Facts:
         except TideError as exc:
             out["errors"].append(str(exc))
         try:
-            for path, entry in ops_params.show(self.repo, rev=sha).items():
+            for path, entry in m.read_params(reader).items():
                 if isinstance(entry, dict) and "data" in entry:
                     out["params"][path] = _jsonable(_flat(entry["data"]))
         except TideError as exc:
             out["errors"].append(str(exc))
         try:
-            for o in RevReader(self.repo, sha).outs():
+            for o in reader.outs():
                 out["outs"].append({"path": os.path.relpath(o.abspath, self.repo.root).replace(os.sep, "/"),
                                     "md5": o.md5, "size": o.size, "nfiles": o.nfiles,
                                     "legacy": o.hash_name is None})

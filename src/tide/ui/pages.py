@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tide.core.errors import TideError
 from tide.ui.facts import Facts
 
 
@@ -109,19 +108,6 @@ def _pr_url(rec: dict | None) -> str | None:
     if isinstance(url, str) and url.split(":", 1)[0] in ("http", "https", "file") and "\n" not in url:
         return url
     return None
-
-
-def runners() -> dict[str, Any]:
-    """Local runners alive now, asked by the page after it is shown (a listing takes about a second). Cloud
-    providers are not asked: that needs credentials and the network (``tide runner list --cloud X`` does)."""
-    from tide.ops.runner import provisioner
-    from tide.runners.base import RunnerSpec
-
-    try:
-        machines = provisioner(RunnerSpec(name="tide-x", cloud="local")).list()
-    except TideError as exc:
-        return {"error": str(exc), "machines": []}
-    return {"error": None, "machines": [m.to_json() for m in machines]}
 
 
 # --- runs and trends ----------------------------------------------------------------------------------------

@@ -77,11 +77,12 @@ async function overview() {
           x.passed ? "yes" : "no"])));
     }
     const l = m.last_retrain;
-    if (l) card.append(h("h3", {}, "Last retrain"), h("p", { "data-testid": "last-retrain" },
+    if (l) card.append(...[h("h3", {}, "Last retrain"), h("p", { "data-testid": "last-retrain" },
       `${l.version} registered ${l.when} at ${short(l.commit)}: `, outcome(l.outcome)),
       l.reasons.length ? h("ul", {}, l.reasons.map((r) => h("li", {}, r))) : null,
       l.pr_url ? h("p", { "data-testid": "last-retrain-pr" }, "Pull request and report: ",
-        /^https?:\/\//.test(l.pr_url) ? h("a", { href: l.pr_url, rel: "noreferrer" }, l.pr_url) : h("code", {}, l.pr_url)) : null);
+        /^https?:\/\//.test(l.pr_url) ? h("a", { href: l.pr_url, rel: "noreferrer" }, l.pr_url) : h("code", {}, l.pr_url)) : null,
+    ].filter((x) => x));  // append() would write a null as the text "null"
     out.push(card);
   }
   const last = mainRows(runs)[mainRows(runs).length - 1];
@@ -93,14 +94,30 @@ async function overview() {
       rows.length ? table(["file", "metric", "value"], rows, { id: "head-metrics" }) : h("p", { class: "muted" }, "No metrics."));
   }
   const runners = h("div", { id: "runners" }, h("p", { class: "muted" }, "Asking…"));
-  out.push(h("h2", {}, "Runners alive (local)"), runners);
+  out.push(h("h2", {}, "Runners alive now"), runners);
   main.replaceChildren(...out);
-  try {
-    const r = await get("/api/runners");
-    runners.replaceChildren(r.error ? h("p", { class: "error" }, r.error) : r.machines.length ?
-      table(["name", "state", "cloud", "id"], r.machines.map((x) => [x.name, x.state, x.cloud, x.id])) :
-      h("p", { class: "muted" }, "No runner alive."));
-  } catch (e) { runners.replaceChildren(h("p", { class: "error" }, e.message)); }
+  showRunners(runners, 0);
+}
+
+// the server answers at once with what each provider said last; while a first answer is out, ask again
+async function showRunners(box, tries) {
+  let r;
+  try { r = await get("/api/runners"); } catch (e) { box.replaceChildren(h("p", { class: "error" }, e.message)); return; }
+  if (!box.isConnected) return;
+  const where = (p) => p.kind + (p.region ? ` (${p.region})` : "");
+  const asked = h("p", { class: "muted", id: "runner-providers" }, "Asked: ", ...r.providers.map((p) =>
+    h("span", {
+      class: "provider" + (p.error ? " error" : p.pending ? " muted" : ""), "data-provider": p.kind,
+      "data-state": p.error ? "error" : p.pending ? "pending" : "ok", title: p.error || (p.pending ? "asking…" :
+        `answered ${p.age} s ago`),
+    }, (p.error ? "⚠ " : "") + where(p) + " ")));
+  const body = r.machines.length ?
+    table(["name", "state", "cloud", "region", "type", "id"], r.machines.map((x) => [x.name, x.state, x.cloud,
+      x.region || "", x.type || "", x.id]), { id: "runner-table" }) :
+    h("p", { class: "muted" }, r.pending ? "Asking…" : "No runner alive.");
+  box.replaceChildren(...(r.error ? [h("p", { class: "error" }, r.error)] : []), body, asked);
+  if (r.pending && tries < 40) setTimeout(() => showRunners(box, tries + 1), 500);
+  else box.setAttribute("data-done", "1");
 }
 
 // --- Metric trends --------------------------------------------------------------------------------------------
