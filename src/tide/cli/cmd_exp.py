@@ -13,6 +13,8 @@ def register(p):
     r.add_argument("--queue", action="store_true", help="queue the experiment(s) instead of running now")
     r.add_argument("--run-all", action="store_true", help="run every queued experiment (waits for them)")
     r.add_argument("-j", "--jobs", type=int, default=1, help="with --run-all: experiments at once")
+    r.add_argument("--on", metavar="SPEC", default=None,
+                   help="with --run-all: run each experiment on its own runner (as tide queue start --on)")
     r.add_argument("-s", "--single-item", action="store_true", help="only the named stages")
     r.add_argument("-R", "--recursive", action="store_true", help="targets may be directories")
     r.add_argument("-p", "--pipeline", action="store_true", help="every stage of the targets' pipelines")
@@ -115,6 +117,10 @@ def _run(r, args):
     from tide.cli.output import warn
 
     say = _say(args)
+    if args.on is not None and not args.run_all:
+        from tide.core.errors import UsageError
+
+        raise UsageError("--on runs queued experiments: use it with --run-all (or tide queue start --on SPEC)")
     if args.run_all and not args.queue:
         return _run_all(r, args, say)
     if args.queue:
@@ -150,7 +156,7 @@ def _run_all(r, args, say):
     from tide.ops import exp_queue
 
     if args.quiet or not sys.stdout.isatty():
-        done = exp_queue.run_all(r, jobs=args.jobs, say=say)
+        done = exp_queue.run_all(r, jobs=args.jobs, say=say, on=args.on)
         return 0 if all(e.status == "success" for e in done) else 1
     from rich.live import Live
     from rich.table import Table
@@ -163,7 +169,8 @@ def _run_all(r, args, say):
         return t
 
     with Live(render([]), refresh_per_second=2, transient=True) as live:
-        done = exp_queue.run_all(r, jobs=args.jobs, say=lambda line: None, tick=lambda es: live.update(render(es)))
+        done = exp_queue.run_all(r, jobs=args.jobs, say=lambda line: None, tick=lambda es: live.update(render(es)),
+                                 on=args.on)
     for e in done:
         say(f"{'Ran' if e.status == 'success' else 'Failed'} experiment '{e.name}'"
             + (f": {e.error}" if e.error and e.status != "success" else ""))

@@ -60,6 +60,8 @@ class Entry:
     exp_rev: str | None = None
     error: str | None = None
     copy: str | None = None  # the isolated copy's directory
+    on: str | None = None  # the runner spec it runs on (queue start --on), None: this machine
+    runner: str | None = None  # the runner's name (clouds tag the machine with it)
 
 
 def qdir(repo: Repo, *parts: str) -> str:
@@ -113,6 +115,11 @@ def entries(repo: Repo) -> list[Entry]:
                 _save(repo, e)
             out.append(e)
     return sorted(out, key=lambda e: (e.created, e.id))
+
+
+def on_runner(repo: Repo, eid: str) -> bool:
+    e = _load(repo, eid)
+    return bool(e and e.on)
 
 
 def find(repo: Repo, name: str) -> Entry:
@@ -178,10 +185,30 @@ def _env() -> dict[str, str]:
     return env
 
 
-def start(repo: Repo, jobs: int = 1) -> list[int]:
-    """Start ``jobs`` detached workers; returns their pids."""
+def check_on(repo: Repo, on: str | None) -> None:
+    """A runner spec is refused before any worker starts (one line, as ``tide run --on``)."""
+    if on is not None:
+        from tide.ops.run import parse_on
+
+        parse_on(on, _profiles(repo))
+
+
+def _profiles(repo: Repo) -> dict:
+    from tide.core.settings import load as load_settings
+
+    return load_settings(repo.root).section("runners")
+
+
+def _worker_argv(on: str | None) -> list[str]:
+    return _tide_argv("queue", "_worker", *(("--on", on) if on is not None else ()))
+
+
+def start(repo: Repo, jobs: int = 1, on: str | None = None) -> list[int]:
+    """Start ``jobs`` detached workers (each runs its experiments on a runner of ``on`` when given);
+    returns their pids."""
     if jobs < 1:
         raise UsageError("-j/--jobs must be at least 1")
+    check_on(repo, on)
     stop_flag = qdir(repo, "stop")
     if os.path.exists(stop_flag):
         os.unlink(stop_flag)
@@ -189,7 +216,7 @@ def start(repo: Repo, jobs: int = 1) -> list[int]:
     os.makedirs(qdir(repo, "workers"), exist_ok=True)
     pids = []
     for _ in range(jobs):
-        p = subprocess.Popen(_tide_argv("queue", "_worker"), cwd=repo.root, env=_env(), start_new_session=True,
+        p = subprocess.Popen(_worker_argv(on), cwd=repo.root, env=_env(), start_new_session=True,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         pids.append(p.pid)
         with open(qdir(repo, "workers", str(p.pid)), "w") as f:
@@ -229,30 +256,39 @@ def _claim(repo: Repo) -> Entry | None:
     return None
 
 
-def work(repo: Repo) -> None:
-    """A worker's loop: claim, run in a child process of its own session, record; until none is left
-    or ``queue stop``."""
+def work(repo: Repo, on: str | None = None) -> None:
+    """A worker's loop: claim, run in a child process of its own session, record; until none is left,
+    ``queue stop``, or the worker is interrupted (SIGINT, or SIGTERM turned into one by the CLI): then
+    its run gets SIGTERM (a runner is torn down by it), is waited for and marked failed. With ``on``
+    each experiment runs on its own runner of that spec, named ``tide-q-<id>``; after the run the
+    provider is asked for machines still carrying that name (a run killed before its teardown) and
+    they are terminated."""
+    interrupted = False
     try:
-        while not os.path.exists(qdir(repo, "stop")):
+        while not interrupted and not os.path.exists(qdir(repo, "stop")):
             e = _claim(repo)
             if e is None:
                 return
             os.makedirs(qdir(repo, "logs"), exist_ok=True)
             e.status, e.worker = "running", os.getpid()
+            if on is not None:
+                e.on, e.runner = on, f"tide-q-{e.id}"
             _save(repo, e)
             with open(qdir(repo, "logs", f"{e.id}.log"), "ab") as log:
                 child = subprocess.Popen(_tide_argv("queue", "_exec", e.id), cwd=repo.root, env=_env(),
                                          start_new_session=True, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
-                e.pid = child.pid
-                _save(repo, e)
-                rc = child.wait()
+                rc, interrupted = _wait_child(child)
                 done = _load(repo, e.id) or e
-                if done.status == "running":  # the run died before recording its end (killed, crashed)
+                died = done.status == "running"
+                if died:  # the run died before recording its end (killed, crashed)
                     done.status, done.returncode = "failed", rc
-                    done.error = done.error or (f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}")
+                    done.error = done.error or ("interrupted: the queue was stopped" if interrupted else
+                                                f"killed by signal {-rc}" if rc < 0 else f"exit code {rc}")
                     _save(repo, done)
                     log.write(f"\nERROR: experiment '{done.name}' failed: {done.error}\n".encode())
+                if done.on and done.runner:
+                    _sweep(repo, done, died, log)
             _drop_copy(repo, done)
     finally:
         try:
@@ -261,8 +297,48 @@ def work(repo: Repo) -> None:
             pass
 
 
-def execute(repo: Repo, eid: str, say=lambda line: None) -> int:
-    """Run one claimed entry in an isolated copy (the child process a worker starts)."""
+def _wait_child(child: subprocess.Popen) -> tuple[int, bool]:
+    """(exit code, interrupted). Interrupted: the run's group gets one SIGTERM and is waited for
+    (its runner's teardown); further interrupts do not cut that short (``queue kill -f`` does)."""
+    try:
+        return child.wait(), False
+    except KeyboardInterrupt:
+        pass
+    _signal_group(child.pid, signal.SIGTERM)
+    while True:
+        try:
+            return child.wait(), True
+        except KeyboardInterrupt:
+            continue
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _sweep(repo: Repo, e: Entry, died: bool, log) -> None:
+    """Ask the provider for machines still named after the entry's runner and terminate them; after a
+    run that died, also stop and remove its job on a host runner."""
+    from tide.core.errors import TideError
+    from tide.ops.run import sweep
+
+    try:
+        left = sweep(e.on or "", e.runner or "", _profiles(repo), repo.env, hosts=died)
+    except (TideError, OSError) as exc:
+        log.write(f"WARNING: could not check runner {e.runner} for leftovers: {exc}\n".encode())
+        return
+    if left:
+        log.write(f"Terminated machine(s) left by runner {e.runner}: {', '.join(left)}\n".encode())
+
+
+def execute(repo: Repo, eid: str, say=lambda line: None, write=lambda data: None) -> int:
+    """Run one claimed entry in an isolated copy (the child process a worker starts). An entry with a
+    runner (``on``) is reproduced there: the copy is shipped, ``tide repro`` runs on the runner, the
+    changed files come back into the copy and the new objects into the cache; ``write`` gets the
+    runner's output. The experiment is then recorded from the copy as a local run is."""
     from tide.ops.checkout import checkout
     from tide.ops.exp_run import record
     from tide.ops.repro import ReproRequest, plan, reproduce
@@ -273,7 +349,7 @@ def execute(repo: Repo, eid: str, say=lambda line: None) -> int:
         raise ExperimentError(f"no queued experiment '{eid}'")
     git = repo.git
     copy = qdir(repo, "copies", e.id)
-    e.copy = copy
+    e.copy, e.pid = copy, os.getpid()
     _save(repo, e)
     say(f"Reproducing experiment '{e.name}' in {copy}")
     try:
@@ -291,21 +367,84 @@ def execute(repo: Repo, eid: str, say=lambda line: None) -> int:
         except Exception as exc:  # missing data only means stages run
             say(f"WARNING: checkout: {exc}")
         rr = ReproRequest(targets=tuple(e.targets), force=e.force, run_cache=e.run_cache)
-        res = reproduce(wrepo, rr, cwd=wroot, say=say)
+        if e.on:
+            _reproduce_on(repo, wroot, e, say, write)
+            ran = f"ran on {e.on}"
+        else:
+            ran = f"{len(reproduce(wrepo, rr, cwd=wroot, say=say).ran)} stage(s) ran"
         project = load_project(wrepo, check=False)
         stages = [project.stages[i] for i in plan(project, rr, wroot)]
         ref, sha = record(wrepo, e.baseline, e.name, stages, e.force, e.message)
         e = _load(repo, eid) or e
         e.status, e.exp_ref, e.exp_rev, e.returncode = "success", ref, sha, 0
         _save(repo, e)
-        say(f"Ran experiment '{e.name}' ({len(res.ran)} stage(s) ran): {ref}")
+        say(f"Ran experiment '{e.name}' ({ran}): {ref}")
+        if e.on:
+            _push_outputs(repo, sha, say)
         return 0
     except BaseException as exc:
         e = _load(repo, eid) or e
-        e.status, e.returncode, e.error = "failed", 1, str(exc) or type(exc).__name__
+        msg = str(exc) or type(exc).__name__
+        if isinstance(exc, KeyboardInterrupt):
+            msg = "interrupted (SIGTERM/Ctrl-C)" + ("; its runner was torn down" if e.on else "")
+        elif e.on and not msg.startswith(f"on {e.on}"):
+            msg = f"on {e.on}: {msg}"
+        e.status, e.returncode, e.error = "failed", 1, msg
         _save(repo, e)
-        say(f"ERROR: {exc}")
+        say(f"ERROR: {msg}")
         return 1
+
+
+def _reproduce_on(repo: Repo, wroot: str, e: Entry, say, write) -> None:
+    """``tide repro`` of the copy ``wroot`` on a runner of ``e.on`` (the runner layer's whole lifetime:
+    launch, ship, run, bring back, tear down on every path)."""
+    import shlex
+
+    from tide.ops.run import collect_into_workspace, parse_on, run_on
+
+    profiles = _profiles(repo)
+    target = parse_on(e.on or "", profiles)
+    prof = profiles.get(e.on)
+    if isinstance(prof, dict) and prof.get("tide"):
+        tide = str(prof["tide"])  # how tide runs on that runner (default: 'tide', from requirements.txt)
+    else:
+        tide = shlex.join([sys.executable, "-m", "tide"]) if target.kind == "local" else "tide"
+    args = ["repro", *(["--force"] if e.force else []), *([] if e.run_cache else ["--no-run-cache"]), *e.targets]
+    tail = bytearray()
+
+    def keep(data: bytes) -> None:  # the runner's output goes to the log; its end names the error
+        write(data)
+        tail.extend(data)
+        del tail[:-8192]
+
+    say(f"Running experiment '{e.name}' on {e.on} (runner {e.runner})")
+    out = run_on(wroot, e.on or "", [f"{tide} {shlex.join(args)}"], sync=True, setup=target.kind != "local",
+                 push=False, env=repo.env, name=e.runner or "", profiles=profiles, write=keep, log=say,
+                 collect=collect_into_workspace(wroot, say))
+    if out.exit_code != 0:
+        errors = [x[len("ERROR:"):].strip() for x in tail.decode(errors="replace").splitlines()
+                  if x.startswith("ERROR:")]
+        raise ExperimentError(f"on {e.on}: 'tide repro' ended with "
+                              + (f"exit code {out.exit_code}" if out.exit_code is not None else "no exit code")
+                              + (f" ({out.reason})" if out.reason and out.reason != "single" else "")
+                              + (f": {errors[-1]}" if errors else ""))
+
+
+def _push_outputs(repo: Repo, sha: str, say) -> None:
+    """A runner's results go to the default remote too (when one is set); a failure is a warning: the
+    experiment is recorded and its objects are in the cache (``tide exp push`` later)."""
+    from tide.core.errors import TideError
+
+    if not repo.option("core.remote"):
+        return
+    from tide.ops.data_scope import Scope
+    from tide.ops.push import run_push
+
+    try:
+        run_push(repo, Scope(revisions=(sha,)))
+        say("Pushed the experiment's outputs to the default remote")
+    except TideError as exc:
+        say(f"WARNING: could not push the experiment's outputs: {exc}")
 
 
 def _git_of(root: str):  # a Git of the isolated copy
@@ -337,20 +476,32 @@ def _drop_copy(repo: Repo, e: Entry) -> None:
     repo.git.run("worktree", "prune", check=False)
 
 
-def run_all(repo: Repo, jobs: int = 1, say=lambda line: None, tick=None) -> list[Entry]:
-    """Run every queued entry on ``jobs`` workers and wait for them (``exp run --run-all``).
-    ``tick(entries)`` is called with the entries of this run about twice a second while they run."""
+def run_all(repo: Repo, jobs: int = 1, say=lambda line: None, tick=None, on: str | None = None) -> list[Entry]:
+    """Run every queued entry on ``jobs`` workers (on runners of ``on`` when given) and wait for them
+    (``exp run --run-all``). ``tick(entries)`` is called with the entries of this run about twice a
+    second while they run. Ctrl-C: the workers (same process group) stop their runs, tear their runners
+    down and mark them failed; this waits for that, then re-raises."""
+    check_on(repo, on)
     before = {e.id for e in entries(repo) if e.status == "queued"}
     if not before:
         say("No experiments in the queue.")
         return []
-    procs = [subprocess.Popen(_tide_argv("queue", "_worker"), cwd=repo.root, env=_env(),
+    procs = [subprocess.Popen(_worker_argv(on), cwd=repo.root, env=_env(),
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
              for _ in range(max(1, jobs))]
-    while any(p.poll() is None for p in procs):
-        if tick is not None:
-            tick([e for e in entries(repo) if e.id in before])
-        time.sleep(0.5)
+    try:
+        while any(p.poll() is None for p in procs):
+            if tick is not None:
+                tick([e for e in entries(repo) if e.id in before])
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("Interrupted: stopping the running experiments" + (" and tearing their runners down" if on else ""))
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)  # a SIGINT from a terminal reached them already; a kill did not
+        for p in procs:
+            p.wait()
+        raise
     done = [e for e in entries(repo) if e.id in before]
     for e in done:
         say(f"{'Ran' if e.status == 'success' else 'Failed'} experiment '{e.name}'"
