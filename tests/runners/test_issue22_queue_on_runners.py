@@ -201,3 +201,32 @@ def test_issue22_queue_on_aws_failures_leave_no_machine(tmp_path, tide, ssh_home
     assert shown["good"]["revs"][0]["data"]["metrics"]["metrics.json"]["data"]["score"] == 3.0
     assert {n: (r["executor"] or {}).get("state") for n, r in shown.items()} == {
         "good": None, "nolaunch": "failed", "bad": "failed", "slow": "failed"}
+
+
+def test_issue22_runner_results_never_land_outside_the_copy(tmp_path):
+    """What a runner reports as changed is written into the experiment's copy only: a path that leaves
+    it (``..``, absolute, through a symlink) is refused in one line, nothing is written."""
+    import pytest
+
+    from tide.core.errors import RunnerError
+    from tide.ops.run import RunOutcome, collect_into_workspace
+
+    root = tmp_path / "copy"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "link").symlink_to(tmp_path)
+
+    class Job:
+        def __init__(self, changed):
+            self.changed = changed
+
+        def changes(self, manifest):
+            return self.changed, []
+
+        def fetch(self, paths, subdir="repo"):
+            raise AssertionError("nothing may be fetched")
+
+    for bad in ("../evil", "/etc/evil", "link/evil", "a/../../evil"):
+        with pytest.raises(RunnerError, match="outside the repository"):
+            collect_into_workspace(str(root))(Job([bad]), {}, RunOutcome("r", 0, "single"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]

@@ -351,6 +351,8 @@ def collect_into_workspace(root: str, log: Callable[[str], None] | None = None) 
             if os.path.isabs(p) or ".." in p.split("/") or not full.startswith(real + os.sep):
                 raise RunnerError(f"{out.name}: the job reported a changed file outside the repository: {p!r}")
             safe.append(p)
+        from tide.core.fsutil import atomic_write_bytes
+
         git = Git(root)
         ignored = git.ignored(safe)
         files = [p for p in safe if p not in ignored and not p.startswith(".dvc/")]
@@ -363,10 +365,7 @@ def collect_into_workspace(root: str, log: Callable[[str], None] | None = None) 
                         continue
                     dest = os.path.join(real, m.name)
                     os.makedirs(os.path.dirname(dest), exist_ok=True)
-                    tmp = f"{dest}.tide-{os.getpid()}.tmp"
-                    with open(tmp, "wb") as w:
-                        w.write(f.read())
-                    os.replace(tmp, dest)
+                    atomic_write_bytes(dest, f.read(), m.mode & 0o777)
                     out.changed.append(m.name)
         if objects:
             out.objects = _import_objects(root, job, objects)
