@@ -1,8 +1,9 @@
 """Issue 22: the experiment queue on runners (``tide queue start --on SPEC``, ``tide exp run --run-all
 --on SPEC``): each queued experiment runs on its own runner, comes back as an experiment ref with its
-outputs in the cache, and its runner is torn down on every path. On the suite's sshd (an ssh runner)
-and on moto's EC2 (an aws runner reached at the sshd) with failures injected: a launch that fails after
-EC2 accepted it, a failing experiment, the queue killed mid-run."""
+outputs in the cache, and its runner is torn down on every path. On the suite's sshd (an ssh runner),
+on the local runner (Ctrl-C) and on moto's EC2 (an aws runner whose machine is reached as a local
+shell) with failures injected: a launch that fails after EC2 accepted it, a failing experiment, the
+queue killed mid-run."""
 
 from __future__ import annotations
 
@@ -145,7 +146,7 @@ def _launched(names) -> set[str]:
     return found
 
 
-def test_issue22_queue_on_aws_failures_leave_no_machine(tmp_path, tide, ssh_home, aws_env, monkeypatch):
+def test_issue22_queue_on_aws_failures_leave_no_machine(tmp_path, tide, aws_env, monkeypatch):
     image = _ec2().describe_images(Owners=["099720109477"], Filters=[  # unfiltered, moto takes ~10 s
         {"Name": "name", "Values": ["ubuntu/images/*"]}])["Images"][0]["ImageId"]
     d = _project(tmp_path / "p", tide, textwrap.dedent(f"""\
@@ -162,8 +163,7 @@ def test_issue22_queue_on_aws_failures_leave_no_machine(tmp_path, tide, ssh_home
     ids = {n: e["id"] for n, e in _entries(d).items()}
     names = {f"tide-q-{i}" for i in ids.values()}
     monkeypatch.setenv("PYTHONPATH", HOOKS + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    monkeypatch.setenv("TIDE_TEST_CLOUD_SSH", ssh_home["host"])
-    monkeypatch.setenv("TIDE_TEST_CLOUD_SSH_KEY", ssh_home["key"])
+    monkeypatch.setenv("TIDE_TEST_CLOUD_LOCAL", "1")
     monkeypatch.setenv("TIDE_TEST_FAIL_LAUNCH", f"tide-q-{ids['nolaunch']}")
 
     assert "running experiments on cloud" in tide("queue", "start", "-j", "2", "--on", "cloud", cwd=d).stdout
@@ -201,6 +201,57 @@ def test_issue22_queue_on_aws_failures_leave_no_machine(tmp_path, tide, ssh_home
     assert shown["good"]["revs"][0]["data"]["metrics"]["metrics.json"]["data"]["score"] == 3.0
     assert {n: (r["executor"] or {}).get("state") for n, r in shown.items()} == {
         "good": None, "nolaunch": "failed", "bad": "failed", "slow": "failed"}
+    # the worker's safety net after every run (a run SIGKILLed before its teardown): machines still
+    # named after the entry's runner are found at the provider and terminated
+    from tide.core.settings import load
+    from tide.ops.run import sweep
+    from tide.runners.aws import AwsProvisioner
+    from tide.runners.base import RunnerSpec
+
+    orphan = AwsProvisioner("us-east", poll=0.05).launch(
+        RunnerSpec(name="tide-q-orphan", cloud="aws", region="us-east", image=image), "#!/bin/sh\n", "orphan-l")
+    assert sweep("cloud", "tide-q-orphan", load(str(d)).section("runners")) == [orphan.id]
+    assert _alive({"tide-q-orphan"}) == []
+
+
+def test_issue22_run_all_on_local_runner_ctrl_c_stops_and_tears_down(tmp_path, tide):
+    import subprocess
+
+    d = _project(tmp_path / "p", tide, "box:\n  on: local\n")
+    tide("exp", "run", "--queue", "-n", "slow", "-S", "train.sleep=120", cwd=d)
+    eid = _entries(d)["slow"]["id"]
+    log = d / ".dvc" / "tmp" / "tide-queue" / "logs" / f"{eid}.log"
+    # a terminal's Ctrl-C: SIGINT to the foreground process group (the command and its workers)
+    p = subprocess.Popen([sys.executable, "-m", "tide", "exp", "run", "--run-all", "--on", "box"], cwd=d,
+                         start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(d, lambda s: log.exists() and "Running stage" in log.read_text(), "the run on the local runner")
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=90)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130 and "interrupted" in err, (out, err)
+    e = _entries(d)["slow"]
+    assert (e["status"], e["error"]) == ("failed", "interrupted (SIGTERM/Ctrl-C); its runner was torn down")
+    job = Path(os.environ["HOME"]) / ".local" / "share" / "tide" / "runs" / f"tide-q-{eid}"
+    assert not job.exists()
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, f"tide-q-{eid}")]
+    assert left == [], "the runner's job is still running"
+    assert _refs_exps(d) == []
+
+
+def _cmdline_has(pid: str, text: str) -> bool:
+    """The process names ``text`` on its command line or works in a directory that does."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return text.encode() in f.read() or text in os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
+
+
+def _refs_exps(d) -> list[str]:
+    return git(d, "for-each-ref", "--format=%(refname)", "refs/exps/").split()
 
 
 def test_issue22_runner_results_never_land_outside_the_copy(tmp_path):

@@ -1,9 +1,10 @@
 """Imported by every Python process of a test that puts this directory on PYTHONPATH (tide's queue
 workers and runs are separate processes, so an in-process patch would not reach them).
 
-- ``TIDE_TEST_CLOUD_SSH=USER@127.0.0.1:PORT`` (+ ``TIDE_TEST_CLOUD_SSH_KEY``): a cloud machine launched
-  against the fake API (moto) is reached at the suite's sshd instead of its (unroutable) fake address.
-  The machine must be listed alive by the provider first: only the address is substituted.
+- ``TIDE_TEST_CLOUD_LOCAL=1``: a cloud machine launched against the fake API (moto) is reached as this
+  machine (a local shell) instead of over SSH at its unroutable fake address. The machine must be
+  listed alive by the provider first: only the way to reach it is substituted. (SSH itself is proved
+  by the ssh runner test; a handshake costs ~2 s on a loaded CI machine, and a run makes eight.)
 - ``TIDE_TEST_FAIL_LAUNCH=NAME``: the launch of the runner called NAME fails right after EC2 accepted
   ``RunInstances`` (the instance exists: the provisioner's undo must terminate it).
 """
@@ -15,16 +16,14 @@ def _install() -> None:
     from tide.core.errors import RunnerError
     from tide.ops import run
     from tide.runners import aws
-    from tide.runners.transport import SSHShell, SSHTarget
+    from tide.runners.transport import LocalShell
 
-    host = os.environ.get("TIDE_TEST_CLOUD_SSH")
-    if host:
+    if os.environ.get("TIDE_TEST_CLOUD_LOCAL"):
         def _wait_ssh(self, timeout: float = 300):
             listed = [m for m in self.prov.list() if m.id == self.machine.id and m.alive]
             if not listed:
                 raise RunnerError(f"{self.name}: machine {self.machine.id} not listed by the provider")
-            return SSHShell(SSHTarget.parse(host), key=os.environ.get("TIDE_TEST_CLOUD_SSH_KEY", ""),
-                            known_hosts=self.known_hosts())
+            return LocalShell()
 
         run.Session._wait_ssh = _wait_ssh
 
@@ -45,5 +44,5 @@ def _install() -> None:
         aws.AwsProvisioner.launch = launch
 
 
-if os.environ.get("TIDE_TEST_CLOUD_SSH") or os.environ.get("TIDE_TEST_FAIL_LAUNCH"):
+if os.environ.get("TIDE_TEST_CLOUD_LOCAL") or os.environ.get("TIDE_TEST_FAIL_LAUNCH"):
     _install()
