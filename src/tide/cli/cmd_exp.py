@@ -14,7 +14,11 @@ def register(p):
     r.add_argument("--run-all", action="store_true", help="run every queued experiment (waits for them)")
     r.add_argument("-j", "--jobs", type=int, default=1, help="with --run-all: experiments at once")
     r.add_argument("--on", metavar="SPEC", default=None,
-                   help="with --run-all: run each experiment on its own runner (as tide queue start --on)")
+                   help="with --run-all or --temp: run each experiment on its own runner (as tide queue start --on)")
+    r.add_argument("--temp", action="store_true",
+                   help="run now in an isolated copy of the repository, leaving the workspace as it is")
+    r.add_argument("-C", "--copy-paths", action="append", default=[], metavar="PATH",
+                   help="with --temp or --queue: an untracked or ignored path to copy into the isolated copy")
     r.add_argument("-s", "--single-item", action="store_true", help="only the named stages")
     r.add_argument("-R", "--recursive", action="store_true", help="targets may be directories")
     r.add_argument("-p", "--pipeline", action="store_true", help="every stage of the targets' pipelines")
@@ -114,13 +118,21 @@ def _say(args):
 
 
 def _run(r, args):
+    import os
+
     from tide.cli.output import warn
 
     say = _say(args)
-    if args.on is not None and not args.run_all:
-        from tide.core.errors import UsageError
+    from tide.core.errors import UsageError
 
-        raise UsageError("--on runs queued experiments: use it with --run-all (or tide queue start --on SPEC)")
+    if args.on is not None and not (args.run_all or args.temp):
+        raise UsageError("--on runs experiments in isolated copies: use it with --run-all or --temp "
+                         "(or tide queue start --on SPEC)")
+    if args.copy_paths and not (args.temp or args.queue):
+        raise UsageError("-C/--copy-paths copies into an isolated copy: use it with --temp or --queue "
+                         "(a workspace run already sees those paths)")
+    if args.temp and not args.queue:
+        return _run_temp(r, args, say)
     if args.run_all and not args.queue:
         return _run_all(r, args, say)
     if args.queue:
@@ -128,7 +140,8 @@ def _run(r, args):
 
         entries = exp_queue.enqueue(r, exp_queue.QueueRequest(
             name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
-            message=args.message, run_cache=not args.no_run_cache))
+            message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths),
+            cwd=os.getcwd()))
         for e in entries:
             if e.overrides:
                 say(f"Queueing with overrides '{e.overrides}'.")
@@ -146,6 +159,28 @@ def _run(r, args):
     say("")
     say(f"Ran experiment(s): {res.name}")
     say("Experiment results have been applied to your workspace.")
+    return 0
+
+
+def _run_temp(r, args, say):
+    import os
+    import sys
+
+    from tide.ops import exp_queue
+    from tide.ops.exp_refs import ExperimentError
+
+    def write(data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+    e = exp_queue.run_temp(r, exp_queue.QueueRequest(
+        name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
+        message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths), cwd=os.getcwd()),
+        say=say, write=write if not args.quiet else (lambda data: None), on=args.on)
+    if e.status != "success":
+        raise ExperimentError(e.error or f"experiment '{e.name}' failed")
+    say("")
+    say(f"Ran experiment(s): {e.name}")
     return 0
 
 

@@ -38,6 +38,8 @@ class QueueRequest:
     force: bool = False
     message: str | None = None
     run_cache: bool = True
+    copy_paths: tuple[str, ...] = ()  # -C: untracked/ignored workspace paths copied into the run's copy
+    cwd: str | None = None  # where -C paths are relative to (default: the repository root)
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Entry:
     copy: str | None = None  # the isolated copy's directory
     on: str | None = None  # the runner spec it runs on (queue start --on), None: this machine
     runner: str | None = None  # the runner's name (clouds tag the machine with it)
+    copy_paths: list[str] = field(default_factory=list)  # relative to the repository root
 
 
 def qdir(repo: Repo, *parts: str) -> str:
@@ -136,6 +139,7 @@ def enqueue(repo: Repo, req: QueueRequest) -> list[Entry]:
 
     git = repo.git
     base = baseline(repo)
+    copy_paths = _check_copy_paths(repo, req.copy_paths, req.cwd or repo.root)
     overrides = exp_params.parse_all(list(req.params))
     points = exp_params.expand(overrides) if overrides else [{}]
     sweep = len(points) > 1 or exp_params.is_sweep(overrides)
@@ -158,10 +162,47 @@ def enqueue(repo: Repo, req: QueueRequest) -> list[Entry]:
         git.update_ref(QUEUE_REFS + eid, commit)
         shown = {p: [_point_text(o) for o in ovs] for p, ovs in point.items()}
         e = Entry(eid, name, base, commit, time.time(), overrides=str(shown) if point else "",
-                  targets=list(req.targets), force=req.force, message=req.message, run_cache=req.run_cache)
+                  targets=list(req.targets), force=req.force, message=req.message, run_cache=req.run_cache,
+                  copy_paths=copy_paths)
         _save(repo, e)
         made.append(e)
     return made
+
+
+def _check_copy_paths(repo: Repo, paths, cwd: str) -> list[str]:
+    """``-C`` paths as paths relative to the repository root; one inside it that exists, or refused."""
+    root = os.path.realpath(repo.root)
+    out = []
+    for p in paths:
+        full = os.path.realpath(os.path.join(cwd, p))
+        rel = os.path.relpath(full, root)
+        if rel == "." or rel.startswith(".." + os.sep) or rel == ".." or os.path.isabs(rel):
+            raise UsageError(f"-C/--copy-paths '{p}': not a path inside the repository")
+        if rel.split(os.sep)[0] in (".git", ".dvc"):
+            raise UsageError(f"-C/--copy-paths '{p}': tide's and git's own directories are not copied")
+        if not os.path.lexists(full):
+            raise UsageError(f"-C/--copy-paths '{p}': no such file or directory")
+        out.append(rel.replace(os.sep, "/"))
+    return out
+
+
+def _copy_into(repo: Repo, wroot: str, paths: list[str], say) -> None:
+    """Copy the ``-C`` paths from the workspace into the run's copy (files, directories, symlinks as
+    symlinks); the copy's own files of the same name are replaced."""
+    import shutil
+
+    for rel in paths:
+        src, dst = os.path.join(repo.root, rel), os.path.join(wroot, rel)
+        if not os.path.lexists(src):
+            raise ExperimentError(f"-C/--copy-paths '{rel}': no longer in the workspace")
+        os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+        if os.path.isdir(src) and not os.path.islink(src):
+            shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
+        else:
+            if os.path.lexists(dst) and not os.path.isdir(dst):
+                os.unlink(dst)
+            shutil.copy2(src, dst, follow_symlinks=False)
+        say(f"Copied '{rel}' into the experiment's copy")
 
 
 def _point_text(o) -> str:
@@ -288,7 +329,7 @@ def work(repo: Repo, on: str | None = None) -> None:
                     _save(repo, done)
                     log.write(f"\nERROR: experiment '{done.name}' failed: {done.error}\n".encode())
                 if done.on and done.runner:
-                    _sweep(repo, done, died, log)
+                    _sweep(repo, done, died, lambda m: log.write(f"{m}\n".encode()))
             _drop_copy(repo, done)
     finally:
         try:
@@ -319,7 +360,7 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-def _sweep(repo: Repo, e: Entry, died: bool, log) -> None:
+def _sweep(repo: Repo, e: Entry, died: bool, note) -> None:
     """Ask the provider for machines still named after the entry's runner and terminate them; after a
     run that died, also stop and remove its job on a host runner."""
     from tide.core.errors import TideError
@@ -328,17 +369,18 @@ def _sweep(repo: Repo, e: Entry, died: bool, log) -> None:
     try:
         left = sweep(e.on or "", e.runner or "", _profiles(repo), repo.env, hosts=died)
     except (TideError, OSError) as exc:
-        log.write(f"WARNING: could not check runner {e.runner} for leftovers: {exc}\n".encode())
+        note(f"WARNING: could not check runner {e.runner} for leftovers: {exc}")
         return
     if left:
-        log.write(f"Terminated machine(s) left by runner {e.runner}: {', '.join(left)}\n".encode())
+        note(f"Terminated machine(s) left by runner {e.runner}: {', '.join(left)}")
 
 
-def execute(repo: Repo, eid: str, say=lambda line: None, write=lambda data: None) -> int:
+def execute(repo: Repo, eid: str, say=lambda line: None, write=lambda data: None, say_error: bool = True) -> int:
     """Run one claimed entry in an isolated copy (the child process a worker starts). An entry with a
     runner (``on``) is reproduced there: the copy is shipped, ``tide repro`` runs on the runner, the
     changed files come back into the copy and the new objects into the cache; ``write`` gets the
-    runner's output. The experiment is then recorded from the copy as a local run is."""
+    runner's output. The experiment is then recorded from the copy as a local run is. A failure is
+    recorded in the entry (and said unless not ``say_error``); an interrupt is recorded, then re-raised."""
     from tide.ops.checkout import checkout
     from tide.ops.exp_run import record
     from tide.ops.repro import ReproRequest, plan, reproduce
@@ -366,6 +408,7 @@ def execute(repo: Repo, eid: str, say=lambda line: None, write=lambda data: None
             checkout(wrepo, force=True, cwd=wroot)
         except Exception as exc:  # missing data only means stages run
             say(f"WARNING: checkout: {exc}")
+        _copy_into(repo, wroot, e.copy_paths, say)
         rr = ReproRequest(targets=tuple(e.targets), force=e.force, run_cache=e.run_cache)
         if e.on:
             _reproduce_on(repo, wroot, e, say, write)
@@ -391,7 +434,10 @@ def execute(repo: Repo, eid: str, say=lambda line: None, write=lambda data: None
             msg = f"on {e.on}: {msg}"
         e.status, e.returncode, e.error = "failed", 1, msg
         _save(repo, e)
-        say(f"ERROR: {msg}")
+        if say_error:
+            say(f"ERROR: {msg}")
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         return 1
 
 
@@ -420,7 +466,7 @@ def _reproduce_on(repo: Repo, wroot: str, e: Entry, say, write) -> None:
     say(f"Running experiment '{e.name}' on {e.on} (runner {e.runner})")
     out = run_on(wroot, e.on or "", [f"{tide} {shlex.join(args)}"], sync=True, setup=target.kind != "local",
                  push=False, env=repo.env, name=e.runner or "", profiles=profiles, write=keep, log=say,
-                 collect=collect_into_workspace(wroot, say))
+                 collect=collect_into_workspace(wroot, say), extra=tuple(e.copy_paths))
     if out.exit_code != 0:
         errors = [x[len("ERROR:"):].strip() for x in tail.decode(errors="replace").splitlines()
                   if x.startswith("ERROR:")]
@@ -506,6 +552,43 @@ def run_all(repo: Repo, jobs: int = 1, say=lambda line: None, tick=None, on: str
     for e in done:
         say(f"{'Ran' if e.status == 'success' else 'Failed'} experiment '{e.name}'"
             + (f": {e.error}" if e.error and e.status != "success" else ""))
+    return done
+
+
+def run_temp(repo: Repo, req: QueueRequest, say=lambda line: None, write=lambda data: None,
+             on: str | None = None) -> Entry:
+    """``exp run --temp``: the experiment (workspace changes + ``-S``) runs now, in the foreground, in an
+    isolated copy as a queued one does (on a runner of ``on`` when given), and is recorded; the
+    workspace is left as it was. Its queue entry and copy are removed afterwards, whatever happened.
+    Returns the finished entry (``status`` success or failed with its ``error``)."""
+    from tide.ops import exp_params
+
+    check_on(repo, on)
+    if exp_params.is_sweep(exp_params.parse_all(list(req.params))):
+        raise UsageError("sweep overrides (a=1,2, range(), choice()) can't be used without --queue")
+    e = enqueue(repo, req)[0]
+    try:
+        os.makedirs(qdir(repo, "claims"), exist_ok=True)
+        fd = os.open(qdir(repo, "claims", e.id), os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # no worker takes it
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        e.status, e.worker = "running", os.getpid()
+        if on is not None:
+            e.on, e.runner = on, f"tide-q-{e.id}"
+        _save(repo, e)
+        execute(repo, e.id, say=say, write=write, say_error=False)
+    finally:
+        done = _load(repo, e.id) or e
+        try:
+            if done.on and done.runner:
+                _sweep(repo, done, done.status == "running", say)
+            _drop_copy(repo, done)
+        finally:
+            for p in (qdir(repo, "entries", f"{e.id}.json"), qdir(repo, "logs", f"{e.id}.log"),
+                      qdir(repo, "claims", e.id)):
+                if os.path.exists(p):
+                    os.unlink(p)
+            repo.git.run("update-ref", "-d", QUEUE_REFS + e.id, check=False)
     return done
 
 

@@ -91,7 +91,9 @@ def _tracked_data(root: str) -> list[str]:
         repo.close()
 
 
-def build_tar(root: str, sync: bool) -> bytes:
+def build_tar(root: str, sync: bool, extra: tuple[str, ...] = ()) -> bytes:
+    """HEAD (``sync``: the working tree, untracked files git does not ignore included) plus the tracked
+    data present in the workspace, plus ``extra`` paths (relative to ``root``; ignored ones too)."""
     git = Git(root)
     if sync:
         names = git.out("ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
@@ -106,7 +108,7 @@ def build_tar(root: str, sync: bool) -> bytes:
             with tarfile.open(fileobj=io.BytesIO(head)) as src:
                 for m in src.getmembers():
                     tar.addfile(m, src.extractfile(m) if m.isfile() else None)
-        for name in [n for n in names if n] + _tracked_data(root):
+        for name in [n for n in names if n] + _tracked_data(root) + list(extra):
             path = os.path.join(root, name)
             if os.path.lexists(path) and not (os.path.isdir(path) and name in names):
                 tar.add(path, arcname=name)
@@ -231,12 +233,13 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
            max_runtime: int | None = None, ssh_private: str = "", branch: str = "", spot_retries: int = 1,
            push: bool = True, write: Callable[[bytes], None] | None = None, log: Callable[[str], None] | None = None,
            env: Env | None = None, name: str = "", profiles: dict[str, Any] | None = None,
-           collect: Collect | None = None) -> RunOutcome:
+           collect: Collect | None = None, extra: tuple[str, ...] = ()) -> RunOutcome:
     """Run ``command`` on the runner ``on`` and tear it down on every path. ``name`` names the runner
     (default ``tide-run-<random>``; clouds tag the machine with it). ``profiles``: the ``runners:``
     section to read ``on`` from (default: ``root``'s tide.yaml). ``collect(job, manifest, outcome)``
     brings the results back while the runner is still up (default: changed files as a commit on
-    ``branch`` and new cache objects, pushed with ``push``)."""
+    ``branch`` and new cache objects, pushed with ``push``). ``extra``: more paths to ship (see
+    :func:`build_tar`)."""
     if not command:
         raise UsageError("nothing to run: tide run --on SPEC -- COMMAND")
     env = env or Env()
@@ -250,7 +253,7 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
     if max_runtime is not None:
         target = Target(**{**target.__dict__, "max_runtime": max_runtime})
     name = name or "tide-run-" + secrets.token_hex(4)
-    tar = build_tar(root, sync)
+    tar = build_tar(root, sync, extra)
     manifest = tar_manifest(tar)
     cmd = " ".join(shlex.quote(c) for c in command) if len(command) > 1 else command[0]
     session = Session(target, name, env, log)
