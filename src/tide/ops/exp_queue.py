@@ -473,7 +473,9 @@ def _reproduce_on(repo: Repo, wroot: str, e: Entry, say, write) -> None:
         raise ExperimentError(f"on {e.on}: 'tide repro' ended with "
                               + (f"exit code {out.exit_code}" if out.exit_code is not None else "no exit code")
                               + (f" ({out.reason})" if out.reason and out.reason != "single" else "")
-                              + (f": {errors[-1]}" if errors else ""))
+                              + (f": {errors[-1]}" if errors else "")
+                              + ("; is tide installed there? (requirements.txt, or 'tide: COMMAND' in the "
+                                 "runners profile)" if out.exit_code == 127 and not errors else ""))
 
 
 def _push_outputs(repo: Repo, sha: str, say) -> None:
