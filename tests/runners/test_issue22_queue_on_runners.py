@@ -102,6 +102,7 @@ def test_issue22_queue_on_ssh_runner_two_experiments(tmp_path, tide, ssh_home, m
     assert "Ran experiment 'lo'" in out.stdout and "Ran experiment 'hi'" in out.stdout, out.stdout
     st = _entries(d)
     assert {n: (e["status"], e["on"]) for n, e in st.items()} == {"lo": ("success", "box"), "hi": ("success", "box")}
+    assert f"tide-q-{ids['hi']} (box)" in tide("queue", "status", cwd=d).stdout
     log = tide("queue", "logs", "lo", cwd=d).stdout
     assert f"on box (runner tide-q-{ids['lo']})" in log and "Running stage 'train'" in log
     # experiments as if run here: refs dvc's layout names, params and metrics from the runner

@@ -197,10 +197,10 @@ def _run_all(r, args, say):
     from rich.table import Table
 
     def render(es):
-        t = Table("Task", "Name", "Status", "Exit", "Log")
+        t = Table("Task", "Name", "Status", "Exit", "Log", *(["Runner"] if args.on else []))
         for e in es:
             t.add_row(e.id[:7], e.name, e.status.capitalize(), "" if e.returncode is None else str(e.returncode),
-                      f"tide queue logs {e.name}")
+                      f"tide queue logs {e.name}", *([e.runner or ""] if args.on else []))
         return t
 
     with Live(render([]), refresh_per_second=2, transient=True) as live:

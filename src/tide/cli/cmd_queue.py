@@ -68,8 +68,13 @@ def run(args):
         es = q.entries(r)
         rows = [[e.id[:7], e.name, time.strftime("%b %d %H:%M", time.localtime(e.created)), e.status.capitalize()]
                 for e in es]
+        head = ["Task", "Name", "Created", "Status"]
+        if any(e.on for e in es):  # where each ran (queue start --on): the runner's name and spec
+            head.append("Runner")
+            for row, e in zip(rows, es, strict=True):
+                row.append(f"{e.runner} ({e.on})" if e.on else "")
         if rows:
-            print(table(["Task", "Name", "Created", "Status"], rows))
+            print(table(head, rows))
         else:
             say("No experiments in the queue.")
         n = len(q.workers(r))
