@@ -241,6 +241,20 @@ def test_issue22_run_all_on_local_runner_ctrl_c_stops_and_tears_down(tmp_path, t
     assert left == [], "the runner's job is still running"
     assert _refs_exps(d) == []
 
+    # a run SIGKILLed (no teardown of its own): the worker's sweep stops and removes its job
+    tide("exp", "run", "--queue", "-n", "hard", "-S", "train.sleep=120", cwd=d)
+    hid = _entries(d)["hard"]["id"]
+    tide("queue", "start", "--on", "box", cwd=d)
+    hlog = d / ".dvc" / "tmp" / "tide-queue" / "logs" / f"{hid}.log"
+    _wait(d, lambda s: hlog.exists() and "Running stage" in hlog.read_text(), "the second run")
+    worker = _entries(d)["hard"]["worker"]
+    tide("queue", "kill", "-f", "hard", cwd=d)
+    _wait(d, lambda s: s["hard"]["status"] == "failed" and not os.path.exists(f"/proc/{worker}"), "the sweep")
+    assert _entries(d)["hard"]["error"] == "killed by signal 9"
+    assert not (job.parent / f"tide-q-{hid}").exists()
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, f"tide-q-{hid}")]
+    assert left == [], "the killed run's job is still running"
+
 
 def _cmdline_has(pid: str, text: str) -> bool:
     """The process names ``text`` on its command line or works in a directory that does."""
