@@ -173,6 +173,9 @@ def _run_temp(r, args, say):
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
 
+    from tide.cli.cmd_queue import sigterm_interrupts
+
+    sigterm_interrupts()  # SIGTERM stops the run like Ctrl-C: its copy removed, its runner torn down
     e = exp_queue.run_temp(r, exp_queue.QueueRequest(
         name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
         message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths), cwd=os.getcwd()),
@@ -188,8 +191,10 @@ def _run_all(r, args, say):
     """Run the queue on -j workers; on a terminal, a live table of the experiments and their state."""
     import sys
 
+    from tide.cli.cmd_queue import sigterm_interrupts
     from tide.ops import exp_queue
 
+    sigterm_interrupts()  # SIGTERM stops the workers' runs like Ctrl-C (runners torn down), then ends
     if args.quiet or not sys.stdout.isatty():
         done = exp_queue.run_all(r, jobs=args.jobs, say=say, on=args.on)
         return 0 if all(e.status == "success" for e in done) else 1

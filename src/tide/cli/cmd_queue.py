@@ -42,7 +42,7 @@ def run(args):
     r = repo()
     say = (lambda line: None) if args.quiet else print
     if args.action == "_worker":
-        _sigterm_interrupts()
+        sigterm_interrupts()
         q.work(r, args.on)
         return 0
     if args.action == "_exec":
@@ -53,7 +53,7 @@ def run(args):
             sys.stdout.buffer.flush()
 
         if q.on_runner(r, args.id):  # a local run dies of SIGTERM as any process; a runner is torn down first
-            _sigterm_interrupts()
+            sigterm_interrupts()
         return q.execute(r, args.id, say=lambda line: print(line, flush=True), write=write)
     if args.action == "start":
         pids = q.start(r, args.jobs, args.on)
@@ -110,7 +110,7 @@ def run(args):
     return 0
 
 
-def _sigterm_interrupts() -> None:
+def sigterm_interrupts() -> None:
     """SIGTERM (``queue kill``, ``queue stop --kill``, a service manager) unwinds like Ctrl-C: the run
     is stopped and its runner torn down before the process ends."""
     import signal
