@@ -256,6 +256,30 @@ def test_issue22_run_all_on_local_runner_ctrl_c_stops_and_tears_down(tmp_path, t
     assert left == [], "the killed run's job is still running"
 
 
+def test_issue22_tide_run_sigterm_tears_the_runner_down(tmp_path, tide):
+    """The same rule for ``tide run --on`` (the runner layer's own command): SIGTERM, as a CI job's cancel
+    or ``kill`` sends it, stops the job and removes it before tide exits, as Ctrl-C does."""
+    import subprocess
+
+    d = _project(tmp_path / "p", tide, "box:\n  on: local\n")
+    p = subprocess.Popen([sys.executable, "-m", "tide", "run", "--on", "box", "--no-setup", "--no-push", "--",
+                          "bash", "-c", "echo started; sleep 120"], cwd=d, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    runs = Path(os.environ["HOME"]) / ".local" / "share" / "tide" / "runs"
+    try:
+        assert p.stdout is not None and p.stdout.readline().strip() == "started"
+        jobs = [x.name for x in runs.iterdir()]
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130 and "interrupted; stopping the job and tearing down" in err, err
+    assert len(jobs) == 1 and not list(runs.iterdir())
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, jobs[0])]
+    assert left == [], "the job is still running"
+
+
 def _cmdline_has(pid: str, text: str) -> bool:
     """The process names ``text`` on its command line or works in a directory that does."""
     try:

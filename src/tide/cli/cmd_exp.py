@@ -173,7 +173,7 @@ def _run_temp(r, args, say):
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
 
-    from tide.cli.cmd_queue import sigterm_interrupts
+    from tide.cli.signals import sigterm_interrupts
 
     sigterm_interrupts()  # SIGTERM stops the run like Ctrl-C: its copy removed, its runner torn down
     e = exp_queue.run_temp(r, exp_queue.QueueRequest(
@@ -191,7 +191,7 @@ def _run_all(r, args, say):
     """Run the queue on -j workers; on a terminal, a live table of the experiments and their state."""
     import sys
 
-    from tide.cli.cmd_queue import sigterm_interrupts
+    from tide.cli.signals import sigterm_interrupts
     from tide.ops import exp_queue
 
     sigterm_interrupts()  # SIGTERM stops the workers' runs like Ctrl-C (runners torn down), then ends

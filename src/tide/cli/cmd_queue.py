@@ -42,6 +42,8 @@ def run(args):
     r = repo()
     say = (lambda line: None) if args.quiet else print
     if args.action == "_worker":
+        from tide.cli.signals import sigterm_interrupts
+
         sigterm_interrupts()
         q.work(r, args.on)
         return 0
@@ -53,6 +55,8 @@ def run(args):
             sys.stdout.buffer.flush()
 
         if q.on_runner(r, args.id):  # a local run dies of SIGTERM as any process; a runner is torn down first
+            from tide.cli.signals import sigterm_interrupts
+
             sigterm_interrupts()
         return q.execute(r, args.id, say=lambda line: print(line, flush=True), write=write)
     if args.action == "start":
@@ -109,14 +113,3 @@ def run(args):
         return 0
     return 0
 
-
-def sigterm_interrupts() -> None:
-    """SIGTERM (``queue kill``, ``queue stop --kill``, a service manager) unwinds like Ctrl-C: the run
-    is stopped and its runner torn down before the process ends."""
-    import signal
-
-    def interrupt(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the teardown short
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
