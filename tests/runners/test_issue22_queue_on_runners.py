@@ -299,7 +299,7 @@ def test_issue22_runner_results_never_land_outside_the_copy(tmp_path):
     import pytest
 
     from tide.core.errors import RunnerError
-    from tide.ops.run import RunOutcome, collect_into_workspace
+    from tide.ops.run import RunOutcome, collect_results
 
     root = tmp_path / "copy"
     root.mkdir()
@@ -318,5 +318,5 @@ def test_issue22_runner_results_never_land_outside_the_copy(tmp_path):
 
     for bad in ("../evil", "/etc/evil", "link/evil", "a/../../evil"):
         with pytest.raises(RunnerError, match="outside the repository"):
-            collect_into_workspace(str(root))(Job([bad]), {}, RunOutcome("r", 0, "single"))
+            collect_results(str(root))(Job([bad]), {}, RunOutcome("r", 0, "single"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]

@@ -446,7 +446,8 @@ def _reproduce_on(repo: Repo, wroot: str, e: Entry, say, write) -> None:
     launch, ship, run, bring back, tear down on every path)."""
     import shlex
 
-    from tide.ops.run import collect_into_workspace, parse_on, run_on
+    from tide.core.fsutil import atomic_write_bytes
+    from tide.ops.run import collect_results, parse_on, run_on
 
     profiles = _profiles(repo)
     target = parse_on(e.on or "", profiles)
@@ -466,7 +467,7 @@ def _reproduce_on(repo: Repo, wroot: str, e: Entry, say, write) -> None:
     say(f"Running experiment '{e.name}' on {e.on} (runner {e.runner})")
     out = run_on(wroot, e.on or "", [f"{tide} {shlex.join(args)}"], sync=True, setup=target.kind != "local",
                  push=False, env=repo.env, name=e.runner or "", profiles=profiles, write=keep, log=say,
-                 collect=collect_into_workspace(wroot, say), extra=tuple(e.copy_paths))
+                 collect=collect_results(wroot, say), extra=tuple(e.copy_paths))
     if out.exit_code != 0:
         errors = [x[len("ERROR:"):].strip() for x in tail.decode(errors="replace").splitlines()
                   if x.startswith("ERROR:")]
@@ -476,6 +477,10 @@ def _reproduce_on(repo: Repo, wroot: str, e: Entry, say, write) -> None:
                               + (f": {errors[-1]}" if errors else "")
                               + ("; is tide installed there? (requirements.txt, or 'tide: COMMAND' in the "
                                  "runners profile)" if out.exit_code == 127 and not errors else ""))
+    for rel, data in out.files.items():  # paths checked by collect_results: inside the copy
+        dest = os.path.join(wroot, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        atomic_write_bytes(dest, data)
 
 
 def _push_outputs(repo: Repo, sha: str, say) -> None:

@@ -129,6 +129,7 @@ class RunOutcome:
     pushed: bool = False
     attempts: int = 1
     reconnects: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # filled by collect_results
 
 
 Collect = Callable[[RemoteJob, dict[str, str], RunOutcome], None]
@@ -337,10 +338,12 @@ def sweep(on: str, name: str, profiles: dict[str, Any] | None = None, env: Env |
     return Session(parse_on(on, profiles), name, env or Env(), lambda m: None).sweep(hosts)
 
 
-def collect_into_workspace(root: str, log: Callable[[str], None] | None = None) -> Collect:
-    """A ``collect`` for :func:`run_on` that writes the job's changed files (those git does not ignore,
-    outside ``.dvc/``) into ``root``'s working tree and admits its new cache objects into ``root``'s
-    cache (hashed at the door). Nothing is committed or pushed. A failed command brings nothing back."""
+def collect_results(root: str, log: Callable[[str], None] | None = None) -> Collect:
+    """A ``collect`` for :func:`run_on` that reads the job's changed files (those git does not ignore in
+    ``root``, outside ``.dvc/``) into ``outcome.files`` (path relative to ``root`` -> bytes; a path that
+    would leave ``root`` is refused) and admits its new cache objects into ``root``'s cache (hashed at
+    the door). Nothing is written to the working tree, committed or pushed: the caller decides. A
+    failed command brings nothing back."""
     log = log or (lambda m: None)
 
     def collect(job: RemoteJob, manifest: dict[str, str], out: RunOutcome) -> None:
@@ -354,22 +357,16 @@ def collect_into_workspace(root: str, log: Callable[[str], None] | None = None) 
             if os.path.isabs(p) or ".." in p.split("/") or not full.startswith(real + os.sep):
                 raise RunnerError(f"{out.name}: the job reported a changed file outside the repository: {p!r}")
             safe.append(p)
-        from tide.core.fsutil import atomic_write_bytes
-
-        git = Git(root)
-        ignored = git.ignored(safe)
+        ignored = Git(root).ignored(safe)
         files = [p for p in safe if p not in ignored and not p.startswith(".dvc/")]
         if files:
             wanted = set(files)
             with tarfile.open(fileobj=io.BytesIO(job.fetch(files))) as tar:
                 for m in tar.getmembers():
                     f = tar.extractfile(m) if m.isfile() and m.name in wanted else None
-                    if f is None:
-                        continue
-                    dest = os.path.join(real, m.name)
-                    os.makedirs(os.path.dirname(dest), exist_ok=True)
-                    atomic_write_bytes(dest, f.read(), m.mode & 0o777)
-                    out.changed.append(m.name)
+                    if f is not None:
+                        out.files[m.name] = f.read()
+            out.changed = sorted(out.files)
         if objects:
             out.objects = _import_objects(root, job, objects)
         log(f"{out.name}: {len(out.changed)} changed file(s) and {out.objects} new object(s) brought back")
