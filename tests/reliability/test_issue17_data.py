@@ -344,7 +344,8 @@ def test_issue17_f05_nothing_else_writes_into_the_cache():
         "pipeline/runcache.py": "the run cache's door: RunCache.save and RunCache.admit name entries by their hashes",
         "ops/add.py": "`add -o` copies into the workspace (a path the user names), not the cache",
         "ops/cloud_gc.py": "writes the remote's epoch marker in .dvc/tmp",
-        "ops/exp_queue.py": "writes the queue's state in .dvc/tmp and a worker copy's config.local naming the cache",
+        "ops/exp_queue.py": "writes the queue's state in .dvc/tmp, a worker copy's config.local naming the cache and "
+                            "the files a runner brought back into that copy (objects: run.py's admit_bytes)",
         "ops/run.py": "writes a tar of the job's files in memory; objects go through ObjectCache.admit_bytes",
         "core/config.py": "writes .dvc/config",
         "ops/registry_get.py": "`get` writes git-tracked files of the source into the target the user names",

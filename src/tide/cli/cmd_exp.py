@@ -13,6 +13,12 @@ def register(p):
     r.add_argument("--queue", action="store_true", help="queue the experiment(s) instead of running now")
     r.add_argument("--run-all", action="store_true", help="run every queued experiment (waits for them)")
     r.add_argument("-j", "--jobs", type=int, default=1, help="with --run-all: experiments at once")
+    r.add_argument("--on", metavar="SPEC", default=None,
+                   help="with --run-all or --temp: run each experiment on its own runner (as tide queue start --on)")
+    r.add_argument("--temp", action="store_true",
+                   help="run now in an isolated copy of the repository, leaving the workspace as it is")
+    r.add_argument("-C", "--copy-paths", action="append", default=[], metavar="PATH",
+                   help="with --temp or --queue: an untracked or ignored path to copy into the isolated copy")
     r.add_argument("-s", "--single-item", action="store_true", help="only the named stages")
     r.add_argument("-R", "--recursive", action="store_true", help="targets may be directories")
     r.add_argument("-p", "--pipeline", action="store_true", help="every stage of the targets' pipelines")
@@ -112,9 +118,21 @@ def _say(args):
 
 
 def _run(r, args):
+    import os
+
     from tide.cli.output import warn
 
     say = _say(args)
+    from tide.core.errors import UsageError
+
+    if args.on is not None and not (args.run_all or args.temp):
+        raise UsageError("--on runs experiments in isolated copies: use it with --run-all or --temp "
+                         "(or tide queue start --on SPEC)")
+    if args.copy_paths and not (args.temp or args.queue):
+        raise UsageError("-C/--copy-paths copies into an isolated copy: use it with --temp or --queue "
+                         "(a workspace run already sees those paths)")
+    if args.temp and not args.queue:
+        return _run_temp(r, args, say)
     if args.run_all and not args.queue:
         return _run_all(r, args, say)
     if args.queue:
@@ -122,7 +140,8 @@ def _run(r, args):
 
         entries = exp_queue.enqueue(r, exp_queue.QueueRequest(
             name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
-            message=args.message, run_cache=not args.no_run_cache))
+            message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths),
+            cwd=os.getcwd()))
         for e in entries:
             if e.overrides:
                 say(f"Queueing with overrides '{e.overrides}'.")
@@ -143,27 +162,55 @@ def _run(r, args):
     return 0
 
 
+def _run_temp(r, args, say):
+    import os
+    import sys
+
+    from tide.ops import exp_queue
+    from tide.ops.exp_refs import ExperimentError
+
+    def write(data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+    from tide.cli.signals import sigterm_interrupts
+
+    sigterm_interrupts()  # SIGTERM stops the run like Ctrl-C: its copy removed, its runner torn down
+    e = exp_queue.run_temp(r, exp_queue.QueueRequest(
+        name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
+        message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths), cwd=os.getcwd()),
+        say=say, write=write if not args.quiet else (lambda data: None), on=args.on)
+    if e.status != "success":
+        raise ExperimentError(e.error or f"experiment '{e.name}' failed")
+    say("")
+    say(f"Ran experiment(s): {e.name}")
+    return 0
+
+
 def _run_all(r, args, say):
     """Run the queue on -j workers; on a terminal, a live table of the experiments and their state."""
     import sys
 
+    from tide.cli.signals import sigterm_interrupts
     from tide.ops import exp_queue
 
+    sigterm_interrupts()  # SIGTERM stops the workers' runs like Ctrl-C (runners torn down), then ends
     if args.quiet or not sys.stdout.isatty():
-        done = exp_queue.run_all(r, jobs=args.jobs, say=say)
+        done = exp_queue.run_all(r, jobs=args.jobs, say=say, on=args.on)
         return 0 if all(e.status == "success" for e in done) else 1
     from rich.live import Live
     from rich.table import Table
 
     def render(es):
-        t = Table("Task", "Name", "Status", "Exit", "Log")
+        t = Table("Task", "Name", "Status", "Exit", "Log", *(["Runner"] if args.on else []))
         for e in es:
             t.add_row(e.id[:7], e.name, e.status.capitalize(), "" if e.returncode is None else str(e.returncode),
-                      f"tide queue logs {e.name}")
+                      f"tide queue logs {e.name}", *([e.runner or ""] if args.on else []))
         return t
 
     with Live(render([]), refresh_per_second=2, transient=True) as live:
-        done = exp_queue.run_all(r, jobs=args.jobs, say=lambda line: None, tick=lambda es: live.update(render(es)))
+        done = exp_queue.run_all(r, jobs=args.jobs, say=lambda line: None, tick=lambda es: live.update(render(es)),
+                                 on=args.on)
     for e in done:
         say(f"{'Ran' if e.status == 'success' else 'Failed'} experiment '{e.name}'"
             + (f": {e.error}" if e.error and e.status != "success" else ""))

@@ -46,6 +46,9 @@ def run(args) -> int:
         raise UsageError("tide run ships a git repository: run it inside one")
     max_rt = None if args.max_runtime is None else parse_duration(args.max_runtime, "--max-runtime",
                                                                    DEFAULT_MAX_RUNTIME)
+    from tide.cli.signals import sigterm_interrupts
+
+    sigterm_interrupts()  # SIGTERM tears the runner down as Ctrl-C does
     out = run_on(root, args.on, cmd, sync=args.sync, keep=args.keep, setup=not args.no_setup, max_runtime=max_rt,
                  ssh_private=args.cloud_ssh_private, branch=args.branch, push=not args.no_push,
                  write=_write, log=_log)

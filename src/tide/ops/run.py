@@ -91,7 +91,9 @@ def _tracked_data(root: str) -> list[str]:
         repo.close()
 
 
-def build_tar(root: str, sync: bool) -> bytes:
+def build_tar(root: str, sync: bool, extra: tuple[str, ...] = ()) -> bytes:
+    """HEAD (``sync``: the working tree, untracked files git does not ignore included) plus the tracked
+    data present in the workspace, plus ``extra`` paths (relative to ``root``; ignored ones too)."""
     git = Git(root)
     if sync:
         names = git.out("ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
@@ -106,7 +108,7 @@ def build_tar(root: str, sync: bool) -> bytes:
             with tarfile.open(fileobj=io.BytesIO(head)) as src:
                 for m in src.getmembers():
                     tar.addfile(m, src.extractfile(m) if m.isfile() else None)
-        for name in [n for n in names if n] + _tracked_data(root):
+        for name in [n for n in names if n] + _tracked_data(root) + list(extra):
             path = os.path.join(root, name)
             if os.path.lexists(path) and not (os.path.isdir(path) and name in names):
                 tar.add(path, arcname=name)
@@ -127,6 +129,10 @@ class RunOutcome:
     pushed: bool = False
     attempts: int = 1
     reconnects: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # filled by collect_results
+
+
+Collect = Callable[[RemoteJob, dict[str, str], RunOutcome], None]
 
 
 # --- the target's lifetime -------------------------------------------------------------------------
@@ -158,15 +164,38 @@ class Session:
             return
         from tide.ops import runner as ops
 
-        spec = RunnerSpec(name=self.name, cloud=t.kind, type=t.type, spot=t.spot if spot is None else spot,
-                          region=t.region, ssh_private=t.ssh_private, max_runtime=t.max_runtime, idle_timeout=0,
-                          image=t.image)
+        spec = self._spec(spot)
         self.prov = ops.provisioner(spec, self.env)
         self.caps = self.prov.capabilities
         res = ops.launch(spec, no_agent=True, prov=self.prov, emit=lambda e: self.log(f"{e['status']}"))
         self.machine = res.machine
         self.shell = self._wait_ssh()
         self.workdir = f'"$HOME/.tide-runs/{self.name}"'
+
+    def _spec(self, spot: bool | None = None) -> RunnerSpec:
+        t = self.target
+        return RunnerSpec(name=self.name, cloud=t.kind, type=t.type, spot=t.spot if spot is None else spot,
+                          region=t.region, ssh_private=t.ssh_private, max_runtime=t.max_runtime, idle_timeout=0,
+                          image=t.image)
+
+    def sweep(self, hosts: bool = True) -> list[str]:
+        """Terminate every machine of the provider still named after this session (a launcher killed
+        before its own teardown, a terminate call that failed); returns their ids. On a host (local,
+        ssh) with ``hosts``: stop the job left in the session's directory and remove it."""
+        if self.target.kind in ("local", "ssh"):
+            if hosts:
+                self.open()
+                job = RemoteJob(self.shell, self.workdir)
+                job.stop()
+                job.remove()
+            return []
+        from tide.ops import runner as ops
+
+        prov = self.prov or ops.provisioner(self._spec(), self.env)
+        left = [m for m in prov.list() if m.name == self.name and m.alive]
+        for m in left:
+            prov.terminate(m.id)
+        return [m.id for m in left]
 
     def known_hosts(self) -> str:
         from tide.ops.runner import data_dir
@@ -204,7 +233,14 @@ class Session:
 def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: bool = False, setup: bool = True,
            max_runtime: int | None = None, ssh_private: str = "", branch: str = "", spot_retries: int = 1,
            push: bool = True, write: Callable[[bytes], None] | None = None, log: Callable[[str], None] | None = None,
-           env: Env | None = None) -> RunOutcome:
+           env: Env | None = None, name: str = "", profiles: dict[str, Any] | None = None,
+           collect: Collect | None = None, extra: tuple[str, ...] = ()) -> RunOutcome:
+    """Run ``command`` on the runner ``on`` and tear it down on every path. ``name`` names the runner
+    (default ``tide-run-<random>``; clouds tag the machine with it). ``profiles``: the ``runners:``
+    section to read ``on`` from (default: ``root``'s tide.yaml). ``collect(job, manifest, outcome)``
+    brings the results back while the runner is still up (default: changed files as a commit on
+    ``branch`` and new cache objects, pushed with ``push``). ``extra``: more paths to ship (see
+    :func:`build_tar`)."""
     if not command:
         raise UsageError("nothing to run: tide run --on SPEC -- COMMAND")
     env = env or Env()
@@ -212,12 +248,13 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
     log = log or (lambda m: None)  # progress lines
     from tide.core.settings import load as load_settings
 
-    profiles = load_settings(root).section("runners")
+    if profiles is None:
+        profiles = load_settings(root).section("runners")
     target = parse_on(on, profiles, ssh_private)
     if max_runtime is not None:
         target = Target(**{**target.__dict__, "max_runtime": max_runtime})
-    name = "tide-run-" + secrets.token_hex(4)
-    tar = build_tar(root, sync)
+    name = name or "tide-run-" + secrets.token_hex(4)
+    tar = build_tar(root, sync, extra)
     manifest = tar_manifest(tar)
     cmd = " ".join(shlex.quote(c) for c in command) if len(command) > 1 else command[0]
     session = Session(target, name, env, log)
@@ -247,7 +284,10 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
         out = RunOutcome(name, result.exit_code, result.reason, attempts=attempts, reconnects=reconnects)
         if result.reason.startswith("max-runtime"):
             log(f"{name}: stopped at --max-runtime ({target.max_runtime}s)")
-        _bring_back(root, job, manifest, out, branch or f"tide-run/{name}", cmd, push, log)
+        if collect is None:
+            _bring_back(root, job, manifest, out, branch or f"tide-run/{name}", cmd, push, log)
+        else:
+            collect(job, manifest, out)
         return out
     except KeyboardInterrupt:
         log(f"{name}: interrupted; stopping the job and tearing down")
@@ -290,6 +330,48 @@ def _bring_back(root: str, job: RemoteJob, manifest: dict[str, str], out: RunOut
         out.objects = _import_objects(root, job, objects)
         if out.objects and push:
             out.pushed = _push(root, log)
+
+
+def sweep(on: str, name: str, profiles: dict[str, Any] | None = None, env: Env | None = None,
+          hosts: bool = True) -> list[str]:
+    """Terminate the machines still named ``name`` of the runner spec ``on`` (see :meth:`Session.sweep`)."""
+    return Session(parse_on(on, profiles), name, env or Env(), lambda m: None).sweep(hosts)
+
+
+def collect_results(root: str, log: Callable[[str], None] | None = None) -> Collect:
+    """A ``collect`` for :func:`run_on` that reads the job's changed files (those git does not ignore in
+    ``root``, outside ``.dvc/``) into ``outcome.files`` (path relative to ``root`` -> bytes; a path that
+    would leave ``root`` is refused) and admits its new cache objects into ``root``'s cache (hashed at
+    the door). Nothing is written to the working tree, committed or pushed: the caller decides. A
+    failed command brings nothing back."""
+    log = log or (lambda m: None)
+
+    def collect(job: RemoteJob, manifest: dict[str, str], out: RunOutcome) -> None:
+        if out.exit_code != 0:
+            return
+        changed, objects = job.changes(manifest)
+        real = os.path.realpath(root)
+        safe = []
+        for p in changed:
+            full = os.path.realpath(os.path.join(real, p))
+            if os.path.isabs(p) or ".." in p.split("/") or not full.startswith(real + os.sep):
+                raise RunnerError(f"{out.name}: the job reported a changed file outside the repository: {p!r}")
+            safe.append(p)
+        ignored = Git(root).ignored(safe)
+        files = [p for p in safe if p not in ignored and not p.startswith(".dvc/")]
+        if files:
+            wanted = set(files)
+            with tarfile.open(fileobj=io.BytesIO(job.fetch(files))) as tar:
+                for m in tar.getmembers():
+                    f = tar.extractfile(m) if m.isfile() and m.name in wanted else None
+                    if f is not None:
+                        out.files[m.name] = f.read()
+            out.changed = sorted(out.files)
+        if objects:
+            out.objects = _import_objects(root, job, objects)
+        log(f"{out.name}: {len(out.changed)} changed file(s) and {out.objects} new object(s) brought back")
+
+    return collect
 
 
 def _import_objects(root: str, job: RemoteJob, objects: list[str]) -> int:
