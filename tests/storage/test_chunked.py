@@ -434,9 +434,10 @@ def test_issue23_pull_during_gc_reads_the_index_again_when_files_vanish(tmp_path
     assert _push(_store(case, tmp_path, level=0, pack=1 << 20), keep[1:] + drop[1:]) == {}
     reader = _store(case, tmp_path)
     real = reader._names
-    reader._names = lambda: (names := real(), _store(case, tmp_path).gc([r for r, _ in drop], 1))[0]
-    for ref, path in keep:
-        assert _read(reader, ref) == open(path, "rb").read()
+    reader._names = lambda: (real(), _store(case, tmp_path).gc([r for r, _ in drop], 1))[0]
+    want = {ref: open(path, "rb").read() for ref, path in keep}  # noqa: SIM115
+    for ref, _ in keep:
+        assert _read(reader, ref) == want[ref]
     reader._names = real
     stop, errors = threading.Event(), []
 
@@ -454,9 +455,9 @@ def test_issue23_pull_during_gc_reads_the_index_again_when_files_vanish(tmp_path
     t.start()
     reads = 0
     while not stop.is_set():
-        for ref, path in keep:
+        for ref, _ in keep:
             try:
-                assert _read(_store(case, tmp_path), ref) == open(path, "rb").read()
+                assert _read(_store(case, tmp_path), ref) == want[ref]
                 reads += 1
             except Exception as exc:
                 errors.append(f"read: {exc!r}")
