@@ -56,6 +56,45 @@ class _Session:
         self.errors: list[str] = []
 
 
+def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
+    """``gen``'s items, produced by a thread up to ``depth`` ahead: a large file is cut while the
+    previous batch is hashed and compressed (the push's CPU work spread over the cores)."""
+    import queue
+
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(end)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=produce, name="tide-chunker", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join()
+
+
 class _Near:
     """Finds, for each new chunk of an object being pushed, the chunk at the same place in the
     object's previous version on the remote (the *base* its delta is compressed against).
@@ -240,14 +279,14 @@ class ChunkedStore(ObjectStore):
             return set()
         if self._state is None:  # first look in this process: the merged list of objects, if still current
             names = self._names()
-            known = F.read_refs(self._refs_path(names))
-            if known is None:
-                st = self._load(names)
-                known = st.recipes
-                F.write_refs(self._refs_path(sorted(st.names)), known)  # and drops the lists of older sets
+            tags = F.read_refs(self._refs_path(names))
+            if tags is not None:
+                return {r for r in refs if ("L" if r.legacy else "M") + r.oid in tags}
+            st = self._load(names)
+            F.write_refs(self._refs_path(sorted(st.names)), st.recipes)  # and drops the lists of older sets
         else:
-            known = self._load().recipes
-        return {r for r in refs if r in known}
+            st = self._load()
+        return {r for r in refs if r in st.recipes}
 
     def _refs_path(self, names: list[str]) -> str:
         """The objects of the index files ``names`` (merged once, then read in O(1) files by ``status -c``)."""
@@ -319,7 +358,7 @@ class ChunkedStore(ObjectStore):
             return self.codec.encode(piece, level[0], near.base_bytes(base) if base is not None else None)
 
         offset = 0
-        for batch in self._batches(path, size):
+        for batch in _ahead(self._batches(path, size)) if size > BATCH else self._batches(path, size):
             many = len(batch) > 1 and self._pool is not None
             hashed = list(self._pool.map(F.sha256, batch)) if many else [F.sha256(p) for p in batch]
             jobs: list[tuple[bytes, bytes, bytes | None]] = []

@@ -12,7 +12,7 @@ Everything here is pure: bytes in, values out. ``chunked.py`` moves them over a 
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import io
 import json
@@ -177,11 +177,11 @@ def parse_pack(pack: str, data: bytes) -> list[tuple[bytes, int, int, int, str]]
 # --- index files ---------------------------------------------------------------------------------
 def b64ids(ids) -> str:
     """Chunk ids (32 bytes each) as one base64 string: the compact form of version 2."""
-    return base64.b64encode(b"".join(ids)).decode()
+    return binascii.b2a_base64(b"".join(ids), newline=False).decode()
 
 
 def unb64ids(text: str) -> tuple[bytes, ...]:
-    raw = base64.b64decode(text.encode(), validate=True)
+    raw = binascii.a2b_base64(text.encode(), strict_mode=True)
     if len(raw) % 32:
         raise ValueError("chunk ids are not a multiple of 32 bytes")
     return tuple(raw[i:i + 32] for i in range(0, len(raw), 32))
@@ -365,8 +365,9 @@ def write_refs(path: str, refs) -> None:
                 pass
 
 
-def read_refs(path: str) -> set[ObjRef] | None:
-    """``write_refs``'s set, or None when absent or not intact (then the index files are read)."""
+def read_refs(path: str) -> set[str] | None:
+    """``write_refs``'s set, as ``"M<oid>"`` / ``"L<oid>"`` strings (no object built per line: this
+    is all ``status -c`` reads), or None when absent or not intact (then the index files are read)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -376,7 +377,7 @@ def read_refs(path: str) -> set[ObjRef] | None:
     body = body + b"\n" if body else b""
     if not data.startswith(_REFS) or not data.endswith(b"\n") or hashlib.sha256(body).hexdigest().encode() != tail:
         return None
-    return {ObjRef(line[1:], line[0] == "L") for line in body.decode().splitlines()}
+    return set(body.decode().splitlines())
 class Reader(io.RawIOBase):
     """A readable stream over an iterator of byte pieces, started on the first read (a missing
     object raises there, where the transfer engine maps errors)."""
