@@ -163,6 +163,13 @@ def test_issue23_compact_index_and_delta_chunks_upload_at_most_twice_the_changed
     assert other.gc([ref for ref, _ in versions[:-1]], 2) == 4
     third = _store(case, tmp_path)
     assert _read(third, versions[-1][0]) == versions[-1][1] and third.verify(None, 2) == []
+    # a chunk stored both as a delta and whole (two clones at once): readers take the whole copy, so
+    # a delta whose base is that chunk never has to read a delta's base
+    x, y = hashlib.sha256(b"x").digest(), hashlib.sha256(b"y").digest()
+    docs = {n: json.loads(json.dumps({"version": 2, "time": t, "objects": [], "packs": {
+        n: [F.b64ids([x]), [[0, 5, 9, comp]]]}})) for n, t, comp in
+        (("a" * 64, 1.0, F.DELTA + y.hex()), ("b" * 64, 2.0, "zstd"))}
+    assert F.State.of(docs).locs[x].comp == "zstd"
     # an index file of version 1 (hex ids, whole recipes), as the first release wrote them
     pb = F.PackBuilder()
     pb.add(hashlib.sha256(b"v1 chunk").digest(), b"v1 chunk", 8, "raw")

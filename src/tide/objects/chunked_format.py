@@ -298,7 +298,10 @@ class State:
                     parsed = _pack_entries(version, entries)
                     st.packs.setdefault(pack, []).extend(parsed)
                     for c, o, n, r, z in parsed:
-                        st.locs.setdefault(c, Loc(pack, o, n, r, z))
+                        old = st.locs.get(c)
+                        # a whole copy wins over a delta: a delta's base must never turn out to be a delta
+                        if old is None or (old.comp.startswith(DELTA) and not z.startswith(DELTA)):
+                            st.locs[c] = Loc(pack, o, n, r, z)
                 for entry in doc["objects"]:  # kind, oid, size, chunks, when it was pushed
                     kind, oid, size, chunks = entry[:4]
                     pushed = float(entry[4]) if len(entry) > 4 else when
@@ -307,8 +310,7 @@ class State:
                         st.recipes[ref] = Recipe(int(size), pushed, tuple(bytes.fromhex(c) for c in chunks))
                     elif isinstance(chunks, str):
                         st.recipes[ref] = Recipe(int(size), pushed, unb64ids(chunks))
-                    else:
-                        st.recipes.pop(ref, None)
+                    elif ref not in st.recipes:  # (a whole recipe of the same object says the same)
                         deltas.append((name, ref, int(size), pushed, chunks))
             except (ValueError, KeyError, TypeError) as exc:
                 raise StorageError(f"index file {name}: unreadable entries ({exc})") from None
