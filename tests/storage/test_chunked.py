@@ -188,6 +188,34 @@ def test_issue23_compact_index_and_delta_chunks_upload_at_most_twice_the_changed
     assert _read(fourth, versions[-1][0]) == versions[-1][1] and fourth.verify(None, 2) == []
 
 
+def test_issue23_a_delta_against_an_older_version_that_grew_large_is_stored_whole(tmp_path, make_case):
+    """A chunk edited again goes as a delta against its last whole version (a base is never a
+    delta); once the edits since piled up (a delta over 1/16 of the chunk), the chunk is stored
+    whole, so that later deltas start from it instead of growing day after day (before: always a
+    delta, growing without bound on tables edited everywhere)."""
+    from tide.objects import chunked_format as F
+
+    case = make_case("local")
+    store = _store(case, tmp_path, avg=4096, pack=1 << 20)
+    v0 = _csv(2000)
+    mid = len(v0) // 2
+    v1 = v0[:mid] + b";" + v0[mid + 1:]  # one byte: a small delta against v0's chunk
+    v2 = v1[:mid - 3000] + _csv(200, seed=99)[:6000] + v1[mid + 3000:]  # rewritten around it
+    refs = []
+    for i, data in enumerate((v0, v1, v2)):
+        before = set(store._load().locs) if i else set()
+        assert _push(store, [ref := _obj(tmp_path, data, f"v{i}")]) == {}
+        refs.append((ref[0], data))
+        st = _store(case, tmp_path)._load()
+        new = {c: st.locs[c] for c in st.recipes[ref[0]].chunks if c not in before}
+        if i == 1:
+            assert new and all(loc.comp.startswith(F.DELTA) for loc in new.values())
+        if i == 2:
+            assert any(not loc.comp.startswith(F.DELTA) for loc in new.values()), new
+    other = _store(case, tmp_path)
+    assert all(_read(other, ref) == data for ref, data in refs) and other.verify(None, 2) == []
+
+
 def _indexed(case) -> int:
     b = case.open()
     return sum(b.size(k) for k in b.list("chunked/index/"))

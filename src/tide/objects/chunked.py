@@ -35,6 +35,8 @@ WINDOW = 1 << 20  # small objects are read from packs a window of this size at a
 WINDOWS = 16  # windows kept
 SMALL_RUN = 64 << 10  # runs up to this size are read through windows
 READS = 4  # attempts at reading the index or a chunk while a gc -c replaces index files and packs
+REBASE = 1 / 16  # a delta against an older whole version above this share of the chunk is weighed
+# against the whole chunk compressed (stored whole when the delta costs more than half of it)
 BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together, on several threads
 
 
@@ -111,6 +113,7 @@ class _Near:
         self.starts: list[int] = []
         self.pos: dict[bytes, int] = {}
         self.anchor = (0, 0)  # (offset in the old version, offset in this one) where both agree
+        self.far: set[bytes] = set()  # bases that are not the previous version's chunk but an older one
 
     def _owner(self, cid: bytes) -> ObjRef | None:
         s = self.s
@@ -157,6 +160,7 @@ class _Near:
             base = bytes.fromhex(loc.comp[len(F.DELTA):])
             if base not in locs or locs[base].comp.startswith(F.DELTA):
                 return None
+            self.far.add(base)  # (read by the encoding threads after this batch's see calls)
         return base
 
     def base_bytes(self, base: bytes) -> tuple[bytes, bytes] | None:
@@ -355,7 +359,16 @@ class ChunkedStore(ObjectStore):
 
         def encode(job: tuple[bytes, bytes, bytes | None]) -> tuple[bytes, str]:
             piece, cid, base = job
-            return self.codec.encode(piece, level[0], near.base_bytes(base) if base is not None else None)
+            blob, comp = self.codec.encode(piece, level[0], near.base_bytes(base) if base is not None else None)
+            if comp.startswith(F.DELTA) and base in near.far and len(blob) > len(piece) * REBASE:
+                # the base is an older whole version and the edits since have piled up: once the
+                # delta costs half the whole chunk, store this version whole, so that the next
+                # versions' deltas start from it (a delta's growth is bounded; the day it happens
+                # costs at most twice that chunk's delta)
+                whole = self.codec.encode(piece, level[0])
+                if len(blob) * 2 > len(whole[0]):
+                    return whole
+            return blob, comp
 
         offset = 0
         for batch in _ahead(self._batches(path, size)) if size > BATCH else self._batches(path, size):
