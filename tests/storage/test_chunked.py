@@ -216,6 +216,22 @@ def test_issue23_a_delta_against_an_older_version_that_grew_large_is_stored_whol
     assert all(_read(other, ref) == data for ref, data in refs) and other.verify(None, 2) == []
 
 
+def test_issue23_an_edit_in_the_first_chunk_goes_as_a_delta(tmp_path, make_case):
+    """Chunks before the first unchanged one also find their base (before: the previous version was
+    only known from the first unchanged chunk on, so an edited head of a file went whole)."""
+    from tide.objects import chunked_format as F
+
+    case = make_case("local")
+    store = _store(case, tmp_path, avg=4096, pack=1 << 20)
+    v0 = _csv(2000)
+    v1 = b"#" + v0[1:]
+    assert _push(store, [_obj(tmp_path, v0, "v0")]) == {}
+    assert _push(store, [r1 := _obj(tmp_path, v1, "v1")]) == {}
+    st = _store(case, tmp_path)._load()
+    assert st.locs[st.recipes[r1[0]].chunks[0]].comp.startswith(F.DELTA)
+    assert _read(_store(case, tmp_path), r1[0]) == v1
+
+
 def _indexed(case) -> int:
     b = case.open()
     return sum(b.size(k) for k in b.list("chunked/index/"))

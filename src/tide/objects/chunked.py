@@ -126,21 +126,27 @@ class _Near:
                             s.owner[c] = r
         return s.owner.get(cid)
 
+    def adopt(self, cid: bytes) -> bool:
+        """Take the object holding the known chunk ``cid`` as the previous version (once)."""
+        like = self._owner(cid)
+        if like is None:
+            return False
+        locs = self.s.base.locs
+        self.like, self.old = like, self.s.base.recipes[like].chunks
+        at = 0
+        for i, c in enumerate(self.old):
+            self.pos.setdefault(c, i)
+            self.starts.append(at)
+            at += locs[c].raw if c in locs else 0
+        self.starts.append(at)
+        return True
+
     def see(self, cid: bytes, offset: int, length: int, known: bool) -> bytes | None:
         """Record a chunk; for a new one, the id of its base (or None)."""
         locs = self.s.base.locs
         if known:
-            if self.like is None:
-                like = self._owner(cid)
-                if like is None:
-                    return None
-                self.like, self.old = like, self.s.base.recipes[like].chunks
-                at = 0
-                for i, c in enumerate(self.old):
-                    self.pos.setdefault(c, i)
-                    self.starts.append(at)
-                    at += locs[c].raw if c in locs else 0
-                self.starts.append(at)
+            if self.like is None and not self.adopt(cid):
+                return None
             i = self.pos.get(cid)
             if i is not None:
                 self.anchor = (self.starts[i + 1], offset + length)
@@ -375,6 +381,10 @@ class ChunkedStore(ObjectStore):
             many = len(batch) > 1 and self._pool is not None
             hashed = list(self._pool.map(F.sha256, batch)) if many else [F.sha256(p) for p in batch]
             jobs: list[tuple[bytes, bytes, bytes | None]] = []
+            if near is not None and near.like is None:  # chunks before the first known one get bases too
+                for cid in hashed:
+                    if known(cid) and near.adopt(cid):
+                        break
             for piece, cid in zip(batch, hashed, strict=True):
                 if near is not None:
                     base = near.see(cid, offset, len(piece), known(cid))
