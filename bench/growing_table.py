@@ -3,7 +3,9 @@ day with 0.1% of its rows edited; each day ``tide add`` + ``tide push``, to a pl
 and to a chunked remote (local directories). Prints, per remote: stored bytes against the distinct
 bytes (every row version ever exported), and uploaded bytes per day against the changed bytes.
 
-    python bench/growing_table.py --mb 50 --days 30 [--edits recent|uniform] [--chunk-size 65536]
+    python bench/growing_table.py --mb 50 --days 30 [--edits recent|uniform] [--chunk-size 65536] [--dvc DVC]
+
+``make bench`` runs it as ``bench/run.py --only growing`` (its own section of the report).
 
 ``recent``: edits fall among the newest 5% of rows (orders, tickets: what changes is recent);
 ``uniform``: anywhere in the table (the worst case for any chunking).
@@ -37,77 +39,138 @@ def _du(path: str) -> int:
     return total
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mb", type=float, default=20.0, help="size of the first day's CSV (MB)")
-    ap.add_argument("--days", type=int, default=10)
-    ap.add_argument("--edits", choices=["recent", "uniform"], default="recent")
-    ap.add_argument("--chunk-size", type=int, default=65536)
-    ap.add_argument("--work", help="directory to work in (default: a temporary one, deleted)")
-    args = ap.parse_args(argv)
-    work = args.work or tempfile.mkdtemp(prefix="tide-growing-")
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, work: str | None = None,
+        dvc: str | None = None, env: dict | None = None, tide: list[str] | None = None, log=None) -> dict:
+    """The workload with tide to a plain and to a chunked remote, and with ``dvc`` (if given) to a
+    plain remote; returns {"distinct", "days", "tools": {name: [(day, size, changed, uploaded, secs)]},
+    "stored": {name: bytes}}."""
+    own = work is None
+    work = work or tempfile.mkdtemp(prefix="tide-growing-")
+    env = dict(env or os.environ)
+    env.setdefault("PYTHONPATH", os.path.join(ROOT, "src"))
+    tide = tide or [sys.executable, "-m", "tide"]
+    log = log or (lambda msg: None)
 
-    def tide(*a: str, cwd: str) -> float:
+    def call(argv: list[str], cwd: str) -> float:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tide", *a], cwd=cwd, env=env, check=True, capture_output=True)
+        subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
         return time.perf_counter() - t
 
+    kinds = {"plain": tide, "chunked": tide}
+    if dvc:
+        kinds["dvc"] = [dvc]
     repos = {}
-    for kind in ("plain", "chunked"):
+    for kind, exe in kinds.items():
         repo = os.path.join(work, kind, "repo")
         os.makedirs(repo)
-        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-        tide("init", "-q", cwd=repo)
-        tide("remote", "add", "-d", "store", os.path.join(work, kind, "remote"), cwd=repo)
+        subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)
+        call([*exe, "init", "-q"], repo)
+        call([*exe, "remote", "add", "-d", "store", os.path.join(work, kind, "remote")], repo)
         if kind == "chunked":
             with open(os.path.join(repo, "tide.yaml"), "w") as f:
-                f.write(f"remotes:\n  store:\n    format: chunked\n    chunk_size: {args.chunk_size}\n")
+                f.write(f"remotes:\n  store:\n    format: chunked\n    chunk_size: {chunk_size}\n")
         repos[kind] = repo
 
     r = random.Random(1)
     rows = []
     size = 0
-    while size < args.mb * 1e6:
+    while size < mb * 1e6:
         rows.append(_row(len(rows), r))
         size += len(rows[-1])
     distinct = 0
     changed_today = 0
     lines = {k: [] for k in repos}
-    for day in range(args.days):
+    for day in range(days):
         data = b"".join(rows)
         changed = len(data) if day == 0 else changed_today
         distinct += changed
         for kind, repo in repos.items():
             with open(os.path.join(repo, "table.csv"), "wb") as f:
                 f.write(data)
-            before = _du(os.path.join(work, kind, "remote")) if day else 0
-            tide("add", "table.csv", cwd=repo)
-            secs = tide("push", cwd=repo)
-            up = _du(os.path.join(work, kind, "remote")) - before
-            lines[kind].append((day, len(data), changed, up, secs))
+            remote = os.path.join(work, kind, "remote")
+            before = _du(remote) if day else 0
+            call([*kinds[kind], "add", "-q", "table.csv"], repo)
+            secs = call([*kinds[kind], "push", "-q"], repo)
+            lines[kind].append((day, len(data), changed, _du(remote) - before, secs))
+        log(f"  day {day + 1}/{days}: " + ", ".join(f"{k} {v[-1][3] / 1e6:.2f} MB up in {v[-1][4]:.1f} s"
+                                                  for k, v in lines.items()))
         n = len(rows)
         changed_today = 0
         for _ in range(n // 1000):
-            i = r.randrange(n) if args.edits == "uniform" else n - 1 - r.randrange(max(1, n // 20))
+            i = r.randrange(n) if edits == "uniform" else n - 1 - r.randrange(max(1, n // 20))
             rows[i] = rows[i].replace(b",", b";", 1)
             changed_today += len(rows[i])
         for j in range(n // 100):
             rows.append(_row(n + j, r))
             changed_today += len(rows[-1])
-    print(f"growing table: first day {args.mb} MB, {args.days} days, edits {args.edits}, "
-          f"chunk_size {args.chunk_size}; distinct bytes {distinct / 1e6:.1f} MB")
-    for kind, rows_ in lines.items():
-        stored = _du(os.path.join(work, kind, "remote"))
-        ups = [u for _, _, _, u, _ in rows_[1:]]
-        chs = [c for _, _, c, _, _ in rows_[1:]]
-        ratio = max(u / c for u, c in zip(ups, chs, strict=True)) if ups else 0
-        print(f"{kind:8s} stored {stored / 1e6:8.1f} MB = {stored / distinct:5.2f}x distinct; "
-              f"uploaded/day (after day 0) mean {sum(ups) / max(1, len(ups)) / 1e6:6.2f} MB, "
-              f"worst {ratio:5.2f}x the changed bytes; first push {rows_[0][4]:.1f} s, "
-              f"later pushes mean {sum(s for *_, s in rows_[1:]) / max(1, len(rows_) - 1):.1f} s")
-    if not args.work:
+    stored = {k: _du(os.path.join(work, k, "remote")) for k in repos}
+    if own:
         shutil.rmtree(work, ignore_errors=True)
+    return {"mb": mb, "days": days, "edits": edits, "chunk_size": chunk_size, "distinct": distinct,
+            "tools": lines, "stored": stored}
+
+
+def summary(res: dict) -> dict[str, dict]:
+    """Per remote: stored/distinct, uploaded per day (after the first) against the changed bytes
+    (mean and worst), first and later push times."""
+    out = {}
+    for kind, rows_ in res["tools"].items():
+        later = rows_[1:]
+        ups = [u for *_, u, _ in later]
+        ratios = [u / c for _, _, c, u, _ in later if c]
+        out[kind] = {
+            "stored": res["stored"][kind], "stored_x": res["stored"][kind] / res["distinct"],
+            "up_mean": sum(ups) / max(1, len(ups)), "up_x_mean": sum(ratios) / max(1, len(ratios)),
+            "up_x_worst": max(ratios, default=0.0), "first_s": rows_[0][4],
+            "later_s": sorted(s for *_, s in later)[len(later) // 2] if later else 0.0,
+        }
+    return out
+
+
+def markdown(res: dict) -> list[str]:
+    """The report's rows (bench/run.py --only growing): one per remote, with the issue's targets."""
+    s = summary(res)
+    ch, pl = s["chunked"], s["plain"]
+    ok = lambda good: "✅" if good else "❌"  # noqa: E731
+    lines = [
+        f"### Growing table (issue 23): {res['mb']:g} MB CSV, +1% rows a day, 0.1% of rows edited "
+        f"({res['edits']}), {res['days']} days, add + push each day; local remotes",
+        "",
+        f"Distinct bytes (every row version ever exported): {res['distinct'] / 1e6:.1f} MB. Uploaded = bytes the "
+        "remote grew by that day (packs, index files); changed = bytes of the rows added or edited that day.",
+        "",
+        "| remote | stored | stored / distinct | uploaded per day (mean) | uploaded / changed (mean, worst) "
+        "| first push | later push (median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = {"plain": "tide, plain (DVC layout)", "chunked": "tide, chunked", "dvc": "dvc, plain"}
+    for kind, v in s.items():
+        lines.append(f"| {names[kind]} | {v['stored'] / 1e6:.1f} MB | {v['stored_x']:.2f}x "
+                     f"| {v['up_mean'] / 1e6:.2f} MB | {v['up_x_mean']:.2f}x, {v['up_x_worst']:.2f}x "
+                     f"| {v['first_s']:.2f} s | {v['later_s']:.2f} s |")
+    lines += [
+        "",
+        f"- stored ≤ 1.2x distinct: {ch['stored_x']:.2f}x {ok(ch['stored_x'] <= 1.2)} (plain: {pl['stored_x']:.1f}x)",
+        f"- uploaded per day ≤ 2x the changed bytes (worst day): {ch['up_x_worst']:.2f}x {ok(ch['up_x_worst'] <= 2)} "
+        f"(plain: {pl['up_x_worst']:.0f}x; chunked uploads {pl['up_mean'] / max(1, ch['up_mean']):.0f}x less a day)",
+        f"- first push ≤ 1.5x the plain remote's: {ch['first_s'] / pl['first_s']:.2f}x "
+        f"{ok(ch['first_s'] <= 1.5 * pl['first_s'])}",
+        "",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=20.0, help="size of the first day's CSV (MB)")
+    ap.add_argument("--days", type=int, default=10)
+    ap.add_argument("--edits", choices=["recent", "uniform"], default="recent")
+    ap.add_argument("--chunk-size", type=int, default=65536)
+    ap.add_argument("--dvc", help="also run this dvc executable against a plain remote")
+    ap.add_argument("--work", help="directory to work in (default: a temporary one, deleted)")
+    args = ap.parse_args(argv)
+    res = run(args.mb, args.days, args.edits, args.chunk_size, args.work, args.dvc, log=print)
+    print("\n".join(markdown(res)))
     return 0
 
 

@@ -49,8 +49,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pairs", type=int, help="A B rounds after the warm-up (default 5; 1 at 1m)")
     p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
     p.add_argument("--ops", default=",".join(OPS), help="comma list of operations (default: all)")
-    p.add_argument("--only", choices=("mid", "tiny"),
-                   help="only issue 26's mid-size or tiny-files rows (all three cache types)")
+    p.add_argument("--only", choices=("mid", "tiny", "growing"),
+                   help="only issue 26's mid-size or tiny-files rows (all three cache types), or issue 23's "
+                        "growing table (tide plain, tide chunked and dvc; its own section of the report)")
+    p.add_argument("--growing-mb", type=float, default=100.0, help="--only growing: first day's CSV size (MB)")
+    p.add_argument("--growing-days", type=int, default=30, help="--only growing: days (default 30)")
     p.add_argument("--big-size", default="1G", help="size of the big file (default 1G)")
     p.add_argument("--no-s3", action="store_true", help="skip the S3 rows (no S3 server is started)")
     p.add_argument("--s3-server", choices=("moto", "lite", "both"), default="both",
@@ -67,7 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.workloads = [w for w in args.workloads.split(",") if w]
     args.ops_given = args.ops != ",".join(OPS)
     args.ops = {o for o in args.ops.split(",") if o}
-    if args.only:
+    if args.only in ("mid", "tiny"):
         args.workloads = list(MID if args.only == "mid" else TINY)
     bad = [w for w in args.workloads if w not in WORKLOADS + MID + TINY] + [o for o in args.ops if o not in OPS]
     if bad:
@@ -130,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     os.makedirs(work, exist_ok=True)
     env = base_env(work)
     tide_exe = args.tide or os.path.join(os.path.dirname(sys.executable), "tide")
+    if args.only == "growing":
+        return growing(args, work, env, tide_exe)
     tools = [Tool("tide", (tide_exe,)), Tool("dvc", (os.path.abspath(args.dvc),))]
     million = args.tide_only or (args.nfiles >= 1_000_000 and not args.with_dvc)
     if million:
@@ -215,6 +220,38 @@ def main(argv: list[str] | None = None) -> int:
     header = describe(args, versions, work, elapsed)
     write(args.out, args.scale, section(args.scale, header, body), PREAMBLE)
     dump_json(work, args.scale, versions, lim, allres)
+    print("\n".join(header + body))
+    log(f"wrote {args.out}")
+    return 0
+
+
+def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
+    """Issue 23's growing table (bench/growing_table.py): its own section ``growing`` of the report."""
+    import growing_table
+
+    started = time.time()
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    scratch = os.path.join(work, "growing")
+    shutil.rmtree(scratch, ignore_errors=True)
+    log(f"growing table: {args.growing_mb:g} MB, {args.growing_days} days (tide plain, tide chunked, dvc) ...")
+    res = growing_table.run(args.growing_mb, args.growing_days, work=scratch, dvc=os.path.abspath(args.dvc),
+                            env=env, tide=[tide_exe], log=log)
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    m = machine()
+    versions = {"tide": version([tide_exe], env), "dvc": version([os.path.abspath(args.dvc)], env)}
+    header = [
+        f"## Growing table — run of {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}", "",
+        f"- Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}; work directory on {filesystem(work)}.",
+        f"- Tools: {versions['tide']}; dvc {versions['dvc']}. One run per day and tool (the upload "
+        "ratios are exact; times are single samples).",
+        f"- Command: `python bench/run.py --only growing --growing-mb {args.growing_mb:g} "
+        f"--growing-days {args.growing_days}`; took {(time.time() - started) / 60:.0f} min.", "",
+    ]
+    if args.note:
+        header.insert(-1, f"- Note: {args.note}")
+    body = growing_table.markdown(res)
+    write(args.out, "growing", section("growing", header, body), PREAMBLE)
     print("\n".join(header + body))
     log(f"wrote {args.out}")
     return 0

@@ -34,6 +34,9 @@ RUN = 8 << 20  # bytes read from a pack in one request when consecutive chunks l
 WINDOW = 1 << 20  # small objects are read from packs a window of this size at a time (kept in memory)
 WINDOWS = 16  # windows kept
 SMALL_RUN = 64 << 10  # runs up to this size are read through windows
+READS = 4  # attempts at reading the index or a chunk while a gc -c replaces index files and packs
+REBASE = 1 / 16  # a delta against an older whole version above this share of the chunk is weighed
+# against the whole chunk compressed (stored whole when the delta costs more than half of it)
 BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together, on several threads
 
 
@@ -50,7 +53,143 @@ class _Session:
         self.durable: set[bytes] = set()  # chunks in uploaded packs
         self.recipes: dict[ObjRef, tuple[int, tuple[bytes, ...]]] = {}
         self.children: dict[ObjRef, list[ObjRef]] = {}  # a manifest's files
+        self.like: dict[ObjRef, tuple[ObjRef, tuple[bytes, ...]]] = {}  # object -> its previous version
+        self.owner: dict[bytes, ObjRef] | None = None  # chunk -> the newest object of several chunks using it
         self.errors: list[str] = []
+
+
+def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
+    """``gen``'s items, produced by a thread up to ``depth`` ahead: a large file is cut while the
+    previous batch is hashed and compressed (the push's CPU work spread over the cores)."""
+    import queue
+
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(end)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    t = threading.Thread(target=produce, name="tide-chunker", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join()
+
+
+class _Near:
+    """Finds, for each new chunk of an object being pushed, the chunk at the same place in the
+    object's previous version on the remote (the *base* its delta is compressed against).
+
+    The previous version is the object of several chunks that holds the first already-known chunk
+    met (the newest such object); places are matched by byte offset from the last chunk both share.
+    A base is never itself a delta (a delta's base is taken instead): reading a chunk costs at most
+    one more chunk."""
+
+    def __init__(self, store: ChunkedStore, s: _Session, ref: ObjRef, path: str) -> None:
+        self.store, self.s, self.ref, self.path = store, s, ref, path
+        self.like: ObjRef | None = None
+        self.old: tuple[bytes, ...] = ()
+        self.starts: list[int] = []
+        self.pos: dict[bytes, int] = {}
+        self.anchor = (0, 0)  # (offset in the old version, offset in this one) where both agree
+        self.far: set[bytes] = set()  # bases that are not the previous version's chunk but an older one
+
+    def _owner(self, cid: bytes) -> ObjRef | None:
+        s = self.s
+        with self.store._mu:
+            if s.owner is None:
+                s.owner = {}
+                for r, rec in sorted(s.base.recipes.items(), key=lambda kv: kv[1].time):
+                    if len(rec.chunks) > 1:
+                        for c in rec.chunks:
+                            s.owner[c] = r
+        return s.owner.get(cid)
+
+    def adopt(self, cid: bytes) -> bool:
+        """Take the object holding the known chunk ``cid`` as the previous version (once)."""
+        like = self._owner(cid)
+        if like is None:
+            return False
+        locs = self.s.base.locs
+        self.like, self.old = like, self.s.base.recipes[like].chunks
+        at = 0
+        for i, c in enumerate(self.old):
+            self.pos.setdefault(c, i)
+            self.starts.append(at)
+            at += locs[c].raw if c in locs else 0
+        self.starts.append(at)
+        return True
+
+    def see(self, cid: bytes, offset: int, length: int, known: bool) -> bytes | None:
+        """Record a chunk; for a new one, the id of its base (or None)."""
+        locs = self.s.base.locs
+        if known:
+            if self.like is None and not self.adopt(cid):
+                return None
+            i = self.pos.get(cid)
+            if i is not None:
+                self.anchor = (self.starts[i + 1], offset + length)
+            return None
+        if self.like is None:
+            return None
+        target = self.anchor[0] + (offset - self.anchor[1])
+        if not 0 <= target < self.starts[-1]:
+            return None  # past the old version's end: appended bytes have no base
+        import bisect
+
+        base = self.old[bisect.bisect_right(self.starts, target) - 1]
+        loc = locs.get(base)
+        if loc is None:
+            return None
+        if loc.comp.startswith(F.DELTA):
+            base = bytes.fromhex(loc.comp[len(F.DELTA):])
+            if base not in locs or locs[base].comp.startswith(F.DELTA):
+                return None
+            self.far.add(base)  # (read by the encoding threads after this batch's see calls)
+        return base
+
+    def base_bytes(self, base: bytes) -> tuple[bytes, bytes] | None:
+        """The base chunk's bytes: from the previous version in the local cache when it is there
+        (verified), else from the remote; None when neither can give them (then no delta)."""
+        like = self.like
+        if like is not None and like.legacy == self.ref.legacy and base in self.pos:
+            tail = os.path.join(self.ref.oid[:2], self.ref.oid[2:])
+            if self.path.endswith(tail):
+                old = self.path[:-len(tail)] + os.path.join(like.oid[:2], like.oid[2:])
+                i = self.pos[base]
+                try:
+                    with open(old, "rb") as f:
+                        f.seek(self.starts[i])
+                        data = f.read(self.starts[i + 1] - self.starts[i])
+                    if F.sha256(data) == base:
+                        return base, data
+                except OSError:
+                    pass
+        try:
+            return base, self.store._chunk(base)
+        except StorageError:
+            return None
 
 
 class ChunkedStore(ObjectStore):
@@ -74,6 +213,7 @@ class ChunkedStore(ObjectStore):
         from collections import OrderedDict
 
         self._windows: OrderedDict = OrderedDict()  # (pack, n) -> bytes, or an Event while being read
+        self._bases: dict[bytes, bytes] = {}  # base chunks of deltas lately read (64 kept)
         self._pool = None  # threads that hash and compress a large file's chunks (sha256 and zstd free the GIL)
 
     # --- the index ---------------------------------------------------------------------------------
@@ -103,16 +243,25 @@ class ChunkedStore(ObjectStore):
         return sorted(n for k in self.backend.list(F.INDEX) if F.is_id(n := k.rsplit("/", 1)[-1]))
 
     def _load(self, names: list[str] | None = None) -> F.State:
-        """The remote's index now: list the index files, read the ones not read before."""
-        if names is None:
-            names = self._names()
-        new = [n for n in names if n not in self._docs]
-        if len(new) > 1:
-            from concurrent.futures import ThreadPoolExecutor
+        """The remote's index now: list the index files, read the ones not read before. An index
+        file that vanished between the listing and the read was superseded by a ``gc -c`` running
+        meanwhile (it writes its index before deleting the old ones): list again."""
+        for attempt in range(READS):
+            if names is None:
+                names = self._names()
+            new = [n for n in names if n not in self._docs]
+            try:
+                if len(new) > 1:
+                    from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(min(8, len(new))) as pool:
-                list(pool.map(self._read_index, new))
-        docs = {n: self._read_index(n) for n in names}
+                    with ThreadPoolExecutor(min(8, len(new))) as pool:
+                        list(pool.map(self._read_index, new))
+                docs = {n: self._read_index(n) for n in names}
+                break
+            except StorageNotFound:
+                if attempt == READS - 1:
+                    raise
+                names = None
         if self._state is None or self._state.names != set(names):
             self._state = F.State.of(docs)
         return self._state
@@ -122,8 +271,9 @@ class ChunkedStore(ObjectStore):
             raise StorageError(f"remote '{self.url}' cannot be listed, which the chunked format needs "
                                "(use a remote that can list, or the dvc format)")
 
-    def _write_index(self, packs: dict, recipes: dict[ObjRef, F.Recipe], supersedes: list[str] = ()) -> str:
-        name, data = F.encode_index(time.time(), self._chunker(), packs, recipes, supersedes)
+    def _write_index(self, packs: dict, recipes: dict[ObjRef, F.Recipe], supersedes: list[str] = (),
+                     like: dict | None = None) -> str:
+        name, data = F.encode_index(time.time(), self._chunker(), packs, recipes, supersedes, like)
         self.backend.put_stream(io.BytesIO(data), F.INDEX + name, len(data))
         F.write_atomic(os.path.join(self.local, "index", name), data)
         self._docs[name] = F.decode_index(name, data)
@@ -139,13 +289,14 @@ class ChunkedStore(ObjectStore):
             return set()
         if self._state is None:  # first look in this process: the merged list of objects, if still current
             names = self._names()
-            known = F.read_refs(self._refs_path(names))
-            if known is None:
-                known = self._load(names).recipes
-                F.write_refs(self._refs_path(names), known)  # and drops the lists of older sets
+            tags = F.read_refs(self._refs_path(names))
+            if tags is not None:
+                return {r for r in refs if ("L" if r.legacy else "M") + r.oid in tags}
+            st = self._load(names)
+            F.write_refs(self._refs_path(sorted(st.names)), st.recipes)  # and drops the lists of older sets
         else:
-            known = self._load().recipes
-        return {r for r in refs if r in known}
+            st = self._load()
+        return {r for r in refs if r in st.recipes}
 
     def _refs_path(self, names: list[str]) -> str:
         """The objects of the index files ``names`` (merged once, then read in O(1) files by ``status -c``)."""
@@ -207,26 +358,54 @@ class ChunkedStore(ObjectStore):
         cids: list[bytes] = []
         level = [self.params.level]  # set to 0 once an object's first chunks show zstd does not pay
         tried = [0, 0]  # chunks compressed, of which smaller
+        near = _Near(self, s, ref, path) if size > self.params.avg else None
 
-        def prepare(piece: bytes) -> tuple[bytes, bytes | None, str]:
-            cid = F.sha256(piece)
-            if cid in st.locs or cid in s.durable or cid in s.pending:
-                return cid, None, ""
-            blob, comp = self.codec.encode(piece, level[0])
-            return cid, blob, comp
+        def known(cid: bytes) -> bool:
+            return cid in st.locs or cid in s.durable or cid in s.pending
 
-        for batch in self._batches(path, size):
-            if len(batch) > 1 and self._pool is not None:
-                prepared = list(self._pool.map(prepare, batch))
+        def encode(job: tuple[bytes, bytes, bytes | None]) -> tuple[bytes, str]:
+            piece, cid, base = job
+            blob, comp = self.codec.encode(piece, level[0], near.base_bytes(base) if base is not None else None)
+            if comp.startswith(F.DELTA) and base in near.far and len(blob) > len(piece) * REBASE:
+                # the base is an older whole version and the edits since have piled up: once the
+                # delta costs half the whole chunk, store this version whole, so that the next
+                # versions' deltas start from it (a delta's growth is bounded; the day it happens
+                # costs at most twice that chunk's delta)
+                whole = self.codec.encode(piece, level[0])
+                if len(blob) * 2 > len(whole[0]):
+                    return whole
+            return blob, comp
+
+        offset = 0
+        for batch in _ahead(self._batches(path, size)) if size > BATCH else self._batches(path, size):
+            many = len(batch) > 1 and self._pool is not None
+            hashed = list(self._pool.map(F.sha256, batch)) if many else [F.sha256(p) for p in batch]
+            jobs: list[tuple[bytes, bytes, bytes | None]] = []
+            if near is not None and near.like is None:  # chunks before the first known one get bases too
+                for cid in hashed:
+                    if known(cid) and near.adopt(cid):
+                        break
+            for piece, cid in zip(batch, hashed, strict=True):
+                if near is not None:
+                    base = near.see(cid, offset, len(piece), known(cid))
+                else:
+                    base = None
+                if not known(cid):
+                    jobs.append((piece, cid, base))
+                offset += len(piece)
+            if len(jobs) > 1 and self._pool is not None:
+                blobs = list(self._pool.map(encode, jobs))
             else:
-                prepared = [prepare(p) for p in batch]
+                blobs = [encode(j) for j in jobs]
+            new = {cid: (len(piece), blob, comp) for (piece, cid, _), (blob, comp) in zip(jobs, blobs, strict=True)}
             full: list[F.PackBuilder] = []
             with self._mu:
-                for piece, (cid, blob, comp) in zip(batch, prepared, strict=True):
+                for cid in hashed:
                     cids.append(cid)
-                    if blob is None or cid in s.pending or cid in s.durable:
+                    if cid not in new or cid in s.pending or cid in s.durable:
                         continue
-                    s.pack.add(cid, blob, len(piece), comp)
+                    raw, blob, comp = new.pop(cid)
+                    s.pack.add(cid, blob, raw, comp)
                     s.pending[cid] = s.pack
                     if len(s.pack.buf) >= self.params.pack:
                         full.append(s.pack)
@@ -234,8 +413,8 @@ class ChunkedStore(ObjectStore):
             for p in full:
                 self._send(s, p)
             if level[0] and tried[0] < 8:  # zstd "when it pays": judged on the object's first chunks
-                tried[0] += sum(1 for _, b, _ in prepared if b is not None)
-                tried[1] += sum(1 for _, b, c in prepared if c == "zstd")
+                tried[0] += len(blobs)
+                tried[1] += sum(1 for _, c in blobs if c != "raw")
                 if tried[0] >= 8 and not tried[1]:
                     level[0] = 0
         if ref.is_dir:
@@ -248,6 +427,8 @@ class ChunkedStore(ObjectStore):
             children = []
         with self._mu:
             s.recipes[ref] = (size, tuple(cids))
+            if near is not None and near.like is not None:
+                s.like[ref] = (near.like, st.recipes[near.like].chunks)
             if children:
                 s.children[ref] = children
 
@@ -332,7 +513,7 @@ class ChunkedStore(ObjectStore):
                     failed[ref] = "manifest not uploaded: some of its files failed"
             if ok or s.unindexed:
                 try:
-                    self._write_index(s.unindexed, ok)
+                    self._write_index(s.unindexed, ok, like={r: v for r, v in s.like.items() if r in ok})
                 except StorageError as exc:
                     failed.update((r, f"index upload failed: {exc}") for r in ok)
         finally:
@@ -381,15 +562,21 @@ class ChunkedStore(ObjectStore):
         try:
             pieces = list(self._read_run(run))
         except StorageNotFound:
-            with self._mu:
-                self._state = None
-            locs = self._load().locs
-            pieces = []
-            for cid in cids:
-                loc = locs.get(cid)
-                if loc is None:
-                    raise
-                pieces.extend(self._read_run([loc]))
+            for attempt in range(1, READS):
+                with self._mu:
+                    self._state = None
+                locs = self._load().locs
+                try:
+                    pieces = []
+                    for cid in cids:
+                        loc = locs.get(cid)
+                        if loc is None:
+                            raise StorageNotFound(f"chunk {cid.hex()} is in no index file any more (removed by gc -c?)")
+                        pieces.extend(self._read_run([loc]))
+                    break
+                except StorageNotFound:
+                    if attempt == READS - 1:
+                        raise
         yield from pieces
 
     def _read_run(self, run: list[F.Loc]) -> Iterator[bytes]:
@@ -404,7 +591,28 @@ class ChunkedStore(ObjectStore):
         if len(data) != total:
             raise StorageError(f"pack {run[0].pack} is shorter than its index says (run 'tide fsck -c')")
         for loc in run:
-            yield self.codec.decode(data[loc.offset - start:loc.offset - start + loc.length], loc)
+            base = self._chunk(bytes.fromhex(loc.comp[len(F.DELTA):])) if loc.comp.startswith(F.DELTA) else None
+            yield self.codec.decode(data[loc.offset - start:loc.offset - start + loc.length], loc, base)
+
+    def _chunk(self, cid: bytes) -> bytes:
+        """One chunk's bytes, verified (the base of a delta blob; bases are never deltas themselves)."""
+        with self._mu:
+            got = self._bases.get(cid)
+        if got is not None:
+            return got
+        st = self._state if self._state is not None and cid in self._state.locs else self._load()
+        loc = st.locs.get(cid)
+        if loc is None or loc.comp.startswith(F.DELTA):
+            raise StorageError(f"chunk {cid.hex()}, the base of a delta, is {'a delta' if loc else 'in no index file'}"
+                               " (run 'tide fsck -c')")
+        data = b"".join(self._read_run_moved([loc], [cid]))
+        if F.sha256(data) != cid:
+            raise StorageError(f"chunk {cid.hex()} in pack {loc.pack} is corrupt (run 'tide fsck -c')")
+        with self._mu:
+            self._bases[cid] = data
+            while len(self._bases) > 64:
+                del self._bases[next(iter(self._bases))]
+        return data
 
     def _window(self, pack: str, w: int) -> bytes:
         """One ``WINDOW`` of a pack, read once for the small objects it holds (a pull of many small

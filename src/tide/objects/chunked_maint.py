@@ -130,6 +130,7 @@ def collect(store: ChunkedStore, remove: list[ObjRef]) -> int:
         recipes = dict(st.recipes)
         removed = [r for r in remove if recipes.pop(r, None) is not None]
         live = {c for rec in recipes.values() for c in rec.chunks}
+        live |= bases(st, live)  # a delta's base lives as long as the delta
         listed = {k.rsplit("/", 1)[-1]: k for k in backend.list(F.PACKS)}
         keep: dict[str, list] = {}
         rewrite: list[str] = []
@@ -164,6 +165,16 @@ def collect(store: ChunkedStore, remove: list[ObjRef]) -> int:
             backend.delete(lock)
         except StorageError:
             pass
+
+
+def bases(st: F.State, chunks) -> set[bytes]:
+    """The base chunks of those of ``chunks`` stored as deltas."""
+    out = set()
+    for c in chunks:
+        loc = st.locs.get(c)
+        if loc is not None and loc.comp.startswith(F.DELTA):
+            out.add(bytes.fromhex(loc.comp[len(F.DELTA):]))
+    return out
 
 
 class _Heartbeat:
@@ -253,6 +264,7 @@ def check(store: ChunkedStore, sample: int | None, jobs: int) -> list[str]:
         problems.append(f"pack {pack}: named by the index but missing on the remote")
     for ref, rec in sorted(st.recipes.items()):
         lost = [c for c in rec.chunks if c not in st.locs]
+        lost += [b for b in bases(st, rec.chunks) if b not in st.locs]
         if lost:
             problems.append(f"{ref.oid}: {len(lost)} of its chunks are in no index file (e.g. {lost[0].hex()})")
     packs = sorted(set(st.packs) & listed)
@@ -274,7 +286,8 @@ def check(store: ChunkedStore, sample: int | None, jobs: int) -> list[str]:
                 out.append(f"pack {pack}: chunk {cid.hex()} is not where the index says")
                 continue
             try:
-                piece = store.codec.decode(data[off:off + n], F.Loc(pack, off, n, raw, comp))
+                base = store._chunk(bytes.fromhex(comp[len(F.DELTA):])) if comp.startswith(F.DELTA) else None
+                piece = store.codec.decode(data[off:off + n], F.Loc(pack, off, n, raw, comp), base)
             except Exception as exc:  # a damaged zstd frame: whatever the library raised
                 out.append(f"pack {pack}: chunk {cid.hex()} does not decode ({exc})")
                 continue
