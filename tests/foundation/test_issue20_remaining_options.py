@@ -55,3 +55,23 @@ def test_issue20_add_to_remote_and_out_as_dvc(both, tide, dvc):
     for r, other in ((both[0], tide), (both[1], dvc)):
         other("pull", cwd=r.path)
         assert (_read(r, "d/1"), _read(r, "d/2"), _read(r, "sub/b.txt")) == ("x\n", "y\n", "hello\n")
+
+
+def test_issue20_gc_projects_keep_what_the_other_project_uses_as_dvc(both):
+    def go(r):
+        other = f"../proj2-{r.name}"
+        r.sh(f"mkdir {other} && cd {other} && git init -q && echo b > b.txt && echo s > s.txt")
+        for argv in (["init", "-q"], ["cache", "dir", f"../{r.name}/.dvc/cache"], ["add", "-q", "b.txt", "s.txt"]):
+            r.run(*argv, cwd=r.p(other))
+        r.sh("echo a > a.txt; echo s > s.txt; echo old > old.txt")
+        r.t("add", "-q", "a.txt", "s.txt", "old.txt")
+        r.sh("rm old.txt old.txt.dvc")
+        steps = []
+        for argv in (["gc", "-w", "-f", "--projects", other], ["gc", "-w", "-f", "-p", "../nowhere"],
+                     ["gc", "-w", "-f", "-p"]):
+            res = r.t(*argv, check=False)
+            steps.append((res.returncode != 0, [f for f in r.cache_files() if not f.startswith(".")]))
+        return steps
+
+    steps = _same(both, go)
+    assert len(steps[0][1]) == 3 and steps[1][0] and len(steps[2][1]) == 2  # a, s (+ b with -p)
