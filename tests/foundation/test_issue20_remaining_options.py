@@ -75,3 +75,49 @@ def test_issue20_gc_projects_keep_what_the_other_project_uses_as_dvc(both):
 
     steps = _same(both, go)
     assert len(steps[0][1]) == 3 and steps[1][0] and len(steps[2][1]) == 2  # a, s (+ b with -p)
+
+
+REPRO = """stages:
+  a:
+    cmd: echo a > a.out
+    outs: [a.out]
+  b:
+    cmd: cat a.out > b.out
+    deps: [a.out]
+    outs: [b.out]
+  c:
+    cmd: echo c > c.out
+    outs: [c.out]
+"""
+
+
+def test_issue20_repro_interactive_asks_as_dvc(both):
+    import re
+    import shutil
+    import sys
+
+    from tests.conftest import dvc_bin
+
+    script = shutil.which("script")  # util-linux: a terminal for the tool's stdin
+    assert script, "util-linux 'script' is needed to give repro -i a terminal"
+    tools = {"dvc": dvc_bin(), "tide": f"{sys.executable} -m tide"}
+
+    def on_tty(r, answers, *argv):
+        line = " ".join([tools[r.name], *argv])
+        res = r.sh(f"printf '{answers}' | {script} -qec '{line}' /dev/null && echo rc=0 || echo rc=fail")
+        text = re.sub(r"\x1b\[[0-9;]*m|\r", "", res.stdout)
+        keep = ("Going to", "Your response", "Running stage", "aborted", "skipped", "ERROR", "rc=")
+        return [ln.strip() for ln in text.splitlines() if any(k in ln for k in keep)]
+
+    def go(r):
+        r.sh(f"cat > dvc.yaml <<'EOF'\n{REPRO}EOF\ngit add -A; git commit -qm p")
+        steps = [on_tty(r, "x\\ny\\nn\\n", "repro", "-i"), r.ls()]
+        res = r.t("repro", "-i", check=False)  # no terminal: nothing can be asked, the stage is refused
+        steps.append((res.returncode != 0, "reproduction aborted by the user" in res.stderr, r.ls()))
+        r.sh("rm -f dvc.lock a.out")
+        steps += [on_tty(r, "n\\ny\\n", "repro", "-i", "-k"), r.ls()]
+        return steps
+
+    steps = _same(both, go)
+    assert steps[1] == ["a.out", "dvc.lock", "dvc.yaml"] and steps[2][:2] == (True, True)
+    assert steps[4] == ["c.out", "dvc.lock", "dvc.yaml"]
