@@ -4,6 +4,7 @@ status, error lines, the files written, the remote's objects; what one tool writ
 
 from __future__ import annotations
 
+import json
 import os
 
 
@@ -121,3 +122,33 @@ def test_issue20_repro_interactive_asks_as_dvc(both):
     steps = _same(both, go)
     assert steps[1] == ["a.out", "dvc.lock", "dvc.yaml"] and steps[2][:2] == (True, True)
     assert steps[4] == ["c.out", "dvc.lock", "dvc.yaml"]
+
+
+TRAIN = """stages:
+  train:
+    cmd: python3 -c "import yaml;p=yaml.safe_load(open('params.yaml'));open('loss.csv','w').write('step,loss\\\\n0,1\\\\n1,%s\\\\n'%p['lr'])"
+    params: [lr]
+    plots: [loss.csv]
+"""
+
+
+def test_issue20_plots_diff_experiment_as_dvc(tmp_path, tide, dvc):
+    """dvc's experiment (dvc exp run) compared by tide's plots diff -e, and experiment names as revisions:
+    the same JSON as dvc's, byte for byte."""
+    import subprocess
+
+    d = tmp_path / "r"
+    d.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
+    dvc("init", "-q", cwd=d)
+    (d / "dvc.yaml").write_text(TRAIN)
+    (d / "params.yaml").write_text("lr: 0.5\n")
+    dvc("repro", "-q", cwd=d)
+    subprocess.run("git add -A && git commit -qm base", shell=True, cwd=d, check=True)
+    dvc("exp", "run", "-q", "-S", "lr=0.1", "-n", "e1", cwd=d)
+    for argv in (["-e", "e1"], ["e1"], ["-e", "e1", "HEAD"], ["-e"]):
+        want, got = (run("plots", "diff", *argv, "--json", cwd=d) for run in (dvc, tide))
+        assert got.stdout == want.stdout, argv
+    revs = [x["revisions"] for x in json.loads(got.stdout)["data"]["loss.csv"]]
+    assert revs == [["workspace", "HEAD"]]  # -e without a revision: as plain diff (the workspace changed)
+    assert tide("plots", "diff", "-e", "nope", cwd=d, check=False).returncode == 1
