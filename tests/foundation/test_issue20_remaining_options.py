@@ -126,9 +126,13 @@ def test_issue20_repro_interactive_asks_as_dvc(both):
 
 TRAIN = """stages:
   train:
-    cmd: python3 -c "import yaml;p=yaml.safe_load(open('params.yaml'));open('loss.csv','w').write('step,loss\\\\n0,1\\\\n1,%s\\\\n'%p['lr'])"
+    cmd: python3 train.py
+    deps: [train.py]
     params: [lr]
     plots: [loss.csv]
+"""
+TRAIN_PY = """lr = open("params.yaml").read().split(":")[1].strip()
+open("loss.csv", "w").write(f"step,loss\\n0,1\\n1,{lr}\\n")
 """
 
 
@@ -143,6 +147,7 @@ def test_issue20_plots_diff_experiment_as_dvc(tmp_path, tide, dvc):
     dvc("init", "-q", cwd=d)
     (d / "dvc.yaml").write_text(TRAIN)
     (d / "params.yaml").write_text("lr: 0.5\n")
+    (d / "train.py").write_text(TRAIN_PY)
     dvc("repro", "-q", cwd=d)
     subprocess.run("git add -A && git commit -qm base", shell=True, cwd=d, check=True)
     dvc("exp", "run", "-q", "-S", "lr=0.1", "-n", "e1", cwd=d)
