@@ -157,3 +157,40 @@ def test_issue20_plots_diff_experiment_as_dvc(tmp_path, tide, dvc):
     revs = [x["revisions"] for x in json.loads(got.stdout)["data"]["loss.csv"]]
     assert revs == [["workspace", "HEAD"]]  # -e without a revision: as plain diff (the workspace changed)
     assert tide("plots", "diff", "-e", "nope", cwd=d, check=False).returncode == 1
+
+
+LEGACY = {  # a DVC 2.x project: md5-dos2unix hashes, no `hash:` keys, objects in the 2.x cache layout
+    "f.txt": b"hello\r\n", "d/f": b"hello\r\n", "o.txt": b"hello\r\n",
+    ".dvc/cache/b1/946ac92492d2347c6235b4d2611184": b"hello\r\n",
+    ".dvc/cache/f9/62d5d673cb84c3fbf9d61c28e0f324.dir":
+        b'[{"md5": "b1946ac92492d2347c6235b4d2611184", "relpath": "f"}]',
+    "f.txt.dvc": b"outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 7\n  path: f.txt\n",
+    "d.dvc": b"outs:\n- md5: f962d5d673cb84c3fbf9d61c28e0f324.dir\n  size: 7\n  nfiles: 1\n  path: d\n",
+    "dvc.yaml": b"stages:\n  s:\n    cmd: cat f.txt > o.txt\n    deps: [f.txt]\n    outs: [o.txt]\n",
+    "dvc.lock": b"schema: '2.0'\nstages:\n  s:\n    cmd: cat f.txt > o.txt\n    deps:\n    - path: f.txt\n"
+                b"      md5: b1946ac92492d2347c6235b4d2611184\n      size: 7\n    outs:\n    - path: o.txt\n"
+                b"      md5: b1946ac92492d2347c6235b4d2611184\n      size: 7\n",
+    ".gitignore": b"/f.txt\n/d\n/o.txt\n",
+}
+
+
+def test_issue20_cache_migrate_dvc_files_as_dvc(both, tide, dvc):
+    import yaml
+
+    from tests.foundation.conftest import make_tree
+
+    def go(r):
+        make_tree(r.path, LEGACY)
+        r.sh("git add -A && git commit -qm 2.x")
+        steps = [r.t("cache", "migrate", "--dvc-files", *a).stdout.replace(f"\t{r.name} config", "\tT config")
+                 for a in (["--dry"], [], ["--dry"])]
+        steps.append([yaml.safe_load(_read(r, f)) for f in ("f.txt.dvc", "d.dvc", "dvc.lock")])
+        steps.append([f for f in r.cache_files() if not f.startswith(".")])
+        return steps
+
+    steps = _same(both, go)
+    assert "\td.dvc\n\tdvc.yaml (dvc.lock)\n\tf.txt.dvc" in steps[0] and "No DVC files" in steps[2]
+    assert steps[3][0]["outs"][0] == {"md5": "af5597c29467a96523a70787c319f4db", "size": 7, "hash": "md5",
+                                      "path": "f.txt"}
+    for r, other in ((both[0], tide), (both[1], dvc)):  # each reads what the other migrated: nothing changed
+        assert "up to date" in other("status", cwd=r.path).stdout

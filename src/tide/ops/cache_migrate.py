@@ -38,3 +38,46 @@ def migrate(repo: Repo) -> int:
                 cache.put_file(src, new)
                 added += 1
     return added
+
+
+def legacy_dvc_files(repo: Repo) -> list[tuple[str, str]]:
+    """The files whose entries still carry 2.x hashes (dvc's ``_migrateable_dvcfiles``), as ``(shown,
+    commit target)``: a ``.dvc`` file with a 2.x output; a stage of ``dvc.lock`` with a 2.x output or
+    in-repository dependency (shown ``dvc.yaml (dvc.lock)``). ``.dvc`` files in dvc's walk order, then stages."""
+    import os
+
+    from tide.ops.index import collect
+    from tide.pipeline.lockfile import LOCK_NAME, read_entries
+    from tide.workspace.index import find_dvc_files
+    from tide.workspace.walkorder import walk_key
+
+    ptrs = {t.source for t in collect(repo) if t.stage is None and t.out.legacy and t.out.md5}
+    out = [(repo.rel(p), repo.rel(p)) for p in sorted(ptrs, key=walk_key(repo.root))]
+    for yml in sorted(find_dvc_files(repo.root, repo.ignore)[1], key=walk_key(repo.root)):
+        lock = os.path.join(os.path.dirname(yml), LOCK_NAME)
+        for name, entry in read_entries(lock, repo.root).items():
+            if not isinstance(entry, dict):
+                continue
+            items = list(entry.get("outs") or []) + [d for d in entry.get("deps") or [] if _in_repo(repo, lock, d)]
+            if any(isinstance(d, dict) and d.get("md5") and "hash" not in d for d in items):
+                out.append((f"{repo.rel(yml)} ({repo.rel(lock)})", f"{repo.rel(yml)}:{name}"))
+    return out
+
+
+def _in_repo(repo: Repo, lock: str, dep) -> bool:
+    import os
+
+    if not isinstance(dep, dict) or "://" in str(dep.get("path", "")):
+        return False
+    p = os.path.normpath(os.path.join(os.path.dirname(lock), str(dep.get("path", ""))))
+    return p == repo.root or p.startswith(repo.root + os.sep)
+
+
+def migrate_dvc_files(repo: Repo, entries: list[tuple[str, str]]) -> list[str]:
+    """dvc's ``commit_2_to_3``: the outputs (and in-repository dependencies) of ``entries`` recorded
+    again with 3.x md5 hashes of the workspace data (a forced commit); returns the files written."""
+    from tide.ops.commit import commit
+
+    changed = commit(repo, [target for _, target in entries], cwd=repo.root, force=True)
+    order = {target.split(":")[0]: i for i, (_, target) in enumerate(entries)}  # as dvc: in the entries' order
+    return sorted(changed, key=lambda f: (not f.endswith(".dvc"), order.get(f, len(order))))
