@@ -13,6 +13,11 @@ def _read(r, rel):
         return f.read()
 
 
+def _read_abs(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def _same(both, fn):
     seen = [fn(r) for r in both]
     assert seen[0] == seen[1], seen
@@ -194,3 +199,43 @@ def test_issue20_cache_migrate_dvc_files_as_dvc(both, tide, dvc):
                                       "path": "f.txt"}
     for r, other in ((both[0], tide), (both[1], dvc)):  # each reads what the other migrated: nothing changed
         assert "up to date" in other("status", cwd=r.path).stdout
+
+
+def test_issue20_artifacts_get_as_dvc(tmp_path, tide, dvc):
+    """A registry made by tide (``tide model register/assign``: GTO's tags; ``artifacts:`` in dvc.yaml) read by
+    ``dvc artifacts get`` and ``tide artifacts get``: the same messages, files and exit status."""
+    import subprocess
+
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    (tmp_path / "store").mkdir()
+    sh = lambda line: subprocess.run(line, shell=True, cwd=reg, check=True, capture_output=True)  # noqa: E731
+    sh("git init -q -b main && mkdir models && echo v1 > models/m.pkl")
+    for argv in (["init", "-q"], ["remote", "add", "-q", "-d", "r", "../store"], ["add", "-q", "models/m.pkl"]):
+        tide(*argv, cwd=reg)
+    (reg / "dvc.yaml").write_text("artifacts:\n  mymodel:\n    path: models/m.pkl\n    type: model\n")
+    sh("git add -A && git commit -qm v1")
+    tide("push", "-q", cwd=reg)
+    tide("model", "register", "mymodel", "--version", "v1.0.0", cwd=reg)
+    sh("echo v2 > models/m.pkl")
+    tide("add", "-q", "models/m.pkl", cwd=reg)
+    sh("git add -A && git commit -qm v2")
+    tide("push", "-q", cwd=reg)
+    tide("model", "register", "mymodel", "--version", "v1.1.0", cwd=reg)
+    tide("model", "assign", "mymodel", "--version", "v1.0.0", "--stage", "prod", cwd=reg)
+
+    def go(run, name):
+        d = tmp_path / name
+        (d / "sub").mkdir(parents=True)
+        steps = []
+        for argv in ([], ["--rev", "v1.0.0", "-f"], ["--stage", "prod", "-o", "sub"], [], ["--rev", "v9"]):
+            res = run("artifacts", "get", "../reg", "mymodel", *argv, cwd=d, check=False)
+            got = sorted((os.path.relpath(os.path.join(p, f), d), os.path.join(p, f)) for p, _, fs in os.walk(d)
+                         for f in fs)
+            got = [(rel, _read_abs(path)) for rel, path in got]
+            steps.append((res.returncode, res.stdout, got, "Unable to find artifact 'mymodel @ v9'" in res.stderr))
+        return steps
+
+    want, got = go(dvc, "dvc"), go(tide, "tide")
+    assert got == want
+    assert want[0][:2] == (0, "Downloaded 1 file(s) to 'm.pkl'\n") and want[3][0] == 1 and want[4][3]
