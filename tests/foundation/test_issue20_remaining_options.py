@@ -239,3 +239,20 @@ def test_issue20_artifacts_get_as_dvc(tmp_path, tide, dvc):
     want, got = go(dvc, "dvc"), go(tide, "tide")
     assert got == want
     assert want[0][:2] == (0, "Downloaded 1 file(s) to 'm.pkl'\n") and want[3][0] == 1 and want[4][3]
+
+
+def test_issue20_completion_scripts_complete_commands_and_options(tide, tmp_path):
+    """``tide completion``: the bash script, sourced, completes commands, subcommands and options; zsh's
+    loads the same through bashcompinit."""
+    import subprocess
+
+    script = tmp_path / "tide.bash"
+    script.write_text(tide("completion", "-s", "bash").stdout)
+    probe = "; ".join(f'read -ra COMP_WORDS <<< "{w}"; COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); _tide; '
+                      f'echo "${{COMPREPLY[*]}}"' for w in ("tide artif", "tide add --to", "tide cache m",
+                                                            "tide cache migrate --dvc", "tide gc -p", "tide queue _"))
+    out = subprocess.run(["bash", "-c", f"source {script}; {probe}"], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["artifacts", "--to-remote", "migrate", "--dvc-files", "-p", ""]
+    zsh = tide("completion", "--shell", "zsh").stdout
+    assert zsh.startswith("#compdef tide\n") and "bashcompinit" in zsh and "complete -o filenames -F _tide tide" in zsh
+    assert tide("completion", "-s", "fish", check=False).returncode != 0

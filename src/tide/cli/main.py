@@ -75,6 +75,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Run the retraining loop on embedded defaults"),
     "ui": ("ui", "Serve a read-only local web app over the repository's history"),
     "version": ("version", "Show tide's version and environment"),
+    "completion": ("completion", "Print a shell completion script (bash, zsh)"),
     "doctor": ("doctor", "Show the environment and whether tide retrain can run here"),
 }
 
