@@ -78,6 +78,6 @@ def migrate_dvc_files(repo: Repo, entries: list[tuple[str, str]]) -> list[str]:
     again with 3.x md5 hashes of the workspace data (a forced commit); returns the files written."""
     from tide.ops.commit import commit
 
-    changed = commit(repo, [target for _, target in entries], cwd=repo.root, force=True)
+    changed = commit(repo, [target for _, target in entries], cwd=repo.root, force=True, to_3x=True)
     order = {target.split(":")[0]: i for i, (_, target) in enumerate(entries)}  # as dvc: in the entries' order
     return sorted(changed, key=lambda f: (not f.endswith(".dvc"), order.get(f, len(order))))

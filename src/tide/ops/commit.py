@@ -16,7 +16,7 @@ from tide.workspace.repo import Repo
 
 def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None, force: bool = False,
            confirm: Callable[[str], bool] | None = None, recursive: bool = False,
-           with_deps: bool = False, relink: bool = True) -> list[str]:
+           with_deps: bool = False, relink: bool = True, to_3x: bool = False) -> list[str]:
     """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed.
 
     As dvc: a ``.dvc`` file or stage whose workspace differs from its record (an output modified, deleted
@@ -24,7 +24,8 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
     when ``confirm(question)`` says yes; otherwise nothing is written and the commit fails. An unchanged
     one only gets its cached outputs stored (``not in cache`` is no change). ``force`` records every
     selected stage, and saves its run in the run cache (N18). ``recursive``/``with_deps`` (``-R``/``-d``)
-    widen the targets as ``status`` does (tide.ops.status.scope, the one selector)."""
+    widen the targets as ``status`` does (tide.ops.status.scope, the one selector). An unchanged DVC 2.x
+    entry of a ``.dvc`` file stays as it is (as dvc) unless ``to_3x`` (``cache migrate --dvc-files``)."""
     cwd = cwd or os.getcwd()
     with repo.lock():
         sources: list[str] = []
@@ -53,7 +54,7 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
                     raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
         changed = _commit_stages(repo, stages, force, relink)
         for pf, _ in ptrs:
-            if _commit_pointer(repo, pf, relink):
+            if _commit_pointer(repo, pf, relink, to_3x):
                 changed.append(repo.rel(pf.path))
     return changed
 
@@ -84,12 +85,13 @@ def _legacy_same(repo: Repo, path: str, md5: str, res) -> bool:
     return legacy_same(path, md5, res, repo.hasher)
 
 
-def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True) -> bool:
+def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to_3x: bool = False) -> bool:
     """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is."""
     new_outs = []
     for out in pf.outs:
         res = repo.hasher.hash_path(out.abspath)
-        if out.legacy and out.md5 and res.md5 != out.md5 and _legacy_same(repo, out.abspath, out.md5, res):
+        if (not to_3x and out.legacy and out.md5 and res.md5 != out.md5
+                and _legacy_same(repo, out.abspath, out.md5, res)):
             new_outs.append(out)  # as dvc: an unchanged 2.x entry stays as it is (cache migrate --dvc-files
             continue  # or a change records it with 3.x hashes)
         new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
