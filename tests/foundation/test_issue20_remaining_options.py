@@ -246,6 +246,8 @@ def test_issue20_artifacts_get_as_dvc(tmp_path, tide, dvc):
 
     want, got = go(dvc, "dvc"), go(tide, "tide")
     assert got == want
+    urls = [run("artifacts", "get", str(reg), "mymodel", "--stage", "prod", "--show-url").stdout for run in (dvc, tide)]
+    assert urls[0] == urls[1] and "/store/files/md5/" in urls[0]
     assert want[0][:2] == (0, "Downloaded 1 file(s) to 'm.pkl'\n") and want[3][0] == 1 and want[4][3]
 
 
