@@ -265,4 +265,14 @@ def test_issue20_completion_scripts_complete_commands_and_options(tide, tmp_path
     assert out.stdout.splitlines() == ["artifacts", "--to-remote", "migrate", "--dvc-files", "-p", ""]
     zsh = tide("completion", "--shell", "zsh").stdout
     assert zsh.startswith("#compdef tide\n") and "bashcompinit" in zsh and "complete -o filenames -F _tide tide" in zsh
+    import shutil
+
+    if shutil.which("zsh"):  # where zsh is installed: the words picked as bashcompinit passes them (arrays from 1;
+        # zsh's compgen does not filter by the typed prefix, zsh's matcher does that later)
+        (tmp_path / "tide.zsh").write_text(zsh)
+        run = ("autoload -U compinit && compinit -u; source {}; words=(tide cache migrate --dvc); CURRENT=4; "
+               'COMP_WORDS=("${{words[@]}}"); COMP_CWORD=3; _tide; print -r -- "${{COMPREPLY[*]}}"')
+        out = subprocess.run(["zsh", "-fc", run.format(tmp_path / "tide.zsh")], capture_output=True, text=True)
+        assert out.stdout.split() == ["--dry", "--dvc-files", "--help", "--log", "--quiet", "--verbose", "-h", "-q",
+                                      "-v"], out
     assert tide("completion", "-s", "fish", check=False).returncode != 0
