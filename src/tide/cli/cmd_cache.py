@@ -7,7 +7,8 @@ def register(p):
 
     add_level_flags(d)
     m = sub.add_parser("migrate", help="copy DVC 2.x cache objects into the 3.x layout")
-    m.add_argument("--dvc-files", action="store_true", help="not supported: re-add the outputs")
+    m.add_argument("--dvc-files", action="store_true",
+                   help="also record the 2.x entries of .dvc files and dvc.lock with 3.x hashes (a forced commit)")
     m.add_argument("--dry", action="store_true", help="only say how many objects would be migrated")
 
 
@@ -32,14 +33,28 @@ def run(args):
 def _migrate(r, args):
     from tide.ops import cache_migrate
 
-    if args.dvc_files:
-        from tide.core.errors import UsageError
-
-        raise UsageError("cache migrate --dvc-files is not supported: re-adding an output ('tide add PATH') "
-                         "records it with 3.x hashes")
     if args.dry:
         n = len(cache_migrate.legacy_objects(r))
         print(f"{n} files will be re-hashed and migrated to the DVC 3.0 cache location.")
+    else:
+        print(f"Migrated {cache_migrate.migrate(r)} files to DVC 3.0 cache location.")
+    if not args.dvc_files:
         return 0
-    print(f"Migrated {cache_migrate.migrate(r)} files to DVC 3.0 cache location.")
+    entries = cache_migrate.legacy_dvc_files(r)  # dvc's messages (commit_2_to_3)
+    if not entries:
+        print("No DVC files in the repo to migrate to the 3.0 format.")
+        return 0
+    if args.dry:
+        print("Entries in following DVC files will be migrated to the 3.0 format:")
+        print("\n".join(sorted(f"\t{shown}" for shown, _ in entries)))
+        return 0
+    from tide.cli.output import git_hint
+
+    changed = cache_migrate.migrate_dvc_files(r, entries)
+    for f in changed:
+        print(f"Updating {'DVC' if f.endswith('.dvc') else 'lock'} file '{f}'")
+    staged = bool(changed) and r.autostage and r.git is not None
+    if staged:
+        r.git.add(changed)
+    git_hint(changed, staged, args.quiet)
     return 0

@@ -13,6 +13,8 @@ def register(p):
     p.add_argument("-n", "--num", type=int, help="with --rev or -a: the last N commits of each")
     p.add_argument("--not-in-remote", action="store_true",
                    help="do not keep what the remote (-r, or the default) already has")
+    p.add_argument("-p", "--projects", nargs="*", default=[], metavar="PATH",
+                   help="also keep what these projects (sharing this cache) use, with the same scope")
     p.add_argument("-c", "--cloud", action="store_true", help="also collect garbage on the remote")
     p.add_argument("-r", "--remote", help="remote for -c or --not-in-remote")
     p.add_argument("-j", "--jobs", type=int, help="parallel requests to the remote")
@@ -47,7 +49,7 @@ def _run(args):
     r = repo()
     scope = dict(
         workspace=args.workspace, all_branches=args.all_branches, all_tags=args.all_tags, all_commits=args.all_commits,
-        rev=args.rev, num=args.num,
+        rev=args.rev, num=args.num, projects=args.projects,
     )
     # as dvc 3.67.1: -r alone is a local gc (its check that -r needs -c is never reached)
     if args.not_in_remote and args.cloud:

@@ -5,6 +5,8 @@ def register(p):
     d = sub.add_parser("diff", help="render plots of revisions side by side")
     d.add_argument("revisions", nargs="*", help="git revisions (default: HEAD and the workspace)")
     d.add_argument("--targets", nargs="*", default=[], help="plot ids or files")
+    d.add_argument("-e", "--experiment", action="store_true",
+                   help="one REVISION is an experiment: compare it with its baseline commit")
     m = sub.add_parser("modify", help="set plot properties of a stage output (written to its dvc.yaml)")
     m.add_argument("target", help="plot file")
     m.add_argument("--unset", nargs="*", default=None, metavar="PROP", help="properties to remove")
@@ -67,14 +69,29 @@ def run(args):
                 print("No plots were loaded, visualization file will not be created.")
             return 0
         targets = args.targets
-        revs = list(args.revisions) or ["HEAD"]
-        if len(revs) == 1 and revs[0] != "workspace":
-            revs.append("workspace")
+        revs = diff_revisions(repo(), list(args.revisions), args.experiment)
     if args.png:
         return _png(args, targets, revs)
     if "workspace" in revs:  # dvc's brancher visits the workspace first
         revs = ["workspace", *[r for r in revs if r != "workspace"]]
     return _vega(args, targets, revs)
+
+
+def diff_revisions(r, revs: list[str], experiment: bool) -> list[str]:
+    """dvc's ``plots.diff._revisions``: with ``-e`` one revision is an experiment, compared with its
+    baseline (short id); one revision is compared with the workspace; none: the workspace, and HEAD
+    first when tracked files changed."""
+    from tide.ops.exp_refs import baseline_of
+
+    if experiment and len(revs) == 1 and r.git is not None:
+        base = baseline_of(r.git, revs[0])
+        if base:
+            revs.append(base[:7])
+    if len(revs) <= 1:
+        if not revs and r.git is not None and r.git.out("status", "--porcelain", "-uno").strip():
+            revs.append("HEAD")
+        revs.append("workspace")
+    return list(dict.fromkeys(revs))
 
 
 def _templates(args):

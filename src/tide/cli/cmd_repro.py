@@ -19,6 +19,8 @@ def register(p):
                    help="stage names in TARGETs ([dvc.yaml:]PATTERN) are shell-style wildcards")
     p.add_argument("--no-run-cache", action="store_true", help="neither restore from nor save to the run cache")
     p.add_argument("--no-commit", action="store_true", help="do not store outputs in the cache")
+    p.add_argument("-i", "--interactive", action="store_true",
+                   help="ask before each stage that would run (also config core.interactive)")
 
 
 def run(args):
@@ -31,6 +33,7 @@ def run(args):
         pull=args.pull, allow_missing=args.allow_missing, keep_going=args.on_error == "keep-going",
         ignore_errors=args.on_error == "ignore", glob=args.glob,
         force_downstream=args.force_downstream, run_cache=not args.no_run_cache, no_commit=args.no_commit,
+        interactive=args.interactive,
     )
 
     def say(line):
@@ -38,9 +41,32 @@ def run(args):
             print(line, flush=True)
 
     r = repo()
-    res = reproduce(r, req, say=say, warn=lambda line: warn([line]))
+    res = reproduce(r, req, say=say, warn=lambda line: warn([line]), confirm=ask_yes_no)
     if not args.dry:
         if not res.ran and not res.restored:
             say("Data and pipelines are up to date.")
         git_hint(res.git_files, False, args.quiet)
     return 0
+
+
+ANSWERS = ("yes", "no", "y", "n")
+
+
+def ask_yes_no(question: str) -> bool:
+    """dvc's ``prompt.confirm``: ``QUESTION [y/n]`` until one of yes/no/y/n is answered. Without a
+    terminal on stdin nothing can be asked: the stage is refused, saying why."""
+    import sys
+
+    from tide.core.errors import PipelineError
+
+    if not sys.stdin.isatty():
+        raise PipelineError("reproduction aborted by the user (-i/--interactive asks on a terminal: stdin is "
+                            "not one)")
+    while True:
+        try:
+            answer = input(f"{question} [y/n] ").strip().lower()
+        except EOFError:
+            return False
+        if answer in ANSWERS:
+            return answer.startswith("y")
+        print(f"Your response must be one of: {list(ANSWERS)}. Please try again.", flush=True)

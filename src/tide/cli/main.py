@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("ls", "List a repository's files, git- and dvc-tracked, at a revision (alias of list)"),
     "du": ("du", "Show the disk usage of a repository's files, git- and dvc-tracked, at a revision"),
     "get": ("get", "Download a file or directory of another repository (git- or dvc-tracked)"),
+    "artifacts": ("artifacts", "Download an artifact of a registry repository (dvc artifacts get)"),
     "get-url": ("get_url", "Download a file or directory from a URL (local path, s3://, http://, ...)"),
     "list-url": ("ls_url", "List what is at a URL (local path, s3://, http://, ...), as dvc list-url"),
     "ls-url": ("ls_url", "List what is at a URL (alias of list-url)"),
@@ -74,6 +75,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Run the retraining loop on embedded defaults"),
     "ui": ("ui", "Serve a read-only local web app over the repository's history"),
     "version": ("version", "Show tide's version and environment"),
+    "completion": ("completion", "Print a shell completion script (bash, zsh)"),
     "doctor": ("doctor", "Show the environment and whether tide retrain can run here"),
 }
 

@@ -8,7 +8,7 @@ import shutil
 import stat
 from dataclasses import dataclass, field
 
-from tide.core.errors import MissingError, OverlapError, PathError, UsageError
+from tide.core.errors import MissingError, OverlapError, PathError, TideError, UsageError
 from tide.ops.index import Tracked, collect, declared_outs
 from tide.workspace import gitignore, pointers
 from tide.workspace.hashing import HashResult
@@ -103,6 +103,86 @@ def expand_targets(targets: list[str], cwd: str, use_glob: bool) -> list[str]:
     return out
 
 
+class InvalidArgument(TideError):
+    """A combination of options dvc refuses (its ``InvalidArgumentError``: exit status 1, as dvc's)."""
+
+
+def check_transfer_args(targets: list[str], to_remote: bool, out: str | None, use_glob: bool, no_commit: bool,
+                        remote: str | None, remote_jobs: int | None) -> None:
+    """dvc's ``CmdAdd.validate_args``, with its messages: ``--to-remote``/``-o`` take one target and
+    neither ``--glob`` nor ``--no-commit``; ``-r``/``--remote-jobs`` only go with ``--to-remote``."""
+    if to_remote or out is not None:
+        opt = "--to-remote" if to_remote else "--out"
+        bad = ("multiple targets" if len(targets) != 1 else "--glob option" if use_glob
+               else "--no-commit option" if no_commit else None)
+        if bad:
+            raise InvalidArgument(f"{bad} can't be used with {opt}")
+    elif remote:
+        raise InvalidArgument("--remote can't be used without --to-remote")
+    elif remote_jobs:
+        raise InvalidArgument("--remote-jobs can't be used without --to-remote")
+
+
+def _is_url(target: str) -> bool:
+    return "://" in target and not target.startswith("file://")
+
+
+def output_path(target: str, out: str | None, cwd: str, force: bool) -> str:
+    """dvc's ``resolve_output``: where ``add TARGET -o OUT`` puts the data. OUT an existing directory:
+    ``OUT/<TARGET's name>``; an existing file there is replaced only with ``force``."""
+    from urllib.parse import urlparse
+
+    name = os.path.basename(os.path.normpath(urlparse(target).path if _is_url(target) else target))
+    dst = os.path.join(cwd, out) if out else os.path.join(cwd, name)
+    if out and os.path.isdir(dst) and not os.path.islink(dst):
+        dst = os.path.join(dst, name)
+    dst = os.path.normpath(dst)
+    if os.path.lexists(dst) and not force:
+        raise PathError(f"'{os.path.relpath(dst, cwd)}' exists already; -o will not overwrite it (use -f/--force)")
+    return dst
+
+
+def add_to_remote(repo: Repo, target: str, out: str | None = None, remote: str | None = None,
+                  jobs: int | None = None, cwd: str | None = None, force: bool = False) -> AddResult:
+    """dvc's ``add --to-remote``: TARGET (a path, or a URL) is hashed and its objects pushed to ``remote``
+    (default: the default remote); neither the workspace nor the cache gets the data, only the ``.dvc``
+    file does (no .gitignore entry). Its place: ``OUT.dvc`` with ``-o OUT``; beside TARGET when TARGET
+    is inside the repository, else ``<cwd>/<TARGET's name>.dvc`` (dvc's ``resolve_paths``)."""
+    from tide.ops import to_remote
+
+    cwd = cwd or os.getcwd()
+    src = target if _is_url(target) else os.path.abspath(os.path.join(cwd, target))
+    if out is not None:
+        dst = resolve_target(repo, output_path(target, out, cwd, force), cwd)
+    elif not _is_url(target) and (os.path.realpath(src) + os.sep).startswith(os.path.realpath(repo.root) + os.sep):
+        dst = resolve_target(repo, target, cwd)
+    else:
+        dst = resolve_target(repo, output_path(target, None, cwd, True), cwd)
+    if not _is_url(target) and not os.path.lexists(src):
+        raise MissingError(f"'{target}' does not exist")
+    ptr = dst + pointers.SUFFIX
+    result = AddResult()
+    with repo.lock():
+        tracked = collect(repo) + declared_outs(repo)
+        check_overlap(repo, dst, tracked, ptr)
+        check_pipelines(repo)
+        old = pointers.load(ptr, repo.root) if os.path.exists(ptr) else None
+        tmp = to_remote.scratch_dir(repo)
+        try:
+            local = to_remote.fetch_source(repo, target, tmp) if _is_url(target) else src
+            up = to_remote.upload(repo, local, remote, jobs, tmp, target)
+        finally:
+            to_remote.cleanup(tmp)
+        base = old.outs[0] if old and len(old.outs) == 1 else Out(os.path.basename(dst), dst)
+        pf = PointerFile(ptr, (base.with_hash(up.md5, up.size, up.nfiles, False),), dict(old.top) if old else {})
+        pf.write()
+        result.pointer_files = result.git_files = [repo.rel(ptr)]
+        if repo.autostage and repo.git is not None:
+            repo.git.add(result.git_files)
+            result.staged = True
+    return result
+
+
 def add(
     repo: Repo,
     targets: list[str],
@@ -125,10 +205,10 @@ def add(
     result = AddResult()
     with repo.lock():
         if out is not None:
-            src = os.path.abspath(os.path.join(cwd, targets[0]))
-            if not os.path.lexists(src):
+            src = targets[0] if _is_url(targets[0]) else os.path.abspath(os.path.join(cwd, targets[0]))
+            if not _is_url(src) and not os.path.lexists(src):
                 raise MissingError(f"'{targets[0]}' does not exist")
-            paths = [resolve_target(repo, out, cwd)]
+            paths = [resolve_target(repo, output_path(targets[0], out, cwd, force), cwd)]
         else:
             paths = [resolve_target(repo, t, cwd) for t in targets]
             for t, p in zip(targets, paths, strict=True):
@@ -150,7 +230,7 @@ def add(
         gitignore.refuse_ignored_files(repo.root, [p + pointers.SUFFIX for p in own], repo.git)
         check_pipelines(repo)
         if out is not None:
-            _copy_in(src, paths[0], force)
+            _copy_in(src, paths[0], force, repo.env)
         for p in paths:
             pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit, relink)
             if repo.rel(pf.path) not in result.pointer_files:
@@ -221,9 +301,14 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerF
     return new_pf
 
 
-def _copy_in(src: str, dst: str, force: bool = False) -> None:
+def _copy_in(src: str, dst: str, force: bool = False, env=None) -> None:
     if os.path.lexists(dst) and not force:
         raise PathError(f"'{dst}' exists already; -o will not overwrite it (use -f/--force)")
+    if _is_url(src):  # dvc's add -o takes a URL too: downloaded to OUT (replacing what -f allows)
+        from tide.ops.registry_url import get_url
+
+        get_url(src, dst, None, force=True, env=env)
+        return
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     tmp = dst + ".tide-tmp"
     if os.path.isdir(src):

@@ -38,3 +38,73 @@ def migrate(repo: Repo) -> int:
                 cache.put_file(src, new)
                 added += 1
     return added
+
+
+def legacy_dvc_files(repo: Repo) -> list[tuple[str, str]]:
+    """The files whose entries still carry 2.x hashes (dvc's ``_migrateable_dvcfiles``), as ``(shown,
+    commit target)``: a ``.dvc`` file with a 2.x output; a stage of ``dvc.lock`` with a 2.x output or
+    in-repository dependency (shown ``dvc.yaml (dvc.lock)``). ``.dvc`` files in dvc's walk order, then stages."""
+    import os
+
+    from tide.ops.index import collect
+    from tide.pipeline.lockfile import LOCK_NAME, read_entries
+    from tide.workspace.index import find_dvc_files
+    from tide.workspace.walkorder import walk_key
+
+    ptrs = {t.source for t in collect(repo) if t.stage is None and t.out.legacy and t.out.md5}
+    out = [(repo.rel(p), repo.rel(p)) for p in sorted(ptrs, key=walk_key(repo.root))]
+    for yml in sorted(find_dvc_files(repo.root, repo.ignore)[1], key=walk_key(repo.root)):
+        lock = os.path.join(os.path.dirname(yml), LOCK_NAME)
+        for name, entry in read_entries(lock, repo.root).items():
+            if not isinstance(entry, dict):
+                continue
+            items = list(entry.get("outs") or []) + [d for d in entry.get("deps") or [] if _in_repo(repo, lock, d)]
+            if any(isinstance(d, dict) and d.get("md5") and "hash" not in d for d in items):
+                out.append((f"{repo.rel(yml)} ({repo.rel(lock)})", f"{repo.rel(yml)}:{name}"))
+    return out
+
+
+def _in_repo(repo: Repo, lock: str, dep) -> bool:
+    import os
+
+    if not isinstance(dep, dict) or "://" in str(dep.get("path", "")):
+        return False
+    p = os.path.normpath(os.path.join(os.path.dirname(lock), str(dep.get("path", ""))))
+    return p == repo.root or p.startswith(repo.root + os.sep)
+
+
+def migrate_dvc_files(repo: Repo, entries: list[tuple[str, str]]) -> list[str]:
+    """dvc's ``commit_2_to_3``: the outputs (and in-repository dependencies) of ``entries`` recorded
+    again with 3.x md5 hashes of the workspace data (a forced commit); returns the files written."""
+    import os
+
+    from tide.core import yamlio
+    from tide.ops.commit import commit
+
+    before = {t: yamlio.load_file(os.path.join(repo.root, t), t) for _, t in entries if t.endswith(".dvc")}
+    changed = commit(repo, [target for _, target in entries], cwd=repo.root, force=True, to_3x=True)
+    for rel, old in before.items():
+        if rel in changed:
+            _keep_key_order(os.path.join(repo.root, rel), old)
+    order = {target.split(":")[0]: i for i, (_, target) in enumerate(entries)}  # as dvc: in the entries' order
+    return sorted(changed, key=lambda f: (not f.endswith(".dvc"), order.get(f, len(order))))
+
+
+def _keep_key_order(path: str, old) -> None:
+    """dvc updates a ``.dvc`` file's mapping in place: the keys it had keep their places, new ones (``hash``)
+    come last. The file tide wrote is put in that order (the same YAML, byte for byte dvc's)."""
+    from tide.core import yamlio
+    from tide.core.fsutil import atomic_write_text
+
+    def order(new, was):
+        if not isinstance(new, dict) or not isinstance(was, dict):
+            return new
+        return {**{k: new[k] for k in was if k in new}, **{k: v for k, v in new.items() if k not in was}}
+
+    new = yamlio.load_file(path, path)
+    if not isinstance(new, dict) or not isinstance(old, dict):
+        return
+    outs, was = new.get("outs"), old.get("outs")
+    if isinstance(outs, list) and isinstance(was, list) and len(outs) == len(was):
+        new["outs"] = [order(o, w) for o, w in zip(outs, was, strict=True)]
+    atomic_write_text(path, yamlio.dumps(order(new, old)))

@@ -16,7 +16,7 @@ from tide.workspace.repo import Repo
 
 def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None, force: bool = False,
            confirm: Callable[[str], bool] | None = None, recursive: bool = False,
-           with_deps: bool = False, relink: bool = True) -> list[str]:
+           with_deps: bool = False, relink: bool = True, to_3x: bool = False) -> list[str]:
     """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed.
 
     As dvc: a ``.dvc`` file or stage whose workspace differs from its record (an output modified, deleted
@@ -24,7 +24,8 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
     when ``confirm(question)`` says yes; otherwise nothing is written and the commit fails. An unchanged
     one only gets its cached outputs stored (``not in cache`` is no change). ``force`` records every
     selected stage, and saves its run in the run cache (N18). ``recursive``/``with_deps`` (``-R``/``-d``)
-    widen the targets as ``status`` does (tide.ops.status.scope, the one selector)."""
+    widen the targets as ``status`` does (tide.ops.status.scope, the one selector). An unchanged DVC 2.x
+    entry of a ``.dvc`` file stays as it is (as dvc) unless ``to_3x`` (``cache migrate --dvc-files``)."""
     cwd = cwd or os.getcwd()
     with repo.lock():
         sources: list[str] = []
@@ -53,18 +54,18 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
                     raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
         changed = _commit_stages(repo, stages, force, relink)
         for pf, _ in ptrs:
-            if _commit_pointer(repo, pf, relink):
+            if _commit_pointer(repo, pf, relink, to_3x):
                 changed.append(repo.rel(pf.path))
     return changed
 
 
 def _pointer_changes(repo: Repo, pf: pointers.PointerFile) -> str | None:
     """dvc's ``changed_entries`` of a ``.dvc`` file: its outputs whose workspace status is not clean."""
-    names = [repo.rel(o.abspath) for o in pf.outs if _ws_state(repo, o.abspath, o.md5)]
+    names = [repo.rel(o.abspath) for o in pf.outs if _ws_state(repo, o.abspath, o.md5, o.legacy)]
     return f"outputs {names}" if names else None
 
 
-def _ws_state(repo: Repo, path: str, md5: str | None) -> str | None:
+def _ws_state(repo: Repo, path: str, md5: str | None, legacy: bool = False) -> str | None:
     from tide.core.errors import MissingError
 
     if not os.path.lexists(path):
@@ -75,14 +76,24 @@ def _ws_state(repo: Repo, path: str, md5: str | None) -> str | None:
         return "deleted"
     if not md5:
         return "new"
-    return "modified" if res.md5 != md5 else None
+    return "modified" if res.md5 != md5 and not (legacy and _legacy_same(repo, path, md5, res)) else None
 
 
-def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True) -> bool:
+def _legacy_same(repo: Repo, path: str, md5: str, res) -> bool:
+    from tide.pipeline.stagestate import legacy_same
+
+    return legacy_same(path, md5, res, repo.hasher)
+
+
+def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to_3x: bool = False) -> bool:
     """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is."""
     new_outs = []
     for out in pf.outs:
         res = repo.hasher.hash_path(out.abspath)
+        if (not to_3x and out.legacy and out.md5 and res.md5 != out.md5
+                and _legacy_same(repo, out.abspath, out.md5, res)):
+            new_outs.append(out)  # as dvc: an unchanged 2.x entry stays as it is (cache migrate --dvc-files
+            continue  # or a change records it with 3.x hashes)
         new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
         if out.use_cache:
             store(repo, res, link=relink)
@@ -140,7 +151,7 @@ def _commit_stages(repo: Repo, plan: list, force: bool, relink: bool = True) -> 
     the cache are stored."""
     from tide.pipeline import engine
     from tide.pipeline.runcache import can_cache
-    from tide.pipeline.stagestate import out_cached
+    from tide.pipeline.stagestate import legacy_record, out_cached
     from tide.workspace import gitignore
 
     ws = engine.Workspace(
@@ -155,7 +166,7 @@ def _commit_stages(repo: Repo, plan: list, force: bool, relink: bool = True) -> 
             continue
         recs = {str(o.get("path")): o for o in lock.get("outs") or [] if isinstance(o, dict)}
         missing = [o for o in st.outs if o.cache and recs.get(o.path, {}).get("md5")
-                   and not out_cached(str(recs[o.path]["md5"]), repo.cache)]
+                   and not out_cached(str(recs[o.path]["md5"]), repo.cache, legacy=legacy_record(recs[o.path]))]
         if missing:  # the workspace is as recorded: its content goes into the cache
             engine.commit_stage(st, ws, engine.Options(relink=relink), saves=lambda _s: False)
     return [f for f in ws.changed_files if f.endswith("dvc.lock")]

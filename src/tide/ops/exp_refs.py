@@ -93,6 +93,41 @@ def resolve(git: Git, names: list[str], head: str | None = None) -> dict[str, tu
     return out
 
 
+
+def resolve_any(git: Git, rev: str) -> str:
+    """dvc's ``resolve_rev``: a git revision, else an experiment name (or ref, or commit prefix) -> commit."""
+    try:
+        return git.resolve(rev)
+    except TideError:
+        if rev == "HEAD" or rev.startswith("refs/"):
+            raise
+    try:
+        return resolve(git, [rev])[rev][1]
+    except ExperimentError as exc:
+        if "ambiguous" in str(exc):
+            raise
+        raise ExperimentError(f"unknown Git revision '{rev}'") from None
+
+
+def baseline_of(git: Git, rev: str) -> str | None:
+    """dvc's ``experiments.get_baseline``: the baseline commit of the experiment ``rev`` names (by name,
+    ref or commit), None when it is no experiment's commit."""
+    sha = resolve_any(git, rev)
+    found = sorted(info.baseline for info, tip in all_refs(git).items() if tip == sha)
+    return found[0] if found else None
+
+
+def reader(repo, rev: str):
+    """``revfs.reader_for`` where ``rev`` may also name an experiment (as every dvc command that reads a
+    revision resolves it); the reader keeps the name it was given (labels, messages)."""
+    from tide.pipeline.revfs import WORKSPACE, RevReader, reader_for
+
+    if rev == WORKSPACE or repo.git is None:
+        return reader_for(repo, rev)
+    rd = RevReader(repo, resolve_any(repo.git, rev))
+    rd.rev = rev
+    return rd
+
 # Names as dvc's: "<adjective>-<noun>" (our own word lists; only the shape matters to dvc).
 _ADJECTIVES = (
     "amber", "azure", "brave", "brisk", "calm", "civic", "crisp", "curly", "dusty", "eager", "early", "fancy",

@@ -122,16 +122,31 @@ def plan(
     repo: Repo, workspace: bool, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
     rev: str | None = None, num: int | None = None, not_in_remote: bool = False, remote: str | None = None,
     jobs: int | None = None, all_experiments: bool = False, date: str | None = None, skip_failed: bool = False,
-    warn=None,
+    warn=None, projects: list[str] | None = None,
 ) -> GcPlan:
     """``not_in_remote``: objects already on the remote (``remote`` or the default) are not kept, as
-    dvc's ``gc --not-in-remote`` (the remote is only read)."""
+    dvc's ``gc --not-in-remote`` (the remote is only read). ``projects``: paths of other repositories
+    (sharing this cache) whose data is kept too, with the same scope (dvc's ``gc -p``)."""
     check_scope(workspace, all_branches, all_tags, all_commits, rev, num, all_experiments, date)
     p = GcPlan()
+    scope = (all_branches, all_tags, all_commits, rev, num, all_experiments, date, skip_failed, warn)
+    _keep_of(repo, p, *scope)
+    for other in project_repos(repo, projects or []):  # dvc's -p: the same scope in each project sharing the cache
+        with other.lock():
+            _keep_of(other, p, *scope, where=f" in project '{other.root}'")
+    if not_in_remote and p.keep and not p.unreadable:
+        p.keep -= _on_remote(repo, p.keep, remote, jobs)
+    p.remove = sorted(o for o in repo.cache.iter_oids() if o not in p.keep)
+    return p
+
+
+def _keep_of(repo: Repo, p: GcPlan, all_branches, all_tags, all_commits, rev, num, all_experiments, date,
+             skip_failed, warn, where: str = "") -> None:
+    """Add what ``repo``'s workspace and kept revisions use to ``p.keep`` (``p.revs`` counts the revisions)."""
     outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, p.unreadable))]
-    p.keep |= used_oids(repo, outs, unreadable=p.unreadable, where=" in the workspace")
+    p.keep |= used_oids(repo, outs, unreadable=p.unreadable, where=where or " in the workspace")
     revs = kept_revs(repo, all_branches, all_tags, all_commits, rev, num, all_experiments, date)
-    p.revs = len(revs)
+    p.revs += len(revs)
     for r in revs:
         try:
             outs_r = outs_at_rev(repo, r)
@@ -141,11 +156,27 @@ def plan(
             if warn is not None:  # dvc's --skip-failed: that revision keeps nothing
                 warn(f"WARNING: Failed to collect '{r}', skipping")
             continue
-        p.keep |= used_oids(repo, outs_r, unreadable=p.unreadable, where=f" at {r[:8]}")
-    if not_in_remote and p.keep and not p.unreadable:
-        p.keep -= _on_remote(repo, p.keep, remote, jobs)
-    p.remove = sorted(o for o in repo.cache.iter_oids() if o not in p.keep)
-    return p
+        p.keep |= used_oids(repo, outs_r, unreadable=p.unreadable, where=f" at {r[:8]}{where}")
+
+
+def project_repos(repo: Repo, paths: list[str]) -> list[Repo]:
+    """The repositories ``gc -p`` names (each path, or a directory inside one, as dvc's ``Repo(path)``),
+    this one and repeats left out. A path that is no repository is an error: gc must not go on without
+    what it would keep."""
+    from tide.core.errors import NotARepoError
+    from tide.workspace.repo import find_repo_root
+
+    seen = {os.path.realpath(repo.root)}
+    out: list[Repo] = []
+    for path in paths:
+        root = find_repo_root(path) if os.path.isdir(path) else None
+        if root is None:
+            raise NotARepoError(f"-p/--projects: '{path}' is not a DVC repository (no .dvc directory there "
+                                "or above it)")
+        if os.path.realpath(root) not in seen:
+            seen.add(os.path.realpath(root))
+            out.append(Repo(root, repo.env))
+    return out
 
 
 def _on_remote(repo: Repo, oids: set[tuple[str, bool]], remote: str | None, jobs: int | None):

@@ -10,9 +10,10 @@ from typing import Any
 
 from tide.core.errors import TideError, UsageError
 from tide.core.fsutil import atomic_write_bytes, atomic_write_text
+from tide.ops import exp_refs
 from tide.pipeline import metrics as m
 from tide.pipeline.plots import IMAGE_EXT, TEMPLATES, PlotDef, definitions, parse_data
-from tide.pipeline.revfs import WORKSPACE, reader_for
+from tide.pipeline.revfs import WORKSPACE
 from tide.workspace.repo import Repo
 
 DEFAULT_OUT = "dvc_plots"
@@ -52,7 +53,7 @@ def render(repo: Repo, targets: list[str] | None = None, revs: list[str] | None 
            out_dir: str | None = None, props: dict[str, Any] | None = None, cwd: str | None = None) -> PlotsResult:
     cwd = cwd or os.getcwd()
     revs = revs or [WORKSPACE]
-    readers = {rev: reader_for(repo, rev) for rev in revs}
+    readers = {rev: exp_refs.reader(repo, rev) for rev in revs}  # experiment names too, as dvc
     defs: list[PlotDef] = []
     for rd in readers.values():
         for d in definitions(m.pipelines(rd), repo.root):

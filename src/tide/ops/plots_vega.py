@@ -12,10 +12,11 @@ from typing import Any
 
 from tide.core.errors import TideError, UsageError
 from tide.core.fsutil import atomic_write_bytes, atomic_write_text
+from tide.ops import exp_refs
 from tide.pipeline import metrics as m
 from tide.pipeline import vega
 from tide.pipeline.plots import IMAGE_EXT, PlotDef, definitions
-from tide.pipeline.revfs import WORKSPACE, reader_for
+from tide.pipeline.revfs import WORKSPACE
 from tide.workspace.repo import Repo
 
 SCRIPTS = ('<script src="https://cdn.jsdelivr.net/npm/vega@5.20.2"></script>\n'
@@ -95,7 +96,7 @@ def collect(repo: Repo, targets: list[str], revs: list[str], props: dict[str, An
             split: bool = False, cwd: str | None = None, warn: Callable[[str], None] = lambda _line: None
             ) -> tuple[list[Rendered], list[dict[str, Any]]]:
     cwd = cwd or os.getcwd()
-    readers = {rev: reader_for(repo, rev) for rev in revs}
+    readers = {rev: exp_refs.reader(repo, rev) for rev in revs}  # experiment names too, as dvc
     defs: list[tuple[PlotDef, str]] = []  # (definition, its dvc.yaml)
     outs: set[str] = set()  # stage outputs that are plots: listed after top-level plots, never twice
     for rd in readers.values():

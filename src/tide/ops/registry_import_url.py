@@ -170,66 +170,26 @@ def remote_dep(url: str, options: dict[str, str] | None, env) -> dict | None:
 
 def _to_remote(repo: Repo, url: str, base: Out, ptr: str, options: dict[str, str] | None, remote: str | None,
                jobs: int | None) -> PointerFile:
-    """Hash the URL's data (a local path in place, anything else downloaded to a temporary directory),
-    put it into a scratch cache and push that to the remote; nothing stays here but the ``.dvc`` file."""
-    import shutil
-    import tempfile
+    """Hash the URL's data (a local path in place, anything else downloaded to a temporary directory)
+    and push it to the remote (``ops.to_remote``); nothing stays here but the ``.dvc`` file."""
+    from tide.ops import to_remote
 
-    from tide.core import manifest
-    from tide.core.hashing import file_md5
-    from tide.objects import transfer
-    from tide.objects.cache import ObjectCache
-    from tide.objects.ref import DirPlan, ObjRef
-    from tide.ops.data_scope import open_remote
-    from tide.ops.registry_url import get_url
-
-    tmp = tempfile.mkdtemp(prefix="tide-to-remote-", dir=os.path.join(repo.root, ".dvc", "tmp")
-                           if os.path.isdir(os.path.join(repo.root, ".dvc", "tmp")) else None)
+    tmp = to_remote.scratch_dir(repo)
     try:
         if _is_local(url):
             src = _local(url, os.path.dirname(ptr))
             if not os.path.exists(src):
                 raise MissingError(f"'{url}' does not exist")
         else:
-            src = get_url(url, os.path.join(tmp, "data"), options, force=True, env=repo.env)
-        files: list[tuple[str, str, int]] = []  # (abspath, md5, size)
-        rels: list[str] = []
-        if os.path.isdir(src):
-            for d, dirs, names in os.walk(src):
-                dirs.sort()
-                for n in sorted(names):
-                    p = os.path.join(d, n)
-                    files.append((p, file_md5(p), os.path.getsize(p)))
-                    rels.append(os.path.relpath(p, src).replace(os.sep, "/"))
-        else:
-            files.append((src, file_md5(src), os.path.getsize(src)))
-        cache = ObjectCache(os.path.join(tmp, "cache"), ("copy",))
-        cache.put_many(files, False)
-        total = sum(f[2] for f in files)
-        if os.path.isdir(src):
-            raw = manifest.serialize(manifest.Entry(r, f[1]) for r, f in zip(rels, files, strict=True))
-            md5 = manifest.tree_oid(raw)
-            cache.put_bytes(raw, md5)
-            out = base.with_hash(md5, total, len(files), False)
-            plan_files, plan_dirs = [], [DirPlan(ObjRef(md5), [ObjRef(f[1]) for f in files])]
-            dep = _dep(url, md5, total, len(files), options)
-        else:
-            md5 = files[0][1]
-            out = base.with_hash(md5, total, None, False)
-            plan_files, plan_dirs = [ObjRef(md5)], []
-            dep = _dep(url, md5, total, None, options)
+            src = to_remote.fetch_source(repo, url, tmp, options)
+        up = to_remote.upload(repo, src, remote, jobs, tmp, url)
+        out = base.with_hash(up.md5, up.size, up.nfiles, False)
+        dep = _dep(url, up.md5, up.size, up.nfiles, options)
         if not _is_local(url):
             dep = remote_dep(url, options, repo.env) or dep  # the server's etags, as dvc records them
-        rem = open_remote(repo, remote, jobs)
-        try:
-            res = transfer.push(cache, rem.store, plan_files, plan_dirs, rem.jobs)
-        finally:
-            rem.close()
-        if not res.ok:
-            raise MissingError(f"could not upload the data of '{url}' to remote '{rem.name}'")
         return _pointer(ptr, out, dep)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        to_remote.cleanup(tmp)
 
 
 def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from tide.core.errors import MissingError, PipelineError, TideError
+from tide.core.errors import MissingError, PipelineError, TideError, UsageError
 from tide.pipeline import engine
 from tide.pipeline.definition import YAML_NAME
 from tide.pipeline.graph import Graph
@@ -32,6 +32,7 @@ class ReproRequest:
     force_downstream: bool = False
     run_cache: bool = True
     no_commit: bool = False
+    interactive: bool = False  # dvc's -i: ``confirm`` is asked before each stage that would run
 
 
 @dataclass
@@ -103,8 +104,15 @@ def _select_glob(project: Project, targets, cwd: str) -> list[int]:
 
 
 def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
-              say=lambda line: None, warn=None) -> ReproResult:
+              say=lambda line: None, warn=None, confirm=None) -> ReproResult:
+    """``confirm(question) -> bool``: asked before each stage that would run when ``req.interactive`` or
+    the config's ``core.interactive`` (as dvc); a refusal fails that stage ("reproduction aborted by the
+    user"), -k goes on with the stages that do not depend on it."""
     cwd = cwd or os.getcwd()
+    interactive = req.interactive or _interactive_config(repo)  # as dvc: --dry asks too
+    if interactive and confirm is None:
+        raise UsageError("interactive reproduction needs a way to ask (no confirm callback given)")
+    confirm = confirm if interactive else None
     result = ReproResult()
     if req.pull and not req.dry:
         _pull(repo, req, say, warn or say)
@@ -119,6 +127,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             ignore=lambda paths: gitignore.add(repo.root, paths, repo.git),
             env=dict(repo.env.values), say=say,
             fetch=(lambda oids: _fetch_objects(repo, oids, say)) if req.pull and not req.dry else None,
+            confirm=confirm,
         )
         g = _active(project.graph)
         force_state = {i: req.force for i in steps}
@@ -165,6 +174,12 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             names = ", ".join(f"'{n}'" for n in result.failed)
             raise ReproFailed(f"failed to reproduce{' stages:' if len(result.failed) > 1 else ''} {names}", result)
     return result
+
+
+def _interactive_config(repo: Repo) -> bool:
+    from tide.core.config import to_bool
+
+    return to_bool(repo.option("core.interactive", "false"), "core.interactive")
 
 
 class ReproFailed(PipelineError):

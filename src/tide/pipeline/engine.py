@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tide.core.errors import MissingError
+from tide.core.errors import MissingError, PipelineError
 from tide.core.fsutil import remove
 from tide.objects.cache import ObjectCache
 from tide.pipeline import lockfile
@@ -36,6 +36,7 @@ class Workspace:
     say: Callable[[str], None] = print
     changed_files: list[str] = field(default_factory=list)
     fetch: Callable[[list[str]], None] | None = None  # download objects from the remote (repro --pull)
+    confirm: Callable[[str], bool] | None = None  # repro -i: asked before each stage that would run
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
     if not opts.force and not st.changed:
         ws.say(f"Stage '{addr}' didn't change, skipping")
         return None
+    if ws.confirm is not None and not ws.confirm(f"Going to reproduce stage: '{addr}'. "
+                                                 "Are you sure you want to continue?"):
+        raise PipelineError("reproduction aborted by the user")  # dvc's words; -k goes on with the others
     if opts.dry:
         ws.say(f"Running stage '{addr}':")
         for c in stage.cmds:

@@ -125,6 +125,11 @@ def _same_file(rec: dict[str, Any] | None, res: HashResult) -> bool:
     return bool(rec) and rec.get("md5") == res.md5
 
 
+def legacy_record(rec: Any) -> bool:
+    """A dvc.lock entry written by DVC 2.x: an ``md5`` without ``hash:`` (md5-dos2unix, the 2.x cache)."""
+    return isinstance(rec, dict) and bool(rec.get("md5")) and "hash" not in rec
+
+
 def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | None:
     if not os.path.lexists(path):
         return "deleted"
@@ -132,16 +137,39 @@ def dep_state(path: str, rec: dict[str, Any] | None, hasher: Hasher) -> str | No
         res = hasher.hash_path(path, want_files=False)
     except MissingError:
         return "deleted"
-    if rec is None or not _same_file(rec, res):
+    if rec is None:
+        return "modified"
+    if not (_same_file(rec, res) or (legacy_record(rec) and legacy_same(path, str(rec["md5"]), res, hasher))):
         return "modified"
     return None
 
 
-def out_cached(md5: str, cache: ObjectCache, state=None) -> bool:
+def legacy_same(path: str, want: str, res: HashResult, hasher: Hasher) -> bool:
+    """Whether ``path`` (``res``: its md5 hash) is what a 2.x record's ``want`` says, hashed as DVC 2.x did
+    (md5-dos2unix: a text file with CRLF hashes otherwise than with md5), as dvc compares such a record
+    (workspace.status does the same for ``.dvc`` files)."""
+    if want.endswith(".dir") != res.is_dir:
+        return False
+    if res.is_dir:
+        return hasher.legacy_dir_oid(path) == want
+    from tide.core.hashing import file_md5_dos2unix
+
+    return file_md5_dos2unix(path) == want
+
+
+def out_cached(md5: str, cache: ObjectCache, state=None, legacy: bool = False) -> bool:
     """Whether the cache holds the object (a directory: and every file object), each found object's
     mode checked as dvc-data's ``check`` does (``exists_protected``). With the ``state``, a directory
     found complete is remembered with the cache's fingerprint, as ``status`` does
     (workspace.status.cache_has): while no object is added or removed, no listing again."""
+    if legacy:  # a 2.x record: its objects are in the 2.x cache layout
+        if not cache.exists_protected(md5, True):
+            return False
+        try:
+            entries = manifest.parse(cache.read_bytes(md5, True)) if md5.endswith(".dir") else []
+        except (OSError, FileFormatError):
+            return False
+        return all(cache.exists_protected(e.md5, True) for e in entries)
     if not cache.exists_protected(md5):
         return False
     if md5.endswith(".dir"):
@@ -200,7 +228,8 @@ def stage_status(stage: Stage, lock: dict[str, Any] | None, root: str, hasher: H
     recs = _by_path(lock.get("outs"))
     for o in stage.outs:
         rec = recs.get(o.path)
-        if rec and o.cache and rec.get("md5") and not out_cached(str(rec["md5"]), cache, hasher.state):
+        if rec and o.cache and rec.get("md5") and not out_cached(str(rec["md5"]), cache, hasher.state,
+                                                                  legacy_record(rec)):
             st: str | None = "not in cache"
         else:
             st = dep_state(o.abspath, rec, hasher)
