@@ -33,6 +33,21 @@ def pytest_configure(config):
         "helper answering); the canary plugin does not count that output as a leak")
 
 
+def breadth(cases, keep: int = 1) -> list:
+    """Parameters of a family of same-shape cases: the first ``keep`` run in ``make test``, the rest are
+    marked ``long`` (``make torture`` runs them). Put the case that proves the most first."""
+    out = []
+    for i, case in enumerate(cases):
+        if i < keep:
+            out.append(case)
+            continue
+        if isinstance(case, type(pytest.param(None))):
+            out.append(pytest.param(*case.values, marks=[*case.marks, pytest.mark.long], id=case.id))
+        else:
+            out.append(pytest.param(case, marks=pytest.mark.long))  # one argument name (several: pass pytest.param)
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
     """Every test starts hermetic: no credential variable of any service (the list tide's runner scrubs),

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.conftest import breadth
 from tests.runners.conftest import aws_env  # noqa: F401 - the fixture of the runner test
 from tide.forge.base import Target
 from tide.forge.report import WATERMARK_URL
@@ -254,8 +255,8 @@ def test_issue18_cml_watch_cli_stops_when_the_report_goes(local_setup):
 
 
 @pytest.mark.parametrize("hosted_setup", ["local", "github"], indirect=True)
-@pytest.mark.parametrize("conclusion", ["success", "failure", "neutral", "cancelled", "skipped", "timed_out",
-                                        "action_required"])
+@pytest.mark.parametrize("conclusion", breadth(["failure", "action_required", "success", "neutral", "cancelled",
+                                                "skipped", "timed_out"], keep=2))
 def test_issue18_cml_check_create_every_conclusion(hosted_setup, conclusion):
     s = hosted_setup
     (s.work / "report.md").write_text("# check\n")

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from tests.conftest import breadth
 from tests.foundation.conftest import make_tree
 
 
@@ -38,7 +39,7 @@ BAD_POINTERS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_POINTERS))
-@pytest.mark.parametrize("command", [("status",), ("checkout",), ("fsck",), ("gc", "-w", "-f")])
+@pytest.mark.parametrize("command", breadth([("status",), ("checkout",), ("fsck",), ("gc", "-w", "-f")], keep=2))
 def test_malformed_pointer(repo_dir, tide, case, command):
     content, needle = BAD_POINTERS[case]
     p = repo_dir / "data.dvc"

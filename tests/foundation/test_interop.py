@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from tests.conftest import git
+from tests.conftest import breadth, git
 from tests.foundation.conftest import make_tree, snapshot
 
 CASES = {
@@ -33,13 +33,14 @@ CASES = {
     "long_nested_path": {"dir with space/" + "M" * 90: b"m"},
     "exec_in_dir": {"bin/run.sh": (b"#!/bin/sh\n", 0o755), "bin/readme": b"r"},
 }
+KEPT_CASES = ("nested_dir", "non_ascii_and_spaces", "executable", "dir_with_empty_subdir", "yaml_tricky_names")
 
 
 def _targets(spec):
     return sorted({rel.split("/")[0] for rel in spec})
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", breadth(sorted(CASES, key=lambda c: c not in KEPT_CASES), keep=len(KEPT_CASES)))
 def test_same_bytes_as_dvc(pair, tide, dvc, case):
     spec = CASES[case]
     t_dir, d_dir = pair
@@ -49,9 +50,9 @@ def test_same_bytes_as_dvc(pair, tide, dvc, case):
     assert snapshot(t_dir) == snapshot(d_dir)
 
 
-def test_thousands_of_files_same_bytes(pair, tide, dvc):
+def test_a_thousand_files_same_bytes(pair, tide, dvc):
     t_dir, d_dir = pair
-    spec = {f"many/{i % 37:02d}/f{i:05d}.bin": os.urandom(64) + str(i).encode() for i in range(3000)}
+    spec = {f"many/{i % 37:02d}/f{i:05d}.bin": os.urandom(64) + str(i).encode() for i in range(1000)}
     for d, tool in ((t_dir, tide), (d_dir, dvc)):
         make_tree(d, spec)
         tool("add", "many", cwd=d)

@@ -138,28 +138,30 @@ MOD_PIPE = ("# kept: comments outside the edited stage\nstages:\n  s:\n    cmd: 
             "    outs:\n    - o.csv\n    plots:\n    - p.csv:\n        cache: false\n  t:\n    cmd: echo t  # mine\n")
 
 
-@pytest.mark.parametrize("argv", [
+MODIFY_ARGVS = [
     ("o.csv", "-x", "a", "--title", "T"),       # an out becomes a plot: moved to plots:, sorted by path
     ("p.csv", "-t", "scatter", "-y", "y"),      # options kept, properties appended
     ("p.csv", "--unset", "cache"),              # cache is no display property: an error, as dvc
     ("o.csv", "--unset", "x"),                  # not a plot: an error
     ("nope.csv", "-x", "a"),
     ("o.csv", "-t", "pie"),
-])
-def test_issue20_plots_modify_writes_dvc_yaml_as_dvc(tmp_path, tide, dvc, argv):
+]
+
+
+def test_issue20_plots_modify_writes_dvc_yaml_as_dvc(tmp_path, tide, dvc):
     d = tmp_path / "repo"
     d.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True)
     dvc("init", "-q", cwd=d)
-    (d / "dvc.yaml").write_text(MOD_PIPE)
     (d / "p.csv").write_text("x,y\n1,2\n")
-    seen = []
-    for run in (dvc, tide):
-        (d / "dvc.yaml").write_text(MOD_PIPE)
-        res = run("plots", "modify", *argv, cwd=d, check=False)
-        assert "Traceback" not in res.stderr
-        seen.append((res.returncode == 0, (d / "dvc.yaml").read_text()))
-    assert seen[0] == seen[1]
+    for argv in MODIFY_ARGVS:  # one repository, dvc.yaml rewritten before each run
+        seen = []
+        for run in (dvc, tide):
+            (d / "dvc.yaml").write_text(MOD_PIPE)
+            res = run("plots", "modify", *argv, cwd=d, check=False)
+            assert "Traceback" not in res.stderr
+            seen.append((res.returncode == 0, (d / "dvc.yaml").read_text()))
+        assert seen[0] == seen[1], argv
 
 
 def test_issue20_plots_modify_refuses_dvc_files(tmp_path, tide, dvc):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import breadth
+
 STAGE_METRIC = "stages:\n  s:\n    cmd: cp s m.json\n    deps: [s]\n    metrics:\n    - m.json:\n        cache: false\n"
 
 
@@ -376,7 +378,7 @@ def test_status_quiet_answers_by_exit_code(both):
     assert seen[0] == seen[1] == [0, 0, 0, 1, 1]
 
 
-@pytest.mark.parametrize("cache_type", ["symlink", "hardlink", "copy"])
+@pytest.mark.parametrize("cache_type", breadth(["symlink", "hardlink", "copy"]))
 @pytest.mark.parametrize("target", ["u/f.csv", "u"])
 def test_f05_stale_output_removed_with_every_cache_type(both, cache_type, target):
     """Found by the differential tester (seed 9107): with cache.type symlink, an output that a

@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+from tests.conftest import breadth
+
 
 def _outcome(r, *argv):
     p = r.t(*argv, check=False)
@@ -78,7 +80,7 @@ def test_n20_diffs_before_the_first_commit_compare_nothing(both, tmp_path):
 
 
 # --- N24: add of a tracked directory together with a file inside it -------------------------------------
-@pytest.mark.parametrize("targets", [("d", "d/b.txt"), ("d/b.txt", "d"), ("d/s/c", "d/b.txt", "d/s")])
+@pytest.mark.parametrize("targets", breadth([("d/s/c", "d/b.txt", "d/s"), ("d", "d/b.txt"), ("d/b.txt", "d")]))
 def test_n24_add_of_a_tracked_directory_and_a_file_inside_it(both, targets):
     """``add d d/b.txt`` when d.dvc tracks d: both targets are d's output (dvc's find_outs_by_path), so
     dvc adds d once and exits 0 (seed 123)."""
