@@ -16,51 +16,17 @@ from typing import Any
 
 from tide.core.errors import TideError, UsageError
 from tide.ops.exp_refs import ExpRef, by_baseline
-from tide.pipeline.revfs import WORKSPACE, reader_for
+from tide.pipeline.revfs import WORKSPACE, RevReader, RevStore, reader_for
 from tide.workspace.repo import Repo
 
 _CACHE_VERSION = "1"
 
 
-_SMALL = (".yaml", ".yml", ".json", ".toml", ".lock", ".dvc", ".py", ".txt", ".csv", ".tsv")
-
-
-class _Prefetched:
-    """A revision's reader whose small text files (dvc.yaml, dvc.lock, params, metrics, .dvc files)
-    come from one ``git cat-file --batch`` call, each read once however often it is asked for."""
-
-    def __init__(self, inner) -> None:
-        self._inner = inner
-        names = [f for f in inner.files if f.endswith(_SMALL)][:500]
-        got = inner.repo.git.read_files(inner.sha, [inner.prefix + n for n in names])
-        self._blobs = {os.path.join(inner.repo.root, k[len(inner.prefix):]): v for k, v in got.items()}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def read_bytes(self, abspath: str) -> bytes | None:
-        if abspath not in self._blobs:
-            self._blobs[abspath] = self._inner.read_bytes(abspath)
-        return self._blobs[abspath]
-
-    def read_text(self, abspath: str) -> str | None:
-        from tide.core.errors import FileFormatError
-
-        raw = self.read_bytes(abspath)
-        if raw is None:
-            return None
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FileFormatError(f"{self._inner.rev}:{self._inner._rel(abspath)}: not valid UTF-8 text")
-
-
-def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False) -> dict[str, Any]:
+def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False,
+              store: RevStore | None = None) -> dict[str, Any]:
     from tide.pipeline import metrics as m
 
-    files = reader_for(repo, rev)
-    if rev != WORKSPACE:
-        files = _Prefetched(files)
+    files = reader_for(repo, rev) if store is None else RevReader(repo, rev, store)
     params = m.read_params(files, None, param_deps)
     metrics = m.read_metrics(files)
     deps, outs = _deps_outs(repo, files)
@@ -137,17 +103,12 @@ def _pointer_outs(repo: Repo, files) -> list:
 
 
 def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
-    """The commits not in the cache yet, read on a few threads (the work is mostly waiting for git)."""
+    """The commits not in the cache yet, their files read together (a few git calls for all of them)."""
     todo = [r for r in dict.fromkeys(revs) if param_deps or not use_cache or not os.path.exists(_cache_path(repo, r))]
-    if len(todo) < 8:
+    if not todo:
         return {}
-    from concurrent.futures import ThreadPoolExecutor
-
-    repo.git  # noqa: B018 - resolve the cached properties once, before the threads share them
-    repo.cache  # noqa: B018
-    with ThreadPoolExecutor(max_workers=4) as ex:
-        states = ex.map(lambda r: _collect_rev(repo, r, info[r][0], use_cache, param_deps), todo)
-        return dict(zip(todo, states, strict=True))
+    store = RevStore(repo, todo)
+    return {r: _collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
 
 
 def _cache_path(repo: Repo, rev: str) -> str:
@@ -155,7 +116,7 @@ def _cache_path(repo: Repo, rev: str) -> str:
 
 
 def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
-                 param_deps: bool = False) -> dict[str, Any]:
+                 param_deps: bool = False, store: RevStore | None = None) -> dict[str, Any]:
     """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
     params only: ``param_deps`` reads afresh."""
     use_cache = use_cache and not param_deps
@@ -169,7 +130,7 @@ def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = 
         except (OSError, ValueError, KeyError):
             pass
     try:
-        data = _rev_data(repo, rev, timestamp, param_deps)
+        data = _rev_data(repo, rev, timestamp, param_deps, store)
     except TideError as exc:
         return {"rev": rev, "name": None, "data": None, "error": {"msg": str(exc), "type": type(exc).__name__},
                 "experiments": None}

@@ -17,19 +17,27 @@ WORKSPACE = "workspace"
 
 
 class RevReader:
-    """Files of ``repo`` at ``rev`` (a commit-ish)."""
+    """Files of ``repo`` at ``rev`` (a commit-ish). With ``store`` (a :class:`RevStore` holding ``rev``,
+    a full commit id), its tree and git-tracked files come from the store, read with other commits'."""
 
-    def __init__(self, repo: Repo, rev: str) -> None:
+    def __init__(self, repo: Repo, rev: str, store: RevStore | None = None) -> None:
         git = repo.git
         if git is None:
             raise TideError("reading other revisions needs git (the repository was initialised with --no-scm)")
         self.repo = repo
         self.rev = rev
-        self.sha = git.resolve(rev)
         prefix = os.path.relpath(repo.root, git.root).replace(os.sep, "/")
         self.prefix = "" if prefix == "." else prefix + "/"
-        self.files = {f[len(self.prefix):] for f in git.ls_files(self.sha) if f.startswith(self.prefix)}
+        self._store = store if store is not None and rev in store.commits else None
+        if self._store is not None:
+            self.sha = rev
+            tree = self._store.tree(rev)
+        else:
+            self.sha = git.resolve(rev)
+            tree = git.ls_files(self.sha)
+        self.files = {f[len(self.prefix):] for f in tree if f.startswith(self.prefix)}
         self._outs: list[Out] | None = None
+        self.memo: dict[str, object] = {}  # what is derived from this commit's files (it never changes)
 
     def _rel(self, abspath: str) -> str:
         return os.path.relpath(abspath, self.repo.root).replace(os.sep, "/")
@@ -62,6 +70,8 @@ class RevReader:
     def read_bytes(self, abspath: str) -> bytes | None:
         rel = self._rel(abspath)
         if rel in self.files:
+            if self._store is not None:
+                return self._store.read(self.sha, self.prefix + rel)
             blob = self.repo.git.read_files(self.sha, [self.prefix + rel])
             return blob.get(self.prefix + rel)
         for out in self.outs():
@@ -114,6 +124,80 @@ class RevReader:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise FileFormatError(f"{self.rev}:{self._rel(abspath)}: not valid UTF-8 text")
+
+
+class RevStore:
+    """The trees and git-tracked files of many commits, read together (``tide exp show`` reads hundreds of
+    experiment commits that differ from their baseline in a few files): trees come from one
+    ``git cat-file --batch`` call per directory level for all commits, each tree and each file's contents
+    are read once however many commits share them (by object id), and a file asked for in one commit is
+    read in every commit of the store in the same call (the others will ask for it too)."""
+
+    def __init__(self, repo: Repo, commits: list[str]) -> None:
+        git = repo.git
+        if git is None:
+            raise TideError("reading other revisions needs git (the repository was initialised with --no-scm)")
+        self._git = git
+        self._trees: dict[str, list[tuple[str, bool, str]]] = {}  # tree id -> (name, is a tree, object id)
+        self._flat: dict[str, dict[str, str]] = {}  # tree id -> {path under it: object id}
+        self._blobs: dict[str, bytes | None] = {}  # object id -> contents (None: not a blob)
+        self._wanted: set[str] = set()  # paths read ahead in every commit
+        roots = git.read_objects([f"{c}^{{tree}}" for c in commits])
+        self.commits = {c: roots[f"{c}^{{tree}}"][0] for c in commits if f"{c}^{{tree}}" in roots}
+        todo = {oid: raw for oid, _, raw in roots.values()}
+        while todo:
+            sub: list[str] = []
+            for oid, raw in todo.items():
+                self._trees[oid] = entries = _parse_tree(raw, len(oid) // 2)
+                sub += [e for _, is_tree, e in entries if is_tree and e not in self._trees]
+            got = git.read_objects(sub)
+            todo = {oid: raw for oid, typ, raw in got.values() if typ == "tree"}
+            for oid in sub:  # a tree git could not read: empty rather than a lookup error later
+                if oid not in self._trees and oid not in todo:
+                    self._trees[oid] = []
+
+    def _paths(self, tree: str) -> dict[str, str]:
+        if tree not in self._flat:
+            out: dict[str, str] = {}
+            for name, is_tree, oid in self._trees.get(tree, []):
+                if is_tree:
+                    out.update((f"{name}/{p}", o) for p, o in self._paths(oid).items())
+                else:
+                    out[name] = oid
+            self._flat[tree] = out
+        return self._flat[tree]
+
+    def tree(self, commit: str) -> dict[str, str]:
+        """``{path from the repository's top: object id}`` of every file (``git ls-tree -r``)."""
+        return self._paths(self.commits[commit])
+
+    def read(self, commit: str, path: str) -> bytes | None:
+        oid = self.tree(commit).get(path)
+        if oid is None:
+            return None
+        if oid not in self._blobs:
+            self._wanted.add(path)
+            more = {t.get(p) for c in self.commits for t in (self.tree(c),) for p in self._wanted}
+            more = [o for o in more if o is not None and o not in self._blobs]
+            got = self._git.read_objects(more)
+            for o in more:
+                typ_raw = got.get(o)
+                self._blobs[o] = typ_raw[2] if typ_raw and typ_raw[1] == "blob" else None
+        return self._blobs[oid]
+
+
+def _parse_tree(raw: bytes, idlen: int) -> list[tuple[str, bool, str]]:
+    """A git tree object's entries: ``<mode> <name>\\0<id>`` each (mode 40000 is a directory)."""
+    out = []
+    pos = 0
+    while pos < len(raw):
+        sp = raw.index(b" ", pos)
+        nul = raw.index(b"\0", sp)
+        mode = raw[pos:sp]
+        name = raw[sp + 1:nul].decode("utf-8", errors="surrogateescape")
+        out.append((name, mode == b"40000", raw[nul + 1:nul + 1 + idlen].hex()))
+        pos = nul + 1 + idlen
+    return out
 
 
 class WorkspaceFiles(WorkspaceReader):
