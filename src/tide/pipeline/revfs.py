@@ -7,7 +7,7 @@ import os
 
 from tide.core import manifest, yamlio
 from tide.core.errors import FileFormatError, MissingError, TideError
-from tide.pipeline.definition import YAML_NAME, WorkspaceReader
+from tide.pipeline.definition import YAML_NAME, WorkspaceReader, _rel
 from tide.pipeline.lockfile import LOCK_NAME, parse_lock
 from tide.workspace import pointers
 from tide.workspace.pointers import Out
@@ -40,7 +40,7 @@ class RevReader:
         self.memo: dict[str, object] = {}  # what is derived from this commit's files (it never changes)
 
     def _rel(self, abspath: str) -> str:
-        return os.path.relpath(abspath, self.repo.root).replace(os.sep, "/")
+        return _rel(self.repo.root, abspath).replace(os.sep, "/")  # relpath without its abspath calls
 
     def dvc_yamls(self) -> list[str]:
         return sorted(os.path.join(self.repo.root, f) for f in self.files
