@@ -178,25 +178,26 @@ def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: 
     return list(dict.fromkeys(out))
 
 
-def _describe(git, shas: list[str]) -> dict[str, str | None]:
-    head = git.resolve("HEAD")
-    current = git.run("symbolic-ref", "-q", "HEAD", check=False).stdout.decode().strip()
+def _describe(git, shas: list[str], head: str) -> dict[str, str | None]:
+    """Baseline names as dvc shows them: the current branch for HEAD, else a tag, else a branch (one
+    for-each-ref: ``%(HEAD)`` marks the current branch)."""
+    current = ""
     tags: dict[str, str] = {}
     branches: dict[str, str] = {}
-    raw = git.out("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags/", "refs/heads/")
+    raw = git.out("for-each-ref", "--format=%(HEAD) %(refname) %(objectname) %(*objectname)", "refs/tags/",
+                  "refs/heads/")
     for line in raw.splitlines():
-        parts = line.split()
+        mark, parts = line[:1], line[2:].split()
         ref, sha = parts[0], (parts[2] if len(parts) > 2 else parts[1])
         if ref.startswith("refs/tags/"):
             tags.setdefault(sha, ref[len("refs/tags/"):])
         else:
             branches.setdefault(sha, ref[len("refs/heads/"):])
+            if mark == "*":
+                current = ref[len("refs/heads/"):]
     out: dict[str, str | None] = {}
     for s in shas:
-        if s == head and current.startswith("refs/heads/"):
-            out[s] = current[len("refs/heads/"):]
-        else:
-            out[s] = tags.get(s) or branches.get(s)
+        out[s] = current if s == head and current else tags.get(s) or branches.get(s)
     return out
 
 
@@ -207,15 +208,17 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     git = repo.git
     if git is None:
         raise UsageError("experiments need git (the repository was initialised with --no-scm)")
-    if not git.has_commits():
+    proc = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    if proc.returncode != 0:  # no commit yet
         return []
+    head = proc.stdout.decode().strip()
     if num < 1:
         raise UsageError("-n/--num must be at least 1")
     bases = baselines(repo, revs, all_branches, all_tags, all_commits, num)
     exps = by_baseline(git)
     wanted = list(bases) + [s for b in bases for s in exps.get(b, {}).values()]
     info = _commit_info(git, wanted)
-    names = _describe(git, bases)
+    names = _describe(git, bases, head)
     memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
