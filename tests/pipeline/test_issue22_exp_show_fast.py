@@ -214,3 +214,51 @@ def test_issue22_yaml_read_again_is_a_copy():
     assert two["a"] is two["c"]
     with pytest.raises(Exception, match="t.yaml"):
         yamlio.loads("a: [1\n", "t.yaml")
+
+
+def test_issue22_exp_show_workspace_row_kept_until_what_it_read_changes(exp_repo, monkeypatch):
+    """The workspace row is reused (no YAML parsed) only while every file it read, every directory it
+    listed and the dvc.yaml/.dvc files found are unchanged; a file changed in the last 2 s is never kept."""
+    import time
+
+    from tide.ops import exp_show
+    from tide.workspace.repo import Repo
+
+    d = exp_repo
+    repo = Repo.find(str(d))
+    made = []
+    rev_data = exp_show._rev_data
+
+    def counting(r, rev, *a, **k):
+        made.append(rev)
+        return rev_data(r, rev, *a, **k)
+
+    monkeypatch.setattr(exp_show, "_rev_data", counting)
+
+    def age(*names, by=10):
+        for n in names:
+            t = time.time() - by
+            os.utime(d / n, (t, t))
+
+    def workspace():
+        made.clear()
+        state = exp_show.collect(repo)[0]
+        return state["data"]["params"]["params.yaml"]["data"]["train"], made.count("workspace")
+
+    age("dvc.yaml", "params.yaml", "metrics.json", "dvc.lock")
+    assert workspace() == ({"lr": 0.05, "n": 1}, 1)
+    assert workspace() == ({"lr": 0.05, "n": 1}, 0)  # kept
+    (d / "params.yaml").write_text("train:\n  lr: 0.07\n  n: 1\n")  # same size
+    age("params.yaml", by=5)
+    assert workspace() == ({"lr": 0.07, "n": 1}, 1)
+    assert workspace() == ({"lr": 0.07, "n": 1}, 0)
+    (d / "params.yaml").write_text("train:\n  lr: 0.08\n  n: 1\n")  # just now: read, never kept
+    assert workspace() == ({"lr": 0.08, "n": 1}, 1)
+    assert workspace() == ({"lr": 0.08, "n": 1}, 1)
+    age("params.yaml")
+    assert workspace()[1] == 1
+    (d / "sub").mkdir()
+    (d / "sub" / "dvc.yaml").write_text("stages:\n  s:\n    cmd: echo\n    params:\n    - ../params.yaml:\n"
+                                        "      - train.n\n")
+    assert workspace()[1] == 1  # a new dvc.yaml: read again
+    assert exp_show.collect(repo, use_cache=False)[0] == exp_show.collect(repo)[0]

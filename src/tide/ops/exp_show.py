@@ -23,10 +23,11 @@ _CACHE_VERSION = "1"
 
 
 def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False,
-              store: RevStore | None = None) -> dict[str, Any]:
+              store: RevStore | None = None, files=None) -> dict[str, Any]:
     from tide.pipeline import metrics as m
 
-    files = reader_for(repo, rev) if store is None else RevReader(repo, rev, store)
+    if files is None:
+        files = reader_for(repo, rev) if store is None else RevReader(repo, rev, store)
     params = m.read_params(files, None, param_deps)
     metrics = m.read_metrics(files)
     deps, outs = _deps_outs(repo, files)
@@ -120,8 +121,10 @@ def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = 
     """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
     params only: ``param_deps`` reads afresh."""
     use_cache = use_cache and not param_deps
+    if rev == WORKSPACE:
+        return _collect_workspace(repo, use_cache, param_deps)
     path = _cache_path(repo, rev)
-    if rev != WORKSPACE and use_cache:
+    if use_cache:
         try:
             with open(path, encoding="utf-8") as f:
                 cached = json.load(f)
@@ -134,14 +137,35 @@ def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = 
     except TideError as exc:
         return {"rev": rev, "name": None, "data": None, "error": {"msg": str(exc), "type": type(exc).__name__},
                 "experiments": None}
-    clean = not any("error" in v for v in (*data["params"].values(), *data["metrics"].values()))
-    if rev != WORKSPACE and use_cache and clean:
+    if use_cache and _clean(data):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump({"v": _CACHE_VERSION, "data": data}, f)
         os.replace(tmp, path)
     return {"rev": rev, "name": None, "data": data, "error": None, "experiments": None}
+
+
+def _clean(data: dict[str, Any]) -> bool:
+    return not any("error" in v for v in (*data["params"].values(), *data["metrics"].values()))
+
+
+def _collect_workspace(repo: Repo, use_cache: bool, param_deps: bool) -> dict[str, Any]:
+    """The workspace's ``ExpState``, kept between runs while the files it was read from are unchanged
+    (``ops.exp_workspace``); one that fails to read and ``--param-deps`` rows are never kept."""
+    from tide.ops import exp_workspace
+
+    state: dict[str, Any] = {"rev": WORKSPACE, "name": None, "data": None, "error": None, "experiments": None}
+    data = exp_workspace.cached(repo) if use_cache else None
+    if data is None:
+        try:
+            data = exp_workspace.compute(repo, lambda files: _rev_data(repo, WORKSPACE, None, param_deps, files=files),
+                                         keep=use_cache)
+        except TideError as exc:
+            state["error"] = {"msg": str(exc), "type": type(exc).__name__}
+            return state
+    state["data"] = data
+    return state
 
 
 def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
@@ -222,7 +246,7 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
-        result.append(_collect_rev(repo, WORKSPACE, None, param_deps=param_deps))
+        result.append(_collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
     for b in bases:
         state = memo.pop(b, None) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
         state["name"] = names.get(b)
