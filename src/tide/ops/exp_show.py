@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tide.core.errors import TideError, UsageError
-from tide.ops.exp_refs import ExpRef, by_baseline
+from tide.ops.exp_refs import NAMESPACE, ExpRef
 from tide.pipeline.revfs import WORKSPACE, RevReader, RevStore, reader_for
 from tide.workspace.repo import Repo
 
@@ -202,27 +202,29 @@ def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: 
     return list(dict.fromkeys(out))
 
 
-def _describe(git, shas: list[str], head: str) -> dict[str, str | None]:
-    """Baseline names as dvc shows them: the current branch for HEAD, else a tag, else a branch (one
-    for-each-ref: ``%(HEAD)`` marks the current branch)."""
-    current = ""
+def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[str, str], str, str]:
+    """One for-each-ref: experiments by baseline, tag and branch names by commit (as dvc names baselines:
+    the current branch for HEAD, else a tag, else a branch), the current branch and its commit."""
+    exps: dict[str, dict[ExpRef, str]] = {}
     tags: dict[str, str] = {}
     branches: dict[str, str] = {}
-    raw = git.out("for-each-ref", "--format=%(HEAD) %(refname) %(objectname) %(*objectname)", "refs/tags/",
-                  "refs/heads/")
+    current = current_sha = ""
+    raw = git.out("for-each-ref", "--format=%(HEAD) %(refname) %(objectname) %(*objectname)", NAMESPACE + "/",
+                  "refs/tags/", "refs/heads/")
     for line in raw.splitlines():
         mark, parts = line[:1], line[2:].split()
         ref, sha = parts[0], (parts[2] if len(parts) > 2 else parts[1])
         if ref.startswith("refs/tags/"):
             tags.setdefault(sha, ref[len("refs/tags/"):])
-        else:
+        elif ref.startswith("refs/heads/"):
             branches.setdefault(sha, ref[len("refs/heads/"):])
             if mark == "*":
-                current = ref[len("refs/heads/"):]
-    out: dict[str, str | None] = {}
-    for s in shas:
-        out[s] = current if s == head and current else tags.get(s) or branches.get(s)
-    return out
+                current, current_sha = ref[len("refs/heads/"):], sha
+        else:
+            info = ExpRef.parse(ref)
+            if info is not None:
+                exps.setdefault(info.baseline, {})[info] = parts[1]
+    return exps, tags, branches, current, current_sha
 
 
 def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = False, all_tags: bool = False,
@@ -232,17 +234,18 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     git = repo.git
     if git is None:
         raise UsageError("experiments need git (the repository was initialised with --no-scm)")
-    proc = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
-    if proc.returncode != 0:  # no commit yet
-        return []
-    head = proc.stdout.decode().strip()
+    exps, tags, branches, current, head = _read_refs(git)
+    if not head:  # detached HEAD (or no commit yet)
+        proc = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        if proc.returncode != 0:
+            return []
+        head = proc.stdout.decode().strip()
     if num < 1:
         raise UsageError("-n/--num must be at least 1")
     bases = baselines(repo, revs, all_branches, all_tags, all_commits, num)
-    exps = by_baseline(git)
     wanted = list(bases) + [s for b in bases for s in exps.get(b, {}).values()]
     info = _commit_info(git, wanted)
-    names = _describe(git, bases, head)
+    names = {b: current if b == head and current else tags.get(b) or branches.get(b) for b in bases}
     memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
