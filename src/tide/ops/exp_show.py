@@ -4,7 +4,8 @@ and in dvc's tabular form (headers Experiment, rev, typ, Created, parent, State,
 params, deps).
 
 A commit's data never changes, so it is cached by commit id in ``.dvc/tmp/tide-exps-cache`` (the
-workspace is always read afresh); the cache is tide's own, dvc's is never written.
+workspace row is kept there too while the files it was read from are unchanged: ``ops.exp_workspace``);
+the cache is tide's own, dvc's is never written. Uncached commits are read together (``revfs.RevStore``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from typing import Any
 
 from tide.core.errors import TideError, UsageError
 from tide.ops.exp_refs import NAMESPACE, ExpRef
-from tide.pipeline.revfs import WORKSPACE, RevReader, RevStore, reader_for
 from tide.workspace.repo import Repo
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tide.pipeline.revfs import RevStore
+
+WORKSPACE = "workspace"  # tide.pipeline.revfs.WORKSPACE (imported where files are read: a warm run reads none)
 _CACHE_VERSION = "1"
 
 
@@ -27,6 +32,8 @@ def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = Fa
     from tide.pipeline import metrics as m
 
     if files is None:
+        from tide.pipeline.revfs import RevReader, reader_for
+
         files = reader_for(repo, rev) if store is None else RevReader(repo, rev, store)
     params = m.read_params(files, None, param_deps)
     metrics = m.read_metrics(files)
@@ -108,6 +115,8 @@ def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: boo
     todo = [r for r in dict.fromkeys(revs) if param_deps or not use_cache or not os.path.exists(_cache_path(repo, r))]
     if not todo:
         return {}
+    from tide.pipeline.revfs import RevStore
+
     store = RevStore(repo, todo)
     return {r: _collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
 

@@ -17,8 +17,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tide.pipeline.revfs import WorkspaceFiles
 from tide.workspace.repo import Repo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tide.pipeline.revfs import WorkspaceFiles
 
 _VERSION = "1"
 _RACY_NS = 2_000_000_000
@@ -77,9 +80,12 @@ def cached(repo: Repo) -> dict[str, Any] | None:
             return None
         if any(_sig(p) != sig for p, sig in kept["read"].items()):
             return None
-        files = WorkspaceFiles(repo)
-        if any(files.find(d) != found for d, found in kept["found"].items()):
-            return None
+        if kept["found"]:
+            from tide.pipeline.revfs import WorkspaceFiles
+
+            files = WorkspaceFiles(repo)
+            if any(files.find(d) != found for d, found in kept["found"].items()):
+                return None
         return kept["data"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -87,6 +93,8 @@ def cached(repo: Repo) -> dict[str, Any] | None:
 
 def compute(repo: Repo, make: Callable[[Any], dict[str, Any]], keep: bool) -> dict[str, Any]:
     """``make(reader)``'s row, kept for the next run when ``keep`` and no file it read is too new."""
+    from tide.pipeline.revfs import WorkspaceFiles
+
     lists = _lists(repo)  # before reading: a file added meanwhile makes the next run read afresh
     rec = _Recorder(WorkspaceFiles(repo))
     data = make(rec)
