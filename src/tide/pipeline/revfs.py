@@ -138,8 +138,8 @@ class RevStore:
         if git is None:
             raise TideError("reading other revisions needs git (the repository was initialised with --no-scm)")
         self._git = git
-        self._trees: dict[str, list[tuple[str, bool, str]]] = {}  # tree id -> (name, is a tree, object id)
-        self._flat: dict[str, dict[str, str]] = {}  # tree id -> {path under it: object id}
+        self._trees: dict[str, dict[str, tuple[bool, str]]] = {}  # tree id -> {name: (is a tree, object id)}
+        self._names: dict[str, tuple[str, ...]] = {}  # subtree id -> the paths of the files under it
         self._blobs: dict[str, bytes | None] = {}  # object id -> contents (None: not a blob)
         self._wanted: set[str] = set()  # paths read ahead in every commit
         roots = git.read_objects([f"{c}^{{tree}}" for c in commits])
@@ -149,53 +149,69 @@ class RevStore:
             sub: list[str] = []
             for oid, raw in todo.items():
                 self._trees[oid] = entries = _parse_tree(raw, len(oid) // 2)
-                sub += [e for _, is_tree, e in entries if is_tree and e not in self._trees]
+                sub += [e for is_tree, e in entries.values() if is_tree and e not in self._trees]
             got = git.read_objects(sub)
             todo = {oid: raw for oid, typ, raw in got.values() if typ == "tree"}
             for oid in sub:  # a tree git could not read: empty rather than a lookup error later
                 if oid not in self._trees and oid not in todo:
-                    self._trees[oid] = []
+                    self._trees[oid] = {}
 
-    def _paths(self, tree: str) -> dict[str, str]:
-        if tree not in self._flat:
-            out: dict[str, str] = {}
-            for name, is_tree, oid in self._trees.get(tree, []):
-                if is_tree:
-                    out.update((f"{name}/{p}", o) for p, o in self._paths(oid).items())
-                else:
-                    out[name] = oid
-            self._flat[tree] = out
-        return self._flat[tree]
+    def _paths(self, tree: str, keep: bool) -> tuple[str, ...]:
+        """The files under ``tree``; kept for subtrees (shared by commits), not for a commit's root (a
+        new list per commit: keeping those would hold every commit's whole file list at once)."""
+        if tree in self._names:
+            return self._names[tree]
+        out: list[str] = []
+        for name, (is_tree, oid) in self._trees.get(tree, {}).items():
+            if is_tree:
+                out.extend(f"{name}/{p}" for p in self._paths(oid, True))
+            else:
+                out.append(name)
+        paths = tuple(out)
+        if keep:
+            self._names[tree] = paths
+        return paths
 
-    def tree(self, commit: str) -> dict[str, str]:
-        """``{path from the repository's top: object id}`` of every file (``git ls-tree -r``)."""
-        return self._paths(self.commits[commit])
+    def tree(self, commit: str) -> tuple[str, ...]:
+        """The path from the repository's top of every file at ``commit`` (``git ls-tree -r``)."""
+        return self._paths(self.commits[commit], False)
+
+    def _oid(self, commit: str, path: str) -> str | None:
+        node = self.commits.get(commit)
+        parts = path.split("/")
+        for part in parts[:-1]:
+            entry = self._trees.get(node, {}).get(part) if node else None
+            if entry is None or not entry[0]:
+                return None
+            node = entry[1]
+        entry = self._trees.get(node, {}).get(parts[-1]) if node else None
+        return None if entry is None or entry[0] else entry[1]
 
     def read(self, commit: str, path: str) -> bytes | None:
-        oid = self.tree(commit).get(path)
+        oid = self._oid(commit, path)
         if oid is None:
             return None
         if oid not in self._blobs:
             self._wanted.add(path)
-            more = {t.get(p) for c in self.commits for t in (self.tree(c),) for p in self._wanted}
-            more = [o for o in more if o is not None and o not in self._blobs]
-            got = self._git.read_objects(more)
-            for o in more:
+            more = {self._oid(c, p) for c in self.commits for p in self._wanted}
+            todo = [o for o in more if o is not None and o not in self._blobs]
+            got = self._git.read_objects(todo)
+            for o in todo:
                 typ_raw = got.get(o)
                 self._blobs[o] = typ_raw[2] if typ_raw and typ_raw[1] == "blob" else None
         return self._blobs[oid]
 
 
-def _parse_tree(raw: bytes, idlen: int) -> list[tuple[str, bool, str]]:
+def _parse_tree(raw: bytes, idlen: int) -> dict[str, tuple[bool, str]]:
     """A git tree object's entries: ``<mode> <name>\\0<id>`` each (mode 40000 is a directory)."""
-    out = []
+    out = {}
     pos = 0
     while pos < len(raw):
         sp = raw.index(b" ", pos)
         nul = raw.index(b"\0", sp)
         mode = raw[pos:sp]
         name = raw[sp + 1:nul].decode("utf-8", errors="surrogateescape")
-        out.append((name, mode == b"40000", raw[nul + 1:nul + 1 + idlen].hex()))
+        out[name] = (mode == b"40000", raw[nul + 1:nul + 1 + idlen].hex())
         pos = nul + 1 + idlen
     return out
 
