@@ -24,6 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from exps import EXP_OPS, ExpSuite  # noqa: E402
 from harness import BenchError, OpResult, Tool, Trash, run_pairs  # noqa: E402
 from limits import Limits, filesystem, machine, measure  # noqa: E402
 from report import MILLION_LIMIT_S, misses, section, table, write  # noqa: E402
@@ -31,7 +32,7 @@ from scenarios import MORE_OPS, OPS, S3_OPS, Lab, Suite  # noqa: E402
 from workloads import big_file, example, mid_files, parse_count, parse_size, small_files, tiny_files  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
-WORKLOADS = ("small", "big", "example", "cli")
+WORKLOADS = ("small", "big", "example", "cli", "exps")  # exps: issue 22's experiment rows (bench/exps.py)
 MID = ("mid", "mid-hardlink", "mid-symlink")  # issue 26: 2,226 files of 20-64 KB with each cache type
 TINY = ("tiny", "tiny-hardlink", "tiny-symlink")  # issue 26: 70,000 files of 150-400 bytes
 PREAMBLE = """# Benchmarks: tide against dvc
@@ -49,9 +50,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pairs", type=int, help="A B rounds after the warm-up (default 5; 1 at 1m)")
     p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
     p.add_argument("--ops", default=",".join(OPS), help="comma list of operations (default: all)")
-    p.add_argument("--only", choices=("mid", "tiny", "growing"),
-                   help="only issue 26's mid-size or tiny-files rows (all three cache types), or issue 23's "
-                        "growing table (tide plain, tide chunked and dvc; its own section of the report)")
+    p.add_argument("--only", choices=("mid", "tiny", "growing", "exp", *EXP_OPS),
+                   help="only issue 26's mid-size or tiny-files rows (all three cache types), issue 23's growing "
+                        "table (tide plain, tide chunked and dvc; its own section of the report), or issue 22's "
+                        "experiment rows (exp: all of them; or one: " + ", ".join(EXP_OPS) + ")")
     p.add_argument("--growing-mb", type=float, default=100.0, help="--only growing: first day's CSV size (MB)")
     p.add_argument("--growing-days", type=int, default=30, help="--only growing: days (default 30)")
     p.add_argument("--big-size", default="1G", help="size of the big file (default 1G)")
@@ -72,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.ops = {o for o in args.ops.split(",") if o}
     if args.only in ("mid", "tiny"):
         args.workloads = list(MID if args.only == "mid" else TINY)
+    elif args.only and args.only != "growing":
+        args.workloads = ["exps"]
+        args.ops = set(EXP_OPS) if args.only == "exp" else {args.only}
     bad = [w for w in args.workloads if w not in WORKLOADS + MID + TINY] + [o for o in args.ops if o not in OPS]
     if bad:
         p.error(f"unknown workload or operation: {', '.join(bad)}")
@@ -182,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         for key in args.workloads:
             if key == "cli":
                 sections.append(("CLI start-up", cli_rows(lab)))
+                continue
+            if key == "exps":
+                lab.s3 = []
+                sections.append(("exps: issue 22's experiments (exp show, exp run, a queued sweep)",
+                                 ExpSuite(lab, args.ops & set(EXP_OPS)).run()))
                 continue
             if key in MID:
                 wl = mid_files(work, key.partition("-")[2])

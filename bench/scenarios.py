@@ -44,6 +44,11 @@ OPS: dict[str, tuple[str, str]] = {
     "gc-c": ("gc -w -c (1% of objects unused, in the cache and on the remote)", "gc"),
     "repro": ("repro of a two-stage pipeline over the data", "repro"),
     "repro-noop": ("repro with nothing changed", "noop"),
+    # issue 22's rows (bench/exps.py): the workload "exps", run by `--only exp` or one of these names
+    "exp-show": ("exp show -A, 200 experiments on 20 commits (each tool's cache filled)", "exp"),
+    "exp-show-cold": ("exp show -A, 200 experiments on 20 commits, first run (no cache)", "exp"),
+    "exp-run": ("exp run -S of a two-stage pipeline (both stages run)", "exp"),
+    "exp-sweep": ("12-point -S sweep queued, then run on 2 workers", "exp"),
 }
 S3_OPS = {"push-s3", "pull-s3", "push-s3lite", "pull-s3lite"}  # push-<remote>, pull-<remote>
 MORE_OPS = {"add-half", "status-first", "diff", "fetch", "pull-noop", "checkout-force", "gc-c", "repro",

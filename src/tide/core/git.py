@@ -99,6 +99,26 @@ class Git:
                 pos += size + 1
         return out
 
+    def read_objects(self, names: Sequence[str]) -> dict[str, tuple[str, str, bytes]]:
+        """``name -> (object id, type, contents)`` for each of ``names`` (an object id, ``REV:PATH``,
+        ``REV^{tree}`` ...) in one ``git cat-file --batch`` call; a name git cannot find is left out."""
+        names = list(dict.fromkeys(names))
+        if not names:
+            return {}
+        req = "".join(f"{n}\n" for n in names).encode("utf-8", errors="surrogateescape")
+        raw = self.run("cat-file", "--batch", input=req).stdout
+        out: dict[str, tuple[str, str, bytes]] = {}
+        pos = 0
+        for n in names:
+            nl = raw.index(b"\n", pos)
+            header = raw[pos:nl].split()
+            pos = nl + 1
+            if len(header) == 3 and header[2].isdigit():  # "<oid> <type> <size>"; else "<name> missing"
+                size = int(header[2])
+                out[n] = (header[0].decode(), header[1].decode(), raw[pos : pos + size])
+                pos += size + 1
+        return out
+
     def has_commit(self, rev: str) -> bool:
         """Whether the commit ``rev`` is in this repository (a fetch may be needed before using it)."""
         return self.run("cat-file", "-e", f"{rev}^{{commit}}", check=False).returncode == 0

@@ -36,7 +36,37 @@ def loads(text: str, where: str) -> Any:
     data = yamlfast.parse(text)
     if data is not None:
         return data
-    return load_full(text, where)
+    if len(text) > _MEMO_TEXT:
+        return load_full(text, where)
+    if text not in _MEMO:  # a text met again (params.yaml read by dvc.yaml's parser and by params) parses once
+        if len(_MEMO) >= _MEMO_ENTRIES:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[text] = load_full(text, where)
+    return _copy(_MEMO[text], {})  # a copy: callers may change what they get
+
+
+def _copy(v: Any, seen: dict[int, Any]) -> Any:
+    """A deep copy of a parsed document (mappings and lists; scalars are immutable), shared parts (YAML
+    aliases) shared in the copy too; several times faster than ``copy.deepcopy``."""
+    if isinstance(v, dict):
+        if id(v) not in seen:
+            seen[id(v)] = out = {}
+            for k, x in v.items():
+                out[k] = x if isinstance(x, (str, int, float)) else _copy(x, seen)
+        return seen[id(v)]
+    if isinstance(v, list):
+        if id(v) not in seen:
+            seen[id(v)] = out = []
+            out.extend(x if isinstance(x, (str, int, float)) else _copy(x, seen) for x in v)
+        return seen[id(v)]
+    if isinstance(v, set):  # !!set
+        return set(v)
+    return v
+
+
+_MEMO: dict[str, Any] = {}  # text -> document (an error is raised each time, never kept)
+_MEMO_TEXT = 1 << 16  # longer texts are parsed every time
+_MEMO_ENTRIES = 256
 
 
 def load_file(path: str | os.PathLike[str], where: str | None = None) -> Any:

@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 
 from tide.core.errors import UsageError
@@ -158,7 +157,7 @@ def enqueue(repo: Repo, req: QueueRequest) -> list[Entry]:
         extra = sorted(overrides_paths(repo, point))
         commit = git.commit_worktree(base, sorted(set(paths) | set(extra) - set(files)),
                                      f"tide-exp-queue:{base}:{name}", files=files, allow_empty=True)
-        eid = uuid.uuid4().hex[:12]
+        eid = os.urandom(6).hex()  # 12 hex digits (uuid's import costs exp show ~10 ms)
         git.update_ref(QUEUE_REFS + eid, commit)
         shown = {p: [_point_text(o) for o in ovs] for p, ovs in point.items()}
         e = Entry(eid, name, base, commit, time.time(), overrides=str(shown) if point else "",

@@ -8,7 +8,6 @@ not experiments and are skipped (a ref there must never be read as one, nor writ
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass
 
@@ -146,6 +145,8 @@ _NOUNS = (
 
 
 def random_name(git: Git, baseline: str, taken: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    import random  # here: exp show never names an experiment
+
     rng = random.Random()  # not the global generator: pipelines often seed that one
     existing = {i.name for i in all_refs(git) if i.baseline == baseline} | set(taken)
     for _ in range(1000):

@@ -4,7 +4,8 @@ and in dvc's tabular form (headers Experiment, rev, typ, Created, parent, State,
 params, deps).
 
 A commit's data never changes, so it is cached by commit id in ``.dvc/tmp/tide-exps-cache`` (the
-workspace is always read afresh); the cache is tide's own, dvc's is never written.
+workspace row is kept there too while the files it was read from are unchanged: ``ops.exp_workspace``);
+the cache is tide's own, dvc's is never written. Uncached commits are read together (``revfs.RevStore``).
 """
 
 from __future__ import annotations
@@ -15,52 +16,25 @@ from datetime import date, datetime
 from typing import Any
 
 from tide.core.errors import TideError, UsageError
-from tide.ops.exp_refs import ExpRef, by_baseline
-from tide.pipeline.revfs import WORKSPACE, reader_for
+from tide.ops.exp_refs import NAMESPACE, ExpRef
 from tide.workspace.repo import Repo
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tide.pipeline.revfs import RevStore
+
+WORKSPACE = "workspace"  # tide.pipeline.revfs.WORKSPACE (imported where files are read: a warm run reads none)
 _CACHE_VERSION = "1"
 
 
-_SMALL = (".yaml", ".yml", ".json", ".toml", ".lock", ".dvc", ".py", ".txt", ".csv", ".tsv")
-
-
-class _Prefetched:
-    """A revision's reader whose small text files (dvc.yaml, dvc.lock, params, metrics, .dvc files)
-    come from one ``git cat-file --batch`` call, each read once however often it is asked for."""
-
-    def __init__(self, inner) -> None:
-        self._inner = inner
-        names = [f for f in inner.files if f.endswith(_SMALL)][:500]
-        got = inner.repo.git.read_files(inner.sha, [inner.prefix + n for n in names])
-        self._blobs = {os.path.join(inner.repo.root, k[len(inner.prefix):]): v for k, v in got.items()}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def read_bytes(self, abspath: str) -> bytes | None:
-        if abspath not in self._blobs:
-            self._blobs[abspath] = self._inner.read_bytes(abspath)
-        return self._blobs[abspath]
-
-    def read_text(self, abspath: str) -> str | None:
-        from tide.core.errors import FileFormatError
-
-        raw = self.read_bytes(abspath)
-        if raw is None:
-            return None
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FileFormatError(f"{self._inner.rev}:{self._inner._rel(abspath)}: not valid UTF-8 text")
-
-
-def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False) -> dict[str, Any]:
+def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False,
+              store: RevStore | None = None, files=None) -> dict[str, Any]:
     from tide.pipeline import metrics as m
 
-    files = reader_for(repo, rev)
-    if rev != WORKSPACE:
-        files = _Prefetched(files)
+    if files is None:
+        from tide.pipeline.revfs import RevReader, reader_for
+
+        files = reader_for(repo, rev) if store is None else RevReader(repo, rev, store)
     params = m.read_params(files, None, param_deps)
     metrics = m.read_metrics(files)
     deps, outs = _deps_outs(repo, files)
@@ -137,17 +111,14 @@ def _pointer_outs(repo: Repo, files) -> list:
 
 
 def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
-    """The commits not in the cache yet, read on a few threads (the work is mostly waiting for git)."""
+    """The commits not in the cache yet, their files read together (a few git calls for all of them)."""
     todo = [r for r in dict.fromkeys(revs) if param_deps or not use_cache or not os.path.exists(_cache_path(repo, r))]
-    if len(todo) < 8:
+    if not todo:
         return {}
-    from concurrent.futures import ThreadPoolExecutor
+    from tide.pipeline.revfs import RevStore
 
-    repo.git  # noqa: B018 - resolve the cached properties once, before the threads share them
-    repo.cache  # noqa: B018
-    with ThreadPoolExecutor(max_workers=4) as ex:
-        states = ex.map(lambda r: _collect_rev(repo, r, info[r][0], use_cache, param_deps), todo)
-        return dict(zip(todo, states, strict=True))
+    store = RevStore(repo, todo)
+    return {r: _collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
 
 
 def _cache_path(repo: Repo, rev: str) -> str:
@@ -155,12 +126,14 @@ def _cache_path(repo: Repo, rev: str) -> str:
 
 
 def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
-                 param_deps: bool = False) -> dict[str, Any]:
+                 param_deps: bool = False, store: RevStore | None = None) -> dict[str, Any]:
     """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
     params only: ``param_deps`` reads afresh."""
     use_cache = use_cache and not param_deps
+    if rev == WORKSPACE:
+        return _collect_workspace(repo, use_cache, param_deps)
     path = _cache_path(repo, rev)
-    if rev != WORKSPACE and use_cache:
+    if use_cache:
         try:
             with open(path, encoding="utf-8") as f:
                 cached = json.load(f)
@@ -169,18 +142,39 @@ def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = 
         except (OSError, ValueError, KeyError):
             pass
     try:
-        data = _rev_data(repo, rev, timestamp, param_deps)
+        data = _rev_data(repo, rev, timestamp, param_deps, store)
     except TideError as exc:
         return {"rev": rev, "name": None, "data": None, "error": {"msg": str(exc), "type": type(exc).__name__},
                 "experiments": None}
-    clean = not any("error" in v for v in (*data["params"].values(), *data["metrics"].values()))
-    if rev != WORKSPACE and use_cache and clean:
+    if use_cache and _clean(data):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump({"v": _CACHE_VERSION, "data": data}, f)
         os.replace(tmp, path)
     return {"rev": rev, "name": None, "data": data, "error": None, "experiments": None}
+
+
+def _clean(data: dict[str, Any]) -> bool:
+    return not any("error" in v for v in (*data["params"].values(), *data["metrics"].values()))
+
+
+def _collect_workspace(repo: Repo, use_cache: bool, param_deps: bool) -> dict[str, Any]:
+    """The workspace's ``ExpState``, kept between runs while the files it was read from are unchanged
+    (``ops.exp_workspace``); one that fails to read and ``--param-deps`` rows are never kept."""
+    from tide.ops import exp_workspace
+
+    state: dict[str, Any] = {"rev": WORKSPACE, "name": None, "data": None, "error": None, "experiments": None}
+    data = exp_workspace.cached(repo) if use_cache else None
+    if data is None:
+        try:
+            data = exp_workspace.compute(repo, lambda files: _rev_data(repo, WORKSPACE, None, param_deps, files=files),
+                                         keep=use_cache)
+        except TideError as exc:
+            state["error"] = {"msg": str(exc), "type": type(exc).__name__}
+            return state
+    state["data"] = data
+    return state
 
 
 def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
@@ -217,26 +211,29 @@ def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: 
     return list(dict.fromkeys(out))
 
 
-def _describe(git, shas: list[str]) -> dict[str, str | None]:
-    head = git.resolve("HEAD")
-    current = git.run("symbolic-ref", "-q", "HEAD", check=False).stdout.decode().strip()
+def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[str, str], str, str]:
+    """One for-each-ref: experiments by baseline, tag and branch names by commit (as dvc names baselines:
+    the current branch for HEAD, else a tag, else a branch), the current branch and its commit."""
+    exps: dict[str, dict[ExpRef, str]] = {}
     tags: dict[str, str] = {}
     branches: dict[str, str] = {}
-    raw = git.out("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags/", "refs/heads/")
+    current = current_sha = ""
+    raw = git.out("for-each-ref", "--format=%(HEAD) %(refname) %(objectname) %(*objectname)", NAMESPACE + "/",
+                  "refs/tags/", "refs/heads/")
     for line in raw.splitlines():
-        parts = line.split()
+        mark, parts = line[:1], line[2:].split()
         ref, sha = parts[0], (parts[2] if len(parts) > 2 else parts[1])
         if ref.startswith("refs/tags/"):
             tags.setdefault(sha, ref[len("refs/tags/"):])
-        else:
+        elif ref.startswith("refs/heads/"):
             branches.setdefault(sha, ref[len("refs/heads/"):])
-    out: dict[str, str | None] = {}
-    for s in shas:
-        if s == head and current.startswith("refs/heads/"):
-            out[s] = current[len("refs/heads/"):]
+            if mark == "*":
+                current, current_sha = ref[len("refs/heads/"):], sha
         else:
-            out[s] = tags.get(s) or branches.get(s)
-    return out
+            info = ExpRef.parse(ref)
+            if info is not None:
+                exps.setdefault(info.baseline, {})[info] = parts[1]
+    return exps, tags, branches, current, current_sha
 
 
 def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = False, all_tags: bool = False,
@@ -246,19 +243,22 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     git = repo.git
     if git is None:
         raise UsageError("experiments need git (the repository was initialised with --no-scm)")
-    if not git.has_commits():
-        return []
+    exps, tags, branches, current, head = _read_refs(git)
+    if not head:  # detached HEAD (or no commit yet)
+        proc = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        if proc.returncode != 0:
+            return []
+        head = proc.stdout.decode().strip()
     if num < 1:
         raise UsageError("-n/--num must be at least 1")
     bases = baselines(repo, revs, all_branches, all_tags, all_commits, num)
-    exps = by_baseline(git)
     wanted = list(bases) + [s for b in bases for s in exps.get(b, {}).values()]
     info = _commit_info(git, wanted)
-    names = _describe(git, bases)
+    names = {b: current if b == head and current else tags.get(b) or branches.get(b) for b in bases}
     memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
-        result.append(_collect_rev(repo, WORKSPACE, None, param_deps=param_deps))
+        result.append(_collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
     for b in bases:
         state = memo.pop(b, None) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
         state["name"] = names.get(b)

@@ -130,8 +130,39 @@ def load(path: str, root: str, reader: Reader | None = None) -> Pipeline:
         raise FileFormatError(f"'{where}' does not exist")
     from tide.core.yamlio import loads
 
-    data = loads(text, where)
-    return parse(data, path, root, reader)
+    # A text that can interpolate nothing (no ``${``, no ``vars``, no escape that could spell them) gives
+    # the same pipeline whatever the params hold: parsed once (the same dvc.yaml at 200 experiment
+    # commits); the default params file is still read and checked each time, as parse does.
+    if "${" in text or "vars" in text or "\\" in text:
+        return parse(loads(text, where), path, root, reader)
+    key = (path, root, text)
+    hit = _MEMO.get(key)
+    if hit is None:
+        hit = parse(loads(text, where), path, root, reader)
+        if len(_MEMO) >= 64:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[key] = hit
+    else:
+        _default_params(os.path.dirname(path), root, reader, where)
+    return hit
+
+
+_MEMO: dict[tuple[str, str, str], Pipeline] = {}  # (path, root, text) -> the pipeline (immutable)
+
+
+def _default_params(base: str, root: str, reader: Reader, where: str) -> dict[str, Any] | None:
+    """The pipeline's default params file (its variables), None when there is none."""
+    default_params = os.path.join(base, params_mod.DEFAULT_PARAMS)
+    text = reader.read_text(default_params)
+    if text is None:
+        return None
+    loaded = params_mod.parse_text(text, default_params, _where(root, default_params))
+    if not isinstance(loaded, dict):  # as dvc, which loads it as the pipeline's variables
+        raise FileFormatError(
+            f"{where}: failed to parse 'vars': expected a dictionary, got '{type(loaded).__name__}' "
+            f"in file '{_where(root, default_params)}'"
+        )
+    return loaded
 
 
 def parse(data: Any, path: str, root: str, reader: Reader | None = None) -> Pipeline:
@@ -144,15 +175,8 @@ def parse(data: Any, path: str, root: str, reader: Reader | None = None) -> Pipe
         raise FileFormatError(f"{where}: unknown key '{unknown[0]}' (allowed: {', '.join(sorted(TOP_KEYS))})")
     base = os.path.dirname(path)
     ctx: dict[str, Any] = {}
-    default_params = os.path.join(base, params_mod.DEFAULT_PARAMS)
-    text = reader.read_text(default_params)
-    if text is not None:
-        loaded = params_mod.parse_text(text, default_params, _where(root, default_params))
-        if not isinstance(loaded, dict):  # as dvc, which loads it as the pipeline's variables
-            raise FileFormatError(
-                f"{where}: failed to parse 'vars': expected a dictionary, got '{type(loaded).__name__}' "
-                f"in file '{_where(root, default_params)}'"
-            )
+    loaded = _default_params(base, root, reader, where)
+    if loaded is not None:
         merge(ctx, loaded)
     _load_vars(data.get("vars"), ctx, base, root, reader, where)
     raw_stages = data.get("stages") or {}

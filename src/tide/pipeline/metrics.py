@@ -68,6 +68,11 @@ def parse_text_metrics(text: str) -> dict[str, Any]:
 
 
 def pipelines(files) -> list[definition.Pipeline]:  # a revfs reader
+    """The pipelines of ``files``; a commit's reader (``memo``: it never changes) parses them once however
+    often params, metrics and outputs ask (the list is shared: read it, never change it)."""
+    memo = getattr(files, "memo", None)
+    if memo is not None and "pipelines" in memo:
+        return memo["pipelines"]
     out = []
     for y in files.dvc_yamls():
         try:
@@ -75,6 +80,8 @@ def pipelines(files) -> list[definition.Pipeline]:  # a revfs reader
         except (FileFormatError, InterpolationError):
             if files.rev == "workspace":
                 raise
+    if memo is not None:
+        memo["pipelines"] = out
     return out
 
 

@@ -7,7 +7,7 @@ import os
 
 from tide.core import manifest, yamlio
 from tide.core.errors import FileFormatError, MissingError, TideError
-from tide.pipeline.definition import YAML_NAME, WorkspaceReader
+from tide.pipeline.definition import YAML_NAME, WorkspaceReader, _rel
 from tide.pipeline.lockfile import LOCK_NAME, parse_lock
 from tide.workspace import pointers
 from tide.workspace.pointers import Out
@@ -17,18 +17,26 @@ WORKSPACE = "workspace"
 
 
 class RevReader:
-    """Files of ``repo`` at ``rev`` (a commit-ish)."""
+    """Files of ``repo`` at ``rev`` (a commit-ish). With ``store`` (a :class:`RevStore` holding ``rev``,
+    a full commit id), its tree and git-tracked files come from the store, read with other commits'."""
 
-    def __init__(self, repo: Repo, rev: str) -> None:
+    def __init__(self, repo: Repo, rev: str, store: RevStore | None = None) -> None:
         git = repo.git
         if git is None:
             raise TideError("reading other revisions needs git (the repository was initialised with --no-scm)")
         self.repo = repo
         self.rev = rev
-        self.sha = git.resolve(rev)
         self.prefix = prefix_of(repo)
-        self.files = {f[len(self.prefix):] for f in git.ls_files(self.sha) if f.startswith(self.prefix)}
+        self._store = store if store is not None and rev in store.commits else None
+        if self._store is not None:
+            self.sha = rev
+            tree = self._store.tree(rev)
+        else:
+            self.sha = git.resolve(rev)
+            tree = git.ls_files(self.sha)
+        self.files = {f[len(self.prefix):] for f in tree if f.startswith(self.prefix)}
         self._outs: list[Out] | None = None
+        self.memo: dict[str, object] = {}  # what is derived from this commit's files (it never changes)
 
     def _blobs(self, names: list[str]) -> dict[str, bytes]:
         """Contents of the git files ``names`` (relative to the repository root) at this revision."""
@@ -41,7 +49,7 @@ class RevReader:
                 and not f.startswith(".dvc/")]
 
     def _rel(self, abspath: str) -> str:
-        return os.path.relpath(abspath, self.repo.root).replace(os.sep, "/")
+        return _rel(self.repo.root, abspath).replace(os.sep, "/")  # relpath without its abspath calls
 
     def dvc_yamls(self) -> list[str]:
         return sorted(os.path.join(self.repo.root, f) for f in self.files
@@ -67,6 +75,8 @@ class RevReader:
     def read_bytes(self, abspath: str) -> bytes | None:
         rel = self._rel(abspath)
         if rel in self.files:
+            if self._store is not None:
+                return self._store.read(self.sha, self.prefix + rel)
             return self._blobs([rel]).get(rel)
         for out in self.outs():
             if out.md5 is None:
@@ -118,6 +128,96 @@ class RevReader:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise FileFormatError(f"{self.rev}:{self._rel(abspath)}: not valid UTF-8 text")
+
+
+class RevStore:
+    """The trees and git-tracked files of many commits, read together (``tide exp show`` reads hundreds of
+    experiment commits that differ from their baseline in a few files): trees come from one
+    ``git cat-file --batch`` call per directory level for all commits, each tree and each file's contents
+    are read once however many commits share them (by object id), and a file asked for in one commit is
+    read in every commit of the store in the same call (the others will ask for it too)."""
+
+    def __init__(self, repo: Repo, commits: list[str]) -> None:
+        git = repo.git
+        if git is None:
+            raise TideError("reading other revisions needs git (the repository was initialised with --no-scm)")
+        self._git = git
+        self._trees: dict[str, dict[str, tuple[bool, str]]] = {}  # tree id -> {name: (is a tree, object id)}
+        self._names: dict[str, tuple[str, ...]] = {}  # subtree id -> the paths of the files under it
+        self._blobs: dict[str, bytes | None] = {}  # object id -> contents (None: not a blob)
+        self._wanted: set[str] = set()  # paths read ahead in every commit
+        roots = git.read_objects([f"{c}^{{tree}}" for c in commits])
+        self.commits = {c: roots[f"{c}^{{tree}}"][0] for c in commits if f"{c}^{{tree}}" in roots}
+        todo = {oid: raw for oid, _, raw in roots.values()}
+        while todo:
+            sub: list[str] = []
+            for oid, raw in todo.items():
+                self._trees[oid] = entries = _parse_tree(raw, len(oid) // 2)
+                sub += [e for is_tree, e in entries.values() if is_tree and e not in self._trees]
+            got = git.read_objects(sub)
+            todo = {oid: raw for oid, typ, raw in got.values() if typ == "tree"}
+            for oid in sub:  # a tree git could not read: empty rather than a lookup error later
+                if oid not in self._trees and oid not in todo:
+                    self._trees[oid] = {}
+
+    def _paths(self, tree: str, keep: bool) -> tuple[str, ...]:
+        """The files under ``tree``; kept for subtrees (shared by commits), not for a commit's root (a
+        new list per commit: keeping those would hold every commit's whole file list at once)."""
+        if tree in self._names:
+            return self._names[tree]
+        out: list[str] = []
+        for name, (is_tree, oid) in self._trees.get(tree, {}).items():
+            if is_tree:
+                out.extend(f"{name}/{p}" for p in self._paths(oid, True))
+            else:
+                out.append(name)
+        paths = tuple(out)
+        if keep:
+            self._names[tree] = paths
+        return paths
+
+    def tree(self, commit: str) -> tuple[str, ...]:
+        """The path from the repository's top of every file at ``commit`` (``git ls-tree -r``)."""
+        return self._paths(self.commits[commit], False)
+
+    def _oid(self, commit: str, path: str) -> str | None:
+        node = self.commits.get(commit)
+        parts = path.split("/")
+        for part in parts[:-1]:
+            entry = self._trees.get(node, {}).get(part) if node else None
+            if entry is None or not entry[0]:
+                return None
+            node = entry[1]
+        entry = self._trees.get(node, {}).get(parts[-1]) if node else None
+        return None if entry is None or entry[0] else entry[1]
+
+    def read(self, commit: str, path: str) -> bytes | None:
+        oid = self._oid(commit, path)
+        if oid is None:
+            return None
+        if oid not in self._blobs:
+            self._wanted.add(path)
+            more = {self._oid(c, p) for c in self.commits for p in self._wanted}
+            todo = [o for o in more if o is not None and o not in self._blobs]
+            got = self._git.read_objects(todo)
+            for o in todo:
+                typ_raw = got.get(o)
+                self._blobs[o] = typ_raw[2] if typ_raw and typ_raw[1] == "blob" else None
+        return self._blobs[oid]
+
+
+def _parse_tree(raw: bytes, idlen: int) -> dict[str, tuple[bool, str]]:
+    """A git tree object's entries: ``<mode> <name>\\0<id>`` each (mode 40000 is a directory)."""
+    out = {}
+    pos = 0
+    while pos < len(raw):
+        sp = raw.index(b" ", pos)
+        nul = raw.index(b"\0", sp)
+        mode = raw[pos:sp]
+        name = raw[sp + 1:nul].decode("utf-8", errors="surrogateescape")
+        out[name] = (mode == b"40000", raw[nul + 1:nul + 1 + idlen].hex())
+        pos = nul + 1 + idlen
+    return out
 
 
 class WorkspaceFiles(WorkspaceReader):
