@@ -74,7 +74,7 @@ AWS_PROFILE = "runners:\n  soak-aws:\n    on: aws:s\n    region: us-east\n    im
 
 class Soak:
     def __init__(self, work: Path, seed: int, rows_per_day: int, days: int, runner: str = "local",
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, warm: bool = True) -> None:
         self.work = work
         self.rng = random.Random(seed * 7919 + 1)
         work.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,8 @@ class Soak:
             "GIT_AUTHOR_NAME": "tide soak", "GIT_AUTHOR_EMAIL": "soak@tide.invalid",
             "GIT_COMMITTER_NAME": "tide soak", "GIT_COMMITTER_EMAIL": "soak@tide.invalid", **(extra_env or {})})
         self.runner = runner
-        for k in ("TIDE_RK_KILL", "TIDE_RK_FAULT", "TIDE_SOAK_FAULT", "TIDE_DAY"):
+        # PYTHONDONTWRITEBYTECODE off: every process of a day would compile tide's sources again (~0.3 s each)
+        for k in ("TIDE_RK_KILL", "TIDE_RK_FAULT", "TIDE_SOAK_FAULT", "TIDE_DAY", "PYTHONDONTWRITEBYTECODE"):
             self.env.pop(k, None)
         self.project = work / "project"
         self.forge = work / "forge.git"
@@ -95,6 +96,16 @@ class Soak:
         self.rows: list[dict] = []
         self.failures: list[str] = []
         self.setup(rows_per_day, days)
+        self.warm = None
+        if warm:  # the stages' `python X.py` forked from an interpreter with the example's imports done
+            from tests.reliability.soakpy import WarmPython
+
+            self.warm = WarmPython(work / "warm-bin", env=self.env)
+
+    def close(self) -> None:
+        if self.warm is not None:
+            self.warm.stop()
+            self.warm = None
 
     # --- the project, as tide demo sets it up ------------------------------------------------------
     def setup(self, rows_per_day: int, days: int) -> None:
@@ -152,6 +163,7 @@ class Soak:
 
     # --- one day -----------------------------------------------------------------------------------
     def day(self, n: int, fault: str | None) -> dict:
+        t_day = time.monotonic()
         date = (FIRST_DAY + datetime.timedelta(days=n)).isoformat()
         logs = self.work / "logs"
         logs.mkdir(exist_ok=True)
@@ -172,6 +184,8 @@ class Soak:
             hook.chmod(0o755)
         elif fault:
             env["TIDE_SOAK_FAULT"] = fault
+        if self.warm is not None and not kill:  # a kill day runs every process cold, as it would be
+            env["PATH"] = str(self.warm.bindir) + os.pathsep + env["PATH"]
         t0 = time.monotonic()
         proc = subprocess.Popen([sys.executable, SOAKRUN, "retrain", "--day", date, "--json"], cwd=self.project,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -208,13 +222,16 @@ class Soak:
                "pr": res.get("pr_number", 0), "version": res.get("version", ""), "alive": alive,
                "repairs": err.count("] repaired: ")}
         if alive and not kill:
-            self.failures.append(f"{what}: {alive} runner job(s) alive after the cycle")
-        if alive:
+            self.failures.append(f"{what}: {alive} runner job(s) or machine(s) alive after the cycle")
+            self.reap()
+        elif alive:
             self._wait_gone(what)
         self.review(row, what)
         if on_aws:
             self.use_runner("local")
         row.update(self.measure())
+        row["python"] = "warm" if self.warm is not None and not kill else "cold"
+        row["day_s"] = round(time.monotonic() - t_day, 3)  # the cycle plus the reviewer and the measurements
         self.rows.append(row)
         return row
 
@@ -241,9 +258,12 @@ class Soak:
 
     # --- measurements --------------------------------------------------------------------------------
     def alive(self) -> int:
-        """Runner jobs still alive: processes whose command line or directory is under the runners' runs."""
-        return len(self._pids(str(self.runs).encode())) + len(self._pids(str(self.home / ".tide-runs").encode())) \
-            + self.machines()
+        """Runner jobs still alive: processes whose command line or directory is under the runners' runs, and
+        machines on moto's EC2."""
+        return self.jobs() + self.machines()
+
+    def jobs(self) -> int:
+        return len(self._pids(str(self.runs).encode())) + len(self._pids(str(self.home / ".tide-runs").encode()))
 
     @staticmethod
     def _pids(mark: bytes) -> list[int]:
@@ -262,10 +282,11 @@ class Soak:
         return out
 
     def _wait_gone(self, what: str, timeout: float = 120) -> None:
+        """After a kill: the runner job ends on its own (a machine it ran on is the next day's to reap)."""
         end = time.monotonic() + timeout
-        while self.alive() and time.monotonic() < end:
+        while self.jobs() and time.monotonic() < end:
             time.sleep(0.5)
-        if self.alive():
+        if self.jobs():
             self.failures.append(f"{what}: runner job(s) still alive {timeout:.0f}s after the cycle")
             self.reap()
 
@@ -315,23 +336,27 @@ def _walk(top: Path) -> tuple[int, int]:
 
 def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict[int, str] | None = None,
         rows_per_day: int = 10, say=lambda line: None, runner: str = "local",
-        extra_env: dict[str, str] | None = None, on_day=lambda rows: None) -> dict:
+        extra_env: dict[str, str] | None = None, on_day=lambda rows: None, warm: bool = True) -> dict:
     """``days`` simulated days; ``faults`` (day index -> fault) replaces the seeded plan when given."""
     from tests.reliability.soakcheck import final_checks
 
     plan = plan_faults(days, seed, fault_share) if faults is None else dict(faults)
     t0 = time.monotonic()
-    s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env)
-    for n in range(days):
-        row = s.day(n, plan.get(n))
-        say(f"day {row['day']:>3} {row['date']} {row['runner']:<5} {row['fault'] or '-':<12} exit {row['exit']:>3} "
-            f"{row['outcome'] or '-':<16} cycle {row['cycle_s']:6.2f}s remote {row['remote_objects']} obj "
-            f"{row['remote_bytes'] / 1e6:.1f} MB, PRs {row['prs']}, tags {row['tags']}")
-        on_day(s.rows)
+    s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env, warm)
+    try:
+        for n in range(days):
+            row = s.day(n, plan.get(n))
+            say(f"day {row['day']:>3} {row['date']} {row['runner']:<5} {row['fault'] or '-':<12} exit "
+                f"{row['exit']:>3} {row['outcome'] or '-':<16} cycle {row['cycle_s']:6.2f}s day {row['day_s']:6.2f}s "
+                f"remote {row['remote_objects']} obj {row['remote_bytes'] / 1e6:.1f} MB, PRs {row['prs']}, "
+                f"tags {row['tags']}")
+            on_day(s.rows)
+    finally:
+        s.close()
     checks = final_checks(s)
     return {"rows": s.rows, "checks": checks, "failures": s.failures + [c["detail"] for c in checks if not c["ok"]],
             "plan": {str(k + 1): v for k, v in sorted(plan.items())}, "seconds": round(time.monotonic() - t0, 1),
-            "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner}
+            "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner, "warm_python": warm}
 
 
 def cycle_ratio(rows: list[dict], early: int = 10) -> tuple[float, float, float] | None:
