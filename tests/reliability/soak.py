@@ -343,6 +343,7 @@ def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict
     plan = plan_faults(days, seed, fault_share) if faults is None else dict(faults)
     t0 = time.monotonic()
     s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env, warm)
+    setup_s = time.monotonic() - t0
     try:
         for n in range(days):
             row = s.day(n, plan.get(n))
@@ -353,10 +354,13 @@ def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict
             on_day(s.rows)
     finally:
         s.close()
+    t1 = time.monotonic()
     checks = final_checks(s)
+    checks_s = time.monotonic() - t1
     return {"rows": s.rows, "checks": checks, "failures": s.failures + [c["detail"] for c in checks if not c["ok"]],
             "plan": {str(k + 1): v for k, v in sorted(plan.items())}, "seconds": round(time.monotonic() - t0, 1),
-            "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner, "warm_python": warm}
+            "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner, "warm_python": warm,
+            "setup_s": round(setup_s, 1), "checks_s": round(checks_s, 1)}
 
 
 def cycle_ratio(rows: list[dict], early: int = 10) -> tuple[float, float, float] | None:
