@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the soak's project, forge and storage")
     ap.add_argument("--cold-python", action="store_true",
                     help="start every stage's python from scratch (default: forked from a warm interpreter "
-                         "with the example's imports done; kill days are always cold)")
+                         "with the example's imports done)")
     args = ap.parse_args(argv)
     if args.days < 3:
         ap.error("--days: at least 3 (a first day, a faulted day, a day that repairs)")

@@ -184,7 +184,7 @@ class Soak:
             hook.chmod(0o755)
         elif fault:
             env["TIDE_SOAK_FAULT"] = fault
-        if self.warm is not None and not kill:  # a kill day runs every process cold, as it would be
+        if self.warm is not None:  # a kill still ends a stage at once: the shim dies, its script with it
             env["PATH"] = str(self.warm.bindir) + os.pathsep + env["PATH"]
         t0 = time.monotonic()
         proc = subprocess.Popen([sys.executable, SOAKRUN, "retrain", "--day", date, "--json"], cwd=self.project,
@@ -230,7 +230,7 @@ class Soak:
         if on_aws:
             self.use_runner("local")
         row.update(self.measure())
-        row["python"] = "warm" if self.warm is not None and not kill else "cold"
+        row["python"] = "warm" if self.warm is not None else "cold"
         row["day_s"] = round(time.monotonic() - t_day, 3)  # the cycle plus the reviewer and the measurements
         self.rows.append(row)
         return row

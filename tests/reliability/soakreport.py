@@ -31,8 +31,8 @@ def markdown(res: dict, png_name: str) -> str:
         f"{res['seconds']:.0f} s in all; faults on days "
         + (", ".join(f"{d} ({f})" for d, f in res["plan"].items()) or "none") + ".",
         f"Setup {res.get('setup_s', 0):.0f} s, checks at the end {res.get('checks_s', 0):.0f} s. The stages' "
-        + ("`python X.py` forked from a warm interpreter with the example's imports done (kill days cold: "
-           "every process started from scratch)" if res.get("warm_python") else "python started cold every time")
+        + ("`python X.py` forked from a warm interpreter with the example's imports done"
+           if res.get("warm_python") else "python started cold every time")
         + ".",
         f"Result: **{'PASS' if ok else 'FAIL'}** ({len(res['failures'])} finding(s)).",
         "",
@@ -54,7 +54,8 @@ def markdown(res: dict, png_name: str) -> str:
         fault = r["fault"] + (f" ({r['kill']})" if r["kill"] else "")
         steps = " | ".join(f"{r['steps'][s]:.2f}" if s in r["steps"] else "" for s in STEPS)
         lines.append(f"| {r['day']} | {r.get('runner', 'local')} | {fault} "
-                     f"| {r['exit']} | {r['outcome'] or '-'} | {r['cycle_s']:.2f} | {r.get('day_s', 0):.2f} | {steps} | "
+                     f"| {r['exit']} | {r['outcome'] or '-'} | {r['cycle_s']:.2f} | {r.get('day_s', 0):.2f} "
+                     f"| {steps} | "
                      f"{r['remote_objects']} | {r['remote_bytes'] / 1e6:.2f} | {r['cache_bytes'] / 1e6:.2f} | "
                      f"{r['tags']} | {r['prs']} | {r['comments']} | {r['records']} | {r['alive']} | {r['repairs']} |")
     return "\n".join(lines) + "\n"

@@ -28,7 +28,6 @@ def test_issue24_f01_f03_soak_kills_repaired_next_day(tmp_path):
     assert [r["exit"] != 0 for r in rows] == [d in faults for d in range(DAYS)], rows
     assert [r["kill"] for r in rows[:2]] == ["after:Registry.assign", "step:gate"]
     assert all(r["alive"] == 0 for r in rows if not r["kill"])
-    assert [r["python"] for r in rows[:3]] == ["cold", "cold", "warm"]  # kill days run every process cold
     names = {c["name"] for c in res["checks"] if c["ok"]}
     assert {"one PR and one report per day", "forge tags == local tags", "tide fsck", "dvc status -c (real dvc)",
             "promotions only where the gate passed, each with its record"} <= names, res["checks"]
