@@ -3,6 +3,7 @@
 
     python scripts/soak.py [--days N] [--seed N] [--fault-share F] [--faults DAY=KIND,...] [--rows-per-day N]
                            [--runner local|aws] [--out DIR] [--keep] [--cold-python]
+                           [--remote-format dvc|chunked]
 
 Fault kinds: forge-5xx, forge-push, runner-start, kill (or kill:POINT, e.g. kill:after:Registry.assign),
 remote-down, disk-full (tests/reliability/soak.py, soakrun.py).
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="aws: every 7th day on moto's EC2 (a moto server started here)")
     ap.add_argument("--out", default=str(ROOT), help="where SOAK.md, soak.png and soak-results.json go")
     ap.add_argument("--keep", action="store_true", help="keep the soak's project, forge and storage")
+    ap.add_argument("--remote-format", choices=("dvc", "chunked"), default="dvc",
+                    help="the remote's format (tide.yaml remotes.storage.format); chunked: <= 1.2x the distinct bytes")
     ap.add_argument("--cold-python", action="store_true",
                     help="start every stage's python from scratch (default: forked from a warm interpreter "
                          "with the example's imports done)")
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             res = soak.run(args.days, args.seed, work, args.fault_share, faults, rows_per_day=args.rows_per_day,
                            say=lambda line: print(line, flush=True), runner=args.runner, extra_env=extra,
                            on_day=lambda rows: partial.write_text(json.dumps(rows) + "\n"),
-                           warm=not args.cold_python)
+                           warm=not args.cold_python, remote_format=args.remote_format)
     finally:
         if moto is not None:
             moto.stop()

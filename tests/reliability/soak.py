@@ -74,7 +74,7 @@ AWS_PROFILE = "runners:\n  soak-aws:\n    on: aws:s\n    region: us-east\n    im
 
 class Soak:
     def __init__(self, work: Path, seed: int, rows_per_day: int, days: int, runner: str = "local",
-                 extra_env: dict[str, str] | None = None, warm: bool = True) -> None:
+                 extra_env: dict[str, str] | None = None, warm: bool = True, remote_format: str = "dvc") -> None:
         self.work = work
         self.rng = random.Random(seed * 7919 + 1)
         work.mkdir(parents=True, exist_ok=True)
@@ -92,6 +92,7 @@ class Soak:
         self.project = work / "project"
         self.forge = work / "forge.git"
         self.storage = work / "storage"
+        self.remote_format = remote_format  # dvc (DVC's layout) | chunked (tide.yaml remotes.storage.format)
         self.runs = self.home / ".local" / "share" / "tide" / "runs"
         self.rows: list[dict] = []
         self.failures: list[str] = []
@@ -126,7 +127,10 @@ class Soak:
         self.git("commit", "-q", "-m", "Example project (tide init --example), data growing every day")
         self.tide("forge", "init", str(self.forge), "--add-remote", "origin")
         self.tide("remote", "add", "-d", "storage", str(self.storage))
-        self.git("commit", "-q", "-am", "Local remote storage")
+        if self.remote_format == "chunked":
+            with open(p / "tide.yaml", "a", encoding="utf-8") as f:
+                f.write("remotes:\n  storage:\n    format: chunked\n")
+        self.git("commit", "-q", "-am", f"Local remote storage ({self.remote_format} format)")
         self.git("push", "-q", "origin", "main")
 
     def _ec2(self):
@@ -305,7 +309,7 @@ class Soak:
                 prov.terminate(m.id)
 
     def measure(self) -> dict:
-        objs, rbytes = _walk(self.storage / "files" / "md5")
+        objs, rbytes = _walk(self.remote_dir())
         _, cbytes = _walk(self.project / ".dvc" / "cache")
         pulls = self.pulls()
         records = self.project / "promotions" / MODEL
@@ -315,13 +319,27 @@ class Soak:
                 "prs": len(pulls), "comments": sum(len(self.reports(p["number"])) for p in pulls),
                 "records": len(list(records.glob("*.json"))) if records.is_dir() else 0}
 
+    def remote_dir(self) -> Path:
+        """Where the remote keeps objects: files/md5 (one file an object), or chunked/ (packs and indexes)."""
+        return self.storage / ("chunked" if self.remote_format == "chunked" else "files/md5")
+
     def pulls(self) -> list[dict]:
-        return [json.loads(p.read_text()) for p in (self.forge / "tide-forge" / "pulls").glob("*.json")]
+        return [self._json(p) for p in (self.forge / "tide-forge" / "pulls").glob("*.json")]
 
     def reports(self, number: int) -> list[str]:
         cdir = self.forge / "tide-forge" / "comments" / "pr" / str(number)
-        bodies = [json.loads(p.read_text())["body"] for p in cdir.glob("*.json")] if cdir.is_dir() else []
+        bodies = [self._json(p)["body"] for p in cdir.glob("*.json")] if cdir.is_dir() else []
         return [b for b in bodies if f"tide retrain {MODEL}" in b]
+
+    def _json(self, path: Path) -> dict:
+        """A forge file, parsed again only when it changed (the daily counts stay cheap as PRs pile up)."""
+        st = path.stat()
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cache = self.__dict__.setdefault("_parsed", {})
+        hit = cache.get(path)
+        if hit is None or hit[0] != key:
+            hit = cache[path] = (key, json.loads(path.read_text()))
+        return hit[1]
 
 
 def _walk(top: Path) -> tuple[int, int]:
@@ -336,13 +354,14 @@ def _walk(top: Path) -> tuple[int, int]:
 
 def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict[int, str] | None = None,
         rows_per_day: int = 10, say=lambda line: None, runner: str = "local",
-        extra_env: dict[str, str] | None = None, on_day=lambda rows: None, warm: bool = True) -> dict:
+        extra_env: dict[str, str] | None = None, on_day=lambda rows: None, warm: bool = True,
+        remote_format: str = "dvc") -> dict:
     """``days`` simulated days; ``faults`` (day index -> fault) replaces the seeded plan when given."""
     from tests.reliability.soakcheck import final_checks
 
     plan = plan_faults(days, seed, fault_share) if faults is None else dict(faults)
     t0 = time.monotonic()
-    s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env, warm)
+    s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env, warm, remote_format)
     setup_s = time.monotonic() - t0
     try:
         for n in range(days):
@@ -360,6 +379,7 @@ def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict
     return {"rows": s.rows, "checks": checks, "failures": s.failures + [c["detail"] for c in checks if not c["ok"]],
             "plan": {str(k + 1): v for k, v in sorted(plan.items())}, "seconds": round(time.monotonic() - t0, 1),
             "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner, "warm_python": warm,
+            "remote_format": remote_format,
             "setup_s": round(setup_s, 1), "checks_s": round(checks_s, 1)}
 
 

@@ -27,7 +27,7 @@ def markdown(res: dict, png_name: str) -> str:
         "",
         f"{res['days']} days, seed {res['seed']}, runner {res.get('runner', 'local')}"
         + (" (moto's EC2 every 7th day)" if res.get("runner") == "aws" else "")
-        + f", {res['rows_per_day']} new training rows a day, "
+        + f", remote format {res.get('remote_format', 'dvc')}, {res['rows_per_day']} new training rows a day, "
         f"{res['seconds']:.0f} s in all; faults on days "
         + (", ".join(f"{d} ({f})" for d, f in res["plan"].items()) or "none") + ".",
         f"Setup {res.get('setup_s', 0):.0f} s, checks at the end {res.get('checks_s', 0):.0f} s. The stages' "
