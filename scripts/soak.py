@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             ap.error(f"--faults: unknown kind {bad[0]} (one of {', '.join(soak.FAULTS)})")
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     partial = out / "soak-results.partial.json"  # the rows so far, rewritten after every day
     moto, extra = None, {}
     if args.runner == "aws":
