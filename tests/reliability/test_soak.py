@@ -4,6 +4,7 @@ kills) and the day after that must repair both; then every check of the long soa
 report. TIDE_SOAK_TEST_DAYS=3 for a quick look (the faults stay on days 1 and 2). About 100 s under load 13
 on the shared 2-core machine; the stages' python comes warm (soakpy.py), so the days cost tide's work.
 """
+
 from __future__ import annotations
 
 import os
