@@ -55,7 +55,16 @@ os.execv({python!r}, [{python!r}] + a)
 def serve(sock_path: str, preload: list[str]) -> None:
     """The server: import ``preload``, then fork one child per connection (children reaped automatically)."""
     import importlib
+    import threading
 
+    parent = os.getppid()
+
+    def orphaned() -> None:  # the soak that started it died without stopping it: so does the server
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()  # not in the forked children (one thread forks)
     for name in preload:
         importlib.import_module(name)
     srv = socket.socket(socket.AF_UNIX)
