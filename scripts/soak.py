@@ -2,7 +2,8 @@
 10% of them; writes SOAK.md and soak.png; exit 1 when a check at the end fails or a day misbehaved.
 
     python scripts/soak.py [--days N] [--seed N] [--fault-share F] [--faults DAY=KIND,...] [--rows-per-day N]
-                           [--runner local|aws] [--out DIR] [--keep]
+                           [--runner local|aws] [--out DIR] [--keep] [--cold-python]
+                           [--remote-format dvc|chunked]
 
 Fault kinds: forge-5xx, forge-push, runner-start, kill (or kill:POINT, e.g. kill:after:Registry.assign),
 remote-down, disk-full (tests/reliability/soak.py, soakrun.py).
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="aws: every 7th day on moto's EC2 (a moto server started here)")
     ap.add_argument("--out", default=str(ROOT), help="where SOAK.md, soak.png and soak-results.json go")
     ap.add_argument("--keep", action="store_true", help="keep the soak's project, forge and storage")
+    ap.add_argument("--remote-format", choices=("dvc", "chunked"), default="dvc",
+                    help="the remote's format (tide.yaml remotes.storage.format); chunked: <= 1.2x the distinct bytes")
+    ap.add_argument("--cold-python", action="store_true",
+                    help="start every stage's python from scratch (default: forked from a warm interpreter "
+                         "with the example's imports done)")
     args = ap.parse_args(argv)
     if args.days < 3:
         ap.error("--days: at least 3 (a first day, a faulted day, a day that repairs)")
@@ -49,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             ap.error(f"--faults: unknown kind {bad[0]} (one of {', '.join(soak.FAULTS)})")
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     partial = out / "soak-results.partial.json"  # the rows so far, rewritten after every day
     moto, extra = None, {}
     if args.runner == "aws":
@@ -62,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             work = out / "soak-work" if args.keep else Path(tmp) / "w"
             res = soak.run(args.days, args.seed, work, args.fault_share, faults, rows_per_day=args.rows_per_day,
                            say=lambda line: print(line, flush=True), runner=args.runner, extra_env=extra,
-                           on_day=lambda rows: partial.write_text(json.dumps(rows) + "\n"))
+                           on_day=lambda rows: partial.write_text(json.dumps(rows) + "\n"),
+                           warm=not args.cold_python, remote_format=args.remote_format)
     finally:
         if moto is not None:
             moto.stop()

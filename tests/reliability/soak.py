@@ -74,7 +74,7 @@ AWS_PROFILE = "runners:\n  soak-aws:\n    on: aws:s\n    region: us-east\n    im
 
 class Soak:
     def __init__(self, work: Path, seed: int, rows_per_day: int, days: int, runner: str = "local",
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, warm: bool = True, remote_format: str = "dvc") -> None:
         self.work = work
         self.rng = random.Random(seed * 7919 + 1)
         work.mkdir(parents=True, exist_ok=True)
@@ -86,15 +86,27 @@ class Soak:
             "GIT_AUTHOR_NAME": "tide soak", "GIT_AUTHOR_EMAIL": "soak@tide.invalid",
             "GIT_COMMITTER_NAME": "tide soak", "GIT_COMMITTER_EMAIL": "soak@tide.invalid", **(extra_env or {})})
         self.runner = runner
-        for k in ("TIDE_RK_KILL", "TIDE_RK_FAULT", "TIDE_SOAK_FAULT", "TIDE_DAY"):
+        # PYTHONDONTWRITEBYTECODE off: every process of a day would compile tide's sources again (~0.3 s each)
+        for k in ("TIDE_RK_KILL", "TIDE_RK_FAULT", "TIDE_SOAK_FAULT", "TIDE_DAY", "PYTHONDONTWRITEBYTECODE"):
             self.env.pop(k, None)
         self.project = work / "project"
         self.forge = work / "forge.git"
         self.storage = work / "storage"
+        self.remote_format = remote_format  # dvc (DVC's layout) | chunked (tide.yaml remotes.storage.format)
         self.runs = self.home / ".local" / "share" / "tide" / "runs"
         self.rows: list[dict] = []
         self.failures: list[str] = []
         self.setup(rows_per_day, days)
+        self.warm = None
+        if warm:  # the stages' `python X.py` forked from an interpreter with the example's imports done
+            from tests.reliability.soakpy import WarmPython
+
+            self.warm = WarmPython(work / "warm-bin", env=self.env)
+
+    def close(self) -> None:
+        if self.warm is not None:
+            self.warm.stop()
+            self.warm = None
 
     # --- the project, as tide demo sets it up ------------------------------------------------------
     def setup(self, rows_per_day: int, days: int) -> None:
@@ -115,7 +127,10 @@ class Soak:
         self.git("commit", "-q", "-m", "Example project (tide init --example), data growing every day")
         self.tide("forge", "init", str(self.forge), "--add-remote", "origin")
         self.tide("remote", "add", "-d", "storage", str(self.storage))
-        self.git("commit", "-q", "-am", "Local remote storage")
+        if self.remote_format == "chunked":
+            with open(p / "tide.yaml", "a", encoding="utf-8") as f:
+                f.write("remotes:\n  storage:\n    format: chunked\n")
+        self.git("commit", "-q", "-am", f"Local remote storage ({self.remote_format} format)")
         self.git("push", "-q", "origin", "main")
 
     def _ec2(self):
@@ -152,6 +167,7 @@ class Soak:
 
     # --- one day -----------------------------------------------------------------------------------
     def day(self, n: int, fault: str | None) -> dict:
+        t_day = time.monotonic()
         date = (FIRST_DAY + datetime.timedelta(days=n)).isoformat()
         logs = self.work / "logs"
         logs.mkdir(exist_ok=True)
@@ -172,6 +188,8 @@ class Soak:
             hook.chmod(0o755)
         elif fault:
             env["TIDE_SOAK_FAULT"] = fault
+        if self.warm is not None:  # a kill still ends a stage at once: the shim dies, its script with it
+            env["PATH"] = str(self.warm.bindir) + os.pathsep + env["PATH"]
         t0 = time.monotonic()
         proc = subprocess.Popen([sys.executable, SOAKRUN, "retrain", "--day", date, "--json"], cwd=self.project,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -208,13 +226,16 @@ class Soak:
                "pr": res.get("pr_number", 0), "version": res.get("version", ""), "alive": alive,
                "repairs": err.count("] repaired: ")}
         if alive and not kill:
-            self.failures.append(f"{what}: {alive} runner job(s) alive after the cycle")
-        if alive:
+            self.failures.append(f"{what}: {alive} runner job(s) or machine(s) alive after the cycle")
+            self.reap()
+        elif alive:
             self._wait_gone(what)
         self.review(row, what)
         if on_aws:
             self.use_runner("local")
         row.update(self.measure())
+        row["python"] = "warm" if self.warm is not None else "cold"
+        row["day_s"] = round(time.monotonic() - t_day, 3)  # the cycle plus the reviewer and the measurements
         self.rows.append(row)
         return row
 
@@ -241,9 +262,12 @@ class Soak:
 
     # --- measurements --------------------------------------------------------------------------------
     def alive(self) -> int:
-        """Runner jobs still alive: processes whose command line or directory is under the runners' runs."""
-        return len(self._pids(str(self.runs).encode())) + len(self._pids(str(self.home / ".tide-runs").encode())) \
-            + self.machines()
+        """Runner jobs still alive: processes whose command line or directory is under the runners' runs, and
+        machines on moto's EC2."""
+        return self.jobs() + self.machines()
+
+    def jobs(self) -> int:
+        return len(self._pids(str(self.runs).encode())) + len(self._pids(str(self.home / ".tide-runs").encode()))
 
     @staticmethod
     def _pids(mark: bytes) -> list[int]:
@@ -262,10 +286,11 @@ class Soak:
         return out
 
     def _wait_gone(self, what: str, timeout: float = 120) -> None:
+        """After a kill: the runner job ends on its own (a machine it ran on is the next day's to reap)."""
         end = time.monotonic() + timeout
-        while self.alive() and time.monotonic() < end:
+        while self.jobs() and time.monotonic() < end:
             time.sleep(0.5)
-        if self.alive():
+        if self.jobs():
             self.failures.append(f"{what}: runner job(s) still alive {timeout:.0f}s after the cycle")
             self.reap()
 
@@ -284,7 +309,7 @@ class Soak:
                 prov.terminate(m.id)
 
     def measure(self) -> dict:
-        objs, rbytes = _walk(self.storage / "files" / "md5")
+        objs, rbytes = _walk(self.remote_dir())
         _, cbytes = _walk(self.project / ".dvc" / "cache")
         pulls = self.pulls()
         records = self.project / "promotions" / MODEL
@@ -294,13 +319,27 @@ class Soak:
                 "prs": len(pulls), "comments": sum(len(self.reports(p["number"])) for p in pulls),
                 "records": len(list(records.glob("*.json"))) if records.is_dir() else 0}
 
+    def remote_dir(self) -> Path:
+        """Where the remote keeps objects: files/md5 (one file an object), or chunked/ (packs and indexes)."""
+        return self.storage / ("chunked" if self.remote_format == "chunked" else "files/md5")
+
     def pulls(self) -> list[dict]:
-        return [json.loads(p.read_text()) for p in (self.forge / "tide-forge" / "pulls").glob("*.json")]
+        return [self._json(p) for p in (self.forge / "tide-forge" / "pulls").glob("*.json")]
 
     def reports(self, number: int) -> list[str]:
         cdir = self.forge / "tide-forge" / "comments" / "pr" / str(number)
-        bodies = [json.loads(p.read_text())["body"] for p in cdir.glob("*.json")] if cdir.is_dir() else []
+        bodies = [self._json(p)["body"] for p in cdir.glob("*.json")] if cdir.is_dir() else []
         return [b for b in bodies if f"tide retrain {MODEL}" in b]
+
+    def _json(self, path: Path) -> dict:
+        """A forge file, parsed again only when it changed (the daily counts stay cheap as PRs pile up)."""
+        st = path.stat()
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cache = self.__dict__.setdefault("_parsed", {})
+        hit = cache.get(path)
+        if hit is None or hit[0] != key:
+            hit = cache[path] = (key, json.loads(path.read_text()))
+        return hit[1]
 
 
 def _walk(top: Path) -> tuple[int, int]:
@@ -315,23 +354,33 @@ def _walk(top: Path) -> tuple[int, int]:
 
 def run(days: int, seed: int, work: Path, fault_share: float = 0.1, faults: dict[int, str] | None = None,
         rows_per_day: int = 10, say=lambda line: None, runner: str = "local",
-        extra_env: dict[str, str] | None = None, on_day=lambda rows: None) -> dict:
+        extra_env: dict[str, str] | None = None, on_day=lambda rows: None, warm: bool = True,
+        remote_format: str = "dvc") -> dict:
     """``days`` simulated days; ``faults`` (day index -> fault) replaces the seeded plan when given."""
     from tests.reliability.soakcheck import final_checks
 
     plan = plan_faults(days, seed, fault_share) if faults is None else dict(faults)
     t0 = time.monotonic()
-    s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env)
-    for n in range(days):
-        row = s.day(n, plan.get(n))
-        say(f"day {row['day']:>3} {row['date']} {row['runner']:<5} {row['fault'] or '-':<12} exit {row['exit']:>3} "
-            f"{row['outcome'] or '-':<16} cycle {row['cycle_s']:6.2f}s remote {row['remote_objects']} obj "
-            f"{row['remote_bytes'] / 1e6:.1f} MB, PRs {row['prs']}, tags {row['tags']}")
-        on_day(s.rows)
+    s = Soak(Path(work), seed, rows_per_day, days, runner, extra_env, warm, remote_format)
+    setup_s = time.monotonic() - t0
+    try:
+        for n in range(days):
+            row = s.day(n, plan.get(n))
+            say(f"day {row['day']:>3} {row['date']} {row['runner']:<5} {row['fault'] or '-':<12} exit "
+                f"{row['exit']:>3} {row['outcome'] or '-':<16} cycle {row['cycle_s']:6.2f}s day {row['day_s']:6.2f}s "
+                f"remote {row['remote_objects']} obj {row['remote_bytes'] / 1e6:.1f} MB, PRs {row['prs']}, "
+                f"tags {row['tags']}")
+            on_day(s.rows)
+    finally:
+        s.close()
+    t1 = time.monotonic()
     checks = final_checks(s)
+    checks_s = time.monotonic() - t1
     return {"rows": s.rows, "checks": checks, "failures": s.failures + [c["detail"] for c in checks if not c["ok"]],
             "plan": {str(k + 1): v for k, v in sorted(plan.items())}, "seconds": round(time.monotonic() - t0, 1),
-            "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner}
+            "days": days, "seed": seed, "rows_per_day": rows_per_day, "runner": runner, "warm_python": warm,
+            "remote_format": remote_format,
+            "setup_s": round(setup_s, 1), "checks_s": round(checks_s, 1)}
 
 
 def cycle_ratio(rows: list[dict], early: int = 10) -> tuple[float, float, float] | None:

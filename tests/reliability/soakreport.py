@@ -27,9 +27,13 @@ def markdown(res: dict, png_name: str) -> str:
         "",
         f"{res['days']} days, seed {res['seed']}, runner {res.get('runner', 'local')}"
         + (" (moto's EC2 every 7th day)" if res.get("runner") == "aws" else "")
-        + f", {res['rows_per_day']} new training rows a day, "
+        + f", remote format {res.get('remote_format', 'dvc')}, {res['rows_per_day']} new training rows a day, "
         f"{res['seconds']:.0f} s in all; faults on days "
         + (", ".join(f"{d} ({f})" for d, f in res["plan"].items()) or "none") + ".",
+        f"Setup {res.get('setup_s', 0):.0f} s, checks at the end {res.get('checks_s', 0):.0f} s. The stages' "
+        + ("`python X.py` forked from a warm interpreter with the example's imports done"
+           if res.get("warm_python") else "python started cold every time")
+        + ".",
         f"Result: **{'PASS' if ok else 'FAIL'}** ({len(res['failures'])} finding(s)).",
         "",
         f"![every series over the days]({png_name})",
@@ -41,15 +45,17 @@ def markdown(res: dict, png_name: str) -> str:
     ]
     if res["failures"]:
         lines += ["## Findings", "", *[f"- {f.splitlines()[0]}" for f in res["failures"]], ""]
-    head = ("| day | runner | fault | exit | gate | cycle s | " + " | ".join(STEPS)
+    head = ("| day | runner | fault | exit | gate | cycle s | day s | " + " | ".join(STEPS)
             + " | remote obj | remote MB | cache MB | tags | PRs | comments | records | alive | repairs |")
-    lines += ["## Per day", "", "Step times in seconds (`runner` holds get-data and repro on the local runner).",
+    lines += ["## Per day", "", "Step times in seconds (`runner` holds get-data and repro on the local runner); "
+              "`day s`: the cycle plus the reviewer and the measurements.",
               "", head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         fault = r["fault"] + (f" ({r['kill']})" if r["kill"] else "")
         steps = " | ".join(f"{r['steps'][s]:.2f}" if s in r["steps"] else "" for s in STEPS)
         lines.append(f"| {r['day']} | {r.get('runner', 'local')} | {fault} "
-                     f"| {r['exit']} | {r['outcome'] or '-'} | {r['cycle_s']:.2f} | {steps} | "
+                     f"| {r['exit']} | {r['outcome'] or '-'} | {r['cycle_s']:.2f} | {r.get('day_s', 0):.2f} "
+                     f"| {steps} | "
                      f"{r['remote_objects']} | {r['remote_bytes'] / 1e6:.2f} | {r['cache_bytes'] / 1e6:.2f} | "
                      f"{r['tags']} | {r['prs']} | {r['comments']} | {r['records']} | {r['alive']} | {r['repairs']} |")
     return "\n".join(lines) + "\n"

@@ -13,7 +13,8 @@
     TIDE_SOAK_AWS     1 on a day trained on moto's EC2 (RUNNER=aws): moto launches and ends the machine, the
                       job runs on this machine (moto's machines have no sshd) with no setup (this Python
                       has the example's requirements)
-    TIDE_RK_KILL / TIDE_RK_FAULT / TIDE_RK_LOG   as in retrainrun.py (kill points, single forge API faults)
+    TIDE_RK_KILL / TIDE_RK_FAULT / TIDE_RK_LOG   as in retrainrun.py (kill points, single forge API faults),
+                      plus after:RemoteJob.start (the job started on the runner: an aws day's machine is up)
 
 The fault "forge refuses pushes" needs no patch: soak.py installs a pre-receive hook on the forge.
 """
@@ -146,6 +147,8 @@ def main() -> int:
     fault = os.environ.get("TIDE_SOAK_FAULT", "")
     if fault:
         FAULTS[fault]()
+    # one more kill point: the job started on the runner (on RUNNER=aws's days, with its machine up)
+    retrainrun.CALLS.setdefault("RemoteJob.start", ("tide.runners.remote", "RemoteJob.start"))
     retrainrun.install(os.environ.get("TIDE_RK_KILL", ""), os.environ.get("TIDE_RK_FAULT", ""))
     from tide.cli.main import main as tide_main
 

@@ -27,6 +27,31 @@ def test_bootstrap_identical_models_interval_is_zero():
     assert iv.low == iv.high == 0.0 and iv.rows == 200
 
 
+def _bootstrap_with_randrange(metric, cand, prod, rule, samples, confidence, seed):
+    from tide.registry.gate import METRICS, Interval, improvement
+
+    rng, n, diffs = random.Random(seed), len(cand), []
+    for _ in range(samples):
+        idx = [rng.randrange(n) for _ in range(n)]
+        diffs.append(improvement(rule, METRICS[metric]([cand[i] for i in idx], "1"),
+                                 METRICS[metric]([prod[i] for i in idx], "1")))
+    diffs.sort()
+    alpha = (1 - confidence) / 2
+    return Interval(round(diffs[max(0, int(alpha * samples))], 6),
+                    round(diffs[min(samples - 1, int((1 - alpha) * samples) - 1)], 6), confidence, samples, n)
+
+
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_issue24_bootstrap_draws_the_rows_randrange_draws(n):
+    # the soak's speed-up of the bootstrap (one getrandbits loop instead of randrange) decides exactly
+    # as before: same intervals for every metric and size
+    a, b = list(rows(n, n // 5, 3).values()), list(rows(n, n // 3, 3).values())
+    for metric in ("accuracy", "error", "precision", "recall", "f1"):
+        for seed in (0, 5):
+            assert paired_bootstrap(metric, a, b, RULE, 101, 0.9, seed) == \
+                _bootstrap_with_randrange(metric, a, b, RULE, 101, 0.9, seed)
+
+
 def test_bootstrap_clearly_better_candidate_clears_zero():
     labels = rows(400, 0, 2)
     prod = {k: (y, p if int(k) % 4 else str(1 - int(y))) for k, (y, p) in labels.items()}  # 25 % wrong

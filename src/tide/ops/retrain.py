@@ -17,8 +17,9 @@ Idempotent: the PR branch is named by the day and the base commit, so two runs o
 and base commit update the same PR and comment, register nothing new and promote nothing twice.
 Convergent: register and gate end by comparing the local registry tags with the forge's and pushing
 (or fetching) what one side lacks; the gate step also rewrites a missing promotion record and
-redeploys the stage's version when the deployment holds another (ops/converge.py). A re-run after
-any failure or kill repairs what it finds, one ``repaired:`` line each; a refused push fails the run.
+redeploys the stage's version when the deployment holds another (ops/converge.py); the report step
+posts the missing report on an earlier day's PR that a kill left without one (ops/retrain_finish.py). A
+re-run after any failure or kill repairs what it finds, one ``repaired:`` line each; a refused push fails the run.
 """
 
 from __future__ import annotations
@@ -232,6 +233,11 @@ def _retrain(repo: Repo, req: RetrainRequest, say: Say) -> RetrainResult:
                            watermark_title=f"tide retrain {reg.model}", ctx=ctx)
         res.comment_url = c.url
         note(f"{'updated' if c.updated else 'posted'} the report comment {c.url}")
+        from tide.ops.retrain_finish import finish
+
+        for line in finish(repo, ctx, reg.model, rs.base, stage, source, f"#{res.pr_number}", day,
+                           lambda v: _last_record(repo, st, reg.model, v)):  # earlier days a kill left silent
+            note(f"repaired: {line}")
     if undecided:  # reported on the PR above; the version stays registered and unpromoted
         raise StepFailed("gate", f"{undecided}; {reg.model} {res.version} was registered, not promoted "
                                  "(fix it and run tide retrain again)")

@@ -147,6 +147,7 @@ class Session:
         self.caps = Capabilities()
         self.shell: Shell = LocalShell()
         self.workdir = ""
+        self.marker = ""  # the session's file while it may own a cloud machine (ops/run_sessions.py)
 
     def open(self, spot: bool | None = None) -> None:
         t = self.target
@@ -167,6 +168,9 @@ class Session:
         spec = self._spec(spot)
         self.prov = ops.provisioner(spec, self.env)
         self.caps = self.prov.capabilities
+        from tide.ops.run_sessions import mark
+
+        self.marker = self.marker or mark(self.env, self.name, t.kind, t.region)  # removed at teardown
         res = ops.launch(spec, no_agent=True, prov=self.prov, emit=lambda e: self.log(f"{e['status']}"))
         self.machine = res.machine
         self.shell = self._wait_ssh()
@@ -229,6 +233,14 @@ class Session:
             self.prov.terminate(self.machine.id)
             self.machine = None
 
+    def done(self) -> None:
+        """The run is over and its machine terminated: nothing left for the next run to reap."""
+        if self.marker and self.machine is None:
+            from tide.ops.run_sessions import unmark
+
+            unmark(self.marker)
+            self.marker = ""
+
 
 def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: bool = False, setup: bool = True,
            max_runtime: int | None = None, ssh_private: str = "", branch: str = "", spot_retries: int = 1,
@@ -257,6 +269,9 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
     tar = build_tar(root, sync, extra)
     manifest = tar_manifest(tar)
     cmd = " ".join(shlex.quote(c) for c in command) if len(command) > 1 else command[0]
+    from tide.ops.run_sessions import reap_left_behind
+
+    reap_left_behind(env, lambda m: log(f"repaired: {m}"))  # machines of earlier runs that were killed
     session = Session(target, name, env, log)
     job: RemoteJob | None = None
     attempts = 0
@@ -305,6 +320,7 @@ def run_on(root: str, on: str, command: list[str], *, sync: bool = False, keep: 
             log(f"{name}: could not remove the job directory: {exc}")
         finally:
             session.close()
+            session.done()
 
 
 def _bring_back(root: str, job: RemoteJob, manifest: dict[str, str], out: RunOutcome, branch: str, cmd: str,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from tide.core.settings import GateSettings, MetricRule
 
@@ -90,11 +91,19 @@ def paired_bootstrap(metric: str, cand: Sequence[Row], prod: Sequence[Row], rule
     fn = METRICS[metric]
     n = len(cand)
     rng = random.Random(seed)
+    # the indices rng.randrange(n) would draw, without its per-call checks (3x faster, same numbers:
+    # tests/retrain/test_gate.py compares with randrange)
+    bits, getrandbits = n.bit_length(), rng.getrandbits
     diffs = []
     for _ in range(samples):
-        idx = [rng.randrange(n) for _ in range(n)]
-        c = [cand[i] for i in idx]
-        p = [prod[i] for i in idx]
+        idx = []
+        for _ in range(n):
+            r = getrandbits(bits)
+            while r >= n:
+                r = getrandbits(bits)
+            idx.append(r)
+        pick = itemgetter(*idx)
+        c, p = (pick(cand), pick(prod)) if n > 1 else ([cand[idx[0]]], [prod[idx[0]]])
         diffs.append(improvement(rule, fn(c, positive), fn(p, positive)))
     diffs.sort()
     alpha = (1 - confidence) / 2
