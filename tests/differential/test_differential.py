@@ -17,7 +17,8 @@ from .engine import Divergence
 from .ops import Line, Op
 
 SEED = 20260527
-# The dvc-vs-tide slice's seed: 6 sequences, 61 steps of which 45 change the repository, 0 divergences with
+# The dvc-vs-tide slice's seed (make test runs its first 3 sequences; make torture draws fresh seeds): 6 sequences,
+# 61 steps of which 45 change the repository, 0 divergences with
 # the state-driven generator (ops.py). SEED's sequences find two new divergences since that generator
 # (notes/diffgen.md: dvc.yaml rewritten by `remove dvc.yaml:<stage>`; clone+pull of metrics/plots, symlink).
 SLICE_SEED = 11
@@ -36,22 +37,22 @@ def _fail_on(res: dict) -> None:
 
 
 def test_differential_dvc_vs_tide_fixed_seed(tmp_path, difftest_env):
-    res = torture.run(6, SLICE_SEED, tmp_path, shrink_budget_s=20, mixed=0.0, log=lambda s: None)
-    assert res["counts"]["steps"] >= 30
+    res = torture.run(3, SLICE_SEED, tmp_path, shrink_budget_s=20, mixed=0.0, log=lambda s: None)
+    assert res["counts"]["steps"] >= 15
     assert res["counts"]["effective_steps"] >= res["counts"]["steps"] // 2, res["counts"]
     assert res["counts"].get("ok:add", 0) >= 3, res["counts"]
     _fail_on(res)
 
 
 def test_differential_mixed_one_repository_fixed_seed(tmp_path, difftest_env):
-    res = torture.run(2, MIXED_SEED, tmp_path, shrink_budget_s=20, mixed=1.0, log=lambda s: None)
-    assert res["counts"]["mixed_sequences"] == 2
+    res = torture.run(1, MIXED_SEED, tmp_path, shrink_budget_s=20, mixed=1.0, log=lambda s: None)
+    assert res["counts"]["mixed_sequences"] == 1
     _fail_on(res)
 
 
 def test_differential_gto_registry_fixed_seed(tmp_path, difftest_env):
-    res = gtodiff.run(4, SEED, tmp_path, steps=(3, 6), shrink_budget_s=20, log=lambda s: None)
-    assert res["counts"]["steps"] >= 12
+    res = gtodiff.run(2, SEED, tmp_path, steps=(3, 6), shrink_budget_s=20, log=lambda s: None)
+    assert res["counts"]["steps"] >= 6
     _fail_on(res)
 
 

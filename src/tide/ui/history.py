@@ -152,7 +152,9 @@ class TreeReader(RevReader):
         self.files = tree  # membership and iteration: the mapping's keys
         self._special = special
         self._outs = None
-        self._store = blobs
+        self._store = None  # RevReader's RevStore: this reader reads through ``blobs`` instead
+        self._blob_store = blobs
+        self.memo = {}
         self.consulted = Consulted()
 
     def pipeline_files(self) -> list[str]:
@@ -167,7 +169,7 @@ class TreeReader(RevReader):
         for n in names:
             self.consulted.paths.add(n)
             oid = self.files.get(n)
-            raw = self._store.get(oid) if oid else None
+            raw = self._blob_store.get(oid) if oid else None
             if raw is not None:
                 out[n] = raw
         return out
