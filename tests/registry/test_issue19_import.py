@@ -362,3 +362,25 @@ def test_issue19_import_url_to_remote(tmp_path, tide, dvc):
     (dests["t"] / "f.txt").unlink()
     tide("pull", "f.txt.dvc", cwd=dests["t"])
     assert (dests["t"] / "f.txt").read_bytes() == b"two\n"
+
+
+def _git_add(out):
+    return {f for line in out.splitlines() if line.strip().startswith("git add ") for f in line.split()[2:]}
+
+
+def test_issue19_messages_relative_to_cwd(dvc_source, tide, dvc, tmp_path):
+    """Run from a sub-directory, import/update/add name paths relative to it, as dvc does (found:
+    tide printed repository-relative paths, so the ``git add`` it suggested failed there)."""
+    runs = {}
+    for name, tool in (("d", dvc), ("t", tide)):
+        sub = _dest(tmp_path, tool, name) / "sub"
+        sub.mkdir()
+        (sub / "q.txt").write_bytes(b"q\n")
+        runs[name] = [_git_add(tool("import", str(dvc_source.path), "data", "-o", "../top", cwd=sub).stdout),
+                      _git_add(tool("import", str(dvc_source.path), "hello.txt", cwd=sub).stdout),
+                      _git_add(tool("add", "q.txt", cwd=sub).stdout),
+                      tool("update", "hello.txt.dvc", "../top.dvc", cwd=sub).stdout]
+    assert runs["t"] == runs["d"]
+    assert runs["t"][0] == {"../top.dvc", "../.gitignore"}
+    r = tide("import", str(dvc_source.path), "hello.txt", cwd=tmp_path / "t" / "sub", check=False)
+    assert r.returncode == 1 and "'hello.txt.dvc' already exists" in r.stderr

@@ -39,5 +39,5 @@ def run(args):
         raise
     finally:
         r.close()
-    git_hint(res.git_files, r.autostage and r.git is not None, args.quiet)
+    git_hint(res.git_files, r.autostage and r.git is not None, args.quiet, r.root)
     return 0

@@ -90,7 +90,7 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
         if not force:
             for p in (ptr, dst):
                 if os.path.lexists(p):
-                    raise NeedsForceImport(f"'{repo.rel(p)}' already exists; use --force to replace it")
+                    raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
         base = Out(os.path.basename(dst), dst)
         if no_exec:
