@@ -12,6 +12,9 @@ def register(p):
     p.add_argument("--to-remote", action="store_true", help="send the data straight to the remote: neither the "
                                                             "workspace nor the cache gets it")
     p.add_argument("-r", "--remote", help="the remote for --to-remote (default: the default remote)")
+    p.add_argument("--version-aware", action="store_true",
+                   help="record each object's version id (a versioned bucket); update follows new versions, "
+                        "pull gets the recorded ones")
     p.add_argument("--fs-config", action="append", default=[], metavar="KEY=VALUE",
                    help="an option of the URL's filesystem, as a remote option (endpointurl=..., region=...)")
 
@@ -33,7 +36,8 @@ def run(args):
         print(f"Importing '{args.url}' -> '{out}'")
     try:
         res = import_url(r, args.url, args.out, args.no_download, args.no_exec, args.force, fs_config(args.fs_config),
-                         to_remote=args.to_remote, remote=args.remote, jobs=args.jobs)
+                         to_remote=args.to_remote, remote=args.remote, jobs=args.jobs,
+                         version_aware=args.version_aware)
     except TideError as exc:
         exc.args = (f"failed to import '{args.url}' - {exc}",)
         raise

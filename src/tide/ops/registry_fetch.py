@@ -12,8 +12,9 @@ from tide.workspace.checkout import NeedsForce
 from tide.workspace.repo import Repo
 
 
-def _imports(repo: Repo, scope: Scope, cwd: str | None = None) -> list[tuple[dict, object]]:
-    """(the ``repo`` dependency, the Out) of every import in scope with a hash and a locked revision."""
+def _imports(repo: Repo, scope: Scope, cwd: str | None = None, urls: bool = False) -> list[tuple[dict, object]]:
+    """(the ``repo`` dependency, the Out) of every import in scope with a hash and a locked revision
+    (``urls``: of every import-url in scope with a hash instead)."""
     from tide.ops.index import collect
     from tide.ops.status import select
     from tide.workspace import pointers
@@ -30,9 +31,16 @@ def _imports(repo: Repo, scope: Scope, cwd: str | None = None) -> list[tuple[dic
         deps = pf.top.get("deps")
         dep = deps[0] if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict) else None
         info = dep.get("repo") if dep else None
-        if isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str):
+        if urls:
+            if dep and info is None and isinstance(dep.get("path"), str) and pf.top.get("frozen") is True:
+                found.append((dep, t.out))
+        elif isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str):
             found.append((dep, t.out))
     return found
+
+
+def url_imports(repo: Repo, scope: Scope) -> list[tuple[dict, object]]:
+    return _imports(repo, scope, urls=True)
 
 
 def all_imports(repo: Repo, scope: Scope) -> bool:
@@ -42,7 +50,12 @@ def all_imports(repo: Repo, scope: Scope) -> bool:
 
     outs = [t.out for t in select(repo, collect(repo), list(scope.targets) or None, os.getcwd())
             if t.out.md5 is not None and t.out.use_cache]
-    return bool(outs) and len(_imports(repo, scope)) == len(outs)
+    if not outs:
+        return False
+    from tide.ops.registry_versions import is_versioned
+
+    versioned = [dep for dep, _ in _imports(repo, scope, urls=True) if is_versioned(dep)]
+    return len(_imports(repo, scope)) + len(versioned) == len(outs)
 
 
 def _lacking(repo: Repo, out) -> bool:
@@ -56,14 +69,15 @@ def _lacking(repo: Repo, out) -> bool:
 def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=None) -> int:
     """Fetch what the cache lacks of imports in scope from their sources; returns how many outputs."""
     from tide.ops.registry_source import open_source
+    from tide.ops.registry_versions import fetch_versioned
 
+    n = fetch_versioned(repo, scope)  # version-aware import-url: the recorded versions, from the bucket
     groups: dict[tuple[str, str, str], list] = {}
     for dep, out in _imports(repo, scope):
         if _lacking(repo, out):
             info = dep["repo"]
             opts = {k: info[k] for k in ("config", "remote") if info.get(k)}  # as the import was made
             groups.setdefault((info["url"], info["rev_lock"], repr(sorted(opts.items()))), []).append((dep, out))
-    n = 0
     for (url, lock, _), items in groups.items():
         info = items[0][0]["repo"]
         with open_source(url, lock, repo.env, info.get("remote") or None, config=info.get("config") or None) as src:
