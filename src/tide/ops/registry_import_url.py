@@ -178,8 +178,13 @@ def remote_dep(url: str, options: dict[str, str] | None, env) -> dict | None:
     from tide.ops.registry_url import open_parent
 
     backend, name = open_parent(url, options, env)
-    keys = sorted(backend.list(name + "/"))
     extra = {"fs_config": dict(options)} if options else {}
+    if url.split("://", 1)[0].lower() in ("http", "https"):  # dvc's http: the ETag as sent, as ``checksum``
+        tag = backend.checksum(name)
+        if tag is None:
+            return None
+        return {"checksum": tag, "size": backend.size(name), "hash": "md5", "path": url, **extra}
+    keys = sorted(backend.list(name + "/"))
     if not keys:
         tag = backend.etag(name)
         if tag is None:

@@ -168,6 +168,11 @@ class Backend:
         of an object store or a web server); None if it is absent or the backend has none (default)."""
         return None
 
+    def checksum(self, key: str) -> str | None:
+        """What dvc records as ``checksum`` for an http(s) import-url: the ``ETag`` header as the server
+        sent it (quotes kept), else ``Content-MD5``; None if absent or the backend has none (default)."""
+        return None
+
     def version_id(self, key: str) -> str | None:
         """The version id of ``key``'s current object in a versioned bucket (what dvc records for
         ``import-url --version-aware``); None if it is absent, unversioned or the backend cannot tell

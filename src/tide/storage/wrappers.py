@@ -59,6 +59,9 @@ class BackendWrapper(Backend):
     def etag(self, key: str) -> str | None:
         return self._call(lambda: self.inner.etag(key))
 
+    def checksum(self, key: str) -> str | None:
+        return self._call(lambda: self.inner.checksum(key))
+
     def version_id(self, key: str) -> str | None:
         return self._call(lambda: self.inner.version_id(key))
 
