@@ -12,14 +12,19 @@ from tide.workspace.checkout import NeedsForce
 from tide.workspace.repo import Repo
 
 
-def _imports(repo: Repo, scope: Scope, cwd: str | None = None, urls: bool = False) -> list[tuple[dict, object]]:
-    """(the ``repo`` dependency, the Out) of every import in scope with a hash and a locked revision
-    (``urls``: of every import-url in scope with a hash instead)."""
+def _imports(repo: Repo, scope: Scope, cwd: str | None = None) -> list[tuple[dict, object]]:
+    """(the ``repo`` dependency, the Out) of every import in scope with a hash and a locked revision."""
+    return _scan(repo, scope, cwd)[0]
+
+
+def _scan(repo: Repo, scope: Scope, cwd: str | None = None) -> tuple[list, list]:
+    """One pass over the ``.dvc`` files in scope: (``(repo dependency, Out)`` of each import with a hash
+    and a locked revision, ``(dependency, Out)`` of each import-url with a hash)."""
     from tide.ops.index import collect
     from tide.ops.status import select
     from tide.workspace import pointers
 
-    found = []
+    found, urls = [], []
     tracked = select(repo, collect(repo), list(scope.targets) or None, cwd or os.getcwd())
     loaded: dict[str, object] = {}
     for t in tracked:
@@ -31,16 +36,11 @@ def _imports(repo: Repo, scope: Scope, cwd: str | None = None, urls: bool = Fals
         deps = pf.top.get("deps")
         dep = deps[0] if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict) else None
         info = dep.get("repo") if dep else None
-        if urls:
-            if dep and info is None and isinstance(dep.get("path"), str) and pf.top.get("frozen") is True:
-                found.append((dep, t.out))
+        if dep and info is None and isinstance(dep.get("path"), str) and pf.top.get("frozen") is True:
+            urls.append((dep, t.out))
         elif isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str):
             found.append((dep, t.out))
-    return found
-
-
-def url_imports(repo: Repo, scope: Scope) -> list[tuple[dict, object]]:
-    return _imports(repo, scope, urls=True)
+    return found, urls
 
 
 def all_imports(repo: Repo, scope: Scope) -> bool:
@@ -54,8 +54,8 @@ def all_imports(repo: Repo, scope: Scope) -> bool:
         return False
     from tide.ops.registry_versions import is_versioned
 
-    versioned = [dep for dep, _ in _imports(repo, scope, urls=True) if is_versioned(dep)]
-    return len(_imports(repo, scope)) + len(versioned) == len(outs)
+    found, urls = _scan(repo, scope)
+    return len(found) + sum(1 for dep, _ in urls if is_versioned(dep)) == len(outs)
 
 
 def _lacking(repo: Repo, out) -> bool:
@@ -71,9 +71,10 @@ def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=No
     from tide.ops.registry_source import open_source
     from tide.ops.registry_versions import fetch_versioned
 
-    n = fetch_versioned(repo, scope)  # version-aware import-url: the recorded versions, from the bucket
+    found, urls = _scan(repo, scope)
+    n = fetch_versioned(repo, urls)  # version-aware import-url: the recorded versions, from the bucket
     groups: dict[tuple[str, str, str], list] = {}
-    for dep, out in _imports(repo, scope):
+    for dep, out in found:
         if _lacking(repo, out):
             info = dep["repo"]
             opts = {k: info[k] for k in ("config", "remote") if info.get(k)}  # as the import was made

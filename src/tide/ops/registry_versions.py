@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 from tide.core.errors import MissingError, PathError, UsageError
-from tide.ops.data_scope import Scope
 from tide.workspace.repo import Repo
 
 FLAG = "version_aware"
@@ -90,17 +89,18 @@ def download(url: str, dep: dict, dst: str, env) -> None:
         raise
 
 
-def fetch_versioned(repo: Repo, scope: Scope) -> int:
-    """``fetch``/``pull``: the recorded versions of version-aware import-url outputs in scope that the
-    cache lacks, downloaded from the bucket and stored if they hash to what the ``.dvc`` file records
-    (their data is never pushed: ``push: false``). Returns how many outputs."""
+def fetch_versioned(repo: Repo, urls: list[tuple[dict, object]]) -> int:
+    """``fetch``/``pull``: the recorded versions of version-aware import-url outputs (``urls``: the
+    import-urls in scope, ``registry_fetch._scan``) that the cache lacks, downloaded from the bucket and
+    stored if they hash to what the ``.dvc`` file records (their data is never pushed: ``push: false``).
+    Returns how many outputs."""
     import shutil
     import tempfile
 
-    from tide.ops.registry_fetch import _lacking, url_imports
+    from tide.ops.registry_fetch import _lacking
 
     n = 0
-    for dep, out in url_imports(repo, scope):
+    for dep, out in urls:
         if not is_versioned(dep) or not _lacking(repo, out):
             continue
         work = tempfile.mkdtemp(prefix="tide-versions-", dir=repo.tmp_dir)
