@@ -357,7 +357,7 @@ def test_issue19_import_url_to_remote(tmp_path, tide, dvc):
     for d in dests.values():
         assert (d / "dd" / "sub" / "x").read_bytes() == b"x\n" and (d / "f.txt").read_bytes() == b"one\n"
     (ext / "f.txt").write_bytes(b"two\n")
-    assert "Updated" in tide("update", "--to-remote", "f.txt.dvc", cwd=dests["t"]).stdout
+    assert "Importing" in tide("update", "--to-remote", "f.txt.dvc", cwd=dests["t"]).stdout
     shutil.rmtree(dests["t"] / ".dvc" / "cache")
     (dests["t"] / "f.txt").unlink()
     tide("pull", "f.txt.dvc", cwd=dests["t"])
@@ -370,7 +370,8 @@ def _git_add(out):
 
 def test_issue19_messages_relative_to_cwd(dvc_source, tide, dvc, tmp_path):
     """Run from a sub-directory, import/update/add name paths relative to it, as dvc does (found:
-    tide printed repository-relative paths, so the ``git add`` it suggested failed there)."""
+    tide printed repository-relative paths, so the ``git add`` it suggested failed there); an update
+    that imports again says so as dvc (tide said "Updated ...")."""
     runs = {}
     for name, tool in (("d", dvc), ("t", tide)):
         sub = _dest(tmp_path, tool, name) / "sub"
@@ -379,7 +380,8 @@ def test_issue19_messages_relative_to_cwd(dvc_source, tide, dvc, tmp_path):
         runs[name] = [_git_add(tool("import", str(dvc_source.path), "data", "-o", "../top", cwd=sub).stdout),
                       _git_add(tool("import", str(dvc_source.path), "hello.txt", cwd=sub).stdout),
                       _git_add(tool("add", "q.txt", cwd=sub).stdout),
-                      sorted(tool("update", "hello.txt.dvc", "../top.dvc", cwd=sub).stdout.splitlines())]  # any order
+                      sorted(tool("update", "hello.txt.dvc", "../top.dvc", cwd=sub).stdout.splitlines()),  # any order
+                      tool("update", "--rev", "v1", "hello.txt.dvc", cwd=sub).stdout]  # dvc's "Importing" line
     assert runs["t"] == runs["d"]
     assert runs["t"][0] == {"../top.dvc", "../.gitignore"}
     r = tide("import", str(dvc_source.path), "hello.txt", cwd=tmp_path / "t" / "sub", check=False)

@@ -27,7 +27,7 @@ def run(args):
     if not args.quiet:
         for res in results:
             if res.changed:
-                print(f"Updated '{here(r.root, res.out)}' ({here(r.root, res.pointer)})")
+                print(f"Importing '{res.source}' -> '{here(r.root, res.out)}'")  # dvc's line
             else:
                 print(f"'{here(r.root, res.pointer)}' didn't change, skipping")
     return 0

@@ -132,6 +132,7 @@ class UpdateResult:
     pointer: str
     changed: bool
     out: str
+    source: str = ""  # what was imported again, as dvc names it: "PATH (URL)" or the URL
 
 
 def import_dep(pf: PointerFile) -> dict | None:
@@ -243,7 +244,7 @@ def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None,
     changed = final.dump() != pf.dump()
     if changed:
         final.write()
-    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath))
+    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath), f"{dep['path']} ({url})")
 
 
 def _workspace_matches(repo: Repo, out: Out) -> bool:

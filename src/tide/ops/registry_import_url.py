@@ -301,4 +301,4 @@ def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False
     changed = final.dump() != pf.dump()
     if changed:
         final.write()
-    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath))
+    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath), url)
