@@ -385,4 +385,5 @@ def test_issue19_messages_relative_to_cwd(dvc_source, tide, dvc, tmp_path):
     assert runs["t"] == runs["d"]
     assert runs["t"][0] == {"../top.dvc", "../.gitignore"}
     r = tide("import", str(dvc_source.path), "hello.txt", cwd=tmp_path / "t" / "sub", check=False)
-    assert r.returncode == 1 and "'hello.txt.dvc' already exists" in r.stderr
+    assert r.returncode == 1 and "'hello.txt' already exists" in r.stderr
+    assert r.stdout == ""  # refused before "Importing ...", as dvc

@@ -32,12 +32,11 @@ def run(args):
         raise UsageError("--no-exec and --no-download cannot be used together")
     r = repo()
     out = args.out or os.path.basename(args.url.rstrip("/"))
-    if not args.quiet and not args.to_remote:
-        print(f"Importing '{args.url}' -> '{out}'")
+    line = None if args.quiet or args.to_remote else f"Importing '{args.url}' -> '{out}'"
     try:
         res = import_url(r, args.url, args.out, args.no_download, args.no_exec, args.force, fs_config(args.fs_config),
                          to_remote=args.to_remote, remote=args.remote, jobs=args.jobs,
-                         version_aware=args.version_aware)
+                         version_aware=args.version_aware, announce=line and (lambda: print(line, flush=True)))
     except TideError as exc:
         exc.args = (f"failed to import '{args.url}' - {exc}",)
         raise

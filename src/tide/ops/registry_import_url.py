@@ -71,7 +71,7 @@ def _pointer(ptr: str, out: Out, dep: dict) -> PointerFile:
 def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool = False, no_exec: bool = False,
                force: bool = False, options: dict[str, str] | None = None, cwd: str | None = None,
                to_remote: bool = False, remote: str | None = None, jobs: int | None = None,
-               version_aware: bool = False) -> ImportResult:
+               version_aware: bool = False, announce=None) -> ImportResult:
     """``to_remote``: the data goes straight to ``remote`` (default: the default remote), neither into
     the workspace nor into the cache; the ``.dvc`` file is the one a plain import writes (dvc's
     ``--to-remote``). ``version_aware``: the objects' version ids are recorded (ops.registry_versions)."""
@@ -95,10 +95,12 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
     ptr = dst + pointers.SUFFIX
     with repo.lock():
         if not force:
-            for p in (ptr, dst):
+            for p in (dst, ptr):  # the output first, as dvc names it
                 if os.path.lexists(p):
                     raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
+        if announce is not None:
+            announce()
         base = Out(os.path.basename(dst), dst)
         if version_aware:
             options = {**(options or {}), FLAG: True}
