@@ -274,21 +274,36 @@ def test_issue19_source_config_remote_options(dvc_source, tide, dvc, tmp_path):
     assert r.returncode != 0 and "Can't specify config path together with both remote and remote_config" in r.stderr
 
 
+def _changes(out):
+    """The ``A``/``M`` lines of a checkout or pull, as (letter, path) pairs (tabs or spaces)."""
+    return sorted(tuple(line.split()) for line in out.splitlines() if line[:1] in "AM" and line[1:2].isspace())
+
+
 def test_issue19_pull_of_no_download_import(dvc_source, tide, dvc, tmp_path):
-    """``pull`` of a ``--no-download`` import (dvc's or tide's) gets its data from the source at
-    ``rev_lock``, again on a second pull; the .dvc file stays as it is (as dvc's pull leaves it)."""
-    for name, tool in (("nd-d", dvc), ("nd-t", tide)):
-        d = _dest(tmp_path, tool, name)
-        tool("import", "--no-download", str(dvc_source.path), "data", cwd=d)
-        tool("import", "--no-download", str(dvc_source.path), "hello.txt", "--rev", "v1", cwd=d)
+    """``pull`` and ``checkout`` of a ``--no-download`` import (dvc's or tide's) get its data from the
+    source at ``rev_lock`` and say ``A``/``M`` as dvc does (found: checkout asked for --force, a second
+    pull said ``A``); the .dvc file stays as it is (as dvc leaves it)."""
+    runs = {}
+    for name, maker, tool in (("d", dvc, dvc), ("dt", dvc, tide), ("t", tide, tide)):
+        d = _dest(tmp_path, maker, name)
+        maker("import", "--no-download", str(dvc_source.path), "data", cwd=d)
+        maker("import", "--no-download", str(dvc_source.path), "hello.txt", "--rev", "v1", cwd=d)
         before = (d / "data.dvc").read_bytes()
-        tide("pull", cwd=d)
+        seen = [_changes(tool("pull", cwd=d).stdout), _changes(tool("checkout", cwd=d).stdout)]
+        shutil.rmtree(d / "data")
+        seen += [_changes(tool("checkout", cwd=d).stdout), _changes(tool("pull", cwd=d).stdout)]
+        runs[name] = seen
         assert (d / "data" / "sub" / "b.txt").read_bytes() == b"b\n"
         assert (d / "hello.txt").read_bytes() == b"hello\n"
-        (d / "hello.txt").write_bytes(b"changed\n")
-        tide("pull", "hello.txt.dvc", cwd=d)
-        assert (d / "hello.txt").read_bytes() == b"hello\n"
         assert (d / "data.dvc").read_bytes() == before
+    assert runs["d"][0] == [("A", "data/"), ("A", "hello.txt")] and runs["d"][1][0] == ("M", "data/")
+    assert runs["dt"] == runs["t"] == runs["d"]
+    d = tmp_path / "t"
+    (d / "hello.txt").write_bytes(b"changed\n")  # tide keeps what is not in the cache (dvc overwrites it)
+    r = tide("checkout", cwd=d, check=False)
+    assert r.returncode == 1 and "--force" in r.stderr and (d / "hello.txt").read_bytes() == b"changed\n"
+    tide("pull", "--force", "hello.txt.dvc", cwd=d)
+    assert (d / "hello.txt").read_bytes() == b"hello\n"
 
 
 def test_issue19_import_of_an_import(dvc_source, tide, dvc, tmp_path):
@@ -342,8 +357,33 @@ def test_issue19_import_url_to_remote(tmp_path, tide, dvc):
     for d in dests.values():
         assert (d / "dd" / "sub" / "x").read_bytes() == b"x\n" and (d / "f.txt").read_bytes() == b"one\n"
     (ext / "f.txt").write_bytes(b"two\n")
-    assert "Updated" in tide("update", "--to-remote", "f.txt.dvc", cwd=dests["t"]).stdout
+    assert "Importing" in tide("update", "--to-remote", "f.txt.dvc", cwd=dests["t"]).stdout
     shutil.rmtree(dests["t"] / ".dvc" / "cache")
     (dests["t"] / "f.txt").unlink()
     tide("pull", "f.txt.dvc", cwd=dests["t"])
     assert (dests["t"] / "f.txt").read_bytes() == b"two\n"
+
+
+def _git_add(out):
+    return {f for line in out.splitlines() if line.strip().startswith("git add ") for f in line.split()[2:]}
+
+
+def test_issue19_messages_relative_to_cwd(dvc_source, tide, dvc, tmp_path):
+    """Run from a sub-directory, import/update/add name paths relative to it, as dvc does (found:
+    tide printed repository-relative paths, so the ``git add`` it suggested failed there); an update
+    that imports again says so as dvc (tide said "Updated ...")."""
+    runs = {}
+    for name, tool in (("d", dvc), ("t", tide)):
+        sub = _dest(tmp_path, tool, name) / "sub"
+        sub.mkdir()
+        (sub / "q.txt").write_bytes(b"q\n")
+        runs[name] = [_git_add(tool("import", str(dvc_source.path), "data", "-o", "../top", cwd=sub).stdout),
+                      _git_add(tool("import", str(dvc_source.path), "hello.txt", cwd=sub).stdout),
+                      _git_add(tool("add", "q.txt", cwd=sub).stdout),
+                      sorted(tool("update", "hello.txt.dvc", "../top.dvc", cwd=sub).stdout.splitlines()),  # any order
+                      tool("update", "--rev", "v1", "hello.txt.dvc", cwd=sub).stdout]  # dvc's "Importing" line
+    assert runs["t"] == runs["d"]
+    assert runs["t"][0] == {"../top.dvc", "../.gitignore"}
+    r = tide("import", str(dvc_source.path), "hello.txt", cwd=tmp_path / "t" / "sub", check=False)
+    assert r.returncode == 1 and "'hello.txt' already exists" in r.stderr
+    assert r.stdout == ""  # refused before "Importing ...", as dvc

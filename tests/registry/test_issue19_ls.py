@@ -44,7 +44,7 @@ def test_issue19_ls_errors_one_line(dvc_source, tide, tmp_path, args, what):
     before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
     argv = [a.format(src=dvc_source.path, tmp=tmp_path) for a in args]
     r = tide("ls", *argv, check=False)
-    assert r.returncode != 0
+    assert r.returncode == 1  # dvc exits 255: tide's convention (docs/versioning.md), 1 for an error
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ERROR: failed to list") and what in lines[0], r.stderr
@@ -60,7 +60,7 @@ def test_issue19_ls_tree_and_level_same_as_dvc(dvc_source, tide, dvc):
         want = dvc("ls", dvc_source.url, *args).stdout
         assert tide("ls", dvc_source.url, *args).stdout == want, args
     r = tide("ls", dvc_source.url, "-T", "--json", check=False)
-    assert r.returncode != 0 and r.stderr.strip() == "ERROR: Cannot use --tree and --json options together."
+    assert r.returncode == 2 and r.stderr.strip() == "ERROR: Cannot use --tree and --json options together."
 
 
 def test_issue19_ls_url_same_as_dvc(tmp_path, tide, dvc):
@@ -75,7 +75,7 @@ def test_issue19_ls_url_same_as_dvc(tmp_path, tide, dvc):
                  ["z.txt", "--size"]):
         assert tide("ls-url", *args, cwd=top).stdout == dvc("ls-url", *args, cwd=top).stdout, args
     r = tide("list-url", "nope", cwd=top, check=False)
-    assert r.returncode != 0 and r.stderr.strip() == "ERROR: The path 'nope' does not exist"
+    assert r.returncode == 1 and r.stderr.strip() == "ERROR: The path 'nope' does not exist"
 
 
 def test_issue19_source_dvcignore_respected(tmp_path, tide, dvc):

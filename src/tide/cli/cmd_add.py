@@ -26,5 +26,5 @@ def run(args):
         res = add(r, args.targets, no_commit=args.no_commit, out=args.out, use_glob=args.glob,
                   force=args.force, relink=args.relink)
     warn(res.warnings)
-    git_hint(res.git_files, res.staged, args.quiet)
+    git_hint(res.git_files, res.staged, args.quiet, r.root)
     return 0

@@ -30,15 +30,14 @@ def run(args):
         raise UsageError("--no-exec and --no-download cannot be used together")
     r = repo()
     out = args.out or os.path.basename(args.path.rstrip("/")) or args.path
-    if not args.quiet:
-        print(f"Importing '{args.path} ({args.url})' -> '{out}'")
+    line = None if args.quiet else f"Importing '{args.path} ({args.url})' -> '{out}'"
     try:
         res = import_(r, args.url, args.path, args.out, args.rev, args.no_download, args.no_exec, args.force,
-                      args.jobs, options=options)
+                      args.jobs, options=options, announce=line and (lambda: print(line, flush=True)))
     except TideError as exc:
         exc.args = (f"failed to import '{args.path}' from '{args.url}' - {exc}",)
         raise
     finally:
         r.close()
-    git_hint(res.git_files, r.autostage and r.git is not None, args.quiet)
+    git_hint(res.git_files, r.autostage and r.git is not None, args.quiet, r.root)
     return 0

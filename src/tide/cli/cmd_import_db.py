@@ -29,5 +29,5 @@ def run(args):
     if not args.quiet:
         state = "written" if res.changed else "unchanged (same rows)"
         print(f"Imported {res.rows} rows into {res.out}: {state}; tracked by {res.pointer}")
-    git_hint(list(res.git_files), False, args.quiet)
+    git_hint(list(res.git_files), False, args.quiet, r.root)
     return 0

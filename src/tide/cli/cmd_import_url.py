@@ -12,6 +12,9 @@ def register(p):
     p.add_argument("--to-remote", action="store_true", help="send the data straight to the remote: neither the "
                                                             "workspace nor the cache gets it")
     p.add_argument("-r", "--remote", help="the remote for --to-remote (default: the default remote)")
+    p.add_argument("--version-aware", action="store_true",
+                   help="record each object's version id (a versioned bucket); update follows new versions, "
+                        "pull gets the recorded ones")
     p.add_argument("--fs-config", action="append", default=[], metavar="KEY=VALUE",
                    help="an option of the URL's filesystem, as a remote option (endpointurl=..., region=...)")
 
@@ -29,15 +32,15 @@ def run(args):
         raise UsageError("--no-exec and --no-download cannot be used together")
     r = repo()
     out = args.out or os.path.basename(args.url.rstrip("/"))
-    if not args.quiet and not args.to_remote:
-        print(f"Importing '{args.url}' -> '{out}'")
+    line = None if args.quiet or args.to_remote else f"Importing '{args.url}' -> '{out}'"
     try:
         res = import_url(r, args.url, args.out, args.no_download, args.no_exec, args.force, fs_config(args.fs_config),
-                         to_remote=args.to_remote, remote=args.remote, jobs=args.jobs)
+                         to_remote=args.to_remote, remote=args.remote, jobs=args.jobs,
+                         version_aware=args.version_aware, announce=line and (lambda: print(line, flush=True)))
     except TideError as exc:
         exc.args = (f"failed to import '{args.url}' - {exc}",)
         raise
     finally:
         r.close()
-    git_hint(res.git_files, r.autostage and r.git is not None, args.quiet)
+    git_hint(res.git_files, r.autostage and r.git is not None, args.quiet, r.root)
     return 0

@@ -9,5 +9,5 @@ def run(args):
 
     r = repo()
     _, files = move(r, args.src, args.dst)
-    git_hint(files, r.autostage, args.quiet)
+    git_hint(files, r.autostage, args.quiet, r.root)
     return 0

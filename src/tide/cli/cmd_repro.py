@@ -45,7 +45,7 @@ def run(args):
     if not args.dry:
         if not res.ran and not res.restored:
             say("Data and pipelines are up to date.")
-        git_hint(res.git_files, False, args.quiet)
+        git_hint(res.git_files, False, args.quiet, r.root)
     return 0
 
 

@@ -60,5 +60,5 @@ def run(args):
         res = reproduce(r, ReproRequest(targets=(args.name,), single_item=True),
                         say=(lambda line: None) if args.quiet else print)
         files = list(dict.fromkeys(files + res.git_files))
-    git_hint(sorted(set(files)), False, args.quiet)
+    git_hint(sorted(set(files)), False, args.quiet, r.root)
     return 0

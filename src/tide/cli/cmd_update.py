@@ -14,7 +14,7 @@ def register(p):
 
 def run(args):
     from tide.cli._registry_args import check_jobs
-    from tide.cli.output import repo
+    from tide.cli.output import here, repo
     from tide.ops.registry_import import update
 
     check_jobs(args.jobs)
@@ -27,7 +27,7 @@ def run(args):
     if not args.quiet:
         for res in results:
             if res.changed:
-                print(f"Updated '{res.out}' ({res.pointer})")
+                print(f"Importing '{res.source}' -> '{here(r.root, res.out)}'")  # dvc's line
             else:
-                print(f"'{res.pointer}' didn't change, skipping")
+                print(f"'{here(r.root, res.pointer)}' didn't change, skipping")
     return 0

@@ -66,7 +66,16 @@ def warn(lines: list[str] | tuple[str, ...]) -> None:
         print(line, file=sys.stderr)
 
 
-def git_hint(files: list[str], staged: bool, quiet: bool = False) -> None:
+def here(root: str, rel: str) -> str:
+    """A repository-relative path as the user at the current directory names it (dvc prints
+    paths relative to the current directory: ``git add`` run there must find them)."""
+    import os
+
+    return os.path.relpath(os.path.join(root, rel))
+
+
+def git_hint(files: list[str], staged: bool, quiet: bool = False, root: str | None = None) -> None:
+    """``files``: repository-relative (``root`` given: shown relative to the current directory)."""
     if quiet or not files:
         return
     if staged:
@@ -75,7 +84,8 @@ def git_hint(files: list[str], staged: bool, quiet: bool = False) -> None:
     import shlex
 
     print("\nTo track the changes with git, run:\n")
-    print("\tgit add " + " ".join(shlex.quote(f) for f in files))
+    shown = [here(root, f) for f in files] if root else files
+    print("\tgit add " + " ".join(shlex.quote(f) for f in shown))
     print("\nTo enable auto staging, run:\n\n\ttide config core.autostage true")
 
 

@@ -15,9 +15,10 @@ from tide.workspace.repo import Repo
 
 def checkout(
     repo: Repo, targets: list[str] | None = None, force: bool = False, relink: bool = False, cwd: str | None = None,
-    skip: frozenset[str] = frozenset(),
+    jobs: int | None = None,
 ) -> CheckoutResult:
-    """``skip``: absolute paths of outputs left alone (``pull`` gets ``--no-download`` imports itself)."""
+    """``--no-download`` imports (no hash recorded, a locked revision) are got from their source at
+    ``rev_lock``, as dvc's checkout does (``registry_fetch.materialize_unlocked``); ``jobs`` for that."""
     cwd = cwd or os.getcwd()
     total = CheckoutResult()
     with repo.lock():
@@ -26,12 +27,13 @@ def checkout(
         declared = declared_outs(repo, found[1])
         have = {t.out.abspath for t in tracked}
         unrecorded = [t for t in declared if t.out.use_cache and t.out.abspath not in have]
-        selected = [t for t in select(repo, tracked + unrecorded, targets, cwd) if t.out.abspath not in skip]
+        selected = select(repo, tracked + unrecorded, targets, cwd)
+        unlocked = _unlocked_imports(repo, selected)
         for t in selected:  # an unsafe or corrupt manifest is refused before anything is written
             out = t.out
             if out.md5 and out.is_dir and out.use_cache and repo.cache.exists(out.md5, out.legacy):
                 load_manifest(repo.cache, out)
-            if out.md5 is None and not force and os.path.lexists(out.abspath):
+            if out.md5 is None and not force and os.path.lexists(out.abspath) and out.abspath not in unlocked:
                 raise NeedsForce(
                     f"'{repo.rel(out.abspath)}' has no recorded hash (its stage never ran) and is not in the "
                     "cache; checkout would remove it: use --force to do so"
@@ -39,8 +41,14 @@ def checkout(
         if not targets:
             total.deleted = remove_stale(repo, have | {t.out.abspath for t in declared})
             total.files["deleted"] = len(total.deleted)
+        if unlocked:
+            from tide.ops.registry_fetch import materialize_unlocked
+
+            materialize_unlocked(repo, unlocked, total, jobs, force)
         links = []
         for t in selected:
+            if t.out.abspath in unlocked:
+                continue
             if t.out.md5 is None:
                 _no_hash(repo, t, total)
                 continue
@@ -55,6 +63,14 @@ def checkout(
                 links.append((repo.rel(t.out.abspath), t.out.md5))
         repo.state.save_links(links)
     return total
+
+
+def _unlocked_imports(repo: Repo, selected: list[Tracked]) -> dict:
+    if all(t.out.md5 is not None for t in selected):
+        return {}
+    from tide.ops.registry_fetch import unlocked_of
+
+    return unlocked_of(repo, selected)
 
 
 def remove_stale(repo: Repo, used: set[str]) -> list[str]:

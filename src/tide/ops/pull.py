@@ -33,12 +33,8 @@ def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
             # check out what did arrive, then report the transfer failure
             checkout(repo, list(scope.targets) or None, force=force)
             raise
-        from tide.ops.registry_fetch import materialize_unlocked, unlocked_imports
-
-        unlocked = unlocked_imports(repo, list(scope.targets) or None)  # --no-download imports
-        co = checkout(repo, list(scope.targets) or None, force=force, skip=frozenset(unlocked))
-        if unlocked:  # got from their source, as dvc pulls them
-            co.added.extend(materialize_unlocked(repo, unlocked, jobs))
+        # --no-download imports are got from their source by the checkout, as dvc pulls them
+        co = checkout(repo, list(scope.targets) or None, force=force, jobs=jobs)
     finally:
         repo.cache.drop_spares()
     if co.failed and not allow_missing:  # dvc's pull fails only here: its checkout could not produce a file

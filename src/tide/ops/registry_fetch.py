@@ -8,16 +8,23 @@ import os
 
 from tide.objects.ref import ObjRef
 from tide.ops.data_scope import Scope
+from tide.workspace.checkout import NeedsForce
 from tide.workspace.repo import Repo
 
 
 def _imports(repo: Repo, scope: Scope, cwd: str | None = None) -> list[tuple[dict, object]]:
     """(the ``repo`` dependency, the Out) of every import in scope with a hash and a locked revision."""
+    return _scan(repo, scope, cwd)[0]
+
+
+def _scan(repo: Repo, scope: Scope, cwd: str | None = None) -> tuple[list, list]:
+    """One pass over the ``.dvc`` files in scope: (``(repo dependency, Out)`` of each import with a hash
+    and a locked revision, ``(dependency, Out)`` of each import-url with a hash)."""
     from tide.ops.index import collect
     from tide.ops.status import select
     from tide.workspace import pointers
 
-    found = []
+    found, urls = [], []
     tracked = select(repo, collect(repo), list(scope.targets) or None, cwd or os.getcwd())
     loaded: dict[str, object] = {}
     for t in tracked:
@@ -29,9 +36,11 @@ def _imports(repo: Repo, scope: Scope, cwd: str | None = None) -> list[tuple[dic
         deps = pf.top.get("deps")
         dep = deps[0] if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict) else None
         info = dep.get("repo") if dep else None
-        if isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str):
+        if dep and info is None and isinstance(dep.get("path"), str) and pf.top.get("frozen") is True:
+            urls.append((dep, t.out))
+        elif isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str):
             found.append((dep, t.out))
-    return found
+    return found, urls
 
 
 def all_imports(repo: Repo, scope: Scope) -> bool:
@@ -41,7 +50,12 @@ def all_imports(repo: Repo, scope: Scope) -> bool:
 
     outs = [t.out for t in select(repo, collect(repo), list(scope.targets) or None, os.getcwd())
             if t.out.md5 is not None and t.out.use_cache]
-    return bool(outs) and len(_imports(repo, scope)) == len(outs)
+    if not outs:
+        return False
+    from tide.ops.registry_versions import is_versioned
+
+    found, urls = _scan(repo, scope)
+    return len(found) + sum(1 for dep, _ in urls if is_versioned(dep)) == len(outs)
 
 
 def _lacking(repo: Repo, out) -> bool:
@@ -55,14 +69,16 @@ def _lacking(repo: Repo, out) -> bool:
 def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=None) -> int:
     """Fetch what the cache lacks of imports in scope from their sources; returns how many outputs."""
     from tide.ops.registry_source import open_source
+    from tide.ops.registry_versions import fetch_versioned
 
+    found, urls = _scan(repo, scope)
+    n = fetch_versioned(repo, urls)  # version-aware import-url: the recorded versions, from the bucket
     groups: dict[tuple[str, str, str], list] = {}
-    for dep, out in _imports(repo, scope):
+    for dep, out in found:
         if _lacking(repo, out):
             info = dep["repo"]
             opts = {k: info[k] for k in ("config", "remote") if info.get(k)}  # as the import was made
             groups.setdefault((info["url"], info["rev_lock"], repr(sorted(opts.items()))), []).append((dep, out))
-    n = 0
     for (url, lock, _), items in groups.items():
         info = items[0][0]["repo"]
         with open_source(url, lock, repo.env, info.get("remote") or None, config=info.get("config") or None) as src:
@@ -111,14 +127,13 @@ def _fetch_one(repo: Repo, src, path: str, out, jobs: int | None, progress) -> N
         shutil.rmtree(work, ignore_errors=True)
 
 
-def unlocked_imports(repo: Repo, targets: list[str] | None = None) -> dict[str, tuple[dict, object]]:
-    """``--no-download`` imports in scope (a locked revision, no hash recorded): ``{abspath: (dep, Out)}``."""
-    from tide.ops.index import collect
-    from tide.ops.status import select
+def unlocked_of(repo: Repo, selected: list) -> dict[str, tuple[dict, object]]:
+    """``--no-download`` imports among ``selected`` (a locked revision, no hash recorded):
+    ``{abspath: (dep, Out)}``."""
     from tide.workspace import pointers
 
     found = {}
-    for t in select(repo, collect(repo), targets or None, os.getcwd()):
+    for t in selected:
         if t.stage is not None or t.out.md5 is not None or not t.source.endswith(pointers.SUFFIX):
             continue
         deps = pointers.load(t.source, repo.root).top.get("deps")
@@ -130,16 +145,83 @@ def unlocked_imports(repo: Repo, targets: list[str] | None = None) -> dict[str, 
     return found
 
 
-def materialize_unlocked(repo: Repo, items: dict[str, tuple[dict, object]], jobs: int | None = None) -> list[str]:
-    """``pull`` of ``--no-download`` imports: their data is got from the source at ``rev_lock`` into the
-    workspace (replacing what is there), as dvc's pull does; the ``.dvc`` file is left as it is (dvc
-    leaves it too, so both then show the output as modified). Returns the outputs written."""
-    from tide.ops.registry_get import get
+def materialize_unlocked(repo: Repo, items: dict[str, tuple[dict, object]], res, jobs: int | None = None,
+                         force: bool = False) -> None:
+    """``checkout``/``pull`` of ``--no-download`` imports: their data is got from the source at
+    ``rev_lock`` into the workspace, as dvc's do: ``M`` when something was there (it cannot be compared
+    with a hash that is not recorded, dvc says ``M`` too), else ``A``; the ``.dvc`` file is left as it is
+    (so both tools then show the output as modified). What is there is replaced only when nothing of it
+    would be lost: each file is what the source has or is in the cache, else ``NeedsForce`` (before
+    anything of that source is written) unless ``force``. A source that cannot be read fails the
+    output (``res.failed``), the workspace left as it is. Fills ``res`` (a CheckoutResult)."""
+    from tide.core.errors import TideError
+    from tide.ops.registry_get import _complete_local_cache, fetch_plan, materialize, plan
+    from tide.ops.registry_source import open_source
 
-    done = []
+    groups: dict[tuple[str, str, str], list] = {}
     for abspath, (dep, _) in sorted(items.items()):
         info = dep["repo"]
-        options = {k: info[k] for k in ("config", "remote") if info.get(k)}
-        get(info["url"], dep["path"], abspath, info["rev_lock"], jobs, True, repo.env, options=options)
-        done.append(repo.rel(abspath))
-    return done
+        opts = {k: info[k] for k in ("config", "remote") if info.get(k)}  # as the import was made
+        groups.setdefault((info["url"], info["rev_lock"], repr(sorted(opts.items()))), []).append((abspath, dep, opts))
+    for (url, lock, _), group in groups.items():
+        try:
+            with open_source(url, lock, repo.env, **group[0][2]) as src:
+                plans = [(abspath, plan(src, dep["path"])) for abspath, dep, _ in group]
+                if not force:
+                    for abspath, pl in plans:
+                        _refuse_losing(repo, src, abspath, pl)
+                for abspath, pl in plans:
+                    cache = _complete_local_cache(src, pl)
+                    if cache is None:
+                        cache = src.scratch_cache()
+                        fetch_plan(src, pl, cache, jobs)
+                    existed = os.path.lexists(abspath)
+                    if existed and (os.path.isdir(abspath) and not os.path.islink(abspath)) != pl.isdir:
+                        _remove_path(abspath)  # a file where a directory comes (or the other way)
+                    materialize(src, pl, cache, abspath)
+                    rel = repo.rel(abspath) + ("/" if pl.isdir else "")  # dvc names a directory "data/"
+                    (res.modified if existed else res.added).append(rel)
+                    res.files["modified" if existed else "added"] += len(pl.items)
+        except NeedsForce:
+            raise
+        except TideError as exc:
+            for abspath, _, _ in group:
+                rel = repo.rel(abspath)
+                res.failed.append(rel)
+                res.unhashed.append(rel)
+            fix = f"its source cannot be read: {exc}"
+            if fix not in res.fixes:
+                res.fixes.append(fix)
+
+
+def _remove_path(path: str) -> None:
+    from tide.core.fsutil import remove
+
+    remove(path)
+
+
+def _refuse_losing(repo: Repo, src, abspath: str, pl) -> None:
+    """``NeedsForce`` when a file at ``abspath`` is neither what the source has for it nor in the cache."""
+    from tide.workspace.checkout import _current_md5
+
+    if not os.path.lexists(abspath):
+        return
+    if os.path.isdir(abspath) and not os.path.islink(abspath):
+        files = {os.path.relpath(os.path.join(d, f), abspath).replace(os.sep, "/"): os.path.join(d, f)
+                 for d, _, fs in os.walk(abspath) for f in fs}
+    else:
+        files = {"": abspath}
+    planned = {it.relpath: it for it in pl.items}
+    blobs = src.read_many([it.blob for rel, it in planned.items() if rel in files and it.blob is not None])
+    for rel in sorted(files):
+        path, it = files[rel], planned.get(rel)
+        if it is not None and it.blob is not None and blobs.get(it.blob) is not None:
+            with open(path, "rb") as f:
+                if f.read() == blobs[it.blob]:
+                    continue
+        md5 = _current_md5(repo.hasher, path)
+        if md5 is None or (it is not None and it.ref is not None and it.ref.oid == md5) or repo.cache.exists(md5):
+            continue
+        shown = repo.rel(path)
+        raise NeedsForce(f"'{shown}' has changes that are not in the cache and would be lost; "
+                         "use --force to discard them")

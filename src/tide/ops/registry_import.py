@@ -57,9 +57,10 @@ def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
 
 def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | None = None,
             no_download: bool = False, no_exec: bool = False, force: bool = False, jobs: int | None = None,
-            cwd: str | None = None, progress=None, options: dict | None = None) -> ImportResult:
+            cwd: str | None = None, progress=None, options: dict | None = None, announce=None) -> ImportResult:
     """``options``: ``config``/``remote`` as ``registry_config.repo_options`` gives them (kept in the
-    ``.dvc`` file, as dvc does, so that ``update`` and ``fetch`` read the source the same way)."""
+    ``.dvc`` file, as dvc does, so that ``update`` and ``fetch`` read the source the same way).
+    ``announce``: called once nothing refuses the import (dvc prints "Importing ..." then)."""
     from tide.ops.add import resolve_target
     from tide.workspace import gitignore
 
@@ -68,10 +69,12 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
     ptr = dst + pointers.SUFFIX
     with repo.lock():
         if not force:
-            for p in (ptr, dst):
+            for p in (dst, ptr):  # the output first, as dvc names it
                 if os.path.lexists(p):
-                    raise NeedsForceImport(f"'{repo.rel(p)}' already exists; use --force to replace it")
+                    raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
+        if announce is not None:
+            announce()
         base = Out(os.path.basename(dst), dst)
         if no_exec:
             pf = _pointer(ptr, base, repo_dep(url, path, rev, None, options), True)
@@ -132,6 +135,7 @@ class UpdateResult:
     pointer: str
     changed: bool
     out: str
+    source: str = ""  # what was imported again, as dvc names it: "PATH (URL)" or the URL
 
 
 def import_dep(pf: PointerFile) -> dict | None:
@@ -243,7 +247,7 @@ def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None,
     changed = final.dump() != pf.dump()
     if changed:
         final.write()
-    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath))
+    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath), f"{dep['path']} ({url})")
 
 
 def _workspace_matches(repo: Repo, out: Out) -> bool:

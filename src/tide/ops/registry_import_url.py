@@ -15,6 +15,7 @@ import os
 from tide.core.errors import MissingError, UsageError
 from tide.ops.import_db import stage_md5
 from tide.ops.registry_import import ImportResult, NeedsForceImport, UpdateResult, _checkout
+from tide.ops.registry_versions import FLAG, is_versioned, versioned_dep
 from tide.workspace import pointers
 from tide.workspace.pointers import Out, PointerFile
 from tide.workspace.repo import Repo
@@ -69,10 +70,16 @@ def _pointer(ptr: str, out: Out, dep: dict) -> PointerFile:
 
 def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool = False, no_exec: bool = False,
                force: bool = False, options: dict[str, str] | None = None, cwd: str | None = None,
-               to_remote: bool = False, remote: str | None = None, jobs: int | None = None) -> ImportResult:
+               to_remote: bool = False, remote: str | None = None, jobs: int | None = None,
+               version_aware: bool = False, announce=None) -> ImportResult:
     """``to_remote``: the data goes straight to ``remote`` (default: the default remote), neither into
     the workspace nor into the cache; the ``.dvc`` file is the one a plain import writes (dvc's
-    ``--to-remote``)."""
+    ``--to-remote``). ``version_aware``: the objects' version ids are recorded (ops.registry_versions)."""
+    if options and str(options.get(FLAG, "")).lower() == "true":  # --fs-config version_aware=true
+        options = {k: v for k, v in options.items() if k != FLAG}
+        version_aware = True
+    if version_aware and (_is_local(url) or to_remote):
+        raise UsageError("--version-aware needs the URL of a versioned bucket (s3://...) and no --to-remote")
     if to_remote and (no_download or no_exec):
         raise UsageError("--to-remote can't be used with --no-download or --no-exec")
     if remote and not to_remote:
@@ -88,14 +95,20 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
     ptr = dst + pointers.SUFFIX
     with repo.lock():
         if not force:
-            for p in (ptr, dst):
+            for p in (dst, ptr):  # the output first, as dvc names it
                 if os.path.lexists(p):
-                    raise NeedsForceImport(f"'{repo.rel(p)}' already exists; use --force to replace it")
+                    raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
         gitignore.refuse_tracked(repo.root, [dst], repo.git)
+        if announce is not None:
+            announce()
         base = Out(os.path.basename(dst), dst)
+        if version_aware:
+            options = {**(options or {}), FLAG: True}
         if no_exec:
             dep = {"hash": "md5", "path": url, **({"fs_config": dict(options)} if options else {})}
             pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [dep]})
+        elif version_aware:
+            pf = _fetch_versioned(repo, url, base, ptr, no_download, options)
         elif to_remote:
             pf = _to_remote(repo, url, base, ptr, options, remote, jobs)
         else:
@@ -139,6 +152,24 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
     return _pointer(ptr, out, dep)
 
 
+def _fetch_versioned(repo: Repo, url: str, base: Out, ptr: str, no_download: bool, options: dict | None,
+                     dep: dict | None = None) -> PointerFile:
+    """The recorded (``dep``) or current versions of the URL's objects; the output ``push: false``."""
+    from tide.ops.add import store
+    from tide.ops.registry_versions import download, versioned_dep
+
+    dep = dep or versioned_dep(url, options, repo.env)
+    base = base.replace(extra={**base.extra, "push": False})
+    if no_download:
+        return _pointer(ptr, base, dep)
+    download(url, dep, base.abspath, repo.env)
+    res = repo.hasher.hash_path(base.abspath)
+    store(repo, res, link=True)
+    out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
+    _checkout(repo, out, True)
+    return _pointer(ptr, out, dep)
+
+
 def remote_dep(url: str, options: dict[str, str] | None, env) -> dict | None:
     """dvc's dependency on a remote URL, from the server's etags (nothing downloaded): a file
     ``{etag, size, hash, path}``; a directory ``{md5, size, nfiles, hash, path}`` whose ``md5`` is that of
@@ -149,8 +180,13 @@ def remote_dep(url: str, options: dict[str, str] | None, env) -> dict | None:
     from tide.ops.registry_url import open_parent
 
     backend, name = open_parent(url, options, env)
-    keys = sorted(backend.list(name + "/"))
     extra = {"fs_config": dict(options)} if options else {}
+    if url.split("://", 1)[0].lower() in ("http", "https"):  # dvc's http: the ETag as sent, as ``checksum``
+        tag = backend.checksum(name)
+        if tag is None:
+            return None
+        return {"checksum": tag, "size": backend.size(name), "hash": "md5", "path": url, **extra}
+    keys = sorted(backend.list(name + "/"))
     if not keys:
         tag = backend.etag(name)
         if tag is None:
@@ -201,7 +237,14 @@ def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False
     out = pf.outs[0]
     fs_config = dep.get("fs_config")
     options = {str(k): str(v) for k, v in fs_config.items()} if isinstance(fs_config, dict) else None
-    if _is_local(url) and out.md5 is not None and not no_download and not to_remote:
+    new = None
+    if is_versioned(dep) and not to_remote:  # the current versions, downloaded only when they changed
+        now = versioned_dep(url, fs_config if isinstance(fs_config, dict) else None, repo.env)
+        if now == dep and out.md5 is not None and not no_download and _workspace_matches(repo, out):
+            return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
+        new = _fetch_versioned(repo, url, Out(out.path, out.abspath, extra=dict(out.extra)), pf.path, no_download,
+                               None, now)
+    elif _is_local(url) and out.md5 is not None and not no_download and not to_remote:
         md5, _, _ = local_hash(_local(url, os.path.dirname(pf.path)))
         if md5 == dep.get("md5") and _workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
@@ -212,7 +255,7 @@ def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False
     base = Out(out.path, out.abspath, extra=dict(out.extra))
     if to_remote:
         new = _to_remote(repo, url, base, pf.path, options, remote, jobs)
-    else:
+    elif new is None:
         new = _fetch(repo, url, base, pf.path, no_download, options)
     top = dict(new.top)
     top.update({k: v for k, v in pf.top.items() if k not in ("md5", "frozen", "deps")})
@@ -220,4 +263,4 @@ def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False
     changed = final.dump() != pf.dump()
     if changed:
         final.write()
-    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath))
+    return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath), url)

@@ -89,6 +89,10 @@ def _nodes(src: Source, path: str, recursive: bool, dvc_only: bool) -> dict[str,
     view = View(src)
     view.expand_for(path, recursive)
     nodes = view.nodes(dvc_only)
+    for sub in src.subrepos():  # hidden from a listing above it, as dvc's DVCFileSystem hides it
+        if not (path == sub or path.startswith(sub + "/")):
+            for p in [p for p in nodes if p == sub or p.startswith(sub + "/")]:
+                del nodes[p]
     if path and path not in nodes:
         raise MissingError(f"path '{path}' does not exist in '{src.url}'")
     for p in view.unhashed:  # shown without a hash (the objects still have theirs, for get)

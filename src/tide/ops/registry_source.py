@@ -9,6 +9,11 @@ git URL, at a revision, as dvc's ``Repo.open(url, rev)`` sees it.
 
 Tracked data comes from the source's cache (local sources) and then from the source's default
 remote, through tide's transfer engine (``provide``).
+
+Subrepos (directories with their own ``.dvc/``, ``dvc init --subdir``): their ``.dvc`` directories are
+hidden like the top's, and the data of their outputs comes from their own cache and remote (each
+location is tried in turn: the top's, then each subrepo's, ``locations``). ``ls`` hides a subrepo
+from a listing of a directory above it, as dvc does (``registry_ls``).
 """
 
 from __future__ import annotations
@@ -81,7 +86,8 @@ class Source:
         self._tree: dict[str, Node] | None = None
         self._raw: dict[str, Node] = {}
         self._imports: dict[str, dict] = {}
-        self._settings: dict[str, dict[str, str]] | None = None
+        self._settings: dict[str, dict[str, dict[str, str]]] = {}
+        self._subrepos: list[str] = []
         local = local_path(url)
         try:
             if local is not None:
@@ -154,6 +160,15 @@ class Source:
             self._tree = unignored(self.read_many, self._raw)
         return self._tree
 
+    def subrepos(self) -> list[str]:
+        """The repository-relative paths of the subrepos (directories holding a ``.dvc``), sorted."""
+        self.tree()
+        return self._subrepos
+
+    def locations(self) -> list[str]:
+        """Where data may live: ``""`` (the top) first, then each subrepo."""
+        return ["", *self.subrepos()]
+
     def ignored_file(self, rel: str) -> Node | None:
         """A git-side file ``.dvcignore`` hides from listings: dvc still gets it when named itself."""
         shown = self.tree()
@@ -165,12 +180,17 @@ class Source:
         raw = self.git.run("ls-tree", "-r", "-z", "--full-tree", fmt, self.sha).stdout
         out: dict[str, Node] = {}
         dirs: set[str] = set()
+        found: set[str] = set()
         for rec in raw.decode("utf-8", errors="surrogateescape").split("\0"):
             if not rec:
                 continue
             meta, path = rec.split("\t", 1)
             mode, kind, size = meta.split()
-            if path.startswith(".dvc/") or kind != "blob":
+            if kind != "blob":
+                continue
+            if path.startswith(".dvc/") or "/.dvc/" in path:
+                if "/.dvc/" in path:  # a subrepo's own files: hidden, as the top's
+                    found.add(path.split("/.dvc/", 1)[0])
                 continue
             out[path] = Node(False, int(size), mode == "100755")
             parent = path.rpartition("/")[0]
@@ -190,15 +210,19 @@ class Source:
                 if size is not None:
                     pos += size + 1
                 out[d] = Node(True, size if parts[1:2] == [b"tree"] else None, False)
+        self._subrepos = sorted(found)
         return out
 
     def _disk_tree(self) -> dict[str, Node]:
         out: dict[str, Node] = {}
         base = self.local
+        self._subrepos = []
         for d, dirs, files in os.walk(base):
             rel_d = os.path.relpath(d, base).replace(os.sep, "/")
             rel_d = "" if rel_d == "." else rel_d + "/"
-            dirs[:] = [x for x in dirs if x != ".git" and not (rel_d == "" and x == ".dvc")]
+            if rel_d and ".dvc" in dirs:
+                self._subrepos.append(rel_d[:-1])
+            dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
             for name in dirs + files:
                 try:
                     st = os.stat(os.path.join(d, name))
@@ -206,6 +230,7 @@ class Source:
                     continue
                 out[rel_d + name] = Node(stat.S_ISDIR(st.st_mode), st.st_size, bool(st.st_mode & stat.S_IXUSR)
                                          and not stat.S_ISDIR(st.st_mode))
+        self._subrepos.sort()
         return out
 
     def root_size(self) -> int | None:
@@ -268,43 +293,45 @@ class Source:
         self.outs()
         return self._imports
 
-    def settings(self) -> dict[str, dict[str, str]]:
+    def settings(self, where: str = "") -> dict[str, dict[str, str]]:
         """The source's config at the revision with ``config`` merged over it, ``remote`` as its
-        default remote and ``remote_config`` merged into that remote (dvc's ``Config.load``)."""
-        if self._settings is None:
-            settings = self._read_settings()
+        default remote and ``remote_config`` merged into that remote (dvc's ``Config.load``).
+        ``where``: a subrepo's (``locations``)."""
+        if where not in self._settings:
+            settings = self._read_settings(where)
             for sec, vals in config_sections(self.config).items():
                 settings.setdefault(sec, {}).update(vals)
-            if self.remote:
+            if self.remote and not where:  # the options name the top's remote (a subrepo has its own)
                 settings.setdefault("core", {})["remote"] = self.remote
-            if self.remote_config:
+            if self.remote_config and not where:
                 name = self.remote or settings.get("core", {}).get("remote")
                 if not name:
                     raise SourceError(f"'{self.url}' has no default remote to apply the remote config to "
                                       "(name one with --remote)")
                 settings.setdefault(f"remote.{name}", {}).update(strings(self.remote_config))
-            self._settings = settings
-        return self._settings
+            self._settings[where] = settings
+        return self._settings[where]
 
-    def _read_settings(self) -> dict[str, dict[str, str]]:
+    def _read_settings(self, where: str = "") -> dict[str, dict[str, str]]:
         files: dict[str, str] = {}
+        dvc = f"{where}/.dvc" if where else ".dvc"
         if self.workspace:
-            return Config(os.path.join(self.local, ".dvc"), self.env).merged()
-        raw = self.git.read_files(self.sha, [".dvc/config"]).get(".dvc/config")
+            return Config(os.path.join(self.local, dvc), self.env).merged()
+        raw = self.git.read_files(self.sha, [f"{dvc}/config"]).get(f"{dvc}/config")
         if raw is not None:
-            files["repo"] = os.path.join(self._tmp, "config")
+            files["repo"] = os.path.join(self._tmp, f"config-{len(self._settings)}")
             with open(files["repo"], "wb") as f:
                 f.write(raw)
-        if self.local is not None and os.path.exists(os.path.join(self.local, ".dvc", "config.local")):
-            files["local"] = os.path.join(self.local, ".dvc", "config.local")
-        base = os.path.join(self.local, ".dvc") if self.local else os.path.join(self._tmp, ".dvc")
+        if self.local is not None and os.path.exists(os.path.join(self.local, dvc, "config.local")):
+            files["local"] = os.path.join(self.local, dvc, "config.local")
+        base = os.path.join(self.local, dvc) if self.local else os.path.join(self._tmp, dvc)
         return SourceConfig(files, base, self.env).merged()
 
-    def cache_dir(self) -> str | None:
+    def cache_dir(self, where: str = "") -> str | None:
         if self.local is None:
             return None
-        d = self.settings().get("cache", {}).get("dir")
-        return d or os.path.join(self.local, ".dvc", "cache")
+        d = self.settings(where).get("cache", {}).get("dir")
+        return d or os.path.join(self.local, where, ".dvc", "cache")
 
     def rev_lock(self) -> str:
         if self.sha is None:
@@ -347,6 +374,10 @@ class Source:
             path = ObjectCache(local_cache).path(ref.oid, ref.legacy)
             if os.path.isfile(path):
                 return open(path, "rb")  # the caller closes it
+        if self.subrepos():  # which location holds it is not known: provided (downloaded) first
+            scratch = self.scratch_cache()
+            self.provide(scratch, [ref], [])
+            return open(scratch.path(ref.oid, ref.legacy), "rb")
         rem = _open(self.resolved_remote(), None, self.env, self)
         try:
             stream = rem.store.open(ref)
@@ -363,9 +394,28 @@ class Source:
         from tide.objects import transfer
 
         fetch = _manifests if manifests_only else transfer.fetch
-        missing_from = transfer.missing_from
         files, dirs = list(dict.fromkeys(files)), list(dict.fromkeys(dirs))
-        local_cache = self.cache_dir()
+        res, name = None, None
+        for where in self.locations():  # the top, then each subrepo: its cache, then its remote
+            found, got, named = self._provide_from(where, cache, files, dirs, jobs, progress, fetch)
+            if found:
+                return
+            if named:  # the last remote tried is the one reported
+                res, name = got, named
+        if self._from_imports(cache, files, dirs, jobs, progress, manifests_only, depth):
+            return
+        if not name:
+            raise MissingError(f"data of '{self.url}' is not in its cache and it has no default remote")
+        n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1 if res else 1
+        raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
+                           f"'{name}' (were they pushed?)")
+
+    def _provide_from(self, where: str, cache, files, dirs, jobs, progress, fetch):
+        """``provide`` from one location: (nothing missing after, the remote's result, the remote's name)."""
+        from tide.objects import transfer
+
+        missing_from = transfer.missing_from
+        local_cache = self.cache_dir(where)
         if local_cache and os.path.isdir(local_cache) and os.path.realpath(local_cache) != os.path.realpath(cache.root):
             store = _store_at(local_cache, self.env)
             try:
@@ -373,9 +423,9 @@ class Source:
             finally:
                 store.close()
         if not _missing(cache, files, dirs, missing_from):
-            return
-        settings = self.settings()
-        name = self.remote or settings.get("core", {}).get("remote")
+            return True, None, None
+        settings = self.settings(where)
+        name = (self.remote if not where else None) or settings.get("core", {}).get("remote")
         res = None
         if name:
             from tide.ops.data_scope import OpenRemote
@@ -390,14 +440,8 @@ class Source:
             finally:
                 rem.close()
             if res.ok and not _missing(cache, files, dirs, missing_from):
-                return
-        if self._from_imports(cache, files, dirs, jobs, progress, manifests_only, depth):
-            return
-        if not name:
-            raise MissingError(f"data of '{self.url}' is not in its cache and it has no default remote")
-        n = len(res.missing_remote) or len(res.failed) or len(res.corrupt) or 1
-        raise MissingError(f"{n} objects of '{self.url}' are neither in its cache nor on its remote "
-                           f"'{name}' (were they pushed?)")
+                return True, res, name
+        return False, res, name
 
     def _from_imports(self, cache, files, dirs, jobs, progress, manifests_only: bool, depth: int) -> bool:
         """An import of an import: what neither the source's cache nor its remote has, when it is (in)

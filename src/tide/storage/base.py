@@ -168,6 +168,22 @@ class Backend:
         of an object store or a web server); None if it is absent or the backend has none (default)."""
         return None
 
+    def checksum(self, key: str) -> str | None:
+        """What dvc records as ``checksum`` for an http(s) import-url: the ``ETag`` header as the server
+        sent it (quotes kept), else ``Content-MD5``; None if absent or the backend has none (default)."""
+        return None
+
+    def version_id(self, key: str) -> str | None:
+        """The version id of ``key``'s current object in a versioned bucket (what dvc records for
+        ``import-url --version-aware``); None if it is absent, unversioned or the backend cannot tell
+        (default)."""
+        return None
+
+    def open_version(self, key: str, version_id: str) -> BinaryIO:
+        """A stream of the version ``version_id`` of ``key`` (``version_id`` tells it). Default:
+        ``StoragePermanent``, the backend cannot read versions."""
+        raise StoragePermanent(f"{key}: this remote cannot read an object's version ({self.url})")
+
     def list_ages(self, prefix: str = "") -> list[tuple[str, float | None]]:
         """``(key, modified)`` for every key ``list(prefix)`` yields. Default: one ``modified`` per key;
         ``capabilities.listing_ages`` says when the listing itself carries the ages."""

@@ -91,7 +91,10 @@ class FsspecBackend(Backend):
             name = p.rsplit("/", 1)[-1]
             if name.startswith(".") and name.endswith(".tmp"):
                 continue
-            yield self._rel(p)
+            rel = self._rel(p)
+            if prefix.endswith("/") and not rel.startswith(prefix):  # find() of a file finds the file itself
+                continue
+            yield rel
 
     def modified(self, key: str) -> float | None:
         """When ``key`` was last written (seconds since the epoch); None if absent or not reported."""

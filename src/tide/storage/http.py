@@ -167,6 +167,7 @@ class HttpBackend(FsspecBackend):
     def _request(self, method: str, key: str, **kw: Any) -> tuple[int, dict[str, str]]:
         """One request on fsspec's session: (status, headers); the body is not read."""
         from fsspec.asyn import sync
+        from multidict import CIMultiDict
 
         fs = self.fs
 
@@ -176,7 +177,7 @@ class HttpBackend(FsspecBackend):
             async with session.request(method, fs.encode_url(self._p(key)), allow_redirects=True, **args) as r:
                 if method == "GET":
                     r.release()
-                return r.status, dict(r.headers)
+                return r.status, CIMultiDict(r.headers)  # names as any case (aiohttp gives "Etag")
 
         return sync(fs.loop, call)
 
@@ -219,6 +220,12 @@ class HttpBackend(FsspecBackend):
         headers = self._head(key, "stat")
         tag = headers.get("ETag") if headers is not None else None
         return tag.strip('"') if tag else None
+
+    def checksum(self, key: str) -> str | None:
+        headers = self._head(key, "stat")
+        if headers is None:
+            return None
+        return headers.get("ETag") or headers.get("Content-MD5") or None
 
     def modified(self, key: str) -> float | None:
         headers = self._head(key, "stat")

@@ -99,6 +99,12 @@ class S3Http:
         tag = resp.getheader("ETag") if resp is not None else None
         return tag.strip('"') if tag else None
 
+    def version_id(self, key: str) -> str | None:
+        """The current object's ``x-amz-version-id`` (None: absent, or a bucket without versioning)."""
+        resp = self._head(key, f"stat {key}")
+        vid = resp.getheader("x-amz-version-id") if resp is not None else None
+        return vid if vid and vid != "null" else None
+
     def head(self, key: str) -> bool:
         """True if ``key`` (bucket-relative) exists."""
         return self._head(key, f"check {key}") is not None
@@ -241,10 +247,11 @@ class S3Http:
             if not (truncated and token):
                 return
 
-    def open(self, key: str) -> BinaryIO:
-        """A reader of ``key``: one GET on the first read, from the position a ``seek`` before it set
-        (a Range request: resuming a download asks only for the bytes after what arrived)."""
-        return _Body(self, key)
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
+        """A reader of ``key`` (its version ``version_id``): one GET on the first read, from the position
+        a ``seek`` before it set (a Range request: resuming a download asks only for the bytes after what
+        arrived)."""
+        return _Body(self, key, version_id)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -342,9 +349,10 @@ def error_for(status: int, code: str, message: str, what: str) -> StorageError:
 class _Body(io.RawIOBase):
     """A streamed object body (``S3Http.open``)."""
 
-    def __init__(self, http: S3Http, key: str) -> None:
+    def __init__(self, http: S3Http, key: str, version_id: str | None = None) -> None:
         super().__init__()
         self._http, self._key, self._pos, self._resp = http, key, 0, None
+        self._query = {"versionId": version_id} if version_id else None
 
     def readable(self) -> bool:
         return True
@@ -378,7 +386,7 @@ class _Body(io.RawIOBase):
         what = f"read {self._key}"
         if self._resp is None:
             headers = {"Range": f"bytes={self._pos}-"} if self._pos else {}
-            resp = self._http._request("GET", self._key, headers=headers, what=what)
+            resp = self._http._request("GET", self._key, headers=headers, what=what, query=self._query)
             if resp.status == 416:  # nothing after this position
                 resp.read()
                 return take(io.BytesIO())  # reads as nothing

@@ -81,6 +81,12 @@ class S3PlainBackend(S3Puts):
         """A lazy reader: one GET on the first read, from where a ``seek`` before it points (Range)."""
         return self.http.open(self._obj(key))
 
+    def version_id(self, key: str) -> str | None:
+        return self.http.version_id(self._obj(key))
+
+    def open_version(self, key: str, version_id: str) -> BinaryIO:
+        return self.http.open(self._obj(key), version_id)
+
     def stream(self, key: str) -> BinaryIO:
         return self.http.open(self._obj(key))
 

@@ -59,6 +59,15 @@ class BackendWrapper(Backend):
     def etag(self, key: str) -> str | None:
         return self._call(lambda: self.inner.etag(key))
 
+    def checksum(self, key: str) -> str | None:
+        return self._call(lambda: self.inner.checksum(key))
+
+    def version_id(self, key: str) -> str | None:
+        return self._call(lambda: self.inner.version_id(key))
+
+    def open_version(self, key: str, version_id: str) -> BinaryIO:
+        return self._call(lambda: self.inner.open_version(key, version_id))
+
     def open(self, key: str) -> BinaryIO:
         return self._call(lambda: self.inner.open(key))
 
