@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 from tests.conftest import git
+from tests.pipeline.expproject import train_project
 
 TRAIN = textwrap.dedent('''
     import json, os, yaml
@@ -23,26 +24,7 @@ TRAIN = textwrap.dedent('''
 
 
 def test_issue22_exp_run_temp_and_copy_paths(tmp_path, tide, monkeypatch, capsys):
-    d = tmp_path / "p"
-    d.mkdir()
-    git(d, "init", "-q", "-b", "main")
-    (d / "train.py").write_text(TRAIN)
-    (d / "params.yaml").write_text("train:\n  lr: 0.1\n  fail: 0\n")
-    (d / "dvc.yaml").write_text(textwrap.dedent(f'''
-        stages:
-          train:
-            cmd: {sys.executable} train.py
-            deps: [train.py]
-            params: [train]
-            outs: [model.txt]
-            metrics:
-            - metrics.json:
-                cache: false
-    '''))
-    (d / ".gitignore").write_text("/data/\n")
-    tide("init", cwd=d)
-    git(d, "add", "-A")
-    git(d, "commit", "-qm", "pipeline")
+    d = train_project(tmp_path / "p", tide, TRAIN, "train:\n  lr: 0.1\n  fail: 0\n", {".gitignore": "/data/\n"})
     (d / "data").mkdir()
     (d / "data" / "extra.cfg").write_text("hello\n")  # ignored: only -C brings it into a copy
     before = sorted(p.name for p in d.iterdir())

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import textwrap
 import time
 
 import pytest
 
 from tests.conftest import git
+from tests.pipeline.expproject import train_project
 
 TRAIN = textwrap.dedent('''
     import json, time, yaml
@@ -25,25 +25,8 @@ TRAIN = textwrap.dedent('''
 
 
 def _project(d, tide):
-    d.mkdir()
-    git(d, "init", "-q", "-b", "main")
-    (d / "train.py").write_text(TRAIN)
-    (d / "params.yaml").write_text("# tuned by hand\ntrain:\n  lr: 0.1  # learning rate\n  n: 3\n  sleep: 0\nseed: 1\n")
-    (d / "dvc.yaml").write_text(textwrap.dedent(f'''
-        stages:
-          train:
-            cmd: {sys.executable} train.py
-            deps: [train.py]
-            params: [train]
-            outs: [model.txt]
-            metrics:
-            - metrics.json:
-                cache: false
-    '''))
-    tide("init", cwd=d)
-    git(d, "add", "-A")
-    git(d, "commit", "-qm", "pipeline")
-    return d
+    params = "# tuned by hand\ntrain:\n  lr: 0.1  # learning rate\n  n: 3\n  sleep: 0\nseed: 1\n"
+    return train_project(d, tide, TRAIN, params)
 
 
 def _refs(d):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import tide as tide_pkg
 from tests.conftest import git
+from tests.pipeline.expproject import train_project
 
 HOOKS = str(Path(__file__).parent / "hooks")  # sitecustomize for the queue's processes (see there)
 REMOTE_TIDE = f"env PYTHONPATH={os.path.dirname(os.path.dirname(tide_pkg.__file__))} {sys.executable} -m tide"
@@ -35,26 +36,8 @@ TRAIN = textwrap.dedent('''
 
 
 def _project(d, tide, profile: str):
-    d.mkdir()
-    git(d, "init", "-q", "-b", "main")
-    (d / "train.py").write_text(TRAIN)
-    (d / "params.yaml").write_text("train:\n  lr: 0.1\n  sleep: 0\n  fail: 0\n")
-    (d / "dvc.yaml").write_text(textwrap.dedent(f'''
-        stages:
-          train:
-            cmd: {sys.executable} train.py
-            deps: [train.py]
-            params: [train]
-            outs: [model.txt]
-            metrics:
-            - metrics.json:
-                cache: false
-    '''))
-    tide("init", cwd=d)
-    (d / "tide.yaml").write_text(f"runners:\n{textwrap.indent(profile, '  ')}")
-    git(d, "add", "-A")
-    git(d, "commit", "-qm", "pipeline")
-    return d
+    return train_project(d, tide, TRAIN, "train:\n  lr: 0.1\n  sleep: 0\n  fail: 0\n",
+                         {"tide.yaml": f"runners:\n{textwrap.indent(profile, '  ')}"})
 
 
 def _entries(d) -> dict[str, dict]:
