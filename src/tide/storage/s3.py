@@ -203,21 +203,25 @@ class S3FsBackend(S3Puts, FsspecBackend):
         super().delete(key)
         self._written(key)
 
-    def version_id(self, key: str) -> str | None:
+    def _head(self, key: str, what: str) -> dict | None:
+        """HeadObject's answer, or None when there is no such object."""
         from tide.storage.base import StorageNotFound
         from tide.storage.errors import translate
 
         bucket, _, path = self._p(key).partition("/")
         try:
-            resp = self._s3("head_object", Bucket=bucket, Key=path)
+            return self._s3("head_object", Bucket=bucket, Key=path)
         except FileNotFoundError:
             return None
         except Exception as exc:
-            err = translate(exc, f"stat {key}")
+            err = translate(exc, f"{what} {key}")
             if isinstance(err, StorageNotFound):
                 return None
             raise err
-        vid = resp.get("VersionId")
+
+    def version_id(self, key: str) -> str | None:
+        resp = self._head(key, "stat")
+        vid = (resp or {}).get("VersionId")
         return vid if vid and vid != "null" else None
 
     def open_version(self, key: str, version_id: str) -> BinaryIO:
@@ -234,20 +238,7 @@ class S3FsBackend(S3Puts, FsspecBackend):
         return io.BufferedReader(_AsyncBody(self.fs, resp["Body"], key))
 
     def exists(self, key: str) -> bool:
-        bucket, _, path = self._p(key).partition("/")
-        try:
-            self._s3("head_object", Bucket=bucket, Key=path)
-            return True
-        except FileNotFoundError:
-            return False
-        except Exception as exc:
-            from tide.storage.base import StorageNotFound
-            from tide.storage.errors import translate
-
-            err = translate(exc, f"check {key}")
-            if isinstance(err, StorageNotFound):
-                return False
-            raise err
+        return self._head(key, "check") is not None
 
 
 class _AsyncBody(io.RawIOBase):
