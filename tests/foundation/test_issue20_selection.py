@@ -144,6 +144,10 @@ def test_issue20_du_and_cache_migrate_as_dvc(both):
         r.sh("mkdir -p d/s && echo 1 > d/x && echo 22 > d/s/y && echo abc > a && echo note > README")
         r.t("add", "-q", "d", "a")
         got = [sorted(r.t("du", ".", *a).stdout.splitlines()) for a in ([], ["d"], ["-s"], ["d/s/y"])]
+        r.sh("printf '[core]\\n    remote = q\\n[\\x27remote \"q\"\\x27]\\n    url = /nonexistent\\n' > ../c.cfg")
+        for a in (["--config", "../c.cfg"], ["--remote", "r", "--remote-config", "url=/nonexistent"]):
+            res = r.t("du", ".", "-s", *a, check=False)  # sizes from the .dvc files: the remote is not read
+            got.append((res.returncode, res.stdout))
         for rel, raw in legacy.items():
             os.makedirs(os.path.dirname(r.p(".dvc/cache/" + rel)), exist_ok=True)
             with open(r.p(".dvc/cache/" + rel), "wb") as f:
@@ -155,9 +159,10 @@ def test_issue20_du_and_cache_migrate_as_dvc(both):
 
     seen = _same(both, go)
     assert seen[2] == ["20"] and seen[1] == sorted(["2  d/x", "3  d/s", "5  d"])
-    assert seen[5:7] == ["Migrated 2 files to DVC 3.0 cache location.\n",
+    assert seen[4:6] == [(0, "20\n")] * 2
+    assert seen[7:9] == ["Migrated 2 files to DVC 3.0 cache location.\n",
                          "Migrated 0 files to DVC 3.0 cache location.\n"]
-    assert "af/5597c29467a96523a70787c319f4db" in seen[7]
+    assert "af/5597c29467a96523a70787c319f4db" in seen[9]
 
 
 def test_issue20_f02_metrics_show_all_hides_the_unchanged_workspace_and_names_commits_as_dvc(both):
