@@ -213,3 +213,23 @@ def test_issue20_dag_collapses_foreach_stages_as_dvc(both):
 
     seen = _same(both, go)
     assert 'node2["gen"]' in seen[1] and "node2-->node3" in seen[1]
+
+
+def test_issue20_data_status_no_remote_refresh_uses_what_is_known_as_dvc(both):
+    """``data status --not-in-remote --no-remote-refresh``: the remote is not asked; what an earlier refreshing
+    run found there counts, what it found missing does not (dvc's cached remote index)."""
+    def go(r):
+        r.sh("echo a > a && echo b > b")
+        r.t("add", "-q", "a", "b")
+        r.sh("git add -A && git commit -qm ab")
+        r.t("push", "-q", "a.dvc")
+        got = []
+        for a in ([], "rm", ["--no-remote-refresh"], [], ["--no-remote-refresh"]):
+            if a == "rm":
+                shutil.rmtree(r.p(f"../remote-{r.name}/files"))
+                continue
+            p = r.t("data", "status", "--not-in-remote", "--json", *a, check=False)
+            got.append((p.returncode, sorted(json.loads(p.stdout)["not_in_remote"])))
+        return got
+
+    assert _same(both, go) == [(0, ["b"])] * 2 + [(0, ["a", "b"])] * 2
