@@ -233,3 +233,26 @@ def test_issue20_data_status_no_remote_refresh_uses_what_is_known_as_dvc(both):
         return got
 
     assert _same(both, go) == [(0, ["b"])] * 2 + [(0, ["a", "b"])] * 2
+
+
+def test_issue20_status_reports_import_update_available_as_dvc(both):
+    """dvc's ``status``: an import whose source repository moved on past its ``rev_lock`` has an update
+    available (a changed dependency) unless ``--no-updates``."""
+    def go(r):
+        src = f"../src-{r.name}"
+        r.sh(f"git init -q {src} && cd {src} && echo 1 > x.txt")
+        r.run("init", "-q", cwd=r.p(src))
+        r.run("add", "-q", "x.txt", cwd=r.p(src))
+        r.sh(f"cd {src} && git add -A && git commit -qm 1")
+        r.t("import", "-q", src, "x.txt")
+        r.sh("git add -A && git commit -qm imp")
+        got = [r.t("status", "--json").stdout]
+        r.sh(f"cd {src} && echo 2 > README && git add README && git commit -qm 2")
+        for a in (["--json"], [], ["--no-updates"], ["-q"]):
+            p = r.t("status", *a, check=False)
+            got.append((p.returncode, p.stdout.replace(src, "SRC")))
+        return got
+
+    seen = _same(both, go)
+    assert json.loads(seen[1][1]) == {"x.txt.dvc": [{"changed deps": {"x.txt (SRC)": "update available"}}]}
+    assert seen[3] == (0, "Data and pipelines are up to date.\n") and seen[4][0] == 1
