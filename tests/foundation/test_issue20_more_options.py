@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import yaml
 
@@ -157,7 +158,16 @@ def test_issue20_commit_no_relink_as_dvc(both):
     assert steps[2:5] == [("h.txt", 1, True), ("k.txt", 2, False), ("s.out", 1, True)]
 
 
-def test_issue20_gc_all_experiments_date_skip_failed_as_dvc(both):
+def _remote_files(base):
+    """The remote's objects (tide's ``tide-gc-epoch`` marker at its root left out)."""
+    base = os.path.join(base, "files", "md5")
+    return sorted(os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs
+                  if not f.startswith("."))
+
+
+def test_issue20_gc_all_experiments_date_skip_failed_as_dvc(both, monkeypatch):
+    monkeypatch.setenv("TIDE_GC_GRACE", "0")  # the objects were copied to the remote just now
+
     def go(r):
         r.sh("echo v1 > a.txt")
         r.t("add", "-q", "a.txt")
@@ -167,21 +177,28 @@ def test_issue20_gc_all_experiments_date_skip_failed_as_dvc(both):
         r.sh("b=$(git rev-parse HEAD); git add -A; git commit -qm exp; "
              "git update-ref refs/exps/${b:0:2}/${b:2}/exp1 HEAD; git reset -q --hard $b")
         r.t("checkout", "-q", "-f")
+        remote = r.p(f"../remote-{r.name}")
+        shutil.copytree(r.p(".dvc/cache/files"), os.path.join(remote, "files"))  # both versions on the remote
         steps = []
-        for argv in (["gc", "-w", "--all-experiments", "-f"], ["gc", "--date", "2000-01-01", "-f"],
+        for argv in (["gc", "-w", "-c", "--all-experiments", "-f"], ["gc", "--date", "2000-01-01", "-f"],
                      ["gc", "-w", "--date", "2999-01-01", "-f"]):
             res = r.t(*argv, check=False)
             steps.append((res.returncode, [f for f in r.cache_files() if not f.startswith(".")]))
+            if "-c" in argv:  # the remote keeps what the cache keeps (dvc's gc -c with these options)
+                steps.append(_remote_files(remote))
         # a revision whose .dvc file is broken: gc fails, unless --skip-failed (that revision keeps nothing)
         r.sh("echo v3 > a.txt")
         r.t("add", "-q", "a.txt")
         r.sh("git add -A; git commit -qm v3; echo 'outs: [' > a.txt.dvc; git commit -qam broken; "
              "git checkout -q HEAD~1 -- a.txt.dvc")
-        for argv in (["gc", "-a", "-f"], ["gc", "-a", "--skip-failed", "-f"]):
+        shutil.copytree(r.p(".dvc/cache/files"), os.path.join(remote, "files"), dirs_exist_ok=True)
+        for argv in (["gc", "-a", "-c", "-f"], ["gc", "-a", "-c", "--skip-failed", "-f"]):
             res = r.t(*argv, check=False)
-            steps.append((res.returncode != 0, [f for f in r.cache_files() if not f.startswith(".")]))
+            steps.append((res.returncode != 0, [f for f in r.cache_files() if not f.startswith(".")],
+                          _remote_files(remote)))
         return steps
 
     steps = _same(both, go)
-    assert len(steps[0][1]) == 2 and len(steps[1][1]) == 1 and len(steps[2][1]) == 1  # the exp object: -w only
-    assert steps[3][0] and not steps[4][0]
+    assert len(steps[0][1]) == 2 and steps[1] == steps[0][1]  # the exp object kept in the cache and on the remote
+    assert len(steps[2][1]) == 1 and len(steps[3][1]) == 1  # the exp object: -w only
+    assert steps[4][0] and not steps[5][0] and steps[5][2] == steps[5][1] and len(steps[4][2]) == 3

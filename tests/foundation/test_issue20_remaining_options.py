@@ -247,6 +247,15 @@ def test_issue20_artifacts_get_as_dvc(tmp_path, tide, dvc):
     assert got == want
     urls = [run("artifacts", "get", str(reg), "mymodel", "--stage", "prod", "--show-url").stdout for run in (dvc, tide)]
     assert urls[0] == urls[1] and "/store/files/md5/" in urls[0]
+    # dvc get --show-url: the URL of a path's data on the source's remote (-o ignored), errors alike
+    seen = {}
+    for argv in (["models/m.pkl", "-o", "x"], ["models/m.pkl", "--rev", "v1.0.0"], ["nope.txt"]):
+        res = [run("get", str(reg), *argv, "--show-url", cwd=tmp_path, check=False) for run in (dvc, tide)]
+        seen[argv[-1]] = [(r.returncode == 0, r.stdout) for r in res]
+        assert seen[argv[-1]][0] == seen[argv[-1]][1], seen
+        assert not (tmp_path / "x").exists() and not (tmp_path / "m.pkl").exists()
+    assert "/store/files/md5/" in seen["x"][0][1] and seen["x"][0][1] != seen["v1.0.0"][0][1]
+    assert seen["nope.txt"][0] == (False, "")
     assert want[0][:2] == (0, "Downloaded 1 file(s) to 'm.pkl'\n") and want[3][0] == 1 and want[4][3]
 
 

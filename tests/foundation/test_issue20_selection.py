@@ -144,6 +144,10 @@ def test_issue20_du_and_cache_migrate_as_dvc(both):
         r.sh("mkdir -p d/s && echo 1 > d/x && echo 22 > d/s/y && echo abc > a && echo note > README")
         r.t("add", "-q", "d", "a")
         got = [sorted(r.t("du", ".", *a).stdout.splitlines()) for a in ([], ["d"], ["-s"], ["d/s/y"])]
+        r.sh("printf '[core]\\n    remote = q\\n[\\x27remote \"q\"\\x27]\\n    url = /nonexistent\\n' > ../c.cfg")
+        for a in (["--config", "../c.cfg"], ["--remote", "r", "--remote-config", "url=/nonexistent"]):
+            res = r.t("du", ".", "-s", *a, check=False)  # sizes from the .dvc files: the remote is not read
+            got.append((res.returncode, res.stdout))
         for rel, raw in legacy.items():
             os.makedirs(os.path.dirname(r.p(".dvc/cache/" + rel)), exist_ok=True)
             with open(r.p(".dvc/cache/" + rel), "wb") as f:
@@ -155,9 +159,10 @@ def test_issue20_du_and_cache_migrate_as_dvc(both):
 
     seen = _same(both, go)
     assert seen[2] == ["20"] and seen[1] == sorted(["2  d/x", "3  d/s", "5  d"])
-    assert seen[5:7] == ["Migrated 2 files to DVC 3.0 cache location.\n",
+    assert seen[4:6] == [(0, "20\n")] * 2
+    assert seen[7:9] == ["Migrated 2 files to DVC 3.0 cache location.\n",
                          "Migrated 0 files to DVC 3.0 cache location.\n"]
-    assert "af/5597c29467a96523a70787c319f4db" in seen[7]
+    assert "af/5597c29467a96523a70787c319f4db" in seen[9]
 
 
 def test_issue20_f02_metrics_show_all_hides_the_unchanged_workspace_and_names_commits_as_dvc(both):
@@ -208,3 +213,46 @@ def test_issue20_dag_collapses_foreach_stages_as_dvc(both):
 
     seen = _same(both, go)
     assert 'node2["gen"]' in seen[1] and "node2-->node3" in seen[1]
+
+
+def test_issue20_data_status_no_remote_refresh_uses_what_is_known_as_dvc(both):
+    """``data status --not-in-remote --no-remote-refresh``: the remote is not asked; what an earlier refreshing
+    run found there counts, what it found missing does not (dvc's cached remote index)."""
+    def go(r):
+        r.sh("echo a > a && echo b > b")
+        r.t("add", "-q", "a", "b")
+        r.sh("git add -A && git commit -qm ab")
+        r.t("push", "-q", "a.dvc")
+        got = []
+        for a in ([], "rm", ["--no-remote-refresh"], [], ["--no-remote-refresh"]):
+            if a == "rm":
+                shutil.rmtree(r.p(f"../remote-{r.name}/files"))
+                continue
+            p = r.t("data", "status", "--not-in-remote", "--json", *a, check=False)
+            got.append((p.returncode, sorted(json.loads(p.stdout)["not_in_remote"])))
+        return got
+
+    assert _same(both, go) == [(0, ["b"])] * 2 + [(0, ["a", "b"])] * 2
+
+
+def test_issue20_status_reports_import_update_available_as_dvc(both):
+    """dvc's ``status``: an import whose source repository moved on past its ``rev_lock`` has an update
+    available (a changed dependency) unless ``--no-updates``."""
+    def go(r):
+        src = f"../src-{r.name}"
+        r.sh(f"git init -q {src} && cd {src} && echo 1 > x.txt")
+        r.run("init", "-q", cwd=r.p(src))
+        r.run("add", "-q", "x.txt", cwd=r.p(src))
+        r.sh(f"cd {src} && git add -A && git commit -qm 1")
+        r.t("import", "-q", src, "x.txt")
+        r.sh("git add -A && git commit -qm imp")
+        got = [r.t("status", "--json").stdout]
+        r.sh(f"cd {src} && echo 2 > README && git add README && git commit -qm 2")
+        for a in (["--json"], [], ["--no-updates"], ["-q"]):
+            p = r.t("status", *a, check=False)
+            got.append((p.returncode, p.stdout.replace(src, "SRC")))
+        return got
+
+    seen = _same(both, go)
+    assert json.loads(seen[1][1]) == {"x.txt.dvc": [{"changed deps": {"x.txt (SRC)": "update available"}}]}
+    assert seen[3] == (0, "Data and pipelines are up to date.\n") and seen[4][0] == 1

@@ -115,3 +115,26 @@ def test_postgresql_real_server(repo_dir, tide, dvc, postgres):
     bad = tide("import-db", "--table", "events", "--conn", "postgresql://tide:pw-xyz@127.0.0.1:1/x",
                "-o", "e2.csv", cwd=d, check=False)
     assert bad.returncode == 1 and bad.stderr.startswith("ERROR: ") and "pw-xyz" not in bad.stderr
+
+
+def test_issue20_import_db_force_as_dvc(shop, tide, dvc):
+    """dvc import-db refuses an existing output without -f/--force; tide too (its own snapshot is refreshed)."""
+    d, db = shop
+    (d / "u.csv").write_text("mine\n")
+    ref = dvc("import-db", "--table", "sales", "--conn", "x", "-o", "u.csv", cwd=d, check=False)
+    res = tide("import-db", "--table", "sales", "--conn", db, "-o", "u.csv", cwd=d, check=False)
+    assert ref.returncode != 0 and "already exists locally" in ref.stderr and "--force" in ref.stderr
+    assert res.returncode != 0 and "already exists locally" in res.stderr and "--force" in res.stderr
+    assert res.stderr.count("\n") == 1 and (d / "u.csv").read_text() == "mine\n"
+    assert not (d / "u.csv.dvc").exists()
+    (d / "dir.csv").mkdir()
+    (d / "dir.csv" / "f").write_text("x")
+    assert tide("import-db", "--table", "sales", "--conn", db, "-o", "dir.csv", cwd=d,
+                check=False).returncode != 0
+    for out in ("u.csv", "dir.csv"):
+        tide("import-db", "--table", "sales", "--conn", db, "-o", out, "-f", cwd=d)
+        assert (d / out).read_text().startswith("id,amount,day,note\n")
+        assert "table: sales" in (d / f"{out}.dvc").read_text()
+    git(d, "add", "-A")
+    git(d, "commit", "-q", "-m", "forced")
+    assert "up to date" in dvc("status", cwd=d).stdout

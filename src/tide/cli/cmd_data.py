@@ -25,7 +25,7 @@ def register(p):
     s.add_argument("--not-in-remote", action="store_true", help="also list what the remote lacks")
     s.add_argument("-r", "--remote", help="remote for --not-in-remote (default: each output's, or core.remote)")
     s.add_argument("--no-remote-refresh", action="store_true",
-                   help="accepted for dvc's scripts: tide always asks the remote")
+                   help="with --not-in-remote: do not ask the remote, use what this clone knows is there")
 
 
 def run(args):
@@ -38,10 +38,11 @@ def run(args):
         import os
 
         from tide.ops.data_remote import not_in_remote
-        from tide.ops.diff import _roots
+        from tide.ops.diff import target_roots
 
-        roots = _roots(r, args.targets, os.getcwd()) if args.targets else None
-        st["not_in_remote"] = not_in_remote(r, roots, args.granular, args.remote)
+        roots = target_roots(r, args.targets, os.getcwd()) if args.targets else None
+        st["not_in_remote"] = not_in_remote(r, roots, args.granular, args.remote,
+                                             refresh=not args.no_remote_refresh)
     git = st.pop("git")
     if not args.unchanged:
         st.pop("unchanged")

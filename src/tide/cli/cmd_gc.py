@@ -54,10 +54,9 @@ def _run(args):
     # as dvc 3.67.1: -r alone is a local gc (its check that -r needs -c is never reached)
     if args.not_in_remote and args.cloud:
         raise UsageError("`--not-in-remote` and `--cloud` are mutually exclusive")
-    if args.cloud and (args.all_experiments or args.commit_date or args.skip_failed):
-        # refused rather than ignored: a remote gc that ignored them would delete what they keep
-        raise UsageError("--all-experiments, --date and --skip-failed are not supported with -c/--cloud yet")
-    if args.cloud:
+    if args.cloud:  # the remote keeps what the cache keeps: the same revisions, failed ones skipped alike
+        scope.update(all_experiments=args.all_experiments, date=args.commit_date, skip_failed=args.skip_failed,
+                     warn=warn)
         return _cloud(r, args, scope)
     with r.lock():
         plan = gc.plan(r, **scope, not_in_remote=args.not_in_remote, remote=args.remote, jobs=args.jobs,

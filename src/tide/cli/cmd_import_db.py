@@ -10,6 +10,8 @@ def register(p):
     p.add_argument("-o", "--out", help="output file (default TABLE.FORMAT or results.FORMAT)")
     p.add_argument("--format", "--output-format", dest="file_format", default="csv",
                    choices=("csv", "json", "parquet"), help="file format (default csv)")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="overwrite an existing output that is not this import's snapshot")
 
 
 def run(args):
@@ -22,7 +24,8 @@ def run(args):
     if not conn:
         raise UsageError("name the database with --conn URL|NAME (or set TIDE_DB_URL)")
     try:
-        res = import_db(r, ImportRequest(conn, args.out, args.sql, args.table, args.file_format))
+        res = import_db(r, ImportRequest(conn, args.out, args.sql, args.table, args.file_format,
+                                           args.force))
     finally:
         r.close()
     warn(res.warnings)

@@ -13,7 +13,7 @@ def register(p):
     p.add_argument("-A", "--all-commits", action="store_true", help="with -c: objects every commit uses")
     p.add_argument("-d", "--with-deps", action="store_true", help="also the targets' upstream stages")
     p.add_argument("--no-updates", action="store_true",
-                   help="accepted for dvc's scripts: tide's status never checks imports for updates")
+                   help="do not check whether imports' sources moved on (\"update available\")")
     p.add_argument("-R", "--recursive", action="store_true", help="a directory target: everything under it")
 
 
@@ -31,7 +31,8 @@ def run(args):
         from tide.core.errors import TideError
 
         raise TideError("The following options are meaningless for local status: " + ", ".join(meaningless))
-    st = workspace_status(r, args.targets or None, recursive=args.recursive, with_deps=args.with_deps)
+    st = workspace_status(r, args.targets or None, recursive=args.recursive, with_deps=args.with_deps,
+                          updates=not args.no_updates)
     if args.json:
         emit_json(st)
         return 0

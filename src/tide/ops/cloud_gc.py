@@ -55,28 +55,39 @@ def grace_seconds(repo: Repo) -> float:
 
 def _kept_roots(repo: Repo, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool,
                 unreadable: list[str], rev: str | None = None, num: int | None = None,
-                projects: list[str] | None = None) -> set[ObjRef]:
+                projects: list[str] | None = None, all_experiments: bool = False, date: str | None = None,
+                skip_failed: bool = False, warn=None) -> set[ObjRef]:
     """What the workspace and the kept revisions use, here and in each of ``projects`` (gc -p: their
-    data is kept on the remote too, as dvc's gc -c -p keeps it)."""
+    data is kept on the remote too, as dvc's gc -c -p keeps it). ``all_experiments``, ``date`` and
+    ``skip_failed`` as the local gc's (``ops.gc.kept_revs``): the same revisions are kept on the remote."""
+    from tide.core.errors import TideError
     from tide.ops.gc import check_scope, kept_revs, project_repos
     from tide.workspace.index import find_dvc_files
 
-    check_scope(workspace, all_branches, all_tags, all_commits, rev, num)
+    check_scope(workspace, all_branches, all_tags, all_commits, rev, num, all_experiments, date)
     outs = []
     for one in [repo, *project_repos(repo, projects or [])]:
         outs += [t.out for t in collect(one, find_dvc_files(one.root, one.ignore, unreadable))]
-        for r in kept_revs(one, all_branches, all_tags, all_commits, rev, num):
-            outs.extend(outs_at_rev(one, r))
+        for r in kept_revs(one, all_branches, all_tags, all_commits, rev, num, all_experiments, date):
+            try:
+                outs.extend(outs_at_rev(one, r))
+            except TideError:
+                if not skip_failed:
+                    raise
+                if warn is not None:  # dvc's --skip-failed: that revision keeps nothing
+                    warn(f"WARNING: Failed to collect '{r}', skipping")
     return {ObjRef(o.md5, o.legacy) for o in outs if o.md5 and o.use_cache}
 
 
 def plan(repo: Repo, rem, workspace: bool = True, all_branches: bool = False, all_tags: bool = False,
          all_commits: bool = False, rev: str | None = None, num: int | None = None,
-         projects: list[str] | None = None) -> CloudGcPlan:
+         projects: list[str] | None = None, all_experiments: bool = False, date: str | None = None,
+         skip_failed: bool = False, warn=None) -> CloudGcPlan:
     from tide.objects.transfer import download
 
     p = CloudGcPlan(rem.name)
-    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits, p.unreadable, rev, num, projects)
+    roots = _kept_roots(repo, workspace, all_branches, all_tags, all_commits, p.unreadable, rev, num, projects,
+                        all_experiments, date, skip_failed, warn)
     p.keep |= roots
     for ref in sorted(r for r in roots if r.is_dir):
         # every kept manifest must be read, or what it names cannot be told from garbage: a

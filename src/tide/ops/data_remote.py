@@ -16,8 +16,12 @@ from tide.workspace.repo import Repo
 
 
 def not_in_remote(repo: Repo, roots: list[str] | None, granular: bool, remote: str | None = None,
-                  jobs: int | None = None) -> list[str]:
-    from tide.ops.data_scope import open_remote
+                  jobs: int | None = None, refresh: bool = True) -> list[str]:
+    """``refresh=False`` (dvc's ``--no-remote-refresh``): the remote is not asked; what this clone knows
+    to be there (its remote index: what it pushed, what earlier refreshing runs found) counts, the rest
+    is listed. A refreshing run records the files it found there (never a ``.dir``: its presence does not
+    prove its files') and drops the index when the remote lacks something it lists."""
+    from tide.ops.data_scope import open_remote, remote_index
     from tide.ops.index import collect
     from tide.workspace.walkorder import walk_key
 
@@ -45,11 +49,23 @@ def not_in_remote(repo: Repo, roots: list[str] | None, granular: bool, remote: s
     missing: set[str] = set()
     order: list[str] = []
     for name, entries in by_remote.items():
-        rem = open_remote(repo, name, jobs)
-        try:
-            there = rem.store.has_many(list({r for _, r in entries}), rem.jobs)
-        finally:
-            rem.close()
+        refs = list({r for _, r in entries})
+        if not refresh:
+            from tide.ops.remote import resolve
+
+            spec = resolve(repo.settings, name).spec
+            known = remote_index(repo, spec.url, spec.get("endpointurl")).known()
+            there = {r for r in refs if r in known}
+        else:
+            rem = open_remote(repo, name, jobs)
+            try:
+                there = rem.store.has_many(refs, rem.jobs)
+            finally:
+                rem.close()
+            index = remote_index(repo, rem.spec.url, rem.spec.get("endpointurl"))
+            if any(r in index.known() and r not in there for r in refs):
+                index.clear()
+            index.add(r for r in there if not r.oid.endswith(".dir"))
         missing |= {p for p, r in entries if r not in there}
         order += [p for p, _ in entries]
     shown = [p for p in dict.fromkeys(order) if p in missing]

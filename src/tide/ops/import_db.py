@@ -36,6 +36,7 @@ class ImportRequest:
     sql: str | None = None
     table: str | None = None
     file_format: str = "csv"
+    force: bool = False   # overwrite an output that is not this kind of import (dvc's -f/--force)
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,29 @@ def stage_md5(dump: dict) -> str:
     return hashlib.md5(json.dumps(_filtered(top), sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def _refuse_foreign_output(repo: Repo, path: str) -> None:
+    """As ``dvc import-db`` without ``--force``: an existing file or directory is not overwritten.
+
+    tide refreshes its own snapshot in place (re-running an import-db whose ``.dvc`` file records a
+    ``db`` dependency writes the new rows, or nothing when they are the same); anything else at the
+    output path (a plain file, a directory, a file tracked otherwise) needs ``-f/--force``, as in dvc.
+    """
+    from tide.ops.registry_get import OutputExists
+
+    if not os.path.lexists(path):
+        return
+    ptr = path + pointers.SUFFIX
+    if os.path.isfile(path) and os.path.isfile(ptr):
+        try:
+            deps = pointers.load(ptr, repo.root).top.get("deps") or []
+        except TideError:
+            deps = []
+        if any(isinstance(d, dict) and "db" in d for d in deps):
+            return
+    kind = "directory" if os.path.isdir(path) else "file"
+    raise OutputExists(f"the {kind} '{repo.rel(path)}' already exists locally; to override it, re-run with --force")
+
+
 def import_db(repo: Repo, req: ImportRequest, cwd: str | None = None) -> ImportResult:
     from tide.ops.add import add, resolve_target
 
@@ -228,14 +252,20 @@ def import_db(repo: Repo, req: ImportRequest, cwd: str | None = None) -> ImportR
     cwd = cwd or os.getcwd()
     out = req.out or f"{req.table or 'results'}.{req.file_format}"
     path = resolve_target(repo, out, cwd)
+    if not req.force:
+        _refuse_foreign_output(repo, path)
     url, recorded = resolve_connection(repo, req.conn)
     names, rows = query_rows(url, req.sql, req.table)
     data = serialize(names, rows, req.file_format)
     old = None
-    if os.path.isfile(path):
+    if os.path.isfile(path) and not os.path.islink(path):
         with open(path, "rb") as f:
             old = f.read()
     changed = old != data
+    if req.force and os.path.isdir(path) and not os.path.islink(path):
+        import shutil
+
+        shutil.rmtree(path)  # dvc -f: the output directory gives way to the snapshot file
     if changed:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write_bytes(path, data)

@@ -104,11 +104,13 @@ def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, wi
 
 
 def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
-                     recursive: bool = False, with_deps: bool = False) -> dict[str, list]:
+                     recursive: bool = False, with_deps: bool = False, updates: bool = True) -> dict[str, list]:
     """DVC's ``status --json`` shape: ``{source: [{"changed outs": {path: state}}]}`` for .dvc files
     and ``{stage: [{"changed deps": ...}, {"changed outs": ...}, "changed command"]}`` for stages.
     ``recursive`` (``-R``): a directory target names every .dvc file and stage under it; ``with_deps``:
-    the targets' upstream stages and .dvc files too (dvc's ``collect_granular`` semantics)."""
+    the targets' upstream stages and .dvc files too (dvc's ``collect_granular`` semantics). ``updates``
+    (dvc's default, off with ``--no-updates``): an import whose source revision moved on since its
+    ``rev_lock`` is reported ``{"changed deps": {"PATH (URL)": "update available"}}``."""
     cwd = cwd or os.getcwd()
     tracked, stage_idx = scope(repo, targets, cwd, recursive, with_deps)
     result: dict[str, list] = {}
@@ -121,9 +123,40 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
         if not entry:
             entry.append({"changed outs": {}})
         entry[0]["changed outs"][repo.rel(t.out.abspath)] = st
+    if updates:
+        for source, change in _import_updates(repo, tracked).items():
+            result[source] = [change, *result.get(source, [])]
     if stage_idx is not None:
         result.update(_stage_status(repo, stage_idx))
     return result
+
+
+def _import_updates(repo: Repo, tracked: list[Tracked]) -> dict[str, dict]:
+    """dvc's ``RepoDependency.workspace_status``: the source's revision (its ``rev``, else its HEAD)
+    resolved now differs from the ``rev_lock`` recorded. A source that cannot be opened fails the
+    status, as in dvc (which fails to clone it)."""
+    from tide.ops.registry_source import open_source
+    from tide.workspace import pointers
+
+    found: dict[str, dict] = {}
+    resolved: dict[tuple[str, str | None], str | None] = {}
+    for ptr in dict.fromkeys(t.source for t in tracked if t.stage is None):
+        if not ptr.endswith(pointers.SUFFIX):
+            continue
+        deps = pointers.load(ptr, repo.root).top.get("deps")
+        if not (isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict)):
+            continue
+        dep = deps[0]
+        info = dep.get("repo")
+        if not (isinstance(info, dict) and isinstance(info.get("url"), str) and isinstance(info.get("rev_lock"), str)):
+            continue
+        url, rev = info["url"], info.get("rev") if isinstance(info.get("rev"), str) else None
+        if (url, rev) not in resolved:
+            with open_source(url, rev, repo.env) as src:
+                resolved[(url, rev)] = src.sha
+        if resolved[(url, rev)] != info["rev_lock"]:
+            found[repo.rel(ptr)] = {"changed deps": {f"{dep.get('path')} ({url})": "update available"}}
+    return found
 
 
 def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool, recursive: bool = False):
