@@ -291,7 +291,7 @@ def _unchanged_and_cached(repo: Repo, path: str, old: PointerFile | None) -> Has
 
 
 OVERLAP_MIN_BYTES = 64 << 20
-STORE_SLICE = 200_000  # files given to put_many at a time (each call lists the cache's directories once)
+STORE_SLICE = 100_000  # files given to put_many at a time (each call lists the cache's directories once)
 
 
 def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
