@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     body = ["## Raw limits of this machine (same run)", "", "| limit | value |", "|---|---|"]
     body += [f"| {k} | {v} |" for k, v in lim.rows()] + [""]
     if million:
-        body += million_summary(sections, tools, args.nfiles)
+        body += million_summary(sections, tools, args.nfiles, lim)
     allres = []
     for title, res in sections:
         body += table(res, lim, title)
@@ -267,7 +267,7 @@ def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
     return 0
 
 
-def million_summary(sections, tools, nfiles: int) -> list[str]:
+def million_summary(sections, tools, nfiles: int, lim: Limits | None = None) -> list[str]:
     lines = [f"### {nfiles:,} small files: add + push to a local remote", ""]
     for _, res in sections:
         by = {r.op: r for r in res}
@@ -283,6 +283,12 @@ def million_summary(sections, tools, nfiles: int) -> list[str]:
                 )
             else:
                 lines.append(f"- {t.name}: add/push not both measured (push pending?)")
+            if "add" in by and not by["add"].pending:  # issue 26: <= 500 MB peak RSS, <= 1.4x `cp -r`
+                rss = by["add"].peak_rss_mb(t.name)
+                cp = lim.cp_r_small if lim is not None else None
+                add_s = by["add"].median(t.name)
+                lines.append(f"- {t.name} add: peak RSS {rss:.0f} MB (target <= 500 MB at 1M files)"
+                             + (f", {add_s / cp:.2f}x `cp -r` ({cp:.0f} s; target <= 1.4x)" if cp else ""))
     return lines + [""]
 
 

@@ -27,6 +27,63 @@ def serialize(entries: Iterable[Entry]) -> bytes:
     return f"[{body}]".encode("ascii")
 
 
+def serialize_groups(groups) -> bytes:
+    """``serialize`` of the files of a directory given one group per directory: ``(prefix, names,
+    md5_of)`` with ``prefix`` the directory's relpath and a slash ("" for the top), ``names`` its
+    files and ``md5_of(i)`` the md5 of ``names[i]``; byte for byte the same, without a list or a
+    sort of every entry (a million files: issue 26). Sorting each directory's files by name and its
+    subdirectories by name + "/" and writing each subtree in one piece gives the order of the full
+    relpaths: everything under ``prefix + d + "/"`` shares that prefix, so it sorts as one block."""
+    import io
+    from json.encoder import encode_basestring_ascii as enc
+
+    files: dict[str, int] = {}
+    subdirs: dict[str, set[str]] = {"": set()}
+    for i, (prefix, _, _) in enumerate(groups):
+        files[prefix] = i
+        while prefix:
+            parent, _, name = prefix[:-1].rpartition("/")
+            parent = parent + "/" if parent else ""
+            known = parent in subdirs
+            subdirs.setdefault(parent, set()).add(name)
+            subdirs.setdefault(prefix, set())
+            if known:
+                break
+            prefix = parent
+    def node(prefix: str) -> list:
+        g = files.get(prefix)
+        names, md5_of = (groups[g][1], groups[g][2]) if g is not None else ((), None)
+        order = sorted([(n, i) for i, n in enumerate(names)] + [(d + "/", -1) for d in subdirs.get(prefix, ())])
+        return [prefix, md5_of, order, 0]
+
+    buf = io.BytesIO()
+    buf.write(b"[")
+    sep = ""
+    stack = [node("")]
+    while stack:
+        top = stack[-1]
+        prefix, md5_of, order, pos = top
+        parts = []
+        down = None
+        while pos < len(order):
+            key, i = order[pos]
+            pos += 1
+            if i < 0:  # a subdirectory: its whole subtree comes next, then this directory's next names
+                down = prefix + key
+                break
+            parts.append(f'{{"md5": {enc(md5_of(i))}, "relpath": {enc(prefix + key)}}}')
+        if parts:
+            buf.write((sep + ", ".join(parts)).encode("ascii"))
+            sep = ", "
+        top[3] = pos
+        if down is not None:
+            stack.append(node(down))
+        else:
+            stack.pop()
+    buf.write(b"]")
+    return buf.getvalue()
+
+
 def tree_oid(raw: bytes) -> str:
     return md5_bytes(raw) + ".dir"
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 from dataclasses import dataclass, field
+from itertools import islice
 
 from tide.core.errors import MissingError, OverlapError, PathError, TideError, UsageError
 from tide.ops.index import Tracked, collect, declared_outs
@@ -375,6 +376,7 @@ def _unchanged_and_cached(repo: Repo, path: str, old: PointerFile | None) -> Has
 
 
 OVERLAP_MIN_BYTES = 64 << 20
+STORE_SLICE = 100_000  # files given to put_many at a time (each call lists the cache's directories once)
 
 
 def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
@@ -431,6 +433,9 @@ def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None, *, 
     cache = repo.cache
     move = link and cache.link_types[0] in ("hardlink", "symlink")
     # ``data`` comes from Hasher.hash_keeping: each file's md5 was computed from exactly those bytes
-    cache.put_many([(f.abspath, f.md5, f.size) for f in res.files], move, data=data, hashed=True)
+    # in slices: a million files' (path, md5, size) tuples at once would cost ~300 MB (issue 26)
+    files = iter(res.files)
+    while part := [(f.abspath, f.md5, f.size) for f in islice(files, STORE_SLICE)]:
+        cache.put_many(part, move, data=data, hashed=True)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)
