@@ -67,6 +67,48 @@ def test_yamlfast_agrees_with_the_full_loader_or_declines():
     assert taken > 100  # the shortcut is taken for the common shape
 
 
+def _nested_doc(rng: random.Random) -> str:
+    lines = []
+    for _ in range(rng.randint(1, 3)):
+        lines.append(rng.choice(["remotes:", "registry:", "ci:", "outs:", f"{rng.choice(KEYS)}: {rng.choice(PLAIN)}"]))
+        for _ in range(rng.randint(0, 3)):
+            lead = "  " if rng.random() < 0.9 else rng.choice(["   ", " ", "- ", "    "])
+            k = rng.choice(KEYS + ["store", "format", "chunk_size"])
+            if rng.random() < 0.5:
+                lines.append(f"{lead}{k}:")
+                for _ in range(rng.randint(0 if rng.random() < 0.1 else 1, 3)):
+                    sub = "    " if rng.random() < 0.9 else rng.choice(["   ", "     ", "  - ", "      "])
+                    sep = ": " if rng.random() < 0.95 else rng.choice([":", " : "])
+                    lines.append(f"{sub}{rng.choice(KEYS + ['format'])}{sep}"
+                                 f"{rng.choice(PLAIN + ['chunked', '65536'] if rng.random() < 0.7 else WORDS)}")
+            else:
+                lines.append(f"{lead}{k}: {rng.choice(PLAIN if rng.random() < 0.7 else WORDS)}")
+    if rng.random() < 0.1:
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(["# c", "", "    # c", "\t", "      x: 1"]))
+    return "\n".join(lines) + ("\n" if rng.random() < 0.95 else "")
+
+
+def test_yamlfast_nested_mappings_agree_with_the_full_loader_or_decline():
+    """tide.yaml's sections (``remotes: {store: {format: chunked}}``): read without PyYAML, as it reads them."""
+    rng = random.Random(4321)
+    taken = 0
+    for _ in range(3000):
+        text = _nested_doc(rng)
+        fast = yamlfast.parse(text)
+        try:
+            full = yamlio.load_full(text, "tide.yaml")
+        except Exception:
+            assert fast is None, text
+            continue
+        if fast is None:
+            continue
+        taken += 1
+        assert fast == full, text
+    assert taken > 100
+    text = "remotes:\n  store:\n    format: chunked\n    chunk_size: 65536\n"
+    assert yamlfast.parse(text) == {"remotes": {"store": {"format": "chunked", "chunk_size": 65536}}}
+
+
 def test_yamlfast_reads_what_dvc_writes():
     text = ("outs:\n- md5: 3863d0e317dee0a55c4e59d2ec0eef33.dir\n  size: 10240000\n  nfiles: 10000\n"
             "  hash: md5\n  path: data\n")

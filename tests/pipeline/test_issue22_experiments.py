@@ -111,6 +111,7 @@ def test_issue22_dvc_exp_run_is_tides_experiment(tmp_path, tide, dvc):
     d = _project(tmp_path / "p", tide)
     head = git(d, "rev-parse", "HEAD").strip()
     dvc("exp", "run", "-n", "by-dvc", "-S", "train.lr=0.3", cwd=d)
+    time.sleep(1.1)  # commit times have 1 s resolution: dvc orders experiments made in one second arbitrarily
     tide("exp", "run", "-S", "train.n=5", cwd=d)  # a random name; dvc left lr=0.3 in the workspace
     dvc_json = json.loads(dvc("exp", "show", "--json", cwd=d).stdout)
     _same_states(json.loads(tide("exp", "show", "--json", cwd=d).stdout), dvc_json)

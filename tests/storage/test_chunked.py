@@ -471,3 +471,92 @@ def test_issue23_get_from_a_repository_whose_remote_is_chunked(repo_dir, tide, t
     git(tmp_path, "clone", "-q", str(repo_dir), str(clone))  # no cache: the data must come from the remote
     tide("get", str(clone), "t.csv", "-o", str(tmp_path / "got.csv"), cwd=tmp_path)
     assert (tmp_path / "got.csv").read_bytes() == (repo_dir / "t.csv").read_bytes()
+
+
+def test_issue23_status_c_reads_one_merged_file_not_every_index_file(tmp_path, monkeypatch):
+    """``has_many`` in a fresh process (``status -c``) reads the merged list of objects kept for the
+    current set of index files, not each index file; a new index file, or a damaged merged list,
+    makes it read the index files again (same answer as before)."""
+    from tide.objects import chunked_format as F
+    from tide.objects.chunked import ChunkedStore
+    from tide.objects.chunked_format import ChunkParams
+    from tide.storage.local import LocalBackend
+
+    (tmp_path / "remote").mkdir()
+    backend = LocalBackend(str(tmp_path / "remote"))
+    local = str(tmp_path / "local")
+    a = [_obj(tmp_path, _csv(50, seed=s), f"a{s}") for s in range(3)]
+    b = [_obj(tmp_path, _csv(50, seed=10 + s), f"b{s}") for s in range(2)]
+    for batch in a:  # three pushes: three index files
+        assert _push(ChunkedStore(backend, str(tmp_path / "pusher"), ChunkParams(**SMALL)), [batch]) == {}
+    decoded = []
+    real = F.decode_index
+    monkeypatch.setattr(F, "decode_index", lambda n, d: decoded.append(n) or real(n, d))
+    everything = {r for r, _ in a + b}
+    assert ChunkedStore(backend, local).has_many(everything, 1) == {r for r, _ in a}
+    assert len(decoded) == 3
+    decoded.clear()
+    assert ChunkedStore(backend, local).has_many(everything, 1) == {r for r, _ in a}
+    assert decoded == []  # one merged file read instead
+    assert _push(ChunkedStore(backend, str(tmp_path / "pusher"), ChunkParams(**SMALL)), b) == {}
+    decoded.clear()
+    assert ChunkedStore(backend, local).has_many(everything, 1) == everything  # the new index file counts
+    assert len(decoded) == 4  # every index file: the merged list was of the three before
+    merged = [os.path.join(local, "refs", n) for n in os.listdir(os.path.join(local, "refs"))]
+    assert len(merged) == 1  # the list of the older set was dropped
+    for path in merged:  # a damaged merged list is not believed
+        with open(path, "r+b") as f:
+            f.seek(25)
+            f.write(b"X")
+    decoded.clear()
+    assert ChunkedStore(backend, local).has_many(everything, 1) == everything
+    assert len(decoded) == 4
+
+
+def test_issue23_missing_extra_is_one_line_and_status_c_imports_no_chunker(tmp_path):
+    """Without pyfastcdc/zstandard a chunked remote is refused in one line; with them, opening the
+    store (every ``status -c``) does not import the chunker."""
+    from tide.ops.remote_format import open_store
+    from tide.storage.base import BackendMissing
+    from tide.storage.local import LocalBackend
+
+    (tmp_path / "r").mkdir()
+    code = ("import sys; from tide.ops.remote_format import open_store; from tide.storage.local import LocalBackend\n"
+            "from tide.objects.chunked_format import ChunkParams\n"
+            "class S: name = 'r'; url = sys.argv[1]; get = lambda self, k: None\n"
+            "open_store(LocalBackend(sys.argv[1]), S(), '', sys.argv[2], {}, ChunkParams())\n"
+            "print('pyfastcdc' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r"), str(tmp_path)], capture_output=True,
+                         text=True, env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+                             __import__("tide").__file__))))
+    assert out.stdout.strip() == "False", out.stderr
+    import importlib.util
+
+    real = importlib.util.find_spec
+    spec = type("S", (), {"name": "r", "url": str(tmp_path / "r"), "get": lambda self, k: None})()
+    from tide.objects.chunked_format import ChunkParams
+
+    try:
+        importlib.util.find_spec = lambda m, *a: None if m == "zstandard" else real(m, *a)
+        with pytest.raises(BackendMissing, match="need the 'chunked' extra.*'zstandard'"):
+            open_store(LocalBackend(str(tmp_path / "r")), spec, "", str(tmp_path), {}, ChunkParams())
+    finally:
+        importlib.util.find_spec = real
+
+
+def test_issue23_index_naming_a_pack_by_a_path_is_refused():
+    """An index file is verified against its own hash, which anyone who can write to the remote can
+    compute: the pack names inside it become keys, so only sha256 names are accepted (confinement)."""
+    import hashlib
+    import json
+
+    import pytest
+    import zstandard
+
+    from tide.core.errors import StorageError
+    from tide.objects import chunked_format as F
+
+    doc = {"format": "tide-chunked-index", "version": F.VERSION, "packs": {"../../etc/x": []}, "objects": {}}
+    data = zstandard.ZstdCompressor().compress(json.dumps(doc).encode())
+    with pytest.raises(StorageError, match="not named by its sha256"):
+        F.decode_index(hashlib.sha256(data).hexdigest(), data)

@@ -1,7 +1,7 @@
 def register(p):
     from tide.cli._transfer_args import add_transfer_args
 
-    add_transfer_args(p)
+    add_transfer_args(p, fetch=True)
 
 
 def run(args):
@@ -12,7 +12,12 @@ def run(args):
 
     r = repo()
     timer = Timer()
-    s = run_fetch(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), progress_for("fetch", args, r),
+    scope = scope_of(args, r)
+    if scope is None:  # -R/-d targets that name nothing: nothing to move (as dvc)
+        if not args.quiet:
+            print("Everything is up to date.")
+        return 0
+    s = run_fetch(r, scope, args.remote, args.jobs, run_cache_of(args, r), progress_for("fetch", args, r),
                   warn=lambda line: warn([line]))
     if not args.quiet:
         if s.transferred:

@@ -3,6 +3,12 @@ def register(p):
     p.add_argument("-a", "--all-branches", action="store_true", help="keep what every branch uses")
     p.add_argument("-T", "--all-tags", action="store_true", help="keep what every tag uses")
     p.add_argument("-A", "--all-commits", action="store_true", help="keep what every commit uses")
+    p.add_argument("--all-experiments", action="store_true", help="keep what every experiment's commits use")
+    p.add_argument("--date", dest="commit_date", metavar="YYYY-MM-DD",
+                   help="keep what every commit made on or after that date (local time) uses")
+    p.add_argument("--skip-failed", action="store_true",
+                   help="a revision whose .dvc or dvc.lock files cannot be read keeps nothing (a warning), "
+                        "instead of stopping gc")
     p.add_argument("--rev", help="keep what this commit uses (with -n: and its N-1 ancestors)")
     p.add_argument("-n", "--num", type=int, help="with --rev or -a: the last N commits of each")
     p.add_argument("--not-in-remote", action="store_true",
@@ -33,6 +39,11 @@ def _run(args):
     from tide.core.errors import UsageError
     from tide.ops import gc
 
+    def warn(line):
+        import sys
+
+        print(line, file=sys.stderr)
+
     r = repo()
     scope = dict(
         workspace=args.workspace, all_branches=args.all_branches, all_tags=args.all_tags, all_commits=args.all_commits,
@@ -41,10 +52,15 @@ def _run(args):
     # as dvc 3.67.1: -r alone is a local gc (its check that -r needs -c is never reached)
     if args.not_in_remote and args.cloud:
         raise UsageError("`--not-in-remote` and `--cloud` are mutually exclusive")
+    if args.cloud and (args.all_experiments or args.commit_date or args.skip_failed):
+        # refused rather than ignored: a remote gc that ignored them would delete what they keep
+        raise UsageError("--all-experiments, --date and --skip-failed are not supported with -c/--cloud yet")
     if args.cloud:
         return _cloud(r, args, scope)
     with r.lock():
-        plan = gc.plan(r, **scope, not_in_remote=args.not_in_remote, remote=args.remote, jobs=args.jobs)
+        plan = gc.plan(r, **scope, not_in_remote=args.not_in_remote, remote=args.remote, jobs=args.jobs,
+                       all_experiments=args.all_experiments, date=args.commit_date, skip_failed=args.skip_failed,
+                       warn=warn)
         gc.require_complete(plan.unreadable, args.dry)
         if args.dry:
             for oid, legacy in plan.remove:

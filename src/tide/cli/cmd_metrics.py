@@ -15,6 +15,8 @@ def register(p):
         q.add_argument("--json", action="store_true", help="print JSON")
         q.add_argument("--md", "--show-md", dest="md", action="store_true", help="print a Markdown table")
         q.add_argument("--precision", type=int, default=None, help="round floats to N digits (default 5)")
+        q.add_argument("-R", "--recursive", action="store_true",
+                       help="accepted as dvc accepts it: a directory target always means the files under it")
 
 
 def run(args):

@@ -1,7 +1,7 @@
 def register(p):
     from tide.cli._transfer_args import add_transfer_args
 
-    add_transfer_args(p, pull=True)
+    add_transfer_args(p, pull=True, glob=True)
 
 
 def run(args):
@@ -12,8 +12,13 @@ def run(args):
 
     r = repo()
     timer = Timer()
-    s = run_pull(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), args.force,
-                 progress_for("pull", args, r), warn=lambda line: warn([line]))
+    scope = scope_of(args, r)
+    if scope is None:  # -R/-d targets that name nothing: nothing to move (as dvc)
+        if not args.quiet:
+            print("Everything is up to date.")
+        return 0
+    s = run_pull(r, scope, args.remote, args.jobs, run_cache_of(args, r), args.force,
+                 progress_for("pull", args, r), warn=lambda line: warn([line]), allow_missing=args.allow_missing)
     if not args.quiet:
         co = s.checkout
         changes = ([f"A       {p}" for p in co.added] + [f"M       {p}" for p in co.modified]

@@ -5,7 +5,7 @@ LIGHT = True
 def register(p):
     from tide.cli._transfer_args import add_transfer_args
 
-    add_transfer_args(p)
+    add_transfer_args(p, glob=True)
 
 
 def run(args):
@@ -16,7 +16,12 @@ def run(args):
 
     r = repo()
     timer = Timer()
-    s = run_push(r, scope_of(args), args.remote, args.jobs, run_cache_of(args, r), progress_for("push", args, r))
+    scope = scope_of(args, r)
+    if scope is None:  # -R/-d targets that name nothing: nothing to move (as dvc)
+        if not args.quiet:
+            print("Everything is up to date.")
+        return 0
+    s = run_push(r, scope, args.remote, args.jobs, run_cache_of(args, r), progress_for("push", args, r))
     missing = sum(len(res.missing_local) for res in s.results.values())
     if missing:
         import sys

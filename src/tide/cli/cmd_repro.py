@@ -11,8 +11,12 @@ def register(p):
     p.add_argument("--force-downstream", action="store_true", help="also force stages after a changed one")
     p.add_argument("--pull", action="store_true", help="fetch the run cache and missing data from the remote first")
     p.add_argument("--allow-missing", action="store_true", help="missing outputs alone do not make a stage run")
-    p.add_argument("-k", "--keep-going", action="store_true",
+    p.add_argument("-k", "--keep-going", action="store_const", const="keep-going", default="fail", dest="on_error",
                    help="after a failure, keep running the stages that do not depend on it")
+    p.add_argument("--ignore-errors", action="store_const", const="ignore", default="fail", dest="on_error",
+                   help="after a failure, keep running every other stage (its dependents too); exit 0")
+    p.add_argument("--glob", action="store_true",
+                   help="stage names in TARGETs ([dvc.yaml:]PATTERN) are shell-style wildcards")
     p.add_argument("--no-run-cache", action="store_true", help="neither restore from nor save to the run cache")
     p.add_argument("--no-commit", action="store_true", help="do not store outputs in the cache")
 
@@ -24,7 +28,8 @@ def run(args):
     req = ReproRequest(
         targets=tuple(args.targets), force=args.force, single_item=args.single_item, recursive=args.recursive,
         dry=args.dry, downstream=args.downstream, pipeline=args.pipeline, all_pipelines=args.all_pipelines,
-        pull=args.pull, allow_missing=args.allow_missing, keep_going=args.keep_going,
+        pull=args.pull, allow_missing=args.allow_missing, keep_going=args.on_error == "keep-going",
+        ignore_errors=args.on_error == "ignore", glob=args.glob,
         force_downstream=args.force_downstream, run_cache=not args.no_run_cache, no_commit=args.no_commit,
     )
 

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "commit": ("commit", "Record changes of tracked outputs in .dvc files and the cache"),
     "remove": ("remove", "Stop tracking outputs (keep the data unless --outs)"),
     "move": ("move", "Rename a tracked output and its .dvc file"),
+    "mv": ("move", "Rename a tracked output and its .dvc file (alias of move)"),
+    "rm": ("remove", "Stop tracking outputs (alias of remove)"),
     "diff": ("diff", "Show tracked files changed between revisions"),
     "gc": ("gc", "Delete unused objects from the cache (or, with -c, from a remote)"),
     "fsck": ("fsck", "Re-hash the cache and check every tracked object is present"),

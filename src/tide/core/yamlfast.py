@@ -9,7 +9,9 @@
 
 Importing PyYAML and building its loader costs more than the rest of ``tide status`` on a
 small repository, so this module reads the common shape directly: top-level ``key: scalar``
-lines and lists of flat mappings. Anything else (comments, quotes, nesting, flow style, numbers
+lines, lists of flat mappings, and mappings of scalars or of flat mappings two-space indented (the
+sections of tide.yaml, e.g. ``remotes: {store: {format: chunked}}``, read by every ``status -c``).
+Anything else (comments, quotes, deeper nesting, flow style, numbers
 that are not plain decimal integers, words YAML may read as booleans or null, CRLF) makes
 ``parse`` return None and ``tide.core.yamlio`` (its only caller) uses the full reader, so the result
 is always what that reader gives (tests compare both, and both with dvc's ruamel, on generated
@@ -80,8 +82,14 @@ def _parse(lines: list[str]) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     items: list[dict[str, Any]] | None = None  # the list being filled
     item: dict[str, Any] | None = None
+    mapping: dict[str, Any] | None = None  # the mapping under a top-level key (two-space indent)
+    sub: dict[str, Any] | None = None  # the mapping under one of its keys (four-space indent)
+    empty: str | None = None  # a top-level `key:` whose first line under it decides list or mapping
     for line in lines:
         if line.startswith("- "):
+            if empty is not None:
+                items = doc[empty] = []
+                empty = None
             if items is None:
                 raise _NotSimple
             key, value = _key_value(line[2:])
@@ -89,23 +97,43 @@ def _parse(lines: list[str]) -> dict[str, Any]:
                 raise _NotSimple
             item = {key: _scalar(value)}
             items.append(item)
-        elif line.startswith("  "):
-            if item is None:
+        elif line.startswith("    "):
+            if sub is None:
                 raise _NotSimple
+            key, value = _key_value(line[4:])
+            if not value or key in sub:
+                raise _NotSimple
+            sub[key] = _scalar(value)
+        elif line.startswith("  ") and item is not None:
             key, value = _key_value(line[2:])
             if not value or key in item:
                 raise _NotSimple
             item[key] = _scalar(value)
+        elif line.startswith("  "):  # tide.yaml's sections: a mapping of scalars or of mappings of scalars
+            if empty is not None:
+                mapping = doc[empty] = {}
+                empty = None
+            if mapping is None or sub == {}:
+                raise _NotSimple  # `key:` with nothing under it is null, not an empty mapping
+            key, value = _key_value(line[2:])
+            if key in mapping:
+                raise _NotSimple
+            if value:
+                sub = None
+                mapping[key] = _scalar(value)
+            else:
+                sub = mapping[key] = {}
         else:
+            if empty is not None or sub == {}:
+                raise _NotSimple  # `key:` with nothing under it is null
             key, value = _key_value(line)
             if key in doc:
                 raise _NotSimple
-            item = None
+            item = items = mapping = sub = None
             if value:
-                items = None
                 doc[key] = _scalar(value)
             else:
-                items = doc[key] = []
-    if any(v == [] for v in doc.values()):
-        raise _NotSimple  # `key:` with nothing under it is null, not an empty list
+                empty, doc[key] = key, None
+    if empty is not None or sub == {}:
+        raise _NotSimple
     return doc

@@ -180,6 +180,10 @@ def decode_index(name: str, data: bytes) -> dict:
         raise StorageError(f"index file {name}: not a tide chunked index")
     if doc.get("version") != VERSION:
         raise StorageError(f"index file {name}: format version {doc.get('version')} (this tide reads {VERSION})")
+    packs = doc.get("packs")
+    if not isinstance(packs, dict) or not all(isinstance(p, str) and is_id(p) for p in packs):
+        # a pack name becomes a key on the remote (pack_key): only a sha256 may, never a path someone wrote
+        raise StorageError(f"index file {name}: a pack is not named by its sha256")
     return doc
 
 
@@ -219,6 +223,34 @@ class State:
 
 
 # --- local helpers ------------------------------------------------------------------------------
+_REFS = b"tide-chunked-refs 1\n"
+
+
+def write_refs(path: str, refs) -> None:
+    """The object ids of a merged index (a local cache named after the index files it merges)."""
+    body = "".join(f"{'L' if r.legacy else 'M'}{r.oid}\n" for r in sorted(refs)).encode()
+    write_atomic(path, _REFS + body + hashlib.sha256(body).hexdigest().encode() + b"\n")
+    folder, own = os.path.split(path)
+    for name in os.listdir(folder):
+        if name != own and is_id(name):  # lists of older sets of index files: never read again
+            try:
+                os.remove(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+def read_refs(path: str) -> set[ObjRef] | None:
+    """``write_refs``'s set, or None when absent or not intact (then the index files are read)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    body, _, tail = data[len(_REFS):-1].rpartition(b"\n")
+    body = body + b"\n" if body else b""
+    if not data.startswith(_REFS) or not data.endswith(b"\n") or hashlib.sha256(body).hexdigest().encode() != tail:
+        return None
+    return {ObjRef(line[1:], line[0] == "L") for line in body.decode().splitlines()}
 class Reader(io.RawIOBase):
     """A readable stream over an iterator of byte pieces, started on the first read (a missing
     object raises there, where the transfer engine maps errors)."""

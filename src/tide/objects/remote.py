@@ -55,6 +55,8 @@ class ObjectStore:
       and the format's own structures; returns one line per problem.
     """
 
+    backend: Backend  # what the format lays its files over (set by each format's constructor)
+
     url: str = ""
     capabilities: Capabilities = Capabilities()
 
@@ -80,14 +82,21 @@ class ObjectStore:
     def delete(self, ref: ObjRef) -> None:
         raise NotImplementedError
 
+    # other files (run cache, gc epoch) in DVC's places on the store's ``backend``, in every format
     def list_extra(self, prefix: str) -> list[str]:
-        raise NotImplementedError
+        self._listable()
+        return list(self.backend.list(prefix))
 
     def put_extra(self, path: str, key: str) -> None:
-        raise NotImplementedError
+        self.check_writable()
+        self.backend.put_file(path, key)
 
     def open_extra(self, key: str) -> BinaryIO:
-        raise NotImplementedError
+        return self.backend.open(key)
+
+    def _listable(self) -> None:
+        if not self.backend.capabilities.listable:
+            raise StorageError(f"remote '{self.url}' cannot be listed (this kind of remote has no listing)")
 
     # --- optional, with correct defaults -----------------------------------------------------------
     @property
@@ -304,10 +313,6 @@ class DvcLayoutStore(ObjectStore):
     def modified(self, ref: ObjRef) -> float | None:
         return self.backend.modified(object_key(ref))
 
-    def _listable(self) -> None:
-        if not self.backend.capabilities.listable:
-            raise StorageError(f"remote '{self.url}' cannot be listed (this kind of remote has no listing)")
-
     def iter_refs(self) -> Iterator[ObjRef]:
         self._listable()
         for key in self.backend.list(""):
@@ -320,18 +325,6 @@ class DvcLayoutStore(ObjectStore):
         else one ``modified`` per key)."""
         self._listable()
         return {ref: when for key, when in self.backend.list_ages("") if (ref := _ref_of(key)) is not None}
-
-    # --- other files (run cache) ---------------------------------------------------------------
-    def list_extra(self, prefix: str) -> list[str]:
-        self._listable()
-        return list(self.backend.list(prefix))
-
-    def put_extra(self, path: str, key: str) -> None:
-        self.check_writable()
-        self.backend.put_file(path, key)
-
-    def open_extra(self, key: str) -> BinaryIO:
-        return self.backend.open(key)
 
     def close(self) -> None:
         self.backend.close()

@@ -110,7 +110,12 @@ def add(
     no_commit: bool = False,
     out: str | None = None,
     use_glob: bool = False,
+    force: bool = False,
+    relink: bool = True,
 ) -> AddResult:
+    """``force``: with ``out``, an existing OUT is replaced (dvc's ``add -o OUT -f``). ``relink=False``
+    (dvc's ``--no-relink``): the data is copied into the cache and the workspace files are left as
+    they are, not replaced by links (hardlink/symlink cache types) nor recorded as linked."""
     cwd = cwd or os.getcwd()
     targets = expand_targets(targets, cwd, use_glob)
     if not targets:
@@ -145,9 +150,9 @@ def add(
         gitignore.refuse_ignored_files(repo.root, [p + pointers.SUFFIX for p in own], repo.git)
         check_pipelines(repo)
         if out is not None:
-            _copy_in(src, paths[0])
+            _copy_in(src, paths[0], force)
         for p in paths:
-            pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit)
+            pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit, relink)
             if repo.rel(pf.path) not in result.pointer_files:
                 result.pointer_files.append(repo.rel(pf.path))
         if not no_commit and repo.cache.reflink_only_unsupported(repo.root):
@@ -216,19 +221,21 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerF
     return new_pf
 
 
-def _copy_in(src: str, dst: str) -> None:
-    if os.path.lexists(dst):
-        raise PathError(f"'{dst}' exists already; -o will not overwrite it")
+def _copy_in(src: str, dst: str, force: bool = False) -> None:
+    if os.path.lexists(dst) and not force:
+        raise PathError(f"'{dst}' exists already; -o will not overwrite it (use -f/--force)")
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     tmp = dst + ".tide-tmp"
     if os.path.isdir(src):
         shutil.copytree(src, tmp, symlinks=False)
     else:
         shutil.copy2(src, tmp)
+    if os.path.isdir(dst) and not os.path.islink(dst):
+        shutil.rmtree(dst)  # -f: replaces what was there (os.replace cannot replace a directory)
     os.replace(tmp, dst)
 
 
-def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
+def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True) -> PointerFile:
     ptr_path = path + pointers.SUFFIX
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
@@ -243,13 +250,15 @@ def _add_one(repo: Repo, path: str, no_commit: bool) -> PointerFile:
         else:
             res = repo.hasher.hash_path(path)
     if not no_commit and kept is not None:
-        store(repo, res, kept, link=True)
+        store(repo, res, kept, link=relink)
     base = old.outs[0] if old and len(old.outs) == 1 else None
     if base is None:
         base = Out(os.path.basename(path), path)
     new_out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     pf = PointerFile(ptr_path, (new_out,), dict(old.top) if old else {})
     pf.write()
+    if not relink:
+        return pf  # dvc's --no-relink: the workspace stays as it is, no link recorded
     if not no_commit and (res.is_dir or not repo.cache.reflink_only_unsupported(repo.root)):
         # see ops.checkout.remove_stale; a file a reflink-only cache could not link stays the user's file,
         # never removed as stale (as dvc records no link for it; its directories' files need no link: N30)

@@ -38,6 +38,7 @@ def checkout(
                 )
         if not targets:
             total.deleted = remove_stale(repo, have | {t.out.abspath for t in declared})
+            total.files["deleted"] = len(total.deleted)
         links = []
         for t in selected:
             if t.out.md5 is None:
@@ -48,6 +49,8 @@ def checkout(
             total.modified += r.modified
             total.failed += r.failed
             total.unchanged += r.unchanged
+            for k, n in r.files.items():
+                total.files[k] += n
             if t.out.use_cache and not r.failed:
                 links.append((repo.rel(t.out.abspath), t.out.md5))
         repo.state.save_links(links)

@@ -15,20 +15,30 @@ from tide.workspace.repo import Repo
 
 
 def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None, force: bool = False,
-           confirm: Callable[[str], bool] | None = None) -> list[str]:
+           confirm: Callable[[str], bool] | None = None, recursive: bool = False,
+           with_deps: bool = False, relink: bool = True) -> list[str]:
     """Commit outputs of ``.dvc`` files and of pipeline stages; returns the files that changed.
 
     As dvc: a ``.dvc`` file or stage whose workspace differs from its record (an output modified, deleted
     or new, a dependency or parameter changed, the command changed) is recorded only with ``force`` or
     when ``confirm(question)`` says yes; otherwise nothing is written and the commit fails. An unchanged
     one only gets its cached outputs stored (``not in cache`` is no change). ``force`` records every
-    selected stage, and saves its run in the run cache (N18)."""
+    selected stage, and saves its run in the run cache (N18). ``recursive``/``with_deps`` (``-R``/``-d``)
+    widen the targets as ``status`` does (tide.ops.status.scope, the one selector)."""
     cwd = cwd or os.getcwd()
     with repo.lock():
-        stage_targets, ptr_targets = _split(repo, targets, cwd)
-        stages = _stage_plan(repo, *stage_targets) if stage_targets else []
         sources: list[str] = []
-        if not (targets and not ptr_targets):
+        if targets and (recursive or with_deps):
+            from tide.ops.status import scope
+
+            tracked, sel = scope(repo, targets, cwd, recursive, with_deps)
+            stages = _stage_plan(repo, *sel) if sel is not None and sel[1] else []
+            sources = list(dict.fromkeys(t.source for t in tracked))
+            ptr_targets = None
+        else:
+            stage_targets, ptr_targets = _split(repo, targets, cwd)
+            stages = _stage_plan(repo, *stage_targets) if stage_targets else []
+        if ptr_targets is not None and not (targets and not ptr_targets):
             pointer_tracked = [t for t in collect(repo) if t.stage is None]
             for t in select(repo, pointer_tracked, ptr_targets or None, cwd):
                 if t.stage is None and t.source not in sources:
@@ -41,9 +51,9 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
                 if changes and not (confirm is not None and confirm(f"{changes} of '{name}' changed. Are you "
                                                                     f"sure you want to commit it?")):
                     raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
-        changed = _commit_stages(repo, stages, force)
+        changed = _commit_stages(repo, stages, force, relink)
         for pf, _ in ptrs:
-            if _commit_pointer(repo, pf):
+            if _commit_pointer(repo, pf, relink):
                 changed.append(repo.rel(pf.path))
     return changed
 
@@ -68,13 +78,17 @@ def _ws_state(repo: Repo, path: str, md5: str | None) -> str | None:
     return "modified" if res.md5 != md5 else None
 
 
-def _commit_pointer(repo: Repo, pf: pointers.PointerFile) -> bool:
+def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True) -> bool:
+    """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is."""
     new_outs = []
     for out in pf.outs:
         res = repo.hasher.hash_path(out.abspath)
         new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
         if out.use_cache:
-            store(repo, res, link=True)
+            store(repo, res, link=relink)
+            if not relink:
+                new_outs.append(new_out)
+                continue
             if repo.cache.link_types[0] in ("hardlink", "symlink"):
                 # as add and dvc: the workspace file becomes a read-only link to its object
                 from tide.workspace.checkout import checkout_out
@@ -119,7 +133,7 @@ def _stage_plan(repo: Repo, project, idx: list[int]) -> list[tuple[Any, dict | N
     return plan
 
 
-def _commit_stages(repo: Repo, plan: list, force: bool) -> list[str]:
+def _commit_stages(repo: Repo, plan: list, force: bool, relink: bool = True) -> list[str]:
     """Record the current deps, params and outs of the stages in dvc.lock (dvc commit): every stage with
     ``force``, else the changed ones (confirmed), each run saved in the run cache when it can be hashed,
     uncached outputs too (dvc's ``stage.save``, N18); an unchanged stage's cached outputs missing from
@@ -137,11 +151,11 @@ def _commit_stages(repo: Repo, plan: list, force: bool) -> list[str]:
     )
     for st, lock, changes in plan:
         if force or changes or not lock:
-            engine.commit_stage(st, ws, engine.Options(), saves=can_cache)  # dvc's stage.save
+            engine.commit_stage(st, ws, engine.Options(relink=relink), saves=can_cache)  # dvc's stage.save
             continue
         recs = {str(o.get("path")): o for o in lock.get("outs") or [] if isinstance(o, dict)}
         missing = [o for o in st.outs if o.cache and recs.get(o.path, {}).get("md5")
                    and not out_cached(str(recs[o.path]["md5"]), repo.cache)]
         if missing:  # the workspace is as recorded: its content goes into the cache
-            engine.commit_stage(st, ws, engine.Options(), saves=lambda _s: False)
+            engine.commit_stage(st, ws, engine.Options(relink=relink), saves=lambda _s: False)
     return [f for f in ws.changed_files if f.endswith("dvc.lock")]

@@ -18,10 +18,12 @@ from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
 
 
-class Scope(namedtuple("Scope", "targets all_branches all_tags all_commits revisions",
-                       defaults=((), False, False, False, ()))):
+class Scope(namedtuple("Scope", "targets all_branches all_tags all_commits revisions max_size types",
+                       defaults=((), False, False, False, (), None, ()))):
     """Which outputs a transfer covers: targets (empty: all) and the revisions (-a/-T/-A). ``revisions``
-    (commits, as ``tide exp push/pull`` name them): the outputs of those commits alone, not the workspace's."""
+    (commits, as ``tide exp push/pull`` name them): the outputs of those commits alone, not the workspace's.
+    ``max_size`` / ``types`` (fetch's ``--max-size`` / ``--type``): only outputs with a recorded size
+    below it / declared as those kinds (see ``_keep``)."""
 
     __slots__ = ()
 
@@ -60,11 +62,48 @@ def _outs(repo: Repo, scope: Scope, cwd: str) -> list[Out]:
     return outs
 
 
+def _kind_paths(repo: Repo, types: tuple[str, ...]) -> list[str]:
+    """Absolute paths that dvc counts as ``types`` (metrics, plots): outputs declared under ``metrics:``
+    / ``plots:`` of a stage, top-level ``metrics:`` files and top-level plot sources (a plot's id, or
+    the files its ``x``/``y`` mappings name), as dvc's ``Index.metric_keys``/``plot_keys``."""
+    from tide.pipeline.definition import load
+    from tide.workspace.index import find_dvc_files
+
+    found: list[str] = []
+    for y in find_dvc_files(repo.root, repo.ignore)[1]:
+        pipe = load(y, repo.root)
+        found += [o.abspath for st in pipe.stages for o in st.outs if o.kind in types]
+        if "metrics" in types:
+            found += list(pipe.metrics)
+        if "plots" in types:
+            base = os.path.dirname(y)
+            for pid, props in pipe.plots:
+                ys = props.get("y") if isinstance(props, dict) else None
+                if isinstance(ys, dict):
+                    files = list(ys) + (list(props["x"]) if isinstance(props.get("x"), dict) else [])
+                else:
+                    files = [pid]
+                found += [os.path.normpath(os.path.join(base, f)) for f in files]
+    return found
+
+
+def _keep(out: Out, scope: Scope, kinds: list[str] | None) -> bool:
+    if scope.max_size and out.size and out.size >= scope.max_size:
+        return False
+    if kinds is not None:  # either path inside the other, as dvc's _types_filter compares key prefixes
+        a = out.abspath
+        return any(k == a or k.startswith(a + os.sep) or a.startswith(k + os.sep) for k in kinds)
+    return True
+
+
 def gather(repo: Repo, scope: Scope, remote: str | None, for_push: bool,
            cwd: str | None = None) -> dict[str | None, Group]:
     groups: dict[str | None, Group] = {}
+    kinds = _kind_paths(repo, scope.types) if scope.types else None
     for out in _outs(repo, scope, cwd or os.getcwd()):
         if out.md5 is None or not out.use_cache:
+            continue
+        if (scope.max_size or kinds is not None) and not _keep(out, scope, kinds):
             continue
         if for_push and out.extra.get("push") is False:
             continue

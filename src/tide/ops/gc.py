@@ -46,15 +46,18 @@ def require_complete(unreadable: list[str], dry: bool = False, what: str = "the 
 
 
 def kept_revs(repo: Repo, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
-              rev: str | None = None, num: int | None = None) -> list[str]:
+              rev: str | None = None, num: int | None = None, all_experiments: bool = False,
+              date: str | None = None) -> list[str]:
     """The commits whose data gc keeps besides the workspace, as dvc's ``iter_revs``: ``rev`` and its
     ``num - 1`` first-parent ancestors (``rev~1``, ``rev~2``... while they exist), the same ``num``
     commits of every branch with ``all_branches``, every tag, or every commit."""
-    if not (all_branches or all_tags or all_commits or rev):
+    if not (all_branches or all_tags or all_commits or rev or all_experiments or date):
         return []
     git = repo.git
     if git is None:
-        raise UsageError("-a/-T/-A/--rev need git (the repository was initialised with --no-scm)")
+        raise UsageError("-a/-T/-A/--rev/--date/--all-experiments need git (the repository was initialised with "
+                         "--no-scm)")
+    since = _midnight(date) if date else None
     if num is not None and num < 1:
         raise UsageError("-n/--num must be at least 1")
     n = num or 1
@@ -78,15 +81,38 @@ def kept_revs(repo: Repo, all_branches: bool = False, all_tags: bool = False, al
                 last_n(head)
         if all_tags:
             found |= git.revs(all_tags=True)
+        if since is not None:  # as dvc: every commit made on or after that local date (committer time),
+            # experiments' commits (refs/exps) left out as dvc's list_all_commits leaves them
+            tips = sorted({sha for ref, sha in git.refs("refs/").items() if not ref.startswith("refs/exps/")})
+            for line in (git.out("log", "--format=%H %ct", *tips).splitlines() if tips else []):
+                sha, _, ct = line.partition(" ")
+                if ct and int(ct) >= since:
+                    found.add(sha)
+    if all_experiments:  # dvc's exp_commits: each experiment's commits down to (not including) its baseline
+        from tide.ops.exp_refs import all_refs
+
+        for info, sha in all_refs(git).items():
+            found.update(git.out("rev-list", "--first-parent", sha, f"^{info.baseline}").split() or [sha])
     return sorted(found)
 
 
+def _midnight(date: str) -> float:
+    """``--date YYYY-MM-DD``: the start of that day in local time, as dvc's ``strptime(...).timestamp()``."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(date, "%Y-%m-%d").timestamp()  # local time, as dvc
+    except ValueError:
+        raise UsageError(f"--date '{date}': expected YYYY-MM-DD") from None
+
+
 def check_scope(workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool, rev: str | None,
-                num: int | None) -> None:
+                num: int | None, all_experiments: bool = False, date: str | None = None) -> None:
     """dvc's rules for what gc keeps (``dvc/repo/gc.py``: ``_validate_args``)."""
-    if not (workspace or all_branches or all_tags or all_commits or rev):
+    if not (workspace or all_branches or all_tags or all_commits or rev or all_experiments or date):
         raise UsageError(
-            "say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags, -A/--all-commits or --rev"
+            "say what to keep: -w/--workspace, -a/--all-branches, -T/--all-tags, --all-experiments, "
+            "-A/--all-commits, --date or --rev"
         )
     if num and not (rev or all_branches):
         raise UsageError("`--num` can only be used alongside `--rev` or `--all-branches`")
@@ -95,18 +121,27 @@ def check_scope(workspace: bool, all_branches: bool, all_tags: bool, all_commits
 def plan(
     repo: Repo, workspace: bool, all_branches: bool = False, all_tags: bool = False, all_commits: bool = False,
     rev: str | None = None, num: int | None = None, not_in_remote: bool = False, remote: str | None = None,
-    jobs: int | None = None,
+    jobs: int | None = None, all_experiments: bool = False, date: str | None = None, skip_failed: bool = False,
+    warn=None,
 ) -> GcPlan:
     """``not_in_remote``: objects already on the remote (``remote`` or the default) are not kept, as
     dvc's ``gc --not-in-remote`` (the remote is only read)."""
-    check_scope(workspace, all_branches, all_tags, all_commits, rev, num)
+    check_scope(workspace, all_branches, all_tags, all_commits, rev, num, all_experiments, date)
     p = GcPlan()
     outs = [t.out for t in collect(repo, find_dvc_files(repo.root, repo.ignore, p.unreadable))]
     p.keep |= used_oids(repo, outs, unreadable=p.unreadable, where=" in the workspace")
-    revs = kept_revs(repo, all_branches, all_tags, all_commits, rev, num)
+    revs = kept_revs(repo, all_branches, all_tags, all_commits, rev, num, all_experiments, date)
     p.revs = len(revs)
     for r in revs:
-        p.keep |= used_oids(repo, outs_at_rev(repo, r), unreadable=p.unreadable, where=f" at {r[:8]}")
+        try:
+            outs_r = outs_at_rev(repo, r)
+        except TideError:
+            if not skip_failed:
+                raise
+            if warn is not None:  # dvc's --skip-failed: that revision keeps nothing
+                warn(f"WARNING: Failed to collect '{r}', skipping")
+            continue
+        p.keep |= used_oids(repo, outs_r, unreadable=p.unreadable, where=f" at {r[:8]}")
     if not_in_remote and p.keep and not p.unreadable:
         p.keep -= _on_remote(repo, p.keep, remote, jobs)
     p.remove = sorted(o for o in repo.cache.iter_oids() if o not in p.keep)

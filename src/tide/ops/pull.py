@@ -22,7 +22,9 @@ class PullSummary:
 
 def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
              run_cache: bool = False, force: bool = False, progress: Progress | None = None,
-             warn: Callable[[str], None] | None = None) -> PullSummary:
+             warn: Callable[[str], None] | None = None, allow_missing: bool = False) -> PullSummary:
+    """``allow_missing`` (``--allow-missing``): outputs whose data is neither in the cache nor on the
+    remote are left out of the checkout without failing the pull, as dvc's."""
     try:
         try:
             fetched = run_fetch(repo, scope, remote, jobs, run_cache, progress, verb="pull", spares=True,
@@ -39,7 +41,7 @@ def run_pull(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
             co.added.extend(materialize_unlocked(repo, unlocked, jobs))
     finally:
         repo.cache.drop_spares()
-    if co.failed:  # dvc's pull fails only here: its checkout could not produce a file
+    if co.failed and not allow_missing:  # dvc's pull fails only here: its checkout could not produce a file
         err = missing_error(co)
         if any(r.missing_remote for r in fetched.results.values()) and not co.unhashed:
             err = MissingError(str(err).split(": data is missing")[0]

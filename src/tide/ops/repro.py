@@ -27,6 +27,8 @@ class ReproRequest:
     pull: bool = False
     allow_missing: bool = False
     keep_going: bool = False
+    ignore_errors: bool = False  # dvc's --ignore-errors: a failure is a warning, its dependents still run
+    glob: bool = False  # TARGET is [FILE:]PATTERN, a wildcard over the stage names of FILE (dvc.yaml)
     force_downstream: bool = False
     run_cache: bool = True
     no_commit: bool = False
@@ -56,7 +58,11 @@ def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
     g = _active(project.graph)
     if req.all_pipelines:
         return g.postorder(None)
-    if req.targets:
+    if req.glob:
+        chosen = _select_glob(project, req.targets or (YAML_NAME,), cwd)
+        if not chosen:
+            return []  # dvc reproduces every stage of the repository then (an empty plan is its whole graph)
+    elif req.targets:
         chosen = project.select(list(req.targets), cwd, req.recursive)
     else:
         here = os.path.join(cwd, YAML_NAME)
@@ -75,6 +81,25 @@ def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
         sub = Graph(g.stages, {i: tuple(d for d in ds if d in nodes_l) for i, ds in g.edges.items() if i in nodes_l})
         return sub.postorder(nodes_l)
     return g.postorder(_closure(g, chosen, reverse=False))
+
+
+def _select_glob(project: Project, targets, cwd: str) -> list[int]:
+    """dvc's ``repro --glob``: each target is ``[FILE:]PATTERN``; PATTERN (fnmatch, case-sensitive) is
+    matched against the stage names of FILE (default ``dvc.yaml`` in cwd), a foreach/matrix group's name
+    standing for its stages. Only the name is a pattern, never the file; outputs are not targets."""
+    from fnmatch import fnmatchcase
+
+    chosen: list[int] = []
+    for t in targets:
+        file_part, _, pattern = t.rpartition(":")
+        path = os.path.normpath(os.path.join(cwd, file_part or YAML_NAME))
+        if not os.path.exists(path):
+            raise MissingError(f"'{os.path.relpath(path, cwd)}' does not exist")
+        in_file = [(i, s) for i, s in enumerate(project.stages) if s.dvcfile == path]
+        group = [i for i, s in in_file if pattern and s.name.startswith(pattern + "@")]
+        hits = group or [i for i, s in in_file if not pattern or fnmatchcase(s.name, pattern)]
+        chosen.extend(i for i in hits if i not in chosen)
+    return chosen
 
 
 def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
@@ -113,6 +138,9 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
                 outcome = engine.reproduce(stage, ws, opts)
             except TideError as exc:
                 result.failed.append(stage.addressing)
+                if req.ignore_errors:
+                    say(f"WARNING: {exc} (ignored)")
+                    continue
                 if not req.keep_going:
                     if isinstance(exc, PipelineError) and str(exc).startswith("failed to reproduce"):
                         raise
@@ -133,7 +161,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
                 for d in g.dependents_of(i):
                     force_state[d] = True
         result.git_files = ws.changed_files
-        if result.failed:
+        if result.failed and not req.ignore_errors:
             names = ", ".join(f"'{n}'" for n in result.failed)
             raise ReproFailed(f"failed to reproduce{' stages:' if len(result.failed) > 1 else ''} {names}", result)
     return result

@@ -47,13 +47,38 @@ def scope(repo: Repo, targets: list[str] | None, cwd: str, recursive: bool = Fal
         tracked += [x for x in select(repo, pointer_tracked, ptr_targets, cwd) if x not in tracked]
     if targets and with_deps and stage_idx is not None:
         project, idx = stage_idx
-        idx = project.graph.postorder(idx)  # every upstream stage, as dvc's collect_pipeline
+        paths = output_targets(project, targets, cwd, recursive)
+        if paths:  # dvc's collect_granular: an output named by path is that output alone, no upstream
+            named = [t for t in targets if t not in paths and t not in ptr_targets]
+            path_idx = [i for i in idx if i not in (project.select(named, cwd, recursive) if named else [])]
+            idx = [i for i in idx if i not in path_idx]
+        else:
+            path_idx = []
+        idx = project.graph.postorder(idx) if idx else []  # every upstream stage, as dvc's collect_pipeline
         stage_idx = (project, idx)
         used = [d.abspath for i in idx for d in project.stages[i].deps]
         tracked += [x for x in pointer_tracked if x not in tracked and any(
             u == x.out.abspath or u.startswith(x.out.abspath + os.sep) or x.out.abspath.startswith(u + os.sep)
             for u in used)]
+        stage_idx = (project, idx + [i for i in path_idx if i not in idx])
     return tracked, stage_idx
+
+
+def output_targets(project, targets: list[str], cwd: str, recursive: bool) -> list[str]:
+    """The targets that name a stage output by its path (not a stage name, a dvc.yaml, ``file:name`` or,
+    with ``recursive``, a directory): dvc selects that output alone for them (``collect_granular``)."""
+    from tide.pipeline.definition import YAML_NAME
+
+    found = []
+    for t in targets:
+        p = os.path.normpath(os.path.join(cwd, t))
+        if ":" in t or os.path.basename(p) == YAML_NAME or (recursive and os.path.isdir(p)):
+            continue
+        if any(s.name == t or s.name.startswith(t + "@") for s in project.stages):
+            continue
+        if any(o.abspath == p or p.startswith(o.abspath + os.sep) for s in project.stages for o in s.outs):
+            found.append(t)
+    return found
 
 
 def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, with_deps: bool) -> list[str]:
@@ -64,6 +89,11 @@ def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, wi
     out = [x.source for x in tracked]
     if sel is not None:
         project, idx = sel
+        paths = output_targets(project, targets, cwd, recursive)
+        if paths:  # such a target stays itself: its stage's other outputs are not selected
+            named = [t for t in targets if t not in paths]
+            idx = scope(repo, named, cwd, recursive, with_deps)[1][1] if named else []
+            out += [os.path.normpath(os.path.join(cwd, t)) for t in paths]
         locked = {f"{x.source}:{x.stage}" for x in collect(repo) if x.stage is not None}
         for i in idx:
             st = project.stages[i]

@@ -45,6 +45,7 @@ class Options:
     allow_missing: bool = False
     run_cache: bool = True
     no_commit: bool = False
+    relink: bool = True  # commit --no-relink: outputs stored by copy, left as they are
 
 
 def _rel(root: str, p: str) -> str:
@@ -166,17 +167,18 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
             ws.changed_files.append(f)
     if not opts.no_commit:
         for o in cached:
-            ws.store(results[o.path], True, kept.get(o.path))
+            ws.store(results[o.path], opts.relink, kept.get(o.path))
         if cacheable:
             for o in stage.outs:
                 if not o.cache:  # kept for the run cache; the workspace file stays a plain writable copy
                     ws.store(results[o.path], False, None)
-        if ws.cache.link_types[0] in ("hardlink", "symlink"):
+        if opts.relink and ws.cache.link_types[0] in ("hardlink", "symlink"):
             for o in cached:
                 r = results[o.path]
                 out = Out(o.path, o.abspath, r.md5, r.size, r.nfiles, r.isexec)
                 checkout_out(out, _rel(ws.root, o.abspath), ws.hasher, ws.cache, force=True, relink=True)
-        ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5) for o in cached])
+        if opts.relink:  # dvc's --no-relink records no link either
+            ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5) for o in cached])
         if cacheable:
             RunCache(ws.cache.root).save(entry)
     lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)

@@ -119,6 +119,15 @@ def _expand_targets(targets: list[str]) -> list[str]:
     return [os.path.abspath(t) for t in targets]
 
 
+def _expand_dirs(files, paths: list[str]) -> list[str]:
+    """As dvc's metrics: a directory target means every file under it (with or without -R)."""
+    find = getattr(files, "find", None)
+    out: dict[str, None] = {}
+    for p in paths:
+        out.update(dict.fromkeys((find(p) if find is not None else []) or [p]))
+    return list(out)
+
+
 def error_info(type_name: str, msg: str) -> dict[str, str]:
     """An error in dvc's JSON shape (``encode_exception``): the exception's type name and message."""
     return {"type": type_name, "msg": msg}
@@ -133,7 +142,7 @@ def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:
     result (the type names are dvc's: a missing file is ``FileNotFoundError``, one that does not
     parse ``JSONFileCorruptedError`` / ``YAMLFileCorruptedError`` / ``TOMLFileCorruptedError``)."""
     root = files.repo.root
-    paths = _expand_targets(targets or []) or metrics_files(files)
+    paths = _expand_dirs(files, _expand_targets(targets or [])) or metrics_files(files)
     out: dict[str, Any] = {}
     for p in paths:
         rel = os.path.relpath(p, root).replace(os.sep, "/")

@@ -79,6 +79,28 @@ class RevReader:
                 return None
         return None
 
+    def find(self, abspath: str) -> list[str]:
+        """The files under directory ``abspath`` at this revision, git- and dvc-tracked, sorted (dvc's
+        ``dvcfs.find``); empty when it is no directory."""
+        rel = self._rel(abspath)
+        if rel.startswith(".."):
+            return []
+        base = "" if rel == "." else rel + "/"
+        found = {f for f in self.files if f.startswith(base)}
+        for out in self.outs():
+            orel = self._rel(out.abspath)
+            if not (orel + "/").startswith(base) or orel + "/" == base and not out.is_dir:
+                continue
+            if out.is_dir and out.md5:
+                try:
+                    raw = self._object(out.md5, out.legacy, orel)
+                except MissingError:
+                    continue
+                found.update(f"{orel}/{e.relpath}" for e in manifest.parse(raw, where=f"manifest {out.md5}"))
+            elif not out.is_dir:
+                found.add(orel)
+        return sorted(os.path.join(self.repo.root, f) for f in found if f.startswith(base))
+
     def _object(self, oid: str, legacy: bool, rel: str) -> bytes:
         try:
             return self.repo.cache.read_bytes(oid, legacy)
@@ -111,6 +133,16 @@ class WorkspaceFiles(WorkspaceReader):
                 return f.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+
+    def find(self, abspath: str) -> list[str]:
+        """The files under directory ``abspath`` in the workspace (.dvcignore applied), sorted."""
+        if not os.path.isdir(abspath) or os.path.islink(abspath):
+            return []
+        rel = os.path.relpath(abspath, self.repo.root).replace(os.sep, "/")
+        if rel.startswith(".."):
+            return []
+        rel = "" if rel == "." else rel
+        return sorted(os.path.join(abspath, r) for r, _ in self.repo.ignore.walk_files(abspath, rel))
 
 
 def reader_for(repo: Repo, rev: str | None) -> RevReader | WorkspaceFiles:

@@ -23,6 +23,9 @@ class CheckoutResult:
     fixes: list[str] = field(default_factory=list)  # what records the missing hashes (ops.checkout._no_hash)
     deleted: list[str] = field(default_factory=list)  # outputs no longer tracked, removed (ops.checkout)
     unchanged: int = 0
+    # files written or removed, by kind (a directory output counts each of its files), as dvc's
+    # ``checkout --summary`` counts them
+    files: dict[str, int] = field(default_factory=lambda: {"modified": 0, "added": 0, "deleted": 0})
 
 
 class NeedsForce(TideError):
@@ -100,6 +103,7 @@ def checkout_out(
         os.chmod(out.abspath, mode | stat.S_IEXEC)
     hasher.record([(out.abspath, out.md5)])
     (res.modified if exists else res.added).append(rel)
+    res.files["modified" if exists else "added"] += 1
     return res
 
 
@@ -201,6 +205,9 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):
     done = [(os.path.join(out.abspath, p), md5) for p, md5 in todo]
     hasher.record(done)
     (res.modified if existed else res.added).append(rel + "/")
+    res.files["added"] += sum(1 for p, _ in todo if p not in current)
+    res.files["modified"] += sum(1 for p, _ in todo if p in current)
+    res.files["deleted"] += len(extra)
     return res
 
 
