@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from tide.core import manifest, yamlio
 from tide.core.errors import FileFormatError, MissingError, TideError
-from tide.pipeline.lockfile import LOCK_NAME, lock_outputs, parse_lock
+from tide.pipeline.lockfile import LOCK_NAME, counted_outs
 from tide.workspace import pointers
 from tide.workspace.index import find_dvc_files
 from tide.workspace.pointers import Out
@@ -26,37 +26,12 @@ def collect(repo: Repo, found: tuple[list[str], list[str]] | None = None) -> lis
     for p in ptrs:
         pf = pointers.load(p, repo.root)
         result.extend(Tracked(p, None, o) for o in pf.outs)
-    locks = [os.path.join(os.path.dirname(y), LOCK_NAME) for y in pipes]
-    locks = [lk for lk in locks if os.path.exists(lk)]
-    outs = lock_outputs(repo.root, locks)
-    if outs:
-        uncached = _uncached(repo, locks)
-        result.extend(Tracked(lk, st, _flagged(o, st, uncached)) for lk, st, o in outs)
+    for y in pipes:
+        lk = os.path.join(os.path.dirname(y), LOCK_NAME)
+        if os.path.exists(lk):
+            data = yamlio.load_file(lk, os.path.relpath(lk, repo.root))
+            result.extend(Tracked(lk, st, o) for st, o in counted_outs(data, repo.root, lk))
     return result
-
-
-def _uncached(repo: Repo, locks: list[str], reader=None) -> set[tuple[str, str]]:
-    """``(stage, abspath)`` of the outputs that dvc.yaml (beside each lock) declares ``cache: false``:
-    dvc.lock does not record that flag, and such outputs have no object in the cache (as in dvc). A
-    dvc.yaml that cannot be read marks nothing (every output then counts as cached: gc keeps more)."""
-    from tide.pipeline.definition import YAML_NAME, load
-
-    found: set[tuple[str, str]] = set()
-    for lk in locks:
-        try:
-            pipe = load(os.path.join(os.path.dirname(lk), YAML_NAME), repo.root, reader)
-        except TideError:
-            continue
-        found.update((s.name, o.abspath) for s in pipe.stages for o in s.outs if not o.cache)
-    return found
-
-
-def _flagged(out: Out, stage: str, uncached: set[tuple[str, str]]) -> Out:
-    if (stage, out.abspath) in uncached and out.use_cache:
-        return out.replace(extra={**out.extra, "cache": False})
-    return out
-
-
 
 
 def declared_outs(repo: Repo, pipes: list[str] | None = None, strict: bool = False) -> list[Tracked]:
@@ -122,7 +97,7 @@ def outs_at_rev(repo: Repo, rev: str) -> list[Out]:
     ]
     blobs = git.read_files(rev, files)
     outs: list[Out] = []
-    uncached: set[tuple[str, str]] | None = None
+    reader = None
     for f, raw in blobs.items():
         path = os.path.join(repo.root, f[len(prefix):])
         where = f"{rev[:8]}:{f}"
@@ -131,12 +106,11 @@ def outs_at_rev(repo: Repo, rev: str) -> list[Out]:
             if f.endswith(pointers.SUFFIX):
                 outs.extend(pointers.parse(data, path, repo.root, where).outs)
             else:
-                if uncached is None:
+                if reader is None:
                     from tide.pipeline.revfs import RevReader
 
-                    locks = [os.path.join(repo.root, g[len(prefix):]) for g in blobs if g.endswith(LOCK_NAME)]
-                    uncached = _uncached(repo, locks, RevReader(repo, rev))
-                outs.extend(_flagged(o, st, uncached) for st, o in parse_lock(data, repo.root, path, where))
+                    reader = RevReader(repo, rev)
+                outs.extend(o for _, o in counted_outs(data, repo.root, path, where, reader))
         except UnicodeDecodeError:
             raise FileFormatError(f"{where}: not valid UTF-8 text")
     return outs

@@ -261,7 +261,7 @@ class Source:
     def outs(self) -> list[tuple[str, Out]]:
         """``(repo-relative posix path, Out)`` of every output in ``.dvc`` files and ``dvc.lock`` files."""
         if self._outs is None:
-            from tide.pipeline.lockfile import LOCK_NAME, parse_lock
+            from tide.pipeline.lockfile import LOCK_NAME, counted_outs
 
             names = [p for p, n in self.tree().items() if not n.isdir and (
                 p.endswith(pointers.SUFFIX) or p.rsplit("/", 1)[-1] == LOCK_NAME)]
@@ -274,7 +274,7 @@ class Source:
                     if name.endswith(pointers.SUFFIX):
                         found = list(pointers.parse(data, path, self.root, where).outs)
                     else:
-                        found = [o for _, o in parse_lock(data, self.root, path, where)]
+                        found = [o for _, o in counted_outs(data, self.root, path, where, _Texts(self))]
                 except (UnicodeDecodeError, TideError):
                     continue
                 dep = _repo_dep(data) if name.endswith(pointers.SUFFIX) else None
@@ -575,3 +575,19 @@ def open_source(url: str, rev: str | None = None, env: Env | None = None, remote
         if "unknown revision" in msg:
             raise SourceError(f"unknown revision '{rev}' in '{url}'")
         raise SourceError(f"'{url}': {msg}")
+
+
+class _Texts:
+    """A ``definition.Reader`` of the source's git side (its dvc.yaml and what that reads)."""
+
+    def __init__(self, src: Source) -> None:
+        self.src = src
+
+    def read_text(self, abspath: str) -> str | None:
+        raw = self.src.read(os.path.relpath(abspath, self.src.root).replace(os.sep, "/"))
+        if raw is None:
+            return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SourceError(f"{self.src.url}:{abspath}: not valid UTF-8 text")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from tide.core import dvcschema, yamlio
+from tide.core.errors import TideError
 from tide.workspace.pointers import Out, _parse_out
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -47,14 +48,41 @@ def stage_wdirs(lock_path: str, root: str) -> dict[str, str]:
     return {s.name: s.wdir for s in definition.load(yaml_path, root).stages if s.raw_wdir not in (None, ".")}
 
 
-def lock_outputs(root: str, lock_paths: list[str]) -> list[tuple[str, str, Out]]:
-    """``(lock file, stage, Out)`` for every output in the given dvc.lock files."""
-    result = []
-    for p in lock_paths:
-        data = yamlio.load_file(p, os.path.relpath(p, root))
-        for stage, out in parse_lock(data, root, p, wdirs=stage_wdirs(p, root)):
-            result.append((p, stage, out))
-    return result
+def counted_outs(data: Any, root: str, lock_path: str, where: str | None = None,
+                 reader: Any = None) -> list[tuple[str, Out]]:
+    """``(stage, Out)`` of the outputs a parsed dvc.lock records that count, as in dvc, which takes a
+    stage's outputs from dvc.yaml and only their hashes from dvc.lock (``StageLoader.fill_from_lock``):
+    an output (or a whole stage) the lock lists but the dvc.yaml beside it (read through ``reader``, a
+    ``definition.Reader``) no longer declares is none (no status, transfer or checkout; gc lets its
+    object go); one declared ``cache: false`` is flagged so (dvc.lock does not record that flag). Paths
+    resolve against each stage's ``wdir``. A dvc.yaml that exists but cannot be read keeps every output
+    the lock lists, as cached (gc keeps more); no dvc.yaml at all: none counts (dvc sees no stage)."""
+    from tide.pipeline.definition import YAML_NAME, WorkspaceReader, parse
+
+    yaml_path = os.path.join(os.path.dirname(lock_path), YAML_NAME)
+    reader = reader or WorkspaceReader()
+    declared: dict[tuple[str, str], bool] | None = None
+    wdirs: dict[str, str] = {}
+    try:
+        text = reader.read_text(yaml_path)
+        if text is None:
+            return []
+        where_yaml = os.path.relpath(yaml_path, root).replace(os.sep, "/")
+        pipe = parse(yamlio.loads(text, where_yaml), yaml_path, root, reader)
+        declared = {(s.name, o.abspath): o.cache for s in pipe.stages for o in s.outs}
+        wdirs = {s.name: s.wdir for s in pipe.stages}
+    except TideError:
+        pass
+    found = []
+    for st, o in parse_lock(data, root, lock_path, where, wdirs):
+        if declared is not None:
+            cache = declared.get((st, o.abspath))
+            if cache is None:
+                continue
+            if not cache and o.use_cache:
+                o = o.replace(extra={**o.extra, "cache": False})
+        found.append((st, o))
+    return found
 
 
 def read_entries(lock_path: str, root: str) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ import os
 from tide.core import manifest, yamlio
 from tide.core.errors import FileFormatError, MissingError, TideError
 from tide.pipeline.definition import YAML_NAME, WorkspaceReader, _rel
-from tide.pipeline.lockfile import LOCK_NAME, parse_lock
+from tide.pipeline.lockfile import LOCK_NAME, counted_outs
 from tide.workspace import pointers
 from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
@@ -57,6 +57,7 @@ class RevReader:
 
     def outs(self) -> list[Out]:
         if self._outs is None:
+            self._outs = []  # while they are read, what dvc.yaml reads (params, vars) sees no tracked output
             outs: list[Out] = []
             for rel, raw in self._blobs(self.pipeline_files()).items():
                 path = os.path.join(self.repo.root, rel)
@@ -66,7 +67,7 @@ class RevReader:
                     if rel.endswith(pointers.SUFFIX):
                         outs.extend(pointers.parse(data, path, self.repo.root, where).outs)
                     else:
-                        outs.extend(o for _, o in parse_lock(data, self.repo.root, path, where))
+                        outs.extend(o for _, o in counted_outs(data, self.repo.root, path, where, self))
                 except (UnicodeDecodeError, TideError):
                     continue
             self._outs = outs
