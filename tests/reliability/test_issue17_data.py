@@ -348,6 +348,8 @@ def test_issue17_f05_nothing_else_writes_into_the_cache():
                             "the files a runner brought back into that copy (objects: run.py's admit_bytes)",
         "ops/run.py": "writes a tar of the job's files in memory; objects go through ObjectCache.admit_bytes",
         "core/config.py": "writes .dvc/config",
+        "ops/cache_migrate.py": "`cache migrate --dvc-files` rewrites .dvc files; objects go through "
+                                "ObjectCache.put_file/put_bytes",
         "ops/registry_get.py": "`get` writes git-tracked files of the source into the target the user names",
         "ops/registry_source.py": "copies the source repository's .dvc/config into a temporary directory",
         "storage/base.py": "get_file_resuming appends to the download temporary transfer.py hands it (admitted there)",
