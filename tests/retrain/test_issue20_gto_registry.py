@@ -65,6 +65,7 @@ def _build(pair):
     pair.step("register", "other")
 
 
+@pytest.mark.long
 def test_issue20_gto_shortcuts_in_show(bare_pair):
     p = bare_pair
     _build(p)
@@ -106,6 +107,7 @@ def test_issue20_gto_check_ref_tells_a_cd_job_what_a_tag_did(bare_pair):
         assert _out(p, "check-ref", ref).strip() == ""
 
 
+@pytest.mark.long
 def test_issue20_gto_stages_lists_the_stages_in_use(bare_pair):
     p = bare_pair
     assert _out(p, "stages").strip() == ""
@@ -146,6 +148,7 @@ def test_issue20_gto_assign_ref_registers_when_needed_and_sr_skips(bare_pair):
     assert _out(p, "check-ref", "m#qa#3", "--json")["version"] == git(p.t, "rev-parse", "HEAD~1").strip()
 
 
+@pytest.mark.long
 def test_issue20_gto_history_json_has_gtos_shape(bare_pair):
     p = bare_pair
     _build(p)
@@ -173,6 +176,7 @@ def test_issue20_gto_model_works_without_dvc(bare_pair):
     assert r.returncode != 0 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.long
 def test_issue20_gto_simple_notation_true_and_false(bare_pair):
     p = bare_pair
     p.step("register", "m", "--simple", "false")                                  # m@v0.0.1#1

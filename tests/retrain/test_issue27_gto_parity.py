@@ -94,6 +94,7 @@ def test_issue27_g1_names_git_cannot_carry_are_refused(pair):
     assert git(pair.t, "tag", "-l") == ""
 
 
+@pytest.mark.long
 def test_issue27_g2_deprecation_tag_is_simple(pair):
     pair.step("register", "model")
     pair.step("deprecate", "model")
@@ -108,6 +109,7 @@ def test_issue27_g2_deprecation_tag_is_simple(pair):
     pair.check()
 
 
+@pytest.mark.long
 def test_issue27_g3_registered_after_deregistering_the_only_version(pair):
     pair.step("register", "nested/clf", "--version", "v0.2.3")
     pair.step("deprecate", "nested/clf", "v0.2.3")
@@ -152,6 +154,7 @@ def test_issue27_g5_show_name_json_has_gtos_version_objects(pair):
     assert len(top["stages"][0]["assignments"]) == 2 and len(top["stages"][0]["unassignments"]) == 1
 
 
+@pytest.mark.long
 def test_issue27_g6_assign_by_ref_registers_the_commit_first(pair):
     pair.step("assign", "m", "--stage", "dev")                              # HEAD, registered as v0.0.1
     pair.step("assign", "m", "HEAD~1", "--stage", "dev", "--version", "v1.0.0")
@@ -180,6 +183,7 @@ def test_issue27_g7_unassign_deregister_and_reregister_follow_gto(pair):
     pair.check()
 
 
+@pytest.mark.long
 def test_issue27_g8_any_event_after_deprecation_makes_the_artifact_active(pair):
     pair.step("register", "m")
     pair.step("deprecate", "m")
@@ -208,6 +212,7 @@ def test_issue27_g9_head_artifacts_yaml_is_discovered_as_gto_does(pair):
     assert [v["discovered"] for v in pair.show("m")] == [False, True]
 
 
+@pytest.mark.long
 def test_issue27_g10_versions_semver_ranks_equal_the_later_registered_first(pair):
     for d in (pair.g, pair.t):
         git(d, "commit", "-q", "--allow-empty", "-m", "c3")

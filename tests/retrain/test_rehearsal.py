@@ -17,6 +17,7 @@ import sys
 
 import pytest
 
+from tests.conftest import breadth
 from tests.retrain.rehearsal.actions import GitHubRun
 from tests.retrain.rehearsal.gitlab_ci import GitLabPipeline, rule_matches
 from tests.retrain.rehearsal.machines import Image
@@ -95,7 +96,7 @@ def _check_day(world: World, day: int, res, secrets: dict[str, str]) -> None:
     assert _running(world) == [], "an EC2 instance is left after the run"
 
 
-@pytest.mark.parametrize("mode", ["default", "aws"])
+@pytest.mark.parametrize("mode", breadth(["default", "aws"]))
 def test_issue18_rehearsal_github_three_days(make_world, mode):
     world = make_world("github")
     ws = world.make_project(["--cloud", "aws"] if mode == "aws" else [])
@@ -168,7 +169,7 @@ def _report_comments(world: World, pr: int) -> list[dict]:
             if c["target"] == ("issue", str(pr)) and "tide retrain" in c["json"]["body"]]
 
 
-@pytest.mark.parametrize("mode", ["default", "aws"])
+@pytest.mark.parametrize("mode", breadth(["default", "aws"]))
 def test_issue18_rehearsal_gitlab_three_days(make_world, mode):
     world = make_world("gitlab")
     # tide from the wheel through --install this time (the GitHub rehearsal uses ci.install in tide.yaml)

@@ -259,7 +259,11 @@ def test_issue22_tide_run_sigterm_tears_the_runner_down(tmp_path, tide):
             p.kill()
     assert p.returncode == 130 and "interrupted; stopping the job and tearing down" in err, err
     assert len(jobs) == 1 and not list(runs.iterdir())
-    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, jobs[0])]
+    deadline = time.monotonic() + 20  # the job was signalled: allow its processes the time to die
+    while (left := [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline_has(pid, jobs[0])]):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert left == [], "the job is still running"
 
 
