@@ -56,10 +56,9 @@ def mark(env: Env, name: str, cloud: str, region: str) -> str:
 
 
 def unmark(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    from tide.core.fsutil import remove
+
+    remove(path)
 
 
 def _alive(info: dict) -> bool:
