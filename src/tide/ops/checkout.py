@@ -96,9 +96,17 @@ def remove_stale(repo: Repo, used: set[str]) -> list[str]:
 
 def _links_to_objects(repo: Repo, path: str, md5: str) -> bool:
     """With ``cache.type symlink`` an output tide wrote is a link to its object (a directory: a tree of
-    links, one per manifest entry and nothing else); such a link, unchanged, is as tide left it."""
+    links, one per manifest entry and nothing else); such a link, unchanged, is as tide left it. An
+    object modified after its link was made (written through the link: root ignores its read-only mode)
+    holds data found nowhere else: its link stays, as dvc keeps it (N35)."""
     def links_to(p: str, oid: str) -> bool:
-        return os.path.islink(p) and os.path.realpath(p) == os.path.realpath(repo.cache.path(oid))
+        obj = repo.cache.path(oid)
+        if not os.path.islink(p) or os.path.realpath(p) != os.path.realpath(obj):
+            return False
+        try:
+            return os.stat(obj).st_mtime_ns <= os.lstat(p).st_mtime_ns
+        except OSError:
+            return False
 
     if not md5.endswith(".dir"):
         return links_to(path, md5)
