@@ -126,6 +126,7 @@ ERRORS = [  # (hydra options, -S arguments, what the one line says)
     ({}, ("-S", "nokey=1"), "Could not override 'nokey'. To append to your config use +nokey=1"),
     ({}, ("-S", "train.lr=0.1,0.2"), "can't be used without --queue"),
     ({}, ("--queue", "-S", "db=glob(*)"), "Glob override 'db=glob(*)' is not supported."),
+    ({}, ("--queue", "-S", "db=mysql,oracle"), "Could not find 'db/oracle'"),  # dvc queues db=mysql first
 ]
 
 
