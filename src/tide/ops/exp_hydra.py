@@ -112,8 +112,8 @@ def _one_line(exc: BaseException) -> str:
     """Hydra's message without its search-path listing; the options it offers kept on the line."""
     lines = [ln.strip() for ln in str(exc).splitlines()]
     head = next((ln for ln in lines if ln), type(exc).__name__)
-    if "Available options in" in str(exc):
-        i = next(i for i, ln in enumerate(lines) if ln.startswith("Available options in"))
+    i = next((i for i, ln in enumerate(lines) if ln.startswith("Available options in")), None)
+    if i is not None:
         opts = []
         for ln in lines[i + 1:]:
             if not ln or ln.startswith("Config search path"):
