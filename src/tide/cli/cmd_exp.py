@@ -25,6 +25,8 @@ def register(p):
     r.add_argument("--downstream", action="store_true", help="the targets and the stages after them")
     r.add_argument("-k", "--keep-going", action="store_true", help="after a failure, run what does not depend on it")
     r.add_argument("--no-run-cache", action="store_true", help="neither restore from nor save to the run cache")
+    r.add_argument("--no-hydra", action="store_true",
+                   help="with hydra.enabled: do not compose params.yaml from the Hydra config (-S edits it)")
 
     s = sub.add_parser("show", help="experiments under their baseline commits, with params and metrics")
     s.add_argument("-a", "--all-branches", action="store_true", help="baselines: every branch")
@@ -141,7 +143,7 @@ def _run(r, args):
         entries = exp_queue.enqueue(r, exp_queue.QueueRequest(
             name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
             message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths),
-            cwd=os.getcwd()))
+            cwd=os.getcwd(), no_hydra=args.no_hydra))
         for e in entries:
             if e.overrides:
                 say(f"Queueing with overrides '{e.overrides}'.")
@@ -154,7 +156,7 @@ def _run(r, args):
     req = RunRequest(name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
                      message=args.message, run_cache=not args.no_run_cache, single_item=args.single_item,
                      recursive=args.recursive, pipeline=args.pipeline, downstream=args.downstream,
-                     keep_going=args.keep_going)
+                     keep_going=args.keep_going, no_hydra=args.no_hydra)
     res = run(r, req, say=say, warn=lambda line: warn([line]))
     say("")
     say(f"Ran experiment(s): {res.name}")
@@ -178,7 +180,8 @@ def _run_temp(r, args, say):
     sigterm_interrupts()  # SIGTERM stops the run like Ctrl-C: its copy removed, its runner torn down
     e = exp_queue.run_temp(r, exp_queue.QueueRequest(
         name=args.name, params=tuple(args.params), targets=tuple(args.targets), force=args.force,
-        message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths), cwd=os.getcwd()),
+        message=args.message, run_cache=not args.no_run_cache, copy_paths=tuple(args.copy_paths), cwd=os.getcwd(),
+        no_hydra=args.no_hydra),
         say=say, write=write if not args.quiet else (lambda data: None), on=args.on)
     if e.status != "success":
         raise ExperimentError(e.error or f"experiment '{e.name}' failed")

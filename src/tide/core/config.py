@@ -31,7 +31,7 @@ KNOWN = {
     "plots": {"html_template", "out_dir", "auto_open"},
     "exp": {"code", "data", "models", "metrics", "params", "plots", "live"},
     "parsing": {"bool", "list"},
-    "hydra": {"enabled", "config_dir", "config_name", "plugins_path"},
+    "hydra": {"enabled", "config_dir", "config_module", "config_name", "plugins_path"},
     "studio": {"token", "url", "repo_url", "offline"},
     "feature": {"machine", "push_exp_to_studio"},
     "db": set(),

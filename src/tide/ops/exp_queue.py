@@ -39,6 +39,7 @@ class QueueRequest:
     run_cache: bool = True
     copy_paths: tuple[str, ...] = ()  # -C: untracked/ignored workspace paths copied into the run's copy
     cwd: str | None = None  # where -C paths are relative to (default: the repository root)
+    no_hydra: bool = False  # --no-hydra: params.yaml is not composed even with hydra.enabled
 
 
 @dataclass
@@ -133,25 +134,26 @@ def find(repo: Repo, name: str) -> Entry:
 
 def enqueue(repo: Repo, req: QueueRequest) -> list[Entry]:
     """One entry per point of the ``-S`` sweep (dvc names them NAME-1, NAME-2... when -n is given)."""
-    from tide.ops import exp_params
+    from tide.ops import exp_hydra
     from tide.ops.exp_run import baseline, experiment_paths, overrides_paths, pick_name
 
     git = repo.git
     base = baseline(repo)
     copy_paths = _check_copy_paths(repo, req.copy_paths, req.cwd or repo.root)
-    overrides = exp_params.parse_all(list(req.params))
-    points = exp_params.expand(overrides) if overrides else [{}]
-    sweep = len(points) > 1 or exp_params.is_sweep(overrides)
+    plan = exp_hydra.plan(repo, list(req.params), req.no_hydra)
+    points = plan.points
+    sweep = len(points) > 1 or plan.sweep
     paths = experiment_paths(repo)
     made: list[Entry] = []
     taken: set[str] = {e.name for e in entries(repo) if e.baseline == base and e.status in ("queued", "running")}
+    contents = [exp_hydra.files(repo, plan, point) for point in points]  # every point composes, or none is queued
     for i, point in enumerate(points):
         want = f"{req.name}-{i + 1}" if (req.name and sweep) else req.name
         name = pick_name(repo, base, want, req.force, taken)
         if name in taken:
             raise ExperimentError(f"an experiment named '{name}' is already queued")
         taken.add(name)
-        files = exp_params.apply_to_files(repo.root, point)
+        files = contents[i]
         groot = os.path.realpath(git.root)
         files = {os.path.relpath(os.path.join(repo.root, k), groot).replace(os.sep, "/"): v for k, v in files.items()}
         extra = sorted(overrides_paths(repo, point))
@@ -159,7 +161,7 @@ def enqueue(repo: Repo, req: QueueRequest) -> list[Entry]:
                                      f"tide-exp-queue:{base}:{name}", files=files, allow_empty=True)
         eid = os.urandom(6).hex()  # 12 hex digits (uuid's import costs exp show ~10 ms)
         git.update_ref(QUEUE_REFS + eid, commit)
-        shown = {p: [_point_text(o) for o in ovs] for p, ovs in point.items()}
+        shown = {p: [o if isinstance(o, str) else _point_text(o) for o in ovs] for p, ovs in point.items()}
         e = Entry(eid, name, base, commit, time.time(), overrides=str(shown) if point else "",
                   targets=list(req.targets), force=req.force, message=req.message, run_cache=req.run_cache,
                   copy_paths=copy_paths)
@@ -567,10 +569,10 @@ def run_temp(repo: Repo, req: QueueRequest, say=lambda line: None, write=lambda 
     isolated copy as a queued one does (on a runner of ``on`` when given), and is recorded; the
     workspace is left as it was. Its queue entry and copy are removed afterwards, whatever happened.
     Returns the finished entry (``status`` success or failed with its ``error``)."""
-    from tide.ops import exp_params
+    from tide.ops import exp_hydra
 
     check_on(repo, on)
-    if exp_params.is_sweep(exp_params.parse_all(list(req.params))):
+    if exp_hydra.plan(repo, list(req.params), req.no_hydra).sweep:
         raise UsageError("sweep overrides (a=1,2, range(), choice()) can't be used without --queue")
     e = enqueue(repo, req)[0]
     try:

@@ -34,6 +34,7 @@ class RunRequest:
     pipeline: bool = False
     downstream: bool = False
     keep_going: bool = False
+    no_hydra: bool = False  # --no-hydra: params.yaml is not composed even with hydra.enabled
 
 
 @dataclass
@@ -145,16 +146,17 @@ def record(repo: Repo, base: str, name: str, stages, force: bool, message: str |
 
 def run(repo: Repo, req: RunRequest, say=lambda line: None, warn=None) -> RunResult:
     """Apply ``-S`` overrides to the workspace's params files, reproduce there, record the experiment."""
-    from tide.ops import exp_params
+    from tide.ops import exp_hydra
     from tide.ops.repro import ReproRequest, reproduce
     from tide.pipeline.project import load_project
 
     base = baseline(repo)
-    overrides = exp_params.parse_all(list(req.params))
-    if exp_params.is_sweep(overrides):
+    plan = exp_hydra.plan(repo, list(req.params), req.no_hydra)
+    if plan.sweep:
         raise UsageError("sweep overrides (a=1,2, range(), choice()) can't be used without --queue")
+    overrides = plan.points[0]
     name = pick_name(repo, base, req.name, req.force)
-    for rel, data in exp_params.apply_to_files(repo.root, overrides).items():
+    for rel, data in exp_hydra.files(repo, plan, overrides).items():
         _write(os.path.join(repo.root, rel), data)
     if req.name:
         say(f"Reproducing experiment '{name}'")
