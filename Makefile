@@ -52,6 +52,7 @@ lint: venv
 	$(VENV)/bin/lint-imports
 	PYTHONPATH=src $(VENV)/bin/pytest -q -p no:cacheprovider tests/storage/test_contract_lint.py
 	$(PY) scripts/check_ops.py
+	$(PY) scripts/check_private.py
 
 test: venv dvc-venv gto-venv sysdeps lint tools
 	TIDE_TEST_DVC=$(CURDIR)/$(DVC_VENV)/bin/dvc TIDE_TEST_GTO=$(CURDIR)/$(GTO_VENV)/bin/gto $(VENV)/bin/pytest -n $(JOBS) -q -p no:cacheprovider -m "not long" $(PYTEST_ARGS)

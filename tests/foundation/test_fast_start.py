@@ -159,7 +159,7 @@ def test_plain_config_reader_agrees_with_configobj_or_declines(tmp_path):
 @pytest.mark.parametrize("name", sorted(cli_main.COMMANDS))
 def test_defaults_only_matches_argparse(name):
     module_name = cli_main.COMMANDS[name][0]
-    if not cli_main._available(module_name):
+    if not cli_main.available(module_name):
         pytest.skip(f"{name} is not in this build")
     module = importlib.import_module(f"tide.cli.cmd_{module_name}")
     fast = cli_main._defaults_only(module)

@@ -258,7 +258,7 @@ def json_commands() -> list[str]:
     import argparse
     import importlib
 
-    from tide.cli.main import COMMANDS, _available, build_parser
+    from tide.cli.main import COMMANDS, available, build_parser
 
     def walk(p, path):
         found = [path] if any("--json" in a.option_strings for a in p._actions) else []
@@ -270,7 +270,7 @@ def json_commands() -> list[str]:
 
     out = []
     for name, (mod, _) in COMMANDS.items():
-        if _available(mod):
+        if available(mod):
             out += walk(build_parser(name, importlib.import_module(f"tide.cli.cmd_{mod}")), name)
     return out
 

@@ -29,13 +29,13 @@ def _slow(repo, sha: str) -> dict:
     """One commit read as the UI read it before: the ops functions, each with its own RevReader."""
     from tide.ops import metrics as ops_metrics
     from tide.ops import params as ops_params
-    from tide.pipeline.metrics import _flat
+    from tide.pipeline.metrics import flatten
     from tide.pipeline.revfs import RevReader
     from tide.ui.facts import _jsonable, _numbers
 
     shown = ops_metrics.show(repo, revs=[sha])[sha]
-    metrics = {p: _numbers(_flat(e["data"])) for p, e in shown.get("data", {}).items() if "data" in e}
-    params = {p: _jsonable(_flat(e["data"])) for p, e in ops_params.show(repo, rev=sha).items() if "data" in e}
+    metrics = {p: _numbers(flatten(e["data"])) for p, e in shown.get("data", {}).items() if "data" in e}
+    params = {p: _jsonable(flatten(e["data"])) for p, e in ops_params.show(repo, rev=sha).items() if "data" in e}
     outs = sorted((o.md5, o.size, __import__("os").path.relpath(o.abspath, repo.root)) for o in
                   RevReader(repo, sha).outs())
     return {"metrics": metrics, "params": params, "outs": outs}

@@ -19,7 +19,7 @@ def _repo_url(repo: str | None) -> str:
     return Repo.find().root
 
 
-def _source(repo: str | None, rev: str | None, remote: str | None, config=None, remote_config=None):
+def source_of(repo: str | None, rev: str | None, remote: str | None, config=None, remote_config=None):
     """``config``: a dict in dvc's config layout (``{"core": {...}, "remote": {NAME: {...}}}``) or a
     config file's path merged over the source's config; ``remote_config``: options merged into the
     remote read from (``remote`` or the default), as dvc.api's."""
@@ -28,7 +28,7 @@ def _source(repo: str | None, rev: str | None, remote: str | None, config=None, 
     return open_source(_repo_url(repo), rev, None, remote, config=config, remote_config=remote_config)
 
 
-def _stream(src, path: str):
+def open_stream(src, path: str):
     from tide.core.errors import MissingError
     from tide.ops.registry_get import plan
 
@@ -51,14 +51,14 @@ def open(path: str, repo: str | None = None, rev: str | None = None, remote: str
     for reading, as ``dvc.api.open``: ``mode`` ``"r"`` (text, ``encoding``) or ``"rb"``."""
     if mode not in ("r", "rb", "rt"):
         raise UsageError(f"tide.api.open only reads: mode '{mode}' is not 'r' or 'rb'")
-    src = _source(repo, rev, remote, config, remote_config)
+    src = source_of(repo, rev, remote, config, remote_config)
     try:
-        raw = _stream(src, path)
+        raw = open_stream(src, path)
         try:
             if "b" in mode:
                 yield raw
             else:
-                text = io.TextIOWrapper(io.BufferedReader(_Raw(raw)), encoding=encoding or "utf-8")
+                text = io.TextIOWrapper(io.BufferedReader(RawStream(raw)), encoding=encoding or "utf-8")
                 yield text
         finally:
             raw.close()
@@ -66,7 +66,7 @@ def open(path: str, repo: str | None = None, rev: str | None = None, remote: str
         src.close()
 
 
-class _Raw(io.RawIOBase):
+class RawStream(io.RawIOBase):
     def __init__(self, stream) -> None:
         self._s = stream
 
@@ -99,7 +99,7 @@ def get_url(path: str, repo: str | None = None, rev: str | None = None, remote: 
     from tide.objects.ref import ObjRef
     from tide.objects.remote import object_key
 
-    with _source(repo, rev, remote, config, remote_config) as src:
+    with source_of(repo, rev, remote, config, remote_config) as src:
         outs = dict(src.outs())
         key = path.replace(os.sep, "/").strip("/")
         out = outs.get(key)

@@ -26,9 +26,9 @@ class TideFileSystem(AbstractFileSystem):
     def __init__(self, repo: str | None = None, rev: str | None = None, remote: str | None = None,
                  url: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        from tide.api.data import _source
+        from tide.api.data import source_of
 
-        self._src = _source(repo or url, rev, remote)
+        self._src = source_of(repo or url, rev, remote)
         from tide.ops.registry_ls import View
 
         self._view = View(self._src)
@@ -74,19 +74,19 @@ class TideFileSystem(AbstractFileSystem):
     def _open(self, path, mode="rb", block_size=None, autocommit=True, cache_options=None, **kwargs):
         if "r" not in mode or "+" in mode:
             raise PermissionError("TideFileSystem is read-only")
-        from tide.api.data import _stream
+        from tide.api.data import open_stream
 
         info = self.info(path)
         if info["type"] == "directory":
             raise IsADirectoryError(path)
         import io
 
-        from tide.api.data import _Raw
+        from tide.api.data import RawStream
 
-        stream = _stream(self._src, self._strip_protocol(path))
+        stream = open_stream(self._src, self._strip_protocol(path))
         if isinstance(stream, io.IOBase):
             return stream
-        return io.BufferedReader(_Raw(stream))
+        return io.BufferedReader(RawStream(stream))
 
     def close(self) -> None:
         self._src.close()

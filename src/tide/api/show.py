@@ -8,7 +8,7 @@ import os
 from collections import Counter
 from typing import Any
 
-from tide.api.data import _source, _stream
+from tide.api.data import open_stream, source_of
 from tide.core.errors import FileFormatError, TideError
 
 
@@ -30,7 +30,7 @@ class _SourceFiles:
     def read_bytes(self, abspath: str) -> bytes | None:
         rel = os.path.relpath(abspath, self.src.root).replace(os.sep, "/")
         try:
-            with _stream(self.src, rel) as f:
+            with open_stream(self.src, rel) as f:
                 return f.read()
         except (TideError, IsADirectoryError, FileNotFoundError):
             return None
@@ -70,7 +70,7 @@ def params_show(*targets: str, stages=None, repo: str | None = None, rev: str | 
     pipelines), merged as dvc.api does; ``deps``: only the keys stages depend on."""
     from tide.pipeline.metrics import params_files, read_params
 
-    with _source(repo, rev, None) as src:
+    with source_of(repo, rev, None) as src:
         files = _SourceFiles(src)
         found = read_params(files, _abs(src, targets), deps_only=deps)
         if not targets and not deps:  # dvc: params.yaml whole, other files only the keys stages use
@@ -104,5 +104,5 @@ def metrics_show(*targets: str, repo: str | None = None, rev: str | None = None,
     pipelines), merged as dvc.api does."""
     from tide.pipeline.metrics import read_metrics
 
-    with _source(repo, rev, None) as src:
+    with source_of(repo, rev, None) as src:
         return _merge(read_metrics(_SourceFiles(src), _abs(src, targets)))

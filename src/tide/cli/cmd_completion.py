@@ -33,9 +33,9 @@ def _words(words) -> str:
 def script(shell: str) -> str:
     import importlib
 
-    from tide.cli.main import COMMANDS, _available, build_parser
+    from tide.cli.main import COMMANDS, available, build_parser
 
-    names = [n for n, (mod, _) in COMMANDS.items() if _available(mod)]
+    names = [n for n, (mod, _) in COMMANDS.items() if available(mod)]
     opts: dict[str, list[str]] = {}
     subs: dict[str, list[str]] = {}
     for name in names:

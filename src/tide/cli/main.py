@@ -99,7 +99,7 @@ CML_REFUSED: dict[str, str] = {
 LOG_LEVELS = ("error", "warn", "info", "debug")
 
 
-def _available(module: str) -> bool:
+def available(module: str) -> bool:
     here = os.path.dirname(__file__)
     return os.path.exists(os.path.join(here, f"cmd_{module}.py"))
 
@@ -116,7 +116,7 @@ def _print_help() -> None:
         "commands:",
     ]
     for name, (mod, text) in COMMANDS.items():
-        if _available(mod):
+        if available(mod):
             lines.append(f"  {name:<11} {text}")
     lines += ["", "Run 'tide COMMAND --help' for a command's options."]
     print("\n".join(lines))
@@ -225,10 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     if name.startswith("-"):
         print(f"tide: unknown option '{name}'; see 'tide --help'", file=sys.stderr)
         return 2
-    if name not in COMMANDS or not _available(COMMANDS[name][0]):
+    if name not in COMMANDS or not available(COMMANDS[name][0]):
         import difflib
 
-        close = difflib.get_close_matches(name, [n for n, (m, _) in COMMANDS.items() if _available(m)], n=1)
+        close = difflib.get_close_matches(name, [n for n, (m, _) in COMMANDS.items() if available(m)], n=1)
         hint = f"; did you mean '{close[0]}'?" if close else "; see 'tide --help'"
         print(f"tide: '{name}' is not a tide command{hint}", file=sys.stderr)
         return 2

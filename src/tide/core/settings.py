@@ -60,7 +60,7 @@ def load(root: str) -> Settings:
 
 
 # --- typed sections of the retrain loop (registry, gate, deploy, retrain, schedule) -----------------
-def _typed(section: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None) -> Any:
+def typed(section: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None) -> Any:
     value = section.get(key, default)
     if value is None:
         return default
@@ -72,7 +72,7 @@ def _typed(section: dict[str, Any], key: str, kind: type | tuple[type, ...], whe
     return value
 
 
-def _only(section: dict[str, Any], allowed: set[str], where: str) -> None:
+def only_keys(section: dict[str, Any], allowed: set[str], where: str) -> None:
     bad = sorted(set(section) - allowed)
     if bad:
         raise ConfigError(f"{FILE_NAME}: unknown key '{where}.{bad[0]}' (known: {', '.join(sorted(allowed))})")
@@ -137,15 +137,15 @@ def _rule(raw: Any, where: str, primary: bool) -> MetricRule:
         raw = {"metric": raw}
     if not isinstance(raw, dict):
         raise ConfigError(f"{FILE_NAME}: '{where}' must be a mapping with 'metric'")
-    _only(raw, {"metric", "direction", "min_improvement", "max_worsening"}, where)
-    metric = _typed(raw, "metric", str, where)
+    only_keys(raw, {"metric", "direction", "min_improvement", "max_worsening"}, where)
+    metric = typed(raw, "metric", str, where)
     if not metric:
         raise ConfigError(f"{FILE_NAME}: '{where}.metric' is required")
-    direction = _typed(raw, "direction", str, where, "higher")
+    direction = typed(raw, "direction", str, where, "higher")
     if direction not in ("higher", "lower"):
         raise ConfigError(f"{FILE_NAME}: '{where}.direction' must be 'higher' or 'lower', got '{direction}'")
-    rule = MetricRule(metric, direction, _typed(raw, "min_improvement", float, where, 0.0),
-                      _typed(raw, "max_worsening", float, where, 0.0))
+    rule = MetricRule(metric, direction, typed(raw, "min_improvement", float, where, 0.0),
+                      typed(raw, "max_worsening", float, where, 0.0))
     if rule.min_improvement < 0 or rule.max_worsening < 0:
         raise ConfigError(f"{FILE_NAME}: '{where}' amounts must not be negative")
     return rule
@@ -153,41 +153,41 @@ def _rule(raw: Any, where: str, primary: bool) -> MetricRule:
 
 def registry_settings(s: Settings) -> RegistrySettings:
     sec = s.section("registry")
-    _only(sec, {"model", "path", "type", "data"}, "registry")
-    return RegistrySettings(_typed(sec, "model", str, "registry"),
-                            s.inside("registry.path", _typed(sec, "path", str, "registry")),
-                            _typed(sec, "type", str, "registry", "model"),
-                            s.inside("registry.data", _typed(sec, "data", str, "registry")))
+    only_keys(sec, {"model", "path", "type", "data"}, "registry")
+    return RegistrySettings(typed(sec, "model", str, "registry"),
+                            s.inside("registry.path", typed(sec, "path", str, "registry")),
+                            typed(sec, "type", str, "registry", "model"),
+                            s.inside("registry.data", typed(sec, "data", str, "registry")))
 
 
 def gate_settings(s: Settings) -> GateSettings:
     sec = s.section("gate")
-    _only(sec, {"metrics", "primary", "guards", "predictions", "bootstrap", "records"}, "gate")
+    only_keys(sec, {"metrics", "primary", "guards", "predictions", "bootstrap", "records"}, "gate")
     guards = sec.get("guards") or []
     if not isinstance(guards, list):
         raise ConfigError(f"{FILE_NAME}: 'gate.guards' must be a list")
     boot = sec.get("bootstrap") or {}
     if not isinstance(boot, dict):
         raise ConfigError(f"{FILE_NAME}: 'gate.bootstrap' must be a mapping")
-    _only(boot, {"samples", "confidence", "seed"}, "gate.bootstrap")
-    conf = _typed(boot, "confidence", float, "gate.bootstrap", 0.95)
-    samples = _typed(boot, "samples", int, "gate.bootstrap", 1000)
+    only_keys(boot, {"samples", "confidence", "seed"}, "gate.bootstrap")
+    conf = typed(boot, "confidence", float, "gate.bootstrap", 0.95)
+    samples = typed(boot, "samples", int, "gate.bootstrap", 1000)
     if not 0.5 <= conf < 1 or samples < 100:
         raise ConfigError(f"{FILE_NAME}: 'gate.bootstrap' needs 0.5 <= confidence < 1 and samples >= 100")
     return GateSettings(
-        metrics=s.inside("gate.metrics", _typed(sec, "metrics", str, "gate", "metrics.json")),
+        metrics=s.inside("gate.metrics", typed(sec, "metrics", str, "gate", "metrics.json")),
         primary=_rule(sec["primary"], "gate.primary", True) if sec.get("primary") else None,
         guards=tuple(_rule(g, f"gate.guards[{i}]", False) for i, g in enumerate(guards)),
-        predictions=s.inside("gate.predictions", _typed(sec, "predictions", str, "gate")),
-        samples=samples, confidence=conf, seed=_typed(boot, "seed", int, "gate.bootstrap", 0),
-        records=s.inside("gate.records", _typed(sec, "records", str, "gate", "promotions")),
+        predictions=s.inside("gate.predictions", typed(sec, "predictions", str, "gate")),
+        samples=samples, confidence=conf, seed=typed(boot, "seed", int, "gate.bootstrap", 0),
+        records=s.inside("gate.records", typed(sec, "records", str, "gate", "promotions")),
     )
 
 
 def deploy_settings(s: Settings) -> DeploySettings:
     sec = s.section("deploy")
-    _only(sec, {"command", "copy_to"}, "deploy")
-    d = DeploySettings(_typed(sec, "command", str, "deploy"), _typed(sec, "copy_to", str, "deploy"))
+    only_keys(sec, {"command", "copy_to"}, "deploy")
+    d = DeploySettings(typed(sec, "command", str, "deploy"), typed(sec, "copy_to", str, "deploy"))
     if d.copy_to:
         from tide.core.paths import is_url
 
@@ -209,11 +209,11 @@ def _strings(sec: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 def retrain_settings(s: Settings) -> RetrainSettings:
     sec = s.section("retrain")
-    _only(sec, {"base", "stage", "remote", "runner", "get_data", "pr_files", "plots"}, "retrain")
+    only_keys(sec, {"base", "stage", "remote", "runner", "get_data", "pr_files", "plots"}, "retrain")
     return RetrainSettings(
-        base=_typed(sec, "base", str, "retrain", "main"), stage=_typed(sec, "stage", str, "retrain", "prod"),
-        remote=_typed(sec, "remote", str, "retrain"), runner=_typed(sec, "runner", str, "retrain"),
-        get_data=_typed(sec, "get_data", str, "retrain"),
+        base=typed(sec, "base", str, "retrain", "main"), stage=typed(sec, "stage", str, "retrain", "prod"),
+        remote=typed(sec, "remote", str, "retrain"), runner=typed(sec, "runner", str, "retrain"),
+        get_data=typed(sec, "get_data", str, "retrain"),
         pr_files=tuple(s.inside("retrain.pr_files", p) for p in _strings(sec, "pr_files", "retrain")),
         plots=tuple(s.inside("retrain.plots", p) for p in _strings(sec, "plots", "retrain")),
     )
@@ -221,8 +221,8 @@ def retrain_settings(s: Settings) -> RetrainSettings:
 
 def schedule_settings(s: Settings) -> ScheduleSettings:
     sec = s.section("schedule")
-    _only(sec, {"cron"}, "schedule")
-    return ScheduleSettings(_typed(sec, "cron", str, "schedule", "0 8 * * *"))
+    only_keys(sec, {"cron"}, "schedule")
+    return ScheduleSettings(typed(sec, "cron", str, "schedule", "0 8 * * *"))
 
 
 @dataclass(frozen=True)
@@ -237,11 +237,11 @@ class CISettings:
 
 def ci_settings(s: Settings) -> CISettings:
     sec = s.section("ci")
-    _only(sec, {"install", "runner", "labels", "python"}, "ci")
+    only_keys(sec, {"install", "runner", "labels", "python"}, "ci")
     if isinstance(sec.get("python"), float):  # YAML reads 3.10 as the number 3.1
         raise ConfigError(f"{FILE_NAME}: 'ci.python' must be quoted, e.g. python: '3.11'")
-    out = CISettings(_typed(sec, "install", str, "ci"), _typed(sec, "runner", str, "ci"),
-                     _typed(sec, "labels", str, "ci"), _typed(sec, "python", str, "ci", "3.11"))
+    out = CISettings(typed(sec, "install", str, "ci"), typed(sec, "runner", str, "ci"),
+                     typed(sec, "labels", str, "ci"), typed(sec, "python", str, "ci", "3.11"))
     for key in ("install", "runner", "labels", "python"):
         if getattr(out, key) is not None and not getattr(out, key).strip():
             raise ConfigError(f"{FILE_NAME}: 'ci.{key}' must not be empty")
@@ -274,8 +274,8 @@ def ui_url(s: Settings, env: Any = None, local_forge: bool = False) -> str:
     if value:
         return check_ui_url(value, UI_URL_ENV)
     sec = s.section("ui")
-    _only(sec, UI_KEYS, "ui")
-    url = _typed(sec, "url", str, "ui")
+    only_keys(sec, UI_KEYS, "ui")
+    url = typed(sec, "url", str, "ui")
     if url:
         return check_ui_url(url, f"{FILE_NAME}: 'ui.url'")
     return UI_DEFAULT_URL if local_forge else ""
@@ -285,7 +285,7 @@ def ui_runners(s: Settings) -> tuple[str, ...]:
     """``ui.runners``: the clouds whose runners the overview lists, ``KIND[:REGION]`` each (empty: the clouds
     retrain.runner, ci.runner and the runners: profiles name, when their credentials are there)."""
     sec = s.section("ui")
-    _only(sec, UI_KEYS, "ui")
+    only_keys(sec, UI_KEYS, "ui")
     value = sec.get("runners") or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{FILE_NAME}: 'ui.runners' must be a list like [aws:us-east, kubernetes]")

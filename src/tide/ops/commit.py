@@ -115,10 +115,10 @@ def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, t
 
 
 def _split(repo: Repo, targets: list[str] | None, cwd: str):
-    from tide.ops.status import _split_targets
+    from tide.ops.status import split_targets
     from tide.workspace.index import find_dvc_files
 
-    sel, rest = _split_targets(repo, targets, cwd, bool(find_dvc_files(repo.root, repo.ignore)[1]))
+    sel, rest = split_targets(repo, targets, cwd, bool(find_dvc_files(repo.root, repo.ignore)[1]))
     return sel, rest
 
 

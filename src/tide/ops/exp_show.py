@@ -118,14 +118,14 @@ def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: boo
     from tide.pipeline.revfs import RevStore
 
     store = RevStore(repo, todo)
-    return {r: _collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
+    return {r: collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
 
 
 def _cache_path(repo: Repo, rev: str) -> str:
     return os.path.join(repo.tmp_dir, "tide-exps-cache", rev[:2], rev[2:] + ".json")
 
 
-def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
+def collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
                  param_deps: bool = False, store: RevStore | None = None) -> dict[str, Any]:
     """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
     params only: ``param_deps`` reads afresh."""
@@ -258,9 +258,9 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
-        result.append(_collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
+        result.append(collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
     for b in bases:
-        state = memo.pop(b, None) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        state = memo.pop(b, None) or collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
         state["name"] = names.get(b)
         ranges = []
         for ref, sha in exps.get(b, {}).items():
@@ -281,7 +281,7 @@ def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: boo
         chain = git.out("rev-list", sha, f"^{base}").split() or [sha]
         info.update(_commit_info(git, [c for c in chain if c not in info]))
     memo = {} if memo is None else memo
-    revs = [memo.pop(c, None) or _collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
+    revs = [memo.pop(c, None) or collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
             for c in chain]
     revs[0]["name"] = ref.name
     return {"revs": revs, "executor": None, "name": ref.name}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tide.core.config import to_bool
 from tide.objects.transfer import Progress, fetch
 from tide.ops.data_scope import Group, Scope, gather, open_remote
-from tide.ops.push import TransferSummary, _raise_failures
+from tide.ops.push import TransferSummary, raise_failures
 from tide.ops.remote import resolve
 from tide.storage.base import RemoteSpec
 from tide.workspace.repo import Repo
@@ -29,7 +29,7 @@ def run_fetch(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | N
         if all(not (r.corrupt or r.failed) for r in summary.results.values()):
             _warn_missing(summary, names, warn)
             return summary
-        _raise_failures(summary.results, verb, "download", names, urls, holders)
+        raise_failures(summary.results, verb, "download", names, urls, holders)
     return summary
 
 

@@ -109,7 +109,7 @@ def show_table(result: dict[str, Any], markdown: bool, precision: int, with_rev:
             if "error" in entry:  # as dvc: a row of dashes, no column of its own
                 flat = {}
             else:
-                flat = m._flat(data) if isinstance(data, dict) else {"": data}
+                flat = m.flatten(data) if isinstance(data, dict) else {"": data}
             row = {"Revision": rev or WORKSPACE, "Path": path}
             for k, v in flat.items():
                 if k not in cols:

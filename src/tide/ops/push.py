@@ -74,7 +74,7 @@ def run_push(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | No
                     summary.runs = push_runs(repo.cache.root, rem.store, rem.jobs)
             finally:
                 rem.close()
-    _raise_failures(summary.results, "push", "upload")
+    raise_failures(summary.results, "push", "upload")
     return summary
 
 
@@ -131,7 +131,7 @@ def _epoch(store) -> str:
         return ""
 
 
-def _raise_failures(results: dict[str, TransferResult], verb: str, action: str,
+def raise_failures(results: dict[str, TransferResult], verb: str, action: str,
                     names: dict[ObjRef, str] | None = None, urls: dict[str, str] | None = None,
                     holders: dict[ObjRef, ObjRef] | None = None) -> None:
     names = names or {}

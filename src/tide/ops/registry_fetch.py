@@ -58,12 +58,12 @@ def all_imports(repo: Repo, scope: Scope) -> bool:
     return len(found) + sum(1 for dep, _ in urls if is_versioned(dep)) == len(outs)
 
 
-def _lacking(repo: Repo, out) -> bool:
+def lacking(repo: Repo, out) -> bool:
     from tide.objects.transfer import missing_from
-    from tide.ops.registry_source import _missing
+    from tide.ops.registry_source import objects_missing
 
     ref = ObjRef(out.md5, out.legacy)
-    return _missing(repo.cache, [] if ref.is_dir else [ref], [ref] if ref.is_dir else [], missing_from)
+    return objects_missing(repo.cache, [] if ref.is_dir else [ref], [ref] if ref.is_dir else [], missing_from)
 
 
 def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=None) -> int:
@@ -75,7 +75,7 @@ def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=No
     n = fetch_versioned(repo, urls)  # version-aware import-url: the recorded versions, from the bucket
     groups: dict[tuple[str, str, str], list] = {}
     for dep, out in found:
-        if _lacking(repo, out):
+        if lacking(repo, out):
             info = dep["repo"]
             opts = {k: info[k] for k in ("config", "remote") if info.get(k)}  # as the import was made
             groups.setdefault((info["url"], info["rev_lock"], repr(sorted(opts.items()))), []).append((dep, out))
@@ -155,7 +155,7 @@ def materialize_unlocked(repo: Repo, items: dict[str, tuple[dict, object]], res,
     anything of that source is written) unless ``force``. A source that cannot be read fails the
     output (``res.failed``), the workspace left as it is. Fills ``res`` (a CheckoutResult)."""
     from tide.core.errors import TideError
-    from tide.ops.registry_get import _complete_local_cache, fetch_plan, materialize, plan
+    from tide.ops.registry_get import complete_local_cache, fetch_plan, materialize, plan
     from tide.ops.registry_source import open_source
 
     groups: dict[tuple[str, str, str], list] = {}
@@ -171,7 +171,7 @@ def materialize_unlocked(repo: Repo, items: dict[str, tuple[dict, object]], res,
                     for abspath, pl in plans:
                         _refuse_losing(repo, src, abspath, pl)
                 for abspath, pl in plans:
-                    cache = _complete_local_cache(src, pl)
+                    cache = complete_local_cache(src, pl)
                     if cache is None:
                         cache = src.scratch_cache()
                         fetch_plan(src, pl, cache, jobs)
@@ -202,7 +202,7 @@ def _remove_path(path: str) -> None:
 
 def _refuse_losing(repo: Repo, src, abspath: str, pl) -> None:
     """``NeedsForce`` when a file at ``abspath`` is neither what the source has for it nor in the cache."""
-    from tide.workspace.checkout import _current_md5
+    from tide.workspace.checkout import current_md5
 
     if not os.path.lexists(abspath):
         return
@@ -219,7 +219,7 @@ def _refuse_losing(repo: Repo, src, abspath: str, pl) -> None:
             with open(path, "rb") as f:
                 if f.read() == blobs[it.blob]:
                     continue
-        md5 = _current_md5(repo.hasher, path)
+        md5 = current_md5(repo.hasher, path)
         if md5 is None or (it is not None and it.ref is not None and it.ref.oid == md5) or repo.cache.exists(md5):
             continue
         shown = repo.rel(path)

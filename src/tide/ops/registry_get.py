@@ -119,7 +119,7 @@ def materialize(src: Source, pl: Plan, cache, dst: str) -> None:
         else:
             os.replace(tmp, dst)
     except BaseException:
-        _remove(tmp)
+        remove_path(tmp)
         raise
 
 
@@ -127,17 +127,17 @@ def _swap(tmp: str, dst: str) -> None:
     old = dst + ".tide-old"
     os.replace(dst, old)
     os.replace(tmp, dst)
-    _remove(old)
+    remove_path(old)
 
 
-def _remove(path: str) -> None:
+def remove_path(path: str) -> None:
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.lexists(path):
         os.unlink(path)
 
 
-def _complete_local_cache(src: Source, pl: Plan):
+def complete_local_cache(src: Source, pl: Plan):
     """The source's own cache (read-only, copied from) when it holds every object of the plan."""
     from tide.objects.cache import ObjectCache
     from tide.objects.transfer import missing_from
@@ -165,11 +165,11 @@ def get(url: str, path: str, out: str | None = None, rev: str | None = None, job
         if os.path.lexists(dst) and not force:
             kind = "directory" if os.path.isdir(dst) else "file"
             raise OutputExists(f"the {kind} '{dst}' already exists locally; to override it, re-run with --force")
-        cache = _complete_local_cache(src, pl)
+        cache = complete_local_cache(src, pl)
         if cache is None:  # not all in the source's own cache: fetch into a scratch cache first
             cache = src.scratch_cache()
             fetch_plan(src, pl, cache, jobs, progress)
         if os.path.lexists(dst):
-            _remove(dst)
+            remove_path(dst)
         materialize(src, pl, cache, dst)
     return dst

@@ -102,25 +102,25 @@ def _fetch_into(repo: Repo, src: Source, path: str, base: Out, ptr: str, rev: st
         w = pl.whole
         out = Out(base.path, dst, w.md5, w.size, w.nfiles, w.isexec, w.hash_name)
         fetch_plan(src, pl, repo.cache, jobs, progress)
-        _checkout(repo, out, force)
+        checkout_import(repo, out, force)
         return _pointer(ptr, out, dep, False)
     cache = src.scratch_cache()
     fetch_plan(src, pl, cache, jobs, progress)
     if os.path.lexists(dst):
-        from tide.ops.registry_get import _remove
+        from tide.ops.registry_get import remove_path
 
-        _remove(dst)
+        remove_path(dst)
     materialize(src, pl, cache, dst)
     res = repo.hasher.hash_path(dst)
     from tide.ops.add import store
 
     store(repo, res, link=True)
     out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
-    _checkout(repo, out, True)
+    checkout_import(repo, out, True)
     return _pointer(ptr, out, dep, False)
 
 
-def _checkout(repo: Repo, out: Out, force: bool) -> None:
+def checkout_import(repo: Repo, out: Out, force: bool) -> None:
     from tide.workspace.checkout import checkout_out
 
     r = checkout_out(out, repo.rel(out.abspath), repo.hasher, repo.cache, force=force)
@@ -228,13 +228,13 @@ def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None,
         key = (url, want_rev)
         if key not in revs:
             revs[key] = resolve_rev(url, want_rev, repo.env)
-        if revs[key] == info["rev_lock"] and _workspace_matches(repo, out):
+        if revs[key] == info["rev_lock"] and workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     options = {k: info[k] for k in ("config", "remote") if info.get(k)}
     with open_source(url, want_rev, repo.env, **options) as src:
         lock = src.rev_lock()
         same = (lock == info.get("rev_lock") and (rev is None or rev == info.get("rev"))
-                and out.md5 is not None and not no_download and _workspace_matches(repo, out))
+                and out.md5 is not None and not no_download and workspace_matches(repo, out))
         if same:
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
         base = Out(out.path, out.abspath, extra=dict(out.extra))
@@ -250,7 +250,7 @@ def _update_repo_import(repo: Repo, pf: PointerFile, dep: dict, rev: str | None,
     return UpdateResult(repo.rel(pf.path), changed, repo.rel(out.abspath), f"{dep['path']} ({url})")
 
 
-def _workspace_matches(repo: Repo, out: Out) -> bool:
+def workspace_matches(repo: Repo, out: Out) -> bool:
     if not os.path.lexists(out.abspath):
         return False
     try:

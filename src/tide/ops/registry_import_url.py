@@ -14,7 +14,7 @@ import os
 
 from tide.core.errors import MissingError, UsageError
 from tide.ops.import_db import stage_md5
-from tide.ops.registry_import import ImportResult, NeedsForceImport, UpdateResult, _checkout
+from tide.ops.registry_import import ImportResult, NeedsForceImport, UpdateResult, checkout_import
 from tide.ops.registry_versions import FLAG, is_versioned, versioned_dep
 from tide.workspace import pointers
 from tide.workspace.pointers import Out, PointerFile
@@ -124,7 +124,7 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
 def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
            options: dict[str, str] | None) -> PointerFile:
     from tide.ops.add import store
-    from tide.ops.registry_get import _remove
+    from tide.ops.registry_get import remove_path
     from tide.ops.registry_url import get_url
 
     dst = base.abspath
@@ -140,13 +140,13 @@ def _fetch(repo: Repo, url: str, base: Out, ptr: str, no_download: bool,
                 raise UsageError("--no-download needs the URL's hash: this server tells no etag")
             return _pointer(ptr, base, dep)
     if os.path.lexists(dst):
-        _remove(dst)
+        remove_path(dst)
     src = _local(url, os.path.dirname(ptr)) if _is_local(url) else url
     get_url(src, dst, options, force=True, env=repo.env)
     res = repo.hasher.hash_path(dst)
     store(repo, res, link=True)
     out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
-    _checkout(repo, out, True)
+    checkout_import(repo, out, True)
     if dep is None:  # a server without etags: the md5 of what was downloaded
         dep = _dep(url, res.md5, res.size, res.nfiles, options)
     return _pointer(ptr, out, dep)
@@ -166,7 +166,7 @@ def _fetch_versioned(repo: Repo, url: str, base: Out, ptr: str, no_download: boo
     res = repo.hasher.hash_path(base.abspath)
     store(repo, res, link=True)
     out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
-    _checkout(repo, out, True)
+    checkout_import(repo, out, True)
     return _pointer(ptr, out, dep)
 
 
@@ -231,7 +231,7 @@ def _to_remote(repo: Repo, url: str, base: Out, ptr: str, options: dict[str, str
 def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False,
                jobs: int | None = None, to_remote: bool = False, remote: str | None = None) -> UpdateResult:
     """``to_remote``: the new data goes straight to the remote (dvc's ``update --to-remote``)."""
-    from tide.ops.registry_import import _workspace_matches
+    from tide.ops.registry_import import workspace_matches
 
     url = dep["path"]
     out = pf.outs[0]
@@ -240,17 +240,17 @@ def update_url(repo: Repo, pf: PointerFile, dep: dict, no_download: bool = False
     new = None
     if is_versioned(dep) and not to_remote:  # the current versions, downloaded only when they changed
         now = versioned_dep(url, fs_config if isinstance(fs_config, dict) else None, repo.env)
-        if now == dep and out.md5 is not None and not no_download and _workspace_matches(repo, out):
+        if now == dep and out.md5 is not None and not no_download and workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
         new = _fetch_versioned(repo, url, Out(out.path, out.abspath, extra=dict(out.extra)), pf.path, no_download,
                                None, now)
     elif _is_local(url) and out.md5 is not None and not no_download and not to_remote:
         md5, _, _ = local_hash(_local(url, os.path.dirname(pf.path)))
-        if md5 == dep.get("md5") and _workspace_matches(repo, out):
+        if md5 == dep.get("md5") and workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     elif not _is_local(url) and out.md5 is not None and not no_download and not to_remote:
         now = remote_dep(url, options, repo.env)  # unchanged etags: nothing to download (as dvc)
-        if now is not None and now == dep and _workspace_matches(repo, out):
+        if now is not None and now == dep and workspace_matches(repo, out):
             return UpdateResult(repo.rel(pf.path), False, repo.rel(out.abspath))
     base = Out(out.path, out.abspath, extra=dict(out.extra))
     if to_remote:

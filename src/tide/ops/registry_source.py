@@ -422,7 +422,7 @@ class Source:
                 fetch(cache, store, files, dirs, jobs or 1, None, verify=False)
             finally:
                 store.close()
-        if not _missing(cache, files, dirs, missing_from):
+        if not objects_missing(cache, files, dirs, missing_from):
             return True, None, None
         settings = self.settings(where)
         name = (self.remote if not where else None) or settings.get("core", {}).get("remote")
@@ -439,7 +439,7 @@ class Source:
                 res = fetch(cache, rem.store, files, dirs, rem.jobs, progress, verify=verify_downloads(rem.spec))
             finally:
                 rem.close()
-            if res.ok and not _missing(cache, files, dirs, missing_from):
+            if res.ok and not objects_missing(cache, files, dirs, missing_from):
                 return True, res, name
         return False, res, name
 
@@ -457,7 +457,7 @@ class Source:
         for rel, dep in imports.items():
             files_left = missing_from(cache, files)
             dirs_left = missing_from(cache, dirs)
-            if not files_left and not dirs_left and not _missing(cache, files, dirs, missing_from):
+            if not files_left and not dirs_left and not objects_missing(cache, files, dirs, missing_from):
                 return True
             out = outs[rel]
             ref = ObjRef(out.md5, out.legacy)
@@ -475,7 +475,7 @@ class Source:
                         up.provide(cache, [ref], [], jobs, progress, depth=depth + 1)
             except TideError:
                 continue  # not there either: the caller reports what is missing
-        return not _missing(cache, files, dirs, missing_from)
+        return not objects_missing(cache, files, dirs, missing_from)
 
 
 def _repo_dep(data: object) -> dict | None:
@@ -532,7 +532,7 @@ def _manifests(cache, store, files, dirs, jobs, progress, verify=True):
     return res
 
 
-def _missing(cache, files, dirs, missing_from) -> bool:
+def objects_missing(cache, files, dirs, missing_from) -> bool:
     from tide.core import manifest
     from tide.objects.ref import ObjRef
 

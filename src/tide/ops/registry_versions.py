@@ -57,7 +57,7 @@ def download(url: str, dep: dict, dst: str, env) -> None:
     import shutil
 
     from tide.core.fsutil import tmp_name
-    from tide.ops.registry_get import _remove
+    from tide.ops.registry_get import remove_path
     from tide.ops.registry_url import CHUNK, open_parent
 
     cfg = dep.get("fs_config")
@@ -82,10 +82,10 @@ def download(url: str, dep: dict, dst: str, env) -> None:
             with backend.open_version(key, vid) as src, open(target, "wb") as f:
                 shutil.copyfileobj(src, f, CHUNK)
         if os.path.lexists(dst):
-            _remove(dst)
+            remove_path(dst)
         os.replace(tmp, dst)
     except BaseException:
-        _remove(tmp)
+        remove_path(tmp)
         raise
 
 
@@ -97,11 +97,11 @@ def fetch_versioned(repo: Repo, urls: list[tuple[dict, object]]) -> int:
     import shutil
     import tempfile
 
-    from tide.ops.registry_fetch import _lacking
+    from tide.ops.registry_fetch import lacking
 
     n = 0
     for dep, out in urls:
-        if not is_versioned(dep) or not _lacking(repo, out):
+        if not is_versioned(dep) or not lacking(repo, out):
             continue
         work = tempfile.mkdtemp(prefix="tide-versions-", dir=repo.tmp_dir)
         try:

@@ -47,8 +47,8 @@ def chunk_params_of(raw: bytes | None, name: str, env) -> object | None:
     where = f"remotes.{name}"
     if not isinstance(sec, dict):
         raise ConfigError(f"{S.FILE_NAME}: '{where}' must be a mapping")
-    S._only(sec, KEYS, where)
-    fmt = S._typed(sec, "format", str, where, "dvc")
+    S.only_keys(sec, KEYS, where)
+    fmt = S.typed(sec, "format", str, where, "dvc")
     if fmt not in ("dvc", "chunked"):
         raise ConfigError(f"{S.FILE_NAME}: '{where}.format' must be 'dvc' or 'chunked', got {fmt!r}")
     if fmt == "dvc":
@@ -56,9 +56,9 @@ def chunk_params_of(raw: bytes | None, name: str, env) -> object | None:
     from tide.objects.chunked_format import ChunkParams
 
     dflt = ChunkParams()
-    avg = S._typed(sec, "chunk_size", int, where, dflt.avg)
-    pack = S._typed(sec, "pack_size", int, where, dflt.pack)
-    comp = S._typed(sec, "compression", str, where, "zstd")
+    avg = S.typed(sec, "chunk_size", int, where, dflt.avg)
+    pack = S.typed(sec, "pack_size", int, where, dflt.pack)
+    comp = S.typed(sec, "compression", str, where, "zstd")
     if not 256 <= avg <= 4 << 20:
         raise ConfigError(f"{S.FILE_NAME}: '{where}.chunk_size' must be between 256 and 4194304, got {avg}")
     if not 64 << 10 <= pack <= 1 << 30:

@@ -36,7 +36,7 @@ def scope(repo: Repo, targets: list[str] | None, cwd: str, recursive: bool = Fal
     found = find_dvc_files(repo.root, repo.ignore)
     everything = collect(repo, found)
     pointer_tracked = [t for t in everything if t.stage is None]
-    stage_idx, ptr_targets = _split_targets(repo, targets, cwd, bool(found[1]), recursive)
+    stage_idx, ptr_targets = split_targets(repo, targets, cwd, bool(found[1]), recursive)
     tracked = [] if targets else pointer_tracked
     if targets and recursive:  # dvc: a directory names the .dvc files under it, not the outputs inside it
         dirs = [os.path.normpath(os.path.join(cwd, t)) for t in targets]
@@ -159,7 +159,7 @@ def _import_updates(repo: Repo, tracked: list[Tracked]) -> dict[str, dict]:
     return found
 
 
-def _split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool, recursive: bool = False):
+def split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bool, recursive: bool = False):
     """Stage indexes (None when there are no pipelines to check) and the targets left for .dvc files."""
     if not pipelines:
         return None, list(targets or [])

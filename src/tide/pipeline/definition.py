@@ -107,10 +107,10 @@ class Pipeline:
 
 
 def _where(root: str, path: str) -> str:
-    return _rel(root, path).replace(os.sep, "/")
+    return fast_relpath(root, path).replace(os.sep, "/")
 
 
-def _rel(root: str, path: str) -> str:
+def fast_relpath(root: str, path: str) -> str:
     """``os.path.relpath(path, root)``; a prefix strip when both are normal absolute paths (the parser calls
     this several times per stage: relpath's two abspath calls were a third of parsing 32k stages)."""
     if os.path.isabs(path) and os.path.isabs(root) and os.path.normpath(root) == root:
@@ -369,7 +369,7 @@ def _stage(name: str, body: Any, ctx: dict[str, Any], path: str, root: str, read
 
 
 def _inside(root: str, abspath: str, shown: str, where: str) -> None:
-    rel = _rel(root, abspath)
+    rel = fast_relpath(root, abspath)
     if rel == ".." or rel.startswith(".." + os.sep):
         raise PathError(f"{where}: '{shown}' is outside the repository")
 
@@ -431,7 +431,7 @@ def _out(item: Any, kind: str, wdir: str, root: str, where: str) -> OutDef:
         if k in opts and not isinstance(opts[k], bool):
             raise FileFormatError(f"{where}: output '{path}': '{k}' must be true or false")
     abspath = _abs(root, wdir, path, where, "output")
-    rel = _rel(root, abspath)
+    rel = fast_relpath(root, abspath)
     if rel == "." or rel.split(os.sep)[0] in (".dvc", ".git"):
         raise PathError(f"{where}: output '{path}' cannot be the repository root, .dvc/ or .git/")
     extra = {k: v for k, v in opts.items() if k not in ("cache", "persist", "push", "remote")}

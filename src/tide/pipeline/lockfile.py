@@ -6,7 +6,7 @@ import os
 
 from tide.core import dvcschema, yamlio
 from tide.core.errors import TideError
-from tide.workspace.pointers import Out, _parse_out
+from tide.workspace.pointers import Out, parse_out
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def parse_lock(data: Any, root: str, lock_path: str, where: str | None = None,
     result: list[tuple[str, Out]] = []
     for name, stage in stages.items():  # the schema made each a mapping with lists of mappings
         for item in stage.get("outs") or []:
-            result.append((name, _parse_out(item, root, wdirs.get(name, base), f"{where}:{name}")))
+            result.append((name, parse_out(item, root, wdirs.get(name, base), f"{where}:{name}")))
     return result
 
 

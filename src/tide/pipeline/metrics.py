@@ -31,7 +31,7 @@ def metrics_mapping(text: str, name: str, where: str) -> dict[str, Any]:
     data = _drop_lists(parse_metrics(text, name, where))
     if not isinstance(data, dict):
         raise FileFormatError(f"{where}: expected a mapping of metrics, got {type(data).__name__}")
-    return _flat(data)
+    return flatten(data)
 
 
 def _scalar(v: str) -> Any:
@@ -198,7 +198,7 @@ def _drop_lists(d: Any) -> Any:
     return d
 
 
-def _flat(d: Any) -> dict[str, Any]:
+def flatten(d: Any) -> dict[str, Any]:
     if not d:
         return {}
     if isinstance(d, dict):
@@ -210,8 +210,8 @@ def diff(old: dict[str, Any], new: dict[str, Any], with_unchanged: bool = False)
     """dvc's diff: ``{path: {key: {"old", "new", "diff"}}}`` (diff only for two numbers)."""
     res: dict[str, dict[str, Any]] = {}
     for path in sorted(set(old) | set(new)):
-        a = _flat(old.get(path, {}).get("data"))
-        b = _flat(new.get(path, {}).get("data"))
+        a = flatten(old.get(path, {}).get("data"))
+        b = flatten(new.get(path, {}).get("data"))
         entries: dict[str, Any] = {}
         for key in sorted(set(a) | set(b)):
             ov, nv = a.get(key), b.get(key)

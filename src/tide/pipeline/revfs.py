@@ -7,7 +7,7 @@ import os
 
 from tide.core import manifest, yamlio
 from tide.core.errors import FileFormatError, MissingError, TideError
-from tide.pipeline.definition import YAML_NAME, WorkspaceReader, _rel
+from tide.pipeline.definition import YAML_NAME, WorkspaceReader, fast_relpath
 from tide.pipeline.lockfile import LOCK_NAME, counted_outs
 from tide.workspace import pointers
 from tide.workspace.pointers import Out
@@ -49,7 +49,7 @@ class RevReader:
                 and not f.startswith(".dvc/")]
 
     def _rel(self, abspath: str) -> str:
-        return _rel(self.repo.root, abspath).replace(os.sep, "/")  # relpath without its abspath calls
+        return fast_relpath(self.repo.root, abspath).replace(os.sep, "/")  # relpath without its abspath calls
 
     def dvc_yamls(self) -> list[str]:
         return sorted(os.path.join(self.repo.root, f) for f in self.files

@@ -122,7 +122,7 @@ class Facts:
     def _read_with(self, reader) -> dict[str, Any]:
         """Metrics and params (as ``ops.metrics.show``/``ops.params.show`` read them) and tracked outputs."""
         from tide.pipeline import metrics as m
-        from tide.pipeline.metrics import _flat
+        from tide.pipeline.metrics import flatten
 
         out: dict[str, Any] = {"metrics": {}, "params": {}, "outs": [], "errors": []}
         try:
@@ -130,13 +130,13 @@ class Facts:
                 if "error" in entry:
                     out["errors"].append(f"{path}: {entry['error'].get('msg', '')}")
                 else:
-                    out["metrics"][path] = _numbers(_flat(entry.get("data")))
+                    out["metrics"][path] = _numbers(flatten(entry.get("data")))
         except TideError as exc:
             out["errors"].append(str(exc))
         try:
             for path, entry in m.read_params(reader).items():
                 if isinstance(entry, dict) and "data" in entry:
-                    out["params"][path] = _jsonable(_flat(entry["data"]))
+                    out["params"][path] = _jsonable(flatten(entry["data"]))
         except TideError as exc:
             out["errors"].append(str(exc))
         try:

@@ -80,7 +80,7 @@ def checkout_out(
         remove(out.abspath)
         exists = False
     if exists:
-        cur = _current_md5(hasher, out.abspath)
+        cur = current_md5(hasher, out.abspath)
         if cur == out.md5:
             if not relink and _is_link_kind_ok(out.abspath, src, cache.link_types):
                 if out.isexec and not os.stat(out.abspath).st_mode & 0o111:
@@ -113,7 +113,7 @@ def _make_writable_parent(path: str) -> None:
         os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR)
 
 
-def _current_md5(hasher: Hasher, path: str) -> str | None:
+def current_md5(hasher: Hasher, path: str) -> str | None:
     try:
         return hasher.hash_path(path, want_files=False).md5
     except (MissingError, OSError):

@@ -147,7 +147,7 @@ def check_out_path(root: str, base_dir: str, path: str, where: str) -> str:
     return abspath
 
 
-def _parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
+def parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
     if not isinstance(item, dict):
         raise FileFormatError(f"{where}: each entry of 'outs' must be a mapping")
     path = item.get("path")
@@ -206,7 +206,7 @@ def parse(data: Any, path: str, root: str, where: str | None = None) -> PointerF
     if not isinstance(outs, list) or not outs:
         raise FileFormatError(f"{where}: 'outs' must be a non-empty list")
     base = os.path.dirname(path)
-    parsed = tuple(_parse_out(o, root, base, where) for o in outs)
+    parsed = tuple(parse_out(o, root, base, where) for o in outs)
     top = {k: v for k, v in data.items() if k != "outs"}
     return PointerFile(path, parsed, top)
 
