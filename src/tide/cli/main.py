@@ -376,8 +376,8 @@ def _run_command(module, args) -> int:
 
     if getattr(args, "verbose", 0):
         logs.show_library_logs()
-    elif not getattr(module, "LIGHT", False):
-        logs.quiet_library_logs()  # a LIGHT command leaves it to the code that loads a library
+    elif not (getattr(module, "LIGHT", False) or getattr(args, "action", None) in getattr(module, "LIGHT_ACTIONS", ())):
+        logs.quiet_library_logs()  # a LIGHT command (or action) leaves it to the code that loads a library
     try:
         if getattr(args, "json", False) is True:
             from tide.cli.output import json_stdout

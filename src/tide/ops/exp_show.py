@@ -13,18 +13,20 @@ from __future__ import annotations
 import json
 import os
 from datetime import date, datetime
-from typing import Any
 
 from tide.core.errors import TideError, UsageError
-from tide.ops.exp_refs import NAMESPACE, ExpRef
-from tide.workspace.repo import Repo
+from tide.ops.exp_refs import NAMESPACE, QUEUE_DIR, ExpRef
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # a warm run imports no more than it needs (tests/foundation/test_fast_start.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from tide.pipeline.revfs import RevStore
+    from tide.workspace.repo import Repo
 
 WORKSPACE = "workspace"  # tide.pipeline.revfs.WORKSPACE (imported where files are read: a warm run reads none)
 _CACHE_VERSION = "1"
+_SHOWN = "shown.json"  # beside the commits' directories (two hex digits) in the cache
 
 
 def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False,
@@ -110,9 +112,9 @@ def _pointer_outs(repo: Repo, files) -> list:
     return out
 
 
-def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
-    """The commits not in the cache yet, their files read together (a few git calls for all of them)."""
-    todo = [r for r in dict.fromkeys(revs) if param_deps or not use_cache or not os.path.exists(_cache_path(repo, r))]
+def _prefill(repo: Repo, todo: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
+    """States of the commits ``todo`` (not in the cache), their files read together (a few git calls for
+    all of them)."""
     if not todo:
         return {}
     from tide.pipeline.revfs import RevStore
@@ -121,8 +123,49 @@ def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: boo
     return {r: _collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
 
 
+def _shown_path(repo: Repo) -> str:
+    return os.path.join(repo.tmp_dir, "tide-exps-cache", _SHOWN)
+
+
+def _load_shown(repo: Repo) -> dict[str, dict[str, Any]]:
+    """The commits the last ``exp show`` listed, ``{commit: data}`` in one file: a warm run reads it and
+    neither the cache file of each commit nor git's commit dates (a commit's data never changes)."""
+    try:
+        with open(_shown_path(repo), encoding="utf-8") as f:
+            kept = json.load(f)
+        if kept.get("v") == _CACHE_VERSION and isinstance(kept.get("data"), dict):
+            return kept["data"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {}
+
+
+def _save_shown(repo: Repo, data: dict[str, dict[str, Any]]) -> None:
+    path = _shown_path(repo)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"v": _CACHE_VERSION, "data": data}, f)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):  # a read-only .dvc/tmp, a value JSON cannot hold: not kept
+        pass
+
+
 def _cache_path(repo: Repo, rev: str) -> str:
     return os.path.join(repo.tmp_dir, "tide-exps-cache", rev[:2], rev[2:] + ".json")
+
+
+def _cached(repo: Repo, rev: str) -> dict[str, Any] | None:
+    """A commit's data from its cache file, None when there is none (or it cannot be read)."""
+    try:
+        with open(_cache_path(repo, rev), encoding="utf-8") as f:
+            cached = json.load(f)
+        if cached.get("v") == _CACHE_VERSION:
+            return cached["data"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    return None
 
 
 def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
@@ -134,13 +177,9 @@ def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = 
         return _collect_workspace(repo, use_cache, param_deps)
     path = _cache_path(repo, rev)
     if use_cache:
-        try:
-            with open(path, encoding="utf-8") as f:
-                cached = json.load(f)
-            if cached.get("v") == _CACHE_VERSION:
-                return {"rev": rev, "name": None, "data": cached["data"], "error": None, "experiments": None}
-        except (OSError, ValueError, KeyError):
-            pass
+        data = _cached(repo, rev)
+        if data is not None:
+            return _state(rev, data)
     try:
         data = _rev_data(repo, rev, timestamp, param_deps, store)
     except TideError as exc:
@@ -177,6 +216,16 @@ def _collect_workspace(repo: Repo, use_cache: bool, param_deps: bool) -> dict[st
     return state
 
 
+def queued(repo: Repo, hide_queued: bool = False, hide_failed: bool = False) -> dict[str, list[dict]] | None:
+    """The queue's experiments as ranges under their baselines (``exp_queue.show_ranges``); None when
+    both are hidden or nothing was ever queued (the queue's module is then not even imported)."""
+    if (hide_queued and hide_failed) or not os.path.isdir(os.path.join(repo.tmp_dir, QUEUE_DIR)):
+        return None
+    from tide.ops import exp_queue
+
+    return exp_queue.show_ranges(repo, hide_queued=hide_queued, hide_failed=hide_failed)
+
+
 def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
     """commit -> (ISO timestamp as dvc prints it: local time, no zone; parents), in one git call."""
     if not shas:
@@ -186,8 +235,13 @@ def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
     for line in raw.splitlines():
         parts = line.split()
         if len(parts) >= 2:
-            out[parts[0]] = (datetime.fromtimestamp(int(parts[1])).isoformat(), parts[2:])
+            out[parts[0]] = (_iso(int(parts[1])), parts[2:])
     return out
+
+
+def _iso(timestamp: int) -> str:
+    """A commit date as dvc prints it: local time, no zone."""
+    return datetime.fromtimestamp(timestamp).isoformat()
 
 
 def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: bool, all_commits: bool,
@@ -211,18 +265,24 @@ def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: 
     return list(dict.fromkeys(out))
 
 
-def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[str, str], str, str]:
+def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[str, str], str, str,
+                             dict[str, tuple[str, list[str]]]]:
     """One for-each-ref: experiments by baseline, tag and branch names by commit (as dvc names baselines:
-    the current branch for HEAD, else a tag, else a branch), the current branch and its commit."""
+    the current branch for HEAD, else a tag, else a branch), the current branch and its commit, and the
+    experiment commits' info as ``_commit_info`` gives it (no ``git log`` for them)."""
     exps: dict[str, dict[ExpRef, str]] = {}
     tags: dict[str, str] = {}
     branches: dict[str, str] = {}
+    info: dict[str, tuple[str, list[str]]] = {}
     current = current_sha = ""
-    raw = git.out("for-each-ref", "--format=%(HEAD) %(refname) %(objectname) %(*objectname)", NAMESPACE + "/",
-                  "refs/tags/", "refs/heads/")
-    for line in raw.splitlines():
-        mark, parts = line[:1], line[2:].split()
-        ref, sha = parts[0], (parts[2] if len(parts) > 2 else parts[1])
+    raw = git.out("for-each-ref", "--format=%(HEAD)%09%(refname)%09%(objectname)%09%(*objectname)%09"
+                  "%(committerdate:raw)%09%(parent)", NAMESPACE + "/", "refs/tags/", "refs/heads/")
+    for line in raw.splitlines():  # tab-separated: a ref name never holds a control character
+        parts = line.split("\t")
+        if len(parts) != 6:
+            continue
+        mark, ref, obj, peeled, when, parents = parts
+        sha = peeled or obj
         if ref.startswith("refs/tags/"):
             tags.setdefault(sha, ref[len("refs/tags/"):])
         elif ref.startswith("refs/heads/"):
@@ -230,10 +290,12 @@ def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[
             if mark == "*":
                 current, current_sha = ref[len("refs/heads/"):], sha
         else:
-            info = ExpRef.parse(ref)
-            if info is not None:
-                exps.setdefault(info.baseline, {})[info] = parts[1]
-    return exps, tags, branches, current, current_sha
+            exp = ExpRef.parse(ref)
+            if exp is not None:
+                exps.setdefault(exp.baseline, {})[exp] = obj
+                if when and not peeled:  # a commit (a tag object has no committer)
+                    info[obj] = (_iso(int(when.split()[0])), parents.split())
+    return exps, tags, branches, current, current_sha, info
 
 
 def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = False, all_tags: bool = False,
@@ -243,7 +305,7 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     git = repo.git
     if git is None:
         raise UsageError("experiments need git (the repository was initialised with --no-scm)")
-    exps, tags, branches, current, head = _read_refs(git)
+    exps, tags, branches, current, head, info = _read_refs(git)
     if not head:  # detached HEAD (or no commit yet)
         proc = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
         if proc.returncode != 0:
@@ -252,28 +314,55 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     if num < 1:
         raise UsageError("-n/--num must be at least 1")
     bases = baselines(repo, revs, all_branches, all_tags, all_commits, num)
-    wanted = list(bases) + [s for b in bases for s in exps.get(b, {}).values()]
-    info = _commit_info(git, wanted)
+    wanted = list(dict.fromkeys([*bases, *(s for b in bases for s in exps.get(b, {}).values())]))
+    keep = use_cache and not param_deps
+    shown = _load_shown(repo) if keep else {}
+    memo: dict[str, dict[str, Any]] = {}
+    todo = []
+    for w in wanted:
+        data = (shown.get(w) or _cached(repo, w)) if keep else None
+        if data is None:
+            todo.append(w)
+        else:
+            memo[w] = _state(w, data)
+    # git's dates only for the commits read now (a cached commit's data holds its date)
+    info.update(_commit_info(git, [w for w in todo if w not in info]))
+    memo.update(_prefill(repo, [w for w in todo if w in info], info, use_cache, param_deps))
     names = {b: current if b == head and current else tags.get(b) or branches.get(b) for b in bases}
-    memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
         result.append(_collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
+    listed: dict[str, dict[str, Any]] = {}
     for b in bases:
         state = memo.pop(b, None) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        _note(listed, state)
         state["name"] = names.get(b)
         ranges = []
         for ref, sha in exps.get(b, {}).items():
-            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo))
+            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo, listed))
         ranges.sort(key=_range_key, reverse=True)
         ranges += (queued or {}).get(b, [])
         state["experiments"] = ranges or None
         result.append(state)
+    if keep and listed.keys() != shown.keys():
+        _save_shown(repo, listed)
     return result
 
 
+def _state(rev: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"rev": rev, "name": None, "data": data, "error": None, "experiments": None}
+
+
+def _note(listed: dict[str, dict[str, Any]], state: dict[str, Any]) -> None:
+    """Keep a listed commit's data for the next run's ``shown.json`` (as its own cache file: read
+    without error, every params and metrics file read)."""
+    data = state.get("data")
+    if data and state.get("error") is None and _clean(data):
+        listed[state["rev"]] = data
+
+
 def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: bool,
-               param_deps: bool = False, memo: dict | None = None) -> dict[str, Any]:
+               param_deps: bool = False, memo: dict | None = None, listed: dict | None = None) -> dict[str, Any]:
     parents = info.get(sha, (None, []))[1]
     if parents == [base]:
         chain = [sha]
@@ -283,6 +372,8 @@ def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: boo
     memo = {} if memo is None else memo
     revs = [memo.pop(c, None) or _collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
             for c in chain]
+    for state in revs if listed is not None else ():
+        _note(listed, state)
     revs[0]["name"] = ref.name
     return {"revs": revs, "executor": None, "name": ref.name}
 
