@@ -2,6 +2,8 @@
 
 # ``exp show`` loads no library that logs (git, JSON and YAML only): it does not pay for ``logging``
 LIGHT_ACTIONS = frozenset({"show"})
+# its options are plain: read without argparse when they are exactly what argparse would take (cli/plainargs.py)
+PLAIN_ACTIONS = frozenset({"show"})
 
 
 def register(p):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime
+import time
 
 from tide.core.errors import TideError, UsageError
 from tide.ops.exp_refs import NAMESPACE, QUEUE_DIR, ExpRef
@@ -240,8 +240,10 @@ def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
 
 
 def _iso(timestamp: int) -> str:
-    """A commit date as dvc prints it: local time, no zone."""
-    return datetime.fromtimestamp(timestamp).isoformat()
+    """A commit date as dvc prints it: local time, no zone (``datetime.fromtimestamp(t).isoformat()``,
+    without importing datetime)."""
+    t = time.localtime(timestamp)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
 
 
 def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: bool, all_commits: bool,
@@ -393,7 +395,21 @@ def _flat(d: Any) -> dict[str, Any]:
     return flatten(d) if isinstance(d, dict) else {}
 
 
-def _names(states: list[dict[str, Any]]) -> tuple[dict[str, dict[str, None]], dict[str, dict[str, None]], set[str]]:
+def _memo_flat():
+    """``_flat`` kept per dict for one table (each params/metrics file's data flattened once, not per column)."""
+    memo: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def flat(d: Any) -> dict[str, Any]:
+        hit = memo.get(id(d))
+        if hit is None or hit[0] is not d:
+            hit = memo[id(d)] = (d, _flat(d))
+        return hit[1]
+
+    return flat
+
+
+def _names(states: list[dict[str, Any]], flat=_flat) -> tuple[dict[str, dict[str, None]], dict[str, dict[str, None]],
+                                                              set[str]]:
     metrics: dict[str, dict[str, None]] = {}
     params: dict[str, dict[str, None]] = {}
     deps: set[str] = set()
@@ -405,7 +421,7 @@ def _names(states: list[dict[str, Any]]) -> tuple[dict[str, dict[str, None]], di
                 for path, item in src.items():
                     d = item.get("data", {})
                     if isinstance(d, dict):
-                        target.setdefault(path, {}).update(dict.fromkeys(_flat(d)))
+                        target.setdefault(path, {}).update(dict.fromkeys(flat(d)))
             deps.update(data.get("deps") or {})
         for r in s.get("experiments") or []:
             for c in r["revs"]:
@@ -421,8 +437,29 @@ def format_time(ts: str | None, fill: str, iso: bool) -> str:
         return fill
     if iso:
         return ts
-    t = datetime.fromisoformat(ts)
-    return t.strftime("%I:%M %p" if t.date() == date.today() else "%b %d, %Y")
+    fields = _plain_iso(ts)
+    if fields is None:  # not the form tide writes: datetime reads any ISO form
+        from datetime import date, datetime
+
+        t = datetime.fromisoformat(ts)
+        return t.strftime("%I:%M %p" if t.date() == date.today() else "%b %d, %Y")
+    # the same text as datetime's strftime (which calls time.strftime), without importing datetime
+    return time.strftime("%I:%M %p" if fields[:3] == tuple(time.localtime()[:3]) else "%b %d, %Y",
+                         (*fields, 0, 1, -1))
+
+
+def _plain_iso(ts: str) -> tuple[int, int, int, int, int, int] | None:
+    """``YYYY-MM-DDTHH:MM:SS`` (what ``_iso`` writes) as numbers; None for any other text or a value out
+    of range."""
+    if len(ts) != 19 or ts[4] != "-" or ts[7] != "-" or ts[10] != "T" or ts[13] != ":" or ts[16] != ":":
+        return None
+    digits = (ts[0:4], ts[5:7], ts[8:10], ts[11:13], ts[14:16], ts[17:19])
+    if not all(x.isascii() and x.isdigit() for x in digits):
+        return None
+    y, mo, d, h, mi, s = (int(x) for x in digits)
+    if not (y >= 1 and 1 <= mo <= 12 and 1 <= d <= 31 and h <= 23 and mi <= 59 and s <= 59):
+        return None
+    return y, mo, d, h, mi, s
 
 
 def _fmt(v: Any, precision: int | None) -> str:
@@ -441,7 +478,8 @@ def tabulate(states: list[dict[str, Any]], fill: str = "-", error: str = "!", pr
     """(headers, rows, {"metrics"|"params"|"deps": their headers}) as dvc's ``tabulate``."""
     from collections import Counter
 
-    metrics, params, deps = _names(states)
+    flat = _memo_flat()
+    metrics, params, deps = _names(states, flat)
     base_headers = ["Experiment", "rev", "typ", "Created", "parent", "State", "Executor"]
     counter = Counter([n for names in (*metrics.values(), *params.values()) for n in names])
     counter.update(base_headers)
@@ -463,9 +501,9 @@ def tabulate(states: list[dict[str, Any]], fill: str = "-", error: str = "!", pr
                 item = src.get(path)
                 if item is None:
                     continue
-                flat = _flat(item.get("data", {}))
-                if name in flat:
-                    row[header] = _fmt(flat[name], precision)
+                values = flat(item.get("data", {}))
+                if name in values:
+                    row[header] = _fmt(values[name], precision)
                 else:
                     row[header] = error if item.get("error") else fill
         for name in dh:
