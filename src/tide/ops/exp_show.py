@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 WORKSPACE = "workspace"  # tide.pipeline.revfs.WORKSPACE (imported where files are read: a warm run reads none)
 _CACHE_VERSION = "1"
+_NO_GIT = "experiments need git (the repository was initialised with --no-scm)"
 _SHOWN = "shown.json"  # beside the commits' directories (two hex digits) in the cache
 
 
@@ -247,8 +248,10 @@ def _iso(timestamp: int) -> str:
 
 
 def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: bool, all_commits: bool,
-              num: int) -> list[str]:
-    git = repo.git
+              num: int, git=None, head: str = "") -> list[str]:
+    """The baseline commits; ``git``: the one to ask (default ``repo.git``), ``head``: HEAD's commit when
+    known (not asked again)."""
+    git = git or repo.git
     assert git is not None
     out: list[str] = []
     if all_commits:
@@ -259,7 +262,7 @@ def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: 
         out += [git.resolve(r) for r in git.out("for-each-ref", "--format=%(refname)", "refs/tags/").split()]
     if not (all_commits or all_branches or all_tags) or revs:
         for r in revs or ["HEAD"]:
-            sha = git.resolve(r)
+            sha = head if r == "HEAD" and head else git.resolve(r)
             if num > 1:
                 out += git.out("rev-list", "--first-parent", f"--max-count={num}", sha).split()
             else:
@@ -304,10 +307,20 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
             all_commits: bool = False, num: int = 1, hide_workspace: bool = False, queued=None,
             use_cache: bool = True, param_deps: bool = False) -> list[dict[str, Any]]:
     """dvc's ``exp show --json`` result. ``queued``: baseline -> list of ExpRange dicts from the queue."""
-    git = repo.git
-    if git is None:
-        raise UsageError("experiments need git (the repository was initialised with --no-scm)")
-    exps, tags, branches, current, head, info = _read_refs(git)
+    from tide.core.errors import GitError
+    from tide.core.git import Git
+
+    if repo.no_scm:
+        raise UsageError(_NO_GIT)
+    # refs and history read the same from any directory of the work tree: git runs in the repository's
+    # root, and its top (``repo.git``, one more git process) is found only when a commit's files are read
+    git = Git(repo.root)
+    try:
+        exps, tags, branches, current, head, info = _read_refs(git)
+    except GitError:
+        if repo.git is None:  # not in a git work tree
+            raise UsageError(_NO_GIT) from None
+        raise
     if not head:  # detached HEAD (or no commit yet)
         proc = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
         if proc.returncode != 0:
@@ -315,7 +328,7 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
         head = proc.stdout.decode().strip()
     if num < 1:
         raise UsageError("-n/--num must be at least 1")
-    bases = baselines(repo, revs, all_branches, all_tags, all_commits, num)
+    bases = baselines(repo, revs, all_branches, all_tags, all_commits, num, git, head)
     wanted = list(dict.fromkeys([*bases, *(s for b in bases for s in exps.get(b, {}).values())]))
     keep = use_cache and not param_deps
     shown = _load_shown(repo) if keep else {}
