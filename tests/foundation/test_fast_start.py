@@ -313,3 +313,26 @@ def test_exp_show_warm_path_imports_nothing_heavy(tmp_path, fmt):
     assert proc.stdout == first  # the same output as the cold run
     assert "e0" in first and "e1" in first
     assert "HEAVY []" in proc.stderr, proc.stderr
+
+
+def test_value_classes_without_dataclasses_keep_their_semantics():
+    """Git and ExpRef were frozen dataclasses (``dataclasses`` costs exp show ~8 ms): still compared and
+    hashed by value, read-only, copied and pickled; index's ``.dvc`` suffix is the pointer module's."""
+    import copy
+    import pickle
+
+    from tide.core.git import Git
+    from tide.ops.exp_refs import ExpRef
+    from tide.workspace import index, pointers
+
+    for a, b, other in ((Git("/r"), Git("/r"), Git("/s")), (ExpRef("a" * 40, "x"), ExpRef("a" * 40, "x"),
+                                                             ExpRef("a" * 40, "y"))):
+        assert a == b and hash(a) == hash(b) and a != other and len({a, b, other}) == 2
+        assert pickle.loads(pickle.dumps(a)) == a == copy.deepcopy(a) and a != "x"
+        with pytest.raises(AttributeError):
+            a.name = "z"
+    assert repr(Git("/r")) == "Git(root='/r')" and Git("/r", env={"A": "1"}).env == {"A": "1"}
+    assert ExpRef("ab" + "c" * 38, "n").ref == "refs/exps/ab/" + "c" * 38 + "/n"
+    assert ExpRef.parse("refs/exps/ab/" + "c" * 38 + "/n") == ExpRef("ab" + "c" * 38, "n")
+    assert ExpRef.parse("refs/exps/ab/" + "C" * 38 + "/n") is None and ExpRef.parse("refs/exps/ab/cc/n") is None
+    assert index.SUFFIX == pointers.SUFFIX

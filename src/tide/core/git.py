@@ -39,6 +39,9 @@ class Git:
     def __hash__(self) -> int:
         return hash((self.root, self.env))
 
+    def __reduce__(self) -> tuple:  # copy and pickle (their default sets the slots, which are read-only)
+        return (Git, (self.root, self.env))
+
     def run(self, *args: str, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess:
         from tide.core.argv import git_args
 

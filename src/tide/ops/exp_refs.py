@@ -54,6 +54,9 @@ class ExpRef:
     def __hash__(self) -> int:
         return hash((self.baseline, self.name))
 
+    def __reduce__(self) -> tuple:  # copy and pickle (their default sets the slots, which are read-only)
+        return (ExpRef, (self.baseline, self.name))
+
     @property
     def ref(self) -> str:
         return f"{NAMESPACE}/{self.baseline[:2]}/{self.baseline[2:]}/{self.name}"
