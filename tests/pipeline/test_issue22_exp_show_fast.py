@@ -125,7 +125,7 @@ def test_issue22_exp_show_git_calls_do_not_grow_with_experiments(exp_repo, monke
     repo = Repo.find(str(exp_repo))
     for state in many[1:]:
         for rev in [state, *(r["revs"][0] for r in (state["experiments"] or [])[:1])]:
-            alone = exp_show._collect_rev(repo, rev["rev"], rev["data"]["timestamp"], use_cache=False)
+            alone = exp_show.collect_rev(repo, rev["rev"], rev["data"]["timestamp"], use_cache=False)
             assert alone["data"] == rev["data"]
             assert rev["data"]["metrics"]["metrics.json"]["data"]["score"] > 0
             assert set(rev["data"]["deps"]) == {"train.py", "src/deep/util.py"}

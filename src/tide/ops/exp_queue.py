@@ -691,13 +691,13 @@ def follow(repo: Repo, name: str, poll: float = 0.5):
 
 def show_ranges(repo: Repo, hide_queued: bool = False, hide_failed: bool = False) -> dict[str, list[dict]]:
     """Queue entries as ``exp show`` ranges under their baselines (queued ones without metrics, as dvc)."""
-    from tide.ops.exp_show import _collect_rev
+    from tide.ops.exp_show import collect_rev
 
     out: dict[str, list[dict]] = {}
     for e in entries(repo):
         if e.status == "success" or (hide_queued and e.status == "queued") or (hide_failed and e.status == "failed"):
             continue
-        state = _collect_rev(repo, e.commit, time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.created)))
+        state = collect_rev(repo, e.commit, time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.created)))
         state["name"] = e.name
         if state.get("data"):
             state["data"]["metrics"] = {}

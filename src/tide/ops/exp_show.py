@@ -121,7 +121,7 @@ def _prefill(repo: Repo, todo: list[str], info, use_cache: bool, param_deps: boo
     from tide.pipeline.revfs import RevStore
 
     store = RevStore(repo, todo)
-    return {r: _collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
+    return {r: collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
 
 
 def _shown_path(repo: Repo) -> str:
@@ -169,7 +169,7 @@ def _cached(repo: Repo, rev: str) -> dict[str, Any] | None:
     return None
 
 
-def _collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
+def collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
                  param_deps: bool = False, store: RevStore | None = None) -> dict[str, Any]:
     """``ExpState`` of one commit (or the workspace): ``data`` or ``error``. The cache holds the full
     params only: ``param_deps`` reads afresh."""
@@ -346,10 +346,10 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
     names = {b: current if b == head and current else tags.get(b) or branches.get(b) for b in bases}
     result: list[dict[str, Any]] = []
     if not hide_workspace:
-        result.append(_collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
+        result.append(collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
     listed: dict[str, dict[str, Any]] = {}
     for b in bases:
-        state = _take(memo, known, b) or _collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        state = _take(memo, known, b) or collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
         _note(listed, state)
         state["name"] = names.get(b)
         ranges = []
@@ -393,7 +393,7 @@ def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: boo
         chain = git.out("rev-list", sha, f"^{base}").split() or [sha]
         info.update(_commit_info(git, [c for c in chain if c not in info]))
     memo = {} if memo is None else memo
-    revs = [_take(memo, known or {}, c) or _collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
+    revs = [_take(memo, known or {}, c) or collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
             for c in chain]
     for state in revs if listed is not None else ():
         _note(listed, state)

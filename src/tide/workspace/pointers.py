@@ -7,6 +7,7 @@ import os
 from tide.core import dvcschema, yamlio
 from tide.core.errors import FileFormatError, PathError
 from tide.core.fsutil import atomic_write_text
+from tide.core.hashing import is_md5
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -146,12 +147,6 @@ def check_out_path(root: str, base_dir: str, path: str, where: str) -> str:
     return abspath
 
 
-def _is_md5(value: object) -> bool:
-    from tide.core.hashing import is_md5  # here: hashlib is not needed to list .dvc files (exp show)
-
-    return is_md5(value)
-
-
 def _parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
     if not isinstance(item, dict):
         raise FileFormatError(f"{where}: each entry of 'outs' must be a mapping")
@@ -161,7 +156,7 @@ def _parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
     md5 = item.get("md5")
     if md5 == "":  # dvc reads an empty hash as none
         md5 = None
-    if md5 is not None and not _is_md5(md5):
+    if md5 is not None and not is_md5(md5):
         raise FileFormatError(f"{where}: output '{path}' has an invalid md5 {md5!r}")
     size = item.get("size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
