@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import random
 import subprocess
@@ -203,3 +204,140 @@ def test_status_fast_path_imports_nothing_heavy(tmp_path):
     subprocess.run([sys.executable, "-m", "tide", "status"], cwd=repo, check=True)  # records the snapshots
     out = subprocess.run([sys.executable, "-c", code, str(repo)], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out, out
+
+
+# --- exp show -----------------------------------------------------------------------------------
+
+
+def _plain_cases(rng: random.Random, parser: argparse.ArgumentParser, action: str) -> list[list[str]]:
+    """Command lines for ``action``: its options with good and bad values, and what only argparse takes."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[action]
+    opts = [a for a in sub._actions if a.option_strings and a.dest != "help"]
+    values = ["1", "3", "0", "-1", "x", "", "a b", "--json", "asc", "desc", "1.5", "train.lr", "=", "-"]
+    odd = ["-h", "--help", "--", "pos", "--all-c", "--rev=x", "-Af", "-n5", "--nope", "-v", "-q", "--log", "debug"]
+    cases = []
+    for _ in range(400):
+        words = [action]
+        for _ in range(rng.randint(0, 4)):
+            a = rng.choice(opts)
+            words.append(rng.choice(a.option_strings))
+            if a.nargs != 0:
+                good = [str(c) for c in a.choices] if a.choices else values
+                if rng.random() < 0.9:
+                    words.append(rng.choice(good if rng.random() < 0.8 else values))
+        if rng.random() < 0.15:
+            words.insert(rng.randint(1, len(words)), rng.choice(odd))
+        cases.append(words)
+    return cases
+
+
+def _plain_commands() -> list[str]:
+    """The commands whose module declares PLAIN_ACTIONS (in this build)."""
+    return sorted(n for n, (m, _) in cli_main.COMMANDS.items() if importlib.util.find_spec(f"tide.cli.cmd_{m}")
+                  and getattr(importlib.import_module(f"tide.cli.cmd_{m}"), "PLAIN_ACTIONS", ()))
+
+
+@pytest.mark.parametrize("name", _plain_commands())
+def test_plain_args_match_argparse(name, capsys):
+    """cli/plainargs.py gives the namespace argparse gives for each generated command line, or declines
+    (then argparse parses it, help and errors included); it takes the common ones."""
+    from tide.cli import plainargs
+
+    module = importlib.import_module(f"tide.cli.cmd_{cli_main.COMMANDS[name][0]}")
+    parser = cli_main.build_parser(name, module)
+    rng = random.Random(2222)
+    for action in sorted(module.PLAIN_ACTIONS):
+        taken = 0
+        for words in _plain_cases(rng, parser, action):
+            fast = plainargs.parse(module, cli_main._global_options, words)
+            try:
+                full = parser.parse_args(words)
+            except SystemExit:
+                assert fast is None, words
+                continue
+            if fast is not None:
+                taken += 1
+                assert vars(fast) == vars(full), words
+        assert taken > 150, (action, taken)
+    capsys.readouterr()
+    exp_show = plainargs.parse(module, cli_main._global_options, ["show", "-A", "--json"]) if name == "exp" else None
+    assert name != "exp" or (exp_show is not None and exp_show.all_commits and exp_show.json)
+
+
+def _head(d) -> str:
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=d, check=True, capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def _exp_repo(d) -> None:
+    """A repository with one commit of a pipeline and two experiments on it (git fast-import)."""
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=d, check=True)
+    subprocess.run([sys.executable, "-m", "tide", "init", "-q"], cwd=d, check=True)
+    files = {"dvc.yaml": "stages:\n  train:\n    cmd: python3 t.py\n    params:\n    - lr\n    metrics:\n"
+                         "    - m.json:\n        cache: false\n",
+             "params.yaml": "lr: 1\n", "m.json": '{"score": 1}'}
+
+    def commit(ref: str, when: int, parent: str, body: dict[str, str]) -> bytes:
+        out = f"commit {ref}\ncommitter t <t@example.com> {when} +0000\ndata 1\nc\nfrom {parent}\n".encode()
+        return out + b"".join(f"M 100644 inline {p}\ndata {len(t)}\n{t}\n".encode() for p, t in body.items()) + b"\n"
+
+    subprocess.run(["git", "add", "-A"], cwd=d, check=True)
+    subprocess.run(["git", "commit", "-qm", "init"], cwd=d, check=True)
+    base = _head(d)
+    stream = commit("refs/heads/main", 1_767_225_600, base, files)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=d, input=stream, check=True)
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=d, check=True)
+    head = _head(d)
+    stream = b"".join(commit(f"refs/exps/{head[:2]}/{head[2:]}/e{i}", 1_767_225_700 + i, head,
+                             {**files, "params.yaml": f"lr: {i + 2}\n", "m.json": f'{{"score": {i + 2}}}'})
+                      for i in range(2))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=d, input=stream, check=True)
+    old = time.time_ns() - 3600 * 10**9  # files changed in the last 2 s keep the workspace row from being kept
+    for name in files:
+        os.utime(d / name, ns=(old, old))
+
+
+EXP_SHOW_HEAVY = ("argparse", "yaml", "configobj", "dataclasses", "logging", "typing", "ast", "datetime", "sqlite3",
+                  "hashlib", "shutil", "rich", "tide.pipeline.definition", "tide.ops.metrics", "tide.ops.exp_queue")
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"]])
+def test_exp_show_warm_path_imports_nothing_heavy(tmp_path, fmt):
+    """A warm ``tide exp show -A`` (its cache filled) imports neither argparse, PyYAML nor the pipeline
+    machinery: only what it needs to list the cached experiments (the bench row, issue 22: >= 10x dvc)."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    _exp_repo(repo)
+    first = subprocess.run([sys.executable, "-m", "tide", "exp", "show", "-A", *fmt], cwd=repo, check=True,
+                           capture_output=True, text=True).stdout
+    code = ("import sys, os; os.chdir(sys.argv[1]); from tide.cli.main import main; rc = main(sys.argv[2:]); "
+            f"heavy = [m for m in {EXP_SHOW_HEAVY!r} if m in sys.modules]; print('HEAVY', heavy, file=sys.stderr); "
+            "sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code, str(repo), "exp", "show", "-A", *fmt], capture_output=True,
+                          text=True, check=True)
+    assert proc.stdout == first  # the same output as the cold run
+    assert "e0" in first and "e1" in first
+    assert "HEAVY []" in proc.stderr, proc.stderr
+
+
+def test_value_classes_without_dataclasses_keep_their_semantics():
+    """Git and ExpRef were frozen dataclasses (``dataclasses`` costs exp show ~8 ms): still compared and
+    hashed by value, read-only, copied and pickled; index's ``.dvc`` suffix is the pointer module's."""
+    import copy
+    import pickle
+
+    from tide.core.git import Git
+    from tide.ops.exp_refs import ExpRef
+    from tide.workspace import index, pointers
+
+    for a, b, other in ((Git("/r"), Git("/r"), Git("/s")), (ExpRef("a" * 40, "x"), ExpRef("a" * 40, "x"),
+                                                             ExpRef("a" * 40, "y"))):
+        assert a == b and hash(a) == hash(b) and a != other and len({a, b, other}) == 2
+        assert pickle.loads(pickle.dumps(a)) == a == copy.deepcopy(a) and a != "x"
+        with pytest.raises(AttributeError):
+            a.name = "z"
+    assert repr(Git("/r")) == "Git(root='/r')" and Git("/r", env={"A": "1"}).env == {"A": "1"}
+    assert ExpRef("ab" + "c" * 38, "n").ref == "refs/exps/ab/" + "c" * 38 + "/n"
+    assert ExpRef.parse("refs/exps/ab/" + "c" * 38 + "/n") == ExpRef("ab" + "c" * 38, "n")
+    assert ExpRef.parse("refs/exps/ab/" + "C" * 38 + "/n") is None and ExpRef.parse("refs/exps/ab/cc/n") is None
+    assert index.SUFFIX == pointers.SUFFIX

@@ -262,3 +262,86 @@ def test_issue22_exp_show_workspace_row_kept_until_what_it_read_changes(exp_repo
                                         "      - train.n\n")
     assert workspace()[1] == 1  # a new dvc.yaml: read again
     assert exp_show.collect(repo, use_cache=False)[0] == exp_show.collect(repo)[0]
+
+
+def test_issue22_exp_show_warm_run_reads_one_file_and_no_git_log(exp_repo, monkeypatch):
+    """A warm run takes the commits of the last run from one file (shown.json) and their dates from it:
+    no cache file per commit, no ``git log``; for-each-ref gives the experiments' dates and parents. A new
+    experiment, a commit missing from shown.json or a damaged shown.json fall back to the per-commit path,
+    with the same result as reading everything afresh."""
+    from tide.core.git import Git
+    from tide.ops import exp_show
+    from tide.workspace.repo import Repo
+
+    _add_experiments(exp_repo, 3, 4)
+    repo = Repo.find(str(exp_repo))
+    fresh = exp_show.collect(repo, all_commits=True, use_cache=False)
+    assert exp_show.collect(repo, all_commits=True) == fresh  # fills the caches
+    calls: list[str] = []
+    logged: list[str] = []
+    opened: list[str] = []
+    run, cached = Git.run, exp_show._cached
+
+    def counting_run(self, *a, **k):
+        calls.append(a[0])
+        if a[0] == "log":
+            logged.extend(x for x in a if len(x) == 40)
+        return run(self, *a, **k)
+
+    def counting_cached(r, rev):
+        opened.append(rev)
+        return cached(r, rev)
+
+    monkeypatch.setattr(Git, "run", counting_run)
+    monkeypatch.setattr(exp_show, "_cached", counting_cached)
+    assert exp_show.collect(repo, all_commits=True) == fresh
+    assert calls == ["for-each-ref", "rev-list"] and opened == []
+    # a new commit with an experiment: both read, git's date only for the commit (the experiment's from
+    # for-each-ref), then both listed in shown.json
+    _add_experiments(exp_repo, 1, 1, start=7)
+    calls.clear()
+    now = exp_show.collect(repo, all_commits=True)
+    assert logged == [git(exp_repo, "rev-parse", "HEAD").strip()]
+    assert now == exp_show.collect(repo, all_commits=True, use_cache=False)
+    assert sum(len(s["experiments"] or []) for s in now) == 3 * 4 + 1
+    calls.clear()
+    opened.clear()
+    assert exp_show.collect(repo, all_commits=True) == now and opened == [] and "log" not in calls
+    # a commit listed twice (a branch at an experiment's tip: a baseline too), its own cache file gone:
+    # both rows from shown.json, with its date
+    tip = now[1]["experiments"][0]["revs"][0]["rev"]
+    git(exp_repo, "branch", "at-tip", tip)
+    os.unlink(exp_show._cache_path(repo, tip))
+    twice = exp_show.collect(repo, all_commits=True)
+    assert twice == exp_show.collect(repo, all_commits=True, use_cache=False)
+    assert [s["data"]["timestamp"] for s in twice if s["rev"] == tip] == [now[1]["experiments"][0]["revs"][0]
+                                                                           ["data"]["timestamp"]]
+    now = exp_show.collect(repo, all_commits=True)
+    # a damaged shown.json: each commit's own cache file, and git's dates only for what is not cached
+    with open(exp_show._shown_path(repo), "w") as f:
+        f.write('{"v": "1", "data": {')
+    calls.clear()
+    assert exp_show.collect(repo, all_commits=True) == now and len(set(opened)) >= 14
+    assert "log" not in calls
+
+
+def test_issue22_exp_show_dates_as_datetime_prints_them():
+    """``_iso`` and ``format_time`` (time.strftime, no datetime import) give datetime's text: commit
+    dates over the years, today's (a time) and other days' (a date); any other ISO form goes to datetime."""
+    import random
+    import time
+    from datetime import date, datetime
+
+    from tide.ops import exp_show
+
+    rng = random.Random(7)
+    stamps = [rng.randint(0, 4_000_000_000) for _ in range(300)] + [int(time.time()), int(time.time()) - 86_400]
+    for ts in stamps:
+        iso = exp_show._iso(ts)
+        assert iso == datetime.fromtimestamp(ts).isoformat()
+        t = datetime.fromisoformat(iso)
+        want = t.strftime("%I:%M %p" if t.date() == date.today() else "%b %d, %Y")
+        assert exp_show.format_time(iso, "-", False) == want
+        assert exp_show.format_time(iso, "-", True) == iso
+    assert exp_show.format_time("2026-01-02T03:04:05.250000", "-", False) == "Jan 02, 2026"
+    assert exp_show._plain_iso("2026-13-02T03:04:05") is None and exp_show.format_time(None, "-", False) == "-"

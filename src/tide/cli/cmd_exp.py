@@ -1,5 +1,10 @@
 """``tide exp``: experiments stored as dvc 3 stores them (``refs/exps/...``)."""
 
+# ``exp show`` loads no library that logs (git, JSON and YAML only): it does not pay for ``logging``
+LIGHT_ACTIONS = frozenset({"show"})
+# its options are plain: read without argparse when they are exactly what argparse would take (cli/plainargs.py)
+PLAIN_ACTIONS = frozenset({"show"})
+
 
 def register(p):
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -224,11 +229,7 @@ def _show(r, args):
     from tide.cli.output import emit_json
     from tide.ops import exp_show
 
-    queued = None
-    if not args.hide_queued or not args.hide_failed:
-        from tide.ops import exp_queue
-
-        queued = exp_queue.show_ranges(r, hide_queued=args.hide_queued, hide_failed=args.hide_failed)
+    queued = exp_show.queued(r, args.hide_queued, args.hide_failed)
     states = exp_show.collect(r, args.rev, args.all_branches, args.all_tags, args.all_commits, args.num,
                               args.hide_workspace, queued=queued, use_cache=not args.force,
                               param_deps=args.param_deps)
@@ -287,7 +288,7 @@ def _columns(headers, rows, groups, args, fill):
 
 
 def _table(headers, rows, markdown):
-    from tide.ops.metrics import table
+    from tide.core.texttable import table
 
     shown = []
     for row in rows:

@@ -128,12 +128,17 @@ def build_parser(name: str, module):
     parser = argparse.ArgumentParser(
         prog=f"tide {name}", description=COMMANDS[name][1] + ".", formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="show details (tracebacks of errors)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    parser.add_argument("--log", choices=LOG_LEVELS, help="CML's log level: debug = -v, error = -q")
+    _global_options(parser)
     module.register(parser)
     _globals_after_action(parser)
     return parser
+
+
+def _global_options(parser) -> None:
+    """The options of every command (before its action: after it, ``_globals_after_action``)."""
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="show details (tracebacks of errors)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--log", choices=LOG_LEVELS, help="CML's log level: debug = -v, error = -q")
 
 
 def _globals_after_action(parser) -> None:
@@ -241,7 +246,12 @@ def main(argv: list[str] | None = None) -> int:
         default_action = getattr(module, "DEFAULT_ACTION", "")
         if default_action and _starts_with_option(rest):
             rest = [default_action, *rest]  # CML's 'cml runner --cloud=aws ...' means 'runner launch'
-        args = build_parser(name, module).parse_args(rest)
+        if rest and rest[0] in getattr(module, "PLAIN_ACTIONS", ()):
+            from tide.cli import plainargs  # 'tide exp show -A': no argparse (see the module)
+
+            args = plainargs.parse(module, _global_options, rest)
+        if args is None:
+            args = build_parser(name, module).parse_args(rest)
     refused = getattr(args, "cml_refused", None)
     if refused:
         print(f"ERROR: {refused}", file=sys.stderr)
@@ -376,8 +386,8 @@ def _run_command(module, args) -> int:
 
     if getattr(args, "verbose", 0):
         logs.show_library_logs()
-    elif not getattr(module, "LIGHT", False):
-        logs.quiet_library_logs()  # a LIGHT command leaves it to the code that loads a library
+    elif not (getattr(module, "LIGHT", False) or getattr(args, "action", None) in getattr(module, "LIGHT_ACTIONS", ())):
+        logs.quiet_library_logs()  # a LIGHT command (or action) leaves it to the code that loads a library
     try:
         if getattr(args, "json", False) is True:
             from tide.cli.output import json_stdout

@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from tide.core.errors import UsageError
-from tide.ops.exp_refs import ExperimentError
+from tide.ops.exp_refs import QUEUE_DIR, ExperimentError
 from tide.workspace.repo import Repo
 
 QUEUE_REFS = "refs/tide/queue/"
@@ -68,7 +68,7 @@ class Entry:
 
 
 def qdir(repo: Repo, *parts: str) -> str:
-    return os.path.join(repo.tmp_dir, "tide-queue", *parts)
+    return os.path.join(repo.tmp_dir, QUEUE_DIR, *parts)
 
 
 def _save(repo: Repo, e: Entry) -> None:

@@ -8,26 +8,54 @@ not experiments and are skipped (a ref there must never be read as one, nor writ
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from tide.core.errors import TideError, UsageError
-from tide.core.git import Git
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time of exp show)
+if TYPE_CHECKING:
+    from tide.core.git import Git
 
 NAMESPACE = "refs/exps"
+QUEUE_DIR = "tide-queue"  # under .dvc/tmp: the queue's entries, logs and copies (ops/exp_queue.py)
 _SKIP = ("refs/exps/exec/", "refs/exps/apply/", "refs/exps/celery/", "refs/exps/temp/")
 _STASHES = ("refs/exps/stash", "refs/exps/celery/stash")
-_SHA = re.compile(r"[0-9a-f]{40}")
+_HEX = frozenset("0123456789abcdef")
 
 
 class ExperimentError(TideError):
     pass
 
 
-@dataclass(frozen=True)
 class ExpRef:
-    baseline: str  # full commit id
+    """An experiment: its baseline commit (full id) and name. Immutable, compared and hashed by value
+    (a plain class: ``dataclasses`` costs ``exp show`` ~8 ms of start-up)."""
+
+    __slots__ = ("baseline", "name")
+    baseline: str
     name: str
+
+    def __init__(self, baseline: str, name: str) -> None:
+        object.__setattr__(self, "baseline", baseline)
+        object.__setattr__(self, "name", name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field '{name}'")
+
+    def __repr__(self) -> str:
+        return f"ExpRef(baseline={self.baseline!r}, name={self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.baseline, self.name) == (other.baseline, other.name)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self.baseline, self.name))
+
+    def __reduce__(self) -> tuple:  # copy and pickle (their default sets the slots, which are read-only)
+        return (ExpRef, (self.baseline, self.name))
 
     @property
     def ref(self) -> str:
@@ -39,9 +67,14 @@ class ExpRef:
         if ref in _STASHES or ref.startswith(_SKIP):
             return None
         parts = ref.split("/")
-        if len(parts) != 5 or "/".join(parts[:2]) != NAMESPACE or not _SHA.fullmatch(parts[2] + parts[3]):
+        if len(parts) != 5 or "/".join(parts[:2]) != NAMESPACE or not _is_sha(parts[2] + parts[3]):
             return None
         return cls(parts[2] + parts[3], parts[4])
+
+
+def _is_sha(s: str) -> bool:
+    """A full commit id (40 lowercase hex digits)."""
+    return len(s) == 40 and _HEX.issuperset(s)
 
 
 def all_refs(git: Git) -> dict[ExpRef, str]:
@@ -78,7 +111,7 @@ def resolve(git: Git, names: list[str], head: str | None = None) -> dict[str, tu
     out: dict[str, tuple[ExpRef, str]] = {}
     for n in names:
         found = [(i, s) for i, s in refs.items() if i.ref == n or i.name == n]
-        if not found and re.fullmatch(r"[0-9a-f]{4,40}", n):
+        if not found and 4 <= len(n) <= 40 and _HEX.issuperset(n):
             found = [(i, s) for i, s in refs.items() if s.startswith(n)]
         if len(found) > 1:
             at_head = [f for f in found if f[0].baseline == head]

@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime
-from typing import Any
+import time
 
 from tide.core.errors import TideError, UsageError
-from tide.ops.exp_refs import NAMESPACE, ExpRef
-from tide.workspace.repo import Repo
+from tide.ops.exp_refs import NAMESPACE, QUEUE_DIR, ExpRef
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # a warm run imports no more than it needs (tests/foundation/test_fast_start.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from tide.pipeline.revfs import RevStore
+    from tide.workspace.repo import Repo
 
 WORKSPACE = "workspace"  # tide.pipeline.revfs.WORKSPACE (imported where files are read: a warm run reads none)
 _CACHE_VERSION = "1"
+_NO_GIT = "experiments need git (the repository was initialised with --no-scm)"
+_SHOWN = "shown.json"  # beside the commits' directories (two hex digits) in the cache
 
 
 def _rev_data(repo: Repo, rev: str, timestamp: str | None, param_deps: bool = False,
@@ -110,9 +113,9 @@ def _pointer_outs(repo: Repo, files) -> list:
     return out
 
 
-def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
-    """The commits not in the cache yet, their files read together (a few git calls for all of them)."""
-    todo = [r for r in dict.fromkeys(revs) if param_deps or not use_cache or not os.path.exists(_cache_path(repo, r))]
+def _prefill(repo: Repo, todo: list[str], info, use_cache: bool, param_deps: bool) -> dict[str, dict[str, Any]]:
+    """States of the commits ``todo`` (not in the cache), their files read together (a few git calls for
+    all of them)."""
     if not todo:
         return {}
     from tide.pipeline.revfs import RevStore
@@ -121,8 +124,49 @@ def _prefill(repo: Repo, revs: list[str], info, use_cache: bool, param_deps: boo
     return {r: collect_rev(repo, r, info[r][0], use_cache, param_deps, store) for r in todo}
 
 
+def _shown_path(repo: Repo) -> str:
+    return os.path.join(repo.tmp_dir, "tide-exps-cache", _SHOWN)
+
+
+def _load_shown(repo: Repo) -> dict[str, dict[str, Any]]:
+    """The commits the last ``exp show`` listed, ``{commit: data}`` in one file: a warm run reads it and
+    neither the cache file of each commit nor git's commit dates (a commit's data never changes)."""
+    try:
+        with open(_shown_path(repo), encoding="utf-8") as f:
+            kept = json.load(f)
+        if kept.get("v") == _CACHE_VERSION and isinstance(kept.get("data"), dict):
+            return kept["data"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {}
+
+
+def _save_shown(repo: Repo, data: dict[str, dict[str, Any]]) -> None:
+    path = _shown_path(repo)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"v": _CACHE_VERSION, "data": data}, f)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):  # a read-only .dvc/tmp, a value JSON cannot hold: not kept
+        pass
+
+
 def _cache_path(repo: Repo, rev: str) -> str:
     return os.path.join(repo.tmp_dir, "tide-exps-cache", rev[:2], rev[2:] + ".json")
+
+
+def _cached(repo: Repo, rev: str) -> dict[str, Any] | None:
+    """A commit's data from its cache file, None when there is none (or it cannot be read)."""
+    try:
+        with open(_cache_path(repo, rev), encoding="utf-8") as f:
+            cached = json.load(f)
+        if cached.get("v") == _CACHE_VERSION:
+            return cached["data"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    return None
 
 
 def collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = True,
@@ -134,13 +178,9 @@ def collect_rev(repo: Repo, rev: str, timestamp: str | None, use_cache: bool = T
         return _collect_workspace(repo, use_cache, param_deps)
     path = _cache_path(repo, rev)
     if use_cache:
-        try:
-            with open(path, encoding="utf-8") as f:
-                cached = json.load(f)
-            if cached.get("v") == _CACHE_VERSION:
-                return {"rev": rev, "name": None, "data": cached["data"], "error": None, "experiments": None}
-        except (OSError, ValueError, KeyError):
-            pass
+        data = _cached(repo, rev)
+        if data is not None:
+            return _state(rev, data)
     try:
         data = _rev_data(repo, rev, timestamp, param_deps, store)
     except TideError as exc:
@@ -177,6 +217,16 @@ def _collect_workspace(repo: Repo, use_cache: bool, param_deps: bool) -> dict[st
     return state
 
 
+def queued(repo: Repo, hide_queued: bool = False, hide_failed: bool = False) -> dict[str, list[dict]] | None:
+    """The queue's experiments as ranges under their baselines (``exp_queue.show_ranges``); None when
+    both are hidden or nothing was ever queued (the queue's module is then not even imported)."""
+    if (hide_queued and hide_failed) or not os.path.isdir(os.path.join(repo.tmp_dir, QUEUE_DIR)):
+        return None
+    from tide.ops import exp_queue
+
+    return exp_queue.show_ranges(repo, hide_queued=hide_queued, hide_failed=hide_failed)
+
+
 def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
     """commit -> (ISO timestamp as dvc prints it: local time, no zone; parents), in one git call."""
     if not shas:
@@ -186,13 +236,22 @@ def _commit_info(git, shas: list[str]) -> dict[str, tuple[str, list[str]]]:
     for line in raw.splitlines():
         parts = line.split()
         if len(parts) >= 2:
-            out[parts[0]] = (datetime.fromtimestamp(int(parts[1])).isoformat(), parts[2:])
+            out[parts[0]] = (_iso(int(parts[1])), parts[2:])
     return out
 
 
+def _iso(timestamp: int) -> str:
+    """A commit date as dvc prints it: local time, no zone (``datetime.fromtimestamp(t).isoformat()``,
+    without importing datetime)."""
+    t = time.localtime(timestamp)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+
+
 def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: bool, all_commits: bool,
-              num: int) -> list[str]:
-    git = repo.git
+              num: int, git=None, head: str = "") -> list[str]:
+    """The baseline commits; ``git``: the one to ask (default ``repo.git``), ``head``: HEAD's commit when
+    known (not asked again)."""
+    git = git or repo.git
     assert git is not None
     out: list[str] = []
     if all_commits:
@@ -203,7 +262,7 @@ def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: 
         out += [git.resolve(r) for r in git.out("for-each-ref", "--format=%(refname)", "refs/tags/").split()]
     if not (all_commits or all_branches or all_tags) or revs:
         for r in revs or ["HEAD"]:
-            sha = git.resolve(r)
+            sha = head if r == "HEAD" and head else git.resolve(r)
             if num > 1:
                 out += git.out("rev-list", "--first-parent", f"--max-count={num}", sha).split()
             else:
@@ -211,18 +270,24 @@ def baselines(repo: Repo, revs: list[str] | None, all_branches: bool, all_tags: 
     return list(dict.fromkeys(out))
 
 
-def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[str, str], str, str]:
+def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[str, str], str, str,
+                             dict[str, tuple[str, list[str]]]]:
     """One for-each-ref: experiments by baseline, tag and branch names by commit (as dvc names baselines:
-    the current branch for HEAD, else a tag, else a branch), the current branch and its commit."""
+    the current branch for HEAD, else a tag, else a branch), the current branch and its commit, and the
+    experiment commits' info as ``_commit_info`` gives it (no ``git log`` for them)."""
     exps: dict[str, dict[ExpRef, str]] = {}
     tags: dict[str, str] = {}
     branches: dict[str, str] = {}
+    info: dict[str, tuple[str, list[str]]] = {}
     current = current_sha = ""
-    raw = git.out("for-each-ref", "--format=%(HEAD) %(refname) %(objectname) %(*objectname)", NAMESPACE + "/",
-                  "refs/tags/", "refs/heads/")
-    for line in raw.splitlines():
-        mark, parts = line[:1], line[2:].split()
-        ref, sha = parts[0], (parts[2] if len(parts) > 2 else parts[1])
+    raw = git.out("for-each-ref", "--format=%(HEAD)%09%(refname)%09%(objectname)%09%(*objectname)%09"
+                  "%(committerdate:raw)%09%(parent)", NAMESPACE + "/", "refs/tags/", "refs/heads/")
+    for line in raw.splitlines():  # tab-separated: a ref name never holds a control character
+        parts = line.split("\t")
+        if len(parts) != 6:
+            continue
+        mark, ref, obj, peeled, when, parents = parts
+        sha = peeled or obj
         if ref.startswith("refs/tags/"):
             tags.setdefault(sha, ref[len("refs/tags/"):])
         elif ref.startswith("refs/heads/"):
@@ -230,20 +295,32 @@ def _read_refs(git) -> tuple[dict[str, dict[ExpRef, str]], dict[str, str], dict[
             if mark == "*":
                 current, current_sha = ref[len("refs/heads/"):], sha
         else:
-            info = ExpRef.parse(ref)
-            if info is not None:
-                exps.setdefault(info.baseline, {})[info] = parts[1]
-    return exps, tags, branches, current, current_sha
+            exp = ExpRef.parse(ref)
+            if exp is not None:
+                exps.setdefault(exp.baseline, {})[exp] = obj
+                if when and not peeled:  # a commit (a tag object has no committer)
+                    info[obj] = (_iso(int(when.split()[0])), parents.split())
+    return exps, tags, branches, current, current_sha, info
 
 
 def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = False, all_tags: bool = False,
             all_commits: bool = False, num: int = 1, hide_workspace: bool = False, queued=None,
             use_cache: bool = True, param_deps: bool = False) -> list[dict[str, Any]]:
     """dvc's ``exp show --json`` result. ``queued``: baseline -> list of ExpRange dicts from the queue."""
-    git = repo.git
-    if git is None:
-        raise UsageError("experiments need git (the repository was initialised with --no-scm)")
-    exps, tags, branches, current, head = _read_refs(git)
+    from tide.core.errors import GitError
+    from tide.core.git import Git
+
+    if repo.no_scm:
+        raise UsageError(_NO_GIT)
+    # refs and history read the same from any directory of the work tree: git runs in the repository's
+    # root, and its top (``repo.git``, one more git process) is found only when a commit's files are read
+    git = Git(repo.root)
+    try:
+        exps, tags, branches, current, head, info = _read_refs(git)
+    except GitError:
+        if repo.git is None:  # not in a git work tree
+            raise UsageError(_NO_GIT) from None
+        raise
     if not head:  # detached HEAD (or no commit yet)
         proc = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
         if proc.returncode != 0:
@@ -251,29 +328,64 @@ def collect(repo: Repo, revs: list[str] | None = None, all_branches: bool = Fals
         head = proc.stdout.decode().strip()
     if num < 1:
         raise UsageError("-n/--num must be at least 1")
-    bases = baselines(repo, revs, all_branches, all_tags, all_commits, num)
-    wanted = list(bases) + [s for b in bases for s in exps.get(b, {}).values()]
-    info = _commit_info(git, wanted)
+    bases = baselines(repo, revs, all_branches, all_tags, all_commits, num, git, head)
+    wanted = list(dict.fromkeys([*bases, *(s for b in bases for s in exps.get(b, {}).values())]))
+    keep = use_cache and not param_deps
+    shown = _load_shown(repo) if keep else {}
+    known: dict[str, dict[str, Any]] = {}  # cached data: a new state from it wherever the commit is listed
+    todo = []
+    for w in wanted:
+        data = (shown.get(w) or _cached(repo, w)) if keep else None
+        if data is None:
+            todo.append(w)
+        else:
+            known[w] = data
+    # git's dates only for the commits read now (a cached commit's data holds its date)
+    info.update(_commit_info(git, [w for w in todo if w not in info]))
+    memo = _prefill(repo, [w for w in todo if w in info], info, use_cache, param_deps)
     names = {b: current if b == head and current else tags.get(b) or branches.get(b) for b in bases}
-    memo = _prefill(repo, [w for w in wanted if w in info], info, use_cache, param_deps)
     result: list[dict[str, Any]] = []
     if not hide_workspace:
         result.append(collect_rev(repo, WORKSPACE, None, use_cache, param_deps))
+    listed: dict[str, dict[str, Any]] = {}
     for b in bases:
-        state = memo.pop(b, None) or collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        state = _take(memo, known, b) or collect_rev(repo, b, info.get(b, (None, []))[0], use_cache, param_deps)
+        _note(listed, state)
         state["name"] = names.get(b)
         ranges = []
         for ref, sha in exps.get(b, {}).items():
-            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo))
+            ranges.append(_exp_range(repo, git, ref, sha, b, info, use_cache, param_deps, memo, listed, known))
         ranges.sort(key=_range_key, reverse=True)
         ranges += (queued or {}).get(b, [])
         state["experiments"] = ranges or None
         result.append(state)
+    if keep and listed.keys() != shown.keys():
+        _save_shown(repo, listed)
     return result
 
 
+def _take(memo: dict[str, dict[str, Any]], known: dict[str, dict[str, Any]], rev: str) -> dict[str, Any] | None:
+    """The state read for ``rev`` (once), or a new one from its cached data (a commit listed twice: a
+    baseline that is also an experiment's tip)."""
+    state = memo.pop(rev, None)
+    return state if state is not None or rev not in known else _state(rev, known[rev])
+
+
+def _state(rev: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"rev": rev, "name": None, "data": data, "error": None, "experiments": None}
+
+
+def _note(listed: dict[str, dict[str, Any]], state: dict[str, Any]) -> None:
+    """Keep a listed commit's data for the next run's ``shown.json`` (as its own cache file: read
+    without error, every params and metrics file read)."""
+    data = state.get("data")
+    if data and state.get("error") is None and _clean(data):
+        listed[state["rev"]] = data
+
+
 def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: bool,
-               param_deps: bool = False, memo: dict | None = None) -> dict[str, Any]:
+               param_deps: bool = False, memo: dict | None = None, listed: dict | None = None,
+               known: dict | None = None) -> dict[str, Any]:
     parents = info.get(sha, (None, []))[1]
     if parents == [base]:
         chain = [sha]
@@ -281,8 +393,10 @@ def _exp_range(repo, git, ref: ExpRef, sha: str, base: str, info, use_cache: boo
         chain = git.out("rev-list", sha, f"^{base}").split() or [sha]
         info.update(_commit_info(git, [c for c in chain if c not in info]))
     memo = {} if memo is None else memo
-    revs = [memo.pop(c, None) or collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
+    revs = [_take(memo, known or {}, c) or collect_rev(repo, c, info.get(c, (None, []))[0], use_cache, param_deps)
             for c in chain]
+    for state in revs if listed is not None else ():
+        _note(listed, state)
     revs[0]["name"] = ref.name
     return {"revs": revs, "executor": None, "name": ref.name}
 
@@ -302,7 +416,21 @@ def _flat(d: Any) -> dict[str, Any]:
     return flatten(d) if isinstance(d, dict) else {}
 
 
-def _names(states: list[dict[str, Any]]) -> tuple[dict[str, dict[str, None]], dict[str, dict[str, None]], set[str]]:
+def _memo_flat():
+    """``_flat`` kept per dict for one table (each params/metrics file's data flattened once, not per column)."""
+    memo: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def flat(d: Any) -> dict[str, Any]:
+        hit = memo.get(id(d))
+        if hit is None or hit[0] is not d:
+            hit = memo[id(d)] = (d, _flat(d))
+        return hit[1]
+
+    return flat
+
+
+def _names(states: list[dict[str, Any]], flat=_flat) -> tuple[dict[str, dict[str, None]], dict[str, dict[str, None]],
+                                                              set[str]]:
     metrics: dict[str, dict[str, None]] = {}
     params: dict[str, dict[str, None]] = {}
     deps: set[str] = set()
@@ -314,7 +442,7 @@ def _names(states: list[dict[str, Any]]) -> tuple[dict[str, dict[str, None]], di
                 for path, item in src.items():
                     d = item.get("data", {})
                     if isinstance(d, dict):
-                        target.setdefault(path, {}).update(dict.fromkeys(_flat(d)))
+                        target.setdefault(path, {}).update(dict.fromkeys(flat(d)))
             deps.update(data.get("deps") or {})
         for r in s.get("experiments") or []:
             for c in r["revs"]:
@@ -330,8 +458,29 @@ def format_time(ts: str | None, fill: str, iso: bool) -> str:
         return fill
     if iso:
         return ts
-    t = datetime.fromisoformat(ts)
-    return t.strftime("%I:%M %p" if t.date() == date.today() else "%b %d, %Y")
+    fields = _plain_iso(ts)
+    if fields is None:  # not the form tide writes: datetime reads any ISO form
+        from datetime import date, datetime
+
+        t = datetime.fromisoformat(ts)
+        return t.strftime("%I:%M %p" if t.date() == date.today() else "%b %d, %Y")
+    # the same text as datetime's strftime (which calls time.strftime), without importing datetime
+    return time.strftime("%I:%M %p" if fields[:3] == tuple(time.localtime()[:3]) else "%b %d, %Y",
+                         (*fields, 0, 1, -1))
+
+
+def _plain_iso(ts: str) -> tuple[int, int, int, int, int, int] | None:
+    """``YYYY-MM-DDTHH:MM:SS`` (what ``_iso`` writes) as numbers; None for any other text or a value out
+    of range."""
+    if len(ts) != 19 or ts[4] != "-" or ts[7] != "-" or ts[10] != "T" or ts[13] != ":" or ts[16] != ":":
+        return None
+    digits = (ts[0:4], ts[5:7], ts[8:10], ts[11:13], ts[14:16], ts[17:19])
+    if not all(x.isascii() and x.isdigit() for x in digits):
+        return None
+    y, mo, d, h, mi, s = (int(x) for x in digits)
+    if not (y >= 1 and 1 <= mo <= 12 and 1 <= d <= 31 and h <= 23 and mi <= 59 and s <= 59):
+        return None
+    return y, mo, d, h, mi, s
 
 
 def _fmt(v: Any, precision: int | None) -> str:
@@ -350,7 +499,8 @@ def tabulate(states: list[dict[str, Any]], fill: str = "-", error: str = "!", pr
     """(headers, rows, {"metrics"|"params"|"deps": their headers}) as dvc's ``tabulate``."""
     from collections import Counter
 
-    metrics, params, deps = _names(states)
+    flat = _memo_flat()
+    metrics, params, deps = _names(states, flat)
     base_headers = ["Experiment", "rev", "typ", "Created", "parent", "State", "Executor"]
     counter = Counter([n for names in (*metrics.values(), *params.values()) for n in names])
     counter.update(base_headers)
@@ -372,9 +522,9 @@ def tabulate(states: list[dict[str, Any]], fill: str = "-", error: str = "!", pr
                 item = src.get(path)
                 if item is None:
                     continue
-                flat = _flat(item.get("data", {}))
-                if name in flat:
-                    row[header] = _fmt(flat[name], precision)
+                values = flat(item.get("data", {}))
+                if name in values:
+                    row[header] = _fmt(values[name], precision)
                 else:
                     row[header] = error if item.get("error") else fill
         for name in dh:

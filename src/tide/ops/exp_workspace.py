@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
-from typing import Any
 
-from tide.workspace.repo import Repo
-
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time of exp show)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from tide.pipeline.revfs import WorkspaceFiles
+    from tide.workspace.repo import Repo
 
 _VERSION = "1"
 _RACY_NS = 2_000_000_000

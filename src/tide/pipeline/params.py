@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-from typing import Any
 
 from tide.core.errors import FileFormatError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time of exp show)
+if TYPE_CHECKING:
+    import ast
+    from typing import Any
 
 DEFAULT_PARAMS = "params.yaml"
 SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".py")
@@ -52,6 +55,8 @@ def load_file(path: str, where: str | None = None) -> Any:
 
 def _python_params(text: str, where: str) -> dict[str, Any]:
     """Module-level constants and class attributes of a Python file (dvc's ``.py`` params)."""
+    import ast
+
     try:
         tree = ast.parse(text)
     except SyntaxError as exc:

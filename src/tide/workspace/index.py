@@ -6,8 +6,12 @@ import os
 from collections.abc import Iterable
 
 from tide.workspace.ignore import ALWAYS, Ignore
-from tide.workspace.pointers import SUFFIX, PointerFile, load
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.workspace.pointers import PointerFile
+
+SUFFIX = ".dvc"  # pointers.SUFFIX: finding .dvc files needs not the parser (exp show's warm run lists them)
 LOCK_NAME = "dvc.lock"
 YAML_NAME = "dvc.yaml"
 
@@ -51,6 +55,8 @@ def find_dvc_files(root: str, ignore: Ignore, unreadable: list[str] | None = Non
 
 
 def load_all(root: str, ignore: Ignore, paths: Iterable[str] | None = None) -> list[PointerFile]:
+    from tide.workspace.pointers import load
+
     files = find_pointer_files(root, ignore) if paths is None else list(paths)
     return [load(p, root) for p in files]
 

@@ -7,16 +7,16 @@ from functools import cached_property
 
 from tide.core.config import CACHE_TYPES, Config, Env, to_bool, to_int
 from tide.core.errors import ConfigError, NotARepoError
-from tide.core.temps import TempJournal
-from tide.objects.cache import ObjectCache
-from tide.workspace.hashing import Hasher
-from tide.workspace.ignore import Ignore
-from tide.workspace.lock import RepoLock
-from tide.workspace.state import State
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the parts are imported where they are made: a command imports only those it uses
     from tide.core.git import Git
+    from tide.core.temps import TempJournal
+    from tide.objects.cache import ObjectCache
+    from tide.workspace.hashing import Hasher
+    from tide.workspace.ignore import Ignore
+    from tide.workspace.lock import RepoLock
+    from tide.workspace.state import State
 
 DVC_DIR = ".dvc"
 
@@ -101,24 +101,34 @@ class Repo:
 
     @cached_property
     def cache(self) -> ObjectCache:
+        from tide.objects.cache import ObjectCache
+
         shared = self.option("cache.shared") == "group"
         return ObjectCache(self.cache_dir, self.link_types, shared, temps=self.temps)
 
     @cached_property
     def temps(self) -> TempJournal:
         """tide's temporary files in the workspace, journaled (see core/temps.py)."""
+        from tide.core.temps import TempJournal
+
         return TempJournal(os.path.join(self.tmp_dir, "tide", "temps"), self.root)
 
     @cached_property
     def state(self) -> State:
+        from tide.workspace.state import State
+
         return State(os.path.join(self.tmp_dir, "tide", "state.db"))
 
     @cached_property
     def ignore(self) -> Ignore:
+        from tide.workspace.ignore import Ignore
+
         return Ignore(self.root, self.temps)
 
     @cached_property
     def hasher(self) -> Hasher:
+        from tide.workspace.hashing import Hasher
+
         jobs = self.option("core.checksum_jobs")
         return Hasher(self.root, self.state, self.ignore, to_int(jobs, "core.checksum_jobs") if jobs else None)
 
@@ -127,6 +137,8 @@ class Repo:
         return to_bool(self.option("core.autostage", "false"), "core.autostage")
 
     def lock(self) -> RepoLock:
+        from tide.workspace.lock import RepoLock
+
         timeout = float(self.env.get("TIDE_LOCK_TIMEOUT") or 3)
         # taking the lock deletes what killed tide processes left half-written (core/temps.py);
         # releasing it ends this process's journal: every temporary of its own is gone by then
