@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     miss = misses(allres)
     body += ["### Targets missed in this run", ""] + (miss or ["- none"]) + [""]
     header = describe(args, versions, work, elapsed)
-    write(args.out, args.scale, section(args.scale, header, body), PREAMBLE)
+    key = f"{args.scale}-{args.only}" if args.only else args.scale  # an --only run keeps the full run's section
+    write(args.out, key, section(key, header, body), PREAMBLE)
     dump_json(work, args.scale, versions, lim, allres)
     print("\n".join(header + body))
     log(f"wrote {args.out}")
