@@ -9,7 +9,8 @@ from collections import Counter
 from typing import Any
 
 from tide.api.data import open_stream, source_of
-from tide.core.errors import FileFormatError, TideError
+from tide.core import utf8
+from tide.core.errors import TideError
 
 
 class _SourceFiles:
@@ -39,10 +40,7 @@ class _SourceFiles:
         raw = self.read_bytes(abspath)
         if raw is None:
             return None
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FileFormatError(f"'{abspath}' is not valid UTF-8 text")
+        return utf8.decode(raw, abspath)
 
 
 def _merge(per_file: dict[str, Any]) -> dict[str, Any]:

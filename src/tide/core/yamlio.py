@@ -70,13 +70,10 @@ _MEMO_ENTRIES = 256
 
 
 def load_file(path: str | os.PathLike[str], where: str | None = None) -> Any:
+    from tide.core import utf8
+
     where = where or os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{where}: not valid UTF-8 text")
-    return loads(text, where)
+    return loads(utf8.read(path, where), where)
 
 
 def dumps(data: Any) -> str:

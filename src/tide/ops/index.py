@@ -7,8 +7,8 @@ import os
 from collections import namedtuple
 from collections.abc import Iterable
 
-from tide.core import manifest, yamlio
-from tide.core.errors import FileFormatError, MissingError, TideError
+from tide.core import manifest, utf8, yamlio
+from tide.core.errors import MissingError, TideError
 from tide.pipeline.lockfile import LOCK_NAME, counted_outs
 from tide.workspace import pointers
 from tide.workspace.index import find_dvc_files
@@ -101,16 +101,13 @@ def outs_at_rev(repo: Repo, rev: str) -> list[Out]:
     for f, raw in blobs.items():
         path = os.path.join(repo.root, f[len(prefix):])
         where = f"{rev[:8]}:{f}"
-        try:
-            data = yamlio.loads(raw.decode("utf-8"), where)
-            if f.endswith(pointers.SUFFIX):
-                outs.extend(pointers.parse(data, path, repo.root, where).outs)
-            else:
-                if reader is None:
-                    from tide.pipeline.revfs import RevReader
+        data = yamlio.loads(utf8.decode(raw, where), where)
+        if f.endswith(pointers.SUFFIX):
+            outs.extend(pointers.parse(data, path, repo.root, where).outs)
+        else:
+            if reader is None:
+                from tide.pipeline.revfs import RevReader
 
-                    reader = RevReader(repo, rev)
-                outs.extend(o for _, o in counted_outs(data, repo.root, path, where, reader))
-        except UnicodeDecodeError:
-            raise FileFormatError(f"{where}: not valid UTF-8 text")
+                reader = RevReader(repo, rev)
+            outs.extend(o for _, o in counted_outs(data, repo.root, path, where, reader))
     return outs

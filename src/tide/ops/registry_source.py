@@ -22,7 +22,7 @@ import os
 import stat
 from collections import namedtuple
 
-from tide.core import yamlio
+from tide.core import utf8, yamlio
 from tide.core.config import Config, Env
 from tide.core.errors import GitError, MissingError, TideError
 from tide.ops.registry_config import config_sections, strings
@@ -587,7 +587,4 @@ class _Texts:
         raw = self.src.read(os.path.relpath(abspath, self.src.root).replace(os.sep, "/"))
         if raw is None:
             return None
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SourceError(f"{self.src.url}:{abspath}: not valid UTF-8 text")
+        return utf8.decode(raw, f"{self.src.url}:{abspath}", SourceError)

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tide.core import dvcschema
+from tide.core import dvcschema, utf8
 from tide.core.errors import FileFormatError, PathError
 from tide.pipeline import params as params_mod
 from tide.pipeline.interpolate import InterpolationError, merge, resolve
@@ -32,12 +32,9 @@ class Reader(Protocol):
 class WorkspaceReader:
     def read_text(self, abspath: str) -> str | None:
         try:
-            with open(abspath, encoding="utf-8") as f:
-                return f.read()
+            return utf8.read(abspath)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
-        except UnicodeDecodeError:
-            raise FileFormatError(f"'{abspath}' is not valid UTF-8 text")
         except ValueError:  # a NUL byte in a name read from a user file (found by fuzzing)
             raise FileFormatError(f"{abspath!r} is not a valid file name")
 

@@ -44,13 +44,10 @@ def parse_text(text: str, name: str, where: str) -> Any:
 
 
 def load_file(path: str, where: str | None = None) -> Any:
+    from tide.core import utf8
+
     where = where or path
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{where}: not valid UTF-8 text")
-    return parse_text(text, path, where)
+    return parse_text(utf8.read(path, where), path, where)
 
 
 def _python_params(text: str, where: str) -> dict[str, Any]:

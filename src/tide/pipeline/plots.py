@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from tide.core import yamlio
+from tide.core import utf8, yamlio
 from tide.core.errors import FileFormatError
 from tide.pipeline.definition import Pipeline
 
@@ -79,10 +79,7 @@ def _number(v: Any) -> Any:
 
 def parse_data(raw: bytes, name: str, where: str, header: bool = True) -> list[dict[str, Any]]:
     """Records of a plots file; CSV/TSV values become numbers when they look like numbers."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{where}: not valid UTF-8 text")
+    text = utf8.decode(raw, where)
     ext = os.path.splitext(name)[1].lower()
     if ext in (".csv", ".tsv"):
         delim = "\t" if ext == ".tsv" else ","

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 
-from tide.core import manifest, yamlio
-from tide.core.errors import FileFormatError, MissingError, TideError
+from tide.core import manifest, utf8, yamlio
+from tide.core.errors import MissingError, TideError
 from tide.pipeline.definition import YAML_NAME, WorkspaceReader, fast_relpath
 from tide.pipeline.lockfile import LOCK_NAME, counted_outs
 from tide.workspace import pointers
@@ -125,10 +125,7 @@ class RevReader:
         raw = self.read_bytes(abspath)
         if raw is None:
             return None
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FileFormatError(f"{self.rev}:{self._rel(abspath)}: not valid UTF-8 text")
+        return utf8.decode(raw, f"{self.rev}:{self._rel(abspath)}")
 
 
 class RevStore:

@@ -14,7 +14,7 @@ import json
 import os
 from typing import Any
 
-from tide.core import yamlio
+from tide.core import utf8, yamlio
 from tide.core.errors import FileFormatError, UsageError
 from tide.pipeline import vega_templates
 
@@ -134,10 +134,7 @@ def _lists(blob: Any):
 
 def parse_blob(raw: bytes, name: str, where: str, header: bool = True) -> Any:
     """The content of a plots data file as dvc loads it (CSV/TSV rows as dicts of strings)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{where}: not valid UTF-8 text")
+    text = utf8.decode(raw, where)
     ext = os.path.splitext(name)[1].lower()
     if ext not in DATA_EXT:
         raise PlotMetricTypeError(name)

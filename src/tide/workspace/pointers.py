@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tide.core import dvcschema, yamlio
+from tide.core import dvcschema, utf8, yamlio
 from tide.core.errors import FileFormatError, PathError
 from tide.core.fsutil import atomic_write_text
 from tide.core.hashing import is_md5
@@ -181,11 +181,7 @@ def parse_out(item: Any, root: str, base_dir: str, where: str) -> Out:
 def load(path: str, root: str) -> PointerFile:
     where = os.path.relpath(path, root)
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        data = yamlio.loads(text, where)
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{where}: not valid UTF-8 text")
+        data = yamlio.loads(utf8.read(path, where), where)
     except FileNotFoundError:
         from tide.core.errors import MissingError
 
