@@ -235,6 +235,7 @@ class RegistrySuite:
         argv_for = argv_for or (lambda t: t.command(*args))
         self.lab.log(f"  {label} ...")
         t0 = time.perf_counter()
+        load0 = os.getloadavg()[0]
         try:
             res.samples = run_pairs(self.lab.tools, reset, lambda t: (argv_for(t), self.dir(t, cwd)),
                                     lambda t: self.lab.env(t, cwd or "registry"), self.lab.pairs, after=after)
@@ -242,6 +243,8 @@ class RegistrySuite:
             res.pending = "failed: " + " ".join(str(exc).split())[:300]
             self.lab.log(f"  {label}: {res.pending}")
             return res
+        # the machine's 1-minute load average when the row began and ended: a busy machine squeezes ratios
+        res.note = f"load {load0:.1f}-{os.getloadavg()[0]:.1f}"
         meds = ", ".join(f"{t.name} {res.median(t.name):.3f}s" for t in self.lab.tools)
-        self.lab.log(f"  {label}: {meds} ({time.perf_counter() - t0:.0f}s)")
+        self.lab.log(f"  {label}: {meds} ({time.perf_counter() - t0:.0f}s, {res.note})")
         return res

@@ -237,8 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     miss = misses(allres)
     body += ["### Targets missed in this run", ""] + (miss or ["- none"]) + [""]
     header = describe(args, versions, work, elapsed)
-    write(args.out, args.scale, section(args.scale, header, body), PREAMBLE)
-    dump_json(work, args.scale, versions, lim, allres)
+    key = "registry" if args.only == "registry" else args.scale  # its own section of the report
+    write(args.out, key, section(key, header, body), PREAMBLE)
+    dump_json(work, key, versions, lim, allres)
     print("\n".join(header + body))
     log(f"wrote {args.out}")
     return 0
@@ -305,7 +306,7 @@ def describe(args, versions, work, elapsed) -> list[str]:
     m = machine()
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"## Scale {args.scale} — run of {when}",
+        ("## Registry rows (issue 19)" if args.only == "registry" else f"## Scale {args.scale}") + f" — run of {when}",
         "",
         f"- Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}; work directory on {filesystem(work)}.",
         f"- Tools: {versions.get('tide', '?')} (Python {m['python']}); dvc {versions.get('dvc', 'not run')}.",
@@ -314,6 +315,7 @@ def describe(args, versions, work, elapsed) -> list[str]:
         "medians; ratio = median of per-pair dvc/tide; "
         "peak RSS = the largest of the runs (process and children).",
         f"- Command: `python bench/run.py --scale {args.scale} --pairs {args.pairs}"
+        + (f" --only {args.only}" if args.only == "registry" else "")
         + (f" --big-size {args.big_size}" if args.big_size != "1G" else "") + f"`; took {elapsed / 60:.0f} min.",
     ]
     if args.note:
