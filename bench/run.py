@@ -27,12 +27,13 @@ sys.path.insert(0, HERE)
 from exps import EXP_OPS, ExpSuite  # noqa: E402
 from harness import BenchError, OpResult, Tool, Trash, run_pairs  # noqa: E402
 from limits import Limits, filesystem, machine, measure  # noqa: E402
+from registry_rows import REGISTRY_OPS, RegistrySuite  # noqa: E402
 from report import MILLION_LIMIT_S, misses, section, table, write  # noqa: E402
 from scenarios import MORE_OPS, OPS, S3_OPS, Lab, Suite  # noqa: E402
 from workloads import big_file, example, mid_files, parse_count, parse_size, small_files, tiny_files  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
-WORKLOADS = ("small", "big", "example", "cli", "exps")  # exps: issue 22's experiment rows (bench/exps.py)
+WORKLOADS = ("small", "big", "example", "cli", "exps", "registry")  # exps: issue 22's experiment rows (bench/exps.py)
 MID = ("mid", "mid-hardlink", "mid-symlink")  # issue 26: 2,226 files of 20-64 KB with each cache type
 TINY = ("tiny", "tiny-hardlink", "tiny-symlink")  # issue 26: 70,000 files of 150-400 bytes
 PREAMBLE = """# Benchmarks: tide against dvc
@@ -50,10 +51,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pairs", type=int, help="A B rounds after the warm-up (default 5; 1 at 1m)")
     p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
     p.add_argument("--ops", default=",".join(OPS), help="comma list of operations (default: all)")
-    p.add_argument("--only", choices=("mid", "tiny", "growing", "exp", *EXP_OPS),
+    p.add_argument("--only", choices=("mid", "tiny", "growing", "exp", *EXP_OPS, "registry"),
                    help="only issue 26's mid-size or tiny-files rows (all three cache types), issue 23's growing "
                         "table (tide plain, tide chunked and dvc; its own section of the report), or issue 22's "
-                        "experiment rows (exp: all of them; or one: " + ", ".join(EXP_OPS) + ")")
+                        "experiment rows (exp: all of them; or one: " + ", ".join(EXP_OPS) + "), or issue 19's "
+                        "registry rows (get, import, update, ls, api.read of a 10,000-file source)")
     p.add_argument("--growing-mb", type=float, default=100.0, help="--only growing: first day's CSV size (MB)")
     p.add_argument("--growing-days", type=int, default=30, help="--only growing: days (default 30)")
     p.add_argument("--big-size", default="1G", help="size of the big file (default 1G)")
@@ -74,6 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.ops = {o for o in args.ops.split(",") if o}
     if args.only in ("mid", "tiny"):
         args.workloads = list(MID if args.only == "mid" else TINY)
+    elif args.only == "registry":
+        args.workloads = ["registry"]
     elif args.only and args.only != "growing":
         args.workloads = ["exps"]
         args.ops = set(EXP_OPS) if args.only == "exp" else {args.only}
@@ -193,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
                 sections.append(("exps: issue 22's experiments (exp show, exp run, a queued sweep)",
                                  ExpSuite(lab, args.ops & set(EXP_OPS)).run()))
                 continue
+            if key == "registry":  # issue 19 (bench/registry_rows.py)
+                lab.s3 = []
+                sections.append(("registry: issue 19's data registry, a source of 10,000 files of 1 KB",
+                                 RegistrySuite(lab, args.ops & set(REGISTRY_OPS)).run()))
+                continue
             if key in MID:
                 wl = mid_files(work, key.partition("-")[2])
             elif key in TINY:
@@ -228,9 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     miss = misses(allres)
     body += ["### Targets missed in this run", ""] + (miss or ["- none"]) + [""]
     header = describe(args, versions, work, elapsed)
-    key = f"{args.scale}-{args.only}" if args.only else args.scale  # an --only run keeps the full run's section
+    # an --only run writes its own section (the registry rows' source is 10k files at any scale)
+    key = args.scale if not args.only else "registry" if args.only == "registry" else f"{args.scale}-{args.only}"
     write(args.out, key, section(key, header, body), PREAMBLE)
-    dump_json(work, args.scale, versions, lim, allres)
+    dump_json(work, key, versions, lim, allres)
     print("\n".join(header + body))
     log(f"wrote {args.out}")
     return 0
@@ -297,7 +307,7 @@ def describe(args, versions, work, elapsed) -> list[str]:
     m = machine()
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"## Scale {args.scale} — run of {when}",
+        ("## Registry rows (issue 19)" if args.only == "registry" else f"## Scale {args.scale}") + f" — run of {when}",
         "",
         f"- Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}; work directory on {filesystem(work)}.",
         f"- Tools: {versions.get('tide', '?')} (Python {m['python']}); dvc {versions.get('dvc', 'not run')}.",
@@ -306,6 +316,7 @@ def describe(args, versions, work, elapsed) -> list[str]:
         "medians; ratio = median of per-pair dvc/tide; "
         "peak RSS = the largest of the runs (process and children).",
         f"- Command: `python bench/run.py --scale {args.scale} --pairs {args.pairs}"
+        + (f" --only {args.only}" if args.only == "registry" else "")
         + (f" --big-size {args.big_size}" if args.big_size != "1G" else "") + f"`; took {elapsed / 60:.0f} min.",
     ]
     if args.note:

@@ -49,6 +49,17 @@ OPS: dict[str, tuple[str, str]] = {
     "exp-show-cold": ("exp show -A, 200 experiments on 20 commits, first run (no cache)", "exp"),
     "exp-run": ("exp run -S of a two-stage pipeline (both stages run)", "exp"),
     "exp-sweep": ("12-point -S sweep queued, then run on 2 workers", "exp"),
+    # issue 19's rows (bench/registry_rows.py): the workload "registry", a 10,000-file source read by both tools
+    "get": ("get SRC data -o out (local path)", "get"),
+    "import": ("import SRC data -o out into a fresh repository (local path)", "import"),
+    "ls": ("ls -R SRC (local path)", "ls"),
+    "ls-dvc-only": ("ls -R --dvc-only SRC (local path)", "ls"),
+    "update-noop": ("update of an import that is up to date (local path)", "noop"),
+    "api-read": ("api.read of one file, a fresh python process (local path)", "api"),
+    "get-git": ("get file://SRC data -o out (git URL: clone, data from the remote)", "get"),
+    "import-git": ("import file://SRC data -o out into a fresh repository (git URL)", "import"),
+    "update-noop-git": ("update of an import that is up to date (git URL)", "noop"),
+    "api-read-git": ("api.read of one file, a fresh python process (git URL)", "api"),
 }
 S3_OPS = {"push-s3", "pull-s3", "push-s3lite", "pull-s3lite"}  # push-<remote>, pull-<remote>
 MORE_OPS = {"add-half", "status-first", "diff", "fetch", "pull-noop", "checkout-force", "gc-c", "repro",

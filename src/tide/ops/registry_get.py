@@ -99,10 +99,14 @@ def materialize(src: Source, pl: Plan, cache, dst: str) -> None:
         blobs = src.read_many([i.blob for i in pl.items if i.blob is not None])
         if pl.isdir:
             os.makedirs(tmp)
+        batch: dict[bool, list[tuple[str, str]]] = {False: [], True: []}  # legacy -> (oid, target)
         for it in pl.items:
             target = os.path.normpath(os.path.join(tmp, it.relpath)) if it.relpath else tmp
             if target != tmp and not target.startswith(tmp + os.sep):  # a hostile source's path stays inside
                 raise PathError(f"'{it.relpath}' from '{src.url}' is outside the target")
+            if it.ref is not None and target != tmp and not it.isexec:
+                batch[it.ref.legacy].append((it.ref.oid, target))  # each directory made once, below
+                continue
             if it.ref is not None:
                 cache.link(it.ref.oid, target, it.isexec, it.ref.legacy)
                 continue
@@ -114,6 +118,9 @@ def materialize(src: Source, pl: Plan, cache, dst: str) -> None:
                 f.write(data)
             if it.isexec:
                 os.chmod(target, 0o755)
+        for legacy, pairs in batch.items():  # the objects are present (the plan's cache holds them all)
+            if pairs:
+                cache.link_many(pairs, legacy)
         if os.path.isdir(dst) and not os.path.islink(dst):
             _swap(tmp, dst)
         else:
