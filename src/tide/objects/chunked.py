@@ -38,6 +38,8 @@ READS = 4  # attempts at reading the index or a chunk while a gc -c replaces ind
 REBASE = 1 / 16  # a delta against an older whole version above this share of the chunk is weighed
 # against the whole chunk compressed (stored whole when the delta costs more than half of it)
 BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together, on several threads
+READ = 8 << 20  # a large file is read and cut this many bytes at a time
+SENDING = 2  # full packs being sealed and uploaded at once, per push (each up to pack_size in memory)
 
 
 class _Session:
@@ -56,6 +58,8 @@ class _Session:
         self.like: dict[ObjRef, tuple[ObjRef, tuple[bytes, ...]]] = {}  # object -> its previous version
         self.owner: dict[bytes, ObjRef] | None = None  # chunk -> the newest object of several chunks using it
         self.errors: list[str] = []
+        self.inflight = threading.Semaphore(SENDING)
+        self.sends: list = []  # futures of the packs handed to the sending threads
 
 
 def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
@@ -95,6 +99,21 @@ def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
     finally:
         stop.set()
         t.join()
+
+
+def _hash_all(pieces: list) -> list[bytes]:
+    return [F.sha256(p) for p in pieces]
+
+
+def _fill(f, view: memoryview) -> int:
+    """Read into ``view`` until it is full or the file ends; the bytes read."""
+    got = 0
+    while got < len(view):
+        n = f.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    return got
 
 
 class _Near:
@@ -215,6 +234,7 @@ class ChunkedStore(ObjectStore):
         self._windows: OrderedDict = OrderedDict()  # (pack, n) -> bytes, or an Event while being read
         self._bases: dict[bytes, bytes] = {}  # base chunks of deltas lately read (64 kept)
         self._pool = None  # threads that hash and compress a large file's chunks (sha256 and zstd free the GIL)
+        self._sender = None  # threads that seal and upload full packs
 
     # --- the index ---------------------------------------------------------------------------------
     def _read_index(self, name: str) -> dict:
@@ -349,6 +369,7 @@ class ChunkedStore(ObjectStore):
                     from concurrent.futures import ThreadPoolExecutor
 
                     self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
+                    self._sender = ThreadPoolExecutor(SENDING, thread_name_prefix="tide-pack")
             return self._session
 
     def put(self, ref: ObjRef, path: str) -> None:
@@ -378,8 +399,7 @@ class ChunkedStore(ObjectStore):
 
         offset = 0
         for batch in _ahead(self._batches(path, size)) if size > BATCH else self._batches(path, size):
-            many = len(batch) > 1 and self._pool is not None
-            hashed = list(self._pool.map(F.sha256, batch)) if many else [F.sha256(p) for p in batch]
+            hashed = self._map(_hash_all, batch)
             jobs: list[tuple[bytes, bytes, bytes | None]] = []
             if near is not None and near.like is None:  # chunks before the first known one get bases too
                 for cid in hashed:
@@ -393,10 +413,7 @@ class ChunkedStore(ObjectStore):
                 if not known(cid):
                     jobs.append((piece, cid, base))
                 offset += len(piece)
-            if len(jobs) > 1 and self._pool is not None:
-                blobs = list(self._pool.map(encode, jobs))
-            else:
-                blobs = [encode(j) for j in jobs]
+            blobs = self._map(lambda group: [encode(j) for j in group], jobs)
             new = {cid: (len(piece), blob, comp) for (piece, cid, _), (blob, comp) in zip(jobs, blobs, strict=True)}
             full: list[F.PackBuilder] = []
             with self._mu:
@@ -407,11 +424,11 @@ class ChunkedStore(ObjectStore):
                     raw, blob, comp = new.pop(cid)
                     s.pack.add(cid, blob, raw, comp)
                     s.pending[cid] = s.pack
-                    if len(s.pack.buf) >= self.params.pack:
+                    if s.pack.size >= self.params.pack:
                         full.append(s.pack)
                         s.pack = F.PackBuilder()
             for p in full:
-                self._send(s, p)
+                self._send_later(s, p)
             if level[0] and tried[0] < 8:  # zstd "when it pays": judged on the object's first chunks
                 tried[0] += len(blobs)
                 tried[1] += sum(1 for _, c in blobs if c != "raw")
@@ -432,27 +449,87 @@ class ChunkedStore(ObjectStore):
             if children:
                 s.children[ref] = children
 
-    def _batches(self, path: str, size: int) -> Iterator[list[bytes]]:
-        """The file's chunks, a few MB at a time (hashed and compressed on the store's threads)."""
+    def _batches(self, path: str, size: int) -> Iterator[list[bytes | memoryview]]:
+        """The file's chunks, a few MB at a time (hashed and compressed on the store's threads).
+
+        The file is read ``READ`` bytes at a time and each block cut in memory; a block's last
+        chunk ends where the block does, not where the content says, so it is cut again at the head
+        of the next block (FastCDC depends only on the bytes from a chunk's start: the cuts are
+        those of the whole file at once). Chunks are views of the blocks, copied once, into a pack."""
         if size <= self.params.avg:  # small files go into packs whole
             with open(path, "rb") as f:
                 yield [f.read()]
             return
         from pyfastcdc import FastCDC
 
-        batch: list[bytes] = []
+        cdc = FastCDC(self.params.avg)
+        block = max(READ, 2 * cdc.max_size)
+        batch: list[memoryview] = []
         have = 0
-        for c in FastCDC(self.params.avg).cut_file(path):
-            batch.append(bytes(c.data))
-            have += c.length
-            if have >= BATCH:
-                yield batch
-                batch, have = [], 0
+        carry = b""
+        with open(path, "rb", buffering=0) as f:
+            while True:
+                buf = bytearray(len(carry) + block)
+                buf[:len(carry)] = carry
+                end = len(carry) + _fill(f, memoryview(buf)[len(carry):])
+                eof = end < len(buf)
+                view = memoryview(buf)[:end]
+                last = None
+                for c in cdc.cut_buf(view):
+                    if last is not None:
+                        batch.append(last.data)
+                        have += last.length
+                        if have >= BATCH:
+                            yield batch
+                            batch, have = [], 0
+                    last = c
+                if eof:
+                    if last is not None:
+                        batch.append(last.data)
+                    break
+                carry = bytes(view[last.offset:]) if last is not None else b""
         if batch:
             yield batch
 
+    def _map(self, fn, items: list) -> list:
+        """``fn`` (a list in, a list out) applied to ``items`` split among the store's threads (a few
+        tasks per batch, not one per chunk: sha256 and zstd free the GIL on each piece)."""
+        pool = self._pool
+        if pool is None or len(items) < 2:
+            return fn(items)
+        n = min(len(items), pool._max_workers)
+        step = -(-len(items) // n)
+        out: list = []
+        for part in pool.map(fn, [items[i:i + step] for i in range(0, len(items), step)]):
+            out.extend(part)
+        return out
+
+    def _send_later(self, s: _Session, pack: F.PackBuilder) -> None:
+        """Seal and upload a full pack on a sending thread (the next batches are cut meanwhile); at
+        most ``SENDING`` packs wait or go at once. A failure is recorded in ``s.errors`` (``_send``):
+        the objects whose chunks it held fail at ``flush``."""
+        s.inflight.acquire()
+
+        def go() -> None:
+            try:
+                self._send(s, pack)
+            except BaseException as exc:  # recorded: the objects concerned fail at flush
+                with self._mu:
+                    if not s.errors:
+                        s.errors.append(f"pack upload failed: {exc}")
+            finally:
+                s.inflight.release()
+
+        try:
+            fut = self._sender.submit(go)
+        except BaseException:
+            s.inflight.release()
+            raise
+        with self._mu:
+            s.sends.append(fut)
+
     def _send(self, s: _Session, pack: F.PackBuilder) -> None:
-        """Upload a full pack (in the calling thread: pushes of several files fill packs in parallel)."""
+        """Seal and upload a full pack (on a sending thread, ``_send_later``; the last one at ``flush``)."""
         pid, data = pack.seal()
         try:
             self.backend.put_stream(io.BytesIO(data), F.pack_key(pid), len(data))
@@ -494,6 +571,8 @@ class ChunkedStore(ObjectStore):
             return {}
         failed: dict[ObjRef, str] = {}
         try:
+            for fut in list(s.sends):  # every full pack sent (or its failure recorded)
+                fut.result()
             if s.pack.entries:
                 try:
                     self._send(s, s.pack)
@@ -531,6 +610,8 @@ class ChunkedStore(ObjectStore):
             s, self._session = self._session, None
         if s is not None:  # an interrupted push: its packs stay unreferenced until gc -c
             self._release(s.lock)
+        if self._sender is not None:  # (after an interrupted push: its last packs stay unreferenced)
+            self._sender.shutdown(wait=True, cancel_futures=True)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self.backend.close()

@@ -117,7 +117,7 @@ class Codec(threading.local):
             z = self.c.compress(data)
             if len(z) <= len(data) * 0.9:
                 return z, "zstd"
-        return bytes(data), "raw"
+        return data, "raw"  # (a view of the read buffer: copied once, into the pack)
 
     def decode(self, blob: bytes, loc: Loc, base: bytes | None = None) -> bytes:
         if loc.comp == "raw":
@@ -140,17 +140,19 @@ class Codec(threading.local):
 
 # --- packs ---------------------------------------------------------------------------------------
 class PackBuilder:
-    """Blobs of one pack being filled (not thread-safe: the store holds its lock around ``add``)."""
+    """Blobs of one pack being filled (not thread-safe: the store holds its lock around ``add``).
+    Blobs are kept as given (bytes or views of a file's read buffer) and copied once, by ``seal``;
+    the pack's sha256 is computed there too, on whichever thread sends it (not under the store's lock)."""
 
     def __init__(self) -> None:
-        self.buf = bytearray()
+        self.blobs: list[bytes | memoryview] = []
+        self.size = 0  # bytes of blobs so far
         self.entries: list[tuple[bytes, int, int, int, str]] = []  # chunk id, offset, length, raw, comp
-        self.hash = hashlib.sha256()  # of the bytes so far: sealing hashes only the trailer
 
-    def add(self, cid: bytes, blob: bytes, raw: int, comp: str) -> None:
-        self.entries.append((cid, len(self.buf), len(blob), raw, comp))
-        self.buf += blob
-        self.hash.update(blob)
+    def add(self, cid: bytes, blob: bytes | memoryview, raw: int, comp: str) -> None:
+        self.entries.append((cid, self.size, len(blob), raw, comp))
+        self.blobs.append(blob)
+        self.size += len(blob)
 
     def seal(self) -> tuple[str, bytes]:
         """The pack's id and bytes: the blobs, a JSON trailer listing them, its length (8 bytes,
@@ -158,10 +160,10 @@ class PackBuilder:
         trailer = json.dumps({"format": "tide-chunked-pack", "version": PACK_VERSION,
                               "blobs": [[c.hex(), o, n, r, z] for c, o, n, r, z in self.entries]},
                              separators=(",", ":")).encode()
-        tail = trailer + len(trailer).to_bytes(8, "big") + MAGIC
-        self.buf += tail
-        self.hash.update(tail)
-        return self.hash.hexdigest(), bytes(self.buf)
+        self.blobs += [trailer, len(trailer).to_bytes(8, "big"), MAGIC]
+        data = b"".join(self.blobs)
+        self.blobs = []  # (views of read buffers released)
+        return hashlib.sha256(data).hexdigest(), data
 
 
 def parse_pack(pack: str, data: bytes) -> list[tuple[bytes, int, int, int, str]]:
