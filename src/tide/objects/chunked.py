@@ -365,10 +365,11 @@ class ChunkedStore(ObjectStore):
                     self.backend.delete(lock)
                     raise
                 self._session = _Session(lock, base)
-                if self._pool is None:
+                if self._sender is None:
                     from concurrent.futures import ThreadPoolExecutor
 
-                    self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
                     self._sender = ThreadPoolExecutor(SENDING, thread_name_prefix="tide-pack")
             return self._session
 
@@ -491,10 +492,10 @@ class ChunkedStore(ObjectStore):
         if batch:
             yield batch
 
-    def _map(self, fn, items: list) -> list:
+    def _map(self, fn, items: list, pool=None) -> list:
         """``fn`` (a list in, a list out) applied to ``items`` split among the store's threads (a few
         tasks per batch, not one per chunk: sha256 and zstd free the GIL on each piece)."""
-        pool = self._pool
+        pool = pool or self._pool
         if pool is None or len(items) < 2:
             return fn(items)
         n = min(len(items), pool._max_workers)
@@ -619,8 +620,17 @@ class ChunkedStore(ObjectStore):
     # --- pull --------------------------------------------------------------------------------------
     def _pieces(self, ref: ObjRef) -> Iterator[bytes]:
         """The object's bytes, chunk after chunk; consecutive chunks stored side by side in one pack
-        are read with one request."""
+        are read with one request. A large object's runs are read and decoded by a thread ahead of
+        the caller (which writes and hashes them meanwhile)."""
         rec = self._recipe(ref)
+        if rec.size > BATCH:
+            for run in _ahead(self._runs(ref, rec)):
+                yield from run
+            return
+        for run in self._runs(ref, rec):
+            yield from run
+
+    def _runs(self, ref: ObjRef, rec: F.Recipe) -> Iterator[list[bytes | memoryview]]:
         locs = self._state.locs
         run: list[F.Loc] = []
         cids: list[bytes] = []
@@ -630,12 +640,12 @@ class ChunkedStore(ObjectStore):
                 raise StorageError(f"{ref.oid}: chunk {cid.hex()} is in no index file (run 'tide fsck -c')")
             if run and (loc.pack != run[-1].pack or loc.offset != run[-1].offset + run[-1].length
                         or loc.offset + loc.length - run[0].offset > RUN):
-                yield from self._read_run_moved(run, cids)
+                yield list(self._read_run_moved(run, cids))
                 run, cids = [], []
             run.append(loc)
             cids.append(cid)
         if run:
-            yield from self._read_run_moved(run, cids)
+            yield list(self._read_run_moved(run, cids))
 
     def _read_run_moved(self, run: list[F.Loc], cids: list[bytes]) -> Iterator[bytes]:
         """``_read_run``; if the pack is gone (a gc repacked it since this clone read the index),
@@ -671,9 +681,28 @@ class ChunkedStore(ObjectStore):
             data = self.backend.read_range(F.pack_key(run[0].pack), start, total)
         if len(data) != total:
             raise StorageError(f"pack {run[0].pack} is shorter than its index says (run 'tide fsck -c')")
-        for loc in run:
-            base = self._chunk(bytes.fromhex(loc.comp[len(F.DELTA):])) if loc.comp.startswith(F.DELTA) else None
-            yield self.codec.decode(data[loc.offset - start:loc.offset - start + loc.length], loc, base)
+        view = memoryview(data)
+
+        def decode(locs: list[F.Loc]) -> list[bytes | memoryview]:
+            out = []
+            for loc in locs:
+                base = self._chunk(bytes.fromhex(loc.comp[len(F.DELTA):])) if loc.comp.startswith(F.DELTA) else None
+                out.append(self.codec.decode(view[loc.offset - start:loc.offset - start + loc.length], loc, base))
+            return out
+
+        if sum(1 for loc in run if loc.comp != "raw") > 1:  # zstd frees the GIL: decoded on several threads
+            yield from self._map(decode, run, self._threads())
+        else:
+            yield from decode(run)
+
+    def _threads(self):
+        """The store's worker threads (made on first use: a push's hashing and compressing, a pull's decoding)."""
+        with self._mu:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
+            return self._pool
 
     def _chunk(self, cid: bytes) -> bytes:
         """One chunk's bytes, verified (the base of a delta blob; bases are never deltas themselves)."""

@@ -386,6 +386,8 @@ def read_refs(path: str) -> set[str] | None:
     if not data.startswith(_REFS) or not data.endswith(b"\n") or hashlib.sha256(body).hexdigest().encode() != tail:
         return None
     return set(body.decode().splitlines())
+
+
 class Reader(io.RawIOBase):
     """A readable stream over an iterator of byte pieces, started on the first read (a missing
     object raises there, where the transfer engine maps errors)."""
@@ -393,8 +395,8 @@ class Reader(io.RawIOBase):
     def __init__(self, start) -> None:
         super().__init__()
         self._start = start
-        self._it: Iterator[bytes] | None = None
-        self._buf = b""
+        self._it: Iterator[bytes | memoryview] | None = None
+        self._buf: bytes | memoryview = b""
 
     def readable(self) -> bool:
         return True
@@ -407,19 +409,26 @@ class Reader(io.RawIOBase):
     def read(self, n: int = -1) -> bytes:
         if self._it is None:
             self._it = self._start()
+        if 0 <= n <= len(self._buf):
+            view = memoryview(self._buf)
+            self._buf = view[n:]
+            return bytes(view[:n])
         parts, have = [self._buf], len(self._buf)
+        self._buf = b""
         while n < 0 or have < n:
             piece = next(self._it, None)
             if piece is None:
                 break
+            if n >= 0 and have + len(piece) > n:  # keep what is over for the next read, uncopied
+                keep = n - have
+                view = memoryview(piece)
+                parts.append(view[:keep])
+                self._buf = view[keep:]
+                have = n
+                break
             parts.append(piece)
             have += len(piece)
-        data = b"".join(parts)
-        if n < 0:
-            self._buf = b""
-            return data
-        self._buf = data[n:]
-        return data[:n]
+        return b"".join(parts)
 
 
 def write_atomic(path: str, data: bytes) -> None:
