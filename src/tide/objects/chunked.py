@@ -498,8 +498,8 @@ class ChunkedStore(ObjectStore):
         pool = pool or self._pool
         if pool is None or len(items) < 2:
             return fn(items)
-        n = min(len(items), pool._max_workers)
-        step = -(-len(items) // n)
+        n = min(len(items), pool._max_workers * 4)  # several tasks per thread: a thread the machine
+        step = -(-len(items) // n)  # runs late (other processes) leaves its tasks to the others
         out: list = []
         for part in pool.map(fn, [items[i:i + step] for i in range(0, len(items), step)]):
             out.extend(part)
