@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import time
 from collections.abc import Collection, Iterator
 from typing import BinaryIO
@@ -58,6 +57,8 @@ class _Session:
         self.like: dict[ObjRef, tuple[ObjRef, tuple[bytes, ...]]] = {}  # object -> its previous version
         self.owner: dict[bytes, ObjRef] | None = None  # chunk -> the newest object of several chunks using it
         self.errors: list[str] = []
+        import threading
+
         self.inflight = threading.Semaphore(SENDING)
         self.sends: list = []  # futures of the packs handed to the sending threads
 
@@ -66,6 +67,7 @@ def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
     """``gen``'s items, produced by a thread up to ``depth`` ahead: a large file is cut while the
     previous batch is hashed and compressed (the push's CPU work spread over the cores)."""
     import queue
+    import threading
 
     q: queue.Queue = queue.Queue(depth)
     stop = threading.Event()
@@ -224,7 +226,9 @@ class ChunkedStore(ObjectStore):
         # a format that can list (it lists index files), reads ranges of packs and deletes in one gc
         self.capabilities = caps._replace(cheap_open=False, listing_ages=True, batch_delete=True, assembles=True)
         self.codec = F.Codec()
-        self._mu = threading.Lock()
+        import _thread
+
+        self._mu = _thread.allocate_lock()  # (not threading: status -c imports none of it)
         self._docs: dict[str, dict] = {}
         self._state: F.State | None = None
         self._session: _Session | None = None
@@ -735,6 +739,8 @@ class ChunkedStore(ObjectStore):
                 self._windows.move_to_end(key)
                 return got
             if got is None:
+                import threading
+
                 got = self._windows[key] = threading.Event()
                 mine = True
             else:

@@ -15,9 +15,8 @@ from __future__ import annotations
 import binascii
 import hashlib
 import io
-import json
 import os
-import threading
+from _thread import _local  # (threading.local, without importing threading: status -c's start-up)
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -86,7 +85,7 @@ def sha256(data: bytes | memoryview) -> bytes:
 
 
 # --- compression ---------------------------------------------------------------------------------
-class Codec(threading.local):
+class Codec(_local):
     """zstd contexts, one per thread (a context is not shared between threads); one per store."""
 
     def __init__(self) -> None:
@@ -157,6 +156,8 @@ class PackBuilder:
     def seal(self) -> tuple[str, bytes]:
         """The pack's id and bytes: the blobs, a JSON trailer listing them, its length (8 bytes,
         big-endian) and ``MAGIC``."""
+        import json
+
         trailer = json.dumps({"format": "tide-chunked-pack", "version": PACK_VERSION,
                               "blobs": [[c.hex(), o, n, r, z] for c, o, n, r, z in self.entries]},
                              separators=(",", ":")).encode()
@@ -173,6 +174,8 @@ def parse_pack(pack: str, data: bytes) -> list[tuple[bytes, int, int, int, str]]
     if len(data) < 16 or data[-8:] != MAGIC:
         raise StorageError(f"pack {pack}: no pack trailer")
     n = int.from_bytes(data[-16:-8], "big")
+    import json
+
     try:
         doc = json.loads(data[-16 - n:-16])
         return [(bytes.fromhex(c), o, ln, r, z) for c, o, ln, r, z in doc["blobs"]]
@@ -241,6 +244,8 @@ def encode_index(time: float, chunker: dict, packs: dict[str, list[tuple[bytes, 
                      for p, entries in sorted(packs.items())},
            "objects": [["L" if ref.legacy else "M", ref.oid, rec.size, recipe(ref, rec), rec.time or time]
                        for ref, rec in sorted(recipes.items())]}
+    import json
+
     import zstandard
 
     data = zstandard.ZstdCompressor(level=3).compress(json.dumps(doc, separators=(",", ":")).encode())
@@ -251,6 +256,8 @@ def decode_index(name: str, data: bytes) -> dict:
     if hashlib.sha256(data).hexdigest() != name:
         raise StorageError(f"index file {name}: its content does not hash to its name")
     try:
+        import json
+
         import zstandard
 
         doc = json.loads(zstandard.ZstdDecompressor().decompress(data, max_output_size=1 << 31))
