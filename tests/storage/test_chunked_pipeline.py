@@ -201,3 +201,29 @@ def test_issue23_h23_stream_reader_returns_exactly_what_is_asked():
                 break
         assert b"".join(got) == whole
         assert reader.read(10) == b""
+
+
+def test_issue23_h23_status_c_on_a_chunked_remote_imports_no_settings_dataclasses(repo_dir, tide, tmp_path):
+    """``status -c`` on a chunked remote reads the remote's format without tide.core.settings (its
+    dataclasses and ``inspect``: ~10 ms of a ~100 ms command) and imports neither the chunker, zstd
+    nor ``threading``; its answer is unchanged (in sync, then one file new)."""
+    import os
+    import subprocess
+    import sys
+
+    (repo_dir / "data").mkdir()
+    for i in range(3):
+        (repo_dir / "data" / f"f{i}.txt").write_text(f"file {i}\n")
+    tide("remote", "add", "-d", "store", str(tmp_path / "cstore"), cwd=repo_dir)
+    (repo_dir / "tide.yaml").write_text("remotes:\n  store:\n    format: chunked\n")
+    tide("add", "data", cwd=repo_dir)
+    tide("push", cwd=repo_dir)
+    code = ("import sys\nfrom tide.cli.main import main\nrc = main(['status', '-c'])\n"
+            "print(rc, sorted(m for m in ('dataclasses', 'inspect', 'threading', 'tide.core.settings', "
+            "'pyfastcdc', 'zstandard') if m in sys.modules))\n")
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(__import__("tide").__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo_dir, capture_output=True, text=True, env=env)
+    assert out.stdout.strip().splitlines() == ["Cache and remote 'store' are in sync.", "0 []"], out.stderr
+    (repo_dir / "data" / "f3.txt").write_text("file 3\n")
+    tide("add", "data", cwd=repo_dir)
+    assert "new:" in tide("status", "-c", cwd=repo_dir).stdout

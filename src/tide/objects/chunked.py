@@ -61,6 +61,7 @@ class _Session:
 
         self.inflight = threading.Semaphore(SENDING)
         self.sends: list = []  # futures of the packs handed to the sending threads
+        self.written: list[str] = []  # index files this push wrote
 
 
 def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
@@ -557,7 +558,9 @@ class ChunkedStore(ObjectStore):
                 interim, s.unindexed = s.unindexed, {}
         if interim:  # chunks only, no recipe: a re-run after a kill finds them and sends the rest
             try:
-                self._write_index(interim, {})
+                name = self._write_index(interim, {})
+                with self._mu:
+                    s.written.append(name)
             except BaseException:
                 with self._mu:
                     s.unindexed.update(interim)  # the final index names them instead
@@ -597,9 +600,16 @@ class ChunkedStore(ObjectStore):
                     failed[ref] = "manifest not uploaded: some of its files failed"
             if ok or s.unindexed:
                 try:
-                    self._write_index(s.unindexed, ok, like={r: v for r, v in s.like.items() if r in ok})
+                    s.written.append(self._write_index(s.unindexed, ok,
+                                                       like={r: v for r, v in s.like.items() if r in ok}))
                 except StorageError as exc:
                     failed.update((r, f"index upload failed: {exc}") for r in ok)
+            if s.written:  # the merged list of objects for the index files as they are now (unless another
+                # clone pushed meanwhile: then the names differ and the next status -c merges them)
+                try:
+                    F.write_refs(self._refs_path(sorted(s.base.names | set(s.written))), set(s.base.recipes) | set(ok))
+                except OSError:
+                    pass  # only a shortcut: status -c merges the index files instead
         finally:
             self._release(s.lock)
         return failed
