@@ -108,15 +108,17 @@ def _hash_all(pieces: list) -> list[bytes]:
     return [F.sha256(p) for p in pieces]
 
 
-def _fill(f, view: memoryview) -> int:
-    """Read into ``view`` until it is full or the file ends; the bytes read."""
-    got = 0
-    while got < len(view):
-        n = f.readinto(view[got:])
-        if not n:
-            break
-        got += n
-    return got
+def _pread(fd: int, n: int, pos: int) -> bytes:
+    """``n`` bytes of the file at ``pos`` (fewer at its end)."""
+    data = os.pread(fd, n, pos)
+    if len(data) < n and data:  # a short read before the end: read on
+        parts = [data]
+        got = len(data)
+        while got < n and (more := os.pread(fd, n - got, pos + got)):
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
 
 
 class _Near:
@@ -469,19 +471,17 @@ class ChunkedStore(ObjectStore):
         from pyfastcdc import FastCDC
 
         cdc = FastCDC(self.params.avg)
-        block = max(READ, 2 * cdc.max_size)
+        block = max(READ, 2 * cdc.max_size)  # (a full block holds two chunks at least: each read moves on)
         batch: list[memoryview] = []
         have = 0
-        carry = b""
-        with open(path, "rb", buffering=0) as f:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            pos = 0  # where the block read next starts: the start of the previous block's last chunk
             while True:
-                buf = bytearray(len(carry) + block)
-                buf[:len(carry)] = carry
-                end = len(carry) + _fill(f, memoryview(buf)[len(carry):])
-                eof = end < len(buf)
-                view = memoryview(buf)[:end]
+                data = _pread(fd, block, pos)
+                eof = len(data) < block
                 last = None
-                for c in cdc.cut_buf(view):
+                for c in cdc.cut_buf(data):
                     if last is not None:
                         batch.append(last.data)
                         have += last.length
@@ -489,11 +489,13 @@ class ChunkedStore(ObjectStore):
                             yield batch
                             batch, have = [], 0
                     last = c
-                if eof:
+                if eof or last is None:
                     if last is not None:
                         batch.append(last.data)
                     break
-                carry = bytes(view[last.offset:]) if last is not None else b""
+                pos += last.offset  # (read again from the page cache: no copy of it kept here)
+        finally:
+            os.close(fd)
         if batch:
             yield batch
 
