@@ -227,3 +227,20 @@ def test_issue23_h23_status_c_on_a_chunked_remote_imports_no_settings_dataclasse
     (repo_dir / "data" / "f3.txt").write_text("file 3\n")
     tide("add", "data", cwd=repo_dir)
     assert "new:" in tide("status", "-c", cwd=repo_dir).stdout
+
+
+def test_issue23_h23_a_network_remote_gets_packs_sent_in_parallel(tmp_path):
+    """Packs go two at a time to a local remote (the CPU is the limit there) and as many as the
+    remote's parallel requests (up to 8) to a network one: a push of many small files from several
+    threads fills packs faster than one request at a time would send them."""
+    from tide.objects import chunked
+    from tide.storage.wrappers import BackendWrapper
+
+    class Network(BackendWrapper):
+        def __init__(self, inner, jobs):
+            super().__init__(inner)
+            self.capabilities = inner.capabilities._replace(cheap_open=False, default_jobs=jobs)
+
+    assert _store(_local(tmp_path), tmp_path)._sending() == chunked.SENDING == 2
+    assert _store(Network(_local(tmp_path), 16), tmp_path)._sending() == chunked.SENDING_NET == 8
+    assert _store(Network(_local(tmp_path), 4), tmp_path)._sending() == 4

@@ -38,13 +38,15 @@ REBASE = 1 / 16  # a delta against an older whole version above this share of th
 # against the whole chunk compressed (stored whole when the delta costs more than half of it)
 BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together, on several threads
 READ = 8 << 20  # a large file is read and cut this many bytes at a time
-SENDING = 2  # full packs being sealed and uploaded at once, per push (each up to pack_size in memory)
+SENDING = 2  # full packs sealed and uploaded at once by a push to a local remote (each up to pack_size
+# in memory); to a network remote, its default number of parallel requests, at most SENDING_NET
+SENDING_NET = 8
 
 
 class _Session:
     """One push: its lock, the pack being filled and what it wrote."""
 
-    def __init__(self, lock: str, base: F.State) -> None:
+    def __init__(self, lock: str, base: F.State, sending: int = SENDING) -> None:
         self.lock = lock
         self.base = base  # the index as read under the lock: what this push dedups against
         self.locked_at = time.time()
@@ -59,7 +61,7 @@ class _Session:
         self.errors: list[str] = []
         import threading
 
-        self.inflight = threading.Semaphore(SENDING)
+        self.inflight = threading.Semaphore(sending)
         self.sends: list = []  # futures of the packs handed to the sending threads
         self.written: list[str] = []  # index files this push wrote
 
@@ -371,13 +373,13 @@ class ChunkedStore(ObjectStore):
                 except BaseException:
                     self.backend.delete(lock)
                     raise
-                self._session = _Session(lock, base)
+                self._session = _Session(lock, base, self._sending())
                 if self._sender is None:
                     from concurrent.futures import ThreadPoolExecutor
 
                     if self._pool is None:
                         self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
-                    self._sender = ThreadPoolExecutor(SENDING, thread_name_prefix="tide-pack")
+                    self._sender = ThreadPoolExecutor(self._sending(), thread_name_prefix="tide-pack")
             return self._session
 
     def put(self, ref: ObjRef, path: str) -> None:
@@ -499,6 +501,13 @@ class ChunkedStore(ObjectStore):
         if batch:
             yield batch
 
+    def _sending(self) -> int:
+        """Packs uploaded at once: two to a local remote (the disk is not the limit, the CPU is), as many
+        as the remote's parallel requests to a network one (up to ``SENDING_NET``): a push of many
+        small files fills packs faster than one request at a time sends them."""
+        caps = self.backend.capabilities
+        return SENDING if caps.cheap_open else max(SENDING, min(SENDING_NET, caps.default_jobs))
+
     def _map(self, fn, items: list, pool=None) -> list:
         """``fn`` (a list in, a list out) applied to ``items`` split among the store's threads (a few
         tasks per batch, not one per chunk: sha256 and zstd free the GIL on each piece)."""
@@ -514,7 +523,7 @@ class ChunkedStore(ObjectStore):
 
     def _send_later(self, s: _Session, pack: F.PackBuilder) -> None:
         """Seal and upload a full pack on a sending thread (the next batches are cut meanwhile); at
-        most ``SENDING`` packs wait or go at once. A failure is recorded in ``s.errors`` (``_send``):
+        most ``_sending()`` packs wait or go at once. A failure is recorded in ``s.errors`` (``_send``):
         the objects whose chunks it held fail at ``flush``."""
         s.inflight.acquire()
 
