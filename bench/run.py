@@ -48,12 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dvc", required=True, help="the dvc executable to compare with")
     p.add_argument("--tide", help="the tide executable (default: the one beside this Python)")
     p.add_argument("--scale", default="10k", help="number of small files: 10k (default), 100k, 1m")
-    p.add_argument("--pairs", type=int, help="A B rounds after the warm-up (default 5; 1 at 1m)")
+    p.add_argument("--pairs", type=int, help="A B rounds after the warm-up (default 5; 1 at 1m; 3 with --only chunked)")
     p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
     p.add_argument("--ops", default=",".join(OPS), help="comma list of operations (default: all)")
-    p.add_argument("--only", choices=("mid", "tiny", "growing", "exp", *EXP_OPS, "registry"),
+    p.add_argument("--only", choices=("mid", "tiny", "growing", "chunked", "exp", *EXP_OPS, "registry"),
                    help="only issue 26's mid-size or tiny-files rows (all three cache types), issue 23's growing "
-                        "table (tide plain, tide chunked and dvc; its own section of the report), or issue 22's "
+                        "table (tide plain, tide chunked and dvc; its own section of the report), issue 23's chunked "
+                        "speed rows (bench/chunked_rows.py: big-file push/pull, status -c), issue 22's "
                         "experiment rows (exp: all of them; or one: " + ", ".join(EXP_OPS) + "), or issue 19's "
                         "registry rows (get, import, update, ls, api.read of a 10,000-file source)")
     p.add_argument("--growing-mb", type=float, default=100.0, help="--only growing: first day's CSV size (MB)")
@@ -78,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.workloads = list(MID if args.only == "mid" else TINY)
     elif args.only == "registry":
         args.workloads = ["registry"]
-    elif args.only and args.only != "growing":
+    elif args.only and args.only not in ("growing", "chunked"):
         args.workloads = ["exps"]
         args.ops = set(EXP_OPS) if args.only == "exp" else {args.only}
     bad = [w for w in args.workloads if w not in WORKLOADS + MID + TINY] + [o for o in args.ops if o not in OPS]
@@ -87,7 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.scale != "10k":
         args.workloads = ["small"]  # the other workloads do not depend on the scale
     if args.pairs is None:
-        args.pairs = 1 if args.nfiles >= 1_000_000 else 5
+        args.pairs = 1 if args.nfiles >= 1_000_000 else 3 if args.only == "chunked" else 5
     if args.no_s3:
         args.ops -= S3_OPS
     elif args.s3_server != "both":
@@ -144,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     tide_exe = args.tide or os.path.join(os.path.dirname(sys.executable), "tide")
     if args.only == "growing":
         return growing(args, work, env, tide_exe)
+    if args.only == "chunked":
+        return chunked(args, work, env, tide_exe)
     tools = [Tool("tide", (tide_exe,)), Tool("dvc", (os.path.abspath(args.dvc),))]
     million = args.tide_only or (args.nfiles >= 1_000_000 and not args.with_dvc)
     if million:
@@ -273,6 +276,34 @@ def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
         header.insert(-1, f"- Note: {args.note}")
     body = growing_table.markdown(res)
     write(args.out, "growing", section("growing", header, body), PREAMBLE)
+    print("\n".join(header + body))
+    log(f"wrote {args.out}")
+    return 0
+
+
+def chunked(args, work: str, env: dict[str, str], tide_exe: str) -> int:
+    """Issue 23's speed rows for the chunked format (bench/chunked_rows.py): its own section ``chunked``."""
+    import chunked_rows
+
+    started = time.time()
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    pairs = args.pairs
+    body = chunked_rows.run(os.path.join(work, "chunked"), env, tide_exe, os.path.abspath(args.dvc), args.big_size,
+                            args.nfiles, pairs, log)
+    if not args.keep:
+        shutil.rmtree(os.path.join(work, "chunked"), ignore_errors=True)
+    m = machine()
+    versions = {"tide": version([tide_exe], env), "dvc": version([os.path.abspath(args.dvc)], env)}
+    header = [
+        f"## Chunked remote speed — run of {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}", "",
+        f"- Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}; work directory on {filesystem(work)}.",
+        f"- Tools: {versions['tide']}; dvc {versions['dvc']}.",
+        f"- Command: `python bench/run.py --only chunked --big-size {args.big_size} --scale {args.scale} "
+        f"--pairs {pairs}`; took {(time.time() - started) / 60:.0f} min.", "",
+    ]
+    if args.note:
+        header.insert(-1, f"- Note: {args.note}")
+    write(args.out, "chunked", section("chunked", header, body), PREAMBLE)
     print("\n".join(header + body))
     log(f"wrote {args.out}")
     return 0

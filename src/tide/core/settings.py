@@ -15,8 +15,7 @@ from typing import Any
 
 from tide.core import yamlio
 from tide.core.errors import ConfigError
-
-FILE_NAME = "tide.yaml"
+from tide.core.settings_keys import FILE_NAME, only_keys, section, typed  # (shared with light readers: remote_format)
 
 
 @dataclass(frozen=True)
@@ -25,10 +24,7 @@ class Settings:
     data: dict[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> dict[str, Any]:
-        value = self.data.get(name) or {}
-        if not isinstance(value, dict):
-            raise ConfigError(f"{FILE_NAME}: '{name}' must be a mapping")
-        return value
+        return section(self.data, name)
 
     def get(self, dotted: str, default: Any = None) -> Any:
         section, _, key = dotted.partition(".")
@@ -60,24 +56,6 @@ def load(root: str) -> Settings:
 
 
 # --- typed sections of the retrain loop (registry, gate, deploy, retrain, schedule) -----------------
-def typed(section: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None) -> Any:
-    value = section.get(key, default)
-    if value is None:
-        return default
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"{FILE_NAME}: '{where}.{key}' must be a {names}, got {value!r}")
-    return value
-
-
-def only_keys(section: dict[str, Any], allowed: set[str], where: str) -> None:
-    bad = sorted(set(section) - allowed)
-    if bad:
-        raise ConfigError(f"{FILE_NAME}: unknown key '{where}.{bad[0]}' (known: {', '.join(sorted(allowed))})")
-
-
 @dataclass(frozen=True)
 class RegistrySettings:
     model: str | None = None        # artifact name

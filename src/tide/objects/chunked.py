@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import time
 from collections.abc import Collection, Iterator
 from typing import BinaryIO
@@ -38,12 +37,16 @@ READS = 4  # attempts at reading the index or a chunk while a gc -c replaces ind
 REBASE = 1 / 16  # a delta against an older whole version above this share of the chunk is weighed
 # against the whole chunk compressed (stored whole when the delta costs more than half of it)
 BATCH = 4 << 20  # bytes of a large file's chunks hashed and compressed together, on several threads
+READ = 8 << 20  # a large file is read and cut this many bytes at a time
+SENDING = 2  # full packs sealed and uploaded at once by a push to a local remote (each up to pack_size
+# in memory); to a network remote, its default number of parallel requests, at most SENDING_NET
+SENDING_NET = 8
 
 
 class _Session:
     """One push: its lock, the pack being filled and what it wrote."""
 
-    def __init__(self, lock: str, base: F.State) -> None:
+    def __init__(self, lock: str, base: F.State, sending: int = SENDING) -> None:
         self.lock = lock
         self.base = base  # the index as read under the lock: what this push dedups against
         self.locked_at = time.time()
@@ -56,12 +59,18 @@ class _Session:
         self.like: dict[ObjRef, tuple[ObjRef, tuple[bytes, ...]]] = {}  # object -> its previous version
         self.owner: dict[bytes, ObjRef] | None = None  # chunk -> the newest object of several chunks using it
         self.errors: list[str] = []
+        import threading
+
+        self.inflight = threading.Semaphore(sending)
+        self.sends: list = []  # futures of the packs handed to the sending threads
+        self.written: list[str] = []  # index files this push wrote
 
 
 def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
     """``gen``'s items, produced by a thread up to ``depth`` ahead: a large file is cut while the
     previous batch is hashed and compressed (the push's CPU work spread over the cores)."""
     import queue
+    import threading
 
     q: queue.Queue = queue.Queue(depth)
     stop = threading.Event()
@@ -95,6 +104,23 @@ def _ahead(gen: Iterator[list[bytes]], depth: int = 2) -> Iterator[list[bytes]]:
     finally:
         stop.set()
         t.join()
+
+
+def _hash_all(pieces: list) -> list[bytes]:
+    return [F.sha256(p) for p in pieces]
+
+
+def _pread(fd: int, n: int, pos: int) -> bytes:
+    """``n`` bytes of the file at ``pos`` (fewer at its end)."""
+    data = os.pread(fd, n, pos)
+    if len(data) < n and data:  # a short read before the end: read on
+        parts = [data]
+        got = len(data)
+        while got < n and (more := os.pread(fd, n - got, pos + got)):
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
 
 
 class _Near:
@@ -205,7 +231,9 @@ class ChunkedStore(ObjectStore):
         # a format that can list (it lists index files), reads ranges of packs and deletes in one gc
         self.capabilities = caps._replace(cheap_open=False, listing_ages=True, batch_delete=True, assembles=True)
         self.codec = F.Codec()
-        self._mu = threading.Lock()
+        import _thread
+
+        self._mu = _thread.allocate_lock()  # (not threading: status -c imports none of it)
         self._docs: dict[str, dict] = {}
         self._state: F.State | None = None
         self._session: _Session | None = None
@@ -215,6 +243,7 @@ class ChunkedStore(ObjectStore):
         self._windows: OrderedDict = OrderedDict()  # (pack, n) -> bytes, or an Event while being read
         self._bases: dict[bytes, bytes] = {}  # base chunks of deltas lately read (64 kept)
         self._pool = None  # threads that hash and compress a large file's chunks (sha256 and zstd free the GIL)
+        self._sender = None  # threads that seal and upload full packs
 
     # --- the index ---------------------------------------------------------------------------------
     def _read_index(self, name: str) -> dict:
@@ -344,11 +373,13 @@ class ChunkedStore(ObjectStore):
                 except BaseException:
                     self.backend.delete(lock)
                     raise
-                self._session = _Session(lock, base)
-                if self._pool is None:
+                self._session = _Session(lock, base, self._sending())
+                if self._sender is None:
                     from concurrent.futures import ThreadPoolExecutor
 
-                    self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
+                    self._sender = ThreadPoolExecutor(self._sending(), thread_name_prefix="tide-pack")
             return self._session
 
     def put(self, ref: ObjRef, path: str) -> None:
@@ -378,8 +409,7 @@ class ChunkedStore(ObjectStore):
 
         offset = 0
         for batch in _ahead(self._batches(path, size)) if size > BATCH else self._batches(path, size):
-            many = len(batch) > 1 and self._pool is not None
-            hashed = list(self._pool.map(F.sha256, batch)) if many else [F.sha256(p) for p in batch]
+            hashed = self._map(_hash_all, batch)
             jobs: list[tuple[bytes, bytes, bytes | None]] = []
             if near is not None and near.like is None:  # chunks before the first known one get bases too
                 for cid in hashed:
@@ -393,10 +423,7 @@ class ChunkedStore(ObjectStore):
                 if not known(cid):
                     jobs.append((piece, cid, base))
                 offset += len(piece)
-            if len(jobs) > 1 and self._pool is not None:
-                blobs = list(self._pool.map(encode, jobs))
-            else:
-                blobs = [encode(j) for j in jobs]
+            blobs = self._map(lambda group: [encode(j) for j in group], jobs)
             new = {cid: (len(piece), blob, comp) for (piece, cid, _), (blob, comp) in zip(jobs, blobs, strict=True)}
             full: list[F.PackBuilder] = []
             with self._mu:
@@ -407,11 +434,11 @@ class ChunkedStore(ObjectStore):
                     raw, blob, comp = new.pop(cid)
                     s.pack.add(cid, blob, raw, comp)
                     s.pending[cid] = s.pack
-                    if len(s.pack.buf) >= self.params.pack:
+                    if s.pack.size >= self.params.pack:
                         full.append(s.pack)
                         s.pack = F.PackBuilder()
             for p in full:
-                self._send(s, p)
+                self._send_later(s, p)
             if level[0] and tried[0] < 8:  # zstd "when it pays": judged on the object's first chunks
                 tried[0] += len(blobs)
                 tried[1] += sum(1 for _, c in blobs if c != "raw")
@@ -432,27 +459,94 @@ class ChunkedStore(ObjectStore):
             if children:
                 s.children[ref] = children
 
-    def _batches(self, path: str, size: int) -> Iterator[list[bytes]]:
-        """The file's chunks, a few MB at a time (hashed and compressed on the store's threads)."""
+    def _batches(self, path: str, size: int) -> Iterator[list[bytes | memoryview]]:
+        """The file's chunks, a few MB at a time (hashed and compressed on the store's threads).
+
+        The file is read ``READ`` bytes at a time and each block cut in memory; a block's last
+        chunk ends where the block does, not where the content says, so it is cut again at the head
+        of the next block (FastCDC depends only on the bytes from a chunk's start: the cuts are
+        those of the whole file at once). Chunks are views of the blocks, copied once, into a pack."""
         if size <= self.params.avg:  # small files go into packs whole
             with open(path, "rb") as f:
                 yield [f.read()]
             return
         from pyfastcdc import FastCDC
 
-        batch: list[bytes] = []
+        cdc = FastCDC(self.params.avg)
+        block = max(READ, 2 * cdc.max_size)  # (a full block holds two chunks at least: each read moves on)
+        batch: list[memoryview] = []
         have = 0
-        for c in FastCDC(self.params.avg).cut_file(path):
-            batch.append(bytes(c.data))
-            have += c.length
-            if have >= BATCH:
-                yield batch
-                batch, have = [], 0
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            pos = 0  # where the block read next starts: the start of the previous block's last chunk
+            while True:
+                data = _pread(fd, block, pos)
+                eof = len(data) < block
+                last = None
+                for c in cdc.cut_buf(data):
+                    if last is not None:
+                        batch.append(last.data)
+                        have += last.length
+                        if have >= BATCH:
+                            yield batch
+                            batch, have = [], 0
+                    last = c
+                if eof or last is None:
+                    if last is not None:
+                        batch.append(last.data)
+                    break
+                pos += last.offset  # (read again from the page cache: no copy of it kept here)
+        finally:
+            os.close(fd)
         if batch:
             yield batch
 
+    def _sending(self) -> int:
+        """Packs uploaded at once: two to a local remote (the disk is not the limit, the CPU is), as many
+        as the remote's parallel requests to a network one (up to ``SENDING_NET``): a push of many
+        small files fills packs faster than one request at a time sends them."""
+        caps = self.backend.capabilities
+        return SENDING if caps.cheap_open else max(SENDING, min(SENDING_NET, caps.default_jobs))
+
+    def _map(self, fn, items: list, pool=None) -> list:
+        """``fn`` (a list in, a list out) applied to ``items`` split among the store's threads (a few
+        tasks per batch, not one per chunk: sha256 and zstd free the GIL on each piece)."""
+        pool = pool or self._pool
+        if pool is None or len(items) < 2:
+            return fn(items)
+        n = min(len(items), pool._max_workers * 4)  # several tasks per thread: a thread the machine
+        step = -(-len(items) // n)  # runs late (other processes) leaves its tasks to the others
+        out: list = []
+        for part in pool.map(fn, [items[i:i + step] for i in range(0, len(items), step)]):
+            out.extend(part)
+        return out
+
+    def _send_later(self, s: _Session, pack: F.PackBuilder) -> None:
+        """Seal and upload a full pack on a sending thread (the next batches are cut meanwhile); at
+        most ``_sending()`` packs wait or go at once. A failure is recorded in ``s.errors`` (``_send``):
+        the objects whose chunks it held fail at ``flush``."""
+        s.inflight.acquire()
+
+        def go() -> None:
+            try:
+                self._send(s, pack)
+            except BaseException as exc:  # recorded: the objects concerned fail at flush
+                with self._mu:
+                    if not s.errors:
+                        s.errors.append(f"pack upload failed: {exc}")
+            finally:
+                s.inflight.release()
+
+        try:
+            fut = self._sender.submit(go)
+        except BaseException:
+            s.inflight.release()
+            raise
+        with self._mu:
+            s.sends.append(fut)
+
     def _send(self, s: _Session, pack: F.PackBuilder) -> None:
-        """Upload a full pack (in the calling thread: pushes of several files fill packs in parallel)."""
+        """Seal and upload a full pack (on a sending thread, ``_send_later``; the last one at ``flush``)."""
         pid, data = pack.seal()
         try:
             self.backend.put_stream(io.BytesIO(data), F.pack_key(pid), len(data))
@@ -475,7 +569,9 @@ class ChunkedStore(ObjectStore):
                 interim, s.unindexed = s.unindexed, {}
         if interim:  # chunks only, no recipe: a re-run after a kill finds them and sends the rest
             try:
-                self._write_index(interim, {})
+                name = self._write_index(interim, {})
+                with self._mu:
+                    s.written.append(name)
             except BaseException:
                 with self._mu:
                     s.unindexed.update(interim)  # the final index names them instead
@@ -494,6 +590,8 @@ class ChunkedStore(ObjectStore):
             return {}
         failed: dict[ObjRef, str] = {}
         try:
+            for fut in list(s.sends):  # every full pack sent (or its failure recorded)
+                fut.result()
             if s.pack.entries:
                 try:
                     self._send(s, s.pack)
@@ -513,9 +611,16 @@ class ChunkedStore(ObjectStore):
                     failed[ref] = "manifest not uploaded: some of its files failed"
             if ok or s.unindexed:
                 try:
-                    self._write_index(s.unindexed, ok, like={r: v for r, v in s.like.items() if r in ok})
+                    s.written.append(self._write_index(s.unindexed, ok,
+                                                       like={r: v for r, v in s.like.items() if r in ok}))
                 except StorageError as exc:
                     failed.update((r, f"index upload failed: {exc}") for r in ok)
+            if s.written:  # the merged list of objects for the index files as they are now (unless another
+                # clone pushed meanwhile: then the names differ and the next status -c merges them)
+                try:
+                    F.write_refs(self._refs_path(sorted(s.base.names | set(s.written))), set(s.base.recipes) | set(ok))
+                except OSError:
+                    pass  # only a shortcut: status -c merges the index files instead
         finally:
             self._release(s.lock)
         return failed
@@ -531,6 +636,8 @@ class ChunkedStore(ObjectStore):
             s, self._session = self._session, None
         if s is not None:  # an interrupted push: its packs stay unreferenced until gc -c
             self._release(s.lock)
+        if self._sender is not None:  # (after an interrupted push: its last packs stay unreferenced)
+            self._sender.shutdown(wait=True, cancel_futures=True)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self.backend.close()
@@ -538,8 +645,17 @@ class ChunkedStore(ObjectStore):
     # --- pull --------------------------------------------------------------------------------------
     def _pieces(self, ref: ObjRef) -> Iterator[bytes]:
         """The object's bytes, chunk after chunk; consecutive chunks stored side by side in one pack
-        are read with one request."""
+        are read with one request. A large object's runs are read and decoded by a thread ahead of
+        the caller (which writes and hashes them meanwhile)."""
         rec = self._recipe(ref)
+        if rec.size > BATCH:
+            for run in _ahead(self._runs(ref, rec)):
+                yield from run
+            return
+        for run in self._runs(ref, rec):
+            yield from run
+
+    def _runs(self, ref: ObjRef, rec: F.Recipe) -> Iterator[list[bytes | memoryview]]:
         locs = self._state.locs
         run: list[F.Loc] = []
         cids: list[bytes] = []
@@ -549,12 +665,12 @@ class ChunkedStore(ObjectStore):
                 raise StorageError(f"{ref.oid}: chunk {cid.hex()} is in no index file (run 'tide fsck -c')")
             if run and (loc.pack != run[-1].pack or loc.offset != run[-1].offset + run[-1].length
                         or loc.offset + loc.length - run[0].offset > RUN):
-                yield from self._read_run_moved(run, cids)
+                yield list(self._read_run_moved(run, cids))
                 run, cids = [], []
             run.append(loc)
             cids.append(cid)
         if run:
-            yield from self._read_run_moved(run, cids)
+            yield list(self._read_run_moved(run, cids))
 
     def _read_run_moved(self, run: list[F.Loc], cids: list[bytes]) -> Iterator[bytes]:
         """``_read_run``; if the pack is gone (a gc repacked it since this clone read the index),
@@ -590,9 +706,28 @@ class ChunkedStore(ObjectStore):
             data = self.backend.read_range(F.pack_key(run[0].pack), start, total)
         if len(data) != total:
             raise StorageError(f"pack {run[0].pack} is shorter than its index says (run 'tide fsck -c')")
-        for loc in run:
-            base = self._chunk(bytes.fromhex(loc.comp[len(F.DELTA):])) if loc.comp.startswith(F.DELTA) else None
-            yield self.codec.decode(data[loc.offset - start:loc.offset - start + loc.length], loc, base)
+        view = memoryview(data)
+
+        def decode(locs: list[F.Loc]) -> list[bytes | memoryview]:
+            out = []
+            for loc in locs:
+                base = self._chunk(bytes.fromhex(loc.comp[len(F.DELTA):])) if loc.comp.startswith(F.DELTA) else None
+                out.append(self.codec.decode(view[loc.offset - start:loc.offset - start + loc.length], loc, base))
+            return out
+
+        if sum(1 for loc in run if loc.comp != "raw") > 1:  # zstd frees the GIL: decoded on several threads
+            yield from self._map(decode, run, self._threads())
+        else:
+            yield from decode(run)
+
+    def _threads(self):
+        """The store's worker threads (made on first use: a push's hashing and compressing, a pull's decoding)."""
+        with self._mu:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)))
+            return self._pool
 
     def _chunk(self, cid: bytes) -> bytes:
         """One chunk's bytes, verified (the base of a delta blob; bases are never deltas themselves)."""
@@ -625,6 +760,8 @@ class ChunkedStore(ObjectStore):
                 self._windows.move_to_end(key)
                 return got
             if got is None:
+                import threading
+
                 got = self._windows[key] = threading.Event()
                 mine = True
             else:

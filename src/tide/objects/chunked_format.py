@@ -15,9 +15,8 @@ from __future__ import annotations
 import binascii
 import hashlib
 import io
-import json
 import os
-import threading
+from _thread import _local  # (threading.local, without importing threading: status -c's start-up)
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -86,7 +85,7 @@ def sha256(data: bytes | memoryview) -> bytes:
 
 
 # --- compression ---------------------------------------------------------------------------------
-class Codec(threading.local):
+class Codec(_local):
     """zstd contexts, one per thread (a context is not shared between threads); one per store."""
 
     def __init__(self) -> None:
@@ -117,7 +116,7 @@ class Codec(threading.local):
             z = self.c.compress(data)
             if len(z) <= len(data) * 0.9:
                 return z, "zstd"
-        return bytes(data), "raw"
+        return data, "raw"  # (a view of the read buffer: copied once, into the pack)
 
     def decode(self, blob: bytes, loc: Loc, base: bytes | None = None) -> bytes:
         if loc.comp == "raw":
@@ -140,28 +139,32 @@ class Codec(threading.local):
 
 # --- packs ---------------------------------------------------------------------------------------
 class PackBuilder:
-    """Blobs of one pack being filled (not thread-safe: the store holds its lock around ``add``)."""
+    """Blobs of one pack being filled (not thread-safe: the store holds its lock around ``add``).
+    Blobs are kept as given (bytes or views of a file's read buffer) and copied once, by ``seal``;
+    the pack's sha256 is computed there too, on whichever thread sends it (not under the store's lock)."""
 
     def __init__(self) -> None:
-        self.buf = bytearray()
+        self.blobs: list[bytes | memoryview] = []
+        self.size = 0  # bytes of blobs so far
         self.entries: list[tuple[bytes, int, int, int, str]] = []  # chunk id, offset, length, raw, comp
-        self.hash = hashlib.sha256()  # of the bytes so far: sealing hashes only the trailer
 
-    def add(self, cid: bytes, blob: bytes, raw: int, comp: str) -> None:
-        self.entries.append((cid, len(self.buf), len(blob), raw, comp))
-        self.buf += blob
-        self.hash.update(blob)
+    def add(self, cid: bytes, blob: bytes | memoryview, raw: int, comp: str) -> None:
+        self.entries.append((cid, self.size, len(blob), raw, comp))
+        self.blobs.append(blob)
+        self.size += len(blob)
 
     def seal(self) -> tuple[str, bytes]:
         """The pack's id and bytes: the blobs, a JSON trailer listing them, its length (8 bytes,
         big-endian) and ``MAGIC``."""
+        import json
+
         trailer = json.dumps({"format": "tide-chunked-pack", "version": PACK_VERSION,
                               "blobs": [[c.hex(), o, n, r, z] for c, o, n, r, z in self.entries]},
                              separators=(",", ":")).encode()
-        tail = trailer + len(trailer).to_bytes(8, "big") + MAGIC
-        self.buf += tail
-        self.hash.update(tail)
-        return self.hash.hexdigest(), bytes(self.buf)
+        self.blobs += [trailer, len(trailer).to_bytes(8, "big"), MAGIC]
+        data = b"".join(self.blobs)
+        self.blobs = []  # (views of read buffers released)
+        return hashlib.sha256(data).hexdigest(), data
 
 
 def parse_pack(pack: str, data: bytes) -> list[tuple[bytes, int, int, int, str]]:
@@ -171,6 +174,8 @@ def parse_pack(pack: str, data: bytes) -> list[tuple[bytes, int, int, int, str]]
     if len(data) < 16 or data[-8:] != MAGIC:
         raise StorageError(f"pack {pack}: no pack trailer")
     n = int.from_bytes(data[-16:-8], "big")
+    import json
+
     try:
         doc = json.loads(data[-16 - n:-16])
         return [(bytes.fromhex(c), o, ln, r, z) for c, o, ln, r, z in doc["blobs"]]
@@ -239,6 +244,8 @@ def encode_index(time: float, chunker: dict, packs: dict[str, list[tuple[bytes, 
                      for p, entries in sorted(packs.items())},
            "objects": [["L" if ref.legacy else "M", ref.oid, rec.size, recipe(ref, rec), rec.time or time]
                        for ref, rec in sorted(recipes.items())]}
+    import json
+
     import zstandard
 
     data = zstandard.ZstdCompressor(level=3).compress(json.dumps(doc, separators=(",", ":")).encode())
@@ -249,6 +256,8 @@ def decode_index(name: str, data: bytes) -> dict:
     if hashlib.sha256(data).hexdigest() != name:
         raise StorageError(f"index file {name}: its content does not hash to its name")
     try:
+        import json
+
         import zstandard
 
         doc = json.loads(zstandard.ZstdDecompressor().decompress(data, max_output_size=1 << 31))
@@ -384,6 +393,8 @@ def read_refs(path: str) -> set[str] | None:
     if not data.startswith(_REFS) or not data.endswith(b"\n") or hashlib.sha256(body).hexdigest().encode() != tail:
         return None
     return set(body.decode().splitlines())
+
+
 class Reader(io.RawIOBase):
     """A readable stream over an iterator of byte pieces, started on the first read (a missing
     object raises there, where the transfer engine maps errors)."""
@@ -391,8 +402,8 @@ class Reader(io.RawIOBase):
     def __init__(self, start) -> None:
         super().__init__()
         self._start = start
-        self._it: Iterator[bytes] | None = None
-        self._buf = b""
+        self._it: Iterator[bytes | memoryview] | None = None
+        self._buf: bytes | memoryview = b""
 
     def readable(self) -> bool:
         return True
@@ -405,19 +416,26 @@ class Reader(io.RawIOBase):
     def read(self, n: int = -1) -> bytes:
         if self._it is None:
             self._it = self._start()
+        if 0 <= n <= len(self._buf):
+            view = memoryview(self._buf)
+            self._buf = view[n:]
+            return bytes(view[:n])
         parts, have = [self._buf], len(self._buf)
+        self._buf = b""
         while n < 0 or have < n:
             piece = next(self._it, None)
             if piece is None:
                 break
+            if n >= 0 and have + len(piece) > n:  # keep what is over for the next read, uncopied
+                keep = n - have
+                view = memoryview(piece)
+                parts.append(view[:keep])
+                self._buf = view[keep:]
+                have = n
+                break
             parts.append(piece)
             have += len(piece)
-        data = b"".join(parts)
-        if n < 0:
-            self._buf = b""
-            return data
-        self._buf = data[n:]
-        return data[:n]
+        return b"".join(parts)
 
 
 def write_atomic(path: str, data: bytes) -> None:

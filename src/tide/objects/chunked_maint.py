@@ -209,7 +209,7 @@ def _repack(store: ChunkedStore, st: F.State, packs: list[str], live: set[bytes]
             if cid in live and cid not in seen and st.locs[cid].pack == pack:
                 seen.add(cid)
                 builder.add(cid, data[off:off + n], raw, comp)
-                if len(builder.buf) >= store.params.pack:
+                if builder.size >= store.params.pack:
                     send(builder)
                     builder = F.PackBuilder()
     if builder.entries:

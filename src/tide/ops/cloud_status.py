@@ -46,8 +46,12 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
 
                 # the remote lacks something: stop trusting the index
                 remote_index(repo, rem.spec.url, rem.spec.get("endpointurl")).clear()
+            absent = set()  # not in the cache (many ids: one listdir per two-letter directory, not a stat each)
+            for legacy in {r.legacy for r in objs}:
+                absent |= {ObjRef(o, legacy) for o in repo.cache.missing([r.oid for r in objs if r.legacy == legacy],
+                                                                          legacy)}
             for ref, path in objs.items():
-                local = repo.cache.exists(ref.oid, ref.legacy)
+                local = ref not in absent
                 there = ref in on_remote
                 if local and not there:
                     result[path] = "new"

@@ -20,10 +20,10 @@ KEYS = {"format", "chunk_size", "pack_size", "compression"}
 
 def chunk_params(root: str, name: str, env) -> object | None:
     """``ChunkParams`` for remote ``name`` when the repository's tide.yaml makes it chunked, else None."""
-    from tide.core import settings as S
+    from tide.core.settings_keys import FILE_NAME
 
     try:
-        with open(os.path.join(root, S.FILE_NAME), "rb") as f:
+        with open(os.path.join(root, FILE_NAME), "rb") as f:
             return chunk_params_of(f.read(), name, env)
     except FileNotFoundError:
         return None
@@ -32,15 +32,15 @@ def chunk_params(root: str, name: str, env) -> object | None:
 def chunk_params_of(raw: bytes | None, name: str, env) -> object | None:
     """``chunk_params`` from the bytes of a tide.yaml (None: there is none), e.g. another repository's
     at a revision (``tide get`` / ``import`` from a repository whose remote is chunked)."""
-    from tide.core import settings as S
-    from tide.core import yamlio
-
     if not raw or b"remotes" not in raw or not name:  # no section to read: spare the YAML parser
         return None
+    from tide.core import settings_keys as S  # (not tide.core.settings: its dataclasses cost status -c ~10 ms)
+    from tide.core import yamlio
+
     data = yamlio.loads(raw.decode("utf-8", "replace"), S.FILE_NAME) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{S.FILE_NAME}: expected a mapping of sections")
-    remotes = S.Settings(S.FILE_NAME, data).section("remotes")
+    remotes = S.section(data, "remotes")
     sec = remotes.get(name)
     if sec is None:
         return None

@@ -1,0 +1,188 @@
+"""Issue 23's speed rows for the chunked remote format (``bench/run.py --only chunked``).
+
+    python bench/run.py --dvc DVC --only chunked [--big-size 1G] [--pairs 3] [--scale 10k]
+
+Rows, each measured as interleaved rounds (warm-up, then A B C ... per round, from the same state):
+
+- first push of one big file (``--big-size``) to a fresh local remote, and pull of it into a fresh
+  cache: tide to a plain remote (DVC's layout), to a chunked remote (zstd, the default) and to a
+  chunked remote with ``compression: none``. Two contents: random bytes (incompressible: the
+  chunked format tries zstd on the first chunks and stops) and a CSV (compressible: zstd runs on
+  every chunk). Target: chunked within 1.5x plain, push and pull.
+- ``status -c`` with nothing to do, ``--scale`` small files: tide on a chunked remote and on a
+  plain one, dvc on a plain one. Target: dvc / tide chunked >= 10x.
+
+Ratios are medians of the per-round ratios (robust to a loaded machine: each round's runs are
+seconds apart); CPU is user + system of the process tree (GNU time).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+
+from harness import Sample, Tool, run_pairs, sh
+from workloads import parse_size, small_files
+
+YAML = {"chunked": "remotes:\n  store:\n    format: chunked\n",
+        "chunked-raw": "remotes:\n  store:\n    format: chunked\n    compression: none\n"}
+TARGET_PUSH = 1.5  # chunked / plain, at most
+TARGET_STATUS = 10.0  # dvc / tide chunked, at least
+
+
+def csv_file(path: str, size: int) -> None:
+    """A CSV shaped like bench/growing_table.py's table (zstd level 1: ~0.33 of its size)."""
+    if os.path.exists(path) and os.path.getsize(path) >= size:
+        return
+    r = random.Random(23)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        n = i = 0
+        while n < size:
+            rows = []
+            for _ in range(20000):
+                rows.append(f"{i},{r.randrange(10**9)},{r.choice(['alpha', 'beta', 'gamma', 'delta'])},"
+                            f"{r.random():.6f},2026-01-{1 + i % 28:02d},{r.randrange(10**6)}\n")
+                i += 1
+            b = "".join(rows).encode()
+            f.write(b)
+            n += len(b)
+    os.replace(tmp, path)
+
+
+def random_file(path: str, size: int) -> None:
+    if os.path.exists(path) and os.path.getsize(path) == size:
+        return
+    r = random.Random(9)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 8 << 20)
+            f.write(r.randbytes(n))
+            left -= n
+    os.replace(tmp, path)
+
+
+class Rows:
+    def __init__(self, work: str, env: dict[str, str], tide: str, dvc: str, pairs: int, log) -> None:
+        self.work, self.env, self.tide, self.dvc, self.pairs, self.log = work, env, tide, dvc, pairs, log
+        self.rows: list[dict] = []
+
+    def _repo(self, base: str, kind: str, exe: str) -> str:
+        repo = os.path.join(base, kind, "repo")
+        shutil.rmtree(os.path.dirname(repo), ignore_errors=True)
+        os.makedirs(repo)
+        sh(["git", "init", "-q", "-b", "main"], cwd=repo)
+        sh([exe, "init", "-q"], cwd=repo, env=self.env)
+        sh([exe, "remote", "add", "-d", "store", os.path.join(base, kind, "remote")], cwd=repo, env=self.env)
+        if kind in YAML:
+            with open(os.path.join(repo, "tide.yaml"), "w") as f:
+                f.write(YAML[kind])
+        return repo
+
+    def _record(self, op: str, data: str, samples: dict[str, list[Sample]], base: str, other: str,
+                target: str) -> None:
+        row = {"op": op, "data": data, "samples": samples, "base": base, "other": other, "target": target}
+        self.rows.append(row)
+        self.log(f"  {op} ({data}): " + ", ".join(
+            f"{k} {statistics.median(s.wall for s in v):.2f} s" for k, v in samples.items()))
+
+    def big(self, size: int) -> None:
+        kinds = ("plain", "chunked", "chunked-raw")
+        tools = [Tool(k, (self.tide,)) for k in kinds]
+        for data in ("random", "csv"):
+            src = os.path.join(self.work, "data", f"{data}-{size}.bin")
+            os.makedirs(os.path.dirname(src), exist_ok=True)
+            (random_file if data == "random" else csv_file)(src, size)
+            self._big(data, src, kinds, tools)
+
+    def _big(self, data: str, src: str, kinds: tuple[str, ...], tools: list[Tool]) -> None:
+        base = os.path.join(self.work, f"big-{data}")
+        repos = {}
+        for k in kinds:
+            repo = repos[k] = self._repo(base, k, self.tide)
+            sh(["cp", "--reflink=auto", src, os.path.join(repo, "big.bin")])
+            sh([self.tide, "add", "-q", "big.bin"], cwd=repo, env=self.env)
+
+        def fresh_remote(t: Tool) -> None:
+            shutil.rmtree(os.path.join(base, t.name, "remote"), ignore_errors=True)
+            shutil.rmtree(os.path.join(repos[t.name], ".dvc", "tmp", "tide"), ignore_errors=True)
+
+        env_for = lambda t: self.env  # noqa: E731
+        push = run_pairs(tools, fresh_remote, lambda t: (t.command("push", "-q"), repos[t.name]), env_for,
+                         self.pairs)
+        self._record("first push", data, push, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
+
+        def fresh_cache(t: Tool) -> None:  # the remote as pushed; no cache, no workspace copy
+            repo = repos[t.name]
+            shutil.rmtree(os.path.join(repo, ".dvc", "cache"), ignore_errors=True)
+            shutil.rmtree(os.path.join(repo, ".dvc", "tmp", "tide"), ignore_errors=True)
+            if os.path.exists(os.path.join(repo, "big.bin")):
+                os.unlink(os.path.join(repo, "big.bin"))
+
+        pull = run_pairs(tools, fresh_cache, lambda t: (t.command("pull", "-q"), repos[t.name]), env_for,
+                         self.pairs)
+        self._record("pull", data, pull, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
+        shutil.rmtree(base, ignore_errors=True)
+
+    def status(self, nfiles: int) -> None:
+        wl = small_files(self.work, nfiles)
+        base = os.path.join(self.work, "status-c")
+        tools = [Tool("chunked", (self.tide,)), Tool("plain", (self.tide,)), Tool("dvc", (self.dvc,))]
+        repos = {}
+        for t in tools:
+            repo = repos[t.name] = self._repo(base, t.name, t.argv[0])
+            sh(["cp", "-a", os.path.join(wl.src, "data"), os.path.join(repo, "data")])
+            sh([t.argv[0], "add", "-q", "data"], cwd=repo, env=self.env)
+            sh([t.argv[0], "push", "-q"], cwd=repo, env=self.env)
+        res = run_pairs(tools, lambda t: None, lambda t: (t.command("status", "-c"), repos[t.name]),
+                        lambda t: self.env, max(self.pairs, 5))
+        self._record("status -c, nothing to do", f"{nfiles:,} small files", res, "chunked", "dvc",
+                     f"dvc ≥ {TARGET_STATUS:g}x tide chunked")
+        shutil.rmtree(base, ignore_errors=True)
+
+    def markdown(self) -> list[str]:
+        names = [k for r in self.rows for k in r["samples"]]
+        names = list(dict.fromkeys(names))
+        lines = ["| operation | data | " + " | ".join(f"{n} (wall, CPU)" for n in names)
+                 + " | ratio (median of rounds) | target | |", "|---|---|" + "---:|" * len(names) + "---:|---|---|"]
+        for r in self.rows:
+            s = r["samples"]
+            cells = []
+            for n in names:
+                if n in s:
+                    cells.append(f"{statistics.median(x.wall for x in s[n]):.2f} s, "
+                                 f"{statistics.median(x.cpu for x in s[n]):.2f} s")
+                else:
+                    cells.append("")
+            a, b = r["other"], r["base"]
+            ratio = statistics.median(x.wall / max(y.wall, 1e-9) for x, y in zip(s[a], s[b], strict=False))
+            if r["op"].startswith("status"):
+                label, ok = f"{a} / {b} {ratio:.1f}x", ratio >= TARGET_STATUS
+            else:
+                label, ok = f"{a} / {b} {ratio:.2f}x", ratio <= TARGET_PUSH
+                if "chunked-raw" in s:
+                    raw = statistics.median(x.wall / max(y.wall, 1e-9) for x, y in zip(s["chunked-raw"], s[b],
+                                                                                          strict=False))
+                    label += f" (chunked-raw / plain {raw:.2f}x)"
+            lines.append(f"| {r['op']} | {r['data']} | " + " | ".join(cells)
+                         + f" | {label} | {r['target']} | {'✅' if ok else '❌'} |")
+        return lines + [""]
+
+
+def run(work: str, env: dict[str, str], tide: str, dvc: str, size: str, nfiles: int, pairs: int, log) -> list[str]:
+    """The rows; returns the report's lines (a table and what it measured)."""
+    os.makedirs(work, exist_ok=True)
+    rows = Rows(work, env, tide, dvc, pairs, log)
+    nbytes = parse_size(size)
+    log(f"chunked rows: first push and pull of {size} (random, csv), status -c on {nfiles:,} files ...")
+    rows.big(nbytes)
+    rows.status(nfiles)
+    load = os.getloadavg()
+    return [f"### Chunked remote (issue 23): {size} file first push and pull; status -c on {nfiles:,} small files",
+            "", f"Local remotes; {pairs} round(s) after a warm-up (status -c: {max(pairs, 5)}); load average at the "
+            f"end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on {os.cpu_count()} cores. "
+            "`chunked-raw`: a chunked remote with `compression: none`.", "", *rows.markdown()]
