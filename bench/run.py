@@ -141,6 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
+    import fcntl
+
+    lock = open(os.path.join(work, ".bench-lock"), "w")  # held until the process ends  # noqa: SIM115
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"bench: another run is using {work} (its trash and runs would be deleted under it); "
+              "wait for it or pass --work", file=sys.stderr)
+        return 2
     env = base_env(work)
     tide_exe = args.tide or os.path.join(os.path.dirname(sys.executable), "tide")
     if args.only == "growing":
