@@ -52,14 +52,15 @@ def checkout(
             if t.out.md5 is None:
                 _no_hash(repo, t, total)
                 continue
-            r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink)
+            r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink,
+                             keep_unchanged=True)
             total.added += r.added
             total.modified += r.modified
             total.failed += r.failed
             total.unchanged += r.unchanged
             for k, n in r.files.items():
                 total.files[k] += n
-            if t.out.use_cache and not r.failed:
+            if t.out.use_cache and (r.added or r.modified):  # as dvc: only what checkout wrote (N38)
                 links.append((repo.rel(t.out.abspath), t.out.md5))
         repo.state.save_links(links)
     return total
