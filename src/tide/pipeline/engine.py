@@ -187,7 +187,6 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
             # once no stage declares one, checkout removes it if unchanged, its content being in the cache (N44)
             ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5)
                                         for o in stage.outs if not o.cache])
-        if cacheable:
             RunCache(ws.cache.root).save(entry)
     lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)
     rel_lock = _rel(ws.root, stage.lockfile)
