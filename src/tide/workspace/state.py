@@ -136,6 +136,15 @@ class State:
         except sqlite3.DatabaseError:
             return {}
 
+    def has_link(self, path: str, md5: str) -> bool:
+        db = self._conn()
+        if db is None:
+            return False
+        try:
+            return db.execute("SELECT 1 FROM links WHERE path = ? AND md5 = ?", (path, md5)).fetchone() is not None
+        except sqlite3.DatabaseError:
+            return False
+
     def stamp(self, path: str) -> str:
         """A digest of the state rows (inode, mtime, size, md5) of ``path`` and the files under it. A row
         changes only when a file is hashed or written with another inode, mtime or size: a stamp that
