@@ -85,7 +85,63 @@ def n12_checkout_keeps_an_untracked_output(entry, div, ctx: Ctx) -> bool:
     if div.op.kind != "checkout" or kind != "state" or not key.startswith("ws:") or a is not None or b is None:
         return False
     path = key[3:]
-    return f"{path}.dvc" not in set(ctx.before.dvcfiles) and not path.endswith(".dvc")
+    parts = path.split("/")
+    tracked = set(ctx.before.dvcfiles)  # the path or a directory above it still tracked: not N12
+    return not path.endswith(".dvc") and all(
+        "/".join(parts[:i]) + ".dvc" not in tracked for i in range(1, len(parts) + 1))
+
+
+def _without_paths(obj, paths: set[str]):
+    """``obj`` (a ``status``/``diff --json`` report) without what names ``paths`` or a path under one:
+    dict keys, ``{"path": ...}`` entries and strings; containers left empty are dropped too."""
+    def named(p) -> bool:
+        p = str(p).rstrip("/")
+        return any(p == q or p.startswith(q + "/") for q in paths)
+
+    if isinstance(obj, dict):
+        out = {k: _without_paths(v, paths) for k, v in obj.items() if not named(k)}
+        return {k: v for k, v in out.items() if v not in ({}, [])}
+    if isinstance(obj, list):
+        out = [_without_paths(v, paths) for v in obj
+               if not (isinstance(v, str) and named(v)) and not (isinstance(v, dict) and named(v.get("path", "\0")))]
+        return [v for v in out if v not in ({}, [])]
+    return obj
+
+
+def _report_differs_only_at(entry, paths: set[str]) -> bool:
+    kind, line, a, b = entry
+    return (kind == "json" and bool(paths) and ("status --json" in line or "diff --json" in line)
+            and " -c" not in line and _without_paths(a, paths) == _without_paths(b, paths))
+
+
+def n12_reports_of_the_kept_output(entry, div, ctx: Ctx) -> bool:
+    """N12's consequence in the same step's ``status --json``/``diff --json``: the file tide kept is
+    reported as it is (a stage's dependency ``modified``) where dvc, having deleted it, says ``deleted``;
+    the reports agree once the kept paths are left out (N49, seed 61201 sequence 295)."""
+    kept = {e[1][3:] for e in entries(div) if e[0] == "state" and n12_checkout_keeps_an_untracked_output(e, div, ctx)}
+    return _report_differs_only_at(entry, kept)
+
+
+def _dirs_without_manifest(ctx: Ctx) -> set[str]:
+    """Directory outputs (dvc's side) whose recorded ``.dir`` manifest is not in dvc's cache."""
+    cache = ctx.repo / ".dvc" / "cache" / "files" / "md5"
+    return {p for p, md5 in _dvc_outs(ctx.repo).items()
+            if md5.endswith(".dir") and not (cache / md5[:2] / md5[2:]).exists()}
+
+
+def n46_checkout_keeps_a_directory_whose_manifest_is_missing(entry, div, ctx: Ctx) -> bool:
+    """N46: ``checkout``/``pull`` of a directory output whose ``.dir`` manifest is not in the cache (``add
+    --no-commit D``): both fail; dvc deletes the workspace directory (even files found nowhere else, with
+    ``--force``), tide keeps it. The same step's ``status``/``diff --json`` then differ only at ``D``."""
+    if div.op.kind not in ("checkout", "pull") or div.exits:
+        return False
+    dirs = _dirs_without_manifest(ctx)
+    kind, key, a, b = entry
+    if kind == "state":
+        p = key[3:] if key.startswith("ws:") else ""
+        return (a is None and b is not None and bool(p)
+                and any(p == d or p.startswith(d + "/") for d in dirs))
+    return _report_differs_only_at(entry, dirs)
 
 
 def n6_reflink_only_repro_records_the_stage(div, ctx: Ctx) -> bool:
@@ -201,6 +257,10 @@ DELIBERATE: tuple[Known, ...] = (
           n7_no_dangling_link_when_both_fail),
     Known("deliberate N12: checkout keeps an output the user untracked with remove", True, False,
           n12_checkout_keeps_an_untracked_output),
+    Known("deliberate N49: status/diff report the output N12 kept", True, False,
+          n12_reports_of_the_kept_output),
+    Known("deliberate N46: checkout keeps a directory whose manifest is not in the cache", True, False,
+          n46_checkout_keeps_a_directory_whose_manifest_is_missing),
     Known("deliberate N6: reflink-only repro records the stage", True, True, n6_reflink_only_repro_records_the_stage),
     Known("deliberate N19: reflink-only move completes", True, True, n19_reflink_only_move_completes),
     Known("deliberate N15: add of several targets is all or nothing", True, True,

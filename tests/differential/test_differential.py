@@ -151,6 +151,28 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, Op("git_checkout", back, tool="dvc"), state=gone)) == (["deliberate N27"], False)
     P.mixed = False
     assert names(Divergence(0, Op("git_checkout", back), state=gone)) == ([], True)  # pure mode: new
+    # N49: the status report of the file N12 kept differs only there; anything else is new
+    st = Line(argv=("status", "--json"), json=True).render()
+    a = {"s1": [{"changed deps": {"h": "deleted"}}, {"changed outs": {"u1": "deleted"}}]}
+    b = {"s1": [{"changed deps": {"h": "modified"}}, {"changed outs": {"u1": "deleted"}}]}
+    n49 = Divergence(0, checkout, state=[kept], outputs=[(st, a, b)])
+    assert names(n49) == (["deliberate N49", "deliberate N12"], False)
+    b2 = {"s1": [{"changed deps": {"h": "modified"}}, {"changed outs": {"u1": "modified"}}]}
+    assert names(Divergence(0, checkout, state=[kept], outputs=[(st, a, b2)])) == (["deliberate N12"], True)
+    assert names(Divergence(0, checkout, outputs=[(st, a, b)])) == ([], True)  # no kept file: new
+    # N46: a directory whose manifest is not in dvc's cache, kept by tide only, both failing
+    (tmp_path / "dvc" / "repo" / "d.dvc").write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: d\n")
+    kept_dir = [("ws:d", None, "dir 755"), ("ws:d/a", None, "file 644 n1 2B md5=0")]
+    df = Line(argv=("diff", "--json"), json=True).render()
+    added = (df, {}, {"added": [{"path": "d/"}, {"path": "d/a"}], "deleted": [], "modified": []})
+    force = Op("checkout", (Line(argv=("checkout", "-q", "--force")),))
+    d_dvc = ["d.dvc"]
+    assert names(Divergence(0, force, state=kept_dir, outputs=[added]), d_dvc) == (["deliberate N46"], False)
+    assert names(Divergence(0, force, exits=[("$T checkout -q --force", 0, 1)], state=kept_dir), d_dvc) == ([], True)
+    shard = tmp_path / "dvc" / "repo" / ".dvc" / "cache" / "files" / "md5" / "01"
+    shard.mkdir(parents=True)
+    (shard / "23456789abcdef0123456789abcdef.dir").write_text("[]")
+    assert names(Divergence(0, force, state=kept_dir), d_dvc) == ([], True)  # its manifest is in the cache: new
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):

@@ -179,6 +179,7 @@ def test_issue17_f03_cloud_gc_aborts_when_a_kept_manifest_cannot_be_downloaded(
     remote, oid = _repo_with_pushed_dir(repo_dir, tide, tmp_path)
     cache = repo_dir / ".dvc" / "cache" / "files" / "md5"
     (cache / oid[:2] / oid[2:]).unlink()  # the manifest must come from the remote
+    (repo_dir / "d" / "f0.txt").write_text("changed\n")  # nor from the workspace (N43: it would, unchanged)
     before = _remote_files(remote)
     assert len(before) == 4
 
@@ -213,6 +214,7 @@ def test_issue17_f03_local_gc_aborts_when_a_kept_manifest_is_missing(repo_dir, t
     _, oid = _repo_with_pushed_dir(repo_dir, tide, tmp_path)
     cache = repo_dir / ".dvc" / "cache" / "files" / "md5"
     (cache / oid[:2] / oid[2:]).unlink()
+    (repo_dir / "d" / "f0.txt").write_text("changed\n")  # not in the workspace either (N43: it would be read there)
     objects = sorted(p for p in cache.rglob("*") if p.is_file())
     assert len(objects) == 3
     for argv in (["gc", "-w", "-f"], ["gc", "-a", "-f"], ["gc", "-w", "--dry"]):

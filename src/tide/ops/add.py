@@ -345,16 +345,21 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True) -> Poi
     pf.write()
     if not relink:
         return pf  # dvc's --no-relink: the workspace stays as it is, no link recorded
-    if not no_commit and (res.is_dir or not repo.cache.reflink_only_unsupported(repo.root)):
-        # see ops.checkout.remove_stale; a file a reflink-only cache could not link stays the user's file,
-        # never removed as stale (as dvc records no link for it; its directories' files need no link: N30)
-        repo.state.save_links([(repo.rel(path), res.md5)])
     if not no_commit and repo.cache.link_types[0] in ("hardlink", "symlink"):
         from tide.workspace.checkout import checkout_out
 
         # files already linked to their objects (an add with nothing changed, or the cache took the
         # file's inode) are left as they are: checkout relinks only what is not linked the first way
-        checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True)
+        r = checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True)
+        if r.added or r.modified:
+            kept = {}  # files relinked: the link is taken anew below
+    # see ops.checkout.remove_stale; a file a reflink-only cache could not link stays the user's file,
+    # never removed as stale (as dvc records no link for it; its directories' files need no link: N30);
+    # recorded after the relink, which may give the file another inode (State.stamp); an add with
+    # nothing to add keeps the link it has (no stamp to take: no row lookup per file)
+    if (not no_commit and (res.is_dir or not repo.cache.reflink_only_unsupported(repo.root))
+            and (kept is not None or not repo.state.has_link(repo.rel(path), res.md5))):
+        repo.state.save_links([(repo.rel(path), res.md5)])
     return pf
 
 

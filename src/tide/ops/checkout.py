@@ -52,14 +52,15 @@ def checkout(
             if t.out.md5 is None:
                 _no_hash(repo, t, total)
                 continue
-            r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink)
+            r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink,
+                             keep_unchanged=True)
             total.added += r.added
             total.modified += r.modified
             total.failed += r.failed
             total.unchanged += r.unchanged
             for k, n in r.files.items():
                 total.files[k] += n
-            if t.out.use_cache and not r.failed:
+            if t.out.use_cache and (r.added or r.modified):  # as dvc: only what checkout wrote (N38)
                 links.append((repo.rel(t.out.abspath), t.out.md5))
         repo.state.save_links(links)
     return total
@@ -76,17 +77,20 @@ def _unlocked_imports(repo: Repo, selected: list[Tracked]) -> dict:
 def remove_stale(repo: Repo, used: set[str]) -> list[str]:
     """Delete outputs tide wrote earlier that nothing tracks any more (after ``git checkout`` to a
     commit without their .dvc file or stage, as dvc does with its "unused links"), but only those
-    still exactly as tide left them (``Hasher.unchanged_since``) and whose content is in the cache:
-    a file changed since, or holding data found nowhere else, stays. Returns the deleted paths."""
+    still exactly as tide left them (``Hasher.unchanged_since``, and no state row of theirs rewritten since
+    the link was recorded: ``State.stamp``, N45) and whose content is in the cache: a file changed or
+    touched since, or holding data found nowhere else, stays. Returns the deleted paths."""
     stale = repo.state.links()
     forget, deleted = [], []
-    for rel, md5 in stale.items():
+    for rel, (md5, stamp) in stale.items():
         path = os.path.join(repo.root, rel)
         if any(u == path or u.startswith(path + os.sep) or path.startswith(u + os.sep) for u in used):
             continue
         if not os.path.lexists(path):
             forget.append(rel)
-        elif (repo.hasher.unchanged_since(path, md5) or _links_to_objects(repo, path, md5)) and _all_cached(repo, md5):
+        elif ((stamp is None or stamp == repo.state.stamp(rel))
+              and (repo.hasher.unchanged_since(path, md5) or _links_to_objects(repo, path, md5))
+              and _all_cached(repo, md5)):
             remove(path)
             deleted.append(rel)
             forget.append(rel)

@@ -72,6 +72,10 @@ def used_oids(repo: Repo, tracked: Iterable[Out], strict: bool = False,
             try:
                 raw = repo.cache.read_bytes(out.md5, out.legacy)
             except OSError as exc:
+                found = _entries_from_workspace(repo, out) if isinstance(exc, FileNotFoundError) else None
+                if found is not None:
+                    oids.update((m, out.legacy) for m in found)
+                    continue
                 if strict:
                     raise MissingError(f"manifest {out.md5} of '{out.path}' is missing from the cache")
                 if unreadable is not None:
@@ -81,6 +85,19 @@ def used_oids(repo: Repo, tracked: Iterable[Out], strict: bool = False,
             for e in manifest.parse(raw, where=f"manifest {out.md5}"):
                 oids.add((e.md5, out.legacy))
     return oids
+
+
+def _entries_from_workspace(repo: Repo, out: Out) -> list[str] | None:
+    """The object ids a directory output's manifest names, when the manifest is missing from the cache
+    but the workspace directory hashes to it (``add --no-commit D``: its tree is known, only not
+    stored; N43). None otherwise."""
+    if out.legacy or not os.path.isdir(out.abspath) or os.path.islink(out.abspath):
+        return None
+    try:
+        res = repo.hasher.hash_path(out.abspath)
+    except (OSError, TideError):
+        return None
+    return [f.md5 for f in res.files] if res.md5 == out.md5 else None
 
 
 def outs_at_rev(repo: Repo, rev: str) -> list[Out]:

@@ -21,12 +21,28 @@ def select(repo: Repo, tracked: list[Tracked], targets: list[str] | None, cwd: s
             if x.source == p or x.out.abspath == p or x.out.abspath.startswith(p + os.sep)
             or (x.stage and f"{x.source}:{x.stage}".endswith(t))
         ]
-        if not hits:
+        if not hits and not _names_a_stage(repo, t, cwd):
             from tide.core.errors import MissingError
 
             raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
         chosen.extend(h for h in hits if h not in chosen)
     return chosen
+
+
+def _names_a_stage(repo: Repo, target: str, cwd: str) -> bool:
+    """Whether ``target`` names a pipeline stage (or one of its outputs, cached or not) that has no
+    tracked output to select: a stage with only uncached outputs, none, or none recorded yet. As dvc,
+    such a target selects nothing and is no error (N42)."""
+    from tide.core.errors import MissingError, TideError
+    from tide.pipeline.project import load_project
+    from tide.workspace.index import find_dvc_files
+
+    if not find_dvc_files(repo.root, repo.ignore)[1]:
+        return False
+    try:
+        return bool(load_project(repo, check=False).select([target], cwd))
+    except (MissingError, TideError):
+        return False
 
 
 def scope(repo: Repo, targets: list[str] | None, cwd: str, recursive: bool = False, with_deps: bool = False):

@@ -122,8 +122,8 @@ def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, input
         res = checkout_out(out, _rel(ws.root, od.abspath), ws.hasher, cache, force=True)
         if res.failed:
             return False
-        if od.cache:
-            ws.hasher.state.save_links([(_rel(ws.root, od.abspath), str(rec["md5"]))])
+        # every output, uncached ones too: dvc checks them all out of the run cache, recording each link
+        ws.hasher.state.save_links([(_rel(ws.root, od.abspath), str(rec["md5"]))])
     return True
 
 
@@ -183,7 +183,10 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
                 checkout_out(out, _rel(ws.root, o.abspath), ws.hasher, ws.cache, force=True, relink=True)
         if opts.relink:  # dvc's --no-relink records no link either
             ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5) for o in cached])
-        if cacheable:
+        if cacheable:  # dvc's run-cache save commits the uncached outputs (a copy), recording their links:
+            # once no stage declares one, checkout removes it if unchanged, its content being in the cache (N44)
+            ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5)
+                                        for o in stage.outs if not o.cache])
             RunCache(ws.cache.root).save(entry)
     lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)
     rel_lock = _rel(ws.root, stage.lockfile)

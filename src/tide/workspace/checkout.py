@@ -61,15 +61,20 @@ def load_manifest(cache: ObjectCache, out: Out) -> list[manifest.Entry]:
 
 
 def checkout_out(
-    out: Out, rel: str, hasher: Hasher, cache: ObjectCache, force: bool = False, relink: bool = False
+    out: Out, rel: str, hasher: Hasher, cache: ObjectCache, force: bool = False, relink: bool = False,
+    keep_unchanged: bool = False,
 ) -> CheckoutResult:
+    """``keep_unchanged`` (``tide checkout``/``pull``, as dvc-data's ``compare``): a file whose content is
+    the recorded one is left as it is (a plain copy in a link cache stays a copy; its object need not be
+    in the cache) unless ``relink``; without it (``add``/``commit``) such a file is relinked when it is not
+    linked the way the first cache type links (N38)."""
     res = CheckoutResult()
     if out.md5 is None:
         raise FileFormatError(f"'{rel}' has no recorded hash; run 'tide commit' or 'tide add' first")
     if not out.use_cache:
         return res
     if out.is_dir:
-        return _checkout_dir(out, rel, hasher, cache, force, relink, res)
+        return _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged)
     src = cache.path(out.md5, out.legacy)
     exists = os.path.lexists(out.abspath)
     if exists and os.path.isdir(out.abspath) and not os.path.islink(out.abspath):
@@ -82,7 +87,7 @@ def checkout_out(
     if exists:
         cur = current_md5(hasher, out.abspath)
         if cur == out.md5:
-            if not relink and _is_link_kind_ok(out.abspath, src, cache.link_types):
+            if not relink and (keep_unchanged or _is_link_kind_ok(out.abspath, src, cache.link_types)):
                 if out.isexec and not os.stat(out.abspath).st_mode & 0o111:
                     set_exec_through_link(out.abspath)  # as dvc-data's compare: isexec differs, chmod u+x
                 res.unchanged += 1
@@ -138,7 +143,7 @@ def _symlinked_dirs(base: str, relpaths) -> list[str]:
     return bad
 
 
-def _checkout_dir(out, rel, hasher, cache, force, relink, res):
+def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=False):
     if not cache.exists(out.md5, out.legacy):
         res.failed.append(rel)
         return res
@@ -157,7 +162,7 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):
         # unchanged? the directory's snapshot answers without a row per file (as `status` does),
         # then, on a link cache, each file is checked to be linked to its entry's object
         if not relink and hasher.hash_dir(out.abspath, want_files=False).md5 == out.md5 and (
-            cache.link_types[0] not in ("hardlink", "symlink") or all(
+            keep_unchanged or cache.link_types[0] not in ("hardlink", "symlink") or all(
                 _is_link_kind_ok(os.path.join(out.abspath, e.relpath), cache.path(e.md5, out.legacy),
                                  cache.link_types) for e in entries)
         ):
@@ -192,7 +197,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res):
     todo = [
         (p, md5) for p, md5 in wanted.items()
         if relink or current.get(p) != md5
-        or not _is_link_kind_ok(os.path.join(out.abspath, p), cache.path(md5, out.legacy), cache.link_types)
+        or not keep_unchanged
+        and not _is_link_kind_ok(os.path.join(out.abspath, p), cache.path(md5, out.legacy), cache.link_types)
     ]
     if not todo and not extra and existed:
         res.unchanged += 1

@@ -21,9 +21,10 @@ DIR_SCHEMA = (
     "(path TEXT PRIMARY KEY, snapshot TEXT, md5 TEXT, size INTEGER, nfiles INTEGER)"
 )
 
-# outputs tide wrote into the workspace (add, commit, checkout, repro, move) with the hash they had:
-# a later ``checkout`` deletes those no longer tracked if nothing changed them since (dvc's "links")
-LINKS_SCHEMA = "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, md5 TEXT)"
+# outputs tide wrote into the workspace (add, commit, checkout, repro, move) with the hash they had and
+# the stamp of their state rows then: a later ``checkout`` deletes those no longer tracked if nothing
+# changed them since (dvc's "links", which keep each link's inode and mtime as they were when written)
+LINKS_SCHEMA = "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, md5 TEXT, stamp TEXT)"
 
 Row = tuple[int, int, int, str]
 DirRow = tuple[str, str, int, int]  # snapshot digest, tree oid, total size, number of files
@@ -44,6 +45,7 @@ class State:
                 db.execute(SCHEMA)
                 db.execute(DIR_SCHEMA)
                 db.execute(LINKS_SCHEMA)
+                _add_stamp_column(db)
             except sqlite3.DatabaseError:
                 try:
                     os.unlink(self.path)
@@ -119,17 +121,39 @@ class State:
             pass
 
     def save_links(self, rows: Iterable[tuple[str, str]]) -> None:
-        """Remember outputs (path relative to the root, oid) just written or recorded by tide."""
-        self._write_many("INSERT OR REPLACE INTO links VALUES (?, ?)", list(rows))
+        """Remember outputs (path relative to the root, oid) just written or recorded by tide, each with
+        ``stamp(path)`` as it is now (call it after the output's files and state rows are written)."""
+        self._write_many("INSERT OR REPLACE INTO links VALUES (?, ?, ?)",
+                         [(p, md5, self.stamp(p)) for p, md5 in rows])
 
-    def links(self) -> dict[str, str]:
+    def links(self) -> dict[str, tuple[str, str | None]]:
+        """{path: (oid, stamp)}; the stamp is None for a row an older tide wrote."""
         db = self._conn()
         if db is None:
             return {}
         try:
-            return dict(db.execute("SELECT path, md5 FROM links"))
+            return {p: (md5, stamp) for p, md5, stamp in db.execute("SELECT path, md5, stamp FROM links")}
         except sqlite3.DatabaseError:
             return {}
+
+    def has_link(self, path: str, md5: str) -> bool:
+        db = self._conn()
+        if db is None:
+            return False
+        try:
+            return db.execute("SELECT 1 FROM links WHERE path = ? AND md5 = ?", (path, md5)).fetchone() is not None
+        except sqlite3.DatabaseError:
+            return False
+
+    def stamp(self, path: str) -> str:
+        """A digest of the state rows (inode, mtime, size, md5) of ``path`` and the files under it. A row
+        changes only when a file is hashed or written with another inode, mtime or size: a stamp that
+        differs from a link's says its output was touched after tide wrote it (N45: even rewritten with
+        the same bytes, and hashed again by ``status``), as dvc's link database tells by inode and mtime."""
+        import hashlib
+
+        rows = sorted(self.lookup_prefix(path).items())
+        return hashlib.md5(repr(rows).encode(), usedforsecurity=False).hexdigest()
 
     def forget_links(self, paths: Iterable[str]) -> None:
         self._write_many("DELETE FROM links WHERE path = ?", [(p,) for p in paths])
@@ -148,3 +172,10 @@ class State:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _add_stamp_column(db: sqlite3.Connection) -> None:
+    """A links table an older tide made has no ``stamp`` column: add it (its rows keep stamp NULL)."""
+    cols = [r[1] for r in db.execute("PRAGMA table_info(links)")]
+    if "stamp" not in cols:
+        db.execute("ALTER TABLE links ADD COLUMN stamp TEXT")
