@@ -121,11 +121,6 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
         p = p.rstrip("/")
         return any(p == o or p.startswith(o + "/") for o in outs)
 
-    def same_data(a: str, b: str) -> bool:  # dvc's file linked into the cache, tide's left as it was
-        digest = b.rsplit(" md5=", 1)[-1] if b.startswith("file ") else None
-        return bool(digest) and (a.endswith(f" md5={digest}") or a.startswith("link -> ")
-                                 and a.replace("/", "").endswith(digest[2:]))
-
     for key, a, b in div.state:
         if a is None:
             return False
@@ -133,7 +128,7 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
             continue
         if key.startswith("ws:") and (key[3:] in ptrs or key.endswith(".gitignore")):
             continue
-        if not (key.startswith("ws:") and under(key[3:]) and b is not None and same_data(a, b)):
+        if not (key.startswith("ws:") and under(key[3:]) and b is not None and _same_data(a, b)):
             return False
     for line, a, b in div.outputs:
         if not isinstance(a, dict) or not isinstance(b, dict):
@@ -155,11 +150,31 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
 
 
 def n16_move_caches_no_extra_tree(div, ctx: Ctx) -> bool:
-    """N16: ``move`` of a directory output whose workspace copy changed: dvc also writes the manifest of the
-    directory as it is now into its cache (an object nothing names); tide moves the output as recorded."""
-    return (div.op.kind == "move" and not div.exits and not div.outputs and bool(div.state)
-            and all(k.startswith("cache:") and k.endswith(".dir") and a is not None and b is None
-                    for k, a, b in div.state))
+    """N16: ``move`` of an output whose workspace copy changed since it was recorded: dvc also writes the data
+    as it is now into its cache (a directory's files and manifest, or the file), objects no ``.dvc`` file or
+    ``dvc.lock`` names, and links the workspace to them (hardlink/symlink caches: same content, another
+    inode, mode or a link); tide moves the output as recorded (seed 61201, 169 and 254)."""
+    if div.op.kind != "move" or div.exits or div.outputs or not div.state:
+        return False
+    named = set(_dvc_outs(ctx.repo).values())
+    extra = False
+    for key, a, b in div.state:
+        if key.startswith("cache:files/") and a is not None and b is None:
+            oid = key.removeprefix("cache:files/md5/").replace("/", "")
+            if oid in named:
+                return False
+            extra = True
+        elif not (key.startswith("ws:") and a is not None and b is not None and _same_data(a, b)):
+            return False
+    return extra
+
+
+def _same_data(a: str, b: str) -> bool:
+    """Snapshot entries of one path: dvc's linked into the cache (a hard link or a symlink to the object), tide's
+    the file as it was; the same content."""
+    digest = b.rsplit(" md5=", 1)[-1] if b.startswith("file ") else ""
+    return bool(digest) and (a.startswith("file ") and a.endswith(f" md5={digest}")
+                             or a.startswith("link -> ") and a.replace("/", "").endswith(digest))
 
 
 def _dvc_outs(where: Path) -> dict[str, str]:
