@@ -140,6 +140,12 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     linked = ("ws:e", "file 444 n2 2B md5=x", "file 644 n1 2B md5=x")
     assert names(Divergence(0, move, state=[obj, linked])) == (["deliberate N16"], False)
     assert names(Divergence(0, move, state=[linked])) == ([], True)  # nothing cached: new
+    (tmp_path / "tide" / "repo" / "e").write_bytes(b"x")  # symlink cache, written through the link (seed 61301)
+    through = ("ws:e", "link -> <ROOT>/repo/.dvc/cache/files/md5/9d/d4e461268c8034f5c8564e155c67a6",
+               "link -> <ROOT>/repo/.dvc/cache/files/md5/b0/26324c6904b2a9cb4b88d6d61c81d1")
+    assert names(Divergence(0, move, state=[obj, through])) == (["deliberate N16"], False)
+    (tmp_path / "tide" / "repo" / "e").write_bytes(b"y")
+    assert names(Divergence(0, move, state=[obj, through])) == ([], True)  # another content: new
     named = tmp_path / "dvc" / "repo" / "e.dvc"
     named.write_text("outs:\n- md5: d751\n  path: e\n")
     assert names(Divergence(0, move, state=[obj])) == ([], True)  # an object a .dvc file names: new

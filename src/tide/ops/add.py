@@ -294,7 +294,12 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerF
     outs = list(pf.outs)
     if oid == dir_out.md5:  # the same tree: D.dvc stays as it is (its size too), as dvc leaves it
         return pf
-    outs[idx] = dir_out.with_hash(oid, None, len(kept) + len(new), False)
+    # dvc's Output.apply: when the target was not in the tree (only appended), the recorded size grows by
+    # the target's; otherwise it is no longer known
+    size = None
+    if len(kept) == len(entries) and dir_out.size and res.size is not None:
+        size = dir_out.size + res.size
+    outs[idx] = dir_out.with_hash(oid, size, len(kept) + len(new), False)
     new_pf = PointerFile(pf.path, tuple(outs), pf.top)
     new_pf.write()
     if not no_commit:
