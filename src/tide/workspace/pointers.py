@@ -122,19 +122,32 @@ class PointerFile:
             d.setdefault(k, v)
         return d
 
-    def write(self) -> None:
-        atomic_write_text(self.path, text_keeping(self.path, self.dump()))
+    def write(self, base: str | None = None) -> None:
+        """``base``: the file's text to apply the data onto, as it was when the command started (dvc loads
+        each stage once, so a command writing one ``.dvc`` file twice applies both onto that text; ``""``:
+        the file did not exist); default: the file as it is now."""
+        atomic_write_text(self.path, text_keeping(self.path, self.dump(), base))
 
 
-def text_keeping(path: str, data: dict[str, Any]) -> str:
+def read_text(path: str) -> str:
+    """A ``.dvc`` file's text for ``PointerFile.write(base=)``; ``""`` when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def text_keeping(path: str, data: dict[str, Any], base: str | None = None) -> str:
     """The text of ``data`` for the ``.dvc`` file at ``path``. As dvc, an existing file is rewritten by
     applying ``data`` onto its own parse (``serialize.to_single_stage_file``: ``apply_diff`` onto the
     round-trip load, for every command that rewrites one - add, commit, move, update, freeze...): its keys
     keep their order, new keys go last (``isexec`` after ``path`` when it is set later), comments and
     styles stay (N39). A file that does not exist or cannot be read is written fresh."""
+    old_text = read_text(path) if base is None else base
+    if not old_text:
+        return yamlio.dumps(data)
     try:
-        with open(path, encoding="utf-8") as f:
-            old_text = f.read()
         old = yamlio.loads(old_text, os.path.basename(path))
     except Exception:  # missing, unreadable, not YAML: written fresh, as dvc does without a stage text
         return yamlio.dumps(data)
