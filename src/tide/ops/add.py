@@ -270,7 +270,7 @@ def _holding_dir(path: str, tracked: list[Tracked]) -> Tracked | None:
     return None
 
 
-def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool, base: str | None = None) -> PointerFile:
+def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool, text: str | None = None) -> PointerFile:
     """``add D/f`` where ``D.dvc`` tracks the directory D (dvc's granular add): D's recorded tree gets
     the current content of D/f (a file, or every file under a directory D/f), the rest of the tree
     stays as recorded; ``D.dvc`` gets the new tree (its size is no longer known, as in dvc)."""
@@ -307,7 +307,7 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool, base: str |
         size = dir_out.size + res.size
     outs[idx] = dir_out.with_hash(oid, size, len(kept) + len(new), False)
     new_pf = PointerFile(pf.path, tuple(outs), pf.top)
-    new_pf.write(base)
+    new_pf.write(text)
     if not no_commit:
         repo.state.save_links([(repo.rel(dir_out.abspath), oid)])
     return new_pf
@@ -332,7 +332,7 @@ def _copy_in(src: str, dst: str, force: bool = False, env=None) -> None:
     os.replace(tmp, dst)
 
 
-def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, base: str | None = None) -> PointerFile:
+def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: str | None = None) -> PointerFile:
     ptr_path = path + pointers.SUFFIX
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
@@ -353,7 +353,7 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, base: 
         base = Out(os.path.basename(path), path)
     new_out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     pf = PointerFile(ptr_path, (new_out,), dict(old.top) if old else {})
-    pf.write(base)
+    pf.write(text)
     if not relink:
         return pf  # dvc's --no-relink: the workspace stays as it is, no link recorded
     if not no_commit and (res.is_dir or not repo.cache.reflink_only_unsupported(repo.root)):
