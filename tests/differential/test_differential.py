@@ -124,10 +124,32 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     only_dvc = [("ws:d.dvc", "file 644 n1 9B md5=0", None)]
     assert names(Divergence(0, add2, rcs=[(1, 1)], state=only_dvc)) == (["deliberate N15"], False)
     assert names(Divergence(0, add2, rcs=[(0, 0)], state=only_dvc)) == ([], True)  # both succeeded: new
+    # N47: a target written first, --no-commit, and the reports naming what dvc tracked before failing
+    pre = Op("add", (Line(sh="printf x > n"), Line(argv=("add", "-q", "--no-commit", "n", "m"))))
+    st, df = "$T status --json", "$T diff --json"
+    n_dvc = [("ws:n.dvc", "file 644 n1 9B md5=0", None)]
+    reports = [(st, {"n.dvc": [{"changed outs": {"n": "not in cache"}}]}, {}), (df, {"added": [{"path": "n"}]}, {})]
+    assert names(Divergence(0, pre, rcs=[(0, 0), (1, 1)], state=n_dvc, outputs=reports)) == (["deliberate N15"], False)
+    other = [(df, {"added": [{"path": "q"}]}, {})]  # a path dvc did not track in this step: new
+    assert names(Divergence(0, pre, rcs=[(0, 0), (1, 1)], state=n_dvc, outputs=other)) == ([], True)
     move = Op("move", (Line(argv=("move", "-q", "d", "e")),))
     tree = [("cache:files/md5/d7/51.dir", "444 ok md5=0", None)]
     assert names(Divergence(0, move, state=tree)) == (["deliberate N16"], False)
-    assert names(Divergence(0, move, state=[("cache:files/md5/d7/51", "444 ok md5=0", None)])) == ([], True)
+    # N48: a changed file's object too, and the workspace linked to it (same content)
+    obj = ("cache:files/md5/d7/51", "444 ok md5=0", None)
+    linked = ("ws:e", "file 444 n2 2B md5=x", "file 644 n1 2B md5=x")
+    assert names(Divergence(0, move, state=[obj, linked])) == (["deliberate N16"], False)
+    assert names(Divergence(0, move, state=[linked])) == ([], True)  # nothing cached: new
+    (tmp_path / "tide" / "repo" / "e").write_bytes(b"x")  # symlink cache, written through the link (seed 61301)
+    through = ("ws:e", "link -> <ROOT>/repo/.dvc/cache/files/md5/9d/d4e461268c8034f5c8564e155c67a6",
+               "link -> <ROOT>/repo/.dvc/cache/files/md5/b0/26324c6904b2a9cb4b88d6d61c81d1")
+    assert names(Divergence(0, move, state=[obj, through])) == (["deliberate N16"], False)
+    (tmp_path / "tide" / "repo" / "e").write_bytes(b"y")
+    assert names(Divergence(0, move, state=[obj, through])) == ([], True)  # another content: new
+    named = tmp_path / "dvc" / "repo" / "e.dvc"
+    named.write_text("outs:\n- md5: d751\n  path: e\n")
+    assert names(Divergence(0, move, state=[obj])) == ([], True)  # an object a .dvc file names: new
+    named.unlink()
     protect = ("cache:files/md5/b1/94", "444 ok md5=b194", "644 ok md5=b194")
     assert names(Divergence(0, move, state=[protect])) == (["open N17"], False)
     assert names(Divergence(0, move, state=[("cache:files/md5/b1/94", "444 ok md5=b194", "644 CORRUPT md5=c")])) \

@@ -232,8 +232,14 @@ def add(
         check_pipelines(repo)
         if out is not None:
             _copy_in(src, paths[0], force, repo.env)
+        # each .dvc file is rewritten onto its text as it was before this command (dvc loads each stage once)
+        bases = {(into[p].source if p in into else p + pointers.SUFFIX): "" for p in paths}
+        bases = {ptr: pointers.read_text(ptr) for ptr in bases}
         for p in paths:
-            pf = _add_into(repo, into[p], p, no_commit) if p in into else _add_one(repo, p, no_commit, relink)
+            if p in into:
+                pf = _add_into(repo, into[p], p, no_commit, bases[into[p].source])
+            else:
+                pf = _add_one(repo, p, no_commit, relink, bases[p + pointers.SUFFIX])
             if repo.rel(pf.path) not in result.pointer_files:
                 result.pointer_files.append(repo.rel(pf.path))
         if not no_commit and repo.cache.reflink_only_unsupported(repo.root):
@@ -264,7 +270,7 @@ def _holding_dir(path: str, tracked: list[Tracked]) -> Tracked | None:
     return None
 
 
-def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerFile:
+def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool, text: str | None = None) -> PointerFile:
     """``add D/f`` where ``D.dvc`` tracks the directory D (dvc's granular add): D's recorded tree gets
     the current content of D/f (a file, or every file under a directory D/f), the rest of the tree
     stays as recorded; ``D.dvc`` gets the new tree (its size is no longer known, as in dvc)."""
@@ -294,9 +300,14 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool) -> PointerF
     outs = list(pf.outs)
     if oid == dir_out.md5:  # the same tree: D.dvc stays as it is (its size too), as dvc leaves it
         return pf
-    outs[idx] = dir_out.with_hash(oid, None, len(kept) + len(new), False)
+    # dvc's Output.apply: when the target was not in the tree (only appended), the recorded size grows by
+    # the target's; otherwise it is no longer known
+    size = None
+    if len(kept) == len(entries) and dir_out.size and res.size is not None:
+        size = dir_out.size + res.size
+    outs[idx] = dir_out.with_hash(oid, size, len(kept) + len(new), False)
     new_pf = PointerFile(pf.path, tuple(outs), pf.top)
-    new_pf.write()
+    new_pf.write(text)
     if not no_commit:
         repo.state.save_links([(repo.rel(dir_out.abspath), oid)])
     return new_pf
@@ -321,7 +332,7 @@ def _copy_in(src: str, dst: str, force: bool = False, env=None) -> None:
     os.replace(tmp, dst)
 
 
-def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True) -> PointerFile:
+def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: str | None = None) -> PointerFile:
     ptr_path = path + pointers.SUFFIX
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
@@ -342,7 +353,7 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True) -> Poi
         base = Out(os.path.basename(path), path)
     new_out = base.with_hash(res.md5, res.size, res.nfiles, res.isexec)
     pf = PointerFile(ptr_path, (new_out,), dict(old.top) if old else {})
-    pf.write()
+    pf.write(text)
     if not relink:
         return pf  # dvc's --no-relink: the workspace stays as it is, no link recorded
     if not no_commit and repo.cache.link_types[0] in ("hardlink", "symlink"):

@@ -76,35 +76,10 @@ def _in_repo(repo: Repo, lock: str, dep) -> bool:
 def migrate_dvc_files(repo: Repo, entries: list[tuple[str, str]]) -> list[str]:
     """dvc's ``commit_2_to_3``: the outputs (and in-repository dependencies) of ``entries`` recorded
     again with 3.x md5 hashes of the workspace data (a forced commit); returns the files written."""
-    import os
 
-    from tide.core import yamlio
     from tide.ops.commit import commit
 
-    before = {t: yamlio.load_file(os.path.join(repo.root, t), t) for _, t in entries if t.endswith(".dvc")}
+    # the .dvc files keep their keys' order, new ones (``hash``) last: PointerFile.write, as dvc's apply_diff
     changed = commit(repo, [target for _, target in entries], cwd=repo.root, force=True, to_3x=True)
-    for rel, old in before.items():
-        if rel in changed:
-            _keep_key_order(os.path.join(repo.root, rel), old)
     order = {target.split(":")[0]: i for i, (_, target) in enumerate(entries)}  # as dvc: in the entries' order
     return sorted(changed, key=lambda f: (not f.endswith(".dvc"), order.get(f, len(order))))
-
-
-def _keep_key_order(path: str, old) -> None:
-    """dvc updates a ``.dvc`` file's mapping in place: the keys it had keep their places, new ones (``hash``)
-    come last. The file tide wrote is put in that order (the same YAML, byte for byte dvc's)."""
-    from tide.core import yamlio
-    from tide.core.fsutil import atomic_write_text
-
-    def order(new, was):
-        if not isinstance(new, dict) or not isinstance(was, dict):
-            return new
-        return {**{k: new[k] for k in was if k in new}, **{k: v for k, v in new.items() if k not in was}}
-
-    new = yamlio.load_file(path, path)
-    if not isinstance(new, dict) or not isinstance(old, dict):
-        return
-    outs, was = new.get("outs"), old.get("outs")
-    if isinstance(outs, list) and isinstance(was, list) and len(outs) == len(was):
-        new["outs"] = [order(o, w) for o, w in zip(outs, was, strict=True)]
-    atomic_write_text(path, yamlio.dumps(order(new, old)))

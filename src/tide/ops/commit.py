@@ -97,6 +97,13 @@ def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, t
         new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
         if out.use_cache:
             store(repo, res, link=relink)
+            if relink and not res.is_dir and repo.cache.reflink_only_unsupported(repo.root):
+                # as dvc (N41): the object is stored, then relinking the file fails ("Some targets could not
+                # be linked"): exit 1, this .dvc file not rewritten, the workspace file kept
+                from tide.core.errors import CacheError
+                from tide.objects.cache import REFLINK_ONLY
+
+                raise CacheError(f"'{repo.rel(out.abspath)}' could not be linked from the cache: {REFLINK_ONLY}")
             if not relink:
                 new_outs.append(new_out)
                 continue
@@ -162,11 +169,12 @@ def _commit_stages(repo: Repo, plan: list, force: bool, relink: bool = True) -> 
     )
     for st, lock, changes in plan:
         if force or changes or not lock:
-            engine.commit_stage(st, ws, engine.Options(relink=relink), saves=can_cache)  # dvc's stage.save
+            engine.commit_stage(st, ws, engine.Options(relink=relink, unlinkable_fails=True),
+                                saves=can_cache)  # dvc's stage.save
             continue
         recs = {str(o.get("path")): o for o in lock.get("outs") or [] if isinstance(o, dict)}
         missing = [o for o in st.outs if o.cache and recs.get(o.path, {}).get("md5")
                    and not out_cached(str(recs[o.path]["md5"]), repo.cache, legacy=legacy_record(recs[o.path]))]
         if missing:  # the workspace is as recorded: its content goes into the cache
-            engine.commit_stage(st, ws, engine.Options(relink=relink), saves=lambda _s: False)
+            engine.commit_stage(st, ws, engine.Options(relink=relink, unlinkable_fails=True), saves=lambda _s: False)
     return [f for f in ws.changed_files if f.endswith("dvc.lock")]

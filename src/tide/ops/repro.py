@@ -130,6 +130,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             confirm=confirm,
         )
         g = _active(project.graph)
+        sources = _data_sources(repo, project, g, steps, req)
         force_state = {i: req.force for i in steps}
         to_skip: set[int] = set()
         first = True
@@ -144,6 +145,8 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             opts = engine.Options(force=force_state.get(i, req.force), dry=req.dry,
                                   allow_missing=req.allow_missing, run_cache=req.run_cache, no_commit=req.no_commit)
             try:
+                for ptr in sources.pop(i, ()):
+                    _verify_source(repo, ptr, req, ws, say)
                 outcome = engine.reproduce(stage, ws, opts)
             except TideError as exc:
                 result.failed.append(stage.addressing)
@@ -174,6 +177,69 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             names = ", ".join(f"'{n}'" for n in result.failed)
             raise ReproFailed(f"failed to reproduce{' stages:' if len(result.failed) > 1 else ''} {names}", result)
     return result
+
+
+def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req: ReproRequest) -> dict[int, list[str]]:
+    """{step: the ``.dvc`` files first reached through it}: dvc's graph holds every ``.dvc`` file as a stage
+    (a data source), upstream of the pipeline stages whose dependencies or params overlap its outputs, so
+    its plan verifies them just before the first such stage (``-s`` plans the targets alone; a frozen
+    stage's dependencies are cut, as in ``_active``)."""
+    from tide.pipeline.graph import _overlaps
+    from tide.pipeline.project import tracked_outputs
+
+    if req.single_item and not req.pipeline:
+        return {}
+    tracked = tracked_outputs(repo)
+    if not tracked:
+        return {}
+    seen: set[str] = set()
+    found: dict[int, list[str]] = {}
+    for i in steps:
+        st = project.stages[i]
+        if st.frozen:
+            continue
+        paths = [d.abspath for d in st.deps] + [p.abspath for p in st.params]
+        for out, ptr in tracked:
+            if ptr not in seen and any(_overlaps(p, out) for p in paths):
+                seen.add(ptr)
+                found.setdefault(i, []).append(ptr)
+    return found
+
+
+def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> None:
+    """dvc's ``reproduce`` of a data source (N37): when an output of the ``.dvc`` file changed (modified,
+    deleted or ``not in cache``, this last unless ``--allow-missing``), a missing output fails the run
+    ("missing data 'source'"), else the current content is recorded, cached and linked (``commit -f`` of
+    that file; ``--no-commit``: recorded only)."""
+    from tide.ops.commit import _commit_pointer
+    from tide.workspace import pointers
+    from tide.workspace.status import out_status
+
+    pf = pointers.load(ptr, repo.root)
+    rel = repo.rel(ptr)
+    states = [out_status(o, repo.hasher, repo.cache) for o in pf.outs]
+    if not any(s and not (req.allow_missing and s == "not in cache") for s in states):
+        say(f"'{rel}' didn't change, skipping")
+        return
+    if req.dry:
+        return
+    say(f"Verifying data sources in stage: '{rel}'")
+    missing = [repo.rel(o.abspath) for o in pf.outs if not os.path.lexists(o.abspath)]
+    if missing:
+        raise MissingError(f"missing data 'source{'s' if len(missing) > 1 else ''}': {', '.join(missing)}")
+    if req.no_commit:
+        outs = []
+        for o in pf.outs:
+            res = repo.hasher.hash_path(o.abspath)
+            outs.append(o.with_hash(res.md5, res.size, res.nfiles, res.isexec))
+        new = pointers.PointerFile(pf.path, tuple(outs), pf.top)
+        changed = new.dump() != pf.dump()
+        if changed:
+            new.write()
+    else:
+        changed = _commit_pointer(repo, pf)
+    if changed:
+        ws.changed_files.append(rel)
 
 
 def _interactive_config(repo: Repo) -> bool:

@@ -47,6 +47,9 @@ class Options:
     run_cache: bool = True
     no_commit: bool = False
     relink: bool = True  # commit --no-relink: outputs stored by copy, left as they are
+    # commit (not repro, deliberate N6): a file output no link type can produce fails the commit after its
+    # objects and run are saved, before dvc.lock is written, as dvc's relink does (N41)
+    unlinkable_fails: bool = False
 
 
 def _rel(root: str, p: str) -> str:
@@ -176,6 +179,15 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
             for o in stage.outs:
                 if not o.cache:  # kept for the run cache; the workspace file stays a plain writable copy
                     ws.store(results[o.path], False, None)
+        unlinkable = [o for o in cached if opts.relink and opts.unlinkable_fails and not results[o.path].is_dir]
+        if unlinkable and ws.cache.reflink_only_unsupported(ws.root):
+            from tide.core.errors import CacheError
+            from tide.objects.cache import REFLINK_ONLY
+
+            if cacheable:
+                RunCache(ws.cache.root).save(entry)
+            raise CacheError(f"'{_rel(ws.root, unlinkable[0].abspath)}' could not be linked from the cache: "
+                             f"{REFLINK_ONLY}")
         if opts.relink and ws.cache.link_types[0] in ("hardlink", "symlink"):
             for o in cached:
                 r = results[o.path]

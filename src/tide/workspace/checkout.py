@@ -43,8 +43,12 @@ def _is_link_kind_ok(path: str, src: str, kinds: tuple[str, ...]) -> bool:
             return False  # not a symbolic link (or gone)
         return os.path.realpath(path) == os.path.realpath(src)
     if first == "hardlink":
-        if src.endswith(EMPTY_TAIL):
-            return not os.path.islink(path)  # empty files are never hard-linked
+        if src.endswith(EMPTY_TAIL):  # empty files are never hard-linked (N40): one linked to any object
+            try:  # (the empty one, or an object emptied through the link) is copied afresh, as dvc relinks it
+                st = os.lstat(path)
+            except OSError:
+                return False
+            return st.st_nlink == 1 and not stat.S_ISLNK(st.st_mode)
         try:
             return os.path.samefile(path, src)
         except OSError:

@@ -122,8 +122,73 @@ class PointerFile:
             d.setdefault(k, v)
         return d
 
-    def write(self) -> None:
-        atomic_write_text(self.path, yamlio.dumps(self.dump()))
+    def write(self, base: str | None = None) -> None:
+        """``base``: the file's text to apply the data onto, as it was when the command started (dvc loads
+        each stage once, so a command writing one ``.dvc`` file twice applies both onto that text; ``""``:
+        the file did not exist); default: the file as it is now."""
+        atomic_write_text(self.path, text_keeping(self.path, self.dump(), base))
+
+
+def read_text(path: str) -> str:
+    """A ``.dvc`` file's text for ``PointerFile.write(base=)``; ``""`` when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def text_keeping(path: str, data: dict[str, Any], base: str | None = None) -> str:
+    """The text of ``data`` for the ``.dvc`` file at ``path``. As dvc, an existing file is rewritten by
+    applying ``data`` onto its own parse (``serialize.to_single_stage_file``: ``apply_diff`` onto the
+    round-trip load, for every command that rewrites one - add, commit, move, update, freeze...): its keys
+    keep their order, new keys go last (``isexec`` after ``path`` when it is set later), comments and
+    styles stay (N39). A file that does not exist or cannot be read is written fresh."""
+    old_text = read_text(path) if base is None else base
+    if not old_text:
+        return yamlio.dumps(data)
+    try:
+        old = yamlio.loads(old_text, os.path.basename(path))
+    except Exception:  # missing, unreadable, not YAML: written fresh, as dvc does without a stage text
+        return yamlio.dumps(data)
+    if not isinstance(old, dict):
+        return yamlio.dumps(data)
+    merged = apply_diff(data, yamlio.loads(old_text, path))  # a fresh copy to change
+    if yamlio.dumps(old) != old_text:  # comments, flow style, quoting: ruamel's round trip keeps them
+        edited = yamlio.round_trip_edit(old_text, lambda d: apply_diff(data, d))
+        try:
+            if edited is not None and yamlio.loads(edited, path) == merged:
+                return edited
+        except Exception:  # not what it should be: the checked way below
+            pass
+    return yamlio.dumps(merged)
+
+
+def apply_diff(src: Any, dest: Any) -> Any:
+    """dvc's ``utils.collections.apply_diff``: ``dest`` changed in place to equal ``src`` keeping its own
+    order (mappings: changed values replaced, new keys appended, missing keys deleted; lists of the same
+    length element by element, else replaced whole). Returns ``dest``."""
+    def same(a: Any, b: Any) -> bool:
+        return any(isinstance(a, t) and isinstance(b, t) for t in (str, dict, (list, tuple), bool))
+
+    if isinstance(src, dict) and isinstance(dest, dict):
+        for key, value in src.items():
+            if isinstance(value, (dict, list, tuple)) and same(value, dest.get(key)):
+                apply_diff(value, dest[key])
+            elif key not in dest or value != dest[key]:
+                dest[key] = value
+        for key in set(dest) - set(src):
+            del dest[key]
+    elif isinstance(src, (list, tuple)) and isinstance(dest, list):
+        if len(src) != len(dest):
+            dest[:] = src
+        else:
+            for i, value in enumerate(src):
+                if isinstance(value, (dict, list, tuple)) and same(value, dest[i]):
+                    apply_diff(value, dest[i])
+                elif value != dest[i]:
+                    dest[i] = value
+    return dest
 
 
 def check_out_path(root: str, base_dir: str, path: str, where: str) -> str:
