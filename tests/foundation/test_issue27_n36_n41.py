@@ -9,7 +9,7 @@ RELIABILITY.md), each compared with real dvc 3.67.1.
   keys keep their order (``isexec`` set later comes after ``path``), comments stay.
 * N40: a 0-byte file is never hard-linked (dvc copies it), also when a re-``add`` finds it hard-linked to
   an object emptied through the link.
-* N49 (seed 61301): ``add D/f`` into a tracked directory D where f is new keeps D's size, grown by f's
+* N50 (seed 61301): ``add D/f`` into a tracked directory D where f is new keeps D's size, grown by f's
   (dvc's ``Output.apply``); tide dropped it.
 * N41: with ``cache.type reflink`` on a file system that cannot reflink, ``commit`` of a file output fails
   as dvc's relink does, writing neither the ``.dvc`` file nor ``dvc.lock``.
@@ -86,7 +86,7 @@ def test_n39_n41_dvc_file_rewrites_keep_their_text_and_unlinkable_commits_fail(b
         r.t("add", "-q", "a")
         r.t("commit", "-q", "-f", "b.dvc")
         got += [Path(r.p("a.dvc")).read_bytes(), Path(r.p("b.dvc")).read_bytes()]
-        # N49: a file or directory appended to a tracked directory adds its size to the recorded one
+        # N50: a file or directory appended to a tracked directory adds its size to the recorded one
         r.sh("mkdir -p D && echo 123 > D/x")
         r.t("add", "-q", "D")
         r.sh("echo 2 > D/new && mkdir D/n && echo abc > D/n/q")

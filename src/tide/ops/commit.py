@@ -54,7 +54,7 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
                     raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
         changed = _commit_stages(repo, stages, force, relink)
         for pf, _ in ptrs:
-            if _commit_pointer(repo, pf, relink, to_3x):
+            if commit_pointer(repo, pf, relink, to_3x):
                 changed.append(repo.rel(pf.path))
     return changed
 
@@ -85,7 +85,7 @@ def _legacy_same(repo: Repo, path: str, md5: str, res) -> bool:
     return legacy_same(path, md5, res, repo.hasher)
 
 
-def _commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to_3x: bool = False) -> bool:
+def commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to_3x: bool = False) -> bool:
     """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is."""
     new_outs = []
     for out in pf.outs:

@@ -184,7 +184,7 @@ def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req:
     (a data source), upstream of the pipeline stages whose dependencies or params overlap its outputs, so
     its plan verifies them just before the first such stage (``-s`` plans the targets alone; a frozen
     stage's dependencies are cut, as in ``_active``)."""
-    from tide.pipeline.graph import _overlaps
+    from tide.pipeline.graph import overlaps
     from tide.pipeline.project import tracked_outputs
 
     if req.single_item and not req.pipeline:
@@ -200,7 +200,7 @@ def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req:
             continue
         paths = [d.abspath for d in st.deps] + [p.abspath for p in st.params]
         for out, ptr in tracked:
-            if ptr not in seen and any(_overlaps(p, out) for p in paths):
+            if ptr not in seen and any(overlaps(p, out) for p in paths):
                 seen.add(ptr)
                 found.setdefault(i, []).append(ptr)
     return found
@@ -211,7 +211,7 @@ def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> None:
     deleted or ``not in cache``, this last unless ``--allow-missing``), a missing output fails the run
     ("missing data 'source'"), else the current content is recorded, cached and linked (``commit -f`` of
     that file; ``--no-commit``: recorded only)."""
-    from tide.ops.commit import _commit_pointer
+    from tide.ops.commit import commit_pointer
     from tide.workspace import pointers
     from tide.workspace.status import out_status
 
@@ -237,7 +237,7 @@ def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> None:
         if changed:
             new.write()
     else:
-        changed = _commit_pointer(repo, pf)
+        changed = commit_pointer(repo, pf)
     if changed:
         ws.changed_files.append(rel)
 

@@ -14,7 +14,7 @@ def _rel(root: str, p: str) -> str:
     return os.path.relpath(p, root).replace(os.sep, "/")
 
 
-def _overlaps(a: str, b: str) -> bool:
+def overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + os.sep) or b.startswith(a + os.sep)
 
 
@@ -127,7 +127,7 @@ def build(stages: list[Stage], root: str, tracked: list[tuple[str, str]] | None 
         paths = [d.abspath for d in st.deps] + [p.abspath for p in st.params]
         for dep in paths:
             for p, owner in outs:
-                if _overlaps(dep, p):
+                if overlaps(dep, p):
                     j = index[id(owner)]
                     if j not in targets:
                         targets.append(j)
