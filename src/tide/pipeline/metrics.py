@@ -150,14 +150,16 @@ def read_metrics(files, targets: list[str] | None = None) -> dict[str, Any]:
     parse ``JSONFileCorruptedError`` / ``YAMLFileCorruptedError`` / ``TOMLFileCorruptedError``)."""
     root = files.repo.root
     paths = _expand_dirs(files, _expand_targets(targets or [])) or metrics_files(files)
+    cached = {o.abspath for p in pipelines(files) for s in p.stages for o in s.outs if o.cache}
     out: dict[str, Any] = {}
     for p in paths:
         rel = os.path.relpath(p, root).replace(os.sep, "/")
         try:
             text = files.read_text(p)
             if text is None:
-                # dvc's wording: a target named on the command line, or an output from dvc.yaml
-                why = "No such file or directory" if targets else "No storage files available"
+                # dvc's wording: a cached output from dvc.yaml is looked for in storage, anything else
+                # (a target named on the command line, an uncached output) on disk
+                why = "No such file or directory" if targets or p not in cached else "No storage files available"
                 out[rel] = {"error": error_info("FileNotFoundError", f"[Errno 2] {why}: '{rel}'")}
                 continue
             out[rel] = {"data": _drop_lists(parse_metrics(text, p, rel))}

@@ -233,7 +233,33 @@ class WorkspaceFiles(WorkspaceReader):
             with open(abspath, "rb") as f:
                 return f.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return self._cached_output(abspath)
+
+    def read_text(self, abspath: str) -> str | None:
+        text = super().read_text(abspath)
+        if text is None and (raw := self._cached_output(abspath)) is not None:
+            return utf8.decode(raw, os.path.relpath(abspath, self.repo.root))
+        return text
+
+    def _cached_output(self, abspath: str) -> bytes | None:
+        """A cached stage output missing from the workspace, read from the cache as dvc's file system
+        reads it (``metrics show`` after the file was deleted); None when it is not one or not cached."""
+        if not os.path.isabs(abspath) or os.path.lexists(abspath):
             return None
+        for y in self.dvc_yamls():
+            lock = os.path.join(os.path.dirname(y), LOCK_NAME)
+            try:  # read plainly (counted_outs with this reader would come back here for params.yaml)
+                raw = super().read_text(lock)
+                outs = counted_outs(yamlio.loads(raw, lock), self.repo.root, lock) if raw else []
+            except TideError:
+                continue
+            for _, o in outs:
+                if o.abspath == abspath and o.md5 and not o.is_dir and o.use_cache:
+                    try:
+                        return self.repo.cache.read_bytes(o.md5, o.legacy)
+                    except FileNotFoundError:
+                        return None
+        return None
 
     def find(self, abspath: str) -> list[str]:
         """The files under directory ``abspath`` in the workspace (.dvcignore applied), sorted."""
