@@ -12,6 +12,7 @@ import pytest
 SCRIPT = """
 import os, signal, sys, time
 from tide.cli.signals import sigterm_interrupts
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's process (a background launcher ignores it)
 sigterm_interrupts()
 try:
     os.kill(os.getpid(), getattr(signal, sys.argv[1]))

@@ -206,8 +206,10 @@ def test_issue22_run_all_on_local_runner_ctrl_c_stops_and_tears_down(tmp_path, t
     eid = _entries(d)["slow"]["id"]
     log = d / ".dvc" / "tmp" / "tide-queue" / "logs" / f"{eid}.log"
     # a terminal's Ctrl-C: SIGINT to the foreground process group (the command and its workers)
+    # Ctrl-C as in a terminal even when the suite was started in the background (``cmd &`` ignores SIGINT)
     p = subprocess.Popen([sys.executable, "-m", "tide", "exp", "run", "--run-all", "--on", "box"], cwd=d,
-                         start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait(d, lambda s: log.exists() and "Running stage" in log.read_text(), "the run on the local runner")
         os.killpg(p.pid, signal.SIGINT)
