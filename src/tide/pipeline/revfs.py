@@ -222,6 +222,7 @@ class WorkspaceFiles(WorkspaceReader):
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.rev = WORKSPACE
+        self._outs: dict[str, Out] | None = None
 
     def dvc_yamls(self) -> list[str]:
         from tide.workspace.index import find_dvc_files
@@ -246,20 +247,27 @@ class WorkspaceFiles(WorkspaceReader):
         reads it (``metrics show`` after the file was deleted); None when it is not one or not cached."""
         if not os.path.isabs(abspath) or os.path.lexists(abspath):
             return None
-        for y in self.dvc_yamls():
-            lock = os.path.join(os.path.dirname(y), LOCK_NAME)
-            try:  # read plainly (counted_outs with this reader would come back here for params.yaml)
-                raw = super().read_text(lock)
-                outs = counted_outs(yamlio.loads(raw, lock), self.repo.root, lock) if raw else []
-            except TideError:
-                continue
-            for _, o in outs:
-                if o.abspath == abspath and o.md5 and not o.is_dir and o.use_cache:
-                    try:
-                        return self.repo.cache.read_bytes(o.md5, o.legacy)
-                    except FileNotFoundError:
-                        return None
-        return None
+        o = self._lock_outs().get(abspath)
+        if o is None:
+            return None
+        try:
+            return self.repo.cache.read_bytes(o.md5, o.legacy)
+        except FileNotFoundError:
+            return None
+
+    def _lock_outs(self) -> dict[str, Out]:
+        """The cached file outputs the workspace's dvc.lock files record, by path (read once per reader)."""
+        if self._outs is None:
+            self._outs = {}
+            for y in self.dvc_yamls():
+                lock = os.path.join(os.path.dirname(y), LOCK_NAME)
+                try:  # read plainly (counted_outs with this reader would come back here for params.yaml)
+                    raw = super().read_text(lock)
+                    outs = counted_outs(yamlio.loads(raw, lock), self.repo.root, lock) if raw else []
+                except TideError:
+                    continue
+                self._outs.update((o.abspath, o) for _, o in outs if o.md5 and not o.is_dir and o.use_cache)
+        return self._outs
 
     def find(self, abspath: str) -> list[str]:
         """The files under directory ``abspath`` in the workspace (.dvcignore applied), sorted."""
