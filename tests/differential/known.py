@@ -78,17 +78,55 @@ def n7_no_dangling_link_when_both_fail(entry, div, ctx: Ctx) -> bool:
     return p.is_symlink() and not p.exists()
 
 
+def n7_reports_fail_on_the_dangling_link(entry, div, ctx: Ctx) -> bool:
+    """N7's consequence: where dvc left a dangling symlink (a failed ``pull``/``fetch``+``checkout``), its
+    next ``status``/``diff --json`` there fails (exit 255); tide, having written no link, reports (seed
+    61701 sequence 502)."""
+    kind, line, a, b = entry
+    if ctx.cache_type != "symlink" or kind != "exit" or not (a != 0 and b == 0):
+        return False
+    if not line.endswith(("status --json)", "status --json", "diff --json)", "diff --json")):
+        return False
+    cwd = line.split("cd ../", 1)[1].split(" ", 1)[0] if "cd ../" in line else "repo"
+    root = ctx.pair.a.root / cwd
+    return root.is_dir() and any(p.is_symlink() and not p.exists() for p in root.rglob("*"))
+
+
 def n12_checkout_keeps_an_untracked_output(entry, div, ctx: Ctx) -> bool:
-    """N12: ``checkout`` after ``remove x.dvc`` (without --outs): dvc deletes x, which nothing tracks any
-    more; tide keeps the user's copy (the data stays where the user left it)."""
+    """N12: ``checkout`` (also after a ``git checkout``, and ``pull``, which checks out) after ``remove x.dvc``
+    or ``remove dvc.yaml:stage`` (without --outs): dvc deletes x, which nothing tracks any more; tide keeps
+    the user's copy (the data stays where the user left it: ``remove`` drops tide's link record of it,
+    seed 61601 sequences 79 and 127; re-added with ``--no-commit``, which records no link either, then
+    untracked by a ``git checkout``: seed 61701 sequence 281). Not N12 when dvc still tracks the path (or a
+    directory above it) after the step, or when tide holds a link record of it: tide then wrote it and
+    should have removed it as dvc did (issue 27's finding 5)."""
     kind, key, a, b = entry
-    if div.op.kind != "checkout" or kind != "state" or not key.startswith("ws:") or a is not None or b is None:
+    if (div.op.kind not in ("checkout", "git_checkout", "pull") or kind != "state" or not key.startswith("ws:")
+            or a is not None or b is None or getattr(ctx.pair, "mixed", False)):  # mixed: N27
         return False
     path = key[3:]
     parts = path.split("/")
-    tracked = set(ctx.before.dvcfiles)  # the path or a directory above it still tracked: not N12
-    return not path.endswith(".dvc") and all(
-        "/".join(parts[:i]) + ".dvc" not in tracked for i in range(1, len(parts) + 1))
+    above = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    outs = _dvc_outs(ctx.repo)
+    links = _tide_links(ctx)
+    return not path.endswith(".dvc") and not any(p in outs or p in links for p in above)
+
+
+def _tide_links(ctx: Ctx) -> set[str]:
+    """Paths tide's state database holds a link record of (outputs it wrote and still owns)."""
+    import sqlite3
+
+    db = ctx.pair.b.root / "repo" / ".dvc" / "tmp" / "tide" / "state.db"
+    if not db.is_file():
+        return set()
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return {r[0] for r in con.execute("SELECT path FROM links")}
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return set()
 
 
 def _without_paths(obj, paths: set[str]):
@@ -122,20 +160,22 @@ def n12_reports_of_the_kept_output(entry, div, ctx: Ctx) -> bool:
     return _report_differs_only_at(entry, kept)
 
 
-def _dirs_without_manifest(ctx: Ctx) -> set[str]:
-    """Directory outputs (dvc's side) whose recorded ``.dir`` manifest is not in dvc's cache."""
+def _outs_not_cached(ctx: Ctx) -> set[str]:
+    """Outputs (dvc's side) whose recorded object (a file's, or a directory's ``.dir`` manifest) is not in
+    dvc's cache."""
     cache = ctx.repo / ".dvc" / "cache" / "files" / "md5"
     return {p for p, md5 in _dvc_outs(ctx.repo).items()
-            if md5.endswith(".dir") and not (cache / md5[:2] / md5[2:]).exists()}
+            if len(md5) >= 32 and not (cache / md5[:2] / md5[2:]).exists()}
 
 
-def n46_checkout_keeps_a_directory_whose_manifest_is_missing(entry, div, ctx: Ctx) -> bool:
-    """N46: ``checkout``/``pull`` of a directory output whose ``.dir`` manifest is not in the cache (``add
-    --no-commit D``): both fail; dvc deletes the workspace directory (even files found nowhere else, with
-    ``--force``), tide keeps it. The same step's ``status``/``diff --json`` then differ only at ``D``."""
-    if div.op.kind not in ("checkout", "pull") or div.exits:
+def n46_checkout_keeps_an_output_not_in_the_cache(entry, div, ctx: Ctx) -> bool:
+    """N46: ``checkout``/``pull`` of an output whose object (a directory's ``.dir`` manifest, or a file's)
+    is not in the cache (``add --no-commit``): both fail; dvc deletes the workspace copy (even data found
+    nowhere else, with ``--force``: seed 61701 sequence 166), tide keeps it. The same step's
+    ``status``/``diff --json`` then differ only there."""
+    if div.op.kind not in ("checkout", "git_checkout", "pull") or div.exits:
         return False
-    dirs = _dirs_without_manifest(ctx)
+    dirs = _outs_not_cached(ctx)
     kind, key, a, b = entry
     if kind == "state":
         p = key[3:] if key.startswith("ws:") else ""
@@ -164,14 +204,18 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
     A first; tide checks every target before it writes anything, so nothing changes. What differs is only
     what tracking A wrote: the ``.dvc`` files dvc wrote or rewrote (A's), ``.gitignore`` lines, cache objects,
     A's files linked into the cache (same content), and the reports naming A: ``status --json`` entries of
-    those ``.dvc`` files, ``diff --json`` paths under A as ``added``/``modified`` (seed 61201, 218 and 250)."""
+    those ``.dvc`` files, ``diff --json`` paths under A as ``added``/``modified`` (seed 61201, 218 and 250).
+    N62: ``commit`` likewise (tide checks every output first; dvc commits file by file, a dvc.yaml's stages
+    together, in directory-listing order): dvc's objects and run-cache entries of the stages it saved before
+    the failing one, and the ``.dvc`` files it rewrote (seed 61701 sequences 194 and 685)."""
     tool = [rc for ln, rc in zip(div.op.lines, div.rcs, strict=False) if ln.argv]
-    if div.op.kind != "add" or not tool or not all(a != 0 and b != 0 for a, b in tool) or div.exits:
+    if div.op.kind not in ("add", "commit") or not tool or not all(a != 0 and b != 0 for a, b in tool) or div.exits:
         return False
+    commit = div.op.kind == "commit"
     ptrs = {k[3:] for k, a, b in div.state if k.startswith("ws:") and k.endswith(".dvc") and a is not None}
-    if not ptrs:
+    if not ptrs and not commit:
         return False
-    outs = [p[:-4] for p in ptrs]
+    outs = [p[:-4] for p in ptrs] + (list(_dvc_outs(ctx.repo)) if commit else [])
 
     def under(p: str) -> bool:
         p = p.rstrip("/")
@@ -180,7 +224,7 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
     for key, a, b in div.state:
         if a is None:
             return False
-        if key.startswith("cache:files/") and b is None:
+        if key.startswith("cache:files/") and b is None or commit and key.startswith("cache:runs/") and b is None:
             continue
         if key.startswith("ws:") and (key[3:] in ptrs or key.endswith(".gitignore")):
             continue
@@ -190,7 +234,10 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
         if not isinstance(a, dict) or not isinstance(b, dict):
             return False
         if line.endswith("status --json"):
-            if any(a.get(k) != v for k, v in b.items()) or not set(a) - set(b) <= ptrs:
+            if commit:  # N62: only the entries of the .dvc files dvc rewrote differ
+                if not {k for k in set(a) | set(b) if a.get(k) != b.get(k)} <= ptrs:
+                    return False
+            elif any(a.get(k) != v for k, v in b.items()) or not set(a) - set(b) <= ptrs:
                 return False
         elif line.endswith("diff --json"):
             for kind in set(a) | set(b):
@@ -290,7 +337,7 @@ def n27_each_tool_removes_only_what_it_wrote(entry, div, ctx: Ctx) -> bool:
     tool wrote, ``checkout`` keeps it: tide does not read dvc's link database (under dvc's site cache dir),
     dvc does not read tide's; the dvc-only side wrote and deleted it itself."""
     kind, key, a, b = entry
-    return (getattr(ctx.pair, "mixed", False) and div.op.kind in ("checkout", "git_checkout")
+    return (getattr(ctx.pair, "mixed", False) and div.op.kind in ("checkout", "git_checkout", "pull")
             and kind == "state" and key.startswith("ws:") and a is None and b is not None)
 
 
@@ -303,7 +350,146 @@ def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
             or not a.startswith("file ") or not b.startswith("file ")):
         return False
     (_, ma, *ra), (_, mb, *rb) = a.split(" "), b.split(" ")
+    if ctx.cache_type == "hardlink" and ra == rb and ra[:2] == ["n1", "0B"] and ma == "644" and ma != mb:
+        # an empty file is copied, never hard-linked (N40): dvc's fresh copy loses the executable bit too
+        return True  # (seed 61701 sequence 84)
     return ra == rb and ma in ("644", "744") and ma != mb and (int(ma, 8) & 0o100) == (int(mb, 8) & 0o100)
+
+
+def _cwd_of(line: str) -> str:
+    return line.split("cd ../", 1)[1].split(" ", 1)[0] if "cd ../" in line else "repo"
+
+
+def n52_cloud_status_names_one_of_the_same_content_outputs(entry, div, ctx: Ctx) -> bool:
+    """N52: ``status -c --json`` with several outputs of the same content (one object): both report the
+    object once, under the name of one of them; dvc picks by directory-listing order (its walk is not
+    sorted), tide the first in path order (seed 61601 sequence 115)."""
+    kind, line, a, b = entry
+    if kind != "json" or "status -c --json" not in line or not isinstance(a, dict) or not isinstance(b, dict):
+        return False
+    outs = _dvc_outs(ctx.pair.a.root / _cwd_of(line))
+    if any(k not in outs for k in set(a) ^ set(b)):
+        return False
+    return sorted((outs.get(k, k), v) for k, v in a.items()) == sorted((outs.get(k, k), v) for k, v in b.items())
+
+
+def n53_reflink_only_checkout_copies_after_a_failure(entry, div, ctx: Ctx) -> bool:
+    """N53: ``cache.type reflink`` alone on a file system without reflinks: after the first file it fails to
+    link, dvc copies the others (it empties its own list of link types, dvc-objects' ``_try_links``, and
+    falls back to its default ``reflink, copy``); tide fails each alike and names the fix (N6). Only dvc then
+    has those files; its ``status``/``diff`` report them (seed 61601 sequence 113, 61701 sequence 195)."""
+    if ctx.cache_type != "reflink" or div.op.kind not in LINKING_OPS:
+        return False
+    copied = {k[3:] for k, a, b in div.state if k.startswith("ws:") and b is None and str(a).startswith("file ")}
+    kind, key, a, b = entry
+    if kind == "state":
+        return key[3:] in copied if key.startswith("ws:") else False
+    if kind == "json" and " -c" not in key and ("status --json" in key or "diff --json" in key):
+        return bool(copied) and _without_paths(a, copied) == _without_paths(b, copied)
+    return False
+
+
+def _corrupt_objects(root: Path) -> set[str]:
+    """Oids of the objects in ``root``'s cache whose content no longer matches their name (written through a
+    link: root ignores their read-only mode)."""
+    import hashlib
+
+    cache = root / ".dvc" / "cache" / "files" / "md5"
+    bad = set()
+    for p in cache.glob("??/*") if cache.is_dir() else ():
+        oid = p.parent.name + p.name
+        try:
+            digest = hashlib.md5(p.read_bytes(), usedforsecurity=False).hexdigest()
+        except OSError:
+            continue
+        if digest != oid.removesuffix(".dir"):
+            bad.add(oid)
+    return bad
+
+
+def _uses_corrupt(root: Path, md5: str, bad: set[str]) -> bool:
+    if md5 in bad:
+        return True
+    if not md5.endswith(".dir"):
+        return False
+    import json
+
+    try:
+        entries = json.loads((root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return any(isinstance(e, dict) and e.get("md5") in bad for e in entries)
+
+
+def _report_paths(obj) -> dict[str, object]:
+    """{path: state} of a ``status --json`` (outputs and dependencies) or ``diff --json`` report."""
+    out: dict[str, object] = {}
+    if not isinstance(obj, dict):
+        return out
+    for k, v in obj.items():
+        if isinstance(v, list):
+            for e in v:
+                if isinstance(e, dict) and "path" in e:
+                    out[f"{k}:{e['path']}"] = k
+                elif isinstance(e, dict):
+                    for group, paths in e.items():
+                        if isinstance(paths, dict):
+                            out.update({f"{group}:{p}": s for p, s in paths.items()})
+                elif isinstance(e, str):
+                    out[f"{k}:{e}"] = k
+    return out
+
+
+def n54_a_corrupt_object_is_trusted_by_the_tool_that_linked_it(entry, div, ctx: Ctx) -> bool:
+    """N54: a cache object whose content no longer matches its name (written through a hard or symbolic link
+    as root, who ignores the object's read-only mode): the tool whose state database remembers linking the
+    output reports it unchanged, the other hashes its bytes and reports it modified. Both tools trust such
+    an object when they link an output to it (N61, open). Mixed mode: seed 61601 sequence 128, seed 61701
+    sequences 336 and 997."""
+    kind, line, a, b = entry
+    if kind != "json" or not ("status --json" in line or "diff --json" in line) or " -c" in line:
+        return False
+    root = ctx.pair.a.root / _cwd_of(line)
+    bad = _corrupt_objects(root)
+    if not bad:
+        return False
+    pa, pb = _report_paths(a), _report_paths(b)
+    differ = {k.split(":", 1)[1].rstrip("/") for k in set(pa) | set(pb) if pa.get(k) != pb.get(k)}
+    outs = _dvc_outs(root)
+    return bool(differ) and all(p in outs and _uses_corrupt(root, outs[p], bad) for p in differ)
+
+
+def n58_checkout_removes_the_emptied_directories(entry, div, ctx: Ctx) -> bool:
+    """N58: a stale output removed by ``checkout`` (after ``git checkout``) whose links dvc recorded file by
+    file (``add D/f`` of a file inside a tracked directory D re-adds D and records D/f): dvc removes the
+    files and leaves D's directories empty; tide removes D (seed 61701 sequence 317)."""
+    kind, key, a, b = entry
+    if div.op.kind not in LINKING_OPS or kind != "state" or not key.startswith("ws:") or b is not None:
+        return False
+    p = ctx.repo / key[3:]
+    return str(a).startswith("dir ") and p.is_dir() and not any(q.is_file() or q.is_symlink() for q in p.rglob("*"))
+
+
+def n59_diff_lists_no_entries_of_a_collected_manifest(entry, div, ctx: Ctx) -> bool:
+    """N59 (mixed): ``diff --json`` against a commit whose directory manifest ``gc`` removed from the cache:
+    both report the directory ``not in cache``; dvc also lists its files where its own data index (under
+    ``.dvc/tmp/index``) still remembers the tree, which tide neither reads nor writes (seed 61701 sequence
+    868)."""
+    kind, line, a, b = entry
+    if kind != "json" or "diff --json" not in line or not isinstance(a, dict) or not isinstance(b, dict):
+        return False
+    gone = [e.get("path") for e in b.get("not in cache") or [] if isinstance(e, dict)]
+    dirs = [d for d in gone if isinstance(d, str) and d.endswith("/")]
+    if not dirs:
+        return False
+    for cat in set(a) | set(b):
+        xa = [e.get("path") if isinstance(e, dict) else e for e in a.get(cat) or []]
+        xb = [e.get("path") if isinstance(e, dict) else e for e in b.get(cat) or []]
+        if any(p not in xa for p in xb):
+            return False
+        if any(not (isinstance(p, str) and any(p.startswith(d) for d in dirs)) for p in xa if p not in xb):
+            return False
+    return True
 
 
 # --- findings being fixed ---------------------------------------------------------------------------
@@ -312,7 +498,13 @@ def n17_cache_object_left_writable(entry, div, ctx: Ctx) -> bool:
     or hardlinked output) is made read-only again by dvc's next ``status``/``diff`` (dvc-data protects an
     object after checking it); tide leaves its mode. Content is the same on both sides."""
     kind, key, a, b = entry
-    if kind != "state" or not key.startswith("cache:files/") or not a or not b:
+    if kind != "state" or not a or not b:
+        return False
+    if key.startswith("ws:") and a.startswith("file ") and b.startswith("file "):
+        # the workspace file hard-linked to that object shares its inode, so its mode (seed 61701, 265)
+        (_, ma, na, *ra), (_, mb, nb, *rb) = a.split(" "), b.split(" ")
+        return ma == "444" and mb != "444" and na == nb != "n1" and ra == rb
+    if not key.startswith("cache:files/"):
         return False
     (ma, oka, *ra), (mb, okb, *rb) = a.split(" "), b.split(" ")
     return ma == "444" and mb != "444" and oka == okb == "ok" and ra == rb
@@ -334,11 +526,11 @@ DELIBERATE: tuple[Known, ...] = (
           n12_checkout_keeps_an_untracked_output),
     Known("deliberate N49: status/diff report the output N12 kept", True, False,
           n12_reports_of_the_kept_output),
-    Known("deliberate N46: checkout keeps a directory whose manifest is not in the cache", True, False,
-          n46_checkout_keeps_a_directory_whose_manifest_is_missing),
+    Known("deliberate N46: checkout keeps an output whose data is not in the cache", True, False,
+          n46_checkout_keeps_an_output_not_in_the_cache),
     Known("deliberate N6: reflink-only repro records the stage", True, True, n6_reflink_only_repro_records_the_stage),
     Known("deliberate N19: reflink-only move completes", True, True, n19_reflink_only_move_completes),
-    Known("deliberate N15: add of several targets is all or nothing", True, True,
+    Known("deliberate N15: add or commit of several targets is all or nothing", True, True,
           n15_add_of_several_targets_is_all_or_nothing),
     Known("deliberate N16: move caches no tree nothing names", True, True, n16_move_caches_no_extra_tree),
     Known("deliberate N28: status -c names a directory whose manifest is nowhere missing", False, False,
@@ -346,6 +538,17 @@ DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N27: checkout keeps an output the other tool wrote (mixed)", True, False,
           n27_each_tool_removes_only_what_it_wrote),
     Known("deliberate N31: add keeps the file's mode", True, False, n31_add_keeps_the_files_mode),
+    Known("deliberate N7: status/diff fail on dvc's dangling link", False, False, n7_reports_fail_on_the_dangling_link),
+    Known("deliberate N52: status -c names one of the same-content outputs", False, False,
+          n52_cloud_status_names_one_of_the_same_content_outputs),
+    Known("deliberate N53: reflink-only checkout: dvc copies after its first failure", True, False,
+          n53_reflink_only_checkout_copies_after_a_failure),
+    Known("deliberate N58: dvc leaves the directories of a stale output it removed file by file", True, False,
+          n58_checkout_removes_the_emptied_directories),
+    Known("deliberate N59: diff lists no entries of a collected manifest (mixed)", False, False,
+          n59_diff_lists_no_entries_of_a_collected_manifest),
+    Known("deliberate N54: a corrupt object is trusted by the tool that linked it", True, False,
+          n54_a_corrupt_object_is_trusted_by_the_tool_that_linked_it),
 )
 
 

@@ -6,6 +6,7 @@ reproduces it. ``make torture`` runs the same machinery with a fresh seed (tests
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 
 import pytest
@@ -109,7 +110,18 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     checkout = Op("checkout", (Line(argv=("checkout", "-q")),))
     kept = ("ws:h", None, "file 644 n1 6B md5=0")
     assert names(Divergence(0, checkout, state=[kept])) == (["deliberate N12"], False)
-    assert names(Divergence(0, checkout, state=[kept]), dvcfiles=["h.dvc"]) == ([], True)
+    (tmp_path / "dvc" / "repo" / "h.dvc").write_text("outs:\n- md5: d751\n  path: h\n")
+    assert names(Divergence(0, checkout, state=[kept])) == ([], True)  # dvc still tracks it: new
+    (tmp_path / "dvc" / "repo" / "h.dvc").unlink()
+    state = tmp_path / "tide" / "repo" / ".dvc" / "tmp" / "tide"
+    state.mkdir(parents=True)
+    with sqlite3.connect(state / "state.db") as db:
+        db.execute("CREATE TABLE links (path TEXT, md5 TEXT, stamp TEXT)")
+        db.execute("INSERT INTO links VALUES ('h', 'd751', NULL)")
+    assert names(Divergence(0, checkout, state=[kept])) == ([], True)  # tide wrote it and kept it: new
+    (state / "state.db").unlink()
+    pull_op = Op("pull", (Line(argv=("pull", "-q", "--force")),))
+    assert names(Divergence(0, pull_op, state=[kept])) == (["deliberate N12"], False)
     add = Op("add", (Line(argv=("add", "-q", "h")),), info={"targets": ["h"]})
     assert names(Divergence(0, add, state=[kept])) == ([], True)
     both = Divergence(0, checkout, state=[kept, ("ws:g", "file 644 n1 1B md5=1", None)])
@@ -172,7 +184,12 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, Op("git_checkout", back, tool="tide"), state=gone)) == (["deliberate N27"], False)
     assert names(Divergence(0, Op("git_checkout", back, tool="dvc"), state=gone)) == (["deliberate N27"], False)
     P.mixed = False
-    assert names(Divergence(0, Op("git_checkout", back), state=gone)) == ([], True)  # pure mode: new
+    with sqlite3.connect(state / "state.db") as db:  # pure mode: tide wrote it (a link record) and kept it
+        db.execute("CREATE TABLE links (path TEXT, md5 TEXT, stamp TEXT)")
+        db.execute("INSERT INTO links VALUES ('ü', '0', NULL)")
+    assert names(Divergence(0, Op("git_checkout", back), state=gone)) == ([], True)
+    (state / "state.db").unlink()
+    assert names(Divergence(0, Op("git_checkout", back), state=gone)) == (["deliberate N12"], False)  # no record
     # N49: the status report of the file N12 kept differs only there; anything else is new
     st = Line(argv=("status", "--json"), json=True).render()
     a = {"s1": [{"changed deps": {"h": "deleted"}}, {"changed outs": {"u1": "deleted"}}]}
@@ -195,6 +212,90 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     shard.mkdir(parents=True)
     (shard / "23456789abcdef0123456789abcdef.dir").write_text("[]")
     assert names(Divergence(0, force, state=kept_dir), d_dvc) == ([], True)  # its manifest is in the cache: new
+
+
+def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
+    """N52-N62 and the widened N7, N15, N17, N31 (seeds 61601 and 61701): each matches its own shape only."""
+    dvc_repo = tmp_path / "dvc" / "repo"
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+    objects = dvc_repo / ".dvc" / "cache" / "files" / "md5"
+    objects.mkdir(parents=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "copy"
+        mixed = False
+
+    def names(div):
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    one = "b026324c6904b2a9cb4b88d6d61c81d1"  # md5 of "1\n"
+    (dvc_repo / "a.dvc").write_text(f"outs:\n- md5: {one}\n  path: a\n")
+    (dvc_repo / "b.dvc").write_text(f"outs:\n- md5: {one}\n  path: b\n")
+    cloud = Op("status_cloud", (Line(argv=("status", "-c", "--json"), json=True),))
+    line = cloud.lines[0].render()
+    assert names(Divergence(0, cloud, outputs=[(line, {"a": "new"}, {"b": "new"})])) == (["deliberate N52"], False)
+    assert names(Divergence(0, cloud, outputs=[(line, {"a": "new"}, {"b": "missing"})])) == ([], True)
+    assert names(Divergence(0, cloud, outputs=[(line, {"a": "new"}, {"c": "new"})])) == ([], True)
+    # N54: a corrupt object behind the output tide reports modified
+    st = Line(argv=("status", "--json"), json=True).render()
+    report = (st, {}, {"a.dvc": [{"changed outs": {"a": "modified"}}]})
+    assert names(Divergence(0, cloud, outputs=[report])) == ([], True)  # no corrupt object: new
+    (objects / one[:2]).mkdir()
+    (objects / one[:2] / one[2:]).write_text("2\n")
+    assert names(Divergence(0, cloud, outputs=[report])) == (["deliberate N54"], False)
+    other = (st, {}, {"c.dvc": [{"changed outs": {"c": "modified"}}]})
+    assert names(Divergence(0, cloud, outputs=[other])) == ([], True)  # not an output of that object: new
+    (objects / one[:2] / one[2:]).write_text("1\n")
+    # N53: reflink only, a file dvc copied after its first failed link
+    checkout = Op("checkout", (Line(argv=("checkout", "-q")),))
+    copied = [("ws:c", "file 644 n1 2B md5=0", None)]
+    P.cache_type = "reflink"
+    assert names(Divergence(0, checkout, state=copied)) == (["deliberate N53"], False)
+    P.cache_type = "copy"
+    assert names(Divergence(0, checkout, state=copied)) == ([], True)
+    # N58: dvc left an emptied directory of a stale output
+    (dvc_repo / "d" / "e").mkdir(parents=True)
+    emptied = [("ws:d", "dir 755", None), ("ws:d/e", "dir 755", None)]
+    assert names(Divergence(0, checkout, state=emptied)) == (["deliberate N58"], False)
+    (dvc_repo / "d" / "e" / "f").write_text("x")
+    assert names(Divergence(0, checkout, state=emptied)) == ([], True)  # a file left in it: new
+    # N59: dvc's diff also lists the files of a directory tide reports not in cache
+    df = Line(argv=("diff", "--json"), json=True).render()
+    a = {"deleted": [{"path": "d/"}, {"path": "d/x"}], "not in cache": [{"path": "d/"}, {"path": "d/x"}]}
+    b = {"deleted": [{"path": "d/"}], "not in cache": [{"path": "d/"}]}
+    assert names(Divergence(0, checkout, outputs=[(df, a, b)])) == (["deliberate N59"], False)
+    b2 = {"deleted": [{"path": "d/"}], "not in cache": []}
+    assert names(Divergence(0, checkout, outputs=[(df, a, b2)])) == ([], True)
+    # N7: dvc's status fails on its dangling link, tide's does not
+    P.cache_type = "symlink"
+    fail = [(st, 255, 0)]
+    assert names(Divergence(0, checkout, exits=fail)) == ([], True)  # no dangling link: new
+    (dvc_repo / "x").symlink_to(tmp_path / "nowhere")
+    assert names(Divergence(0, checkout, exits=fail)) == (["deliberate N7"], False)
+    assert names(Divergence(0, checkout, exits=[(st, 0, 255)])) == ([], True)
+    # N17: the hard-linked workspace file shares its object's mode
+    P.cache_type = "hardlink"
+    chmod = Op("chmod", (Line(sh="chmod u+w a"),))
+    assert names(Divergence(0, chmod, state=[("ws:a", "file 444 n2 2B md5=0", "file 644 n2 2B md5=0")])) \
+        == (["open N17"], False)
+    assert names(Divergence(0, chmod, state=[("ws:a", "file 444 n1 2B md5=0", "file 644 n1 2B md5=0")])) == ([], True)
+    # N31: an empty file is copied by a hardlink cache too
+    add = Op("add", (Line(argv=("add", "-q", "e")),))
+    assert names(Divergence(0, add, state=[("ws:e", "file 644 n1 0B md5=0", "file 755 n1 0B md5=0")])) \
+        == (["deliberate N31"], False)
+    assert names(Divergence(0, add, state=[("ws:e", "file 644 n1 2B md5=0", "file 755 n1 2B md5=0")])) == ([], True)
+    # N62 (N15): a failed commit, dvc having rewritten a.dvc and cached its object first
+    commit = Op("commit", (Line(argv=("commit", "-q", "-f")),))
+    wrote = [("ws:a.dvc", "file 644 n1 78B md5=1", "file 644 n1 78B md5=2"),
+             ("cache:files/md5/10/f7", "444 ok md5=10f7", None)]
+    rep = (st, {"s2": [1]}, {"a.dvc": [1], "s2": [1]})
+    assert names(Divergence(0, commit, rcs=[(1, 1)], state=wrote, outputs=[rep])) == (["deliberate N15"], False)
+    assert names(Divergence(0, commit, rcs=[(0, 1)], state=wrote)) == ([], True)
+    rep2 = (st, {"s2": [1]}, {"a.dvc": [1], "s2": [2]})
+    assert names(Divergence(0, commit, rcs=[(1, 1)], state=wrote, outputs=[rep2])) == ([], True)
 
 
 def test_snapshot_normalises_symlink_targets_only(tmp_path):

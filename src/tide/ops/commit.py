@@ -52,11 +52,37 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
                 if changes and not (confirm is not None and confirm(f"{changes} of '{name}' changed. Are you "
                                                                     f"sure you want to commit it?")):
                     raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
+        _check_present(repo, stages, ptrs, force)
         changed = _commit_stages(repo, stages, force, relink)
         for pf, _ in ptrs:
             if commit_pointer(repo, pf, relink, to_3x):
                 changed.append(repo.rel(pf.path))
     return changed
+
+
+def _check_present(repo: Repo, stages: list, ptrs: list, force: bool) -> None:
+    """All or nothing (N62): every dependency, parameters file and output about to be recorded exists, or
+    the commit fails before anything is written. dvc commits file by file (a dvc.yaml's stages together)
+    in directory-listing order, so what it wrote before the failing file depends on the file system; tide
+    writes nothing (docs/versioning.md, deliberate differences)."""
+    from tide.core.errors import MissingError
+    from tide.pipeline.stagestate import read_params
+
+    for st, lock, changes in stages:
+        if not (force or changes or not lock):
+            continue
+        for d in st.deps:
+            if not os.path.lexists(d.abspath):
+                raise MissingError(f"stage '{st.addressing}': dependency '{repo.rel(d.abspath)}' does not exist")
+        for p in st.params:
+            read_params(p, repo.root)
+        for o in st.outs:
+            if not os.path.lexists(o.abspath):
+                raise MissingError(f"output '{repo.rel(o.abspath)}' does not exist")
+    for pf, _ in ptrs:
+        for o in pf.outs:
+            if not os.path.lexists(o.abspath):
+                raise MissingError(f"'{repo.rel(o.abspath)}' does not exist")
 
 
 def _pointer_changes(repo: Repo, pf: pointers.PointerFile) -> str | None:
