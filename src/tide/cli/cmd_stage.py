@@ -51,14 +51,15 @@ def run(args):
     cmd = args.command[0] if len(args.command) == 1 else shlex.join(args.command)
     spec = StageSpec(args.name, cmd, tuple(args.deps), tuple(args.params), outs, args.wdir,
                      args.always_changed, args.desc, args.force)
-    files = add(r, spec)
-    if not args.quiet:
-        print(f"Added stage '{args.name}' in 'dvc.yaml'")
-    if args.run:
-        from tide.ops.repro import ReproRequest, reproduce
+    with r.ignore_journal.command():  # as dvc: a failed --run takes back the entries the add wrote too (N55)
+        files = add(r, spec)
+        if not args.quiet:
+            print(f"Added stage '{args.name}' in 'dvc.yaml'")
+        if args.run:
+            from tide.ops.repro import ReproRequest, reproduce
 
-        res = reproduce(r, ReproRequest(targets=(args.name,), single_item=True),
-                        say=(lambda line: None) if args.quiet else print)
-        files = list(dict.fromkeys(files + res.git_files))
+            res = reproduce(r, ReproRequest(targets=(args.name,), single_item=True),
+                            say=(lambda line: None) if args.quiet else print)
+            files = list(dict.fromkeys(files + res.git_files))
     git_hint(sorted(set(files)), False, args.quiet, r.root)
     return 0

@@ -205,47 +205,48 @@ def add(
         raise UsageError("-o/--out takes exactly one target")
     result = AddResult()
     with repo.lock():
-        if out is not None:
-            src = targets[0] if _is_url(targets[0]) else os.path.abspath(os.path.join(cwd, targets[0]))
-            if not _is_url(src) and not os.path.lexists(src):
-                raise MissingError(f"'{targets[0]}' does not exist")
-            paths = [resolve_target(repo, output_path(targets[0], out, cwd, force), cwd)]
-        else:
-            paths = [resolve_target(repo, t, cwd) for t in targets]
-            for t, p in zip(targets, paths, strict=True):
-                if not os.path.lexists(p):
-                    raise MissingError(f"'{t}' does not exist")
-        paths = list(dict.fromkeys(paths))  # a target named twice is added once (as dvc does)
-        tracked = collect(repo) + declared_outs(repo)
-        into: dict[str, Tracked] = {}  # targets inside a directory a .dvc file tracks
-        for p in paths:
-            host = _holding_dir(p, tracked) if out is None else None
-            if host is not None:
-                into[p] = host
-        _refuse_nested_targets(repo, paths, into)
-        for p in paths:
-            if p not in into:
-                check_overlap(repo, p, tracked, p + pointers.SUFFIX)
-        own = [p for p in paths if p not in into]
-        gitignore.refuse_tracked(repo.root, own, repo.git)
-        gitignore.refuse_ignored_files(repo.root, [p + pointers.SUFFIX for p in own], repo.git)
-        check_pipelines(repo)
-        if out is not None:
-            _copy_in(src, paths[0], force, repo.env)
-        # each .dvc file is rewritten onto its text as it was before this command (dvc loads each stage once)
-        bases = {(into[p].source if p in into else p + pointers.SUFFIX): "" for p in paths}
-        bases = {ptr: pointers.read_text(ptr) for ptr in bases}
-        for p in paths:
-            if p in into:
-                pf = _add_into(repo, into[p], p, no_commit, bases[into[p].source])
+        with repo.ignore_journal.command():  # a failure takes back the .gitignore entries written (dvc's scm_context)
+            if out is not None:
+                src = targets[0] if _is_url(targets[0]) else os.path.abspath(os.path.join(cwd, targets[0]))
+                if not _is_url(src) and not os.path.lexists(src):
+                    raise MissingError(f"'{targets[0]}' does not exist")
+                paths = [resolve_target(repo, output_path(targets[0], out, cwd, force), cwd)]
             else:
-                pf = _add_one(repo, p, no_commit, relink, bases[p + pointers.SUFFIX])
-            if repo.rel(pf.path) not in result.pointer_files:
-                result.pointer_files.append(repo.rel(pf.path))
-        if not no_commit and repo.cache.reflink_only_unsupported(repo.root):
-            result.warnings.append(_unlinkable(repo, paths))
-        ignores = gitignore.add(repo.root, own, repo.git, checked=True)
-        result.git_files = sorted(set(result.pointer_files) | set(ignores))
+                paths = [resolve_target(repo, t, cwd) for t in targets]
+                for t, p in zip(targets, paths, strict=True):
+                    if not os.path.lexists(p):
+                        raise MissingError(f"'{t}' does not exist")
+            paths = list(dict.fromkeys(paths))  # a target named twice is added once (as dvc does)
+            tracked = collect(repo) + declared_outs(repo)
+            into: dict[str, Tracked] = {}  # targets inside a directory a .dvc file tracks
+            for p in paths:
+                host = _holding_dir(p, tracked) if out is None else None
+                if host is not None:
+                    into[p] = host
+            _refuse_nested_targets(repo, paths, into)
+            for p in paths:
+                if p not in into:
+                    check_overlap(repo, p, tracked, p + pointers.SUFFIX)
+            own = [p for p in paths if p not in into]
+            gitignore.refuse_tracked(repo.root, own, repo.git)
+            gitignore.refuse_ignored_files(repo.root, [p + pointers.SUFFIX for p in own], repo.git)
+            check_pipelines(repo)
+            if out is not None:
+                _copy_in(src, paths[0], force, repo.env)
+            # each .dvc file is rewritten onto its text as it was before this command (dvc loads each stage once)
+            bases = {(into[p].source if p in into else p + pointers.SUFFIX): "" for p in paths}
+            bases = {ptr: pointers.read_text(ptr) for ptr in bases}
+            for p in paths:
+                if p in into:
+                    pf = _add_into(repo, into[p], p, no_commit, bases[into[p].source])
+                else:
+                    pf = _add_one(repo, p, no_commit, relink, bases[p + pointers.SUFFIX])
+                if repo.rel(pf.path) not in result.pointer_files:
+                    result.pointer_files.append(repo.rel(pf.path))
+            if not no_commit and repo.cache.reflink_only_unsupported(repo.root):
+                result.warnings.append(_unlinkable(repo, paths))
+            ignores = gitignore.add(repo.ignore_journal, own, repo.git, checked=True)
+            result.git_files = sorted(set(result.pointer_files) | set(ignores))
         if repo.autostage and repo.git is not None:
             repo.git.add(result.git_files)
             result.staged = True

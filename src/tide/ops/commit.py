@@ -27,7 +27,9 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
     widen the targets as ``status`` does (tide.ops.status.scope, the one selector). An unchanged DVC 2.x
     entry of a ``.dvc`` file stays as it is (as dvc) unless ``to_3x`` (``cache migrate --dvc-files``)."""
     cwd = cwd or os.getcwd()
-    with repo.lock():
+    # dvc's commit is not under scm_context: a failed commit keeps the .gitignore entries it wrote; its
+    # commit_2_to_3 (cache migrate --dvc-files, ``to_3x``) is, and takes them back (N55)
+    with repo.lock(), repo.ignore_journal.command(take_back=to_3x):
         sources: list[str] = []
         if targets and (recursive or with_deps):
             from tide.ops.status import scope
@@ -190,7 +192,7 @@ def _commit_stages(repo: Repo, plan: list, force: bool, relink: bool = True) -> 
     ws = engine.Workspace(
         root=repo.root, hasher=repo.hasher, cache=repo.cache,
         store=lambda res, link, data: store(repo, res, data, link=link),
-        ignore=lambda paths: gitignore.add(repo.root, paths, repo.git), env=dict(repo.env.values),
+        ignore=lambda paths: gitignore.add(repo.ignore_journal, paths, repo.git), env=dict(repo.env.values),
         say=lambda _line: None,
     )
     for st, lock, changes in plan:

@@ -269,17 +269,18 @@ def import_db(repo: Repo, req: ImportRequest, cwd: str | None = None) -> ImportR
     if changed:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write_bytes(path, data)
-    res = add(repo, [path], cwd=cwd)
-    ptr = path + pointers.SUFFIX
-    pf = pointers.load(ptr, repo.root)
-    db = {"connection": recorded, "file_format": req.file_format}
-    db.update({"query": req.sql} if req.sql else {"table": req.table})
-    top = {k: v for k, v in pf.top.items() if k != "md5"}
-    top["frozen"] = True
-    top["deps"] = [{"db": db}]
-    new = pointers.PointerFile(pf.path, pf.outs, top)
-    top = {"md5": stage_md5(new.dump()), **top}
-    if top != pf.top:
-        pointers.PointerFile(pf.path, pf.outs, top).write()
+    with repo.ignore_journal.command():  # add's .gitignore entry is taken back if the rest fails (dvc's imp_db)
+        res = add(repo, [path], cwd=cwd)
+        ptr = path + pointers.SUFFIX
+        pf = pointers.load(ptr, repo.root)
+        db = {"connection": recorded, "file_format": req.file_format}
+        db.update({"query": req.sql} if req.sql else {"table": req.table})
+        top = {k: v for k, v in pf.top.items() if k != "md5"}
+        top["frozen"] = True
+        top["deps"] = [{"db": db}]
+        new = pointers.PointerFile(pf.path, pf.outs, top)
+        top = {"md5": stage_md5(new.dump()), **top}
+        if top != pf.top:
+            pointers.PointerFile(pf.path, pf.outs, top).write()
     return ImportResult(repo.rel(path), len(rows), changed, repo.rel(ptr), tuple(res.git_files),
                         tuple(res.warnings))

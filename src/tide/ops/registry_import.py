@@ -68,22 +68,23 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
     dst = resolve_target(repo, out or os.path.basename(path.rstrip("/")) or path, cwd)
     ptr = dst + pointers.SUFFIX
     with repo.lock():
-        if not force:
-            for p in (dst, ptr):  # the output first, as dvc names it
-                if os.path.lexists(p):
-                    raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
-        gitignore.refuse_tracked(repo.root, [dst], repo.git)
-        if announce is not None:
-            announce()
-        base = Out(os.path.basename(dst), dst)
-        if no_exec:
-            pf = _pointer(ptr, base, repo_dep(url, path, rev, None, options), True)
-        else:
-            with open_source(url, rev, repo.env, **(options or {})) as src:
-                pf = _fetch_into(repo, src, path, base, ptr, rev, no_download, force, jobs, progress, options)
-        pf.write()
-        ignores = gitignore.add(repo.root, [dst], repo.git, checked=True)
-        files = sorted({repo.rel(ptr), *ignores})
+        with repo.ignore_journal.command():  # a failure takes back the .gitignore entries written (dvc's scm_context)
+            if not force:
+                for p in (dst, ptr):  # the output first, as dvc names it
+                    if os.path.lexists(p):
+                        raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
+            gitignore.refuse_tracked(repo.root, [dst], repo.git)
+            if announce is not None:
+                announce()
+            base = Out(os.path.basename(dst), dst)
+            if no_exec:
+                pf = _pointer(ptr, base, repo_dep(url, path, rev, None, options), True)
+            else:
+                with open_source(url, rev, repo.env, **(options or {})) as src:
+                    pf = _fetch_into(repo, src, path, base, ptr, rev, no_download, force, jobs, progress, options)
+            pf.write()
+            ignores = gitignore.add(repo.ignore_journal, [dst], repo.git, checked=True)
+            files = sorted({repo.rel(ptr), *ignores})
         if repo.autostage and repo.git is not None:
             repo.git.add(files)
     return ImportResult(repo.rel(dst), repo.rel(ptr), True, files)

@@ -94,28 +94,29 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
     dst = resolve_target(repo, out or name, cwd)
     ptr = dst + pointers.SUFFIX
     with repo.lock():
-        if not force:
-            for p in (dst, ptr):  # the output first, as dvc names it
-                if os.path.lexists(p):
-                    raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
-        gitignore.refuse_tracked(repo.root, [dst], repo.git)
-        if announce is not None:
-            announce()
-        base = Out(os.path.basename(dst), dst)
-        if version_aware:
-            options = {**(options or {}), FLAG: True}
-        if no_exec:
-            dep = {"hash": "md5", "path": url, **({"fs_config": dict(options)} if options else {})}
-            pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [dep]})
-        elif version_aware:
-            pf = _fetch_versioned(repo, url, base, ptr, no_download, options)
-        elif to_remote:
-            pf = _to_remote(repo, url, base, ptr, options, remote, jobs)
-        else:
-            pf = _fetch(repo, url, base, ptr, no_download, options)
-        pf.write()
-        ignores = gitignore.add(repo.root, [dst], repo.git, checked=True)
-        files = sorted({repo.rel(ptr), *ignores})
+        with repo.ignore_journal.command():  # a failure takes back the .gitignore entries written (dvc's scm_context)
+            if not force:
+                for p in (dst, ptr):  # the output first, as dvc names it
+                    if os.path.lexists(p):
+                        raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
+            gitignore.refuse_tracked(repo.root, [dst], repo.git)
+            if announce is not None:
+                announce()
+            base = Out(os.path.basename(dst), dst)
+            if version_aware:
+                options = {**(options or {}), FLAG: True}
+            if no_exec:
+                dep = {"hash": "md5", "path": url, **({"fs_config": dict(options)} if options else {})}
+                pf = PointerFile(ptr, (base,), {"frozen": True, "deps": [dep]})
+            elif version_aware:
+                pf = _fetch_versioned(repo, url, base, ptr, no_download, options)
+            elif to_remote:
+                pf = _to_remote(repo, url, base, ptr, options, remote, jobs)
+            else:
+                pf = _fetch(repo, url, base, ptr, no_download, options)
+            pf.write()
+            ignores = gitignore.add(repo.ignore_journal, [dst], repo.git, checked=True)
+            files = sorted({repo.rel(ptr), *ignores})
         if repo.autostage and repo.git is not None:
             repo.git.add(files)
     return ImportResult(repo.rel(dst), repo.rel(ptr), True, files)

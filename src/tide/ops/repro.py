@@ -116,7 +116,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
     result = ReproResult()
     if req.pull and not req.dry:
         _pull(repo, req, say, warn or say)
-    with repo.lock():
+    with repo.lock(), repo.ignore_journal.command():  # a failure takes back the .gitignore entries (N55)
         project = load_project(repo)
         steps = plan(project, req, cwd)
         from tide.ops.add import store
@@ -124,7 +124,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
         ws = engine.Workspace(
             root=repo.root, hasher=repo.hasher, cache=repo.cache,
             store=lambda res, link, data: store(repo, res, data, link=link),
-            ignore=lambda paths: gitignore.add(repo.root, paths, repo.git),
+            ignore=lambda paths: gitignore.add(repo.ignore_journal, paths, repo.git),
             env=dict(repo.env.values), say=say,
             fetch=(lambda oids: _fetch_objects(repo, oids, say)) if req.pull and not req.dry else None,
             confirm=confirm,

@@ -100,7 +100,7 @@ def add(repo: Repo, spec: StageSpec, cwd: str | None = None) -> list[str]:
     if not spec.cmd.strip():
         raise UsageError("the stage needs a command")
     path = os.path.join(cwd, definition.YAML_NAME)
-    with repo.lock():
+    with repo.lock(), repo.ignore_journal.command():  # a failure takes back the .gitignore entries (N55)
         data: dict[str, Any] = {}
         if os.path.exists(path):
             loaded = yamlio.load_file(path, os.path.relpath(path, repo.root))
@@ -136,7 +136,7 @@ def add(repo: Repo, spec: StageSpec, cwd: str | None = None) -> list[str]:
                   if kk == k and KINDS[k][1]]
         # an output whose directory does not exist yet gets its entry when the stage runs (as dvc does)
         cached = [p for p in cached if os.path.isdir(os.path.dirname(p))]
-        files = [os.path.relpath(path, repo.root)] + gitignore.add(repo.root, cached, repo.git)
+        files = [os.path.relpath(path, repo.root)] + gitignore.add(repo.ignore_journal, cached, repo.git)
     return files
 
 

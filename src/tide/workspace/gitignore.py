@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from tide.core.errors import PathError
 from tide.core.fsutil import atomic_write_text
@@ -47,14 +49,16 @@ def refuse_ignored_files(root: str, abspaths: list[str], git: Git | None) -> Non
         raise PathError(f"bad DVC file name '{rel}' is git-ignored")
 
 
-def add(root: str, abspaths: list[str], git: Git | None, checked: bool = False) -> list[str]:
+def add(journal: IgnoreJournal, abspaths: list[str], git: Git | None, checked: bool = False) -> list[str]:
     """Ignore each output in the .gitignore beside it unless git ignores it already. An output git
-    tracks is refused (``checked``: the caller called ``refuse_tracked`` already).
+    tracks is refused (``checked``: the caller called ``refuse_tracked`` already). Each entry written
+    is recorded in ``journal`` (which must be open: the running command's, see ``IgnoreJournal``).
 
-    Returns the .gitignore files changed (relative to root).
+    Returns the .gitignore files changed (relative to the journal's root).
     """
     if git is None or not abspaths:
         return []
+    root = journal.root
     if not checked:
         refuse_tracked(root, abspaths, git)
     rels = [os.path.relpath(p, root) for p in abspaths]
@@ -73,23 +77,78 @@ def add(root: str, abspaths: list[str], git: Git | None, checked: bool = False) 
             continue
         if text and not text.endswith("\n"):
             text += "\n"
+        journal.record(p)
         atomic_write_text(gi, text + line + "\n")
         changed.append(os.path.relpath(gi, root))
     return changed
 
 
 def remove(root: str, abspath: str) -> str | None:
+    """Drop an output's entry from the .gitignore beside it, as dvc's ``ignore_remove``: every line equal to
+    it (ignoring surrounding whitespace) goes, the other lines stay as they are (line ends made ``\\n``), and
+    a .gitignore left with no line is deleted. Returns the .gitignore changed (relative to root), None when
+    it had no entry."""
     gi, line = entry_for(abspath)
     try:
         with open(gi, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+            lines = f.readlines()  # universal newlines, as dvc reads (and writes back) the file
     except FileNotFoundError:
         return None
-    if line not in lines:
+    kept = [ln for ln in lines if ln.strip() != line.strip()]
+    if len(kept) == len(lines):
         return None
-    lines = [ln for ln in lines if ln != line]
-    if not any(ln.strip() for ln in lines):
+    if not kept:
         os.unlink(gi)
     else:
-        atomic_write_text(gi, "\n".join(lines) + "\n")
+        atomic_write_text(gi, "".join(kept))
     return os.path.relpath(gi, root)
+
+
+class IgnoreJournal:
+    """The ``.gitignore`` entries the running command added, taken back when it fails (dvc's
+    ``scm_context``): each command that may ignore outputs runs its work in ``command()``, and ``add``
+    refuses to write outside one, so no command can leave the entries of a failed run behind.
+
+    On an ``Exception`` leaving ``command()``, every entry added since it was entered is removed again
+    (``remove``: the .gitignore is deleted when nothing is left). An entry that was in a .gitignore
+    before is never recorded, so never removed; neither is an entry the command removed (``move``)
+    put back: dvc does not either. A ``KeyboardInterrupt`` (Ctrl-C, SIGTERM: a ``BaseException``)
+    takes nothing back, as in dvc. ``command()`` nests: an inner scope that fails takes back its own
+    entries; entries of one that succeeded stay recorded until the outermost scope ends, so the
+    outer command's failure takes them back too (``import-db`` around ``add``, ``stage add --run``).
+    ``take_back=False`` records without taking back: ``commit``, which dvc does not run under
+    ``scm_context`` (a failed ``dvc commit`` keeps the entries it wrote)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._added: list[str] = []  # outputs whose entry this command wrote, in order
+        self._depth = 0
+
+    @contextmanager
+    def command(self, take_back: bool = True) -> Iterator[None]:
+        mark = len(self._added)
+        self._depth += 1
+        try:
+            yield
+        except Exception:
+            if take_back:
+                self._take_back(mark)
+            raise
+        finally:
+            self._depth -= 1
+            if not self._depth:
+                self._added.clear()
+
+    def record(self, abspath: str) -> None:
+        if not self._depth:
+            raise RuntimeError(".gitignore entry written outside a command's journal (wrap the command's work "
+                               "in 'with repo.ignore_journal.command():')")
+        self._added.append(abspath)
+
+    def _take_back(self, mark: int) -> None:
+        added, self._added[mark:] = self._added[mark:], []
+        for p in reversed(added):
+            try:
+                remove(self.root, p)
+            except OSError:  # the command's own error is the one to report
+                pass

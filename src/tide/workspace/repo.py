@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the parts are imported where they are made: a command impor
     from tide.core.git import Git
     from tide.core.temps import TempJournal
     from tide.objects.cache import ObjectCache
+    from tide.workspace.gitignore import IgnoreJournal
     from tide.workspace.hashing import Hasher
     from tide.workspace.ignore import Ignore
     from tide.workspace.lock import RepoLock
@@ -124,6 +125,13 @@ class Repo:
         from tide.workspace.ignore import Ignore
 
         return Ignore(self.root, self.temps)
+
+    @cached_property
+    def ignore_journal(self) -> IgnoreJournal:
+        """The .gitignore entries the running command added, taken back if it fails (workspace/gitignore.py)."""
+        from tide.workspace.gitignore import IgnoreJournal
+
+        return IgnoreJournal(self.root)
 
     @cached_property
     def hasher(self) -> Hasher:
