@@ -67,3 +67,72 @@ def test_issue27_n56_dry_repro_with_a_missing_dependency(both):
             if kind == "plain":
                 assert r.t("repro", "-f", "--dry", check=False).returncode == 0, (r.name, kind)
             assert not os.path.exists(r.p("p"))
+
+
+N57_EMPTIES = "mkdir -p d/e d/sub/e2 d/e3/e4 d/ro d/ign d/only && chmod 555 d/ro && echo t > d/only/a.tmp"
+
+
+def _d(r: ToolRepo) -> list[str]:
+    return [p for p in _tree(r) if p.startswith("d/")]
+
+
+def _lines(res) -> list[str]:
+    return [" ".join(line.split()) for line in res.stdout.splitlines()]
+
+
+def test_issue27_n57_checkout_removes_empty_directories_inside_a_directory_output(both):
+    """dvc-data's checkout removes (rmdir, deepest first, errors ignored) every directory of a directory
+    output with no tracked file below it, reporting ``M d/`` and counting each as a deleted file; status
+    sees no change; an ignored empty directory stays unseen, one holding only ignored files stays (still
+    reported); a read-only empty directory goes. add/commit keep them."""
+    for r in both:
+        r.sh("printf 'd/ign\\n*.tmp\\n' > .dvcignore; mkdir -p d/sub && echo 1 > d/sub/x")
+        r.t("add", "-q", "d")
+        r.sh(N57_EMPTIES)
+        assert r.j("status", "--json") == {}, r.name
+        assert "M d/" in _lines(r.t("checkout")), r.name
+    assert _d(both[0]) == _d(both[1]) == ["d/", "d/ign/", "d/only/", "d/only/a.tmp", "d/sub/", "d/sub/x"]
+    for r in both:
+        r.sh("mkdir -p d/e3/e4 d/e && echo y > d/e3/e4/y")
+    assert [_lines(r.t("checkout", "--summary", check=False))[-1:] for r in both] == [[]] * 2  # y: not cached
+    assert [_lines(r.t("checkout", "-f", "--summary")) for r in both] == [["5 files deleted"]] * 2
+    for r in both:
+        r.sh("mkdir d/e")
+        r.t("add", "-q", "d")
+        r.t("commit", "-q", "-f")
+    assert _d(both[0]) == _d(both[1]) and "d/e/" in _d(both[1])
+
+
+def test_issue27_n57_pull_removes_empty_directories(both):
+    for r in both:
+        r.sh("mkdir -p d/sub && echo 1 > d/sub/x")
+        r.t("add", "-q", "d")
+        r.t("push", "-q")
+        r.sh("mkdir -p d/e d/sub/e2")
+        assert "M d/" in _lines(r.t("pull")), r.name
+    assert _d(both[0]) == _d(both[1]) == ["d/", "d/sub/", "d/sub/x"]
+
+
+def test_issue27_n57_noop_checkout_finds_empty_directories_in_its_one_walk(repo_dir, tide, monkeypatch):
+    """The directories with no file below are known from the listing the unchanged-check makes: a
+    checkout opens each directory of the output once, with or without empty ones."""
+    from tide.ops.checkout import checkout
+    from tide.workspace.repo import Repo
+
+    for i in range(3):
+        os.makedirs(repo_dir / "d" / f"s{i}" / "t")
+        (repo_dir / "d" / f"s{i}" / "t" / "f").write_text(str(i))
+    tide("add", "-q", "d", cwd=repo_dir)
+    os.makedirs(repo_dir / "d" / "s1" / "e" / "e2")
+    opened = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p=".": opened.append(str(p)) or real(p))
+    for expect_pruned in (True, False):
+        opened.clear()
+        repo = Repo.find(str(repo_dir))
+        res = checkout(repo, cwd=str(repo_dir))
+        repo.close()
+        walked = [p for p in opened if p.startswith(str(repo_dir / "d"))]
+        assert sorted(walked) == sorted(set(walked)) and len(walked) == 7 + 2 * expect_pruned
+        assert (res.modified, res.files["deleted"]) == ((["d/"], 2) if expect_pruned else ([], 0))
+    assert not (repo_dir / "d" / "s1" / "e").exists()
