@@ -133,6 +133,7 @@ class Ignore:
         temps = self._temporaries()  # usually empty: then no name is looked at twice
         stack = [(abs_dir, "", active)]
         visited: list[str] | None = [] if empty is not None else None
+        leaf_empty = False  # a visited subdirectory with no name and no subdirectory: any empty subtree has one
         while stack:
             d, prefix, act = stack.pop()
             try:
@@ -147,6 +148,7 @@ class Ignore:
             rules = [a for a in act if a[1] is not None]
             names = []
             links = False
+            pushed = len(stack)
             for e in entries:
                 name = e.name
                 if e.is_dir(follow_symlinks=False):
@@ -172,7 +174,9 @@ class Ignore:
             if names:
                 check_utf8(prefix, names, rel_dir)
                 out.append((prefix, d, names, links))
-        if empty is not None and visited:
+            elif visited is not None and prefix and len(stack) == pushed:
+                leaf_empty = True
+        if empty is not None and leaf_empty:  # else none: no set built on a no-op checkout
             empty.extend(empty_subtrees(visited, (g[0] for g in out)))
         return out
 
