@@ -45,19 +45,10 @@ def test_issue27_n56_forced_repro_runs_the_command_then_fails_on_a_missing_input
         assert both[0].runs() == both[1].runs() == []
 
 
-def test_issue27_n56_forced_repro_of_a_command_that_makes_its_dependency(both):
-    for r in both:
-        r.sh("printf 'stages:\\n  s:\\n    cmd: echo x > u && echo y > p\\n    deps: [u]\\n    outs: [p]\\n'"
-             " > dvc.yaml")
-        assert r.t("repro", "-f", check=False).returncode == 0, r.name
-    locks = [(r.path / "dvc.lock").read_text() for r in both]
-    assert locks[0] == locks[1] and "path: u" in locks[0]
-    assert both[0].cache_files() == both[1].cache_files()
-
-
-def test_issue27_n56_dry_repro_with_a_missing_dependency(both):
+def test_issue27_n56_dry_repro_with_a_missing_dependency_and_a_command_that_makes_it(both):
     """Unforced ``--dry`` fails when dvc's run-cache lookup hashes the inputs (a stage with a command,
-    inputs and outputs, persist or not, not always_changed); ``-f --dry`` only prints."""
+    inputs and outputs, persist or not, not always_changed); ``-f --dry`` only prints. ``repro -f`` of a
+    command that makes its dependency records the stage."""
     stages = {"plain": "outs: [p]", "persist": "outs: [{p: {persist: true}}]", "always": "always_changed: true"}
     for kind, tail in stages.items():
         for r in both:
@@ -67,6 +58,13 @@ def test_issue27_n56_dry_repro_with_a_missing_dependency(both):
             if kind == "plain":
                 assert r.t("repro", "-f", "--dry", check=False).returncode == 0, (r.name, kind)
             assert not os.path.exists(r.p("p"))
+    for r in both:
+        r.sh("printf 'stages:\\n  s:\\n    cmd: echo x > u && echo y > p\\n    deps: [u]\\n    outs: [p]\\n'"
+             " > dvc.yaml")
+        assert r.t("repro", "-f", check=False).returncode == 0, r.name
+    locks = [(r.path / "dvc.lock").read_text() for r in both]
+    assert locks[0] == locks[1] and "path: u" in locks[0]
+    assert both[0].cache_files() == both[1].cache_files()
 
 
 N57_EMPTIES = "mkdir -p d/e d/sub/e2 d/e3/e4 d/ro d/ign d/only && chmod 555 d/ro && echo t > d/only/a.tmp"
