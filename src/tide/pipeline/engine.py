@@ -57,43 +57,62 @@ def _rel(root: str, p: str) -> str:
 
 
 def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
-    """Returns ``"ran"``, ``"restored"``, ``"dry"`` or ``None`` when the stage was up to date."""
-    lock = lockfile.read_entries(stage.lockfile, ws.root).get(stage.name)
-    st = stage_status(stage, lock, ws.root, ws.hasher, ws.cache, opts.allow_missing)
+    """Returns ``"ran"``, ``"restored"``, ``"dry"`` or ``None`` when the stage was up to date.
+
+    As dvc's ``Stage.reproduce``: ``--force`` looks at no status; the stage's inputs (dependencies,
+    parameters) are then checked only when the run is saved, after the command ran (N56: a missing
+    dependency fails the stage, with no dvc.lock entry, leaving what the command wrote). Unforced, a
+    missing input fails the stage before the command, also with ``--dry`` when dvc's run-cache lookup
+    (which ``--dry`` makes too) hashes the inputs: a stage with a command, inputs and outputs, not
+    ``always_changed`` (dvc's ``_can_hash`` hashes the dependencies before it looks at persist)."""
     addr = stage.addressing
-    if stage.frozen and not opts.force:
-        if st.changed:
-            ws.say(f"Stage '{addr}' is frozen; its outputs changed but it is not going to be reproduced")
-        else:
-            ws.say(f"Stage '{addr}' is frozen and didn't change, skipping")
-        return None
-    if not opts.force and not st.changed:
-        ws.say(f"Stage '{addr}' didn't change, skipping")
-        return None
+    lock = None
+    st = None
+    if not opts.force:
+        lock = lockfile.read_entries(stage.lockfile, ws.root).get(stage.name)
+        st = stage_status(stage, lock, ws.root, ws.hasher, ws.cache, opts.allow_missing)
+        if stage.frozen:
+            if st.changed:
+                ws.say(f"Stage '{addr}' is frozen; its outputs changed but it is not going to be reproduced")
+            else:
+                ws.say(f"Stage '{addr}' is frozen and didn't change, skipping")
+            return None
+        if not st.changed:
+            ws.say(f"Stage '{addr}' didn't change, skipping")
+            return None
     if ws.confirm is not None and not ws.confirm(f"Going to reproduce stage: '{addr}'. "
                                                  "Are you sure you want to continue?"):
         raise PipelineError("reproduction aborted by the user")  # dvc's words; -k goes on with the others
+    hashes_inputs = bool(stage.cmd and (stage.deps or stage.params) and stage.outs) and not stage.always_changed
+    if not opts.force and (not opts.dry or hashes_inputs):
+        _check_inputs(stage, ws)
     if opts.dry:
         ws.say(f"Running stage '{addr}':")
         for c in stage.cmds:
             ws.say(f"> {c}")
         return "dry"
+    for o in stage.outs:
+        if not o.persist:
+            remove(o.abspath)
+    restored = False
+    if st is not None and opts.run_cache and can_cache(stage):
+        restored = _try_restore(stage, ws, lock, st.cmd_changed or bool(st.deps))
+    if not restored:
+        ws.say(f"Running stage '{addr}':")
+        run_commands(stage, ws.env, ws.say)
+    if opts.force:
+        _check_inputs(stage, ws)  # as dvc's save after a forced run: the command may have made them
+    commit_stage(stage, ws, opts)
+    return "restored" if restored else "ran"
+
+
+def _check_inputs(stage: Stage, ws: Workspace) -> None:
+    """A missing dependency, parameters file or parameter fails the stage (one clear line)."""
     for d in stage.deps:
         if not os.path.lexists(d.abspath):
             raise MissingError(f"dependency '{_rel(ws.root, d.abspath)}' does not exist")
     for p in stage.params:  # as dvc: a missing parameters file or key fails before the command runs
         read_params(p, ws.root)
-    for o in stage.outs:
-        if not o.persist:
-            remove(o.abspath)
-    restored = False
-    if not opts.force and opts.run_cache and can_cache(stage):
-        restored = _try_restore(stage, ws, lock, st.cmd_changed or bool(st.deps))
-    if not restored:
-        ws.say(f"Running stage '{addr}':")
-        run_commands(stage, ws.env, ws.say)
-    commit_stage(stage, ws, opts)
-    return "restored" if restored else "ran"
 
 
 def _try_restore(stage: Stage, ws: Workspace, lock: dict[str, Any] | None, inputs_changed: bool) -> bool:

@@ -11,6 +11,7 @@ from tide.core.errors import CacheError, FileFormatError, MissingError, TideErro
 from tide.core.fsutil import remove
 from tide.objects.cache import EMPTY_TAIL, ObjectCache, set_exec_through_link
 from tide.workspace.hashing import Hasher
+from tide.workspace.ignore import empty_subtrees, parent_prefix
 from tide.workspace.pointers import Out
 
 
@@ -162,17 +163,23 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
             )
         remove(out.abspath)
     current = {}
+    empty: list[str] = []  # subdirectories with no file below them (Ignore.listing, N57)
     if existed:
         # unchanged? the directory's snapshot answers without a row per file (as `status` does),
         # then, on a link cache, each file is checked to be linked to its entry's object
-        if not relink and hasher.hash_dir(out.abspath, want_files=False).md5 == out.md5 and (
+        if not relink and hasher.hash_dir(out.abspath, want_files=False, empty=empty).md5 == out.md5 and (
             keep_unchanged or cache.link_types[0] not in ("hardlink", "symlink") or all(
                 _is_link_kind_ok(os.path.join(out.abspath, e.relpath), cache.path(e.md5, out.legacy),
                                  cache.link_types) for e in entries)
         ):
-            res.unchanged += 1
+            if keep_unchanged and empty:
+                _prune(out.abspath, empty, res)
+                res.modified.append(rel + "/")
+            else:
+                res.unchanged += 1
             return res
-        cur = hasher.hash_dir(out.abspath)
+        empty.clear()
+        cur = hasher.hash_dir(out.abspath, empty=empty)
         current = {f.relpath: f.md5 for f in cur.files}
     wanted = {e.relpath: e.md5 for e in entries}
     extra = [p for p in current if p not in wanted]
@@ -204,7 +211,10 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
         or not keep_unchanged
         and not _is_link_kind_ok(os.path.join(out.abspath, p), cache.path(md5, out.legacy), cache.link_types)
     ]
-    if not todo and not extra and existed:
+    # checkout/pull (not add/commit), as dvc-data's checkout: every directory with no tracked file below
+    # it goes, those emptied of untracked files too; dvc counts each as a deleted file
+    prune = _unfilled(empty, extra, wanted) if keep_unchanged else []
+    if not todo and not extra and not prune and existed:
         res.unchanged += 1
         return res
     # an empty tree still gets its (empty) directory, as dvc makes it (N23)
@@ -214,11 +224,37 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
     cache.link_many([(md5, os.path.join(out.abspath, p)) for p, md5 in todo], out.legacy)
     done = [(os.path.join(out.abspath, p), md5) for p, md5 in todo]
     hasher.record(done)
+    _prune(out.abspath, prune, res)
     (res.modified if existed else res.added).append(rel + "/")
     res.files["added"] += sum(1 for p, _ in todo if p not in current)
     res.files["modified"] += sum(1 for p, _ in todo if p in current)
     res.files["deleted"] += len(extra)
     return res
+
+
+def _unfilled(empty: list[str], extra: list[str], wanted) -> list[str]:
+    """``empty`` (prefixes ``"a/b/"``) and the directories of the ``extra`` files (removed) that hold no
+    ``wanted`` file below them, deepest first."""
+    if not extra:
+        return empty
+    chain: set[str] = set()
+    for p in extra:
+        d = parent_prefix(p)
+        while d and d not in chain:
+            chain.add(d)
+            d = parent_prefix(d)
+    return sorted(set(empty) | set(empty_subtrees(chain, (parent_prefix(p) for p in wanted))), reverse=True)
+
+
+def _prune(base: str, prefixes: list[str], res: CheckoutResult) -> None:
+    """Remove each directory (deepest first) as dvc-data's ``_delete_dirs``: ``rmdir``, errors ignored
+    (one holding ignored files stays; dvc counts and reports it all the same)."""
+    for p in prefixes:
+        try:
+            os.rmdir(os.path.join(base, p))
+        except OSError:
+            pass
+    res.files["deleted"] += len(prefixes)
 
 
 __all__ = ["CheckoutResult", "NeedsForce", "checkout_out", "load_manifest", "CacheError"]

@@ -151,10 +151,11 @@ class Hasher:
         isexec = bool(st.st_mode & 0o111)
         return HashResult(md5, st.st_size, None, isexec, (FileInfo("", abspath, md5, st.st_size, isexec),))
 
-    def hash_dir(self, abspath: str, want_files: bool = True) -> HashResult:
+    def hash_dir(self, abspath: str, want_files: bool = True, empty: list[str] | None = None) -> HashResult:
+        """``empty``: receives the subdirectories with no file below them (``Ignore.listing``)."""
         reldir = self._rel(abspath)
         check_utf8("", [reldir], "")
-        listing = self.ignore.listing(abspath, reldir if reldir != "." else "")
+        listing = self.ignore.listing(abspath, reldir if reldir != "." else "", empty)
         groups = None
         if not want_files:  # unchanged since the last hash? (tide status): compare snapshots
             known, groups = self._snapshot_hit(reldir, listing)

@@ -117,17 +117,23 @@ class Ignore:
             out.extend(zip([prefix + n for n in names] if prefix else names, stats, strict=True))
         return out
 
-    def listing(self, abs_dir: str, rel_dir: str) -> list[tuple[str, str, list[str], bool]]:
+    def listing(self, abs_dir: str, rel_dir: str,
+                empty: list[str] | None = None) -> list[tuple[str, str, list[str], bool]]:
         """``(prefix, directory path, file names, any symlinks among them)`` of every directory under
         ``abs_dir`` that holds files ``walk_files`` would yield (``prefix``: the directory's relpath
         inside ``abs_dir`` with a trailing slash, ``""`` for ``abs_dir``). Names only, no ``stat``: a
-        no-change ``tide status`` then stats each directory's files in one go (``stat_names``)."""
+        no-change ``tide status`` then stats each directory's files in one go (``stat_names``).
+        ``empty``: receives the prefixes of the (not ignored) subdirectories below which no name is
+        listed, deepest first (``empty_subtrees``): what a checkout removes (N57), known without a
+        second walk."""
         parts = rel_dir.split("/") if rel_dir else []
         ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
         active = [(base, spec) for base in ancestors if (spec := self.spec_for(base)) is not None]
         out: list[tuple[str, str, list[str], bool]] = []
         temps = self._temporaries()  # usually empty: then no name is looked at twice
         stack = [(abs_dir, "", active)]
+        visited: list[str] | None = [] if empty is not None else None
+        leaf_empty = False  # a visited subdirectory with no name and no subdirectory: any empty subtree has one
         while stack:
             d, prefix, act = stack.pop()
             try:
@@ -135,11 +141,14 @@ class Ignore:
                     entries = list(it)
             except (FileNotFoundError, NotADirectoryError):
                 continue
+            if visited is not None and prefix:
+                visited.append(prefix)
             if prefix == "" and any(e.name == NAME for e in entries):
                 act = [*act, (rel_dir, self.spec_for(rel_dir))]
             rules = [a for a in act if a[1] is not None]
             names = []
             links = False
+            pushed = len(stack)
             for e in entries:
                 name = e.name
                 if e.is_dir(follow_symlinks=False):
@@ -165,6 +174,10 @@ class Ignore:
             if names:
                 check_utf8(prefix, names, rel_dir)
                 out.append((prefix, d, names, links))
+            elif visited is not None and prefix and len(stack) == pushed:
+                leaf_empty = True
+        if empty is not None and leaf_empty:  # else none: no set built on a no-op checkout
+            empty.extend(empty_subtrees(visited, (g[0] for g in out)))
         return out
 
     def _matches(self, active, rel_root: str, sub: str, is_dir: bool) -> bool:
@@ -212,6 +225,23 @@ class Ignore:
                 if e.is_symlink() and os.path.isdir(e.path):
                     continue
                 yield rel, e
+
+
+def parent_prefix(prefix: str) -> str:
+    """``"a/b/"`` -> ``"a/"`` -> ``""``."""
+    return prefix[: prefix.rfind("/", 0, len(prefix) - 1) + 1]
+
+
+def empty_subtrees(dirs, filled) -> list[str]:
+    """The prefixes among ``dirs`` (``"a/b/"``) that are neither one of the ``filled`` prefixes (those of
+    directories holding files) nor an ancestor of one, deepest first. One step per directory, none per
+    file."""
+    full: set[str] = set()
+    for p in filled:
+        while p and p not in full:
+            full.add(p)
+            p = parent_prefix(p)
+    return sorted((d for d in dirs if d not in full), reverse=True)
 
 
 def check_utf8(prefix: str, names: list[str], rel_dir: str) -> None:
