@@ -249,6 +249,10 @@ def test_issue27_n60_status_c_in_a_clone_downloads_the_manifest_only_the_remote_
     assert len(manifest) == 1 and all(c.cache_files() == manifest for c in clones)
     texts = [sorted(c.t("status", "-c").stdout.splitlines()) for c in clones]
     assert texts[0] == texts[1] and len(texts[0]) == 4, texts
+    for c in clones:  # from a subdirectory: names relative to it, as dvc names outputs
+        os.mkdir(c.p("d"))
+    got = [json.loads(c.run("status", "-c", "--json", cwd=c.path / "d").stdout) for c in clones]
+    assert got[0] == got[1] == {"./a": "deleted", "./b": "deleted", "./sub/c": "deleted", "../x": "deleted"}
     for c in clones:  # targets; one file object in the cache: in sync, not listed
         shutil.rmtree(c.p(".dvc/cache"))
         assert c.j("status", "-c", "x", "--json") == {"x": "deleted"} and not os.path.exists(c.p(".dvc/cache"))

@@ -14,12 +14,13 @@ from tide.ops.data_scope import Scope, cache_remote_manifests, gather, named_obj
 from tide.workspace.repo import Repo
 
 
-def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
-                 jobs: int | None = None) -> tuple[list[str], dict[str, str]]:
-    """(names of the remotes compared, {path: state}) for objects not in sync."""
+def cloud_status(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
+                 cwd: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """(names of the remotes compared, {path: state}) for objects not in sync; paths relative to
+    ``cwd`` when it is inside the repository (dvc's names), else to the repository's root."""
     from tide.core import manifest
 
-    groups = gather(repo, scope, remote, for_push=True)
+    groups = gather(repo, scope, remote, for_push=True, cwd=cwd)
     if not groups:
         groups = {remote: None}
     names: list[str] = []
@@ -35,7 +36,7 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
             remote_dirs = rem.store.has_many(dir_refs, rem.jobs) if dir_refs else set()
             # a manifest only the remote has is cached (verified), as dvc does, to name the files
             cache_remote_manifests(repo, rem, {r: group.dirs[r] for r in dir_refs if r in remote_dirs})
-            objs = named_objects(repo, group)
+            objs = named_objects(repo, group, cwd)
             covered: set[ObjRef] = set()
             for d in remote_dirs:
                 try:

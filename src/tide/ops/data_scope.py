@@ -128,12 +128,20 @@ def dir_plans(repo: Repo, group: Group) -> tuple[list[DirPlan], list[ObjRef]]:
     return plans, missing
 
 
-def named_objects(repo: Repo, group: Group) -> dict[ObjRef, str]:
+def named_objects(repo: Repo, group: Group, cwd: str | None = None) -> dict[ObjRef, str]:
     """Every object of the group (directory contents expanded where the manifest is cached) -> path.
     A caller that compares with a remote first caches the manifests only the remote has
-    (``cache_remote_manifests``), as dvc does, so those directories are expanded too."""
-    names = dict(group.files)
+    (``cache_remote_manifests``), as dvc does, so those directories are expanded too. ``cwd`` inside
+    the repository: paths relative to it, as dvc names outputs (``../f``; a directory's files under
+    ``cwd`` itself ``./x``); otherwise relative to the repository's root."""
+    inside = cwd is not None and (cwd == repo.root or cwd.startswith(repo.root + os.sep))
+
+    def name(path: str) -> str:
+        return os.path.relpath(os.path.join(repo.root, path), cwd).replace(os.sep, "/") if inside else path
+
+    names = {ref: name(path) for ref, path in group.files.items()}
     for ref, path in group.dirs.items():
+        path = name(path)
         names.setdefault(ref, path)
         try:
             raw = repo.cache.read_bytes(ref.oid, ref.legacy)
