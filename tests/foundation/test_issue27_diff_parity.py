@@ -223,3 +223,54 @@ def test_issue27_diff_targets_limit_the_comparison(both):
     assert got[0] == got[1] and json.loads(got[0])["modified"] == [{"path": "d/a"}]
     for r in both:
         assert r.t("diff", "--json", "--targets", "nope", check=False).returncode != 0, r.name
+
+
+def test_issue27_n60_status_c_in_a_clone_downloads_the_manifest_only_the_remote_has(both):
+    """N60: ``status -c`` in a fresh clone lists a directory by its files, as dvc does: the ``.dir``
+    manifest only the remote has is downloaded into the cache (verified) and is then in sync itself.
+    The remote's manifest stands for all its files (d/b's object removed there is still ``deleted``)."""
+    import os
+    import shutil
+
+    for r in both:
+        r.sh("mkdir -p d/sub; echo a > d/a; echo b > d/b; echo c > d/sub/c; echo x > x")
+        r.t("add", "-q", "d", "x")
+        r.t("push", "-q")
+        _commit(r)
+        r.sh(f"rm ../remote-{r.name}/files/md5/3b/5d5c3712955042212316173ccf37be")  # d/b's object
+    clones = []
+    for r in both:
+        c = r.path.parent / f"clone-{r.name}"
+        git(r.path, "clone", "-q", ".", str(c))
+        clones.append(ToolRepo(r.name, r.run, c))
+    files = {"d/a": "deleted", "d/b": "deleted", "d/sub/c": "deleted"}
+    assert _same(clones, "status", "-c", "--json") == {**files, "x": "deleted"}
+    manifest = [f for f in clones[0].cache_files() if f.endswith(".dir")]
+    assert len(manifest) == 1 and all(c.cache_files() == manifest for c in clones)
+    texts = [sorted(c.t("status", "-c").stdout.splitlines()) for c in clones]
+    assert texts[0] == texts[1] and len(texts[0]) == 4, texts
+    for c in clones:  # from a subdirectory: names relative to it, as dvc names outputs
+        os.mkdir(c.p("d"))
+    got = [json.loads(c.run("status", "-c", "--json", cwd=c.path / "d").stdout) for c in clones]
+    assert got[0] == got[1] == {"./a": "deleted", "./b": "deleted", "./sub/c": "deleted", "../x": "deleted"}
+    for c in clones:  # targets; one file object in the cache: in sync, not listed
+        shutil.rmtree(c.p(".dvc/cache"))
+        assert c.j("status", "-c", "x", "--json") == {"x": "deleted"} and not os.path.exists(c.p(".dvc/cache"))
+        c.sh(f"mkdir -p .dvc/cache/files/md5/60 && cp ../remote-{c.name}/files/md5/60/b725f10c9c85c70d97880dfe8191b3"
+             " .dvc/cache/files/md5/60/")
+    assert _same(clones, "status", "-c", "d", "--json") == {"d/b": "deleted", "d/sub/c": "deleted"}
+    tide = clones[1]
+    remote = tide.path.parent / "remote-tide" / "files" / "md5" / manifest[0]
+    good = remote.read_bytes()
+    for bad in (b'[{"md5": "00000000000000000000000000000000", "relpath": "q"}]', b"garbage{"):
+        shutil.rmtree(tide.p(".dvc/cache"))
+        os.chmod(remote, 0o644)
+        remote.write_bytes(bad)  # corrupt on the remote: one error line, nothing cached
+        res = tide.t("status", "-c", "--json", check=False)
+        assert res.returncode != 0 and res.stdout == "" and len(res.stderr.splitlines()) == 1, res
+        assert "corrupt" in res.stderr and "Traceback" not in res.stderr
+        assert tide.cache_files() == []
+    remote.unlink()  # the manifest nowhere: the directory stays itself (deliberate N28)
+    assert tide.j("status", "-c", "--json") == {"d": "missing", "x": "deleted"} and tide.cache_files() == []
+    remote.write_bytes(good)
+    assert tide.j("status", "-c", "--json") == {**files, "x": "deleted"}

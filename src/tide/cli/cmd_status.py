@@ -67,7 +67,9 @@ def _cloud(r, args):
         names, result = [resolve(r.settings, args.remote).spec.name], {}
     else:
         scope = Scope(tuple(targets), args.all_branches, args.all_tags, args.all_commits)
-        names, result = cloud_status(r, scope, args.remote, args.jobs)
+        import os
+
+        names, result = cloud_status(r, scope, args.remote, args.jobs, os.getcwd())
     if args.json:
         from tide.cli.output import emit_json
 

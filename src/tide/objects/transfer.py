@@ -213,11 +213,7 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
     spares = set(spares)
     failed: set[ObjRef] = set()
     try:
-        need_dirs = missing_from(cache, dirs)
-        res.present += len(dirs) - len(need_dirs)
-        if need_dirs:
-            progress.start(len(need_dirs), None)
-            _run_pool(need_dirs, jobs, lambda r: download(cache, store, r), res, failed, progress)
+        _fetch_manifests(cache, store, dirs, jobs, res, failed, progress)
         for d in dirs:
             if d in failed:
                 continue
@@ -238,6 +234,28 @@ def fetch(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs:
         cache.remove_empty_parents(cache.path(r.oid, r.legacy) for r in failed)
         progress.close()
     return res
+
+
+def fetch_manifests(cache: ObjectCache, store: ObjectStore, dirs: Iterable[ObjRef], jobs: int) -> TransferResult:
+    """Download the ``.dir`` manifests of ``dirs`` the cache lacks, not their files (``status -c``
+    expands a directory to its files from its manifest). Each is hashed before it enters the cache,
+    as every manifest ``fetch`` downloads; a corrupt or missing one is reported, never cached."""
+    res = TransferResult()
+    failed: set[ObjRef] = set()
+    try:
+        _fetch_manifests(cache, store, list(dict.fromkeys(dirs)), jobs, res, failed, NoProgress())
+    finally:
+        cache.remove_empty_parents(cache.path(r.oid, r.legacy) for r in failed)
+    return res
+
+
+def _fetch_manifests(cache: ObjectCache, store: ObjectStore, dirs: list[ObjRef], jobs: int, res: TransferResult,
+                     failed: set[ObjRef], progress: Progress) -> None:
+    need = missing_from(cache, dirs)
+    res.present += len(dirs) - len(need)
+    if need:
+        progress.start(len(need), None)
+        _run_pool(need, jobs, lambda r: download(cache, store, r), res, failed, progress)
 
 
 def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool = True, spare: bool = False) -> int:

@@ -2,22 +2,25 @@
 
 Each object the workspace uses is ``new`` (cached, not on the remote), ``deleted`` (on the
 remote, not cached) or ``missing`` (neither); objects on both sides are not listed. A directory
-manifest present on the remote stands for all of its files (pushes upload it last).
+manifest present on the remote stands for all of its files (pushes upload it last). A manifest the
+remote has and the cache lacks is downloaded into the cache (verified) to list the directory's
+files, as dvc does; a directory whose manifest is nowhere is listed as itself (``missing``).
 """
 
 from __future__ import annotations
 
 from tide.objects.remote import ObjRef
-from tide.ops.data_scope import Scope, gather, named_objects, open_remote
+from tide.ops.data_scope import Scope, cache_remote_manifests, gather, named_objects, open_remote
 from tide.workspace.repo import Repo
 
 
-def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
-                 jobs: int | None = None) -> tuple[list[str], dict[str, str]]:
-    """(names of the remotes compared, {path: state}) for objects not in sync."""
+def cloud_status(repo: Repo, scope: Scope, remote: str | None = None, jobs: int | None = None,
+                 cwd: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """(names of the remotes compared, {path: state}) for objects not in sync; paths relative to
+    ``cwd`` when it is inside the repository (dvc's names), else to the repository's root."""
     from tide.core import manifest
 
-    groups = gather(repo, scope, remote, for_push=True)
+    groups = gather(repo, scope, remote, for_push=True, cwd=cwd)
     if not groups:
         groups = {remote: None}
     names: list[str] = []
@@ -29,9 +32,11 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None,
             rem.close()
             continue
         try:
-            objs = named_objects(repo, group)
             dir_refs = list(group.dirs)
             remote_dirs = rem.store.has_many(dir_refs, rem.jobs) if dir_refs else set()
+            # a manifest only the remote has is cached (verified), as dvc does, to name the files
+            cache_remote_manifests(repo, rem, {r: group.dirs[r] for r in dir_refs if r in remote_dirs})
+            objs = named_objects(repo, group, cwd)
             covered: set[ObjRef] = set()
             for d in remote_dirs:
                 try:

@@ -128,10 +128,20 @@ def dir_plans(repo: Repo, group: Group) -> tuple[list[DirPlan], list[ObjRef]]:
     return plans, missing
 
 
-def named_objects(repo: Repo, group: Group) -> dict[ObjRef, str]:
-    """Every object of the group (directory contents expanded where the manifest is cached) -> path."""
-    names = dict(group.files)
+def named_objects(repo: Repo, group: Group, cwd: str | None = None) -> dict[ObjRef, str]:
+    """Every object of the group (directory contents expanded where the manifest is cached) -> path.
+    A caller that compares with a remote first caches the manifests only the remote has
+    (``cache_remote_manifests``), as dvc does, so those directories are expanded too. ``cwd`` inside
+    the repository: paths relative to it, as dvc names outputs (``../f``; a directory's files under
+    ``cwd`` itself ``./x``); otherwise relative to the repository's root."""
+    inside = cwd is not None and (cwd == repo.root or cwd.startswith(repo.root + os.sep))
+
+    def name(path: str) -> str:
+        return os.path.relpath(os.path.join(repo.root, path), cwd).replace(os.sep, "/") if inside else path
+
+    names = {ref: name(path) for ref, path in group.files.items()}
     for ref, path in group.dirs.items():
+        path = name(path)
         names.setdefault(ref, path)
         try:
             raw = repo.cache.read_bytes(ref.oid, ref.legacy)
@@ -140,6 +150,32 @@ def named_objects(repo: Repo, group: Group) -> dict[ObjRef, str]:
         for e in manifest.parse(raw, where=f"manifest {ref.oid}"):
             names.setdefault(ObjRef(e.md5, ref.legacy), f"{path}/{e.relpath}")
     return names
+
+
+def cache_remote_manifests(repo: Repo, rem: OpenRemote, dirs: dict[ObjRef, str]) -> None:
+    """Download into the cache the manifests of ``dirs`` ({ref: path}, directories the remote has) that
+    the cache lacks: dvc's ``status -c`` does, to name a directory's files. Each is hashed before it
+    enters the cache (``transfer.fetch_manifests``); one that is corrupt twice, or cannot be read, is an
+    error and nothing of it is cached. One the remote no longer has stays uncached (not expanded)."""
+    from tide.objects.transfer import fetch_manifests
+
+    if not dirs:
+        return
+    res = fetch_manifests(repo.cache, rem.store, dirs, rem.jobs)
+    if res.corrupt:  # garbled on the way or stored so: a second download tells (as ``fetch`` does)
+        res.corrupt = fetch_manifests(repo.cache, rem.store, res.corrupt, rem.jobs).corrupt
+    if res.corrupt:
+        from tide.core.errors import StorageError
+        from tide.ops.push import _corrupt_advice
+
+        raise StorageError("cannot list the files of a directory: "
+                           + _corrupt_advice(rem.name, rem.spec.url, res.corrupt, dirs, {}, "status -c"))
+    if res.failed:
+        from tide.core.errors import StorageError
+
+        ref, msg = res.failed[0]
+        raise StorageError(f"cannot download the manifest of '{dirs.get(ref, ref.oid)}' from remote "
+                           f"'{rem.name}': {msg}")
 
 
 class OpenRemote:
