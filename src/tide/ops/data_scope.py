@@ -166,10 +166,10 @@ def cache_remote_manifests(repo: Repo, rem: OpenRemote, dirs: dict[ObjRef, str])
         res.corrupt = fetch_manifests(repo.cache, rem.store, res.corrupt, rem.jobs).corrupt
     if res.corrupt:
         from tide.core.errors import StorageError
-        from tide.ops.push import _corrupt_advice
+        from tide.ops.push import corrupt_advice
 
         raise StorageError("cannot list the files of a directory: "
-                           + _corrupt_advice(rem.name, rem.spec.url, res.corrupt, dirs, {}, "status -c"))
+                           + corrupt_advice(rem.name, rem.spec.url, res.corrupt, dirs, {}, "status -c"))
     if res.failed:
         from tide.core.errors import StorageError
 

@@ -150,7 +150,7 @@ def raise_failures(results: dict[str, TransferResult], verb: str, action: str,
             problems.append(f"{len(res.missing_remote)} objects are missing on remote '{name}' "
                             f"(e.g. {label(res.missing_remote, 1)})")
         if res.corrupt:
-            problems.append(_corrupt_advice(name, urls.get(name, ""), res.corrupt, names, holders, verb))
+            problems.append(corrupt_advice(name, urls.get(name, ""), res.corrupt, names, holders, verb))
         if res.failed:
             ref, msg = res.failed[0]
             problems.append(f"{len(res.failed)} objects failed to {action} (first: {msg})")
@@ -161,7 +161,7 @@ def raise_failures(results: dict[str, TransferResult], verb: str, action: str,
                            + (f"; run 'tide {verb}' again to resume the failed transfers" if resumable else ""))
 
 
-def _corrupt_advice(name: str, url: str, refs: list[ObjRef], names: dict[ObjRef, str],
+def corrupt_advice(name: str, url: str, refs: list[ObjRef], names: dict[ObjRef, str],
                     holders: dict[ObjRef, ObjRef], verb: str) -> str:
     """Which objects are stored corrupt on which remote, and what repairs them (not another pull:
     each was downloaded twice and hashed wrong both times). A push skips a directory whose manifest
