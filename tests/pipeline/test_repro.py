@@ -147,8 +147,17 @@ def test_frozen_always_changed_and_persist(repo_dir, tide):
     tide("repro", "tick", cwd=repo_dir)
     tide("repro", "tick", cwd=repo_dir)
     assert (repo_dir / "log.txt").read_text() == "t\nt\n"  # persistent output kept, stage always runs
+    # a frozen stage's command never runs (dvc, N63): its missing output fails it, even forced ...
+    for argv in (("repro", "frozen"), ("repro", "-f", "frozen")):
+        res = tide(*argv, cwd=repo_dir, check=False)
+        assert res.returncode == 1 and "missing data 'source': f.txt" in res.stderr
+        assert not (repo_dir / "f.txt").exists() and "frozen" not in (repo_dir / "dvc.lock").read_text()
+    # ... and an output that exists is recorded as it is
+    (repo_dir / "f.txt").write_text("mine\n")
     out = tide("repro", "frozen", cwd=repo_dir).stdout
-    assert "frozen" in out and not (repo_dir / "f.txt").exists()
+    assert "Verifying outputs in frozen stage: 'frozen'" in out and "Running stage" not in out
+    assert (repo_dir / "f.txt").read_text() == "mine\n" and "  frozen:" in (repo_dir / "dvc.lock").read_text()
+    assert "didn't change" in tide("repro", "frozen", cwd=repo_dir).stdout
 
 
 def test_wdir_list_cmd_and_params_files(repo_dir, tide, pyenv):

@@ -31,8 +31,11 @@ def run(args):
         from tide.core.errors import TideError
 
         raise TideError("The following options are meaningless for local status: " + ", ".join(meaningless))
+    import sys
+
     st = workspace_status(r, args.targets or None, recursive=args.recursive, with_deps=args.with_deps,
-                          updates=not args.no_updates)
+                          updates=not args.no_updates,
+                          warn=None if args.quiet else lambda line: print(line, file=sys.stderr))
     if args.json:
         emit_json(st)
         return 0

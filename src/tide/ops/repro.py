@@ -39,6 +39,7 @@ class ReproRequest:
 class ReproResult:
     ran: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    verified: list[str] = field(default_factory=list)  # frozen stages saved as they are (no command run)
     failed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # not run because an upstream stage failed
     git_files: list[str] = field(default_factory=list)
@@ -147,6 +148,9 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             try:
                 for ptr in sources.pop(i, ()):
                     _verify_source(repo, ptr, req, ws, say)
+                if stage.frozen:  # dvc's warning, before every frozen stage it reproduces (--dry too)
+                    say(f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are not going to be "
+                        "reproduced.")
                 outcome = engine.reproduce(stage, ws, opts)
             except TideError as exc:
                 result.failed.append(stage.addressing)
@@ -169,6 +173,8 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
                 result.ran.append(stage.addressing)
             elif outcome == "restored":
                 result.restored.append(stage.addressing)
+            elif outcome == "verified":
+                result.verified.append(stage.addressing)
             if req.force_downstream and (outcome or force_state.get(i)):
                 for d in g.dependents_of(i):
                     force_state[d] = True

@@ -120,13 +120,15 @@ def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, wi
 
 
 def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
-                     recursive: bool = False, with_deps: bool = False, updates: bool = True) -> dict[str, list]:
+                     recursive: bool = False, with_deps: bool = False, updates: bool = True,
+                     warn=None) -> dict[str, list]:
     """DVC's ``status --json`` shape: ``{source: [{"changed outs": {path: state}}]}`` for .dvc files
     and ``{stage: [{"changed deps": ...}, {"changed outs": ...}, "changed command"]}`` for stages.
     ``recursive`` (``-R``): a directory target names every .dvc file and stage under it; ``with_deps``:
     the targets' upstream stages and .dvc files too (dvc's ``collect_granular`` semantics). ``updates``
     (dvc's default, off with ``--no-updates``): an import whose source revision moved on since its
-    ``rev_lock`` is reported ``{"changed deps": {"PATH (URL)": "update available"}}``."""
+    ``rev_lock`` is reported ``{"changed deps": {"PATH (URL)": "update available"}}``. ``warn(line)``:
+    told of each frozen stage looked at (its dependencies are not shown), as dvc warns."""
     cwd = cwd or os.getcwd()
     tracked, stage_idx = scope(repo, targets, cwd, recursive, with_deps)
     result: dict[str, list] = {}
@@ -143,7 +145,7 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
         for source, change in _import_updates(repo, tracked).items():
             result[source] = [change, *result.get(source, [])]
     if stage_idx is not None:
-        result.update(_stage_status(repo, stage_idx))
+        result.update(_stage_status(repo, stage_idx, warn))
     return result
 
 
@@ -195,7 +197,7 @@ def split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bo
     return (project, chosen), rest
 
 
-def _stage_status(repo: Repo, sel) -> dict[str, list]:
+def _stage_status(repo: Repo, sel, warn=None) -> dict[str, list]:
     from tide.pipeline import lockfile
     from tide.pipeline.stagestate import stage_status
 
@@ -204,6 +206,9 @@ def _stage_status(repo: Repo, sel) -> dict[str, list]:
     out: dict[str, list] = {}
     for i in idx:
         st = project.stages[i]
+        if st.frozen and warn is not None:
+            warn(f"WARNING: stage: '{st.addressing}' is frozen. Its dependencies are not going to be shown in "
+                 "the status output.")
         if st.lockfile not in locks:
             locks[st.lockfile] = lockfile.read_entries(st.lockfile, repo.root)
         status = stage_status(st, locks[st.lockfile].get(st.name), repo.root, repo.hasher, repo.cache)

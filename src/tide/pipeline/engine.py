@@ -57,7 +57,8 @@ def _rel(root: str, p: str) -> str:
 
 
 def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
-    """Returns ``"ran"``, ``"restored"``, ``"dry"`` or ``None`` when the stage was up to date.
+    """Returns ``"ran"``, ``"restored"``, ``"verified"`` (a frozen stage, its command not run),
+    ``"dry"`` or ``None`` when the stage was up to date.
 
     As dvc's ``Stage.reproduce``: ``--force`` looks at no status; the stage's inputs (dependencies,
     parameters) are then checked only when the run is saved, after the command ran (N56: a missing
@@ -71,18 +72,16 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
     if not opts.force:
         lock = lockfile.read_entries(stage.lockfile, ws.root).get(stage.name)
         st = stage_status(stage, lock, ws.root, ws.hasher, ws.cache, opts.allow_missing)
-        if stage.frozen:
-            if st.changed:
-                ws.say(f"Stage '{addr}' is frozen; its outputs changed but it is not going to be reproduced")
-            else:
-                ws.say(f"Stage '{addr}' is frozen and didn't change, skipping")
-            return None
-        if not st.changed:
+        # a frozen stage's dependencies (and always_changed) never count, as dvc's ``changed_deps``
+        changed = bool(st.outs or st.cmd_changed) if stage.frozen else st.changed
+        if not changed:
             ws.say(f"Stage '{addr}' didn't change, skipping")
             return None
     if ws.confirm is not None and not ws.confirm(f"Going to reproduce stage: '{addr}'. "
                                                  "Are you sure you want to continue?"):
         raise PipelineError("reproduction aborted by the user")  # dvc's words; -k goes on with the others
+    if stage.frozen:
+        return _verify_frozen(stage, ws, opts)
     hashes_inputs = bool(stage.cmd and (stage.deps or stage.params) and stage.outs) and not stage.always_changed
     if not opts.force and (not opts.dry or hashes_inputs):
         _check_inputs(stage, ws)
@@ -104,6 +103,31 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
         _check_inputs(stage, ws)  # as dvc's save after a forced run: the command may have made them
     commit_stage(stage, ws, opts)
     return "restored" if restored else "ran"
+
+
+def _verify_frozen(stage: Stage, ws: Workspace, opts: Options) -> str:
+    """dvc's ``Stage.run`` of a frozen stage (forced, or its outputs or command changed, or no lock
+    entry): its command never runs and its outputs are never removed; they must all exist ("missing
+    data 'source'" otherwise, before anything is written), then the stage is saved as after a run
+    (dependencies checked and hashed, outputs cached and linked, run cache, dvc.lock entry).
+    ``--dry`` does nothing at all."""
+    if opts.dry:
+        return "dry"
+    ws.say(f"Verifying outputs in frozen stage: '{stage.addressing}'")
+    missing = [_shown(ws.root, o.abspath) for o in stage.outs if not os.path.exists(o.abspath)]
+    if missing:
+        raise MissingError(f"missing data 'source{'s' if len(missing) > 1 else ''}': {', '.join(missing)}")
+    _check_inputs(stage, ws)
+    commit_stage(stage, ws, opts)
+    return "verified"
+
+
+def _shown(root: str, p: str) -> str:
+    """A path as dvc's ``str(Output)`` shows it: relative to the current directory when that is inside
+    the repository, else to the repository's root."""
+    cwd = os.getcwd()
+    inside = os.path.commonpath([os.path.abspath(root), cwd]) == os.path.abspath(root)
+    return os.path.relpath(p, cwd if inside else root)
 
 
 def _check_inputs(stage: Stage, ws: Workspace) -> None:
