@@ -1,0 +1,92 @@
+"""Issue 27, N64: a target inside a tracked directory (dvc's granular targets, ``collect_granular`` /
+``filter_info``) for ``status``, ``status -c``, ``fetch``, ``pull`` and ``checkout``, compared with dvc
+3.67.1 step by step in a fresh clone: exit status, workspace files, cache objects, ``--json`` output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import git
+from tests.foundation.conftest import ToolRepo
+
+
+def _workspace(r):
+    found = {}
+    for d, dirs, files in os.walk(r.path):
+        dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
+        for f in files:
+            p = os.path.join(d, f)
+            with open(p, "rb") as fh:
+                found[os.path.relpath(p, r.path)] = fh.read()
+    return found
+
+
+def _state(r):
+    return _workspace(r), r.cache_files()
+
+
+@pytest.fixture
+def clones(both, tmp_path):
+    """Each tool's repository with ``d/x``, ``d/sub/y``, ``d/sub/z`` added, pushed and committed, and a
+    fresh clone of it (no cache)."""
+    out = []
+    for r in both:
+        r.sh("mkdir -p d/sub && echo 1 > d/x && echo 2 > d/sub/y && echo 3 > d/sub/z")
+        r.t("add", "-q", "d")
+        r.t("push", "-q")
+        git(r.path, "add", "-A")
+        git(r.path, "commit", "-qm", "c")
+        clone = tmp_path / f"{r.name}-c1"
+        subprocess.run(["git", "clone", "-q", str(r.path), str(clone)], check=True)
+        out.append(ToolRepo(r.name, r.run, clone))
+    return out
+
+
+def _step(clones, *args, json_out=False):
+    """Run ``args`` in both clones; the exit status (zero or not), the workspace, the cache and (with
+    ``json_out``) the printed JSON must agree."""
+    got = []
+    for r in clones:
+        res = r.t(*args, check=False)
+        got.append((res.returncode == 0, res.stdout if json_out else None, *_state(r)))
+    assert got[0] == got[1], (args, got)
+    return got[0]
+
+
+def test_issue27_n64_granular_targets_status_fetch_pull_checkout(clones):
+    ok, out, _, _ = _step(clones, "status", "--json", "d/x", json_out=True)
+    assert ok and '"d": "not in cache"' in out  # the whole output's state, as dvc
+    ok, out, _, cache = _step(clones, "status", "-c", "--json", "d/x", json_out=True)
+    assert ok and out.strip() == '{"d/x": "deleted"}' and len(cache) == 1  # the manifest, downloaded
+    ok, out, _, _ = _step(clones, "status", "-c", "--json", "d/sub", json_out=True)
+    assert out.strip() == '{"d/sub/y": "deleted", "d/sub/z": "deleted"}'
+    assert _step(clones, "status", "-c", "--json", "d/none", json_out=True)[1].strip() == "{}"
+    ok, _, ws, cache = _step(clones, "fetch", "d/sub")
+    assert ok and len(cache) == 3 and "d/sub/y" not in ws
+    ok, _, ws, _ = _step(clones, "checkout", "d/sub/y")  # that file alone
+    assert ok and ws["d/sub/y"] == b"2\n" and "d/sub/z" not in ws and "d/x" not in ws
+    ok, _, ws, cache = _step(clones, "pull", "d/x")
+    assert ok and ws["d/x"] == b"1\n" and "d/sub/z" not in ws and len(cache) == 4
+    for r in clones:  # a sibling outside the part and a changed file inside it
+        r.sh("echo s > d/sibling; echo 9 > d/sub/y; echo e > d/sub/extra")
+    assert not _step(clones, "checkout", "d/sub")[0]  # changes not in the cache: refused, nothing written
+    ok, _, ws, _ = _step(clones, "checkout", "-f", "d/sub")
+    assert ok and ws["d/sub/y"] == b"2\n" and ws["d/sub/z"] == b"3\n" and "d/sub/extra" not in ws
+    assert ws["d/sibling"] == b"s\n"  # never touched: outside the target
+    ok, out, _, _ = _step(clones, "status", "--json", "d/sub/y", json_out=True)
+    assert ok and '"d": "modified"' in out
+    assert not _step(clones, "status", "--json", "nowhere/x")[0]  # in no tracked output: an error
+
+
+def test_issue27_n64_granular_target_whose_manifest_is_nowhere(clones):
+    for r in clones:  # the remote loses everything: the manifest is neither cached nor on the remote
+        remote = os.path.join(os.path.dirname(r.path), f"remote-{r.name}")
+        subprocess.run(["rm", "-rf", os.path.join(remote, "files")], check=True)
+    assert _step(clones, "fetch", "d/x")[0]  # a warning, exit 0 (as a whole-output fetch)
+    assert not _step(clones, "checkout", "d/x")[0]
+    assert not _step(clones, "pull", "d/sub")[0]
+    # exit 0 both; the output differs as for the whole directory (tide lists it "missing", dvc prints {})
+    assert _step(clones, "status", "-c", "--json", "d/x")[0]
