@@ -90,3 +90,26 @@ def test_issue27_n64_granular_target_whose_manifest_is_nowhere(clones):
     assert not _step(clones, "pull", "d/sub")[0]
     # exit 0 both; the output differs as for the whole directory (tide lists it "missing", dvc prints {})
     assert _step(clones, "status", "-c", "--json", "d/x")[0]
+
+
+def _remote(r):
+    base = os.path.join(os.path.dirname(r.path), f"remote-{r.name}", "files", "md5")
+    return sorted(os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs)
+
+
+def test_issue27_n64_granular_push_sends_the_part_and_an_honest_manifest(both):
+    """``push d/x`` sends ``d/x`` alone, as dvc. dvc also uploads the manifest, after which its ``status -c``
+    and ``push`` take ``d/sub/*`` (never sent) for present; tide uploads a manifest only once the remote has
+    every file of the directory (docs/versioning.md), so nothing is hidden."""
+    for r in both:
+        r.sh("mkdir -p d/sub && echo 1 > d/x && echo 2 > d/sub/y && echo 3 > d/sub/z")
+        r.t("add", "-q", "d")
+        assert r.t("push", "d/x", check=False).returncode == 0
+    dvc_remote, tide_remote = (_remote(r) for r in both)
+    x = "b0/26324c6904b2a9cb4b88d6d61c81d1"
+    assert [o for o in dvc_remote if not o.endswith(".dir")] == [x] and tide_remote == [x]
+    dvc_repo, tide_repo = both
+    assert dvc_repo.j("status", "-c", "--json") == {}  # dvc's remote now claims the whole directory
+    assert tide_repo.j("status", "-c", "--json", "d/sub") == {"d": "new", "d/sub/y": "new", "d/sub/z": "new"}
+    tide_repo.t("push", "-q", "d/sub")  # the rest arrives: the manifest follows
+    assert len(_remote(tide_repo)) == 4 and tide_repo.j("status", "-c", "--json") == {}
