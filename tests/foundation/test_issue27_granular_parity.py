@@ -79,6 +79,12 @@ def test_issue27_n64_granular_targets_status_fetch_pull_checkout(clones):
     ok, out, _, _ = _step(clones, "status", "--json", "d/sub/y", json_out=True)
     assert ok and '"d": "modified"' in out
     assert not _step(clones, "status", "--json", "nowhere/x")[0]  # in no tracked output: an error
+    for r in clones:
+        r.sh("echo 8 > d/sub/z")
+    ok, out, _, _ = _step(clones, "diff", "--json", "--targets", "d/none", "d/sub", json_out=True)
+    assert ok and '"modified": [{"path": "d/sub/z"}]' in out
+    assert _step(clones, "diff", "--json", "--targets", "d/none", json_out=True)[1].strip() == "{}"
+    assert not _step(clones, "diff", "--json", "--targets", "nowhere")[0]
 
 
 def test_issue27_n64_granular_target_whose_manifest_is_nowhere(clones):
