@@ -119,3 +119,18 @@ def test_issue27_n64_granular_push_sends_the_part_and_an_honest_manifest(both):
     assert tide_repo.j("status", "-c", "--json", "d/sub") == {"d": "new", "d/sub/y": "new", "d/sub/z": "new"}
     tide_repo.t("push", "-q", "d/sub")  # the rest arrives: the manifest follows
     assert len(_remote(tide_repo)) == 4 and tide_repo.j("status", "-c", "--json") == {}
+
+
+def test_issue27_n64_granular_target_inside_a_stage_output(both):
+    """A path inside a stage's directory output names that stage for ``status`` and that part for
+    ``checkout``, as for a .dvc-tracked directory."""
+    for r in both:
+        r.sh("printf 'stages:\\n  s:\\n    cmd: mkdir -p o/s && echo 1 > o/a && echo 2 > o/s/b\\n    outs: [o]\\n'"
+             " > dvc.yaml")
+        r.t("repro", "-q")
+        r.sh("rm -rf o")
+    got = _step(both, "status", "--json", "o/s", json_out=True)[1]
+    assert got.strip() == '{"s": [{"changed outs": {"o": "deleted"}}]}'
+    ok, _, ws, _ = _step(both, "checkout", "o/s/b")
+    assert ok and ws["o/s/b"] == b"2\n" and "o/a" not in ws
+    assert _step(both, "status", "--json", "o/none", json_out=True)[0]

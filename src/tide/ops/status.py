@@ -204,7 +204,13 @@ def split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bo
         try:
             chosen.extend(i for i in project.select([t], cwd, recursive) if i not in chosen)
         except MissingError:
-            rest.append(t)
+            p = os.path.normpath(os.path.join(cwd, t))  # inside a stage's directory output: that stage (N64)
+            inside = [i for i, st in enumerate(project.stages)
+                      if any(p.startswith(o.abspath + os.sep) for o in st.outs)]
+            if inside:
+                chosen.extend(i for i in inside if i not in chosen)
+            else:
+                rest.append(t)
     return (project, chosen), rest
 
 
