@@ -111,7 +111,7 @@ def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, wi
     from tide.pipeline.lockfile import LOCK_NAME
 
     tracked, sel = scope(repo, targets, cwd, recursive, with_deps)
-    out = [x.source for x in tracked]
+    out = [x.part or x.source for x in tracked]  # a part of a directory stays that part (N64)
     if sel is not None:
         project, idx = sel
         paths = output_targets(project, targets, cwd, recursive)
