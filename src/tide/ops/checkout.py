@@ -8,7 +8,7 @@ from tide.core.errors import MissingError, TideError
 from tide.core.fsutil import remove
 from tide.ops.index import Tracked, collect, declared_outs
 from tide.ops.status import select
-from tide.workspace.checkout import CheckoutResult, NeedsForce, checkout_out, load_manifest
+from tide.workspace.checkout import CheckoutResult, NeedsForce, checkout_out, checkout_part, load_manifest
 from tide.workspace.index import find_dvc_files
 from tide.workspace.repo import Repo
 
@@ -27,7 +27,7 @@ def checkout(
         declared = declared_outs(repo, found[1])
         have = {t.out.abspath for t in tracked}
         unrecorded = [t for t in declared if t.out.use_cache and t.out.abspath not in have]
-        selected = select(repo, tracked + unrecorded, targets, cwd)
+        selected = select(repo, tracked + unrecorded, targets, cwd, granular=True)
         unlocked = _unlocked_imports(repo, selected)
         for t in selected:  # an unsafe or corrupt manifest is refused before anything is written
             out = t.out
@@ -52,15 +52,19 @@ def checkout(
             if t.out.md5 is None:
                 _no_hash(repo, t, total)
                 continue
-            r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink,
-                             keep_unchanged=True)
-            total.added += r.added
-            total.modified += r.modified
+            if t.part is not None and t.out.is_dir:  # a target inside the directory: that part alone
+                r = checkout_part(t.out, t.part, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink)
+            else:
+                r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink,
+                                 keep_unchanged=True)
+            seen = total.added + total.modified  # parts of one directory: it is named once
+            total.added += [p for p in r.added if p not in seen]
+            total.modified += [p for p in r.modified if p not in seen]
             total.failed += r.failed
             total.unchanged += r.unchanged
             for k, n in r.files.items():
                 total.files[k] += n
-            if t.out.use_cache and (r.added or r.modified):  # as dvc: only what checkout wrote (N38)
+            if t.out.use_cache and (r.added or r.modified) and t.part is None:  # only what checkout wrote (N38)
                 links.append((repo.rel(t.out.abspath), t.out.md5))
         repo.state.save_links(links)
     return total

@@ -33,32 +33,65 @@ class Scope(namedtuple("Scope", "targets all_branches all_tags all_commits revis
 
 
 class Group:
-    """Objects for one remote (``remote`` None: the default / ``-r`` remote)."""
+    """Objects for one remote (``remote`` None: the default / ``-r`` remote). ``parts``: directories
+    selected only in part (targets inside them, dvc's granular targets): ref -> the relpaths (posix)
+    inside the directory named; only the manifest and the files under those go (``part_refs``)."""
 
-    __slots__ = ("files", "dirs")
+    __slots__ = ("files", "dirs", "parts")
 
     def __init__(self) -> None:
         self.files: dict[ObjRef, str] = {}  # ref -> a path that uses it
         self.dirs: dict[ObjRef, str] = {}
+        self.parts: dict[ObjRef, set[str]] = {}
 
-    def add(self, out: Out, name: str) -> None:
+    def add(self, out: Out, name: str, part: str | None = None) -> None:
         ref = ObjRef(out.md5, out.legacy)
-        if out.is_dir:
-            self.dirs.setdefault(ref, name)
-        else:
+        if not out.is_dir:
             self.files.setdefault(ref, name)
+        elif part is None or part == out.abspath:
+            self.dirs.setdefault(ref, name)
+            self.parts.pop(ref, None)  # the whole directory wins
+        elif ref not in self.dirs or ref in self.parts:
+            self.dirs.setdefault(ref, name)
+            self.parts.setdefault(ref, set()).add(os.path.relpath(part, out.abspath).replace(os.sep, "/"))
+
+    def whole_dirs(self) -> list[ObjRef]:
+        return [r for r in self.dirs if r not in self.parts]
 
 
-def _outs(repo: Repo, scope: Scope, cwd: str) -> list[Out]:
+def in_parts(relpath: str, parts: set[str]) -> bool:
+    """Whether a manifest entry is one of ``parts`` or under one of them."""
+    return any(relpath == p or relpath.startswith(p + "/") for p in parts)
+
+
+def part_refs(repo: Repo, group: Group) -> tuple[dict[ObjRef, str], list[ObjRef]]:
+    """The file objects of the group's partly selected directories whose manifests are cached
+    ({ref: path}), and those directories whose manifest is not (the caller fetches it first)."""
+    found: dict[ObjRef, str] = {}
+    uncached = []
+    for ref, parts in group.parts.items():
+        try:
+            raw = repo.cache.read_bytes(ref.oid, ref.legacy)
+        except FileNotFoundError:
+            uncached.append(ref)
+            continue
+        for e in manifest.parse(raw, where=f"manifest {ref.oid}"):
+            if in_parts(e.relpath, parts):
+                found.setdefault(ObjRef(e.md5, ref.legacy), f"{group.dirs[ref]}/{e.relpath}")
+    return found, uncached
+
+
+def _outs(repo: Repo, scope: Scope, cwd: str) -> list[tuple[Out, str | None]]:
+    """(output, part: a target inside it, or None for all of it)."""
     if scope.revisions:
-        return [o for rev in scope.revisions for o in outs_at_rev(repo, rev)]
+        return [(o, None) for rev in scope.revisions for o in outs_at_rev(repo, rev)]
     tracked = collect(repo)
-    outs = [t.out for t in select(repo, tracked, list(scope.targets) or None, cwd)]
+    outs = [(t.out, t.part) for t in select(repo, tracked, list(scope.targets) or None, cwd, granular=True)]
     if scope.revs:
         if repo.git is None:
             raise UsageError("-a/-T/-A need git (the repository was initialised with --no-scm)")
         for rev in sorted(repo.git.revs(scope.all_branches, scope.all_tags, scope.all_commits)):
-            outs.extend(outs_at_rev(repo, rev))
+            outs.extend((o, None) for o in outs_at_rev(repo, rev))
     return outs
 
 
@@ -100,7 +133,7 @@ def gather(repo: Repo, scope: Scope, remote: str | None, for_push: bool,
            cwd: str | None = None) -> dict[str | None, Group]:
     groups: dict[str | None, Group] = {}
     kinds = _kind_paths(repo, scope.types) if scope.types else None
-    for out in _outs(repo, scope, cwd or os.getcwd()):
+    for out, part in _outs(repo, scope, cwd or os.getcwd()):
         if out.md5 is None or not out.use_cache:
             continue
         if (scope.max_size or kinds is not None) and not _keep(out, scope, kinds):
@@ -110,14 +143,14 @@ def gather(repo: Repo, scope: Scope, remote: str | None, for_push: bool,
         target = remote or out.extra.get("remote") or None
         if target is not None and not isinstance(target, str):
             raise FileFormatError(f"output '{out.path}': 'remote' must be a remote name")
-        groups.setdefault(target, Group()).add(out, repo.rel(out.abspath))
+        groups.setdefault(target, Group()).add(out, repo.rel(out.abspath), part)
     return groups
 
 
 def dir_plans(repo: Repo, group: Group) -> tuple[list[DirPlan], list[ObjRef]]:
     """Push plans for the group's directories; manifests missing from the cache are returned apart."""
     plans, missing = [], []
-    for ref in group.dirs:
+    for ref in group.whole_dirs():
         try:
             raw = repo.cache.read_bytes(ref.oid, ref.legacy)
         except FileNotFoundError:
@@ -147,8 +180,10 @@ def named_objects(repo: Repo, group: Group, cwd: str | None = None) -> dict[ObjR
             raw = repo.cache.read_bytes(ref.oid, ref.legacy)
         except FileNotFoundError:
             continue
+        parts = group.parts.get(ref)
         for e in manifest.parse(raw, where=f"manifest {ref.oid}"):
-            names.setdefault(ObjRef(e.md5, ref.legacy), f"{path}/{e.relpath}")
+            if parts is None or in_parts(e.relpath, parts):
+                names.setdefault(ObjRef(e.md5, ref.legacy), f"{path}/{e.relpath}")
     return names
 
 

@@ -140,6 +140,13 @@ def target_roots(repo: Repo, targets: list[str], cwd: str) -> list[str]:
     return roots
 
 
+def _inside(root: str, *sides) -> bool:
+    """Whether ``root`` lies inside a directory tracked on one of the sides (a granular target naming
+    nothing there: no change, no error, as dvc; N64)."""
+    parts = root.split("/")
+    return any("/".join(parts[:i]) in side.entries for side in sides for i in range(1, len(parts)))
+
+
 def keep_under(entries: dict[str, Any], roots: list[str]) -> dict[str, Any]:
     under = tuple(r + "/" for r in roots)
     return {p: e for p, e in entries.items() if p in roots or p.startswith(under)}
@@ -165,7 +172,7 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
     if targets:
         roots = target_roots(repo, targets, cwd or os.getcwd())
         for t, r in zip(targets, roots, strict=False):
-            if not (keep_under(old.entries, [r]) or keep_under(new.entries, [r])):
+            if not (keep_under(old.entries, [r]) or keep_under(new.entries, [r]) or _inside(r, old, new)):
                 raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
         old.entries, new.entries = keep_under(old.entries, roots), keep_under(new.entries, roots)
     unknown = tuple(old.unknown + new.unknown)

@@ -90,10 +90,13 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
             files = list(group.files)
             # a directory found complete in the cache since which nothing was added or removed
             # (``status``/``checkout`` record it) needs no listing of the cache (``pull`` with nothing to do)
-            dirs = [d for d in group.dirs if not known_complete(d.oid, d.legacy, repo.cache, repo.state, fps)]
+            dirs = [d for d in group.whole_dirs() if not known_complete(d.oid, d.legacy, repo.cache, repo.state, fps)]
+            first = _fetch_parts(repo, rem, group, files) if group.parts else None
             verify = verify_downloads(rem.spec) or rem.store.capabilities.assembles  # reassembly is checked always
             res = fetch(repo.cache, rem.store, files, dirs, rem.jobs, progress,
                         verify=verify, spares=files + dirs if spares else ())
+            if first is not None:
+                _merge(res, first)
             if res.corrupt:  # garbled on the way (a flaky network) or stored so: a second download tells
                 again = fetch(repo.cache, rem.store, [r for r in res.corrupt if not r.is_dir],
                               [r for r in res.corrupt if r.is_dir], rem.jobs, None, verify=verify)
@@ -114,6 +117,28 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
                 summary.runs = fetch_runs(repo.cache.root, rem.store, rem.jobs, RunCache(repo.cache.root).admit)
         finally:
             rem.close()
+
+
+def _fetch_parts(repo: Repo, rem, group: Group, files: list):
+    """Directories selected in part (targets inside them, dvc's granular targets): their manifests
+    first (verified, as ``fetch`` gets every manifest), then ``files`` gets the objects under the
+    parts only. Returns what getting the manifests did."""
+    from tide.objects.transfer import fetch_manifests
+    from tide.ops.data_scope import part_refs
+
+    first = fetch_manifests(repo.cache, rem.store, list(group.parts), rem.jobs)
+    found, _ = part_refs(repo, group)
+    files.extend(r for r in found if r not in group.files)
+    return first
+
+
+def _merge(res, other) -> None:
+    res.transferred += other.transferred
+    res.nbytes += other.nbytes
+    res.present += other.present
+    res.missing_remote += other.missing_remote
+    res.corrupt += other.corrupt
+    res.failed += other.failed
 
 
 def verify_downloads(spec: RemoteSpec) -> bool:

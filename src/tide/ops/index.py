@@ -15,8 +15,9 @@ from tide.workspace.index import find_dvc_files
 from tide.workspace.pointers import Out
 from tide.workspace.repo import Repo
 
-# source: absolute path of the .dvc file or dvc.lock that records the output; stage: its name or None
-Tracked = namedtuple("Tracked", "source stage out")
+# source: absolute path of the .dvc file or dvc.lock that records the output; stage: its name or None;
+# part: a target inside the (directory) output, absolute, as dvc's ``filter_info``; None: the whole output
+Tracked = namedtuple("Tracked", "source stage out part", defaults=(None,))
 
 
 def collect(repo: Repo, found: tuple[list[str], list[str]] | None = None) -> list[Tracked]:

@@ -25,7 +25,7 @@ def _scan(repo: Repo, scope: Scope, cwd: str | None = None) -> tuple[list, list]
     from tide.workspace import pointers
 
     found, urls = [], []
-    tracked = select(repo, collect(repo), list(scope.targets) or None, cwd or os.getcwd())
+    tracked = select(repo, collect(repo), list(scope.targets) or None, cwd or os.getcwd(), granular=True)
     loaded: dict[str, object] = {}
     for t in tracked:
         ptr = t.source
@@ -48,7 +48,7 @@ def all_imports(repo: Repo, scope: Scope) -> bool:
     from tide.ops.index import collect
     from tide.ops.status import select
 
-    outs = [t.out for t in select(repo, collect(repo), list(scope.targets) or None, os.getcwd())
+    outs = [t.out for t in select(repo, collect(repo), list(scope.targets) or None, os.getcwd(), granular=True)
             if t.out.md5 is not None and t.out.use_cache]
     if not outs:
         return False

@@ -10,7 +10,11 @@ from tide.workspace.repo import Repo
 from tide.workspace.status import out_status
 
 
-def select(repo: Repo, tracked: list[Tracked], targets: list[str] | None, cwd: str) -> list[Tracked]:
+def select(repo: Repo, tracked: list[Tracked], targets: list[str] | None, cwd: str,
+           granular: bool = False) -> list[Tracked]:
+    """The tracked outputs ``targets`` name (a .dvc file, an output, a directory holding outputs, a
+    ``dvc.lock:stage``). ``granular``: a target inside a tracked directory output names that part of it
+    (``Tracked.part``), as dvc's ``collect_granular``; a whole-output selection of the same output wins."""
     if not targets:
         return tracked
     chosen = []
@@ -21,11 +25,16 @@ def select(repo: Repo, tracked: list[Tracked], targets: list[str] | None, cwd: s
             if x.source == p or x.out.abspath == p or x.out.abspath.startswith(p + os.sep)
             or (x.stage and f"{x.source}:{x.stage}".endswith(t))
         ]
+        if not hits and granular:
+            hits = [x._replace(part=p) for x in tracked if p.startswith(x.out.abspath + os.sep)]
         if not hits and not _names_a_stage(repo, t, cwd):
             from tide.core.errors import MissingError
 
             raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
         chosen.extend(h for h in hits if h not in chosen)
+    if granular and any(x.part for x in chosen):
+        whole = {(x.source, x.out.abspath) for x in chosen if x.part is None}
+        chosen = [x for x in chosen if x.part is None or (x.source, x.out.abspath) not in whole]
     return chosen
 
 
@@ -60,7 +69,7 @@ def scope(repo: Repo, targets: list[str] | None, cwd: str, recursive: bool = Fal
         tracked = [x for x in pointer_tracked if any(x.source.startswith(d + os.sep) for d in dirs)]
         ptr_targets = [t for t in ptr_targets if os.path.normpath(os.path.join(cwd, t)) not in dirs]
     if ptr_targets:
-        tracked += [x for x in select(repo, pointer_tracked, ptr_targets, cwd) if x not in tracked]
+        tracked += [x for x in select(repo, pointer_tracked, ptr_targets, cwd, granular=True) if x not in tracked]
     if targets and with_deps and stage_idx is not None:
         project, idx = stage_idx
         paths = output_targets(project, targets, cwd, recursive)
@@ -102,7 +111,7 @@ def expand_targets(repo: Repo, targets: list[str], cwd: str, recursive: bool, wi
     from tide.pipeline.lockfile import LOCK_NAME
 
     tracked, sel = scope(repo, targets, cwd, recursive, with_deps)
-    out = [x.source for x in tracked]
+    out = [x.part or x.source for x in tracked]  # a part of a directory stays that part (N64)
     if sel is not None:
         project, idx = sel
         paths = output_targets(project, targets, cwd, recursive)
@@ -132,7 +141,11 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
     cwd = cwd or os.getcwd()
     tracked, stage_idx = scope(repo, targets, cwd, recursive, with_deps)
     result: dict[str, list] = {}
+    seen = set()
     for t in tracked:
+        if (t.source, t.out.abspath) in seen:  # as dvc: a part of a directory reports the whole output
+            continue
+        seen.add((t.source, t.out.abspath))
         st = out_status(t.out, repo.hasher, repo.cache)
         if st is None:
             continue
@@ -193,7 +206,13 @@ def split_targets(repo: Repo, targets: list[str] | None, cwd: str, pipelines: bo
         try:
             chosen.extend(i for i in project.select([t], cwd, recursive) if i not in chosen)
         except MissingError:
-            rest.append(t)
+            p = os.path.normpath(os.path.join(cwd, t))  # inside a stage's directory output: that stage (N64)
+            inside = [i for i, st in enumerate(project.stages)
+                      if any(p.startswith(o.abspath + os.sep) for o in st.outs)]
+            if inside:
+                chosen.extend(i for i in inside if i not in chosen)
+            else:
+                rest.append(t)
     return (project, chosen), rest
 
 

@@ -117,6 +117,48 @@ def checkout_out(
     return res
 
 
+def checkout_part(out: Out, part: str, rel: str, hasher: Hasher, cache: ObjectCache, force: bool = False,
+                  relink: bool = False) -> CheckoutResult:
+    """Check out only ``part`` (a path inside directory output ``out``: dvc's granular target,
+    ``filter_info``): a file of the manifest, or a subdirectory made exactly as the manifest has it
+    (files it lacks removed, under the same ``force`` rules as a whole directory). Nothing outside
+    ``part`` is touched. Reported under the output's name (``d/``), as dvc does; a manifest missing
+    from the cache fails the output; a part the manifest does not hold writes nothing."""
+    res = CheckoutResult()
+    if not out.use_cache:
+        return res
+    if not cache.exists(out.md5, out.legacy):
+        res.failed.append(rel)
+        return res
+    sub = os.path.relpath(part, out.abspath).replace(os.sep, "/")
+    entries = load_manifest(cache, out)
+    file = next((e for e in entries if e.relpath == sub), None)
+    inside = [manifest.Entry(e.relpath[len(sub) + 1:], e.md5) for e in entries if e.relpath.startswith(sub + "/")]
+    if file is None and not inside:
+        return res
+    existed = os.path.isdir(out.abspath) and not os.path.islink(out.abspath)
+    if os.path.lexists(out.abspath) and not existed:
+        if not force:
+            raise NeedsForce(f"'{rel}' is a file or a symbolic link in the workspace but a directory is tracked; "
+                             "use --force to replace it")
+        remove(out.abspath)
+    sub_rel = f"{rel}/{sub}"
+    if file is not None:
+        virtual = Out(sub_rel, part, md5=file.md5, hash_name=out.hash_name)
+        r = checkout_out(virtual, sub_rel, hasher, cache, force, relink, keep_unchanged=True)
+    else:
+        oid = manifest.tree_oid(manifest.serialize(inside))
+        virtual = Out(sub_rel, part, md5=oid, hash_name=out.hash_name)
+        r = _checkout_dir(virtual, sub_rel, hasher, cache, force, relink, CheckoutResult(), True, inside)
+    if r.failed:
+        res.failed.append(rel)
+    elif r.added or r.modified:
+        (res.modified if existed else res.added).append(rel + "/")
+    res.unchanged = r.unchanged
+    res.files = r.files
+    return res
+
+
 def _make_writable_parent(path: str) -> None:
     parent = os.path.dirname(path)
     if not os.access(parent, os.W_OK):
@@ -148,11 +190,13 @@ def _symlinked_dirs(base: str, relpaths) -> list[str]:
     return bad
 
 
-def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=False):
-    if not cache.exists(out.md5, out.legacy):
-        res.failed.append(rel)
-        return res
-    entries = load_manifest(cache, out)
+def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=False, entries=None):
+    """``entries``: the manifest's (a part of a directory, ``checkout_part``), not read from the cache."""
+    if entries is None:
+        if not cache.exists(out.md5, out.legacy):
+            res.failed.append(rel)
+            return res
+        entries = load_manifest(cache, out)
     # a symlink in place of the directory is never written through: it may lead outside the repository
     existed = os.path.isdir(out.abspath) and not os.path.islink(out.abspath)
     if os.path.lexists(out.abspath) and not existed:
@@ -257,4 +301,4 @@ def _prune(base: str, prefixes: list[str], res: CheckoutResult) -> None:
     res.files["deleted"] += len(prefixes)
 
 
-__all__ = ["CheckoutResult", "NeedsForce", "checkout_out", "load_manifest", "CacheError"]
+__all__ = ["CheckoutResult", "NeedsForce", "checkout_out", "checkout_part", "load_manifest", "CacheError"]
