@@ -54,8 +54,10 @@ def _exit_only(div, dvc_fails: bool) -> bool:
 # Each is listed in docs/versioning.md ("Deliberate differences from dvc") with its reason.
 def n7_pull_leaves_no_dangling_link(div, ctx: Ctx) -> bool:
     """N7: ``pull`` (cache.type symlink) when objects were never pushed: dvc exits 0 and leaves a symlink
-    into a cache that lacks the object; tide fails, naming the missing objects (safer: no broken file)."""
-    if ctx.cache_type != "symlink" or div.op.kind not in ("pull", "clone") or not _exit_only(div, dvc_fails=False):
+    into a cache that lacks the object; tide fails, naming the missing objects (safer: no broken file).
+    The same for ``checkout --force`` of an ``add --no-commit`` output changed since: dvc replaces the
+    user's data by a dangling link (seed 61801, 470)."""
+    if ctx.cache_type != "symlink" or div.op.kind not in LINKING_OPS or not _exit_only(div, dvc_fails=False):
         return False
     roots = [ctx.pair.a.root / c for c in ["repo", *ctx.pair.a.clones]]
     return any(p.is_symlink() and not p.exists() for r in roots if r.is_dir() for p in r.rglob("*"))
@@ -68,10 +70,12 @@ def n7_no_dangling_link_when_both_fail(entry, div, ctx: Ctx) -> bool:
     """N7 when both tools fail the ``pull`` (another output cannot be checked out either, e.g. a stage that
     never ran): dvc still leaves its dangling symlink into the cache for an object never pushed; tide
     writes no link (seed 4242, sequence 23). N26: the same for ``fetch`` then ``checkout`` in a clone
-    (seed 20260527, sequence 5), or any checkout of an object the cache lacks."""
+    (seed 20260527, sequence 5), or any checkout of an object the cache lacks; where the workspace had a
+    file (``add --no-commit`` then changed), tide keeps it and dvc replaces it by its dangling link (seed
+    61801, 470)."""
     kind, key, a, b = entry
-    if (ctx.cache_type != "symlink" or div.op.kind not in LINKING_OPS or kind != "state" or b is not None
-            or not str(a).startswith("link") or "ws:" not in key):
+    if (ctx.cache_type != "symlink" or div.op.kind not in LINKING_OPS or kind != "state"
+            or not (b is None or str(b).startswith("file ")) or not str(a).startswith("link") or "ws:" not in key):
         return False
     where, _, rel = key.partition("ws:")
     p = ctx.pair.a.root / (where.rstrip("/") or "repo") / rel
@@ -456,6 +460,15 @@ def n54_a_corrupt_object_is_trusted_by_the_tool_that_linked_it(entry, div, ctx: 
     return bool(differ) and all(p in outs and _uses_corrupt(root, outs[p], bad) for p in differ)
 
 
+def n54_after_an_object_was_corrupted(div, ctx: Ctx) -> bool:
+    """N54, whole step: once a cache object on dvc's side no longer matches its name (rewritten through a
+    hard or symbolic link by root), each tool goes on by its own rules (dvc's ``commit`` refuses, tide's
+    stores the content again, N61; links and pulls differ), so any divergence from then on is this one and
+    the sequence stops (seed 61801: 42, 903, 1599). Corrupt caches are the crash and fuzz parts' subject."""
+    roots = [ctx.pair.a.root / c for c in ["repo", *getattr(ctx.pair.a, "clones", [])]]
+    return any(_corrupt_objects(r) for r in roots if r.is_dir())
+
+
 def n58_checkout_removes_the_emptied_directories(entry, div, ctx: Ctx) -> bool:
     """N58: a stale output removed by ``checkout`` (after ``git checkout``) whose links dvc recorded file by
     file (``add D/f`` of a file inside a tracked directory D re-adds D and records D/f): dvc removes the
@@ -546,6 +559,8 @@ DELIBERATE: tuple[Known, ...] = (
           n59_diff_lists_no_entries_of_a_collected_manifest),
     Known("deliberate N54: a corrupt object is trusted by the tool that linked it", True, False,
           n54_a_corrupt_object_is_trusted_by_the_tool_that_linked_it),
+    Known("deliberate N54: the tools part ways after a cache object was corrupted", True, True,
+          n54_after_an_object_was_corrupted),
 )
 
 

@@ -200,7 +200,8 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, checkout, state=[kept], outputs=[(st, a, b2)])) == (["deliberate N12"], True)
     assert names(Divergence(0, checkout, outputs=[(st, a, b)])) == ([], True)  # no kept file: new
     # N46: a directory whose manifest is not in dvc's cache, kept by tide only, both failing
-    (tmp_path / "dvc" / "repo" / "d.dvc").write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: d\n")
+    P.cache_type = "copy"  # (with symlink, the dangling link made above would make a checkout dvc passes N7)
+    (tmp_path / "dvc" / "repo" / "d.dvc").write_text("outs:\n- md5: d751713988987e9331980363e24189ce.dir\n  path: d\n")
     kept_dir = [("ws:d", None, "dir 755"), ("ws:d/a", None, "file 644 n1 2B md5=0")]
     df = Line(argv=("diff", "--json"), json=True).render()
     added = (df, {}, {"added": [{"path": "d/"}, {"path": "d/a"}], "deleted": [], "modified": []})
@@ -208,9 +209,9 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     d_dvc = ["d.dvc"]
     assert names(Divergence(0, force, state=kept_dir, outputs=[added]), d_dvc) == (["deliberate N46"], False)
     assert names(Divergence(0, force, exits=[("$T checkout -q --force", 0, 1)], state=kept_dir), d_dvc) == ([], True)
-    shard = tmp_path / "dvc" / "repo" / ".dvc" / "cache" / "files" / "md5" / "01"
+    shard = tmp_path / "dvc" / "repo" / ".dvc" / "cache" / "files" / "md5" / "d7"
     shard.mkdir(parents=True)
-    (shard / "23456789abcdef0123456789abcdef.dir").write_text("[]")
+    (shard / "51713988987e9331980363e24189ce.dir").write_text("[]")
     assert names(Divergence(0, force, state=kept_dir), d_dvc) == ([], True)  # its manifest is in the cache: new
 
 
@@ -247,8 +248,11 @@ def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     (objects / one[:2] / one[2:]).write_text("2\n")
     assert names(Divergence(0, cloud, outputs=[report])) == (["deliberate N54"], False)
     other = (st, {}, {"c.dvc": [{"changed outs": {"c": "modified"}}]})
-    assert names(Divergence(0, cloud, outputs=[other])) == ([], True)  # not an output of that object: new
+    assert names(Divergence(0, cloud, outputs=[other])) == (["deliberate N54"], False)  # whole step: any entry
+    commit_fails = Op("commit", (Line(argv=("commit", "-q", "-f")),))
+    assert names(Divergence(0, commit_fails, exits=[("$T commit -q -f", 1, 0)])) == (["deliberate N54"], False)
     (objects / one[:2] / one[2:]).write_text("1\n")
+    assert names(Divergence(0, commit_fails, exits=[("$T commit -q -f", 1, 0)])) == ([], True)  # intact: new
     # N53: reflink only, a file dvc copied after its first failed link
     checkout = Op("checkout", (Line(argv=("checkout", "-q")),))
     copied = [("ws:c", "file 644 n1 2B md5=0", None)]
@@ -276,6 +280,12 @@ def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     (dvc_repo / "x").symlink_to(tmp_path / "nowhere")
     assert names(Divergence(0, checkout, exits=fail)) == (["deliberate N7"], False)
     assert names(Divergence(0, checkout, exits=[(st, 0, 255)])) == ([], True)
+    force = Op("checkout", (Line(argv=("checkout", "-q", "--force")),))  # N7 through checkout (61801, 470)
+    assert names(Divergence(0, force, exits=[("$T checkout -q --force", 0, 1)])) == (["deliberate N7"], False)
+    kept_file = [("ws:x", "link -> <ROOT>/repo/.dvc/cache/files/md5/26/ab", "file 644 n1 8B md5=5")]
+    assert names(Divergence(0, force, state=kept_file)) == (["deliberate N7"], False)
+    assert names(Divergence(0, force, state=[("ws:x", "link -> <ROOT>/repo/.dvc/cache/files/md5/26/ab",
+                                              "link -> <ROOT>/repo/.dvc/cache/files/md5/27/ab")])) == ([], True)
     # N17: the hard-linked workspace file shares its object's mode
     P.cache_type = "hardlink"
     chmod = Op("chmod", (Line(sh="chmod u+w a"),))
