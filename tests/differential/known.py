@@ -11,6 +11,7 @@ entry of that step, since the state and the reports then differ as a consequence
 
 from __future__ import annotations
 
+import posixpath
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -217,6 +218,9 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
         return False
     commit = div.op.kind == "commit"
     ptrs = {k[3:] for k, a, b in div.state if k.startswith("ws:") and k.endswith(".dvc") and a is not None}
+    # an `add --no-commit` target's .dvc file, the same on both sides (seed 61801, 1305)
+    named = (posixpath.normpath(t) + ".dvc" for t in (div.op.info or {}).get("targets", ()))
+    ptrs |= {p for p in named if (ctx.repo / p).is_file()}
     if not ptrs and not commit:
         return False
     outs = [p[:-4] for p in ptrs] + (list(_dvc_outs(ctx.repo)) if commit else [])
@@ -343,14 +347,18 @@ def n27_each_tool_removes_only_what_it_wrote(entry, div, ctx: Ctx) -> bool:
 
 
 def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
-    """N31: ``add`` (or ``commit``/``repro`` recording an output) of a file with a copying cache leaves the
+    """N31: ``add`` (or ``commit``/``repro`` recording an output, ``remove`` unprotecting one: seed 61801,
+    1174) of a file with a copying cache leaves the
     workspace file's mode as it was (755); dvc replaces it by a copy whose mode comes from the umask (644,
     744 if executable). Content the same."""
     kind, key, a, b = entry
-    if (div.op.kind not in ("add", "commit", "repro") or kind != "state" or not key.startswith("ws:") or not a or not b
+    if (div.op.kind not in ("add", "commit", "repro", "remove") or kind != "state" or not key.startswith("ws:")
+            or not a or not b
             or not a.startswith("file ") or not b.startswith("file ")):
         return False
     (_, ma, *ra), (_, mb, *rb) = a.split(" "), b.split(" ")
+    if div.op.kind == "remove":  # dvc's unprotect copies the file: its mode from the umask, u+x lost too
+        return ra == rb and ma == "644" and ma != mb
     if ctx.cache_type == "hardlink" and ra == rb and ra[:2] == ["n1", "0B"] and ma == "644" and ma != mb:
         # an empty file is copied, never hard-linked (N40): dvc's fresh copy loses the executable bit too
         return True  # (seed 61701 sequence 84)

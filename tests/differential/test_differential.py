@@ -297,6 +297,18 @@ def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     assert names(Divergence(0, add, state=[("ws:e", "file 644 n1 0B md5=0", "file 755 n1 0B md5=0")])) \
         == (["deliberate N31"], False)
     assert names(Divergence(0, add, state=[("ws:e", "file 644 n1 2B md5=0", "file 755 n1 2B md5=0")])) == ([], True)
+    remove = Op("remove", (Line(argv=("remove", "-q", "e.dvc")),))  # N31 through remove's unprotect (1174)
+    assert names(Divergence(0, remove, state=[("ws:e", "file 644 n1 2B md5=0", "file 755 n1 2B md5=0")])) \
+        == (["deliberate N31"], False)
+    assert names(Divergence(0, remove, state=[("ws:e", "file 600 n1 2B md5=0", "file 755 n1 2B md5=0")])) == ([], True)
+    # N15: `add --no-commit d` earlier, then `add d m` failing: dvc committed d first (1305)
+    add_dm = Op("add", (Line(argv=("add", "-q", "d", "m")),), info={"targets": ["d", "./m"]})
+    (dvc_repo / "d.dvc").write_text("outs:\n- md5: d751.dir\n  path: d\n")
+    objs = [("cache:files/md5/d7/51.dir", "444 ok md5=d751", None)]
+    seen_d = [(st, {}, {"d.dvc": [{"changed outs": {"d": "not in cache"}}]})]
+    assert names(Divergence(0, add_dm, rcs=[(1, 1)], state=objs, outputs=seen_d)) == (["deliberate N15"], False)
+    (dvc_repo / "d.dvc").unlink()
+    assert names(Divergence(0, add_dm, rcs=[(1, 1)], state=objs, outputs=seen_d)) == ([], True)
     # N62 (N15): a failed commit, dvc having rewritten a.dvc and cached its object first
     commit = Op("commit", (Line(argv=("commit", "-q", "-f")),))
     wrote = [("ws:a.dvc", "file 644 n1 78B md5=1", "file 644 n1 78B md5=2"),
