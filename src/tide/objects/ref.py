@@ -45,6 +45,14 @@ class TransferResult:
     def ok(self) -> bool:
         return not (self.missing_local or self.missing_remote or self.corrupt or self.failed)
 
+    def add(self, other: TransferResult) -> None:
+        """Count ``other`` (a further transfer of the same command) into this result."""
+        self.transferred += other.transferred
+        self.nbytes += other.nbytes
+        self.present += other.present
+        for name in ("missing_local", "missing_remote", "corrupt", "failed", "confirmed"):
+            getattr(self, name).extend(getattr(other, name))
+
     def __repr__(self) -> str:
         return (f"TransferResult(transferred={self.transferred}, nbytes={self.nbytes}, present={self.present}, "
                 f"missing_local={len(self.missing_local)}, missing_remote={len(self.missing_remote)}, "

@@ -96,15 +96,12 @@ def _fetch(repo: Repo, scope: Scope, remote: str | None, jobs: int | None, run_c
             res = fetch(repo.cache, rem.store, files, dirs, rem.jobs, progress,
                         verify=verify, spares=files + dirs if spares else ())
             if first is not None:
-                _merge(res, first)
+                res.add(first)
             if res.corrupt:  # garbled on the way (a flaky network) or stored so: a second download tells
                 again = fetch(repo.cache, rem.store, [r for r in res.corrupt if not r.is_dir],
                               [r for r in res.corrupt if r.is_dir], rem.jobs, None, verify=verify)
-                res.corrupt = again.corrupt
-                res.transferred += again.transferred
-                res.nbytes += again.nbytes
-                res.missing_remote += again.missing_remote
-                res.failed += again.failed
+                res.corrupt = []
+                res.add(again)
             summary.results[rem.name] = res
             if res.ok and dirs and not res.transferred:  # all present: the fingerprints still hold
                 record_complete(dirs, repo.state, fps)
@@ -130,15 +127,6 @@ def _fetch_parts(repo: Repo, rem, group: Group, files: list):
     found, _ = part_refs(repo, group)
     files.extend(r for r in found if r not in group.files)
     return first
-
-
-def _merge(res, other) -> None:
-    res.transferred += other.transferred
-    res.nbytes += other.nbytes
-    res.present += other.present
-    res.missing_remote += other.missing_remote
-    res.corrupt += other.corrupt
-    res.failed += other.failed
 
 
 def verify_downloads(spec: RemoteSpec) -> bool:

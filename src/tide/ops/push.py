@@ -103,11 +103,7 @@ def _push_part_manifests(repo: Repo, rem, group: Group, res: TransferResult, ind
         ask = [c for c in children if c not in known]
         if ask and len(rem.store.has_many(ask, rem.jobs)) < len(ask):
             continue
-        more = push(repo.cache, rem.store, [], [DirPlan(ref, children)], rem.jobs, known=children)
-        res.transferred += more.transferred
-        res.nbytes += more.nbytes
-        res.failed += more.failed
-        res.confirmed += more.confirmed
+        res.add(push(repo.cache, rem.store, [], [DirPlan(ref, children)], rem.jobs, known=children))
 
 
 def _add_run_cache_outs(repo: Repo, group: Group) -> None:

@@ -55,6 +55,21 @@ def _pointer(ptr: str, out: Out, dep: dict, no_exec: bool) -> PointerFile:
     return PointerFile(ptr, (out,), {"md5": stage_md5(pf.dump()), **top})
 
 
+def refuse_to_import(repo: Repo, dst: str, ptr: str, force: bool, announce=None) -> None:
+    """What every import checks before it writes anything: the output and its ``.dvc`` file do not exist
+    (unless ``force``; the output named first, as dvc does), git does not track the output; then
+    ``announce`` (dvc prints "Importing ..." once nothing refuses)."""
+    from tide.workspace import gitignore
+
+    if not force:
+        for p in (dst, ptr):
+            if os.path.lexists(p):
+                raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
+    gitignore.refuse_tracked(repo.root, [dst], repo.git)
+    if announce is not None:
+        announce()
+
+
 def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | None = None,
             no_download: bool = False, no_exec: bool = False, force: bool = False, jobs: int | None = None,
             cwd: str | None = None, progress=None, options: dict | None = None, announce=None) -> ImportResult:
@@ -69,13 +84,7 @@ def import_(repo: Repo, url: str, path: str, out: str | None = None, rev: str | 
     ptr = dst + pointers.SUFFIX
     with repo.lock():
         with repo.ignore_journal.command():  # a failure takes back the .gitignore entries written (dvc's scm_context)
-            if not force:
-                for p in (dst, ptr):  # the output first, as dvc names it
-                    if os.path.lexists(p):
-                        raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
-            gitignore.refuse_tracked(repo.root, [dst], repo.git)
-            if announce is not None:
-                announce()
+            refuse_to_import(repo, dst, ptr, force, announce)
             base = Out(os.path.basename(dst), dst)
             if no_exec:
                 pf = _pointer(ptr, base, repo_dep(url, path, rev, None, options), True)

@@ -14,7 +14,7 @@ import os
 
 from tide.core.errors import MissingError, UsageError
 from tide.ops.import_db import stage_md5
-from tide.ops.registry_import import ImportResult, NeedsForceImport, UpdateResult, checkout_import
+from tide.ops.registry_import import ImportResult, UpdateResult, checkout_import, refuse_to_import
 from tide.ops.registry_versions import FLAG, is_versioned, versioned_dep
 from tide.workspace import pointers
 from tide.workspace.pointers import Out, PointerFile
@@ -95,13 +95,7 @@ def import_url(repo: Repo, url: str, out: str | None = None, no_download: bool =
     ptr = dst + pointers.SUFFIX
     with repo.lock():
         with repo.ignore_journal.command():  # a failure takes back the .gitignore entries written (dvc's scm_context)
-            if not force:
-                for p in (dst, ptr):  # the output first, as dvc names it
-                    if os.path.lexists(p):
-                        raise NeedsForceImport(f"'{os.path.relpath(p)}' already exists; use --force to replace it")
-            gitignore.refuse_tracked(repo.root, [dst], repo.git)
-            if announce is not None:
-                announce()
+            refuse_to_import(repo, dst, ptr, force, announce)
             base = Out(os.path.basename(dst), dst)
             if version_aware:
                 options = {**(options or {}), FLAG: True}
