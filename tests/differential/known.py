@@ -416,63 +416,13 @@ def _corrupt_objects(root: Path) -> set[str]:
     return bad
 
 
-def _uses_corrupt(root: Path, md5: str, bad: set[str]) -> bool:
-    if md5 in bad:
-        return True
-    if not md5.endswith(".dir"):
-        return False
-    import json
-
-    try:
-        entries = json.loads((root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).read_bytes())
-    except (OSError, ValueError):
-        return False
-    return any(isinstance(e, dict) and e.get("md5") in bad for e in entries)
-
-
-def _report_paths(obj) -> dict[str, object]:
-    """{path: state} of a ``status --json`` (outputs and dependencies) or ``diff --json`` report."""
-    out: dict[str, object] = {}
-    if not isinstance(obj, dict):
-        return out
-    for k, v in obj.items():
-        if isinstance(v, list):
-            for e in v:
-                if isinstance(e, dict) and "path" in e:
-                    out[f"{k}:{e['path']}"] = k
-                elif isinstance(e, dict):
-                    for group, paths in e.items():
-                        if isinstance(paths, dict):
-                            out.update({f"{group}:{p}": s for p, s in paths.items()})
-                elif isinstance(e, str):
-                    out[f"{k}:{e}"] = k
-    return out
-
-
-def n54_a_corrupt_object_is_trusted_by_the_tool_that_linked_it(entry, div, ctx: Ctx) -> bool:
-    """N54: a cache object whose content no longer matches its name (written through a hard or symbolic link
-    as root, who ignores the object's read-only mode): the tool whose state database remembers linking the
-    output reports it unchanged, the other hashes its bytes and reports it modified. Both tools trust such
-    an object when they link an output to it (N61, open). Mixed mode: seed 61601 sequence 128, seed 61701
-    sequences 336 and 997."""
-    kind, line, a, b = entry
-    if kind != "json" or not ("status --json" in line or "diff --json" in line) or " -c" in line:
-        return False
-    root = ctx.pair.a.root / _cwd_of(line)
-    bad = _corrupt_objects(root)
-    if not bad:
-        return False
-    pa, pb = _report_paths(a), _report_paths(b)
-    differ = {k.split(":", 1)[1].rstrip("/") for k in set(pa) | set(pb) if pa.get(k) != pb.get(k)}
-    outs = _dvc_outs(root)
-    return bool(differ) and all(p in outs and _uses_corrupt(root, outs[p], bad) for p in differ)
-
-
 def n54_after_an_object_was_corrupted(div, ctx: Ctx) -> bool:
-    """N54, whole step: once a cache object on dvc's side no longer matches its name (rewritten through a
-    hard or symbolic link by root), each tool goes on by its own rules (dvc's ``commit`` refuses, tide's
-    stores the content again, N61; links and pulls differ), so any divergence from then on is this one and
-    the sequence stops (seed 61801: 42, 903, 1599). Corrupt caches are the crash and fuzz parts' subject."""
+    """N54: once a cache object on dvc's side no longer matches its name (rewritten through a hard or
+    symbolic link by root, who ignores its read-only mode), each tool goes on by its own rules: the tool
+    that linked an output trusts its state database (unchanged), the other hashes the bytes (modified);
+    dvc's ``commit`` refuses, tide's stores the content again (N61); links and pulls differ. Any divergence
+    from then on is this one and the sequence stops (seed 61601: 128; 61701: 336, 997; 61801: 42, 903,
+    1599). Corrupt caches are the crash and fuzz parts' subject."""
     roots = [ctx.pair.a.root / c for c in ["repo", *getattr(ctx.pair.a, "clones", [])]]
     return any(_corrupt_objects(r) for r in roots if r.is_dir())
 
@@ -565,8 +515,6 @@ DELIBERATE: tuple[Known, ...] = (
           n58_checkout_removes_the_emptied_directories),
     Known("deliberate N59: diff lists no entries of a collected manifest (mixed)", False, False,
           n59_diff_lists_no_entries_of_a_collected_manifest),
-    Known("deliberate N54: a corrupt object is trusted by the tool that linked it", True, False,
-          n54_a_corrupt_object_is_trusted_by_the_tool_that_linked_it),
     Known("deliberate N54: the tools part ways after a cache object was corrupted", True, True,
           n54_after_an_object_was_corrupted),
 )
