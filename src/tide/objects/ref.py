@@ -50,8 +50,11 @@ class TransferResult:
         self.transferred += other.transferred
         self.nbytes += other.nbytes
         self.present += other.present
-        for name in ("missing_local", "missing_remote", "corrupt", "failed", "confirmed"):
-            getattr(self, name).extend(getattr(other, name))
+        self.missing_local += other.missing_local
+        self.missing_remote += other.missing_remote
+        self.corrupt += other.corrupt
+        self.failed += other.failed
+        self.confirmed += other.confirmed
 
     def __repr__(self) -> str:
         return (f"TransferResult(transferred={self.transferred}, nbytes={self.nbytes}, present={self.present}, "
