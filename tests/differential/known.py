@@ -11,6 +11,7 @@ entry of that step, since the state and the reports then differ as a consequence
 
 from __future__ import annotations
 
+import json
 import posixpath
 import subprocess
 from collections.abc import Callable
@@ -376,10 +377,28 @@ def n52_cloud_status_names_one_of_the_same_content_outputs(entry, div, ctx: Ctx)
     kind, line, a, b = entry
     if kind != "json" or "status -c --json" not in line or not isinstance(a, dict) or not isinstance(b, dict):
         return False
-    outs = _dvc_outs(ctx.pair.a.root / _cwd_of(line))
-    if any(k not in outs for k in set(a) ^ set(b)):
+    where = ctx.pair.a.root / _cwd_of(line)
+    outs = _dvc_outs(where)
+    oids = {k: _object_named(where, outs, k) for k in set(a) | set(b)}
+    if any(oids[k] is None for k in set(a) ^ set(b)):
         return False
-    return sorted((outs.get(k, k), v) for k, v in a.items()) == sorted((outs.get(k, k), v) for k, v in b.items())
+    return sorted((oids[k] or k, v) for k, v in a.items()) == sorted((oids[k] or k, v) for k, v in b.items())
+
+
+def _object_named(where: Path, outs: dict[str, str], name: str) -> str | None:
+    """The md5 ``status -c`` names ``name`` by: an output's, or (seed 61801 sequence 187) a file's inside a
+    directory output, read from that directory's manifest in the cache."""
+    if name in outs:
+        return outs[name]
+    for top, oid in outs.items():
+        if oid.endswith(".dir") and name.startswith(top + "/"):
+            try:
+                listing = json.loads((where / ".dvc/cache/files/md5" / oid[:2] / oid[2:]).read_text())
+            except (OSError, ValueError):
+                return None
+            rel = name[len(top) + 1:]
+            return next((e.get("md5") for e in listing if isinstance(e, dict) and e.get("relpath") == rel), None)
+    return None
 
 
 def n53_reflink_only_checkout_copies_after_a_failure(entry, div, ctx: Ctx) -> bool:

@@ -215,6 +215,41 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, force, state=kept_dir), d_dvc) == ([], True)  # its manifest is in the cache: new
 
 
+def test_n52_names_a_file_inside_a_directory_output(tmp_path):
+    """N52 widened (seed 61801 sequence 187): dvc names the shared object by a file inside a directory output
+    (read from the directory's manifest), tide by a file output of the same content."""
+    import hashlib
+    import json
+
+    dvc_repo = tmp_path / "dvc" / "repo"
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+    one, two = "b026324c6904b2a9cb4b88d6d61c81d1", "26ab0db90d72e28ad0ba1e22ee510510"
+    text = json.dumps([{"md5": one, "relpath": "f"}, {"md5": two, "relpath": "in/g"}])
+    manifest = hashlib.md5(text.encode()).hexdigest() + ".dir"  # an intact object (else N54's class)
+    where = dvc_repo / ".dvc" / "cache" / "files" / "md5" / manifest[:2]
+    where.mkdir(parents=True)
+    (where / manifest[2:]).write_text(text)
+    (dvc_repo / "dvc.lock").write_text(
+        f"schema: '2.0'\nstages:\n  s:\n    cmd: x\n    outs:\n    - path: d\n      md5: {manifest}\n"
+        f"    - path: o\n      md5: {one}\n")
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "copy"
+        mixed = False
+
+    def names(a, b):
+        cloud = Op("status_cloud", (Line(argv=("status", "-c", "--json"), json=True),))
+        div = Divergence(0, cloud, outputs=[(cloud.lines[0].render(), a, b)])
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    assert names({"d/f": "new", "d": "new"}, {"o": "new", "d": "new"}) == (["deliberate N52"], False)
+    assert names({"d/in/g": "new", "d": "new"}, {"o": "new", "d": "new"}) == ([], True)  # another object
+    assert names({"d/nope": "new", "d": "new"}, {"o": "new", "d": "new"}) == ([], True)  # not in the manifest
+
+
 def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     """N52-N62 and the widened N7, N15, N17, N31 (seeds 61601 and 61701): each matches its own shape only."""
     dvc_repo = tmp_path / "dvc" / "repo"
