@@ -274,3 +274,12 @@ def test_issue27_n60_status_c_in_a_clone_downloads_the_manifest_only_the_remote_
     assert tide.j("status", "-c", "--json") == {"d": "missing", "x": "deleted"} and tide.cache_files() == []
     remote.write_bytes(good)
     assert tide.j("status", "-c", "--json") == {**files, "x": "deleted"}
+    import fcntl
+
+    shutil.rmtree(tide.p(".dvc/cache"))
+    with open(tide.p(".dvc/tmp/lock"), "w") as held:  # another process writes the repository
+        fcntl.flock(held, fcntl.LOCK_EX)
+        res = tide.run("status", "-c", "--json", cwd=tide.path, check=False,
+                       env={**os.environ, "TIDE_LOCK_TIMEOUT": "0.2"})
+    assert res.returncode != 0 and "locked" in res.stderr and tide.cache_files() == [], res  # cached under it only
+    assert tide.j("status", "-c", "--json") == {**files, "x": "deleted"}

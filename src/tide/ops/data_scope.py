@@ -192,16 +192,17 @@ def cache_remote_manifests(repo: Repo, rem: OpenRemote, dirs: dict[ObjRef, str])
     the cache lacks: dvc's ``status -c`` does, to name a directory's files. Each is hashed before it
     enters the cache (``transfer.fetch_manifests``); one that is corrupt twice, or cannot be read, is an
     error and nothing of it is cached. One the remote no longer has stays uncached (not expanded)."""
-    from tide.objects.transfer import fetch_manifests
+    from tide.objects.transfer import fetch_manifests, missing_from
 
-    if not dirs:
+    need = missing_from(repo.cache, list(dirs)) if dirs else []
+    if not need:
         return
-    res = fetch_manifests(repo.cache, rem.store, dirs, rem.jobs)
-    if res.corrupt:  # garbled on the way or stored so: a second download tells (as ``fetch`` does)
-        res.corrupt = fetch_manifests(repo.cache, rem.store, res.corrupt, rem.jobs).corrupt
+    with repo.lock():  # it writes the cache: under the lock every writer takes (dvc's status is locked too)
+        res = fetch_manifests(repo.cache, rem.store, need, rem.jobs)
+        if res.corrupt:  # garbled on the way or stored so: a second download tells (as ``fetch`` does)
+            res.corrupt = fetch_manifests(repo.cache, rem.store, res.corrupt, rem.jobs).corrupt
     if res.corrupt:
         from tide.core.errors import StorageError
-        from tide.ops.push import corrupt_advice
 
         raise StorageError("cannot list the files of a directory: "
                            + corrupt_advice(rem.name, rem.spec.url, res.corrupt, dirs, {}, "status -c"))
@@ -211,6 +212,25 @@ def cache_remote_manifests(repo: Repo, rem: OpenRemote, dirs: dict[ObjRef, str])
         ref, msg = res.failed[0]
         raise StorageError(f"cannot download the manifest of '{dirs.get(ref, ref.oid)}' from remote "
                            f"'{rem.name}': {msg}")
+
+
+def corrupt_advice(name: str, url: str, refs: list[ObjRef], names: dict[ObjRef, str],
+                    holders: dict[ObjRef, ObjRef], verb: str) -> str:
+    """Which objects are stored corrupt on which remote, and what repairs them (not another pull:
+    each was downloaded twice and hashed wrong both times). A push skips a directory whose manifest
+    the remote has (as dvc's does), so those manifests go too."""
+    from tide.core.errors import redact
+    from tide.objects.remote import object_key
+
+    where = f"remote '{name}'" + (f" ({redact(url)})" if url else "")
+    shown = ", ".join(f"{names.get(r, 'an object')} (md5 {r.oid}, stored at {object_key(r)})" for r in refs[:3])
+    more = f" and {len(refs) - 3} more" if len(refs) > 3 else ""
+    dirs = sorted({object_key(holders[r]) for r in refs if r in holders})
+    also = f" and the manifests of the directories holding them ({', '.join(dirs[:3])})" if dirs else ""
+    return (f"{len(refs)} objects on {where} are corrupt (their content does not match their hash; downloaded "
+            f"twice, kept out of the cache): {shown}{more}. 'tide {verb}' again cannot repair them: delete those "
+            f"objects{also} on the remote, then from a clone whose cache has good copies ('tide fsck' there finds "
+            f"none corrupt) run 'TIDE_REMOTE_INDEX=0 tide push -r {name}'")
 
 
 class OpenRemote:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tide.core.errors import StorageError
 from tide.objects.ref import ObjRef, TransferResult
-from tide.ops.data_scope import Group, Scope, dir_plans, gather, open_remote, part_refs, remote_index
+from tide.ops.data_scope import Group, Scope, corrupt_advice, dir_plans, gather, open_remote, part_refs, remote_index
 from tide.ops.remote import locate
 from tide.workspace.repo import Repo
 
@@ -187,22 +187,3 @@ def raise_failures(results: dict[str, TransferResult], verb: str, action: str,
         done = sum(r.transferred for r in results.values())
         raise StorageError(f"{verb} incomplete ({done} objects transferred): " + "; ".join(problems)
                            + (f"; run 'tide {verb}' again to resume the failed transfers" if resumable else ""))
-
-
-def corrupt_advice(name: str, url: str, refs: list[ObjRef], names: dict[ObjRef, str],
-                    holders: dict[ObjRef, ObjRef], verb: str) -> str:
-    """Which objects are stored corrupt on which remote, and what repairs them (not another pull:
-    each was downloaded twice and hashed wrong both times). A push skips a directory whose manifest
-    the remote has (as dvc's does), so those manifests go too."""
-    from tide.core.errors import redact
-    from tide.objects.remote import object_key
-
-    where = f"remote '{name}'" + (f" ({redact(url)})" if url else "")
-    shown = ", ".join(f"{names.get(r, 'an object')} (md5 {r.oid}, stored at {object_key(r)})" for r in refs[:3])
-    more = f" and {len(refs) - 3} more" if len(refs) > 3 else ""
-    dirs = sorted({object_key(holders[r]) for r in refs if r in holders})
-    also = f" and the manifests of the directories holding them ({', '.join(dirs[:3])})" if dirs else ""
-    return (f"{len(refs)} objects on {where} are corrupt (their content does not match their hash; downloaded "
-            f"twice, kept out of the cache): {shown}{more}. 'tide {verb}' again cannot repair them: delete those "
-            f"objects{also} on the remote, then from a clone whose cache has good copies ('tide fsck' there finds "
-            f"none corrupt) run 'TIDE_REMOTE_INDEX=0 tide push -r {name}'")
