@@ -347,6 +347,15 @@ def n27_each_tool_removes_only_what_it_wrote(entry, div, ctx: Ctx) -> bool:
             and kind == "state" and key.startswith("ws:") and a is None and b is not None)
 
 
+def n27_reports_of_the_kept_output(entry, div, ctx: Ctx) -> bool:
+    """N27's consequence in the same step's ``status --json``/``diff --json`` (both tools' reports, in the
+    mixed repository): the output tide kept is reported as it is (a stage's dependency ``modified``) where
+    the dvc-only side, having deleted it, says ``deleted``; the reports agree once the kept paths are left
+    out (seed 61801 sequence 1228)."""
+    kept = {e[1][3:] for e in entries(div) if e[0] == "state" and n27_each_tool_removes_only_what_it_wrote(e, div, ctx)}
+    return _report_differs_only_at(entry, kept)
+
+
 def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
     """N31: ``add`` (or ``commit``/``repro`` recording an output, ``remove`` unprotecting one: seed 61801,
     1174) of a file with a copying cache leaves the
@@ -524,6 +533,8 @@ DELIBERATE: tuple[Known, ...] = (
           n28_cloud_status_names_a_missing_directory),
     Known("deliberate N27: checkout keeps an output the other tool wrote (mixed)", True, False,
           n27_each_tool_removes_only_what_it_wrote),
+    Known("deliberate N27: status/diff report the output N27 kept (mixed)", True, False,
+          n27_reports_of_the_kept_output),
     Known("deliberate N31: add keeps the file's mode", True, False, n31_add_keeps_the_files_mode),
     Known("deliberate N7: status/diff fail on dvc's dangling link", False, False, n7_reports_fail_on_the_dangling_link),
     Known("deliberate N52: status -c names one of the same-content outputs", False, False,

@@ -355,6 +355,35 @@ def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     assert names(Divergence(0, commit, rcs=[(1, 1)], state=wrote, outputs=[rep2])) == ([], True)
 
 
+def test_known_predicates_of_session_13_match_one_shape_each(tmp_path):
+    """N27's consequence in the reports (seed 61801, 1228): matches only where the kept paths explain all."""
+    (tmp_path / "dvc" / "repo").mkdir(parents=True)
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "copy"
+        mixed = True
+
+    def names(div):
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return sorted({k.name.split(":")[1].strip() for k in div.known}), div.new
+
+    checkout = Op("checkout", (Line(argv=("checkout", "-q")),))
+    st = Line(argv=("status", "--json"), json=True).render()
+    kept = [("ws:o1d", None, "dir 755"), ("ws:o1d/in/g", None, "file 644 n1 0B md5=d41d")]
+    dep = {"s2": [{"changed deps": {"o1d/in/g": "deleted"}}, {"changed outs": {"u2": "deleted"}}]}
+    seen = {"s2": [{"changed deps": {"o1d/in/g": "modified"}}, {"changed outs": {"u2": "deleted"}}]}
+    both = ["checkout keeps an output the other tool wrote (mixed)", "status/diff report the output N27 kept (mixed)"]
+    assert names(Divergence(0, checkout, state=kept, outputs=[(st, dep, seen)])) == (both, False)
+    other = {"s2": [{"changed deps": {"o1d/in/g": "modified"}}, {"changed outs": {"u2": "modified"}}]}
+    assert names(Divergence(0, checkout, state=kept, outputs=[(st, dep, other)]))[1]  # u2 not kept: new
+    assert names(Divergence(0, checkout, outputs=[(st, dep, seen)])) == ([], True)  # nothing kept: new
+    P.mixed = False
+    assert both[1] not in names(Divergence(0, checkout, state=kept, outputs=[(st, dep, seen)]))[0]  # not mixed
+
+
 def test_snapshot_normalises_symlink_targets_only(tmp_path):
     for side in ("a", "b"):
         repo = tmp_path / side / "repo"

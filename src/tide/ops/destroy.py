@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 
-from tide.ops.remove import unprotect
 from tide.workspace import pointers
 from tide.workspace.ignore import NAME as DVCIGNORE
 from tide.workspace.index import find_dvc_files
 from tide.workspace.repo import Repo
+from tide.workspace.unprotect import unprotect_tree
 
 
 def destroy(repo: Repo) -> list[str]:
@@ -26,12 +26,7 @@ def destroy(repo: Repo) -> list[str]:
     locks = [os.path.join(os.path.dirname(y), "dvc.lock") for y in ymls]
     with repo.lock():
         for path in outs:
-            if os.path.isdir(path) and not os.path.islink(path):
-                for d, _, files in os.walk(path):
-                    for f in files:
-                        unprotect(os.path.join(d, f), repo.temps.name)
-            elif os.path.lexists(path):
-                unprotect(path, repo.temps.name)
+            unprotect_tree(path, repo.temps.name)
         gone = []
         for f in [*ptrs, *ymls, *locks, os.path.join(repo.root, DVCIGNORE)]:
             if os.path.exists(f):

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Callable
 
 from tide.core.errors import MissingError, PathError
 from tide.core.fsutil import remove as rm
 from tide.workspace import gitignore, pointers
 from tide.workspace.repo import Repo
-
-
-def unprotect(path: str, tmp_for: Callable[[str], str]) -> None:
-    """Turn a workspace file linked to the cache into an independent, writable copy (made under
-    the temporary name ``tmp_for(path)`` gives: the repository's ``temps``)."""
-    if os.path.islink(path) or (os.path.isfile(path) and os.stat(path).st_nlink > 1):
-        tmp = tmp_for(path)
-        shutil.copyfile(path, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    elif os.path.isfile(path) and not os.access(path, os.W_OK):
-        os.chmod(path, 0o644)
+from tide.workspace.unprotect import unprotect_tree
 
 
 def remove(repo: Repo, targets: list[str], outs: bool = False, cwd: str | None = None) -> list[str]:
@@ -63,12 +50,8 @@ def _release(repo: Repo, out_list: list[tuple[str, bool]], delete: bool) -> None
             gitignore.remove(repo.root, path)
         if delete:
             rm(path)
-        elif os.path.isdir(path) and not os.path.islink(path):
-            for d, _, files in os.walk(path):
-                for f in files:
-                    unprotect(os.path.join(d, f), repo.temps.name)
-        elif os.path.lexists(path):
-            unprotect(path, repo.temps.name)
+        else:
+            unprotect_tree(path, repo.temps.name)
     # the data left behind is the user's now: a later checkout must not delete it as a stale
     # output (dvc does; see docs/versioning.md, deliberate differences)
     repo.state.forget_links(repo.rel(p) for p, _ in out_list)

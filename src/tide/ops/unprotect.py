@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 
 from tide.core.errors import MissingError, PathError
-from tide.ops.remove import unprotect as unprotect_file
 from tide.workspace.repo import Repo
+from tide.workspace.unprotect import unprotect_tree
 
 
 def unprotect(repo: Repo, targets: list[str], cwd: str | None = None) -> list[str]:
@@ -24,11 +24,5 @@ def unprotect(repo: Repo, targets: list[str], cwd: str | None = None) -> list[st
         paths.append(p)
     with repo.lock():
         for p in paths:
-            if os.path.isdir(p) and not os.path.islink(p):
-                for d, dirs, files in os.walk(p):
-                    dirs[:] = [x for x in dirs if x not in (".git", ".dvc")]
-                    for f in files:
-                        unprotect_file(os.path.join(d, f), repo.temps.name)
-            else:
-                unprotect_file(p, repo.temps.name)
+            unprotect_tree(p, repo.temps.name, skip=(".git", ".dvc"))
     return [repo.rel(p) for p in paths]

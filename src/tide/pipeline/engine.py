@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tide.core.errors import MissingError, PipelineError
-from tide.core.fsutil import remove
+from tide.core.fsutil import remove, tmp_name
 from tide.objects.cache import ObjectCache
 from tide.pipeline import lockfile
 from tide.pipeline.definition import Stage
@@ -18,6 +18,7 @@ from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, read
 from tide.workspace.checkout import checkout_out
 from tide.workspace.hashing import KEEP_BYTES, Hasher, HashResult
 from tide.workspace.pointers import Out
+from tide.workspace.unprotect import unprotect_tree
 
 
 @dataclass
@@ -63,7 +64,9 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
     As dvc's ``Stage.reproduce``: ``--force`` looks at no status; the stage's inputs (dependencies,
     parameters) are then checked only when the run is saved, after the command ran (N56: a missing
     dependency fails the stage, with no dvc.lock entry, leaving what the command wrote). Unforced, a
-    missing input fails the stage before the command, also with ``--dry`` when dvc's run-cache lookup
+    missing input fails the stage before the command, after its outputs were removed (N65: dvc's
+    ``Stage.run`` removes them first, ``_clear_outputs``), also with ``--dry`` (which removes nothing)
+    when dvc's run-cache lookup
     (which ``--dry`` makes too) hashes the inputs: a stage with a command, inputs and outputs, not
     ``always_changed`` (dvc's ``_can_hash`` hashes the dependencies before it looks at persist)."""
     addr = stage.addressing
@@ -82,17 +85,17 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
         raise PipelineError("reproduction aborted by the user")  # dvc's words; -k goes on with the others
     if stage.frozen:
         return _verify_frozen(stage, ws, opts)
-    hashes_inputs = bool(stage.cmd and (stage.deps or stage.params) and stage.outs) and not stage.always_changed
-    if not opts.force and (not opts.dry or hashes_inputs):
-        _check_inputs(stage, ws)
     if opts.dry:
+        hashes_inputs = bool(stage.cmd and (stage.deps or stage.params) and stage.outs) and not stage.always_changed
+        if not opts.force and hashes_inputs:
+            _check_inputs(stage, ws)
         ws.say(f"Running stage '{addr}':")
         for c in stage.cmds:
             ws.say(f"> {c}")
         return "dry"
-    for o in stage.outs:
-        if not o.persist:
-            remove(o.abspath)
+    _clear_outputs(stage, ws)
+    if not opts.force:
+        _check_inputs(stage, ws)  # after the outputs went, as dvc's run-cache lookup / save_deps (N65)
     restored = False
     if st is not None and opts.run_cache and can_cache(stage):
         restored = _try_restore(stage, ws, lock, st.cmd_changed or bool(st.deps))
@@ -103,6 +106,18 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
         _check_inputs(stage, ws)  # as dvc's save after a forced run: the command may have made them
     commit_stage(stage, ws, opts)
     return "restored" if restored else "ran"
+
+
+def _clear_outputs(stage: Stage, ws: Workspace) -> None:
+    """dvc's ``Stage.run`` before anything else (``remove_outs``): every output is deleted, cached or not
+    (a ``persist`` one is unprotected instead: the command writes into an independent copy, never through
+    a link into its cache object); .gitignore is left as it is. Then a missing input fails the stage, which
+    so keeps no stale outputs (N65)."""
+    for o in stage.outs:
+        if not o.persist:
+            remove(o.abspath)
+        elif o.cache:
+            unprotect_tree(o.abspath, ws.cache.temps.name if ws.cache.temps else tmp_name)
 
 
 def _verify_frozen(stage: Stage, ws: Workspace, opts: Options) -> str:
