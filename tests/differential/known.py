@@ -46,9 +46,14 @@ class Ctx:
         return p.returncode == 0
 
 
+def _op_exits(div) -> list:
+    """The exit-status differences of the op's own tool lines (not of the reports run after it)."""
+    return [e for e in div.exits if not e[0].endswith(("status --json", "diff --json"))]
+
+
 def _exit_only(div, dvc_fails: bool) -> bool:
     """The op's own tool lines differ only as: dvc fails and tide succeeds (dvc_fails), or the reverse."""
-    op_exits = [e for e in div.exits if not e[0].endswith(("status --json", "diff --json"))]
+    op_exits = _op_exits(div)
     return bool(op_exits) and all((a != 0) == dvc_fails and (b != 0) != dvc_fails for _, a, b in op_exits)
 
 
@@ -414,16 +419,31 @@ def n53_reflink_only_checkout_copies_after_a_failure(entry, div, ctx: Ctx) -> bo
     """N53: ``cache.type reflink`` alone on a file system without reflinks: after the first file it fails to
     link, dvc copies the others (it empties its own list of link types, dvc-objects' ``_try_links``, and
     falls back to its default ``reflink, copy``); tide fails each alike and names the fix (N6). Only dvc then
-    has those files; its ``status``/``diff`` report them (seed 61601 sequence 113, 61701 sequence 195)."""
+    has those files; its ``status``/``diff`` report them (seed 61601 sequence 113, 61701 sequence 195).
+    N67: the reverse where the workspace held a file of a tracked output (``checkout --force`` over a changed
+    one): both fail, dvc deleted it before its link failed (the changes lost, nothing in their place), tide,
+    writing each file to a temporary name then renaming it, kept it (seed 61801, 47)."""
     if ctx.cache_type != "reflink" or div.op.kind not in LINKING_OPS:
         return False
     copied = {k[3:] for k, a, b in div.state if k.startswith("ws:") and b is None and str(a).startswith("file ")}
+    copied |= _kept_by_tide_only(div, ctx)
     kind, key, a, b = entry
     if kind == "state":
         return key[3:] in copied if key.startswith("ws:") else False
     if kind == "json" and " -c" not in key and ("status --json" in key or "diff --json" in key):
         return bool(copied) and _without_paths(a, copied) == _without_paths(b, copied)
     return False
+
+
+def _kept_by_tide_only(div, ctx: Ctx) -> set[str]:
+    """N67: files of outputs dvc still tracks that only tide has after a step where a tool line failed in
+    both tools and no tool line's exit status differs (a failed link: dvc had deleted the file first)."""
+    tool = [rc for ln, rc in zip(div.op.lines, div.rcs, strict=False) if ln.argv]
+    if not any(a != 0 and b != 0 for a, b in tool) or _op_exits(div):
+        return set()
+    outs = _dvc_outs(ctx.repo)
+    kept = {k[3:] for k, a, b in div.state if k.startswith("ws:") and a is None and str(b).startswith("file ")}
+    return {p for p in kept if any(p == o or p.startswith(o + "/") for o in outs)}
 
 
 def _corrupt_objects(root: Path) -> set[str]:
@@ -539,8 +559,8 @@ DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N7: status/diff fail on dvc's dangling link", False, False, n7_reports_fail_on_the_dangling_link),
     Known("deliberate N52: status -c names one of the same-content outputs", False, False,
           n52_cloud_status_names_one_of_the_same_content_outputs),
-    Known("deliberate N53: reflink-only checkout: dvc copies after its first failure", True, False,
-          n53_reflink_only_checkout_copies_after_a_failure),
+    Known("deliberate N53: reflink-only checkout: dvc copies after its first failure, deletes a changed file (N67)",
+          True, False, n53_reflink_only_checkout_copies_after_a_failure),
     Known("deliberate N58: dvc leaves the directories of a stale output it removed file by file", True, False,
           n58_checkout_removes_the_emptied_directories),
     Known("deliberate N59: diff lists no entries of a collected manifest (mixed)", False, False,

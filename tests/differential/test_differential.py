@@ -384,6 +384,51 @@ def test_known_predicates_of_session_13_match_one_shape_each(tmp_path):
     assert both[1] not in names(Divergence(0, checkout, state=kept, outputs=[(st, dep, seen)]))[0]  # not mixed
 
 
+def test_known_predicates_n7_n53_checkout_shapes_of_seed_61801(tmp_path):
+    """N67 (N53 widened): reflink only, ``checkout --force`` over a changed file; both fail, dvc deleted the
+    file before its link failed, tide kept it (seed 61801, 47). N7 through ``git checkout -f`` then
+    ``checkout`` of an ``add --no-commit`` output git had removed (775). Each matches its own shape only."""
+    dvc_repo = tmp_path / "dvc" / "repo"
+    dvc_repo.mkdir(parents=True)
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "reflink"
+        mixed = False
+
+    def names(div):
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    (dvc_repo / "x.dvc").write_text("outs:\n- md5: 26ab\n  path: x\n")
+    force = Op("checkout", (Line(argv=("checkout", "-q", "--force")),))
+    st, df = Line(argv=("status", "--json"), json=True).render(), Line(argv=("diff", "--json"), json=True).render()
+    kept = [("ws:x", None, "file 644 n1 12B md5=b4")]
+    reports = [(st, {"x.dvc": [{"changed outs": {"x": "deleted"}}]}, {"x.dvc": [{"changed outs": {"x": "modified"}}]}),
+               (df, {}, {"added": [{"path": "x"}], "deleted": [], "modified": [], "not in cache": []})]
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept, outputs=reports)) == (["deliberate N53"], False)
+    assert names(Divergence(0, force, rcs=[(0, 0)], state=kept)) == ([], True)  # nothing failed: new
+    assert names(Divergence(0, force, rcs=[(1, 0)], exits=[("$T checkout -q --force", 1, 0)], state=kept)) \
+        == ([], True)  # tide succeeded
+    other = [(df, {}, {"added": [{"path": "x"}, {"path": "y"}]})]  # a report naming another path: new
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept, outputs=other)) == (["deliberate N53"], True)
+    P.cache_type = "copy"
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept)) == ([], True)  # links work there: new
+    P.cache_type = "reflink"
+    (dvc_repo / "x.dvc").unlink()
+    assert "deliberate N53" not in names(Divergence(0, force, rcs=[(1, 1)], state=kept))[0]  # untracked
+    # N7: dvc's checkout makes a dangling link to an object its cache lacks, tide fails
+    P.cache_type = "symlink"
+    back = Op("git_checkout", (Line(sh="git checkout -q -f main"), Line(argv=("checkout", "-q"))))
+    fails = [("$T checkout -q", 0, 1)]
+    assert names(Divergence(0, back, rcs=[(0, 0), (0, 1)], exits=fails)) == ([], True)  # no dangling link: new
+    (dvc_repo / ".hidden").symlink_to(tmp_path / "nowhere")
+    assert names(Divergence(0, back, rcs=[(0, 0), (0, 1)], exits=fails)) == (["deliberate N7"], False)
+    assert names(Divergence(0, back, rcs=[(0, 0), (1, 0)], exits=[("$T checkout -q", 1, 0)])) == ([], True)
+
+
 def test_snapshot_normalises_symlink_targets_only(tmp_path):
     for side in ("a", "b"):
         repo = tmp_path / side / "repo"

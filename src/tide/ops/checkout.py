@@ -8,7 +8,7 @@ from tide.core.errors import MissingError, TideError
 from tide.core.fsutil import remove
 from tide.ops.index import Tracked, collect, declared_outs
 from tide.ops.status import select
-from tide.workspace.checkout import CheckoutResult, NeedsForce, checkout_out, checkout_part, load_manifest
+from tide.workspace.checkout import CheckoutResult, NeedsForce, checkout_out, checkout_part, load_manifest, unsaved
 from tide.workspace.index import find_dvc_files
 from tide.workspace.repo import Repo
 
@@ -34,10 +34,7 @@ def checkout(
             if out.md5 and out.is_dir and out.use_cache and repo.cache.exists(out.md5, out.legacy):
                 load_manifest(repo.cache, out)
             if out.md5 is None and not force and os.path.lexists(out.abspath) and out.abspath not in unlocked:
-                raise NeedsForce(
-                    f"'{repo.rel(out.abspath)}' has no recorded hash (its stage never ran) and is not in the "
-                    "cache; checkout would remove it: use --force to do so"
-                )
+                _check_can_remove(repo, out.abspath)
         if not targets:
             total.deleted = remove_stale(repo, have | {t.out.abspath for t in declared})
             total.files["deleted"] = len(total.deleted)
@@ -68,6 +65,18 @@ def checkout(
                 links.append((repo.rel(t.out.abspath), t.out.md5))
         repo.state.save_links(links)
     return total
+
+
+def _check_can_remove(repo: Repo, path: str) -> None:
+    """An output with no recorded hash is removed by checkout (it fails: nothing to write in its place);
+    without ``--force`` only when the cache holds all of its content (N66, dvc's ``_check_can_delete``)."""
+    lost = unsaved(repo.hasher, repo.cache, path)
+    if lost is not None:
+        what = f"'{repo.rel(path)}/{lost}' is" if lost else "its content is"
+        raise NeedsForce(
+            f"'{repo.rel(path)}' has no recorded hash (its stage never ran) and {what} not in the cache; "
+            "checkout would remove it: use --force to do so"
+        )
 
 
 def _unlocked_imports(repo: Repo, selected: list[Tracked]) -> dict:

@@ -172,6 +172,19 @@ def current_md5(hasher: Hasher, path: str) -> str | None:
         return None
 
 
+def unsaved(hasher: Hasher, cache: ObjectCache, path: str) -> str | None:
+    """What removing ``path`` would lose, as dvc-data's checkout asks before deleting without ``--force``
+    (dvc's ``_check_can_delete``): the first file under ``path`` (``""``: ``path`` itself, also when it
+    cannot be hashed) whose content is not in the cache; None when the cache holds every file's content."""
+    try:
+        res = hasher.hash_path(path)
+    except (TideError, OSError):
+        return ""
+    if not res.is_dir:
+        return None if cache.exists(res.md5) else ""
+    return next((f.relpath for f in res.files if not cache.exists(f.md5)), None)
+
+
 def _symlinked_dirs(base: str, relpaths) -> list[str]:
     """Directories the entries are written into that are symlinks in the workspace (outermost first)."""
     seen: set[str] = set()
@@ -301,4 +314,4 @@ def _prune(base: str, prefixes: list[str], res: CheckoutResult) -> None:
     res.files["deleted"] += len(prefixes)
 
 
-__all__ = ["CheckoutResult", "NeedsForce", "checkout_out", "checkout_part", "load_manifest", "CacheError"]
+__all__ = ["CheckoutResult", "NeedsForce", "checkout_out", "checkout_part", "load_manifest", "unsaved", "CacheError"]
