@@ -65,10 +65,10 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
     parameters) are then checked only when the run is saved, after the command ran (N56: a missing
     dependency fails the stage, with no dvc.lock entry, leaving what the command wrote). Unforced, a
     missing input fails the stage before the command, after its outputs were removed (N65: dvc's
-    ``Stage.run`` removes them first, ``_clear_outputs``), also with ``--dry`` (which removes nothing)
-    when dvc's run-cache lookup
-    (which ``--dry`` makes too) hashes the inputs: a stage with a command, inputs and outputs, not
-    ``always_changed`` (dvc's ``_can_hash`` hashes the dependencies before it looks at persist)."""
+    ``Stage.run`` removes them first, ``_clear_outputs``). ``--dry`` removes nothing and fails on a
+    missing input only when dvc's run-cache lookup (which ``--dry`` makes too) hashes the inputs: a
+    stage with a command, inputs and outputs, not ``always_changed`` (dvc's ``_can_hash`` hashes the
+    dependencies before it looks at persist)."""
     addr = stage.addressing
     lock = None
     st = None
