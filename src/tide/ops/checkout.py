@@ -41,6 +41,8 @@ def checkout(
         if not targets:
             total.deleted = remove_stale(repo, have | {t.out.abspath for t in declared})
             total.files["deleted"] = len(total.deleted)
+        if not force:  # as dvc (_check_can_delete): data a checkout would lose refuses it before anything is written
+            _refuse_losses(repo, [t for t in selected if t.out.abspath not in unlocked and t.out.md5], relink)
         if unlocked:
             from tide.ops.registry_fetch import materialize_unlocked
 
@@ -68,6 +70,17 @@ def checkout(
                 links.append((repo.rel(t.out.abspath), t.out.md5))
         repo.state.save_links(links)
     return total
+
+
+def _refuse_losses(repo: Repo, selected: list[Tracked], relink: bool) -> None:
+    """Raise ``NeedsForce`` for the first output whose checkout would discard data the cache lacks (or
+    replace a directory by a file, ...): the checks ``checkout_out`` makes, over every output first."""
+    for t in selected:
+        rel = repo.rel(t.out.abspath)
+        if t.part is not None and t.out.is_dir:
+            checkout_part(t.out, t.part, rel, repo.hasher, repo.cache, False, relink, dry=True)
+        else:
+            checkout_out(t.out, rel, repo.hasher, repo.cache, False, relink, keep_unchanged=True, dry=True)
 
 
 def _unlocked_imports(repo: Repo, selected: list[Tracked]) -> dict:
