@@ -70,7 +70,8 @@ def checkout_out(
     keep_unchanged: bool = False, dry: bool = False,
 ) -> CheckoutResult:
     """``dry``: the refusals alone (``NeedsForce``), nothing written: ``ops.checkout`` runs it over every
-    output before writing any, as dvc refuses before applying a change (``_check_can_delete``).
+    output before writing any, as dvc refuses before applying a change (``_check_can_delete``); its
+    ``unchanged`` is 1 only when the output needs nothing written.
     ``keep_unchanged`` (``tide checkout``/``pull``, as dvc-data's ``compare``): a file whose content is
     the recorded one is left as it is (a plain copy in a link cache stays a copy; its object need not be
     in the cache) unless ``relink``; without it (``add``/``commit``) such a file is relinked when it is not
@@ -97,7 +98,9 @@ def checkout_out(
         cur = current_md5(hasher, out.abspath)
         if cur == out.md5:
             if not relink and (keep_unchanged or _is_link_kind_ok(out.abspath, src, cache.link_types)):
-                if not dry and out.isexec and not os.stat(out.abspath).st_mode & 0o111:
+                if out.isexec and not os.stat(out.abspath).st_mode & 0o111:
+                    if dry:
+                        return res  # a chmod to make: not unchanged
                     set_exec_through_link(out.abspath)  # as dvc-data's compare: isexec differs, chmod u+x
                 res.unchanged += 1
                 return res
@@ -227,9 +230,9 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
                 _is_link_kind_ok(os.path.join(out.abspath, e.relpath), cache.path(e.md5, out.legacy),
                                  cache.link_types) for e in entries)
         ):
-            if dry:
-                return res
             if keep_unchanged and empty:
+                if dry:
+                    return res  # directories to prune: not unchanged
                 _prune(out.abspath, empty, res)
                 res.modified.append(rel + "/")
             else:
