@@ -82,7 +82,6 @@ def workspace_side(repo: Repo) -> Side:
         if res.is_dir:
             for f in res.files:
                 side.entries[f"{path}/{f.relpath}"] = (f.md5, False, False)
-    side.add_parents(repo.root)
     return side
 
 
@@ -122,7 +121,6 @@ def side_at_rev(repo: Repo, rev: str | None) -> Side:
                 if od.cache:
                     o = recorded.get((s.name, od.abspath))
                     side.add(repo, repo.rel(od.abspath), o.md5 if o else None, o.legacy if o else False)
-    side.add_parents()
     return side
 
 
@@ -189,6 +187,8 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
         return res  # as dvc: one revision, nothing to compare
     old = side_at_rev(repo, a_rev)
     new = workspace_side(repo) if b_rev is None else side_at_rev(repo, b_rev)
+    old.add_parents()
+    new.add_parents(repo.root if b_rev is None else None)
     outs = set(old.outs) | set(new.outs)
     if targets:
         roots = target_roots(repo, targets, cwd or os.getcwd())
