@@ -508,6 +508,55 @@ def n59_diff_lists_no_entries_of_a_collected_manifest(entry, div, ctx: Ctx) -> b
     return True
 
 
+def n70_move_onto_a_directory_is_refused(div, ctx: Ctx) -> bool:
+    """N70: ``move`` whose destination is an existing directory (``move f d`` where ``d/f`` is a directory), or a
+    directory output moved onto an existing file: tide refuses (exit 1, nothing changes); dvc's ``fs.move``
+    renames the data to a temporary name and moves that into the directory (exit 0, the output's data now
+    ``d/f/f.<random>.tmp``), or fails half-way (exit 255, the directory left as ``x.<random>.tmp``). Only dvc's
+    move leaves such a name (seed 61801 sequence 59, once tide replaced an untracked file there as dvc)."""
+    if div.op.kind != "move" or not div.op.info:
+        return False
+    tool = [rc for ln, rc in zip(div.op.lines, div.rcs, strict=False) if ln.argv]
+    if not tool or not all(b != 0 for _, b in tool):
+        return False
+    src, dst = div.op.info.get("src"), div.op.info.get("dst")
+    if not isinstance(src, str) or not isinstance(dst, str):
+        return False
+    d = ctx.repo / posixpath.normpath(dst)
+    for t in (d / posixpath.basename(posixpath.normpath(src)), d):
+        pattern = f"{_glob_escape(t.name)}.*.tmp"
+        if (t.is_dir() and any(t.glob(pattern))) or (t.parent.is_dir() and any(t.parent.glob(pattern))):
+            return True
+    return False
+
+
+def _glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
+
+
+def n72_status_writes_no_legacy_manifest(entry, div, ctx: Ctx) -> bool:
+    """N72: a directory output a ``dvc.yaml`` stage declares but its ``dvc.lock`` entry does not record (the
+    stage ran before the output was added to it): dvc takes it for a 2.x output (``md5-dos2unix``, no
+    ``hash:``) and, whenever it hashes it (``status``, ``repro``, ``commit``...), writes its ``.dir`` manifest
+    into the 2.x cache layout (``.dvc/cache/xx/yyy.dir``), an object nothing names; tide's ``status`` writes
+    nothing. The tester writes no 2.x files, so a 2.x-layout ``.dir`` object only dvc has, whose content is a
+    manifest matching its name, is this (seed 61801 sequence 603)."""
+    import json
+    import re
+
+    kind, key, a, b = entry
+    m = re.fullmatch(r"cache:([0-9a-f]{2})/([0-9a-f]{30})\.dir", key) if kind == "state" else None
+    if m is None or b is not None or not isinstance(a, str) or not a.endswith(f" md5={m[1]}{m[2]}"):
+        return False
+    try:
+        doc = json.loads((ctx.repo / ".dvc" / "cache" / m[1] / f"{m[2]}.dir").read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, list) and all(isinstance(e, dict) and {"md5", "relpath"} <= set(e) for e in doc)
+
+
 # --- findings being fixed ---------------------------------------------------------------------------
 def n17_cache_object_left_writable(entry, div, ctx: Ctx) -> bool:
     """N17 (open, RELIABILITY.md): a cache object made writable through a link (``chmod u+w`` of a symlinked
@@ -567,6 +616,10 @@ DELIBERATE: tuple[Known, ...] = (
           n59_diff_lists_no_entries_of_a_collected_manifest),
     Known("deliberate N54: the tools part ways after a cache object was corrupted", True, True,
           n54_after_an_object_was_corrupted),
+    Known("deliberate N70: move onto an existing directory is refused", True, True,
+          n70_move_onto_a_directory_is_refused),
+    Known("deliberate N72: status writes no 2.x-layout manifest of an output dvc.lock lacks", False, False,
+          n72_status_writes_no_legacy_manifest),
 )
 
 

@@ -429,6 +429,56 @@ def test_known_predicates_n7_n53_checkout_shapes_of_seed_61801(tmp_path):
     assert names(Divergence(0, back, rcs=[(0, 0), (1, 0)], exits=[("$T checkout -q", 1, 0)])) == ([], True)
 
 
+def test_known_predicates_n70_n72_match_one_shape_each(tmp_path):
+    """N70 (move onto an existing directory: dvc leaves its temporary name) and N72 (a 2.x-layout manifest
+    only dvc's status wrote), seed 61801 sequences 59 and 603: each matches its own shape only."""
+    import json
+
+    dvc_repo = tmp_path / "dvc" / "repo"
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+    dvc_repo.mkdir(parents=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "copy"
+        mixed = False
+
+    def names(div):
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    move = Op("move", (Line(argv=("move", "-q", "h", "dd")),), info={"src": "h", "dst": "dd"})
+    refused = [("$T move -q h dd", 0, 1)]
+    (dvc_repo / "dd" / "h").mkdir(parents=True)
+    assert names(Divergence(0, move, rcs=[(0, 1)], exits=refused)) == ([], True)  # no temporary name: new
+    (dvc_repo / "dd" / "h" / "h.1lturv4qH-fEFAXg_vnouA.tmp").write_text("y\n")
+    assert names(Divergence(0, move, rcs=[(0, 1)], exits=refused)) == (["deliberate N70"], False)
+    assert names(Divergence(0, move, rcs=[(1, 0)], exits=[("$T move -q h dd", 1, 0)])) == ([], True)  # tide moved
+    # a directory moved onto a file: both fail, dvc left the directory under a temporary name beside it
+    onto = Op("move", (Line(argv=("move", "-q", "D", "E")),), info={"src": "D", "dst": "E"})
+    (dvc_repo / "E").write_text("z\n")
+    left = [("ws:E.Szng25iLkleSqJ5CJyG8TQ.tmp/1", "file 644 n1 2B md5=1", None)]
+    assert names(Divergence(0, onto, rcs=[(255, 1)], state=left)) == ([], True)
+    (dvc_repo / "E.Szng25iLkleSqJ5CJyG8TQ.tmp").mkdir()
+    assert names(Divergence(0, onto, rcs=[(255, 1)], state=left)) == (["deliberate N70"], False)
+    # N72: a 2.x-layout manifest only dvc has
+    manifest = json.dumps([{"md5": "b1946ac92492d2347c6235b4d2611184", "relpath": "f"}]).encode()
+    import hashlib
+
+    oid = hashlib.md5(manifest).hexdigest()
+    key = f"cache:{oid[:2]}/{oid[2:]}.dir"
+    stray = [(key, f"444 run-cache md5={oid}", None)]
+    step = Op("pipeline", (Line(sh="cat > dvc.yaml <<'EOF'\nstages: {}\nEOF"),))
+    assert names(Divergence(0, step, state=stray)) == ([], True)  # not in dvc's cache: new
+    (dvc_repo / ".dvc" / "cache" / oid[:2]).mkdir(parents=True)
+    (dvc_repo / ".dvc" / "cache" / oid[:2] / f"{oid[2:]}.dir").write_bytes(manifest)
+    assert names(Divergence(0, step, state=stray)) == (["deliberate N72"], False)
+    assert names(Divergence(0, step, state=[(key, f"444 run-cache md5={oid}", "444 run-cache md5=0")])) == ([], True)
+    files = [(f"cache:files/md5/{oid[:2]}/{oid[2:]}.dir", f"444 ok md5={oid}", None)]
+    assert names(Divergence(0, step, state=files)) == ([], True)  # the 3.x layout: new
+
+
 def test_snapshot_normalises_symlink_targets_only(tmp_path):
     for side in ("a", "b"):
         repo = tmp_path / side / "repo"

@@ -38,6 +38,10 @@ def checkout(
         if not targets:
             total.deleted = remove_stale(repo, have | {t.out.abspath for t in declared})
             total.files["deleted"] = len(total.deleted)
+        checked: dict[int, CheckoutResult] = {}
+        if not force:  # as dvc (_check_can_delete): data a checkout would lose refuses it before anything is written
+            checked = _refuse_losses(repo, [t for t in selected if t.out.abspath not in unlocked and t.out.md5], relink,
+                                     all_of_them=bool(unlocked))
         if unlocked:
             from tide.ops.registry_fetch import materialize_unlocked
 
@@ -49,7 +53,9 @@ def checkout(
             if t.out.md5 is None:
                 _no_hash(repo, t, total)
                 continue
-            if t.part is not None and t.out.is_dir:  # a target inside the directory: that part alone
+            if id(t) in checked:  # found unchanged by _refuse_losses: nothing to write
+                r = checked[id(t)]
+            elif t.part is not None and t.out.is_dir:  # a target inside the directory: that part alone
                 r = checkout_part(t.out, t.part, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink)
             else:
                 r = checkout_out(t.out, repo.rel(t.out.abspath), repo.hasher, repo.cache, force, relink,
@@ -77,6 +83,39 @@ def _check_can_remove(repo: Repo, path: str) -> None:
             f"'{repo.rel(path)}' has no recorded hash (its stage never ran) and {what} not in the cache; "
             "checkout would remove it: use --force to do so"
         )
+
+
+def _refuse_losses(repo: Repo, selected: list[Tracked], relink: bool,
+                   all_of_them: bool = False) -> dict[int, CheckoutResult]:
+    """Raise ``NeedsForce`` for the first output whose checkout would discard data the cache lacks (or
+    replace a directory by a file, ...): the checks ``checkout_out`` makes, over every output before any
+    is written (N71). The first output's own checkout makes them before anything is written, so it is left
+    to it (unless ``all_of_them``: imports are got from their source before the outputs are checked out).
+    Returns the results of the outputs found unchanged (nothing to write), by ``id`` of their ``Tracked``,
+    so their directories are walked once; not for an output nested in another one (or holding one),
+    which the other's checkout may change, nor for a part of a directory."""
+    paths = {t.out.abspath for t in selected}
+    above = {a for p in paths for a in _ancestors(p)}
+    nested = {p for p in paths if p in above or any(a in paths for a in _ancestors(p))}
+    unchanged = {}
+    for t in selected if all_of_them else selected[1:]:
+        rel = repo.rel(t.out.abspath)
+        if t.part is not None and t.out.is_dir:
+            checkout_part(t.out, t.part, rel, repo.hasher, repo.cache, False, relink, dry=True)
+            continue
+        r = checkout_out(t.out, rel, repo.hasher, repo.cache, False, relink, keep_unchanged=True, dry=True)
+        if r.unchanged and t.out.abspath not in nested:
+            unchanged[id(t)] = r
+    return unchanged
+
+
+def _ancestors(path: str) -> list[str]:
+    out = []
+    head = os.path.dirname(path)
+    while head and head != path:
+        out.append(head)
+        path, head = head, os.path.dirname(head)
+    return out
 
 
 def _unlocked_imports(repo: Repo, selected: list[Tracked]) -> dict:

@@ -23,18 +23,35 @@ from tide.workspace.repo import Repo
 KINDS = ("added", "deleted", "modified", "renamed", "not in cache")
 
 
+PARENT = (None, True, False)  # a directory above an output: no hash (dvc's ``Meta(isdir=True)`` entry)
+
+
 class Side:
     """One side of the comparison: ``entries`` maps a path (no trailing slash) to ``(md5 or None,
     is_dir, legacy)``; ``unknown``: directories whose manifest is not in the cache (their files
-    cannot be compared, as in dvc)."""
+    cannot be compared, as in dvc). ``outs``: the outputs' paths, whose directories ``add_parents``
+    enters as ``PARENT``."""
 
     def __init__(self) -> None:
         self.entries: dict[str, tuple[str | None, bool, bool]] = {}
         self.unknown: list[str] = []
+        self.outs: list[str] = []
+
+    def add_parents(self, root: str | None = None) -> None:
+        """As dvc's data index, every directory above an output is an entry with no hash, written after
+        the outputs (so over an output there, as dvc's index does); in the workspace (``root``) only those
+        that exist. ``diff`` compares what is inside such a directory, never the directory itself: an
+        output directory that is now only the parent of another output (``remove D.dvc``, ``add D/f``) is
+        neither deleted nor added (N69)."""
+        parents = {p[:i] for p in self.outs for i, c in enumerate(p) if c == "/"}
+        for p in parents:
+            if root is None or os.path.exists(os.path.join(root, p)):
+                self.entries[p] = PARENT
 
     def add(self, repo: Repo, path: str, md5: str | None, legacy: bool) -> None:
         is_dir = bool(md5 and md5.endswith(".dir"))
         self.entries[path] = (md5, is_dir, legacy)
+        self.outs.append(path)
         if not is_dir:
             return
         try:
@@ -55,11 +72,12 @@ def workspace_side(repo: Repo) -> Side:
     for y in pipes:
         paths.extend(o.abspath for s in definition.load(y, repo.root).stages for o in s.outs if o.cache)
     for abspath in paths:
+        path = repo.rel(abspath)
+        side.outs.append(path)
         try:
             res = repo.hasher.hash_path(abspath)
         except MissingError:
             continue
-        path = repo.rel(abspath)
         side.entries[path] = (res.md5, res.is_dir, False)
         if res.is_dir:
             for f in res.files:
@@ -144,7 +162,7 @@ def _inside(root: str, *sides) -> bool:
     """Whether ``root`` lies inside a directory tracked on one of the sides (a granular target naming
     nothing there: no change, no error, as dvc; N64)."""
     parts = root.split("/")
-    return any("/".join(parts[:i]) in side.entries for side in sides for i in range(1, len(parts)))
+    return any(side.entries.get("/".join(parts[:i]), PARENT) != PARENT for side in sides for i in range(1, len(parts)))
 
 
 def keep_under(entries: dict[str, Any], roots: list[str]) -> dict[str, Any]:
@@ -169,12 +187,16 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
         return res  # as dvc: one revision, nothing to compare
     old = side_at_rev(repo, a_rev)
     new = workspace_side(repo) if b_rev is None else side_at_rev(repo, b_rev)
+    old.add_parents()
+    new.add_parents(repo.root if b_rev is None else None)
+    outs = set(old.outs) | set(new.outs)
     if targets:
         roots = target_roots(repo, targets, cwd or os.getcwd())
         for t, r in zip(targets, roots, strict=False):
             if not (keep_under(old.entries, [r]) or keep_under(new.entries, [r]) or _inside(r, old, new)):
                 raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
         old.entries, new.entries = keep_under(old.entries, roots), keep_under(new.entries, roots)
+        outs = set(keep_under(dict.fromkeys(outs), roots)) | {r for r in roots if _inside(r, old, new)}
     unknown = tuple(old.unknown + new.unknown)
     absent: set[tuple[str, bool]] = set()  # old objects not in the cache: listed in bulk (cache.missing)
     if b_rev is None:
@@ -186,21 +208,37 @@ def diff(repo: Repo, a_rev: str | None = None, b_rev: str | None = None, targets
         if unknown and p.startswith(unknown):
             continue
         o, n = old.entries.get(p), new.entries.get(p)
-        if o is None:
-            item = {"path": _shown(p, n), "hash": n[0]}
-            keys[id(item)] = (n[0], n[2]) if n[0] else None
-            res["added"].append(item)
-        elif n is None:
-            item = {"path": _shown(p, o), "hash": o[0]}
-            keys[id(item)] = (o[0], o[2]) if o[0] else None
-            res["deleted"].append(item)
-        elif o[:2] != n[:2]:
-            res["modified"].append({"path": _shown(p, o), "hash": {"old": o[0], "new": n[0]}})
-        if b_rev is None and o is not None and o[0] and (
-                (o[0], bool(o[2])) in absent or not repo.cache.exists_protected(o[0], o[2])):
-            res["not in cache"].append({"path": _shown(p, o), "hash": o[0]})
+        if PARENT in (o, n):  # as dvc's diff: a directory with no hash on either side is not compared
+            continue
+        for _ in range(_walks(p, outs)):
+            _compare(repo, p, o, n, res, keys, absent, b_rev is None)
     res["renamed"] = _renames(res["added"], res["deleted"], keys)
     for items in res.values():
         items.sort(key=lambda it: it["path"]["old"] if isinstance(it["path"], dict) else it["path"])
     return res
+
+
+def _walks(path: str, outs: set[str]) -> int:
+    """How many times dvc's diff meets ``path``: it walks down from every output (of either side) in turn,
+    so a path inside an output nested in another one (``x`` a file output before, ``x/y`` one now) is
+    reported once per output above it, as dvc does (N69)."""
+    parts = path.split("/")
+    return max(1, sum("/".join(parts[:i]) in outs for i in range(1, len(parts) + 1)))
+
+
+def _compare(repo: Repo, p: str, o, n, res: dict[str, list[dict[str, Any]]], keys: dict[int, Any],
+             absent: set[tuple[str, bool]], workspace: bool) -> None:
+    if o is None:
+        item = {"path": _shown(p, n), "hash": n[0]}
+        keys[id(item)] = (n[0], n[2]) if n[0] else None
+        res["added"].append(item)
+    elif n is None:
+        item = {"path": _shown(p, o), "hash": o[0]}
+        keys[id(item)] = (o[0], o[2]) if o[0] else None
+        res["deleted"].append(item)
+    elif o[:2] != n[:2]:
+        res["modified"].append({"path": _shown(p, o), "hash": {"old": o[0], "new": n[0]}})
+    if workspace and o is not None and o[0] and (
+            (o[0], bool(o[2])) in absent or not repo.cache.exists_protected(o[0], o[2])):
+        res["not in cache"].append({"path": _shown(p, o), "hash": o[0]})
 

@@ -24,7 +24,10 @@ def move(repo: Repo, src: str, dst: str, cwd: str | None = None) -> tuple[str, l
             d = resolve_target(repo, dst, cwd)
             if os.path.isdir(d) and not os.path.islink(d) or dst.endswith(("/", os.sep)):
                 d = os.path.join(d, os.path.basename(s))
-            if os.path.lexists(d):
+            # as dvc (fs.move renames over it): an untracked file or symlink at the destination is replaced;
+            # a directory there, or any destination of a directory, is refused (dvc moves the data into that
+            # directory under a temporary name, or fails half-way: "File exists")
+            if os.path.isdir(d) and not os.path.islink(d) or os.path.lexists(d) and os.path.isdir(s):
                 raise PathError(f"'{dst}' exists already")
             pf = pointers.load(ptr, repo.root)
             if len(pf.outs) != 1 or pf.outs[0].abspath != s:

@@ -67,9 +67,12 @@ def load_manifest(cache: ObjectCache, out: Out) -> list[manifest.Entry]:
 
 def checkout_out(
     out: Out, rel: str, hasher: Hasher, cache: ObjectCache, force: bool = False, relink: bool = False,
-    keep_unchanged: bool = False,
+    keep_unchanged: bool = False, dry: bool = False,
 ) -> CheckoutResult:
-    """``keep_unchanged`` (``tide checkout``/``pull``, as dvc-data's ``compare``): a file whose content is
+    """``dry``: the refusals alone (``NeedsForce``), nothing written: ``ops.checkout`` runs it over every
+    output before writing any, as dvc refuses before applying a change (``_check_can_delete``); its
+    ``unchanged`` is 1 only when the output needs nothing written.
+    ``keep_unchanged`` (``tide checkout``/``pull``, as dvc-data's ``compare``): a file whose content is
     the recorded one is left as it is (a plain copy in a link cache stays a copy; its object need not be
     in the cache) unless ``relink``; without it (``add``/``commit``) such a file is relinked when it is not
     linked the way the first cache type links (N38)."""
@@ -79,7 +82,7 @@ def checkout_out(
     if not out.use_cache:
         return res
     if out.is_dir:
-        return _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged)
+        return _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged, dry=dry)
     src = cache.path(out.md5, out.legacy)
     exists = os.path.lexists(out.abspath)
     if exists and os.path.isdir(out.abspath) and not os.path.islink(out.abspath):
@@ -87,6 +90,8 @@ def checkout_out(
             raise NeedsForce(
                 f"'{rel}' is a directory in the workspace but a file is tracked; use --force to replace it"
             )
+        if dry:
+            return res
         remove(out.abspath)
         exists = False
     if exists:
@@ -94,6 +99,8 @@ def checkout_out(
         if cur == out.md5:
             if not relink and (keep_unchanged or _is_link_kind_ok(out.abspath, src, cache.link_types)):
                 if out.isexec and not os.stat(out.abspath).st_mode & 0o111:
+                    if dry:
+                        return res  # a chmod to make: not unchanged
                     set_exec_through_link(out.abspath)  # as dvc-data's compare: isexec differs, chmod u+x
                 res.unchanged += 1
                 return res
@@ -102,6 +109,8 @@ def checkout_out(
                 f"'{rel}' has changes that are not in the cache and would be lost; "
                 "use --force to discard them (or 'tide add' to keep them)"
             )
+    if dry:
+        return res
     if not os.path.exists(src):
         res.failed.append(rel)
         return res
@@ -118,7 +127,7 @@ def checkout_out(
 
 
 def checkout_part(out: Out, part: str, rel: str, hasher: Hasher, cache: ObjectCache, force: bool = False,
-                  relink: bool = False) -> CheckoutResult:
+                  relink: bool = False, dry: bool = False) -> CheckoutResult:
     """Check out only ``part`` (a path inside directory output ``out``: dvc's granular target,
     ``filter_info``): a file of the manifest, or a subdirectory made exactly as the manifest has it
     (files it lacks removed, under the same ``force`` rules as a whole directory). Nothing outside
@@ -141,15 +150,17 @@ def checkout_part(out: Out, part: str, rel: str, hasher: Hasher, cache: ObjectCa
         if not force:
             raise NeedsForce(f"'{rel}' is a file or a symbolic link in the workspace but a directory is tracked; "
                              "use --force to replace it")
+        if dry:
+            return res
         remove(out.abspath)
     sub_rel = f"{rel}/{sub}"
     if file is not None:
         virtual = Out(sub_rel, part, md5=file.md5, hash_name=out.hash_name)
-        r = checkout_out(virtual, sub_rel, hasher, cache, force, relink, keep_unchanged=True)
+        r = checkout_out(virtual, sub_rel, hasher, cache, force, relink, keep_unchanged=True, dry=dry)
     else:
         oid = manifest.tree_oid(manifest.serialize(inside))
         virtual = Out(sub_rel, part, md5=oid, hash_name=out.hash_name)
-        r = _checkout_dir(virtual, sub_rel, hasher, cache, force, relink, CheckoutResult(), True, inside)
+        r = _checkout_dir(virtual, sub_rel, hasher, cache, force, relink, CheckoutResult(), True, inside, dry=dry)
     if r.failed:
         res.failed.append(rel)
     elif r.added or r.modified:
@@ -203,8 +214,9 @@ def _symlinked_dirs(base: str, relpaths) -> list[str]:
     return bad
 
 
-def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=False, entries=None):
-    """``entries``: the manifest's (a part of a directory, ``checkout_part``), not read from the cache."""
+def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=False, entries=None, dry=False):
+    """``entries``: the manifest's (a part of a directory, ``checkout_part``), not read from the cache.
+    ``dry``: as ``checkout_out``'s."""
     if entries is None:
         if not cache.exists(out.md5, out.legacy):
             res.failed.append(rel)
@@ -218,6 +230,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
                 f"'{rel}' is a file or a symbolic link in the workspace but a directory is tracked; "
                 "use --force to replace it"
             )
+        if dry:
+            return res
         remove(out.abspath)
     current = {}
     empty: list[str] = []  # subdirectories with no file below them (Ignore.listing, N57)
@@ -230,6 +244,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
                                  cache.link_types) for e in entries)
         ):
             if keep_unchanged and empty:
+                if dry:
+                    return res  # directories to prune: not unchanged
                 _prune(out.abspath, empty, res)
                 res.modified.append(rel + "/")
             else:
@@ -258,6 +274,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
             f"'{rel}/{linked[0]}' is a symbolic link in the workspace where the tracked data has a directory; "
             "use --force to replace it"
         )
+    if dry:
+        return res
     for d in linked:
         os.unlink(os.path.join(out.abspath, d))
     for p in extra:
