@@ -358,8 +358,9 @@ class Generator:
             if dep not in v.files and dep not in prev_outs and write_lines(dep, b"in\n") not in pre:
                 pre.append(write_lines(dep, b"in\n"))
             s = [f"  s{i}:"]
-            o, u, m, p = f"o{i}", f"u{i}", f"m{i}.json", f"p{i}.csv"
-            kinds = r.sample(("out", "dirout", "uncached", "metric", "metric_cached", "plot"), r.randint(1, 3))
+            o, u, m, p, k = f"o{i}", f"u{i}", f"m{i}.json", f"p{i}.csv", f"k{i}"
+            kinds = r.sample(("out", "dirout", "uncached", "metric", "metric_cached", "plot", "persist",
+                              "persist_uncached"), r.randint(1, 3))
             cmds = []
             outs, metrics, plots = [], [], []
             qd = shlex.quote(dep)
@@ -374,6 +375,20 @@ class Generator:
                 cmds.append(f"cat {qd} {qd} > {u}")
                 outs.append(f"    - {u}:\n        cache: false")
                 prev_outs.append(u)
+            # persist outputs: dvc keeps them across runs (unprotected, never removed, no run cache), so the
+            # commands append and their content depends on the stage's history (N73)
+            if "persist" in kinds:
+                if r.random() < 0.3:      # a directory, its files unprotected one by one
+                    cmds.append(f"mkdir -p {k}d && cat {qd} >> {k}d/f")
+                    outs.append(f"    - {k}d:\n        persist: true")
+                else:
+                    cmds.append(f"cat {qd} >> {k}")
+                    outs.append(f"    - {k}:\n        persist: true")
+                    prev_outs.append(k)
+            if "persist_uncached" in kinds:
+                cmds.append(f"cat {qd} >> {k}u")
+                outs.append(f"    - {k}u:\n        cache: false\n        persist: true")
+                prev_outs.append(f"{k}u")
             if "metric" in kinds or "metric_cached" in kinds:
                 cmds.append(f"wc -c < {qd} | sed 's/ //g; s/.*/{{\"m\": &}}/' > {m}")
                 metrics.append(f"    - {m}" + (":\n        cache: false" if "metric" in kinds else ""))
