@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -509,6 +510,39 @@ def n59_diff_lists_no_entries_of_a_collected_manifest(entry, div, ctx: Ctx) -> b
 
 
 # --- findings being fixed ---------------------------------------------------------------------------
+def _corrupt_file_errors(obj, ours: bool):
+    """``obj`` (a ``metrics``/``params`` ``show``/``diff --json`` report) with the message of each
+    ``*FileCorruptedError`` replaced by None; None when one of dvc's (``ours`` False) does not have the
+    shape N74 explains."""
+    if isinstance(obj, dict):
+        if set(obj) == {"type", "msg"} and str(obj["type"]).endswith("FileCorruptedError"):
+            m = re.fullmatch(r"unable to read: '((?:\.\./)+)[^']*', (JSON|YAML|TOML) file structure is corrupted",
+                             str(obj["msg"]))
+            if not ours and m is None:
+                return None
+            return {"type": obj["type"], "msg": None}
+        out = {}
+        for k, v in obj.items():
+            out[k] = _corrupt_file_errors(v, ours)
+            if out[k] is None and v is not None:
+                return None
+        return out
+    return obj
+
+
+def n74_corrupt_metrics_file_message(entry, div, ctx: Ctx) -> bool:
+    """N74: ``metrics``/``params`` ``show``/``diff --json`` of a file that does not parse: both report dvc's
+    error type (``JSONFileCorruptedError``...); dvc's message names the path relative to the working
+    directory of the file's repository-absolute name (``'../../../m.json'``, outside the repository),
+    tide's names the file relative to the repository and says why (``m.json: invalid JSON (line 2): Extra
+    data``). Only the messages of such errors differ (seed 63001, 43)."""
+    kind, line, a, b = entry
+    if kind != "json" or not re.search(r"(metrics|params) (show|diff)", line):
+        return False
+    x, y = _corrupt_file_errors(a, False), _corrupt_file_errors(b, True)
+    return x is not None and x == y and a != b
+
+
 def n17_cache_object_left_writable(entry, div, ctx: Ctx) -> bool:
     """N17 (open, RELIABILITY.md): a cache object made writable through a link (``chmod u+w`` of a symlinked
     or hardlinked output) is made read-only again by dvc's next ``status``/``diff`` (dvc-data protects an
@@ -567,6 +601,8 @@ DELIBERATE: tuple[Known, ...] = (
           n59_diff_lists_no_entries_of_a_collected_manifest),
     Known("deliberate N54: the tools part ways after a cache object was corrupted", True, True,
           n54_after_an_object_was_corrupted),
+    Known("deliberate N74: metrics/params --json name a corrupt file by its path in the repository", False,
+          False, n74_corrupt_metrics_file_message),
 )
 
 

@@ -251,6 +251,37 @@ def test_n52_names_a_file_inside_a_directory_output(tmp_path):
     assert names({"d/nope": "new", "d": "new"}, {"o": "new", "d": "new"}) == ([], True)  # not in the manifest
 
 
+def test_n74_corrupt_metrics_file_message_only(tmp_path):
+    """N74 (seed 63001 sequence 43): only the message of a corrupt metrics/params file's error differs."""
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = ""
+        mixed = False
+
+    def err(t, m):
+        return {"": {"data": {"m2.json": {"error": {"type": t, "msg": m}}}}}
+
+    def names(line, a, b):
+        op = Op("pm_diff", (Line(argv=tuple(line.split()), json=True),))
+        div = Divergence(0, op, outputs=[(op.lines[0].render(), a, b)])
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    dvc = err("JSONFileCorruptedError", "unable to read: '../../../m2.json', JSON file structure is corrupted")
+    tide = err("JSONFileCorruptedError", "m2.json: invalid JSON (line 2): Extra data")
+    assert names("metrics show --json", dvc, tide) == (["deliberate N74"], False)
+    assert names("params diff --json", dvc, tide) == (["deliberate N74"], False)
+    assert names("metrics show --json", dvc, err("YAMLFileCorruptedError", "x")) == ([], True)  # another type
+    assert names("metrics show --json", err("FileNotFoundError", "a"), err("FileNotFoundError", "b")) == ([], True)
+    other = {"": {"data": {"m2.json": {"data": {"m": 1}}}}}
+    assert names("metrics show --json", {**dvc, "x": 1}, {**tide, "x": 2}) == ([], True)  # more than the message
+    assert names("metrics show --json", other, tide) == ([], True)
+    assert names("status --json", dvc, tide) == ([], True)
+    sane = err("JSONFileCorruptedError", "unable to read: 'm2.json', JSON file structure is corrupted")
+    assert names("metrics show --json", sane, tide) == ([], True)  # dvc's message naming the file rightly
+
+
 def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     """N52-N62 and the widened N7, N15, N17, N31 (seeds 61601 and 61701): each matches its own shape only."""
     dvc_repo = tmp_path / "dvc" / "repo"
