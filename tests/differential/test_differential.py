@@ -560,3 +560,46 @@ def test_n73_persist_outputs_keep_their_history_alike(tmp_path, difftest_env):
         p.close()
     finally:
         r.close()
+
+
+def test_known_predicates_n15_n67_widened_by_seed_63101(tmp_path):
+    """N67 for a directory output (seed 63101, 22): the directories holding the kept file are kept too, and
+    the reports name the output. N62 (N15) where dvc's failed ``commit -f`` stored an ``add --no-commit``
+    directory's manifest first and rewrote nothing (25): tide's ``status`` names the unchanged ``.dvc`` file
+    (not in cache). Each matches its own shape only."""
+    dvc_repo = tmp_path / "dvc" / "repo"
+    dvc_repo.mkdir(parents=True)
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "reflink"
+        mixed = False
+
+    def names(div):
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    st, df = Line(argv=("status", "--json"), json=True).render(), Line(argv=("diff", "--json"), json=True).render()
+    (dvc_repo / "d.dvc").write_text("outs:\n- md5: d751713988987e9331980363e24189ce.dir\n  path: d\n")
+    shard = dvc_repo / ".dvc" / "cache" / "files" / "md5" / "d7"
+    shard.mkdir(parents=True)
+    (shard / "51713988987e9331980363e24189ce.dir").write_text("[]")  # in the cache (else N46's shape)
+    force = Op("checkout", (Line(argv=("checkout", "-q", "--force")),))
+    kept = [("ws:d", None, "dir 755"), ("ws:d/sub", None, "dir 755"), ("ws:d/sub/f", None, "file 644 n1 2B md5=b0")]
+    reports = [(st, {"d.dvc": [{"changed outs": {"d": "deleted"}}]}, {"d.dvc": [{"changed outs": {"d": "modified"}}]}),
+               (df, {}, {"added": [{"path": "d/"}, {"path": "d/sub/f"}], "deleted": [], "modified": []})]
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept, outputs=reports)) == (["deliberate N53"], False)
+    extra = [("ws:d/other", None, "dir 755")]  # a directory of the output holding no kept file: new
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept + extra)) == (["deliberate N53"], True)
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept[:2])) == ([], True)  # no kept file: new
+    # N62: dvc stored d's manifest before failing; d.dvc itself is the same on both sides
+    P.cache_type = "symlink"
+    commit = Op("commit", (Line(argv=("commit", "-q", "-f")),))
+    obj = [("cache:files/md5/d7/51713988987e9331980363e24189ce.dir", "444 ok md5=d751", None)]
+    seen = [(st, {"s3": [1]}, {"d.dvc": [{"changed outs": {"d": "not in cache"}}], "s3": [1]})]
+    assert names(Divergence(0, commit, rcs=[(1, 1)], state=obj, outputs=seen)) == (["deliberate N15"], False)
+    other = [("cache:files/md5/aa/bb.dir", "444 ok md5=aabb", None)]  # another object: d.dvc not explained
+    assert names(Divergence(0, commit, rcs=[(1, 1)], state=other, outputs=seen)) == ([], True)
+    assert names(Divergence(0, commit, rcs=[(0, 0)], state=obj, outputs=seen)) == ([], True)  # nothing failed
