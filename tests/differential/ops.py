@@ -109,6 +109,7 @@ class View:
     commits: int | None = None       # None: counted when first asked (only git_checkout asks)
     repo: Path | None = None
     _git_files: set[str] | None = None
+    persist: bool = False            # dvc.yaml declares a persist output (repro then drawn more often)
 
     @property
     def git_files(self) -> set[str]:
@@ -146,12 +147,11 @@ def scan(repo: Path) -> View:
         else:
             files.append(rel)
     outs = [f[:-4] for f in dvcfiles]
-    stages = []
     y = repo / "dvc.yaml"
-    if y.exists():
-        stages = [ln.strip()[:-1] for ln in y.read_text(errors="replace").splitlines()
-                  if ln.startswith("  ") and not ln.startswith("   ") and ln.strip().endswith(":")]
-    return View(files, dirs, dvcfiles, outs, stages, repo=repo)
+    text = y.read_text(errors="replace") if y.exists() else ""
+    stages = [ln.strip()[:-1] for ln in text.splitlines()
+              if ln.startswith("  ") and not ln.startswith("   ") and ln.strip().endswith(":")]
+    return View(files, dirs, dvcfiles, outs, stages, repo=repo, persist="persist: true" in text)
 
 
 class Generator:
@@ -216,6 +216,8 @@ class Generator:
                 kinds[k] = 1
         if self.pipelines and not v.stages:
             kinds["repro"], kinds["pipeline"] = 2, 7
+        elif self.pipelines and v.persist:   # a persist output's content is its stage's history of runs
+            kinds["repro"] = 12
         kind = r.choices(list(kinds), weights=list(kinds.values()))[0]
         return getattr(self, f"op_{kind}")(v)
 
