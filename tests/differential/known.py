@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -244,11 +245,17 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
             continue
         if not (key.startswith("ws:") and under(key[3:]) and b is not None and _same_data(a, b)):
             return False
+    # commit: the .dvc files (unchanged) of outputs whose object only dvc wrote, e.g. an empty directory's
+    # manifest after `add --no-commit` (tide: "not in cache"; seed 63101, 25)
+    stored = {k[len("cache:files/md5/"):].replace("/", "", 1) for k, a, b in div.state
+              if k.startswith("cache:files/md5/") and a is not None and b is None}
+    shown = ptrs | {o + ".dvc" for o, md5 in _dvc_outs(ctx.repo).items()
+                    if commit and md5 in stored and (ctx.repo / (o + ".dvc")).is_file()}
     for line, a, b in div.outputs:
         if not isinstance(a, dict) or not isinstance(b, dict):
             return False
         if line.endswith("status --json"):  # only the entries of the .dvc files dvc wrote or rewrote differ
-            if not {k for k in set(a) | set(b) if a.get(k) != b.get(k)} <= ptrs:  # (seed 61801, 389: rewrote)
+            if not {k for k in set(a) | set(b) if a.get(k) != b.get(k)} <= shown:  # (seed 61801, 389: rewrote)
                 return False
         elif line.endswith("diff --json"):
             for kind in set(a) | set(b):
@@ -443,7 +450,11 @@ def _kept_by_tide_only(div, ctx: Ctx) -> set[str]:
         return set()
     outs = _dvc_outs(ctx.repo)
     kept = {k[3:] for k, a, b in div.state if k.startswith("ws:") and a is None and str(b).startswith("file ")}
-    return {p for p in kept if any(p == o or p.startswith(o + "/") for o in outs)}
+    kept = {p for p in kept if any(p == o or p.startswith(o + "/") for o in outs)}
+    # the directories holding a kept file of a directory output, which dvc removed with it (seed 63101, 22)
+    dirs = {k[3:] for k, a, b in div.state if k.startswith("ws:") and a is None and str(b).startswith("dir ")}
+    return kept | {d for d in dirs if any(p.startswith(d + "/") for p in kept)
+                   and any(d == o or d.startswith(o + "/") for o in outs)}
 
 
 def _corrupt_objects(root: Path) -> set[str]:
@@ -558,6 +569,39 @@ def n72_status_writes_no_legacy_manifest(entry, div, ctx: Ctx) -> bool:
 
 
 # --- findings being fixed ---------------------------------------------------------------------------
+def _corrupt_file_errors(obj, ours: bool):
+    """``obj`` (a ``metrics``/``params`` ``show``/``diff --json`` report) with the message of each
+    ``*FileCorruptedError`` replaced by None; None when one of dvc's (``ours`` False) does not have the
+    shape N74 explains."""
+    if isinstance(obj, dict):
+        if set(obj) == {"type", "msg"} and str(obj["type"]).endswith("FileCorruptedError"):
+            m = re.fullmatch(r"unable to read: '((?:\.\./)+)[^']*', (JSON|YAML|TOML) file structure is corrupted",
+                             str(obj["msg"]))
+            if not ours and m is None:
+                return None
+            return {"type": obj["type"], "msg": None}
+        out = {}
+        for k, v in obj.items():
+            out[k] = _corrupt_file_errors(v, ours)
+            if out[k] is None and v is not None:
+                return None
+        return out
+    return obj
+
+
+def n74_corrupt_metrics_file_message(entry, div, ctx: Ctx) -> bool:
+    """N74: ``metrics``/``params`` ``show``/``diff --json`` of a file that does not parse: both report dvc's
+    error type (``JSONFileCorruptedError``...); dvc's message names the path relative to the working
+    directory of the file's repository-absolute name (``'../../../m.json'``, outside the repository),
+    tide's names the file relative to the repository and says why (``m.json: invalid JSON (line 2): Extra
+    data``). Only the messages of such errors differ (seed 63001, 43)."""
+    kind, line, a, b = entry
+    if kind != "json" or not re.search(r"(metrics|params) (show|diff)", line):
+        return False
+    x, y = _corrupt_file_errors(a, False), _corrupt_file_errors(b, True)
+    return x is not None and x == y and a != b
+
+
 def n17_cache_object_left_writable(entry, div, ctx: Ctx) -> bool:
     """N17 (open, RELIABILITY.md): a cache object made writable through a link (``chmod u+w`` of a symlinked
     or hardlinked output) is made read-only again by dvc's next ``status``/``diff`` (dvc-data protects an
@@ -620,6 +664,8 @@ DELIBERATE: tuple[Known, ...] = (
           n70_move_onto_a_directory_is_refused),
     Known("deliberate N72: status writes no 2.x-layout manifest of an output dvc.lock lacks", False, False,
           n72_status_writes_no_legacy_manifest),
+    Known("deliberate N74: metrics/params --json name a corrupt file by its path in the repository", False,
+          False, n74_corrupt_metrics_file_message),
 )
 
 

@@ -109,6 +109,7 @@ class View:
     commits: int | None = None       # None: counted when first asked (only git_checkout asks)
     repo: Path | None = None
     _git_files: set[str] | None = None
+    persist: bool = False            # dvc.yaml declares a persist output (repro then drawn more often)
 
     @property
     def git_files(self) -> set[str]:
@@ -146,12 +147,11 @@ def scan(repo: Path) -> View:
         else:
             files.append(rel)
     outs = [f[:-4] for f in dvcfiles]
-    stages = []
     y = repo / "dvc.yaml"
-    if y.exists():
-        stages = [ln.strip()[:-1] for ln in y.read_text(errors="replace").splitlines()
-                  if ln.startswith("  ") and not ln.startswith("   ") and ln.strip().endswith(":")]
-    return View(files, dirs, dvcfiles, outs, stages, repo=repo)
+    text = y.read_text(errors="replace") if y.exists() else ""
+    stages = [ln.strip()[:-1] for ln in text.splitlines()
+              if ln.startswith("  ") and not ln.startswith("   ") and ln.strip().endswith(":")]
+    return View(files, dirs, dvcfiles, outs, stages, repo=repo, persist="persist: true" in text)
 
 
 class Generator:
@@ -216,6 +216,8 @@ class Generator:
                 kinds[k] = 1
         if self.pipelines and not v.stages:
             kinds["repro"], kinds["pipeline"] = 2, 7
+        elif self.pipelines and v.persist:   # a persist output's content is its stage's history of runs
+            kinds["repro"] = 12
         kind = r.choices(list(kinds), weights=list(kinds.values()))[0]
         return getattr(self, f"op_{kind}")(v)
 
@@ -358,8 +360,9 @@ class Generator:
             if dep not in v.files and dep not in prev_outs and write_lines(dep, b"in\n") not in pre:
                 pre.append(write_lines(dep, b"in\n"))
             s = [f"  s{i}:"]
-            o, u, m, p = f"o{i}", f"u{i}", f"m{i}.json", f"p{i}.csv"
-            kinds = r.sample(("out", "dirout", "uncached", "metric", "metric_cached", "plot"), r.randint(1, 3))
+            o, u, m, p, k = f"o{i}", f"u{i}", f"m{i}.json", f"p{i}.csv", f"k{i}"
+            kinds = r.sample(("out", "dirout", "uncached", "metric", "metric_cached", "plot", "persist",
+                              "persist_uncached"), r.randint(1, 3))
             cmds = []
             outs, metrics, plots = [], [], []
             qd = shlex.quote(dep)
@@ -374,6 +377,20 @@ class Generator:
                 cmds.append(f"cat {qd} {qd} > {u}")
                 outs.append(f"    - {u}:\n        cache: false")
                 prev_outs.append(u)
+            # persist outputs: dvc keeps them across runs (unprotected, never removed, no run cache), so the
+            # commands append and their content depends on the stage's history (N73)
+            if "persist" in kinds:
+                if r.random() < 0.3:      # a directory, its files unprotected one by one
+                    cmds.append(f"mkdir -p {k}d && cat {qd} >> {k}d/f")
+                    outs.append(f"    - {k}d:\n        persist: true")
+                else:
+                    cmds.append(f"cat {qd} >> {k}")
+                    outs.append(f"    - {k}:\n        persist: true")
+                    prev_outs.append(k)
+            if "persist_uncached" in kinds:
+                cmds.append(f"cat {qd} >> {k}u")
+                outs.append(f"    - {k}u:\n        cache: false\n        persist: true")
+                prev_outs.append(f"{k}u")
             if "metric" in kinds or "metric_cached" in kinds:
                 cmds.append(f"wc -c < {qd} | sed 's/ //g; s/.*/{{\"m\": &}}/' > {m}")
                 metrics.append(f"    - {m}" + (":\n        cache: false" if "metric" in kinds else ""))

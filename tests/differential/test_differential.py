@@ -6,6 +6,7 @@ reproduces it. ``make torture`` runs the same machinery with a fresh seed (tests
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 import subprocess
 
@@ -248,6 +249,37 @@ def test_n52_names_a_file_inside_a_directory_output(tmp_path):
     assert names({"d/f": "new", "d": "new"}, {"o": "new", "d": "new"}) == (["deliberate N52"], False)
     assert names({"d/in/g": "new", "d": "new"}, {"o": "new", "d": "new"}) == ([], True)  # another object
     assert names({"d/nope": "new", "d": "new"}, {"o": "new", "d": "new"}) == ([], True)  # not in the manifest
+
+
+def test_n74_corrupt_metrics_file_message_only(tmp_path):
+    """N74 (seed 63001 sequence 43): only the message of a corrupt metrics/params file's error differs."""
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = ""
+        mixed = False
+
+    def err(t, m):
+        return {"": {"data": {"m2.json": {"error": {"type": t, "msg": m}}}}}
+
+    def names(line, a, b):
+        op = Op("pm_diff", (Line(argv=tuple(line.split()), json=True),))
+        div = Divergence(0, op, outputs=[(op.lines[0].render(), a, b)])
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    dvc = err("JSONFileCorruptedError", "unable to read: '../../../m2.json', JSON file structure is corrupted")
+    tide = err("JSONFileCorruptedError", "m2.json: invalid JSON (line 2): Extra data")
+    assert names("metrics show --json", dvc, tide) == (["deliberate N74"], False)
+    assert names("params diff --json", dvc, tide) == (["deliberate N74"], False)
+    assert names("metrics show --json", dvc, err("YAMLFileCorruptedError", "x")) == ([], True)  # another type
+    assert names("metrics show --json", err("FileNotFoundError", "a"), err("FileNotFoundError", "b")) == ([], True)
+    other = {"": {"data": {"m2.json": {"data": {"m": 1}}}}}
+    assert names("metrics show --json", {**dvc, "x": 1}, {**tide, "x": 2}) == ([], True)  # more than the message
+    assert names("metrics show --json", other, tide) == ([], True)
+    assert names("status --json", dvc, tide) == ([], True)
+    sane = err("JSONFileCorruptedError", "unable to read: 'm2.json', JSON file structure is corrupted")
+    assert names("metrics show --json", sane, tide) == ([], True)  # dvc's message naming the file rightly
 
 
 def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
@@ -522,7 +554,7 @@ def test_printed_script_reproduces_what_ran(tmp_path, difftest_env):
 def test_simpler_drops_one_stage_or_one_line_at_a_time():
     gen = ops.Generator(random.Random(3))
     view = ops.View(["a"], [], [], [], [], 1)
-    op = next(o for o in (gen.op_pipeline(view) for _ in range(50)) if len(o.info["stages"]) == 3)
+    op = next(o for o in (gen.op_pipeline(view) for _ in range(50)) if len(o.info["stages"]) == 3 and len(o.lines) > 1)
     variants = ops.simpler(op)
     staged = [v for v in variants if len(v.info["stages"]) == 2]
     assert len(staged) == 3
@@ -548,3 +580,76 @@ def test_planted_divergence_is_found_shrunk_and_reported_alike_for_any_jobs(tmp_
     script = one["failures"][0]
     assert ".dvc: dvc file" in script and script.rstrip().splitlines()[-1].startswith("$T add"), script
     assert one == two
+
+
+def test_n73_persist_outputs_keep_their_history_alike(tmp_path, difftest_env):
+    """N73's class in the tester: a generated pipeline with ``persist`` outputs (commands appending to them)
+    reproduced again and again under a hardlink cache, then committed and checked out; dvc and tide must
+    keep the same history in the workspace and leave the same cache (no write through a link into an
+    object). The fixed-seed slices need not draw a persist output; this slice always does."""
+    gen = ops.Generator(random.Random(SEED))
+    view = ops.View(["a"], [], [], [], [], 1)
+    pipeline = next(o for o in (gen.op_pipeline(view) for _ in range(200))
+                    if any(re.search(r"- k\d+d?:\n +persist: true", s) for s in o.info["stages"]))
+    seq = [Op("data", (Line(sh=ops.write_lines("a", b"a\n")),)), pipeline,
+           Op("repro", (Line(argv=("repro", "-q")),)),
+           Op("repro", (Line(argv=("repro", "-q", "-f")),)),
+           Op("append", (Line(sh=ops.write_lines("a", b"2\n", append=True)),)),
+           Op("repro", (Line(argv=("repro", "-q")),)),
+           Op("git_commit", (Line(sh="git add -A && git commit -qm c"),)),
+           Op("checkout", (Line(argv=("checkout", "-q", "--force")),)),
+           Op("repro", (Line(argv=("repro", "-q", "-f")),))]
+    r = engine.Runner(tmp_path / "engine")
+    try:
+        p = r.pair("hardlink", mixed=False)
+        for i, op in enumerate(seq):
+            div = p.step(i, op, observe=i == len(seq) - 1)
+            assert not div, engine.script(seq[:i + 1], div, "hardlink", False, "persist") + "\n".join(div.describe())
+        grown = [f for f in (p.a.root / "repo").rglob("k*") if f.is_file() and f.read_bytes().count(b"\n") >= 3]
+        assert grown, "no persist output kept its history on the dvc side"
+        p.close()
+    finally:
+        r.close()
+
+
+def test_known_predicates_n15_n67_widened_by_seed_63101(tmp_path):
+    """N67 for a directory output (seed 63101, 22): the directories holding the kept file are kept too, and
+    the reports name the output. N62 (N15) where dvc's failed ``commit -f`` stored an ``add --no-commit``
+    directory's manifest first and rewrote nothing (25): tide's ``status`` names the unchanged ``.dvc`` file
+    (not in cache). Each matches its own shape only."""
+    dvc_repo = tmp_path / "dvc" / "repo"
+    dvc_repo.mkdir(parents=True)
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "reflink"
+        mixed = False
+
+    def names(div):
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    st, df = Line(argv=("status", "--json"), json=True).render(), Line(argv=("diff", "--json"), json=True).render()
+    (dvc_repo / "d.dvc").write_text("outs:\n- md5: d751713988987e9331980363e24189ce.dir\n  path: d\n")
+    shard = dvc_repo / ".dvc" / "cache" / "files" / "md5" / "d7"
+    shard.mkdir(parents=True)
+    (shard / "51713988987e9331980363e24189ce.dir").write_text("[]")  # in the cache (else N46's shape)
+    force = Op("checkout", (Line(argv=("checkout", "-q", "--force")),))
+    kept = [("ws:d", None, "dir 755"), ("ws:d/sub", None, "dir 755"), ("ws:d/sub/f", None, "file 644 n1 2B md5=b0")]
+    reports = [(st, {"d.dvc": [{"changed outs": {"d": "deleted"}}]}, {"d.dvc": [{"changed outs": {"d": "modified"}}]}),
+               (df, {}, {"added": [{"path": "d/"}, {"path": "d/sub/f"}], "deleted": [], "modified": []})]
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept, outputs=reports)) == (["deliberate N53"], False)
+    extra = [("ws:d/other", None, "dir 755")]  # a directory of the output holding no kept file: new
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept + extra)) == (["deliberate N53"], True)
+    assert names(Divergence(0, force, rcs=[(1, 1)], state=kept[:2])) == ([], True)  # no kept file: new
+    # N62: dvc stored d's manifest before failing; d.dvc itself is the same on both sides
+    P.cache_type = "symlink"
+    commit = Op("commit", (Line(argv=("commit", "-q", "-f")),))
+    obj = [("cache:files/md5/d7/51713988987e9331980363e24189ce.dir", "444 ok md5=d751", None)]
+    seen = [(st, {"s3": [1]}, {"d.dvc": [{"changed outs": {"d": "not in cache"}}], "s3": [1]})]
+    assert names(Divergence(0, commit, rcs=[(1, 1)], state=obj, outputs=seen)) == (["deliberate N15"], False)
+    other = [("cache:files/md5/aa/bb.dir", "444 ok md5=aabb", None)]  # another object: d.dvc not explained
+    assert names(Divergence(0, commit, rcs=[(1, 1)], state=other, outputs=seen)) == ([], True)
+    assert names(Divergence(0, commit, rcs=[(0, 0)], state=obj, outputs=seen)) == ([], True)  # nothing failed
