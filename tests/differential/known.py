@@ -457,7 +457,7 @@ def _kept_by_tide_only(div, ctx: Ctx) -> set[str]:
                    and any(d == o or d.startswith(o + "/") for o in outs)}
 
 
-def _corrupt_objects(root: Path) -> set[str]:
+def corrupt_objects(root: Path) -> set[str]:
     """Oids of the objects in ``root``'s cache whose content no longer matches their name (written through a
     link: root ignores their read-only mode)."""
     import hashlib
@@ -481,9 +481,12 @@ def n54_after_an_object_was_corrupted(div, ctx: Ctx) -> bool:
     that linked an output trusts its state database (unchanged), the other hashes the bytes (modified);
     dvc's ``commit`` refuses, tide's stores the content again (N61); links and pulls differ. Any divergence
     from then on is this one and the sequence stops (seed 61601: 128; 61701: 336, 997; 61801: 42, 903,
-    1599). Corrupt caches are the crash and fuzz parts' subject."""
+    1599; 63501: 25, where dvc's status deleted the object in the step that diverged). Corrupt caches are the
+    crash and fuzz parts' subject."""
+    if getattr(ctx.pair, "corrupted", False):  # seen after an earlier step's op (engine.Pair.step)
+        return True
     roots = [ctx.pair.a.root / c for c in ["repo", *getattr(ctx.pair.a, "clones", [])]]
-    return any(_corrupt_objects(r) for r in roots if r.is_dir())
+    return any(corrupt_objects(r) for r in roots if r.is_dir())
 
 
 def n58_checkout_removes_the_emptied_directories(entry, div, ctx: Ctx) -> bool:

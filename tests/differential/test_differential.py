@@ -282,6 +282,31 @@ def test_n74_corrupt_metrics_file_message_only(tmp_path):
     assert names("metrics show --json", sane, tide) == ([], True)  # dvc's message naming the file rightly
 
 
+def test_n54_holds_once_a_corrupt_object_was_seen(tmp_path):
+    """N54 (seed 63501 sequence 25): dvc's status deleted the corrupt object in the step that diverged; the
+    pair remembers it was seen (engine.Pair.step), so the step is still N54's, and only then."""
+    (tmp_path / "dvc" / "repo").mkdir(parents=True)
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "symlink"
+        mixed = True
+        corrupted = False
+
+    def names():
+        op = Op("chmod", (Line(sh="chmod +x b"),))
+        diff = Line(argv=("diff", "--json"), json=True).render()
+        div = Divergence(0, op, outputs=[(diff, {"added": [{"path": "b"}]}, {"added": []})])
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    assert names() == ([], True)
+    P.corrupted = True
+    assert names() == (["deliberate N54"], False)
+
+
 def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     """N52-N62 and the widened N7, N15, N17, N31 (seeds 61601 and 61701): each matches its own shape only."""
     dvc_repo = tmp_path / "dvc" / "repo"
