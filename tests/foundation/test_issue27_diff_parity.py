@@ -166,6 +166,11 @@ def test_issue27_n10_metrics_show_json_errors_have_dvcs_shape(both):
         r.sh("echo 'x: [' > m.yaml")
     got = [r.j("metrics", "show", "m.yaml", "--json") for r in both]
     assert [g[""]["data"]["m.yaml"]["error"]["type"] for g in got] == ["YAMLFileCorruptedError"] * 2
+    for r in both:  # an empty JSON file is corrupt (an empty YAML file is {}): seed 62001 sequence 1927
+        r.sh(": > e.json; : > e.yaml")
+    got = [r.j("metrics", "show", "e.json", "e.yaml", "--json")[""]["data"] for r in both]
+    assert [g["e.json"]["error"]["type"] for g in got] == ["JSONFileCorruptedError"] * 2
+    assert [g["e.yaml"] for g in got] == [{"data": {}}] * 2
     for r in both:
         r.sh("printf 'stages:\\n  s:\\n    cmd: x\\n    bogus: 1\\n' > dvc.yaml")
     got = [r.j("metrics", "show", "-a", "--json") for r in both]
@@ -195,17 +200,16 @@ def test_issue27_n11_repro_checks_params_before_running(both, params):
 
 
 @pytest.mark.parametrize("params", [None, "x: 1"], ids=["no-file", "no-key"])
-def test_issue27_n11_failing_params_check_keeps_previous_outputs(both, params):
-    """Deliberate difference (docs/versioning.md): dvc deletes the outputs, then fails; tide fails
-    first. Neither runs the command."""
-    dvc_repo, tide_repo = both
+def test_issue27_n11_failing_params_check_removes_previous_outputs(both, params):
+    """As dvc (N65, was a deliberate difference until session 13): the outputs are removed, then the
+    missing parameter fails the stage. Neither runs the command."""
     for r in both:
         r.sh(f"echo 2 > a; printf '{STAGE_N11}' > dvc.yaml; echo old > m.json; echo old > o")
         if params:
             r.sh(f"echo '{params}' > params.yaml")
         assert r.t("repro", "-q", check=False).returncode != 0, r.name
-    assert "o" not in dvc_repo.ls()
-    assert (tide_repo.path / "o").read_text() == "old\n" and (tide_repo.path / "m.json").read_text() == "old\n"
+    assert both[0].ls() == both[1].ls()
+    assert not {"o", "m.json"} & set(both[1].ls())
 
 
 def test_issue27_diff_targets_limit_the_comparison(both):

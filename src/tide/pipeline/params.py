@@ -21,7 +21,7 @@ def parse_text(text: str, name: str, where: str) -> Any:
     ext = os.path.splitext(name)[1].lower()
     if ext == ".json":
         try:
-            return json.loads(text) if text.strip() else {}
+            return json.loads(text)  # an empty file too is corrupt, as dvc's parse_json (YAML/TOML: {})
         except json.JSONDecodeError as exc:
             raise FileFormatError(f"{where}: invalid JSON (line {exc.lineno}): {exc.msg}")
         except RecursionError:  # found by fuzzing, as the cases below
