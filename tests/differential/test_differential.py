@@ -307,6 +307,34 @@ def test_n54_holds_once_a_corrupt_object_was_seen(tmp_path):
     assert names() == (["deliberate N54"], False)
 
 
+def test_n16_move_relinks_a_changed_file_to_an_object_dvc_had(tmp_path):
+    """N16 widened (seed 62001 sequence 753): ``move`` of a file changed since ``add --no-commit``, whose new
+    content another output already has in the cache: dvc links it to that object (no extra object), tide
+    leaves the file as it is. Only when the content is not what the .dvc file records."""
+    dvc_repo, tide_repo = tmp_path / "dvc" / "repo", tmp_path / "tide" / "repo"
+    dvc_repo.mkdir(parents=True)
+    tide_repo.mkdir(parents=True)
+    two, a = "26ab0db90d72e28ad0ba1e22ee510510", "60b725f10c9c85c70d97880dfe8191b3"  # "2\n", "a\n"
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "symlink"
+        mixed = False
+
+    def names(recorded):
+        (dvc_repo / "y.dvc").write_text(f"outs:\n- md5: {recorded}\n  path: y\n")
+        (tide_repo / "y").write_text("a\n")
+        move = Op("move", (Line(argv=("move", "-q", "x", "y")),))
+        state = [("ws:y", f"link -> <ROOT>/repo/.dvc/cache/files/md5/{a[:2]}/{a[2:]}", f"file 644 n1 2B md5={a}")]
+        div = Divergence(0, move, state=state)
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    assert names(two) == (["deliberate N16"], False)
+    assert names(a) == ([], True)  # the recorded content: dvc's link is no move-time commit
+
+
 def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     """N52-N62 and the widened N7, N15, N17, N31 (seeds 61601 and 61701): each matches its own shape only."""
     dvc_repo = tmp_path / "dvc" / "repo"
