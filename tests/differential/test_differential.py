@@ -119,7 +119,13 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     with sqlite3.connect(state / "state.db") as db:
         db.execute("CREATE TABLE links (path TEXT, md5 TEXT, stamp TEXT)")
         db.execute("INSERT INTO links VALUES ('h', 'd751', NULL)")
+    assert names(Divergence(0, checkout, state=[kept])) == (["deliberate N12"], False)  # its data in no cache
+    (tmp_path / "tide" / "repo" / "h").write_text("hello\n")  # ... in tide's cache (seed 62001 sequence 161)
+    obj = tmp_path / "tide" / "repo" / ".dvc" / "cache" / "files" / "md5" / "b1" / "946ac92492d2347c6235b4d2611184"
+    obj.parent.mkdir(parents=True)
+    obj.write_text("hello\n")
     assert names(Divergence(0, checkout, state=[kept])) == ([], True)  # tide wrote it and kept it: new
+    (tmp_path / "tide" / "repo" / "h").unlink()
     (state / "state.db").unlink()
     pull_op = Op("pull", (Line(argv=("pull", "-q", "--force")),))
     assert names(Divergence(0, pull_op, state=[kept])) == (["deliberate N12"], False)
@@ -188,6 +194,8 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     with sqlite3.connect(state / "state.db") as db:  # pure mode: tide wrote it (a link record) and kept it
         db.execute("CREATE TABLE links (path TEXT, md5 TEXT, stamp TEXT)")
         db.execute("INSERT INTO links VALUES ('ü', '0', NULL)")
+    (tmp_path / "tide" / "repo" / "ü").mkdir()
+    (tmp_path / "tide" / "repo" / "ü" / "a").write_text("hello\n")  # its content in tide's cache
     assert names(Divergence(0, Op("git_checkout", back), state=gone)) == ([], True)
     (state / "state.db").unlink()
     assert names(Divergence(0, Op("git_checkout", back), state=gone)) == (["deliberate N12"], False)  # no record
@@ -333,6 +341,40 @@ def test_n16_move_relinks_a_changed_file_to_an_object_dvc_had(tmp_path):
 
     assert names(two) == (["deliberate N16"], False)
     assert names(a) == ([], True)  # the recorded content: dvc's link is no move-time commit
+
+
+def test_n43_gc_keeps_what_an_uncached_manifest_may_name(tmp_path):
+    """Seed 62001 sequences 952 and 519: gc -w -f while a directory's manifest is in no cache (add --no-commit):
+    dvc deleted objects tide kept, or tide refused; only while such a manifest is missing."""
+    dvc_repo = tmp_path / "dvc" / "repo"
+    dvc_repo.mkdir(parents=True)
+    (tmp_path / "tide" / "repo").mkdir(parents=True)
+    import hashlib
+
+    manifest = hashlib.md5(b"[]").hexdigest() + ".dir"
+    (dvc_repo / "d.dvc").write_text(f"outs:\n- md5: {manifest}\n  path: d\n")
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        cache_type = "copy"
+        mixed = False
+
+    def names(**kw):
+        div = Divergence(0, Op("gc", (Line(argv=("gc", "-w", "-f", "-q")),)), **kw)
+        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
+        return [k.name.split(":")[0] for k in div.known], div.new
+
+    kept = [("cache:files/md5/60/b725f10c9c85c70d97880dfe8191b3", None, "444 ok md5=60b725f10c9c85c70d97880dfe8191b3")]
+    refused = [("$T gc -w -f -q", 0, 1)]
+    assert names(state=kept) == (["deliberate N43"], False)
+    assert names(exits=refused, state=kept) == (["deliberate N43"], False)
+    assert names(exits=[("$T gc -w -f -q", 1, 0)]) == ([], True)  # dvc failing: new
+    assert names(state=[(kept[0][0], kept[0][2], None)]) == ([], True)  # dvc kept more: new
+    where = dvc_repo / ".dvc" / "cache" / "files" / "md5" / manifest[:2]
+    where.mkdir(parents=True)
+    (where / manifest[2:]).write_text("[]")
+    assert names(state=kept) == ([], True)  # the manifest is in the cache: new
 
 
 def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
@@ -511,7 +553,11 @@ def test_known_predicates_n7_n53_checkout_shapes_of_seed_61801(tmp_path):
     assert names(Divergence(0, back, rcs=[(0, 0), (0, 1)], exits=fails)) == ([], True)  # no dangling link: new
     (dvc_repo / ".hidden").symlink_to(tmp_path / "nowhere")
     assert names(Divergence(0, back, rcs=[(0, 0), (0, 1)], exits=fails)) == (["deliberate N7"], False)
+    (dvc_repo / ".hidden.dvc").write_text("outs:\n- md5: 26ab\n  path: .hidden\n")
     assert names(Divergence(0, back, rcs=[(0, 0), (1, 0)], exits=[("$T checkout -q", 1, 0)])) == ([], True)
+    (dvc_repo / ".hidden.dvc").unlink()  # seed 62001, 1894: dvc's checkout trips over a link nothing tracks
+    assert names(Divergence(0, back, rcs=[(0, 0), (1, 0)], exits=[("$T checkout -q", 1, 0)])) == (
+        ["deliberate N7"], False)
 
 
 def test_known_predicates_n70_n72_match_one_shape_each(tmp_path):
