@@ -701,7 +701,7 @@ DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N27: status/diff report the output N27 kept (mixed)", True, False,
           n27_reports_of_the_kept_output),
     Known("deliberate N31: add keeps the file's mode", True, False, n31_add_keeps_the_files_mode),
-    Known("deliberate N7: status/diff fail on dvc's dangling link", False, False, n7_reports_fail_on_the_dangling_link),
+    Known("deliberate N7: status/diff/checkout fail on dvc's dangling link", False, False, n7_reports_fail_on_the_dangling_link),
     Known("deliberate N52: status -c names one of the same-content outputs", False, False,
           n52_cloud_status_names_one_of_the_same_content_outputs),
     Known("deliberate N53: reflink-only checkout: dvc copies after its first failure, deletes a changed file (N67)",
