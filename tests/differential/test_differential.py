@@ -224,14 +224,34 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, force, state=kept_dir), d_dvc) == ([], True)  # its manifest is in the cache: new
 
 
+def _fake_pair(tmp_path, cache_type: str = "copy", mixed: bool = False):
+    """A pair as ``known`` sees it: the two repositories under ``tmp_path`` (created), no tools."""
+    for side in ("dvc", "tide"):
+        (tmp_path / side / "repo").mkdir(parents=True, exist_ok=True)
+
+    class P:
+        a = engine.Side(tmp_path / "dvc", {}, {})
+        b = engine.Side(tmp_path / "tide", {}, {})
+        corrupted = False
+
+    P.cache_type, P.mixed = cache_type, mixed
+    return P
+
+
+def _classified(pair, div) -> tuple[list[str], bool]:
+    """(the known classes explaining ``div``, whether any part of it is new)."""
+    div.classify(known.Ctx(pair, ops.View([], [], [], [], [], 1)))
+    return [k.name.split(":")[0] for k in div.known], div.new
+
+
 def test_n52_names_a_file_inside_a_directory_output(tmp_path):
     """N52 widened (seed 61801 sequence 187): dvc names the shared object by a file inside a directory output
     (read from the directory's manifest), tide by a file output of the same content."""
     import hashlib
     import json
 
+    pair = _fake_pair(tmp_path)
     dvc_repo = tmp_path / "dvc" / "repo"
-    (tmp_path / "tide" / "repo").mkdir(parents=True)
     one, two = "b026324c6904b2a9cb4b88d6d61c81d1", "26ab0db90d72e28ad0ba1e22ee510510"
     text = json.dumps([{"md5": one, "relpath": "f"}, {"md5": two, "relpath": "in/g"}])
     manifest = hashlib.md5(text.encode()).hexdigest() + ".dir"  # an intact object (else N54's class)
@@ -242,17 +262,9 @@ def test_n52_names_a_file_inside_a_directory_output(tmp_path):
         f"schema: '2.0'\nstages:\n  s:\n    cmd: x\n    outs:\n    - path: d\n      md5: {manifest}\n"
         f"    - path: o\n      md5: {one}\n")
 
-    class P:
-        a = engine.Side(tmp_path / "dvc", {}, {})
-        b = engine.Side(tmp_path / "tide", {}, {})
-        cache_type = "copy"
-        mixed = False
-
     def names(a, b):
         cloud = Op("status_cloud", (Line(argv=("status", "-c", "--json"), json=True),))
-        div = Divergence(0, cloud, outputs=[(cloud.lines[0].render(), a, b)])
-        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
-        return [k.name.split(":")[0] for k in div.known], div.new
+        return _classified(pair, Divergence(0, cloud, outputs=[(cloud.lines[0].render(), a, b)]))
 
     assert names({"d/f": "new", "d": "new"}, {"o": "new", "d": "new"}) == (["deliberate N52"], False)
     assert names({"d/in/g": "new", "d": "new"}, {"o": "new", "d": "new"}) == ([], True)  # another object
@@ -293,25 +305,15 @@ def test_n74_corrupt_metrics_file_message_only(tmp_path):
 def test_n54_holds_once_a_corrupt_object_was_seen(tmp_path):
     """N54 (seed 63501 sequence 25): dvc's status deleted the corrupt object in the step that diverged; the
     pair remembers it was seen (engine.Pair.step), so the step is still N54's, and only then."""
-    (tmp_path / "dvc" / "repo").mkdir(parents=True)
-    (tmp_path / "tide" / "repo").mkdir(parents=True)
-
-    class P:
-        a = engine.Side(tmp_path / "dvc", {}, {})
-        b = engine.Side(tmp_path / "tide", {}, {})
-        cache_type = "symlink"
-        mixed = True
-        corrupted = False
+    pair = _fake_pair(tmp_path, "symlink", mixed=True)
 
     def names():
         op = Op("chmod", (Line(sh="chmod +x b"),))
         diff = Line(argv=("diff", "--json"), json=True).render()
-        div = Divergence(0, op, outputs=[(diff, {"added": [{"path": "b"}]}, {"added": []})])
-        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
-        return [k.name.split(":")[0] for k in div.known], div.new
+        return _classified(pair, Divergence(0, op, outputs=[(diff, {"added": [{"path": "b"}]}, {"added": []})]))
 
     assert names() == ([], True)
-    P.corrupted = True
+    pair.corrupted = True
     assert names() == (["deliberate N54"], False)
 
 
@@ -319,25 +321,16 @@ def test_n16_move_relinks_a_changed_file_to_an_object_dvc_had(tmp_path):
     """N16 widened (seed 62001 sequence 753): ``move`` of a file changed since ``add --no-commit``, whose new
     content another output already has in the cache: dvc links it to that object (no extra object), tide
     leaves the file as it is. Only when the content is not what the .dvc file records."""
+    pair = _fake_pair(tmp_path, "symlink")
     dvc_repo, tide_repo = tmp_path / "dvc" / "repo", tmp_path / "tide" / "repo"
-    dvc_repo.mkdir(parents=True)
-    tide_repo.mkdir(parents=True)
     two, a = "26ab0db90d72e28ad0ba1e22ee510510", "60b725f10c9c85c70d97880dfe8191b3"  # "2\n", "a\n"
-
-    class P:
-        a = engine.Side(tmp_path / "dvc", {}, {})
-        b = engine.Side(tmp_path / "tide", {}, {})
-        cache_type = "symlink"
-        mixed = False
 
     def names(recorded):
         (dvc_repo / "y.dvc").write_text(f"outs:\n- md5: {recorded}\n  path: y\n")
         (tide_repo / "y").write_text("a\n")
         move = Op("move", (Line(argv=("move", "-q", "x", "y")),))
         state = [("ws:y", f"link -> <ROOT>/repo/.dvc/cache/files/md5/{a[:2]}/{a[2:]}", f"file 644 n1 2B md5={a}")]
-        div = Divergence(0, move, state=state)
-        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
-        return [k.name.split(":")[0] for k in div.known], div.new
+        return _classified(pair, Divergence(0, move, state=state))
 
     assert names(two) == (["deliberate N16"], False)
     assert names(a) == ([], True)  # the recorded content: dvc's link is no move-time commit
@@ -346,24 +339,15 @@ def test_n16_move_relinks_a_changed_file_to_an_object_dvc_had(tmp_path):
 def test_n43_gc_keeps_what_an_uncached_manifest_may_name(tmp_path):
     """Seed 62001 sequences 952 and 519: gc -w -f while a directory's manifest is in no cache (add --no-commit):
     dvc deleted objects tide kept, or tide refused; only while such a manifest is missing."""
-    dvc_repo = tmp_path / "dvc" / "repo"
-    dvc_repo.mkdir(parents=True)
-    (tmp_path / "tide" / "repo").mkdir(parents=True)
     import hashlib
 
+    pair = _fake_pair(tmp_path)
+    dvc_repo = tmp_path / "dvc" / "repo"
     manifest = hashlib.md5(b"[]").hexdigest() + ".dir"
     (dvc_repo / "d.dvc").write_text(f"outs:\n- md5: {manifest}\n  path: d\n")
 
-    class P:
-        a = engine.Side(tmp_path / "dvc", {}, {})
-        b = engine.Side(tmp_path / "tide", {}, {})
-        cache_type = "copy"
-        mixed = False
-
     def names(**kw):
-        div = Divergence(0, Op("gc", (Line(argv=("gc", "-w", "-f", "-q")),)), **kw)
-        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
-        return [k.name.split(":")[0] for k in div.known], div.new
+        return _classified(pair, Divergence(0, Op("gc", (Line(argv=("gc", "-w", "-f", "-q")),)), **kw))
 
     kept = [("cache:files/md5/60/b725f10c9c85c70d97880dfe8191b3", None, "444 ok md5=60b725f10c9c85c70d97880dfe8191b3")]
     refused = [("$T gc -w -f -q", 0, 1)]
