@@ -526,12 +526,27 @@ def n54_after_an_object_was_corrupted(div, ctx: Ctx) -> bool:
 def n58_checkout_removes_the_emptied_directories(entry, div, ctx: Ctx) -> bool:
     """N58: a stale output removed by ``checkout`` (after ``git checkout``) whose links dvc recorded file by
     file (``add D/f`` of a file inside a tracked directory D re-adds D and records D/f): dvc removes the
-    files and leaves D's directories empty; tide removes D (seed 61701 sequence 317)."""
+    files and leaves D's directories empty; tide removes D (seed 61701 sequence 317). Where dvc's record of
+    D's other files was dropped by that ``add``, it leaves those files too: each an untracked copy of an
+    object its cache holds, so tide's removal loses nothing (seed 64001 sequence 126)."""
     kind, key, a, b = entry
     if div.op.kind not in LINKING_OPS or kind != "state" or not key.startswith("ws:") or b is not None:
         return False
-    p = ctx.repo / key[3:]
-    return str(a).startswith("dir ") and p.is_dir() and not any(q.is_file() or q.is_symlink() for q in p.rglob("*"))
+    rel = key[3:]
+    p = ctx.repo / rel
+    parts = rel.split("/")
+    outs = _dvc_outs(ctx.repo)
+    if any("/".join(parts[:i]) in outs for i in range(1, len(parts) + 1)):
+        return False  # dvc still tracks it
+    if str(a).startswith("dir ") and p.is_dir() and not p.is_symlink():
+        left = [q for q in p.rglob("*") if q.is_file() or q.is_symlink()]
+    elif str(a).startswith("file ") and p.is_file() and not p.is_symlink():
+        left = [p]
+    else:
+        return False
+    cache = ctx.repo / ".dvc" / "cache" / "files" / "md5"
+    return all(not q.is_symlink() and (m := _md5_of(q)) is not None and (cache / m[:2] / m[2:]).is_file()
+               for q in left)
 
 
 def n59_diff_lists_no_entries_of_a_collected_manifest(entry, div, ctx: Ctx) -> bool:
@@ -707,7 +722,7 @@ DELIBERATE: tuple[Known, ...] = (
           n52_cloud_status_names_one_of_the_same_content_outputs),
     Known("deliberate N53: reflink-only checkout: dvc copies after its first failure, deletes a changed file (N67)",
           True, False, n53_reflink_only_checkout_copies_after_a_failure),
-    Known("deliberate N58: dvc leaves the directories of a stale output it removed file by file", True, False,
+    Known("deliberate N58: dvc leaves parts of a stale output it removed file by file", True, False,
           n58_checkout_removes_the_emptied_directories),
     Known("deliberate N59: diff lists no entries of a collected manifest (mixed)", False, False,
           n59_diff_lists_no_entries_of_a_collected_manifest),

@@ -412,6 +412,13 @@ def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     assert names(Divergence(0, checkout, state=emptied)) == (["deliberate N58"], False)
     (dvc_repo / "d" / "e" / "f").write_text("x")
     assert names(Divergence(0, checkout, state=emptied)) == ([], True)  # a file left in it: new
+    (objects / "9d").mkdir()
+    (objects / "9d" / "d4e461268c8034f5c8564e155c67a6").write_text("x")  # ... whose object dvc's cache holds
+    left = [*emptied, ("ws:d/e/f", "file 644 n1 1B md5=9dd4e461268c8034f5c8564e155c67a6", None)]
+    assert names(Divergence(0, checkout, state=left)) == (["deliberate N58"], False)  # seed 64001, 126
+    (dvc_repo / "d.dvc").write_text("outs:\n- md5: 9dd4e461268c8034f5c8564e155c67a6\n  path: d\n")
+    assert names(Divergence(0, checkout, state=left)) == ([], True)  # dvc still tracks d: new
+    (dvc_repo / "d.dvc").unlink()
     # N59: dvc's diff also lists the files of a directory tide reports not in cache
     df = Line(argv=("diff", "--json"), json=True).render()
     a = {"deleted": [{"path": "d/"}, {"path": "d/x"}], "not in cache": [{"path": "d/"}, {"path": "d/x"}]}
