@@ -506,19 +506,11 @@ def test_known_predicates_n7_n53_checkout_shapes_of_seed_61801(tmp_path):
     """N67 (N53 widened): reflink only, ``checkout --force`` over a changed file; both fail, dvc deleted the
     file before its link failed, tide kept it (seed 61801, 47). N7 through ``git checkout -f`` then
     ``checkout`` of an ``add --no-commit`` output git had removed (775). Each matches its own shape only."""
+    P = _fake_pair(tmp_path, "reflink")
     dvc_repo = tmp_path / "dvc" / "repo"
-    dvc_repo.mkdir(parents=True)
-    (tmp_path / "tide" / "repo").mkdir(parents=True)
-
-    class P:
-        a = engine.Side(tmp_path / "dvc", {}, {})
-        b = engine.Side(tmp_path / "tide", {}, {})
-        cache_type = "reflink"
-        mixed = False
 
     def names(div):
-        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
-        return [k.name.split(":")[0] for k in div.known], div.new
+        return _classified(P, div)
 
     (dvc_repo / "x.dvc").write_text("outs:\n- md5: 26ab\n  path: x\n")
     force = Op("checkout", (Line(argv=("checkout", "-q", "--force")),))
@@ -707,19 +699,11 @@ def test_known_predicates_n15_n67_widened_by_seed_63101(tmp_path):
     the reports name the output. N62 (N15) where dvc's failed ``commit -f`` stored an ``add --no-commit``
     directory's manifest first and rewrote nothing (25): tide's ``status`` names the unchanged ``.dvc`` file
     (not in cache). Each matches its own shape only."""
+    P = _fake_pair(tmp_path, "reflink")
     dvc_repo = tmp_path / "dvc" / "repo"
-    dvc_repo.mkdir(parents=True)
-    (tmp_path / "tide" / "repo").mkdir(parents=True)
-
-    class P:
-        a = engine.Side(tmp_path / "dvc", {}, {})
-        b = engine.Side(tmp_path / "tide", {}, {})
-        cache_type = "reflink"
-        mixed = False
 
     def names(div):
-        div.classify(known.Ctx(P, ops.View([], [], [], [], [], 1)))
-        return [k.name.split(":")[0] for k in div.known], div.new
+        return _classified(P, div)
 
     st, df = Line(argv=("status", "--json"), json=True).render(), Line(argv=("diff", "--json"), json=True).render()
     (dvc_repo / "d.dvc").write_text("outs:\n- md5: d751713988987e9331980363e24189ce.dir\n  path: d\n")
