@@ -69,11 +69,21 @@ def _read(store, ref) -> bytes:
         return f.read()
 
 
-@pytest.mark.parametrize("kind", ["local", "s3", "ssh", "webdav", "gs", "gdrive", "webhdfs"])
+@pytest.mark.parametrize("kind", ["local", "s3", "ssh", "webdav", "gs", "azure", "http", "gdrive", "webhdfs"])
 def test_issue23_chunked_store_conformance_over_backends(kind, make_case, tmp_path):
-    """put/flush/has_many/stream/size/ages/gc/verify of the chunked format over each backend."""
+    """put/flush/has_many/stream/size/ages/gc/verify of the chunked format over each backend; plain HTTP,
+    which cannot list (so no pusher could find another's index files), is refused in one line."""
     case = make_case(kind)
     store = _store(case, tmp_path, pack=16 << 10)
+    if kind == "http":
+        from tide.core.errors import StorageError
+
+        ref, path = _obj(tmp_path, b"x\n")
+        for call in (lambda: store.has_many([ref], 4), lambda: _push(store, [(ref, path)])):
+            with pytest.raises(StorageError, match="cannot be listed, which the chunked format needs") as e:
+                call()
+            assert "\n" not in str(e.value)
+        return
     big = _csv(3000)  # ~90 KB: many chunks, several packs (compressed)
     small = [_obj(tmp_path, f"small file {i}\n".encode()) for i in range(30)]
     bigref = _obj(tmp_path, big)
