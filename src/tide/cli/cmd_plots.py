@@ -156,13 +156,13 @@ def _vega(args, targets, revs):
 
 
 def _png(args, targets, revs):
-    from tide.cli.output import emit_json, repo
+    from tide.cli.output import emit_json, repo, warn
     from tide.ops.plots import render
 
     props = _props(args)
     res = render(repo(), targets, revs, args.out, props)
     for err in res.errors:
-        print(f"WARNING: {err}")
+        warn([f"WARNING: {err}"])
     if args.json:
         emit_json({"index": res.index, "images": res.images, "errors": res.errors})
     elif not args.quiet:

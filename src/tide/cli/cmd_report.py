@@ -10,12 +10,12 @@ def register(p):
 
 
 def run(args):
-    from tide.cli.output import repo
+    from tide.cli.output import repo, warn
     from tide.ops.report import build
 
     rep = build(repo(), args.base, args.head, args.out, args.title, args.include, not args.no_plots, args.precision)
     for w in rep.warnings:
-        print(f"WARNING: {w}")
+        warn([f"WARNING: {w}"])
     if not args.quiet:
         print(f"Wrote {args.out} ({len(rep.images)} image(s)); post it with: tide comment create {args.out}")
     return 0

@@ -32,7 +32,7 @@ def register(p):
 
 
 def run(args):
-    from tide.cli.output import git_hint, repo
+    from tide.cli.output import git_hint, repo, warn
 
     r = repo()
     if args.action == "list":
@@ -59,7 +59,7 @@ def run(args):
             from tide.ops.repro import ReproRequest, reproduce
 
             res = reproduce(r, ReproRequest(targets=(args.name,), single_item=True),
-                            say=(lambda line: None) if args.quiet else print)
+                            say=(lambda line: None) if args.quiet else print, warn=lambda line: warn([line]))
             files = list(dict.fromkeys(files + res.git_files))
     git_hint(sorted(set(files)), False, args.quiet, r.root)
     return 0

@@ -114,9 +114,10 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
     if interactive and confirm is None:
         raise UsageError("interactive reproduction needs a way to ask (no confirm callback given)")
     confirm = confirm if interactive else None
+    warn = warn or say  # WARNING lines go to stderr in the CLI, as dvc's logger writes them
     result = ReproResult()
     if req.pull and not req.dry:
-        _pull(repo, req, say, warn or say)
+        _pull(repo, req, warn)
     with repo.lock(), repo.ignore_journal.command():  # a failure takes back the .gitignore entries (N55)
         project = load_project(repo)
         steps = plan(project, req, cwd)
@@ -127,7 +128,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             store=lambda res, link, data: store(repo, res, data, link=link),
             ignore=lambda paths: gitignore.add(repo.ignore_journal, paths, repo.git),
             env=dict(repo.env.values), say=say,
-            fetch=(lambda oids: _fetch_objects(repo, oids, say)) if req.pull and not req.dry else None,
+            fetch=(lambda oids: _fetch_objects(repo, oids, warn)) if req.pull and not req.dry else None,
             confirm=confirm,
         )
         g = _active(project.graph)
@@ -149,23 +150,23 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
                 for ptr in sources.pop(i, ()):
                     _verify_source(repo, ptr, req, ws, say)
                 if stage.frozen:  # dvc's warning, before every frozen stage it reproduces (--dry too)
-                    say(f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are not going to be "
+                    warn(f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are not going to be "
                         "reproduced.")
                 outcome = engine.reproduce(stage, ws, opts)
             except TideError as exc:
                 result.failed.append(stage.addressing)
                 if req.ignore_errors:
-                    say(f"WARNING: {exc} (ignored)")
+                    warn(f"WARNING: {exc} (ignored)")
                     continue
                 if not req.keep_going:
                     if isinstance(exc, PipelineError) and str(exc).startswith("failed to reproduce"):
                         raise
                     raise PipelineError(f"failed to reproduce '{stage.addressing}': {exc}")
-                say(f"WARNING: {exc}")
+                warn(f"WARNING: {exc}")
                 dependents = set(g.postorder([i], reverse=True)) - {i}
                 if dependents:
                     names = ", ".join(f"'{project.stages[d].addressing}'" for d in sorted(dependents))
-                    say(f"WARNING: {'Stages' if len(dependents) > 1 else 'Stage'} {names} will be skipped "
+                    warn(f"WARNING: {'Stages' if len(dependents) > 1 else 'Stage'} {names} will be skipped "
                         "due to this failure")
                 to_skip |= dependents
                 continue
@@ -260,7 +261,7 @@ class ReproFailed(PipelineError):
         self.result = result
 
 
-def _pull(repo: Repo, req: ReproRequest, say, warn) -> None:
+def _pull(repo: Repo, req: ReproRequest, warn) -> None:
     """Fetch the run cache and the tracked data from the default remote, then check the data out,
     so stages can be restored instead of run (dvc's ``repro --pull``). Missing objects only warn
     (``warn``: shown under -q too, as fetch's)."""
@@ -271,14 +272,14 @@ def _pull(repo: Repo, req: ReproRequest, say, warn) -> None:
     try:
         run_fetch(repo, Scope(), run_cache=req.run_cache, warn=warn)
     except TideError as exc:
-        say(f"WARNING: {exc}")
+        warn(f"WARNING: {exc}")
     try:
         checkout(repo, None)
     except TideError as exc:
-        say(f"WARNING: {exc}")
+        warn(f"WARNING: {exc}")
 
 
-def _fetch_objects(repo: Repo, oids: list[str], say) -> None:
+def _fetch_objects(repo: Repo, oids: list[str], warn) -> None:
     """Download objects (and directory contents) named by a run-cache entry from the default remote."""
     from tide.objects.remote import ObjRef
     from tide.objects.transfer import fetch
@@ -287,12 +288,12 @@ def _fetch_objects(repo: Repo, oids: list[str], say) -> None:
     try:
         rem = open_remote(repo, None)
     except TideError as exc:
-        say(f"WARNING: {exc}")
+        warn(f"WARNING: {exc}")
         return
     try:
         refs = [ObjRef(o) for o in oids]
         fetch(repo.cache, rem.store, [r for r in refs if not r.is_dir], [r for r in refs if r.is_dir], rem.jobs)
     except TideError as exc:
-        say(f"WARNING: {exc}")
+        warn(f"WARNING: {exc}")
     finally:
         rem.close()
