@@ -61,6 +61,21 @@ def test_no_commit_then_commit(repo_dir, tide):
     assert len(cache_files(repo_dir)) == 2
 
 
+def test_commit_of_a_file_inside_a_tracked_directory_names_the_directory(repo_dir, tide):
+    """dvc 3.67.1's `commit -f D/f` records the whole directory's new hash but stores only part of it
+    (its own `status` then says `not in cache: D`); tide refuses, names the output to commit, changes nothing."""
+    make_tree(repo_dir, {"D/f": b"1", "D/g": b"2"})
+    tide("add", "D", cwd=repo_dir)
+    before = (repo_dir / "D.dvc").read_text()
+    (repo_dir / "D" / "f").write_text("11")
+    r = tide("commit", "-f", "D/f", cwd=repo_dir, check=False)
+    assert r.returncode == 1
+    assert r.stderr.strip() == "ERROR: 'D/f' is inside the tracked directory 'D': this command takes whole outputs, " \
+                               "name 'D'"
+    assert (repo_dir / "D.dvc").read_text() == before
+    assert tide("commit", "-f", "D", cwd=repo_dir).returncode == 0 and (repo_dir / "D.dvc").read_text() != before
+
+
 def test_add_glob_and_out(repo_dir, tide, tmp_path):
     make_tree(repo_dir, {"a.csv": b"1", "b.csv": b"2", "c.txt": b"3"})
     tide("add", "--glob", "*.csv", cwd=repo_dir)

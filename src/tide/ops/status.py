@@ -30,6 +30,11 @@ def select(repo: Repo, tracked: list[Tracked], targets: list[str] | None, cwd: s
         if not hits and not _names_a_stage(repo, t, cwd):
             from tide.core.errors import MissingError
 
+            inside = [x for x in tracked if p.startswith(x.out.abspath + os.sep)]
+            if inside:  # a part of a directory output, to a command that works on whole outputs
+                out = os.path.relpath(inside[0].out.abspath, cwd)
+                raise MissingError(f"'{t}' is inside the tracked directory '{out}': this command takes whole "
+                                   f"outputs, name '{out}'")
             raise MissingError(f"'{t}' is not tracked (no .dvc file or pipeline output matches it)")
         chosen.extend(h for h in hits if h not in chosen)
     if granular and any(x.part for x in chosen):
