@@ -40,10 +40,17 @@ def _du(path: str) -> int:
 
 
 def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, work: str | None = None,
-        dvc: str | None = None, env: dict | None = None, tide: list[str] | None = None, log=None) -> dict:
+        dvc: str | None = None, env: dict | None = None, tide: list[str] | None = None, log=None,
+        plain_days: int | None = None) -> dict:
     """The workload with tide to a plain and to a chunked remote, and with ``dvc`` (if given) to a
     plain remote; returns {"distinct", "days", "tools": {name: [(day, size, changed, uploaded, secs)]},
-    "stored": {name: bytes}}."""
+    "stored": {name: bytes}, "computed": [names whose stored bytes are computed]}.
+
+    ``plain_days``: the plain remotes run only the first N days (at 1 GB, 30 days of whole copies are
+    ~35 GB per plain remote); after that their stored bytes are computed, exactly, as the sum of every
+    day's file size (a plain remote holds each version whole, one object each), and their rows stop.
+    Each day's older versions leave the local caches (``gc -w``), so the disk holds about one version
+    per repository."""
     own = work is None
     work = work or tempfile.mkdtemp(prefix="tide-growing-")
     env = dict(env or os.environ)
@@ -80,11 +87,18 @@ def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, wo
     distinct = 0
     changed_today = 0
     lines = {k: [] for k in repos}
+    computed = {k: 0 for k in repos if k != "chunked"}
     for day in range(days):
         data = b"".join(rows)
         changed = len(data) if day == 0 else changed_today
         distinct += changed
-        for kind, repo in repos.items():
+        for kind in computed:
+            computed[kind] += len(data)
+        for kind, repo in list(repos.items()):
+            if kind != "chunked" and plain_days is not None and day >= plain_days:
+                if os.path.isdir(os.path.join(work, kind)):
+                    shutil.rmtree(os.path.join(work, kind))
+                continue
             with open(os.path.join(repo, "table.csv"), "wb") as f:
                 f.write(data)
             remote = os.path.join(work, kind, "remote")
@@ -92,8 +106,9 @@ def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, wo
             call([*kinds[kind], "add", "-q", "table.csv"], repo)
             secs = call([*kinds[kind], "push", "-q"], repo)
             lines[kind].append((day, len(data), changed, _du(remote) - before, secs))
+            call([*kinds[kind], "gc", "-w", "-f", "-q"], repo)  # older versions leave the local cache
         log(f"  day {day + 1}/{days}: " + ", ".join(f"{k} {v[-1][3] / 1e6:.2f} MB up in {v[-1][4]:.1f} s"
-                                                  for k, v in lines.items()))
+                                                  for k, v in lines.items() if v and v[-1][0] == day))
         n = len(rows)
         changed_today = 0
         for _ in range(n // 1000):
@@ -103,11 +118,12 @@ def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, wo
         for j in range(n // 100):
             rows.append(_row(n + j, r))
             changed_today += len(rows[-1])
-    stored = {k: _du(os.path.join(work, k, "remote")) for k in repos}
+    cut = plain_days is not None and plain_days < days
+    stored = {k: computed[k] if cut and k != "chunked" else _du(os.path.join(work, k, "remote")) for k in repos}
     if own:
         shutil.rmtree(work, ignore_errors=True)
     return {"mb": mb, "days": days, "edits": edits, "chunk_size": chunk_size, "distinct": distinct,
-            "tools": lines, "stored": stored}
+            "tools": lines, "stored": stored, "computed": sorted(computed) if cut else []}
 
 
 def summary(res: dict) -> dict[str, dict]:
@@ -145,7 +161,9 @@ def markdown(res: dict) -> list[str]:
     ]
     names = {"plain": "tide, plain (DVC layout)", "chunked": "tide, chunked", "dvc": "dvc, plain"}
     for kind, v in s.items():
-        lines.append(f"| {names[kind]} | {v['stored'] / 1e6:.1f} MB | {v['stored_x']:.2f}x "
+        ran = len(res["tools"][kind])
+        note = f" (computed: ran {ran} of {res['days']} days)" if kind in res.get("computed", ()) else ""
+        lines.append(f"| {names[kind]}{note} | {v['stored'] / 1e6:.1f} MB | {v['stored_x']:.2f}x "
                      f"| {v['up_mean'] / 1e6:.2f} MB | {v['up_x_mean']:.2f}x, {v['up_x_worst']:.2f}x "
                      f"| {v['first_s']:.2f} s | {v['later_s']:.2f} s |")
     lines += [
@@ -168,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-size", type=int, default=65536)
     ap.add_argument("--dvc", help="also run this dvc executable against a plain remote")
     ap.add_argument("--work", help="directory to work in (default: a temporary one, deleted)")
+    ap.add_argument("--plain-days", type=int, help="run the plain remotes only the first N days; their stored "
+                    "bytes are then the exact sum of every version's size (the disk a 1 GB run would need)")
     args = ap.parse_args(argv)
-    res = run(args.mb, args.days, args.edits, args.chunk_size, args.work, args.dvc, log=print)
+    res = run(args.mb, args.days, args.edits, args.chunk_size, args.work, args.dvc, log=print,
+              plain_days=args.plain_days)
     print("\n".join(markdown(res)))
     return 0
 

@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "registry rows (get, import, update, ls, api.read of a 10,000-file source)")
     p.add_argument("--growing-mb", type=float, default=100.0, help="--only growing: first day's CSV size (MB)")
     p.add_argument("--growing-days", type=int, default=30, help="--only growing: days (default 30)")
+    p.add_argument("--growing-plain-days", type=int, help="--only growing: run the plain remotes (tide's, dvc's) "
+                   "only the first N days, then count their stored bytes as the sum of the versions' sizes "
+                   "(a 1 GB, 30-day run needs ~35 GB per plain remote otherwise)")
     p.add_argument("--big-size", default="1G", help="size of the big file (default 1G)")
     p.add_argument("--no-s3", action="store_true", help="skip the S3 rows (no S3 server is started)")
     p.add_argument("--s3-server", choices=("moto", "lite", "both"), default="both",
@@ -268,7 +271,7 @@ def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
     shutil.rmtree(scratch, ignore_errors=True)
     log(f"growing table: {args.growing_mb:g} MB, {args.growing_days} days (tide plain, tide chunked, dvc) ...")
     res = growing_table.run(args.growing_mb, args.growing_days, work=scratch, dvc=os.path.abspath(args.dvc),
-                            env=env, tide=[tide_exe], log=log)
+                            env=env, tide=[tide_exe], log=log, plain_days=args.growing_plain_days)
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
     m = machine()
@@ -279,7 +282,9 @@ def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
         f"- Tools: {versions['tide']}; dvc {versions['dvc']}. One run per day and tool (the upload "
         "ratios are exact; times are single samples).",
         f"- Command: `python bench/run.py --only growing --growing-mb {args.growing_mb:g} "
-        f"--growing-days {args.growing_days}`; took {(time.time() - started) / 60:.0f} min.", "",
+        f"--growing-days {args.growing_days}"
+        + (f" --growing-plain-days {args.growing_plain_days}" if args.growing_plain_days else "")
+        + f"`; took {(time.time() - started) / 60:.0f} min.", "",
     ]
     if args.note:
         header.insert(-1, f"- Note: {args.note}")
