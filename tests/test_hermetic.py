@@ -74,3 +74,29 @@ def test_one_list_runner_scrub_and_test_setup():
     kept = hermetic({"PATH": "/bin", "HOME": "/h", "TIDE_TEST_DVC": "/d", "TOKENIZERS_PARALLELISM": "1",
                      "CI": "1", "TIDE_GC_GRACE": "0", "MY_API_KEY": "k", "GITHUB_ACTIONS": "true"})
     assert kept == {"PATH": "/bin", "HOME": "/h", "TIDE_TEST_DVC": "/d", "TOKENIZERS_PARALLELISM": "1"}
+
+
+def test_no_test_undoes_every_patch_at_once():
+    """``monkeypatch.undo()`` also undoes the hermetic environment tests/conftest.py set with the same
+    monkeypatch, so what runs after it sees the shell's credentials (the full canary run caught one: a test
+    of `import`'s update called git with them). A scoped patch is ``with monkeypatch.context() as m``."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if "monkeypatch.undo()" in line and "noqa: hermetic" not in line and path.name != "test_hermetic.py":
+                found.append(f"{path.relative_to(ROOT)}:{n}")
+    assert found == []
+
+
+def test_tide_source_holds_no_canary(tmp_path):
+    """The canary part of `make torture` scans every file the tests write for the canaries' prefixes; a test
+    that installs tide (the CI rehearsal's tool cache) writes tide's own source and its compiled modules, so
+    neither may hold a prefix (the full run flagged cli/main.py's test-only leak plant once)."""
+    import compileall
+    import shutil
+
+    prefixes = (canaries.PREFIX, canaries.USER_PREFIX)
+    shutil.copytree(ROOT / "src" / "tide", tmp_path / "tide", ignore=shutil.ignore_patterns("__pycache__"))
+    assert compileall.compile_dir(str(tmp_path / "tide"), quiet=1)
+    assert canaries.scan_tree(tmp_path, prefixes=prefixes) == []
+    assert len(list((tmp_path / "tide").rglob("*.pyc"))) > 100  # the compiled copy was scanned too

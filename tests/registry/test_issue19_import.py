@@ -192,15 +192,16 @@ def _update(dest, monkeypatch, targets, rev=None, forbid_open=True, recursive=Fa
     from tide.ops.registry_import import update
     from tide.workspace.repo import Repo
 
-    if forbid_open:
-        def refuse(*a, **k):
-            raise AssertionError("the source was opened (cloned) for a no-op update")
-        monkeypatch.setattr(registry_source.Source, "__init__", refuse)
-    repo = Repo.find(str(dest))
-    try:
-        return update(repo, [str(dest / t) for t in targets], rev, cwd=str(dest), recursive=recursive)
-    finally:
-        repo.close()
+    with monkeypatch.context() as m:  # only this patch is undone after: the test's hermetic environment stays
+        if forbid_open:
+            def refuse(*a, **k):
+                raise AssertionError("the source was opened (cloned) for a no-op update")
+            m.setattr(registry_source.Source, "__init__", refuse)
+        repo = Repo.find(str(dest))
+        try:
+            return update(repo, [str(dest / t) for t in targets], rev, cwd=str(dest), recursive=recursive)
+        finally:
+            repo.close()
 
 
 def test_issue19_noop_update_opens_no_source(dvc_source, tide, dest, monkeypatch):
@@ -223,7 +224,6 @@ def test_issue19_noop_update_opens_no_source(dvc_source, tide, dest, monkeypatch
     (dest / "data" / "a.txt").unlink()
     with pytest.raises(AssertionError, match="opened"):
         _update(dest, monkeypatch, ["data.dvc"])
-    monkeypatch.undo()
     _update(dest, monkeypatch, ["data.dvc"], forbid_open=False)
     assert (dest / "data" / "a.txt").read_bytes() == b"a\n"
 

@@ -36,8 +36,8 @@ def _norm(value):
         return [_norm(v) for v in value]
     if isinstance(value, str) and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", value):
         return "<date>"
-    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{40}", value):
-        return "<commit>"
+    if isinstance(value, str):  # a commit id, alone or in a message (equal only when both commits fell in one second)
+        return re.sub(r"\b[0-9a-f]{40}\b", "<commit>", value)
     return value
 
 

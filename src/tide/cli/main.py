@@ -364,9 +364,12 @@ def _defaults_only(module):
 def _planted_leak() -> None:
     """Test-only (``TIDE_TEST_PLANT_LEAK=1``): a deliberate secret leak, so that
     tests/reliability/test_torture_gates.py can show the canary part of ``make torture`` fails on one.
-    Prints only canary values (tests/reliability/canaries.py), never a real credential."""
+    Prints only canary values (tests/reliability/canaries.py), never a real credential. The canaries' prefix is
+    joined at run time: tide's source (and a copy of it a test installs) must not hold it, or the canary scan
+    of the files tests write would flag tide itself (tests/test_hermetic.py checks)."""
+    prefix = "".join(("tide", "canary"))
     for k, v in sorted(os.environ.items()):
-        if v.lower().startswith("tidecanary"):  # straight to the file descriptor: past the redacting streams,
+        if v.lower().startswith(prefix):  # straight to the file descriptor: past the redacting streams,
             os.write(2, f"debug: {k}={v}\n".encode())  # as a leak through a channel they do not cover would be
 
 
