@@ -727,3 +727,25 @@ def test_known_predicates_n15_n67_widened_by_seed_63101(tmp_path):
     other = [("cache:files/md5/aa/bb.dir", "444 ok md5=aabb", None)]  # another object: d.dvc not explained
     assert names(Divergence(0, commit, rcs=[(1, 1)], state=other, outputs=seen)) == ([], True)
     assert names(Divergence(0, commit, rcs=[(0, 0)], state=obj, outputs=seen)) == ([], True)  # nothing failed
+
+
+def test_n7_pull_in_a_clone_then_its_status_is_one_shape(tmp_path):
+    """N7 through ``clone`` (seed 66001, 387): in the clone, dvc's ``pull`` of objects never pushed exits 0 and
+    leaves dangling symlinks, tide's fails; the clone's ``(cd ../c1 && $T status --json)`` that follows is a
+    report, not the op's own line (dvc's fails on its dangling link). The op's exits alone decide."""
+    P = _fake_pair(tmp_path, "symlink")
+    P.a.clones = ["c1"]
+    (tmp_path / "dvc" / "c1").mkdir()
+    pull, st = Line(argv=("pull", "-q"), cwd="c1"), Line(argv=("status", "--json"), cwd="c1", json=True)
+    clone = Op("clone", (Line(sh=ops.COMMIT_IF_CHANGED), Line(sh="git clone -q . ../c1"), pull, st))
+    exits = [(pull.render(), 0, 1), (st.render(), 255, 0)]
+    assert st.render() == "(cd ../c1 && $T status --json)"
+
+    def div():
+        return Divergence(0, clone, rcs=[(0, 0), (0, 0), (0, 1), (255, 0)], exits=list(exits))
+
+    assert _classified(P, div()) == ([], True)  # no dangling link: new
+    (tmp_path / "dvc" / "c1" / "o1").symlink_to(tmp_path / "nowhere")
+    assert _classified(P, div()) == (["deliberate N7"], False)
+    exits[0] = (pull.render(), 1, 0)  # dvc's pull failed and tide's did not: not N7's shape
+    assert _classified(P, div())[1] is True
