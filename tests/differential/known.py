@@ -435,10 +435,21 @@ def n52_cloud_status_names_one_of_the_same_content_outputs(entry, div, ctx: Ctx)
         return False
     where = ctx.pair.a.root / _cwd_of(line)
     outs = _dvc_outs(where)
+    # N28 in the same report (seed 66101 sequence 888): a directory output whose manifest is nowhere, which
+    # only tide names ("missing"), is left out before the objects are compared
+    b = {k: v for k, v in b.items() if k in a or v != "missing" or not _manifest_nowhere(where, outs.get(k, ""))}
     oids = {k: _object_named(where, outs, k) for k in set(a) | set(b)}
     if any(oids[k] is None for k in set(a) ^ set(b)):
         return False
     return sorted((oids[k] or k, v) for k, v in a.items()) == sorted((oids[k] or k, v) for k, v in b.items())
+
+
+def _manifest_nowhere(where: Path, oid: str) -> bool:
+    """Whether ``oid`` is a directory's manifest that neither ``where``'s cache nor the sequence's remote
+    (``../remote``) holds (nothing could list the directory)."""
+    rel = Path("files/md5") / oid[:2] / oid[2:]
+    return oid.endswith(".dir") and not (where / ".dvc/cache" / rel).exists() and not (
+        where.parent / "remote" / rel).exists()
 
 
 def _object_named(where: Path, outs: dict[str, str], name: str) -> str | None:

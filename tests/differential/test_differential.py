@@ -749,3 +749,31 @@ def test_n7_pull_in_a_clone_then_its_status_is_one_shape(tmp_path):
     assert _classified(P, div()) == (["deliberate N7"], False)
     exits[0] = (pull.render(), 1, 0)  # dvc's pull failed and tide's did not: not N7's shape
     assert _classified(P, div())[1] is True
+
+
+def test_n52_with_n28_in_the_same_report(tmp_path):
+    """Seed 66101, 888: a clone's ``status -c --json`` names two same-content outputs by different names (N52:
+    dvc ``o2``, tide ``k2``) and tide alone names a directory whose manifest is nowhere (N28: ``o3d``). Both
+    classes in one report are explained; a directory whose manifest the cache holds is not N28's."""
+    pair = _fake_pair(tmp_path)
+    c2 = tmp_path / "dvc" / "c2"
+    c2.mkdir()
+    one, manifest = "b026324c6904b2a9cb4b88d6d61c81d1", "d751713988987e9331980363e24189ce.dir"
+    (c2 / "dvc.lock").write_text(
+        f"schema: '2.0'\nstages:\n  s2:\n    cmd: x\n    outs:\n    - path: o2\n      md5: {one}\n"
+        f"    - path: k2\n      md5: {one}\n  s3:\n    cmd: y\n    outs:\n    - path: o3d\n      md5: {manifest}\n")
+    line = Line(argv=("status", "-c", "--json"), cwd="c2", json=True)
+    cloud = Op("clone", (Line(sh="git clone -q . ../c2"), line))
+    a = {"p2.csv": "missing", "o2": "missing", "b.txt": "missing"}
+    b = {"b.txt": "missing", "k2": "missing", "p2.csv": "missing", "o3d": "missing"}
+
+    def names(b):
+        return _classified(pair, Divergence(0, cloud, outputs=[(line.render(), a, b)]))
+
+    assert names(b) == (["deliberate N52"], False)
+    assert names({**b, "o9": "missing"}) == ([], True)  # an output dvc.lock does not name: new
+    assert names({**b, "o3d": "new"}) == ([], True)  # not what N28 says
+    shard = c2 / ".dvc" / "cache" / "files" / "md5" / manifest[:2]
+    shard.mkdir(parents=True)
+    (shard / manifest[2:]).write_text("[]")
+    assert names(b) == ([], True)  # the manifest is in the cache: dvc could have listed o3d
