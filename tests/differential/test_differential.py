@@ -777,3 +777,30 @@ def test_n52_with_n28_in_the_same_report(tmp_path):
     shard.mkdir(parents=True)
     (shard / manifest[2:]).write_text("[]")
     assert names(b) == ([], True)  # the manifest is in the cache: dvc could have listed o3d
+
+
+def test_n62_commit_diff_names_what_only_dvc_stored(tmp_path):
+    """N62 (N15's class, seed 66401, 189): ``commit -f`` fails in both on a deleted output; dvc first stored an
+    ``add --no-commit`` directory ``d`` (objects, files linked), tide nothing. tide's ``diff --json`` then
+    lists ``d/`` under "not in cache" where dvc's lists nothing: explained; another path there is not."""
+    P = _fake_pair(tmp_path, "hardlink")
+    dvc_repo = tmp_path / "dvc" / "repo"
+    manifest, obj = "f39263d3297f1aa5d4470df666ff9f1a.dir", "f987902b9cd833463c4dd0f5ebf6bd86"
+    (dvc_repo / "d.dvc").write_text(f"outs:\n- md5: {manifest}\n  path: d\n")
+    (dvc_repo / "a.dvc").write_text("outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  path: a\n")
+    commit = Op("commit", (Line(argv=("commit", "-q", "-f")),))
+    st, df = Line(argv=("status", "--json"), json=True).render(), Line(argv=("diff", "--json"), json=True).render()
+    state = [(f"cache:files/md5/{manifest[:2]}/{manifest[2:]}", f"444 ok md5={manifest[:-4]}", None),
+             (f"cache:files/md5/{obj[:2]}/{obj[2:]}", f"444 ok md5={obj}", None),
+             ("ws:d/sub/x", f"file 444 n4 10B md5={obj}", f"file 644 n1 10B md5={obj}")]
+    deleted = {"a.dvc": [{"changed outs": {"a": "deleted"}}]}
+    empty = {"added": [], "deleted": [{"path": "a"}], "modified": [], "renamed": [], "not in cache": []}
+
+    def names(not_in_cache):
+        outputs = [(st, deleted, {**deleted, "d.dvc": [{"changed outs": {"d": "not in cache"}}]}),
+                   (df, empty, {**empty, "not in cache": not_in_cache})]
+        return _classified(P, Divergence(0, commit, rcs=[(1, 1)], state=state, outputs=outputs))
+
+    assert names([{"path": "d/"}]) == (["deliberate N15"], False)
+    assert names([{"path": "d/"}, {"path": "e/"}]) == ([], True)  # e: nothing dvc stored
+    assert names([{"path": "a"}]) == ([], True)
