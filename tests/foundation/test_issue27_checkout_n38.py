@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 STAGE = """stages:
   s3:
     cmd: cat in > u3
@@ -84,3 +86,46 @@ def test_n44_n45_unused_links_hardlink_cache(both):
         r.t("checkout", "-q", "--force", check=False)
         seen[r.name] = sorted(n for n in r.ls() if n != "in")
     assert seen["tide"] == seen["dvc"] == ["f"], seen
+
+
+def test_a_failed_checkout_of_a_directory_leaves_no_directory_it_made(repo_dir, tide, monkeypatch):
+    """Seed 66401, 422 (reflink-only cache on a file system without reflinks, `pull` in a clone): every link
+    of a directory output failed; dvc leaves no directory, tide left the empty one it had made, so its
+    `status` said `modified` where dvc says `deleted`. A directory the checkout made is removed on failure;
+    one that existed stays, with what it held."""
+    import shutil
+
+    from tide.core.errors import CacheError
+    from tide.objects.cache import ObjectCache
+    from tide.ops.checkout import checkout
+    from tide.workspace.repo import Repo
+
+    (repo_dir / "D" / "sub").mkdir(parents=True)
+    for name in ("a", "b", "sub/c"):
+        (repo_dir / "D" / name).write_text(name)
+    tide("add", "-q", "D", cwd=repo_dir)
+    real = ObjectCache.link_many
+
+    def fail_after_one(self, items, legacy=False, jobs=None):
+        real(self, items[:1], legacy, jobs)  # one file written, then the link type fails
+        raise CacheError("no link type works here (planted)")
+
+    def failed_checkout():
+        repo = Repo.find(str(repo_dir))
+        try:
+            with pytest.raises(CacheError):
+                checkout(repo, None, cwd=str(repo_dir))
+        finally:
+            repo.close()
+
+    shutil.rmtree(repo_dir / "D")
+    with monkeypatch.context() as m:
+        m.setattr(ObjectCache, "link_many", fail_after_one)
+        failed_checkout()
+        assert not (repo_dir / "D").exists()
+        (repo_dir / "D").mkdir()
+        (repo_dir / "D" / "a").write_text("a")
+        failed_checkout()
+        assert (repo_dir / "D" / "a").read_text() == "a"  # it existed: kept
+    tide("checkout", "-q", cwd=repo_dir)
+    assert (repo_dir / "D" / "sub" / "c").read_text() == "sub/c"

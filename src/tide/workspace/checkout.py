@@ -294,9 +294,14 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
         return res
     # an empty tree still gets its (empty) directory, as dvc makes it (N23)
     # temporaries a killed tide left here went when the repository lock was taken (core/temps.py)
+    created = not os.path.lexists(out.abspath)
     os.makedirs(out.abspath, exist_ok=True)
-
-    cache.link_many([(md5, os.path.join(out.abspath, p)) for p, md5 in todo], out.legacy)
+    try:
+        cache.link_many([(md5, os.path.join(out.abspath, p)) for p, md5 in todo], out.legacy)
+    except BaseException:
+        if created:  # a directory this checkout made holds nothing of the user's: a failure leaves no trace
+            remove(out.abspath)  # (as dvc, whose failed link leaves no directory; seed 66401, 422)
+        raise
     done = [(os.path.join(out.abspath, p), md5) for p, md5 in todo]
     hasher.record(done)
     _prune(out.abspath, prune, res)
