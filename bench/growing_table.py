@@ -94,7 +94,7 @@ def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, wo
         distinct += changed
         for kind in computed:
             computed[kind] += len(data)
-        for kind, repo in list(repos.items()):
+        for kind, repo in repos.items():
             if kind != "chunked" and plain_days is not None and day >= plain_days:
                 if os.path.isdir(os.path.join(work, kind)):
                     shutil.rmtree(os.path.join(work, kind))

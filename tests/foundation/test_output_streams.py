@@ -31,7 +31,7 @@ def _offences(tree: ast.AST, rel: str) -> list[str]:
             continue
         name = node.func.id
         if name == "print" and not any(k.arg == "file" for k in node.keywords):
-            found.append(f"{rel}:{node.lineno}: print() of a {name} line without file=sys.stderr")
+            found.append(f"{rel}:{node.lineno}: print() of a WARNING/ERROR line without file=sys.stderr")
         elif name == "say" and rel not in SAY_IS_A_LOG:
             found.append(f"{rel}:{node.lineno}: say() of a WARNING/ERROR line (use the warn callback)")
     return found
