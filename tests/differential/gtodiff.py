@@ -250,6 +250,7 @@ def run(sequences: int, seed: int, work: Path, steps: tuple[int, int] = (4, 10),
     failures: list[str] = []
     seen: set = set()
     shrinks = []
+    start = time.monotonic()
     with (pool.scratch(work, "gto-runs") as runs,
           pool.Pool(jobs, "tests.differential.gtodiff:GtoRunner", runs) as workers):
         futures = [workers.submit(_sequence, seed, n, steps) for n in range(sequences)]
@@ -257,6 +258,9 @@ def run(sequences: int, seed: int, work: Path, steps: tuple[int, int] = (4, 10),
             seq, names, div, ran = fut.result()
             counts["sequences"] += 1
             counts["steps"] += ran
+            if (n + 1) % 50 == 0:     # a long run shows it is alive (500 sequences take ~17 minutes)
+                log(f"difftest gto: {n + 1} sequences, {counts['steps']} steps, "
+                    f"{counts['divergences'] + (div is not None)} divergences, {time.monotonic() - start:.0f}s")
             if div is None:
                 continue
             counts["divergences"] += 1

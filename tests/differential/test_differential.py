@@ -804,3 +804,42 @@ def test_n62_commit_diff_names_what_only_dvc_stored(tmp_path):
     assert names([{"path": "d/"}]) == (["deliberate N15"], False)
     assert names([{"path": "d/"}, {"path": "e/"}]) == ([], True)  # e: nothing dvc stored
     assert names([{"path": "a"}]) == ([], True)
+
+
+def test_n6_n53_reflink_only_shapes_of_seed_66401(tmp_path):
+    """N6 widened (seed 66401 sequences 1664, 1946): reflink only, both ``repro`` fail, dvc at its first link
+    (a ``.dvc`` stage's "Verifying data sources"), tide later (a stage's command or a missing dependency):
+    what only tide's further progress wrote is explained, anything else is new. N53 widened (1953): dvc's
+    ``pull`` in a fresh clone copies after its first failed link, as in the repository."""
+    P = _fake_pair(tmp_path, "reflink")
+
+    def names(div):
+        return _classified(P, div)
+
+    repro = Op("repro", (Line(argv=("repro", "-q", "-f")),))
+    st, df = Line(argv=("status", "--json"), json=True).render(), Line(argv=("diff", "--json"), json=True).render()
+    further = [("ws:o1", None, "file 644 n1 7B md5=5b"), ("ws:dvc.lock", None, "file 644 n1 409B md5=10"),
+               ("ws:.gitignore", "file 644 n1 6B md5=aa", "file 644 n1 9B md5=bb"),
+               ("cache:files/md5/5b/ae", None, "444 ok md5=5bae")]
+    reports = [(st, {"s1": [{"changed outs": {"o1": "deleted"}}]}, {"s1": [{"changed outs": {"o1": "modified"}}]}),
+               (df, {}, {"added": [{"path": "o1"}]})]
+    assert names(Divergence(0, repro, rcs=[(255, 1)], state=further, outputs=reports)) == (["deliberate N6"], False)
+    assert names(Divergence(0, repro, rcs=[(0, 0)], state=further)) == ([], True)  # nothing failed: new
+    assert names(Divergence(0, repro, rcs=[(255, 1)], outputs=reports)) == ([], True)  # reports alone: new
+    for odd in [("ws:o1", "file 644 n1 7B md5=5b", None),           # a file only dvc has
+                ("ws:o1", "file 644 n1 7B md5=5b", "file 644 n1 7B md5=99"),  # a file both have, differing
+                ("cache:files/md5/5b/ae", None, "444 CORRUPT md5=00"),      # a corrupt object
+                ("remote:files/md5/5b/ae", None, "md5=5bae")]:               # a pushed object
+        got, new = names(Divergence(0, repro, rcs=[(255, 1)], state=[*further, odd]))
+        assert new and "deliberate N6" not in got, odd
+    P.cache_type = "copy"
+    assert names(Divergence(0, repro, rcs=[(255, 1)], state=further)) == ([], True)  # links work there: new
+    # N53 in a clone: dvc's pull copied a file after its first failed link, tide's failed for each
+    P.cache_type = "reflink"
+    clone = Op("clone", (Line(sh="git clone -q . ../c1"), Line(argv=("pull", "-q"), cwd="c1")), clone="c1")
+    copied = [("c1/ws:dir two/.hidden", "file 644 n1 6B md5=b1", None)]
+    assert names(Divergence(0, clone, rcs=[(0, 0), (1, 1)], state=copied)) == (["deliberate N53"], False)
+    only_tide = [("c1/ws:dir two/.hidden", None, "file 644 n1 6B md5=b1")]
+    assert names(Divergence(0, clone, rcs=[(0, 0), (1, 1)], state=only_tide)) == ([], True)  # the reverse: new
+    assert known._ws_path("c12/ws:a b") == "a b" and known._ws_path("ws:x") == "x"
+    assert known._ws_path("cache:ws:x") is None and known._ws_path("xc1/ws:y") is None
