@@ -428,11 +428,12 @@ def n27_reports_of_the_kept_output(entry, div, ctx: Ctx) -> bool:
 
 def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
     """N31: ``add`` (or ``commit``/``repro`` recording an output, ``remove`` unprotecting one: seed 61801,
-    1174) of a file with a copying cache leaves the
+    1174; ``move`` re-saving the moved file: seed 67001, 63) of a file with a copying cache leaves the
     workspace file's mode as it was (755); dvc replaces it by a copy whose mode comes from the umask (644,
     744 if executable). Content the same."""
     kind, key, a, b = entry
-    if (div.op.kind not in ("add", "commit", "repro", "remove") or kind != "state" or not key.startswith("ws:")
+    if (div.op.kind not in ("add", "commit", "repro", "remove", "move") or kind != "state"
+            or not key.startswith("ws:")
             or not a or not b
             or not a.startswith("file ") or not b.startswith("file ")):
         return False

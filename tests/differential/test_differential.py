@@ -177,6 +177,9 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, add, state=[mode])) == (["deliberate N31"], False)
     assert names(Divergence(0, add, state=[("ws:e", "file 644 n1 2B md5=x", "file 755 n1 2B md5=x")])) == ([], True)
     assert names(Divergence(0, checkout, state=[mode])) == ([], True)
+    assert names(Divergence(0, move, state=[mode])) == (["deliberate N31"], False)  # move re-saves (67001, 63)
+    assert names(Divergence(0, move, state=[("ws:e", "file 744 n1 2B md5=x", "file 755 n1 2B md5=y")])) \
+        == ([], True)  # other content: new
     cloud = Op("clone", (Line(argv=("status", "-c", "--json"), cwd="c1", json=True),), clone="c1")
     line = cloud.lines[0].render()
     seen = [(line, {"x": "missing"}, {"x": "missing", "d": "missing"})]

@@ -48,17 +48,26 @@ class Git:
         git_args(args)  # a value (remote, revision, config value) never reaches git as an option
         if args and args[0] in _MESSAGE_COMMANDS:  # what goes into a tag or commit never holds a secret
             args, input = _redacted(args, input)
+        proc = self._spawn(args, input)
+        if proc.returncode != 0 and b".lock': File exists" in proc.stderr:
+            from tide.core import gitlock  # a lock a killed git left: removed when stale, the command run again
+
+            if gitlock.clear_stale(proc.stderr, self.root):
+                proc = self._spawn(args, input)
+        if check and proc.returncode != 0:
+            from tide.core.gitlock import error_line
+
+            raise GitError(f"git {args[0]} failed: {error_line(proc.stderr, proc.returncode)}")
+        return proc
+
+    def _spawn(self, args: tuple[str, ...], input: bytes | None) -> subprocess.CompletedProcess:
         try:
-            proc = subprocess.run(
+            return subprocess.run(
                 ["git", "-C", self.root, *args], capture_output=True, input=input, check=False,
                 env={**os.environ, **self.env} if self.env else None,
             )
         except FileNotFoundError:
             raise GitError("git is not installed (needed for this command); install git or use --no-scm")
-        if check and proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise GitError(f"git {args[0]} failed: {err[-1] if err else proc.returncode}")
-        return proc
 
     def out(self, *args: str) -> str:
         return self.run(*args).stdout.decode("utf-8", errors="surrogateescape")

@@ -175,8 +175,9 @@ class Registry:
         proc = Git(self.git.root, env=env).run("tag", "-a", tag, "-F", "-", commit, input=message.encode(),
                                                check=False)
         if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise GitError(f"cannot create tag '{tag}': {err[-1] if err else proc.returncode}")
+            from tide.core.gitlock import error_line
+
+            raise GitError(f"cannot create tag '{tag}': {error_line(proc.stderr, proc.returncode)}")
 
 
 def _counter(a: S.ArtifactState, simple: str, counted: bool) -> int | None:
