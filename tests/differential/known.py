@@ -514,6 +514,23 @@ def n53_reflink_only_checkout_copies_after_a_failure(entry, div, ctx: Ctx) -> bo
     return False
 
 
+def n78_commit_writes_gitignore_lines_in_path_order(entry, div, ctx: Ctx) -> bool:
+    """N78: ``commit`` recording several ``.dvc`` files whose ``.gitignore`` entries were missing writes them
+    back in path order; dvc in directory-listing order (its index walks directories unsorted): the same lines
+    in another order (seed 67001 sequence 165's fix)."""
+    kind, key, a, b = entry
+    path = _ws_path(key) if kind == "state" else None
+    if div.op.kind != "commit" or not a or not b or path is None or posixpath.basename(path) != ".gitignore":
+        return False
+    where = key[: key.index("ws:")].rstrip("/") or "repo"
+    try:
+        x = (ctx.pair.a.root / where / path).read_bytes()
+        y = (ctx.pair.b.root / where / path).read_bytes()
+    except OSError:
+        return False
+    return x != y and sorted(x.splitlines()) == sorted(y.splitlines())
+
+
 def _ws_path(key: str) -> str | None:
     """The path of a workspace entry of the repository (``ws:P``) or of a clone (``c1/ws:P``), else None."""
     m = re.fullmatch(r"(?:c\d+/)?ws:(.*)", key, re.S)
@@ -780,6 +797,8 @@ DELIBERATE: tuple[Known, ...] = (
           False, n74_corrupt_metrics_file_message),
     Known("deliberate N43: gc keeps what an uncached directory manifest may name", True, False,
           n43_gc_keeps_what_an_uncached_manifest_may_name),
+    Known("deliberate N78: commit writes .gitignore lines in path order", False, False,
+          n78_commit_writes_gitignore_lines_in_path_order),
 )
 
 

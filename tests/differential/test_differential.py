@@ -846,3 +846,17 @@ def test_n6_n53_reflink_only_shapes_of_seed_66401(tmp_path):
     assert names(Divergence(0, clone, rcs=[(0, 0), (1, 1)], state=only_tide)) == ([], True)  # the reverse: new
     assert known._ws_path("c12/ws:a b") == "a b" and known._ws_path("ws:x") == "x"
     assert known._ws_path("cache:ws:x") is None and known._ws_path("xc1/ws:y") is None
+
+
+def test_n78_gitignore_lines_in_another_order_only(tmp_path):
+    """N78 (seed 67001 sequence 165's fix): ``commit`` writes missing ``.gitignore`` entries back in path order,
+    dvc in directory-listing order. The same lines in another order only; other lines, or another op: new."""
+    P = _fake_pair(tmp_path)
+    commit = Op("commit", (Line(argv=("commit", "-q", "-f")),))
+    entry = ("ws:.gitignore", "file 644 n1 6B md5=aa", "file 644 n1 6B md5=bb")
+    (tmp_path / "dvc" / "repo" / ".gitignore").write_bytes(b"/p\n/f\n")
+    (tmp_path / "tide" / "repo" / ".gitignore").write_bytes(b"/f\n/p\n")
+    assert _classified(P, Divergence(0, commit, state=[entry])) == (["deliberate N78"], False)
+    assert _classified(P, Divergence(0, Op("add", (Line(argv=("add", "f")),)), state=[entry])) == ([], True)
+    (tmp_path / "tide" / "repo" / ".gitignore").write_bytes(b"/f\n")
+    assert _classified(P, Divergence(0, commit, state=[entry])) == ([], True)  # a line missing: new

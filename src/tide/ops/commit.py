@@ -56,8 +56,8 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
                     raise TideError(f"unable to commit changed stage: '{name}'. Use `-f|--force` to force.")
         _check_present(repo, stages, ptrs, force)
         changed = _commit_stages(repo, stages, force, relink)
-        for pf, _ in ptrs:
-            if commit_pointer(repo, pf, relink, to_3x):
+        for pf, changes in ptrs:
+            if commit_pointer(repo, pf, relink, to_3x, ignore=force or bool(changes)):
                 changed.append(repo.rel(pf.path))
     return changed
 
@@ -69,7 +69,9 @@ def _check_present(repo: Repo, stages: list, ptrs: list, force: bool) -> None:
     writes nothing (docs/versioning.md, deliberate differences)."""
     from tide.core.errors import MissingError
     from tide.pipeline.stagestate import read_params
+    from tide.workspace import gitignore
 
+    cached: list[str] = []  # the cached outputs about to be recorded: none may be tracked by git (as dvc's)
     for st, lock, changes in stages:
         if not (force or changes or not lock):
             continue
@@ -81,10 +83,14 @@ def _check_present(repo: Repo, stages: list, ptrs: list, force: bool) -> None:
         for o in st.outs:
             if not os.path.lexists(o.abspath):
                 raise MissingError(f"output '{repo.rel(o.abspath)}' does not exist")
-    for pf, _ in ptrs:
+        cached += [o.abspath for o in st.outs if o.cache]
+    for pf, changes in ptrs:
         for o in pf.outs:
             if not os.path.lexists(o.abspath):
                 raise MissingError(f"'{repo.rel(o.abspath)}' does not exist")
+        if force or changes:
+            cached += [o.abspath for o in pf.outs if o.use_cache]
+    gitignore.refuse_tracked(repo.root, cached, repo.git)
 
 
 def _pointer_changes(repo: Repo, pf: pointers.PointerFile) -> str | None:
@@ -113,8 +119,15 @@ def _legacy_same(repo: Repo, path: str, md5: str, res) -> bool:
     return legacy_same(path, md5, res, repo.hasher)
 
 
-def commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to_3x: bool = False) -> bool:
-    """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is."""
+def commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to_3x: bool = False,
+                   ignore: bool = True) -> bool:
+    """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is.
+    ``ignore``: the file is recorded (forced or changed), so as dvc its cached outputs get their
+    ``.gitignore`` entries (one the user deleted comes back) and one git tracks is refused."""
+    if ignore:
+        from tide.workspace import gitignore
+
+        gitignore.add(repo.ignore_journal, [o.abspath for o in pf.outs if o.use_cache], repo.git)
     new_outs = []
     for out in pf.outs:
         res = repo.hasher.hash_path(out.abspath)
