@@ -6,6 +6,8 @@ refused commit writes nothing (N62)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.conftest import git
 from tests.foundation.test_issue27_n55 import _after, _gitignore
 
@@ -29,11 +31,11 @@ def test_commit_of_an_output_git_tracks_fails_and_writes_nothing(both):
         git(r.path, "commit", "-qm", "b")
     failed, gi, _ = _after(both, "true", ("commit", "-q"))
     assert not failed  # nothing to record: nothing checked
-    before = {r.name: open(r.p("f.dvc")).read() for r in both}
+    before = {r.name: Path(r.p("f.dvc")).read_text() for r in both}
     failed, gi, _ = _after(both, "echo changed > f", ("commit", "-q", "-f"))
     assert failed
     tide = both[1]
-    assert open(tide.p("f.dvc")).read() == before["tide"]  # all or nothing: f's change not recorded
+    assert Path(tide.p("f.dvc")).read_text() == before["tide"]  # all or nothing: f's change not recorded
     p = tide.t("commit", "-f", check=False)
     assert p.returncode == 1 and p.stderr.strip().splitlines()[-1].startswith("ERROR: output 'g' is already tracked")
     failed, _, _ = _after(both, "true", ("commit", "-q", "f.dvc"))   # f changed, g not selected: no question
