@@ -301,6 +301,7 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
         elif line.endswith("diff --json"):
             # tide's "not in cache" of an output whose object only dvc stored (seed 66401, 189)
             unstored = {o[:-4] for o in shown}
+            a = _unpair_renames(a, under)  # dvc's A paired with a deleted file of its content (67001, 547)
             for kind in set(a) | set(b):
                 xa = [e.get("path") for e in a.get(kind) or []]
                 xb = [e.get("path") for e in b.get(kind) or []]
@@ -313,6 +314,22 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
         else:
             return False
     return True
+
+
+def _unpair_renames(report: dict, under: Callable[[str], bool]) -> dict:
+    """A ``diff --json`` report with each rename whose new path ``under`` accepts (an output only dvc
+    tracked) turned back into the deletion of its old path: dvc pairs an added output with a deleted one of
+    the same content; without the added one, the other tool reports that deletion alone."""
+    renamed = report.get("renamed") or []
+    paired = [e for e in renamed if isinstance(e, dict) and isinstance(e.get("path"), dict)
+              and isinstance(e["path"].get("new"), str) and under(e["path"]["new"])]
+    if not paired:
+        return report
+    out = dict(report)
+    out["renamed"] = [e for e in renamed if e not in paired]
+    out["deleted"] = sorted([*(report.get("deleted") or []), *({"path": e["path"].get("old")} for e in paired)],
+                            key=lambda e: str(e.get("path")))
+    return out
 
 
 def n16_move_caches_no_extra_tree(div, ctx: Ctx) -> bool:

@@ -860,3 +860,24 @@ def test_n78_gitignore_lines_in_another_order_only(tmp_path):
     assert _classified(P, Divergence(0, Op("add", (Line(argv=("add", "f")),)), state=[entry])) == ([], True)
     (tmp_path / "tide" / "repo" / ".gitignore").write_bytes(b"/f\n")
     assert _classified(P, Divergence(0, commit, state=[entry])) == ([], True)  # a line missing: new
+
+
+def test_n15_add_whose_target_dvc_paired_as_a_rename(tmp_path):
+    """N15 widened (seed 67001 sequence 547, mixed): ``add new0 tracked`` fails in both, dvc tracked new0
+    first; its ``diff`` pairs new0 with a deleted output of the same content as a rename, where tide reports
+    the deletion alone. A rename to a path dvc did not just track stays new."""
+    P = _fake_pair(tmp_path, "reflink", mixed=True)
+    add = Op("add", (Line(argv=("add", "-q", "new0", "ü/a.b.c")),), tool="tide",
+             info={"targets": ("new0", "ü/a.b.c")})
+    df = "dvc diff --json"
+    state = [("ws:new0.dvc", "file 644 n1 81B md5=8a", None)]
+    empty = {"added": [], "deleted": [], "modified": [], "renamed": [], "not in cache": []}
+
+    def report(renamed_to):
+        return (df, dict(empty, renamed=[{"path": {"old": "with space", "new": renamed_to}}]),
+                dict(empty, deleted=[{"path": "with space"}]))
+
+    assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=[report("new0")])) \
+        == (["deliberate N15"], False)
+    assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=[report("other")])) == ([], True)
+    assert known._unpair_renames(empty, lambda p: True) is empty
