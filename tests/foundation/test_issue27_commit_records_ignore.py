@@ -6,6 +6,7 @@ refused commit writes nothing (N62)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.conftest import git
@@ -50,3 +51,25 @@ def test_repro_of_a_changed_data_source_writes_its_entry(both):
                            "rm .gitignore; echo c > g", ("repro", "-q"), files=False)
     assert not failed and sorted(gi.splitlines()) == [b"/g", b"/o"]
     assert _gitignore(both[1]) is not None
+
+
+def test_commit_of_an_unchanged_file_keeps_its_record_and_gives_back_the_exec_bit(both):
+    """Seed 67001 sequence 814: ``chmod +x`` of a tracked file then ``commit`` (not forced): its content is
+    unchanged, so dvc rewrites nothing and relinks the file with the recorded mode; tide recorded
+    ``isexec: true``. ``commit -f`` records the bit in both."""
+    import stat
+
+    def modes(r):
+        return [stat.S_IMODE(os.stat(r.p(n)).st_mode) & 0o111 != 0 for n in ("f", "g")]
+
+    _after(both, "echo a > f; echo b > g; chmod +x g", ("add", "-q", "f", "g"), files=False)
+    dvcfiles = {r.name: (Path(r.p("f.dvc")).read_text(), Path(r.p("g.dvc")).read_text()) for r in both}
+    assert "isexec: true" in dvcfiles["tide"][1] and dvcfiles["tide"] == dvcfiles["dvc"]
+    _after(both, "chmod +x f; chmod -x g", ("commit", "-q"), files=False)
+    for r in both:
+        assert (Path(r.p("f.dvc")).read_text(), Path(r.p("g.dvc")).read_text()) == dvcfiles[r.name], r.name
+        assert modes(r) == [False, True], r.name  # the recorded bits are back
+    _after(both, "chmod +x f; chmod -x g", ("commit", "-q", "-f"), files=False)
+    for r in both:
+        assert "isexec" in Path(r.p("f.dvc")).read_text() and "isexec" not in Path(r.p("g.dvc")).read_text()
+        assert modes(r) == [True, False], r.name

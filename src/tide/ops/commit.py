@@ -57,7 +57,7 @@ def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None,
         _check_present(repo, stages, ptrs, force)
         changed = _commit_stages(repo, stages, force, relink)
         for pf, changes in ptrs:
-            if commit_pointer(repo, pf, relink, to_3x, ignore=force or bool(changes)):
+            if commit_pointer(repo, pf, relink, to_3x, record=force or bool(changes)):
                 changed.append(repo.rel(pf.path))
     return changed
 
@@ -120,11 +120,13 @@ def _legacy_same(repo: Repo, path: str, md5: str, res) -> bool:
 
 
 def commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to_3x: bool = False,
-                   ignore: bool = True) -> bool:
+                   record: bool = True) -> bool:
     """``relink=False`` (dvc's ``--no-relink``): objects stored by copy, the workspace left as it is.
-    ``ignore``: the file is recorded (forced or changed), so as dvc its cached outputs get their
-    ``.gitignore`` entries (one the user deleted comes back) and one git tracks is refused."""
-    if ignore:
+    ``record``: the file is recorded (forced or changed), so as dvc its cached outputs get their
+    ``.gitignore`` entries (one the user deleted comes back) and one git tracks is refused. Otherwise (an
+    unchanged file, not forced) its entries stay as recorded, an executable bit included: as dvc's relink,
+    the workspace file gets the recorded one back (seed 67001 sequence 814: ``chmod +x`` then ``commit``)."""
+    if record:
         from tide.workspace import gitignore
 
         gitignore.add(repo.ignore_journal, [o.abspath for o in pf.outs if o.use_cache], repo.git)
@@ -136,6 +138,8 @@ def commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to
             new_outs.append(out)  # as dvc: an unchanged 2.x entry stays as it is (cache migrate --dvc-files
             continue  # or a change records it with 3.x hashes)
         new_out = out.with_hash(res.md5, res.size, res.nfiles, res.isexec)
+        if not record and res.md5 == out.md5:
+            new_out = out
         if out.use_cache:
             store(repo, res, link=relink)
             if relink and not res.is_dir and repo.cache.reflink_only_unsupported(repo.root):
@@ -153,6 +157,8 @@ def commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to
                 from tide.workspace.checkout import checkout_out
 
                 checkout_out(new_out, repo.rel(out.abspath), repo.hasher, repo.cache, force=True, relink=True)
+            elif new_out.isexec != res.isexec and not res.is_dir:
+                _set_exec(out.abspath, new_out.isexec)
             repo.state.save_links([(repo.rel(out.abspath), res.md5)])
         new_outs.append(new_out)
     new = pointers.PointerFile(pf.path, tuple(new_outs), pf.top)
@@ -160,6 +166,12 @@ def commit_pointer(repo: Repo, pf: pointers.PointerFile, relink: bool = True, to
         new.write()
         return True
     return False
+
+
+def _set_exec(path: str, on: bool) -> None:
+    """The recorded executable bit on a copied file: u+x added (dvc-data's ``set_exec``), or every x taken."""
+    mode = os.stat(path).st_mode
+    os.chmod(path, mode | 0o100 if on else mode & ~0o111)
 
 
 def _split(repo: Repo, targets: list[str] | None, cwd: str):
