@@ -286,12 +286,13 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
             continue
         if not (key.startswith("ws:") and under(key[3:]) and b is not None and _same_data(a, b)):
             return False
-    # commit: the .dvc files (unchanged) of outputs whose object only dvc wrote, e.g. an empty directory's
-    # manifest after `add --no-commit` (tide: "not in cache"; seed 63101, 25)
+    # the .dvc files (unchanged) of outputs whose object only dvc wrote, e.g. an empty directory's manifest
+    # after `add --no-commit` (tide: "not in cache"; seed 63101, 25), or, for add, the object of an `add
+    # --no-commit` output that A has the content of (seed 67001, 1403)
     stored = {k[len("cache:files/md5/"):].replace("/", "", 1) for k, a, b in div.state
               if k.startswith("cache:files/md5/") and a is not None and b is None}
     shown = ptrs | {o + ".dvc" for o, md5 in _dvc_outs(ctx.repo).items()
-                    if commit and md5 in stored and (ctx.repo / (o + ".dvc")).is_file()}
+                    if md5 in stored and (ctx.repo / (o + ".dvc")).is_file()}
     for line, a, b in div.outputs:
         if not isinstance(a, dict) or not isinstance(b, dict):
             return False

@@ -881,3 +881,24 @@ def test_n15_add_whose_target_dvc_paired_as_a_rename(tmp_path):
         == (["deliberate N15"], False)
     assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=[report("other")])) == ([], True)
     assert known._unpair_renames(empty, lambda p: True) is empty
+
+
+def test_n15_add_stores_the_object_of_an_uncommitted_output(tmp_path):
+    """N15 widened (seed 67001 sequence 1403): ``add A missing`` fails in both; dvc tracked A first, storing
+    its object, which is also the object of an ``add --no-commit`` output (new0): tide's ``status`` then names
+    new0.dvc "not in cache", dvc's does not. Only a .dvc file whose object dvc stored in that step."""
+    P = _fake_pair(tmp_path)
+    repo = tmp_path / "dvc" / "repo"
+    (repo / "new0.dvc").write_text("outs:\n- md5: 5bae743c43e09bd0a7d3aaf73f2af19f\n  path: new0\n")
+    (repo / "data" / "e1").mkdir(parents=True)
+    (repo / "data" / "e1" / "new0.dvc").write_text("outs:\n- md5: 5bae743c43e09bd0a7d3aaf73f2af19f\n  path: new0\n")
+    add = Op("add", (Line(argv=("add", "-q", "data/e1/new0", "sp ace missing")),),
+             info={"targets": ("data/e1/new0", "sp ace missing")})
+    state = [("cache:files/md5/5b/ae743c43e09bd0a7d3aaf73f2af19f", "444 ok md5=5bae", None),
+             ("ws:data/e1/new0.dvc", "file 644 n1 81B md5=4b", None)]
+    st = Line(argv=("status", "--json"), json=True).render()
+    seen = [(st, {"s1": [1]}, {"new0.dvc": [{"changed outs": {"new0": "not in cache"}}], "s1": [1]})]
+    assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=seen)) == (["deliberate N15"], False)
+    other = [(st, {"s1": [1]}, {"other.dvc": [{"changed outs": {"other": "not in cache"}}], "s1": [1]})]
+    assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=other)) == ([], True)
+    assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state[1:], outputs=seen)) == ([], True)  # not stored
