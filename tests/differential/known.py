@@ -303,14 +303,18 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
             # tide's "not in cache" of an output whose object only dvc stored (seed 66401, 189)
             unstored = {o[:-4] for o in shown}
             a = _unpair_renames(a, under)  # dvc's A paired with a deleted file of its content (67001, 547)
+            # an A that git's HEAD tracks and the workspace no longer did (`remove --outs`): dvc tracked it
+            # again (modified), tide's diff still says deleted (seed 67001, 1908)
+            redone = {p for p in (e.get("path") for e in a.get("modified") or []) if isinstance(p, str) and under(p)}
             for kind in set(a) | set(b):
                 xa = [e.get("path") for e in a.get(kind) or []]
                 xb = [e.get("path") for e in b.get(kind) or []]
                 extra = [p for p in xa if p not in xb]
                 named = all(isinstance(p, str) and under(p) for p in extra)
                 only_b = [p for p in xb if p not in xa]
-                if any(not (kind == "not in cache" and isinstance(p, str) and p.rstrip("/") in unstored)
-                       for p in only_b) or extra and (kind not in ("added", "modified") or not named):
+                if any(not (kind == "not in cache" and isinstance(p, str) and p.rstrip("/") in unstored
+                            or kind == "deleted" and p in redone) for p in only_b) \
+                        or extra and (kind not in ("added", "modified") or not named):
                     return False
         else:
             return False

@@ -902,3 +902,22 @@ def test_n15_add_stores_the_object_of_an_uncommitted_output(tmp_path):
     other = [(st, {"s1": [1]}, {"other.dvc": [{"changed outs": {"other": "not in cache"}}], "s1": [1]})]
     assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=other)) == ([], True)
     assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state[1:], outputs=seen)) == ([], True)  # not stored
+
+
+def test_n15_add_tracks_again_what_remove_outs_left(tmp_path):
+    """N15 widened (seed 67001 sequence 1908): after ``remove --outs d.dvc``, ``add d missing`` fails in both;
+    dvc tracked d again first, so its ``diff`` says d/ modified where tide's says deleted. A deleted path
+    dvc does not report modified stays new."""
+    P = _fake_pair(tmp_path, "hardlink")
+    add = Op("add", (Line(argv=("add", "-q", "d", "ünï-missing")),), info={"targets": ("d", "ünï-missing")})
+    state = [("ws:d.dvc", "file 644 n1 94B md5=bb", None),
+             ("cache:files/md5/9d/c24c76ee55eeba3886d11bdd6fc49c.dir", "444 ok md5=9dc2", None),
+             ("ws:d/sub/x", "file 444 n2 6B md5=72", "file 644 n1 6B md5=72")]
+    df = Line(argv=("diff", "--json"), json=True).render()
+    empty = {"added": [], "deleted": [], "modified": [], "renamed": [], "not in cache": []}
+    dvc = dict(empty, added=[{"path": "d/sub/x"}], deleted=[{"path": "d/sub/a"}], modified=[{"path": "d/"}])
+    tide = dict(empty, deleted=[{"path": "d/"}, {"path": "d/sub/a"}])
+    assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=[(df, dvc, tide)])) \
+        == (["deliberate N15"], False)
+    tide2 = dict(empty, deleted=[{"path": "d/"}, {"path": "d/sub/a"}, {"path": "e"}])
+    assert _classified(P, Divergence(0, add, rcs=[(1, 1)], state=state, outputs=[(df, dvc, tide2)])) == ([], True)
