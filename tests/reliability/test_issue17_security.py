@@ -231,7 +231,8 @@ def _calls(node, names):
 
 # Every place tide starts another program, and why what it passes cannot be read as an option.
 SUBPROCESS_CALLS = {
-    ("core/git.py", "Git.run"): "git: core.argv.git_args refuses any value starting with '-' (every git command)",
+    ("core/git.py", "Git._spawn"): "git: Git.run, its only caller, refuses any value starting with '-' "
+                                   "(core.argv.git_args, every git command)",
     ("core/git.py", "find_root"): "git -C PATH rev-parse: the path is the value of -C",
     ("ui/history.py", "Blobs._start"): "git -C ROOT cat-file --batch: fixed arguments (git_args); ids go to stdin",
     ("runners/transport.py", "LocalShell.run"): "bash -c SCRIPT: the script is the value of -c",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import time
 
@@ -72,8 +71,9 @@ def clear_stale(stderr: bytes, root: str, wait: float = STALE_AFTER) -> bool:
 
 
 def _in_git_dir(lock: str, root: str) -> bool:
-    proc = subprocess.run(["git", "-C", root, "rev-parse", "--absolute-git-dir", "--git-common-dir"],
-                          capture_output=True, check=False)
+    from tide.core.git import Git
+
+    proc = Git(root).run("rev-parse", "--absolute-git-dir", "--git-common-dir", check=False)
     if proc.returncode != 0:
         return False
     dirs = [os.path.realpath(os.path.join(root, d)) for d in os.fsdecode(proc.stdout).splitlines() if d]
