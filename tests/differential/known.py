@@ -752,29 +752,59 @@ def n74_corrupt_metrics_file_message(entry, div, ctx: Ctx) -> bool:
     return x is not None and x == y and a != b
 
 
-def n17_cache_object_left_writable(entry, div, ctx: Ctx) -> bool:
-    """N17 (open, RELIABILITY.md): a cache object made writable through a link (``chmod u+w`` of a symlinked
-    or hardlinked output) is made read-only again by dvc's next ``status``/``diff`` (dvc-data protects an
-    object after checking it); tide leaves its mode. Content is the same on both sides."""
+def _tracked_dir_entries(where: Path) -> tuple[dict[str, str], set[str]]:
+    """({path of a file inside a directory a ``.dvc`` file tracks: its md5}, the md5s every output records
+    itself, in ``.dvc`` files and dvc.lock), read from ``where``'s .dvc files and cached manifests."""
+    import yaml
+
+    in_dirs: dict[str, str] = {}
+    for f in where.rglob("*.dvc"):
+        if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
+            continue
+        try:
+            doc = yaml.safe_load(f.read_text()) or {}
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        base = f.parent.relative_to(where).as_posix()
+        for o in doc.get("outs") or []:
+            oid = str(o.get("md5")) if isinstance(o, dict) and isinstance(o.get("path"), str) else ""
+            if not oid.endswith(".dir"):
+                continue
+            try:
+                listing = json.loads((where / ".dvc/cache/files/md5" / oid[:2] / oid[2:]).read_text())
+            except (OSError, ValueError):
+                continue
+            top = o["path"] if base == "." else f"{base}/{o['path']}"
+            in_dirs.update((f"{top}/{e['relpath']}", str(e.get("md5"))) for e in listing
+                           if isinstance(e, dict) and isinstance(e.get("relpath"), str))
+    return in_dirs, set(_dvc_outs(where).values())
+
+
+def n17_status_leaves_a_tracked_directorys_object_mode(entry, div, ctx: Ctx) -> bool:
+    """N17 (deliberate, docs/versioning.md): an object of a directory a ``.dvc`` file tracks, made writable
+    through its link (``chmod u+w`` of a symlinked or hardlinked file), is made read-only again by dvc's next
+    ``status``/``diff`` (it checks every object of every tracked directory); tide leaves its mode. Content
+    is the same on both sides, and the object is no output's own (a file output's object, a manifest and
+    a stage output's files are protected again by tide too: those stay NEW)."""
     kind, key, a, b = entry
     if kind != "state" or not a or not b:
         return False
+    in_dirs, own = _tracked_dir_entries(ctx.repo)
     if key.startswith("ws:") and a.startswith("file ") and b.startswith("file "):
         # the workspace file hard-linked to that object shares its inode, so its mode (seed 61701, 265)
         (_, ma, na, *ra), (_, mb, nb, *rb) = a.split(" "), b.split(" ")
-        return ma == "444" and mb != "444" and na == nb != "n1" and ra == rb
-    if not key.startswith("cache:files/"):
+        return ma == "444" and mb != "444" and na == nb != "n1" and ra == rb and key[3:] in in_dirs
+    if not key.startswith("cache:files/md5/"):
         return False
     (ma, oka, *ra), (mb, okb, *rb) = a.split(" "), b.split(" ")
-    return ma == "444" and mb != "444" and oka == okb == "ok" and ra == rb
+    oid = "".join(key[len("cache:files/md5/"):].split("/"))
+    return (ma == "444" and mb != "444" and oka == okb == "ok" and ra == rb
+            and oid in in_dirs.values() and oid not in own)
 
 
 # Findings being fixed: one predicate per finding, removed once its fix is merged (issue 27's ten findings
 # were fixed and their entries removed in the merge that brought them: a regression of any is NEW again).
-KNOWN: tuple[Known, ...] = (
-    Known("open N17: cache object left writable after chmod through a link", True, False,
-          n17_cache_object_left_writable),
-)
+KNOWN: tuple[Known, ...] = ()
 
 DELIBERATE: tuple[Known, ...] = (
     Known("deliberate N7: pull with objects missing leaves no dangling symlink", True, True,
@@ -821,6 +851,8 @@ DELIBERATE: tuple[Known, ...] = (
           n43_gc_keeps_what_an_uncached_manifest_may_name),
     Known("deliberate N78: commit writes .gitignore lines in path order", False, False,
           n78_commit_writes_gitignore_lines_in_path_order),
+    Known("deliberate N17: status leaves the mode of a tracked directory's object made writable through a link",
+          True, False, n17_status_leaves_a_tracked_directorys_object_mode),
 )
 
 

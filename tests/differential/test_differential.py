@@ -5,6 +5,7 @@ reproduces it. ``make torture`` runs the same machinery with a fresh seed (tests
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import sqlite3
@@ -170,7 +171,19 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, move, state=[obj])) == ([], True)  # an object a .dvc file names: new
     named.unlink()
     protect = ("cache:files/md5/b1/94", "444 ok md5=b194", "644 ok md5=b194")
-    assert names(Divergence(0, move, state=[protect])) == (["open N17"], False)
+    assert names(Divergence(0, move, state=[protect])) == ([], True)  # no tracked directory holds it: new
+    dvc_repo = tmp_path / "dvc" / "repo"
+    text = '[{"md5": "b194", "relpath": "in/f"}]'
+    oid = hashlib.md5(text.encode()).hexdigest()  # a manifest named by its content (else N54's shape)
+    (dvc_repo / "d.dvc").write_text(f"outs:\n- md5: {oid}.dir\n  path: d\n")
+    listing = dvc_repo / ".dvc" / "cache" / "files" / "md5" / oid[:2] / f"{oid[2:]}.dir"
+    listing.parent.mkdir(parents=True)
+    listing.write_text(text)
+    assert names(Divergence(0, move, state=[protect])) == (["deliberate N17"], False)  # a file of d
+    (dvc_repo / "e.dvc").write_text("outs:\n- md5: b194\n  path: e\n")
+    assert names(Divergence(0, move, state=[protect])) == ([], True)  # also a file output's own object: new
+    for f in (dvc_repo / "d.dvc", dvc_repo / "e.dvc", listing):
+        f.unlink()
     assert names(Divergence(0, move, state=[("cache:files/md5/b1/94", "444 ok md5=b194", "644 CORRUPT md5=c")])) \
         == ([], True)
     mode = ("ws:e", "file 744 n1 2B md5=x", "file 755 n1 2B md5=x")  # N31: add keeps the file's mode
@@ -442,12 +455,21 @@ def test_known_predicates_of_session_12_match_one_shape_each(tmp_path):
     assert names(Divergence(0, force, state=kept_file)) == (["deliberate N7"], False)
     assert names(Divergence(0, force, state=[("ws:x", "link -> <ROOT>/repo/.dvc/cache/files/md5/26/ab",
                                               "link -> <ROOT>/repo/.dvc/cache/files/md5/27/ab")])) == ([], True)
-    # N17: the hard-linked workspace file shares its object's mode
+    # N17: the hard-linked workspace file of a tracked directory shares its object's mode
     P.cache_type = "hardlink"
-    chmod = Op("chmod", (Line(sh="chmod u+w a"),))
-    assert names(Divergence(0, chmod, state=[("ws:a", "file 444 n2 2B md5=0", "file 644 n2 2B md5=0")])) \
-        == (["open N17"], False)
-    assert names(Divergence(0, chmod, state=[("ws:a", "file 444 n1 2B md5=0", "file 644 n1 2B md5=0")])) == ([], True)
+    chmod = Op("chmod", (Line(sh="chmod u+w d/a"),))
+    text = '[{"md5": "b194", "relpath": "a"}]'
+    oid = hashlib.md5(text.encode()).hexdigest()
+    (dvc_repo / "d.dvc").write_text(f"outs:\n- md5: {oid}.dir\n  path: d\n")
+    (objects / oid[:2]).mkdir(exist_ok=True)
+    (objects / oid[:2] / f"{oid[2:]}.dir").write_text(text)
+    assert names(Divergence(0, chmod, state=[("ws:d/a", "file 444 n2 2B md5=0", "file 644 n2 2B md5=0")])) \
+        == (["deliberate N17"], False)
+    assert names(Divergence(0, chmod, state=[("ws:d/a", "file 444 n1 2B md5=0", "file 644 n1 2B md5=0")])) \
+        == ([], True)
+    # a file output (tide protects its object again): new
+    assert names(Divergence(0, chmod, state=[("ws:a", "file 444 n2 2B md5=0", "file 644 n2 2B md5=0")])) == ([], True)
+    (dvc_repo / "d.dvc").unlink()
     # N31: an empty file is copied by a hardlink cache too
     add = Op("add", (Line(argv=("add", "-q", "e")),))
     assert names(Divergence(0, add, state=[("ws:e", "file 644 n1 0B md5=0", "file 755 n1 0B md5=0")])) \
