@@ -43,7 +43,7 @@ def run(args):
     r = repo()
     res = reproduce(r, req, say=say, warn=lambda line: warn([line]), confirm=ask_yes_no)
     if not args.dry:
-        if not res.ran and not res.restored and not res.verified:
+        if not (res.ran or res.restored or res.verified or res.sources):
             say("Data and pipelines are up to date.")
         git_hint(res.git_files, False, args.quiet, r.root)
     return 0

@@ -40,6 +40,7 @@ class ReproResult:
     ran: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     verified: list[str] = field(default_factory=list)  # frozen stages saved as they are (no command run)
+    sources: list[str] = field(default_factory=list)  # .dvc files (data sources) verified and recorded again
     failed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # not run because an upstream stage failed
     git_files: list[str] = field(default_factory=list)
@@ -56,7 +57,10 @@ def _closure(g: Graph, starts: list[int], reverse: bool) -> list[int]:
     return sorted(set(order))
 
 
-def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
+def plan(project: Project, req: ReproRequest, cwd: str, named: dict[str, list[str]] | None = None) -> list[int]:
+    """The stages to check, in order. ``named``: {.dvc file: its outputs} the targets name besides
+    ``req.targets`` (``_named_sources``); a data source has no upstream, so it adds stages only downstream
+    (``--downstream``, ``-p``: the stages that depend on its outputs and theirs)."""
     g = _active(project.graph)
     if req.all_pipelines:
         return g.postorder(None)
@@ -64,8 +68,11 @@ def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
         chosen = _select_glob(project, req.targets or (YAML_NAME,), cwd)
         if not chosen:
             return []  # dvc reproduces every stage of the repository then (an empty plan is its whole graph)
-    elif req.targets:
+    elif req.targets or named:
         chosen = project.select(list(req.targets), cwd, req.recursive)
+        if named and (req.pipeline or (req.downstream and not req.single_item)):
+            chosen += [i for i in _consumers(project, [o for outs in named.values() for o in outs])
+                       if i not in chosen]
     else:
         here = os.path.join(cwd, YAML_NAME)
         if not os.path.exists(here):
@@ -83,6 +90,48 @@ def plan(project: Project, req: ReproRequest, cwd: str) -> list[int]:
         sub = Graph(g.stages, {i: tuple(d for d in ds if d in nodes_l) for i, ds in g.edges.items() if i in nodes_l})
         return sub.postorder(nodes_l)
     return g.postorder(_closure(g, chosen, reverse=False))
+
+
+def _named_sources(repo: Repo, req: ReproRequest, cwd: str) -> tuple[dict[str, list[str]], ReproRequest]:
+    """dvc's graph holds every ``.dvc`` file as a stage (a data source): a target naming one
+    (``repro data.dvc``), or with ``-R`` a directory holding some, reproduces it. Returns {those .dvc files:
+    their outputs}, in target order, and the request with the targets that name stages."""
+    from dataclasses import replace
+
+    from tide.pipeline.project import tracked_outputs
+
+    if req.glob or req.all_pipelines or not req.targets:
+        return {}, req
+    tracked = None
+    named: dict[str, list[str]] = {}
+    rest = []
+    for t in req.targets:
+        p = os.path.normpath(os.path.join(cwd, t))
+        if p.endswith(".dvc") and os.path.isfile(p):
+            found = tracked_outputs(repo, [p])
+            if not found:  # a .dvc file that does not load: its error, in one line
+                from tide.workspace import pointers
+
+                pointers.load(p, repo.root)
+            named.setdefault(p, [out for out, _ptr in found])
+            continue
+        if req.recursive and os.path.isdir(p):
+            tracked = tracked_outputs(repo) if tracked is None else tracked
+            for out, ptr in tracked:
+                outs = named.setdefault(ptr, []) if ptr.startswith(p + os.sep) else None
+                if outs is not None and out not in outs:
+                    outs.append(out)
+        rest.append(t)
+    return named, replace(req, targets=tuple(rest))
+
+
+def _consumers(project: Project, outs: list[str]) -> list[int]:
+    """The pipeline stages whose dependencies or params overlap ``outs`` (a frozen stage's are cut)."""
+    from tide.pipeline.graph import overlaps
+
+    return [i for i, st in enumerate(project.stages) if not st.frozen
+            and any(overlaps(p, out) for p in [d.abspath for d in st.deps] + [q.abspath for q in st.params]
+                    for out in outs)]
 
 
 def _select_glob(project: Project, targets, cwd: str) -> list[int]:
@@ -120,7 +169,8 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
         _pull(repo, req, warn)
     with repo.lock(), repo.ignore_journal.command():  # a failure takes back the .gitignore entries (N55)
         project = load_project(repo)
-        steps = plan(project, req, cwd)
+        named, stage_req = _named_sources(repo, req, cwd)
+        steps = plan(project, stage_req, cwd, named)
         from tide.ops.add import store
 
         ws = engine.Workspace(
@@ -132,43 +182,60 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             confirm=confirm,
         )
         g = _active(project.graph)
-        sources = _data_sources(repo, project, g, steps, req)
+        sources = _data_sources(repo, project, g, steps, req, seen=set(named))
         force_state = {i: req.force for i in steps}
         to_skip: set[int] = set()
-        first = True
+        said = False  # as dvc: a blank line follows a step that did something (ran, recorded, would run)
+
+        def verify(ptr: str) -> None:
+            nonlocal said
+            if said:
+                say("")
+            outcome = _verify_source(repo, ptr, req, ws, say)
+            said = outcome is not None
+            if outcome == "verified":
+                result.sources.append(repo.rel(ptr))
+
+        def failed(addr: str, exc: TideError, dependents: set[int]) -> None:
+            result.failed.append(addr)
+            if req.ignore_errors:
+                warn(f"WARNING: {exc} (ignored)")
+                return
+            if not req.keep_going:
+                if isinstance(exc, PipelineError) and str(exc).startswith("failed to reproduce"):
+                    raise exc
+                raise PipelineError(f"failed to reproduce '{addr}': {exc}")
+            warn(f"WARNING: {exc}")
+            if dependents:
+                names = ", ".join(f"'{project.stages[d].addressing}'" for d in sorted(dependents))
+                warn(f"WARNING: {'Stages' if len(dependents) > 1 else 'Stage'} {names} will be skipped "
+                     "due to this failure")
+            to_skip.update(dependents)
+
+        for ptr, outs in named.items():  # a data source is upstream of every stage the plan holds
+            try:
+                verify(ptr)
+            except TideError as exc:
+                failed(repo.rel(ptr), exc, set(g.postorder(_consumers(project, outs), reverse=True)) & set(steps))
         for i in steps:
             stage = project.stages[i]
             if i in to_skip:
                 result.skipped.append(stage.addressing)
                 continue
-            if not first:
-                say("")
-            first = False
             opts = engine.Options(force=force_state.get(i, req.force), dry=req.dry,
                                   allow_missing=req.allow_missing, run_cache=req.run_cache, no_commit=req.no_commit)
             try:
                 for ptr in sources.pop(i, ()):
-                    _verify_source(repo, ptr, req, ws, say)
+                    verify(ptr)
                 if stage.frozen:  # dvc's warning, before every frozen stage it reproduces (--dry too)
                     warn(f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are not going to be "
-                        "reproduced.")
+                         "reproduced.")
+                if said:
+                    say("")
                 outcome = engine.reproduce(stage, ws, opts)
+                said = outcome is not None
             except TideError as exc:
-                result.failed.append(stage.addressing)
-                if req.ignore_errors:
-                    warn(f"WARNING: {exc} (ignored)")
-                    continue
-                if not req.keep_going:
-                    if isinstance(exc, PipelineError) and str(exc).startswith("failed to reproduce"):
-                        raise
-                    raise PipelineError(f"failed to reproduce '{stage.addressing}': {exc}")
-                warn(f"WARNING: {exc}")
-                dependents = set(g.postorder([i], reverse=True)) - {i}
-                if dependents:
-                    names = ", ".join(f"'{project.stages[d].addressing}'" for d in sorted(dependents))
-                    warn(f"WARNING: {'Stages' if len(dependents) > 1 else 'Stage'} {names} will be skipped "
-                        "due to this failure")
-                to_skip |= dependents
+                failed(stage.addressing, exc, set(g.postorder([i], reverse=True)) - {i})
                 continue
             if outcome == "ran":
                 result.ran.append(stage.addressing)
@@ -186,11 +253,12 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
     return result
 
 
-def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req: ReproRequest) -> dict[int, list[str]]:
+def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req: ReproRequest,
+                  seen: set[str]) -> dict[int, list[str]]:
     """{step: the ``.dvc`` files first reached through it}: dvc's graph holds every ``.dvc`` file as a stage
     (a data source), upstream of the pipeline stages whose dependencies or params overlap its outputs, so
     its plan verifies them just before the first such stage (``-s`` plans the targets alone; a frozen
-    stage's dependencies are cut, as in ``_active``)."""
+    stage's dependencies are cut, as in ``_active``). ``seen``: .dvc files verified already (named targets)."""
     from tide.pipeline.graph import overlaps
     from tide.pipeline.project import tracked_outputs
 
@@ -199,7 +267,6 @@ def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req:
     tracked = tracked_outputs(repo)
     if not tracked:
         return {}
-    seen: set[str] = set()
     found: dict[int, list[str]] = {}
     for i in steps:
         st = project.stages[i]
@@ -213,11 +280,13 @@ def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req:
     return found
 
 
-def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> None:
+def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> str | None:
     """dvc's ``reproduce`` of a data source (N37): when an output of the ``.dvc`` file changed (modified,
-    deleted or ``not in cache``, this last unless ``--allow-missing``), a missing output fails the run
-    ("missing data 'source'"), else the current content is recorded, cached and linked (``commit -f`` of
-    that file; ``--no-commit``: recorded only)."""
+    deleted or ``not in cache``, this last unless ``--allow-missing``) or ``--force``, a missing output fails
+    the run ("missing data 'source'"), else the current content is recorded, cached and linked (``commit -f``
+    of that file; ``--no-commit``: recorded only), and the file is named in the git hint even when its bytes
+    are the same (dvc's dump of a ``.dvc`` file always tracks it). Returns ``"verified"``, ``"dry"`` (it would
+    be) or ``None`` (unchanged)."""
     from tide.ops.commit import commit_pointer
     from tide.workspace import pointers
     from tide.workspace.status import out_status
@@ -225,12 +294,12 @@ def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> None:
     pf = pointers.load(ptr, repo.root)
     rel = repo.rel(ptr)
     states = [out_status(o, repo.hasher, repo.cache) for o in pf.outs]
-    if not any(s and not (req.allow_missing and s == "not in cache") for s in states):
+    if not req.force and not any(s and not (req.allow_missing and s == "not in cache") for s in states):
         say(f"'{rel}' didn't change, skipping")
-        return
+        return None
     if req.dry:
-        return
-    say(f"Verifying data sources in stage: '{rel}'")
+        return "dry"
+    say(f"Verifying {'outputs in frozen' if pf.top.get('frozen') else 'data sources in'} stage: '{rel}'")
     missing = [repo.rel(o.abspath) for o in pf.outs if not os.path.lexists(o.abspath)]
     if missing:
         raise MissingError(f"missing data 'source{'s' if len(missing) > 1 else ''}': {', '.join(missing)}")
@@ -240,13 +309,13 @@ def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> None:
             res = repo.hasher.hash_path(o.abspath)
             outs.append(o.with_hash(res.md5, res.size, res.nfiles, res.isexec))
         new = pointers.PointerFile(pf.path, tuple(outs), pf.top)
-        changed = new.dump() != pf.dump()
-        if changed:
+        if new.dump() != pf.dump():
             new.write()
     else:
-        changed = commit_pointer(repo, pf)
-    if changed:
+        commit_pointer(repo, pf)
+    if rel not in ws.changed_files:
         ws.changed_files.append(rel)
+    return "verified"
 
 
 def _interactive_config(repo: Repo) -> bool:

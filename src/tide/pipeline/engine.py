@@ -258,8 +258,11 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
             ws.hasher.state.save_links([(_rel(ws.root, o.abspath), results[o.path].md5)
                                         for o in stage.outs if not o.cache])
             RunCache(ws.cache.root).save(entry)
-    lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)
+    generated, modified = lockfile.write_entry(stage.lockfile, ws.root, stage.name, entry)
     rel_lock = _rel(ws.root, stage.lockfile)
-    if rel_lock not in ws.changed_files:
-        ws.changed_files.append(rel_lock)
-    ws.say(f"Updating lock file '{rel_lock}'")
+    if generated:
+        ws.say(f"Generating lock file '{rel_lock}'")
+    if modified:  # as dvc: an entry written again unchanged (repro -f, commit -f) is neither said nor staged
+        if rel_lock not in ws.changed_files:
+            ws.changed_files.append(rel_lock)
+        ws.say(f"Updating lock file '{rel_lock}'")

@@ -95,15 +95,20 @@ def read_entries(lock_path: str, root: str) -> dict[str, dict[str, Any]]:
     return dict(data.get("stages") or {})
 
 
-def write_entry(lock_path: str, root: str, name: str, entry: dict[str, Any]) -> None:
+def write_entry(lock_path: str, root: str, name: str, entry: dict[str, Any]) -> tuple[bool, bool]:
     """Record one stage in dvc.lock the way dvc does: an existing entry is replaced where it is,
-    a new one goes at the end; the file is replaced atomically."""
+    a new one goes at the end; the file is replaced atomically. Returns ``(generated, modified)``: the
+    file did not exist, the stage's entry differs from the one recorded (dvc logs "Generating lock
+    file" and "Updating lock file" on these, and asks git to track the file only when modified)."""
     from tide.core.fsutil import atomic_write_text
     from tide.core.yamlstyle import dumps
 
+    generated = not os.path.exists(lock_path)
     stages = read_entries(lock_path, root)
+    modified = stages.get(name) != entry
     stages[name] = entry
     atomic_write_text(lock_path, dumps({"schema": "2.0", "stages": stages}))
+    return generated, modified
 
 
 def remove_entry(lock_path: str, root: str, name: str) -> None:
