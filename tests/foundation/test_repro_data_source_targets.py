@@ -124,3 +124,13 @@ def test_lock_file_lines_and_blank_lines_as_dvc(both):
     assert same(both, "repro", "-f") == (False, ["Running stage 's':", "> cp f g", "", "Running stage 't':",
                                                  "> cp f h"], set())
     records(both, "dvc.lock")
+
+
+def test_repro_all_pipelines_verifies_every_dvc_file(piped):
+    """``-P``: dvc reproduces every stage of its graph, the ``.dvc`` files no stage depends on included."""
+    for r in piped:
+        r.sh("echo z > lone")
+        r.t("add", "-q", "lone")
+    failed, lines, staged = same(piped, "repro", "-P", setup="echo changed > lone")
+    assert not failed and staged == {"lone.dvc"} and "Verifying data sources in stage: 'lone.dvc'" in lines
+    records(piped, "lone.dvc", "f.dvc", "dvc.lock")

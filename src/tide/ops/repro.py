@@ -92,18 +92,26 @@ def plan(project: Project, req: ReproRequest, cwd: str, named: dict[str, list[st
     return g.postorder(_closure(g, chosen, reverse=False))
 
 
-def _named_sources(repo: Repo, req: ReproRequest, cwd: str) -> tuple[dict[str, list[str]], ReproRequest]:
+def _named_sources(repo: Repo, project: Project, req: ReproRequest,
+                   cwd: str) -> tuple[dict[str, list[str]], ReproRequest]:
     """dvc's graph holds every ``.dvc`` file as a stage (a data source): a target naming one
-    (``repro data.dvc``), or with ``-R`` a directory holding some, reproduces it. Returns {those .dvc files:
-    their outputs}, in target order, and the request with the targets that name stages."""
+    (``repro data.dvc``), or with ``-R`` a directory holding some, reproduces it, and ``-P`` reproduces them
+    all. Returns {those .dvc files: their outputs}, in target order (``-P``: those no stage depends on, in
+    path order; the others come before the first stage that does, ``_data_sources``), and the request with
+    the targets that name stages."""
     from dataclasses import replace
 
     from tide.pipeline.project import tracked_outputs
 
-    if req.glob or req.all_pipelines or not req.targets:
+    if req.all_pipelines:
+        named: dict[str, list[str]] = {}
+        for out, ptr in tracked_outputs(repo):
+            named.setdefault(ptr, []).append(out)
+        return {p: outs for p, outs in sorted(named.items()) if not _consumers(project, outs)}, req
+    if req.glob or not req.targets:
         return {}, req
     tracked = None
-    named: dict[str, list[str]] = {}
+    named = {}
     rest = []
     for t in req.targets:
         p = os.path.normpath(os.path.join(cwd, t))
@@ -169,7 +177,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
         _pull(repo, req, warn)
     with repo.lock(), repo.ignore_journal.command():  # a failure takes back the .gitignore entries (N55)
         project = load_project(repo)
-        named, stage_req = _named_sources(repo, req, cwd)
+        named, stage_req = _named_sources(repo, project, req, cwd)
         steps = plan(project, stage_req, cwd, named)
         from tide.ops.add import store
 
