@@ -174,3 +174,18 @@ def test_n32_n33_objects_written_through_a_link(both):
     assert seen["dvc"] == seen["tide"], seen
     assert seen["tide"][0] == "files/md5/f9/87902b9cd833463c4dd0f5ebf6bd86"
     assert seen["tide"][2:] == (True, [{"changed outs": {"h": "not in cache"}}], False, 1)
+
+
+def test_diff_sets_no_mode_on_the_objects_it_looks_for(both):
+    """Seed 68001 sequence 231: ``chmod +x`` of a hardlinked output makes its object 555 (still read-only);
+    dvc's ``diff`` only asks whether the objects of HEAD's outputs exist, so the object and the user's file
+    keep 555. tide's diff checked and re-protected them (444), taking the user's executable bit away."""
+    seen = {}
+    for r in both:
+        r.t("config", "cache.type", "hardlink")
+        r.sh("mkdir d; echo a > d/f; echo b > g")
+        r.t("add", "-q", "d", "g")
+        r.sh("git add -A && git commit -qm c && chmod +x d/f g")
+        assert r.t("diff", "--json").returncode == 0
+        seen[r.name] = [_mode(r.p("d/f")), _mode(r.p("g")), _mode(_obj(r, _md5(r, "g")))]
+    assert seen["dvc"] == seen["tide"] == ["555", "555", "555"], seen

@@ -238,7 +238,8 @@ def _compare(repo: Repo, p: str, o, n, res: dict[str, list[dict[str, Any]]], key
         res["deleted"].append(item)
     elif o[:2] != n[:2]:
         res["modified"].append({"path": _shown(p, o), "hash": {"old": o[0], "new": n[0]}})
-    if workspace and o is not None and o[0] and (
-            (o[0], bool(o[2])) in absent or not repo.cache.exists_protected(o[0], o[2])):
+    # dvc's diff asks its cache whether the object exists, nothing more: no mode is checked or set here (an
+    # object made executable through a hardlink keeps 555, and so does the user's file; seed 68001, 231)
+    if workspace and o is not None and o[0] and ((o[0], bool(o[2])) in absent or not repo.cache.exists(o[0], o[2])):
         res["not in cache"].append({"path": _shown(p, o), "hash": o[0]})
 
