@@ -521,7 +521,9 @@ def n53_reflink_only_checkout_copies_after_a_failure(entry, div, ctx: Ctx) -> bo
     has those files; its ``status``/``diff`` report them (seed 61601 sequence 113, 61701 sequence 195).
     N67: the reverse where the workspace held a file of a tracked output (``checkout --force`` over a changed
     one): both fail, dvc deleted it before its link failed (the changes lost, nothing in their place), tide,
-    writing each file to a temporary name then renaming it, kept it (seed 61801, 47)."""
+    writing each file to a temporary name then renaming it, kept it (seed 61801, 47). In ``diff --json`` a kept
+    directory's files that tide pairs with deleted ones of the same content as renames are, in dvc's report
+    (where the directory is gone), those deletions alone (seed 68001, 1268)."""
     if ctx.cache_type != "reflink" or div.op.kind not in LINKING_OPS:
         return False
     # a clone's files too: ``pull`` in a fresh clone copies after its first failure alike (seed 66401, 1953)
@@ -532,7 +534,14 @@ def n53_reflink_only_checkout_copies_after_a_failure(entry, div, ctx: Ctx) -> bo
         return key in copied
     if kind == "json" and " -c" not in key and ("status --json" in key or "diff --json" in key):
         paths = {_ws_path(k) for k in copied}
-        return bool(paths) and _without_paths(a, paths) == _without_paths(b, paths)
+        if not paths:
+            return False
+        if "diff --json" in key and isinstance(a, dict) and isinstance(b, dict):
+            def under(p: str) -> bool:
+                return any(p.rstrip("/") == q or p.startswith(q + "/") for q in paths)
+
+            a, b = _unpair_renames(a, under), _unpair_renames(b, under)
+        return _without_paths(a, paths) == _without_paths(b, paths)
     return False
 
 

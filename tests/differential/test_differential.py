@@ -870,6 +870,33 @@ def test_n6_n53_reflink_only_shapes_of_seed_66401(tmp_path):
     assert known._ws_path("cache:ws:x") is None and known._ws_path("xc1/ws:y") is None
 
 
+def test_n53_diff_after_a_kept_directory_unpairs_its_renames(tmp_path):
+    """Seed 68001 sequence 1268: reflink only, ``move 'dir two' x3``, a file of x3 changed, ``pull``: both fail
+    to link, dvc after deleting x3, tide keeping it (N67). tide's ``diff`` pairs x3's files with the deleted
+    ones of ``dir two`` as renames; dvc, without x3, reports those deletions alone."""
+    P = _fake_pair(tmp_path, "reflink")
+    (tmp_path / "dvc" / "repo" / "x3.dvc").write_text("outs:\n- md5: 0123.dir\n  path: x3\n")
+    pull = Op("pull", (Line(argv=("pull", "-q")),))
+    df = Line(argv=("diff", "--json"), json=True).render()
+    kept = [("ws:x3", None, "dir 755"), ("ws:x3/a", None, "file 644 n1 2B md5=60"),
+            ("ws:x3/-dash", None, "file 644 n1 2B md5=60"), ("ws:x3/with space", None, "file 644 n1 7B md5=1b")]
+    gone = [{"path": "dir two/"}, {"path": "dir two/-dash"}, {"path": "dir two/a"}, {"path": "dir two/with space"}]
+    dvc = {"added": [], "deleted": gone, "modified": [], "renamed": [], "not in cache": []}
+    renamed = [{"path": {"old": "dir two/-dash", "new": "x3/-dash"}},
+               {"path": {"old": "dir two/with space", "new": "x3/with space"}}]
+    tide = {"added": [{"path": "x3/"}, {"path": "x3/a"}], "deleted": [gone[0], gone[2]], "modified": [],
+            "renamed": renamed, "not in cache": []}
+
+    def names(report, state=kept):
+        return _classified(P, Divergence(0, pull, rcs=[(1, 1)], state=state, outputs=[(df, dvc, report)]))
+
+    assert names(tide) == (["deliberate N53"], False)
+    elsewhere = {**tide, "renamed": [*renamed, {"path": {"old": "b", "new": "y/b"}}]}
+    assert names(elsewhere) == (["deliberate N53"], True)  # a rename to a path nothing kept: new
+    assert names({**tide, "deleted": [gone[0]]}) == (["deliberate N53"], True)  # a deletion missing: new
+    assert names(tide, state=kept[:1]) == ([], True)  # x3's files not kept: nothing explained
+
+
 def test_n78_gitignore_lines_in_another_order_only(tmp_path):
     """N78 (seed 67001 sequence 165's fix): ``commit`` writes missing ``.gitignore`` entries back in path order,
     dvc in directory-listing order. The same lines in another order only; other lines, or another op: new."""
