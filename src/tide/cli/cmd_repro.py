@@ -1,9 +1,10 @@
 def register(p):
     p.add_argument("targets", nargs="*", metavar="TARGET",
-                   help="stages, dvc.yaml files or outputs to reproduce (default: ./dvc.yaml)")
+                   help="stages, dvc.yaml files, stage outputs or .dvc files to reproduce (default: ./dvc.yaml)")
     p.add_argument("-f", "--force", action="store_true", help="run stages even if nothing changed")
     p.add_argument("-s", "--single-item", action="store_true", help="only the named stages, not their upstream")
-    p.add_argument("-R", "--recursive", action="store_true", help="targets may be directories of dvc.yaml files")
+    p.add_argument("-R", "--recursive", action="store_true",
+                   help="targets may be directories of dvc.yaml and .dvc files")
     p.add_argument("--dry", action="store_true", help="print what would run without running it")
     p.add_argument("--downstream", action="store_true", help="the named stages and the stages that depend on them")
     p.add_argument("-p", "--pipeline", action="store_true", help="every stage of the targets' pipelines")
