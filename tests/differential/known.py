@@ -811,6 +811,50 @@ def n17_status_leaves_a_tracked_directorys_object_mode(entry, div, ctx: Ctx) -> 
             and oid in in_dirs.values() and oid not in own)
 
 
+def _uncached_outs(where: Path) -> set[str]:
+    """The paths of the ``cache: false`` outputs (outs, metrics, plots) of the stages in ``where``'s dvc.yaml
+    files, relative to ``where``."""
+    import yaml
+
+    found = set()
+    for f in where.rglob("dvc.yaml"):
+        if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
+            continue
+        try:
+            doc = yaml.safe_load(f.read_text()) or {}
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        base = f.parent.relative_to(where).as_posix()
+        for st in (doc.get("stages") or {}).values() if isinstance(doc, dict) else ():
+            for kind in ("outs", "metrics", "plots"):
+                for o in (st.get(kind) or []) if isinstance(st, dict) else ():
+                    if isinstance(o, dict) and len(o) == 1:
+                        (path, opts), = o.items()
+                        if isinstance(opts, dict) and opts.get("cache") is False:
+                            found.add(path if base == "." else f"{base}/{path}")
+    return found
+
+
+def n79_run_cache_restores_an_uncached_output_as_a_copy(entry, div, ctx: Ctx) -> bool:
+    """N79 (deliberate, docs/versioning.md): ``repro`` restoring a stage from the run cache ("is cached -
+    skipping run, checking out outputs") links every output from the cache, a ``cache: false`` one too, in
+    dvc (its run-cache stage declares them all cached): with a symlink or hardlink cache the uncached output
+    becomes a read-only link to its object, and editing it after ``chmod u+w`` corrupts the cache (issue 27's
+    finding 1). tide writes it as the plain writable copy a run leaves (seed 68001 sequence 1895)."""
+    kind, key, a, b = entry
+    if (kind != "state" or ctx.cache_type not in ("symlink", "hardlink") or not key.startswith("ws:")
+            or not a or not b or not b.startswith("file 644 n1 ")
+            or not any(ln.argv and ln.argv[0] == "repro" for ln in div.op.lines)):
+        return False
+    md5 = b.rpartition(" md5=")[2]
+    if ctx.cache_type == "symlink":
+        linked = a == f"link -> <ROOT>/repo/.dvc/cache/files/md5/{md5[:2]}/{md5[2:]}"
+    else:
+        pa, pb = a.split(" "), b.split(" ")  # the same content, hard-linked (read-only) in dvc only
+        linked = len(pa) == 5 and pa[:2] == ["file", "444"] and pa[2] != "n1" and pa[3:] == pb[3:]
+    return linked and key[3:] in _uncached_outs(ctx.repo)
+
+
 # Findings being fixed: one predicate per finding, removed once its fix is merged (issue 27's ten findings
 # were fixed and their entries removed in the merge that brought them: a regression of any is NEW again).
 KNOWN: tuple[Known, ...] = ()
@@ -862,6 +906,8 @@ DELIBERATE: tuple[Known, ...] = (
           n78_commit_writes_gitignore_lines_in_path_order),
     Known("deliberate N17: status leaves the mode of a tracked directory's object made writable through a link",
           True, False, n17_status_leaves_a_tracked_directorys_object_mode),
+    Known("deliberate N79: a stage restored from the run cache gets its uncached outputs as plain copies", True,
+          False, n79_run_cache_restores_an_uncached_output_as_a_copy),
 )
 
 

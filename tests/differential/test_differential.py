@@ -897,6 +897,33 @@ def test_n53_diff_after_a_kept_directory_unpairs_its_renames(tmp_path):
     assert names(tide, state=kept[:1]) == ([], True)  # x3's files not kept: nothing explained
 
 
+def test_n79_uncached_output_restored_from_the_run_cache(tmp_path):
+    """Seed 68001 sequence 1895: ``repro`` restores s1 from the run cache; dvc links its ``cache: false`` output
+    u1 from the cache (symlink, or a read-only hardlink), tide writes it as a plain copy."""
+    P = _fake_pair(tmp_path, "symlink")
+    md5 = "f2160c8ffedf48068f2e1137e0a3a7e7"
+    (tmp_path / "dvc" / "repo" / "dvc.yaml").write_text(
+        "stages:\n  s1:\n    cmd: cat d d > u1\n    deps: [d]\n    outs:\n    - u1:\n        cache: false\n"
+        "    - o\n")
+    repro = Op("repro", (Line(argv=("repro", "-q")),))
+    tide = f"file 644 n1 4B md5={md5}"
+    link = f"link -> <ROOT>/repo/.dvc/cache/files/md5/{md5[:2]}/{md5[2:]}"
+
+    def names(key, a, b=tide, op=repro):
+        return _classified(P, Divergence(0, op, state=[(key, a, b)]))
+
+    assert names("ws:u1", link) == (["deliberate N79"], False)
+    assert names("ws:o", link) == ([], True)  # a cached output: new
+    assert names("ws:u1", link.replace("f2/", "f3/")) == ([], True)  # another object: new
+    assert names("ws:u1", link, op=Op("checkout", (Line(argv=("checkout", "-q")),))) == ([], True)  # not repro
+    P.cache_type = "hardlink"
+    assert names("ws:u1", f"file 444 n3 4B md5={md5}") == (["deliberate N79"], False)
+    assert names("ws:u1", f"file 444 n1 4B md5={md5}") == ([], True)  # not a link: new
+    assert names("ws:u1", "file 444 n3 5B md5=00") == ([], True)  # other content: new
+    P.cache_type = "copy"
+    assert names("ws:u1", link) == ([], True)
+
+
 def test_n78_gitignore_lines_in_another_order_only(tmp_path):
     """N78 (seed 67001 sequence 165's fix): ``commit`` writes missing ``.gitignore`` entries back in path order,
     dvc in directory-listing order. The same lines in another order only; other lines, or another op: new."""
