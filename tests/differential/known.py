@@ -855,6 +855,42 @@ def n79_run_cache_restores_an_uncached_output_as_a_copy(entry, div, ctx: Ctx) ->
     return linked and key[3:] in _uncached_outs(ctx.repo)
 
 
+def _lock_stages(path: Path) -> dict | None:
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    return stages if isinstance(stages, dict) else None
+
+
+def _feeds(up: dict, down: dict) -> bool:
+    """Whether a stage's lock entry ``down`` depends on an output of ``up`` (a path equal or below one)."""
+    outs = [str(o.get("path")) for o in up.get("outs") or [] if isinstance(o, dict)]
+    deps = [str(d.get("path")) for d in down.get("deps") or [] if isinstance(d, dict)]
+    return any(d == o or d.startswith(o + "/") or o.startswith(d + "/") for d in deps for o in outs)
+
+
+def n80_lock_orders_independent_stages_as_dvc_yaml(entry, div, ctx: Ctx) -> bool:
+    """N80 (deliberate, docs/versioning.md): the first ``repro`` of stages that do not depend on each other
+    writes their dvc.lock entries in the order they ran: tide's is dvc.yaml's, dvc's the order its graph
+    walk meets them, which follows Python's per-process string hashing and so changes from run to run (seed
+    68001 sequence 1802: s2 before s1 in two replays of five). The same entries, only independent stages
+    in another order."""
+    kind, key, a, b = entry
+    if kind != "state" or not key.startswith("ws:") or not key.endswith("dvc.lock") or not a or not b:
+        return False
+    x, y = (_lock_stages(side.root / "repo" / key[3:]) for side in (ctx.pair.a, ctx.pair.b))
+    if x is None or y is None or x != y or list(x) == list(y):
+        return False
+    pos = {name: i for i, name in enumerate(y)}
+    names = list(x)
+    return all(not (_feeds(x[m], x[n]) or _feeds(x[n], x[m]))
+               for i, m in enumerate(names) for n in names[i + 1:] if pos[m] > pos[n])
+
+
 # Findings being fixed: one predicate per finding, removed once its fix is merged (issue 27's ten findings
 # were fixed and their entries removed in the merge that brought them: a regression of any is NEW again).
 KNOWN: tuple[Known, ...] = ()
@@ -908,6 +944,8 @@ DELIBERATE: tuple[Known, ...] = (
           True, False, n17_status_leaves_a_tracked_directorys_object_mode),
     Known("deliberate N79: a stage restored from the run cache gets its uncached outputs as plain copies", True,
           False, n79_run_cache_restores_an_uncached_output_as_a_copy),
+    Known("deliberate N80: dvc.lock holds independent stages in dvc.yaml's order", True, False,
+          n80_lock_orders_independent_stages_as_dvc_yaml),
 )
 
 

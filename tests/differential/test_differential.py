@@ -924,6 +924,28 @@ def test_n79_uncached_output_restored_from_the_run_cache(tmp_path):
     assert names("ws:u1", link) == ([], True)
 
 
+def test_n80_independent_stages_in_another_lock_order_only(tmp_path):
+    """Seed 68001 sequence 1802: dvc.lock's entries of two stages that do not depend on each other, in dvc's
+    run order (it varies with Python's hash seed) and in tide's (dvc.yaml's)."""
+    P = _fake_pair(tmp_path)
+    s1 = "  s1:\n    cmd: a\n    deps:\n    - path: in\n      md5: 1\n    outs:\n    - path: u1\n      md5: 2\n"
+    s2 = "  s2:\n    cmd: b\n    deps:\n    - path: in\n      md5: 1\n    outs:\n    - path: o2d\n      md5: 3\n"
+    s3 = "  s3:\n    cmd: c\n    deps:\n    - path: u1\n      md5: 2\n    outs:\n    - path: o3\n      md5: 4\n"
+    repro = Op("repro", (Line(argv=("repro", "-q")),))
+
+    def names(dvc: str, tide: str):
+        for side, text in (("dvc", dvc), ("tide", tide)):
+            (tmp_path / side / "repo" / "dvc.lock").write_text(f"schema: '2.0'\nstages:\n{text}")
+        state = [("ws:dvc.lock", "file 644 n1 9B md5=a", "file 644 n1 9B md5=b")]
+        return _classified(P, Divergence(0, repro, state=state))
+
+    assert names(s2 + s1, s1 + s2) == (["deliberate N80"], False)
+    assert names(s1 + s2, s1 + s2) == ([], True)  # the same order: the bytes differ otherwise, new
+    assert names(s3 + s1, s1 + s3) == ([], True)  # s3 depends on s1's output: its order is fixed, new
+    assert names(s2 + s1, s1 + s2.replace("md5: 3", "md5: 5")) == ([], True)  # an entry differs: new
+    assert names(s2 + s1, s1) == ([], True)  # a stage missing: new
+
+
 def test_n78_gitignore_lines_in_another_order_only(tmp_path):
     """N78 (seed 67001 sequence 165's fix): ``commit`` writes missing ``.gitignore`` entries back in path order,
     dvc in directory-listing order. The same lines in another order only; other lines, or another op: new."""
