@@ -394,19 +394,26 @@ def _same_data(a: str, b: str) -> bool:
                              or a.startswith("link -> ") and a.replace("/", "").endswith(digest))
 
 
-def _dvc_outs(where: Path) -> dict[str, str]:
-    """{output path: md5} of the .dvc files and dvc.lock files under ``where`` (a repository or clone)."""
+def _yaml_files(where: Path, *patterns: str):
+    """``(file, its directory relative to where, parsed document)`` of the files matching ``patterns`` under ``where``,
+    outside ``.dvc/``; a file that cannot be read or parsed is left out."""
     import yaml
 
+    for pattern in patterns:
+        for f in where.rglob(pattern):
+            if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
+                continue
+            try:
+                doc = yaml.safe_load(f.read_text()) or {}
+            except (OSError, yaml.YAMLError, UnicodeDecodeError):
+                continue
+            yield f, f.parent.relative_to(where).as_posix(), doc
+
+
+def _dvc_outs(where: Path) -> dict[str, str]:
+    """{output path: md5} of the .dvc files and dvc.lock files under ``where`` (a repository or clone)."""
     found: dict[str, str] = {}
-    for f in [*where.rglob("*.dvc"), *where.rglob("dvc.lock")]:
-        if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
-            continue
-        try:
-            doc = yaml.safe_load(f.read_text()) or {}
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
-        base = f.parent.relative_to(where).as_posix()
+    for f, base, doc in _yaml_files(where, "*.dvc", "dvc.lock"):
         outs = list(doc.get("outs") or []) if f.name != "dvc.lock" else [
             o for st in (doc.get("stages") or {}).values() for o in (st.get("outs") or [])]
         for o in outs:
@@ -764,17 +771,8 @@ def n74_corrupt_metrics_file_message(entry, div, ctx: Ctx) -> bool:
 def _tracked_dir_entries(where: Path) -> tuple[dict[str, str], set[str]]:
     """({path of a file inside a directory a ``.dvc`` file tracks: its md5}, the md5s every output records
     itself, in ``.dvc`` files and dvc.lock), read from ``where``'s .dvc files and cached manifests."""
-    import yaml
-
     in_dirs: dict[str, str] = {}
-    for f in where.rglob("*.dvc"):
-        if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
-            continue
-        try:
-            doc = yaml.safe_load(f.read_text()) or {}
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
-        base = f.parent.relative_to(where).as_posix()
+    for _f, base, doc in _yaml_files(where, "*.dvc"):
         for o in doc.get("outs") or []:
             oid = str(o.get("md5")) if isinstance(o, dict) and isinstance(o.get("path"), str) else ""
             if not oid.endswith(".dir"):
@@ -814,17 +812,8 @@ def n17_status_leaves_a_tracked_directorys_object_mode(entry, div, ctx: Ctx) -> 
 def _uncached_outs(where: Path) -> set[str]:
     """The paths of the ``cache: false`` outputs (outs, metrics, plots) of the stages in ``where``'s dvc.yaml
     files, relative to ``where``."""
-    import yaml
-
     found = set()
-    for f in where.rglob("dvc.yaml"):
-        if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
-            continue
-        try:
-            doc = yaml.safe_load(f.read_text()) or {}
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
-        base = f.parent.relative_to(where).as_posix()
+    for _f, base, doc in _yaml_files(where, "dvc.yaml"):
         for st in (doc.get("stages") or {}).values() if isinstance(doc, dict) else ():
             for kind in ("outs", "metrics", "plots"):
                 for o in (st.get(kind) or []) if isinstance(st, dict) else ():
