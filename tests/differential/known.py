@@ -397,17 +397,21 @@ def _same_data(a: str, b: str) -> bool:
 def _yaml_files(where: Path, *patterns: str):
     """``(file, its directory relative to where, parsed document)`` of the files matching ``patterns`` under ``where``,
     outside ``.dvc/``; a file that cannot be read or parsed is left out."""
-    import yaml
-
     for pattern in patterns:
         for f in where.rglob(pattern):
-            if ".dvc/" in f.as_posix()[len(where.as_posix()):]:
-                continue
-            try:
-                doc = yaml.safe_load(f.read_text()) or {}
-            except (OSError, yaml.YAMLError, UnicodeDecodeError):
-                continue
-            yield f, f.parent.relative_to(where).as_posix(), doc
+            doc = None if ".dvc/" in f.as_posix()[len(where.as_posix()):] else _yaml_doc(f)
+            if doc is not None:
+                yield f, f.parent.relative_to(where).as_posix(), doc
+
+
+def _yaml_doc(path: Path):
+    """The parsed YAML of ``path`` ({} when empty), or None when it cannot be read or parsed."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
 
 
 def _dvc_outs(where: Path) -> dict[str, str]:
@@ -845,12 +849,7 @@ def n79_run_cache_restores_an_uncached_output_as_a_copy(entry, div, ctx: Ctx) ->
 
 
 def _lock_stages(path: Path) -> dict | None:
-    import yaml
-
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
+    doc = _yaml_doc(path)
     stages = doc.get("stages") if isinstance(doc, dict) else None
     return stages if isinstance(stages, dict) else None
 

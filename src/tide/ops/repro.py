@@ -102,6 +102,7 @@ def _named_sources(repo: Repo, project: Project, req: ReproRequest,
     from dataclasses import replace
 
     from tide.pipeline.project import tracked_outputs
+    from tide.workspace import pointers
 
     if req.all_pipelines:
         named: dict[str, list[str]] = {}
@@ -116,30 +117,28 @@ def _named_sources(repo: Repo, project: Project, req: ReproRequest,
     for t in req.targets:
         p = os.path.normpath(os.path.join(cwd, t))
         if p.endswith(".dvc") and os.path.isfile(p):
-            found = tracked_outputs(repo, [p])
-            if not found:  # a .dvc file that does not load: its error, in one line
-                from tide.workspace import pointers
-
-                pointers.load(p, repo.root)
-            named.setdefault(p, [out for out, _ptr in found])
+            named.setdefault(p, [o.abspath for o in pointers.load(p, repo.root).outs])  # a broken one: its error
             continue
         if req.recursive and os.path.isdir(p):
             tracked = tracked_outputs(repo) if tracked is None else tracked
             for out, ptr in tracked:
-                outs = named.setdefault(ptr, []) if ptr.startswith(p + os.sep) else None
-                if outs is not None and out not in outs:
-                    outs.append(out)
+                if ptr.startswith(p + os.sep) and out not in named.setdefault(ptr, []):
+                    named[ptr].append(out)
         rest.append(t)
     return named, replace(req, targets=tuple(rest))
 
 
 def _consumers(project: Project, outs: list[str]) -> list[int]:
-    """The pipeline stages whose dependencies or params overlap ``outs`` (a frozen stage's are cut)."""
+    """The pipeline stages that read one of ``outs``."""
+    return [i for i, st in enumerate(project.stages) if any(_reads(st, out) for out in outs)]
+
+
+def _reads(stage, out: str) -> bool:
+    """Whether ``stage``'s dependencies or params overlap ``out`` (a frozen stage's are cut, as in ``_active``)."""
     from tide.pipeline.graph import overlaps
 
-    return [i for i, st in enumerate(project.stages) if not st.frozen
-            and any(overlaps(p, out) for p in [d.abspath for d in st.deps] + [q.abspath for q in st.params]
-                    for out in outs)]
+    return not stage.frozen and any(overlaps(p, out) for p in [d.abspath for d in stage.deps]
+                                    + [q.abspath for q in stage.params])
 
 
 def _select_glob(project: Project, targets, cwd: str) -> list[int]:
@@ -267,7 +266,6 @@ def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req:
     (a data source), upstream of the pipeline stages whose dependencies or params overlap its outputs, so
     its plan verifies them just before the first such stage (``-s`` plans the targets alone; a frozen
     stage's dependencies are cut, as in ``_active``). ``seen``: .dvc files verified already (named targets)."""
-    from tide.pipeline.graph import overlaps
     from tide.pipeline.project import tracked_outputs
 
     if req.single_item and not req.pipeline:
@@ -278,11 +276,8 @@ def _data_sources(repo: Repo, project: Project, g: Graph, steps: list[int], req:
     found: dict[int, list[str]] = {}
     for i in steps:
         st = project.stages[i]
-        if st.frozen:
-            continue
-        paths = [d.abspath for d in st.deps] + [p.abspath for p in st.params]
         for out, ptr in tracked:
-            if ptr not in seen and any(overlaps(p, out) for p in paths):
+            if ptr not in seen and _reads(st, out):
                 seen.add(ptr)
                 found.setdefault(i, []).append(ptr)
     return found
