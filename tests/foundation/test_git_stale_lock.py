@@ -102,3 +102,25 @@ def test_model_register_after_a_killed_tag(reg_repo, tide):
 def reg_repo(repo_dir):
     git(repo_dir, "commit", "-q", "--allow-empty", "-m", "init")
     return repo_dir
+
+
+def test_a_stale_ref_lock_in_a_local_bare_remote_does_not_stop_a_push(repo, tmp_path, capsys):
+    """``tide pr`` pushes to the local forge's bare repository; a push killed there leaves the branch's lock."""
+    bare = tmp_path / "forge.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(repo, "remote", "add", "origin", str(bare))
+    git(repo, "push", "-q", "origin", "main")
+    lock = _old(bare / "refs" / "heads" / "main-cml-pr.lock")
+    Git(str(repo)).run("push", "-q", "origin", "main:refs/heads/main-cml-pr")
+    assert not lock.exists()
+    assert git(bare, "rev-parse", "main-cml-pr") == git(repo, "rev-parse", "main")
+    assert "removed the stale git lock" in capsys.readouterr().err
+
+
+def test_a_lock_in_a_remote_that_is_no_repository_stays(repo, tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    git(repo, "remote", "add", "odd", str(plain))
+    lock = _old(plain / "x.lock")
+    assert not gitlock.clear_stale(f"Unable to create '{lock}': File exists.".encode(), str(repo), wait=0.1)
+    assert lock.exists()

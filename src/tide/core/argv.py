@@ -66,7 +66,7 @@ GIT_OPTIONS = frozenset({
     "--remotes", "--detach", "--soft", "-f", "--first-parent",  # tide exp
     "--name-status",  # tide ui: compared files
     "--diff-merges=first-parent", "--root", "--raw", "--no-abbrev", "--reverse",  # tide ui: a history's trees
-    "--absolute-git-dir", "--git-common-dir",  # core.gitlock: where a stale lock may be removed
+    "--absolute-git-dir", "--git-common-dir", "--get-regexp",  # core.gitlock: where a stale lock may be removed
 })
 GIT_OPTION_PREFIXES = ("--format=", "--depth=", "--max-count=")
 GIT_VALUED = frozenset({"-m", "-am", "-F", "-p", "-b", "--git-path"})

@@ -7,11 +7,13 @@ continue". Unattended, nobody is there to remove it: the next day's run fails th
 torture``'s retrain part, seed 67001 trial 54: a kill while ``model register`` ran ``git tag``).
 
 ``Git.run`` calls ``clear_stale`` when a command fails that way. The lock is removed, and the command run
-once more, only when it is stale: inside the repository's git directory, older than ``STALE_AFTER``
-seconds (git holds its locks for milliseconds; a younger one is waited for, as git waits 100 ms for a ref
-lock itself), and no git process is running in the repository (``/proc``: where it cannot be read, as on
-macOS, nothing is removed and the error names the lock). A git process of another user whose working
-directory cannot be read is not seen.
+once more, only when it is stale: inside the repository's git directory (or inside a repository on this
+disk that is one of its remotes: a push killed halfway leaves ``refs/heads/BRANCH.lock`` in the bare
+repository of ``tide demo``'s local forge), older than ``STALE_AFTER`` seconds (git holds its locks for
+milliseconds; a younger one is waited for, as git waits 100 ms for a ref lock itself), and no git process is
+running in the repository or in that remote (``/proc``: where it cannot be read, as on macOS, nothing is
+removed and the error names the lock). A git process of another user whose working directory cannot be
+read is not seen.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ def clear_stale(stderr: bytes, root: str, wait: float = STALE_AFTER) -> bool:
     """Whether the lock named in ``stderr`` is gone now (released while waiting, or stale and removed): the
     command may be run again. Says so on stderr, one line, when it removed one."""
     lock = locked_path(stderr)
-    if lock is None or not _in_git_dir(lock, root):
+    home = None if lock is None else _lock_home(lock, root)
+    if home is None:
         return False
     deadline = time.monotonic() + wait
     while True:
@@ -57,7 +60,7 @@ def clear_stale(stderr: bytes, root: str, wait: float = STALE_AFTER) -> bool:
         if age >= wait or time.monotonic() >= deadline:
             break
         time.sleep(0.1)
-    if age < wait or _git_running_in(root):
+    if age < wait or _git_running_in(root) or _git_running_in(home):
         return False
     try:
         os.unlink(lock)
@@ -70,15 +73,29 @@ def clear_stale(stderr: bytes, root: str, wait: float = STALE_AFTER) -> bool:
     return True
 
 
-def _in_git_dir(lock: str, root: str) -> bool:
+def _lock_home(lock: str, root: str) -> str | None:
+    """The git directory ``lock`` is in, if tide may remove it there: the repository's own, or that of a
+    repository on this disk that is one of its remotes; else None (the lock is never removed)."""
     from tide.core.git import Git
 
-    proc = Git(root).run("rev-parse", "--absolute-git-dir", "--git-common-dir", check=False)
-    if proc.returncode != 0:
-        return False
-    dirs = [os.path.realpath(os.path.join(root, d)) for d in os.fsdecode(proc.stdout).splitlines() if d]
+    g = Git(root)
+    proc = g.run("rev-parse", "--absolute-git-dir", "--git-common-dir", check=False)
+    homes = [os.path.join(root, d) for d in os.fsdecode(proc.stdout).splitlines() if d and not proc.returncode]
+    urls = g.run("config", "--get-regexp", r"^remote\..*\.url$", check=False)
+    for line in os.fsdecode(urls.stdout).splitlines():
+        url = line.partition(" ")[2].removeprefix("file://")
+        if not url or ":" in url.split("/")[0]:  # host:path, scheme://...: not on this disk
+            continue
+        path = os.path.join(root, url)
+        if os.path.isdir(os.path.join(path, ".git")):
+            homes.append(os.path.join(path, ".git"))
+        elif os.path.isfile(os.path.join(path, "HEAD")) and os.path.isdir(os.path.join(path, "objects")):
+            homes.append(path)  # a bare repository
     where = os.path.realpath(os.path.dirname(os.path.abspath(lock)))
-    return any(where == d or where.startswith(d + os.sep) for d in dirs)
+    for home in map(os.path.realpath, homes):
+        if where == home or where.startswith(home + os.sep):
+            return home
+    return None
 
 
 def _git_running_in(root: str) -> bool:
