@@ -9,6 +9,9 @@ Rows, each measured as interleaved rounds (warm-up, then A B C ... per round, fr
   chunked remote with ``compression: none``. Two contents: random bytes (incompressible: the
   chunked format tries zstd on the first chunks and stops) and a CSV (compressible: zstd runs on
   every chunk). Target: chunked within 1.5x plain, push and pull.
+- the same first push and pull to an S3 remote on loopback (``bench/s3lite.py``, which lets the
+  clients be measured; it shares the machine's cores): a remote slower than the local disk, as every
+  remote the format is meant for is (left out with ``--no-s3``).
 - ``status -c`` with nothing to do, ``--scale`` small files: tide on a chunked remote and on a
   plain one, dvc on a plain one. Target: dvc / tide chunked >= 10x.
 
@@ -70,14 +73,20 @@ class Rows:
     def __init__(self, work: str, env: dict[str, str], tide: str, dvc: str, pairs: int, log) -> None:
         self.work, self.env, self.tide, self.dvc, self.pairs, self.log = work, env, tide, dvc, pairs, log
         self.rows: list[dict] = []
+        self.s3 = None  # an S3LiteServer: the big file's rows run against it too
 
-    def _repo(self, base: str, kind: str, exe: str) -> str:
+    def _repo(self, base: str, kind: str, exe: str, s3: bool = False) -> str:
         repo = os.path.join(base, kind, "repo")
         shutil.rmtree(os.path.dirname(repo), ignore_errors=True)
         os.makedirs(repo)
         sh(["git", "init", "-q", "-b", "main"], cwd=repo)
         sh([exe, "init", "-q"], cwd=repo, env=self.env)
-        sh([exe, "remote", "add", "-d", "store", os.path.join(base, kind, "remote")], cwd=repo, env=self.env)
+        if s3:
+            self.s3.empty(_bucket(kind))
+            sh([exe, "remote", "add", "-d", "store", f"s3://{_bucket(kind)}/store"], cwd=repo, env=self.env)
+            sh([exe, "remote", "modify", "store", "endpointurl", self.s3.url], cwd=repo, env=self.env)
+        else:
+            sh([exe, "remote", "add", "-d", "store", os.path.join(base, kind, "remote")], cwd=repo, env=self.env)
         if kind in YAML:
             with open(os.path.join(repo, "tide.yaml"), "w") as f:
                 f.write(YAML[kind])
@@ -97,24 +106,30 @@ class Rows:
             src = os.path.join(self.work, "data", f"{data}-{size}.bin")
             os.makedirs(os.path.dirname(src), exist_ok=True)
             (random_file if data == "random" else csv_file)(src, size)
-            self._big(data, src, kinds, tools)
+            self._big(data, src, kinds, tools, s3=False)
+            if self.s3 is not None:
+                self._big(data, src, kinds, tools, s3=True)
 
-    def _big(self, data: str, src: str, kinds: tuple[str, ...], tools: list[Tool]) -> None:
+    def _big(self, data: str, src: str, kinds: tuple[str, ...], tools: list[Tool], s3: bool) -> None:
         base = os.path.join(self.work, f"big-{data}")
         repos = {}
         for k in kinds:
-            repo = repos[k] = self._repo(base, k, self.tide)
+            repo = repos[k] = self._repo(base, k, self.tide, s3)
             sh(["cp", "--reflink=auto", src, os.path.join(repo, "big.bin")])
             sh([self.tide, "add", "-q", "big.bin"], cwd=repo, env=self.env)
 
         def fresh_remote(t: Tool) -> None:
-            shutil.rmtree(os.path.join(base, t.name, "remote"), ignore_errors=True)
+            if s3:
+                self.s3.empty(_bucket(t.name))
+            else:
+                shutil.rmtree(os.path.join(base, t.name, "remote"), ignore_errors=True)
             shutil.rmtree(os.path.join(repos[t.name], ".dvc", "tmp", "tide"), ignore_errors=True)
 
         env_for = lambda t: self.env  # noqa: E731
+        where = "S3 (s3lite)" if s3 else "local"
         push = run_pairs(tools, fresh_remote, lambda t: (t.command("push", "-q"), repos[t.name]), env_for,
                          self.pairs)
-        self._record("first push", data, push, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
+        self._record(f"first push, {where}", data, push, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
 
         def fresh_cache(t: Tool) -> None:  # the remote as pushed; no cache, no workspace copy
             repo = repos[t.name]
@@ -125,7 +140,7 @@ class Rows:
 
         pull = run_pairs(tools, fresh_cache, lambda t: (t.command("pull", "-q"), repos[t.name]), env_for,
                          self.pairs)
-        self._record("pull", data, pull, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
+        self._record(f"pull, {where}", data, pull, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
         shutil.rmtree(base, ignore_errors=True)
 
     def status(self, nfiles: int) -> None:
@@ -173,16 +188,34 @@ class Rows:
         return lines + [""]
 
 
-def run(work: str, env: dict[str, str], tide: str, dvc: str, size: str, nfiles: int, pairs: int, log) -> list[str]:
+def _bucket(kind: str) -> str:
+    return f"bench-{kind}"
+
+
+def run(work: str, env: dict[str, str], tide: str, dvc: str, size: str, nfiles: int, pairs: int, log,
+        s3: bool = True) -> list[str]:
     """The rows; returns the report's lines (a table and what it measured)."""
     os.makedirs(work, exist_ok=True)
+    server = None
+    if s3:
+        from s3server import CREDS, S3LiteServer
+
+        server = S3LiteServer(os.path.join(work, "s3lite"), os.path.join(work, "s3lite.log"))
+        env = {**env, **CREDS}
     rows = Rows(work, env, tide, dvc, pairs, log)
+    rows.s3 = server
     nbytes = parse_size(size)
-    log(f"chunked rows: first push and pull of {size} (random, csv), status -c on {nfiles:,} files ...")
-    rows.big(nbytes)
-    rows.status(nfiles)
+    log(f"chunked rows: first push and pull of {size} (random, csv) to a local remote"
+        f"{' and to S3 (s3lite)' if s3 else ''}, status -c on {nfiles:,} files ...")
+    try:
+        rows.big(nbytes)
+        rows.status(nfiles)
+    finally:
+        if server is not None:
+            server.stop()
     load = os.getloadavg()
+    where = "Local remotes" + (" and S3 on loopback (s3lite, sharing the cores)" if s3 else "")
     return [f"### Chunked remote (issue 23): {size} file first push and pull; status -c on {nfiles:,} small files",
-            "", f"Local remotes; {pairs} round(s) after a warm-up (status -c: {max(pairs, 5)}); load average at the "
+            "", f"{where}; {pairs} round(s) after a warm-up (status -c: {max(pairs, 5)}); load average at the "
             f"end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on {os.cpu_count()} cores. "
             "`chunked-raw`: a chunked remote with `compression: none`.", "", *rows.markdown()]

@@ -303,7 +303,7 @@ def chunked(args, work: str, env: dict[str, str], tide_exe: str) -> int:
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     pairs = args.pairs
     body = chunked_rows.run(os.path.join(work, "chunked"), env, tide_exe, os.path.abspath(args.dvc), args.big_size,
-                            args.nfiles, pairs, log)
+                            args.nfiles, pairs, log, s3=not args.no_s3)
     if not args.keep:
         shutil.rmtree(os.path.join(work, "chunked"), ignore_errors=True)
     m = machine()
