@@ -114,7 +114,7 @@ def test_checkout_link_types(repo_dir, tide, link):
     for p in ("data/a", "data/b/c", "f"):
         os.unlink(repo_dir / p)
     out = tide("checkout", cwd=repo_dir).stdout
-    assert "M\tdata/" in out and "A\tf" in out
+    assert "M       data/" in out.splitlines() and "A       f" in out.splitlines()
     assert (repo_dir / "data/b/c").read_bytes() == b"c"
     assert "up to date" in tide("status", cwd=repo_dir).stdout
     assert tide("checkout", cwd=repo_dir).stdout == ""

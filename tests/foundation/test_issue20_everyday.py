@@ -346,3 +346,35 @@ def test_issue20_nested_interpolation_is_a_parse_error_as_in_dvc(both, cmd, fail
         return res.returncode != 0, os.path.exists(r.p("out")) and _read(r, "out")
 
     assert _same(both, go)[0] is fails
+
+
+def test_checkout_prints_its_lines_as_dvc(both):
+    """dvc writes ``A<TAB>path`` through rich, which expands the tab: "A" and 7 spaces; and no count line
+    (that is ``--summary``'s)."""
+    def go(r):
+        r.sh("mkdir d e && echo 1 > e/f && echo 2 > g")
+        r.t("add", "-q", "d", "e", "g")
+        r.sh("rm -rf d e g")
+        plain = r.t("checkout")
+        r.sh("rm -rf e g")
+        summary = r.t("checkout", "--summary")
+        return plain.returncode, plain.stdout, summary.returncode, summary.stdout
+
+    assert _same(both, go) == (0, "A       d/\nA       e/\nA       g\n", 0, "2 files added\n")
+
+
+def test_pull_prints_its_lines_and_counts_as_dvc(both):
+    """dvc's changed outputs (modified, added, deleted) and ``get_summary`` (``3 files fetched and 2 files
+    added``, ``1 file added``); tide adds the bytes and the time in parentheses after it."""
+    def go(r):
+        r.sh("mkdir e && echo 1 > e/f && echo 2 > g")
+        r.t("add", "-q", "e", "g")
+        r.t("push", "-q")
+        r.sh("rm -rf e g .dvc/cache")
+        fetched = r.t("pull").stdout
+        r.sh("rm g")
+        from_cache = r.t("pull").stdout
+        return fetched.split(" (")[0].rstrip("\n"), from_cache, r.t("pull").stdout
+
+    assert _same(both, go) == ("A       e/\nA       g\n3 files fetched and 2 files added",
+                               "A       g\n1 file added\n", "Everything is up to date.\n")

@@ -294,7 +294,7 @@ def test_stale_remote_index_is_dropped_by_status(repo_dir, tide, tmp_path):
     shutil.rmtree(remote)  # behind this clone's back
     assert tide("push", cwd=repo_dir).stdout.strip() == "Everything is up to date."  # the index's word
     assert "new:" in tide("status", "-c", cwd=repo_dir).stdout
-    assert "1 files pushed" in tide("push", cwd=repo_dir).stdout
+    assert "1 file pushed (" in tide("push", cwd=repo_dir).stdout
 
 
 def test_verify_option_of_a_local_remote(repo_dir, tide, tmp_path):

@@ -13,6 +13,7 @@ def register(p):
 def run(args):
     from tide.cli._transfer_args import selected_targets
     from tide.cli.output import repo
+    from tide.cli.transfer_progress import change_lines, counts
     from tide.ops.checkout import checkout, missing_error
 
     r = repo()
@@ -21,29 +22,11 @@ def run(args):
         return 0
     res = checkout(r, targets or None, force=args.force, relink=args.relink)
     if args.summary and not args.quiet:
-        print(files_summary(res.files) or "No changes.")
-    elif not args.quiet:
-        for p in res.added:
-            print(f"A\t{p}")
-        for p in res.modified:
-            print(f"M\t{p}")
-        for p in res.deleted:
-            print(f"D\t{p}")
-        parts = []
-        if res.added:
-            parts.append(f"{len(res.added)} added")
-        if res.modified:
-            parts.append(f"{len(res.modified)} modified")
-        if res.deleted:
-            parts.append(f"{len(res.deleted)} deleted")
-        if parts:
-            print(", ".join(parts))
+        print(counts(res.files.items()) or "No changes.")
+    elif not args.quiet:  # no count line: that is --summary's (as dvc)
+        for line in change_lines(res):
+            print(line)
     if res.failed and not args.allow_missing:
         raise missing_error(res)
     return 0
 
-
-def files_summary(counts: dict[str, int]) -> str:
-    """dvc's ``get_summary``: ``1 file modified, 2 files added and 1 file deleted`` (zero counts left out)."""
-    words = [f"{n} file{'s' if n > 1 else ''} {kind}" for kind, n in counts.items() if n]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + (" and " + words[-1] if words else "")

@@ -7,7 +7,7 @@ def register(p):
 def run(args):
     from tide.cli._transfer_args import progress_for, run_cache_of, scope_of
     from tide.cli.output import repo, warn
-    from tide.cli.transfer_progress import Timer, summary_line
+    from tide.cli.transfer_progress import Timer, change_lines, counts, summary_line
     from tide.ops.pull import run_pull
 
     r = repo()
@@ -21,13 +21,11 @@ def run(args):
                  progress_for("pull", args, r), warn=lambda line: warn([line]), allow_missing=args.allow_missing)
     if not args.quiet:
         co = s.checkout
-        changes = ([f"A       {p}" for p in co.added] + [f"M       {p}" for p in co.modified]
-                   + [f"D       {p}" for p in co.deleted])
-        for line in changes:
+        for line in change_lines(co):
             print(line)
         n = s.fetched.transferred
         if n:
-            print(summary_line("fetched", n, s.fetched.nbytes, timer.seconds))
-        if not n and not changes:
-            print("Everything is up to date.")
+            print(summary_line("fetched", n, s.fetched.nbytes, timer.seconds, then=co.files.items()))
+        else:
+            print(counts(co.files.items()) or "Everything is up to date.")
     return 0

@@ -86,9 +86,24 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def summary_line(verb: str, objects: int, nbytes: int, seconds: float) -> str:
+def counts(pairs) -> str:
+    """dvc's ``get_summary``: ``3 files fetched, 1 file modified and 2 files added`` (zero counts left out)."""
+    words = [f"{n} file{'s' if n > 1 else ''} {kind}" for kind, n in pairs if n]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + (" and " + words[-1] if words else "")
+
+
+def change_lines(res) -> list[str]:
+    """A checkout's changed outputs as dvc prints them: modified, added, deleted, each ``X<TAB>path``
+    through rich, which expands the tab to column 8."""
+    return [f"{mark:<8}{p}" for mark, paths in (("M", res.modified), ("A", res.added), ("D", res.deleted))
+            for p in paths]
+
+
+def summary_line(verb: str, objects: int, nbytes: int, seconds: float, then=()) -> str:
+    """dvc's summary of a transfer (``then``: the checkout's counts after a pull's), and what tide adds to
+    it: the bytes moved, the time, the rate."""
     rate = f", {human_bytes(int(nbytes / seconds))}/s" if seconds > 0.05 and nbytes else ""
-    return f"{objects} files {verb} ({human_bytes(nbytes)} in {seconds:.1f}s{rate})"
+    return f"{counts([(verb, objects), *then])} ({human_bytes(nbytes)} in {seconds:.1f}s{rate})"
 
 
 def make_progress(verb: str, quiet: bool, env):
