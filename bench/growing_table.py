@@ -9,6 +9,11 @@ bytes (every row version ever exported), and uploaded bytes per day against the 
 
 ``recent``: edits fall among the newest 5% of rows (orders, tickets: what changes is recent);
 ``uniform``: anywhere in the table (the worst case for any chunking).
+
+``--files N``: the same rows as a directory of N small files instead of one CSV (``table/f00000.csv``
+...; the day's new rows go into new files, an edited row changes its file), tracked as one directory
+output: distinct and changed bytes are then whole file versions, and the stored bytes include the
+directory's manifest of every day.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ def _du(path: str) -> int:
 
 def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, work: str | None = None,
         dvc: str | None = None, env: dict | None = None, tide: list[str] | None = None, log=None,
-        plain_days: int | None = None) -> dict:
+        plain_days: int | None = None, files: int = 0) -> dict:
     """The workload with tide to a plain and to a chunked remote, and with ``dvc`` (if given) to a
     plain remote; returns {"distinct", "days", "tools": {name: [(day, size, changed, uploaded, secs)]},
     "stored": {name: bytes}, "computed": [names whose stored bytes are computed]}.
@@ -50,7 +55,7 @@ def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, wo
     ~35 GB per plain remote); after that their stored bytes are computed, exactly, as the sum of every
     day's file size (a plain remote holds each version whole, one object each), and their rows stop.
     Each day's older versions leave the local caches (``gc -w``), so the disk holds about one version
-    per repository."""
+    per repository. ``files``: the rows as a directory of that many small files (the module's doc)."""
     own = work is None
     work = work or tempfile.mkdtemp(prefix="tide-growing-")
     env = dict(env or os.environ)
@@ -86,43 +91,61 @@ def run(mb: float, days: int, edits: str = "recent", chunk_size: int = 65536, wo
         size += len(rows[-1])
     distinct = 0
     changed_today = 0
+    per = max(1, len(rows) // files) if files else 0  # rows per file
+    touched = set(range(-(-len(rows) // per))) if files else set()  # files to write today
     lines = {k: [] for k in repos}
     computed = {k: 0 for k in repos if k != "chunked"}
+    target = "table" if files else "table.csv"
     for day in range(days):
-        data = b"".join(rows)
-        changed = len(data) if day == 0 else changed_today
+        if files:
+            blobs = {k: b"".join(rows[k * per:(k + 1) * per]) for k in sorted(touched)}
+            changed = sum(map(len, blobs.values()))
+            size = sum(map(len, rows))
+        else:
+            data = b"".join(rows)
+            changed = len(data) if day == 0 else changed_today
+            size = len(data)
         distinct += changed
         for kind in computed:
-            computed[kind] += len(data)
+            computed[kind] += size if not files else changed  # (a plain remote dedups whole files)
         for kind, repo in repos.items():
             if kind != "chunked" and plain_days is not None and day >= plain_days:
                 if os.path.isdir(os.path.join(work, kind)):
                     shutil.rmtree(os.path.join(work, kind))
                 continue
-            with open(os.path.join(repo, "table.csv"), "wb") as f:
-                f.write(data)
+            if files:
+                os.makedirs(os.path.join(repo, target), exist_ok=True)
+                for k, blob in blobs.items():
+                    with open(os.path.join(repo, target, f"f{k:05d}.csv"), "wb") as f:
+                        f.write(blob)
+            else:
+                with open(os.path.join(repo, target), "wb") as f:
+                    f.write(data)
             remote = os.path.join(work, kind, "remote")
             before = _du(remote) if day else 0
-            call([*kinds[kind], "add", "-q", "table.csv"], repo)
+            call([*kinds[kind], "add", "-q", target], repo)
             secs = call([*kinds[kind], "push", "-q"], repo)
-            lines[kind].append((day, len(data), changed, _du(remote) - before, secs))
+            lines[kind].append((day, size, changed, _du(remote) - before, secs))
             call([*kinds[kind], "gc", "-w", "-f", "-q"], repo)  # older versions leave the local cache
         log(f"  day {day + 1}/{days}: " + ", ".join(f"{k} {v[-1][3] / 1e6:.2f} MB up in {v[-1][4]:.1f} s"
                                                   for k, v in lines.items() if v and v[-1][0] == day))
         n = len(rows)
         changed_today = 0
+        touched = set()
         for _ in range(n // 1000):
             i = r.randrange(n) if edits == "uniform" else n - 1 - r.randrange(max(1, n // 20))
             rows[i] = rows[i].replace(b",", b";", 1)
             changed_today += len(rows[i])
+            touched.add(i // per if per else 0)
         for j in range(n // 100):
             rows.append(_row(n + j, r))
             changed_today += len(rows[-1])
+            touched.add((n + j) // per if per else 0)
     cut = plain_days is not None and plain_days < days
     stored = {k: computed[k] if cut and k != "chunked" else _du(os.path.join(work, k, "remote")) for k in repos}
     if own:
         shutil.rmtree(work, ignore_errors=True)
-    return {"mb": mb, "days": days, "edits": edits, "chunk_size": chunk_size, "distinct": distinct,
+    return {"mb": mb, "days": days, "edits": edits, "chunk_size": chunk_size, "distinct": distinct, "files": files,
             "tools": lines, "stored": stored, "computed": sorted(computed) if cut else []}
 
 
@@ -148,12 +171,18 @@ def markdown(res: dict) -> list[str]:
     s = summary(res)
     ch, pl = s["chunked"], s["plain"]
     ok = lambda good: "✅" if good else "❌"  # noqa: E731
+    if res.get("files"):
+        shape = f"as a directory of {res['files']:,} small files at first"
+        units = ("every file version ever written", "the files written that day (new or edited), whole")
+    else:
+        shape = "CSV"
+        units = ("every row version ever exported", "the rows added or edited that day")
     lines = [
-        f"### Growing table (issue 23): {res['mb']:g} MB CSV, +1% rows a day, 0.1% of rows edited "
+        f"### Growing table (issue 23): {res['mb']:g} MB {shape}, +1% rows a day, 0.1% of rows edited "
         f"({res['edits']}), {res['days']} days, add + push each day; local remotes",
         "",
-        f"Distinct bytes (every row version ever exported): {res['distinct'] / 1e6:.1f} MB. Uploaded = bytes the "
-        "remote grew by that day (packs, index files); changed = bytes of the rows added or edited that day.",
+        f"Distinct bytes ({units[0]}): {res['distinct'] / 1e6:.1f} MB. Uploaded = bytes the remote grew by "
+        f"that day (packs, index files); changed = bytes of {units[1]}.",
         "",
         "| remote | stored | stored / distinct | uploaded per day (mean) | uploaded / changed (mean, worst) "
         "| first push | later push (median) |",
@@ -184,13 +213,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--edits", choices=["recent", "uniform"], default="recent")
     ap.add_argument("--chunk-size", type=int, default=65536)
+    ap.add_argument("--files", type=int, default=0, help="the rows as a directory of this many small files")
     ap.add_argument("--dvc", help="also run this dvc executable against a plain remote")
     ap.add_argument("--work", help="directory to work in (default: a temporary one, deleted)")
     ap.add_argument("--plain-days", type=int, help="run the plain remotes only the first N days; their stored "
                     "bytes are then the exact sum of every version's size (the disk a 1 GB run would need)")
     args = ap.parse_args(argv)
     res = run(args.mb, args.days, args.edits, args.chunk_size, args.work, args.dvc, log=print,
-              plain_days=args.plain_days)
+              plain_days=args.plain_days, files=args.files)
     print("\n".join(markdown(res)))
     return 0
 

@@ -59,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "registry rows (get, import, update, ls, api.read of a 10,000-file source)")
     p.add_argument("--growing-mb", type=float, default=100.0, help="--only growing: first day's CSV size (MB)")
     p.add_argument("--growing-days", type=int, default=30, help="--only growing: days (default 30)")
+    p.add_argument("--growing-files", type=int, default=0,
+                   help="--only growing: the same rows as a directory of N small files (its own section)")
     p.add_argument("--growing-plain-days", type=int, help="--only growing: run the plain remotes (tide's, dvc's) "
                    "only the first N days, then count their stored bytes as the sum of the versions' sizes "
                    "(a 1 GB, 30-day run needs ~35 GB per plain remote otherwise)")
@@ -271,7 +273,8 @@ def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
     shutil.rmtree(scratch, ignore_errors=True)
     log(f"growing table: {args.growing_mb:g} MB, {args.growing_days} days (tide plain, tide chunked, dvc) ...")
     res = growing_table.run(args.growing_mb, args.growing_days, work=scratch, dvc=os.path.abspath(args.dvc),
-                            env=env, tide=[tide_exe], log=log, plain_days=args.growing_plain_days)
+                            env=env, tide=[tide_exe], log=log, plain_days=args.growing_plain_days,
+                            files=args.growing_files)
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
     m = machine()
@@ -284,12 +287,14 @@ def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
         f"- Command: `python bench/run.py --only growing --growing-mb {args.growing_mb:g} "
         f"--growing-days {args.growing_days}"
         + (f" --growing-plain-days {args.growing_plain_days}" if args.growing_plain_days else "")
+        + (f" --growing-files {args.growing_files}" if args.growing_files else "")
         + f"`; took {(time.time() - started) / 60:.0f} min.", "",
     ]
     if args.note:
         header.insert(-1, f"- Note: {args.note}")
     body = growing_table.markdown(res)
-    write(args.out, "growing", section("growing", header, body), PREAMBLE)
+    name = "growing-dir" if args.growing_files else "growing"
+    write(args.out, name, section(name, header, body), PREAMBLE)
     print("\n".join(header + body))
     log(f"wrote {args.out}")
     return 0
