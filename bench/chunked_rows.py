@@ -12,6 +12,9 @@ Rows, each measured as interleaved rounds (warm-up, then A B C ... per round, fr
 - the same first push and pull to an S3 remote on loopback (``bench/s3lite.py``, which lets the
   clients be measured; it shares the machine's cores): a remote slower than the local disk, as every
   remote the format is meant for is (left out with ``--no-s3``).
+- push and pull of ``--scale`` small files to S3, against s3lite and against moto (whose ~3.6 ms of
+  CPU per request makes it the slow remote of the two): tide to a plain remote, one request per
+  file, and to a chunked one, whose packs make it a few requests. Target: plain / chunked >= 3x.
 - ``status -c`` with nothing to do, ``--scale`` small files: tide on a chunked remote and on a
   plain one, dvc on a plain one. Target: dvc / tide chunked >= 10x.
 
@@ -33,6 +36,7 @@ YAML = {"chunked": "remotes:\n  store:\n    format: chunked\n",
         "chunked-raw": "remotes:\n  store:\n    format: chunked\n    compression: none\n"}
 TARGET_PUSH = 1.5  # chunked / plain, at most
 TARGET_STATUS = 10.0  # dvc / tide chunked, at least
+TARGET_SMALL_S3 = 3.0  # plain / chunked, at least: many small files to S3
 
 
 def csv_file(path: str, size: int) -> None:
@@ -143,6 +147,43 @@ class Rows:
         self._record(f"pull, {where}", data, pull, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
         shutil.rmtree(base, ignore_errors=True)
 
+    def small_s3(self, nfiles: int, server, pairs: int, warmup: int) -> None:
+        """Push and pull of ``nfiles`` small files to an S3 server, plain against chunked."""
+        wl = small_files(self.work, nfiles)
+        base = os.path.join(self.work, f"small-{server.name}")
+        kinds = ("plain", "chunked")
+        tools = [Tool(k, (self.tide,)) for k in kinds]
+        saved, self.s3 = self.s3, server
+        repos = {}
+        try:
+            for k in kinds:
+                repo = repos[k] = self._repo(base, k, self.tide, s3=True)
+                sh(["cp", "-a", os.path.join(wl.src, "data"), os.path.join(repo, "data")])
+                sh([self.tide, "add", "-q", "data"], cwd=repo, env=self.env)
+        finally:
+            self.s3 = saved
+
+        def fresh_remote(t: Tool) -> None:
+            server.empty(_bucket(t.name))
+            shutil.rmtree(os.path.join(repos[t.name], ".dvc", "tmp", "tide"), ignore_errors=True)
+
+        def fresh_cache(t: Tool) -> None:
+            repo = repos[t.name]
+            shutil.rmtree(os.path.join(repo, ".dvc", "cache"), ignore_errors=True)
+            shutil.rmtree(os.path.join(repo, ".dvc", "tmp", "tide"), ignore_errors=True)
+            shutil.rmtree(os.path.join(repo, "data"), ignore_errors=True)
+
+        env_for = lambda t: self.env  # noqa: E731
+        data = f"{nfiles:,} small files"
+        where = f"S3 ({'moto' if server.name == 's3' else server.name})"
+        push = run_pairs(tools, fresh_remote, lambda t: (t.command("push", "-q"), repos[t.name]), env_for,
+                         pairs, warmup=warmup)
+        self._record(f"push, {where}", data, push, "chunked", "plain", f"plain ≥ {TARGET_SMALL_S3:g}x chunked")
+        pull = run_pairs(tools, fresh_cache, lambda t: (t.command("pull", "-q"), repos[t.name]), env_for,
+                         pairs, warmup=warmup)
+        self._record(f"pull, {where}", data, pull, "chunked", "plain", f"plain ≥ {TARGET_SMALL_S3:g}x chunked")
+        shutil.rmtree(base, ignore_errors=True)
+
     def status(self, nfiles: int) -> None:
         wl = small_files(self.work, nfiles)
         base = os.path.join(self.work, "status-c")
@@ -177,6 +218,8 @@ class Rows:
             ratio = statistics.median(x.wall / max(y.wall, 1e-9) for x, y in zip(s[a], s[b], strict=False))
             if r["op"].startswith("status"):
                 label, ok = f"{a} / {b} {ratio:.1f}x", ratio >= TARGET_STATUS
+            elif r["data"].endswith("small files"):
+                label, ok = f"{a} / {b} {ratio:.1f}x", ratio >= TARGET_SMALL_S3
             else:
                 label, ok = f"{a} / {b} {ratio:.2f}x", ratio <= TARGET_PUSH
                 if "chunked-raw" in s:
@@ -206,9 +249,18 @@ def run(work: str, env: dict[str, str], tide: str, dvc: str, size: str, nfiles: 
     rows.s3 = server
     nbytes = parse_size(size)
     log(f"chunked rows: first push and pull of {size} (random, csv) to a local remote"
-        f"{' and to S3 (s3lite)' if s3 else ''}, status -c on {nfiles:,} files ...")
+        f"{' and to S3 (s3lite); small files to S3 (s3lite, moto)' if s3 else ''}, status -c on {nfiles:,} files ...")
     try:
         rows.big(nbytes)
+        if server is not None:
+            rows.small_s3(nfiles, server, pairs, warmup=1)
+            from s3server import MotoServer
+
+            moto = MotoServer(os.path.join(work, "moto.log"))
+            try:  # moto's rows are long and server-bound: 2 rounds, no warm-up (as the main bench's)
+                rows.small_s3(nfiles, moto, min(pairs, 2), warmup=0)
+            finally:
+                moto.stop()
         rows.status(nfiles)
     finally:
         if server is not None:
