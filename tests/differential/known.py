@@ -459,6 +459,23 @@ def n27_reports_of_the_kept_output(entry, div, ctx: Ctx) -> bool:
     return _report_differs_only_at(entry, kept)
 
 
+def n27_links_to_the_kept_output(entry, div, ctx: Ctx) -> bool:
+    """N27's consequence on link counts (hardlink cache; seed 69001 sequence 1263): the output N27 kept is
+    a hard link to the cache object of an output of the same content, whose link count is then higher by
+    one for each such kept output on the side that kept them; nothing else about the file differs."""
+    kind, key, a, b = entry
+    if (kind != "state" or not key.startswith("ws:") or not a or not b
+            or not a.startswith("file ") or not b.startswith("file ")):
+        return False
+    fa, fb = a.split(" "), b.split(" ")
+    if (len(fa) != len(fb) or len(fa) < 5 or fa[:2] + fa[3:] != fb[:2] + fb[3:]
+            or not fa[2].startswith("n") or not fb[2].startswith("n")):
+        return False
+    kept = [e[3] for e in entries(div) if e[0] == "state" and n27_each_tool_removes_only_what_it_wrote(e, div, ctx)]
+    same = sum(1 for k in kept if k.startswith("file ") and k.split(" ")[-1] == fa[-1])
+    return same > 0 and int(fb[2][1:]) - int(fa[2][1:]) == same
+
+
 def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
     """N31: ``add`` (or ``commit``/``repro`` recording an output, ``remove`` unprotecting one: seed 61801,
     1174; ``move`` re-saving the moved file: seed 67001, 63) of a file with a copying cache leaves the
@@ -905,6 +922,8 @@ DELIBERATE: tuple[Known, ...] = (
           n27_each_tool_removes_only_what_it_wrote),
     Known("deliberate N27: status/diff report the output N27 kept (mixed)", True, False,
           n27_reports_of_the_kept_output),
+    Known("deliberate N27: a kept output's link to a shared object (mixed)", True, False,
+          n27_links_to_the_kept_output),
     Known("deliberate N31: add keeps the file's mode", True, False, n31_add_keeps_the_files_mode),
     Known("deliberate N7: status/diff/checkout fail on dvc's dangling link", False, False,
           n7_reports_fail_on_the_dangling_link),

@@ -525,6 +525,19 @@ def test_known_predicates_of_session_13_match_one_shape_each(tmp_path):
     assert names(Divergence(0, checkout, outputs=[(st, dep, seen)])) == ([], True)  # nothing kept: new
     P.mixed = False
     assert both[1] not in names(Divergence(0, checkout, state=kept, outputs=[(st, dep, seen)]))[0]  # not mixed
+    # seed 69001 sequence 1263 (hardlink): the kept m3.json links the object m2.json links too
+    P.mixed, P.cache_type = True, "hardlink"
+    m3 = ("ws:m3.json", None, "file 444 n3 9B md5=e451")
+    m2 = ("ws:m2.json", "file 444 n2 9B md5=e451", "file 444 n3 9B md5=e451")
+    links = "a kept output's link to a shared object (mixed)"
+    assert names(Divergence(0, checkout, state=[m3, m2])) == (sorted([both[0], links]), False)
+    assert names(Divergence(0, checkout, state=[m2]))[1]  # nothing kept: new
+    other = ("ws:m3.json", None, "file 444 n3 9B md5=0000")
+    assert names(Divergence(0, checkout, state=[other, m2]))[1]  # the kept file is another object: new
+    mode = ("ws:m2.json", "file 644 n2 9B md5=e451", "file 444 n3 9B md5=e451")
+    assert names(Divergence(0, checkout, state=[m3, mode]))[1]  # the mode differs too: new
+    twice = ("ws:m2.json", "file 444 n2 9B md5=e451", "file 444 n4 9B md5=e451")
+    assert names(Divergence(0, checkout, state=[m3, twice]))[1]  # one kept link cannot explain two
 
 
 def test_known_predicates_n7_n53_checkout_shapes_of_seed_61801(tmp_path):
