@@ -790,30 +790,30 @@ def n74_corrupt_metrics_file_message(entry, div, ctx: Ctx) -> bool:
 
 
 def _tracked_dir_entries(where: Path) -> tuple[dict[str, str], set[str]]:
-    """({path of a file inside a directory a ``.dvc`` file tracks: its md5}, the md5s every output records
-    itself, in ``.dvc`` files and dvc.lock), read from ``where``'s .dvc files and cached manifests."""
+    """({path of a file inside a directory output (of a ``.dvc`` file or a stage in dvc.lock): its md5}, the
+    md5s every output records itself, in ``.dvc`` files and dvc.lock), read from ``where``'s .dvc files,
+    dvc.lock files and cached manifests."""
+    outs = _dvc_outs(where)
     in_dirs: dict[str, str] = {}
-    for _f, base, doc in _yaml_files(where, "*.dvc"):
-        for o in doc.get("outs") or []:
-            oid = str(o.get("md5")) if isinstance(o, dict) and isinstance(o.get("path"), str) else ""
-            if not oid.endswith(".dir"):
-                continue
-            try:
-                listing = json.loads((where / ".dvc/cache/files/md5" / oid[:2] / oid[2:]).read_text())
-            except (OSError, ValueError):
-                continue
-            top = o["path"] if base == "." else f"{base}/{o['path']}"
-            in_dirs.update((f"{top}/{e['relpath']}", str(e.get("md5"))) for e in listing
-                           if isinstance(e, dict) and isinstance(e.get("relpath"), str))
-    return in_dirs, set(_dvc_outs(where).values())
+    for top, oid in outs.items():
+        if not oid.endswith(".dir"):
+            continue
+        try:
+            listing = json.loads((where / ".dvc/cache/files/md5" / oid[:2] / oid[2:]).read_text())
+        except (OSError, ValueError):
+            continue
+        in_dirs.update((f"{top}/{e['relpath']}", str(e.get("md5"))) for e in listing
+                       if isinstance(e, dict) and isinstance(e.get("relpath"), str))
+    return in_dirs, set(outs.values())
 
 
 def n17_status_leaves_a_tracked_directorys_object_mode(entry, div, ctx: Ctx) -> bool:
-    """N17 (deliberate, docs/versioning.md): an object of a directory a ``.dvc`` file tracks, made writable
-    through its link (``chmod u+w`` of a symlinked or hardlinked file), is made read-only again by dvc's next
-    ``status``/``diff`` (it checks every object of every tracked directory); tide leaves its mode. Content
-    is the same on both sides, and the object is no output's own (a file output's object, a manifest and
-    a stage output's files are protected again by tide too: those stay NEW)."""
+    """N17 (deliberate, docs/versioning.md): an object of a tracked directory (a ``.dvc`` file's or a stage's
+    directory output), its mode changed through its link (``chmod u+w`` or ``+x`` of a symlinked or
+    hardlinked file), is made read-only (444) again by dvc's next ``status`` (it checks every object of every
+    tracked directory); tide's ``status`` leaves its mode once it has seen the directory complete (seed
+    69101 sequence 504: a stage's directory). Content is the same on both sides, and the object is no
+    output's own (a file output's object and a manifest are protected again by tide too: those stay NEW)."""
     kind, key, a, b = entry
     if kind != "state" or not a or not b:
         return False

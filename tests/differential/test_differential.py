@@ -182,7 +182,12 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, move, state=[protect])) == (["deliberate N17"], False)  # a file of d
     (dvc_repo / "e.dvc").write_text("outs:\n- md5: b194\n  path: e\n")
     assert names(Divergence(0, move, state=[protect])) == ([], True)  # also a file output's own object: new
-    for f in (dvc_repo / "d.dvc", dvc_repo / "e.dvc", listing):
+    (dvc_repo / "e.dvc").unlink()
+    (dvc_repo / "d.dvc").unlink()  # a stage's directory output (seed 69101 sequence 504): the same
+    (dvc_repo / "dvc.lock").write_text(f"schema: '2.0'\nstages:\n  s:\n    cmd: x\n    outs:\n    - path: d\n"
+                                       f"      md5: {oid}.dir\n")
+    assert names(Divergence(0, move, state=[protect])) == (["deliberate N17"], False)
+    for f in (dvc_repo / "dvc.lock", listing):
         f.unlink()
     assert names(Divergence(0, move, state=[("cache:files/md5/b1/94", "444 ok md5=b194", "644 CORRUPT md5=c")])) \
         == ([], True)
