@@ -144,6 +144,14 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     only_dvc = [("ws:d.dvc", "file 644 n1 9B md5=0", None)]
     assert names(Divergence(0, add2, rcs=[(1, 1)], state=only_dvc)) == (["deliberate N15"], False)
     assert names(Divergence(0, add2, rcs=[(0, 0)], state=only_dvc)) == ([], True)  # both succeeded: new
+    # hardlink cache: a file elsewhere whose object d's files now link too (seed 69101 sequence 1499)
+    in_d = ("ws:d/b", "file 444 n3 6B md5=72", "file 644 n1 6B md5=72")
+    more = ("ws:a", "file 444 n3 6B md5=72", "file 444 n2 6B md5=72")
+    assert names(Divergence(0, add2, rcs=[(1, 1)], state=[*only_dvc, in_d, more])) == (["deliberate N15"], False)
+    other_obj = ("ws:a", "file 444 n3 6B md5=99", "file 444 n2 6B md5=99")
+    assert names(Divergence(0, add2, rcs=[(1, 1)], state=[*only_dvc, in_d, other_obj])) == ([], True)
+    fewer = ("ws:a", "file 444 n2 6B md5=72", "file 444 n3 6B md5=72")
+    assert names(Divergence(0, add2, rcs=[(1, 1)], state=[*only_dvc, in_d, fewer])) == ([], True)
     # N47: a target written first, --no-commit, and the reports naming what dvc tracked before failing
     pre = Op("add", (Line(sh="printf x > n"), Line(argv=("add", "-q", "--no-commit", "n", "m"))))
     st, df = "$T status --json", "$T diff --json"
