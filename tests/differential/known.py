@@ -252,15 +252,16 @@ def n19_reflink_only_move_completes(div, ctx: Ctx) -> bool:
     return ctx.cache_type == "reflink" and div.op.kind == "move" and _exit_only(div, dvc_fails=True)
 
 
-def _more_links(a: str | None, b: str | None) -> str | None:
-    """The md5 of a workspace file whose two states differ only in a higher link count on side ``a``."""
+def _more_links(a: str | None, b: str | None) -> tuple[str, int] | None:
+    """(md5, how many more) for a workspace file whose two states differ only in a higher link count on
+    side ``a``; else None."""
     if not a or not b or not a.startswith("file ") or not b.startswith("file "):
         return None
     fa, fb = a.split(" "), b.split(" ")
     if (len(fa) != len(fb) or len(fa) < 5 or fa[:2] + fa[3:] != fb[:2] + fb[3:]
             or not fa[2].startswith("n") or not fb[2].startswith("n") or int(fa[2][1:]) <= int(fb[2][1:])):
         return None
-    return fa[-1]
+    return fa[-1], int(fa[2][1:]) - int(fb[2][1:])
 
 
 def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
@@ -299,7 +300,7 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
             continue
         if key.startswith("ws:") and (key[3:] in ptrs or key.endswith(".gitignore")):
             continue
-        if key.startswith("ws:") and _more_links(a, b) in linked:
+        if key.startswith("ws:") and (more := _more_links(a, b)) and more[0] in linked:
             continue
         if not (key.startswith("ws:") and under(key[3:]) and b is not None and _same_data(a, b)):
             return False
@@ -481,16 +482,12 @@ def n27_links_to_the_kept_output(entry, div, ctx: Ctx) -> bool:
     a hard link to the cache object of an output of the same content, whose link count is then higher by
     one for each such kept output on the side that kept them; nothing else about the file differs."""
     kind, key, a, b = entry
-    if (kind != "state" or not key.startswith("ws:") or not a or not b
-            or not a.startswith("file ") or not b.startswith("file ")):
-        return False
-    fa, fb = a.split(" "), b.split(" ")
-    if (len(fa) != len(fb) or len(fa) < 5 or fa[:2] + fa[3:] != fb[:2] + fb[3:]
-            or not fa[2].startswith("n") or not fb[2].startswith("n")):
+    more = _more_links(b, a) if kind == "state" and key.startswith("ws:") else None  # the mixed side has more
+    if more is None:
         return False
     kept = [e[3] for e in entries(div) if e[0] == "state" and n27_each_tool_removes_only_what_it_wrote(e, div, ctx)]
-    same = sum(1 for k in kept if k.startswith("file ") and k.split(" ")[-1] == fa[-1])
-    return same > 0 and int(fb[2][1:]) - int(fa[2][1:]) == same
+    same = sum(1 for k in kept if k.startswith("file ") and k.split(" ")[-1] == more[0])
+    return same > 0 and more[1] == same
 
 
 def n31_add_keeps_the_files_mode(entry, div, ctx: Ctx) -> bool:
