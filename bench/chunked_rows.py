@@ -79,16 +79,17 @@ class Rows:
         self.rows: list[dict] = []
         self.s3 = None  # an S3LiteServer: the big file's rows run against it too
 
-    def _repo(self, base: str, kind: str, exe: str, s3: bool = False) -> str:
+    def _repo(self, base: str, kind: str, exe: str, server=None) -> str:
+        """A repository with a default remote ``store``: a local directory, or a bucket on ``server``."""
         repo = os.path.join(base, kind, "repo")
         shutil.rmtree(os.path.dirname(repo), ignore_errors=True)
         os.makedirs(repo)
         sh(["git", "init", "-q", "-b", "main"], cwd=repo)
         sh([exe, "init", "-q"], cwd=repo, env=self.env)
-        if s3:
-            self.s3.empty(_bucket(kind))
+        if server is not None:
+            server.empty(_bucket(kind))
             sh([exe, "remote", "add", "-d", "store", f"s3://{_bucket(kind)}/store"], cwd=repo, env=self.env)
-            sh([exe, "remote", "modify", "store", "endpointurl", self.s3.url], cwd=repo, env=self.env)
+            sh([exe, "remote", "modify", "store", "endpointurl", server.url], cwd=repo, env=self.env)
         else:
             sh([exe, "remote", "add", "-d", "store", os.path.join(base, kind, "remote")], cwd=repo, env=self.env)
         if kind in YAML:
@@ -118,7 +119,7 @@ class Rows:
         base = os.path.join(self.work, f"big-{data}")
         repos = {}
         for k in kinds:
-            repo = repos[k] = self._repo(base, k, self.tide, s3)
+            repo = repos[k] = self._repo(base, k, self.tide, self.s3 if s3 else None)
             sh(["cp", "--reflink=auto", src, os.path.join(repo, "big.bin")])
             sh([self.tide, "add", "-q", "big.bin"], cwd=repo, env=self.env)
 
@@ -153,15 +154,11 @@ class Rows:
         base = os.path.join(self.work, f"small-{server.name}")
         kinds = ("plain", "chunked")
         tools = [Tool(k, (self.tide,)) for k in kinds]
-        saved, self.s3 = self.s3, server
         repos = {}
-        try:
-            for k in kinds:
-                repo = repos[k] = self._repo(base, k, self.tide, s3=True)
-                sh(["cp", "-a", os.path.join(wl.src, "data"), os.path.join(repo, "data")])
-                sh([self.tide, "add", "-q", "data"], cwd=repo, env=self.env)
-        finally:
-            self.s3 = saved
+        for k in kinds:
+            repo = repos[k] = self._repo(base, k, self.tide, server)
+            sh(["cp", "-a", os.path.join(wl.src, "data"), os.path.join(repo, "data")])
+            sh([self.tide, "add", "-q", "data"], cwd=repo, env=self.env)
 
         def fresh_remote(t: Tool) -> None:
             server.empty(_bucket(t.name))
