@@ -290,9 +290,11 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
         return any(p == o or p.startswith(o + "/") for o in outs)
 
     # with a hardlink cache, a file elsewhere whose object A's files now link too has more links in dvc's
-    # repository (seed 69101 sequence 1499): its md5 is one of A's files'
-    linked = {a.split(" ")[-1] for k, a, b in div.state
-              if k.startswith("ws:") and under(k[3:]) and a is not None and a.startswith("file ")}
+    # repository (seed 69101 sequence 1499): one more link for each of A's files of its md5
+    from collections import Counter
+
+    linked = Counter(a.split(" ")[-1] for k, a, b in div.state
+                     if k.startswith("ws:") and under(k[3:]) and a is not None and a.startswith("file "))
     for key, a, b in div.state:
         if a is None:
             return False
@@ -300,7 +302,7 @@ def n15_add_of_several_targets_is_all_or_nothing(div, ctx: Ctx) -> bool:
             continue
         if key.startswith("ws:") and (key[3:] in ptrs or key.endswith(".gitignore")):
             continue
-        if key.startswith("ws:") and (more := _more_links(a, b)) and more[0] in linked:
+        if key.startswith("ws:") and (more := _more_links(a, b)) and more[1] == linked[more[0]]:
             continue
         if not (key.startswith("ws:") and under(key[3:]) and b is not None and _same_data(a, b)):
             return False

@@ -150,6 +150,8 @@ def test_known_predicates_match_one_shape_each(tmp_path):
     assert names(Divergence(0, add2, rcs=[(1, 1)], state=[*only_dvc, in_d, more])) == (["deliberate N15"], False)
     other_obj = ("ws:a", "file 444 n3 6B md5=99", "file 444 n2 6B md5=99")
     assert names(Divergence(0, add2, rcs=[(1, 1)], state=[*only_dvc, in_d, other_obj])) == ([], True)
+    twice = ("ws:a", "file 444 n4 6B md5=72", "file 444 n2 6B md5=72")  # one file of d: one link more, not two
+    assert names(Divergence(0, add2, rcs=[(1, 1)], state=[*only_dvc, in_d, twice])) == ([], True)
     fewer = ("ws:a", "file 444 n2 6B md5=72", "file 444 n3 6B md5=72")
     assert names(Divergence(0, add2, rcs=[(1, 1)], state=[*only_dvc, in_d, fewer])) == ([], True)
     # N47: a target written first, --no-commit, and the reports naming what dvc tracked before failing

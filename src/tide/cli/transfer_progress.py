@@ -1,4 +1,5 @@
-"""Progress of push/pull/fetch: a rich bar on a terminal, one summary line in CI logs."""
+"""What push, pull, fetch and checkout print: a rich progress bar on a terminal, one summary line in CI logs,
+dvc's change lines and file counts."""
 
 from __future__ import annotations
 
