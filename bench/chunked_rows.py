@@ -29,7 +29,7 @@ import random
 import shutil
 import statistics
 
-from harness import Sample, Tool, run_pairs, sh
+from harness import Sample, Tool, Trash, run_pairs, sh
 from workloads import parse_size, small_files
 
 YAML = {"chunked": "remotes:\n  store:\n    format: chunked\n",
@@ -74,15 +74,16 @@ def random_file(path: str, size: int) -> None:
 
 
 class Rows:
-    def __init__(self, work: str, env: dict[str, str], tide: str, dvc: str, pairs: int, log) -> None:
+    def __init__(self, work: str, env: dict[str, str], tide: str, dvc: str, pairs: int, log, trash: Trash) -> None:
         self.work, self.env, self.tide, self.dvc, self.pairs, self.log = work, env, tide, dvc, pairs, log
+        self.trash = trash  # resets move trees of many files here (deleting them slows the next run's creates)
         self.rows: list[dict] = []
         self.s3 = None  # an S3LiteServer: the big file's rows run against it too
 
     def _repo(self, base: str, kind: str, exe: str, server=None) -> str:
         """A repository with a default remote ``store``: a local directory, or a bucket on ``server``."""
         repo = os.path.join(base, kind, "repo")
-        shutil.rmtree(os.path.dirname(repo), ignore_errors=True)
+        self.trash.discard(os.path.dirname(repo))
         os.makedirs(repo)
         sh(["git", "init", "-q", "-b", "main"], cwd=repo)
         sh([exe, "init", "-q"], cwd=repo, env=self.env)
@@ -146,7 +147,7 @@ class Rows:
         pull = run_pairs(tools, fresh_cache, lambda t: (t.command("pull", "-q"), repos[t.name]), env_for,
                          self.pairs)
         self._record(f"pull, {where}", data, pull, "plain", "chunked", f"≤ {TARGET_PUSH:g}x plain")
-        shutil.rmtree(base, ignore_errors=True)
+        self.trash.discard(base)
 
     def small_s3(self, nfiles: int, server, pairs: int, warmup: int) -> None:
         """Push and pull of ``nfiles`` small files to an S3 server, plain against chunked."""
@@ -166,9 +167,8 @@ class Rows:
 
         def fresh_cache(t: Tool) -> None:
             repo = repos[t.name]
-            shutil.rmtree(os.path.join(repo, ".dvc", "cache"), ignore_errors=True)
-            shutil.rmtree(os.path.join(repo, ".dvc", "tmp", "tide"), ignore_errors=True)
-            shutil.rmtree(os.path.join(repo, "data"), ignore_errors=True)
+            for sub in (".dvc/cache", ".dvc/tmp/tide", "data"):
+                self.trash.discard(os.path.join(repo, sub))
 
         env_for = lambda t: self.env  # noqa: E731
         data = f"{nfiles:,} small files"
@@ -179,7 +179,7 @@ class Rows:
         pull = run_pairs(tools, fresh_cache, lambda t: (t.command("pull", "-q"), repos[t.name]), env_for,
                          pairs, warmup=warmup)
         self._record(f"pull, {where}", data, pull, "chunked", "plain", f"plain ≥ {TARGET_SMALL_S3:g}x chunked")
-        shutil.rmtree(base, ignore_errors=True)
+        self.trash.discard(base)
 
     def status(self, nfiles: int) -> None:
         wl = small_files(self.work, nfiles)
@@ -195,7 +195,7 @@ class Rows:
                         lambda t: self.env, max(self.pairs, 5))
         self._record("status -c, nothing to do", f"{nfiles:,} small files", res, "chunked", "dvc",
                      f"dvc ≥ {TARGET_STATUS:g}x tide chunked")
-        shutil.rmtree(base, ignore_errors=True)
+        self.trash.discard(base)
 
     def markdown(self) -> list[str]:
         names = [k for r in self.rows for k in r["samples"]]
@@ -237,12 +237,13 @@ def run(work: str, env: dict[str, str], tide: str, dvc: str, size: str, nfiles: 
     """The rows; returns the report's lines (a table and what it measured)."""
     os.makedirs(work, exist_ok=True)
     server = None
+    trash = Trash(os.path.join(work, "trash"))
     if s3:
         from s3server import CREDS, S3LiteServer
 
-        server = S3LiteServer(os.path.join(work, "s3lite"), os.path.join(work, "s3lite.log"))
+        server = S3LiteServer(os.path.join(work, "s3lite"), os.path.join(work, "s3lite.log"), trash.discard)
         env = {**env, **CREDS}
-    rows = Rows(work, env, tide, dvc, pairs, log)
+    rows = Rows(work, env, tide, dvc, pairs, log, trash)
     rows.s3 = server
     nbytes = parse_size(size)
     log(f"chunked rows: first push and pull of {size} (random, csv) to a local remote"
@@ -262,6 +263,7 @@ def run(work: str, env: dict[str, str], tide: str, dvc: str, size: str, nfiles: 
     finally:
         if server is not None:
             server.stop()
+        trash.empty()  # after the last measurement
     load = os.getloadavg()
     where = "Local remotes" + (" and S3 on loopback (s3lite, sharing the cores)" if s3 else "")
     return [f"### Chunked remote (issue 23): {size} file first push and pull; status -c on {nfiles:,} small files",

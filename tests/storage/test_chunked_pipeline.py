@@ -81,8 +81,12 @@ def test_issue23_h23_packs_are_sealed_and_sent_off_the_pushing_thread(tmp_path):
     where: list[tuple[str, str]] = []
 
     class Recording(BackendWrapper):
-        def put_stream(self, stream, key, size):
+        def put_stream(self, stream, key, size, sha256=None):
             where.append((key, threading.current_thread().name))
+            if key.startswith("chunked/packs/"):  # the pack's name is its SHA-256: handed on for S3's signature
+                start = stream.tell()
+                assert sha256 == hashlib.sha256(stream.read()).hexdigest() == key.rpartition("/")[2]
+                stream.seek(start)
             return self.inner.put_stream(stream, key, size)
 
     store = _store(Recording(_local(tmp_path)), tmp_path)
@@ -110,7 +114,7 @@ def test_issue23_h23_a_pack_that_fails_to_upload_fails_its_objects_at_flush(tmp_
     class Failing(BackendWrapper):
         packs = 0
 
-        def put_stream(self, stream, key, size):
+        def put_stream(self, stream, key, size, sha256=None):
             if key.startswith("chunked/packs/"):
                 Failing.packs += 1
                 if Failing.packs == 3:

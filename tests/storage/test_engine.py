@@ -55,7 +55,7 @@ class Flaky(Backend):
             self.puts.append(key)
         return self.inner.put_file(path, key)
 
-    def put_stream(self, stream, key, size):
+    def put_stream(self, stream, key, size, sha256=None):
         return self.inner.put_stream(stream, key, size)
 
     def delete(self, key):

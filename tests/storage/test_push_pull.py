@@ -324,3 +324,41 @@ def test_verify_option_of_a_local_remote(repo_dir, tide, tmp_path):
     assert "verify = false" in (clone2 / ".dvc" / "config.local").read_text()
     tide("pull", cwd=clone2)
     assert (clone2 / "big.bin").read_bytes() == big and (clone2 / "small.txt").read_text() == "small\n"
+
+
+def test_status_c_remembers_a_complete_directory_and_sees_a_change(repo_dir, tide, tmp_path, monkeypatch):
+    """``status -c`` records a directory whose files the cache holds; the next run answers it without
+    listing the cache (while nothing was added to or removed from it); an object gone from the cache
+    since is reported again."""
+    import time
+
+    from tide.objects.cache import ObjectCache
+    from tide.ops.cloud_status import cloud_status
+    from tide.ops.data_scope import Scope
+    from tide.workspace.repo import Repo
+
+    _make_data(repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    tide("remote", "add", "-d", "store", str(tmp_path / "remote"), cwd=repo_dir)
+    tide("push", "-q", cwd=repo_dir)
+    time.sleep(1.1)  # the cache's fingerprint is not trusted for a directory changed in the last second
+    looked = []  # ids the cache was asked about
+    real = ObjectCache.missing
+    monkeypatch.setattr(ObjectCache, "missing", lambda self, ids, legacy=False: real(self, _seen(looked, ids), legacy))
+    scope = Scope((), False, False, False)
+    assert cloud_status(Repo.find(str(repo_dir)), scope)[1] == {}
+    assert len(looked) > 10  # first run: every file looked for, and the directory recorded as complete
+    looked.clear()
+    assert cloud_status(Repo.find(str(repo_dir)), scope)[1] == {}
+    assert len(looked) <= 1  # the manifest at most: the directory was known complete
+    entry = json.loads(next((repo_dir / ".dvc" / "cache" / "files" / "md5").glob("*/*.dir")).read_text())[0]
+    obj = repo_dir / ".dvc" / "cache" / "files" / "md5" / entry["md5"][:2] / entry["md5"][2:]
+    obj.unlink()
+    assert cloud_status(Repo.find(str(repo_dir)), scope)[1] == {f"data/{entry['relpath']}": "deleted"}
+    assert json.loads(tide("status", "-c", "--json", cwd=repo_dir).stdout) == {f"data/{entry['relpath']}": "deleted"}
+
+
+def _seen(into: list, ids) -> list:
+    ids = list(ids)
+    into.extend(ids)
+    return ids

@@ -549,7 +549,7 @@ class ChunkedStore(ObjectStore):
         """Seal and upload a full pack (on a sending thread, ``_send_later``; the last one at ``flush``)."""
         pid, data = pack.seal()
         try:
-            self.backend.put_stream(io.BytesIO(data), F.pack_key(pid), len(data))
+            self.backend.put_stream(io.BytesIO(data), F.pack_key(pid), len(data), sha256=pid)
         except BaseException as exc:
             with self._mu:
                 for e in pack.entries:

@@ -199,7 +199,7 @@ def _repack(store: ChunkedStore, st: F.State, packs: list[str], live: set[bytes]
 
     def send(b: F.PackBuilder) -> None:
         pid, data = b.seal()
-        store.backend.put_stream(io.BytesIO(data), F.pack_key(pid), len(data))
+        store.backend.put_stream(io.BytesIO(data), F.pack_key(pid), len(data), sha256=pid)
         out[pid] = b.entries
 
     for pack in packs:

@@ -10,7 +10,7 @@ files, as dvc does; a directory whose manifest is nowhere is listed as itself (`
 from __future__ import annotations
 
 from tide.objects.remote import ObjRef
-from tide.ops.data_scope import Scope, cache_remote_manifests, gather, named_objects, open_remote
+from tide.ops.data_scope import Group, Scope, cache_remote_manifests, gather, named_objects, open_remote
 from tide.workspace.repo import Repo
 
 
@@ -19,6 +19,7 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None, jobs: int 
     """(names of the remotes compared, {path: state}) for objects not in sync; paths relative to
     ``cwd`` when it is inside the repository (dvc's names), else to the repository's root."""
     from tide.core import manifest
+    from tide.workspace.status import known_complete, record_complete
 
     groups = gather(repo, scope, remote, for_push=True, cwd=cwd)
     if not groups:
@@ -36,9 +37,16 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None, jobs: int 
             remote_dirs = rem.store.has_many(dir_refs, rem.jobs) if dir_refs else set()
             # a manifest only the remote has is cached (verified), as dvc does, to name the files
             cache_remote_manifests(repo, rem, {r: group.dirs[r] for r in dir_refs if r in remote_dirs})
-            objs = named_objects(repo, group, cwd)
+            # the cache's fingerprints, taken before it is looked at (known_complete, record_complete)
+            fps = {legacy: repo.cache.fingerprint(legacy) for legacy in {r.legacy for r in dir_refs}}
+            # in sync, not expanded: a directory the remote has (its manifest stands for its files) whose
+            # files the cache was found to hold, nothing added to or removed from the cache since
+            # (status, checkout, fetch and this command record it): none of its files can be listed
+            synced = {d for d in remote_dirs if d not in group.parts
+                      and known_complete(d.oid, d.legacy, repo.cache, repo.state, fps)}
+            objs = named_objects(repo, _without(group, synced) if synced else group, cwd)
             covered: set[ObjRef] = set()
-            for d in remote_dirs:
+            for d in remote_dirs - synced:
                 try:
                     raw = repo.cache.read_bytes(d.oid, d.legacy)
                 except FileNotFoundError:
@@ -55,6 +63,8 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None, jobs: int 
             for legacy in {r.legacy for r in objs}:
                 absent |= {ObjRef(o, legacy) for o in repo.cache.missing([r.oid for r in objs if r.legacy == legacy],
                                                                           legacy)}
+            if not absent:  # every directory's manifest and files are cached: remembered (fingerprints as before)
+                record_complete([d for d in group.whole_dirs() if d not in synced], repo.state, fps)
             for ref, path in objs.items():
                 local = ref not in absent
                 there = ref in on_remote
@@ -67,4 +77,13 @@ def cloud_status(repo: Repo, scope: Scope, remote: str | None = None, jobs: int 
         finally:
             rem.close()
     return names, result
+
+
+def _without(group: Group, dirs: set[ObjRef]) -> Group:
+    """``group`` less the directories ``dirs`` (whole ones)."""
+    out = Group()
+    out.files = group.files
+    out.dirs = {r: p for r, p in group.dirs.items() if r not in dirs}
+    out.parts = group.parts
+    return out
 

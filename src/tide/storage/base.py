@@ -145,8 +145,10 @@ class Backend:
         Parent "directories" are created as needed; putting an existing key replaces it."""
         raise NotImplementedError
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
-        """``put_file`` for a byte stream of ``size`` bytes."""
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
+        """``put_file`` for a byte stream of ``size`` bytes. ``sha256``: the stream's SHA-256 (hex) when
+        the caller has it already (a chunked pack's name); a backend whose requests carry it (S3's
+        signed payload hash) sends it instead of hashing the bytes again, the others ignore it."""
         raise NotImplementedError
 
     def delete(self, key: str) -> None:

@@ -197,7 +197,7 @@ class FsspecBackend(Backend):
             raise
         self._commit(tmp, key)
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
         self._ensure_parent(key)
         target = key if self.capabilities.atomic_put else _tmp_key(key)
         try:

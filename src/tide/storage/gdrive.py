@@ -266,7 +266,7 @@ class GDriveBackend(Backend):
         with open(path, "wb") as out:
             self._download(key, out)
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
         full = join_key(self.base_path, key)
         parent_path, _, name = full.rpartition("/")
         parent = self._folder(parent_path, create=True)

@@ -280,7 +280,7 @@ class HttpBackend(FsspecBackend):
         size = os.path.getsize(path)  # a missing source is the caller's OSError, nothing is sent
         self._upload(path, key, size)
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
         src = stream if isinstance(stream, io.IOBase) else _Reader(stream)
         self._upload(src, key, size)
 

@@ -125,7 +125,7 @@ class LocalBackend(Backend):
         except OSError as exc:
             raise translate(exc, f"upload {key}")
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
         dst = self._path(key)
         self._ensure_dir(os.path.dirname(dst))
         tmp = tmp_name(dst)

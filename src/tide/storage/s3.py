@@ -108,7 +108,8 @@ class S3Puts(Backend):
     part_size = 50 << 20  # as s3fs (and so dvc): 50 MiB parts, more for files above ~500 GB
     part_jobs = 4  # parts in flight per file (each holds one part in memory)
 
-    def _put_small(self, bucket: str, obj: str, data: bytes) -> None:
+    def _put_small(self, bucket: str, obj: str, data: bytes, sha256: str | None = None) -> None:
+        """One PutObject of ``data`` (``sha256``: its SHA-256 hex when known, for the signature)."""
         raise NotImplementedError
 
     def _multipart_calls(self) -> MultipartCalls:
@@ -175,7 +176,7 @@ class S3FsBackend(S3Puts, FsspecBackend):
     def _s3(self, method: str, **kw: Any) -> Any:
         return self.fs.call_s3(method, **kw)
 
-    def _put_small(self, bucket: str, obj: str, data: bytes) -> None:
+    def _put_small(self, bucket: str, obj: str, data: bytes, sha256: str | None = None) -> None:
         # one PutObject, straight to the client: s3fs's put_file adds ~0.3 ms of CPU per file
         # (content-type guess, cache invalidation up the tree) to 10,000 small uploads
         self._s3("put_object", Bucket=bucket, Key=obj, Body=data)

@@ -162,11 +162,12 @@ class S3Http:
                 raise error_for(403 if code == "AccessDenied" else 400, code, xml_text(el, "Message"),
                                 f"delete {xml_text(el, 'Key') or '?'}")  # only the code says the status
 
-    def put(self, key: str, data: bytes) -> None:
-        """One PutObject; S3 checks the body against its Content-MD5."""
+    def put(self, key: str, data: bytes, sha256: str | None = None) -> None:
+        """One PutObject; S3 checks the body against its Content-MD5. ``sha256``: the body's SHA-256
+        (hex) when the caller has it: signed as is, not computed again."""
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
         resp = self._request("PUT", key, data, {"Content-MD5": md5, "Content-Type": "application/octet-stream"},
-                             what=f"upload {key}")
+                             what=f"upload {key}", sha256=sha256)
         self._check(resp, f"upload {key}")
         resp.read()
 
@@ -275,7 +276,7 @@ class S3Http:
         return parts.scheme, parts.netloc, path
 
     def _request(self, method: str, key: str, body: bytes = b"", headers: dict[str, str] | None = None,
-                 what: str = "", query: dict[str, str] | None = None) -> Any:
+                 what: str = "", query: dict[str, str] | None = None, sha256: str | None = None) -> Any:
         """Send one signed request; the response's body is left to the caller. A bucket found to
         live in another region is asked again there."""
         from tide.storage.errors import translate
@@ -286,7 +287,7 @@ class S3Http:
             scheme, host, path = self._where(key)
             hdrs = {"Host": host, "User-Agent": self.user_agent, **(headers or {})}
             if creds is not None:
-                hdrs.update(sign(method, host, path, qs, hdrs, body, creds(), self.region))
+                hdrs.update(sign(method, host, path, qs, hdrs, body, creds(), self.region, payload=sha256))
             try:
                 resp = self._conns.send(scheme, host, method, f"{path}?{qs}" if qs else path, body, hdrs)
             except (StorageError, FileNotFoundError, PermissionError):
@@ -470,12 +471,14 @@ _SIGNED = frozenset({"host", "content-md5", "content-type", "range"})
 
 
 def sign(method: str, host: str, path: str, query: str, headers: dict[str, str], body: bytes,
-         creds: tuple[str, str, str | None], region: str, now: time.struct_time | None = None) -> dict[str, str]:
+         creds: tuple[str, str, str | None], region: str, now: time.struct_time | None = None,
+         payload: str | None = None) -> dict[str, str]:
     """The headers that sign a request with AWS Signature Version 4 for S3 (the payload's SHA-256
-    signed too). ``path`` and ``query`` as sent: URI-encoded, the query's pairs sorted."""
+    signed too: ``payload``, its hex digest when the caller has it, else computed here). ``path``
+    and ``query`` as sent: URI-encoded, the query's pairs sorted."""
     key_id, secret, token = creds
     amzdate = time.strftime("%Y%m%dT%H%M%SZ", now or time.gmtime())
-    payload = hashlib.sha256(body).hexdigest()
+    payload = payload or hashlib.sha256(body).hexdigest()
     out = {"X-Amz-Date": amzdate, "X-Amz-Content-SHA256": payload}
     if token:
         out["X-Amz-Security-Token"] = token

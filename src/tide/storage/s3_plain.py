@@ -97,19 +97,19 @@ class S3PlainBackend(S3Puts):
         self.http.get_to(self._obj(key), path)
 
     # --- writing -----------------------------------------------------------------------------------
-    def _put_small(self, bucket: str, obj: str, data: bytes) -> None:
-        self.http.put(obj, data)
+    def _put_small(self, bucket: str, obj: str, data: bytes, sha256: str | None = None) -> None:
+        self.http.put(obj, data, sha256)
 
     def _multipart_calls(self) -> MultipartCalls:
         from tide.storage.s3_calls import PlainCalls
 
         return MultipartCalls(PlainCalls(self.http), True)
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
         if size < 2 * self.part_size:
             data = stream.read()
             bucket, _, obj = self._p(key).partition("/")
-            self._put_small(bucket, obj, data)
+            self._put_small(bucket, obj, data, sha256)
             return
         import shutil
         import tempfile

@@ -273,7 +273,7 @@ class WebHdfsBackend(Backend):
         with open(path, "rb") as f:
             self._put(f, key, size)
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
         # a body of known length (datanodes need not take chunked bodies): small streams in memory,
         # others through a temporary file
         if size <= SMALL:

@@ -87,15 +87,15 @@ class BackendWrapper(Backend):
     def put_file(self, path: str, key: str) -> None:
         self._call(lambda: self.inner.put_file(path, key))
 
-    def put_stream(self, stream: BinaryIO, key: str, size: int) -> None:
+    def put_stream(self, stream: BinaryIO, key: str, size: int, sha256: str | None = None) -> None:
         start = stream.tell() if stream.seekable() else None
         if start is None:  # a stream read once cannot be sent again
-            self.inner.put_stream(stream, key, size)
+            self.inner.put_stream(stream, key, size, sha256)
             return
 
         def once() -> None:
             stream.seek(start)
-            self.inner.put_stream(stream, key, size)
+            self.inner.put_stream(stream, key, size, sha256)
 
         self._call(once)
 
