@@ -332,3 +332,42 @@ def test_a_bad_partial_file_is_fetched_again_whole(tmp_path):
         f.write(b"garbage that is not the start of the object")
     res = fetch(cache, DvcLayoutStore(Cut(remote, cuts=0)), [ObjRef(oid)], [], jobs=1)
     assert res.ok and open(cache.path(oid), "rb").read() == data  # noqa: SIM115
+
+
+def test_a_packing_store_is_given_its_objects_from_one_thread(tmp_path):
+    """A store that packs objects in memory (the chunked format: ``capabilities.packs``) uploads on its
+    own threads: the engine puts from one thread whatever ``jobs`` says (eight only contended for the
+    GIL), and every object arrives; a store that does not pack gets its puts on ``jobs`` threads."""
+    from tide.objects.chunked import ChunkedStore
+
+    cache, plan = _cache_with_dir(tmp_path, n=200)
+    files = list(plan.children)
+    (tmp_path / "remote").mkdir()
+
+    def recorded(store):
+        threads: set[str] = set()
+        real = store.put
+
+        def put(ref, path):
+            threads.add(threading.current_thread().name)
+            return real(ref, path)
+
+        store.put = put
+        return threads
+
+    chunked = ChunkedStore(LocalBackend(str(tmp_path / "remote")), str(tmp_path / "local"))
+    assert chunked.capabilities.packs
+    threads = recorded(chunked)
+    try:
+        res = push(cache, chunked, [], [plan], jobs=8)
+    finally:
+        chunked.close()
+    assert not res.failed and res.transferred == len(files) + 1
+    assert len(threads) == 1
+    reread = ChunkedStore(LocalBackend(str(tmp_path / "remote")), str(tmp_path / "again"))
+    assert reread.has_many([plan.ref, *files], 1) == {plan.ref, *files}
+    plain = DvcLayoutStore(LocalBackend(str(tmp_path / "plain")))
+    assert not plain.capabilities.packs
+    threads = recorded(plain)
+    assert not push(cache, plain, [], [plan], jobs=8).failed
+    assert len(threads) > 1

@@ -89,8 +89,9 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
     progress.start(len(send) + len(dir_send), sum(sizes.values()) + sum(
         _size(cache.path(d.ref.oid, d.ref.legacy)) for d in dir_send))
     failed: set[ObjRef] = set()
+    put_jobs = 1 if store.capabilities.packs else jobs  # a packing store uploads on its own threads
     try:
-        _run_pool(send, jobs, lambda r: _upload(cache, store, r, sizes[r]), res, failed, progress, sizes)
+        _run_pool(send, put_jobs, lambda r: _upload(cache, store, r, sizes[r]), res, failed, progress, sizes)
         ok = []
         missing = set(res.missing_local)
         for d in dir_send:
@@ -103,7 +104,7 @@ def push(cache: ObjectCache, store: ObjectStore, files: Iterable[ObjRef], dirs: 
             else:
                 ok.append(d.ref)
         dsizes = {r: _size(cache.path(r.oid, r.legacy)) for r in ok}
-        _run_pool(ok, jobs, lambda r: _upload(cache, store, r, dsizes[r]), res, failed, progress, dsizes)
+        _run_pool(ok, put_jobs, lambda r: _upload(cache, store, r, dsizes[r]), res, failed, progress, dsizes)
         if send or dir_send:
             _flushed(store, res, {**sizes, **dsizes})
     finally:

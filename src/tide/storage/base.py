@@ -63,6 +63,9 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
     ``default_jobs``: parallel requests when the user gives no ``-j`` / ``jobs``.
     ``assembles``: (a remote format's, never a backend's) objects are rebuilt from parts on the way
         down (the chunked format): downloads are hashed even where the remote says ``verify = false``.
+    ``packs``: (a remote format's) ``put`` gathers objects into packs in memory that the store uploads
+        on its own threads: the transfer engine puts from one thread (10,000 small files to S3 took
+        1.6-2.0 s on 8 threads contending for the GIL and the store's lock, 0.8 s on one).
     """
 
     atomic_put: bool = False
@@ -76,6 +79,7 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
     batch_delete: bool = False
     default_jobs: int = 8
     assembles: bool = False
+    packs: bool = False
 
 
 class RemoteSpec(NamedTuple):
