@@ -54,6 +54,41 @@ def _doc(rng: random.Random) -> str:
     return text
 
 
+def _value(rng: random.Random, depth: int):
+    r = rng.random()
+    if depth < 3 and r < 0.15:
+        return {rng.choice(KEYS + WORDS): _value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+    if depth < 3 and r < 0.3:
+        return [_value(rng, depth + 1) if rng.random() < 0.4 else
+                {k: _value(rng, depth + 2) for k in rng.sample(KEYS, rng.randint(0, 4))}
+                for _ in range(rng.randint(0, 3))]
+    return rng.choice([rng.choice(WORDS), rng.choice(PLAIN), rng.randint(-5, 10**12), None, True, False, 1.5,
+                       "x" * rng.choice([70, 79, 80, 130]), rng.choice(KEYS) * 30, "a b " * 30])
+
+
+def test_yaml12_dumps_as_yamlstyle_or_declines():
+    """The PyYAML-free writer of simple documents (``.dvc`` files) gives yamlstyle's bytes or declines;
+    the usual ``.dvc`` shapes never decline."""
+    from tide.core import yaml12, yamlstyle
+
+    rng = random.Random(12)
+    written = 0
+    for _ in range(20000):
+        doc = {rng.choice(KEYS + WORDS): _value(rng, 0) for _ in range(rng.randint(1, 4))}
+        fast = yaml12.dumps(doc)
+        if fast is not None:
+            written += 1
+            assert fast == yamlstyle.dumps(doc), doc
+    assert written > 500  # (most random documents hold a word that needs quotes: yamlstyle writes them)
+    for md5 in ("3863d0e317dee0a55c4e59d2ec0eef33", "12345678901234567890123456789e12", "0" * 32):
+        for out in ({"md5": md5, "size": 6, "hash": "md5", "path": "f.txt"},
+                    {"md5": md5 + ".dir", "size": 93000000, "nfiles": 2226, "hash": "md5", "path": "data"}):
+            doc = {"outs": [out]}
+            want = yamlstyle.dumps(doc)
+            # written, unless the md5 reads as a number (yamlstyle quotes it: 1 in ~10^4 md5s)
+            assert yaml12.dumps(doc) == (None if "'" in want else want), doc
+
+
 def test_yamlfast_agrees_with_the_full_loader_or_declines():
     rng = random.Random(1234)
     taken = 0

@@ -1,3 +1,7 @@
+# no library is loaded on the fast path; the storage registry quiets library logs (tide.core.logs)
+LIGHT = True
+
+
 def register(p):
     p.add_argument("targets", nargs="+", metavar="TARGET", help="files or directories to track")
     p.add_argument("--no-commit", action="store_true", help="write the .dvc file but do not put data in the cache")

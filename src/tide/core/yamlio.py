@@ -78,6 +78,11 @@ def load_file(path: str | os.PathLike[str], where: str | None = None) -> Any:
 
 def dumps(data: Any) -> str:
     """``data`` as dvc (ruamel.yaml, YAML 1.2, width 80) would write it."""
+    from tide.core.yaml12 import dumps as simple_dumps
+
+    text = simple_dumps(data)  # a .dvc file's shapes, without importing PyYAML
+    if text is not None:
+        return text
     from tide.core.yamlstyle import dumps as dvc_dumps
 
     return dvc_dumps(data)
@@ -161,7 +166,7 @@ def _loader_class(version: tuple[int, int], python_scanner: bool = False) -> typ
 
     import yaml
 
-    from tide.core.yamlstyle import RESOLVERS_12
+    from tide.core.yaml12 import RESOLVERS_12
 
     base = yaml.SafeLoader if python_scanner else getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     table = RESOLVERS_12 if version == (1, 2) else _RESOLVERS_11 + _COMMON

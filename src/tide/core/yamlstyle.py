@@ -17,40 +17,7 @@ from typing import Any
 
 import yaml
 
-# ruamel.yaml's YAML 1.2 resolvers (its VersionedResolver table); tide.core.yamlio reads with them too
-RESOLVERS_12 = [
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    (
-        "tag:yaml.org,2002:float",
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        "-+0123456789.",
-    ),
-    (
-        "tag:yaml.org,2002:int",
-        r"""^(?:[-+]?0b[0-1_]+
-        |[-+]?0o?[0-7_]+
-        |[-+]?[0-9_]+
-        |[-+]?0x[0-9a-fA-F_]+)$""",
-        "-+0123456789",
-    ),
-    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
-    ("tag:yaml.org,2002:null", r"^(?: ~|null|Null|NULL| )$", ["~", "n", "N", ""]),
-    (
-        "tag:yaml.org,2002:timestamp",
-        r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
-        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
-        (?:[Tt]|[ \t]+)[0-9][0-9]?
-        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
-        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
-        "0123456789",
-    ),
-    ("tag:yaml.org,2002:value", r"^(?:=)$", "="),
-    ("tag:yaml.org,2002:yaml", r"^(?:!|&|\*)$", "!&*"),
-]
+from tide.core.yaml12 import RESOLVERS_12
 
 
 class _Resolver(yaml.resolver.BaseResolver):

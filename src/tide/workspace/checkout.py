@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 
 from tide.core import manifest
 from tide.core.errors import CacheError, FileFormatError, MissingError, TideError
@@ -15,18 +14,20 @@ from tide.workspace.ignore import empty_subtrees, parent_prefix
 from tide.workspace.pointers import Out
 
 
-@dataclass
-class CheckoutResult:
-    added: list[str] = field(default_factory=list)
-    modified: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)  # paths whose objects are missing
-    unhashed: list[str] = field(default_factory=list)  # of those, outputs with no recorded hash
-    fixes: list[str] = field(default_factory=list)  # what records the missing hashes (ops.checkout._no_hash)
-    deleted: list[str] = field(default_factory=list)  # outputs no longer tracked, removed (ops.checkout)
-    unchanged: int = 0
-    # files written or removed, by kind (a directory output counts each of its files), as dvc's
-    # ``checkout --summary`` counts them
-    files: dict[str, int] = field(default_factory=lambda: {"modified": 0, "added": 0, "deleted": 0})
+class CheckoutResult:  # (not a dataclass: importing dataclasses costs ~8 ms of a no-op checkout or add)
+    __slots__ = ("added", "modified", "failed", "unhashed", "fixes", "deleted", "unchanged", "files")
+
+    def __init__(self) -> None:
+        self.added: list[str] = []
+        self.modified: list[str] = []
+        self.failed: list[str] = []  # paths whose objects are missing
+        self.unhashed: list[str] = []  # of those, outputs with no recorded hash
+        self.fixes: list[str] = []  # what records the missing hashes (ops.checkout._no_hash)
+        self.deleted: list[str] = []  # outputs no longer tracked, removed (ops.checkout)
+        self.unchanged = 0
+        # files written or removed, by kind (a directory output counts each of its files), as dvc's
+        # ``checkout --summary`` counts them
+        self.files: dict[str, int] = {"modified": 0, "added": 0, "deleted": 0}
 
 
 class NeedsForce(TideError):
