@@ -1,3 +1,7 @@
+# no library is loaded on the fast path; the storage registry quiets library logs (tide.core.logs)
+LIGHT = True
+
+
 def register(p):
     p.add_argument("targets", nargs="*", metavar="TARGET", help="outputs or .dvc files to restore (default: all)")
     p.add_argument("-f", "--force", action="store_true", help="discard workspace changes that are not in the cache")

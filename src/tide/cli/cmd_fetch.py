@@ -1,3 +1,7 @@
+# no library is loaded on the fast path; the storage registry quiets library logs (tide.core.logs)
+LIGHT = True
+
+
 def register(p):
     from tide.cli._transfer_args import add_transfer_args
 

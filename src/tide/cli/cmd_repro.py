@@ -1,3 +1,7 @@
+# stages run as processes: no library is loaded in tide's own; the storage registry quiets library logs
+LIGHT = True
+
+
 def register(p):
     p.add_argument("targets", nargs="*", metavar="TARGET",
                    help="stages, dvc.yaml files, stage outputs or .dvc files to reproduce (default: ./dvc.yaml)")

@@ -21,8 +21,10 @@ from typing import Any
 from tide.core.dvcschema import check_lock_stage
 from tide.core.errors import TideError
 from tide.core.fsutil import atomic_write_bytes, atomic_write_text
-from tide.core.yamlio import load_file
-from tide.core.yamlstyle import dumps
+from tide.core.yamlio import (
+    dumps,  # yamlstyle (PyYAML) only for what the simple writer declines
+    load_file,
+)
 from tide.pipeline.definition import Stage
 
 EXCLUDE = ("size", "nfiles")
