@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -273,3 +274,30 @@ def test_version_and_help(tide, tmp_path):
     for cmd in ("init", "add", "status", "checkout", "gc", "fsck"):
         assert f"  {cmd} " in out
     assert "--no-commit" in tide("add", "--help", cwd=tmp_path).stdout
+
+
+def test_add_relinks_a_copied_file_of_a_large_directory_on_a_hardlink_cache(repo_dir, tide):
+    """``add`` with nothing new checks a directory of many files for links from listings (inode numbers,
+    ``_all_linked``): a file replaced by a copy of itself is found and linked again (as dvc's add
+    relinks it); ``checkout`` leaves unchanged content as it is (as dvc's)."""
+    import shutil
+
+    tide("config", "cache.type", "hardlink", cwd=repo_dir)
+    make_tree(repo_dir, {f"data/s{i % 3}/f{i:03}": f"file {i}\n".encode() for i in range(100)})
+    tide("add", "data", cwd=repo_dir)
+    cache = repo_dir / ".dvc" / "cache" / "files" / "md5"
+
+    def obj(p):
+        md5 = hashlib.md5(p.read_bytes()).hexdigest()
+        return cache / md5[:2] / md5[2:]
+
+    files = sorted((repo_dir / "data").rglob("f*"))
+    assert all(os.path.samefile(p, obj(p)) for p in files)
+    copied = files[50]
+    shutil.copyfile(copied, copied.with_name("tmp"))
+    os.replace(copied.with_name("tmp"), copied)
+    assert not os.path.samefile(copied, obj(copied))
+    assert tide("checkout", cwd=repo_dir).stdout == ""  # the content is unchanged: left as it is
+    assert not os.path.samefile(copied, obj(copied))
+    tide("add", "data", cwd=repo_dir)
+    assert all(os.path.samefile(p, obj(p)) for p in files)

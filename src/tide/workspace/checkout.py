@@ -58,6 +58,47 @@ def _is_link_kind_ok(path: str, src: str, kinds: tuple[str, ...]) -> bool:
     return not os.path.islink(path)
 
 
+def _all_linked(root: str, entries: list[manifest.Entry], cache: ObjectCache, legacy: bool) -> bool:
+    """``_is_link_kind_ok`` for every file of a directory output. On a hardlink cache the inode numbers
+    come from listings of the directories (``scandir``: no ``stat`` of the file and of its object, as
+    ``samefile`` makes: 2,226 files 0.16 -> 0.12 s for a no-op ``add``); a file whose number differs
+    from its object's, or an empty one, is checked the usual way. A number is an inode's on its device:
+    the workspace and the cache must be on one."""
+    kinds = cache.link_types
+    if kinds[0] != "hardlink" or len(entries) < 64:
+        return all(_is_link_kind_ok(os.path.join(root, e.relpath), cache.path(e.md5, legacy), kinds) for e in entries)
+    try:
+        if os.stat(root).st_dev != os.stat(cache.root).st_dev:
+            return all(_is_link_kind_ok(os.path.join(root, e.relpath), cache.path(e.md5, legacy), kinds)
+                       for e in entries)
+    except OSError:
+        return False
+    listed: dict[str, dict[str, int] | None] = {}
+
+    def inode(path: str) -> int | None:
+        """The regular file ``path``'s inode number from its directory's listing (None: not a regular file)."""
+        d, name = os.path.split(path)
+        names = listed.get(d, False)
+        if names is False:
+            try:
+                with os.scandir(d) as it:
+                    names = {x.name: x.inode() for x in it if x.is_file(follow_symlinks=False)}
+            except OSError:
+                names = None
+            listed[d] = names
+        return names.get(name) if names else None
+
+    for e in entries:
+        src = cache.path(e.md5, legacy)
+        path = os.path.join(root, e.relpath)
+        mine = inode(path)
+        if mine is None:
+            return False  # gone, a symbolic link or a directory: not linked
+        if (src.endswith(EMPTY_TAIL) or mine != inode(src)) and not _is_link_kind_ok(path, src, kinds):
+            return False
+    return True
+
+
 def load_manifest(cache: ObjectCache, out: Out) -> list[manifest.Entry]:
     try:
         raw = cache.read_bytes(out.md5, out.legacy)
@@ -240,9 +281,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
         # unchanged? the directory's snapshot answers without a row per file (as `status` does),
         # then, on a link cache, each file is checked to be linked to its entry's object
         if not relink and hasher.hash_dir(out.abspath, want_files=False, empty=empty).md5 == out.md5 and (
-            keep_unchanged or cache.link_types[0] not in ("hardlink", "symlink") or all(
-                _is_link_kind_ok(os.path.join(out.abspath, e.relpath), cache.path(e.md5, out.legacy),
-                                 cache.link_types) for e in entries)
+            keep_unchanged or cache.link_types[0] not in ("hardlink", "symlink")
+            or _all_linked(out.abspath, entries, cache, out.legacy)
         ):
             if keep_unchanged and empty:
                 if dry:
