@@ -83,11 +83,11 @@ def _mapping(d: dict, indent: int, first: str | None, out: list[str]) -> bool:
         if type(k) is not str or len(k) >= _KEY_MAX or not _plain(k):
             return False
         head = (first if i == 0 and first is not None else pad) + k + ":"
-        if isinstance(v, dict):
+        if type(v) is dict:  # (exact types: a subclass is yamlstyle's to represent, or refuse)
             out.append(head)
             if not _mapping(v, indent + 2, None, out):
                 return False
-        elif isinstance(v, list):
+        elif type(v) is list:
             out.append(head)
             if not _sequence(v, indent, out):
                 return False
@@ -107,7 +107,7 @@ def _sequence(items: list, indent: int, out: list[str]) -> bool:
         return False
     pad = " " * indent
     for v in items:
-        if isinstance(v, dict):
+        if type(v) is dict:
             if not _mapping(v, indent + 2, pad + "- ", out):
                 return False
         else:
@@ -123,6 +123,6 @@ def _sequence(items: list, indent: int, out: list[str]) -> bool:
 def dumps(data: object) -> str | None:
     """``data`` as yamlstyle would write it, or ``None`` when it is not one of the simple shapes."""
     out: list[str] = []
-    if not isinstance(data, dict) or not _mapping(data, 0, None, out):
+    if type(data) is not dict or not _mapping(data, 0, None, out):
         return None
     return "\n".join(out) + "\n"
