@@ -363,7 +363,8 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: 
 
         # files already linked to their objects (an add with nothing changed, or the cache took the
         # file's inode) are left as they are: checkout relinks only what is not linked the first way
-        r = checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True)
+        r = checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True,
+                         known_md5=res.md5 if kept is None else None)  # (nothing to add: its snapshot's hash)
         if r.added or r.modified:
             kept = {}  # files relinked: the link is taken anew below
     # see ops.checkout.remove_stale; a file a reflink-only cache could not link stays the user's file,
