@@ -68,10 +68,12 @@ def lacking(repo: Repo, out) -> bool:
 
 def fetch_imports(repo: Repo, scope: Scope, jobs: int | None = None, progress=None) -> int:
     """Fetch what the cache lacks of imports in scope from their sources; returns how many outputs."""
+    found, urls = _scan(repo, scope)
+    if not found and not urls:
+        return 0  # no import in scope (every pull and fetch asks): nothing more to import either
     from tide.ops.registry_source import open_source
     from tide.ops.registry_versions import fetch_versioned
 
-    found, urls = _scan(repo, scope)
     n = fetch_versioned(repo, urls)  # version-aware import-url: the recorded versions, from the bucket
     groups: dict[tuple[str, str, str], list] = {}
     for dep, out in found:
