@@ -9,6 +9,7 @@ than the rest of an ``add`` with nothing to do (``test_yaml12_dumps_as_yamlstyle
 
 from __future__ import annotations
 
+import functools
 import re
 
 # ruamel.yaml's YAML 1.2 resolvers (its VersionedResolver table): (tag, pattern, first characters)
@@ -49,17 +50,17 @@ RESOLVERS_12 = [
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./-]*")  # no indicator, space, colon or quote anywhere
 _KEY_MAX = 128  # longer keys are written as "? key" (PyYAML's simple-key limit)
 _WIDTH = 76  # a longer line may be folded (width 80, broken at a space once the column reaches it)
-_resolvers: dict[str, list] = {}  # first character -> the compiled patterns that may match (made on use)
+
+
+@functools.cache
+def _patterns(first: str) -> list[re.Pattern]:
+    """The resolvers' patterns that may match a scalar starting with ``first`` (compiled on first use)."""
+    return [re.compile(p, re.X) for _, p, chars in RESOLVERS_12 if first in chars]
 
 
 def _plain(s: str) -> bool:
     """Whether ``s`` is written as a plain scalar: only safe characters, and it reads back as a string."""
-    if not _PLAIN.fullmatch(s):
-        return False
-    pats = _resolvers.get(s[0])
-    if pats is None:
-        pats = _resolvers[s[0]] = [re.compile(p, re.X) for _, p, first in RESOLVERS_12 if s[0] in first]
-    return not any(r.match(s) for r in pats)
+    return bool(_PLAIN.fullmatch(s)) and not any(r.match(s) for r in _patterns(s[0]))
 
 
 def _scalar(v: object) -> str | None:

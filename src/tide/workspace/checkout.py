@@ -62,8 +62,8 @@ def _all_linked(root: str, entries: list[manifest.Entry], cache: ObjectCache, le
     """``_is_link_kind_ok`` for every file of a directory output. On a hardlink cache the inode numbers
     come from listings of the directories (``scandir``: no ``stat`` of the file and of its object, as
     ``samefile`` makes: 2,226 files 0.16 -> 0.12 s for a no-op ``add``); a file whose number differs
-    from its object's, or an empty one, is checked the usual way. A number is an inode's on its device: a
-    directory on another device than the cache's is not taken as linked (the usual way decides)."""
+    from its object's (or none: a symbolic link, a directory on another device than the cache's) and an
+    empty file are checked the usual way."""
     kinds = cache.link_types
     if kinds[0] != "hardlink" or len(entries) < 64:
         return all(_is_link_kind_ok(os.path.join(root, e.relpath), cache.path(e.md5, legacy), kinds) for e in entries)
@@ -92,10 +92,9 @@ def _all_linked(root: str, entries: list[manifest.Entry], cache: ObjectCache, le
     for e in entries:
         src = cache.path(e.md5, legacy)
         path = os.path.join(root, e.relpath)
-        mine = inode(path)
-        if mine is None:
-            return False  # gone, a symbolic link or a directory: not linked
-        if (src.endswith(EMPTY_TAIL) or mine != inode(src)) and not _is_link_kind_ok(path, src, kinds):
+        mine = inode(path)  # (None: gone, a symbolic link, a directory, another device)
+        if (mine is None or mine != inode(src) or src.endswith(EMPTY_TAIL)) and not _is_link_kind_ok(
+                path, src, kinds):
             return False
     return True
 
