@@ -298,9 +298,10 @@ def test_issue17_f05_fetch_and_pull_refuse_tampered_local_remote(repo_dir, tide,
 
 
 def test_issue17_f05_the_door_refuses_wrong_bytes(tmp_path):
-    """Every way into ObjectCache ends in admit/admit_bytes, which hash what they write (the one
-    exception, documented at ObjectCache.admit: a large or reflinked workspace file that `add` hashed
-    a moment before is not read a second time)."""
+    """Every way into ObjectCache ends in admit/admit_bytes, which hash what they write (the
+    exceptions, documented at ObjectCache.admit and store_hashed: a large or reflinked workspace file
+    that `add` hashed a moment before is not read a second time; a small file's bytes are written as
+    `add` has just hashed them)."""
     import hashlib
 
     import pytest
@@ -314,8 +315,6 @@ def test_issue17_f05_the_door_refuses_wrong_bytes(tmp_path):
         cache.put_bytes(b"two", lie)  # a manifest or small file under another's name
     src = tmp_path / "f"
     src.write_bytes(b"two")
-    with pytest.raises(CacheError):
-        cache.put_many([(str(src), lie, 3)], data={str(src): b"two"})  # add/commit with kept bytes
     with pytest.raises(CacheError):
         cache.put_many([(str(src), lie, 3)])  # add/commit reading the file
     tmp = cache.new_tmp(lie)

@@ -102,15 +102,15 @@ def test_issue21_objects_never_reach_into_the_caches_private_state():
                     f"{path.relative_to(SRC)}:{node.lineno}: {owner}.{node.attr}"
 
 
-def test_issue21_add_keeps_bytes_only_inside_hash_keeping():
-    """``ops`` never toggles ``Hasher.keep``: the Hasher owns it for the length of ``hash_keeping``."""
+def test_issue21_add_sets_the_hashers_sink_only_through_hash_storing():
+    """``ops`` never sets ``Hasher.sink``: the Hasher owns it for the length of ``hash_storing``."""
     for path in _modules("ops", "cli", "pipeline"):
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, (ast.Assign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for t in targets:
-                    assert not (isinstance(t, ast.Attribute) and t.attr == "keep" and "hasher" in ast.unparse(t)), \
+                    assert not (isinstance(t, ast.Attribute) and t.attr == "sink" and "hasher" in ast.unparse(t)), \
                         f"{path.relative_to(SRC)}:{node.lineno}"
 
 

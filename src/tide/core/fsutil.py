@@ -94,9 +94,34 @@ class NewFiles:
             _unlink_quiet(tmp)
             raise
 
-    def _write_unnamed(self, dst: str, data: bytes, mode: int) -> bool:
+    def create(self, dst: str, data: bytes, mode: int) -> bool:
+        """Create ``dst`` holding ``data``, as ``write`` does, unless it exists: then nothing is written
+        and the answer is False (no ``stat`` first: the link that names the file finds out)."""
+        if self.unnamed:
+            try:
+                if self._write_unnamed(dst, data, mode, replace=False):
+                    return True
+            except FileExistsError:
+                return False
+        tmp = tmp_name(dst)
         try:
-            fd = os.open(os.path.dirname(dst) or ".", os.O_WRONLY | os.O_TMPFILE, mode)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            try:
+                write_all(fd, data)
+            finally:
+                os.close(fd)
+            os.link(tmp, dst)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            _unlink_quiet(tmp)
+
+    def _write_unnamed(self, dst: str, data: bytes, mode: int, replace: bool = True) -> bool:
+        """True when written; False when the way of ``write``'s fallback is needed. An existing ``dst``
+        is replaced that way, or (``replace`` False) left as it is: FileExistsError."""
+        try:
+            fd = os.open(dst.rpartition(os.sep)[0] or ".", os.O_WRONLY | os.O_TMPFILE, mode)
         except OSError as exc:
             if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
                 raise  # a missing directory, no permission, a full disk: the same either way
@@ -110,6 +135,8 @@ class NewFiles:
             return True
         except OSError as exc:
             if exc.errno == errno.EEXIST:
+                if not replace:
+                    raise
                 return False  # replace it: a temporary name and a rename
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EACCES):
                 raise

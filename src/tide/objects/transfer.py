@@ -267,7 +267,8 @@ def download(cache: ObjectCache, store: ObjectStore, ref: ObjRef, verify: bool =
     local remote is copied in the kernel while a second thread hashes it, and hashing takes several
     times longer than copying: the copying thread uses that time to make a second, writable copy
     (``cache.spares``), which the checkout renames into place instead of copying the object again.
-    A small object's bytes stay in memory for the checkout (up to ``cache.spare_budget`` in all).
+    A small object's bytes (up to ``SPARE_FILE``) stay in memory for the checkout, up to
+    ``cache.spare_budget`` in all.
     A spare is kept only if the object verifies (``cache.offer_spare``)."""
     dst = cache.path(ref.oid, ref.legacy)
     cache.ensure_parent(dst)

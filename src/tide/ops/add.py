@@ -338,18 +338,18 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: 
     ptr_path = path + pointers.SUFFIX
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
-    kept: dict[str, bytes] | None = {}
+    stored = True  # False: nothing to add (the directory is unchanged and complete in the cache)
     if res is None and not no_commit:
         res = _unchanged_and_cached(repo, path, old)
-        if res is not None:
-            kept = None  # nothing to store
+        stored = res is None
     if res is None:
         if not no_commit and repo.cache.link_types[0] not in ("hardlink", "symlink"):
-            res, kept = repo.hasher.hash_keeping(path)  # small files: store the bytes just hashed, no second read
+            # small files are stored as they are hashed: no second read, no second hash
+            res = repo.hasher.hash_storing(path, repo.cache.store_hashed)
         else:
             res = repo.hasher.hash_path(path)
-    if not no_commit and kept is not None:
-        store(repo, res, kept, link=relink)
+    if not no_commit and stored:
+        store(repo, res, link=relink)
     base = old.outs[0] if old and len(old.outs) == 1 else None
     if base is None:
         base = Out(os.path.basename(path), path)
@@ -364,15 +364,15 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: 
         # files already linked to their objects (an add with nothing changed, or the cache took the
         # file's inode) are left as they are: checkout relinks only what is not linked the first way
         r = checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True,
-                         known_md5=res.md5 if kept is None else None)  # (nothing to add: its snapshot's hash)
+                         known_md5=None if stored else res.md5)  # (nothing to add: its snapshot's hash)
         if r.added or r.modified:
-            kept = {}  # files relinked: the link is taken anew below
+            stored = True  # files relinked: the link is taken anew below
     # see ops.checkout.remove_stale; a file a reflink-only cache could not link stays the user's file,
     # never removed as stale (as dvc records no link for it; its directories' files need no link: N30);
     # recorded after the relink, which may give the file another inode (State.stamp); an add with
     # nothing to add keeps the link it has (no stamp to take: no row lookup per file)
     if (not no_commit and (res.is_dir or not repo.cache.reflink_only_unsupported(repo.root))
-            and (kept is not None or not repo.state.has_link(repo.rel(path), res.md5))):
+            and (stored or not repo.state.has_link(repo.rel(path), res.md5))):
         repo.state.save_links([(repo.rel(path), res.md5)])
     return pf
 
@@ -441,9 +441,9 @@ def _hash_while_copying(repo: Repo, path: str) -> HashResult | None:
     return res
 
 
-def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None, *, link: bool) -> None:
-    """Put hashed files (and a directory's manifest, last) into the cache. ``data``: the bytes of
-    small files as they were hashed (path -> bytes), stored without reading the files again.
+def store(repo: Repo, res: HashResult, *, link: bool) -> None:
+    """Put hashed files (and a directory's manifest, last) into the cache; those present already
+    (stored as they were hashed: ``Hasher.hash_storing``) are found by listing and skipped.
 
     ``link``: the workspace files are tracked outputs that the caller links to their objects
     (hardlink/symlink cache types), so the cache may take their inodes instead of copying them
@@ -451,10 +451,9 @@ def store(repo: Repo, res: HashResult, data: dict[str, bytes] | None = None, *, 
     in the cache for the run cache): those are always copied, so an edit cannot reach the cache."""
     cache = repo.cache
     move = link and cache.link_types[0] in ("hardlink", "symlink")
-    # ``data`` comes from Hasher.hash_keeping: each file's md5 was computed from exactly those bytes
     # in slices: a million files' (path, md5, size) tuples at once would cost ~300 MB (issue 26)
     files = iter(res.files)
     while part := [(f.abspath, f.md5, f.size) for f in islice(files, STORE_SLICE)]:
-        cache.put_many(part, move, data=data, hashed=True)
+        cache.put_many(part, move)
     if res.manifest is not None:
         cache.put_bytes(res.manifest, res.md5)

@@ -216,7 +216,7 @@ def _commit_stages(repo: Repo, plan: list, force: bool, relink: bool = True) -> 
 
     ws = engine.Workspace(
         root=repo.root, hasher=repo.hasher, cache=repo.cache,
-        store=lambda res, link, data: store(repo, res, data, link=link),
+        store=lambda res, link: store(repo, res, link=link),
         ignore=lambda paths: gitignore.add(repo.ignore_journal, paths, repo.git), env=dict(repo.env.values),
         say=lambda _line: None,
     )

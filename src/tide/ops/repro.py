@@ -182,7 +182,7 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
 
         ws = engine.Workspace(
             root=repo.root, hasher=repo.hasher, cache=repo.cache,
-            store=lambda res, link, data: store(repo, res, data, link=link),
+            store=lambda res, link: store(repo, res, link=link),
             ignore=lambda paths: gitignore.add(repo.ignore_journal, paths, repo.git),
             env=dict(repo.env.values), say=say,
             fetch=(lambda oids: _fetch_objects(repo, oids, warn)) if req.pull and not req.dry else None,

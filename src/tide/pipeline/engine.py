@@ -16,22 +16,22 @@ from tide.pipeline.execute import run_commands
 from tide.pipeline.runcache import RunCache, can_cache, saves_run
 from tide.pipeline.stagestate import current_entry, hash_entry, out_cached, read_params, stage_status
 from tide.workspace.checkout import checkout_out
-from tide.workspace.hashing import KEEP_BYTES, Hasher, HashResult
+from tide.workspace.hashing import Hasher, HashResult
 from tide.workspace.pointers import Out
 from tide.workspace.unprotect import unprotect_tree
 
 
 @dataclass
 class Workspace:
-    """What the engine needs from a repository; ``store(result, link, data)`` puts hashed files into
+    """What the engine needs from a repository; ``store(result, link)`` puts hashed files into
     the cache (``link``: the outputs are then linked to their objects, so the cache may take their
-    inodes; False copies them; ``data``: bytes kept by ``Hasher.hash_keeping``) and ``ignore`` adds
+    inodes; False copies them) and ``ignore`` adds
     outputs to .gitignore (both supplied by the ops layer)."""
 
     root: str
     hasher: Hasher
     cache: ObjectCache
-    store: Callable[[HashResult, bool, dict[str, bytes] | None], None]
+    store: Callable[[HashResult, bool], None]
     ignore: Callable[[list[str]], list[str]]
     env: dict[str, str]
     say: Callable[[str], None] = print
@@ -210,13 +210,12 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
     ``stage.save`` records every run it can hash, N18)."""
     entry = current_entry(stage, ws.root, ws.hasher, with_outs=False)
     results: dict[str, HashResult] = {}
-    kept: dict[str, dict[str, bytes]] = {}  # small files' bytes as hashed, stored without a second read
-    keep = not opts.no_commit and ws.cache.link_types[0] not in ("hardlink", "symlink")
+    # a copy cache stores the small files of cached outputs as they are hashed (no second read or hash)
+    storing = not opts.no_commit and ws.cache.link_types[0] not in ("hardlink", "symlink")
     for o in sorted(stage.outs, key=lambda o: o.path):
         try:
-            if keep and o.cache and not kept:  # the first cached output only: memory within KEEP_BYTES
-                # half the budget `add` has: a stage's peak memory stays below dvc's (bench RSS column)
-                res, kept[o.path] = ws.hasher.hash_keeping(o.abspath, budget=KEEP_BYTES // 2)
+            if storing and o.cache:
+                res = ws.hasher.hash_storing(o.abspath, ws.cache.store_hashed)
             else:
                 res = ws.hasher.hash_path(o.abspath)
         except MissingError:
@@ -232,11 +231,11 @@ def commit_stage(stage: Stage, ws: Workspace, opts: Options, saves: Callable[[St
             ws.changed_files.append(f)
     if not opts.no_commit:
         for o in cached:
-            ws.store(results[o.path], opts.relink, kept.get(o.path))
+            ws.store(results[o.path], opts.relink)
         if cacheable:
             for o in stage.outs:
                 if not o.cache:  # kept for the run cache; the workspace file stays a plain writable copy
-                    ws.store(results[o.path], False, None)
+                    ws.store(results[o.path], False)
         unlinkable = [o for o in cached if opts.relink and opts.unlinkable_fails and not results[o.path].is_dir]
         if unlinkable and ws.cache.reflink_only_unsupported(ws.root):
             from tide.core.errors import CacheError

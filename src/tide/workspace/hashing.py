@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat as st_mod
 from collections import namedtuple
+from collections.abc import Callable
 
 from tide.core import manifest
 from tide.core.errors import MissingError
@@ -16,9 +17,7 @@ from tide.workspace.state import State
 
 PARALLEL_MIN_FILES = 64
 PARALLEL_MIN_BYTES = 8 << 20
-KEEP_FILE = 1 << 16  # see Hasher.keep
-KEEP_BYTES = 64 << 20
-KEEP_COUNT = 1 << 17  # files kept at most: each costs ~250 bytes beyond its own (path, bytes object, dict slot)
+KEEP_FILE = 1 << 16  # files up to this size are read whole by ``hash_storing`` (see Hasher.sink)
 PARALLEL_MIN_AVG = 256 << 10  # on a local disk, only files this large on average are hashed on threads
 
 
@@ -109,28 +108,28 @@ class Hasher:
         self.state = state
         self.ignore = ignore
         self.jobs = jobs or max(1, min(8, (os.cpu_count() or 1) * 2))
-        # a dict only during ``hash_keeping``: small files hashed on one thread leave their bytes
-        # here (path -> bytes, up to KEEP_BYTES in all) so that storing them needs no second read
-        self.keep: dict[str, bytes] | None = None
-        self._kept = 0
+        # set only during ``hash_storing``: each small file hashed on one thread is handed to it with
+        # its bytes (path, md5, bytes), so that storing it needs no second read nor second hash
+        self.sink: Callable[[str, str, bytes], None] | None = None
         # directory -> (digest of every file's stat, its HashResult, snapshot recorded): the last hash of each
         # directory in this process, returned again while no file's (name, inode, mtime, size)
         # changed (``repro`` hashes a stage's output, then the next stage's dependency, several
         # times). The same trust as the state's per-file rows, which are kept however recent.
         self._seen: dict[str, tuple[str, HashResult, bool]] = {}
 
-    def hash_keeping(self, abspath: str, budget: int = KEEP_BYTES) -> tuple[HashResult, dict[str, bytes]]:
-        """``hash_path``, and the bytes of the small files it read (path -> bytes, up to ``budget``
-        (at most KEEP_BYTES) in all), so that ``tide add`` stores them without reading them again.
-        The Hasher keeps bytes only for the length of this call; it is not to be called from two
-        threads at once."""
-        if self.keep is not None:
-            raise RuntimeError("Hasher.hash_keeping is already running")
-        self.keep, self._kept = {}, KEEP_BYTES - max(0, min(budget, KEEP_BYTES))  # the budget left
+    def hash_storing(self, abspath: str, sink: Callable[[str, str, bytes], None]) -> HashResult:
+        """``hash_path``, handing each small file (up to KEEP_FILE) it reads whole to ``sink`` as
+        ``(path, md5, bytes)`` the moment it is hashed (``tide add`` stores it there and then: no
+        second read, no second hash, and no file's bytes held past its own hashing). Files hashed on
+        threads (large ones, a network filesystem) and files the state already knows are not handed
+        over: the caller stores those the usual way. Not to be called from two threads at once."""
+        if self.sink is not None:
+            raise RuntimeError("Hasher.hash_storing is already running")
+        self.sink = sink
         try:
-            return self.hash_path(abspath), self.keep
+            return self.hash_path(abspath)
         finally:
-            self.keep, self._kept = None, 0
+            self.sink = None
 
     def _rel(self, abspath: str) -> str:
         return os.path.relpath(abspath, self.root).replace(os.sep, "/")
@@ -280,9 +279,9 @@ class Hasher:
             rows.append((self._rel(path), s.st_ino, s.st_mtime_ns, s.st_size, md5))
         self.state.save_many(rows)
 
-    def _md5_keeping(self, path: str, size: int) -> str:
-        """The md5 of a file; a small one's bytes are kept in ``self.keep`` (within the budget)."""
-        if size > KEEP_FILE or self._kept + size > KEEP_BYTES or len(self.keep) >= KEEP_COUNT:
+    def _md5_storing(self, path: str, size: int) -> str:
+        """The md5 of a file; a small one is read whole and handed to ``self.sink`` with its bytes."""
+        if size > KEEP_FILE:
             return file_md5(path, size)
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -291,9 +290,9 @@ class Hasher:
             os.close(fd)
         if len(data) > KEEP_FILE:  # it grew since it was listed
             return file_md5(path)
-        self.keep[path] = data
-        self._kept += len(data)
-        return md5_bytes(data)
+        md5 = md5_bytes(data)
+        self.sink(path, md5, data)
+        return md5
 
     def _hash_many(self, items, known) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -322,8 +321,8 @@ class Hasher:
             results = [""] * len(todo)
             for i, part in enumerate(parts):
                 results[i::n] = part
-        elif self.keep is not None:
-            results = [self._md5_keeping(p, s.st_size) for _, p, s in todo]
+        elif self.sink is not None:
+            results = [self._md5_storing(p, s.st_size) for _, p, s in todo]
         else:
             results = [file_md5(p, s.st_size) for _, p, s in todo]
         rows = []
