@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from harness import BenchError, OpResult, Tool, Trash, run_pairs, sh
+from harness import BenchError, OpResult, Tool, Trash, run_pairs, sh, time_shell
 from workloads import Workload
 
 # op key -> (row label, short name)
@@ -245,6 +246,27 @@ class Suite:
         )
 
     def run(self) -> list[OpResult]:
+        results = self._run()
+        if self.wl.key.startswith(("mid", "tiny")):  # issue 26: a no-op's floor, in the same run
+            floor = self._stat_floor()
+            for r in results:
+                if r.samples and (r.op.endswith("-noop") or r.op == "status"):
+                    r.limit, r.limit_name = floor, "start-up + a stat per file"
+        return results
+
+    def _stat_floor(self) -> float:
+        """Python's start-up plus one ``stat`` of each tracked file (issue 26's no-op floor): a fresh
+        Python process that stats every file of the tide repository's workspace, listed beforehand."""
+        repo = self.repo(self.lab.tools[0])
+        paths = [os.path.join(d, f) for target in self.wl.targets
+                 for d, _, fs in os.walk(os.path.join(repo, target)) for f in fs]
+        listing = os.path.join(self.lab.work, f"stat-floor-{self.wl.key}.txt")
+        with open(listing, "w") as f:
+            f.write("\n".join(paths))
+        script = "import os, sys\nfor p in open(sys.argv[1]).read().split('\\n'):\n    os.stat(p)\n"
+        return time_shell([sys.executable, "-c", script, listing], 10)
+
+    def _run(self) -> list[OpResult]:
         lab, wl = self.lab, self.wl
         results: list[OpResult] = []
         lab.log(f"workload {wl.key}: {wl.title}")

@@ -1,0 +1,33 @@
+"""Issue 26's no-op target in `make bench`: "≥ 10× dvc, or within 3× of Python start-up plus one stat
+of each tracked file, whichever is reached first". The verdict passes a row that meets either condition
+and fails one that meets neither. (The speed itself is measured by ``make bench``, not here.)"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
+from harness import OpResult, Sample
+from report import target_for, verdict
+
+
+def _row(op: str, tide: float, dvc: float, floor: float | None) -> OpResult:
+    r = OpResult("mid-hardlink", op)
+    r.samples = {"tide": [Sample(tide, 1000, 0)] * 3, "dvc": [Sample(dvc, 2000, 0)] * 3}
+    r.limit = floor
+    return r
+
+
+def test_issue26_a_noop_meets_its_target_by_ratio_or_by_its_floor():
+    t = target_for("mid-symlink", "checkout-noop")
+    assert t.either and t.min_ratio == 10 and t.max_vs_limit == 3
+    assert target_for("tiny", "status").either
+    assert not target_for("mid", "add").either and target_for("mid", "add").min_ratio == 3
+    assert verdict(_row("checkout-noop", 0.060, 0.700, 0.030)) == ("✅", [])  # both hold
+    assert verdict(_row("checkout-noop", 0.080, 0.700, 0.030)) == ("✅", [])  # 8.8×, but ≤ 3× the floor
+    assert verdict(_row("checkout-noop", 0.080, 0.900, 0.020)) == ("✅", [])  # 4× the floor, but 11×
+    mark, why = verdict(_row("checkout-noop", 0.080, 0.700, 0.020))  # neither
+    assert mark == "❌" and len(why) == 1 and "ratio 8.8× < 10×" in why[0] and "4.00× its limit > 3×" in why[0]
+    mark, why = verdict(_row("add", 0.5, 1.0, 0.4))  # not a no-op: the ratio alone
+    assert mark == "❌" and why == ["ratio 2.0× < 3×"]
