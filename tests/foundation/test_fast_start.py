@@ -99,7 +99,7 @@ def test_yamlfast_agrees_with_the_full_loader_or_declines():
             continue
         taken += 1
         assert fast == yamlio.load_full(text, "t.dvc"), text
-        assert {type(v) for v in fast.values()} <= {str, int, bool, list}
+        assert {type(v) for v in fast.values()} <= {str, int, float, bool, list, dict, type(None)}
     assert taken > 100  # the shortcut is taken for the common shape
 
 
@@ -153,9 +153,67 @@ def test_yamlfast_reads_what_dvc_writes():
         "path": "data"}]}
 
 
-@pytest.mark.parametrize("value", ["1e5", "yes", "0x1f", "2024-01-02", "a b", "'q'", "1_000", "Null", "007"])
+@pytest.mark.parametrize("value", ["1e5", "yes", "0x1f", "2024-01-02", "a  b", "'q''s'", "1_000", "Null", "007",
+                                   "2001-12-14 21:59:43", "1 2", "a #b", "a: b", "a b ", '"q"', "- x", "[a]", "1.",
+                                   ".5", "+1", "00.5", "1.5e3"])
 def test_yamlfast_declines_values_the_full_loader_must_decide(value):
     assert yamlfast.parse(f"outs:\n- path: {value}\n") is None
+
+
+def test_yamlfast_reads_dvc_yaml_and_dvc_lock():
+    """issue 26: a pipeline's files were read by PyYAML (its import alone ~25 ms of a `repro` with
+    nothing to do); their usual shapes are read directly, as the full reader reads them."""
+    texts = [
+        "stages:\n  prep:\n    cmd: python3 prep.py --seed 2 > log.txt\n    deps:\n    - prep.py\n    - data\n"
+        "    outs:\n    - prepared\n  train:\n    cmd: python train.py\n    params:\n    - train.lr\n"
+        "    metrics:\n    - metrics.json:\n        cache: false\n",
+        "schema: '2.0'\nstages:\n  prep:\n    cmd: python3 prep.py\n    deps:\n    - path: data\n      hash: md5\n"
+        "      md5: e2f1563bc684f135df76bf43bc236fe5.dir\n      size: 96828568\n      nfiles: 2226\n"
+        "    params:\n      params.yaml:\n        train.lr: 0.01\n        train.epochs: 10\n        seed: -3\n"
+        "    outs:\n    - path: prepared\n      hash: md5\n      md5: d3c8d8d70f655c72bcf25e3c459b05c4.dir\n",
+    ]
+    for text in texts:
+        fast = yamlfast.parse(text)
+        assert fast is not None and fast == yamlio.load_full(text, "dvc.yaml"), text
+    lock = yamlfast.parse(texts[1])
+    assert lock["schema"] == "2.0" and lock["stages"]["prep"]["params"]["params.yaml"]["train.lr"] == 0.01
+
+
+PIPE_KEYS = ["stages", "prep", "train", "cmd", "deps", "outs", "params", "metrics", "plots", "path", "md5", "hash",
+             "params.yaml", "train.lr", "cache", "persist", "wdir", "schema", "Train", "a-b", "x_1"]
+PIPE_WORDS = ["python3 prep.py", "python train.py --epochs 10 > log.txt", "data", "prepared", "2.0", "0.01",
+              "-3", "1.5", "sums.txt", "echo a, b && ls", "make -j4 all", "d3c8d8d70f655c72bcf25e3c459b05c4.dir"]
+
+
+def _pipe_value(rng: random.Random, depth: int):
+    r = rng.random()
+    if depth < 4 and r < 0.3:
+        return {rng.choice(PIPE_KEYS): _pipe_value(rng, depth + 1) for _ in range(rng.randint(1, 4))}
+    if depth < 4 and r < 0.5:
+        return [_pipe_value(rng, depth + 1) for _ in range(rng.randint(1, 3))]
+    if r < 0.9:
+        return rng.choice(PIPE_WORDS + PLAIN + [rng.randint(-9, 10**9), rng.choice([0.5, 1e-3, 2.25, -0.125])])
+    return rng.choice(WORDS + [None, True, False, "a  b", "a: b", "x" * 90])
+
+
+def test_yamlfast_reads_what_the_writer_writes_as_the_full_loader_does():
+    """Random nested documents, written in dvc's style (``yamlio.dumps``: quotes, long lines folded,
+    flow ``[]``/``{}``, nulls, floats): the fast reader gives the full reader's document or declines."""
+    rng = random.Random(26)
+    taken = nested = 0
+    for n in range(8000):
+        if n % 2:
+            doc = {rng.choice(KEYS + WORDS): _value(rng, 0) for _ in range(rng.randint(1, 4))}
+        else:  # a pipeline's shapes: mostly words tide and dvc write, a few hostile ones
+            doc = {rng.choice(PIPE_KEYS): _pipe_value(rng, 0) for _ in range(rng.randint(1, 4))}
+        text = yamlio.dumps(doc)
+        fast = yamlfast.parse(text)
+        if fast is None:
+            continue
+        taken += 1
+        nested += any(isinstance(v, (dict, list)) and v for v in fast.values())
+        assert fast == yamlio.load_full(text, "t.yaml"), text
+    assert taken > 1000 and nested > 500
 
 
 # --- config files -------------------------------------------------------------------------------

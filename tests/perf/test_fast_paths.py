@@ -763,3 +763,67 @@ def test_issue26_hashing_a_directory_holds_no_per_file_objects(repo_dir):
     entries = [manifest.Entry(f.relpath, f.md5) for f in res.files]
     assert res.manifest == manifest.serialize(entries) and res.files[-1] == list(res.files)[-1]
     repo.close()
+
+
+def test_issue26_repro_and_status_look_at_each_directory_once_until_something_is_written(repo_dir, monkeypatch):
+    """issue 26: a directory that is one stage's output and the next one's dependency was listed and
+    stat-ed once per mention (four snapshots of two directories for a two-stage `repro` with nothing to
+    do). While nothing is written (`status`; `repro` until a stage acts), each is looked at once; a stage
+    that runs makes the next one look again, and sees what the run wrote."""
+    from tide.ops.repro import ReproRequest, reproduce
+    from tide.ops.status import workspace_status
+    from tide.workspace.ignore import Ignore
+
+    _tree(repo_dir, 40)
+    (repo_dir / "dvc.yaml").write_text(
+        "stages:\n  prep:\n    cmd: cp -r data prepared\n    deps:\n    - data\n    outs:\n    - prepared\n"
+        "  sums:\n    cmd: ls -R prepared > sums.txt\n    deps:\n    - prepared\n    outs:\n    - sums.txt\n")
+    repo = Repo.find(str(repo_dir))
+    reproduce(repo, ReproRequest(), cwd=str(repo_dir))
+    repo.close()
+    _age(repo_dir / "data")
+    _age(repo_dir / "prepared")
+    listed: list[str] = []
+    real = Ignore.listing
+    monkeypatch.setattr(Ignore, "listing", lambda self, d, *a, **k: listed.append(os.path.basename(d)) or real(
+        self, d, *a, **k))
+    repo = Repo.find(str(repo_dir))
+    res = reproduce(repo, ReproRequest(), cwd=str(repo_dir))
+    assert not res.ran and sorted(listed) == ["data", "prepared"]  # each once
+    listed.clear()
+    assert workspace_status(repo, cwd=str(repo_dir)) == {} and sorted(listed) == ["data", "prepared"]
+    repo.close()
+    # a stage that acts: the next one looks again, and its dependency's new content is seen
+    (repo_dir / "data" / "new.txt").write_text("new\n")
+    listed.clear()
+    repo = Repo.find(str(repo_dir))
+    res = reproduce(repo, ReproRequest(), cwd=str(repo_dir))
+    assert res.ran == ["prep", "sums"] and "new.txt" in (repo_dir / "sums.txt").read_text()
+    assert listed.count("prepared") >= 2
+    listed.clear()
+    assert reproduce(repo, ReproRequest(), cwd=str(repo_dir)).ran == []
+    repo.close()
+
+
+def test_issue26_add_again_asks_git_nothing_about_an_output_already_ignored(repo_dir, monkeypatch):
+    """issue 26: each `add` asked `git check-ignore` whether the output is ignored (a git process,
+    ~5 ms of a no-op `add`); the entry in the .gitignore beside it answers first. An output without
+    one is still asked about, and an output git ignores by another rule gets no entry of its own."""
+    from tide.core.git import Git
+
+    _tree(repo_dir, 10)
+    (repo_dir / "other").mkdir()
+    (repo_dir / "other" / "f").write_text("x\n")
+    (repo_dir / ".gitignore").write_text("other/\n")  # (a directory rule: not other.dvc)
+    repo = Repo.find(str(repo_dir))
+    add_op.add(repo, [str(repo_dir / "data")])
+    assert (repo_dir / ".gitignore").read_text() == "other/\n/data\n"
+    asked: list[list[str]] = []
+    real = Git.ignored
+    monkeypatch.setattr(Git, "ignored", lambda self, paths: asked.append(list(paths)) or real(self, paths))
+    add_op.add(repo, [str(repo_dir / "data")])
+    assert [p for p in asked if p] == [["data.dvc"]]  # the .dvc file is still checked, `data` is not
+    asked.clear()
+    add_op.add(repo, [str(repo_dir / "other")])
+    assert ["other"] in asked and (repo_dir / ".gitignore").read_text() == "other/\n/data\n"
+    repo.close()

@@ -1,4 +1,5 @@
-"""A fast reader for the small block-style YAML that dvc and tide write into ``.dvc`` files.
+"""A fast reader for the small block-style YAML that dvc and tide write: ``.dvc`` files, ``dvc.yaml``,
+``dvc.lock``, ``tide.yaml``.
 
     outs:
     - md5: 3863d0e317dee0a55c4e59d2ec0eef33.dir
@@ -8,11 +9,12 @@
       path: data
 
 Importing PyYAML and building its loader costs more than the rest of ``tide status`` on a
-small repository, so this module reads the common shape directly: top-level ``key: scalar``
-lines, lists of flat mappings, and mappings of scalars or of flat mappings two-space indented (the
-sections of tide.yaml, e.g. ``remotes: {store: {format: chunked}}``, read by every ``status -c``).
-Anything else (comments, quotes, deeper nesting, flow style, numbers
-that are not plain decimal integers, words YAML may read as booleans or null, CRLF) makes
+small repository (and ~30 ms of a ``repro`` with nothing to do), so this module reads the common
+shape directly: block mappings and block sequences nested at any indentation, whose scalars are
+plain words, decimal integers and decimals, ``true``/``false``, commands (words separated by single
+spaces, starting with a letter) and single-quoted strings without a quote inside. Anything else
+(comments, blank lines, double quotes, flow style, anchors, multi-line scalars, numbers that are not
+plain decimals, words YAML may read as booleans, null or dates, duplicate keys, tabs, CRLF) makes
 ``parse`` return None and ``tide.core.yamlio`` (its only caller) uses the full reader, so the result
 is always what that reader gives (tests compare both, and both with dvc's ruamel, on generated
 documents). Keys are resolved like values: ``true:`` is not the string 'true'.
@@ -38,13 +40,29 @@ class _NotSimple(Exception):
     pass
 
 
+# inside a command-like value (words separated by spaces): characters no YAML reader treats specially
+# there (no quotes, colons, hashes, brackets, backslashes); the first character is a letter
+_WORDS_CHARS = _STR_CHARS | frozenset(" ,<>&|$()%*!?;~^")
+
+
 def _scalar(v: str) -> Any:
     if v == "true":
         return True
     if v == "false":
         return False
-    if v.isdigit() and v.isascii() and (v[0] != "0" or v == "0"):
+    n = v[1:] if v[:1] == "-" else v
+    if n.isdigit() and n.isascii() and (n[0] != "0" or n == "0"):
         return int(v)
+    whole, dot, frac = n.partition(".")
+    if dot and whole.isdigit() and frac.isdigit() and whole.isascii() and frac.isascii() and (
+            whole[0] != "0" or whole == "0"):
+        return float(v)  # 0.01, -2.5: what ruamel's 1.2 (and 1.1) float reads, and as it converts it
+    if v[:1] == "'" and len(v) > 1 and v[-1] == "'" and "'" not in v[1:-1] and v[1:-1].isprintable():
+        return v[1:-1]  # a single-quoted string: no escapes but '' (declined)
+    if " " in v:
+        if not ("a" <= v[0].lower() <= "z") or v[-1] == " " or "  " in v or not _WORDS_CHARS.issuperset(v):
+            raise _NotSimple  # (a date, a number with a space, a comment, a mapping in disguise...)
+        return v  # no resolver matches a word with a space in it that starts with a letter
     if v[0] not in _FIRST_CHARS or not _STR_CHARS.issuperset(v) or v.lower() in _WORDS:
         raise _NotSimple
     if (v[0].isdigit() or v[0] == "_") and (_NUMBER_CHARS.issuperset(v) or v[1:2] in "xXoObB"):
@@ -52,88 +70,102 @@ def _scalar(v: str) -> Any:
     return v
 
 
-def _is_key(k: str) -> bool:
-    # keys are resolved like values: `true:` is the boolean True, `null:` None
-    return k.isascii() and k.isidentifier() and k == k.lower() and k not in _WORDS
+def _key(k: str) -> str:
+    """A plain key that reads as a string (keys are resolved like values: ``true:`` is True)."""
+    if not k or " " in k or k[0] == "'" or not isinstance(_scalar(k), str):
+        raise _NotSimple
+    return k
 
 
 def _key_value(line: str) -> tuple[str, str]:
     key, sep, value = line.partition(": ")
     if not sep:
-        if line.endswith(":") and _is_key(line[:-1]):
-            return line[:-1], ""
+        if line.endswith(":"):
+            return _key(line[:-1]), ""
         raise _NotSimple
-    if not _is_key(key) or not value or value[0] == " ":
+    if not value or value[0] == " ":
         raise _NotSimple
-    return key, value
+    return _key(key), value
 
 
 def parse(text: str) -> dict[str, Any] | None:
     """The document as the full loader would return it, or None when it is not in the simple shape."""
     if not text.endswith("\n") or "\r" in text or "\t" in text:
         return None
-    try:
-        return _parse(text.split("\n")[:-1])
-    except _NotSimple:
+    lines = []
+    for line in text.split("\n")[:-1]:
+        body = line.lstrip(" ")
+        if not body or body[0] == "#":
+            return None  # blank lines and comments: the full reader
+        lines.append((len(line) - len(body), body))
+    if not lines or lines[0][0] != 0:
         return None
+    try:
+        doc, end = _mapping(lines, 0, 0)
+    except (_NotSimple, RecursionError):
+        return None
+    return doc if end == len(lines) else None
 
 
-def _parse(lines: list[str]) -> dict[str, Any]:
-    doc: dict[str, Any] = {}
-    items: list[dict[str, Any]] | None = None  # the list being filled
-    item: dict[str, Any] | None = None
-    mapping: dict[str, Any] | None = None  # the mapping under a top-level key (two-space indent)
-    sub: dict[str, Any] | None = None  # the mapping under one of its keys (four-space indent)
-    empty: str | None = None  # a top-level `key:` whose first line under it decides list or mapping
-    for line in lines:
-        if line.startswith("- "):
-            if empty is not None:
-                items = doc[empty] = []
-                empty = None
-            if items is None:
-                raise _NotSimple
-            key, value = _key_value(line[2:])
-            if not value:
-                raise _NotSimple
-            item = {key: _scalar(value)}
-            items.append(item)
-        elif line.startswith("    "):
-            if sub is None:
-                raise _NotSimple
-            key, value = _key_value(line[4:])
-            if not value or key in sub:
-                raise _NotSimple
-            sub[key] = _scalar(value)
-        elif line.startswith("  ") and item is not None:
-            key, value = _key_value(line[2:])
-            if not value or key in item:
-                raise _NotSimple
-            item[key] = _scalar(value)
-        elif line.startswith("  "):  # tide.yaml's sections: a mapping of scalars or of mappings of scalars
-            if empty is not None:
-                mapping = doc[empty] = {}
-                empty = None
-            if mapping is None or sub == {}:
-                raise _NotSimple  # `key:` with nothing under it is null, not an empty mapping
-            key, value = _key_value(line[2:])
-            if key in mapping:
-                raise _NotSimple
-            if value:
-                sub = None
-                mapping[key] = _scalar(value)
-            else:
-                sub = mapping[key] = {}
+Lines = list  # of (indent, text): the text starts with neither a space nor "#"
+
+
+def _block(lines: Lines, i: int, parent: int, seq_ok: bool) -> tuple[Any, int]:
+    """The value of a ``key:`` whose lines start at ``i`` (its key indented ``parent``): a nested
+    mapping or sequence, or None when nothing is nested. A sequence may sit at the key's own indent
+    (``seq_ok``: the key is a mapping's, as dvc writes ``deps:\n- path: x``)."""
+    if i == len(lines):
+        return None, i
+    indent, body = lines[i]
+    if body.startswith("- ") and (indent > parent or (indent == parent and seq_ok)):
+        return _sequence(lines, i, indent)
+    if indent > parent:
+        return _mapping(lines, i, indent)
+    return None, i
+
+
+def _mapping(lines: Lines, i: int, indent: int) -> tuple[dict[str, Any], int]:
+    out: dict[str, Any] = {}
+    while i < len(lines):
+        at, body = lines[i]
+        if at < indent:
+            break
+        if at > indent or body.startswith("- ") or body == "-":
+            if at == indent and body.startswith("- "):
+                break  # the parent's sequence goes on
+            raise _NotSimple
+        key, value = _key_value(body)
+        if key in out:
+            raise _NotSimple  # a duplicate key: the full reader refuses the file
+        if value:
+            out[key] = _scalar(value)
+            i += 1
+            if i < len(lines) and lines[i][0] > indent:
+                raise _NotSimple  # a scalar continued on the next line
         else:
-            if empty is not None or sub == {}:
-                raise _NotSimple  # `key:` with nothing under it is null
-            key, value = _key_value(line)
-            if key in doc:
+            out[key], i = _block(lines, i + 1, indent, True)
+    return out, i
+
+
+def _sequence(lines: Lines, i: int, indent: int) -> tuple[list[Any], int]:
+    out: list[Any] = []
+    while i < len(lines):
+        at, body = lines[i]
+        if at != indent or not body.startswith("- "):
+            if at > indent:
                 raise _NotSimple
-            item = items = mapping = sub = None
-            if value:
-                doc[key] = _scalar(value)
-            else:
-                empty, doc[key] = key, None
-    if empty is not None or sub == {}:
-        raise _NotSimple
-    return doc
+            break
+        rest = body[2:]
+        if not rest or rest[0] in " -":
+            raise _NotSimple  # "-  x", "- - x": the full reader
+        key, sep, _ = rest.partition(": ")
+        if sep or rest.endswith(":"):  # a mapping: its first key on the dash's line, the others under it
+            lines[i] = (indent + 2, rest)
+            item, i = _mapping(lines, i, indent + 2)
+            out.append(item)
+        else:
+            out.append(_scalar(rest))
+            i += 1
+            if i < len(lines) and lines[i][0] > indent:
+                raise _NotSimple
+    return out, i

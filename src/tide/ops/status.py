@@ -144,6 +144,15 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
     ``rev_lock`` is reported ``{"changed deps": {"PATH (URL)": "update available"}}``. ``warn(line)``:
     told of each frozen stage looked at (its dependencies are not shown), as dvc warns."""
     cwd = cwd or os.getcwd()
+    repo.hasher.hold_still()  # status writes nothing in the workspace: each directory is looked at once
+    try:
+        return _workspace_status(repo, targets, cwd, recursive, with_deps, updates, warn)
+    finally:
+        repo.hasher.hold_still(False)
+
+
+def _workspace_status(repo: Repo, targets: list[str] | None, cwd: str, recursive: bool, with_deps: bool,
+                      updates: bool, warn) -> dict[str, list]:
     tracked, stage_idx = scope(repo, targets, cwd, recursive, with_deps)
     result: dict[str, list] = {}
     seen = set()
