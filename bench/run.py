@@ -77,11 +77,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the repositories under --work afterwards")
     args = p.parse_args(argv)
     args.nfiles = parse_count(args.scale)
+    workloads_given = args.workloads != ",".join(WORKLOADS)
     args.workloads = [w for w in args.workloads.split(",") if w]
     args.ops_given = args.ops != ",".join(OPS)
     args.ops = {o for o in args.ops.split(",") if o}
-    if args.only in ("mid", "tiny"):
-        args.workloads = list(MID if args.only == "mid" else TINY)
+    if args.only in ("mid", "tiny"):  # all three cache types, or those --workloads names (--workloads tiny)
+        chosen = MID if args.only == "mid" else TINY
+        args.workloads = [w for w in args.workloads if w in chosen] if workloads_given else list(chosen)
+        if not args.workloads:
+            p.error(f"--only {args.only} runs {', '.join(chosen)}: --workloads names none of them")
     elif args.only == "registry":
         args.workloads = ["registry"]
     elif args.only and args.only not in ("growing", "chunked"):
