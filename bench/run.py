@@ -370,7 +370,9 @@ def describe(args, versions, work, elapsed) -> list[str]:
         "medians; ratio = median of per-pair dvc/tide; "
         "peak RSS = the largest of the runs (process and children).",
         f"- Command: `python bench/run.py --scale {args.scale} --pairs {args.pairs}"
-        + (f" --only {args.only}" if args.only == "registry" else "")
+        + (f" --only {args.only}" if args.only else "")
+        + (f" --workloads {','.join(args.workloads)}" if args.only in ("mid", "tiny")
+           and len(args.workloads) < 3 else "")
         + (f" --big-size {args.big_size}" if args.big_size != "1G" else "") + f"`; took {elapsed / 60:.0f} min.",
     ]
     if args.note:
