@@ -827,3 +827,16 @@ def test_issue26_add_again_asks_git_nothing_about_an_output_already_ignored(repo
     add_op.add(repo, [str(repo_dir / "other")])
     assert ["other"] in asked and (repo_dir / ".gitignore").read_text() == "other/\n/data\n"
     repo.close()
+
+
+def test_fast_relpath_is_relpath(tmp_path):
+    """The prefix strip `Hasher` and the pipeline parser use gives exactly `os.path.relpath`'s answer,
+    falling back to it for anything that is not a normal absolute path under a normal absolute root."""
+    from tide.core.fsutil import fast_relpath
+
+    root = str(tmp_path / "repo")
+    cases = [root, root + "/a", root + "/a/b.txt", root + "/a/../b", root + "//a", root + "/./a", root + "x/a",
+             str(tmp_path), "/", "rel/a", root + "/", root + "/a/"]
+    for path in cases:
+        for r in (root, root + "/", str(tmp_path / "repo" / ".." / "repo")):
+            assert fast_relpath(r, path) == os.path.relpath(path, r), (r, path)

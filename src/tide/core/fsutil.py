@@ -226,3 +226,16 @@ def relpath_posix(path: str | os.PathLike[str], start: str | os.PathLike[str]) -
     from pathlib import Path
 
     return Path(os.path.relpath(path, start)).as_posix()
+
+
+def fast_relpath(root: str, path: str) -> str:
+    """``os.path.relpath(path, root)``; a prefix strip when both are normal absolute paths (the pipeline
+    parser calls this several times per stage: relpath's two abspath calls were a third of parsing 32k
+    stages; a checkout records each file it writes: 1.2 s of 70,000)."""
+    if os.path.isabs(path) and os.path.isabs(root) and os.path.normpath(root) == root:
+        if path == root:
+            return "."
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        if path.startswith(prefix) and os.path.normpath(path) == path:
+            return path[len(prefix):]
+    return os.path.relpath(path, root)

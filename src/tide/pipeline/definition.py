@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from tide.core import dvcschema, utf8
 from tide.core.errors import FileFormatError, PathError
+from tide.core.fsutil import fast_relpath
 from tide.pipeline import params as params_mod
 from tide.pipeline.interpolate import InterpolationError, merge, resolve
 
@@ -105,18 +106,6 @@ class Pipeline:
 
 def _where(root: str, path: str) -> str:
     return fast_relpath(root, path).replace(os.sep, "/")
-
-
-def fast_relpath(root: str, path: str) -> str:
-    """``os.path.relpath(path, root)``; a prefix strip when both are normal absolute paths (the parser calls
-    this several times per stage: relpath's two abspath calls were a third of parsing 32k stages)."""
-    if os.path.isabs(path) and os.path.isabs(root) and os.path.normpath(root) == root:
-        if path == root:
-            return "."
-        prefix = root if root.endswith(os.sep) else root + os.sep
-        if path.startswith(prefix) and os.path.normpath(path) == path:
-            return path[len(prefix):]
-    return os.path.relpath(path, root)
 
 
 def load(path: str, root: str, reader: Reader | None = None) -> Pipeline:

@@ -7,7 +7,8 @@ import os
 
 from tide.core import manifest, utf8, yamlio
 from tide.core.errors import MissingError, TideError
-from tide.pipeline.definition import YAML_NAME, WorkspaceReader, fast_relpath
+from tide.core.fsutil import fast_relpath
+from tide.pipeline.definition import YAML_NAME, WorkspaceReader
 from tide.pipeline.lockfile import LOCK_NAME, counted_outs
 from tide.workspace import pointers
 from tide.workspace.pointers import Out

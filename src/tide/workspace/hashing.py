@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from tide.core import manifest
 from tide.core.errors import MissingError
-from tide.core.fsutil import parallel_io
+from tide.core.fsutil import fast_relpath, parallel_io
 from tide.core.hashing import file_md5, md5_bytes
 from tide.workspace import snapshot
 from tide.workspace.ignore import Ignore, check_utf8
@@ -141,7 +141,7 @@ class Hasher:
             self.sink = None
 
     def _rel(self, abspath: str) -> str:
-        return os.path.relpath(abspath, self.root).replace(os.sep, "/")
+        return fast_relpath(self.root, abspath).replace(os.sep, "/")
 
     def hash_path(self, abspath: str, want_files: bool = True) -> HashResult:
         """Hash a file or directory. Without ``want_files`` a directory may come back with an empty
