@@ -84,11 +84,7 @@ class NewFiles:
             return
         tmp = tmp_for(dst)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-            try:
-                write_all(fd, data)
-            finally:
-                os.close(fd)
+            _write_new(tmp, data, mode)
             os.replace(tmp, dst)
         except BaseException:
             _unlink_quiet(tmp)
@@ -105,11 +101,7 @@ class NewFiles:
                 return False
         tmp = tmp_name(dst)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-            try:
-                write_all(fd, data)
-            finally:
-                os.close(fd)
+            _write_new(tmp, data, mode)
             os.link(tmp, dst)
             return True
         except FileExistsError:
@@ -144,6 +136,15 @@ class NewFiles:
             return False
         finally:
             os.close(fd)
+
+
+def _write_new(path: str, data: bytes, mode: int) -> None:
+    """Create the new file ``path`` (it must not exist) holding ``data``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        write_all(fd, data)
+    finally:
+        os.close(fd)
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -107,10 +107,7 @@ def parse(text: str) -> dict[str, Any] | None:
     return doc if end == len(lines) else None
 
 
-Lines = list  # of (indent, text): the text starts with neither a space nor "#"
-
-
-def _block(lines: Lines, i: int, parent: int, seq_ok: bool) -> tuple[Any, int]:
+def _block(lines: list[tuple[int, str]], i: int, parent: int, seq_ok: bool) -> tuple[Any, int]:
     """The value of a ``key:`` whose lines start at ``i`` (its key indented ``parent``): a nested
     mapping or sequence, or None when nothing is nested. A sequence may sit at the key's own indent
     (``seq_ok``: the key is a mapping's, as dvc writes ``deps:\n- path: x``)."""
@@ -124,7 +121,7 @@ def _block(lines: Lines, i: int, parent: int, seq_ok: bool) -> tuple[Any, int]:
     return None, i
 
 
-def _mapping(lines: Lines, i: int, indent: int) -> tuple[dict[str, Any], int]:
+def _mapping(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[dict[str, Any], int]:
     out: dict[str, Any] = {}
     while i < len(lines):
         at, body = lines[i]
@@ -147,7 +144,7 @@ def _mapping(lines: Lines, i: int, indent: int) -> tuple[dict[str, Any], int]:
     return out, i
 
 
-def _sequence(lines: Lines, i: int, indent: int) -> tuple[list[Any], int]:
+def _sequence(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[list[Any], int]:
     out: list[Any] = []
     while i < len(lines):
         at, body = lines[i]
