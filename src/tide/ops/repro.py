@@ -174,7 +174,9 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
     result = ReproResult()
     if req.pull and not req.dry:
         _pull(repo, req, warn)
-    with repo.lock(), repo.ignore_journal.command():  # a failure takes back the .gitignore entries (N55)
+    # a failure takes back the .gitignore entries (N55); until a stage or data source acts, nothing is
+    # written in the workspace (Hasher.still: each directory is looked at once)
+    with repo.lock(), repo.ignore_journal.command(), repo.hasher.still():
         project = load_project(repo)
         named, stage_req = _named_sources(repo, project, req, cwd)
         steps = plan(project, stage_req, cwd, named)
@@ -188,86 +190,75 @@ def reproduce(repo: Repo, req: ReproRequest, cwd: str | None = None,
             fetch=(lambda oids: _fetch_objects(repo, oids, warn)) if req.pull and not req.dry else None,
             confirm=confirm,
         )
-        # until a stage or data source acts, nothing is written in the workspace (Hasher.hold_still)
-        repo.hasher.hold_still()
-        try:
-            return _run_steps(repo, req, project, named, steps, ws, result, say, warn)
-        finally:
-            repo.hasher.hold_still(False)
+        g = _active(project.graph)
+        sources = _data_sources(repo, project, g, steps, req, seen=set(named))
+        force_state = {i: req.force for i in steps}
+        to_skip: set[int] = set()
+        said = False  # as dvc: a blank line follows a step that did something (ran, recorded, would run)
 
-
-def _run_steps(repo: Repo, req: ReproRequest, project: Project, named: dict, steps: list[int], ws, result: ReproResult,
-               say, warn) -> ReproResult:
-    """``reproduce``'s loop over the data sources named and the planned stages, in order."""
-    g = _active(project.graph)
-    sources = _data_sources(repo, project, g, steps, req, seen=set(named))
-    force_state = {i: req.force for i in steps}
-    to_skip: set[int] = set()
-    said = False  # as dvc: a blank line follows a step that did something (ran, recorded, would run)
-
-    def verify(ptr: str) -> None:
-        nonlocal said
-        if said:
-            say("")
-        outcome = _verify_source(repo, ptr, req, ws, say)
-        said = outcome is not None
-        if outcome == "verified":
-            result.sources.append(repo.rel(ptr))
-
-    def failed(addr: str, exc: TideError, dependents: set[int]) -> None:
-        result.failed.append(addr)
-        if req.ignore_errors:
-            warn(f"WARNING: {exc} (ignored)")
-            return
-        if not req.keep_going:
-            if isinstance(exc, PipelineError) and str(exc).startswith("failed to reproduce"):
-                raise exc
-            raise PipelineError(f"failed to reproduce '{addr}': {exc}")
-        warn(f"WARNING: {exc}")
-        if dependents:
-            names = ", ".join(f"'{project.stages[d].addressing}'" for d in sorted(dependents))
-            warn(f"WARNING: {'Stages' if len(dependents) > 1 else 'Stage'} {names} will be skipped "
-                 "due to this failure")
-        to_skip.update(dependents)
-
-    for ptr, outs in named.items():  # a data source is upstream of every stage the plan holds
-        try:
-            verify(ptr)
-        except TideError as exc:
-            failed(repo.rel(ptr), exc, set(g.postorder(_consumers(project, outs), reverse=True)) & set(steps))
-    for i in steps:
-        stage = project.stages[i]
-        if i in to_skip:
-            result.skipped.append(stage.addressing)
-            continue
-        opts = engine.Options(force=force_state.get(i, req.force), dry=req.dry,
-                              allow_missing=req.allow_missing, run_cache=req.run_cache, no_commit=req.no_commit)
-        try:
-            for ptr in sources.pop(i, ()):
-                verify(ptr)
-            if stage.frozen:  # dvc's warning, before every frozen stage it reproduces (--dry too)
-                warn(f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are not going to be "
-                     "reproduced.")
+        def verify(ptr: str) -> None:
+            nonlocal said
             if said:
                 say("")
-            outcome = engine.reproduce(stage, ws, opts)
+            outcome = _verify_source(repo, ptr, req, ws, say)
             said = outcome is not None
-        except TideError as exc:
-            failed(stage.addressing, exc, set(g.postorder([i], reverse=True)) - {i})
-            continue
-        if outcome == "ran":
-            result.ran.append(stage.addressing)
-        elif outcome == "restored":
-            result.restored.append(stage.addressing)
-        elif outcome == "verified":
-            result.verified.append(stage.addressing)
-        if req.force_downstream and (outcome or force_state.get(i)):
-            for d in g.dependents_of(i):
-                force_state[d] = True
-    result.git_files = ws.changed_files
-    if result.failed and not req.ignore_errors:
-        names = ", ".join(f"'{n}'" for n in result.failed)
-        raise ReproFailed(f"failed to reproduce{' stages:' if len(result.failed) > 1 else ''} {names}", result)
+            if outcome == "verified":
+                result.sources.append(repo.rel(ptr))
+
+        def failed(addr: str, exc: TideError, dependents: set[int]) -> None:
+            result.failed.append(addr)
+            if req.ignore_errors:
+                warn(f"WARNING: {exc} (ignored)")
+                return
+            if not req.keep_going:
+                if isinstance(exc, PipelineError) and str(exc).startswith("failed to reproduce"):
+                    raise exc
+                raise PipelineError(f"failed to reproduce '{addr}': {exc}")
+            warn(f"WARNING: {exc}")
+            if dependents:
+                names = ", ".join(f"'{project.stages[d].addressing}'" for d in sorted(dependents))
+                warn(f"WARNING: {'Stages' if len(dependents) > 1 else 'Stage'} {names} will be skipped "
+                     "due to this failure")
+            to_skip.update(dependents)
+
+        for ptr, outs in named.items():  # a data source is upstream of every stage the plan holds
+            try:
+                verify(ptr)
+            except TideError as exc:
+                failed(repo.rel(ptr), exc, set(g.postorder(_consumers(project, outs), reverse=True)) & set(steps))
+        for i in steps:
+            stage = project.stages[i]
+            if i in to_skip:
+                result.skipped.append(stage.addressing)
+                continue
+            opts = engine.Options(force=force_state.get(i, req.force), dry=req.dry,
+                                  allow_missing=req.allow_missing, run_cache=req.run_cache, no_commit=req.no_commit)
+            try:
+                for ptr in sources.pop(i, ()):
+                    verify(ptr)
+                if stage.frozen:  # dvc's warning, before every frozen stage it reproduces (--dry too)
+                    warn(f"WARNING: stage: '{stage.addressing}' is frozen. Its dependencies are not going to be "
+                         "reproduced.")
+                if said:
+                    say("")
+                outcome = engine.reproduce(stage, ws, opts)
+                said = outcome is not None
+            except TideError as exc:
+                failed(stage.addressing, exc, set(g.postorder([i], reverse=True)) - {i})
+                continue
+            if outcome == "ran":
+                result.ran.append(stage.addressing)
+            elif outcome == "restored":
+                result.restored.append(stage.addressing)
+            elif outcome == "verified":
+                result.verified.append(stage.addressing)
+            if req.force_downstream and (outcome or force_state.get(i)):
+                for d in g.dependents_of(i):
+                    force_state[d] = True
+        result.git_files = ws.changed_files
+        if result.failed and not req.ignore_errors:
+            names = ", ".join(f"'{n}'" for n in result.failed)
+            raise ReproFailed(f"failed to reproduce{' stages:' if len(result.failed) > 1 else ''} {names}", result)
     return result
 
 
@@ -311,7 +302,7 @@ def _verify_source(repo: Repo, ptr: str, req: ReproRequest, ws, say) -> str | No
     if not req.force and not any(s and not (req.allow_missing and s == "not in cache") for s in states):
         say(f"'{rel}' didn't change, skipping")
         return None
-    repo.hasher.hold_still(False)  # this source is recorded again: what that writes must be seen
+    repo.hasher.stir()  # this source is recorded again: what that writes must be seen
     if req.dry:
         return "dry"
     say(f"Verifying {'outputs in frozen' if pf.top.get('frozen') else 'data sources in'} stage: '{rel}'")

@@ -144,35 +144,27 @@ def workspace_status(repo: Repo, targets: list[str] | None = None, cwd: str | No
     ``rev_lock`` is reported ``{"changed deps": {"PATH (URL)": "update available"}}``. ``warn(line)``:
     told of each frozen stage looked at (its dependencies are not shown), as dvc warns."""
     cwd = cwd or os.getcwd()
-    repo.hasher.hold_still()  # status writes nothing in the workspace: each directory is looked at once
-    try:
-        return _workspace_status(repo, targets, cwd, recursive, with_deps, updates, warn)
-    finally:
-        repo.hasher.hold_still(False)
-
-
-def _workspace_status(repo: Repo, targets: list[str] | None, cwd: str, recursive: bool, with_deps: bool,
-                      updates: bool, warn) -> dict[str, list]:
-    tracked, stage_idx = scope(repo, targets, cwd, recursive, with_deps)
-    result: dict[str, list] = {}
-    seen = set()
-    for t in tracked:
-        if (t.source, t.out.abspath) in seen:  # as dvc: a part of a directory reports the whole output
-            continue
-        seen.add((t.source, t.out.abspath))
-        st = out_status(t.out, repo.hasher, repo.cache)
-        if st is None:
-            continue
-        key = repo.rel(t.source)
-        entry = result.setdefault(key, [])
-        if not entry:
-            entry.append({"changed outs": {}})
-        entry[0]["changed outs"][repo.rel(t.out.abspath)] = st
-    if updates:
-        for source, change in _import_updates(repo, tracked).items():
-            result[source] = [change, *result.get(source, [])]
-    if stage_idx is not None:
-        result.update(_stage_status(repo, stage_idx, warn))
+    with repo.hasher.still():  # status writes nothing in the workspace: each directory is looked at once
+        tracked, stage_idx = scope(repo, targets, cwd, recursive, with_deps)
+        result: dict[str, list] = {}
+        seen = set()
+        for t in tracked:
+            if (t.source, t.out.abspath) in seen:  # as dvc: a part of a directory reports the whole output
+                continue
+            seen.add((t.source, t.out.abspath))
+            st = out_status(t.out, repo.hasher, repo.cache)
+            if st is None:
+                continue
+            key = repo.rel(t.source)
+            entry = result.setdefault(key, [])
+            if not entry:
+                entry.append({"changed outs": {}})
+            entry[0]["changed outs"][repo.rel(t.out.abspath)] = st
+        if updates:
+            for source, change in _import_updates(repo, tracked).items():
+                result[source] = [change, *result.get(source, [])]
+        if stage_idx is not None:
+            result.update(_stage_status(repo, stage_idx, warn))
     return result
 
 

@@ -80,7 +80,7 @@ def reproduce(stage: Stage, ws: Workspace, opts: Options) -> str | None:
         if not changed:
             ws.say(f"Stage '{addr}' didn't change, skipping")
             return None
-    ws.hasher.hold_still(False)  # this stage acts: what it writes must be seen (Hasher.hold_still)
+    ws.hasher.stir()  # this stage acts: what it writes must be seen (Hasher.still)
     if ws.confirm is not None and not ws.confirm(f"Going to reproduce stage: '{addr}'. "
                                                  "Are you sure you want to continue?"):
         raise PipelineError("reproduction aborted by the user")  # dvc's words; -k goes on with the others

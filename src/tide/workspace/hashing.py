@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import stat as st_mod
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from tide.core import manifest
 from tide.core.errors import MissingError
@@ -116,15 +117,24 @@ class Hasher:
         # changed (``repro`` hashes a stage's output, then the next stage's dependency, several
         # times). The same trust as the state's per-file rows, which are kept however recent.
         self._seen: dict[str, tuple[str, HashResult, bool]] = {}
-        self._still: dict[str, HashResult] | None = None  # see ``hold_still``
+        self._still: dict[str, HashResult] | None = None  # see ``still``
 
-    def hold_still(self, on: bool = True) -> None:
-        """While on, this process writes nothing in the workspace (``status``; ``repro`` until a stage
+    @contextmanager
+    def still(self) -> Iterator[None]:
+        """While held, this process writes nothing in the workspace (``status``; ``repro`` until a stage
         acts): a directory looked at once (``hash_path(want_files=False)``) is not listed and stat-ed
         again in this process, its first answer stands (a pipeline's ``dvc.yaml`` names a directory as
         one stage's output and the next one's dependency: each was snapshotted twice, ~7 ms apiece for
-        2,226 files). Turning it off forgets those answers: the caller is about to write."""
-        self._still = {} if on else None
+        2,226 files). ``stir`` ends it early; leaving the block always does."""
+        self._still = {}
+        try:
+            yield
+        finally:
+            self._still = None
+
+    def stir(self) -> None:
+        """The caller is about to write in the workspace: forget what ``still`` held (no-op outside it)."""
+        self._still = None
 
     def hash_storing(self, abspath: str, sink: Callable[[str, str, bytes], None]) -> HashResult:
         """``hash_path``, handing each small file (up to KEEP_FILE) it reads whole to ``sink`` as
