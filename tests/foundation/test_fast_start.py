@@ -251,20 +251,34 @@ def test_plain_config_reader_agrees_with_configobj_or_declines(tmp_path):
 # --- arguments ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", sorted(cli_main.COMMANDS))
-def test_defaults_only_matches_argparse(name):
+def test_plain_words_match_argparse(name):
+    """A command run with no option (``tide push``, ``tide add data``): the shortcut's namespace is argparse's,
+    or it declines."""
     module_name = cli_main.COMMANDS[name][0]
     if not cli_main.available(module_name):
         pytest.skip(f"{name} is not in this build")
     module = importlib.import_module(f"tide.cli.cmd_{module_name}")
-    fast = cli_main._defaults_only(module)
     parser = cli_main.build_parser(name, module)
-    try:
-        full = parser.parse_args([])
-    except SystemExit:
-        assert fast is None, f"'tide {name}' needs arguments, the shortcut must decline"
-        return
-    if fast is not None:
-        assert vars(fast) == vars(full)
+    for words in ([], ["data"], ["a b", "c.dvc", "x=y"], [""], ["help"]):
+        fast = cli_main._plain_words(module, words)
+        try:
+            full = parser.parse_args(words)
+        except SystemExit:
+            assert fast is None, f"'tide {name} {words}' is refused by argparse: the shortcut must decline"
+            continue
+        if fast is not None:
+            assert vars(fast) == vars(full), words
+
+
+@pytest.mark.parametrize("argv", [["status"], ["checkout"], ["push"], ["pull"], ["fetch"], ["repro"], ["commit"],
+                                  ["add", "data"], ["add", "a", "b"], ["checkout", "data.dvc"], ["push", "data"],
+                                  ["status", "data"], ["diff"], ["gc", "-w"]])
+def test_frequent_commands_take_the_shortcut(argv):
+    """issue 26: the no-op rows; ``--run-cache`` was a BooleanOptionalAction, which sent push, pull and fetch
+    to argparse. (``gc -w`` has an option: argparse, as every option does.)"""
+    module = importlib.import_module(f"tide.cli.cmd_{cli_main.COMMANDS[argv[0]][0]}")
+    fast = cli_main._plain_words(module, argv[1:]) if not any(w.startswith("-") for w in argv[1:]) else None
+    assert (fast is None) == (argv[0] == "gc"), argv
 
 
 def test_defaults_only_declines_subcommands():
@@ -273,7 +287,7 @@ def test_defaults_only_declines_subcommands():
         def register(p: argparse.ArgumentParser) -> None:
             p.add_subparsers(dest="cmd")
 
-    assert cli_main._defaults_only(Sub) is None
+    assert cli_main._plain_words(Sub, []) is None and cli_main._plain_words(Sub, ["x"]) is None
 
 
 def test_status_fast_path_imports_nothing_heavy(tmp_path):
@@ -434,3 +448,112 @@ def test_value_classes_without_dataclasses_keep_their_semantics():
     assert ExpRef.parse("refs/exps/ab/" + "c" * 38 + "/n") == ExpRef("ab" + "c" * 38, "n")
     assert ExpRef.parse("refs/exps/ab/" + "C" * 38 + "/n") is None and ExpRef.parse("refs/exps/ab/cc/n") is None
     assert index.SUFFIX == pointers.SUFFIX
+
+
+def test_value_records_behave_as_the_frozen_dataclasses_they_were():
+    """tide.core.values.Value (issue 26: ``dataclasses`` and per-class code generation were ~18 ms of each
+    command reading a dvc.yaml): construction, defaults, factories, replace, equality, hashing, read-only."""
+    import copy
+    import pickle
+
+    from tide.core.git import Git
+    from tide.ops.repro import ReproRequest
+    from tide.pipeline.definition import DepDef, OutDef, Stage
+
+    a = OutDef("m.pkl", "/r/m.pkl")
+    b = OutDef("m.pkl", "/r/m.pkl")
+    assert a.kind == "outs" and a.cache is True and a.remote is None and a.options == {}
+    assert a == b and a.options is not b.options  # a fresh dict each (default_factory)
+    assert a != OutDef("m.pkl", "/r/m.pkl", cache=False) and a != DepDef("m.pkl", "/r/m.pkl")
+    assert repr(DepDef("d", "/r/d")) == "DepDef(path='d', abspath='/r/d')"
+    assert hash(DepDef("d", "/r/d")) == hash(DepDef(path="d", abspath="/r/d")) and len({DepDef("d", "/r/d")} | {
+        DepDef("d", "/r/d")}) == 1
+    with pytest.raises(TypeError):  # a dict field: unhashable, as the dataclass was
+        hash(a)
+    s = Stage("train", "/r/dvc.yaml", "/r", "/r", "python t.py", outs=(a,))
+    assert s.deps == () and s.frozen is False and s.addressing == "train" and s.outs[0] is a
+    assert pickle.loads(pickle.dumps(s)) == s == copy.deepcopy(s) and s != "train"
+    for bad in (lambda: a.__setattr__("path", "x"), lambda: delattr(a, "path")):
+        with pytest.raises(AttributeError):
+            bad()
+    for bad_args, bad_kwargs in (((), {}), (("a", "b", "c", "d", "e", "f", "g", "h", "i"), {}),
+                                 (("a",), {"path": "b", "abspath": "c"}), (("a", "b"), {"nope": 1})):
+        with pytest.raises(TypeError):
+            OutDef(*bad_args, **bad_kwargs)
+    r = ReproRequest(force=True)
+    assert r.targets == () and r.run_cache is True and r.force is True
+    r2 = r.replace(targets=("x",))
+    assert r2.targets == ("x",) and r2.force is True and r.targets == ()
+    with pytest.raises(TypeError):
+        r.replace(nope=1)
+    assert repr(Git("/r", env={"TOKEN": "s3cret"})) == "Git(root='/r')"  # never the environment
+
+
+def test_git_hint_words_are_quoted_as_shlex_quotes_them():
+    """cli.output._shell_word: shlex.quote without importing shlex for a plain word (issue 26)."""
+    import shlex
+
+    from tide.cli.output import _shell_word
+
+    rng = random.Random(26)
+    chars = "ab/.-_ $'\"é@%+=:,*?~!#&;|<>()[]{}\\\t\n0Z"
+    for _ in range(20000):
+        word = "".join(rng.choice(chars) for _ in range(rng.randint(0, 6)))
+        assert _shell_word(word) == shlex.quote(word), word
+
+
+def test_url_scheme_is_the_regular_expression_it_replaced():
+    """storage.registry.url_scheme: the scheme ``^([A-Za-z][A-Za-z0-9+.-]*)://`` captures, without ``re``."""
+    import re
+
+    from tide.storage.registry import url_scheme
+
+    pattern = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+    rng = random.Random(26)
+    for _ in range(50000):
+        url = "".join(rng.choice("aZ09+.-:/_ é\\@") for _ in range(rng.randint(0, 9)))
+        m = pattern.match(url)
+        assert url_scheme(url) == (m.group(1).lower() if m else ""), url
+    assert url_scheme("S3://bucket/x") == "s3" and url_scheme("/data") == "" and url_scheme("c:\\x") == ""
+
+
+NOOP_HEAVY = ("yaml", "configobj", "argparse", "dataclasses", "logging", "typing", "re", "json", "subprocess",
+              "shutil", "inspect")
+
+
+def test_no_op_commands_import_nothing_heavy(tmp_path):
+    """issue 26: the no-op rows (checkout, push, pull, status, repro with nothing to do) pay Python's start-up and
+    their work, not imports they do not use: argparse (push, pull and fetch went there for ``--run-cache``),
+    dataclasses (the pipeline's records), typing, re, json (a manifest parsed for a directory found unchanged),
+    subprocess (a repro that runs nothing)."""
+    repo = tmp_path / "r"
+    remote = tmp_path / "remote"
+    repo.mkdir()
+
+    def tide(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "tide", *args], cwd=repo, check=True, capture_output=True)
+
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    tide("init", "-q")
+    (repo / "data" / "sub").mkdir(parents=True)
+    for i in range(20):
+        (repo / "data" / "sub" / f"f{i}").write_text(f"x{i}")
+    tide("add", "-q", "data")
+    tide("remote", "add", "-d", "store", str(remote))
+    tide("push", "-q")
+    (repo / "dvc.yaml").write_text("stages:\n  copy:\n    cmd: cp -r data out\n    deps:\n    - data\n    outs:\n"
+                                   "    - out\n")
+    tide("repro", "-q")
+    old = time.time_ns() - 3600 * 10**9  # files changed in the last second are re-checked in full
+    for d, dirs, files in os.walk(repo):
+        for n in dirs + files:
+            os.utime(os.path.join(d, n), ns=(old, old), follow_symlinks=False)
+    tide("status")  # records the snapshots
+    code = (
+        "import sys, os; os.chdir(sys.argv[1]); from tide.cli.main import main; rc = main(sys.argv[2:]); "
+        f"heavy = [m for m in {NOOP_HEAVY!r} if m in sys.modules]; print('HEAVY', heavy); sys.exit(rc)"
+    )
+    for argv in (["status"], ["checkout"], ["push"], ["pull"], ["fetch"], ["repro"]):
+        proc = subprocess.run([sys.executable, "-c", code, str(repo), *argv], capture_output=True, text=True)
+        assert proc.returncode == 0, (argv, proc.stderr)
+        assert "HEAVY []" in proc.stdout, (argv, proc.stdout)

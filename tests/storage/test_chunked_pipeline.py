@@ -243,7 +243,7 @@ def test_issue23_h23_a_network_remote_gets_packs_sent_in_parallel(tmp_path):
     class Network(BackendWrapper):
         def __init__(self, inner, jobs):
             super().__init__(inner)
-            self.capabilities = inner.capabilities._replace(cheap_open=False, default_jobs=jobs)
+            self.capabilities = inner.capabilities.replace(cheap_open=False, default_jobs=jobs)
 
     assert _store(_local(tmp_path), tmp_path)._sending() == chunked.SENDING == 2
     assert _store(Network(_local(tmp_path), 16), tmp_path)._sending() == chunked.SENDING_NET == 8

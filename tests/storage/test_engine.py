@@ -256,7 +256,7 @@ class Cut(Flaky):
 
     def __init__(self, inner, cuts: int = 1):
         super().__init__(inner)
-        self.capabilities = inner.capabilities._replace(cheap_open=False)
+        self.capabilities = inner.capabilities.replace(cheap_open=False)
         self.cuts = cuts
         self.sent = 0
 

@@ -10,10 +10,11 @@ def add_transfer_args(p, pull: bool = False, glob: bool = False, fetch: bool = F
     p.add_argument("-a", "--all-branches", action="store_true", help="also objects used by every branch")
     p.add_argument("-T", "--all-tags", action="store_true", help="also objects used by every tag")
     p.add_argument("-A", "--all-commits", action="store_true", help="also objects used by every commit")
-    import argparse
-
-    p.add_argument("--run-cache", action=argparse.BooleanOptionalAction, default=None,
+    # two plain flags, not argparse.BooleanOptionalAction: a command run without options needs no argparse
+    p.add_argument("--run-cache", dest="run_cache", action="store_true", default=None,
                    help="also transfer the run cache (runs/); the default when tide.yaml sets pipeline.run_cache")
+    p.add_argument("--no-run-cache", dest="run_cache", action="store_false", default=None,
+                   help="do not transfer the run cache, whatever tide.yaml sets")
     add_selection_args(p, "transfer")
     if glob:
         p.add_argument("--glob", action="store_true", help="expand wildcards in the targets (as the shell)")

@@ -3,44 +3,27 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 
 from tide.core.errors import GitError
+from tide.core.values import Value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import subprocess
 
 
-class Git:
+class Git(Value):
     """The git work tree at ``root``; ``env``: extra variables for the git process. Immutable, compared by
-    value (as the frozen dataclass it was; a plain class: ``dataclasses`` costs every command ~8 ms of
-    start-up)."""
+    value (a ``Value``: ``dataclasses`` costs every command ~8 ms of start-up)."""
 
     __slots__ = ("root", "env")
+    _defaults = {"env": None}
     root: str
     env: Mapping[str, str] | None
 
-    def __init__(self, root: str, env: Mapping[str, str] | None = None) -> None:
-        object.__setattr__(self, "root", root)
-        object.__setattr__(self, "env", env)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field '{name}'")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field '{name}'")
-
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # not the environment: it may hold a token
         return f"Git(root={self.root!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.root, self.env) == (other.root, other.env)  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((self.root, self.env))
-
-    def __reduce__(self) -> tuple:  # copy and pickle (their default sets the slots, which are read-only)
-        return (Git, (self.root, self.env))
 
     def run(self, *args: str, check: bool = True, input: bytes | None = None) -> subprocess.CompletedProcess:
         from tide.core.argv import git_args
@@ -61,6 +44,8 @@ class Git:
         return proc
 
     def _spawn(self, args: tuple[str, ...], input: bytes | None) -> subprocess.CompletedProcess:
+        import subprocess  # (deferred: ~7 ms of start-up, and a command with nothing to do runs no git)
+
         try:
             return subprocess.run(
                 ["git", "-C", self.root, *args], capture_output=True, input=input, check=False,
@@ -285,6 +270,8 @@ def _redacted(args: tuple[str, ...], input: bytes | None) -> tuple[tuple[str, ..
 
 
 def find_root(start: str) -> str | None:
+    import subprocess
+
     try:
         proc = subprocess.run(
             ["git", "-C", start, "rev-parse", "--show-toplevel"], capture_output=True, check=False

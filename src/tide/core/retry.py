@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+
+from tide.core.values import Value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 __all__ = ["DEFAULT_ATTEMPTS", "RetryPolicy", "Transient"]
 
-T = TypeVar("T")
 DEFAULT_ATTEMPTS = 5
 
 
@@ -26,15 +32,17 @@ class Transient(Exception):
     retry_after: float | None = None
 
 
-class RetryPolicy(NamedTuple):
+class RetryPolicy(Value):
     """How often a call that failed with a ``Transient`` error is made again: ``attempts`` calls in
     all (1: never again), ``base_delay * 2**n`` seconds apart (at most ``max_delay``), jittered to
     50-100 % of that. With the defaults a dead remote costs 5 attempts and ~1.5 s of waiting per
     operation."""
 
-    attempts: int = DEFAULT_ATTEMPTS
-    base_delay: float = 0.1
-    max_delay: float = 5.0
+    __slots__ = ("attempts", "base_delay", "max_delay")
+    _defaults = {"attempts": DEFAULT_ATTEMPTS, "base_delay": 0.1, "max_delay": 5.0}
+    attempts: int
+    base_delay: float
+    max_delay: float
 
     def delay(self, attempt: int) -> float:
         d = min(self.max_delay, self.base_delay * (2 ** attempt))

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
 
 from tide.core import yamlio
 from tide.core.errors import ConfigError
 from tide.core.settings_keys import FILE_NAME, only_keys, section, typed  # (shared with light readers: remote_format)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

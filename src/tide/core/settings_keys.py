@@ -4,9 +4,11 @@ this and not ``dataclasses``/``inspect``). ``tide.core.settings`` re-exports the
 
 from __future__ import annotations
 
-from typing import Any
-
 from tide.core.errors import ConfigError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 FILE_NAME = "tide.yaml"
 

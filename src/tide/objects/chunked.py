@@ -229,7 +229,7 @@ class ChunkedStore(ObjectStore):
         self.params = params or F.ChunkParams()
         caps = backend.capabilities
         # a format that can list (it lists index files), reads ranges of packs and deletes in one gc
-        self.capabilities = caps._replace(cheap_open=False, listing_ages=True, batch_delete=True, assembles=True,
+        self.capabilities = caps.replace(cheap_open=False, listing_ages=True, batch_delete=True, assembles=True,
                                            packs=True)
         self.codec = F.Codec()
         import _thread

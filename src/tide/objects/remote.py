@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Collection, Iterator
-from typing import BinaryIO
 
 from tide.objects.ref import ObjRef
 from tide.storage.base import Backend, Capabilities, StorageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 PAGE = 1000  # keys per list request on object stores
 _HEX = frozenset("0123456789abcdef")

@@ -20,7 +20,6 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Collection, Iterable
-from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from tide.core import manifest
 from tide.core.errors import FileFormatError, StorageError
@@ -29,23 +28,24 @@ from tide.core.hashing import file_md5, file_md5_dos2unix
 from tide.objects.cache import READONLY, ObjectCache, ObjectRefused
 from tide.objects.ref import DirPlan, ObjRef, TransferResult
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:  # the engine never needs these at run time: a one-object push starts no thread pool
     import queue
+    from typing import BinaryIO, Protocol
 
     from tide.objects.remote import ObjectStore
+
+    class Progress(Protocol):
+        """Receives transfer progress; implementations render it (rich on a terminal) or stay quiet."""
+
+        def start(self, objects: int, nbytes: int | None) -> None: ...
+        def advance(self, nbytes: int) -> None: ...
+        def close(self) -> None: ...
 
 CHUNK = 1 << 20
 
 
-class Progress(Protocol):
-    """Receives transfer progress; implementations render it (rich on a terminal) or stay quiet."""
-
-    def start(self, objects: int, nbytes: int | None) -> None: ...
-    def advance(self, nbytes: int) -> None: ...
-    def close(self) -> None: ...
-
-
-class NoProgress:
+class NoProgress:  # a Progress that shows nothing
     def start(self, objects: int, nbytes: int | None) -> None:
         pass
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import stat
 from itertools import islice
 
@@ -98,6 +96,8 @@ def expand_targets(targets: list[str], cwd: str, use_glob: bool) -> list[str]:
         return targets
     out: list[str] = []
     for t in targets:
+        import glob  # (deferred, as shutil below: start-up time of an add without --glob or -o)
+
         matches = sorted(glob.glob(t, root_dir=cwd, recursive=True))
         if not matches:
             raise MissingError(f"no file matches '{t}'")
@@ -325,6 +325,8 @@ def _copy_in(src: str, dst: str, force: bool = False, env=None) -> None:
         return
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     tmp = dst + ".tide-tmp"
+    import shutil
+
     if os.path.isdir(src):
         shutil.copytree(src, tmp, symlinks=False)
     else:

@@ -29,9 +29,13 @@ def checkout(
         unrecorded = [t for t in declared if t.out.use_cache and t.out.abspath not in have]
         selected = select(repo, tracked + unrecorded, targets, cwd, granular=True)
         unlocked = _unlocked_imports(repo, selected)
-        for t in selected:  # an unsafe or corrupt manifest is refused before anything is written
+        # an unsafe or corrupt manifest is refused before anything is written: with --force here; without it
+        # by _refuse_losses's dry runs, which read the manifest of each output they do not find unchanged (the
+        # first output's own checkout reads its own before writing: a no-op checkout parses no manifest)
+        for i, t in enumerate(selected):
             out = t.out
-            if out.md5 and out.is_dir and out.use_cache and repo.cache.exists(out.md5, out.legacy):
+            if (force and (i or unlocked) and out.md5 and out.is_dir and out.use_cache
+                    and repo.cache.exists(out.md5, out.legacy)):
                 load_manifest(repo.cache, out)
             if out.md5 is None and not force and os.path.lexists(out.abspath) and out.abspath not in unlocked:
                 _check_can_remove(repo, out.abspath)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 from tide.core.errors import TideError
 from tide.ops.add import store
@@ -12,6 +11,10 @@ from tide.ops.index import collect
 from tide.ops.status import select
 from tide.workspace import pointers
 from tide.workspace.repo import Repo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def commit(repo: Repo, targets: list[str] | None = None, cwd: str | None = None, force: bool = False,

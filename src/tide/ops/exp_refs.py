@@ -9,6 +9,7 @@ not experiments and are skipped (a ref there must never be read as one, nor writ
 from __future__ import annotations
 
 from tide.core.errors import TideError, UsageError
+from tide.core.values import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time of exp show)
 if TYPE_CHECKING:
@@ -25,37 +26,13 @@ class ExperimentError(TideError):
     pass
 
 
-class ExpRef:
+class ExpRef(Value):
     """An experiment: its baseline commit (full id) and name. Immutable, compared and hashed by value
-    (a plain class: ``dataclasses`` costs ``exp show`` ~8 ms of start-up)."""
+    (a ``Value``: ``dataclasses`` costs ``exp show`` ~8 ms of start-up)."""
 
     __slots__ = ("baseline", "name")
     baseline: str
     name: str
-
-    def __init__(self, baseline: str, name: str) -> None:
-        object.__setattr__(self, "baseline", baseline)
-        object.__setattr__(self, "name", name)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field '{name}'")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field '{name}'")
-
-    def __repr__(self) -> str:
-        return f"ExpRef(baseline={self.baseline!r}, name={self.name!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.baseline, self.name) == (other.baseline, other.name)  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((self.baseline, self.name))
-
-    def __reduce__(self) -> tuple:  # copy and pickle (their default sets the slots, which are read-only)
-        return (ExpRef, (self.baseline, self.name))
 
     @property
     def ref(self) -> str:

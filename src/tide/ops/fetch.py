@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from tide.core.config import to_bool
-from tide.objects.transfer import Progress, fetch
+from tide.objects.transfer import fetch
 from tide.ops.data_scope import Group, Scope, gather, open_remote
 from tide.ops.push import TransferSummary, raise_failures
 from tide.ops.remote import resolve
 from tide.storage.base import RemoteSpec
 from tide.workspace.repo import Repo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.objects.transfer import Progress
 
 FetchSummary = TransferSummary
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tide.core.errors import MissingError, StorageError
-from tide.objects.transfer import Progress
 from tide.ops.checkout import checkout, missing_error
 from tide.ops.data_scope import Scope
 from tide.ops.fetch import FetchSummary, run_fetch
 from tide.workspace.checkout import CheckoutResult
 from tide.workspace.repo import Repo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from tide.objects.transfer import Progress
 
 
 class PullSummary:  # (not a dataclass: importing dataclasses costs ~8 ms of a no-op pull)

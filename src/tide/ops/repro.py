@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from tide.core.errors import MissingError, PipelineError, TideError, UsageError
+from tide.core.values import Value
 from tide.pipeline import engine
 from tide.pipeline.definition import YAML_NAME
 from tide.pipeline.graph import Graph
@@ -14,36 +14,51 @@ from tide.workspace import gitignore
 from tide.workspace.repo import Repo
 
 
-@dataclass(frozen=True)
-class ReproRequest:
-    targets: tuple[str, ...] = ()
-    force: bool = False
-    single_item: bool = False
-    recursive: bool = False
-    dry: bool = False
-    downstream: bool = False
-    pipeline: bool = False
-    all_pipelines: bool = False
-    pull: bool = False
-    allow_missing: bool = False
-    keep_going: bool = False
-    ignore_errors: bool = False  # dvc's --ignore-errors: a failure is a warning, its dependents still run
-    glob: bool = False  # TARGET is [FILE:]PATTERN, a wildcard over the stage names of FILE (dvc.yaml)
-    force_downstream: bool = False
-    run_cache: bool = True
-    no_commit: bool = False
-    interactive: bool = False  # dvc's -i: ``confirm`` is asked before each stage that would run
+class ReproRequest(Value):
+    """``ignore_errors``: dvc's --ignore-errors, a failure is a warning, its dependents still run. ``glob``:
+    TARGET is [FILE:]PATTERN, a wildcard over the stage names of FILE (dvc.yaml). ``interactive``: dvc's -i,
+    ``confirm`` is asked before each stage that would run."""
+
+    __slots__ = ("targets", "force", "single_item", "recursive", "dry", "downstream", "pipeline", "all_pipelines",
+                 "pull", "allow_missing", "keep_going", "ignore_errors", "glob", "force_downstream", "run_cache",
+                 "no_commit", "interactive")
+    _defaults = {"targets": (), "run_cache": True, **dict.fromkeys(
+        ("force", "single_item", "recursive", "dry", "downstream", "pipeline", "all_pipelines", "pull",
+         "allow_missing", "keep_going", "ignore_errors", "glob", "force_downstream", "no_commit", "interactive"),
+        False)}
+    targets: tuple[str, ...]
+    force: bool
+    single_item: bool
+    recursive: bool
+    dry: bool
+    downstream: bool
+    pipeline: bool
+    all_pipelines: bool
+    pull: bool
+    allow_missing: bool
+    keep_going: bool
+    ignore_errors: bool
+    glob: bool
+    force_downstream: bool
+    run_cache: bool
+    no_commit: bool
+    interactive: bool
 
 
-@dataclass
 class ReproResult:
-    ran: list[str] = field(default_factory=list)
-    restored: list[str] = field(default_factory=list)
-    verified: list[str] = field(default_factory=list)  # frozen stages saved as they are (no command run)
-    sources: list[str] = field(default_factory=list)  # .dvc files (data sources) verified and recorded again
-    failed: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # not run because an upstream stage failed
-    git_files: list[str] = field(default_factory=list)
+    """What a ``reproduce`` did: stage addresses ``ran``, ``restored`` (from the run cache), ``verified``
+    (frozen stages saved as they are, no command run), ``failed`` and ``skipped`` (not run because an upstream
+    stage failed); ``sources``: .dvc files (data sources) verified and recorded again; ``git_files``: what
+    git should track."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+        self.restored: list[str] = []
+        self.verified: list[str] = []
+        self.sources: list[str] = []
+        self.failed: list[str] = []
+        self.skipped: list[str] = []
+        self.git_files: list[str] = []
 
 
 def _active(g: Graph) -> Graph:
@@ -99,7 +114,6 @@ def _named_sources(repo: Repo, project: Project, req: ReproRequest,
     all. Returns {those .dvc files: their outputs}, in target order (``-P``: those no stage depends on, in
     path order; the others come before the first stage that does, ``_data_sources``), and the request with
     the targets that name stages."""
-    from dataclasses import replace
 
     from tide.pipeline.project import tracked_outputs
     from tide.workspace import pointers
@@ -125,7 +139,7 @@ def _named_sources(repo: Repo, project: Project, req: ReproRequest,
                 if ptr.startswith(p + os.sep) and out not in named.setdefault(ptr, []):
                     named[ptr].append(out)
         rest.append(t)
-    return named, replace(req, targets=tuple(rest))
+    return named, req.replace(targets=tuple(rest))
 
 
 def _consumers(project: Project, outs: list[str]) -> list[int]:

@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from tide.core import dvcschema, utf8
 from tide.core.errors import FileFormatError, PathError
 from tide.core.fsutil import fast_relpath
+from tide.core.values import Value
 from tide.pipeline import params as params_mod
 from tide.pipeline.interpolate import InterpolationError, merge, resolve
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class Reader(Protocol):
+        """Reads files of one version of the repository (the workspace or a git revision)."""
+
+        def read_text(self, abspath: str) -> str | None:
+            """The file's text, or ``None`` when it does not exist."""
 
 YAML_NAME = "dvc.yaml"
 TOP_KEYS = {"stages", "vars", "params", "metrics", "plots", "artifacts", "datasets"}
@@ -23,14 +32,7 @@ PLOT_OPTS = {"template", "x", "y", "x_label", "y_label", "title", "header"}
 OUT_KINDS = ("outs", "metrics", "plots")
 
 
-class Reader(Protocol):
-    """Reads files of one version of the repository (the workspace or a git revision)."""
-
-    def read_text(self, abspath: str) -> str | None:
-        """The file's text, or ``None`` when it does not exist."""
-
-
-class WorkspaceReader:
+class WorkspaceReader:  # a Reader
     def read_text(self, abspath: str) -> str | None:
         try:
             return utf8.read(abspath)
@@ -40,46 +42,50 @@ class WorkspaceReader:
             raise FileFormatError(f"{abspath!r} is not a valid file name")
 
 
-@dataclass(frozen=True)
-class OutDef:
+class OutDef(Value):
+    __slots__ = ("path", "abspath", "kind", "cache", "persist", "push", "remote", "options")
+    _defaults = {"kind": "outs", "cache": True, "persist": False, "push": True, "remote": None, "options": dict}
     path: str  # as written, relative to the stage's wdir
     abspath: str
-    kind: str = "outs"  # outs | metrics | plots
-    cache: bool = True
-    persist: bool = False
-    push: bool = True
-    remote: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)  # desc/type/labels/meta and plot options
+    kind: str  # outs | metrics | plots
+    cache: bool
+    persist: bool
+    push: bool
+    remote: str | None
+    options: dict[str, Any]  # desc/type/labels/meta and plot options
 
 
-@dataclass(frozen=True)
-class DepDef:
+class DepDef(Value):
+    __slots__ = ("path", "abspath")
     path: str
     abspath: str
 
 
-@dataclass(frozen=True)
-class ParamsDep:
+class ParamsDep(Value):
+    __slots__ = ("path", "abspath", "keys")
     path: str  # params file as written (relative to wdir)
     abspath: str
     keys: tuple[str, ...] | None  # None: the whole file
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(Value):
+    __slots__ = ("name", "dvcfile", "root", "wdir", "cmd", "deps", "params", "outs", "frozen", "always_changed", "desc",
+                 "meta", "raw_wdir")
+    _defaults = {"deps": (), "params": (), "outs": (), "frozen": False, "always_changed": False, "desc": None,
+                 "meta": None, "raw_wdir": None}
     name: str
     dvcfile: str  # absolute path of its dvc.yaml
     root: str
     wdir: str  # absolute
     cmd: str | list[str]
-    deps: tuple[DepDef, ...] = ()
-    params: tuple[ParamsDep, ...] = ()
-    outs: tuple[OutDef, ...] = ()
-    frozen: bool = False
-    always_changed: bool = False
-    desc: str | None = None
-    meta: Any = None
-    raw_wdir: str | None = None
+    deps: tuple[DepDef, ...]
+    params: tuple[ParamsDep, ...]
+    outs: tuple[OutDef, ...]
+    frozen: bool
+    always_changed: bool
+    desc: str | None
+    meta: Any
+    raw_wdir: str | None
 
     @property
     def addressing(self) -> str:
@@ -95,13 +101,14 @@ class Stage:
         return list(self.cmd) if isinstance(self.cmd, list) else [self.cmd]
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(Value):
+    __slots__ = ("path", "stages", "metrics", "params", "plots")
+    _defaults = {"metrics": (), "params": (), "plots": ()}
     path: str  # absolute path of dvc.yaml
     stages: tuple[Stage, ...]
-    metrics: tuple[str, ...] = ()  # top-level metrics files (absolute)
-    params: tuple[str, ...] = ()  # top-level params files (absolute)
-    plots: tuple[tuple[str, dict[str, Any]], ...] = ()  # (id, definition) top-level plots
+    metrics: tuple[str, ...]  # top-level metrics files (absolute)
+    params: tuple[str, ...]  # top-level params files (absolute)
+    plots: tuple[tuple[str, dict[str, Any]], ...]  # (id, definition) top-level plots
 
 
 def _where(root: str, path: str) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from tide.core.errors import MissingError, PipelineError
 from tide.core.fsutil import remove, tmp_name
+from tide.core.values import Value
 from tide.objects.cache import ObjectCache
 from tide.pipeline import lockfile
 from tide.pipeline.definition import Stage
@@ -20,37 +19,50 @@ from tide.workspace.hashing import Hasher, HashResult
 from tide.workspace.pointers import Out
 from tide.workspace.unprotect import unprotect_tree
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass
+
 class Workspace:
     """What the engine needs from a repository; ``store(result, link)`` puts hashed files into
     the cache (``link``: the outputs are then linked to their objects, so the cache may take their
     inodes; False copies them) and ``ignore`` adds
-    outputs to .gitignore (both supplied by the ops layer)."""
+    outputs to .gitignore (both supplied by the ops layer). ``fetch``: downloads objects from the remote
+    (repro --pull); ``confirm``: repro -i, asked before each stage that would run. ``changed_files``:
+    what the run wrote that git should track."""
 
-    root: str
-    hasher: Hasher
-    cache: ObjectCache
-    store: Callable[[HashResult, bool], None]
-    ignore: Callable[[list[str]], list[str]]
-    env: dict[str, str]
-    say: Callable[[str], None] = print
-    changed_files: list[str] = field(default_factory=list)
-    fetch: Callable[[list[str]], None] | None = None  # download objects from the remote (repro --pull)
-    confirm: Callable[[str], bool] | None = None  # repro -i: asked before each stage that would run
+    def __init__(self, root: str, hasher: Hasher, cache: ObjectCache, store: Callable[[HashResult, bool], None],
+                 ignore: Callable[[list[str]], list[str]], env: dict[str, str], say: Callable[[str], None] = print,
+                 fetch: Callable[[list[str]], None] | None = None,
+                 confirm: Callable[[str], bool] | None = None) -> None:
+        self.root = root
+        self.hasher = hasher
+        self.cache = cache
+        self.store = store
+        self.ignore = ignore
+        self.env = env
+        self.say = say
+        self.fetch = fetch
+        self.confirm = confirm
+        self.changed_files: list[str] = []
 
 
-@dataclass(frozen=True)
-class Options:
-    force: bool = False
-    dry: bool = False
-    allow_missing: bool = False
-    run_cache: bool = True
-    no_commit: bool = False
-    relink: bool = True  # commit --no-relink: outputs stored by copy, left as they are
-    # commit (not repro, deliberate N6): a file output no link type can produce fails the commit after its
-    # objects and run are saved, before dvc.lock is written, as dvc's relink does (N41)
-    unlinkable_fails: bool = False
+class Options(Value):
+    """``relink``: False for commit --no-relink (outputs stored by copy, left as they are).
+    ``unlinkable_fails``: commit (not repro, deliberate N6): a file output no link type can produce fails the
+    commit after its objects and run are saved, before dvc.lock is written, as dvc's relink does (N41)."""
+
+    __slots__ = ("force", "dry", "allow_missing", "run_cache", "no_commit", "relink", "unlinkable_fails")
+    _defaults = {"force": False, "dry": False, "allow_missing": False, "run_cache": True, "no_commit": False,
+                 "relink": True, "unlinkable_fails": False}
+    force: bool
+    dry: bool
+    allow_missing: bool
+    run_cache: bool
+    no_commit: bool
+    relink: bool
+    unlinkable_fails: bool
 
 
 def _rel(root: str, p: str) -> str:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from tide.core.errors import OverlapError, PipelineError
+from tide.core.values import Value
 from tide.pipeline.definition import Stage
 
 
@@ -18,8 +18,8 @@ def overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + os.sep) or b.startswith(a + os.sep)
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(Value):
+    __slots__ = ("stages", "edges")
     stages: tuple[Stage, ...]
     edges: dict[int, tuple[int, ...]]  # stage index -> indexes of the stages it depends on
 

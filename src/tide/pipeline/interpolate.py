@@ -9,15 +9,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Any
 
 from tide.core.errors import FileFormatError
 
-_EXPR = re.compile(r"(?<!\\)\$\{\s*([^{}]*?)\s*\}")
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_OPEN = re.compile(r"(?<!\\)\$\{")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+# patterns for ``re``'s functions (its own cache compiles each once): ``re`` is imported only where a
+# string holds ``${`` (it and typing were ~7 ms of every command that reads a dvc.yaml without any)
+_EXPR = r"(?<!\\)\$\{\s*([^{}]*?)\s*\}"
+_PART = r"([^.\[\]]+)|\[(\d+)\]"
+_OPEN = r"(?<!\\)\$\{"
 
 
 class InterpolationError(FileFormatError):
@@ -25,11 +29,13 @@ class InterpolationError(FileFormatError):
 
 
 def lookup(ctx: Mapping[str, Any], expr: str) -> Any:
+    import re
+
     if not expr or not re.fullmatch(r"[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*", expr):
         raise InterpolationError(f"invalid expression '${{{expr}}}'")
     cur: Any = ctx
     done = ""
-    for m in _PART.finditer(expr):
+    for m in re.finditer(_PART, expr):
         key, idx = m.group(1), m.group(2)
         if key is not None:
             if isinstance(cur, Mapping) and key in cur:
@@ -50,7 +56,9 @@ def lookup(ctx: Mapping[str, Any], expr: str) -> Any:
 
 
 def has_expr(value: str) -> bool:
-    return bool(_EXPR.search(value))
+    import re
+
+    return "${" in value and bool(re.search(_EXPR, value))
 
 
 def _to_text(value: Any, expr: str, in_cmd: bool) -> str:
@@ -78,18 +86,20 @@ def _to_text(value: Any, expr: str, in_cmd: bool) -> str:
 
 
 def resolve_str(text: str, ctx: Mapping[str, Any], in_cmd: bool = False) -> Any:
-    whole = _EXPR.fullmatch(text)
-    if whole:
-        return lookup(ctx, whole.group(1))
     if "${" not in text:
         return text
-    starts = [m.start() for m in _EXPR.finditer(text)]
-    for m in _OPEN.finditer(text):  # as dvc's parser: '${' whose expression holds another '${...}' is an error
+    import re
+
+    whole = re.fullmatch(_EXPR, text)
+    if whole:
+        return lookup(ctx, whole.group(1))
+    starts = [m.start() for m in re.finditer(_EXPR, text)]
+    for m in re.finditer(_OPEN, text):  # as dvc's parser: '${' whose expression holds another '${...}' is an error
         p = m.start()
         close = text.find("}", p)
         if p not in starts and close != -1 and any(p < st < close for st in starts):
             raise InterpolationError(f"failed to parse '{text}': nested interpolation at column {p + 1}")
-    out = _EXPR.sub(lambda m: _to_text(lookup(ctx, m.group(1)), m.group(1), in_cmd), text)
+    out = re.sub(_EXPR, lambda m: _to_text(lookup(ctx, m.group(1)), m.group(1), in_cmd), text)
     return out.replace("\\${", "${")
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from tide.core.errors import MissingError, TideError
+from tide.core.values import Value
 from tide.pipeline import definition
 from tide.pipeline.definition import Pipeline, Stage
 from tide.pipeline.graph import Graph, build
@@ -14,8 +14,8 @@ from tide.workspace.index import find_dvc_files
 from tide.workspace.repo import Repo
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(Value):
+    __slots__ = ("root", "pipelines", "graph")
     root: str
     pipelines: tuple[Pipeline, ...]
     graph: Graph

@@ -12,11 +12,7 @@ a metric or a plot (``saves_run``).
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import os
-from typing import Any
 
 from tide.core.dvcschema import check_lock_stage
 from tide.core.errors import TideError
@@ -26,6 +22,10 @@ from tide.core.yamlio import (
     load_file,
 )
 from tide.pipeline.definition import Stage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 EXCLUDE = ("size", "nfiles")
 
@@ -39,11 +39,14 @@ def _filter(d: Any) -> Any:
 
 
 def _sha256(d: Any) -> str:
+    import hashlib
+    import json  # (deferred, as hashlib: a repro with nothing to do never keys a run)
+
     return hashlib.sha256(json.dumps(_filter(d), sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def key_of(entry: dict[str, Any]) -> str:
-    e = copy.deepcopy(entry)
+    e = dict(entry)  # (only "outs" is replaced; _filter copies the rest)
     e["outs"] = [o["path"] for o in e.get("outs", [])]
     return _sha256(e)
 

@@ -4,15 +4,18 @@ outs into a lock entry in dvc's exact shape, and dvc's status vocabulary for the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
 
 from tide.core import manifest
 from tide.core.errors import FileFormatError, MissingError, PipelineError
+from tide.core.values import Value
 from tide.objects.cache import ObjectCache
 from tide.pipeline import params as params_mod
 from tide.pipeline.definition import DepDef, OutDef, ParamsDep, Stage
 from tide.workspace.hashing import Hasher, HashResult
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _rel(root: str, p: str) -> str:
@@ -90,8 +93,8 @@ def current_entry(stage: Stage, root: str, hasher: Hasher, with_outs: bool = Tru
     return entry
 
 
-@dataclass(frozen=True)
-class StageStatus:
+class StageStatus(Value):
+    __slots__ = ("deps", "outs", "cmd_changed", "always_changed")
     deps: dict[str, Any]  # path -> state, or params file -> {key: state}
     outs: dict[str, str]
     cmd_changed: bool

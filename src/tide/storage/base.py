@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, NamedTuple
 
 from tide.core.errors import StorageError
 from tide.core.retry import Transient
+from tide.core.values import Value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CHUNK = 1 << 20  # bytes per read when copying a stream
 
@@ -41,7 +45,7 @@ class BackendMissing(StorageError):
     """The optional dependency for a URL scheme is not installed (the message says what to install)."""
 
 
-class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasses` costs ~9 ms to import
+class Capabilities(Value):  # immutable value; not a dataclass nor a NamedTuple: start-up time (core/values.py)
     """What a backend can do, as data (callers never test a backend's type, nor probe it for methods).
 
     ``atomic_put``: ``put`` makes a key visible only when complete by its nature (object stores:
@@ -68,26 +72,33 @@ class Capabilities(NamedTuple):  # immutable value; not a dataclass: `dataclasse
         1.6-2.0 s on 8 threads contending for the GIL and the store's lock, 0.8 s on one).
     """
 
-    atomic_put: bool = False
-    rename: bool = True
-    writable: bool = True
-    listable: bool = True
-    cheap_listing: bool = True
-    flat_listing: bool = False
-    cheap_open: bool = False
-    listing_ages: bool = False
-    batch_delete: bool = False
-    default_jobs: int = 8
-    assembles: bool = False
-    packs: bool = False
+    __slots__ = ("atomic_put", "rename", "writable", "listable", "cheap_listing", "flat_listing", "cheap_open",
+                 "listing_ages", "batch_delete", "default_jobs", "assembles", "packs")
+    _defaults = {"atomic_put": False, "rename": True, "writable": True, "listable": True, "cheap_listing": True,
+                 "flat_listing": False, "cheap_open": False, "listing_ages": False, "batch_delete": False,
+                 "default_jobs": 8, "assembles": False, "packs": False}
+    atomic_put: bool
+    rename: bool
+    writable: bool
+    listable: bool
+    cheap_listing: bool
+    flat_listing: bool
+    cheap_open: bool
+    listing_ages: bool
+    batch_delete: bool
+    default_jobs: int
+    assembles: bool
+    packs: bool
 
 
-class RemoteSpec(NamedTuple):
+class RemoteSpec(Value):
     """A configured remote: its name (may be empty for ad-hoc URLs), URL and DVC options."""
 
+    __slots__ = ("name", "url", "options")
+    _defaults = {"options": ()}
     name: str
     url: str
-    options: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, str], ...]
 
     def get(self, key: str, default: str | None = None) -> str | None:
         for k, v in self.options:

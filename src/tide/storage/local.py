@@ -9,14 +9,16 @@ renamed, as DVC does. Objects are made read-only (0444) as DVC does on local rem
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
-from typing import BinaryIO
 
 from tide.core.config import Env
 from tide.core.fsutil import NewFiles, tmp_name
 from tide.storage.base import Backend, Capabilities, RemoteSpec, StorageNotFound, StoragePermanent
 from tide.storage.errors import translate
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 READONLY = 0o444
 SMALL = 1 << 16
@@ -36,7 +38,7 @@ class LocalBackend(Backend):
         # a directory on a network filesystem gains from many copies in flight; on a local disk
         # one thread is fastest (threads contend for kernel locks: see core/fsutil.NETWORK_FS)
         if not parallel_io(self.root):
-            self.capabilities = LocalBackend.capabilities._replace(default_jobs=1)
+            self.capabilities = LocalBackend.capabilities.replace(default_jobs=1)
 
     def _path(self, key: str) -> str:
         if not key or key.startswith("/") or ".." in key.split("/"):
@@ -85,6 +87,8 @@ class LocalBackend(Backend):
             raise translate(exc, f"read {key}")
 
     def get_file(self, key: str, path: str) -> None:
+        import shutil  # (here and below, not at the top: start-up time of a command that copies nothing)
+
         src = self._path(key)
         try:
             shutil.copyfile(src, path)
@@ -131,6 +135,8 @@ class LocalBackend(Backend):
         tmp = tmp_name(dst)
         try:
             with open(tmp, "xb") as f:
+                import shutil
+
                 shutil.copyfileobj(stream, f, 1 << 20)
             os.chmod(tmp, READONLY)
             os.replace(tmp, dst)

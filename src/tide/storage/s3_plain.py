@@ -19,7 +19,7 @@ from tide.storage.base import StorageNotFound, StoragePermanent, join_key
 from tide.storage.s3 import CAPS, MultipartCalls, S3Puts
 from tide.storage.s3_http import S3Http
 
-PLAIN_CAPS = CAPS._replace(listing_ages=True, batch_delete=True)
+PLAIN_CAPS = CAPS.replace(listing_ages=True, batch_delete=True)
 
 
 class S3PlainBackend(S3Puts):

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from tide.core.retry import RetryPolicy
 from tide.storage.base import Backend
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from typing import BinaryIO, TypeVar
+
     from tide.core.config import Env
     from tide.storage.base import RemoteSpec
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 
 class BackendWrapper(Backend):

@@ -264,12 +264,12 @@ def _symlinked_dirs(base: str, relpaths) -> list[str]:
 def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=False, entries=None, dry=False,
                   known_md5=None):
     """``entries``: the manifest's (a part of a directory, ``checkout_part``), not read from the cache.
-    ``dry``: as ``checkout_out``'s."""
-    if entries is None:
-        if not cache.exists(out.md5, out.legacy):
-            res.failed.append(rel)
-            return res
-        entries = load_manifest(cache, out)
+    ``dry``: as ``checkout_out``'s. The manifest is read (and checked: ``load_manifest``) before anything is
+    written, and not at all for a directory found unchanged on a copy cache or by ``checkout``/``pull``
+    (``keep_unchanged``): a ``checkout`` with nothing to do imports no JSON parser (issue 26)."""
+    if entries is None and not cache.exists(out.md5, out.legacy):
+        res.failed.append(rel)
+        return res
     # a symlink in place of the directory is never written through: it may lead outside the repository
     existed = os.path.isdir(out.abspath) and not os.path.islink(out.abspath)
     if os.path.lexists(out.abspath) and not existed:
@@ -288,10 +288,12 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
         # then, on a link cache, each file is checked to be linked to its entry's object
         if known_md5 is None or keep_unchanged:  # (checkout, pull: the empty subdirectories are wanted too)
             known_md5 = hasher.hash_dir(out.abspath, want_files=False, empty=empty).md5
-        if not relink and known_md5 == out.md5 and (
-            keep_unchanged or cache.link_types[0] not in ("hardlink", "symlink")
-            or _all_linked(out.abspath, entries, cache, out.legacy)
-        ):
+        unchanged = not relink and known_md5 == out.md5
+        if unchanged and not keep_unchanged and cache.link_types[0] in ("hardlink", "symlink"):
+            if entries is None:
+                entries = load_manifest(cache, out)
+            unchanged = _all_linked(out.abspath, entries, cache, out.legacy)
+        if unchanged:
             if keep_unchanged and empty:
                 if dry:
                     return res  # directories to prune: not unchanged
@@ -303,6 +305,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
         empty.clear()
         cur = hasher.hash_dir(out.abspath, empty=empty)
         current = {f.relpath: f.md5 for f in cur.files}
+    if entries is None:
+        entries = load_manifest(cache, out)
     wanted = {e.relpath: e.md5 for e in entries}
     extra = [p for p in current if p not in wanted]
     lost = [p for p in extra if not cache.exists(current[p], out.legacy)]

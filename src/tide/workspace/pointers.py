@@ -125,8 +125,12 @@ class PointerFile:
     def write(self, base: str | None = None) -> None:
         """``base``: the file's text to apply the data onto, as it was when the command started (dvc loads
         each stage once, so a command writing one ``.dvc`` file twice applies both onto that text; ``""``:
-        the file did not exist); default: the file as it is now."""
-        atomic_write_text(self.path, text_keeping(self.path, self.dump(), base))
+        the file did not exist); default: the file as it is now. A file that already holds that text is left
+        as it is (``add`` of what did not change: no temporary name, no rename)."""
+        now = read_text(self.path)
+        text = text_keeping(self.path, self.dump(), now if base is None else base)
+        if text != now:
+            atomic_write_text(self.path, text)
 
 
 def read_text(path: str) -> str:

@@ -5,7 +5,6 @@ copies, as dvc-data's ``unprotect``: before it is edited (``tide unprotect``), h
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 
 
@@ -14,6 +13,8 @@ def unprotect_file(path: str, tmp_for: Callable[[str], str]) -> None:
     the temporary name ``tmp_for(path)`` gives: the repository's ``temps``)."""
     if os.path.islink(path) or (os.path.isfile(path) and os.stat(path).st_nlink > 1):
         tmp = tmp_for(path)
+        import shutil  # (deferred: start-up time of commands that never unprotect)
+
         shutil.copyfile(path, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
