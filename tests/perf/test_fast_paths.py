@@ -840,3 +840,50 @@ def test_fast_relpath_is_relpath(tmp_path):
     for path in cases:
         for r in (root, root + "/", str(tmp_path / "repo" / ".." / "repo")):
             assert fast_relpath(r, path) == os.path.relpath(path, r), (r, path)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_issue26_add_again_on_a_link_cache_checks_the_links_once_per_snapshot(repo_dir, tide, kind, monkeypatch):
+    """issue 26: a no-op `add` on a link cache read the manifest and listed every cache directory to check
+    each file's link (~15 ms of ~80 for 2,226 files). Found linked once, it is remembered with the directory's
+    snapshot, the cache's fingerprint and the link type: asked again only when one of them changed."""
+    from tide.workspace import checkout as checkout_mod
+
+    _tree(repo_dir, 40)
+    tide("config", "cache.type", kind, cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    calls: list[str] = []
+    real = checkout_mod._all_linked
+
+    def counting(root, entries, cache, legacy):
+        calls.append(root)
+        return real(root, entries, cache, legacy)
+
+    monkeypatch.setattr(checkout_mod, "_all_linked", counting)
+
+    def add_again() -> int:
+        _age(repo_dir)  # (a file or cache directory changed in the last second is not trusted to a snapshot)
+        tide("status", cwd=repo_dir)  # records the snapshot
+        before = len(calls)
+        add_op.add(Repo.find(str(repo_dir)), [str(repo_dir / "data")])
+        return len(calls) - before
+
+    assert add_again() == 1  # checked, then remembered
+    assert add_again() == 0
+    assert add_again() == 0
+    # a file replaced by a plain copy of its bytes (the directory's hash is the same, its snapshot is not):
+    # the links are checked again, and the copy is linked again
+    victim = sorted((repo_dir / "data").rglob("*.txt"))[3]
+    data = victim.read_bytes()
+    victim.unlink()
+    victim.write_bytes(data)
+    assert add_again() == 1
+    assert os.path.islink(victim) if kind == "symlink" else os.stat(victim).st_nlink >= 2
+    assert victim.read_bytes() == data
+    assert add_again() == 0  # linked again, it has the snapshot it had when found linked
+    # an object added to the cache: another fingerprint, checked again
+    ObjectCache(str(repo_dir / ".dvc" / "cache")).put_bytes(b"another object")
+    assert add_again() == 1 and add_again() == 0
+    # the cache type changed: checked again
+    tide("config", "cache.type", "hardlink" if kind == "symlink" else "symlink", cwd=repo_dir)
+    assert add_again() == 1

@@ -341,9 +341,12 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: 
     old = pointers.load(ptr_path, repo.root) if os.path.exists(ptr_path) else None
     res = _hash_while_copying(repo, path) if not no_commit else None
     stored = True  # False: nothing to add (the directory is unchanged and complete in the cache)
+    snap = None  # then: the directory's snapshot, which says no file changed
     if res is None and not no_commit:
-        res = _unchanged_and_cached(repo, path, old)
-        stored = res is None
+        known = _unchanged_and_cached(repo, path, old)
+        stored = known is None
+        if known is not None:
+            res, snap = known
     if res is None:
         if not no_commit and repo.cache.link_types[0] not in ("hardlink", "symlink"):
             # small files are stored as they are hashed: no second read, no second hash
@@ -366,7 +369,7 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: 
         # files already linked to their objects (an add with nothing changed, or the cache took the
         # file's inode) are left as they are: checkout relinks only what is not linked the first way
         r = checkout_out(new_out, repo.rel(path), repo.hasher, repo.cache, force=True,
-                         known_md5=None if stored else res.md5)  # (nothing to add: its snapshot's hash)
+                         known_md5=None if stored else res.md5, known_snapshot=snap)  # (nothing to add)
         if r.added or r.modified:
             stored = True  # files relinked: the link is taken anew below
     # see ops.checkout.remove_stale; a file a reflink-only cache could not link stays the user's file,
@@ -379,9 +382,9 @@ def _add_one(repo: Repo, path: str, no_commit: bool, relink: bool = True, text: 
     return pf
 
 
-def _unchanged_and_cached(repo: Repo, path: str, old: PointerFile | None) -> HashResult | None:
-    """The directory ``path``'s hash when it is what its .dvc file records, unchanged since it was
-    last hashed (its snapshot in the state, as ``status`` answers) and complete in the cache: an
+def _unchanged_and_cached(repo: Repo, path: str, old: PointerFile | None) -> tuple[HashResult, str] | None:
+    """The directory ``path``'s hash and snapshot when it is what its .dvc file records, unchanged since it
+    was last hashed (its snapshot in the state, as ``status`` answers) and complete in the cache: an
     ``add`` with nothing to add then stores nothing and hashes no file. None otherwise."""
     if old is None or len(old.outs) != 1 or not old.outs[0].is_dir or not old.outs[0].use_cache:
         return None
@@ -391,7 +394,7 @@ def _unchanged_and_cached(repo: Repo, path: str, old: PointerFile | None) -> Has
     from tide.workspace.status import cache_has
 
     known = repo.hasher.known_dir(path)
-    if known is None or known.md5 != out.md5 or not cache_has(out, repo.cache, repo.state):
+    if known is None or known[0].md5 != out.md5 or not cache_has(out, repo.cache, repo.state):
         return None
     return known
 

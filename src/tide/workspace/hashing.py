@@ -179,7 +179,7 @@ class Hasher:
         listing = self.ignore.listing(abspath, reldir if reldir != "." else "", empty)
         groups = None
         if not want_files:  # unchanged since the last hash? (tide status): compare snapshots
-            known, groups = self._snapshot_hit(reldir, listing)
+            known, groups, _ = self._snapshot_hit(reldir, listing)
             if known is not None:
                 if still is not None:
                     still[reldir] = known
@@ -233,15 +233,17 @@ class Hasher:
             for _ in range(n):
                 digests.extend(bytes.fromhex(md5s[next(it)[0]]))
 
-    def known_dir(self, abspath: str) -> HashResult | None:
+    def known_dir(self, abspath: str) -> tuple[HashResult, str] | None:
         """The directory's oid, size and file count from the state when no file changed since it
-        was last hashed (its snapshot matches), else None; nothing is hashed either way."""
+        was last hashed, with that snapshot (the digest of its files' names, inodes, mtimes and sizes);
+        else None. Nothing is hashed either way."""
         reldir = self._rel(abspath)
         check_utf8("", [reldir], "")
-        return self._snapshot_hit(reldir, self.ignore.listing(abspath, reldir if reldir != "." else ""))[0]
+        known, _, snap = self._snapshot_hit(reldir, self.ignore.listing(abspath, reldir if reldir != "." else ""))
+        return None if known is None or snap is None else (known, snap)
 
-    def _snapshot_hit(self, reldir: str, listing) -> tuple[HashResult | None, snapshot.Groups | None]:
-        """``(result from the state or None, the stats taken)``; the stats are None when the
+    def _snapshot_hit(self, reldir: str, listing) -> tuple[HashResult | None, snapshot.Groups | None, str | None]:
+        """``(result from the state or None, the stats taken, the snapshot)``; the stats are None when the
         snapshot was taken on two processes (see snapshot.parallel)."""
         groups = None
         done, snap = snapshot.parallel(listing)
@@ -250,8 +252,8 @@ class Hasher:
             snap = snapshot.of_groups(groups)
         row = self.state.lookup_dir(reldir) if snap is not None else None
         if row is not None and row[0] == snap:
-            return HashResult(row[1], row[2], row[3], False, ()), groups
-        return None, groups
+            return HashResult(row[1], row[2], row[3], False, ()), groups, snap
+        return None, groups, snap
 
     def legacy_dir_oid(self, abspath: str) -> str:
         """The tree oid DVC 2.x records for a directory (files hashed with md5-dos2unix), remembered
