@@ -98,6 +98,18 @@ def test_manifest_with_unsafe_entry_is_refused(world, tide, relpath):
     assert not (repo / "data").exists() and not (repo / "good.txt").exists()
 
 
+def test_manifest_with_unsafe_entry_is_refused_before_a_forced_replacement(world, tide):
+    """issue 26 reads a directory's manifest only when it may write it: a file in the directory's place that
+    --force would replace is still kept when the manifest is refused (it is read before the file goes)."""
+    repo, outside = world
+    oid = _bad_manifest(repo, "../../outside/pwn")
+    (repo / "data.dvc").write_text(f"outs:\n- md5: {oid}\n  nfiles: 2\n  hash: md5\n  path: data\n")
+    (repo / "data").write_text("a file where the directory goes\n")
+    for args in [("checkout", "-f"), ("checkout", "-f", "data")]:
+        refused(tide, repo, outside, *args)
+    assert (repo / "data").read_text() == "a file where the directory goes\n"
+
+
 def test_lock_file_with_unsafe_output_is_refused(world, tide):
     repo, outside = world
     (repo / "dvc.yaml").write_text("stages:\n  train:\n    cmd: echo hi\n    outs:\n    - model.bin\n")

@@ -282,6 +282,8 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
             )
         if dry:
             return res
+        if entries is None:  # checked before anything is written
+            entries = load_manifest(cache, out)
         remove(out.abspath)
     current = {}
     empty: list[str] = []  # subdirectories with no file below them (Ignore.listing, N57)
