@@ -887,3 +887,38 @@ def test_issue26_add_again_on_a_link_cache_checks_the_links_once_per_snapshot(re
     # the cache type changed: checked again
     tide("config", "cache.type", "hardlink" if kind == "symlink" else "symlink", cwd=repo_dir)
     assert add_again() == 1
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_issue26_link_checkout_into_an_empty_place_makes_each_link_at_once(repo_dir, tide, kind, monkeypatch):
+    """issue 26: a checkout on a link cache made each link under a temporary name, then renamed it (a rename
+    and an lstat per file: 5.9 s of 70,000 files, dvc 7.9 s). Where nothing is in the way the link is made
+    at its name; a file in the way is still replaced through a temporary name."""
+    from tide.ops.checkout import checkout
+
+    _tree(repo_dir, 30)
+    tide("config", "cache.type", kind, cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    files = sorted((repo_dir / "data").rglob("*.txt"))
+    want = {p: p.read_bytes() for p in files}
+    renames: list[str] = []
+    real = os.replace
+
+    def counting(a, b, **kw):
+        renames.append(str(b))
+        return real(a, b, **kw)
+
+    monkeypatch.setattr(os, "replace", counting)
+    import shutil
+
+    shutil.rmtree(repo_dir / "data")
+    checkout(Repo.find(str(repo_dir)))
+    assert [r for r in renames if "/data/" in r] == []
+    assert {p: p.read_bytes() for p in files} == want
+    assert all(os.path.islink(p) for p in files) if kind == "symlink" else all(os.stat(p).st_nlink >= 2 for p in files)
+    victim = files[4]
+    os.unlink(victim)
+    victim.write_bytes(b"changed by hand")
+    checkout(Repo.find(str(repo_dir)), force=True)
+    assert renames == [str(victim)] and victim.read_bytes() == want[victim]
+    assert not [n for n in os.listdir(victim.parent) if n.endswith(".tmp")]

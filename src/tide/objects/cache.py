@@ -527,6 +527,18 @@ class ObjectCache:
                         return "copy"
                     except OSError:
                         pass  # the general way below reports it
+        first = self.link_types[0]
+        if first == "symlink" or (first == "hardlink" and not src.endswith(EMPTY_TAIL)):
+            # a link is made whole by one system call: where nothing is in the way (a checkout into an
+            # emptied directory) it needs no temporary name and no rename (70,000 files: 5.9 -> ~2.5 s)
+            try:
+                (os.link if first == "hardlink" else os.symlink)(src, dst)
+            except OSError:
+                pass  # something is there (replaced below, through a temporary name) or this type fails
+            else:
+                if isexec:
+                    set_exec_through_link(dst)
+                return first
         tmp = self.temps.name(dst) if self.temps else tmp_name(dst)
         last: OSError | None = None
         for kind in self.link_types:
