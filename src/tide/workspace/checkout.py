@@ -169,7 +169,7 @@ def checkout_out(
     if out.isexec and cache.link_types[0] not in ("hardlink", "symlink"):
         mode = os.stat(out.abspath).st_mode
         os.chmod(out.abspath, mode | stat.S_IEXEC)
-    hasher.record([(out.abspath, out.md5)])
+    hasher.record(out.abspath, [("", out.md5)])
     (res.modified if exists else res.added).append(rel)
     res.files["modified" if exists else "added"] += 1
     return res
@@ -363,8 +363,7 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
         if created:  # a directory this checkout made holds nothing of the user's: a failure leaves no trace
             remove(out.abspath)  # (as dvc, whose failed link leaves no directory; seed 66401, 422)
         raise
-    done = [(os.path.join(out.abspath, p), md5) for p, md5 in todo]
-    hasher.record(done)
+    hasher.record(out.abspath, todo)
     _prune(out.abspath, prune, res)
     (res.modified if existed else res.added).append(rel + "/")
     res.files["added"] += sum(1 for p, _ in todo if p not in current)
