@@ -190,7 +190,8 @@ def run_pairs(
     return out
 
 
-def time_shell(argv: list[str], runs: int, cwd: str | None = None, reset: Callable[[], None] | None = None) -> float:
+def time_shell(argv: list[str], runs: int, cwd: str | None = None, reset: Callable[[], None] | None = None,
+               env: dict[str, str] | None = None) -> float:
     """Median wall time of a raw-limit command."""
     times = []
     for _ in range(runs):
@@ -198,6 +199,6 @@ def time_shell(argv: list[str], runs: int, cwd: str | None = None, reset: Callab
             reset()
         os.sync()
         t0 = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=env)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)

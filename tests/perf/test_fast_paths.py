@@ -922,3 +922,48 @@ def test_issue26_link_checkout_into_an_empty_place_makes_each_link_at_once(repo_
     checkout(Repo.find(str(repo_dir)), force=True)
     assert renames == [str(victim)] and victim.read_bytes() == want[victim]
     assert not [n for n in os.listdir(victim.parent) if n.endswith(".tmp")]
+
+
+def test_issue26_streamed_stamp_is_the_digest_of_the_sorted_rows(tmp_path):
+    """``State.stamp`` walks the rows in SQLite's order instead of sorting them in memory; it must give
+    the digest stamps were always made with (stored stamps are compared with it), whatever the names."""
+    import hashlib
+    import random
+
+    from tide.workspace.state import State
+
+    st = State(str(tmp_path / "state.db"))
+    rng = random.Random(5)
+    alphabet = ["a", "B", "z", "~", "-", ".", " ", "é", "ß", "\u00ff", "\u0100", "\u4e2d", "\U0001f600", "0", "/"]
+    rows = {}
+    for _ in range(3000):
+        name = "d/" + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))).strip("/")
+        md5 = f"{rng.randrange(1 << 128):032x}"
+        rows[name] = (rng.randrange(1 << 40), rng.randrange(1 << 62), rng.randrange(1 << 20), md5)
+    rows["d"] = (1, 2, 3, "0" * 32)
+    rows["d0"] = rows["e/x"] = rows["c"] = rows["d-"] = (4, 5, 6, "f" * 32)  # outside d/: not in d's stamp
+    st.save_many([(p, *r) for p, r in rows.items()])
+    for prefix in ("d", "e", "nothing"):
+        old = hashlib.md5(repr(sorted(st.lookup_prefix(prefix).items())).encode()).hexdigest()
+        assert st.stamp(prefix) == old
+    assert "d0" not in st.lookup_prefix("d") and "d-" not in st.lookup_prefix("d")
+    assert len(st.lookup_prefix("d")) == sum(1 for p in rows if p == "d" or p.startswith("d/"))
+
+
+def test_issue26_missing_answers_as_one_check_per_object(tmp_path):
+    """``missing`` lists each two-letter directory once and keeps only the asked-for names: the answer
+    (which ids, in their order) is the one an ``exists`` per id gives."""
+    import random
+
+    cache = ObjectCache(str(tmp_path / "cache"))
+    rng = random.Random(7)
+    present = [f"{rng.randrange(1 << 128):032x}" for _ in range(600)]
+    for o in present:
+        p = cache.path(o)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        Path(p).write_bytes(b"")
+    absent = [f"{rng.randrange(1 << 128):032x}" for _ in range(600)]
+    asked = present[:400] + absent + present[400:] + absent[:50]  # repeats too
+    rng.shuffle(asked)
+    want = [o for o in asked if not cache.exists(o)]
+    assert cache.missing(asked) == want and len(want) == 650

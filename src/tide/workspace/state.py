@@ -62,17 +62,22 @@ class State:
 
     def lookup_prefix(self, prefix: str) -> dict[str, Row]:
         """All rows whose path is ``prefix`` or lies under ``prefix/``."""
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in self._rows_under(prefix)}
+
+    def _rows_under(self, prefix: str) -> Iterable[tuple[str, int, int, int, str]]:
+        """The rows of ``prefix`` and of the paths under ``prefix/``, in order of path; none when the
+        database cannot be read."""
         db = self._conn()
         if db is None:
-            return {}
+            return
         try:
-            cur = db.execute(
-                "SELECT path, inode, mtime, size, md5 FROM state WHERE path = ? OR (path >= ? AND path < ?)",
+            yield from db.execute(
+                "SELECT path, inode, mtime, size, md5 FROM state WHERE path = ? OR (path >= ? AND path < ?)"
+                " ORDER BY path",
                 (prefix, prefix + "/", prefix + "0"),
             )
-            return {r[0]: (r[1], r[2], r[3], r[4]) for r in cur}
         except sqlite3.DatabaseError:
-            return {}
+            return
 
     def save_many(self, rows: Iterable[tuple[str, int, int, int, str]]) -> None:
         db = self._conn()
@@ -152,8 +157,16 @@ class State:
         the same bytes, and hashed again by ``status``), as dvc's link database tells by inode and mtime."""
         import hashlib
 
-        rows = sorted(self.lookup_prefix(path).items())
-        return hashlib.md5(repr(rows).encode(), usedforsecurity=False).hexdigest()
+        # the digest of ``repr(sorted(lookup_prefix(path).items()))``, streamed in the index's order
+        # (SQLite's binary order of UTF-8 text is Python's order of str): a million rows were held
+        # three times over (dict, sorted list, repr), the peak memory of a million-file add
+        h = hashlib.md5(b"[", usedforsecurity=False)
+        sep = b""
+        for r in self._rows_under(path):
+            h.update(sep + repr((r[0], r[1:])).encode())
+            sep = b", "
+        h.update(b"]")
+        return h.hexdigest()
 
     def forget_links(self, paths: Iterable[str]) -> None:
         self._write_many("DELETE FROM links WHERE path = ?", [(p,) for p in paths])
