@@ -967,3 +967,46 @@ def test_issue26_missing_answers_as_one_check_per_object(tmp_path):
     rng.shuffle(asked)
     want = [o for o in asked if not cache.exists(o)]
     assert cache.missing(asked) == want and len(want) == 650
+
+
+@pytest.mark.parametrize("kind", ["copy", "hardlink", "symlink"])
+def test_issue26_many_files_are_linked_on_two_threads_each_in_its_own_directories(tmp_path, monkeypatch, kind):
+    """A checkout of many small files spends most of its time in the kernel (a new inode or link and
+    a directory entry per file): from LINK_THREADS_MIN files on, a local disk gets two threads, each
+    owning whole directories; fewer files, or one core, keep one. Every file arrives whole either way."""
+    import threading
+
+    from tide.objects import cache as cache_mod
+
+    cache = ObjectCache(str(tmp_path / "cache"), (kind, "copy"))
+    src = tmp_path / "src"
+    src.mkdir()
+    n = cache_mod.LINK_THREADS_MIN + 50
+    items = []
+    for i in range(n):
+        p = src / f"f{i}"
+        p.write_bytes(f"file {i}\n".encode())
+        items.append((str(p), cache_md5(p), p.stat().st_size))
+    cache.put_many(items)
+    pairs = [(md5, str(tmp_path / "out" / f"d{i % 40}" / f"f{i}")) for i, (_, md5, _) in enumerate(items)]
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert cache._link_jobs(pairs) == 2 and cache._link_jobs(pairs[:4000]) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert cache._link_jobs(pairs) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    seen: dict[str, set[str]] = {}  # thread -> the directories it wrote into
+    real = ObjectCache._materialize
+
+    def spy(self, s, d, isexec):
+        seen.setdefault(threading.current_thread().name, set()).add(os.path.dirname(d))
+        return real(self, s, d, isexec)
+
+    monkeypatch.setattr(ObjectCache, "_materialize", spy)
+    cache.link_many(pairs)
+    assert len(seen) == 2
+    a, b = seen.values()
+    assert not a & b and len(a | b) == 40
+    for i, (p, _, _) in enumerate(items):
+        dst = tmp_path / "out" / f"d{i % 40}" / f"f{i}"
+        assert dst.read_bytes() == Path(p).read_bytes()
+        assert dst.is_symlink() == (kind == "symlink")

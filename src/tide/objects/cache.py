@@ -38,6 +38,7 @@ SMALL_COPY = 1 << 16  # files up to this size are copied with one read and one w
 # 88 MB instead of 25 MB, and took 0.67-0.84 s instead of 0.61-0.63 s (issue 26, on tmpfs)
 SPARE_FILE = 8 << 10
 SPARE_BYTES = 16 << 20
+LINK_THREADS_MIN = 4096  # from this many files on, link_many uses two threads on a local disk (_link_jobs)
 LIST_THRESHOLD = 256  # from this many ids on, `missing` lists directories instead of stat-ing objects
 # the object of every 0-byte file: never hard-linked (as in dvc), so empty workspace files stay plain
 # writable files and do not all share one inode (ext4 allows 65,000 links to it, NTFS 1,024)
@@ -354,6 +355,12 @@ class ObjectCache:
                     return
                 except PermissionError:
                     raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
+        if move:
+            try:
+                self.admit_link(src, oid, dst)
+                return
+            except OSError:
+                pass  # the name is taken, or no hard link here: the general way below
         tmp = tmp_name(dst)
         with self._writing(tmp):
             if not self._copy_into(src, tmp, size, move):
@@ -429,6 +436,20 @@ class ObjectCache:
             raise CacheError(f"cannot write to the cache at '{self.root}': permission denied")
         return oid
 
+    def admit_link(self, src: str, oid: str, dst: str) -> None:
+        """Make the workspace file ``src`` object ``oid`` (at ``dst``, its path) by a hard link made
+        straight at the object's name, then read-only (the cache takes the file's inode: hardlink
+        and symlink cache types). ``src`` was hashed a moment before by ``tide add``/``commit``:
+        trusted, as ``admit``'s. A link is whole when it appears: no temporary name, no rename (70,000
+        small files: ~2 s less). OSError, with nothing left behind, where the name is taken or no
+        link can be made: the caller then goes through a temporary name (which replaces)."""
+        os.link(src, dst)
+        try:
+            os.chmod(dst, READONLY)
+        except OSError:
+            _unlink_quiet(dst)
+            raise
+
     def admit(self, tmp: str, oid: str, legacy: bool = False, digest: str | None = None,
               trusted: bool = False) -> None:
         """Rename ``tmp`` (a new file under a temporary name in the cache, made read-only by its
@@ -480,8 +501,7 @@ class ObjectCache:
         """Materialize many objects, ``(oid, dst)`` each, like ``link`` (objects must be present).
 
         Parent directories are created once; ``jobs`` threads each own whole destination
-        directories, and every thread works through its share in one task (default: one thread on
-        a local disk, four on a network filesystem).
+        directories, and every thread works through its share in one task (default: ``_link_jobs``).
         """
         groups: dict[str, list[tuple[str, str]]] = {}
         for oid, dst in items:
@@ -495,7 +515,7 @@ class ObjectCache:
                 self._materialize(self.path(oid, legacy), dst, False)
 
         if jobs is None:
-            jobs = 4 if len(items) >= 64 and (parallel_io(self.root) or parallel_io(items[0][1])) else 1
+            jobs = self._link_jobs(items)
         if jobs <= 1 or len(items) < 64:
             work(items)
             return
@@ -507,6 +527,17 @@ class ObjectCache:
         with ThreadPoolExecutor(jobs) as pool:
             for f in [pool.submit(work, share) for share in shares if share]:
                 f.result()
+
+    def _link_jobs(self, items: list[tuple[str, str]]) -> int:
+        """Threads for ``link_many``: four on a network filesystem; two on a local disk for many files
+        (70,000 files of 150-400 bytes on ext4, 2 cores: copy 5.5 -> 4.4 s, hardlink 2.5 -> 2.0 s, symlink
+        5.5 -> 4.1 s; the kernel's work per file, a new inode or link and a directory entry, runs on both
+        cores, each thread in its own directories); one for fewer files, where no gain was measured."""
+        if len(items) < 64:
+            return 1
+        if parallel_io(self.root) or parallel_io(items[0][1]):
+            return 4
+        return min(2, os.cpu_count() or 1) if len(items) >= LINK_THREADS_MIN else 1
 
     def _materialize(self, src: str, dst: str, isexec: bool) -> str:
         if not isexec and self._copies_first():
