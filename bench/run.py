@@ -238,13 +238,13 @@ def main(argv: list[str] | None = None) -> int:
             sections.append((f"{wl.key}: {wl.title}", Suite(lab, wl, ops).run()))
     except BenchError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
+        trash.empty()
         return 1
     finally:
         for server in s3:
             server.stop()
         if not args.keep:
             shutil.rmtree(os.path.join(work, "runs"), ignore_errors=True)
-        trash.empty()  # after the last measurement: deleting between runs would slow the next one
     elapsed = time.time() - started
 
     body = ["## Raw limits of this machine (same run)", "", "| limit | value |", "|---|---|"]
@@ -263,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     write(args.out, key, section(key, header, body), PREAMBLE)
     dump_json(work, key, versions, lim, allres)
     print("\n".join(header + body))
-    log(f"wrote {args.out}")
+    log(f"wrote {args.out}; emptying the trash ...")
+    # after the last measurement (deleting between runs would slow the next one) and after the report
+    # (a tiny run's trash holds ~20 GB and takes this VM 10+ minutes to delete); an interrupted run's
+    # trash is emptied when the next run starts
+    trash.empty()
     return 0
 
 

@@ -31,3 +31,17 @@ def test_issue26_a_noop_meets_its_target_by_ratio_or_by_its_floor():
     assert mark == "❌" and len(why) == 1 and "ratio 8.8× < 10×" in why[0] and "4.00× its limit > 3×" in why[0]
     mark, why = verdict(_row("add", 0.5, 1.0, 0.4))  # not a no-op: the ratio alone
     assert mark == "❌" and why == ["ratio 2.0× < 3×"]
+
+
+def test_issue26_a_repro_miss_says_when_the_stage_commands_alone_put_it_out_of_reach():
+    """The repro row's floor is the two stage commands run alone: when dvc's time over that floor is
+    under the ratio asked, the miss says no tool could meet it; otherwise it is a plain miss."""
+    r = _row("repro", 1.2, 3.0, 1.1)
+    r.limit_name = "the two stage commands alone"
+    mark, why = verdict(r)
+    assert mark == "❌" and why == ["ratio 2.5× < 3× (out of reach: dvc ÷ the commands alone = 2.7×)"]
+    r.limit = 0.8  # 3.0 / 0.8 = 3.75: reachable
+    assert verdict(r) == ("❌", ["ratio 2.5× < 3×"])
+    r.limit_name = "python start-up"  # another row's limit says nothing of reach
+    r.limit = 1.1
+    assert verdict(r) == ("❌", ["ratio 2.5× < 3×"])
