@@ -238,13 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             sections.append((f"{wl.key}: {wl.title}", Suite(lab, wl, ops).run()))
     except BenchError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
-        trash.empty()
+        _clear(args, work, trash)
         return 1
     finally:
         for server in s3:
             server.stop()
-        if not args.keep:
-            shutil.rmtree(os.path.join(work, "runs"), ignore_errors=True)
     elapsed = time.time() - started
 
     body = ["## Raw limits of this machine (same run)", "", "| limit | value |", "|---|---|"]
@@ -263,12 +261,18 @@ def main(argv: list[str] | None = None) -> int:
     write(args.out, key, section(key, header, body), PREAMBLE)
     dump_json(work, key, versions, lim, allres)
     print("\n".join(header + body))
-    log(f"wrote {args.out}; emptying the trash ...")
-    # after the last measurement (deleting between runs would slow the next one) and after the report
-    # (a tiny run's trash holds ~20 GB and takes this VM 10+ minutes to delete); an interrupted run's
-    # trash is emptied when the next run starts
-    trash.empty()
+    log(f"wrote {args.out}; deleting the runs and the trash ...")
+    _clear(args, work, trash)
     return 0
+
+
+def _clear(args, work: str, trash: Trash) -> None:
+    """Delete the runs' repositories (unless --keep) and the trash: after the last measurement (deleting
+    between runs would slow the next one) and after the report (a tiny run's trees take this VM minutes
+    to delete). An interrupted run's leftovers are cleared by the next run."""
+    if not args.keep:
+        shutil.rmtree(os.path.join(work, "runs"), ignore_errors=True)
+    trash.empty()
 
 
 def growing(args, work: str, env: dict[str, str], tide_exe: str) -> int:
@@ -377,6 +381,7 @@ def describe(args, versions, work, elapsed) -> list[str]:
         + (f" --only {args.only}" if args.only else "")
         + (f" --workloads {','.join(args.workloads)}" if args.only in ("mid", "tiny")
            and len(args.workloads) < 3 else "")
+        + (f" --ops {','.join(sorted(args.ops))}" if getattr(args, "ops_given", False) else "")
         + (f" --big-size {args.big_size}" if args.big_size != "1G" else "") + f"`; took {elapsed / 60:.0f} min.",
     ]
     if args.note:
