@@ -128,6 +128,11 @@ def sh(argv: list[str], cwd: str | None = None, env: dict[str, str] | None = Non
     return proc.stdout
 
 
+# the limit_name of the repro row's floor (scenarios.Suite._stages_floor); report.verdict tells from it
+# when that floor puts the row's ratio out of any tool's reach
+STAGES_FLOOR = "the two stage commands alone"
+
+
 @dataclass
 class OpResult:
     workload: str

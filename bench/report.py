@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from harness import OpResult
+from harness import STAGES_FLOOR, OpResult
 from limits import Limits
 from scenarios import OPS
 
@@ -102,7 +102,7 @@ def verdict(r: OpResult) -> tuple[str, list[str]]:
         checked, asked = True, asked + 1
         if r.ratio() < t.min_ratio:
             reach = ""
-            if r.limit_name == "the two stage commands alone" and r.limit and "dvc" in r.samples:
+            if r.limit_name == STAGES_FLOOR and r.limit and "dvc" in r.samples:
                 # the commands alone take more than dvc / min_ratio: no tool can meet the ratio here
                 best = r.median("dvc") / r.limit
                 if best < t.min_ratio:

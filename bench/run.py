@@ -381,7 +381,7 @@ def describe(args, versions, work, elapsed) -> list[str]:
         + (f" --only {args.only}" if args.only else "")
         + (f" --workloads {','.join(args.workloads)}" if args.only in ("mid", "tiny")
            and len(args.workloads) < 3 else "")
-        + (f" --ops {','.join(sorted(args.ops))}" if getattr(args, "ops_given", False) else "")
+        + (f" --ops {','.join(sorted(args.ops))}" if args.ops_given else "")
         + (f" --big-size {args.big_size}" if args.big_size != "1G" else "") + f"`; took {elapsed / 60:.0f} min.",
     ]
     if args.note:

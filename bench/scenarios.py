@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from harness import BenchError, OpResult, Tool, Trash, run_pairs, sh, time_shell
+from harness import STAGES_FLOOR, BenchError, OpResult, Tool, Trash, run_pairs, sh, time_shell
 from workloads import Workload
 
 # op key -> (row label, short name)
@@ -253,7 +253,7 @@ class Suite:
                 if r.samples and (r.op.endswith("-noop") or r.op == "status"):
                     r.limit, r.limit_name = floor, "start-up + a stat per file"
                 elif r.samples and r.op == "repro":
-                    r.limit, r.limit_name = self._stages_floor(), "the two stage commands alone"
+                    r.limit, r.limit_name = self._stages_floor(), STAGES_FLOOR
         return results
 
     def _stages_floor(self) -> float:
@@ -261,18 +261,9 @@ class Suite:
         outputs taken away before each run as for the row (what any tool's repro costs at least: a
         ratio above dvc / this floor cannot be reached)."""
         t = self.lab.tools[0]
-        repo = self.repo(t)
-
-        def reset() -> None:
-            for name in ("prepared", "sums.txt"):
-                p = os.path.join(repo, name)
-                if os.path.isdir(p) and not os.path.islink(p):
-                    self.lab.discard(p)
-                else:
-                    _unlink(p)
-
         script = "python3 prep.py && python3 sums.py"  # the stage commands of DVC_YAML, in order
-        return time_shell(["sh", "-c", script], 3, cwd=repo, reset=reset, env=self.lab.env(t))
+        return time_shell(["sh", "-c", script], 3, cwd=self.repo(t), reset=lambda: self._unrun_pipeline(t),
+                          env=self.lab.env(t))
 
     def _stat_floor(self) -> float:
         """Python's start-up plus one ``stat`` of each tracked file (issue 26's no-op floor): a fresh
