@@ -655,7 +655,6 @@ def test_issue26_fetch_with_nothing_to_do_trusts_a_complete_directory(repo_dir, 
     assert run_fetch(repo, Scope()).results["r"].transferred == 0 and listed == []
     f = repo_dir / "data" / "d2" / "s2" / "f2.txt"
     obj = Path(repo.cache.path(cache_md5(f)))
-    os.chmod(obj.parent, 0o755)
     obj.unlink()
     assert run_fetch(repo, Scope()).results["r"].transferred == 1 and obj.read_bytes() == f.read_bytes()
     repo.close()
@@ -1002,11 +1001,55 @@ def test_issue26_many_files_are_linked_on_two_threads_each_in_its_own_directorie
         return real(self, s, d, isexec)
 
     monkeypatch.setattr(ObjectCache, "_materialize", spy)
-    cache.link_many(pairs)
+    stats = cache.link_many(pairs, stat=True)
     assert len(seen) == 2
     a, b = seen.values()
     assert not a & b and len(a | b) == 40
+    assert len(stats) == n
     for i, (p, _, _) in enumerate(items):
         dst = tmp_path / "out" / f"d{i % 40}" / f"f{i}"
         assert dst.read_bytes() == Path(p).read_bytes()
         assert dst.is_symlink() == (kind == "symlink")
+        # each stat is the item's own, in order, as a stat through the link finds it (the state row's)
+        st = os.stat(dst)
+        assert (stats[i].st_ino, stats[i].st_mtime_ns, stats[i].st_size) == (st.st_ino, st.st_mtime_ns, st.st_size)
+    assert cache.link_many(pairs[:3]) == []  # no stats asked: none taken
+
+
+@pytest.mark.parametrize("kind", ["copy", "symlink"])
+def test_issue26_checkout_remembers_a_complete_directory_until_the_cache_changes(repo_dir, tide, kind,
+                                                                                monkeypatch):
+    """A checkout lists the cache to know that every object of a directory is there before it writes
+    anything (70,000 files: ~0.12 s). Found complete, that is remembered against the cache's fingerprint:
+    the next checkout lists nothing while no object was added or removed. An object removed since (its
+    cache directory's mtime changes) is seen: the checkout fails for that output and writes nothing."""
+    import shutil
+
+    from tide.ops.checkout import checkout
+
+    _tree(repo_dir, 40)
+    tide("config", "cache.type", kind, cwd=repo_dir)
+    tide("add", "data", cwd=repo_dir)
+    _age(repo_dir / ".dvc" / "cache")  # the fingerprint ignores directories changed in the last second
+    listed: list[int] = []
+    real = ObjectCache.missing
+
+    def counting(self, oids, legacy=False):
+        listed.append(1)
+        return real(self, oids, legacy)
+
+    monkeypatch.setattr(ObjectCache, "missing", counting)
+    shutil.rmtree(repo_dir / "data")
+    checkout(Repo.find(str(repo_dir)))
+    assert listed == [1]  # the first looks
+    shutil.rmtree(repo_dir / "data")
+    checkout(Repo.find(str(repo_dir)))
+    assert listed == [1] and len(list((repo_dir / "data").rglob("*.txt"))) == 40  # the second knows
+    victim = sorted((repo_dir / "data").rglob("*.txt"))[5]
+    md5 = cache_md5(victim)
+    obj = repo_dir / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    obj.unlink()
+    os.utime(obj.parent, ns=(OLD, OLD + 1))  # even with an old mtime: it differs from the recorded one
+    shutil.rmtree(repo_dir / "data")
+    res = checkout(Repo.find(str(repo_dir)))
+    assert listed == [1, 1] and res.failed == ["data"] and not (repo_dir / "data").exists()

@@ -272,6 +272,7 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
     if entries is None and not cache.exists(out.md5, out.legacy):
         res.failed.append(rel)
         return res
+    whole = entries is None  # the whole directory (not checkout_part's part of it)
     # a symlink in place of the directory is never written through: it may lead outside the repository
     existed = os.path.isdir(out.abspath) and not os.path.islink(out.abspath)
     if os.path.lexists(out.abspath) and not existed:
@@ -325,8 +326,7 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
             f"'{rel}/{sample}' has changes that are not in the cache and would be lost; "
             "use --force to discard them (or 'tide add' to keep them)"
         )
-    missing = cache.missing((e.md5 for e in entries), out.legacy)
-    if missing:
+    if _missing_objects(out, entries, whole, cache, hasher):
         res.failed.append(rel)
         return res
     linked = _symlinked_dirs(out.abspath, wanted) if existed else []
@@ -358,18 +358,39 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
     created = not os.path.lexists(out.abspath)
     os.makedirs(out.abspath, exist_ok=True)
     try:
-        cache.link_many([(md5, os.path.join(out.abspath, p)) for p, md5 in todo], out.legacy)
+        prefix = out.abspath + os.sep
+        native = os.sep != "/"
+        stats = cache.link_many([(md5, prefix + (p.replace("/", os.sep) if native else p)) for p, md5 in todo],
+                                out.legacy, stat=True)
     except BaseException:
         if created:  # a directory this checkout made holds nothing of the user's: a failure leaves no trace
             remove(out.abspath)  # (as dvc, whose failed link leaves no directory; seed 66401, 422)
         raise
-    hasher.record(out.abspath, todo)
+    hasher.record(out.abspath, todo, stats)
     _prune(out.abspath, prune, res)
     (res.modified if existed else res.added).append(rel + "/")
     res.files["added"] += sum(1 for p, _ in todo if p not in current)
     res.files["modified"] += sum(1 for p, _ in todo if p in current)
     res.files["deleted"] += len(extra)
     return res
+
+
+def _missing_objects(out, entries, whole: bool, cache: ObjectCache, hasher: Hasher) -> bool:
+    """Whether an object of ``entries`` is not in the cache. The whole directory found complete is
+    remembered against the cache's fingerprint (``cache_has``'s record, taken before the look): the
+    next checkout while no object was added or removed stats 256 cache directories instead of listing
+    them (70,000 files: ~0.12 s)."""
+    from tide.objects.ref import ObjRef
+    from tide.workspace.status import known_complete, record_complete
+
+    fps: dict = {}
+    if whole and known_complete(out.md5, out.legacy, cache, hasher.state, fps):
+        return False
+    if cache.missing((e.md5 for e in entries), out.legacy):
+        return True
+    if whole:
+        record_complete([ObjRef(out.md5, out.legacy)], hasher.state, fps)
+    return False
 
 
 def _linked_before(out, rel: str, hasher: Hasher, cache: ObjectCache,

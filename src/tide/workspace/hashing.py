@@ -298,24 +298,29 @@ class Hasher:
                 entries.append(manifest.Entry(prefix + n, row[3]))
         return manifest.tree_oid(manifest.serialize(entries)) == md5
 
-    def record(self, base: str, done: list[tuple[str, str]]) -> None:
+    def record(self, base: str, done: list[tuple[str, str]],
+               stats: list[os.stat_result | None] | None = None) -> None:
         """Remember the hashes of files just written from the cache: ``(relpath, md5)`` pairs, relpath
         in posix form under the directory ``base``, or "" for ``base`` itself. The state's key of each
         is made from ``base``'s once (a relpath of each of 70,000 paths was a fifth of a link-cache
-        checkout's Python time)."""
+        checkout's Python time). ``stats``: each file's ``os.stat``, in order, as ``link_many`` took it
+        (None: not recorded); without them each file is stat-ed here."""
         rel = self._rel(base)
         key = "" if rel == "." else rel + "/"
-        prefix = base if base.endswith(os.sep) else base + os.sep
-        native = os.sep != "/"
-        stat = os.stat
-        rows = []
-        for p, md5 in done:
-            try:
-                s = stat(prefix + (p.replace("/", os.sep) if native else p) if p else base)
-            except OSError:
-                continue
-            rows.append((key + p if p else rel, s.st_ino, s.st_mtime_ns, s.st_size, md5))
-        self.state.save_many(rows)
+        if stats is None:
+            prefix = base if base.endswith(os.sep) else base + os.sep
+            native = os.sep != "/"
+            stat = os.stat
+            stats = []
+            for p, _ in done:
+                try:
+                    stats.append(stat(prefix + (p.replace("/", os.sep) if native else p) if p else base))
+                except OSError:
+                    stats.append(None)
+        self.state.save_many(
+            (key + p if p else rel, s.st_ino, s.st_mtime_ns, s.st_size, md5)
+            for (p, md5), s in zip(done, stats, strict=True) if s is not None
+        )
 
     def _md5_storing(self, path: str, size: int) -> str:
         """The md5 of a file; a small one is read whole and handed to ``self.sink`` with its bytes."""

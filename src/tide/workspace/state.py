@@ -26,6 +26,13 @@ DIR_SCHEMA = (
 # changed them since (dvc's "links", which keep each link's inode and mtime as they were when written)
 LINKS_SCHEMA = "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, md5 TEXT, stamp TEXT)"
 
+# a row already there is updated in place (its key and the key's index stay): ``INSERT OR REPLACE`` deletes
+# and re-inserts both, twice the time (70,000 rows rewritten by a checkout: ~0.5 -> ~0.25 s)
+UPSERT = (
+    "INSERT INTO state VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+    "inode = excluded.inode, mtime = excluded.mtime, size = excluded.size, md5 = excluded.md5"
+)
+
 Row = tuple[int, int, int, str]
 DirRow = tuple[str, str, int, int]  # snapshot digest, tree oid, total size, number of files
 
@@ -62,20 +69,22 @@ class State:
 
     def lookup_prefix(self, prefix: str) -> dict[str, Row]:
         """All rows whose path is ``prefix`` or lies under ``prefix/``."""
-        return {r[0]: (r[1], r[2], r[3], r[4]) for r in self._rows_under(prefix)}
+        return {p: (i, m, s, d) for chunk in self._chunks_under(prefix) for p, i, m, s, d in chunk}
 
-    def _rows_under(self, prefix: str) -> Iterable[tuple[str, int, int, int, str]]:
-        """The rows of ``prefix`` and of the paths under ``prefix/``, in order of path; none when the
-        database cannot be read."""
+    def _chunks_under(self, prefix: str, size: int = 4096) -> Iterable[list[tuple[str, int, int, int, str]]]:
+        """The rows of ``prefix`` and of the paths under ``prefix/``, in order of path, a list of at most
+        ``size`` at a time (the rows are never all held); none when the database cannot be read."""
         db = self._conn()
         if db is None:
             return
         try:
-            yield from db.execute(
+            cur = db.execute(
                 "SELECT path, inode, mtime, size, md5 FROM state WHERE path = ? OR (path >= ? AND path < ?)"
                 " ORDER BY path",
                 (prefix, prefix + "/", prefix + "0"),
             )
+            while chunk := cur.fetchmany(size):
+                yield chunk
         except sqlite3.DatabaseError:
             return
 
@@ -88,7 +97,7 @@ class State:
             return
         try:
             db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany(UPSERT, rows)
             db.execute("COMMIT")
         except sqlite3.OperationalError:
             try:
@@ -159,11 +168,12 @@ class State:
 
         # the digest of ``repr(sorted(lookup_prefix(path).items()))``, streamed in the index's order
         # (SQLite's binary order of UTF-8 text is Python's order of str): a million rows were held
-        # three times over (dict, sorted list, repr), the peak memory of a million-file add
+        # three times over (dict, sorted list, repr), the peak memory of a million-file add. Each
+        # chunk of rows is formatted by one join (70,000 rows: 0.38 -> ~0.23 s)
         h = hashlib.md5(b"[", usedforsecurity=False)
         sep = b""
-        for r in self._rows_under(path):
-            h.update(sep + repr((r[0], r[1:])).encode())
+        for chunk in self._chunks_under(path):
+            h.update(sep + ", ".join([f"({p!r}, ({i!r}, {m!r}, {s!r}, {d!r}))" for p, i, m, s, d in chunk]).encode())
             sep = b", "
         h.update(b"]")
         return h.hexdigest()
