@@ -128,9 +128,13 @@ def sh(argv: list[str], cwd: str | None = None, env: dict[str, str] | None = Non
     return proc.stdout
 
 
-# the limit_name of the repro row's floor (scenarios.Suite._stages_floor); report.verdict tells from it
-# when that floor puts the row's ratio out of any tool's reach
+# the limit_names of the floors that are what any tool must do at least: the repro row's (the stage
+# commands, scenarios.Suite._stages_floor) and the checkout row's (the files made from the cache alone,
+# scenarios.Suite._files_floor); report.verdict tells from them when a floor puts the row's ratio out of
+# any tool's reach
 STAGES_FLOOR = "the two stage commands alone"
+FILES_FLOOR = "the files alone (2 threads)"
+FLOORS = (STAGES_FLOOR, FILES_FLOOR)
 
 
 @dataclass

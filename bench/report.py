@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from harness import STAGES_FLOOR, OpResult
+from harness import FLOORS, OpResult
 from limits import Limits
 from scenarios import OPS
 
@@ -102,11 +102,11 @@ def verdict(r: OpResult) -> tuple[str, list[str]]:
         checked, asked = True, asked + 1
         if r.ratio() < t.min_ratio:
             reach = ""
-            if r.limit_name == STAGES_FLOOR and r.limit and "dvc" in r.samples:
-                # the commands alone take more than dvc / min_ratio: no tool can meet the ratio here
+            if r.limit_name in FLOORS and r.limit and "dvc" in r.samples:
+                # the floor alone takes more than dvc / min_ratio: no tool can meet the ratio here
                 best = r.median("dvc") / r.limit
                 if best < t.min_ratio:
-                    reach = f" (out of reach: dvc ÷ the commands alone = {best:.1f}×)"
+                    reach = f" (out of reach: dvc ÷ {r.limit_name} = {best:.1f}×)"
             speed.append(f"ratio {r.ratio():.1f}× < {t.min_ratio:g}×{reach}")
     if t.max_vs_limit is not None and r.limit:
         checked, asked = True, asked + 1

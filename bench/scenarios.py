@@ -7,6 +7,7 @@ are not being measured (git commits, clones, planting garbage) run untimed betwe
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,8 +16,30 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from harness import STAGES_FLOOR, BenchError, OpResult, Tool, Trash, run_pairs, sh, time_shell
+from harness import FILES_FLOOR, STAGES_FLOOR, BenchError, OpResult, Tool, Trash, run_pairs, sh, time_shell
 from workloads import Workload
+
+# scenarios.Suite._files_floor's timed process: argv listing ("object<TAB>file" lines), cache type
+FILES_FLOOR_SCRIPT = """
+import os, shutil, sys, threading
+groups = {}
+for line in open(sys.argv[1]).read().split("\\n"):
+    src, dst = line.split("\\t")
+    groups.setdefault(os.path.dirname(dst), []).append((src, dst))
+for d in groups:
+    os.makedirs(d, exist_ok=True)
+make = {"hardlink": os.link, "symlink": os.symlink}.get(sys.argv[2], shutil.copyfile)
+def work(dirs):
+    for d in dirs:
+        for src, dst in groups[d]:
+            make(src, dst)
+dirs = sorted(groups)
+threads = [threading.Thread(target=work, args=(dirs[i::2],)) for i in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
 
 # op key -> (row label, short name)
 OPS: dict[str, tuple[str, str]] = {
@@ -254,6 +277,8 @@ class Suite:
                     r.limit, r.limit_name = floor, "start-up + a stat per file"
                 elif r.samples and r.op == "repro":
                     r.limit, r.limit_name = self._stages_floor(), STAGES_FLOOR
+                elif r.samples and r.op == "checkout":
+                    r.limit, r.limit_name = self._files_floor(), FILES_FLOOR
         return results
 
     def _stages_floor(self) -> float:
@@ -264,6 +289,31 @@ class Suite:
         script = "python3 prep.py && python3 sums.py"  # the stage commands of DVC_YAML, in order
         return time_shell(["sh", "-c", script], 3, cwd=self.repo(t), reset=lambda: self._unrun_pipeline(t),
                           env=self.lab.env(t))
+
+    def _files_floor(self) -> float:
+        """The checkout row's floor: a fresh Python process makes each tracked file from its object in the
+        tide repository's cache as the cache type makes it (a copy, a hard link, a symbolic link to the
+        object's path) on two threads, each in its own directories, as tide does; nothing else (no
+        manifest read, no state written). The pairs are listed beforehand from the tide repository's
+        manifest; the files go to a scratch directory of the work directory (the same filesystem)."""
+        repo = self.repo(self.lab.tools[0])
+        cache = os.path.join(repo, ".dvc", "cache", "files", "md5")
+        dst = os.path.join(self.lab.work, "files-floor", self.wl.key)
+        lines = []
+        for target in self.wl.targets:
+            with open(os.path.join(repo, target + ".dvc")) as f:
+                oid = f.read().split("md5: ", 1)[1].split()[0]
+            with open(os.path.join(cache, oid[:2], oid[2:])) as f:
+                for e in json.load(f):
+                    obj = os.path.join(cache, e["md5"][:2], e["md5"][2:])
+                    lines.append(f"{obj}\t{os.path.join(dst, target, e['relpath'])}")
+        listing = os.path.join(self.lab.work, f"files-floor-{self.wl.key}.txt")
+        with open(listing, "w") as f:
+            f.write("\n".join(lines))
+        seconds = time_shell([sys.executable, "-c", FILES_FLOOR_SCRIPT, listing, self.wl.cache_type or "copy"], 3,
+                             reset=lambda: self.lab.discard(dst))
+        self.lab.discard(dst)
+        return seconds
 
     def _stat_floor(self) -> float:
         """Python's start-up plus one ``stat`` of each tracked file (issue 26's no-op floor): a fresh

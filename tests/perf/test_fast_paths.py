@@ -1001,7 +1001,7 @@ def test_issue26_many_files_are_linked_on_two_threads_each_in_its_own_directorie
         return real(self, s, d, isexec)
 
     monkeypatch.setattr(ObjectCache, "_materialize", spy)
-    stats = cache.link_many(pairs, stat=True)
+    stats = cache.link_many(pairs, stat=lambda i, s: (i, threading.current_thread().name, s))
     assert len(seen) == 2
     a, b = seen.values()
     assert not a & b and len(a | b) == 40
@@ -1010,9 +1010,12 @@ def test_issue26_many_files_are_linked_on_two_threads_each_in_its_own_directorie
         dst = tmp_path / "out" / f"d{i % 40}" / f"f{i}"
         assert dst.read_bytes() == Path(p).read_bytes()
         assert dst.is_symlink() == (kind == "symlink")
-        # each stat is the item's own, in order, as a stat through the link finds it (the state row's)
+        # each stat is the item's own, taken in its linking thread, as a stat through the link finds it
+        # (what the state row holds)
+        i2, thread, s = stats[i]
         st = os.stat(dst)
-        assert (stats[i].st_ino, stats[i].st_mtime_ns, stats[i].st_size) == (st.st_ino, st.st_mtime_ns, st.st_size)
+        assert i2 == i and thread in seen and (s.st_ino, s.st_mtime_ns, s.st_size) == (st.st_ino, st.st_mtime_ns,
+                                                                                       st.st_size)
     assert cache.link_many(pairs[:3]) == []  # no stats asked: none taken
 
 

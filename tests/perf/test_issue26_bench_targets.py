@@ -39,9 +39,41 @@ def test_issue26_a_repro_miss_says_when_the_stage_commands_alone_put_it_out_of_r
     r = _row("repro", 1.2, 3.0, 1.1)
     r.limit_name = "the two stage commands alone"
     mark, why = verdict(r)
-    assert mark == "❌" and why == ["ratio 2.5× < 3× (out of reach: dvc ÷ the commands alone = 2.7×)"]
+    assert mark == "❌" and why == ["ratio 2.5× < 3× (out of reach: dvc ÷ the two stage commands alone = 2.7×)"]
     r.limit = 0.8  # 3.0 / 0.8 = 3.75: reachable
     assert verdict(r) == ("❌", ["ratio 2.5× < 3×"])
     r.limit_name = "python start-up"  # another row's limit says nothing of reach
     r.limit = 1.1
     assert verdict(r) == ("❌", ["ratio 2.5× < 3×"])
+    c = _row("checkout", 1.2, 3.0, 1.1)  # the checkout row's floor: the files made from the cache alone
+    c.limit_name = "the files alone (2 threads)"
+    assert verdict(c) == ("❌", ["ratio 2.5× < 3× (out of reach: dvc ÷ the files alone (2 threads) = 2.7×)"])
+
+
+def test_issue26_the_files_floor_makes_each_file_as_the_cache_type_does(tmp_path):
+    """The checkout row's floor (bench/scenarios.py FILES_FLOOR_SCRIPT) must do the work a checkout into
+    an emptied workspace cannot avoid, no less: every listed file made from its object, as a copy, a hard
+    link or a symbolic link to the object's path, in as many directories as listed."""
+    import subprocess
+
+    from scenarios import FILES_FLOOR_SCRIPT
+
+    objs = tmp_path / "objs"
+    objs.mkdir()
+    pairs = []
+    for i in range(30):
+        o = objs / f"o{i}"
+        o.write_bytes(b"x" * i)
+        pairs.append((o, f"d{i % 4}/f{i}"))
+    for kind in ("copy", "hardlink", "symlink"):
+        out = tmp_path / kind
+        listing = tmp_path / f"{kind}.txt"
+        listing.write_text("\n".join(f"{o}\t{out / rel}" for o, rel in pairs))
+        subprocess.run([sys.executable, "-c", FILES_FLOOR_SCRIPT, str(listing), kind], check=True)
+        for o, rel in pairs:
+            f = out / rel
+            assert f.read_bytes() == o.read_bytes()
+            assert f.is_symlink() == (kind == "symlink")
+            assert (os.readlink(f) == str(o)) if kind == "symlink" else (f.stat().st_ino == o.stat().st_ino) == (
+                kind == "hardlink")
+        assert sorted(p.name for p in out.iterdir()) == ["d0", "d1", "d2", "d3"]

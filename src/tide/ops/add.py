@@ -297,8 +297,9 @@ def _add_into(repo: Repo, host: Tracked, path: str, no_commit: bool, text: str |
             repo.cache.put_bytes(res.manifest, res.md5)  # dvc keeps the added directory's own tree too
         store(repo, HashResult(oid, None, len(kept) + len(new), False, res.files, raw), link=True)
         if repo.cache.link_types[0] in ("hardlink", "symlink"):
-            stats = repo.cache.link_many([(f.md5, f.abspath) for f in res.files], stat=True)
-            repo.hasher.record(path, [(f.relpath, f.md5) for f in res.files], stats)
+            done = [(f.relpath, f.md5) for f in res.files]
+            rows = repo.cache.link_many([(f.md5, f.abspath) for f in res.files], stat=repo.hasher.row_maker(path, done))
+            repo.hasher.record(path, done, rows)
     outs = list(pf.outs)
     if oid == dir_out.md5:  # the same tree: D.dvc stays as it is (its size too), as dvc leaves it
         return pf

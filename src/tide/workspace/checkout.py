@@ -360,13 +360,13 @@ def _checkout_dir(out, rel, hasher, cache, force, relink, res, keep_unchanged=Fa
     try:
         prefix = out.abspath + os.sep
         native = os.sep != "/"
-        stats = cache.link_many([(md5, prefix + (p.replace("/", os.sep) if native else p)) for p, md5 in todo],
-                                out.legacy, stat=True)
+        rows = cache.link_many([(md5, prefix + (p.replace("/", os.sep) if native else p)) for p, md5 in todo],
+                               out.legacy, stat=hasher.row_maker(out.abspath, todo))
     except BaseException:
         if created:  # a directory this checkout made holds nothing of the user's: a failure leaves no trace
             remove(out.abspath)  # (as dvc, whose failed link leaves no directory; seed 66401, 422)
         raise
-    hasher.record(out.abspath, todo, stats)
+    hasher.record(out.abspath, todo, rows)
     _prune(out.abspath, prune, res)
     (res.modified if existed else res.added).append(rel + "/")
     res.files["added"] += sum(1 for p, _ in todo if p not in current)

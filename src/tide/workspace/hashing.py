@@ -298,29 +298,36 @@ class Hasher:
                 entries.append(manifest.Entry(prefix + n, row[3]))
         return manifest.tree_oid(manifest.serialize(entries)) == md5
 
-    def record(self, base: str, done: list[tuple[str, str]],
-               stats: list[os.stat_result | None] | None = None) -> None:
+    def record(self, base: str, done: list[tuple[str, str]], rows: list | None = None) -> None:
         """Remember the hashes of files just written from the cache: ``(relpath, md5)`` pairs, relpath
-        in posix form under the directory ``base``, or "" for ``base`` itself. The state's key of each
-        is made from ``base``'s once (a relpath of each of 70,000 paths was a fifth of a link-cache
-        checkout's Python time). ``stats``: each file's ``os.stat``, in order, as ``link_many`` took it
-        (None: not recorded); without them each file is stat-ed here."""
-        rel = self._rel(base)
-        key = "" if rel == "." else rel + "/"
-        if stats is None:
+        in posix form under the directory ``base``, or "" for ``base`` itself. ``rows``: their state
+        rows as ``row_maker`` made them from the stats ``link_many`` took (None where a stat failed);
+        without them each file is stat-ed here."""
+        if rows is None:
             prefix = base if base.endswith(os.sep) else base + os.sep
             native = os.sep != "/"
+            make = self.row_maker(base, done)
             stat = os.stat
-            stats = []
-            for p, _ in done:
+            rows = []
+            for i, (p, _) in enumerate(done):
                 try:
-                    stats.append(stat(prefix + (p.replace("/", os.sep) if native else p) if p else base))
+                    rows.append(make(i, stat(prefix + (p.replace("/", os.sep) if native else p) if p else base)))
                 except OSError:
-                    stats.append(None)
-        self.state.save_many(
-            (key + p if p else rel, s.st_ino, s.st_mtime_ns, s.st_size, md5)
-            for (p, md5), s in zip(done, stats, strict=True) if s is not None
-        )
+                    pass
+        self.state.save_many(r for r in rows if r is not None)
+
+    def row_maker(self, base: str, done: list[tuple[str, str]]):
+        """``(i, stat) -> state row`` of ``done[i]`` (``record``'s pairs), for ``link_many``'s ``stat``.
+        The state's key of each is made from ``base``'s once (a relpath of each of 70,000 paths was a
+        fifth of a link-cache checkout's Python time)."""
+        rel = self._rel(base)
+        key = "" if rel == "." else rel + "/"
+
+        def row(i: int, s: os.stat_result) -> tuple[str, int, int, int, str]:
+            p, md5 = done[i]
+            return (key + p if p else rel, s.st_ino, s.st_mtime_ns, s.st_size, md5)
+
+        return row
 
     def _md5_storing(self, path: str, size: int) -> str:
         """The md5 of a file; a small one is read whole and handed to ``self.sink`` with its bytes."""

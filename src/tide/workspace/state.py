@@ -7,6 +7,7 @@ rebuilt.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -92,12 +93,13 @@ class State:
         db = self._conn()
         if db is None:
             return
-        rows = list(rows)
-        if not rows:
+        rows = iter(rows)  # streamed: a million rows are never all held here
+        first = next(rows, None)
+        if first is None:
             return
         try:
             db.execute("BEGIN")
-            db.executemany(UPSERT, rows)
+            db.executemany(UPSERT, itertools.chain((first,), rows))
             db.execute("COMMIT")
         except sqlite3.OperationalError:
             try:
