@@ -296,13 +296,15 @@ class Suite:
         object's path) on two threads, each in its own directories, as tide does; nothing else (no
         manifest read, no state written). The pairs are listed beforehand from the tide repository's
         manifest; the files go to a scratch directory of the work directory (the same filesystem)."""
+        import yaml
+
         repo = self.repo(self.lab.tools[0])
         cache = os.path.join(repo, ".dvc", "cache", "files", "md5")
         dst = os.path.join(self.lab.work, "files-floor", self.wl.key)
         lines = []
         for target in self.wl.targets:
             with open(os.path.join(repo, target + ".dvc")) as f:
-                oid = f.read().split("md5: ", 1)[1].split()[0]
+                oid = yaml.safe_load(f)["outs"][0]["md5"]
             with open(os.path.join(cache, oid[:2], oid[2:])) as f:
                 for e in json.load(f):
                     obj = os.path.join(cache, e["md5"][:2], e["md5"][2:])

@@ -106,7 +106,7 @@ def test_a_failed_checkout_of_a_directory_leaves_no_directory_it_made(repo_dir, 
     tide("add", "-q", "D", cwd=repo_dir)
     real = ObjectCache.link_many
 
-    def fail_after_one(self, items, legacy=False, jobs=None, stat=False):
+    def fail_after_one(self, items, legacy=False, jobs=None, stat=None):
         real(self, items[:1], legacy, jobs, stat)  # one file written, then the link type fails
         raise CacheError("no link type works here (planted)")
 

@@ -655,6 +655,7 @@ def test_issue26_fetch_with_nothing_to_do_trusts_a_complete_directory(repo_dir, 
     assert run_fetch(repo, Scope()).results["r"].transferred == 0 and listed == []
     f = repo_dir / "data" / "d2" / "s2" / "f2.txt"
     obj = Path(repo.cache.path(cache_md5(f)))
+    os.chmod(obj.parent, 0o755)
     obj.unlink()
     assert run_fetch(repo, Scope()).results["r"].transferred == 1 and obj.read_bytes() == f.read_bytes()
     repo.close()

@@ -509,10 +509,9 @@ class ObjectCache:
         path walk. A checkout makes each file's state row there: the 70,000 stats (~0.4 s) run beside
         the links, and no ``stat_result`` (~0.5 KB each) is held.
         """
-        dirname = os.path.dirname if os.altsep else _posix_dirname
         groups: dict[str, list[int]] = {}
         for i, (_, dst) in enumerate(items):
-            groups.setdefault(dirname(dst), []).append(i)
+            groups.setdefault(os.path.dirname(dst), []).append(i)
         for parent in groups:
             if parent:
                 os.makedirs(parent, exist_ok=True)
@@ -729,12 +728,6 @@ def _dos2unix_md5(data: bytes) -> str:
         chunk = data[i:i + CHUNK]
         h.update(chunk.replace(b"\r\n", b"\n") if is_text_block(chunk[:512]) else chunk)
     return h.hexdigest()
-
-
-def _posix_dirname(p: str) -> str:
-    """``posixpath.dirname`` in one ``rfind`` for the usual path (70,000 calls: 0.09 -> 0.05 s)."""
-    i = p.rfind("/")
-    return p[:i] if i > 0 and p[i - 1] != "/" else os.path.dirname(p)
 
 
 def _read_small(src: str) -> bytes | None:
